@@ -1,0 +1,10 @@
+# Sourced by every Trellis script: puts the project's Node 24 first on PATH and names local state.
+# Usage: source tools/env.sh
+TRELLIS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TRELLIS_HOME="${TRELLIS_HOME:-$TRELLIS_ROOT/.trellis}"
+TRELLIS_NODE_VERSION="24.21.0"
+export TRELLIS_ROOT TRELLIS_HOME TRELLIS_NODE_VERSION
+export PATH="$TRELLIS_HOME/bin:$TRELLIS_ROOT/node_modules/.bin:$PATH"
+export NX_NO_CLOUD=true NX_DAEMON=false NX_TUI=false NX_SKIP_NX_CACHE="${NX_SKIP_NX_CACHE:-}"
+export CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1
+export TZ=UTC
