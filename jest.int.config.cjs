@@ -7,4 +7,7 @@ module.exports = {
   testMatch: ['**/*.int-spec.ts'],
   testTimeout: 120000,
   maxWorkers: 2,
+  // .trellis/infra.env (DATABASE_URL, KAFKA_*) into process.env; fail fast when infra is down.
+  globalSetup: '<rootDir>/tools/jest/global-setup.cjs',
+  setupFiles: [...(preset.setupFiles ?? []), '<rootDir>/tools/jest/load-infra-env.cjs'],
 };

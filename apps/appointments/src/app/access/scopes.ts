@@ -1,0 +1,49 @@
+import { defineScopeTable, type AuditSubject } from '@trellis/auth';
+
+const SCHEDULE = '/trellis.appointments.v1.ScheduleService';
+const APPOINTMENT = '/trellis.appointments.v1.AppointmentService';
+
+type WithAppointment = { appointment?: { id?: string; nhsNumber?: string } } | undefined;
+
+/** Audit subject for calls addressed by appointment id: the response names the patient. */
+function byAppointmentId(req: unknown, res?: unknown): AuditSubject {
+  const r = res as WithAppointment;
+  return {
+    resourceId: r?.appointment?.id || (req as { appointmentId?: string }).appointmentId,
+    nhsNumber: r?.appointment?.nhsNumber || undefined,
+  };
+}
+
+/**
+ * The appointments platform's one scope table: every gRPC method, its SMART v2 scope, and whether
+ * it touches patient data (then every call, allowed or denied, is written to the access audit).
+ * Organisation visibility (only the provider and the booking organisation see an appointment) is
+ * enforced by the services with the caller's ODS code.
+ */
+export const APPOINTMENTS_SCOPES = defineScopeTable({
+  [`${SCHEDULE}/CreateSchedule`]: { scope: 'system/Schedule.c' },
+  [`${SCHEDULE}/GetSchedule`]: { scope: 'system/Schedule.r' },
+  [`${SCHEDULE}/PublishSlots`]: { scope: 'system/Slot.c' },
+  [`${SCHEDULE}/SearchFreeSlots`]: { scope: 'system/Slot.s' },
+  [`${APPOINTMENT}/BookAppointment`]: {
+    scope: 'system/Appointment.c',
+    patientData: true,
+    subject: (req, res) => ({
+      nhsNumber: (req as { nhsNumber?: string }).nhsNumber,
+      resourceId: (res as WithAppointment)?.appointment?.id,
+    }),
+  },
+  [`${APPOINTMENT}/CancelAppointment`]: { scope: 'system/Appointment.u', patientData: true, subject: byAppointmentId },
+  [`${APPOINTMENT}/RescheduleAppointment`]: { scope: 'system/Appointment.u', patientData: true, subject: byAppointmentId },
+  [`${APPOINTMENT}/MarkArrived`]: { scope: 'system/Appointment.u', patientData: true, subject: byAppointmentId },
+  [`${APPOINTMENT}/MarkFulfilled`]: { scope: 'system/Appointment.u', patientData: true, subject: byAppointmentId },
+  [`${APPOINTMENT}/MarkNoShow`]: { scope: 'system/Appointment.u', patientData: true, subject: byAppointmentId },
+  [`${APPOINTMENT}/GetAppointment`]: { scope: 'system/Appointment.r', patientData: true, subject: byAppointmentId },
+  [`${APPOINTMENT}/ListPatientAppointments`]: {
+    scope: 'system/Appointment.s',
+    patientData: true,
+    subject: (req) => ({ nhsNumber: (req as { nhsNumber?: string }).nhsNumber }),
+  },
+  // A day list names many patients: audited as a search by the organisation, without one subject.
+  [`${APPOINTMENT}/GetOrganisationDayList`]: { scope: 'system/Appointment.s', patientData: true },
+});

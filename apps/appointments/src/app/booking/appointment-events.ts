@@ -1,0 +1,29 @@
+import type { Actor } from '../domain/ports';
+import type { AppointmentRow, Prisma } from '../prisma';
+
+/** What happened to an appointment; written to the outbox in the same transaction. */
+export type AppointmentEvent =
+  | { type: 'AppointmentBooked'; appointment: AppointmentRow }
+  | { type: 'AppointmentCancelled'; appointment: AppointmentRow; reason: string; cancelledBy: 'caller' | 'patient-deceased' }
+  | {
+      type: 'AppointmentRescheduled';
+      appointment: AppointmentRow;
+      previous: { slotId: string; start: Date; end: Date };
+      reason: string;
+    }
+  | { type: 'AppointmentAttended'; appointment: AppointmentRow; stage: 'arrived' | 'fulfilled' }
+  | { type: 'AppointmentMissed'; appointment: AppointmentRow };
+
+export interface EventMeta {
+  /** Who caused it; undefined for changes driven by other platforms' events. */
+  actor?: Actor;
+  correlationId?: string;
+  occurredAt: Date;
+}
+
+/** Port: appends an event to the outbox inside the caller's transaction. */
+export interface AppointmentEventSink {
+  append(tx: Prisma.TransactionClient, event: AppointmentEvent, meta: EventMeta): Promise<void>;
+}
+
+export const APPOINTMENT_EVENT_SINK = Symbol('appointments.event-sink');

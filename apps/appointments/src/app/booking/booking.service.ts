@@ -1,0 +1,385 @@
+import { createHash } from 'node:crypto';
+
+import { applyTransition, assertTiming, type AppointmentAction } from '../domain/appointment-state';
+import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
+import { classifyOdsCode, mayBook, type OrganisationType } from '../domain/organisation';
+import { decodePageToken, encodePageToken } from '../domain/page-token';
+import { isUniqueViolation } from '../domain/pg-errors';
+import type { Actor, Clock } from '../domain/ports';
+import { CODE, IDEMPOTENCY_KEY, pageSize, Violations } from '../domain/validation';
+import type { PatientDirectory, PatientLookupContext } from '../patients/patient-directory';
+import type { AppointmentRow, Prisma, PrismaClient } from '../prisma';
+import type { AppointmentEvent, AppointmentEventSink } from './appointment-events';
+import { BookingRepository, type SlotWithSchedule } from './booking.repository';
+
+export interface BookInput {
+  idempotencyKey: string;
+  slotId: string;
+  nhsNumber: string;
+  referralId?: string;
+}
+
+export interface CallContext extends PatientLookupContext {
+  correlationId?: string;
+}
+
+export type Period = 'upcoming' | 'past' | 'all';
+
+export interface BookingServiceOptions {
+  /** Classifies a caller's ODS code for "bookable by organisation type" (default: by code shape). */
+  organisationTypeOf?: (odsCode: string) => OrganisationType;
+}
+
+const TX = { maxWait: 10_000, timeout: 15_000 } as const;
+
+export function bookingRequestHash(input: { slotId: string; nhsNumber: string; referralId?: string | null }): string {
+  return createHash('sha256')
+    .update(JSON.stringify([input.slotId, input.nhsNumber, input.referralId ?? '']))
+    .digest('hex');
+}
+
+export class BookingService {
+  private readonly organisationTypeOf: (odsCode: string) => OrganisationType;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly repo: BookingRepository,
+    private readonly patients: PatientDirectory,
+    private readonly events: AppointmentEventSink,
+    private readonly clock: Clock,
+    options: BookingServiceOptions = {},
+  ) {
+    this.organisationTypeOf = options.organisationTypeOf ?? ((ods) => classifyOdsCode(ods));
+  }
+
+  async book(actor: Actor, input: BookInput, ctx: CallContext = {}): Promise<{ appointment: AppointmentRow; replayed: boolean }> {
+    const v = new Violations();
+    if (v.required('idempotency_key', input.idempotencyKey)) {
+      v.pattern('idempotency_key', input.idempotencyKey, IDEMPOTENCY_KEY, 'idempotency-key', 'idempotency_key must be 8-128 characters of letters, digits, . _ : -');
+    }
+    v.uuid('slot_id', input.slotId);
+    const nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
+    if (input.referralId) v.pattern('referral_id', input.referralId, CODE, 'code', 'referral_id must be an identifier');
+    v.throwIfAny();
+    const referralId = input.referralId || null;
+    const requestHash = bookingRequestHash({ slotId: input.slotId, nhsNumber: nhsNumber!, referralId });
+
+    // A retry of a booking that already succeeded answers with it, without touching the slot.
+    const earlier = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
+    if (earlier) return { appointment: earlier, replayed: true };
+
+    const slot = await this.repo.findSlot(this.prisma, input.slotId);
+    if (!slot) throw slotNotFound(input.slotId);
+    this.assertMayBook(actor, slot);
+    if (slot.startAt.getTime() <= this.clock.now().getTime()) {
+      throw new AppointmentsError(AppointmentsErrorCode.SlotInPast, `Slot ${slot.id} started at ${slot.startAt.toISOString()}; it can no longer be booked`, { slotId: slot.id });
+    }
+    if (slot.status !== 'free') throw slotNotFree(slot.id, slot.status);
+    await this.assertPatientBookable(nhsNumber!, ctx);
+
+    try {
+      const appointment = await this.prisma.$transaction(async (tx) => {
+        if (!(await this.repo.claimSlot(tx, slot.id))) {
+          const now = await this.repo.findSlot(tx, slot.id);
+          throw slotNotFree(slot.id, now?.status ?? 'unknown');
+        }
+        const created = await this.repo.createAppointment(tx, {
+          nhsNumber: nhsNumber!,
+          slot,
+          bookingOdsCode: actor.odsCode,
+          bookingRegion: actor.region,
+          referralId,
+          idempotencyKey: input.idempotencyKey,
+          requestHash,
+        });
+        await this.emit(tx, { type: 'AppointmentBooked', appointment: created }, actor, ctx);
+        return created;
+      }, TX);
+      return { appointment, replayed: false };
+    } catch (err) {
+      // A concurrent request with the same key won: answer as a replay (or refuse the reuse).
+      if (isUniqueViolation(err) || (err instanceof AppointmentsError && err.code === AppointmentsErrorCode.SlotNotFree)) {
+        const winner = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
+        if (winner) return { appointment: winner, replayed: true };
+      }
+      if (isUniqueViolation(err)) throw slotNotFree(slot.id, 'busy');
+      throw err;
+    }
+  }
+
+  cancel(actor: Actor, id: string, reason: string, ctx: CallContext = {}): Promise<AppointmentRow> {
+    const v = new Violations();
+    v.uuid('appointment_id', id);
+    if (v.required('reason', reason) && reason.length > 500) v.add('reason', 'max-length', 'reason must be at most 500 characters');
+    v.throwIfAny();
+    return this.prisma.$transaction(async (tx) => {
+      const current = await this.lockVisible(tx, actor, id, 'either');
+      this.step(current, 'cancel');
+      const updated = await this.repo.updateAppointment(tx, id, { status: 'cancelled', cancellationReason: reason, cancelledAt: this.clock.now() });
+      await this.repo.releaseSlot(tx, current.slotId);
+      await this.emit(tx, { type: 'AppointmentCancelled', appointment: updated, reason, cancelledBy: 'caller' }, actor, ctx);
+      return updated;
+    }, TX);
+  }
+
+  async reschedule(actor: Actor, id: string, newSlotId: string, reason: string, ctx: CallContext = {}): Promise<{ appointment: AppointmentRow; previousSlotId: string }> {
+    const v = new Violations();
+    v.uuid('appointment_id', id);
+    v.uuid('new_slot_id', newSlotId);
+    if ((reason ?? '').length > 500) v.add('reason', 'max-length', 'reason must be at most 500 characters');
+    v.throwIfAny();
+    const target = await this.repo.findSlot(this.prisma, newSlotId);
+    if (!target) throw slotNotFound(newSlotId);
+    return this.prisma.$transaction(async (tx) => {
+      const current = await this.lockVisible(tx, actor, id, 'either');
+      this.step(current, 'reschedule');
+      if (target.id === current.slotId) {
+        throw AppointmentsError.invalid([{ field: 'new_slot_id', rule: 'different-slot', message: 'new_slot_id is the slot the appointment already holds' }]);
+      }
+      if (target.odsCode !== current.odsCode) {
+        throw AppointmentsError.invalid([{ field: 'new_slot_id', rule: 'same-provider', message: `the new slot must belong to the same organisation (${current.odsCode})` }]);
+      }
+      this.assertMayBook({ ...actor, odsCode: current.bookingOdsCode }, target);
+      if (target.startAt.getTime() <= this.clock.now().getTime()) {
+        throw new AppointmentsError(AppointmentsErrorCode.SlotInPast, `Slot ${target.id} has already started`, { slotId: target.id });
+      }
+      // Claim the new slot first: if it is taken, the transaction rolls back and the old slot stays held.
+      if (!(await this.repo.claimSlot(tx, target.id))) {
+        const now = await this.repo.findSlot(tx, target.id);
+        throw slotNotFree(target.id, now?.status ?? 'unknown');
+      }
+      await this.repo.releaseSlot(tx, current.slotId);
+      const updated = await this.repo.updateAppointment(tx, id, {
+        slot: { connect: { id: target.id } },
+        scheduleId: target.scheduleId,
+        startAt: target.startAt,
+        endAt: target.endAt,
+        practitionerId: target.practitionerId,
+        serviceType: target.serviceType,
+      });
+      await this.emit(
+        tx,
+        { type: 'AppointmentRescheduled', appointment: updated, previous: { slotId: current.slotId, start: current.startAt, end: current.endAt }, reason: reason ?? '' },
+        actor,
+        ctx,
+      );
+      return { appointment: updated, previousSlotId: current.slotId };
+    }, TX);
+  }
+
+  markArrived(actor: Actor, id: string, ctx: CallContext = {}): Promise<AppointmentRow> {
+    return this.providerTransition(actor, id, 'arrive', ctx);
+  }
+
+  markFulfilled(actor: Actor, id: string, ctx: CallContext = {}): Promise<AppointmentRow> {
+    return this.providerTransition(actor, id, 'fulfil', ctx);
+  }
+
+  markNoShow(actor: Actor, id: string, ctx: CallContext = {}): Promise<AppointmentRow> {
+    return this.providerTransition(actor, id, 'no-show', ctx);
+  }
+
+  async get(actor: Actor, id: string): Promise<AppointmentRow> {
+    const v = new Violations();
+    v.uuid('appointment_id', id);
+    v.throwIfAny();
+    const a = await this.repo.findAppointment(this.prisma, id);
+    if (!a || !involved(a, actor.odsCode)) throw appointmentNotFound(id);
+    return a;
+  }
+
+  async listForPatient(
+    actor: Actor,
+    input: { nhsNumber: string; period: Period; pageSize?: number; pageToken?: string },
+  ): Promise<{ appointments: AppointmentRow[]; nextPageToken: string }> {
+    const v = new Violations();
+    const nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
+    const take = pageSize(input.pageSize, v, 'page.page_size', 500, 50);
+    v.throwIfAny();
+    const filter = { q: 'patient', nhsNumber, period: input.period, org: actor.odsCode };
+    const cursor = decodePageToken(input.pageToken, filter, 'page.page_token');
+    const rows = await this.repo.listForPatient(this.prisma, {
+      nhsNumber: nhsNumber!,
+      odsCode: actor.odsCode,
+      period: input.period,
+      now: this.clock.now(),
+      after: cursor ? { start: new Date(cursor.s), id: cursor.i } : undefined,
+      take: take + 1,
+    });
+    return paged(rows, take, filter);
+  }
+
+  async dayList(
+    actor: Actor,
+    input: { odsCode?: string; date: string; includeCancelled: boolean; pageSize?: number; pageToken?: string },
+  ): Promise<{ appointments: AppointmentRow[]; nextPageToken: string }> {
+    const v = new Violations();
+    const odsCode = input.odsCode || actor.odsCode;
+    v.odsCode('ods_code', odsCode);
+    let from = new Date(NaN);
+    if (v.required('date', input.date) && /^\d{4}-\d{2}-\d{2}$/.test(input.date)) from = new Date(`${input.date}T00:00:00.000Z`);
+    if (input.date && (Number.isNaN(from.getTime()) || from.toISOString().slice(0, 10) !== input.date)) {
+      v.add('date', 'date', 'date must be a calendar date YYYY-MM-DD');
+    }
+    const take = pageSize(input.pageSize, v, 'page.page_size', 500, 50);
+    v.throwIfAny();
+    if (odsCode !== actor.odsCode) {
+      throw new AppointmentsError(AppointmentsErrorCode.NotInvolved, `An organisation can only read its own day list (caller ${actor.odsCode}, requested ${odsCode})`, {
+        callerOdsCode: actor.odsCode,
+        odsCode,
+      });
+    }
+    const filter = { q: 'day', odsCode, date: input.date, c: input.includeCancelled };
+    const cursor = decodePageToken(input.pageToken, filter, 'page.page_token');
+    const rows = await this.repo.dayList(this.prisma, {
+      odsCode,
+      from,
+      to: new Date(from.getTime() + 86_400_000),
+      includeCancelled: input.includeCancelled,
+      after: cursor ? { start: new Date(cursor.s), id: cursor.i } : undefined,
+      take: take + 1,
+    });
+    return paged(rows, take, filter);
+  }
+
+  /**
+   * identity's PatientDeceased: cancels the patient's booked appointments from the time of death
+   * (or now, if earlier) onwards, frees their slots and emits AppointmentCancelled for each.
+   * Runs inside the inbox transaction, so a redelivered event is skipped; a re-run finds nothing
+   * left in 'booked' anyway.
+   */
+  async onPatientDeceased(tx: Prisma.TransactionClient, nhsNumber: string, deceasedAt: Date | undefined, correlationId?: string): Promise<AppointmentRow[]> {
+    const now = this.clock.now();
+    const from = deceasedAt && deceasedAt.getTime() < now.getTime() ? deceasedAt : now;
+    const due = await this.repo.lockBookedFrom(tx, nhsNumber, from);
+    const reason = `Patient deceased${deceasedAt ? ` (${deceasedAt.toISOString().slice(0, 10)})` : ''}: cancelled automatically on notification from the identity platform`;
+    const cancelled: AppointmentRow[] = [];
+    for (const a of due) {
+      const updated = await this.repo.updateAppointment(tx, a.id, { status: 'cancelled', cancellationReason: reason, cancelledAt: now });
+      await this.repo.releaseSlot(tx, a.slotId);
+      await this.events.append(tx, { type: 'AppointmentCancelled', appointment: updated, reason, cancelledBy: 'patient-deceased' }, { occurredAt: now, correlationId });
+      cancelled.push(updated);
+    }
+    return cancelled;
+  }
+
+  /** identity's PatientMerged: the superseded number's appointments now belong to the survivor. */
+  onPatientMerged(tx: Prisma.TransactionClient, supersededNhsNumber: string, survivorNhsNumber: string): Promise<number> {
+    if (supersededNhsNumber === survivorNhsNumber) return Promise.resolve(0);
+    return this.repo.reassignPatient(tx, supersededNhsNumber, survivorNhsNumber);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async replay(bookingOdsCode: string, key: string, requestHash: string): Promise<AppointmentRow | undefined> {
+    const existing = await this.repo.findByIdempotencyKey(this.prisma, bookingOdsCode, key);
+    if (!existing) return undefined;
+    if (existing.requestHash !== requestHash) {
+      throw new AppointmentsError(
+        AppointmentsErrorCode.IdempotencyKeyReused,
+        `Idempotency key '${key}' was already used by this organisation for a different booking (appointment ${existing.id})`,
+        { idempotencyKey: key, appointmentId: existing.id },
+      );
+    }
+    return existing;
+  }
+
+  private assertMayBook(actor: Actor, slot: SlotWithSchedule): void {
+    const s = slot.schedule;
+    if (!mayBook({ ownerOdsCode: s.odsCode, odsCodes: s.bookableByOdsCodes, orgTypes: s.bookableByOrgTypes }, actor.odsCode, this.organisationTypeOf(actor.odsCode))) {
+      throw new AppointmentsError(
+        AppointmentsErrorCode.NotAllowedToBook,
+        `Organisation ${actor.odsCode} may not book slots of schedule ${s.id} (${s.odsCode} ${s.serviceType})`,
+        { slotId: slot.id, scheduleId: s.id, callerOdsCode: actor.odsCode },
+      );
+    }
+  }
+
+  private async assertPatientBookable(nhsNumber: string, ctx: CallContext): Promise<void> {
+    const p = await this.patients.standing(nhsNumber, ctx);
+    switch (p.kind) {
+      case 'active':
+        return;
+      case 'not-found':
+        throw new AppointmentsError(AppointmentsErrorCode.PatientNotFound, `No patient with NHS number ${nhsNumber}`, { nhsNumber });
+      case 'deceased':
+        throw new AppointmentsError(AppointmentsErrorCode.PatientDeceased, `Patient ${nhsNumber} is recorded as deceased; appointments cannot be booked`, { nhsNumber });
+      case 'merged':
+        throw new AppointmentsError(
+          AppointmentsErrorCode.PatientMerged,
+          `NHS number ${nhsNumber} was merged into ${p.survivorNhsNumber}; book with the surviving number`,
+          { nhsNumber, survivorNhsNumber: p.survivorNhsNumber },
+        );
+    }
+  }
+
+  private async lockVisible(tx: Prisma.TransactionClient, actor: Actor, id: string, who: 'provider' | 'either'): Promise<AppointmentRow> {
+    const a = await this.repo.lockAppointment(tx, id);
+    if (!a || !involved(a, actor.odsCode)) throw appointmentNotFound(id);
+    if (who === 'provider' && a.odsCode !== actor.odsCode) {
+      throw new AppointmentsError(AppointmentsErrorCode.NotInvolved, `Only the providing organisation ${a.odsCode} can record attendance for appointment ${id}`, {
+        appointmentId: id,
+        callerOdsCode: actor.odsCode,
+      });
+    }
+    return a;
+  }
+
+  private step(a: AppointmentRow, action: AppointmentAction) {
+    const next = applyTransition(a.status, action);
+    assertTiming(action, a.startAt, this.clock.now());
+    return next;
+  }
+
+  private providerTransition(actor: Actor, id: string, action: 'arrive' | 'fulfil' | 'no-show', ctx: CallContext): Promise<AppointmentRow> {
+    const v = new Violations();
+    v.uuid('appointment_id', id);
+    v.throwIfAny();
+    return this.prisma.$transaction(async (tx) => {
+      const current = await this.lockVisible(tx, actor, id, 'provider');
+      const next = this.step(current, action);
+      const now = this.clock.now();
+      const stamp: Prisma.AppointmentUpdateInput =
+        action === 'arrive' ? { arrivedAt: now } : action === 'fulfil' ? { fulfilledAt: now } : { noShowAt: now };
+      const updated = await this.repo.updateAppointment(tx, id, { status: next, ...stamp });
+      const event: AppointmentEvent =
+        action === 'no-show'
+          ? { type: 'AppointmentMissed', appointment: updated }
+          : { type: 'AppointmentAttended', appointment: updated, stage: action === 'arrive' ? 'arrived' : 'fulfilled' };
+      await this.emit(tx, event, actor, ctx);
+      return updated;
+    }, TX);
+  }
+
+  private emit(tx: Prisma.TransactionClient, event: AppointmentEvent, actor: Actor, ctx: CallContext): Promise<void> {
+    return this.events.append(tx, event, { actor, correlationId: ctx.correlationId, occurredAt: this.clock.now() });
+  }
+}
+
+function involved(a: AppointmentRow, odsCode: string): boolean {
+  return a.odsCode === odsCode || a.bookingOdsCode === odsCode;
+}
+
+function paged(rows: AppointmentRow[], take: number, filter: unknown): { appointments: AppointmentRow[]; nextPageToken: string } {
+  const page = rows.slice(0, take);
+  const last = page[page.length - 1];
+  return {
+    appointments: page,
+    nextPageToken: rows.length > take && last ? encodePageToken({ s: last.startAt.toISOString(), i: last.id }, filter) : '',
+  };
+}
+
+function slotNotFound(id: string): AppointmentsError {
+  return new AppointmentsError(AppointmentsErrorCode.SlotNotFound, `Slot ${id} not found`, { slotId: id });
+}
+
+function slotNotFree(id: string, status: string): AppointmentsError {
+  return new AppointmentsError(AppointmentsErrorCode.SlotNotFree, `Slot ${id} is not free (status '${status.replace('_', '-')}'): it was booked by another request`, {
+    slotId: id,
+    slotStatus: status,
+  });
+}
+
+function appointmentNotFound(id: string): AppointmentsError {
+  return new AppointmentsError(AppointmentsErrorCode.AppointmentNotFound, `Appointment ${id} not found`, { appointmentId: id });
+}

@@ -1,0 +1,177 @@
+import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
+import { isOrganisationType, ORGANISATION_TYPES } from '../domain/organisation';
+import { decodePageToken, encodePageToken } from '../domain/page-token';
+import { isExclusionViolation } from '../domain/pg-errors';
+import type { Actor, Clock } from '../domain/ports';
+import { CODE, ODS_CODE, pageSize, REGION_CODE, Violations } from '../domain/validation';
+import type { PrismaClient, ScheduleRow, SlotRow } from '../prisma';
+import { SchedulingRepository, type NewSlot } from './scheduling.repository';
+
+export const MAX_SLOTS_PER_PUBLISH = 5000;
+export const MAX_SEARCH_WINDOW_DAYS = 92;
+const MAX_SLOT_MINUTES = 24 * 60;
+
+export interface CreateScheduleInput {
+  odsCode?: string;
+  serviceType: string;
+  specialty?: string;
+  practitionerId?: string;
+  region?: string;
+  bookableByOdsCodes?: string[];
+  bookableByOrgTypes?: string[];
+  name?: string;
+}
+
+export interface SlotInput {
+  start?: Date;
+  end?: Date;
+  status?: 'free' | 'busy' | 'busy_unavailable';
+}
+
+export interface SearchFreeSlotsInput {
+  serviceType?: string;
+  odsCode?: string;
+  region?: string;
+  from?: Date;
+  to?: Date;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export class SchedulingService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly repo: SchedulingRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async createSchedule(actor: Actor, input: CreateScheduleInput): Promise<ScheduleRow> {
+    const v = new Violations();
+    const odsCode = input.odsCode || actor.odsCode;
+    v.odsCode('ods_code', odsCode);
+    if (v.required('service_type', input.serviceType)) {
+      v.pattern('service_type', input.serviceType, CODE, 'code', 'service_type must be a code (letters, digits, . _ : | / -)');
+    }
+    if (input.specialty) v.pattern('specialty', input.specialty, CODE, 'code', 'specialty must be a code');
+    if (input.practitionerId) v.pattern('practitioner_id', input.practitionerId, CODE, 'code', 'practitioner_id must be an identifier');
+    const region = input.region || actor.region;
+    if (v.required('region', region)) v.pattern('region', region, REGION_CODE, 'region', 'region must be a region short code such as "london"');
+    const bookableOds = [...new Set(input.bookableByOdsCodes ?? [])];
+    bookableOds.forEach((c, i) => v.pattern(`bookable_by_ods_codes[${i}]`, c, ODS_CODE, 'ods-code', 'must be an ODS code'));
+    const bookableTypes = [...new Set(input.bookableByOrgTypes ?? [])];
+    bookableTypes.forEach((t, i) => {
+      if (!isOrganisationType(t)) v.add(`bookable_by_org_types[${i}]`, 'org-type', `must be one of ${ORGANISATION_TYPES.join(', ')}`);
+    });
+    if ((input.name ?? '').length > 200) v.add('name', 'max-length', 'name must be at most 200 characters');
+    v.throwIfAny();
+    if (odsCode !== actor.odsCode) {
+      throw new AppointmentsError(
+        AppointmentsErrorCode.NotScheduleOwner,
+        `An organisation can only create its own schedules (caller ${actor.odsCode}, requested ${odsCode})`,
+        { callerOdsCode: actor.odsCode, odsCode },
+      );
+    }
+    return this.repo.createSchedule(this.prisma, {
+      odsCode,
+      serviceType: input.serviceType,
+      specialty: input.specialty || null,
+      practitionerId: input.practitionerId || null,
+      region,
+      bookableByOdsCodes: bookableOds,
+      bookableByOrgTypes: bookableTypes,
+      name: input.name || input.serviceType,
+    });
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRow> {
+    const v = new Violations();
+    v.uuid('schedule_id', id);
+    v.throwIfAny();
+    const schedule = await this.repo.findSchedule(this.prisma, id);
+    if (!schedule) throw new AppointmentsError(AppointmentsErrorCode.ScheduleNotFound, `Schedule ${id} not found`, { scheduleId: id });
+    return schedule;
+  }
+
+  /** All or nothing: every slot valid, none overlapping another (in the batch or already stored). */
+  async publishSlots(actor: Actor, scheduleId: string, slots: readonly SlotInput[]): Promise<SlotRow[]> {
+    const v = new Violations();
+    v.uuid('schedule_id', scheduleId);
+    if (slots.length === 0) v.add('slots', 'required', 'at least one slot is required');
+    if (slots.length > MAX_SLOTS_PER_PUBLISH) v.add('slots', 'max-items', `at most ${MAX_SLOTS_PER_PUBLISH} slots per call`);
+    const now = this.clock.now();
+    const valid: NewSlot[] = [];
+    slots.forEach((s, i) => {
+      const f = `slots[${i}]`;
+      if (!s.start) v.add(`${f}.start`, 'required', 'start is required');
+      if (!s.end) v.add(`${f}.end`, 'required', 'end is required');
+      if (s.status === 'busy') v.add(`${f}.status`, 'slot-status', 'busy is set by bookings; publish free or busy-unavailable');
+      if (!s.start || !s.end) return;
+      if (s.end.getTime() <= s.start.getTime()) v.add(`${f}.end`, 'end-after-start', 'end must be after start');
+      else if (s.end.getTime() - s.start.getTime() > MAX_SLOT_MINUTES * 60_000) v.add(`${f}.end`, 'max-duration', 'a slot lasts at most 24 hours');
+      if (s.start.getTime() < now.getTime()) v.add(`${f}.start`, 'future', 'slots must start in the future');
+      valid.push({ start: s.start, end: s.end, status: s.status === 'busy_unavailable' ? 'busy_unavailable' : 'free' });
+    });
+    if (v.count === 0) {
+      // Overlaps inside the batch get a precise field path; the database constraint covers the rest.
+      const order = valid.map((s, i) => ({ s, i })).sort((a, b) => a.s.start.getTime() - b.s.start.getTime());
+      for (let k = 1; k < order.length; k++) {
+        const prev = order[k - 1]!;
+        const cur = order[k]!;
+        if (cur.s.start.getTime() < prev.s.end.getTime()) {
+          v.add(`slots[${cur.i}]`, 'slot-overlap', `overlaps slots[${prev.i}] in the same request`);
+        }
+      }
+    }
+    v.throwIfAny();
+    const schedule = await this.getSchedule(scheduleId);
+    if (schedule.odsCode !== actor.odsCode) {
+      throw new AppointmentsError(
+        AppointmentsErrorCode.NotScheduleOwner,
+        `Only the owning organisation ${schedule.odsCode} can publish slots to schedule ${schedule.id}`,
+        { scheduleId: schedule.id, ownerOdsCode: schedule.odsCode, callerOdsCode: actor.odsCode },
+      );
+    }
+    try {
+      return await this.repo.insertSlots(this.prisma, schedule, valid);
+    } catch (err) {
+      if (!isExclusionViolation(err)) throw err;
+      const clash = await this.repo.findOverlap(this.prisma, schedule.id, valid);
+      const detail = clash
+        ? `slots[${clash.index}] overlaps existing slot ${clash.id} (${clash.start.toISOString()}–${clash.end.toISOString()})`
+        : 'a slot overlaps one published concurrently';
+      throw new AppointmentsError(
+        AppointmentsErrorCode.SlotOverlap,
+        `Slots of schedule ${schedule.id} must not overlap: ${detail}`,
+        clash ? { scheduleId: schedule.id, conflictingSlotId: clash.id, index: String(clash.index) } : { scheduleId: schedule.id },
+      );
+    }
+  }
+
+  async searchFreeSlots(input: SearchFreeSlotsInput): Promise<{ slots: SlotRow[]; nextPageToken: string }> {
+    const v = new Violations();
+    if (input.serviceType) v.pattern('service_type', input.serviceType, CODE, 'code', 'service_type must be a code');
+    if (input.odsCode) v.odsCode('ods_code', input.odsCode);
+    if (input.region) v.pattern('region', input.region, REGION_CODE, 'region', 'region must be a region short code');
+    if (!input.serviceType && !input.odsCode && !input.region) {
+      v.add('service_type', 'one-of-required', 'give at least one of service_type, ods_code, region');
+    }
+    if (!input.from) v.add('start_from', 'required', 'start_from is required');
+    if (!input.to) v.add('start_to', 'required', 'start_to is required');
+    if (input.from && input.to) {
+      if (input.to <= input.from) v.add('start_to', 'range', 'start_to must be after start_from');
+      else if (input.to.getTime() - input.from.getTime() > MAX_SEARCH_WINDOW_DAYS * 86_400_000) {
+        v.add('start_to', 'max-window', `the window is at most ${MAX_SEARCH_WINDOW_DAYS} days`);
+      }
+    }
+    const take = pageSize(input.pageSize, v, 'page.page_size', 500, 50);
+    v.throwIfAny();
+    const filter = { serviceType: input.serviceType || undefined, odsCode: input.odsCode || undefined, region: input.region || undefined, from: input.from!, to: input.to! };
+    const tokenFilter = { ...filter, from: filter.from.toISOString(), to: filter.to.toISOString() };
+    const cursor = decodePageToken(input.pageToken, tokenFilter, 'page.page_token');
+    const rows = await this.repo.searchFree(this.prisma, filter, cursor ? { start: new Date(cursor.s), id: cursor.i } : undefined, take + 1);
+    const page = rows.slice(0, take);
+    const last = page[page.length - 1];
+    const nextPageToken = rows.length > take && last ? encodePageToken({ s: last.startAt.toISOString(), i: last.id }, tokenFilter) : '';
+    return { slots: page, nextPageToken };
+  }
+}

@@ -1,0 +1,26 @@
+import { createOutbox } from '@trellis/events';
+
+import { BookingRepository } from '../../src/app/booking/booking.repository';
+import { BookingService } from '../../src/app/booking/booking.service';
+import { IdentityPatientDirectory } from '../../src/app/patients/identity-patient-directory';
+import { SchedulingRepository } from '../../src/app/scheduling/scheduling.repository';
+import { SchedulingService } from '../../src/app/scheduling/scheduling.service';
+import { OutboxAppointmentEventSink } from '../../src/events/outbox-appointment-event-sink';
+import type { TestClock, TestDatabase } from './harness';
+
+export interface Services {
+  scheduling: SchedulingService;
+  booking: BookingService;
+  identity: IdentityPatientDirectory;
+}
+
+/** The real services wired as the app wires them: Prisma on the test schema, outbox, identity over gRPC. */
+export function createServices(db: TestDatabase, clock: TestClock, identityAddress: string): Services {
+  const identity = new IdentityPatientDirectory({ address: identityAddress, deadlineMs: 2000 });
+  const sink = new OutboxAppointmentEventSink(createOutbox({ source: '/trellis/appointments' }));
+  return {
+    scheduling: new SchedulingService(db.prisma, new SchedulingRepository(), clock),
+    booking: new BookingService(db.prisma, new BookingRepository(), identity, sink, clock),
+    identity,
+  };
+}

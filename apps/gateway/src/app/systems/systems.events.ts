@@ -1,0 +1,76 @@
+import { events } from '@trellis/contracts';
+
+import { type SystemRow } from './systems.repository';
+
+const { ConnectedSystemChanged, ConnectedSystemState, ConnectedSystemChange } = events.v1;
+
+export const SYSTEM_TOPIC = 'trellis.gateway.system.v1';
+export const SYSTEM_CHANGED_TYPE = 'uk.nhs.trellis.gateway.ConnectedSystemChanged.v1';
+export const SYSTEM_CHANGED_SCHEMA = 'proto:trellis.events.v1.ConnectedSystemChanged';
+
+export type SystemChangeKind = 'REGISTERED' | 'SCOPES_UPDATED' | 'SUSPENDED' | 'REACTIVATED' | 'KEYS_ROTATED';
+
+const CHANGE_ENUM: Record<SystemChangeKind, events.v1.ConnectedSystemChange> = {
+  REGISTERED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_REGISTERED,
+  SCOPES_UPDATED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_SCOPES_UPDATED,
+  SUSPENDED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_SUSPENDED,
+  REACTIVATED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_REACTIVATED,
+  KEYS_ROTATED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_KEYS_ROTATED,
+};
+
+/** Outbox input shape (structurally @trellis/events OutboxEventInput). */
+export interface SystemEventInput {
+  topic: string;
+  key: string;
+  type: string;
+  subject: string;
+  odsCode: string;
+  region: string;
+  dataschema: string;
+  payload: Uint8Array;
+}
+
+export function toTimestamp(d: Date): { seconds: number; nanos: number } {
+  const ms = d.getTime();
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+/** The full current state of a system, published on the compacted topic (key = system id). */
+export function systemChangedEvent(row: SystemRow, change: SystemChangeKind, actor: string, actorSystem: { systemId: string; odsCode: string; region: string; userId?: string }): SystemEventInput {
+  const msg = ConnectedSystemChanged.fromPartial({
+    context: {
+      organisations: [{ odsCode: row.odsCode, region: row.region }],
+      regions: [row.region],
+      actor: {
+        systemId: actorSystem.systemId,
+        organisation: { odsCode: actorSystem.odsCode, region: actorSystem.region },
+        ...(actorSystem.userId ? { userId: actorSystem.userId } : {}),
+      },
+      occurredAt: toTimestamp(row.changedAt),
+    },
+    systemId: row.id,
+    name: row.name,
+    supplier: row.supplier,
+    odsCode: row.odsCode,
+    region: row.region,
+    status:
+      row.status === 'active'
+        ? ConnectedSystemState.CONNECTED_SYSTEM_STATE_ACTIVE
+        : ConnectedSystemState.CONNECTED_SYSTEM_STATE_SUSPENDED,
+    allowedScopes: row.allowedScopes,
+    version: row.version,
+    change: CHANGE_ENUM[change],
+    changedBy: actor,
+    changedAt: toTimestamp(row.changedAt),
+  });
+  return {
+    topic: SYSTEM_TOPIC,
+    key: row.id,
+    type: SYSTEM_CHANGED_TYPE,
+    subject: row.id,
+    odsCode: row.odsCode,
+    region: row.region,
+    dataschema: SYSTEM_CHANGED_SCHEMA,
+    payload: ConnectedSystemChanged.encode(msg).finish(),
+  };
+}

@@ -1,0 +1,95 @@
+import { type Metadata } from '@grpc/grpc-js';
+import { Controller, UseFilters, type ArgumentsHost, type ExceptionFilter, Catch } from '@nestjs/common';
+import { requireCaller } from '@trellis/auth';
+import { gateway } from '@trellis/contracts';
+import { throwError, type Observable } from 'rxjs';
+
+import { toTimestamp } from './systems.events';
+import { SystemsError, grpcStatusOf } from './systems.errors';
+import { type SystemRow } from './systems.repository';
+import { SystemsService } from './systems.service';
+
+const { SystemStatus, ConnectedSystemServiceControllerMethods } = gateway.v1;
+
+/** Maps SystemsError to gRPC status with the field violations in the message. */
+@Catch(SystemsError)
+export class SystemsErrorFilter implements ExceptionFilter {
+  catch(err: SystemsError, _host: ArgumentsHost): Observable<never> {
+    const details = err.violations.map((v) => `${v.field}: ${v.description}`).join('; ');
+    return throwError(() => ({ code: grpcStatusOf(err.code), message: details ? `${err.message}: ${details}` : err.message, details: err.code }));
+  }
+}
+
+export function toProto(row: SystemRow): gateway.v1.ConnectedSystem {
+  return {
+    id: row.id,
+    name: row.name,
+    supplier: row.supplier,
+    odsCode: row.odsCode,
+    region: row.region,
+    keys: row.jwksUrl ? { jwksUrl: row.jwksUrl } : { jwksJson: JSON.stringify(row.jwks ?? { keys: [] }) },
+    allowedScopes: row.allowedScopes,
+    status: row.status === 'active' ? SystemStatus.SYSTEM_STATUS_ACTIVE : SystemStatus.SYSTEM_STATUS_SUSPENDED,
+    version: row.version,
+    createdBy: row.createdBy,
+    createdAt: toTimestamp(row.createdAt),
+    changedBy: row.changedBy,
+    changedAt: toTimestamp(row.changedAt),
+    suspensionReason: row.suspensionReason ?? '',
+  };
+}
+
+function statusFilter(s: gateway.v1.SystemStatus | undefined): 'active' | 'suspended' | undefined {
+  if (s === SystemStatus.SYSTEM_STATUS_ACTIVE) return 'active';
+  if (s === SystemStatus.SYSTEM_STATUS_SUSPENDED) return 'suspended';
+  return undefined;
+}
+
+@Controller()
+@UseFilters(SystemsErrorFilter)
+@ConnectedSystemServiceControllerMethods()
+export class SystemsGrpcController implements gateway.v1.ConnectedSystemServiceController {
+  constructor(private readonly systems: SystemsService) {}
+
+  async registerSystem(req: gateway.v1.RegisterSystemRequest, metadata?: Metadata): Promise<gateway.v1.RegisterSystemResponse> {
+    const row = await this.systems.register(
+      {
+        name: req.name ?? '',
+        supplier: req.supplier ?? '',
+        odsCode: req.odsCode ?? '',
+        region: req.region ?? '',
+        keys: req.keys,
+        allowedScopes: req.allowedScopes ?? [],
+        clientId: req.clientId ?? '',
+      },
+      requireCaller(metadata),
+    );
+    return { system: toProto(row) };
+  }
+
+  async getSystem(req: gateway.v1.GetSystemRequest): Promise<gateway.v1.GetSystemResponse> {
+    return { system: toProto(await this.systems.get(req.id ?? '')) };
+  }
+
+  async listSystems(req: gateway.v1.ListSystemsRequest): Promise<gateway.v1.ListSystemsResponse> {
+    const status = statusFilter(req.status);
+    const { rows, next, total } = await this.systems.list(req.page?.pageSize ?? 0, req.page?.pageToken ?? '', status);
+    return { systems: rows.map(toProto), page: { nextPageToken: next, total } };
+  }
+
+  async updateSystemScopes(req: gateway.v1.UpdateSystemScopesRequest, metadata?: Metadata): Promise<gateway.v1.UpdateSystemScopesResponse> {
+    return { system: toProto(await this.systems.updateScopes(req.id ?? '', req.allowedScopes ?? [], req.expectedVersion ?? 0, requireCaller(metadata))) };
+  }
+
+  async suspendSystem(req: gateway.v1.SuspendSystemRequest, metadata?: Metadata): Promise<gateway.v1.SuspendSystemResponse> {
+    return { system: toProto(await this.systems.suspend(req.id ?? '', req.reason ?? '', requireCaller(metadata))) };
+  }
+
+  async reactivateSystem(req: gateway.v1.ReactivateSystemRequest, metadata?: Metadata): Promise<gateway.v1.ReactivateSystemResponse> {
+    return { system: toProto(await this.systems.reactivate(req.id ?? '', requireCaller(metadata))) };
+  }
+
+  async rotateSystemKeys(req: gateway.v1.RotateSystemKeysRequest, metadata?: Metadata): Promise<gateway.v1.RotateSystemKeysResponse> {
+    return { system: toProto(await this.systems.rotateKeys(req.id ?? '', req.keys, requireCaller(metadata))) };
+  }
+}

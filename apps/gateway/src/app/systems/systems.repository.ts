@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+
+import { Prisma, type ConnectedSystem, type PrismaClient, type SystemStatus } from '../../generated/prisma/client';
+import { GatewayPrismaService } from '../database/gateway-prisma.service';
+
+export type Tx = Prisma.TransactionClient;
+export type SystemRow = ConnectedSystem;
+
+export interface NewSystem {
+  id: string;
+  name: string;
+  supplier: string;
+  odsCode: string;
+  region: string;
+  jwks: { keys: Record<string, unknown>[] } | null;
+  jwksUrl: string | null;
+  allowedScopes: string[];
+  actor: string;
+}
+
+export interface SystemPatch {
+  allowedScopes?: string[];
+  status?: SystemStatus;
+  suspensionReason?: string | null;
+  jwks?: { keys: Record<string, unknown>[] } | null;
+  jwksUrl?: string | null;
+}
+
+/** The only place the systems context talks to Prisma. */
+@Injectable()
+export class SystemsRepository {
+  constructor(@Inject(GatewayPrismaService) private readonly prisma: PrismaClient) {}
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(fn);
+  }
+
+  find(id: string, tx: Tx | PrismaClient = this.prisma): Promise<SystemRow | null> {
+    return tx.connectedSystem.findUnique({ where: { id } });
+  }
+
+  /** Row-locks the system for an update in `tx`. */
+  async lock(tx: Tx, id: string): Promise<SystemRow | null> {
+    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM connected_systems WHERE id = ${id} FOR UPDATE`;
+    return rows.length === 0 ? null : tx.connectedSystem.findUnique({ where: { id } });
+  }
+
+  async insert(tx: Tx, s: NewSystem): Promise<SystemRow | 'exists'> {
+    try {
+      const row = await tx.connectedSystem.create({
+        data: {
+          id: s.id,
+          name: s.name,
+          supplier: s.supplier,
+          odsCode: s.odsCode,
+          region: s.region,
+          jwks: s.jwks === null ? Prisma.DbNull : (s.jwks as Prisma.InputJsonValue),
+          jwksUrl: s.jwksUrl,
+          allowedScopes: s.allowedScopes,
+          createdBy: s.actor,
+          changedBy: s.actor,
+        },
+      });
+      await this.logChange(tx, row, 'REGISTERED', s.actor, null, null);
+      return row;
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') return 'exists';
+      throw err;
+    }
+  }
+
+  async update(tx: Tx, before: SystemRow, patch: SystemPatch, change: string, actor: string, reason: string | null): Promise<SystemRow> {
+    const data: Prisma.ConnectedSystemUpdateInput = {
+      version: { increment: 1 },
+      changedBy: actor,
+      changedAt: new Date(),
+    };
+    if (patch.allowedScopes) data.allowedScopes = patch.allowedScopes;
+    if (patch.status) data.status = patch.status;
+    if (patch.suspensionReason !== undefined) data.suspensionReason = patch.suspensionReason;
+    if (patch.jwks !== undefined) data.jwks = patch.jwks === null ? Prisma.DbNull : (patch.jwks as Prisma.InputJsonValue);
+    if (patch.jwksUrl !== undefined) data.jwksUrl = patch.jwksUrl;
+    const row = await tx.connectedSystem.update({ where: { id: before.id }, data });
+    await this.logChange(tx, row, change, actor, before, reason);
+    return row;
+  }
+
+  private async logChange(tx: Tx, after: SystemRow, change: string, actor: string, before: SystemRow | null, reason: string | null): Promise<void> {
+    await tx.connectedSystemChange.create({
+      data: {
+        id: randomUUID(),
+        systemId: after.id,
+        version: after.version,
+        change,
+        actor,
+        reason,
+        before: before ? (snapshot(before) as Prisma.InputJsonValue) : Prisma.DbNull,
+        after: snapshot(after) as Prisma.InputJsonValue,
+      },
+    });
+  }
+
+  /** Keyset pagination on (created_at, id). */
+  list(args: { after?: { createdAt: Date; id: string }; take: number; status?: SystemStatus }): Promise<SystemRow[]> {
+    const where: Prisma.ConnectedSystemWhereInput = {};
+    if (args.status) where.status = args.status;
+    if (args.after) {
+      where.OR = [
+        { createdAt: { gt: args.after.createdAt } },
+        { createdAt: args.after.createdAt, id: { gt: args.after.id } },
+      ];
+    }
+    return this.prisma.connectedSystem.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: args.take });
+  }
+
+  count(status?: SystemStatus): Promise<number> {
+    return this.prisma.connectedSystem.count({ where: status ? { status } : {} });
+  }
+
+  changes(systemId: string): Promise<Array<{ version: number; change: string; actor: string }>> {
+    return this.prisma.connectedSystemChange.findMany({
+      where: { systemId },
+      orderBy: { version: 'asc' },
+      select: { version: true, change: true, actor: true },
+    });
+  }
+}
+
+function snapshot(s: SystemRow): Record<string, unknown> {
+  return {
+    name: s.name,
+    supplier: s.supplier,
+    odsCode: s.odsCode,
+    region: s.region,
+    allowedScopes: s.allowedScopes,
+    status: s.status,
+    suspensionReason: s.suspensionReason,
+    jwksUrl: s.jwksUrl,
+    jwksKids: Array.isArray((s.jwks as { keys?: unknown } | null)?.keys)
+      ? ((s.jwks as { keys: Array<{ kid?: unknown }> }).keys.map((k) => k.kid))
+      : [],
+    version: s.version,
+  };
+}

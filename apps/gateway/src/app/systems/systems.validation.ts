@@ -1,0 +1,91 @@
+import { isValidScope } from '@trellis/auth';
+
+import { SystemsError, SystemsErrorCode, type FieldViolation } from './systems.errors';
+
+export const ODS_CODE = /^[A-Z0-9]{3,10}$/;
+export const REGION_CODE = /^[a-z][a-z0-9-]{1,40}$/;
+export const CLIENT_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
+const ALLOWED_KEY_ALGS = new Set(['RS384', 'ES384']);
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+export interface KeysInput {
+  jwksJson?: string | undefined;
+  jwksUrl?: string | undefined;
+}
+export interface ValidatedKeys {
+  jwks: { keys: Record<string, unknown>[] } | null;
+  jwksUrl: string | null;
+}
+
+/** Collects violations instead of failing at the first one. */
+export class Violations {
+  readonly list: FieldViolation[] = [];
+  add(field: string, description: string): void {
+    this.list.push({ field, description });
+  }
+  throwIfAny(message = 'invalid request'): void {
+    if (this.list.length > 0) throw new SystemsError(SystemsErrorCode.InvalidArgument, message, this.list);
+  }
+}
+
+export function checkText(v: Violations, field: string, value: string, max = 200): void {
+  if (!value || value.trim().length === 0) v.add(field, 'is required');
+  else if (value.length > max) v.add(field, `must be at most ${max} characters`);
+}
+
+export function checkScopes(v: Violations, field: string, scopes: readonly string[]): string[] {
+  if (scopes.length === 0) v.add(field, 'at least one scope is required');
+  if (scopes.length > 50) v.add(field, 'at most 50 scopes');
+  scopes.forEach((s, i) => {
+    if (!isValidScope(s)) v.add(`${field}[${i}]`, `unknown or malformed scope ${JSON.stringify(s).slice(0, 80)}`);
+  });
+  return [...new Set(scopes)].sort();
+}
+
+export function checkKeys(v: Violations, field: string, keys: KeysInput | undefined): ValidatedKeys {
+  const hasJson = typeof keys?.jwksJson === 'string' && keys.jwksJson !== '';
+  const hasUrl = typeof keys?.jwksUrl === 'string' && keys.jwksUrl !== '';
+  if (hasJson === hasUrl) {
+    v.add(field, 'exactly one of jwks_json or jwks_url is required');
+    return { jwks: null, jwksUrl: null };
+  }
+  if (hasUrl) {
+    const raw = keys?.jwksUrl ?? '';
+    let url: URL | undefined;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = undefined;
+    }
+    const loopback = url && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
+      v.add(`${field}.jwks_url`, 'must be an https URL (http only for loopback)');
+      return { jwks: null, jwksUrl: null };
+    }
+    return { jwks: null, jwksUrl: url.toString() };
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(keys?.jwksJson ?? '');
+  } catch {
+    v.add(`${field}.jwks_json`, 'is not valid JSON');
+    return { jwks: null, jwksUrl: null };
+  }
+  const list = (doc as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(list) || list.length === 0 || list.length > 10) {
+    v.add(`${field}.jwks_json`, 'must be a JWKS with 1 to 10 keys');
+    return { jwks: null, jwksUrl: null };
+  }
+  const kids = new Set<string>();
+  list.forEach((k: unknown, i) => {
+    const key = (k ?? {}) as Record<string, unknown>;
+    const at = `${field}.jwks_json.keys[${i}]`;
+    if (key['kty'] !== 'EC' && key['kty'] !== 'RSA') v.add(at, 'kty must be EC or RSA');
+    if (typeof key['kid'] !== 'string' || key['kid'] === '') v.add(at, 'kid is required');
+    else if (kids.has(key['kid'])) v.add(at, 'duplicate kid');
+    else kids.add(key['kid']);
+    if (typeof key['alg'] !== 'string' || !ALLOWED_KEY_ALGS.has(key['alg'])) v.add(at, 'alg must be RS384 or ES384');
+    if (PRIVATE_MEMBERS.some((m) => m in key)) v.add(at, 'must be a public key (private members present)');
+  });
+  return { jwks: { keys: list as Record<string, unknown>[] }, jwksUrl: null };
+}

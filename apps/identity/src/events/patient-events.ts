@@ -1,0 +1,140 @@
+import { events as ev } from '@trellis/contracts';
+import { createOutbox, defineEventType, EventType, Outbox, RawSqlClient, TOPICS } from '@trellis/events';
+import type { Actor, PatientRecord } from '../app/patients/patient.model';
+
+/**
+ * Identity's outbox writer: every event goes to trellis.identity.patient.v1, keyed by NHS number,
+ * with ce_odscode / ce_region = the patient's registered GP practice and its region.
+ */
+const topic = TOPICS.identityPatient;
+const type = (name: string) => `uk.nhs.trellis.identity.${name}.v1`;
+
+export const PatientRegisteredEvent = defineEventType({
+  type: type('PatientRegistered'),
+  topic,
+  codec: ev.v1.PatientRegistered,
+  dataschema: 'proto:trellis.events.v1.PatientRegistered',
+});
+export const PatientUpdatedEvent = defineEventType({
+  type: type('PatientUpdated'),
+  topic,
+  codec: ev.v1.PatientUpdated,
+  dataschema: 'proto:trellis.events.v1.PatientUpdated',
+});
+export const PatientDeceasedEvent = defineEventType({
+  type: type('PatientDeceased'),
+  topic,
+  codec: ev.v1.PatientDeceased,
+  dataschema: 'proto:trellis.events.v1.PatientDeceased',
+});
+export const PatientMergedEvent = defineEventType({
+  type: type('PatientMerged'),
+  topic,
+  codec: ev.v1.PatientMerged,
+  dataschema: 'proto:trellis.events.v1.PatientMerged',
+});
+export const GpRegistrationChangedEvent = defineEventType({
+  type: type('GpRegistrationChanged'),
+  topic,
+  codec: ev.v1.GpRegistrationChanged,
+  dataschema: 'proto:trellis.events.v1.GpRegistrationChanged',
+});
+
+export type PatientEvent =
+  | { kind: 'registered'; record: PatientRecord; override: boolean; overridden: string[]; reason: string }
+  | { kind: 'updated'; record: PatientRecord; changedFields: string[] }
+  | { kind: 'deceased'; record: PatientRecord }
+  | { kind: 'merged'; survivor: PatientRecord; superseded: string; supersededVersion: number }
+  | { kind: 'gp-changed'; record: PatientRecord; previousOds: string; previousRegion: string; effectiveDate: string };
+
+/** Port the service writes events through (in its transaction). */
+export interface PatientEventSink {
+  emit(tx: RawSqlClient, event: PatientEvent, actor: Actor, correlationId?: string): Promise<void>;
+}
+
+function timestamp(d: Date) {
+  const ms = d.getTime();
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+export class OutboxPatientEventSink implements PatientEventSink {
+  constructor(private readonly outbox: Outbox = createOutbox({ source: '/trellis/identity' })) {}
+
+  async emit(tx: RawSqlClient, event: PatientEvent, actor: Actor, correlationId?: string): Promise<void> {
+    const record = event.kind === 'merged' ? event.survivor : event.record;
+    const now = new Date();
+    const odsCode = record.gp?.odsCode ?? '';
+    const region = record.gp?.region ?? '';
+    const context: ev.v1.EventContext = {
+      organisations: odsCode ? [{ odsCode, region }] : [],
+      regions: region ? [region] : [],
+      actor: {
+        systemId: actor.systemId,
+        organisation: { odsCode: actor.odsCode, region: actor.region },
+        ...(actor.userId ? { userId: actor.userId } : {}),
+      },
+      occurredAt: timestamp(now),
+      correlationId: correlationId ?? '',
+    };
+    const patient: ev.v1.PatientEventContext = {
+      nhsNumber: record.nhsNumber,
+      version: record.version,
+      gpOdsCode: odsCode,
+      region,
+      confidentiality: record.confidentiality,
+      occurredAt: timestamp(now),
+    };
+    const regions = [...new Set([region, ...(event.kind === 'gp-changed' && event.previousRegion ? [event.previousRegion] : [])])].filter(
+      (r) => r !== '',
+    );
+    const meta = {
+      key: event.kind === 'merged' ? event.superseded : record.nhsNumber,
+      subject: record.nhsNumber,
+      ...(odsCode ? { odsCode } : {}),
+      ...(region ? { region } : {}),
+      regions,
+      ...(correlationId ? { correlationId } : {}),
+      time: now,
+    };
+    const input = (() => {
+      switch (event.kind) {
+        case 'registered':
+          return occurrence(PatientRegisteredEvent, {
+            context,
+            patient,
+            duplicateOverride: event.override,
+            overriddenCandidates: event.overridden,
+            overrideReason: event.reason,
+          });
+        case 'updated':
+          return occurrence(PatientUpdatedEvent, { context, patient, changedFields: event.changedFields });
+        case 'deceased':
+          return occurrence(PatientDeceasedEvent, {
+            context,
+            patient,
+            deceasedAt: event.record.deceasedAt ? timestamp(event.record.deceasedAt) : undefined,
+          });
+        case 'merged':
+          return occurrence(PatientMergedEvent, {
+            context,
+            patient,
+            supersededNhsNumber: event.superseded,
+            supersededVersion: event.supersededVersion,
+          });
+        case 'gp-changed':
+          return occurrence(GpRegistrationChangedEvent, {
+            context,
+            patient,
+            previousGpOdsCode: event.previousOds,
+            previousRegion: event.previousRegion,
+            effectiveDate: event.effectiveDate,
+          });
+      }
+    })();
+    await this.outbox.enqueue(tx, input(meta));
+  }
+}
+
+function occurrence<T>(type: EventType<T>, message: T) {
+  return (meta: Parameters<EventType<T>['occurrence']>[1]) => type.occurrence(message, meta);
+}

@@ -1,0 +1,366 @@
+/**
+ * Properties of the rendered charts/trellis manifests that matter in production: probes,
+ * pod hardening, network isolation, migration hooks, secret handling, autoscaling, operators'
+ * resources and the values schema refusing bad input. Every test runs the real `helm template`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parse } from 'yaml';
+
+import {
+  APPS,
+  CHART,
+  Container,
+  DEV_SET,
+  Manifest,
+  byKind,
+  get,
+  helmTemplate,
+  one,
+  podSpec,
+  render,
+} from './render';
+
+const CI = {
+  minimal: ['ci/minimal-values.yaml'],
+  production: ['ci/production-values.yaml'],
+  operators: ['ci/operators-values.yaml'],
+};
+const name = (app: string): string => `trellis-${app}`;
+
+const workloads = (ms: Manifest[]): Manifest[] => ms.filter((m) => ['Deployment', 'Job', 'Pod'].includes(m.kind));
+
+describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
+  const manifests = render(files);
+
+  it('renders a Deployment, Service and NetworkPolicy per app', () => {
+    for (const app of APPS) {
+      one(manifests, 'Deployment', name(app));
+      const svc = one(manifests, 'Service', name(app));
+      const ports = get<{ name: string; port: number; appProtocol: string }[]>(svc, 'spec', 'ports');
+      expect(ports.find((p) => p.name === 'grpc')).toMatchObject({ port: 50051, appProtocol: 'grpc' });
+      expect(ports.find((p) => p.name === 'http')).toMatchObject({ port: 8080 });
+      one(manifests, 'NetworkPolicy', name(app));
+    }
+  });
+
+  it('probes every app with native gRPC health checks (startup, readiness, liveness)', () => {
+    for (const d of byKind(manifests, 'Deployment')) {
+      const c = podSpec(d).containers[0]!;
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
+        expect(c[probe]).toBeDefined();
+        expect(get(c, probe, 'grpc', 'port')).toBe(50051);
+        expect(get(c, probe)).not.toHaveProperty('httpGet');
+        expect(get(c, probe)).not.toHaveProperty('exec');
+      }
+      // startup allows a slow boot without making liveness lax: ≥ 60 s before liveness applies
+      expect(get<number>(c, 'startupProbe', 'periodSeconds') * get<number>(c, 'startupProbe', 'failureThreshold')).toBeGreaterThanOrEqual(60);
+    }
+  });
+
+  it('hardens every pod: non-root, read-only root, no capabilities, RuntimeDefault seccomp, writable /tmp only', () => {
+    const all = workloads(manifests);
+    expect(all.length).toBeGreaterThan(APPS.length);
+    for (const w of all) {
+      const spec = podSpec(w);
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(spec.automountServiceAccountToken).toBe(false);
+      for (const c of spec.containers) {
+        expect(c.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+        expect(get(c, 'resources', 'limits', 'memory')).toBeDefined();
+        expect(get(c, 'resources', 'requests', 'cpu')).toBeDefined();
+      }
+      const tmp = (spec.volumes ?? []).find((v) => v.name === 'tmp');
+      expect(tmp?.emptyDir).toHaveProperty('sizeLimit');
+    }
+    for (const sa of byKind(manifests, 'ServiceAccount')) expect(sa['automountServiceAccountToken']).toBe(false);
+  });
+
+  it('never puts a credential in plain env or a ConfigMap', () => {
+    for (const w of workloads(manifests)) {
+      for (const c of podSpec(w).containers) {
+        for (const e of c.env ?? []) {
+          if (/PASSWORD|DATABASE_URL|SECRET|TOKEN/.test(e.name)) {
+            expect(e.value).toBeUndefined();
+            expect(e.valueFrom?.secretKeyRef).toBeDefined();
+          }
+        }
+      }
+    }
+    for (const cm of byKind(manifests, 'ConfigMap')) {
+      expect(JSON.stringify(cm['data'])).not.toMatch(/password|postgres(ql)?:\/\//i);
+    }
+    // production-like scenarios rely on existing Secrets only
+    expect(byKind(manifests, 'Secret')).toEqual([]);
+  });
+
+  it('runs one migration Job per app as a hook before the new pods, with the migrate CLI', () => {
+    const jobs = byKind(manifests, 'Job').filter((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migrations');
+    expect(jobs.map((j) => j.metadata.labels?.['trellis.nhs.uk/app']).sort()).toEqual([...APPS].sort());
+    for (const job of jobs) {
+      const app = job.metadata.labels!['trellis.nhs.uk/app']!;
+      const a = job.metadata.annotations!;
+      expect(a['helm.sh/hook']!.split(',')).toContain('pre-upgrade');
+      expect(a['helm.sh/hook-delete-policy']).toBe('before-hook-creation');
+      const spec = podSpec(job);
+      expect(spec.serviceAccountName).toBe('trellis-hooks');
+      const c = spec.containers[0]!;
+      expect([...(c.command ?? []), ...(c.args ?? [])]).toEqual(['node', 'tools/prisma/cli.js', app, 'migrate-deploy']);
+      expect(c.image).toMatch(new RegExp(`/${app}:`));
+      expect(c.env).toContainEqual({ name: 'DATABASE_SCHEMA', value: app });
+      expect(c.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toBeDefined();
+      expect(c.env?.some((e) => e.name.startsWith('KAFKA_'))).toBe(false);
+      expect(get(job, 'spec', 'backoffLimit')).toBeGreaterThan(0);
+      expect(get(job, 'spec', 'activeDeadlineSeconds')).toBeGreaterThan(0);
+      // the hook ServiceAccount is created before the Job (lower weight)
+      const sa = one(manifests, 'ServiceAccount', 'trellis-hooks');
+      expect(Number(sa.metadata.annotations!['helm.sh/hook-weight'])).toBeLessThan(Number(a['helm.sh/hook-weight']));
+    }
+  });
+
+  it('ships a helm test pod that checks every app over grpc.health.v1', () => {
+    const pod = one(manifests, 'Pod', 'trellis-test-grpc-health');
+    expect(pod.metadata.annotations!['helm.sh/hook']).toBe('test');
+    const c = podSpec(pod).containers[0]!;
+    expect(c.args?.[0]).toBe('tools/docker/grpc-health-check.js');
+    expect(c.args?.filter((a) => a.endsWith(':50051')).sort()).toEqual(APPS.map((a) => `${name(a)}:50051`).sort());
+  });
+});
+
+describe('network isolation', () => {
+  const manifests = render(CI.production);
+  const policy = (n: string): Manifest => one(manifests, 'NetworkPolicy', n);
+  interface Peer {
+    namespaceSelector?: unknown;
+    podSelector?: { matchLabels?: Record<string, string> };
+    ipBlock?: unknown;
+  }
+  interface Rule {
+    from?: Peer[];
+    to?: Peer[];
+    ports?: { port: number | string; protocol: string }[];
+  }
+
+  it('denies all traffic of the release by default', () => {
+    const deny = policy('trellis-default-deny');
+    expect(get(deny, 'spec', 'podSelector', 'matchLabels')).toEqual({ 'app.kubernetes.io/name': 'trellis', 'app.kubernetes.io/instance': 'trellis' });
+    expect(get(deny, 'spec', 'policyTypes')).toEqual(['Ingress', 'Egress']);
+    expect(get(deny, 'spec')).not.toHaveProperty('ingress');
+    expect(get(deny, 'spec')).not.toHaveProperty('egress');
+  });
+
+  it('lets only the gateway in from outside the release (the ingress controller)', () => {
+    for (const app of APPS) {
+      const ingress = get<Rule[]>(policy(name(app)), 'spec', 'ingress');
+      const outside = ingress.filter((r) => (r.from ?? []).some((p) => p.namespaceSelector !== undefined || p.ipBlock !== undefined));
+      const fromIngressController = outside.filter((r) =>
+        r.from!.some((p) => JSON.stringify(p.namespaceSelector).includes('ingress-nginx')),
+      );
+      if (app === 'gateway') expect(fromIngressController).toHaveLength(1);
+      else expect(fromIngressController).toHaveLength(0);
+      // apart from the ingress controller, only Prometheus (metrics port) comes from another namespace
+      for (const r of outside.filter((x) => !fromIngressController.includes(x))) {
+        expect(r.ports).toEqual([{ protocol: 'TCP', port: 'metrics' }]);
+      }
+      // the platforms accept the gateway and each other (same release, by labels)
+      const internal = ingress.find((r) => (r.from ?? []).some((p) => JSON.stringify(p.podSelector).includes('gateway')));
+      expect(internal?.ports?.map((p) => p.port)).toEqual(['grpc', 'http']);
+    }
+  });
+
+  it('lets the apps out only to DNS, each other, PostgreSQL, Kafka and the OTLP collector', () => {
+    const allowedPorts = new Set<number | string>([53, 50051, 8080, 5432, 9093, 4318]);
+    for (const app of APPS) {
+      const egress = get<Rule[]>(policy(name(app)), 'spec', 'egress');
+      for (const rule of egress) {
+        expect(rule.ports?.length).toBeGreaterThan(0);
+        for (const p of rule.ports!) expect(allowedPorts).toContain(p.port);
+        // production pins every destination (no "any address" rule)
+        expect(rule.to?.length).toBeGreaterThan(0);
+      }
+      const ports = egress.flatMap((r) => r.ports!.map((p) => p.port));
+      expect(ports).toEqual(expect.arrayContaining([53, 5432, 9093, 4318]));
+    }
+  });
+
+  it('targets the in-chart operators’ pods when they are enabled', () => {
+    const ops = render(CI.operators);
+    const egress = get<Rule[]>(one(ops, 'NetworkPolicy', name('identity')), 'spec', 'egress');
+    const peers = JSON.stringify(egress.flatMap((r) => r.to ?? []));
+    expect(peers).toContain('"cnpg.io/cluster":"trellis-pg"');
+    expect(peers).toContain('"strimzi.io/cluster":"trellis-kafka"');
+  });
+
+  it('can be switched off', () => {
+    expect(byKind(render(CI.minimal, {}, ['--set', 'networkPolicy.enabled=false']), 'NetworkPolicy')).toEqual([]);
+  });
+});
+
+describe('migrations and secrets', () => {
+  it('runs migrations pre-install with an external database, post-install with the in-chart CloudNativePG cluster', () => {
+    const hook = (ms: Manifest[]): string => one(ms, 'Job', 'trellis-identity-migrate').metadata.annotations!['helm.sh/hook']!;
+    expect(hook(render(CI.minimal))).toBe('pre-install,pre-upgrade');
+    const ops = render(CI.operators);
+    expect(hook(ops)).toBe('post-install,pre-upgrade');
+    const env = podSpec(one(ops, 'Job', 'trellis-identity-migrate')).containers[0]!.env!;
+    expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'trellis-pg-app', key: 'uri' });
+  });
+
+  it('provisions topics before migrations and the credentials Secret before both (hook weights)', () => {
+    const ms = render([], DEV_SET);
+    const weight = (m: Manifest): number => Number(m.metadata.annotations!['helm.sh/hook-weight']);
+    const secret = one(ms, 'Secret', 'trellis-credentials');
+    const topics = one(ms, 'Job', 'trellis-kafka-topics');
+    const migrate = one(ms, 'Job', 'trellis-results-migrate');
+    expect(secret.metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    expect(weight(secret)).toBeLessThan(weight(topics));
+    expect(weight(topics)).toBeLessThan(weight(migrate));
+  });
+
+  it('uses per-service credentials when the Secret has one key per app', () => {
+    const ms = render(CI.production);
+    for (const app of APPS) {
+      const env = podSpec(one(ms, 'Deployment', name(app))).containers[0]!.env!;
+      expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'trellis-database', key: `${app}-url` });
+      expect(env.find((e) => e.name === 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'trellis-kafka', key: 'password' });
+    }
+  });
+
+  it('refuses to render without database or Kafka wiring, and has no credential defaults', () => {
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+    expect(values['database']!['url']).toBe('');
+    expect(get(values, 'kafka', 'sasl', 'password')).toBe('');
+    const r = helmTemplate();
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('database: set database.existingSecret');
+    const r2 = helmTemplate([], { 'database.existingSecret': 'db' });
+    expect(r2.status).not.toBe(0);
+    expect(r2.stderr).toContain('kafka: set kafka.brokers or strimzi.enabled');
+  });
+
+  it('can disable the database of one app without touching the others (false overrides a true default)', () => {
+    const ms = render(CI.minimal, {}, ['--set', 'services.router.database.enabled=false']);
+    expect(byKind(ms, 'Job').map((j) => j.metadata.name)).not.toContain('trellis-router-migrate');
+    const env = podSpec(one(ms, 'Deployment', name('router'))).containers[0]!.env!;
+    expect(env.map((e) => e.name)).not.toContain('DATABASE_URL');
+    expect(podSpec(one(ms, 'Deployment', name('results'))).containers[0]!.env!.map((e) => e.name)).toContain('DATABASE_URL');
+  });
+});
+
+describe('scaling', () => {
+  it('adds an HPA and drops the fixed replica count where autoscaling is on', () => {
+    const ms = render(CI.production);
+    const hpas = byKind(ms, 'HorizontalPodAutoscaler');
+    expect(hpas.map((h) => h.metadata.name).sort()).toEqual(APPS.filter((a) => a !== 'router').map(name).sort());
+    const gw = one(ms, 'HorizontalPodAutoscaler', name('gateway'));
+    expect(get(gw, 'spec', 'minReplicas')).toBe(4);
+    expect(get(gw, 'spec', 'maxReplicas')).toBe(40);
+    expect(get(gw, 'spec', 'scaleTargetRef')).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: name('gateway') });
+    expect(get(one(ms, 'Deployment', name('gateway')), 'spec')).not.toHaveProperty('replicas');
+    expect(get(one(ms, 'Deployment', name('router')), 'spec', 'replicas')).toBe(2);
+  });
+
+  it('keeps a PodDisruptionBudget per app that never blocks drains', () => {
+    for (const pdb of byKind(render(CI.production), 'PodDisruptionBudget')) {
+      expect(get(pdb, 'spec', 'maxUnavailable')).toBe(1);
+      expect(get(pdb, 'spec')).not.toHaveProperty('minAvailable');
+    }
+  });
+});
+
+describe('gateway exposure', () => {
+  it('routes the Ingress to the gateway HTTP port only', () => {
+    const ing = one(render(CI.production), 'Ingress', name('gateway'));
+    const backend = get(ing, 'spec', 'rules', 0, 'http', 'paths', 0, 'backend', 'service');
+    expect(backend).toEqual({ name: name('gateway'), port: { name: 'http' } });
+    expect(get(ing, 'spec', 'tls', 0, 'secretName')).toBe('trellis-gateway-tls');
+  });
+});
+
+describe('operators scenario', () => {
+  const ms = render(CI.operators);
+
+  it('declares a Strimzi KRaft cluster over TLS + SCRAM and one KafkaUser per app', () => {
+    const kafka = one(ms, 'Kafka', 'trellis-kafka');
+    expect(get(kafka, 'spec', 'kafka', 'listeners', 0)).toMatchObject({ tls: true, authentication: { type: 'scram-sha-512' } });
+    expect(get(kafka, 'spec', 'kafka', 'config', 'auto.create.topics.enable')).toBe(false);
+    const users = byKind(ms, 'KafkaUser');
+    expect(users.map((u) => u.metadata.name).sort()).toEqual(APPS.map((a) => `trellis-kafka-${a}`).sort());
+    const identity = one(ms, 'KafkaUser', 'trellis-kafka-identity');
+    const acls = get<{ resource: { name: string; patternType: string }; operations: string[] }[]>(identity, 'spec', 'authorization', 'acls');
+    const writes = acls.filter((a) => a.operations.includes('Write')).map((a) => a.resource.name);
+    expect(writes).toContain('trellis.identity.');
+    expect(writes).not.toContain('trellis.results.');
+    expect(writes.filter((w) => !w.endsWith('.dlq'))).toEqual(['trellis.identity.', 'trellis.audit.']);
+    // apps read the KafkaUser Secret and trust the cluster CA
+    const c: Container = podSpec(one(ms, 'Deployment', name('identity'))).containers[0]!;
+    expect(c.env?.find((e) => e.name === 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'trellis-kafka-identity', key: 'password' });
+    expect(c.env).toContainEqual({ name: 'KAFKA_BROKERS', value: 'trellis-kafka-kafka-bootstrap.trellis.svc:9093' });
+    expect(c.volumeMounts).toContainEqual({ name: 'kafka-ca', mountPath: '/etc/trellis/kafka-ca', readOnly: true });
+  });
+
+  it('declares a CloudNativePG cluster with the extensions the services need and scheduled backups', () => {
+    const cluster = one(ms, 'Cluster', 'trellis-pg');
+    expect(get<string[]>(cluster, 'spec', 'bootstrap', 'initdb', 'postInitApplicationSQL').join('\n')).toMatch(/pg_trgm[\s\S]*fuzzystrmatch[\s\S]*pgcrypto/);
+    expect(get(cluster, 'spec', 'enableSuperuserAccess')).toBe(false);
+    expect(get(one(ms, 'ScheduledBackup', 'trellis-pg-daily'), 'spec', 'cluster', 'name')).toBe('trellis-pg');
+  });
+
+  it('creates every registry topic as a KafkaTopic (no Job)', () => {
+    const topics = byKind(ms, 'KafkaTopic');
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as { kafka: { topics: { definitions: { name: string }[] } } };
+    expect(topics.map((t) => get<string>(t, 'spec', 'topicName')).sort()).toEqual(values.kafka.topics.definitions.map((d) => d.name).sort());
+    for (const t of topics) expect(t.metadata.labels?.['strimzi.io/cluster']).toBe('trellis-kafka');
+    expect(byKind(ms, 'Job').map((j) => j.metadata.name)).not.toContain('trellis-kafka-topics');
+  });
+});
+
+describe('values schema', () => {
+  const refused: [string, string[]][] = [
+    ['an unknown top-level key', ['--set', 'replicas=3']],
+    ['an unknown key inside a service', ['--set', 'services.identity.replicas=3']],
+    ['an unknown app', ['--set', 'services.billing.enabled=true']],
+    ['running as root', ['--set', 'podSecurityContext.runAsUser=0']],
+    ['an unknown topic provisioner', ['--set', 'kafka.topics.provisioner=auto']],
+    ['a topic name outside the trellis.<domain>.<entity>.v<N> scheme', ['--set', 'kafka.topics.definitions[0].name=patients']],
+    ['a port out of range', ['--set', 'ports.grpc=70000']],
+    ['a non-PostgreSQL database URL', ['--set', 'database.url=mysql://x']],
+    ['an env name that is not an environment variable', ['--set', 'serviceDefaults.env.bad-name=1']],
+    ['backups without a destination', ['--set', 'cloudnativepg.enabled=true', '--set', 'cloudnativepg.backup.enabled=true']],
+    ['a string where a boolean is expected', ['--set-string', 'networkPolicy.enabled=yes']],
+  ];
+
+  it.each(refused)('refuses %s', (_what, extra) => {
+    const r = helmTemplate(CI.minimal, {}, extra);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("values don't meet the specifications of the schema");
+  });
+
+  it('accepts every ci scenario (so the refusals above are about the bad value)', () => {
+    for (const files of Object.values(CI)) expect(helmTemplate(files).status).toBe(0);
+  });
+
+  it('sets additionalProperties: false on every object schema except the pass-through ones', () => {
+    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as unknown;
+    const open: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      const n = node as Record<string, unknown>;
+      if (n['type'] === 'object' && n['additionalProperties'] === undefined) open.push(path);
+      for (const [k, v] of Object.entries(n)) walk(v, `${path}/${k}`);
+    };
+    walk(schema, '#');
+    // free-form on purpose: `global` (parent charts), affinity (Kubernetes' own deep type,
+    // checked by the Kubernetes schemas after rendering)
+    expect(open.sort()).toEqual(['#/definitions/service/properties/affinity', '#/definitions/serviceSettings/properties/affinity', '#/properties/global']);
+  });
+});

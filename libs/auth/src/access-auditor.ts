@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+
+import { trace } from '@opentelemetry/api';
+
+import { type Caller } from './caller';
+import { type AuditAction } from './scope-table';
+
+export const ACCESS_AUDIT_TOPIC = 'trellis.audit.access.v1';
+export const ACCESS_AUDIT_EVENT_TYPE = 'uk.nhs.trellis.audit.AccessRecorded.v1';
+
+/** AuditEvent.outcome codes (FHIR R4 / BALP). */
+export const AUDIT_OUTCOME = { success: '0', denied: '4', error: '8' } as const;
+export type AuditOutcome = keyof typeof AUDIT_OUTCOME;
+
+/** One access to patient data, before encoding. */
+export interface AccessAuditRecord {
+  /** gRPC path or `VERB /route`. */
+  interaction: string;
+  action: AuditAction;
+  outcome: AuditOutcome;
+  /** Non-secret reason for a failure, e.g. "PERMISSION_DENIED: INSUFFICIENT_SCOPE". */
+  outcomeDescription?: string;
+  /** The authenticated caller; absent when authentication itself failed. */
+  caller?: Pick<Caller, 'systemId' | 'odsCode' | 'region' | 'userId'>;
+  /** End user named by the caller when authentication failed (still recorded). */
+  userId?: string;
+  patientNhsNumber?: string;
+  resourceType: string;
+  resourceId?: string;
+  requiredScope: string;
+  traceId?: string;
+}
+
+/** The encoded audit event as handed to the service's outbox (matches libs/events enqueue input). */
+export interface AuditOutboxMessage {
+  topic: string;
+  key: string;
+  type: string;
+  subject: string;
+  odsCode: string;
+  region: string;
+  payload: Uint8Array;
+}
+
+/**
+ * Port to the service's transactional outbox. `enqueue(tx, message)` must insert the message in
+ * the outbox table using `tx` (a Prisma client or interactive transaction).
+ */
+export interface AuditOutboxPort<Tx = unknown> {
+  enqueue(tx: Tx, message: AuditOutboxMessage): Promise<unknown>;
+}
+
+/** Encodes the BALP-shaped record as protobuf bytes (trellis.events.v1.AccessRecorded). */
+export type AccessRecordEncoder = (record: AccessRecordedFields) => Uint8Array;
+
+/** Field names of the trellis.events.v1.AccessRecorded message (ts-proto camelCase). */
+export interface AccessRecordedFields {
+  auditId: string;
+  recordedAt: { seconds: number; nanos: number };
+  action: string;
+  outcome: string;
+  outcomeDescription: string;
+  interaction: string;
+  systemId: string;
+  odsCode: string;
+  region: string;
+  userId: string;
+  patientNhsNumber: string;
+  resourceType: string;
+  resourceId: string;
+  sourceService: string;
+  traceId: string;
+  requiredScope: string;
+}
+
+export interface AccessAuditorOptions<Tx> {
+  /** Service name written as the audit source (e.g. "identity"). */
+  service: string;
+  outbox: AuditOutboxPort<Tx>;
+  /** Client used when the caller passes no transaction (a PrismaClient). */
+  db: Tx;
+  encode: AccessRecordEncoder;
+}
+
+/**
+ * Writes access audit events through the service's outbox, so an audit record is durable before
+ * the response leaves (the interceptor waits for it) and is published at least once by the relay;
+ * the event id (`audit_id`) lets consumers deduplicate.
+ */
+export class AccessAuditor<Tx = unknown> {
+  constructor(private readonly options: AccessAuditorOptions<Tx>) {}
+
+  get service(): string {
+    return this.options.service;
+  }
+
+  /** Records one access; pass `tx` to write it in the same transaction as a state change. */
+  async record(record: AccessAuditRecord, tx?: Tx): Promise<string> {
+    const fields = this.toFields(record);
+    const nhs = fields.patientNhsNumber;
+    await this.options.outbox.enqueue(tx ?? this.options.db, {
+      topic: ACCESS_AUDIT_TOPIC,
+      key: nhs || fields.systemId || 'anonymous',
+      type: ACCESS_AUDIT_EVENT_TYPE,
+      subject: nhs || fields.resourceId || fields.interaction,
+      odsCode: fields.odsCode,
+      region: fields.region,
+      payload: this.options.encode(fields),
+    });
+    return fields.auditId;
+  }
+
+  toFields(record: AccessAuditRecord): AccessRecordedFields {
+    const now = Date.now();
+    return {
+      auditId: randomUUID(),
+      recordedAt: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1_000_000 },
+      action: record.action,
+      outcome: AUDIT_OUTCOME[record.outcome],
+      outcomeDescription: record.outcomeDescription ?? '',
+      interaction: record.interaction,
+      systemId: record.caller?.systemId ?? '',
+      odsCode: record.caller?.odsCode ?? '',
+      region: record.caller?.region ?? '',
+      userId: record.caller?.userId ?? record.userId ?? '',
+      patientNhsNumber: record.patientNhsNumber ?? '',
+      resourceType: record.resourceType,
+      resourceId: record.resourceId ?? '',
+      sourceService: this.options.service,
+      traceId: record.traceId ?? currentTraceId() ?? '',
+      requiredScope: record.requiredScope,
+    };
+  }
+}
+
+export function currentTraceId(): string | undefined {
+  const ctx = trace.getActiveSpan()?.spanContext();
+  return ctx && ctx.traceId !== '00000000000000000000000000000000' ? ctx.traceId : undefined;
+}

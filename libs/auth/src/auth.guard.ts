@@ -1,0 +1,253 @@
+import {
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+import { type AccessAuditor } from './access-auditor';
+import { attachCaller, END_USER_HEADER, type Caller } from './caller';
+import { AuthError, AuthErrorCode } from './errors';
+import { auditShapeOf, findRule, type ProtectedRule, type ScopeRule, type ScopeTable } from './scope-table';
+import { scopeSatisfies } from './scopes';
+import { type SystemStatusRegistry } from './system-status';
+import { bearerToken, type AccessTokenVerifier } from './token-verifier';
+
+export const AUTH_SCOPE_TABLE = Symbol('TRELLIS_AUTH_SCOPE_TABLE');
+export const AUTH_VERIFIER = Symbol('TRELLIS_AUTH_VERIFIER');
+export const AUTH_STATUS_REGISTRY = Symbol('TRELLIS_AUTH_STATUS_REGISTRY');
+export const AUTH_AUDITOR = Symbol('TRELLIS_AUTH_AUDITOR');
+export const AUTH_GUARD_OPTIONS = Symbol('TRELLIS_AUTH_GUARD_OPTIONS');
+
+export interface AuthGuardOptions {
+  /** Keys always public (health, reflection), in addition to `{ public: true }` table entries. */
+  publicKeys: readonly string[];
+  /** How long a call waits for the suspension registry's initial replay (ms). */
+  statusReadyTimeoutMs: number;
+}
+
+/** Health and reflection are reachable without a token so probes work. */
+export const DEFAULT_PUBLIC_KEYS: readonly string[] = [
+  '/grpc.health.v1.Health/Check',
+  '/grpc.health.v1.Health/Watch',
+  '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+  '/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo',
+  'GET /health/live',
+  'GET /health/ready',
+  'GET /metrics',
+];
+
+/** What the guard learned about a call; read by the audit interceptor. */
+export interface CallAuthContext {
+  key: string;
+  rule: ProtectedRule;
+  caller: Caller;
+  request: unknown;
+}
+
+const callContexts = new WeakMap<object, CallAuthContext>();
+export function callContextOf(carrier: object | undefined): CallAuthContext | undefined {
+  return carrier ? callContexts.get(carrier) : undefined;
+}
+
+interface CallShape {
+  transport: 'rpc' | 'http';
+  key: string;
+  carrier: object;
+  authorization: unknown;
+  endUser: string | undefined;
+  request: unknown;
+}
+
+interface GrpcMetadataLike {
+  get(key: string): unknown[];
+}
+interface GrpcCallLike {
+  getPath?: () => string;
+}
+interface HttpRequestLike {
+  method: string;
+  route?: { path?: string };
+  path?: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** Describes the current call in transport-neutral terms. Exported for the rate limiter. */
+export function describeCall(context: ExecutionContext): CallShape | undefined {
+  const type = context.getType<'rpc' | 'http'>();
+  if (type === 'rpc') {
+    const [data, metadata, call] = context.getArgs<[unknown, GrpcMetadataLike, GrpcCallLike | undefined]>();
+    if (!metadata || typeof metadata.get !== 'function') return undefined;
+    const path = typeof call?.getPath === 'function' ? call.getPath() : undefined;
+    if (!path) return undefined;
+    const first = (k: string): unknown => metadata.get(k)[0];
+    const user = first(END_USER_HEADER);
+    return {
+      transport: 'rpc',
+      key: path,
+      carrier: metadata as object,
+      authorization: first('authorization'),
+      endUser: typeof user === 'string' ? user : undefined,
+      request: data,
+    };
+  }
+  if (type === 'http') {
+    const req = context.switchToHttp().getRequest<HttpRequestLike>();
+    const route = req.route?.path;
+    if (!route) return undefined;
+    const user = req.headers[END_USER_HEADER];
+    return {
+      transport: 'http',
+      key: `${req.method.toUpperCase()} ${route}`,
+      carrier: req as object,
+      authorization: req.headers['authorization'],
+      endUser: typeof user === 'string' ? user : undefined,
+      request: req,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The one guard of every Trellis service (registered globally by TrellisAuthModule): finds the
+ * call's rule in the service's scope table (undeclared → denied), verifies the bearer token,
+ * refuses suspended systems, checks the scope, attaches the caller, and audits denied
+ * patient-data calls.
+ */
+@Injectable()
+export class TrellisAuthGuard implements CanActivate {
+  private readonly logger = new Logger('TrellisAuthGuard');
+
+  constructor(
+    @Inject(AUTH_SCOPE_TABLE) private readonly table: ScopeTable,
+    @Inject(AUTH_VERIFIER) private readonly verifier: AccessTokenVerifier,
+    @Inject(AUTH_STATUS_REGISTRY) private readonly statuses: SystemStatusRegistry,
+    @Inject(AUTH_GUARD_OPTIONS) private readonly options: AuthGuardOptions,
+    @Optional() @Inject(AUTH_AUDITOR) private readonly auditor?: AccessAuditor,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const call = describeCall(context);
+    if (!call) {
+      // Not a gRPC unary/stream or HTTP route we can identify: fail closed.
+      throw toTransportError(context.getType() === 'rpc' ? 'rpc' : 'http', new AuthError(AuthErrorCode.UndeclaredMethod, 'method not permitted', 'unidentifiable call'));
+    }
+    const rule: ScopeRule | undefined = findRule(this.table, call.key);
+    if (rule?.public === true || (!rule && this.options.publicKeys.includes(call.key))) return true;
+
+    let caller: Caller | undefined;
+    try {
+      caller = await this.authenticate(call);
+      if (!rule) {
+        throw new AuthError(AuthErrorCode.UndeclaredMethod, 'method not permitted', `no scope declared for ${call.key}`);
+      }
+      if (!scopeSatisfies(caller.scopes, rule.scope)) {
+        throw new AuthError(AuthErrorCode.InsufficientScope, `insufficient scope: requires ${rule.scope}`);
+      }
+    } catch (err) {
+      const authErr =
+        err instanceof AuthError ? err : new AuthError(AuthErrorCode.AuthUnavailable, 'authorisation unavailable', String(err));
+      if (authErr.reason) this.logger.debug(`${call.key}: ${authErr.code} ${authErr.reason}`);
+      if (rule && rule.public !== true && rule.patientData) {
+        await this.auditDenied(call, rule, caller, authErr);
+      }
+      throw toTransportError(call.transport, authErr);
+    }
+    attachCaller(call.carrier, caller);
+    callContexts.set(call.carrier, { key: call.key, rule, caller, request: call.request });
+    return true;
+  }
+
+  private async authenticate(call: CallShape): Promise<Caller> {
+    if (call.authorization === undefined || call.authorization === '') {
+      throw new AuthError(AuthErrorCode.MissingToken, 'missing bearer token');
+    }
+    const token = bearerToken(call.authorization);
+    if (!token) throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'not a Bearer JWT');
+    const caller = await this.verifier.verify(token, call.endUser);
+    if (!this.statuses.ready && !(await this.statuses.whenReady(this.options.statusReadyTimeoutMs))) {
+      throw new AuthError(AuthErrorCode.AuthUnavailable, 'authorisation not ready', 'system status replay incomplete');
+    }
+    if (this.statuses.isSuspended(caller.systemId)) {
+      throw new AuthError(AuthErrorCode.SystemSuspended, 'invalid access token', `system ${caller.systemId} suspended`);
+    }
+    return caller;
+  }
+
+  private async auditDenied(call: CallShape, rule: ProtectedRule, caller: Caller | undefined, err: AuthError): Promise<void> {
+    if (!this.auditor) return;
+    const { action, resourceType } = auditShapeOf(rule);
+    let subject: ReturnType<NonNullable<ProtectedRule['subject']>>;
+    try {
+      subject = rule.subject?.(call.request);
+    } catch {
+      subject = undefined;
+    }
+    const status = err.kind === 'unauthenticated' ? 'UNAUTHENTICATED' : err.kind === 'forbidden' ? 'PERMISSION_DENIED' : 'UNAVAILABLE';
+    try {
+      await this.auditor.record({
+        interaction: call.key,
+        action,
+        outcome: 'denied',
+        outcomeDescription: `${status}: ${err.code}`,
+        ...(caller ? { caller } : {}),
+        ...(call.endUser ? { userId: call.endUser } : {}),
+        resourceType,
+        requiredScope: rule.scope,
+        ...(subject?.nhsNumber ? { patientNhsNumber: subject.nhsNumber } : {}),
+        ...(subject?.resourceId ? { resourceId: subject.resourceId } : {}),
+      });
+    } catch (auditErr) {
+      // The call is refused either way; losing the denial record is logged loudly.
+      this.logger.error(`failed to record denied access for ${call.key}: ${String(auditErr)}`);
+    }
+  }
+}
+
+/** Maps an AuthError to the transport's status without leaking internals. */
+export function toTransportError(transport: 'rpc' | 'http', err: AuthError): Error {
+  if (transport === 'rpc') {
+    const code =
+      err.kind === 'unauthenticated'
+        ? GrpcStatus.UNAUTHENTICATED
+        : err.kind === 'forbidden'
+          ? GrpcStatus.PERMISSION_DENIED
+          : GrpcStatus.UNAVAILABLE;
+    return new RpcException({ code, message: err.message, details: err.code });
+  }
+  const body = { statusCode: 0, error: err.code, message: err.message };
+  switch (err.kind) {
+    case 'unauthenticated': {
+      const e = new UnauthorizedException({ ...body, statusCode: HttpStatus.UNAUTHORIZED });
+      return withChallenge(e, `Bearer error="invalid_token"`);
+    }
+    case 'forbidden': {
+      const e = new ForbiddenException({ ...body, statusCode: HttpStatus.FORBIDDEN });
+      return withChallenge(e, `Bearer error="insufficient_scope"`);
+    }
+    case 'unavailable':
+      return new ServiceUnavailableException({ ...body, statusCode: HttpStatus.SERVICE_UNAVAILABLE });
+  }
+}
+
+/** HTTP exceptions carry the RFC 6750 challenge for filters to copy into WWW-Authenticate. */
+export const WWW_AUTHENTICATE = Symbol.for('trellis.auth.wwwAuthenticate');
+function withChallenge(e: HttpException, challenge: string): HttpException {
+  Object.defineProperty(e, WWW_AUTHENTICATE, { value: challenge, enumerable: false });
+  return e;
+}
+
+export function wwwAuthenticateOf(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const v = (e as Record<symbol, unknown>)[WWW_AUTHENTICATE];
+  return typeof v === 'string' ? v : undefined;
+}

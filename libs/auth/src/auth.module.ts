@@ -1,0 +1,141 @@
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type DynamicModule,
+  type InjectionToken,
+  type ModuleMetadata,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { type JWTVerifyGetKey } from 'jose';
+
+import { AccessAuditInterceptor } from './access-audit.interceptor';
+import { type AccessAuditor } from './access-auditor';
+import {
+  AUTH_AUDITOR,
+  AUTH_GUARD_OPTIONS,
+  AUTH_SCOPE_TABLE,
+  AUTH_STATUS_REGISTRY,
+  AUTH_VERIFIER,
+  DEFAULT_PUBLIC_KEYS,
+  TrellisAuthGuard,
+  type AuthGuardOptions,
+} from './auth.guard';
+import { type ScopeTable } from './scope-table';
+import { SystemStatusRegistry, type SystemStatusFeed } from './system-status';
+import { AccessTokenVerifier } from './token-verifier';
+
+export interface TrellisAuthOptions {
+  /** Service name (audit source, consumer-group prefix). */
+  service: string;
+  /** The service's one scope table. */
+  scopeTable: ScopeTable;
+  /** Expected `iss` of access tokens: the gateway's public base URL. */
+  issuer: string;
+  /** Expected `aud` (default urn:trellis:platform). */
+  audience?: string;
+  /** The gateway JWKS (`<gateway>/.well-known/jwks.json`). */
+  jwksUrl?: string;
+  /** Local key set instead of jwksUrl (tests, the gateway itself). */
+  keySet?: JWTVerifyGetKey;
+  /** Suspension feed: `createSystemStatusFeed(...)` in services, `StaticSystemStatusFeed` in unit tests. */
+  statusFeed: SystemStatusFeed;
+  /** Access auditor writing through the service's outbox (`createAccessAuditor`). */
+  auditor?: AccessAuditor;
+  /** Extra public keys (besides health/reflection and `{ public: true }` rules). */
+  publicKeys?: readonly string[];
+  /** How long calls wait for the initial status replay before UNAVAILABLE (default 10 s). */
+  statusReadyTimeoutMs?: number;
+}
+
+export const AUTH_OPTIONS = Symbol('TRELLIS_AUTH_OPTIONS');
+
+@Injectable()
+class StatusFeedLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('TrellisAuth');
+  constructor(
+    @Inject(AUTH_OPTIONS) private readonly options: TrellisAuthOptions,
+    @Inject(AUTH_STATUS_REGISTRY) private readonly registry: SystemStatusRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // Not awaited: the group join takes seconds; calls wait for readiness (fail closed) meanwhile.
+    this.options.statusFeed.start(this.registry).catch((err: unknown) => {
+      this.logger.error(`system status feed failed to start: ${String(err)}`);
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.options.statusFeed.stop();
+  }
+}
+
+export interface TrellisAuthAsyncOptions {
+  imports?: ModuleMetadata['imports'];
+  inject?: InjectionToken[];
+  useFactory: (...args: never[]) => TrellisAuthOptions | Promise<TrellisAuthOptions>;
+}
+
+/**
+ * Registers the global guard + audit interceptor for HTTP and gRPC. NOTE for hybrid apps: gRPC
+ * handlers only get APP_GUARD/APP_INTERCEPTOR when the microservice is connected with
+ * `{ inheritAppConfig: true }` (the @trellis/platform bootstrap does this).
+ */
+@Global()
+@Module({})
+export class TrellisAuthModule {
+  static forRoot(options: TrellisAuthOptions): DynamicModule {
+    return TrellisAuthModule.build([{ provide: AUTH_OPTIONS, useValue: options }], []);
+  }
+
+  static forRootAsync(options: TrellisAuthAsyncOptions): DynamicModule {
+    return TrellisAuthModule.build(
+      [{ provide: AUTH_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }],
+      options.imports ?? [],
+    );
+  }
+
+  private static build(optionProviders: Provider[], imports: NonNullable<ModuleMetadata['imports']>): DynamicModule {
+    const providers: Provider[] = [
+      ...optionProviders,
+      { provide: AUTH_SCOPE_TABLE, useFactory: (o: TrellisAuthOptions) => o.scopeTable, inject: [AUTH_OPTIONS] },
+      {
+        provide: AUTH_VERIFIER,
+        useFactory: (o: TrellisAuthOptions) =>
+          new AccessTokenVerifier({
+            issuer: o.issuer,
+            ...(o.audience ? { audience: o.audience } : {}),
+            ...(o.jwksUrl ? { jwksUrl: o.jwksUrl } : {}),
+            ...(o.keySet ? { keySet: o.keySet } : {}),
+          }),
+        inject: [AUTH_OPTIONS],
+      },
+      { provide: AUTH_STATUS_REGISTRY, useFactory: () => new SystemStatusRegistry() },
+      { provide: AUTH_AUDITOR, useFactory: (o: TrellisAuthOptions) => o.auditor ?? null, inject: [AUTH_OPTIONS] },
+      {
+        provide: AUTH_GUARD_OPTIONS,
+        useFactory: (o: TrellisAuthOptions): AuthGuardOptions => ({
+          publicKeys: [...DEFAULT_PUBLIC_KEYS, ...(o.publicKeys ?? [])],
+          statusReadyTimeoutMs: o.statusReadyTimeoutMs ?? 10_000,
+        }),
+        inject: [AUTH_OPTIONS],
+      },
+      StatusFeedLifecycle,
+      TrellisAuthGuard,
+      AccessAuditInterceptor,
+      { provide: APP_GUARD, useExisting: TrellisAuthGuard },
+      { provide: APP_INTERCEPTOR, useExisting: AccessAuditInterceptor },
+    ];
+    return {
+      module: TrellisAuthModule,
+      imports,
+      providers,
+      exports: [AUTH_OPTIONS, AUTH_VERIFIER, AUTH_STATUS_REGISTRY, AUTH_AUDITOR, AUTH_SCOPE_TABLE],
+    };
+  }
+}

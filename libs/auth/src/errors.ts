@@ -1,0 +1,38 @@
+/** Why a call was refused. Mapped to gRPC UNAUTHENTICATED/PERMISSION_DENIED or HTTP 401/403. */
+export enum AuthErrorCode {
+  MissingToken = 'MISSING_TOKEN',
+  InvalidToken = 'INVALID_TOKEN',
+  SystemSuspended = 'SYSTEM_SUSPENDED',
+  InsufficientScope = 'INSUFFICIENT_SCOPE',
+  UndeclaredMethod = 'UNDECLARED_METHOD',
+  AuthUnavailable = 'AUTH_UNAVAILABLE',
+}
+
+export type AuthFailureKind = 'unauthenticated' | 'forbidden' | 'unavailable';
+
+export class AuthError extends Error {
+  constructor(
+    readonly code: AuthErrorCode,
+    /** Safe, client-facing message (never includes token contents or verifier internals). */
+    message: string,
+    /** Internal reason for logs only. */
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = 'AuthError';
+  }
+
+  get kind(): AuthFailureKind {
+    switch (this.code) {
+      case AuthErrorCode.MissingToken:
+      case AuthErrorCode.InvalidToken:
+      case AuthErrorCode.SystemSuspended:
+        return 'unauthenticated';
+      case AuthErrorCode.InsufficientScope:
+      case AuthErrorCode.UndeclaredMethod:
+        return 'forbidden';
+      case AuthErrorCode.AuthUnavailable:
+        return 'unavailable';
+    }
+  }
+}

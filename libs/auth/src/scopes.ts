@@ -1,0 +1,105 @@
+/**
+ * SMART App Launch v2 scopes (https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html)
+ * restricted to what Trellis issues: `system/<ResourceType|*>.<cruds subset>` plus Trellis scopes.
+ *
+ * Semantics: a required scope `system/Patient.rs` is satisfied when every letter (r, s) is granted
+ * for `Patient` (or `*`) by the union of the caller's system-level scopes. Permission letters must be
+ * a non-empty subsequence of `cruds` in that order (`sr` is malformed). Granular scopes with a query
+ * (`?category=...`) are narrower than the resource scope, so they never satisfy one. SMART v1 `read`,
+ * `write` and `*` are accepted as aliases (`rs`, `cud`, `cruds`) because some suppliers still send them.
+ */
+
+export const PERMISSION_LETTERS = ['c', 'r', 'u', 'd', 's'] as const;
+export type PermissionLetter = (typeof PERMISSION_LETTERS)[number];
+
+/** Trellis scopes outside the FHIR resource model. */
+export const TRELLIS_SCOPES = {
+  /** Read records flagged restricted (e.g. sensitive demographics). */
+  restrictedRead: 'trellis/restricted.read',
+  /** Operator administration of the connected-system registry. */
+  admin: 'trellis/admin',
+} as const;
+export type TrellisScope = (typeof TRELLIS_SCOPES)[keyof typeof TRELLIS_SCOPES];
+
+const TRELLIS_SCOPE_SET: ReadonlySet<string> = new Set(Object.values(TRELLIS_SCOPES));
+
+export interface ResourceScope {
+  kind: 'resource';
+  context: 'system' | 'user' | 'patient';
+  resourceType: string; // '*' for all
+  permissions: ReadonlySet<PermissionLetter>;
+  query?: string;
+}
+export interface PlatformScope {
+  kind: 'trellis';
+  name: TrellisScope;
+}
+export type ParsedScope = ResourceScope | PlatformScope;
+
+const RESOURCE_SCOPE = /^(system|user|patient)\/(\*|[A-Z][A-Za-z]{1,63})\.([a-z*]+)(\?[^\s]+)?$/;
+const V1_ALIASES: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
+
+/** Parses one scope token; returns undefined for anything malformed or unknown (never throws). */
+export function parseScope(token: string): ParsedScope | undefined {
+  if (TRELLIS_SCOPE_SET.has(token)) return { kind: 'trellis', name: token as TrellisScope };
+  const m = RESOURCE_SCOPE.exec(token);
+  if (!m) return undefined;
+  const [, context, resourceType, rawPerms, query] = m;
+  const perms = V1_ALIASES[rawPerms] ?? rawPerms;
+  if (!isOrderedSubset(perms)) return undefined;
+  return {
+    kind: 'resource',
+    context: context as ResourceScope['context'],
+    resourceType,
+    permissions: new Set(perms.split('') as PermissionLetter[]),
+    ...(query ? { query } : {}),
+  };
+}
+
+function isOrderedSubset(perms: string): boolean {
+  if (perms.length === 0) return false;
+  let last = -1;
+  for (const ch of perms) {
+    const idx = (PERMISSION_LETTERS as readonly string[]).indexOf(ch);
+    if (idx <= last) return false; // unknown letter, duplicate or out of order
+    last = idx;
+  }
+  return true;
+}
+
+/** Splits an OAuth2 `scope` string (space separated) into tokens, dropping empties and duplicates. */
+export function splitScopes(scope: string | undefined | null): string[] {
+  if (!scope) return [];
+  return [...new Set(scope.split(/\s+/).filter((s) => s.length > 0))];
+}
+
+/** True when the granted scopes together satisfy `required` (see module comment). */
+export function scopeSatisfies(granted: readonly string[], required: string): boolean {
+  const need = parseScope(required);
+  if (!need) return false; // a malformed requirement is never satisfied (fail closed)
+  if (need.kind === 'trellis') return granted.includes(need.name);
+  if (need.query) {
+    // a granular requirement is satisfied by the exact same granular scope or the broader one
+    if (granted.includes(required)) return true;
+  }
+  const have = new Set<PermissionLetter>();
+  for (const token of granted) {
+    const g = parseScope(token);
+    if (!g || g.kind !== 'resource' || g.query) continue;
+    if (g.context !== need.context) continue;
+    if (g.resourceType !== '*' && g.resourceType !== need.resourceType) continue;
+    for (const p of g.permissions) have.add(p);
+  }
+  for (const p of need.permissions) if (!have.has(p)) return false;
+  return true;
+}
+
+/** Every requested scope must be well formed and satisfied by the allowed ones (token endpoint). */
+export function scopesWithin(requested: readonly string[], allowed: readonly string[]): boolean {
+  return requested.every((s) => parseScope(s) !== undefined && scopeSatisfies(allowed, s));
+}
+
+/** True when the string is a well-formed scope Trellis understands. */
+export function isValidScope(token: string): boolean {
+  return parseScope(token) !== undefined;
+}

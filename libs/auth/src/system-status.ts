@@ -1,0 +1,89 @@
+/**
+ * Event-driven revocation. The gateway publishes the full state of every connected system on the
+ * compacted topic `trellis.gateway.system.v1` (key = system id). Each service replica replays it
+ * from the beginning with its own consumer group, keeps id → status in memory and refuses tokens of
+ * suspended systems. Until the replay has reached the high-water marks read at start-up the
+ * registry is not ready and the guard refuses calls with UNAVAILABLE (fail closed).
+ */
+
+export type SystemStatusValue = 'active' | 'suspended';
+
+export interface SystemStatusUpdate {
+  systemId: string;
+  status: SystemStatusValue;
+  version: number;
+}
+
+export class SystemStatusRegistry {
+  private readonly statuses = new Map<string, { status: SystemStatusValue; version: number }>();
+  private readyFlag = false;
+  private readonly waiters: Array<() => void> = [];
+  private lastAppliedAt = 0;
+
+  /** Applies a state; older versions than the one held are ignored (replays, reordering). */
+  apply(update: SystemStatusUpdate): void {
+    const held = this.statuses.get(update.systemId);
+    if (held && held.version > update.version) return;
+    this.statuses.set(update.systemId, { status: update.status, version: update.version });
+    this.lastAppliedAt = Date.now();
+  }
+
+  /** Tombstone: the system record was removed. */
+  remove(systemId: string): void {
+    this.statuses.delete(systemId);
+  }
+
+  isSuspended(systemId: string): boolean {
+    return this.statuses.get(systemId)?.status === 'suspended';
+  }
+
+  statusOf(systemId: string): SystemStatusValue | undefined {
+    return this.statuses.get(systemId)?.status;
+  }
+
+  get ready(): boolean {
+    return this.readyFlag;
+  }
+
+  get size(): number {
+    return this.statuses.size;
+  }
+
+  get lastUpdateAt(): number {
+    return this.lastAppliedAt;
+  }
+
+  markReady(): void {
+    if (this.readyFlag) return;
+    this.readyFlag = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves true once ready, false after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.readyFlag) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(this.readyFlag), timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
+
+/** A source of status updates (the Kafka feed in services, a static list in unit tests). */
+export interface SystemStatusFeed {
+  start(registry: SystemStatusRegistry): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Feed that marks the registry ready at once and never changes it (unit tests, tools). */
+export class StaticSystemStatusFeed implements SystemStatusFeed {
+  constructor(private readonly initial: readonly SystemStatusUpdate[] = []) {}
+  async start(registry: SystemStatusRegistry): Promise<void> {
+    for (const u of this.initial) registry.apply(u);
+    registry.markReady();
+  }
+  async stop(): Promise<void> {}
+}

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+
+import { loadSync, type Options as ProtoLoaderOptions } from '@grpc/proto-loader';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTVerifyGetKey } from 'jose';
+
+import { findRule, type ProtectedRule, type ScopeTable } from './scope-table';
+import { scopeSatisfies } from './scopes';
+import { ACCESS_TOKEN_TYPE, DEFAULT_ACCESS_TOKEN_AUDIENCE } from './token-claims';
+
+/** Every full gRPC method path (`/pkg.Service/Method`) of the services in the given proto files. */
+export function listGrpcMethods(
+  protoFiles: string | string[],
+  options: { includeDirs: string[]; packagePrefix?: string },
+): string[] {
+  const loaderOptions: ProtoLoaderOptions = { includeDirs: options.includeDirs, keepCase: true };
+  const defs = loadSync(protoFiles, loaderOptions);
+  const paths: string[] = [];
+  for (const [name, def] of Object.entries(defs)) {
+    if (options.packagePrefix && !name.startsWith(options.packagePrefix)) continue;
+    if (typeof def !== 'object' || def === null || 'format' in def || 'type' in def) continue;
+    for (const method of Object.values(def as Record<string, { path?: unknown }>)) {
+      if (typeof method?.path === 'string') paths.push(method.path);
+    }
+  }
+  return paths.sort();
+}
+
+/**
+ * Throws unless every method is declared in the table (fail-closed coverage). Use in each
+ * service's unit tests: `assertScopeTableCovers(table, listGrpcMethods(...))`.
+ */
+export function assertScopeTableCovers(table: ScopeTable, methods: readonly string[]): void {
+  const missing = methods.filter((m) => !findRule(table, m));
+  if (missing.length > 0) {
+    throw new Error(`Scope table misses ${missing.length} method(s) (they would be denied):\n  ${missing.join('\n  ')}`);
+  }
+  if (methods.length === 0) throw new Error('No gRPC methods found: wrong proto path or package prefix?');
+}
+
+export interface ScopeMatrixRow {
+  key: string;
+  rule: ProtectedRule;
+  /** A token with these scopes must be refused (PERMISSION_DENIED / 403) on `key`. */
+  lackingScopes: string[];
+  /** A token with these scopes passes the scope check on `key`. */
+  sufficientScopes: string[];
+}
+
+/**
+ * The scope matrix of a table: for each protected entry, the largest set of the table's other
+ * scopes that still does NOT satisfy it (so the denial is due to that scope alone).
+ */
+export function scopeMatrix(table: ScopeTable): ScopeMatrixRow[] {
+  const all = new Set<string>();
+  for (const rule of Object.values(table)) if (rule.public !== true) all.add(rule.scope);
+  const rows: ScopeMatrixRow[] = [];
+  for (const [key, rule] of Object.entries(table)) {
+    if (rule.public === true) continue;
+    const lacking = [...all].filter((s) => !scopeSatisfies([s], rule.scope));
+    // keep only scopes that, together, still do not satisfy (letters may combine across scopes)
+    const combined: string[] = [];
+    for (const s of lacking) if (!scopeSatisfies([...combined, s], rule.scope)) combined.push(s);
+    rows.push({
+      key,
+      rule,
+      lackingScopes: combined.length > 0 ? combined : ['system/Basic.r'],
+      sufficientScopes: [rule.scope],
+    });
+  }
+  return rows;
+}
+
+export interface TestAuthority {
+  issuer: string;
+  audience: string;
+  keySet: JWTVerifyGetKey;
+  jwks: { keys: JWK[] };
+  /** Signs an access token; override any claim or header field to build bad tokens. */
+  issue(input: TestTokenInput): Promise<string>;
+}
+
+export interface TestTokenInput {
+  systemId?: string;
+  scopes: readonly string[];
+  odsCode?: string;
+  region?: string;
+  lifetimeSeconds?: number;
+  issuedAt?: number;
+  claims?: Record<string, unknown>;
+  header?: Record<string, unknown>;
+}
+
+/** An in-memory token issuer for unit and integration tests of services (ES384, kid set). */
+export async function createTestAuthority(
+  issuer = 'https://gateway.test.trellis',
+  audience = DEFAULT_ACCESS_TOKEN_AUDIENCE,
+): Promise<TestAuthority> {
+  const { privateKey, publicKey } = await generateKeyPair('ES384');
+  const kid = `test-${randomUUID()}`;
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' };
+  const jwks = { keys: [jwk] };
+  return {
+    issuer,
+    audience,
+    jwks,
+    keySet: createLocalJWKSet(jwks),
+    async issue(input: TestTokenInput): Promise<string> {
+      const iat = input.issuedAt ?? Math.floor(Date.now() / 1000);
+      const systemId = input.systemId ?? 'test-system';
+      const payload: Record<string, unknown> = {
+        iss: issuer,
+        aud: audience,
+        sub: systemId,
+        jti: randomUUID(),
+        iat,
+        exp: iat + (input.lifetimeSeconds ?? 300),
+        client_id: systemId,
+        scope: input.scopes.join(' '),
+        ods_code: input.odsCode ?? 'A81001',
+        region: input.region ?? 'north-east',
+        ...input.claims,
+      };
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg: 'ES384', kid, typ: ACCESS_TOKEN_TYPE, ...input.header })
+        .sign(privateKey);
+    },
+  };
+}

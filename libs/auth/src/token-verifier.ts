@@ -1,0 +1,124 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+
+import { type Caller } from './caller';
+import { AuthError, AuthErrorCode } from './errors';
+import { splitScopes } from './scopes';
+import {
+  ACCESS_TOKEN_TYPE,
+  ALLOWED_ALGORITHMS,
+  DEFAULT_ACCESS_TOKEN_AUDIENCE,
+  MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
+} from './token-claims';
+
+export interface AccessTokenVerifierOptions {
+  /** Expected `iss` (the gateway's public base URL). */
+  issuer: string;
+  /** Expected `aud`. */
+  audience?: string;
+  /** Gateway JWKS URL; ignored when `keySet` is given. */
+  jwksUrl?: string;
+  /** Key resolver (tests: `createLocalJWKSet`). */
+  keySet?: JWTVerifyGetKey;
+  /** Allowed clock skew, seconds (default 5). */
+  clockToleranceSeconds?: number;
+  /** How long a fetched JWKS is trusted before refetching, ms (default 10 min). */
+  jwksCacheMaxAgeMs?: number;
+  /** Minimum time between refetches triggered by an unknown `kid`, ms (default 5 s). */
+  jwksCooldownMs?: number;
+}
+
+const CLAIM_STRING = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * Verifies platform access tokens: signature against the gateway JWKS (cached; jose refetches when a
+ * token names an unknown `kid`, at most once per cooldown), `alg` in RS384/ES384 only (so `none` and
+ * HS* are refused), `typ` at+jwt, `iss`, `aud`, `exp`/`nbf` with small skew, and a lifetime ceiling.
+ */
+export class AccessTokenVerifier {
+  private readonly keySet: JWTVerifyGetKey;
+  private readonly audience: string;
+  private readonly tolerance: number;
+
+  constructor(private readonly options: AccessTokenVerifierOptions) {
+    this.audience = options.audience ?? DEFAULT_ACCESS_TOKEN_AUDIENCE;
+    this.tolerance = options.clockToleranceSeconds ?? 5;
+    if (options.keySet) {
+      this.keySet = options.keySet;
+    } else if (options.jwksUrl) {
+      this.keySet = createRemoteJWKSet(new URL(options.jwksUrl), {
+        cacheMaxAge: options.jwksCacheMaxAgeMs ?? 10 * 60_000,
+        cooldownDuration: options.jwksCooldownMs ?? 5_000,
+        timeoutDuration: 5_000,
+      });
+    } else {
+      throw new Error('AccessTokenVerifier needs jwksUrl or keySet');
+    }
+  }
+
+  /** Verifies a compact JWT and returns the caller; throws AuthError on any failure. */
+  async verify(token: string, endUserId?: string): Promise<Caller> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keySet, {
+        issuer: this.options.issuer,
+        audience: this.audience,
+        algorithms: [...ALLOWED_ALGORITHMS],
+        typ: ACCESS_TOKEN_TYPE,
+        clockTolerance: this.tolerance,
+        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+      }));
+    } catch (err) {
+      if (err instanceof errors.JWKSTimeout || (err instanceof Error && /fetch failed|ECONNREFUSED/.test(err.message))) {
+        throw new AuthError(AuthErrorCode.AuthUnavailable, 'token keys unavailable', describe(err));
+      }
+      throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', describe(err));
+    }
+    const { exp, iat, sub, jti } = payload as Required<Pick<JWTPayload, 'exp' | 'iat' | 'sub' | 'jti'>>;
+    if (exp - iat > MAX_ACCESS_TOKEN_LIFETIME_SECONDS) {
+      throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'lifetime exceeds ceiling');
+    }
+    if (iat > Math.floor(Date.now() / 1000) + this.tolerance) {
+      throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'issued in the future');
+    }
+    const odsCode = payload['ods_code'];
+    const region = payload['region'];
+    const clientId = payload['client_id'];
+    const scope = payload['scope'];
+    if (
+      !isClaim(odsCode) ||
+      !isClaim(region) ||
+      !isClaim(sub) ||
+      clientId !== sub ||
+      typeof scope !== 'string'
+    ) {
+      throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'missing Trellis claims');
+    }
+    const userId = endUserId && CLAIM_STRING.test(endUserId) ? endUserId : undefined;
+    return {
+      systemId: sub,
+      odsCode,
+      region,
+      scopes: splitScopes(scope),
+      tokenId: jti,
+      expiresAt: exp,
+      ...(userId ? { userId } : {}),
+    };
+  }
+}
+
+function isClaim(v: unknown): v is string {
+  return typeof v === 'string' && CLAIM_STRING.test(v);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof errors.JOSEError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Extracts the token from an `authorization: Bearer <jwt>` value; undefined when absent/malformed. */
+export function bearerToken(value: unknown): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (typeof v !== 'string') return undefined;
+  const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(v.trim());
+  return m ? m[1] : undefined;
+}

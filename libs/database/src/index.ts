@@ -1,0 +1,6 @@
+export * from './connection';
+export * from './migration-files';
+export * from './migrate';
+export * from './client';
+export * from './lifecycle';
+export * from './errors';

@@ -1,0 +1,346 @@
+import { randomUUID } from 'node:crypto';
+import {
+  metrics,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type BatchObservableCallback,
+  type Meter,
+  type Observable,
+} from '@opentelemetry/api';
+import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
+import { stringHeaders, toReceivedEvent, type ReceivedEvent } from '../cloudevents';
+import { errorMessage, PoisonMessageError } from '../errors';
+import { silentLogger, type EventsLogger } from '../logger';
+import type {
+  BatchControl,
+  ConsumedBatch,
+  ConsumedMessage,
+  EventBus,
+  EventConsumer,
+  EventPublisher,
+  PartitionLag,
+} from '../port';
+import type { RawSqlClient, TransactionalClient, TransactionOptions } from '../sql-client';
+import { dlqTopicName } from '../topics';
+import { extractTraceContext } from '../trace';
+
+/** Headers added to a dead-lettered message (besides all of its original headers). */
+export const DLQ_HEADERS = {
+  topic: 'dlq_original_topic',
+  partition: 'dlq_original_partition',
+  offset: 'dlq_original_offset',
+  group: 'dlq_consumer_group',
+  error: 'dlq_error',
+  attempts: 'dlq_attempts',
+  failedAt: 'dlq_failed_at',
+} as const;
+
+export interface InboxConsumerOptions<Tx extends RawSqlClient> {
+  bus: EventBus;
+  groupId: string;
+  topics: readonly string[];
+  /** The service's Prisma client (search_path = the service schema). */
+  prisma: TransactionalClient<Tx>;
+  /**
+   * Handles one event inside the transaction that records it in the inbox: write with `tx` only.
+   * Throw to retry; throw PoisonMessageError to dead-letter at once.
+   */
+  handle: (event: ReceivedEvent, tx: Tx) => Promise<void>;
+  /** Attempts before dead-lettering (default 5). */
+  maxAttempts?: number;
+  /** Delay between attempts (default 200 ms doubling to 5 s). */
+  backoff?: BackoffOptions;
+  /** Dead-letter topic per consumed topic (default `<topic>.dlq`), or false to stop instead. */
+  dlq?: false | { topicFor?: (topic: string) => string };
+  /** Partitions handled in parallel (each partition stays in order). Default 3. */
+  concurrency?: number;
+  /** Where a new group starts (default earliest). */
+  fromBeginning?: boolean;
+  transaction?: TransactionOptions;
+  /** Commit offsets at least this often inside a long batch (default 1000 ms; always at batch end). */
+  commitIntervalMs?: number;
+  logger?: EventsLogger;
+  /** Register the OpenTelemetry consumer-lag gauge (default true). */
+  metrics?: boolean;
+  /** Test seam: awaited after an event's transaction committed, before its offset is marked. */
+  afterTransaction?: (event: ReceivedEvent, outcome: 'handled' | 'duplicate') => Promise<void>;
+}
+
+export interface InboxConsumerStats {
+  handled: number;
+  duplicates: number;
+  failedAttempts: number;
+  deadLettered: number;
+}
+
+export interface InboxConsumer {
+  /** Join the group; resolves once partitions are assigned and fetching has started. */
+  start(): Promise<void>;
+  /** Finish the message in hand, commit, leave the group. */
+  stop(): Promise<void>;
+  /** Lag per partition from the broker (high watermark − committed offset). */
+  lag(): Promise<PartitionLag[]>;
+  readonly stats: Readonly<InboxConsumerStats>;
+}
+
+type Outcome = 'handled' | 'duplicate';
+
+/**
+ * An inbox consumer: per message, one database transaction that inserts the inbox row (a
+ * redelivered event conflicts and is skipped) and runs the handler; the Kafka offset is committed
+ * only after that transaction committed (autoCommit off). Failures are retried with backoff;
+ * after `maxAttempts` (at once for PoisonMessageError) the message goes to `<topic>.dlq` with
+ * its error and the partition moves on.
+ */
+export function createInboxConsumer<Tx extends RawSqlClient>(
+  options: InboxConsumerOptions<Tx>,
+): InboxConsumer {
+  const logger = options.logger ?? silentLogger;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const backoff: BackoffOptions = { initialMs: 200, maxMs: 5_000, ...options.backoff };
+  const commitIntervalMs = options.commitIntervalMs ?? 1000;
+  const tracer = trace.getTracer('@trellis/events');
+  const stats: InboxConsumerStats = { handled: 0, duplicates: 0, failedAttempts: 0, deadLettered: 0 };
+  const lagByPartition = new Map<string, { topic: string; partition: number; lag: number }>();
+  if (options.topics.length === 0) throw new Error('createInboxConsumer: no topics');
+  if (maxAttempts < 1) throw new Error('createInboxConsumer: maxAttempts must be ≥ 1');
+
+  let consumer: EventConsumer | undefined;
+  let dlqPublisher: EventPublisher | undefined;
+  let gauges: { meter: Meter; callback: BatchObservableCallback; observables: Observable[] } | undefined;
+
+  const dlqTopicFor = (topic: string): string | undefined =>
+    options.dlq === false ? undefined : (options.dlq?.topicFor ?? dlqTopicName)(topic);
+
+  async function runOnce(event: ReceivedEvent): Promise<Outcome> {
+    return options.prisma.$transaction(async (tx) => {
+      const inserted = await tx.$executeRaw`
+        INSERT INTO inbox_events (consumer_group, event_id, topic, partition, "offset", ce_type)
+        VALUES (${options.groupId}, ${event.id}, ${event.topic}, ${event.partition},
+                ${event.offset}::bigint, ${event.type})
+        ON CONFLICT DO NOTHING`;
+      if (inserted === 0) return 'duplicate';
+      await options.handle(event, tx);
+      return 'handled';
+    }, options.transaction);
+  }
+
+  async function handleWithSpan(event: ReceivedEvent): Promise<Outcome> {
+    const parent = extractTraceContext(event.headers);
+    return tracer.startActiveSpan(
+      `process ${event.topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': event.topic,
+          'messaging.destination.partition.id': String(event.partition),
+          'messaging.kafka.offset': Number(event.offset),
+          'messaging.message.id': event.id,
+          'messaging.consumer.group.name': options.groupId,
+          'cloudevents.event_type': event.type,
+        },
+      },
+      parent,
+      async (span) => {
+        try {
+          return await runOnce(event);
+        } catch (error) {
+          span.recordException(error instanceof Error ? error : new Error(String(error)));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  async function deadLetter(
+    message: ConsumedMessage,
+    event: ReceivedEvent | undefined,
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
+    const topic = dlqTopicFor(message.topic);
+    const reason = errorMessage(error).slice(0, 4000);
+    if (!topic || !dlqPublisher) {
+      throw new Error(
+        `giving up on ${message.topic}/${message.partition}@${message.offset} after ${attempts} attempts (no DLQ): ${reason}`,
+      );
+    }
+    const original = stringHeaders(message.headers);
+    const key = message.key === null ? null : Buffer.from(message.key).toString('utf8');
+    // 1. record it (fails fast, before anything reaches the DLQ, if the database is down)
+    await options.prisma.$executeRaw`
+      INSERT INTO dead_letter_events
+        (id, consumer_group, event_id, topic, partition, "offset", key, ce_type, error, attempts,
+         headers, payload)
+      VALUES (${randomUUID()}::uuid, ${options.groupId}, ${event?.id ?? null}, ${message.topic},
+              ${message.partition}, ${message.offset}::bigint, ${key}, ${event?.type ?? null},
+              ${reason}, ${attempts}, ${JSON.stringify(original)}::jsonb,
+              ${message.value === null ? null : Buffer.from(message.value)})
+      ON CONFLICT DO NOTHING`;
+    // 2. publish it with its error
+    await dlqPublisher.publish([
+      {
+        topic,
+        key,
+        value: message.value ?? new Uint8Array(),
+        headers: {
+          ...original,
+          [DLQ_HEADERS.topic]: message.topic,
+          [DLQ_HEADERS.partition]: String(message.partition),
+          [DLQ_HEADERS.offset]: message.offset,
+          [DLQ_HEADERS.group]: options.groupId,
+          [DLQ_HEADERS.error]: reason,
+          [DLQ_HEADERS.attempts]: String(attempts),
+          [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+        },
+      },
+    ]);
+    // 3. remember it as done, so a redelivery does not dead-letter it again
+    if (event) {
+      await options.prisma.$executeRaw`
+        INSERT INTO inbox_events (consumer_group, event_id, topic, partition, "offset", ce_type)
+        VALUES (${options.groupId}, ${event.id}, ${event.topic}, ${event.partition},
+                ${event.offset}::bigint, ${event.type})
+        ON CONFLICT DO NOTHING`;
+    }
+    stats.deadLettered += 1;
+    logger.error(
+      {
+        groupId: options.groupId,
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        eventId: event?.id,
+        dlq: topic,
+        attempts,
+        error: reason,
+      },
+      'event dead-lettered',
+    );
+  }
+
+  /** Handle one message to completion; returns false when stopping before it was finished. */
+  async function processMessage(message: ConsumedMessage, control: BatchControl): Promise<boolean> {
+    let event: ReceivedEvent;
+    try {
+      event = toReceivedEvent(message);
+    } catch (error) {
+      await deadLetter(message, undefined, error, 1);
+      return true;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await handleWithSpan(event);
+        if (outcome === 'handled') stats.handled += 1;
+        else stats.duplicates += 1;
+        await options.afterTransaction?.(event, outcome);
+        return true;
+      } catch (error) {
+        stats.failedAttempts += 1;
+        const poison = error instanceof PoisonMessageError;
+        if (poison || attempt >= maxAttempts) {
+          await deadLetter(message, event, error, attempt);
+          return true;
+        }
+        logger.warn(
+          {
+            groupId: options.groupId,
+            topic: event.topic,
+            partition: event.partition,
+            offset: event.offset,
+            eventId: event.id,
+            attempt,
+            error: errorMessage(error),
+          },
+          'event handler failed; retrying',
+        );
+        await sleep(backoffDelay(attempt, backoff));
+        if (!control.isRunning() || control.isStale()) return false;
+        await control.heartbeat();
+      }
+    }
+  }
+
+  async function eachBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
+    let lastCommit = Date.now();
+    let lastDone: string | undefined;
+    for (const message of batch.messages) {
+      if (!control.isRunning() || control.isStale()) break;
+      const done = await processMessage(message, control);
+      if (!done) break;
+      control.markDone(message.offset);
+      lastDone = message.offset;
+      if (Date.now() - lastCommit >= commitIntervalMs) {
+        await control.commit();
+        await control.heartbeat();
+        lastCommit = Date.now();
+      }
+    }
+    await control.commit();
+    if (lastDone !== undefined) {
+      const lag = Number(BigInt(batch.highWatermark) - BigInt(lastDone) - 1n);
+      lagByPartition.set(`${batch.topic}:${batch.partition}`, {
+        topic: batch.topic,
+        partition: batch.partition,
+        lag: Math.max(0, lag),
+      });
+    }
+  }
+
+  function registerGauges(): void {
+    const meter = metrics.getMeter('@trellis/events');
+    const lagGauge = meter.createObservableGauge('trellis.events.consumer.lag', {
+      description: 'Messages behind the high watermark, per partition, as of the last batch',
+    });
+    const callback: BatchObservableCallback = (observer) => {
+      for (const l of lagByPartition.values()) {
+        observer.observe(lagGauge, l.lag, {
+          group: options.groupId,
+          topic: l.topic,
+          partition: l.partition,
+        });
+      }
+    };
+    meter.addBatchObservableCallback(callback, [lagGauge]);
+    gauges = { meter, callback, observables: [lagGauge] };
+  }
+
+  return {
+    stats,
+    async start() {
+      if (consumer) return;
+      if (options.dlq !== false) {
+        dlqPublisher = options.bus.publisher({ idempotent: true });
+        await dlqPublisher.connect();
+      }
+      consumer = options.bus.consumer({
+        groupId: options.groupId,
+        concurrency: options.concurrency ?? 3,
+        fromBeginning: options.fromBeginning ?? true,
+      });
+      if (options.metrics ?? true) registerGauges();
+      await consumer.run({ topics: options.topics, eachBatch });
+    },
+    async stop() {
+      const c = consumer;
+      consumer = undefined;
+      if (gauges) {
+        gauges.meter.removeBatchObservableCallback(gauges.callback, gauges.observables);
+        gauges = undefined;
+      }
+      await c?.stop();
+      await dlqPublisher?.disconnect();
+      dlqPublisher = undefined;
+    },
+    lag() {
+      if (!consumer) return Promise.resolve([]);
+      return consumer.lag();
+    },
+  };
+}

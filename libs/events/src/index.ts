@@ -1,0 +1,20 @@
+// @trellis/events: CloudEvents over Kafka behind a small port, transactional outbox + relay,
+// inbox consumers with dead-lettering, and the topic registry. See docs/events.md.
+export * from './backoff';
+export * from './cloudevents';
+export * from './config';
+export * from './errors';
+export * from './logger';
+export * from './port';
+export * from './schema-check';
+export * from './sql-client';
+export * from './topics';
+export { extractTraceContext, injectTraceHeaders } from './trace';
+export { createKafkajsEventBus } from './kafkajs/kafkajs-event-bus';
+export type { KafkajsEventBusOptions } from './kafkajs/kafkajs-event-bus';
+export { createOutbox, OUTBOX_CHANNEL } from './outbox/outbox';
+export type { Outbox, OutboxOptions } from './outbox/outbox';
+export { createOutboxRelay, OutboxRelay, outboxRowToMessage } from './outbox/relay';
+export type { OutboxLag, OutboxRelayOptions, OutboxRelayStats } from './outbox/relay';
+export { createInboxConsumer, DLQ_HEADERS } from './inbox/inbox-consumer';
+export type { InboxConsumer, InboxConsumerOptions, InboxConsumerStats } from './inbox/inbox-consumer';

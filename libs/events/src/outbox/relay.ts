@@ -1,0 +1,444 @@
+import {
+  metrics,
+  type BatchObservableCallback,
+  type Meter,
+  type Observable,
+} from '@opentelemetry/api';
+import { toPoolConfig } from '@trellis/database';
+import { Client, type Notification } from 'pg';
+import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
+import { toCloudEventHeaders } from '../cloudevents';
+import { errorMessage } from '../errors';
+import { silentLogger, type EventsLogger } from '../logger';
+import type { EventPublisher, OutgoingMessage } from '../port';
+import { OUTBOX_CHANNEL } from './outbox';
+
+export interface OutboxRelayOptions {
+  /** postgresql:// URL of the service database. */
+  databaseUrl: string;
+  /** The service's PostgreSQL schema (holds outbox_events). */
+  schema: string;
+  /** Publisher from the events port (idempotent). The relay connects it; the owner disconnects it. */
+  publisher: EventPublisher;
+  /** Rows per batch (default 1000). */
+  batchSize?: number;
+  /** Poll when no NOTIFY arrives (safety net; default 1000 ms). */
+  pollIntervalMs?: number;
+  /** How often a follower retries to become the leader (default 2000 ms). */
+  leaderRetryMs?: number;
+  /** Backoff of failed publishes (per topic) and of lost database connections. */
+  backoff?: BackoffOptions;
+  /** Sent rows older than this are deleted (default 7 days; 0 keeps them). */
+  retentionMs?: number;
+  logger?: EventsLogger;
+  /** Register OpenTelemetry gauges for outbox lag (default true). */
+  metrics?: boolean;
+  /** Test seam: awaited after a batch is acknowledged by Kafka and before it is marked sent. */
+  afterPublish?: (batch: { size: number; batches: number }) => Promise<void>;
+}
+
+export interface OutboxLag {
+  /** Rows not yet published. */
+  unsent: number;
+  /** Age of the oldest unsent row in ms (null when none). */
+  oldestAgeMs: number | null;
+}
+
+export interface OutboxRelayStats {
+  published: number;
+  batches: number;
+  failedPublishes: number;
+  leader: boolean;
+}
+
+interface Row {
+  id: string;
+  seq: string;
+  topic: string;
+  key: string | null;
+  ce_type: string;
+  ce_source: string;
+  ce_subject: string | null;
+  ce_time: Date;
+  ce_dataschema: string | null;
+  ods_code: string | null;
+  region: string | null;
+  regions: string[] | null;
+  headers: Record<string, unknown> | null;
+  payload: Buffer;
+}
+
+const RELAY_LOCK_PREFIX = 'trellis.outbox.relay:';
+const PURGE_INTERVAL_MS = 60_000;
+const PURGE_CHUNK = 10_000;
+
+/** The row → Kafka message mapping (CloudEvents binary mode). */
+export function outboxRowToMessage(row: Row): OutgoingMessage {
+  const extra: Record<string, string> = {};
+  let correlationid: string | undefined;
+  for (const [name, value] of Object.entries(row.headers ?? {})) {
+    if (typeof value !== 'string') continue;
+    if (name === 'ce_correlationid') correlationid = value;
+    else extra[name] = value;
+  }
+  return {
+    topic: row.topic,
+    key: row.key,
+    value: row.payload,
+    headers: toCloudEventHeaders(
+      {
+        id: row.id,
+        source: row.ce_source,
+        type: row.ce_type,
+        time: row.ce_time.toISOString(),
+        subject: row.ce_subject ?? undefined,
+        dataschema: row.ce_dataschema ?? undefined,
+        odscode: row.ods_code ?? undefined,
+        region: row.region ?? undefined,
+        regions: row.regions ?? [],
+        correlationid,
+      },
+      extra,
+    ),
+  };
+}
+
+/**
+ * Publishes a service's outbox to Kafka.
+ *
+ * - One active relay per schema: the leader holds a session advisory lock on its own connection;
+ *   other pods wait and take over when that connection ends (crash, SIGKILL, network loss).
+ * - Reads unsent rows in `seq` order, publishes a batch with the idempotent producer (one request
+ *   in flight) and waits for the acks before marking the batch sent and reading the next, so each
+ *   key's events reach Kafka in outbox order. A crash between publish and mark re-publishes the
+ *   batch (at-least-once; inboxes de-duplicate by ce_id, which is the outbox row id).
+ * - A failing topic is retried with exponential backoff and set aside meanwhile, so other topics
+ *   keep flowing (order is per key, and a key belongs to one topic).
+ * - Wakes on NOTIFY trellis_outbox (sent by enqueue at commit), polls as a safety net.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly leaderRetryMs: number;
+  private readonly retentionMs: number;
+  private readonly logger: EventsLogger;
+  private client: Client | undefined;
+  private leader = false;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private pendingWake = false;
+  private stopController = new AbortController();
+  private flushWaiters: Array<(flushed: boolean) => void> = [];
+  private readonly blockedTopics = new Map<string, { until: number; failures: number }>();
+  private lastPurge = 0;
+  private gauges:
+    | { meter: Meter; callback: BatchObservableCallback; observables: Observable[] }
+    | undefined;
+  readonly stats: OutboxRelayStats = { published: 0, batches: 0, failedPublishes: 0, leader: false };
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? 1000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.leaderRetryMs = options.leaderRetryMs ?? 2000;
+    this.retentionMs = options.retentionMs ?? 7 * 24 * 60 * 60 * 1000;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Connect and start relaying (leadership may come later). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.stopController = new AbortController();
+    await this.options.publisher.connect();
+    if (this.options.metrics ?? true) this.registerGauges();
+    this.loop = this.run();
+  }
+
+  isLeader(): boolean {
+    return this.leader;
+  }
+
+  /**
+   * Publish everything pending now. Resolves true once this relay (the leader) saw the outbox
+   * empty, false when this relay is not the leader or on timeout.
+   */
+  flush(timeoutMs = 10_000): Promise<boolean> {
+    if (!this.running || !this.leader) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.flushWaiters = this.flushWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      const waiter = (flushed: boolean): void => {
+        clearTimeout(timer);
+        resolve(flushed);
+      };
+      this.flushWaiters.push(waiter);
+      this.wake();
+    });
+  }
+
+  /** Stop after the current batch (optionally flushing first), release the lock, disconnect. */
+  async stop(options: { flush?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    if (!this.running) return;
+    if (options.flush) await this.flush(options.timeoutMs ?? 10_000);
+    this.running = false;
+    this.stopController.abort();
+    this.wake();
+    await this.loop;
+    this.unregisterGauges();
+    for (const w of this.flushWaiters.splice(0)) w(false);
+    await this.disconnect();
+  }
+
+  /** Unsent rows and the age of the oldest (any pod can ask; uses this relay's connection). */
+  async lag(): Promise<OutboxLag> {
+    const client = this.client;
+    if (!client) throw new Error('outbox relay is not connected');
+    const res = await client.query<{ unsent: string; oldest_ms: string | null }>(
+      `SELECT count(*)::text AS unsent,
+              (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::bigint::text AS oldest_ms
+         FROM outbox_events WHERE sent_at IS NULL`,
+    );
+    const row = res.rows[0];
+    return {
+      unsent: Number(row?.unsent ?? 0),
+      oldestAgeMs: row?.oldest_ms == null ? null : Number(row.oldest_ms),
+    };
+  }
+
+  private wake(): void {
+    this.pendingWake = true;
+    this.wakeUp?.();
+  }
+
+  private waitForWork(ms: number): Promise<void> {
+    if (this.pendingWake) {
+      this.pendingWake = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        self.pendingWake = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private async connect(): Promise<Client> {
+    const client = new Client({
+      ...toPoolConfig({ url: this.options.databaseUrl, schema: this.options.schema }),
+      application_name: `trellis-outbox-relay:${this.options.schema}`,
+      keepAlive: true,
+    });
+    client.on('error', (error: Error) => {
+      this.logger.warn({ err: error, schema: this.options.schema }, 'outbox relay connection lost');
+      if (this.client === client) {
+        this.client = undefined;
+        this.setLeader(false);
+      }
+      this.wake();
+    });
+    client.on('notification', (msg: Notification) => {
+      if (msg.channel === OUTBOX_CHANNEL && msg.payload === this.options.schema) this.wake();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${client.escapeIdentifier(OUTBOX_CHANNEL)}`);
+    this.client = client;
+    return client;
+  }
+
+  private async disconnect(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    try {
+      if (this.leader) {
+        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
+          RELAY_LOCK_PREFIX + this.options.schema,
+        ]);
+      }
+    } catch {
+      // the lock goes with the session anyway
+    } finally {
+      this.setLeader(false);
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private setLeader(leader: boolean): void {
+    if (leader !== this.leader) {
+      this.logger.info({ schema: this.options.schema, leader }, leader ? 'outbox relay is leader' : 'outbox relay is follower');
+    }
+    this.leader = leader;
+    this.stats.leader = leader;
+    if (!leader) for (const w of this.flushWaiters.splice(0)) w(false);
+  }
+
+  private async run(): Promise<void> {
+    let connectFailures = 0;
+    while (this.running) {
+      try {
+        const client = this.client ?? (await this.connect());
+        connectFailures = 0;
+        if (!this.leader) {
+          const res = await client.query<{ ok: boolean }>(
+            'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+            [RELAY_LOCK_PREFIX + this.options.schema],
+          );
+          this.setLeader(res.rows[0]?.ok === true);
+          if (!this.leader) {
+            await sleep(this.leaderRetryMs, this.stopController.signal);
+            continue;
+          }
+        }
+        const published = await this.relayBatch(client);
+        if (published === 0) {
+          for (const w of this.flushWaiters.splice(0)) w(true);
+          await this.purge(client);
+          await this.waitForWork(this.nextWaitMs());
+        }
+      } catch (error) {
+        connectFailures += 1;
+        this.logger.error({ err: error, schema: this.options.schema }, 'outbox relay error');
+        const client = this.client;
+        this.client = undefined;
+        this.setLeader(false);
+        await client?.end().catch(() => undefined);
+        await sleep(backoffDelay(connectFailures, this.options.backoff), this.stopController.signal);
+      }
+    }
+  }
+
+  private nextWaitMs(): number {
+    let wait = this.pollIntervalMs;
+    const now = Date.now();
+    for (const b of this.blockedTopics.values()) wait = Math.min(wait, Math.max(0, b.until - now));
+    return wait;
+  }
+
+  /** One batch; returns the number of rows marked sent (0 = nothing to do). */
+  private async relayBatch(client: Client): Promise<number> {
+    const now = Date.now();
+    const blocked = [...this.blockedTopics].filter(([, b]) => b.until > now).map(([t]) => t);
+    const { rows } = await client.query<Row>(
+      `SELECT id, seq::text AS seq, topic, key, ce_type, ce_source, ce_subject, ce_time,
+              ce_dataschema, ods_code, region, regions, headers, payload
+         FROM outbox_events
+        WHERE sent_at IS NULL AND NOT (topic = ANY($2::text[]))
+        ORDER BY outbox_events.seq
+        LIMIT $1`,
+      [this.batchSize, blocked],
+    );
+    if (rows.length === 0) return 0;
+    const messages = rows.map(outboxRowToMessage);
+    let sent: Row[];
+    try {
+      await this.options.publisher.publish(messages);
+      sent = rows;
+    } catch (error) {
+      sent = await this.publishPerTopic(client, rows, error);
+    }
+    if (sent.length === 0) return 0;
+    this.stats.batches += 1;
+    await this.options.afterPublish?.({ size: sent.length, batches: this.stats.batches });
+    await client.query(
+      `UPDATE outbox_events SET sent_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL
+        WHERE seq = ANY($1::bigint[])`,
+      [sent.map((r) => r.seq)],
+    );
+    this.stats.published += sent.length;
+    for (const topic of new Set(sent.map((r) => r.topic))) this.blockedTopics.delete(topic);
+    return sent.length;
+  }
+
+  /** After a failed batch: retry topic by topic, set failing topics aside with backoff. */
+  private async publishPerTopic(client: Client, rows: Row[], firstError: unknown): Promise<Row[]> {
+    const byTopic = new Map<string, Row[]>();
+    for (const r of rows) {
+      let list = byTopic.get(r.topic);
+      if (!list) byTopic.set(r.topic, (list = []));
+      list.push(r);
+    }
+    if (byTopic.size === 1) {
+      await this.recordFailure(client, rows, firstError);
+      return [];
+    }
+    const sent: Row[] = [];
+    for (const [, topicRows] of byTopic) {
+      try {
+        await this.options.publisher.publish(topicRows.map(outboxRowToMessage));
+        sent.push(...topicRows);
+      } catch (error) {
+        await this.recordFailure(client, topicRows, error);
+      }
+    }
+    return sent;
+  }
+
+  private async recordFailure(client: Client, rows: Row[], error: unknown): Promise<void> {
+    const topic = rows[0]!.topic;
+    const failures = (this.blockedTopics.get(topic)?.failures ?? 0) + 1;
+    const delay = backoffDelay(failures, this.options.backoff);
+    this.blockedTopics.set(topic, { until: Date.now() + delay, failures });
+    this.stats.failedPublishes += 1;
+    const message = errorMessage(error);
+    this.logger.warn(
+      { schema: this.options.schema, topic, rows: rows.length, failures, retryInMs: delay, error: message },
+      'outbox publish failed',
+    );
+    await client.query(
+      `UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`,
+      [rows.map((r) => r.seq), message.slice(0, 2000)],
+    );
+  }
+
+  private async purge(client: Client): Promise<void> {
+    if (this.retentionMs <= 0 || Date.now() - this.lastPurge < PURGE_INTERVAL_MS) return;
+    this.lastPurge = Date.now();
+    await client.query(
+      `DELETE FROM outbox_events WHERE seq IN (
+         SELECT seq FROM outbox_events
+          WHERE sent_at IS NOT NULL AND sent_at < clock_timestamp() - ($1::bigint * interval '1 millisecond')
+          LIMIT ${PURGE_CHUNK})`,
+      [this.retentionMs],
+    );
+  }
+
+  private registerGauges(): void {
+    const meter = metrics.getMeter('@trellis/events');
+    const unsent = meter.createObservableGauge('trellis.events.outbox.unsent', {
+      description: 'Outbox rows not yet published to Kafka',
+    });
+    const oldest = meter.createObservableGauge('trellis.events.outbox.oldest_age', {
+      description: 'Age of the oldest unpublished outbox row',
+      unit: 'ms',
+    });
+    const attributes = { schema: this.options.schema };
+    // One query feeds both gauges; only the leader reports (followers would double count).
+    const callback: BatchObservableCallback = async (observer) => {
+      if (!this.running || !this.leader || !this.client) return;
+      const lag = await this.lag();
+      observer.observe(unsent, lag.unsent, attributes);
+      observer.observe(oldest, lag.oldestAgeMs ?? 0, attributes);
+    };
+    meter.addBatchObservableCallback(callback, [unsent, oldest]);
+    this.gauges = { meter, callback, observables: [unsent, oldest] };
+  }
+
+  private unregisterGauges(): void {
+    if (!this.gauges) return;
+    this.gauges.meter.removeBatchObservableCallback(this.gauges.callback, this.gauges.observables);
+    this.gauges = undefined;
+  }
+}
+
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  return new OutboxRelay(options);
+}

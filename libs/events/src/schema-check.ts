@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** libs/events/prisma/events.prisma: the models every service copies into its schema.prisma. */
+export const EVENTS_PRISMA_PATH = join(__dirname, '..', 'prisma', 'events.prisma');
+
+export const EVENT_MODEL_NAMES = ['OutboxEvent', 'InboxEvent', 'DeadLetterEvent'] as const;
+
+/** `model X { ... }` blocks of a Prisma schema, by name, normalised (comments and spacing). */
+export function prismaModelBlocks(schema: string): Map<string, string> {
+  const blocks = new Map<string, string>();
+  const lines = schema.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const start = /^\s*model\s+(\w+)\s*\{\s*$/.exec(lines[i]!);
+    if (!start) continue;
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length && !/^\s*\}\s*$/.test(lines[j]!); j++) {
+      const line = normaliseLine(lines[j]!);
+      if (line) body.push(line);
+    }
+    blocks.set(start[1]!, body.join('\n'));
+    i = j;
+  }
+  return blocks;
+}
+
+function normaliseLine(line: string): string {
+  return line
+    .replace(/\/\/.*$/, '')
+    .trim()
+    .replace(/\s+/g, ' ');
+}
+
+/**
+ * Throws unless the Prisma schema at `schemaPath` contains the event models of events.prisma
+ * unchanged (whitespace and comments aside). Call it from each app's unit tests:
+ *   it('keeps the event tables', () => assertSchemaHasEventModels(join(__dirname, '../../prisma/schema.prisma')));
+ */
+export function assertSchemaHasEventModels(schemaPath: string): void {
+  const expected = prismaModelBlocks(readFileSync(EVENTS_PRISMA_PATH, 'utf8'));
+  const actual = prismaModelBlocks(readFileSync(schemaPath, 'utf8'));
+  const problems: string[] = [];
+  for (const name of EVENT_MODEL_NAMES) {
+    const want = expected.get(name);
+    if (want === undefined) throw new Error(`events.prisma lost model ${name}`);
+    const got = actual.get(name);
+    if (got === undefined) {
+      problems.push(`model ${name} is missing`);
+      continue;
+    }
+    if (got !== want) {
+      const w = want.split('\n');
+      const g = got.split('\n');
+      const at = w.findIndex((line, k) => line !== g[k]);
+      const index = at === -1 ? w.length : at;
+      problems.push(
+        `model ${name} differs at line ${index + 1}: expected ${JSON.stringify(w[index] ?? '(end)')}, found ${JSON.stringify(g[index] ?? '(end)')}`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `${schemaPath} must contain the event models of ${EVENTS_PRISMA_PATH} verbatim:\n  ${problems.join('\n  ')}`,
+    );
+  }
+}

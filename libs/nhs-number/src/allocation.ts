@@ -1,0 +1,149 @@
+import { completeNhsNumber } from './nhs-number';
+
+/**
+ * Allocation of new NHS numbers from a configured range of nine-digit bases.
+ *
+ * Each range is backed by a PostgreSQL SEQUENCE (created by `nhs_number_range_ensure`, see
+ * NHS_NUMBER_ALLOCATION_SQL, which a service includes in its migrations). `nextval` is
+ * non-transactional: a value handed out is never handed out again, even if the transaction that
+ * asked for it rolls back, and concurrent callers never get the same value. Bases whose check
+ * value is 10 are skipped.
+ */
+
+export interface NhsNumberRange {
+  /** short identifier, [a-z0-9_], e.g. "demo_999" */
+  name: string;
+  /** first nine-digit base, inclusive, e.g. 999000000 */
+  first: number;
+  /** last nine-digit base, inclusive, e.g. 999999999 */
+  last: number;
+}
+
+/** The subset of a Prisma client (or transaction) the allocator needs. */
+export interface RawQueryClient {
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
+}
+
+export class NhsNumberRangeExhaustedError extends Error {
+  constructor(readonly range: string) {
+    super(`NHS number range "${range}" is exhausted`);
+    this.name = 'NhsNumberRangeExhaustedError';
+  }
+}
+
+export function assertValidRange(range: NhsNumberRange): void {
+  if (!/^[a-z][a-z0-9_]{0,40}$/.test(range.name)) {
+    throw new RangeError(`range name "${range.name}" must match [a-z][a-z0-9_]{0,40}`);
+  }
+  for (const [k, v] of [
+    ['first', range.first],
+    ['last', range.last],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 100000000 || v > 999999999) {
+      throw new RangeError(`range ${k} must be a nine-digit integer, got ${v}`);
+    }
+  }
+  if (range.first > range.last) {
+    throw new RangeError(`range first (${range.first}) is after last (${range.last})`);
+  }
+}
+
+/** Turns a sequence value into a number, or undefined when its check value is 10 (skip it). */
+export function numberForBase(base: number | bigint): string | undefined {
+  return completeNhsNumber(String(base).padStart(9, '0'));
+}
+
+export class NhsNumberAllocator {
+  private ensured = false;
+
+  constructor(
+    private readonly client: RawQueryClient,
+    readonly range: NhsNumberRange,
+  ) {
+    assertValidRange(range);
+  }
+
+  /** Creates the range's sequence when missing; refuses a changed definition of an existing range. */
+  async ensureRange(): Promise<void> {
+    if (this.ensured) return;
+    const { name, first, last } = this.range;
+    await this.client
+      .$queryRaw`SELECT nhs_number_range_ensure(${name}, ${first}::bigint, ${last}::bigint)::text AS ok`;
+    this.ensured = true;
+  }
+
+  /** Allocates the next valid NHS number from the range. */
+  async allocate(): Promise<string> {
+    await this.ensureRange();
+    // at most 1 in 11 bases is unusable, so a handful of attempts always suffices
+    for (let attempt = 0; attempt < 32; attempt++) {
+      const rows = await this.client.$queryRaw<Array<{ base: bigint | number | string | null }>>`
+        SELECT nhs_number_range_next(${this.range.name}) AS base`;
+      const base = rows[0]?.base;
+      if (base === null || base === undefined)
+        throw new NhsNumberRangeExhaustedError(this.range.name);
+      const nhs = numberForBase(BigInt(base));
+      if (nhs !== undefined) return nhs;
+    }
+    throw new NhsNumberRangeExhaustedError(this.range.name);
+  }
+}
+
+/**
+ * Functions a service adds to one of its migrations (unqualified: they land in the service schema),
+ * next to a table it declares itself (Prisma model `NhsNumberRange`):
+ *
+ *   nhs_number_range(name TEXT PRIMARY KEY, first_base BIGINT, last_base BIGINT,
+ *                    sequence_name TEXT, created_at TIMESTAMPTZ DEFAULT now())
+ *
+ * The sequence name is derived from the validated range name, so no identifier ever comes from a
+ * request, and it is stored schema-qualified so nextval() never depends on the search_path.
+ */
+export const NHS_NUMBER_ALLOCATION_SQL = `
+CREATE OR REPLACE FUNCTION nhs_number_range_ensure(p_name TEXT, p_first BIGINT, p_last BIGINT)
+RETURNS BOOLEAN LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_existing nhs_number_range%ROWTYPE;
+  v_seq TEXT := 'nhs_number_seq_' || p_name;
+  v_qualified TEXT;
+BEGIN
+  IF p_name !~ '^[a-z][a-z0-9_]{0,40}$' THEN
+    RAISE EXCEPTION 'invalid NHS number range name %', p_name USING ERRCODE = '22023';
+  END IF;
+  SELECT * INTO v_existing FROM nhs_number_range WHERE name = p_name;
+  IF FOUND THEN
+    IF v_existing.first_base <> p_first OR v_existing.last_base <> p_last THEN
+      RAISE EXCEPTION 'NHS number range % already defined as %..%', p_name, v_existing.first_base, v_existing.last_base
+        USING ERRCODE = '22023';
+    END IF;
+    RETURN FALSE;
+  END IF;
+  -- serialise concurrent first-time creation of the same range
+  PERFORM pg_advisory_xact_lock(hashtext('nhs_number_range:' || p_name));
+  IF EXISTS (SELECT 1 FROM nhs_number_range WHERE name = p_name) THEN
+    RETURN FALSE;
+  END IF;
+  EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I AS BIGINT MINVALUE %s MAXVALUE %s START %s NO CYCLE CACHE 1',
+                 v_seq, p_first, p_last, p_first);
+  v_qualified := format('%I.%I', current_schema(), v_seq);
+  INSERT INTO nhs_number_range (name, first_base, last_base, sequence_name) VALUES (p_name, p_first, p_last, v_qualified);
+  RETURN TRUE;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION nhs_number_range_next(p_name TEXT)
+RETURNS BIGINT LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_seq TEXT;
+BEGIN
+  SELECT sequence_name INTO v_seq FROM nhs_number_range WHERE name = p_name;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown NHS number range %', p_name USING ERRCODE = '22023';
+  END IF;
+  RETURN nextval(v_seq::regclass);
+EXCEPTION
+  WHEN sequence_generator_limit_exceeded THEN
+    RETURN NULL;
+END
+$fn$;
+`;

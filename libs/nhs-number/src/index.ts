@@ -1,0 +1,2 @@
+export * from './nhs-number';
+export * from './allocation';

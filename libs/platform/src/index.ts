@@ -1,0 +1,55 @@
+// @trellis/platform: the bootstrap every Trellis service uses (see docs/platform.md).
+export { bootstrapService, runService } from './bootstrap';
+export type { BootstrapOptions, ServiceHandle, ShutdownReport } from './bootstrap';
+export {
+  baseConfigSchema,
+  CONFIG,
+  ConfigValidationError,
+  InjectConfig,
+  kafkaConnection,
+  loadConfig,
+  LOG_LEVELS,
+} from './config';
+export type { BaseConfig, ConfigIssue, LogLevel } from './config';
+export {
+  assertUnreachable,
+  CORRELATION_KEY,
+  decodeGrpcError,
+  DomainError,
+  ERROR_CODE_KEY,
+  grpcCodeOf,
+  httpStatusOf,
+  STATUS_DETAILS_KEY,
+  toGrpcError,
+  toHttpError,
+  ValidationError,
+} from './errors';
+export type { DecodedGrpcError, ErrorKind, FieldViolation, GrpcErrorResponse, HttpErrorBody } from './errors';
+export { AllExceptionsFilter } from './exception.filter';
+export { GrpcHealthService, LIVENESS_SERVICE } from './grpc/health.service';
+export {
+  grpcLoaderOptions,
+  HEALTH_PROTO,
+  loadProtoPackageDefinition,
+  normalizePackageDefinition,
+  nullsToUndefined,
+  serviceNames,
+} from './grpc/loader';
+export { grpcClientOptions } from './grpc/client';
+export { HealthRegistry } from './health-registry';
+export type { HealthCheckResult, ReadinessReport } from './health-registry';
+export { createLogger, LOGGER, PinoLoggerService } from './logger';
+export type { Logger, LoggerOptions } from './logger';
+export { PlatformModule } from './platform.module';
+export type { PlatformModuleOptions } from './platform.module';
+export {
+  CORRELATION_HEADER,
+  correlationIdFrom,
+  currentCorrelationId,
+  currentRequestContext,
+  runWithRequestContext,
+} from './request-context';
+export type { RequestContext } from './request-context';
+export { InFlightTracker, RequestContextInterceptor } from './request.interceptor';
+export { ShutdownHooks, ShutdownOrder } from './shutdown-hooks';
+export type { ShutdownHookResult } from './shutdown-hooks';

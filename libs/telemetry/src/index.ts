@@ -1,0 +1,16 @@
+// @trellis/telemetry: OpenTelemetry bootstrap (before Nest), RED metrics, Kafka trace context.
+// No NestJS imports here.
+export { currentTelemetry, defaultInstrumentations, startTelemetry } from './telemetry';
+export type { Telemetry, TelemetryOptions } from './telemetry';
+export { getMeter, recordRequest, startRequestTimer } from './red-metrics';
+export type { RequestKind, RequestOutcome } from './red-metrics';
+export {
+  activeTraceIds,
+  currentTraceHeaders,
+  extractTraceContext,
+  injectTraceHeaders,
+  withTraceContext,
+} from './trace-context';
+export type { HeaderValue, KafkaHeaders, TraceHeaders } from './trace-context';
+export { startInMemoryTelemetry } from './testing';
+export type { InMemoryTelemetry, ReadableSpan } from './testing';

@@ -1,0 +1,4 @@
+export * from './infra-env';
+export * from './test-schema';
+export * from './unique';
+export * from './factories';

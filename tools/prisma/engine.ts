@@ -1,0 +1,175 @@
+/**
+ * Loads Prisma's WebAssembly schema engine (@prisma/schema-engine-wasm) and connects it to
+ * PostgreSQL through @prisma/adapter-pg — the same engine `prisma migrate` runs natively, without
+ * the downloadable binary (see docs/prisma.md and toolchain.md "Prisma 7").
+ */
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { Client } from 'pg';
+import { quoteIdent, toPoolConfig } from '@trellis/database';
+import type { SchemaEngine } from '@prisma/schema-engine-wasm';
+
+type WasmBindings = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
+
+let bindings: WasmBindings | undefined;
+
+/** The slice of the WebAssembly global we use (lib ES2023 has no WebAssembly typings). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/**
+ * Pitfall 1: the package entry imports the `.wasm` file as an ES module, which Node refuses
+ * without a flag. Load the JS glue (`schema_engine_bg`) and instantiate the module ourselves.
+ */
+function loadBindings(): WasmBindings {
+  if (bindings) return bindings;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const glue = require('@prisma/schema-engine-wasm/schema_engine_bg') as WasmBindings;
+  const wasmPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg').replace(/\.js$/, '.wasm');
+  const module = new wasm.Module(readFileSync(wasmPath));
+  const instance = new wasm.Instance(module, {
+    './schema_engine_bg.js': glue as unknown as Record<string, unknown>,
+  });
+  const exports = instance.exports as { __wbindgen_start?: () => void };
+  (glue as unknown as { __wbg_set_wasm(w: unknown): void }).__wbg_set_wasm(exports);
+  exports.__wbindgen_start?.();
+  bindings = glue;
+  return glue;
+}
+
+export function engineVersion(): string {
+  return loadBindings().version();
+}
+
+/** OID of PostgreSQL's internal single-byte `"char"` type, and of `text`. */
+const CHAR_OID = 18;
+const TEXT_OID = 25;
+
+interface PerformIO {
+  performIO(query: unknown): Promise<{ fields: { dataTypeID: number }[] }>;
+}
+
+/**
+ * Pitfall 5: the engine's introspection reads `"char"` columns (pg_class.relkind, ...), which
+ * the pg adapter refuses to decode. Report them as text (pg already returns them as strings).
+ * Also replaces the adapter's executeScript (which splits on `;` and so breaks function bodies)
+ * with one simple-protocol query per script, as the native engine does.
+ */
+function patchQueryable<T extends object>(queryable: T): T {
+  const target = queryable as unknown as PerformIO;
+  const original = target.performIO.bind(target);
+  target.performIO = async (query: unknown) => {
+    const result = await original(query);
+    for (const field of result.fields) if (field.dataTypeID === CHAR_OID) field.dataTypeID = TEXT_OID;
+    return result;
+  };
+  return queryable;
+}
+
+function patchAdapter(adapter: SqlDriverAdapter): SqlDriverAdapter {
+  patchQueryable(adapter);
+  const startTransaction = adapter.startTransaction.bind(adapter);
+  adapter.startTransaction = async (isolationLevel) => patchQueryable(await startTransaction(isolationLevel));
+  const driver = (adapter as unknown as { underlyingDriver(): { query(sql: string): Promise<unknown> } }).underlyingDriver();
+  adapter.executeScript = async (script: string) => {
+    try {
+      await driver.query(script);
+    } catch (error) {
+      (adapter as unknown as { onError(e: unknown): never }).onError(error);
+    }
+  };
+  return adapter;
+}
+
+export interface EngineTarget {
+  url: string;
+  /** PostgreSQL schema the service lives in (main and shadow database alike). */
+  schema: string;
+}
+
+/**
+ * An adapter factory whose shadow database is created and dropped by us (pitfall 4: the pg
+ * adapter drops its shadow database while its own pool is still connected, and fails).
+ */
+class TrellisPgFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = 'postgres' as const;
+  readonly adapterName = '@prisma/adapter-pg';
+  readonly shadowDatabases: string[] = [];
+  private readonly adapters: SqlDriverAdapter[] = [];
+
+  constructor(private readonly target: EngineTarget) {}
+
+  async connect(): Promise<SqlDriverAdapter> {
+    // Pitfall 3: a config object, never a URL (a URL would override `database` for the shadow).
+    const factory = new PrismaPg(toPoolConfig(this.target, { max: 2 }), { schema: this.target.schema });
+    return this.track(patchAdapter(await factory.connect()));
+  }
+
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    const database = `prisma_shadow_${this.target.schema}_${randomBytes(4).toString('hex')}`.slice(0, 63);
+    await adminQuery(this.target, `CREATE DATABASE ${quoteIdent(database)}`);
+    this.shadowDatabases.push(database);
+    const shadowTarget = { ...this.target, database };
+    await adminQuery(shadowTarget, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.target.schema)}`);
+    const factory = new PrismaPg(toPoolConfig(shadowTarget, { max: 2 }), { schema: this.target.schema });
+    return this.track(patchAdapter(await factory.connect()));
+  }
+
+  private track(adapter: SqlDriverAdapter): SqlDriverAdapter {
+    this.adapters.push(adapter);
+    return adapter;
+  }
+
+  /** Pitfall 6: close every pool (the engine never does), then drop shadow databases. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.adapters.map((a) => a.dispose()));
+    this.adapters.length = 0;
+    for (const database of this.shadowDatabases.splice(0)) {
+      await adminQuery(this.target, `DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+    }
+  }
+}
+
+async function adminQuery(target: EngineTarget & { database?: string }, sql: string): Promise<void> {
+  const client = new Client(toPoolConfig(target));
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface OpenEngine {
+  engine: SchemaEngine;
+  close(): Promise<void>;
+}
+
+/** Starts the wasm engine for a schema file set, connected to `target`. */
+export async function openEngine(
+  target: EngineTarget,
+  datamodels: [path: string, content: string][],
+  log: (message: string) => void = () => undefined,
+): Promise<OpenEngine> {
+  const glue = loadBindings();
+  const factory = new TrellisPgFactory(target);
+  await adminQuery(target, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
+  const engine = await glue.SchemaEngine.new(
+    { datamodels },
+    (message: string) => log(message),
+    bindMigrationAwareSqlAdapterFactory(factory),
+  );
+  return {
+    engine,
+    close: async () => {
+      engine.free();
+      await factory.close();
+    },
+  };
+}

@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# The local Apache Kafka broker: KRaft, one node (broker + controller), SASL SCRAM-SHA-512 and ACLs.
+# Jars come from Maven Central through tools/kafka/pom.xml (fetched once into .trellis/kafka/libs),
+# state and logs live under .trellis/kafka, the passwords under .trellis/secrets.
+#
+# Usage: tools/setup/kafka.sh <command>
+#   start                         fetch jars if needed, format once, start, wait until a real client call works
+#   stop                          SIGTERM, wait for a clean shutdown
+#   status                        exit 0 when running and answering, 3 otherwise
+#   restart
+#   create-user NAME [PASSWORD]   SCRAM-SHA-512 credentials for principal User:NAME (password generated
+#                                 into .trellis/secrets/kafka-user-NAME.password when not given); prints nothing secret
+#   delete-user NAME
+#   acl grant-read NAME TOPIC GROUP_PREFIX
+#                                 read-only: READ+DESCRIBE on TOPIC (literal, or a prefix when it ends in '*')
+#                                 and READ+DESCRIBE on consumer groups starting with GROUP_PREFIX
+#   acl revoke-all NAME           remove every ACL of User:NAME
+#   acl list [NAME]
+#   tool CLASS ARGS...            run a Kafka tool class with the admin client config (e.g. kafka.admin.ConfigCommand)
+#   client-config                 print the path of the admin client properties (SASL as User:trellis)
+#   wipe                          stop and delete all broker data (re-formatted on next start)
+set -euo pipefail
+TRELLIS_LOG_TAG=kafka
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+KAFKA_DIR="$TRELLIS_HOME/kafka"
+LIBS="$KAFKA_DIR/libs"
+DATA="$KAFKA_DIR/data"
+CONF="$KAFKA_DIR/server.properties"
+CLIENT_CONF="$KAFKA_DIR/client.properties"
+PIDFILE="$KAFKA_DIR/kafka.pid"
+LOGFILE="$KAFKA_DIR/kafka.log"
+SRC="$TRELLIS_ROOT/tools/kafka"
+BOOTSTRAP=127.0.0.1:9092
+CONTROLLER_PORT=9093
+TOOL_JAVA_OPTS=(-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto
+  "-Dlog4j.configuration=file:$SRC/tools-log4j.properties")
+
+ensure_java() {
+  if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then return 0; fi
+  is_root || die "Java 17 and Maven are needed for the local Kafka broker: apt-get install -y openjdk-17-jre-headless maven"
+  log "installing Java 17 and Maven (Debian packages)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null
+}
+
+# Jars: resolved once per pom.xml content (a stamp holds its hash), into a temp dir then renamed.
+ensure_libs() {
+  local want have
+  want="$(sha256sum "$SRC/pom.xml" | cut -c1-64)"
+  have="$(cat "$LIBS/.stamp" 2>/dev/null || true)"
+  [ "$want" = "$have" ] && return 0
+  ensure_java
+  log "fetching Kafka jars from Maven Central (tools/kafka/pom.xml)"
+  local tmp="$KAFKA_DIR/libs.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  if ! mvn -q -B -Dstyle.color=never -f "$SRC/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$tmp" >"$KAFKA_DIR/mvn.log" 2>&1; then
+    tail -n 40 "$KAFKA_DIR/mvn.log" >&2
+    die "mvn could not resolve tools/kafka/pom.xml (see $KAFKA_DIR/mvn.log)"
+  fi
+  echo "$want" >"$tmp/.stamp"
+  rm -rf "$LIBS"
+  mv "$tmp" "$LIBS"
+  log "$(ls "$LIBS"/*.jar | wc -l) jars in $LIBS"
+}
+
+kjava() { java "${TOOL_JAVA_OPTS[@]}" -cp "$LIBS/*" "$@"; }
+
+render_config() {
+  local kpw cpw
+  kpw="$(ensure_secret kafka)"
+  cpw="$(ensure_secret kafka-controller)"
+  mkdir -p "$KAFKA_DIR"
+  (
+    umask 077
+    sed -e "s#@DATA_DIR@#$DATA#g" -e "s#@KAFKA_PASSWORD@#$kpw#g" -e "s#@CONTROLLER_PASSWORD@#$cpw#g" \
+      "$SRC/server.properties.template" >"$CONF.tmp"
+    mv "$CONF.tmp" "$CONF"
+    cat >"$CLIENT_CONF.tmp" <<PROPS
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="trellis" password="$kpw";
+PROPS
+    mv "$CLIENT_CONF.tmp" "$CLIENT_CONF"
+  )
+  write_infra_env
+}
+
+# Format the log dir once (cluster id + the super user's SCRAM credentials in the metadata log).
+# When the password secret no longer matches the one the data was formatted with, start afresh.
+ensure_formatted() {
+  local kpw stamp
+  kpw="$(ensure_secret kafka)"
+  stamp="$(printf '%s' "$kpw$(ensure_secret kafka-controller)" | sha256sum | cut -c1-64)"
+  if [ -f "$DATA/meta.properties" ]; then
+    if [ "$(cat "$KAFKA_DIR/formatted.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
+    log "credentials changed since the log dir was formatted: wiping $DATA"
+    rm -rf "$DATA"
+  fi
+  local cluster_id
+  cluster_id="$(kjava kafka.tools.StorageTool random-uuid)"
+  log "formatting $DATA (cluster id $cluster_id)"
+  mkdir -p "$DATA"
+  kjava kafka.tools.StorageTool format -t "$cluster_id" -c "$CONF" --ignore-formatted \
+    --add-scram "SCRAM-SHA-512=[name=trellis,password=$kpw]" >/dev/null
+  echo "$stamp" >"$KAFKA_DIR/formatted.stamp"
+  echo "$cluster_id" >"$KAFKA_DIR/cluster.id"
+}
+
+# The pid in the pid file, only when it is still our broker (guards against pid reuse).
+running_pid() {
+  local pid
+  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+  [ -n "$pid" ] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $CONF" || return 1
+  echo "$pid"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A real authenticated client call: list topics as User:trellis.
+client_ok() {
+  timeout 60 java "${TOOL_JAVA_OPTS[@]}" -cp "$LIBS/*" org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONF" --list >/dev/null 2>&1
+}
+
+cmd_start() {
+  mkdir -p "$KAFKA_DIR"
+  exec 8>"$KAFKA_DIR/.lock"
+  flock 8
+  if pid="$(running_pid)"; then
+    log "already running (pid $pid)"
+    render_config
+    return 0
+  fi
+  if port_open 9092 || port_open "$CONTROLLER_PORT"; then
+    die "127.0.0.1:9092 or :$CONTROLLER_PORT is taken by another process (not $PIDFILE). Stop it first (another checkout's broker? run its tools/setup/kafka.sh stop)."
+  fi
+  ensure_libs
+  render_config
+  ensure_formatted
+  log "starting broker (log: $LOGFILE)"
+  local t0; t0=$(date +%s)
+  : >"$LOGFILE"
+  # setsid: its own session, so a Ctrl-C in the terminal reaches it only through `kafka.sh stop`.
+  KAFKA_HEAP="${TRELLIS_KAFKA_HEAP:--Xmx512m -Xms512m}"
+  # shellcheck disable=SC2086
+  setsid nohup java $KAFKA_HEAP -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
+    "-Dlog4j.configuration=file:$SRC/log4j.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
+    -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null &
+  echo $! >"$PIDFILE"
+  local deadline=$(( $(date +%s) + ${TRELLIS_KAFKA_START_TIMEOUT:-120} ))
+  until port_open 9092; do
+    if ! running_pid >/dev/null; then
+      tail -n 40 "$LOGFILE" >&2
+      die "broker exited during start-up (see $LOGFILE)"
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || die "broker did not open 9092 in time (see $LOGFILE)"
+    sleep 0.5
+  done
+  until client_ok; do
+    running_pid >/dev/null || die "broker exited during start-up (see $LOGFILE)"
+    [ "$(date +%s)" -lt "$deadline" ] || die "broker does not answer authenticated clients (see $LOGFILE)"
+    sleep 1
+  done
+  log "ready: Kafka $(kafka_version) on $BOOTSTRAP (SASL_PLAINTEXT SCRAM-SHA-512, ACLs) in $(( $(date +%s) - t0 ))s, pid $(cat "$PIDFILE")"
+}
+
+kafka_version() { ls "$LIBS" | sed -n 's/^kafka_2\.13-\(.*\)\.jar$/\1/p'; }
+
+cmd_stop() {
+  mkdir -p "$KAFKA_DIR"
+  exec 8>"$KAFKA_DIR/.lock"
+  flock 8
+  local pid
+  if ! pid="$(running_pid)"; then
+    rm -f "$PIDFILE"
+    log "not running"
+    return 0
+  fi
+  log "stopping broker (pid $pid)"
+  kill -TERM "$pid"
+  local i
+  for i in $(seq 1 120); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "no clean shutdown after 60 s: killing pid $pid"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$PIDFILE"
+  log "stopped"
+}
+
+cmd_status() {
+  local pid
+  if pid="$(running_pid)"; then
+    if client_ok; then
+      log "running (pid $pid) and answering on $BOOTSTRAP"
+      return 0
+    fi
+    log "running (pid $pid) but not answering on $BOOTSTRAP"
+    return 3
+  fi
+  log "stopped"
+  return 3
+}
+
+need_running() {
+  running_pid >/dev/null || die "the broker is not running: tools/setup/kafka.sh start"
+  [ -f "$CLIENT_CONF" ] || render_config
+}
+
+valid_name() {
+  [[ "$1" =~ ^[A-Za-z0-9._-]+$ ]] || die "invalid principal name '$1' (letters, digits, . _ -)"
+}
+
+cmd_create_user() {
+  local name="${1:?usage: kafka.sh create-user NAME [PASSWORD]}" pw="${2:-}"
+  valid_name "$name"
+  [ "$name" != trellis ] || die "User:trellis is the platform super user, set at format time"
+  need_running
+  if [ -z "$pw" ]; then pw="$(ensure_secret "kafka-user-$name")"; fi
+  kjava kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONF" \
+    --alter --entity-type users --entity-name "$name" \
+    --add-config "SCRAM-SHA-512=[iterations=8192,password=$pw]" >/dev/null
+  log "SCRAM-SHA-512 credentials set for User:$name"
+}
+
+cmd_delete_user() {
+  local name="${1:?usage: kafka.sh delete-user NAME}"
+  valid_name "$name"
+  need_running
+  kjava kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONF" \
+    --alter --entity-type users --entity-name "$name" --delete-config SCRAM-SHA-512 >/dev/null
+  log "SCRAM credentials removed for User:$name"
+}
+
+acl_cmd() {
+  kjava kafka.admin.AclCommand --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONF" "$@"
+}
+
+cmd_acl() {
+  local sub="${1:-}"
+  shift || true
+  need_running
+  case "$sub" in
+    grant-read)
+      local name="${1:?usage: kafka.sh acl grant-read NAME TOPIC GROUP_PREFIX}" topic="${2:?topic}" group="${3:?group prefix}"
+      valid_name "$name"
+      local topic_pattern=literal
+      if [[ "$topic" == *'*' ]]; then topic="${topic%\*}"; topic_pattern=prefixed; fi
+      acl_cmd --add --allow-principal "User:$name" --operation Read --operation Describe \
+        --topic "$topic" --resource-pattern-type "$topic_pattern" >/dev/null
+      acl_cmd --add --allow-principal "User:$name" --operation Read --operation Describe \
+        --group "$group" --resource-pattern-type prefixed >/dev/null
+      log "User:$name may read topic $topic ($topic_pattern) with groups '$group*'"
+      ;;
+    revoke-all)
+      local name="${1:?usage: kafka.sh acl revoke-all NAME}"
+      valid_name "$name"
+      acl_cmd --remove --force --principal "User:$name" --topic '*' >/dev/null 2>&1 || true
+      # Remove every binding of the principal whatever the resource, by listing them first.
+      local line
+      acl_cmd --list --principal "User:$name" | awk '
+        /^Current ACLs for resource/ { match($0, /name=[^,]*, patternType=[A-Z]*/); split(substr($0, RSTART, RLENGTH), a, /, /);
+          sub(/^ResourcePattern\(resourceType=/, "", $0); split($0, r, ","); print r[1] "\t" substr(a[1], 6) "\t" substr(a[2], 13) }' |
+        while IFS=$'\t' read -r rtype rname rpattern; do
+          local flag
+          case "$rtype" in TOPIC) flag=--topic ;; GROUP) flag=--group ;; CLUSTER) flag=--cluster ;;
+            TRANSACTIONAL_ID) flag=--transactional-id ;; *) continue ;; esac
+          if [ "$flag" = --cluster ]; then
+            acl_cmd --remove --force --principal "User:$name" --cluster >/dev/null
+          else
+            acl_cmd --remove --force --principal "User:$name" "$flag" "$rname" \
+              --resource-pattern-type "$(echo "$rpattern" | tr 'A-Z' 'a-z')" >/dev/null
+          fi
+        done
+      log "removed the ACLs of User:$name"
+      ;;
+    list)
+      if [ -n "${1:-}" ]; then acl_cmd --list --principal "User:$1"; else acl_cmd --list; fi
+      ;;
+    *) die "usage: kafka.sh acl grant-read|revoke-all|list ..." ;;
+  esac
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  restart) cmd_stop && cmd_start ;;
+  status) cmd_status ;;
+  create-user) cmd_create_user "$@" ;;
+  delete-user) cmd_delete_user "$@" ;;
+  acl) cmd_acl "$@" ;;
+  tool)
+    need_running
+    cls="${1:?usage: kafka.sh tool CLASS ARGS...}"
+    shift
+    kjava "$cls" "$@"
+    ;;
+  client-config) render_config >/dev/null && echo "$CLIENT_CONF" ;;
+  fetch) ensure_libs ;;
+  wipe)
+    cmd_stop
+    rm -rf "$DATA" "$KAFKA_DIR/formatted.stamp" "$KAFKA_DIR/cluster.id"
+    log "data wiped"
+    ;;
+  *)
+    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+    [ -z "$cmd" ] || exit 2
+    ;;
+esac
