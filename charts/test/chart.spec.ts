@@ -28,8 +28,11 @@ const CI = {
   operators: ['ci/operators-values.yaml'],
 };
 const name = (app: string): string => `trellis-${app}`;
+/** Apps with a PostgreSQL schema by default (the router keeps no tables yet). */
+const DB_APPS = APPS.filter((a) => a !== 'router');
 
-const workloads = (ms: Manifest[]): Manifest[] => ms.filter((m) => ['Deployment', 'Job', 'Pod'].includes(m.kind));
+const workloads = (ms: Manifest[]): Manifest[] =>
+  ms.filter((m) => ['Deployment', 'Job', 'Pod'].includes(m.kind));
 
 describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
   const manifests = render(files);
@@ -38,8 +41,15 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
     for (const app of APPS) {
       one(manifests, 'Deployment', name(app));
       const svc = one(manifests, 'Service', name(app));
-      const ports = get<{ name: string; port: number; appProtocol: string }[]>(svc, 'spec', 'ports');
-      expect(ports.find((p) => p.name === 'grpc')).toMatchObject({ port: 50051, appProtocol: 'grpc' });
+      const ports = get<{ name: string; port: number; appProtocol: string }[]>(
+        svc,
+        'spec',
+        'ports',
+      );
+      expect(ports.find((p) => p.name === 'grpc')).toMatchObject({
+        port: 50051,
+        appProtocol: 'grpc',
+      });
       expect(ports.find((p) => p.name === 'http')).toMatchObject({ port: 8080 });
       one(manifests, 'NetworkPolicy', name(app));
     }
@@ -54,8 +64,15 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
         expect(get(c, probe)).not.toHaveProperty('httpGet');
         expect(get(c, probe)).not.toHaveProperty('exec');
       }
+      // readiness = whole server (its registered checks); liveness = process up, so a database
+      // outage makes pods unready instead of restarting them
+      expect(get(c, 'readinessProbe', 'grpc', 'service')).toBe('');
+      expect(get(c, 'livenessProbe', 'grpc', 'service')).toBe('liveness');
       // startup allows a slow boot without making liveness lax: ≥ 60 s before liveness applies
-      expect(get<number>(c, 'startupProbe', 'periodSeconds') * get<number>(c, 'startupProbe', 'failureThreshold')).toBeGreaterThanOrEqual(60);
+      expect(
+        get<number>(c, 'startupProbe', 'periodSeconds') *
+          get<number>(c, 'startupProbe', 'failureThreshold'),
+      ).toBeGreaterThanOrEqual(60);
     }
   });
 
@@ -64,7 +81,11 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
     expect(all.length).toBeGreaterThan(APPS.length);
     for (const w of all) {
       const spec = podSpec(w);
-      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(spec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       expect(spec.automountServiceAccountToken).toBe(false);
       for (const c of spec.containers) {
         expect(c.securityContext).toMatchObject({
@@ -82,7 +103,8 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
       const tmp = (spec.volumes ?? []).find((v) => v.name === 'tmp');
       expect(tmp?.emptyDir).toHaveProperty('sizeLimit');
     }
-    for (const sa of byKind(manifests, 'ServiceAccount')) expect(sa['automountServiceAccountToken']).toBe(false);
+    for (const sa of byKind(manifests, 'ServiceAccount'))
+      expect(sa['automountServiceAccountToken']).toBe(false);
   });
 
   it('never puts a credential in plain env or a ConfigMap', () => {
@@ -104,8 +126,12 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
   });
 
   it('runs one migration Job per app as a hook before the new pods, with the migrate CLI', () => {
-    const jobs = byKind(manifests, 'Job').filter((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migrations');
-    expect(jobs.map((j) => j.metadata.labels?.['trellis.nhs.uk/app']).sort()).toEqual([...APPS].sort());
+    const jobs = byKind(manifests, 'Job').filter(
+      (j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migrations',
+    );
+    expect(jobs.map((j) => j.metadata.labels?.['trellis.nhs.uk/app']).sort()).toEqual(
+      [...DB_APPS].sort(),
+    );
     for (const job of jobs) {
       const app = job.metadata.labels!['trellis.nhs.uk/app']!;
       const a = job.metadata.annotations!;
@@ -114,7 +140,14 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
       const spec = podSpec(job);
       expect(spec.serviceAccountName).toBe('trellis-hooks');
       const c = spec.containers[0]!;
-      expect([...(c.command ?? []), ...(c.args ?? [])]).toEqual(['node', 'tools/prisma/cli.js', app, 'migrate-deploy']);
+      expect([...(c.command ?? []), ...(c.args ?? [])]).toEqual([
+        'node',
+        'tools/prisma/cli.js',
+        app,
+        'migrate-deploy',
+        '--schema',
+        '$(DATABASE_SCHEMA)',
+      ]);
       expect(c.image).toMatch(new RegExp(`/${app}:`));
       expect(c.env).toContainEqual({ name: 'DATABASE_SCHEMA', value: app });
       expect(c.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toBeDefined();
@@ -123,7 +156,45 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
       expect(get(job, 'spec', 'activeDeadlineSeconds')).toBeGreaterThan(0);
       // the hook ServiceAccount is created before the Job (lower weight)
       const sa = one(manifests, 'ServiceAccount', 'trellis-hooks');
-      expect(Number(sa.metadata.annotations!['helm.sh/hook-weight'])).toBeLessThan(Number(a['helm.sh/hook-weight']));
+      expect(Number(sa.metadata.annotations!['helm.sh/hook-weight'])).toBeLessThan(
+        Number(a['helm.sh/hook-weight']),
+      );
+    }
+  });
+
+  it('wires the platform config: JWKS from the gateway, Prometheus port, shutdown inside the grace period', () => {
+    const cm = byKind(manifests, 'ConfigMap')[0]!['data'] as Record<string, string>;
+    expect(cm['PROMETHEUS_PORT']).toBe('9464');
+    for (const app of APPS) {
+      const d = one(manifests, 'Deployment', name(app));
+      const env = podSpec(d).containers[0]!.env!;
+      const jwks = env.find((e) => e.name === 'AUTH_JWKS_URL')?.value;
+      const keyFile = env.find((e) => e.name === 'GATEWAY_SIGNING_KEY_FILE')?.value;
+      const keyMount = podSpec(d).containers[0]!.volumeMounts!.find(
+        (m) => m.name === 'signing-keys',
+      );
+      if (app === 'gateway') {
+        expect(jwks).toBeUndefined();
+        // the signing key ring comes from an existing Secret, mounted read-only
+        expect(keyFile).toBe('/etc/trellis/signing-keys/signing-keys.json');
+        expect(keyMount).toEqual({
+          name: 'signing-keys',
+          mountPath: '/etc/trellis/signing-keys',
+          readOnly: true,
+        });
+        const vol = podSpec(d).volumes!.find((v) => v.name === 'signing-keys');
+        expect(get(vol, 'secret', 'secretName')).toBe('trellis-gateway-signing-keys');
+      } else {
+        expect(jwks).toBe('http://trellis-gateway.trellis.svc:8080/.well-known/jwks.json');
+        expect(keyFile).toBeUndefined();
+        expect(keyMount).toBeUndefined();
+      }
+      expect(env).toContainEqual({ name: 'SERVICE_NAME', value: app });
+      const graceMs =
+        get<number>(d, 'spec', 'template', 'spec', 'terminationGracePeriodSeconds') * 1000;
+      expect(
+        Number(cm['SHUTDOWN_DRAIN_DELAY_MS']) + Number(cm['SHUTDOWN_TIMEOUT_MS']),
+      ).toBeLessThan(graceMs);
     }
   });
 
@@ -132,7 +203,9 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
     expect(pod.metadata.annotations!['helm.sh/hook']).toBe('test');
     const c = podSpec(pod).containers[0]!;
     expect(c.args?.[0]).toBe('tools/docker/grpc-health-check.js');
-    expect(c.args?.filter((a) => a.endsWith(':50051')).sort()).toEqual(APPS.map((a) => `${name(a)}:50051`).sort());
+    expect(c.args?.filter((a) => a.endsWith(':50051')).sort()).toEqual(
+      APPS.map((a) => `${name(a)}:50051`).sort(),
+    );
   });
 });
 
@@ -152,7 +225,10 @@ describe('network isolation', () => {
 
   it('denies all traffic of the release by default', () => {
     const deny = policy('trellis-default-deny');
-    expect(get(deny, 'spec', 'podSelector', 'matchLabels')).toEqual({ 'app.kubernetes.io/name': 'trellis', 'app.kubernetes.io/instance': 'trellis' });
+    expect(get(deny, 'spec', 'podSelector', 'matchLabels')).toEqual({
+      'app.kubernetes.io/name': 'trellis',
+      'app.kubernetes.io/instance': 'trellis',
+    });
     expect(get(deny, 'spec', 'policyTypes')).toEqual(['Ingress', 'Egress']);
     expect(get(deny, 'spec')).not.toHaveProperty('ingress');
     expect(get(deny, 'spec')).not.toHaveProperty('egress');
@@ -161,7 +237,9 @@ describe('network isolation', () => {
   it('lets only the gateway in from outside the release (the ingress controller)', () => {
     for (const app of APPS) {
       const ingress = get<Rule[]>(policy(name(app)), 'spec', 'ingress');
-      const outside = ingress.filter((r) => (r.from ?? []).some((p) => p.namespaceSelector !== undefined || p.ipBlock !== undefined));
+      const outside = ingress.filter((r) =>
+        (r.from ?? []).some((p) => p.namespaceSelector !== undefined || p.ipBlock !== undefined),
+      );
       const fromIngressController = outside.filter((r) =>
         r.from!.some((p) => JSON.stringify(p.namespaceSelector).includes('ingress-nginx')),
       );
@@ -172,7 +250,9 @@ describe('network isolation', () => {
         expect(r.ports).toEqual([{ protocol: 'TCP', port: 'metrics' }]);
       }
       // the platforms accept the gateway and each other (same release, by labels)
-      const internal = ingress.find((r) => (r.from ?? []).some((p) => JSON.stringify(p.podSelector).includes('gateway')));
+      const internal = ingress.find((r) =>
+        (r.from ?? []).some((p) => JSON.stringify(p.podSelector).includes('gateway')),
+      );
       expect(internal?.ports?.map((p) => p.port)).toEqual(['grpc', 'http']);
     }
   });
@@ -188,7 +268,9 @@ describe('network isolation', () => {
         expect(rule.to?.length).toBeGreaterThan(0);
       }
       const ports = egress.flatMap((r) => r.ports!.map((p) => p.port));
-      expect(ports).toEqual(expect.arrayContaining([53, 5432, 9093, 4318]));
+      expect(ports).toEqual(expect.arrayContaining([53, 9093, 4318]));
+      // PostgreSQL only for the apps that have a schema
+      expect(ports.includes(5432)).toBe((DB_APPS as readonly string[]).includes(app));
     }
   });
 
@@ -201,18 +283,24 @@ describe('network isolation', () => {
   });
 
   it('can be switched off', () => {
-    expect(byKind(render(CI.minimal, {}, ['--set', 'networkPolicy.enabled=false']), 'NetworkPolicy')).toEqual([]);
+    expect(
+      byKind(render(CI.minimal, {}, ['--set', 'networkPolicy.enabled=false']), 'NetworkPolicy'),
+    ).toEqual([]);
   });
 });
 
 describe('migrations and secrets', () => {
   it('runs migrations pre-install with an external database, post-install with the in-chart CloudNativePG cluster', () => {
-    const hook = (ms: Manifest[]): string => one(ms, 'Job', 'trellis-identity-migrate').metadata.annotations!['helm.sh/hook']!;
+    const hook = (ms: Manifest[]): string =>
+      one(ms, 'Job', 'trellis-identity-migrate').metadata.annotations!['helm.sh/hook']!;
     expect(hook(render(CI.minimal))).toBe('pre-install,pre-upgrade');
     const ops = render(CI.operators);
     expect(hook(ops)).toBe('post-install,pre-upgrade');
     const env = podSpec(one(ops, 'Job', 'trellis-identity-migrate')).containers[0]!.env!;
-    expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'trellis-pg-app', key: 'uri' });
+    expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'trellis-pg-app',
+      key: 'uri',
+    });
   });
 
   it('provisions topics before migrations and the credentials Secret before both (hook weights)', () => {
@@ -228,15 +316,24 @@ describe('migrations and secrets', () => {
 
   it('uses per-service credentials when the Secret has one key per app', () => {
     const ms = render(CI.production);
-    for (const app of APPS) {
+    for (const app of DB_APPS) {
       const env = podSpec(one(ms, 'Deployment', name(app))).containers[0]!.env!;
-      expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'trellis-database', key: `${app}-url` });
-      expect(env.find((e) => e.name === 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'trellis-kafka', key: 'password' });
+      expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({
+        name: 'trellis-database',
+        key: `${app}-url`,
+      });
+      expect(env.find((e) => e.name === 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+        name: 'trellis-kafka',
+        key: 'password',
+      });
     }
   });
 
   it('refuses to render without database or Kafka wiring, and has no credential defaults', () => {
-    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
     expect(values['database']!['url']).toBe('');
     expect(get(values, 'kafka', 'sasl', 'password')).toBe('');
     const r = helmTemplate();
@@ -245,14 +342,23 @@ describe('migrations and secrets', () => {
     const r2 = helmTemplate([], { 'database.existingSecret': 'db' });
     expect(r2.status).not.toBe(0);
     expect(r2.stderr).toContain('kafka: set kafka.brokers or strimzi.enabled');
+    const r3 = helmTemplate([], { ...DEV_SET, 'auth.signingKeysSecret': '' });
+    expect(r3.status).not.toBe(0);
+    expect(r3.stderr).toContain(
+      'auth.signingKeysSecret: the gateway needs its token-signing key ring',
+    );
   });
 
-  it('can disable the database of one app without touching the others (false overrides a true default)', () => {
-    const ms = render(CI.minimal, {}, ['--set', 'services.router.database.enabled=false']);
-    expect(byKind(ms, 'Job').map((j) => j.metadata.name)).not.toContain('trellis-router-migrate');
-    const env = podSpec(one(ms, 'Deployment', name('router'))).containers[0]!.env!;
-    expect(env.map((e) => e.name)).not.toContain('DATABASE_URL');
-    expect(podSpec(one(ms, 'Deployment', name('results'))).containers[0]!.env!.map((e) => e.name)).toContain('DATABASE_URL');
+  it('switches the database of one app off or on without touching the others (false overrides a true default)', () => {
+    const envNames = (ms: Manifest[], app: string): string[] =>
+      podSpec(one(ms, 'Deployment', name(app))).containers[0]!.env!.map((e) => e.name);
+    const off = render(CI.minimal, {}, ['--set', 'services.results.database.enabled=false']);
+    expect(byKind(off, 'Job').map((j) => j.metadata.name)).not.toContain('trellis-results-migrate');
+    expect(envNames(off, 'results')).not.toContain('DATABASE_URL');
+    expect(envNames(off, 'identity')).toContain('DATABASE_URL');
+    const on = render(CI.minimal, {}, ['--set', 'services.router.database.enabled=true']);
+    expect(byKind(on, 'Job').map((j) => j.metadata.name)).toContain('trellis-router-migrate');
+    expect(envNames(on, 'router')).toContain('DATABASE_URL');
   });
 });
 
@@ -260,11 +366,19 @@ describe('scaling', () => {
   it('adds an HPA and drops the fixed replica count where autoscaling is on', () => {
     const ms = render(CI.production);
     const hpas = byKind(ms, 'HorizontalPodAutoscaler');
-    expect(hpas.map((h) => h.metadata.name).sort()).toEqual(APPS.filter((a) => a !== 'router').map(name).sort());
+    expect(hpas.map((h) => h.metadata.name).sort()).toEqual(
+      APPS.filter((a) => a !== 'router')
+        .map(name)
+        .sort(),
+    );
     const gw = one(ms, 'HorizontalPodAutoscaler', name('gateway'));
     expect(get(gw, 'spec', 'minReplicas')).toBe(4);
     expect(get(gw, 'spec', 'maxReplicas')).toBe(40);
-    expect(get(gw, 'spec', 'scaleTargetRef')).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: name('gateway') });
+    expect(get(gw, 'spec', 'scaleTargetRef')).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: name('gateway'),
+    });
     expect(get(one(ms, 'Deployment', name('gateway')), 'spec')).not.toHaveProperty('replicas');
     expect(get(one(ms, 'Deployment', name('router')), 'spec', 'replicas')).toBe(2);
   });
@@ -291,34 +405,70 @@ describe('operators scenario', () => {
 
   it('declares a Strimzi KRaft cluster over TLS + SCRAM and one KafkaUser per app', () => {
     const kafka = one(ms, 'Kafka', 'trellis-kafka');
-    expect(get(kafka, 'spec', 'kafka', 'listeners', 0)).toMatchObject({ tls: true, authentication: { type: 'scram-sha-512' } });
+    expect(get(kafka, 'spec', 'kafka', 'listeners', 0)).toMatchObject({
+      tls: true,
+      authentication: { type: 'scram-sha-512' },
+    });
     expect(get(kafka, 'spec', 'kafka', 'config', 'auto.create.topics.enable')).toBe(false);
     const users = byKind(ms, 'KafkaUser');
-    expect(users.map((u) => u.metadata.name).sort()).toEqual(APPS.map((a) => `trellis-kafka-${a}`).sort());
+    expect(users.map((u) => u.metadata.name).sort()).toEqual(
+      APPS.map((a) => `trellis-kafka-${a}`).sort(),
+    );
     const identity = one(ms, 'KafkaUser', 'trellis-kafka-identity');
-    const acls = get<{ resource: { name: string; patternType: string }; operations: string[] }[]>(identity, 'spec', 'authorization', 'acls');
+    const acls = get<{ resource: { name: string; patternType: string }; operations: string[] }[]>(
+      identity,
+      'spec',
+      'authorization',
+      'acls',
+    );
     const writes = acls.filter((a) => a.operations.includes('Write')).map((a) => a.resource.name);
     expect(writes).toContain('trellis.identity.');
     expect(writes).not.toContain('trellis.results.');
-    expect(writes.filter((w) => !w.endsWith('.dlq'))).toEqual(['trellis.identity.', 'trellis.audit.']);
+    expect(writes.filter((w) => !w.endsWith('.dlq'))).toEqual([
+      'trellis.identity.',
+      'trellis.audit.',
+    ]);
+    // consumer groups: inbox consumers, the per-replica suspension feed, anything trellis-<app>
+    const groups = acls
+      .filter((a) => (a.resource as { type?: string }).type === 'group')
+      .map((a) => a.resource.name);
+    expect(groups).toEqual(['trellis.identity.', 'trellis-auth.identity.', 'trellis-identity']);
     // apps read the KafkaUser Secret and trust the cluster CA
     const c: Container = podSpec(one(ms, 'Deployment', name('identity'))).containers[0]!;
-    expect(c.env?.find((e) => e.name === 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'trellis-kafka-identity', key: 'password' });
-    expect(c.env).toContainEqual({ name: 'KAFKA_BROKERS', value: 'trellis-kafka-kafka-bootstrap.trellis.svc:9093' });
-    expect(c.volumeMounts).toContainEqual({ name: 'kafka-ca', mountPath: '/etc/trellis/kafka-ca', readOnly: true });
+    expect(c.env?.find((e) => e.name === 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'trellis-kafka-identity',
+      key: 'password',
+    });
+    expect(c.env).toContainEqual({
+      name: 'KAFKA_BROKERS',
+      value: 'trellis-kafka-kafka-bootstrap.trellis.svc:9093',
+    });
+    expect(c.volumeMounts).toContainEqual({
+      name: 'kafka-ca',
+      mountPath: '/etc/trellis/kafka-ca',
+      readOnly: true,
+    });
   });
 
   it('declares a CloudNativePG cluster with the extensions the services need and scheduled backups', () => {
     const cluster = one(ms, 'Cluster', 'trellis-pg');
-    expect(get<string[]>(cluster, 'spec', 'bootstrap', 'initdb', 'postInitApplicationSQL').join('\n')).toMatch(/pg_trgm[\s\S]*fuzzystrmatch[\s\S]*pgcrypto/);
+    expect(
+      get<string[]>(cluster, 'spec', 'bootstrap', 'initdb', 'postInitApplicationSQL').join('\n'),
+    ).toMatch(/pg_trgm[\s\S]*fuzzystrmatch[\s\S]*pgcrypto/);
     expect(get(cluster, 'spec', 'enableSuperuserAccess')).toBe(false);
-    expect(get(one(ms, 'ScheduledBackup', 'trellis-pg-daily'), 'spec', 'cluster', 'name')).toBe('trellis-pg');
+    expect(get(one(ms, 'ScheduledBackup', 'trellis-pg-daily'), 'spec', 'cluster', 'name')).toBe(
+      'trellis-pg',
+    );
   });
 
   it('creates every registry topic as a KafkaTopic (no Job)', () => {
     const topics = byKind(ms, 'KafkaTopic');
-    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as { kafka: { topics: { definitions: { name: string }[] } } };
-    expect(topics.map((t) => get<string>(t, 'spec', 'topicName')).sort()).toEqual(values.kafka.topics.definitions.map((d) => d.name).sort());
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as {
+      kafka: { topics: { definitions: { name: string }[] } };
+    };
+    expect(topics.map((t) => get<string>(t, 'spec', 'topicName')).sort()).toEqual(
+      values.kafka.topics.definitions.map((d) => d.name).sort(),
+    );
     for (const t of topics) expect(t.metadata.labels?.['strimzi.io/cluster']).toBe('trellis-kafka');
     expect(byKind(ms, 'Job').map((j) => j.metadata.name)).not.toContain('trellis-kafka-topics');
   });
@@ -331,11 +481,20 @@ describe('values schema', () => {
     ['an unknown app', ['--set', 'services.billing.enabled=true']],
     ['running as root', ['--set', 'podSecurityContext.runAsUser=0']],
     ['an unknown topic provisioner', ['--set', 'kafka.topics.provisioner=auto']],
-    ['a topic name outside the trellis.<domain>.<entity>.v<N> scheme', ['--set', 'kafka.topics.definitions[0].name=patients']],
+    [
+      'a topic name outside the trellis.<domain>.<entity>.v<N> scheme',
+      ['--set', 'kafka.topics.definitions[0].name=patients'],
+    ],
     ['a port out of range', ['--set', 'ports.grpc=70000']],
     ['a non-PostgreSQL database URL', ['--set', 'database.url=mysql://x']],
-    ['an env name that is not an environment variable', ['--set', 'serviceDefaults.env.bad-name=1']],
-    ['backups without a destination', ['--set', 'cloudnativepg.enabled=true', '--set', 'cloudnativepg.backup.enabled=true']],
+    [
+      'an env name that is not an environment variable',
+      ['--set', 'serviceDefaults.env.bad-name=1'],
+    ],
+    [
+      'backups without a destination',
+      ['--set', 'cloudnativepg.enabled=true', '--set', 'cloudnativepg.backup.enabled=true'],
+    ],
     ['a string where a boolean is expected', ['--set-string', 'networkPolicy.enabled=yes']],
   ];
 
@@ -361,6 +520,10 @@ describe('values schema', () => {
     walk(schema, '#');
     // free-form on purpose: `global` (parent charts), affinity (Kubernetes' own deep type,
     // checked by the Kubernetes schemas after rendering)
-    expect(open.sort()).toEqual(['#/definitions/service/properties/affinity', '#/definitions/serviceSettings/properties/affinity', '#/properties/global']);
+    expect(open.sort()).toEqual([
+      '#/definitions/service/properties/affinity',
+      '#/definitions/serviceSettings/properties/affinity',
+      '#/properties/global',
+    ]);
   });
 });

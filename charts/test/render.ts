@@ -12,7 +12,14 @@ import { parseAllDocuments } from 'yaml';
 export const ROOT = resolve(__dirname, '../..');
 export const CHART = join(ROOT, 'charts/trellis');
 export const KUBE_VERSION = '1.31.0';
-export const APPS = ['gateway', 'identity', 'appointments', 'referrals', 'results', 'router'] as const;
+export const APPS = [
+  'gateway',
+  'identity',
+  'appointments',
+  'referrals',
+  'results',
+  'router',
+] as const;
 export const RELEASE = 'trellis';
 
 export type Obj = Record<string, unknown>;
@@ -29,7 +36,9 @@ export function helmBinary(): string {
   if (existsSync(local)) return local;
   const probe = spawnSync('helm', ['version', '--short'], { encoding: 'utf8' });
   if (probe.status === 0) return 'helm';
-  throw new Error('helm not found: run `bash tools/setup/helm.sh` (builds .trellis/bin/helm from the Go module proxy)');
+  throw new Error(
+    'helm not found: run `bash tools/setup/helm.sh` (builds .trellis/bin/helm from the Go module proxy)',
+  );
 }
 
 export interface RenderResult {
@@ -39,8 +48,20 @@ export interface RenderResult {
 }
 
 /** `helm template` with values files (relative to the chart) and --set pairs. */
-export function helmTemplate(valuesFiles: string[] = [], set: Record<string, string> = {}, extra: string[] = []): RenderResult {
-  const args = ['template', RELEASE, CHART, '--namespace', 'trellis', '--kube-version', KUBE_VERSION];
+export function helmTemplate(
+  valuesFiles: string[] = [],
+  set: Record<string, string> = {},
+  extra: string[] = [],
+): RenderResult {
+  const args = [
+    'template',
+    RELEASE,
+    CHART,
+    '--namespace',
+    'trellis',
+    '--kube-version',
+    KUBE_VERSION,
+  ];
   for (const f of valuesFiles) args.push('-f', join(CHART, f));
   for (const [k, v] of Object.entries(set)) args.push('--set-string', `${k}=${v}`);
   args.push(...extra);
@@ -49,12 +70,17 @@ export function helmTemplate(valuesFiles: string[] = [], set: Record<string, str
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function render(valuesFiles: string[] = [], set: Record<string, string> = {}, extra: string[] = []): Manifest[] {
+export function render(
+  valuesFiles: string[] = [],
+  set: Record<string, string> = {},
+  extra: string[] = [],
+): Manifest[] {
   const r = helmTemplate(valuesFiles, set, extra);
   if (r.status !== 0) throw new Error(`helm template failed (${r.status}):\n${r.stderr}`);
   return parseAllDocuments(r.stdout)
     .map((d) => {
-      if (d.errors.length > 0) throw new Error(`invalid YAML rendered: ${d.errors.map((e) => e.message).join('; ')}`);
+      if (d.errors.length > 0)
+        throw new Error(`invalid YAML rendered: ${d.errors.map((e) => e.message).join('; ')}`);
       return d.toJS() as Manifest | null;
     })
     .filter((m): m is Manifest => m !== null);
@@ -74,7 +100,8 @@ export function one(manifests: Manifest[], kind: string, name: string): Manifest
 export function get<T = unknown>(value: unknown, ...path: (string | number)[]): T {
   let cur: unknown = value;
   for (const key of path) {
-    if (cur === null || typeof cur !== 'object') throw new Error(`no ${path.join('.')} (stopped at ${String(key)})`);
+    if (cur === null || typeof cur !== 'object')
+      throw new Error(`no ${path.join('.')} (stopped at ${String(key)})`);
     cur = (cur as Record<string | number, unknown>)[key];
   }
   return cur as T;
@@ -85,7 +112,11 @@ export interface Container {
   image: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string } };
+  }[];
   securityContext?: Obj;
   volumeMounts?: { name: string; mountPath: string }[];
   startupProbe?: Obj;
@@ -114,4 +145,5 @@ export const DEV_SET = {
   'database.url': 'postgresql://trellis:dev@postgres:5432/trellis',
   'kafka.brokers': 'kafka:9092',
   'kafka.sasl.password': 'dev-only',
+  'auth.signingKeysSecret': 'gateway-keys',
 };

@@ -108,7 +108,11 @@ export interface CheckResult {
 }
 
 /** One Check call against `target` (host:port, plaintext). */
-export function checkHealth(target: string, service: string, timeoutMs: number): Promise<CheckResult> {
+export function checkHealth(
+  target: string,
+  service: string,
+  timeoutMs: number,
+): Promise<CheckResult> {
   const client = new grpc.Client(target, grpc.credentials.createInsecure());
   return new Promise<CheckResult>((resolve) => {
     client.makeUnaryRequest<string, ServingStatus>(
@@ -120,7 +124,12 @@ export function checkHealth(target: string, service: string, timeoutMs: number):
       { deadline: Date.now() + timeoutMs },
       (err, status) => {
         client.close();
-        if (err) resolve({ target, ok: false, detail: `${grpc.status[err.code] ?? err.code}: ${err.details}` });
+        if (err)
+          resolve({
+            target,
+            ok: false,
+            detail: `${grpc.status[err.code] ?? err.code}: ${err.details}`,
+          });
         else resolve({ target, ok: status === 'SERVING', detail: status ?? 'UNKNOWN' });
       },
     );
@@ -139,7 +148,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (arg.startsWith('--service=')) options.service = arg.slice('--service='.length);
     else if (arg.startsWith('--timeout-ms=')) {
       const ms = Number(arg.slice('--timeout-ms='.length));
-      if (!Number.isInteger(ms) || ms <= 0) throw new Error(`--timeout-ms must be a positive integer, got ${arg}`);
+      if (!Number.isInteger(ms) || ms <= 0)
+        throw new Error(`--timeout-ms must be a positive integer, got ${arg}`);
       options.timeoutMs = ms;
     } else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else if (/^[^\s:]+:\d{1,5}$/.test(arg)) options.targets.push(arg);
@@ -150,7 +160,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
 }
 
 /** Checks every target in parallel; resolves to the process exit code. */
-export async function run(argv: readonly string[], log: (line: string) => void = console.log): Promise<number> {
+export async function run(
+  argv: readonly string[],
+  log: (line: string) => void = console.log,
+): Promise<number> {
   let options: CliOptions;
   try {
     options = parseArgs(argv);
@@ -158,7 +171,9 @@ export async function run(argv: readonly string[], log: (line: string) => void =
     log(`usage error: ${(err as Error).message}`);
     return 2;
   }
-  const results = await Promise.all(options.targets.map((t) => checkHealth(t, options.service, options.timeoutMs)));
+  const results = await Promise.all(
+    options.targets.map((t) => checkHealth(t, options.service, options.timeoutMs)),
+  );
   for (const r of results) log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.target} ${r.detail}`);
   return results.every((r) => r.ok) ? 0 : 1;
 }

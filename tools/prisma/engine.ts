@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type {
+  SqlDriverAdapter,
+  SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
 import { Client } from 'pg';
 import { quoteIdent, toPoolConfig } from '@trellis/database';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
@@ -19,7 +22,10 @@ let bindings: WasmBindings | undefined;
 /** The slice of the WebAssembly global we use (lib ES2023 has no WebAssembly typings). */
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { exports: unknown };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -27,12 +33,36 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
  * Pitfall 1: the package entry imports the `.wasm` file as an ES module, which Node refuses
  * without a flag. Load the JS glue (`schema_engine_bg`) and instantiate the module ourselves.
  */
+/**
+ * The glue reports Rust panics through `globalThis.PRISMA_WASM_PANIC_REGISTRY` (the Prisma CLI
+ * installs one); without it a panic surfaces as an unrelated TypeError. Keep the last message.
+ */
+let lastPanic: string | undefined;
+function installPanicRegistry(): void {
+  const registry = globalThis as unknown as {
+    PRISMA_WASM_PANIC_REGISTRY?: { set_message(m: string): void };
+  };
+  registry.PRISMA_WASM_PANIC_REGISTRY ??= {
+    set_message: (message: string) => {
+      lastPanic = message;
+    },
+  };
+}
+
+/** Turns a wasm trap after an engine panic into an error carrying the panic message. */
+export function explainEngineError(error: unknown): unknown {
+  if (lastPanic === undefined) return error;
+  const message = lastPanic;
+  lastPanic = undefined;
+  return new Error(`Prisma schema engine panicked: ${message}`, { cause: error });
+}
+
 function loadBindings(): WasmBindings {
   if (bindings) return bindings;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const glue = require('@prisma/schema-engine-wasm/schema_engine_bg') as WasmBindings;
-  const wasmPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg').replace(/\.js$/, '.wasm');
-  const module = new wasm.Module(readFileSync(wasmPath));
+  installPanicRegistry();
+  const gluePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+  const glue = evaluateGlue(readFileSync(gluePath, 'utf8'));
+  const module = new wasm.Module(readFileSync(gluePath.replace(/\.js$/, '.wasm')));
   const instance = new wasm.Instance(module, {
     './schema_engine_bg.js': glue as unknown as Record<string, unknown>,
   });
@@ -41,6 +71,47 @@ function loadBindings(): WasmBindings {
   exports.__wbindgen_start?.();
   bindings = glue;
   return glue;
+}
+
+/**
+ * Pitfall 6: the engine arms housekeeping timers (10 s and 60 s) that outlive every command and
+ * would keep Node (and Jest) alive. Give the glue timers that do not hold the event loop open.
+ */
+const unrefSetTimeout = ((
+  callback: (...args: unknown[]) => void,
+  ms?: number,
+  ...args: unknown[]
+) => {
+  const handle = setTimeout(callback, ms, ...args);
+  handle.unref();
+  return handle;
+}) as typeof setTimeout;
+
+/**
+ * Evaluates the wasm-bindgen glue (an ES module with only `export function|class` declarations
+ * and no imports) as a plain function body. Works the same under Node's CommonJS loader,
+ * swc-node and Jest — whose module registry cannot `require()` an ES module.
+ */
+export function evaluateGlue(source: string): WasmBindings {
+  if (/^\s*import\s/m.test(source))
+    throw new Error('schema_engine_bg.js has imports: glue format changed');
+  const names: string[] = [];
+  const body = source.replace(
+    /^export (function|class) ([A-Za-z0-9_$]+)/gm,
+    (_match, kind: string, name: string) => {
+      names.push(name);
+      return `${kind} ${name}`;
+    },
+  );
+  if (/^export\s/m.test(body))
+    throw new Error('schema_engine_bg.js has unsupported export forms: glue format changed');
+  // Trusted package file (see above): evaluated as a function body, like a CommonJS wrapper.
+  const factory = new Function(
+    'module',
+    'setTimeout',
+    `${body}\nreturn { ${names.join(', ')} };`,
+  ) as (m: NodeJS.Module, timer: typeof setTimeout) => unknown;
+  return factory(module, unrefSetTimeout) as WasmBindings;
 }
 
 export function engineVersion(): string {
@@ -66,7 +137,8 @@ function patchQueryable<T extends object>(queryable: T): T {
   const original = target.performIO.bind(target);
   target.performIO = async (query: unknown) => {
     const result = await original(query);
-    for (const field of result.fields) if (field.dataTypeID === CHAR_OID) field.dataTypeID = TEXT_OID;
+    for (const field of result.fields)
+      if (field.dataTypeID === CHAR_OID) field.dataTypeID = TEXT_OID;
     return result;
   };
   return queryable;
@@ -75,8 +147,11 @@ function patchQueryable<T extends object>(queryable: T): T {
 function patchAdapter(adapter: SqlDriverAdapter): SqlDriverAdapter {
   patchQueryable(adapter);
   const startTransaction = adapter.startTransaction.bind(adapter);
-  adapter.startTransaction = async (isolationLevel) => patchQueryable(await startTransaction(isolationLevel));
-  const driver = (adapter as unknown as { underlyingDriver(): { query(sql: string): Promise<unknown> } }).underlyingDriver();
+  adapter.startTransaction = async (isolationLevel) =>
+    patchQueryable(await startTransaction(isolationLevel));
+  const driver = (
+    adapter as unknown as { underlyingDriver(): { query(sql: string): Promise<unknown> } }
+  ).underlyingDriver();
   adapter.executeScript = async (script: string) => {
     try {
       await driver.query(script);
@@ -103,21 +178,33 @@ class TrellisPgFactory implements SqlMigrationAwareDriverAdapterFactory {
   readonly shadowDatabases: string[] = [];
   private readonly adapters: SqlDriverAdapter[] = [];
 
-  constructor(private readonly target: EngineTarget) {}
+  constructor(
+    private readonly target: EngineTarget,
+    private readonly onShadowDatabase: (event: 'created' | 'dropped', name: string) => void = () =>
+      undefined,
+  ) {}
 
   async connect(): Promise<SqlDriverAdapter> {
     // Pitfall 3: a config object, never a URL (a URL would override `database` for the shadow).
-    const factory = new PrismaPg(toPoolConfig(this.target, { max: 2 }), { schema: this.target.schema });
+    const factory = new PrismaPg(toPoolConfig(this.target, { max: 2 }), {
+      schema: this.target.schema,
+    });
     return this.track(patchAdapter(await factory.connect()));
   }
 
   async connectToShadowDb(): Promise<SqlDriverAdapter> {
-    const database = `prisma_shadow_${this.target.schema}_${randomBytes(4).toString('hex')}`.slice(0, 63);
+    const database = `prisma_shadow_${this.target.schema}_${randomBytes(4).toString('hex')}`.slice(
+      0,
+      63,
+    );
     await adminQuery(this.target, `CREATE DATABASE ${quoteIdent(database)}`);
     this.shadowDatabases.push(database);
+    this.onShadowDatabase('created', database);
     const shadowTarget = { ...this.target, database };
     await adminQuery(shadowTarget, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.target.schema)}`);
-    const factory = new PrismaPg(toPoolConfig(shadowTarget, { max: 2 }), { schema: this.target.schema });
+    const factory = new PrismaPg(toPoolConfig(shadowTarget, { max: 2 }), {
+      schema: this.target.schema,
+    });
     return this.track(patchAdapter(await factory.connect()));
   }
 
@@ -132,11 +219,15 @@ class TrellisPgFactory implements SqlMigrationAwareDriverAdapterFactory {
     this.adapters.length = 0;
     for (const database of this.shadowDatabases.splice(0)) {
       await adminQuery(this.target, `DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+      this.onShadowDatabase('dropped', database);
     }
   }
 }
 
-async function adminQuery(target: EngineTarget & { database?: string }, sql: string): Promise<void> {
+async function adminQuery(
+  target: EngineTarget & { database?: string },
+  sql: string,
+): Promise<void> {
   const client = new Client(toPoolConfig(target));
   await client.connect();
   try {
@@ -152,13 +243,21 @@ export interface OpenEngine {
 }
 
 /** Starts the wasm engine for a schema file set, connected to `target`. */
+export interface OpenEngineOptions {
+  /** The engine's own JSON log lines. */
+  log?: (message: string) => void;
+  /** Observes the shadow databases the engine asks for (created, then dropped on close). */
+  onShadowDatabase?: (event: 'created' | 'dropped', name: string) => void;
+}
+
 export async function openEngine(
   target: EngineTarget,
   datamodels: [path: string, content: string][],
-  log: (message: string) => void = () => undefined,
+  options: OpenEngineOptions = {},
 ): Promise<OpenEngine> {
   const glue = loadBindings();
-  const factory = new TrellisPgFactory(target);
+  const log = options.log ?? (() => undefined);
+  const factory = new TrellisPgFactory(target, options.onShadowDatabase);
   await adminQuery(target, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
   const engine = await glue.SchemaEngine.new(
     { datamodels },

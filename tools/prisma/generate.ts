@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { REPO_ROOT, type PrismaProject } from './project';
+import { REPO_ROOT, type PrismaProject } from './prisma-project';
 
 /**
  * Offline `prisma generate`: PRISMA_SCHEMA_ENGINE_BINARY points at any existing file so the CLI
@@ -23,5 +23,8 @@ export function generate(project: PrismaProject): void {
       PRISMA_HIDE_UPDATE_MESSAGE: '1',
     },
   });
-  if (result.status !== 0) throw new Error(`prisma generate failed for ${project.name} (exit ${result.status ?? result.signal})`);
+  if (result.status !== 0)
+    throw new Error(
+      `prisma generate failed for ${project.name} (exit ${result.status ?? result.signal})`,
+    );
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { MigrationList, SchemaFilter } from '@prisma/schema-engine-wasm';
+import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm';
 import {
   assertMigrationName,
   MIGRATION_LOCK_FILE,
@@ -10,8 +10,8 @@ import {
   toPoolConfig,
 } from '@trellis/database';
 import { Client } from 'pg';
-import { openEngine } from './engine';
-import { readSchemaFiles, REPO_ROOT, type PrismaProject } from './project';
+import { explainEngineError, openEngine } from './engine';
+import { readSchemaFiles, REPO_ROOT, type PrismaProject } from './prisma-project';
 
 export interface MigrateDevOptions {
   url: string;
@@ -26,6 +26,8 @@ export interface MigrateDevOptions {
   /** When the dev schema has drifted, drop and recreate it instead of stopping. */
   reset?: boolean;
   log?: (message: string) => void;
+  /** Observes shadow databases (tests check they are dropped). */
+  onShadowDatabase?: (event: 'created' | 'dropped', name: string) => void;
 }
 
 export interface MigrateDevResult {
@@ -45,7 +47,10 @@ export function migrationList(migrationsDir: string): MigrationList {
   const lockPath = join(migrationsDir, MIGRATION_LOCK_FILE);
   return {
     baseDir: migrationsDir,
-    lockfile: { path: MIGRATION_LOCK_FILE, content: existsSync(lockPath) ? readFileSync(lockPath, 'utf8') : null },
+    lockfile: {
+      path: MIGRATION_LOCK_FILE,
+      content: existsSync(lockPath) ? readFileSync(lockPath, 'utf8') : null,
+    },
     shadowDbInitScript: '',
     migrationDirectories: readMigrations(migrationsDir).map((m) => ({
       path: m.name,
@@ -70,15 +75,49 @@ async function dropSchema(url: string, schema: string): Promise<void> {
  * `prisma migrate dev` on the wasm engine, in the CLI's own order:
  * devDiagnostic → applyMigrations → evaluateDataLoss → createMigration → applyMigrations.
  */
-export async function migrateDev(project: PrismaProject, options: MigrateDevOptions): Promise<MigrateDevResult> {
+export async function migrateDev(
+  project: PrismaProject,
+  options: MigrateDevOptions,
+): Promise<MigrateDevResult> {
+  try {
+    return await migrateDevSteps(project, options);
+  } catch (error) {
+    throw explainEngineError(error);
+  }
+}
+
+async function migrateDevSteps(
+  project: PrismaProject,
+  options: MigrateDevOptions,
+): Promise<MigrateDevResult> {
   const log = options.log ?? (() => undefined);
   if (options.name !== undefined) assertMigrationName(options.name);
   const datamodels = readSchemaFiles(project);
   const schemaFiles = { files: datamodels.map(([path, content]) => ({ path, content })) };
   const target = { url: options.url, schema: options.schema };
-  let { engine, close } = await openEngine(target, datamodels);
-  try {
-    const diagnostic = await engine.devDiagnostic({ migrationsList: migrationList(project.migrationsDir), filters: NO_FILTER });
+  const engineLog = process.env.TRELLIS_PRISMA_DEBUG
+    ? (m: string) => process.stderr.write(`${m}\n`)
+    : undefined;
+  // One engine per step: after applyMigrations has run migrations, the same wasm engine refuses
+  // further shadow-database work ("shadow DB must be provided through an external factory").
+  const step = async <T>(fn: (engine: SchemaEngine) => Promise<T>): Promise<T> => {
+    const { engine, close } = await openEngine(target, datamodels, {
+      onShadowDatabase: options.onShadowDatabase,
+      log: engineLog,
+    });
+    try {
+      return await fn(engine);
+    } finally {
+      await close();
+    }
+  };
+  {
+    const diagnostic = await step((engine) =>
+      engine.devDiagnostic({
+        migrationsList: migrationList(project.migrationsDir),
+        filters: NO_FILTER,
+      }),
+    );
     if (diagnostic.action.tag === 'reset') {
       if (!options.reset) {
         throw new MigrateDevError(
@@ -87,20 +126,25 @@ export async function migrateDev(project: PrismaProject, options: MigrateDevOpti
         );
       }
       log(`Resetting schema "${options.schema}": ${diagnostic.action.reason}`);
-      await close();
       await dropSchema(options.url, options.schema);
-      ({ engine, close } = await openEngine(target, datamodels));
     }
     const applied: string[] = [];
-    const before = await engine.applyMigrations({ migrationsList: migrationList(project.migrationsDir), filters: NO_FILTER });
+    const before = await step((engine) =>
+      engine.applyMigrations({
+        migrationsList: migrationList(project.migrationsDir),
+        filters: NO_FILTER,
+      }),
+    );
     applied.push(...before.appliedMigrationNames);
     for (const name of before.appliedMigrationNames) log(`Applied ${name}`);
 
-    const loss = await engine.evaluateDataLoss({
-      migrationsList: migrationList(project.migrationsDir),
-      schema: schemaFiles,
-      filters: NO_FILTER,
-    });
+    const loss = await step((engine) =>
+      engine.evaluateDataLoss({
+        migrationsList: migrationList(project.migrationsDir),
+        schema: schemaFiles,
+        filters: NO_FILTER,
+      }),
+    );
     if (loss.unexecutableSteps.length > 0) {
       throw new MigrateDevError(
         `The migration cannot be executed on the current data:\n${loss.unexecutableSteps.map((s) => `  • ${s.message}`).join('\n')}`,
@@ -109,7 +153,9 @@ export async function migrateDev(project: PrismaProject, options: MigrateDevOpti
     if (loss.warnings.length > 0) {
       const text = loss.warnings.map((w) => `  • ${w.message}`).join('\n');
       if (!options.acceptDataLoss) {
-        throw new MigrateDevError(`Data loss warnings (re-run with --accept-data-loss to proceed):\n${text}`);
+        throw new MigrateDevError(
+          `Data loss warnings (re-run with --accept-data-loss to proceed):\n${text}`,
+        );
       }
       log(`Warnings accepted:\n${text}`);
     }
@@ -117,35 +163,47 @@ export async function migrateDev(project: PrismaProject, options: MigrateDevOpti
       log(`Already in sync: no schema change, no migration created.`);
       return { applied };
     }
-    if (!options.name) throw new MigrateDevError('The schema changed: pass --name <snake_case_name>');
+    if (!options.name)
+      throw new MigrateDevError('The schema changed: pass --name <snake_case_name>');
 
     const migrationsList = migrationList(project.migrationsDir);
-    const created = await engine.createMigration({
-      draft: Boolean(options.createOnly),
-      migrationName: options.name,
-      migrationsList,
-      schema: schemaFiles,
-      filters: NO_FILTER,
-    });
+    const migrationName = options.name;
+    const created = await step((engine) =>
+      engine.createMigration({
+        draft: Boolean(options.createOnly),
+        migrationName,
+        migrationsList,
+        schema: schemaFiles,
+        filters: NO_FILTER,
+      }),
+    );
     if (created.migrationScript === null) {
       log('No migration created (empty).');
       return { applied };
     }
     // Same files, same bytes as the Prisma CLI writes.
     const folder = join(project.migrationsDir, created.generatedMigrationName);
-    if (existsSync(folder)) throw new MigrateDevError(`The migration directory already exists at ${folder}`);
+    if (existsSync(folder))
+      throw new MigrateDevError(`The migration directory already exists at ${folder}`);
     mkdirSync(folder, { recursive: true, mode: 0o777 });
     writeFileSync(join(folder, `migration.${created.extension}`), created.migrationScript, 'utf8');
-    writeFileSync(join(project.migrationsDir, migrationsList.lockfile.path), migrationLockContent(created.connectorType), 'utf8');
+    writeFileSync(
+      join(project.migrationsDir, migrationsList.lockfile.path),
+      migrationLockContent(created.connectorType),
+      'utf8',
+    );
     log(`Created ${relative(REPO_ROOT, folder)}/migration.${created.extension}`);
 
     if (!options.createOnly) {
-      const after = await engine.applyMigrations({ migrationsList: migrationList(project.migrationsDir), filters: NO_FILTER });
+      const after = await step((engine) =>
+        engine.applyMigrations({
+          migrationsList: migrationList(project.migrationsDir),
+          filters: NO_FILTER,
+        }),
+      );
       applied.push(...after.appliedMigrationNames);
       for (const name of after.appliedMigrationNames) log(`Applied ${name} to "${options.schema}"`);
     }
     return { created: created.generatedMigrationName, script: created.migrationScript, applied };
-  } finally {
-    await close();
   }
 }

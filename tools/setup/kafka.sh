@@ -151,7 +151,7 @@ cmd_start() {
   setsid nohup java $KAFKA_HEAP -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
     "-Dlog4j.configuration=file:$SRC/log4j.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
-    -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null &
+    -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null 8>&- &
   echo $! >"$PIDFILE"
   local deadline=$(( $(date +%s) + ${TRELLIS_KAFKA_START_TIMEOUT:-120} ))
   until port_open 9092; do

@@ -197,6 +197,9 @@ Fail early with a precise message when required wiring is missing (the schema ca
 {{- if and $v.strimzi.enabled (eq $v.kafka.topics.provisioner "job") -}}
 {{- fail "strimzi.enabled: use kafka.topics.provisioner=strimzi (KafkaTopic resources) or none" -}}
 {{- end -}}
+{{- if and $v.services.gateway.enabled (not $v.auth.signingKeysSecret) -}}
+{{- fail "auth.signingKeysSecret: the gateway needs its token-signing key ring in an existing Secret (docs/operations.md, Key rotation)" -}}
+{{- end -}}
 {{- if and $v.ingress.enabled (not $v.services.gateway.enabled) -}}
 {{- fail "ingress.enabled needs services.gateway.enabled" -}}
 {{- end -}}
@@ -249,8 +252,18 @@ Kafka password from Secrets, per-service names inline.
 {{- $v := $root.Values -}}
 - name: SERVICE_NAME
   value: {{ .app | quote }}
+- name: SERVICE_VERSION
+  value: {{ default $root.Chart.AppVersion $v.image.tag | quote }}
 - name: OTEL_SERVICE_NAME
   value: {{ printf "trellis-%s" .app | quote }}
+{{- if eq .app "gateway" }}
+- name: GATEWAY_SIGNING_KEY_FILE
+  value: {{ printf "/etc/trellis/signing-keys/%s" $v.auth.signingKeysKey | quote }}
+{{- end }}
+{{- if and (ne .app "gateway") $v.services.gateway.enabled }}
+- name: AUTH_JWKS_URL
+  value: {{ printf "http://%s.%s.svc:%d/.well-known/jwks.json" (include "trellis.componentName" (dict "root" $root "app" "gateway")) (include "trellis.namespace" $root) (int $v.ports.http) | quote }}
+{{- end }}
 - name: GRPC_PORT
   value: {{ $v.ports.grpc | quote }}
 - name: HTTP_PORT
@@ -287,9 +300,12 @@ Kafka password from Secrets, per-service names inline.
   value: {{ printf "trellis-%s" .app | quote }}
 - name: KAFKA_SSL
   value: {{ include "trellis.kafkaTls" $root | quote }}
-{{- if $v.strimzi.enabled }}
-- name: KAFKA_SSL_CA_FILE
+{{- if include "trellis.kafkaCaSecret" $root }}
+# kafkajs uses Node's TLS defaults: add the brokers' CA to them.
+- name: NODE_EXTRA_CA_CERTS
   value: /etc/trellis/kafka-ca/ca.crt
+{{- end }}
+{{- if $v.strimzi.enabled }}
 - name: KAFKA_SASL_MECHANISM
   value: scram-sha-512
 - name: KAFKA_SASL_USERNAME
@@ -314,10 +330,6 @@ Kafka password from Secrets, per-service names inline.
       name: {{ include "trellis.secretName" $root }}
       key: KAFKA_SASL_PASSWORD
 {{- end }}
-{{- end }}
-{{- if and (not $v.strimzi.enabled) $v.kafka.tls.enabled $v.kafka.tls.caSecret }}
-- name: KAFKA_SSL_CA_FILE
-  value: /etc/trellis/kafka-ca/ca.crt
 {{- end }}
 {{- end }}
 {{- range $name, $value := .cfg.env }}

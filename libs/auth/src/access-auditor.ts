@@ -80,6 +80,8 @@ export interface AccessAuditorOptions<Tx> {
   /** Client used when the caller passes no transaction (a PrismaClient). */
   db: Tx;
   encode: AccessRecordEncoder;
+  /** Topic override (tests); default trellis.audit.access.v1. */
+  topic?: string;
 }
 
 /**
@@ -99,7 +101,7 @@ export class AccessAuditor<Tx = unknown> {
     const fields = this.toFields(record);
     const nhs = fields.patientNhsNumber;
     await this.options.outbox.enqueue(tx ?? this.options.db, {
-      topic: ACCESS_AUDIT_TOPIC,
+      topic: this.options.topic ?? ACCESS_AUDIT_TOPIC,
       key: nhs || fields.systemId || 'anonymous',
       type: ACCESS_AUDIT_EVENT_TYPE,
       subject: nhs || fields.resourceId || fields.interaction,

@@ -222,7 +222,7 @@ export function toTransportError(transport: 'rpc' | 'http', err: AuthError): Err
         : err.kind === 'forbidden'
           ? GrpcStatus.PERMISSION_DENIED
           : GrpcStatus.UNAVAILABLE;
-    return new RpcException({ code, message: err.message, details: err.code });
+    return new RpcException({ code, message: err.message });
   }
   const body = { statusCode: 0, error: err.code, message: err.message };
   switch (err.kind) {

@@ -37,6 +37,11 @@ export function createSystemStatusFeed(options: {
 }
 
 /** The access auditor writing through the service's outbox (see README §5). */
-export function createAccessAuditor<Tx>(options: { service: string; db: Tx; outbox: AuditOutboxPort<Tx> }): AccessAuditor<Tx> {
+export function createAccessAuditor<Tx>(options: {
+  service: string;
+  db: Tx;
+  outbox: AuditOutboxPort<Tx>;
+  topic?: string;
+}): AccessAuditor<Tx> {
   return new AccessAuditor<Tx>({ ...options, encode: encodeAccessRecorded });
 }

@@ -1,4 +1,5 @@
 'use strict';
+/* eslint-disable @typescript-eslint/no-require-imports -- plain CommonJS protoc plugin, run by buf without a TS loader */
 const { fromBinary, toBinary, create } = require('@bufbuild/protobuf');
 const {
   CodeGeneratorRequestSchema,

@@ -31,11 +31,18 @@ export function createPrismaAdapter(options: PrismaConnectionOptions): PrismaPg 
     { url: options.url, schema },
     {
       ...(options.poolSize !== undefined ? { max: options.poolSize } : {}),
-      ...(options.idleTimeoutMillis !== undefined ? { idleTimeoutMillis: options.idleTimeoutMillis } : {}),
-      ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
+      ...(options.idleTimeoutMillis !== undefined
+        ? { idleTimeoutMillis: options.idleTimeoutMillis }
+        : {}),
+      ...(options.applicationName !== undefined
+        ? { application_name: options.applicationName }
+        : {}),
     },
   );
-  return new PrismaPg(pool, { schema, ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}) });
+  return new PrismaPg(pool, {
+    schema,
+    ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
+  });
 }
 
 /** Any generated `PrismaClient` class (prisma-client generator): `new PrismaClient({ adapter })`. */

@@ -1,12 +1,22 @@
-import { assertSchemaName, databaseOf, quoteIdent, searchPath, stripPrismaParams, toPoolConfig } from './connection';
+import {
+  assertSchemaName,
+  databaseOf,
+  quoteIdent,
+  searchPath,
+  stripPrismaParams,
+  toPoolConfig,
+} from './connection';
 
 describe('schema names', () => {
   it.each(['identity', 'identity_t3f9a2c1b', '_x', 'a'.repeat(63)])('accepts %s', (name) => {
     expect(assertSchemaName(name)).toBe(name);
   });
-  it.each(['Identity', '1abc', 'a-b', 'a"b', '', 'a'.repeat(64), 'pg_temp', 'id; drop'])('rejects %j', (name) => {
-    expect(() => assertSchemaName(name)).toThrow(/Invalid PostgreSQL schema name/);
-  });
+  it.each(['Identity', '1abc', 'a-b', 'a"b', '', 'a'.repeat(64), 'pg_temp', 'id; drop'])(
+    'rejects %j',
+    (name) => {
+      expect(() => assertSchemaName(name)).toThrow(/Invalid PostgreSQL schema name/);
+    },
+  );
   it('quotes identifiers and doubles quotes', () => {
     expect(quoteIdent('a"b')).toBe('"a""b"');
     expect(searchPath('identity')).toBe('"identity", public');
@@ -14,7 +24,8 @@ describe('schema names', () => {
 });
 
 describe('toPoolConfig', () => {
-  const url = 'postgresql://trellis:p%40ss@127.0.0.1:5433/trellis?schema=ignored&application_name=x';
+  const url =
+    'postgresql://trellis:p%40ss@127.0.0.1:5433/trellis?schema=ignored&application_name=x';
 
   it('uses discrete fields with the search_path startup option', () => {
     const config = toPoolConfig({ url, schema: 'identity' });
@@ -30,7 +41,9 @@ describe('toPoolConfig', () => {
   });
 
   it('lets a shadow database override the URL database', () => {
-    expect(toPoolConfig({ url, schema: 'identity', database: 'shadow_1' }).database).toBe('shadow_1');
+    expect(toPoolConfig({ url, schema: 'identity', database: 'shadow_1' }).database).toBe(
+      'shadow_1',
+    );
   });
 
   it('rejects an invalid schema before building SQL', () => {
@@ -38,7 +51,9 @@ describe('toPoolConfig', () => {
   });
 
   it('strips only Prisma-specific URL parameters', () => {
-    expect(stripPrismaParams(url)).toBe('postgresql://trellis:p%40ss@127.0.0.1:5433/trellis?application_name=x');
+    expect(stripPrismaParams(url)).toBe(
+      'postgresql://trellis:p%40ss@127.0.0.1:5433/trellis?application_name=x',
+    );
     expect(stripPrismaParams('postgresql://h/db?schema=a')).toBe('postgresql://h/db');
     expect(databaseOf(url)).toBe('trellis');
   });

@@ -15,7 +15,9 @@ export function assertSchemaName(schema: string): string {
     );
   }
   if (schema.startsWith('pg_')) {
-    throw new Error(`Invalid PostgreSQL schema name ${JSON.stringify(schema)}: the pg_ prefix is reserved`);
+    throw new Error(
+      `Invalid PostgreSQL schema name ${JSON.stringify(schema)}: the pg_ prefix is reserved`,
+    );
   }
   return schema;
 }
@@ -66,7 +68,14 @@ export function toPoolConfig(target: ConnectionTarget, extra: PoolConfig = {}): 
 
 /** Removes URL parameters only Prisma understands (`schema`, `connection_limit`, ...). */
 export function stripPrismaParams(url: string): string {
-  const prismaOnly = ['schema', 'connection_limit', 'pool_timeout', 'pgbouncer', 'statement_cache_size', 'socket_timeout'];
+  const prismaOnly = [
+    'schema',
+    'connection_limit',
+    'pool_timeout',
+    'pgbouncer',
+    'statement_cache_size',
+    'socket_timeout',
+  ];
   const queryStart = url.indexOf('?');
   if (queryStart < 0) return url;
   const params = new URLSearchParams(url.slice(queryStart + 1));

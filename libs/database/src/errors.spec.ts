@@ -9,23 +9,27 @@ import {
 } from './errors';
 
 /** The shape Prisma 7.10 + @prisma/adapter-pg produce for a duplicate key (captured from a real run). */
-const prismaP2002 = Object.assign(new Error('Unique constraint failed on the constraint: `patients_nhs_number_key`'), {
-  name: 'PrismaClientKnownRequestError',
-  code: 'P2002',
-  meta: {
-    modelName: 'Patient',
-    driverAdapterError: {
-      name: 'DriverAdapterError',
-      cause: {
-        originalCode: '23505',
-        originalMessage: 'duplicate key value violates unique constraint "patients_nhs_number_key"',
-        kind: 'UniqueConstraintViolation',
-        constraint: { index: 'patients_nhs_number_key' },
-        table: 'patients',
+const prismaP2002 = Object.assign(
+  new Error('Unique constraint failed on the constraint: `patients_nhs_number_key`'),
+  {
+    name: 'PrismaClientKnownRequestError',
+    code: 'P2002',
+    meta: {
+      modelName: 'Patient',
+      driverAdapterError: {
+        name: 'DriverAdapterError',
+        cause: {
+          originalCode: '23505',
+          originalMessage:
+            'duplicate key value violates unique constraint "patients_nhs_number_key"',
+          kind: 'UniqueConstraintViolation',
+          constraint: { index: 'patients_nhs_number_key' },
+          table: 'patients',
+        },
       },
     },
   },
-});
+);
 
 describe('uniqueViolation', () => {
   it('reads Prisma 7 adapter P2002 errors', () => {
@@ -40,9 +44,20 @@ describe('uniqueViolation', () => {
   });
 
   it('reads adapter errors with fields and raw pg errors', () => {
-    const withFields = { code: 'P2002', meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', constraint: { fields: ['nhs_number'] } } } } };
+    const withFields = {
+      code: 'P2002',
+      meta: {
+        driverAdapterError: {
+          cause: { kind: 'UniqueConstraintViolation', constraint: { fields: ['nhs_number'] } },
+        },
+      },
+    };
     expect(uniqueViolation(withFields)?.fields).toEqual(['nhs_number']);
-    const pgError = Object.assign(new Error('duplicate key'), { code: '23505', constraint: 'x_key', table: 'x' });
+    const pgError = Object.assign(new Error('duplicate key'), {
+      code: '23505',
+      constraint: 'x_key',
+      table: 'x',
+    });
     expect(uniqueViolation(pgError)).toEqual({ constraint: 'x_key', fields: [], table: 'x' });
   });
 
@@ -66,8 +81,17 @@ describe('uniqueViolation', () => {
 describe('serialization failures', () => {
   it.each([
     ['Prisma P2034', { code: 'P2034' }],
-    ['adapter write conflict', { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'TransactionWriteConflict' } } } }],
-    ['adapter pg 40001', { meta: { driverAdapterError: { cause: { originalCode: '40001', kind: 'postgres' } } } }],
+    [
+      'adapter write conflict',
+      {
+        code: 'P2010',
+        meta: { driverAdapterError: { cause: { kind: 'TransactionWriteConflict' } } },
+      },
+    ],
+    [
+      'adapter pg 40001',
+      { meta: { driverAdapterError: { cause: { originalCode: '40001', kind: 'postgres' } } } },
+    ],
     ['raw pg serialization failure', { code: '40001' }],
     ['raw pg deadlock', { code: '40P01' }],
   ])('recognises %s', (_label, error) => {
@@ -82,11 +106,14 @@ describe('serialization failures', () => {
 
   it('retries until success', async () => {
     let calls = 0;
-    const result = await withTransactionRetry(async () => {
-      calls++;
-      if (calls < 3) throw { code: 'P2034' };
-      return 'ok';
-    }, { baseDelayMs: 1 });
+    const result = await withTransactionRetry(
+      async () => {
+        calls++;
+        if (calls < 3) throw { code: 'P2034' };
+        return 'ok';
+      },
+      { baseDelayMs: 1 },
+    );
     expect(result).toBe('ok');
     expect(calls).toBe(3);
   });
@@ -94,10 +121,13 @@ describe('serialization failures', () => {
   it('gives up after the attempts with a typed error and rethrows other errors at once', async () => {
     let calls = 0;
     await expect(
-      withTransactionRetry(async () => {
-        calls++;
-        throw { code: '40001' };
-      }, { attempts: 2, baseDelayMs: 1 }),
+      withTransactionRetry(
+        async () => {
+          calls++;
+          throw { code: '40001' };
+        },
+        { attempts: 2, baseDelayMs: 1 },
+      ),
     ).rejects.toBeInstanceOf(SerializationFailureError);
     expect(calls).toBe(2);
     const boom = new Error('boom');

@@ -33,7 +33,10 @@ export class UniqueViolationError extends Error {
 export class SerializationFailureError extends Error {
   override readonly name = 'SerializationFailureError';
   readonly code = 'SERIALIZATION_FAILURE' as const;
-  constructor(message = 'Transaction aborted by a concurrent update; retry', options?: { cause?: unknown }) {
+  constructor(
+    message = 'Transaction aborted by a concurrent update; retry',
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -43,7 +46,11 @@ type Dict = Record<string, unknown>;
 const isObject = (value: unknown): value is Dict => typeof value === 'object' && value !== null;
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const strings = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
+  Array.isArray(value)
+    ? value.filter((v): v is string => typeof v === 'string')
+    : typeof value === 'string'
+      ? [value]
+      : [];
 
 /** `cause` of the driver adapter error carried by a Prisma error (`meta.driverAdapterError.cause`). */
 function adapterCause(error: Dict): Dict | undefined {
@@ -69,7 +76,9 @@ export function sqlState(error: unknown): string | undefined {
 export function uniqueViolation(error: unknown): UniqueViolation | undefined {
   if (error instanceof UniqueViolationError) return error.violation;
   if (!isObject(error)) return undefined;
-  const cause = adapterCause(error) ?? (isObject(error.cause) && str(error.cause.kind) ? error.cause : undefined);
+  const cause =
+    adapterCause(error) ??
+    (isObject(error.cause) && str(error.cause.kind) ? error.cause : undefined);
   const isP2002 = error.code === 'P2002';
   const isAdapter = cause?.kind === 'UniqueConstraintViolation';
   const isPg = sqlState(error) === '23505';
@@ -78,7 +87,10 @@ export function uniqueViolation(error: unknown): UniqueViolation | undefined {
   const constraintInfo = cause && isObject(cause.constraint) ? cause.constraint : {};
   const fields = [...strings(meta.target), ...strings(constraintInfo.fields)];
   const constraint =
-    str(constraintInfo.index) ?? str(constraintInfo.name) ?? str(error.constraint) ?? (typeof meta.target === 'string' ? meta.target : undefined);
+    str(constraintInfo.index) ??
+    str(constraintInfo.name) ??
+    str(error.constraint) ??
+    (typeof meta.target === 'string' ? meta.target : undefined);
   const violation: UniqueViolation = { fields: [...new Set(fields)] };
   if (constraint) violation.constraint = constraint;
   const model = str(meta.modelName);
@@ -90,7 +102,12 @@ export function uniqueViolation(error: unknown): UniqueViolation | undefined {
 
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const violation = uniqueViolation(error);
-  return violation !== undefined && (constraint === undefined || violation.constraint === constraint || violation.fields.includes(constraint));
+  return (
+    violation !== undefined &&
+    (constraint === undefined ||
+      violation.constraint === constraint ||
+      violation.fields.includes(constraint))
+  );
 }
 
 /** Serialization failure / deadlock / write conflict (Prisma P2034, adapter TransactionWriteConflict, pg 40001/40P01). */
@@ -107,7 +124,8 @@ export function isSerializationFailure(error: unknown): boolean {
 /** Translates the two retry/conflict cases into typed errors; anything else is returned as is. */
 export function mapDatabaseError(error: unknown): unknown {
   const violation = uniqueViolation(error);
-  if (violation && !(error instanceof UniqueViolationError)) return new UniqueViolationError(violation, { cause: error });
+  if (violation && !(error instanceof UniqueViolationError))
+    return new UniqueViolationError(violation, { cause: error });
   if (isSerializationFailure(error) && !(error instanceof SerializationFailureError)) {
     return new SerializationFailureError(undefined, { cause: error });
   }
@@ -127,7 +145,10 @@ export interface RetryOptions {
  * on serialization failures/deadlocks with jittered exponential backoff. After the last attempt
  * throws SerializationFailureError; any other error is rethrown untouched.
  */
-export async function withTransactionRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function withTransactionRetry<T>(
+  fn: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const attempts = Math.max(1, options.attempts ?? 5);
   const base = options.baseDelayMs ?? 10;
   for (let attempt = 1; ; attempt++) {
@@ -136,7 +157,10 @@ export async function withTransactionRetry<T>(fn: () => Promise<T>, options: Ret
     } catch (error) {
       if (!isSerializationFailure(error)) throw error;
       if (attempt >= attempts) {
-        throw new SerializationFailureError(`Transaction still conflicting after ${attempts} attempts`, { cause: error });
+        throw new SerializationFailureError(
+          `Transaction still conflicting after ${attempts} attempts`,
+          { cause: error },
+        );
       }
       options.onRetry?.(attempt, error);
       const delay = Math.random() * base * 2 ** (attempt - 1);

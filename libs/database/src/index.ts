@@ -4,3 +4,4 @@ export * from './migrate';
 export * from './client';
 export * from './lifecycle';
 export * from './errors';
+export * from './migrate-main';

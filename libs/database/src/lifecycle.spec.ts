@@ -31,7 +31,11 @@ describe('PrismaLifecycle', () => {
 
   it('reports readiness, false on error or timeout', async () => {
     expect(await new PrismaLifecycle(fakeClient().client).isReady()).toBe(true);
-    expect(await new PrismaLifecycle(fakeClient(async () => Promise.reject(new Error('x'))).client).isReady()).toBe(false);
+    expect(
+      await new PrismaLifecycle(
+        fakeClient(async () => Promise.reject(new Error('x'))).client,
+      ).isReady(),
+    ).toBe(false);
     const hanging = fakeClient(() => new Promise(() => undefined)).client;
     expect(await new PrismaLifecycle(hanging).isReady(20)).toBe(false);
   });

@@ -1,7 +1,16 @@
-import { hasOwnTransactionControl, migrationsTableDdl, planMigrations, type AppliedRow } from './migrate';
+import {
+  hasOwnTransactionControl,
+  migrationsTableDdl,
+  planMigrations,
+  type AppliedRow,
+} from './migrate';
 import type { MigrationFile } from './migration-files';
 
-const file = (name: string, checksum = `sum-${name}`): MigrationFile => ({ name, script: '', checksum });
+const file = (name: string, checksum = `sum-${name}`): MigrationFile => ({
+  name,
+  script: '',
+  checksum,
+});
 const row = (name: string, over: Partial<AppliedRow> = {}): AppliedRow => ({
   id: `id-${name}`,
   checksum: `sum-${name}`,
@@ -28,13 +37,19 @@ describe('planMigrations', () => {
   });
 
   it('reports failed rows and does not plan them again', () => {
-    const plan = planMigrations([file('1_a'), file('2_b')], [row('1_a'), row('2_b', { finished_at: null })]);
+    const plan = planMigrations(
+      [file('1_a'), file('2_b')],
+      [row('1_a'), row('2_b', { finished_at: null })],
+    );
     expect(plan.failed).toEqual(['2_b']);
     expect(plan.pending).toEqual([]);
   });
 
   it('ignores rolled-back rows (the migration is pending again)', () => {
-    const plan = planMigrations([file('1_a')], [row('1_a', { finished_at: null, rolled_back_at: new Date(2) })]);
+    const plan = planMigrations(
+      [file('1_a')],
+      [row('1_a', { finished_at: null, rolled_back_at: new Date(2) })],
+    );
     expect(plan.failed).toEqual([]);
     expect(plan.pending.map((m) => m.name)).toEqual(['1_a']);
   });
@@ -61,10 +76,14 @@ $$;
   });
 });
 
-it('creates Prisma\'s migrations table in the given schema', () => {
+it("creates Prisma's migrations table in the given schema", () => {
   const ddl = migrationsTableDdl('identity_t1');
   expect(ddl).toContain('CREATE TABLE IF NOT EXISTS "identity_t1"._prisma_migrations');
-  for (const column of ['id                      VARCHAR(36) PRIMARY KEY NOT NULL', 'checksum                VARCHAR(64) NOT NULL', 'applied_steps_count     INTEGER NOT NULL DEFAULT 0']) {
+  for (const column of [
+    'id                      VARCHAR(36) PRIMARY KEY NOT NULL',
+    'checksum                VARCHAR(64) NOT NULL',
+    'applied_steps_count     INTEGER NOT NULL DEFAULT 0',
+  ]) {
     expect(ddl).toContain(column);
   }
 });

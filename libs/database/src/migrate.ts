@@ -34,10 +34,7 @@ export function migrationsTableDdl(schema: string): string {
 const LOCK_CLASS = 72707369;
 
 export type MigrationErrorCode =
-  | 'CHECKSUM_MISMATCH'
-  | 'FAILED_MIGRATION'
-  | 'MIGRATION_FAILED'
-  | 'NO_MIGRATIONS';
+  'CHECKSUM_MISMATCH' | 'FAILED_MIGRATION' | 'MIGRATION_FAILED' | 'NO_MIGRATIONS';
 
 export class MigrationError extends Error {
   override readonly name = 'MigrationError';
@@ -123,8 +120,10 @@ export function planMigrations(local: MigrationFile[], rows: AppliedRow[]): Migr
 /** A script that manages its own transaction (e.g. Prisma's enum rewrites) can't be wrapped. */
 export function hasOwnTransactionControl(script: string): boolean {
   const withoutComments = script.replace(/--[^\n]*/g, '');
-  return /(^|;)\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION)\s*;/i.test(withoutComments)
-    || /\bCONCURRENTLY\b/i.test(withoutComments);
+  return (
+    /(^|;)\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION)\s*;/i.test(withoutComments) ||
+    /\bCONCURRENTLY\b/i.test(withoutComments)
+  );
 }
 
 async function readRows(client: Client, schema: string): Promise<AppliedRow[]> {
@@ -139,7 +138,10 @@ async function readRows(client: Client, schema: string): Promise<AppliedRow[]> {
   return result.rows;
 }
 
-async function withClient<T>(target: { url: string; schema: string }, fn: (client: Client) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  target: { url: string; schema: string },
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
   const client = new Client({ ...toPoolConfig(target), application_name: 'trellis-migrate' });
   await client.connect();
   try {
@@ -150,7 +152,9 @@ async function withClient<T>(target: { url: string; schema: string }, fn: (clien
 }
 
 /** Applies pending migrations (see module comment). Throws MigrationError; never half-applies one. */
-export async function applyMigrations(options: ApplyMigrationsOptions): Promise<ApplyMigrationsResult> {
+export async function applyMigrations(
+  options: ApplyMigrationsOptions,
+): Promise<ApplyMigrationsResult> {
   const schema = assertSchemaName(options.schema);
   const log = options.log ?? (() => undefined);
   const local = readMigrations(options.migrationsDir);
@@ -178,7 +182,9 @@ export async function applyMigrations(options: ApplyMigrationsOptions): Promise<
         );
       }
       for (const name of plan.unknown) {
-        log(`warning: ${name} is applied in schema "${schema}" but missing from ${options.migrationsDir}`);
+        log(
+          `warning: ${name} is applied in schema "${schema}" but missing from ${options.migrationsDir}`,
+        );
       }
       const table = `${quoteIdent(schema)}.${MIGRATIONS_TABLE}`;
       const applied: string[] = [];
@@ -220,7 +226,9 @@ export async function applyMigrations(options: ApplyMigrationsOptions): Promise<
       }
       return { schema, applied, alreadyApplied: plan.applied, unknown: plan.unknown };
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, schema]).catch(() => undefined);
+      await client
+        .query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, schema])
+        .catch(() => undefined);
     }
   });
 }
@@ -240,6 +248,12 @@ export async function migrationStatus(target: MigrationTarget): Promise<Migratio
     const found = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
     const rows = await readRows(client, schema);
     const plan = planMigrations(local, rows);
-    return { ...plan, pending: plan.pending.map((m) => m.name), schema, schemaExists: found.rowCount === 1, rows };
+    return {
+      ...plan,
+      pending: plan.pending.map((m) => m.name),
+      schema,
+      schemaExists: found.rowCount === 1,
+      rows,
+    };
   });
 }

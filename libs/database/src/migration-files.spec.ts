@@ -19,7 +19,9 @@ describe('migration files', () => {
 
   it('checksums the script bytes with sha256 (hex), like _prisma_migrations.checksum', () => {
     const script = 'CREATE TABLE "é" ();\n';
-    expect(migrationChecksum(script)).toBe(createHash('sha256').update(Buffer.from(script, 'utf8')).digest('hex'));
+    expect(migrationChecksum(script)).toBe(
+      createHash('sha256').update(Buffer.from(script, 'utf8')).digest('hex'),
+    );
     expect(migrationChecksum(script)).toHaveLength(64);
   });
 
@@ -30,7 +32,10 @@ describe('migration files', () => {
       writeFileSync(join(dir, name, 'migration.sql'), `-- ${name}\n`);
     }
     writeFileSync(join(dir, 'migration_lock.toml'), migrationLockContent());
-    expect(readMigrations(dir).map((m) => m.name)).toEqual(['20260101000000_a', '20260102000000_b']);
+    expect(readMigrations(dir).map((m) => m.name)).toEqual([
+      '20260101000000_a',
+      '20260102000000_b',
+    ]);
     expect(readMigrations(join(dir, 'missing'))).toEqual([]);
   });
 

@@ -39,7 +39,8 @@ export function readMigrations(migrationsDir: string): MigrationFile[] {
     .sort((a, b) => a.localeCompare(b));
   return folders.map((name) => {
     const path = join(migrationsDir, name, 'migration.sql');
-    if (!existsSync(path)) throw new Error(`Migration folder ${name} has no migration.sql (${path})`);
+    if (!existsSync(path))
+      throw new Error(`Migration folder ${name} has no migration.sql (${path})`);
     const script = readFileSync(path, 'utf8');
     return { name, script, checksum: migrationChecksum(script) };
   });

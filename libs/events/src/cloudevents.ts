@@ -87,7 +87,9 @@ export function headerString(value: HeaderValue): string | undefined {
 }
 
 /** All headers as strings. */
-export function stringHeaders(headers: Readonly<Record<string, HeaderValue>>): Record<string, string> {
+export function stringHeaders(
+  headers: Readonly<Record<string, HeaderValue>>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const s = headerString(value);
@@ -123,7 +125,8 @@ export function parseCloudEventHeaders(
   if (contentType !== undefined && contentType !== PROTOBUF_CONTENT_TYPE) {
     problems.push(`unsupported content-type ${JSON.stringify(contentType)}`);
   }
-  if (problems.length > 0) throw new InvalidEventError(`invalid CloudEvent: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new InvalidEventError(`invalid CloudEvent: ${problems.join('; ')}`);
   const regions = h[CE_HEADERS.regions];
   return {
     id,
@@ -250,7 +253,7 @@ export function toReceivedEvent(input: {
     topic: input.topic,
     partition: input.partition,
     offset: input.offset,
-    key: input.key === null ? null : headerString(input.key) ?? null,
+    key: input.key === null ? null : (headerString(input.key) ?? null),
     data,
     headers: stringHeaders(input.headers),
     decode<T>(eventType: EventType<T>): T {

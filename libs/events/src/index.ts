@@ -9,7 +9,7 @@ export * from './port';
 export * from './schema-check';
 export * from './sql-client';
 export * from './topics';
-export { extractTraceContext, injectTraceHeaders } from './trace';
+export { extractTraceContext, injectTraceHeaders, ORIGIN_TRACEPARENT_HEADER } from './trace';
 export { createKafkajsEventBus } from './kafkajs/kafkajs-event-bus';
 export type { KafkajsEventBusOptions } from './kafkajs/kafkajs-event-bus';
 export { createOutbox, OUTBOX_CHANNEL } from './outbox/outbox';
@@ -17,4 +17,9 @@ export type { Outbox, OutboxOptions } from './outbox/outbox';
 export { createOutboxRelay, OutboxRelay, outboxRowToMessage } from './outbox/relay';
 export type { OutboxLag, OutboxRelayOptions, OutboxRelayStats } from './outbox/relay';
 export { createInboxConsumer, DLQ_HEADERS } from './inbox/inbox-consumer';
-export type { InboxConsumer, InboxConsumerOptions, InboxConsumerStats } from './inbox/inbox-consumer';
+export type {
+  InboxConsumer,
+  InboxConsumerOptions,
+  InboxConsumerStats,
+} from './inbox/inbox-consumer';
+export * from './provision';

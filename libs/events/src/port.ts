@@ -102,7 +102,10 @@ export interface EventAdmin {
   disconnect(): Promise<void>;
   listTopics(): Promise<string[]>;
   describeTopics(names: readonly string[]): Promise<TopicState[]>;
-  createTopics(topics: readonly TopicSpec[], options?: { replicationFactor?: number }): Promise<void>;
+  createTopics(
+    topics: readonly TopicSpec[],
+    options?: { replicationFactor?: number },
+  ): Promise<void>;
   increasePartitions(topic: string, count: number): Promise<void>;
   alterTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void>;
   deleteTopics(names: readonly string[]): Promise<void>;

@@ -37,7 +37,8 @@ export function dlqTopicName(topic: string): string {
 
 /** Per-region stream `trellis.region.<region>.v1`. */
 export function regionTopicName(region: string): string {
-  if (!/^[a-z][a-z0-9-]*$/.test(region)) throw new Error(`invalid region code ${JSON.stringify(region)}`);
+  if (!/^[a-z][a-z0-9-]*$/.test(region))
+    throw new Error(`invalid region code ${JSON.stringify(region)}`);
   return `trellis.region.${region}.v1`;
 }
 
@@ -157,10 +158,12 @@ export function validateTopics(topics: readonly TopicSpec[]): void {
   const seen = new Set<string>();
   for (const t of topics) {
     const base = t.name.endsWith(DLQ_SUFFIX) ? t.name.slice(0, -DLQ_SUFFIX.length) : t.name;
-    if (!TOPIC_NAME_PATTERN.test(base)) problems.push(`${t.name}: name must be trellis.<domain>.<entity>.v<N>`);
+    if (!TOPIC_NAME_PATTERN.test(base))
+      problems.push(`${t.name}: name must be trellis.<domain>.<entity>.v<N>`);
     if (seen.has(t.name)) problems.push(`${t.name}: declared twice`);
     seen.add(t.name);
-    if (!Number.isInteger(t.partitions) || t.partitions < 1) problems.push(`${t.name}: partitions must be ≥ 1`);
+    if (!Number.isInteger(t.partitions) || t.partitions < 1)
+      problems.push(`${t.name}: partitions must be ≥ 1`);
     if (t.retentionMs !== -1 && (!Number.isInteger(t.retentionMs) || t.retentionMs < 60_000)) {
       problems.push(`${t.name}: retentionMs must be -1 or ≥ 60000`);
     }

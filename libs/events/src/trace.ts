@@ -14,7 +14,16 @@ export function injectTraceHeaders(): Record<string, string> {
   return out;
 }
 
+/**
+ * Copy of the enqueuing request's traceparent. kafkajs instrumentation (enabled by
+ * @trellis/telemetry) overwrites `traceparent` with the relay's own send span, which would cut
+ * the trace at the relay; inbox consumers prefer this copy, so one trace spans
+ * request → outbox → Kafka → consumer. Other consumers still see the standard header.
+ */
+export const ORIGIN_TRACEPARENT_HEADER = 'trellis-origin-traceparent';
+
 /** The OpenTelemetry context carried by an event's headers (parent of the consumer's span). */
 export function extractTraceContext(headers: Readonly<Record<string, string>>): Context {
-  return extract({ ...headers });
+  const origin = headers[ORIGIN_TRACEPARENT_HEADER];
+  return extract(origin ? { ...headers, traceparent: origin } : { ...headers });
 }

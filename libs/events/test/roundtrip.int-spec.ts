@@ -10,16 +10,18 @@ import {
   type InboxConsumer,
   type OutboxRelay,
   type EventPublisher,
-} from '@trellis/events';
+  type OutboxEventInput,
+} from '../src';
 import {
   createTestDatabase,
   createTestTopics,
   testBus,
   testEventType,
   testNhsNumbers,
+  uniqueGroup,
   waitFor,
   type TestDatabase,
-  type TestPrisma,
+  type TestTx,
 } from './support';
 
 const TOTAL = 10_000;
@@ -60,7 +62,13 @@ describe('outbox → Kafka → inbox round trip', () => {
       nextN.set(key, n);
       return Happened.occurrence(
         { nhsNumber: key, n, note: `event ${i}`, sentAtMs: Date.now() },
-        { key, subject: key, odsCode: 'A81001', region: 'north-east', regions: ['north-east', 'london'] },
+        {
+          key,
+          subject: key,
+          odsCode: 'A81001',
+          region: 'north-east',
+          regions: ['north-east', 'london'],
+        },
       );
     };
 
@@ -73,7 +81,7 @@ describe('outbox → Kafka → inbox round trip', () => {
       });
     }
     while (i < TOTAL) {
-      const batch = [];
+      const batch: OutboxEventInput[] = [];
       for (let k = 0; k < 500 && i < TOTAL; k++, i++) batch.push(occurrence(i));
       await db.prisma.$transaction(async (tx) => {
         await outbox.enqueueMany(tx, batch);
@@ -81,13 +89,13 @@ describe('outbox → Kafka → inbox round trip', () => {
     }
 
     const handled: Array<{ key: string; n: number; id: string }> = [];
-    consumer = createInboxConsumer<TestPrisma>({
+    consumer = createInboxConsumer({
       bus,
-      groupId: `${topics.topic}.rt`,
+      groupId: uniqueGroup('events-rt'),
       topics: [topics.topic],
       prisma: db.client(),
       concurrency: PARTITIONS,
-      handle: routeEvents<TestPrisma>(
+      handle: routeEvents<TestTx>(
         [
           on(Happened, async (data, event, tx) => {
             expect(event.key).toBe(data.nhsNumber);
@@ -114,6 +122,11 @@ describe('outbox → Kafka → inbox round trip', () => {
     });
     const started = Date.now();
     await relay.start();
+    let relayDoneAt = 0;
+    void waitFor('relay done', async () => (await relay.lag()).unsent === 0, 90_000, 20).then(
+      () => (relayDoneAt = Date.now()),
+      () => undefined,
+    );
 
     await waitFor(
       `${TOTAL} events handled`,
@@ -149,6 +162,8 @@ describe('outbox → Kafka → inbox round trip', () => {
     expect(await relay.lag()).toEqual({ unsent: 0, oldestAgeMs: null });
     const lag = await consumer.lag();
     expect(lag.reduce((sum, p) => sum + p.lag, 0)).toBe(0);
-    console.log(`round trip: ${TOTAL} events in ${seconds.toFixed(1)} s (${Math.round(TOTAL / seconds)} events/s end to end)`);
+    console.log(
+      `round trip: ${TOTAL} events in ${seconds.toFixed(1)} s (${Math.round(TOTAL / seconds)} events/s end to end; relay done after ${((relayDoneAt - started) / 1000).toFixed(1)} s)`,
+    );
   });
 });

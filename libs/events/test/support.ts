@@ -1,11 +1,10 @@
 // Shared helpers of the @trellis/events integration suites: a fresh PostgreSQL schema with the
 // event tables (this folder's prisma/ project, migrated by @trellis/database), unique Kafka topics
 // and groups on the real broker, and a test-only protobuf message.
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { applyMigrations, createPrismaClient, quoteIdent } from '@trellis/database';
+import { createPrismaClient } from '@trellis/database';
+import { createTestSchema, uniqueGroupId, uniqueTopic } from '@trellis/testing';
 import protobuf from 'protobufjs';
-import { Client } from 'pg';
 import {
   createKafkajsEventBus,
   defineEventType,
@@ -13,10 +12,12 @@ import {
   type EventBus,
   type MessageCodec,
   type TopicSpec,
-} from '@trellis/events';
+} from '../src';
 import { PrismaClient } from './generated/prisma/client';
 
 export type TestPrisma = PrismaClient;
+/** The client of an interactive transaction (`tx` in `$transaction(async (tx) => …)`). */
+export type TestTx = Parameters<Parameters<TestPrisma['$transaction']>[0]>[0];
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
@@ -24,9 +25,7 @@ export function requireEnv(name: string): string {
   return value;
 }
 
-export function unique(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-}
+export const uniqueGroup = (base: string): string => uniqueGroupId(base);
 
 export interface TestDatabase {
   url: string;
@@ -37,11 +36,13 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh schema with the event tables and test_effects; dropped by drop(). */
-export async function createTestDatabase(prefix = 'events_t'): Promise<TestDatabase> {
-  const url = requireEnv('DATABASE_URL');
-  const schema = unique(prefix).toLowerCase();
-  await applyMigrations({ url, schema, migrationsDir: join(__dirname, 'prisma', 'migrations') });
+/**
+ * A fresh schema (@trellis/testing createTestSchema) with this folder's migrations: the event
+ * tables exactly as services copy them, plus test_effects. Dropped by drop().
+ */
+export async function createTestDatabase(prefix = 'events'): Promise<TestDatabase> {
+  const test = await createTestSchema({ app: join(__dirname), prefix });
+  const { url, schema } = test;
   const clients: TestPrisma[] = [];
   const client = (): TestPrisma => {
     const c = createPrismaClient(PrismaClient, { url, schema, poolSize: 8 });
@@ -56,13 +57,7 @@ export async function createTestDatabase(prefix = 'events_t'): Promise<TestDatab
     client,
     async drop() {
       await Promise.all(clients.map((c) => c.$disconnect()));
-      const pg = new Client({ connectionString: url });
-      await pg.connect();
-      try {
-        await pg.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-      } finally {
-        await pg.end();
-      }
+      await test.drop();
     },
   };
 }
@@ -76,11 +71,23 @@ export async function createTestTopics(
   bus: EventBus,
   partitions: number,
 ): Promise<{ topic: string; dlq: string; remove(): Promise<void> }> {
-  const topic = `trellis.${unique('t').replace(/_/g, '')}.event.v1`;
+  const topic = uniqueTopic('trellis.test.events');
   const dlq = `${topic}.dlq`;
   const specs: TopicSpec[] = [
-    { name: topic, partitions, retentionMs: 3_600_000, cleanupPolicy: 'delete', description: 'test' },
-    { name: dlq, partitions: 1, retentionMs: 3_600_000, cleanupPolicy: 'delete', description: 'test dlq' },
+    {
+      name: topic,
+      partitions,
+      retentionMs: 3_600_000,
+      cleanupPolicy: 'delete',
+      description: 'test',
+    },
+    {
+      name: dlq,
+      partitions: 1,
+      retentionMs: 3_600_000,
+      cleanupPolicy: 'delete',
+      description: 'test dlq',
+    },
   ];
   const admin = bus.admin();
   await admin.createTopics(specs);
@@ -134,7 +141,12 @@ export const testEventCodec: MessageCodec<TestEvent> = {
   encode: (m) => TestEventMessage.encode(TestEventMessage.fromObject({ ...m })),
   decode: (bytes) => {
     const o = TestEventMessage.toObject(TestEventMessage.decode(bytes), { defaults: true });
-    return { nhsNumber: String(o.nhsNumber), n: Number(o.n), note: String(o.note), sentAtMs: Number(o.sentAtMs) };
+    return {
+      nhsNumber: String(o.nhsNumber),
+      n: Number(o.n),
+      note: String(o.note),
+      sentAtMs: Number(o.sentAtMs),
+    };
   },
 };
 

@@ -63,7 +63,11 @@ export class NhsNumberAllocator {
     assertValidRange(range);
   }
 
-  /** Creates the range's sequence when missing; refuses a changed definition of an existing range. */
+  /**
+   * Creates the range's sequence when missing; refuses a changed definition of an existing range.
+   * Runs on the allocator's own client (autocommit), so a rolled-back caller transaction can never
+   * undo it. Services call it once at start-up.
+   */
   async ensureRange(): Promise<void> {
     if (this.ensured) return;
     const { name, first, last } = this.range;
@@ -72,12 +76,15 @@ export class NhsNumberAllocator {
     this.ensured = true;
   }
 
-  /** Allocates the next valid NHS number from the range. */
-  async allocate(): Promise<string> {
+  /**
+   * Allocates the next valid NHS number from the range. Pass the caller's transaction client to
+   * use its connection (the number is consumed even if that transaction rolls back: never reused).
+   */
+  async allocate(client: RawQueryClient = this.client): Promise<string> {
     await this.ensureRange();
     // at most 1 in 11 bases is unusable, so a handful of attempts always suffices
     for (let attempt = 0; attempt < 32; attempt++) {
-      const rows = await this.client.$queryRaw<Array<{ base: bigint | number | string | null }>>`
+      const rows = await client.$queryRaw<Array<{ base: bigint | number | string | null }>>`
         SELECT nhs_number_range_next(${this.range.name}) AS base`;
       const base = rows[0]?.base;
       if (base === null || base === undefined)

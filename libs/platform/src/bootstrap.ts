@@ -66,7 +66,11 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig> = typeof 
 ): Promise<ServiceHandle<z.output<S>>> {
   const schema = (options.config ?? baseConfigSchema) as S;
   const config = loadConfig(schema, options.env ?? process.env, { SERVICE_NAME: options.name });
-  const logger = createLogger({ service: config.SERVICE_NAME, version: config.SERVICE_VERSION, level: config.LOG_LEVEL });
+  const logger = createLogger({
+    service: config.SERVICE_NAME,
+    version: config.SERVICE_VERSION,
+    level: config.LOG_LEVEL,
+  });
   const nestLogger = new PinoLoggerService(logger);
 
   const health = new HealthRegistry();
@@ -75,11 +79,17 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig> = typeof 
   const grpcHealth = new GrpcHealthService(() => health.isReady());
 
   @Module({
-    imports: [PlatformModule.forRoot({ config, logger, health, shutdownHooks, grpcHealth, inFlight }), options.module],
+    imports: [
+      PlatformModule.forRoot({ config, logger, health, shutdownHooks, grpcHealth, inFlight }),
+      options.module,
+    ],
   })
   class TrellisServiceRootModule {}
 
-  const app = await NestFactory.create(TrellisServiceRootModule, { logger: nestLogger, abortOnError: false });
+  const app = await NestFactory.create(TrellisServiceRootModule, {
+    logger: nestLogger,
+    abortOnError: false,
+  });
 
   const protoRoot = options.grpc.protoRoot ?? PROTO_ROOT;
   const packageDefinition: PackageDefinition = loadProtoPackageDefinition(
@@ -113,7 +123,12 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig> = typeof 
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);
   const httpPort = (app.getHttpServer().address() as AddressInfo).port;
   logger.info(
-    { grpc: grpcUrl, http: httpPort, packages: options.grpc.packages, readiness_checks: health.names() },
+    {
+      grpc: grpcUrl,
+      http: httpPort,
+      packages: options.grpc.packages,
+      readiness_checks: health.names(),
+    },
     `${config.SERVICE_NAME} started`,
   );
 
@@ -126,20 +141,32 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig> = typeof 
   async function runShutdown(reason: string): Promise<ShutdownReport> {
     const start = Date.now();
     const deadline = start + config.SHUTDOWN_TIMEOUT_MS;
-    logger.info({ reason, in_flight: inFlight.current, timeout_ms: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down');
+    logger.info(
+      { reason, in_flight: inFlight.current, timeout_ms: config.SHUTDOWN_TIMEOUT_MS },
+      'shutting down',
+    );
     // 1. NOT_SERVING everywhere (gRPC health, HTTP readiness)
     health.markShuttingDown();
     grpcHealth.markShuttingDown();
-    if (config.SHUTDOWN_DRAIN_DELAY_MS > 0) await sleep(Math.min(config.SHUTDOWN_DRAIN_DELAY_MS, deadline - Date.now()));
+    if (config.SHUTDOWN_DRAIN_DELAY_MS > 0)
+      await sleep(Math.min(config.SHUTDOWN_DRAIN_DELAY_MS, deadline - Date.now()));
     grpcHealth.endWatches();
     // 2. stop accepting, 3. drain in-flight calls (grpc-js tryShutdown: GOAWAY, waits for open streams)
     const grpcDrained = grpcServer ? await drainGrpc(grpcServer, deadline) : true;
-    if (!grpcDrained) logger.warn({ in_flight: inFlight.current }, 'gRPC drain hit the deadline: connections force-closed');
+    if (!grpcDrained)
+      logger.warn(
+        { in_flight: inFlight.current },
+        'gRPC drain hit the deadline: connections force-closed',
+      );
     // 4. shutdown hooks in order (outbox flush, consumers/producers, Prisma)
     const hooks = await shutdownHooks.runAll(deadline);
     for (const h of hooks) {
       if (h.ok) logger.info({ hook: h.name, duration_ms: h.durationMs }, 'shutdown hook done');
-      else logger.error({ hook: h.name, duration_ms: h.durationMs, error: h.error }, 'shutdown hook failed');
+      else
+        logger.error(
+          { hook: h.name, duration_ms: h.durationMs, error: h.error },
+          'shutdown hook failed',
+        );
     }
     // 5. Nest lifecycle (onModuleDestroy/onApplicationShutdown) and the HTTP server
     const closed = await withDeadline(app.close(), deadline).catch((e: unknown) => {
@@ -154,7 +181,10 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig> = typeof 
       hooks,
       clean: grpcDrained && closed && hooks.every((h) => h.ok) && Date.now() <= deadline,
     };
-    logger.info({ ...report, hooks: undefined, accepted_calls: inFlight.accepted }, 'shutdown complete');
+    logger.info(
+      { ...report, hooks: undefined, accepted_calls: inFlight.accepted },
+      'shutdown complete',
+    );
     return report;
   }
 
@@ -197,7 +227,13 @@ export async function runService<S extends z.ZodType<BaseConfig> = typeof baseCo
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     process.stderr.write(
-      JSON.stringify({ level: 'fatal', time: new Date().toISOString(), service: options.name, msg: err.message, ...(err.name === 'ConfigValidationError' ? {} : { stack: err.stack }) }) + '\n',
+      JSON.stringify({
+        level: 'fatal',
+        time: new Date().toISOString(),
+        service: options.name,
+        msg: err.message,
+        ...(err.name === 'ConfigValidationError' ? {} : { stack: err.stack }),
+      }) + '\n',
     );
     process.exit(1);
   }
@@ -205,10 +241,13 @@ export async function runService<S extends z.ZodType<BaseConfig> = typeof baseCo
 
 function drainGrpc(server: Server, deadline: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve(false);
-    }, Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => {
+        server.forceShutdown();
+        resolve(false);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     server.tryShutdown(() => {
       clearTimeout(timer);
       resolve(true);

@@ -11,9 +11,20 @@ export const InjectConfig = (): PropertyDecorator & ParameterDecorator => Inject
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const csv = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
-  .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1, 'expected at least one host:port'));
-const pgSchemaName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case PostgreSQL identifier');
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  )
+  .pipe(
+    z
+      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port'))
+      .min(1, 'expected at least one host:port'),
+  );
+const pgSchemaName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case PostgreSQL identifier');
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -51,14 +62,24 @@ export const baseConfigSchema = z.object({
 });
 
 export type BaseConfig = z.output<typeof baseConfigSchema>;
-export type BaseConfigSchema = z.ZodObject<{ [K in keyof typeof baseConfigSchema.shape]: (typeof baseConfigSchema.shape)[K] }>;
+export type BaseConfigSchema = z.ZodObject<{
+  [K in keyof typeof baseConfigSchema.shape]: (typeof baseConfigSchema.shape)[K];
+}>;
 
 /** Cross-field rules of the base schema (also applied to extended schemas by loadConfig). */
 function crossFieldIssues(cfg: Partial<BaseConfig>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (cfg.KAFKA_SASL_MECHANISM) {
-    if (!cfg.KAFKA_SASL_USERNAME) issues.push({ key: 'KAFKA_SASL_USERNAME', message: 'required when KAFKA_SASL_MECHANISM is set' });
-    if (!cfg.KAFKA_SASL_PASSWORD) issues.push({ key: 'KAFKA_SASL_PASSWORD', message: 'required when KAFKA_SASL_MECHANISM is set' });
+    if (!cfg.KAFKA_SASL_USERNAME)
+      issues.push({
+        key: 'KAFKA_SASL_USERNAME',
+        message: 'required when KAFKA_SASL_MECHANISM is set',
+      });
+    if (!cfg.KAFKA_SASL_PASSWORD)
+      issues.push({
+        key: 'KAFKA_SASL_PASSWORD',
+        message: 'required when KAFKA_SASL_MECHANISM is set',
+      });
   }
   if (cfg.GRPC_PORT !== undefined && cfg.GRPC_PORT !== 0 && cfg.GRPC_PORT === cfg.HTTP_PORT) {
     issues.push({ key: 'HTTP_PORT', message: 'must differ from GRPC_PORT' });
@@ -102,16 +123,22 @@ export function loadConfig<S extends z.ZodType<BaseConfig>>(
   const issues: ConfigIssue[] = [];
   if (!result.success) {
     for (const issue of result.error.issues) {
-      const key = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
-      const received = SECRET_KEY.test(key) || !(key in input) ? '' : ` (got "${String(input[key]).slice(0, 40)}")`;
+      const key = issue.path.length > 0 ? String(issue.path[0]) : '(root)';
+      const where =
+        issue.path.length > 1 ? `item ${issue.path.slice(1).map(String).join('.')}: ` : '';
+      const received =
+        SECRET_KEY.test(key) || !(key in input)
+          ? ''
+          : ` (got "${String(input[key]).slice(0, 40)}")`;
       const message = !(key in input) && issue.code === 'invalid_type' ? 'required' : issue.message;
-      issues.push({ key, message: message + received });
+      issues.push({ key, message: where + message + received });
     }
   }
   // cross-field rules on whatever parsed (so they are reported together with type errors)
   const partial = result.success ? result.data : (input as unknown as Partial<BaseConfig>);
   issues.push(...crossFieldIssues(partial));
-  if (issues.length > 0) throw new ConfigValidationError(input['SERVICE_NAME'] ?? 'service', dedupe(issues));
+  if (issues.length > 0)
+    throw new ConfigValidationError(input['SERVICE_NAME'] ?? 'service', dedupe(issues));
   return result.data as z.output<S>;
 }
 
@@ -131,7 +158,11 @@ export function kafkaConnection(cfg: BaseConfig):
       clientId: string;
       brokers: string[];
       ssl: boolean;
-      sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+      sasl?: {
+        mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+        username: string;
+        password: string;
+      };
     }
   | undefined {
   if (!cfg.KAFKA_BROKERS) return undefined;

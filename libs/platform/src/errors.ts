@@ -58,7 +58,11 @@ export class DomainError<C extends string = string> extends Error {
 
 /** Request validation failed on one or more fields (INVALID_ARGUMENT, code VALIDATION_FAILED). */
 export class ValidationError extends DomainError<'VALIDATION_FAILED'> {
-  constructor(details: FieldViolation[], message = 'Request validation failed', domain = 'platform') {
+  constructor(
+    details: FieldViolation[],
+    message = 'Request validation failed',
+    domain = 'platform',
+  ) {
     super(domain, 'VALIDATION_FAILED', 'INVALID_ARGUMENT', message, details);
   }
 }
@@ -132,17 +136,28 @@ export function toGrpcError(error: unknown, correlationId: string): GrpcErrorRes
     message = error.message;
     metadata.set(ERROR_CODE_KEY, error.code);
     any.push(
-      pack('google.rpc.ErrorInfo', google.rpc.ErrorInfo.encode({
-        reason: error.code,
-        domain: `trellis.${error.domain}`,
-        metadata: { correlation_id: correlationId },
-      }).finish()),
+      pack(
+        'google.rpc.ErrorInfo',
+        google.rpc.ErrorInfo.encode({
+          reason: error.code,
+          domain: `trellis.${error.domain}`,
+          metadata: { correlation_id: correlationId },
+        }).finish(),
+      ),
     );
     if (error.details.length > 0) {
       any.push(
-        pack('google.rpc.BadRequest', google.rpc.BadRequest.encode({
-          fieldViolations: error.details.map((d) => ({ field: d.field, reason: d.rule, description: d.message, localizedMessage: undefined })),
-        }).finish()),
+        pack(
+          'google.rpc.BadRequest',
+          google.rpc.BadRequest.encode({
+            fieldViolations: error.details.map((d) => ({
+              field: d.field,
+              reason: d.rule,
+              description: d.message,
+              localizedMessage: undefined,
+            })),
+          }).finish(),
+        ),
       );
     }
   } else {
@@ -150,14 +165,20 @@ export function toGrpcError(error: unknown, correlationId: string): GrpcErrorRes
     message = `Internal error (correlation id ${correlationId})`;
     metadata.set(ERROR_CODE_KEY, 'INTERNAL');
     any.push(
-      pack('google.rpc.ErrorInfo', google.rpc.ErrorInfo.encode({
-        reason: 'INTERNAL',
-        domain: 'trellis.platform',
-        metadata: { correlation_id: correlationId },
-      }).finish()),
+      pack(
+        'google.rpc.ErrorInfo',
+        google.rpc.ErrorInfo.encode({
+          reason: 'INTERNAL',
+          domain: 'trellis.platform',
+          metadata: { correlation_id: correlationId },
+        }).finish(),
+      ),
     );
   }
-  metadata.set(STATUS_DETAILS_KEY, Buffer.from(google.rpc.Status.encode({ code, message, details: any }).finish()));
+  metadata.set(
+    STATUS_DETAILS_KEY,
+    Buffer.from(google.rpc.Status.encode({ code, message, details: any }).finish()),
+  );
   return { code, details: message, message, metadata };
 }
 
@@ -176,7 +197,12 @@ export interface DecodedGrpcError {
 }
 
 /** Reads google.rpc.Status details from a grpc-js ServiceError's trailers. */
-export function decodeGrpcError(error: { code?: number; details?: string; message?: string; metadata?: Metadata }): DecodedGrpcError {
+export function decodeGrpcError(error: {
+  code?: number;
+  details?: string;
+  message?: string;
+  metadata?: Metadata;
+}): DecodedGrpcError {
   const out: DecodedGrpcError = {
     code: error.code ?? GrpcStatus.UNKNOWN,
     message: error.details ?? error.message ?? '',
@@ -206,7 +232,10 @@ export interface HttpErrorBody {
   error: { code: string; message: string; correlationId: string; details?: FieldViolation[] };
 }
 
-export function toHttpError(error: unknown, correlationId: string): { status: number; body: HttpErrorBody } {
+export function toHttpError(
+  error: unknown,
+  correlationId: string,
+): { status: number; body: HttpErrorBody } {
   if (error instanceof DomainError) {
     return {
       status: HTTP_STATUS[error.kind],
@@ -222,7 +251,13 @@ export function toHttpError(error: unknown, correlationId: string): { status: nu
   }
   return {
     status: 500,
-    body: { error: { code: 'INTERNAL', message: `Internal error (correlation id ${correlationId})`, correlationId } },
+    body: {
+      error: {
+        code: 'INTERNAL',
+        message: `Internal error (correlation id ${correlationId})`,
+        correlationId,
+      },
+    },
   };
 }
 

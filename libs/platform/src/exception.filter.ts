@@ -1,6 +1,12 @@
 // Catch-all filter: DomainError -> precise gRPC status/HTTP status with details; anything else ->
 // INTERNAL / 500 with only the correlation id (never a message or stack from the error).
-import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  Inject,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
 import type { Logger } from 'pino';
@@ -30,21 +36,33 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const metadata = host.getArgByIndex<unknown>(1);
     const correlationId =
       currentRequestContext()?.correlationId ??
-      correlationIdFrom(metadata instanceof Metadata ? metadata.get(CORRELATION_HEADER) : undefined);
+      correlationIdFrom(
+        metadata instanceof Metadata ? metadata.get(CORRELATION_HEADER) : undefined,
+      );
     // RpcException({ code, message }) thrown on purpose (e.g. by the auth guard) keeps its code
     if (exception instanceof RpcException) {
       const err = exception.getError();
-      if (typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number') {
+      if (
+        typeof err === 'object' &&
+        err !== null &&
+        typeof (err as { code?: unknown }).code === 'number'
+      ) {
         const e = err as { code: number; message?: string; details?: string };
         const md = new Metadata();
         md.set(CORRELATION_KEY, correlationId);
         const message = e.details ?? e.message ?? grpcName(e.code);
-        this.logger.info({ grpc_code: e.code, correlation_id: correlationId }, `rpc failed: ${message}`);
+        this.logger.info(
+          { grpc_code: e.code, correlation_id: correlationId },
+          `rpc failed: ${message}`,
+        );
         return throwError(() => ({ code: e.code, details: message, message, metadata: md }));
       }
     }
     if (exception instanceof DomainError) {
-      this.logger.info({ err_code: exception.code, kind: exception.kind, correlation_id: correlationId }, `rpc failed: ${exception.message}`);
+      this.logger.info(
+        { err_code: exception.code, kind: exception.kind, correlation_id: correlationId },
+        `rpc failed: ${exception.message}`,
+      );
     } else {
       this.logUnexpected(exception, correlationId);
     }
@@ -55,13 +73,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const res = http.getResponse<HttpResponseLike>();
     const req = http.getRequest<{ headers?: Record<string, string | string[] | undefined> }>();
-    const correlationId = currentRequestContext()?.correlationId ?? correlationIdFrom(req.headers?.[CORRELATION_HEADER]);
+    const correlationId =
+      currentRequestContext()?.correlationId ??
+      correlationIdFrom(req.headers?.[CORRELATION_HEADER]);
     if (res.headersSent) return;
     res.setHeader(CORRELATION_HEADER, correlationId);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status >= 500) this.logUnexpected(exception, correlationId);
-      res.status(status).json({ error: { code: `HTTP_${status}`, message: status >= 500 ? 'Internal error' : exception.message, correlationId } });
+      res.status(status).json({
+        error: {
+          code: `HTTP_${status}`,
+          message: status >= 500 ? 'Internal error' : exception.message,
+          correlationId,
+        },
+      });
       return;
     }
     if (!(exception instanceof DomainError)) this.logUnexpected(exception, correlationId);
@@ -71,7 +97,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   private logUnexpected(exception: unknown, correlationId: string): void {
     this.logger.error(
-      { err: exception instanceof Error ? exception : { value: String(exception) }, correlation_id: correlationId },
+      {
+        err: exception instanceof Error ? exception : { value: String(exception) },
+        correlation_id: correlationId,
+      },
       'unhandled error',
     );
   }

@@ -33,7 +33,11 @@ export class HealthRegistry {
    * Registers (or replaces) a readiness check: resolve = healthy, throw/reject = not ready.
    *   health.register('postgres', () => prisma.$queryRaw`SELECT 1`);
    */
-  register(name: string, check: () => Promise<unknown> | unknown, options: { timeoutMs?: number } = {}): void {
+  register(
+    name: string,
+    check: () => Promise<unknown> | unknown,
+    options: { timeoutMs?: number } = {},
+  ): void {
     this.checks.set(name, { name, check, timeoutMs: options.timeoutMs ?? 2000 });
     this.cache = undefined;
   }
@@ -82,12 +86,20 @@ async function runCheck(c: RegisteredCheck): Promise<HealthCheckResult> {
     await Promise.race([
       Promise.resolve().then(() => c.check()),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${c.timeoutMs} ms`)),
+          c.timeoutMs,
+        );
       }),
     ]);
     return { name: c.name, ok: true, durationMs: Date.now() - start };
   } catch (e) {
-    return { name: c.name, ok: false, durationMs: Date.now() - start, error: e instanceof Error ? e.message : String(e) };
+    return {
+      name: c.name,
+      ok: false,
+      durationMs: Date.now() - start,
+      error: e instanceof Error ? e.message : String(e),
+    };
   } finally {
     if (timer) clearTimeout(timer);
   }

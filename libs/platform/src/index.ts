@@ -24,7 +24,13 @@ export {
   toHttpError,
   ValidationError,
 } from './errors';
-export type { DecodedGrpcError, ErrorKind, FieldViolation, GrpcErrorResponse, HttpErrorBody } from './errors';
+export type {
+  DecodedGrpcError,
+  ErrorKind,
+  FieldViolation,
+  GrpcErrorResponse,
+  HttpErrorBody,
+} from './errors';
 export { AllExceptionsFilter } from './exception.filter';
 export { GrpcHealthService, LIVENESS_SERVICE } from './grpc/health.service';
 export {

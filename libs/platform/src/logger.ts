@@ -25,7 +25,13 @@ export function createLogger(options: LoggerOptions): Logger {
       messageKey: 'msg',
       formatters: { level: (label) => ({ level: label }) },
       redact: {
-        paths: ['authorization', '*.authorization', 'headers.authorization', 'password', '*.password'],
+        paths: [
+          'authorization',
+          '*.authorization',
+          'headers.authorization',
+          'password',
+          '*.password',
+        ],
         censor: '[redacted]',
       },
       mixin() {
@@ -64,10 +70,20 @@ export class PinoLoggerService implements LoggerService {
     this.write('fatal', message, optional);
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, optional: unknown[]): void {
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    optional: unknown[],
+  ): void {
     // Nest calls: (msg, context) or (msg, stack, context) for errors
-    const context = typeof optional[optional.length - 1] === 'string' ? (optional[optional.length - 1] as string) : undefined;
-    const stack = level === 'error' && optional.length >= 2 && typeof optional[0] === 'string' ? optional[0] : undefined;
+    const context =
+      typeof optional[optional.length - 1] === 'string'
+        ? (optional[optional.length - 1] as string)
+        : undefined;
+    const stack =
+      level === 'error' && optional.length >= 2 && typeof optional[0] === 'string'
+        ? optional[0]
+        : undefined;
     const fields: Record<string, unknown> = {};
     if (context) fields['context'] = context;
     if (stack) fields['stack'] = stack;

@@ -48,7 +48,15 @@ export class PlatformModule {
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
       ],
-      exports: [CONFIG, LOGGER, PinoLoggerService, HealthRegistry, ShutdownHooks, GrpcHealthService, InFlightTracker],
+      exports: [
+        CONFIG,
+        LOGGER,
+        PinoLoggerService,
+        HealthRegistry,
+        ShutdownHooks,
+        GrpcHealthService,
+        InFlightTracker,
+      ],
     };
   }
 }

@@ -1,11 +1,21 @@
 // Establishes the request context (correlation id) for gRPC and HTTP handlers, records RED
 // metrics and counts in-flight calls (used by the graceful drain).
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { startRequestTimer } from '@trellis/telemetry';
 import { Observable } from 'rxjs';
-import { DomainError, grpcCodeOf } from './errors';
-import { CORRELATION_HEADER, correlationIdFrom, currentRequestContext, runWithRequestContext } from './request-context';
+import { DomainError, grpcCodeOf, httpStatusOf } from './errors';
+import {
+  CORRELATION_HEADER,
+  correlationIdFrom,
+  currentRequestContext,
+  runWithRequestContext,
+} from './request-context';
 
 export class InFlightTracker {
   private count = 0;
@@ -25,7 +35,9 @@ export class InFlightTracker {
   }
   /** Resolves when no call is in flight. */
   idle(): Promise<void> {
-    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+    return this.count === 0
+      ? Promise.resolve()
+      : new Promise((resolve) => this.waiters.push(resolve));
   }
 }
 
@@ -49,8 +61,16 @@ export function grpcCodeName(code: number): string {
 
 function grpcCodeOfError(err: unknown): number {
   if (err instanceof DomainError) return grpcCodeOf(err.kind);
-  const code = (err as { code?: unknown; error?: { code?: unknown } } | null)?.code ?? (err as { error?: { code?: unknown } } | null)?.error?.code;
+  const code =
+    (err as { code?: unknown; error?: { code?: unknown } } | null)?.code ??
+    (err as { error?: { code?: unknown } } | null)?.error?.code;
   return typeof code === 'number' ? code : GrpcStatus.INTERNAL;
+}
+
+function httpStatusOfError(err: unknown): number {
+  if (err instanceof DomainError) return httpStatusOf(err.kind);
+  const getStatus = (err as { getStatus?: unknown } | null)?.getStatus;
+  return typeof getStatus === 'function' ? Number((getStatus as () => number).call(err)) : 500;
 }
 
 @Injectable()
@@ -70,7 +90,9 @@ export class RequestContextInterceptor implements NestInterceptor {
     const path = call?.getPath?.() ?? `${context.getClass().name}/${context.getHandler().name}`;
     const correlationId =
       currentRequestContext()?.correlationId ??
-      correlationIdFrom(metadata instanceof Metadata ? metadata.get(CORRELATION_HEADER) : undefined);
+      correlationIdFrom(
+        metadata instanceof Metadata ? metadata.get(CORRELATION_HEADER) : undefined,
+      );
     return this.wrap({ correlationId, operation: path }, next, 'grpc', path, (err) =>
       err === undefined ? 'OK' : grpcCodeName(grpcCodeOfError(err)),
     );
@@ -83,7 +105,7 @@ export class RequestContextInterceptor implements NestInterceptor {
     res.setHeader?.(CORRELATION_HEADER, correlationId);
     const route = `${req.method ?? 'GET'} ${req.route?.path ?? req.url ?? ''}`;
     return this.wrap({ correlationId, operation: route }, next, 'http', route, (err) =>
-      err === undefined ? String(res.statusCode ?? 200) : String(err instanceof DomainError ? 0 : 500),
+      err === undefined ? String(res.statusCode ?? 200) : String(httpStatusOfError(err)),
     );
   }
 

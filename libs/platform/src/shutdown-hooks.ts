@@ -33,7 +33,11 @@ export class ShutdownHooks {
   private seq = 0;
 
   /** Hooks run in ascending `order` (ties: registration order), one at a time. */
-  register(name: string, fn: () => Promise<unknown> | unknown, order: number = ShutdownOrder.LAST): void {
+  register(
+    name: string,
+    fn: () => Promise<unknown> | unknown,
+    order: number = ShutdownOrder.LAST,
+  ): void {
     this.hooks.push({ name, order, seq: this.seq++, fn });
   }
 
@@ -57,7 +61,12 @@ export class ShutdownHooks {
         ]);
         results.push({ name: hook.name, ok: true, durationMs: Date.now() - start });
       } catch (e) {
-        results.push({ name: hook.name, ok: false, durationMs: Date.now() - start, error: e instanceof Error ? e.message : String(e) });
+        results.push({
+          name: hook.name,
+          ok: false,
+          durationMs: Date.now() - start,
+          error: e instanceof Error ? e.message : String(e),
+        });
       } finally {
         if (timer) clearTimeout(timer);
       }

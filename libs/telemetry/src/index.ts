@@ -1,6 +1,11 @@
 // @trellis/telemetry: OpenTelemetry bootstrap (before Nest), RED metrics, Kafka trace context.
 // No NestJS imports here.
-export { currentTelemetry, defaultInstrumentations, startTelemetry } from './telemetry';
+export {
+  currentTelemetry,
+  defaultInstrumentations,
+  startTelemetry,
+  telemetryOptionsFromEnv,
+} from './telemetry';
 export type { Telemetry, TelemetryOptions } from './telemetry';
 export { getMeter, recordRequest, startRequestTimer } from './red-metrics';
 export type { RequestKind, RequestOutcome } from './red-metrics';

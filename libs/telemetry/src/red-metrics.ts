@@ -1,5 +1,7 @@
 // RED metrics (rate, errors, duration): one histogram per request kind, labelled by method/route and
 // outcome. Rate = count, errors = count where error="true", duration = the histogram itself.
+// Names are in the trellis.* namespace so they never collide with instrumentation metrics
+// (Prometheus: trellis_grpc_server_duration_{bucket,count,sum}{rpc_method,code,error}).
 import { metrics, type Histogram, type Meter } from '@opentelemetry/api';
 
 export type RequestKind = 'grpc' | 'http' | 'fhir' | 'kafka';
@@ -13,10 +15,10 @@ export interface RequestOutcome {
 
 const METER_NAME = '@trellis/telemetry';
 const HISTOGRAM_NAMES: Record<RequestKind, string> = {
-  grpc: 'rpc.server.duration',
-  http: 'http.server.request.duration',
+  grpc: 'trellis.grpc.server.duration',
+  http: 'trellis.http.server.duration',
   fhir: 'trellis.fhir.interaction.duration',
-  kafka: 'trellis.messaging.process.duration',
+  kafka: 'trellis.kafka.process.duration',
 };
 const LABEL: Record<RequestKind, string> = {
   grpc: 'rpc.method',
@@ -52,7 +54,12 @@ function isError(kind: RequestKind, code: string): boolean {
 }
 
 /** Records one finished request. */
-export function recordRequest(kind: RequestKind, name: string, outcome: RequestOutcome, durationSeconds: number): void {
+export function recordRequest(
+  kind: RequestKind,
+  name: string,
+  outcome: RequestOutcome,
+  durationSeconds: number,
+): void {
   histogram(kind).record(durationSeconds, {
     [LABEL[kind]]: name,
     code: outcome.code,
@@ -61,7 +68,10 @@ export function recordRequest(kind: RequestKind, name: string, outcome: RequestO
 }
 
 /** Starts a timer; call the returned function once with the outcome. */
-export function startRequestTimer(kind: RequestKind, name: string): (outcome: RequestOutcome) => void {
+export function startRequestTimer(
+  kind: RequestKind,
+  name: string,
+): (outcome: RequestOutcome) => void {
   const start = process.hrtime.bigint();
   let done = false;
   return (outcome) => {

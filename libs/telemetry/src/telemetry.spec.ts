@@ -2,7 +2,12 @@ import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { recordRequest, startRequestTimer } from './red-metrics';
 import { startInMemoryTelemetry, type InMemoryTelemetry } from './testing';
-import { currentTraceHeaders, extractTraceContext, injectTraceHeaders, withTraceContext } from './trace-context';
+import {
+  currentTraceHeaders,
+  extractTraceContext,
+  injectTraceHeaders,
+  withTraceContext,
+} from './trace-context';
 
 describe('@trellis/telemetry', () => {
   let t: InMemoryTelemetry;
@@ -18,7 +23,7 @@ describe('@trellis/telemetry', () => {
     let producerTraceId = '';
     let producerSpanId = '';
     tracer.startActiveSpan('produce', (span) => {
-      headers = injectTraceHeaders({ 'ce_id': 'abc' });
+      headers = injectTraceHeaders({ ce_id: 'abc' });
       producerTraceId = span.spanContext().traceId;
       producerSpanId = span.spanContext().spanId;
       span.end();
@@ -51,17 +56,34 @@ describe('@trellis/telemetry', () => {
 
     const result = await t.metricReader.collect();
     const metrics = result.resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
-    const grpc = metrics.find((m) => m.descriptor.name === 'rpc.server.duration')!;
+    const grpc = metrics.find((m) => m.descriptor.name === 'trellis.grpc.server.duration')!;
     expect(grpc.dataPointType).toBe(DataPointType.HISTOGRAM);
-    const points = grpc.dataPoints.map((p) => ({ attrs: p.attributes, count: (p.value as { count: number }).count }));
+    const points = grpc.dataPoints.map((p) => ({
+      attrs: p.attributes,
+      count: (p.value as { count: number }).count,
+    }));
     expect(points).toEqual(
       expect.arrayContaining([
-        { attrs: { 'rpc.method': '/trellis.test.v1.EchoService/Echo', code: 'OK', error: 'false' }, count: 1 },
-        { attrs: { 'rpc.method': '/trellis.test.v1.EchoService/Echo', code: 'NOT_FOUND', error: 'true' }, count: 1 },
+        {
+          attrs: { 'rpc.method': '/trellis.test.v1.EchoService/Echo', code: 'OK', error: 'false' },
+          count: 1,
+        },
+        {
+          attrs: {
+            'rpc.method': '/trellis.test.v1.EchoService/Echo',
+            code: 'NOT_FOUND',
+            error: 'true',
+          },
+          count: 1,
+        },
       ]),
     );
-    const http = metrics.find((m) => m.descriptor.name === 'http.server.request.duration')!;
+    const http = metrics.find((m) => m.descriptor.name === 'trellis.http.server.duration')!;
     expect(http.dataPoints).toHaveLength(1);
-    expect(http.dataPoints[0]!.attributes).toEqual({ 'http.route': '/health/ready', code: '503', error: 'true' });
+    expect(http.dataPoints[0]!.attributes).toEqual({
+      'http.route': '/health/ready',
+      code: '503',
+      error: 'true',
+    });
   });
 });

@@ -103,7 +103,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     );
     metricReaders.push(
       new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics`, timeoutMillis: exportTimeout }),
+        exporter: new OTLPMetricExporter({
+          url: `${base}/v1/metrics`,
+          timeoutMillis: exportTimeout,
+        }),
         exportIntervalMillis: options.metricExportIntervalMillis ?? 15000,
         exportTimeoutMillis: exportTimeout,
       }),
@@ -111,7 +114,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   }
   if (options.prometheusPort !== undefined) {
     metricReaders.push(
-      new PrometheusExporter({ port: options.prometheusPort, host: options.prometheusHost ?? '0.0.0.0' }),
+      new PrometheusExporter({
+        port: options.prometheusPort,
+        host: options.prometheusHost ?? '0.0.0.0',
+      }),
     );
   }
 
@@ -145,6 +151,27 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   };
   current = telemetry;
   return telemetry;
+}
+
+/**
+ * Options from the standard environment (the one place besides config that reads env: it runs
+ * before config validation): SERVICE_VERSION, DEPLOY_ENV, OTEL_EXPORTER_OTLP_ENDPOINT, PROMETHEUS_PORT.
+ *   startTelemetry(telemetryOptionsFromEnv('identity'));
+ */
+export function telemetryOptionsFromEnv(
+  serviceName: string,
+  env: Record<string, string | undefined> = process.env,
+): TelemetryOptions {
+  const port = Number(env['PROMETHEUS_PORT']);
+  return {
+    serviceName,
+    ...(env['SERVICE_VERSION'] ? { serviceVersion: env['SERVICE_VERSION'] } : {}),
+    ...(env['DEPLOY_ENV'] ? { environment: env['DEPLOY_ENV'] } : {}),
+    ...(env['OTEL_EXPORTER_OTLP_ENDPOINT']
+      ? { otlpEndpoint: env['OTEL_EXPORTER_OTLP_ENDPOINT'] }
+      : {}),
+    ...(Number.isInteger(port) && port > 0 && port < 65536 ? { prometheusPort: port } : {}),
+  };
 }
 
 /** The running telemetry, if started. */

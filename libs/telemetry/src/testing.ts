@@ -1,6 +1,14 @@
 // Test helper: telemetry with in-memory span and metric exporters (no network).
-import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry';
 
 export interface InMemoryTelemetry {
@@ -17,11 +25,17 @@ export interface InMemoryTelemetry {
 export function startInMemoryTelemetry(options: Partial<TelemetryOptions> = {}): InMemoryTelemetry {
   const spanExporter = new InMemorySpanExporter();
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const metricReader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 60_000 });
+  const metricReader = new PeriodicExportingMetricReader({
+    exporter: metricExporter,
+    exportIntervalMillis: 60_000,
+  });
   const telemetry = startTelemetry({
     serviceName: 'test',
     ...options,
-    spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter }), ...(options.spanProcessors ?? [])],
+    spanProcessors: [
+      new SimpleSpanProcessor({ exporter: spanExporter }),
+      ...(options.spanProcessors ?? []),
+    ],
     metricReaders: [metricReader, ...(options.metricReaders ?? [])],
   });
   return {

@@ -1,6 +1,13 @@
 // W3C trace context in Kafka headers (and any string-keyed carrier): inject at enqueue/publish,
 // extract in consumers so one trace spans gRPC -> outbox -> Kafka -> consumer.
-import { context, propagation, trace, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  trace,
+  type Context,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /** kafkajs IHeaders value shape. */
@@ -47,7 +54,10 @@ export function injectTraceHeaders<T extends Record<string, HeaderValue>>(
 }
 
 /** Context carrying the remote span found in the headers (or the given base context when none). */
-export function extractTraceContext(headers: KafkaHeaders, base: Context = context.active()): Context {
+export function extractTraceContext(
+  headers: KafkaHeaders,
+  base: Context = context.active(),
+): Context {
   return w3c.extract(base, headers, getter);
 }
 

@@ -52,7 +52,9 @@ export function loadInfraEnv(
   }
   const url = process.env.DATABASE_URL;
   if (!url) {
-    throw new Error(`DATABASE_URL is not set and ${path} is missing: run tools/setup/postgres.sh (or npm test)`);
+    throw new Error(
+      `DATABASE_URL is not set and ${path} is missing: run tools/setup/postgres.sh (or npm test)`,
+    );
   }
   return { ...(process.env as Record<string, string | undefined>), DATABASE_URL: url };
 }

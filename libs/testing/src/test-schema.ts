@@ -35,7 +35,11 @@ export function uniqueSchemaName(prefix: string): string {
 
 function migrationsDirFor(app: string): { dir: string; name: string } {
   const root = findRepoRoot();
-  const projectDir = app.includes('/') ? (isAbsolute(app) ? app : resolve(root, app)) : join(root, 'apps', app);
+  const projectDir = app.includes('/')
+    ? isAbsolute(app)
+      ? app
+      : resolve(root, app)
+    : join(root, 'apps', app);
   const name = projectDir.split('/').filter(Boolean).pop() ?? app;
   return { dir: join(projectDir, 'prisma', 'migrations'), name };
 }
@@ -45,13 +49,17 @@ function migrationsDirFor(app: string): { dir: string; name: string } {
  * `applyMigrations` (the same code as `migrate-deploy`). Call `drop()` in afterAll.
  * Accepts `createTestSchema('identity')` or `createTestSchema({ app: 'identity' })`.
  */
-export async function createTestSchema(options: CreateTestSchemaOptions | string): Promise<TestSchema> {
+export async function createTestSchema(
+  options: CreateTestSchemaOptions | string,
+): Promise<TestSchema> {
   const opts = typeof options === 'string' ? { app: options } : options;
   const url = opts.url ?? loadInfraEnv().DATABASE_URL;
   const located = migrationsDirFor(opts.app);
   const migrationsDir = opts.migrationsDir ?? located.dir;
   if (!existsSync(migrationsDir)) {
-    throw new Error(`No migrations at ${migrationsDir}: run tools/prisma/cli.ts ${opts.app} migrate-dev --name init`);
+    throw new Error(
+      `No migrations at ${migrationsDir}: run tools/prisma/cli.ts ${opts.app} migrate-dev --name init`,
+    );
   }
   const schema = uniqueSchemaName(opts.prefix ?? located.name.replace(/-/g, '_'));
   let dropped = false;

@@ -14,8 +14,14 @@ describe('appointments schema', () => {
       .filter((d) => d.isDirectory())
       .map((d) => readFileSync(join(prismaDir, 'migrations', d.name, 'migration.sql'), 'utf8'))
       .join('\n');
-    expect(sql).toMatch(/CONSTRAINT "slots_no_overlap"\s+EXCLUDE USING gist \("schedule_id" WITH =, tstzrange\("start_at", "end_at", '\[\)'\) WITH &&\)/);
-    expect(sql).toMatch(/CREATE UNIQUE INDEX "appointments_one_active_per_slot" ON "appointments"\("slot_id"\)\s+WHERE "status" <> 'cancelled'/);
-    expect(sql).toContain('CREATE UNIQUE INDEX "appointments_idempotency" ON "appointments"("booking_ods_code", "idempotency_key")');
+    expect(sql).toMatch(
+      /CONSTRAINT "slots_no_overlap"\s+EXCLUDE USING gist \("schedule_id" WITH =, tstzrange\("start_at", "end_at", '\[\)'\) WITH &&\)/,
+    );
+    expect(sql).toMatch(
+      /CREATE UNIQUE INDEX "appointments_one_active_per_slot" ON "appointments"\("slot_id"\)\s+WHERE "status" <> 'cancelled'/,
+    );
+    expect(sql).toContain(
+      'CREATE UNIQUE INDEX "appointments_idempotency" ON "appointments"("booking_ods_code", "idempotency_key")',
+    );
   });
 });

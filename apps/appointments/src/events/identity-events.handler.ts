@@ -5,8 +5,6 @@ import type { Prisma } from '../app/prisma';
 import { PatientDeceasedEvent, PatientMergedEvent } from './appointment-event-types';
 import { fromTimestamp } from './timestamps';
 
-export const IDENTITY_CONSUMER_GROUP = 'trellis.appointments.identity-events';
-
 export interface IdentityEventOutcome {
   type: 'deceased' | 'merged' | 'ignored';
   affected: number;
@@ -20,18 +18,29 @@ export interface IdentityEventOutcome {
  * Other identity events are acknowledged and ignored.
  */
 export function createIdentityEventsHandler(booking: BookingService) {
-  return async function handle(event: ReceivedEvent, tx: Prisma.TransactionClient): Promise<IdentityEventOutcome> {
+  return async function handle(
+    event: ReceivedEvent,
+    tx: Prisma.TransactionClient,
+  ): Promise<IdentityEventOutcome> {
     if (PatientDeceasedEvent.is(event)) {
       const msg = event.decode(PatientDeceasedEvent);
       const nhsNumber = msg.patient?.nhsNumber || event.key || '';
       if (!nhsNumber) throw new PoisonMessageError(`PatientDeceased ${event.id} names no patient`);
-      const cancelled = await booking.onPatientDeceased(tx, nhsNumber, fromTimestamp(msg.deceasedAt), event.correlationid);
+      const cancelled = await booking.onPatientDeceased(
+        tx,
+        nhsNumber,
+        fromTimestamp(msg.deceasedAt),
+        event.correlationid,
+      );
       return { type: 'deceased', affected: cancelled.length };
     }
     if (PatientMergedEvent.is(event)) {
       const msg = event.decode(PatientMergedEvent);
       const survivor = msg.patient?.nhsNumber ?? '';
-      if (!survivor || !msg.supersededNhsNumber) throw new PoisonMessageError(`PatientMerged ${event.id} lacks the surviving or superseded number`);
+      if (!survivor || !msg.supersededNhsNumber)
+        throw new PoisonMessageError(
+          `PatientMerged ${event.id} lacks the surviving or superseded number`,
+        );
       const moved = await booking.onPatientMerged(tx, msg.supersededNhsNumber, survivor);
       return { type: 'merged', affected: moved };
     }

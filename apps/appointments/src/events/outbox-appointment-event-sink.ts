@@ -1,7 +1,11 @@
 import { events } from '@trellis/contracts';
 import type { Outbox, OutboxEventInput } from '@trellis/events';
 
-import type { AppointmentEvent, AppointmentEventSink, EventMeta } from '../app/booking/appointment-events';
+import type {
+  AppointmentEvent,
+  AppointmentEventSink,
+  EventMeta,
+} from '../app/booking/appointment-events';
 import type { AppointmentRow, Prisma } from '../app/prisma';
 import {
   AppointmentAttendedEvent,
@@ -38,7 +42,11 @@ export function appointmentContext(a: AppointmentRow): AppointmentEventContext {
 export class OutboxAppointmentEventSink implements AppointmentEventSink {
   constructor(private readonly outbox: Outbox) {}
 
-  async append(tx: Prisma.TransactionClient, event: AppointmentEvent, meta: EventMeta): Promise<void> {
+  async append(
+    tx: Prisma.TransactionClient,
+    event: AppointmentEvent,
+    meta: EventMeta,
+  ): Promise<void> {
     await this.outbox.enqueue(tx, toOutboxInput(event, meta));
   }
 }
@@ -49,11 +57,17 @@ export function toOutboxInput(event: AppointmentEvent, meta: EventMeta): OutboxE
   const context: EventContext = {
     organisations: [
       { odsCode: a.odsCode, region: a.region },
-      ...(a.bookingOdsCode !== a.odsCode ? [{ odsCode: a.bookingOdsCode, region: a.bookingRegion }] : []),
+      ...(a.bookingOdsCode !== a.odsCode
+        ? [{ odsCode: a.bookingOdsCode, region: a.bookingRegion }]
+        : []),
     ],
     regions,
     actor: meta.actor
-      ? { systemId: meta.actor.systemId, organisation: { odsCode: meta.actor.odsCode, region: meta.actor.region }, userId: meta.actor.userId }
+      ? {
+          systemId: meta.actor.systemId,
+          organisation: { odsCode: meta.actor.odsCode, region: meta.actor.region },
+          userId: meta.actor.userId,
+        }
       : { systemId: 'trellis-appointments', organisation: undefined, userId: undefined },
     occurredAt: toTimestamp(meta.occurredAt),
     correlationId: meta.correlationId ?? '',
@@ -72,7 +86,10 @@ export function toOutboxInput(event: AppointmentEvent, meta: EventMeta): OutboxE
     case 'AppointmentBooked':
       return AppointmentBookedEvent.occurrence({ context, appointment }, occurrence);
     case 'AppointmentCancelled':
-      return AppointmentCancelledEvent.occurrence({ context, appointment, reason: event.reason, cancelledBy: event.cancelledBy }, occurrence);
+      return AppointmentCancelledEvent.occurrence(
+        { context, appointment, reason: event.reason, cancelledBy: event.cancelledBy },
+        occurrence,
+      );
     case 'AppointmentRescheduled':
       return AppointmentRescheduledEvent.occurrence(
         {
@@ -86,7 +103,10 @@ export function toOutboxInput(event: AppointmentEvent, meta: EventMeta): OutboxE
         occurrence,
       );
     case 'AppointmentAttended':
-      return AppointmentAttendedEvent.occurrence({ context, appointment, stage: event.stage }, occurrence);
+      return AppointmentAttendedEvent.occurrence(
+        { context, appointment, stage: event.stage },
+        occurrence,
+      );
     case 'AppointmentMissed':
       return AppointmentMissedEvent.occurrence({ context, appointment }, occurrence);
   }

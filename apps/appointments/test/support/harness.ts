@@ -1,7 +1,7 @@
 import { faker } from '@faker-js/faker/locale/en_GB';
-import { applyMigrations, createPrismaClient, quoteIdent } from '@trellis/database';
+import { createPrismaClient } from '@trellis/database';
+import { createTestSchema } from '@trellis/testing';
 import { completeNhsNumber } from '@trellis/nhs-number';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
@@ -12,7 +12,10 @@ export const MIGRATIONS_DIR = join(__dirname, '../../prisma/migrations');
 
 export function databaseUrl(): string {
   const url = process.env['DATABASE_URL'];
-  if (!url) throw new Error('DATABASE_URL is not set: run tools/setup (integration tests need real PostgreSQL)');
+  if (!url)
+    throw new Error(
+      'DATABASE_URL is not set: run tools/setup (integration tests need real PostgreSQL)',
+    );
   return url;
 }
 
@@ -26,10 +29,16 @@ export interface TestDatabase {
 
 /** A fresh PostgreSQL schema with the appointments migrations applied; drop() removes it. */
 export async function createTestDatabase(poolSize = 10): Promise<TestDatabase> {
-  const url = databaseUrl();
-  const schema = `appointments_t${randomBytes(4).toString('hex')}`;
-  await applyMigrations({ url, schema, migrationsDir: MIGRATIONS_DIR });
-  const prisma = createPrismaClient(PrismaClient, { url, schema, poolSize, applicationName: 'appointments-int-test' });
+  const { url, schema, drop } = await createTestSchema({
+    app: 'appointments',
+    migrationsDir: MIGRATIONS_DIR,
+  });
+  const prisma = createPrismaClient(PrismaClient, {
+    url,
+    schema,
+    poolSize,
+    applicationName: 'appointments-int-test',
+  });
   const sql = new Client({ connectionString: url, options: `-c search_path=${schema},public` });
   await sql.connect();
   return {
@@ -38,8 +47,8 @@ export async function createTestDatabase(poolSize = 10): Promise<TestDatabase> {
     sql,
     async drop() {
       await prisma.$disconnect();
-      await sql.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
       await sql.end();
+      await drop();
     },
   };
 }

@@ -15,7 +15,11 @@ export interface Services {
 }
 
 /** The real services wired as the app wires them: Prisma on the test schema, outbox, identity over gRPC. */
-export function createServices(db: TestDatabase, clock: TestClock, identityAddress: string): Services {
+export function createServices(
+  db: TestDatabase,
+  clock: TestClock,
+  identityAddress: string,
+): Services {
   const identity = new IdentityPatientDirectory({ address: identityAddress, deadlineMs: 2000 });
   const sink = new OutboxAppointmentEventSink(createOutbox({ source: '/trellis/appointments' }));
   return {

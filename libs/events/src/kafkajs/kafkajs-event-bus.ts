@@ -69,7 +69,9 @@ function forwardLog(logger: EventsLogger, entry: LogEntry): void {
 }
 
 function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 class KafkajsPublisher implements EventPublisher {
@@ -172,7 +174,12 @@ class KafkajsConsumer implements EventConsumer {
     });
     const joined = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`consumer group ${this.opts.groupId} did not join within ${this.joinTimeoutMs} ms`)),
+        () =>
+          reject(
+            new Error(
+              `consumer group ${this.opts.groupId} did not join within ${this.joinTimeoutMs} ms`,
+            ),
+          ),
         this.joinTimeoutMs,
       );
       const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
@@ -204,7 +211,9 @@ class KafkajsConsumer implements EventConsumer {
             if (lastDone === undefined || lastDone === lastCommitted) return;
             const next = (BigInt(lastDone) + 1n).toString();
             await payload.commitOffsetsIfNecessary({
-              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+              topics: [
+                { topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] },
+              ],
             });
             lastCommitted = lastDone;
           },
@@ -331,7 +340,10 @@ class KafkajsAdmin implements EventAdmin {
       const high = await this.admin.fetchTopicOffsets(t.topic);
       for (const p of t.partitions) {
         const hw = high.find((h) => h.partition === p.partition)?.high ?? '0';
-        const from = BigInt(p.offset) >= 0n ? BigInt(p.offset) : BigInt(high.find((h) => h.partition === p.partition)?.low ?? '0');
+        const from =
+          BigInt(p.offset) >= 0n
+            ? BigInt(p.offset)
+            : BigInt(high.find((h) => h.partition === p.partition)?.low ?? '0');
         out.push({
           topic: t.topic,
           partition: p.partition,

@@ -45,14 +45,18 @@ function toRow(event: OutboxEventInput): OutboxRow {
   const problems: string[] = [];
   if (!event.topic) problems.push('topic is required');
   if (!TYPE_PATTERN.test(event.type ?? '')) {
-    problems.push(`type ${JSON.stringify(event.type)} must look like uk.nhs.trellis.<domain>.<Event>.v<N>`);
+    problems.push(
+      `type ${JSON.stringify(event.type)} must look like uk.nhs.trellis.<domain>.<Event>.v<N>`,
+    );
   }
-  if (!(event.payload instanceof Uint8Array)) problems.push('payload must be protobuf bytes (Uint8Array)');
+  if (!(event.payload instanceof Uint8Array))
+    problems.push('payload must be protobuf bytes (Uint8Array)');
   if (event.key !== null && (typeof event.key !== 'string' || event.key === '')) {
     problems.push('key must be a non-empty string (the NHS number) or null');
   }
   if (event.id !== undefined && !UUID_PATTERN.test(event.id)) problems.push('id must be a uuid');
-  if (event.time !== undefined && Number.isNaN(event.time.getTime())) problems.push('time is invalid');
+  if (event.time !== undefined && Number.isNaN(event.time.getTime()))
+    problems.push('time is invalid');
   if (problems.length > 0) throw new Error(`invalid outbox event: ${problems.join('; ')}`);
   const headers: Record<string, string> = { ...injectTraceHeaders(), ...(event.headers ?? {}) };
   if (event.correlationId) headers.ce_correlationid = event.correlationId;

@@ -11,6 +11,7 @@ import { toCloudEventHeaders } from '../cloudevents';
 import { errorMessage } from '../errors';
 import { silentLogger, type EventsLogger } from '../logger';
 import type { EventPublisher, OutgoingMessage } from '../port';
+import { ORIGIN_TRACEPARENT_HEADER } from '../trace';
 import { OUTBOX_CHANNEL } from './outbox';
 
 export interface OutboxRelayOptions {
@@ -81,6 +82,7 @@ export function outboxRowToMessage(row: Row): OutgoingMessage {
     if (name === 'ce_correlationid') correlationid = value;
     else extra[name] = value;
   }
+  if (extra.traceparent) extra[ORIGIN_TRACEPARENT_HEADER] = extra.traceparent;
   return {
     topic: row.topic,
     key: row.key,
@@ -133,9 +135,13 @@ export class OutboxRelay {
   private readonly blockedTopics = new Map<string, { until: number; failures: number }>();
   private lastPurge = 0;
   private gauges:
-    | { meter: Meter; callback: BatchObservableCallback; observables: Observable[] }
-    | undefined;
-  readonly stats: OutboxRelayStats = { published: 0, batches: 0, failedPublishes: 0, leader: false };
+    { meter: Meter; callback: BatchObservableCallback; observables: Observable[] } | undefined;
+  readonly stats: OutboxRelayStats = {
+    published: 0,
+    batches: 0,
+    failedPublishes: 0,
+    leader: false,
+  };
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 1000;
@@ -194,13 +200,22 @@ export class OutboxRelay {
 
   /** Unsent rows and the age of the oldest (any pod can ask; uses this relay's connection). */
   async lag(): Promise<OutboxLag> {
-    const client = this.client;
-    if (!client) throw new Error('outbox relay is not connected');
-    const res = await client.query<{ unsent: string; oldest_ms: string | null }>(
-      `SELECT count(*)::text AS unsent,
+    let client = this.client;
+    let temporary: Client | undefined;
+    if (!client) {
+      temporary = new Client(
+        toPoolConfig({ url: this.options.databaseUrl, schema: this.options.schema }),
+      );
+      await temporary.connect();
+      client = temporary;
+    }
+    const res = await client
+      .query<{ unsent: string; oldest_ms: string | null }>(
+        `SELECT count(*)::text AS unsent,
               (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::bigint::text AS oldest_ms
          FROM outbox_events WHERE sent_at IS NULL`,
-    );
+      )
+      .finally(() => temporary?.end());
     const row = res.rows[0];
     return {
       unsent: Number(row?.unsent ?? 0),
@@ -219,14 +234,13 @@ export class OutboxRelay {
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        self.wakeUp = undefined;
-        self.pendingWake = false;
+        this.wakeUp = undefined;
+        this.pendingWake = false;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
   }
@@ -274,7 +288,10 @@ export class OutboxRelay {
 
   private setLeader(leader: boolean): void {
     if (leader !== this.leader) {
-      this.logger.info({ schema: this.options.schema, leader }, leader ? 'outbox relay is leader' : 'outbox relay is follower');
+      this.logger.info(
+        { schema: this.options.schema, leader },
+        leader ? 'outbox relay is leader' : 'outbox relay is follower',
+      );
     }
     this.leader = leader;
     this.stats.leader = leader;
@@ -311,7 +328,10 @@ export class OutboxRelay {
         this.client = undefined;
         this.setLeader(false);
         await client?.end().catch(() => undefined);
-        await sleep(backoffDelay(connectFailures, this.options.backoff), this.stopController.signal);
+        await sleep(
+          backoffDelay(connectFailures, this.options.backoff),
+          this.stopController.signal,
+        );
       }
     }
   }
@@ -390,7 +410,14 @@ export class OutboxRelay {
     this.stats.failedPublishes += 1;
     const message = errorMessage(error);
     this.logger.warn(
-      { schema: this.options.schema, topic, rows: rows.length, failures, retryInMs: delay, error: message },
+      {
+        schema: this.options.schema,
+        topic,
+        rows: rows.length,
+        failures,
+        retryInMs: delay,
+        error: message,
+      },
       'outbox publish failed',
     );
     await client.query(

@@ -20,7 +20,10 @@ export function grpcClientOptions(options: {
     options: {
       url: options.url,
       package: options.packages,
-      packageDefinition: loadProtoPackageDefinition(options.protoFiles, options.protoRoot ?? PROTO_ROOT),
+      packageDefinition: loadProtoPackageDefinition(
+        options.protoFiles,
+        options.protoRoot ?? PROTO_ROOT,
+      ),
     },
   };
 }

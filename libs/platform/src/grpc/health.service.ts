@@ -1,7 +1,13 @@
 // Standard grpc.health.v1.Health for grpc-js, per-service status, NOT_SERVING while shutting down.
 // Service "" = the whole server (readiness: registered checks must pass); "liveness" = the process
 // is up (use it for liveness probes so a database outage does not restart pods).
-import { type Server, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  type Server,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type sendUnaryData,
+  status as GrpcStatus,
+} from '@grpc/grpc-js';
 import type { PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
 import { grpc } from '@trellis/contracts';
 
@@ -16,7 +22,10 @@ interface HealthRequest {
 
 export class GrpcHealthService {
   private readonly statuses = new Map<string, ServingStatus>();
-  private readonly watchers = new Set<{ service: string; call: ServerWritableStream<HealthRequest, unknown> }>();
+  private readonly watchers = new Set<{
+    service: string;
+    call: ServerWritableStream<HealthRequest, unknown>;
+  }>();
   private shuttingDown = false;
 
   /** `readiness` decides the "" (overall) status while serving, e.g. HealthRegistry.isReady. */

@@ -15,7 +15,9 @@ import { PROTO_ROOT } from '@trellis/contracts';
 
 export const HEALTH_PROTO = 'grpc/health/v1/health.proto';
 
-export function grpcLoaderOptions(protoRoot: string = PROTO_ROOT): Options & { includeDirs: string[] } {
+export function grpcLoaderOptions(
+  protoRoot: string = PROTO_ROOT,
+): Options & { includeDirs: string[] } {
   return {
     keepCase: false,
     longs: Number,
@@ -29,7 +31,10 @@ export function grpcLoaderOptions(protoRoot: string = PROTO_ROOT): Options & { i
 }
 
 /** Loads proto files (paths relative to the proto root) with the Trellis loader options, normalised. */
-export function loadProtoPackageDefinition(protoFiles: string[], protoRoot: string = PROTO_ROOT): PackageDefinition {
+export function loadProtoPackageDefinition(
+  protoFiles: string[],
+  protoRoot: string = PROTO_ROOT,
+): PackageDefinition {
   return normalizePackageDefinition(loadSync(protoFiles, grpcLoaderOptions(protoRoot)));
 }
 

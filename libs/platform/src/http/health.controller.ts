@@ -23,7 +23,10 @@ export class HealthHttpController {
     res.status(report.ready ? 200 : 503).json({
       status: report.ready ? 'ok' : report.shuttingDown ? 'shutting_down' : 'unavailable',
       checks: Object.fromEntries(
-        report.checks.map((c) => [c.name, { ok: c.ok, durationMs: c.durationMs, ...(c.error ? { error: c.error } : {}) }]),
+        report.checks.map((c) => [
+          c.name,
+          { ok: c.ok, durationMs: c.durationMs, ...(c.error ? { error: c.error } : {}) },
+        ]),
       ),
     });
   }

@@ -16,7 +16,10 @@ describe('appointments scope table', () => {
 
   it('audits every appointment method and no schedule method', () => {
     for (const [key, rule] of Object.entries(APPOINTMENTS_SCOPES)) {
-      expect([key, 'patientData' in rule && rule.patientData === true]).toEqual([key, key.includes('AppointmentService')]);
+      expect([key, 'patientData' in rule && rule.patientData === true]).toEqual([
+        key,
+        key.includes('AppointmentService'),
+      ]);
     }
   });
 });

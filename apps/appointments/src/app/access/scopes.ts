@@ -33,12 +33,36 @@ export const APPOINTMENTS_SCOPES = defineScopeTable({
       resourceId: (res as WithAppointment)?.appointment?.id,
     }),
   },
-  [`${APPOINTMENT}/CancelAppointment`]: { scope: 'system/Appointment.u', patientData: true, subject: byAppointmentId },
-  [`${APPOINTMENT}/RescheduleAppointment`]: { scope: 'system/Appointment.u', patientData: true, subject: byAppointmentId },
-  [`${APPOINTMENT}/MarkArrived`]: { scope: 'system/Appointment.u', patientData: true, subject: byAppointmentId },
-  [`${APPOINTMENT}/MarkFulfilled`]: { scope: 'system/Appointment.u', patientData: true, subject: byAppointmentId },
-  [`${APPOINTMENT}/MarkNoShow`]: { scope: 'system/Appointment.u', patientData: true, subject: byAppointmentId },
-  [`${APPOINTMENT}/GetAppointment`]: { scope: 'system/Appointment.r', patientData: true, subject: byAppointmentId },
+  [`${APPOINTMENT}/CancelAppointment`]: {
+    scope: 'system/Appointment.u',
+    patientData: true,
+    subject: byAppointmentId,
+  },
+  [`${APPOINTMENT}/RescheduleAppointment`]: {
+    scope: 'system/Appointment.u',
+    patientData: true,
+    subject: byAppointmentId,
+  },
+  [`${APPOINTMENT}/MarkArrived`]: {
+    scope: 'system/Appointment.u',
+    patientData: true,
+    subject: byAppointmentId,
+  },
+  [`${APPOINTMENT}/MarkFulfilled`]: {
+    scope: 'system/Appointment.u',
+    patientData: true,
+    subject: byAppointmentId,
+  },
+  [`${APPOINTMENT}/MarkNoShow`]: {
+    scope: 'system/Appointment.u',
+    patientData: true,
+    subject: byAppointmentId,
+  },
+  [`${APPOINTMENT}/GetAppointment`]: {
+    scope: 'system/Appointment.r',
+    patientData: true,
+    subject: byAppointmentId,
+  },
   [`${APPOINTMENT}/ListPatientAppointments`]: {
     scope: 'system/Appointment.s',
     patientData: true,

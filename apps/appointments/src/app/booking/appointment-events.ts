@@ -4,7 +4,12 @@ import type { AppointmentRow, Prisma } from '../prisma';
 /** What happened to an appointment; written to the outbox in the same transaction. */
 export type AppointmentEvent =
   | { type: 'AppointmentBooked'; appointment: AppointmentRow }
-  | { type: 'AppointmentCancelled'; appointment: AppointmentRow; reason: string; cancelledBy: 'caller' | 'patient-deceased' }
+  | {
+      type: 'AppointmentCancelled';
+      appointment: AppointmentRow;
+      reason: string;
+      cancelledBy: 'caller' | 'patient-deceased';
+    }
   | {
       type: 'AppointmentRescheduled';
       appointment: AppointmentRow;

@@ -27,8 +27,14 @@ export class BookingRepository {
     return db.appointment.findUnique({ where: { id } });
   }
 
-  findByIdempotencyKey(db: Db, bookingOdsCode: string, idempotencyKey: string): Promise<AppointmentRow | null> {
-    return db.appointment.findUnique({ where: { bookingOdsCode_idempotencyKey: { bookingOdsCode, idempotencyKey } } });
+  findByIdempotencyKey(
+    db: Db,
+    bookingOdsCode: string,
+    idempotencyKey: string,
+  ): Promise<AppointmentRow | null> {
+    return db.appointment.findUnique({
+      where: { bookingOdsCode_idempotencyKey: { bookingOdsCode, idempotencyKey } },
+    });
   }
 
   /**
@@ -46,7 +52,10 @@ export class BookingRepository {
   }
 
   async releaseSlot(db: Db, slotId: string): Promise<void> {
-    await db.slot.updateMany({ where: { id: slotId, status: 'busy' }, data: { status: 'free', version: { increment: 1 } } });
+    await db.slot.updateMany({
+      where: { id: slotId, status: 'busy' },
+      data: { status: 'free', version: { increment: 1 } },
+    });
   }
 
   createAppointment(db: Db, a: NewAppointment): Promise<AppointmentRow> {
@@ -77,18 +86,33 @@ export class BookingRepository {
     return db.appointment.findUnique({ where: { id } });
   }
 
-  updateAppointment(db: Db, id: string, data: Prisma.AppointmentUpdateInput): Promise<AppointmentRow> {
+  updateAppointment(
+    db: Db,
+    id: string,
+    data: Prisma.AppointmentUpdateInput,
+  ): Promise<AppointmentRow> {
     return db.appointment.update({ where: { id }, data: { ...data, version: { increment: 1 } } });
   }
 
   /** A patient's appointments the organisation is involved in (provider or booker). */
   listForPatient(
     db: Db,
-    args: { nhsNumber: string; odsCode: string; period: 'upcoming' | 'past' | 'all'; now: Date; after?: Keyset; take: number },
+    args: {
+      nhsNumber: string;
+      odsCode: string;
+      period: 'upcoming' | 'past' | 'all';
+      now: Date;
+      after?: Keyset;
+      take: number;
+    },
   ): Promise<AppointmentRow[]> {
     const desc = args.period === 'past';
     const time: Prisma.DateTimeFilter =
-      args.period === 'upcoming' ? { gte: args.now } : args.period === 'past' ? { lt: args.now } : {};
+      args.period === 'upcoming'
+        ? { gte: args.now }
+        : args.period === 'past'
+          ? { lt: args.now }
+          : {};
     const and: Prisma.AppointmentWhereInput[] = [
       { nhsNumber: args.nhsNumber },
       { OR: [{ odsCode: args.odsCode }, { bookingOdsCode: args.odsCode }] },
@@ -104,7 +128,14 @@ export class BookingRepository {
 
   dayList(
     db: Db,
-    args: { odsCode: string; from: Date; to: Date; includeCancelled: boolean; after?: Keyset; take: number },
+    args: {
+      odsCode: string;
+      from: Date;
+      to: Date;
+      includeCancelled: boolean;
+      after?: Keyset;
+      take: number;
+    },
   ): Promise<AppointmentRow[]> {
     const and: Prisma.AppointmentWhereInput[] = [
       { odsCode: args.odsCode },
@@ -112,7 +143,11 @@ export class BookingRepository {
     ];
     if (!args.includeCancelled) and.push({ status: { not: 'cancelled' } });
     if (args.after) and.push(keysetAfter(args.after, false));
-    return db.appointment.findMany({ where: { AND: and }, orderBy: [{ startAt: 'asc' }, { id: 'asc' }], take: args.take });
+    return db.appointment.findMany({
+      where: { AND: and },
+      orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
+      take: args.take,
+    });
   }
 
   /** Booked appointments of a patient starting at or after `from`, locked for update. */
@@ -123,13 +158,20 @@ export class BookingRepository {
        ORDER BY start_at, id
        FOR UPDATE`;
     if (ids.length === 0) return [];
-    return db.appointment.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: [{ startAt: 'asc' }, { id: 'asc' }] });
+    return db.appointment.findMany({
+      where: { id: { in: ids.map((r) => r.id) } },
+      orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
+    });
   }
 
   async reassignPatient(db: Db, fromNhsNumber: string, toNhsNumber: string): Promise<number> {
     const { count } = await db.appointment.updateMany({
       where: { nhsNumber: fromNhsNumber },
-      data: { nhsNumber: toNhsNumber, mergedFromNhsNumber: fromNhsNumber, version: { increment: 1 } },
+      data: {
+        nhsNumber: toNhsNumber,
+        mergedFromNhsNumber: fromNhsNumber,
+        version: { increment: 1 },
+      },
     });
     return count;
   }

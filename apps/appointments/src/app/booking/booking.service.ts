@@ -32,7 +32,11 @@ export interface BookingServiceOptions {
 
 const TX = { maxWait: 10_000, timeout: 15_000 } as const;
 
-export function bookingRequestHash(input: { slotId: string; nhsNumber: string; referralId?: string | null }): string {
+export function bookingRequestHash(input: {
+  slotId: string;
+  nhsNumber: string;
+  referralId?: string | null;
+}): string {
   return createHash('sha256')
     .update(JSON.stringify([input.slotId, input.nhsNumber, input.referralId ?? '']))
     .digest('hex');
@@ -52,17 +56,32 @@ export class BookingService {
     this.organisationTypeOf = options.organisationTypeOf ?? ((ods) => classifyOdsCode(ods));
   }
 
-  async book(actor: Actor, input: BookInput, ctx: CallContext = {}): Promise<{ appointment: AppointmentRow; replayed: boolean }> {
+  async book(
+    actor: Actor,
+    input: BookInput,
+    ctx: CallContext = {},
+  ): Promise<{ appointment: AppointmentRow; replayed: boolean }> {
     const v = new Violations();
     if (v.required('idempotency_key', input.idempotencyKey)) {
-      v.pattern('idempotency_key', input.idempotencyKey, IDEMPOTENCY_KEY, 'idempotency-key', 'idempotency_key must be 8-128 characters of letters, digits, . _ : -');
+      v.pattern(
+        'idempotency_key',
+        input.idempotencyKey,
+        IDEMPOTENCY_KEY,
+        'idempotency-key',
+        'idempotency_key must be 8-128 characters of letters, digits, . _ : -',
+      );
     }
     v.uuid('slot_id', input.slotId);
     const nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
-    if (input.referralId) v.pattern('referral_id', input.referralId, CODE, 'code', 'referral_id must be an identifier');
+    if (input.referralId)
+      v.pattern('referral_id', input.referralId, CODE, 'code', 'referral_id must be an identifier');
     v.throwIfAny();
     const referralId = input.referralId || null;
-    const requestHash = bookingRequestHash({ slotId: input.slotId, nhsNumber: nhsNumber!, referralId });
+    const requestHash = bookingRequestHash({
+      slotId: input.slotId,
+      nhsNumber: nhsNumber!,
+      referralId,
+    });
 
     // A retry of a booking that already succeeded answers with it, without touching the slot.
     const earlier = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
@@ -72,7 +91,11 @@ export class BookingService {
     if (!slot) throw slotNotFound(input.slotId);
     this.assertMayBook(actor, slot);
     if (slot.startAt.getTime() <= this.clock.now().getTime()) {
-      throw new AppointmentsError(AppointmentsErrorCode.SlotInPast, `Slot ${slot.id} started at ${slot.startAt.toISOString()}; it can no longer be booked`, { slotId: slot.id });
+      throw new AppointmentsError(
+        AppointmentsErrorCode.SlotInPast,
+        `Slot ${slot.id} started at ${slot.startAt.toISOString()}; it can no longer be booked`,
+        { slotId: slot.id },
+      );
     }
     if (slot.status !== 'free') throw slotNotFree(slot.id, slot.status);
     await this.assertPatientBookable(nhsNumber!, ctx);
@@ -98,7 +121,10 @@ export class BookingService {
       return { appointment, replayed: false };
     } catch (err) {
       // A concurrent request with the same key won: answer as a replay (or refuse the reuse).
-      if (isUniqueViolation(err) || (err instanceof AppointmentsError && err.code === AppointmentsErrorCode.SlotNotFree)) {
+      if (
+        isUniqueViolation(err) ||
+        (err instanceof AppointmentsError && err.code === AppointmentsErrorCode.SlotNotFree)
+      ) {
         const winner = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
         if (winner) return { appointment: winner, replayed: true };
       }
@@ -107,26 +133,48 @@ export class BookingService {
     }
   }
 
-  cancel(actor: Actor, id: string, reason: string, ctx: CallContext = {}): Promise<AppointmentRow> {
+  async cancel(
+    actor: Actor,
+    id: string,
+    reason: string,
+    ctx: CallContext = {},
+  ): Promise<AppointmentRow> {
     const v = new Violations();
     v.uuid('appointment_id', id);
-    if (v.required('reason', reason) && reason.length > 500) v.add('reason', 'max-length', 'reason must be at most 500 characters');
+    if (v.required('reason', reason) && reason.length > 500)
+      v.add('reason', 'max-length', 'reason must be at most 500 characters');
     v.throwIfAny();
     return this.prisma.$transaction(async (tx) => {
       const current = await this.lockVisible(tx, actor, id, 'either');
       this.step(current, 'cancel');
-      const updated = await this.repo.updateAppointment(tx, id, { status: 'cancelled', cancellationReason: reason, cancelledAt: this.clock.now() });
+      const updated = await this.repo.updateAppointment(tx, id, {
+        status: 'cancelled',
+        cancellationReason: reason,
+        cancelledAt: this.clock.now(),
+      });
       await this.repo.releaseSlot(tx, current.slotId);
-      await this.emit(tx, { type: 'AppointmentCancelled', appointment: updated, reason, cancelledBy: 'caller' }, actor, ctx);
+      await this.emit(
+        tx,
+        { type: 'AppointmentCancelled', appointment: updated, reason, cancelledBy: 'caller' },
+        actor,
+        ctx,
+      );
       return updated;
     }, TX);
   }
 
-  async reschedule(actor: Actor, id: string, newSlotId: string, reason: string, ctx: CallContext = {}): Promise<{ appointment: AppointmentRow; previousSlotId: string }> {
+  async reschedule(
+    actor: Actor,
+    id: string,
+    newSlotId: string,
+    reason: string,
+    ctx: CallContext = {},
+  ): Promise<{ appointment: AppointmentRow; previousSlotId: string }> {
     const v = new Violations();
     v.uuid('appointment_id', id);
     v.uuid('new_slot_id', newSlotId);
-    if ((reason ?? '').length > 500) v.add('reason', 'max-length', 'reason must be at most 500 characters');
+    if ((reason ?? '').length > 500)
+      v.add('reason', 'max-length', 'reason must be at most 500 characters');
     v.throwIfAny();
     const target = await this.repo.findSlot(this.prisma, newSlotId);
     if (!target) throw slotNotFound(newSlotId);
@@ -134,14 +182,30 @@ export class BookingService {
       const current = await this.lockVisible(tx, actor, id, 'either');
       this.step(current, 'reschedule');
       if (target.id === current.slotId) {
-        throw AppointmentsError.invalid([{ field: 'new_slot_id', rule: 'different-slot', message: 'new_slot_id is the slot the appointment already holds' }]);
+        throw AppointmentsError.invalid([
+          {
+            field: 'new_slot_id',
+            rule: 'different-slot',
+            message: 'new_slot_id is the slot the appointment already holds',
+          },
+        ]);
       }
       if (target.odsCode !== current.odsCode) {
-        throw AppointmentsError.invalid([{ field: 'new_slot_id', rule: 'same-provider', message: `the new slot must belong to the same organisation (${current.odsCode})` }]);
+        throw AppointmentsError.invalid([
+          {
+            field: 'new_slot_id',
+            rule: 'same-provider',
+            message: `the new slot must belong to the same organisation (${current.odsCode})`,
+          },
+        ]);
       }
       this.assertMayBook({ ...actor, odsCode: current.bookingOdsCode }, target);
       if (target.startAt.getTime() <= this.clock.now().getTime()) {
-        throw new AppointmentsError(AppointmentsErrorCode.SlotInPast, `Slot ${target.id} has already started`, { slotId: target.id });
+        throw new AppointmentsError(
+          AppointmentsErrorCode.SlotInPast,
+          `Slot ${target.id} has already started`,
+          { slotId: target.id },
+        );
       }
       // Claim the new slot first: if it is taken, the transaction rolls back and the old slot stays held.
       if (!(await this.repo.claimSlot(tx, target.id))) {
@@ -159,7 +223,12 @@ export class BookingService {
       });
       await this.emit(
         tx,
-        { type: 'AppointmentRescheduled', appointment: updated, previous: { slotId: current.slotId, start: current.startAt, end: current.endAt }, reason: reason ?? '' },
+        {
+          type: 'AppointmentRescheduled',
+          appointment: updated,
+          previous: { slotId: current.slotId, start: current.startAt, end: current.endAt },
+          reason: reason ?? '',
+        },
         actor,
         ctx,
       );
@@ -211,23 +280,37 @@ export class BookingService {
 
   async dayList(
     actor: Actor,
-    input: { odsCode?: string; date: string; includeCancelled: boolean; pageSize?: number; pageToken?: string },
+    input: {
+      odsCode?: string;
+      date: string;
+      includeCancelled: boolean;
+      pageSize?: number;
+      pageToken?: string;
+    },
   ): Promise<{ appointments: AppointmentRow[]; nextPageToken: string }> {
     const v = new Violations();
     const odsCode = input.odsCode || actor.odsCode;
     v.odsCode('ods_code', odsCode);
     let from = new Date(NaN);
-    if (v.required('date', input.date) && /^\d{4}-\d{2}-\d{2}$/.test(input.date)) from = new Date(`${input.date}T00:00:00.000Z`);
-    if (input.date && (Number.isNaN(from.getTime()) || from.toISOString().slice(0, 10) !== input.date)) {
+    if (v.required('date', input.date) && /^\d{4}-\d{2}-\d{2}$/.test(input.date))
+      from = new Date(`${input.date}T00:00:00.000Z`);
+    if (
+      input.date &&
+      (Number.isNaN(from.getTime()) || from.toISOString().slice(0, 10) !== input.date)
+    ) {
       v.add('date', 'date', 'date must be a calendar date YYYY-MM-DD');
     }
     const take = pageSize(input.pageSize, v, 'page.page_size', 500, 50);
     v.throwIfAny();
     if (odsCode !== actor.odsCode) {
-      throw new AppointmentsError(AppointmentsErrorCode.NotInvolved, `An organisation can only read its own day list (caller ${actor.odsCode}, requested ${odsCode})`, {
-        callerOdsCode: actor.odsCode,
-        odsCode,
-      });
+      throw new AppointmentsError(
+        AppointmentsErrorCode.NotInvolved,
+        `An organisation can only read its own day list (caller ${actor.odsCode}, requested ${odsCode})`,
+        {
+          callerOdsCode: actor.odsCode,
+          odsCode,
+        },
+      );
     }
     const filter = { q: 'day', odsCode, date: input.date, c: input.includeCancelled };
     const cursor = decodePageToken(input.pageToken, filter, 'page.page_token');
@@ -248,30 +331,56 @@ export class BookingService {
    * Runs inside the inbox transaction, so a redelivered event is skipped; a re-run finds nothing
    * left in 'booked' anyway.
    */
-  async onPatientDeceased(tx: Prisma.TransactionClient, nhsNumber: string, deceasedAt: Date | undefined, correlationId?: string): Promise<AppointmentRow[]> {
+  async onPatientDeceased(
+    tx: Prisma.TransactionClient,
+    nhsNumber: string,
+    deceasedAt: Date | undefined,
+    correlationId?: string,
+  ): Promise<AppointmentRow[]> {
     const now = this.clock.now();
     const from = deceasedAt && deceasedAt.getTime() < now.getTime() ? deceasedAt : now;
     const due = await this.repo.lockBookedFrom(tx, nhsNumber, from);
     const reason = `Patient deceased${deceasedAt ? ` (${deceasedAt.toISOString().slice(0, 10)})` : ''}: cancelled automatically on notification from the identity platform`;
     const cancelled: AppointmentRow[] = [];
     for (const a of due) {
-      const updated = await this.repo.updateAppointment(tx, a.id, { status: 'cancelled', cancellationReason: reason, cancelledAt: now });
+      const updated = await this.repo.updateAppointment(tx, a.id, {
+        status: 'cancelled',
+        cancellationReason: reason,
+        cancelledAt: now,
+      });
       await this.repo.releaseSlot(tx, a.slotId);
-      await this.events.append(tx, { type: 'AppointmentCancelled', appointment: updated, reason, cancelledBy: 'patient-deceased' }, { occurredAt: now, correlationId });
+      await this.events.append(
+        tx,
+        {
+          type: 'AppointmentCancelled',
+          appointment: updated,
+          reason,
+          cancelledBy: 'patient-deceased',
+        },
+        { occurredAt: now, correlationId },
+      );
       cancelled.push(updated);
     }
     return cancelled;
   }
 
   /** identity's PatientMerged: the superseded number's appointments now belong to the survivor. */
-  onPatientMerged(tx: Prisma.TransactionClient, supersededNhsNumber: string, survivorNhsNumber: string): Promise<number> {
+  onPatientMerged(
+    tx: Prisma.TransactionClient,
+    supersededNhsNumber: string,
+    survivorNhsNumber: string,
+  ): Promise<number> {
     if (supersededNhsNumber === survivorNhsNumber) return Promise.resolve(0);
     return this.repo.reassignPatient(tx, supersededNhsNumber, survivorNhsNumber);
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  private async replay(bookingOdsCode: string, key: string, requestHash: string): Promise<AppointmentRow | undefined> {
+  private async replay(
+    bookingOdsCode: string,
+    key: string,
+    requestHash: string,
+  ): Promise<AppointmentRow | undefined> {
     const existing = await this.repo.findByIdempotencyKey(this.prisma, bookingOdsCode, key);
     if (!existing) return undefined;
     if (existing.requestHash !== requestHash) {
@@ -286,7 +395,13 @@ export class BookingService {
 
   private assertMayBook(actor: Actor, slot: SlotWithSchedule): void {
     const s = slot.schedule;
-    if (!mayBook({ ownerOdsCode: s.odsCode, odsCodes: s.bookableByOdsCodes, orgTypes: s.bookableByOrgTypes }, actor.odsCode, this.organisationTypeOf(actor.odsCode))) {
+    if (
+      !mayBook(
+        { ownerOdsCode: s.odsCode, odsCodes: s.bookableByOdsCodes, orgTypes: s.bookableByOrgTypes },
+        actor.odsCode,
+        this.organisationTypeOf(actor.odsCode),
+      )
+    ) {
       throw new AppointmentsError(
         AppointmentsErrorCode.NotAllowedToBook,
         `Organisation ${actor.odsCode} may not book slots of schedule ${s.id} (${s.odsCode} ${s.serviceType})`,
@@ -301,9 +416,17 @@ export class BookingService {
       case 'active':
         return;
       case 'not-found':
-        throw new AppointmentsError(AppointmentsErrorCode.PatientNotFound, `No patient with NHS number ${nhsNumber}`, { nhsNumber });
+        throw new AppointmentsError(
+          AppointmentsErrorCode.PatientNotFound,
+          `No patient with NHS number ${nhsNumber}`,
+          { nhsNumber },
+        );
       case 'deceased':
-        throw new AppointmentsError(AppointmentsErrorCode.PatientDeceased, `Patient ${nhsNumber} is recorded as deceased; appointments cannot be booked`, { nhsNumber });
+        throw new AppointmentsError(
+          AppointmentsErrorCode.PatientDeceased,
+          `Patient ${nhsNumber} is recorded as deceased; appointments cannot be booked`,
+          { nhsNumber },
+        );
       case 'merged':
         throw new AppointmentsError(
           AppointmentsErrorCode.PatientMerged,
@@ -313,14 +436,23 @@ export class BookingService {
     }
   }
 
-  private async lockVisible(tx: Prisma.TransactionClient, actor: Actor, id: string, who: 'provider' | 'either'): Promise<AppointmentRow> {
+  private async lockVisible(
+    tx: Prisma.TransactionClient,
+    actor: Actor,
+    id: string,
+    who: 'provider' | 'either',
+  ): Promise<AppointmentRow> {
     const a = await this.repo.lockAppointment(tx, id);
     if (!a || !involved(a, actor.odsCode)) throw appointmentNotFound(id);
     if (who === 'provider' && a.odsCode !== actor.odsCode) {
-      throw new AppointmentsError(AppointmentsErrorCode.NotInvolved, `Only the providing organisation ${a.odsCode} can record attendance for appointment ${id}`, {
-        appointmentId: id,
-        callerOdsCode: actor.odsCode,
-      });
+      throw new AppointmentsError(
+        AppointmentsErrorCode.NotInvolved,
+        `Only the providing organisation ${a.odsCode} can record attendance for appointment ${id}`,
+        {
+          appointmentId: id,
+          callerOdsCode: actor.odsCode,
+        },
+      );
     }
     return a;
   }
@@ -331,7 +463,12 @@ export class BookingService {
     return next;
   }
 
-  private providerTransition(actor: Actor, id: string, action: 'arrive' | 'fulfil' | 'no-show', ctx: CallContext): Promise<AppointmentRow> {
+  private async providerTransition(
+    actor: Actor,
+    id: string,
+    action: 'arrive' | 'fulfil' | 'no-show',
+    ctx: CallContext,
+  ): Promise<AppointmentRow> {
     const v = new Violations();
     v.uuid('appointment_id', id);
     v.throwIfAny();
@@ -340,19 +477,36 @@ export class BookingService {
       const next = this.step(current, action);
       const now = this.clock.now();
       const stamp: Prisma.AppointmentUpdateInput =
-        action === 'arrive' ? { arrivedAt: now } : action === 'fulfil' ? { fulfilledAt: now } : { noShowAt: now };
+        action === 'arrive'
+          ? { arrivedAt: now }
+          : action === 'fulfil'
+            ? { fulfilledAt: now }
+            : { noShowAt: now };
       const updated = await this.repo.updateAppointment(tx, id, { status: next, ...stamp });
       const event: AppointmentEvent =
         action === 'no-show'
           ? { type: 'AppointmentMissed', appointment: updated }
-          : { type: 'AppointmentAttended', appointment: updated, stage: action === 'arrive' ? 'arrived' : 'fulfilled' };
+          : {
+              type: 'AppointmentAttended',
+              appointment: updated,
+              stage: action === 'arrive' ? 'arrived' : 'fulfilled',
+            };
       await this.emit(tx, event, actor, ctx);
       return updated;
     }, TX);
   }
 
-  private emit(tx: Prisma.TransactionClient, event: AppointmentEvent, actor: Actor, ctx: CallContext): Promise<void> {
-    return this.events.append(tx, event, { actor, correlationId: ctx.correlationId, occurredAt: this.clock.now() });
+  private emit(
+    tx: Prisma.TransactionClient,
+    event: AppointmentEvent,
+    actor: Actor,
+    ctx: CallContext,
+  ): Promise<void> {
+    return this.events.append(tx, event, {
+      actor,
+      correlationId: ctx.correlationId,
+      occurredAt: this.clock.now(),
+    });
   }
 }
 
@@ -360,26 +514,43 @@ function involved(a: AppointmentRow, odsCode: string): boolean {
   return a.odsCode === odsCode || a.bookingOdsCode === odsCode;
 }
 
-function paged(rows: AppointmentRow[], take: number, filter: unknown): { appointments: AppointmentRow[]; nextPageToken: string } {
+function paged(
+  rows: AppointmentRow[],
+  take: number,
+  filter: unknown,
+): { appointments: AppointmentRow[]; nextPageToken: string } {
   const page = rows.slice(0, take);
   const last = page[page.length - 1];
   return {
     appointments: page,
-    nextPageToken: rows.length > take && last ? encodePageToken({ s: last.startAt.toISOString(), i: last.id }, filter) : '',
+    nextPageToken:
+      rows.length > take && last
+        ? encodePageToken({ s: last.startAt.toISOString(), i: last.id }, filter)
+        : '',
   };
 }
 
 function slotNotFound(id: string): AppointmentsError {
-  return new AppointmentsError(AppointmentsErrorCode.SlotNotFound, `Slot ${id} not found`, { slotId: id });
-}
-
-function slotNotFree(id: string, status: string): AppointmentsError {
-  return new AppointmentsError(AppointmentsErrorCode.SlotNotFree, `Slot ${id} is not free (status '${status.replace('_', '-')}'): it was booked by another request`, {
+  return new AppointmentsError(AppointmentsErrorCode.SlotNotFound, `Slot ${id} not found`, {
     slotId: id,
-    slotStatus: status,
   });
 }
 
+function slotNotFree(id: string, status: string): AppointmentsError {
+  return new AppointmentsError(
+    AppointmentsErrorCode.SlotNotFree,
+    `Slot ${id} is not free (status '${status.replace('_', '-')}'): it was booked by another request`,
+    {
+      slotId: id,
+      slotStatus: status,
+    },
+  );
+}
+
 function appointmentNotFound(id: string): AppointmentsError {
-  return new AppointmentsError(AppointmentsErrorCode.AppointmentNotFound, `Appointment ${id} not found`, { appointmentId: id });
+  return new AppointmentsError(
+    AppointmentsErrorCode.AppointmentNotFound,
+    `Appointment ${id} not found`,
+    { appointmentId: id },
+  );
 }

@@ -1,4 +1,12 @@
-import { applyTransition, assertTiming, canApply, TERMINAL_STATES, TRANSITIONS, type AppointmentAction, type AppointmentState } from './appointment-state';
+import {
+  applyTransition,
+  assertTiming,
+  canApply,
+  TERMINAL_STATES,
+  TRANSITIONS,
+  type AppointmentAction,
+  type AppointmentState,
+} from './appointment-state';
 import { AppointmentsError, AppointmentsErrorCode } from './appointments.errors';
 
 const ALL_STATES: AppointmentState[] = ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow'];
@@ -26,33 +34,54 @@ describe('appointment state machine', () => {
   });
 
   it('allows exactly the five documented transitions', () => {
-    const allowed = ALL_STATES.flatMap((s) => ALL_ACTIONS.filter((a) => canApply(s, a)).map((a) => `${s}:${a}`));
-    expect(allowed.sort()).toEqual(['arrived:fulfil', 'booked:arrive', 'booked:cancel', 'booked:no-show', 'booked:reschedule']);
+    const allowed = ALL_STATES.flatMap((s) =>
+      ALL_ACTIONS.filter((a) => canApply(s, a)).map((a) => `${s}:${a}`),
+    );
+    expect(allowed.sort()).toEqual([
+      'arrived:fulfil',
+      'booked:arrive',
+      'booked:cancel',
+      'booked:no-show',
+      'booked:reschedule',
+    ]);
   });
 
-  it.each(TERMINAL_STATES.flatMap((s) => ALL_ACTIONS.map((a) => [s, a] as const)))('refuses %s --%s with the current state', (state, action) => {
-    const err = errorOf(() => applyTransition(state, action));
-    expect(err.code).toBe(AppointmentsErrorCode.IllegalTransition);
-    expect(err.kind).toBe('failed-precondition');
-    expect(err.metadata['currentState']).toBe(state);
-    expect(err.message).toContain(`'${state}'`);
-  });
+  it.each(TERMINAL_STATES.flatMap((s) => ALL_ACTIONS.map((a) => [s, a] as const)))(
+    'refuses %s --%s with the current state',
+    (state, action) => {
+      const err = errorOf(() => applyTransition(state, action));
+      expect(err.code).toBe(AppointmentsErrorCode.IllegalTransition);
+      expect(err.kind).toBe('FAILED_PRECONDITION');
+      expect(err.metadata['currentState']).toBe(state);
+      expect(err.message).toContain(`'${state}'`);
+    },
+  );
 
   it('refuses fulfilling an appointment that never arrived', () => {
     const err = errorOf(() => applyTransition('booked', 'fulfil'));
-    expect(err.metadata).toMatchObject({ currentState: 'booked', action: 'fulfil', allowedFrom: 'arrived' });
+    expect(err.metadata).toMatchObject({
+      currentState: 'booked',
+      action: 'fulfil',
+      allowedFrom: 'arrived',
+    });
   });
 });
 
 describe('timing rules', () => {
   const start = new Date('2030-01-01T10:00:00Z');
   it('refuses a no-show before the start', () => {
-    expect(errorOf(() => assertTiming('no-show', start, new Date('2030-01-01T09:59:59Z'))).code).toBe(AppointmentsErrorCode.TooEarly);
+    expect(
+      errorOf(() => assertTiming('no-show', start, new Date('2030-01-01T09:59:59Z'))).code,
+    ).toBe(AppointmentsErrorCode.TooEarly);
     expect(() => assertTiming('no-show', start, start)).not.toThrow();
   });
   it('refuses cancel and reschedule once started', () => {
-    expect(errorOf(() => assertTiming('cancel', start, start)).code).toBe(AppointmentsErrorCode.SlotInPast);
-    expect(errorOf(() => assertTiming('reschedule', start, new Date('2030-01-02T00:00:00Z'))).code).toBe(AppointmentsErrorCode.SlotInPast);
+    expect(errorOf(() => assertTiming('cancel', start, start)).code).toBe(
+      AppointmentsErrorCode.SlotInPast,
+    );
+    expect(
+      errorOf(() => assertTiming('reschedule', start, new Date('2030-01-02T00:00:00Z'))).code,
+    ).toBe(AppointmentsErrorCode.SlotInPast);
     expect(() => assertTiming('cancel', start, new Date('2029-12-31T10:00:00Z'))).not.toThrow();
   });
   it('lets arrival happen at any time', () => {

@@ -33,7 +33,10 @@ export function canApply(current: AppointmentState, action: AppointmentAction): 
 }
 
 /** The next state, or ILLEGAL_TRANSITION naming the current state and what would be allowed. */
-export function applyTransition(current: AppointmentState, action: AppointmentAction): AppointmentState {
+export function applyTransition(
+  current: AppointmentState,
+  action: AppointmentAction,
+): AppointmentState {
   const t = TRANSITIONS[action];
   if (!t.from.includes(current)) {
     throw new AppointmentsError(

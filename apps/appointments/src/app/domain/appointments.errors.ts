@@ -1,3 +1,7 @@
+import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+
+export type { FieldViolation };
+
 /**
  * The appointments platform's error vocabulary. Every refusal carries a stable code; the gRPC
  * mapper (appointments-error.mapper.ts) turns the code's kind into a status, the details into
@@ -24,69 +28,60 @@ export enum AppointmentsErrorCode {
   IdentityUnavailable = 'IDENTITY_UNAVAILABLE',
 }
 
-/** How a code is surfaced: maps 1:1 onto a gRPC status (and an HTTP status at the gateway). */
-export type ErrorKind =
-  | 'invalid-argument'
-  | 'not-found'
-  | 'permission-denied'
-  | 'already-exists'
-  | 'aborted'
-  | 'failed-precondition'
-  | 'unavailable';
+/** How each code is surfaced (platform ErrorKind → gRPC status, HTTP status, FHIR outcome). */
+const KIND: Record<AppointmentsErrorCode, ErrorKind> = {
+  [AppointmentsErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
+  [AppointmentsErrorCode.ScheduleNotFound]: 'NOT_FOUND',
+  [AppointmentsErrorCode.SlotNotFound]: 'NOT_FOUND',
+  [AppointmentsErrorCode.AppointmentNotFound]: 'NOT_FOUND',
+  [AppointmentsErrorCode.NotScheduleOwner]: 'PERMISSION_DENIED',
+  [AppointmentsErrorCode.NotAllowedToBook]: 'PERMISSION_DENIED',
+  [AppointmentsErrorCode.NotInvolved]: 'PERMISSION_DENIED',
+  [AppointmentsErrorCode.PatientLookupDenied]: 'PERMISSION_DENIED',
+  [AppointmentsErrorCode.SlotOverlap]: 'ALREADY_EXISTS',
+  [AppointmentsErrorCode.IdempotencyKeyReused]: 'ALREADY_EXISTS',
+  // the loser of a booking race: retry with another slot
+  [AppointmentsErrorCode.SlotNotFree]: 'ABORTED',
+  [AppointmentsErrorCode.SlotInPast]: 'FAILED_PRECONDITION',
+  [AppointmentsErrorCode.IllegalTransition]: 'FAILED_PRECONDITION',
+  [AppointmentsErrorCode.TooEarly]: 'FAILED_PRECONDITION',
+  [AppointmentsErrorCode.PatientNotFound]: 'FAILED_PRECONDITION',
+  [AppointmentsErrorCode.PatientDeceased]: 'FAILED_PRECONDITION',
+  [AppointmentsErrorCode.PatientMerged]: 'FAILED_PRECONDITION',
+  [AppointmentsErrorCode.IdentityUnavailable]: 'UNAVAILABLE',
+};
 
 export function kindOf(code: AppointmentsErrorCode): ErrorKind {
-  switch (code) {
-    case AppointmentsErrorCode.InvalidArgument:
-      return 'invalid-argument';
-    case AppointmentsErrorCode.ScheduleNotFound:
-    case AppointmentsErrorCode.SlotNotFound:
-    case AppointmentsErrorCode.AppointmentNotFound:
-      return 'not-found';
-    case AppointmentsErrorCode.NotScheduleOwner:
-    case AppointmentsErrorCode.NotAllowedToBook:
-    case AppointmentsErrorCode.NotInvolved:
-    case AppointmentsErrorCode.PatientLookupDenied:
-      return 'permission-denied';
-    case AppointmentsErrorCode.SlotOverlap:
-    case AppointmentsErrorCode.IdempotencyKeyReused:
-      return 'already-exists';
-    case AppointmentsErrorCode.SlotNotFree:
-      return 'aborted';
-    case AppointmentsErrorCode.SlotInPast:
-    case AppointmentsErrorCode.IllegalTransition:
-    case AppointmentsErrorCode.TooEarly:
-    case AppointmentsErrorCode.PatientNotFound:
-    case AppointmentsErrorCode.PatientDeceased:
-    case AppointmentsErrorCode.PatientMerged:
-      return 'failed-precondition';
-    case AppointmentsErrorCode.IdentityUnavailable:
-      return 'unavailable';
-  }
+  return KIND[code];
 }
 
-export interface FieldViolation {
-  field: string;
-  rule: string;
-  message: string;
-}
-
-export class AppointmentsError extends Error {
-  readonly kind: ErrorKind;
-
+/**
+ * The appointments platform's domain error. The platform's exception filter maps it to a gRPC
+ * status with google.rpc.ErrorInfo (reason = code, domain = trellis.appointments) and BadRequest
+ * field violations. `metadata` keeps the machine-readable facts (slot id, current state) for
+ * in-process callers; the message always states them too.
+ */
+export class AppointmentsError extends DomainError<AppointmentsErrorCode> {
   constructor(
-    readonly code: AppointmentsErrorCode,
+    code: AppointmentsErrorCode,
     message: string,
-    /** Machine-readable facts for the client (slot id, current state, ...); no PII beyond ids. */
     readonly metadata: Readonly<Record<string, string>> = {},
-    readonly violations: readonly FieldViolation[] = [],
+    violations: readonly FieldViolation[] = [],
   ) {
-    super(message);
-    this.name = 'AppointmentsError';
-    this.kind = kindOf(code);
+    super('appointments', code, KIND[code], message, violations);
+  }
+
+  get violations(): readonly FieldViolation[] {
+    return this.details;
   }
 
   static invalid(violations: FieldViolation[]): AppointmentsError {
     const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
-    return new AppointmentsError(AppointmentsErrorCode.InvalidArgument, `Invalid request: ${summary}`, {}, violations);
+    return new AppointmentsError(
+      AppointmentsErrorCode.InvalidArgument,
+      `Invalid request: ${summary}`,
+      {},
+      violations,
+    );
   }
 }

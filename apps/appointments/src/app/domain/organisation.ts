@@ -4,12 +4,7 @@
  * type, so the platform classifies the code; a configured map can override it per code.
  */
 export type OrganisationType =
-  | 'gp-practice'
-  | 'nhs-trust'
-  | 'nhs-trust-site'
-  | 'pharmacy'
-  | 'icb'
-  | 'other';
+  'gp-practice' | 'nhs-trust' | 'nhs-trust-site' | 'pharmacy' | 'icb' | 'other';
 
 export const ORGANISATION_TYPES: readonly OrganisationType[] = [
   'gp-practice',
@@ -24,7 +19,10 @@ export function isOrganisationType(value: string): value is OrganisationType {
   return (ORGANISATION_TYPES as readonly string[]).includes(value);
 }
 
-export function classifyOdsCode(odsCode: string, overrides: Readonly<Record<string, OrganisationType>> = {}): OrganisationType {
+export function classifyOdsCode(
+  odsCode: string,
+  overrides: Readonly<Record<string, OrganisationType>> = {},
+): OrganisationType {
   const override = overrides[odsCode];
   if (override) return override;
   if (/^[A-HJ-NP-Y]\d{5}$/.test(odsCode)) return 'gp-practice'; // e.g. A81001
@@ -45,7 +43,11 @@ export interface BookableBy {
  * Who may book a schedule's slots: the owner always; otherwise, when both lists are empty anyone,
  * else an organisation named in `odsCodes` or whose type is in `orgTypes`.
  */
-export function mayBook(schedule: BookableBy, callerOdsCode: string, callerType: OrganisationType): boolean {
+export function mayBook(
+  schedule: BookableBy,
+  callerOdsCode: string,
+  callerType: OrganisationType,
+): boolean {
   if (callerOdsCode === schedule.ownerOdsCode) return true;
   if (schedule.odsCodes.length === 0 && schedule.orgTypes.length === 0) return true;
   return schedule.odsCodes.includes(callerOdsCode) || schedule.orgTypes.includes(callerType);

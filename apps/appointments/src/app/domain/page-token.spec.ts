@@ -13,7 +13,9 @@ describe('page tokens', () => {
   });
   it('refuses a token from a different query', () => {
     const token = encodePageToken(cursor, filter);
-    expect(() => decodePageToken(token, { ...filter, serviceType: 'y' }, 'page.page_token')).toThrow(AppointmentsError);
+    expect(() =>
+      decodePageToken(token, { ...filter, serviceType: 'y' }, 'page.page_token'),
+    ).toThrow(AppointmentsError);
   });
   it('refuses garbage with a field violation', () => {
     try {
@@ -21,7 +23,10 @@ describe('page tokens', () => {
       throw new Error('expected a refusal');
     } catch (e) {
       expect(e).toBeInstanceOf(AppointmentsError);
-      expect((e as AppointmentsError).violations[0]).toMatchObject({ field: 'page.page_token', rule: 'page-token' });
+      expect((e as AppointmentsError).violations[0]).toMatchObject({
+        field: 'page.page_token',
+        rule: 'page-token',
+      });
     }
   });
 });

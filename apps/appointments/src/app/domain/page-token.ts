@@ -21,10 +21,20 @@ export function encodePageToken(cursor: Cursor, filter: unknown): string {
   return Buffer.from(JSON.stringify({ ...cursor, f: filterHash(filter) })).toString('base64url');
 }
 
-export function decodePageToken(token: string | undefined, filter: unknown, field = 'page_token'): Cursor | undefined {
+export function decodePageToken(
+  token: string | undefined,
+  filter: unknown,
+  field = 'page_token',
+): Cursor | undefined {
   if (!token) return undefined;
   const bad = () =>
-    AppointmentsError.invalid([{ field, rule: 'page-token', message: 'page_token is malformed or belongs to a different query' }]);
+    AppointmentsError.invalid([
+      {
+        field,
+        rule: 'page-token',
+        message: 'page_token is malformed or belongs to a different query',
+      },
+    ]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -33,6 +43,12 @@ export function decodePageToken(token: string | undefined, filter: unknown, fiel
   }
   if (typeof parsed !== 'object' || parsed === null) throw bad();
   const { s, i, f } = parsed as Record<string, unknown>;
-  if (typeof s !== 'string' || typeof i !== 'string' || f !== filterHash(filter) || Number.isNaN(Date.parse(s))) throw bad();
+  if (
+    typeof s !== 'string' ||
+    typeof i !== 'string' ||
+    f !== filterHash(filter) ||
+    Number.isNaN(Date.parse(s))
+  )
+    throw bad();
   return { s, i };
 }

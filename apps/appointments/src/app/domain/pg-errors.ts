@@ -21,7 +21,8 @@ export function pgErrorCode(err: unknown): string | undefined {
 
 /** Prisma's own unique-violation code, or PostgreSQL's. */
 export function isUniqueViolation(err: unknown): boolean {
-  if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002') return true;
+  if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002')
+    return true;
   return pgErrorCode(err) === '23505';
 }
 

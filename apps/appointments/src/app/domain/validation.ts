@@ -44,7 +44,13 @@ export class Violations {
 
   odsCode(field: string, value: string | undefined, required = true): boolean {
     if (!value) return required ? this.required(field, value) : true;
-    return this.pattern(field, value, ODS_CODE, 'ods-code', `${field} must be an ODS code (3-10 upper-case letters or digits)`);
+    return this.pattern(
+      field,
+      value,
+      ODS_CODE,
+      'ods-code',
+      `${field} must be an ODS code (3-10 upper-case letters or digits)`,
+    );
   }
 
   nhsNumber(field: string, value: string | undefined): string | undefined {
@@ -61,7 +67,13 @@ export class Violations {
   }
 }
 
-export function pageSize(requested: number | undefined, violations: Violations, field = 'page_size', max = 200, fallback = 50): number {
+export function pageSize(
+  requested: number | undefined,
+  violations: Violations,
+  field = 'page_size',
+  max = 200,
+  fallback = 50,
+): number {
   const n = requested ?? 0;
   if (!Number.isInteger(n) || n < 0 || n > max) {
     violations.add(field, 'range', `${field} must be between 0 and ${max}`);

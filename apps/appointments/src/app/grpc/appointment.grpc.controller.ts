@@ -4,7 +4,6 @@ import { appointments } from '@trellis/contracts';
 
 import { BookingService } from '../booking/booking.service';
 import { callOf } from './call-context';
-import { rpc } from './grpc-errors';
 import { appointmentToProto, periodFromProto } from './mappers';
 
 const { AppointmentServiceControllerMethods } = appointments.v1;
@@ -14,85 +13,127 @@ const { AppointmentServiceControllerMethods } = appointments.v1;
 export class AppointmentGrpcController implements appointments.v1.AppointmentServiceController {
   constructor(private readonly booking: BookingService) {}
 
-  bookAppointment(req: appointments.v1.BookAppointmentRequest, md?: Metadata): Promise<appointments.v1.BookAppointmentResponse> {
-    return rpc(async () => {
-      const { caller, ctx } = callOf(md);
-      const { appointment, replayed } = await this.booking.book(
-        caller,
-        { idempotencyKey: req.idempotencyKey, slotId: req.slotId, nhsNumber: req.nhsNumber, referralId: req.referralId },
-        ctx,
-      );
-      return { appointment: appointmentToProto(appointment), replayed };
-    });
-  }
-
-  cancelAppointment(req: appointments.v1.CancelAppointmentRequest, md?: Metadata): Promise<appointments.v1.CancelAppointmentResponse> {
-    return rpc(async () => {
-      const { caller, ctx } = callOf(md);
-      return { appointment: appointmentToProto(await this.booking.cancel(caller, req.appointmentId, req.reason, ctx)) };
-    });
-  }
-
-  rescheduleAppointment(req: appointments.v1.RescheduleAppointmentRequest, md?: Metadata): Promise<appointments.v1.RescheduleAppointmentResponse> {
-    return rpc(async () => {
-      const { caller, ctx } = callOf(md);
-      const res = await this.booking.reschedule(caller, req.appointmentId, req.newSlotId, req.reason, ctx);
-      return { appointment: appointmentToProto(res.appointment), previousSlotId: res.previousSlotId };
-    });
-  }
-
-  markArrived(req: appointments.v1.MarkArrivedRequest, md?: Metadata): Promise<appointments.v1.MarkArrivedResponse> {
-    return rpc(async () => {
-      const { caller, ctx } = callOf(md);
-      return { appointment: appointmentToProto(await this.booking.markArrived(caller, req.appointmentId, ctx)) };
-    });
-  }
-
-  markFulfilled(req: appointments.v1.MarkFulfilledRequest, md?: Metadata): Promise<appointments.v1.MarkFulfilledResponse> {
-    return rpc(async () => {
-      const { caller, ctx } = callOf(md);
-      return { appointment: appointmentToProto(await this.booking.markFulfilled(caller, req.appointmentId, ctx)) };
-    });
-  }
-
-  markNoShow(req: appointments.v1.MarkNoShowRequest, md?: Metadata): Promise<appointments.v1.MarkNoShowResponse> {
-    return rpc(async () => {
-      const { caller, ctx } = callOf(md);
-      return { appointment: appointmentToProto(await this.booking.markNoShow(caller, req.appointmentId, ctx)) };
-    });
-  }
-
-  getAppointment(req: appointments.v1.GetAppointmentRequest, md?: Metadata): Promise<appointments.v1.GetAppointmentResponse> {
-    return rpc(async () => {
-      const { caller } = callOf(md);
-      return { appointment: appointmentToProto(await this.booking.get(caller, req.appointmentId)) };
-    });
-  }
-
-  listPatientAppointments(req: appointments.v1.ListPatientAppointmentsRequest, md?: Metadata): Promise<appointments.v1.ListPatientAppointmentsResponse> {
-    return rpc(async () => {
-      const { caller } = callOf(md);
-      const res = await this.booking.listForPatient(caller, {
+  async bookAppointment(
+    req: appointments.v1.BookAppointmentRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.BookAppointmentResponse> {
+    const { caller, ctx } = callOf(md);
+    const { appointment, replayed } = await this.booking.book(
+      caller,
+      {
+        idempotencyKey: req.idempotencyKey,
+        slotId: req.slotId,
         nhsNumber: req.nhsNumber,
-        period: periodFromProto(req.period),
-        pageSize: req.page?.pageSize,
-        pageToken: req.page?.pageToken,
-      });
-      return { appointments: res.appointments.map(appointmentToProto), page: { nextPageToken: res.nextPageToken } };
-    });
+        referralId: req.referralId,
+      },
+      ctx,
+    );
+    return { appointment: appointmentToProto(appointment), replayed };
   }
 
-  getOrganisationDayList(req: appointments.v1.GetOrganisationDayListRequest, md?: Metadata): Promise<appointments.v1.GetOrganisationDayListResponse> {
-    return rpc(async () => {
-      const { caller } = callOf(md);
-      const res = await this.booking.dayList(caller, {
-        odsCode: req.odsCode,
-        date: req.date,
-        includeCancelled: req.includeCancelled === true,
-        pageSize: req.page?.pageSize,
-        pageToken: req.page?.pageToken,
-      });
-      return { appointments: res.appointments.map(appointmentToProto), page: { nextPageToken: res.nextPageToken } };
+  async cancelAppointment(
+    req: appointments.v1.CancelAppointmentRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.CancelAppointmentResponse> {
+    const { caller, ctx } = callOf(md);
+    return {
+      appointment: appointmentToProto(
+        await this.booking.cancel(caller, req.appointmentId, req.reason, ctx),
+      ),
+    };
+  }
+
+  async rescheduleAppointment(
+    req: appointments.v1.RescheduleAppointmentRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.RescheduleAppointmentResponse> {
+    const { caller, ctx } = callOf(md);
+    const res = await this.booking.reschedule(
+      caller,
+      req.appointmentId,
+      req.newSlotId,
+      req.reason,
+      ctx,
+    );
+    return { appointment: appointmentToProto(res.appointment), previousSlotId: res.previousSlotId };
+  }
+
+  async markArrived(
+    req: appointments.v1.MarkArrivedRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.MarkArrivedResponse> {
+    const { caller, ctx } = callOf(md);
+    return {
+      appointment: appointmentToProto(
+        await this.booking.markArrived(caller, req.appointmentId, ctx),
+      ),
+    };
+  }
+
+  async markFulfilled(
+    req: appointments.v1.MarkFulfilledRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.MarkFulfilledResponse> {
+    const { caller, ctx } = callOf(md);
+    return {
+      appointment: appointmentToProto(
+        await this.booking.markFulfilled(caller, req.appointmentId, ctx),
+      ),
+    };
+  }
+
+  async markNoShow(
+    req: appointments.v1.MarkNoShowRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.MarkNoShowResponse> {
+    const { caller, ctx } = callOf(md);
+    return {
+      appointment: appointmentToProto(
+        await this.booking.markNoShow(caller, req.appointmentId, ctx),
+      ),
+    };
+  }
+
+  async getAppointment(
+    req: appointments.v1.GetAppointmentRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.GetAppointmentResponse> {
+    const { caller } = callOf(md);
+    return { appointment: appointmentToProto(await this.booking.get(caller, req.appointmentId)) };
+  }
+
+  async listPatientAppointments(
+    req: appointments.v1.ListPatientAppointmentsRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.ListPatientAppointmentsResponse> {
+    const { caller } = callOf(md);
+    const res = await this.booking.listForPatient(caller, {
+      nhsNumber: req.nhsNumber,
+      period: periodFromProto(req.period),
+      pageSize: req.page?.pageSize,
+      pageToken: req.page?.pageToken,
     });
+    return {
+      appointments: res.appointments.map(appointmentToProto),
+      page: { nextPageToken: res.nextPageToken },
+    };
+  }
+
+  async getOrganisationDayList(
+    req: appointments.v1.GetOrganisationDayListRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.GetOrganisationDayListResponse> {
+    const { caller } = callOf(md);
+    const res = await this.booking.dayList(caller, {
+      odsCode: req.odsCode,
+      date: req.date,
+      includeCancelled: req.includeCancelled === true,
+      pageSize: req.page?.pageSize,
+      pageToken: req.page?.pageToken,
+    });
+    return {
+      appointments: res.appointments.map(appointmentToProto),
+      page: { nextPageToken: res.nextPageToken },
+    };
   }
 }

@@ -88,7 +88,8 @@ export function slotStatusFromProto(v: unknown): 'free' | 'busy' | 'busy_unavail
 }
 
 export function periodFromProto(v: unknown): Period {
-  const n = typeof v === 'string' ? (pb.AppointmentPeriod as unknown as Record<string, number>)[v] : v;
+  const n =
+    typeof v === 'string' ? (pb.AppointmentPeriod as unknown as Record<string, number>)[v] : v;
   if (n === pb.AppointmentPeriod.APPOINTMENT_PERIOD_PAST) return 'past';
   if (n === pb.AppointmentPeriod.APPOINTMENT_PERIOD_ALL) return 'all';
   return 'upcoming';

@@ -4,7 +4,6 @@ import { appointments } from '@trellis/contracts';
 
 import { SchedulingService } from '../scheduling/scheduling.service';
 import { callOf } from './call-context';
-import { rpc } from './grpc-errors';
 import { dateFromProto, scheduleToProto, slotStatusFromProto, slotToProto } from './mappers';
 
 const { ScheduleServiceControllerMethods } = appointments.v1;
@@ -14,56 +13,63 @@ const { ScheduleServiceControllerMethods } = appointments.v1;
 export class ScheduleGrpcController implements appointments.v1.ScheduleServiceController {
   constructor(private readonly scheduling: SchedulingService) {}
 
-  createSchedule(req: appointments.v1.CreateScheduleRequest, md?: Metadata): Promise<appointments.v1.CreateScheduleResponse> {
-    return rpc(async () => {
-      const { caller } = callOf(md);
-      const schedule = await this.scheduling.createSchedule(caller, {
-        odsCode: req.odsCode,
-        serviceType: req.serviceType,
-        specialty: req.specialty,
-        practitionerId: req.practitionerId,
-        region: req.region,
-        bookableByOdsCodes: req.bookableByOdsCodes ?? [],
-        bookableByOrgTypes: req.bookableByOrgTypes ?? [],
-        name: req.name,
-      });
-      return { schedule: scheduleToProto(schedule) };
+  async createSchedule(
+    req: appointments.v1.CreateScheduleRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.CreateScheduleResponse> {
+    const { caller } = callOf(md);
+    const schedule = await this.scheduling.createSchedule(caller, {
+      odsCode: req.odsCode,
+      serviceType: req.serviceType,
+      specialty: req.specialty,
+      practitionerId: req.practitionerId,
+      region: req.region,
+      bookableByOdsCodes: req.bookableByOdsCodes ?? [],
+      bookableByOrgTypes: req.bookableByOrgTypes ?? [],
+      name: req.name,
     });
+    return { schedule: scheduleToProto(schedule) };
   }
 
-  getSchedule(req: appointments.v1.GetScheduleRequest, md?: Metadata): Promise<appointments.v1.GetScheduleResponse> {
-    return rpc(async () => {
-      callOf(md);
-      return { schedule: scheduleToProto(await this.scheduling.getSchedule(req.scheduleId)) };
-    });
+  async getSchedule(
+    req: appointments.v1.GetScheduleRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.GetScheduleResponse> {
+    callOf(md);
+    return { schedule: scheduleToProto(await this.scheduling.getSchedule(req.scheduleId)) };
   }
 
-  publishSlots(req: appointments.v1.PublishSlotsRequest, md?: Metadata): Promise<appointments.v1.PublishSlotsResponse> {
-    return rpc(async () => {
-      const { caller } = callOf(md);
-      const slots = await this.scheduling.publishSlots(
-        caller,
-        req.scheduleId,
-        (req.slots ?? []).map((s) => ({ start: dateFromProto(s.start), end: dateFromProto(s.end), status: slotStatusFromProto(s.status) })),
-      );
-      return { slots: slots.map(slotToProto) };
-    });
+  async publishSlots(
+    req: appointments.v1.PublishSlotsRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.PublishSlotsResponse> {
+    const { caller } = callOf(md);
+    const slots = await this.scheduling.publishSlots(
+      caller,
+      req.scheduleId,
+      (req.slots ?? []).map((s) => ({
+        start: dateFromProto(s.start),
+        end: dateFromProto(s.end),
+        status: slotStatusFromProto(s.status),
+      })),
+    );
+    return { slots: slots.map(slotToProto) };
   }
 
-  searchFreeSlots(req: appointments.v1.SearchFreeSlotsRequest, md?: Metadata): Promise<appointments.v1.SearchFreeSlotsResponse> {
-    return rpc(async () => {
-      callOf(md);
-      const res = await this.scheduling.searchFreeSlots({
-        serviceType: req.serviceType,
-        odsCode: req.odsCode,
-        region: req.region,
-        from: dateFromProto(req.startFrom),
-        to: dateFromProto(req.startTo),
-        pageSize: req.page?.pageSize,
-        pageToken: req.page?.pageToken,
-      });
-      return { slots: res.slots.map(slotToProto), page: { nextPageToken: res.nextPageToken } };
+  async searchFreeSlots(
+    req: appointments.v1.SearchFreeSlotsRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.SearchFreeSlotsResponse> {
+    callOf(md);
+    const res = await this.scheduling.searchFreeSlots({
+      serviceType: req.serviceType,
+      odsCode: req.odsCode,
+      region: req.region,
+      from: dateFromProto(req.startFrom),
+      to: dateFromProto(req.startTo),
+      pageSize: req.page?.pageSize,
+      pageToken: req.page?.pageToken,
     });
+    return { slots: res.slots.map(slotToProto), page: { nextPageToken: res.nextPageToken } };
   }
 }
-

@@ -1,4 +1,10 @@
-import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  status,
+  type ChannelCredentials,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { loadPackageDefinition } from '@grpc/grpc-js';
 import { protoPath, PROTO_ROOT, type identity } from '@trellis/contracts';
@@ -44,9 +50,16 @@ export class IdentityPatientDirectory implements PatientDirectory {
       oneofs: true,
     });
     const pkg = loadPackageDefinition(def) as unknown as {
-      trellis: { identity: { v1: { PatientService: new (address: string, creds: ChannelCredentials) => UnaryClient } } };
+      trellis: {
+        identity: {
+          v1: { PatientService: new (address: string, creds: ChannelCredentials) => UnaryClient };
+        };
+      };
     };
-    this.client = new pkg.trellis.identity.v1.PatientService(options.address, options.channelCredentials ?? credentials.createInsecure());
+    this.client = new pkg.trellis.identity.v1.PatientService(
+      options.address,
+      options.channelCredentials ?? credentials.createInsecure(),
+    );
     this.deadlineMs = options.deadlineMs ?? 2000;
   }
 
@@ -55,20 +68,33 @@ export class IdentityPatientDirectory implements PatientDirectory {
     if (ctx.authorization) md.set('authorization', ctx.authorization);
     if (ctx.correlationId) md.set('x-correlation-id', ctx.correlationId);
     return new Promise((resolve, reject) => {
-      this.client.getPatient({ nhsNumber }, md, { deadline: new Date(Date.now() + this.deadlineMs) }, (err, res) => {
-        if (err) {
-          if (err.code === status.NOT_FOUND) return resolve({ kind: 'not-found', nhsNumber });
-          if (err.code === status.PERMISSION_DENIED || err.code === status.UNAUTHENTICATED) {
+      this.client.getPatient(
+        { nhsNumber },
+        md,
+        { deadline: new Date(Date.now() + this.deadlineMs) },
+        (err, res) => {
+          if (err) {
+            if (err.code === status.NOT_FOUND) return resolve({ kind: 'not-found', nhsNumber });
+            if (err.code === status.PERMISSION_DENIED || err.code === status.UNAUTHENTICATED) {
+              return reject(
+                new AppointmentsError(
+                  AppointmentsErrorCode.PatientLookupDenied,
+                  `The identity platform refused to confirm patient ${nhsNumber} for this caller: ${err.details}`,
+                  { nhsNumber },
+                ),
+              );
+            }
             return reject(
-              new AppointmentsError(AppointmentsErrorCode.PatientLookupDenied, `The identity platform refused to confirm patient ${nhsNumber} for this caller: ${err.details}`, { nhsNumber }),
+              new AppointmentsError(
+                AppointmentsErrorCode.IdentityUnavailable,
+                `The identity platform could not confirm patient ${nhsNumber} (${status[err.code] ?? err.code}); try again`,
+                { nhsNumber },
+              ),
             );
           }
-          return reject(
-            new AppointmentsError(AppointmentsErrorCode.IdentityUnavailable, `The identity platform could not confirm patient ${nhsNumber} (${status[err.code] ?? err.code}); try again`, { nhsNumber }),
-          );
-        }
-        resolve(interpret(nhsNumber, res));
-      });
+          resolve(interpret(nhsNumber, res));
+        },
+      );
     });
   }
 
@@ -84,7 +110,8 @@ export function interpret(nhsNumber: string, res: GetPatientResponse | undefined
   if (res.superseded || (p.nhsNumber && p.nhsNumber !== nhsNumber)) {
     return { kind: 'merged', nhsNumber, survivorNhsNumber: p.nhsNumber };
   }
-  if (p.mergedIntoNhsNumber) return { kind: 'merged', nhsNumber, survivorNhsNumber: p.mergedIntoNhsNumber };
+  if (p.mergedIntoNhsNumber)
+    return { kind: 'merged', nhsNumber, survivorNhsNumber: p.mergedIntoNhsNumber };
   const deceasedAt = fromTimestamp(p.deceasedAt);
   if (deceasedAt) return { kind: 'deceased', nhsNumber, deceasedAt };
   return { kind: 'active', nhsNumber };

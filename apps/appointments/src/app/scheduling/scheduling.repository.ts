@@ -59,7 +59,9 @@ export class SchedulingRepository {
   ): Promise<{ id: string; start: Date; end: Date; index: number } | undefined> {
     const starts = slots.map((s) => s.start.toISOString());
     const ends = slots.map((s) => s.end.toISOString());
-    const rows = await db.$queryRaw<{ id: string; start_at: Date; end_at: Date; ord: bigint }[]>(Prisma.sql`
+    const rows = await db.$queryRaw<
+      { id: string; start_at: Date; end_at: Date; ord: bigint }[]
+    >(Prisma.sql`
       SELECT s.id::text AS id, s.start_at, s.end_at, x.ord
         FROM slots s
         JOIN unnest(${starts}::timestamptz[], ${ends}::timestamptz[]) WITH ORDINALITY AS x(st, en, ord)
@@ -68,18 +70,30 @@ export class SchedulingRepository {
        ORDER BY x.ord
        LIMIT 1`);
     const row = rows[0];
-    return row ? { id: row.id, start: row.start_at, end: row.end_at, index: Number(row.ord) - 1 } : undefined;
+    return row
+      ? { id: row.id, start: row.start_at, end: row.end_at, index: Number(row.ord) - 1 }
+      : undefined;
   }
 
   /** Keyset page of free slots ordered by (start, id). */
-  searchFree(db: Db, filter: FreeSlotFilter, after: { start: Date; id: string } | undefined, take: number): Promise<SlotRow[]> {
+  searchFree(
+    db: Db,
+    filter: FreeSlotFilter,
+    after: { start: Date; id: string } | undefined,
+    take: number,
+  ): Promise<SlotRow[]> {
     const where: Prisma.SlotWhereInput = {
       status: 'free',
       ...(filter.serviceType ? { serviceType: filter.serviceType } : {}),
       ...(filter.odsCode ? { odsCode: filter.odsCode } : {}),
       ...(filter.region ? { region: filter.region } : {}),
-      startAt: { gte: after && after.start > filter.from ? after.start : filter.from, lt: filter.to },
-      ...(after ? { OR: [{ startAt: { gt: after.start } }, { startAt: after.start, id: { gt: after.id } }] } : {}),
+      startAt: {
+        gte: after && after.start > filter.from ? after.start : filter.from,
+        lt: filter.to,
+      },
+      ...(after
+        ? { OR: [{ startAt: { gt: after.start } }, { startAt: after.start, id: { gt: after.id } }] }
+        : {}),
     };
     return db.slot.findMany({ where, orderBy: [{ startAt: 'asc' }, { id: 'asc' }], take });
   }

@@ -50,19 +50,48 @@ export class SchedulingService {
     const odsCode = input.odsCode || actor.odsCode;
     v.odsCode('ods_code', odsCode);
     if (v.required('service_type', input.serviceType)) {
-      v.pattern('service_type', input.serviceType, CODE, 'code', 'service_type must be a code (letters, digits, . _ : | / -)');
+      v.pattern(
+        'service_type',
+        input.serviceType,
+        CODE,
+        'code',
+        'service_type must be a code (letters, digits, . _ : | / -)',
+      );
     }
-    if (input.specialty) v.pattern('specialty', input.specialty, CODE, 'code', 'specialty must be a code');
-    if (input.practitionerId) v.pattern('practitioner_id', input.practitionerId, CODE, 'code', 'practitioner_id must be an identifier');
+    if (input.specialty)
+      v.pattern('specialty', input.specialty, CODE, 'code', 'specialty must be a code');
+    if (input.practitionerId)
+      v.pattern(
+        'practitioner_id',
+        input.practitionerId,
+        CODE,
+        'code',
+        'practitioner_id must be an identifier',
+      );
     const region = input.region || actor.region;
-    if (v.required('region', region)) v.pattern('region', region, REGION_CODE, 'region', 'region must be a region short code such as "london"');
+    if (v.required('region', region))
+      v.pattern(
+        'region',
+        region,
+        REGION_CODE,
+        'region',
+        'region must be a region short code such as "london"',
+      );
     const bookableOds = [...new Set(input.bookableByOdsCodes ?? [])];
-    bookableOds.forEach((c, i) => v.pattern(`bookable_by_ods_codes[${i}]`, c, ODS_CODE, 'ods-code', 'must be an ODS code'));
+    bookableOds.forEach((c, i) =>
+      v.pattern(`bookable_by_ods_codes[${i}]`, c, ODS_CODE, 'ods-code', 'must be an ODS code'),
+    );
     const bookableTypes = [...new Set(input.bookableByOrgTypes ?? [])];
     bookableTypes.forEach((t, i) => {
-      if (!isOrganisationType(t)) v.add(`bookable_by_org_types[${i}]`, 'org-type', `must be one of ${ORGANISATION_TYPES.join(', ')}`);
+      if (!isOrganisationType(t))
+        v.add(
+          `bookable_by_org_types[${i}]`,
+          'org-type',
+          `must be one of ${ORGANISATION_TYPES.join(', ')}`,
+        );
     });
-    if ((input.name ?? '').length > 200) v.add('name', 'max-length', 'name must be at most 200 characters');
+    if ((input.name ?? '').length > 200)
+      v.add('name', 'max-length', 'name must be at most 200 characters');
     v.throwIfAny();
     if (odsCode !== actor.odsCode) {
       throw new AppointmentsError(
@@ -88,32 +117,56 @@ export class SchedulingService {
     v.uuid('schedule_id', id);
     v.throwIfAny();
     const schedule = await this.repo.findSchedule(this.prisma, id);
-    if (!schedule) throw new AppointmentsError(AppointmentsErrorCode.ScheduleNotFound, `Schedule ${id} not found`, { scheduleId: id });
+    if (!schedule)
+      throw new AppointmentsError(
+        AppointmentsErrorCode.ScheduleNotFound,
+        `Schedule ${id} not found`,
+        { scheduleId: id },
+      );
     return schedule;
   }
 
   /** All or nothing: every slot valid, none overlapping another (in the batch or already stored). */
-  async publishSlots(actor: Actor, scheduleId: string, slots: readonly SlotInput[]): Promise<SlotRow[]> {
+  async publishSlots(
+    actor: Actor,
+    scheduleId: string,
+    slots: readonly SlotInput[],
+  ): Promise<SlotRow[]> {
     const v = new Violations();
     v.uuid('schedule_id', scheduleId);
     if (slots.length === 0) v.add('slots', 'required', 'at least one slot is required');
-    if (slots.length > MAX_SLOTS_PER_PUBLISH) v.add('slots', 'max-items', `at most ${MAX_SLOTS_PER_PUBLISH} slots per call`);
+    if (slots.length > MAX_SLOTS_PER_PUBLISH)
+      v.add('slots', 'max-items', `at most ${MAX_SLOTS_PER_PUBLISH} slots per call`);
     const now = this.clock.now();
     const valid: NewSlot[] = [];
     slots.forEach((s, i) => {
       const f = `slots[${i}]`;
       if (!s.start) v.add(`${f}.start`, 'required', 'start is required');
       if (!s.end) v.add(`${f}.end`, 'required', 'end is required');
-      if (s.status === 'busy') v.add(`${f}.status`, 'slot-status', 'busy is set by bookings; publish free or busy-unavailable');
+      if (s.status === 'busy')
+        v.add(
+          `${f}.status`,
+          'slot-status',
+          'busy is set by bookings; publish free or busy-unavailable',
+        );
       if (!s.start || !s.end) return;
-      if (s.end.getTime() <= s.start.getTime()) v.add(`${f}.end`, 'end-after-start', 'end must be after start');
-      else if (s.end.getTime() - s.start.getTime() > MAX_SLOT_MINUTES * 60_000) v.add(`${f}.end`, 'max-duration', 'a slot lasts at most 24 hours');
-      if (s.start.getTime() < now.getTime()) v.add(`${f}.start`, 'future', 'slots must start in the future');
-      valid.push({ start: s.start, end: s.end, status: s.status === 'busy_unavailable' ? 'busy_unavailable' : 'free' });
+      if (s.end.getTime() <= s.start.getTime())
+        v.add(`${f}.end`, 'end-after-start', 'end must be after start');
+      else if (s.end.getTime() - s.start.getTime() > MAX_SLOT_MINUTES * 60_000)
+        v.add(`${f}.end`, 'max-duration', 'a slot lasts at most 24 hours');
+      if (s.start.getTime() < now.getTime())
+        v.add(`${f}.start`, 'future', 'slots must start in the future');
+      valid.push({
+        start: s.start,
+        end: s.end,
+        status: s.status === 'busy_unavailable' ? 'busy_unavailable' : 'free',
+      });
     });
     if (v.count === 0) {
       // Overlaps inside the batch get a precise field path; the database constraint covers the rest.
-      const order = valid.map((s, i) => ({ s, i })).sort((a, b) => a.s.start.getTime() - b.s.start.getTime());
+      const order = valid
+        .map((s, i) => ({ s, i }))
+        .sort((a, b) => a.s.start.getTime() - b.s.start.getTime());
       for (let k = 1; k < order.length; k++) {
         const prev = order[k - 1]!;
         const cur = order[k]!;
@@ -142,18 +195,34 @@ export class SchedulingService {
       throw new AppointmentsError(
         AppointmentsErrorCode.SlotOverlap,
         `Slots of schedule ${schedule.id} must not overlap: ${detail}`,
-        clash ? { scheduleId: schedule.id, conflictingSlotId: clash.id, index: String(clash.index) } : { scheduleId: schedule.id },
+        clash
+          ? { scheduleId: schedule.id, conflictingSlotId: clash.id, index: String(clash.index) }
+          : { scheduleId: schedule.id },
       );
     }
   }
 
-  async searchFreeSlots(input: SearchFreeSlotsInput): Promise<{ slots: SlotRow[]; nextPageToken: string }> {
+  async searchFreeSlots(
+    input: SearchFreeSlotsInput,
+  ): Promise<{ slots: SlotRow[]; nextPageToken: string }> {
     const v = new Violations();
-    if (input.serviceType) v.pattern('service_type', input.serviceType, CODE, 'code', 'service_type must be a code');
+    if (input.serviceType)
+      v.pattern('service_type', input.serviceType, CODE, 'code', 'service_type must be a code');
     if (input.odsCode) v.odsCode('ods_code', input.odsCode);
-    if (input.region) v.pattern('region', input.region, REGION_CODE, 'region', 'region must be a region short code');
+    if (input.region)
+      v.pattern(
+        'region',
+        input.region,
+        REGION_CODE,
+        'region',
+        'region must be a region short code',
+      );
     if (!input.serviceType && !input.odsCode && !input.region) {
-      v.add('service_type', 'one-of-required', 'give at least one of service_type, ods_code, region');
+      v.add(
+        'service_type',
+        'one-of-required',
+        'give at least one of service_type, ods_code, region',
+      );
     }
     if (!input.from) v.add('start_from', 'required', 'start_from is required');
     if (!input.to) v.add('start_to', 'required', 'start_to is required');
@@ -165,13 +234,27 @@ export class SchedulingService {
     }
     const take = pageSize(input.pageSize, v, 'page.page_size', 500, 50);
     v.throwIfAny();
-    const filter = { serviceType: input.serviceType || undefined, odsCode: input.odsCode || undefined, region: input.region || undefined, from: input.from!, to: input.to! };
+    const filter = {
+      serviceType: input.serviceType || undefined,
+      odsCode: input.odsCode || undefined,
+      region: input.region || undefined,
+      from: input.from!,
+      to: input.to!,
+    };
     const tokenFilter = { ...filter, from: filter.from.toISOString(), to: filter.to.toISOString() };
     const cursor = decodePageToken(input.pageToken, tokenFilter, 'page.page_token');
-    const rows = await this.repo.searchFree(this.prisma, filter, cursor ? { start: new Date(cursor.s), id: cursor.i } : undefined, take + 1);
+    const rows = await this.repo.searchFree(
+      this.prisma,
+      filter,
+      cursor ? { start: new Date(cursor.s), id: cursor.i } : undefined,
+      take + 1,
+    );
     const page = rows.slice(0, take);
     const last = page[page.length - 1];
-    const nextPageToken = rows.length > take && last ? encodePageToken({ s: last.startAt.toISOString(), i: last.id }, tokenFilter) : '';
+    const nextPageToken =
+      rows.length > take && last
+        ? encodePageToken({ s: last.startAt.toISOString(), i: last.id }, tokenFilter)
+        : '';
     return { slots: page, nextPageToken };
   }
 }

@@ -20,7 +20,7 @@ import { RateLimiter } from './rate-limiter';
 /**
  * Per connected system (not per IP) budget for every authenticated gateway call, HTTP or gRPC:
  * 429 + Retry-After / RESOURCE_EXHAUSTED. Runs as an interceptor, i.e. after the auth guard has
- * identified the caller. A system's own `rate_limit_per_minute` overrides the default.
+ * identified the caller. A system's own `rate_limit_per_window` overrides the default.
  */
 @Injectable()
 export class RateLimitInterceptor implements NestInterceptor {
@@ -58,8 +58,8 @@ export class RateLimitInterceptor implements NestInterceptor {
   private async budgetOf(systemId: string): Promise<number> {
     const cached = this.budgets.get(systemId);
     if (cached && cached.until > Date.now()) return cached.limit;
-    const row = await this.prisma.connectedSystem.findUnique({ where: { id: systemId }, select: { rateLimitPerMinute: true } });
-    const limit = row?.rateLimitPerMinute ?? this.config.rateLimitPerWindow;
+    const row = await this.prisma.connectedSystem.findUnique({ where: { id: systemId }, select: { rateLimitPerWindow: true } });
+    const limit = row?.rateLimitPerWindow ?? this.config.rateLimitPerWindow;
     this.budgets.set(systemId, { limit, until: Date.now() + 30_000 });
     return limit;
   }

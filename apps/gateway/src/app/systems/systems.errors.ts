@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
 
 export enum SystemsErrorCode {
   NotFound = 'SYSTEM_NOT_FOUND',
@@ -8,34 +8,23 @@ export enum SystemsErrorCode {
   InvalidState = 'SYSTEM_INVALID_STATE',
 }
 
-export interface FieldViolation {
-  field: string;
-  description: string;
-}
+const KIND: Record<SystemsErrorCode, ErrorKind> = {
+  [SystemsErrorCode.NotFound]: 'NOT_FOUND',
+  [SystemsErrorCode.AlreadyExists]: 'ALREADY_EXISTS',
+  [SystemsErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
+  [SystemsErrorCode.VersionConflict]: 'ABORTED',
+  [SystemsErrorCode.InvalidState]: 'FAILED_PRECONDITION',
+};
 
-/** The one error class of the systems context; mapped to gRPC by systemsErrorToGrpc. */
-export class SystemsError extends Error {
-  constructor(
-    readonly code: SystemsErrorCode,
-    message: string,
-    readonly violations: readonly FieldViolation[] = [],
-  ) {
-    super(message);
-    this.name = 'SystemsError';
+export type { FieldViolation };
+
+/** The one error class of the systems context (mapped by the platform's error vocabulary). */
+export class SystemsError extends DomainError<SystemsErrorCode> {
+  constructor(code: SystemsErrorCode, message: string, violations: FieldViolation[] = []) {
+    super('gateway', code, KIND[code], message, violations);
   }
-}
 
-export function grpcStatusOf(code: SystemsErrorCode): status {
-  switch (code) {
-    case SystemsErrorCode.NotFound:
-      return status.NOT_FOUND;
-    case SystemsErrorCode.AlreadyExists:
-      return status.ALREADY_EXISTS;
-    case SystemsErrorCode.InvalidArgument:
-      return status.INVALID_ARGUMENT;
-    case SystemsErrorCode.VersionConflict:
-      return status.ABORTED;
-    case SystemsErrorCode.InvalidState:
-      return status.FAILED_PRECONDITION;
+  get violations(): readonly FieldViolation[] {
+    return this.details;
   }
 }

@@ -36,7 +36,13 @@ export function toTimestamp(d: Date): { seconds: number; nanos: number } {
 }
 
 /** The full current state of a system, published on the compacted topic (key = system id). */
-export function systemChangedEvent(row: SystemRow, change: SystemChangeKind, actor: string, actorSystem: { systemId: string; odsCode: string; region: string; userId?: string }): SystemEventInput {
+export function systemChangedEvent(
+  row: SystemRow,
+  change: SystemChangeKind,
+  actor: string,
+  actorSystem: { systemId: string; odsCode: string; region: string; userId?: string },
+  topic: string = SYSTEM_TOPIC,
+): SystemEventInput {
   const msg = ConnectedSystemChanged.fromPartial({
     context: {
       organisations: [{ odsCode: row.odsCode, region: row.region }],
@@ -64,7 +70,7 @@ export function systemChangedEvent(row: SystemRow, change: SystemChangeKind, act
     changedAt: toTimestamp(row.changedAt),
   });
   return {
-    topic: SYSTEM_TOPIC,
+    topic,
     key: row.id,
     type: SYSTEM_CHANGED_TYPE,
     subject: row.id,

@@ -1,24 +1,13 @@
 import { type Metadata } from '@grpc/grpc-js';
-import { Controller, UseFilters, type ArgumentsHost, type ExceptionFilter, Catch } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 import { gateway } from '@trellis/contracts';
-import { throwError, type Observable } from 'rxjs';
 
 import { toTimestamp } from './systems.events';
-import { SystemsError, grpcStatusOf } from './systems.errors';
 import { type SystemRow } from './systems.repository';
 import { SystemsService } from './systems.service';
 
 const { SystemStatus, ConnectedSystemServiceControllerMethods } = gateway.v1;
-
-/** Maps SystemsError to gRPC status with the field violations in the message. */
-@Catch(SystemsError)
-export class SystemsErrorFilter implements ExceptionFilter {
-  catch(err: SystemsError, _host: ArgumentsHost): Observable<never> {
-    const details = err.violations.map((v) => `${v.field}: ${v.description}`).join('; ');
-    return throwError(() => ({ code: grpcStatusOf(err.code), message: details ? `${err.message}: ${details}` : err.message, details: err.code }));
-  }
-}
 
 export function toProto(row: SystemRow): gateway.v1.ConnectedSystem {
   return {
@@ -46,7 +35,6 @@ function statusFilter(s: gateway.v1.SystemStatus | undefined): 'active' | 'suspe
 }
 
 @Controller()
-@UseFilters(SystemsErrorFilter)
 @ConnectedSystemServiceControllerMethods()
 export class SystemsGrpcController implements gateway.v1.ConnectedSystemServiceController {
   constructor(private readonly systems: SystemsService) {}

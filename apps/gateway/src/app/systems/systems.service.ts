@@ -5,6 +5,7 @@ import { type Caller } from '@trellis/auth';
 
 import { type SystemStatus } from '../../generated/prisma/client';
 import { GATEWAY_OUTBOX, type GatewayOutbox } from '../audit/gateway-outbox';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { SystemsError, SystemsErrorCode } from './systems.errors';
 import { systemChangedEvent, type SystemChangeKind } from './systems.events';
 import { SystemsRepository, type SystemPatch, type SystemRow, type Tx } from './systems.repository';
@@ -34,6 +35,7 @@ export class SystemsService {
   constructor(
     private readonly repo: SystemsRepository,
     @Inject(GATEWAY_OUTBOX) private readonly outbox: GatewayOutbox,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   async register(input: RegisterInput, caller: Caller): Promise<SystemRow> {
@@ -73,7 +75,7 @@ export class SystemsService {
   }
 
   async list(pageSize: number, pageToken: string, status?: SystemStatus): Promise<{ rows: SystemRow[]; next: string; total: number }> {
-    if (pageSize < 0) throw new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page', [{ field: 'page.page_size', description: 'must be >= 0' }]);
+    if (pageSize < 0) throw new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page', [{ field: 'page.page_size', rule: 'range', message: 'must be >= 0' }]);
     const take = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const after = pageToken ? decodeCursor(pageToken, status) : undefined;
     const rows = await this.repo.list({ take: take + 1, ...(after ? { after } : {}), ...(status ? { status } : {}) });
@@ -131,7 +133,7 @@ export class SystemsService {
   }
 
   private async publish(tx: Tx, row: SystemRow, kind: SystemChangeKind, actor: string, caller: Caller): Promise<void> {
-    await this.outbox.enqueue(tx, systemChangedEvent(row, kind, actor, caller));
+    await this.outbox.enqueue(tx, systemChangedEvent(row, kind, actor, caller, this.config.systemTopic));
   }
 }
 
@@ -141,7 +143,7 @@ function encodeCursor(row: SystemRow, status?: SystemStatus): string {
 
 function decodeCursor(token: string, status?: SystemStatus): { createdAt: Date; id: string } {
   const bad = (): SystemsError =>
-    new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page token', [{ field: 'page.page_token', description: 'not a token from this listing' }]);
+    new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page token', [{ field: 'page.page_token', rule: 'page-token', message: 'not a token from this listing' }]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));

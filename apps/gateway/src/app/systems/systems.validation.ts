@@ -20,8 +20,8 @@ export interface ValidatedKeys {
 /** Collects violations instead of failing at the first one. */
 export class Violations {
   readonly list: FieldViolation[] = [];
-  add(field: string, description: string): void {
-    this.list.push({ field, description });
+  add(field: string, message: string, rule = 'invalid'): void {
+    this.list.push({ field, rule, message });
   }
   throwIfAny(message = 'invalid request'): void {
     if (this.list.length > 0) throw new SystemsError(SystemsErrorCode.InvalidArgument, message, this.list);

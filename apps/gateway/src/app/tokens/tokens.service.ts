@@ -155,7 +155,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     if (jti.length === 0 || jti.length > 255) throw new OAuthError('invalid_client', 'bad jti');
 
     // Rate limit before the replay write: a flood costs one UPSERT, not a jti row each.
-    const decision = await this.rateLimiter.hit(`token:${system.id}`, this.config.rateLimitPerWindow);
+    const decision = await this.rateLimiter.hit(`token:${system.id}`, system.rateLimitPerWindow ?? this.config.rateLimitPerWindow);
     if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds);
 
     if (!(await this.jtis.rememberJti(system.id, jti, new Date((exp + CLOCK_SKEW_SECONDS) * 1000)))) {

@@ -1,7 +1,7 @@
+import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
 import type { PatientView } from './patient.model';
 
-/** Identity error vocabulary: one code enum, one error class; mapped to gRPC in one place. */
-
+/** Identity error vocabulary: one code enum, one error class; the platform maps kinds to gRPC. */
 export enum IdentityErrorCode {
   ValidationFailed = 'VALIDATION_FAILED',
   InvalidNhsNumber = 'INVALID_NHS_NUMBER',
@@ -19,13 +19,24 @@ export enum IdentityErrorCode {
   RestrictedScopeRequired = 'RESTRICTED_SCOPE_REQUIRED',
 }
 
-export interface FieldViolation {
-  /** request field path, e.g. "patient.names[0].family" */
-  field: string;
-  /** stable rule id, e.g. "required", "nhs-number.checksum" */
-  rule: string;
-  message: string;
-}
+export const IDENTITY_ERROR_KIND: Record<IdentityErrorCode, ErrorKind> = {
+  [IdentityErrorCode.ValidationFailed]: 'INVALID_ARGUMENT',
+  [IdentityErrorCode.InvalidNhsNumber]: 'INVALID_ARGUMENT',
+  [IdentityErrorCode.PatientNotFound]: 'NOT_FOUND',
+  [IdentityErrorCode.VersionNotFound]: 'NOT_FOUND',
+  [IdentityErrorCode.DuplicatePatient]: 'ALREADY_EXISTS',
+  [IdentityErrorCode.VersionConflict]: 'ABORTED',
+  [IdentityErrorCode.PatientSuperseded]: 'FAILED_PRECONDITION',
+  [IdentityErrorCode.AlreadyDeceased]: 'FAILED_PRECONDITION',
+  [IdentityErrorCode.MergeIntoSelf]: 'INVALID_ARGUMENT',
+  [IdentityErrorCode.MergeIntoDeceased]: 'FAILED_PRECONDITION',
+  [IdentityErrorCode.MergeIntoMerged]: 'FAILED_PRECONDITION',
+  [IdentityErrorCode.MergeSourceMerged]: 'FAILED_PRECONDITION',
+  [IdentityErrorCode.NumberRangeExhausted]: 'RESOURCE_EXHAUSTED',
+  [IdentityErrorCode.RestrictedScopeRequired]: 'PERMISSION_DENIED',
+};
+
+export type { FieldViolation };
 
 export interface DuplicateCandidateDetail {
   match: 'single-match' | 'multiple-match';
@@ -33,16 +44,28 @@ export interface DuplicateCandidateDetail {
   candidates: Array<{ nhsNumber: string; score: number; matchedOn: string[] }>;
 }
 
-export class IdentityError extends Error {
+export class IdentityError extends DomainError<IdentityErrorCode> {
   constructor(
-    readonly code: IdentityErrorCode,
+    code: IdentityErrorCode,
     message: string,
-    readonly violations: FieldViolation[] = [],
+    violations: FieldViolation[] = [],
     readonly metadata: Record<string, string> = {},
     readonly duplicates?: DuplicateCandidateDetail,
   ) {
-    super(message);
-    this.name = 'IdentityError';
+    super('identity', code, IDENTITY_ERROR_KIND[code], message, [
+      ...violations,
+      // duplicate candidates travel as field violations on "patient" (rule duplicate.<match>), so
+      // every client that reads google.rpc.BadRequest sees them without an identity-specific detail
+      ...(duplicates?.candidates ?? []).map((c) => ({
+        field: 'patient',
+        rule: `duplicate.${duplicates!.match}`,
+        message: `candidate ${c.nhsNumber} scored ${c.score.toFixed(4)} (${c.matchedOn.join(', ')})`,
+      })),
+    ]);
+  }
+
+  get violations(): readonly FieldViolation[] {
+    return this.details;
   }
 
   /** The duplicate candidates as this caller may see them (DUPLICATE_PATIENT only). */

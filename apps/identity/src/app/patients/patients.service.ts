@@ -1,3 +1,4 @@
+import { scopeSatisfies } from '@trellis/auth';
 import { NhsNumberAllocator, NhsNumberRangeExhaustedError } from '@trellis/nhs-number';
 import type { PatientEventSink } from '../../events/patient-events';
 import { regionOf } from '../reference/ods-regions';
@@ -50,14 +51,7 @@ export interface RegisterResult {
 const TX = { maxWait: 30_000, timeout: 30_000 };
 
 function hasScope(actor: Actor, scope: string): boolean {
-  if (scope === SCOPE_RESTRICTED_READ) return actor.scopes.includes(scope);
-  // system/Patient.s is satisfied by system/Patient.<letters incl. s> or system/*.<letters incl. s>
-  return actor.scopes.some((s) => {
-    const m = /^system\/(Patient|\*)\.([a-z*]+)$/.exec(s);
-    if (!m) return false;
-    const letters = m[2] === '*' || m[2] === 'read' ? 'rs' : m[2]!;
-    return letters.includes('s');
-  });
+  return scopeSatisfies(actor.scopes, scope);
 }
 
 export class PatientsService {
@@ -123,7 +117,7 @@ export class PatientsService {
       }
       let nhsNumber: string;
       try {
-        nhsNumber = await this.allocator.allocate();
+        nhsNumber = await this.allocator.allocate(tx);
       } catch (err) {
         if (err instanceof NhsNumberRangeExhaustedError) {
           throw new IdentityError(IdentityErrorCode.NumberRangeExhausted, 'the NHS number allocation range is exhausted');
@@ -251,7 +245,7 @@ export class PatientsService {
         ...(changes.confidentiality ? { confidentiality: changes.confidentiality } : {}),
       });
       if (!won) {
-        const latest = await this.repo.find(this.db, nhs);
+        const latest = await this.repo.find(tx, nhs);
         throw conflict(nhs, expectedVersion, latest?.version ?? current.version, 'expected_version');
       }
       const birthDate = changes.birthDate ?? current.birthDate;
@@ -323,7 +317,7 @@ export class PatientsService {
         throw IdentityError.validation([{ field: 'deceased_at', rule: 'date.before-birth', message: 'must not be before the birth date' }]);
       }
       const won = await this.repo.bumpVersion(tx, nhs, expectedVersion, now, { deceasedAt });
-      if (!won) throw conflict(nhs, expectedVersion, (await this.repo.find(this.db, nhs))?.version ?? 0, 'expected_version');
+      if (!won) throw conflict(nhs, expectedVersion, (await this.repo.find(tx, nhs))?.version ?? 0, 'expected_version');
       const record = (await this.repo.find(tx, nhs))!;
       await this.repo.appendVersion(
         tx,

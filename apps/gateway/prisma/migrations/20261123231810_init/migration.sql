@@ -13,7 +13,7 @@ CREATE TABLE "connected_systems" (
     "allowed_scopes" TEXT[],
     "status" "SystemStatus" NOT NULL DEFAULT 'active',
     "suspension_reason" TEXT,
-    "rate_limit_per_minute" INTEGER,
+    "rate_limit_per_window" INTEGER,
     "version" INTEGER NOT NULL DEFAULT 1,
     "created_by" TEXT NOT NULL,
     "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,

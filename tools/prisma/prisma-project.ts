@@ -24,7 +24,8 @@ const APP_NAME = /^[a-z][a-z0-9-]*$/;
  */
 export function resolveProject(appOrDir: string, root = REPO_ROOT): PrismaProject {
   const isPath = appOrDir.includes('/') || appOrDir.startsWith('.');
-  if (!isPath && !APP_NAME.test(appOrDir)) throw new Error(`Invalid app name ${JSON.stringify(appOrDir)}`);
+  if (!isPath && !APP_NAME.test(appOrDir))
+    throw new Error(`Invalid app name ${JSON.stringify(appOrDir)}`);
   const dir = isPath ? resolve(root, appOrDir) : join(root, 'apps', appOrDir);
   const name = basename(dir);
   const prismaDir = join(dir, 'prisma');

@@ -1,0 +1,106 @@
+import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
+import { createKafkajsEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
+import { bootstrapService, type ServiceHandle } from '@trellis/platform';
+import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
+import { createServer } from 'node:net';
+
+import { createAppointmentsModule } from '../../src/app/app.module';
+import { appointmentsConfigSchema, type AppointmentsConfig } from '../../src/app/config';
+import { AppointmentsMessaging } from '../../src/events/appointments-messaging';
+import { AppointmentsGrpcClient } from './grpc-client';
+import { createTestDatabase, TestClock, type TestDatabase } from './harness';
+import { IdentityTestServer } from './identity-test-server';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface ServiceUnderTest {
+  handle: ServiceHandle<AppointmentsConfig>;
+  client: AppointmentsGrpcClient;
+  authority: TestAuthority;
+  identity: IdentityTestServer;
+  db: TestDatabase;
+  clock: TestClock;
+  bus: EventBus;
+  identityTopic: string;
+  messaging: AppointmentsMessaging;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real appointments service (platform bootstrap, gRPC, auth guard, audit, outbox relay and
+ * identity-events inbox consumer on real Kafka) on a fresh schema, with a test token authority
+ * and a real gRPC identity test server.
+ */
+export async function startService(): Promise<ServiceUnderTest> {
+  const db = await createTestDatabase(20);
+  const identity = new IdentityTestServer();
+  await identity.start();
+  const authority = await createTestAuthority();
+  const clock = new TestClock(new Date());
+  const bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'appointments-int-test'));
+  const identityTopic = uniqueTopic('trellis.test.identity');
+  const admin = bus.admin();
+  await admin.connect();
+  await admin.createTopics([
+    TOPICS.appointmentsAppointment,
+    ...Object.values(TOPICS).filter((t) => t.name === 'trellis.audit.access.v1'),
+    { ...TOPICS.identityPatient, name: identityTopic, partitions: 3 },
+  ]);
+  await admin.disconnect();
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    SERVICE_NAME: 'appointments',
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(grpcPort),
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    DATABASE_SCHEMA: db.schema,
+    IDENTITY_GRPC_ADDR: identity.address,
+    IDENTITY_EVENTS_TOPIC: identityTopic,
+    IDENTITY_EVENTS_GROUP: uniqueGroupId('appointments-identity'),
+    LOG_LEVEL: 'warn',
+  };
+  const handle = await bootstrapService({
+    name: 'appointments',
+    module: createAppointmentsModule({
+      auth: { keySet: authority.keySet, statusFeed: new StaticSystemStatusFeed() },
+      clock,
+    }),
+    config: appointmentsConfigSchema,
+    env,
+    handleSignals: false,
+    grpc: {
+      packages: ['trellis.appointments.v1'],
+      protoFiles: ['trellis/appointments/v1/appointments.proto'],
+    },
+  });
+  const client = new AppointmentsGrpcClient(`127.0.0.1:${grpcPort}`);
+  const messaging = handle.app.get(AppointmentsMessaging);
+  return {
+    handle,
+    client,
+    authority,
+    identity,
+    db,
+    clock,
+    bus,
+    identityTopic,
+    messaging,
+    async stop() {
+      client.close();
+      await handle.shutdown('test done');
+      await identity.stop();
+      await db.drop();
+    },
+  };
+}

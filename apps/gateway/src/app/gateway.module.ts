@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { createSystemStatusFeed, TrellisAuthModule, type AccessAuditor } from '@trellis/auth';
+import { createLocalJWKSet } from 'jose';
+
+import { GATEWAY_AUDITOR, GatewayEventsModule } from './audit/gateway-events.module';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config';
+import { GatewayCoreModule } from './database/gateway-core.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { SystemsModule } from './systems/systems.module';
+import { GATEWAY_SCOPES } from './systems/systems.scopes';
+import { type SigningKeyRing } from './tokens/signing-keys';
+import { TokensModule } from './tokens/tokens.module';
+import { SIGNING_KEY_RING } from './tokens/tokens.service';
+
+/**
+ * The gateway's access-control half: registry (admin gRPC), token endpoint + discovery, rate
+ * limits, audit/outbox. The gateway verifies its own tokens with its key ring (no JWKS round trip)
+ * and follows the suspension topic like every other service.
+ */
+@Module({
+  imports: [
+    GatewayCoreModule,
+    GatewayEventsModule,
+    TokensModule,
+    TrellisAuthModule.forRootAsync({
+      imports: [TokensModule],
+      inject: [GATEWAY_CONFIG, SIGNING_KEY_RING, GATEWAY_AUDITOR],
+      useFactory: (config: GatewayConfig, ring: SigningKeyRing, auditor: AccessAuditor) => ({
+        service: 'gateway',
+        scopeTable: GATEWAY_SCOPES,
+        issuer: config.publicUrl,
+        audience: config.audience,
+        keySet: createLocalJWKSet(ring.jwks()),
+        statusFeed: createSystemStatusFeed({ service: 'gateway', connection: config.kafka, topic: config.systemTopic }),
+        auditor,
+      }),
+    }),
+    SystemsModule,
+    RateLimitModule,
+  ],
+})
+export class GatewayModule {}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { SystemsModule } from '../systems/systems.module';
+import { ensureSigningKeyFile, SigningKeyRing } from './signing-keys';
+import { TokensController } from './tokens.controller';
+import { TokensRepository } from './tokens.repository';
+import { SIGNING_KEY_RING, TokensService } from './tokens.service';
+
+@Module({
+  imports: [SystemsModule, RateLimitModule],
+  controllers: [TokensController],
+  providers: [
+    {
+      provide: SIGNING_KEY_RING,
+      useFactory: async (config: GatewayConfig) => {
+        await ensureSigningKeyFile(config.signingKeyFile);
+        return SigningKeyRing.load(config.signingKeyFile);
+      },
+      inject: [GATEWAY_CONFIG],
+    },
+    TokensRepository,
+    TokensService,
+  ],
+  exports: [SIGNING_KEY_RING, TokensService],
+})
+export class TokensModule {}

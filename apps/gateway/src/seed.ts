@@ -1,0 +1,164 @@
+/**
+ * Demo seed (Nx target `gateway:seed`, run by `npm start`): migrates the gateway schema, makes sure
+ * the platform signing key exists, and registers the demo connected systems — an operator console,
+ * a GP practice (north-east), a hospital and a pathology lab (london) — through the registry
+ * service itself (so each registration is in the change log and on trellis.gateway.system.v1).
+ * Their private keys are written under .trellis/demo/ (git-ignored, mode 0600). Idempotent.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { Global, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type Caller } from '@trellis/auth';
+import { applyMigrations } from '@trellis/database';
+import { createOutbox } from '@trellis/events';
+import { CONFIG, loadConfig } from '@trellis/platform';
+import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
+
+import { GATEWAY_OUTBOX } from './app/audit/gateway-outbox';
+import { gatewayConfigFrom, gatewayEnvSchema, tokenEndpointUrl } from './app/config/gateway.config';
+import { GatewayCoreModule } from './app/database/gateway-core.module';
+import { SystemsModule } from './app/systems/systems.module';
+import { SystemsService } from './app/systems/systems.service';
+import { ensureSigningKeyFile } from './app/tokens/signing-keys';
+
+export interface DemoSystem {
+  alias: string;
+  clientId: string;
+  name: string;
+  supplier: string;
+  odsCode: string;
+  region: string;
+  scopes: string[];
+}
+
+export const DEMO_SYSTEMS: readonly DemoSystem[] = [
+  {
+    alias: 'operator',
+    clientId: 'demo-operator-console',
+    name: 'Trellis operations console',
+    supplier: 'Trellis',
+    odsCode: 'X26',
+    region: 'london',
+    scopes: ['trellis/admin'],
+  },
+  {
+    alias: 'gp',
+    clientId: 'demo-gp-riverside',
+    name: 'Riverside Medical Practice',
+    supplier: 'Northgate Clinical Systems (demo)',
+    odsCode: 'Y12345',
+    region: 'north-east',
+    scopes: [
+      'system/Patient.cruds',
+      'system/Appointment.cruds',
+      'system/Schedule.rs',
+      'system/Slot.rs',
+      'system/ServiceRequest.cruds',
+      'system/DiagnosticReport.rs',
+      'system/Observation.rs',
+    ],
+  },
+  {
+    alias: 'hospital',
+    clientId: 'demo-hospital-thameside',
+    name: 'Thameside Hospital EPR',
+    supplier: 'Riverbank EPR (demo)',
+    odsCode: 'R1K01',
+    region: 'london',
+    scopes: [
+      'system/Patient.rs',
+      'system/Schedule.cruds',
+      'system/Slot.cruds',
+      'system/Appointment.cruds',
+      'system/ServiceRequest.rus',
+      'system/DiagnosticReport.rs',
+      'system/Observation.rs',
+      'trellis/restricted.read',
+    ],
+  },
+  {
+    alias: 'lab',
+    clientId: 'demo-lab-thameside-path',
+    name: 'Thameside Pathology LIMS',
+    supplier: 'Helix LIMS (demo)',
+    odsCode: 'R1K02',
+    region: 'london',
+    scopes: ['system/Patient.rs', 'system/ServiceRequest.rs', 'system/DiagnosticReport.cruds', 'system/Observation.cruds'],
+  },
+];
+
+const SEED_CALLER: Caller = { systemId: 'seed', odsCode: 'X26', region: 'london', scopes: ['trellis/admin'], tokenId: 'seed', expiresAt: 0 };
+
+async function writeDemoKey(dir: string, clientId: string): Promise<string> {
+  const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
+  const kid = `${clientId}-${new Date().toISOString().slice(0, 10)}`;
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: 'ES384' };
+  writeFileSync(join(dir, `${clientId}.private.jwk.json`), `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, `${clientId}.private.pem`), await exportPKCS8(privateKey), { mode: 0o600 });
+  return JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' }] });
+}
+
+async function main(): Promise<void> {
+  const env = loadConfig(gatewayEnvSchema, process.env, { SERVICE_NAME: 'gateway' });
+  const config = gatewayConfigFrom(env);
+  const repoRoot = resolve(__dirname, '../../..');
+  const demoDir = resolve(process.env['TRELLIS_DEMO_DIR'] ?? join(repoRoot, '.trellis/demo'));
+  mkdirSync(demoDir, { recursive: true, mode: 0o700 });
+
+  await applyMigrations({ url: config.databaseUrl, schema: config.databaseSchema, migrationsDir: join(repoRoot, 'apps/gateway/prisma/migrations') });
+  await ensureSigningKeyFile(config.signingKeyFile);
+
+  @Global()
+  @Module({
+    providers: [
+      { provide: CONFIG, useValue: env },
+      { provide: GATEWAY_OUTBOX, useValue: createOutbox({ source: '/trellis/gateway' }) },
+    ],
+    exports: [CONFIG, GATEWAY_OUTBOX],
+  })
+  class SeedInfraModule {}
+  @Module({ imports: [SeedInfraModule, GatewayCoreModule, SystemsModule] })
+  class SeedModule {}
+
+  const ctx = await NestFactory.createApplicationContext(SeedModule, { logger: ['error', 'warn'] });
+  const systems = ctx.get(SystemsService);
+  const summary: Array<Record<string, string>> = [];
+  try {
+    for (const s of DEMO_SYSTEMS) {
+      const keyFile = join(demoDir, `${s.clientId}.private.jwk.json`);
+      const existing = await systems.get(s.clientId).catch(() => undefined);
+      let action = 'kept';
+      if (!existing) {
+        const jwksJson = await writeDemoKey(demoDir, s.clientId);
+        await systems.register({ clientId: s.clientId, name: s.name, supplier: s.supplier, odsCode: s.odsCode, region: s.region, keys: { jwksJson }, allowedScopes: s.scopes }, SEED_CALLER);
+        action = 'registered';
+      } else if (!existsSync(keyFile)) {
+        await systems.rotateKeys(s.clientId, { jwksJson: await writeDemoKey(demoDir, s.clientId) }, SEED_CALLER);
+        action = 'keys rotated';
+      }
+      summary.push({ alias: s.alias, clientId: s.clientId, odsCode: s.odsCode, region: s.region, action, keyFile });
+    }
+  } finally {
+    await ctx.close();
+  }
+  const index = { tokenUrl: tokenEndpointUrl(config), systems: summary.map(({ alias, clientId, odsCode, region }) => ({ alias, clientId, odsCode, region })) };
+  writeFileSync(join(demoDir, 'systems.json'), `${JSON.stringify(index, null, 2)}\n`, { mode: 0o600 });
+  for (const s of summary) process.stdout.write(`${s['action']?.padEnd(12)} ${s['alias']?.padEnd(9)} ${s['clientId']} (${s['odsCode']}, ${s['region']})\n`);
+  process.stdout.write(`demo keys in ${demoDir}; token URL ${index.tokenUrl}\n`);
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`seed failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+export function readDemoIndex(dir: string): unknown {
+  return JSON.parse(readFileSync(join(dir, 'systems.json'), 'utf8'));
+}

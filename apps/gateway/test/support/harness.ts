@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { type Caller } from '@trellis/auth';
+import { PROTO_ROOT } from '@trellis/contracts';
+import { bootstrapService, type ServiceHandle } from '@trellis/platform';
+import { createTestSchema, uniqueTopic, type TestSchema } from '@trellis/testing';
+import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
+
+import { gatewayEnvSchema } from '../../src/app/config/gateway.config';
+import { GatewayModule } from '../../src/app/gateway.module';
+import { SystemsService } from '../../src/app/systems/systems.service';
+
+export function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (.trellis/infra.env)`);
+  return v;
+}
+
+export function kafka(): Kafka {
+  return new Kafka({
+    clientId: 'gateway-int-test',
+    brokers: env('KAFKA_BROKERS').split(','),
+    sasl: { mechanism: 'scram-sha-512', username: env('KAFKA_SASL_USERNAME'), password: env('KAFKA_SASL_PASSWORD') },
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+export async function createTopics(topics: Array<{ name: string; compact?: boolean }>): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((t) => ({
+        topic: t.name,
+        numPartitions: 3,
+        replicationFactor: 1,
+        ...(t.compact ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopics(names: string[]): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: names }).catch(() => undefined);
+  await admin.disconnect();
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface GatewayUnderTest {
+  handle: ServiceHandle;
+  baseUrl: string;
+  tokenUrl: string;
+  grpcAddress: string;
+  schema: TestSchema;
+  systemTopic: string;
+  auditTopic: string;
+  keyFile: string;
+  stop(): Promise<void>;
+}
+
+/** Boots the real gateway (HTTP + gRPC) on a fresh schema and fresh topics. */
+export async function startGateway(extraEnv: Record<string, string> = {}): Promise<GatewayUnderTest> {
+  const schema = await createTestSchema('gateway');
+  const systemTopic = uniqueTopic('trellis.gateway.system');
+  const auditTopic = uniqueTopic('trellis.audit.access');
+  await createTopics([{ name: systemTopic, compact: true }, { name: auditTopic }]);
+  const dir = mkdtempSync(join(tmpdir(), 'gw-keys-'));
+  const keyFile = join(dir, 'signing-keys.json');
+  const httpPort = await freePort();
+  const grpcPort = await freePort();
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  const handle = await bootstrapService({
+    name: 'gateway',
+    module: GatewayModule,
+    config: gatewayEnvSchema,
+    handleSignals: false,
+    grpc: { packages: ['trellis.gateway.v1'], protoFiles: ['trellis/gateway/v1/gateway.proto'] },
+    env: {
+      SERVICE_NAME: 'gateway',
+      LOG_LEVEL: 'error',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(grpcPort),
+      DATABASE_URL: env('DATABASE_URL'),
+      DATABASE_SCHEMA: schema.schema,
+      KAFKA_BROKERS: env('KAFKA_BROKERS'),
+      KAFKA_SASL_MECHANISM: env('KAFKA_SASL_MECHANISM'),
+      KAFKA_SASL_USERNAME: env('KAFKA_SASL_USERNAME'),
+      KAFKA_SASL_PASSWORD: env('KAFKA_SASL_PASSWORD'),
+      GATEWAY_PUBLIC_URL: baseUrl,
+      GATEWAY_SIGNING_KEY_FILE: keyFile,
+      GATEWAY_SYSTEM_TOPIC: systemTopic,
+      AUDIT_ACCESS_TOPIC: auditTopic,
+      ...extraEnv,
+    },
+  });
+  return {
+    handle,
+    baseUrl,
+    tokenUrl: `${baseUrl}/oauth2/token`,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    schema,
+    systemTopic,
+    auditTopic,
+    keyFile,
+    async stop() {
+      await handle.shutdown('test done');
+      await schema.drop();
+      await deleteTopics([systemTopic, auditTopic]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The bootstrap operator used to register the first systems (as the seed does). */
+export const BOOTSTRAP_CALLER: Caller = {
+  systemId: 'bootstrap',
+  odsCode: 'X26',
+  region: 'london',
+  scopes: ['trellis/admin'],
+  tokenId: 'bootstrap',
+  expiresAt: 0,
+};
+
+export interface TestClient {
+  id: string;
+  alg: 'ES384' | 'RS384';
+  kid: string;
+  privateKey: KeyLike;
+  publicJwk: JWK;
+}
+
+export async function newClientKey(alg: 'ES384' | 'RS384' = 'ES384'): Promise<Omit<TestClient, 'id'>> {
+  const { privateKey, publicKey } = await generateKeyPair(alg);
+  const kid = `k-${randomUUID().slice(0, 8)}`;
+  return { alg, kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+}
+
+/** Registers a system directly through the service (bootstrap path) and returns its client. */
+export async function registerClient(
+  gw: GatewayUnderTest,
+  input: { scopes: string[]; odsCode?: string; region?: string; alg?: 'ES384' | 'RS384'; name?: string },
+): Promise<TestClient> {
+  const key = await newClientKey(input.alg ?? 'ES384');
+  const id = `t-${randomUUID().slice(0, 12)}`;
+  await gw.handle.app.get(SystemsService).register(
+    {
+      clientId: id,
+      name: input.name ?? `Test system ${id}`,
+      supplier: 'Trellis tests',
+      odsCode: input.odsCode ?? 'Y12345',
+      region: input.region ?? 'north-east',
+      keys: { jwksJson: JSON.stringify({ keys: [key.publicJwk] }) },
+      allowedScopes: input.scopes,
+    },
+    BOOTSTRAP_CALLER,
+  );
+  return { id, ...key };
+}
+
+export interface AssertionOverrides {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  expInSeconds?: number;
+  jti?: string;
+  kid?: string;
+  omit?: Array<'jti' | 'exp'>;
+}
+
+export async function assertion(client: TestClient, tokenUrl: string, o: AssertionOverrides = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const payload: Record<string, unknown> = {
+    iss: o.iss ?? client.id,
+    sub: o.sub ?? client.id,
+    aud: o.aud ?? tokenUrl,
+    jti: o.jti ?? randomUUID(),
+    iat: now,
+    exp: now + (o.expInSeconds ?? 120),
+  };
+  for (const k of o.omit ?? []) delete payload[k];
+  return new SignJWT(payload).setProtectedHeader({ alg: client.alg, kid: o.kid ?? client.kid, typ: 'JWT' }).sign(client.privateKey);
+}
+
+export interface TokenResult {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Headers;
+}
+
+export async function requestToken(tokenUrl: string, form: Record<string, string>): Promise<TokenResult> {
+  const res = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+}
+
+export async function getToken(gw: GatewayUnderTest, client: TestClient, scope: string): Promise<string> {
+  const r = await requestToken(gw.tokenUrl, {
+    grant_type: 'client_credentials',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: await assertion(client, gw.tokenUrl),
+    scope,
+  });
+  if (r.status !== 200) throw new Error(`token request failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body['access_token'] as string;
+}
+
+type UnaryFn = (req: unknown, md: Metadata, cb: (err: ServiceError | null, res?: unknown) => void) => void;
+
+/** A plain grpc-js client for ConnectedSystemService (as an external caller would use). */
+export function adminClient(address: string): { call(method: string, req: unknown, token?: string | null, raw?: string): Promise<unknown>; close(): void } {
+  const def = loadSync(join(PROTO_ROOT, 'trellis/gateway/v1/gateway.proto'), {
+    includeDirs: [PROTO_ROOT],
+    keepCase: false,
+    longs: Number,
+    defaults: true,
+    oneofs: true,
+  });
+  const pkg = loadPackageDefinition(def) as unknown as {
+    trellis: { gateway: { v1: { ConnectedSystemService: new (addr: string, creds: ReturnType<typeof credentials.createInsecure>) => Record<string, UnaryFn> & { close(): void } } } };
+  };
+  const client = new pkg.trellis.gateway.v1.ConnectedSystemService(address, credentials.createInsecure());
+  return {
+    call(method, req, token, raw) {
+      const md = new Metadata();
+      if (raw !== undefined) md.set('authorization', raw);
+      else if (token) md.set('authorization', `Bearer ${token}`);
+      const lower = method.charAt(0).toLowerCase() + method.slice(1);
+      return new Promise((resolve, reject) => {
+        const fn = client[lower];
+        if (!fn) return reject(new Error(`no method ${method}`));
+        fn.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res)));
+      });
+    },
+    close: () => client.close(),
+  };
+}
+
+export async function grpcCode(p: Promise<unknown>): Promise<number | 'OK'> {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return (e as ServiceError).code;
+  }
+}
+
+/** Collects every message of a topic from the beginning. */
+export async function collect(topic: string): Promise<{ messages: KafkaMessage[]; stop(): Promise<void> }> {
+  const consumer: Consumer = kafka().consumer({ groupId: `gw-test-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
+  return { messages, stop: () => consumer.disconnect() };
+}
+
+export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs: number, stepMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

@@ -1,0 +1,29 @@
+import { assertScopeTableCovers, listGrpcMethods, scopeMatrix } from '@trellis/auth';
+import { join } from 'node:path';
+import { IDENTITY_SCOPES } from './scopes';
+
+describe('identity scope table', () => {
+  const root = join(__dirname, '../../../../../proto');
+  const methods = listGrpcMethods(join(root, 'trellis/identity/v1/identity.proto'), {
+    includeDirs: [root],
+    packagePrefix: 'trellis.identity.v1.',
+  });
+
+  it('declares a scope for every gRPC method', () => {
+    expect(methods).toHaveLength(8);
+    assertScopeTableCovers(IDENTITY_SCOPES, methods);
+  });
+
+  it('marks every method as patient data (audited)', () => {
+    for (const row of scopeMatrix(IDENTITY_SCOPES)) {
+      expect(row.rule).toMatchObject({ patientData: true });
+    }
+  });
+
+  it('finds the patient for the audit', () => {
+    const get = IDENTITY_SCOPES['/trellis.identity.v1.PatientService/GetPatient']!;
+    expect('subject' in get && get.subject?.({ nhsNumber: '9990000018' })).toEqual({ nhsNumber: '9990000018' });
+    const reg = IDENTITY_SCOPES['/trellis.identity.v1.PatientService/RegisterPatient']!;
+    expect('subject' in reg && reg.subject?.({}, { patient: { nhsNumber: '9990000026' } })).toEqual({ nhsNumber: '9990000026' });
+  });
+});

@@ -1,0 +1,131 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy, type OnModuleInit, type Type } from '@nestjs/common';
+import {
+  createAccessAuditor,
+  createSystemStatusFeed,
+  TrellisAuthModule,
+  type SystemStatusFeed,
+} from '@trellis/auth';
+import {
+  createKafkajsEventBus,
+  createOutbox,
+  createOutboxRelay,
+  type EventPublisher,
+  type Outbox,
+  type OutboxRelay,
+} from '@trellis/events';
+import { NhsNumberAllocator } from '@trellis/nhs-number';
+import { CONFIG, HealthRegistry, InjectConfig, kafkaConnection, LOGGER } from '@trellis/platform';
+import type { JWTVerifyGetKey } from 'jose';
+import type { Logger } from 'pino';
+import { OutboxPatientEventSink } from '../events/patient-events';
+import { IDENTITY_SCOPES } from './access/scopes';
+import type { IdentityConfig } from './config';
+import { PatientsGrpcController } from './patients/patients.grpc.controller';
+import { PatientsRepository } from './patients/patients.repository';
+import { PatientsService } from './patients/patients.service';
+import { PrismaService } from './prisma.service';
+
+export const OUTBOX = Symbol('identity.outbox');
+
+/** Test seams: a local key set and a static suspension feed instead of the gateway JWKS + Kafka feed. */
+export interface IdentityModuleOverrides {
+  authKeySet?: JWTVerifyGetKey;
+  authIssuer?: string;
+  statusFeed?: SystemStatusFeed;
+}
+
+/** Runs the outbox relay (Kafka publisher) alongside the service, when enabled. */
+@Injectable()
+class OutboxRelayLifecycle implements OnModuleInit, OnModuleDestroy {
+  private relay?: OutboxRelay;
+  private publisher?: EventPublisher;
+
+  constructor(
+    @InjectConfig() private readonly config: IdentityConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const kafka = kafkaConnection(this.config);
+    if (!this.config.OUTBOX_RELAY_ENABLED || !kafka) return;
+    this.publisher = createKafkajsEventBus(kafka).publisher();
+    this.relay = createOutboxRelay({
+      databaseUrl: this.config.DATABASE_URL,
+      schema: this.config.DATABASE_SCHEMA,
+      publisher: this.publisher,
+    });
+    await this.relay.start();
+    this.logger.info({ schema: this.config.DATABASE_SCHEMA }, 'identity outbox relay started');
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.relay?.stop();
+    await this.publisher?.disconnect();
+  }
+}
+
+export function createIdentityModule(overrides: IdentityModuleOverrides = {}): Type<unknown> {
+  @Module({
+    providers: [
+      PrismaService,
+      { provide: OUTBOX, useFactory: () => createOutbox({ source: '/trellis/identity' }) },
+      PatientsRepository,
+      {
+        provide: PatientsService,
+        inject: [CONFIG, PrismaService, PatientsRepository, OUTBOX, HealthRegistry],
+        useFactory: async (
+          config: IdentityConfig,
+          prisma: PrismaService,
+          repo: PatientsRepository,
+          outbox: Outbox,
+          health: HealthRegistry,
+        ) => {
+          health.register('database', () => prisma.client.$queryRaw`SELECT 1`);
+          const allocator = new NhsNumberAllocator(prisma.client, {
+            name: config.NHS_NUMBER_RANGE_NAME,
+            first: config.NHS_NUMBER_RANGE_FIRST,
+            last: config.NHS_NUMBER_RANGE_LAST,
+          });
+          await allocator.ensureRange();
+          return new PatientsService(prisma.client, repo, allocator, new OutboxPatientEventSink(outbox), {
+            duplicateThreshold: config.IDENTITY_DUPLICATE_THRESHOLD,
+            traceMinScore: config.IDENTITY_TRACE_MIN_SCORE,
+            traceDefaultMaxResults: config.IDENTITY_TRACE_DEFAULT_MAX,
+          });
+        },
+      },
+      OutboxRelayLifecycle,
+    ],
+    exports: [PrismaService, OUTBOX, PatientsService],
+  })
+  class IdentityCoreModule {}
+
+  const auth: DynamicModule = TrellisAuthModule.forRootAsync({
+    imports: [IdentityCoreModule],
+    inject: [CONFIG, PrismaService, OUTBOX],
+    useFactory: (config: IdentityConfig, prisma: PrismaService, outbox: Outbox) => {
+      const kafka = kafkaConnection(config);
+      const statusFeed =
+        overrides.statusFeed ?? (kafka ? createSystemStatusFeed({ service: 'identity', connection: kafka }) : undefined);
+      if (!statusFeed) throw new Error('identity needs KAFKA_BROKERS for the connected-system status feed');
+      return {
+        service: 'identity',
+        scopeTable: IDENTITY_SCOPES,
+        issuer: overrides.authIssuer ?? config.AUTH_ISSUER ?? '',
+        ...(config.AUTH_AUDIENCE ? { audience: config.AUTH_AUDIENCE } : {}),
+        ...(overrides.authKeySet
+          ? { keySet: overrides.authKeySet }
+          : config.AUTH_JWKS_URL
+            ? { jwksUrl: config.AUTH_JWKS_URL }
+            : {}),
+        statusFeed,
+        auditor: createAccessAuditor({ service: 'identity', db: prisma.client, outbox }),
+      };
+    },
+  });
+
+  @Module({ imports: [IdentityCoreModule, auth], controllers: [PatientsGrpcController] })
+  class IdentityModule {}
+
+  return IdentityModule;
+}

@@ -1,0 +1,176 @@
+import * as grpcJs from '@grpc/grpc-js';
+import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
+import { identity } from '@trellis/contracts';
+import { bootstrapService, decodeGrpcError, loadProtoPackageDefinition, type DecodedGrpcError, type ServiceHandle } from '@trellis/platform';
+import { createTestSchema, loadInfraEnv, type TestSchema } from '@trellis/testing';
+import { createServer } from 'node:net';
+import { Client } from 'pg';
+import { createIdentityModule } from '../src/app/app.module';
+import { identityConfigSchema } from '../src/app/config';
+
+export const ALL_SCOPES = [
+  'system/Patient.cruds',
+  'trellis/restricted.read',
+];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+type Unary<Req, Res> = (req: Req, md: grpcJs.Metadata, opts: grpcJs.CallOptions, cb: (err: grpcJs.ServiceError | null, res: Res) => void) => void;
+type PatientServiceStub = grpcJs.Client & Record<string, Unary<unknown, unknown>>;
+
+export interface IdentityHarness {
+  schema: TestSchema;
+  handle: ServiceHandle;
+  authority: TestAuthority;
+  /** A PatientService client calling with a token carrying `scopes` (default: everything). */
+  client(scopes?: readonly string[], identityOverrides?: { systemId?: string; odsCode?: string; region?: string }): PatientClient;
+  /** Direct SQL against the test schema (assertions only). */
+  sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+  rangeFirst: number;
+}
+
+export type PatientClient = {
+  [K in keyof identity.v1.PatientServiceController]: (
+    req: Parameters<identity.v1.PatientServiceController[K]>[0],
+  ) => Promise<Awaited<ReturnType<identity.v1.PatientServiceController[K]>> extends infer R ? Exclude<R, import('rxjs').Observable<unknown>> : never>;
+};
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  relay?: boolean;
+}
+
+export async function startIdentity(options: StartOptions = {}): Promise<IdentityHarness> {
+  const infra = loadInfraEnv();
+  const schema = await createTestSchema('identity');
+  const authority = await createTestAuthority();
+  const port = await freePort();
+  // a range of NHS numbers private to this run, so Kafka keys never collide with earlier runs
+  const rangeFirst = 999_000_000 + Math.floor(Math.random() * 990) * 1_000;
+  const handle = await bootstrapService({
+    name: 'identity',
+    module: createIdentityModule({
+      authKeySet: authority.keySet,
+      authIssuer: authority.issuer,
+      statusFeed: new StaticSystemStatusFeed(),
+    }),
+    config: identityConfigSchema,
+    env: {
+      ...infra,
+      SERVICE_NAME: 'identity',
+      DATABASE_SCHEMA: schema.schema,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+      AUTH_ISSUER: authority.issuer,
+      DATABASE_POOL_SIZE: '20',
+      NHS_NUMBER_RANGE_NAME: 'test_run',
+      NHS_NUMBER_RANGE_FIRST: String(rangeFirst),
+      NHS_NUMBER_RANGE_LAST: String(rangeFirst + 999),
+      OUTBOX_RELAY_ENABLED: String(options.relay ?? false),
+      ...options.env,
+    },
+    grpc: { packages: ['trellis.identity.v1'], protoFiles: ['trellis/identity/v1/identity.proto'] },
+    handleSignals: false,
+  });
+  const def = loadProtoPackageDefinition(['trellis/identity/v1/identity.proto']);
+  const loaded = grpcJs.loadPackageDefinition(def) as unknown as {
+    trellis: { identity: { v1: { PatientService: new (url: string, creds: grpcJs.ChannelCredentials) => PatientServiceStub } } };
+  };
+  const stub = new loaded.trellis.identity.v1.PatientService(`127.0.0.1:${port}`, grpcJs.credentials.createInsecure());
+  const pg = new Client({ connectionString: infra.DATABASE_URL, options: `-c search_path=${schema.schema},public` });
+  await pg.connect();
+
+  const client = (scopes: readonly string[] = ALL_SCOPES, who: { systemId?: string; odsCode?: string; region?: string } = {}) => {
+    const tokenPromise = authority.issue({ scopes, systemId: who.systemId ?? 'test-gp-system', odsCode: who.odsCode ?? 'A81001', region: who.region ?? 'north-east', lifetimeSeconds: 300 });
+    return new Proxy({} as PatientClient, {
+      get(_t, method: string) {
+        const rpc = method.charAt(0).toUpperCase() + method.slice(1);
+        return async (req: unknown) => {
+          const token = await tokenPromise;
+          const md = new grpcJs.Metadata();
+          md.set('authorization', `Bearer ${token}`);
+          return new Promise((resolve, reject) => {
+            const fn = stub[rpc];
+            if (!fn) return reject(new Error(`no method ${rpc}`));
+            fn.call(stub, req, md, { deadline: Date.now() + 60_000 }, (err, res) => (err ? reject(err) : resolve(res)));
+          });
+        };
+      },
+    });
+  };
+
+  return {
+    schema,
+    handle,
+    authority,
+    rangeFirst,
+    client,
+    async sql<T>(text: string, params: unknown[] = []) {
+      return (await pg.query(text, params)).rows as T[];
+    },
+    async close() {
+      stub.close();
+      await pg.end();
+      await handle.shutdown('test done');
+      await schema.drop();
+    },
+  };
+}
+
+/** Awaits a call expected to fail and returns the decoded rich error. */
+export async function rpcError(promise: Promise<unknown>): Promise<DecodedGrpcError> {
+  try {
+    await promise;
+  } catch (err) {
+    return decodeGrpcError(err as grpcJs.ServiceError);
+  }
+  throw new Error('expected the call to fail');
+}
+
+export const Status = grpcJs.status;
+
+/** A registration request for a synthetic person. */
+export function person(
+  over: Partial<{
+    family: string;
+    given: string[];
+    birthDate: string;
+    gender: identity.v1.Gender;
+    postcode: string;
+    gp: string;
+    confidentiality: identity.v1.Confidentiality;
+  }> = {},
+): identity.v1.PatientDetails {
+  return {
+    names: [{ use: identity.v1.NameUse.NAME_USE_USUAL, family: over.family ?? 'Smith', given: over.given ?? ['John'], prefix: [], period: undefined }],
+    gender: over.gender ?? identity.v1.Gender.GENDER_MALE,
+    birthDate: over.birthDate ?? '1980-03-07',
+    addresses: [
+      {
+        use: identity.v1.AddressUse.ADDRESS_USE_HOME,
+        lines: ['1 High Street'],
+        city: 'Leeds',
+        district: '',
+        postcode: over.postcode ?? 'LS1 4AP',
+        period: undefined,
+      },
+    ],
+    telecom: [{ system: identity.v1.TelecomSystem.TELECOM_SYSTEM_PHONE, value: '0113 496 0000', use: identity.v1.TelecomUse.TELECOM_USE_HOME, period: undefined }],
+    gpOdsCode: over.gp ?? 'B82001',
+    gpStart: '',
+    confidentiality: over.confidentiality ?? identity.v1.Confidentiality.CONFIDENTIALITY_NORMAL,
+  };
+}
