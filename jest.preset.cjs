@@ -14,7 +14,5 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', swc] },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  // Prisma's generated client (prisma-client, cjs) imports its own .ts files as './x.js'
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.trellis/'],
 };

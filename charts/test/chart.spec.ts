@@ -190,6 +190,12 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
         expect(keyMount).toBeUndefined();
       }
       expect(env).toContainEqual({ name: 'SERVICE_NAME', value: app });
+      // every other app's gRPC address, e.g. IDENTITY_GRPC_ADDR for appointments
+      for (const peer of APPS) {
+        const addr = env.find((e) => e.name === `${peer.toUpperCase()}_GRPC_ADDR`)?.value;
+        if (peer === app) expect(addr).toBeUndefined();
+        else expect(addr).toBe(`trellis-${peer}.trellis.svc:50051`);
+      }
       const graceMs =
         get<number>(d, 'spec', 'template', 'spec', 'terminationGracePeriodSeconds') * 1000;
       expect(

@@ -24,8 +24,13 @@ async function main(): Promise<void> {
   const dir = resolve(process.env['TRELLIS_DEMO_DIR'] ?? join(__dirname, '../../.trellis/demo'));
   const index = JSON.parse(readFileSync(join(dir, 'systems.json'), 'utf8')) as DemoIndex;
   const system = index.systems.find((s) => s.alias === who || s.clientId === who);
-  if (!system) throw new Error(`unknown demo system ${who}; one of ${index.systems.map((s) => s.alias).join(', ')}`);
-  const jwk = JSON.parse(readFileSync(join(dir, `${system.clientId}.private.jwk.json`), 'utf8')) as JWK & { kid: string; alg: string };
+  if (!system)
+    throw new Error(
+      `unknown demo system ${who}; one of ${index.systems.map((s) => s.alias).join(', ')}`,
+    );
+  const jwk = JSON.parse(
+    readFileSync(join(dir, `${system.clientId}.private.jwk.json`), 'utf8'),
+  ) as JWK & { kid: string; alg: string };
   const key = await importJWK(jwk, jwk.alg);
   const tokenUrl = process.env['GATEWAY_TOKEN_URL'] ?? index.tokenUrl;
   const now = Math.floor(Date.now() / 1000);
@@ -50,7 +55,8 @@ async function main(): Promise<void> {
     }).toString(),
   });
   const body = (await res.json()) as { access_token?: string; error?: string };
-  if (!res.ok || !body.access_token) throw new Error(`token endpoint answered ${res.status} ${JSON.stringify(body)}`);
+  if (!res.ok || !body.access_token)
+    throw new Error(`token endpoint answered ${res.status} ${JSON.stringify(body)}`);
   process.stdout.write(`${body.access_token}\n`);
 }
 

@@ -217,10 +217,65 @@ class TrellisPgFactory implements SqlMigrationAwareDriverAdapterFactory {
   async close(): Promise<void> {
     await Promise.allSettled(this.adapters.map((a) => a.dispose()));
     this.adapters.length = 0;
+    const failures: unknown[] = [];
     for (const database of this.shadowDatabases.splice(0)) {
-      await adminQuery(this.target, `DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
-      this.onShadowDatabase('dropped', database);
+      try {
+        await adminQuery(
+          this.target,
+          `DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`,
+        );
+        this.onShadowDatabase('dropped', database);
+      } catch (error) {
+        failures.push(error);
+      }
     }
+    if (failures.length > 0) {
+      throw new AggregateError(failures, 'Could not drop every shadow database');
+    }
+  }
+}
+
+const shadowPrefix = (schema: string): string => `prisma_shadow_${schema}_`;
+
+/** `prisma_shadow_<schema>_<created, base-36 seconds>_<hex>` (≤ 63 bytes or throws). */
+export function shadowDatabaseName(schema: string, now = Date.now()): string {
+  const name = `${shadowPrefix(schema)}${Math.floor(now / 1000).toString(36)}_${randomBytes(4).toString('hex')}`;
+  if (name.length > 63)
+    throw new Error(`Schema name too long for a shadow database name: ${schema}`);
+  return name;
+}
+
+/** Creation time (ms) encoded in a shadow database name, if it is one of ours for `schema`. */
+export function shadowCreatedAt(name: string, schema: string): number | undefined {
+  if (!name.startsWith(shadowPrefix(schema))) return undefined;
+  const match = /^([0-9a-z]+)_[0-9a-f]{8}$/.exec(name.slice(shadowPrefix(schema).length));
+  return match?.[1] ? parseInt(match[1], 36) * 1000 : undefined;
+}
+
+/**
+ * Shadow databases of this schema left by a killed run (no session connected to them). A
+ * concurrent run's shadow database has connections, so its DROP fails and it is left alone.
+ */
+async function dropStaleShadowDatabases(target: EngineTarget): Promise<void> {
+  const client = new Client(toPoolConfig(target));
+  await client.connect();
+  try {
+    const stale = await client.query<{ datname: string }>(
+      `SELECT datname FROM pg_database d
+        WHERE starts_with(datname, $1)
+          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
+      [shadowPrefix(target.schema)],
+    );
+    const cutoff = Date.now() - 10 * 60_000;
+    for (const { datname } of stale.rows) {
+      const created = shadowCreatedAt(datname, target.schema);
+      if (created === undefined || created > cutoff) continue;
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)}`).catch(() => undefined);
+    }
+  } catch {
+    // Best effort: never block migrate-dev on housekeeping.
+  } finally {
+    await client.end();
   }
 }
 
@@ -259,16 +314,29 @@ export async function openEngine(
   const log = options.log ?? (() => undefined);
   const factory = new TrellisPgFactory(target, options.onShadowDatabase);
   await adminQuery(target, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
-  const engine = await glue.SchemaEngine.new(
-    { datamodels },
-    (message: string) => log(message),
-    bindMigrationAwareSqlAdapterFactory(factory),
-  );
+  await dropStaleShadowDatabases(target);
+  let engine: SchemaEngine;
+  try {
+    engine = await glue.SchemaEngine.new(
+      { datamodels },
+      (message: string) => log(message),
+      bindMigrationAwareSqlAdapterFactory(factory),
+    );
+  } catch (error) {
+    await factory.close().catch(() => undefined);
+    throw error;
+  }
   return {
     engine,
     close: async () => {
-      engine.free();
-      await factory.close();
+      try {
+        engine.free();
+      } catch {
+        // After a wasm trap the engine may refuse to be freed; the pools and shadow databases
+        // below are what matter.
+      } finally {
+        await factory.close();
+      }
     },
   };
 }

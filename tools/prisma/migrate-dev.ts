@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm';
+import type { MigrationList, SchemaFilter } from '@prisma/schema-engine-wasm';
 import {
   assertMigrationName,
   MIGRATION_LOCK_FILE,
@@ -95,29 +95,20 @@ async function migrateDevSteps(
   const datamodels = readSchemaFiles(project);
   const schemaFiles = { files: datamodels.map(([path, content]) => ({ path, content })) };
   const target = { url: options.url, schema: options.schema };
-  const engineLog = process.env.TRELLIS_PRISMA_DEBUG
-    ? (m: string) => process.stderr.write(`${m}\n`)
-    : undefined;
-  // One engine per step: after applyMigrations has run migrations, the same wasm engine refuses
-  // further shadow-database work ("shadow DB must be provided through an external factory").
-  const step = async <T>(fn: (engine: SchemaEngine) => Promise<T>): Promise<T> => {
-    const { engine, close } = await openEngine(target, datamodels, {
-      onShadowDatabase: options.onShadowDatabase,
-      log: engineLog,
-    });
-    try {
-      return await fn(engine);
-    } finally {
-      await close();
-    }
+  const engineOptions = {
+    onShadowDatabase: options.onShadowDatabase,
+    log: process.env.TRELLIS_PRISMA_DEBUG
+      ? (m: string) => void process.stderr.write(`${m}\n`)
+      : undefined,
   };
-  {
-    const diagnostic = await step((engine) =>
-      engine.devDiagnostic({
-        migrationsList: migrationList(project.migrationsDir),
-        filters: NO_FILTER,
-      }),
-    );
+  const list = () => migrationList(project.migrationsDir);
+
+  let opened = await openEngine(target, datamodels, engineOptions);
+  try {
+    const diagnostic = await opened.engine.devDiagnostic({
+      migrationsList: list(),
+      filters: NO_FILTER,
+    });
     if (diagnostic.action.tag === 'reset') {
       if (!options.reset) {
         throw new MigrateDevError(
@@ -126,25 +117,39 @@ async function migrateDevSteps(
         );
       }
       log(`Resetting schema "${options.schema}": ${diagnostic.action.reason}`);
+      await opened.close();
       await dropSchema(options.url, options.schema);
+      opened = await openEngine(target, datamodels, engineOptions);
     }
+    const { engine } = opened;
     const applied: string[] = [];
-    const before = await step((engine) =>
-      engine.applyMigrations({
-        migrationsList: migrationList(project.migrationsDir),
-        filters: NO_FILTER,
-      }),
-    );
+    const before = await engine.applyMigrations({ migrationsList: list(), filters: NO_FILTER });
     applied.push(...before.appliedMigrationNames);
     for (const name of before.appliedMigrationNames) log(`Applied ${name}`);
 
-    const loss = await step((engine) =>
-      engine.evaluateDataLoss({
-        migrationsList: migrationList(project.migrationsDir),
-        schema: schemaFiles,
+    // evaluateDataLoss and createMigration get no shadow-database factory in the wasm engine:
+    // they reuse the schema the engine computed from the migration history in a shadow database
+    // during an earlier call (its migration schema cache), else fail with "PostgreSQL shadow DB
+    // must be provided through an external factory". devDiagnostic fills that cache only when
+    // the database was already in sync, so (re)compute it here after applying anything.
+    if (list().migrationDirectories.length > 0) {
+      const history = await engine.diagnoseMigrationHistory({
+        migrationsList: list(),
+        optInToShadowDatabase: true,
         filters: NO_FILTER,
-      }),
-    );
+      });
+      if (history.history !== null || history.failedMigrationNames.length > 0) {
+        throw new MigrateDevError(
+          `Schema "${options.schema}" does not match the migrations after applying them: ${JSON.stringify(history)}`,
+        );
+      }
+    }
+
+    const loss = await engine.evaluateDataLoss({
+      migrationsList: list(),
+      schema: schemaFiles,
+      filters: NO_FILTER,
+    });
     if (loss.unexecutableSteps.length > 0) {
       throw new MigrateDevError(
         `The migration cannot be executed on the current data:\n${loss.unexecutableSteps.map((s) => `  • ${s.message}`).join('\n')}`,
@@ -163,28 +168,27 @@ async function migrateDevSteps(
       log(`Already in sync: no schema change, no migration created.`);
       return { applied };
     }
-    if (!options.name)
+    if (!options.name) {
       throw new MigrateDevError('The schema changed: pass --name <snake_case_name>');
+    }
 
-    const migrationsList = migrationList(project.migrationsDir);
-    const migrationName = options.name;
-    const created = await step((engine) =>
-      engine.createMigration({
-        draft: Boolean(options.createOnly),
-        migrationName,
-        migrationsList,
-        schema: schemaFiles,
-        filters: NO_FILTER,
-      }),
-    );
+    const migrationsList = list();
+    const created = await engine.createMigration({
+      draft: Boolean(options.createOnly),
+      migrationName: options.name,
+      migrationsList,
+      schema: schemaFiles,
+      filters: NO_FILTER,
+    });
     if (created.migrationScript === null) {
       log('No migration created (empty).');
       return { applied };
     }
     // Same files, same bytes as the Prisma CLI writes.
     const folder = join(project.migrationsDir, created.generatedMigrationName);
-    if (existsSync(folder))
+    if (existsSync(folder)) {
       throw new MigrateDevError(`The migration directory already exists at ${folder}`);
+    }
     mkdirSync(folder, { recursive: true, mode: 0o777 });
     writeFileSync(join(folder, `migration.${created.extension}`), created.migrationScript, 'utf8');
     writeFileSync(
@@ -195,15 +199,12 @@ async function migrateDevSteps(
     log(`Created ${relative(REPO_ROOT, folder)}/migration.${created.extension}`);
 
     if (!options.createOnly) {
-      const after = await step((engine) =>
-        engine.applyMigrations({
-          migrationsList: migrationList(project.migrationsDir),
-          filters: NO_FILTER,
-        }),
-      );
+      const after = await engine.applyMigrations({ migrationsList: list(), filters: NO_FILTER });
       applied.push(...after.appliedMigrationNames);
       for (const name of after.appliedMigrationNames) log(`Applied ${name} to "${options.schema}"`);
     }
     return { created: created.generatedMigrationName, script: created.migrationScript, applied };
+  } finally {
+    await opened.close();
   }
 }

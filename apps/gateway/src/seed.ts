@@ -85,19 +85,39 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
     supplier: 'Helix LIMS (demo)',
     odsCode: 'R1K02',
     region: 'london',
-    scopes: ['system/Patient.rs', 'system/ServiceRequest.rs', 'system/DiagnosticReport.cruds', 'system/Observation.cruds'],
+    scopes: [
+      'system/Patient.rs',
+      'system/ServiceRequest.rs',
+      'system/DiagnosticReport.cruds',
+      'system/Observation.cruds',
+    ],
   },
 ];
 
-const SEED_CALLER: Caller = { systemId: 'seed', odsCode: 'X26', region: 'london', scopes: ['trellis/admin'], tokenId: 'seed', expiresAt: 0 };
+const SEED_CALLER: Caller = {
+  systemId: 'seed',
+  odsCode: 'X26',
+  region: 'london',
+  scopes: ['trellis/admin'],
+  tokenId: 'seed',
+  expiresAt: 0,
+};
 
 async function writeDemoKey(dir: string, clientId: string): Promise<string> {
   const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
   const kid = `${clientId}-${new Date().toISOString().slice(0, 10)}`;
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: 'ES384' };
-  writeFileSync(join(dir, `${clientId}.private.jwk.json`), `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
-  writeFileSync(join(dir, `${clientId}.private.pem`), await exportPKCS8(privateKey), { mode: 0o600 });
-  return JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' }] });
+  writeFileSync(
+    join(dir, `${clientId}.private.jwk.json`),
+    `${JSON.stringify(privateJwk, null, 2)}\n`,
+    { mode: 0o600 },
+  );
+  writeFileSync(join(dir, `${clientId}.private.pem`), await exportPKCS8(privateKey), {
+    mode: 0o600,
+  });
+  return JSON.stringify({
+    keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' }],
+  });
 }
 
 async function main(): Promise<void> {
@@ -107,7 +127,11 @@ async function main(): Promise<void> {
   const demoDir = resolve(process.env['TRELLIS_DEMO_DIR'] ?? join(repoRoot, '.trellis/demo'));
   mkdirSync(demoDir, { recursive: true, mode: 0o700 });
 
-  await applyMigrations({ url: config.databaseUrl, schema: config.databaseSchema, migrationsDir: join(repoRoot, 'apps/gateway/prisma/migrations') });
+  await applyMigrations({
+    url: config.databaseUrl,
+    schema: config.databaseSchema,
+    migrationsDir: join(repoRoot, 'apps/gateway/prisma/migrations'),
+  });
   await ensureSigningKeyFile(config.signingKeyFile);
 
   @Global()
@@ -132,20 +156,55 @@ async function main(): Promise<void> {
       let action = 'kept';
       if (!existing) {
         const jwksJson = await writeDemoKey(demoDir, s.clientId);
-        await systems.register({ clientId: s.clientId, name: s.name, supplier: s.supplier, odsCode: s.odsCode, region: s.region, keys: { jwksJson }, allowedScopes: s.scopes }, SEED_CALLER);
+        await systems.register(
+          {
+            clientId: s.clientId,
+            name: s.name,
+            supplier: s.supplier,
+            odsCode: s.odsCode,
+            region: s.region,
+            keys: { jwksJson },
+            allowedScopes: s.scopes,
+          },
+          SEED_CALLER,
+        );
         action = 'registered';
       } else if (!existsSync(keyFile)) {
-        await systems.rotateKeys(s.clientId, { jwksJson: await writeDemoKey(demoDir, s.clientId) }, SEED_CALLER);
+        await systems.rotateKeys(
+          s.clientId,
+          { jwksJson: await writeDemoKey(demoDir, s.clientId) },
+          SEED_CALLER,
+        );
         action = 'keys rotated';
       }
-      summary.push({ alias: s.alias, clientId: s.clientId, odsCode: s.odsCode, region: s.region, action, keyFile });
+      summary.push({
+        alias: s.alias,
+        clientId: s.clientId,
+        odsCode: s.odsCode,
+        region: s.region,
+        action,
+        keyFile,
+      });
     }
   } finally {
     await ctx.close();
   }
-  const index = { tokenUrl: tokenEndpointUrl(config), systems: summary.map(({ alias, clientId, odsCode, region }) => ({ alias, clientId, odsCode, region })) };
-  writeFileSync(join(demoDir, 'systems.json'), `${JSON.stringify(index, null, 2)}\n`, { mode: 0o600 });
-  for (const s of summary) process.stdout.write(`${s['action']?.padEnd(12)} ${s['alias']?.padEnd(9)} ${s['clientId']} (${s['odsCode']}, ${s['region']})\n`);
+  const index = {
+    tokenUrl: tokenEndpointUrl(config),
+    systems: summary.map(({ alias, clientId, odsCode, region }) => ({
+      alias,
+      clientId,
+      odsCode,
+      region,
+    })),
+  };
+  writeFileSync(join(demoDir, 'systems.json'), `${JSON.stringify(index, null, 2)}\n`, {
+    mode: 0o600,
+  });
+  for (const s of summary)
+    process.stdout.write(
+      `${s['action']?.padEnd(12)} ${s['alias']?.padEnd(9)} ${s['clientId']} (${s['odsCode']}, ${s['region']})\n`,
+    );
   process.stdout.write(`demo keys in ${demoDir}; token URL ${index.tokenUrl}\n`);
 }
 

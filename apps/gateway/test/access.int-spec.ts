@@ -1,11 +1,16 @@
 // Access control at the gateway's gRPC door: token verification (401-class), the scope matrix
 // generated from the declared table (403-class), suspension latency and the per-system rate limit.
 import { status } from '@grpc/grpc-js';
-import { createTestAuthority, createSystemStatusFeed, scopeMatrix, SystemStatusRegistry } from '@trellis/auth';
+import {
+  createTestAuthority,
+  createSystemStatusFeed,
+  scopeMatrix,
+  SystemStatusRegistry,
+} from '@trellis/auth';
 import { base64url, SignJWT } from 'jose';
 
 import { GatewayPrismaService } from '../src/app/database/gateway-prisma.service';
-import { GATEWAY_SCOPES } from '../src/app/systems/systems.scopes';
+import { GATEWAY_SCOPES } from '../src/app/gateway.scopes';
 import { SigningKeyRing } from '../src/app/tokens/signing-keys';
 import {
   adminClient,
@@ -32,7 +37,12 @@ describe('gateway access control (gRPC admin API)', () => {
   beforeAll(async () => {
     gw = await startGateway();
     admin = adminClient(gw.grpcAddress);
-    operator = await registerClient(gw, { scopes: ['trellis/admin'], odsCode: 'X26', region: 'london', name: 'Operator console' });
+    operator = await registerClient(gw, {
+      scopes: ['trellis/admin'],
+      odsCode: 'X26',
+      region: 'london',
+      name: 'Operator console',
+    });
     adminToken = await getToken(gw, operator, 'trellis/admin');
   });
   afterAll(async () => {
@@ -46,29 +56,60 @@ describe('gateway access control (gRPC admin API)', () => {
       expect(await grpcCode(admin.call('GetSystem', req, null))).toBe(status.UNAUTHENTICATED);
     });
     it('malformed token and non-Bearer schemes', async () => {
-      expect(await grpcCode(admin.call('GetSystem', req, null, 'Bearer not.a.jwt'))).toBe(status.UNAUTHENTICATED);
-      expect(await grpcCode(admin.call('GetSystem', req, null, 'Basic YWRtaW46YWRtaW4='))).toBe(status.UNAUTHENTICATED);
-      expect(await grpcCode(admin.call('GetSystem', req, null, `Bearer ${adminToken}x`))).toBe(status.UNAUTHENTICATED);
+      expect(await grpcCode(admin.call('GetSystem', req, null, 'Bearer not.a.jwt'))).toBe(
+        status.UNAUTHENTICATED,
+      );
+      expect(await grpcCode(admin.call('GetSystem', req, null, 'Basic YWRtaW46YWRtaW4='))).toBe(
+        status.UNAUTHENTICATED,
+      );
+      expect(await grpcCode(admin.call('GetSystem', req, null, `Bearer ${adminToken}x`))).toBe(
+        status.UNAUTHENTICATED,
+      );
     });
     it('expired token (signed by the platform key)', async () => {
       const ring = await SigningKeyRing.load(gw.keyFile);
       const key = ring.current;
       const now = Math.floor(Date.now() / 1000);
-      const expired = await new SignJWT({ client_id: operator.id, scope: 'trellis/admin', ods_code: 'X26', region: 'london' })
+      const expired = await new SignJWT({
+        client_id: operator.id,
+        scope: 'trellis/admin',
+        ods_code: 'X26',
+        region: 'london',
+      })
         .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-        .setIssuer(gw.baseUrl).setAudience('urn:trellis:platform').setSubject(operator.id).setJti('e1')
-        .setIssuedAt(now - 400).setExpirationTime(now - 100)
+        .setIssuer(gw.baseUrl)
+        .setAudience('urn:trellis:platform')
+        .setSubject(operator.id)
+        .setJti('e1')
+        .setIssuedAt(now - 400)
+        .setExpirationTime(now - 100)
         .sign(key.privateKey);
       expect(await grpcCode(admin.call('GetSystem', req, expired))).toBe(status.UNAUTHENTICATED);
     });
     it('wrongly signed token (another issuer key with the same claims)', async () => {
       const other = await createTestAuthority(gw.baseUrl);
-      const forged = await other.issue({ systemId: operator.id, scopes: ['trellis/admin'], odsCode: 'X26', region: 'london' });
+      const forged = await other.issue({
+        systemId: operator.id,
+        scopes: ['trellis/admin'],
+        odsCode: 'X26',
+        region: 'london',
+      });
       expect(await grpcCode(admin.call('GetSystem', req, forged))).toBe(status.UNAUTHENTICATED);
     });
     it('alg:none token', async () => {
       const now = Math.floor(Date.now() / 1000);
-      const claims = { iss: gw.baseUrl, aud: 'urn:trellis:platform', sub: operator.id, client_id: operator.id, jti: 'n1', iat: now, exp: now + 60, scope: 'trellis/admin', ods_code: 'X26', region: 'london' };
+      const claims = {
+        iss: gw.baseUrl,
+        aud: 'urn:trellis:platform',
+        sub: operator.id,
+        client_id: operator.id,
+        jti: 'n1',
+        iat: now,
+        exp: now + 60,
+        scope: 'trellis/admin',
+        ods_code: 'X26',
+        region: 'london',
+      };
       const none = `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${base64url.encode(JSON.stringify(claims))}.`;
       expect(await grpcCode(admin.call('GetSystem', req, none))).toBe(status.UNAUTHENTICATED);
     });
@@ -76,14 +117,25 @@ describe('gateway access control (gRPC admin API)', () => {
 
   it('scope matrix: every declared method refuses a token lacking its scope (PERMISSION_DENIED) and admits one holding it', async () => {
     const rows = scopeMatrix(GATEWAY_SCOPES).filter((r) => r.key.startsWith(SVC));
-    expect(rows.map((r) => r.key.slice(SVC.length)).sort()).toEqual(
-      ['GetSystem', 'ListSystems', 'ReactivateSystem', 'RegisterSystem', 'RotateSystemKeys', 'SuspendSystem', 'UpdateSystemScopes'],
-    );
-    const lacking = await registerClient(gw, { scopes: ['system/*.cruds', 'trellis/restricted.read', 'system/Basic.r'] });
+    expect(rows.map((r) => r.key.slice(SVC.length)).sort()).toEqual([
+      'GetSystem',
+      'ListSystems',
+      'ReactivateSystem',
+      'RegisterSystem',
+      'RotateSystemKeys',
+      'SuspendSystem',
+      'UpdateSystemScopes',
+    ]);
+    const lacking = await registerClient(gw, {
+      scopes: ['system/*.cruds', 'trellis/restricted.read', 'system/Basic.r'],
+    });
     for (const row of rows) {
       const token = await getToken(gw, lacking, row.lackingScopes.join(' '));
       const method = row.key.slice(SVC.length);
-      expect([method, await grpcCode(admin.call(method, { id: operator.id }, token))]).toEqual([method, status.PERMISSION_DENIED]);
+      expect([method, await grpcCode(admin.call(method, { id: operator.id }, token))]).toEqual([
+        method,
+        status.PERMISSION_DENIED,
+      ]);
       // with the scope the guard lets it through (the handler may then refuse the empty request)
       const code = await grpcCode(admin.call(method, { id: 'no-such-system' }, adminToken));
       expect([method, code]).not.toEqual([method, status.PERMISSION_DENIED]);
@@ -92,22 +144,91 @@ describe('gateway access control (gRPC admin API)', () => {
   });
 
   it('admin API: register, list (paginated), update scopes, rotate keys — each change logged with its actor', async () => {
-    const jwks = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-384', x: 'AOy1m5bTmuz7mzEfJ9Jxqd2v6Gv0BTU6bQx5aVxXyQ8kC5aF9z3uQbWm1-t9jZ7e', y: 'ALdY2d9nHJ1Lh0b4u6zZfR3K5jNpQ2Y0m9rR2cX7bWq3sV1tU8wX6yZ0aB4cD5eF', kid: 'a1', alg: 'ES384' }] });
-    const created = (await admin.call('RegisterSystem', { name: 'Riverside Surgery EPR', supplier: 'Acme Health', odsCode: 'Y54321', region: 'north-east', keys: { jwksJson: jwks }, allowedScopes: ['system/Patient.rs'] }, adminToken)) as { system: { id: string; version: number; createdBy: string } };
+    const jwks = JSON.stringify({
+      keys: [
+        {
+          kty: 'EC',
+          crv: 'P-384',
+          x: 'AOy1m5bTmuz7mzEfJ9Jxqd2v6Gv0BTU6bQx5aVxXyQ8kC5aF9z3uQbWm1-t9jZ7e',
+          y: 'ALdY2d9nHJ1Lh0b4u6zZfR3K5jNpQ2Y0m9rR2cX7bWq3sV1tU8wX6yZ0aB4cD5eF',
+          kid: 'a1',
+          alg: 'ES384',
+        },
+      ],
+    });
+    const created = (await admin.call(
+      'RegisterSystem',
+      {
+        name: 'Riverside Surgery EPR',
+        supplier: 'Acme Health',
+        odsCode: 'Y54321',
+        region: 'north-east',
+        keys: { jwksJson: jwks },
+        allowedScopes: ['system/Patient.rs'],
+      },
+      adminToken,
+    )) as { system: { id: string; version: number; createdBy: string } };
     expect(created.system.createdBy).toBe(operator.id);
-    const bad = await grpcCode(admin.call('RegisterSystem', { name: '', supplier: 'x', odsCode: 'bad code', region: 'Nowhere!', keys: {}, allowedScopes: ['system/Patient.sr'] }, adminToken));
+    const bad = await grpcCode(
+      admin.call(
+        'RegisterSystem',
+        {
+          name: '',
+          supplier: 'x',
+          odsCode: 'bad code',
+          region: 'Nowhere!',
+          keys: {},
+          allowedScopes: ['system/Patient.sr'],
+        },
+        adminToken,
+      ),
+    );
     expect(bad).toBe(status.INVALID_ARGUMENT);
-    const updated = (await admin.call('UpdateSystemScopes', { id: created.system.id, allowedScopes: ['system/Patient.r'], expectedVersion: 1 }, adminToken)) as { system: { version: number; allowedScopes: string[] } };
+    const updated = (await admin.call(
+      'UpdateSystemScopes',
+      { id: created.system.id, allowedScopes: ['system/Patient.r'], expectedVersion: 1 },
+      adminToken,
+    )) as { system: { version: number; allowedScopes: string[] } };
     expect(updated.system).toMatchObject({ version: 2, allowedScopes: ['system/Patient.r'] });
-    expect(await grpcCode(admin.call('UpdateSystemScopes', { id: created.system.id, allowedScopes: ['system/Patient.r'], expectedVersion: 1 }, adminToken))).toBe(status.ABORTED);
-    expect(await grpcCode(admin.call('RotateSystemKeys', { id: created.system.id, keys: { jwksUrl: 'https://keys.riverside.example/jwks.json' } }, adminToken))).toBe('OK');
-    const page1 = (await admin.call('ListSystems', { page: { pageSize: 2 } }, adminToken)) as { systems: unknown[]; page: { nextPageToken: string; total: number } };
+    expect(
+      await grpcCode(
+        admin.call(
+          'UpdateSystemScopes',
+          { id: created.system.id, allowedScopes: ['system/Patient.r'], expectedVersion: 1 },
+          adminToken,
+        ),
+      ),
+    ).toBe(status.ABORTED);
+    expect(
+      await grpcCode(
+        admin.call(
+          'RotateSystemKeys',
+          { id: created.system.id, keys: { jwksUrl: 'https://keys.riverside.example/jwks.json' } },
+          adminToken,
+        ),
+      ),
+    ).toBe('OK');
+    const page1 = (await admin.call('ListSystems', { page: { pageSize: 2 } }, adminToken)) as {
+      systems: unknown[];
+      page: { nextPageToken: string; total: number };
+    };
     expect(page1.systems).toHaveLength(2);
     expect(page1.page.nextPageToken).not.toBe('');
-    const page2 = (await admin.call('ListSystems', { page: { pageSize: 2, pageToken: page1.page.nextPageToken } }, adminToken)) as { systems: Array<{ id: string }> };
+    const page2 = (await admin.call(
+      'ListSystems',
+      { page: { pageSize: 2, pageToken: page1.page.nextPageToken } },
+      adminToken,
+    )) as { systems: Array<{ id: string }> };
     expect(page2.systems.length).toBeGreaterThan(0);
-    expect(await grpcCode(admin.call('ListSystems', { page: { pageToken: 'garbage' } }, adminToken))).toBe(status.INVALID_ARGUMENT);
-    const changes = await gw.handle.app.get(GatewayPrismaService).connectedSystemChange.findMany({ where: { systemId: created.system.id }, orderBy: { version: 'asc' } });
+    expect(
+      await grpcCode(admin.call('ListSystems', { page: { pageToken: 'garbage' } }, adminToken)),
+    ).toBe(status.INVALID_ARGUMENT);
+    const changes = await gw.handle.app
+      .get(GatewayPrismaService)
+      .connectedSystemChange.findMany({
+        where: { systemId: created.system.id },
+        orderBy: { version: 'asc' },
+      });
     expect(changes.map((c) => [c.version, c.change, c.actor])).toEqual([
       [1, 'REGISTERED', operator.id],
       [2, 'SCOPES_UPDATED', operator.id],
@@ -125,7 +246,14 @@ describe('gateway access control (gRPC admin API)', () => {
     const feed = createSystemStatusFeed({
       service: 'int-test-other',
       topic: gw.systemTopic,
-      connection: { brokers: env('KAFKA_BROKERS').split(','), sasl: { mechanism: 'scram-sha-512', username: env('KAFKA_SASL_USERNAME'), password: env('KAFKA_SASL_PASSWORD') } },
+      connection: {
+        brokers: env('KAFKA_BROKERS').split(','),
+        sasl: {
+          mechanism: 'scram-sha-512',
+          username: env('KAFKA_SASL_USERNAME'),
+          password: env('KAFKA_SASL_PASSWORD'),
+        },
+      },
     });
     await feed.start(registry);
     await registry.whenReady(20_000);
@@ -156,7 +284,9 @@ describe('gateway access control (gRPC admin API)', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await feed.stop();
-    process.stdout.write(`SUSPENSION LATENCY: gateway ${gatewayMs} ms, other service ${otherServiceMs} ms (admin call took ${suspendedAt - t0} ms)\n`);
+    process.stdout.write(
+      `SUSPENSION LATENCY: gateway ${gatewayMs} ms, other service ${otherServiceMs} ms (admin call took ${suspendedAt - t0} ms)\n`,
+    );
     expect(gatewayMs).toBeGreaterThanOrEqual(0);
     expect(gatewayMs).toBeLessThan(10_000);
     expect(otherServiceMs).toBeLessThan(10_000);
@@ -166,17 +296,25 @@ describe('gateway access control (gRPC admin API)', () => {
     const fresh = await getToken(gw, victim, 'trellis/admin');
     const end = Date.now() + 10_000;
     let code: number | 'OK' = -1;
-    while (Date.now() < end && (code = await grpcCode(admin.call('GetSystem', { id: victim.id }, fresh))) !== 'OK') await new Promise((r) => setTimeout(r, 50));
+    while (
+      Date.now() < end &&
+      (code = await grpcCode(admin.call('GetSystem', { id: victim.id }, fresh))) !== 'OK'
+    )
+      await new Promise((r) => setTimeout(r, 50));
     expect(code).toBe('OK');
   });
 
   it('rate limit per connected system: RESOURCE_EXHAUSTED after the budget, other systems unaffected', async () => {
     const noisy = await registerClient(gw, { scopes: ['trellis/admin'], name: 'Noisy' });
     const prisma = gw.handle.app.get(GatewayPrismaService);
-    await prisma.connectedSystem.update({ where: { id: noisy.id }, data: { rateLimitPerWindow: 5 } });
+    await prisma.connectedSystem.update({
+      where: { id: noisy.id },
+      data: { rateLimitPerWindow: 5 },
+    });
     const token = await getToken(gw, noisy, 'trellis/admin'); // the token endpoint has its own counter
     const codes: Array<number | 'OK'> = [];
-    for (let i = 0; i < 7; i++) codes.push(await grpcCode(admin.call('GetSystem', { id: noisy.id }, token)));
+    for (let i = 0; i < 7; i++)
+      codes.push(await grpcCode(admin.call('GetSystem', { id: noisy.id }, token)));
     expect(codes.slice(0, 5)).toEqual(['OK', 'OK', 'OK', 'OK', 'OK']);
     expect(codes.slice(5)).toEqual([status.RESOURCE_EXHAUSTED, status.RESOURCE_EXHAUSTED]);
     expect(await grpcCode(admin.call('GetSystem', { id: noisy.id }, adminToken))).toBe('OK');
@@ -184,7 +322,9 @@ describe('gateway access control (gRPC admin API)', () => {
 
   it('rate limit at the token endpoint: 429 with Retry-After', async () => {
     const greedy = await registerClient(gw, { scopes: ['system/Patient.r'], name: 'Greedy' });
-    await gw.handle.app.get(GatewayPrismaService).connectedSystem.update({ where: { id: greedy.id }, data: { rateLimitPerWindow: 3 } });
+    await gw.handle.app
+      .get(GatewayPrismaService)
+      .connectedSystem.update({ where: { id: greedy.id }, data: { rateLimitPerWindow: 3 } });
     const results: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 5; i++) {

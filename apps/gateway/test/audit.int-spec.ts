@@ -18,7 +18,16 @@ import { events } from '@trellis/contracts';
 import { createOutbox } from '@trellis/events';
 
 import { createGatewayPrisma } from '../src/app/database/gateway-prisma.service';
-import { collect, env, freePort, getToken, registerClient, startGateway, waitFor, type GatewayUnderTest } from './support/harness';
+import {
+  collect,
+  env,
+  freePort,
+  getToken,
+  registerClient,
+  startGateway,
+  waitFor,
+  type GatewayUnderTest,
+} from './support/harness';
 
 const TINY_SCOPES = defineScopeTable({
   'GET /patients/:nhs': {
@@ -50,13 +59,19 @@ describe('access audit stream', () => {
   let gw: GatewayUnderTest;
   let tiny: INestApplication;
   let tinyUrl: string;
-  const prisma = (): ReturnType<typeof createGatewayPrisma> => createGatewayPrisma(env('DATABASE_URL'), gw.schema.schema);
+  const prisma = (): ReturnType<typeof createGatewayPrisma> =>
+    createGatewayPrisma(env('DATABASE_URL'), gw.schema.schema);
   let db: ReturnType<typeof createGatewayPrisma>;
 
   beforeAll(async () => {
     gw = await startGateway();
     db = prisma();
-    const auditor = createAccessAuditor({ service: 'tiny', db, outbox: createOutbox({ source: '/trellis/tiny' }), topic: gw.auditTopic });
+    const auditor = createAccessAuditor({
+      service: 'tiny',
+      db,
+      outbox: createOutbox({ source: '/trellis/tiny' }),
+      topic: gw.auditTopic,
+    });
     @Module({
       imports: [
         TrellisAuthModule.forRoot({
@@ -67,7 +82,14 @@ describe('access audit stream', () => {
           statusFeed: createSystemStatusFeed({
             service: 'tiny',
             topic: gw.systemTopic,
-            connection: { brokers: env('KAFKA_BROKERS').split(','), sasl: { mechanism: 'scram-sha-512', username: env('KAFKA_SASL_USERNAME'), password: env('KAFKA_SASL_PASSWORD') } },
+            connection: {
+              brokers: env('KAFKA_BROKERS').split(','),
+              sasl: {
+                mechanism: 'scram-sha-512',
+                username: env('KAFKA_SASL_USERNAME'),
+                password: env('KAFKA_SASL_PASSWORD'),
+              },
+            },
           }),
           auditor: auditor as AccessAuditor,
         }),
@@ -87,39 +109,80 @@ describe('access audit stream', () => {
   });
 
   it('records each call once with its outcome (allowed, wrong scope, no token, bad token, handler error)', async () => {
-    const gp = await registerClient(gw, { scopes: ['system/Patient.rs', 'system/Appointment.r'], odsCode: 'Y12345', region: 'north-east' });
+    const gp = await registerClient(gw, {
+      scopes: ['system/Patient.rs', 'system/Appointment.r'],
+      odsCode: 'Y12345',
+      region: 'north-east',
+    });
     const readToken = await getToken(gw, gp, 'system/Patient.r');
     const apptToken = await getToken(gw, gp, 'system/Appointment.r');
-    const get = async (path: string, headers: Record<string, string>): Promise<number> => (await fetch(`${tinyUrl}${path}`, { headers })).status;
+    const get = async (path: string, headers: Record<string, string>): Promise<number> =>
+      (await fetch(`${tinyUrl}${path}`, { headers })).status;
 
     const calls: Array<[string, string, Record<string, string>, number, string]> = [
-      ['9990000018', '/patients/9990000018', { authorization: `Bearer ${readToken}`, 'x-trellis-user': 'dr.jones' }, 200, '0'],
+      [
+        '9990000018',
+        '/patients/9990000018',
+        { authorization: `Bearer ${readToken}`, 'x-trellis-user': 'dr.jones' },
+        200,
+        '0',
+      ],
       ['9990000026', '/patients/9990000026', { authorization: `Bearer ${apptToken}` }, 403, '4'],
       ['9990000034', '/patients/9990000034', {}, 401, '4'],
       ['9990000042', '/patients/9990000042', { authorization: 'Bearer a.b.c' }, 401, '4'],
-      ['9990000050', '/patients/9990000050/missing', { authorization: `Bearer ${readToken}` }, 404, '8'],
+      [
+        '9990000050',
+        '/patients/9990000050/missing',
+        { authorization: `Bearer ${readToken}` },
+        404,
+        '8',
+      ],
     ];
     const sink = await collect(gw.auditTopic);
     try {
-      for (const [, path, headers, expected] of calls) expect([path, await get(path, headers)]).toEqual([path, expected]);
+      for (const [, path, headers, expected] of calls)
+        expect([path, await get(path, headers)]).toEqual([path, expected]);
       await waitFor(() => sink.messages.length >= calls.length, 20_000);
       await new Promise((r) => setTimeout(r, 2_000)); // anything extra (a duplicate) would show up now
-      const decoded = sink.messages.map((m) => ({ key: m.key?.toString(), ev: events.v1.AccessRecorded.decode(m.value ?? Buffer.alloc(0)), headers: m.headers }));
+      const decoded = sink.messages.map((m) => ({
+        key: m.key?.toString(),
+        ev: events.v1.AccessRecorded.decode(m.value ?? Buffer.alloc(0)),
+        headers: m.headers,
+      }));
       expect(decoded).toHaveLength(calls.length);
       for (const [nhs, , , , outcome] of calls) {
         const mine = decoded.filter((d) => d.ev.patientNhsNumber === nhs);
         expect([nhs, mine.length]).toEqual([nhs, 1]);
         expect(mine[0]?.key).toBe(nhs);
         expect([nhs, mine[0]?.ev.outcome]).toEqual([nhs, outcome]);
-        expect(mine[0]?.ev).toMatchObject({ action: 'R', resourceType: 'Patient', sourceService: 'tiny', requiredScope: 'system/Patient.r' });
-        expect(mine[0]?.headers?.['ce_type']?.toString()).toBe('uk.nhs.trellis.audit.AccessRecorded.v1');
+        expect(mine[0]?.ev).toMatchObject({
+          action: 'R',
+          resourceType: 'Patient',
+          sourceService: 'tiny',
+          requiredScope: 'system/Patient.r',
+        });
+        expect(mine[0]?.headers?.['ce_type']?.toString()).toBe(
+          'uk.nhs.trellis.audit.AccessRecorded.v1',
+        );
       }
       const allowed = decoded.find((d) => d.ev.patientNhsNumber === '9990000018')?.ev;
-      expect(allowed).toMatchObject({ systemId: gp.id, odsCode: 'Y12345', region: 'north-east', userId: 'dr.jones', interaction: 'GET /patients/:nhs' });
+      expect(allowed).toMatchObject({
+        systemId: gp.id,
+        odsCode: 'Y12345',
+        region: 'north-east',
+        userId: 'dr.jones',
+        interaction: 'GET /patients/:nhs',
+      });
       const wrongScope = decoded.find((d) => d.ev.patientNhsNumber === '9990000026')?.ev;
-      expect(wrongScope).toMatchObject({ systemId: gp.id, outcomeDescription: 'PERMISSION_DENIED: INSUFFICIENT_SCOPE' });
+      expect(wrongScope).toMatchObject({
+        systemId: gp.id,
+        outcomeDescription: 'PERMISSION_DENIED: INSUFFICIENT_SCOPE',
+      });
       const anonymous = decoded.find((d) => d.ev.patientNhsNumber === '9990000034')?.ev;
-      expect(anonymous).toMatchObject({ systemId: '', outcomeDescription: 'UNAUTHENTICATED: MISSING_TOKEN' });
+      expect(anonymous).toMatchObject({
+        systemId: '',
+        outcomeDescription: 'UNAUTHENTICATED: MISSING_TOKEN',
+      });
     } finally {
       await sink.stop();
     }

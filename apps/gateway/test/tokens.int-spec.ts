@@ -23,14 +23,27 @@ describe('gateway token endpoint', () => {
 
   beforeAll(async () => {
     gw = await startGateway();
-    es = await registerClient(gw, { scopes: ['system/Patient.rs', 'system/Appointment.cruds'], odsCode: 'Y12345', region: 'north-east' });
-    rs = await registerClient(gw, { scopes: ['system/Patient.r'], alg: 'RS384', odsCode: 'RGT01', region: 'london' });
+    es = await registerClient(gw, {
+      scopes: ['system/Patient.rs', 'system/Appointment.cruds'],
+      odsCode: 'Y12345',
+      region: 'north-east',
+    });
+    rs = await registerClient(gw, {
+      scopes: ['system/Patient.r'],
+      alg: 'RS384',
+      odsCode: 'RGT01',
+      region: 'london',
+    });
   });
   afterAll(async () => {
     await gw?.stop();
   });
 
-  const form = async (client: TestClient, scope: string, o: Parameters<typeof assertion>[2] = {}): Promise<Record<string, string>> => ({
+  const form = async (
+    client: TestClient,
+    scope: string,
+    o: Parameters<typeof assertion>[2] = {},
+  ): Promise<Record<string, string>> => ({
     grant_type: 'client_credentials',
     client_assertion_type: JWT_BEARER,
     client_assertion: await assertion(client, gw.tokenUrl, o),
@@ -38,26 +51,44 @@ describe('gateway token endpoint', () => {
   });
 
   it('issues a short-lived platform token for ES384 and RS384 assertions', async () => {
-    for (const [client, ods, region] of [[es, 'Y12345', 'north-east'], [rs, 'RGT01', 'london']] as const) {
+    for (const [client, ods, region] of [
+      [es, 'Y12345', 'north-east'],
+      [rs, 'RGT01', 'london'],
+    ] as const) {
       const r = await requestToken(gw.tokenUrl, await form(client, 'system/Patient.r'));
       expect(r.status).toBe(200);
       expect(r.headers.get('cache-control')).toBe('no-store');
-      expect(r.body).toMatchObject({ token_type: 'bearer', expires_in: 300, scope: 'system/Patient.r' });
+      expect(r.body).toMatchObject({
+        token_type: 'bearer',
+        expires_in: 300,
+        scope: 'system/Patient.r',
+      });
       const token = r.body['access_token'] as string;
       const header = decodeProtectedHeader(token);
       expect(header).toMatchObject({ alg: 'ES384', typ: 'at+jwt' });
       expect(typeof header.kid).toBe('string');
       const claims = decodeJwt(token);
-      expect(claims).toMatchObject({ iss: gw.baseUrl, sub: client.id, client_id: client.id, ods_code: ods, region, scope: 'system/Patient.r' });
+      expect(claims).toMatchObject({
+        iss: gw.baseUrl,
+        sub: client.id,
+        client_id: client.id,
+        ods_code: ods,
+        region,
+        scope: 'system/Patient.r',
+      });
       expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(300);
     }
   });
 
   it('publishes the JWKS (with the signing kid) and the SMART configuration', async () => {
-    const jwks = (await (await fetch(`${gw.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, unknown>> };
+    const jwks = (await (await fetch(`${gw.baseUrl}/.well-known/jwks.json`)).json()) as {
+      keys: Array<Record<string, unknown>>;
+    };
     expect(jwks.keys.length).toBeGreaterThanOrEqual(1);
     for (const k of jwks.keys) expect(k['d']).toBeUndefined();
-    const smart = (await (await fetch(`${gw.baseUrl}/.well-known/smart-configuration`)).json()) as Record<string, unknown>;
+    const smart = (await (
+      await fetch(`${gw.baseUrl}/.well-known/smart-configuration`)
+    ).json()) as Record<string, unknown>;
     expect(smart).toMatchObject({
       token_endpoint: gw.tokenUrl,
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
@@ -74,15 +105,20 @@ describe('gateway token endpoint', () => {
     ['unknown kid', { kid: 'not-registered' }],
     ['iss != sub', { sub: 'someone-else' }],
     ['missing jti', { omit: ['jti' as const] }],
-  ])('refuses an assertion with %s as invalid_client (no detail leaked)', async (_name, overrides) => {
-    const r = await requestToken(gw.tokenUrl, await form(es, 'system/Patient.r', overrides));
-    expect(r.status).toBe(401);
-    expect(r.body).toEqual({ error: 'invalid_client' });
-  });
+  ])(
+    'refuses an assertion with %s as invalid_client (no detail leaked)',
+    async (_name, overrides) => {
+      const r = await requestToken(gw.tokenUrl, await form(es, 'system/Patient.r', overrides));
+      expect(r.status).toBe(401);
+      expect(r.body).toEqual({ error: 'invalid_client' });
+    },
+  );
 
   it('refuses a reused jti (replay) even within its lifetime', async () => {
     const jti = randomUUID();
-    expect((await requestToken(gw.tokenUrl, await form(es, 'system/Patient.r', { jti }))).status).toBe(200);
+    expect(
+      (await requestToken(gw.tokenUrl, await form(es, 'system/Patient.r', { jti }))).status,
+    ).toBe(200);
     const replay = await requestToken(gw.tokenUrl, await form(es, 'system/Patient.r', { jti }));
     expect(replay.status).toBe(401);
     expect(replay.body).toEqual({ error: 'invalid_client' });
@@ -97,33 +133,61 @@ describe('gateway token endpoint', () => {
 
   it('refuses unknown clients, alg none and HS256 assertions', async () => {
     const stranger: TestClient = { ...(await newClientKey()), id: 'nobody' };
-    expect((await requestToken(gw.tokenUrl, await form(stranger, 'system/Patient.r'))).body).toEqual({ error: 'invalid_client' });
+    expect(
+      (await requestToken(gw.tokenUrl, await form(stranger, 'system/Patient.r'))).body,
+    ).toEqual({ error: 'invalid_client' });
     const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
     const none = `${b64({ alg: 'none' })}.${b64({ iss: es.id, sub: es.id, aud: gw.tokenUrl, jti: randomUUID(), exp: now + 60 })}.`;
-    const r = await requestToken(gw.tokenUrl, { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: none, scope: 'system/Patient.r' });
+    const r = await requestToken(gw.tokenUrl, {
+      grant_type: 'client_credentials',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: none,
+      scope: 'system/Patient.r',
+    });
     expect(r.status).toBe(401);
     expect(r.body).toEqual({ error: 'invalid_client' });
   });
 
   it('refuses scopes beyond the allowed ones and malformed scopes as invalid_scope', async () => {
-    for (const scope of ['system/Patient.c', 'trellis/admin', 'system/Patient.sr', 'system/Patient.rs system/Observation.r']) {
+    for (const scope of [
+      'system/Patient.c',
+      'trellis/admin',
+      'system/Patient.sr',
+      'system/Patient.rs system/Observation.r',
+    ]) {
       const r = await requestToken(gw.tokenUrl, await form(es, scope));
       expect(r.status).toBe(400);
       expect(r.body).toEqual({ error: 'invalid_scope' });
     }
     // letter subsets of an allowed scope are fine
-    expect((await requestToken(gw.tokenUrl, await form(es, 'system/Patient.s system/Appointment.cu'))).status).toBe(200);
+    expect(
+      (await requestToken(gw.tokenUrl, await form(es, 'system/Patient.s system/Appointment.cu')))
+        .status,
+    ).toBe(200);
   });
 
   it('answers RFC 6749 errors for malformed requests', async () => {
-    expect((await requestToken(gw.tokenUrl, { ...(await form(es, 'system/Patient.r')), grant_type: 'password' })).body).toEqual({
+    expect(
+      (
+        await requestToken(gw.tokenUrl, {
+          ...(await form(es, 'system/Patient.r')),
+          grant_type: 'password',
+        })
+      ).body,
+    ).toEqual({
       error: 'unsupported_grant_type',
     });
-    const noAssertion = await requestToken(gw.tokenUrl, { grant_type: 'client_credentials', scope: 'system/Patient.r' });
+    const noAssertion = await requestToken(gw.tokenUrl, {
+      grant_type: 'client_credentials',
+      scope: 'system/Patient.r',
+    });
     expect(noAssertion.status).toBe(400);
     expect(noAssertion.body).toEqual({ error: 'invalid_request' });
-    const wrongType = await requestToken(gw.tokenUrl, { ...(await form(es, 'system/Patient.r')), client_assertion_type: 'urn:other' });
+    const wrongType = await requestToken(gw.tokenUrl, {
+      ...(await form(es, 'system/Patient.r')),
+      client_assertion_type: 'urn:other',
+    });
     expect(wrongType.body).toEqual({ error: 'invalid_request' });
     expect((await requestToken(gw.tokenUrl, {})).body).toEqual({ error: 'invalid_request' });
   });

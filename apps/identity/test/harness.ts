@@ -37,6 +37,7 @@ export interface IdentityHarness {
   sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
   rangeFirst: number;
+  rangeLast: number;
 }
 
 export type PatientClient = {
@@ -48,6 +49,8 @@ export type PatientClient = {
 export interface StartOptions {
   env?: Record<string, string>;
   relay?: boolean;
+  /** NHS number bases reserved for this run (default 1,000). */
+  rangeSize?: number;
 }
 
 export async function startIdentity(options: StartOptions = {}): Promise<IdentityHarness> {
@@ -56,7 +59,9 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
   const authority = await createTestAuthority();
   const port = await freePort();
   // a range of NHS numbers private to this run, so Kafka keys never collide with earlier runs
-  const rangeFirst = 999_000_000 + Math.floor(Math.random() * 990) * 1_000;
+  const rangeSize = options.rangeSize ?? 1_000;
+  const rangeFirst = 999_000_000 + Math.floor(Math.random() * (900_000 / rangeSize)) * rangeSize;
+  const rangeLast = rangeFirst + rangeSize - 1;
   const handle = await bootstrapService({
     name: 'identity',
     module: createIdentityModule({
@@ -78,7 +83,7 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
       DATABASE_POOL_SIZE: '20',
       NHS_NUMBER_RANGE_NAME: 'test_run',
       NHS_NUMBER_RANGE_FIRST: String(rangeFirst),
-      NHS_NUMBER_RANGE_LAST: String(rangeFirst + 999),
+      NHS_NUMBER_RANGE_LAST: String(rangeLast),
       OUTBOX_RELAY_ENABLED: String(options.relay ?? false),
       ...options.env,
     },
@@ -117,6 +122,7 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
     handle,
     authority,
     rangeFirst,
+    rangeLast,
     client,
     async sql<T>(text: string, params: unknown[] = []) {
       return (await pg.query(text, params)).rows as T[];

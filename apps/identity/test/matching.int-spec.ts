@@ -65,7 +65,7 @@ function query(p: Omit<Person, 'id'>, v: Partial<Variant> = {}): identity.v1.Tra
 describe('trace matching quality (hand-made variant pairs)', () => {
   let h: IdentityHarness;
   beforeAll(async () => {
-    h = await startIdentity();
+    h = await startIdentity({ rangeSize: 10_000 });
   }, 120_000);
   afterAll(async () => {
     await h?.close();

@@ -256,7 +256,22 @@ Kafka password from Secrets, per-service names inline.
   value: {{ default $root.Chart.AppVersion $v.image.tag | quote }}
 - name: OTEL_SERVICE_NAME
   value: {{ printf "trellis-%s" .app | quote }}
+{{- /* Addresses of the other apps: <APP>_GRPC_ADDR (host:port), GATEWAY_URL for the gateway's HTTP side. */}}
+{{- range $peer := splitList " " (include "trellis.enabledApps" $root) }}
+{{- if and $peer (ne $peer $.app) }}
+- name: {{ printf "%s_GRPC_ADDR" (upper $peer) }}
+  value: {{ printf "%s.%s.svc:%d" (include "trellis.componentName" (dict "root" $root "app" $peer)) (include "trellis.namespace" $root) (int $v.ports.grpc) | quote }}
+{{- end }}
+{{- end }}
+{{- if and (ne .app "gateway") $v.services.gateway.enabled }}
+- name: GATEWAY_URL
+  value: {{ printf "http://%s.%s.svc:%d" (include "trellis.componentName" (dict "root" $root "app" "gateway")) (include "trellis.namespace" $root) (int $v.ports.http) | quote }}
+{{- end }}
 {{- if eq .app "gateway" }}
+{{- with $v.config.publicBaseUrl }}
+- name: GATEWAY_PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
 - name: GATEWAY_SIGNING_KEY_FILE
   value: {{ printf "/etc/trellis/signing-keys/%s" $v.auth.signingKeysKey | quote }}
 {{- end }}

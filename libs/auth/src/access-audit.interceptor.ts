@@ -34,7 +34,11 @@ export class AccessAuditInterceptor implements NestInterceptor {
     const auditor = this.auditor;
     const { action, resourceType } = auditShapeOf(info.rule);
 
-    const write = async (outcome: AuditOutcome, response: unknown, description?: string): Promise<void> => {
+    const write = async (
+      outcome: AuditOutcome,
+      response: unknown,
+      description?: string,
+    ): Promise<void> => {
       let subject: AuditSubject | undefined;
       try {
         subject = info.rule.subject?.(info.request, response);
@@ -55,7 +59,10 @@ export class AccessAuditInterceptor implements NestInterceptor {
     };
     const auditFailure = (err: unknown): Error => {
       this.logger.error(`access audit write failed for ${info.key}: ${String(err)}`);
-      return toTransportError(call.transport, new AuthError(AuthErrorCode.AuthUnavailable, 'audit unavailable'));
+      return toTransportError(
+        call.transport,
+        new AuthError(AuthErrorCode.AuthUnavailable, 'audit unavailable'),
+      );
     };
 
     return new Observable<unknown>((subscriber) => {
@@ -89,7 +96,8 @@ function isDenial(err: unknown): boolean {
   const e = err as { status?: unknown; getError?: () => unknown; getStatus?: () => unknown };
   if (typeof e.getError === 'function') {
     const inner = e.getError();
-    const code = typeof inner === 'object' && inner !== null ? (inner as { code?: unknown }).code : undefined;
+    const code =
+      typeof inner === 'object' && inner !== null ? (inner as { code?: unknown }).code : undefined;
     return code === 7 || code === 16;
   }
   const httpStatus = typeof e.getStatus === 'function' ? e.getStatus() : e.status;
@@ -102,7 +110,8 @@ function describeError(err: unknown): string {
     const e = err as { code?: unknown; status?: unknown; name?: unknown; getError?: () => unknown };
     if (typeof e.getError === 'function') {
       const inner = e.getError();
-      if (typeof inner === 'object' && inner !== null && 'code' in inner) return `grpc ${String((inner as { code: unknown }).code)}`;
+      if (typeof inner === 'object' && inner !== null && 'code' in inner)
+        return `grpc ${String((inner as { code: unknown }).code)}`;
     }
     if (typeof e.status === 'number') return `http ${e.status}`;
     if (typeof e.code === 'number' || typeof e.code === 'string') return `code ${String(e.code)}`;

@@ -4,7 +4,11 @@ import { RpcException } from '@nestjs/microservices';
 import { lastValueFrom, of, throwError } from 'rxjs';
 
 import { AccessAuditInterceptor } from './access-audit.interceptor';
-import { AccessAuditor, type AccessRecordedFields, type AuditOutboxMessage } from './access-auditor';
+import {
+  AccessAuditor,
+  type AccessRecordedFields,
+  type AuditOutboxMessage,
+} from './access-auditor';
 import { DEFAULT_PUBLIC_KEYS, TrellisAuthGuard } from './auth.guard';
 import { callerOf } from './caller';
 import { defineScopeTable } from './scope-table';
@@ -14,22 +18,41 @@ import { AccessTokenVerifier } from './token-verifier';
 
 const GET = '/trellis.test.v1.PatientService/GetPatient';
 const table = defineScopeTable({
-  [GET]: { scope: 'system/Patient.r', patientData: true, subject: (req) => ({ nhsNumber: (req as { nhsNumber: string }).nhsNumber }) },
-  '/trellis.test.v1.PatientService/RegisterPatient': { scope: 'system/Patient.c', patientData: true },
+  [GET]: {
+    scope: 'system/Patient.r',
+    patientData: true,
+    subject: (req) => ({ nhsNumber: (req as { nhsNumber: string }).nhsNumber }),
+  },
+  '/trellis.test.v1.PatientService/RegisterPatient': {
+    scope: 'system/Patient.c',
+    patientData: true,
+  },
   '/trellis.test.v1.AdminService/Purge': { scope: 'trellis/admin' },
   'GET /fhir/Patient/:id': { scope: 'system/Patient.r', patientData: true },
   'POST /oauth2/token': { public: true },
 });
 
-function rpcContext(path: string, metadata: Metadata, data: unknown = { nhsNumber: '9990000018' }): ExecutionContext {
+function rpcContext(
+  path: string,
+  metadata: Metadata,
+  data: unknown = { nhsNumber: '9990000018' },
+): ExecutionContext {
   return {
     getType: () => 'rpc',
     getArgs: () => [data, metadata, { getPath: () => path }],
   } as unknown as ExecutionContext;
 }
-function httpContext(method: string, route: string, headers: Record<string, string>): ExecutionContext {
+function httpContext(
+  method: string,
+  route: string,
+  headers: Record<string, string>,
+): ExecutionContext {
   const req = { method, route: { path: route }, headers };
-  return { getType: () => 'http', switchToHttp: () => ({ getRequest: () => req }), getArgs: () => [req] } as unknown as ExecutionContext;
+  return {
+    getType: () => 'http',
+    switchToHttp: () => ({ getRequest: () => req }),
+    getArgs: () => [req],
+  } as unknown as ExecutionContext;
 }
 const withToken = (token?: string, user?: string): Metadata => {
   const m = new Metadata();
@@ -64,8 +87,18 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
         },
       },
     });
-    const verifier = new AccessTokenVerifier({ issuer: authority.issuer, audience: authority.audience, keySet: authority.keySet });
-    guard = new TrellisAuthGuard(table, verifier, registry, { publicKeys: DEFAULT_PUBLIC_KEYS, statusReadyTimeoutMs: 50 }, auditor as AccessAuditor);
+    const verifier = new AccessTokenVerifier({
+      issuer: authority.issuer,
+      audience: authority.audience,
+      keySet: authority.keySet,
+    });
+    guard = new TrellisAuthGuard(
+      table,
+      verifier,
+      registry,
+      { publicKeys: DEFAULT_PUBLIC_KEYS, statusReadyTimeoutMs: 50 },
+      auditor as AccessAuditor,
+    );
     interceptor = new AccessAuditInterceptor(auditor as AccessAuditor);
   });
 
@@ -80,24 +113,42 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
   };
 
   it('allows a token with the scope and attaches the caller', async () => {
-    const md = withToken(await authority.issue({ systemId: 'gp', scopes: ['system/Patient.rs'], odsCode: 'Y12345' }), 'user-1');
+    const md = withToken(
+      await authority.issue({ systemId: 'gp', scopes: ['system/Patient.rs'], odsCode: 'Y12345' }),
+      'user-1',
+    );
     await expect(guard.canActivate(rpcContext(GET, md))).resolves.toBe(true);
     expect(callerOf(md)).toMatchObject({ systemId: 'gp', odsCode: 'Y12345', userId: 'user-1' });
   });
 
   it('UNAUTHENTICATED for missing / malformed tokens, and audits the denial once', async () => {
-    expect(await grpcCode(guard.canActivate(rpcContext(GET, withToken())))).toBe(status.UNAUTHENTICATED);
-    expect(await grpcCode(guard.canActivate(rpcContext(GET, withToken('x.y.z'))))).toBe(status.UNAUTHENTICATED);
+    expect(await grpcCode(guard.canActivate(rpcContext(GET, withToken())))).toBe(
+      status.UNAUTHENTICATED,
+    );
+    expect(await grpcCode(guard.canActivate(rpcContext(GET, withToken('x.y.z'))))).toBe(
+      status.UNAUTHENTICATED,
+    );
     expect(written).toHaveLength(2);
-    expect(written[0].fields).toMatchObject({ outcome: '4', patientNhsNumber: '9990000018', systemId: '', action: 'R', resourceType: 'Patient' });
-    expect(written[0].message).toMatchObject({ topic: 'trellis.audit.access.v1', key: '9990000018' });
+    expect(written[0].fields).toMatchObject({
+      outcome: '4',
+      patientNhsNumber: '9990000018',
+      systemId: '',
+      action: 'R',
+      resourceType: 'Patient',
+    });
+    expect(written[0].message).toMatchObject({
+      topic: 'trellis.audit.access.v1',
+      key: '9990000018',
+    });
   });
 
   it('PERMISSION_DENIED for every row of the scope matrix', async () => {
     for (const row of scopeMatrix(table)) {
       if (!row.key.startsWith('/')) continue;
       const md = withToken(await authority.issue({ scopes: row.lackingScopes }));
-      expect(await grpcCode(guard.canActivate(rpcContext(row.key, md)))).toBe(status.PERMISSION_DENIED);
+      expect(await grpcCode(guard.canActivate(rpcContext(row.key, md)))).toBe(
+        status.PERMISSION_DENIED,
+      );
       const ok = withToken(await authority.issue({ scopes: row.sufficientScopes }));
       expect(await grpcCode(guard.canActivate(rpcContext(row.key, ok)))).toBe('ok');
     }
@@ -105,50 +156,80 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
 
   it('denies undeclared methods even with every scope (fail closed)', async () => {
     const md = withToken(await authority.issue({ scopes: ['system/*.cruds', 'trellis/admin'] }));
-    expect(await grpcCode(guard.canActivate(rpcContext('/trellis.test.v1.PatientService/DeletePatient', md)))).toBe(
-      status.PERMISSION_DENIED,
-    );
+    expect(
+      await grpcCode(
+        guard.canActivate(rpcContext('/trellis.test.v1.PatientService/DeletePatient', md)),
+      ),
+    ).toBe(status.PERMISSION_DENIED);
   });
 
   it('lets public entries and health through without a token', async () => {
     await expect(guard.canActivate(httpContext('POST', '/oauth2/token', {}))).resolves.toBe(true);
-    await expect(guard.canActivate(rpcContext('/grpc.health.v1.Health/Check', withToken()))).resolves.toBe(true);
+    await expect(
+      guard.canActivate(rpcContext('/grpc.health.v1.Health/Check', withToken())),
+    ).resolves.toBe(true);
   });
 
   it('refuses suspended systems as UNAUTHENTICATED and accepts them again after reactivation', async () => {
     const token = await authority.issue({ systemId: 'lab', scopes: ['system/Patient.r'] });
     registry.apply({ systemId: 'lab', status: 'suspended', version: 2 });
-    expect(await grpcCode(guard.canActivate(rpcContext(GET, withToken(token))))).toBe(status.UNAUTHENTICATED);
+    expect(await grpcCode(guard.canActivate(rpcContext(GET, withToken(token))))).toBe(
+      status.UNAUTHENTICATED,
+    );
     registry.apply({ systemId: 'lab', status: 'active', version: 1 }); // stale: ignored
-    expect(await grpcCode(guard.canActivate(rpcContext(GET, withToken(token))))).toBe(status.UNAUTHENTICATED);
+    expect(await grpcCode(guard.canActivate(rpcContext(GET, withToken(token))))).toBe(
+      status.UNAUTHENTICATED,
+    );
     registry.apply({ systemId: 'lab', status: 'active', version: 3 });
     expect(await grpcCode(guard.canActivate(rpcContext(GET, withToken(token))))).toBe('ok');
   });
 
   it('UNAVAILABLE while the suspension replay is incomplete (fail closed)', async () => {
     const notReady = new SystemStatusRegistry();
-    const g = new TrellisAuthGuard(table, new AccessTokenVerifier({ issuer: authority.issuer, audience: authority.audience, keySet: authority.keySet }), notReady, { publicKeys: [], statusReadyTimeoutMs: 20 });
+    const g = new TrellisAuthGuard(
+      table,
+      new AccessTokenVerifier({
+        issuer: authority.issuer,
+        audience: authority.audience,
+        keySet: authority.keySet,
+      }),
+      notReady,
+      { publicKeys: [], statusReadyTimeoutMs: 20 },
+    );
     const md = withToken(await authority.issue({ scopes: ['system/Patient.r'] }));
     expect(await grpcCode(g.canActivate(rpcContext(GET, md)))).toBe(status.UNAVAILABLE);
   });
 
   it('HTTP: 401 without token, 403 without scope', async () => {
-    const e401 = await guard.canActivate(httpContext('GET', '/fhir/Patient/:id', {})).catch((e: unknown) => e);
+    const e401 = await guard
+      .canActivate(httpContext('GET', '/fhir/Patient/:id', {}))
+      .catch((e: unknown) => e);
     expect((e401 as HttpException).getStatus()).toBe(401);
     const t = await authority.issue({ scopes: ['system/Appointment.r'] });
-    const e403 = await guard.canActivate(httpContext('GET', '/fhir/Patient/:id', { authorization: `Bearer ${t}` })).catch((e: unknown) => e);
+    const e403 = await guard
+      .canActivate(httpContext('GET', '/fhir/Patient/:id', { authorization: `Bearer ${t}` }))
+      .catch((e: unknown) => e);
     expect((e403 as HttpException).getStatus()).toBe(403);
   });
 
   it('audits an allowed call exactly once, after the handler and before the response', async () => {
-    const md = withToken(await authority.issue({ systemId: 'gp', scopes: ['system/Patient.r'] }), 'nurse-7');
+    const md = withToken(
+      await authority.issue({ systemId: 'gp', scopes: ['system/Patient.r'] }),
+      'nurse-7',
+    );
     const ctx = rpcContext(GET, md);
     await guard.canActivate(ctx);
     const handler: CallHandler = { handle: () => of({ patient: { nhsNumber: '9990000018' } }) };
     const res = await lastValueFrom(interceptor.intercept(ctx, handler));
     expect(res).toEqual({ patient: { nhsNumber: '9990000018' } });
     expect(written).toHaveLength(1);
-    expect(written[0].fields).toMatchObject({ outcome: '0', systemId: 'gp', userId: 'nurse-7', interaction: GET, sourceService: 'test' });
+    expect(written[0].fields).toMatchObject({
+      outcome: '0',
+      systemId: 'gp',
+      userId: 'nurse-7',
+      interaction: GET,
+      sourceService: 'test',
+    });
   });
 
   it('audits a failing handler once with the error outcome and rethrows', async () => {
@@ -156,18 +237,31 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
     const ctx = rpcContext(GET, md);
     await guard.canActivate(ctx);
     const boom = new RpcException({ code: status.NOT_FOUND, message: 'no such patient' });
-    await expect(lastValueFrom(interceptor.intercept(ctx, { handle: () => throwError(() => boom) }))).rejects.toBe(boom);
+    await expect(
+      lastValueFrom(interceptor.intercept(ctx, { handle: () => throwError(() => boom) })),
+    ).rejects.toBe(boom);
     expect(written).toHaveLength(1);
     expect(written[0].fields.outcome).not.toBe('0');
   });
 
   it('fails the call when the audit cannot be written', async () => {
-    const failing = new AccessAuditor({ service: 't', db: {}, encode: () => new Uint8Array(), outbox: { enqueue: async () => { throw new Error('db down'); } } });
+    const failing = new AccessAuditor({
+      service: 't',
+      db: {},
+      encode: () => new Uint8Array(),
+      outbox: {
+        enqueue: async () => {
+          throw new Error('db down');
+        },
+      },
+    });
     const i = new AccessAuditInterceptor(failing as AccessAuditor);
     const md = withToken(await authority.issue({ scopes: ['system/Patient.r'] }));
     const ctx = rpcContext(GET, md);
     await guard.canActivate(ctx);
-    const err = await lastValueFrom(i.intercept(ctx, { handle: () => of(1) })).catch((e: unknown) => e);
+    const err = await lastValueFrom(i.intercept(ctx, { handle: () => of(1) })).catch(
+      (e: unknown) => e,
+    );
     expect(((err as RpcException).getError() as { code: number }).code).toBe(status.UNAVAILABLE);
   });
 });

@@ -17,7 +17,13 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { type AccessAuditor } from './access-auditor';
 import { attachCaller, END_USER_HEADER, type Caller } from './caller';
 import { AuthError, AuthErrorCode } from './errors';
-import { auditShapeOf, findRule, type ProtectedRule, type ScopeRule, type ScopeTable } from './scope-table';
+import {
+  auditShapeOf,
+  findRule,
+  type ProtectedRule,
+  type ScopeRule,
+  type ScopeTable,
+} from './scope-table';
 import { scopeSatisfies } from './scopes';
 import { type SystemStatusRegistry } from './system-status';
 import { bearerToken, type AccessTokenVerifier } from './token-verifier';
@@ -85,7 +91,8 @@ interface HttpRequestLike {
 export function describeCall(context: ExecutionContext): CallShape | undefined {
   const type = context.getType<'rpc' | 'http'>();
   if (type === 'rpc') {
-    const [data, metadata, call] = context.getArgs<[unknown, GrpcMetadataLike, GrpcCallLike | undefined]>();
+    const [data, metadata, call] =
+      context.getArgs<[unknown, GrpcMetadataLike, GrpcCallLike | undefined]>();
     if (!metadata || typeof metadata.get !== 'function') return undefined;
     const path = typeof call?.getPath === 'function' ? call.getPath() : undefined;
     if (!path) return undefined;
@@ -139,7 +146,14 @@ export class TrellisAuthGuard implements CanActivate {
     const call = describeCall(context);
     if (!call) {
       // Not a gRPC unary/stream or HTTP route we can identify: fail closed.
-      throw toTransportError(context.getType() === 'rpc' ? 'rpc' : 'http', new AuthError(AuthErrorCode.UndeclaredMethod, 'method not permitted', 'unidentifiable call'));
+      throw toTransportError(
+        context.getType() === 'rpc' ? 'rpc' : 'http',
+        new AuthError(
+          AuthErrorCode.UndeclaredMethod,
+          'method not permitted',
+          'unidentifiable call',
+        ),
+      );
     }
     const rule: ScopeRule | undefined = findRule(this.table, call.key);
     if (rule?.public === true || (!rule && this.options.publicKeys.includes(call.key))) return true;
@@ -148,14 +162,23 @@ export class TrellisAuthGuard implements CanActivate {
     try {
       caller = await this.authenticate(call);
       if (!rule) {
-        throw new AuthError(AuthErrorCode.UndeclaredMethod, 'method not permitted', `no scope declared for ${call.key}`);
+        throw new AuthError(
+          AuthErrorCode.UndeclaredMethod,
+          'method not permitted',
+          `no scope declared for ${call.key}`,
+        );
       }
       if (!scopeSatisfies(caller.scopes, rule.scope)) {
-        throw new AuthError(AuthErrorCode.InsufficientScope, `insufficient scope: requires ${rule.scope}`);
+        throw new AuthError(
+          AuthErrorCode.InsufficientScope,
+          `insufficient scope: requires ${rule.scope}`,
+        );
       }
     } catch (err) {
       const authErr =
-        err instanceof AuthError ? err : new AuthError(AuthErrorCode.AuthUnavailable, 'authorisation unavailable', String(err));
+        err instanceof AuthError
+          ? err
+          : new AuthError(AuthErrorCode.AuthUnavailable, 'authorisation unavailable', String(err));
       if (authErr.reason) this.logger.debug(`${call.key}: ${authErr.code} ${authErr.reason}`);
       if (rule && rule.public !== true && rule.patientData) {
         await this.auditDenied(call, rule, caller, authErr);
@@ -172,18 +195,35 @@ export class TrellisAuthGuard implements CanActivate {
       throw new AuthError(AuthErrorCode.MissingToken, 'missing bearer token');
     }
     const token = bearerToken(call.authorization);
-    if (!token) throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'not a Bearer JWT');
+    if (!token)
+      throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'not a Bearer JWT');
     const caller = await this.verifier.verify(token, call.endUser);
-    if (!this.statuses.ready && !(await this.statuses.whenReady(this.options.statusReadyTimeoutMs))) {
-      throw new AuthError(AuthErrorCode.AuthUnavailable, 'authorisation not ready', 'system status replay incomplete');
+    if (
+      !this.statuses.ready &&
+      !(await this.statuses.whenReady(this.options.statusReadyTimeoutMs))
+    ) {
+      throw new AuthError(
+        AuthErrorCode.AuthUnavailable,
+        'authorisation not ready',
+        'system status replay incomplete',
+      );
     }
     if (this.statuses.isSuspended(caller.systemId)) {
-      throw new AuthError(AuthErrorCode.SystemSuspended, 'invalid access token', `system ${caller.systemId} suspended`);
+      throw new AuthError(
+        AuthErrorCode.SystemSuspended,
+        'invalid access token',
+        `system ${caller.systemId} suspended`,
+      );
     }
     return caller;
   }
 
-  private async auditDenied(call: CallShape, rule: ProtectedRule, caller: Caller | undefined, err: AuthError): Promise<void> {
+  private async auditDenied(
+    call: CallShape,
+    rule: ProtectedRule,
+    caller: Caller | undefined,
+    err: AuthError,
+  ): Promise<void> {
     if (!this.auditor) return;
     const { action, resourceType } = auditShapeOf(rule);
     let subject: ReturnType<NonNullable<ProtectedRule['subject']>>;
@@ -192,7 +232,12 @@ export class TrellisAuthGuard implements CanActivate {
     } catch {
       subject = undefined;
     }
-    const status = err.kind === 'unauthenticated' ? 'UNAUTHENTICATED' : err.kind === 'forbidden' ? 'PERMISSION_DENIED' : 'UNAVAILABLE';
+    const status =
+      err.kind === 'unauthenticated'
+        ? 'UNAUTHENTICATED'
+        : err.kind === 'forbidden'
+          ? 'PERMISSION_DENIED'
+          : 'UNAVAILABLE';
     try {
       await this.auditor.record({
         interaction: call.key,
@@ -235,7 +280,10 @@ export function toTransportError(transport: 'rpc' | 'http', err: AuthError): Err
       return withChallenge(e, `Bearer error="insufficient_scope"`);
     }
     case 'unavailable':
-      return new ServiceUnavailableException({ ...body, statusCode: HttpStatus.SERVICE_UNAVAILABLE });
+      return new ServiceUnavailableException({
+        ...body,
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+      });
   }
 }
 

@@ -100,10 +100,17 @@ export class TrellisAuthModule {
     );
   }
 
-  private static build(optionProviders: Provider[], imports: NonNullable<ModuleMetadata['imports']>): DynamicModule {
+  private static build(
+    optionProviders: Provider[],
+    imports: NonNullable<ModuleMetadata['imports']>,
+  ): DynamicModule {
     const providers: Provider[] = [
       ...optionProviders,
-      { provide: AUTH_SCOPE_TABLE, useFactory: (o: TrellisAuthOptions) => o.scopeTable, inject: [AUTH_OPTIONS] },
+      {
+        provide: AUTH_SCOPE_TABLE,
+        useFactory: (o: TrellisAuthOptions) => o.scopeTable,
+        inject: [AUTH_OPTIONS],
+      },
       {
         provide: AUTH_VERIFIER,
         useFactory: (o: TrellisAuthOptions) =>
@@ -116,7 +123,11 @@ export class TrellisAuthModule {
         inject: [AUTH_OPTIONS],
       },
       { provide: AUTH_STATUS_REGISTRY, useFactory: () => new SystemStatusRegistry() },
-      { provide: AUTH_AUDITOR, useFactory: (o: TrellisAuthOptions) => o.auditor ?? null, inject: [AUTH_OPTIONS] },
+      {
+        provide: AUTH_AUDITOR,
+        useFactory: (o: TrellisAuthOptions) => o.auditor ?? null,
+        inject: [AUTH_OPTIONS],
+      },
       {
         provide: AUTH_GUARD_OPTIONS,
         useFactory: (o: TrellisAuthOptions): AuthGuardOptions => ({

@@ -35,6 +35,7 @@ export function callerOf(carrier: object | undefined | null): Caller | undefined
 /** Like callerOf but throws when the guard did not run (a wiring bug, never a client error). */
 export function requireCaller(carrier: object | undefined | null): Caller {
   const caller = callerOf(carrier);
-  if (!caller) throw new Error('No authenticated caller on this call: is TrellisAuthModule registered?');
+  if (!caller)
+    throw new Error('No authenticated caller on this call: is TrellisAuthModule registered?');
   return caller;
 }

@@ -11,7 +11,8 @@ export function decodeSystemStatus(value: Uint8Array): SystemStatusUpdate | unde
   const msg = ConnectedSystemChanged.decode(value);
   if (!msg.systemId) return undefined;
   // Anything but an explicit ACTIVE counts as suspended (fail closed on unknown states).
-  const status = msg.status === ConnectedSystemState.CONNECTED_SYSTEM_STATE_ACTIVE ? 'active' : 'suspended';
+  const status =
+    msg.status === ConnectedSystemState.CONNECTED_SYSTEM_STATE_ACTIVE ? 'active' : 'suspended';
   return { systemId: msg.systemId, status, version: Number(msg.version) };
 }
 

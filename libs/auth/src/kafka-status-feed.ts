@@ -3,13 +3,21 @@ import { hostname } from 'node:os';
 
 import { Kafka, logLevel, type Consumer, type KafkaConfig, type SASLOptions } from 'kafkajs';
 
-import { type SystemStatusFeed, type SystemStatusRegistry, type SystemStatusUpdate } from './system-status';
+import {
+  type SystemStatusFeed,
+  type SystemStatusRegistry,
+  type SystemStatusUpdate,
+} from './system-status';
 
 export const SYSTEM_STATUS_TOPIC = 'trellis.gateway.system.v1';
 
 export interface KafkaConnection {
   brokers: readonly string[];
-  sasl?: { mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain'; username: string; password: string };
+  sasl?: {
+    mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain';
+    username: string;
+    password: string;
+  };
   ssl?: boolean;
 }
 
@@ -38,7 +46,9 @@ export class KafkaSystemStatusFeed implements SystemStatusFeed {
 
   async start(registry: SystemStatusRegistry): Promise<void> {
     const topic = this.options.topic ?? SYSTEM_STATUS_TOPIC;
-    const kafka = new Kafka(kafkaConfig(this.options.connection, `trellis-auth-${this.options.service}`));
+    const kafka = new Kafka(
+      kafkaConfig(this.options.connection, `trellis-auth-${this.options.service}`),
+    );
 
     // High-water marks now: the registry is ready once every partition has been replayed up to them.
     const admin = kafka.admin();

@@ -7,15 +7,25 @@ import { scopeSatisfies } from './scopes';
 describe('scope table', () => {
   const table = defineScopeTable({
     '/trellis.test.v1.PatientService/GetPatient': { scope: 'system/Patient.r', patientData: true },
-    '/trellis.test.v1.PatientService/SearchPatients': { scope: 'system/Patient.s', patientData: true },
-    '/trellis.test.v1.PatientService/RegisterPatient': { scope: 'system/Patient.c', patientData: true },
+    '/trellis.test.v1.PatientService/SearchPatients': {
+      scope: 'system/Patient.s',
+      patientData: true,
+    },
+    '/trellis.test.v1.PatientService/RegisterPatient': {
+      scope: 'system/Patient.c',
+      patientData: true,
+    },
     '/trellis.test.v1.AdminService/Purge': { scope: 'trellis/admin' },
     'POST /oauth2/token': { public: true },
   });
 
   it('rejects malformed scopes and keys at definition', () => {
-    expect(() => defineScopeTable({ '/trellis.x.v1.S/M': { scope: 'system/Patient.sr' } })).toThrow(/malformed scope/);
-    expect(() => defineScopeTable({ 'GetPatient': { scope: 'system/Patient.r' } })).toThrow(/key must be/);
+    expect(() => defineScopeTable({ '/trellis.x.v1.S/M': { scope: 'system/Patient.sr' } })).toThrow(
+      /malformed scope/,
+    );
+    expect(() => defineScopeTable({ GetPatient: { scope: 'system/Patient.r' } })).toThrow(
+      /key must be/,
+    );
   });
 
   it('finds only declared keys (no prototype leakage)', () => {
@@ -25,8 +35,14 @@ describe('scope table', () => {
   });
 
   it('derives audit action and resource type from the scope', () => {
-    expect(auditShapeOf({ scope: 'system/Patient.c' })).toEqual({ action: 'C', resourceType: 'Patient' });
-    expect(auditShapeOf({ scope: 'system/Patient.rs' })).toEqual({ action: 'R', resourceType: 'Patient' });
+    expect(auditShapeOf({ scope: 'system/Patient.c' })).toEqual({
+      action: 'C',
+      resourceType: 'Patient',
+    });
+    expect(auditShapeOf({ scope: 'system/Patient.rs' })).toEqual({
+      action: 'R',
+      resourceType: 'Patient',
+    });
     expect(auditShapeOf({ scope: 'trellis/restricted.read', resourceType: 'Patient' })).toEqual({
       action: 'E',
       resourceType: 'Patient',

@@ -15,7 +15,10 @@ export interface AuditSubject {
  * Extracts the audit subject from the call. `request` is the decoded gRPC message (or for HTTP the
  * Express request); `response` is set only for allowed calls that returned.
  */
-export type AuditSubjectExtractor = (request: unknown, response?: unknown) => AuditSubject | undefined;
+export type AuditSubjectExtractor = (
+  request: unknown,
+  response?: unknown,
+) => AuditSubject | undefined;
 
 export interface ProtectedRule {
   /** The scope the caller's token must satisfy (SMART v2 letter-subset semantics). */
@@ -51,7 +54,7 @@ const GRPC_KEY = /^\/[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.[A-Z][A-Za-z0-9]*\/[A-Z][A-
 const HTTP_KEY = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/\S*$/;
 
 /** Validates and freezes a scope table; throws at module load on any malformed entry. */
-export function defineScopeTable<T extends Record<string, ScopeRule>>(table: T): ScopeTable & T {
+export function defineScopeTable(table: Record<string, ScopeRule>): ScopeTable {
   const problems: string[] = [];
   for (const [key, rule] of Object.entries(table)) {
     if (!GRPC_KEY.test(key) && !HTTP_KEY.test(key)) {

@@ -27,7 +27,9 @@ describe('SMART v2 scopes', () => {
     expect(scopeSatisfies(['system/Patient.rs'], 'system/Patient.s')).toBe(true);
     expect(scopeSatisfies(['system/Patient.r'], 'system/Patient.s')).toBe(false);
     expect(scopeSatisfies(['system/Patient.r'], 'system/Patient.rs')).toBe(false);
-    expect(scopeSatisfies(['system/Patient.r', 'system/Patient.s'], 'system/Patient.rs')).toBe(true);
+    expect(scopeSatisfies(['system/Patient.r', 'system/Patient.s'], 'system/Patient.rs')).toBe(
+      true,
+    );
     expect(scopeSatisfies(['system/*.cruds'], 'system/Appointment.d')).toBe(true);
     expect(scopeSatisfies(['system/Appointment.cruds'], 'system/Patient.r')).toBe(false);
     expect(scopeSatisfies(['patient/Patient.rs'], 'system/Patient.r')).toBe(false); // context differs
@@ -35,9 +37,14 @@ describe('SMART v2 scopes', () => {
   });
 
   it('granular scopes never satisfy the resource-wide requirement', () => {
-    expect(scopeSatisfies(['system/Observation.rs?category=laboratory'], 'system/Observation.r')).toBe(false);
     expect(
-      scopeSatisfies(['system/Observation.rs?category=laboratory'], 'system/Observation.rs?category=laboratory'),
+      scopeSatisfies(['system/Observation.rs?category=laboratory'], 'system/Observation.r'),
+    ).toBe(false);
+    expect(
+      scopeSatisfies(
+        ['system/Observation.rs?category=laboratory'],
+        'system/Observation.rs?category=laboratory',
+      ),
     ).toBe(true);
   });
 
@@ -62,6 +69,9 @@ describe('SMART v2 scopes', () => {
   it('splits and deduplicates', () => {
     expect(splitScopes('  a b  a ')).toEqual(['a', 'b']);
     expect(splitScopes(undefined)).toEqual([]);
-    expect(parseScope('system/Patient.rs')).toMatchObject({ kind: 'resource', resourceType: 'Patient' });
+    expect(parseScope('system/Patient.rs')).toMatchObject({
+      kind: 'resource',
+      resourceType: 'Patient',
+    });
   });
 });

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 
 import { loadSync, type Options as ProtoLoaderOptions } from '@grpc/proto-loader';
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose';
 
 import { findRule, type ProtectedRule, type ScopeTable } from './scope-table';
 import { scopeSatisfies } from './scopes';
@@ -32,9 +39,12 @@ export function listGrpcMethods(
 export function assertScopeTableCovers(table: ScopeTable, methods: readonly string[]): void {
   const missing = methods.filter((m) => !findRule(table, m));
   if (missing.length > 0) {
-    throw new Error(`Scope table misses ${missing.length} method(s) (they would be denied):\n  ${missing.join('\n  ')}`);
+    throw new Error(
+      `Scope table misses ${missing.length} method(s) (they would be denied):\n  ${missing.join('\n  ')}`,
+    );
   }
-  if (methods.length === 0) throw new Error('No gRPC methods found: wrong proto path or package prefix?');
+  if (methods.length === 0)
+    throw new Error('No gRPC methods found: wrong proto path or package prefix?');
 }
 
 export interface ScopeMatrixRow {

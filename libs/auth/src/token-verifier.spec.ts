@@ -12,7 +12,11 @@ describe('AccessTokenVerifier', () => {
 
   beforeAll(async () => {
     authority = await createTestAuthority();
-    verifier = new AccessTokenVerifier({ issuer: authority.issuer, audience: authority.audience, keySet: authority.keySet });
+    verifier = new AccessTokenVerifier({
+      issuer: authority.issuer,
+      audience: authority.audience,
+      keySet: authority.keySet,
+    });
   });
 
   const expectCode = async (token: string, code: AuthErrorCode): Promise<void> => {
@@ -22,37 +26,80 @@ describe('AccessTokenVerifier', () => {
   };
 
   it('accepts a valid token and exposes the caller', async () => {
-    const token = await authority.issue({ systemId: 'gp-1', scopes: ['system/Patient.rs'], odsCode: 'Y12345', region: 'north-east' });
+    const token = await authority.issue({
+      systemId: 'gp-1',
+      scopes: ['system/Patient.rs'],
+      odsCode: 'Y12345',
+      region: 'north-east',
+    });
     const caller = await verifier.verify(token, 'dr-who');
-    expect(caller).toMatchObject({ systemId: 'gp-1', odsCode: 'Y12345', region: 'north-east', scopes: ['system/Patient.rs'], userId: 'dr-who' });
+    expect(caller).toMatchObject({
+      systemId: 'gp-1',
+      odsCode: 'Y12345',
+      region: 'north-east',
+      scopes: ['system/Patient.rs'],
+      userId: 'dr-who',
+    });
   });
 
   it('refuses expired tokens', async () => {
-    const token = await authority.issue({ scopes: ['system/Patient.r'], issuedAt: Math.floor(Date.now() / 1000) - 400, lifetimeSeconds: 300 });
+    const token = await authority.issue({
+      scopes: ['system/Patient.r'],
+      issuedAt: Math.floor(Date.now() / 1000) - 400,
+      lifetimeSeconds: 300,
+    });
     await expectCode(token, AuthErrorCode.InvalidToken);
   });
 
   it('refuses tokens living longer than 5 minutes', async () => {
-    await expectCode(await authority.issue({ scopes: ['system/Patient.r'], lifetimeSeconds: 3600 }), AuthErrorCode.InvalidToken);
+    await expectCode(
+      await authority.issue({ scopes: ['system/Patient.r'], lifetimeSeconds: 3600 }),
+      AuthErrorCode.InvalidToken,
+    );
   });
 
   it('refuses wrong issuer, audience and typ', async () => {
-    await expectCode(await authority.issue({ scopes: [], claims: { iss: 'https://evil' } }), AuthErrorCode.InvalidToken);
-    await expectCode(await authority.issue({ scopes: [], claims: { aud: 'other' } }), AuthErrorCode.InvalidToken);
-    await expectCode(await authority.issue({ scopes: [], header: { typ: 'JWT' } }), AuthErrorCode.InvalidToken);
+    await expectCode(
+      await authority.issue({ scopes: [], claims: { iss: 'https://evil' } }),
+      AuthErrorCode.InvalidToken,
+    );
+    await expectCode(
+      await authority.issue({ scopes: [], claims: { aud: 'other' } }),
+      AuthErrorCode.InvalidToken,
+    );
+    await expectCode(
+      await authority.issue({ scopes: [], header: { typ: 'JWT' } }),
+      AuthErrorCode.InvalidToken,
+    );
   });
 
   it('refuses tokens signed by another key', async () => {
     const other = await createTestAuthority(authority.issuer, authority.audience);
-    await expectCode(await other.issue({ scopes: ['system/Patient.r'] }), AuthErrorCode.InvalidToken);
+    await expectCode(
+      await other.issue({ scopes: ['system/Patient.r'] }),
+      AuthErrorCode.InvalidToken,
+    );
   });
 
   it('refuses alg none and HS256 even with valid claims', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: authority.issuer, aud: authority.audience, sub: 's', client_id: 's', jti: randomUUID(), iat: now, exp: now + 60, scope: 'system/Patient.r', ods_code: 'A81001', region: 'london' };
+    const claims = {
+      iss: authority.issuer,
+      aud: authority.audience,
+      sub: 's',
+      client_id: 's',
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 60,
+      scope: 'system/Patient.r',
+      ods_code: 'A81001',
+      region: 'london',
+    };
     const none = `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${base64url.encode(JSON.stringify(claims))}.`;
     await expectCode(none, AuthErrorCode.InvalidToken);
-    const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(new TextEncoder().encode('x'.repeat(32)));
+    const hs = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .sign(new TextEncoder().encode('x'.repeat(32)));
     await expectCode(hs, AuthErrorCode.InvalidToken);
   });
 
@@ -60,18 +107,33 @@ describe('AccessTokenVerifier', () => {
     const { privateKey, publicKey } = await generateKeyPair('RS256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'rs256', alg: 'RS256' };
     const { createLocalJWKSet } = await import('jose');
-    const v = new AccessTokenVerifier({ issuer: 'i', audience: 'a', keySet: createLocalJWKSet({ keys: [jwk] }) });
+    const v = new AccessTokenVerifier({
+      issuer: 'i',
+      audience: 'a',
+      keySet: createLocalJWKSet({ keys: [jwk] }),
+    });
     const now = Math.floor(Date.now() / 1000);
     const t = await new SignJWT({ client_id: 's', scope: '', ods_code: 'A1', region: 'london' })
       .setProtectedHeader({ alg: 'RS256', kid: 'rs256', typ: 'at+jwt' })
-      .setIssuer('i').setAudience('a').setSubject('s').setJti('j').setIssuedAt(now).setExpirationTime(now + 60)
+      .setIssuer('i')
+      .setAudience('a')
+      .setSubject('s')
+      .setJti('j')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
       .sign(privateKey);
     await expect(v.verify(t)).rejects.toMatchObject({ code: AuthErrorCode.InvalidToken });
   });
 
   it('refuses tokens missing Trellis claims or with client_id != sub', async () => {
-    await expectCode(await authority.issue({ scopes: [], claims: { ods_code: undefined } }), AuthErrorCode.InvalidToken);
-    await expectCode(await authority.issue({ scopes: [], claims: { client_id: 'someone-else' } }), AuthErrorCode.InvalidToken);
+    await expectCode(
+      await authority.issue({ scopes: [], claims: { ods_code: undefined } }),
+      AuthErrorCode.InvalidToken,
+    );
+    await expectCode(
+      await authority.issue({ scopes: [], claims: { client_id: 'someone-else' } }),
+      AuthErrorCode.InvalidToken,
+    );
   });
 
   it('refuses malformed tokens', async () => {

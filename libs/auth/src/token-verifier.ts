@@ -68,17 +68,30 @@ export class AccessTokenVerifier {
         requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       }));
     } catch (err) {
-      if (err instanceof errors.JWKSTimeout || (err instanceof Error && /fetch failed|ECONNREFUSED/.test(err.message))) {
+      if (
+        err instanceof errors.JWKSTimeout ||
+        (err instanceof Error && /fetch failed|ECONNREFUSED/.test(err.message))
+      ) {
         throw new AuthError(AuthErrorCode.AuthUnavailable, 'token keys unavailable', describe(err));
       }
       throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', describe(err));
     }
-    const { exp, iat, sub, jti } = payload as Required<Pick<JWTPayload, 'exp' | 'iat' | 'sub' | 'jti'>>;
+    const { exp, iat, sub, jti } = payload as Required<
+      Pick<JWTPayload, 'exp' | 'iat' | 'sub' | 'jti'>
+    >;
     if (exp - iat > MAX_ACCESS_TOKEN_LIFETIME_SECONDS) {
-      throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'lifetime exceeds ceiling');
+      throw new AuthError(
+        AuthErrorCode.InvalidToken,
+        'invalid access token',
+        'lifetime exceeds ceiling',
+      );
     }
     if (iat > Math.floor(Date.now() / 1000) + this.tolerance) {
-      throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'issued in the future');
+      throw new AuthError(
+        AuthErrorCode.InvalidToken,
+        'invalid access token',
+        'issued in the future',
+      );
     }
     const odsCode = payload['ods_code'];
     const region = payload['region'];
@@ -91,7 +104,11 @@ export class AccessTokenVerifier {
       clientId !== sub ||
       typeof scope !== 'string'
     ) {
-      throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'missing Trellis claims');
+      throw new AuthError(
+        AuthErrorCode.InvalidToken,
+        'invalid access token',
+        'missing Trellis claims',
+      );
     }
     const userId = endUserId && CLAIM_STRING.test(endUserId) ? endUserId : undefined;
     return {

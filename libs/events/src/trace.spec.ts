@@ -1,4 +1,5 @@
 import { context, propagation, trace, TraceFlags } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { extractTraceContext, injectTraceHeaders, ORIGIN_TRACEPARENT_HEADER } from './trace';
 
@@ -6,8 +7,14 @@ const origin = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const relaySpan = '00-11111111111111111111111111111111-2222222222222222-01';
 
 describe('trace context in event headers', () => {
-  beforeAll(() => propagation.setGlobalPropagator(new W3CTraceContextPropagator()));
-  afterAll(() => propagation.disable());
+  beforeAll(() => {
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  });
+  afterAll(() => {
+    propagation.disable();
+    context.disable();
+  });
 
   it('injects nothing without an active span', () => {
     expect(injectTraceHeaders()).toEqual({});

@@ -186,4 +186,40 @@ describe('crash safety', () => {
     expect(inbox!.n).toBe(TOTAL);
     await second.kill('SIGTERM');
   });
+
+  it('two relays on one schema: only the leader publishes, the other takes over when it stops', async () => {
+    const db = await createTestDatabase('events_le');
+    cleanups.push(() => db.drop());
+    const topics = await createTestTopics(bus, 3);
+    cleanups.push(() => topics.remove());
+    const publisher = bus.publisher();
+    cleanups.push(() => publisher.disconnect());
+    const relay = () =>
+      createOutboxRelay({ databaseUrl: db.url, schema: db.schema, publisher, leaderRetryMs: 200 });
+    const a = relay();
+    const b = relay();
+    cleanups.push(
+      () => a.stop(),
+      () => b.stop(),
+    );
+    await a.start();
+    await waitFor('a leads', async () => a.isLeader(), 10_000, 20);
+    await b.start();
+    await enqueueEvents(db, topics.topic, 1000, 10);
+    await waitFor('published', async () => (await counts(db)).unsent === 0, 30_000, 50);
+    expect([a.stats.published, b.stats.published, b.isLeader()]).toEqual([1000, 0, false]);
+
+    await a.stop();
+    await enqueueEvents(db, topics.topic, 500, 10);
+    await waitFor('b took over', async () => (await counts(db)).unsent === 0, 30_000, 50);
+    expect([b.isLeader(), b.stats.published]).toEqual([true, 500]);
+    // each event reached Kafka once: nothing was published by both
+    const admin = bus.admin();
+    const inTopic = (await admin.groupLag(uniqueGroup('events-le-probe'), [topics.topic])).reduce(
+      (sum, p) => sum + p.lag,
+      0,
+    );
+    await admin.disconnect();
+    expect(inTopic).toBe(1500);
+  });
 });

@@ -360,3 +360,42 @@ describe('@trellis/platform graceful shutdown (SIGTERM during a stream of calls)
     }
   }, 120_000);
 });
+
+describe('@trellis/platform shutdown deadline', () => {
+  it('force-closes calls that outlive SHUTDOWN_TIMEOUT_MS and exits 1 within the deadline', async () => {
+    const fx = await startFixture({ SHUTDOWN_TIMEOUT_MS: '500' });
+    const c = clients(fx.grpcAddress);
+    try {
+      await unary(c.echo, 'Slow', { delayMs: 1, seq: 0 });
+      const long = unary(c.echo, 'Slow', { delayMs: 5000, seq: 1 }).then(
+        () => 'ok',
+        (e: ServiceError) => e.code,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = Date.now();
+      fx.child.kill('SIGTERM');
+      const exit = await fx.exited;
+      const elapsed = Date.now() - t0;
+      expect(exit.code).toBe(1);
+      expect(elapsed).toBeLessThan(2500); // deadline 500 ms + telemetry flush bound + process exit
+      expect(await long).not.toBe('ok');
+      const done = fx.lines.find((l) => l['msg'] === 'shutdown complete')!;
+      expect(done).toMatchObject({ grpcDrained: false, clean: false });
+      // hooks are still invoked past the deadline (quick ones finish), but nobody waits for slow ones
+      const hookLogs = fx.lines
+        .filter((l) => l['hook'] !== undefined)
+        .map((l) => [l['hook'], l['msg'], l['error']]);
+      expect(hookLogs).toEqual([
+        ['flush-outbox', 'shutdown hook failed', 'shutdown deadline exceeded'],
+        ['close-kafka', 'shutdown hook done', undefined],
+        ['close-database', 'shutdown hook done', undefined],
+      ]);
+    } finally {
+      c.echo.close();
+      c.echoCanonical.close();
+      c.health.close();
+      c.reflection.close();
+      if (fx.child.exitCode === null) fx.child.kill('SIGKILL');
+    }
+  }, 60_000);
+});

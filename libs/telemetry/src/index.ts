@@ -14,6 +14,8 @@ export {
   currentTraceHeaders,
   extractTraceContext,
   injectTraceHeaders,
+  PreservingTraceContextPropagator,
+  trellisPropagator,
   withTraceContext,
 } from './trace-context';
 export type { HeaderValue, KafkaHeaders, TraceHeaders } from './trace-context';

@@ -1,4 +1,4 @@
-import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { recordRequest, startRequestTimer } from './red-metrics';
 import { startInMemoryTelemetry, type InMemoryTelemetry } from './testing';
@@ -19,7 +19,7 @@ describe('@trellis/telemetry', () => {
 
   it('carries the trace across Kafka headers (inject on produce, extract on consume)', () => {
     const tracer = trace.getTracer('spec');
-    let headers: Record<string, string | Buffer> = {};
+    let headers: Record<string, string | Buffer | undefined> = {};
     let producerTraceId = '';
     let producerSpanId = '';
     tracer.startActiveSpan('produce', (span) => {
@@ -39,6 +39,25 @@ describe('@trellis/telemetry', () => {
     const consume = t.spans().find((s) => s.name === 'consume')!;
     expect(consume.spanContext().traceId).toBe(producerTraceId);
     expect(consume.parentSpanContext?.spanId).toBe(producerSpanId);
+  });
+
+  it('keeps a stored traceparent when an instrumentation injects again (outbox relay -> kafkajs)', () => {
+    const tracer = trace.getTracer('spec');
+    const stored = tracer.startSpan('request');
+    const storedHeaders = context.with(trace.setSpan(ROOT_CONTEXT, stored), () =>
+      currentTraceHeaders(),
+    );
+    stored.end();
+    const relay = tracer.startSpan('relay');
+    const message: Record<string, string> = { ...storedHeaders };
+    const fresh: Record<string, string> = {};
+    context.with(trace.setSpan(ROOT_CONTEXT, relay), () => {
+      propagation.inject(context.active(), message); // what the kafkajs instrumentation does
+      propagation.inject(context.active(), fresh);
+    });
+    relay.end();
+    expect(message['traceparent']).toBe(storedHeaders.traceparent);
+    expect(fresh['traceparent']).toContain(relay.spanContext().traceId);
   });
 
   it('yields no traceparent outside a span and ignores malformed headers', () => {

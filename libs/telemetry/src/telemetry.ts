@@ -15,6 +15,7 @@ import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetr
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { trellisPropagator } from './trace-context';
 
 export interface TelemetryOptions {
   /** `service.name`, e.g. "identity". */
@@ -129,6 +130,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       'service.instance.id': `${process.env['HOSTNAME'] ?? 'local'}-${process.pid}`,
     }),
     autoDetectResources: false,
+    textMapPropagator: trellisPropagator(),
     resourceDetectors: [],
     spanProcessors,
     metricReaders,

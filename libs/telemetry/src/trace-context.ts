@@ -8,16 +8,21 @@ import {
   type TextMapGetter,
   type TextMapSetter,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import type { TextMapPropagator } from '@opentelemetry/api';
 
 /** kafkajs IHeaders value shape. */
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 export type KafkaHeaders = Record<string, HeaderValue>;
 
-export interface TraceHeaders {
+export type TraceHeaders = {
   traceparent?: string;
   tracestate?: string;
-}
+};
 
 // Always W3C, whatever global propagator is registered (the ce/Kafka contract names traceparent).
 const w3c = new W3CTraceContextPropagator();
@@ -75,3 +80,35 @@ export function activeTraceIds(): { traceId: string; spanId: string } | undefine
 }
 
 export { propagation };
+
+/**
+ * W3C trace-context propagator that never overwrites a `traceparent` already present in a plain
+ * object carrier. Why: the outbox stores the traceparent of the request that wrote the event; when
+ * the relay later sends it, the kafkajs instrumentation injects the relay's own context into the
+ * message headers. Keeping the stored one makes the consumer continue the originating request's
+ * trace (gateway -> gRPC -> outbox -> Kafka -> consumer), which is the trace operators follow.
+ * Carriers without a traceparent (gRPC metadata, HTTP requests) behave exactly as usual.
+ */
+export class PreservingTraceContextPropagator implements TextMapPropagator {
+  private readonly inner = new W3CTraceContextPropagator();
+  inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
+    if (typeof carrier === 'object' && carrier !== null && !Array.isArray(carrier)) {
+      const existing = (carrier as Record<string, unknown>)['traceparent'];
+      if (existing !== undefined && existing !== null && String(existing).length > 0) return;
+    }
+    this.inner.inject(ctx, carrier, setter);
+  }
+  extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
+    return this.inner.extract(ctx, carrier, getter);
+  }
+  fields(): string[] {
+    return this.inner.fields();
+  }
+}
+
+/** The propagator startTelemetry registers: preserving W3C trace context + W3C baggage. */
+export function trellisPropagator(): TextMapPropagator {
+  return new CompositePropagator({
+    propagators: [new PreservingTraceContextPropagator(), new W3CBaggagePropagator()],
+  });
+}

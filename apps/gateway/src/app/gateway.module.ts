@@ -7,7 +7,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config';
 import { GatewayCoreModule } from './database/gateway-core.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SystemsModule } from './systems/systems.module';
-import { GATEWAY_SCOPES } from './systems/systems.scopes';
+import { GATEWAY_SCOPES } from './gateway.scopes';
 import { type SigningKeyRing } from './tokens/signing-keys';
 import { TokensModule } from './tokens/tokens.module';
 import { SIGNING_KEY_RING } from './tokens/tokens.service';
@@ -31,7 +31,11 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
         issuer: config.publicUrl,
         audience: config.audience,
         keySet: createLocalJWKSet(ring.jwks()),
-        statusFeed: createSystemStatusFeed({ service: 'gateway', connection: config.kafka, topic: config.systemTopic }),
+        statusFeed: createSystemStatusFeed({
+          service: 'gateway',
+          connection: config.kafka,
+          topic: config.systemTopic,
+        }),
         auditor,
       }),
     }),

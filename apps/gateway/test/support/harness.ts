@@ -27,12 +27,18 @@ export function kafka(): Kafka {
   return new Kafka({
     clientId: 'gateway-int-test',
     brokers: env('KAFKA_BROKERS').split(','),
-    sasl: { mechanism: 'scram-sha-512', username: env('KAFKA_SASL_USERNAME'), password: env('KAFKA_SASL_PASSWORD') },
+    sasl: {
+      mechanism: 'scram-sha-512',
+      username: env('KAFKA_SASL_USERNAME'),
+      password: env('KAFKA_SASL_PASSWORD'),
+    },
     logLevel: logLevel.NOTHING,
   });
 }
 
-export async function createTopics(topics: Array<{ name: string; compact?: boolean }>): Promise<void> {
+export async function createTopics(
+  topics: Array<{ name: string; compact?: boolean }>,
+): Promise<void> {
   const admin = kafka().admin();
   await admin.connect();
   try {
@@ -62,7 +68,9 @@ export async function freePort(): Promise<number> {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+      srv.close(() =>
+        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -80,7 +88,9 @@ export interface GatewayUnderTest {
 }
 
 /** Boots the real gateway (HTTP + gRPC) on a fresh schema and fresh topics. */
-export async function startGateway(extraEnv: Record<string, string> = {}): Promise<GatewayUnderTest> {
+export async function startGateway(
+  extraEnv: Record<string, string> = {},
+): Promise<GatewayUnderTest> {
   const schema = await createTestSchema('gateway');
   const systemTopic = uniqueTopic('trellis.gateway.system');
   const auditTopic = uniqueTopic('trellis.audit.access');
@@ -152,16 +162,29 @@ export interface TestClient {
   publicJwk: JWK;
 }
 
-export async function newClientKey(alg: 'ES384' | 'RS384' = 'ES384'): Promise<Omit<TestClient, 'id'>> {
+export async function newClientKey(
+  alg: 'ES384' | 'RS384' = 'ES384',
+): Promise<Omit<TestClient, 'id'>> {
   const { privateKey, publicKey } = await generateKeyPair(alg);
   const kid = `k-${randomUUID().slice(0, 8)}`;
-  return { alg, kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+  return {
+    alg,
+    kid,
+    privateKey,
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' },
+  };
 }
 
 /** Registers a system directly through the service (bootstrap path) and returns its client. */
 export async function registerClient(
   gw: GatewayUnderTest,
-  input: { scopes: string[]; odsCode?: string; region?: string; alg?: 'ES384' | 'RS384'; name?: string },
+  input: {
+    scopes: string[];
+    odsCode?: string;
+    region?: string;
+    alg?: 'ES384' | 'RS384';
+    name?: string;
+  },
 ): Promise<TestClient> {
   const key = await newClientKey(input.alg ?? 'ES384');
   const id = `t-${randomUUID().slice(0, 12)}`;
@@ -190,7 +213,11 @@ export interface AssertionOverrides {
   omit?: Array<'jti' | 'exp'>;
 }
 
-export async function assertion(client: TestClient, tokenUrl: string, o: AssertionOverrides = {}): Promise<string> {
+export async function assertion(
+  client: TestClient,
+  tokenUrl: string,
+  o: AssertionOverrides = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const payload: Record<string, unknown> = {
     iss: o.iss ?? client.id,
@@ -201,7 +228,9 @@ export async function assertion(client: TestClient, tokenUrl: string, o: Asserti
     exp: now + (o.expInSeconds ?? 120),
   };
   for (const k of o.omit ?? []) delete payload[k];
-  return new SignJWT(payload).setProtectedHeader({ alg: client.alg, kid: o.kid ?? client.kid, typ: 'JWT' }).sign(client.privateKey);
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: client.alg, kid: o.kid ?? client.kid, typ: 'JWT' })
+    .sign(client.privateKey);
 }
 
 export interface TokenResult {
@@ -210,30 +239,49 @@ export interface TokenResult {
   headers: Headers;
 }
 
-export async function requestToken(tokenUrl: string, form: Record<string, string>): Promise<TokenResult> {
+export async function requestToken(
+  tokenUrl: string,
+  form: Record<string, string>,
+): Promise<TokenResult> {
   const res = await fetch(tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(form).toString(),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+    headers: res.headers,
+  };
 }
 
-export async function getToken(gw: GatewayUnderTest, client: TestClient, scope: string): Promise<string> {
+export async function getToken(
+  gw: GatewayUnderTest,
+  client: TestClient,
+  scope: string,
+): Promise<string> {
   const r = await requestToken(gw.tokenUrl, {
     grant_type: 'client_credentials',
     client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
     client_assertion: await assertion(client, gw.tokenUrl),
     scope,
   });
-  if (r.status !== 200) throw new Error(`token request failed: ${r.status} ${JSON.stringify(r.body)}`);
+  if (r.status !== 200)
+    throw new Error(`token request failed: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body['access_token'] as string;
 }
 
-type UnaryFn = (req: unknown, md: Metadata, cb: (err: ServiceError | null, res?: unknown) => void) => void;
+type UnaryFn = (
+  req: unknown,
+  md: Metadata,
+  cb: (err: ServiceError | null, res?: unknown) => void,
+) => void;
 
 /** A plain grpc-js client for ConnectedSystemService (as an external caller would use). */
-export function adminClient(address: string): { call(method: string, req: unknown, token?: string | null, raw?: string): Promise<unknown>; close(): void } {
+export function adminClient(address: string): {
+  call(method: string, req: unknown, token?: string | null, raw?: string): Promise<unknown>;
+  close(): void;
+} {
   const def = loadSync(join(PROTO_ROOT, 'trellis/gateway/v1/gateway.proto'), {
     includeDirs: [PROTO_ROOT],
     keepCase: false,
@@ -242,9 +290,21 @@ export function adminClient(address: string): { call(method: string, req: unknow
     oneofs: true,
   });
   const pkg = loadPackageDefinition(def) as unknown as {
-    trellis: { gateway: { v1: { ConnectedSystemService: new (addr: string, creds: ReturnType<typeof credentials.createInsecure>) => Record<string, UnaryFn> & { close(): void } } } };
+    trellis: {
+      gateway: {
+        v1: {
+          ConnectedSystemService: new (
+            addr: string,
+            creds: ReturnType<typeof credentials.createInsecure>,
+          ) => Record<string, UnaryFn> & { close(): void };
+        };
+      };
+    };
   };
-  const client = new pkg.trellis.gateway.v1.ConnectedSystemService(address, credentials.createInsecure());
+  const client = new pkg.trellis.gateway.v1.ConnectedSystemService(
+    address,
+    credentials.createInsecure(),
+  );
   return {
     call(method, req, token, raw) {
       const md = new Metadata();
@@ -271,8 +331,13 @@ export async function grpcCode(p: Promise<unknown>): Promise<number | 'OK'> {
 }
 
 /** Collects every message of a topic from the beginning. */
-export async function collect(topic: string): Promise<{ messages: KafkaMessage[]; stop(): Promise<void> }> {
-  const consumer: Consumer = kafka().consumer({ groupId: `gw-test-${randomUUID()}`, maxWaitTimeInMs: 100 });
+export async function collect(
+  topic: string,
+): Promise<{ messages: KafkaMessage[]; stop(): Promise<void> }> {
+  const consumer: Consumer = kafka().consumer({
+    groupId: `gw-test-${randomUUID()}`,
+    maxWaitTimeInMs: 100,
+  });
   const messages: KafkaMessage[] = [];
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -280,7 +345,11 @@ export async function collect(topic: string): Promise<{ messages: KafkaMessage[]
   return { messages, stop: () => consumer.disconnect() };
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs: number, stepMs = 50): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | undefined | false,
+  timeoutMs: number,
+  stepMs = 50,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();

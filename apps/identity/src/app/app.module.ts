@@ -91,6 +91,7 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
             duplicateThreshold: config.IDENTITY_DUPLICATE_THRESHOLD,
             traceMinScore: config.IDENTITY_TRACE_MIN_SCORE,
             traceDefaultMaxResults: config.IDENTITY_TRACE_DEFAULT_MAX,
+            traceDominanceMargin: config.IDENTITY_TRACE_DOMINANCE_MARGIN,
           });
         },
       },

@@ -13,6 +13,8 @@ export const identityConfigSchema = baseConfigSchema.extend({
   IDENTITY_DUPLICATE_THRESHOLD: z.coerce.number().min(0.5).max(1).default(0.85),
   /** Default minimum score of a trace hit. */
   IDENTITY_TRACE_MIN_SCORE: z.coerce.number().min(0.1).max(1).default(0.8),
+  /** Fuzzy trace drops hits scoring more than this below the best one (1 disables). */
+  IDENTITY_TRACE_DOMINANCE_MARGIN: z.coerce.number().min(0).max(1).default(0.1),
   IDENTITY_TRACE_DEFAULT_MAX: z.coerce.number().int().min(1).max(50).default(10),
   /** NHS number allocation range: name and first/last nine-digit base (default: the 999 test range). */
   NHS_NUMBER_RANGE_NAME: z

@@ -315,12 +315,12 @@ export class OutboxRelay {
             continue;
           }
         }
-        const published = await this.relayBatch(client);
-        if (published === 0) {
+        const idle = await this.relayUntilIdle(client);
+        if (idle) {
           for (const w of this.flushWaiters.splice(0)) w(true);
           await this.purge(client);
-          await this.waitForWork(this.nextWaitMs());
         }
+        if (this.running) await this.waitForWork(this.nextWaitMs());
       } catch (error) {
         connectFailures += 1;
         this.logger.error({ err: error, schema: this.options.schema }, 'outbox relay error');
@@ -343,39 +343,74 @@ export class OutboxRelay {
     return wait;
   }
 
-  /** One batch; returns the number of rows marked sent (0 = nothing to do). */
-  private async relayBatch(client: Client): Promise<number> {
+  private async fetchBatch(client: Client, inFlight: readonly string[]): Promise<Row[]> {
     const now = Date.now();
     const blocked = [...this.blockedTopics].filter(([, b]) => b.until > now).map(([t]) => t);
     const { rows } = await client.query<Row>(
       `SELECT id, seq::text AS seq, topic, key, ce_type, ce_source, ce_subject, ce_time,
               ce_dataschema, ods_code, region, regions, headers, payload
          FROM outbox_events
-        WHERE sent_at IS NULL AND NOT (topic = ANY($2::text[]))
+        WHERE sent_at IS NULL
+          AND NOT (topic = ANY($2::text[]))
+          AND NOT (outbox_events.seq = ANY($3::bigint[]))
         ORDER BY outbox_events.seq
         LIMIT $1`,
-      [this.batchSize, blocked],
+      [this.batchSize, blocked, inFlight],
     );
-    if (rows.length === 0) return 0;
-    const messages = rows.map(outboxRowToMessage);
-    let sent: Row[];
+    return rows;
+  }
+
+  /**
+   * Publish batches until the outbox is empty (returns true), or stop / a failure (false).
+   * Pipelined: while batch N is being published, batch N+1 is read (excluding N's rows); N+1 is
+   * published only after N was acknowledged, and after a failure the read-ahead is discarded, so
+   * per-key order never depends on the pipeline.
+   */
+  private async relayUntilIdle(client: Client): Promise<boolean> {
+    let readAhead: Promise<Row[]> | undefined;
     try {
-      await this.options.publisher.publish(messages);
-      sent = rows;
-    } catch (error) {
-      sent = await this.publishPerTopic(client, rows, error);
+      for (;;) {
+        const rows = readAhead ? await readAhead : await this.fetchBatch(client, []);
+        readAhead = undefined;
+        if (rows.length === 0) return true;
+        if (this.running && this.leader) {
+          readAhead = this.fetchBatch(
+            client,
+            rows.map((r) => r.seq),
+          );
+        }
+        let sent: Row[];
+        let failed = false;
+        try {
+          await this.options.publisher.publish(rows.map(outboxRowToMessage));
+          sent = rows;
+        } catch (error) {
+          sent = await this.publishPerTopic(client, rows, error);
+          failed = true;
+        }
+        if (failed && readAhead) {
+          // read before the failure: may hold later rows of a failing topic
+          await readAhead.catch(() => undefined);
+          readAhead = undefined;
+        }
+        if (sent.length > 0) {
+          this.stats.batches += 1;
+          await this.options.afterPublish?.({ size: sent.length, batches: this.stats.batches });
+          await client.query(
+            `UPDATE outbox_events
+                SET sent_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL
+              WHERE seq = ANY($1::bigint[])`,
+            [sent.map((r) => r.seq)],
+          );
+          this.stats.published += sent.length;
+          for (const topic of new Set(sent.map((r) => r.topic))) this.blockedTopics.delete(topic);
+        }
+        // all failed: back off (the failing topics are set aside); partly failed: go on with the rest
+        if ((failed && sent.length === 0) || !this.running || !this.leader) return false;
+      }
+    } finally {
+      if (readAhead) await readAhead.catch(() => undefined);
     }
-    if (sent.length === 0) return 0;
-    this.stats.batches += 1;
-    await this.options.afterPublish?.({ size: sent.length, batches: this.stats.batches });
-    await client.query(
-      `UPDATE outbox_events SET sent_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL
-        WHERE seq = ANY($1::bigint[])`,
-      [sent.map((r) => r.seq)],
-    );
-    this.stats.published += sent.length;
-    for (const topic of new Set(sent.map((r) => r.topic))) this.blockedTopics.delete(topic);
-    return sent.length;
   }
 
   /** After a failed batch: retry topic by topic, set failing topics aside with backoff. */

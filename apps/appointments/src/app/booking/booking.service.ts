@@ -83,13 +83,15 @@ export class BookingService {
       referralId,
     });
 
-    // A retry of a booking that already succeeded answers with it, without touching the slot.
-    const earlier = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
-    if (earlier) return { appointment: earlier, replayed: true };
-
     const slot = await this.repo.findSlot(this.prisma, input.slotId);
     if (!slot) throw slotNotFound(input.slotId);
     this.assertMayBook(actor, slot);
+    // A retry of a booking that already succeeded finds its slot busy: answer with the earlier
+    // appointment (or refuse the reuse of the key) instead of a conflict.
+    if (slot.status !== 'free') {
+      const earlier = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
+      if (earlier) return { appointment: earlier, replayed: true };
+    }
     if (slot.startAt.getTime() <= this.clock.now().getTime()) {
       throw new AppointmentsError(
         AppointmentsErrorCode.SlotInPast,

@@ -8,7 +8,12 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { createAccessAuditor, type AccessAuditor } from '@trellis/auth';
-import { createKafkajsEventBus, createOutbox, createOutboxRelay, type OutboxRelay } from '@trellis/events';
+import {
+  createKafkajsEventBus,
+  createOutbox,
+  createOutboxRelay,
+  type OutboxRelay,
+} from '@trellis/events';
 
 import { type PrismaClient } from '../../generated/prisma/client';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -38,22 +43,37 @@ class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 @Global()
 @Module({
   providers: [
-    { provide: GATEWAY_OUTBOX, useFactory: (): GatewayOutbox => createOutbox({ source: '/trellis/gateway' }) },
+    {
+      provide: GATEWAY_OUTBOX,
+      useFactory: (): GatewayOutbox => createOutbox({ source: '/trellis/gateway' }),
+    },
     {
       provide: GATEWAY_RELAY,
       useFactory: (config: GatewayConfig) =>
         createOutboxRelay({
           databaseUrl: config.databaseUrl,
           schema: config.databaseSchema,
-          publisher: createKafkajsEventBus({ clientId: 'gateway-relay', ...config.kafka }).publisher(),
+          publisher: createKafkajsEventBus({
+            clientId: 'gateway-relay',
+            ...config.kafka,
+          }).publisher(),
           pollIntervalMs: 500,
         }),
       inject: [GATEWAY_CONFIG],
     },
     {
       provide: GATEWAY_AUDITOR,
-      useFactory: (prisma: PrismaClient, outbox: GatewayOutbox, config: GatewayConfig): AccessAuditor =>
-        createAccessAuditor({ service: 'gateway', db: prisma, outbox, topic: config.auditTopic }) as AccessAuditor,
+      useFactory: (
+        prisma: PrismaClient,
+        outbox: GatewayOutbox,
+        config: GatewayConfig,
+      ): AccessAuditor =>
+        createAccessAuditor({
+          service: 'gateway',
+          db: prisma,
+          outbox,
+          topic: config.auditTopic,
+        }) as AccessAuditor,
       inject: [GatewayPrismaService, GATEWAY_OUTBOX, GATEWAY_CONFIG],
     },
     RelayLifecycle,

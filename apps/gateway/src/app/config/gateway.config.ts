@@ -7,18 +7,32 @@ import { z } from 'zod';
 /** The gateway's environment: the platform base plus the access-control settings. */
 export const gatewayEnvSchema = baseConfigSchema.extend({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('gateway'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('gateway'),
   KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS.unwrap(),
   /** Public base URL: token issuer; the token endpoint is `<GATEWAY_PUBLIC_URL>/oauth2/token`. */
   GATEWAY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   GATEWAY_SIGNING_KEY_FILE: z.string().min(1).default('.trellis/secrets/gateway-signing-keys.json'),
-  GATEWAY_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(MAX_ACCESS_TOKEN_LIFETIME_SECONDS).default(300),
+  GATEWAY_ACCESS_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(30)
+    .max(MAX_ACCESS_TOKEN_LIFETIME_SECONDS)
+    .default(300),
   GATEWAY_ASSERTION_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(10).max(300).default(300),
   GATEWAY_RATE_LIMIT_PER_WINDOW: z.coerce.number().int().min(1).default(600),
   GATEWAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** Topic overrides (isolated integration tests); defaults are the registry names. */
-  GATEWAY_SYSTEM_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('trellis.gateway.system.v1'),
-  AUDIT_ACCESS_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('trellis.audit.access.v1'),
+  GATEWAY_SYSTEM_TOPIC: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .default('trellis.gateway.system.v1'),
+  AUDIT_ACCESS_TOPIC: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .default('trellis.audit.access.v1'),
 });
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 
@@ -35,7 +49,15 @@ export interface GatewayConfig {
   databaseSchema: string;
   systemTopic: string;
   auditTopic: string;
-  kafka: { brokers: string[]; ssl: boolean; sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } };
+  kafka: {
+    brokers: string[];
+    ssl: boolean;
+    sasl?: {
+      mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+      username: string;
+      password: string;
+    };
+  };
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
@@ -43,7 +65,9 @@ export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 export function gatewayConfigFrom(env: GatewayEnv, httpPort?: number): GatewayConfig {
   const kafka = kafkaConnection(env as BaseConfig);
   if (!kafka) throw new Error('KAFKA_BROKERS is required');
-  const publicUrl = (env.GATEWAY_PUBLIC_URL ?? `http://127.0.0.1:${httpPort ?? env.HTTP_PORT}`).replace(/\/+$/, '');
+  const publicUrl = (
+    env.GATEWAY_PUBLIC_URL ?? `http://127.0.0.1:${httpPort ?? env.HTTP_PORT}`
+  ).replace(/\/+$/, '');
   return {
     publicUrl,
     audience: env.AUTH_AUDIENCE ?? DEFAULT_ACCESS_TOKEN_AUDIENCE,

@@ -8,7 +8,11 @@ import { GatewayPrismaService } from './gateway-prisma.service';
 @Global()
 @Module({
   providers: [
-    { provide: GATEWAY_CONFIG, useFactory: (env: GatewayEnv) => gatewayConfigFrom(env), inject: [CONFIG] },
+    {
+      provide: GATEWAY_CONFIG,
+      useFactory: (env: GatewayEnv) => gatewayConfigFrom(env),
+      inject: [CONFIG],
+    },
     GatewayPrismaService,
   ],
   exports: [GATEWAY_CONFIG, GatewayPrismaService],

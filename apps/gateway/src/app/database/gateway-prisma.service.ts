@@ -14,9 +14,12 @@ export function createGatewayPrisma(url: string, schema: string): PrismaClient {
 @Injectable()
 export class GatewayPrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    const adapter = new PrismaPg(toPoolConfig({ url: config.databaseUrl, schema: config.databaseSchema }, { max: 10 }), {
-      schema: config.databaseSchema,
-    });
+    const adapter = new PrismaPg(
+      toPoolConfig({ url: config.databaseUrl, schema: config.databaseSchema }, { max: 10 }),
+      {
+        schema: config.databaseSchema,
+      },
+    );
     super({ adapter });
   }
 

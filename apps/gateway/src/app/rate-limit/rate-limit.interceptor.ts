@@ -40,11 +40,18 @@ export class RateLimitInterceptor implements NestInterceptor {
       mergeMap((retryAfter) => {
         if (retryAfter === 0) return next.handle();
         if (call.transport === 'rpc') {
-          throw new RpcException({ code: status.RESOURCE_EXHAUSTED, message: 'rate limit exceeded', details: `retry after ${retryAfter}s` });
+          throw new RpcException({
+            code: status.RESOURCE_EXHAUSTED,
+            message: 'rate limit exceeded',
+            details: `retry after ${retryAfter}s`,
+          });
         }
         const res = context.switchToHttp().getResponse<{ setHeader(n: string, v: string): void }>();
         res.setHeader('Retry-After', String(retryAfter));
-        throw new HttpException({ statusCode: 429, error: 'RATE_LIMITED', message: 'rate limit exceeded' }, HttpStatus.TOO_MANY_REQUESTS);
+        throw new HttpException(
+          { statusCode: 429, error: 'RATE_LIMITED', message: 'rate limit exceeded' },
+          HttpStatus.TOO_MANY_REQUESTS,
+        );
       }),
     );
   }
@@ -58,7 +65,10 @@ export class RateLimitInterceptor implements NestInterceptor {
   private async budgetOf(systemId: string): Promise<number> {
     const cached = this.budgets.get(systemId);
     if (cached && cached.until > Date.now()) return cached.limit;
-    const row = await this.prisma.connectedSystem.findUnique({ where: { id: systemId }, select: { rateLimitPerWindow: true } });
+    const row = await this.prisma.connectedSystem.findUnique({
+      where: { id: systemId },
+      select: { rateLimitPerWindow: true },
+    });
     const limit = row?.rateLimitPerWindow ?? this.config.rateLimitPerWindow;
     this.budgets.set(systemId, { limit, until: Date.now() + 30_000 });
     return limit;

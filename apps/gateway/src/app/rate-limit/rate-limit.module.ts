@@ -5,7 +5,11 @@ import { RateLimitInterceptor } from './rate-limit.interceptor';
 import { RateLimiter } from './rate-limiter';
 
 @Module({
-  providers: [RateLimiter, RateLimitInterceptor, { provide: APP_INTERCEPTOR, useExisting: RateLimitInterceptor }],
+  providers: [
+    RateLimiter,
+    RateLimitInterceptor,
+    { provide: APP_INTERCEPTOR, useExisting: RateLimitInterceptor },
+  ],
   exports: [RateLimiter],
 })
 export class RateLimitModule {}

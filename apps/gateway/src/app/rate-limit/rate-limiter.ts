@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 
 import { type PrismaClient } from '../../generated/prisma/client';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -47,11 +53,17 @@ export class RateLimiter implements OnModuleInit, OnModuleDestroy {
         ceil(extract(epoch FROM r.window_start) + ${w}::int - extract(epoch FROM clock_timestamp()))::int AS retry_after`;
     const row = rows[0];
     const count = row?.count ?? 1;
-    return { allowed: count <= limit, count, limit, retryAfterSeconds: Math.max(1, row?.retry_after ?? w) };
+    return {
+      allowed: count <= limit,
+      count,
+      limit,
+      retryAfterSeconds: Math.max(1, row?.retry_after ?? w),
+    };
   }
 
   private purge(): Promise<number> {
     const keep = this.config.rateLimitWindowSeconds * 2;
-    return this.prisma.$executeRaw`DELETE FROM rate_limit_windows WHERE window_start < clock_timestamp() - make_interval(secs => ${keep}::int)`;
+    return this.prisma
+      .$executeRaw`DELETE FROM rate_limit_windows WHERE window_start < clock_timestamp() - make_interval(secs => ${keep}::int)`;
   }
 }

@@ -8,7 +8,8 @@ export const SYSTEM_TOPIC = 'trellis.gateway.system.v1';
 export const SYSTEM_CHANGED_TYPE = 'uk.nhs.trellis.gateway.ConnectedSystemChanged.v1';
 export const SYSTEM_CHANGED_SCHEMA = 'proto:trellis.events.v1.ConnectedSystemChanged';
 
-export type SystemChangeKind = 'REGISTERED' | 'SCOPES_UPDATED' | 'SUSPENDED' | 'REACTIVATED' | 'KEYS_ROTATED';
+export type SystemChangeKind =
+  'REGISTERED' | 'SCOPES_UPDATED' | 'SUSPENDED' | 'REACTIVATED' | 'KEYS_ROTATED';
 
 const CHANGE_ENUM: Record<SystemChangeKind, events.v1.ConnectedSystemChange> = {
   REGISTERED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_REGISTERED,

@@ -16,9 +16,14 @@ export function toProto(row: SystemRow): gateway.v1.ConnectedSystem {
     supplier: row.supplier,
     odsCode: row.odsCode,
     region: row.region,
-    keys: row.jwksUrl ? { jwksUrl: row.jwksUrl } : { jwksJson: JSON.stringify(row.jwks ?? { keys: [] }) },
+    keys: row.jwksUrl
+      ? { jwksUrl: row.jwksUrl }
+      : { jwksJson: JSON.stringify(row.jwks ?? { keys: [] }) },
     allowedScopes: row.allowedScopes,
-    status: row.status === 'active' ? SystemStatus.SYSTEM_STATUS_ACTIVE : SystemStatus.SYSTEM_STATUS_SUSPENDED,
+    status:
+      row.status === 'active'
+        ? SystemStatus.SYSTEM_STATUS_ACTIVE
+        : SystemStatus.SYSTEM_STATUS_SUSPENDED,
     version: row.version,
     createdBy: row.createdBy,
     createdAt: toTimestamp(row.createdAt),
@@ -39,7 +44,10 @@ function statusFilter(s: gateway.v1.SystemStatus | undefined): 'active' | 'suspe
 export class SystemsGrpcController implements gateway.v1.ConnectedSystemServiceController {
   constructor(private readonly systems: SystemsService) {}
 
-  async registerSystem(req: gateway.v1.RegisterSystemRequest, metadata?: Metadata): Promise<gateway.v1.RegisterSystemResponse> {
+  async registerSystem(
+    req: gateway.v1.RegisterSystemRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.RegisterSystemResponse> {
     const row = await this.systems.register(
       {
         name: req.name ?? '',
@@ -61,23 +69,58 @@ export class SystemsGrpcController implements gateway.v1.ConnectedSystemServiceC
 
   async listSystems(req: gateway.v1.ListSystemsRequest): Promise<gateway.v1.ListSystemsResponse> {
     const status = statusFilter(req.status);
-    const { rows, next, total } = await this.systems.list(req.page?.pageSize ?? 0, req.page?.pageToken ?? '', status);
+    const { rows, next, total } = await this.systems.list(
+      req.page?.pageSize ?? 0,
+      req.page?.pageToken ?? '',
+      status,
+    );
     return { systems: rows.map(toProto), page: { nextPageToken: next, total } };
   }
 
-  async updateSystemScopes(req: gateway.v1.UpdateSystemScopesRequest, metadata?: Metadata): Promise<gateway.v1.UpdateSystemScopesResponse> {
-    return { system: toProto(await this.systems.updateScopes(req.id ?? '', req.allowedScopes ?? [], req.expectedVersion ?? 0, requireCaller(metadata))) };
+  async updateSystemScopes(
+    req: gateway.v1.UpdateSystemScopesRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.UpdateSystemScopesResponse> {
+    return {
+      system: toProto(
+        await this.systems.updateScopes(
+          req.id ?? '',
+          req.allowedScopes ?? [],
+          req.expectedVersion ?? 0,
+          requireCaller(metadata),
+        ),
+      ),
+    };
   }
 
-  async suspendSystem(req: gateway.v1.SuspendSystemRequest, metadata?: Metadata): Promise<gateway.v1.SuspendSystemResponse> {
-    return { system: toProto(await this.systems.suspend(req.id ?? '', req.reason ?? '', requireCaller(metadata))) };
+  async suspendSystem(
+    req: gateway.v1.SuspendSystemRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.SuspendSystemResponse> {
+    return {
+      system: toProto(
+        await this.systems.suspend(req.id ?? '', req.reason ?? '', requireCaller(metadata)),
+      ),
+    };
   }
 
-  async reactivateSystem(req: gateway.v1.ReactivateSystemRequest, metadata?: Metadata): Promise<gateway.v1.ReactivateSystemResponse> {
-    return { system: toProto(await this.systems.reactivate(req.id ?? '', requireCaller(metadata))) };
+  async reactivateSystem(
+    req: gateway.v1.ReactivateSystemRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.ReactivateSystemResponse> {
+    return {
+      system: toProto(await this.systems.reactivate(req.id ?? '', requireCaller(metadata))),
+    };
   }
 
-  async rotateSystemKeys(req: gateway.v1.RotateSystemKeysRequest, metadata?: Metadata): Promise<gateway.v1.RotateSystemKeysResponse> {
-    return { system: toProto(await this.systems.rotateKeys(req.id ?? '', req.keys, requireCaller(metadata))) };
+  async rotateSystemKeys(
+    req: gateway.v1.RotateSystemKeysRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.RotateSystemKeysResponse> {
+    return {
+      system: toProto(
+        await this.systems.rotateKeys(req.id ?? '', req.keys, requireCaller(metadata)),
+      ),
+    };
   }
 }

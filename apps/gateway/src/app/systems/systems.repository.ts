@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 
-import { Prisma, type ConnectedSystem, type PrismaClient, type SystemStatus } from '../../generated/prisma/client';
+import {
+  Prisma,
+  type ConnectedSystem,
+  type PrismaClient,
+  type SystemStatus,
+} from '../../generated/prisma/client';
 import { GatewayPrismaService } from '../database/gateway-prisma.service';
 
 export type Tx = Prisma.TransactionClient;
@@ -43,7 +48,9 @@ export class SystemsRepository {
 
   /** Row-locks the system for an update in `tx`. */
   async lock(tx: Tx, id: string): Promise<SystemRow | null> {
-    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM connected_systems WHERE id = ${id} FOR UPDATE`;
+    const rows = await tx.$queryRaw<
+      Array<{ id: string }>
+    >`SELECT id FROM connected_systems WHERE id = ${id} FOR UPDATE`;
     return rows.length === 0 ? null : tx.connectedSystem.findUnique({ where: { id } });
   }
 
@@ -66,12 +73,20 @@ export class SystemsRepository {
       await this.logChange(tx, row, 'REGISTERED', s.actor, null, null);
       return row;
     } catch (err) {
-      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') return 'exists';
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')
+        return 'exists';
       throw err;
     }
   }
 
-  async update(tx: Tx, before: SystemRow, patch: SystemPatch, change: string, actor: string, reason: string | null): Promise<SystemRow> {
+  async update(
+    tx: Tx,
+    before: SystemRow,
+    patch: SystemPatch,
+    change: string,
+    actor: string,
+    reason: string | null,
+  ): Promise<SystemRow> {
     const data: Prisma.ConnectedSystemUpdateInput = {
       version: { increment: 1 },
       changedBy: actor,
@@ -80,14 +95,22 @@ export class SystemsRepository {
     if (patch.allowedScopes) data.allowedScopes = patch.allowedScopes;
     if (patch.status) data.status = patch.status;
     if (patch.suspensionReason !== undefined) data.suspensionReason = patch.suspensionReason;
-    if (patch.jwks !== undefined) data.jwks = patch.jwks === null ? Prisma.DbNull : (patch.jwks as Prisma.InputJsonValue);
+    if (patch.jwks !== undefined)
+      data.jwks = patch.jwks === null ? Prisma.DbNull : (patch.jwks as Prisma.InputJsonValue);
     if (patch.jwksUrl !== undefined) data.jwksUrl = patch.jwksUrl;
     const row = await tx.connectedSystem.update({ where: { id: before.id }, data });
     await this.logChange(tx, row, change, actor, before, reason);
     return row;
   }
 
-  private async logChange(tx: Tx, after: SystemRow, change: string, actor: string, before: SystemRow | null, reason: string | null): Promise<void> {
+  private async logChange(
+    tx: Tx,
+    after: SystemRow,
+    change: string,
+    actor: string,
+    before: SystemRow | null,
+    reason: string | null,
+  ): Promise<void> {
     await tx.connectedSystemChange.create({
       data: {
         id: randomUUID(),
@@ -103,7 +126,11 @@ export class SystemsRepository {
   }
 
   /** Keyset pagination on (created_at, id). */
-  list(args: { after?: { createdAt: Date; id: string }; take: number; status?: SystemStatus }): Promise<SystemRow[]> {
+  list(args: {
+    after?: { createdAt: Date; id: string };
+    take: number;
+    status?: SystemStatus;
+  }): Promise<SystemRow[]> {
     const where: Prisma.ConnectedSystemWhereInput = {};
     if (args.status) where.status = args.status;
     if (args.after) {
@@ -112,7 +139,11 @@ export class SystemsRepository {
         { createdAt: args.after.createdAt, id: { gt: args.after.id } },
       ];
     }
-    return this.prisma.connectedSystem.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: args.take });
+    return this.prisma.connectedSystem.findMany({
+      where,
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: args.take,
+    });
   }
 
   count(status?: SystemStatus): Promise<number> {
@@ -139,7 +170,7 @@ function snapshot(s: SystemRow): Record<string, unknown> {
     suspensionReason: s.suspensionReason,
     jwksUrl: s.jwksUrl,
     jwksKids: Array.isArray((s.jwks as { keys?: unknown } | null)?.keys)
-      ? ((s.jwks as { keys: Array<{ kid?: unknown }> }).keys.map((k) => k.kid))
+      ? (s.jwks as { keys: Array<{ kid?: unknown }> }).keys.map((k) => k.kid)
       : [],
     version: s.version,
   };

@@ -9,7 +9,16 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { SystemsError, SystemsErrorCode } from './systems.errors';
 import { systemChangedEvent, type SystemChangeKind } from './systems.events';
 import { SystemsRepository, type SystemPatch, type SystemRow, type Tx } from './systems.repository';
-import { checkKeys, checkScopes, checkText, CLIENT_ID, ODS_CODE, REGION_CODE, Violations, type KeysInput } from './systems.validation';
+import {
+  checkKeys,
+  checkScopes,
+  checkText,
+  CLIENT_ID,
+  ODS_CODE,
+  REGION_CODE,
+  Violations,
+  type KeysInput,
+} from './systems.validation';
 
 export interface RegisterInput {
   name: string;
@@ -42,9 +51,12 @@ export class SystemsService {
     const v = new Violations();
     checkText(v, 'name', input.name);
     checkText(v, 'supplier', input.supplier);
-    if (!ODS_CODE.test(input.odsCode)) v.add('ods_code', 'must be 3-10 upper-case letters or digits');
-    if (!REGION_CODE.test(input.region)) v.add('region', 'must be a region short code such as north-east');
-    if (input.clientId && !CLIENT_ID.test(input.clientId)) v.add('client_id', 'lower-case letters, digits and -, 3-63 characters');
+    if (!ODS_CODE.test(input.odsCode))
+      v.add('ods_code', 'must be 3-10 upper-case letters or digits');
+    if (!REGION_CODE.test(input.region))
+      v.add('region', 'must be a region short code such as north-east');
+    if (input.clientId && !CLIENT_ID.test(input.clientId))
+      v.add('client_id', 'lower-case letters, digits and -, 3-63 characters');
     const keys = checkKeys(v, 'keys', input.keys);
     const scopes = checkScopes(v, 'allowed_scopes', input.allowedScopes);
     v.throwIfAny();
@@ -62,7 +74,8 @@ export class SystemsService {
         allowedScopes: scopes,
         actor,
       });
-      if (row === 'exists') throw new SystemsError(SystemsErrorCode.AlreadyExists, `system ${id} already exists`);
+      if (row === 'exists')
+        throw new SystemsError(SystemsErrorCode.AlreadyExists, `system ${id} already exists`);
       await this.publish(tx, row, 'REGISTERED', actor, caller);
       return row;
     });
@@ -74,24 +87,43 @@ export class SystemsService {
     return row;
   }
 
-  async list(pageSize: number, pageToken: string, status?: SystemStatus): Promise<{ rows: SystemRow[]; next: string; total: number }> {
-    if (pageSize < 0) throw new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page', [{ field: 'page.page_size', rule: 'range', message: 'must be >= 0' }]);
+  async list(
+    pageSize: number,
+    pageToken: string,
+    status?: SystemStatus,
+  ): Promise<{ rows: SystemRow[]; next: string; total: number }> {
+    if (pageSize < 0)
+      throw new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page', [
+        { field: 'page.page_size', rule: 'range', message: 'must be >= 0' },
+      ]);
     const take = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const after = pageToken ? decodeCursor(pageToken, status) : undefined;
-    const rows = await this.repo.list({ take: take + 1, ...(after ? { after } : {}), ...(status ? { status } : {}) });
+    const rows = await this.repo.list({
+      take: take + 1,
+      ...(after ? { after } : {}),
+      ...(status ? { status } : {}),
+    });
     const page = rows.slice(0, take);
     const last = page[page.length - 1];
     const next = rows.length > take && last ? encodeCursor(last, status) : '';
     return { rows: page, next, total: await this.repo.count(status) };
   }
 
-  updateScopes(id: string, scopes: readonly string[], expectedVersion: number, caller: Caller): Promise<SystemRow> {
+  updateScopes(
+    id: string,
+    scopes: readonly string[],
+    expectedVersion: number,
+    caller: Caller,
+  ): Promise<SystemRow> {
     const v = new Violations();
     const allowed = checkScopes(v, 'allowed_scopes', scopes);
     v.throwIfAny();
     return this.change(id, caller, 'SCOPES_UPDATED', null, (row) => {
       if (expectedVersion > 0 && row.version !== expectedVersion) {
-        throw new SystemsError(SystemsErrorCode.VersionConflict, `system ${id} is at version ${row.version}, not ${expectedVersion}`);
+        throw new SystemsError(
+          SystemsErrorCode.VersionConflict,
+          `system ${id} is at version ${row.version}, not ${expectedVersion}`,
+        );
       }
       return { allowedScopes: allowed };
     });
@@ -102,14 +134,16 @@ export class SystemsService {
     checkText(v, 'reason', reason, 500);
     v.throwIfAny();
     return this.change(id, caller, 'SUSPENDED', reason, (row) => {
-      if (row.status === 'suspended') throw new SystemsError(SystemsErrorCode.InvalidState, `system ${id} is already suspended`);
+      if (row.status === 'suspended')
+        throw new SystemsError(SystemsErrorCode.InvalidState, `system ${id} is already suspended`);
       return { status: 'suspended', suspensionReason: reason };
     });
   }
 
   reactivate(id: string, caller: Caller): Promise<SystemRow> {
     return this.change(id, caller, 'REACTIVATED', null, (row) => {
-      if (row.status === 'active') throw new SystemsError(SystemsErrorCode.InvalidState, `system ${id} is already active`);
+      if (row.status === 'active')
+        throw new SystemsError(SystemsErrorCode.InvalidState, `system ${id} is already active`);
       return { status: 'active', suspensionReason: null };
     });
   }
@@ -118,10 +152,19 @@ export class SystemsService {
     const v = new Violations();
     const keys = checkKeys(v, 'keys', keysInput);
     v.throwIfAny();
-    return this.change(id, caller, 'KEYS_ROTATED', null, () => ({ jwks: keys.jwks, jwksUrl: keys.jwksUrl }));
+    return this.change(id, caller, 'KEYS_ROTATED', null, () => ({
+      jwks: keys.jwks,
+      jwksUrl: keys.jwksUrl,
+    }));
   }
 
-  private change(id: string, caller: Caller, kind: SystemChangeKind, reason: string | null, decide: (row: SystemRow) => SystemPatch): Promise<SystemRow> {
+  private change(
+    id: string,
+    caller: Caller,
+    kind: SystemChangeKind,
+    reason: string | null,
+    decide: (row: SystemRow) => SystemPatch,
+  ): Promise<SystemRow> {
     const actor = actorOf(caller);
     return this.repo.transaction(async (tx) => {
       const before = await this.repo.lock(tx, id);
@@ -132,18 +175,31 @@ export class SystemsService {
     });
   }
 
-  private async publish(tx: Tx, row: SystemRow, kind: SystemChangeKind, actor: string, caller: Caller): Promise<void> {
-    await this.outbox.enqueue(tx, systemChangedEvent(row, kind, actor, caller, this.config.systemTopic));
+  private async publish(
+    tx: Tx,
+    row: SystemRow,
+    kind: SystemChangeKind,
+    actor: string,
+    caller: Caller,
+  ): Promise<void> {
+    await this.outbox.enqueue(
+      tx,
+      systemChangedEvent(row, kind, actor, caller, this.config.systemTopic),
+    );
   }
 }
 
 function encodeCursor(row: SystemRow, status?: SystemStatus): string {
-  return Buffer.from(JSON.stringify({ c: row.createdAt.toISOString(), i: row.id, s: status ?? '' })).toString('base64url');
+  return Buffer.from(
+    JSON.stringify({ c: row.createdAt.toISOString(), i: row.id, s: status ?? '' }),
+  ).toString('base64url');
 }
 
 function decodeCursor(token: string, status?: SystemStatus): { createdAt: Date; id: string } {
   const bad = (): SystemsError =>
-    new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page token', [{ field: 'page.page_token', rule: 'page-token', message: 'not a token from this listing' }]);
+    new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page token', [
+      { field: 'page.page_token', rule: 'page-token', message: 'not a token from this listing' },
+    ]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));

@@ -24,7 +24,8 @@ export class Violations {
     this.list.push({ field, rule, message });
   }
   throwIfAny(message = 'invalid request'): void {
-    if (this.list.length > 0) throw new SystemsError(SystemsErrorCode.InvalidArgument, message, this.list);
+    if (this.list.length > 0)
+      throw new SystemsError(SystemsErrorCode.InvalidArgument, message, this.list);
   }
 }
 
@@ -37,12 +38,17 @@ export function checkScopes(v: Violations, field: string, scopes: readonly strin
   if (scopes.length === 0) v.add(field, 'at least one scope is required');
   if (scopes.length > 50) v.add(field, 'at most 50 scopes');
   scopes.forEach((s, i) => {
-    if (!isValidScope(s)) v.add(`${field}[${i}]`, `unknown or malformed scope ${JSON.stringify(s).slice(0, 80)}`);
+    if (!isValidScope(s))
+      v.add(`${field}[${i}]`, `unknown or malformed scope ${JSON.stringify(s).slice(0, 80)}`);
   });
   return [...new Set(scopes)].sort();
 }
 
-export function checkKeys(v: Violations, field: string, keys: KeysInput | undefined): ValidatedKeys {
+export function checkKeys(
+  v: Violations,
+  field: string,
+  keys: KeysInput | undefined,
+): ValidatedKeys {
   const hasJson = typeof keys?.jwksJson === 'string' && keys.jwksJson !== '';
   const hasUrl = typeof keys?.jwksUrl === 'string' && keys.jwksUrl !== '';
   if (hasJson === hasUrl) {
@@ -84,8 +90,10 @@ export function checkKeys(v: Violations, field: string, keys: KeysInput | undefi
     if (typeof key['kid'] !== 'string' || key['kid'] === '') v.add(at, 'kid is required');
     else if (kids.has(key['kid'])) v.add(at, 'duplicate kid');
     else kids.add(key['kid']);
-    if (typeof key['alg'] !== 'string' || !ALLOWED_KEY_ALGS.has(key['alg'])) v.add(at, 'alg must be RS384 or ES384');
-    if (PRIVATE_MEMBERS.some((m) => m in key)) v.add(at, 'must be a public key (private members present)');
+    if (typeof key['alg'] !== 'string' || !ALLOWED_KEY_ALGS.has(key['alg']))
+      v.add(at, 'alg must be RS384 or ES384');
+    if (PRIVATE_MEMBERS.some((m) => m in key))
+      v.add(at, 'must be a public key (private members present)');
   });
   return { jwks: { keys: list as Record<string, unknown>[] }, jwksUrl: null };
 }

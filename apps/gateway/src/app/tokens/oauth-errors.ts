@@ -1,5 +1,10 @@
 /** RFC 6749 §5.2 error codes the token endpoint answers with. */
-export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'invalid_scope' | 'unsupported_grant_type';
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'invalid_scope'
+  | 'unsupported_grant_type';
 
 /**
  * A token-endpoint refusal. Only `error` reaches the client (no description: nothing that helps an

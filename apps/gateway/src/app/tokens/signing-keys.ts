@@ -48,7 +48,8 @@ function writeKeyFile(path: string, content: SigningKeyFile): void {
 
 function readKeyFile(path: string): SigningKeyFile {
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<SigningKeyFile>;
-  if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error(`signing key file ${path} has no keys`);
+  if (!Array.isArray(parsed.keys) || parsed.keys.length === 0)
+    throw new Error(`signing key file ${path} has no keys`);
   return { keys: parsed.keys };
 }
 
@@ -59,7 +60,10 @@ export async function ensureSigningKeyFile(path: string): Promise<void> {
 }
 
 /** Prepends a new key, keeps the previous one, drops older ones. Returns the new kid. */
-export async function rotateSigningKeyFile(path: string, alg: AllowedAlgorithm = 'ES384'): Promise<string> {
+export async function rotateSigningKeyFile(
+  path: string,
+  alg: AllowedAlgorithm = 'ES384',
+): Promise<string> {
   const current = existsSync(path) ? readKeyFile(path).keys : [];
   const fresh = await newSigningKey(alg);
   writeKeyFile(path, { keys: [fresh, ...current].slice(0, 2) });
@@ -73,9 +77,15 @@ export class SigningKeyRing {
     const stored = readKeyFile(path).keys.slice(0, 2);
     const keys: SigningKey[] = [];
     for (const k of stored) {
-      if (k.alg !== 'ES384' && k.alg !== 'RS384') throw new Error(`signing key ${k.kid}: unsupported alg ${String(k.alg)}`);
+      if (k.alg !== 'ES384' && k.alg !== 'RS384')
+        throw new Error(`signing key ${k.kid}: unsupported alg ${String(k.alg)}`);
       const privateKey = await importJWK(k.privateJwk, k.alg);
-      keys.push({ kid: k.kid, alg: k.alg, privateKey, publicJwk: publicPart(k.privateJwk, k.kid, k.alg) });
+      keys.push({
+        kid: k.kid,
+        alg: k.alg,
+        privateKey,
+        publicJwk: publicPart(k.privateJwk, k.kid, k.alg),
+      });
     }
     return new SigningKeyRing(keys);
   }

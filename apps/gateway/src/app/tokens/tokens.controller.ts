@@ -27,7 +27,8 @@ export class TokensController {
     } catch (err) {
       if (err instanceof OAuthError) {
         this.logger.warn(`token refused: ${err.error} (${err.reason})`);
-        if (err.error === 'invalid_client') res.setHeader('WWW-Authenticate', 'Bearer error="invalid_client"');
+        if (err.error === 'invalid_client')
+          res.setHeader('WWW-Authenticate', 'Bearer error="invalid_client"');
         res.status(err.httpStatus).json({ error: err.error });
         return;
       }
@@ -36,7 +37,9 @@ export class TokensController {
         res.status(429).json({ error: 'rate_limited' });
         return;
       }
-      this.logger.error(`token endpoint failure: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.error(
+        `token endpoint failure: ${err instanceof Error ? err.message : String(err)}`,
+      );
       res.status(500).json({ error: 'server_error' });
     }
   }

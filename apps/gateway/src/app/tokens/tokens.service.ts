@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import {
   ACCESS_TOKEN_TYPE,
   ALLOWED_ALGORITHMS,
@@ -61,7 +67,9 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.purgeTimer = setInterval(() => {
-      this.jtis.purgeExpired(new Date(Date.now() - 60_000)).catch((e: unknown) => this.logger.warn(`jti purge failed: ${String(e)}`));
+      this.jtis
+        .purgeExpired(new Date(Date.now() - 60_000))
+        .catch((e: unknown) => this.logger.warn(`jti purge failed: ${String(e)}`));
     }, 60_000);
     this.purgeTimer.unref();
   }
@@ -72,21 +80,29 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
 
   async issue(form: Record<string, unknown>): Promise<TokenResponse> {
     const grantType = single(form['grant_type']);
-    if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type missing or repeated');
-    if (grantType !== 'client_credentials') throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 40)}`);
+    if (grantType === undefined)
+      throw new OAuthError('invalid_request', 'grant_type missing or repeated');
+    if (grantType !== 'client_credentials')
+      throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 40)}`);
     const assertionType = single(form['client_assertion_type']);
     const assertion = single(form['client_assertion']);
     const scopeParam = single(form['scope']);
     if (assertionType !== CLIENT_ASSERTION_TYPE || !assertion || scopeParam === undefined) {
-      throw new OAuthError('invalid_request', 'client_assertion_type, client_assertion and scope are required once each');
+      throw new OAuthError(
+        'invalid_request',
+        'client_assertion_type, client_assertion and scope are required once each',
+      );
     }
-    if (form['client_secret'] !== undefined) throw new OAuthError('invalid_request', 'client_secret not supported');
+    if (form['client_secret'] !== undefined)
+      throw new OAuthError('invalid_request', 'client_secret not supported');
 
     const system = await this.authenticateClient(assertion, single(form['client_id']));
 
     const requested = splitScopes(scopeParam);
-    if (requested.length === 0 || !requested.every(isValidScope)) throw new OAuthError('invalid_scope', 'empty or malformed scope');
-    if (!scopesWithin(requested, system.allowedScopes)) throw new OAuthError('invalid_scope', 'scope beyond the allowed scopes');
+    if (requested.length === 0 || !requested.every(isValidScope))
+      throw new OAuthError('invalid_scope', 'empty or malformed scope');
+    if (!scopesWithin(requested, system.allowedScopes))
+      throw new OAuthError('invalid_scope', 'scope beyond the allowed scopes');
 
     const now = Math.floor(Date.now() / 1000);
     const ttl = this.config.accessTokenTtlSeconds;
@@ -110,7 +126,10 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Verifies the client assertion and returns the active system it authenticates. */
-  private async authenticateClient(assertion: string, clientIdParam: string | undefined): Promise<SystemRow> {
+  private async authenticateClient(
+    assertion: string,
+    clientIdParam: string | undefined,
+  ): Promise<SystemRow> {
     let iss: unknown;
     let alg: unknown;
     try {
@@ -122,12 +141,15 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     if (typeof alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(alg)) {
       throw new OAuthError('invalid_client', `assertion alg ${String(alg)} not allowed`);
     }
-    if (typeof iss !== 'string' || iss.length === 0 || iss.length > 100) throw new OAuthError('invalid_client', 'assertion iss missing');
-    if (clientIdParam !== undefined && clientIdParam !== iss) throw new OAuthError('invalid_client', 'client_id differs from iss');
+    if (typeof iss !== 'string' || iss.length === 0 || iss.length > 100)
+      throw new OAuthError('invalid_client', 'assertion iss missing');
+    if (clientIdParam !== undefined && clientIdParam !== iss)
+      throw new OAuthError('invalid_client', 'client_id differs from iss');
 
     const system = await this.systems.find(iss);
     if (!system) throw new OAuthError('invalid_client', `unknown client ${iss}`);
-    if (system.status !== 'active') throw new OAuthError('invalid_client', `client ${iss} suspended`);
+    if (system.status !== 'active')
+      throw new OAuthError('invalid_client', `client ${iss} suspended`);
 
     let payload;
     try {
@@ -140,10 +162,16 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
         requiredClaims: ['exp', 'jti', 'iss', 'sub', 'aud'],
       }));
     } catch (err) {
-      throw new OAuthError('invalid_client', `assertion verification failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw new OAuthError(
+        'invalid_client',
+        `assertion verification failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     const aud = payload.aud;
-    if (!(aud === this.tokenUrl || (Array.isArray(aud) && aud.length === 1 && aud[0] === this.tokenUrl))) {
+    if (!(
+      aud === this.tokenUrl ||
+      (Array.isArray(aud) && aud.length === 1 && aud[0] === this.tokenUrl)
+    )) {
       throw new OAuthError('invalid_client', 'aud is not exactly the token URL');
     }
     const now = Math.floor(Date.now() / 1000);
@@ -155,10 +183,15 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     if (jti.length === 0 || jti.length > 255) throw new OAuthError('invalid_client', 'bad jti');
 
     // Rate limit before the replay write: a flood costs one UPSERT, not a jti row each.
-    const decision = await this.rateLimiter.hit(`token:${system.id}`, system.rateLimitPerWindow ?? this.config.rateLimitPerWindow);
+    const decision = await this.rateLimiter.hit(
+      `token:${system.id}`,
+      system.rateLimitPerWindow ?? this.config.rateLimitPerWindow,
+    );
     if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds);
 
-    if (!(await this.jtis.rememberJti(system.id, jti, new Date((exp + CLOCK_SKEW_SECONDS) * 1000)))) {
+    if (
+      !(await this.jtis.rememberJti(system.id, jti, new Date((exp + CLOCK_SKEW_SECONDS) * 1000)))
+    ) {
       throw new OAuthError('invalid_client', 'assertion jti replayed');
     }
     return system;
@@ -168,7 +201,11 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     if (system.jwksUrl) {
       let ks = this.remoteKeySets.get(system.jwksUrl);
       if (!ks) {
-        ks = createRemoteJWKSet(new URL(system.jwksUrl), { cacheMaxAge: 5 * 60_000, cooldownDuration: 30_000, timeoutDuration: 3_000 });
+        ks = createRemoteJWKSet(new URL(system.jwksUrl), {
+          cacheMaxAge: 5 * 60_000,
+          cooldownDuration: 30_000,
+          timeoutDuration: 3_000,
+        });
         this.remoteKeySets.set(system.jwksUrl, ks);
       }
       return ks;
@@ -185,7 +222,12 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: [...ALLOWED_ALGORITHMS],
-      scopes_supported: ['system/*.cruds', 'system/Patient.rs', TRELLIS_SCOPES.restrictedRead, TRELLIS_SCOPES.admin],
+      scopes_supported: [
+        'system/*.cruds',
+        'system/Patient.rs',
+        TRELLIS_SCOPES.restrictedRead,
+        TRELLIS_SCOPES.admin,
+      ],
       capabilities: ['client-confidential-asymmetric', 'permission-v2'],
     };
   }

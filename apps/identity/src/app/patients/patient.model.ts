@@ -131,6 +131,8 @@ export interface TraceQuery {
   mode: TraceMode;
   maxResults: number;
   minScore: number;
+  /** Drop hits scoring more than this below the best hit (1 = keep all above minScore). */
+  dominanceMargin?: number;
 }
 
 export interface TraceCandidate {

@@ -267,7 +267,7 @@ export class PatientsRepository {
 
   async trace(db: Db, query: TraceQuery): Promise<TraceResult> {
     const terms = traceTerms(query);
-    const sql = traceSql(terms, query.minScore, query.maxResults);
+    const sql = traceSql(terms, query.minScore, query.maxResults, query.dominanceMargin ?? 1);
     if (!sql) return { candidates: [], totalAboveThreshold: 0 };
     const rows = await db.$queryRaw<TraceRow[]>(sql);
     return {

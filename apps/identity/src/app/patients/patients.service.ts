@@ -28,9 +28,16 @@ export interface IdentityRules {
   traceMinScore: number;
   /** Default cap of trace hits. */
   traceDefaultMaxResults: number;
+  /** Fuzzy trace drops hits scoring more than this below the best hit (duplicate checks keep all). */
+  traceDominanceMargin: number;
 }
 
-export const DEFAULT_RULES: IdentityRules = { duplicateThreshold: 0.85, traceMinScore: 0.8, traceDefaultMaxResults: 10 };
+export const DEFAULT_RULES: IdentityRules = {
+  duplicateThreshold: 0.85,
+  traceMinScore: 0.8,
+  traceDefaultMaxResults: 10,
+  traceDominanceMargin: 0.1,
+};
 
 /** The transaction runner (PrismaClient.$transaction) the service needs. */
 export interface TransactionRunner {
@@ -189,6 +196,7 @@ export class PatientsService {
       ...input,
       maxResults: input.maxResults || this.rules.traceDefaultMaxResults,
       minScore: input.minScore || this.rules.traceMinScore,
+      dominanceMargin: input.mode === 'exact' ? 1 : this.rules.traceDominanceMargin,
     };
     validateTrace({ ...query, maxResults: input.maxResults ?? 0 });
     const singleMatch = singleMatchRequested || !hasScope(actor, SCOPE_PATIENT_SEARCH);

@@ -65,6 +65,16 @@ export function traceTerms(q: TraceQuery): TraceTerms {
 /** The stored family name split into its parts, the same way familyNameParts() splits the query. */
 const SPLIT = Prisma.sql`array_remove(regexp_split_to_array(upper(replace(n.family, '''', '')), '[^A-Z]+'), '')`;
 
+/**
+ * Adjacent transposition ("GAREHT" for "GARETH"): same length, same letters, Levenshtein 2 —
+ * one slip of the fingers, which plain Levenshtein counts as two edits.
+ */
+function sameLetters(column: Prisma.Sql, term: string): Prisma.Sql {
+  const sorted = [...term].sort().join('');
+  return Prisma.sql`(length(${column}) = ${term.length}::int AND levenshtein(${column}, ${term}) = 2
+    AND (SELECT string_agg(ch, '' ORDER BY ch COLLATE "C") FROM regexp_split_to_table(${column}, '') AS ch) = ${sorted})`;
+}
+
 const date = (v: string) => Prisma.sql`${v}::date`;
 
 function candidateBranches(t: TraceTerms): Prisma.Sql[] {
@@ -154,7 +164,7 @@ export interface TraceRow {
 }
 
 /** The whole trace as one statement; returns undefined when there is nothing to search by. */
-export function traceSql(t: TraceTerms, minScore: number, limit: number): Prisma.Sql | undefined {
+export function traceSql(t: TraceTerms, minScore: number, limit: number, margin = 1): Prisma.Sql | undefined {
   const branches = candidateBranches(t);
   if (branches.length === 0) return undefined;
   const union = Prisma.join(
@@ -186,7 +196,9 @@ export function traceSql(t: TraceTerms, minScore: number, limit: number): Prisma
                AND (${SPLIT} @> ${t.famParts}::text[] OR ${SPLIT} <@ ${t.famParts}::text[]) THEN 0.9
           ELSE GREATEST(
             similarity(n.family_norm, ${t.fam}),
-            CASE WHEN dmetaphone(n.family_norm) = dmetaphone(${t.fam}) THEN 0.85 ELSE 0 END,
+            CASE WHEN dmetaphone(n.family_norm) = dmetaphone(${t.fam})
+                  AND levenshtein(n.family_norm, ${t.fam}) <= GREATEST(2, length(${t.fam}) / 3) THEN 0.85 ELSE 0 END,
+            CASE WHEN ${sameLetters(Prisma.sql`n.family_norm`, t.fam)} THEN 0.85 ELSE 0 END,
             1.0 - levenshtein(n.family_norm, ${t.fam})::float8 / GREATEST(length(n.family_norm), length(${t.fam}), 1) - 0.1)
         END)::float8`;
   const famHow = !hasFam
@@ -195,7 +207,9 @@ export function traceSql(t: TraceTerms, minScore: number, limit: number): Prisma
         WHEN n.family_norm = ${t.fam} THEN 'exact'
         WHEN cardinality(${t.famParts}::text[]) > 0
              AND (${SPLIT} @> ${t.famParts}::text[] OR ${SPLIT} <@ ${t.famParts}::text[]) THEN 'part'
-        WHEN dmetaphone(n.family_norm) = dmetaphone(${t.fam}) THEN 'phonetic'
+        WHEN dmetaphone(n.family_norm) = dmetaphone(${t.fam})
+             AND levenshtein(n.family_norm, ${t.fam}) <= GREATEST(2, length(${t.fam}) / 3) THEN 'phonetic'
+        WHEN ${sameLetters(Prisma.sql`n.family_norm`, t.fam)} THEN 'transposed'
         ELSE 'similar' END)
         || CASE WHEN n.period_end IS NOT NULL OR n.use IN ('old', 'maiden') THEN ':historic' ELSE '' END`;
   const givScore = !hasGiv
@@ -209,7 +223,9 @@ export function traceSql(t: TraceTerms, minScore: number, limit: number): Prisma
           WHEN ${t.giv} = ANY(regexp_split_to_array(upper(array_to_string(n.given, ' ')), '[^A-Z]+')) THEN 0.8
           ELSE GREATEST(
             similarity(n.given_norm, ${t.giv}) - 0.1,
-            CASE WHEN dmetaphone(n.given_norm) = dmetaphone(${t.giv}) THEN 0.75 ELSE 0 END,
+            CASE WHEN dmetaphone(n.given_norm) = dmetaphone(${t.giv})
+                  AND levenshtein(n.given_norm, ${t.giv}) <= GREATEST(2, length(${t.giv}) / 3) THEN 0.75 ELSE 0 END,
+            CASE WHEN ${sameLetters(Prisma.sql`n.given_norm`, t.giv)} THEN 0.75 ELSE 0 END,
             1.0 - levenshtein(n.given_norm, ${t.giv})::float8 / GREATEST(length(n.given_norm), length(${t.giv}), 1) - 0.15)
         END)::float8`;
   const givHow = !hasGiv
@@ -217,7 +233,9 @@ export function traceSql(t: TraceTerms, minScore: number, limit: number): Prisma
     : Prisma.sql`CASE
         WHEN n.given_norm = ${t.giv} THEN 'exact'
         WHEN n.given_canon = ${t.givCanon} THEN 'nickname'
-        WHEN dmetaphone(n.given_norm) = dmetaphone(${t.giv}) THEN 'phonetic'
+        WHEN dmetaphone(n.given_norm) = dmetaphone(${t.giv})
+             AND levenshtein(n.given_norm, ${t.giv}) <= GREATEST(2, length(${t.giv}) / 3) THEN 'phonetic'
+        WHEN ${sameLetters(Prisma.sql`n.given_norm`, t.giv)} THEN 'transposed'
         ELSE 'similar' END`;
 
   // birth date
@@ -302,11 +320,21 @@ export function traceSql(t: TraceTerms, minScore: number, limit: number): Prisma
         + ${hasGender ? WEIGHTS.gender : 0}::float8 * COALESCE(s_gender, 0)
         + ${hasPc ? WEIGHTS.postcode : 0}::float8 * COALESCE(s_postcode, 0)
         + ${hasGp ? WEIGHTS.gp : 0}::float8 * COALESCE(s_gp, 0)
-      ) / ${denominator}::float8)::numeric, 4)::float8 AS score
+      ) / ${denominator}::float8
+        -- a clearly different given or family name (twins, siblings, namesakes) or a recorded
+        -- gender that contradicts the query cannot be outvoted by the other fields
+        * (CASE WHEN s_given IS NULL OR s_given >= 0.7 THEN 1.0 ELSE 0.6 + 0.4 * GREATEST(s_given, 0) END)
+        * (CASE WHEN s_family IS NULL OR s_family >= 0.7 THEN 1.0 ELSE 0.6 + 0.4 * GREATEST(s_family, 0) END)
+        * (CASE WHEN s_gender IS NULL OR s_gender >= 0.5 THEN 1.0 ELSE 0.85 END)
+      )::numeric, 4)::float8 AS score
       FROM scored
+    ),
+    above AS (
+      SELECT *, max(score) OVER () AS best FROM totals WHERE score >= ${threshold}::float8
     )
-    SELECT *, count(*) OVER () AS total FROM totals
-    WHERE score >= ${threshold}::float8
+    SELECT *, count(*) OVER () AS total FROM above
+    -- dominated hits (more than the margin below the best one) are dropped
+    WHERE score >= best - ${margin}::float8
     ORDER BY score DESC, nhs_number
     LIMIT ${limit}`;
 }

@@ -1,0 +1,13 @@
+import { defineScopeTable } from '@trellis/auth';
+
+import { SYSTEMS_SCOPE_RULES } from './systems/systems.scopes';
+import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
+
+/**
+ * The gateway's ONE scope table (every route/method of this service; undeclared = denied).
+ * Each context contributes its rules; the FHIR facade adds `FHIR_SCOPE_RULES` here.
+ */
+export const GATEWAY_SCOPES = defineScopeTable({
+  ...SYSTEMS_SCOPE_RULES,
+  ...TOKEN_SCOPE_RULES,
+});
