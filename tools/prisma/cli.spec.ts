@@ -1,5 +1,4 @@
 import { parseArgs, UsageError } from './cli';
-import { shadowCreatedAt, shadowDatabaseName } from './engine';
 import { resolveProject } from './prisma-project';
 
 describe('parseArgs', () => {
@@ -45,18 +44,5 @@ describe('resolveProject', () => {
   it('rejects bad app names and missing schemas', () => {
     expect(() => resolveProject('Bad_App')).toThrow(/Invalid app name/);
     expect(() => resolveProject('no-such-app')).toThrow(/No Prisma schema/);
-  });
-});
-
-describe('shadow database names', () => {
-  it('encode the schema and creation time, fit PostgreSQL identifiers and parse back', () => {
-    const now = Date.UTC(2026, 10, 23, 23, 30, 0);
-    const name = shadowDatabaseName('identity', now);
-    expect(name).toMatch(/^prisma_shadow_identity_[0-9a-z]+_[0-9a-f]{8}$/);
-    expect(name.length).toBeLessThanOrEqual(63);
-    expect(shadowCreatedAt(name, 'identity')).toBe(now);
-    expect(shadowCreatedAt(name, 'identity_x')).toBeUndefined();
-    expect(shadowCreatedAt('prisma_shadow_identity_de26522d', 'identity')).toBeUndefined();
-    expect(() => shadowDatabaseName('x'.repeat(40))).toThrow(/too long/);
   });
 });

@@ -6,10 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum } from '@prisma/driver-adapter-utils';
 import type {
   SqlDriverAdapter,
   SqlMigrationAwareDriverAdapterFactory,
+  SqlQuery,
+  SqlResultSet,
 } from '@prisma/driver-adapter-utils';
 import { Client } from 'pg';
 import { quoteIdent, toPoolConfig } from '@trellis/database';
@@ -29,10 +31,6 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-/**
- * Pitfall 1: the package entry imports the `.wasm` file as an ES module, which Node refuses
- * without a flag. Load the JS glue (`schema_engine_bg`) and instantiate the module ourselves.
- */
 /**
  * The glue reports Rust panics through `globalThis.PRISMA_WASM_PANIC_REGISTRY` (the Prisma CLI
  * installs one); without it a panic surfaces as an unrelated TypeError. Keep the last message.
@@ -57,6 +55,10 @@ export function explainEngineError(error: unknown): unknown {
   return new Error(`Prisma schema engine panicked: ${message}`, { cause: error });
 }
 
+/**
+ * Pitfall 1: the package entry imports the `.wasm` file as an ES module, which Node refuses
+ * without a flag. Load the JS glue (`schema_engine_bg`) and instantiate the module ourselves.
+ */
 function loadBindings(): WasmBindings {
   if (bindings) return bindings;
   installPanicRegistry();
@@ -122,28 +124,50 @@ export function engineVersion(): string {
 const CHAR_OID = 18;
 const TEXT_OID = 25;
 
-interface PerformIO {
-  performIO(query: unknown): Promise<{ fields: { dataTypeID: number }[] }>;
+interface PatchableQueryable {
+  performIO(query: SqlQuery): Promise<{ fields: { dataTypeID: number }[] }>;
+  queryRaw(query: SqlQuery): Promise<SqlResultSet>;
 }
 
 /**
- * Pitfall 5: the engine's introspection reads `"char"` columns (pg_class.relkind, ...), which
- * the pg adapter refuses to decode. Report them as text (pg already returns them as strings).
- * Also replaces the adapter's executeScript (which splits on `;` and so breaks function bodies)
- * with one simple-protocol query per script, as the native engine does.
+ * Pitfall 5: the engine's introspection reads `"char"` columns (pg_class.relkind,
+ * pg_constraint.contype, ...), which the pg adapter refuses to decode (OID 18 has no column
+ * type). Let the adapter decode them as text (pg already returns a one-character string), then
+ * report the column as `Character` — the engine's describer reads e.g. contype `as_char()` and
+ * panics on a Text column (seen on any table with a CHECK constraint).
+ * The query object is the key between the two hooks, so concurrent queries cannot mix.
  */
 function patchQueryable<T extends object>(queryable: T): T {
-  const target = queryable as unknown as PerformIO;
-  const original = target.performIO.bind(target);
-  target.performIO = async (query: unknown) => {
-    const result = await original(query);
-    for (const field of result.fields)
-      if (field.dataTypeID === CHAR_OID) field.dataTypeID = TEXT_OID;
+  const target = queryable as unknown as PatchableQueryable;
+  const charColumns = new WeakMap<SqlQuery, number[]>();
+  const performIO = target.performIO.bind(target);
+  target.performIO = async (query) => {
+    const result = await performIO(query);
+    const indexes: number[] = [];
+    result.fields.forEach((field, index) => {
+      if (field.dataTypeID === CHAR_OID) {
+        field.dataTypeID = TEXT_OID;
+        indexes.push(index);
+      }
+    });
+    if (indexes.length > 0) charColumns.set(query, indexes);
+    return result;
+  };
+  const queryRaw = target.queryRaw.bind(target);
+  target.queryRaw = async (query) => {
+    const result = await queryRaw(query);
+    for (const index of charColumns.get(query) ?? [])
+      result.columnTypes[index] = ColumnTypeEnum.Character;
+    charColumns.delete(query);
     return result;
   };
   return queryable;
 }
 
+/**
+ * Also replaces the adapter's executeScript (which splits on `;` and so breaks function bodies)
+ * with one simple-protocol query per script, as the native engine does.
+ */
 function patchAdapter(adapter: SqlDriverAdapter): SqlDriverAdapter {
   patchQueryable(adapter);
   const startTransaction = adapter.startTransaction.bind(adapter);
@@ -193,15 +217,12 @@ class TrellisPgFactory implements SqlMigrationAwareDriverAdapterFactory {
   }
 
   async connectToShadowDb(): Promise<SqlDriverAdapter> {
-    const database = `prisma_shadow_${this.target.schema}_${randomBytes(4).toString('hex')}`.slice(
-      0,
-      63,
-    );
+    const database = shadowDatabaseName(this.target.schema);
     await adminQuery(this.target, `CREATE DATABASE ${quoteIdent(database)}`);
     this.shadowDatabases.push(database);
     this.onShadowDatabase('created', database);
     const shadowTarget = { ...this.target, database };
-    await adminQuery(shadowTarget, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.target.schema)}`);
+    await prepareShadowDatabase(this.target, shadowTarget);
     const factory = new PrismaPg(toPoolConfig(shadowTarget, { max: 2 }), {
       schema: this.target.schema,
     });
@@ -250,6 +271,45 @@ export function shadowCreatedAt(name: string, schema: string): number | undefine
   if (!name.startsWith(shadowPrefix(schema))) return undefined;
   const match = /^([0-9a-z]+)_[0-9a-f]{8}$/.exec(name.slice(shadowPrefix(schema).length));
   return match?.[1] ? parseInt(match[1], 36) * 1000 : undefined;
+}
+
+/**
+ * A fresh shadow database has none of the main database's extensions, so migrations using
+ * pg_trgm operator classes or fuzzystrmatch functions would fail to replay there (and the engine
+ * then reports a misleading "shadow DB must be provided"). Create the service schema and the same
+ * extensions, in the same schemas, as the main database has (trusted extensions: the database
+ * owner may create them).
+ */
+async function prepareShadowDatabase(
+  main: EngineTarget,
+  shadow: EngineTarget & { database: string },
+): Promise<void> {
+  const mainClient = new Client(toPoolConfig(main));
+  await mainClient.connect();
+  let extensions: { extname: string; nspname: string }[];
+  try {
+    extensions = (
+      await mainClient.query<{ extname: string; nspname: string }>(
+        `SELECT e.extname, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+          WHERE e.extname <> 'plpgsql' ORDER BY e.extname`,
+      )
+    ).rows;
+  } finally {
+    await mainClient.end();
+  }
+  const client = new Client(toPoolConfig(shadow));
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(main.schema)}`);
+    for (const { extname, nspname } of extensions) {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(nspname)}`);
+      await client.query(
+        `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(extname)} SCHEMA ${quoteIdent(nspname)}`,
+      );
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 /**

@@ -145,11 +145,17 @@ async function migrateDevSteps(
       }
     }
 
-    const loss = await engine.evaluateDataLoss({
-      migrationsList: list(),
-      schema: schemaFiles,
-      filters: NO_FILTER,
-    });
+    const loss = await engine
+      .evaluateDataLoss({ migrationsList: list(), schema: schemaFiles, filters: NO_FILTER })
+      .catch((error: unknown) => {
+        if (String(error).includes('shadow DB must be provided')) {
+          throw new MigrateDevError(
+            `The migration history could not be replayed in a shadow database (a migration that fails on an empty ` +
+              `database, or an extension/role it needs?). Re-run with TRELLIS_PRISMA_DEBUG=1 for the engine's log.\n${String(error)}`,
+          );
+        }
+        throw error;
+      });
     if (loss.unexecutableSteps.length > 0) {
       throw new MigrateDevError(
         `The migration cannot be executed on the current data:\n${loss.unexecutableSteps.map((s) => `  • ${s.message}`).join('\n')}`,

@@ -131,6 +131,11 @@ cmd_start() {
   mkdir -p "$KAFKA_DIR"
   exec 8>"$KAFKA_DIR/.lock"
   flock 8
+  start_locked
+}
+
+start_locked() {
+  local pid
   if pid="$(running_pid)"; then
     log "already running (pid $pid)"
     render_config
@@ -162,8 +167,19 @@ cmd_start() {
     [ "$(date +%s)" -lt "$deadline" ] || die "broker did not open 9092 in time (see $LOGFILE)"
     sleep 0.5
   done
+  local opened; opened=$(date +%s)
   until client_ok; do
     running_pid >/dev/null || die "broker exited during start-up (see $LOGFILE)"
+    # Self-repair: a broker that is up but keeps refusing User:trellis has lost its SCRAM users
+    # (see cmd_delete_user). Local data is disposable (topics are re-provisioned): start afresh, once.
+    if [ "$(( $(date +%s) - opened ))" -ge 20 ] && [ -z "${KAFKA_REPAIRED:-}" ] &&
+      grep -q "invalid credentials with SASL mechanism SCRAM-SHA-512" "$LOGFILE"; then
+      log "the broker refuses User:trellis although its password is unchanged: wiping and re-formatting the local data"
+      stop_pid "$(cat "$PIDFILE")"
+      rm -rf "$DATA" "$KAFKA_DIR/formatted.stamp"
+      KAFKA_REPAIRED=1 start_locked
+      return
+    fi
     [ "$(date +%s)" -lt "$deadline" ] || die "broker does not answer authenticated clients (see $LOGFILE)"
     sleep 1
   done
@@ -183,8 +199,14 @@ cmd_stop() {
     return 0
   fi
   log "stopping broker (pid $pid)"
-  kill -TERM "$pid"
-  local i
+  local t0; t0=$(date +%s)
+  stop_pid "$pid"
+  log "stopped in $(( $(date +%s) - t0 ))s"
+}
+
+stop_pid() { # SIGTERM (controlled shutdown), wait up to 60 s, then SIGKILL
+  local pid="$1" i
+  kill -TERM "$pid" 2>/dev/null || true
   for i in $(seq 1 120); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
@@ -194,7 +216,6 @@ cmd_stop() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$PIDFILE"
-  log "stopped"
 }
 
 cmd_status() {
@@ -232,13 +253,20 @@ cmd_create_user() {
   log "SCRAM-SHA-512 credentials set for User:$name"
 }
 
+# Revokes a principal by replacing its credentials with a random password nobody holds.
+# Deliberately NOT `--delete-config SCRAM-SHA-512`: in Kafka 3.9.1 (KRaft) a
+# RemoveUserScramCredentialRecord in the metadata log makes the broker lose EVERY SCRAM user when
+# it next restarts (reproduced here: create + delete a user, restart, User:trellis is refused).
 cmd_delete_user() {
   local name="${1:?usage: kafka.sh delete-user NAME}"
   valid_name "$name"
+  [ "$name" != trellis ] || die "refusing to revoke the platform super user"
   need_running
   kjava kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONF" \
-    --alter --entity-type users --entity-name "$name" --delete-config SCRAM-SHA-512 >/dev/null
-  log "SCRAM credentials removed for User:$name"
+    --alter --entity-type users --entity-name "$name" \
+    --add-config "SCRAM-SHA-512=[iterations=8192,password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')]" >/dev/null
+  rm -f "$TRELLIS_SECRETS/kafka-user-$name.password"
+  log "User:$name revoked (credentials replaced by an unknown random password)"
 }
 
 acl_cmd() {
@@ -264,22 +292,23 @@ cmd_acl() {
     revoke-all)
       local name="${1:?usage: kafka.sh acl revoke-all NAME}"
       valid_name "$name"
-      acl_cmd --remove --force --principal "User:$name" --topic '*' >/dev/null 2>&1 || true
-      # Remove every binding of the principal whatever the resource, by listing them first.
-      local line
+      # AclCommand removes exact bindings: list the principal's, then remove each one.
+      local rtype rname rpattern op perm flag who
       acl_cmd --list --principal "User:$name" | awk '
-        /^Current ACLs for resource/ { match($0, /name=[^,]*, patternType=[A-Z]*/); split(substr($0, RSTART, RLENGTH), a, /, /);
-          sub(/^ResourcePattern\(resourceType=/, "", $0); split($0, r, ","); print r[1] "\t" substr(a[1], 6) "\t" substr(a[2], 13) }' |
-        while IFS=$'\t' read -r rtype rname rpattern; do
-          local flag
-          case "$rtype" in TOPIC) flag=--topic ;; GROUP) flag=--group ;; CLUSTER) flag=--cluster ;;
-            TRANSACTIONAL_ID) flag=--transactional-id ;; *) continue ;; esac
-          if [ "$flag" = --cluster ]; then
-            acl_cmd --remove --force --principal "User:$name" --cluster >/dev/null
-          else
-            acl_cmd --remove --force --principal "User:$name" "$flag" "$rname" \
-              --resource-pattern-type "$(echo "$rpattern" | tr 'A-Z' 'a-z')" >/dev/null
-          fi
+        /resourceType=/ { match($0, /resourceType=[A-Z_]+, name=.*, patternType=[A-Z]+/)
+          split(substr($0, RSTART, RLENGTH), p, /, (name|patternType)=/); sub(/resourceType=/, "", p[1]); next }
+        /operation=/ { match($0, /operation=[A-Z_]+/); op = substr($0, RSTART + 10, RLENGTH - 10)
+          match($0, /permissionType=[A-Z]+/); perm = substr($0, RSTART + 15, RLENGTH - 15)
+          n = split(tolower(op), w, "_"); camel = ""; for (i = 1; i <= n; i++) camel = camel toupper(substr(w[i], 1, 1)) substr(w[i], 2)
+          print p[1] "\t" p[2] "\t" tolower(p[3]) "\t" camel "\t" perm }' |
+        while IFS=$'\t' read -r rtype rname rpattern op perm; do
+          case "$rtype" in
+            TOPIC) flag=(--topic "$rname") ;; GROUP) flag=(--group "$rname") ;;
+            TRANSACTIONAL_ID) flag=(--transactional-id "$rname") ;; CLUSTER) flag=(--cluster) ;; *) continue ;;
+          esac
+          if [ "$perm" = DENY ]; then who=--deny-principal; else who=--allow-principal; fi
+          acl_cmd --remove --force "$who" "User:$name" --operation "$op" "${flag[@]}" \
+            --resource-pattern-type "$rpattern" >/dev/null
         done
       log "removed the ACLs of User:$name"
       ;;

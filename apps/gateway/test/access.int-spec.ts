@@ -223,12 +223,10 @@ describe('gateway access control (gRPC admin API)', () => {
     expect(
       await grpcCode(admin.call('ListSystems', { page: { pageToken: 'garbage' } }, adminToken)),
     ).toBe(status.INVALID_ARGUMENT);
-    const changes = await gw.handle.app
-      .get(GatewayPrismaService)
-      .connectedSystemChange.findMany({
-        where: { systemId: created.system.id },
-        orderBy: { version: 'asc' },
-      });
+    const changes = await gw.handle.app.get(GatewayPrismaService).connectedSystemChange.findMany({
+      where: { systemId: created.system.id },
+      orderBy: { version: 'asc' },
+    });
     expect(changes.map((c) => [c.version, c.change, c.actor])).toEqual([
       [1, 'REGISTERED', operator.id],
       [2, 'SCOPES_UPDATED', operator.id],
@@ -259,49 +257,54 @@ describe('gateway access control (gRPC admin API)', () => {
     await registry.whenReady(20_000);
     expect(registry.isSuspended(victim.id)).toBe(false);
 
-    const t0 = Date.now();
-    await admin.call('SuspendSystem', { id: victim.id, reason: 'failed conformance' }, adminToken);
-    const suspendedAt = Date.now();
-    const tokenRefused = await (async () => {
-      try {
-        await getToken(gw, victim, 'trellis/admin');
-        return false;
-      } catch {
-        return true;
+    const pollGateway = async (tok: string, want: number | 'OK', from: number): Promise<number> => {
+      for (;;) {
+        if ((await grpcCode(admin.call('GetSystem', { id: victim.id }, tok))) === want)
+          return Date.now() - from;
+        if (Date.now() - from > 10_000) return Number.POSITIVE_INFINITY;
+        await new Promise((r) => setTimeout(r, 10));
       }
-    })();
-    expect(tokenRefused).toBe(true);
-    await waitFor(() => registry.isSuspended(victim.id), 10_000, 10);
-    const otherServiceMs = Date.now() - suspendedAt;
-    let gatewayMs = -1;
-    for (;;) {
-      const code = await grpcCode(admin.call('GetSystem', { id: victim.id }, token));
-      if (code === status.UNAUTHENTICATED) {
-        gatewayMs = Date.now() - suspendedAt;
-        break;
-      }
-      if (Date.now() - suspendedAt > 10_000) break;
-      await new Promise((r) => setTimeout(r, 20));
+    };
+    const pollOther = async (want: boolean, from: number): Promise<number> => {
+      await waitFor(() => registry.isSuspended(victim.id) === want, 10_000, 5);
+      return Date.now() - from;
+    };
+
+    const gatewayMs: number[] = [];
+    const otherMs: number[] = [];
+    let current = token;
+    for (let cycle = 0; cycle < 5; cycle++) {
+      const suspendedAt = Date.now(); // measured from BEFORE the admin call: an upper bound
+      await admin.call(
+        'SuspendSystem',
+        { id: victim.id, reason: `failed conformance #${cycle}` },
+        adminToken,
+      );
+      const [g, o] = await Promise.all([
+        pollGateway(current, status.UNAUTHENTICATED, suspendedAt),
+        pollOther(true, suspendedAt),
+      ]);
+      gatewayMs.push(g);
+      otherMs.push(o);
+      // new tokens are refused at once (the token endpoint reads the registry row)
+      await expect(getToken(gw, victim, 'trellis/admin')).rejects.toThrow(/401/);
+
+      // reactivation restores access with a fresh token
+      await admin.call('ReactivateSystem', { id: victim.id }, adminToken);
+      current = await getToken(gw, victim, 'trellis/admin');
+      expect(await pollGateway(current, 'OK', Date.now())).toBeLessThan(10_000);
+      await pollOther(false, Date.now());
     }
     await feed.stop();
+    const fmt = (xs: number[]): string => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return `p50 ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms (${xs.join(', ')})`;
+    };
     process.stdout.write(
-      `SUSPENSION LATENCY: gateway ${gatewayMs} ms, other service ${otherServiceMs} ms (admin call took ${suspendedAt - t0} ms)\n`,
+      `SUSPENSION LATENCY over ${gatewayMs.length} cycles — gateway guard: ${fmt(gatewayMs)}; other service feed: ${fmt(otherMs)}\n`,
     );
-    expect(gatewayMs).toBeGreaterThanOrEqual(0);
-    expect(gatewayMs).toBeLessThan(10_000);
-    expect(otherServiceMs).toBeLessThan(10_000);
-
-    // reactivation restores access with a fresh token
-    await admin.call('ReactivateSystem', { id: victim.id }, adminToken);
-    const fresh = await getToken(gw, victim, 'trellis/admin');
-    const end = Date.now() + 10_000;
-    let code: number | 'OK' = -1;
-    while (
-      Date.now() < end &&
-      (code = await grpcCode(admin.call('GetSystem', { id: victim.id }, fresh))) !== 'OK'
-    )
-      await new Promise((r) => setTimeout(r, 50));
-    expect(code).toBe('OK');
+    expect(Math.max(...gatewayMs)).toBeLessThan(10_000);
+    expect(Math.max(...otherMs)).toBeLessThan(10_000);
   });
 
   it('rate limit per connected system: RESOURCE_EXHAUSTED after the budget, other systems unaffected', async () => {

@@ -1,17 +1,20 @@
 import * as grpcJs from '@grpc/grpc-js';
 import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
 import { identity } from '@trellis/contracts';
-import { bootstrapService, decodeGrpcError, loadProtoPackageDefinition, type DecodedGrpcError, type ServiceHandle } from '@trellis/platform';
+import {
+  bootstrapService,
+  decodeGrpcError,
+  loadProtoPackageDefinition,
+  type DecodedGrpcError,
+  type ServiceHandle,
+} from '@trellis/platform';
 import { createTestSchema, loadInfraEnv, type TestSchema } from '@trellis/testing';
 import { createServer } from 'node:net';
 import { Client } from 'pg';
 import { createIdentityModule } from '../src/app/app.module';
 import { identityConfigSchema } from '../src/app/config';
 
-export const ALL_SCOPES = [
-  'system/Patient.cruds',
-  'trellis/restricted.read',
-];
+export const ALL_SCOPES = ['system/Patient.cruds', 'trellis/restricted.read'];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,7 +27,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-type Unary<Req, Res> = (req: Req, md: grpcJs.Metadata, opts: grpcJs.CallOptions, cb: (err: grpcJs.ServiceError | null, res: Res) => void) => void;
+type Unary<Req, Res> = (
+  req: Req,
+  md: grpcJs.Metadata,
+  opts: grpcJs.CallOptions,
+  cb: (err: grpcJs.ServiceError | null, res: Res) => void,
+) => void;
 type PatientServiceStub = grpcJs.Client & Record<string, Unary<unknown, unknown>>;
 
 export interface IdentityHarness {
@@ -32,7 +40,10 @@ export interface IdentityHarness {
   handle: ServiceHandle;
   authority: TestAuthority;
   /** A PatientService client calling with a token carrying `scopes` (default: everything). */
-  client(scopes?: readonly string[], identityOverrides?: { systemId?: string; odsCode?: string; region?: string }): PatientClient;
+  client(
+    scopes?: readonly string[],
+    identityOverrides?: { systemId?: string; odsCode?: string; region?: string },
+  ): PatientClient;
   /** Direct SQL against the test schema (assertions only). */
   sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
@@ -43,7 +54,11 @@ export interface IdentityHarness {
 export type PatientClient = {
   [K in keyof identity.v1.PatientServiceController]: (
     req: Parameters<identity.v1.PatientServiceController[K]>[0],
-  ) => Promise<Awaited<ReturnType<identity.v1.PatientServiceController[K]>> extends infer R ? Exclude<R, import('rxjs').Observable<unknown>> : never>;
+  ) => Promise<
+    Awaited<ReturnType<identity.v1.PatientServiceController[K]>> extends infer R
+      ? Exclude<R, import('rxjs').Observable<unknown>>
+      : never
+  >;
 };
 
 export interface StartOptions {
@@ -92,14 +107,35 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
   });
   const def = loadProtoPackageDefinition(['trellis/identity/v1/identity.proto']);
   const loaded = grpcJs.loadPackageDefinition(def) as unknown as {
-    trellis: { identity: { v1: { PatientService: new (url: string, creds: grpcJs.ChannelCredentials) => PatientServiceStub } } };
+    trellis: {
+      identity: {
+        v1: {
+          PatientService: new (url: string, creds: grpcJs.ChannelCredentials) => PatientServiceStub;
+        };
+      };
+    };
   };
-  const stub = new loaded.trellis.identity.v1.PatientService(`127.0.0.1:${port}`, grpcJs.credentials.createInsecure());
-  const pg = new Client({ connectionString: infra.DATABASE_URL, options: `-c search_path=${schema.schema},public` });
+  const stub = new loaded.trellis.identity.v1.PatientService(
+    `127.0.0.1:${port}`,
+    grpcJs.credentials.createInsecure(),
+  );
+  const pg = new Client({
+    connectionString: infra.DATABASE_URL,
+    options: `-c search_path=${schema.schema},public`,
+  });
   await pg.connect();
 
-  const client = (scopes: readonly string[] = ALL_SCOPES, who: { systemId?: string; odsCode?: string; region?: string } = {}) => {
-    const tokenPromise = authority.issue({ scopes, systemId: who.systemId ?? 'test-gp-system', odsCode: who.odsCode ?? 'A81001', region: who.region ?? 'north-east', lifetimeSeconds: 300 });
+  const client = (
+    scopes: readonly string[] = ALL_SCOPES,
+    who: { systemId?: string; odsCode?: string; region?: string } = {},
+  ) => {
+    const tokenPromise = authority.issue({
+      scopes,
+      systemId: who.systemId ?? 'test-gp-system',
+      odsCode: who.odsCode ?? 'A81001',
+      region: who.region ?? 'north-east',
+      lifetimeSeconds: 300,
+    });
     return new Proxy({} as PatientClient, {
       get(_t, method: string) {
         const rpc = method.charAt(0).toUpperCase() + method.slice(1);
@@ -110,7 +146,9 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
           return new Promise((resolve, reject) => {
             const fn = stub[rpc];
             if (!fn) return reject(new Error(`no method ${rpc}`));
-            fn.call(stub, req, md, { deadline: Date.now() + 60_000 }, (err, res) => (err ? reject(err) : resolve(res)));
+            fn.call(stub, req, md, { deadline: Date.now() + 60_000 }, (err, res) =>
+              err ? reject(err) : resolve(res),
+            );
           });
         };
       },
@@ -161,7 +199,15 @@ export function person(
   }> = {},
 ): identity.v1.PatientDetails {
   return {
-    names: [{ use: identity.v1.NameUse.NAME_USE_USUAL, family: over.family ?? 'Smith', given: over.given ?? ['John'], prefix: [], period: undefined }],
+    names: [
+      {
+        use: identity.v1.NameUse.NAME_USE_USUAL,
+        family: over.family ?? 'Smith',
+        given: over.given ?? ['John'],
+        prefix: [],
+        period: undefined,
+      },
+    ],
     gender: over.gender ?? identity.v1.Gender.GENDER_MALE,
     birthDate: over.birthDate ?? '1980-03-07',
     addresses: [
@@ -174,7 +220,14 @@ export function person(
         period: undefined,
       },
     ],
-    telecom: [{ system: identity.v1.TelecomSystem.TELECOM_SYSTEM_PHONE, value: '0113 496 0000', use: identity.v1.TelecomUse.TELECOM_USE_HOME, period: undefined }],
+    telecom: [
+      {
+        system: identity.v1.TelecomSystem.TELECOM_SYSTEM_PHONE,
+        value: '0113 496 0000',
+        use: identity.v1.TelecomUse.TELECOM_USE_HOME,
+        period: undefined,
+      },
+    ],
     gpOdsCode: over.gp ?? 'B82001',
     gpStart: '',
     confidentiality: over.confidentiality ?? identity.v1.Confidentiality.CONFIDENTIALITY_NORMAL,

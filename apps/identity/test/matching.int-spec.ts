@@ -13,16 +13,42 @@ const DISTRACTORS = 3000;
 
 function details(p: Omit<Person, 'id'>): identity.v1.PatientDetails {
   const names: identity.v1.HumanName[] = [
-    { use: pb.NameUse.NAME_USE_USUAL, family: p.family, given: p.given.split(' '), prefix: [], period: undefined },
+    {
+      use: pb.NameUse.NAME_USE_USUAL,
+      family: p.family,
+      given: p.given.split(' '),
+      prefix: [],
+      period: undefined,
+    },
   ];
   if (p.oldFamily) {
-    names.push({ use: pb.NameUse.NAME_USE_MAIDEN, family: p.oldFamily, given: p.given.split(' '), prefix: [], period: { start: '', end: '2005-06-30' } });
+    names.push({
+      use: pb.NameUse.NAME_USE_MAIDEN,
+      family: p.oldFamily,
+      given: p.given.split(' '),
+      prefix: [],
+      period: { start: '', end: '2005-06-30' },
+    });
   }
   const addresses: identity.v1.Address[] = [
-    { use: pb.AddressUse.ADDRESS_USE_HOME, lines: ['1 Test Street'], city: 'Testham', district: '', postcode: p.postcode, period: undefined },
+    {
+      use: pb.AddressUse.ADDRESS_USE_HOME,
+      lines: ['1 Test Street'],
+      city: 'Testham',
+      district: '',
+      postcode: p.postcode,
+      period: undefined,
+    },
   ];
   if (p.oldPostcode) {
-    addresses.push({ use: pb.AddressUse.ADDRESS_USE_OLD, lines: ['9 Old Lane'], city: 'Oldham', district: '', postcode: p.oldPostcode, period: { start: '', end: '2020-01-31' } });
+    addresses.push({
+      use: pb.AddressUse.ADDRESS_USE_OLD,
+      lines: ['9 Old Lane'],
+      city: 'Oldham',
+      district: '',
+      postcode: p.oldPostcode,
+      period: { start: '', end: '2020-01-31' },
+    });
   }
   return {
     names,
@@ -42,7 +68,12 @@ function query(p: Omit<Person, 'id'>, v: Partial<Variant> = {}): identity.v1.Tra
   return {
     family: v.family ?? p.family,
     given: v.given ?? p.given,
-    gender: gender === 'M' ? pb.Gender.GENDER_MALE : gender === 'F' ? pb.Gender.GENDER_FEMALE : pb.Gender.GENDER_UNSPECIFIED,
+    gender:
+      gender === 'M'
+        ? pb.Gender.GENDER_MALE
+        : gender === 'F'
+          ? pb.Gender.GENDER_FEMALE
+          : pb.Gender.GENDER_UNSPECIFIED,
     birthDate: v.birthDate ?? p.birthDate,
     birthDateFrom: '',
     birthDateTo: '',
@@ -75,15 +106,31 @@ describe('trace matching quality (hand-made variant pairs)', () => {
     const c = h.client();
     const ids = new Map<string, string>();
     for (const p of PEOPLE) {
-      const res = await c.registerPatient({ patient: details(p), overrideDuplicates: true, overrideReason: 'matching fixture' });
+      const res = await c.registerPatient({
+        patient: details(p),
+        overrideDuplicates: true,
+        overrideReason: 'matching fixture',
+      });
       ids.set(p.id, res.patient!.nhsNumber);
     }
     for (const p of LOOKALIKES) {
-      await c.registerPatient({ patient: details(p), overrideDuplicates: true, overrideReason: 'matching fixture (look-alike)' });
+      await c.registerPatient({
+        patient: details(p),
+        overrideDuplicates: true,
+        overrideReason: 'matching fixture (look-alike)',
+      });
     }
-    const prisma = createPrismaClient(PrismaClient, { url: h.schema.url, schema: h.schema.schema, poolSize: 2 });
+    const prisma = createPrismaClient(PrismaClient, {
+      url: h.schema.url,
+      schema: h.schema.schema,
+      poolSize: 2,
+    });
     seedFaker(7);
-    await insertBatch(prisma, 'test_run', Array.from({ length: DISTRACTORS }, () => syntheticPerson()));
+    await insertBatch(
+      prisma,
+      'test_run',
+      Array.from({ length: DISTRACTORS }, () => syntheticPerson()),
+    );
     await prisma.$disconnect();
 
     let tp = 0;
@@ -107,24 +154,58 @@ describe('trace matching quality (hand-made variant pairs)', () => {
           k.found++;
         } else {
           fn++;
-          misses.push({ person: p.id, variant: v, best: r.hits[0] ? { score: r.hits[0].score, on: r.hits[0].matchedOn } : null });
+          misses.push({
+            person: p.id,
+            variant: v,
+            best: r.hits[0] ? { score: r.hits[0].score, on: r.hits[0].matchedOn } : null,
+          });
         }
         const wrong = r.hits.filter((x) => x.patient!.nhsNumber !== want);
         fp += wrong.length;
         k.falseHits += wrong.length;
-        for (const w of wrong) falseHits.push({ person: p.id, variant: v, hit: w.patient!.names[0], score: w.score, on: w.matchedOn });
+        for (const w of wrong)
+          falseHits.push({
+            person: p.id,
+            variant: v,
+            hit: w.patient!.names[0],
+            score: w.score,
+            on: w.matchedOn,
+          });
       }
     }
     for (const n of NEGATIVES) {
       const r = await c.tracePatients(query(n));
       fp += r.hits.length;
-      for (const w of r.hits) falseHits.push({ negative: `${n.given} ${n.family}`, hit: w.patient!.names[0], score: w.score, on: w.matchedOn });
+      for (const w of r.hits)
+        falseHits.push({
+          negative: `${n.given} ${n.family}`,
+          hit: w.patient!.names[0],
+          score: w.score,
+          on: w.matchedOn,
+        });
     }
     const precision = tp / (tp + fp);
     const recall = tp / (tp + fn);
-    const report = { pairs, negatives: NEGATIVES.length, distractors: DISTRACTORS, tp, fp, fn, precision, recall, byKind, misses, falseHits };
-    writeFileSync(join(__dirname, '../../../tmp-identity-matching-report.json'), JSON.stringify(report, null, 2));
-    process.stdout.write(`matching: pairs=${pairs} tp=${tp} fp=${fp} fn=${fn} precision=${precision.toFixed(4)} recall=${recall.toFixed(4)}\n`);
+    const report = {
+      pairs,
+      negatives: NEGATIVES.length,
+      distractors: DISTRACTORS,
+      tp,
+      fp,
+      fn,
+      precision,
+      recall,
+      byKind,
+      misses,
+      falseHits,
+    };
+    writeFileSync(
+      join(__dirname, '../../../tmp-identity-matching-report.json'),
+      JSON.stringify(report, null, 2),
+    );
+    process.stdout.write(
+      `matching: pairs=${pairs} tp=${tp} fp=${fp} fn=${fn} precision=${precision.toFixed(4)} recall=${recall.toFixed(4)}\n`,
+    );
     expect(pairs).toBeGreaterThanOrEqual(200);
     expect(precision).toBeGreaterThanOrEqual(0.98);
     expect(recall).toBeGreaterThanOrEqual(0.95);

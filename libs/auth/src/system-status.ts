@@ -87,3 +87,15 @@ export class StaticSystemStatusFeed implements SystemStatusFeed {
   }
   async stop(): Promise<void> {}
 }
+
+/**
+ * A readiness check for the platform HealthRegistry: not ready until the suspension replay is
+ * complete (calls would be refused UNAVAILABLE meanwhile). Usage:
+ * `health.register('auth-suspension-feed', authReadinessCheck(registry))` with the registry
+ * injected by the AUTH_STATUS_REGISTRY token.
+ */
+export function authReadinessCheck(registry: SystemStatusRegistry): () => void {
+  return () => {
+    if (!registry.ready) throw new Error('suspension feed replay not complete');
+  };
+}

@@ -141,10 +141,16 @@ describe('AccessTokenVerifier', () => {
   });
 
   it('parses only Bearer JWTs', () => {
-    expect(bearerToken('Bearer a.b.c')).toBe('a.b.c');
-    expect(bearerToken('bearer a.b.c')).toBe('a.b.c');
+    expect(bearerToken('Bearer e30.e30.AAAA')).toBe('e30.e30.AAAA');
+    expect(bearerToken('bearer e30.e30.AAAA')).toBe('e30.e30.AAAA');
     expect(bearerToken('Basic dXNlcg==')).toBeUndefined();
     expect(bearerToken('Bearer not-a-jwt')).toBeUndefined();
     expect(bearerToken(undefined)).toBeUndefined();
+  });
+
+  it('refuses non-canonical base64url (a trailing character the decoder would ignore)', async () => {
+    const token = await authority.issue({ scopes: [] });
+    expect(bearerToken(`Bearer ${token}`)).toBe(token);
+    expect(bearerToken(`Bearer ${token}x`)).toBeUndefined();
   });
 });

@@ -137,5 +137,12 @@ export function bearerToken(value: unknown): string | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   if (typeof v !== 'string') return undefined;
   const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(v.trim());
-  return m ? m[1] : undefined;
+  if (!m?.[1]) return undefined;
+  // Canonical base64url only: Node's decoder ignores stray trailing characters/bits, which would
+  // let many distinct strings carry the same signature (token malleability, log/replay confusion).
+  return m[1].split('.').every(isCanonicalBase64Url) ? m[1] : undefined;
+}
+
+function isCanonicalBase64Url(segment: string): boolean {
+  return Buffer.from(segment, 'base64url').toString('base64url') === segment;
 }

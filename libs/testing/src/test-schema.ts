@@ -82,3 +82,43 @@ export async function createTestSchema(
     throw error;
   }
 }
+
+/** Names createTestSchema makes: `<prefix>_t<10 hex>`. */
+export const TEST_SCHEMA_PATTERN = /^[a-z_][a-z0-9_]*_t[0-9a-f]{10}$/;
+
+/**
+ * Drops test schemas left behind by crashed suites: names matching TEST_SCHEMA_PATTERN whose
+ * first migration started more than `olderThanMinutes` ago (default 120). Safe to call from a
+ * Jest globalSetup: a suite running now has younger schemas. Returns the dropped names.
+ */
+export async function sweepStaleTestSchemas(
+  options: { url?: string; olderThanMinutes?: number } = {},
+): Promise<string[]> {
+  const url = options.url ?? loadInfraEnv().DATABASE_URL;
+  const minutes = options.olderThanMinutes ?? 120;
+  const client = new Client(toPoolConfig({ url, schema: 'public' }));
+  await client.connect();
+  const dropped: string[] = [];
+  try {
+    const candidates = await client.query<{ nspname: string }>(
+      `SELECT nspname FROM pg_namespace WHERE nspname ~ '_t[0-9a-f]{10}$' ORDER BY nspname`,
+    );
+    for (const { nspname } of candidates.rows) {
+      if (!TEST_SCHEMA_PATTERN.test(nspname)) continue;
+      const table = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+        `${quoteIdent(nspname)}._prisma_migrations`,
+      ]);
+      if (!table.rows[0]?.t) continue;
+      const age = await client.query<{ old: boolean }>(
+        `SELECT coalesce(min(started_at) < now() - make_interval(mins => $1), false) AS old FROM ${quoteIdent(nspname)}._prisma_migrations`,
+        [minutes],
+      );
+      if (!age.rows[0]?.old) continue;
+      await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(nspname)} CASCADE`);
+      dropped.push(nspname);
+    }
+  } finally {
+    await client.end();
+  }
+  return dropped;
+}

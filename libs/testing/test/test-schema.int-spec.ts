@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { toPoolConfig } from '@trellis/database';
-import { createTestSchema, type TestSchema } from '../src';
+import { createTestSchema, sweepStaleTestSchemas, type TestSchema } from '../src';
 
 /** Uses the tools/prisma fixture project (patients/notes) as the "app". */
 const APP = 'tools/prisma/test/fixture';
@@ -64,5 +64,24 @@ describe('createTestSchema', () => {
     await expect(createTestSchema({ app: 'no-such-app' })).rejects.toThrow(
       /No migrations at .*apps\/no-such-app\/prisma\/migrations/,
     );
+  });
+
+  it('sweeps only stale test schemas', async () => {
+    const fresh = await createTestSchema({ app: APP });
+    const stale = await createTestSchema({ app: APP });
+    created.push(fresh, stale);
+    await query(
+      stale.schema,
+      `UPDATE _prisma_migrations SET started_at = now() - interval '3 hours'`,
+    );
+    const dropped = await sweepStaleTestSchemas({ olderThanMinutes: 120 });
+    expect(dropped).toContain(stale.schema);
+    expect(dropped).not.toContain(fresh.schema);
+    const left = await query<{ nspname: string }>(
+      'public',
+      'SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)',
+      [[fresh.schema, stale.schema]],
+    );
+    expect(left.map((r) => r.nspname)).toEqual([fresh.schema]);
   });
 });

@@ -48,11 +48,22 @@ function pct(sorted: number[], p: number): number {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-type Stub = grpc.Client & Record<string, (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>;
+type Stub = grpc.Client &
+  Record<
+    string,
+    (
+      req: unknown,
+      md: grpc.Metadata,
+      opts: grpc.CallOptions,
+      cb: (e: grpc.ServiceError | null, r: unknown) => void,
+    ) => void
+  >;
 
 function call(stub: Stub, method: string, req: unknown, md: grpc.Metadata): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    stub[method]!.call(stub, req, md, { deadline: Date.now() + 30_000 }, (e, r) => (e ? reject(e) : resolve(r)));
+    stub[method]!.call(stub, req, md, { deadline: Date.now() + 30_000 }, (e, r) =>
+      e ? reject(e) : resolve(r),
+    );
   });
 }
 
@@ -73,17 +84,41 @@ async function main(): Promise<void> {
   const report: Record<string, unknown> = { schema, cpus: (await import('node:os')).cpus().length };
 
   if (seedCount > 0) {
-    const r = await seed({ url: env.DATABASE_URL, schema, count: seedCount, batch: 5000, seed: 20261123, rangeName: 'bench_999', first: 999000000, last: 999999999 });
-    report.seed = { patients: r.inserted, seconds: round(r.ms / 1000), per_second: Math.round(r.inserted / (r.ms / 1000)) };
+    const r = await seed({
+      url: env.DATABASE_URL,
+      schema,
+      count: seedCount,
+      batch: 5000,
+      seed: 20261123,
+      rangeName: 'bench_999',
+      first: 999000000,
+      last: 999999999,
+    });
+    report.seed = {
+      patients: r.inserted,
+      seconds: round(r.ms / 1000),
+      per_second: Math.round(r.inserted / (r.ms / 1000)),
+    };
     process.stderr.write(`seeded ${r.inserted} in ${r.ms / 1000}s\n`);
   }
 
-  const pg = new Client({ connectionString: env.DATABASE_URL, options: `-c search_path=${schema},public` });
+  const pg = new Client({
+    connectionString: env.DATABASE_URL,
+    options: `-c search_path=${schema},public`,
+  });
   await pg.connect();
-  const total = (await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM patient')).rows[0]!.n;
+  const total = (await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM patient')).rows[0]!
+    .n;
   report.patients = Number(total);
   const sample = (
-    await pg.query<{ nhs_number: string; family: string; given: string[]; birth_date: string; gender: string; postcode: string }>(
+    await pg.query<{
+      nhs_number: string;
+      family: string;
+      given: string[];
+      birth_date: string;
+      gender: string;
+      postcode: string;
+    }>(
       `SELECT p.nhs_number, n.family, n.given, to_char(p.birth_date, 'YYYY-MM-DD') AS birth_date, p.gender::text AS gender, a.postcode
          FROM patient p TABLESAMPLE SYSTEM (1)
          JOIN patient_name n ON n.nhs_number = p.nhs_number AND n.position = 0
@@ -106,32 +141,47 @@ async function main(): Promise<void> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
 
-  const service: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps/identity/src/main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'),
-      SERVICE_NAME: 'identity',
-      DATABASE_SCHEMA: schema,
-      DATABASE_POOL_SIZE: arg('pool', '16'),
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(grpcPort),
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(httpPort),
-      LOG_LEVEL: 'warn',
-      AUTH_ISSUER: authority.issuer,
-      AUTH_JWKS_URL: `http://127.0.0.1:${jwksPort}/jwks.json`,
-      NHS_NUMBER_RANGE_NAME: 'bench_999',
-      OUTBOX_RELAY_ENABLED: arg('relay', 'false'),
+  const service: ChildProcess = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', join(ROOT, 'apps/identity/src/main.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'),
+        SERVICE_NAME: 'identity',
+        DATABASE_SCHEMA: schema,
+        DATABASE_POOL_SIZE: arg('pool', '16'),
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(grpcPort),
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(httpPort),
+        LOG_LEVEL: 'warn',
+        AUTH_ISSUER: authority.issuer,
+        AUTH_JWKS_URL: `http://127.0.0.1:${jwksPort}/jwks.json`,
+        NHS_NUMBER_RANGE_NAME: 'bench_999',
+        OUTBOX_RELAY_ENABLED: arg('relay', 'false'),
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  );
+  const token = await authority.issue({
+    scopes: ['system/Patient.rs', 'trellis/restricted.read'],
+    systemId: 'bench',
+    lifetimeSeconds: 300,
   });
-  const token = await authority.issue({ scopes: ['system/Patient.rs', 'trellis/restricted.read'], systemId: 'bench', lifetimeSeconds: 300 });
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${token}`);
   const def = loadProtoPackageDefinition(['trellis/identity/v1/identity.proto']);
-  const Ctor = (grpc.loadPackageDefinition(def) as unknown as { trellis: { identity: { v1: { PatientService: new (u: string, c: grpc.ChannelCredentials, o?: object) => Stub } } } })
-    .trellis.identity.v1.PatientService;
+  const Ctor = (
+    grpc.loadPackageDefinition(def) as unknown as {
+      trellis: {
+        identity: {
+          v1: { PatientService: new (u: string, c: grpc.ChannelCredentials, o?: object) => Stub };
+        };
+      };
+    }
+  ).trellis.identity.v1.PatientService;
   const stub = new Ctor(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
 
   try {
@@ -147,7 +197,11 @@ async function main(): Promise<void> {
       }
     }
     // warm-up
-    await Promise.all(Array.from({ length: 500 }, (_, i) => call(stub, 'GetPatient', { nhsNumber: sample[i % sample.length]!.nhs_number }, md)));
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        call(stub, 'GetPatient', { nhsNumber: sample[i % sample.length]!.nhs_number }, md),
+      ),
+    );
 
     // (3) reads
     const lat: number[] = [];
@@ -170,7 +224,15 @@ async function main(): Promise<void> {
     );
     const secs = Number(process.hrtime.bigint() - started) / 1e9;
     lat.sort((a, b) => a - b);
-    report.read = { concurrency, seconds: round(secs), calls: lat.length, errors, per_second: Math.round(lat.length / secs), p50_ms: round(pct(lat, 50)), p99_ms: round(pct(lat, 99)) };
+    report.read = {
+      concurrency,
+      seconds: round(secs),
+      calls: lat.length,
+      errors,
+      per_second: Math.round(lat.length / secs),
+      p50_ms: round(pct(lat, 50)),
+      p99_ms: round(pct(lat, 99)),
+    };
     process.stderr.write(`read: ${JSON.stringify(report.read)}\n`);
 
     // (4) fuzzy traces
@@ -189,7 +251,10 @@ async function main(): Promise<void> {
           const req: identity.v1.TracePatientsRequest = {
             family: i % 2 === 0 ? typo(p.family) : p.family,
             given: p.given[0] ?? '',
-            gender: p.gender === 'male' ? identity.v1.Gender.GENDER_MALE : identity.v1.Gender.GENDER_FEMALE,
+            gender:
+              p.gender === 'male'
+                ? identity.v1.Gender.GENDER_MALE
+                : identity.v1.Gender.GENDER_FEMALE,
             birthDate: swap ? `${y}-${d}-${m}` : p.birth_date,
             birthDateFrom: '',
             birthDateTo: '',
@@ -202,7 +267,12 @@ async function main(): Promise<void> {
           };
           const t0 = process.hrtime.bigint();
           try {
-            const r = (await call(stub, 'TracePatients', req, md)) as identity.v1.TracePatientsResponse;
+            const r = (await call(
+              stub,
+              'TracePatients',
+              req,
+              md,
+            )) as identity.v1.TracePatientsResponse;
             tl.push(Number(process.hrtime.bigint() - t0) / 1e6);
             if ((r.hits ?? []).some((h) => h.patient?.nhsNumber === p.nhs_number)) found++;
           } catch {
@@ -212,7 +282,14 @@ async function main(): Promise<void> {
       }),
     );
     tl.sort((a, b) => a - b);
-    report.trace = { queries: tl.length, concurrency: traceConcurrency, errors: terrors, found_rate: round(found / Math.max(tl.length, 1)), p50_ms: round(pct(tl, 50)), p99_ms: round(pct(tl, 99)) };
+    report.trace = {
+      queries: tl.length,
+      concurrency: traceConcurrency,
+      errors: terrors,
+      found_rate: round(found / Math.max(tl.length, 1)),
+      p50_ms: round(pct(tl, 50)),
+      p99_ms: round(pct(tl, 99)),
+    };
     process.stderr.write(`trace: ${JSON.stringify(report.trace)}\n`);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {

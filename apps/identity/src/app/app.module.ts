@@ -1,4 +1,12 @@
-import { Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy, type OnModuleInit, type Type } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnModuleDestroy,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
 import {
   createAccessAuditor,
   createSystemStatusFeed,
@@ -87,12 +95,18 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
             last: config.NHS_NUMBER_RANGE_LAST,
           });
           await allocator.ensureRange();
-          return new PatientsService(prisma.client, repo, allocator, new OutboxPatientEventSink(outbox), {
-            duplicateThreshold: config.IDENTITY_DUPLICATE_THRESHOLD,
-            traceMinScore: config.IDENTITY_TRACE_MIN_SCORE,
-            traceDefaultMaxResults: config.IDENTITY_TRACE_DEFAULT_MAX,
-            traceDominanceMargin: config.IDENTITY_TRACE_DOMINANCE_MARGIN,
-          });
+          return new PatientsService(
+            prisma.client,
+            repo,
+            allocator,
+            new OutboxPatientEventSink(outbox),
+            {
+              duplicateThreshold: config.IDENTITY_DUPLICATE_THRESHOLD,
+              traceMinScore: config.IDENTITY_TRACE_MIN_SCORE,
+              traceDefaultMaxResults: config.IDENTITY_TRACE_DEFAULT_MAX,
+              traceDominanceMargin: config.IDENTITY_TRACE_DOMINANCE_MARGIN,
+            },
+          );
         },
       },
       OutboxRelayLifecycle,
@@ -107,8 +121,10 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
     useFactory: (config: IdentityConfig, prisma: PrismaService, outbox: Outbox) => {
       const kafka = kafkaConnection(config);
       const statusFeed =
-        overrides.statusFeed ?? (kafka ? createSystemStatusFeed({ service: 'identity', connection: kafka }) : undefined);
-      if (!statusFeed) throw new Error('identity needs KAFKA_BROKERS for the connected-system status feed');
+        overrides.statusFeed ??
+        (kafka ? createSystemStatusFeed({ service: 'identity', connection: kafka }) : undefined);
+      if (!statusFeed)
+        throw new Error('identity needs KAFKA_BROKERS for the connected-system status feed');
       return {
         service: 'identity',
         scopeTable: IDENTITY_SCOPES,

@@ -5,7 +5,10 @@ import { PrismaClient } from '../generated/prisma/client';
 import type { IdentityConfig } from './config';
 
 @Injectable()
-export class PrismaService extends PrismaLifecycle<PrismaClient> implements OnModuleInit, OnApplicationShutdown {
+export class PrismaService
+  extends PrismaLifecycle<PrismaClient>
+  implements OnModuleInit, OnApplicationShutdown
+{
   constructor(@InjectConfig() config: IdentityConfig) {
     super(
       createPrismaClient(PrismaClient, {

@@ -1,5 +1,12 @@
 import { events as ev } from '@trellis/contracts';
-import { createOutbox, defineEventType, EventType, Outbox, RawSqlClient, TOPICS } from '@trellis/events';
+import {
+  createOutbox,
+  defineEventType,
+  EventType,
+  Outbox,
+  RawSqlClient,
+  TOPICS,
+} from '@trellis/events';
 import type { Actor, PatientRecord } from '../app/patients/patient.model';
 
 /**
@@ -41,11 +48,23 @@ export const GpRegistrationChangedEvent = defineEventType({
 });
 
 export type PatientEvent =
-  | { kind: 'registered'; record: PatientRecord; override: boolean; overridden: string[]; reason: string }
+  | {
+      kind: 'registered';
+      record: PatientRecord;
+      override: boolean;
+      overridden: string[];
+      reason: string;
+    }
   | { kind: 'updated'; record: PatientRecord; changedFields: string[] }
   | { kind: 'deceased'; record: PatientRecord }
   | { kind: 'merged'; survivor: PatientRecord; superseded: string; supersededVersion: number }
-  | { kind: 'gp-changed'; record: PatientRecord; previousOds: string; previousRegion: string; effectiveDate: string };
+  | {
+      kind: 'gp-changed';
+      record: PatientRecord;
+      previousOds: string;
+      previousRegion: string;
+      effectiveDate: string;
+    };
 
 /** Port the service writes events through (in its transaction). */
 export interface PatientEventSink {
@@ -60,7 +79,12 @@ function timestamp(d: Date) {
 export class OutboxPatientEventSink implements PatientEventSink {
   constructor(private readonly outbox: Outbox = createOutbox({ source: '/trellis/identity' })) {}
 
-  async emit(tx: RawSqlClient, event: PatientEvent, actor: Actor, correlationId?: string): Promise<void> {
+  async emit(
+    tx: RawSqlClient,
+    event: PatientEvent,
+    actor: Actor,
+    correlationId?: string,
+  ): Promise<void> {
     const record = event.kind === 'merged' ? event.survivor : event.record;
     const now = new Date();
     const odsCode = record.gp?.odsCode ?? '';
@@ -84,9 +108,12 @@ export class OutboxPatientEventSink implements PatientEventSink {
       confidentiality: record.confidentiality,
       occurredAt: timestamp(now),
     };
-    const regions = [...new Set([region, ...(event.kind === 'gp-changed' && event.previousRegion ? [event.previousRegion] : [])])].filter(
-      (r) => r !== '',
-    );
+    const regions = [
+      ...new Set([
+        region,
+        ...(event.kind === 'gp-changed' && event.previousRegion ? [event.previousRegion] : []),
+      ]),
+    ].filter((r) => r !== '');
     const meta = {
       key: event.kind === 'merged' ? event.superseded : record.nhsNumber,
       subject: record.nhsNumber,
@@ -107,7 +134,11 @@ export class OutboxPatientEventSink implements PatientEventSink {
             overrideReason: event.reason,
           });
         case 'updated':
-          return occurrence(PatientUpdatedEvent, { context, patient, changedFields: event.changedFields });
+          return occurrence(PatientUpdatedEvent, {
+            context,
+            patient,
+            changedFields: event.changedFields,
+          });
         case 'deceased':
           return occurrence(PatientDeceasedEvent, {
             context,

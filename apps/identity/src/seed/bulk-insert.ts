@@ -1,6 +1,12 @@
 import { numberForBase } from '@trellis/nhs-number';
 import type { PrismaClient } from '../generated/prisma/client';
-import { canonicalGiven, normaliseGiven, normaliseName, normalisePostcode, registrationKey } from '../app/patients/normalise';
+import {
+  canonicalGiven,
+  normaliseGiven,
+  normaliseName,
+  normalisePostcode,
+  registrationKey,
+} from '../app/patients/normalise';
 import type { SyntheticPerson } from './synthetic';
 
 /**
@@ -10,7 +16,12 @@ import type { SyntheticPerson } from './synthetic';
  * per batch, all in one transaction per batch. No duplicate check (synthetic data is unique enough),
  * no events (seeding is not a domain operation).
  */
-export async function insertBatch(prisma: PrismaClient, rangeName: string, people: SyntheticPerson[], changedBy = 'seed'): Promise<string[]> {
+export async function insertBatch(
+  prisma: PrismaClient,
+  rangeName: string,
+  people: SyntheticPerson[],
+  changedBy = 'seed',
+): Promise<string[]> {
   return prisma.$transaction(
     async (tx) => {
       const wanted = people.length;
@@ -34,7 +45,9 @@ export async function insertBatch(prisma: PrismaClient, rangeName: string, peopl
                     ${p.map((x) => x.confidentiality)}::text[], ${p.map((x) => x.gpOdsCode)}::text[], ${p.map((x) => x.gpRegion)}::text[],
                     ${p.map((x) => registrationKey(x.names[0]!.family, x.names[0]!.given, x.birthDate, x.gender))}::text[])
           AS u(nhs, gender, bd, conf, ods, region, rkey)`;
-      const names = p.flatMap((x) => x.names.map((n, pos) => ({ nhs: x.nhs, pos, n, bd: x.birthDate })));
+      const names = p.flatMap((x) =>
+        x.names.map((n, pos) => ({ nhs: x.nhs, pos, n, bd: x.birthDate })),
+      );
       await tx.$executeRaw`
         INSERT INTO patient_name (nhs_number, position, use, family, given, prefix, period_end, family_norm, given_norm, given_canon, birth_date)
         SELECT u.nhs, u.pos, u.use, u.family, string_to_array(u.given, '|'), '{}'::text[], u.pend::date, u.fnorm, u.gnorm, u.gcanon, u.bd::date
@@ -44,7 +57,9 @@ export async function insertBatch(prisma: PrismaClient, rangeName: string, peopl
                     ${names.map((x) => normaliseGiven(x.n.given))}::text[], ${names.map((x) => canonicalGiven(x.n.given))}::text[],
                     ${names.map((x) => x.bd)}::text[])
           AS u(nhs, pos, use, family, given, pend, fnorm, gnorm, gcanon, bd)`;
-      const addrs = p.flatMap((x) => x.addresses.map((a, pos) => ({ nhs: x.nhs, pos, a, pc: normalisePostcode(a.postcode) })));
+      const addrs = p.flatMap((x) =>
+        x.addresses.map((a, pos) => ({ nhs: x.nhs, pos, a, pc: normalisePostcode(a.postcode) })),
+      );
       await tx.$executeRaw`
         INSERT INTO patient_address (nhs_number, position, use, lines, city, district, postcode, postcode_norm, postcode_out, period_end)
         SELECT u.nhs, u.pos, u.use, ARRAY[u.line], u.city, '', u.pc, u.pcn, u.pco, u.pend::date

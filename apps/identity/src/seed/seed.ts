@@ -20,11 +20,33 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
-export async function seed(options: { url: string; schema: string; count: number; batch: number; seed: number; rangeName: string; first: number; last: number }): Promise<{ inserted: number; ms: number }> {
-  await applyMigrations({ url: options.url, schema: options.schema, migrationsDir: join(__dirname, '../../prisma/migrations') });
-  const prisma = createPrismaClient(PrismaClient, { url: options.url, schema: options.schema, poolSize: 4, applicationName: 'identity-seed' });
+export async function seed(options: {
+  url: string;
+  schema: string;
+  count: number;
+  batch: number;
+  seed: number;
+  rangeName: string;
+  first: number;
+  last: number;
+}): Promise<{ inserted: number; ms: number }> {
+  await applyMigrations({
+    url: options.url,
+    schema: options.schema,
+    migrationsDir: join(__dirname, '../../prisma/migrations'),
+  });
+  const prisma = createPrismaClient(PrismaClient, {
+    url: options.url,
+    schema: options.schema,
+    poolSize: 4,
+    applicationName: 'identity-seed',
+  });
   try {
-    await new NhsNumberAllocator(prisma, { name: options.rangeName, first: options.first, last: options.last }).ensureRange();
+    await new NhsNumberAllocator(prisma, {
+      name: options.rangeName,
+      first: options.first,
+      last: options.last,
+    }).ensureRange();
     seedFaker(options.seed);
     const start = Date.now();
     let inserted = 0;
@@ -34,7 +56,9 @@ export async function seed(options: { url: string; schema: string; count: number
       await insertBatch(prisma, options.rangeName, people);
       inserted += n;
       if (inserted % (options.batch * 10) === 0 || inserted === options.count) {
-        process.stdout.write(`${JSON.stringify({ inserted, elapsed_s: Math.round((Date.now() - start) / 1000) })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ inserted, elapsed_s: Math.round((Date.now() - start) / 1000) })}\n`,
+        );
       }
     }
     await prisma.$executeRaw`ANALYZE patient`;
@@ -59,7 +83,9 @@ if (require.main === module) {
     last: Number(process.env.NHS_NUMBER_RANGE_LAST ?? 999999999),
   }).then(
     (r) => {
-      process.stdout.write(`${JSON.stringify({ done: true, inserted: r.inserted, seconds: r.ms / 1000 })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ done: true, inserted: r.inserted, seconds: r.ms / 1000 })}\n`,
+      );
       process.exit(0);
     },
     (err: unknown) => {

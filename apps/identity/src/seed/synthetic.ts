@@ -28,11 +28,23 @@ export function syntheticPerson(): SyntheticPerson {
   const gender: Gender = female ? 'female' : 'male';
   const family = faker.person.lastName();
   const given = [faker.person.firstName(female ? 'female' : 'male')];
-  if (faker.number.int({ min: 0, max: 99 }) < 40) given.push(faker.person.firstName(female ? 'female' : 'male'));
-  const birth = faker.date.birthdate({ min: 0, max: 100, mode: 'age', refDate: new Date('2026-11-01T00:00:00Z') });
+  if (faker.number.int({ min: 0, max: 99 }) < 40)
+    given.push(faker.person.firstName(female ? 'female' : 'male'));
+  const birth = faker.date.birthdate({
+    min: 0,
+    max: 100,
+    mode: 'age',
+    refDate: new Date('2026-11-01T00:00:00Z'),
+  });
   const names: HumanName[] = [{ use: 'usual', family, given, prefix: [] }];
   if (female && faker.number.int({ min: 0, max: 99 }) < 8) {
-    names.push({ use: 'maiden', family: faker.person.lastName(), given, prefix: [], period: { end: '2010-06-01' } });
+    names.push({
+      use: 'maiden',
+      family: faker.person.lastName(),
+      given,
+      prefix: [],
+      period: { end: '2010-06-01' },
+    });
   }
   const home: Address = {
     use: 'home',
@@ -52,7 +64,9 @@ export function syntheticPerson(): SyntheticPerson {
       period: { end: '2022-03-31' },
     });
   }
-  const telecom: ContactPoint[] = [{ system: 'phone', value: faker.phone.number({ style: 'national' }), use: 'mobile' }];
+  const telecom: ContactPoint[] = [
+    { system: 'phone', value: faker.phone.number({ style: 'national' }), use: 'mobile' },
+  ];
   const practice = faker.helpers.arrayElement(DEMO_PRACTICES);
   return {
     names,
@@ -62,7 +76,12 @@ export function syntheticPerson(): SyntheticPerson {
     telecom,
     gpOdsCode: practice.odsCode,
     gpRegion: practice.region,
-    gpStart: iso(faker.date.between({ from: birth, to: new Date(Math.max(birth.getTime() + 86_400_000, Date.parse('2026-10-01T00:00:00Z'))) })),
+    gpStart: iso(
+      faker.date.between({
+        from: birth,
+        to: new Date(Math.max(birth.getTime() + 86_400_000, Date.parse('2026-10-01T00:00:00Z'))),
+      }),
+    ),
     confidentiality: faker.number.int({ min: 0, max: 999 }) < 10 ? 'restricted' : 'normal',
   };
 }

@@ -55,8 +55,18 @@ class FakeTx implements RawSqlClient {
     }
     throw new Error(`unexpected SQL ${sql}`);
   }
-  async $queryRaw<T>(): Promise<T> {
-    throw new Error('not used');
+  async $queryRaw<T>(query: TemplateStringsArray, ...values: unknown[]): Promise<T> {
+    const sql = query.join('?');
+    if (!sql.includes('INSERT INTO inbox_events')) throw new Error(`unexpected SQL ${sql}`);
+    const group = String(values[0]);
+    const rows: { event_id: string }[] = [];
+    for (const id of values[1] as string[]) {
+      const key = `${group}/${id}`;
+      if (this.db.inbox.has(key) || this.inbox.includes(key)) continue;
+      this.inbox.push(key);
+      rows.push({ event_id: id });
+    }
+    return rows as T;
   }
   commit(): void {
     for (const k of this.inbox) this.db.inbox.add(k);

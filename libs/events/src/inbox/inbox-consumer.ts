@@ -151,8 +151,9 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
   }
 
   /**
-   * Several events in one transaction. On failure everything is rolled back and the index of
-   * the event that failed is reported (that failure counts as its first attempt).
+   * Several events in one transaction: one statement records them all in the inbox (new ids come
+   * back), then the handlers of the new ones run in order. On failure everything is rolled back
+   * and the index of the event that failed is reported (that failure counts as its first attempt).
    */
   async function runChunk(
     events: readonly ReceivedEvent[],
@@ -160,9 +161,28 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
     let index = 0;
     try {
       const outcomes = await options.prisma.$transaction(async (tx) => {
+        const inserted = await tx.$queryRaw<{ event_id: string }[]>`
+          INSERT INTO inbox_events (consumer_group, event_id, topic, partition, "offset", ce_type)
+          SELECT ${options.groupId}, u.event_id, u.topic, u.partition, u.off, u.ce_type
+            FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.topic)}::text[],
+                        ${events.map((e) => e.partition)}::int[], ${events.map((e) => e.offset)}::bigint[],
+                        ${events.map((e) => e.type)}::text[])
+                 WITH ORDINALITY AS u(event_id, topic, partition, off, ce_type, ord)
+           ORDER BY u.ord
+          ON CONFLICT DO NOTHING
+          RETURNING event_id`;
+        const fresh = new Set(inserted.map((r) => r.event_id));
         const out: Outcome[] = [];
-        for (index = 0; index < events.length; index++)
-          out.push(await handleInTx(events[index]!, tx));
+        for (index = 0; index < events.length; index++) {
+          const event = events[index]!;
+          // first occurrence of a new id is handled; any other occurrence is a duplicate
+          if (fresh.delete(event.id)) {
+            await context.with(extractTraceContext(event.headers), () => options.handle(event, tx));
+            out.push('handled');
+          } else {
+            out.push('duplicate');
+          }
+        }
         return out;
       }, transactionOptions);
       return { outcomes };

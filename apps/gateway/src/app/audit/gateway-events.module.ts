@@ -12,6 +12,7 @@ import {
   createKafkajsEventBus,
   createOutbox,
   createOutboxRelay,
+  type EventPublisher,
   type OutboxRelay,
 } from '@trellis/events';
 
@@ -22,12 +23,16 @@ import { GATEWAY_OUTBOX, type GatewayOutbox } from './gateway-outbox';
 
 export const GATEWAY_AUDITOR = Symbol('GATEWAY_AUDITOR');
 export const GATEWAY_RELAY = Symbol('GATEWAY_RELAY');
+export const GATEWAY_PUBLISHER = Symbol('GATEWAY_PUBLISHER');
 
 /** Runs the gateway's outbox relay (registry events, access audit) for the app's lifetime. */
 @Injectable()
 class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('GatewayOutboxRelay');
-  constructor(@Inject(GATEWAY_RELAY) private readonly relay: OutboxRelay) {}
+  constructor(
+    @Inject(GATEWAY_RELAY) private readonly relay: OutboxRelay,
+    @Inject(GATEWAY_PUBLISHER) private readonly publisher: EventPublisher,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.relay.start();
@@ -36,6 +41,7 @@ class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.relay.stop({ flush: true, timeoutMs: 3_000 });
+    await this.publisher.disconnect(); // the relay connects its publisher; the owner disconnects it
   }
 }
 
@@ -48,18 +54,21 @@ class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       useFactory: (): GatewayOutbox => createOutbox({ source: '/trellis/gateway' }),
     },
     {
+      provide: GATEWAY_PUBLISHER,
+      useFactory: (config: GatewayConfig): EventPublisher =>
+        createKafkajsEventBus({ clientId: 'gateway-relay', ...config.kafka }).publisher(),
+      inject: [GATEWAY_CONFIG],
+    },
+    {
       provide: GATEWAY_RELAY,
-      useFactory: (config: GatewayConfig) =>
+      useFactory: (config: GatewayConfig, publisher: EventPublisher) =>
         createOutboxRelay({
           databaseUrl: config.databaseUrl,
           schema: config.databaseSchema,
-          publisher: createKafkajsEventBus({
-            clientId: 'gateway-relay',
-            ...config.kafka,
-          }).publisher(),
+          publisher,
           pollIntervalMs: 500,
         }),
-      inject: [GATEWAY_CONFIG],
+      inject: [GATEWAY_CONFIG, GATEWAY_PUBLISHER],
     },
     {
       provide: GATEWAY_AUDITOR,

@@ -22,8 +22,12 @@ describe('identity scope table', () => {
 
   it('finds the patient for the audit', () => {
     const get = IDENTITY_SCOPES['/trellis.identity.v1.PatientService/GetPatient']!;
-    expect('subject' in get && get.subject?.({ nhsNumber: '9990000018' })).toEqual({ nhsNumber: '9990000018' });
+    expect('subject' in get && get.subject?.({ nhsNumber: '9990000018' })).toEqual({
+      nhsNumber: '9990000018',
+    });
     const reg = IDENTITY_SCOPES['/trellis.identity.v1.PatientService/RegisterPatient']!;
-    expect('subject' in reg && reg.subject?.({}, { patient: { nhsNumber: '9990000026' } })).toEqual({ nhsNumber: '9990000026' });
+    expect('subject' in reg && reg.subject?.({}, { patient: { nhsNumber: '9990000026' } })).toEqual(
+      { nhsNumber: '9990000026' },
+    );
   });
 });

@@ -8,14 +8,26 @@ import { defineScopeTable } from '@trellis/auth';
 const M = '/trellis.identity.v1.PatientService/';
 
 type WithNhs = { nhsNumber?: string };
-const requestNhs = (req: unknown) => ({ nhsNumber: (req as WithNhs | undefined)?.nhsNumber || undefined });
+const requestNhs = (req: unknown) => ({
+  nhsNumber: (req as WithNhs | undefined)?.nhsNumber || undefined,
+});
 const responsePatientNhs = (_req: unknown, res?: unknown) => ({
   nhsNumber: (res as { patient?: WithNhs } | undefined)?.patient?.nhsNumber || undefined,
 });
 
 export const IDENTITY_SCOPES = defineScopeTable({
-  [`${M}RegisterPatient`]: { scope: 'system/Patient.c', patientData: true, resourceType: 'Patient', subject: responsePatientNhs },
-  [`${M}GetPatient`]: { scope: 'system/Patient.r', patientData: true, resourceType: 'Patient', subject: requestNhs },
+  [`${M}RegisterPatient`]: {
+    scope: 'system/Patient.c',
+    patientData: true,
+    resourceType: 'Patient',
+    subject: responsePatientNhs,
+  },
+  [`${M}GetPatient`]: {
+    scope: 'system/Patient.r',
+    patientData: true,
+    resourceType: 'Patient',
+    subject: requestNhs,
+  },
   [`${M}TracePatients`]: {
     scope: 'system/Patient.r',
     patientData: true,
@@ -27,17 +39,39 @@ export const IDENTITY_SCOPES = defineScopeTable({
       return hits.length === 1 ? { nhsNumber: hits[0]?.patient?.nhsNumber || undefined } : {};
     },
   },
-  [`${M}UpdatePatient`]: { scope: 'system/Patient.u', patientData: true, resourceType: 'Patient', subject: requestNhs },
-  [`${M}GetPatientHistory`]: { scope: 'system/Patient.r', patientData: true, resourceType: 'Patient', subject: requestNhs },
-  [`${M}GetPatientVersion`]: { scope: 'system/Patient.r', patientData: true, resourceType: 'Patient', subject: requestNhs },
-  [`${M}MarkDeceased`]: { scope: 'system/Patient.u', patientData: true, resourceType: 'Patient', subject: requestNhs },
+  [`${M}UpdatePatient`]: {
+    scope: 'system/Patient.u',
+    patientData: true,
+    resourceType: 'Patient',
+    subject: requestNhs,
+  },
+  [`${M}GetPatientHistory`]: {
+    scope: 'system/Patient.r',
+    patientData: true,
+    resourceType: 'Patient',
+    subject: requestNhs,
+  },
+  [`${M}GetPatientVersion`]: {
+    scope: 'system/Patient.r',
+    patientData: true,
+    resourceType: 'Patient',
+    subject: requestNhs,
+  },
+  [`${M}MarkDeceased`]: {
+    scope: 'system/Patient.u',
+    patientData: true,
+    resourceType: 'Patient',
+    subject: requestNhs,
+  },
   [`${M}MergePatients`]: {
     scope: 'system/Patient.u',
     patientData: true,
     resourceType: 'Patient',
     subject: (req: unknown) => ({
-      nhsNumber: (req as { supersededNhsNumber?: string } | undefined)?.supersededNhsNumber || undefined,
-      resourceId: (req as { survivorNhsNumber?: string } | undefined)?.survivorNhsNumber || undefined,
+      nhsNumber:
+        (req as { supersededNhsNumber?: string } | undefined)?.supersededNhsNumber || undefined,
+      resourceId:
+        (req as { survivorNhsNumber?: string } | undefined)?.survivorNhsNumber || undefined,
     }),
   },
 });

@@ -98,6 +98,11 @@ export function registrationLockKeys(birthDate: string): string[] {
 }
 
 /** The normalised demographic key stored with a registration. */
-export function registrationKey(family: string, given: readonly string[], birthDate: string, gender: string): string {
+export function registrationKey(
+  family: string,
+  given: readonly string[],
+  birthDate: string,
+  gender: string,
+): string {
   return [normaliseName(family), canonicalGiven(given), birthDate, gender].join('|');
 }

@@ -90,7 +90,15 @@ export interface PatientView extends PatientRecord {
   withheldFields: string[];
 }
 
-export const UPDATABLE_FIELDS = ['names', 'gender', 'birth_date', 'addresses', 'telecom', 'gp', 'confidentiality'] as const;
+export const UPDATABLE_FIELDS = [
+  'names',
+  'gender',
+  'birth_date',
+  'addresses',
+  'telecom',
+  'gp',
+  'confidentiality',
+] as const;
 export type UpdatableField = (typeof UPDATABLE_FIELDS)[number];
 
 /** Field-level changes (only present keys change; lists are replaced whole). */

@@ -21,10 +21,20 @@ const { PatientServiceControllerMethods } = identity.v1;
 
 function actorOf(metadata: Metadata | undefined): Actor {
   const c = requireCaller(metadata);
-  return { systemId: c.systemId, odsCode: c.odsCode, region: c.region, scopes: c.scopes, ...(c.userId ? { userId: c.userId } : {}) };
+  return {
+    systemId: c.systemId,
+    odsCode: c.odsCode,
+    region: c.region,
+    scopes: c.scopes,
+    ...(c.userId ? { userId: c.userId } : {}),
+  };
 }
 
-const hitToPb = (h: Hit): identity.v1.TraceHit => ({ patient: patientToPb(h.patient), score: h.score, matchedOn: h.matchedOn });
+const hitToPb = (h: Hit): identity.v1.TraceHit => ({
+  patient: patientToPb(h.patient),
+  score: h.score,
+  matchedOn: h.matchedOn,
+});
 
 function versionToPb(v: PatientVersionEntry & { view: PatientView }): identity.v1.PatientVersion {
   return {
@@ -44,7 +54,10 @@ function versionToPb(v: PatientVersionEntry & { view: PatientView }): identity.v
 export class PatientsGrpcController implements identity.v1.PatientServiceController {
   constructor(private readonly service: PatientsService) {}
 
-  async registerPatient(req: identity.v1.RegisterPatientRequest, metadata?: Metadata): Promise<identity.v1.RegisterPatientResponse> {
+  async registerPatient(
+    req: identity.v1.RegisterPatientRequest,
+    metadata?: Metadata,
+  ): Promise<identity.v1.RegisterPatientResponse> {
     const actor = actorOf(metadata);
     const m = new MappingProblems();
     const p = req.patient;
@@ -65,15 +78,28 @@ export class PatientsGrpcController implements identity.v1.PatientServiceControl
       { flag: !!req.overrideDuplicates, reason: (req.overrideReason ?? '').trim() },
       currentCorrelationId(),
     );
-    return { patient: patientToPb(result.patient), overriddenCandidates: result.overridden.map(hitToPb) };
+    return {
+      patient: patientToPb(result.patient),
+      overriddenCandidates: result.overridden.map(hitToPb),
+    };
   }
 
-  async getPatient(req: identity.v1.GetPatientRequest, metadata?: Metadata): Promise<identity.v1.GetPatientResponse> {
+  async getPatient(
+    req: identity.v1.GetPatientRequest,
+    metadata?: Metadata,
+  ): Promise<identity.v1.GetPatientResponse> {
     const r = await this.service.get(actorOf(metadata), req.nhsNumber ?? '');
-    return { patient: patientToPb(r.patient), superseded: r.superseded, requestedNhsNumber: r.requested };
+    return {
+      patient: patientToPb(r.patient),
+      superseded: r.superseded,
+      requestedNhsNumber: r.requested,
+    };
   }
 
-  async tracePatients(req: identity.v1.TracePatientsRequest, metadata?: Metadata): Promise<identity.v1.TracePatientsResponse> {
+  async tracePatients(
+    req: identity.v1.TracePatientsRequest,
+    metadata?: Metadata,
+  ): Promise<identity.v1.TracePatientsResponse> {
     const m = new MappingProblems();
     const gender = genderFromPb(req.gender, 'gender', m);
     m.throwIfAny();
@@ -94,15 +120,28 @@ export class PatientsGrpcController implements identity.v1.PatientServiceControl
       },
       !!req.singleMatch,
     );
-    return { hits: r.hits.map(hitToPb), singleMatch: r.singleMatch, totalAboveThreshold: r.totalAboveThreshold };
+    return {
+      hits: r.hits.map(hitToPb),
+      singleMatch: r.singleMatch,
+      totalAboveThreshold: r.totalAboveThreshold,
+    };
   }
 
-  async updatePatient(req: identity.v1.UpdatePatientRequest, metadata?: Metadata): Promise<identity.v1.UpdatePatientResponse> {
+  async updatePatient(
+    req: identity.v1.UpdatePatientRequest,
+    metadata?: Metadata,
+  ): Promise<identity.v1.UpdatePatientResponse> {
     const actor = actorOf(metadata);
     const m = new MappingProblems();
     const changes = changesFromPb(req.changes, m);
     m.throwIfAny();
-    const r = await this.service.update(actor, req.nhsNumber ?? '', req.expectedVersion ?? 0, changes, currentCorrelationId());
+    const r = await this.service.update(
+      actor,
+      req.nhsNumber ?? '',
+      req.expectedVersion ?? 0,
+      changes,
+      currentCorrelationId(),
+    );
     return { patient: patientToPb(r.patient), changedFields: r.changedFields };
   }
 
@@ -110,7 +149,12 @@ export class PatientsGrpcController implements identity.v1.PatientServiceControl
     req: identity.v1.GetPatientHistoryRequest,
     metadata?: Metadata,
   ): Promise<identity.v1.GetPatientHistoryResponse> {
-    const r = await this.service.history(actorOf(metadata), req.nhsNumber ?? '', req.page?.pageSize ?? 0, req.page?.pageToken ?? '');
+    const r = await this.service.history(
+      actorOf(metadata),
+      req.nhsNumber ?? '',
+      req.page?.pageSize ?? 0,
+      req.page?.pageToken ?? '',
+    );
     return { versions: r.versions.map(versionToPb), page: { nextPageToken: r.nextPageToken } };
   }
 
@@ -122,7 +166,10 @@ export class PatientsGrpcController implements identity.v1.PatientServiceControl
     return { version: versionToPb(v) };
   }
 
-  async markDeceased(req: identity.v1.MarkDeceasedRequest, metadata?: Metadata): Promise<identity.v1.MarkDeceasedResponse> {
+  async markDeceased(
+    req: identity.v1.MarkDeceasedRequest,
+    metadata?: Metadata,
+  ): Promise<identity.v1.MarkDeceasedResponse> {
     const patient = await this.service.markDeceased(
       actorOf(metadata),
       req.nhsNumber ?? '',
@@ -133,7 +180,10 @@ export class PatientsGrpcController implements identity.v1.PatientServiceControl
     return { patient: patientToPb(patient) };
   }
 
-  async mergePatients(req: identity.v1.MergePatientsRequest, metadata?: Metadata): Promise<identity.v1.MergePatientsResponse> {
+  async mergePatients(
+    req: identity.v1.MergePatientsRequest,
+    metadata?: Metadata,
+  ): Promise<identity.v1.MergePatientsResponse> {
     const survivor = await this.service.merge(
       actorOf(metadata),
       {
@@ -148,4 +198,3 @@ export class PatientsGrpcController implements identity.v1.PatientServiceControl
     return { survivor: patientToPb(survivor) };
   }
 }
-

@@ -64,7 +64,10 @@ const CONF: Record<number, Confidentiality | undefined> = {
   [pb.Confidentiality.CONFIDENTIALITY_NORMAL]: 'normal',
   [pb.Confidentiality.CONFIDENTIALITY_RESTRICTED]: 'restricted',
 };
-const invert = <K extends string, V extends number>(m: Record<number, K | undefined>, skip: V[]): Record<K, number> =>
+const invert = <K extends string, V extends number>(
+  m: Record<number, K | undefined>,
+  skip: V[],
+): Record<K, number> =>
   Object.fromEntries(
     Object.entries(m)
       .filter(([k]) => !skip.includes(Number(k) as V))
@@ -78,10 +81,16 @@ const TELECOM_USE_PB = invert(TELECOM_USE, [0]);
 /** Collects enum problems while mapping, thrown together with the validation errors. */
 export class MappingProblems {
   readonly violations: { field: string; rule: string; message: string }[] = [];
-  enumValue<T>(table: Record<number, T | undefined>, value: number | undefined, field: string, fallback?: T): T | undefined {
+  enumValue<T>(
+    table: Record<number, T | undefined>,
+    value: number | undefined,
+    field: string,
+    fallback?: T,
+  ): T | undefined {
     if (value === undefined || value === null) return fallback;
     const mapped = table[value];
-    if (mapped === undefined && value !== 0) this.violations.push({ field, rule: 'enum.unknown', message: `unknown value ${value}` });
+    if (mapped === undefined && value !== 0)
+      this.violations.push({ field, rule: 'enum.unknown', message: `unknown value ${value}` });
     return mapped ?? fallback;
   }
   throwIfAny(): void {
@@ -97,7 +106,11 @@ function period(p: identity.v1.Period | undefined): Period | undefined {
 }
 const withPeriod = (p: Period | undefined) => (p ? { period: p } : {});
 
-export function namesFromPb(names: identity.v1.HumanName[], field: string, m: MappingProblems): HumanName[] {
+export function namesFromPb(
+  names: identity.v1.HumanName[],
+  field: string,
+  m: MappingProblems,
+): HumanName[] {
   return names.map((n, i) => ({
     use: m.enumValue(NAME_USE, n.use, `${field}[${i}].use`, 'usual')!,
     family: str(n.family),
@@ -107,7 +120,11 @@ export function namesFromPb(names: identity.v1.HumanName[], field: string, m: Ma
   }));
 }
 
-export function addressesFromPb(addresses: identity.v1.Address[], field: string, m: MappingProblems): Address[] {
+export function addressesFromPb(
+  addresses: identity.v1.Address[],
+  field: string,
+  m: MappingProblems,
+): Address[] {
   return addresses.map((a, i) => ({
     use: m.enumValue(ADDRESS_USE, a.use, `${field}[${i}].use`, 'home')!,
     lines: (a.lines ?? []).map(str),
@@ -118,11 +135,19 @@ export function addressesFromPb(addresses: identity.v1.Address[], field: string,
   }));
 }
 
-export function telecomFromPb(telecom: identity.v1.ContactPoint[], field: string, m: MappingProblems): ContactPoint[] {
+export function telecomFromPb(
+  telecom: identity.v1.ContactPoint[],
+  field: string,
+  m: MappingProblems,
+): ContactPoint[] {
   return telecom.map((t, i) => {
     const system = m.enumValue(TELECOM_SYSTEM, t.system, `${field}[${i}].system`);
     if (!system && !m.violations.some((v) => v.field === `${field}[${i}].system`)) {
-      m.violations.push({ field: `${field}[${i}].system`, rule: 'required', message: 'is required' });
+      m.violations.push({
+        field: `${field}[${i}].system`,
+        rule: 'required',
+        message: 'is required',
+      });
     }
     return {
       system: system ?? 'phone',
@@ -133,11 +158,19 @@ export function telecomFromPb(telecom: identity.v1.ContactPoint[], field: string
   });
 }
 
-export function genderFromPb(value: number | undefined, field: string, m: MappingProblems): Gender | undefined {
+export function genderFromPb(
+  value: number | undefined,
+  field: string,
+  m: MappingProblems,
+): Gender | undefined {
   return m.enumValue(GENDER, value, field);
 }
 
-export function confidentialityFromPb(value: number | undefined, field: string, m: MappingProblems): Confidentiality {
+export function confidentialityFromPb(
+  value: number | undefined,
+  field: string,
+  m: MappingProblems,
+): Confidentiality {
   return m.enumValue(CONF, value, field, 'normal')!;
 }
 
@@ -145,19 +178,29 @@ export function traceModeFromPb(value: number | undefined): TraceMode {
   return value === pb.TraceMode.TRACE_MODE_EXACT ? 'exact' : 'fuzzy';
 }
 
-export function changesFromPb(ch: identity.v1.PatientChanges | undefined, m: MappingProblems): PatientChanges {
+export function changesFromPb(
+  ch: identity.v1.PatientChanges | undefined,
+  m: MappingProblems,
+): PatientChanges {
   if (!ch) return {};
   const out: PatientChanges = {};
   if (ch.names) out.names = namesFromPb(ch.names.names ?? [], 'changes.names.names', m);
   if (ch.gender !== undefined && ch.gender !== null) {
     const g = genderFromPb(ch.gender, 'changes.gender', m);
     if (g) out.gender = g;
-    else if (ch.gender === 0) m.violations.push({ field: 'changes.gender', rule: 'required', message: 'must be a gender' });
+    else if (ch.gender === 0)
+      m.violations.push({ field: 'changes.gender', rule: 'required', message: 'must be a gender' });
   }
   if (ch.birthDate !== undefined && ch.birthDate !== null) out.birthDate = ch.birthDate.trim();
-  if (ch.addresses) out.addresses = addressesFromPb(ch.addresses.addresses ?? [], 'changes.addresses.addresses', m);
-  if (ch.telecom) out.telecom = telecomFromPb(ch.telecom.telecom ?? [], 'changes.telecom.telecom', m);
-  if (ch.gp) out.gp = { odsCode: str(ch.gp.odsCode).toUpperCase(), ...(ch.gp.start ? { start: ch.gp.start.trim() } : {}) };
+  if (ch.addresses)
+    out.addresses = addressesFromPb(ch.addresses.addresses ?? [], 'changes.addresses.addresses', m);
+  if (ch.telecom)
+    out.telecom = telecomFromPb(ch.telecom.telecom ?? [], 'changes.telecom.telecom', m);
+  if (ch.gp)
+    out.gp = {
+      odsCode: str(ch.gp.odsCode).toUpperCase(),
+      ...(ch.gp.start ? { start: ch.gp.start.trim() } : {}),
+    };
   if (ch.confidentiality !== undefined && ch.confidentiality !== null) {
     out.confidentiality = confidentialityFromPb(ch.confidentiality, 'changes.confidentiality', m);
   }
@@ -194,10 +237,18 @@ export function patientToPb(v: PatientView): identity.v1.Patient {
       use: TELECOM_USE_PB[t.use],
       period: periodPb(t.period),
     })),
-    gp: v.gp ? { odsCode: v.gp.odsCode, region: v.gp.region, period: periodPb(v.gp.period) } : undefined,
-    gpHistory: v.gpHistory.map((g) => ({ odsCode: g.odsCode, region: g.region, period: periodPb(g.period) })),
+    gp: v.gp
+      ? { odsCode: v.gp.odsCode, region: v.gp.region, period: periodPb(v.gp.period) }
+      : undefined,
+    gpHistory: v.gpHistory.map((g) => ({
+      odsCode: g.odsCode,
+      region: g.region,
+      period: periodPb(g.period),
+    })),
     confidentiality:
-      v.confidentiality === 'restricted' ? pb.Confidentiality.CONFIDENTIALITY_RESTRICTED : pb.Confidentiality.CONFIDENTIALITY_NORMAL,
+      v.confidentiality === 'restricted'
+        ? pb.Confidentiality.CONFIDENTIALITY_RESTRICTED
+        : pb.Confidentiality.CONFIDENTIALITY_NORMAL,
     version: v.version,
     lastUpdated: toTimestamp(v.lastUpdated),
     withheld: v.withheld,

@@ -27,17 +27,9 @@ const toDate = (d: string) => new Date(`${d}T00:00:00.000Z`);
 const fromDate = (d: Date) => d.toISOString().slice(0, 10);
 const optDate = (d: string | undefined) => (d ? toDate(d) : null);
 const toPeriod = (start: Date | null, end: Date | null): Period | undefined =>
-  start || end ? { ...(start ? { start: fromDate(start) } : {}), ...(end ? { end: fromDate(end) } : {}) } : undefined;
-
-const patientInclude = {
-  names: { orderBy: { position: 'asc' } },
-  addresses: { orderBy: { position: 'asc' } },
-  telecom: { orderBy: { position: 'asc' } },
-  gpRegistrations: { orderBy: [{ periodStart: 'desc' }, { id: 'desc' }] },
-  superseded: { select: { nhsNumber: true }, orderBy: { nhsNumber: 'asc' } },
-} satisfies Prisma.PatientInclude;
-
-type PatientRow = Prisma.PatientGetPayload<{ include: typeof patientInclude }>;
+  start || end
+    ? { ...(start ? { start: fromDate(start) } : {}), ...(end ? { end: fromDate(end) } : {}) }
+    : undefined;
 
 export interface NewPatient {
   nhsNumber: string;
@@ -101,7 +93,12 @@ export class PatientsRepository {
     }
   }
 
-  async writeNames(tx: Db, nhsNumber: string, names: HumanName[], birthDate: string): Promise<void> {
+  async writeNames(
+    tx: Db,
+    nhsNumber: string,
+    names: HumanName[],
+    birthDate: string,
+  ): Promise<void> {
     await tx.patientName.deleteMany({ where: { nhsNumber } });
     await tx.patientName.createMany({
       data: names.map((n, position) => ({
@@ -159,18 +156,31 @@ export class PatientsRepository {
   }
 
   async setBirthDateOnNames(tx: Db, nhsNumber: string, birthDate: string): Promise<void> {
-    await tx.patientName.updateMany({ where: { nhsNumber }, data: { birthDate: toDate(birthDate) } });
+    await tx.patientName.updateMany({
+      where: { nhsNumber },
+      data: { birthDate: toDate(birthDate) },
+    });
   }
 
   /** Ends the current GP registration and starts a new one (odsCode undefined = deregister). */
-  async changeGp(tx: Db, nhsNumber: string, next: GpRegistration | undefined, effective: string): Promise<void> {
+  async changeGp(
+    tx: Db,
+    nhsNumber: string,
+    next: GpRegistration | undefined,
+    effective: string,
+  ): Promise<void> {
     await tx.gpRegistration.updateMany({
       where: { nhsNumber, periodEnd: null },
       data: { periodEnd: toDate(effective) },
     });
     if (next) {
       await tx.gpRegistration.create({
-        data: { nhsNumber, odsCode: next.odsCode, region: next.region, periodStart: toDate(effective) },
+        data: {
+          nhsNumber,
+          odsCode: next.odsCode,
+          region: next.region,
+          periodStart: toDate(effective),
+        },
       });
     }
     await tx.patient.update({
@@ -197,19 +207,16 @@ export class PatientsRepository {
     return res.count === 1;
   }
 
-  async findRow(db: Db, nhsNumber: string): Promise<PatientRow | null> {
-    return db.patient.findUnique({ where: { nhsNumber }, include: patientInclude });
-  }
-
+  /** One round trip: the patient row with its names, addresses, telecom, GP periods and merged numbers. */
   async find(db: Db, nhsNumber: string): Promise<PatientRecord | undefined> {
-    const row = await this.findRow(db, nhsNumber);
-    return row ? toRecord(row) : undefined;
+    const rows = await db.$queryRaw<RecordRow[]>`${recordSql(Prisma.sql`p.nhs_number = ${nhsNumber}`)}`;
+    return rows[0] ? rowToRecord(rows[0]) : undefined;
   }
 
   async findMany(db: Db, nhsNumbers: string[]): Promise<Map<string, PatientRecord>> {
     if (nhsNumbers.length === 0) return new Map();
-    const rows = await db.patient.findMany({ where: { nhsNumber: { in: nhsNumbers } }, include: patientInclude });
-    return new Map(rows.map((r) => [r.nhsNumber, toRecord(r)]));
+    const rows = await db.$queryRaw<RecordRow[]>`${recordSql(Prisma.sql`p.nhs_number = ANY(${nhsNumbers}::text[])`)}`;
+    return new Map(rows.map((r) => [r.nhs_number, rowToRecord(r)]));
   }
 
   /** Locks the row for the rest of the transaction (merge, deceased) and returns its version. */
@@ -219,7 +226,13 @@ export class PatientsRepository {
     return rows[0];
   }
 
-  async markMerged(tx: Db, superseded: string, survivor: string, expectedVersion: number, now: Date): Promise<boolean> {
+  async markMerged(
+    tx: Db,
+    superseded: string,
+    survivor: string,
+    expectedVersion: number,
+    now: Date,
+  ): Promise<boolean> {
     const count = await tx.$executeRaw`
       UPDATE patient SET merged_into = ${survivor}, merged_at = ${now}, version = version + 1, last_updated = ${now}
       WHERE nhs_number = ${superseded} AND version = ${expectedVersion} AND merged_into IS NULL`;
@@ -227,7 +240,10 @@ export class PatientsRepository {
     // numbers previously merged into the superseded record now point straight at the survivor
     await tx.$executeRaw`UPDATE patient SET merged_into = ${survivor} WHERE merged_into = ${superseded}`;
     await tx.patientName.updateMany({ where: { nhsNumber: superseded }, data: { active: false } });
-    await tx.patientAddress.updateMany({ where: { nhsNumber: superseded }, data: { active: false } });
+    await tx.patientAddress.updateMany({
+      where: { nhsNumber: superseded },
+      data: { active: false },
+    });
     return true;
   }
 
@@ -249,7 +265,12 @@ export class PatientsRepository {
   }
 
   /** Versions of a record and of every record merged into it, newest first. */
-  async history(db: Db, nhsNumbers: string[], offset: number, limit: number): Promise<PatientVersionEntry[]> {
+  async history(
+    db: Db,
+    nhsNumbers: string[],
+    offset: number,
+    limit: number,
+  ): Promise<PatientVersionEntry[]> {
     const rows = await db.patientVersion.findMany({
       where: { nhsNumber: { in: nhsNumbers } },
       orderBy: [{ recordedAt: 'desc' }, { id: 'desc' }],
@@ -259,8 +280,15 @@ export class PatientsRepository {
     return rows.map(toVersionEntry);
   }
 
-  async version(db: Db, nhsNumbers: string[], version: number, preferred: string): Promise<PatientVersionEntry | undefined> {
-    const rows = await db.patientVersion.findMany({ where: { nhsNumber: { in: nhsNumbers }, version } });
+  async version(
+    db: Db,
+    nhsNumbers: string[],
+    version: number,
+    preferred: string,
+  ): Promise<PatientVersionEntry | undefined> {
+    const rows = await db.patientVersion.findMany({
+      where: { nhsNumber: { in: nhsNumbers }, version },
+    });
     const row = rows.find((r) => r.nhsNumber === preferred) ?? rows[0];
     return row ? toVersionEntry(row) : undefined;
   }
@@ -271,52 +299,92 @@ export class PatientsRepository {
     if (!sql) return { candidates: [], totalAboveThreshold: 0 };
     const rows = await db.$queryRaw<TraceRow[]>(sql);
     return {
-      candidates: rows.map((r) => ({ nhsNumber: r.nhs_number, score: Number(r.score), matchedOn: matchedOn(r) })),
+      candidates: rows.map((r) => ({
+        nhsNumber: r.nhs_number,
+        score: Number(r.score),
+        matchedOn: matchedOn(r),
+      })),
       totalAboveThreshold: rows.length > 0 ? Number(rows[0]!.total) : 0,
     };
   }
 }
 
-function toRecord(row: PatientRow): PatientRecord {
-  const gps: GpRegistration[] = row.gpRegistrations.map((g) => ({
-    odsCode: g.odsCode,
-    region: g.region,
-    period: toPeriod(g.periodStart, g.periodEnd) ?? {},
-  }));
-  const current = row.gpRegistrations.findIndex((g) => g.periodEnd === null);
+interface RecordRow {
+  nhs_number: string;
+  gender: string;
+  birth_date: string;
+  deceased_at: Date | null;
+  confidentiality: string;
+  version: number;
+  last_updated: Date;
+  merged_into: string | null;
+  names: Array<{ use: string; family: string; given: string[] | null; prefix: string[] | null; ps: string | null; pe: string | null }>;
+  addresses: Array<{ use: string; lines: string[] | null; city: string; district: string; postcode: string; ps: string | null; pe: string | null }>;
+  telecom: Array<{ system: string; value: string; use: string; ps: string | null; pe: string | null }>;
+  gps: Array<{ ods: string; region: string; ps: string; pe: string | null }>;
+  superseded: string[];
+}
+
+/** The record query: the patient row plus json_agg of each child table, in one statement. */
+function recordSql(where: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    SELECT p.nhs_number, p.gender::text AS gender, to_char(p.birth_date, 'YYYY-MM-DD') AS birth_date, p.deceased_at,
+           p.confidentiality::text AS confidentiality, p.version, p.last_updated, p.merged_into,
+           COALESCE((SELECT json_agg(json_build_object('use', n.use, 'family', n.family, 'given', n.given, 'prefix', n.prefix,
+                       'ps', n.period_start, 'pe', n.period_end) ORDER BY n.position)
+                     FROM patient_name n WHERE n.nhs_number = p.nhs_number), '[]') AS names,
+           COALESCE((SELECT json_agg(json_build_object('use', a.use, 'lines', a.lines, 'city', a.city, 'district', a.district,
+                       'postcode', a.postcode, 'ps', a.period_start, 'pe', a.period_end) ORDER BY a.position)
+                     FROM patient_address a WHERE a.nhs_number = p.nhs_number), '[]') AS addresses,
+           COALESCE((SELECT json_agg(json_build_object('system', t.system, 'value', t.value, 'use', t.use,
+                       'ps', t.period_start, 'pe', t.period_end) ORDER BY t.position)
+                     FROM patient_telecom t WHERE t.nhs_number = p.nhs_number), '[]') AS telecom,
+           COALESCE((SELECT json_agg(json_build_object('ods', g.ods_code, 'region', g.region, 'ps', g.period_start, 'pe', g.period_end)
+                       ORDER BY g.period_start DESC, g.id DESC)
+                     FROM gp_registration g WHERE g.nhs_number = p.nhs_number), '[]') AS gps,
+           ARRAY(SELECT s.nhs_number FROM patient s WHERE s.merged_into = p.nhs_number ORDER BY s.nhs_number) AS superseded
+    FROM patient p WHERE ${where}`;
+}
+
+const jsonPeriod = (ps: string | null, pe: string | null): Period | undefined =>
+  ps || pe ? { ...(ps ? { start: ps } : {}), ...(pe ? { end: pe } : {}) } : undefined;
+
+function rowToRecord(row: RecordRow): PatientRecord {
+  const gps: GpRegistration[] = row.gps.map((g) => ({ odsCode: g.ods, region: g.region, period: jsonPeriod(g.ps, g.pe) ?? {} }));
+  const current = row.gps.findIndex((g) => g.pe === null);
   return {
-    nhsNumber: row.nhsNumber,
+    nhsNumber: row.nhs_number,
     names: row.names.map((n) => ({
       use: n.use as NameUse,
       family: n.family,
-      given: n.given,
-      prefix: n.prefix,
-      ...withPeriod(toPeriod(n.periodStart, n.periodEnd)),
+      given: n.given ?? [],
+      prefix: n.prefix ?? [],
+      ...withPeriod(jsonPeriod(n.ps, n.pe)),
     })),
     gender: row.gender as Gender,
-    birthDate: fromDate(row.birthDate),
-    ...(row.deceasedAt ? { deceasedAt: row.deceasedAt } : {}),
+    birthDate: row.birth_date,
+    ...(row.deceased_at ? { deceasedAt: new Date(row.deceased_at) } : {}),
     addresses: row.addresses.map((a) => ({
       use: a.use as AddressUse,
-      lines: a.lines,
+      lines: a.lines ?? [],
       city: a.city,
       district: a.district,
       postcode: a.postcode,
-      ...withPeriod(toPeriod(a.periodStart, a.periodEnd)),
+      ...withPeriod(jsonPeriod(a.ps, a.pe)),
     })),
     telecom: row.telecom.map((t) => ({
       system: t.system as TelecomSystem,
       value: t.value,
       use: t.use as TelecomUse,
-      ...withPeriod(toPeriod(t.periodStart, t.periodEnd)),
+      ...withPeriod(jsonPeriod(t.ps, t.pe)),
     })),
     ...(current >= 0 ? { gp: gps[current] } : {}),
     gpHistory: gps.filter((_, i) => i !== current),
     confidentiality: row.confidentiality as Confidentiality,
     version: row.version,
-    lastUpdated: row.lastUpdated,
-    supersededNhsNumbers: row.superseded.map((s) => s.nhsNumber),
-    ...(row.mergedInto ? { mergedInto: row.mergedInto } : {}),
+    lastUpdated: new Date(row.last_updated),
+    supersededNhsNumbers: row.superseded,
+    ...(row.merged_into ? { mergedInto: row.merged_into } : {}),
   };
 }
 
@@ -337,7 +405,10 @@ function toVersionEntry(row: {
   recordedAt: Date;
   snapshot: Prisma.JsonValue;
 }): PatientVersionEntry {
-  const snap = row.snapshot as unknown as PatientRecord & { lastUpdated: string; deceasedAt?: string };
+  const snap = row.snapshot as unknown as PatientRecord & {
+    lastUpdated: string;
+    deceasedAt?: string;
+  };
   return {
     nhsNumber: row.nhsNumber,
     version: row.version,

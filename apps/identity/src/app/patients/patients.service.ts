@@ -16,7 +16,14 @@ import {
 } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
 import { Db, PatientsRepository } from './patients.repository';
-import { requireNhsNumber, today, TRACE_MAX_RESULTS, validateChanges, validateDetails, validateTrace } from './patients.validation';
+import {
+  requireNhsNumber,
+  today,
+  TRACE_MAX_RESULTS,
+  validateChanges,
+  validateDetails,
+  validateTrace,
+} from './patients.validation';
 
 export const SCOPE_RESTRICTED_READ = 'trellis/restricted.read';
 export const SCOPE_PATIENT_SEARCH = 'system/Patient.s';
@@ -41,7 +48,10 @@ export const DEFAULT_RULES: IdentityRules = {
 
 /** The transaction runner (PrismaClient.$transaction) the service needs. */
 export interface TransactionRunner {
-  $transaction<R>(fn: (tx: Db) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
+  $transaction<R>(
+    fn: (tx: Db) => Promise<R>,
+    options?: { maxWait?: number; timeout?: number },
+  ): Promise<R>;
 }
 
 export interface Hit {
@@ -87,7 +97,9 @@ export class PatientsService {
   ): Promise<RegisterResult> {
     const now = this.clock();
     const details = validateDetailsWithOverride(input, override, today(now));
-    const current = details.names.find((n) => !n.period?.end && n.use !== 'old' && n.use !== 'maiden')!;
+    const current = details.names.find(
+      (n) => !n.period?.end && n.use !== 'old' && n.use !== 'maiden',
+    )!;
     const home = details.addresses.find((a) => !a.period?.end && a.use !== 'old');
     const gpRegion = details.gpOdsCode ? regionOf(details.gpOdsCode)! : undefined;
     const query: TraceQuery = {
@@ -117,7 +129,11 @@ export class PatientsService {
           {
             match: dupes.candidates.length === 1 ? 'single-match' : 'multiple-match',
             threshold: this.rules.duplicateThreshold,
-            candidates: hits.map((h) => ({ nhsNumber: h.patient.nhsNumber, score: h.score, matchedOn: h.matchedOn })),
+            candidates: hits.map((h) => ({
+              nhsNumber: h.patient.nhsNumber,
+              score: h.score,
+              matchedOn: h.matchedOn,
+            })),
           },
           // the candidates' views travel with the error for the controller
         ).withHits(hits);
@@ -127,7 +143,10 @@ export class PatientsService {
         nhsNumber = await this.allocator.allocate(tx);
       } catch (err) {
         if (err instanceof NhsNumberRangeExhaustedError) {
-          throw new IdentityError(IdentityErrorCode.NumberRangeExhausted, 'the NHS number allocation range is exhausted');
+          throw new IdentityError(
+            IdentityErrorCode.NumberRangeExhausted,
+            'the NHS number allocation range is exhausted',
+          );
         }
         throw err;
       }
@@ -141,9 +160,22 @@ export class PatientsService {
           birthDate: details.birthDate,
           addresses: details.addresses,
           telecom: details.telecom,
-          ...(details.gpOdsCode ? { gp: { odsCode: details.gpOdsCode.toUpperCase(), region: gpRegion!, period: { start: gpStart } } } : {}),
+          ...(details.gpOdsCode
+            ? {
+                gp: {
+                  odsCode: details.gpOdsCode.toUpperCase(),
+                  region: gpRegion!,
+                  period: { start: gpStart },
+                },
+              }
+            : {}),
           confidentiality: details.confidentiality,
-          registrationKey: registrationKey(current.family, current.given, details.birthDate, details.gender),
+          registrationKey: registrationKey(
+            current.family,
+            current.given,
+            details.birthDate,
+            details.gender,
+          ),
           duplicateOverride: override.flag && dupes.candidates.length > 0,
         },
         now,
@@ -158,24 +190,36 @@ export class PatientsService {
           changedFields: [],
           changedBy: actor.systemId,
           changedByOds: actor.odsCode,
-          ...(overridden.length > 0 ? { reason: override.reason, overriddenCandidates: overridden } : {}),
+          ...(overridden.length > 0
+            ? { reason: override.reason, overriddenCandidates: overridden }
+            : {}),
         },
         now,
       );
       await this.events.emit(
         tx,
-        { kind: 'registered', record, override: overridden.length > 0, overridden, reason: overridden.length > 0 ? override.reason : '' },
+        {
+          kind: 'registered',
+          record,
+          override: overridden.length > 0,
+          overridden,
+          reason: overridden.length > 0 ? override.reason : '',
+        },
         actor,
         correlationId,
       );
-      const overriddenHits = overridden.length > 0 ? await this.hits(tx, actor, dupes.candidates) : [];
+      const overriddenHits =
+        overridden.length > 0 ? await this.hits(tx, actor, dupes.candidates) : [];
       return { record, overriddenHits };
     }, TX);
     return { patient: this.view(actor, created.record), overridden: created.overriddenHits };
   }
 
   /** Reads by NHS number; a merged number answers with the survivor. */
-  async get(actor: Actor, nhsInput: string): Promise<{ patient: PatientView; superseded: boolean; requested: string }> {
+  async get(
+    actor: Actor,
+    nhsInput: string,
+  ): Promise<{ patient: PatientView; superseded: boolean; requested: string }> {
     const nhs = requireNhsNumber(nhsInput, 'nhs_number');
     const record = await this.repo.find(this.db, nhs);
     if (!record) throw notFound(nhs, 'nhs_number');
@@ -200,10 +244,17 @@ export class PatientsService {
     };
     validateTrace({ ...query, maxResults: input.maxResults ?? 0 });
     const singleMatch = singleMatchRequested || !hasScope(actor, SCOPE_PATIENT_SEARCH);
-    const result = await this.repo.trace(this.db, singleMatch ? { ...query, maxResults: 2 } : query);
+    const result = await this.repo.trace(
+      this.db,
+      singleMatch ? { ...query, maxResults: 2 } : query,
+    );
     let candidates = result.candidates;
     if (singleMatch) candidates = result.totalAboveThreshold === 1 ? candidates.slice(0, 1) : [];
-    const hits = await this.hits(this.db, actor, candidates.slice(0, Math.min(query.maxResults, TRACE_MAX_RESULTS)));
+    const hits = await this.hits(
+      this.db,
+      actor,
+      candidates.slice(0, Math.min(query.maxResults, TRACE_MAX_RESULTS)),
+    );
     return { hits, singleMatch, totalAboveThreshold: result.totalAboveThreshold };
   }
 
@@ -214,7 +265,11 @@ export class PatientsService {
     );
     return candidates
       .filter((c) => records.has(c.nhsNumber))
-      .map((c) => ({ patient: this.view(actor, records.get(c.nhsNumber)!), score: c.score, matchedOn: c.matchedOn }));
+      .map((c) => ({
+        patient: this.view(actor, records.get(c.nhsNumber)!),
+        score: c.score,
+        matchedOn: c.matchedOn,
+      }));
   }
 
   async update(
@@ -244,7 +299,11 @@ export class PatientsService {
           'changing address, telecom or GP of a restricted patient needs trellis/restricted.read',
           changed
             .filter((f) => ['addresses', 'telecom', 'gp'].includes(f))
-            .map((f) => ({ field: `changes.${f}`, rule: 'restricted', message: 'withheld field of a restricted patient' })),
+            .map((f) => ({
+              field: `changes.${f}`,
+              rule: 'restricted',
+              message: 'withheld field of a restricted patient',
+            })),
         );
       }
       const won = await this.repo.bumpVersion(tx, nhs, expectedVersion, now, {
@@ -254,7 +313,12 @@ export class PatientsService {
       });
       if (!won) {
         const latest = await this.repo.find(tx, nhs);
-        throw conflict(nhs, expectedVersion, latest?.version ?? current.version, 'expected_version');
+        throw conflict(
+          nhs,
+          expectedVersion,
+          latest?.version ?? current.version,
+          'expected_version',
+        );
       }
       const birthDate = changes.birthDate ?? current.birthDate;
       if (changes.names) await this.repo.writeNames(tx, nhs, changes.names, birthDate);
@@ -275,10 +339,20 @@ export class PatientsService {
       await this.repo.appendVersion(
         tx,
         record,
-        { change: 'updated', changedFields: changed, changedBy: actor.systemId, changedByOds: actor.odsCode },
+        {
+          change: 'updated',
+          changedFields: changed,
+          changedBy: actor.systemId,
+          changedByOds: actor.odsCode,
+        },
         now,
       );
-      await this.events.emit(tx, { kind: 'updated', record, changedFields: changed }, actor, correlationId);
+      await this.events.emit(
+        tx,
+        { kind: 'updated', record, changedFields: changed },
+        actor,
+        correlationId,
+      );
       if (gpChanged) {
         await this.events.emit(
           tx,
@@ -308,29 +382,52 @@ export class PatientsService {
     const now = this.clock();
     requireExpectedVersion(expectedVersion, 'expected_version');
     if (!deceasedAt || Number.isNaN(deceasedAt.getTime())) {
-      throw IdentityError.validation([{ field: 'deceased_at', rule: 'required', message: 'is required' }]);
+      throw IdentityError.validation([
+        { field: 'deceased_at', rule: 'required', message: 'is required' },
+      ]);
     }
     if (deceasedAt.getTime() > now.getTime() + 60_000) {
-      throw IdentityError.validation([{ field: 'deceased_at', rule: 'date.future', message: 'must not be in the future' }]);
+      throw IdentityError.validation([
+        { field: 'deceased_at', rule: 'date.future', message: 'must not be in the future' },
+      ]);
     }
     return this.db.$transaction(async (tx) => {
       const current = await this.loadLive(tx, nhs);
       if (current.deceasedAt) {
-        throw new IdentityError(IdentityErrorCode.AlreadyDeceased, `patient ${nhs} is already recorded as deceased`, [
-          { field: 'nhs_number', rule: 'patient.deceased', message: 'already deceased' },
-        ]);
+        throw new IdentityError(
+          IdentityErrorCode.AlreadyDeceased,
+          `patient ${nhs} is already recorded as deceased`,
+          [{ field: 'nhs_number', rule: 'patient.deceased', message: 'already deceased' }],
+        );
       }
       checkVersion(current, expectedVersion, 'expected_version');
       if (deceasedAt.toISOString().slice(0, 10) < current.birthDate) {
-        throw IdentityError.validation([{ field: 'deceased_at', rule: 'date.before-birth', message: 'must not be before the birth date' }]);
+        throw IdentityError.validation([
+          {
+            field: 'deceased_at',
+            rule: 'date.before-birth',
+            message: 'must not be before the birth date',
+          },
+        ]);
       }
       const won = await this.repo.bumpVersion(tx, nhs, expectedVersion, now, { deceasedAt });
-      if (!won) throw conflict(nhs, expectedVersion, (await this.repo.find(tx, nhs))?.version ?? 0, 'expected_version');
+      if (!won)
+        throw conflict(
+          nhs,
+          expectedVersion,
+          (await this.repo.find(tx, nhs))?.version ?? 0,
+          'expected_version',
+        );
       const record = (await this.repo.find(tx, nhs))!;
       await this.repo.appendVersion(
         tx,
         record,
-        { change: 'deceased', changedFields: ['deceased_at'], changedBy: actor.systemId, changedByOds: actor.odsCode },
+        {
+          change: 'deceased',
+          changedFields: ['deceased_at'],
+          changedBy: actor.systemId,
+          changedByOds: actor.odsCode,
+        },
         now,
       );
       await this.events.emit(tx, { kind: 'deceased', record }, actor, correlationId);
@@ -340,18 +437,34 @@ export class PatientsService {
 
   async merge(
     actor: Actor,
-    input: { superseded: string; survivor: string; expectedSupersededVersion: number; expectedSurvivorVersion: number; reason: string },
+    input: {
+      superseded: string;
+      survivor: string;
+      expectedSupersededVersion: number;
+      expectedSurvivorVersion: number;
+      reason: string;
+    },
     correlationId?: string,
   ): Promise<PatientView> {
     const superseded = requireNhsNumber(input.superseded, 'superseded_nhs_number');
     const survivor = requireNhsNumber(input.survivor, 'survivor_nhs_number');
     if (superseded === survivor) {
-      throw new IdentityError(IdentityErrorCode.MergeIntoSelf, 'a patient cannot be merged into itself', [
-        { field: 'survivor_nhs_number', rule: 'merge.self', message: 'must differ from superseded_nhs_number' },
-      ]);
+      throw new IdentityError(
+        IdentityErrorCode.MergeIntoSelf,
+        'a patient cannot be merged into itself',
+        [
+          {
+            field: 'survivor_nhs_number',
+            rule: 'merge.self',
+            message: 'must differ from superseded_nhs_number',
+          },
+        ],
+      );
     }
     if (input.reason.length > 500) {
-      throw IdentityError.validation([{ field: 'reason', rule: 'max-length', message: 'must be at most 500 characters' }]);
+      throw IdentityError.validation([
+        { field: 'reason', rule: 'max-length', message: 'must be at most 500 characters' },
+      ]);
     }
     const now = this.clock();
     return this.db.$transaction(async (tx) => {
@@ -362,29 +475,71 @@ export class PatientsService {
       const target = await this.repo.find(tx, survivor);
       if (!target) throw notFound(survivor, 'survivor_nhs_number');
       if (source.mergedInto) {
-        throw new IdentityError(IdentityErrorCode.MergeSourceMerged, `patient ${superseded} was already merged into ${source.mergedInto}`, [
-          { field: 'superseded_nhs_number', rule: 'merge.source-merged', message: `already merged into ${source.mergedInto}` },
-        ], { survivor: source.mergedInto });
+        throw new IdentityError(
+          IdentityErrorCode.MergeSourceMerged,
+          `patient ${superseded} was already merged into ${source.mergedInto}`,
+          [
+            {
+              field: 'superseded_nhs_number',
+              rule: 'merge.source-merged',
+              message: `already merged into ${source.mergedInto}`,
+            },
+          ],
+          { survivor: source.mergedInto },
+        );
       }
       if (target.mergedInto) {
-        throw new IdentityError(IdentityErrorCode.MergeIntoMerged, `patient ${survivor} was merged into ${target.mergedInto}`, [
-          { field: 'survivor_nhs_number', rule: 'merge.target-merged', message: `merged into ${target.mergedInto}; merge into that record` },
-        ], { survivor: target.mergedInto });
+        throw new IdentityError(
+          IdentityErrorCode.MergeIntoMerged,
+          `patient ${survivor} was merged into ${target.mergedInto}`,
+          [
+            {
+              field: 'survivor_nhs_number',
+              rule: 'merge.target-merged',
+              message: `merged into ${target.mergedInto}; merge into that record`,
+            },
+          ],
+          { survivor: target.mergedInto },
+        );
       }
       if (target.deceasedAt) {
-        throw new IdentityError(IdentityErrorCode.MergeIntoDeceased, `patient ${survivor} is deceased`, [
-          { field: 'survivor_nhs_number', rule: 'merge.target-deceased', message: 'cannot merge into a deceased patient' },
-        ]);
+        throw new IdentityError(
+          IdentityErrorCode.MergeIntoDeceased,
+          `patient ${survivor} is deceased`,
+          [
+            {
+              field: 'survivor_nhs_number',
+              rule: 'merge.target-deceased',
+              message: 'cannot merge into a deceased patient',
+            },
+          ],
+        );
       }
-      if (input.expectedSupersededVersion) checkVersion(source, input.expectedSupersededVersion, 'expected_superseded_version');
-      if (input.expectedSurvivorVersion) checkVersion(target, input.expectedSurvivorVersion, 'expected_survivor_version');
+      if (input.expectedSupersededVersion)
+        checkVersion(source, input.expectedSupersededVersion, 'expected_superseded_version');
+      if (input.expectedSurvivorVersion)
+        checkVersion(target, input.expectedSurvivorVersion, 'expected_survivor_version');
       await this.repo.markMerged(tx, superseded, survivor, source.version, now);
       await this.repo.bumpVersion(tx, survivor, target.version, now);
       const retired = (await this.repo.find(tx, superseded))!;
       const merged = (await this.repo.find(tx, survivor))!;
-      const meta = { changedBy: actor.systemId, changedByOds: actor.odsCode, ...(input.reason ? { reason: input.reason } : {}) };
-      await this.repo.appendVersion(tx, retired, { ...meta, change: 'merged-into', changedFields: ['merged_into'] }, now);
-      await this.repo.appendVersion(tx, merged, { ...meta, change: 'merged-from', changedFields: ['superseded_nhs_numbers'] }, now);
+      const meta = {
+        changedBy: actor.systemId,
+        changedByOds: actor.odsCode,
+        ...(input.reason ? { reason: input.reason } : {}),
+      };
+      await this.repo.appendVersion(
+        tx,
+        retired,
+        { ...meta, change: 'merged-into', changedFields: ['merged_into'] },
+        now,
+      );
+      await this.repo.appendVersion(
+        tx,
+        merged,
+        { ...meta, change: 'merged-from', changedFields: ['superseded_nhs_numbers'] },
+        now,
+      );
       await this.events.emit(
         tx,
         { kind: 'merged', survivor: merged, superseded, supersededVersion: retired.version },
@@ -400,10 +555,15 @@ export class PatientsService {
     nhsInput: string,
     pageSize: number,
     pageToken: string,
-  ): Promise<{ versions: Array<PatientVersionEntry & { view: PatientView }>; nextPageToken: string }> {
+  ): Promise<{
+    versions: Array<PatientVersionEntry & { view: PatientView }>;
+    nextPageToken: string;
+  }> {
     const nhs = requireNhsNumber(nhsInput, 'nhs_number');
     if (pageSize < 0 || pageSize > 500) {
-      throw IdentityError.validation([{ field: 'page.page_size', rule: 'range', message: 'must be between 0 and 500' }]);
+      throw IdentityError.validation([
+        { field: 'page.page_size', rule: 'range', message: 'must be between 0 and 500' },
+      ]);
     }
     const size = pageSize || 50;
     const offset = decodePageToken(pageToken, nhs);
@@ -416,17 +576,25 @@ export class PatientsService {
     };
   }
 
-  async version(actor: Actor, nhsInput: string, version: number): Promise<PatientVersionEntry & { view: PatientView }> {
+  async version(
+    actor: Actor,
+    nhsInput: string,
+    version: number,
+  ): Promise<PatientVersionEntry & { view: PatientView }> {
     const nhs = requireNhsNumber(nhsInput, 'nhs_number');
     if (!Number.isInteger(version) || version < 1) {
-      throw IdentityError.validation([{ field: 'version', rule: 'range', message: 'must be a positive version number' }]);
+      throw IdentityError.validation([
+        { field: 'version', rule: 'range', message: 'must be a positive version number' },
+      ]);
     }
     const { numbers } = await this.lineage(nhs);
     const entry = await this.repo.version(this.db, numbers, version, nhs);
     if (!entry) {
-      throw new IdentityError(IdentityErrorCode.VersionNotFound, `patient ${nhs} has no version ${version}`, [
-        { field: 'version', rule: 'version.unknown', message: 'no such version' },
-      ]);
+      throw new IdentityError(
+        IdentityErrorCode.VersionNotFound,
+        `patient ${nhs} has no version ${version}`,
+        [{ field: 'version', rule: 'version.unknown', message: 'no such version' }],
+      );
     }
     return { ...entry, view: this.versionView(actor, entry) };
   }
@@ -452,7 +620,13 @@ export class PatientsService {
       throw new IdentityError(
         IdentityErrorCode.PatientSuperseded,
         `patient ${nhs} was merged into ${record.mergedInto}; change that record`,
-        [{ field: 'nhs_number', rule: 'patient.superseded', message: `superseded by ${record.mergedInto}` }],
+        [
+          {
+            field: 'nhs_number',
+            rule: 'patient.superseded',
+            message: `superseded by ${record.mergedInto}`,
+          },
+        ],
         { survivor: record.mergedInto },
       );
     }
@@ -475,25 +649,46 @@ function validateDetailsWithOverride(
   }
   const extra =
     override.flag && override.reason.trim() === ''
-      ? [{ field: 'override_reason', rule: 'required', message: 'is required when override_duplicates is set' }]
+      ? [
+          {
+            field: 'override_reason',
+            rule: 'required',
+            message: 'is required when override_duplicates is set',
+          },
+        ]
       : override.reason.length > 500
-        ? [{ field: 'override_reason', rule: 'max-length', message: 'must be at most 500 characters' }]
+        ? [
+            {
+              field: 'override_reason',
+              rule: 'max-length',
+              message: 'must be at most 500 characters',
+            },
+          ]
         : [];
-  if (problems || extra.length > 0) throw IdentityError.validation([...(problems?.violations ?? []), ...extra]);
+  if (problems || extra.length > 0)
+    throw IdentityError.validation([...(problems?.violations ?? []), ...extra]);
   return details!;
 }
 
 function requireExpectedVersion(v: number, field: string): void {
   if (!Number.isInteger(v) || v < 1) {
-    throw IdentityError.validation([{ field, rule: 'required', message: 'the version you read is required (If-Match)' }]);
+    throw IdentityError.validation([
+      { field, rule: 'required', message: 'the version you read is required (If-Match)' },
+    ]);
   }
 }
 
 function checkVersion(current: PatientRecord, expected: number, field: string): void {
-  if (current.version !== expected) throw conflict(current.nhsNumber, expected, current.version, field);
+  if (current.version !== expected)
+    throw conflict(current.nhsNumber, expected, current.version, field);
 }
 
-function conflict(nhs: string, expected: number, currentVersion: number, field: string): IdentityError {
+function conflict(
+  nhs: string,
+  expected: number,
+  currentVersion: number,
+  field: string,
+): IdentityError {
   return new IdentityError(
     IdentityErrorCode.VersionConflict,
     `patient ${nhs} is at version ${currentVersion}, not ${expected}: re-read and retry`,
@@ -532,7 +727,8 @@ export function changedFields(current: PatientRecord, ch: PatientChanges): strin
   if (ch.addresses && !same(ch.addresses, current.addresses)) out.push('addresses');
   if (ch.telecom && !same(ch.telecom, current.telecom)) out.push('telecom');
   if (ch.gp && ch.gp.odsCode.trim().toUpperCase() !== (current.gp?.odsCode ?? '')) out.push('gp');
-  if (ch.confidentiality && ch.confidentiality !== current.confidentiality) out.push('confidentiality');
+  if (ch.confidentiality && ch.confidentiality !== current.confidentiality)
+    out.push('confidentiality');
   return out;
 }
 
@@ -543,12 +739,25 @@ function encodePageToken(offset: number, nhs: string): string {
 function decodePageToken(token: string, nhs: string): number {
   if (!token) return 0;
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown; n?: unknown };
-    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0 && parsed.n === nhs) return parsed.o;
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      o?: unknown;
+      n?: unknown;
+    };
+    if (
+      typeof parsed.o === 'number' &&
+      Number.isInteger(parsed.o) &&
+      parsed.o >= 0 &&
+      parsed.n === nhs
+    )
+      return parsed.o;
   } catch {
     // fall through
   }
   throw IdentityError.validation([
-    { field: 'page.page_token', rule: 'page-token.invalid', message: 'is not a token from this history' },
+    {
+      field: 'page.page_token',
+      rule: 'page-token.invalid',
+      message: 'is not a token from this history',
+    },
   ]);
 }

@@ -2,7 +2,15 @@ import { validateNhsNumber } from '@trellis/nhs-number';
 import { practiceByOdsCode } from '../reference/ods-regions';
 import { isIsoDate, isValidPostcode, normaliseName, normalisePostcode } from './normalise';
 import { IdentityError, IdentityErrorCode, FieldViolation } from './patients.errors';
-import type { Address, ContactPoint, HumanName, PatientChanges, PatientDetails, Period, TraceQuery } from './patient.model';
+import type {
+  Address,
+  ContactPoint,
+  HumanName,
+  PatientChanges,
+  PatientDetails,
+  Period,
+  TraceQuery,
+} from './patient.model';
 
 const MAX_NAMES = 10;
 const MAX_ADDRESSES = 10;
@@ -38,7 +46,8 @@ class Collector {
 
 function checkText(c: Collector, field: string, value: string, required: boolean): void {
   if (required && value.trim() === '') c.add(field, 'required', 'is required');
-  else if (value.length > MAX_TEXT) c.add(field, 'max-length', `must be at most ${MAX_TEXT} characters`);
+  else if (value.length > MAX_TEXT)
+    c.add(field, 'max-length', `must be at most ${MAX_TEXT} characters`);
 }
 
 function checkDate(c: Collector, field: string, value: string | undefined, now: string): void {
@@ -52,7 +61,13 @@ function checkPeriod(c: Collector, field: string, period: Period | undefined, no
   if (!period) return;
   checkDate(c, `${field}.start`, period.start, now);
   checkDate(c, `${field}.end`, period.end, now);
-  if (period.start && period.end && isIsoDate(period.start) && isIsoDate(period.end) && period.start > period.end) {
+  if (
+    period.start &&
+    period.end &&
+    isIsoDate(period.start) &&
+    isIsoDate(period.end) &&
+    period.start > period.end
+  ) {
     c.add(`${field}.end`, 'period.order', 'must not be before start');
   }
 }
@@ -71,23 +86,31 @@ function checkNames(c: Collector, field: string, names: HumanName[], now: string
     checkPeriod(c, `${f}.period`, n.period, now);
   });
   const current = names.filter((n) => !n.period?.end && n.use !== 'old' && n.use !== 'maiden');
-  if (names.length > 0 && current.length === 0) c.add(field, 'name.current', 'one name must be current (no period end)');
+  if (names.length > 0 && current.length === 0)
+    c.add(field, 'name.current', 'one name must be current (no period end)');
   if (current.length > 0 && current[0]!.given.length === 0) {
-    c.add(`${field}[${names.indexOf(current[0]!)}].given`, 'required', 'the current name needs a given name');
+    c.add(
+      `${field}[${names.indexOf(current[0]!)}].given`,
+      'required',
+      'the current name needs a given name',
+    );
   }
 }
 
 function checkAddresses(c: Collector, field: string, addresses: Address[], now: string): void {
-  if (addresses.length > MAX_ADDRESSES) c.add(field, 'max-items', `at most ${MAX_ADDRESSES} addresses`);
+  if (addresses.length > MAX_ADDRESSES)
+    c.add(field, 'max-items', `at most ${MAX_ADDRESSES} addresses`);
   addresses.forEach((a, i) => {
     const f = `${field}[${i}]`;
-    if (a.lines.length === 0) c.add(`${f}.lines`, 'required', 'at least one address line is required');
+    if (a.lines.length === 0)
+      c.add(`${f}.lines`, 'required', 'at least one address line is required');
     if (a.lines.length > 5) c.add(`${f}.lines`, 'max-items', 'at most 5 lines');
     a.lines.forEach((l, j) => checkText(c, `${f}.lines[${j}]`, l, true));
     checkText(c, `${f}.city`, a.city, false);
     checkText(c, `${f}.district`, a.district, false);
     if (a.postcode.trim() === '') c.add(`${f}.postcode`, 'required', 'is required');
-    else if (!isValidPostcode(a.postcode)) c.add(`${f}.postcode`, 'postcode.format', 'must be a full UK postcode');
+    else if (!isValidPostcode(a.postcode))
+      c.add(`${f}.postcode`, 'postcode.format', 'must be a full UK postcode');
     checkPeriod(c, `${f}.period`, a.period, now);
   });
 }
@@ -96,12 +119,15 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+?[0-9 ()-]{6,20}$/;
 
 function checkTelecom(c: Collector, field: string, telecom: ContactPoint[], now: string): void {
-  if (telecom.length > MAX_TELECOM) c.add(field, 'max-items', `at most ${MAX_TELECOM} contact points`);
+  if (telecom.length > MAX_TELECOM)
+    c.add(field, 'max-items', `at most ${MAX_TELECOM} contact points`);
   telecom.forEach((t, i) => {
     const f = `${field}[${i}]`;
     if (t.value.trim() === '') c.add(`${f}.value`, 'required', 'is required');
-    else if (t.system === 'email' && !EMAIL.test(t.value)) c.add(`${f}.value`, 'email.format', 'must be an email address');
-    else if (t.system !== 'email' && !PHONE.test(t.value)) c.add(`${f}.value`, 'phone.format', 'must be a phone number');
+    else if (t.system === 'email' && !EMAIL.test(t.value))
+      c.add(`${f}.value`, 'email.format', 'must be an email address');
+    else if (t.system !== 'email' && !PHONE.test(t.value))
+      c.add(`${f}.value`, 'phone.format', 'must be a phone number');
     checkPeriod(c, `${f}.period`, t.period, now);
   });
 }
@@ -110,7 +136,8 @@ function checkBirthDate(c: Collector, field: string, value: string | undefined, 
   if (!value) c.add(field, 'required', 'is required');
   else if (!isIsoDate(value)) c.add(field, 'date.format', 'must be a date YYYY-MM-DD');
   else if (value > now) c.add(field, 'date.future', 'must not be in the future');
-  else if (value < EARLIEST_BIRTH) c.add(field, 'date.range', `must not be before ${EARLIEST_BIRTH}`);
+  else if (value < EARLIEST_BIRTH)
+    c.add(field, 'date.range', `must not be before ${EARLIEST_BIRTH}`);
 }
 
 function checkOds(c: Collector, field: string, value: string | undefined): void {
@@ -163,10 +190,15 @@ export function validateTrace(q: TraceQuery): void {
   const hasDob = !!(q.birthDate || q.birthDateFrom || q.birthDateTo);
   const pc = q.postcode ? normalisePostcode(q.postcode) : undefined;
   if (!hasName && !hasDob && !q.postcode && !q.gpOdsCode) {
-    c.add('family', 'trace.criteria', 'supply at least a family name, birth date, postcode or GP practice');
+    c.add(
+      'family',
+      'trace.criteria',
+      'supply at least a family name, birth date, postcode or GP practice',
+    );
   }
   if (q.family && !hasName) c.add('family', 'name.letters', 'must contain letters');
-  if (q.given && normaliseName(q.given) === '') c.add('given', 'name.letters', 'must contain letters');
+  if (q.given && normaliseName(q.given) === '')
+    c.add('given', 'name.letters', 'must contain letters');
   if (q.birthDate && (q.birthDateFrom || q.birthDateTo)) {
     c.add('birth_date', 'trace.birth-date', 'give either birth_date or a birth_date_from/to range');
   }
@@ -180,14 +212,27 @@ export function validateTrace(q: TraceQuery): void {
   if (q.birthDateFrom && q.birthDateTo && q.birthDateFrom > q.birthDateTo) {
     c.add('birth_date_to', 'period.order', 'must not be before birth_date_from');
   }
-  if (pc && pc.outward === '') c.add('postcode', 'postcode.format', 'must be a full or outward UK postcode');
+  if (pc && pc.outward === '')
+    c.add('postcode', 'postcode.format', 'must be a full or outward UK postcode');
   checkOds(c, 'gp_ods_code', q.gpOdsCode);
   if (q.maxResults < 0 || q.maxResults > TRACE_MAX_RESULTS) {
     c.add('max_results', 'range', `must be between 1 and ${TRACE_MAX_RESULTS}`);
   }
   if (q.minScore < 0 || q.minScore > 1) c.add('min_score', 'range', 'must be between 0 and 1');
-  if (q.mode === 'exact' && q.family !== undefined && hasName && !hasDob && !q.given && !q.postcode && !q.gpOdsCode) {
-    c.add('birth_date', 'trace.criteria', 'an exact trace by family name needs a birth date, given name or postcode');
+  if (
+    q.mode === 'exact' &&
+    q.family !== undefined &&
+    hasName &&
+    !hasDob &&
+    !q.given &&
+    !q.postcode &&
+    !q.gpOdsCode
+  ) {
+    c.add(
+      'birth_date',
+      'trace.criteria',
+      'an exact trace by family name needs a birth date, given name or postcode',
+    );
   }
   c.throwIfAny();
 }

@@ -1,5 +1,11 @@
 import { Prisma } from '../../generated/prisma/client';
-import { canonicalGiven, familyNameParts, normaliseName, normalisePostcode, swappedDayMonth } from './normalise';
+import {
+  canonicalGiven,
+  familyNameParts,
+  normaliseName,
+  normalisePostcode,
+  swappedDayMonth,
+} from './normalise';
 import type { TraceQuery } from './patient.model';
 
 /**
@@ -10,7 +16,14 @@ import type { TraceQuery } from './patient.model';
  *
  * Score = Σ wᵢ·sᵢ / Σ wᵢ over the fields the caller supplied (so 1 = all supplied fields exact).
  */
-export const WEIGHTS = { family: 0.3, given: 0.2, birthDate: 0.3, gender: 0.1, postcode: 0.1, gp: 0.1 } as const;
+export const WEIGHTS = {
+  family: 0.3,
+  given: 0.2,
+  birthDate: 0.3,
+  gender: 0.1,
+  postcode: 0.1,
+  gp: 0.1,
+} as const;
 
 /** Per-branch candidate cap: bounds the work per trace whatever the data. */
 const BRANCH_LIMIT = 500;
@@ -43,7 +56,8 @@ export function traceTerms(q: TraceQuery): TraceTerms {
     if (swapped && q.mode === 'fuzzy') dates.push(swapped);
   }
   const pc = q.postcode ? normalisePostcode(q.postcode) : { norm: '', full: false, outward: '' };
-  const hasPersonCriteria = fam !== '' || giv !== '' || dates.length > 0 || !!q.birthDateFrom || !!q.birthDateTo;
+  const hasPersonCriteria =
+    fam !== '' || giv !== '' || dates.length > 0 || !!q.birthDateFrom || !!q.birthDateTo;
   return {
     fam,
     famParts: familyNameParts(q.family),
@@ -95,7 +109,9 @@ function candidateBranches(t: TraceTerms): Prisma.Sql[] {
       b.push(Prisma.sql`SELECT nhs_number FROM patient_name
         WHERE active AND birth_date = ${date(t.dates[0]!)} LIMIT ${BRANCH_LIMIT}`);
     } else if (hasRange) {
-      b.push(Prisma.sql`SELECT nhs_number FROM patient_name WHERE active ${rangeFilter} LIMIT ${BRANCH_LIMIT}`);
+      b.push(
+        Prisma.sql`SELECT nhs_number FROM patient_name WHERE active ${rangeFilter} LIMIT ${BRANCH_LIMIT}`,
+      );
     }
   } else {
     if (t.dates.length) {
@@ -128,7 +144,9 @@ function candidateBranches(t: TraceTerms): Prisma.Sql[] {
         }
       }
     } else if (hasRange && !t.dates.length) {
-      b.push(Prisma.sql`SELECT nhs_number FROM patient_name WHERE active ${rangeFilter} LIMIT ${BRANCH_LIMIT}`);
+      b.push(
+        Prisma.sql`SELECT nhs_number FROM patient_name WHERE active ${rangeFilter} LIMIT ${BRANCH_LIMIT}`,
+      );
     }
   }
   const hasPerson = t.fam !== '' || t.dates.length > 0 || hasRange;
@@ -164,7 +182,12 @@ export interface TraceRow {
 }
 
 /** The whole trace as one statement; returns undefined when there is nothing to search by. */
-export function traceSql(t: TraceTerms, minScore: number, limit: number, margin = 1): Prisma.Sql | undefined {
+export function traceSql(
+  t: TraceTerms,
+  minScore: number,
+  limit: number,
+  margin = 1,
+): Prisma.Sql | undefined {
   const branches = candidateBranches(t);
   if (branches.length === 0) return undefined;
   const union = Prisma.join(
@@ -286,7 +309,9 @@ export function traceSql(t: TraceTerms, minScore: number, limit: number, margin 
     ? Prisma.sql`(CASE WHEN p.gp_ods_code = ${t.gp} THEN 1.0 ELSE 0.0 END)::float8`
     : Prisma.sql`NULL::float8`;
 
-  const restricted = t.excludeRestricted ? Prisma.sql`AND p.confidentiality <> 'restricted'` : Prisma.empty;
+  const restricted = t.excludeRestricted
+    ? Prisma.sql`AND p.confidentiality <> 'restricted'`
+    : Prisma.empty;
   const threshold = t.exact ? Math.max(minScore, 0.9999) : minScore;
 
   return Prisma.sql`

@@ -1,0 +1,56 @@
+import { defineScopeTable, type AuditSubject } from '@trellis/auth';
+
+const REFERRAL = '/trellis.referrals.v1.ReferralService';
+
+type WithReferral = { referral?: { id?: string; nhsNumber?: string } } | undefined;
+
+/** Audit subject for calls addressed by referral id: the response names the patient. */
+function byReferralId(req: unknown, res?: unknown): AuditSubject {
+  const r = res as WithReferral;
+  return {
+    resourceId: r?.referral?.id || (req as { referralId?: string }).referralId,
+    nhsNumber: r?.referral?.nhsNumber || undefined,
+  };
+}
+
+const update = { scope: 'system/ServiceRequest.u', patientData: true, subject: byReferralId } as const;
+
+/**
+ * The referrals platform's one scope table: every gRPC method of trellis.referrals.v1, its SMART
+ * v2 scope (FHIR ServiceRequest), and whether it touches patient data (then every call, allowed or
+ * denied, is written to the access audit). Organisation visibility (only the referring and the
+ * target organisation see a referral) is enforced by ReferralsService with the caller's ODS code.
+ * Waiting lists are aggregate counts with no patient in them: scoped, not patient-audited.
+ */
+export const REFERRALS_SCOPES = defineScopeTable({
+  [`${REFERRAL}/SendReferral`]: {
+    scope: 'system/ServiceRequest.c',
+    patientData: true,
+    subject: (req, res) => ({
+      nhsNumber: (req as { nhsNumber?: string }).nhsNumber,
+      resourceId: (res as WithReferral)?.referral?.id,
+    }),
+  },
+  [`${REFERRAL}/ConvertAdviceToReferral`]: {
+    scope: 'system/ServiceRequest.c',
+    patientData: true,
+    subject: byReferralId,
+  },
+  [`${REFERRAL}/GetReferral`]: { scope: 'system/ServiceRequest.r', patientData: true, subject: byReferralId },
+  [`${REFERRAL}/GetReferralTimeline`]: {
+    scope: 'system/ServiceRequest.r',
+    patientData: true,
+    subject: byReferralId,
+  },
+  [`${REFERRAL}/AcceptReferral`]: update,
+  [`${REFERRAL}/RejectReferral`]: update,
+  [`${REFERRAL}/GiveAdvice`]: update,
+  [`${REFERRAL}/CompleteReferral`]: update,
+  [`${REFERRAL}/CancelReferral`]: update,
+  [`${REFERRAL}/StopRttClock`]: update,
+  // Worklists name many patients: audited as a search by the organisation, without one subject.
+  [`${REFERRAL}/ListIncomingReferrals`]: { scope: 'system/ServiceRequest.s', patientData: true },
+  [`${REFERRAL}/ListSentReferrals`]: { scope: 'system/ServiceRequest.s', patientData: true },
+  [`${REFERRAL}/GetProviderWaitingList`]: { scope: 'system/ServiceRequest.s' },
+  [`${REFERRAL}/GetRegionWaitingList`]: { scope: 'system/ServiceRequest.s' },
+});

@@ -1,0 +1,34 @@
+import { nextStatus, TRANSITIONS, type Action, type Status } from './referral-state';
+import { ReferralsError, ReferralsErrorCode } from './referrals.errors';
+
+const ALL: Status[] = ['sent', 'accepted', 'rejected', 'advice-given', 'booked', 'completed', 'cancelled'];
+const LEGAL: Record<Status, Partial<Record<Action, Status>>> = {
+  sent: { accept: 'accepted', reject: 'rejected', 'give-advice': 'advice-given', book: 'booked', cancel: 'cancelled' },
+  accepted: { book: 'booked', cancel: 'cancelled' },
+  booked: { complete: 'completed', cancel: 'cancelled' },
+  rejected: {},
+  'advice-given': {},
+  completed: {},
+  cancelled: {},
+};
+
+describe('referral state machine', () => {
+  for (const from of ALL) {
+    for (const action of Object.keys(TRANSITIONS) as Action[]) {
+      const to = LEGAL[from][action];
+      it(`${from} --${action}--> ${to ?? 'refused'}`, () => {
+        if (to) return expect(nextStatus(from, action, 'r1')).toBe(to);
+        try {
+          nextStatus(from, action, 'r1');
+        } catch (e) {
+          expect(e).toBeInstanceOf(ReferralsError);
+          expect((e as ReferralsError).code).toBe(ReferralsErrorCode.IllegalTransition);
+          expect((e as ReferralsError).metadata['currentStatus']).toBe(from);
+          expect((e as ReferralsError).message).toContain(`is '${from}'`);
+          return;
+        }
+        throw new Error('expected refusal');
+      });
+    }
+  }
+});

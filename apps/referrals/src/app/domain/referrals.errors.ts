@@ -1,0 +1,74 @@
+import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+
+export type { FieldViolation };
+
+/**
+ * The referrals platform's error vocabulary. Every refusal carries a stable code; the platform's
+ * exception filter turns the code's kind into a gRPC status and the details into
+ * google.rpc.ErrorInfo (reason = code, domain = trellis.referrals) and BadRequest violations.
+ */
+export enum ReferralsErrorCode {
+  InvalidArgument = 'INVALID_ARGUMENT',
+  AttachmentTooLarge = 'ATTACHMENT_TOO_LARGE',
+  ReferralNotFound = 'REFERRAL_NOT_FOUND',
+  NotInvolved = 'NOT_INVOLVED',
+  NotTarget = 'NOT_TARGET_ORGANISATION',
+  NotReferrer = 'NOT_REFERRING_ORGANISATION',
+  IllegalTransition = 'ILLEGAL_TRANSITION',
+  AlreadyConverted = 'ALREADY_CONVERTED',
+  RttClockStopped = 'RTT_CLOCK_STOPPED',
+  IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
+  PatientNotFound = 'PATIENT_NOT_FOUND',
+  PatientDeceased = 'PATIENT_DECEASED',
+  PatientMerged = 'PATIENT_MERGED',
+  PatientLookupDenied = 'PATIENT_LOOKUP_DENIED',
+  IdentityUnavailable = 'IDENTITY_UNAVAILABLE',
+}
+
+const KIND: Record<ReferralsErrorCode, ErrorKind> = {
+  [ReferralsErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
+  [ReferralsErrorCode.AttachmentTooLarge]: 'INVALID_ARGUMENT',
+  [ReferralsErrorCode.ReferralNotFound]: 'NOT_FOUND',
+  [ReferralsErrorCode.NotInvolved]: 'PERMISSION_DENIED',
+  [ReferralsErrorCode.NotTarget]: 'PERMISSION_DENIED',
+  [ReferralsErrorCode.NotReferrer]: 'PERMISSION_DENIED',
+  [ReferralsErrorCode.PatientLookupDenied]: 'PERMISSION_DENIED',
+  [ReferralsErrorCode.IllegalTransition]: 'FAILED_PRECONDITION',
+  [ReferralsErrorCode.AlreadyConverted]: 'FAILED_PRECONDITION',
+  [ReferralsErrorCode.RttClockStopped]: 'FAILED_PRECONDITION',
+  [ReferralsErrorCode.IdempotencyKeyReused]: 'ALREADY_EXISTS',
+  [ReferralsErrorCode.PatientNotFound]: 'FAILED_PRECONDITION',
+  [ReferralsErrorCode.PatientDeceased]: 'FAILED_PRECONDITION',
+  [ReferralsErrorCode.PatientMerged]: 'FAILED_PRECONDITION',
+  [ReferralsErrorCode.IdentityUnavailable]: 'UNAVAILABLE',
+};
+
+export function kindOf(code: ReferralsErrorCode): ErrorKind {
+  return KIND[code];
+}
+
+/** The referrals platform's domain error; `metadata` keeps machine-readable facts (current state). */
+export class ReferralsError extends DomainError<ReferralsErrorCode> {
+  constructor(
+    code: ReferralsErrorCode,
+    message: string,
+    readonly metadata: Readonly<Record<string, string>> = {},
+    violations: readonly FieldViolation[] = [],
+  ) {
+    super('referrals', code, KIND[code], message, violations);
+  }
+
+  get violations(): readonly FieldViolation[] {
+    return this.details;
+  }
+
+  static invalid(violations: FieldViolation[]): ReferralsError {
+    const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
+    return new ReferralsError(
+      ReferralsErrorCode.InvalidArgument,
+      `Invalid request: ${summary}`,
+      {},
+      violations,
+    );
+  }
+}

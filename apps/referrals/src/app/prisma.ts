@@ -1,0 +1,14 @@
+import { Prisma, PrismaClient } from '../generated/prisma/client';
+
+export { Prisma, PrismaClient };
+export type {
+  Referral as ReferralRow,
+  ReferralAttachment as AttachmentRow,
+  ReferralTransition as TransitionRow,
+} from '../generated/prisma/client';
+export type { ReferralPriority, ReferralStatus } from '../generated/prisma/enums';
+
+/** A Prisma client or an interactive transaction: repositories accept either. */
+export type Db = PrismaClient | Prisma.TransactionClient;
+
+export const PRISMA = Symbol('referrals.prisma');

@@ -1,0 +1,208 @@
+import { Prisma, type Db, type ReferralRow, type TransitionRow } from '../prisma';
+import { WAITING_BANDS } from '../domain/rtt';
+
+export type ReferralWithAttachments = ReferralRow & {
+  attachments: { id: string; contentType: string; title: string; size: number; sha256: string }[];
+};
+
+const ATTACHMENT_META = {
+  select: { id: true, contentType: true, title: true, size: true, sha256: true },
+  orderBy: { createdAt: 'asc' as const },
+};
+
+export interface WorklistQuery {
+  side: 'target' | 'referrer';
+  odsCode: string;
+  statuses: ReferralRow['status'][];
+  priorities: ReferralRow['priority'][];
+  after?: { sentAt: Date; id: string };
+  take: number;
+}
+
+export interface WaitingListRow {
+  odsCode: string;
+  region: string;
+  total: number;
+  bands: number[];
+  breached18Weeks: number;
+  breachedTwoWeekWait: number;
+}
+
+export interface NewAttachment {
+  contentType: string;
+  title: string;
+  size: number;
+  sha256: string;
+  data: Uint8Array<ArrayBuffer>;
+}
+
+export interface TransitionEntry {
+  referralId: string;
+  fromStatus: string | null;
+  toStatus: string;
+  at: Date;
+  actorSystemId: string;
+  actorOdsCode?: string | null;
+  actorUserId?: string | null;
+  note?: string | null;
+  source: 'api' | 'event';
+}
+
+/** The only place that talks to Prisma / SQL for referrals. */
+export class ReferralsRepository {
+  find(db: Db, id: string): Promise<ReferralWithAttachments | null> {
+    return db.referral.findUnique({ where: { id }, include: { attachments: ATTACHMENT_META } });
+  }
+
+  /** Row lock for a state change (serialises concurrent transitions on one referral). */
+  async lock(tx: Prisma.TransactionClient, id: string): Promise<ReferralWithAttachments | null> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM referrals WHERE id = ${id}::uuid FOR UPDATE`;
+    if (rows.length === 0) return null;
+    return this.find(tx, id);
+  }
+
+  findByIdempotencyKey(db: Db, referrerOdsCode: string, key: string): Promise<ReferralWithAttachments | null> {
+    return db.referral.findUnique({
+      where: { referrerOdsCode_idempotencyKey: { referrerOdsCode, idempotencyKey: key } },
+      include: { attachments: ATTACHMENT_META },
+    });
+  }
+
+  async create(
+    tx: Prisma.TransactionClient,
+    data: Prisma.ReferralUncheckedCreateInput,
+    attachments: NewAttachment[],
+  ): Promise<ReferralWithAttachments> {
+    const created = await tx.referral.create({ data });
+    if (attachments.length > 0) {
+      await tx.referralAttachment.createMany({
+        data: attachments.map((a) => ({ ...a, referralId: created.id })),
+      });
+    }
+    return (await this.find(tx, created.id))!;
+  }
+
+  /** Copies another referral's attachments (advice converted into a referral). */
+  async copyAttachments(tx: Prisma.TransactionClient, fromId: string, toId: string): Promise<void> {
+    await tx.$executeRaw`
+      INSERT INTO referral_attachments (id, referral_id, content_type, title, size, sha256, data, created_at)
+      SELECT gen_random_uuid(), ${toId}::uuid, content_type, title, size, sha256, data, created_at
+        FROM referral_attachments WHERE referral_id = ${fromId}::uuid`;
+  }
+
+  async update(
+    tx: Prisma.TransactionClient,
+    id: string,
+    data: Prisma.ReferralUncheckedUpdateInput,
+  ): Promise<ReferralWithAttachments> {
+    await tx.referral.update({ where: { id }, data: { ...data, version: { increment: 1 } } });
+    return (await this.find(tx, id))!;
+  }
+
+  async addTransition(tx: Prisma.TransactionClient, e: TransitionEntry): Promise<void> {
+    await tx.referralTransition.create({
+      data: {
+        referralId: e.referralId,
+        fromStatus: e.fromStatus,
+        toStatus: e.toStatus,
+        at: e.at,
+        actorSystemId: e.actorSystemId,
+        actorOdsCode: e.actorOdsCode ?? null,
+        actorUserId: e.actorUserId ?? null,
+        note: e.note ?? null,
+        source: e.source,
+      },
+    });
+  }
+
+  timeline(db: Db, id: string): Promise<TransitionRow[]> {
+    return db.referralTransition.findMany({ where: { referralId: id }, orderBy: { id: 'asc' } });
+  }
+
+  worklist(db: Db, q: WorklistQuery): Promise<ReferralWithAttachments[]> {
+    const where: Prisma.ReferralWhereInput = {
+      ...(q.side === 'target' ? { targetOdsCode: q.odsCode } : { referrerOdsCode: q.odsCode }),
+      ...(q.statuses.length ? { status: { in: q.statuses } } : {}),
+      ...(q.priorities.length ? { priority: { in: q.priorities } } : {}),
+      ...(q.after
+        ? {
+            OR: [
+              { sentAt: { gt: q.after.sentAt } },
+              { sentAt: q.after.sentAt, id: { gt: q.after.id } },
+            ],
+          }
+        : {}),
+    };
+    return db.referral.findMany({
+      where,
+      orderBy: [{ sentAt: 'asc' }, { id: 'asc' }],
+      take: q.take,
+      include: { attachments: ATTACHMENT_META },
+    });
+  }
+
+  /**
+   * Open RTT pathways (clock running) aggregated in SQL per provider: counts by weeks-waited band
+   * and breach counts as of `now` (same rules as domain/rtt.ts).
+   */
+  async waitingList(db: Db, by: { odsCode: string } | { region: string }, now: Date): Promise<WaitingListRow[]> {
+    const filter =
+      'odsCode' in by
+        ? Prisma.sql`target_ods_code = ${by.odsCode}`
+        : Prisma.sql`target_region = ${by.region}`;
+    const rows = await db.$queryRaw<
+      {
+        ods_code: string;
+        region: string;
+        total: bigint;
+        b0: bigint;
+        b1: bigint;
+        b2: bigint;
+        b3: bigint;
+        b4: bigint;
+        b5: bigint;
+        breached_18: bigint;
+        breached_2ww: bigint;
+      }[]
+    >`
+      SELECT target_ods_code AS ods_code, target_region AS region,
+             count(*) AS total,
+             count(*) FILTER (WHERE d / 7 BETWEEN 0 AND 5) AS b0,
+             count(*) FILTER (WHERE d / 7 BETWEEN 6 AND 11) AS b1,
+             count(*) FILTER (WHERE d / 7 BETWEEN 12 AND 17) AS b2,
+             count(*) FILTER (WHERE d / 7 BETWEEN 18 AND 25) AS b3,
+             count(*) FILTER (WHERE d / 7 BETWEEN 26 AND 51) AS b4,
+             count(*) FILTER (WHERE d / 7 >= 52) AS b5,
+             count(*) FILTER (WHERE d > 126) AS breached_18,
+             count(*) FILTER (WHERE priority = 'two-week-wait'
+                                AND coalesce(fa, d) > 14) AS breached_2ww
+        FROM (SELECT target_ods_code, target_region, priority,
+                     greatest(0, (${now}::timestamptz AT TIME ZONE 'UTC')::date
+                                 - (rtt_started_at AT TIME ZONE 'UTC')::date) AS d,
+                     (first_appointment_at AT TIME ZONE 'UTC')::date
+                       - (rtt_started_at AT TIME ZONE 'UTC')::date AS fa
+                FROM referrals
+               WHERE rtt_stopped_at IS NULL AND ${filter}) open
+       GROUP BY target_ods_code, target_region
+       ORDER BY target_ods_code`;
+    if (WAITING_BANDS.length !== 6) throw new Error('waiting bands and SQL disagree');
+    return rows.map((r) => ({
+      odsCode: r.ods_code,
+      region: r.region,
+      total: Number(r.total),
+      bands: [r.b0, r.b1, r.b2, r.b3, r.b4, r.b5].map(Number),
+      breached18Weeks: Number(r.breached_18),
+      breachedTwoWeekWait: Number(r.breached_2ww),
+    }));
+  }
+
+  /** identity's PatientMerged: the superseded number's referrals now belong to the survivor. */
+  async reassignPatient(tx: Prisma.TransactionClient, from: string, to: string): Promise<string[]> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      UPDATE referrals
+         SET nhs_number = ${to}, merged_from_nhs_number = ${from}, version = version + 1, updated_at = now()
+       WHERE nhs_number = ${from}
+      RETURNING id::text`;
+    return rows.map((r) => r.id);
+  }
+}

@@ -1,0 +1,713 @@
+import { createHash } from 'node:crypto';
+
+import { decodePageToken, encodePageToken } from '../domain/page-token';
+import { isUniqueViolation } from '../domain/pg-errors';
+import type { Actor, Clock } from '../domain/ports';
+import {
+  fromDbStatus,
+  nextStatus,
+  toDbStatus,
+  type Action,
+  type Status,
+} from '../domain/referral-state';
+import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
+import { WAITING_BANDS, type RttStopReason } from '../domain/rtt';
+import { sctidProblem } from '../domain/snomed';
+import {
+  CODE,
+  IDEMPOTENCY_KEY,
+  pageSize,
+  REGION_CODE,
+  Violations,
+} from '../domain/validation';
+import type { PatientDirectory, PatientLookupContext } from '../patients/patient-directory';
+import type { Prisma, PrismaClient, ReferralRow, TransitionRow } from '../prisma';
+import type { ReferralEvent, ReferralEventSink } from './referral-events';
+import {
+  ReferralsRepository,
+  type NewAttachment,
+  type ReferralWithAttachments,
+  type WaitingListRow,
+} from './referrals.repository';
+
+export type Priority = 'routine' | 'urgent' | 'two-week-wait';
+
+export interface AttachmentInput {
+  contentType: string;
+  title: string;
+  data: Uint8Array;
+  sha256?: string;
+}
+
+export interface SendInput {
+  idempotencyKey: string;
+  nhsNumber: string;
+  practitionerId: string;
+  target: { odsCode: string; region: string; specialtyCode: string };
+  priority?: Priority;
+  reason: { code: string; display: string };
+  clinicalSummary: string;
+  attachments: AttachmentInput[];
+}
+
+export interface CallContext extends PatientLookupContext {
+  correlationId?: string;
+}
+
+export interface WaitingList {
+  odsCode: string;
+  region: string;
+  total: number;
+  bands: { label: string; minWeeks: number; maxWeeks: number; count: number }[];
+  breached18Weeks: number;
+  breachedTwoWeekWait: number;
+}
+
+export const LIMITS = {
+  attachmentBytes: 1024 * 1024,
+  attachments: 10,
+  clinicalSummary: 20_000,
+  text: 2_000,
+} as const;
+
+const MIME = /^[a-z]+\/[a-z0-9][a-z0-9.+-]{0,99}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const TX = { maxWait: 10_000, timeout: 15_000 } as const;
+
+const dbPriority = (p: Priority): ReferralRow['priority'] =>
+  p === 'two-week-wait' ? 'two_week_wait' : p;
+export const priorityOf = (r: Pick<ReferralRow, 'priority'>): Priority =>
+  r.priority === 'two_week_wait' ? 'two-week-wait' : r.priority;
+export const statusOf = (r: Pick<ReferralRow, 'status'>): Status => fromDbStatus(r.status);
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Referral rules and transactions: sending (identity-checked, idempotent), the state machine with a
+ * timeline row per transition, organisation visibility, the RTT clock and waiting lists, and the
+ * reactions to appointment and identity events. Time comes only from the injected Clock.
+ */
+export class ReferralsService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly repo: ReferralsRepository,
+    private readonly patients: PatientDirectory,
+    private readonly events: ReferralEventSink,
+    private readonly clock: Clock,
+  ) {}
+
+  now(): Date {
+    return this.clock.now();
+  }
+
+  async send(
+    actor: Actor,
+    input: SendInput,
+    ctx: CallContext = {},
+  ): Promise<{ referral: ReferralWithAttachments; replayed: boolean }> {
+    const v = new Violations();
+    if (v.required('idempotency_key', input.idempotencyKey))
+      v.pattern(
+        'idempotency_key',
+        input.idempotencyKey,
+        IDEMPOTENCY_KEY,
+        'idempotency-key',
+        'idempotency_key must be 8-128 characters of letters, digits, . _ : -',
+      );
+    const nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
+    if (v.required('practitioner_id', input.practitionerId))
+      v.pattern('practitioner_id', input.practitionerId, CODE, 'code', 'practitioner_id must be an identifier');
+    v.odsCode('target.ods_code', input.target.odsCode);
+    if (input.target.odsCode && input.target.odsCode === actor.odsCode)
+      v.add('target.ods_code', 'different-organisation', 'an organisation cannot refer to itself');
+    if (v.required('target.region', input.target.region))
+      v.pattern('target.region', input.target.region, REGION_CODE, 'region', 'target.region must be a region code such as north-east');
+    if (v.required('target.specialty_code', input.target.specialtyCode))
+      v.pattern('target.specialty_code', input.target.specialtyCode, CODE, 'code', 'target.specialty_code must be a code');
+    if (!input.priority)
+      v.add('priority', 'required', 'priority is required (routine, urgent or two-week-wait)');
+    if (v.required('reason.code', input.reason.code)) {
+      const problem = sctidProblem(input.reason.code);
+      if (problem)
+        v.add('reason.code', `snomed.${problem}`, `reason.code '${input.reason.code}' is not a SNOMED CT concept id (${problem})`);
+    }
+    if (v.required('reason.display', input.reason.display) && input.reason.display.length > 500)
+      v.add('reason.display', 'max-length', 'reason.display must be at most 500 characters');
+    if (v.required('clinical_summary', input.clinicalSummary) && input.clinicalSummary.length > LIMITS.clinicalSummary)
+      v.add('clinical_summary', 'max-length', `clinical_summary must be at most ${LIMITS.clinicalSummary} characters`);
+    const attachments = this.checkAttachments(input.attachments, v);
+    v.throwIfAny();
+
+    const requestHash = createHash('sha256')
+      .update(
+        JSON.stringify([
+          nhsNumber,
+          input.practitionerId,
+          input.target,
+          input.priority,
+          input.reason,
+          input.clinicalSummary,
+          attachments.map((a) => [a.contentType, a.title, a.sha256]),
+        ]),
+      )
+      .digest('hex');
+    const earlier = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
+    if (earlier) return { referral: earlier, replayed: true };
+
+    await this.assertPatientReferrable(nhsNumber!, ctx);
+    const now = this.clock.now();
+    try {
+      const referral = await this.prisma.$transaction(
+        (tx) =>
+          this.createReferral(tx, actor, ctx, now, {
+            nhsNumber: nhsNumber!,
+            referrerOdsCode: actor.odsCode,
+            referrerRegion: actor.region,
+            referrerPractitionerId: input.practitionerId,
+            targetOdsCode: input.target.odsCode,
+            targetRegion: input.target.region,
+            specialtyCode: input.target.specialtyCode,
+            priority: dbPriority(input.priority!),
+            reasonCode: input.reason.code,
+            reasonDisplay: input.reason.display,
+            clinicalSummary: input.clinicalSummary,
+            idempotencyKey: input.idempotencyKey,
+            requestHash,
+          }, attachments),
+        TX,
+      );
+      return { referral, replayed: false };
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        const winner = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
+        if (winner) return { referral: winner, replayed: true };
+      }
+      throw err;
+    }
+  }
+
+  async get(actor: Actor, id: string): Promise<ReferralWithAttachments> {
+    this.checkId(id);
+    const r = await this.repo.find(this.prisma, id);
+    if (!r || !involved(r, actor.odsCode)) throw notFound(id);
+    return r;
+  }
+
+  async timeline(actor: Actor, id: string): Promise<{ referral: ReferralWithAttachments; entries: TransitionRow[] }> {
+    const referral = await this.get(actor, id);
+    return { referral, entries: await this.repo.timeline(this.prisma, id) };
+  }
+
+  accept(actor: Actor, id: string, note: string, ctx: CallContext = {}): Promise<ReferralWithAttachments> {
+    return this.transition(actor, id, 'accept', { note: this.optionalText('note', note) }, ctx);
+  }
+
+  reject(actor: Actor, id: string, reason: string, ctx: CallContext = {}): Promise<ReferralWithAttachments> {
+    return this.transition(actor, id, 'reject', { reason: this.requiredText('reason', reason) }, ctx);
+  }
+
+  giveAdvice(actor: Actor, id: string, advice: string, ctx: CallContext = {}): Promise<ReferralWithAttachments> {
+    return this.transition(actor, id, 'give-advice', { advice: this.requiredText('advice', advice, LIMITS.clinicalSummary) }, ctx);
+  }
+
+  complete(actor: Actor, id: string, note: string, ctx: CallContext = {}): Promise<ReferralWithAttachments> {
+    return this.transition(actor, id, 'complete', { note: this.optionalText('note', note) }, ctx);
+  }
+
+  cancel(actor: Actor, id: string, reason: string, ctx: CallContext = {}): Promise<ReferralWithAttachments> {
+    return this.transition(actor, id, 'cancel', { reason: this.requiredText('reason', reason) }, ctx);
+  }
+
+  /** The referrer turns advice-given into a new referral (status sent) without re-entering it. */
+  async convertAdvice(
+    actor: Actor,
+    id: string,
+    note: string,
+    ctx: CallContext = {},
+  ): Promise<{ referral: ReferralWithAttachments; original: ReferralWithAttachments }> {
+    this.checkId(id);
+    const extra = this.optionalText('note', note);
+    const first = await this.repo.find(this.prisma, id);
+    if (!first || !involved(first, actor.odsCode)) throw notFound(id);
+    if (first.referrerOdsCode !== actor.odsCode) throw notReferrer(first, actor);
+    await this.assertPatientReferrable(first.nhsNumber, ctx);
+    const now = this.clock.now();
+    return this.prisma.$transaction(async (tx) => {
+      const original = (await this.repo.lock(tx, id))!;
+      if (statusOf(original) !== 'advice-given') {
+        throw new ReferralsError(
+          ReferralsErrorCode.IllegalTransition,
+          `Referral ${id} is '${statusOf(original)}': only advice-given requests can be converted to a referral`,
+          { referralId: id, currentStatus: statusOf(original), action: 'convert' },
+        );
+      }
+      if (original.convertedToReferralId) {
+        throw new ReferralsError(
+          ReferralsErrorCode.AlreadyConverted,
+          `Referral ${id} was already converted to referral ${original.convertedToReferralId}`,
+          { referralId: id, convertedToReferralId: original.convertedToReferralId },
+        );
+      }
+      const referral = await this.createReferral(tx, actor, ctx, now, {
+        nhsNumber: original.nhsNumber,
+        referrerOdsCode: original.referrerOdsCode,
+        referrerRegion: original.referrerRegion,
+        referrerPractitionerId: original.referrerPractitionerId,
+        targetOdsCode: original.targetOdsCode,
+        targetRegion: original.targetRegion,
+        specialtyCode: original.specialtyCode,
+        priority: original.priority,
+        reasonCode: original.reasonCode,
+        reasonDisplay: original.reasonDisplay,
+        clinicalSummary: extra ? `${original.clinicalSummary}\n\n${extra}` : original.clinicalSummary,
+        basedOnReferralId: original.id,
+        idempotencyKey: `convert:${original.id}`,
+        requestHash: `convert:${original.id}`,
+      }, [], original.id);
+      const updated = await this.repo.update(tx, id, { convertedToReferralId: referral.id });
+      await this.repo.addTransition(tx, {
+        referralId: id,
+        fromStatus: 'advice-given',
+        toStatus: 'advice-given',
+        at: now,
+        ...who(actor),
+        note: `converted to referral ${referral.id}`,
+        source: 'api',
+      });
+      return { referral: (await this.repo.find(tx, referral.id))!, original: updated };
+    }, TX);
+  }
+
+  async stopClock(
+    actor: Actor,
+    id: string,
+    reason: RttStopReason | undefined,
+    at: Date | undefined,
+    ctx: CallContext = {},
+  ): Promise<ReferralWithAttachments> {
+    this.checkId(id);
+    const v = new Violations();
+    if (reason !== 'first-definitive-treatment' && reason !== 'decision-not-to-treat')
+      v.add('reason', 'required', 'reason must be FIRST_DEFINITIVE_TREATMENT or DECISION_NOT_TO_TREAT');
+    v.throwIfAny();
+    const now = this.clock.now();
+    return this.prisma.$transaction(async (tx) => {
+      const current = await this.lockVisible(tx, actor, id);
+      if (current.targetOdsCode !== actor.odsCode) throw notTarget(current, actor);
+      const status = statusOf(current);
+      if (current.rttStoppedAt) {
+        throw new ReferralsError(
+          ReferralsErrorCode.RttClockStopped,
+          `The RTT clock of referral ${id} already stopped at ${current.rttStoppedAt.toISOString()} (${current.rttStopReason}); status '${status}'`,
+          { referralId: id, currentStatus: status, stoppedAt: current.rttStoppedAt.toISOString() },
+        );
+      }
+      const stopAt = at ?? now;
+      if (stopAt.getTime() > now.getTime())
+        throw ReferralsError.invalid([{ field: 'at', rule: 'not-future', message: 'at must not be in the future' }]);
+      if (stopAt.getTime() < current.rttStartedAt.getTime())
+        throw ReferralsError.invalid([
+          { field: 'at', rule: 'after-start', message: `at must not be before the clock started (${current.rttStartedAt.toISOString()})` },
+        ]);
+      const updated = await this.repo.update(tx, id, { rttStoppedAt: stopAt, rttStopReason: reason! });
+      await this.repo.addTransition(tx, {
+        referralId: id,
+        fromStatus: status,
+        toStatus: status,
+        at: now,
+        ...who(actor),
+        note: `RTT clock stopped: ${reason} at ${stopAt.toISOString()}`,
+        source: 'api',
+      });
+      await this.emit(tx, { type: 'RttClockStopped', referral: updated, reason: reason! }, actor, ctx, now);
+      return updated;
+    }, TX);
+  }
+
+  listIncoming(actor: Actor, q: ListQuery): Promise<Page> {
+    return this.list(actor, 'target', q);
+  }
+
+  listSent(actor: Actor, q: ListQuery): Promise<Page> {
+    return this.list(actor, 'referrer', q);
+  }
+
+  async providerWaitingList(actor: Actor, odsCode: string | undefined): Promise<{ list: WaitingList; asOf: Date }> {
+    const ods = odsCode || actor.odsCode;
+    const v = new Violations();
+    v.odsCode('ods_code', ods);
+    v.throwIfAny();
+    const asOf = this.clock.now();
+    const rows = await this.repo.waitingList(this.prisma, { odsCode: ods }, asOf);
+    return { list: toWaitingList(rows[0] ?? emptyRow(ods, '')), asOf };
+  }
+
+  async regionWaitingList(region: string): Promise<{ total: WaitingList; providers: WaitingList[]; asOf: Date }> {
+    const v = new Violations();
+    if (v.required('region', region))
+      v.pattern('region', region, REGION_CODE, 'region', 'region must be a region code such as north-east');
+    v.throwIfAny();
+    const asOf = this.clock.now();
+    const rows = await this.repo.waitingList(this.prisma, { region }, asOf);
+    const total = rows.reduce<WaitingListRow>(
+      (acc, r) => ({
+        ...acc,
+        total: acc.total + r.total,
+        bands: acc.bands.map((b, i) => b + (r.bands[i] ?? 0)),
+        breached18Weeks: acc.breached18Weeks + r.breached18Weeks,
+        breachedTwoWeekWait: acc.breachedTwoWeekWait + r.breachedTwoWeekWait,
+      }),
+      emptyRow('', region),
+    );
+    return { total: toWaitingList(total), providers: rows.map(toWaitingList), asOf };
+  }
+
+  // ---- reactions to other platforms' events (run inside the inbox transaction) ---------------
+
+  /**
+   * appointments' AppointmentBooked carrying this platform's referral id: sent/accepted -> booked
+   * (first appointment time recorded for the two-week-wait rule). A booking for a referral that
+   * cannot be booked (rejected, cancelled, advice-given, completed) or for another patient or
+   * provider is flagged on the referral and its timeline, not applied. A redelivered or repeated
+   * booking of the same appointment changes nothing.
+   */
+  async onAppointmentBooked(
+    tx: Prisma.TransactionClient,
+    booking: { referralId: string; appointmentId: string; nhsNumber: string; odsCode: string; start?: Date; bookedBy?: { systemId: string; odsCode: string } },
+    correlationId?: string,
+  ): Promise<'booked' | 'flagged' | 'duplicate' | 'unknown-referral'> {
+    if (!/^[0-9a-f-]{36}$/i.test(booking.referralId)) return 'unknown-referral';
+    const current = await this.repo.lock(tx, booking.referralId);
+    if (!current) return 'unknown-referral';
+    const now = this.clock.now();
+    const status = statusOf(current);
+    const actor = {
+      actorSystemId: booking.bookedBy?.systemId || 'trellis-appointments',
+      actorOdsCode: booking.bookedBy?.odsCode ?? booking.odsCode,
+      actorUserId: null,
+    };
+    if (current.appointmentId === booking.appointmentId) return 'duplicate';
+    const problem =
+      status !== 'sent' && status !== 'accepted'
+        ? `referral is '${status}'`
+        : current.nhsNumber !== booking.nhsNumber && current.mergedFromNhsNumber !== booking.nhsNumber
+          ? `appointment is for patient ${booking.nhsNumber}, the referral for ${current.nhsNumber}`
+          : booking.odsCode !== current.targetOdsCode
+            ? `appointment is with ${booking.odsCode}, the referral targets ${current.targetOdsCode}`
+            : undefined;
+    if (problem) {
+      await this.repo.update(tx, current.id, { bookingFlagged: true });
+      await this.repo.addTransition(tx, {
+        referralId: current.id,
+        fromStatus: status,
+        toStatus: status,
+        at: now,
+        ...actor,
+        note: `booking-flagged: appointment ${booking.appointmentId} not applied (${problem})`,
+        source: 'event',
+      });
+      return 'flagged';
+    }
+    const to = nextStatus(status, 'book', current.id);
+    const first =
+      current.firstAppointmentAt && booking.start && current.firstAppointmentAt < booking.start
+        ? current.firstAppointmentAt
+        : (booking.start ?? current.firstAppointmentAt);
+    const updated = await this.repo.update(tx, current.id, {
+      status: toDbStatus(to),
+      appointmentId: booking.appointmentId,
+      firstAppointmentAt: first ?? null,
+    });
+    await this.repo.addTransition(tx, {
+      referralId: current.id,
+      fromStatus: status,
+      toStatus: to,
+      at: now,
+      ...actor,
+      note: `appointment ${booking.appointmentId}${booking.start ? ` at ${booking.start.toISOString()}` : ''}`,
+      source: 'event',
+    });
+    await this.events.append(
+      tx,
+      { type: 'ReferralBooked', referral: updated, appointmentId: booking.appointmentId, appointmentStart: booking.start },
+      { occurredAt: now, correlationId },
+    );
+    return 'booked';
+  }
+
+  /** identity's PatientMerged: the superseded number's referrals move to the survivor. */
+  async onPatientMerged(tx: Prisma.TransactionClient, superseded: string, survivor: string): Promise<number> {
+    if (superseded === survivor) return 0;
+    const ids = await this.repo.reassignPatient(tx, superseded, survivor);
+    const now = this.clock.now();
+    for (const id of ids) {
+      const r = (await this.repo.find(tx, id))!;
+      await this.repo.addTransition(tx, {
+        referralId: id,
+        fromStatus: statusOf(r),
+        toStatus: statusOf(r),
+        at: now,
+        actorSystemId: 'trellis-identity',
+        note: `patient ${superseded} merged into ${survivor}`,
+        source: 'event',
+      });
+    }
+    return ids.length;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async createReferral(
+    tx: Prisma.TransactionClient,
+    actor: Actor,
+    ctx: CallContext,
+    now: Date,
+    data: Omit<Prisma.ReferralUncheckedCreateInput, 'sentAt' | 'rttStartedAt' | 'status'>,
+    attachments: NewAttachment[],
+    copyAttachmentsFrom?: string,
+  ): Promise<ReferralWithAttachments> {
+    const created = await this.repo.create(tx, { ...data, status: 'sent', sentAt: now, rttStartedAt: now }, attachments);
+    if (copyAttachmentsFrom) await this.repo.copyAttachments(tx, copyAttachmentsFrom, created.id);
+    await this.repo.addTransition(tx, {
+      referralId: created.id,
+      fromStatus: null,
+      toStatus: 'sent',
+      at: now,
+      ...who(actor),
+      note: copyAttachmentsFrom ? `converted from advice request ${copyAttachmentsFrom}` : null,
+      source: 'api',
+    });
+    const full = (await this.repo.find(tx, created.id))!;
+    await this.emit(tx, { type: 'ReferralSent', referral: full }, actor, ctx, now);
+    return full;
+  }
+
+  private async transition(
+    actor: Actor,
+    id: string,
+    action: Exclude<Action, 'book'>,
+    text: { note?: string; reason?: string; advice?: string },
+    ctx: CallContext,
+  ): Promise<ReferralWithAttachments> {
+    this.checkId(id);
+    const now = this.clock.now();
+    return this.prisma.$transaction(async (tx) => {
+      const current = await this.lockVisible(tx, actor, id);
+      if (action !== 'cancel' && current.targetOdsCode !== actor.odsCode) throw notTarget(current, actor);
+      const from = statusOf(current);
+      const to = nextStatus(from, action, id);
+      const data: Prisma.ReferralUncheckedUpdateInput = { status: toDbStatus(to) };
+      if (action === 'reject') data.rejectionReason = text.reason!;
+      if (action === 'give-advice') data.advice = text.advice!;
+      if (action === 'cancel') data.cancellationReason = text.reason!;
+      // Closing a referral stops a running clock: completion is first definitive treatment,
+      // rejection / advice / cancellation close the pathway.
+      let stopReason: RttStopReason | undefined;
+      if (!current.rttStoppedAt && to !== 'accepted') {
+        stopReason = to === 'completed' ? 'first-definitive-treatment' : 'referral-closed';
+        data.rttStoppedAt = now;
+        data.rttStopReason = stopReason;
+      }
+      const updated = await this.repo.update(tx, id, data);
+      await this.repo.addTransition(tx, {
+        referralId: id,
+        fromStatus: from,
+        toStatus: to,
+        at: now,
+        ...who(actor),
+        note: text.reason ?? text.advice ?? text.note ?? null,
+        source: 'api',
+      });
+      const event: ReferralEvent =
+        action === 'accept'
+          ? { type: 'ReferralAccepted', referral: updated, note: text.note ?? '' }
+          : action === 'reject'
+            ? { type: 'ReferralRejected', referral: updated, reason: text.reason! }
+            : action === 'give-advice'
+              ? { type: 'ReferralAdviceGiven', referral: updated, advice: text.advice! }
+              : action === 'complete'
+                ? { type: 'ReferralCompleted', referral: updated, note: text.note ?? '' }
+                : { type: 'ReferralCancelled', referral: updated, reason: text.reason! };
+      await this.emit(tx, event, actor, ctx, now);
+      if (stopReason) await this.emit(tx, { type: 'RttClockStopped', referral: updated, reason: stopReason }, actor, ctx, now);
+      return updated;
+    }, TX);
+  }
+
+  private async list(actor: Actor, side: 'target' | 'referrer', q: ListQuery): Promise<Page> {
+    const v = new Violations();
+    const take = pageSize(q.pageSize, v, 'page.page_size', 200, 50);
+    v.throwIfAny();
+    const statuses = [...new Set(q.statuses)].sort();
+    const priorities = [...new Set(q.priorities)].sort();
+    const filter = { q: side, org: actor.odsCode, statuses, priorities };
+    const cursor = decodePageToken(q.pageToken, filter, 'page.page_token');
+    const rows = await this.repo.worklist(this.prisma, {
+      side,
+      odsCode: actor.odsCode,
+      statuses: statuses.map(toDbStatus),
+      priorities: priorities.map(dbPriority),
+      after: cursor ? { sentAt: new Date(cursor.s), id: cursor.i } : undefined,
+      take: take + 1,
+    });
+    const page = rows.slice(0, take);
+    const last = page[page.length - 1];
+    return {
+      referrals: page,
+      nextPageToken:
+        rows.length > take && last ? encodePageToken({ s: last.sentAt.toISOString(), i: last.id }, filter) : '',
+    };
+  }
+
+  private async lockVisible(tx: Prisma.TransactionClient, actor: Actor, id: string): Promise<ReferralWithAttachments> {
+    const r = await this.repo.lock(tx, id);
+    if (!r || !involved(r, actor.odsCode)) throw notFound(id);
+    return r;
+  }
+
+  private async replay(odsCode: string, key: string, requestHash: string): Promise<ReferralWithAttachments | undefined> {
+    const existing = await this.repo.findByIdempotencyKey(this.prisma, odsCode, key);
+    if (!existing) return undefined;
+    if (existing.requestHash !== requestHash) {
+      throw new ReferralsError(
+        ReferralsErrorCode.IdempotencyKeyReused,
+        `Idempotency key '${key}' was already used by this organisation for a different referral (${existing.id})`,
+        { idempotencyKey: key, referralId: existing.id },
+      );
+    }
+    return existing;
+  }
+
+  private async assertPatientReferrable(nhsNumber: string, ctx: CallContext): Promise<void> {
+    const standing = await this.patients.standing(nhsNumber, ctx);
+    switch (standing.kind) {
+      case 'active':
+        return;
+      case 'not-found':
+        throw new ReferralsError(ReferralsErrorCode.PatientNotFound, `Patient ${nhsNumber} is not known to the identity platform`, { nhsNumber });
+      case 'deceased':
+        throw new ReferralsError(
+          ReferralsErrorCode.PatientDeceased,
+          `Patient ${nhsNumber} is recorded as deceased (${standing.deceasedAt.toISOString().slice(0, 10)}); a referral cannot be sent`,
+          { nhsNumber },
+        );
+      case 'merged':
+        throw new ReferralsError(
+          ReferralsErrorCode.PatientMerged,
+          `NHS number ${nhsNumber} was merged into ${standing.survivorNhsNumber}: refer using the surviving number`,
+          { nhsNumber, survivorNhsNumber: standing.survivorNhsNumber },
+        );
+    }
+  }
+
+  private checkAttachments(list: AttachmentInput[], v: Violations): NewAttachment[] {
+    if (list.length > LIMITS.attachments)
+      v.add('attachments', 'max-items', `at most ${LIMITS.attachments} attachments per referral`);
+    const out: NewAttachment[] = [];
+    const tooLarge: string[] = [];
+    list.forEach((a, i) => {
+      const f = `attachments[${i}]`;
+      if (v.required(`${f}.content_type`, a.contentType))
+        v.pattern(`${f}.content_type`, a.contentType, MIME, 'mime-type', `${f}.content_type must be a MIME type such as application/pdf`);
+      if ((a.title ?? '').length > 200) v.add(`${f}.title`, 'max-length', `${f}.title must be at most 200 characters`);
+      if (a.data.length === 0) v.add(`${f}.data`, 'required', `${f}.data is empty`);
+      if (a.data.length > LIMITS.attachmentBytes) {
+        tooLarge.push(`${f} is ${a.data.length} bytes; the limit is ${LIMITS.attachmentBytes} bytes (1 MiB)`);
+        return;
+      }
+      const sha256 = sha256Hex(a.data);
+      if (a.sha256 && (!SHA256.test(a.sha256) || a.sha256 !== sha256))
+        v.add(`${f}.sha256`, 'checksum', `${f}.sha256 does not match the data (computed ${sha256})`);
+      out.push({ contentType: a.contentType, title: a.title ?? '', size: a.data.length, sha256, data: Uint8Array.from(a.data) });
+    });
+    if (tooLarge.length > 0) {
+      throw new ReferralsError(
+        ReferralsErrorCode.AttachmentTooLarge,
+        `Attachment too large: ${tooLarge.join('; ')}`,
+        { limitBytes: String(LIMITS.attachmentBytes) },
+        tooLarge.map((message, i) => ({ field: message.split(' ')[0] ?? `attachments[${i}]`, rule: 'max-size', message })),
+      );
+    }
+    return out;
+  }
+
+  private checkId(id: string): void {
+    const v = new Violations();
+    v.uuid('referral_id', id);
+    v.throwIfAny();
+  }
+
+  private requiredText(field: string, value: string, max: number = LIMITS.text): string {
+    const v = new Violations();
+    if (v.required(field, value) && value.length > max) v.add(field, 'max-length', `${field} must be at most ${max} characters`);
+    v.throwIfAny();
+    return value.trim();
+  }
+
+  private optionalText(field: string, value: string | undefined): string {
+    if ((value ?? '').length > LIMITS.text)
+      throw ReferralsError.invalid([{ field, rule: 'max-length', message: `${field} must be at most ${LIMITS.text} characters` }]);
+    return (value ?? '').trim();
+  }
+
+  private emit(tx: Prisma.TransactionClient, event: ReferralEvent, actor: Actor, ctx: CallContext, now: Date): Promise<void> {
+    return this.events.append(tx, event, { actor, correlationId: ctx.correlationId, occurredAt: now });
+  }
+}
+
+export interface ListQuery {
+  statuses: Status[];
+  priorities: Priority[];
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface Page {
+  referrals: ReferralWithAttachments[];
+  nextPageToken: string;
+}
+
+function involved(r: ReferralRow, odsCode: string): boolean {
+  return r.referrerOdsCode === odsCode || r.targetOdsCode === odsCode;
+}
+
+function who(actor: Actor): { actorSystemId: string; actorOdsCode: string; actorUserId: string | null } {
+  return { actorSystemId: actor.systemId, actorOdsCode: actor.odsCode, actorUserId: actor.userId ?? null };
+}
+
+function emptyRow(odsCode: string, region: string): WaitingListRow {
+  return { odsCode, region, total: 0, bands: WAITING_BANDS.map(() => 0), breached18Weeks: 0, breachedTwoWeekWait: 0 };
+}
+
+function toWaitingList(r: WaitingListRow): WaitingList {
+  return {
+    odsCode: r.odsCode,
+    region: r.region,
+    total: r.total,
+    bands: WAITING_BANDS.map((b, i) => ({ label: b.label, minWeeks: b.min, maxWeeks: b.max ?? -1, count: r.bands[i] ?? 0 })),
+    breached18Weeks: r.breached18Weeks,
+    breachedTwoWeekWait: r.breachedTwoWeekWait,
+  };
+}
+
+function notFound(id: string): ReferralsError {
+  return new ReferralsError(ReferralsErrorCode.ReferralNotFound, `Referral ${id} not found`, { referralId: id });
+}
+
+function notTarget(r: ReferralRow, actor: Actor): ReferralsError {
+  return new ReferralsError(
+    ReferralsErrorCode.NotTarget,
+    `Only the target organisation (${r.targetOdsCode}) can do this; the caller is ${actor.odsCode}. Referral status '${statusOf(r)}'`,
+    { referralId: r.id, currentStatus: statusOf(r), targetOdsCode: r.targetOdsCode },
+  );
+}
+
+function notReferrer(r: ReferralRow, actor: Actor): ReferralsError {
+  return new ReferralsError(
+    ReferralsErrorCode.NotReferrer,
+    `Only the referring organisation (${r.referrerOdsCode}) can do this; the caller is ${actor.odsCode}`,
+    { referralId: r.id, referrerOdsCode: r.referrerOdsCode },
+  );
+}

@@ -1,0 +1,21 @@
+import { assertSchemaHasEventModels } from '@trellis/events';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const prismaDir = join(__dirname, '../../prisma');
+
+describe('referrals schema', () => {
+  it('keeps the event tables verbatim', () => {
+    expect(() => assertSchemaHasEventModels(join(prismaDir, 'schema.prisma'))).not.toThrow();
+  });
+
+  it('keeps the database-level guarantees in the migrations', () => {
+    const sql = readdirSync(join(prismaDir, 'migrations'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => readFileSync(join(prismaDir, 'migrations', d.name, 'migration.sql'), 'utf8'))
+      .join('\n');
+    expect(sql).toContain('CREATE UNIQUE INDEX "referrals_idempotency" ON "referrals"("referrer_ods_code", "idempotency_key")');
+    expect(sql).toMatch(/CREATE INDEX "referrals_open_pathways_region_idx"[^;]+WHERE "rtt_stopped_at" IS NULL/);
+    expect(sql).toMatch(/"referral_attachments_size_check" CHECK \("size" >= 0 AND "size" <= 1048576/);
+  });
+});

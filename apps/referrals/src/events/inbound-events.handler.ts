@@ -1,0 +1,51 @@
+import { PoisonMessageError, type ReceivedEvent } from '@trellis/events';
+
+import type { Prisma } from '../app/prisma';
+import type { ReferralsService } from '../app/referrals/referrals.service';
+import { AppointmentBookedEvent, PatientMergedEvent } from './referral-event-types';
+import { fromTimestamp } from './timestamps';
+
+export interface InboundEventOutcome {
+  type: 'booked' | 'flagged' | 'duplicate' | 'unknown-referral' | 'merged' | 'ignored';
+  affected: number;
+}
+
+/**
+ * Reactions to other platforms' events, run by the inbox consumer inside the transaction that
+ * records the event id (a redelivered event is skipped before this is called):
+ *  - AppointmentBooked with a referral id: the referral becomes booked (or the booking is flagged);
+ *  - PatientMerged: the superseded number's referrals move to the survivor.
+ * Other events on those topics are acknowledged and ignored.
+ */
+export function createInboundEventsHandler(referrals: ReferralsService) {
+  return async function handle(event: ReceivedEvent, tx: Prisma.TransactionClient): Promise<InboundEventOutcome> {
+    if (AppointmentBookedEvent.is(event)) {
+      const msg = event.decode(AppointmentBookedEvent);
+      const a = msg.appointment;
+      if (!a?.referralId) return { type: 'ignored', affected: 0 };
+      const actor = msg.context?.actor;
+      const outcome = await referrals.onAppointmentBooked(
+        tx,
+        {
+          referralId: a.referralId,
+          appointmentId: a.appointmentId,
+          nhsNumber: a.nhsNumber,
+          odsCode: a.odsCode,
+          start: fromTimestamp(a.start),
+          bookedBy: { systemId: actor?.systemId ?? '', odsCode: a.bookingOdsCode },
+        },
+        event.correlationid,
+      );
+      return { type: outcome, affected: outcome === 'booked' || outcome === 'flagged' ? 1 : 0 };
+    }
+    if (PatientMergedEvent.is(event)) {
+      const msg = event.decode(PatientMergedEvent);
+      const survivor = msg.patient?.nhsNumber ?? '';
+      if (!survivor || !msg.supersededNhsNumber)
+        throw new PoisonMessageError(`PatientMerged ${event.id} lacks the surviving or superseded number`);
+      const moved = await referrals.onPatientMerged(tx, msg.supersededNhsNumber, survivor);
+      return { type: 'merged', affected: moved };
+    }
+    return { type: 'ignored', affected: 0 };
+  };
+}

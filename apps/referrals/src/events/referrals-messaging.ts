@@ -1,0 +1,94 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  createInboxConsumer,
+  createKafkajsEventBus,
+  createOutboxRelay,
+  type InboxConsumer,
+  type OutboxRelay,
+} from '@trellis/events';
+import {
+  CONFIG,
+  HealthRegistry,
+  kafkaConnection,
+  LOGGER,
+  ShutdownHooks,
+  ShutdownOrder,
+  type Logger,
+} from '@trellis/platform';
+
+import { ReferralsService } from '../app/referrals/referrals.service';
+import type { ReferralsConfig } from '../app/config';
+import { PRISMA, type PrismaClient } from '../app/prisma';
+import { createInboundEventsHandler } from './inbound-events.handler';
+
+/**
+ * The service's Kafka side: the outbox relay (publishes appointment and audit events) and the
+ * inbox consumer of appointment and identity events. Started after Nest is up, stopped by the platform's
+ * shutdown hooks (relay flush first, then consumers, then Prisma).
+ */
+@Injectable()
+export class ReferralsMessaging implements OnApplicationBootstrap {
+  relay?: OutboxRelay;
+  consumer?: InboxConsumer;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: ReferralsConfig,
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly referrals: ReferralsService,
+    private readonly hooks: ShutdownHooks,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const connection = kafkaConnection(this.config);
+    if (!connection) return;
+    const bus = createKafkajsEventBus(connection);
+    if (this.config.OUTBOX_RELAY_ENABLED) {
+      const publisher = bus.publisher();
+      const relay = createOutboxRelay({
+        databaseUrl: this.config.DATABASE_URL,
+        schema: this.config.DATABASE_SCHEMA,
+        publisher,
+      });
+      await relay.start();
+      this.relay = relay;
+      this.hooks.register(
+        'outbox-relay',
+        async () => {
+          await relay.stop({ flush: true });
+          await publisher.disconnect();
+        },
+        ShutdownOrder.FLUSH,
+      );
+    }
+    if (this.config.INBOUND_EVENTS_ENABLED) {
+      const handle = createInboundEventsHandler(this.referrals);
+      const consumer = createInboxConsumer({
+        bus,
+        groupId: this.config.INBOUND_EVENTS_GROUP,
+        topics: [this.config.APPOINTMENTS_EVENTS_TOPIC, this.config.IDENTITY_EVENTS_TOPIC],
+        prisma: this.prisma,
+        handle: async (event, tx) => {
+          const outcome = await handle(event, tx);
+          if (outcome.type !== 'ignored')
+            this.logger.info(
+              { event_id: event.id, ce_type: event.type, ...outcome },
+              'inbound event applied',
+            );
+        },
+      });
+      await consumer.start();
+      this.consumer = consumer;
+      this.hooks.register(
+        'inbound-events-consumer',
+        () => consumer.stop(),
+        ShutdownOrder.MESSAGING,
+      );
+    }
+    this.health.register('kafka-relay', () => {
+      if (this.config.OUTBOX_RELAY_ENABLED && !this.relay)
+        throw new Error('outbox relay not started');
+    });
+  }
+}

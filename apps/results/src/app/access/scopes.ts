@@ -1,0 +1,71 @@
+import { defineScopeTable, type AuditSubject } from '@trellis/auth';
+
+const REPORT = '/trellis.results.v1.ReportService';
+
+type WithReport = { report?: { id?: string; nhsNumber?: string } } | undefined;
+
+/** Audit subject for calls addressed by report id: the response names the patient. */
+function byReportId(req: unknown, res?: unknown): AuditSubject {
+  const r = res as WithReport;
+  return {
+    resourceId: r?.report?.id || (req as { reportId?: string }).reportId,
+    nhsNumber: r?.report?.nhsNumber || undefined,
+  };
+}
+
+/**
+ * The results platform's one scope table: every gRPC method, its SMART v2 scope, and whether it
+ * touches patient data (all do: every call, allowed or denied, is written to the access audit).
+ * Visibility (only the performing lab and the requesting organisation see a report) is enforced
+ * by ReportsService with the caller's ODS code.
+ */
+export const RESULTS_SCOPES = defineScopeTable({
+  [`${REPORT}/SubmitReport`]: {
+    scope: 'system/DiagnosticReport.c',
+    patientData: true,
+    subject: (req, res) => ({
+      nhsNumber: (req as { report?: { nhsNumber?: string } }).report?.nhsNumber,
+      resourceId: (res as WithReport)?.report?.id,
+    }),
+  },
+  [`${REPORT}/AmendReport`]: {
+    scope: 'system/DiagnosticReport.u',
+    patientData: true,
+    subject: byReportId,
+  },
+  [`${REPORT}/CancelReport`]: {
+    scope: 'system/DiagnosticReport.u',
+    patientData: true,
+    subject: byReportId,
+  },
+  [`${REPORT}/GetReport`]: {
+    scope: 'system/DiagnosticReport.r',
+    patientData: true,
+    subject: byReportId,
+  },
+  [`${REPORT}/ListReportVersions`]: {
+    scope: 'system/DiagnosticReport.r',
+    patientData: true,
+    subject: (req, res) => ({
+      resourceId: (req as { reportId?: string }).reportId,
+      nhsNumber:
+        (res as { versions?: { nhsNumber?: string }[] } | undefined)?.versions?.[0]?.nhsNumber ||
+        undefined,
+    }),
+  },
+  [`${REPORT}/SearchReports`]: {
+    scope: 'system/DiagnosticReport.s',
+    patientData: true,
+    subject: (req) => ({ nhsNumber: (req as { nhsNumber?: string }).nhsNumber || undefined }),
+  },
+  [`${REPORT}/AcknowledgeReport`]: {
+    scope: 'system/DiagnosticReport.u',
+    patientData: true,
+    subject: byReportId,
+  },
+  // The safety net names many patients: audited as a search by the organisation, without one subject.
+  [`${REPORT}/ListUnacknowledgedReports`]: {
+    scope: 'system/DiagnosticReport.s',
+    patientData: true,
+  },
+});

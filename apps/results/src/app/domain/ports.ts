@@ -1,0 +1,16 @@
+/** Who is calling, as the domain needs it (structurally satisfied by @trellis/auth's Caller). */
+export interface Actor {
+  systemId: string;
+  odsCode: string;
+  region: string;
+  userId?: string;
+}
+
+/** Time source; tests move it to measure safety-net waiting times. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export const CLOCK = Symbol('results.clock');

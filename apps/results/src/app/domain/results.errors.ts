@@ -1,0 +1,70 @@
+import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+
+export type { FieldViolation };
+
+/**
+ * The results platform's error vocabulary. Every refusal carries a stable code; the platform's
+ * mapper turns the kind into a gRPC status and the details into google.rpc.ErrorInfo (reason = code,
+ * domain = trellis.results) and BadRequest field violations.
+ */
+export enum ResultsErrorCode {
+  InvalidArgument = 'INVALID_ARGUMENT',
+  ReportNotFound = 'REPORT_NOT_FOUND',
+  VersionNotFound = 'VERSION_NOT_FOUND',
+  /** Different content under a lab identifier already used, and not a new version. */
+  ReportIdentifierConflict = 'REPORT_IDENTIFIER_CONFLICT',
+  NotPerformingLab = 'NOT_PERFORMING_LAB',
+  NotRequester = 'NOT_REQUESTER',
+  /** Amending a cancelled report, acknowledging a superseded version, ... */
+  IllegalTransition = 'ILLEGAL_TRANSITION',
+  /** A concurrent writer created the same version first; retry. */
+  ConcurrentUpdate = 'CONCURRENT_UPDATE',
+  PatientNotFound = 'PATIENT_NOT_FOUND',
+  PatientMerged = 'PATIENT_MERGED',
+  PatientLookupDenied = 'PATIENT_LOOKUP_DENIED',
+  IdentityUnavailable = 'IDENTITY_UNAVAILABLE',
+}
+
+const KIND: Record<ResultsErrorCode, ErrorKind> = {
+  [ResultsErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
+  [ResultsErrorCode.ReportNotFound]: 'NOT_FOUND',
+  [ResultsErrorCode.VersionNotFound]: 'NOT_FOUND',
+  [ResultsErrorCode.ReportIdentifierConflict]: 'ALREADY_EXISTS',
+  [ResultsErrorCode.NotPerformingLab]: 'PERMISSION_DENIED',
+  [ResultsErrorCode.NotRequester]: 'PERMISSION_DENIED',
+  [ResultsErrorCode.PatientLookupDenied]: 'PERMISSION_DENIED',
+  [ResultsErrorCode.IllegalTransition]: 'FAILED_PRECONDITION',
+  [ResultsErrorCode.ConcurrentUpdate]: 'ABORTED',
+  [ResultsErrorCode.PatientNotFound]: 'FAILED_PRECONDITION',
+  [ResultsErrorCode.PatientMerged]: 'FAILED_PRECONDITION',
+  [ResultsErrorCode.IdentityUnavailable]: 'UNAVAILABLE',
+};
+
+export function kindOf(code: ResultsErrorCode): ErrorKind {
+  return KIND[code];
+}
+
+export class ResultsError extends DomainError<ResultsErrorCode> {
+  constructor(
+    code: ResultsErrorCode,
+    message: string,
+    readonly metadata: Readonly<Record<string, string>> = {},
+    violations: readonly FieldViolation[] = [],
+  ) {
+    super('results', code, KIND[code], message, violations);
+  }
+
+  get violations(): readonly FieldViolation[] {
+    return this.details;
+  }
+
+  static invalid(violations: FieldViolation[]): ResultsError {
+    const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
+    return new ResultsError(
+      ResultsErrorCode.InvalidArgument,
+      `Invalid request: ${summary}`,
+      {},
+      violations,
+    );
+  }
+}

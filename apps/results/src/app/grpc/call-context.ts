@@ -1,0 +1,21 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { requireCaller, type Caller } from '@trellis/auth';
+
+import type { CallContext } from '../reports/reports.service';
+
+function first(md: Metadata | undefined, key: string): string | undefined {
+  const v = md?.get(key)[0];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The authenticated caller (set by the global auth guard) and what to forward downstream. */
+export function callOf(metadata: Metadata | undefined): { caller: Caller; ctx: CallContext } {
+  const caller = requireCaller(metadata);
+  return {
+    caller,
+    ctx: {
+      authorization: first(metadata, 'authorization'),
+      correlationId: first(metadata, 'x-correlation-id') ?? caller.tokenId,
+    },
+  };
+}

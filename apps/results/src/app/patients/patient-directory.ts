@@ -1,0 +1,50 @@
+/**
+ * Port to the identity platform: is this NHS number a living, current patient?
+ * The production adapter calls trellis.identity.v1.PatientService/GetPatient over gRPC
+ * (identity-patient-directory.ts); unit tests stub it.
+ */
+export type PatientStanding =
+  | { kind: 'active'; nhsNumber: string }
+  | { kind: 'deceased'; nhsNumber: string; deceasedAt: Date }
+  | { kind: 'merged'; nhsNumber: string; survivorNhsNumber: string }
+  | { kind: 'not-found'; nhsNumber: string };
+
+export interface PatientLookupContext {
+  /** The caller's bearer token, forwarded so identity applies its own scopes and audit. */
+  authorization?: string;
+  correlationId?: string;
+}
+
+export interface PatientDirectory {
+  /** Throws ResultsError(IDENTITY_UNAVAILABLE) when identity cannot answer. */
+  standing(nhsNumber: string, ctx: PatientLookupContext): Promise<PatientStanding>;
+}
+
+export const PATIENT_DIRECTORY = Symbol('results.patient-directory');
+
+/**
+ * Remembers "active" answers for a short time (labs send many reports for the same patient in a
+ * burst). Deceased / merged / not-found answers are never cached, so a merge or a typo is seen at
+ * once; a death or merge happening within the TTL is caught on the next lookup after it expires.
+ */
+export class CachingPatientDirectory implements PatientDirectory {
+  private readonly active = new Map<string, number>();
+
+  constructor(
+    private readonly inner: PatientDirectory,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxEntries = 100_000,
+  ) {}
+
+  async standing(nhsNumber: string, ctx: PatientLookupContext): Promise<PatientStanding> {
+    const until = this.active.get(nhsNumber);
+    if (until !== undefined && until > this.now()) return { kind: 'active', nhsNumber };
+    const s = await this.inner.standing(nhsNumber, ctx);
+    if (s.kind === 'active' && this.ttlMs > 0) {
+      if (this.active.size >= this.maxEntries) this.active.clear();
+      this.active.set(nhsNumber, this.now() + this.ttlMs);
+    } else this.active.delete(nhsNumber);
+    return s;
+  }
+}

@@ -1,0 +1,294 @@
+import type { Acknowledgement, ReportContent, Severity } from './report-types';
+import { Prisma, type AcknowledgementRow, type Db, type ReportRow } from '../prisma';
+import type { Cursor } from '../domain/page-token';
+
+export interface VersionWrite {
+  reportId: string;
+  version: number;
+  content: ReportContent;
+  hash: string;
+  severity: Severity;
+  reason: string | null;
+  submittedBy: string;
+  receivedAt: Date;
+  labRegion: string;
+}
+
+export interface SearchFilter {
+  organisation: string;
+  nhsNumber?: string;
+  category?: string;
+  code?: string;
+  issuedFrom?: Date;
+  issuedTo?: Date;
+  statuses?: string[];
+}
+
+/** The only place that talks to PostgreSQL for reports. */
+export class ReportsRepository {
+  /** INSERT ... ON CONFLICT DO NOTHING on (lab_ods_code, lab_report_id): true when this call created it. */
+  async insertReportIfAbsent(tx: Db, w: VersionWrite): Promise<boolean> {
+    const { count } = await tx.report.createMany({ data: [reportRow(w)], skipDuplicates: true });
+    return count === 1;
+  }
+
+  async insertVersion(tx: Db, w: VersionWrite): Promise<void> {
+    await tx.reportVersion.create({
+      data: {
+        reportId: w.reportId,
+        version: w.version,
+        status: w.content.status,
+        contentHash: w.hash,
+        content: w.content as unknown as Prisma.InputJsonValue,
+        reason: w.reason,
+        submittedBy: w.submittedBy,
+        receivedAt: w.receivedAt,
+      },
+    });
+    if (w.content.observations.length === 0) return;
+    await tx.observationRow.createMany({
+      data: w.content.observations.map((o, seq) => ({
+        reportId: w.reportId,
+        version: w.version,
+        seq,
+        code: o.code.code,
+        valueKind: o.value.kind,
+        valueNumber: o.value.kind === 'quantity' ? o.value.value : null,
+        valueUnit: o.value.kind === 'quantity' ? o.value.unit : null,
+        valueCode: o.value.kind === 'coded' ? o.value.code : null,
+        valueText: o.value.kind === 'text' ? o.value.text : null,
+        interpretation: o.interpretation ?? '',
+      })),
+    });
+  }
+
+  /** Moves the report's "latest" row to a new version (the caller holds the row lock). */
+  async updateLatest(tx: Db, w: VersionWrite): Promise<ReportRow> {
+    const { id: _id, labOdsCode: _l, labReportId: _r, createdAt: _c, ...rest } = reportRow(w);
+    return tx.report.update({ where: { id: w.reportId }, data: rest });
+  }
+
+  findByLabId(db: Db, labOdsCode: string, labReportId: string): Promise<ReportRow | null> {
+    return db.report.findUnique({
+      where: { labOdsCode_labReportId: { labOdsCode, labReportId } },
+    });
+  }
+
+  findById(db: Db, id: string): Promise<ReportRow | null> {
+    return db.report.findUnique({ where: { id } });
+  }
+
+  /** SELECT ... FOR UPDATE: serialises version writers of one report. */
+  async lock(tx: Db, id: string): Promise<ReportRow | null> {
+    await tx.$queryRaw`SELECT id FROM reports WHERE id = ${id}::uuid FOR UPDATE`;
+    return tx.report.findUnique({ where: { id } });
+  }
+
+  async hasVersionWithHash(db: Db, reportId: string, hash: string): Promise<boolean> {
+    const v = await db.reportVersion.findFirst({
+      where: { reportId, contentHash: hash },
+      select: { version: true },
+    });
+    return v !== null;
+  }
+
+  async version(
+    db: Db,
+    reportId: string,
+    version: number,
+  ): Promise<{ content: ReportContent; reason: string | null; receivedAt: Date; hash: string } | null> {
+    const v = await db.reportVersion.findUnique({
+      where: { reportId_version: { reportId, version } },
+    });
+    return v
+      ? {
+          content: v.content as unknown as ReportContent,
+          reason: v.reason,
+          receivedAt: v.receivedAt,
+          hash: v.contentHash,
+        }
+      : null;
+  }
+
+  async versions(
+    db: Db,
+    reportId: string,
+  ): Promise<{ version: number; content: ReportContent; reason: string | null; receivedAt: Date; hash: string }[]> {
+    const rows = await db.reportVersion.findMany({ where: { reportId }, orderBy: { version: 'asc' } });
+    return rows.map((v) => ({
+      version: v.version,
+      content: v.content as unknown as ReportContent,
+      reason: v.reason,
+      receivedAt: v.receivedAt,
+      hash: v.contentHash,
+    }));
+  }
+
+  async contents(db: Db, keys: { id: string; version: number }[]): Promise<Map<string, ReportContent>> {
+    if (keys.length === 0) return new Map();
+    const rows = await db.reportVersion.findMany({
+      where: { OR: keys.map((k) => ({ reportId: k.id, version: k.version })) },
+      select: { reportId: true, content: true },
+    });
+    return new Map(rows.map((r) => [r.reportId, r.content as unknown as ReportContent]));
+  }
+
+  async acknowledgements(db: Db, rows: ReportRow[]): Promise<Map<string, Acknowledgement>> {
+    const acked = rows.filter((r) => r.acknowledgedVersion !== null && r.acknowledgedVersion === r.version);
+    if (acked.length === 0) return new Map();
+    const acks = await db.acknowledgement.findMany({
+      where: { OR: acked.map((r) => ({ reportId: r.id, version: r.version })) },
+    });
+    return new Map(acks.map((a) => [a.reportId, ackOf(a)]));
+  }
+
+  async insertAcknowledgement(tx: Db, a: Acknowledgement & { reportId: string }): Promise<boolean> {
+    const { count } = await tx.acknowledgement.createMany({
+      data: [
+        {
+          reportId: a.reportId,
+          version: a.version,
+          odsCode: a.odsCode,
+          systemId: a.systemId,
+          userId: a.userId ?? null,
+          note: a.note || null,
+          acknowledgedAt: a.acknowledgedAt,
+        },
+      ],
+      skipDuplicates: true,
+    });
+    if (count === 1)
+      await tx.report.update({
+        where: { id: a.reportId },
+        data: { acknowledgedVersion: a.version, acknowledgedAt: a.acknowledgedAt },
+      });
+    return count === 1;
+  }
+
+  async acknowledgement(db: Db, reportId: string, version: number): Promise<Acknowledgement | null> {
+    const a = await db.acknowledgement.findUnique({ where: { reportId_version: { reportId, version } } });
+    return a ? ackOf(a) : null;
+  }
+
+  /** Latest versions visible to an organisation, newest issued first (keyset on issued_at, id). */
+  search(db: Db, f: SearchFilter, cursor: Cursor | undefined, limit: number): Promise<ReportRow[]> {
+    const conds: Prisma.Sql[] = [
+      Prisma.sql`(r.lab_ods_code = ${f.organisation} OR r.requester_ods_code = ${f.organisation})`,
+    ];
+    if (f.nhsNumber) conds.push(Prisma.sql`r.nhs_number = ${f.nhsNumber}`);
+    if (f.category) conds.push(Prisma.sql`r.category = ${f.category}`);
+    if (f.code)
+      conds.push(
+        Prisma.sql`(r.code = ${f.code} OR EXISTS (SELECT 1 FROM observations o WHERE o.code = ${f.code} AND o.report_id = r.id AND o.version = r.version))`,
+      );
+    if (f.issuedFrom) conds.push(Prisma.sql`r.issued_at >= ${f.issuedFrom}`);
+    if (f.issuedTo) conds.push(Prisma.sql`r.issued_at < ${f.issuedTo}`);
+    if (f.statuses && f.statuses.length > 0) conds.push(Prisma.sql`r.status = ANY(${f.statuses}::text[])`);
+    if (cursor)
+      conds.push(Prisma.sql`(r.issued_at, r.id) < (${new Date(cursor.t)}::timestamptz, ${cursor.i}::uuid)`);
+    return db.$queryRaw<ReportRow[]>`
+      SELECT ${COLUMNS} FROM reports r
+       WHERE ${Prisma.join(conds, ' AND ')}
+       ORDER BY r.issued_at DESC, r.id DESC
+       LIMIT ${limit}`;
+  }
+
+  /** The safety net: unacknowledged abnormal/critical reports of a requester, oldest first. */
+  unacknowledged(
+    db: Db,
+    requesterOdsCode: string,
+    minRank: number,
+    cursor: Cursor | undefined,
+    limit: number,
+  ): Promise<ReportRow[]> {
+    const after = cursor
+      ? Prisma.sql`AND (r.received_at, r.id) > (${new Date(cursor.t)}::timestamptz, ${cursor.i}::uuid)`
+      : Prisma.empty;
+    // The literal predicates match the partial index reports_safety_net.
+    return db.$queryRaw<ReportRow[]>`
+      SELECT ${COLUMNS} FROM reports r
+       WHERE r.requester_ods_code = ${requesterOdsCode}
+         AND r.severity_rank >= 1 AND r.status <> 'cancelled'
+         AND (r.acknowledged_version IS NULL OR r.acknowledged_version < r.version)
+         AND r.severity_rank >= ${minRank}
+         ${after}
+       ORDER BY r.received_at ASC, r.id ASC
+       LIMIT ${limit}`;
+  }
+}
+
+const COLUMNS = Prisma.raw(
+  [
+    'id',
+    'lab_ods_code AS "labOdsCode"',
+    'lab_report_id AS "labReportId"',
+    'lab_region AS "labRegion"',
+    'nhs_number AS "nhsNumber"',
+    'category',
+    'code_system AS "codeSystem"',
+    'code',
+    'code_display AS "codeDisplay"',
+    'status',
+    'version',
+    'requester_ods_code AS "requesterOdsCode"',
+    'requester_region AS "requesterRegion"',
+    'requester_practitioner_id AS "requesterPractitionerId"',
+    'referral_id AS "referralId"',
+    'issued_at AS "issuedAt"',
+    'conclusion',
+    'content_hash AS "contentHash"',
+    'most_severe AS "mostSevere"',
+    'severity_rank AS "severityRank"',
+    'observation_count AS "observationCount"',
+    'abnormal_count AS "abnormalCount"',
+    'received_at AS "receivedAt"',
+    'acknowledged_version AS "acknowledgedVersion"',
+    'acknowledged_at AS "acknowledgedAt"',
+    'created_at AS "createdAt"',
+  ]
+    .map((c) => `r.${c}`)
+    .join(', '),
+);
+
+function ackOf(a: AcknowledgementRow): Acknowledgement {
+  return {
+    version: a.version,
+    odsCode: a.odsCode,
+    systemId: a.systemId,
+    ...(a.userId ? { userId: a.userId } : {}),
+    note: a.note ?? '',
+    acknowledgedAt: a.acknowledgedAt,
+  };
+}
+
+function reportRow(w: VersionWrite): ReportRow {
+  const c = w.content;
+  return {
+    id: w.reportId,
+    labOdsCode: c.labOdsCode,
+    labReportId: c.labReportId,
+    labRegion: w.labRegion,
+    nhsNumber: c.nhsNumber,
+    category: c.category,
+    codeSystem: c.code.system,
+    code: c.code.code,
+    codeDisplay: c.code.display,
+    status: c.status,
+    version: w.version,
+    requesterOdsCode: c.requester.odsCode,
+    requesterRegion: c.requester.region,
+    requesterPractitionerId: c.requester.practitionerId,
+    referralId: c.referralId,
+    issuedAt: new Date(c.issued),
+    conclusion: c.conclusion,
+    contentHash: w.hash,
+    mostSevere: w.severity.mostSevere ?? '',
+    severityRank: w.severity.rank,
+    observationCount: c.observations.length,
+    abnormalCount: w.severity.abnormalCount,
+    receivedAt: w.receivedAt,
+    acknowledgedVersion: null,
+    acknowledgedAt: null,
+    createdAt: w.receivedAt,
+  };
+}

@@ -1,0 +1,512 @@
+import { randomUUID } from 'node:crypto';
+
+import {
+  assessSeverity,
+  contentHash,
+  normaliseReport,
+  type ReportContent,
+  type ReportStatus,
+  type ReportSubmission,
+} from '../domain/report-content';
+import { decodePageToken, encodePageToken } from '../domain/page-token';
+import type { Actor, Clock } from '../domain/ports';
+import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
+import { pageSize, Violations } from '../domain/validation';
+import type { PatientDirectory, PatientLookupContext } from '../patients/patient-directory';
+import type { PrismaClient, ReportRow } from '../prisma';
+import type { Acknowledgement, ReportView, ResultEvent, ResultEventSink } from './report-types';
+import { ReportsRepository, type VersionWrite } from './reports.repository';
+
+export interface CallContext extends PatientLookupContext {
+  correlationId?: string;
+}
+
+export interface SearchInput {
+  nhsNumber?: string;
+  category?: string;
+  code?: string;
+  issuedFrom?: Date;
+  issuedTo?: Date;
+  statuses?: string[];
+  includeObservations?: boolean;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+const TX = { maxWait: 10_000, timeout: 15_000 } as const;
+const FIRST_STATUSES: readonly ReportStatus[] = ['preliminary', 'final'];
+const ANY_STATUS: readonly ReportStatus[] = ['preliminary', 'final', 'amended', 'corrected', 'cancelled'];
+const VERSION_STATUSES: readonly ReportStatus[] = ['amended', 'corrected', 'cancelled'];
+
+/**
+ * Results rules: idempotent submission on the lab's identifier, versioned amendment, visibility
+ * (performing lab and requester only), acknowledgement and the safety net. Every state change and
+ * its event are written in one transaction.
+ */
+export class ReportsService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly repo: ReportsRepository,
+    private readonly patients: PatientDirectory,
+    private readonly events: ResultEventSink,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Same content under the same (lab, lab_report_id) → the existing report, replayed. Different
+   * content → a new version when it is one (amended/corrected/cancelled with a reason, or an update
+   * of a preliminary report), else REPORT_IDENTIFIER_CONFLICT.
+   */
+  async submit(
+    actor: Actor,
+    input: ReportSubmission,
+    ctx: CallContext = {},
+  ): Promise<{ report: ReportView; replayed: boolean }> {
+    const content = normaliseReport(input, {
+      callerOdsCode: actor.odsCode,
+      now: this.clock.now(),
+      allowedStatuses: ANY_STATUS,
+    });
+    this.assertLab(actor, content.labOdsCode);
+    const hash = contentHash(content);
+    const reason = (input.versionReason ?? '').trim();
+
+    const existing = await this.repo.findByLabId(this.prisma, content.labOdsCode, content.labReportId);
+    if (existing) {
+      if (await this.repo.hasVersionWithHash(this.prisma, existing.id, hash))
+        return { report: await this.view(existing), replayed: true };
+      return this.newVersion(actor, existing.id, content, hash, reason, ctx);
+    }
+    if (!FIRST_STATUSES.includes(content.status)) {
+      throw ResultsError.invalid([
+        {
+          field: 'report.status',
+          rule: 'first-version',
+          message: `a new report must be preliminary or final; ${content.status} needs an existing report`,
+        },
+      ]);
+    }
+    await this.assertPatient(content.nhsNumber, ctx);
+    const now = this.clock.now();
+    const write: VersionWrite = {
+      reportId: randomUUID(),
+      version: 1,
+      content,
+      hash,
+      severity: assessSeverity(content.observations),
+      reason: null,
+      submittedBy: actor.systemId,
+      receivedAt: now,
+      labRegion: actor.region,
+    };
+    const created = await this.prisma.$transaction(async (tx) => {
+      if (!(await this.repo.insertReportIfAbsent(tx, write))) return null;
+      await this.repo.insertVersion(tx, write);
+      const row = (await this.repo.findById(tx, write.reportId))!;
+      const report = this.viewOf(row, content, null, true);
+      await this.emit(tx, { type: 'ResultAvailable', report }, actor, ctx, now);
+      return report;
+    }, TX);
+    if (created) return { report: created, replayed: false };
+    // A concurrent submission with the same identifier won: replay it, or treat ours as a version.
+    const winner = (await this.repo.findByLabId(this.prisma, content.labOdsCode, content.labReportId))!;
+    if (await this.repo.hasVersionWithHash(this.prisma, winner.id, hash))
+      return { report: await this.view(winner), replayed: true };
+    return this.newVersion(actor, winner.id, content, hash, reason, ctx);
+  }
+
+  /** AmendReport: the new content as status AMENDED (or CORRECTED) with the reason. */
+  async amend(
+    actor: Actor,
+    reportId: string,
+    input: ReportSubmission,
+    reason: string,
+    correction: boolean,
+    ctx: CallContext = {},
+  ): Promise<{ report: ReportView; replayed: boolean }> {
+    const v = new Violations();
+    v.uuid('report_id', reportId);
+    if (v.required('reason', reason)) v.maxLength('reason', reason, 1000);
+    v.throwIfAny();
+    const current = await this.visible(actor, reportId);
+    this.assertLab(actor, current.labOdsCode);
+    const content = normaliseReport(
+      {
+        ...input,
+        labReportId: input.labReportId || current.labReportId,
+        performingLabOdsCode: current.labOdsCode,
+        status: correction ? 'corrected' : 'amended',
+      },
+      { callerOdsCode: actor.odsCode, now: this.clock.now(), allowedStatuses: VERSION_STATUSES },
+      v,
+    );
+    if (content.labReportId !== current.labReportId)
+      throw ResultsError.invalid([
+        { field: 'report.lab_report_id', rule: 'immutable', message: 'lab_report_id cannot change' },
+      ]);
+    const hash = contentHash(content);
+    if (await this.repo.hasVersionWithHash(this.prisma, current.id, hash))
+      return { report: await this.view(current), replayed: true };
+    return this.newVersion(actor, current.id, content, hash, reason.trim(), ctx);
+  }
+
+  /** CancelReport: the latest content as status CANCELLED with the reason. */
+  async cancel(actor: Actor, reportId: string, reason: string, ctx: CallContext = {}): Promise<ReportView> {
+    const v = new Violations();
+    v.uuid('report_id', reportId);
+    if (v.required('reason', reason)) v.maxLength('reason', reason, 1000);
+    v.throwIfAny();
+    const current = await this.visible(actor, reportId);
+    this.assertLab(actor, current.labOdsCode);
+    const latest = (await this.repo.version(this.prisma, current.id, current.version))!;
+    const content: ReportContent = { ...latest.content, status: 'cancelled' };
+    const res = await this.newVersion(actor, current.id, content, contentHash(content), reason.trim(), ctx);
+    return res.report;
+  }
+
+  private async newVersion(
+    actor: Actor,
+    reportId: string,
+    content: ReportContent,
+    hash: string,
+    reason: string,
+    ctx: CallContext,
+  ): Promise<{ report: ReportView; replayed: boolean }> {
+    const now = this.clock.now();
+    return this.prisma.$transaction(async (tx) => {
+      const current = (await this.repo.lock(tx, reportId))!;
+      // Re-checked under the lock: a concurrent writer may have stored this very content.
+      if (await this.repo.hasVersionWithHash(tx, reportId, hash))
+        return { report: await this.view(current, tx), replayed: true };
+      const previous = current.status as ReportStatus;
+      if (previous === 'cancelled')
+        throw new ResultsError(
+          ResultsErrorCode.IllegalTransition,
+          `Report ${reportId} is cancelled; submit a new report instead`,
+          { reportId },
+        );
+      const isVersion = VERSION_STATUSES.includes(content.status);
+      const preliminaryUpdate =
+        previous === 'preliminary' && (content.status === 'preliminary' || content.status === 'final');
+      if (!isVersion && !preliminaryUpdate)
+        throw new ResultsError(
+          ResultsErrorCode.ReportIdentifierConflict,
+          `Lab report ${content.labReportId} was already received with different content; send it as amended or corrected with a reason`,
+          { reportId, labReportId: content.labReportId },
+        );
+      const v = new Violations();
+      if (isVersion && !reason)
+        v.add('report.version_reason', 'required', `a ${content.status} version needs a reason`);
+      if (content.nhsNumber !== current.nhsNumber)
+        v.add(
+          'report.nhs_number',
+          'immutable',
+          'the patient of a report cannot change: cancel it and submit a new report',
+        );
+      if (content.category !== current.category)
+        v.add('report.category', 'immutable', 'the category of a report cannot change');
+      v.throwIfAny();
+      const write: VersionWrite = {
+        reportId,
+        version: current.version + 1,
+        content,
+        hash,
+        severity: assessSeverity(content.observations),
+        reason: reason || null,
+        submittedBy: actor.systemId,
+        receivedAt: now,
+        labRegion: current.labRegion,
+      };
+      await this.repo.insertVersion(tx, write);
+      const row = await this.repo.updateLatest(tx, write);
+      const report = this.viewOf(row, content, write.reason, true);
+      const event: ResultEvent =
+        previous === 'preliminary' && content.status === 'final'
+          ? { type: 'ResultAvailable', report }
+          : {
+              type: 'ResultAmended',
+              report,
+              previousVersion: current.version,
+              previousStatus: previous,
+              reason,
+            };
+      await this.emit(tx, event, actor, ctx, now);
+      return { report, replayed: false };
+    }, TX);
+  }
+
+  /** The latest version by default, or the one asked for. */
+  async get(actor: Actor, reportId: string, version = 0): Promise<ReportView> {
+    const v = new Violations();
+    v.uuid('report_id', reportId);
+    if (!Number.isInteger(version) || version < 0) v.add('version', 'range', 'version must be ≥ 0');
+    v.throwIfAny();
+    const row = await this.visible(actor, reportId);
+    if (version === 0 || version === row.version) return this.view(row);
+    const old = await this.repo.version(this.prisma, reportId, version);
+    if (!old)
+      throw new ResultsError(
+        ResultsErrorCode.VersionNotFound,
+        `Report ${reportId} has no version ${version} (latest is ${row.version})`,
+        { reportId },
+      );
+    return this.historic(row, version, old);
+  }
+
+  async history(actor: Actor, reportId: string): Promise<ReportView[]> {
+    const v = new Violations();
+    v.uuid('report_id', reportId);
+    v.throwIfAny();
+    const row = await this.visible(actor, reportId);
+    const acks = await this.repo.acknowledgements(this.prisma, [row]);
+    return (await this.repo.versions(this.prisma, reportId)).map((h) => {
+      const view = this.historic(row, h.version, h);
+      const ack = acks.get(row.id);
+      return h.version === row.version && ack ? { ...view, acknowledgement: ack } : view;
+    });
+  }
+
+  async search(
+    actor: Actor,
+    input: SearchInput,
+  ): Promise<{ reports: ReportView[]; nextPageToken: string }> {
+    const v = new Violations();
+    let nhsNumber: string | undefined;
+    if (input.nhsNumber) nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
+    if (input.code && !/^[A-Za-z0-9-]{1,32}$/.test(input.code))
+      v.add('code', 'code', 'code must be a LOINC or SNOMED CT code');
+    if (input.issuedFrom && input.issuedTo && input.issuedFrom >= input.issuedTo)
+      v.add('issued_to', 'range', 'issued_to must be after issued_from');
+    const size = pageSize(input.pageSize, v);
+    const filter = {
+      organisation: actor.odsCode,
+      nhsNumber,
+      category: input.category || undefined,
+      code: input.code || undefined,
+      issuedFrom: input.issuedFrom,
+      issuedTo: input.issuedTo,
+      statuses: input.statuses?.length ? [...input.statuses].sort() : undefined,
+    };
+    v.throwIfAny();
+    const cursor = decodePageToken(input.pageToken, filter);
+    const rows = await this.repo.search(this.prisma, filter, cursor, size + 1);
+    const page = rows.slice(0, size);
+    const last = page[page.length - 1];
+    const next =
+      rows.length > size && last
+        ? encodePageToken({ t: last.issuedAt.toISOString(), i: last.id }, filter)
+        : '';
+    return { reports: await this.views(page, input.includeObservations === true), nextPageToken: next };
+  }
+
+  /** The requesting organisation acknowledges a version (idempotent: the first acknowledgement stands). */
+  async acknowledge(
+    actor: Actor,
+    reportId: string,
+    version: number,
+    note: string,
+    ctx: CallContext = {},
+  ): Promise<{ report: ReportView; replayed: boolean }> {
+    const v = new Violations();
+    v.uuid('report_id', reportId);
+    if (!Number.isInteger(version) || version < 0) v.add('version', 'range', 'version must be ≥ 0');
+    v.maxLength('note', note, 2000);
+    v.throwIfAny();
+    const row = await this.visible(actor, reportId);
+    if (row.requesterOdsCode !== actor.odsCode)
+      throw new ResultsError(
+        ResultsErrorCode.NotRequester,
+        `Only the requesting organisation (${row.requesterOdsCode}) can acknowledge report ${reportId}`,
+        { reportId },
+      );
+    const now = this.clock.now();
+    return this.prisma.$transaction(async (tx) => {
+      const current = (await this.repo.lock(tx, reportId))!;
+      const target = version === 0 ? current.version : version;
+      if (target !== current.version)
+        throw new ResultsError(
+          ResultsErrorCode.IllegalTransition,
+          `Version ${target} of report ${reportId} has been superseded by version ${current.version}; acknowledge the latest`,
+          { reportId, latestVersion: String(current.version) },
+        );
+      const ack: Acknowledgement = {
+        version: target,
+        odsCode: actor.odsCode,
+        systemId: actor.systemId,
+        ...(actor.userId ? { userId: actor.userId } : {}),
+        note: note ?? '',
+        acknowledgedAt: now,
+      };
+      const created = await this.repo.insertAcknowledgement(tx, { ...ack, reportId });
+      const fresh = (await this.repo.findById(tx, reportId))!;
+      const report = await this.view(fresh, tx);
+      if (created) await this.emit(tx, { type: 'ResultAcknowledged', report, acknowledgement: ack }, actor, ctx, now);
+      return { report, replayed: !created };
+    }, TX);
+  }
+
+  /** Safety net for the caller's organisation as requester: oldest first, with waiting time. */
+  async unacknowledged(
+    actor: Actor,
+    input: { minSeverity?: 'abnormal' | 'critical'; pageSize?: number; pageToken?: string },
+  ): Promise<{ items: { report: ReportView; waitingSeconds: number }[]; nextPageToken: string }> {
+    const v = new Violations();
+    const size = pageSize(input.pageSize, v);
+    v.throwIfAny();
+    const minRank = input.minSeverity === 'critical' ? 2 : 1;
+    const filter = { requester: actor.odsCode, minRank };
+    const cursor = decodePageToken(input.pageToken, filter);
+    const rows = await this.repo.unacknowledged(this.prisma, actor.odsCode, minRank, cursor, size + 1);
+    const page = rows.slice(0, size);
+    const last = page[page.length - 1];
+    const now = this.clock.now().getTime();
+    const views = await this.views(page, true);
+    return {
+      items: views.map((report, i) => ({
+        report,
+        waitingSeconds: Math.max(0, Math.floor((now - page[i]!.receivedAt.getTime()) / 1000)),
+      })),
+      nextPageToken:
+        rows.length > size && last
+          ? encodePageToken({ t: last.receivedAt.toISOString(), i: last.id }, filter)
+          : '',
+    };
+  }
+
+  // ---- helpers ----
+
+  private assertLab(actor: Actor, labOdsCode: string): void {
+    if (labOdsCode !== actor.odsCode)
+      throw new ResultsError(
+        ResultsErrorCode.NotPerformingLab,
+        `Only the performing lab (${labOdsCode}) can submit or change this report; the caller is ${actor.odsCode}`,
+        { labOdsCode },
+      );
+  }
+
+  /** Only the performing lab and the requesting organisation see a report; others get NOT_FOUND. */
+  private async visible(actor: Actor, reportId: string): Promise<ReportRow> {
+    const row = await this.repo.findById(this.prisma, reportId);
+    if (!row || (row.labOdsCode !== actor.odsCode && row.requesterOdsCode !== actor.odsCode))
+      throw new ResultsError(ResultsErrorCode.ReportNotFound, `Report ${reportId} not found`, {
+        reportId,
+      });
+    return row;
+  }
+
+  private async assertPatient(nhsNumber: string, ctx: CallContext): Promise<void> {
+    const s = await this.patients.standing(nhsNumber, ctx);
+    if (s.kind === 'not-found')
+      throw new ResultsError(
+        ResultsErrorCode.PatientNotFound,
+        `No patient with NHS number ${nhsNumber} is known to the identity platform`,
+        { nhsNumber },
+      );
+    if (s.kind === 'merged')
+      throw new ResultsError(
+        ResultsErrorCode.PatientMerged,
+        `NHS number ${nhsNumber} was merged into ${s.survivorNhsNumber}; submit the report for the surviving number`,
+        { nhsNumber, survivorNhsNumber: s.survivorNhsNumber },
+      );
+    // Deceased patients still get results (e.g. post-mortem or samples taken before death).
+  }
+
+  private async emit(
+    tx: Parameters<ResultEventSink['append']>[0],
+    event: ResultEvent,
+    actor: Actor,
+    ctx: CallContext,
+    occurredAt: Date,
+  ): Promise<void> {
+    await this.events.append(tx, event, {
+      actor,
+      ...(ctx.correlationId ? { correlationId: ctx.correlationId } : {}),
+      occurredAt,
+    });
+  }
+
+  private async view(row: ReportRow, db: Parameters<ResultEventSink['append']>[0] | PrismaClient = this.prisma): Promise<ReportView> {
+    const latest = (await this.repo.version(db, row.id, row.version))!;
+    const acks = await this.repo.acknowledgements(db, [row]);
+    const view = this.viewOf(row, latest.content, latest.reason, true);
+    const ack = acks.get(row.id);
+    return ack ? { ...view, acknowledgement: ack } : view;
+  }
+
+  private async views(rows: ReportRow[], withObservations: boolean): Promise<ReportView[]> {
+    const contents = withObservations
+      ? await this.repo.contents(this.prisma, rows.map((r) => ({ id: r.id, version: r.version })))
+      : new Map<string, ReportContent>();
+    const acks = await this.repo.acknowledgements(this.prisma, rows);
+    return rows.map((r) => {
+      const view = this.viewOf(r, contents.get(r.id) ?? contentFromRow(r), null, withObservations);
+      const ack = acks.get(r.id);
+      return ack ? { ...view, acknowledgement: ack } : view;
+    });
+  }
+
+  private viewOf(
+    row: ReportRow,
+    content: ReportContent,
+    reason: string | null,
+    observationsIncluded: boolean,
+  ): ReportView {
+    return {
+      id: row.id,
+      content,
+      version: row.version,
+      latestVersion: row.version,
+      versionReason: reason ?? '',
+      receivedAt: row.receivedAt,
+      contentHash: row.contentHash,
+      labRegion: row.labRegion,
+      mostSevere: row.mostSevere,
+      severityRank: row.severityRank,
+      abnormalCount: row.abnormalCount,
+      observationsIncluded,
+    };
+  }
+
+  private historic(
+    row: ReportRow,
+    version: number,
+    h: { content: ReportContent; reason: string | null; receivedAt: Date; hash: string },
+  ): ReportView {
+    const sev = assessSeverity(h.content.observations);
+    return {
+      id: row.id,
+      content: h.content,
+      version,
+      latestVersion: row.version,
+      versionReason: h.reason ?? '',
+      receivedAt: h.receivedAt,
+      contentHash: h.hash,
+      labRegion: row.labRegion,
+      mostSevere: sev.mostSevere ?? '',
+      severityRank: sev.rank,
+      abnormalCount: sev.abnormalCount,
+      observationsIncluded: true,
+    };
+  }
+}
+
+/** Header-only content rebuilt from the reports row (search results without observations). */
+function contentFromRow(r: ReportRow): ReportContent {
+  return {
+    labReportId: r.labReportId,
+    nhsNumber: r.nhsNumber,
+    category: r.category as ReportContent['category'],
+    code: { system: r.codeSystem as ReportContent['code']['system'], code: r.code, display: r.codeDisplay },
+    status: r.status as ReportStatus,
+    labOdsCode: r.labOdsCode,
+    requester: {
+      odsCode: r.requesterOdsCode,
+      region: r.requesterRegion,
+      practitionerId: r.requesterPractitionerId,
+    },
+    referralId: r.referralId,
+    issued: r.issuedAt.toISOString(),
+    conclusion: r.conclusion,
+    observations: [],
+  };
+}
