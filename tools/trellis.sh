@@ -5,10 +5,13 @@
 #   check   prettier --check, lint + typecheck of every project, buf lint + buf breaking.
 #   test    setup, check, unit tests, topic provisioning, integration tests, chart tests.
 #   start   setup, migrate, provision topics, seed, run every service; Ctrl-C stops everything.
+#   services  only (re)start the services (after setup/migrate), as `start` does at its end.
 #   stop    stop what `start` left running (and Kafka).
 #   demo    the national journey walkthrough (tools/demo/journey.ts) against a running platform.
 #
 # Environment: TRELLIS_SKIP_CHECK=1 skips `check` inside `test` (local iteration only; CI never sets it).
+#   TRELLIS_START_DETACH=1  `start` returns once the services are up (stop them with `stop`).
+#   TRELLIS_KEEP_KAFKA=1    `stop` / Ctrl-C leave Kafka running.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -195,10 +198,11 @@ cmd_test() {
 
 # ---------------------------------------------------------------------------------------------
 # Services: every app with src/main.ts, run with Node 24 + SWC, logs and pid files under .trellis.
-apps_with_main() {
+apps_with_main() { # the gateway first: it issues the tokens and serves the JWKS the others use
   local d
+  [ -f apps/gateway/src/main.ts ] && echo gateway
   for d in apps/*/; do
-    [ -f "$d/src/main.ts" ] && basename "$d"
+    [ -f "$d/src/main.ts" ] && [ "$(basename "$d")" != gateway ] && basename "$d"
   done
   return 0
 }
@@ -284,9 +288,10 @@ STOPPING=0
 shutdown_all() {
   [ "$STOPPING" = 1 ] && return 0
   STOPPING=1
+  trap '' PIPE INT # a closed stdout (e.g. `| tee` killed by the same Ctrl-C) must not abort the clean-up
   section "stopping"
   stop_apps
-  bash tools/setup/kafka.sh stop || true
+  stop_kafka
   info "stopped (PostgreSQL keeps running as a system service)"
 }
 
@@ -300,6 +305,13 @@ cmd_start() {
   provision_topics
   section "seed"
   run_target seed
+  cmd_services
+}
+
+# Runs every service (no setup/migrate/seed): what `start` ends with; handy after a code change.
+cmd_services() {
+  load_env_file "$TRELLIS_HOME/infra.env"
+  load_env_file deploy/local/ports.env
   section "start services"
   local apps
   mapfile -t apps < <(apps_with_main)
@@ -341,10 +353,15 @@ cmd_start() {
   done
 }
 
+stop_kafka() {
+  if [ -n "${TRELLIS_KEEP_KAFKA:-}" ]; then info "Kafka left running (TRELLIS_KEEP_KAFKA)"; return 0; fi
+  bash tools/setup/kafka.sh stop || true
+}
+
 cmd_stop() {
   section "stop"
   stop_apps
-  bash tools/setup/kafka.sh stop
+  stop_kafka
 }
 
 cmd_demo() {
@@ -363,8 +380,9 @@ case "$cmd" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   demo) cmd_demo "$@" ;;
+  services) cmd_services ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     [ "$cmd" = help ] || exit 2
     ;;
 esac

@@ -10,7 +10,8 @@
 #   restart
 #   create-user NAME [PASSWORD]   SCRAM-SHA-512 credentials for principal User:NAME (password generated
 #                                 into .trellis/secrets/kafka-user-NAME.password when not given); prints nothing secret
-#   delete-user NAME
+#   delete-user NAME              revoke (password replaced by an unknown one; see cmd_delete_user for why
+#                                 the credentials are not deleted)
 #   acl grant-read NAME TOPIC GROUP_PREFIX
 #                                 read-only: READ+DESCRIBE on TOPIC (literal, or a prefix when it ends in '*')
 #                                 and READ+DESCRIBE on consumer groups starting with GROUP_PREFIX
@@ -19,6 +20,11 @@
 #   tool CLASS ARGS...            run a Kafka tool class with the admin client config (e.g. kafka.admin.ConfigCommand)
 #   client-config                 print the path of the admin client properties (SASL as User:trellis)
 #   wipe                          stop and delete all broker data (re-formatted on next start)
+#   fetch                         only resolve the jars
+#
+# `start` is idempotent and safe to run concurrently (a lock under .trellis/kafka). When 9092/9093
+# are held by another Trellis checkout's broker (a CI clone on a developer machine), it stops that
+# one first. Variables: TRELLIS_KAFKA_HEAP (default "-Xmx512m -Xms512m"), TRELLIS_KAFKA_START_TIMEOUT.
 set -euo pipefail
 TRELLIS_LOG_TAG=kafka
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -142,6 +148,15 @@ start_locked() {
     return 0
   fi
   if port_open 9092 || port_open "$CONTROLLER_PORT"; then
+    # Another Trellis checkout's broker (e.g. a CI clone on a developer's machine): stop it, once.
+    local other
+    other="$(pgrep -f 'tools/kafka/log4j\.properties .*kafka\.Kafka /' | head -1 || true)"
+    if [ -n "$other" ] && [ -z "${KAFKA_TOOK_OVER:-}" ]; then
+      log "ports held by another Trellis checkout's broker (pid $other: $(tr '\0' ' ' <"/proc/$other/cmdline" | grep -o '/[^ ]*/server.properties')): stopping it"
+      stop_pid "$other"
+      PIDFILE="$KAFKA_DIR/kafka.pid" KAFKA_TOOK_OVER=1 start_locked
+      return
+    fi
     die "127.0.0.1:9092 or :$CONTROLLER_PORT is taken by another process (not $PIDFILE). Stop it first (another checkout's broker? run its tools/setup/kafka.sh stop)."
   fi
   ensure_libs
@@ -206,6 +221,7 @@ cmd_stop() {
 
 stop_pid() { # SIGTERM (controlled shutdown), wait up to 60 s, then SIGKILL
   local pid="$1" i
+  [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || true
   for i in $(seq 1 120); do
     kill -0 "$pid" 2>/dev/null || break
@@ -343,7 +359,7 @@ case "$cmd" in
     log "data wiped"
     ;;
   *)
-    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     [ -z "$cmd" ] || exit 2
     ;;
 esac

@@ -30,14 +30,103 @@ interface DemoSchedule {
 }
 
 export const DEMO_SCHEDULES: readonly DemoSchedule[] = [
-  { key: 'rth-cardiology', odsCode: 'RTH', region: 'south-east', serviceType: 'cardiology-opd', specialty: 'cardiology', name: 'Oxford cardiology outpatients', bookableByOrgTypes: ['gp-practice', 'nhs-trust'], sessions: [[9, 12], [13, 17]], minutes: 20 },
-  { key: 'rth-dermatology', odsCode: 'RTH', region: 'south-east', serviceType: 'dermatology-opd', specialty: 'dermatology', name: 'Oxford dermatology outpatients', bookableByOrgTypes: ['gp-practice'], sessions: [[9, 12]], minutes: 15 },
-  { key: 'rtd-cardiology', odsCode: 'RTD', region: 'north-east', serviceType: 'cardiology-opd', specialty: 'cardiology', name: 'Newcastle cardiology outpatients', bookableByOrgTypes: ['gp-practice'], sessions: [[9, 13]], minutes: 20 },
-  { key: 'rtd-2ww-breast', odsCode: 'RTD', region: 'north-east', serviceType: 'breast-2ww', specialty: 'breast-surgery', name: 'Newcastle two-week-wait breast clinic', bookableByOrgTypes: ['gp-practice'], sessions: [[8, 12]], minutes: 30 },
-  { key: 'rj1-rheumatology', odsCode: 'RJ1', region: 'london', serviceType: 'rheumatology-opd', specialty: 'rheumatology', name: "Guy's rheumatology outpatients", bookableByOrgTypes: ['gp-practice', 'nhs-trust'], sessions: [[10, 16]], minutes: 30 },
-  { key: 'rx1-orthopaedics', odsCode: 'RX1', region: 'midlands', serviceType: 'orthopaedics-opd', specialty: 'trauma-orthopaedics', name: 'Nottingham orthopaedics outpatients', bookableByOrgTypes: ['gp-practice'], sessions: [[9, 12], [14, 17]], minutes: 20 },
-  { key: 'a81001-gp', odsCode: 'A81001', region: 'north-east', serviceType: 'gp-appointment', practitionerId: 'G8123456', name: 'Tees Valley Medical Centre GP appointments', bookableByOdsCodes: ['A81001'], sessions: [[8, 12], [14, 18]], minutes: 10 },
-  { key: 'e81001-gp', odsCode: 'E81001', region: 'london', serviceType: 'gp-appointment', practitionerId: 'G8765432', name: 'Camden High Street Practice GP appointments', bookableByOdsCodes: ['E81001'], sessions: [[9, 13]], minutes: 10 },
+  {
+    key: 'rth-cardiology',
+    odsCode: 'RTH',
+    region: 'south-east',
+    serviceType: 'cardiology-opd',
+    specialty: 'cardiology',
+    name: 'Oxford cardiology outpatients',
+    bookableByOrgTypes: ['gp-practice', 'nhs-trust'],
+    sessions: [
+      [9, 12],
+      [13, 17],
+    ],
+    minutes: 20,
+  },
+  {
+    key: 'rth-dermatology',
+    odsCode: 'RTH',
+    region: 'south-east',
+    serviceType: 'dermatology-opd',
+    specialty: 'dermatology',
+    name: 'Oxford dermatology outpatients',
+    bookableByOrgTypes: ['gp-practice'],
+    sessions: [[9, 12]],
+    minutes: 15,
+  },
+  {
+    key: 'rtd-cardiology',
+    odsCode: 'RTD',
+    region: 'north-east',
+    serviceType: 'cardiology-opd',
+    specialty: 'cardiology',
+    name: 'Newcastle cardiology outpatients',
+    bookableByOrgTypes: ['gp-practice'],
+    sessions: [[9, 13]],
+    minutes: 20,
+  },
+  {
+    key: 'rtd-2ww-breast',
+    odsCode: 'RTD',
+    region: 'north-east',
+    serviceType: 'breast-2ww',
+    specialty: 'breast-surgery',
+    name: 'Newcastle two-week-wait breast clinic',
+    bookableByOrgTypes: ['gp-practice'],
+    sessions: [[8, 12]],
+    minutes: 30,
+  },
+  {
+    key: 'rj1-rheumatology',
+    odsCode: 'RJ1',
+    region: 'london',
+    serviceType: 'rheumatology-opd',
+    specialty: 'rheumatology',
+    name: "Guy's rheumatology outpatients",
+    bookableByOrgTypes: ['gp-practice', 'nhs-trust'],
+    sessions: [[10, 16]],
+    minutes: 30,
+  },
+  {
+    key: 'rx1-orthopaedics',
+    odsCode: 'RX1',
+    region: 'midlands',
+    serviceType: 'orthopaedics-opd',
+    specialty: 'trauma-orthopaedics',
+    name: 'Nottingham orthopaedics outpatients',
+    bookableByOrgTypes: ['gp-practice'],
+    sessions: [
+      [9, 12],
+      [14, 17],
+    ],
+    minutes: 20,
+  },
+  {
+    key: 'a81001-gp',
+    odsCode: 'A81001',
+    region: 'north-east',
+    serviceType: 'gp-appointment',
+    practitionerId: 'G8123456',
+    name: 'Tees Valley Medical Centre GP appointments',
+    bookableByOdsCodes: ['A81001'],
+    sessions: [
+      [8, 12],
+      [14, 18],
+    ],
+    minutes: 10,
+  },
+  {
+    key: 'e81001-gp',
+    odsCode: 'E81001',
+    region: 'london',
+    serviceType: 'gp-appointment',
+    practitionerId: 'G8765432',
+    name: 'Camden High Street Practice GP appointments',
+    bookableByOdsCodes: ['E81001'],
+    sessions: [[9, 13]],
+    minutes: 10,
+  },
 ];
 
 /** A stable UUID (v5-shaped) from a name, so re-seeding updates rather than duplicates. */
@@ -46,8 +135,14 @@ export function stableUuid(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
 
-export async function seed(prisma: PrismaClient, days = 21, from = new Date()): Promise<{ schedules: number; slotsInserted: number }> {
-  const start = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate() + 1));
+export async function seed(
+  prisma: PrismaClient,
+  days = 21,
+  from = new Date(),
+): Promise<{ schedules: number; slotsInserted: number }> {
+  const start = new Date(
+    Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate() + 1),
+  );
   let slotsInserted = 0;
   for (const d of DEMO_SCHEDULES) {
     const id = stableUuid(d.key);
@@ -61,7 +156,15 @@ export async function seed(prisma: PrismaClient, days = 21, from = new Date()): 
       bookableByOdsCodes: d.bookableByOdsCodes ?? [],
       bookableByOrgTypes: d.bookableByOrgTypes ?? [],
     };
-    await prisma.schedule.upsert({ where: { id }, create: { id, ...data }, update: { name: d.name, bookableByOdsCodes: data.bookableByOdsCodes, bookableByOrgTypes: data.bookableByOrgTypes } });
+    await prisma.schedule.upsert({
+      where: { id },
+      create: { id, ...data },
+      update: {
+        name: d.name,
+        bookableByOdsCodes: data.bookableByOdsCodes,
+        bookableByOrgTypes: data.bookableByOrgTypes,
+      },
+    });
     for (const [h0, h1] of d.sessions) {
       // weekdays only; one row per slot of the session; overlaps (a re-run) are skipped
       slotsInserted += await prisma.$executeRaw(Prisma.sql`
@@ -84,14 +187,22 @@ if (require.main === module) {
   const env = loadInfraEnv();
   const url = process.env['DATABASE_URL'] ?? env.DATABASE_URL;
   const schema = process.env['DATABASE_SCHEMA'] ?? 'appointments';
-  const prisma = createPrismaClient(PrismaClient, { url, schema, applicationName: 'appointments-seed' });
+  const prisma = createPrismaClient(PrismaClient, {
+    url,
+    schema,
+    applicationName: 'appointments-seed',
+  });
   seed(prisma)
     .then((r) => {
-      process.stdout.write(`appointments seed: ${r.schedules} schedules, ${r.slotsInserted} new slots in schema ${schema}\n`);
+      process.stdout.write(
+        `appointments seed: ${r.schedules} schedules, ${r.slotsInserted} new slots in schema ${schema}\n`,
+      );
       return prisma.$disconnect();
     })
     .catch(async (e: unknown) => {
-      process.stderr.write(`appointments seed failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(
+        `appointments seed failed: ${e instanceof Error ? e.message : String(e)}\n`,
+      );
       await prisma.$disconnect();
       process.exit(1);
     });

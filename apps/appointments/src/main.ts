@@ -9,5 +9,8 @@ void runService({
   name: 'appointments',
   module: createAppointmentsModule(),
   config: appointmentsConfigSchema,
-  grpc: { packages: ['trellis.appointments.v1'], protoFiles: ['trellis/appointments/v1/appointments.proto'] },
+  grpc: {
+    packages: ['trellis.appointments.v1'],
+    protoFiles: ['trellis/appointments/v1/appointments.proto'],
+  },
 });

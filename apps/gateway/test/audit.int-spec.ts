@@ -2,7 +2,14 @@
 // A tiny service (HTTP, its own Nest app) uses @trellis/auth exactly as a platform does: remote
 // JWKS from the running gateway, the suspension feed, and the access auditor writing through a
 // transactional outbox that the relay publishes to Kafka.
-import { Controller, Get, NotFoundException, Param, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  NotFoundException,
+  Param,
+  type INestApplication,
+} from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
@@ -35,6 +42,16 @@ const TINY_SCOPES = defineScopeTable({
     patientData: true,
     subject: (req) => ({ nhsNumber: (req as { params: { nhs: string } }).params.nhs }),
   },
+  'GET /orgs/:ods/patients/:nhs': {
+    scope: 'system/Patient.r',
+    patientData: true,
+    subject: (req) => ({ nhsNumber: (req as { params: { nhs: string } }).params.nhs }),
+  },
+  'GET /patients/:nhs/broken': {
+    scope: 'system/Patient.r',
+    patientData: true,
+    subject: (req) => ({ nhsNumber: (req as { params: { nhs: string } }).params.nhs }),
+  },
   'GET /patients/:nhs/missing': {
     scope: 'system/Patient.r',
     patientData: true,
@@ -42,11 +59,30 @@ const TINY_SCOPES = defineScopeTable({
   },
 });
 
+/** An organisation rule enforced by the platform with the caller identity (not by scopes). */
+@Controller('orgs')
+class TinyOrgRecordsController {
+  @Get(':ods/patients/:nhs')
+  read(
+    @Param('ods') ods: string,
+    @Param('nhs') nhs: string,
+    @CurrentCaller() caller: Caller,
+  ): Record<string, string> {
+    if (caller.odsCode !== ods) throw new ForbiddenException('not your organisation');
+    return { nhs, ods };
+  }
+}
+
 @Controller('patients')
 class TinyPatientsController {
   @Get(':nhs')
   read(@Param('nhs') nhs: string, @CurrentCaller() caller: Caller): Record<string, string> {
     return { nhs, readBy: caller.systemId, ods: caller.odsCode };
+  }
+
+  @Get(':nhs/broken')
+  broken(): never {
+    throw new Error('database exploded');
   }
 
   @Get(':nhs/missing')
@@ -94,7 +130,7 @@ describe('access audit stream', () => {
           auditor: auditor as AccessAuditor,
         }),
       ],
-      controllers: [TinyPatientsController],
+      controllers: [TinyPatientsController, TinyOrgRecordsController],
     })
     class TinyModule {}
     tiny = await NestFactory.create(TinyModule, { logger: false });
@@ -108,7 +144,7 @@ describe('access audit stream', () => {
     await gw?.stop();
   });
 
-  it('records each call once with its outcome (allowed, wrong scope, no token, bad token, handler error)', async () => {
+  it('records each call once with its outcome (allowed, wrong scope, no token, bad token, not found, cross-organisation, server error)', async () => {
     const gp = await registerClient(gw, {
       scopes: ['system/Patient.rs', 'system/Appointment.r'],
       odsCode: 'Y12345',
@@ -135,6 +171,20 @@ describe('access audit stream', () => {
         '/patients/9990000050/missing',
         { authorization: `Bearer ${readToken}` },
         404,
+        '4',
+      ],
+      [
+        '9990000069',
+        '/orgs/R1K01/patients/9990000069',
+        { authorization: `Bearer ${readToken}` },
+        403,
+        '4',
+      ],
+      [
+        '9990000077',
+        '/patients/9990000077/broken',
+        { authorization: `Bearer ${readToken}` },
+        500,
         '8',
       ],
     ];
@@ -177,6 +227,12 @@ describe('access audit stream', () => {
       expect(wrongScope).toMatchObject({
         systemId: gp.id,
         outcomeDescription: 'PERMISSION_DENIED: INSUFFICIENT_SCOPE',
+      });
+      const crossOrg = decoded.find((d) => d.ev.patientNhsNumber === '9990000069')?.ev;
+      expect(crossOrg).toMatchObject({
+        systemId: gp.id,
+        odsCode: 'Y12345',
+        outcomeDescription: 'http 403',
       });
       const anonymous = decoded.find((d) => d.ev.patientNhsNumber === '9990000034')?.ev;
       expect(anonymous).toMatchObject({

@@ -1,6 +1,6 @@
 import { identity } from '@trellis/contracts';
 import { createPrismaClient } from '@trellis/database';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { insertBatch } from '../src/seed/bulk-insert';
@@ -199,10 +199,9 @@ describe('trace matching quality (hand-made variant pairs)', () => {
       misses,
       falseHits,
     };
-    writeFileSync(
-      join(__dirname, '../../../tmp-identity-matching-report.json'),
-      JSON.stringify(report, null, 2),
-    );
+    const out = join(__dirname, '../../../tmp');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'identity-matching-report.json'), JSON.stringify(report, null, 2));
     process.stdout.write(
       `matching: pairs=${pairs} tp=${tp} fp=${fp} fn=${fn} precision=${precision.toFixed(4)} recall=${recall.toFixed(4)}\n`,
     );

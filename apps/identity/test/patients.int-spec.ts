@@ -1,4 +1,4 @@
-import { identity } from '@trellis/contracts';
+import { events, identity } from '@trellis/contracts';
 import { isValidNhsNumber } from '@trellis/nhs-number';
 import { ALL_SCOPES, IdentityHarness, person, rpcError, startIdentity, Status } from './harness';
 
@@ -177,6 +177,19 @@ describe('PatientService over gRPC (real PostgreSQL)', () => {
         [res.patient!.nhsNumber],
       );
       expect(p!.duplicate_override).toBe(true);
+      // the override itself is on the access-audit stream (besides the call's own audit record)
+      const audits = await h.sql<{ payload: Buffer }>(
+        "SELECT payload FROM outbox_events WHERE topic = 'trellis.audit.access.v1' AND key = $1",
+        [res.patient!.nhsNumber],
+      );
+      const descriptions = audits.map(
+        (a) => events.v1.AccessRecorded.decode(a.payload).outcomeDescription,
+      );
+      expect(descriptions).toContainEqual(
+        expect.stringContaining(
+          `DUPLICATE_OVERRIDE: registered despite ${first.patient!.nhsNumber}`,
+        ),
+      );
     });
 
     it('returns every invalid field at once with field paths', async () => {

@@ -9,5 +9,8 @@ void runService({
   name: 'referrals',
   module: createReferralsModule(),
   config: referralsConfigSchema,
-  grpc: { packages: ['trellis.referrals.v1'], protoFiles: ['trellis/referrals/v1/referrals.proto'] },
+  grpc: {
+    packages: ['trellis.referrals.v1'],
+    protoFiles: ['trellis/referrals/v1/referrals.proto'],
+  },
 });

@@ -70,7 +70,7 @@ export class AccessAuditInterceptor implements NestInterceptor {
       const sub = next.handle().subscribe({
         next: (v) => values.push(v),
         error: (err: unknown) => {
-          write(isDenial(err) ? 'denied' : 'error', undefined, describeError(err)).then(
+          write(classify(err), undefined, describeError(err)).then(
             () => subscriber.error(err),
             (auditErr: unknown) => subscriber.error(auditFailure(auditErr)),
           );
@@ -88,6 +88,42 @@ export class AccessAuditInterceptor implements NestInterceptor {
       return () => sub.unsubscribe();
     });
   }
+}
+
+const CLIENT_GRPC_CODES = new Set([3, 5, 6, 8, 9, 10, 11]);
+const CLIENT_KINDS = new Set([
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'RESOURCE_EXHAUSTED',
+]);
+
+/** denied (authz), rejected (client error: 4xx / gRPC client codes / DomainError kinds) or error. */
+function classify(err: unknown): AuditOutcome {
+  if (isDenial(err)) return 'denied';
+  if (typeof err === 'object' && err !== null) {
+    const e = err as {
+      kind?: unknown;
+      getError?: () => unknown;
+      getStatus?: () => unknown;
+      status?: unknown;
+    };
+    if (e.kind === 'PERMISSION_DENIED' || e.kind === 'UNAUTHENTICATED') return 'denied';
+    if (typeof e.kind === 'string' && CLIENT_KINDS.has(e.kind)) return 'rejected';
+    if (typeof e.getError === 'function') {
+      const inner = e.getError();
+      const code =
+        typeof inner === 'object' && inner !== null
+          ? (inner as { code?: unknown }).code
+          : undefined;
+      if (typeof code === 'number' && CLIENT_GRPC_CODES.has(code)) return 'rejected';
+    }
+    const httpStatus = typeof e.getStatus === 'function' ? e.getStatus() : e.status;
+    if (typeof httpStatus === 'number' && httpStatus >= 400 && httpStatus < 500) return 'rejected';
+  }
+  return 'error';
 }
 
 /** Organisation rules enforced by the handler (PERMISSION_DENIED / 403) are denials, not errors. */

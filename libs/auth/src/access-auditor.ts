@@ -8,8 +8,12 @@ import { type AuditAction } from './scope-table';
 export const ACCESS_AUDIT_TOPIC = 'trellis.audit.access.v1';
 export const ACCESS_AUDIT_EVENT_TYPE = 'uk.nhs.trellis.audit.AccessRecorded.v1';
 
-/** AuditEvent.outcome codes (FHIR R4 / BALP). */
-export const AUDIT_OUTCOME = { success: '0', denied: '4', error: '8' } as const;
+/**
+ * AuditEvent.outcome codes (FHIR R4 / BALP): success 0; minor failure 4 = denied (authn/authz,
+ * organisation rules) or rejected (client error: not found, invalid, conflict); serious failure 8 =
+ * server error. `outcome_description` tells denied from rejected.
+ */
+export const AUDIT_OUTCOME = { success: '0', denied: '4', rejected: '4', error: '8' } as const;
 export type AuditOutcome = keyof typeof AUDIT_OUTCOME;
 
 /** One access to patient data, before encoding. */

@@ -13,3 +13,4 @@ export * from './access-audit.interceptor';
 export * from './auth.module';
 export * from './testing';
 export * from './contracts-codec';
+export * from './testing-grpc';

@@ -38,6 +38,7 @@ export interface KafkaSystemStatusFeedOptions {
  */
 export class KafkaSystemStatusFeed implements SystemStatusFeed {
   private consumer: Consumer | undefined;
+  private kafka: Kafka | undefined;
   readonly groupId: string;
 
   constructor(private readonly options: KafkaSystemStatusFeedOptions) {
@@ -49,6 +50,7 @@ export class KafkaSystemStatusFeed implements SystemStatusFeed {
     const kafka = new Kafka(
       kafkaConfig(this.options.connection, `trellis-auth-${this.options.service}`),
     );
+    this.kafka = kafka;
 
     // High-water marks now: the registry is ready once every partition has been replayed up to them.
     const admin = kafka.admin();
@@ -100,7 +102,19 @@ export class KafkaSystemStatusFeed implements SystemStatusFeed {
   async stop(): Promise<void> {
     const c = this.consumer;
     this.consumer = undefined;
-    if (c) await c.disconnect();
+    if (!c) return;
+    await c.disconnect();
+    // The group is this replica's alone: remove it so restarts do not leave empty groups behind.
+    const admin = this.kafka?.admin();
+    if (!admin) return;
+    try {
+      await admin.connect();
+      await admin.deleteGroups([this.groupId]);
+    } catch (err) {
+      this.options.onError?.(err);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 }
 

@@ -68,10 +68,7 @@ export class AccessTokenVerifier {
         requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       }));
     } catch (err) {
-      if (
-        err instanceof errors.JWKSTimeout ||
-        (err instanceof Error && /fetch failed|ECONNREFUSED/.test(err.message))
-      ) {
+      if (isKeySetUnavailable(err)) {
         throw new AuthError(AuthErrorCode.AuthUnavailable, 'token keys unavailable', describe(err));
       }
       throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', describe(err));
@@ -121,6 +118,26 @@ export class AccessTokenVerifier {
       ...(userId ? { userId } : {}),
     };
   }
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
+
+/** The JWKS could not be fetched (network, timeout, non-200): a platform fault, not a bad token. */
+function isKeySetUnavailable(err: unknown): boolean {
+  if (err instanceof errors.JWKSTimeout) return true;
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  return (
+    typeof e.message === 'string' && /JSON Web Key Set HTTP response|fetch failed/.test(e.message)
+  );
 }
 
 function isClaim(v: unknown): v is string {

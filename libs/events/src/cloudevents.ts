@@ -231,6 +231,8 @@ export interface ReceivedEvent extends CloudEventAttributes {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  /** Kafka record timestamp (ms since epoch; producer create time), 0 when unknown. */
+  readonly timestamp: number;
   readonly key: string | null;
   readonly data: Uint8Array;
   readonly headers: Readonly<Record<string, string>>;
@@ -242,6 +244,7 @@ export function toReceivedEvent(input: {
   topic: string;
   partition: number;
   offset: string;
+  timestamp?: number;
   key: Uint8Array | string | null;
   value: Uint8Array | null;
   headers: Readonly<Record<string, HeaderValue>>;
@@ -253,6 +256,7 @@ export function toReceivedEvent(input: {
     topic: input.topic,
     partition: input.partition,
     offset: input.offset,
+    timestamp: input.timestamp ?? 0,
     key: input.key === null ? null : (headerString(input.key) ?? null),
     data,
     headers: stringHeaders(input.headers),

@@ -118,7 +118,7 @@ describe('crash safety', () => {
     await waitFor(
       'all events handled',
       async () => (await counts(db)).distinct_events >= TOTAL,
-      60_000,
+      90_000,
       200,
     );
     await waitFor('duplicates seen', async () => consumer.stats.duplicates >= BATCH, 10_000, 100);
@@ -168,7 +168,7 @@ describe('crash safety', () => {
     await waitFor(
       'all events handled',
       async () => (await counts(db)).distinct_events >= TOTAL,
-      60_000,
+      90_000,
       200,
     );
     await second.waitForLine(new RegExp(`^DUP ${hungEventId}$`), 10_000);

@@ -46,8 +46,20 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 const GOAL_BOOKINGS_PER_S = 1000;
 const GOAL_SEARCH_P99_MS = 30;
 const SERVICE_TYPES = Array.from({ length: 20 }, (_, i) => `service-${String(i).padStart(2, '0')}`);
-const REGIONS = ['north-east', 'north-west', 'yorkshire', 'midlands', 'east', 'london', 'south-east', 'south-west'];
-const ORGS = Array.from({ length: 50 }, (_, i) => `R${String.fromCharCode(65 + (i % 26))}${i < 26 ? 'A' : 'B'}`);
+const REGIONS = [
+  'north-east',
+  'north-west',
+  'yorkshire',
+  'midlands',
+  'east',
+  'london',
+  'south-east',
+  'south-west',
+];
+const ORGS = Array.from(
+  { length: 50 },
+  (_, i) => `R${String.fromCharCode(65 + (i % 26))}${i < 26 ? 'A' : 'B'}`,
+);
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -66,7 +78,13 @@ function pct(sorted: number[], p: number): number {
 function summary(ms: number[]): { n: number; p50: number; p95: number; p99: number; max: number } {
   const s = [...ms].sort((a, b) => a - b);
   const r = (x: number) => Math.round(x * 100) / 100;
-  return { n: s.length, p50: r(pct(s, 50)), p95: r(pct(s, 95)), p99: r(pct(s, 99)), max: r(s[s.length - 1] ?? NaN) };
+  return {
+    n: s.length,
+    p50: r(pct(s, 50)),
+    p95: r(pct(s, 95)),
+    p99: r(pct(s, 99)),
+    max: r(s[s.length - 1] ?? NaN),
+  };
 }
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -97,7 +115,10 @@ async function loadBookingSlots(sql: Client, slots: number): Promise<string[]> {
        FROM (SELECT id, row_number() OVER () AS n FROM schedules WHERE service_type = 'bench-booking') s,
             LATERAL generate_series(date_trunc('day', now()) + interval '1 day', date_trunc('day', now()) + interval '1 day' + interval '10 minutes' * 499, interval '10 minutes') t`,
   );
-  const r = await sql.query<{ id: string }>(`SELECT id::text FROM slots WHERE service_type = 'bench-booking' LIMIT $1`, [slots]);
+  const r = await sql.query<{ id: string }>(
+    `SELECT id::text FROM slots WHERE service_type = 'bench-booking' LIMIT $1`,
+    [slots],
+  );
   return r.rows.map((x) => x.id);
 }
 
@@ -114,7 +135,13 @@ interface BookingResult {
   goal: string;
 }
 
-async function bookingRun(sql: Client, url: string, schema: string, identity: IdentityTestServer, patients: string[]): Promise<BookingResult> {
+async function bookingRun(
+  sql: Client,
+  url: string,
+  schema: string,
+  identity: IdentityTestServer,
+  patients: string[],
+): Promise<BookingResult> {
   const mode = strArg('mode', 'service');
   const clients = arg('clients', 64);
   const slotCount = arg('slots', 20_000);
@@ -132,7 +159,13 @@ async function bookingRun(sql: Client, url: string, schema: string, identity: Id
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
     const handle = await bootstrapService({
       name: 'appointments',
-      module: createAppointmentsModule({ auth: { keySet: authority.keySet, issuer: authority.issuer, statusFeed: new StaticSystemStatusFeed() } }),
+      module: createAppointmentsModule({
+        auth: {
+          keySet: authority.keySet,
+          issuer: authority.issuer,
+          statusFeed: new StaticSystemStatusFeed(),
+        },
+      }),
       config: appointmentsConfigSchema,
       env: {
         ...process.env,
@@ -149,24 +182,59 @@ async function bookingRun(sql: Client, url: string, schema: string, identity: Id
         LOG_LEVEL: 'error',
       },
       handleSignals: false,
-      grpc: { packages: ['trellis.appointments.v1'], protoFiles: ['trellis/appointments/v1/appointments.proto'] },
+      grpc: {
+        packages: ['trellis.appointments.v1'],
+        protoFiles: ['trellis/appointments/v1/appointments.proto'],
+      },
     });
-    const token = await authority.issue({ scopes: ['system/Appointment.cruds'], systemId: 'bench', odsCode: 'A81001', region: 'north-east', lifetimeSeconds: 300 });
-    const grpcClients = Array.from({ length: 4 }, () => new AppointmentsGrpcClient(`127.0.0.1:${grpcPort}`));
+    const token = await authority.issue({
+      scopes: ['system/Appointment.cruds'],
+      systemId: 'bench',
+      odsCode: 'A81001',
+      region: 'north-east',
+      lifetimeSeconds: 300,
+    });
+    const grpcClients = Array.from(
+      { length: 4 },
+      () => new AppointmentsGrpcClient(`127.0.0.1:${grpcPort}`),
+    );
     book = async (i, slotId) => {
-      await grpcClients[i % grpcClients.length]!.call('AppointmentService/BookAppointment', { idempotencyKey: `bench-${i}-${randomBytes(4).toString('hex')}`, slotId, nhsNumber: patients[Math.abs(i) % patients.length] }, token);
+      await grpcClients[i % grpcClients.length]!.call(
+        'AppointmentService/BookAppointment',
+        {
+          idempotencyKey: `bench-${i}-${randomBytes(4).toString('hex')}`,
+          slotId,
+          nhsNumber: patients[Math.abs(i) % patients.length],
+        },
+        token,
+      );
     };
     stopAll = async () => {
       grpcClients.forEach((c) => c.close());
       await handle.shutdown('bench done');
     };
   } else {
-    const prisma = createPrismaClient(PrismaClient, { url, schema, poolSize, applicationName: 'appointments-bench' });
+    const prisma = createPrismaClient(PrismaClient, {
+      url,
+      schema,
+      poolSize,
+      applicationName: 'appointments-bench',
+    });
     const directory = new IdentityPatientDirectory({ address: identity.address });
-    const service = new BookingService(prisma, new BookingRepository(), directory, new OutboxAppointmentEventSink(createOutbox({ source: '/trellis/appointments' })), systemClock);
+    const service = new BookingService(
+      prisma,
+      new BookingRepository(),
+      directory,
+      new OutboxAppointmentEventSink(createOutbox({ source: '/trellis/appointments' })),
+      systemClock,
+    );
     const actor = { systemId: 'bench', odsCode: 'A81001', region: 'north-east' };
     book = async (i, slotId) => {
-      await service.book(actor, { idempotencyKey: `bench-${i}-${randomBytes(4).toString('hex')}`, slotId, nhsNumber: patients[Math.abs(i) % patients.length]! });
+      await service.book(actor, {
+        idempotencyKey: `bench-${i}-${randomBytes(4).toString('hex')}`,
+        slotId,
+        nhsNumber: patients[Math.abs(i) % patients.length]!,
+      });
     };
     stopAll = async () => {
       directory.close();
@@ -198,7 +266,11 @@ async function bookingRun(sql: Client, url: string, schema: string, identity: Id
         } catch (e) {
           const code = (e as { code?: unknown }).code;
           const details = String((e as { details?: unknown }).details ?? (e as Error).message);
-          if (code === AppointmentsErrorCode.SlotNotFree || details.includes('SLOT_NOT_FREE') || code === 10) {
+          if (
+            code === AppointmentsErrorCode.SlotNotFree ||
+            details.includes('SLOT_NOT_FREE') ||
+            code === 10
+          ) {
             conflicts++;
             const k = free.indexOf(slotId);
             if (k >= 0) free.splice(k, 1);
@@ -239,7 +311,11 @@ async function loadSearchSlots(sql: Client, total: number): Promise<void> {
   // per schedule: perSchedule consecutive 20-minute slots spread over 120 days (08:00-18:00)
   const t0 = performance.now();
   const batch = 50;
-  const ids = (await sql.query<{ id: string }>("SELECT id::text FROM schedules WHERE name LIKE 'search %' ORDER BY name")).rows.map((r) => r.id);
+  const ids = (
+    await sql.query<{ id: string }>(
+      "SELECT id::text FROM schedules WHERE name LIKE 'search %' ORDER BY name",
+    )
+  ).rows.map((r) => r.id);
   for (let i = 0; i < ids.length; i += batch) {
     await sql.query(
       `INSERT INTO slots (id, schedule_id, start_at, end_at, status, ods_code, service_type, region)
@@ -252,7 +328,9 @@ async function loadSearchSlots(sql: Client, total: number): Promise<void> {
         WHERE s.id = ANY($1::uuid[])`,
       [ids.slice(i, i + batch), perSchedule],
     );
-    log(`search: loaded ${Math.min(i + batch, ids.length) * perSchedule} slots (${Math.round((performance.now() - t0) / 1000)} s)`);
+    log(
+      `search: loaded ${Math.min(i + batch, ids.length) * perSchedule} slots (${Math.round((performance.now() - t0) / 1000)} s)`,
+    );
   }
   await sql.query('ANALYZE slots');
 }
@@ -273,7 +351,12 @@ async function searchRun(sql: Client, url: string, schema: string): Promise<Sear
   log(`search: bulk-loading ${total} slots`);
   await loadSearchSlots(sql, total);
   const count = (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM slots')).rows[0]!.n;
-  const prisma = createPrismaClient(PrismaClient, { url, schema, poolSize: clients + 2, applicationName: 'appointments-bench-search' });
+  const prisma = createPrismaClient(PrismaClient, {
+    url,
+    schema,
+    poolSize: clients + 2,
+    applicationName: 'appointments-bench-search',
+  });
   const service = new SchedulingService(prisma, new SchedulingRepository(), systemClock);
   const day0 = new Date();
   day0.setUTCHours(0, 0, 0, 0);
@@ -282,7 +365,11 @@ async function searchRun(sql: Client, url: string, schema: string): Promise<Sear
     const variant = Math.random();
     return {
       serviceType: SERVICE_TYPES[Math.floor(Math.random() * SERVICE_TYPES.length)]!,
-      ...(variant < 0.33 ? { odsCode: ORGS[Math.floor(Math.random() * ORGS.length)]! } : variant < 0.66 ? { region: REGIONS[Math.floor(Math.random() * REGIONS.length)]! } : {}),
+      ...(variant < 0.33
+        ? { odsCode: ORGS[Math.floor(Math.random() * ORGS.length)]! }
+        : variant < 0.66
+          ? { region: REGIONS[Math.floor(Math.random() * REGIONS.length)]! }
+          : {}),
       from,
       to: new Date(from.getTime() + 7 * 86_400_000),
       pageSize: 50,
@@ -318,7 +405,11 @@ async function searchRun(sql: Client, url: string, schema: string): Promise<Sear
 
 async function main(): Promise<void> {
   loadInfraEnv(join(process.env['TRELLIS_HOME'] ?? join(ROOT, '.trellis'), 'infra.env'));
-  const { url, schema, drop } = await createTestSchema({ app: 'appointments', migrationsDir: join(ROOT, 'apps/appointments/prisma/migrations'), prefix: 'appointments_bench' });
+  const { url, schema, drop } = await createTestSchema({
+    app: 'appointments',
+    migrationsDir: join(ROOT, 'apps/appointments/prisma/migrations'),
+    prefix: 'appointments_bench',
+  });
   log(`schema ${schema}`);
   const sql = new Client({ connectionString: url, options: `-c search_path=${schema},public` });
   await sql.connect();
@@ -326,7 +417,10 @@ async function main(): Promise<void> {
   const patients = nhsNumbers(1000);
   identity.add(...patients.map((nhsNumber) => ({ nhsNumber })));
   await identity.start();
-  const out: Record<string, unknown> = { schema, machine: { cpus: (await import('node:os')).cpus().length } };
+  const out: Record<string, unknown> = {
+    schema,
+    machine: { cpus: (await import('node:os')).cpus().length },
+  };
   try {
     if (!flag('skip-booking')) {
       out['booking'] = await bookingRun(sql, url, schema, identity, patients);
@@ -346,6 +440,8 @@ async function main(): Promise<void> {
 }
 
 void main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(
+    `bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
   process.exit(1);
 });

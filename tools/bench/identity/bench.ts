@@ -143,7 +143,13 @@ async function main(): Promise<void> {
 
   const service: ChildProcess = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', join(ROOT, 'apps/identity/src/main.ts')],
+    [
+      // e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service
+      ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      '-r',
+      '@swc-node/register',
+      join(ROOT, 'apps/identity/src/main.ts'),
+    ],
     {
       cwd: ROOT,
       env: {

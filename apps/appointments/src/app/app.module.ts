@@ -98,7 +98,10 @@ export class AppointmentsModule {
                 ? createSystemStatusFeed({ service: 'appointments', connection })
                 : undefined);
             if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
-            const endpoints = overrides.auth?.keySet && overrides.auth.issuer ? { issuer: overrides.auth.issuer, jwksUrl: '' } : authEndpoints(config);
+            const endpoints =
+              overrides.auth?.keySet && overrides.auth.issuer
+                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
+                : authEndpoints(config);
             return {
               service: 'appointments',
               scopeTable: APPOINTMENTS_SCOPES,

@@ -40,20 +40,30 @@ export interface ServiceUnderTest {
  * identity-events inbox consumer on real Kafka) on a fresh schema, with a test token authority
  * and a real gRPC identity test server.
  */
-export async function startService(): Promise<ServiceUnderTest> {
+export interface StartOptions {
+  /** Use this identity gRPC address (a real identity service) instead of the in-process test server. */
+  identityAddress?: string;
+  /** Consume identity events from this topic (default: a fresh unique topic). */
+  identityTopic?: string;
+  /** Use this token authority (shared with a real identity service). */
+  authority?: TestAuthority;
+}
+
+export async function startService(options: StartOptions = {}): Promise<ServiceUnderTest> {
   const db = await createTestDatabase(20);
   const identity = new IdentityTestServer();
   await identity.start();
-  const authority = await createTestAuthority();
+  const authority = options.authority ?? (await createTestAuthority());
   const clock = new TestClock(new Date());
   const bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'appointments-int-test'));
-  const identityTopic = uniqueTopic('trellis.test.identity');
+  const identityTopic = options.identityTopic ?? uniqueTopic('trellis.test.identity');
   const admin = bus.admin();
   await admin.connect();
   await admin.createTopics([
     TOPICS.appointmentsAppointment,
     ...Object.values(TOPICS).filter((t) => t.name === 'trellis.audit.access.v1'),
-    { ...TOPICS.identityPatient, name: identityTopic, partitions: 3 },
+    options.identityTopic === TOPICS.identityPatient.name ? TOPICS.identityPatient : { ...TOPICS.identityPatient, name: identityTopic, partitions: 3 },
+    TOPICS.gatewaySystem,
   ]);
   await admin.disconnect();
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
@@ -65,7 +75,7 @@ export async function startService(): Promise<ServiceUnderTest> {
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(httpPort),
     DATABASE_SCHEMA: db.schema,
-    IDENTITY_GRPC_ADDR: identity.address,
+    IDENTITY_GRPC_ADDR: options.identityAddress ?? identity.address,
     IDENTITY_EVENTS_TOPIC: identityTopic,
     IDENTITY_EVENTS_GROUP: uniqueGroupId('appointments-identity'),
     LOG_LEVEL: 'warn',
@@ -73,7 +83,11 @@ export async function startService(): Promise<ServiceUnderTest> {
   const handle = await bootstrapService({
     name: 'appointments',
     module: createAppointmentsModule({
-      auth: { keySet: authority.keySet, statusFeed: new StaticSystemStatusFeed() },
+      auth: {
+        keySet: authority.keySet,
+        issuer: authority.issuer,
+        statusFeed: new StaticSystemStatusFeed(),
+      },
       clock,
     }),
     config: appointmentsConfigSchema,

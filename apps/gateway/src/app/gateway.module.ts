@@ -5,6 +5,7 @@ import { createLocalJWKSet } from 'jose';
 import { GATEWAY_AUDITOR, GatewayEventsModule } from './audit/gateway-events.module';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config';
 import { GatewayCoreModule } from './database/gateway-core.module';
+import { FhirModule } from './fhir/fhir.module';
 import { GatewayHealthChecks } from './database/gateway-health';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SystemsModule } from './systems/systems.module';
@@ -42,6 +43,7 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
     }),
     SystemsModule,
     RateLimitModule,
+    FhirModule,
   ],
   providers: [GatewayHealthChecks],
 })

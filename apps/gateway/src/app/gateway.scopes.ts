@@ -1,5 +1,6 @@
 import { defineScopeTable } from '@trellis/auth';
 
+import { FHIR_SCOPE_RULES } from './fhir/fhir.routes';
 import { SYSTEMS_SCOPE_RULES } from './systems/systems.scopes';
 import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
 
@@ -10,4 +11,5 @@ import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
 export const GATEWAY_SCOPES = defineScopeTable({
   ...SYSTEMS_SCOPE_RULES,
   ...TOKEN_SCOPE_RULES,
+  ...FHIR_SCOPE_RULES,
 });

@@ -95,6 +95,11 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
             last: config.NHS_NUMBER_RANGE_LAST,
           });
           await allocator.ensureRange();
+          const auditor = createAccessAuditor<unknown>({
+            service: 'identity',
+            db: prisma.client,
+            outbox,
+          });
           return new PatientsService(
             prisma.client,
             repo,
@@ -105,6 +110,22 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
               traceMinScore: config.IDENTITY_TRACE_MIN_SCORE,
               traceDefaultMaxResults: config.IDENTITY_TRACE_DEFAULT_MAX,
               traceDominanceMargin: config.IDENTITY_TRACE_DOMINANCE_MARGIN,
+            },
+            () => new Date(),
+            async (tx, e) => {
+              await auditor.record(
+                {
+                  interaction: '/trellis.identity.v1.PatientService/RegisterPatient',
+                  action: 'C',
+                  outcome: 'success',
+                  outcomeDescription: `DUPLICATE_OVERRIDE: registered despite ${e.overridden.join(', ')}; reason: ${e.reason}`,
+                  caller: e.actor,
+                  patientNhsNumber: e.nhsNumber,
+                  resourceType: 'Patient',
+                  requiredScope: 'system/Patient.c',
+                },
+                tx,
+              );
             },
           );
         },

@@ -2,7 +2,9 @@
  * Demo / benchmark seed: synthetic patients (faker en_GB, NHS numbers from the configured 999
  * range) written in bulk.
  *
- *   node -r @swc-node/register apps/identity/src/seed/seed.ts [--count 3000] [--batch 2000] [--seed 42] [--schema identity]
+ *   node -r @swc-node/register apps/identity/src/seed/seed.ts [--count 3000] [--batch 2000] [--seed 42] [--schema identity] [--force]
+ *
+ * Without --force nothing is written when the schema already holds --count patients (npm start runs it each time).
  *
  * DATABASE_URL from the environment or .trellis/infra.env; schema defaults to DATABASE_SCHEMA or identity.
  * Applies pending migrations first.
@@ -29,6 +31,7 @@ export async function seed(options: {
   rangeName: string;
   first: number;
   last: number;
+  skipIfSeeded?: boolean;
 }): Promise<{ inserted: number; ms: number }> {
   await applyMigrations({
     url: options.url,
@@ -47,7 +50,14 @@ export async function seed(options: {
       first: options.first,
       last: options.last,
     }).ensureRange();
-    seedFaker(options.seed);
+    const existing = await prisma.patient.count();
+    if (options.skipIfSeeded && existing >= options.count) {
+      process.stdout.write(
+        `${JSON.stringify({ skipped: true, existing, wanted: options.count })}\n`,
+      );
+      return { inserted: 0, ms: 0 };
+    }
+    seedFaker(options.seed + existing);
     const start = Date.now();
     let inserted = 0;
     while (inserted < options.count) {
@@ -81,6 +91,8 @@ if (require.main === module) {
     rangeName: arg('range', process.env.NHS_NUMBER_RANGE_NAME ?? 'test_999'),
     first: Number(process.env.NHS_NUMBER_RANGE_FIRST ?? 999000000),
     last: Number(process.env.NHS_NUMBER_RANGE_LAST ?? 999999999),
+    // `npm start` runs this every time: top up to --count, never duplicate the demo data
+    skipIfSeeded: !process.argv.includes('--force'),
   }).then(
     (r) => {
       process.stdout.write(

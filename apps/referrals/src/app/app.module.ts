@@ -57,8 +57,12 @@ export class ReferralsModule {
       {
         provide: ReferralsService,
         inject: [PRISMA, PATIENT_DIRECTORY, REFERRAL_EVENT_SINK, CLOCK],
-        useFactory: (prisma: PrismaClient, patients: PatientDirectory, sink: ReferralEventSink, clock: Clock) =>
-          new ReferralsService(prisma, new ReferralsRepository(), patients, sink, clock),
+        useFactory: (
+          prisma: PrismaClient,
+          patients: PatientDirectory,
+          sink: ReferralEventSink,
+          clock: Clock,
+        ) => new ReferralsService(prisma, new ReferralsRepository(), patients, sink, clock),
       },
       ReferralsMessaging,
     ];
@@ -68,11 +72,17 @@ export class ReferralsModule {
         ReferralsInfraModule.register(),
         TrellisAuthModule.forRootAsync({
           inject: [CONFIG, PRISMA, OUTBOX],
-          useFactory: (config: ReferralsConfig, prisma: PrismaClient, outbox: Outbox): TrellisAuthOptions => {
+          useFactory: (
+            config: ReferralsConfig,
+            prisma: PrismaClient,
+            outbox: Outbox,
+          ): TrellisAuthOptions => {
             const connection = kafkaConnection(config);
             const statusFeed =
               overrides.auth?.statusFeed ??
-              (connection ? createSystemStatusFeed({ service: 'referrals', connection }) : undefined);
+              (connection
+                ? createSystemStatusFeed({ service: 'referrals', connection })
+                : undefined);
             if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
             const endpoints =
               overrides.auth?.keySet && overrides.auth.issuer
@@ -85,13 +95,16 @@ export class ReferralsModule {
               ...(config.AUTH_AUDIENCE || overrides.auth?.audience
                 ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
                 : {}),
-              ...(overrides.auth?.keySet ? { keySet: overrides.auth.keySet } : { jwksUrl: endpoints.jwksUrl }),
+              ...(overrides.auth?.keySet
+                ? { keySet: overrides.auth.keySet }
+                : { jwksUrl: endpoints.jwksUrl }),
               statusFeed,
               auditor: createAccessAuditor({
                 service: 'referrals',
                 db: prisma,
                 outbox: {
-                  enqueue: (tx: PrismaClient, m) => outbox.enqueue(tx, { ...m, key: m.key || null }),
+                  enqueue: (tx: PrismaClient, m) =>
+                    outbox.enqueue(tx, { ...m, key: m.key || null }),
                 },
               }),
             };

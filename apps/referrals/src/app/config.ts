@@ -30,8 +30,11 @@ export type ReferralsConfig = z.output<typeof referralsConfigSchema>;
 export function authEndpoints(config: ReferralsConfig): { issuer: string; jwksUrl: string } {
   const gateway = config.GATEWAY_URL?.replace(/\/+$/, '');
   const issuer = config.AUTH_ISSUER ?? gateway;
-  const jwksUrl = config.AUTH_JWKS_URL ?? (gateway ? `${gateway}/.well-known/jwks.json` : undefined);
+  const jwksUrl =
+    config.AUTH_JWKS_URL ?? (gateway ? `${gateway}/.well-known/jwks.json` : undefined);
   if (!issuer || !jwksUrl)
-    throw new Error('Set GATEWAY_URL, or AUTH_ISSUER and AUTH_JWKS_URL, so access tokens can be verified');
+    throw new Error(
+      'Set GATEWAY_URL, or AUTH_ISSUER and AUTH_JWKS_URL, so access tokens can be verified',
+    );
   return { issuer, jwksUrl };
 }

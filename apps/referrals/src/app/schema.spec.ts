@@ -14,8 +14,14 @@ describe('referrals schema', () => {
       .filter((d) => d.isDirectory())
       .map((d) => readFileSync(join(prismaDir, 'migrations', d.name, 'migration.sql'), 'utf8'))
       .join('\n');
-    expect(sql).toContain('CREATE UNIQUE INDEX "referrals_idempotency" ON "referrals"("referrer_ods_code", "idempotency_key")');
-    expect(sql).toMatch(/CREATE INDEX "referrals_open_pathways_region_idx"[^;]+WHERE "rtt_stopped_at" IS NULL/);
-    expect(sql).toMatch(/"referral_attachments_size_check" CHECK \("size" >= 0 AND "size" <= 1048576/);
+    expect(sql).toContain(
+      'CREATE UNIQUE INDEX "referrals_idempotency" ON "referrals"("referrer_ods_code", "idempotency_key")',
+    );
+    expect(sql).toMatch(
+      /CREATE INDEX "referrals_open_pathways_region_idx"[^;]+WHERE "rtt_stopped_at" IS NULL/,
+    );
+    expect(sql).toMatch(
+      /"referral_attachments_size_check" CHECK \("size" >= 0 AND "size" <= 1048576/,
+    );
   });
 });

@@ -18,7 +18,10 @@ export interface InboundEventOutcome {
  * Other events on those topics are acknowledged and ignored.
  */
 export function createInboundEventsHandler(referrals: ReferralsService) {
-  return async function handle(event: ReceivedEvent, tx: Prisma.TransactionClient): Promise<InboundEventOutcome> {
+  return async function handle(
+    event: ReceivedEvent,
+    tx: Prisma.TransactionClient,
+  ): Promise<InboundEventOutcome> {
     if (AppointmentBookedEvent.is(event)) {
       const msg = event.decode(AppointmentBookedEvent);
       const a = msg.appointment;
@@ -42,7 +45,9 @@ export function createInboundEventsHandler(referrals: ReferralsService) {
       const msg = event.decode(PatientMergedEvent);
       const survivor = msg.patient?.nhsNumber ?? '';
       if (!survivor || !msg.supersededNhsNumber)
-        throw new PoisonMessageError(`PatientMerged ${event.id} lacks the surviving or superseded number`);
+        throw new PoisonMessageError(
+          `PatientMerged ${event.id} lacks the surviving or superseded number`,
+        );
       const moved = await referrals.onPatientMerged(tx, msg.supersededNhsNumber, survivor);
       return { type: 'merged', affected: moved };
     }

@@ -87,26 +87,42 @@ export function toOutboxInput(event: ReferralEvent, meta: EventMeta): OutboxEven
     case 'ReferralAccepted':
       return ReferralAcceptedEvent.occurrence({ context, referral, note: event.note }, occurrence);
     case 'ReferralRejected':
-      return ReferralRejectedEvent.occurrence({ context, referral, reason: event.reason }, occurrence);
+      return ReferralRejectedEvent.occurrence(
+        { context, referral, reason: event.reason },
+        occurrence,
+      );
     case 'ReferralAdviceGiven':
-      return ReferralAdviceGivenEvent.occurrence({ context, referral, advice: event.advice }, occurrence);
+      return ReferralAdviceGivenEvent.occurrence(
+        { context, referral, advice: event.advice },
+        occurrence,
+      );
     case 'ReferralBooked':
       return ReferralBookedEvent.occurrence(
         {
           context,
           referral,
           appointmentId: event.appointmentId,
-          appointmentStart: event.appointmentStart ? toTimestamp(event.appointmentStart) : undefined,
+          appointmentStart: event.appointmentStart
+            ? toTimestamp(event.appointmentStart)
+            : undefined,
         },
         occurrence,
       );
     case 'ReferralCompleted':
       return ReferralCompletedEvent.occurrence({ context, referral, note: event.note }, occurrence);
     case 'ReferralCancelled':
-      return ReferralCancelledEvent.occurrence({ context, referral, reason: event.reason }, occurrence);
+      return ReferralCancelledEvent.occurrence(
+        { context, referral, reason: event.reason },
+        occurrence,
+      );
     case 'RttClockStopped': {
       const rtt = rttStatus(
-        { priority: priorityOf(r), startedAt: r.rttStartedAt, stoppedAt: r.rttStoppedAt, firstAppointmentAt: r.firstAppointmentAt },
+        {
+          priority: priorityOf(r),
+          startedAt: r.rttStartedAt,
+          stoppedAt: r.rttStoppedAt,
+          firstAppointmentAt: r.firstAppointmentAt,
+        },
         meta.occurredAt,
       );
       return RttClockStoppedEvent.occurrence(

@@ -7,14 +7,54 @@ const type = (name: string) => `uk.nhs.trellis.referrals.${name}.v1`;
 const schema = (name: string) => `proto:trellis.events.v1.${name}`;
 
 /** The eight referral event types on trellis.referrals.referral.v1 (key: NHS number). */
-export const ReferralSentEvent = defineEventType({ type: type('ReferralSent'), topic, codec: E.ReferralSent, dataschema: schema('ReferralSent') });
-export const ReferralAcceptedEvent = defineEventType({ type: type('ReferralAccepted'), topic, codec: E.ReferralAccepted, dataschema: schema('ReferralAccepted') });
-export const ReferralRejectedEvent = defineEventType({ type: type('ReferralRejected'), topic, codec: E.ReferralRejected, dataschema: schema('ReferralRejected') });
-export const ReferralAdviceGivenEvent = defineEventType({ type: type('ReferralAdviceGiven'), topic, codec: E.ReferralAdviceGiven, dataschema: schema('ReferralAdviceGiven') });
-export const ReferralBookedEvent = defineEventType({ type: type('ReferralBooked'), topic, codec: E.ReferralBooked, dataschema: schema('ReferralBooked') });
-export const ReferralCompletedEvent = defineEventType({ type: type('ReferralCompleted'), topic, codec: E.ReferralCompleted, dataschema: schema('ReferralCompleted') });
-export const ReferralCancelledEvent = defineEventType({ type: type('ReferralCancelled'), topic, codec: E.ReferralCancelled, dataschema: schema('ReferralCancelled') });
-export const RttClockStoppedEvent = defineEventType({ type: type('RttClockStopped'), topic, codec: E.RttClockStopped, dataschema: schema('RttClockStopped') });
+export const ReferralSentEvent = defineEventType({
+  type: type('ReferralSent'),
+  topic,
+  codec: E.ReferralSent,
+  dataschema: schema('ReferralSent'),
+});
+export const ReferralAcceptedEvent = defineEventType({
+  type: type('ReferralAccepted'),
+  topic,
+  codec: E.ReferralAccepted,
+  dataschema: schema('ReferralAccepted'),
+});
+export const ReferralRejectedEvent = defineEventType({
+  type: type('ReferralRejected'),
+  topic,
+  codec: E.ReferralRejected,
+  dataschema: schema('ReferralRejected'),
+});
+export const ReferralAdviceGivenEvent = defineEventType({
+  type: type('ReferralAdviceGiven'),
+  topic,
+  codec: E.ReferralAdviceGiven,
+  dataschema: schema('ReferralAdviceGiven'),
+});
+export const ReferralBookedEvent = defineEventType({
+  type: type('ReferralBooked'),
+  topic,
+  codec: E.ReferralBooked,
+  dataschema: schema('ReferralBooked'),
+});
+export const ReferralCompletedEvent = defineEventType({
+  type: type('ReferralCompleted'),
+  topic,
+  codec: E.ReferralCompleted,
+  dataschema: schema('ReferralCompleted'),
+});
+export const ReferralCancelledEvent = defineEventType({
+  type: type('ReferralCancelled'),
+  topic,
+  codec: E.ReferralCancelled,
+  dataschema: schema('ReferralCancelled'),
+});
+export const RttClockStoppedEvent = defineEventType({
+  type: type('RttClockStopped'),
+  topic,
+  codec: E.RttClockStopped,
+  dataschema: schema('RttClockStopped'),
+});
 
 /** appointments' event this platform reacts to (trellis.appointments.appointment.v1). */
 export const AppointmentBookedEvent = defineEventType({

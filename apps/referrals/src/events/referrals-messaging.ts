@@ -71,11 +71,16 @@ export class ReferralsMessaging implements OnApplicationBootstrap {
         prisma: this.prisma,
         handle: async (event, tx) => {
           const outcome = await handle(event, tx);
-          if (outcome.type !== 'ignored')
-            this.logger.info(
-              { event_id: event.id, ce_type: event.type, ...outcome },
-              'inbound event applied',
+          const fields = { event_id: event.id, ce_type: event.type, ...outcome };
+          if (outcome.type === 'flagged')
+            this.logger.warn(
+              fields,
+              'booking for a referral that cannot be booked: flagged, not applied',
             );
+          else if (outcome.type === 'booked' || outcome.type === 'merged')
+            this.logger.info(fields, 'inbound event applied');
+          else if (outcome.type !== 'ignored')
+            this.logger.debug(fields, 'inbound event: nothing to do');
         },
       });
       await consumer.start();

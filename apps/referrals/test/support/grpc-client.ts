@@ -35,7 +35,10 @@ export class ReferralsGrpcClient {
     const pkg = loadPackageDefinition(def) as unknown as {
       trellis: { referrals: { v1: { ReferralService: Ctor } } };
     };
-    this.client = new pkg.trellis.referrals.v1.ReferralService(address, credentials.createInsecure());
+    this.client = new pkg.trellis.referrals.v1.ReferralService(
+      address,
+      credentials.createInsecure(),
+    );
   }
 
   /** Calls a method (e.g. 'SendReferral') with an optional bearer token. */

@@ -12,7 +12,11 @@ export interface Services {
 }
 
 /** The real service wired as the app wires it: Prisma on the test schema, outbox, identity over gRPC. */
-export function createServices(db: TestDatabase, clock: TestClock, identityAddress: string): Services {
+export function createServices(
+  db: TestDatabase,
+  clock: TestClock,
+  identityAddress: string,
+): Services {
   const identity = new IdentityPatientDirectory({ address: identityAddress, deadlineMs: 2000 });
   const sink = new OutboxReferralEventSink(createOutbox({ source: '/trellis/referrals' }));
   return {

@@ -5,7 +5,7 @@ import {
   type Observable,
 } from '@opentelemetry/api';
 import { toPoolConfig } from '@trellis/database';
-import { Client, type Notification } from 'pg';
+import { Client, type Notification, type QueryResult, type QueryResultRow } from 'pg';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
 import { toCloudEventHeaders } from '../cloudevents';
 import { errorMessage } from '../errors';
@@ -134,6 +134,7 @@ export class OutboxRelay {
   private flushWaiters: Array<(flushed: boolean) => void> = [];
   private readonly blockedTopics = new Map<string, { until: number; failures: number }>();
   private lastPurge = 0;
+  private queue: Promise<unknown> = Promise.resolve();
   private gauges:
     { meter: Meter; callback: BatchObservableCallback; observables: Observable[] } | undefined;
   readonly stats: OutboxRelayStats = {
@@ -209,18 +210,31 @@ export class OutboxRelay {
       await temporary.connect();
       client = temporary;
     }
-    const res = await client
-      .query<{ unsent: string; oldest_ms: string | null }>(
-        `SELECT count(*)::text AS unsent,
+    const res = await this.query<{ unsent: string; oldest_ms: string | null }>(
+      client,
+      `SELECT count(*)::text AS unsent,
               (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::bigint::text AS oldest_ms
          FROM outbox_events WHERE sent_at IS NULL`,
-      )
-      .finally(() => temporary?.end());
+    ).finally(() => temporary?.end());
     const row = res.rows[0];
     return {
       unsent: Number(row?.unsent ?? 0),
       oldestAgeMs: row?.oldest_ms == null ? null : Number(row.oldest_ms),
     };
+  }
+
+  /**
+   * Queries on the relay's connection run one after another (the read-ahead and lag() may be
+   * issued while another query is in flight; pg is moving away from queueing them itself).
+   */
+  private query<R extends QueryResultRow>(
+    client: Client,
+    text: string,
+    values?: unknown[],
+  ): Promise<QueryResult<R>> {
+    const result = this.queue.then(() => client.query<R>(text, values));
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   private wake(): void {
@@ -263,7 +277,7 @@ export class OutboxRelay {
       if (msg.channel === OUTBOX_CHANNEL && msg.payload === this.options.schema) this.wake();
     });
     await client.connect();
-    await client.query(`LISTEN ${client.escapeIdentifier(OUTBOX_CHANNEL)}`);
+    await this.query(client, `LISTEN ${client.escapeIdentifier(OUTBOX_CHANNEL)}`);
     this.client = client;
     return client;
   }
@@ -274,7 +288,7 @@ export class OutboxRelay {
     if (!client) return;
     try {
       if (this.leader) {
-        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
+        await this.query(client, 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
           RELAY_LOCK_PREFIX + this.options.schema,
         ]);
       }
@@ -305,7 +319,8 @@ export class OutboxRelay {
         const client = this.client ?? (await this.connect());
         connectFailures = 0;
         if (!this.leader) {
-          const res = await client.query<{ ok: boolean }>(
+          const res = await this.query<{ ok: boolean }>(
+            client,
             'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
             [RELAY_LOCK_PREFIX + this.options.schema],
           );
@@ -346,7 +361,8 @@ export class OutboxRelay {
   private async fetchBatch(client: Client, inFlight: readonly string[]): Promise<Row[]> {
     const now = Date.now();
     const blocked = [...this.blockedTopics].filter(([, b]) => b.until > now).map(([t]) => t);
-    const { rows } = await client.query<Row>(
+    const { rows } = await this.query<Row>(
+      client,
       `SELECT id, seq::text AS seq, topic, key, ce_type, ce_source, ce_subject, ce_time,
               ce_dataschema, ods_code, region, regions, headers, payload
          FROM outbox_events
@@ -396,7 +412,8 @@ export class OutboxRelay {
         if (sent.length > 0) {
           this.stats.batches += 1;
           await this.options.afterPublish?.({ size: sent.length, batches: this.stats.batches });
-          await client.query(
+          await this.query(
+            client,
             `UPDATE outbox_events
                 SET sent_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL
               WHERE seq = ANY($1::bigint[])`,
@@ -455,7 +472,8 @@ export class OutboxRelay {
       },
       'outbox publish failed',
     );
-    await client.query(
+    await this.query(
+      client,
       `UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`,
       [rows.map((r) => r.seq), message.slice(0, 2000)],
     );
@@ -464,7 +482,8 @@ export class OutboxRelay {
   private async purge(client: Client): Promise<void> {
     if (this.retentionMs <= 0 || Date.now() - this.lastPurge < PURGE_INTERVAL_MS) return;
     this.lastPurge = Date.now();
-    await client.query(
+    await this.query(
+      client,
       `DELETE FROM outbox_events WHERE seq IN (
          SELECT seq FROM outbox_events
           WHERE sent_at IS NOT NULL AND sent_at < clock_timestamp() - ($1::bigint * interval '1 millisecond')

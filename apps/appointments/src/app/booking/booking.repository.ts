@@ -1,10 +1,93 @@
+import { randomUUID } from 'node:crypto';
+
 import { Prisma, type AppointmentRow, type Db, type ScheduleRow, type SlotRow } from '../prisma';
 
-export type SlotWithSchedule = SlotRow & { schedule: ScheduleRow };
+export type ScheduleRules = Pick<
+  ScheduleRow,
+  'id' | 'odsCode' | 'serviceType' | 'bookableByOdsCodes' | 'bookableByOrgTypes'
+>;
+export type SlotWithSchedule = SlotRow & { schedule: ScheduleRules };
+
+interface SlotJoinRow {
+  id: string;
+  schedule_id: string;
+  start_at: Date;
+  end_at: Date;
+  status: string;
+  ods_code: string;
+  service_type: string;
+  region: string;
+  practitioner_id: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  sc_ods_code: string;
+  sc_service_type: string;
+  bookable_by_ods_codes: string[];
+  bookable_by_org_types: string[];
+}
+
+interface AppointmentSqlRow {
+  id: string;
+  nhs_number: string;
+  slot_id: string;
+  schedule_id: string;
+  status: string;
+  start_at: Date;
+  end_at: Date;
+  ods_code: string;
+  region: string;
+  service_type: string;
+  practitioner_id: string | null;
+  booking_ods_code: string;
+  booking_region: string;
+  referral_id: string | null;
+  idempotency_key: string;
+  request_hash: string;
+  cancellation_reason: string | null;
+  cancelled_at: Date | null;
+  arrived_at: Date | null;
+  fulfilled_at: Date | null;
+  noshow_at: Date | null;
+  merged_from_nhs_number: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toAppointmentRow(r: AppointmentSqlRow): AppointmentRow {
+  return {
+    id: r.id,
+    nhsNumber: r.nhs_number,
+    slotId: r.slot_id,
+    scheduleId: r.schedule_id,
+    status: r.status as AppointmentRow['status'],
+    startAt: new Date(r.start_at),
+    endAt: new Date(r.end_at),
+    odsCode: r.ods_code,
+    region: r.region,
+    serviceType: r.service_type,
+    practitionerId: r.practitioner_id,
+    bookingOdsCode: r.booking_ods_code,
+    bookingRegion: r.booking_region,
+    referralId: r.referral_id,
+    idempotencyKey: r.idempotency_key,
+    requestHash: r.request_hash,
+    cancellationReason: r.cancellation_reason,
+    cancelledAt: r.cancelled_at && new Date(r.cancelled_at),
+    arrivedAt: r.arrived_at && new Date(r.arrived_at),
+    fulfilledAt: r.fulfilled_at && new Date(r.fulfilled_at),
+    noShowAt: r.noshow_at && new Date(r.noshow_at),
+    mergedFromNhsNumber: r.merged_from_nhs_number,
+    version: Number(r.version),
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  };
+}
 
 export interface NewAppointment {
+  slotId: string;
   nhsNumber: string;
-  slot: SlotRow;
   bookingOdsCode: string;
   bookingRegion: string;
   referralId: string | null;
@@ -19,8 +102,69 @@ export interface Keyset {
 
 /** The only place booking talks to Prisma. */
 export class BookingRepository {
-  findSlot(db: Db, id: string): Promise<SlotWithSchedule | null> {
-    return db.slot.findUnique({ where: { id }, include: { schedule: true } });
+  /** The slot and its schedule's booking rules, in one round trip. */
+  async findSlot(db: Db, id: string): Promise<SlotWithSchedule | null> {
+    const rows = await db.$queryRaw<SlotJoinRow[]>`
+      SELECT s.id::text, s.schedule_id::text, s.start_at, s.end_at, s.status::text, s.ods_code, s.service_type,
+             s.region, s.practitioner_id, s.version, s.created_at, s.updated_at,
+             sc.ods_code AS sc_ods_code, sc.service_type AS sc_service_type,
+             sc.bookable_by_ods_codes, sc.bookable_by_org_types
+        FROM slots s JOIN schedules sc ON sc.id = s.schedule_id
+       WHERE s.id = ${id}::uuid`;
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      id: r.id,
+      scheduleId: r.schedule_id,
+      startAt: new Date(r.start_at),
+      endAt: new Date(r.end_at),
+      status:
+        r.status === 'busy-unavailable' ? 'busy_unavailable' : (r.status as SlotRow['status']),
+      odsCode: r.ods_code,
+      serviceType: r.service_type,
+      region: r.region,
+      practitionerId: r.practitioner_id,
+      version: Number(r.version),
+      createdAt: new Date(r.created_at),
+      updatedAt: new Date(r.updated_at),
+      schedule: {
+        id: r.schedule_id,
+        odsCode: r.sc_ods_code,
+        serviceType: r.sc_service_type,
+        bookableByOdsCodes: r.bookable_by_ods_codes ?? [],
+        bookableByOrgTypes: r.bookable_by_org_types ?? [],
+      },
+    };
+  }
+
+  /**
+   * The double-booking guard and the insert in one statement:
+   * `UPDATE slots SET status = 'busy' WHERE id = $1 AND status = 'free'` feeds the INSERT, so no
+   * row is inserted unless this transaction won the slot. Concurrent claimers serialise on the
+   * slot's row lock; every one after the first re-checks status = 'busy' and claims nothing
+   * (undefined). The partial unique index appointments_one_active_per_slot is the second,
+   * independent guarantee; the idempotency index raises a unique violation for a reused key.
+   */
+  async claimSlotAndCreate(db: Db, a: NewAppointment): Promise<AppointmentRow | undefined> {
+    const rows = await db.$queryRaw<AppointmentSqlRow[]>`
+      WITH claimed AS (
+        UPDATE slots SET status = 'busy', version = version + 1, updated_at = now()
+         WHERE id = ${a.slotId}::uuid AND status = 'free'
+        RETURNING id, schedule_id, start_at, end_at, ods_code, region, service_type, practitioner_id
+      )
+      INSERT INTO appointments (id, nhs_number, slot_id, schedule_id, status, start_at, end_at, ods_code, region,
+                                service_type, practitioner_id, booking_ods_code, booking_region, referral_id,
+                                idempotency_key, request_hash, updated_at)
+      SELECT ${randomUUID()}::uuid, ${a.nhsNumber}, c.id, c.schedule_id, 'booked', c.start_at, c.end_at, c.ods_code,
+             c.region, c.service_type, c.practitioner_id, ${a.bookingOdsCode}, ${a.bookingRegion}, ${a.referralId},
+             ${a.idempotencyKey}, ${a.requestHash}, now()
+        FROM claimed c
+      RETURNING id::text, nhs_number, slot_id::text, schedule_id::text, status::text, start_at, end_at, ods_code, region,
+                service_type, practitioner_id, booking_ods_code, booking_region, referral_id, idempotency_key,
+                request_hash, cancellation_reason, cancelled_at, arrived_at, fulfilled_at, noshow_at,
+                merged_from_nhs_number, version, created_at, updated_at`;
+    const r = rows[0];
+    return r ? toAppointmentRow(r) : undefined;
   }
 
   findAppointment(db: Db, id: string): Promise<AppointmentRow | null> {
@@ -55,28 +199,6 @@ export class BookingRepository {
     await db.slot.updateMany({
       where: { id: slotId, status: 'busy' },
       data: { status: 'free', version: { increment: 1 } },
-    });
-  }
-
-  createAppointment(db: Db, a: NewAppointment): Promise<AppointmentRow> {
-    return db.appointment.create({
-      data: {
-        nhsNumber: a.nhsNumber,
-        slotId: a.slot.id,
-        scheduleId: a.slot.scheduleId,
-        status: 'booked',
-        startAt: a.slot.startAt,
-        endAt: a.slot.endAt,
-        odsCode: a.slot.odsCode,
-        region: a.slot.region,
-        serviceType: a.slot.serviceType,
-        practitionerId: a.slot.practitionerId,
-        bookingOdsCode: a.bookingOdsCode,
-        bookingRegion: a.bookingRegion,
-        referralId: a.referralId,
-        idempotencyKey: a.idempotencyKey,
-        requestHash: a.requestHash,
-      },
     });
   }
 

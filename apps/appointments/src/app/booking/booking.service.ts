@@ -104,19 +104,19 @@ export class BookingService {
 
     try {
       const appointment = await this.prisma.$transaction(async (tx) => {
-        if (!(await this.repo.claimSlot(tx, slot.id))) {
-          const now = await this.repo.findSlot(tx, slot.id);
-          throw slotNotFree(slot.id, now?.status ?? 'unknown');
-        }
-        const created = await this.repo.createAppointment(tx, {
+        const created = await this.repo.claimSlotAndCreate(tx, {
+          slotId: slot.id,
           nhsNumber: nhsNumber!,
-          slot,
           bookingOdsCode: actor.odsCode,
           bookingRegion: actor.region,
           referralId,
           idempotencyKey: input.idempotencyKey,
           requestHash,
         });
+        if (!created) {
+          const now = await this.repo.findSlot(tx, slot.id);
+          throw slotNotFree(slot.id, now?.status ?? 'unknown');
+        }
         await this.emit(tx, { type: 'AppointmentBooked', appointment: created }, actor, ctx);
         return created;
       }, TX);

@@ -4,6 +4,8 @@ import { DEFAULT_ACCESS_TOKEN_AUDIENCE, MAX_ACCESS_TOKEN_LIFETIME_SECONDS } from
 import { baseConfigSchema, kafkaConnection, type BaseConfig } from '@trellis/platform';
 import { z } from 'zod';
 
+import { FHIR_ENV_SHAPE } from '../fhir/fhir.config';
+
 /** The gateway's environment: the platform base plus the access-control settings. */
 export const gatewayEnvSchema = baseConfigSchema.extend({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
@@ -33,6 +35,8 @@ export const gatewayEnvSchema = baseConfigSchema.extend({
     .string()
     .regex(/^[a-zA-Z0-9._-]+$/)
     .default('trellis.audit.access.v1'),
+  /** FHIR facade settings (apps/gateway/src/app/fhir/fhir.config.ts). */
+  ...FHIR_ENV_SHAPE,
 });
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 

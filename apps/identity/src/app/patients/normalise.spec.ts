@@ -28,6 +28,8 @@ describe('normalise', () => {
     expect(canonicalGiven('Peggy')).toBe('MARGARET');
     expect(canonicalGiven(['Catherine'])).toBe('KATHERINE');
     expect(canonicalGiven(['Zebedee'])).toBe('ZEBEDEE');
+    expect(canonicalGiven(['Bob James'])).toBe('ROBERT');
+    expect(normaliseGiven(['Thi Lan', 'Anh'])).toBe('THI');
   });
 
   it('parses full and outward postcodes', () => {

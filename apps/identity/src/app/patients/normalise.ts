@@ -27,12 +27,17 @@ export function familyNameParts(value: string | null | undefined): string[] {
     .filter((p) => p.length > 0);
 }
 
+/** The first given name's first word ("Mary Ann" → "MARY"): the same token trace compares. */
 export function normaliseGiven(given: readonly string[] | null | undefined): string {
-  return normaliseName(given?.[0] ?? '');
+  return normaliseName(firstWord(given?.[0]));
+}
+
+function firstWord(value: string | null | undefined): string {
+  return (value ?? '').trim().split(/\s+/)[0] ?? '';
 }
 
 export function canonicalGiven(given: readonly string[] | string | null | undefined): string {
-  const first = typeof given === 'string' ? normaliseName(given) : normaliseGiven(given);
+  const first = typeof given === 'string' ? normaliseName(firstWord(given)) : normaliseGiven(given);
   return first ? canonicalGivenName(first) : '';
 }
 

@@ -24,12 +24,7 @@ import { matchedOn, traceSql, traceTerms, TraceRow } from './trace.sql';
 export type Db = PrismaClient | Prisma.TransactionClient;
 
 const toDate = (d: string) => new Date(`${d}T00:00:00.000Z`);
-const fromDate = (d: Date) => d.toISOString().slice(0, 10);
 const optDate = (d: string | undefined) => (d ? toDate(d) : null);
-const toPeriod = (start: Date | null, end: Date | null): Period | undefined =>
-  start || end
-    ? { ...(start ? { start: fromDate(start) } : {}), ...(end ? { end: fromDate(end) } : {}) }
-    : undefined;
 
 export interface NewPatient {
   nhsNumber: string;
@@ -209,13 +204,17 @@ export class PatientsRepository {
 
   /** One round trip: the patient row with its names, addresses, telecom, GP periods and merged numbers. */
   async find(db: Db, nhsNumber: string): Promise<PatientRecord | undefined> {
-    const rows = await db.$queryRaw<RecordRow[]>`${recordSql(Prisma.sql`p.nhs_number = ${nhsNumber}`)}`;
+    const rows = await db.$queryRaw<RecordRow[]>(
+      recordSql(Prisma.sql`p.nhs_number = ${nhsNumber}`),
+    );
     return rows[0] ? rowToRecord(rows[0]) : undefined;
   }
 
   async findMany(db: Db, nhsNumbers: string[]): Promise<Map<string, PatientRecord>> {
     if (nhsNumbers.length === 0) return new Map();
-    const rows = await db.$queryRaw<RecordRow[]>`${recordSql(Prisma.sql`p.nhs_number = ANY(${nhsNumbers}::text[])`)}`;
+    const rows = await db.$queryRaw<RecordRow[]>(
+      recordSql(Prisma.sql`p.nhs_number = ANY(${nhsNumbers}::text[])`),
+    );
     return new Map(rows.map((r) => [r.nhs_number, rowToRecord(r)]));
   }
 
@@ -318,9 +317,30 @@ interface RecordRow {
   version: number;
   last_updated: Date;
   merged_into: string | null;
-  names: Array<{ use: string; family: string; given: string[] | null; prefix: string[] | null; ps: string | null; pe: string | null }>;
-  addresses: Array<{ use: string; lines: string[] | null; city: string; district: string; postcode: string; ps: string | null; pe: string | null }>;
-  telecom: Array<{ system: string; value: string; use: string; ps: string | null; pe: string | null }>;
+  names: Array<{
+    use: string;
+    family: string;
+    given: string[] | null;
+    prefix: string[] | null;
+    ps: string | null;
+    pe: string | null;
+  }>;
+  addresses: Array<{
+    use: string;
+    lines: string[] | null;
+    city: string;
+    district: string;
+    postcode: string;
+    ps: string | null;
+    pe: string | null;
+  }>;
+  telecom: Array<{
+    system: string;
+    value: string;
+    use: string;
+    ps: string | null;
+    pe: string | null;
+  }>;
   gps: Array<{ ods: string; region: string; ps: string; pe: string | null }>;
   superseded: string[];
 }
@@ -350,7 +370,11 @@ const jsonPeriod = (ps: string | null, pe: string | null): Period | undefined =>
   ps || pe ? { ...(ps ? { start: ps } : {}), ...(pe ? { end: pe } : {}) } : undefined;
 
 function rowToRecord(row: RecordRow): PatientRecord {
-  const gps: GpRegistration[] = row.gps.map((g) => ({ odsCode: g.ods, region: g.region, period: jsonPeriod(g.ps, g.pe) ?? {} }));
+  const gps: GpRegistration[] = row.gps.map((g) => ({
+    odsCode: g.ods,
+    region: g.region,
+    period: jsonPeriod(g.ps, g.pe) ?? {},
+  }));
   const current = row.gps.findIndex((g) => g.pe === null);
   return {
     nhsNumber: row.nhs_number,

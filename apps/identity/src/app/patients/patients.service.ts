@@ -54,6 +54,15 @@ export interface TransactionRunner {
   ): Promise<R>;
 }
 
+/**
+ * Writes an extra access-audit record in the caller's transaction (the libs/auth AccessAuditor):
+ * used for duplicate overrides, so the override itself — not just the call — is on the audit stream.
+ */
+export type OverrideAudit = (
+  tx: Db,
+  entry: { actor: Actor; nhsNumber: string; reason: string; overridden: string[] },
+) => Promise<void>;
+
 export interface Hit {
   patient: PatientView;
   score: number;
@@ -79,6 +88,7 @@ export class PatientsService {
     private readonly events: PatientEventSink,
     private readonly rules: IdentityRules = DEFAULT_RULES,
     private readonly clock: () => Date = () => new Date(),
+    private readonly auditOverride?: OverrideAudit,
   ) {}
 
   private mayReadRestricted(actor: Actor): boolean {
@@ -208,6 +218,9 @@ export class PatientsService {
         actor,
         correlationId,
       );
+      if (overridden.length > 0 && this.auditOverride) {
+        await this.auditOverride(tx, { actor, nhsNumber, reason: override.reason, overridden });
+      }
       const overriddenHits =
         overridden.length > 0 ? await this.hits(tx, actor, dupes.candidates) : [];
       return { record, overriddenHits };

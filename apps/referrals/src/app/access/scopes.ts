@@ -13,7 +13,11 @@ function byReferralId(req: unknown, res?: unknown): AuditSubject {
   };
 }
 
-const update = { scope: 'system/ServiceRequest.u', patientData: true, subject: byReferralId } as const;
+const update = {
+  scope: 'system/ServiceRequest.u',
+  patientData: true,
+  subject: byReferralId,
+} as const;
 
 /**
  * The referrals platform's one scope table: every gRPC method of trellis.referrals.v1, its SMART
@@ -36,7 +40,11 @@ export const REFERRALS_SCOPES = defineScopeTable({
     patientData: true,
     subject: byReferralId,
   },
-  [`${REFERRAL}/GetReferral`]: { scope: 'system/ServiceRequest.r', patientData: true, subject: byReferralId },
+  [`${REFERRAL}/GetReferral`]: {
+    scope: 'system/ServiceRequest.r',
+    patientData: true,
+    subject: byReferralId,
+  },
   [`${REFERRAL}/GetReferralTimeline`]: {
     scope: 'system/ServiceRequest.r',
     patientData: true,

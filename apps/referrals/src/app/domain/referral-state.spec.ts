@@ -1,9 +1,23 @@
 import { nextStatus, TRANSITIONS, type Action, type Status } from './referral-state';
 import { ReferralsError, ReferralsErrorCode } from './referrals.errors';
 
-const ALL: Status[] = ['sent', 'accepted', 'rejected', 'advice-given', 'booked', 'completed', 'cancelled'];
+const ALL: Status[] = [
+  'sent',
+  'accepted',
+  'rejected',
+  'advice-given',
+  'booked',
+  'completed',
+  'cancelled',
+];
 const LEGAL: Record<Status, Partial<Record<Action, Status>>> = {
-  sent: { accept: 'accepted', reject: 'rejected', 'give-advice': 'advice-given', book: 'booked', cancel: 'cancelled' },
+  sent: {
+    accept: 'accepted',
+    reject: 'rejected',
+    'give-advice': 'advice-given',
+    book: 'booked',
+    cancel: 'cancelled',
+  },
   accepted: { book: 'booked', cancel: 'cancelled' },
   booked: { complete: 'completed', cancel: 'cancelled' },
   rejected: {},

@@ -2,13 +2,7 @@ import { ReferralsError, ReferralsErrorCode } from './referrals.errors';
 
 /** Wire names of the statuses (FHIR-ish, hyphenated); the database enum uses advice_given. */
 export type Status =
-  | 'sent'
-  | 'accepted'
-  | 'rejected'
-  | 'advice-given'
-  | 'booked'
-  | 'completed'
-  | 'cancelled';
+  'sent' | 'accepted' | 'rejected' | 'advice-given' | 'booked' | 'completed' | 'cancelled';
 
 export type Action = 'accept' | 'reject' | 'give-advice' | 'book' | 'complete' | 'cancel';
 
@@ -23,7 +17,9 @@ export type Party = 'target' | 'referrer' | 'either' | 'system';
  *   rejected, advice-given, completed, cancelled: final (advice-given may be converted into a
  *   new referral, which does not change the original's state).
  */
-export const TRANSITIONS: Readonly<Record<Action, { from: readonly Status[]; to: Status; by: Party }>> = {
+export const TRANSITIONS: Readonly<
+  Record<Action, { from: readonly Status[]; to: Status; by: Party }>
+> = {
   accept: { from: ['sent'], to: 'accepted', by: 'target' },
   reject: { from: ['sent'], to: 'rejected', by: 'target' },
   'give-advice': { from: ['sent'], to: 'advice-given', by: 'target' },
@@ -52,7 +48,9 @@ export function nextStatus(current: Status, action: Action, referralId = ''): St
   return t.to;
 }
 
-export function toDbStatus(s: Status): 'sent' | 'accepted' | 'rejected' | 'advice_given' | 'booked' | 'completed' | 'cancelled' {
+export function toDbStatus(
+  s: Status,
+): 'sent' | 'accepted' | 'rejected' | 'advice_given' | 'booked' | 'completed' | 'cancelled' {
   return s === 'advice-given' ? 'advice_given' : s;
 }
 

@@ -12,7 +12,12 @@ describe('RTT clock arithmetic', () => {
   it('breaches 18 weeks after day 126, not on it', () => {
     const startedAt = d('2028-01-10T09:00:00Z');
     const on126 = rttStatus({ priority: 'routine', startedAt }, d('2028-05-15T23:00:00Z'));
-    expect(on126).toMatchObject({ daysWaited: 126, weeksWaited: 18, breached18Weeks: false, running: true });
+    expect(on126).toMatchObject({
+      daysWaited: 126,
+      weeksWaited: 18,
+      breached18Weeks: false,
+      running: true,
+    });
     const on127 = rttStatus({ priority: 'routine', startedAt }, d('2028-05-16T00:30:00Z'));
     expect(on127).toMatchObject({ daysWaited: 127, weeksWaited: 18, breached18Weeks: true });
   });

@@ -11,7 +11,8 @@ export const RTT_BREACH_DAYS = 18 * 7;
 export const TWO_WEEK_WAIT_DAYS = 14;
 const DAY_MS = 86_400_000;
 
-export type RttStopReason = 'first-definitive-treatment' | 'decision-not-to-treat' | 'referral-closed';
+export type RttStopReason =
+  'first-definitive-treatment' | 'decision-not-to-treat' | 'referral-closed';
 
 export interface RttInput {
   priority: 'routine' | 'urgent' | 'two-week-wait';

@@ -4,7 +4,12 @@ import type { Status } from '../domain/referral-state';
 import { rttStatus, type RttStopReason } from '../domain/rtt';
 import type { TransitionRow } from '../prisma';
 import type { ReferralWithAttachments } from '../referrals/referrals.repository';
-import { priorityOf, statusOf, type Priority, type WaitingList } from '../referrals/referrals.service';
+import {
+  priorityOf,
+  statusOf,
+  type Priority,
+  type WaitingList,
+} from '../referrals/referrals.service';
 import { toTimestamp } from '../../events/timestamps';
 
 const V = referrals.v1;
@@ -50,18 +55,33 @@ export function stopReasonFromProto(n: number | undefined): RttStopReason | unde
 export function referralToProto(r: ReferralWithAttachments, now: Date): referrals.v1.Referral {
   const priority = priorityOf(r);
   const rtt = rttStatus(
-    { priority, startedAt: r.rttStartedAt, stoppedAt: r.rttStoppedAt, firstAppointmentAt: r.firstAppointmentAt },
+    {
+      priority,
+      startedAt: r.rttStartedAt,
+      stoppedAt: r.rttStoppedAt,
+      firstAppointmentAt: r.firstAppointmentAt,
+    },
     now,
   );
   return {
     id: r.id,
     nhsNumber: r.nhsNumber,
-    referrer: { odsCode: r.referrerOdsCode, region: r.referrerRegion, practitionerId: r.referrerPractitionerId },
+    referrer: {
+      odsCode: r.referrerOdsCode,
+      region: r.referrerRegion,
+      practitionerId: r.referrerPractitionerId,
+    },
     target: { odsCode: r.targetOdsCode, region: r.targetRegion, specialtyCode: r.specialtyCode },
     priority: PRIORITY[priority],
     reason: { code: r.reasonCode, display: r.reasonDisplay },
     clinicalSummary: r.clinicalSummary,
-    attachments: r.attachments.map((a) => ({ id: a.id, contentType: a.contentType, title: a.title, size: a.size, sha256: a.sha256 })),
+    attachments: r.attachments.map((a) => ({
+      id: a.id,
+      contentType: a.contentType,
+      title: a.title,
+      size: a.size,
+      sha256: a.sha256,
+    })),
     status: STATUS[statusOf(r)],
     sentAt: toTimestamp(r.sentAt),
     updatedAt: toTimestamp(r.updatedAt),
@@ -69,7 +89,9 @@ export function referralToProto(r: ReferralWithAttachments, now: Date): referral
     rtt: {
       startedAt: toTimestamp(r.rttStartedAt),
       stoppedAt: r.rttStoppedAt ? toTimestamp(r.rttStoppedAt) : undefined,
-      stopReason: r.rttStopReason ? STOP[r.rttStopReason as RttStopReason] : V.RttStopReason.RTT_STOP_REASON_UNSPECIFIED,
+      stopReason: r.rttStopReason
+        ? STOP[r.rttStopReason as RttStopReason]
+        : V.RttStopReason.RTT_STOP_REASON_UNSPECIFIED,
       running: rtt.running,
       daysWaited: rtt.daysWaited,
       weeksWaited: rtt.weeksWaited,

@@ -19,15 +19,37 @@ import {
 const { ReferralServiceControllerMethods } = referrals.v1;
 
 /** Proto enum filters → domain values; an unknown or UNSPECIFIED value is refused, not ignored. */
-function filters(statuses: number[], priorities: number[]): { statuses: Status[]; priorities: Priority[] } {
+function filters(
+  statuses: number[],
+  priorities: number[],
+): { statuses: Status[]; priorities: Priority[] } {
   const badS = statuses.findIndex((s) => !statusFromProto(s));
   const badP = priorities.findIndex((p) => !priorityFromProto(p));
   const violations = [
-    ...(badS >= 0 ? [{ field: `statuses[${badS}]`, rule: 'enum', message: 'statuses must be known ReferralStatus values' }] : []),
-    ...(badP >= 0 ? [{ field: `priorities[${badP}]`, rule: 'enum', message: 'priorities must be known ReferralPriority values' }] : []),
+    ...(badS >= 0
+      ? [
+          {
+            field: `statuses[${badS}]`,
+            rule: 'enum',
+            message: 'statuses must be known ReferralStatus values',
+          },
+        ]
+      : []),
+    ...(badP >= 0
+      ? [
+          {
+            field: `priorities[${badP}]`,
+            rule: 'enum',
+            message: 'priorities must be known ReferralPriority values',
+          },
+        ]
+      : []),
   ];
   if (violations.length) throw ReferralsError.invalid(violations);
-  return { statuses: statuses.map((s) => statusFromProto(s)!), priorities: priorities.map((p) => priorityFromProto(p)!) };
+  return {
+    statuses: statuses.map((s) => statusFromProto(s)!),
+    priorities: priorities.map((p) => priorityFromProto(p)!),
+  };
 }
 
 @Controller()
@@ -39,7 +61,10 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     return { referral: referralToProto(r, this.service.now()) };
   }
 
-  async sendReferral(req: referrals.v1.SendReferralRequest, md?: Metadata): Promise<referrals.v1.SendReferralResponse> {
+  async sendReferral(
+    req: referrals.v1.SendReferralRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.SendReferralResponse> {
     const { caller, ctx } = callOf(md);
     const { referral, replayed } = await this.service.send(
       caller,
@@ -67,7 +92,10 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     return { ...this.one(referral), replayed };
   }
 
-  async getReferral(req: referrals.v1.GetReferralRequest, md?: Metadata): Promise<referrals.v1.GetReferralResponse> {
+  async getReferral(
+    req: referrals.v1.GetReferralRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.GetReferralResponse> {
     const { caller } = callOf(md);
     return this.one(await this.service.get(caller, req.referralId));
   }
@@ -81,17 +109,26 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     return { ...this.one(referral), entries: entries.map(timelineEntryToProto) };
   }
 
-  async acceptReferral(req: referrals.v1.AcceptReferralRequest, md?: Metadata): Promise<referrals.v1.AcceptReferralResponse> {
+  async acceptReferral(
+    req: referrals.v1.AcceptReferralRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.AcceptReferralResponse> {
     const { caller, ctx } = callOf(md);
     return this.one(await this.service.accept(caller, req.referralId, req.note, ctx));
   }
 
-  async rejectReferral(req: referrals.v1.RejectReferralRequest, md?: Metadata): Promise<referrals.v1.RejectReferralResponse> {
+  async rejectReferral(
+    req: referrals.v1.RejectReferralRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.RejectReferralResponse> {
     const { caller, ctx } = callOf(md);
     return this.one(await this.service.reject(caller, req.referralId, req.reason, ctx));
   }
 
-  async giveAdvice(req: referrals.v1.GiveAdviceRequest, md?: Metadata): Promise<referrals.v1.GiveAdviceResponse> {
+  async giveAdvice(
+    req: referrals.v1.GiveAdviceRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.GiveAdviceResponse> {
     const { caller, ctx } = callOf(md);
     return this.one(await this.service.giveAdvice(caller, req.referralId, req.advice, ctx));
   }
@@ -101,25 +138,45 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     md?: Metadata,
   ): Promise<referrals.v1.ConvertAdviceToReferralResponse> {
     const { caller, ctx } = callOf(md);
-    const { referral, original } = await this.service.convertAdvice(caller, req.referralId, req.note, ctx);
+    const { referral, original } = await this.service.convertAdvice(
+      caller,
+      req.referralId,
+      req.note,
+      ctx,
+    );
     const now = this.service.now();
     return { referral: referralToProto(referral, now), original: referralToProto(original, now) };
   }
 
-  async completeReferral(req: referrals.v1.CompleteReferralRequest, md?: Metadata): Promise<referrals.v1.CompleteReferralResponse> {
+  async completeReferral(
+    req: referrals.v1.CompleteReferralRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.CompleteReferralResponse> {
     const { caller, ctx } = callOf(md);
     return this.one(await this.service.complete(caller, req.referralId, req.note, ctx));
   }
 
-  async cancelReferral(req: referrals.v1.CancelReferralRequest, md?: Metadata): Promise<referrals.v1.CancelReferralResponse> {
+  async cancelReferral(
+    req: referrals.v1.CancelReferralRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.CancelReferralResponse> {
     const { caller, ctx } = callOf(md);
     return this.one(await this.service.cancel(caller, req.referralId, req.reason, ctx));
   }
 
-  async stopRttClock(req: referrals.v1.StopRttClockRequest, md?: Metadata): Promise<referrals.v1.StopRttClockResponse> {
+  async stopRttClock(
+    req: referrals.v1.StopRttClockRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.StopRttClockResponse> {
     const { caller, ctx } = callOf(md);
     return this.one(
-      await this.service.stopClock(caller, req.referralId, stopReasonFromProto(req.reason), fromTimestamp(req.at), ctx),
+      await this.service.stopClock(
+        caller,
+        req.referralId,
+        stopReasonFromProto(req.reason),
+        fromTimestamp(req.at),
+        ctx,
+      ),
     );
   }
 
@@ -134,7 +191,10 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
       pageToken: req.page?.pageToken,
     });
     const now = this.service.now();
-    return { referrals: res.referrals.map((r) => referralToProto(r, now)), page: { nextPageToken: res.nextPageToken } };
+    return {
+      referrals: res.referrals.map((r) => referralToProto(r, now)),
+      page: { nextPageToken: res.nextPageToken },
+    };
   }
 
   async listSentReferrals(
@@ -148,7 +208,10 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
       pageToken: req.page?.pageToken,
     });
     const now = this.service.now();
-    return { referrals: res.referrals.map((r) => referralToProto(r, now)), page: { nextPageToken: res.nextPageToken } };
+    return {
+      referrals: res.referrals.map((r) => referralToProto(r, now)),
+      page: { nextPageToken: res.nextPageToken },
+    };
   }
 
   async getProviderWaitingList(
@@ -157,7 +220,10 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
   ): Promise<referrals.v1.GetProviderWaitingListResponse> {
     const { caller } = callOf(md);
     const { list, asOf } = await this.service.providerWaitingList(caller, req.odsCode);
-    return { waitingList: waitingListToProto(list), asOf: { seconds: Math.floor(asOf.getTime() / 1000), nanos: 0 } };
+    return {
+      waitingList: waitingListToProto(list),
+      asOf: { seconds: Math.floor(asOf.getTime() / 1000), nanos: 0 },
+    };
   }
 
   async getRegionWaitingList(
@@ -173,4 +239,3 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     };
   }
 }
-

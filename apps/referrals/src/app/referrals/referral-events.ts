@@ -8,7 +8,12 @@ export type ReferralEvent =
   | { type: 'ReferralAccepted'; referral: ReferralRow; note: string }
   | { type: 'ReferralRejected'; referral: ReferralRow; reason: string }
   | { type: 'ReferralAdviceGiven'; referral: ReferralRow; advice: string }
-  | { type: 'ReferralBooked'; referral: ReferralRow; appointmentId: string; appointmentStart?: Date }
+  | {
+      type: 'ReferralBooked';
+      referral: ReferralRow;
+      appointmentId: string;
+      appointmentStart?: Date;
+    }
   | { type: 'ReferralCompleted'; referral: ReferralRow; note: string }
   | { type: 'ReferralCancelled'; referral: ReferralRow; reason: string }
   | { type: 'RttClockStopped'; referral: ReferralRow; reason: RttStopReason };

@@ -56,30 +56,37 @@ export class ReferralsRepository {
 
   /** Row lock for a state change (serialises concurrent transitions on one referral). */
   async lock(tx: Prisma.TransactionClient, id: string): Promise<ReferralWithAttachments | null> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM referrals WHERE id = ${id}::uuid FOR UPDATE`;
+    const rows = await tx.$queryRaw<
+      { id: string }[]
+    >`SELECT id::text FROM referrals WHERE id = ${id}::uuid FOR UPDATE`;
     if (rows.length === 0) return null;
     return this.find(tx, id);
   }
 
-  findByIdempotencyKey(db: Db, referrerOdsCode: string, key: string): Promise<ReferralWithAttachments | null> {
+  findByIdempotencyKey(
+    db: Db,
+    referrerOdsCode: string,
+    key: string,
+  ): Promise<ReferralWithAttachments | null> {
     return db.referral.findUnique({
       where: { referrerOdsCode_idempotencyKey: { referrerOdsCode, idempotencyKey: key } },
       include: { attachments: ATTACHMENT_META },
     });
   }
 
-  async create(
+  /** Inserts a referral with its attachments (one nested write) and returns it with metadata. */
+  create(
     tx: Prisma.TransactionClient,
     data: Prisma.ReferralUncheckedCreateInput,
     attachments: NewAttachment[],
   ): Promise<ReferralWithAttachments> {
-    const created = await tx.referral.create({ data });
-    if (attachments.length > 0) {
-      await tx.referralAttachment.createMany({
-        data: attachments.map((a) => ({ ...a, referralId: created.id })),
-      });
-    }
-    return (await this.find(tx, created.id))!;
+    return tx.referral.create({
+      data: {
+        ...data,
+        ...(attachments.length > 0 ? { attachments: { createMany: { data: attachments } } } : {}),
+      },
+      include: { attachments: ATTACHMENT_META },
+    });
   }
 
   /** Copies another referral's attachments (advice converted into a referral). */
@@ -145,7 +152,11 @@ export class ReferralsRepository {
    * Open RTT pathways (clock running) aggregated in SQL per provider: counts by weeks-waited band
    * and breach counts as of `now` (same rules as domain/rtt.ts).
    */
-  async waitingList(db: Db, by: { odsCode: string } | { region: string }, now: Date): Promise<WaitingListRow[]> {
+  async waitingList(
+    db: Db,
+    by: { odsCode: string } | { region: string },
+    now: Date,
+  ): Promise<WaitingListRow[]> {
     const filter =
       'odsCode' in by
         ? Prisma.sql`target_ods_code = ${by.odsCode}`

@@ -13,13 +13,7 @@ import {
 import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
 import { WAITING_BANDS, type RttStopReason } from '../domain/rtt';
 import { sctidProblem } from '../domain/snomed';
-import {
-  CODE,
-  IDEMPOTENCY_KEY,
-  pageSize,
-  REGION_CODE,
-  Violations,
-} from '../domain/validation';
+import { CODE, IDEMPOTENCY_KEY, pageSize, REGION_CODE, Violations } from '../domain/validation';
 import type { PatientDirectory, PatientLookupContext } from '../patients/patient-directory';
 import type { Prisma, PrismaClient, ReferralRow, TransitionRow } from '../prisma';
 import type { ReferralEvent, ReferralEventSink } from './referral-events';
@@ -118,25 +112,54 @@ export class ReferralsService {
       );
     const nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
     if (v.required('practitioner_id', input.practitionerId))
-      v.pattern('practitioner_id', input.practitionerId, CODE, 'code', 'practitioner_id must be an identifier');
+      v.pattern(
+        'practitioner_id',
+        input.practitionerId,
+        CODE,
+        'code',
+        'practitioner_id must be an identifier',
+      );
     v.odsCode('target.ods_code', input.target.odsCode);
     if (input.target.odsCode && input.target.odsCode === actor.odsCode)
       v.add('target.ods_code', 'different-organisation', 'an organisation cannot refer to itself');
     if (v.required('target.region', input.target.region))
-      v.pattern('target.region', input.target.region, REGION_CODE, 'region', 'target.region must be a region code such as north-east');
+      v.pattern(
+        'target.region',
+        input.target.region,
+        REGION_CODE,
+        'region',
+        'target.region must be a region code such as north-east',
+      );
     if (v.required('target.specialty_code', input.target.specialtyCode))
-      v.pattern('target.specialty_code', input.target.specialtyCode, CODE, 'code', 'target.specialty_code must be a code');
+      v.pattern(
+        'target.specialty_code',
+        input.target.specialtyCode,
+        CODE,
+        'code',
+        'target.specialty_code must be a code',
+      );
     if (!input.priority)
       v.add('priority', 'required', 'priority is required (routine, urgent or two-week-wait)');
     if (v.required('reason.code', input.reason.code)) {
       const problem = sctidProblem(input.reason.code);
       if (problem)
-        v.add('reason.code', `snomed.${problem}`, `reason.code '${input.reason.code}' is not a SNOMED CT concept id (${problem})`);
+        v.add(
+          'reason.code',
+          `snomed.${problem}`,
+          `reason.code '${input.reason.code}' is not a SNOMED CT concept id (${problem})`,
+        );
     }
     if (v.required('reason.display', input.reason.display) && input.reason.display.length > 500)
       v.add('reason.display', 'max-length', 'reason.display must be at most 500 characters');
-    if (v.required('clinical_summary', input.clinicalSummary) && input.clinicalSummary.length > LIMITS.clinicalSummary)
-      v.add('clinical_summary', 'max-length', `clinical_summary must be at most ${LIMITS.clinicalSummary} characters`);
+    if (
+      v.required('clinical_summary', input.clinicalSummary) &&
+      input.clinicalSummary.length > LIMITS.clinicalSummary
+    )
+      v.add(
+        'clinical_summary',
+        'max-length',
+        `clinical_summary must be at most ${LIMITS.clinicalSummary} characters`,
+      );
     const attachments = this.checkAttachments(input.attachments, v);
     v.throwIfAny();
 
@@ -161,21 +184,28 @@ export class ReferralsService {
     try {
       const referral = await this.prisma.$transaction(
         (tx) =>
-          this.createReferral(tx, actor, ctx, now, {
-            nhsNumber: nhsNumber!,
-            referrerOdsCode: actor.odsCode,
-            referrerRegion: actor.region,
-            referrerPractitionerId: input.practitionerId,
-            targetOdsCode: input.target.odsCode,
-            targetRegion: input.target.region,
-            specialtyCode: input.target.specialtyCode,
-            priority: dbPriority(input.priority!),
-            reasonCode: input.reason.code,
-            reasonDisplay: input.reason.display,
-            clinicalSummary: input.clinicalSummary,
-            idempotencyKey: input.idempotencyKey,
-            requestHash,
-          }, attachments),
+          this.createReferral(
+            tx,
+            actor,
+            ctx,
+            now,
+            {
+              nhsNumber: nhsNumber!,
+              referrerOdsCode: actor.odsCode,
+              referrerRegion: actor.region,
+              referrerPractitionerId: input.practitionerId,
+              targetOdsCode: input.target.odsCode,
+              targetRegion: input.target.region,
+              specialtyCode: input.target.specialtyCode,
+              priority: dbPriority(input.priority!),
+              reasonCode: input.reason.code,
+              reasonDisplay: input.reason.display,
+              clinicalSummary: input.clinicalSummary,
+              idempotencyKey: input.idempotencyKey,
+              requestHash,
+            },
+            attachments,
+          ),
         TX,
       );
       return { referral, replayed: false };
@@ -195,29 +225,75 @@ export class ReferralsService {
     return r;
   }
 
-  async timeline(actor: Actor, id: string): Promise<{ referral: ReferralWithAttachments; entries: TransitionRow[] }> {
+  async timeline(
+    actor: Actor,
+    id: string,
+  ): Promise<{ referral: ReferralWithAttachments; entries: TransitionRow[] }> {
     const referral = await this.get(actor, id);
     return { referral, entries: await this.repo.timeline(this.prisma, id) };
   }
 
-  accept(actor: Actor, id: string, note: string, ctx: CallContext = {}): Promise<ReferralWithAttachments> {
+  async accept(
+    actor: Actor,
+    id: string,
+    note: string,
+    ctx: CallContext = {},
+  ): Promise<ReferralWithAttachments> {
     return this.transition(actor, id, 'accept', { note: this.optionalText('note', note) }, ctx);
   }
 
-  reject(actor: Actor, id: string, reason: string, ctx: CallContext = {}): Promise<ReferralWithAttachments> {
-    return this.transition(actor, id, 'reject', { reason: this.requiredText('reason', reason) }, ctx);
+  async reject(
+    actor: Actor,
+    id: string,
+    reason: string,
+    ctx: CallContext = {},
+  ): Promise<ReferralWithAttachments> {
+    return this.transition(
+      actor,
+      id,
+      'reject',
+      { reason: this.requiredText('reason', reason) },
+      ctx,
+    );
   }
 
-  giveAdvice(actor: Actor, id: string, advice: string, ctx: CallContext = {}): Promise<ReferralWithAttachments> {
-    return this.transition(actor, id, 'give-advice', { advice: this.requiredText('advice', advice, LIMITS.clinicalSummary) }, ctx);
+  async giveAdvice(
+    actor: Actor,
+    id: string,
+    advice: string,
+    ctx: CallContext = {},
+  ): Promise<ReferralWithAttachments> {
+    return this.transition(
+      actor,
+      id,
+      'give-advice',
+      { advice: this.requiredText('advice', advice, LIMITS.clinicalSummary) },
+      ctx,
+    );
   }
 
-  complete(actor: Actor, id: string, note: string, ctx: CallContext = {}): Promise<ReferralWithAttachments> {
+  async complete(
+    actor: Actor,
+    id: string,
+    note: string,
+    ctx: CallContext = {},
+  ): Promise<ReferralWithAttachments> {
     return this.transition(actor, id, 'complete', { note: this.optionalText('note', note) }, ctx);
   }
 
-  cancel(actor: Actor, id: string, reason: string, ctx: CallContext = {}): Promise<ReferralWithAttachments> {
-    return this.transition(actor, id, 'cancel', { reason: this.requiredText('reason', reason) }, ctx);
+  async cancel(
+    actor: Actor,
+    id: string,
+    reason: string,
+    ctx: CallContext = {},
+  ): Promise<ReferralWithAttachments> {
+    return this.transition(
+      actor,
+      id,
+      'cancel',
+      { reason: this.requiredText('reason', reason) },
+      ctx,
+    );
   }
 
   /** The referrer turns advice-given into a new referral (status sent) without re-entering it. */
@@ -250,22 +326,32 @@ export class ReferralsService {
           { referralId: id, convertedToReferralId: original.convertedToReferralId },
         );
       }
-      const referral = await this.createReferral(tx, actor, ctx, now, {
-        nhsNumber: original.nhsNumber,
-        referrerOdsCode: original.referrerOdsCode,
-        referrerRegion: original.referrerRegion,
-        referrerPractitionerId: original.referrerPractitionerId,
-        targetOdsCode: original.targetOdsCode,
-        targetRegion: original.targetRegion,
-        specialtyCode: original.specialtyCode,
-        priority: original.priority,
-        reasonCode: original.reasonCode,
-        reasonDisplay: original.reasonDisplay,
-        clinicalSummary: extra ? `${original.clinicalSummary}\n\n${extra}` : original.clinicalSummary,
-        basedOnReferralId: original.id,
-        idempotencyKey: `convert:${original.id}`,
-        requestHash: `convert:${original.id}`,
-      }, [], original.id);
+      const referral = await this.createReferral(
+        tx,
+        actor,
+        ctx,
+        now,
+        {
+          nhsNumber: original.nhsNumber,
+          referrerOdsCode: original.referrerOdsCode,
+          referrerRegion: original.referrerRegion,
+          referrerPractitionerId: original.referrerPractitionerId,
+          targetOdsCode: original.targetOdsCode,
+          targetRegion: original.targetRegion,
+          specialtyCode: original.specialtyCode,
+          priority: original.priority,
+          reasonCode: original.reasonCode,
+          reasonDisplay: original.reasonDisplay,
+          clinicalSummary: extra
+            ? `${original.clinicalSummary}\n\n${extra}`
+            : original.clinicalSummary,
+          basedOnReferralId: original.id,
+          idempotencyKey: `convert:${original.id}`,
+          requestHash: `convert:${original.id}`,
+        },
+        [],
+        original.id,
+      );
       const updated = await this.repo.update(tx, id, { convertedToReferralId: referral.id });
       await this.repo.addTransition(tx, {
         referralId: id,
@@ -290,7 +376,11 @@ export class ReferralsService {
     this.checkId(id);
     const v = new Violations();
     if (reason !== 'first-definitive-treatment' && reason !== 'decision-not-to-treat')
-      v.add('reason', 'required', 'reason must be FIRST_DEFINITIVE_TREATMENT or DECISION_NOT_TO_TREAT');
+      v.add(
+        'reason',
+        'required',
+        'reason must be FIRST_DEFINITIVE_TREATMENT or DECISION_NOT_TO_TREAT',
+      );
     v.throwIfAny();
     const now = this.clock.now();
     return this.prisma.$transaction(async (tx) => {
@@ -306,12 +396,21 @@ export class ReferralsService {
       }
       const stopAt = at ?? now;
       if (stopAt.getTime() > now.getTime())
-        throw ReferralsError.invalid([{ field: 'at', rule: 'not-future', message: 'at must not be in the future' }]);
+        throw ReferralsError.invalid([
+          { field: 'at', rule: 'not-future', message: 'at must not be in the future' },
+        ]);
       if (stopAt.getTime() < current.rttStartedAt.getTime())
         throw ReferralsError.invalid([
-          { field: 'at', rule: 'after-start', message: `at must not be before the clock started (${current.rttStartedAt.toISOString()})` },
+          {
+            field: 'at',
+            rule: 'after-start',
+            message: `at must not be before the clock started (${current.rttStartedAt.toISOString()})`,
+          },
         ]);
-      const updated = await this.repo.update(tx, id, { rttStoppedAt: stopAt, rttStopReason: reason! });
+      const updated = await this.repo.update(tx, id, {
+        rttStoppedAt: stopAt,
+        rttStopReason: reason!,
+      });
       await this.repo.addTransition(tx, {
         referralId: id,
         fromStatus: status,
@@ -321,7 +420,13 @@ export class ReferralsService {
         note: `RTT clock stopped: ${reason} at ${stopAt.toISOString()}`,
         source: 'api',
       });
-      await this.emit(tx, { type: 'RttClockStopped', referral: updated, reason: reason! }, actor, ctx, now);
+      await this.emit(
+        tx,
+        { type: 'RttClockStopped', referral: updated, reason: reason! },
+        actor,
+        ctx,
+        now,
+      );
       return updated;
     }, TX);
   }
@@ -334,7 +439,10 @@ export class ReferralsService {
     return this.list(actor, 'referrer', q);
   }
 
-  async providerWaitingList(actor: Actor, odsCode: string | undefined): Promise<{ list: WaitingList; asOf: Date }> {
+  async providerWaitingList(
+    actor: Actor,
+    odsCode: string | undefined,
+  ): Promise<{ list: WaitingList; asOf: Date }> {
     const ods = odsCode || actor.odsCode;
     const v = new Violations();
     v.odsCode('ods_code', ods);
@@ -344,10 +452,18 @@ export class ReferralsService {
     return { list: toWaitingList(rows[0] ?? emptyRow(ods, '')), asOf };
   }
 
-  async regionWaitingList(region: string): Promise<{ total: WaitingList; providers: WaitingList[]; asOf: Date }> {
+  async regionWaitingList(
+    region: string,
+  ): Promise<{ total: WaitingList; providers: WaitingList[]; asOf: Date }> {
     const v = new Violations();
     if (v.required('region', region))
-      v.pattern('region', region, REGION_CODE, 'region', 'region must be a region code such as north-east');
+      v.pattern(
+        'region',
+        region,
+        REGION_CODE,
+        'region',
+        'region must be a region code such as north-east',
+      );
     v.throwIfAny();
     const asOf = this.clock.now();
     const rows = await this.repo.waitingList(this.prisma, { region }, asOf);
@@ -375,7 +491,14 @@ export class ReferralsService {
    */
   async onAppointmentBooked(
     tx: Prisma.TransactionClient,
-    booking: { referralId: string; appointmentId: string; nhsNumber: string; odsCode: string; start?: Date; bookedBy?: { systemId: string; odsCode: string } },
+    booking: {
+      referralId: string;
+      appointmentId: string;
+      nhsNumber: string;
+      odsCode: string;
+      start?: Date;
+      bookedBy?: { systemId: string; odsCode: string };
+    },
     correlationId?: string,
   ): Promise<'booked' | 'flagged' | 'duplicate' | 'unknown-referral'> {
     if (!/^[0-9a-f-]{36}$/i.test(booking.referralId)) return 'unknown-referral';
@@ -392,7 +515,8 @@ export class ReferralsService {
     const problem =
       status !== 'sent' && status !== 'accepted'
         ? `referral is '${status}'`
-        : current.nhsNumber !== booking.nhsNumber && current.mergedFromNhsNumber !== booking.nhsNumber
+        : current.nhsNumber !== booking.nhsNumber &&
+            current.mergedFromNhsNumber !== booking.nhsNumber
           ? `appointment is for patient ${booking.nhsNumber}, the referral for ${current.nhsNumber}`
           : booking.odsCode !== current.targetOdsCode
             ? `appointment is with ${booking.odsCode}, the referral targets ${current.targetOdsCode}`
@@ -431,14 +555,23 @@ export class ReferralsService {
     });
     await this.events.append(
       tx,
-      { type: 'ReferralBooked', referral: updated, appointmentId: booking.appointmentId, appointmentStart: booking.start },
+      {
+        type: 'ReferralBooked',
+        referral: updated,
+        appointmentId: booking.appointmentId,
+        appointmentStart: booking.start,
+      },
       { occurredAt: now, correlationId },
     );
     return 'booked';
   }
 
   /** identity's PatientMerged: the superseded number's referrals move to the survivor. */
-  async onPatientMerged(tx: Prisma.TransactionClient, superseded: string, survivor: string): Promise<number> {
+  async onPatientMerged(
+    tx: Prisma.TransactionClient,
+    superseded: string,
+    survivor: string,
+  ): Promise<number> {
     if (superseded === survivor) return 0;
     const ids = await this.repo.reassignPatient(tx, superseded, survivor);
     const now = this.clock.now();
@@ -468,7 +601,11 @@ export class ReferralsService {
     attachments: NewAttachment[],
     copyAttachmentsFrom?: string,
   ): Promise<ReferralWithAttachments> {
-    const created = await this.repo.create(tx, { ...data, status: 'sent', sentAt: now, rttStartedAt: now }, attachments);
+    const created = await this.repo.create(
+      tx,
+      { ...data, status: 'sent', sentAt: now, rttStartedAt: now },
+      attachments,
+    );
     if (copyAttachmentsFrom) await this.repo.copyAttachments(tx, copyAttachmentsFrom, created.id);
     await this.repo.addTransition(tx, {
       referralId: created.id,
@@ -479,7 +616,7 @@ export class ReferralsService {
       note: copyAttachmentsFrom ? `converted from advice request ${copyAttachmentsFrom}` : null,
       source: 'api',
     });
-    const full = (await this.repo.find(tx, created.id))!;
+    const full = copyAttachmentsFrom ? (await this.repo.find(tx, created.id))! : created;
     await this.emit(tx, { type: 'ReferralSent', referral: full }, actor, ctx, now);
     return full;
   }
@@ -495,7 +632,8 @@ export class ReferralsService {
     const now = this.clock.now();
     return this.prisma.$transaction(async (tx) => {
       const current = await this.lockVisible(tx, actor, id);
-      if (action !== 'cancel' && current.targetOdsCode !== actor.odsCode) throw notTarget(current, actor);
+      if (action !== 'cancel' && current.targetOdsCode !== actor.odsCode)
+        throw notTarget(current, actor);
       const from = statusOf(current);
       const to = nextStatus(from, action, id);
       const data: Prisma.ReferralUncheckedUpdateInput = { status: toDbStatus(to) };
@@ -531,7 +669,14 @@ export class ReferralsService {
                 ? { type: 'ReferralCompleted', referral: updated, note: text.note ?? '' }
                 : { type: 'ReferralCancelled', referral: updated, reason: text.reason! };
       await this.emit(tx, event, actor, ctx, now);
-      if (stopReason) await this.emit(tx, { type: 'RttClockStopped', referral: updated, reason: stopReason }, actor, ctx, now);
+      if (stopReason)
+        await this.emit(
+          tx,
+          { type: 'RttClockStopped', referral: updated, reason: stopReason },
+          actor,
+          ctx,
+          now,
+        );
       return updated;
     }, TX);
   }
@@ -557,17 +702,27 @@ export class ReferralsService {
     return {
       referrals: page,
       nextPageToken:
-        rows.length > take && last ? encodePageToken({ s: last.sentAt.toISOString(), i: last.id }, filter) : '',
+        rows.length > take && last
+          ? encodePageToken({ s: last.sentAt.toISOString(), i: last.id }, filter)
+          : '',
     };
   }
 
-  private async lockVisible(tx: Prisma.TransactionClient, actor: Actor, id: string): Promise<ReferralWithAttachments> {
+  private async lockVisible(
+    tx: Prisma.TransactionClient,
+    actor: Actor,
+    id: string,
+  ): Promise<ReferralWithAttachments> {
     const r = await this.repo.lock(tx, id);
     if (!r || !involved(r, actor.odsCode)) throw notFound(id);
     return r;
   }
 
-  private async replay(odsCode: string, key: string, requestHash: string): Promise<ReferralWithAttachments | undefined> {
+  private async replay(
+    odsCode: string,
+    key: string,
+    requestHash: string,
+  ): Promise<ReferralWithAttachments | undefined> {
     const existing = await this.repo.findByIdempotencyKey(this.prisma, odsCode, key);
     if (!existing) return undefined;
     if (existing.requestHash !== requestHash) {
@@ -586,7 +741,11 @@ export class ReferralsService {
       case 'active':
         return;
       case 'not-found':
-        throw new ReferralsError(ReferralsErrorCode.PatientNotFound, `Patient ${nhsNumber} is not known to the identity platform`, { nhsNumber });
+        throw new ReferralsError(
+          ReferralsErrorCode.PatientNotFound,
+          `Patient ${nhsNumber} is not known to the identity platform`,
+          { nhsNumber },
+        );
       case 'deceased':
         throw new ReferralsError(
           ReferralsErrorCode.PatientDeceased,
@@ -610,24 +769,47 @@ export class ReferralsService {
     list.forEach((a, i) => {
       const f = `attachments[${i}]`;
       if (v.required(`${f}.content_type`, a.contentType))
-        v.pattern(`${f}.content_type`, a.contentType, MIME, 'mime-type', `${f}.content_type must be a MIME type such as application/pdf`);
-      if ((a.title ?? '').length > 200) v.add(`${f}.title`, 'max-length', `${f}.title must be at most 200 characters`);
+        v.pattern(
+          `${f}.content_type`,
+          a.contentType,
+          MIME,
+          'mime-type',
+          `${f}.content_type must be a MIME type such as application/pdf`,
+        );
+      if ((a.title ?? '').length > 200)
+        v.add(`${f}.title`, 'max-length', `${f}.title must be at most 200 characters`);
       if (a.data.length === 0) v.add(`${f}.data`, 'required', `${f}.data is empty`);
       if (a.data.length > LIMITS.attachmentBytes) {
-        tooLarge.push(`${f} is ${a.data.length} bytes; the limit is ${LIMITS.attachmentBytes} bytes (1 MiB)`);
+        tooLarge.push(
+          `${f} is ${a.data.length} bytes; the limit is ${LIMITS.attachmentBytes} bytes (1 MiB)`,
+        );
         return;
       }
       const sha256 = sha256Hex(a.data);
       if (a.sha256 && (!SHA256.test(a.sha256) || a.sha256 !== sha256))
-        v.add(`${f}.sha256`, 'checksum', `${f}.sha256 does not match the data (computed ${sha256})`);
-      out.push({ contentType: a.contentType, title: a.title ?? '', size: a.data.length, sha256, data: Uint8Array.from(a.data) });
+        v.add(
+          `${f}.sha256`,
+          'checksum',
+          `${f}.sha256 does not match the data (computed ${sha256})`,
+        );
+      out.push({
+        contentType: a.contentType,
+        title: a.title ?? '',
+        size: a.data.length,
+        sha256,
+        data: Uint8Array.from(a.data),
+      });
     });
     if (tooLarge.length > 0) {
       throw new ReferralsError(
         ReferralsErrorCode.AttachmentTooLarge,
         `Attachment too large: ${tooLarge.join('; ')}`,
         { limitBytes: String(LIMITS.attachmentBytes) },
-        tooLarge.map((message, i) => ({ field: message.split(' ')[0] ?? `attachments[${i}]`, rule: 'max-size', message })),
+        tooLarge.map((message, i) => ({
+          field: message.split(' ')[0] ?? `attachments[${i}]`,
+          rule: 'max-size',
+          message,
+        })),
       );
     }
     return out;
@@ -641,19 +823,36 @@ export class ReferralsService {
 
   private requiredText(field: string, value: string, max: number = LIMITS.text): string {
     const v = new Violations();
-    if (v.required(field, value) && value.length > max) v.add(field, 'max-length', `${field} must be at most ${max} characters`);
+    if (v.required(field, value) && value.length > max)
+      v.add(field, 'max-length', `${field} must be at most ${max} characters`);
     v.throwIfAny();
     return value.trim();
   }
 
   private optionalText(field: string, value: string | undefined): string {
     if ((value ?? '').length > LIMITS.text)
-      throw ReferralsError.invalid([{ field, rule: 'max-length', message: `${field} must be at most ${LIMITS.text} characters` }]);
+      throw ReferralsError.invalid([
+        {
+          field,
+          rule: 'max-length',
+          message: `${field} must be at most ${LIMITS.text} characters`,
+        },
+      ]);
     return (value ?? '').trim();
   }
 
-  private emit(tx: Prisma.TransactionClient, event: ReferralEvent, actor: Actor, ctx: CallContext, now: Date): Promise<void> {
-    return this.events.append(tx, event, { actor, correlationId: ctx.correlationId, occurredAt: now });
+  private emit(
+    tx: Prisma.TransactionClient,
+    event: ReferralEvent,
+    actor: Actor,
+    ctx: CallContext,
+    now: Date,
+  ): Promise<void> {
+    return this.events.append(tx, event, {
+      actor,
+      correlationId: ctx.correlationId,
+      occurredAt: now,
+    });
   }
 }
 
@@ -673,12 +872,27 @@ function involved(r: ReferralRow, odsCode: string): boolean {
   return r.referrerOdsCode === odsCode || r.targetOdsCode === odsCode;
 }
 
-function who(actor: Actor): { actorSystemId: string; actorOdsCode: string; actorUserId: string | null } {
-  return { actorSystemId: actor.systemId, actorOdsCode: actor.odsCode, actorUserId: actor.userId ?? null };
+function who(actor: Actor): {
+  actorSystemId: string;
+  actorOdsCode: string;
+  actorUserId: string | null;
+} {
+  return {
+    actorSystemId: actor.systemId,
+    actorOdsCode: actor.odsCode,
+    actorUserId: actor.userId ?? null,
+  };
 }
 
 function emptyRow(odsCode: string, region: string): WaitingListRow {
-  return { odsCode, region, total: 0, bands: WAITING_BANDS.map(() => 0), breached18Weeks: 0, breachedTwoWeekWait: 0 };
+  return {
+    odsCode,
+    region,
+    total: 0,
+    bands: WAITING_BANDS.map(() => 0),
+    breached18Weeks: 0,
+    breachedTwoWeekWait: 0,
+  };
 }
 
 function toWaitingList(r: WaitingListRow): WaitingList {
@@ -686,14 +900,21 @@ function toWaitingList(r: WaitingListRow): WaitingList {
     odsCode: r.odsCode,
     region: r.region,
     total: r.total,
-    bands: WAITING_BANDS.map((b, i) => ({ label: b.label, minWeeks: b.min, maxWeeks: b.max ?? -1, count: r.bands[i] ?? 0 })),
+    bands: WAITING_BANDS.map((b, i) => ({
+      label: b.label,
+      minWeeks: b.min,
+      maxWeeks: b.max ?? -1,
+      count: r.bands[i] ?? 0,
+    })),
     breached18Weeks: r.breached18Weeks,
     breachedTwoWeekWait: r.breachedTwoWeekWait,
   };
 }
 
 function notFound(id: string): ReferralsError {
-  return new ReferralsError(ReferralsErrorCode.ReferralNotFound, `Referral ${id} not found`, { referralId: id });
+  return new ReferralsError(ReferralsErrorCode.ReferralNotFound, `Referral ${id} not found`, {
+    referralId: id,
+  });
 }
 
 function notTarget(r: ReferralRow, actor: Actor): ReferralsError {

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 
 import {
   assessSeverity,
+  CATEGORIES,
   contentHash,
+  STATUSES,
   normaliseReport,
   type ReportContent,
   type ReportStatus,
@@ -277,6 +279,11 @@ export class ReportsService {
       v.add('code', 'code', 'code must be a LOINC or SNOMED CT code');
     if (input.issuedFrom && input.issuedTo && input.issuedFrom >= input.issuedTo)
       v.add('issued_to', 'range', 'issued_to must be after issued_from');
+    if (input.category && !(CATEGORIES as readonly string[]).includes(input.category))
+      v.add('category', 'enum', 'category must be PATHOLOGY or RADIOLOGY');
+    (input.statuses ?? []).forEach((s, i) => {
+      if (!(STATUSES as readonly string[]).includes(s)) v.add(`statuses[${i}]`, 'enum', `unknown status ${s}`);
+    });
     const size = pageSize(input.pageSize, v);
     const filter = {
       organisation: actor.odsCode,

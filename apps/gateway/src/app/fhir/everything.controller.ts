@@ -1,0 +1,148 @@
+import { Controller, Inject, Req, Res, UseFilters } from '@nestjs/common';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { appointments, identity, referrals, results } from '@trellis/contracts';
+import {
+  appointmentToFhir,
+  FhirError,
+  fhirErrorFromPlatform,
+  operationOutcome,
+  patientFieldPath,
+  patientToFhir,
+  referralToFhir,
+  reportToFhir,
+  validateNhsNumber,
+} from '@trellis/fhir';
+import type { Request, Response } from 'express';
+
+import { FHIR_CONFIG, type FhirConfig, type PlatformName } from './fhir.config';
+import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
+import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
+import { bundle, selfUrl } from './fhir.support';
+import { PLATFORM_CLIENTS } from './fhir.tokens';
+import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
+
+type Gathered = { platform: PlatformName; resources: Resource[] };
+
+/**
+ * Shared care record: Patient/{nhs}/$everything gathers the patient (identity) and their
+ * appointments, referrals and reports from the four platforms in parallel, each under its own
+ * deadline. A platform that fails or does not answer in time is reported as an OperationOutcome
+ * entry naming it — never a silent gap.
+ */
+@Controller(FHIR_PREFIX)
+@UseFilters(FhirExceptionFilter)
+export class EverythingFhirController {
+  constructor(
+    @Inject(PLATFORM_CLIENTS) private readonly platforms: PlatformClients,
+    @Inject(FHIR_CONFIG) private readonly config: FhirConfig,
+  ) {}
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Patient/:id/$everything',
+    resource: 'Patient',
+    interaction: 'operation',
+    scope: 'system/Patient.r',
+    patientData: true,
+    summary: 'Shared care record: the patient and everything the platforms hold about them',
+    operation: {
+      name: 'everything',
+      instance: true,
+      affectsState: false,
+      description:
+        'One Bundle (searchset) with the Patient, Appointments, ServiceRequests and DiagnosticReports from identity, appointments, referrals and results, gathered in parallel with per-platform deadlines; a platform that does not answer in time yields an OperationOutcome entry naming it.',
+      parameters: [{ name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle', documentation: 'The shared care record' }],
+    },
+  })
+  async everything(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const nhs = String(req.params['id']);
+    if (!validateNhsNumber(nhs).valid) {
+      throw FhirError.of(404, 'not-found', 'nhs-number.format', `Patient/${nhs} not found`);
+    }
+    const ctx = forwardContext(req);
+    const deadline = this.config.everythingDeadlineMs;
+    // identity first-class: an unknown patient is a 404, not an empty record
+    const patientCall = this.platforms
+      .call<identity.v1.GetPatientResponse>('identity', 'trellis.identity.v1.PatientService', 'GetPatient', { nhsNumber: nhs }, ctx, deadline)
+      .then((r) => ({ platform: 'identity' as const, resources: [patientToFhir(r.patient!)] as Resource[] }));
+    const others: Array<[PlatformName, Promise<Gathered>]> = [
+      ['appointments', this.appointments(nhs, ctx, deadline)],
+      ['referrals', this.referrals(nhs, ctx, deadline)],
+      ['results', this.results(nhs, ctx, deadline)],
+    ];
+    const settled = await Promise.allSettled([patientCall, ...others.map(([, p]) => p)]);
+    const names: PlatformName[] = ['identity', ...others.map(([n]) => n)];
+    const first = settled[0]!;
+    if (first.status === 'rejected') {
+      const err = first.reason as unknown;
+      if (err instanceof PlatformCallError && err.decoded.code !== 4 && err.decoded.code !== 14) {
+        throw fhirErrorFromPlatform(err.decoded, 'Patient', patientFieldPath);
+      }
+    }
+    const base = `${this.config.publicUrl}/${FHIR_PREFIX}`;
+    const entries: BundleEntry[] = [];
+    const problems: string[] = [];
+    settled.forEach((s, i) => {
+      const platform = names[i]!;
+      if (s.status === 'fulfilled') {
+        for (const r of s.value.resources) {
+          entries.push({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } });
+        }
+      } else {
+        const e = s.reason as unknown;
+        const why =
+          e instanceof PlatformCallError
+            ? e.decoded.code === 4
+              ? `did not answer within ${deadline} ms`
+              : e.decoded.code === 14
+                ? 'is unavailable'
+                : e.decoded.code === 12
+                  ? 'is not connected to this gateway'
+                  : `failed (${e.decoded.message})`
+            : 'failed';
+        problems.push(platform);
+        const outcome = operationOutcome([
+          { severity: 'warning', code: e instanceof PlatformCallError && e.decoded.code === 4 ? 'timeout' : 'incomplete', rule: `everything.platform-unavailable.${platform}`, expression: 'Bundle.entry', message: `The ${platform} platform ${why}: its records are missing from this record` },
+        ]);
+        entries.push({ resource: { ...outcome, id: `everything-${platform}` }, search: { mode: 'outcome' } });
+      }
+    });
+    const matches = entries.filter((e) => e.search?.mode === 'match').length;
+    return sendFhir(
+      res,
+      200,
+      bundle('searchset', entries, { self: selfUrl(this.config.publicUrl, req) }, matches),
+      problems.length ? { Warning: `199 trellis "incomplete: ${problems.join(', ')}"` } : {},
+    );
+  }
+
+  private async appointments(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {
+    const r = await this.platforms.call<appointments.v1.ListPatientAppointmentsResponse>(
+      'appointments', 'trellis.appointments.v1.AppointmentService', 'ListPatientAppointments',
+      { nhsNumber: nhs, period: appointments.v1.AppointmentPeriod.APPOINTMENT_PERIOD_ALL, page: { pageSize: 500, pageToken: '' } },
+      ctx, deadline,
+    );
+    return { platform: 'appointments', resources: r.appointments.map(appointmentToFhir) };
+  }
+
+  private async referrals(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {
+    const req = { statuses: [], priorities: [], page: { pageSize: 500, pageToken: '' } };
+    const svc = 'trellis.referrals.v1.ReferralService';
+    const [sent, incoming] = await Promise.all([
+      this.platforms.call<referrals.v1.ListSentReferralsResponse>('referrals', svc, 'ListSentReferrals', req, ctx, deadline),
+      this.platforms.call<referrals.v1.ListIncomingReferralsResponse>('referrals', svc, 'ListIncomingReferrals', req, ctx, deadline),
+    ]);
+    const seen = new Set<string>();
+    const mine = [...sent.referrals, ...incoming.referrals].filter((r) => r.nhsNumber === nhs && !seen.has(r.id) && seen.add(r.id));
+    return { platform: 'referrals', resources: mine.map(referralToFhir) };
+  }
+
+  private async results(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {
+    const r = await this.platforms.call<results.v1.SearchReportsResponse>(
+      'results', 'trellis.results.v1.ReportService', 'SearchReports',
+      { nhsNumber: nhs, category: 0, code: '', statuses: [], page: { pageSize: 500, pageToken: '' }, includeObservations: false },
+      ctx, deadline,
+    );
+    return { platform: 'results', resources: r.reports.map(reportToFhir) };
+  }
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** The FHIR facade's environment (merged into the gateway's env schema). */
+export const FHIR_ENV_SHAPE = {
+  /** gRPC addresses (host:port) of the platforms; an unset platform's resources are not served. */
+  IDENTITY_GRPC_URL: z.string().min(1).optional(),
+  APPOINTMENTS_GRPC_URL: z.string().min(1).optional(),
+  REFERRALS_GRPC_URL: z.string().min(1).optional(),
+  RESULTS_GRPC_URL: z.string().min(1).optional(),
+  /** Deadline of one platform call made for a FHIR interaction. */
+  FHIR_PLATFORM_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+  /** Per-platform deadline inside Patient/$everything. */
+  FHIR_EVERYTHING_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** Largest accepted request body (bytes); larger → 413. */
+  FHIR_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(1_048_576),
+  /** Search page size cap (_count). */
+  FHIR_MAX_COUNT: z.coerce.number().int().min(1).max(500).default(50),
+  FHIR_CONFORMANCE_TOPIC: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .default('trellis.gateway.conformance.v1'),
+};
+
+const fhirEnv = z.object(FHIR_ENV_SHAPE);
+export type FhirEnv = z.output<typeof fhirEnv>;
+
+export interface FhirConfig {
+  publicUrl: string;
+  platforms: Partial<Record<PlatformName, string>>;
+  deadlineMs: number;
+  everythingDeadlineMs: number;
+  maxBodyBytes: number;
+  maxCount: number;
+  conformanceTopic: string;
+}
+
+export type PlatformName = 'identity' | 'appointments' | 'referrals' | 'results';
+
+export const FHIR_CONFIG = Symbol('FHIR_CONFIG');
+
+export function fhirConfigFrom(env: FhirEnv, publicUrl: string): FhirConfig {
+  const platforms: Partial<Record<PlatformName, string>> = {};
+  if (env.IDENTITY_GRPC_URL) platforms.identity = env.IDENTITY_GRPC_URL;
+  if (env.APPOINTMENTS_GRPC_URL) platforms.appointments = env.APPOINTMENTS_GRPC_URL;
+  if (env.REFERRALS_GRPC_URL) platforms.referrals = env.REFERRALS_GRPC_URL;
+  if (env.RESULTS_GRPC_URL) platforms.results = env.RESULTS_GRPC_URL;
+  return {
+    publicUrl,
+    platforms,
+    deadlineMs: env.FHIR_PLATFORM_DEADLINE_MS,
+    everythingDeadlineMs: env.FHIR_EVERYTHING_DEADLINE_MS,
+    maxBodyBytes: env.FHIR_MAX_BODY_BYTES,
+    maxCount: env.FHIR_MAX_COUNT,
+    conformanceTopic: env.FHIR_CONFORMANCE_TOPIC,
+  };
+}

@@ -1,0 +1,52 @@
+import { Inject, Module, type MiddlewareConsumer, type NestModule, type OnApplicationShutdown } from '@nestjs/common';
+import { loadFhirDefinitions } from '@trellis/fhir';
+import { CONFIG } from '@trellis/platform';
+
+import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
+import { ConformanceRecorder } from './conformance';
+import { FHIR_CONFIG, fhirConfigFrom, type FhirConfig } from './fhir.config';
+import { fhirBodyMiddleware } from './fhir.http';
+import { FHIR_PREFIX } from './fhir.registry';
+import { RESOURCE_CONTROLLERS } from './fhir.routes';
+import { PLATFORM_CLIENTS } from './fhir.tokens';
+import { MetadataFhirController } from './metadata.controller';
+import { PlatformClients } from './platform-clients';
+
+/**
+ * The FHIR R4 REST facade under /fhir: validates every incoming resource at the chokepoint, maps
+ * FHIR ⇄ gRPC, forwards the caller's token + trace context to the platforms, answers errors as
+ * OperationOutcome, and describes itself (metadata, OperationDefinitions, OpenAPI) from its routes.
+ */
+@Module({
+  controllers: [MetadataFhirController, ...RESOURCE_CONTROLLERS],
+  providers: [
+    {
+      provide: FHIR_CONFIG,
+      useFactory: (env: GatewayEnv, gw: GatewayConfig): FhirConfig => {
+        loadFhirDefinitions(); // R4 StructureDefinitions indexed once, at boot
+        return fhirConfigFrom(env, gw.publicUrl);
+      },
+      inject: [CONFIG, GATEWAY_CONFIG],
+    },
+    {
+      provide: PLATFORM_CLIENTS,
+      useFactory: (config: FhirConfig) => new PlatformClients(config.platforms, config.deadlineMs),
+      inject: [FHIR_CONFIG],
+    },
+    ConformanceRecorder,
+  ],
+})
+export class FhirModule implements NestModule, OnApplicationShutdown {
+  constructor(
+    @Inject(FHIR_CONFIG) private readonly config: FhirConfig,
+    @Inject(PLATFORM_CLIENTS) private readonly clients: PlatformClients,
+  ) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(fhirBodyMiddleware(this.config.maxBodyBytes)).forRoutes(FHIR_PREFIX);
+  }
+
+  onApplicationShutdown(): void {
+    this.clients.close();
+  }
+}

@@ -1,0 +1,109 @@
+import 'reflect-metadata';
+
+import { applyDecorators, RequestMethod, RequestMapping, SetMetadata, type Type } from '@nestjs/common';
+import { type AuditSubjectExtractor, type ScopeRule } from '@trellis/auth';
+
+/** FHIR interaction codes (CapabilityStatement.rest.resource.interaction / rest.interaction). */
+export type FhirInteraction =
+  | 'read'
+  | 'vread'
+  | 'update'
+  | 'create'
+  | 'search-type'
+  | 'history-instance'
+  | 'operation'
+  | 'capabilities';
+
+export interface FhirSearchParam {
+  name: string;
+  type: 'token' | 'string' | 'date' | 'reference' | 'number' | 'uri';
+  documentation: string;
+}
+
+export interface FhirOperationSpec {
+  /** Operation name without `$`, e.g. `everything`. */
+  name: string;
+  /** true: /Type/{id}/$op, false: /Type/$op. */
+  instance: boolean;
+  description: string;
+  affectsState: boolean;
+  parameters: Array<{
+    name: string;
+    use: 'in' | 'out';
+    min: number;
+    max: string;
+    type?: string;
+    documentation: string;
+  }>;
+}
+
+/** One served FHIR route: Nest route + scope + capability, declared once on the handler. */
+export interface FhirRouteSpec {
+  method: 'GET' | 'POST' | 'PUT';
+  /** Path below /fhir, Express syntax (e.g. `Patient/:id/_history/:vid`). */
+  path: string;
+  /** Resource type, or undefined for system-level routes (metadata). */
+  resource?: string;
+  interaction: FhirInteraction;
+  /** SMART v2 scope required; undefined = public (listed in the scope table as public). */
+  scope?: string;
+  /** Touches patient data → access-audited. */
+  patientData?: boolean;
+  searchParams?: FhirSearchParam[];
+  operation?: FhirOperationSpec;
+  /** Conditional create/update support flags for the CapabilityStatement. */
+  conditionalCreate?: boolean;
+  summary: string;
+  /** How the access audit finds the patient (route param `id` is an NHS number by default). */
+  subject?: AuditSubjectExtractor;
+}
+
+const FHIR_ROUTE = 'trellis:fhir-route';
+export const FHIR_PREFIX = 'fhir';
+
+/** Declares a FHIR route: registers the Nest route and records the spec on the handler. */
+export function FhirRoute(spec: FhirRouteSpec): MethodDecorator {
+  const method =
+    spec.method === 'GET' ? RequestMethod.GET : spec.method === 'POST' ? RequestMethod.POST : RequestMethod.PUT;
+  return applyDecorators(RequestMapping({ path: spec.path, method }), SetMetadata(FHIR_ROUTE, spec));
+}
+
+/** The routes declared on these controllers (in declaration order). */
+export function fhirRoutesOf(controllers: ReadonlyArray<Type<unknown>>): FhirRouteSpec[] {
+  const out: FhirRouteSpec[] = [];
+  for (const c of controllers) {
+    const proto = c.prototype as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const handler = proto[name];
+      if (typeof handler !== 'function') continue;
+      const spec = Reflect.getMetadata(FHIR_ROUTE, handler) as FhirRouteSpec | undefined;
+      if (spec) out.push(spec);
+    }
+  }
+  return out;
+}
+
+export function routeKey(spec: Pick<FhirRouteSpec, 'method' | 'path'>): string {
+  return `${spec.method} /${FHIR_PREFIX}/${spec.path}`;
+}
+
+/** The scope-table rules of the FHIR routes (merged into the gateway's one table). */
+export function fhirScopeRules(routes: readonly FhirRouteSpec[]): Record<string, ScopeRule> {
+  const rules: Record<string, ScopeRule> = {};
+  for (const r of routes) {
+    if (!r.scope) {
+      rules[routeKey(r)] = { public: true };
+      continue;
+    }
+    const idSubject = (req: unknown) => {
+      const id = (req as { params?: { id?: string } }).params?.id;
+      return id ? { nhsNumber: id, resourceId: id } : {};
+    };
+    rules[routeKey(r)] = {
+      scope: r.scope,
+      ...(r.patientData ? { patientData: true, subject: r.subject ?? idSubject } : {}),
+      ...(r.resource ? { resourceType: r.resource } : {}),
+    };
+  }
+  return rules;
+}

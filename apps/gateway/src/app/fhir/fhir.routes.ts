@@ -1,0 +1,24 @@
+import { EverythingFhirController } from './everything.controller';
+import { fhirRoutesOf, fhirScopeRules } from './fhir.registry';
+import { PatientFhirController } from './patient.controller';
+
+/**
+ * The FHIR controllers whose routes need a platform; the metadata controller is added by the
+ * module. Routes are declared once (FhirRoute) and feed the scope table, the CapabilityStatement,
+ * the OperationDefinitions and the OpenAPI document.
+ */
+export const RESOURCE_CONTROLLERS = [PatientFhirController, EverythingFhirController];
+
+const METADATA_ROUTES = [
+  { method: 'GET', path: 'metadata' },
+  { method: 'GET', path: 'OperationDefinition/:id' },
+  { method: 'GET', path: 'openapi.json' },
+] as const;
+
+export const FHIR_ROUTES = fhirRoutesOf(RESOURCE_CONTROLLERS);
+
+/** Scope rules of every FHIR route (merged into GATEWAY_SCOPES). */
+export const FHIR_SCOPE_RULES = {
+  ...fhirScopeRules(FHIR_ROUTES),
+  ...fhirScopeRules(METADATA_ROUTES.map((r) => ({ ...r, interaction: 'capabilities' as const, summary: '' }))),
+};

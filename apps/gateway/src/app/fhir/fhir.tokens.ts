@@ -1,0 +1,1 @@
+export const PLATFORM_CLIENTS = Symbol('PLATFORM_CLIENTS');

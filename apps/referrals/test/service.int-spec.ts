@@ -1,0 +1,313 @@
+import { status } from '@grpc/grpc-js';
+import { toCloudEventHeaders, type EventPublisher } from '@trellis/events';
+import { randomUUID } from 'node:crypto';
+
+import { AppointmentBookedEvent, PatientMergedEvent } from '../src/events/referral-event-types';
+import { testNhsNumber } from './support/harness';
+import { startService, type ServiceUnderTest } from './support/service-under-test';
+
+const SCOPES = ['system/ServiceRequest.cruds'];
+const SENT = 1;
+const ACCEPTED = 2;
+const REJECTED = 3;
+const BOOKED = 5;
+
+interface ReferralMsg {
+  id: string;
+  nhsNumber: string;
+  status: number;
+  appointmentId: string;
+  bookingFlagged: boolean;
+  rtt: { daysWaited: number; running: boolean };
+  attachments: { size: number; sha256: string }[];
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
+  let svc: ServiceUnderTest;
+  let publisher: EventPublisher;
+  let gp: string;
+  let trust: string;
+  let stranger: string;
+  let readOnly: string;
+
+  beforeAll(async () => {
+    svc = await startService();
+    publisher = svc.bus.publisher();
+    await publisher.connect();
+    gp = await svc.authority.issue({
+      scopes: SCOPES,
+      systemId: 'gp-system',
+      odsCode: 'A81001',
+      region: 'north-east',
+    });
+    trust = await svc.authority.issue({
+      scopes: SCOPES,
+      systemId: 'trust-epr',
+      odsCode: 'RTH',
+      region: 'south-east',
+    });
+    stranger = await svc.authority.issue({
+      scopes: SCOPES,
+      systemId: 'other-epr',
+      odsCode: 'RJ1',
+      region: 'london',
+    });
+    readOnly = await svc.authority.issue({
+      scopes: ['system/ServiceRequest.rs'],
+      systemId: 'viewer',
+      odsCode: 'A81001',
+      region: 'north-east',
+    });
+  });
+
+  afterAll(async () => {
+    await publisher?.disconnect();
+    await svc?.stop();
+  });
+
+  async function sendReferral(extra: Record<string, unknown> = {}): Promise<ReferralMsg> {
+    const nhsNumber = testNhsNumber();
+    svc.identity.add({ nhsNumber });
+    const res = await svc.client.call<{ referral: ReferralMsg }>(
+      'SendReferral',
+      {
+        idempotencyKey: `grpc-${randomUUID()}`,
+        nhsNumber,
+        practitionerId: 'G8123456',
+        target: { odsCode: 'RTH', region: 'south-east', specialtyCode: 'cardiology' },
+        priority: 2,
+        reason: { code: '29857009', display: 'Chest pain' },
+        clinicalSummary: 'Exertional chest pain',
+        ...extra,
+      },
+      gp,
+    );
+    return res.referral;
+  }
+
+  function publishBooked(
+    referral: ReferralMsg,
+    appointmentId: string,
+    eventId: string,
+    odsCode = 'RTH',
+  ) {
+    const message = {
+      context: {
+        organisations: [],
+        regions: ['south-east'],
+        actor: { systemId: 'gp-system', organisation: { odsCode: 'A81001', region: 'north-east' } },
+        correlationId: '',
+      },
+      appointment: {
+        appointmentId,
+        nhsNumber: referral.nhsNumber,
+        slotId: randomUUID(),
+        scheduleId: randomUUID(),
+        odsCode,
+        region: 'south-east',
+        serviceType: 'cardiology-opd',
+        bookingOdsCode: 'A81001',
+        start: { seconds: Math.floor(svc.clock.now().getTime() / 1000) + 7 * 86400, nanos: 0 },
+        end: { seconds: Math.floor(svc.clock.now().getTime() / 1000) + 7 * 86400 + 1200, nanos: 0 },
+        referralId: referral.id,
+        status: 'booked',
+        version: 1,
+        practitionerId: '',
+      },
+    };
+    const headers = toCloudEventHeaders({
+      id: eventId,
+      source: '/trellis/appointments',
+      type: AppointmentBookedEvent.type,
+      time: new Date().toISOString(),
+      subject: appointmentId,
+      odscode: odsCode,
+      region: 'south-east',
+    });
+    return publisher.publish([
+      {
+        topic: svc.appointmentsTopic,
+        key: referral.nhsNumber,
+        value: AppointmentBookedEvent.encode(message as never),
+        headers,
+      },
+    ]);
+  }
+
+  it('sends over gRPC with the caller as referrer, audits the patient access and publishes ReferralSent through the relay', async () => {
+    const data = Buffer.from('%PDF-1.4 synthetic letter');
+    const r = await sendReferral({
+      attachments: [{ contentType: 'application/pdf', title: 'letter', data }],
+    });
+    expect(r.status).toBe(SENT);
+    expect(r.attachments[0]).toMatchObject({ size: data.length });
+    expect(r.rtt).toMatchObject({ daysWaited: 0, running: true });
+    const published = await until('the relay to publish ReferralSent', async () => {
+      const rows = await svc.db.sql.query(
+        "SELECT sent_at, regions FROM outbox_events WHERE ce_subject = $1 AND ce_type = 'uk.nhs.trellis.referrals.ReferralSent.v1'",
+        [r.id],
+      );
+      return rows.rows[0]?.sent_at ? rows.rows[0] : undefined;
+    });
+    expect(published.regions).toEqual(['south-east', 'north-east']);
+    const audit = await svc.db.sql.query(
+      "SELECT count(*)::int AS n FROM outbox_events WHERE topic = 'trellis.audit.access.v1' AND key = $1",
+      [r.nhsNumber],
+    );
+    expect(audit.rows[0].n).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses without the scope, hides referrals from other organisations, and names the current state of an illegal transition', async () => {
+    const r = await sendReferral();
+    const denied = await svc.client.fail('AcceptReferral', { referralId: r.id }, readOnly);
+    expect(denied.code).toBe(status.PERMISSION_DENIED);
+    const unauth = await svc.client.fail('GetReferral', { referralId: r.id });
+    expect(unauth.code).toBe(status.UNAUTHENTICATED);
+    const hidden = await svc.client.fail('GetReferral', { referralId: r.id }, stranger);
+    expect(hidden).toMatchObject({ code: status.NOT_FOUND, reason: 'REFERRAL_NOT_FOUND' });
+    await svc.client.call(
+      'RejectReferral',
+      { referralId: r.id, reason: 'refer to community service' },
+      trust,
+    );
+    const illegal = await svc.client.fail('AcceptReferral', { referralId: r.id }, trust);
+    expect(illegal).toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      reason: 'ILLEGAL_TRANSITION',
+    });
+    expect(illegal.message).toContain("is 'rejected'");
+    const big = await svc.client.fail(
+      'SendReferral',
+      {
+        idempotencyKey: `big-${randomUUID()}`,
+        nhsNumber: r.nhsNumber,
+        practitionerId: 'G1',
+        target: { odsCode: 'RTH', region: 'south-east', specialtyCode: 'x' },
+        priority: 1,
+        reason: { code: '29857009', display: 'Chest pain' },
+        clinicalSummary: 's',
+        attachments: [{ contentType: 'image/png', data: Buffer.alloc(1024 * 1024 + 10) }],
+      },
+      gp,
+    );
+    expect(big).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'ATTACHMENT_TOO_LARGE' });
+    expect(big.message).toContain('the limit is 1048576 bytes');
+    const timeline = await svc.client.call<{
+      entries: { toStatus: string; actorSystemId: string }[];
+    }>('GetReferralTimeline', { referralId: r.id }, gp);
+    expect(timeline.entries.map((e) => [e.toStatus, e.actorSystemId])).toEqual([
+      ['sent', 'gp-system'],
+      ['rejected', 'trust-epr'],
+    ]);
+    const waiting = await svc.client.call<{ waitingList: { total: number; bands: unknown[] } }>(
+      'GetProviderWaitingList',
+      {},
+      trust,
+    );
+    expect(waiting.waitingList.bands).toHaveLength(6);
+  });
+
+  it('AppointmentBooked with the referral id books it once, even delivered twice; a booking for a rejected referral is flagged', async () => {
+    const r = await sendReferral();
+    await svc.client.call('AcceptReferral', { referralId: r.id }, trust);
+    const eventId = randomUUID();
+    const before = svc.messaging.consumer!.stats.duplicates;
+    await publishBooked(r, 'appt-1', eventId);
+    await publishBooked(r, 'appt-1', eventId); // redelivery: same CloudEvents id
+    await until('the duplicate to be skipped', async () =>
+      svc.messaging.consumer!.stats.duplicates > before ? true : undefined,
+    );
+    const booked = await until('booked', async () => {
+      const res = await svc.client.call<{ referral: ReferralMsg }>(
+        'GetReferral',
+        { referralId: r.id },
+        trust,
+      );
+      return res.referral.status === BOOKED ? res.referral : undefined;
+    });
+    expect(booked.appointmentId).toBe('appt-1');
+    // the same booking again under a new event id changes nothing either
+    const handled = svc.messaging.consumer!.stats.handled;
+    await publishBooked(r, 'appt-1', randomUUID());
+    await until('the repeat', async () =>
+      svc.messaging.consumer!.stats.handled > handled ? true : undefined,
+    );
+    const events = await svc.db.sql.query(
+      "SELECT count(*)::int AS n FROM outbox_events WHERE ce_subject = $1 AND ce_type LIKE '%ReferralBooked%'",
+      [r.id],
+    );
+    expect(events.rows[0].n).toBe(1);
+
+    const rejected = await sendReferral();
+    await svc.client.call(
+      'RejectReferral',
+      { referralId: rejected.id, reason: 'duplicate referral' },
+      trust,
+    );
+    await publishBooked(rejected, 'appt-2', randomUUID());
+    const flagged = await until('flagged', async () => {
+      const res = await svc.client.call<{ referral: ReferralMsg }>(
+        'GetReferral',
+        { referralId: rejected.id },
+        gp,
+      );
+      return res.referral.bookingFlagged ? res.referral : undefined;
+    });
+    expect(flagged).toMatchObject({ status: REJECTED, appointmentId: '' });
+    void ACCEPTED;
+  });
+
+  it("PatientMerged moves the superseded number's referrals to the survivor", async () => {
+    const r = await sendReferral();
+    const survivor = testNhsNumber();
+    const headers = toCloudEventHeaders({
+      id: randomUUID(),
+      source: '/trellis/identity',
+      type: PatientMergedEvent.type,
+      time: new Date().toISOString(),
+      subject: survivor,
+      odscode: 'A81001',
+      region: 'north-east',
+    });
+    await publisher.publish([
+      {
+        topic: svc.identityTopic,
+        key: survivor,
+        value: PatientMergedEvent.encode({
+          patient: { nhsNumber: survivor, version: 2 },
+          supersededNhsNumber: r.nhsNumber,
+          supersededVersion: 1,
+        } as never),
+        headers,
+      },
+    ]);
+    await until('the merge', async () => {
+      const res = await svc.client.call<{ referral: ReferralMsg }>(
+        'GetReferral',
+        { referralId: r.id },
+        gp,
+      );
+      return res.referral.nhsNumber === survivor ? true : undefined;
+    });
+    const sent = await svc.client.call<{ referrals: ReferralMsg[] }>(
+      'ListSentReferrals',
+      { statuses: [SENT] },
+      gp,
+    );
+    expect(sent.referrals.find((x) => x.id === r.id)?.nhsNumber).toBe(survivor);
+  });
+});

@@ -1,0 +1,116 @@
+import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
+import { createKafkajsEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
+import { bootstrapService, type ServiceHandle } from '@trellis/platform';
+import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
+import { createServer } from 'node:net';
+
+import { createReferralsModule } from '../../src/app/app.module';
+import { referralsConfigSchema, type ReferralsConfig } from '../../src/app/config';
+import { ReferralsMessaging } from '../../src/events/referrals-messaging';
+import { ReferralsGrpcClient } from './grpc-client';
+import { createTestDatabase, TestClock, type TestDatabase } from './harness';
+import { IdentityTestServer } from './identity-test-server';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface ServiceUnderTest {
+  handle: ServiceHandle<ReferralsConfig>;
+  client: ReferralsGrpcClient;
+  authority: TestAuthority;
+  identity: IdentityTestServer;
+  db: TestDatabase;
+  clock: TestClock;
+  bus: EventBus;
+  appointmentsTopic: string;
+  identityTopic: string;
+  messaging: ReferralsMessaging;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real referrals service (platform bootstrap, gRPC, auth guard, audit, outbox relay and the
+ * inbox consumer of appointment + identity events on real Kafka) on a fresh schema, with a test
+ * token authority, a real gRPC identity test server and per-suite inbound topics.
+ */
+export async function startService(): Promise<ServiceUnderTest> {
+  const db = await createTestDatabase(20);
+  const identity = new IdentityTestServer();
+  await identity.start();
+  const authority = await createTestAuthority();
+  const clock = new TestClock(new Date('2028-02-01T09:00:00Z'));
+  const bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'referrals-int-test'));
+  const appointmentsTopic = uniqueTopic('trellis.test.appointments');
+  const identityTopic = uniqueTopic('trellis.test.identity');
+  const admin = bus.admin();
+  await admin.connect();
+  await admin.createTopics([
+    TOPICS.referralsReferral,
+    ...Object.values(TOPICS).filter((t) => t.name === 'trellis.audit.access.v1'),
+    { ...TOPICS.appointmentsAppointment, name: appointmentsTopic, partitions: 3 },
+    { ...TOPICS.identityPatient, name: identityTopic, partitions: 3 },
+  ]);
+  await admin.disconnect();
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    SERVICE_NAME: 'referrals',
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(grpcPort),
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    DATABASE_SCHEMA: db.schema,
+    IDENTITY_GRPC_ADDR: identity.address,
+    APPOINTMENTS_EVENTS_TOPIC: appointmentsTopic,
+    IDENTITY_EVENTS_TOPIC: identityTopic,
+    INBOUND_EVENTS_GROUP: uniqueGroupId('referrals-inbound'),
+    LOG_LEVEL: 'warn',
+  };
+  const handle = await bootstrapService({
+    name: 'referrals',
+    module: createReferralsModule({
+      auth: {
+        keySet: authority.keySet,
+        issuer: authority.issuer,
+        audience: authority.audience,
+        statusFeed: new StaticSystemStatusFeed(),
+      },
+      clock,
+    }),
+    config: referralsConfigSchema,
+    env,
+    handleSignals: false,
+    grpc: {
+      packages: ['trellis.referrals.v1'],
+      protoFiles: ['trellis/referrals/v1/referrals.proto'],
+    },
+  });
+  const client = new ReferralsGrpcClient(`127.0.0.1:${grpcPort}`);
+  const messaging = handle.app.get(ReferralsMessaging);
+  return {
+    handle,
+    client,
+    authority,
+    identity,
+    db,
+    clock,
+    bus,
+    appointmentsTopic,
+    identityTopic,
+    messaging,
+    async stop() {
+      client.close();
+      await handle.shutdown('test done');
+      await identity.stop();
+      await db.drop();
+    },
+  };
+}

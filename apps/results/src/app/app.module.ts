@@ -1,0 +1,119 @@
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import {
+  createAccessAuditor,
+  createSystemStatusFeed,
+  TrellisAuthModule,
+  type TrellisAuthOptions,
+} from '@trellis/auth';
+import type { Outbox } from '@trellis/events';
+import { CONFIG, kafkaConnection, ShutdownHooks, ShutdownOrder } from '@trellis/platform';
+
+import { OutboxResultEventSink } from '../events/outbox-result-event-sink';
+import { ResultsMessaging } from '../events/results-messaging';
+import { RESULTS_SCOPES } from './access/scopes';
+import { authEndpoints, type ResultsConfig } from './config';
+import { CLOCK, systemClock, type Clock } from './domain/ports';
+import { ReportGrpcController } from './grpc/report.grpc.controller';
+import { OUTBOX, ResultsInfraModule } from './infra.module';
+import { IdentityPatientDirectory } from './patients/identity-patient-directory';
+import {
+  CachingPatientDirectory,
+  PATIENT_DIRECTORY,
+  type PatientDirectory,
+} from './patients/patient-directory';
+import { PRISMA, type PrismaClient } from './prisma';
+import { RESULT_EVENT_SINK, type ResultEventSink } from './reports/report-types';
+import { ReportsRepository } from './reports/reports.repository';
+import { ReportsService } from './reports/reports.service';
+
+/** Seams for integration tests; production passes nothing. */
+export interface ResultsModuleOverrides {
+  auth?: Partial<Pick<TrellisAuthOptions, 'keySet' | 'statusFeed' | 'issuer' | 'audience'>>;
+  patientDirectory?: PatientDirectory;
+  clock?: Clock;
+}
+
+@Module({})
+export class ResultsModule {
+  static register(overrides: ResultsModuleOverrides = {}): DynamicModule {
+    const providers: Provider[] = [
+      { provide: CLOCK, useValue: overrides.clock ?? systemClock },
+      overrides.patientDirectory
+        ? { provide: PATIENT_DIRECTORY, useValue: overrides.patientDirectory }
+        : {
+            provide: PATIENT_DIRECTORY,
+            inject: [CONFIG, ShutdownHooks],
+            useFactory: (config: ResultsConfig, hooks: ShutdownHooks) => {
+              const directory = new IdentityPatientDirectory({
+                address: config.IDENTITY_GRPC_ADDR,
+                deadlineMs: config.IDENTITY_DEADLINE_MS,
+              });
+              hooks.register('identity-client', () => directory.close(), ShutdownOrder.MESSAGING);
+              return new CachingPatientDirectory(directory, config.IDENTITY_CACHE_TTL_MS);
+            },
+          },
+      {
+        provide: RESULT_EVENT_SINK,
+        inject: [OUTBOX],
+        useFactory: (outbox: Outbox) => new OutboxResultEventSink(outbox),
+      },
+      {
+        provide: ReportsService,
+        inject: [PRISMA, PATIENT_DIRECTORY, RESULT_EVENT_SINK, CLOCK],
+        useFactory: (
+          prisma: PrismaClient,
+          patients: PatientDirectory,
+          sink: ResultEventSink,
+          clock: Clock,
+        ) => new ReportsService(prisma, new ReportsRepository(), patients, sink, clock),
+      },
+      ResultsMessaging,
+    ];
+    return {
+      module: ResultsModule,
+      imports: [
+        ResultsInfraModule.register(),
+        TrellisAuthModule.forRootAsync({
+          inject: [CONFIG, PRISMA, OUTBOX],
+          useFactory: (config: ResultsConfig, prisma: PrismaClient, outbox: Outbox): TrellisAuthOptions => {
+            const connection = kafkaConnection(config);
+            const statusFeed =
+              overrides.auth?.statusFeed ??
+              (connection ? createSystemStatusFeed({ service: 'results', connection }) : undefined);
+            if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
+            const endpoints =
+              overrides.auth?.keySet && overrides.auth.issuer
+                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
+                : authEndpoints(config);
+            return {
+              service: 'results',
+              scopeTable: RESULTS_SCOPES,
+              issuer: endpoints.issuer,
+              ...(config.AUTH_AUDIENCE || overrides.auth?.audience
+                ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
+                : {}),
+              ...(overrides.auth?.keySet ? { keySet: overrides.auth.keySet } : { jwksUrl: endpoints.jwksUrl }),
+              statusFeed,
+              auditor: createAccessAuditor({
+                service: 'results',
+                db: prisma,
+                outbox: {
+                  enqueue: (tx: PrismaClient, m) => outbox.enqueue(tx, { ...m, key: m.key || null }),
+                },
+              }),
+            };
+          },
+        }),
+      ],
+      controllers: [ReportGrpcController],
+      providers,
+    };
+  }
+}
+
+/** The root module class the platform bootstrap takes (it wants a class, not a DynamicModule). */
+export function createResultsModule(overrides: ResultsModuleOverrides = {}): Type<unknown> {
+  @Module({ imports: [ResultsModule.register(overrides)] })
+  class ResultsRootModule {}
+  return ResultsRootModule;
+}

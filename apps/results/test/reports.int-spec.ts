@@ -1,0 +1,439 @@
+import { status } from '@grpc/grpc-js';
+import { scopeMatrix } from '@trellis/auth';
+import { events } from '@trellis/contracts';
+import { uniqueGroupId } from '@trellis/testing';
+
+import { RESULTS_SCOPES } from '../src/app/access/scopes';
+import { ts } from './support/grpc-client';
+import { testNhsNumber } from './support/harness';
+import { fbc, I, LOINC, obs, S, SNOMED, type ReportMsg } from './support/reports';
+import { startService, type ServiceUnderTest } from './support/service-under-test';
+
+const ALL = ['system/DiagnosticReport.cruds'];
+type Submit = { report: ReportMsg; replayed: boolean };
+
+describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + Kafka)', () => {
+  let svc: ServiceUnderTest;
+  let lab: string; // RTH pathology lab, south-east
+  let gp: string; // A81001, the requester
+  let stranger: string;
+  const run = Date.now().toString(36);
+  const id = (n: string) => `${run}-${n}`;
+
+  beforeAll(async () => {
+    svc = await startService();
+    lab = await svc.authority.issue({ scopes: ALL, systemId: 'rth-lims', odsCode: 'RTH', region: 'south-east' });
+    gp = await svc.authority.issue({ scopes: ALL, systemId: 'gp-system', odsCode: 'A81001', region: 'north-east' });
+    stranger = await svc.authority.issue({ scopes: ALL, systemId: 'other', odsCode: 'B82001', region: 'london' });
+  });
+
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  function patient(): string {
+    const n = testNhsNumber();
+    svc.identity.add({ nhsNumber: n });
+    return n;
+  }
+
+  it('refuses every method without a token (UNAUTHENTICATED) and without its scope (PERMISSION_DENIED)', async () => {
+    const rows = scopeMatrix(RESULTS_SCOPES);
+    expect(rows).toHaveLength(8);
+    for (const row of rows) {
+      const method = row.key.split('/').pop()!;
+      expect([method, (await svc.client.fail(method, {})).code]).toEqual([method, status.UNAUTHENTICATED]);
+      const lacking = await svc.authority.issue({ scopes: row.lackingScopes, odsCode: 'RTH', region: 'south-east' });
+      expect([method, (await svc.client.fail(method, {}, lacking)).code]).toEqual([
+        method,
+        status.PERMISSION_DENIED,
+      ]);
+    }
+  });
+
+  it('stores the same report submitted 100 times concurrently once, with one ResultAvailable', async () => {
+    const nhs = patient();
+    const report = fbc(id('dup'), nhs, { haemoglobin: 62, interpretation: I.INTERPRETATION_CRITICAL_LOW });
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => svc.client.call<Submit>('SubmitReport', { report }, lab)),
+    );
+    expect(new Set(answers.map((a) => a.report.id)).size).toBe(1);
+    expect(answers.filter((a) => !a.replayed)).toHaveLength(1);
+    expect(answers[0]!.report).toMatchObject({
+      version: 1,
+      severity: 3, // SEVERITY_CRITICAL
+      mostSevereInterpretation: I.INTERPRETATION_CRITICAL_LOW,
+    });
+    const counts = await svc.db.sql.query<{ reports: number; versions: number; obs: number; ev: number }>(
+      `SELECT (SELECT count(*)::int FROM reports WHERE nhs_number = $1) AS reports,
+              (SELECT count(*)::int FROM report_versions v JOIN reports r ON r.id = v.report_id WHERE r.nhs_number = $1) AS versions,
+              (SELECT count(*)::int FROM observations o JOIN reports r ON r.id = o.report_id WHERE r.nhs_number = $1) AS obs,
+              (SELECT count(*)::int FROM outbox_events WHERE key = $1 AND topic = 'trellis.results.report.v1') AS ev`,
+      [nhs],
+    );
+    expect(counts.rows[0]).toEqual({ reports: 1, versions: 1, obs: 5, ev: 1 });
+    // ... and on Kafka: exactly one ResultAvailable for the patient, carrying the most severe interpretation.
+    const received = await consume(svc, 'trellis.results.report.v1', (k) => k === nhs, 1, 8_000);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.headers).toMatchObject({
+      ce_type: 'uk.nhs.trellis.results.ResultAvailable.v1',
+      ce_source: '/trellis/results',
+      ce_odscode: 'RTH',
+      ce_region: 'south-east',
+      ce_subject: answers[0]!.report.id,
+    });
+    expect(received[0]!.headers['ce_regions']!.split(',').sort()).toEqual(['north-east', 'south-east']);
+    const payload = events.v1.ResultAvailable.decode(received[0]!.value);
+    expect(payload.report).toMatchObject({
+      nhsNumber: nhs,
+      mostSevereInterpretation: 'critical-low',
+      severity: 'critical',
+      performingLab: { odsCode: 'RTH', region: 'south-east' },
+      requester: { odsCode: 'A81001', region: 'north-east' },
+      abnormalCount: 1,
+    });
+    expect(payload.context?.organisations.map((o) => o.odsCode)).toEqual(['RTH', 'A81001']);
+  });
+
+  it('refuses different content under the same identifier unless it is a new version, and keeps history', async () => {
+    const nhs = patient();
+    const lid = id('amend');
+    const v1 = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs) }, lab);
+    const conflict = await svc.client.fail('SubmitReport', { report: fbc(lid, nhs, { haemoglobin: 120 }) }, lab);
+    expect(conflict).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'REPORT_IDENTIFIER_CONFLICT' });
+    // an amendment without a reason is refused with a field violation
+    const noReason = await svc.client.fail(
+      'SubmitReport',
+      { report: fbc(lid, nhs, { haemoglobin: 120, status: S.REPORT_STATUS_AMENDED }) },
+      lab,
+    );
+    expect(noReason.code).toBe(status.INVALID_ARGUMENT);
+    expect(noReason.fieldViolations).toContainEqual(expect.objectContaining({ field: 'report.version_reason', rule: 'required' }));
+    // amendment through SubmitReport (status AMENDED + reason) → version 2
+    const amended = fbc(lid, nhs, {
+      haemoglobin: 120,
+      interpretation: I.INTERPRETATION_LOW,
+      status: S.REPORT_STATUS_AMENDED,
+      reason: 'haemolysed sample re-run',
+    });
+    const v2 = await svc.client.call<Submit>('SubmitReport', { report: amended }, lab);
+    expect(v2).toMatchObject({ replayed: false, report: { id: v1.report.id, version: 2, status: S.REPORT_STATUS_AMENDED } });
+    // the same amendment again is a replay
+    expect((await svc.client.call<Submit>('SubmitReport', { report: amended }, lab)).replayed).toBe(true);
+    // the original resent late is a replay too (never resurrects v1)
+    const late = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs) }, lab);
+    expect(late).toMatchObject({ replayed: true, report: { version: 2 } });
+    // correction through AmendReport → version 3
+    const v3 = await svc.client.call<Submit>(
+      'AmendReport',
+      { reportId: v1.report.id, report: fbc(lid, nhs, { haemoglobin: 121 }), reason: 'transcription error', correction: true },
+      lab,
+    );
+    expect(v3.report).toMatchObject({ version: 3, status: S.REPORT_STATUS_CORRECTED, versionReason: 'transcription error' });
+    // the requester cannot amend
+    expect(
+      (await svc.client.fail('AmendReport', { reportId: v1.report.id, report: fbc(lid, nhs), reason: 'x' }, gp)).reason,
+    ).toBe('NOT_PERFORMING_LAB');
+    // latest served by default, older versions on request, history oldest first
+    const latest = await svc.client.call<{ report: ReportMsg }>('GetReport', { reportId: v1.report.id }, gp);
+    expect(latest.report).toMatchObject({ version: 3, latestVersion: 3 });
+    expect(latest.report.observations[0]!.valueQuantity).toEqual({ value: 121, unit: 'g/L' });
+    const first = await svc.client.call<{ report: ReportMsg }>('GetReport', { reportId: v1.report.id, version: 1 }, gp);
+    expect(first.report).toMatchObject({ version: 1, latestVersion: 3, status: S.REPORT_STATUS_FINAL });
+    expect(first.report.observations[0]!.valueQuantity).toEqual({ value: 135, unit: 'g/L' });
+    expect((await svc.client.fail('GetReport', { reportId: v1.report.id, version: 9 }, gp)).reason).toBe('VERSION_NOT_FOUND');
+    const history = await svc.client.call<{ versions: ReportMsg[] }>('ListReportVersions', { reportId: v1.report.id }, lab);
+    expect(history.versions.map((v) => [v.version, v.status, v.versionReason])).toEqual([
+      [1, S.REPORT_STATUS_FINAL, ''],
+      [2, S.REPORT_STATUS_AMENDED, 'haemolysed sample re-run'],
+      [3, S.REPORT_STATUS_CORRECTED, 'transcription error'],
+    ]);
+    // cancel → version 4; nothing after a cancellation
+    const cancelled = await svc.client.call<{ report: ReportMsg }>(
+      'CancelReport',
+      { reportId: v1.report.id, reason: 'sample mislabelled' },
+      lab,
+    );
+    expect(cancelled.report).toMatchObject({ version: 4, status: S.REPORT_STATUS_CANCELLED });
+    expect(
+      await svc.client.fail('AmendReport', { reportId: v1.report.id, report: fbc(lid, nhs, { haemoglobin: 140 }), reason: 'late' }, lab),
+    ).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ILLEGAL_TRANSITION' });
+    const types = await svc.db.sql.query<{ ce_type: string }>(
+      'SELECT ce_type FROM outbox_events WHERE key = $1 AND topic = $2 ORDER BY seq',
+      [nhs, 'trellis.results.report.v1'],
+    );
+    expect(types.rows.map((r) => r.ce_type.split('.')[4])).toEqual([
+      'ResultAvailable',
+      'ResultAmended',
+      'ResultAmended',
+      'ResultAmended',
+    ]);
+  });
+
+  it('makes a preliminary report final as a new version with a second ResultAvailable', async () => {
+    const nhs = patient();
+    const lid = id('prelim');
+    const p = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }) }, lab);
+    const f = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs, { status: S.REPORT_STATUS_FINAL }) }, lab);
+    expect([p.report.version, f.report.version, f.report.id]).toEqual([1, 2, p.report.id]);
+    // a final report then resent as preliminary is a conflict
+    expect(
+      (await svc.client.fail('SubmitReport', { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }) }, lab)).reason,
+    ).toBe('REPORT_IDENTIFIER_CONFLICT');
+    const types = await svc.db.sql.query<{ ce_type: string }>('SELECT ce_type FROM outbox_events WHERE key = $1 AND topic = $2 ORDER BY seq', [
+      nhs,
+      'trellis.results.report.v1',
+    ]);
+    expect(types.rows.map((r) => r.ce_type)).toEqual([
+      'uk.nhs.trellis.results.ResultAvailable.v1',
+      'uk.nhs.trellis.results.ResultAvailable.v1',
+    ]);
+  });
+
+  it('refuses invalid reports with every field violation at once', async () => {
+    const nhs = patient();
+    const bad = {
+      labReportId: 'bad id with spaces',
+      nhsNumber: '9434765918', // wrong check digit
+      category: 0,
+      code: { system: SNOMED, code: '58410-2' }, // a LOINC code declared as SNOMED CT
+      status: S.REPORT_STATUS_AMENDED,
+      requester: { organisation: { odsCode: 'a81001', region: '' }, practitionerId: '' },
+      issued: ts(new Date(Date.now() + 86_400_000)),
+      observations: [
+        obs({ code: '718-8', value: 135, unit: 'g/L' }), // LOINC check digit wrong
+        obs({ code: '718-7', value: 135, unit: 'grams' }), // not UCUM
+        obs({ code: '718-7', value: 8.4, unit: 'mmol/L' }), // valid UCUM, wrong kind for haemoglobin
+        { code: { system: LOINC, code: '2823-3' }, valueQuantity: { value: 4.1, unit: '' } }, // no unit
+        { code: { system: LOINC, code: '2823-3' }, valueText: '4.1' }, // numeric as text
+        { code: { system: LOINC, code: '2951-2' } }, // no value
+        {
+          code: { system: LOINC, code: '2951-2' },
+          valueQuantity: { value: 140, unit: 'mmol/L' },
+          referenceRange: { low: { value: 145, unit: 'mmol/L' }, high: { value: 133, unit: 'mmol/L' } },
+        }, // low > high
+        {
+          code: { system: LOINC, code: '2951-2' },
+          valueQuantity: { value: 140, unit: 'mmol/L' },
+          referenceRange: { low: { value: 133, unit: 'g/L' } },
+        }, // range unit not convertible
+        { code: { system: LOINC, code: '11529-5' }, valueCoded: { system: SNOMED, code: '260385008' } }, // SNOMED check digit wrong
+        { code: { system: SNOMED, code: '22298006' }, valueText: 'seen' }, // observation codes must be LOINC
+      ],
+    };
+    const err = await svc.client.fail('SubmitReport', { report: bad }, lab);
+    expect(err).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT', domain: 'trellis.results' });
+    const got = err.fieldViolations.map((f) => `${f.field} ${f.rule}`).sort();
+    expect(got).toEqual(
+      [
+        'report.lab_report_id identifier',
+        'report.nhs_number nhs-number.checksum',
+        'report.category required',
+        'report.code.code code.format',
+        'report.status status',
+        'report.requester.organisation.ods_code ods-code',
+        'report.requester.organisation.region required',
+        'report.requester.practitioner_id required',
+        'report.issued not-future',
+        'report.observations[0].code.code code.check-digit',
+        'report.observations[1].value_quantity.unit ucum.invalid',
+        'report.observations[2].value_quantity.unit ucum.kind',
+        'report.observations[3].value_quantity.unit ucum.required',
+        'report.observations[4].value_text quantity-required',
+        'report.observations[5].value required',
+        'report.observations[6].reference_range range-order',
+        'report.observations[7].reference_range.low.unit ucum.commensurable',
+        'report.observations[8].value_coded.code code.check-digit',
+        'report.observations[9].code.system code-system',
+      ].sort(),
+    );
+    // nothing stored
+    const n = await svc.db.sql.query('SELECT 1 FROM reports WHERE lab_report_id = $1', ['bad id with spaces']);
+    expect(n.rowCount).toBe(0);
+    // patients identity does not know, merged numbers, and a caller who is not the performing lab
+    const unknown = testNhsNumber();
+    expect(await svc.client.fail('SubmitReport', { report: fbc(id('u'), unknown) }, lab)).toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      reason: 'PATIENT_NOT_FOUND',
+    });
+    const old = testNhsNumber();
+    svc.identity.add({ nhsNumber: old, mergedInto: nhs });
+    expect((await svc.client.fail('SubmitReport', { report: fbc(id('m'), old) }, lab)).reason).toBe('PATIENT_MERGED');
+    expect(
+      (await svc.client.fail('SubmitReport', { report: { ...fbc(id('p'), nhs), performingLabOdsCode: 'RJ1' } }, lab)).reason,
+    ).toBe('NOT_PERFORMING_LAB');
+    // the identity call carried the lab's token
+    expect(svc.identity.calls.some((c) => c.nhsNumber === unknown && c.authorization === `Bearer ${lab}`)).toBe(true);
+  });
+
+  it('lets only the lab and the requester see a report, and searches with keyset pages', async () => {
+    const nhs = patient();
+    const base = Date.UTC(2026, 0, 10);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await svc.client.call<Submit>(
+        'SubmitReport',
+        { report: fbc(id(`s${i}`), nhs, { issued: new Date(base + i * 86_400_000) }) },
+        lab,
+      );
+      ids.push(r.report.id);
+    }
+    const hba1c = {
+      ...fbc(id('hba1c'), nhs, { issued: new Date(base + 10 * 86_400_000) }),
+      code: { system: LOINC, code: '4548-4', display: 'HbA1c' },
+      observations: [obs({ code: '59261-8', value: 71, unit: 'mmol/mol', high: 48, interpretation: I.INTERPRETATION_HIGH })],
+    };
+    const h = await svc.client.call<Submit>('SubmitReport', { report: hba1c }, lab);
+    expect((await svc.client.fail('GetReport', { reportId: ids[0] }, stranger)).reason).toBe('REPORT_NOT_FOUND');
+    const strangerSearch = await svc.client.call<{ reports: ReportMsg[] }>('SearchReports', { nhsNumber: nhs }, stranger);
+    expect(strangerSearch.reports).toHaveLength(0);
+
+    const seen: string[] = [];
+    let token = '';
+    for (let page = 0; page < 5; page++) {
+      const res = await svc.client.call<{ reports: ReportMsg[]; page: { nextPageToken: string } }>(
+        'SearchReports',
+        { nhsNumber: nhs, page: { pageSize: 2, pageToken: token } },
+        gp,
+      );
+      seen.push(...res.reports.map((r) => r.id));
+      token = res.page.nextPageToken;
+      if (!token) break;
+    }
+    expect(seen).toEqual([h.report.id, ...[...ids].reverse()]);
+    // code matches an observation code too; date range; category; status
+    const byObsCode = await svc.client.call<{ reports: ReportMsg[] }>('SearchReports', { nhsNumber: nhs, code: '59261-8' }, gp);
+    expect(byObsCode.reports.map((r) => r.id)).toEqual([h.report.id]);
+    const byRange = await svc.client.call<{ reports: ReportMsg[] }>(
+      'SearchReports',
+      { nhsNumber: nhs, issuedFrom: ts(new Date(base + 86_400_000)), issuedTo: ts(new Date(base + 3 * 86_400_000)), includeObservations: true },
+      gp,
+    );
+    expect(byRange.reports.map((r) => r.id)).toEqual([ids[2], ids[1]]);
+    expect(byRange.reports[0]!.observations).toHaveLength(5);
+    const radiology = await svc.client.call<{ reports: ReportMsg[] }>('SearchReports', { nhsNumber: nhs, category: 2 }, gp);
+    expect(radiology.reports).toHaveLength(0);
+    await svc.client.call('CancelReport', { reportId: ids[0], reason: 'duplicate request' }, lab);
+    const cancelled = await svc.client.call<{ reports: ReportMsg[] }>(
+      'SearchReports',
+      { nhsNumber: nhs, statuses: [S.REPORT_STATUS_CANCELLED] },
+      gp,
+    );
+    expect(cancelled.reports.map((r) => r.id)).toEqual([ids[0]]);
+    // a page token replayed with another filter is refused
+    const first = await svc.client.call<{ page: { nextPageToken: string } }>('SearchReports', { nhsNumber: nhs, page: { pageSize: 1 } }, gp);
+    const misuse = await svc.client.fail('SearchReports', { nhsNumber: nhs, code: '58410-2', page: { pageSize: 1, pageToken: first.page.nextPageToken } }, gp);
+    expect(misuse.fieldViolations[0]).toMatchObject({ field: 'page.page_token', rule: 'page-token' });
+  });
+
+  it('acknowledges by the requester and lists unacknowledged abnormal and critical results oldest first', async () => {
+    const gp2 = await svc.authority.issue({ scopes: ALL, systemId: 'gp2-system', odsCode: 'E81001', region: 'london' });
+    const nhs = patient();
+    const t0 = svc.clock.now();
+    const submitAt = async (mins: number, n: string, interpretation: number, hb: number) => {
+      svc.clock.set(new Date(t0.getTime() + mins * 60_000));
+      return svc.client.call<Submit>(
+        'SubmitReport',
+        { report: fbc(id(n), nhs, { requester: 'E81001', region: 'london', haemoglobin: hb, interpretation, issued: new Date(t0.getTime() - 3_600_000) }) },
+        lab,
+      );
+    };
+    const normal = await submitAt(0, 'n', I.INTERPRETATION_NORMAL, 140);
+    const low = await submitAt(10, 'l', I.INTERPRETATION_LOW, 120);
+    const critical = await submitAt(20, 'c', I.INTERPRETATION_CRITICAL_LOW, 60);
+    svc.clock.set(new Date(t0.getTime() + 60 * 60_000));
+    type Net = { reports: { report: ReportMsg; waitingSeconds: number }[]; page: { nextPageToken: string } };
+    const net = await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp2);
+    expect(net.reports.map((r) => [r.report.id, r.waitingSeconds])).toEqual([
+      [low.report.id, 50 * 60],
+      [critical.report.id, 40 * 60],
+    ]);
+    expect(net.reports.map((r) => r.report.id)).not.toContain(normal.report.id);
+    const crit = await svc.client.call<Net>('ListUnacknowledgedReports', { minSeverity: 3 }, gp2);
+    expect(crit.reports.map((r) => r.report.id)).toEqual([critical.report.id]);
+    // the safety net is per organisation
+    expect((await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp)).reports.map((r) => r.report.id)).not.toContain(low.report.id);
+    // only the requester acknowledges
+    expect((await svc.client.fail('AcknowledgeReport', { reportId: critical.report.id }, lab)).reason).toBe('NOT_REQUESTER');
+    const ack = await svc.client.call<Submit>('AcknowledgeReport', { reportId: critical.report.id, note: 'patient called, admitted' }, gp2);
+    expect(ack).toMatchObject({
+      replayed: false,
+      report: { acknowledgement: { version: 1, odsCode: 'E81001', systemId: 'gp2-system', note: 'patient called, admitted' } },
+    });
+    expect((await svc.client.call<Submit>('AcknowledgeReport', { reportId: critical.report.id }, gp2)).replayed).toBe(true);
+    const after = await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp2);
+    expect(after.reports.map((r) => r.report.id)).toEqual([low.report.id]);
+    // an amendment needs a fresh acknowledgement; the old version can no longer be acknowledged
+    await svc.client.call(
+      'AmendReport',
+      { reportId: critical.report.id, report: fbc(id('c'), nhs, { requester: 'E81001', region: 'london', haemoglobin: 58, interpretation: I.INTERPRETATION_CRITICAL_LOW, issued: new Date(t0.getTime() - 3_600_000) }), reason: 'repeat confirms' },
+      lab,
+    );
+    const again = await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp2);
+    expect(again.reports.map((r) => r.report.id)).toEqual([low.report.id, critical.report.id]);
+    expect(
+      await svc.client.fail('AcknowledgeReport', { reportId: critical.report.id, version: 1 }, gp2),
+    ).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ILLEGAL_TRANSITION' });
+    const page1 = await svc.client.call<Net>('ListUnacknowledgedReports', { page: { pageSize: 1 } }, gp2);
+    const page2 = await svc.client.call<Net>('ListUnacknowledgedReports', { page: { pageSize: 1, pageToken: page1.page.nextPageToken } }, gp2);
+    expect([...page1.reports, ...page2.reports].map((r) => r.report.id)).toEqual([low.report.id, critical.report.id]);
+    const ackEvents = await svc.db.sql.query<{ payload: Buffer }>(
+      "SELECT payload FROM outbox_events WHERE key = $1 AND ce_type = 'uk.nhs.trellis.results.ResultAcknowledged.v1'",
+      [nhs],
+    );
+    expect(ackEvents.rows).toHaveLength(1);
+    expect(events.v1.ResultAcknowledged.decode(ackEvents.rows[0]!.payload)).toMatchObject({
+      acknowledgedVersion: 1,
+      acknowledgedBySystemId: 'gp2-system',
+      note: 'patient called, admitted',
+      report: { reportId: critical.report.id, requester: { odsCode: 'E81001', region: 'london' } },
+    });
+    // every patient-data call was audited through the outbox
+    const audit = await svc.db.sql.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM outbox_events WHERE topic = 'trellis.audit.access.v1' AND key = $1",
+      [nhs],
+    );
+    expect(audit.rows[0]!.n).toBeGreaterThanOrEqual(6);
+  });
+});
+
+interface Received {
+  key: string | null;
+  value: Uint8Array;
+  headers: Record<string, string>;
+}
+
+/** Reads a topic from the beginning with a fresh group, collecting matching messages for `waitMs`
+ * after the first `count` arrive (so a duplicate would be seen too), or until 25 s. */
+async function consume(
+  svc: ServiceUnderTest,
+  topic: string,
+  match: (key: string | null) => boolean,
+  count: number,
+  waitMs: number,
+): Promise<Received[]> {
+  const consumer = svc.bus.consumer({ groupId: uniqueGroupId('results-int-read'), fromBeginning: true });
+  const out: Received[] = [];
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.run({
+    topics: [topic],
+    async eachBatch(batch, control) {
+      for (const m of batch.messages) {
+        const key = m.key ? Buffer.from(m.key).toString() : null;
+        if (match(key)) {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(m.headers))
+            if (v !== undefined) headers[k] = Buffer.from(v as Uint8Array).toString();
+          out.push({ key, value: m.value ?? new Uint8Array(), headers });
+          if (out.length >= count) done();
+        }
+        control.markDone(m.offset);
+      }
+    },
+  });
+  await Promise.race([finished, new Promise((r) => setTimeout(r, 25_000))]);
+  await new Promise((r) => setTimeout(r, waitMs));
+  await consumer.stop();
+  return out;
+}

@@ -1,0 +1,89 @@
+import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
+import { createKafkajsEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
+import { bootstrapService, type ServiceHandle } from '@trellis/platform';
+import { createServer } from 'node:net';
+
+import { createResultsModule } from '../../src/app/app.module';
+import { resultsConfigSchema, type ResultsConfig } from '../../src/app/config';
+import { ResultsGrpcClient } from './grpc-client';
+import { createTestDatabase, TestClock, type TestDatabase } from './harness';
+import { IdentityTestServer } from './identity-test-server';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface ServiceUnderTest {
+  handle: ServiceHandle<ResultsConfig>;
+  client: ResultsGrpcClient;
+  authority: TestAuthority;
+  identity: IdentityTestServer;
+  db: TestDatabase;
+  clock: TestClock;
+  bus: EventBus;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real results service (platform bootstrap, gRPC, auth guard, audit, outbox relay on real
+ * Kafka) on a fresh schema, with a test token authority and a real gRPC identity test server.
+ */
+export async function startService(): Promise<ServiceUnderTest> {
+  const db = await createTestDatabase(20);
+  const identity = new IdentityTestServer();
+  await identity.start();
+  const authority = await createTestAuthority();
+  const clock = new TestClock(new Date());
+  const bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'results-int-test'));
+  const admin = bus.admin();
+  await admin.connect();
+  await admin.createTopics([TOPICS.resultsReport, TOPICS.auditAccess]);
+  await admin.disconnect();
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    SERVICE_NAME: 'results',
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(grpcPort),
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    DATABASE_SCHEMA: db.schema,
+    IDENTITY_GRPC_ADDR: identity.address,
+    IDENTITY_CACHE_TTL_MS: '0',
+    LOG_LEVEL: 'warn',
+  };
+  const handle = await bootstrapService({
+    name: 'results',
+    module: createResultsModule({
+      auth: { keySet: authority.keySet, statusFeed: new StaticSystemStatusFeed() },
+      clock,
+    }),
+    config: resultsConfigSchema,
+    env,
+    handleSignals: false,
+    grpc: { packages: ['trellis.results.v1'], protoFiles: ['trellis/results/v1/results.proto'] },
+  });
+  const client = new ResultsGrpcClient(`127.0.0.1:${grpcPort}`);
+  return {
+    handle,
+    client,
+    authority,
+    identity,
+    db,
+    clock,
+    bus,
+    async stop() {
+      client.close();
+      await handle.shutdown('test done');
+      await identity.stop();
+      await db.drop();
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+
+/** Code system of Trellis conformance rule ids (carried in `issue.details.coding`). */
+export const TRELLIS_RULE_SYSTEM = 'https://fhir.trellis.nhs.uk/CodeSystem/conformance-rule';
+
+export type IssueSeverity = 'fatal' | 'error' | 'warning' | 'information';
+export type IssueCode = NonNullable<OperationOutcomeIssue['code']>;
+
+/** One problem found in a request: what broke, where, and which Trellis rule says so. */
+export interface FhirIssue {
+  severity: IssueSeverity;
+  code: IssueCode;
+  /** Trellis rule id, e.g. `nhs-number.check-digit`, `fhir.structure`. */
+  rule: string;
+  /** FHIRPath of the element, e.g. `Patient.identifier[0].value`. */
+  expression?: string;
+  message: string;
+}
+
+export function toOperationOutcomeIssue(issue: FhirIssue): OperationOutcomeIssue {
+  return {
+    severity: issue.severity,
+    code: issue.code,
+    details: {
+      coding: [{ system: TRELLIS_RULE_SYSTEM, code: issue.rule }],
+      text: issue.message,
+    },
+    diagnostics: issue.message,
+    ...(issue.expression ? { expression: [issue.expression] } : {}),
+  };
+}
+
+export function operationOutcome(issues: readonly FhirIssue[]): OperationOutcome {
+  return { resourceType: 'OperationOutcome', issue: issues.map(toOperationOutcomeIssue) };
+}
+
+/** The rule ids of an OperationOutcome (test and scorecard helper). */
+export function rulesOf(outcome: OperationOutcome): string[] {
+  return (outcome.issue ?? []).flatMap((i) =>
+    (i.details?.coding ?? [])
+      .filter((c) => c.system === TRELLIS_RULE_SYSTEM && c.code)
+      .map((c) => c.code as string),
+  );
+}
+
+/**
+ * An error answered as an OperationOutcome with an HTTP status. Thrown by FHIR handlers; the
+ * facade's exception filter writes it (never a stack).
+ */
+export class FhirError extends Error {
+  constructor(
+    readonly status: number,
+    readonly issues: readonly FhirIssue[],
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(issues[0]?.message ?? `HTTP ${status}`);
+    this.name = 'FhirError';
+  }
+
+  get outcome(): OperationOutcome {
+    return operationOutcome(this.issues);
+  }
+
+  static of(
+    status: number,
+    code: IssueCode,
+    rule: string,
+    message: string,
+    expression?: string,
+    headers?: Record<string, string>,
+  ): FhirError {
+    return new FhirError(
+      status,
+      [{ severity: 'error', code, rule, message, ...(expression ? { expression } : {}) }],
+      headers,
+    );
+  }
+}
+
+/** The platform's error kinds (see @trellis/platform ErrorKind) → FHIR HTTP status + issue code. */
+const KIND_MAP: Record<string, { status: number; code: IssueCode }> = {
+  INVALID_ARGUMENT: { status: 400, code: 'invalid' },
+  FAILED_PRECONDITION: { status: 422, code: 'business-rule' },
+  OUT_OF_RANGE: { status: 400, code: 'invalid' },
+  UNAUTHENTICATED: { status: 401, code: 'login' },
+  PERMISSION_DENIED: { status: 403, code: 'forbidden' },
+  NOT_FOUND: { status: 404, code: 'not-found' },
+  ALREADY_EXISTS: { status: 409, code: 'duplicate' },
+  ABORTED: { status: 409, code: 'conflict' },
+  RESOURCE_EXHAUSTED: { status: 429, code: 'throttled' },
+  UNIMPLEMENTED: { status: 501, code: 'not-supported' },
+  UNAVAILABLE: { status: 503, code: 'transient' },
+  DEADLINE_EXCEEDED: { status: 504, code: 'timeout' },
+  CANCELLED: { status: 503, code: 'transient' },
+  INTERNAL: { status: 500, code: 'exception' },
+  UNKNOWN: { status: 500, code: 'exception' },
+  DATA_LOSS: { status: 500, code: 'exception' },
+};
+
+/** gRPC status numbers → kind names (grpc-js `status` enum values). */
+const GRPC_KINDS = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const;
+
+export function kindOfGrpcCode(code: number): string {
+  return GRPC_KINDS[code] ?? 'UNKNOWN';
+}
+
+export interface DecodedPlatformError {
+  /** gRPC status code number. */
+  code: number;
+  message: string;
+  /** Domain error code (ErrorInfo.reason), e.g. PATIENT_NOT_FOUND. */
+  reason?: string;
+  correlationId?: string;
+  fieldViolations: ReadonlyArray<{ field: string; rule?: string; message?: string }>;
+}
+
+/**
+ * A platform's gRPC error → FhirError. Field violations become one issue each (rule = the
+ * platform's rule id); internal errors never echo the platform's message.
+ */
+export function fhirErrorFromPlatform(
+  err: DecodedPlatformError,
+  resourceType: string,
+  fieldPath: (field: string) => string | undefined = () => undefined,
+): FhirError {
+  const kind = kindOfGrpcCode(err.code);
+  const mapped = KIND_MAP[kind] ?? { status: 500, code: 'exception' as IssueCode };
+  const internal = mapped.status >= 500 && mapped.status !== 503 && mapped.status !== 504;
+  const message = internal
+    ? `Internal error${err.correlationId ? ` (correlation id ${err.correlationId})` : ''}`
+    : err.message;
+  const rule = `platform.${(err.reason ?? kind).toLowerCase().replace(/_/g, '-')}`;
+  if (!internal && err.fieldViolations.length > 0) {
+    return new FhirError(
+      mapped.status,
+      err.fieldViolations.map((v) => {
+        const expression = fieldPath(v.field);
+        return {
+          severity: 'error' as const,
+          code: mapped.code,
+          rule: v.rule ? `platform.${v.rule}` : rule,
+          message: v.message ?? message,
+          ...(expression ? { expression } : { expression: `${resourceType}` }),
+        };
+      }),
+    );
+  }
+  return FhirError.of(mapped.status, mapped.code, rule, message);
+}

@@ -1,0 +1,408 @@
+import { validateNhsNumber } from '@trellis/nhs-number';
+import type { FhirIssue, IssueCode } from './outcome';
+import {
+  LOINC_SYSTEM,
+  NHS_NUMBER_SYSTEM,
+  ODS_ORGANISATION_SYSTEM,
+  SNOMED_CT_SYSTEM,
+  UCUM_SYSTEM,
+} from './systems';
+
+/**
+ * Trellis conformance rules on top of FHIR R4 structure: what the platforms need to accept a
+ * resource (NHS number system + check digit, required elements, code systems). Each rule has a
+ * stable id (the scorecards count by it) and reports the FHIRPath of the offending element.
+ */
+export interface RuleContext {
+  /** Today's date (YYYY-MM-DD), for "not in the future" checks. */
+  today: string;
+}
+
+type Json = Record<string, unknown>;
+type Report = (rule: string, expression: string, message: string, code?: IssueCode) => void;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Every rule id this module can report, with a one-line description (docs + CapabilityStatement). */
+export const TRELLIS_RULES: Readonly<Record<string, string>> = {
+  'fhir.json': 'The body is a JSON object',
+  'fhir.resource-type': 'resourceType matches the endpoint',
+  'fhir.id-mismatch': 'On update the resource id equals the URL id',
+  'fhir.structure': 'FHIR R4 structure (elements, types, formats)',
+  'fhir.cardinality': 'FHIR R4 cardinality (required elements, arrays)',
+  'fhir.unknown-element': 'No elements outside FHIR R4',
+  'fhir.datatype': 'Primitive values match their FHIR R4 type',
+  'fhir.invariant': 'FHIR R4 invariants (constraints)',
+  'fhir.value-set': 'Codes from required FHIR value sets',
+  'nhs-number.system': 'NHS numbers use the system https://fhir.nhs.uk/Id/nhs-number',
+  'nhs-number.format': 'An NHS number is 10 digits',
+  'nhs-number.check-digit': 'An NHS number has a valid modulus-11 check digit',
+  'ods.format': 'ODS organisation codes use the ODS system and format',
+  'patient.name.required': 'A Patient has a current name',
+  'patient.name.family': 'A Patient name has a family name',
+  'patient.name.given': 'A Patient name has a given name',
+  'patient.gender.required': 'A Patient has an administrative gender',
+  'patient.birth-date.required': 'A Patient has a birth date',
+  'patient.birth-date.precision': 'A Patient birth date is a full date',
+  'patient.birth-date.future': 'A Patient birth date is not in the future',
+  'patient.address.postcode': 'A home address has a valid UK postcode',
+  'patient.address.line': 'An address has at least one line',
+  'patient.telecom.system': 'Telecom system is phone, email or sms',
+  'patient.telecom.value': 'Telecom values are well formed',
+  'patient.deceased.unsupported': 'Death is recorded by the platform operation, not on create',
+  'patient.link.unsupported': 'Links are managed by merges',
+  'patient.nhs-number.on-create': 'The NHS number is allocated by the platform on create',
+  'reference.patient': 'The subject is a Patient identified by a valid NHS number',
+  'terminology.snomed.required': 'The concept is coded in SNOMED CT',
+  'terminology.snomed.format': 'A SNOMED CT concept id is well formed (Verhoeff check)',
+  'terminology.loinc.format': 'A LOINC code is well formed (mod-10 check)',
+  'terminology.loinc-or-snomed.required': 'The test is coded in LOINC or SNOMED CT',
+  'terminology.ucum.required': 'Quantities use UCUM units',
+  'terminology.ucum.code': 'A UCUM unit code is valid',
+  'service-request.requester': 'A referral names the requesting organisation (ODS)',
+  'service-request.performer': 'A referral names the receiving organisation (ODS)',
+  'appointment.slot': 'An appointment references the slot it books',
+  'appointment.patient': 'An appointment has a patient participant',
+  'diagnostic-report.result': 'A report lists its observations',
+  'observation.value': 'A final observation carries a value or a data-absent reason',
+};
+
+// ---------------------------------------------------------------------------------------------
+// building blocks
+
+export function checkNhsNumberValue(value: unknown, path: string, report: Report): void {
+  const v = validateNhsNumber(str(value));
+  if (v.valid) {
+    if (str(value) !== v.normalised) {
+      report('nhs-number.format', path, 'NHS number must be 10 digits without spaces');
+    }
+    return;
+  }
+  const rule =
+    v.problem === 'check-digit-mismatch' || v.problem === 'check-digit-10'
+      ? 'nhs-number.check-digit'
+      : 'nhs-number.format';
+  report(rule, path, v.message ?? 'invalid NHS number');
+}
+
+function checkIdentifiers(identifiers: unknown, base: string, report: Report): void {
+  arr(identifiers).forEach((id, i) => {
+    if (!isObject(id)) return;
+    const system = str(id['system']);
+    const path = `${base}[${i}]`;
+    if (system === NHS_NUMBER_SYSTEM) {
+      checkNhsNumberValue(id['value'], `${path}.value`, report);
+    } else if (system && /nhs-?number/i.test(system)) {
+      report(
+        'nhs-number.system',
+        `${path}.system`,
+        `NHS number identifier system must be ${NHS_NUMBER_SYSTEM}, got ${system}`,
+      );
+    }
+  });
+}
+
+const ODS_CODE = /^[A-Z0-9]{3,8}$/;
+
+function checkOdsReference(
+  ref: unknown,
+  path: string,
+  rule: string,
+  what: string,
+  report: Report,
+): void {
+  const ident = isObject(ref) && isObject(ref['identifier']) ? ref['identifier'] : undefined;
+  if (!ident) {
+    report(rule, path, `${what} must be identified by an ODS code (identifier)`, 'required');
+    return;
+  }
+  if (str(ident['system']) !== ODS_ORGANISATION_SYSTEM) {
+    report('ods.format', `${path}.identifier.system`, `ODS system must be ${ODS_ORGANISATION_SYSTEM}`);
+  } else if (!ODS_CODE.test(str(ident['value']) ?? '')) {
+    report('ods.format', `${path}.identifier.value`, 'ODS code must be 3-8 upper-case letters/digits');
+  }
+}
+
+/** A Patient reference: `Patient/<nhs>` or an identifier with the NHS number system. */
+function checkPatientReference(ref: unknown, path: string, report: Report): void {
+  if (!isObject(ref)) {
+    report('reference.patient', path, 'a Patient reference (by NHS number) is required', 'required');
+    return;
+  }
+  const reference = str(ref['reference']);
+  if (reference !== undefined) {
+    const m = /^Patient\/(.+)$/.exec(reference);
+    if (!m) {
+      report('reference.patient', `${path}.reference`, 'the subject must be a Patient reference');
+      return;
+    }
+    checkNhsNumberValue(m[1], `${path}.reference`, report);
+    return;
+  }
+  const ident = ref['identifier'];
+  if (isObject(ident)) {
+    if (str(ident['system']) !== NHS_NUMBER_SYSTEM) {
+      report('nhs-number.system', `${path}.identifier.system`, `system must be ${NHS_NUMBER_SYSTEM}`);
+      return;
+    }
+    checkNhsNumberValue(ident['value'], `${path}.identifier.value`, report);
+    return;
+  }
+  report('reference.patient', path, 'a Patient reference (by NHS number) is required', 'required');
+}
+
+/** SNOMED CT concept ids: 6-18 digits, partition id, Verhoeff check digit. */
+export function isValidSnomedId(code: string): boolean {
+  if (!/^[1-9]\d{5,17}$/.test(code)) return false;
+  const d = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+    [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+    [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+    [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+    [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+    [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+  ];
+  const p = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+    [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+    [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+    [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+  ];
+  let c = 0;
+  const digits = code.split('').reverse();
+  for (let i = 0; i < digits.length; i++) {
+    c = d[c]![p[i % 8]![Number(digits[i])]!]!;
+  }
+  return c === 0;
+}
+
+/** LOINC codes: 1-7 digits, hyphen, mod-10 check digit. */
+export function isValidLoincCode(code: string): boolean {
+  const m = /^(\d{1,7})-(\d)$/.exec(code);
+  if (!m) return false;
+  const body = m[1]!;
+  // LOINC mod 10: double alternate digits from the right, sum digits
+  let sum = 0;
+  const rev = body.split('').reverse();
+  rev.forEach((ch, i) => {
+    let n = Number(ch);
+    if (i % 2 === 0) {
+      n *= 2;
+      if (n > 9) n -= 9;
+    }
+    sum += n;
+  });
+  return (10 - (sum % 10)) % 10 === Number(m[2]);
+}
+
+let ucum: { validateUnitString(u: string): { status: string } } | undefined;
+function ucumValid(code: string): boolean {
+  if (!ucum) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require('@lhncbc/ucum-lhc') as {
+      UcumLhcUtils: { getInstance(): { validateUnitString(u: string): { status: string } } };
+    };
+    ucum = mod.UcumLhcUtils.getInstance();
+  }
+  return ucum.validateUnitString(code).status === 'valid';
+}
+
+function codings(concept: unknown): Json[] {
+  return isObject(concept) ? arr(concept['coding']).filter(isObject) : [];
+}
+
+/** Checks the codings of a CodeableConcept; `require` names the systems one of which must appear. */
+function checkConcept(
+  concept: unknown,
+  path: string,
+  require: 'snomed' | 'loinc-or-snomed' | undefined,
+  report: Report,
+): void {
+  const list = codings(concept);
+  list.forEach((c, i) => {
+    const system = str(c['system']);
+    const code = str(c['code']) ?? '';
+    if (system === SNOMED_CT_SYSTEM && !isValidSnomedId(code)) {
+      report('terminology.snomed.format', `${path}.coding[${i}].code`, `"${code}" is not a valid SNOMED CT concept id`, 'code-invalid');
+    }
+    if (system === LOINC_SYSTEM && !isValidLoincCode(code)) {
+      report('terminology.loinc.format', `${path}.coding[${i}].code`, `"${code}" is not a valid LOINC code`, 'code-invalid');
+    }
+  });
+  if (require === 'snomed' && !list.some((c) => c['system'] === SNOMED_CT_SYSTEM)) {
+    report('terminology.snomed.required', `${path}.coding`, 'a SNOMED CT coding (http://snomed.info/sct) is required', 'required');
+  }
+  if (
+    require === 'loinc-or-snomed' &&
+    !list.some((c) => c['system'] === SNOMED_CT_SYSTEM || c['system'] === LOINC_SYSTEM)
+  ) {
+    report('terminology.loinc-or-snomed.required', `${path}.coding`, 'a LOINC or SNOMED CT coding is required', 'required');
+  }
+}
+
+function checkQuantity(q: unknown, path: string, report: Report): void {
+  if (!isObject(q)) return;
+  if (str(q['system']) !== UCUM_SYSTEM) {
+    report('terminology.ucum.required', `${path}.system`, `quantities must use UCUM (${UCUM_SYSTEM})`);
+    return;
+  }
+  const code = str(q['code']);
+  if (!code || !ucumValid(code)) {
+    report('terminology.ucum.code', `${path}.code`, `"${code ?? ''}" is not a valid UCUM unit`, 'code-invalid');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// per resource
+
+const UK_POSTCODE = /^([A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[A-Z]{2}$/i;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PHONE = /^\+?[\d ()-]{6,20}$/;
+
+function patientRules(p: Json, ctx: RuleContext, mode: 'create' | 'update', report: Report): void {
+  checkIdentifiers(p['identifier'], 'Patient.identifier', report);
+  if (mode === 'create' && arr(p['identifier']).some((i) => isObject(i) && i['system'] === NHS_NUMBER_SYSTEM)) {
+    report('patient.nhs-number.on-create', 'Patient.identifier', 'the NHS number is allocated by the platform; omit it on create', 'business-rule');
+  }
+  const names = arr(p['name']);
+  if (names.length === 0) {
+    report('patient.name.required', 'Patient.name', 'a name is required', 'required');
+  }
+  names.forEach((n, i) => {
+    if (!isObject(n)) return;
+    if (!str(n['family'])?.trim()) report('patient.name.family', `Patient.name[${i}].family`, 'a family name is required', 'required');
+    if (arr(n['given']).length === 0) report('patient.name.given', `Patient.name[${i}].given`, 'a given name is required', 'required');
+  });
+  if (p['gender'] === undefined) report('patient.gender.required', 'Patient.gender', 'gender is required', 'required');
+  const birthDate = str(p['birthDate']);
+  if (birthDate === undefined) {
+    report('patient.birth-date.required', 'Patient.birthDate', 'birth date is required', 'required');
+  } else if (/^\d{4}(-\d{2})?$/.test(birthDate)) {
+    report('patient.birth-date.precision', 'Patient.birthDate', 'birth date must be a full date (YYYY-MM-DD)');
+  } else if (/^\d{4}-\d{2}-\d{2}$/.test(birthDate) && birthDate > ctx.today) {
+    report('patient.birth-date.future', 'Patient.birthDate', 'birth date is in the future', 'business-rule');
+  }
+  arr(p['address']).forEach((a, i) => {
+    if (!isObject(a)) return;
+    const pc = str(a['postalCode']);
+    if (pc === undefined || !UK_POSTCODE.test(pc.trim())) {
+      report('patient.address.postcode', `Patient.address[${i}].postalCode`, `"${pc ?? ''}" is not a valid UK postcode`);
+    }
+    if (arr(a['line']).length === 0) report('patient.address.line', `Patient.address[${i}].line`, 'an address line is required', 'required');
+  });
+  arr(p['telecom']).forEach((t, i) => {
+    if (!isObject(t)) return;
+    const system = str(t['system']);
+    const value = str(t['value']) ?? '';
+    if (system !== 'phone' && system !== 'email' && system !== 'sms') {
+      report('patient.telecom.system', `Patient.telecom[${i}].system`, `telecom system must be phone, email or sms, got ${system ?? 'none'}`, 'not-supported');
+    } else if (system === 'email' ? !EMAIL.test(value) : !PHONE.test(value)) {
+      report('patient.telecom.value', `Patient.telecom[${i}].value`, `"${value}" is not a valid ${system}`);
+    }
+  });
+  arr(p['generalPractitioner']).forEach((g, i) =>
+    checkOdsReference(g, `Patient.generalPractitioner[${i}]`, 'ods.format', 'The GP practice', report),
+  );
+  if (mode === 'create' && (p['deceasedBoolean'] !== undefined || p['deceasedDateTime'] !== undefined)) {
+    report('patient.deceased.unsupported', 'Patient.deceased', 'death is recorded by the platform, not on registration', 'not-supported');
+  }
+  if (p['link'] !== undefined) {
+    report('patient.link.unsupported', 'Patient.link', 'links are set by merges, not by clients', 'not-supported');
+  }
+}
+
+function serviceRequestRules(r: Json, report: Report): void {
+  checkPatientReference(r['subject'], 'ServiceRequest.subject', report);
+  checkConcept(r['code'], 'ServiceRequest.code', 'snomed', report);
+  arr(r['reasonCode']).forEach((c, i) => checkConcept(c, `ServiceRequest.reasonCode[${i}]`, undefined, report));
+  checkOdsReference(r['requester'], 'ServiceRequest.requester', 'service-request.requester', 'The requester', report);
+  const performer = arr(r['performer'])[0];
+  checkOdsReference(performer, 'ServiceRequest.performer[0]', 'service-request.performer', 'The performer', report);
+}
+
+function observationRules(o: Json, path: string, report: Report): void {
+  checkPatientReference(o['subject'], `${path}.subject`, report);
+  checkConcept(o['code'], `${path}.code`, 'loinc-or-snomed', report);
+  checkQuantity(o['valueQuantity'], `${path}.valueQuantity`, report);
+  if (isObject(o['valueCodeableConcept'])) checkConcept(o['valueCodeableConcept'], `${path}.valueCodeableConcept`, undefined, report);
+  arr(o['referenceRange']).forEach((rr, i) => {
+    if (!isObject(rr)) return;
+    checkQuantity(rr['low'], `${path}.referenceRange[${i}].low`, report);
+    checkQuantity(rr['high'], `${path}.referenceRange[${i}].high`, report);
+  });
+  const hasValue = Object.keys(o).some((k) => k.startsWith('value')) || o['dataAbsentReason'] !== undefined;
+  if (o['status'] === 'final' && !hasValue && arr(o['component']).length === 0) {
+    report('observation.value', `${path}.value[x]`, 'a final observation needs a value or a dataAbsentReason', 'required');
+  }
+}
+
+function diagnosticReportRules(r: Json, report: Report): void {
+  checkPatientReference(r['subject'], 'DiagnosticReport.subject', report);
+  checkConcept(r['code'], 'DiagnosticReport.code', 'loinc-or-snomed', report);
+  checkOdsReference(arr(r['performer'])[0], 'DiagnosticReport.performer[0]', 'ods.format', 'The performing lab', report);
+  if (arr(r['result']).length === 0 && arr(r['contained']).length === 0) {
+    report('diagnostic-report.result', 'DiagnosticReport.result', 'a report lists at least one observation', 'required');
+  }
+  arr(r['contained']).forEach((c, i) => {
+    if (isObject(c) && c['resourceType'] === 'Observation') observationRules(c, `DiagnosticReport.contained[${i}]`, report);
+  });
+}
+
+function appointmentRules(a: Json, report: Report): void {
+  if (arr(a['slot']).length === 0) report('appointment.slot', 'Appointment.slot', 'the booked slot is required', 'required');
+  const participants = arr(a['participant']).filter(isObject);
+  const pi = participants.findIndex((p) => isObject(p['actor']) && /^Patient\//.test(str((p['actor'] as Json)['reference']) ?? ''));
+  if (pi < 0) {
+    report('appointment.patient', 'Appointment.participant', 'a Patient participant is required', 'required');
+  } else {
+    checkPatientReference(participants[pi]!['actor'], `Appointment.participant[${pi}].actor`, report);
+  }
+  arr(a['serviceType']).forEach((c, i) => checkConcept(c, `Appointment.serviceType[${i}]`, undefined, report));
+}
+
+/** Trellis rules for one resource (structure is checked separately by the FHIR validator). */
+export function trellisRules(
+  resource: Json,
+  ctx: RuleContext,
+  mode: 'create' | 'update' = 'create',
+): FhirIssue[] {
+  const issues: FhirIssue[] = [];
+  const report: Report = (rule, expression, message, code = 'value') =>
+    issues.push({ severity: 'error', code, rule, expression, message });
+  switch (resource['resourceType']) {
+    case 'Patient':
+      patientRules(resource, ctx, mode, report);
+      break;
+    case 'ServiceRequest':
+      serviceRequestRules(resource, report);
+      break;
+    case 'Observation':
+      observationRules(resource, 'Observation', report);
+      break;
+    case 'DiagnosticReport':
+      diagnosticReportRules(resource, report);
+      break;
+    case 'Appointment':
+      appointmentRules(resource, report);
+      break;
+    default:
+      break;
+  }
+  return issues;
+}
