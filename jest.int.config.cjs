@@ -7,6 +7,9 @@ module.exports = {
   testMatch: ['**/*.int-spec.ts'],
   testTimeout: 120000,
   maxWorkers: 2,
+  // fhir-kit-client (gateway FHIR tests) ships ESM only: map it to its dist and let SWC make it CommonJS
+  moduleNameMapper: { '^fhir-kit-client$': '<rootDir>/node_modules/fhir-kit-client/dist/index.js' },
+  transformIgnorePatterns: ['/node_modules/(?!fhir-kit-client/)'],
   // .trellis/infra.env (DATABASE_URL, KAFKA_*) into process.env; fail fast when infra is down.
   globalSetup: '<rootDir>/tools/jest/global-setup.cjs',
   setupFiles: [...(preset.setupFiles ?? []), '<rootDir>/tools/jest/load-infra-env.cjs'],

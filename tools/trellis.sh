@@ -39,7 +39,7 @@ load_env_file() { # exports KEY=value lines of a file (no expansion of values)
 }
 
 # Projects (by Nx name) that define a target; empty when none.
-projects_with() { nx show projects --with-target "$1" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//'; }
+projects_with() { nx show projects --with-target "$1" | tr '\n' ' ' | sed 's/ *$//'; }
 
 run_target() { # run-many a target over the projects that have it; skip quietly when none do
   local target="$1" projects

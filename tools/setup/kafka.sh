@@ -37,8 +37,9 @@ CLIENT_CONF="$KAFKA_DIR/client.properties"
 PIDFILE="$KAFKA_DIR/kafka.pid"
 LOGFILE="$KAFKA_DIR/kafka.log"
 SRC="$TRELLIS_ROOT/tools/kafka"
-BOOTSTRAP=127.0.0.1:9092
-CONTROLLER_PORT=9093
+KAFKA_PORT="${TRELLIS_KAFKA_PORT:-9092}"
+CONTROLLER_PORT="${TRELLIS_KAFKA_CONTROLLER_PORT:-9093}"
+BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 TOOL_JAVA_OPTS=(-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto
   "-Dlog4j.configuration=file:$SRC/tools-log4j.properties")
 
@@ -81,7 +82,7 @@ render_config() {
   mkdir -p "$KAFKA_DIR"
   (
     umask 077
-    sed -e "s#@DATA_DIR@#$DATA#g" -e "s#@KAFKA_PASSWORD@#$kpw#g" -e "s#@CONTROLLER_PASSWORD@#$cpw#g" \
+    sed -e "s#@DATA_DIR@#$DATA#g" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" -e "s#@KAFKA_PASSWORD@#$kpw#g" -e "s#@CONTROLLER_PASSWORD@#$cpw#g" \
       "$SRC/server.properties.template" >"$CONF.tmp"
     mv "$CONF.tmp" "$CONF"
     cat >"$CLIENT_CONF.tmp" <<PROPS
@@ -147,7 +148,7 @@ start_locked() {
     render_config
     return 0
   fi
-  if port_open 9092 || port_open "$CONTROLLER_PORT"; then
+  if port_open "$KAFKA_PORT" || port_open "$CONTROLLER_PORT"; then
     # Another Trellis checkout's broker (e.g. a CI clone on a developer's machine): stop it, once.
     local other
     other="$(pgrep -f 'tools/kafka/log4j\.properties .*kafka\.Kafka /' | head -1 || true)"
@@ -157,7 +158,7 @@ start_locked() {
       PIDFILE="$KAFKA_DIR/kafka.pid" KAFKA_TOOK_OVER=1 start_locked
       return
     fi
-    die "127.0.0.1:9092 or :$CONTROLLER_PORT is taken by another process (not $PIDFILE). Stop it first (another checkout's broker? run its tools/setup/kafka.sh stop)."
+    die "127.0.0.1:$KAFKA_PORT or :$CONTROLLER_PORT is taken by another process (not $PIDFILE). Stop it first (another checkout's broker? run its tools/setup/kafka.sh stop)."
   fi
   ensure_libs
   render_config
@@ -174,12 +175,12 @@ start_locked() {
     -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null 8>&- &
   echo $! >"$PIDFILE"
   local deadline=$(( $(date +%s) + ${TRELLIS_KAFKA_START_TIMEOUT:-120} ))
-  until port_open 9092; do
+  until port_open "$KAFKA_PORT"; do
     if ! running_pid >/dev/null; then
       tail -n 40 "$LOGFILE" >&2
       die "broker exited during start-up (see $LOGFILE)"
     fi
-    [ "$(date +%s)" -lt "$deadline" ] || die "broker did not open 9092 in time (see $LOGFILE)"
+    [ "$(date +%s)" -lt "$deadline" ] || die "broker did not open $KAFKA_PORT in time (see $LOGFILE)"
     sleep 0.5
   done
   local opened; opened=$(date +%s)
@@ -266,6 +267,13 @@ cmd_create_user() {
   kjava kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONF" \
     --alter --entity-type users --entity-name "$name" \
     --add-config "SCRAM-SHA-512=[iterations=8192,password=$pw]" >/dev/null
+  # The controller commits first, the broker learns of it a moment later: return once it has.
+  local i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    kjava kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONF" \
+      --describe --entity-type users --entity-name "$name" 2>/dev/null | grep -q 'SCRAM-SHA-512=iterations=8192' && break
+    sleep 0.5
+  done
   log "SCRAM-SHA-512 credentials set for User:$name"
 }
 
@@ -303,6 +311,14 @@ cmd_acl() {
         --topic "$topic" --resource-pattern-type "$topic_pattern" >/dev/null
       acl_cmd --add --allow-principal "User:$name" --operation Read --operation Describe \
         --group "$group" --resource-pattern-type prefixed >/dev/null
+      # Wait until the broker's authorizer (which answers the listing) holds both bindings.
+      local i listing
+      for i in 1 2 3 4 5 6 7 8 9 10; do
+        listing="$(acl_cmd --list --principal "User:$name" 2>/dev/null || true)"
+        grep -q "resourceType=TOPIC, name=$topic, patternType=${topic_pattern^^}" <<<"$listing" &&
+          grep -q "resourceType=GROUP, name=$group, patternType=PREFIXED" <<<"$listing" && break
+        sleep 0.5
+      done
       log "User:$name may read topic $topic ($topic_pattern) with groups '$group*'"
       ;;
     revoke-all)

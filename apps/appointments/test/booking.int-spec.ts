@@ -418,6 +418,15 @@ describe('appointments (real PostgreSQL, identity over gRPC)', () => {
         C.PatientMerged,
       );
       expect(m.metadata['survivorNhsNumber']).toBe(survivor);
+      identity.failWith = 7; // PERMISSION_DENIED: the caller's token may not read the patient
+      try {
+        await expectRefusal(
+          s.booking.book(GP, { idempotencyKey: key(), slotId: slot.id, nhsNumber: alive }),
+          C.PatientLookupDenied,
+        );
+      } finally {
+        identity.failWith = undefined;
+      }
       identity.failWith = 14; // UNAVAILABLE
       try {
         await expectRefusal(
@@ -597,6 +606,25 @@ describe('appointments (real PostgreSQL, identity over gRPC)', () => {
       const elsewhere = await slots(await schedule(OTHER_TRUST), OTHER_TRUST, 4, 1);
       await expectRefusal(s.booking.reschedule(GP, a.id, elsewhere[0]!.id, 'x'), C.InvalidArgument);
       await expectRefusal(s.booking.reschedule(GP, a.id, target.id, 'x'), C.InvalidArgument);
+      await expectRefusal(
+        s.booking.reschedule(GP, a.id, '6f1c7c0e-1111-4a4a-8a8a-000000000000', 'x'),
+        C.SlotNotFound,
+      );
+      await expectRefusal(
+        s.booking.reschedule(OTHER_GP, a.id, next().id, 'x'),
+        C.AppointmentNotFound,
+      );
+      // the target must be bookable by the organisation that booked
+      const closed = await slots(
+        await schedule(TRUST, { bookableByOdsCodes: ['B82001'] }),
+        TRUST,
+        4,
+        1,
+        15,
+        20,
+      );
+      await expectRefusal(s.booking.reschedule(GP, a.id, closed[0]!.id, 'x'), C.NotAllowedToBook);
+      expect((await s.booking.get(GP, a.id)).slotId).toBe(target.id);
     });
 
     it('arrived then fulfilled (provider only), each emitting AppointmentAttended; illegal steps name the state', async () => {

@@ -4,7 +4,14 @@
  * booking checks the patient with identity, and identity's MarkDeceased / MergePatients reach
  * appointments through Kafka and the inbox.
  */
-import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  Metadata,
+  status,
+  type Client,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { faker } from '@faker-js/faker/locale/en_GB';
 import { createTestAuthority, type TestAuthority } from '@trellis/auth';
@@ -15,11 +22,15 @@ import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 
 import { ts } from './support/grpc-client';
-import { at } from './support/harness';
+import { at, testNhsNumber } from './support/harness';
 import { freePort, startService, type ServiceUnderTest } from './support/service-under-test';
 
 const ROOT = resolve(__dirname, '../../..');
-type Unary = (req: unknown, md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => void;
+type Unary = (
+  req: unknown,
+  md: Metadata,
+  cb: (err: ServiceError | null, res: unknown) => void,
+) => void;
 
 class RealIdentity {
   proc?: ChildProcess;
@@ -30,7 +41,10 @@ class RealIdentity {
   log = '';
 
   async start(authority: TestAuthority): Promise<void> {
-    this.schema = await createTestSchema({ app: 'identity', migrationsDir: join(ROOT, 'apps/identity/prisma/migrations') });
+    this.schema = await createTestSchema({
+      app: 'identity',
+      migrationsDir: join(ROOT, 'apps/identity/prisma/migrations'),
+    });
     const jwksPort = await freePort();
     this.jwks = createServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
@@ -61,21 +75,48 @@ class RealIdentity {
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (this.proc.exitCode !== null) throw new Error(`identity exited: ${this.log.slice(-2000)}`);
-      const ok = await fetch(`http://127.0.0.1:${httpPort}/health/ready`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`http://127.0.0.1:${httpPort}/health/ready`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
-      if (Date.now() > deadline) throw new Error(`identity not ready in 60 s: ${this.log.slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`identity not ready in 60 s: ${this.log.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 300));
     }
-    const def = loadSync(protoPath('trellis/identity/v1/identity.proto'), { includeDirs: [PROTO_ROOT], keepCase: false, longs: Number, enums: Number, defaults: true, oneofs: true });
-    const pkg = loadPackageDefinition(def) as unknown as { trellis: { identity: { v1: { PatientService: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => Client & Record<string, Unary> } } } };
-    this.client = new pkg.trellis.identity.v1.PatientService(this.address, credentials.createInsecure());
+    const def = loadSync(protoPath('trellis/identity/v1/identity.proto'), {
+      includeDirs: [PROTO_ROOT],
+      keepCase: false,
+      longs: Number,
+      enums: Number,
+      defaults: true,
+      oneofs: true,
+    });
+    const pkg = loadPackageDefinition(def) as unknown as {
+      trellis: {
+        identity: {
+          v1: {
+            PatientService: new (
+              a: string,
+              c: ReturnType<typeof credentials.createInsecure>,
+            ) => Client & Record<string, Unary>;
+          };
+        };
+      };
+    };
+    this.client = new pkg.trellis.identity.v1.PatientService(
+      this.address,
+      credentials.createInsecure(),
+    );
   }
 
   call<T>(method: string, req: unknown, token: string): Promise<T> {
     const md = new Metadata();
     md.set('authorization', `Bearer ${token}`);
     const fn = this.client![method]!;
-    return new Promise((res, rej) => fn.call(this.client, req, md, (e, r) => (e ? rej(e) : res(r as T))));
+    return new Promise((res, rej) =>
+      fn.call(this.client, req, md, (e, r) => (e ? rej(e) : res(r as T))),
+    );
   }
 
   async stop(): Promise<void> {
@@ -90,7 +131,11 @@ class RealIdentity {
   }
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -110,9 +155,23 @@ describe('appointments with the real identity service', () => {
   beforeAll(async () => {
     authority = await createTestAuthority();
     await identity.start(authority);
-    svc = await startService({ identityAddress: identity.address, identityTopic: 'trellis.identity.patient.v1', authority });
-    clinician = await authority.issue({ scopes: ['system/Patient.cruds', 'system/Appointment.cruds', 'system/Slot.s'], systemId: 'gp-system', odsCode: 'A81001', region: 'north-east' });
-    trust = await authority.issue({ scopes: ['system/Schedule.cr', 'system/Slot.cs', 'system/Appointment.cruds'], systemId: 'trust-epr', odsCode: 'RTH', region: 'south-east' });
+    svc = await startService({
+      identityAddress: identity.address,
+      identityTopic: 'trellis.identity.patient.v1',
+      authority,
+    });
+    clinician = await authority.issue({
+      scopes: ['system/Patient.cruds', 'system/Appointment.cruds', 'system/Slot.s'],
+      systemId: 'gp-system',
+      odsCode: 'A81001',
+      region: 'north-east',
+    });
+    trust = await authority.issue({
+      scopes: ['system/Schedule.cr', 'system/Slot.cs', 'system/Appointment.cruds'],
+      systemId: 'trust-epr',
+      odsCode: 'RTH',
+      region: 'south-east',
+    });
   });
 
   afterAll(async () => {
@@ -121,14 +180,30 @@ describe('appointments with the real identity service', () => {
   });
 
   async function register(): Promise<string> {
-    const res = await identity.call<{ patient: { nhsNumber: string } }>(
+    const res = await identity.call<{ patient: { nhsNumber: string; version: number } }>(
       'registerPatient',
       {
         patient: {
-          names: [{ use: 2, family: faker.person.lastName(), given: [faker.person.firstName(), faker.string.alpha(6)] }],
+          names: [
+            {
+              use: 2,
+              family: faker.person.lastName(),
+              given: [faker.person.firstName(), faker.string.alpha(6)],
+            },
+          ],
           gender: 2,
-          birthDate: faker.date.birthdate({ min: 20, max: 80, mode: 'age' }).toISOString().slice(0, 10),
-          addresses: [{ use: 1, lines: [faker.location.streetAddress()], city: faker.location.city(), postcode: 'TS1 1AA' }],
+          birthDate: faker.date
+            .birthdate({ min: 20, max: 80, mode: 'age' })
+            .toISOString()
+            .slice(0, 10),
+          addresses: [
+            {
+              use: 1,
+              lines: [faker.location.streetAddress()],
+              city: faker.location.city(),
+              postcode: 'TS1 1AA',
+            },
+          ],
           gpOdsCode: 'A81001',
         },
         overrideDuplicates: true,
@@ -136,45 +211,90 @@ describe('appointments with the real identity service', () => {
       },
       clinician,
     );
+    versions.set(res.patient.nhsNumber, res.patient.version);
     return res.patient.nhsNumber;
   }
+  const versions = new Map<string, number>();
 
   it('books for a registered patient, refuses unknown / deceased / merged numbers, and reacts to identity events', async () => {
-    const { schedule } = await svc.client.call<{ schedule: { id: string } }>('ScheduleService/CreateSchedule', { serviceType: 'e2e-cardiology' }, trust);
+    const { schedule } = await svc.client.call<{ schedule: { id: string } }>(
+      'ScheduleService/CreateSchedule',
+      { serviceType: 'e2e-cardiology' },
+      trust,
+    );
     const { slots } = await svc.client.call<{ slots: { id: string }[] }>(
       'ScheduleService/PublishSlots',
-      { scheduleId: schedule.id, slots: [9, 10, 11, 12, 13, 14].map((h) => ({ start: ts(at(6, h)), end: ts(at(6, h, 30)) })) },
+      {
+        scheduleId: schedule.id,
+        slots: [9, 10, 11, 12, 13, 14].map((h) => ({ start: ts(at(6, h)), end: ts(at(6, h, 30)) })),
+      },
       trust,
     );
     const book = (slot: number, nhsNumber: string, key: string) =>
-      svc.client.call<{ appointment: { id: string; status: number } }>('AppointmentService/BookAppointment', { idempotencyKey: `e2e-${key}-${Date.now()}`, slotId: slots[slot]!.id, nhsNumber }, clinician);
+      svc.client.call<{ appointment: { id: string; status: number } }>(
+        'AppointmentService/BookAppointment',
+        { idempotencyKey: `e2e-${key}-${Date.now()}`, slotId: slots[slot]!.id, nhsNumber },
+        clinician,
+      );
 
     // a registered patient can be booked; an unknown number cannot
     const alive = await register();
     const a1 = await book(0, alive, 'a1');
     expect(a1.appointment.status).toBe(1);
-    const unknown = await svc.client.fail('AppointmentService/BookAppointment', { idempotencyKey: 'e2e-unknown-1', slotId: slots[1]!.id, nhsNumber: '9999999999' }, clinician);
-    expect(unknown.reason).toBe(unknown.code === status.INVALID_ARGUMENT ? 'VALIDATION_FAILED' : 'PATIENT_NOT_FOUND');
+    const unknown = await svc.client.fail(
+      'AppointmentService/BookAppointment',
+      { idempotencyKey: 'e2e-unknown-1', slotId: slots[1]!.id, nhsNumber: testNhsNumber() },
+      clinician,
+    );
+    expect(unknown).toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      reason: 'PATIENT_NOT_FOUND',
+    });
 
     // identity marks the patient deceased → PatientDeceased through Kafka cancels the appointment
-    await identity.call('markDeceased', { nhsNumber: alive, deceasedAt: ts(new Date()) }, clinician);
-    await until('the deceased patient\'s appointment to be cancelled', async () => {
-      const r = await svc.db.sql.query('SELECT status::text, cancellation_reason FROM appointments WHERE id = $1', [a1.appointment.id]);
+    await identity.call(
+      'markDeceased',
+      { nhsNumber: alive, expectedVersion: versions.get(alive), deceasedAt: ts(new Date()) },
+      clinician,
+    );
+    await until("the deceased patient's appointment to be cancelled", async () => {
+      const r = await svc.db.sql.query(
+        'SELECT status::text, cancellation_reason FROM appointments WHERE id = $1',
+        [a1.appointment.id],
+      );
       return r.rows[0].status === 'cancelled' ? r.rows[0] : undefined;
     });
-    const dead = await svc.client.fail('AppointmentService/BookAppointment', { idempotencyKey: 'e2e-dead-000001', slotId: slots[1]!.id, nhsNumber: alive }, clinician);
+    const dead = await svc.client.fail(
+      'AppointmentService/BookAppointment',
+      { idempotencyKey: 'e2e-dead-000001', slotId: slots[1]!.id, nhsNumber: alive },
+      clinician,
+    );
     expect(dead).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'PATIENT_DECEASED' });
 
     // identity merges a duplicate → appointments move to the survivor, the old number is refused
     const survivor = await register();
     const duplicate = await register();
     const a2 = await book(2, duplicate, 'a2');
-    await identity.call('mergePatients', { supersededNhsNumber: duplicate, survivorNhsNumber: survivor, reason: 'duplicate registration' }, clinician);
+    await identity.call(
+      'mergePatients',
+      {
+        supersededNhsNumber: duplicate,
+        survivorNhsNumber: survivor,
+        reason: 'duplicate registration',
+      },
+      clinician,
+    );
     await until('the merge to reach appointments', async () => {
-      const r = await svc.db.sql.query('SELECT nhs_number FROM appointments WHERE id = $1', [a2.appointment.id]);
+      const r = await svc.db.sql.query('SELECT nhs_number FROM appointments WHERE id = $1', [
+        a2.appointment.id,
+      ]);
       return r.rows[0].nhs_number === survivor ? true : undefined;
     });
-    const merged = await svc.client.fail('AppointmentService/BookAppointment', { idempotencyKey: 'e2e-merged-00001', slotId: slots[3]!.id, nhsNumber: duplicate }, clinician);
+    const merged = await svc.client.fail(
+      'AppointmentService/BookAppointment',
+      { idempotencyKey: 'e2e-merged-00001', slotId: slots[3]!.id, nhsNumber: duplicate },
+      clinician,
+    );
     expect(merged).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'PATIENT_MERGED' });
     expect(merged.message).toContain(survivor);
     expect((await book(3, survivor, 'a3')).appointment.status).toBe(1);

@@ -1,7 +1,8 @@
 // Every patient-data call — allowed, denied or failed — appears on the audit topic exactly once.
 // A tiny service (HTTP, its own Nest app) uses @trellis/auth exactly as a platform does: remote
 // JWKS from the running gateway, the suspension feed, and the access auditor writing through a
-// transactional outbox that the relay publishes to Kafka.
+// transactional outbox that the relay publishes to Kafka. It serves both doors: HTTP routes and a
+// gRPC method (it borrows the gateway proto's GetSystem shape), with one scope table.
 import {
   Controller,
   ForbiddenException,
@@ -12,31 +13,43 @@ import {
 } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { GrpcMethod, RpcException, Transport, type GrpcOptions } from '@nestjs/microservices';
+import { status, type Metadata } from '@grpc/grpc-js';
 import {
   createAccessAuditor,
   createSystemStatusFeed,
   CurrentCaller,
   defineScopeTable,
+  requireCaller,
   TrellisAuthModule,
   type AccessAuditor,
   type Caller,
 } from '@trellis/auth';
-import { events } from '@trellis/contracts';
+import { events, PROTO_ROOT, protoPath } from '@trellis/contracts';
 import { createOutbox } from '@trellis/events';
 
 import { createGatewayPrisma } from '../src/app/database/gateway-prisma.service';
 import {
+  adminClient,
   collect,
   env,
   freePort,
   getToken,
+  grpcCode,
   registerClient,
   startGateway,
   waitFor,
   type GatewayUnderTest,
 } from './support/harness';
 
+const TINY_GET = '/trellis.gateway.v1.ConnectedSystemService/GetSystem';
 const TINY_SCOPES = defineScopeTable({
+  [TINY_GET]: {
+    scope: 'system/Patient.r',
+    patientData: true,
+    resourceType: 'Patient',
+    subject: (req) => ({ nhsNumber: (req as { id: string }).id }),
+  },
   'GET /patients/:nhs': {
     scope: 'system/Patient.r',
     patientData: true,
@@ -73,6 +86,18 @@ class TinyOrgRecordsController {
   }
 }
 
+/** gRPC door of the tiny service: "GetSystem" stands in for a patient read. */
+@Controller()
+class TinyGrpcController {
+  @GrpcMethod('ConnectedSystemService', 'GetSystem')
+  getSystem(req: { id: string }, metadata: Metadata): { system: { id: string; name: string } } {
+    const caller = requireCaller(metadata);
+    if (req.id === '9990000107')
+      throw new RpcException({ code: status.NOT_FOUND, message: 'no such patient' });
+    return { system: { id: req.id, name: caller.systemId } };
+  }
+}
+
 @Controller('patients')
 class TinyPatientsController {
   @Get(':nhs')
@@ -95,6 +120,7 @@ describe('access audit stream', () => {
   let gw: GatewayUnderTest;
   let tiny: INestApplication;
   let tinyUrl: string;
+  let tinyGrpc: string;
   const prisma = (): ReturnType<typeof createGatewayPrisma> =>
     createGatewayPrisma(env('DATABASE_URL'), gw.schema.schema);
   let db: ReturnType<typeof createGatewayPrisma>;
@@ -130,10 +156,24 @@ describe('access audit stream', () => {
           auditor: auditor as AccessAuditor,
         }),
       ],
-      controllers: [TinyPatientsController, TinyOrgRecordsController],
+      controllers: [TinyPatientsController, TinyOrgRecordsController, TinyGrpcController],
     })
     class TinyModule {}
     tiny = await NestFactory.create(TinyModule, { logger: false });
+    tinyGrpc = `127.0.0.1:${await freePort()}`;
+    tiny.connectMicroservice<GrpcOptions>(
+      {
+        transport: Transport.GRPC,
+        options: {
+          url: tinyGrpc,
+          package: 'trellis.gateway.v1',
+          protoPath: protoPath('trellis/gateway/v1/gateway.proto'),
+          loader: { includeDirs: [PROTO_ROOT], longs: Number, defaults: false, oneofs: true },
+        },
+      },
+      { inheritAppConfig: true },
+    );
+    await tiny.startAllMicroservices();
     const port = await freePort();
     await tiny.listen(port, '127.0.0.1');
     tinyUrl = `http://127.0.0.1:${port}`;
@@ -240,6 +280,51 @@ describe('access audit stream', () => {
         outcomeDescription: 'UNAUTHENTICATED: MISSING_TOKEN',
       });
     } finally {
+      await sink.stop();
+    }
+  });
+
+  it('gRPC door: allowed, no token, wrong scope and not-found calls are each audited once', async () => {
+    const gp = await registerClient(gw, {
+      scopes: ['system/Patient.rs', 'system/Appointment.r'],
+      odsCode: 'Y12345',
+      region: 'north-east',
+    });
+    const readToken = await getToken(gw, gp, 'system/Patient.r');
+    const apptToken = await getToken(gw, gp, 'system/Appointment.r');
+    const client = adminClient(tinyGrpc);
+    const sink = await collect(gw.auditTopic);
+    const calls: Array<[string, string | null, number | 'OK', string]> = [
+      ['9990000085', readToken, 'OK', '0'],
+      ['9990000093', null, status.UNAUTHENTICATED, '4'],
+      ['9990000115', apptToken, status.PERMISSION_DENIED, '4'],
+      ['9990000107', readToken, status.NOT_FOUND, '4'],
+    ];
+    try {
+      for (const [nhs, token, code] of calls) {
+        expect([nhs, await grpcCode(client.call('GetSystem', { id: nhs }, token))]).toEqual([
+          nhs,
+          code,
+        ]);
+      }
+      const mine = (): Array<ReturnType<typeof events.v1.AccessRecorded.decode>> =>
+        sink.messages
+          .map((m) => events.v1.AccessRecorded.decode(m.value ?? Buffer.alloc(0)))
+          .filter((e) => e.interaction === TINY_GET);
+      await waitFor(() => mine().length >= calls.length, 20_000);
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(mine()).toHaveLength(calls.length);
+      for (const [nhs, , , outcome] of calls) {
+        const evs = mine().filter((e) => e.patientNhsNumber === nhs);
+        expect([nhs, evs.length, evs[0]?.outcome]).toEqual([nhs, 1, outcome]);
+      }
+      expect(mine().find((e) => e.patientNhsNumber === '9990000085')).toMatchObject({
+        systemId: gp.id,
+        resourceType: 'Patient',
+        action: 'R',
+      });
+    } finally {
+      client.close();
       await sink.stop();
     }
   });

@@ -212,6 +212,17 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
     expect((e403 as HttpException).getStatus()).toBe(403);
   });
 
+  it('HTTP HEAD uses the GET rule (Express serves HEAD with the GET handler)', async () => {
+    const t = await authority.issue({ scopes: ['system/Patient.r'] });
+    await expect(
+      guard.canActivate(httpContext('HEAD', '/fhir/Patient/:id', { authorization: `Bearer ${t}` })),
+    ).resolves.toBe(true);
+    const e = await guard
+      .canActivate(httpContext('HEAD', '/fhir/Patient/:id', {}))
+      .catch((x: unknown) => x);
+    expect((e as HttpException).getStatus()).toBe(401);
+  });
+
   it('audits an allowed call exactly once, after the handler and before the response', async () => {
     const md = withToken(
       await authority.issue({ systemId: 'gp', scopes: ['system/Patient.r'] }),

@@ -114,7 +114,8 @@ export function describeCall(context: ExecutionContext): CallShape | undefined {
     const user = req.headers[END_USER_HEADER];
     return {
       transport: 'http',
-      key: `${req.method.toUpperCase()} ${route}`,
+      // Express serves HEAD with the GET handler: it needs exactly the GET rule.
+      key: `${req.method.toUpperCase() === 'HEAD' ? 'GET' : req.method.toUpperCase()} ${route}`,
       carrier: req as object,
       authorization: req.headers['authorization'],
       endUser: typeof user === 'string' ? user : undefined,

@@ -125,16 +125,29 @@ function checkOdsReference(
     return;
   }
   if (str(ident['system']) !== ODS_ORGANISATION_SYSTEM) {
-    report('ods.format', `${path}.identifier.system`, `ODS system must be ${ODS_ORGANISATION_SYSTEM}`);
+    report(
+      'ods.format',
+      `${path}.identifier.system`,
+      `ODS system must be ${ODS_ORGANISATION_SYSTEM}`,
+    );
   } else if (!ODS_CODE.test(str(ident['value']) ?? '')) {
-    report('ods.format', `${path}.identifier.value`, 'ODS code must be 3-8 upper-case letters/digits');
+    report(
+      'ods.format',
+      `${path}.identifier.value`,
+      'ODS code must be 3-8 upper-case letters/digits',
+    );
   }
 }
 
 /** A Patient reference: `Patient/<nhs>` or an identifier with the NHS number system. */
 function checkPatientReference(ref: unknown, path: string, report: Report): void {
   if (!isObject(ref)) {
-    report('reference.patient', path, 'a Patient reference (by NHS number) is required', 'required');
+    report(
+      'reference.patient',
+      path,
+      'a Patient reference (by NHS number) is required',
+      'required',
+    );
     return;
   }
   const reference = str(ref['reference']);
@@ -150,7 +163,11 @@ function checkPatientReference(ref: unknown, path: string, report: Report): void
   const ident = ref['identifier'];
   if (isObject(ident)) {
     if (str(ident['system']) !== NHS_NUMBER_SYSTEM) {
-      report('nhs-number.system', `${path}.identifier.system`, `system must be ${NHS_NUMBER_SYSTEM}`);
+      report(
+        'nhs-number.system',
+        `${path}.identifier.system`,
+        `system must be ${NHS_NUMBER_SYSTEM}`,
+      );
       return;
     }
     checkNhsNumberValue(ident['value'], `${path}.identifier.value`, report);
@@ -239,32 +256,61 @@ function checkConcept(
     const system = str(c['system']);
     const code = str(c['code']) ?? '';
     if (system === SNOMED_CT_SYSTEM && !isValidSnomedId(code)) {
-      report('terminology.snomed.format', `${path}.coding[${i}].code`, `"${code}" is not a valid SNOMED CT concept id`, 'code-invalid');
+      report(
+        'terminology.snomed.format',
+        `${path}.coding[${i}].code`,
+        `"${code}" is not a valid SNOMED CT concept id`,
+        'code-invalid',
+      );
     }
     if (system === LOINC_SYSTEM && !isValidLoincCode(code)) {
-      report('terminology.loinc.format', `${path}.coding[${i}].code`, `"${code}" is not a valid LOINC code`, 'code-invalid');
+      report(
+        'terminology.loinc.format',
+        `${path}.coding[${i}].code`,
+        `"${code}" is not a valid LOINC code`,
+        'code-invalid',
+      );
     }
   });
   if (require === 'snomed' && !list.some((c) => c['system'] === SNOMED_CT_SYSTEM)) {
-    report('terminology.snomed.required', `${path}.coding`, 'a SNOMED CT coding (http://snomed.info/sct) is required', 'required');
+    report(
+      'terminology.snomed.required',
+      `${path}.coding`,
+      'a SNOMED CT coding (http://snomed.info/sct) is required',
+      'required',
+    );
   }
   if (
     require === 'loinc-or-snomed' &&
     !list.some((c) => c['system'] === SNOMED_CT_SYSTEM || c['system'] === LOINC_SYSTEM)
   ) {
-    report('terminology.loinc-or-snomed.required', `${path}.coding`, 'a LOINC or SNOMED CT coding is required', 'required');
+    report(
+      'terminology.loinc-or-snomed.required',
+      `${path}.coding`,
+      'a LOINC or SNOMED CT coding is required',
+      'required',
+    );
   }
 }
 
 function checkQuantity(q: unknown, path: string, report: Report): void {
   if (!isObject(q)) return;
   if (str(q['system']) !== UCUM_SYSTEM) {
-    report('terminology.ucum.required', `${path}.system`, `quantities must use UCUM (${UCUM_SYSTEM})`);
+    report(
+      'terminology.ucum.required',
+      `${path}.system`,
+      `quantities must use UCUM (${UCUM_SYSTEM})`,
+    );
     return;
   }
   const code = str(q['code']);
   if (!code || !ucumValid(code)) {
-    report('terminology.ucum.code', `${path}.code`, `"${code ?? ''}" is not a valid UCUM unit`, 'code-invalid');
+    report(
+      'terminology.ucum.code',
+      `${path}.code`,
+      `"${code ?? ''}" is not a valid UCUM unit`,
+      'code-invalid',
+    );
   }
 }
 
@@ -277,8 +323,16 @@ const PHONE = /^\+?[\d ()-]{6,20}$/;
 
 function patientRules(p: Json, ctx: RuleContext, mode: 'create' | 'update', report: Report): void {
   checkIdentifiers(p['identifier'], 'Patient.identifier', report);
-  if (mode === 'create' && arr(p['identifier']).some((i) => isObject(i) && i['system'] === NHS_NUMBER_SYSTEM)) {
-    report('patient.nhs-number.on-create', 'Patient.identifier', 'the NHS number is allocated by the platform; omit it on create', 'business-rule');
+  if (
+    mode === 'create' &&
+    arr(p['identifier']).some((i) => isObject(i) && i['system'] === NHS_NUMBER_SYSTEM)
+  ) {
+    report(
+      'patient.nhs-number.on-create',
+      'Patient.identifier',
+      'the NHS number is allocated by the platform; omit it on create',
+      'business-rule',
+    );
   }
   const names = arr(p['name']);
   if (names.length === 0) {
@@ -286,94 +340,206 @@ function patientRules(p: Json, ctx: RuleContext, mode: 'create' | 'update', repo
   }
   names.forEach((n, i) => {
     if (!isObject(n)) return;
-    if (!str(n['family'])?.trim()) report('patient.name.family', `Patient.name[${i}].family`, 'a family name is required', 'required');
-    if (arr(n['given']).length === 0) report('patient.name.given', `Patient.name[${i}].given`, 'a given name is required', 'required');
+    if (!str(n['family'])?.trim())
+      report(
+        'patient.name.family',
+        `Patient.name[${i}].family`,
+        'a family name is required',
+        'required',
+      );
+    if (arr(n['given']).length === 0)
+      report(
+        'patient.name.given',
+        `Patient.name[${i}].given`,
+        'a given name is required',
+        'required',
+      );
   });
-  if (p['gender'] === undefined) report('patient.gender.required', 'Patient.gender', 'gender is required', 'required');
+  if (p['gender'] === undefined)
+    report('patient.gender.required', 'Patient.gender', 'gender is required', 'required');
   const birthDate = str(p['birthDate']);
   if (birthDate === undefined) {
-    report('patient.birth-date.required', 'Patient.birthDate', 'birth date is required', 'required');
+    report(
+      'patient.birth-date.required',
+      'Patient.birthDate',
+      'birth date is required',
+      'required',
+    );
   } else if (/^\d{4}(-\d{2})?$/.test(birthDate)) {
-    report('patient.birth-date.precision', 'Patient.birthDate', 'birth date must be a full date (YYYY-MM-DD)');
+    report(
+      'patient.birth-date.precision',
+      'Patient.birthDate',
+      'birth date must be a full date (YYYY-MM-DD)',
+    );
   } else if (/^\d{4}-\d{2}-\d{2}$/.test(birthDate) && birthDate > ctx.today) {
-    report('patient.birth-date.future', 'Patient.birthDate', 'birth date is in the future', 'business-rule');
+    report(
+      'patient.birth-date.future',
+      'Patient.birthDate',
+      'birth date is in the future',
+      'business-rule',
+    );
   }
   arr(p['address']).forEach((a, i) => {
     if (!isObject(a)) return;
     const pc = str(a['postalCode']);
     if (pc === undefined || !UK_POSTCODE.test(pc.trim())) {
-      report('patient.address.postcode', `Patient.address[${i}].postalCode`, `"${pc ?? ''}" is not a valid UK postcode`);
+      report(
+        'patient.address.postcode',
+        `Patient.address[${i}].postalCode`,
+        `"${pc ?? ''}" is not a valid UK postcode`,
+      );
     }
-    if (arr(a['line']).length === 0) report('patient.address.line', `Patient.address[${i}].line`, 'an address line is required', 'required');
+    if (arr(a['line']).length === 0)
+      report(
+        'patient.address.line',
+        `Patient.address[${i}].line`,
+        'an address line is required',
+        'required',
+      );
   });
   arr(p['telecom']).forEach((t, i) => {
     if (!isObject(t)) return;
     const system = str(t['system']);
     const value = str(t['value']) ?? '';
     if (system !== 'phone' && system !== 'email' && system !== 'sms') {
-      report('patient.telecom.system', `Patient.telecom[${i}].system`, `telecom system must be phone, email or sms, got ${system ?? 'none'}`, 'not-supported');
+      report(
+        'patient.telecom.system',
+        `Patient.telecom[${i}].system`,
+        `telecom system must be phone, email or sms, got ${system ?? 'none'}`,
+        'not-supported',
+      );
     } else if (system === 'email' ? !EMAIL.test(value) : !PHONE.test(value)) {
-      report('patient.telecom.value', `Patient.telecom[${i}].value`, `"${value}" is not a valid ${system}`);
+      report(
+        'patient.telecom.value',
+        `Patient.telecom[${i}].value`,
+        `"${value}" is not a valid ${system}`,
+      );
     }
   });
   arr(p['generalPractitioner']).forEach((g, i) =>
-    checkOdsReference(g, `Patient.generalPractitioner[${i}]`, 'ods.format', 'The GP practice', report),
+    checkOdsReference(
+      g,
+      `Patient.generalPractitioner[${i}]`,
+      'ods.format',
+      'The GP practice',
+      report,
+    ),
   );
-  if (mode === 'create' && (p['deceasedBoolean'] !== undefined || p['deceasedDateTime'] !== undefined)) {
-    report('patient.deceased.unsupported', 'Patient.deceased', 'death is recorded by the platform, not on registration', 'not-supported');
+  if (
+    mode === 'create' &&
+    (p['deceasedBoolean'] !== undefined || p['deceasedDateTime'] !== undefined)
+  ) {
+    report(
+      'patient.deceased.unsupported',
+      'Patient.deceased',
+      'death is recorded by the platform, not on registration',
+      'not-supported',
+    );
   }
   if (p['link'] !== undefined) {
-    report('patient.link.unsupported', 'Patient.link', 'links are set by merges, not by clients', 'not-supported');
+    report(
+      'patient.link.unsupported',
+      'Patient.link',
+      'links are set by merges, not by clients',
+      'not-supported',
+    );
   }
 }
 
 function serviceRequestRules(r: Json, report: Report): void {
   checkPatientReference(r['subject'], 'ServiceRequest.subject', report);
   checkConcept(r['code'], 'ServiceRequest.code', 'snomed', report);
-  arr(r['reasonCode']).forEach((c, i) => checkConcept(c, `ServiceRequest.reasonCode[${i}]`, undefined, report));
-  checkOdsReference(r['requester'], 'ServiceRequest.requester', 'service-request.requester', 'The requester', report);
+  arr(r['reasonCode']).forEach((c, i) =>
+    checkConcept(c, `ServiceRequest.reasonCode[${i}]`, undefined, report),
+  );
+  checkOdsReference(
+    r['requester'],
+    'ServiceRequest.requester',
+    'service-request.requester',
+    'The requester',
+    report,
+  );
   const performer = arr(r['performer'])[0];
-  checkOdsReference(performer, 'ServiceRequest.performer[0]', 'service-request.performer', 'The performer', report);
+  checkOdsReference(
+    performer,
+    'ServiceRequest.performer[0]',
+    'service-request.performer',
+    'The performer',
+    report,
+  );
 }
 
 function observationRules(o: Json, path: string, report: Report): void {
   checkPatientReference(o['subject'], `${path}.subject`, report);
   checkConcept(o['code'], `${path}.code`, 'loinc-or-snomed', report);
   checkQuantity(o['valueQuantity'], `${path}.valueQuantity`, report);
-  if (isObject(o['valueCodeableConcept'])) checkConcept(o['valueCodeableConcept'], `${path}.valueCodeableConcept`, undefined, report);
+  if (isObject(o['valueCodeableConcept']))
+    checkConcept(o['valueCodeableConcept'], `${path}.valueCodeableConcept`, undefined, report);
   arr(o['referenceRange']).forEach((rr, i) => {
     if (!isObject(rr)) return;
     checkQuantity(rr['low'], `${path}.referenceRange[${i}].low`, report);
     checkQuantity(rr['high'], `${path}.referenceRange[${i}].high`, report);
   });
-  const hasValue = Object.keys(o).some((k) => k.startsWith('value')) || o['dataAbsentReason'] !== undefined;
+  const hasValue =
+    Object.keys(o).some((k) => k.startsWith('value')) || o['dataAbsentReason'] !== undefined;
   if (o['status'] === 'final' && !hasValue && arr(o['component']).length === 0) {
-    report('observation.value', `${path}.value[x]`, 'a final observation needs a value or a dataAbsentReason', 'required');
+    report(
+      'observation.value',
+      `${path}.value[x]`,
+      'a final observation needs a value or a dataAbsentReason',
+      'required',
+    );
   }
 }
 
 function diagnosticReportRules(r: Json, report: Report): void {
   checkPatientReference(r['subject'], 'DiagnosticReport.subject', report);
   checkConcept(r['code'], 'DiagnosticReport.code', 'loinc-or-snomed', report);
-  checkOdsReference(arr(r['performer'])[0], 'DiagnosticReport.performer[0]', 'ods.format', 'The performing lab', report);
+  checkOdsReference(
+    arr(r['performer'])[0],
+    'DiagnosticReport.performer[0]',
+    'ods.format',
+    'The performing lab',
+    report,
+  );
   if (arr(r['result']).length === 0 && arr(r['contained']).length === 0) {
-    report('diagnostic-report.result', 'DiagnosticReport.result', 'a report lists at least one observation', 'required');
+    report(
+      'diagnostic-report.result',
+      'DiagnosticReport.result',
+      'a report lists at least one observation',
+      'required',
+    );
   }
   arr(r['contained']).forEach((c, i) => {
-    if (isObject(c) && c['resourceType'] === 'Observation') observationRules(c, `DiagnosticReport.contained[${i}]`, report);
+    if (isObject(c) && c['resourceType'] === 'Observation')
+      observationRules(c, `DiagnosticReport.contained[${i}]`, report);
   });
 }
 
 function appointmentRules(a: Json, report: Report): void {
-  if (arr(a['slot']).length === 0) report('appointment.slot', 'Appointment.slot', 'the booked slot is required', 'required');
+  if (arr(a['slot']).length === 0)
+    report('appointment.slot', 'Appointment.slot', 'the booked slot is required', 'required');
   const participants = arr(a['participant']).filter(isObject);
-  const pi = participants.findIndex((p) => isObject(p['actor']) && /^Patient\//.test(str((p['actor'] as Json)['reference']) ?? ''));
+  const pi = participants.findIndex(
+    (p) => isObject(p['actor']) && /^Patient\//.test(str((p['actor'] as Json)['reference']) ?? ''),
+  );
   if (pi < 0) {
-    report('appointment.patient', 'Appointment.participant', 'a Patient participant is required', 'required');
+    report(
+      'appointment.patient',
+      'Appointment.participant',
+      'a Patient participant is required',
+      'required',
+    );
   } else {
-    checkPatientReference(participants[pi]!['actor'], `Appointment.participant[${pi}].actor`, report);
+    checkPatientReference(
+      participants[pi]!['actor'],
+      `Appointment.participant[${pi}].actor`,
+      report,
+    );
   }
-  arr(a['serviceType']).forEach((c, i) => checkConcept(c, `Appointment.serviceType[${i}]`, undefined, report));
+  arr(a['serviceType']).forEach((c, i) =>
+    checkConcept(c, `Appointment.serviceType[${i}]`, undefined, report),
+  );
 }
 
 /** Trellis rules for one resource (structure is checked separately by the FHIR validator). */

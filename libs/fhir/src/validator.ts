@@ -27,7 +27,11 @@ function structuralRule(issue: OperationOutcomeIssue): string {
   if (/additional property/i.test(text)) return 'fhir.unknown-element';
   if (/missing required|expected .*array|expected single|cardinality|at least|at most/i.test(text))
     return 'fhir.cardinality';
-  if (/invalid .*format|invalid .*value|expected .*(string|number|boolean|object)|invalid json|type/i.test(text))
+  if (
+    /invalid .*format|invalid .*value|expected .*(string|number|boolean|object)|invalid json|type/i.test(
+      text,
+    )
+  )
     return 'fhir.datatype';
   if (/constraint|invariant/i.test(text) || issue.code === 'invariant') return 'fhir.invariant';
   if (/value ?set|binding|code/i.test(text)) return 'fhir.value-set';
@@ -70,17 +74,39 @@ function fromMedplum(i: OperationOutcomeIssue): FhirIssue {
   };
 }
 
-const TYPE_CHECKS = new Set(['Patient', 'ServiceRequest', 'Observation', 'DiagnosticReport', 'Appointment', 'Schedule', 'Slot']);
+const TYPE_CHECKS = new Set([
+  'Patient',
+  'ServiceRequest',
+  'Observation',
+  'DiagnosticReport',
+  'Appointment',
+  'Schedule',
+  'Slot',
+]);
 
 /**
  * Validates an incoming resource: FHIR R4 base structure (@medplum/core against the R4
  * StructureDefinitions) plus the Trellis rules. One issue per problem, each with a rule id and
  * the element path.
  */
-export function validateFhirResource(body: unknown, options: ValidateOptions = {}): ValidationResult {
-  const fail = (status: 400 | 422, issues: FhirIssue[]): ValidationResult => ({ valid: false, status, issues });
+export function validateFhirResource(
+  body: unknown,
+  options: ValidateOptions = {},
+): ValidationResult {
+  const fail = (status: 400 | 422, issues: FhirIssue[]): ValidationResult => ({
+    valid: false,
+    status,
+    issues,
+  });
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return fail(400, [{ severity: 'error', code: 'structure', rule: 'fhir.json', message: 'the body must be a JSON object (a FHIR resource)' }]);
+    return fail(400, [
+      {
+        severity: 'error',
+        code: 'structure',
+        rule: 'fhir.json',
+        message: 'the body must be a JSON object (a FHIR resource)',
+      },
+    ]);
   }
   const resource = body as Record<string, unknown>;
   const type = resource['resourceType'];
@@ -97,13 +123,25 @@ export function validateFhirResource(body: unknown, options: ValidateOptions = {
   }
   const issues: FhirIssue[] = [];
   if (options.mode === 'update' && options.id !== undefined && resource['id'] !== options.id) {
-    issues.push({ severity: 'error', code: 'invalid', rule: 'fhir.id-mismatch', expression: `${type}.id`, message: `resource id ${String(resource['id'] ?? '(none)')} does not match the URL id ${options.id}` });
+    issues.push({
+      severity: 'error',
+      code: 'invalid',
+      rule: 'fhir.id-mismatch',
+      expression: `${type}.id`,
+      message: `resource id ${String(resource['id'] ?? '(none)')} does not match the URL id ${options.id}`,
+    });
   }
   issues.push(...structural(resource as unknown as Resource));
   const structuralFailed = issues.length > 0;
   if (TYPE_CHECKS.has(type)) {
     const now = options.now ?? new Date();
-    issues.push(...trellisRules(resource, { today: now.toISOString().slice(0, 10) }, options.mode ?? 'create'));
+    issues.push(
+      ...trellisRules(
+        resource,
+        { today: now.toISOString().slice(0, 10) },
+        options.mode ?? 'create',
+      ),
+    );
   }
   if (issues.length === 0) return { valid: true, status: 200, issues: [] };
   return fail(structuralFailed ? 400 : 422, issues);

@@ -199,7 +199,7 @@ async function bookingRun(
       () => new AppointmentsGrpcClient(`127.0.0.1:${grpcPort}`),
     );
     book = async (i, slotId) => {
-      await grpcClients[i % grpcClients.length]!.call(
+      await grpcClients[Math.abs(i) % grpcClients.length]!.call(
         'AppointmentService/BookAppointment',
         {
           idempotencyKey: `bench-${i}-${randomBytes(4).toString('hex')}`,
@@ -308,7 +308,7 @@ async function loadSearchSlots(sql: Client, total: number): Promise<void> {
        FROM generate_series(0, $4 - 1) g`,
     [ORGS, SERVICE_TYPES, REGIONS, schedules],
   );
-  // per schedule: perSchedule consecutive 20-minute slots spread over 120 days (08:00-18:00)
+  // per schedule: perSchedule 20-minute slots, ceil(perSchedule / 120) a day from 08:00, over ~120 days
   const t0 = performance.now();
   const batch = 50;
   const ids = (
@@ -322,11 +322,15 @@ async function loadSearchSlots(sql: Client, total: number): Promise<void> {
        SELECT gen_random_uuid(), s.id, t, t + interval '20 minutes',
               (CASE WHEN random() < 0.2 THEN 'busy' ELSE 'free' END)::slot_status, s.ods_code, s.service_type, s.region
          FROM schedules s,
-              LATERAL (SELECT date_trunc('day', now()) + interval '1 day' + (n / 30) * interval '1 day' * (120.0 / ($2::int / 30.0))
-                              + interval '8 hours' + (n % 30) * interval '20 minutes' AS t
+              LATERAL (SELECT date_trunc('day', now()) + interval '1 day'
+                              + (n / $3::int) * interval '1 day' + interval '8 hours' + (n % $3::int) * interval '20 minutes' AS t
                          FROM generate_series(0, $2::int - 1) n) x
         WHERE s.id = ANY($1::uuid[])`,
-      [ids.slice(i, i + batch), perSchedule],
+      [
+        ids.slice(i, i + batch),
+        perSchedule,
+        Math.min(30, Math.max(1, Math.ceil(perSchedule / 120))),
+      ],
     );
     log(
       `search: loaded ${Math.min(i + batch, ids.length) * perSchedule} slots (${Math.round((performance.now() - t0) / 1000)} s)`,
@@ -341,6 +345,7 @@ interface SearchResult {
   clients: number;
   latencyMs: ReturnType<typeof summary>;
   avgResults: number;
+  plans: Record<string, string>;
   goal: string;
 }
 
@@ -375,6 +380,24 @@ async function searchRun(sql: Client, url: string, schema: string): Promise<Sear
       pageSize: 50,
     };
   };
+  // the plans PostgreSQL picks for the three shapes of search (same SQL as SchedulingRepository)
+  const plans: Record<string, string> = {};
+  const from = new Date(day0.getTime() + 30 * 86_400_000);
+  const to = new Date(from.getTime() + 7 * 86_400_000);
+  for (const [name, extra, params] of [
+    ['service+org', 'AND ods_code = $4', [ORGS[3]]],
+    ['service+region', 'AND region = $4', [REGIONS[2]]],
+    ['service', '', []],
+  ] as const) {
+    const r = await sql.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, BUFFERS) SELECT id::text, start_at FROM slots s
+        WHERE status = 'free' AND start_at >= $1 AND start_at < $2 AND service_type = $3 ${extra}
+        ORDER BY s.start_at, s.id LIMIT 51`,
+      [from, to, SERVICE_TYPES[3], ...params],
+    );
+    plans[name] = r.rows.map((x) => x['QUERY PLAN']).join('\n');
+    log(`plan ${name}:\n${plans[name]}`);
+  }
   for (let i = 0; i < 100; i++) await service.searchFreeSlots(query()); // warm-up
   const latencies: number[] = [];
   let results = 0;
@@ -399,6 +422,7 @@ async function searchRun(sql: Client, url: string, schema: string): Promise<Sear
     clients,
     latencyMs: lat,
     avgResults: Math.round(results / latencies.length),
+    plans,
     goal: `p99 ${lat.p99} ms vs goal ${GOAL_SEARCH_P99_MS} ms (${lat.p99 <= GOAL_SEARCH_P99_MS ? 'met' : 'missed'})`,
   };
 }

@@ -62,7 +62,9 @@ export async function startService(options: StartOptions = {}): Promise<ServiceU
   await admin.createTopics([
     TOPICS.appointmentsAppointment,
     ...Object.values(TOPICS).filter((t) => t.name === 'trellis.audit.access.v1'),
-    options.identityTopic === TOPICS.identityPatient.name ? TOPICS.identityPatient : { ...TOPICS.identityPatient, name: identityTopic, partitions: 3 },
+    options.identityTopic === TOPICS.identityPatient.name
+      ? TOPICS.identityPatient
+      : { ...TOPICS.identityPatient, name: identityTopic, partitions: 3 },
     TOPICS.gatewaySystem,
   ]);
   await admin.disconnect();

@@ -2,6 +2,7 @@ import { assertScopeTableCovers, listGrpcMethods } from '@trellis/auth';
 import { PROTO_ROOT, protoPath } from '@trellis/contracts';
 
 import { GATEWAY_SCOPES } from './gateway.scopes';
+import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
 
 describe('gateway scope table', () => {
   it('declares every ConnectedSystemService method (undeclared would be denied)', () => {
@@ -13,11 +14,17 @@ describe('gateway scope table', () => {
     assertScopeTableCovers(GATEWAY_SCOPES, methods);
   });
 
-  it('keeps the admin API behind trellis/admin and only discovery + token endpoints public', () => {
+  it('keeps the admin API behind trellis/admin and only discovery, token and FHIR capability routes public', () => {
+    const publicAllowed =
+      /^(POST \/oauth2\/token|GET \/\.well-known\/(jwks\.json|smart-configuration)|GET \/fhir\/(metadata|openapi\.json|OperationDefinition\/:id))$/;
     for (const [key, rule] of Object.entries(GATEWAY_SCOPES)) {
       if (key.startsWith('/trellis.gateway.v1.'))
         expect([key, rule.scope]).toEqual([key, 'trellis/admin']);
-      else expect([key, rule.public]).toEqual([key, true]);
+      if (rule.public === true) expect([key, publicAllowed.test(key)]).toEqual([key, true]);
+      if (rule.public !== true && key.startsWith('GET /fhir/Patient'))
+        expect([key, rule.patientData]).toEqual([key, true]);
     }
+    for (const key of Object.keys(TOKEN_SCOPE_RULES))
+      expect(GATEWAY_SCOPES[key]?.public).toBe(true);
   });
 });

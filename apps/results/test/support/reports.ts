@@ -57,7 +57,7 @@ export function fbc(
       organisation: { odsCode: opts.requester ?? 'A81001', region: opts.region ?? 'north-east' },
       practitionerId: 'G8123456',
     },
-    issued: ts(opts.issued ?? new Date(Date.now() - 60_000)),
+    issued: ts(opts.issued ?? new Date('2026-01-05T09:30:00Z')),
     conclusion: opts.conclusion ?? '',
     versionReason: opts.reason ?? '',
     observations: [

@@ -62,7 +62,12 @@ export async function startService(): Promise<ServiceUnderTest> {
   const handle = await bootstrapService({
     name: 'results',
     module: createResultsModule({
-      auth: { keySet: authority.keySet, statusFeed: new StaticSystemStatusFeed() },
+      auth: {
+        keySet: authority.keySet,
+        issuer: authority.issuer,
+        audience: authority.audience,
+        statusFeed: new StaticSystemStatusFeed(),
+      },
       clock,
     }),
     config: resultsConfigSchema,

@@ -305,13 +305,10 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
       return true;
     }
     for (let attempt = 1; ; attempt++) {
+      let outcome: Outcome;
       try {
         if (attempt === 1 && firstFailure !== undefined) throw firstFailure;
-        const outcome = await handleWithSpan(event);
-        if (outcome === 'handled') stats.handled += 1;
-        else stats.duplicates += 1;
-        await options.afterTransaction?.(event, outcome);
-        return true;
+        outcome = await handleWithSpan(event);
       } catch (error) {
         stats.failedAttempts += 1;
         const poison = error instanceof PoisonMessageError;
@@ -334,7 +331,12 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
         await sleep(backoffDelay(attempt, backoff));
         if (!control.isRunning() || control.isStale()) return false;
         await control.heartbeat();
+        continue;
       }
+      if (outcome === 'handled') stats.handled += 1;
+      else stats.duplicates += 1;
+      await options.afterTransaction?.(event, outcome);
+      return true;
     }
   }
 

@@ -110,7 +110,9 @@ export function patientToFhir(p: P): FhirPatient {
     ...(p.confidentiality === C.CONFIDENTIALITY_RESTRICTED
       ? [{ system: CONFIDENTIALITY_SYSTEM, code: 'R', display: 'restricted' }]
       : []),
-    ...(p.withheld ? [{ system: OBSERVATION_VALUE_SYSTEM, code: 'REDACTED', display: 'redacted' }] : []),
+    ...(p.withheld
+      ? [{ system: OBSERVATION_VALUE_SYSTEM, code: 'REDACTED', display: 'redacted' }]
+      : []),
   ];
   const links = [
     ...p.supersededNhsNumbers.map((n) => ({

@@ -1,6 +1,11 @@
 import type { Appointment, DiagnosticReport, ServiceRequest } from '@medplum/fhirtypes';
 import { appointments, fromTimestamp, referrals, results } from '@trellis/contracts';
-import { LOINC_SYSTEM, NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM, SNOMED_CT_SYSTEM } from '../systems';
+import {
+  LOINC_SYSTEM,
+  NHS_NUMBER_SYSTEM,
+  ODS_ORGANISATION_SYSTEM,
+  SNOMED_CT_SYSTEM,
+} from '../systems';
 
 type Ts = { seconds: number; nanos: number } | undefined;
 const iso = (t: Ts) => (t ? fromTimestamp(t).toISOString() : undefined);
@@ -29,7 +34,10 @@ export function appointmentToFhir(a: appointments.v1.Appointment): Appointment {
   return {
     resourceType: 'Appointment',
     id: a.id,
-    meta: { versionId: String(a.version), ...(iso(a.updatedAt) ? { lastUpdated: iso(a.updatedAt)! } : {}) },
+    meta: {
+      versionId: String(a.version),
+      ...(iso(a.updatedAt) ? { lastUpdated: iso(a.updatedAt)! } : {}),
+    },
     status: APPOINTMENT_STATUS[key] ?? 'proposed',
     ...(a.serviceType ? { serviceType: [{ text: a.serviceType }] } : {}),
     ...(start ? { start } : {}),
@@ -64,13 +72,28 @@ export function referralToFhir(r: referrals.v1.Referral): ServiceRequest {
     meta: {
       versionId: String(r.version),
       ...(iso(r.updatedAt) ? { lastUpdated: iso(r.updatedAt)! } : {}),
-      tag: [{ system: 'https://fhir.trellis.nhs.uk/CodeSystem/referral-status', code: key.toLowerCase() }],
+      tag: [
+        {
+          system: 'https://fhir.trellis.nhs.uk/CodeSystem/referral-status',
+          code: key.toLowerCase(),
+        },
+      ],
     },
     status: REFERRAL_STATUS[key] ?? 'unknown',
     intent: 'order',
     subject: patientRef(r.nhsNumber),
     ...(r.reason?.code
-      ? { code: { coding: [{ system: SNOMED_CT_SYSTEM, code: r.reason.code, ...(r.reason.display ? { display: r.reason.display } : {}) }] } }
+      ? {
+          code: {
+            coding: [
+              {
+                system: SNOMED_CT_SYSTEM,
+                code: r.reason.code,
+                ...(r.reason.display ? { display: r.reason.display } : {}),
+              },
+            ],
+          },
+        }
       : {}),
     ...(sent ? { authoredOn: sent } : {}),
     ...(r.clinicalSummary ? { note: [{ text: r.clinicalSummary }] } : {}),
@@ -88,7 +111,8 @@ const REPORT_STATUS: Record<string, DiagnosticReport['status']> = {
 /** results.v1.Report → FHIR DiagnosticReport (observations summarised by reference). */
 export function reportToFhir(r: results.v1.Report): DiagnosticReport {
   const key = results.v1.reportStatusToJSON(r.status).replace('REPORT_STATUS_', '');
-  const system = r.code?.system === results.v1.CodeSystem.CODE_SYSTEM_LOINC ? LOINC_SYSTEM : SNOMED_CT_SYSTEM;
+  const system =
+    r.code?.system === results.v1.CodeSystem.CODE_SYSTEM_LOINC ? LOINC_SYSTEM : SNOMED_CT_SYSTEM;
   const issued = iso(r.issued);
   return {
     resourceType: 'DiagnosticReport',
@@ -96,7 +120,11 @@ export function reportToFhir(r: results.v1.Report): DiagnosticReport {
     meta: { versionId: String(r.version) },
     status: REPORT_STATUS[key] ?? 'unknown',
     code: r.code?.code
-      ? { coding: [{ system, code: r.code.code, ...(r.code.display ? { display: r.code.display } : {}) }] }
+      ? {
+          coding: [
+            { system, code: r.code.code, ...(r.code.display ? { display: r.code.display } : {}) },
+          ],
+        }
       : { text: 'unknown' },
     subject: patientRef(r.nhsNumber),
     ...(issued ? { issued } : {}),

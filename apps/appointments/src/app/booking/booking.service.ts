@@ -7,7 +7,11 @@ import { decodePageToken, encodePageToken } from '../domain/page-token';
 import { isUniqueViolation } from '../domain/pg-errors';
 import type { Actor, Clock } from '../domain/ports';
 import { CODE, IDEMPOTENCY_KEY, pageSize, Violations } from '../domain/validation';
-import type { PatientDirectory, PatientLookupContext } from '../patients/patient-directory';
+import type {
+  PatientDirectory,
+  PatientLookupContext,
+  PatientStanding,
+} from '../patients/patient-directory';
 import type { AppointmentRow, Prisma, PrismaClient } from '../prisma';
 import type { AppointmentEvent, AppointmentEventSink } from './appointment-events';
 import { BookingRepository, type SlotWithSchedule } from './booking.repository';
@@ -83,6 +87,12 @@ export class BookingService {
       referralId,
     });
 
+    // The slot and the patient's standing with identity are looked up concurrently; slot problems
+    // are reported first, then patient problems.
+    const standing = this.patients.standing(nhsNumber!, ctx).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
     const slot = await this.repo.findSlot(this.prisma, input.slotId);
     if (!slot) throw slotNotFound(input.slotId);
     this.assertMayBook(actor, slot);
@@ -100,7 +110,9 @@ export class BookingService {
       );
     }
     if (slot.status !== 'free') throw slotNotFree(slot.id, slot.status);
-    await this.assertPatientBookable(nhsNumber!, ctx);
+    const patient = await standing;
+    if (!patient.ok) throw patient.error;
+    this.assertPatientBookable(nhsNumber!, patient.value);
 
     try {
       const appointment = await this.prisma.$transaction(async (tx) => {
@@ -412,8 +424,7 @@ export class BookingService {
     }
   }
 
-  private async assertPatientBookable(nhsNumber: string, ctx: CallContext): Promise<void> {
-    const p = await this.patients.standing(nhsNumber, ctx);
+  private assertPatientBookable(nhsNumber: string, p: PatientStanding): void {
     switch (p.kind) {
       case 'active':
         return;

@@ -75,26 +75,68 @@ export class SchedulingRepository {
       : undefined;
   }
 
-  /** Keyset page of free slots ordered by (start, id). */
-  searchFree(
+  /**
+   * Keyset page of free slots ordered by (start, id). Tagged SQL so the literal `status = 'free'`
+   * matches the partial indexes (slots_free_*) and the keyset is one row comparison.
+   */
+  async searchFree(
     db: Db,
     filter: FreeSlotFilter,
     after: { start: Date; id: string } | undefined,
     take: number,
   ): Promise<SlotRow[]> {
-    const where: Prisma.SlotWhereInput = {
-      status: 'free',
-      ...(filter.serviceType ? { serviceType: filter.serviceType } : {}),
-      ...(filter.odsCode ? { odsCode: filter.odsCode } : {}),
-      ...(filter.region ? { region: filter.region } : {}),
-      startAt: {
-        gte: after && after.start > filter.from ? after.start : filter.from,
-        lt: filter.to,
-      },
-      ...(after
-        ? { OR: [{ startAt: { gt: after.start } }, { startAt: after.start, id: { gt: after.id } }] }
-        : {}),
-    };
-    return db.slot.findMany({ where, orderBy: [{ startAt: 'asc' }, { id: 'asc' }], take });
+    const conditions: Prisma.Sql[] = [
+      Prisma.sql`status = 'free'`,
+      Prisma.sql`start_at >= ${filter.from}`,
+      Prisma.sql`start_at < ${filter.to}`,
+    ];
+    if (filter.serviceType) conditions.push(Prisma.sql`service_type = ${filter.serviceType}`);
+    if (filter.odsCode) conditions.push(Prisma.sql`ods_code = ${filter.odsCode}`);
+    if (filter.region) conditions.push(Prisma.sql`region = ${filter.region}`);
+    if (after)
+      conditions.push(
+        Prisma.sql`(s.start_at, s.id) > (${after.start}::timestamptz, ${after.id}::uuid)`,
+      );
+    const rows = await db.$queryRaw<SlotSqlRow[]>`
+      SELECT id::text, schedule_id::text, start_at, end_at, status::text, ods_code, service_type, region,
+             practitioner_id, version, created_at, updated_at
+        FROM slots s
+       WHERE ${Prisma.join(conditions, ' AND ')}
+       ORDER BY s.start_at, s.id
+       LIMIT ${take}`;
+    return rows.map(toSlotRow);
   }
+}
+
+export interface SlotSqlRow {
+  id: string;
+  schedule_id: string;
+  start_at: Date;
+  end_at: Date;
+  status: string;
+  ods_code: string;
+  service_type: string;
+  region: string;
+  practitioner_id: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A slots row read with tagged SQL → the Prisma model shape. */
+export function toSlotRow(r: SlotSqlRow): SlotRow {
+  return {
+    id: r.id,
+    scheduleId: r.schedule_id,
+    startAt: new Date(r.start_at),
+    endAt: new Date(r.end_at),
+    status: r.status === 'busy-unavailable' ? 'busy_unavailable' : (r.status as SlotRow['status']),
+    odsCode: r.ods_code,
+    serviceType: r.service_type,
+    region: r.region,
+    practitionerId: r.practitioner_id,
+    version: Number(r.version),
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  };
 }

@@ -45,6 +45,8 @@ export interface GatewayConfig {
   publicUrl: string;
   audience: string;
   signingKeyFile: string;
+  /** Generate the signing key file when absent: local development only (replicas must share one ring). */
+  generateSigningKeyIfAbsent: boolean;
   accessTokenTtlSeconds: number;
   assertionMaxLifetimeSeconds: number;
   rateLimitPerWindow: number;
@@ -76,6 +78,7 @@ export function gatewayConfigFrom(env: GatewayEnv, httpPort?: number): GatewayCo
     publicUrl,
     audience: env.AUTH_AUDIENCE ?? DEFAULT_ACCESS_TOKEN_AUDIENCE,
     signingKeyFile: resolve(env.GATEWAY_SIGNING_KEY_FILE),
+    generateSigningKeyIfAbsent: env.DEPLOY_ENV === 'local',
     accessTokenTtlSeconds: env.GATEWAY_ACCESS_TOKEN_TTL_SECONDS,
     assertionMaxLifetimeSeconds: env.GATEWAY_ASSERTION_MAX_LIFETIME_SECONDS,
     rateLimitPerWindow: env.GATEWAY_RATE_LIMIT_PER_WINDOW,

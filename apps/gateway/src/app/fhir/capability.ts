@@ -4,12 +4,21 @@ import { TRELLIS_RULES } from '@trellis/fhir';
 import { FHIR_PREFIX, routeKey, type FhirRouteSpec } from './fhir.registry';
 
 const SMART_SERVICE = {
-  coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }],
+  coding: [
+    {
+      system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
+      code: 'SMART-on-FHIR',
+    },
+  ],
   text: 'SMART Backend Services (OAuth2 client credentials, private_key_jwt)',
 };
 
 /** CapabilityStatement generated from the routes actually served (never hand-written). */
-export function capabilityStatement(routes: readonly FhirRouteSpec[], publicUrl: string, version: string): CapabilityStatement {
+export function capabilityStatement(
+  routes: readonly FhirRouteSpec[],
+  publicUrl: string,
+  version: string,
+): CapabilityStatement {
   const base = `${publicUrl}/${FHIR_PREFIX}`;
   const byType = new Map<string, FhirRouteSpec[]>();
   for (const r of routes) {
@@ -23,7 +32,11 @@ export function capabilityStatement(routes: readonly FhirRouteSpec[], publicUrl:
     publisher: 'Trellis',
     kind: 'instance',
     software: { name: 'Trellis FHIR gateway', version },
-    implementation: { description: 'Trellis FHIR R4 facade over the identity, appointments, referrals and results platforms', url: base },
+    implementation: {
+      description:
+        'Trellis FHIR R4 facade over the identity, appointments, referrals and results platforms',
+      url: base,
+    },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json'],
     rest: [
@@ -41,22 +54,43 @@ export function capabilityStatement(routes: readonly FhirRouteSpec[], publicUrl:
           ],
         },
         resource: [...byType.entries()].map(([type, rs]) => {
-          const interactions = [...new Set(rs.filter((r) => r.interaction !== 'operation').map((r) => r.interaction))];
-          const search = rs.flatMap((r) => r.searchParams ?? []).filter((p) => !p.name.startsWith('_'));
+          const interactions = [
+            ...new Set(rs.filter((r) => r.interaction !== 'operation').map((r) => r.interaction)),
+          ];
+          const search = rs
+            .flatMap((r) => r.searchParams ?? [])
+            .filter((p) => !p.name.startsWith('_'));
           const ops = rs.filter((r) => r.operation);
           return {
             type: type as 'Patient',
             profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
-            interaction: interactions.map((code) => ({ code: code as 'read', documentation: rs.find((r) => r.interaction === code)!.summary })),
+            interaction: interactions.map((code) => ({
+              code: code as 'read',
+              documentation: rs.find((r) => r.interaction === code)!.summary,
+            })),
             versioning: 'versioned-update' as const,
             readHistory: interactions.includes('vread'),
             updateCreate: false,
             conditionalCreate: rs.some((r) => r.conditionalCreate === true),
             conditionalUpdate: false,
             conditionalDelete: 'not-supported' as const,
-            ...(search.length ? { searchParam: search.map((p) => ({ name: p.name, type: p.type, documentation: p.documentation })) } : {}),
+            ...(search.length
+              ? {
+                  searchParam: search.map((p) => ({
+                    name: p.name,
+                    type: p.type,
+                    documentation: p.documentation,
+                  })),
+                }
+              : {}),
             ...(ops.length
-              ? { operation: ops.map((r) => ({ name: r.operation!.name, definition: `${base}/OperationDefinition/${operationId(r)}`, documentation: r.summary })) }
+              ? {
+                  operation: ops.map((r) => ({
+                    name: r.operation!.name,
+                    definition: `${base}/OperationDefinition/${operationId(r)}`,
+                    documentation: r.summary,
+                  })),
+                }
               : {}),
           };
         }),
@@ -69,7 +103,10 @@ export function operationId(r: FhirRouteSpec): string {
   return `${(r.resource ?? 'system').toLowerCase()}-${r.operation!.name}`;
 }
 
-export function operationDefinitions(routes: readonly FhirRouteSpec[], publicUrl: string): OperationDefinition[] {
+export function operationDefinitions(
+  routes: readonly FhirRouteSpec[],
+  publicUrl: string,
+): OperationDefinition[] {
   return routes
     .filter((r) => r.operation)
     .map((r) => ({
@@ -98,22 +135,53 @@ export function operationDefinitions(routes: readonly FhirRouteSpec[], publicUrl
 }
 
 /** OpenAPI 3.0 document of the same routes (for client generators and fuzzers). */
-export function openApi(routes: readonly FhirRouteSpec[], publicUrl: string, version: string): Record<string, unknown> {
+export function openApi(
+  routes: readonly FhirRouteSpec[],
+  publicUrl: string,
+  version: string,
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const outcome = { $ref: '#/components/schemas/OperationOutcome' };
   for (const r of routes) {
     const path = `/${FHIR_PREFIX}/${r.path}`.replace(/:(\w+)/g, '{$1}');
-    const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    const query = (r.searchParams ?? []).map((p) => ({ name: p.name, in: 'query', required: false, description: p.documentation, schema: { type: p.type === 'number' ? 'number' : 'string' } }));
+    const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    const query = (r.searchParams ?? []).map((p) => ({
+      name: p.name,
+      in: 'query',
+      required: false,
+      description: p.documentation,
+      schema: { type: p.type === 'number' ? 'number' : 'string' },
+    }));
     const headers = [
-      ...(r.conditionalCreate ? [{ name: 'If-None-Exist', in: 'header', required: false, schema: { type: 'string' } }] : []),
-      ...(r.interaction === 'update' ? [{ name: 'If-Match', in: 'header', required: false, schema: { type: 'string', example: 'W/"1"' } }] : []),
+      ...(r.conditionalCreate
+        ? [{ name: 'If-None-Exist', in: 'header', required: false, schema: { type: 'string' } }]
+        : []),
+      ...(r.interaction === 'update'
+        ? [
+            {
+              name: 'If-Match',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', example: 'W/"1"' },
+            },
+          ]
+        : []),
     ];
     const errors = Object.fromEntries(
-      ['400', '401', '403', '404', '409', '412', '413', '415', '422', '429', '500', '503'].map((s) => [
-        s,
-        { description: 'OperationOutcome', content: { 'application/fhir+json': { schema: outcome } } },
-      ]),
+      ['400', '401', '403', '404', '409', '412', '413', '415', '422', '429', '500', '503'].map(
+        (s) => [
+          s,
+          {
+            description: 'OperationOutcome',
+            content: { 'application/fhir+json': { schema: outcome } },
+          },
+        ],
+      ),
     );
     paths[path] = {
       ...(paths[path] ?? {}),
@@ -124,19 +192,39 @@ export function openApi(routes: readonly FhirRouteSpec[], publicUrl: string, ver
         ...(r.scope ? { security: [{ smart: [r.scope] }] } : { security: [] }),
         parameters: [...params, ...query, ...headers],
         ...(r.method !== 'GET'
-          ? { requestBody: { required: true, content: { 'application/fhir+json': { schema: { $ref: `#/components/schemas/${r.resource ?? 'Resource'}` } } } } }
+          ? {
+              requestBody: {
+                required: true,
+                content: {
+                  'application/fhir+json': {
+                    schema: { $ref: `#/components/schemas/${r.resource ?? 'Resource'}` },
+                  },
+                },
+              },
+            }
           : {}),
         responses: {
           [r.interaction === 'create' ? '201' : '200']: {
             description: r.summary,
-            content: { 'application/fhir+json': { schema: { $ref: `#/components/schemas/${r.interaction.startsWith('search') || r.interaction.startsWith('history') || r.operation ? 'Bundle' : r.interaction === 'capabilities' ? 'Resource' : (r.resource ?? 'Resource')}` } } },
+            content: {
+              'application/fhir+json': {
+                schema: {
+                  $ref: `#/components/schemas/${r.interaction.startsWith('search') || r.interaction.startsWith('history') || r.operation ? 'Bundle' : r.interaction === 'capabilities' ? 'Resource' : (r.resource ?? 'Resource')}`,
+                },
+              },
+            },
           },
           ...errors,
         },
       },
     };
   }
-  const schemaNames = new Set(['OperationOutcome', 'Bundle', 'Resource', ...routes.flatMap((r) => (r.resource ? [r.resource] : []))]);
+  const schemaNames = new Set([
+    'OperationOutcome',
+    'Bundle',
+    'Resource',
+    ...routes.flatMap((r) => (r.resource ? [r.resource] : [])),
+  ]);
   return {
     openapi: '3.0.3',
     info: { title: 'Trellis FHIR R4 gateway', version },
@@ -144,10 +232,31 @@ export function openApi(routes: readonly FhirRouteSpec[], publicUrl: string, ver
     paths,
     components: {
       securitySchemes: {
-        smart: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: `${publicUrl}/oauth2/token`, scopes: Object.fromEntries(routes.filter((r) => r.scope).map((r) => [r.scope!, r.summary])) } } },
+        smart: {
+          type: 'oauth2',
+          flows: {
+            clientCredentials: {
+              tokenUrl: `${publicUrl}/oauth2/token`,
+              scopes: Object.fromEntries(
+                routes.filter((r) => r.scope).map((r) => [r.scope!, r.summary]),
+              ),
+            },
+          },
+        },
       },
       schemas: Object.fromEntries(
-        [...schemaNames].map((n) => [n, { type: 'object', required: ['resourceType'], properties: { resourceType: { type: 'string', ...(n === 'Resource' ? {} : { enum: [n] }) } }, additionalProperties: true, externalDocs: { url: `http://hl7.org/fhir/R4/${n.toLowerCase()}.html` } }]),
+        [...schemaNames].map((n) => [
+          n,
+          {
+            type: 'object',
+            required: ['resourceType'],
+            properties: {
+              resourceType: { type: 'string', ...(n === 'Resource' ? {} : { enum: [n] }) },
+            },
+            additionalProperties: true,
+            externalDocs: { url: `http://hl7.org/fhir/R4/${n.toLowerCase()}.html` },
+          },
+        ]),
       ),
     },
   };

@@ -83,7 +83,9 @@ export class ConformanceRecorder {
       });
     } catch (err) {
       // the refusal itself stands; a lost scorecard count is logged, never turned into a 500
-      this.logger.error(`conformance event not recorded: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.error(
+        `conformance event not recorded: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 }

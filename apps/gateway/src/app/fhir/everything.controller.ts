@@ -51,7 +51,16 @@ export class EverythingFhirController {
       affectsState: false,
       description:
         'One Bundle (searchset) with the Patient, Appointments, ServiceRequests and DiagnosticReports from identity, appointments, referrals and results, gathered in parallel with per-platform deadlines; a platform that does not answer in time yields an OperationOutcome entry naming it.',
-      parameters: [{ name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle', documentation: 'The shared care record' }],
+      parameters: [
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'Bundle',
+          documentation: 'The shared care record',
+        },
+      ],
     },
   })
   async everything(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
@@ -63,8 +72,18 @@ export class EverythingFhirController {
     const deadline = this.config.everythingDeadlineMs;
     // identity first-class: an unknown patient is a 404, not an empty record
     const patientCall = this.platforms
-      .call<identity.v1.GetPatientResponse>('identity', 'trellis.identity.v1.PatientService', 'GetPatient', { nhsNumber: nhs }, ctx, deadline)
-      .then((r) => ({ platform: 'identity' as const, resources: [patientToFhir(r.patient!)] as Resource[] }));
+      .call<identity.v1.GetPatientResponse>(
+        'identity',
+        'trellis.identity.v1.PatientService',
+        'GetPatient',
+        { nhsNumber: nhs },
+        ctx,
+        deadline,
+      )
+      .then((r) => ({
+        platform: 'identity' as const,
+        resources: [patientToFhir(r.patient!)] as Resource[],
+      }));
     const others: Array<[PlatformName, Promise<Gathered>]> = [
       ['appointments', this.appointments(nhs, ctx, deadline)],
       ['referrals', this.referrals(nhs, ctx, deadline)],
@@ -86,7 +105,11 @@ export class EverythingFhirController {
       const platform = names[i]!;
       if (s.status === 'fulfilled') {
         for (const r of s.value.resources) {
-          entries.push({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } });
+          entries.push({
+            fullUrl: `${base}/${r.resourceType}/${r.id}`,
+            resource: r,
+            search: { mode: 'match' },
+          });
         }
       } else {
         const e = s.reason as unknown;
@@ -102,9 +125,18 @@ export class EverythingFhirController {
             : 'failed';
         problems.push(platform);
         const outcome = operationOutcome([
-          { severity: 'warning', code: e instanceof PlatformCallError && e.decoded.code === 4 ? 'timeout' : 'incomplete', rule: `everything.platform-unavailable.${platform}`, expression: 'Bundle.entry', message: `The ${platform} platform ${why}: its records are missing from this record` },
+          {
+            severity: 'warning',
+            code: e instanceof PlatformCallError && e.decoded.code === 4 ? 'timeout' : 'incomplete',
+            rule: `everything.platform-unavailable.${platform}`,
+            expression: 'Bundle.entry',
+            message: `The ${platform} platform ${why}: its records are missing from this record`,
+          },
         ]);
-        entries.push({ resource: { ...outcome, id: `everything-${platform}` }, search: { mode: 'outcome' } });
+        entries.push({
+          resource: { ...outcome, id: `everything-${platform}` },
+          search: { mode: 'outcome' },
+        });
       }
     });
     const matches = entries.filter((e) => e.search?.mode === 'match').length;
@@ -116,11 +148,22 @@ export class EverythingFhirController {
     );
   }
 
-  private async appointments(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {
+  private async appointments(
+    nhs: string,
+    ctx: ForwardContext,
+    deadline: number,
+  ): Promise<Gathered> {
     const r = await this.platforms.call<appointments.v1.ListPatientAppointmentsResponse>(
-      'appointments', 'trellis.appointments.v1.AppointmentService', 'ListPatientAppointments',
-      { nhsNumber: nhs, period: appointments.v1.AppointmentPeriod.APPOINTMENT_PERIOD_ALL, page: { pageSize: 500, pageToken: '' } },
-      ctx, deadline,
+      'appointments',
+      'trellis.appointments.v1.AppointmentService',
+      'ListPatientAppointments',
+      {
+        nhsNumber: nhs,
+        period: appointments.v1.AppointmentPeriod.APPOINTMENT_PERIOD_ALL,
+        page: { pageSize: 500, pageToken: '' },
+      },
+      ctx,
+      deadline,
     );
     return { platform: 'appointments', resources: r.appointments.map(appointmentToFhir) };
   }
@@ -129,19 +172,45 @@ export class EverythingFhirController {
     const req = { statuses: [], priorities: [], page: { pageSize: 500, pageToken: '' } };
     const svc = 'trellis.referrals.v1.ReferralService';
     const [sent, incoming] = await Promise.all([
-      this.platforms.call<referrals.v1.ListSentReferralsResponse>('referrals', svc, 'ListSentReferrals', req, ctx, deadline),
-      this.platforms.call<referrals.v1.ListIncomingReferralsResponse>('referrals', svc, 'ListIncomingReferrals', req, ctx, deadline),
+      this.platforms.call<referrals.v1.ListSentReferralsResponse>(
+        'referrals',
+        svc,
+        'ListSentReferrals',
+        req,
+        ctx,
+        deadline,
+      ),
+      this.platforms.call<referrals.v1.ListIncomingReferralsResponse>(
+        'referrals',
+        svc,
+        'ListIncomingReferrals',
+        req,
+        ctx,
+        deadline,
+      ),
     ]);
     const seen = new Set<string>();
-    const mine = [...sent.referrals, ...incoming.referrals].filter((r) => r.nhsNumber === nhs && !seen.has(r.id) && seen.add(r.id));
+    const mine = [...sent.referrals, ...incoming.referrals].filter(
+      (r) => r.nhsNumber === nhs && !seen.has(r.id) && seen.add(r.id),
+    );
     return { platform: 'referrals', resources: mine.map(referralToFhir) };
   }
 
   private async results(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {
     const r = await this.platforms.call<results.v1.SearchReportsResponse>(
-      'results', 'trellis.results.v1.ReportService', 'SearchReports',
-      { nhsNumber: nhs, category: 0, code: '', statuses: [], page: { pageSize: 500, pageToken: '' }, includeObservations: false },
-      ctx, deadline,
+      'results',
+      'trellis.results.v1.ReportService',
+      'SearchReports',
+      {
+        nhsNumber: nhs,
+        category: 0,
+        code: '',
+        statuses: [],
+        page: { pageSize: 500, pageToken: '' },
+        includeObservations: false,
+      },
+      ctx,
+      deadline,
     );
     return { platform: 'results', resources: r.reports.map(reportToFhir) };
   }

@@ -21,8 +21,7 @@ export const FHIR_ENV_SHAPE = {
     .default('trellis.gateway.conformance.v1'),
 };
 
-const fhirEnv = z.object(FHIR_ENV_SHAPE);
-export type FhirEnv = z.output<typeof fhirEnv>;
+export type FhirEnv = z.output<z.ZodObject<typeof FHIR_ENV_SHAPE>>;
 
 export interface FhirConfig {
   publicUrl: string;

@@ -6,7 +6,13 @@ import {
   type ExceptionFilter,
   type NestMiddleware,
 } from '@nestjs/common';
-import { FhirError, fhirErrorFromPlatform, operationOutcome, type FhirIssue, type IssueCode } from '@trellis/fhir';
+import {
+  FhirError,
+  fhirErrorFromPlatform,
+  operationOutcome,
+  type FhirIssue,
+  type IssueCode,
+} from '@trellis/fhir';
 import { currentCorrelationId } from '@trellis/platform';
 import { json } from 'express';
 import type { NextFunction, Request, Response } from 'express';
@@ -67,11 +73,18 @@ function httpExceptionIssue(e: HttpException): FhirIssue {
   const status = e.getStatus();
   const body = e.getResponse();
   const message =
-    typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as { message?: unknown }).message === 'string'
       ? (body as { message: string }).message
       : e.message;
   const m = HTTP_CODES[status] ?? { code: 'exception' as IssueCode, rule: 'http.error' };
-  return { severity: 'error', code: m.code, rule: m.rule, message: status >= 500 && status !== 503 ? 'Internal error' : message };
+  return {
+    severity: 'error',
+    code: m.code,
+    rule: m.rule,
+    message: status >= 500 && status !== 503 ? 'Internal error' : message,
+  };
 }
 
 /**
@@ -90,23 +103,47 @@ export class FhirExceptionFilter implements ExceptionFilter {
     sendFhir(res, status, operationOutcome(issues), headers);
   }
 
-  describe(exception: unknown): { status: number; issues: readonly FhirIssue[]; headers: Record<string, string> } {
+  describe(exception: unknown): {
+    status: number;
+    issues: readonly FhirIssue[];
+    headers: Record<string, string>;
+  } {
     if (exception instanceof FhirError) {
-      return { status: exception.status, issues: exception.issues, headers: { ...exception.headers } };
+      return {
+        status: exception.status,
+        issues: exception.issues,
+        headers: { ...exception.headers },
+      };
     }
     if (exception instanceof PlatformCallError) {
       const e = fhirErrorFromPlatform(exception.decoded, 'Resource');
-      if (e.status >= 500) this.logger.warn(`${exception.platform} ${exception.method} failed: ${exception.decoded.message}`);
+      if (e.status >= 500)
+        this.logger.warn(
+          `${exception.platform} ${exception.method} failed: ${exception.decoded.message}`,
+        );
       return { status: e.status, issues: e.issues, headers: {} };
     }
     if (exception instanceof HttpException) {
-      return { status: exception.getStatus(), issues: [httpExceptionIssue(exception)], headers: {} };
+      return {
+        status: exception.getStatus(),
+        issues: [httpExceptionIssue(exception)],
+        headers: {},
+      };
     }
     const corr = currentCorrelationId();
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     return {
       status: 500,
-      issues: [{ severity: 'fatal', code: 'exception', rule: 'http.internal', message: `Internal error${corr ? ` (correlation id ${corr})` : ''}` }],
+      issues: [
+        {
+          severity: 'fatal',
+          code: 'exception',
+          rule: 'http.internal',
+          message: `Internal error${corr ? ` (correlation id ${corr})` : ''}`,
+        },
+      ],
       headers: {},
     };
   }
@@ -124,24 +161,53 @@ export function fhirBodyMiddleware(maxBytes: number): NestMiddleware['use'] {
     if (req.method !== 'POST' && req.method !== 'PUT') return next();
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > maxBytes) {
-      fail(res, FhirError.of(413, 'too-costly', 'http.payload-too-large', `request body exceeds ${maxBytes} bytes`));
+      fail(
+        res,
+        FhirError.of(
+          413,
+          'too-costly',
+          'http.payload-too-large',
+          `request body exceeds ${maxBytes} bytes`,
+        ),
+      );
       return;
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const hasBody = length > 0 || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return next();
     if (type !== FHIR_JSON && type !== 'application/json') {
-      fail(res, FhirError.of(415, 'not-supported', 'http.unsupported-media-type', `content type must be ${FHIR_JSON}`));
+      fail(
+        res,
+        FhirError.of(
+          415,
+          'not-supported',
+          'http.unsupported-media-type',
+          `content type must be ${FHIR_JSON}`,
+        ),
+      );
       return;
     }
-    if (req.body !== undefined && req.body !== null && typeof req.body === 'object' && Object.keys(req.body as object).length > 0) {
+    if (
+      req.body !== undefined &&
+      req.body !== null &&
+      typeof req.body === 'object' &&
+      Object.keys(req.body as object).length > 0
+    ) {
       return next(); // already parsed (application/json by the app's parser)
     }
     parse(req, res, (err?: unknown) => {
       if (!err) return next();
       const status = (err as { status?: number }).status;
       if (status === 413) {
-        fail(res, FhirError.of(413, 'too-costly', 'http.payload-too-large', `request body exceeds ${maxBytes} bytes`));
+        fail(
+          res,
+          FhirError.of(
+            413,
+            'too-costly',
+            'http.payload-too-large',
+            `request body exceeds ${maxBytes} bytes`,
+          ),
+        );
       } else if (status === 400 || status === 415) {
         fail(res, FhirError.of(400, 'structure', 'fhir.json', 'the body is not valid JSON'));
       } else {

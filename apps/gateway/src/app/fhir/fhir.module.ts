@@ -1,4 +1,10 @@
-import { Inject, Module, type MiddlewareConsumer, type NestModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type MiddlewareConsumer,
+  type NestModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { loadFhirDefinitions } from '@trellis/fhir';
 import { CONFIG } from '@trellis/platform';
 

@@ -1,6 +1,12 @@
 import 'reflect-metadata';
 
-import { applyDecorators, RequestMethod, RequestMapping, SetMetadata, type Type } from '@nestjs/common';
+import {
+  applyDecorators,
+  RequestMethod,
+  RequestMapping,
+  SetMetadata,
+  type Type,
+} from '@nestjs/common';
 import { type AuditSubjectExtractor, type ScopeRule } from '@trellis/auth';
 
 /** FHIR interaction codes (CapabilityStatement.rest.resource.interaction / rest.interaction). */
@@ -64,17 +70,24 @@ export const FHIR_PREFIX = 'fhir';
 /** Declares a FHIR route: registers the Nest route and records the spec on the handler. */
 export function FhirRoute(spec: FhirRouteSpec): MethodDecorator {
   const method =
-    spec.method === 'GET' ? RequestMethod.GET : spec.method === 'POST' ? RequestMethod.POST : RequestMethod.PUT;
-  return applyDecorators(RequestMapping({ path: spec.path, method }), SetMetadata(FHIR_ROUTE, spec));
+    spec.method === 'GET'
+      ? RequestMethod.GET
+      : spec.method === 'POST'
+        ? RequestMethod.POST
+        : RequestMethod.PUT;
+  return applyDecorators(
+    RequestMapping({ path: spec.path, method }),
+    SetMetadata(FHIR_ROUTE, spec),
+  );
 }
 
 /** The routes declared on these controllers (in declaration order). */
 export function fhirRoutesOf(controllers: ReadonlyArray<Type<unknown>>): FhirRouteSpec[] {
   const out: FhirRouteSpec[] = [];
   for (const c of controllers) {
-    const proto = c.prototype as Record<string, unknown>;
+    const proto = c.prototype as object;
     for (const name of Object.getOwnPropertyNames(proto)) {
-      const handler = proto[name];
+      const handler: unknown = Object.getOwnPropertyDescriptor(proto, name)?.value; // never run getters
       if (typeof handler !== 'function') continue;
       const spec = Reflect.getMetadata(FHIR_ROUTE, handler) as FhirRouteSpec | undefined;
       if (spec) out.push(spec);

@@ -20,5 +20,7 @@ export const FHIR_ROUTES = fhirRoutesOf(RESOURCE_CONTROLLERS);
 /** Scope rules of every FHIR route (merged into GATEWAY_SCOPES). */
 export const FHIR_SCOPE_RULES = {
   ...fhirScopeRules(FHIR_ROUTES),
-  ...fhirScopeRules(METADATA_ROUTES.map((r) => ({ ...r, interaction: 'capabilities' as const, summary: '' }))),
+  ...fhirScopeRules(
+    METADATA_ROUTES.map((r) => ({ ...r, interaction: 'capabilities' as const, summary: '' })),
+  ),
 };

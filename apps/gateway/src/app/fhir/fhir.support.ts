@@ -12,7 +12,12 @@ export function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined || header === '') return undefined;
   const m = /^(?:W\/)?"(\d+)"$/.exec(header.trim());
   if (!m) {
-    throw FhirError.of(400, 'invalid', 'http.if-match', 'If-Match must be a weak ETag W/"<version>"');
+    throw FhirError.of(
+      400,
+      'invalid',
+      'http.if-match',
+      'If-Match must be a weak ETag W/"<version>"',
+    );
   }
   return Number(m[1]);
 }
@@ -21,7 +26,8 @@ export function parseIfMatch(header: string | undefined): number | undefined {
 export function versionHeaders(resource: Resource): Record<string, string> {
   const h: Record<string, string> = {};
   if (resource.meta?.versionId) h['ETag'] = etag(resource.meta.versionId);
-  if (resource.meta?.lastUpdated) h['Last-Modified'] = new Date(resource.meta.lastUpdated).toUTCString();
+  if (resource.meta?.lastUpdated)
+    h['Last-Modified'] = new Date(resource.meta.lastUpdated).toUTCString();
   return h;
 }
 
@@ -48,7 +54,13 @@ export function countParam(params: Map<string, string[]>, def: number, max: numb
   const raw = params.get('_count')?.[0];
   if (raw === undefined) return Math.min(def, max);
   if (!/^\d+$/.test(raw)) {
-    throw FhirError.of(400, 'invalid', 'search.count', '_count must be a non-negative integer', '_count');
+    throw FhirError.of(
+      400,
+      'invalid',
+      'search.count',
+      '_count must be a non-negative integer',
+      '_count',
+    );
   }
   return Math.min(Number(raw), max);
 }

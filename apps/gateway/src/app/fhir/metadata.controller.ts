@@ -28,30 +28,57 @@ export class MetadataFhirController {
   /** The declared routes that the HTTP router really serves (checked against Express itself). */
   private routes(): FhirRouteSpec[] {
     if (this.served) return this.served;
-    const app = this.adapter.httpAdapter.getInstance() as { router?: { stack: RouterLayer[] }; _router?: { stack: RouterLayer[] } };
+    const app = this.adapter.httpAdapter.getInstance() as {
+      router?: { stack: RouterLayer[] };
+      _router?: { stack: RouterLayer[] };
+    };
     const stack = app.router?.stack ?? app._router?.stack ?? [];
     const keys = new Set<string>();
     for (const layer of stack) {
       if (!layer.route) continue;
-      for (const [m, on] of Object.entries(layer.route.methods)) if (on) keys.add(`${m.toUpperCase()} ${layer.route.path}`);
+      for (const [m, on] of Object.entries(layer.route.methods))
+        if (on) keys.add(`${m.toUpperCase()} ${layer.route.path}`);
     }
     this.served = FHIR_ROUTES.filter((r) => keys.has(routeKey(r)));
     return this.served;
   }
 
-  @FhirRoute({ method: 'GET', path: 'metadata', interaction: 'capabilities', summary: 'CapabilityStatement (generated from the served routes)' })
+  @FhirRoute({
+    method: 'GET',
+    path: 'metadata',
+    interaction: 'capabilities',
+    summary: 'CapabilityStatement (generated from the served routes)',
+  })
   metadata(@Res() res: Response): CapabilityStatement {
     return sendFhir(res, 200, capabilityStatement(this.routes(), this.config.publicUrl, '0.1.0'));
   }
 
-  @FhirRoute({ method: 'GET', path: 'OperationDefinition/:id', interaction: 'capabilities', summary: 'OperationDefinition of a served operation' })
+  @FhirRoute({
+    method: 'GET',
+    path: 'OperationDefinition/:id',
+    interaction: 'capabilities',
+    summary: 'OperationDefinition of a served operation',
+  })
   operationDefinition(@Req() req: Request, @Res() res: Response): OperationDefinition {
-    const def = operationDefinitions(this.routes(), this.config.publicUrl).find((d) => d.id === req.params['id']);
-    if (!def) throw FhirError.of(404, 'not-found', 'http.not-found', `OperationDefinition/${String(req.params['id'])} not found`);
+    const def = operationDefinitions(this.routes(), this.config.publicUrl).find(
+      (d) => d.id === req.params['id'],
+    );
+    if (!def)
+      throw FhirError.of(
+        404,
+        'not-found',
+        'http.not-found',
+        `OperationDefinition/${String(req.params['id'])} not found`,
+      );
     return sendFhir(res, 200, def);
   }
 
-  @FhirRoute({ method: 'GET', path: 'openapi.json', interaction: 'capabilities', summary: 'OpenAPI 3 document of the FHIR REST surface' })
+  @FhirRoute({
+    method: 'GET',
+    path: 'openapi.json',
+    interaction: 'capabilities',
+    summary: 'OpenAPI 3 document of the FHIR REST surface',
+  })
   openapi(@Res() res: Response): Record<string, unknown> {
     res.status(200).json(openApi(this.routes(), this.config.publicUrl, '0.1.0'));
     return {};

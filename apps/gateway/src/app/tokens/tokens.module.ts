@@ -15,7 +15,8 @@ import { SIGNING_KEY_RING, TokensService } from './tokens.service';
     {
       provide: SIGNING_KEY_RING,
       useFactory: async (config: GatewayConfig) => {
-        await ensureSigningKeyFile(config.signingKeyFile);
+        if (config.generateSigningKeyIfAbsent) await ensureSigningKeyFile(config.signingKeyFile);
+        // elsewhere a missing key ring fails the boot: replicas generating their own would disagree
         return SigningKeyRing.load(config.signingKeyFile);
       },
       inject: [GATEWAY_CONFIG],

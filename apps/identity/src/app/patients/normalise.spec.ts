@@ -3,6 +3,7 @@ import {
   familyNameParts,
   formatPostcode,
   isIsoDate,
+  normaliseGiven,
   normaliseName,
   normalisePostcode,
   registrationLockKeys,

@@ -64,29 +64,28 @@ export class ReportsService {
     input: ReportSubmission,
     ctx: CallContext = {},
   ): Promise<{ report: ReportView; replayed: boolean }> {
+    // Looked up first so that "amended/corrected/cancelled needs an existing report" is reported
+    // with every other field problem.
+    const existing = input.labReportId
+      ? await this.repo.findByLabId(
+          this.prisma,
+          input.performingLabOdsCode || actor.odsCode,
+          input.labReportId,
+        )
+      : null;
     const content = normaliseReport(input, {
       callerOdsCode: actor.odsCode,
       now: this.clock.now(),
-      allowedStatuses: ANY_STATUS,
+      allowedStatuses: existing ? ANY_STATUS : FIRST_STATUSES,
     });
     this.assertLab(actor, content.labOdsCode);
     const hash = contentHash(content);
     const reason = (input.versionReason ?? '').trim();
 
-    const existing = await this.repo.findByLabId(this.prisma, content.labOdsCode, content.labReportId);
     if (existing) {
       if (await this.repo.hasVersionWithHash(this.prisma, existing.id, hash))
         return { report: await this.view(existing), replayed: true };
       return this.newVersion(actor, existing.id, content, hash, reason, ctx);
-    }
-    if (!FIRST_STATUSES.includes(content.status)) {
-      throw ResultsError.invalid([
-        {
-          field: 'report.status',
-          rule: 'first-version',
-          message: `a new report must be preliminary or final; ${content.status} needs an existing report`,
-        },
-      ]);
     }
     await this.assertPatient(content.nhsNumber, ctx);
     const now = this.clock.now();
