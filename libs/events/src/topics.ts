@@ -52,7 +52,7 @@ export const DEFAULT_REGIONS: readonly string[] = [
   'north-west',
   'yorkshire',
   'midlands',
-  'east-of-england',
+  'east',
   'london',
   'south-east',
   'south-west',
@@ -127,9 +127,23 @@ export const DLQ_TOPIC_TEMPLATE = {
   consumed: false,
 } as const satisfies Omit<TopicSpec, 'name' | 'description'>;
 
+/**
+ * Retention of the regional streams (how far back an authority can replay): `retention.ms` from
+ * TRELLIS_REGION_RETENTION_MS when set (-1 = forever), else the template's year.
+ */
+export function regionRetentionMs(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const raw = env.TRELLIS_REGION_RETENTION_MS;
+  if (raw === undefined || raw.trim() === '') return REGION_TOPIC_TEMPLATE.retentionMs;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || (ms !== -1 && ms < 60_000))
+    throw new Error(`TRELLIS_REGION_RETENTION_MS must be -1 or an integer ≥ 60000, got ${raw}`);
+  return ms;
+}
+
 export function regionTopic(region: string): TopicSpec {
   return {
     ...REGION_TOPIC_TEMPLATE,
+    retentionMs: regionRetentionMs(),
     name: regionTopicName(region),
     description: `${REGION_TOPIC_TEMPLATE.description} — ${region}`,
   };

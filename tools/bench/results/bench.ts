@@ -263,7 +263,8 @@ async function main(): Promise<void> {
     let rows = 0;
     await pool(Array.from({ length: SEARCHES }, (_, i) => i), SEARCH_CONCURRENCY, async () => {
       const s = performance.now();
-      rows += await fn();
+      const got = await fn();
+      rows += got;
       ms.push(performance.now() - s);
     });
     searchStats[name] = { ...stats(ms), avg_rows: Math.round((rows / SEARCHES) * 10) / 10 };
