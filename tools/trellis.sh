@@ -167,6 +167,8 @@ provision_topics() {
   else
     info "no tools/events/provision.ts yet: no topics provisioned"
   fi
+  # Regional authorities' read-only principals on their streams (docs/regional-streams.md).
+  if [ -f tools/regional/setup.sh ]; then bash tools/regional/setup.sh; fi
 }
 
 cmd_test() {

@@ -9,8 +9,11 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { events } from '@trellis/contracts';
+
+const events_v1 = events.v1;
 import { NHS_NUMBER_SYSTEM, rulesOf, structuralIssues } from '@trellis/fhir';
 import { Client, type FhirResource } from 'fhir-kit-client';
+import { Client as PgClient } from 'pg';
 
 const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
 
@@ -282,6 +285,34 @@ describe('FHIR facade: Patient over real HTTP (fhir-kit-client) → identity gRP
     expect(((await xml.json()) as OperationOutcome).issue![0]!.code).toBe('not-supported');
   });
 
+  it('answers 429 with Retry-After as an OperationOutcome once a system spends its budget', async () => {
+    const limited = await stack.token(['system/Patient.r']);
+    const pg = new PgClient({ connectionString: process.env['DATABASE_URL'] });
+    await pg.connect();
+    try {
+      await pg.query(
+        `UPDATE "${stack.gw.schema.schema}".connected_systems SET rate_limit_per_window = 3 WHERE id = $1`,
+        [limited.systemId],
+      );
+    } finally {
+      await pg.end();
+    }
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await fetch(`${stack.fhirBase}/Patient/${created.id}`, {
+        headers: { authorization: `Bearer ${limited.token}` },
+      });
+      statuses.push(last.status);
+      if (last.status !== 429) await last.arrayBuffer();
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    const outcome = (await last!.json()) as OperationOutcome;
+    expect(outcome.issue![0]!.code).toBe('throttled');
+    expectValid(outcome);
+  });
+
   it('conditional create: 50 concurrent identical requests create one patient', async () => {
     const body = person(uniqueFamily(), '1991-11-23');
     const ifNoneExist = `family=${body.name![0]!.family}&birthdate=1991-11-23&_fuzzy-match=false`;
@@ -441,6 +472,37 @@ describe('shared care record: Patient/{nhs}/$everything', () => {
       'everything.platform-unavailable.results',
     ]);
     expect(outcomes[0]!.issue![0]!.diagnostics).toMatch(/platform/);
+  });
+
+  it('is audited like any read (gateway access event with the patient and the route)', async () => {
+    const p = (await fhir.create({
+      resourceType: 'Patient',
+      body: asBody(person(uniqueFamily(), '1956-10-10')),
+    })) as unknown as Patient;
+    const audit = await collect(stack.gw.auditTopic);
+    try {
+      await fhir.operation({
+        resourceType: 'Patient',
+        id: p.id!,
+        name: '$everything',
+        method: 'GET',
+      });
+      const events = await waitFor(() => {
+        const found = audit.messages
+          .map((m) => events_v1.AccessRecorded.decode(m.value!))
+          .filter((e) => e.patientNhsNumber === p.id && e.interaction.includes('$everything'));
+        return found.length ? found : undefined;
+      }, 20_000);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        systemId,
+        action: 'R',
+        resourceType: 'Patient',
+        sourceService: 'gateway',
+      });
+    } finally {
+      await audit.stop();
+    }
   });
 
   it('with identity stopped too, still answers (no silent gap): every platform reported', async () => {

@@ -104,18 +104,45 @@ export function demoReports(): { lab: Actor; report: ReportSubmission }[] {
     q('2823-3', 'Potassium', k, 'mmol/L', 3.5, 5.3, kI),
     q('22664-7', 'Urea', 6.1, 'mmol/L', 2.5, 7.8),
     q('14682-9', 'Creatinine', creat, 'umol/L', 59, 104, creatI),
-    q('62238-1', 'eGFR', creat > 150 ? 38 : 84, 'mL/min/{1.73_m2}', 60, undefined, creat > 150 ? 'low' : 'normal'),
+    q(
+      '62238-1',
+      'eGFR',
+      creat > 150 ? 38 : 84,
+      'mL/min/{1.73_m2}',
+      60,
+      undefined,
+      creat > 150 ? 'low' : 'normal',
+    ),
   ];
   const rtd = LABS['RTD']!;
   const rj1 = LABS['RJ1']!;
   return [
-    { lab: rtd, report: pathology('RTD-DEMO-0001', p1, A81001, FBC, '2026-11-16T10:12:00Z', fbc(142)) },
-    { lab: rtd, report: pathology('RTD-DEMO-0002', p1, A81001, UE, '2026-11-16T10:14:00Z', ue(4.4, 'normal', 81)) },
     {
       lab: rtd,
-      report: pathology('RTD-DEMO-0003', p2, A81001, HBA1C, '2026-11-17T09:40:00Z', [
-        q('59261-8', 'HbA1c (IFCC)', 71, 'mmol/mol', undefined, 48, 'high'),
-      ], 'HbA1c in the diabetic range; review diabetes management.'),
+      report: pathology('RTD-DEMO-0001', p1, A81001, FBC, '2026-11-16T10:12:00Z', fbc(142)),
+    },
+    {
+      lab: rtd,
+      report: pathology(
+        'RTD-DEMO-0002',
+        p1,
+        A81001,
+        UE,
+        '2026-11-16T10:14:00Z',
+        ue(4.4, 'normal', 81),
+      ),
+    },
+    {
+      lab: rtd,
+      report: pathology(
+        'RTD-DEMO-0003',
+        p2,
+        A81001,
+        HBA1C,
+        '2026-11-17T09:40:00Z',
+        [q('59261-8', 'HbA1c (IFCC)', 71, 'mmol/mol', undefined, 48, 'high')],
+        'HbA1c in the diabetic range; review diabetes management.',
+      ),
     },
     {
       lab: rtd,
@@ -129,13 +156,33 @@ export function demoReports(): { lab: Actor; report: ReportSubmission }[] {
     },
     {
       lab: rtd,
-      report: pathology('RTD-DEMO-0005', p3, A81001, UE, '2026-11-18T16:05:00Z', ue(6.9, 'critical-high', 212, 'high'),
-        'Potassium critically raised; sample not haemolysed. Telephoned to duty doctor.'),
+      report: pathology(
+        'RTD-DEMO-0005',
+        p3,
+        A81001,
+        UE,
+        '2026-11-18T16:05:00Z',
+        ue(6.9, 'critical-high', 212, 'high'),
+        'Potassium critically raised; sample not haemolysed. Telephoned to duty doctor.',
+      ),
     },
-    { lab: rj1, report: pathology('RJ1-DEMO-0001', p4, E81001, FBC, '2026-11-19T11:20:00Z', fbc(104, 'low', 12.9, 'high')) },
-    { lab: rj1, report: pathology('RJ1-DEMO-0002', p5, E81001, HBA1C, '2026-11-19T11:25:00Z', [
-      q('59261-8', 'HbA1c (IFCC)', 39, 'mmol/mol', undefined, 48),
-    ]) },
+    {
+      lab: rj1,
+      report: pathology(
+        'RJ1-DEMO-0001',
+        p4,
+        E81001,
+        FBC,
+        '2026-11-19T11:20:00Z',
+        fbc(104, 'low', 12.9, 'high'),
+      ),
+    },
+    {
+      lab: rj1,
+      report: pathology('RJ1-DEMO-0002', p5, E81001, HBA1C, '2026-11-19T11:25:00Z', [
+        q('59261-8', 'HbA1c (IFCC)', 39, 'mmol/mol', undefined, 48),
+      ]),
+    },
     {
       lab: rj1,
       report: {

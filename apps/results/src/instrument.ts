@@ -4,5 +4,7 @@ import { startTelemetry } from '@trellis/telemetry';
 startTelemetry({
   serviceName: 'results',
   ...(process.env.SERVICE_VERSION ? { serviceVersion: process.env.SERVICE_VERSION } : {}),
-  ...(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  ...(process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+    ? { otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT }
+    : {}),
 });

@@ -22,9 +22,24 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
 
   beforeAll(async () => {
     svc = await startService();
-    lab = await svc.authority.issue({ scopes: ALL, systemId: 'rth-lims', odsCode: 'RTH', region: 'south-east' });
-    gp = await svc.authority.issue({ scopes: ALL, systemId: 'gp-system', odsCode: 'A81001', region: 'north-east' });
-    stranger = await svc.authority.issue({ scopes: ALL, systemId: 'other', odsCode: 'B82001', region: 'london' });
+    lab = await svc.authority.issue({
+      scopes: ALL,
+      systemId: 'rth-lims',
+      odsCode: 'RTH',
+      region: 'south-east',
+    });
+    gp = await svc.authority.issue({
+      scopes: ALL,
+      systemId: 'gp-system',
+      odsCode: 'A81001',
+      region: 'north-east',
+    });
+    stranger = await svc.authority.issue({
+      scopes: ALL,
+      systemId: 'other',
+      odsCode: 'B82001',
+      region: 'london',
+    });
   });
 
   afterAll(async () => {
@@ -39,11 +54,18 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
 
   it('refuses every method without a token (UNAUTHENTICATED) and without its scope (PERMISSION_DENIED)', async () => {
     const rows = scopeMatrix(RESULTS_SCOPES);
-    expect(rows).toHaveLength(8);
+    expect(rows).toHaveLength(9);
     for (const row of rows) {
       const method = row.key.split('/').pop()!;
-      expect([method, (await svc.client.fail(method, {})).code]).toEqual([method, status.UNAUTHENTICATED]);
-      const lacking = await svc.authority.issue({ scopes: row.lackingScopes, odsCode: 'RTH', region: 'south-east' });
+      expect([method, (await svc.client.fail(method, {})).code]).toEqual([
+        method,
+        status.UNAUTHENTICATED,
+      ]);
+      const lacking = await svc.authority.issue({
+        scopes: row.lackingScopes,
+        odsCode: 'RTH',
+        region: 'south-east',
+      });
       expect([method, (await svc.client.fail(method, {}, lacking)).code]).toEqual([
         method,
         status.PERMISSION_DENIED,
@@ -53,7 +75,10 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
 
   it('stores the same report submitted 100 times concurrently once, with one ResultAvailable', async () => {
     const nhs = patient();
-    const report = fbc(id('dup'), nhs, { haemoglobin: 62, interpretation: I.INTERPRETATION_CRITICAL_LOW });
+    const report = fbc(id('dup'), nhs, {
+      haemoglobin: 62,
+      interpretation: I.INTERPRETATION_CRITICAL_LOW,
+    });
     const answers = await Promise.all(
       Array.from({ length: 100 }, () => svc.client.call<Submit>('SubmitReport', { report }, lab)),
     );
@@ -64,7 +89,12 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       severity: 3, // SEVERITY_CRITICAL
       mostSevereInterpretation: I.INTERPRETATION_CRITICAL_LOW,
     });
-    const counts = await svc.db.sql.query<{ reports: number; versions: number; obs: number; ev: number }>(
+    const counts = await svc.db.sql.query<{
+      reports: number;
+      versions: number;
+      obs: number;
+      ev: number;
+    }>(
       `SELECT (SELECT count(*)::int FROM reports WHERE nhs_number = $1) AS reports,
               (SELECT count(*)::int FROM report_versions v JOIN reports r ON r.id = v.report_id WHERE r.nhs_number = $1) AS versions,
               (SELECT count(*)::int FROM observations o JOIN reports r ON r.id = o.report_id WHERE r.nhs_number = $1) AS obs,
@@ -82,7 +112,10 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       ce_region: 'south-east',
       ce_subject: answers[0]!.report.id,
     });
-    expect(received[0]!.headers['ce_regions']!.split(',').sort()).toEqual(['north-east', 'south-east']);
+    expect(received[0]!.headers['ce_regions']!.split(',').sort()).toEqual([
+      'north-east',
+      'south-east',
+    ]);
     const payload = events.v1.ResultAvailable.decode(received[0]!.value);
     expect(payload.report).toMatchObject({
       nhsNumber: nhs,
@@ -99,8 +132,15 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     const nhs = patient();
     const lid = id('amend');
     const v1 = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs) }, lab);
-    const conflict = await svc.client.fail('SubmitReport', { report: fbc(lid, nhs, { haemoglobin: 120 }) }, lab);
-    expect(conflict).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'REPORT_IDENTIFIER_CONFLICT' });
+    const conflict = await svc.client.fail(
+      'SubmitReport',
+      { report: fbc(lid, nhs, { haemoglobin: 120 }) },
+      lab,
+    );
+    expect(conflict).toMatchObject({
+      code: status.ALREADY_EXISTS,
+      reason: 'REPORT_IDENTIFIER_CONFLICT',
+    });
     // an amendment without a reason is refused with a field violation
     const noReason = await svc.client.fail(
       'SubmitReport',
@@ -108,7 +148,9 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       lab,
     );
     expect(noReason.code).toBe(status.INVALID_ARGUMENT);
-    expect(noReason.fieldViolations).toContainEqual(expect.objectContaining({ field: 'report.version_reason', rule: 'required' }));
+    expect(noReason.fieldViolations).toContainEqual(
+      expect.objectContaining({ field: 'report.version_reason', rule: 'required' }),
+    );
     // amendment through SubmitReport (status AMENDED + reason) → version 2
     const amended = fbc(lid, nhs, {
       haemoglobin: 120,
@@ -117,32 +159,70 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       reason: 'haemolysed sample re-run',
     });
     const v2 = await svc.client.call<Submit>('SubmitReport', { report: amended }, lab);
-    expect(v2).toMatchObject({ replayed: false, report: { id: v1.report.id, version: 2, status: S.REPORT_STATUS_AMENDED } });
+    expect(v2).toMatchObject({
+      replayed: false,
+      report: { id: v1.report.id, version: 2, status: S.REPORT_STATUS_AMENDED },
+    });
     // the same amendment again is a replay
-    expect((await svc.client.call<Submit>('SubmitReport', { report: amended }, lab)).replayed).toBe(true);
+    expect((await svc.client.call<Submit>('SubmitReport', { report: amended }, lab)).replayed).toBe(
+      true,
+    );
     // the original resent late is a replay too (never resurrects v1)
     const late = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs) }, lab);
     expect(late).toMatchObject({ replayed: true, report: { version: 2 } });
     // correction through AmendReport → version 3
     const v3 = await svc.client.call<Submit>(
       'AmendReport',
-      { reportId: v1.report.id, report: fbc(lid, nhs, { haemoglobin: 121 }), reason: 'transcription error', correction: true },
+      {
+        reportId: v1.report.id,
+        report: fbc(lid, nhs, { haemoglobin: 121 }),
+        reason: 'transcription error',
+        correction: true,
+      },
       lab,
     );
-    expect(v3.report).toMatchObject({ version: 3, status: S.REPORT_STATUS_CORRECTED, versionReason: 'transcription error' });
+    expect(v3.report).toMatchObject({
+      version: 3,
+      status: S.REPORT_STATUS_CORRECTED,
+      versionReason: 'transcription error',
+    });
     // the requester cannot amend
     expect(
-      (await svc.client.fail('AmendReport', { reportId: v1.report.id, report: fbc(lid, nhs), reason: 'x' }, gp)).reason,
+      (
+        await svc.client.fail(
+          'AmendReport',
+          { reportId: v1.report.id, report: fbc(lid, nhs), reason: 'x' },
+          gp,
+        )
+      ).reason,
     ).toBe('NOT_PERFORMING_LAB');
     // latest served by default, older versions on request, history oldest first
-    const latest = await svc.client.call<{ report: ReportMsg }>('GetReport', { reportId: v1.report.id }, gp);
+    const latest = await svc.client.call<{ report: ReportMsg }>(
+      'GetReport',
+      { reportId: v1.report.id },
+      gp,
+    );
     expect(latest.report).toMatchObject({ version: 3, latestVersion: 3 });
     expect(latest.report.observations[0]!.valueQuantity).toEqual({ value: 121, unit: 'g/L' });
-    const first = await svc.client.call<{ report: ReportMsg }>('GetReport', { reportId: v1.report.id, version: 1 }, gp);
-    expect(first.report).toMatchObject({ version: 1, latestVersion: 3, status: S.REPORT_STATUS_FINAL });
+    const first = await svc.client.call<{ report: ReportMsg }>(
+      'GetReport',
+      { reportId: v1.report.id, version: 1 },
+      gp,
+    );
+    expect(first.report).toMatchObject({
+      version: 1,
+      latestVersion: 3,
+      status: S.REPORT_STATUS_FINAL,
+    });
     expect(first.report.observations[0]!.valueQuantity).toEqual({ value: 135, unit: 'g/L' });
-    expect((await svc.client.fail('GetReport', { reportId: v1.report.id, version: 9 }, gp)).reason).toBe('VERSION_NOT_FOUND');
-    const history = await svc.client.call<{ versions: ReportMsg[] }>('ListReportVersions', { reportId: v1.report.id }, lab);
+    expect(
+      (await svc.client.fail('GetReport', { reportId: v1.report.id, version: 9 }, gp)).reason,
+    ).toBe('VERSION_NOT_FOUND');
+    const history = await svc.client.call<{ versions: ReportMsg[] }>(
+      'ListReportVersions',
+      { reportId: v1.report.id },
+      lab,
+    );
     expect(history.versions.map((v) => [v.version, v.status, v.versionReason])).toEqual([
       [1, S.REPORT_STATUS_FINAL, ''],
       [2, S.REPORT_STATUS_AMENDED, 'haemolysed sample re-run'],
@@ -156,7 +236,11 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     );
     expect(cancelled.report).toMatchObject({ version: 4, status: S.REPORT_STATUS_CANCELLED });
     expect(
-      await svc.client.fail('AmendReport', { reportId: v1.report.id, report: fbc(lid, nhs, { haemoglobin: 140 }), reason: 'late' }, lab),
+      await svc.client.fail(
+        'AmendReport',
+        { reportId: v1.report.id, report: fbc(lid, nhs, { haemoglobin: 140 }), reason: 'late' },
+        lab,
+      ),
     ).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ILLEGAL_TRANSITION' });
     const types = await svc.db.sql.query<{ ce_type: string }>(
       'SELECT ce_type FROM outbox_events WHERE key = $1 AND topic = $2 ORDER BY seq',
@@ -173,24 +257,124 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
   it('makes a preliminary report final as a new version with a second ResultAvailable', async () => {
     const nhs = patient();
     const lid = id('prelim');
-    const p = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }) }, lab);
-    const f = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs, { status: S.REPORT_STATUS_FINAL }) }, lab);
+    const p = await svc.client.call<Submit>(
+      'SubmitReport',
+      { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }) },
+      lab,
+    );
+    const f = await svc.client.call<Submit>(
+      'SubmitReport',
+      { report: fbc(lid, nhs, { status: S.REPORT_STATUS_FINAL }) },
+      lab,
+    );
     expect([p.report.version, f.report.version, f.report.id]).toEqual([1, 2, p.report.id]);
     // the preliminary resent late is a replay; other preliminary content after the final is a conflict
     expect(
-      (await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }) }, lab)).replayed,
+      (
+        await svc.client.call<Submit>(
+          'SubmitReport',
+          { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }) },
+          lab,
+        )
+      ).replayed,
     ).toBe(true);
     expect(
-      (await svc.client.fail('SubmitReport', { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY, haemoglobin: 141 }) }, lab)).reason,
+      (
+        await svc.client.fail(
+          'SubmitReport',
+          { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY, haemoglobin: 141 }) },
+          lab,
+        )
+      ).reason,
     ).toBe('REPORT_IDENTIFIER_CONFLICT');
-    const types = await svc.db.sql.query<{ ce_type: string }>('SELECT ce_type FROM outbox_events WHERE key = $1 AND topic = $2 ORDER BY seq', [
-      nhs,
-      'trellis.results.report.v1',
-    ]);
+    const types = await svc.db.sql.query<{ ce_type: string }>(
+      'SELECT ce_type FROM outbox_events WHERE key = $1 AND topic = $2 ORDER BY seq',
+      [nhs, 'trellis.results.report.v1'],
+    );
     expect(types.rows.map((r) => r.ce_type)).toEqual([
       'uk.nhs.trellis.results.ResultAvailable.v1',
       'uk.nhs.trellis.results.ResultAvailable.v1',
     ]);
+  });
+
+  it('takes batches: new reports in one transaction, per-item replays, versions and errors', async () => {
+    const nhs = patient();
+    const held = await svc.client.call<Submit>(
+      'SubmitReport',
+      { report: fbc(id('b-held'), nhs) },
+      lab,
+    );
+    const reports: Record<string, unknown>[] = Array.from({ length: 30 }, (_, i) =>
+      fbc(id(`b${i}`), nhs, { haemoglobin: 100 + i, interpretation: I.INTERPRETATION_LOW }),
+    );
+    const broken = fbc(id('b5'), nhs) as { observations: { valueQuantity: { unit: string } }[] };
+    broken.observations[0]!.valueQuantity.unit = 'grams';
+    reports[5] = broken;
+    reports.push(reports[0]!); // 30: the same report twice in one batch
+    reports.push(fbc(id('b-held'), nhs)); // 31: resend of a held report
+    reports.push(
+      fbc(id('b-held'), nhs, {
+        haemoglobin: 99,
+        status: S.REPORT_STATUS_CORRECTED,
+        reason: 'recalibrated',
+      }),
+    ); // 32
+    reports.push(fbc(id('b-unknown'), testNhsNumber())); // 33: identity does not know the patient
+    type Item = {
+      report?: ReportMsg;
+      replayed: boolean;
+      error?: { code: string; details: { field: string; rule: string }[] };
+    };
+    const { results } = await svc.client.call<{ results: Item[] }>(
+      'SubmitReports',
+      { reports },
+      lab,
+    );
+    expect(results).toHaveLength(34);
+    expect(results[5]!.error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: [{ field: 'reports[5].observations[0].value_quantity.unit', rule: 'ucum.invalid' }],
+    });
+    expect(results[33]!.error?.code).toBe('PATIENT_NOT_FOUND');
+    const created = results.filter((_r, i) => i < 30 && i !== 5);
+    expect(created.every((r) => r.report && !r.replayed && r.report.version === 1)).toBe(true);
+    expect(new Set(created.map((r) => r.report!.id)).size).toBe(29);
+    expect(results[30]).toMatchObject({ replayed: true, report: { id: results[0]!.report!.id } });
+    expect(results[31]).toMatchObject({
+      replayed: true,
+      report: { id: held.report.id, version: 1 },
+    });
+    expect(results[32]).toMatchObject({
+      replayed: false,
+      report: {
+        id: held.report.id,
+        version: 2,
+        status: S.REPORT_STATUS_CORRECTED,
+        versionReason: 'recalibrated',
+      },
+    });
+    const ev = await svc.db.sql.query<{ ce_type: string; n: number }>(
+      'SELECT ce_type, count(*)::int AS n FROM outbox_events WHERE key = $1 AND topic = $2 GROUP BY 1 ORDER BY 1',
+      [nhs, 'trellis.results.report.v1'],
+    );
+    expect(ev.rows).toEqual([
+      { ce_type: 'uk.nhs.trellis.results.ResultAmended.v1', n: 1 },
+      { ce_type: 'uk.nhs.trellis.results.ResultAvailable.v1', n: 30 },
+    ]);
+    const stored = await svc.db.sql.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM observations o JOIN reports r ON r.id = o.report_id WHERE r.nhs_number = $1',
+      [nhs],
+    );
+    expect(stored.rows[0]!.n).toBe(30 * 5 + 5); // 30 reports (v1) + the correction's 5
+    expect(
+      (
+        await svc.client.fail(
+          'SubmitReports',
+          { reports: Array.from({ length: 501 }, () => reports[0]) },
+          lab,
+        )
+      ).fieldViolations[0],
+    ).toMatchObject({ field: 'reports', rule: 'max-items' });
   });
 
   it('refuses invalid reports with every field violation at once', async () => {
@@ -213,19 +397,29 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
         {
           code: { system: LOINC, code: '2951-2' },
           valueQuantity: { value: 140, unit: 'mmol/L' },
-          referenceRange: { low: { value: 145, unit: 'mmol/L' }, high: { value: 133, unit: 'mmol/L' } },
+          referenceRange: {
+            low: { value: 145, unit: 'mmol/L' },
+            high: { value: 133, unit: 'mmol/L' },
+          },
         }, // low > high
         {
           code: { system: LOINC, code: '2951-2' },
           valueQuantity: { value: 140, unit: 'mmol/L' },
           referenceRange: { low: { value: 133, unit: 'g/L' } },
         }, // range unit not convertible
-        { code: { system: LOINC, code: '11529-5' }, valueCoded: { system: SNOMED, code: '260385008' } }, // SNOMED check digit wrong
+        {
+          code: { system: LOINC, code: '11529-5' },
+          valueCoded: { system: SNOMED, code: '260385008' },
+        }, // SNOMED check digit wrong
         { code: { system: SNOMED, code: '22298006' }, valueText: 'seen' }, // observation codes must be LOINC
       ],
     };
     const err = await svc.client.fail('SubmitReport', { report: bad }, lab);
-    expect(err).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT', domain: 'trellis.results' });
+    expect(err).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      reason: 'INVALID_ARGUMENT',
+      domain: 'trellis.results',
+    });
     const got = err.fieldViolations.map((f) => `${f.field} ${f.rule}`).sort();
     expect(got).toEqual(
       [
@@ -251,22 +445,38 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       ].sort(),
     );
     // nothing stored
-    const n = await svc.db.sql.query('SELECT 1 FROM reports WHERE lab_report_id = $1', ['bad id with spaces']);
+    const n = await svc.db.sql.query('SELECT 1 FROM reports WHERE lab_report_id = $1', [
+      'bad id with spaces',
+    ]);
     expect(n.rowCount).toBe(0);
     // patients identity does not know, merged numbers, and a caller who is not the performing lab
     const unknown = testNhsNumber();
-    expect(await svc.client.fail('SubmitReport', { report: fbc(id('u'), unknown) }, lab)).toMatchObject({
+    expect(
+      await svc.client.fail('SubmitReport', { report: fbc(id('u'), unknown) }, lab),
+    ).toMatchObject({
       code: status.FAILED_PRECONDITION,
       reason: 'PATIENT_NOT_FOUND',
     });
     const old = testNhsNumber();
     svc.identity.add({ nhsNumber: old, mergedInto: nhs });
-    expect((await svc.client.fail('SubmitReport', { report: fbc(id('m'), old) }, lab)).reason).toBe('PATIENT_MERGED');
+    expect((await svc.client.fail('SubmitReport', { report: fbc(id('m'), old) }, lab)).reason).toBe(
+      'PATIENT_MERGED',
+    );
     expect(
-      (await svc.client.fail('SubmitReport', { report: { ...fbc(id('p'), nhs), performingLabOdsCode: 'RJ1' } }, lab)).reason,
+      (
+        await svc.client.fail(
+          'SubmitReport',
+          { report: { ...fbc(id('p'), nhs), performingLabOdsCode: 'RJ1' } },
+          lab,
+        )
+      ).reason,
     ).toBe('NOT_PERFORMING_LAB');
     // the identity call carried the lab's token
-    expect(svc.identity.calls.some((c) => c.nhsNumber === unknown && c.authorization === `Bearer ${lab}`)).toBe(true);
+    expect(
+      svc.identity.calls.some(
+        (c) => c.nhsNumber === unknown && c.authorization === `Bearer ${lab}`,
+      ),
+    ).toBe(true);
   });
 
   it('lets only the lab and the requester see a report, and searches with keyset pages', async () => {
@@ -284,11 +494,25 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     const hba1c = {
       ...fbc(id('hba1c'), nhs, { issued: new Date(base + 10 * 86_400_000) }),
       code: { system: LOINC, code: '4548-4', display: 'HbA1c' },
-      observations: [obs({ code: '59261-8', value: 71, unit: 'mmol/mol', high: 48, interpretation: I.INTERPRETATION_HIGH })],
+      observations: [
+        obs({
+          code: '59261-8',
+          value: 71,
+          unit: 'mmol/mol',
+          high: 48,
+          interpretation: I.INTERPRETATION_HIGH,
+        }),
+      ],
     };
     const h = await svc.client.call<Submit>('SubmitReport', { report: hba1c }, lab);
-    expect((await svc.client.fail('GetReport', { reportId: ids[0] }, stranger)).reason).toBe('REPORT_NOT_FOUND');
-    const strangerSearch = await svc.client.call<{ reports: ReportMsg[] }>('SearchReports', { nhsNumber: nhs }, stranger);
+    expect((await svc.client.fail('GetReport', { reportId: ids[0] }, stranger)).reason).toBe(
+      'REPORT_NOT_FOUND',
+    );
+    const strangerSearch = await svc.client.call<{ reports: ReportMsg[] }>(
+      'SearchReports',
+      { nhsNumber: nhs },
+      stranger,
+    );
     expect(strangerSearch.reports).toHaveLength(0);
 
     const seen: string[] = [];
@@ -305,16 +529,29 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     }
     expect(seen).toEqual([h.report.id, ...[...ids].reverse()]);
     // code matches an observation code too; date range; category; status
-    const byObsCode = await svc.client.call<{ reports: ReportMsg[] }>('SearchReports', { nhsNumber: nhs, code: '59261-8' }, gp);
+    const byObsCode = await svc.client.call<{ reports: ReportMsg[] }>(
+      'SearchReports',
+      { nhsNumber: nhs, code: '59261-8' },
+      gp,
+    );
     expect(byObsCode.reports.map((r) => r.id)).toEqual([h.report.id]);
     const byRange = await svc.client.call<{ reports: ReportMsg[] }>(
       'SearchReports',
-      { nhsNumber: nhs, issuedFrom: ts(new Date(base + 86_400_000)), issuedTo: ts(new Date(base + 3 * 86_400_000)), includeObservations: true },
+      {
+        nhsNumber: nhs,
+        issuedFrom: ts(new Date(base + 86_400_000)),
+        issuedTo: ts(new Date(base + 3 * 86_400_000)),
+        includeObservations: true,
+      },
       gp,
     );
     expect(byRange.reports.map((r) => r.id)).toEqual([ids[2], ids[1]]);
     expect(byRange.reports[0]!.observations).toHaveLength(5);
-    const radiology = await svc.client.call<{ reports: ReportMsg[] }>('SearchReports', { nhsNumber: nhs, category: 2 }, gp);
+    const radiology = await svc.client.call<{ reports: ReportMsg[] }>(
+      'SearchReports',
+      { nhsNumber: nhs, category: 2 },
+      gp,
+    );
     expect(radiology.reports).toHaveLength(0);
     await svc.client.call('CancelReport', { reportId: ids[0], reason: 'duplicate request' }, lab);
     const cancelled = await svc.client.call<{ reports: ReportMsg[] }>(
@@ -324,20 +561,48 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     );
     expect(cancelled.reports.map((r) => r.id)).toEqual([ids[0]]);
     // a page token replayed with another filter is refused
-    const first = await svc.client.call<{ page: { nextPageToken: string } }>('SearchReports', { nhsNumber: nhs, page: { pageSize: 1 } }, gp);
-    const misuse = await svc.client.fail('SearchReports', { nhsNumber: nhs, code: '58410-2', page: { pageSize: 1, pageToken: first.page.nextPageToken } }, gp);
-    expect(misuse.fieldViolations[0]).toMatchObject({ field: 'page.page_token', rule: 'page-token' });
+    const first = await svc.client.call<{ page: { nextPageToken: string } }>(
+      'SearchReports',
+      { nhsNumber: nhs, page: { pageSize: 1 } },
+      gp,
+    );
+    const misuse = await svc.client.fail(
+      'SearchReports',
+      {
+        nhsNumber: nhs,
+        code: '58410-2',
+        page: { pageSize: 1, pageToken: first.page.nextPageToken },
+      },
+      gp,
+    );
+    expect(misuse.fieldViolations[0]).toMatchObject({
+      field: 'page.page_token',
+      rule: 'page-token',
+    });
   });
 
   it('acknowledges by the requester and lists unacknowledged abnormal and critical results oldest first', async () => {
-    const gp2 = await svc.authority.issue({ scopes: ALL, systemId: 'gp2-system', odsCode: 'E81001', region: 'london' });
+    const gp2 = await svc.authority.issue({
+      scopes: ALL,
+      systemId: 'gp2-system',
+      odsCode: 'E81001',
+      region: 'london',
+    });
     const nhs = patient();
     const t0 = svc.clock.now();
     const submitAt = async (mins: number, n: string, interpretation: number, hb: number) => {
       svc.clock.set(new Date(t0.getTime() + mins * 60_000));
       return svc.client.call<Submit>(
         'SubmitReport',
-        { report: fbc(id(n), nhs, { requester: 'E81001', region: 'london', haemoglobin: hb, interpretation, issued: new Date(t0.getTime() - 3_600_000) }) },
+        {
+          report: fbc(id(n), nhs, {
+            requester: 'E81001',
+            region: 'london',
+            haemoglobin: hb,
+            interpretation,
+            issued: new Date(t0.getTime() - 3_600_000),
+          }),
+        },
         lab,
       );
     };
@@ -345,7 +610,10 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     const low = await submitAt(10, 'l', I.INTERPRETATION_LOW, 120);
     const critical = await submitAt(20, 'c', I.INTERPRETATION_CRITICAL_LOW, 60);
     svc.clock.set(new Date(t0.getTime() + 60 * 60_000));
-    type Net = { reports: { report: ReportMsg; waitingSeconds: number }[]; page: { nextPageToken: string } };
+    type Net = {
+      reports: { report: ReportMsg; waitingSeconds: number }[];
+      page: { nextPageToken: string };
+    };
     const net = await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp2);
     expect(net.reports.map((r) => [r.report.id, r.waitingSeconds])).toEqual([
       [low.report.id, 50 * 60],
@@ -355,21 +623,51 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     const crit = await svc.client.call<Net>('ListUnacknowledgedReports', { minSeverity: 3 }, gp2);
     expect(crit.reports.map((r) => r.report.id)).toEqual([critical.report.id]);
     // the safety net is per organisation
-    expect((await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp)).reports.map((r) => r.report.id)).not.toContain(low.report.id);
+    expect(
+      (await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp)).reports.map(
+        (r) => r.report.id,
+      ),
+    ).not.toContain(low.report.id);
     // only the requester acknowledges
-    expect((await svc.client.fail('AcknowledgeReport', { reportId: critical.report.id }, lab)).reason).toBe('NOT_REQUESTER');
-    const ack = await svc.client.call<Submit>('AcknowledgeReport', { reportId: critical.report.id, note: 'patient called, admitted' }, gp2);
+    expect(
+      (await svc.client.fail('AcknowledgeReport', { reportId: critical.report.id }, lab)).reason,
+    ).toBe('NOT_REQUESTER');
+    const ack = await svc.client.call<Submit>(
+      'AcknowledgeReport',
+      { reportId: critical.report.id, note: 'patient called, admitted' },
+      gp2,
+    );
     expect(ack).toMatchObject({
       replayed: false,
-      report: { acknowledgement: { version: 1, odsCode: 'E81001', systemId: 'gp2-system', note: 'patient called, admitted' } },
+      report: {
+        acknowledgement: {
+          version: 1,
+          odsCode: 'E81001',
+          systemId: 'gp2-system',
+          note: 'patient called, admitted',
+        },
+      },
     });
-    expect((await svc.client.call<Submit>('AcknowledgeReport', { reportId: critical.report.id }, gp2)).replayed).toBe(true);
+    expect(
+      (await svc.client.call<Submit>('AcknowledgeReport', { reportId: critical.report.id }, gp2))
+        .replayed,
+    ).toBe(true);
     const after = await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp2);
     expect(after.reports.map((r) => r.report.id)).toEqual([low.report.id]);
     // an amendment needs a fresh acknowledgement; the old version can no longer be acknowledged
     await svc.client.call(
       'AmendReport',
-      { reportId: critical.report.id, report: fbc(id('c'), nhs, { requester: 'E81001', region: 'london', haemoglobin: 58, interpretation: I.INTERPRETATION_CRITICAL_LOW, issued: new Date(t0.getTime() - 3_600_000) }), reason: 'repeat confirms' },
+      {
+        reportId: critical.report.id,
+        report: fbc(id('c'), nhs, {
+          requester: 'E81001',
+          region: 'london',
+          haemoglobin: 58,
+          interpretation: I.INTERPRETATION_CRITICAL_LOW,
+          issued: new Date(t0.getTime() - 3_600_000),
+        }),
+        reason: 'repeat confirms',
+      },
       lab,
     );
     const again = await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp2);
@@ -377,9 +675,20 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     expect(
       await svc.client.fail('AcknowledgeReport', { reportId: critical.report.id, version: 1 }, gp2),
     ).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ILLEGAL_TRANSITION' });
-    const page1 = await svc.client.call<Net>('ListUnacknowledgedReports', { page: { pageSize: 1 } }, gp2);
-    const page2 = await svc.client.call<Net>('ListUnacknowledgedReports', { page: { pageSize: 1, pageToken: page1.page.nextPageToken } }, gp2);
-    expect([...page1.reports, ...page2.reports].map((r) => r.report.id)).toEqual([low.report.id, critical.report.id]);
+    const page1 = await svc.client.call<Net>(
+      'ListUnacknowledgedReports',
+      { page: { pageSize: 1 } },
+      gp2,
+    );
+    const page2 = await svc.client.call<Net>(
+      'ListUnacknowledgedReports',
+      { page: { pageSize: 1, pageToken: page1.page.nextPageToken } },
+      gp2,
+    );
+    expect([...page1.reports, ...page2.reports].map((r) => r.report.id)).toEqual([
+      low.report.id,
+      critical.report.id,
+    ]);
     const ackEvents = await svc.db.sql.query<{ payload: Buffer }>(
       "SELECT payload FROM outbox_events WHERE key = $1 AND ce_type = 'uk.nhs.trellis.results.ResultAcknowledged.v1'",
       [nhs],
@@ -415,7 +724,10 @@ async function consume(
   count: number,
   waitMs: number,
 ): Promise<Received[]> {
-  const consumer = svc.bus.consumer({ groupId: uniqueGroupId('results-int-read'), fromBeginning: true });
+  const consumer = svc.bus.consumer({
+    groupId: uniqueGroupId('results-int-read'),
+    fromBeginning: true,
+  });
   const out: Received[] = [];
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));

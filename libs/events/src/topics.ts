@@ -131,7 +131,9 @@ export const DLQ_TOPIC_TEMPLATE = {
  * Retention of the regional streams (how far back an authority can replay): `retention.ms` from
  * TRELLIS_REGION_RETENTION_MS when set (-1 = forever), else the template's year.
  */
-export function regionRetentionMs(env: Readonly<Record<string, string | undefined>> = process.env): number {
+export function regionRetentionMs(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): number {
   const raw = env.TRELLIS_REGION_RETENTION_MS;
   if (raw === undefined || raw.trim() === '') return REGION_TOPIC_TEMPLATE.retentionMs;
   const ms = Number(raw);

@@ -95,11 +95,16 @@ async function main(): Promise<void> {
         AUTH_ISSUER: gw.baseUrl,
         AUTH_JWKS_URL: `${gw.baseUrl}/.well-known/jwks.json`,
         NHS_NUMBER_RANGE_NAME: 'fhir_bench_999',
+        NHS_NUMBER_RANGE_FIRST: '990000000',
+        NHS_NUMBER_RANGE_LAST: '999999999',
         OUTBOX_RELAY_ENABLED: 'false',
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
+  identity.on('exit', (code) => {
+    if (code) console.error(`identity exited ${code}`);
+  });
   try {
     await waitReady(`http://127.0.0.1:${identityHttp}/health/ready`, 60_000);
     const scopes = ['system/Patient.rs'];

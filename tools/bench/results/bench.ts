@@ -4,6 +4,7 @@
  *   node -r @swc-node/register tools/bench/results/bench.ts [--mode grpc|service]
  *        [--reports 20000] [--concurrency 64] [--patients 5000]
  *        [--search-observations 10000000] [--searches 2000] [--search-concurrency 16] [--keep]
+ *        [--batch 100]   (SubmitReports with 100 reports per call; --concurrency = calls in flight)
  *
  * (1) Ingest: N reports of 5 observations each (FBC-shaped, random values, ~30 % abnormal),
  *     C concurrent submitters, unique lab identifiers, patients drawn from a pool that a real
@@ -54,6 +55,8 @@ const SEARCH_OBS = Number(arg('search-observations', '10000000'));
 const SEARCHES = Number(arg('searches', '2000'));
 const SEARCH_CONCURRENCY = Number(arg('search-concurrency', '16'));
 const KEEP = process.argv.includes('--keep');
+/** Reports per SubmitReports call; 0 = one SubmitReport per report. */
+const BATCH = Number(arg('batch', '0'));
 
 const REQUESTERS = [
   { odsCode: 'A81001', region: 'north-east' },
@@ -64,14 +67,33 @@ const OBS_CODES = ['718-7', '6690-2', '777-3', '789-8', '787-2'];
 
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 100) / 100;
+  return (
+    Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 100) /
+    100
+  );
 }
-function stats(ms: number[]): { n: number; p50_ms: number; p95_ms: number; p99_ms: number; max_ms: number } {
+function stats(ms: number[]): {
+  n: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+} {
   const s = [...ms].sort((a, b) => a - b);
-  return { n: s.length, p50_ms: pct(s, 50), p95_ms: pct(s, 95), p99_ms: pct(s, 99), max_ms: pct(s, 100) };
+  return {
+    n: s.length,
+    p50_ms: pct(s, 50),
+    p95_ms: pct(s, 95),
+    p99_ms: pct(s, 99),
+    max_ms: pct(s, 100),
+  };
 }
 
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -117,11 +139,19 @@ async function main(): Promise<void> {
   await identity.start();
   const patients = nhsPool(PATIENTS);
   identity.add(...patients.map((nhsNumber) => ({ nhsNumber })));
-  const prisma = createPrismaClient(PrismaClient, { url: ts.url, schema: ts.schema, poolSize: 32, applicationName: 'results-bench' });
+  const prisma = createPrismaClient(PrismaClient, {
+    url: ts.url,
+    schema: ts.schema,
+    poolSize: 32,
+    applicationName: 'results-bench',
+  });
   const service = new ReportsService(
     prisma,
     new ReportsRepository(),
-    new CachingPatientDirectory(new IdentityPatientDirectory({ address: identity.address }), 60_000),
+    new CachingPatientDirectory(
+      new IdentityPatientDirectory({ address: identity.address }),
+      60_000,
+    ),
     new OutboxResultEventSink(createOutbox({ source: '/trellis/results' })),
     { now: () => new Date() },
   );
@@ -130,6 +160,7 @@ async function main(): Promise<void> {
 
   // ---- (1) ingest ----
   let submit: (r: Record<string, unknown>) => Promise<void>;
+  let submitMany: (rs: Record<string, unknown>[]) => Promise<void>;
   let shutdown = async () => undefined as void;
   if (MODE === 'grpc') {
     const authority = await createTestAuthority();
@@ -137,7 +168,12 @@ async function main(): Promise<void> {
     const handle = await bootstrapService({
       name: 'results',
       module: createResultsModule({
-        auth: { keySet: authority.keySet, issuer: authority.issuer, audience: authority.audience, statusFeed: new StaticSystemStatusFeed() },
+        auth: {
+          keySet: authority.keySet,
+          issuer: authority.issuer,
+          audience: authority.audience,
+          statusFeed: new StaticSystemStatusFeed(),
+        },
       }),
       config: resultsConfigSchema,
       env: {
@@ -157,11 +193,26 @@ async function main(): Promise<void> {
       handleSignals: false,
       grpc: { packages: ['trellis.results.v1'], protoFiles: ['trellis/results/v1/results.proto'] },
     });
-    const token = await authority.issue({ scopes: ['system/DiagnosticReport.cruds'], systemId: lab.systemId, odsCode: lab.odsCode, region: lab.region, lifetimeSeconds: 300 });
+    const token = await authority.issue({
+      scopes: ['system/DiagnosticReport.cruds'],
+      systemId: lab.systemId,
+      odsCode: lab.odsCode,
+      region: lab.region,
+      lifetimeSeconds: 300,
+    });
     const clients = Array.from({ length: 4 }, () => new ResultsGrpcClient(`127.0.0.1:${grpcPort}`));
     let k = 0;
     submit = async (r) => {
       await clients[k++ % clients.length]!.call('SubmitReport', { report: r }, token);
+    };
+    submitMany = async (rs) => {
+      const res = await clients[k++ % clients.length]!.call<{ results: { error?: unknown }[] }>(
+        'SubmitReports',
+        { reports: rs },
+        token,
+      );
+      const bad = res.results.filter((x) => x.error);
+      if (bad.length > 0) throw new Error(`batch item failed: ${JSON.stringify(bad[0])}`);
     };
     shutdown = async () => {
       clients.forEach((c) => c.close());
@@ -171,23 +222,44 @@ async function main(): Promise<void> {
     submit = async (r) => {
       await service.submit(lab, submissionFromProto(r as never));
     };
+    submitMany = async (rs) => {
+      const res = await service.submitMany(
+        lab,
+        rs.map((r) => submissionFromProto(r as never)),
+      );
+      const bad = res.filter((x) => x.error);
+      if (bad.length > 0) throw new Error(`batch item failed: ${JSON.stringify(bad[0])}`);
+    };
   }
   // warm-up (JIT, pools, identity cache) — not measured
-  const warm = Array.from({ length: Math.min(500, REPORTS) }, (_, i) => randomReport(REPORTS + i, patients));
+  const warm = Array.from({ length: Math.min(500, REPORTS) }, (_, i) =>
+    randomReport(REPORTS + i, patients),
+  );
   await pool(warm, CONCURRENCY, submit);
   const inputs = Array.from({ length: REPORTS }, (_, i) => randomReport(i, patients));
   const lat: number[] = [];
   const t0 = performance.now();
-  await pool(inputs, CONCURRENCY, async (r) => {
-    const s = performance.now();
-    await submit(r);
-    lat.push(performance.now() - s);
-  });
+  if (BATCH > 0) {
+    const batches: Record<string, unknown>[][] = [];
+    for (let i = 0; i < inputs.length; i += BATCH) batches.push(inputs.slice(i, i + BATCH));
+    await pool(batches, CONCURRENCY, async (b) => {
+      const s = performance.now();
+      await submitMany(b);
+      lat.push(performance.now() - s);
+    });
+  } else
+    await pool(inputs, CONCURRENCY, async (r) => {
+      const s = performance.now();
+      await submit(r);
+      lat.push(performance.now() - s);
+    });
   const seconds = (performance.now() - t0) / 1000;
   report['ingest'] = {
     reports: REPORTS,
     observations_per_report: 5,
     concurrency: CONCURRENCY,
+    batch: BATCH,
+    latency_is_per: BATCH > 0 ? 'batch' : 'report',
     seconds: Math.round(seconds * 100) / 100,
     reports_per_s: Math.round(REPORTS / seconds),
     latency: stats(lat),
@@ -195,15 +267,27 @@ async function main(): Promise<void> {
   // replay (idempotent resubmission of existing reports)
   const replays = inputs.slice(0, Math.min(5000, REPORTS));
   const t1 = performance.now();
-  await pool(replays, CONCURRENCY, submit);
-  report['replay'] = { reports: replays.length, reports_per_s: Math.round(replays.length / ((performance.now() - t1) / 1000)) };
+  if (BATCH > 0) {
+    const rb: Record<string, unknown>[][] = [];
+    for (let i = 0; i < replays.length; i += BATCH) rb.push(replays.slice(i, i + BATCH));
+    await pool(rb, CONCURRENCY, submitMany);
+  } else await pool(replays, CONCURRENCY, submit);
+  report['replay'] = {
+    reports: replays.length,
+    reports_per_s: Math.round(replays.length / ((performance.now() - t1) / 1000)),
+  };
   await shutdown();
   process.stderr.write(`${JSON.stringify(report)}\n`);
 
   // ---- (2) search at scale ----
-  const sql = new Client({ connectionString: ts.url, options: `-c search_path=${ts.schema},public` });
+  const sql = new Client({
+    connectionString: ts.url,
+    options: `-c search_path=${ts.schema},public`,
+  });
   await sql.connect();
-  const have = Number((await sql.query('SELECT count(*)::bigint AS n FROM observations')).rows[0].n);
+  const have = Number(
+    (await sql.query('SELECT count(*)::bigint AS n FROM observations')).rows[0].n,
+  );
   const toAdd = Math.max(0, Math.ceil((SEARCH_OBS - have) / 5));
   const tl = performance.now();
   const CHUNK = 50_000;
@@ -215,10 +299,17 @@ async function main(): Promise<void> {
          SELECT md5('bulk-' || $1::text || '-' || g)::uuid AS id, g,
                 ($2::text[])[1 + (g % array_length($2::text[], 1))] AS nhs,
                 ($3::text[])[1 + (g % 3)] AS requester, ($4::text[])[1 + (g % 3)] AS region,
-                now() - make_interval(secs => (g * 7919 % (365 * 86400))) AS issued,
+                now() - make_interval(secs => ((g::bigint * 7919) % (365 * 86400))::double precision) AS issued,
                 (CASE WHEN g % 97 = 0 THEN 2 WHEN g % 4 = 0 THEN 1 ELSE 0 END) AS sev
            FROM generate_series($5::int, $6::int) g`,
-      [process.pid, patients, REQUESTERS.map((r) => r.odsCode), REQUESTERS.map((r) => r.region), start, start + n - 1],
+      [
+        process.pid,
+        patients,
+        REQUESTERS.map((r) => r.odsCode),
+        REQUESTERS.map((r) => r.region),
+        start,
+        start + n - 1,
+      ],
     );
     await sql.query(
       `INSERT INTO reports (id, lab_ods_code, lab_report_id, lab_region, nhs_number, category, code_system, code, code_display,
@@ -244,16 +335,31 @@ async function main(): Promise<void> {
     process.stderr.write(`loaded ${start + n}/${toAdd} reports\n`);
   }
   await sql.query('ANALYZE reports; ANALYZE observations; ANALYZE report_versions');
-  const totals = (await sql.query('SELECT (SELECT count(*) FROM reports)::bigint AS r, (SELECT count(*) FROM observations)::bigint AS o')).rows[0];
-  report['search_data'] = { reports: Number(totals.r), observations: Number(totals.o), load_seconds: Math.round((performance.now() - tl) / 1000) };
+  const totals = (
+    await sql.query(
+      'SELECT (SELECT count(*) FROM reports)::bigint AS r, (SELECT count(*) FROM observations)::bigint AS o',
+    )
+  ).rows[0];
+  report['search_data'] = {
+    reports: Number(totals.r),
+    observations: Number(totals.o),
+    load_seconds: Math.round((performance.now() - tl) / 1000),
+  };
 
   const shapes: Record<string, () => Promise<number>> = {
-    patient: async () => (await service.search(gpActor(), { nhsNumber: pick(patients) })).reports.length,
+    patient: async () =>
+      (await service.search(gpActor(), { nhsNumber: pick(patients) })).reports.length,
     patient_code: async () =>
-      (await service.search(gpActor(), { nhsNumber: pick(patients), code: pick(OBS_CODES) })).reports.length,
+      (await service.search(gpActor(), { nhsNumber: pick(patients), code: pick(OBS_CODES) }))
+        .reports.length,
     organisation_30_days: async () => {
       const to = new Date(Date.now() - Math.floor(Math.random() * 300) * 86_400_000);
-      return (await service.search(gpActor(), { issuedFrom: new Date(to.getTime() - 30 * 86_400_000), issuedTo: to })).reports.length;
+      return (
+        await service.search(gpActor(), {
+          issuedFrom: new Date(to.getTime() - 30 * 86_400_000),
+          issuedTo: to,
+        })
+      ).reports.length;
     },
     safety_net: async () => (await service.unacknowledged(gpActor(), {})).items.length,
   };
@@ -261,12 +367,16 @@ async function main(): Promise<void> {
   for (const [name, fn] of Object.entries(shapes)) {
     const ms: number[] = [];
     let rows = 0;
-    await pool(Array.from({ length: SEARCHES }, (_, i) => i), SEARCH_CONCURRENCY, async () => {
-      const s = performance.now();
-      const got = await fn();
-      rows += got;
-      ms.push(performance.now() - s);
-    });
+    await pool(
+      Array.from({ length: SEARCHES }, (_, i) => i),
+      SEARCH_CONCURRENCY,
+      async () => {
+        const s = performance.now();
+        const got = await fn();
+        rows += got;
+        ms.push(performance.now() - s);
+      },
+    );
     searchStats[name] = { ...stats(ms), avg_rows: Math.round((rows / SEARCHES) * 10) / 10 };
   }
   report['search'] = { page_size: 50, concurrency: SEARCH_CONCURRENCY, ...searchStats };
@@ -287,6 +397,8 @@ function gpActor() {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`results bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(
+    `results bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
   process.exit(1);
 });

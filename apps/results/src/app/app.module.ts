@@ -75,7 +75,11 @@ export class ResultsModule {
         ResultsInfraModule.register(),
         TrellisAuthModule.forRootAsync({
           inject: [CONFIG, PRISMA, OUTBOX],
-          useFactory: (config: ResultsConfig, prisma: PrismaClient, outbox: Outbox): TrellisAuthOptions => {
+          useFactory: (
+            config: ResultsConfig,
+            prisma: PrismaClient,
+            outbox: Outbox,
+          ): TrellisAuthOptions => {
             const connection = kafkaConnection(config);
             const statusFeed =
               overrides.auth?.statusFeed ??
@@ -92,13 +96,16 @@ export class ResultsModule {
               ...(config.AUTH_AUDIENCE || overrides.auth?.audience
                 ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
                 : {}),
-              ...(overrides.auth?.keySet ? { keySet: overrides.auth.keySet } : { jwksUrl: endpoints.jwksUrl }),
+              ...(overrides.auth?.keySet
+                ? { keySet: overrides.auth.keySet }
+                : { jwksUrl: endpoints.jwksUrl }),
               statusFeed,
               auditor: createAccessAuditor({
                 service: 'results',
                 db: prisma,
                 outbox: {
-                  enqueue: (tx: PrismaClient, m) => outbox.enqueue(tx, { ...m, key: m.key || null }),
+                  enqueue: (tx: PrismaClient, m) =>
+                    outbox.enqueue(tx, { ...m, key: m.key || null }),
                 },
               }),
             };

@@ -27,8 +27,11 @@ export type ResultsConfig = z.output<typeof resultsConfigSchema>;
 export function authEndpoints(config: ResultsConfig): { issuer: string; jwksUrl: string } {
   const gateway = config.GATEWAY_URL?.replace(/\/+$/, '');
   const issuer = config.AUTH_ISSUER ?? gateway;
-  const jwksUrl = config.AUTH_JWKS_URL ?? (gateway ? `${gateway}/.well-known/jwks.json` : undefined);
+  const jwksUrl =
+    config.AUTH_JWKS_URL ?? (gateway ? `${gateway}/.well-known/jwks.json` : undefined);
   if (!issuer || !jwksUrl)
-    throw new Error('Set GATEWAY_URL, or AUTH_ISSUER and AUTH_JWKS_URL, so access tokens can be verified');
+    throw new Error(
+      'Set GATEWAY_URL, or AUTH_ISSUER and AUTH_JWKS_URL, so access tokens can be verified',
+    );
   return { issuer, jwksUrl };
 }

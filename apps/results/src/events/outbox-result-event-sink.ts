@@ -9,7 +9,11 @@ import type {
   ResultEvent,
   ResultEventSink,
 } from '../app/reports/report-types';
-import { ResultAcknowledgedEvent, ResultAmendedEvent, ResultAvailableEvent } from './result-event-types';
+import {
+  ResultAcknowledgedEvent,
+  ResultAmendedEvent,
+  ResultAvailableEvent,
+} from './result-event-types';
 import { toTimestamp } from './timestamps';
 
 export function resultContext(r: ReportView): events.v1.ResultEventContext {
@@ -42,6 +46,17 @@ export class OutboxResultEventSink implements ResultEventSink {
 
   async append(tx: Prisma.TransactionClient, event: ResultEvent, meta: EventMeta): Promise<void> {
     await this.outbox.enqueue(tx, toOutboxInput(event, meta));
+  }
+
+  async appendMany(
+    tx: Prisma.TransactionClient,
+    events: readonly ResultEvent[],
+    meta: EventMeta,
+  ): Promise<void> {
+    await this.outbox.enqueueMany(
+      tx,
+      events.map((e) => toOutboxInput(e, meta)),
+    );
   }
 }
 

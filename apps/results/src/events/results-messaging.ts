@@ -1,6 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { createKafkajsEventBus, createOutboxRelay, type OutboxRelay } from '@trellis/events';
-import { CONFIG, HealthRegistry, kafkaConnection, ShutdownHooks, ShutdownOrder } from '@trellis/platform';
+import {
+  CONFIG,
+  HealthRegistry,
+  kafkaConnection,
+  ShutdownHooks,
+  ShutdownOrder,
+} from '@trellis/platform';
 
 import type { ResultsConfig } from '../app/config';
 

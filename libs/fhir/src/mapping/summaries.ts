@@ -1,10 +1,18 @@
-import type { Appointment, DiagnosticReport, ServiceRequest } from '@medplum/fhirtypes';
+import type {
+  Appointment,
+  DiagnosticReport,
+  Observation,
+  Schedule,
+  ServiceRequest,
+  Slot,
+} from '@medplum/fhirtypes';
 import { appointments, fromTimestamp, referrals, results } from '@trellis/contracts';
 import {
   LOINC_SYSTEM,
   NHS_NUMBER_SYSTEM,
   ODS_ORGANISATION_SYSTEM,
   SNOMED_CT_SYSTEM,
+  UCUM_SYSTEM,
 } from '../systems';
 
 type Ts = { seconds: number; nanos: number } | undefined;
@@ -108,7 +116,89 @@ const REPORT_STATUS: Record<string, DiagnosticReport['status']> = {
   CANCELLED: 'cancelled',
 };
 
-/** results.v1.Report → FHIR DiagnosticReport (observations summarised by reference). */
+const INTERPRETATION: Record<number, { code: string; display: string } | undefined> = {
+  [results.v1.Interpretation.INTERPRETATION_NORMAL]: { code: 'N', display: 'Normal' },
+  [results.v1.Interpretation.INTERPRETATION_LOW]: { code: 'L', display: 'Low' },
+  [results.v1.Interpretation.INTERPRETATION_HIGH]: { code: 'H', display: 'High' },
+  [results.v1.Interpretation.INTERPRETATION_CRITICAL_LOW]: { code: 'LL', display: 'Critical low' },
+  [results.v1.Interpretation.INTERPRETATION_CRITICAL_HIGH]: {
+    code: 'HH',
+    display: 'Critical high',
+  },
+  [results.v1.Interpretation.INTERPRETATION_ABNORMAL]: { code: 'A', display: 'Abnormal' },
+};
+const quantity = (q: results.v1.Quantity | undefined) =>
+  q ? { value: q.value, unit: q.unit, system: UCUM_SYSTEM, code: q.unit } : undefined;
+const coding = (c: results.v1.Coding | undefined) =>
+  c?.code
+    ? {
+        coding: [
+          {
+            system:
+              c.system === results.v1.CodeSystem.CODE_SYSTEM_LOINC
+                ? LOINC_SYSTEM
+                : SNOMED_CT_SYSTEM,
+            code: c.code,
+            ...(c.display ? { display: c.display } : {}),
+          },
+        ],
+      }
+    : { text: 'unknown' };
+
+function observationToFhir(
+  o: results.v1.Observation,
+  i: number,
+  r: results.v1.Report,
+  status: Observation['status'],
+): Observation {
+  const interp = INTERPRETATION[o.interpretation];
+  const low = quantity(o.referenceRange?.low);
+  const high = quantity(o.referenceRange?.high);
+  return {
+    resourceType: 'Observation',
+    id: `obs-${i}`,
+    status,
+    code: coding(o.code),
+    subject: patientRef(r.nhsNumber),
+    ...(o.valueQuantity ? { valueQuantity: quantity(o.valueQuantity)! } : {}),
+    ...(o.valueCoded ? { valueCodeableConcept: coding(o.valueCoded) } : {}),
+    ...(o.valueText ? { valueString: o.valueText } : {}),
+    ...(!o.valueQuantity && !o.valueCoded && !o.valueText
+      ? { dataAbsentReason: { text: 'not reported' } }
+      : {}),
+    ...(interp
+      ? {
+          interpretation: [
+            {
+              coding: [
+                {
+                  system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
+                  ...interp,
+                },
+              ],
+            },
+          ],
+        }
+      : {}),
+    ...(low || high || o.referenceRange?.text
+      ? {
+          referenceRange: [
+            {
+              ...(low ? { low } : {}),
+              ...(high ? { high } : {}),
+              ...(o.referenceRange?.text ? { text: o.referenceRange.text } : {}),
+            },
+          ],
+        }
+      : {}),
+    ...(o.note ? { note: [{ text: o.note }] } : {}),
+  };
+}
+
+export const ACKNOWLEDGEMENT_EXTENSION =
+  'https://fhir.trellis.nhs.uk/StructureDefinition/result-acknowledgement';
+
+/** results.v1.Report → FHIR DiagnosticReport (observations contained, acknowledgement as extension). */
 export function reportToFhir(r: results.v1.Report): DiagnosticReport {
   const key = results.v1.reportStatusToJSON(r.status).replace('REPORT_STATUS_', '');
   const system =
@@ -117,7 +207,11 @@ export function reportToFhir(r: results.v1.Report): DiagnosticReport {
   return {
     resourceType: 'DiagnosticReport',
     id: r.id,
-    meta: { versionId: String(r.version) },
+    meta: {
+      versionId: String(r.version),
+      ...(iso(r.receivedAt) ? { lastUpdated: iso(r.receivedAt)! } : {}),
+    },
+    identifier: [{ system: 'https://fhir.trellis.nhs.uk/Id/lab-report-id', value: r.labReportId }],
     status: REPORT_STATUS[key] ?? 'unknown',
     code: r.code?.code
       ? {
@@ -130,5 +224,68 @@ export function reportToFhir(r: results.v1.Report): DiagnosticReport {
     ...(issued ? { issued } : {}),
     ...(r.performingLab?.odsCode ? { performer: [org(r.performingLab.odsCode)] } : {}),
     ...(r.conclusion ? { conclusion: r.conclusion } : {}),
+    ...(r.observations.length
+      ? {
+          contained: r.observations.map((o, i) =>
+            observationToFhir(
+              o,
+              i,
+              r,
+              REPORT_STATUS[key] === 'cancelled'
+                ? 'cancelled'
+                : ((REPORT_STATUS[key] as Observation['status']) ?? 'unknown'),
+            ),
+          ),
+          result: r.observations.map((_o, i) => ({ reference: `#obs-${i}` })),
+        }
+      : {}),
+    ...(r.acknowledgement
+      ? {
+          extension: [
+            {
+              url: ACKNOWLEDGEMENT_EXTENSION,
+              extension: [
+                { url: 'version', valueInteger: r.acknowledgement.version },
+                { url: 'organisation', valueString: r.acknowledgement.odsCode },
+                ...(iso(r.acknowledgement.acknowledgedAt)
+                  ? [{ url: 'at', valueDateTime: iso(r.acknowledgement.acknowledgedAt)! }]
+                  : []),
+              ],
+            },
+          ],
+        }
+      : {}),
+  };
+}
+
+const SLOT_STATUS: Record<number, 'free' | 'busy' | 'busy-unavailable' | undefined> = {
+  [appointments.v1.SlotStatus.SLOT_STATUS_FREE]: 'free',
+  [appointments.v1.SlotStatus.SLOT_STATUS_BUSY]: 'busy',
+  [appointments.v1.SlotStatus.SLOT_STATUS_BUSY_UNAVAILABLE]: 'busy-unavailable',
+};
+
+/** appointments.v1.Slot → FHIR Slot. */
+export function slotToFhir(s: appointments.v1.Slot): Slot {
+  return {
+    resourceType: 'Slot',
+    id: s.id,
+    schedule: { reference: `Schedule/${s.scheduleId}` },
+    status: SLOT_STATUS[s.status] ?? 'busy-unavailable',
+    start: iso(s.start) ?? new Date(0).toISOString(),
+    end: iso(s.end) ?? new Date(0).toISOString(),
+    ...(s.serviceType ? { serviceType: [{ text: s.serviceType }] } : {}),
+  };
+}
+
+/** appointments.v1.Schedule → FHIR Schedule (actor = owning organisation). */
+export function scheduleToFhir(s: appointments.v1.Schedule): Schedule {
+  return {
+    resourceType: 'Schedule',
+    id: s.id,
+    active: true,
+    actor: [org(s.odsCode)],
+    ...(s.serviceType ? { serviceType: [{ text: s.serviceType }] } : {}),
+    ...(s.specialty ? { specialty: [{ text: s.specialty }] } : {}),
+    ...(s.name ? { comment: s.name } : {}),
   };
 }

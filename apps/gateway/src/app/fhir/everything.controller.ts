@@ -41,6 +41,7 @@ export class EverythingFhirController {
     method: 'GET',
     path: 'Patient/:id/$everything',
     resource: 'Patient',
+    platform: 'identity',
     interaction: 'operation',
     scope: 'system/Patient.r',
     patientData: true,
@@ -169,7 +170,7 @@ export class EverythingFhirController {
   }
 
   private async referrals(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {
-    const req = { statuses: [], priorities: [], page: { pageSize: 500, pageToken: '' } };
+    const req = { statuses: [], priorities: [], page: { pageSize: 200, pageToken: '' } };
     const svc = 'trellis.referrals.v1.ReferralService';
     const [sent, incoming] = await Promise.all([
       this.platforms.call<referrals.v1.ListSentReferralsResponse>(

@@ -9,6 +9,8 @@ import {
 } from '@nestjs/common';
 import { type AuditSubjectExtractor, type ScopeRule } from '@trellis/auth';
 
+import { type PlatformName } from './fhir.config';
+
 /** FHIR interaction codes (CapabilityStatement.rest.resource.interaction / rest.interaction). */
 export type FhirInteraction =
   | 'read'
@@ -51,6 +53,8 @@ export interface FhirRouteSpec {
   /** Resource type, or undefined for system-level routes (metadata). */
   resource?: string;
   interaction: FhirInteraction;
+  /** The platform that must be connected for this route to be advertised. */
+  platform?: PlatformName;
   /** SMART v2 scope required; undefined = public (listed in the scope table as public). */
   scope?: string;
   /** Touches patient data → access-audited. */

@@ -1,13 +1,18 @@
 import { EverythingFhirController } from './everything.controller';
 import { fhirRoutesOf, fhirScopeRules } from './fhir.registry';
 import { PatientFhirController } from './patient.controller';
+import { ClinicalFhirController } from './clinical.controller';
 
 /**
  * The FHIR controllers whose routes need a platform; the metadata controller is added by the
  * module. Routes are declared once (FhirRoute) and feed the scope table, the CapabilityStatement,
  * the OperationDefinitions and the OpenAPI document.
  */
-export const RESOURCE_CONTROLLERS = [PatientFhirController, EverythingFhirController];
+export const RESOURCE_CONTROLLERS = [
+  PatientFhirController,
+  EverythingFhirController,
+  ClinicalFhirController,
+];
 
 const METADATA_ROUTES = [
   { method: 'GET', path: 'metadata' },

@@ -39,7 +39,10 @@ export class MetadataFhirController {
       for (const [m, on] of Object.entries(layer.route.methods))
         if (on) keys.add(`${m.toUpperCase()} ${layer.route.path}`);
     }
-    this.served = FHIR_ROUTES.filter((r) => keys.has(routeKey(r)));
+    this.served = FHIR_ROUTES.filter(
+      (r) =>
+        keys.has(routeKey(r)) && (!r.platform || this.config.platforms[r.platform] !== undefined),
+    );
     return this.served;
   }
 

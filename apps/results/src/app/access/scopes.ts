@@ -28,6 +28,8 @@ export const RESULTS_SCOPES = defineScopeTable({
       resourceId: (res as WithReport)?.report?.id,
     }),
   },
+  // A batch names many patients: audited as one create by the lab, without one subject.
+  [`${REPORT}/SubmitReports`]: { scope: 'system/DiagnosticReport.c', patientData: true },
   [`${REPORT}/AmendReport`]: {
     scope: 'system/DiagnosticReport.u',
     patientData: true,

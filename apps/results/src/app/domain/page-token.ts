@@ -29,7 +29,11 @@ export function decodePageToken(
   if (!token) return undefined;
   const bad = () =>
     ResultsError.invalid([
-      { field, rule: 'page-token', message: 'page_token is malformed or belongs to a different query' },
+      {
+        field,
+        rule: 'page-token',
+        message: 'page_token is malformed or belongs to a different query',
+      },
     ]);
   let parsed: unknown;
   try {
@@ -39,7 +43,12 @@ export function decodePageToken(
   }
   if (typeof parsed !== 'object' || parsed === null) throw bad();
   const { t, i, f } = parsed as Record<string, unknown>;
-  if (typeof t !== 'string' || typeof i !== 'string' || f !== filterHash(filter) || Number.isNaN(Date.parse(t)))
+  if (
+    typeof t !== 'string' ||
+    typeof i !== 'string' ||
+    f !== filterHash(filter) ||
+    Number.isNaN(Date.parse(t))
+  )
     throw bad();
   return { t, i };
 }

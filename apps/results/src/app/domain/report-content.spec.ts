@@ -49,9 +49,15 @@ describe('report validation and normalisation', () => {
 
   it('hashes content, not key order, and sees every change', () => {
     const a = normaliseReport(report(), opts);
-    const b = normaliseReport({ ...report(), code: { display: 'CBC', code: '58410-2', system: LOINC } }, opts);
+    const b = normaliseReport(
+      { ...report(), code: { display: 'CBC', code: '58410-2', system: LOINC } },
+      opts,
+    );
     expect(contentHash(a)).toBe(contentHash(b));
-    const c = normaliseReport(report({ observations: [q('718-7', 136, 'g/L'), q('6690-2', 6.1, '10*9/L')] }), opts);
+    const c = normaliseReport(
+      report({ observations: [q('718-7', 136, 'g/L'), q('6690-2', 6.1, '10*9/L')] }),
+      opts,
+    );
     expect(contentHash(c)).not.toBe(contentHash(a));
   });
 
@@ -70,27 +76,51 @@ describe('report validation and normalisation', () => {
 
   it('refuses numbers sent as text and quantities of measured codes sent as text', () => {
     expect(
-      violations(report({ observations: [{ code: { system: LOINC, code: '2823-3' }, text: '< 3.5' }] })),
+      violations(
+        report({ observations: [{ code: { system: LOINC, code: '2823-3' }, text: '< 3.5' }] }),
+      ),
     ).toEqual(['report.observations[0].value_text quantity-required']);
     expect(
-      violations(report({ observations: [{ code: { system: LOINC, code: '2823-3' }, text: 'haemolysed' }] })),
+      violations(
+        report({ observations: [{ code: { system: LOINC, code: '2823-3' }, text: 'haemolysed' }] }),
+      ),
     ).toEqual(['report.observations[0].value_quantity quantity-required']);
   });
 
   it('needs observations for pathology and a conclusion for radiology without them', () => {
     expect(violations(report({ observations: [] }))).toEqual(['report.observations required']);
     expect(
-      violations(report({ category: 'radiology', code: { system: 'http://snomed.info/sct', code: '168731009' }, observations: [] })),
+      violations(
+        report({
+          category: 'radiology',
+          code: { system: 'http://snomed.info/sct', code: '168731009' },
+          observations: [],
+        }),
+      ),
     ).toEqual(['report.conclusion required']);
   });
 
   it('ranks the most severe interpretation: critical over abnormal over normal', () => {
     const c = normaliseReport(
-      report({ observations: [q('718-7', 135, 'g/L', 'high'), q('777-3', 20, '10*9/L', 'critical-low'), q('6690-2', 3, '10*9/L', 'low')] }),
+      report({
+        observations: [
+          q('718-7', 135, 'g/L', 'high'),
+          q('777-3', 20, '10*9/L', 'critical-low'),
+          q('6690-2', 3, '10*9/L', 'low'),
+        ],
+      }),
       opts,
     );
-    expect(assessSeverity(c.observations)).toEqual({ mostSevere: 'critical-low', rank: 2, abnormalCount: 3 });
-    expect(assessSeverity(normaliseReport(report(), opts).observations)).toEqual({ mostSevere: 'normal', rank: 0, abnormalCount: 0 });
+    expect(assessSeverity(c.observations)).toEqual({
+      mostSevere: 'critical-low',
+      rank: 2,
+      abnormalCount: 3,
+    });
+    expect(assessSeverity(normaliseReport(report(), opts).observations)).toEqual({
+      mostSevere: 'normal',
+      rank: 0,
+      abnormalCount: 0,
+    });
   });
 
   it('uses the UCUM library', () => {

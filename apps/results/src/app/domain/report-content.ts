@@ -137,7 +137,9 @@ function coding(
     }
   }
   v.maxLength(`${field}.display`, input.display, 500);
-  return ok ? { system: system as CodeSystemUri, code, display: (input.display ?? '').trim() } : undefined;
+  return ok
+    ? { system: system as CodeSystemUri, code, display: (input.display ?? '').trim() }
+    : undefined;
 }
 
 function quantity(
@@ -193,7 +195,11 @@ function observation(v: Violations, field: string, o: ObservationInput): Observa
       const cc = coding(v, `${field}.value_coded`, c, [SNOMED_SYSTEM]);
       if (cc) value = { kind: 'coded', ...cc };
     } else {
-      v.add(`${field}.value_coded.system`, 'code-system', 'a coded value must be a SNOMED CT concept');
+      v.add(
+        `${field}.value_coded.system`,
+        'code-system',
+        'a coded value must be a SNOMED CT concept',
+      );
     }
   } else {
     const text = o.text ?? '';
@@ -218,7 +224,10 @@ function observation(v: Violations, field: string, o: ObservationInput): Observa
     const low = rr.low ? quantity(v, `${field}.reference_range.low`, rr.low) : undefined;
     const high = rr.high ? quantity(v, `${field}.reference_range.high`, rr.high) : undefined;
     const valueUnit = value?.kind === 'quantity' ? value.unit : undefined;
-    for (const [name, b] of [['low', low], ['high', high]] as const) {
+    for (const [name, b] of [
+      ['low', low],
+      ['high', high],
+    ] as const) {
       if (b && valueUnit && convertUnit(1, b.unit, valueUnit) === undefined)
         v.add(
           `${field}.reference_range.${name}.unit`,
@@ -229,7 +238,11 @@ function observation(v: Violations, field: string, o: ObservationInput): Observa
     if (low && high) {
       const highInLow = convertUnit(high.value, high.unit, low.unit);
       if (highInLow !== undefined && highInLow < low.value)
-        v.add(`${field}.reference_range`, 'range-order', 'reference_range.low must not exceed high');
+        v.add(
+          `${field}.reference_range`,
+          'range-order',
+          'reference_range.low must not exceed high',
+        );
     }
     v.maxLength(`${field}.reference_range.text`, rr.text, 500);
     referenceRange = { low: low ?? null, high: high ?? null, text: rr.text ?? '' };
@@ -295,7 +308,13 @@ export function normaliseReport(
       'practitioner_id must be 1-64 letters, digits or . _ : / -',
     );
   if (input.referralId)
-    v.pattern(`${P}.referral_id`, input.referralId, IDENTIFIER, 'identifier', 'referral_id must be an identifier');
+    v.pattern(
+      `${P}.referral_id`,
+      input.referralId,
+      IDENTIFIER,
+      'identifier',
+      'referral_id must be an identifier',
+    );
   if (!input.issued || Number.isNaN(input.issued.getTime()))
     v.add(`${P}.issued`, 'required', 'issued is required');
   else if (input.issued.getTime() > opts.now.getTime() + 5 * 60_000)
@@ -307,7 +326,11 @@ export function normaliseReport(
   if (input.category === 'pathology' && obs.length === 0 && input.status !== 'cancelled')
     v.add(`${P}.observations`, 'required', 'a pathology report needs at least one observation');
   if (input.category === 'radiology' && obs.length === 0 && !input.conclusion?.trim())
-    v.add(`${P}.conclusion`, 'required', 'a radiology report without observations needs a conclusion');
+    v.add(
+      `${P}.conclusion`,
+      'required',
+      'a radiology report without observations needs a conclusion',
+    );
   const observations = obs
     .slice(0, MAX_OBSERVATIONS)
     .map((o, i) => observation(v, `${P}.observations[${i}]`, o));

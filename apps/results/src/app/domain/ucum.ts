@@ -12,7 +12,10 @@ const ucum = require('@lhncbc/ucum-lhc') as {
 };
 
 interface UcumUtils {
-  validateUnitString(unit: string, suggest?: boolean): {
+  validateUnitString(
+    unit: string,
+    suggest?: boolean,
+  ): {
     status: 'valid' | 'invalid' | 'error';
     ucumCode: string | null;
     msg?: string[];

@@ -62,14 +62,20 @@ export const statusFromProto = (v: unknown) => name(STATUS, pb.ReportStatus, v);
 
 function codingFromProto(c: results.v1.Coding | undefined): CodingInput | undefined {
   if (!c) return undefined;
-  return { system: name(SYSTEM, pb.CodeSystem, c.system), code: c.code ?? '', display: c.display ?? '' };
+  return {
+    system: name(SYSTEM, pb.CodeSystem, c.system),
+    code: c.code ?? '',
+    display: c.display ?? '',
+  };
 }
 
 function observationFromProto(o: results.v1.Observation): ObservationInput {
   const rr = o.referenceRange;
   return {
     code: codingFromProto(o.code),
-    ...(o.valueQuantity ? { quantity: { value: o.valueQuantity.value, unit: o.valueQuantity.unit ?? '' } } : {}),
+    ...(o.valueQuantity
+      ? { quantity: { value: o.valueQuantity.value, unit: o.valueQuantity.unit ?? '' } }
+      : {}),
     ...(o.valueCoded ? { coded: codingFromProto(o.valueCoded) } : {}),
     ...(o.valueText ? { text: o.valueText } : {}),
     ...(rr
@@ -140,7 +146,11 @@ function ackToProto(a: Acknowledgement): results.v1.Acknowledgement {
   };
 }
 
-const SEVERITY = [pb.Severity.SEVERITY_NORMAL, pb.Severity.SEVERITY_ABNORMAL, pb.Severity.SEVERITY_CRITICAL];
+const SEVERITY = [
+  pb.Severity.SEVERITY_NORMAL,
+  pb.Severity.SEVERITY_ABNORMAL,
+  pb.Severity.SEVERITY_CRITICAL,
+];
 
 export function reportToProto(r: ReportView): results.v1.Report {
   const c = r.content;

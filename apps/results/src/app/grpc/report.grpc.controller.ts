@@ -29,6 +29,25 @@ export class ReportGrpcController implements results.v1.ReportServiceController 
     return { report: reportToProto(res.report), replayed: res.replayed };
   }
 
+  async submitReports(
+    req: results.v1.SubmitReportsRequest,
+    md?: Metadata,
+  ): Promise<results.v1.SubmitReportsResponse> {
+    const { caller, ctx } = callOf(md);
+    const outcomes = await this.reports.submitMany(
+      caller,
+      (req.reports ?? []).map(submissionFromProto),
+      ctx,
+    );
+    return {
+      results: outcomes.map((o) =>
+        o.error
+          ? { report: undefined, replayed: false, error: o.error }
+          : { report: reportToProto(o.report), replayed: o.replayed, error: undefined },
+      ),
+    };
+  }
+
   async amendReport(
     req: results.v1.AmendReportRequest,
     md?: Metadata,
@@ -50,12 +69,19 @@ export class ReportGrpcController implements results.v1.ReportServiceController 
     md?: Metadata,
   ): Promise<results.v1.CancelReportResponse> {
     const { caller, ctx } = callOf(md);
-    return { report: reportToProto(await this.reports.cancel(caller, req.reportId, req.reason, ctx)) };
+    return {
+      report: reportToProto(await this.reports.cancel(caller, req.reportId, req.reason, ctx)),
+    };
   }
 
-  async getReport(req: results.v1.GetReportRequest, md?: Metadata): Promise<results.v1.GetReportResponse> {
+  async getReport(
+    req: results.v1.GetReportRequest,
+    md?: Metadata,
+  ): Promise<results.v1.GetReportResponse> {
     const { caller } = callOf(md);
-    return { report: reportToProto(await this.reports.get(caller, req.reportId, req.version ?? 0)) };
+    return {
+      report: reportToProto(await this.reports.get(caller, req.reportId, req.version ?? 0)),
+    };
   }
 
   async listReportVersions(
@@ -90,7 +116,13 @@ export class ReportGrpcController implements results.v1.ReportServiceController 
     md?: Metadata,
   ): Promise<results.v1.AcknowledgeReportResponse> {
     const { caller, ctx } = callOf(md);
-    const res = await this.reports.acknowledge(caller, req.reportId, req.version ?? 0, req.note ?? '', ctx);
+    const res = await this.reports.acknowledge(
+      caller,
+      req.reportId,
+      req.version ?? 0,
+      req.note ?? '',
+      ctx,
+    );
     return { report: reportToProto(res.report), replayed: res.replayed };
   }
 
@@ -105,7 +137,10 @@ export class ReportGrpcController implements results.v1.ReportServiceController 
       pageToken: req.page?.pageToken,
     });
     return {
-      reports: res.items.map((i) => ({ report: reportToProto(i.report), waitingSeconds: i.waitingSeconds })),
+      reports: res.items.map((i) => ({
+        report: reportToProto(i.report),
+        waitingSeconds: i.waitingSeconds,
+      })),
       page: { nextPageToken: res.nextPageToken },
     };
   }

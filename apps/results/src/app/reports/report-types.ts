@@ -51,6 +51,12 @@ export interface EventMeta {
 
 export interface ResultEventSink {
   append(tx: Prisma.TransactionClient, event: ResultEvent, meta: EventMeta): Promise<void>;
+  /** Several events with one statement, in order. */
+  appendMany(
+    tx: Prisma.TransactionClient,
+    events: readonly ResultEvent[],
+    meta: EventMeta,
+  ): Promise<void>;
 }
 
 export const RESULT_EVENT_SINK = Symbol('results.event-sink');

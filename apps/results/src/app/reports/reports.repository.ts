@@ -26,10 +26,118 @@ export interface SearchFilter {
 
 /** The only place that talks to PostgreSQL for reports. */
 export class ReportsRepository {
-  /** INSERT ... ON CONFLICT DO NOTHING on (lab_ods_code, lab_report_id): true when this call created it. */
-  async insertReportIfAbsent(tx: Db, w: VersionWrite): Promise<boolean> {
-    const { count } = await tx.report.createMany({ data: [reportRow(w)], skipDuplicates: true });
-    return count === 1;
+  /**
+   * A new report, its version 1 and its observations in ONE statement (data-modifying CTEs; the
+   * foreign keys are checked at the end of the statement). INSERT ... ON CONFLICT DO NOTHING on
+   * (lab_ods_code, lab_report_id): returns the row when this call created it, null when a report
+   * with that identifier exists (a concurrent submitter waits here for the first to commit).
+   */
+  async insertNewReport(tx: Db, w: VersionWrite): Promise<ReportRow | null> {
+    const r = reportRow(w);
+    const obs = w.content.observations;
+    const value = <T>(f: (o: (typeof obs)[number]) => T) => obs.map(f);
+    const rows = await tx.$queryRaw<{ n: number }[]>`
+      WITH r AS (
+        INSERT INTO reports (id, lab_ods_code, lab_report_id, lab_region, nhs_number, category, code_system, code,
+                             code_display, status, version, requester_ods_code, requester_region,
+                             requester_practitioner_id, referral_id, issued_at, conclusion, content_hash, most_severe,
+                             severity_rank, observation_count, abnormal_count, received_at, created_at)
+        VALUES (${r.id}::uuid, ${r.labOdsCode}, ${r.labReportId}, ${r.labRegion}, ${r.nhsNumber}, ${r.category},
+                ${r.codeSystem}, ${r.code}, ${r.codeDisplay}, ${r.status}, 1, ${r.requesterOdsCode},
+                ${r.requesterRegion}, ${r.requesterPractitionerId}, ${r.referralId}, ${r.issuedAt}, ${r.conclusion},
+                ${r.contentHash}, ${r.mostSevere}, ${r.severityRank}, ${r.observationCount}, ${r.abnormalCount},
+                ${r.receivedAt}, ${r.createdAt})
+        ON CONFLICT (lab_ods_code, lab_report_id) DO NOTHING
+        RETURNING id
+      ), v AS (
+        INSERT INTO report_versions (report_id, version, status, content_hash, content, reason, submitted_by, received_at)
+        SELECT id, 1, ${r.status}, ${r.contentHash}, ${JSON.stringify(w.content)}::jsonb, ${w.reason},
+               ${w.submittedBy}, ${w.receivedAt}
+          FROM r
+      ), o AS (
+        INSERT INTO observations (report_id, version, seq, code, value_kind, value_number, value_unit, value_code,
+                                  value_text, interpretation)
+        SELECT r.id, 1, x.seq, x.code, x.kind, x.num, x.unit, x.vcode, x.vtext, x.interp
+          FROM r, unnest(${obs.map((_, i) => i)}::int[], ${value((o) => o.code.code)}::text[],
+                         ${value((o) => o.value.kind)}::text[],
+                         ${value((o) => (o.value.kind === 'quantity' ? o.value.value : null))}::float8[],
+                         ${value((o) => (o.value.kind === 'quantity' ? o.value.unit : null))}::text[],
+                         ${value((o) => (o.value.kind === 'coded' ? o.value.code : null))}::text[],
+                         ${value((o) => (o.value.kind === 'text' ? o.value.text : null))}::text[],
+                         ${value((o) => o.interpretation ?? '')}::text[])
+               AS x(seq, code, kind, num, unit, vcode, vtext, interp)
+      )
+      SELECT count(*)::int AS n FROM r`;
+    return rows[0]?.n === 1 ? r : null;
+  }
+
+  /**
+   * Many new reports (with version 1 and observations) in one statement: the batch counterpart of
+   * insertNewReport. Returns the ids this call created; the others already existed. Callers pass
+   * the writes sorted by identifier so concurrent batches take index locks in the same order.
+   */
+  async insertNewReports(tx: Db, ws: readonly VersionWrite[]): Promise<Set<string>> {
+    if (ws.length === 0) return new Set();
+    const rs = ws.map(reportRow);
+    const col = <T>(f: (r: ReportRow, i: number) => T) => rs.map(f);
+    const obs = ws.flatMap((w) =>
+      w.content.observations.map((o, seq) => ({ id: w.reportId, seq, o })),
+    );
+    const oc = <T>(f: (x: (typeof obs)[number]) => T) => obs.map(f);
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      WITH input AS (
+        SELECT * FROM unnest(
+          ${col((r) => r.id)}::uuid[], ${col((r) => r.labOdsCode)}::text[], ${col((r) => r.labReportId)}::text[],
+          ${col((r) => r.labRegion)}::text[], ${col((r) => r.nhsNumber)}::text[], ${col((r) => r.category)}::text[],
+          ${col((r) => r.codeSystem)}::text[], ${col((r) => r.code)}::text[], ${col((r) => r.codeDisplay)}::text[],
+          ${col((r) => r.status)}::text[], ${col((r) => r.requesterOdsCode)}::text[],
+          ${col((r) => r.requesterRegion)}::text[], ${col((r) => r.requesterPractitionerId)}::text[],
+          ${col((r) => r.referralId)}::text[], ${col((r) => r.issuedAt)}::timestamptz[],
+          ${col((r) => r.conclusion)}::text[], ${col((r) => r.contentHash)}::text[], ${col((r) => r.mostSevere)}::text[],
+          ${col((r) => r.severityRank)}::int[], ${col((r) => r.observationCount)}::int[],
+          ${col((r) => r.abnormalCount)}::int[], ${col((r) => r.receivedAt)}::timestamptz[],
+          ${ws.map((w) => JSON.stringify(w.content))}::text[], ${ws.map((w) => w.submittedBy)}::text[]
+        ) AS t(id, lab_ods_code, lab_report_id, lab_region, nhs_number, category, code_system, code, code_display,
+               status, requester_ods_code, requester_region, requester_practitioner_id, referral_id, issued_at,
+               conclusion, content_hash, most_severe, severity_rank, observation_count, abnormal_count, received_at,
+               content, submitted_by)
+      ), r AS (
+        INSERT INTO reports (id, lab_ods_code, lab_report_id, lab_region, nhs_number, category, code_system, code,
+                             code_display, status, version, requester_ods_code, requester_region,
+                             requester_practitioner_id, referral_id, issued_at, conclusion, content_hash, most_severe,
+                             severity_rank, observation_count, abnormal_count, received_at, created_at)
+        SELECT id, lab_ods_code, lab_report_id, lab_region, nhs_number, category, code_system, code, code_display,
+               status, 1, requester_ods_code, requester_region, requester_practitioner_id, referral_id, issued_at,
+               conclusion, content_hash, most_severe, severity_rank, observation_count, abnormal_count, received_at,
+               received_at
+          FROM input
+        ON CONFLICT (lab_ods_code, lab_report_id) DO NOTHING
+        RETURNING id
+      ), v AS (
+        INSERT INTO report_versions (report_id, version, status, content_hash, content, reason, submitted_by, received_at)
+        SELECT i.id, 1, i.status, i.content_hash, i.content::jsonb, NULL, i.submitted_by, i.received_at
+          FROM input i JOIN r ON r.id = i.id
+      ), o AS (
+        INSERT INTO observations (report_id, version, seq, code, value_kind, value_number, value_unit, value_code,
+                                  value_text, interpretation)
+        SELECT x.id, 1, x.seq, x.code, x.kind, x.num, x.unit, x.vcode, x.vtext, x.interp
+          FROM unnest(${oc((x) => x.id)}::uuid[], ${oc((x) => x.seq)}::int[], ${oc((x) => x.o.code.code)}::text[],
+                      ${oc((x) => x.o.value.kind)}::text[],
+                      ${oc((x) => (x.o.value.kind === 'quantity' ? x.o.value.value : null))}::float8[],
+                      ${oc((x) => (x.o.value.kind === 'quantity' ? x.o.value.unit : null))}::text[],
+                      ${oc((x) => (x.o.value.kind === 'coded' ? x.o.value.code : null))}::text[],
+                      ${oc((x) => (x.o.value.kind === 'text' ? x.o.value.text : null))}::text[],
+                      ${oc((x) => x.o.interpretation ?? '')}::text[])
+               AS x(id, seq, code, kind, num, unit, vcode, vtext, interp)
+          JOIN r ON r.id = x.id
+      )
+      SELECT id::text AS id FROM r`;
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** The report row a write creates (no read-back needed). */
+  rowOf(w: VersionWrite): ReportRow {
+    return reportRow(w);
   }
 
   async insertVersion(tx: Db, w: VersionWrite): Promise<void> {
@@ -74,6 +182,11 @@ export class ReportsRepository {
     });
   }
 
+  findManyByLabIds(db: Db, labOdsCode: string, labReportIds: string[]): Promise<ReportRow[]> {
+    if (labReportIds.length === 0) return Promise.resolve([]);
+    return db.report.findMany({ where: { labOdsCode, labReportId: { in: labReportIds } } });
+  }
+
   findById(db: Db, id: string): Promise<ReportRow | null> {
     return db.report.findUnique({ where: { id } });
   }
@@ -96,7 +209,12 @@ export class ReportsRepository {
     db: Db,
     reportId: string,
     version: number,
-  ): Promise<{ content: ReportContent; reason: string | null; receivedAt: Date; hash: string } | null> {
+  ): Promise<{
+    content: ReportContent;
+    reason: string | null;
+    receivedAt: Date;
+    hash: string;
+  } | null> {
     const v = await db.reportVersion.findUnique({
       where: { reportId_version: { reportId, version } },
     });
@@ -113,8 +231,19 @@ export class ReportsRepository {
   async versions(
     db: Db,
     reportId: string,
-  ): Promise<{ version: number; content: ReportContent; reason: string | null; receivedAt: Date; hash: string }[]> {
-    const rows = await db.reportVersion.findMany({ where: { reportId }, orderBy: { version: 'asc' } });
+  ): Promise<
+    {
+      version: number;
+      content: ReportContent;
+      reason: string | null;
+      receivedAt: Date;
+      hash: string;
+    }[]
+  > {
+    const rows = await db.reportVersion.findMany({
+      where: { reportId },
+      orderBy: { version: 'asc' },
+    });
     return rows.map((v) => ({
       version: v.version,
       content: v.content as unknown as ReportContent,
@@ -124,7 +253,10 @@ export class ReportsRepository {
     }));
   }
 
-  async contents(db: Db, keys: { id: string; version: number }[]): Promise<Map<string, ReportContent>> {
+  async contents(
+    db: Db,
+    keys: { id: string; version: number }[],
+  ): Promise<Map<string, ReportContent>> {
     if (keys.length === 0) return new Map();
     const rows = await db.reportVersion.findMany({
       where: { OR: keys.map((k) => ({ reportId: k.id, version: k.version })) },
@@ -134,7 +266,9 @@ export class ReportsRepository {
   }
 
   async acknowledgements(db: Db, rows: ReportRow[]): Promise<Map<string, Acknowledgement>> {
-    const acked = rows.filter((r) => r.acknowledgedVersion !== null && r.acknowledgedVersion === r.version);
+    const acked = rows.filter(
+      (r) => r.acknowledgedVersion !== null && r.acknowledgedVersion === r.version,
+    );
     if (acked.length === 0) return new Map();
     const acks = await db.acknowledgement.findMany({
       where: { OR: acked.map((r) => ({ reportId: r.id, version: r.version })) },
@@ -165,8 +299,14 @@ export class ReportsRepository {
     return count === 1;
   }
 
-  async acknowledgement(db: Db, reportId: string, version: number): Promise<Acknowledgement | null> {
-    const a = await db.acknowledgement.findUnique({ where: { reportId_version: { reportId, version } } });
+  async acknowledgement(
+    db: Db,
+    reportId: string,
+    version: number,
+  ): Promise<Acknowledgement | null> {
+    const a = await db.acknowledgement.findUnique({
+      where: { reportId_version: { reportId, version } },
+    });
     return a ? ackOf(a) : null;
   }
 
@@ -183,9 +323,12 @@ export class ReportsRepository {
       );
     if (f.issuedFrom) conds.push(Prisma.sql`r.issued_at >= ${f.issuedFrom}`);
     if (f.issuedTo) conds.push(Prisma.sql`r.issued_at < ${f.issuedTo}`);
-    if (f.statuses && f.statuses.length > 0) conds.push(Prisma.sql`r.status = ANY(${f.statuses}::text[])`);
+    if (f.statuses && f.statuses.length > 0)
+      conds.push(Prisma.sql`r.status = ANY(${f.statuses}::text[])`);
     if (cursor)
-      conds.push(Prisma.sql`(r.issued_at, r.id) < (${new Date(cursor.t)}::timestamptz, ${cursor.i}::uuid)`);
+      conds.push(
+        Prisma.sql`(r.issued_at, r.id) < (${new Date(cursor.t)}::timestamptz, ${cursor.i}::uuid)`,
+      );
     return db.$queryRaw<ReportRow[]>`
       SELECT ${COLUMNS} FROM reports r
        WHERE ${Prisma.join(conds, ' AND ')}

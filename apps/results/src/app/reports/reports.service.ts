@@ -36,8 +36,43 @@ export interface SearchInput {
 }
 
 const TX = { maxWait: 10_000, timeout: 15_000 } as const;
+export const MAX_BATCH = 500;
+
+export type BatchOutcome =
+  | { report: ReportView; replayed: boolean; error?: undefined }
+  | {
+      error: {
+        code: string;
+        message: string;
+        details: { field: string; rule: string; message: string }[];
+      };
+    };
+
+/** An item's error as data; field paths re-rooted from "report." to "reports[i].". */
+function failure(err: unknown, i: number): BatchOutcome {
+  if (err instanceof ResultsError)
+    return {
+      error: {
+        code: err.code,
+        message: err.message,
+        details: err.violations.map((v) => ({
+          field: v.field.replace(/^report\./, `reports[${i}].`),
+          rule: v.rule,
+          message: v.message,
+        })),
+      },
+    };
+  // Anything else (database down, a bug) fails the whole call rather than hide in an item.
+  throw err;
+}
 const FIRST_STATUSES: readonly ReportStatus[] = ['preliminary', 'final'];
-const ANY_STATUS: readonly ReportStatus[] = ['preliminary', 'final', 'amended', 'corrected', 'cancelled'];
+const ANY_STATUS: readonly ReportStatus[] = [
+  'preliminary',
+  'final',
+  'amended',
+  'corrected',
+  'cancelled',
+];
 const VERSION_STATUSES: readonly ReportStatus[] = ['amended', 'corrected', 'cancelled'];
 
 /**
@@ -64,30 +99,41 @@ export class ReportsService {
     input: ReportSubmission,
     ctx: CallContext = {},
   ): Promise<{ report: ReportView; replayed: boolean }> {
-    // Looked up first so that "amended/corrected/cancelled needs an existing report" is reported
-    // with every other field problem.
-    const existing = input.labReportId
-      ? await this.repo.findByLabId(
-          this.prisma,
-          input.performingLabOdsCode || actor.odsCode,
-          input.labReportId,
-        )
-      : null;
+    // A new version status needs an existing report: looked up first so that this is reported with
+    // every other field problem. preliminary/final go straight to the insert (one round trip less
+    // on the hot path); ON CONFLICT finds an existing report there.
+    const versionStatus = (VERSION_STATUSES as readonly string[]).includes(input.status ?? '');
+    const existing =
+      input.labReportId && versionStatus
+        ? await this.repo.findByLabId(
+            this.prisma,
+            input.performingLabOdsCode || actor.odsCode,
+            input.labReportId,
+          )
+        : null;
     const content = normaliseReport(input, {
       callerOdsCode: actor.odsCode,
       now: this.clock.now(),
-      allowedStatuses: existing ? ANY_STATUS : FIRST_STATUSES,
+      allowedStatuses: existing || !versionStatus ? ANY_STATUS : FIRST_STATUSES,
     });
     this.assertLab(actor, content.labOdsCode);
     const hash = contentHash(content);
     const reason = (input.versionReason ?? '').trim();
 
-    if (existing) {
-      if (await this.repo.hasVersionWithHash(this.prisma, existing.id, hash))
-        return { report: await this.view(existing), replayed: true };
-      return this.newVersion(actor, existing.id, content, hash, reason, ctx);
+    if (existing) return this.resubmission(actor, existing, content, hash, reason, ctx);
+    try {
+      await this.assertPatient(content.nhsNumber, ctx);
+    } catch (err) {
+      // A resubmission of a report already held is answered even if identity now objects
+      // (e.g. the number was merged since): idempotency first.
+      const held = await this.repo.findByLabId(
+        this.prisma,
+        content.labOdsCode,
+        content.labReportId,
+      );
+      if (held) return this.resubmission(actor, held, content, hash, reason, ctx);
+      throw err;
     }
-    await this.assertPatient(content.nhsNumber, ctx);
     const now = this.clock.now();
     const write: VersionWrite = {
       reportId: randomUUID(),
@@ -101,19 +147,170 @@ export class ReportsService {
       labRegion: actor.region,
     };
     const created = await this.prisma.$transaction(async (tx) => {
-      if (!(await this.repo.insertReportIfAbsent(tx, write))) return null;
-      await this.repo.insertVersion(tx, write);
-      const row = (await this.repo.findById(tx, write.reportId))!;
+      const row = await this.repo.insertNewReport(tx, write);
+      if (!row) return null;
       const report = this.viewOf(row, content, null, true);
       await this.emit(tx, { type: 'ResultAvailable', report }, actor, ctx, now);
       return report;
     }, TX);
     if (created) return { report: created, replayed: false };
-    // A concurrent submission with the same identifier won: replay it, or treat ours as a version.
-    const winner = (await this.repo.findByLabId(this.prisma, content.labOdsCode, content.labReportId))!;
-    if (await this.repo.hasVersionWithHash(this.prisma, winner.id, hash))
-      return { report: await this.view(winner), replayed: true };
-    return this.newVersion(actor, winner.id, content, hash, reason, ctx);
+    // The identifier exists (an earlier or concurrent submission): replay it, or treat ours as a version.
+    const winner = (await this.repo.findByLabId(
+      this.prisma,
+      content.labOdsCode,
+      content.labReportId,
+    ))!;
+    return this.resubmission(actor, winner, content, hash, reason, ctx);
+  }
+
+  private async resubmission(
+    actor: Actor,
+    existing: ReportRow,
+    content: ReportContent,
+    hash: string,
+    reason: string,
+    ctx: CallContext,
+  ): Promise<{ report: ReportView; replayed: boolean }> {
+    if (
+      existing.contentHash === hash ||
+      (await this.repo.hasVersionWithHash(this.prisma, existing.id, hash))
+    )
+      return { report: await this.view(existing), replayed: true };
+    return this.newVersion(actor, existing.id, content, hash, reason, ctx);
+  }
+
+  /**
+   * SubmitReports: each item with submit()'s semantics and its own outcome. First submissions of
+   * preliminary/final reports (the bulk of any batch) are validated, patient-checked (distinct
+   * numbers, in parallel) and written in ONE transaction with their ResultAvailable events; every
+   * other item (new versions, identifiers already held, repeats within the batch) then goes
+   * through submit() one by one.
+   */
+  async submitMany(
+    actor: Actor,
+    inputs: readonly ReportSubmission[],
+    ctx: CallContext = {},
+  ): Promise<BatchOutcome[]> {
+    if (inputs.length > MAX_BATCH)
+      throw ResultsError.invalid([
+        { field: 'reports', rule: 'max-items', message: `at most ${MAX_BATCH} reports per call` },
+      ]);
+    const out: (BatchOutcome | undefined)[] = new Array(inputs.length);
+    const now = this.clock.now();
+    const fast: { i: number; write: VersionWrite }[] = [];
+    const slow: number[] = [];
+    const seen = new Set<string>();
+    inputs.forEach((input, i) => {
+      if ((VERSION_STATUSES as readonly string[]).includes(input.status ?? '')) return slow.push(i);
+      try {
+        const content = normaliseReport(input, {
+          callerOdsCode: actor.odsCode,
+          now,
+          allowedStatuses: ANY_STATUS,
+        });
+        this.assertLab(actor, content.labOdsCode);
+        const key = `${content.labOdsCode}\u0000${content.labReportId}`;
+        if (seen.has(key)) return slow.push(i);
+        seen.add(key);
+        fast.push({
+          i,
+          write: {
+            reportId: randomUUID(),
+            version: 1,
+            content,
+            hash: contentHash(content),
+            severity: assessSeverity(content.observations),
+            reason: null,
+            submittedBy: actor.systemId,
+            receivedAt: now,
+            labRegion: actor.region,
+          },
+        });
+      } catch (err) {
+        out[i] = failure(err, i);
+      }
+      return undefined;
+    });
+    // Patient checks: each distinct number once, concurrently.
+    const numbers = [...new Set(fast.map((f) => f.write.content.nhsNumber))];
+    const refusals = new Map<string, unknown>();
+    await Promise.all(
+      numbers.map(async (n) => {
+        try {
+          await this.assertPatient(n, ctx);
+        } catch (err) {
+          refusals.set(n, err);
+        }
+      }),
+    );
+    const writes = fast
+      .filter((f) => {
+        const err = refusals.get(f.write.content.nhsNumber);
+        if (err === undefined) return true;
+        slow.push(f.i); // submit() answers a held report as a replay, else the same refusal
+        return false;
+      })
+      .sort((a, b) =>
+        a.write.content.labReportId < b.write.content.labReportId
+          ? -1
+          : a.write.content.labReportId > b.write.content.labReportId
+            ? 1
+            : 0,
+      );
+    if (writes.length > 0) {
+      const created = await this.prisma.$transaction(async (tx) => {
+        const ids = await this.repo.insertNewReports(
+          tx,
+          writes.map((w) => w.write),
+        );
+        const events: { report: ReportView; i: number }[] = [];
+        for (const w of writes) {
+          if (!ids.has(w.write.reportId)) continue;
+          events.push({
+            i: w.i,
+            report: this.viewOf(this.repo.rowOf(w.write), w.write.content, null, true),
+          });
+        }
+        await this.events.appendMany(
+          tx,
+          events.map((e) => ({ type: 'ResultAvailable' as const, report: e.report })),
+          {
+            actor,
+            ...(ctx.correlationId ? { correlationId: ctx.correlationId } : {}),
+            occurredAt: now,
+          },
+        );
+        return events;
+      }, TX);
+      for (const c of created) out[c.i] = { report: c.report, replayed: false };
+      // Identifiers already held: a resend of an unchanged version-1 report is answered here in
+      // bulk (two queries for the batch); anything else goes through submit().
+      const held = writes.filter((w) => !out[w.i]);
+      const rows = await this.repo.findManyByLabIds(
+        this.prisma,
+        actor.odsCode,
+        held.map((w) => w.write.content.labReportId),
+      );
+      const byId = new Map(rows.map((r) => [r.labReportId, r]));
+      const acks = await this.repo.acknowledgements(this.prisma, rows);
+      for (const w of held) {
+        const row = byId.get(w.write.content.labReportId);
+        if (row && row.version === 1 && row.contentHash === w.write.hash) {
+          const view = this.viewOf(row, w.write.content, null, true);
+          const ack = acks.get(row.id);
+          out[w.i] = { report: ack ? { ...view, acknowledgement: ack } : view, replayed: true };
+        } else slow.push(w.i);
+      }
+    }
+    slow.sort((a, b) => a - b);
+    for (const i of slow) {
+      try {
+        out[i] = await this.submit(actor, inputs[i]!, ctx);
+      } catch (err) {
+        out[i] = failure(err, i);
+      }
+    }
+    return out.map((o, i) => o ?? failure(new Error('not processed'), i));
   }
 
   /** AmendReport: the new content as status AMENDED (or CORRECTED) with the reason. */
@@ -143,7 +340,11 @@ export class ReportsService {
     );
     if (content.labReportId !== current.labReportId)
       throw ResultsError.invalid([
-        { field: 'report.lab_report_id', rule: 'immutable', message: 'lab_report_id cannot change' },
+        {
+          field: 'report.lab_report_id',
+          rule: 'immutable',
+          message: 'lab_report_id cannot change',
+        },
       ]);
     const hash = contentHash(content);
     if (await this.repo.hasVersionWithHash(this.prisma, current.id, hash))
@@ -152,7 +353,12 @@ export class ReportsService {
   }
 
   /** CancelReport: the latest content as status CANCELLED with the reason. */
-  async cancel(actor: Actor, reportId: string, reason: string, ctx: CallContext = {}): Promise<ReportView> {
+  async cancel(
+    actor: Actor,
+    reportId: string,
+    reason: string,
+    ctx: CallContext = {},
+  ): Promise<ReportView> {
     const v = new Violations();
     v.uuid('report_id', reportId);
     if (v.required('reason', reason)) v.maxLength('reason', reason, 1000);
@@ -161,7 +367,14 @@ export class ReportsService {
     this.assertLab(actor, current.labOdsCode);
     const latest = (await this.repo.version(this.prisma, current.id, current.version))!;
     const content: ReportContent = { ...latest.content, status: 'cancelled' };
-    const res = await this.newVersion(actor, current.id, content, contentHash(content), reason.trim(), ctx);
+    const res = await this.newVersion(
+      actor,
+      current.id,
+      content,
+      contentHash(content),
+      reason.trim(),
+      ctx,
+    );
     return res.report;
   }
 
@@ -188,7 +401,8 @@ export class ReportsService {
         );
       const isVersion = VERSION_STATUSES.includes(content.status);
       const preliminaryUpdate =
-        previous === 'preliminary' && (content.status === 'preliminary' || content.status === 'final');
+        previous === 'preliminary' &&
+        (content.status === 'preliminary' || content.status === 'final');
       if (!isVersion && !preliminaryUpdate)
         throw new ResultsError(
           ResultsErrorCode.ReportIdentifierConflict,
@@ -281,7 +495,8 @@ export class ReportsService {
     if (input.category && !(CATEGORIES as readonly string[]).includes(input.category))
       v.add('category', 'enum', 'category must be PATHOLOGY or RADIOLOGY');
     (input.statuses ?? []).forEach((s, i) => {
-      if (!(STATUSES as readonly string[]).includes(s)) v.add(`statuses[${i}]`, 'enum', `unknown status ${s}`);
+      if (!(STATUSES as readonly string[]).includes(s))
+        v.add(`statuses[${i}]`, 'enum', `unknown status ${s}`);
     });
     const size = pageSize(input.pageSize, v);
     const filter = {
@@ -302,7 +517,10 @@ export class ReportsService {
       rows.length > size && last
         ? encodePageToken({ t: last.issuedAt.toISOString(), i: last.id }, filter)
         : '';
-    return { reports: await this.views(page, input.includeObservations === true), nextPageToken: next };
+    return {
+      reports: await this.views(page, input.includeObservations === true),
+      nextPageToken: next,
+    };
   }
 
   /** The requesting organisation acknowledges a version (idempotent: the first acknowledgement stands). */
@@ -346,7 +564,14 @@ export class ReportsService {
       const created = await this.repo.insertAcknowledgement(tx, { ...ack, reportId });
       const fresh = (await this.repo.findById(tx, reportId))!;
       const report = await this.view(fresh, tx);
-      if (created) await this.emit(tx, { type: 'ResultAcknowledged', report, acknowledgement: ack }, actor, ctx, now);
+      if (created)
+        await this.emit(
+          tx,
+          { type: 'ResultAcknowledged', report, acknowledgement: ack },
+          actor,
+          ctx,
+          now,
+        );
       return { report, replayed: !created };
     }, TX);
   }
@@ -362,7 +587,13 @@ export class ReportsService {
     const minRank = input.minSeverity === 'critical' ? 2 : 1;
     const filter = { requester: actor.odsCode, minRank };
     const cursor = decodePageToken(input.pageToken, filter);
-    const rows = await this.repo.unacknowledged(this.prisma, actor.odsCode, minRank, cursor, size + 1);
+    const rows = await this.repo.unacknowledged(
+      this.prisma,
+      actor.odsCode,
+      minRank,
+      cursor,
+      size + 1,
+    );
     const page = rows.slice(0, size);
     const last = page[page.length - 1];
     const now = this.clock.now().getTime();
@@ -431,7 +662,10 @@ export class ReportsService {
     });
   }
 
-  private async view(row: ReportRow, db: Parameters<ResultEventSink['append']>[0] | PrismaClient = this.prisma): Promise<ReportView> {
+  private async view(
+    row: ReportRow,
+    db: Parameters<ResultEventSink['append']>[0] | PrismaClient = this.prisma,
+  ): Promise<ReportView> {
     const latest = (await this.repo.version(db, row.id, row.version))!;
     const acks = await this.repo.acknowledgements(db, [row]);
     const view = this.viewOf(row, latest.content, latest.reason, true);
@@ -441,7 +675,10 @@ export class ReportsService {
 
   private async views(rows: ReportRow[], withObservations: boolean): Promise<ReportView[]> {
     const contents = withObservations
-      ? await this.repo.contents(this.prisma, rows.map((r) => ({ id: r.id, version: r.version })))
+      ? await this.repo.contents(
+          this.prisma,
+          rows.map((r) => ({ id: r.id, version: r.version })),
+        )
       : new Map<string, ReportContent>();
     const acks = await this.repo.acknowledgements(this.prisma, rows);
     return rows.map((r) => {
@@ -502,7 +739,11 @@ function contentFromRow(r: ReportRow): ReportContent {
     labReportId: r.labReportId,
     nhsNumber: r.nhsNumber,
     category: r.category as ReportContent['category'],
-    code: { system: r.codeSystem as ReportContent['code']['system'], code: r.code, display: r.codeDisplay },
+    code: {
+      system: r.codeSystem as ReportContent['code']['system'],
+      code: r.code,
+      display: r.codeDisplay,
+    },
     status: r.status as ReportStatus,
     labOdsCode: r.labOdsCode,
     requester: {

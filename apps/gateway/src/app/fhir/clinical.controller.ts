@@ -1,0 +1,669 @@
+import { Controller, Inject, Req, Res, UseFilters } from '@nestjs/common';
+import type {
+  Appointment,
+  Schedule,
+  Bundle,
+  DiagnosticReport,
+  Parameters,
+  Resource,
+  ServiceRequest,
+} from '@medplum/fhirtypes';
+import { callerOf, type AuditSubjectExtractor } from '@trellis/auth';
+import { appointments, referrals, results, toTimestamp } from '@trellis/contracts';
+import {
+  appointmentToFhir,
+  FhirError,
+  fhirErrorFromPlatform,
+  NHS_NUMBER_SYSTEM,
+  referralToFhir,
+  reportToFhir,
+  scheduleToFhir,
+  slotToFhir,
+  validateFhirResource,
+  validateNhsNumber,
+} from '@trellis/fhir';
+import type { Request, Response } from 'express';
+
+import { ConformanceRecorder } from './conformance';
+import { FHIR_CONFIG, type FhirConfig, type PlatformName } from './fhir.config';
+import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
+import { FHIR_PREFIX, FhirRoute, type FhirOperationSpec } from './fhir.registry';
+import { bundle, countParam, queryParams, selfUrl, versionHeaders } from './fhir.support';
+import { PLATFORM_CLIENTS } from './fhir.tokens';
+import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
+
+const APPOINTMENTS = 'trellis.appointments.v1.AppointmentService';
+const REFERRALS = 'trellis.referrals.v1.ReferralService';
+const RESULTS = 'trellis.results.v1.ReportService';
+
+/** The audit subject of a clinical resource: its id, and the patient from the answer. */
+const resourceSubject: AuditSubjectExtractor = (req, res) => {
+  const id = (req as { params?: { id?: string } }).params?.id;
+  const r = res as (Resource & { subject?: { identifier?: { value?: string } } }) | undefined;
+  const patient =
+    r?.resourceType === 'Appointment'
+      ? r.participant?.find((p) => p.actor?.identifier?.system === NHS_NUMBER_SYSTEM)?.actor
+          ?.identifier?.value
+      : r?.subject?.identifier?.value;
+  return { ...(id ? { resourceId: id } : {}), ...(patient ? { nhsNumber: patient } : {}) };
+};
+const patientParamSubject: AuditSubjectExtractor = (req) => {
+  const q = (req as { query?: Record<string, unknown> }).query ?? {};
+  const p = typeof q['patient'] === 'string' ? q['patient'].replace(/^Patient\//, '') : undefined;
+  return p ? { nhsNumber: p } : {};
+};
+
+function op(
+  name: string,
+  instance: boolean,
+  description: string,
+  params: FhirOperationSpec['parameters'],
+): FhirOperationSpec {
+  return { name, instance, description, affectsState: true, parameters: params };
+}
+const REASON_PARAM = {
+  name: 'reason',
+  use: 'in' as const,
+  min: 0,
+  max: '1',
+  type: 'string',
+  documentation: 'Free-text reason or note',
+};
+
+/** Parameters.parameter[name] as a string (valueString/Code/Id/Uri/Reference/Integer). */
+function param(body: Parameters, name: string): string | undefined {
+  const p = body.parameter?.find((x) => x.name === name);
+  if (!p) return undefined;
+  const v =
+    p.valueString ??
+    p.valueCode ??
+    p.valueId ??
+    p.valueUri ??
+    p.valueReference?.reference ??
+    p.valueIdentifier?.value ??
+    p.valueInteger;
+  return v === undefined ? undefined : String(v);
+}
+
+/**
+ * Appointment, ServiceRequest and DiagnosticReport: reads, patient searches and the platforms'
+ * operations ($book, referral $accept/$reject, result $acknowledge) mapped onto their gRPC APIs.
+ */
+@Controller(FHIR_PREFIX)
+@UseFilters(FhirExceptionFilter)
+export class ClinicalFhirController {
+  constructor(
+    @Inject(PLATFORM_CLIENTS) private readonly platforms: PlatformClients,
+    @Inject(FHIR_CONFIG) private readonly config: FhirConfig,
+    @Inject(ConformanceRecorder) private readonly conformance: ConformanceRecorder,
+  ) {}
+
+  private async call<Res>(
+    platform: PlatformName,
+    service: string,
+    method: string,
+    req: unknown,
+    ctx: ForwardContext,
+    type: string,
+  ): Promise<Res> {
+    try {
+      return await this.platforms.call<Res>(platform, service, method, req, ctx);
+    } catch (err) {
+      if (err instanceof PlatformCallError) throw fhirErrorFromPlatform(err.decoded, type);
+      throw err;
+    }
+  }
+
+  private patientParam(req: Request): string {
+    const raw = queryParams(req).get('patient')?.[0];
+    const nhs = raw
+      ?.replace(/^Patient\//, '')
+      .split('|')
+      .pop();
+    if (!nhs || !validateNhsNumber(nhs).valid) {
+      throw FhirError.of(
+        400,
+        'required',
+        'search.patient',
+        'patient=<NHS number> is required',
+        'patient',
+      );
+    }
+    return nhs;
+  }
+
+  private searchset(req: Request, res: Response, resources: Resource[]): Bundle {
+    const base = `${this.config.publicUrl}/${FHIR_PREFIX}`;
+    return sendFhir(
+      res,
+      200,
+      bundle(
+        'searchset',
+        resources.map((r) => ({
+          fullUrl: `${base}/${r.resourceType}/${r.id}`,
+          resource: r,
+          search: { mode: 'match' },
+        })),
+        { self: selfUrl(this.config.publicUrl, req) },
+        resources.length,
+      ),
+    );
+  }
+
+  /** Validates an operation's Parameters body; a refusal is counted like any other. */
+  private async parameters(req: Request, type: string, interaction: string): Promise<Parameters> {
+    const result = validateFhirResource(req.body ?? { resourceType: 'Parameters' }, {
+      resourceType: 'Parameters',
+    });
+    if (result.valid) return (req.body ?? { resourceType: 'Parameters' }) as Parameters;
+    await this.conformance.record(
+      callerOf(req),
+      type,
+      interaction,
+      result.status,
+      result.issues,
+      forwardContext(req).correlationId,
+    );
+    throw new FhirError(result.status, result.issues);
+  }
+
+  // ---------------------------------------------------------------- Appointment (appointments)
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Appointment/:id',
+    resource: 'Appointment',
+    platform: 'appointments',
+    interaction: 'read',
+    scope: 'system/Appointment.r',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Read an appointment',
+  })
+  async readAppointment(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    const r = await this.call<appointments.v1.GetAppointmentResponse>(
+      'appointments',
+      APPOINTMENTS,
+      'GetAppointment',
+      { appointmentId: String(req.params['id']) },
+      forwardContext(req),
+      'Appointment',
+    );
+    const a = appointmentToFhir(r.appointment!);
+    return sendFhir(res, 200, a, versionHeaders(a));
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Appointment',
+    resource: 'Appointment',
+    platform: 'appointments',
+    interaction: 'search-type',
+    scope: 'system/Appointment.s',
+    patientData: true,
+    subject: patientParamSubject,
+    searchParams: [
+      { name: 'patient', type: 'reference', documentation: 'Patient/<NHS number> (required)' },
+      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
+    ],
+    summary: "A patient's appointments (past and upcoming)",
+  })
+  async searchAppointments(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const nhs = this.patientParam(req);
+    const count = countParam(queryParams(req), 50, this.config.maxCount);
+    const r = await this.call<appointments.v1.ListPatientAppointmentsResponse>(
+      'appointments',
+      APPOINTMENTS,
+      'ListPatientAppointments',
+      {
+        nhsNumber: nhs,
+        period: appointments.v1.AppointmentPeriod.APPOINTMENT_PERIOD_ALL,
+        page: { pageSize: Math.max(count, 1), pageToken: '' },
+      },
+      forwardContext(req),
+      'Appointment',
+    );
+    return this.searchset(req, res, r.appointments.map(appointmentToFhir));
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'Appointment/$book',
+    resource: 'Appointment',
+    platform: 'appointments',
+    interaction: 'operation',
+    scope: 'system/Appointment.c',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Book a free slot for a patient (idempotent per booking organisation)',
+    operation: op(
+      'book',
+      false,
+      'Books a free Slot for a Patient. Parameters: slot (Slot/<id>), patient (Patient/<NHS number>), idempotency-key, optional referral (ServiceRequest/<id>). Returns the booked Appointment; a replay with the same key returns the same booking.',
+      [
+        {
+          name: 'slot',
+          use: 'in',
+          min: 1,
+          max: '1',
+          type: 'Reference',
+          documentation: 'Slot/<id>',
+        },
+        {
+          name: 'patient',
+          use: 'in',
+          min: 1,
+          max: '1',
+          type: 'Reference',
+          documentation: 'Patient/<NHS number>',
+        },
+        {
+          name: 'idempotency-key',
+          use: 'in',
+          min: 1,
+          max: '1',
+          type: 'string',
+          documentation: 'Unique per booking organisation (8..128 chars)',
+        },
+        {
+          name: 'referral',
+          use: 'in',
+          min: 0,
+          max: '1',
+          type: 'Reference',
+          documentation: 'ServiceRequest/<id>',
+        },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'Appointment',
+          documentation: 'The booked appointment',
+        },
+      ],
+    ),
+  })
+  async book(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    const p = await this.parameters(req, 'Appointment', 'operation:$book');
+    const slot = param(p, 'slot')?.replace(/^Slot\//, '');
+    const patient = param(p, 'patient')?.replace(/^Patient\//, '');
+    const key = param(p, 'idempotency-key');
+    const missing = [
+      ['slot', slot],
+      ['patient', patient],
+      ['idempotency-key', key],
+    ]
+      .filter(([, v]) => !v)
+      .map(([n]) => n!);
+    if (missing.length) {
+      throw new FhirError(
+        400,
+        missing.map((n) => ({
+          severity: 'error',
+          code: 'required',
+          rule: 'operation.parameter.required',
+          expression: `Parameters.parameter.where(name='${n}')`,
+          message: `parameter ${n} is required`,
+        })),
+      );
+    }
+    if (!validateNhsNumber(patient).valid) {
+      throw FhirError.of(
+        422,
+        'value',
+        'nhs-number.check-digit',
+        'patient must be Patient/<valid NHS number>',
+        "Parameters.parameter.where(name='patient')",
+      );
+    }
+    const r = await this.call<appointments.v1.BookAppointmentResponse>(
+      'appointments',
+      APPOINTMENTS,
+      'BookAppointment',
+      {
+        idempotencyKey: key,
+        slotId: slot,
+        nhsNumber: patient,
+        referralId: param(p, 'referral')?.replace(/^ServiceRequest\//, '') ?? '',
+      },
+      forwardContext(req),
+      'Appointment',
+    );
+    const a = appointmentToFhir(r.appointment!);
+    return sendFhir(res, r.replayed ? 200 : 201, a, {
+      ...versionHeaders(a),
+      Location: `${this.config.publicUrl}/${FHIR_PREFIX}/Appointment/${a.id}`,
+    });
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Schedule/:id',
+    resource: 'Schedule',
+    platform: 'appointments',
+    interaction: 'read',
+    scope: 'system/Schedule.r',
+    summary: 'Read a schedule (an organisation service offering bookable slots)',
+  })
+  async readSchedule(@Req() req: Request, @Res() res: Response): Promise<Schedule> {
+    const r = await this.call<appointments.v1.GetScheduleResponse>(
+      'appointments',
+      'trellis.appointments.v1.ScheduleService',
+      'GetSchedule',
+      { scheduleId: String(req.params['id']) },
+      forwardContext(req),
+      'Schedule',
+    );
+    return sendFhir(res, 200, scheduleToFhir(r.schedule!));
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Slot',
+    resource: 'Slot',
+    platform: 'appointments',
+    interaction: 'search-type',
+    scope: 'system/Slot.s',
+    searchParams: [
+      {
+        name: 'start',
+        type: 'date',
+        documentation:
+          'ge<instant> and lt<instant> (window of at most 92 days; default the next 14 days)',
+      },
+      { name: 'service-type', type: 'token', documentation: 'Service type code' },
+      {
+        name: 'organization',
+        type: 'token',
+        documentation: 'ODS code of the providing organisation',
+      },
+      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
+    ],
+    summary: 'Free slots, soonest first',
+  })
+  async searchSlots(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const params = queryParams(req);
+    const count = countParam(params, 50, this.config.maxCount);
+    let from = new Date();
+    let to = new Date(from.getTime() + 14 * 86_400_000);
+    for (const v of params.get('start') ?? []) {
+      const m = /^(ge|gt|le|lt)(.+)$/.exec(v);
+      const d = m ? new Date(m[2]!) : new Date(NaN);
+      if (!m || Number.isNaN(d.getTime()))
+        throw FhirError.of(
+          400,
+          'invalid',
+          'search.start',
+          'start must be ge<instant> / lt<instant>',
+          'start',
+        );
+      if (m[1] === 'ge' || m[1] === 'gt') from = d;
+      else to = d;
+    }
+    const r = await this.call<appointments.v1.SearchFreeSlotsResponse>(
+      'appointments',
+      'trellis.appointments.v1.ScheduleService',
+      'SearchFreeSlots',
+      {
+        serviceType: params.get('service-type')?.[0] ?? '',
+        odsCode: (params.get('organization')?.[0] ?? '').split('|').pop() ?? '',
+        region: '',
+        startFrom: toTimestamp(from),
+        startTo: toTimestamp(to),
+        page: { pageSize: Math.max(count, 1), pageToken: '' },
+      },
+      forwardContext(req),
+      'Slot',
+    );
+    return this.searchset(req, res, r.slots.map(slotToFhir));
+  }
+
+  // ---------------------------------------------------------------- ServiceRequest (referrals)
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'ServiceRequest/:id',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'read',
+    scope: 'system/ServiceRequest.r',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Read a referral (only its two organisations may)',
+  })
+  async readReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    const r = await this.call<referrals.v1.GetReferralResponse>(
+      'referrals',
+      REFERRALS,
+      'GetReferral',
+      { referralId: String(req.params['id']) },
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const s = referralToFhir(r.referral!);
+    return sendFhir(res, 200, s, versionHeaders(s));
+  }
+
+  private async transition(
+    req: Request,
+    res: Response,
+    method: 'AcceptReferral' | 'RejectReferral' | 'CancelReferral' | 'CompleteReferral',
+    field: 'note' | 'reason',
+  ): Promise<ServiceRequest> {
+    const p = await this.parameters(req, 'ServiceRequest', `operation:${method}`);
+    const text = param(p, 'reason') ?? param(p, 'note') ?? '';
+    const r = await this.call<{ referral?: referrals.v1.Referral }>(
+      'referrals',
+      REFERRALS,
+      method,
+      { referralId: String(req.params['id']), [field]: text },
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const s = referralToFhir(r.referral!);
+    return sendFhir(res, 200, s, versionHeaders(s));
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest/:id/$accept',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'operation',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Accept a referral (receiving organisation)',
+    operation: op(
+      'accept',
+      true,
+      'The receiving organisation accepts the referral (e-RS accept). Returns the updated ServiceRequest.',
+      [
+        { ...REASON_PARAM, name: 'note' },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'ServiceRequest',
+          documentation: 'The referral',
+        },
+      ],
+    ),
+  })
+  accept(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'AcceptReferral', 'note');
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest/:id/$reject',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'operation',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Reject a referral with a reason',
+    operation: op(
+      'reject',
+      true,
+      'The receiving organisation rejects the referral with a reason. Returns the updated ServiceRequest.',
+      [
+        { ...REASON_PARAM, min: 1 },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'ServiceRequest',
+          documentation: 'The referral',
+        },
+      ],
+    ),
+  })
+  reject(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'RejectReferral', 'reason');
+  }
+
+  // ---------------------------------------------------------------- DiagnosticReport (results)
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'DiagnosticReport/:id',
+    resource: 'DiagnosticReport',
+    platform: 'results',
+    interaction: 'read',
+    scope: 'system/DiagnosticReport.r',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Read the latest version of a report (observations contained)',
+  })
+  async readReport(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
+    return this.report(req, res, 0);
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'DiagnosticReport/:id/_history/:vid',
+    resource: 'DiagnosticReport',
+    platform: 'results',
+    interaction: 'vread',
+    scope: 'system/DiagnosticReport.r',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Read one version of a report',
+  })
+  async vreadReport(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
+    const vid = String(req.params['vid']);
+    if (!/^[1-9]\d*$/.test(vid))
+      throw FhirError.of(404, 'not-found', 'http.not-found', `version ${vid} not found`);
+    return this.report(req, res, Number(vid));
+  }
+
+  private async report(req: Request, res: Response, version: number): Promise<DiagnosticReport> {
+    const r = await this.call<results.v1.GetReportResponse>(
+      'results',
+      RESULTS,
+      'GetReport',
+      { reportId: String(req.params['id']), version },
+      forwardContext(req),
+      'DiagnosticReport',
+    );
+    const d = reportToFhir(r.report!);
+    return sendFhir(res, 200, d, versionHeaders(d));
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'DiagnosticReport',
+    resource: 'DiagnosticReport',
+    platform: 'results',
+    interaction: 'search-type',
+    scope: 'system/DiagnosticReport.s',
+    patientData: true,
+    subject: patientParamSubject,
+    searchParams: [
+      { name: 'patient', type: 'reference', documentation: 'Patient/<NHS number> (required)' },
+      { name: 'code', type: 'token', documentation: 'Report or observation code' },
+      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
+    ],
+    summary: "A patient's reports, newest first",
+  })
+  async searchReports(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const nhs = this.patientParam(req);
+    const params = queryParams(req);
+    const count = countParam(params, 50, this.config.maxCount);
+    const r = await this.call<results.v1.SearchReportsResponse>(
+      'results',
+      RESULTS,
+      'SearchReports',
+      {
+        nhsNumber: nhs,
+        category: 0,
+        code: (params.get('code')?.[0] ?? '').split('|').pop() ?? '',
+        statuses: [],
+        page: { pageSize: Math.max(count, 1), pageToken: '' },
+        includeObservations: true,
+      },
+      forwardContext(req),
+      'DiagnosticReport',
+    );
+    return this.searchset(req, res, r.reports.map(reportToFhir));
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'DiagnosticReport/:id/$acknowledge',
+    resource: 'DiagnosticReport',
+    platform: 'results',
+    interaction: 'operation',
+    scope: 'system/DiagnosticReport.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Acknowledge (file) a result as the requesting organisation',
+    operation: op(
+      'acknowledge',
+      true,
+      'The requesting organisation acknowledges a result version (idempotent: a repeat returns the first acknowledgement). Parameters: version (0/absent = latest), note.',
+      [
+        {
+          name: 'version',
+          use: 'in',
+          min: 0,
+          max: '1',
+          type: 'integer',
+          documentation: 'Version acknowledged (latest when absent)',
+        },
+        { ...REASON_PARAM, name: 'note' },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'DiagnosticReport',
+          documentation: 'The acknowledged report',
+        },
+      ],
+    ),
+  })
+  async acknowledge(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
+    const p = await this.parameters(req, 'DiagnosticReport', 'operation:$acknowledge');
+    const version = Number(param(p, 'version') ?? 0);
+    const r = await this.call<results.v1.AcknowledgeReportResponse>(
+      'results',
+      RESULTS,
+      'AcknowledgeReport',
+      {
+        reportId: String(req.params['id']),
+        version: Number.isInteger(version) ? version : 0,
+        note: param(p, 'note') ?? '',
+      },
+      forwardContext(req),
+      'DiagnosticReport',
+    );
+    const d = reportToFhir(r.report!);
+    return sendFhir(res, 200, d, versionHeaders(d));
+  }
+}

@@ -1,0 +1,62 @@
+import { fhirErrorFromPlatform, operationOutcome, rulesOf } from './outcome';
+
+describe('OperationOutcome builders', () => {
+  it('carries the rule id, path and message on each issue', () => {
+    const o = operationOutcome([
+      {
+        severity: 'error',
+        code: 'value',
+        rule: 'nhs-number.check-digit',
+        expression: 'Patient.identifier[0].value',
+        message: 'bad',
+      },
+    ]);
+    expect(o.issue[0]).toMatchObject({
+      expression: ['Patient.identifier[0].value'],
+      diagnostics: 'bad',
+    });
+    expect(rulesOf(o)).toEqual(['nhs-number.check-digit']);
+  });
+
+  it('maps platform gRPC errors by kind and never echoes internal messages', () => {
+    expect(
+      fhirErrorFromPlatform(
+        { code: 5, message: 'nope', reason: 'PATIENT_NOT_FOUND', fieldViolations: [] },
+        'Patient',
+      ).status,
+    ).toBe(404);
+    expect(
+      fhirErrorFromPlatform({ code: 10, message: 'stale', fieldViolations: [] }, 'Patient').status,
+    ).toBe(409);
+    expect(
+      fhirErrorFromPlatform({ code: 8, message: 'slow down', fieldViolations: [] }, 'Patient')
+        .status,
+    ).toBe(429);
+    const internal = fhirErrorFromPlatform(
+      {
+        code: 13,
+        message: 'at Object.<anonymous> secret',
+        correlationId: 'c1',
+        fieldViolations: [],
+      },
+      'Patient',
+    );
+    expect(internal.status).toBe(500);
+    expect(internal.message).toBe('Internal error (correlation id c1)');
+    const invalid = fhirErrorFromPlatform(
+      {
+        code: 3,
+        message: 'x',
+        fieldViolations: [
+          { field: 'patient.birth_date', rule: 'date.past', message: 'in the future' },
+        ],
+      },
+      'Patient',
+      () => 'Patient.birthDate',
+    );
+    expect(invalid.status).toBe(400);
+    expect(invalid.issues).toEqual([
+      expect.objectContaining({ rule: 'platform.date.past', expression: 'Patient.birthDate' }),
+    ]);
+  });
+});
