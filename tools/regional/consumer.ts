@@ -128,6 +128,12 @@ function decodePayload(
   }
 }
 
+// kafkajs 2.2.4 schedules a timer with a negative delay on Node ≥ 24 (harmless): keep stderr for real problems.
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (w.name !== 'TimeoutNegativeWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
+});
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   // Imports ("trellis/common/v1/...", "google/protobuf/timestamp.proto") resolve against proto/;

@@ -11,6 +11,9 @@ import { appointments, results, toTimestamp } from '@trellis/contracts';
 import { rulesOf, structuralIssues } from '@trellis/fhir';
 import { Client, type FhirResource } from 'fhir-kit-client';
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { PlatformClients } from '../src/app/fhir/platform-clients';
 import { startFhirStack, type FhirStack } from './fhir.harness';
 
@@ -125,32 +128,34 @@ describe('ServiceRequest over FHIR → referrals gRPC (real referrals platform)'
         birthDate: '1969-06-09',
       }),
     })) as unknown as Patient;
-    const clients = new PlatformClients(
-      { referrals: `127.0.0.1:${stack.referrals!.grpcUrl.split(':').pop()}` },
-      10_000,
-    );
-    let referralId: string;
-    try {
-      const sent = await clients.call<{ referral?: { id: string } }>(
-        'referrals',
-        'trellis.referrals.v1.ReferralService',
-        'SendReferral',
-        {
-          idempotencyKey: `ref-${Date.now()}`,
-          nhsNumber: patient.id,
-          practitionerId: 'G8123456',
-          target: { odsCode: 'RR8', region: 'north-east', specialtyCode: 'cardiology' },
-          priority: 1,
-          reason: { code: '29857009', display: 'Chest pain' },
-          clinicalSummary: 'Exertional chest pain for 3 weeks',
-          attachments: [],
+    // the GP sends the referral over FHIR (validated at the chokepoint), replay-safe by identifier
+    const body = JSON.parse(
+      readFileSync(join(__dirname, 'fixtures/ok/service-request.json'), 'utf8'),
+    ) as ServiceRequest;
+    body.subject = { reference: `Patient/${patient.id}` };
+    body.identifier = [
+      { system: 'https://fhir.trellis.nhs.uk/Id/referral-request', value: `ref-${patient.id}` },
+    ];
+    const send = () =>
+      fetch(`${stack.fhirBase}/ServiceRequest`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${gpReferrerToken}`,
+          'content-type': 'application/fhir+json',
         },
-        { authorization: `Bearer ${gpReferrerToken}` },
-      );
-      referralId = sent.referral!.id;
-    } finally {
-      clients.close();
-    }
+        body: JSON.stringify(body),
+      });
+    const first = await send();
+    const sent = (await first.json()) as ServiceRequest;
+    expect({ status: first.status, sent }).toEqual({
+      status: 201,
+      sent: expect.objectContaining({ resourceType: 'ServiceRequest' }),
+    });
+    expectValid(sent);
+    const referralId = sent.id!;
+    const again = await send();
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as ServiceRequest).id).toBe(referralId);
     const hospital = new Client({ baseUrl: stack.fhirBase, bearerToken: hospitalToken });
     const sr = (await hospital.read({
       resourceType: 'ServiceRequest',
@@ -173,6 +178,23 @@ describe('ServiceRequest over FHIR → referrals gRPC (real referrals platform)'
     })) as unknown as ServiceRequest;
     expectValid(accepted);
     expect(accepted.meta?.tag?.[0]?.code).toBe('accepted');
+    // the platform's state machine answers through the facade: an accepted, unbooked referral
+    // cannot be completed yet (FAILED_PRECONDITION → 422 business-rule)
+    const early = await fetch(`${stack.fhirBase}/ServiceRequest/${referralId}/$complete`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${hospitalToken}`,
+        'content-type': 'application/fhir+json',
+      },
+      body: JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [{ name: 'note', valueString: 'x' }],
+      }),
+    });
+    expect(early.status).toBe(422);
+    const earlyOutcome = (await early.json()) as OperationOutcome;
+    expectValid(earlyOutcome);
+    expect(earlyOutcome.issue![0]!.code).toBe('business-rule');
     const all = (await new Client({
       baseUrl: stack.fhirBase,
       bearerToken: gpReferrerToken,
@@ -466,5 +488,17 @@ describe('Appointment over FHIR → appointments gRPC, then $everything with one
       .entry!.filter((e) => e.search?.mode === 'outcome')
       .map((e) => rulesOf(e.resource as OperationOutcome)[0]);
     expect(outcomes).toEqual(['everything.platform-unavailable.results']);
+
+    const cancelled = (await booker.operation({
+      resourceType: 'Appointment',
+      id: booked.id!,
+      name: '$cancel',
+      input: asBody({
+        resourceType: 'Parameters',
+        parameter: [{ name: 'reason', valueString: 'patient request' }],
+      }),
+    })) as unknown as Appointment;
+    expectValid(cancelled);
+    expect(cancelled.status).toBe('cancelled');
   });
 });

@@ -32,8 +32,10 @@ describe('Trellis rules per resource', () => {
     ).toEqual([
       'nhs-number.check-digit@ServiceRequest.subject.reference',
       'terminology.snomed.required@ServiceRequest.code.coding',
-      'service-request.requester@ServiceRequest.requester',
+      'service-request.requester@ServiceRequest.requester.identifier',
       'service-request.performer@ServiceRequest.performer[0]',
+      'service-request.specialty@ServiceRequest.category[0]',
+      'service-request.identifier@ServiceRequest.identifier',
     ]);
   });
 

@@ -1,7 +1,11 @@
 import { validateNhsNumber } from '@trellis/nhs-number';
 import type { FhirIssue, IssueCode } from './outcome';
 import {
+  GMC_SYSTEM,
   LOINC_SYSTEM,
+  REFERRAL_REQUEST_ID_SYSTEM,
+  REGION_EXTENSION,
+  SDS_USER_SYSTEM,
   NHS_NUMBER_SYSTEM,
   ODS_ORGANISATION_SYSTEM,
   SNOMED_CT_SYSTEM,
@@ -67,8 +71,13 @@ export const TRELLIS_RULES: Readonly<Record<string, string>> = {
   'terminology.loinc-or-snomed.required': 'The test is coded in LOINC or SNOMED CT',
   'terminology.ucum.required': 'Quantities use UCUM units',
   'terminology.ucum.code': 'A UCUM unit code is valid',
-  'service-request.requester': 'A referral names the requesting organisation (ODS)',
+  'service-request.requester':
+    'A referral names the referring practitioner (SDS user id or GMC number)',
   'service-request.performer': 'A referral names the receiving organisation (ODS)',
+  'service-request.region': 'The receiving organisation carries its region code (extension)',
+  'service-request.specialty': 'A referral names the specialty (category)',
+  'service-request.identifier': 'A referral carries its client request id (idempotency key)',
+  'service-request.priority': 'Priority is routine, urgent or asap (two-week wait)',
   'appointment.slot': 'An appointment references the slot it books',
   'appointment.patient': 'An appointment has a patient participant',
   'diagnostic-report.result': 'A report lists its observations',
@@ -452,13 +461,20 @@ function serviceRequestRules(r: Json, report: Report): void {
   arr(r['reasonCode']).forEach((c, i) =>
     checkConcept(c, `ServiceRequest.reasonCode[${i}]`, undefined, report),
   );
-  checkOdsReference(
-    r['requester'],
-    'ServiceRequest.requester',
-    'service-request.requester',
-    'The requester',
-    report,
-  );
+  const requester = isObject(r['requester']) ? r['requester'] : undefined;
+  const rid = requester && isObject(requester['identifier']) ? requester['identifier'] : undefined;
+  if (
+    !rid ||
+    (rid['system'] !== SDS_USER_SYSTEM && rid['system'] !== GMC_SYSTEM) ||
+    !str(rid['value'])
+  ) {
+    report(
+      'service-request.requester',
+      'ServiceRequest.requester.identifier',
+      `the referring practitioner must be identified by ${SDS_USER_SYSTEM} or ${GMC_SYSTEM}`,
+      'required',
+    );
+  }
   const performer = arr(r['performer'])[0];
   checkOdsReference(
     performer,
@@ -467,6 +483,48 @@ function serviceRequestRules(r: Json, report: Report): void {
     'The performer',
     report,
   );
+  if (isObject(performer)) {
+    const region = arr(performer['extension']).find(
+      (e) => isObject(e) && e['url'] === REGION_EXTENSION,
+    ) as Json | undefined;
+    if (!region || !/^[a-z][a-z-]{1,30}$/.test(str(region['valueCode']) ?? '')) {
+      report(
+        'service-request.region',
+        'ServiceRequest.performer[0].extension',
+        `the receiving organisation needs its region (${REGION_EXTENSION} valueCode)`,
+        'required',
+      );
+    }
+  }
+  const specialty = codings(arr(r['category'])[0])[0];
+  if (!specialty || !str(specialty['code'])) {
+    report(
+      'service-request.specialty',
+      'ServiceRequest.category[0]',
+      'the specialty is required (category[0].coding[0].code)',
+      'required',
+    );
+  }
+  const ids = arr(r['identifier']).filter(
+    (i) => isObject(i) && i['system'] === REFERRAL_REQUEST_ID_SYSTEM,
+  ) as Json[];
+  if (ids.length !== 1 || !/^[A-Za-z0-9._:-]{8,128}$/.test(str(ids[0]!['value']) ?? '')) {
+    report(
+      'service-request.identifier',
+      'ServiceRequest.identifier',
+      `exactly one ${REFERRAL_REQUEST_ID_SYSTEM} identifier of 8-128 characters is required`,
+      'required',
+    );
+  }
+  const priority = str(r['priority']);
+  if (priority !== undefined && !['routine', 'urgent', 'asap'].includes(priority)) {
+    report(
+      'service-request.priority',
+      'ServiceRequest.priority',
+      'priority must be routine, urgent or asap (two-week wait)',
+      'not-supported',
+    );
+  }
 }
 
 function observationRules(o: Json, path: string, report: Report): void {

@@ -6,3 +6,9 @@ export const LOINC_SYSTEM = 'http://loinc.org';
 export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
 /** HL7 link type for a merged-away record (PDS answers a superseded NHS number with it). */
 export const REPLACED_BY = 'replaced-by';
+export const SDS_USER_SYSTEM = 'https://fhir.nhs.uk/Id/sds-user-id';
+export const GMC_SYSTEM = 'https://fhir.hl7.org.uk/Id/gmc-number';
+/** Client-chosen referral request id (the platform's idempotency key). */
+export const REFERRAL_REQUEST_ID_SYSTEM = 'https://fhir.trellis.nhs.uk/Id/referral-request';
+/** Region code of an organisation reference (extension valueCode, e.g. north-east). */
+export const REGION_EXTENSION = 'https://fhir.trellis.nhs.uk/StructureDefinition/region';

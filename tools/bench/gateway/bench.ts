@@ -20,7 +20,12 @@ import { loadInfraEnv } from '@trellis/testing';
 import { Client } from 'pg';
 
 import { seed } from '../../../apps/identity/src/seed/seed';
-import { freePort, getToken, registerClient, startGateway } from '../../../apps/gateway/test/support/harness';
+import {
+  freePort,
+  getToken,
+  registerClient,
+  startGateway,
+} from '../../../apps/gateway/test/support/harness';
 
 const ROOT = join(__dirname, '../../..');
 const arg = (name: string, fallback: string): string => {
@@ -33,7 +38,9 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<strin
     const p = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${args.join(' ')} exited ${code}`))));
+    p.on('exit', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(new Error(`${args.join(' ')} exited ${code}`)),
+    );
   });
 }
 
@@ -130,20 +137,39 @@ async function main(): Promise<void> {
     writeFileSync(
       searches,
       JSON.stringify(
-        sample.map((s) => `/fhir/Patient?family=${encodeURIComponent(s.family)}&birthdate=${s.birth}&_count=10`),
+        sample.map(
+          (s) =>
+            `/fhir/Patient?family=${encodeURIComponent(s.family)}&birthdate=${s.birth}&_count=10`,
+        ),
       ),
     );
     const load = (file: string) =>
       run(
         process.execPath,
-        ['-r', '@swc-node/register', join(__dirname, 'load.ts'), gw.baseUrl, file, connections, seconds, token],
+        [
+          '-r',
+          '@swc-node/register',
+          join(__dirname, 'load.ts'),
+          gw.baseUrl,
+          file,
+          connections,
+          seconds,
+          token,
+        ],
         { ...process.env, SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json') },
       ).then((s) => JSON.parse(s.split('\n').pop()!) as Record<string, unknown>);
     const read = await load(reads);
     const search = await load(searches);
     console.log(
       JSON.stringify(
-        { patients, seededNow: seeded.inserted, seedMs: seeded.ms, read, search, cpus: cpus().length },
+        {
+          patients,
+          seededNow: seeded.inserted,
+          seedMs: seeded.ms,
+          read,
+          search,
+          cpus: cpus().length,
+        },
         null,
         2,
       ),

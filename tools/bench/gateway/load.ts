@@ -72,7 +72,9 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: connections }, () => worker(start + seconds * 1000)));
   const elapsed = (Date.now() - start) / 1000;
   const sorted = [...latencies].sort((a, b) => a - b);
-  const pct = (p: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN) * 100) / 100;
+  const pct = (p: number) =>
+    Math.round((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN) * 100) /
+    100;
   console.log(
     JSON.stringify({
       connections,

@@ -21,7 +21,8 @@ function load(sub: string): unknown[] {
 }
 
 function measure(resources: unknown[]): { perResourceUs: number; p99Us: number } {
-  for (let k = 0; k < 2_000; k++) validateFhirResource(resources[k % resources.length], { resourceType: 'Patient' });
+  for (let k = 0; k < 2_000; k++)
+    validateFhirResource(resources[k % resources.length], { resourceType: 'Patient' });
   const samples: number[] = [];
   const t0 = process.hrtime.bigint();
   for (let k = 0; k < iterations; k++) {

@@ -11,6 +11,8 @@ import {
   LOINC_SYSTEM,
   NHS_NUMBER_SYSTEM,
   ODS_ORGANISATION_SYSTEM,
+  REFERRAL_REQUEST_ID_SYSTEM,
+  REGION_EXTENSION,
   SNOMED_CT_SYSTEM,
   UCUM_SYSTEM,
 } from '../systems';
@@ -287,5 +289,42 @@ export function scheduleToFhir(s: appointments.v1.Schedule): Schedule {
     ...(s.serviceType ? { serviceType: [{ text: s.serviceType }] } : {}),
     ...(s.specialty ? { specialty: [{ text: s.specialty }] } : {}),
     ...(s.name ? { comment: s.name } : {}),
+  };
+}
+
+const PRIORITY_FROM_FHIR: Record<string, referrals.v1.ReferralPriority> = {
+  routine: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_ROUTINE,
+  urgent: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_URGENT,
+  asap: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_TWO_WEEK_WAIT,
+};
+
+/**
+ * A validated FHIR ServiceRequest → referrals SendReferral: subject (NHS number), requester
+ * practitioner, performer (ODS + region extension), category (specialty), code (SNOMED CT reason),
+ * priority, note (clinical summary), identifier (client request id = idempotency key).
+ */
+export function sendReferralFromFhir(s: ServiceRequest): referrals.v1.SendReferralRequest {
+  const nhs =
+    s.subject?.reference?.replace(/^Patient\//, '') ??
+    (s.subject?.identifier?.system === NHS_NUMBER_SYSTEM ? s.subject.identifier.value : '') ??
+    '';
+  const performer = s.performer?.[0];
+  const region = performer?.extension?.find((e) => e.url === REGION_EXTENSION)?.valueCode ?? '';
+  const snomed = s.code?.coding?.find((c) => c.system === SNOMED_CT_SYSTEM);
+  return {
+    idempotencyKey: s.identifier?.find((i) => i.system === REFERRAL_REQUEST_ID_SYSTEM)?.value ?? '',
+    nhsNumber: nhs,
+    practitionerId: s.requester?.identifier?.value ?? '',
+    target: {
+      odsCode: performer?.identifier?.value ?? '',
+      region,
+      specialtyCode: s.category?.[0]?.coding?.[0]?.code ?? '',
+    },
+    priority:
+      PRIORITY_FROM_FHIR[s.priority ?? 'routine'] ??
+      referrals.v1.ReferralPriority.REFERRAL_PRIORITY_UNSPECIFIED,
+    reason: { code: snomed?.code ?? '', display: snomed?.display ?? '' },
+    clinicalSummary: s.note?.map((n) => n.text).join('\n') ?? '',
+    attachments: [],
   };
 }

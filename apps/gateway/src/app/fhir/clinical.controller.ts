@@ -18,6 +18,7 @@ import {
   referralToFhir,
   reportToFhir,
   scheduleToFhir,
+  sendReferralFromFhir,
   slotToFhir,
   validateFhirResource,
   validateNhsNumber,
@@ -445,14 +446,58 @@ export class ClinicalFhirController {
     return sendFhir(res, 200, s, versionHeaders(s));
   }
 
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'create',
+    scope: 'system/ServiceRequest.c',
+    patientData: true,
+    subject: resourceSubject,
+    summary:
+      'Send a referral (the referring organisation is the caller; identifier = idempotency key)',
+  })
+  async createReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    const result = validateFhirResource(req.body, {
+      resourceType: 'ServiceRequest',
+      mode: 'create',
+    });
+    if (!result.valid) {
+      await this.conformance.record(
+        callerOf(req),
+        'ServiceRequest',
+        'create',
+        result.status,
+        result.issues,
+        forwardContext(req).correlationId,
+      );
+      throw new FhirError(result.status, result.issues);
+    }
+    const r = await this.call<referrals.v1.SendReferralResponse>(
+      'referrals',
+      REFERRALS,
+      'SendReferral',
+      sendReferralFromFhir(req.body as ServiceRequest),
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const s = referralToFhir(r.referral!);
+    return sendFhir(res, r.replayed ? 200 : 201, s, {
+      ...versionHeaders(s),
+      Location: `${this.config.publicUrl}/${FHIR_PREFIX}/ServiceRequest/${s.id}`,
+    });
+  }
+
   private async transition(
     req: Request,
     res: Response,
-    method: 'AcceptReferral' | 'RejectReferral' | 'CancelReferral' | 'CompleteReferral',
-    field: 'note' | 'reason',
+    method:
+      'AcceptReferral' | 'RejectReferral' | 'CancelReferral' | 'CompleteReferral' | 'GiveAdvice',
+    field: 'note' | 'reason' | 'advice',
   ): Promise<ServiceRequest> {
     const p = await this.parameters(req, 'ServiceRequest', `operation:${method}`);
-    const text = param(p, 'reason') ?? param(p, 'note') ?? '';
+    const text = param(p, field) ?? param(p, 'reason') ?? param(p, 'note') ?? '';
     const r = await this.call<{ referral?: referrals.v1.Referral }>(
       'referrals',
       REFERRALS,
@@ -525,6 +570,140 @@ export class ClinicalFhirController {
   })
   reject(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'RejectReferral', 'reason');
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest/:id/$advise',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'operation',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Answer a referral with advice instead of accepting it (advice and guidance)',
+    operation: op(
+      'advise',
+      true,
+      'The receiving organisation returns advice (e-RS advice and guidance). Parameters: advice. Returns the updated ServiceRequest.',
+      [
+        { ...REASON_PARAM, name: 'advice', min: 1 },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'ServiceRequest',
+          documentation: 'The referral',
+        },
+      ],
+    ),
+  })
+  advise(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'GiveAdvice', 'advice');
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest/:id/$complete',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'operation',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Complete (discharge) a referral',
+    operation: op(
+      'complete',
+      true,
+      'The receiving organisation completes the referral. Parameters: note. Returns the updated ServiceRequest.',
+      [
+        { ...REASON_PARAM, name: 'note' },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'ServiceRequest',
+          documentation: 'The referral',
+        },
+      ],
+    ),
+  })
+  complete(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'CompleteReferral', 'note');
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest/:id/$cancel',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'operation',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Cancel a referral (referring organisation)',
+    operation: op(
+      'cancel',
+      true,
+      'The referring organisation cancels the referral with a reason. Returns the updated ServiceRequest.',
+      [
+        { ...REASON_PARAM, min: 1 },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'ServiceRequest',
+          documentation: 'The referral',
+        },
+      ],
+    ),
+  })
+  cancelReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'CancelReferral', 'reason');
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'Appointment/:id/$cancel',
+    resource: 'Appointment',
+    platform: 'appointments',
+    interaction: 'operation',
+    scope: 'system/Appointment.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Cancel an appointment (frees its slot)',
+    operation: op(
+      'cancel',
+      true,
+      'Cancels a booked appointment with a reason; the slot becomes free again. Returns the cancelled Appointment.',
+      [
+        { ...REASON_PARAM, min: 1 },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'Appointment',
+          documentation: 'The cancelled appointment',
+        },
+      ],
+    ),
+  })
+  async cancelAppointment(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    const p = await this.parameters(req, 'Appointment', 'operation:$cancel');
+    const r = await this.call<{ appointment?: appointments.v1.Appointment }>(
+      'appointments',
+      APPOINTMENTS,
+      'CancelAppointment',
+      { appointmentId: String(req.params['id']), reason: param(p, 'reason') ?? '' },
+      forwardContext(req),
+      'Appointment',
+    );
+    const a = appointmentToFhir(r.appointment!);
+    return sendFhir(res, 200, a, versionHeaders(a));
   }
 
   // ---------------------------------------------------------------- DiagnosticReport (results)

@@ -18,16 +18,27 @@ const load = (sub: string) =>
 describe('gateway FHIR fixtures against the validator (offline half of the table)', () => {
   it.each(load('ok'))('%s is valid', (_f, resource) => {
     expect(
-      validateFhirResource(resource, { resourceType: 'Patient', mode: 'create' }).issues,
+      validateFhirResource(resource, {
+        resourceType: String(resource['resourceType']),
+        mode: 'create',
+      }).issues,
     ).toEqual([]);
   });
 
   it.each(load('not-ok'))('%s is refused with its rule and path', (_f, fixture) => {
-    const { expect: want, resource } = fixture as {
+    const {
+      expect: want,
+      resource,
+      endpoint,
+    } = fixture as {
       expect: { status: number; rule: string; expression: string };
-      resource: unknown;
+      resource: { resourceType: string };
+      endpoint?: string;
     };
-    const result = validateFhirResource(resource, { resourceType: 'Patient', mode: 'create' });
+    const result = validateFhirResource(resource, {
+      resourceType: endpoint ?? resource.resourceType,
+      mode: 'create',
+    });
     expect(result.valid).toBe(false);
     expect(result.status).toBe(want.status);
     expect(result.issues).toEqual(
