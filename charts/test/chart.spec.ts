@@ -28,8 +28,8 @@ const CI = {
   operators: ['ci/operators-values.yaml'],
 };
 const name = (app: string): string => `trellis-${app}`;
-/** Apps with a PostgreSQL schema by default (the router keeps no tables yet). */
-const DB_APPS = APPS.filter((a) => a !== 'router');
+/** Apps with a PostgreSQL schema by default (all of them: the router keeps its inbox/outbox). */
+const DB_APPS: readonly string[] = APPS;
 
 const workloads = (ms: Manifest[]): Manifest[] =>
   ms.filter((m) => ['Deployment', 'Job', 'Pod'].includes(m.kind));
@@ -362,7 +362,7 @@ describe('migrations and secrets', () => {
     expect(byKind(off, 'Job').map((j) => j.metadata.name)).not.toContain('trellis-results-migrate');
     expect(envNames(off, 'results')).not.toContain('DATABASE_URL');
     expect(envNames(off, 'identity')).toContain('DATABASE_URL');
-    const on = render(CI.minimal, {}, ['--set', 'services.router.database.enabled=true']);
+    const on = render(CI.minimal);
     expect(byKind(on, 'Job').map((j) => j.metadata.name)).toContain('trellis-router-migrate');
     expect(envNames(on, 'router')).toContain('DATABASE_URL');
   });
@@ -416,7 +416,7 @@ describe('operators scenario', () => {
       authentication: { type: 'scram-sha-512' },
     });
     expect(get(kafka, 'spec', 'kafka', 'config', 'auto.create.topics.enable')).toBe(false);
-    const users = byKind(ms, 'KafkaUser');
+    const users = byKind(ms, 'KafkaUser').filter((u) => !u.metadata.name.startsWith('region-'));
     expect(users.map((u) => u.metadata.name).sort()).toEqual(
       APPS.map((a) => `trellis-kafka-${a}`).sort(),
     );
@@ -454,6 +454,23 @@ describe('operators scenario', () => {
       mountPath: '/etc/trellis/kafka-ca',
       readOnly: true,
     });
+  });
+
+  it('declares one read-only KafkaUser per regional authority: its own stream and group prefix only', () => {
+    const regional = byKind(ms, 'KafkaUser').filter((u) => u.metadata.name.startsWith('region-'));
+    expect(regional).toHaveLength(8);
+    const london = one(ms, 'KafkaUser', 'region-london');
+    expect(get(london, 'spec', 'authentication')).toEqual({ type: 'scram-sha-512' });
+    expect(get(london, 'spec', 'authorization', 'acls')).toEqual([
+      {
+        resource: { type: 'topic', name: 'trellis.region.london.v1', patternType: 'literal' },
+        operations: ['Describe', 'Read'],
+      },
+      {
+        resource: { type: 'group', name: 'region-london.', patternType: 'prefix' },
+        operations: ['Describe', 'Read'],
+      },
+    ]);
   });
 
   it('declares a CloudNativePG cluster with the extensions the services need and scheduled backups', () => {

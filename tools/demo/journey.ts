@@ -257,6 +257,8 @@ export interface RegionalEvent {
   type: string;
   source?: string;
   payloadView?: string;
+  time?: string;
+  recordTime?: string;
   key: string | null;
   data?: unknown;
 }
@@ -405,6 +407,8 @@ export interface JourneyResult {
   other: ConsumerRun;
   otherOnHomeTopic: ConsumerRun;
   everything: { gp: EverythingSummary; hospital: EverythingSummary };
+  /** ce_time of the domain event → record time on the home region's topic. */
+  regionalDelayMs: { median: number; max: number };
   audit: AuditEntry[];
 }
 
@@ -973,6 +977,17 @@ export async function runJourney(
         `  [p${e.partition}@${e.offset}] ${shortType(e.type)}  (${e.source}, ${e.payloadView})`,
       );
     if (home.stderr) log.note(home.stderr);
+    const delays = home.events
+      .filter((e) => e.time && e.recordTime)
+      .map((e) => Date.parse(e.recordTime!) - Date.parse(e.time!))
+      .sort((a, b) => a - b);
+    const regionalDelayMs = {
+      median: delays[Math.floor(delays.length / 2)] ?? -1,
+      max: delays[delays.length - 1] ?? -1,
+    };
+    log.note(
+      `domain event written (ce_time) → on the regional stream: median ${regionalDelayMs.median} ms, max ${regionalDelayMs.max} ms`,
+    );
     const provider = await runRegionalConsumer([
       '--region',
       hospitalSys.region,
@@ -987,6 +1002,17 @@ export async function runJourney(
     ]);
     log.received(
       `the hospital's region (${hospitalSys.region}): ${provider.events.length} event(s): ${provider.events.map((e) => `${shortType(e.type)}/${e.payloadView}`).join(', ')}`,
+    );
+    const referralIn = (run: ConsumerRun) =>
+      (
+        run.events.find((e) => shortType(e.type) === 'ReferralSent')?.data as
+          { referral?: unknown } | undefined
+      )?.referral;
+    log.note(
+      `ReferralSent as ${cfg.homeRegion} (home, full) sees it: ${compact(referralIn(home))}`,
+    );
+    log.note(
+      `ReferralSent as ${hospitalSys.region} (minimal) sees it: ${compact(referralIn(provider))}`,
     );
     const other = await runRegionalConsumer([
       '--region',
@@ -1102,6 +1128,7 @@ export async function runJourney(
       other,
       otherOnHomeTopic,
       everything,
+      regionalDelayMs,
       audit,
     };
   } finally {

@@ -9,7 +9,7 @@
  *   --user U              SASL username (default region-R)
  *   --password-file F     default .trellis/secrets/regions/R.password (or REGION_KAFKA_PASSWORD)
  *   --group G             consumer group (default region-R.example; must start with "region-R.")
- *   --from-beginning      start at the earliest retained offset
+ *   --from-beginning      start at the earliest retained offset (even if the group committed later ones)
  *   --offset N            start every partition at offset N
  *   --timestamp ISO|ms    start at the first event at/after this time
  *                         (none of the three: continue from the group's committed offsets, else latest)
@@ -165,17 +165,21 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
 
   let seekTo: Map<number, string> | undefined;
-  if (opts.start.kind === 'timestamp' || opts.start.kind === 'offset') {
+  if (opts.start.kind !== 'committed') {
     const admin = kafka.admin();
     await admin.connect();
     try {
       if (opts.start.kind === 'timestamp') {
         const offsets = await admin.fetchTopicOffsetsByTimestamp(opts.topic, opts.start.ms);
         seekTo = new Map(offsets.map((o) => [o.partition, o.offset]));
-      } else {
+      } else if (opts.start.kind === 'offset') {
         const meta = await admin.fetchTopicOffsets(opts.topic);
         const wanted = opts.start.offset;
         seekTo = new Map(meta.map((m) => [m.partition, wanted]));
+      } else {
+        // earliest retained offset of every partition, even when the group has committed offsets
+        const meta = await admin.fetchTopicOffsets(opts.topic);
+        seekTo = new Map(meta.map((m) => [m.partition, m.low]));
       }
     } finally {
       await admin.disconnect();
@@ -197,6 +201,8 @@ async function main(): Promise<void> {
       type: header(h, 'ce_type'),
       source: header(h, 'ce_source'),
       time: header(h, 'ce_time'),
+      /** When the record reached this topic (broker/producer timestamp). */
+      recordTime: new Date(Number(message.timestamp)).toISOString(),
       subject: header(h, 'ce_subject'),
       odscode: header(h, 'ce_odscode'),
       region: header(h, 'ce_region'),

@@ -312,9 +312,7 @@ export class ReportsRepository {
 
   /** Latest versions visible to an organisation, newest issued first (keyset on issued_at, id). */
   search(db: Db, f: SearchFilter, cursor: Cursor | undefined, limit: number): Promise<ReportRow[]> {
-    const conds: Prisma.Sql[] = [
-      Prisma.sql`(r.lab_ods_code = ${f.organisation} OR r.requester_ods_code = ${f.organisation})`,
-    ];
+    const conds: Prisma.Sql[] = [];
     if (f.nhsNumber) conds.push(Prisma.sql`r.nhs_number = ${f.nhsNumber}`);
     if (f.category) conds.push(Prisma.sql`r.category = ${f.category}`);
     if (f.code)
@@ -329,11 +327,20 @@ export class ReportsRepository {
       conds.push(
         Prisma.sql`(r.issued_at, r.id) < (${new Date(cursor.t)}::timestamptz, ${cursor.i}::uuid)`,
       );
+    const where = conds.length > 0 ? Prisma.sql`AND ${Prisma.join(conds, ' AND ')}` : Prisma.empty;
+    // Visible = the caller is the requester OR the lab. One branch per role (UNION dedupes a lab
+    // that requested its own test), each an index-ordered scan with its own LIMIT, instead of a
+    // BitmapOr that loses the index order and sorts every match.
     return db.$queryRaw<ReportRow[]>`
-      SELECT ${COLUMNS} FROM reports r
-       WHERE ${Prisma.join(conds, ' AND ')}
-       ORDER BY r.issued_at DESC, r.id DESC
-       LIMIT ${limit}`;
+      SELECT * FROM (
+        (SELECT ${COLUMNS} FROM reports r WHERE r.requester_ods_code = ${f.organisation} ${where}
+          ORDER BY r.issued_at DESC, r.id DESC LIMIT ${limit})
+        UNION
+        (SELECT ${COLUMNS} FROM reports r WHERE r.lab_ods_code = ${f.organisation} ${where}
+          ORDER BY r.issued_at DESC, r.id DESC LIMIT ${limit})
+      ) x
+      ORDER BY x."issuedAt" DESC, x.id DESC
+      LIMIT ${limit}`;
   }
 
   /** The safety net: unacknowledged abnormal/critical reports of a requester, oldest first. */

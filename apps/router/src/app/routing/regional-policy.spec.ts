@@ -6,35 +6,37 @@ const REGIONS = new Set(['north-east', 'london', 'yorkshire', 'south-west']);
 const NHS = '9990000018';
 
 function referralSent(referrerRegion: string, targetRegion: string) {
-  return E.ReferralSent.encode({
-    context: {
-      organisations: [
-        { odsCode: 'A81001', region: referrerRegion },
-        { odsCode: 'RTH', region: targetRegion },
-      ],
-      regions: [referrerRegion, targetRegion],
-      actor: {
-        systemId: 'gp-1',
-        organisation: { odsCode: 'A81001', region: referrerRegion },
-        userId: 'dr-who',
+  return E.ReferralSent.encode(
+    E.ReferralSent.fromPartial({
+      context: {
+        organisations: [
+          { odsCode: 'A81001', region: referrerRegion },
+          { odsCode: 'RTH', region: targetRegion },
+        ],
+        regions: [referrerRegion, targetRegion],
+        actor: {
+          systemId: 'gp-1',
+          organisation: { odsCode: 'A81001', region: referrerRegion },
+          userId: 'dr-who',
+        },
+        correlationId: 'c1',
       },
-      correlationId: 'c1',
-    },
-    referral: E.ReferralEventContext.fromPartial({
-      referralId: 'r1',
-      nhsNumber: NHS,
-      referrerOdsCode: 'A81001',
-      referrerRegion,
-      referrerPractitionerId: 'G1234567',
-      targetOdsCode: 'RTH',
-      targetRegion,
-      specialtyCode: 'cardiology',
-      priority: 'urgent',
-      status: 'sent',
-      reasonCode: '29857009',
-      reasonDisplay: 'Chest pain',
+      referral: E.ReferralEventContext.fromPartial({
+        referralId: 'r1',
+        nhsNumber: NHS,
+        referrerOdsCode: 'A81001',
+        referrerRegion,
+        referrerPractitionerId: 'G1234567',
+        targetOdsCode: 'RTH',
+        targetRegion,
+        specialtyCode: 'cardiology',
+        priority: 'urgent',
+        status: 'sent',
+        reasonCode: '29857009',
+        reasonDisplay: 'Chest pain',
+      }),
     }),
-  }).finish();
+  ).finish();
 }
 
 const event = (type: string, data: Uint8Array, region?: string, regions: string[] = []) => ({
