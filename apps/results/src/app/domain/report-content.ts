@@ -350,7 +350,11 @@ export function normaliseReport(
   };
 }
 
-/** Canonical JSON (sorted keys) → SHA-256 hex: same content, same hash, whatever the key order. */
+/**
+ * Canonical JSON (keys sorted at every level) → SHA-256 hex: same content, same hash, whatever the
+ * key order (content read back from jsonb has its keys reordered). Stored hashes depend on this
+ * exact form: changing it needs a data migration.
+ */
 export function contentHash(content: ReportContent): string {
   return createHash('sha256').update(canonical(content)).digest('hex');
 }
