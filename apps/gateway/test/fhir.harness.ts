@@ -70,14 +70,14 @@ export async function startFhirStack(
   const referralsPort = options.referrals ? await freePort() : undefined;
   const appointmentsPort = options.appointments ? await freePort() : undefined;
   const gw = await startGateway({
-    IDENTITY_GRPC_URL: `127.0.0.1:${identityPort}`,
-    APPOINTMENTS_GRPC_URL: appointmentsPort
+    IDENTITY_GRPC_ADDR: `127.0.0.1:${identityPort}`,
+    APPOINTMENTS_GRPC_ADDR: appointmentsPort
       ? `127.0.0.1:${appointmentsPort}`
       : (platforms['appointments'] ?? `127.0.0.1:${dead}`),
-    REFERRALS_GRPC_URL: referralsPort
+    REFERRALS_GRPC_ADDR: referralsPort
       ? `127.0.0.1:${referralsPort}`
       : (platforms['referrals'] ?? `127.0.0.1:${dead}`),
-    RESULTS_GRPC_URL: resultsPort
+    RESULTS_GRPC_ADDR: resultsPort
       ? `127.0.0.1:${resultsPort}`
       : (platforms['results'] ?? `127.0.0.1:${dead}`),
     FHIR_CONFORMANCE_TOPIC: conformanceTopic,

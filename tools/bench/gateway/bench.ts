@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const identityGrpc = await freePort();
   const identityHttp = await freePort();
   const gw = await startGateway({
-    IDENTITY_GRPC_URL: `127.0.0.1:${identityGrpc}`,
+    IDENTITY_GRPC_ADDR: `127.0.0.1:${identityGrpc}`,
     GATEWAY_RATE_LIMIT_PER_WINDOW: '100000000',
     LOG_LEVEL: 'error',
   });

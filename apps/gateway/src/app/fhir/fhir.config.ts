@@ -3,10 +3,10 @@ import { z } from 'zod';
 /** The FHIR facade's environment (merged into the gateway's env schema). */
 export const FHIR_ENV_SHAPE = {
   /** gRPC addresses (host:port) of the platforms; an unset platform's resources are not served. */
-  IDENTITY_GRPC_URL: z.string().min(1).optional(),
-  APPOINTMENTS_GRPC_URL: z.string().min(1).optional(),
-  REFERRALS_GRPC_URL: z.string().min(1).optional(),
-  RESULTS_GRPC_URL: z.string().min(1).optional(),
+  IDENTITY_GRPC_ADDR: z.string().min(1).optional(),
+  APPOINTMENTS_GRPC_ADDR: z.string().min(1).optional(),
+  REFERRALS_GRPC_ADDR: z.string().min(1).optional(),
+  RESULTS_GRPC_ADDR: z.string().min(1).optional(),
   /** Deadline of one platform call made for a FHIR interaction. */
   FHIR_PLATFORM_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
   /** Per-platform deadline inside Patient/$everything. */
@@ -39,10 +39,10 @@ export const FHIR_CONFIG = Symbol('FHIR_CONFIG');
 
 export function fhirConfigFrom(env: FhirEnv, publicUrl: string): FhirConfig {
   const platforms: Partial<Record<PlatformName, string>> = {};
-  if (env.IDENTITY_GRPC_URL) platforms.identity = env.IDENTITY_GRPC_URL;
-  if (env.APPOINTMENTS_GRPC_URL) platforms.appointments = env.APPOINTMENTS_GRPC_URL;
-  if (env.REFERRALS_GRPC_URL) platforms.referrals = env.REFERRALS_GRPC_URL;
-  if (env.RESULTS_GRPC_URL) platforms.results = env.RESULTS_GRPC_URL;
+  if (env.IDENTITY_GRPC_ADDR) platforms.identity = env.IDENTITY_GRPC_ADDR;
+  if (env.APPOINTMENTS_GRPC_ADDR) platforms.appointments = env.APPOINTMENTS_GRPC_ADDR;
+  if (env.REFERRALS_GRPC_ADDR) platforms.referrals = env.REFERRALS_GRPC_ADDR;
+  if (env.RESULTS_GRPC_ADDR) platforms.results = env.RESULTS_GRPC_ADDR;
   return {
     publicUrl,
     platforms,
