@@ -38,4 +38,13 @@ describe('trace context in event headers', () => {
       '11111111111111111111111111111111',
     );
   });
+
+  it("uses the relay's publish span when it continues the origin's trace", () => {
+    const publish = '00-4bf92f3577b34da6a3ce929d0e0e4736-3333333333333333-01';
+    const parent = trace.getSpanContext(
+      extractTraceContext({ traceparent: publish, [ORIGIN_TRACEPARENT_HEADER]: origin }),
+    );
+    expect(parent?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(parent?.spanId).toBe('3333333333333333');
+  });
 });

@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import { currentTraceHeaders, extractTraceContext as extract } from '@trellis/telemetry';
+import { currentTraceHeaders, extractTraceContext as extract, traceIdOf } from '@trellis/telemetry';
 
 /**
  * W3C trace context of the active span as Kafka headers (traceparent/tracestate); empty when
@@ -22,8 +22,14 @@ export function injectTraceHeaders(): Record<string, string> {
  */
 export const ORIGIN_TRACEPARENT_HEADER = 'trellis-origin-traceparent';
 
-/** The OpenTelemetry context carried by an event's headers (parent of the consumer's span). */
+/**
+ * The OpenTelemetry context carried by an event's headers (parent of the consumer's span): the
+ * `traceparent` when it continues the originating request's trace (the relay's publish span),
+ * otherwise the stored origin (e.g. a relay whose send span started a new trace overwrote it).
+ */
 export function extractTraceContext(headers: Readonly<Record<string, string>>): Context {
   const origin = headers[ORIGIN_TRACEPARENT_HEADER];
-  return extract(origin ? { ...headers, traceparent: origin } : { ...headers });
+  const current = headers['traceparent'];
+  const sameTrace = origin !== undefined && traceIdOf(current) === traceIdOf(origin);
+  return extract(origin && !sameTrace ? { ...headers, traceparent: origin } : { ...headers });
 }

@@ -15,8 +15,10 @@ export {
   extractTraceContext,
   injectTraceHeaders,
   PreservingTraceContextPropagator,
+  traceIdOf,
   trellisPropagator,
   withTraceContext,
+  withTracingSuppressed,
 } from './trace-context';
 export type { HeaderValue, KafkaHeaders, TraceHeaders } from './trace-context';
 export { startInMemoryTelemetry } from './testing';

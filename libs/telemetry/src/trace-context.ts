@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/api';
 import {
   CompositePropagator,
+  suppressTracing,
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
@@ -80,6 +81,24 @@ export function activeTraceIds(): { traceId: string; spanId: string } | undefine
 }
 
 export { propagation };
+
+/**
+ * The trace id of a W3C `traceparent` header value (undefined when malformed or all zeros).
+ */
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  const m = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent?.trim() ?? '');
+  return m && !/^0+$/.test(m[1]!) ? m[1] : undefined;
+}
+
+/**
+ * Runs `fn` with tracing suppressed: auto-instrumentations (kafkajs, pg, ...) create no spans and
+ * inject no trace headers inside it. For code that creates the right spans itself, e.g. the outbox
+ * relay, whose per-message publish spans continue each event's stored trace (a batch send made
+ * from the relay's loop would otherwise start one unrelated root trace per message).
+ */
+export function withTracingSuppressed<R>(fn: () => R): R {
+  return context.with(suppressTracing(context.active()), fn);
+}
 
 /**
  * W3C trace-context propagator that never overwrites a `traceparent` already present in a plain

@@ -90,9 +90,9 @@ async function main(): Promise<void> {
       count: seedCount,
       batch: 5000,
       seed: 20261123,
-      rangeName: 'bench_999',
-      first: 999000000,
-      last: 999999999,
+      rangeName: arg('range-name', 'bench_999'),
+      first: Number(arg('range-first', '999000000')),
+      last: Number(arg('range-last', '999999999')),
     });
     report.seed = {
       patients: r.inserted,

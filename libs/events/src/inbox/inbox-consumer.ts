@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   context,
+  type Context,
   metrics,
   SpanKind,
   SpanStatusCode,
@@ -9,6 +10,7 @@ import {
   type Meter,
   type Observable,
 } from '@opentelemetry/api';
+import { startRequestTimer } from '@trellis/telemetry';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
 import { stringHeaders, toReceivedEvent, type ReceivedEvent } from '../cloudevents';
 import { errorMessage, PoisonMessageError } from '../errors';
@@ -135,19 +137,19 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
   const dlqTopicFor = (topic: string): string | undefined =>
     options.dlq === false ? undefined : (options.dlq?.topicFor ?? dlqTopicName)(topic);
 
-  async function handleInTx(event: ReceivedEvent, tx: Tx): Promise<Outcome> {
+  async function handleInTx(event: ReceivedEvent, tx: Tx, traceCtx: Context): Promise<Outcome> {
     const inserted = await tx.$executeRaw`
       INSERT INTO inbox_events (consumer_group, event_id, topic, partition, "offset", ce_type)
       VALUES (${options.groupId}, ${event.id}, ${event.topic}, ${event.partition},
               ${event.offset}::bigint, ${event.type})
       ON CONFLICT DO NOTHING`;
     if (inserted === 0) return 'duplicate';
-    await context.with(extractTraceContext(event.headers), () => options.handle(event, tx));
+    await context.with(traceCtx, () => options.handle(event, tx));
     return 'handled';
   }
 
-  function runOnce(event: ReceivedEvent): Promise<Outcome> {
-    return options.prisma.$transaction((tx) => handleInTx(event, tx), transactionOptions);
+  function runOnce(event: ReceivedEvent, traceCtx: Context): Promise<Outcome> {
+    return options.prisma.$transaction((tx) => handleInTx(event, tx, traceCtx), transactionOptions);
   }
 
   /**
@@ -177,7 +179,7 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
           const event = events[index]!;
           // first occurrence of a new id is handled; any other occurrence is a duplicate
           if (fresh.delete(event.id)) {
-            await context.with(extractTraceContext(event.headers), () => options.handle(event, tx));
+            await withEventSpan(event, () => options.handle(event, tx));
             out.push('handled');
           } else {
             out.push('duplicate');
@@ -189,6 +191,43 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
     } catch (error) {
       return { failedIndex: index, error };
     }
+  }
+
+  /** The handler of one event of a batch transaction, in its own consumer span (+ RED metrics). */
+  function withEventSpan<R>(event: ReceivedEvent, fn: () => Promise<R>): Promise<R> {
+    return tracer.startActiveSpan(
+      `process ${event.topic}`,
+      { kind: SpanKind.CONSUMER, attributes: spanAttributes(event) },
+      extractTraceContext(event.headers),
+      async (span) => {
+        const end = startRequestTimer('kafka', event.topic);
+        try {
+          const result = await fn();
+          end({ code: 'ok' });
+          return result;
+        } catch (error) {
+          end({ code: 'error' });
+          span.recordException(error instanceof Error ? error : new Error(String(error)));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  function spanAttributes(event: ReceivedEvent): Record<string, string | number> {
+    return {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': event.topic,
+      'messaging.destination.partition.id': String(event.partition),
+      'messaging.kafka.offset': Number(event.offset),
+      'messaging.message.id': event.id,
+      'messaging.consumer.group.name': options.groupId,
+      'cloudevents.event_type': event.type,
+    };
   }
 
   async function handleWithSpan(event: ReceivedEvent): Promise<Outcome> {
@@ -210,9 +249,13 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
       },
       parent,
       async (span) => {
+        const end = startRequestTimer('kafka', event.topic);
         try {
-          return await runOnce(event);
+          const outcome = await runOnce(event, trace.setSpan(parent, span));
+          end({ code: 'ok' });
+          return outcome;
         } catch (error) {
+          end({ code: 'error' });
           span.recordException(error instanceof Error ? error : new Error(String(error)));
           span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
           throw error;

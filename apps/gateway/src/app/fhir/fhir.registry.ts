@@ -5,11 +5,13 @@ import {
   RequestMethod,
   RequestMapping,
   SetMetadata,
+  UseInterceptors,
   type Type,
 } from '@nestjs/common';
 import { type AuditSubjectExtractor, type ScopeRule } from '@trellis/auth';
 
 import { type PlatformName } from './fhir.config';
+import { fhirMetricsInterceptor } from './fhir.metrics';
 
 /** FHIR interaction codes (CapabilityStatement.rest.resource.interaction / rest.interaction). */
 export type FhirInteraction =
@@ -82,6 +84,7 @@ export function FhirRoute(spec: FhirRouteSpec): MethodDecorator {
   return applyDecorators(
     RequestMapping({ path: spec.path, method }),
     SetMetadata(FHIR_ROUTE, spec),
+    UseInterceptors(fhirMetricsInterceptor(spec)), // RED per FHIR interaction
   );
 }
 
