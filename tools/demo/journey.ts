@@ -1138,7 +1138,18 @@ export async function runJourney(
 
 if (require.main === module) {
   const summaryIdx = process.argv.indexOf('--json-summary');
-  runJourney()
+  const cfg = journeyConfigFromEnv();
+  fetch(`${cfg.gatewayUrl}/health/ready`, { signal: AbortSignal.timeout(3000) })
+    .then((res) => {
+      if (res.status !== 200) throw new Error(`gateway not ready (${res.status})`);
+    })
+    .catch((err: unknown) => {
+      console.error(
+        `The platform does not answer at ${cfg.gatewayUrl} (${err instanceof Error ? err.message : String(err)}).\nStart it first: npm start (or TRELLIS_START_DETACH=1 npm start), then npm run demo.`,
+      );
+      process.exit(2);
+    })
+    .then(() => runJourney(cfg))
     .then((r) => {
       if (summaryIdx > 0 && process.argv[summaryIdx + 1])
         writeFileSync(process.argv[summaryIdx + 1]!, JSON.stringify(r, null, 2));

@@ -15,7 +15,7 @@
  *                         (none of the three: continue from the group's committed offsets, else latest)
  *   --subject NHS         print only events about this patient (key)
  *   --idle-exit-ms N      exit once nothing arrived for N ms (default: run until Ctrl-C)
- *   --max N               exit after N printed events
+ *   --max N               exit after N printed events (offsets are then not committed)
  *   --json                one JSON object per line instead of the readable format
  *
  * Env: KAFKA_BROKERS (default 127.0.0.1:9092). Exit codes: 0 ok, 2 usage, 3 not authorised.
@@ -225,11 +225,14 @@ async function main(): Promise<void> {
     void stop(isAuthError(e.payload.error) ? 3 : 1);
   });
   await consumer.run({
-    autoCommit: true,
+    // with --max, messages fetched past the limit are skipped: commit nothing rather than skip them
+    autoCommit: opts.max === undefined,
     eachMessage: async ({ partition, message }) => {
+      if (stopping || (opts.max !== undefined && printed >= opts.max)) return;
       lastActivity = Date.now();
       print(partition, message);
-      if (opts.max !== undefined && printed >= opts.max) await stop(0);
+      // not awaited: disconnect() waits for this handler to return
+      if (opts.max !== undefined && printed >= opts.max) setImmediate(() => void stop(0));
     },
   });
   if (seekTo)

@@ -1,9 +1,5 @@
 // Loaded first by main.ts: OpenTelemetry must patch http/grpc/pg/kafkajs before Nest is imported.
-import { startTelemetry } from '@trellis/telemetry';
+import { startTelemetry, telemetryOptionsFromEnv } from '@trellis/telemetry';
 
-startTelemetry({
-  serviceName: 'gateway',
-  ...(process.env['OTEL_EXPORTER_OTLP_ENDPOINT']
-    ? { otlpEndpoint: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] }
-    : {}),
-});
+// SERVICE_VERSION, DEPLOY_ENV, OTEL_EXPORTER_OTLP_ENDPOINT, PROMETHEUS_PORT (chart: metrics.enabled)
+startTelemetry(telemetryOptionsFromEnv('gateway'));

@@ -4,10 +4,15 @@
 import { writeFileSync } from 'node:fs';
 
 import { StaticSystemStatusFeed } from '@trellis/auth';
-import { createInboxConsumer, createKafkajsEventBus, TOPICS, type ReceivedEvent } from '@trellis/events';
+import {
+  createInboxConsumer,
+  createKafkajsEventBus,
+  TOPICS,
+  type ReceivedEvent,
+} from '@trellis/events';
 import { bootstrapService, kafkaConnection, type BaseConfig } from '@trellis/platform';
 import type { InMemoryTelemetry } from '@trellis/telemetry';
-import { createTestSchema, loadInfraEnv, uniqueGroup, uniqueTopic } from '@trellis/testing';
+import { createTestSchema, loadInfraEnv, uniqueGroupId, uniqueTopic } from '@trellis/testing';
 import { createRemoteJWKSet } from 'jose';
 
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -75,11 +80,10 @@ export async function runStack(memory: InMemoryTelemetry): Promise<void> {
   const handled: ReceivedEvent[] = [];
   const consumer = createInboxConsumer({
     bus,
-    groupId: uniqueGroup('trace-test'),
+    groupId: uniqueGroupId('trace-test'),
     topics: [TOPICS.identityPatient.name],
     prisma: identity.app.get(PrismaService).client,
     fromBeginning: false,
-    maxBatchSize: 1,
     handle: async (event) => {
       handled.push(event);
     },
@@ -145,7 +149,6 @@ export async function runStack(memory: InMemoryTelemetry): Promise<void> {
     await identity.shutdown('trace test done').catch(() => undefined);
     await identitySchema.drop().catch(() => undefined);
     await gw.stop().catch(() => undefined);
-    await deleteTopics([conformanceTopic]);
-    await memory.shutdown();
+    await deleteTopics([conformanceTopic]); // (the services' shutdown already flushed telemetry)
   }
 }
