@@ -20,7 +20,10 @@ export default tseslint.config(
     plugins: { '@nx': nx },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -28,20 +31,44 @@ export default tseslint.config(
           allow: [],
           depConstraints: [
             // apps compose libs; nothing may import an app
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:util'] },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:util'],
+            },
             // domain libs (platform bootstrap, events, auth, fhir) build on contracts and utils
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:util'] },
+            {
+              sourceTag: 'type:domain',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:util'],
+            },
             // contracts are generated code: only plain utilities below them
             { sourceTag: 'type:contract', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
             // a service never reaches into another service's code
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:identity', onlyDependOnLibsWithTags: ['scope:identity', 'scope:shared'] },
-            { sourceTag: 'scope:appointments', onlyDependOnLibsWithTags: ['scope:appointments', 'scope:shared'] },
-            { sourceTag: 'scope:referrals', onlyDependOnLibsWithTags: ['scope:referrals', 'scope:shared'] },
-            { sourceTag: 'scope:results', onlyDependOnLibsWithTags: ['scope:results', 'scope:shared'] },
-            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
-            { sourceTag: 'scope:router', onlyDependOnLibsWithTags: ['scope:router', 'scope:shared'] },
+            {
+              sourceTag: 'scope:identity',
+              onlyDependOnLibsWithTags: ['scope:identity', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:appointments',
+              onlyDependOnLibsWithTags: ['scope:appointments', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:referrals',
+              onlyDependOnLibsWithTags: ['scope:referrals', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:results',
+              onlyDependOnLibsWithTags: ['scope:results', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:gateway',
+              onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:router',
+              onlyDependOnLibsWithTags: ['scope:router', 'scope:shared'],
+            },
           ],
         },
       ],
