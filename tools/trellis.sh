@@ -85,7 +85,15 @@ cmd_setup() {
   if npm_install_needed; then
     info "installing npm dependencies (npm install; \`npm ci\` cannot work against this registry mirror)"
     local tn; tn=$(date +%s)
-    flock /tmp/npm.lock npm install --no-audit --no-fund --loglevel=error
+    # Bounded tries: npm 11 has been seen to hang on an idle registry socket.
+    local attempt
+    for attempt in 1 2 3; do
+      if flock /tmp/npm.lock timeout 900 npm install --no-audit --no-fund --loglevel=error; then
+        break
+      fi
+      [ "$attempt" = 3 ] && fail "npm install failed three times"
+      info "npm install timed out or failed (try $attempt); retrying"
+    done
     info "npm install done in $(elapsed "$tn")"
   else
     info "node_modules up to date"

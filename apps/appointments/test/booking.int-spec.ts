@@ -11,7 +11,7 @@ import {
   testNhsNumber,
   type TestDatabase,
 } from './support/harness';
-import { IdentityTestServer } from './support/identity-test-server';
+import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 import { createServices, type Services } from './support/services';
 
 // Providers (schedule owners) and bookers, with the demo ODS codes' shapes.

@@ -21,7 +21,7 @@ import {
   testNhsNumber,
   type TestDatabase,
 } from './support/harness';
-import { IdentityTestServer } from './support/identity-test-server';
+import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 import { createServices, referralInput, type Services } from './support/services';
 
 const gp: Actor = actor('A81001', 'north-east');

@@ -18,7 +18,7 @@ import { loadInfraEnv } from '@trellis/testing';
 import { LOINC_SYSTEM, SNOMED_SYSTEM } from '../src/app/domain/codes';
 import type { Actor } from '../src/app/domain/ports';
 import type { ObservationInput, ReportSubmission } from '../src/app/domain/report-content';
-import type { PatientDirectory } from '../src/app/patients/patient-directory';
+import type { PatientDirectory } from '@trellis/identity-client';
 import { PrismaClient } from '../src/app/prisma';
 import { ReportsRepository } from '../src/app/reports/reports.repository';
 import { ReportsService } from '../src/app/reports/reports.service';

@@ -23,6 +23,8 @@ import { join, resolve } from 'node:path';
 import { createTestAuthority, StaticSystemStatusFeed } from '@trellis/auth';
 import { createPrismaClient } from '@trellis/database';
 import { createOutbox } from '@trellis/events';
+import { IdentityPatientDirectory } from '@trellis/identity-client';
+import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 import { bootstrapService } from '@trellis/platform';
 import { createTestSchema, loadInfraEnv } from '@trellis/testing';
 import { Client } from 'pg';
@@ -31,15 +33,16 @@ import { createAppointmentsModule } from '../../../apps/appointments/src/app/app
 import { BookingRepository } from '../../../apps/appointments/src/app/booking/booking.repository';
 import { BookingService } from '../../../apps/appointments/src/app/booking/booking.service';
 import { appointmentsConfigSchema } from '../../../apps/appointments/src/app/config';
-import { AppointmentsErrorCode } from '../../../apps/appointments/src/app/domain/appointments.errors';
+import {
+  AppointmentsErrorCode,
+  patientDirectoryErrors,
+} from '../../../apps/appointments/src/app/domain/appointments.errors';
 import { systemClock } from '../../../apps/appointments/src/app/domain/ports';
-import { IdentityPatientDirectory } from '../../../apps/appointments/src/app/patients/identity-patient-directory';
 import { PrismaClient } from '../../../apps/appointments/src/app/prisma';
 import { SchedulingRepository } from '../../../apps/appointments/src/app/scheduling/scheduling.repository';
 import { SchedulingService } from '../../../apps/appointments/src/app/scheduling/scheduling.service';
 import { OutboxAppointmentEventSink } from '../../../apps/appointments/src/events/outbox-appointment-event-sink';
 import { AppointmentsGrpcClient } from '../../../apps/appointments/test/support/grpc-client';
-import { IdentityTestServer } from '../../../apps/appointments/test/support/identity-test-server';
 import { freePort } from '../../../apps/appointments/test/support/service-under-test';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -220,7 +223,10 @@ async function bookingRun(
       poolSize,
       applicationName: 'appointments-bench',
     });
-    const directory = new IdentityPatientDirectory({ address: identity.address });
+    const directory = new IdentityPatientDirectory({
+      address: identity.address,
+      errors: patientDirectoryErrors,
+    });
     const service = new BookingService(
       prisma,
       new BookingRepository(),

@@ -18,13 +18,13 @@
  */
 import { applyMigrations, createPrismaClient } from '@trellis/database';
 import { createOutbox } from '@trellis/events';
+import type { PatientDirectory } from '@trellis/identity-client';
 import { completeNhsNumber } from '@trellis/nhs-number';
 import { loadInfraEnv } from '@trellis/testing';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
 import type { Actor, Clock } from '../../../apps/referrals/src/app/domain/ports';
-import type { PatientDirectory } from '../../../apps/referrals/src/app/patients/patient-directory';
 import { PrismaClient } from '../../../apps/referrals/src/app/prisma';
 import { ReferralsRepository } from '../../../apps/referrals/src/app/referrals/referrals.repository';
 import {

@@ -22,6 +22,8 @@
 import { createTestAuthority, StaticSystemStatusFeed } from '@trellis/auth';
 import { createPrismaClient } from '@trellis/database';
 import { createOutbox } from '@trellis/events';
+import { CachingPatientDirectory, IdentityPatientDirectory } from '@trellis/identity-client';
+import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 import { completeNhsNumber } from '@trellis/nhs-number';
 import { bootstrapService } from '@trellis/platform';
 import { createTestSchema, loadInfraEnv } from '@trellis/testing';
@@ -31,15 +33,13 @@ import { Client } from 'pg';
 import { createResultsModule } from '../../../apps/results/src/app/app.module';
 import { resultsConfigSchema } from '../../../apps/results/src/app/config';
 import { LOINC_SYSTEM } from '../../../apps/results/src/app/domain/codes';
+import { patientDirectoryErrors } from '../../../apps/results/src/app/domain/results.errors';
 import { submissionFromProto } from '../../../apps/results/src/app/grpc/mappers';
-import { IdentityPatientDirectory } from '../../../apps/results/src/app/patients/identity-patient-directory';
-import { CachingPatientDirectory } from '../../../apps/results/src/app/patients/patient-directory';
 import { PrismaClient } from '../../../apps/results/src/app/prisma';
 import { ReportsRepository } from '../../../apps/results/src/app/reports/reports.repository';
 import { ReportsService } from '../../../apps/results/src/app/reports/reports.service';
 import { OutboxResultEventSink } from '../../../apps/results/src/events/outbox-result-event-sink';
 import { ResultsGrpcClient } from '../../../apps/results/test/support/grpc-client';
-import { IdentityTestServer } from '../../../apps/results/test/support/identity-test-server';
 import { fbc, I } from '../../../apps/results/test/support/reports';
 import { freePort } from '../../../apps/results/test/support/service-under-test';
 
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     prisma,
     new ReportsRepository(),
     new CachingPatientDirectory(
-      new IdentityPatientDirectory({ address: identity.address }),
+      new IdentityPatientDirectory({ address: identity.address, errors: patientDirectoryErrors }),
       60_000,
     ),
     new OutboxResultEventSink(createOutbox({ source: '/trellis/results' })),

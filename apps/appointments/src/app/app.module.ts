@@ -20,8 +20,12 @@ import { CLOCK, systemClock, type Clock } from './domain/ports';
 import { AppointmentGrpcController } from './grpc/appointment.grpc.controller';
 import { ScheduleGrpcController } from './grpc/schedule.grpc.controller';
 import { AppointmentsInfraModule, OUTBOX } from './infra.module';
-import { IdentityPatientDirectory } from './patients/identity-patient-directory';
-import { PATIENT_DIRECTORY, type PatientDirectory } from './patients/patient-directory';
+import {
+  IdentityPatientDirectory,
+  PATIENT_DIRECTORY,
+  type PatientDirectory,
+} from '@trellis/identity-client';
+import { patientDirectoryErrors } from './domain/appointments.errors';
 import { PRISMA, type PrismaClient } from './prisma';
 import { SchedulingRepository } from './scheduling/scheduling.repository';
 import { SchedulingService } from './scheduling/scheduling.service';
@@ -48,6 +52,7 @@ export class AppointmentsModule {
               const directory = new IdentityPatientDirectory({
                 address: config.IDENTITY_GRPC_ADDR,
                 deadlineMs: config.IDENTITY_DEADLINE_MS,
+                errors: patientDirectoryErrors,
               });
               hooks.register('identity-client', () => directory.close(), ShutdownOrder.MESSAGING);
               return directory;

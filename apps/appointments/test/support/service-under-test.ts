@@ -9,7 +9,7 @@ import { appointmentsConfigSchema, type AppointmentsConfig } from '../../src/app
 import { AppointmentsMessaging } from '../../src/events/appointments-messaging';
 import { AppointmentsGrpcClient } from './grpc-client';
 import { createTestDatabase, TestClock, type TestDatabase } from './harness';
-import { IdentityTestServer } from './identity-test-server';
+import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,8 +1,9 @@
+import { IdentityPatientDirectory } from '@trellis/identity-client';
 import { createOutbox } from '@trellis/events';
 
+import { patientDirectoryErrors } from '../../src/app/domain/appointments.errors';
 import { BookingRepository } from '../../src/app/booking/booking.repository';
 import { BookingService } from '../../src/app/booking/booking.service';
-import { IdentityPatientDirectory } from '../../src/app/patients/identity-patient-directory';
 import { SchedulingRepository } from '../../src/app/scheduling/scheduling.repository';
 import { SchedulingService } from '../../src/app/scheduling/scheduling.service';
 import { OutboxAppointmentEventSink } from '../../src/events/outbox-appointment-event-sink';
@@ -20,7 +21,11 @@ export function createServices(
   clock: TestClock,
   identityAddress: string,
 ): Services {
-  const identity = new IdentityPatientDirectory({ address: identityAddress, deadlineMs: 2000 });
+  const identity = new IdentityPatientDirectory({
+    address: identityAddress,
+    deadlineMs: 2000,
+    errors: patientDirectoryErrors,
+  });
   const sink = new OutboxAppointmentEventSink(createOutbox({ source: '/trellis/appointments' }));
   return {
     scheduling: new SchedulingService(db.prisma, new SchedulingRepository(), clock),

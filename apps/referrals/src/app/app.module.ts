@@ -15,8 +15,12 @@ import { authEndpoints, type ReferralsConfig } from './config';
 import { CLOCK, systemClock, type Clock } from './domain/ports';
 import { ReferralGrpcController } from './grpc/referral.grpc.controller';
 import { OUTBOX, ReferralsInfraModule } from './infra.module';
-import { IdentityPatientDirectory } from './patients/identity-patient-directory';
-import { PATIENT_DIRECTORY, type PatientDirectory } from './patients/patient-directory';
+import {
+  IdentityPatientDirectory,
+  PATIENT_DIRECTORY,
+  type PatientDirectory,
+} from '@trellis/identity-client';
+import { patientDirectoryErrors } from './domain/referrals.errors';
 import { PRISMA, type PrismaClient } from './prisma';
 import { REFERRAL_EVENT_SINK, type ReferralEventSink } from './referrals/referral-events';
 import { ReferralsRepository } from './referrals/referrals.repository';
@@ -44,6 +48,7 @@ export class ReferralsModule {
               const directory = new IdentityPatientDirectory({
                 address: config.IDENTITY_GRPC_ADDR,
                 deadlineMs: config.IDENTITY_DEADLINE_MS,
+                errors: patientDirectoryErrors,
               });
               hooks.register('identity-client', () => directory.close(), ShutdownOrder.MESSAGING);
               return directory;

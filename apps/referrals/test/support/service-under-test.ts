@@ -9,7 +9,7 @@ import { referralsConfigSchema, type ReferralsConfig } from '../../src/app/confi
 import { ReferralsMessaging } from '../../src/events/referrals-messaging';
 import { ReferralsGrpcClient } from './grpc-client';
 import { createTestDatabase, TestClock, type TestDatabase } from './harness';
-import { IdentityTestServer } from './identity-test-server';
+import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
+import { IdentityPatientDirectory } from '@trellis/identity-client';
 import { createOutbox } from '@trellis/events';
 
-import { IdentityPatientDirectory } from '../../src/app/patients/identity-patient-directory';
+import { patientDirectoryErrors } from '../../src/app/domain/referrals.errors';
 import { ReferralsRepository } from '../../src/app/referrals/referrals.repository';
 import { ReferralsService, type SendInput } from '../../src/app/referrals/referrals.service';
 import { OutboxReferralEventSink } from '../../src/events/outbox-referral-event-sink';
@@ -17,7 +18,11 @@ export function createServices(
   clock: TestClock,
   identityAddress: string,
 ): Services {
-  const identity = new IdentityPatientDirectory({ address: identityAddress, deadlineMs: 2000 });
+  const identity = new IdentityPatientDirectory({
+    address: identityAddress,
+    deadlineMs: 2000,
+    errors: patientDirectoryErrors,
+  });
   const sink = new OutboxReferralEventSink(createOutbox({ source: '/trellis/referrals' }));
   return {
     referrals: new ReferralsService(db.prisma, new ReferralsRepository(), identity, sink, clock),

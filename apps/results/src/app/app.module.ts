@@ -15,12 +15,13 @@ import { authEndpoints, type ResultsConfig } from './config';
 import { CLOCK, systemClock, type Clock } from './domain/ports';
 import { ReportGrpcController } from './grpc/report.grpc.controller';
 import { OUTBOX, ResultsInfraModule } from './infra.module';
-import { IdentityPatientDirectory } from './patients/identity-patient-directory';
 import {
   CachingPatientDirectory,
+  IdentityPatientDirectory,
   PATIENT_DIRECTORY,
   type PatientDirectory,
-} from './patients/patient-directory';
+} from '@trellis/identity-client';
+import { patientDirectoryErrors } from './domain/results.errors';
 import { PRISMA, type PrismaClient } from './prisma';
 import { RESULT_EVENT_SINK, type ResultEventSink } from './reports/report-types';
 import { ReportsRepository } from './reports/reports.repository';
@@ -47,6 +48,7 @@ export class ResultsModule {
               const directory = new IdentityPatientDirectory({
                 address: config.IDENTITY_GRPC_ADDR,
                 deadlineMs: config.IDENTITY_DEADLINE_MS,
+                errors: patientDirectoryErrors,
               });
               hooks.register('identity-client', () => directory.close(), ShutdownOrder.MESSAGING);
               return new CachingPatientDirectory(directory, config.IDENTITY_CACHE_TTL_MS);

@@ -7,7 +7,7 @@ import { createResultsModule } from '../../src/app/app.module';
 import { resultsConfigSchema, type ResultsConfig } from '../../src/app/config';
 import { ResultsGrpcClient } from './grpc-client';
 import { createTestDatabase, TestClock, type TestDatabase } from './harness';
-import { IdentityTestServer } from './identity-test-server';
+import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

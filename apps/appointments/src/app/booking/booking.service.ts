@@ -11,7 +11,7 @@ import type {
   PatientDirectory,
   PatientLookupContext,
   PatientStanding,
-} from '../patients/patient-directory';
+} from '@trellis/identity-client';
 import type { AppointmentRow, Prisma, PrismaClient } from '../prisma';
 import type { AppointmentEvent, AppointmentEventSink } from './appointment-events';
 import { BookingRepository, type SlotWithSchedule } from './booking.repository';

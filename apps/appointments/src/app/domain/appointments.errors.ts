@@ -1,3 +1,4 @@
+import type { PatientDirectoryErrors } from '@trellis/identity-client';
 import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
 
 export type { FieldViolation };
@@ -85,3 +86,11 @@ export class AppointmentsError extends DomainError<AppointmentsErrorCode> {
     );
   }
 }
+
+/** How @trellis/identity-client failures become AppointmentsErrors (the NHS number goes in metadata). */
+export const patientDirectoryErrors: PatientDirectoryErrors = {
+  lookupDenied: (message, nhsNumber) =>
+    new AppointmentsError(AppointmentsErrorCode.PatientLookupDenied, message, { nhsNumber }),
+  unavailable: (message, nhsNumber) =>
+    new AppointmentsError(AppointmentsErrorCode.IdentityUnavailable, message, { nhsNumber }),
+};

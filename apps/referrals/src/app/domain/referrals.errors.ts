@@ -1,3 +1,4 @@
+import type { PatientDirectoryErrors } from '@trellis/identity-client';
 import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
 
 export type { FieldViolation };
@@ -72,3 +73,11 @@ export class ReferralsError extends DomainError<ReferralsErrorCode> {
     );
   }
 }
+
+/** How @trellis/identity-client failures become ReferralsErrors (the NHS number goes in metadata). */
+export const patientDirectoryErrors: PatientDirectoryErrors = {
+  lookupDenied: (message, nhsNumber) =>
+    new ReferralsError(ReferralsErrorCode.PatientLookupDenied, message, { nhsNumber }),
+  unavailable: (message, nhsNumber) =>
+    new ReferralsError(ReferralsErrorCode.IdentityUnavailable, message, { nhsNumber }),
+};

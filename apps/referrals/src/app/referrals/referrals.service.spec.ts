@@ -1,6 +1,6 @@
 import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
 import type { Actor } from '../domain/ports';
-import type { PatientDirectory, PatientStanding } from '../patients/patient-directory';
+import type { PatientDirectory, PatientStanding } from '@trellis/identity-client';
 import type { PrismaClient } from '../prisma';
 import { ReferralsRepository } from './referrals.repository';
 import { ReferralsService, sha256Hex, type SendInput } from './referrals.service';

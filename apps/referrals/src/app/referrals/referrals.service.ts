@@ -14,7 +14,7 @@ import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
 import { WAITING_BANDS, type RttStopReason } from '../domain/rtt';
 import { sctidProblem } from '../domain/snomed';
 import { CODE, IDEMPOTENCY_KEY, pageSize, REGION_CODE, Violations } from '../domain/validation';
-import type { PatientDirectory, PatientLookupContext } from '../patients/patient-directory';
+import type { PatientDirectory, PatientLookupContext } from '@trellis/identity-client';
 import type { Prisma, PrismaClient, ReferralRow, TransitionRow } from '../prisma';
 import type { ReferralEvent, ReferralEventSink } from './referral-events';
 import {

@@ -1,3 +1,4 @@
+import type { PatientDirectoryErrors } from '@trellis/identity-client';
 import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
 
 export type { FieldViolation };
@@ -68,3 +69,11 @@ export class ResultsError extends DomainError<ResultsErrorCode> {
     );
   }
 }
+
+/** How @trellis/identity-client failures become ResultsErrors (the NHS number goes in metadata). */
+export const patientDirectoryErrors: PatientDirectoryErrors = {
+  lookupDenied: (message, nhsNumber) =>
+    new ResultsError(ResultsErrorCode.PatientLookupDenied, message, { nhsNumber }),
+  unavailable: (message, nhsNumber) =>
+    new ResultsError(ResultsErrorCode.IdentityUnavailable, message, { nhsNumber }),
+};

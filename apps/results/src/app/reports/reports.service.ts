@@ -14,7 +14,7 @@ import { decodePageToken, encodePageToken } from '../domain/page-token';
 import type { Actor, Clock } from '../domain/ports';
 import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
 import { pageSize, Violations } from '../domain/validation';
-import type { PatientDirectory, PatientLookupContext } from '../patients/patient-directory';
+import type { PatientDirectory, PatientLookupContext } from '@trellis/identity-client';
 import type { PrismaClient, ReportRow } from '../prisma';
 import type { Acknowledgement, ReportView, ResultEvent, ResultEventSink } from './report-types';
 import { ReportsRepository, type VersionWrite } from './reports.repository';

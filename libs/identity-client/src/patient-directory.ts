@@ -16,11 +16,15 @@ export interface PatientLookupContext {
 }
 
 export interface PatientDirectory {
-  /** Throws ResultsError(IDENTITY_UNAVAILABLE) when identity cannot answer. */
+  /**
+   * Throws the calling service's own domain errors (built by its PatientDirectoryErrors):
+   * lookupDenied when identity refuses the caller, unavailable when identity cannot answer.
+   */
   standing(nhsNumber: string, ctx: PatientLookupContext): Promise<PatientStanding>;
 }
 
-export const PATIENT_DIRECTORY = Symbol('results.patient-directory');
+/** Nest injection token for the PatientDirectory of the service it is provided in. */
+export const PATIENT_DIRECTORY = Symbol('identity-client.patient-directory');
 
 /**
  * Remembers "active" answers for a short time (labs send many reports for the same patient in a

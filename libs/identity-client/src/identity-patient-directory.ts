@@ -1,16 +1,14 @@
 import {
   credentials,
+  loadPackageDefinition,
   Metadata,
   status,
   type ChannelCredentials,
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { loadPackageDefinition } from '@grpc/grpc-js';
-import { protoPath, PROTO_ROOT, type identity } from '@trellis/contracts';
+import { fromTimestamp, protoPath, PROTO_ROOT, type identity } from '@trellis/contracts';
 
-import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
-import { fromTimestamp } from '../../events/timestamps';
 import type { PatientDirectory, PatientLookupContext, PatientStanding } from './patient-directory';
 
 type GetPatientResponse = identity.v1.GetPatientResponse;
@@ -25,9 +23,23 @@ interface UnaryClient {
   close(): void;
 }
 
+/**
+ * How the calling service turns an identity failure into its own domain error (each service keeps
+ * its error vocabulary: code, gRPC status, ErrorInfo domain). `nhsNumber` is passed so the error
+ * can carry it as metadata.
+ */
+export interface PatientDirectoryErrors {
+  /** identity answered PERMISSION_DENIED / UNAUTHENTICATED for this caller. */
+  lookupDenied(message: string, nhsNumber: string): Error;
+  /** identity could not answer (any other failure: deadline, UNAVAILABLE, INTERNAL, ...). */
+  unavailable(message: string, nhsNumber: string): Error;
+}
+
 export interface IdentityClientOptions {
   /** host:port of the identity gRPC server. */
   address: string;
+  /** Builds the calling service's domain errors. */
+  errors: PatientDirectoryErrors;
   deadlineMs?: number;
   channelCredentials?: ChannelCredentials;
 }
@@ -39,6 +51,7 @@ export interface IdentityClientOptions {
 export class IdentityPatientDirectory implements PatientDirectory {
   private readonly client: UnaryClient;
   private readonly deadlineMs: number;
+  private readonly errors: PatientDirectoryErrors;
 
   constructor(options: IdentityClientOptions) {
     const def = loadSync(protoPath('trellis/identity/v1/identity.proto'), {
@@ -61,6 +74,7 @@ export class IdentityPatientDirectory implements PatientDirectory {
       options.channelCredentials ?? credentials.createInsecure(),
     );
     this.deadlineMs = options.deadlineMs ?? 2000;
+    this.errors = options.errors;
   }
 
   standing(nhsNumber: string, ctx: PatientLookupContext): Promise<PatientStanding> {
@@ -77,18 +91,16 @@ export class IdentityPatientDirectory implements PatientDirectory {
             if (err.code === status.NOT_FOUND) return resolve({ kind: 'not-found', nhsNumber });
             if (err.code === status.PERMISSION_DENIED || err.code === status.UNAUTHENTICATED) {
               return reject(
-                new AppointmentsError(
-                  AppointmentsErrorCode.PatientLookupDenied,
+                this.errors.lookupDenied(
                   `The identity platform refused to confirm patient ${nhsNumber} for this caller: ${err.details}`,
-                  { nhsNumber },
+                  nhsNumber,
                 ),
               );
             }
             return reject(
-              new AppointmentsError(
-                AppointmentsErrorCode.IdentityUnavailable,
+              this.errors.unavailable(
                 `The identity platform could not confirm patient ${nhsNumber} (${status[err.code] ?? err.code}); try again`,
-                { nhsNumber },
+                nhsNumber,
               ),
             );
           }
@@ -112,7 +124,7 @@ export function interpret(nhsNumber: string, res: GetPatientResponse | undefined
   }
   if (p.mergedIntoNhsNumber)
     return { kind: 'merged', nhsNumber, survivorNhsNumber: p.mergedIntoNhsNumber };
-  const deceasedAt = fromTimestamp(p.deceasedAt);
+  const deceasedAt = p.deceasedAt ? fromTimestamp(p.deceasedAt) : undefined;
   if (deceasedAt) return { kind: 'deceased', nhsNumber, deceasedAt };
   return { kind: 'active', nhsNumber };
 }

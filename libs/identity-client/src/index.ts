@@ -1,0 +1,2 @@
+export * from './patient-directory';
+export * from './identity-patient-directory';
