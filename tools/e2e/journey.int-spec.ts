@@ -219,6 +219,8 @@ describe('the national journey', () => {
     expect(gp.issues).toEqual([]);
     expect(gp.resourceTypes['ServiceRequest']).toBeGreaterThanOrEqual(1);
     expect(gp.resourceTypes['DiagnosticReport']).toBeGreaterThanOrEqual(1);
+    // the registered GP practice sees the hospital's appointment too (docs/appointments.md)
+    expect(gp.resourceTypes['Appointment']).toBeGreaterThanOrEqual(1);
     expect(hospital.resourceTypes['Appointment']).toBeGreaterThanOrEqual(1);
     expect(hospital.resourceTypes['ServiceRequest']).toBeGreaterThanOrEqual(1);
     const systems = new Set(result.audit.map((a) => a.systemId));

@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import { events } from '@trellis/contracts';
 
 import { AppointmentsErrorCode as C } from '../src/app/domain/appointments.errors';
@@ -737,6 +738,98 @@ describe('appointments (real PostgreSQL, identity over gRPC)', () => {
         ).toHaveLength(0);
       } finally {
         sLater.identity.close();
+      }
+    });
+
+    it("the patient's registered GP practice (from identity) sees all their appointments; a withheld GP does not", async () => {
+      const REGISTERED = actor('E81001', 'north-east');
+      const patient = testNhsNumber();
+      const restricted = testNhsNumber();
+      identity.add(
+        { nhsNumber: patient, gpOdsCode: REGISTERED.odsCode },
+        { nhsNumber: restricted, gpOdsCode: REGISTERED.odsCode, gpWithheld: true },
+      );
+      const sch = await schedule(TRUST);
+      const sl = await slots(sch, TRUST, 40, 4, 60);
+      const booked = [];
+      for (const [i, x] of sl.slice(0, 3).entries())
+        booked.push(
+          (
+            await s.booking.book(i === 1 ? GP : OTHER_TRUST, {
+              idempotencyKey: key(),
+              slotId: x.id,
+              nhsNumber: patient,
+            })
+          ).appointment,
+        );
+      const hidden = (
+        await s.booking.book(OTHER_TRUST, {
+          idempotencyKey: key(),
+          slotId: sl[3]!.id,
+          nhsNumber: restricted,
+        })
+      ).appointment;
+      const ctx = { authorization: 'Bearer gp-token' };
+
+      // Neither provider nor booker: sees them all, page by page, and each one by id.
+      const p1 = await s.booking.listForPatient(
+        REGISTERED,
+        { nhsNumber: patient, period: 'upcoming', pageSize: 2 },
+        ctx,
+      );
+      const p2 = await s.booking.listForPatient(
+        REGISTERED,
+        { nhsNumber: patient, period: 'upcoming', pageSize: 2, pageToken: p1.nextPageToken },
+        ctx,
+      );
+      expect([...p1.appointments, ...p2.appointments].map((x) => x.id)).toEqual(
+        booked.map((x) => x.id),
+      );
+      expect(identity.calls.at(-1)).toEqual({
+        nhsNumber: patient,
+        authorization: 'Bearer gp-token',
+      });
+      for (const a of booked) expect((await s.booking.get(REGISTERED, a.id, ctx)).id).toBe(a.id);
+
+      // Another practice, and the booker, still see only what they are party to.
+      expect(
+        (await s.booking.listForPatient(OTHER_GP, { nhsNumber: patient, period: 'all' }, ctx))
+          .appointments,
+      ).toHaveLength(0);
+      await expectRefusal(s.booking.get(OTHER_GP, booked[0]!.id, ctx), C.AppointmentNotFound);
+      expect(
+        (
+          await s.booking.listForPatient(GP, { nhsNumber: patient, period: 'all' }, ctx)
+        ).appointments.map((x) => x.id),
+      ).toEqual([booked[1]!.id]);
+
+      // Restricted record, GP registration withheld from this caller: not allowed.
+      expect(
+        (await s.booking.listForPatient(REGISTERED, { nhsNumber: restricted, period: 'all' }, ctx))
+          .appointments,
+      ).toHaveLength(0);
+      await expectRefusal(s.booking.get(REGISTERED, hidden.id, ctx), C.AppointmentNotFound);
+
+      // Identity refusing the caller means not allowed; identity down is reported, but parties
+      // to every appointment on the page are answered without asking identity.
+      identity.failWith = status.PERMISSION_DENIED;
+      try {
+        expect(
+          (await s.booking.listForPatient(REGISTERED, { nhsNumber: patient, period: 'all' }, ctx))
+            .appointments,
+        ).toHaveLength(0);
+        identity.failWith = status.UNAVAILABLE;
+        await expectRefusal(
+          s.booking.listForPatient(REGISTERED, { nhsNumber: patient, period: 'all' }, ctx),
+          C.IdentityUnavailable,
+        );
+        await expectRefusal(s.booking.get(REGISTERED, booked[0]!.id, ctx), C.IdentityUnavailable);
+        expect(
+          (await s.booking.listForPatient(TRUST, { nhsNumber: patient, period: 'all' }, ctx))
+            .appointments,
+        ).toHaveLength(3);
+      } finally {
+        identity.failWith = undefined;
       }
     });
 

@@ -120,6 +120,22 @@ async function writeDemoKey(dir: string, clientId: string): Promise<string> {
   });
 }
 
+type Jwk = Record<string, unknown>;
+
+/** The public half of a demo private JWK file (EC: crv, x, y; kid and alg kept). */
+function publicJwkOf(keyFile: string): Jwk {
+  const { d: _private, ...rest } = JSON.parse(readFileSync(keyFile, 'utf8')) as Jwk;
+  return { ...rest, use: 'sig' };
+}
+
+function registersKey(jwks: unknown, key: Jwk): boolean {
+  const keys = (jwks as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) return false;
+  return keys.some(
+    (k: Jwk) => k['kid'] === key['kid'] && k['x'] === key['x'] && k['y'] === key['y'],
+  );
+}
+
 async function main(): Promise<void> {
   const env = loadConfig(gatewayEnvSchema, process.env, { SERVICE_NAME: 'gateway' });
   const config = gatewayConfigFrom(env);
@@ -176,6 +192,18 @@ async function main(): Promise<void> {
           SEED_CALLER,
         );
         action = 'keys rotated';
+      } else {
+        // The database may have been seeded from another checkout (or .trellis/ recreated): make
+        // the registered key match the private key this checkout holds, or tokens cannot be had.
+        const localPublic = publicJwkOf(keyFile);
+        if (!registersKey(existing.jwks, localPublic)) {
+          await systems.rotateKeys(
+            s.clientId,
+            { jwksJson: JSON.stringify({ keys: [localPublic] }) },
+            SEED_CALLER,
+          );
+          action = 'keys re-registered from the local key file';
+        }
       }
       summary.push({
         alias: s.alias,

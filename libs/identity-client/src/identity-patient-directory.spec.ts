@@ -47,6 +47,39 @@ describe('interpret(GetPatientResponse)', () => {
       deceasedAt: new Date(1_700_000_000_000),
     });
   });
+  it('carries the current GP practice when identity shows it, and none when withheld', () => {
+    const gp = { odsCode: 'A81001', region: 'north-east', period: undefined };
+    expect(
+      interpret('9990000018', {
+        patient: { ...base, nhsNumber: '9990000018', gp },
+        superseded: false,
+        requestedNhsNumber: '9990000018',
+      }),
+    ).toEqual({ kind: 'active', nhsNumber: '9990000018', gpOdsCode: 'A81001' });
+    expect(
+      interpret('9990000018', {
+        patient: {
+          ...base,
+          nhsNumber: '9990000018',
+          gp,
+          deceasedAt: { seconds: 1_700_000_000, nanos: 0 },
+        },
+        superseded: false,
+        requestedNhsNumber: '9990000018',
+      }),
+    ).toEqual({
+      kind: 'deceased',
+      nhsNumber: '9990000018',
+      deceasedAt: new Date(1_700_000_000_000),
+      gpOdsCode: 'A81001',
+    });
+    const withheld = interpret('9990000018', {
+      patient: { ...base, nhsNumber: '9990000018', withheld: true, withheldFields: ['gp'] },
+      superseded: false,
+      requestedNhsNumber: '9990000018',
+    });
+    expect(withheld).toEqual({ kind: 'active', nhsNumber: '9990000018' });
+  });
   it('is merged when identity answers with the survivor', () => {
     const r = interpret('9990000018', {
       patient: { ...base, nhsNumber: '9990000026' },
@@ -92,6 +125,8 @@ describe('IdentityPatientDirectory over gRPC (against IdentityTestServer)', () =
       { nhsNumber: '9990000026', mergedInto: '9990000034' },
       { nhsNumber: '9990000034' },
       { nhsNumber: '9990000042', deceasedAt: new Date('2024-01-02T03:04:05Z') },
+      { nhsNumber: '9990000077', gpOdsCode: 'A81001' },
+      { nhsNumber: '9990000085', gpOdsCode: 'A81001', gpWithheld: true },
     );
   });
   afterEach(() => {
@@ -100,6 +135,18 @@ describe('IdentityPatientDirectory over gRPC (against IdentityTestServer)', () =
   afterAll(async () => {
     directory.close();
     await server.stop();
+  });
+
+  it('passes on the GP practice identity shows, not one it withholds', async () => {
+    await expect(directory.standing('9990000077', {})).resolves.toEqual({
+      kind: 'active',
+      nhsNumber: '9990000077',
+      gpOdsCode: 'A81001',
+    });
+    await expect(directory.standing('9990000085', {})).resolves.toEqual({
+      kind: 'active',
+      nhsNumber: '9990000085',
+    });
   });
 
   it('answers active / merged / deceased / not-found and forwards the bearer token', async () => {

@@ -115,7 +115,10 @@ export class IdentityPatientDirectory implements PatientDirectory {
   }
 }
 
-/** GetPatientResponse → standing: a superseded number is merged; a deceased date means deceased. */
+/**
+ * GetPatientResponse → standing: a superseded number is merged; a deceased date means deceased.
+ * The current GP registration's ODS code is passed on when identity included it (not withheld).
+ */
 export function interpret(nhsNumber: string, res: GetPatientResponse | undefined): PatientStanding {
   const p = res?.patient;
   if (!p) return { kind: 'not-found', nhsNumber };
@@ -124,7 +127,9 @@ export function interpret(nhsNumber: string, res: GetPatientResponse | undefined
   }
   if (p.mergedIntoNhsNumber)
     return { kind: 'merged', nhsNumber, survivorNhsNumber: p.mergedIntoNhsNumber };
+  const gpOdsCode = p.gp?.odsCode || undefined;
+  const gp = gpOdsCode ? { gpOdsCode } : {};
   const deceasedAt = p.deceasedAt ? fromTimestamp(p.deceasedAt) : undefined;
-  if (deceasedAt) return { kind: 'deceased', nhsNumber, deceasedAt };
-  return { kind: 'active', nhsNumber };
+  if (deceasedAt) return { kind: 'deceased', nhsNumber, deceasedAt, ...gp };
+  return { kind: 'active', nhsNumber, ...gp };
 }

@@ -1,11 +1,14 @@
 /**
  * Port to the identity platform: is this NHS number a living, current patient?
+ * `gpOdsCode` is the ODS code of the patient's current registered GP practice, as identity showed
+ * it to this caller: absent when the patient has no registration or identity withheld it (a
+ * restricted record and a caller without trellis/restricted.read). Treat absent as "unknown".
  * The production adapter calls trellis.identity.v1.PatientService/GetPatient over gRPC
  * (identity-patient-directory.ts); unit tests stub it.
  */
 export type PatientStanding =
-  | { kind: 'active'; nhsNumber: string }
-  | { kind: 'deceased'; nhsNumber: string; deceasedAt: Date }
+  | { kind: 'active'; nhsNumber: string; gpOdsCode?: string }
+  | { kind: 'deceased'; nhsNumber: string; deceasedAt: Date; gpOdsCode?: string }
   | { kind: 'merged'; nhsNumber: string; survivorNhsNumber: string }
   | { kind: 'not-found'; nhsNumber: string };
 
@@ -30,6 +33,8 @@ export const PATIENT_DIRECTORY = Symbol('identity-client.patient-directory');
  * Remembers "active" answers for a short time (labs send many reports for the same patient in a
  * burst). Deceased / merged / not-found answers are never cached, so a merge or a typo is seen at
  * once; a death or merge happening within the TTL is caught on the next lookup after it expires.
+ * A cached answer carries no `gpOdsCode` (what identity shows depends on the caller's scopes), so
+ * do not use this cache for decisions that need the GP practice.
  */
 export class CachingPatientDirectory implements PatientDirectory {
   private readonly active = new Map<string, number>();

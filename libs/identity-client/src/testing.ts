@@ -16,6 +16,10 @@ export interface TestPatient {
   deceasedAt?: Date;
   /** When set, this number was merged into that one. */
   mergedInto?: string;
+  /** ODS code of the current GP registration (answered as patient.gp). */
+  gpOdsCode?: string;
+  /** Answer as identity does for a restricted record and a caller without restricted scope. */
+  gpWithheld?: boolean;
 }
 
 /**
@@ -72,9 +76,16 @@ export class IdentityTestServer {
           ? (this.patients.get(requested.mergedInto) ?? { nhsNumber: requested.mergedInto })
           : requested;
         const deceased = current.deceasedAt;
+        const gp =
+          current.gpOdsCode && !current.gpWithheld
+            ? { odsCode: current.gpOdsCode, region: '', period: undefined }
+            : undefined;
         cb(null, {
           patient: {
             nhsNumber: current.nhsNumber,
+            gp,
+            withheld: current.gpWithheld === true,
+            withheldFields: current.gpWithheld ? ['gp', 'gp_history'] : [],
             deceasedAt: deceased
               ? { seconds: Math.floor(deceased.getTime() / 1000), nanos: 0 }
               : undefined,

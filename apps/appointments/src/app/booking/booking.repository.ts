@@ -221,7 +221,8 @@ export class BookingRepository {
     db: Db,
     args: {
       nhsNumber: string;
-      odsCode: string;
+      /** Only appointments this organisation provides or booked; absent: all of the patient's. */
+      odsCode?: string;
       period: 'upcoming' | 'past' | 'all';
       now: Date;
       after?: Keyset;
@@ -235,11 +236,9 @@ export class BookingRepository {
         : args.period === 'past'
           ? { lt: args.now }
           : {};
-    const and: Prisma.AppointmentWhereInput[] = [
-      { nhsNumber: args.nhsNumber },
-      { OR: [{ odsCode: args.odsCode }, { bookingOdsCode: args.odsCode }] },
-      { startAt: time },
-    ];
+    const and: Prisma.AppointmentWhereInput[] = [{ nhsNumber: args.nhsNumber }, { startAt: time }];
+    if (args.odsCode !== undefined)
+      and.push({ OR: [{ odsCode: args.odsCode }, { bookingOdsCode: args.odsCode }] });
     if (args.after) and.push(keysetAfter(args.after, desc));
     return db.appointment.findMany({
       where: { AND: and },

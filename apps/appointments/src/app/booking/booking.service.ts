@@ -7,6 +7,7 @@ import { decodePageToken, encodePageToken } from '../domain/page-token';
 import { isUniqueViolation } from '../domain/pg-errors';
 import type { Actor, Clock } from '../domain/ports';
 import { CODE, IDEMPOTENCY_KEY, pageSize, Violations } from '../domain/validation';
+import { isParty, isRegisteredGp } from '../domain/visibility';
 import type {
   PatientDirectory,
   PatientLookupContext,
@@ -262,18 +263,21 @@ export class BookingService {
     return this.providerTransition(actor, id, 'no-show', ctx);
   }
 
-  async get(actor: Actor, id: string): Promise<AppointmentRow> {
+  async get(actor: Actor, id: string, ctx: CallContext = {}): Promise<AppointmentRow> {
     const v = new Violations();
     v.uuid('appointment_id', id);
     v.throwIfAny();
     const a = await this.repo.findAppointment(this.prisma, id);
-    if (!a || !involved(a, actor.odsCode)) throw appointmentNotFound(id);
-    return a;
+    if (!a) throw appointmentNotFound(id);
+    if (isParty(a, actor.odsCode)) return a;
+    if (await this.isRegisteredGp(actor, a.nhsNumber, ctx)) return a;
+    throw appointmentNotFound(id);
   }
 
   async listForPatient(
     actor: Actor,
     input: { nhsNumber: string; period: Period; pageSize?: number; pageToken?: string },
+    ctx: CallContext = {},
   ): Promise<{ appointments: AppointmentRow[]; nextPageToken: string }> {
     const v = new Violations();
     const nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
@@ -281,15 +285,21 @@ export class BookingService {
     v.throwIfAny();
     const filter = { q: 'patient', nhsNumber, period: input.period, org: actor.odsCode };
     const cursor = decodePageToken(input.pageToken, filter, 'page.page_token');
-    const rows = await this.repo.listForPatient(this.prisma, {
+    const query = {
       nhsNumber: nhsNumber!,
-      odsCode: actor.odsCode,
       period: input.period,
       now: this.clock.now(),
       after: cursor ? { start: new Date(cursor.s), id: cursor.i } : undefined,
       take: take + 1,
-    });
-    return paged(rows, take, filter);
+    };
+    // The page as the patient's registered GP practice would see it (every appointment). Identity
+    // is asked only when that page holds an appointment the caller is not a party to; otherwise
+    // the provider / booker view of this page is the same rows.
+    const all = await this.repo.listForPatient(this.prisma, query);
+    if (all.every((a) => isParty(a, actor.odsCode))) return paged(all, take, filter);
+    if (await this.isRegisteredGp(actor, nhsNumber!, ctx)) return paged(all, take, filter);
+    const own = await this.repo.listForPatient(this.prisma, { ...query, odsCode: actor.odsCode });
+    return paged(own, take, filter);
   }
 
   async dayList(
@@ -449,6 +459,28 @@ export class BookingService {
     }
   }
 
+  /**
+   * Is the caller the patient's current registered GP practice (identity's GetPatient, with the
+   * caller's own token)? Identity refusing this caller, or withholding the GP registration, means
+   * no; identity being unavailable is reported (never answered as "no appointments").
+   */
+  private async isRegisteredGp(
+    actor: Actor,
+    nhsNumber: string,
+    ctx: CallContext,
+  ): Promise<boolean> {
+    try {
+      return isRegisteredGp(await this.patients.standing(nhsNumber, ctx), actor.odsCode);
+    } catch (error) {
+      if (
+        error instanceof AppointmentsError &&
+        error.code === AppointmentsErrorCode.PatientLookupDenied
+      )
+        return false;
+      throw error;
+    }
+  }
+
   private async lockVisible(
     tx: Prisma.TransactionClient,
     actor: Actor,
@@ -456,7 +488,7 @@ export class BookingService {
     who: 'provider' | 'either',
   ): Promise<AppointmentRow> {
     const a = await this.repo.lockAppointment(tx, id);
-    if (!a || !involved(a, actor.odsCode)) throw appointmentNotFound(id);
+    if (!a || !isParty(a, actor.odsCode)) throw appointmentNotFound(id);
     if (who === 'provider' && a.odsCode !== actor.odsCode) {
       throw new AppointmentsError(
         AppointmentsErrorCode.NotInvolved,
@@ -521,10 +553,6 @@ export class BookingService {
       occurredAt: this.clock.now(),
     });
   }
-}
-
-function involved(a: AppointmentRow, odsCode: string): boolean {
-  return a.odsCode === odsCode || a.bookingOdsCode === odsCode;
 }
 
 function paged(

@@ -98,21 +98,27 @@ export class AppointmentGrpcController implements appointments.v1.AppointmentSer
     req: appointments.v1.GetAppointmentRequest,
     md?: Metadata,
   ): Promise<appointments.v1.GetAppointmentResponse> {
-    const { caller } = callOf(md);
-    return { appointment: appointmentToProto(await this.booking.get(caller, req.appointmentId)) };
+    const { caller, ctx } = callOf(md);
+    return {
+      appointment: appointmentToProto(await this.booking.get(caller, req.appointmentId, ctx)),
+    };
   }
 
   async listPatientAppointments(
     req: appointments.v1.ListPatientAppointmentsRequest,
     md?: Metadata,
   ): Promise<appointments.v1.ListPatientAppointmentsResponse> {
-    const { caller } = callOf(md);
-    const res = await this.booking.listForPatient(caller, {
-      nhsNumber: req.nhsNumber,
-      period: periodFromProto(req.period),
-      pageSize: req.page?.pageSize,
-      pageToken: req.page?.pageToken,
-    });
+    const { caller, ctx } = callOf(md);
+    const res = await this.booking.listForPatient(
+      caller,
+      {
+        nhsNumber: req.nhsNumber,
+        period: periodFromProto(req.period),
+        pageSize: req.page?.pageSize,
+        pageToken: req.page?.pageToken,
+      },
+      ctx,
+    );
     return {
       appointments: res.appointments.map(appointmentToProto),
       page: { nextPageToken: res.nextPageToken },
