@@ -386,7 +386,8 @@ describe('FHIR facade: Patient over real HTTP (fhir-kit-client) → identity gRP
 
 describe('scope matrix generated from the FHIR route registry', () => {
   it('every declared route: 401 without a token, 403 OperationOutcome without its scope', async () => {
-    const other = await stack.token(['system/Observation.r']);
+    // a valid token whose only scope no FHIR route uses (Observation is served since, so not that)
+    const other = await stack.token(['system/Practitioner.r']);
     const rows = FHIR_ROUTES.filter((r) => r.scope);
     expect(rows.length).toBeGreaterThanOrEqual(15);
     const seen: string[] = [];

@@ -6,7 +6,7 @@ import type {
   ServiceRequest,
   Slot,
 } from '@medplum/fhirtypes';
-import { appointments, fromTimestamp, referrals, results } from '@trellis/contracts';
+import { appointments, fromTimestamp, referrals, results, toTimestamp } from '@trellis/contracts';
 import {
   LOINC_SYSTEM,
   NHS_NUMBER_SYSTEM,
@@ -72,6 +72,12 @@ const REFERRAL_STATUS: Record<string, ServiceRequest['status']> = {
   COMPLETED: 'completed',
 };
 
+const PRIORITY_TO_FHIR: Record<number, ServiceRequest['priority'] | undefined> = {
+  [referrals.v1.ReferralPriority.REFERRAL_PRIORITY_ROUTINE]: 'routine',
+  [referrals.v1.ReferralPriority.REFERRAL_PRIORITY_URGENT]: 'urgent',
+  [referrals.v1.ReferralPriority.REFERRAL_PRIORITY_TWO_WEEK_WAIT]: 'asap',
+};
+
 /** referrals.v1.Referral → FHIR ServiceRequest (e-RS / BaRS shape, status detail in businessStatus tag). */
 export function referralToFhir(r: referrals.v1.Referral): ServiceRequest {
   const key = referrals.v1.referralStatusToJSON(r.status).replace('REFERRAL_STATUS_', '');
@@ -105,7 +111,13 @@ export function referralToFhir(r: referrals.v1.Referral): ServiceRequest {
           },
         }
       : {}),
+    ...(PRIORITY_TO_FHIR[r.priority] ? { priority: PRIORITY_TO_FHIR[r.priority] } : {}),
+    ...(r.target?.specialtyCode
+      ? { category: [{ coding: [{ code: r.target.specialtyCode }] }] }
+      : {}),
     ...(sent ? { authoredOn: sent } : {}),
+    ...(r.referrer?.odsCode ? { requester: org(r.referrer.odsCode) } : {}),
+    ...(r.target?.odsCode ? { performer: [org(r.target.odsCode)] } : {}),
     ...(r.clinicalSummary ? { note: [{ text: r.clinicalSummary }] } : {}),
   };
 }
@@ -213,7 +225,7 @@ export function reportToFhir(r: results.v1.Report): DiagnosticReport {
       versionId: String(r.version),
       ...(iso(r.receivedAt) ? { lastUpdated: iso(r.receivedAt)! } : {}),
     },
-    identifier: [{ system: 'https://fhir.trellis.nhs.uk/Id/lab-report-id', value: r.labReportId }],
+    identifier: [{ system: LAB_REPORT_ID_SYSTEM, value: r.labReportId }],
     status: REPORT_STATUS[key] ?? 'unknown',
     code: r.code?.code
       ? {
@@ -327,4 +339,172 @@ export function sendReferralFromFhir(s: ServiceRequest): referrals.v1.SendReferr
     clinicalSummary: s.note?.map((n) => n.text).join('\n') ?? '',
     attachments: [],
   };
+}
+
+export const LAB_REPORT_ID_SYSTEM = 'https://fhir.trellis.nhs.uk/Id/lab-report-id';
+/**
+ * Who requested a submitted report: complex extension with `organization` (valueReference with an
+ * ODS identifier and optional region extension) and `practitioner` (valueIdentifier, GMC/SDS id).
+ */
+export const REPORT_REQUESTER_EXTENSION =
+  'https://fhir.trellis.nhs.uk/StructureDefinition/report-requester';
+
+const REPORT_STATUS_FROM_FHIR: Record<string, results.v1.ReportStatus> = {
+  preliminary: results.v1.ReportStatus.REPORT_STATUS_PRELIMINARY,
+  partial: results.v1.ReportStatus.REPORT_STATUS_PRELIMINARY,
+  final: results.v1.ReportStatus.REPORT_STATUS_FINAL,
+  amended: results.v1.ReportStatus.REPORT_STATUS_AMENDED,
+  corrected: results.v1.ReportStatus.REPORT_STATUS_CORRECTED,
+  cancelled: results.v1.ReportStatus.REPORT_STATUS_CANCELLED,
+};
+const INTERPRETATION_FROM_FHIR: Record<string, results.v1.Interpretation> = {
+  N: results.v1.Interpretation.INTERPRETATION_NORMAL,
+  L: results.v1.Interpretation.INTERPRETATION_LOW,
+  H: results.v1.Interpretation.INTERPRETATION_HIGH,
+  LL: results.v1.Interpretation.INTERPRETATION_CRITICAL_LOW,
+  HH: results.v1.Interpretation.INTERPRETATION_CRITICAL_HIGH,
+  A: results.v1.Interpretation.INTERPRETATION_ABNORMAL,
+};
+type FhirConcept = { coding?: Array<{ system?: string; code?: string; display?: string }> };
+const codingFromFhir = (c: FhirConcept | undefined): results.v1.Coding | undefined => {
+  const x =
+    c?.coding?.find((k) => k.system === LOINC_SYSTEM || k.system === SNOMED_CT_SYSTEM) ??
+    c?.coding?.[0];
+  if (!x?.code) return undefined;
+  return {
+    system:
+      x.system === LOINC_SYSTEM
+        ? results.v1.CodeSystem.CODE_SYSTEM_LOINC
+        : x.system === SNOMED_CT_SYSTEM
+          ? results.v1.CodeSystem.CODE_SYSTEM_SNOMED_CT
+          : results.v1.CodeSystem.CODE_SYSTEM_UNSPECIFIED,
+    code: x.code,
+    display: x.display ?? '',
+  };
+};
+const quantityFromFhir = (
+  q: { value?: number; unit?: string; code?: string } | undefined,
+): results.v1.Quantity | undefined =>
+  q?.value === undefined ? undefined : { value: q.value, unit: q.code ?? q.unit ?? '' };
+
+function observationFromFhir(o: Observation): results.v1.Observation {
+  const rr = o.referenceRange?.[0];
+  const low = quantityFromFhir(rr?.low);
+  const high = quantityFromFhir(rr?.high);
+  const interp = o.interpretation?.[0]?.coding?.[0]?.code;
+  return {
+    code: codingFromFhir(o.code),
+    ...(o.valueQuantity ? { valueQuantity: quantityFromFhir(o.valueQuantity) } : {}),
+    ...(o.valueCodeableConcept ? { valueCoded: codingFromFhir(o.valueCodeableConcept) } : {}),
+    ...(o.valueString !== undefined ? { valueText: o.valueString } : {}),
+    referenceRange:
+      low || high || rr?.text
+        ? { ...(low ? { low } : {}), ...(high ? { high } : {}), text: rr?.text ?? '' }
+        : undefined,
+    interpretation:
+      (interp ? INTERPRETATION_FROM_FHIR[interp] : undefined) ??
+      results.v1.Interpretation.INTERPRETATION_UNSPECIFIED,
+    note: o.note?.map((n) => n.text).join('\n') ?? '',
+  };
+}
+
+/**
+ * A validated FHIR DiagnosticReport (observations contained, referenced from `result`) → results
+ * ReportInput: identifier (lab report id = idempotency key), category (LAB/RAD), code, status,
+ * performer (lab ODS), requester (extension), basedOn (referral), issued, conclusion.
+ */
+export function submitReportFromFhir(d: DiagnosticReport): results.v1.ReportInput {
+  const nhs =
+    d.subject?.reference?.replace(/^Patient\//, '') ??
+    (d.subject?.identifier?.system === NHS_NUMBER_SYSTEM ? d.subject.identifier.value : '') ??
+    '';
+  const categoryCode = d.category?.flatMap((c) => c.coding ?? []).map((c) => c.code);
+  const contained = (d.contained ?? []).filter(
+    (c): c is Observation => c.resourceType === 'Observation',
+  );
+  const byRef = new Map(contained.map((o) => [`#${o.id ?? ''}`, o]));
+  const ordered = d.result?.length
+    ? d.result.map((r) => byRef.get(r.reference ?? '')).filter((o): o is Observation => !!o)
+    : contained;
+  const requesterExt = d.extension?.find((e) => e.url === REPORT_REQUESTER_EXTENSION)?.extension;
+  const requester = requesterExt?.find((e) => e.url === 'organization')?.valueReference;
+  const practitioner = requesterExt?.find((e) => e.url === 'practitioner')?.valueIdentifier;
+  const requesterRegion =
+    requester?.extension?.find((e) => e.url === REGION_EXTENSION)?.valueCode ?? '';
+  const referral = d.basedOn
+    ?.map((b) => b.reference ?? '')
+    .find((r) => r.startsWith('ServiceRequest/'));
+  return {
+    labReportId:
+      (d.identifier?.find((i) => i.system === LAB_REPORT_ID_SYSTEM) ?? d.identifier?.[0])?.value ??
+      '',
+    nhsNumber: nhs,
+    category: categoryCode?.includes('RAD')
+      ? results.v1.ReportCategory.REPORT_CATEGORY_RADIOLOGY
+      : categoryCode?.includes('LAB')
+        ? results.v1.ReportCategory.REPORT_CATEGORY_PATHOLOGY
+        : results.v1.ReportCategory.REPORT_CATEGORY_UNSPECIFIED,
+    code: codingFromFhir(d.code),
+    status: REPORT_STATUS_FROM_FHIR[d.status] ?? results.v1.ReportStatus.REPORT_STATUS_UNSPECIFIED,
+    performingLabOdsCode: d.performer?.[0]?.identifier?.value ?? '',
+    requester: requester?.identifier?.value
+      ? {
+          organisation: { odsCode: requester.identifier.value, region: requesterRegion },
+          practitionerId: practitioner?.value ?? '',
+        }
+      : undefined,
+    referralId: referral?.replace(/^ServiceRequest\//, '') ?? '',
+    issued: d.issued ? toTimestamp(new Date(d.issued)) : undefined,
+    conclusion: d.conclusion ?? '',
+    observations: ordered.map(observationFromFhir),
+    versionReason: '',
+  };
+}
+
+/** The id of a report's i-th observation served as a standalone Observation. */
+export function observationId(reportId: string, index: number): string {
+  return `${reportId}-obs-${index}`;
+}
+
+/** `<report id>-obs-<index>` → its parts; undefined when the id is not of that shape. */
+export function parseObservationId(id: string): { reportId: string; index: number } | undefined {
+  const m = /^([A-Za-z0-9.-]+)-obs-(\d{1,4})$/.exec(id);
+  return m ? { reportId: m[1]!, index: Number(m[2]) } : undefined;
+}
+
+/**
+ * A report's observations as standalone FHIR Observations (id `<report id>-obs-<i>`, the report's
+ * version, issued time and performing lab), for Observation read and search.
+ */
+export function reportObservationsToFhir(r: results.v1.Report): Observation[] {
+  const d = reportToFhir(r);
+  const issued = iso(r.issued);
+  return (d.contained ?? []).map((c, i) => {
+    const o = c as Observation;
+    return {
+      ...o,
+      id: observationId(r.id, i),
+      meta: d.meta,
+      ...(r.category === results.v1.ReportCategory.REPORT_CATEGORY_PATHOLOGY ||
+      r.category === results.v1.ReportCategory.REPORT_CATEGORY_RADIOLOGY
+        ? {
+            category: [
+              {
+                coding: [
+                  {
+                    system: 'http://terminology.hl7.org/CodeSystem/observation-category',
+                    code:
+                      r.category === results.v1.ReportCategory.REPORT_CATEGORY_PATHOLOGY
+                        ? 'laboratory'
+                        : 'imaging',
+                  },
+                ],
+              },
+            ],
+          }
+        : {}),
+      ...(issued ? { issued } : {}),
+      ...(d.performer ? { performer: d.performer } : {}),
+    };
+  });
 }

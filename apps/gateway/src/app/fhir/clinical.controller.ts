@@ -4,6 +4,7 @@ import type {
   Schedule,
   Bundle,
   DiagnosticReport,
+  Observation,
   Parameters,
   Resource,
   ServiceRequest,
@@ -19,7 +20,10 @@ import {
   reportToFhir,
   scheduleToFhir,
   sendReferralFromFhir,
+  parseObservationId,
+  reportObservationsToFhir,
   slotToFhir,
+  submitReportFromFhir,
   validateFhirResource,
   validateNhsNumber,
 } from '@trellis/fhir';
@@ -85,6 +89,32 @@ function param(body: Parameters, name: string): string | undefined {
     p.valueInteger;
   return v === undefined ? undefined : String(v);
 }
+
+/** Comma-separated token values of a search parameter (system| prefixes dropped), lower case. */
+function tokens(params: Map<string, string[]>, name: string): string[] {
+  return (params.get(name) ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => (v.split('|').pop() ?? '').trim().toLowerCase())
+    .filter((v) => v !== '');
+}
+const RS = referrals.v1.ReferralStatus;
+const REFERRAL_STATUS_PARAM: Record<string, referrals.v1.ReferralStatus[] | undefined> = {
+  active: [RS.REFERRAL_STATUS_SENT, RS.REFERRAL_STATUS_ACCEPTED, RS.REFERRAL_STATUS_BOOKED],
+  'on-hold': [RS.REFERRAL_STATUS_ADVICE_GIVEN],
+  revoked: [RS.REFERRAL_STATUS_REJECTED, RS.REFERRAL_STATUS_CANCELLED],
+  completed: [RS.REFERRAL_STATUS_COMPLETED],
+  sent: [RS.REFERRAL_STATUS_SENT],
+  accepted: [RS.REFERRAL_STATUS_ACCEPTED],
+  booked: [RS.REFERRAL_STATUS_BOOKED],
+  advice_given: [RS.REFERRAL_STATUS_ADVICE_GIVEN],
+  rejected: [RS.REFERRAL_STATUS_REJECTED],
+  cancelled: [RS.REFERRAL_STATUS_CANCELLED],
+};
+const REFERRAL_PRIORITY_PARAM: Record<string, referrals.v1.ReferralPriority | undefined> = {
+  routine: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_ROUTINE,
+  urgent: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_URGENT,
+  asap: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_TWO_WEEK_WAIT,
+};
 
 /**
  * Appointment, ServiceRequest and DiagnosticReport: reads, patient searches and the platforms'
@@ -447,6 +477,125 @@ export class ClinicalFhirController {
   }
 
   @FhirRoute({
+    method: 'GET',
+    path: 'ServiceRequest',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'search-type',
+    scope: 'system/ServiceRequest.s',
+    patientData: true,
+    subject: () => ({}),
+    searchParams: [
+      {
+        name: 'performer',
+        type: 'token',
+        documentation:
+          "ODS code of the receiving organisation; must be the caller's (incoming worklist)",
+      },
+      {
+        name: 'requester',
+        type: 'token',
+        documentation:
+          "ODS code of the referring organisation; must be the caller's (sent referrals)",
+      },
+      {
+        name: 'status',
+        type: 'token',
+        documentation:
+          'FHIR status (active, on-hold, revoked, completed) or Trellis referral status (sent, accepted, booked, advice_given, rejected, cancelled, completed); comma-separated',
+      },
+      {
+        name: 'priority',
+        type: 'token',
+        documentation: 'routine, urgent or asap (two-week wait); comma-separated',
+      },
+      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
+    ],
+    summary: "Referral worklists: the caller's incoming (performer) or sent (requester) referrals",
+  })
+  async searchReferrals(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const params = queryParams(req);
+    const count = countParam(params, 50, this.config.maxCount);
+    const ods = callerOf(req)?.odsCode ?? '';
+    const org = (name: string) =>
+      params
+        .get(name)?.[0]
+        ?.split('|')
+        .pop()
+        ?.replace(/^Organization\//, '');
+    const performer = org('performer');
+    const requester = org('requester');
+    if ((performer === undefined) === (requester === undefined)) {
+      throw FhirError.of(
+        400,
+        'required',
+        'search.service-request.worklist',
+        'exactly one of performer=<ODS code> (incoming) or requester=<ODS code> (sent) is required',
+        performer === undefined ? 'performer' : 'requester',
+      );
+    }
+    const named = (performer ?? requester)!;
+    if (named.toUpperCase() !== ods.toUpperCase()) {
+      throw FhirError.of(
+        403,
+        'forbidden',
+        'search.service-request.organisation',
+        `only the caller's own organisation (${ods}) may be searched`,
+        performer === undefined ? 'requester' : 'performer',
+      );
+    }
+    const statuses = tokens(params, 'status').map((v) => {
+      const s = REFERRAL_STATUS_PARAM[v];
+      if (!s) throw FhirError.of(400, 'value', 'search.status', `unknown status ${v}`, 'status');
+      return s;
+    });
+    const priorities = tokens(params, 'priority').map((v) => {
+      const p = REFERRAL_PRIORITY_PARAM[v];
+      if (p === undefined)
+        throw FhirError.of(400, 'value', 'search.priority', `unknown priority ${v}`, 'priority');
+      return p;
+    });
+    const pageToken = params.get('_page_token')?.[0] ?? '';
+    const r = await this.call<referrals.v1.ListIncomingReferralsResponse>(
+      'referrals',
+      REFERRALS,
+      performer !== undefined ? 'ListIncomingReferrals' : 'ListSentReferrals',
+      {
+        statuses: [...new Set(statuses.flat())],
+        priorities: [...new Set(priorities)],
+        page: { pageSize: Math.max(count, 1), pageToken },
+      },
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const base = `${this.config.publicUrl}/${FHIR_PREFIX}`;
+    let next: string | undefined;
+    if (r.page?.nextPageToken && count > 0) {
+      const q = new URLSearchParams();
+      for (const [k, vs] of params) if (k !== '_page_token') for (const v of vs) q.append(k, v);
+      q.set('_count', String(count));
+      q.set('_page_token', r.page.nextPageToken);
+      next = `${base}/ServiceRequest?${q.toString()}`;
+    }
+    const found = count === 0 ? [] : r.referrals.map(referralToFhir);
+    const total = r.page?.total;
+    return sendFhir(
+      res,
+      200,
+      bundle(
+        'searchset',
+        found.map((s) => ({
+          fullUrl: `${base}/ServiceRequest/${s.id}`,
+          resource: s,
+          search: { mode: 'match' },
+        })),
+        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
+        total !== undefined && total !== null ? Number(total) : undefined,
+      ),
+    );
+  }
+
+  @FhirRoute({
     method: 'POST',
     path: 'ServiceRequest',
     resource: 'ServiceRequest',
@@ -724,6 +873,49 @@ export class ClinicalFhirController {
   }
 
   @FhirRoute({
+    method: 'POST',
+    path: 'DiagnosticReport',
+    resource: 'DiagnosticReport',
+    platform: 'results',
+    interaction: 'create',
+    scope: 'system/DiagnosticReport.c',
+    patientData: true,
+    subject: resourceSubject,
+    summary:
+      'Submit a lab report with contained Observations (the performing lab is the caller; identifier = idempotency key)',
+  })
+  async createReport(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
+    const result = validateFhirResource(req.body, {
+      resourceType: 'DiagnosticReport',
+      mode: 'create',
+    });
+    if (!result.valid) {
+      await this.conformance.record(
+        callerOf(req),
+        'DiagnosticReport',
+        'create',
+        result.status,
+        result.issues,
+        forwardContext(req).correlationId,
+      );
+      throw new FhirError(result.status, result.issues);
+    }
+    const r = await this.call<results.v1.SubmitReportResponse>(
+      'results',
+      RESULTS,
+      'SubmitReport',
+      { report: submitReportFromFhir(req.body as DiagnosticReport) },
+      forwardContext(req),
+      'DiagnosticReport',
+    );
+    const d = reportToFhir(r.report!);
+    return sendFhir(res, r.replayed ? 200 : 201, d, {
+      ...versionHeaders(d),
+      Location: `${this.config.publicUrl}/${FHIR_PREFIX}/DiagnosticReport/${d.id}/_history/${d.meta?.versionId ?? '1'}`,
+    });
+  }
+
+  @FhirRoute({
     method: 'GET',
     path: 'DiagnosticReport/:id/_history/:vid',
     resource: 'DiagnosticReport',
@@ -790,6 +982,117 @@ export class ClinicalFhirController {
       'DiagnosticReport',
     );
     return this.searchset(req, res, r.reports.map(reportToFhir));
+  }
+
+  // ---------------------------------------------------------------- Observation (results)
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Observation/:id',
+    resource: 'Observation',
+    platform: 'results',
+    interaction: 'read',
+    scope: 'system/Observation.r',
+    patientData: true,
+    subject: resourceSubject,
+    summary:
+      'Read one observation of a report (id <report id>-obs-<i>; the token also needs system/DiagnosticReport.r)',
+  })
+  async readObservation(@Req() req: Request, @Res() res: Response): Promise<Observation> {
+    const id = String(req.params['id']);
+    const parsed = parseObservationId(id);
+    if (!parsed)
+      throw FhirError.of(404, 'not-found', 'http.not-found', `Observation/${id} not found`);
+    const r = await this.call<results.v1.GetReportResponse>(
+      'results',
+      RESULTS,
+      'GetReport',
+      { reportId: parsed.reportId, version: 0 },
+      forwardContext(req),
+      'Observation',
+    );
+    const o = reportObservationsToFhir(r.report!)[parsed.index];
+    if (!o) throw FhirError.of(404, 'not-found', 'http.not-found', `Observation/${id} not found`);
+    return sendFhir(res, 200, o, versionHeaders(o));
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Observation',
+    resource: 'Observation',
+    platform: 'results',
+    interaction: 'search-type',
+    scope: 'system/Observation.s',
+    patientData: true,
+    subject: patientParamSubject,
+    searchParams: [
+      { name: 'patient', type: 'reference', documentation: 'Patient/<NHS number> (required)' },
+      {
+        name: 'code',
+        type: 'token',
+        documentation: 'Observation code ([system|]code, LOINC or SNOMED CT)',
+      },
+      {
+        name: '_count',
+        type: 'number',
+        documentation: 'Reports per page (capped); each report contributes its observations',
+      },
+    ],
+    summary:
+      "A patient's observations from the reports the caller may see, newest report first (the token also needs system/DiagnosticReport.s)",
+  })
+  async searchObservations(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const nhs = this.patientParam(req);
+    const params = queryParams(req);
+    const count = countParam(params, 50, this.config.maxCount);
+    const rawCode = params.get('code')?.[0];
+    const codeSystem = rawCode?.includes('|') ? rawCode.split('|')[0] : undefined;
+    const code = rawCode?.split('|').pop() ?? '';
+    const r = await this.call<results.v1.SearchReportsResponse>(
+      'results',
+      RESULTS,
+      'SearchReports',
+      {
+        nhsNumber: nhs,
+        category: 0,
+        code,
+        statuses: [],
+        page: { pageSize: Math.max(count, 1), pageToken: params.get('_page_token')?.[0] ?? '' },
+        includeObservations: true,
+      },
+      forwardContext(req),
+      'Observation',
+    );
+    const found = (count === 0 ? [] : r.reports.flatMap(reportObservationsToFhir)).filter(
+      (o) =>
+        !code ||
+        (o.code.coding ?? []).some(
+          (c) => c.code === code && (codeSystem === undefined || c.system === codeSystem),
+        ),
+    );
+    const base = `${this.config.publicUrl}/${FHIR_PREFIX}`;
+    let next: string | undefined;
+    if (r.page?.nextPageToken && count > 0) {
+      const q = new URLSearchParams();
+      for (const [k, vs] of params) if (k !== '_page_token') for (const v of vs) q.append(k, v);
+      q.set('_count', String(count));
+      q.set('_page_token', r.page.nextPageToken);
+      next = `${base}/Observation?${q.toString()}`;
+    }
+    return sendFhir(
+      res,
+      200,
+      bundle(
+        'searchset',
+        found.map((o) => ({
+          fullUrl: `${base}/Observation/${o.id}`,
+          resource: o,
+          search: { mode: 'match' },
+        })),
+        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
+        next || params.has('_page_token') ? undefined : found.length,
+      ),
+    );
   }
 
   @FhirRoute({
