@@ -1,6 +1,10 @@
 # Sourced by every Trellis script: puts the project's Node 24 first on PATH and names local state.
 # Usage: source tools/env.sh
-TRELLIS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+_trellis_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# A TRELLIS_HOME inherited from another checkout's shell must not point this one at its state.
+[ "${TRELLIS_ROOT:-}" = "$_trellis_root" ] || unset TRELLIS_HOME
+TRELLIS_ROOT="$_trellis_root"
+unset _trellis_root
 TRELLIS_HOME="${TRELLIS_HOME:-$TRELLIS_ROOT/.trellis}"
 TRELLIS_NODE_VERSION="24.21.0"
 export TRELLIS_ROOT TRELLIS_HOME TRELLIS_NODE_VERSION
