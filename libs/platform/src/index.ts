@@ -59,3 +59,4 @@ export type { RequestContext } from './request-context';
 export { InFlightTracker, RequestContextInterceptor } from './request.interceptor';
 export { ShutdownHooks, ShutdownOrder } from './shutdown-hooks';
 export type { ShutdownHookResult } from './shutdown-hooks';
+export * from './violations';

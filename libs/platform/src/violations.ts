@@ -1,0 +1,88 @@
+import { validateNhsNumber } from '@trellis/nhs-number';
+
+import type { FieldViolation } from './errors';
+
+export const ODS_CODE = /^[A-Z0-9]{3,10}$/;
+export const REGION_CODE = /^[a-z][a-z0-9-]{1,39}$/;
+export const CODE = /^[A-Za-z0-9][A-Za-z0-9._:|/-]{0,99}$/;
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Collects every problem in a request, then throws them all at once (never one at a time) as the
+ * service's own validation error, built by `toError`.
+ */
+export class FieldViolations {
+  private readonly list: FieldViolation[] = [];
+
+  constructor(private readonly toError: (violations: FieldViolation[]) => Error) {}
+
+  add(field: string, rule: string, message: string): this {
+    this.list.push({ field, rule, message });
+    return this;
+  }
+
+  get count(): number {
+    return this.list.length;
+  }
+
+  required(field: string, value: string | undefined | null): boolean {
+    if (value === undefined || value === null || value.trim() === '') {
+      this.add(field, 'required', `${field} is required`);
+      return false;
+    }
+    return true;
+  }
+
+  pattern(field: string, value: string, re: RegExp, rule: string, message: string): boolean {
+    if (!re.test(value)) {
+      this.add(field, rule, message);
+      return false;
+    }
+    return true;
+  }
+
+  uuid(field: string, value: string | undefined): boolean {
+    if (!this.required(field, value)) return false;
+    return this.pattern(field, value!, UUID, 'uuid', `${field} must be a UUID`);
+  }
+
+  odsCode(field: string, value: string | undefined, required = true): boolean {
+    if (!value) return required ? this.required(field, value) : true;
+    return this.pattern(
+      field,
+      value,
+      ODS_CODE,
+      'ods-code',
+      `${field} must be an ODS code (3-10 upper-case letters or digits)`,
+    );
+  }
+
+  nhsNumber(field: string, value: string | undefined): string | undefined {
+    const v = validateNhsNumber(value);
+    if (!v.valid) {
+      this.add(field, `nhs-number.${v.problem ?? 'invalid'}`, v.message ?? 'invalid NHS number');
+      return undefined;
+    }
+    return v.normalised;
+  }
+
+  throwIfAny(): void {
+    if (this.list.length > 0) throw this.toError(this.list);
+  }
+}
+
+export function pageSize(
+  requested: number | undefined,
+  violations: FieldViolations,
+  field = 'page_size',
+  max = 200,
+  fallback = 50,
+): number {
+  const n = requested ?? 0;
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    violations.add(field, 'range', `${field} must be between 0 and ${max}`);
+    return fallback;
+  }
+  return n === 0 ? fallback : n;
+}
