@@ -1,7 +1,10 @@
 import { EverythingFhirController } from './everything.controller';
 import { fhirRoutesOf, fhirScopeRules } from './fhir.registry';
 import { PatientFhirController } from './patient.controller';
-import { ClinicalFhirController } from './clinical.controller';
+import { AppointmentFhirController } from './appointment.controller';
+import { ReferralFhirController } from './referral.controller';
+import { ReportFhirController } from './report.controller';
+import { ScheduleFhirController } from './schedule.controller';
 
 /**
  * The FHIR controllers whose routes need a platform; the metadata controller is added by the
@@ -11,7 +14,10 @@ import { ClinicalFhirController } from './clinical.controller';
 export const RESOURCE_CONTROLLERS = [
   PatientFhirController,
   EverythingFhirController,
-  ClinicalFhirController,
+  AppointmentFhirController,
+  ScheduleFhirController,
+  ReferralFhirController,
+  ReportFhirController,
 ];
 
 const METADATA_ROUTES = [

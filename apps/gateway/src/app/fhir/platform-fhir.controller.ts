@@ -1,0 +1,214 @@
+import { Inject } from '@nestjs/common';
+import type { Bundle, Parameters, Resource } from '@medplum/fhirtypes';
+import { callerOf, type AuditSubjectExtractor } from '@trellis/auth';
+import {
+  FhirError,
+  fhirErrorFromPlatform,
+  NHS_NUMBER_SYSTEM,
+  validateFhirResource,
+  validateNhsNumber,
+} from '@trellis/fhir';
+import type { Request, Response } from 'express';
+
+import { ConformanceRecorder } from './conformance';
+import { FHIR_CONFIG, type FhirConfig, type PlatformName } from './fhir.config';
+import { forwardContext, sendFhir } from './fhir.http';
+import { FHIR_PREFIX, type FhirOperationSpec } from './fhir.registry';
+import { bundle, queryParams, selfUrl } from './fhir.support';
+import { PLATFORM_CLIENTS } from './fhir.tokens';
+import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
+
+/** The audit subject of a clinical resource: its id, and the patient from the answer. */
+export const resourceSubject: AuditSubjectExtractor = (req, res) => {
+  const id = (req as { params?: { id?: string } }).params?.id;
+  const r = res as (Resource & { subject?: { identifier?: { value?: string } } }) | undefined;
+  const patient =
+    r?.resourceType === 'Appointment'
+      ? r.participant?.find((p) => p.actor?.identifier?.system === NHS_NUMBER_SYSTEM)?.actor
+          ?.identifier?.value
+      : r?.subject?.identifier?.value;
+  return { ...(id ? { resourceId: id } : {}), ...(patient ? { nhsNumber: patient } : {}) };
+};
+
+/** The audit subject of a patient search: the `patient` parameter. */
+export const patientParamSubject: AuditSubjectExtractor = (req) => {
+  const q = (req as { query?: Record<string, unknown> }).query ?? {};
+  const p = typeof q['patient'] === 'string' ? q['patient'].replace(/^Patient\//, '') : undefined;
+  return p ? { nhsNumber: p } : {};
+};
+
+/** A state-changing FHIR operation's OperationDefinition spec. */
+export function op(
+  name: string,
+  instance: boolean,
+  description: string,
+  params: FhirOperationSpec['parameters'],
+): FhirOperationSpec {
+  return { name, instance, description, affectsState: true, parameters: params };
+}
+
+export const REASON_PARAM = {
+  name: 'reason',
+  use: 'in' as const,
+  min: 0,
+  max: '1',
+  type: 'string',
+  documentation: 'Free-text reason or note',
+};
+
+/** Parameters.parameter[name] as a string (valueString/Code/Id/Uri/Reference/Integer/...). */
+export function param(body: Parameters, name: string): string | undefined {
+  const p = body.parameter?.find((x) => x.name === name);
+  if (!p) return undefined;
+  const v =
+    p.valueString ??
+    p.valueCode ??
+    p.valueId ??
+    p.valueUri ??
+    p.valueReference?.reference ??
+    p.valueIdentifier?.value ??
+    p.valueInteger ??
+    p.valueDateTime ??
+    p.valueInstant;
+  return v === undefined ? undefined : String(v);
+}
+
+/** Paging state of one platform answer, for a searchset's `next` link and `total`. */
+export interface SearchPage {
+  /** Page size asked for (`_count`); 0 means "count only". */
+  count: number;
+  nextPageToken?: string | undefined;
+  /** The platform's total, when it knows it. */
+  total?: number | bigint | string | null | undefined;
+}
+
+/**
+ * Base of the controllers that serve a platform's resources: one way to call a platform (errors
+ * become OperationOutcome), to validate a body at the chokepoint (refusals are counted), and to
+ * answer a paged searchset.
+ */
+export abstract class PlatformFhirController {
+  constructor(
+    @Inject(PLATFORM_CLIENTS) protected readonly platforms: PlatformClients,
+    @Inject(FHIR_CONFIG) protected readonly config: FhirConfig,
+    @Inject(ConformanceRecorder) protected readonly conformance: ConformanceRecorder,
+  ) {}
+
+  protected get base(): string {
+    return `${this.config.publicUrl}/${FHIR_PREFIX}`;
+  }
+
+  protected async call<Res>(
+    platform: PlatformName,
+    service: string,
+    method: string,
+    req: unknown,
+    ctx: ForwardContext,
+    type: string,
+  ): Promise<Res> {
+    try {
+      return await this.platforms.call<Res>(platform, service, method, req, ctx);
+    } catch (err) {
+      if (err instanceof PlatformCallError) throw fhirErrorFromPlatform(err.decoded, type);
+      throw err;
+    }
+  }
+
+  /** The required `patient=<NHS number>` search parameter. */
+  protected patientParam(req: Request): string {
+    const raw = queryParams(req).get('patient')?.[0];
+    const nhs = raw
+      ?.replace(/^Patient\//, '')
+      .split('|')
+      .pop();
+    if (!nhs || !validateNhsNumber(nhs).valid) {
+      throw FhirError.of(
+        400,
+        'required',
+        'search.patient',
+        'patient=<NHS number> is required',
+        'patient',
+      );
+    }
+    return nhs;
+  }
+
+  /** The `_page_token` of a follow-on page ('' for the first). */
+  protected pageToken(req: Request): string {
+    return queryParams(req).get('_page_token')?.[0] ?? '';
+  }
+
+  /**
+   * Answers a searchset of `resources`. With `page`, adds the `next` link (same query, the
+   * platform's page token) and the platform's total; without, the total is the entry count.
+   */
+  protected searchset(
+    req: Request,
+    res: Response,
+    resources: Resource[],
+    page?: SearchPage,
+  ): Bundle {
+    const params = queryParams(req);
+    let next: string | undefined;
+    if (page?.nextPageToken && page.count > 0) {
+      const q = new URLSearchParams();
+      for (const [k, vs] of params) if (k !== '_page_token') for (const v of vs) q.append(k, v);
+      q.set('_count', String(page.count));
+      q.set('_page_token', page.nextPageToken);
+      const path = req.path.replace(/^\/?fhir\//, '').replace(/^\//, '');
+      next = `${this.base}/${path}?${q.toString()}`;
+    }
+    const found = page?.count === 0 ? [] : resources;
+    const platformTotal =
+      page?.total !== undefined && page.total !== null ? Number(page.total) : undefined;
+    const total = platformTotal ?? (next || params.has('_page_token') ? undefined : found.length);
+    return sendFhir(
+      res,
+      200,
+      bundle(
+        'searchset',
+        found.map((r) => ({
+          fullUrl: `${this.base}/${r.resourceType}/${r.id}`,
+          resource: r,
+          search: { mode: 'match' },
+        })),
+        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
+        total,
+      ),
+    );
+  }
+
+  /**
+   * Validates an incoming resource at the chokepoint (FHIR R4 base + Trellis rules). A refusal
+   * is counted (ConformanceViolation, as `recordAs` when an operation's Parameters are refused)
+   * and answered as OperationOutcome.
+   */
+  protected async validated<T extends Resource>(
+    req: Request,
+    resourceType: T['resourceType'],
+    interaction: string,
+    opts: { mode?: 'create' | 'update'; recordAs?: string } = {},
+  ): Promise<T> {
+    const body: unknown = req.body;
+    const result = validateFhirResource(body, {
+      resourceType,
+      ...(opts.mode ? { mode: opts.mode } : {}),
+    });
+    if (result.valid) return body as T;
+    await this.conformance.record(
+      callerOf(req),
+      opts.recordAs ?? resourceType,
+      interaction,
+      result.status,
+      result.issues,
+      forwardContext(req).correlationId,
+    );
+    throw new FhirError(result.status, result.issues);
+  }
+
+  /** Validates an operation's Parameters body (none = no parameters) for `type`. */
+  protected parameters(req: Request, type: string, interaction: string): Promise<Parameters> {
+    if (req.body === undefined || req.body === null) req.body = { resourceType: 'Parameters' };
+    return this.validated<Parameters>(req, 'Parameters', interaction, { recordAs: type });
+  }
+}

@@ -1,0 +1,382 @@
+import { Controller, Req, Res, UseFilters } from '@nestjs/common';
+import type { Bundle, ServiceRequest } from '@medplum/fhirtypes';
+import { callerOf } from '@trellis/auth';
+import { referrals } from '@trellis/contracts';
+import { FhirError, referralToFhir, sendReferralFromFhir } from '@trellis/fhir';
+import type { Request, Response } from 'express';
+
+import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
+import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
+import { countParam, queryParams, versionHeaders } from './fhir.support';
+import {
+  op,
+  param,
+  PlatformFhirController,
+  REASON_PARAM,
+  resourceSubject,
+} from './platform-fhir.controller';
+
+const REFERRALS = 'trellis.referrals.v1.ReferralService';
+
+/** Comma-separated token values of a search parameter (system| prefixes dropped), lower case. */
+function tokens(params: Map<string, string[]>, name: string): string[] {
+  return (params.get(name) ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => (v.split('|').pop() ?? '').trim().toLowerCase())
+    .filter((v) => v !== '');
+}
+const RS = referrals.v1.ReferralStatus;
+const REFERRAL_STATUS_PARAM: Record<string, referrals.v1.ReferralStatus[] | undefined> = {
+  active: [RS.REFERRAL_STATUS_SENT, RS.REFERRAL_STATUS_ACCEPTED, RS.REFERRAL_STATUS_BOOKED],
+  'on-hold': [RS.REFERRAL_STATUS_ADVICE_GIVEN],
+  revoked: [RS.REFERRAL_STATUS_REJECTED, RS.REFERRAL_STATUS_CANCELLED],
+  completed: [RS.REFERRAL_STATUS_COMPLETED],
+  sent: [RS.REFERRAL_STATUS_SENT],
+  accepted: [RS.REFERRAL_STATUS_ACCEPTED],
+  booked: [RS.REFERRAL_STATUS_BOOKED],
+  advice_given: [RS.REFERRAL_STATUS_ADVICE_GIVEN],
+  rejected: [RS.REFERRAL_STATUS_REJECTED],
+  cancelled: [RS.REFERRAL_STATUS_CANCELLED],
+};
+const REFERRAL_PRIORITY_PARAM: Record<string, referrals.v1.ReferralPriority | undefined> = {
+  routine: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_ROUTINE,
+  urgent: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_URGENT,
+  asap: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_TWO_WEEK_WAIT,
+};
+
+/** ServiceRequest: e-referrals — send, read, worklists and the referral transitions. */
+@Controller(FHIR_PREFIX)
+@UseFilters(FhirExceptionFilter)
+export class ReferralFhirController extends PlatformFhirController {
+  // ---------------------------------------------------------------- ServiceRequest (referrals)
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'ServiceRequest/:id',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'read',
+    scope: 'system/ServiceRequest.r',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Read a referral (only its two organisations may)',
+  })
+  async readReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    const r = await this.call<referrals.v1.GetReferralResponse>(
+      'referrals',
+      REFERRALS,
+      'GetReferral',
+      { referralId: String(req.params['id']) },
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const s = referralToFhir(r.referral!);
+    return sendFhir(res, 200, s, versionHeaders(s));
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'ServiceRequest',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'search-type',
+    scope: 'system/ServiceRequest.s',
+    patientData: true,
+    subject: () => ({}),
+    searchParams: [
+      {
+        name: 'performer',
+        type: 'token',
+        documentation:
+          "ODS code of the receiving organisation; must be the caller's (incoming worklist)",
+      },
+      {
+        name: 'requester',
+        type: 'token',
+        documentation:
+          "ODS code of the referring organisation; must be the caller's (sent referrals)",
+      },
+      {
+        name: 'status',
+        type: 'token',
+        documentation:
+          'FHIR status (active, on-hold, revoked, completed) or Trellis referral status (sent, accepted, booked, advice_given, rejected, cancelled, completed); comma-separated',
+      },
+      {
+        name: 'priority',
+        type: 'token',
+        documentation: 'routine, urgent or asap (two-week wait); comma-separated',
+      },
+      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
+    ],
+    summary: "Referral worklists: the caller's incoming (performer) or sent (requester) referrals",
+  })
+  async searchReferrals(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const params = queryParams(req);
+    const count = countParam(params, 50, this.config.maxCount);
+    const ods = callerOf(req)?.odsCode ?? '';
+    const org = (name: string) =>
+      params
+        .get(name)?.[0]
+        ?.split('|')
+        .pop()
+        ?.replace(/^Organization\//, '');
+    const performer = org('performer');
+    const requester = org('requester');
+    if ((performer === undefined) === (requester === undefined)) {
+      throw FhirError.of(
+        400,
+        'required',
+        'search.service-request.worklist',
+        'exactly one of performer=<ODS code> (incoming) or requester=<ODS code> (sent) is required',
+        performer === undefined ? 'performer' : 'requester',
+      );
+    }
+    const named = (performer ?? requester)!;
+    if (named.toUpperCase() !== ods.toUpperCase()) {
+      throw FhirError.of(
+        403,
+        'forbidden',
+        'search.service-request.organisation',
+        `only the caller's own organisation (${ods}) may be searched`,
+        performer === undefined ? 'requester' : 'performer',
+      );
+    }
+    const statuses = tokens(params, 'status').map((v) => {
+      const s = REFERRAL_STATUS_PARAM[v];
+      if (!s) throw FhirError.of(400, 'value', 'search.status', `unknown status ${v}`, 'status');
+      return s;
+    });
+    const priorities = tokens(params, 'priority').map((v) => {
+      const p = REFERRAL_PRIORITY_PARAM[v];
+      if (p === undefined)
+        throw FhirError.of(400, 'value', 'search.priority', `unknown priority ${v}`, 'priority');
+      return p;
+    });
+    const pageToken = this.pageToken(req);
+    const r = await this.call<referrals.v1.ListIncomingReferralsResponse>(
+      'referrals',
+      REFERRALS,
+      performer !== undefined ? 'ListIncomingReferrals' : 'ListSentReferrals',
+      {
+        statuses: [...new Set(statuses.flat())],
+        priorities: [...new Set(priorities)],
+        page: { pageSize: Math.max(count, 1), pageToken },
+      },
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    return this.searchset(req, res, r.referrals.map(referralToFhir), {
+      count,
+      nextPageToken: r.page?.nextPageToken,
+      total: r.page?.total,
+    });
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'create',
+    scope: 'system/ServiceRequest.c',
+    patientData: true,
+    subject: resourceSubject,
+    summary:
+      'Send a referral (the referring organisation is the caller; identifier = idempotency key)',
+  })
+  async createReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    const body = await this.validated<ServiceRequest>(req, 'ServiceRequest', 'create', {
+      mode: 'create',
+    });
+    const r = await this.call<referrals.v1.SendReferralResponse>(
+      'referrals',
+      REFERRALS,
+      'SendReferral',
+      sendReferralFromFhir(body),
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const s = referralToFhir(r.referral!);
+    return sendFhir(res, r.replayed ? 200 : 201, s, {
+      ...versionHeaders(s),
+      Location: `${this.base}/ServiceRequest/${s.id}`,
+    });
+  }
+
+  private async transition(
+    req: Request,
+    res: Response,
+    method:
+      'AcceptReferral' | 'RejectReferral' | 'CancelReferral' | 'CompleteReferral' | 'GiveAdvice',
+    field: 'note' | 'reason' | 'advice',
+  ): Promise<ServiceRequest> {
+    const p = await this.parameters(req, 'ServiceRequest', `operation:${method}`);
+    const text = param(p, field) ?? param(p, 'reason') ?? param(p, 'note') ?? '';
+    const r = await this.call<{ referral?: referrals.v1.Referral }>(
+      'referrals',
+      REFERRALS,
+      method,
+      { referralId: String(req.params['id']), [field]: text },
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const s = referralToFhir(r.referral!);
+    return sendFhir(res, 200, s, versionHeaders(s));
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest/:id/$accept',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'operation',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Accept a referral (receiving organisation)',
+    operation: op(
+      'accept',
+      true,
+      'The receiving organisation accepts the referral (e-RS accept). Returns the updated ServiceRequest.',
+      [
+        { ...REASON_PARAM, name: 'note' },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'ServiceRequest',
+          documentation: 'The referral',
+        },
+      ],
+    ),
+  })
+  accept(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'AcceptReferral', 'note');
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest/:id/$reject',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'operation',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Reject a referral with a reason',
+    operation: op(
+      'reject',
+      true,
+      'The receiving organisation rejects the referral with a reason. Returns the updated ServiceRequest.',
+      [
+        { ...REASON_PARAM, min: 1 },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'ServiceRequest',
+          documentation: 'The referral',
+        },
+      ],
+    ),
+  })
+  reject(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'RejectReferral', 'reason');
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest/:id/$advise',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'operation',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Answer a referral with advice instead of accepting it (advice and guidance)',
+    operation: op(
+      'advise',
+      true,
+      'The receiving organisation returns advice (e-RS advice and guidance). Parameters: advice. Returns the updated ServiceRequest.',
+      [
+        { ...REASON_PARAM, name: 'advice', min: 1 },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'ServiceRequest',
+          documentation: 'The referral',
+        },
+      ],
+    ),
+  })
+  advise(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'GiveAdvice', 'advice');
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest/:id/$complete',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'operation',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Complete (discharge) a referral',
+    operation: op(
+      'complete',
+      true,
+      'The receiving organisation completes the referral. Parameters: note. Returns the updated ServiceRequest.',
+      [
+        { ...REASON_PARAM, name: 'note' },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'ServiceRequest',
+          documentation: 'The referral',
+        },
+      ],
+    ),
+  })
+  complete(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'CompleteReferral', 'note');
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'ServiceRequest/:id/$cancel',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'operation',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Cancel a referral (referring organisation)',
+    operation: op(
+      'cancel',
+      true,
+      'The referring organisation cancels the referral with a reason. Returns the updated ServiceRequest.',
+      [
+        { ...REASON_PARAM, min: 1 },
+        {
+          name: 'return',
+          use: 'out',
+          min: 1,
+          max: '1',
+          type: 'ServiceRequest',
+          documentation: 'The referral',
+        },
+      ],
+    ),
+  })
+  cancelReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'CancelReferral', 'reason');
+  }
+}
