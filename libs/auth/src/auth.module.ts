@@ -29,6 +29,7 @@ import {
 import { type ScopeTable } from './scope-table';
 import { SystemStatusRegistry, type SystemStatusFeed } from './system-status';
 import { AccessTokenVerifier } from './token-verifier';
+import { type VerifiedTokenCacheOptions } from './verified-token-cache';
 
 export interface TrellisAuthOptions {
   /** Service name (audit source, consumer-group prefix). */
@@ -51,6 +52,8 @@ export interface TrellisAuthOptions {
   publicKeys?: readonly string[];
   /** How long calls wait for the initial status replay before UNAVAILABLE (default 10 s). */
   statusReadyTimeoutMs?: number;
+  /** Verified-token cache (default 10,000 entries, 60 s; `false` = verify every call). */
+  tokenCache?: VerifiedTokenCacheOptions | false;
 }
 
 export const AUTH_OPTIONS = Symbol('TRELLIS_AUTH_OPTIONS');
@@ -119,6 +122,7 @@ export class TrellisAuthModule {
             ...(o.audience ? { audience: o.audience } : {}),
             ...(o.jwksUrl ? { jwksUrl: o.jwksUrl } : {}),
             ...(o.keySet ? { keySet: o.keySet } : {}),
+            ...(o.tokenCache !== undefined ? { cache: o.tokenCache } : {}),
           }),
         inject: [AUTH_OPTIONS],
       },

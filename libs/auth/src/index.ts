@@ -5,6 +5,7 @@ export * from './caller.decorator';
 export * from './errors';
 export * from './token-claims';
 export * from './token-verifier';
+export * from './verified-token-cache';
 export * from './system-status';
 export * from './kafka-status-feed';
 export * from './access-auditor';

@@ -9,6 +9,11 @@ import {
   DEFAULT_ACCESS_TOKEN_AUDIENCE,
   MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
 } from './token-claims';
+import {
+  VerifiedTokenCache,
+  type VerifiedClaims,
+  type VerifiedTokenCacheOptions,
+} from './verified-token-cache';
 
 export interface AccessTokenVerifierOptions {
   /** Expected `iss` (the gateway's public base URL). */
@@ -25,6 +30,13 @@ export interface AccessTokenVerifierOptions {
   jwksCacheMaxAgeMs?: number;
   /** Minimum time between refetches triggered by an unknown `kid`, ms (default 5 s). */
   jwksCooldownMs?: number;
+  /**
+   * Verified-token cache (default on: 10,000 entries, 60 s): a token already verified is not
+   * verified again until min(exp, TTL). `false` verifies every call. Suspension is not cached.
+   */
+  cache?: VerifiedTokenCacheOptions | false;
+  /** Clock, epoch ms (tests); also the "current date" of exp/nbf checks. */
+  now?: () => number;
 }
 
 const CLAIM_STRING = /^[\x21-\x7e]{1,128}$/;
@@ -38,10 +50,17 @@ export class AccessTokenVerifier {
   private readonly keySet: JWTVerifyGetKey;
   private readonly audience: string;
   private readonly tolerance: number;
+  private readonly now: () => number;
+  private readonly cache: VerifiedTokenCache | undefined;
 
   constructor(private readonly options: AccessTokenVerifierOptions) {
     this.audience = options.audience ?? DEFAULT_ACCESS_TOKEN_AUDIENCE;
     this.tolerance = options.clockToleranceSeconds ?? 5;
+    this.now = options.now ?? Date.now;
+    this.cache =
+      options.cache === false
+        ? undefined
+        : new VerifiedTokenCache({ now: this.now, ...(options.cache ?? {}) });
     if (options.keySet) {
       this.keySet = options.keySet;
     } else if (options.jwksUrl) {
@@ -55,11 +74,32 @@ export class AccessTokenVerifier {
     }
   }
 
-  /** Verifies a compact JWT and returns the caller; throws AuthError on any failure. */
+  /**
+   * Verifies a compact JWT and returns the caller; throws AuthError on any failure. A token
+   * verified before is answered from the cache until min(exp, TTL); the caller (the guard) still
+   * checks suspension on every call.
+   */
   async verify(token: string, endUserId?: string): Promise<Caller> {
+    const key = this.cache ? VerifiedTokenCache.keyOf(token) : undefined;
+    let claims = key !== undefined ? this.cache?.get(key) : undefined;
+    if (!claims) {
+      claims = await this.verifySignedToken(token);
+      if (key !== undefined) this.cache?.set(key, claims);
+    }
+    const userId = endUserId && CLAIM_STRING.test(endUserId) ? endUserId : undefined;
+    return { ...claims, ...(userId ? { userId } : {}) };
+  }
+
+  /** Drops every cached verification (e.g. after a signing key was withdrawn). */
+  clearCache(): void {
+    this.cache?.clear();
+  }
+
+  private async verifySignedToken(token: string): Promise<VerifiedClaims> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keySet, {
+        currentDate: new Date(this.now()),
         issuer: this.options.issuer,
         audience: this.audience,
         algorithms: [...ALLOWED_ALGORITHMS],
@@ -83,7 +123,7 @@ export class AccessTokenVerifier {
         'lifetime exceeds ceiling',
       );
     }
-    if (iat > Math.floor(Date.now() / 1000) + this.tolerance) {
+    if (iat > Math.floor(this.now() / 1000) + this.tolerance) {
       throw new AuthError(
         AuthErrorCode.InvalidToken,
         'invalid access token',
@@ -107,15 +147,13 @@ export class AccessTokenVerifier {
         'missing Trellis claims',
       );
     }
-    const userId = endUserId && CLAIM_STRING.test(endUserId) ? endUserId : undefined;
     return {
       systemId: sub,
       odsCode,
       region,
-      scopes: splitScopes(scope),
+      scopes: Object.freeze(splitScopes(scope)),
       tokenId: jti,
       expiresAt: exp,
-      ...(userId ? { userId } : {}),
     };
   }
 }

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+
+import { type Caller } from './caller';
+
+/** The claims of a verified token, without the per-call end user. */
+export type VerifiedClaims = Omit<Caller, 'userId'>;
+
+export interface VerifiedTokenCacheOptions {
+  /** Most entries held; the least recently used is evicted beyond it (default 10,000). */
+  maxEntries?: number;
+  /** Longest time a verification is reused, ms (default 60 s); never past the token's `exp`. */
+  ttlMs?: number;
+  /** Clock (tests). */
+  now?: () => number;
+}
+
+interface Entry {
+  claims: VerifiedClaims;
+  /** Epoch ms after which the entry is dead: min(exp, verifiedAt + ttl). */
+  until: number;
+}
+
+/**
+ * Bounded LRU of verified access tokens: key = SHA-256 of the compact token (the token itself is
+ * not kept), value = the verified claims, expiry = min(token `exp`, verification time + TTL).
+ *
+ * Only a successful, complete verification is cached (signature, alg, typ, iss, aud, exp/nbf,
+ * lifetime ceiling, Trellis claims); failures are never cached. What the cache does NOT cover, on
+ * purpose: system suspension — the guard checks the status registry on every call, cached or not —
+ * and the end user (`x-trellis-user`), which is per call. A key withdrawn from the JWKS stops
+ * being accepted for new tokens at once, and for already-verified tokens within the TTL at most.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly maxEntries: number;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(options: VerifiedTokenCacheOptions = {}) {
+    this.maxEntries = Math.max(1, options.maxEntries ?? 10_000);
+    this.ttlMs = Math.max(0, options.ttlMs ?? 60_000);
+    this.now = options.now ?? Date.now;
+  }
+
+  static keyOf(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  /** The claims of a live entry (refreshing its recency), or undefined (absent or expired). */
+  get(key: string): VerifiedClaims | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    if (this.now() >= entry.until) return undefined;
+    this.entries.set(key, entry);
+    return entry.claims;
+  }
+
+  set(key: string, claims: VerifiedClaims): void {
+    const until = Math.min(claims.expiresAt * 1000, this.now() + this.ttlMs);
+    if (until <= this.now()) return;
+    this.entries.delete(key);
+    this.entries.set(key, { claims: Object.freeze({ ...claims }), until });
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
