@@ -287,6 +287,29 @@ describe('FHIR facade: Patient over real HTTP (fhir-kit-client) → identity gRP
     expect(((await xml.json()) as OperationOutcome).issue![0]!.code).toBe('not-supported');
   });
 
+  it('answers an unserved method 405 with Allow, and an unknown resource type 404, as OperationOutcome', async () => {
+    const del = await fetch(`${stack.fhirBase}/Patient/9990000018`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(del.status).toBe(405);
+    expect(del.headers.get('allow')).toBe('GET, PUT');
+    const delOutcome = (await del.json()) as OperationOutcome;
+    expect(delOutcome.issue![0]).toMatchObject({ code: 'not-supported' });
+    expect(delOutcome.issue![0]!.diagnostics ?? delOutcome.issue![0]!.details?.text).toMatch(
+      /DELETE is not supported on Patient\/9990000018/,
+    );
+
+    const unknown = await fetch(`${stack.fhirBase}/Medication/123`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toMatch(/application\/fhir\+json/);
+    const unknownOutcome = (await unknown.json()) as OperationOutcome;
+    expect(unknownOutcome.issue![0]).toMatchObject({ code: 'not-found' });
+    expect(JSON.stringify(unknownOutcome)).toContain('http.unknown-resource-type');
+  });
+
   it('answers 429 with Retry-After as an OperationOutcome once a system spends its budget', async () => {
     const limited = await stack.token(['system/Patient.r']);
     const pg = new PgClient({ connectionString: process.env['DATABASE_URL'] });

@@ -10,6 +10,7 @@ import { CONFIG } from '@trellis/platform';
 
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
 import { ConformanceRecorder } from './conformance';
+import { FhirFallbackController } from './fallback.controller';
 import { FHIR_CONFIG, fhirConfigFrom, type FhirConfig } from './fhir.config';
 import { fhirBodyMiddleware } from './fhir.http';
 import { FHIR_PREFIX } from './fhir.registry';
@@ -24,7 +25,8 @@ import { PlatformClients } from './platform-clients';
  * OperationOutcome, and describes itself (metadata, OperationDefinitions, OpenAPI) from its routes.
  */
 @Module({
-  controllers: [MetadataFhirController, ...RESOURCE_CONTROLLERS],
+  // The fallback last: Express matches routes in registration order.
+  controllers: [MetadataFhirController, ...RESOURCE_CONTROLLERS, FhirFallbackController],
   providers: [
     {
       provide: FHIR_CONFIG,

@@ -72,6 +72,9 @@ export interface FhirRouteSpec {
 
 const FHIR_ROUTE = 'trellis:fhir-route';
 export const FHIR_PREFIX = 'fhir';
+/** The fallback route under /fhir (registered last, public: it reveals no more than metadata). */
+export const FHIR_FALLBACK_PATH = '{*path}';
+export const FHIR_FALLBACK_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
 /** Declares a FHIR route: registers the Nest route and records the spec on the handler. */
 export function FhirRoute(spec: FhirRouteSpec): MethodDecorator {

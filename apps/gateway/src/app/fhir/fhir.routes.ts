@@ -1,5 +1,13 @@
+import type { ScopeRule } from '@trellis/auth';
+
 import { EverythingFhirController } from './everything.controller';
-import { fhirRoutesOf, fhirScopeRules } from './fhir.registry';
+import {
+  FHIR_FALLBACK_METHODS,
+  FHIR_FALLBACK_PATH,
+  FHIR_PREFIX,
+  fhirRoutesOf,
+  fhirScopeRules,
+} from './fhir.registry';
 import { PatientFhirController } from './patient.controller';
 import { AppointmentFhirController } from './appointment.controller';
 import { ReferralFhirController } from './referral.controller';
@@ -33,5 +41,12 @@ export const FHIR_SCOPE_RULES = {
   ...fhirScopeRules(FHIR_ROUTES),
   ...fhirScopeRules(
     METADATA_ROUTES.map((r) => ({ ...r, interaction: 'capabilities' as const, summary: '' })),
+  ),
+  // Unserved paths answer a precise public 404/405 (they reveal no more than /metadata).
+  ...Object.fromEntries(
+    FHIR_FALLBACK_METHODS.map((m): [string, ScopeRule] => [
+      `${m} /${FHIR_PREFIX}/${FHIR_FALLBACK_PATH}`,
+      { public: true },
+    ]),
   ),
 };
