@@ -581,6 +581,96 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     });
   });
 
+  it('amends as APPENDED, checks expected_version under the lock, and finds a lab identifier with a total', async () => {
+    const nhs = patient();
+    const lid = id('append');
+    const v1 = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs) }, lab);
+    const appended = {
+      reportId: v1.report.id,
+      report: fbc(lid, nhs, { conclusion: 'film reviewed: no blasts' }),
+      reason: 'film comment added',
+      status: S.REPORT_STATUS_APPENDED,
+      expectedVersion: 1,
+    };
+    const v2 = await svc.client.call<Submit>('AmendReport', appended, lab);
+    expect(v2).toMatchObject({
+      replayed: false,
+      report: {
+        version: 2,
+        status: S.REPORT_STATUS_APPENDED,
+        conclusion: 'film reviewed: no blasts',
+      },
+    });
+    // the same request retried (same stale expected_version) is a replay, not a mismatch
+    expect(await svc.client.call<Submit>('AmendReport', appended, lab)).toMatchObject({
+      replayed: true,
+      report: { version: 2 },
+    });
+    // a different change against version 1 is refused: ABORTED / VERSION_MISMATCH
+    expect(
+      await svc.client.fail(
+        'AmendReport',
+        { ...appended, report: fbc(lid, nhs, { haemoglobin: 140 }) },
+        lab,
+      ),
+    ).toMatchObject({ code: status.ABORTED, reason: 'VERSION_MISMATCH' });
+    expect(
+      await svc.client.fail(
+        'CancelReport',
+        { reportId: v1.report.id, reason: 'x', expectedVersion: 1 },
+        lab,
+      ),
+    ).toMatchObject({ code: status.ABORTED, reason: 'VERSION_MISMATCH' });
+    // AMENDED is not a status AmendReport takes from a FINAL request; PRELIMINARY neither
+    expect(
+      (
+        await svc.client.fail(
+          'AmendReport',
+          { ...appended, status: S.REPORT_STATUS_FINAL, expectedVersion: 2 },
+          lab,
+        )
+      ).fieldViolations,
+    ).toContainEqual(expect.objectContaining({ field: 'status', rule: 'enum' }));
+    const cancelled = await svc.client.call<{ report: ReportMsg }>(
+      'CancelReport',
+      { reportId: v1.report.id, reason: 'wrong patient', expectedVersion: 2 },
+      lab,
+    );
+    expect(cancelled.report).toMatchObject({ version: 3, status: S.REPORT_STATUS_CANCELLED });
+    const history = await svc.client.call<{ versions: ReportMsg[] }>(
+      'ListReportVersions',
+      { reportId: v1.report.id },
+      lab,
+    );
+    expect(history.versions.map((v) => [v.version, v.status])).toEqual([
+      [1, S.REPORT_STATUS_FINAL],
+      [2, S.REPORT_STATUS_APPENDED],
+      [3, S.REPORT_STATUS_CANCELLED],
+    ]);
+    // lab_report_id: the caller's own lab's report only (the unique key), counted
+    type Page = { reports: ReportMsg[]; page: { nextPageToken: string; total?: number | string } };
+    const mine = await svc.client.call<Page>('SearchReports', { labReportId: lid }, lab);
+    expect(mine.reports.map((r) => r.id)).toEqual([v1.report.id]);
+    expect(Number(mine.page.total)).toBe(1);
+    const requester = await svc.client.call<Page>('SearchReports', { labReportId: lid }, gp);
+    expect(requester.reports).toHaveLength(0);
+    expect(Number(requester.page.total)).toBe(0);
+    const bad = await svc.client.fail('SearchReports', { labReportId: 'no spaces' }, lab);
+    expect(bad.fieldViolations[0]).toMatchObject({ field: 'lab_report_id' });
+    // a patient search is counted across pages
+    await svc.client.call<Submit>('SubmitReport', { report: fbc(id('append2'), nhs) }, lab);
+    const page1 = await svc.client.call<Page>(
+      'SearchReports',
+      { nhsNumber: nhs, page: { pageSize: 1 } },
+      gp,
+    );
+    expect(page1.reports).toHaveLength(1);
+    expect(Number(page1.page.total)).toBe(2);
+    expect(page1.page.nextPageToken).not.toBe('');
+    const noPatient = await svc.client.call<Page>('SearchReports', { code: '58410-2' }, gp);
+    expect(noPatient.page.total).toBeUndefined();
+  });
+
   it('acknowledges by the requester and lists unacknowledged abnormal and critical results oldest first', async () => {
     const gp2 = await svc.authority.issue({
       scopes: ALL,

@@ -6,7 +6,14 @@ import { IDENTIFIER, Violations } from './validation';
 
 export const CATEGORIES = ['pathology', 'radiology'] as const;
 export type Category = (typeof CATEGORIES)[number];
-export const STATUSES = ['preliminary', 'final', 'amended', 'corrected', 'cancelled'] as const;
+export const STATUSES = [
+  'preliminary',
+  'final',
+  'amended',
+  'corrected',
+  'appended',
+  'cancelled',
+] as const;
 export type ReportStatus = (typeof STATUSES)[number];
 /** Ordered from most to least severe (the first present wins "most severe"). */
 export const INTERPRETATIONS = [

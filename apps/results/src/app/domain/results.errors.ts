@@ -20,6 +20,8 @@ export enum ResultsErrorCode {
   IllegalTransition = 'ILLEGAL_TRANSITION',
   /** A concurrent writer created the same version first; retry. */
   ConcurrentUpdate = 'CONCURRENT_UPDATE',
+  /** The caller's expected_version is not the latest (HTTP If-Match → 412). */
+  VersionMismatch = 'VERSION_MISMATCH',
   PatientNotFound = 'PATIENT_NOT_FOUND',
   PatientMerged = 'PATIENT_MERGED',
   PatientLookupDenied = 'PATIENT_LOOKUP_DENIED',
@@ -36,6 +38,7 @@ const KIND: Record<ResultsErrorCode, ErrorKind> = {
   [ResultsErrorCode.PatientLookupDenied]: 'PERMISSION_DENIED',
   [ResultsErrorCode.IllegalTransition]: 'FAILED_PRECONDITION',
   [ResultsErrorCode.ConcurrentUpdate]: 'ABORTED',
+  [ResultsErrorCode.VersionMismatch]: 'ABORTED',
   [ResultsErrorCode.PatientNotFound]: 'FAILED_PRECONDITION',
   [ResultsErrorCode.PatientMerged]: 'FAILED_PRECONDITION',
   [ResultsErrorCode.IdentityUnavailable]: 'UNAVAILABLE',

@@ -9,6 +9,7 @@ import type {
   ReportSubmission,
 } from '../domain/report-content';
 import type { Acknowledgement, ReportView } from '../reports/report-types';
+import type { AmendStatus } from '../reports/reports.service';
 
 const pb = results.v1;
 
@@ -29,6 +30,7 @@ const STATUS: Record<number, string> = {
   [pb.ReportStatus.REPORT_STATUS_AMENDED]: 'amended',
   [pb.ReportStatus.REPORT_STATUS_CORRECTED]: 'corrected',
   [pb.ReportStatus.REPORT_STATUS_CANCELLED]: 'cancelled',
+  [pb.ReportStatus.REPORT_STATUS_APPENDED]: 'appended',
 };
 const INTERPRETATION: Record<number, string> = {
   [pb.Interpretation.INTERPRETATION_NORMAL]: 'normal',
@@ -59,6 +61,15 @@ function name(m: Record<number, string>, e: object, v: unknown): string {
 
 export const categoryFromProto = (v: unknown) => name(CATEGORY, pb.ReportCategory, v);
 export const statusFromProto = (v: unknown) => name(STATUS, pb.ReportStatus, v);
+
+/**
+ * AmendReportRequest.status (+ the older `correction` flag) → what amend() takes: the status name
+ * when set (validated there), else the flag.
+ */
+export function amendStatusFromProto(v: unknown, correction: boolean): AmendStatus | boolean {
+  const s = statusFromProto(v);
+  return s === '' ? correction : (s as AmendStatus);
+}
 
 function codingFromProto(c: results.v1.Coding | undefined): CodingInput | undefined {
   if (!c) return undefined;

@@ -5,6 +5,7 @@ import { results } from '@trellis/contracts';
 import { ReportsService } from '../reports/reports.service';
 import { callOf } from './call-context';
 import {
+  amendStatusFromProto,
   categoryFromProto,
   dateFromProto,
   reportToProto,
@@ -58,8 +59,9 @@ export class ReportGrpcController implements results.v1.ReportServiceController 
       req.reportId,
       submissionFromProto(req.report),
       req.reason,
-      req.correction === true,
+      amendStatusFromProto(req.status, req.correction === true),
       ctx,
+      req.expectedVersion ?? 0,
     );
     return { report: reportToProto(res.report), replayed: res.replayed };
   }
@@ -70,7 +72,9 @@ export class ReportGrpcController implements results.v1.ReportServiceController 
   ): Promise<results.v1.CancelReportResponse> {
     const { caller, ctx } = callOf(md);
     return {
-      report: reportToProto(await this.reports.cancel(caller, req.reportId, req.reason, ctx)),
+      report: reportToProto(
+        await this.reports.cancel(caller, req.reportId, req.reason, ctx, req.expectedVersion ?? 0),
+      ),
     };
   }
 
@@ -107,8 +111,15 @@ export class ReportGrpcController implements results.v1.ReportServiceController 
       includeObservations: req.includeObservations === true,
       pageSize: req.page?.pageSize,
       pageToken: req.page?.pageToken,
+      labReportId: req.labReportId ?? '',
     });
-    return { reports: res.reports.map(reportToProto), page: { nextPageToken: res.nextPageToken } };
+    return {
+      reports: res.reports.map(reportToProto),
+      page: {
+        nextPageToken: res.nextPageToken,
+        ...(res.total !== undefined ? { total: res.total } : {}),
+      },
+    };
   }
 
   async acknowledgeReport(

@@ -22,6 +22,8 @@ export interface SearchFilter {
   issuedFrom?: Date;
   issuedTo?: Date;
   statuses?: string[];
+  /** With labReportId: only the caller's own lab's report of that id (the unique key). */
+  labReportId?: string;
 }
 
 /** The only place that talks to PostgreSQL for reports. */
@@ -312,17 +314,7 @@ export class ReportsRepository {
 
   /** Latest versions visible to an organisation, newest issued first (keyset on issued_at, id). */
   search(db: Db, f: SearchFilter, cursor: Cursor | undefined, limit: number): Promise<ReportRow[]> {
-    const conds: Prisma.Sql[] = [];
-    if (f.nhsNumber) conds.push(Prisma.sql`r.nhs_number = ${f.nhsNumber}`);
-    if (f.category) conds.push(Prisma.sql`r.category = ${f.category}`);
-    if (f.code)
-      conds.push(
-        Prisma.sql`(r.code = ${f.code} OR EXISTS (SELECT 1 FROM observations o WHERE o.code = ${f.code} AND o.report_id = r.id AND o.version = r.version))`,
-      );
-    if (f.issuedFrom) conds.push(Prisma.sql`r.issued_at >= ${f.issuedFrom}`);
-    if (f.issuedTo) conds.push(Prisma.sql`r.issued_at < ${f.issuedTo}`);
-    if (f.statuses && f.statuses.length > 0)
-      conds.push(Prisma.sql`r.status = ANY(${f.statuses}::text[])`);
+    const conds = this.conditions(f);
     if (cursor)
       conds.push(
         Prisma.sql`(r.issued_at, r.id) < (${new Date(cursor.t)}::timestamptz, ${cursor.i}::uuid)`,
@@ -341,6 +333,35 @@ export class ReportsRepository {
       ) x
       ORDER BY x."issuedAt" DESC, x.id DESC
       LIMIT ${limit}`;
+  }
+
+  /** How many reports visible to f.organisation match (search's total; same predicates). */
+  async count(db: Db, f: SearchFilter): Promise<number> {
+    const conds = this.conditions(f);
+    const where = conds.length > 0 ? Prisma.sql`AND ${Prisma.join(conds, ' AND ')}` : Prisma.empty;
+    const rows = await db.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM reports r
+       WHERE (r.requester_ods_code = ${f.organisation} OR r.lab_ods_code = ${f.organisation}) ${where}`;
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  private conditions(f: SearchFilter): Prisma.Sql[] {
+    const conds: Prisma.Sql[] = [];
+    if (f.nhsNumber) conds.push(Prisma.sql`r.nhs_number = ${f.nhsNumber}`);
+    if (f.labReportId)
+      conds.push(
+        Prisma.sql`r.lab_ods_code = ${f.organisation} AND r.lab_report_id = ${f.labReportId}`,
+      );
+    if (f.category) conds.push(Prisma.sql`r.category = ${f.category}`);
+    if (f.code)
+      conds.push(
+        Prisma.sql`(r.code = ${f.code} OR EXISTS (SELECT 1 FROM observations o WHERE o.code = ${f.code} AND o.report_id = r.id AND o.version = r.version))`,
+      );
+    if (f.issuedFrom) conds.push(Prisma.sql`r.issued_at >= ${f.issuedFrom}`);
+    if (f.issuedTo) conds.push(Prisma.sql`r.issued_at < ${f.issuedTo}`);
+    if (f.statuses && f.statuses.length > 0)
+      conds.push(Prisma.sql`r.status = ANY(${f.statuses}::text[])`);
+    return conds;
   }
 
   /** The safety net: unacknowledged abnormal/critical reports of a requester, oldest first. */

@@ -13,7 +13,7 @@ import {
 import { decodePageToken, encodePageToken } from '../domain/page-token';
 import type { Actor, Clock } from '../domain/ports';
 import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
-import { pageSize, Violations } from '../domain/validation';
+import { IDENTIFIER, pageSize, Violations } from '../domain/validation';
 import type { PatientDirectory, PatientLookupContext } from '@trellis/identity-client';
 import type { PrismaClient, ReportRow } from '../prisma';
 import type { Acknowledgement, ReportView, ResultEvent, ResultEventSink } from './report-types';
@@ -33,6 +33,8 @@ export interface SearchInput {
   includeObservations?: boolean;
   pageSize?: number;
   pageToken?: string;
+  /** The caller's own lab's report with this identifier (conditional create). */
+  labReportId?: string;
 }
 
 const TX = { maxWait: 10_000, timeout: 15_000 } as const;
@@ -71,9 +73,13 @@ const ANY_STATUS: readonly ReportStatus[] = [
   'final',
   'amended',
   'corrected',
+  'appended',
   'cancelled',
 ];
-const VERSION_STATUSES: readonly ReportStatus[] = ['amended', 'corrected', 'cancelled'];
+const VERSION_STATUSES: readonly ReportStatus[] = ['amended', 'corrected', 'appended', 'cancelled'];
+/** What AmendReport may set. */
+export const AMEND_STATUSES = ['amended', 'corrected', 'appended'] as const;
+export type AmendStatus = (typeof AMEND_STATUSES)[number];
 
 /**
  * Results rules: idempotent submission on the lab's identifier, versioned amendment, visibility
@@ -313,27 +319,38 @@ export class ReportsService {
     return out.map((o, i) => o ?? failure(new Error('not processed'), i));
   }
 
-  /** AmendReport: the new content as status AMENDED (or CORRECTED) with the reason. */
+  /**
+   * AmendReport: the new content as status AMENDED, CORRECTED or APPENDED (`status`; a boolean
+   * `correction` is read as CORRECTED for older callers) with the reason. `expectedVersion` > 0
+   * must be the latest version (checked under the row lock).
+   */
   async amend(
     actor: Actor,
     reportId: string,
     input: ReportSubmission,
     reason: string,
-    correction: boolean,
+    status: AmendStatus | boolean,
     ctx: CallContext = {},
+    expectedVersion = 0,
   ): Promise<{ report: ReportView; replayed: boolean }> {
     const v = new Violations();
     v.uuid('report_id', reportId);
     if (v.required('reason', reason)) v.maxLength('reason', reason, 1000);
+    if (typeof status === 'string' && !(AMEND_STATUSES as readonly string[]).includes(status))
+      v.add('status', 'enum', 'status must be AMENDED, CORRECTED or APPENDED');
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0)
+      v.add('expected_version', 'range', 'expected_version must be ≥ 0');
     v.throwIfAny();
     const current = await this.visible(actor, reportId);
     this.assertLab(actor, current.labOdsCode);
+    const versionStatus: AmendStatus =
+      typeof status === 'string' ? status : status ? 'corrected' : 'amended';
     const content = normaliseReport(
       {
         ...input,
         labReportId: input.labReportId || current.labReportId,
         performingLabOdsCode: current.labOdsCode,
-        status: correction ? 'corrected' : 'amended',
+        status: versionStatus,
       },
       { callerOdsCode: actor.odsCode, now: this.clock.now(), allowedStatuses: VERSION_STATUSES },
       v,
@@ -349,7 +366,7 @@ export class ReportsService {
     const hash = contentHash(content);
     if (await this.repo.hasVersionWithHash(this.prisma, current.id, hash))
       return { report: await this.view(current), replayed: true };
-    return this.newVersion(actor, current.id, content, hash, reason.trim(), ctx);
+    return this.newVersion(actor, current.id, content, hash, reason.trim(), ctx, expectedVersion);
   }
 
   /** CancelReport: the latest content as status CANCELLED with the reason. */
@@ -358,10 +375,13 @@ export class ReportsService {
     reportId: string,
     reason: string,
     ctx: CallContext = {},
+    expectedVersion = 0,
   ): Promise<ReportView> {
     const v = new Violations();
     v.uuid('report_id', reportId);
     if (v.required('reason', reason)) v.maxLength('reason', reason, 1000);
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0)
+      v.add('expected_version', 'range', 'expected_version must be ≥ 0');
     v.throwIfAny();
     const current = await this.visible(actor, reportId);
     this.assertLab(actor, current.labOdsCode);
@@ -374,8 +394,19 @@ export class ReportsService {
       contentHash(content),
       reason.trim(),
       ctx,
+      expectedVersion,
     );
     return res.report;
+  }
+
+  /** expected_version > 0 must be the latest version (If-Match). */
+  private assertExpected(current: { id: string; version: number }, expected: number): void {
+    if (expected > 0 && expected !== current.version)
+      throw new ResultsError(
+        ResultsErrorCode.VersionMismatch,
+        `Report ${current.id} is at version ${current.version}, not ${expected}`,
+        { reportId: current.id, latestVersion: String(current.version) },
+      );
   }
 
   private async newVersion(
@@ -385,6 +416,7 @@ export class ReportsService {
     hash: string,
     reason: string,
     ctx: CallContext,
+    expectedVersion = 0,
   ): Promise<{ report: ReportView; replayed: boolean }> {
     const now = this.clock.now();
     return this.prisma.$transaction(async (tx) => {
@@ -392,6 +424,9 @@ export class ReportsService {
       // Re-checked under the lock: a concurrent writer may have stored this very content.
       if (await this.repo.hasVersionWithHash(tx, reportId, hash))
         return { report: await this.view(current, tx), replayed: true };
+      // Under the lock: nobody wrote a version since the caller read the one it names (a retry of
+      // the same change is the replay above, not a mismatch).
+      this.assertExpected(current, expectedVersion);
       const previous = current.status as ReportStatus;
       if (previous === 'cancelled')
         throw new ResultsError(
@@ -484,9 +519,17 @@ export class ReportsService {
   async search(
     actor: Actor,
     input: SearchInput,
-  ): Promise<{ reports: ReportView[]; nextPageToken: string }> {
+  ): Promise<{ reports: ReportView[]; nextPageToken: string; total?: number }> {
     const v = new Violations();
     let nhsNumber: string | undefined;
+    if (input.labReportId)
+      v.pattern(
+        'lab_report_id',
+        input.labReportId,
+        IDENTIFIER,
+        'identifier',
+        'lab_report_id must be 1-64 letters, digits or . _ : / -',
+      );
     if (input.nhsNumber) nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
     if (input.code && !/^[A-Za-z0-9-]{1,32}$/.test(input.code))
       v.add('code', 'code', 'code must be a LOINC or SNOMED CT code');
@@ -507,10 +550,17 @@ export class ReportsService {
       issuedFrom: input.issuedFrom,
       issuedTo: input.issuedTo,
       statuses: input.statuses?.length ? [...input.statuses].sort() : undefined,
+      labReportId: input.labReportId || undefined,
     };
     v.throwIfAny();
     const cursor = decodePageToken(input.pageToken, filter);
-    const rows = await this.repo.search(this.prisma, filter, cursor, size + 1);
+    // The total is counted when the search is index-bound (a patient or a lab identifier).
+    const [rows, total] = await Promise.all([
+      this.repo.search(this.prisma, filter, cursor, size + 1),
+      filter.nhsNumber || filter.labReportId
+        ? this.repo.count(this.prisma, filter)
+        : Promise.resolve(undefined),
+    ]);
     const page = rows.slice(0, size);
     const last = page[page.length - 1];
     const next =
@@ -520,6 +570,7 @@ export class ReportsService {
     return {
       reports: await this.views(page, input.includeObservations === true),
       nextPageToken: next,
+      ...(total !== undefined ? { total } : {}),
     };
   }
 
