@@ -52,6 +52,21 @@ export interface AuditOutboxMessage {
  */
 export interface AuditOutboxPort<Tx = unknown> {
   enqueue(tx: Tx, message: AuditOutboxMessage): Promise<unknown>;
+  /** Several messages in one statement (one transaction); enables group commit when present. */
+  enqueueMany?(tx: Tx, messages: readonly AuditOutboxMessage[]): Promise<unknown>;
+}
+
+/** Group commit of audit records written outside a caller transaction. */
+export interface AuditGroupCommitOptions {
+  /** Most rows per INSERT (default 256). */
+  maxRows?: number;
+  /**
+   * How long a batch waits for more rows once the first arrived, ms (default 0: the records of
+   * the current event-loop turn, plus everything that queued while earlier batches were in flight).
+   */
+  maxDelayMs?: number;
+  /** Batches being written at once (default 2). */
+  maxInFlight?: number;
 }
 
 /** Encodes the BALP-shaped record as protobuf bytes (trellis.events.v1.AccessRecorded). */
@@ -86,6 +101,18 @@ export interface AccessAuditorOptions<Tx> {
   encode: AccessRecordEncoder;
   /** Topic override (tests); default trellis.audit.access.v1. */
   topic?: string;
+  /**
+   * Group commit (default on when the outbox has `enqueueMany`): records without a caller
+   * transaction are buffered and written by one multi-row INSERT; each `record()` resolves only
+   * once its batch committed, so callers still answer only after their audit row is durable.
+   */
+  groupCommit?: AuditGroupCommitOptions | false;
+}
+
+interface PendingAudit {
+  message: AuditOutboxMessage;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 
 /**
@@ -94,7 +121,23 @@ export interface AccessAuditorOptions<Tx> {
  * the event id (`audit_id`) lets consumers deduplicate.
  */
 export class AccessAuditor<Tx = unknown> {
-  constructor(private readonly options: AccessAuditorOptions<Tx>) {}
+  private readonly group: Required<AuditGroupCommitOptions> | undefined;
+  private queue: PendingAudit[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: AccessAuditorOptions<Tx>) {
+    const g = options.groupCommit;
+    this.group =
+      g === false || typeof options.outbox.enqueueMany !== 'function'
+        ? undefined
+        : {
+            maxRows: Math.max(1, g?.maxRows ?? 256),
+            maxDelayMs: Math.max(0, g?.maxDelayMs ?? 0),
+            maxInFlight: Math.max(1, g?.maxInFlight ?? 2),
+          };
+  }
 
   get service(): string {
     return this.options.service;
@@ -104,7 +147,7 @@ export class AccessAuditor<Tx = unknown> {
   async record(record: AccessAuditRecord, tx?: Tx): Promise<string> {
     const fields = this.toFields(record);
     const nhs = fields.patientNhsNumber;
-    await this.options.outbox.enqueue(tx ?? this.options.db, {
+    const message: AuditOutboxMessage = {
       topic: this.options.topic ?? ACCESS_AUDIT_TOPIC,
       key: nhs || fields.systemId || 'anonymous',
       type: ACCESS_AUDIT_EVENT_TYPE,
@@ -112,8 +155,67 @@ export class AccessAuditor<Tx = unknown> {
       odsCode: fields.odsCode,
       region: fields.region,
       payload: this.options.encode(fields),
-    });
+    };
+    if (tx !== undefined || !this.group) {
+      await this.options.outbox.enqueue(tx ?? this.options.db, message);
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        this.queue.push({ message, resolve, reject });
+        this.schedule();
+      });
+    }
     return fields.auditId;
+  }
+
+  /** Resolves once every buffered record has been written (or failed). For shutdown and tests. */
+  async flush(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    const group = this.group;
+    if (!group || this.scheduled || this.queue.length === 0) return;
+    if (this.inFlight >= group.maxInFlight) return; // a finishing batch reschedules
+    this.scheduled = true;
+    const run = (): void => {
+      this.scheduled = false;
+      this.writeBatch();
+    };
+    if (this.queue.length >= group.maxRows) queueMicrotask(run);
+    else if (group.maxDelayMs > 0) setTimeout(run, group.maxDelayMs);
+    else setImmediate(run);
+  }
+
+  private writeBatch(): void {
+    const group = this.group;
+    const enqueueMany = this.options.outbox.enqueueMany;
+    if (!group || !enqueueMany || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, group.maxRows);
+    this.inFlight++;
+    void enqueueMany
+      .call(
+        this.options.outbox,
+        this.options.db,
+        batch.map((p) => p.message),
+      )
+      .then(
+        () => {
+          for (const p of batch) p.resolve();
+        },
+        (err: unknown) => {
+          for (const p of batch) p.reject(err);
+        },
+      )
+      .finally(() => {
+        this.inFlight--;
+        if (this.queue.length > 0) this.schedule();
+        else if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      });
+    if (this.queue.length > 0) this.schedule();
   }
 
   toFields(record: AccessAuditRecord): AccessRecordedFields {

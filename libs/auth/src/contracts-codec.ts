@@ -1,6 +1,11 @@
 import { events } from '@trellis/contracts';
 
-import { AccessAuditor, type AccessRecordedFields, type AuditOutboxPort } from './access-auditor';
+import {
+  AccessAuditor,
+  type AccessRecordedFields,
+  type AuditGroupCommitOptions,
+  type AuditOutboxPort,
+} from './access-auditor';
 import { KafkaSystemStatusFeed, type KafkaConnection } from './kafka-status-feed';
 import { type SystemStatusUpdate } from './system-status';
 
@@ -43,6 +48,7 @@ export function createAccessAuditor<Tx>(options: {
   db: Tx;
   outbox: AuditOutboxPort<Tx>;
   topic?: string;
+  groupCommit?: AuditGroupCommitOptions | false;
 }): AccessAuditor<Tx> {
   return new AccessAuditor<Tx>({ ...options, encode: encodeAccessRecorded });
 }

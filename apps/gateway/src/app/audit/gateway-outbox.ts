@@ -20,6 +20,8 @@ export interface RawSql {
 
 export interface GatewayOutbox {
   enqueue(tx: RawSql, event: GatewayOutboxEvent): Promise<string>;
+  /** Several events in one statement (the access auditor's group commit). */
+  enqueueMany(tx: RawSql, events: readonly GatewayOutboxEvent[]): Promise<string[]>;
 }
 
 export const GATEWAY_OUTBOX = Symbol('GATEWAY_OUTBOX');
