@@ -23,5 +23,9 @@ describe('appointments schema', () => {
     expect(sql).toContain(
       'CREATE UNIQUE INDEX "appointments_idempotency" ON "appointments"("booking_ods_code", "idempotency_key")',
     );
+    // one version row per (appointment, version): a change that forgets to bump the version fails
+    expect(sql).toContain(
+      'CONSTRAINT "appointment_versions_pkey" PRIMARY KEY ("appointment_id","version")',
+    );
   });
 });

@@ -10,7 +10,7 @@ describe('appointments scope table', () => {
       includeDirs: [root],
       packagePrefix: 'trellis.appointments.v1.',
     });
-    expect(methods.length).toBe(13);
+    expect(methods.length).toBe(17);
     assertScopeTableCovers(APPOINTMENTS_SCOPES, methods);
   });
 

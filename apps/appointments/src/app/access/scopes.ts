@@ -25,6 +25,8 @@ export const APPOINTMENTS_SCOPES = defineScopeTable({
   [`${SCHEDULE}/GetSchedule`]: { scope: 'system/Schedule.r' },
   [`${SCHEDULE}/PublishSlots`]: { scope: 'system/Slot.c' },
   [`${SCHEDULE}/SearchFreeSlots`]: { scope: 'system/Slot.s' },
+  [`${SCHEDULE}/ListSchedules`]: { scope: 'system/Schedule.s' },
+  [`${SCHEDULE}/GetSlot`]: { scope: 'system/Slot.r' },
   [`${APPOINTMENT}/BookAppointment`]: {
     scope: 'system/Appointment.c',
     patientData: true,
@@ -62,6 +64,27 @@ export const APPOINTMENTS_SCOPES = defineScopeTable({
     scope: 'system/Appointment.r',
     patientData: true,
     subject: byAppointmentId,
+  },
+  // Versions are read under the same scope, audit and visibility as the appointment itself.
+  [`${APPOINTMENT}/GetAppointmentVersion`]: {
+    scope: 'system/Appointment.r',
+    patientData: true,
+    subject: (req, res) => ({
+      resourceId: (req as { appointmentId?: string }).appointmentId,
+      nhsNumber:
+        (res as { version?: { appointment?: { nhsNumber?: string } } } | undefined)?.version
+          ?.appointment?.nhsNumber || undefined,
+    }),
+  },
+  [`${APPOINTMENT}/ListAppointmentVersions`]: {
+    scope: 'system/Appointment.r',
+    patientData: true,
+    subject: (req, res) => ({
+      resourceId: (req as { appointmentId?: string }).appointmentId,
+      nhsNumber:
+        (res as { versions?: { appointment?: { nhsNumber?: string } }[] } | undefined)
+          ?.versions?.[0]?.appointment?.nhsNumber || undefined,
+    }),
   },
   [`${APPOINTMENT}/ListPatientAppointments`]: {
     scope: 'system/Appointment.s',

@@ -55,6 +55,38 @@ interface AppointmentSqlRow {
   updated_at: Date;
 }
 
+/** What changed in one recorded version (appointment_versions.change). */
+export type VersionChange =
+  'booked' | 'cancelled' | 'rescheduled' | 'arrived' | 'fulfilled' | 'noshow' | 'patient-merged';
+
+/** One appointment_versions row: the appointment as it was after the change. */
+export interface AppointmentVersionRow {
+  appointment: AppointmentRow;
+  version: number;
+  change: string;
+  changedByOds: string | null;
+  recordedAt: Date;
+}
+
+interface VersionSqlRow {
+  version: number;
+  change: string;
+  changed_by_ods: string | null;
+  recorded_at: Date;
+  /** to_jsonb(appointments.*): the columns, timestamps as ISO strings. */
+  snapshot: Record<keyof AppointmentSqlRow, string | number | null>;
+}
+
+function toVersionRow(r: VersionSqlRow): AppointmentVersionRow {
+  return {
+    appointment: toAppointmentRow(r.snapshot as unknown as AppointmentSqlRow),
+    version: Number(r.version),
+    change: r.change,
+    changedByOds: r.changed_by_ods,
+    recordedAt: new Date(r.recorded_at),
+  };
+}
+
 function toAppointmentRow(r: AppointmentSqlRow): AppointmentRow {
   return {
     id: r.id,
@@ -285,16 +317,65 @@ export class BookingRepository {
     });
   }
 
-  async reassignPatient(db: Db, fromNhsNumber: string, toNhsNumber: string): Promise<number> {
-    const { count } = await db.appointment.updateMany({
+  /** Moves the superseded number's appointments to the survivor; returns the ids moved. */
+  async reassignPatient(db: Db, fromNhsNumber: string, toNhsNumber: string): Promise<string[]> {
+    const rows = await db.appointment.updateManyAndReturn({
       where: { nhsNumber: fromNhsNumber },
       data: {
         nhsNumber: toNhsNumber,
         mergedFromNhsNumber: fromNhsNumber,
         version: { increment: 1 },
       },
+      select: { id: true },
     });
-    return count;
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Records the current state of these appointments as their new version. Call inside the
+   * transaction of the change, after it: the snapshot is the row as PostgreSQL now holds it, and
+   * (appointment_id, version) is the primary key, so a change that forgot to bump the version fails.
+   */
+  async recordVersions(
+    db: Db,
+    ids: readonly string[],
+    change: VersionChange,
+    by: { systemId?: string; odsCode?: string } = {},
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    await db.$executeRaw`
+      INSERT INTO appointment_versions (appointment_id, version, change, changed_by, changed_by_ods, recorded_at, snapshot)
+      SELECT a.id, a.version, ${change}, ${by.systemId ?? null}, ${by.odsCode ?? null}, a.updated_at, to_jsonb(a.*)
+        FROM appointments a
+       WHERE a.id = ANY(${[...ids]}::uuid[])`;
+  }
+
+  async findVersion(db: Db, id: string, version: number): Promise<AppointmentVersionRow | null> {
+    const rows = await db.$queryRaw<VersionSqlRow[]>`
+      SELECT version, change, changed_by_ods, recorded_at, snapshot
+        FROM appointment_versions
+       WHERE appointment_id = ${id}::uuid AND version = ${version}`;
+    return rows[0] ? toVersionRow(rows[0]) : null;
+  }
+
+  /** Versions newest first, below `beforeVersion` when given. */
+  async listVersions(
+    db: Db,
+    id: string,
+    beforeVersion: number | undefined,
+    take: number,
+  ): Promise<AppointmentVersionRow[]> {
+    const rows = await db.$queryRaw<VersionSqlRow[]>`
+      SELECT version, change, changed_by_ods, recorded_at, snapshot
+        FROM appointment_versions
+       WHERE appointment_id = ${id}::uuid AND version < ${beforeVersion ?? 2147483647}
+       ORDER BY version DESC
+       LIMIT ${take}`;
+    return rows.map(toVersionRow);
+  }
+
+  countVersions(db: Db, id: string): Promise<number> {
+    return db.appointmentVersion.count({ where: { appointmentId: id } });
   }
 }
 

@@ -15,7 +15,11 @@ import type {
 } from '@trellis/identity-client';
 import type { AppointmentRow, Prisma, PrismaClient } from '../prisma';
 import type { AppointmentEvent, AppointmentEventSink } from './appointment-events';
-import { BookingRepository, type SlotWithSchedule } from './booking.repository';
+import {
+  BookingRepository,
+  type AppointmentVersionRow,
+  type SlotWithSchedule,
+} from './booking.repository';
 
 export interface BookInput {
   idempotencyKey: string;
@@ -130,6 +134,7 @@ export class BookingService {
           const now = await this.repo.findSlot(tx, slot.id);
           throw slotNotFree(slot.id, now?.status ?? 'unknown');
         }
+        await this.repo.recordVersions(tx, [created.id], 'booked', actor);
         await this.emit(tx, { type: 'AppointmentBooked', appointment: created }, actor, ctx);
         return created;
       }, TX);
@@ -153,6 +158,7 @@ export class BookingService {
     id: string,
     reason: string,
     ctx: CallContext = {},
+    expectedVersion?: number,
   ): Promise<AppointmentRow> {
     const v = new Violations();
     v.uuid('appointment_id', id);
@@ -160,7 +166,7 @@ export class BookingService {
       v.add('reason', 'max-length', 'reason must be at most 500 characters');
     v.throwIfAny();
     return this.prisma.$transaction(async (tx) => {
-      const current = await this.lockVisible(tx, actor, id, 'either');
+      const current = await this.lockVisible(tx, actor, id, 'either', expectedVersion);
       this.step(current, 'cancel');
       const updated = await this.repo.updateAppointment(tx, id, {
         status: 'cancelled',
@@ -168,6 +174,7 @@ export class BookingService {
         cancelledAt: this.clock.now(),
       });
       await this.repo.releaseSlot(tx, current.slotId);
+      await this.repo.recordVersions(tx, [id], 'cancelled', actor);
       await this.emit(
         tx,
         { type: 'AppointmentCancelled', appointment: updated, reason, cancelledBy: 'caller' },
@@ -184,6 +191,7 @@ export class BookingService {
     newSlotId: string,
     reason: string,
     ctx: CallContext = {},
+    expectedVersion?: number,
   ): Promise<{ appointment: AppointmentRow; previousSlotId: string }> {
     const v = new Violations();
     v.uuid('appointment_id', id);
@@ -194,7 +202,7 @@ export class BookingService {
     const target = await this.repo.findSlot(this.prisma, newSlotId);
     if (!target) throw slotNotFound(newSlotId);
     return this.prisma.$transaction(async (tx) => {
-      const current = await this.lockVisible(tx, actor, id, 'either');
+      const current = await this.lockVisible(tx, actor, id, 'either', expectedVersion);
       this.step(current, 'reschedule');
       if (target.id === current.slotId) {
         throw AppointmentsError.invalid([
@@ -236,6 +244,7 @@ export class BookingService {
         practitionerId: target.practitionerId,
         serviceType: target.serviceType,
       });
+      await this.repo.recordVersions(tx, [id], 'rescheduled', actor);
       await this.emit(
         tx,
         {
@@ -251,16 +260,31 @@ export class BookingService {
     }, TX);
   }
 
-  markArrived(actor: Actor, id: string, ctx: CallContext = {}): Promise<AppointmentRow> {
-    return this.providerTransition(actor, id, 'arrive', ctx);
+  markArrived(
+    actor: Actor,
+    id: string,
+    ctx: CallContext = {},
+    expectedVersion?: number,
+  ): Promise<AppointmentRow> {
+    return this.providerTransition(actor, id, 'arrive', ctx, expectedVersion);
   }
 
-  markFulfilled(actor: Actor, id: string, ctx: CallContext = {}): Promise<AppointmentRow> {
-    return this.providerTransition(actor, id, 'fulfil', ctx);
+  markFulfilled(
+    actor: Actor,
+    id: string,
+    ctx: CallContext = {},
+    expectedVersion?: number,
+  ): Promise<AppointmentRow> {
+    return this.providerTransition(actor, id, 'fulfil', ctx, expectedVersion);
   }
 
-  markNoShow(actor: Actor, id: string, ctx: CallContext = {}): Promise<AppointmentRow> {
-    return this.providerTransition(actor, id, 'no-show', ctx);
+  markNoShow(
+    actor: Actor,
+    id: string,
+    ctx: CallContext = {},
+    expectedVersion?: number,
+  ): Promise<AppointmentRow> {
+    return this.providerTransition(actor, id, 'no-show', ctx, expectedVersion);
   }
 
   async get(actor: Actor, id: string, ctx: CallContext = {}): Promise<AppointmentRow> {
@@ -272,6 +296,57 @@ export class BookingService {
     if (isParty(a, actor.odsCode)) return a;
     if (await this.isRegisteredGp(actor, a.nhsNumber, ctx)) return a;
     throw appointmentNotFound(id);
+  }
+
+  /** One version of an appointment; visible to whoever may read the appointment now (get). */
+  async getVersion(
+    actor: Actor,
+    id: string,
+    version: number,
+    ctx: CallContext = {},
+  ): Promise<AppointmentVersionRow> {
+    const v = new Violations();
+    v.uuid('appointment_id', id);
+    if (!Number.isInteger(version) || version < 1)
+      v.add('version', 'min', 'version must be a positive integer');
+    v.throwIfAny();
+    await this.get(actor, id, ctx);
+    const found = await this.repo.findVersion(this.prisma, id, version);
+    if (!found) {
+      throw new AppointmentsError(
+        AppointmentsErrorCode.AppointmentVersionNotFound,
+        `Appointment ${id} has no version ${version}`,
+        { appointmentId: id, version: String(version) },
+      );
+    }
+    return found;
+  }
+
+  /** Every recorded version, newest first, paged; visible as `get`. */
+  async listVersions(
+    actor: Actor,
+    id: string,
+    page: { pageSize?: number; pageToken?: string },
+    ctx: CallContext = {},
+  ): Promise<{ versions: AppointmentVersionRow[]; nextPageToken: string; total: number }> {
+    const v = new Violations();
+    v.uuid('appointment_id', id);
+    const take = pageSize(page.pageSize, v, 'page.page_size', 500, 50);
+    v.throwIfAny();
+    await this.get(actor, id, ctx);
+    const filter = { q: 'versions', id };
+    const cursor = decodePageToken(page.pageToken, filter, 'page.page_token');
+    const [rows, total] = await Promise.all([
+      this.repo.listVersions(this.prisma, id, cursor ? Number(cursor.i) : undefined, take + 1),
+      this.repo.countVersions(this.prisma, id),
+    ]);
+    const versions = rows.slice(0, take);
+    const last = versions[versions.length - 1];
+    const nextPageToken =
+      rows.length > take && last
+        ? encodePageToken({ s: last.recordedAt.toISOString(), i: String(last.version) }, filter)
+        : '';
+    return { versions, nextPageToken, total };
   }
 
   async listForPatient(
@@ -373,6 +448,7 @@ export class BookingService {
         cancelledAt: now,
       });
       await this.repo.releaseSlot(tx, a.slotId);
+      await this.repo.recordVersions(tx, [a.id], 'cancelled');
       await this.events.append(
         tx,
         {
@@ -389,13 +465,15 @@ export class BookingService {
   }
 
   /** identity's PatientMerged: the superseded number's appointments now belong to the survivor. */
-  onPatientMerged(
+  async onPatientMerged(
     tx: Prisma.TransactionClient,
     supersededNhsNumber: string,
     survivorNhsNumber: string,
   ): Promise<number> {
-    if (supersededNhsNumber === survivorNhsNumber) return Promise.resolve(0);
-    return this.repo.reassignPatient(tx, supersededNhsNumber, survivorNhsNumber);
+    if (supersededNhsNumber === survivorNhsNumber) return 0;
+    const moved = await this.repo.reassignPatient(tx, supersededNhsNumber, survivorNhsNumber);
+    await this.repo.recordVersions(tx, moved, 'patient-merged');
+    return moved.length;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -486,9 +564,17 @@ export class BookingService {
     actor: Actor,
     id: string,
     who: 'provider' | 'either',
+    expectedVersion?: number,
   ): Promise<AppointmentRow> {
     const a = await this.repo.lockAppointment(tx, id);
     if (!a || !isParty(a, actor.odsCode)) throw appointmentNotFound(id);
+    if (expectedVersion !== undefined && expectedVersion > 0 && expectedVersion !== a.version) {
+      throw new AppointmentsError(
+        AppointmentsErrorCode.VersionConflict,
+        `Appointment ${id} is at version ${a.version}, not the expected version ${expectedVersion}`,
+        { appointmentId: id, currentVersion: String(a.version) },
+      );
+    }
     if (who === 'provider' && a.odsCode !== actor.odsCode) {
       throw new AppointmentsError(
         AppointmentsErrorCode.NotInvolved,
@@ -513,12 +599,13 @@ export class BookingService {
     id: string,
     action: 'arrive' | 'fulfil' | 'no-show',
     ctx: CallContext,
+    expectedVersion?: number,
   ): Promise<AppointmentRow> {
     const v = new Violations();
     v.uuid('appointment_id', id);
     v.throwIfAny();
     return this.prisma.$transaction(async (tx) => {
-      const current = await this.lockVisible(tx, actor, id, 'provider');
+      const current = await this.lockVisible(tx, actor, id, 'provider', expectedVersion);
       const next = this.step(current, action);
       const now = this.clock.now();
       const stamp: Prisma.AppointmentUpdateInput =
@@ -528,6 +615,12 @@ export class BookingService {
             ? { fulfilledAt: now }
             : { noShowAt: now };
       const updated = await this.repo.updateAppointment(tx, id, { status: next, ...stamp });
+      await this.repo.recordVersions(
+        tx,
+        [id],
+        next === 'noshow' ? 'noshow' : next === 'arrived' ? 'arrived' : 'fulfilled',
+        actor,
+      );
       const event: AppointmentEvent =
         action === 'no-show'
           ? { type: 'AppointmentMissed', appointment: updated }

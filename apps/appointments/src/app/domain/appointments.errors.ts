@@ -27,6 +27,9 @@ export enum AppointmentsErrorCode {
   PatientMerged = 'PATIENT_MERGED',
   PatientLookupDenied = 'PATIENT_LOOKUP_DENIED',
   IdentityUnavailable = 'IDENTITY_UNAVAILABLE',
+  /** expected_version is not the appointment's current version (FHIR If-Match → 412). */
+  VersionConflict = 'VERSION_CONFLICT',
+  AppointmentVersionNotFound = 'APPOINTMENT_VERSION_NOT_FOUND',
 }
 
 /** How each code is surfaced (platform ErrorKind → gRPC status, HTTP status, FHIR outcome). */
@@ -50,6 +53,8 @@ const KIND: Record<AppointmentsErrorCode, ErrorKind> = {
   [AppointmentsErrorCode.PatientDeceased]: 'FAILED_PRECONDITION',
   [AppointmentsErrorCode.PatientMerged]: 'FAILED_PRECONDITION',
   [AppointmentsErrorCode.IdentityUnavailable]: 'UNAVAILABLE',
+  [AppointmentsErrorCode.VersionConflict]: 'ABORTED',
+  [AppointmentsErrorCode.AppointmentVersionNotFound]: 'NOT_FOUND',
 };
 
 export function kindOf(code: AppointmentsErrorCode): ErrorKind {

@@ -4,7 +4,7 @@ import { appointments } from '@trellis/contracts';
 
 import { BookingService } from '../booking/booking.service';
 import { callOf } from './call-context';
-import { appointmentToProto, periodFromProto } from './mappers';
+import { appointmentToProto, appointmentVersionToProto, periodFromProto } from './mappers';
 
 const { AppointmentServiceControllerMethods } = appointments.v1;
 
@@ -38,7 +38,7 @@ export class AppointmentGrpcController implements appointments.v1.AppointmentSer
     const { caller, ctx } = callOf(md);
     return {
       appointment: appointmentToProto(
-        await this.booking.cancel(caller, req.appointmentId, req.reason, ctx),
+        await this.booking.cancel(caller, req.appointmentId, req.reason, ctx, req.expectedVersion),
       ),
     };
   }
@@ -54,6 +54,7 @@ export class AppointmentGrpcController implements appointments.v1.AppointmentSer
       req.newSlotId,
       req.reason,
       ctx,
+      req.expectedVersion,
     );
     return { appointment: appointmentToProto(res.appointment), previousSlotId: res.previousSlotId };
   }
@@ -65,7 +66,7 @@ export class AppointmentGrpcController implements appointments.v1.AppointmentSer
     const { caller, ctx } = callOf(md);
     return {
       appointment: appointmentToProto(
-        await this.booking.markArrived(caller, req.appointmentId, ctx),
+        await this.booking.markArrived(caller, req.appointmentId, ctx, req.expectedVersion),
       ),
     };
   }
@@ -77,7 +78,7 @@ export class AppointmentGrpcController implements appointments.v1.AppointmentSer
     const { caller, ctx } = callOf(md);
     return {
       appointment: appointmentToProto(
-        await this.booking.markFulfilled(caller, req.appointmentId, ctx),
+        await this.booking.markFulfilled(caller, req.appointmentId, ctx, req.expectedVersion),
       ),
     };
   }
@@ -89,7 +90,7 @@ export class AppointmentGrpcController implements appointments.v1.AppointmentSer
     const { caller, ctx } = callOf(md);
     return {
       appointment: appointmentToProto(
-        await this.booking.markNoShow(caller, req.appointmentId, ctx),
+        await this.booking.markNoShow(caller, req.appointmentId, ctx, req.expectedVersion),
       ),
     };
   }
@@ -140,6 +141,35 @@ export class AppointmentGrpcController implements appointments.v1.AppointmentSer
     return {
       appointments: res.appointments.map(appointmentToProto),
       page: { nextPageToken: res.nextPageToken },
+    };
+  }
+
+  async getAppointmentVersion(
+    req: appointments.v1.GetAppointmentVersionRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.GetAppointmentVersionResponse> {
+    const { caller, ctx } = callOf(md);
+    return {
+      version: appointmentVersionToProto(
+        await this.booking.getVersion(caller, req.appointmentId, req.version, ctx),
+      ),
+    };
+  }
+
+  async listAppointmentVersions(
+    req: appointments.v1.ListAppointmentVersionsRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.ListAppointmentVersionsResponse> {
+    const { caller, ctx } = callOf(md);
+    const res = await this.booking.listVersions(
+      caller,
+      req.appointmentId,
+      { pageSize: req.page?.pageSize, pageToken: req.page?.pageToken },
+      ctx,
+    );
+    return {
+      versions: res.versions.map(appointmentVersionToProto),
+      page: { nextPageToken: res.nextPageToken, total: res.total },
     };
   }
 }

@@ -3,6 +3,7 @@ import { appointments } from '@trellis/contracts';
 import { fromTimestamp, toTimestamp, type Timestamp } from '../../events/timestamps';
 import type { AppointmentState } from '../domain/appointment-state';
 import type { AppointmentRow, ScheduleRow, SlotRow } from '../prisma';
+import type { AppointmentVersionRow } from '../booking/booking.repository';
 import type { Period } from '../booking/booking.service';
 
 const pb = appointments.v1;
@@ -47,6 +48,20 @@ export function slotToProto(s: SlotRow): appointments.v1.Slot {
     serviceType: s.serviceType,
     region: s.region,
     practitionerId: s.practitionerId ?? '',
+    version: s.version,
+    updatedAt: toTimestamp(s.updatedAt),
+  };
+}
+
+export function appointmentVersionToProto(
+  v: AppointmentVersionRow,
+): appointments.v1.AppointmentVersion {
+  return {
+    appointment: appointmentToProto(v.appointment),
+    version: v.version,
+    change: v.change,
+    recordedAt: toTimestamp(v.recordedAt),
+    changedByOdsCode: v.changedByOds ?? '',
   };
 }
 

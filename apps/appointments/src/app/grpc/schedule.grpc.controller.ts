@@ -72,4 +72,30 @@ export class ScheduleGrpcController implements appointments.v1.ScheduleServiceCo
     });
     return { slots: res.slots.map(slotToProto), page: { nextPageToken: res.nextPageToken } };
   }
+
+  async listSchedules(
+    req: appointments.v1.ListSchedulesRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.ListSchedulesResponse> {
+    callOf(md);
+    const res = await this.scheduling.listSchedules({
+      odsCode: req.odsCode,
+      serviceType: req.serviceType,
+      practitionerId: req.practitionerId,
+      pageSize: req.page?.pageSize,
+      pageToken: req.page?.pageToken,
+    });
+    return {
+      schedules: res.schedules.map(scheduleToProto),
+      page: { nextPageToken: res.nextPageToken },
+    };
+  }
+
+  async getSlot(
+    req: appointments.v1.GetSlotRequest,
+    md?: Metadata,
+  ): Promise<appointments.v1.GetSlotResponse> {
+    callOf(md);
+    return { slot: slotToProto(await this.scheduling.getSlot(req.slotId)) };
+  }
 }

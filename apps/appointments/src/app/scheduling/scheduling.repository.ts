@@ -17,6 +17,12 @@ export interface NewSlot {
   status: 'free' | 'busy_unavailable';
 }
 
+export interface ScheduleFilter {
+  odsCode?: string;
+  serviceType?: string;
+  practitionerId?: string;
+}
+
 export interface FreeSlotFilter {
   serviceType?: string;
   odsCode?: string;
@@ -33,6 +39,35 @@ export class SchedulingRepository {
 
   findSchedule(db: Db, id: string): Promise<ScheduleRow | null> {
     return db.schedule.findUnique({ where: { id } });
+  }
+
+  findSlot(db: Db, id: string): Promise<SlotRow | null> {
+    return db.slot.findUnique({ where: { id } });
+  }
+
+  /** Keyset page of schedules ordered by (created_at, id). */
+  listSchedules(
+    db: Db,
+    filter: ScheduleFilter,
+    after: { createdAt: Date; id: string } | undefined,
+    take: number,
+  ): Promise<ScheduleRow[]> {
+    const and: Prisma.ScheduleWhereInput[] = [];
+    if (filter.odsCode) and.push({ odsCode: filter.odsCode });
+    if (filter.serviceType) and.push({ serviceType: filter.serviceType });
+    if (filter.practitionerId) and.push({ practitionerId: filter.practitionerId });
+    if (after)
+      and.push({
+        OR: [
+          { createdAt: { gt: after.createdAt } },
+          { createdAt: after.createdAt, id: { gt: after.id } },
+        ],
+      });
+    return db.schedule.findMany({
+      where: { AND: and },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take,
+    });
   }
 
   /** Inserts all slots in one statement; the exclusion constraint refuses overlaps. */

@@ -126,6 +126,62 @@ export class SchedulingService {
     return schedule;
   }
 
+  /** Schedules by owner, service type and practitioner, oldest first (keyset paged). */
+  async listSchedules(input: {
+    odsCode?: string;
+    serviceType?: string;
+    practitionerId?: string;
+    pageSize?: number;
+    pageToken?: string;
+  }): Promise<{ schedules: ScheduleRow[]; nextPageToken: string }> {
+    const v = new Violations();
+    if (input.odsCode) v.odsCode('ods_code', input.odsCode);
+    if (input.serviceType)
+      v.pattern('service_type', input.serviceType, CODE, 'code', 'service_type must be a code');
+    if (input.practitionerId)
+      v.pattern(
+        'practitioner_id',
+        input.practitionerId,
+        CODE,
+        'code',
+        'practitioner_id must be an identifier',
+      );
+    const take = pageSize(input.pageSize, v, 'page.page_size', 500, 50);
+    v.throwIfAny();
+    const filter = {
+      q: 'schedules',
+      odsCode: input.odsCode || undefined,
+      serviceType: input.serviceType || undefined,
+      practitionerId: input.practitionerId || undefined,
+    };
+    const cursor = decodePageToken(input.pageToken, filter, 'page.page_token');
+    const rows = await this.repo.listSchedules(
+      this.prisma,
+      filter,
+      cursor ? { createdAt: new Date(cursor.s), id: cursor.i } : undefined,
+      take + 1,
+    );
+    const schedules = rows.slice(0, take);
+    const last = schedules[schedules.length - 1];
+    const nextPageToken =
+      rows.length > take && last
+        ? encodePageToken({ s: last.createdAt.toISOString(), i: last.id }, filter)
+        : '';
+    return { schedules, nextPageToken };
+  }
+
+  async getSlot(id: string): Promise<SlotRow> {
+    const v = new Violations();
+    v.uuid('slot_id', id);
+    v.throwIfAny();
+    const slot = await this.repo.findSlot(this.prisma, id);
+    if (!slot)
+      throw new AppointmentsError(AppointmentsErrorCode.SlotNotFound, `Slot ${id} not found`, {
+        slotId: id,
+      });
+    return slot;
+  }
+
   /** All or nothing: every slot valid, none overlapping another (in the batch or already stored). */
   async publishSlots(
     actor: Actor,
