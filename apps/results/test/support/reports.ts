@@ -90,4 +90,5 @@ export interface ReportMsg {
   observations: { code: { code: string }; valueQuantity?: { value: number; unit: string } }[];
   acknowledgement?: { version: number; odsCode: string; systemId: string; note: string } | null;
   issued: { seconds: number };
+  requester?: { practitionerId: string; practitionerSystem: string };
 }

@@ -55,7 +55,12 @@ export interface ReportSubmission {
   code?: CodingInput;
   status?: string;
   performingLabOdsCode?: string;
-  requester?: { odsCode?: string; region?: string; practitionerId?: string };
+  requester?: {
+    odsCode?: string;
+    region?: string;
+    practitionerId?: string;
+    practitionerSystem?: string;
+  };
   referralId?: string;
   issued?: Date;
   conclusion?: string;
@@ -91,7 +96,13 @@ export interface ReportContent {
   code: Coding;
   status: ReportStatus;
   labOdsCode: string;
-  requester: { odsCode: string; region: string; practitionerId: string };
+  requester: {
+    odsCode: string;
+    region: string;
+    practitionerId: string;
+    /** Only present when sent (older content hashes stay the same). */
+    practitionerSystem?: string;
+  };
   referralId: string | null;
   issued: string;
   conclusion: string;
@@ -306,6 +317,12 @@ export function normaliseReport(
   const rq = input.requester ?? {};
   v.odsCode(`${P}.requester.organisation.ods_code`, rq.odsCode);
   v.region(`${P}.requester.organisation.region`, rq.region);
+  if (rq.practitionerSystem && !/^https?:\/\/\S{1,200}$/.test(rq.practitionerSystem))
+    v.add(
+      `${P}.requester.practitioner_system`,
+      'uri',
+      'practitioner_system must be an http(s) URI',
+    );
   if (v.required(`${P}.requester.practitioner_id`, rq.practitionerId))
     v.pattern(
       `${P}.requester.practitioner_id`,
@@ -349,7 +366,12 @@ export function normaliseReport(
     code: code!,
     status: input.status as ReportStatus,
     labOdsCode: lab,
-    requester: { odsCode: rq.odsCode!, region: rq.region!, practitionerId: rq.practitionerId! },
+    requester: {
+      odsCode: rq.odsCode!,
+      region: rq.region!,
+      practitionerId: rq.practitionerId!,
+      ...(rq.practitionerSystem ? { practitionerSystem: rq.practitionerSystem } : {}),
+    },
     referralId: input.referralId || null,
     issued: input.issued!.toISOString(),
     conclusion: (input.conclusion ?? '').trim(),

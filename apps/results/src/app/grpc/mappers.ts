@@ -116,6 +116,7 @@ export function submissionFromProto(r: results.v1.ReportInput | undefined): Repo
       odsCode: r.requester?.organisation?.odsCode ?? '',
       region: r.requester?.organisation?.region ?? '',
       practitionerId: r.requester?.practitionerId ?? '',
+      practitionerSystem: r.requester?.practitionerSystem ?? '',
     },
     referralId: r.referralId,
     issued: fromTimestamp(r.issued as Timestamp | undefined),
@@ -176,6 +177,7 @@ export function reportToProto(r: ReportView): results.v1.Report {
     requester: {
       organisation: { odsCode: c.requester.odsCode, region: c.requester.region },
       practitionerId: c.requester.practitionerId,
+      practitionerSystem: c.requester.practitionerSystem ?? '',
     },
     referralId: c.referralId ?? '',
     issued: toTimestamp(new Date(c.issued)),
