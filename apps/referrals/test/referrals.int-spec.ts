@@ -635,6 +635,225 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
     });
   });
 
+  describe('update (referrer, while sent or accepted) and versions', () => {
+    const change = (r: ReferralWithAttachments, extra: Record<string, unknown> = {}) => ({
+      expectedVersion: r.version,
+      priority: 'urgent' as const,
+      reason: { code: '230690007', display: 'Stroke' },
+      clinicalSummary: 'Worsening symptoms since the referral was sent.',
+      note: 'new information',
+      ...extra,
+    });
+
+    it('changes priority, reason and summary at the version read, with a timeline row, ReferralUpdated and a stored version each', async () => {
+      const r = await send();
+      const { referral, changedFields } = await svc.referrals.update(gp, r.id, change(r));
+      expect(changedFields).toEqual(['priority', 'reason', 'clinical_summary']);
+      expect(referral).toMatchObject({
+        version: r.version + 1,
+        priority: 'urgent',
+        reasonCode: '230690007',
+        reasonDisplay: 'Stroke',
+        clinicalSummary: 'Worsening symptoms since the referral was sent.',
+        nhsNumber: r.nhsNumber,
+        targetOdsCode: r.targetOdsCode,
+      });
+      const { entries } = await svc.referrals.timeline(gp, r.id);
+      expect(entries[entries.length - 1]).toMatchObject({
+        fromStatus: 'sent',
+        toStatus: 'sent',
+        actorOdsCode: 'A81001',
+        source: 'api',
+      });
+      expect(entries[entries.length - 1]!.note).toMatch(
+        /^updated: priority routine -> urgent; reason 29857009 -> 230690007; clinical_summary \(new information\)$/,
+      );
+      expect((await outbox(r.id)).map((e) => e.ce_type.split('.')[4])).toEqual([
+        'ReferralSent',
+        'ReferralUpdated',
+      ]);
+      // the same values again: nothing changed, no new version, no event
+      const same = await svc.referrals.update(gp, r.id, change(referral));
+      expect(same).toMatchObject({ changedFields: [], referral: { version: referral.version } });
+      expect(await outbox(r.id)).toHaveLength(2);
+
+      // every version is stored; the old one reads as it was
+      const v1 = await svc.referrals.getVersion(trust, r.id, 1);
+      expect(v1).toMatchObject({ version: 1, change: 'created' });
+      expect(v1.referral).toMatchObject({
+        priority: 'routine',
+        reasonCode: '29857009',
+        clinicalSummary: r.clinicalSummary,
+        status: 'sent',
+        sentAt: r.sentAt,
+        idempotencyKey: r.idempotencyKey,
+      });
+      const accepted = await svc.referrals.accept(trust, r.id, 'triaged');
+      const list = await svc.referrals.listVersions(gp, r.id, { pageSize: 2 });
+      expect(list.total).toBe(3);
+      expect(list.versions.map((x) => [x.version, x.change])).toEqual([
+        [3, 'accepted'],
+        [2, 'updated'],
+      ]);
+      expect(list.versions[0]!.referral).toMatchObject({
+        version: accepted.version,
+        status: 'accepted',
+        priority: 'urgent',
+      });
+      const next = await svc.referrals.listVersions(gp, r.id, {
+        pageSize: 2,
+        pageToken: list.nextPageToken,
+      });
+      expect(next.versions.map((x) => x.version)).toEqual([1]);
+      expect(next.nextPageToken).toBe('');
+      await expectRefusal(
+        svc.referrals.getVersion(gp, r.id, 9),
+        ReferralsErrorCode.VersionNotFound,
+      );
+      // versions are as private as the referral
+      await expectRefusal(
+        svc.referrals.getVersion(stranger, r.id, 1),
+        ReferralsErrorCode.ReferralNotFound,
+      );
+      await expectRefusal(
+        svc.referrals.listVersions(stranger, r.id, {}),
+        ReferralsErrorCode.ReferralNotFound,
+      );
+      await expectRefusal(
+        svc.referrals.listVersions(gp, r.id, { pageToken: 'bogus' }),
+        ReferralsErrorCode.InvalidArgument,
+      );
+    });
+
+    it('refuses a stale version, the target or a stranger, invalid values, and booked or closed referrals', async () => {
+      const r = await send();
+      const stale = await expectRefusal(
+        svc.referrals.update(gp, r.id, change(r, { expectedVersion: r.version + 1 })),
+        ReferralsErrorCode.VersionConflict,
+      );
+      expect(stale.metadata['currentVersion']).toBe(String(r.version));
+      await expectRefusal(
+        svc.referrals.update(trust, r.id, change(r)),
+        ReferralsErrorCode.NotReferrer,
+      );
+      await expectRefusal(
+        svc.referrals.update(stranger, r.id, change(r)),
+        ReferralsErrorCode.ReferralNotFound,
+      );
+      const bad = await expectRefusal(
+        svc.referrals.update(
+          gp,
+          r.id,
+          change(r, {
+            expectedVersion: 0,
+            priority: undefined,
+            reason: { code: '123', display: '' },
+            clinicalSummary: '',
+          }),
+        ),
+        ReferralsErrorCode.InvalidArgument,
+      );
+      expect(bad.violations.map((v) => v.field).sort()).toEqual([
+        'clinical_summary',
+        'expected_version',
+        'priority',
+        'reason.code',
+        'reason.display',
+      ]);
+      expect((await svc.referrals.get(gp, r.id)).version).toBe(r.version);
+      for (const state of ['booked', 'rejected', 'completed', 'cancelled'] as const) {
+        const closed = await inState(state);
+        const e = await expectRefusal(
+          svc.referrals.update(gp, closed.id, change(closed)),
+          ReferralsErrorCode.NotEditable,
+        );
+        expect(e.metadata['currentStatus']).toBe(state);
+      }
+      const accepted = await inState('accepted');
+      expect(
+        (await svc.referrals.update(gp, accepted.id, change(accepted))).referral.priority,
+      ).toBe('urgent');
+    });
+
+    it('stores a version for changes made by event reactions and merges too', async () => {
+      const r = await inState('booked');
+      const list = await svc.referrals.listVersions(trust, r.id, {});
+      expect(list.versions.map((x) => x.change)).toEqual(['booked', 'accepted', 'created']);
+      expect(list.versions[0]!.referral.appointmentId).toBe(`appt-${r.id}`);
+      const survivor = patient();
+      await db.prisma.$transaction((tx) =>
+        svc.referrals.onPatientMerged(tx, r.nhsNumber, survivor),
+      );
+      const after = await svc.referrals.listVersions(trust, r.id, { pageSize: 1 });
+      expect(after.versions[0]).toMatchObject({
+        version: r.version + 1,
+        change: 'updated',
+        referral: { nhsNumber: survivor, mergedFromNhsNumber: r.nhsNumber },
+      });
+    });
+  });
+
+  describe('appointment cancelled (reaction)', () => {
+    const cancel = (r: ReferralWithAttachments, appointmentId = `appt-${r.id}`) =>
+      db.prisma.$transaction((tx) =>
+        svc.referrals.onAppointmentCancelled(tx, {
+          referralId: r.id,
+          appointmentId,
+          reason: 'clinic cancelled',
+          cancelledBy: 'caller',
+          actor: { systemId: 'trust-pas', odsCode: 'RTH' },
+        }),
+      );
+
+    it('moves a booked referral back to accepted once, with a timeline row and ReferralBookingCancelled; it can be booked again', async () => {
+      const r = await inState('booked');
+      expect(await cancel(r, 'some-other-appointment')).toBe('not-booked');
+      expect(await cancel(r)).toBe('unbooked');
+      expect(await cancel(r)).toBe('not-booked'); // repeated: harmless
+      const after = await svc.referrals.get(gp, r.id);
+      expect(statusOf(after)).toBe('accepted');
+      expect(after).toMatchObject({ appointmentId: null, version: r.version + 1 });
+      const { entries } = await svc.referrals.timeline(gp, r.id);
+      expect(entries[entries.length - 1]).toMatchObject({
+        fromStatus: 'booked',
+        toStatus: 'accepted',
+        actorSystemId: 'trust-pas',
+        actorOdsCode: 'RTH',
+        source: 'event',
+      });
+      expect(entries[entries.length - 1]!.note).toContain(
+        `appointment appt-${r.id} cancelled (clinic cancelled)`,
+      );
+      expect(
+        (await outbox(r.id)).filter((e) => e.ce_type.endsWith('ReferralBookingCancelled.v1')),
+      ).toHaveLength(1);
+      expect(await book(after, undefined, 'appt-2')).toBe('booked');
+      expect(statusOf(await svc.referrals.get(gp, r.id))).toBe('booked');
+    });
+
+    it('leaves completed, cancelled and unknown referrals alone', async () => {
+      for (const state of ['completed', 'cancelled'] as const) {
+        const r = await inState(state);
+        const before = await svc.referrals.get(gp, r.id);
+        expect(await cancel(r)).toBe('not-booked');
+        expect(await svc.referrals.get(gp, r.id)).toMatchObject({
+          status: before.status,
+          version: before.version,
+        });
+      }
+      expect(
+        await db.prisma.$transaction((tx) =>
+          svc.referrals.onAppointmentCancelled(tx, {
+            referralId: '00000000-0000-4000-8000-000000000000',
+            appointmentId: 'x',
+            reason: '',
+            cancelledBy: 'caller',
+          }),
+        ),
+      ).toBe('unknown-referral');
+    });
+  });
+
   function rttOf(r: ReferralWithAttachments) {
     return rttStatus(
       {

@@ -2,7 +2,11 @@ import { status } from '@grpc/grpc-js';
 import { toCloudEventHeaders, type EventPublisher } from '@trellis/events';
 import { randomUUID } from 'node:crypto';
 
-import { AppointmentBookedEvent, PatientMergedEvent } from '../src/events/referral-event-types';
+import {
+  AppointmentBookedEvent,
+  AppointmentCancelledEvent,
+  PatientMergedEvent,
+} from '../src/events/referral-event-types';
 import { testNhsNumber } from './support/harness';
 import { startService, type ServiceUnderTest } from './support/service-under-test';
 
@@ -14,6 +18,8 @@ const BOOKED = 5;
 
 interface ReferralMsg {
   id: string;
+  version: number;
+  priority: number;
   nhsNumber: string;
   status: number;
   appointmentId: string;
@@ -104,8 +110,10 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     appointmentId: string,
     eventId: string,
     odsCode = 'RTH',
+    cancelled = false,
   ) {
     const message = {
+      ...(cancelled ? { reason: 'clinic cancelled', cancelledBy: 'caller' } : {}),
       context: {
         organisations: [],
         regions: ['south-east'],
@@ -124,15 +132,16 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
         start: { seconds: Math.floor(svc.clock.now().getTime() / 1000) + 7 * 86400, nanos: 0 },
         end: { seconds: Math.floor(svc.clock.now().getTime() / 1000) + 7 * 86400 + 1200, nanos: 0 },
         referralId: referral.id,
-        status: 'booked',
-        version: 1,
+        status: cancelled ? 'cancelled' : 'booked',
+        version: cancelled ? 2 : 1,
         practitionerId: '',
       },
     };
+    const type = cancelled ? AppointmentCancelledEvent : AppointmentBookedEvent;
     const headers = toCloudEventHeaders({
       id: eventId,
       source: '/trellis/appointments',
-      type: AppointmentBookedEvent.type,
+      type: type.type,
       time: new Date().toISOString(),
       subject: appointmentId,
       odscode: odsCode,
@@ -142,7 +151,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       {
         topic: svc.appointmentsTopic,
         key: referral.nhsNumber,
-        value: AppointmentBookedEvent.encode(message as never),
+        value: type.encode(message as never),
         headers,
       },
     ]);
@@ -268,7 +277,144 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       return res.referral.bookingFlagged ? res.referral : undefined;
     });
     expect(flagged).toMatchObject({ status: REJECTED, appointmentId: '' });
-    void ACCEPTED;
+  });
+
+  it('AppointmentCancelled for the booked appointment moves the referral back to accepted once, even delivered twice; then it can be booked again', async () => {
+    const r = await sendReferral();
+    await svc.client.call('AcceptReferral', { referralId: r.id }, trust);
+    await publishBooked(r, 'appt-c1', randomUUID());
+    await until('booked', async () => {
+      const res = await svc.client.call<{ referral: ReferralMsg }>(
+        'GetReferral',
+        { referralId: r.id },
+        trust,
+      );
+      return res.referral.status === BOOKED ? true : undefined;
+    });
+    // a cancellation of some other appointment does nothing
+    const handled = svc.messaging.consumer!.stats.handled;
+    await publishBooked(r, 'appt-other', randomUUID(), 'RTH', true);
+    await until('the unrelated cancellation', async () =>
+      svc.messaging.consumer!.stats.handled > handled ? true : undefined,
+    );
+    const eventId = randomUUID();
+    const dupes = svc.messaging.consumer!.stats.duplicates;
+    await publishBooked(r, 'appt-c1', eventId, 'RTH', true);
+    await publishBooked(r, 'appt-c1', eventId, 'RTH', true); // redelivery: same CloudEvents id
+    await publishBooked(r, 'appt-c1', randomUUID(), 'RTH', true); // repeat under a new id
+    await until('the duplicate to be skipped', async () =>
+      svc.messaging.consumer!.stats.duplicates > dupes ? true : undefined,
+    );
+    const unbooked = await until('accepted again', async () => {
+      const res = await svc.client.call<{ referral: ReferralMsg }>(
+        'GetReferral',
+        { referralId: r.id },
+        gp,
+      );
+      return res.referral.status === ACCEPTED ? res.referral : undefined;
+    });
+    expect(unbooked.appointmentId).toBe('');
+    const published = await until('ReferralBookingCancelled on Kafka (relay)', async () => {
+      const rows = await svc.db.sql.query(
+        "SELECT sent_at FROM outbox_events WHERE ce_subject = $1 AND ce_type = 'uk.nhs.trellis.referrals.ReferralBookingCancelled.v1'",
+        [r.id],
+      );
+      return rows.rows.length > 0 && rows.rows.every((x) => x.sent_at) ? rows.rows : undefined;
+    });
+    // wait for the repeat to be handled too, then there is still exactly one
+    await until('all cancellations handled', async () =>
+      svc.messaging.consumer!.stats.handled >= handled + 3 ? true : undefined,
+    );
+    const count = await svc.db.sql.query(
+      "SELECT count(*)::int AS n FROM outbox_events WHERE ce_subject = $1 AND ce_type LIKE '%ReferralBookingCancelled%'",
+      [r.id],
+    );
+    expect({ published: published.length, total: count.rows[0].n }).toEqual({
+      published: 1,
+      total: 1,
+    });
+    const timeline = await svc.client.call<{ entries: { fromStatus: string; toStatus: string }[] }>(
+      'GetReferralTimeline',
+      { referralId: r.id },
+      gp,
+    );
+    expect(timeline.entries.map((e) => `${e.fromStatus}>${e.toStatus}`)).toEqual([
+      '>sent',
+      'sent>accepted',
+      'accepted>booked',
+      'booked>accepted',
+    ]);
+    await publishBooked(r, 'appt-c2', randomUUID());
+    const rebooked = await until('booked again', async () => {
+      const res = await svc.client.call<{ referral: ReferralMsg }>(
+        'GetReferral',
+        { referralId: r.id },
+        trust,
+      );
+      return res.referral.status === BOOKED ? res.referral : undefined;
+    });
+    expect(rebooked.appointmentId).toBe('appt-c2');
+  });
+
+  it('UpdateReferral (referrer, expected_version) and GetReferralVersion / ListReferralVersions over gRPC with the same visibility as GetReferral', async () => {
+    const r = await sendReferral();
+    const update = (version: number, token: string) =>
+      svc.client.call<{ referral: ReferralMsg; changedFields: string[] }>(
+        'UpdateReferral',
+        {
+          referralId: r.id,
+          expectedVersion: version,
+          priority: 3,
+          reason: { code: '29857009', display: 'Chest pain' },
+          clinicalSummary: 'Exertional chest pain; now at rest too',
+        },
+        token,
+      );
+    const res = await update(r.version, gp);
+    expect(res.changedFields).toEqual(['priority', 'clinical_summary']);
+    expect(res.referral).toMatchObject({ version: r.version + 1, priority: 3 });
+    expect(await svc.client.fail('UpdateReferral', { referralId: r.id }, readOnly)).toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
+    await expect(update(r.version, gp)).rejects.toMatchObject({ code: status.ABORTED });
+    expect(
+      await svc.client.fail(
+        'UpdateReferral',
+        {
+          referralId: r.id,
+          expectedVersion: r.version + 1,
+          priority: 1,
+          reason: { code: '29857009', display: 'Chest pain' },
+          clinicalSummary: 'x',
+        },
+        trust,
+      ),
+    ).toMatchObject({ code: status.PERMISSION_DENIED, reason: 'NOT_REFERRING_ORGANISATION' });
+    const v1 = await svc.client.call<{
+      version: { version: number; change: string; referral: ReferralMsg };
+    }>('GetReferralVersion', { referralId: r.id, version: 1 }, trust);
+    expect(v1.version).toMatchObject({ version: 1, change: 'created', referral: { priority: 2 } });
+    const list = await svc.client.call<{
+      versions: { version: number }[];
+      page: { nextPageToken: string; total: number };
+    }>('ListReferralVersions', { referralId: r.id, page: { pageSize: 1 } }, gp);
+    expect(list.versions.map((v) => v.version)).toEqual([2]);
+    expect(list.page.total).toBe(2);
+    const more = await svc.client.call<{ versions: { version: number }[] }>(
+      'ListReferralVersions',
+      { referralId: r.id, page: { pageSize: 1, pageToken: list.page.nextPageToken } },
+      gp,
+    );
+    expect(more.versions.map((v) => v.version)).toEqual([1]);
+    expect(
+      await svc.client.fail('GetReferralVersion', { referralId: r.id, version: 1 }, stranger),
+    ).toMatchObject({ code: status.NOT_FOUND, reason: 'REFERRAL_NOT_FOUND' });
+    expect(
+      await svc.client.fail('ListReferralVersions', { referralId: r.id }, stranger),
+    ).toMatchObject({ code: status.NOT_FOUND });
+    expect(
+      await svc.client.fail('GetReferralVersion', { referralId: r.id, version: 7 }, gp),
+    ).toMatchObject({ code: status.NOT_FOUND, reason: 'VERSION_NOT_FOUND' });
   });
 
   it("PatientMerged moves the superseded number's referrals to the survivor", async () => {

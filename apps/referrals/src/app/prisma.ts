@@ -5,6 +5,7 @@ export type {
   Referral as ReferralRow,
   ReferralAttachment as AttachmentRow,
   ReferralTransition as TransitionRow,
+  ReferralVersion as VersionRow,
 } from '../generated/prisma/client';
 export type { ReferralPriority, ReferralStatus } from '../generated/prisma/enums';
 

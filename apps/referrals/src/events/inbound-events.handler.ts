@@ -2,11 +2,23 @@ import { PoisonMessageError, type ReceivedEvent } from '@trellis/events';
 
 import type { Prisma } from '../app/prisma';
 import type { ReferralsService } from '../app/referrals/referrals.service';
-import { AppointmentBookedEvent, PatientMergedEvent } from './referral-event-types';
+import {
+  AppointmentBookedEvent,
+  AppointmentCancelledEvent,
+  PatientMergedEvent,
+} from './referral-event-types';
 import { fromTimestamp } from './timestamps';
 
 export interface InboundEventOutcome {
-  type: 'booked' | 'flagged' | 'duplicate' | 'unknown-referral' | 'merged' | 'ignored';
+  type:
+    | 'booked'
+    | 'flagged'
+    | 'duplicate'
+    | 'unknown-referral'
+    | 'unbooked'
+    | 'not-booked'
+    | 'merged'
+    | 'ignored';
   affected: number;
 }
 
@@ -14,6 +26,7 @@ export interface InboundEventOutcome {
  * Reactions to other platforms' events, run by the inbox consumer inside the transaction that
  * records the event id (a redelivered event is skipped before this is called):
  *  - AppointmentBooked with a referral id: the referral becomes booked (or the booking is flagged);
+ *  - AppointmentCancelled of the appointment a referral is booked with: booked -> accepted;
  *  - PatientMerged: the superseded number's referrals move to the survivor.
  * Other events on those topics are acknowledged and ignored.
  */
@@ -40,6 +53,27 @@ export function createInboundEventsHandler(referrals: ReferralsService) {
         event.correlationid,
       );
       return { type: outcome, affected: outcome === 'booked' || outcome === 'flagged' ? 1 : 0 };
+    }
+    if (AppointmentCancelledEvent.is(event)) {
+      const msg = event.decode(AppointmentCancelledEvent);
+      const a = msg.appointment;
+      if (!a?.referralId) return { type: 'ignored', affected: 0 };
+      const actor = msg.context?.actor;
+      const outcome = await referrals.onAppointmentCancelled(
+        tx,
+        {
+          referralId: a.referralId,
+          appointmentId: a.appointmentId,
+          reason: msg.reason,
+          cancelledBy: msg.cancelledBy,
+          actor: {
+            systemId: actor?.systemId ?? '',
+            odsCode: actor?.organisation?.odsCode ?? '',
+          },
+        },
+        event.correlationid,
+      );
+      return { type: outcome, affected: outcome === 'unbooked' ? 1 : 0 };
     }
     if (PatientMergedEvent.is(event)) {
       const msg = event.decode(PatientMergedEvent);

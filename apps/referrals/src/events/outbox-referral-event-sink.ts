@@ -9,10 +9,12 @@ import {
   ReferralAcceptedEvent,
   ReferralAdviceGivenEvent,
   ReferralBookedEvent,
+  ReferralBookingCancelledEvent,
   ReferralCancelledEvent,
   ReferralCompletedEvent,
   ReferralRejectedEvent,
   ReferralSentEvent,
+  ReferralUpdatedEvent,
   RttClockStoppedEvent,
 } from './referral-event-types';
 import { toTimestamp } from './timestamps';
@@ -113,6 +115,22 @@ export function toOutboxInput(event: ReferralEvent, meta: EventMeta): OutboxEven
     case 'ReferralCancelled':
       return ReferralCancelledEvent.occurrence(
         { context, referral, reason: event.reason },
+        occurrence,
+      );
+    case 'ReferralUpdated':
+      return ReferralUpdatedEvent.occurrence(
+        { context, referral, changedFields: event.changedFields, note: event.note },
+        occurrence,
+      );
+    case 'ReferralBookingCancelled':
+      return ReferralBookingCancelledEvent.occurrence(
+        {
+          context,
+          referral,
+          appointmentId: event.appointmentId,
+          reason: event.reason,
+          cancelledBy: event.cancelledBy,
+        },
         occurrence,
       );
     case 'RttClockStopped': {

@@ -6,7 +6,7 @@ const topic = TOPICS.referralsReferral;
 const type = (name: string) => `uk.nhs.trellis.referrals.${name}.v1`;
 const schema = (name: string) => `proto:trellis.events.v1.${name}`;
 
-/** The eight referral event types on trellis.referrals.referral.v1 (key: NHS number). */
+/** The ten referral event types on trellis.referrals.referral.v1 (key: NHS number). */
 export const ReferralSentEvent = defineEventType({
   type: type('ReferralSent'),
   topic,
@@ -56,12 +56,33 @@ export const RttClockStoppedEvent = defineEventType({
   dataschema: schema('RttClockStopped'),
 });
 
+export const ReferralUpdatedEvent = defineEventType({
+  type: type('ReferralUpdated'),
+  topic,
+  codec: E.ReferralUpdated,
+  dataschema: schema('ReferralUpdated'),
+});
+export const ReferralBookingCancelledEvent = defineEventType({
+  type: type('ReferralBookingCancelled'),
+  topic,
+  codec: E.ReferralBookingCancelled,
+  dataschema: schema('ReferralBookingCancelled'),
+});
+
 /** appointments' event this platform reacts to (trellis.appointments.appointment.v1). */
 export const AppointmentBookedEvent = defineEventType({
   type: 'uk.nhs.trellis.appointments.AppointmentBooked.v1',
   topic: TOPICS.appointmentsAppointment,
   codec: E.AppointmentBooked,
   dataschema: schema('AppointmentBooked'),
+});
+
+/** appointments' cancellation: a booked referral goes back to accepted (awaiting a new booking). */
+export const AppointmentCancelledEvent = defineEventType({
+  type: 'uk.nhs.trellis.appointments.AppointmentCancelled.v1',
+  topic: TOPICS.appointmentsAppointment,
+  codec: E.AppointmentCancelled,
+  dataschema: schema('AppointmentCancelled'),
 });
 
 /** identity's event this platform reacts to (trellis.identity.patient.v1). */

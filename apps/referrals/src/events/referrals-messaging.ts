@@ -77,7 +77,11 @@ export class ReferralsMessaging implements OnApplicationBootstrap {
               fields,
               'booking for a referral that cannot be booked: flagged, not applied',
             );
-          else if (outcome.type === 'booked' || outcome.type === 'merged')
+          else if (
+            outcome.type === 'booked' ||
+            outcome.type === 'unbooked' ||
+            outcome.type === 'merged'
+          )
             this.logger.info(fields, 'inbound event applied');
           else if (outcome.type !== 'ignored')
             this.logger.debug(fields, 'inbound event: nothing to do');

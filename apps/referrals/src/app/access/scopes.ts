@@ -56,6 +56,27 @@ export const REFERRALS_SCOPES = defineScopeTable({
   [`${REFERRAL}/CompleteReferral`]: update,
   [`${REFERRAL}/CancelReferral`]: update,
   [`${REFERRAL}/StopRttClock`]: update,
+  [`${REFERRAL}/UpdateReferral`]: update,
+  [`${REFERRAL}/GetReferralVersion`]: {
+    scope: 'system/ServiceRequest.r',
+    patientData: true,
+    subject: (req, res) => ({
+      resourceId: (req as { referralId?: string }).referralId,
+      nhsNumber:
+        (res as { version?: { referral?: { nhsNumber?: string } } } | undefined)?.version?.referral
+          ?.nhsNumber || undefined,
+    }),
+  },
+  [`${REFERRAL}/ListReferralVersions`]: {
+    scope: 'system/ServiceRequest.r',
+    patientData: true,
+    subject: (req, res) => ({
+      resourceId: (req as { referralId?: string }).referralId,
+      nhsNumber:
+        (res as { versions?: { referral?: { nhsNumber?: string } }[] } | undefined)?.versions?.[0]
+          ?.referral?.nhsNumber || undefined,
+    }),
+  },
   // Worklists name many patients: audited as a search by the organisation, without one subject.
   [`${REFERRAL}/ListIncomingReferrals`]: { scope: 'system/ServiceRequest.s', patientData: true },
   [`${REFERRAL}/ListSentReferrals`]: { scope: 'system/ServiceRequest.s', patientData: true },

@@ -19,7 +19,7 @@ const LEGAL: Record<Status, Partial<Record<Action, Status>>> = {
     cancel: 'cancelled',
   },
   accepted: { book: 'booked', cancel: 'cancelled' },
-  booked: { complete: 'completed', cancel: 'cancelled' },
+  booked: { complete: 'completed', cancel: 'cancelled', unbook: 'accepted' },
   rejected: {},
   'advice-given': {},
   completed: {},

@@ -4,7 +4,8 @@ import { ReferralsError, ReferralsErrorCode } from './referrals.errors';
 export type Status =
   'sent' | 'accepted' | 'rejected' | 'advice-given' | 'booked' | 'completed' | 'cancelled';
 
-export type Action = 'accept' | 'reject' | 'give-advice' | 'book' | 'complete' | 'cancel';
+export type Action =
+  'accept' | 'reject' | 'give-advice' | 'book' | 'unbook' | 'complete' | 'cancel';
 
 /** Who may take an action: the target (provider), the referrer, either, or an event (system). */
 export type Party = 'target' | 'referrer' | 'either' | 'system';
@@ -13,7 +14,7 @@ export type Party = 'target' | 'referrer' | 'either' | 'system';
  * The referral state machine:
  *   sent -> accepted | rejected | advice-given | booked (direct booking) | cancelled
  *   accepted -> booked | cancelled
- *   booked -> completed | cancelled
+ *   booked -> completed | cancelled | accepted (its appointment was cancelled: awaiting a new booking)
  *   rejected, advice-given, completed, cancelled: final (advice-given may be converted into a
  *   new referral, which does not change the original's state).
  */
@@ -24,6 +25,7 @@ export const TRANSITIONS: Readonly<
   reject: { from: ['sent'], to: 'rejected', by: 'target' },
   'give-advice': { from: ['sent'], to: 'advice-given', by: 'target' },
   book: { from: ['sent', 'accepted'], to: 'booked', by: 'system' },
+  unbook: { from: ['booked'], to: 'accepted', by: 'system' },
   complete: { from: ['booked'], to: 'completed', by: 'target' },
   cancel: { from: ['sent', 'accepted', 'booked'], to: 'cancelled', by: 'either' },
 };

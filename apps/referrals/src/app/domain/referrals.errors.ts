@@ -24,6 +24,9 @@ export enum ReferralsErrorCode {
   PatientMerged = 'PATIENT_MERGED',
   PatientLookupDenied = 'PATIENT_LOOKUP_DENIED',
   IdentityUnavailable = 'IDENTITY_UNAVAILABLE',
+  VersionConflict = 'VERSION_CONFLICT',
+  NotEditable = 'REFERRAL_NOT_EDITABLE',
+  VersionNotFound = 'VERSION_NOT_FOUND',
 }
 
 const KIND: Record<ReferralsErrorCode, ErrorKind> = {
@@ -42,6 +45,9 @@ const KIND: Record<ReferralsErrorCode, ErrorKind> = {
   [ReferralsErrorCode.PatientDeceased]: 'FAILED_PRECONDITION',
   [ReferralsErrorCode.PatientMerged]: 'FAILED_PRECONDITION',
   [ReferralsErrorCode.IdentityUnavailable]: 'UNAVAILABLE',
+  [ReferralsErrorCode.VersionConflict]: 'ABORTED',
+  [ReferralsErrorCode.NotEditable]: 'FAILED_PRECONDITION',
+  [ReferralsErrorCode.VersionNotFound]: 'NOT_FOUND',
 };
 
 export function kindOf(code: ReferralsErrorCode): ErrorKind {

@@ -8,6 +8,7 @@ import {
   priorityOf,
   statusOf,
   type Priority,
+  type ReferralVersionView,
   type WaitingList,
 } from '../referrals/referrals.service';
 import { toTimestamp } from '../../events/timestamps';
@@ -106,6 +107,16 @@ export function referralToProto(r: ReferralWithAttachments, now: Date): referral
     basedOnReferralId: r.basedOnReferralId ?? '',
     convertedToReferralId: r.convertedToReferralId ?? '',
     bookingFlagged: r.bookingFlagged,
+    idempotencyKey: r.idempotencyKey,
+  };
+}
+
+export function versionToProto(v: ReferralVersionView, now: Date): referrals.v1.ReferralVersion {
+  return {
+    version: v.version,
+    referral: referralToProto(v.referral, now),
+    recordedAt: toTimestamp(v.recordedAt),
+    change: v.change,
   };
 }
 

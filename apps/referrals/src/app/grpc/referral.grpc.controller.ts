@@ -13,6 +13,7 @@ import {
   statusFromProto,
   stopReasonFromProto,
   timelineEntryToProto,
+  versionToProto,
   waitingListToProto,
 } from './mappers';
 
@@ -236,6 +237,51 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
       total: waitingListToProto(total),
       providers: providers.map(waitingListToProto),
       asOf: { seconds: Math.floor(asOf.getTime() / 1000), nanos: 0 },
+    };
+  }
+
+  async updateReferral(
+    req: referrals.v1.UpdateReferralRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.UpdateReferralResponse> {
+    const { caller, ctx } = callOf(md);
+    const { referral, changedFields } = await this.service.update(
+      caller,
+      req.referralId,
+      {
+        expectedVersion: req.expectedVersion,
+        priority: priorityFromProto(req.priority),
+        reason: { code: req.reason?.code ?? '', display: req.reason?.display ?? '' },
+        clinicalSummary: req.clinicalSummary,
+        note: req.note,
+      },
+      ctx,
+    );
+    return { ...this.one(referral), changedFields };
+  }
+
+  async getReferralVersion(
+    req: referrals.v1.GetReferralVersionRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.GetReferralVersionResponse> {
+    const { caller } = callOf(md);
+    const v = await this.service.getVersion(caller, req.referralId, req.version);
+    return { version: versionToProto(v, this.service.now()) };
+  }
+
+  async listReferralVersions(
+    req: referrals.v1.ListReferralVersionsRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.ListReferralVersionsResponse> {
+    const { caller } = callOf(md);
+    const res = await this.service.listVersions(caller, req.referralId, {
+      pageSize: req.page?.pageSize,
+      pageToken: req.page?.pageToken,
+    });
+    const now = this.service.now();
+    return {
+      versions: res.versions.map((v) => versionToProto(v, now)),
+      page: { nextPageToken: res.nextPageToken, total: res.total },
     };
   }
 }

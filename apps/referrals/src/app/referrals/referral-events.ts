@@ -16,7 +16,15 @@ export type ReferralEvent =
     }
   | { type: 'ReferralCompleted'; referral: ReferralRow; note: string }
   | { type: 'ReferralCancelled'; referral: ReferralRow; reason: string }
-  | { type: 'RttClockStopped'; referral: ReferralRow; reason: RttStopReason };
+  | { type: 'RttClockStopped'; referral: ReferralRow; reason: RttStopReason }
+  | { type: 'ReferralUpdated'; referral: ReferralRow; changedFields: string[]; note: string }
+  | {
+      type: 'ReferralBookingCancelled';
+      referral: ReferralRow;
+      appointmentId: string;
+      reason: string;
+      cancelledBy: string;
+    };
 
 export type ReferralEventType = ReferralEvent['type'];
 

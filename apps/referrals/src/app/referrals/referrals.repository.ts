@@ -1,4 +1,4 @@
-import { Prisma, type Db, type ReferralRow, type TransitionRow } from '../prisma';
+import { Prisma, type Db, type ReferralRow, type TransitionRow, type VersionRow } from '../prisma';
 import { WAITING_BANDS } from '../domain/rtt';
 
 export type ReferralWithAttachments = ReferralRow & {
@@ -122,6 +122,26 @@ export class ReferralsRepository {
     });
   }
 
+  /** One stored version (written by the `referrals_version_snapshot` trigger). */
+  findVersion(db: Db, id: string, version: number): Promise<VersionRow | null> {
+    return db.referralVersion.findUnique({
+      where: { referralId_version: { referralId: id, version } },
+    });
+  }
+
+  /** Stored versions, newest first, below `before` (exclusive) when given. */
+  listVersions(db: Db, id: string, q: { before?: number; take: number }): Promise<VersionRow[]> {
+    return db.referralVersion.findMany({
+      where: { referralId: id, ...(q.before !== undefined ? { version: { lt: q.before } } : {}) },
+      orderBy: { version: 'desc' },
+      take: q.take,
+    });
+  }
+
+  countVersions(db: Db, id: string): Promise<number> {
+    return db.referralVersion.count({ where: { referralId: id } });
+  }
+
   timeline(db: Db, id: string): Promise<TransitionRow[]> {
     return db.referralTransition.findMany({ where: { referralId: id }, orderBy: { id: 'asc' } });
   }
@@ -216,4 +236,58 @@ export class ReferralsRepository {
       RETURNING id::text`;
     return rows.map((r) => r.id);
   }
+}
+
+/**
+ * A stored version's snapshot (`to_jsonb` of the referrals row: snake_case keys, database enum
+ * labels, ISO timestamps) as a referral row; attachments never change after creation, so the
+ * current ones are used.
+ */
+export function referralFromSnapshot(
+  snapshot: Prisma.JsonValue,
+  attachments: ReferralWithAttachments['attachments'],
+): ReferralWithAttachments {
+  const j = (snapshot ?? {}) as Record<string, unknown>;
+  const str = (k: string): string => String(j[k] ?? '');
+  const opt = (k: string): string | null => (j[k] === null || j[k] === undefined ? null : str(k));
+  const date = (k: string): Date => new Date(str(k));
+  const optDate = (k: string): Date | null => (opt(k) === null ? null : date(k));
+  const status = str('status');
+  const priority = str('priority');
+  return {
+    id: str('id'),
+    nhsNumber: str('nhs_number'),
+    mergedFromNhsNumber: opt('merged_from_nhs_number'),
+    referrerOdsCode: str('referrer_ods_code'),
+    referrerRegion: str('referrer_region'),
+    referrerPractitionerId: str('referrer_practitioner_id'),
+    targetOdsCode: str('target_ods_code'),
+    targetRegion: str('target_region'),
+    specialtyCode: str('specialty_code'),
+    priority: (priority === 'two-week-wait'
+      ? 'two_week_wait'
+      : priority) as ReferralRow['priority'],
+    reasonCode: str('reason_code'),
+    reasonDisplay: str('reason_display'),
+    clinicalSummary: str('clinical_summary'),
+    status: (status === 'advice-given' ? 'advice_given' : status) as ReferralRow['status'],
+    sentAt: date('sent_at'),
+    rttStartedAt: date('rtt_started_at'),
+    rttStoppedAt: optDate('rtt_stopped_at'),
+    rttStopReason: opt('rtt_stop_reason'),
+    firstAppointmentAt: optDate('first_appointment_at'),
+    appointmentId: opt('appointment_id'),
+    rejectionReason: opt('rejection_reason'),
+    advice: opt('advice'),
+    cancellationReason: opt('cancellation_reason'),
+    basedOnReferralId: opt('based_on_referral_id'),
+    convertedToReferralId: opt('converted_to_referral_id'),
+    bookingFlagged: j['booking_flagged'] === true,
+    idempotencyKey: str('idempotency_key'),
+    requestHash: '',
+    version: Number(j['version'] ?? 0),
+    createdAt: date('created_at'),
+    updatedAt: date('updated_at'),
+    attachments,
+  };
 }

@@ -15,9 +15,10 @@ import { WAITING_BANDS, type RttStopReason } from '../domain/rtt';
 import { sctidProblem } from '../domain/snomed';
 import { CODE, IDEMPOTENCY_KEY, pageSize, REGION_CODE, Violations } from '../domain/validation';
 import type { PatientDirectory, PatientLookupContext } from '@trellis/identity-client';
-import type { Prisma, PrismaClient, ReferralRow, TransitionRow } from '../prisma';
+import type { Prisma, PrismaClient, ReferralRow, TransitionRow, VersionRow } from '../prisma';
 import type { ReferralEvent, ReferralEventSink } from './referral-events';
 import {
+  referralFromSnapshot,
   ReferralsRepository,
   type NewAttachment,
   type ReferralWithAttachments,
@@ -42,6 +43,23 @@ export interface SendInput {
   reason: { code: string; display: string };
   clinicalSummary: string;
   attachments: AttachmentInput[];
+}
+
+/** The clinically mutable fields a referrer may change (UpdateReferral), all three given. */
+export interface UpdateInput {
+  expectedVersion: number;
+  priority?: Priority;
+  reason: { code: string; display: string };
+  clinicalSummary: string;
+  note?: string;
+}
+
+/** One stored version of a referral. */
+export interface ReferralVersionView {
+  version: number;
+  referral: ReferralWithAttachments;
+  recordedAt: Date;
+  change: string;
 }
 
 export interface CallContext extends PatientLookupContext {
@@ -76,6 +94,35 @@ export const statusOf = (r: Pick<ReferralRow, 'status'>): Status => fromDbStatus
 
 export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** Priority, reason (SNOMED CT) and clinical summary: the same rules on send and on update. */
+function checkClinical(
+  v: Violations,
+  input: Pick<SendInput, 'priority' | 'reason' | 'clinicalSummary'>,
+): void {
+  if (!input.priority)
+    v.add('priority', 'required', 'priority is required (routine, urgent or two-week-wait)');
+  if (v.required('reason.code', input.reason.code)) {
+    const problem = sctidProblem(input.reason.code);
+    if (problem)
+      v.add(
+        'reason.code',
+        `snomed.${problem}`,
+        `reason.code '${input.reason.code}' is not a SNOMED CT concept id (${problem})`,
+      );
+  }
+  if (v.required('reason.display', input.reason.display) && input.reason.display.length > 500)
+    v.add('reason.display', 'max-length', 'reason.display must be at most 500 characters');
+  if (
+    v.required('clinical_summary', input.clinicalSummary) &&
+    input.clinicalSummary.length > LIMITS.clinicalSummary
+  )
+    v.add(
+      'clinical_summary',
+      'max-length',
+      `clinical_summary must be at most ${LIMITS.clinicalSummary} characters`,
+    );
 }
 
 /**
@@ -138,28 +185,7 @@ export class ReferralsService {
         'code',
         'target.specialty_code must be a code',
       );
-    if (!input.priority)
-      v.add('priority', 'required', 'priority is required (routine, urgent or two-week-wait)');
-    if (v.required('reason.code', input.reason.code)) {
-      const problem = sctidProblem(input.reason.code);
-      if (problem)
-        v.add(
-          'reason.code',
-          `snomed.${problem}`,
-          `reason.code '${input.reason.code}' is not a SNOMED CT concept id (${problem})`,
-        );
-    }
-    if (v.required('reason.display', input.reason.display) && input.reason.display.length > 500)
-      v.add('reason.display', 'max-length', 'reason.display must be at most 500 characters');
-    if (
-      v.required('clinical_summary', input.clinicalSummary) &&
-      input.clinicalSummary.length > LIMITS.clinicalSummary
-    )
-      v.add(
-        'clinical_summary',
-        'max-length',
-        `clinical_summary must be at most ${LIMITS.clinicalSummary} characters`,
-      );
+    checkClinical(v, input);
     const attachments = this.checkAttachments(input.attachments, v);
     v.throwIfAny();
 
@@ -231,6 +257,131 @@ export class ReferralsService {
   ): Promise<{ referral: ReferralWithAttachments; entries: TransitionRow[] }> {
     const referral = await this.get(actor, id);
     return { referral, entries: await this.repo.timeline(this.prisma, id) };
+  }
+
+  /**
+   * The referrer changes the clinically mutable fields (priority, reason, clinical summary) while
+   * the referral is sent or accepted, at the version it last read. Who is involved, the patient,
+   * the organisations and the service cannot change (cancel and refer again). One transaction:
+   * the row (version + 1, snapshot by trigger), a timeline row and ReferralUpdated. Nothing
+   * changed = no new version, no event.
+   */
+  async update(
+    actor: Actor,
+    id: string,
+    input: UpdateInput,
+    ctx: CallContext = {},
+  ): Promise<{ referral: ReferralWithAttachments; changedFields: string[] }> {
+    this.checkId(id);
+    const v = new Violations();
+    if (!Number.isInteger(input.expectedVersion) || input.expectedVersion < 1)
+      v.add('expected_version', 'required', 'expected_version (the version last read) is required');
+    checkClinical(v, input);
+    v.throwIfAny();
+    const note = this.optionalText('note', input.note);
+    const now = this.clock.now();
+    return this.prisma.$transaction(async (tx) => {
+      const current = await this.lockVisible(tx, actor, id);
+      if (current.referrerOdsCode !== actor.odsCode) throw notReferrer(current, actor);
+      if (current.version !== input.expectedVersion) {
+        throw new ReferralsError(
+          ReferralsErrorCode.VersionConflict,
+          `Referral ${id} is at version ${current.version}, not ${input.expectedVersion}: read it again`,
+          { referralId: id, currentVersion: String(current.version) },
+        );
+      }
+      const status = statusOf(current);
+      if (status !== 'sent' && status !== 'accepted') {
+        throw new ReferralsError(
+          ReferralsErrorCode.NotEditable,
+          `Referral ${id} is '${status}': only sent or accepted referrals can be changed`,
+          { referralId: id, currentStatus: status },
+        );
+      }
+      const data: Prisma.ReferralUncheckedUpdateInput = {};
+      const changed: string[] = [];
+      if (priorityOf(current) !== input.priority) {
+        changed.push(`priority ${priorityOf(current)} -> ${input.priority!}`);
+        data.priority = dbPriority(input.priority!);
+      }
+      if (
+        current.reasonCode !== input.reason.code ||
+        current.reasonDisplay !== input.reason.display
+      ) {
+        changed.push(`reason ${current.reasonCode} -> ${input.reason.code}`);
+        data.reasonCode = input.reason.code;
+        data.reasonDisplay = input.reason.display;
+      }
+      if (current.clinicalSummary !== input.clinicalSummary) {
+        changed.push('clinical_summary');
+        data.clinicalSummary = input.clinicalSummary;
+      }
+      if (changed.length === 0) return { referral: current, changedFields: [] };
+      const updated = await this.repo.update(tx, id, data);
+      await this.repo.addTransition(tx, {
+        referralId: id,
+        fromStatus: status,
+        toStatus: status,
+        at: now,
+        ...who(actor),
+        note: `updated: ${changed.join('; ')}${note ? ` (${note})` : ''}`,
+        source: 'api',
+      });
+      const changedFields = changed.map((c) => c.split(' ')[0]!);
+      await this.emit(
+        tx,
+        { type: 'ReferralUpdated', referral: updated, changedFields, note },
+        actor,
+        ctx,
+        now,
+      );
+      return { referral: updated, changedFields };
+    }, TX);
+  }
+
+  /** One stored version; only the two organisations see it (as GetReferral). */
+  async getVersion(actor: Actor, id: string, version: number): Promise<ReferralVersionView> {
+    const current = await this.get(actor, id);
+    const row =
+      Number.isInteger(version) && version >= 1
+        ? await this.repo.findVersion(this.prisma, id, version)
+        : null;
+    if (!row) {
+      throw new ReferralsError(
+        ReferralsErrorCode.VersionNotFound,
+        `Referral ${id} has no version ${version} (current ${current.version})`,
+        { referralId: id, currentVersion: String(current.version) },
+      );
+    }
+    return toVersionView(row, current);
+  }
+
+  /** Stored versions, newest first, keyset-paged; only the two organisations see them. */
+  async listVersions(
+    actor: Actor,
+    id: string,
+    q: { pageSize?: number; pageToken?: string },
+  ): Promise<{ versions: ReferralVersionView[]; nextPageToken: string; total: number }> {
+    const current = await this.get(actor, id);
+    const v = new Violations();
+    const take = pageSize(q.pageSize, v, 'page.page_size', 200, 50);
+    v.throwIfAny();
+    const filter = { q: 'versions', id };
+    const cursor = decodePageToken(q.pageToken, filter, 'page.page_token');
+    const rows = await this.repo.listVersions(this.prisma, id, {
+      ...(cursor ? { before: Number(cursor.i) } : {}),
+      take: take + 1,
+    });
+    const page = rows.slice(0, take);
+    const last = page[page.length - 1];
+    return {
+      versions: page.map((r) => toVersionView(r, current)),
+      nextPageToken:
+        rows.length > take && last
+          ? encodePageToken({ s: last.recordedAt.toISOString(), i: String(last.version) }, filter)
+          : '',
+      total: await this.repo.countVersions(this.prisma, id),
+    };
   }
 
   async accept(
@@ -566,6 +717,62 @@ export class ReferralsService {
     return 'booked';
   }
 
+  /**
+   * appointments' AppointmentCancelled for the appointment a referral is booked with:
+   * booked -> accepted (awaiting a new booking), appointment id cleared, a timeline row and
+   * ReferralBookingCancelled. A cancellation of any other appointment (already unbooked, rebooked
+   * elsewhere, or a referral that moved on: completed, cancelled) changes nothing, so a
+   * redelivered or repeated event is harmless. The first appointment time (two-week-wait rule)
+   * is kept: it records the first appointment offered.
+   */
+  async onAppointmentCancelled(
+    tx: Prisma.TransactionClient,
+    cancellation: {
+      referralId: string;
+      appointmentId: string;
+      reason: string;
+      cancelledBy: string;
+      actor?: { systemId: string; odsCode: string };
+    },
+    correlationId?: string,
+  ): Promise<'unbooked' | 'not-booked' | 'unknown-referral'> {
+    if (!/^[0-9a-f-]{36}$/i.test(cancellation.referralId)) return 'unknown-referral';
+    const current = await this.repo.lock(tx, cancellation.referralId);
+    if (!current) return 'unknown-referral';
+    const status = statusOf(current);
+    if (status !== 'booked' || current.appointmentId !== cancellation.appointmentId)
+      return 'not-booked';
+    const now = this.clock.now();
+    const to = nextStatus(status, 'unbook', current.id);
+    const updated = await this.repo.update(tx, current.id, {
+      status: toDbStatus(to),
+      appointmentId: null,
+    });
+    await this.repo.addTransition(tx, {
+      referralId: current.id,
+      fromStatus: status,
+      toStatus: to,
+      at: now,
+      actorSystemId: cancellation.actor?.systemId || 'trellis-appointments',
+      actorOdsCode: cancellation.actor?.odsCode || null,
+      actorUserId: null,
+      note: `appointment ${cancellation.appointmentId} cancelled${cancellation.reason ? ` (${cancellation.reason})` : ''}${cancellation.cancelledBy ? ` by ${cancellation.cancelledBy}` : ''}: awaiting a new booking`,
+      source: 'event',
+    });
+    await this.events.append(
+      tx,
+      {
+        type: 'ReferralBookingCancelled',
+        referral: updated,
+        appointmentId: cancellation.appointmentId,
+        reason: cancellation.reason,
+        cancelledBy: cancellation.cancelledBy,
+      },
+      { occurredAt: now, correlationId },
+    );
+    return 'unbooked';
+  }
+
   /** identity's PatientMerged: the superseded number's referrals move to the survivor. */
   async onPatientMerged(
     tx: Prisma.TransactionClient,
@@ -624,7 +831,7 @@ export class ReferralsService {
   private async transition(
     actor: Actor,
     id: string,
-    action: Exclude<Action, 'book'>,
+    action: Exclude<Action, 'book' | 'unbook'>,
     text: { note?: string; reason?: string; advice?: string },
     ctx: CallContext,
   ): Promise<ReferralWithAttachments> {
@@ -866,6 +1073,15 @@ export interface ListQuery {
 export interface Page {
   referrals: ReferralWithAttachments[];
   nextPageToken: string;
+}
+
+function toVersionView(row: VersionRow, current: ReferralWithAttachments): ReferralVersionView {
+  return {
+    version: row.version,
+    referral: referralFromSnapshot(row.snapshot, current.attachments),
+    recordedAt: row.recordedAt,
+    change: row.change,
+  };
 }
 
 function involved(r: ReferralRow, odsCode: string): boolean {

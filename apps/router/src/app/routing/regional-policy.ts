@@ -157,6 +157,8 @@ export const EVENT_SPECS: ReadonlyMap<string, EventSpec<WithContext>> = new Map<
     'ReferralCompleted',
     'ReferralCancelled',
     'RttClockStopped',
+    'ReferralUpdated',
+    'ReferralBookingCancelled',
   ].map((name): [string, EventSpec<WithContext>] => {
     const codec = (E as unknown as Record<string, MessageCodec<events.v1.ReferralSent>>)[name];
     if (!codec) throw new Error(`no codec for ${name}`);
