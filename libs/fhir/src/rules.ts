@@ -78,6 +78,12 @@ export const TRELLIS_RULES: Readonly<Record<string, string>> = {
   'service-request.specialty': 'A referral names the specialty (category)',
   'service-request.identifier': 'A referral carries its client request id (idempotency key)',
   'service-request.priority': 'Priority is routine, urgent or asap (two-week wait)',
+  'schedule.actor': 'A schedule names its organisation (one Organization actor by ODS code)',
+  'schedule.practitioner': 'A practitioner actor is identified by SDS user id or GMC number',
+  'schedule.service-type': 'A schedule names its service type (serviceType[0] code or text)',
+  'slot.schedule': 'A slot references its schedule (Schedule/<id>)',
+  'slot.status': 'A new slot is free or busy-unavailable (busy is set by bookings)',
+  'slot.period': 'A slot ends after it starts',
   'appointment.slot': 'An appointment references the slot it books',
   'appointment.patient': 'An appointment has a patient participant',
   'diagnostic-report.result': 'A report lists its observations',
@@ -600,6 +606,100 @@ function appointmentRules(a: Json, report: Report): void {
   );
 }
 
+const isOrganisationActor = (a: Json): boolean =>
+  a['type'] === 'Organization' ||
+  /^Organization\//.test(str(a['reference']) ?? '') ||
+  (isObject(a['identifier']) && a['identifier']['system'] === ODS_ORGANISATION_SYSTEM);
+
+const isPractitionerActor = (a: Json): boolean =>
+  a['type'] === 'Practitioner' ||
+  /^Practitioner\//.test(str(a['reference']) ?? '') ||
+  (isObject(a['identifier']) &&
+    (a['identifier']['system'] === SDS_USER_SYSTEM || a['identifier']['system'] === GMC_SYSTEM));
+
+function scheduleRules(s: Json, report: Report): void {
+  const actors = arr(s['actor']).filter(isObject);
+  const orgs = actors.map((a, i) => ({ a, i })).filter(({ a }) => isOrganisationActor(a));
+  if (orgs.length !== 1) {
+    report(
+      'schedule.actor',
+      'Schedule.actor',
+      `exactly one Organization actor (identifier ${ODS_ORGANISATION_SYSTEM}) is required, got ${orgs.length}`,
+      'required',
+    );
+  } else {
+    checkOdsReference(
+      orgs[0]!.a,
+      `Schedule.actor[${orgs[0]!.i}]`,
+      'schedule.actor',
+      'The organisation',
+      report,
+    );
+  }
+  actors.forEach((a, i) => {
+    if (isOrganisationActor(a)) return;
+    const ident = isObject(a['identifier']) ? a['identifier'] : undefined;
+    if (
+      !isPractitionerActor(a) ||
+      !ident ||
+      (ident['system'] !== SDS_USER_SYSTEM && ident['system'] !== GMC_SYSTEM) ||
+      !/^[A-Za-z0-9._:|/-]{1,64}$/.test(str(ident['value']) ?? '')
+    ) {
+      report(
+        'schedule.practitioner',
+        `Schedule.actor[${i}]`,
+        `other actors must be a Practitioner identified by ${SDS_USER_SYSTEM} or ${GMC_SYSTEM}`,
+      );
+    }
+  });
+  const service = arr(s['serviceType'])[0];
+  const code = isObject(service)
+    ? (str(codings(service)[0]?.['code']) ?? str(service['text']))
+    : undefined;
+  if (!code || !/^[A-Za-z0-9._:|/-]{1,128}$/.test(code)) {
+    report(
+      'schedule.service-type',
+      'Schedule.serviceType[0]',
+      'the service type is required as a code (serviceType[0].coding[0].code, or a text of letters, digits, . _ : | / -)',
+      code ? 'value' : 'required',
+    );
+  }
+  arr(s['serviceType']).forEach((c, i) =>
+    checkConcept(c, `Schedule.serviceType[${i}]`, undefined, report),
+  );
+}
+
+function slotRules(s: Json, mode: 'create' | 'update', report: Report): void {
+  const schedule = isObject(s['schedule']) ? str(s['schedule']['reference']) : undefined;
+  if (!schedule || !/^Schedule\/[A-Za-z0-9-]{1,64}$/.test(schedule)) {
+    report(
+      'slot.schedule',
+      'Slot.schedule.reference',
+      'the slot must reference its schedule as Schedule/<id>',
+      'required',
+    );
+  }
+  const status = str(s['status']);
+  if (
+    mode === 'create' &&
+    status !== undefined &&
+    status !== 'free' &&
+    status !== 'busy-unavailable'
+  ) {
+    report(
+      'slot.status',
+      'Slot.status',
+      `a new slot is free or busy-unavailable, not ${status} (bookings make slots busy)`,
+      'business-rule',
+    );
+  }
+  const start = Date.parse(str(s['start']) ?? '');
+  const end = Date.parse(str(s['end']) ?? '');
+  if (!Number.isNaN(start) && !Number.isNaN(end) && end <= start) {
+    report('slot.period', 'Slot.end', 'end must be after start', 'business-rule');
+  }
+}
+
 /** Trellis rules for one resource (structure is checked separately by the FHIR validator). */
 export function trellisRules(
   resource: Json,
@@ -624,6 +724,12 @@ export function trellisRules(
       break;
     case 'Appointment':
       appointmentRules(resource, report);
+      break;
+    case 'Schedule':
+      scheduleRules(resource, report);
+      break;
+    case 'Slot':
+      slotRules(resource, mode, report);
       break;
     default:
       break;

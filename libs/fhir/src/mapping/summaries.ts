@@ -13,6 +13,8 @@ import {
   ODS_ORGANISATION_SYSTEM,
   REFERRAL_REQUEST_ID_SYSTEM,
   REGION_EXTENSION,
+  SDS_USER_SYSTEM,
+  GMC_SYSTEM,
   SNOMED_CT_SYSTEM,
   UCUM_SYSTEM,
 } from '../systems';
@@ -280,9 +282,13 @@ const SLOT_STATUS: Record<number, 'free' | 'busy' | 'busy-unavailable' | undefin
 
 /** appointments.v1.Slot → FHIR Slot. */
 export function slotToFhir(s: appointments.v1.Slot): Slot {
+  const updated = iso(s.updatedAt);
   return {
     resourceType: 'Slot',
     id: s.id,
+    ...(s.version
+      ? { meta: { versionId: String(s.version), ...(updated ? { lastUpdated: updated } : {}) } }
+      : {}),
     schedule: { reference: `Schedule/${s.scheduleId}` },
     status: SLOT_STATUS[s.status] ?? 'busy-unavailable',
     start: iso(s.start) ?? new Date(0).toISOString(),
@@ -293,14 +299,79 @@ export function slotToFhir(s: appointments.v1.Slot): Slot {
 
 /** appointments.v1.Schedule → FHIR Schedule (actor = owning organisation). */
 export function scheduleToFhir(s: appointments.v1.Schedule): Schedule {
+  const created = iso(s.createdAt);
   return {
     resourceType: 'Schedule',
     id: s.id,
+    // schedules are immutable once created: always version 1
+    meta: { versionId: '1', ...(created ? { lastUpdated: created } : {}) },
     active: true,
-    actor: [org(s.odsCode)],
+    actor: [
+      org(s.odsCode),
+      ...(s.practitionerId
+        ? [
+            {
+              type: 'Practitioner' as const,
+              identifier: { system: SDS_USER_SYSTEM, value: s.practitionerId },
+            },
+          ]
+        : []),
+    ],
     ...(s.serviceType ? { serviceType: [{ text: s.serviceType }] } : {}),
     ...(s.specialty ? { specialty: [{ text: s.specialty }] } : {}),
     ...(s.name ? { comment: s.name } : {}),
+  };
+}
+
+const codeOf = (c: { coding?: { code?: string }[]; text?: string } | undefined) =>
+  c?.coding?.find((x) => x.code)?.code ?? c?.text ?? '';
+
+/**
+ * A validated FHIR Schedule → appointments CreateSchedule: the Organization actor's ODS code
+ * (must be the caller's; the platform refuses another), its region extension (default the
+ * caller's), the Practitioner actor's identifier, serviceType[0] and specialty[0] codes (or
+ * text), comment as the name.
+ */
+export function scheduleFromFhir(s: Schedule): appointments.v1.CreateScheduleRequest {
+  const organisation = s.actor?.find(
+    (a) =>
+      a.type === 'Organization' ||
+      a.reference?.startsWith('Organization/') ||
+      a.identifier?.system === ODS_ORGANISATION_SYSTEM,
+  );
+  const practitioner = s.actor?.find(
+    (a) =>
+      a !== organisation &&
+      (a.identifier?.system === SDS_USER_SYSTEM || a.identifier?.system === GMC_SYSTEM),
+  );
+  return {
+    odsCode: organisation?.identifier?.value ?? '',
+    serviceType: codeOf(s.serviceType?.[0]),
+    specialty: codeOf(s.specialty?.[0]),
+    practitionerId: practitioner?.identifier?.value ?? '',
+    region: organisation?.extension?.find((e) => e.url === REGION_EXTENSION)?.valueCode ?? '',
+    bookableByOdsCodes: [],
+    bookableByOrgTypes: [],
+    name: s.comment ?? '',
+  };
+}
+
+/** A validated FHIR Slot → appointments PublishSlots of that one slot. */
+export function publishSlotFromFhir(s: Slot): appointments.v1.PublishSlotsRequest {
+  return {
+    scheduleId: s.schedule.reference?.replace(/^Schedule\//, '') ?? '',
+    slots: [
+      {
+        start: toTimestamp(new Date(s.start)),
+        end: toTimestamp(new Date(s.end)),
+        status:
+          s.status === 'busy-unavailable'
+            ? appointments.v1.SlotStatus.SLOT_STATUS_BUSY_UNAVAILABLE
+            : s.status === 'busy'
+              ? appointments.v1.SlotStatus.SLOT_STATUS_BUSY
+              : appointments.v1.SlotStatus.SLOT_STATUS_FREE,
+      },
+    ],
   };
 }
 
