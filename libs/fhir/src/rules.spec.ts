@@ -72,4 +72,96 @@ describe('Trellis rules per resource', () => {
       }),
     ).toEqual([]);
   });
+
+  describe('DiagnosticReport', () => {
+    const ok = {
+      resourceType: 'DiagnosticReport',
+      identifier: [{ system: 'https://fhir.trellis.nhs.uk/Id/lab-report-id', value: 'LAB-1' }],
+      extension: [
+        {
+          url: 'https://fhir.trellis.nhs.uk/StructureDefinition/report-requester',
+          extension: [
+            {
+              url: 'organization',
+              valueReference: {
+                identifier: {
+                  system: 'https://fhir.nhs.uk/Id/ods-organization-code',
+                  value: 'A81001',
+                },
+              },
+            },
+          ],
+        },
+      ],
+      status: 'final',
+      category: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB' }] },
+      ],
+      code: { coding: [{ system: 'http://loinc.org', code: '58410-2' }] },
+      subject: nhs,
+      performer: [
+        { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RR8' } },
+      ],
+      contained: [
+        {
+          resourceType: 'Observation',
+          id: 'a',
+          status: 'final',
+          subject: nhs,
+          code: { coding: [{ system: 'http://loinc.org', code: '718-7' }] },
+          valueString: 'x',
+        },
+      ],
+      result: [{ reference: '#a' }],
+    };
+
+    it('a complete report has no findings, on create and as an amended update with a reason', () => {
+      expect(rulesOf(ok)).toEqual([]);
+      const amended = {
+        ...ok,
+        status: 'amended',
+        extension: [
+          ...ok.extension,
+          {
+            url: 'https://fhir.trellis.nhs.uk/StructureDefinition/version-reason',
+            valueString: 'typo',
+          },
+        ],
+      };
+      expect(trellisRules(amended, ctx, 'update')).toEqual([]);
+    });
+
+    it('needs identifier, category, requester, resolvable results, and a reason for a new version', () => {
+      expect(
+        rulesOf({
+          ...ok,
+          identifier: [{ system: 'http://example.org/other', value: 'LAB-1' }],
+          category: [{ coding: [{ code: 'LAB' }] }],
+          extension: [],
+          result: [{ reference: '#a' }, { reference: '#missing' }, { reference: 'Observation/x' }],
+        }),
+      ).toEqual([
+        'diagnostic-report.identifier@DiagnosticReport.identifier',
+        'diagnostic-report.category@DiagnosticReport.category',
+        'diagnostic-report.requester@DiagnosticReport.extension',
+        'diagnostic-report.result-reference@DiagnosticReport.result[1].reference',
+        'diagnostic-report.result-reference@DiagnosticReport.result[2].reference',
+      ]);
+      expect(
+        trellisRules({ ...ok, status: 'corrected' }, ctx, 'update').map(
+          (i) => `${i.rule}@${i.expression}`,
+        ),
+      ).toEqual(['diagnostic-report.version-reason@DiagnosticReport.extension']);
+      // on create a version status is the platform's business (it needs an existing report)
+      expect(rulesOf({ ...ok, status: 'corrected' })).toEqual([]);
+    });
+
+    it("checks the requester organisation's ODS code", () => {
+      const bad = structuredClone(ok);
+      bad.extension[0]!.extension[0]!.valueReference.identifier.value = 'a81001';
+      expect(rulesOf(bad)).toEqual([
+        'ods.format@DiagnosticReport.extension[0].extension[0].valueReference.identifier.value',
+      ]);
+    });
+  });
 });

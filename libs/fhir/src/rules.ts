@@ -1,4 +1,10 @@
 import { validateNhsNumber } from '@trellis/nhs-number';
+import {
+  LAB_REPORT_ID_SYSTEM,
+  REPORT_CATEGORY_SYSTEM,
+  REPORT_REQUESTER_EXTENSION,
+  VERSION_REASON_EXTENSION,
+} from './mapping/summaries';
 import type { FhirIssue, IssueCode } from './outcome';
 import {
   GMC_SYSTEM,
@@ -87,6 +93,17 @@ export const TRELLIS_RULES: Readonly<Record<string, string>> = {
   'appointment.slot': 'An appointment references the slot it books',
   'appointment.patient': 'An appointment has a patient participant',
   'diagnostic-report.result': 'A report lists its observations',
+  'diagnostic-report.result-reference':
+    'Each result references a contained Observation (#id) of the report',
+  'diagnostic-report.identifier':
+    "A report carries one lab report id (the lab's idempotency key, lab-report-id system)",
+  'diagnostic-report.category': 'A report is categorised LAB or RAD (HL7 v2-0074)',
+  'diagnostic-report.requester':
+    'A report names the requesting organisation (report-requester extension, ODS)',
+  'diagnostic-report.version-reason':
+    'An amended, corrected, appended or cancelled version says why (version-reason extension)',
+  'diagnostic-report.immutable':
+    'An update keeps the subject, identifier and performer of the report',
   'observation.value': 'A final observation carries a value or a data-absent reason',
 };
 
@@ -556,8 +573,83 @@ function observationRules(o: Json, path: string, report: Report): void {
   }
 }
 
-function diagnosticReportRules(r: Json, report: Report): void {
+const LAB_REPORT_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+const VERSION_STATUSES = ['amended', 'corrected', 'appended', 'cancelled'];
+
+function diagnosticReportRules(r: Json, mode: 'create' | 'update', report: Report): void {
   checkPatientReference(r['subject'], 'DiagnosticReport.subject', report);
+  const ids = arr(r['identifier']).filter(
+    (i) => isObject(i) && i['system'] === LAB_REPORT_ID_SYSTEM,
+  ) as Json[];
+  if (ids.length !== 1 || !LAB_REPORT_ID.test(str(ids[0]!['value']) ?? '')) {
+    report(
+      'diagnostic-report.identifier',
+      'DiagnosticReport.identifier',
+      `exactly one ${LAB_REPORT_ID_SYSTEM} identifier (1-64 letters, digits or . _ : / -) is required`,
+      'required',
+    );
+  }
+  const categories = arr(r['category']).flatMap(codings);
+  if (
+    !categories.some(
+      (c) => c['system'] === REPORT_CATEGORY_SYSTEM && (c['code'] === 'LAB' || c['code'] === 'RAD'),
+    )
+  ) {
+    report(
+      'diagnostic-report.category',
+      'DiagnosticReport.category',
+      `a category coding ${REPORT_CATEGORY_SYSTEM} LAB or RAD is required`,
+      'required',
+    );
+  }
+  const extensions = arr(r['extension']);
+  const ri = extensions.findIndex((e) => isObject(e) && e['url'] === REPORT_REQUESTER_EXTENSION);
+  const parts = ri >= 0 ? arr((extensions[ri] as Json)['extension']) : [];
+  const oi = parts.findIndex((e) => isObject(e) && e['url'] === 'organization');
+  if (oi < 0) {
+    report(
+      'diagnostic-report.requester',
+      'DiagnosticReport.extension',
+      `the requesting organisation is required (${REPORT_REQUESTER_EXTENSION}, organization)`,
+      'required',
+    );
+  } else {
+    checkOdsReference(
+      (parts[oi] as Json)['valueReference'],
+      `DiagnosticReport.extension[${ri}].extension[${oi}].valueReference`,
+      'diagnostic-report.requester',
+      'The requesting organisation',
+      report,
+    );
+  }
+  const contained = new Set(
+    arr(r['contained'])
+      .filter((c) => isObject(c) && c['resourceType'] === 'Observation')
+      .map((c) => `#${str((c as Json)['id']) ?? ''}`),
+  );
+  arr(r['result']).forEach((ref, i) => {
+    const target = isObject(ref) ? str(ref['reference']) : undefined;
+    if (!target || !contained.has(target)) {
+      report(
+        'diagnostic-report.result-reference',
+        `DiagnosticReport.result[${i}].reference`,
+        `${target ?? '(none)'} is not a contained Observation of this report (#id)`,
+      );
+    }
+  });
+  const reason = extensions.find((e) => isObject(e) && e['url'] === VERSION_REASON_EXTENSION);
+  if (
+    mode === 'update' &&
+    VERSION_STATUSES.includes(str(r['status']) ?? '') &&
+    !str((reason as Json | undefined)?.['valueString'])?.trim()
+  ) {
+    report(
+      'diagnostic-report.version-reason',
+      'DiagnosticReport.extension',
+      `a ${String(r['status'])} version needs its reason (${VERSION_REASON_EXTENSION} valueString)`,
+      'required',
+    );
+  }
   checkConcept(r['code'], 'DiagnosticReport.code', 'loinc-or-snomed', report);
   checkOdsReference(
     arr(r['performer'])[0],
@@ -720,7 +812,7 @@ export function trellisRules(
       observationRules(resource, 'Observation', report);
       break;
     case 'DiagnosticReport':
-      diagnosticReportRules(resource, report);
+      diagnosticReportRules(resource, mode, report);
       break;
     case 'Appointment':
       appointmentRules(resource, report);

@@ -4,10 +4,12 @@ import { results } from '@trellis/contracts';
 import {
   observationId,
   parseObservationId,
+  REPORT_CATEGORY_SYSTEM,
   REPORT_REQUESTER_EXTENSION,
   reportObservationsToFhir,
   reportToFhir,
   submitReportFromFhir,
+  VERSION_REASON_EXTENSION,
 } from './summaries';
 
 const pb = results.v1;
@@ -110,5 +112,73 @@ describe('submitReportFromFhir', () => {
     expect(reportToFhir(stored).identifier?.[0]?.value).toBe('LAB-1');
     expect(parseObservationId('r-1-obs-1')).toEqual({ reportId: 'r-1', index: 1 });
     expect(parseObservationId('r-1')).toBeUndefined();
+  });
+
+  it('round-trips the requester extension, basedOn, category, status appended and the version reason', () => {
+    const gmc = 'https://fhir.hl7.org.uk/Id/gmc-number';
+    const sent: DiagnosticReport = {
+      ...report,
+      status: 'appended',
+      category: [{ coding: [{ system: REPORT_CATEGORY_SYSTEM, code: 'LAB' }] }],
+      extension: [
+        {
+          url: REPORT_REQUESTER_EXTENSION,
+          extension: [
+            {
+              url: 'organization',
+              valueReference: {
+                type: 'Organization',
+                identifier: {
+                  system: 'https://fhir.nhs.uk/Id/ods-organization-code',
+                  value: 'A81001',
+                },
+                extension: [
+                  {
+                    url: 'https://fhir.trellis.nhs.uk/StructureDefinition/region',
+                    valueCode: 'north-east',
+                  },
+                ],
+              },
+            },
+            { url: 'practitioner', valueIdentifier: { system: gmc, value: '1234567' } },
+          ],
+        },
+        { url: VERSION_REASON_EXTENSION, valueString: 'film comment added' },
+      ],
+    };
+    const input = submitReportFromFhir(sent);
+    expect(input).toMatchObject({
+      status: pb.ReportStatus.REPORT_STATUS_APPENDED,
+      versionReason: 'film comment added',
+      requester: { practitionerId: '1234567', practitionerSystem: gmc },
+    });
+    const back = reportToFhir({
+      ...input,
+      id: 'r-2',
+      performingLab: { odsCode: 'RR8', region: 'north-east' },
+      version: 2,
+      latestVersion: 2,
+      mostSevereInterpretation: 0,
+      severity: 0,
+      contentHash: '',
+    } as unknown as results.v1.Report);
+    expect(back.status).toBe('appended');
+    expect(back.basedOn).toEqual([{ reference: 'ServiceRequest/ref-1' }]);
+    expect(back.category?.[0]?.coding?.[0]).toMatchObject({
+      system: REPORT_CATEGORY_SYSTEM,
+      code: 'LAB',
+    });
+    expect(back.extension).toEqual(sent.extension);
+    // an appended report's observations read as amended (Observation has no "appended")
+    expect(back.contained?.map((c) => (c as { status: string }).status)).toEqual([
+      'amended',
+      'amended',
+    ]);
+    expect(submitReportFromFhir(back)).toMatchObject({
+      requester: input.requester,
+      referralId: 'ref-1',
+      category: input.category,
+      versionReason: 'film comment added',
+    });
   });
 });

@@ -129,8 +129,23 @@ const REPORT_STATUS: Record<string, DiagnosticReport['status']> = {
   FINAL: 'final',
   AMENDED: 'amended',
   CORRECTED: 'corrected',
+  APPENDED: 'appended',
   CANCELLED: 'cancelled',
 };
+/** Observation has no "appended": an appended report's observations read as amended. */
+const OBSERVATION_STATUS: Record<string, Observation['status']> = {
+  PRELIMINARY: 'preliminary',
+  FINAL: 'final',
+  AMENDED: 'amended',
+  CORRECTED: 'corrected',
+  APPENDED: 'amended',
+  CANCELLED: 'cancelled',
+};
+/** Report category (HL7 v2 table 0074): pathology LAB, imaging RAD. */
+export const REPORT_CATEGORY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v2-0074';
+/** Why a version replaces the previous one (amended, corrected, appended, cancelled): valueString. */
+export const VERSION_REASON_EXTENSION =
+  'https://fhir.trellis.nhs.uk/StructureDefinition/version-reason';
 
 const INTERPRETATION: Record<number, { code: string; display: string } | undefined> = {
   [results.v1.Interpretation.INTERPRETATION_NORMAL]: { code: 'N', display: 'Normal' },
@@ -220,6 +235,13 @@ export function reportToFhir(r: results.v1.Report): DiagnosticReport {
   const system =
     r.code?.system === results.v1.CodeSystem.CODE_SYSTEM_LOINC ? LOINC_SYSTEM : SNOMED_CT_SYSTEM;
   const issued = iso(r.issued);
+  const category =
+    r.category === results.v1.ReportCategory.REPORT_CATEGORY_PATHOLOGY
+      ? { system: REPORT_CATEGORY_SYSTEM, code: 'LAB', display: 'Laboratory' }
+      : r.category === results.v1.ReportCategory.REPORT_CATEGORY_RADIOLOGY
+        ? { system: REPORT_CATEGORY_SYSTEM, code: 'RAD', display: 'Radiology' }
+        : undefined;
+  const extension = reportExtensions(r);
   return {
     resourceType: 'DiagnosticReport',
     id: r.id,
@@ -236,6 +258,8 @@ export function reportToFhir(r: results.v1.Report): DiagnosticReport {
           ],
         }
       : { text: 'unknown' },
+    ...(r.referralId ? { basedOn: [{ reference: `ServiceRequest/${r.referralId}` }] } : {}),
+    ...(category ? { category: [{ coding: [category] }] } : {}),
     subject: patientRef(r.nhsNumber),
     ...(issued ? { issued } : {}),
     ...(r.performingLab?.odsCode ? { performer: [org(r.performingLab.odsCode)] } : {}),
@@ -243,35 +267,68 @@ export function reportToFhir(r: results.v1.Report): DiagnosticReport {
     ...(r.observations.length
       ? {
           contained: r.observations.map((o, i) =>
-            observationToFhir(
-              o,
-              i,
-              r,
-              REPORT_STATUS[key] === 'cancelled'
-                ? 'cancelled'
-                : ((REPORT_STATUS[key] as Observation['status']) ?? 'unknown'),
-            ),
+            observationToFhir(o, i, r, OBSERVATION_STATUS[key] ?? 'unknown'),
           ),
           result: r.observations.map((_o, i) => ({ reference: `#obs-${i}` })),
         }
       : {}),
-    ...(r.acknowledgement
-      ? {
+    ...(extension.length ? { extension } : {}),
+  };
+}
+
+/** A report's extensions: requester, version reason, acknowledgement (in that order). */
+function reportExtensions(r: results.v1.Report): NonNullable<DiagnosticReport['extension']> {
+  const rq = r.requester;
+  const requester = rq?.organisation?.odsCode
+    ? [
+        {
+          url: REPORT_REQUESTER_EXTENSION,
           extension: [
             {
-              url: ACKNOWLEDGEMENT_EXTENSION,
-              extension: [
-                { url: 'version', valueInteger: r.acknowledgement.version },
-                { url: 'organisation', valueString: r.acknowledgement.odsCode },
-                ...(iso(r.acknowledgement.acknowledgedAt)
-                  ? [{ url: 'at', valueDateTime: iso(r.acknowledgement.acknowledgedAt)! }]
-                  : []),
-              ],
+              url: 'organization',
+              valueReference: {
+                ...org(rq.organisation.odsCode),
+                ...(rq.organisation.region
+                  ? { extension: [{ url: REGION_EXTENSION, valueCode: rq.organisation.region }] }
+                  : {}),
+              },
             },
+            ...(rq.practitionerId
+              ? [
+                  {
+                    url: 'practitioner',
+                    valueIdentifier: {
+                      ...(rq.practitionerSystem ? { system: rq.practitionerSystem } : {}),
+                      value: rq.practitionerId,
+                    },
+                  },
+                ]
+              : []),
           ],
-        }
-      : {}),
-  };
+        },
+      ]
+    : [];
+  const reason = r.versionReason
+    ? [{ url: VERSION_REASON_EXTENSION, valueString: r.versionReason }]
+    : [];
+  return [
+    ...requester,
+    ...reason,
+    ...(r.acknowledgement
+      ? [
+          {
+            url: ACKNOWLEDGEMENT_EXTENSION,
+            extension: [
+              { url: 'version', valueInteger: r.acknowledgement.version },
+              { url: 'organisation', valueString: r.acknowledgement.odsCode },
+              ...(iso(r.acknowledgement.acknowledgedAt)
+                ? [{ url: 'at', valueDateTime: iso(r.acknowledgement.acknowledgedAt)! }]
+                : []),
+            ],
+          },
+        ]
+      : []),
+  ];
 }
 
 const SLOT_STATUS: Record<number, 'free' | 'busy' | 'busy-unavailable' | undefined> = {
@@ -426,6 +483,7 @@ const REPORT_STATUS_FROM_FHIR: Record<string, results.v1.ReportStatus> = {
   final: results.v1.ReportStatus.REPORT_STATUS_FINAL,
   amended: results.v1.ReportStatus.REPORT_STATUS_AMENDED,
   corrected: results.v1.ReportStatus.REPORT_STATUS_CORRECTED,
+  appended: results.v1.ReportStatus.REPORT_STATUS_APPENDED,
   cancelled: results.v1.ReportStatus.REPORT_STATUS_CANCELLED,
 };
 const INTERPRETATION_FROM_FHIR: Record<string, results.v1.Interpretation> = {
@@ -522,13 +580,14 @@ export function submitReportFromFhir(d: DiagnosticReport): results.v1.ReportInpu
       ? {
           organisation: { odsCode: requester.identifier.value, region: requesterRegion },
           practitionerId: practitioner?.value ?? '',
+          practitionerSystem: practitioner?.system ?? '',
         }
       : undefined,
     referralId: referral?.replace(/^ServiceRequest\//, '') ?? '',
     issued: d.issued ? toTimestamp(new Date(d.issued)) : undefined,
     conclusion: d.conclusion ?? '',
     observations: ordered.map(observationFromFhir),
-    versionReason: '',
+    versionReason: d.extension?.find((e) => e.url === VERSION_REASON_EXTENSION)?.valueString ?? '',
   };
 }
 
