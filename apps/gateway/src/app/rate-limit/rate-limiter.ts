@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -17,53 +18,210 @@ export interface RateDecision {
   retryAfterSeconds: number;
 }
 
+/** One subject's consumption to add to its window row. */
+export interface RateDelta {
+  subject: string;
+  /** Window start, epoch seconds. */
+  windowStart: number;
+  delta: number;
+}
+
+/** The shared counters (PostgreSQL `rate_limit_windows`; an in-memory table in unit tests). */
+export interface RateStore {
+  /** Adds every delta to its row (creating it) and returns each row's new total + the store clock. */
+  add(deltas: readonly RateDelta[]): Promise<{ counts: Map<string, number>; storeNowMs: number }>;
+  /** Deletes windows that started before `beforeEpochSeconds`. */
+  purge(beforeEpochSeconds: number): Promise<number>;
+}
+
+export const RATE_STORE = Symbol('GATEWAY_RATE_STORE');
+
+/** How often each replica pushes its consumption and pulls the others' (ms). */
+export const RATE_SYNC_INTERVAL_MS = 250;
+
+interface Bucket {
+  windowStart: number;
+  /** The window's total in the store as of the last sync (this replica's flushed hits included). */
+  shared: number;
+  /** Hits on this replica not yet added to the store. */
+  pending: number;
+  /** The first hit of the window reads the shared total before deciding. */
+  loading: Promise<void> | undefined;
+}
+
 /**
- * Fixed-window counters in PostgreSQL, shared by every gateway replica: one UPSERT per request
- * (`INSERT … ON CONFLICT DO UPDATE SET count = count + 1 RETURNING`), window boundaries from the
- * database clock so replicas agree. Old windows are purged every minute.
+ * Fixed-window budgets shared by every gateway replica without a database round trip per request.
+ * Each replica counts locally (a bucket per subject and window) and every 250 ms adds its new hits
+ * to `rate_limit_windows` with one multi-row UPSERT, learning the other replicas' totals in the
+ * same statement. Only the first hit of a subject in a window waits for the database (it reads
+ * the shared total, so a restarted replica does not start from zero). Window boundaries follow
+ * the database clock (offset measured at each sync), so replicas agree.
+ *
+ * Bounded overshoot: a replica sees the others' hits at most one sync interval late, so with R
+ * replicas a system can exceed its budget by what the other R−1 replicas admit for it in one
+ * interval — at most (R−1) × (its per-replica rate) × 0.25 s, and never more than (R−1) × limit
+ * per window. With one replica the budget is exact. `hitNow` keeps the strict per-call UPSERT for
+ * low-rate, security-sensitive counters (the token endpoint).
  */
 @Injectable()
 export class RateLimiter implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('RateLimiter');
-  private timer: NodeJS.Timeout | undefined;
+  private readonly store: RateStore;
+  private readonly buckets = new Map<string, Bucket>();
+  private offsetMs = 0;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
 
   constructor(
-    @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
+    @Inject(GatewayPrismaService) prisma: PrismaClient,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+    @Optional() @Inject(RATE_STORE) store?: RateStore,
+  ) {
+    this.store = store ?? prismaRateStore(prisma);
+  }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => {
-      this.purge().catch((e: unknown) => this.logger.warn(`rate-limit purge failed: ${String(e)}`));
+    this.syncTimer = setInterval(() => void this.sync(), RATE_SYNC_INTERVAL_MS);
+    this.syncTimer.unref();
+    this.purgeTimer = setInterval(() => {
+      const keep = this.config.rateLimitWindowSeconds * 2;
+      this.store
+        .purge(Math.floor(this.nowMs() / 1000) - keep)
+        .catch((e: unknown) => this.logger.warn(`rate-limit purge failed: ${String(e)}`));
     }, 60_000);
-    this.timer.unref();
+    this.purgeTimer.unref();
   }
 
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+  async onModuleDestroy(): Promise<void> {
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    await this.sync(); // hand this replica's last hits to the others
   }
 
+  /** Counts one hit locally; waits for the store only on the subject's first hit in a window. */
   async hit(subject: string, limit: number): Promise<RateDecision> {
     const w = this.config.rateLimitWindowSeconds;
-    const rows = await this.prisma.$queryRaw<Array<{ count: number; retry_after: number }>>`
-      INSERT INTO rate_limit_windows AS r (subject, window_start, count)
-      VALUES (${subject}, to_timestamp(floor(extract(epoch FROM clock_timestamp()) / ${w}::int) * ${w}::int), 1)
-      ON CONFLICT (subject, window_start) DO UPDATE SET count = r.count + 1
-      RETURNING r.count,
-        ceil(extract(epoch FROM r.window_start) + ${w}::int - extract(epoch FROM clock_timestamp()))::int AS retry_after`;
-    const row = rows[0];
-    const count = row?.count ?? 1;
+    const windowStart = Math.floor(this.nowMs() / 1000 / w) * w;
+    let bucket = this.buckets.get(subject);
+    if (!bucket || bucket.windowStart !== windowStart) {
+      const fresh: Bucket = { windowStart, shared: 0, pending: 0, loading: undefined };
+      fresh.loading = this.load(subject, fresh).finally(() => (fresh.loading = undefined));
+      this.buckets.set(subject, fresh);
+      bucket = fresh;
+    }
+    if (bucket.loading) {
+      try {
+        await bucket.loading;
+      } catch (err) {
+        if (this.buckets.get(subject) === bucket) this.buckets.delete(subject);
+        throw err;
+      }
+    }
+    bucket.pending++;
+    return this.decide(bucket, limit);
+  }
+
+  /** Strict variant: one UPSERT per call (`count + 1 … RETURNING`). */
+  async hitNow(subject: string, limit: number): Promise<RateDecision> {
+    const w = this.config.rateLimitWindowSeconds;
+    const windowStart = Math.floor(this.nowMs() / 1000 / w) * w;
+    const { counts, storeNowMs } = await this.store.add([{ subject, windowStart, delta: 1 }]);
+    this.offsetMs = storeNowMs - Date.now();
+    const count = counts.get(subject) ?? 1;
     return {
       allowed: count <= limit,
       count,
       limit,
-      retryAfterSeconds: Math.max(1, row?.retry_after ?? w),
+      retryAfterSeconds: this.retryAfter(windowStart),
     };
   }
 
-  private purge(): Promise<number> {
-    const keep = this.config.rateLimitWindowSeconds * 2;
-    return this.prisma
-      .$executeRaw`DELETE FROM rate_limit_windows WHERE window_start < clock_timestamp() - make_interval(secs => ${keep}::int)`;
+  /** Pushes pending hits and refreshes the shared totals of the current windows. */
+  sync(): Promise<void> {
+    if (this.syncing) return this.syncing;
+    this.syncing = this.syncOnce().finally(() => (this.syncing = undefined));
+    return this.syncing;
   }
+
+  private async syncOnce(): Promise<void> {
+    const w = this.config.rateLimitWindowSeconds;
+    const current = Math.floor(this.nowMs() / 1000 / w) * w;
+    const batch: Array<{ bucket: Bucket; delta: RateDelta }> = [];
+    for (const [subject, bucket] of this.buckets) {
+      if (bucket.loading) continue;
+      if (bucket.windowStart < current) {
+        this.buckets.delete(subject); // window over: its remaining hits no longer matter
+        continue;
+      }
+      batch.push({
+        bucket,
+        delta: { subject, windowStart: bucket.windowStart, delta: bucket.pending },
+      });
+    }
+    if (batch.length === 0) return;
+    try {
+      const { counts, storeNowMs } = await this.store.add(batch.map((b) => b.delta));
+      this.offsetMs = storeNowMs - Date.now();
+      for (const { bucket, delta } of batch) {
+        bucket.pending -= delta.delta;
+        bucket.shared = counts.get(delta.subject) ?? bucket.shared + delta.delta;
+      }
+    } catch (e) {
+      this.logger.warn(`rate-limit sync failed (hits kept, retried): ${String(e)}`);
+    }
+  }
+
+  private async load(subject: string, bucket: Bucket): Promise<void> {
+    const { counts, storeNowMs } = await this.store.add([
+      { subject, windowStart: bucket.windowStart, delta: 0 },
+    ]);
+    this.offsetMs = storeNowMs - Date.now();
+    bucket.shared = counts.get(subject) ?? 0;
+  }
+
+  private decide(bucket: Bucket, limit: number): RateDecision {
+    const count = bucket.shared + bucket.pending;
+    return {
+      allowed: count <= limit,
+      count,
+      limit,
+      retryAfterSeconds: this.retryAfter(bucket.windowStart),
+    };
+  }
+
+  private retryAfter(windowStart: number): number {
+    const end = windowStart + this.config.rateLimitWindowSeconds;
+    return Math.max(1, Math.ceil(end - this.nowMs() / 1000));
+  }
+
+  /** The store's (database) clock as estimated from the last round trip. */
+  private nowMs(): number {
+    return Date.now() + this.offsetMs;
+  }
+}
+
+/** `rate_limit_windows` in the gateway schema: one multi-row UPSERT per sync. */
+export function prismaRateStore(prisma: PrismaClient): RateStore {
+  return {
+    async add(deltas) {
+      const rows = await prisma.$queryRaw<
+        Array<{ subject: string; count: number; now_ms: number }>
+      >`
+        INSERT INTO rate_limit_windows AS r (subject, window_start, count)
+        SELECT u.subject, to_timestamp(u.ws), u.delta
+          FROM unnest(${deltas.map((d) => d.subject)}::text[],
+                      ${deltas.map((d) => d.windowStart)}::float8[],
+                      ${deltas.map((d) => d.delta)}::int[]) AS u(subject, ws, delta)
+        ON CONFLICT (subject, window_start) DO UPDATE SET count = r.count + EXCLUDED.count
+        RETURNING r.subject, r.count,
+          (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms`;
+      const counts = new Map<string, number>();
+      for (const row of rows) counts.set(row.subject, Number(row.count));
+      return { counts, storeNowMs: Number(rows[0]?.now_ms ?? Date.now()) };
+    },
+    purge(before) {
+      return prisma.$executeRaw`DELETE FROM rate_limit_windows WHERE window_start < to_timestamp(${before}::float8)`;
+    },
+  };
 }

@@ -183,7 +183,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     if (jti.length === 0 || jti.length > 255) throw new OAuthError('invalid_client', 'bad jti');
 
     // Rate limit before the replay write: a flood costs one UPSERT, not a jti row each.
-    const decision = await this.rateLimiter.hit(
+    const decision = await this.rateLimiter.hitNow(
       `token:${system.id}`,
       system.rateLimitPerWindow ?? this.config.rateLimitPerWindow,
     );
