@@ -1,10 +1,18 @@
 /**
  * Gateway FHIR benchmark: Patient read and search through the FHIR facade.
  *
- *   node -r @swc-node/register tools/bench/gateway/bench.ts [--patients 20000] [--schema fhir_bench_identity]
- *        [--seconds 20] [--connections 64]
+ *   node -r @swc-node/register tools/bench/gateway/bench.ts [--patients 20000] [--schema <s>]
+ *        [--seconds 20] [--connections 64] [--runs 3] [--goal 3500] [--prof-dir /tmp/prof]
  *
- * (1) seeds N synthetic patients into an identity schema of its own (apps/identity/src/seed; skipped
+ * --patients > 20000 uses the identity bench schema (identity_bench, NHS ranges 999 then 998, the
+ * same seeding as tools/bench/identity) so one 1 M seed serves both benches; smaller counts use
+ * fhir_bench_identity (range 990–999). --runs N repeats read and search N times and reports the
+ * medians and their ratio to --goal (req/s). CPU per request (gateway, identity, PostgreSQL) is
+ * measured from the processes' own counters, which is steadier than req/s on a shared machine.
+ * --prof-dir writes a CPU profile of the gateway covering the first read run only;
+ * BENCH_IDENTITY_NODE_ARGS="--cpu-prof --cpu-prof-dir=..." profiles the identity process.
+ *
+ * (1) seeds N synthetic patients into an identity schema (apps/identity/src/seed; skipped
  * when already seeded), (2) boots the real gateway (fresh schema + topics, as the tests do) in this
  * process and the identity platform as a separate process verifying the gateway's tokens through
  * its JWKS, (3) registers a connected system and gets a token at the real token endpoint, (4) runs
@@ -12,8 +20,9 @@
  * GET /fhir/Patient?family=..&birthdate=.. at C connections for D seconds each. Prints one JSON report.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadInfraEnv } from '@trellis/testing';
@@ -57,24 +66,116 @@ async function waitReady(url: string, ms: number): Promise<void> {
   }
 }
 
+/** NHS number ranges of the bench schemas: ~909 k valid numbers per 1 M range (mod-11 check digit). */
+const RANGES = {
+  fhir_bench_identity: [{ name: 'fhir_bench_999', first: 990_000_000, last: 999_999_999 }],
+  identity_bench: [
+    { name: 'bench_999', first: 999_000_000, last: 999_999_999 },
+    { name: 'bench_998', first: 998_000_000, last: 998_999_999 },
+  ],
+} as const;
+const PER_RANGE = 900_000;
+
+/** Seeds up to `patients` in `schema`, filling its ranges one after the other. */
+async function seedPatients(
+  url: string,
+  schema: keyof typeof RANGES,
+  patients: number,
+): Promise<{ inserted: number; ms: number }> {
+  let inserted = 0;
+  let ms = 0;
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  const countIn = async (first: number, last: number): Promise<number> => {
+    const exists = await pg.query<{ t: string | null }>(
+      `SELECT to_regclass('"${schema}".patient')::text AS t`,
+    );
+    if (!exists.rows[0]?.t) return 0;
+    const r = await pg.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM "${schema}".patient WHERE nhs_number BETWEEN $1 AND $2`,
+      [`${first}0`, `${last}9`],
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  };
+  try {
+    const ranges = RANGES[schema];
+    for (const [i, range] of ranges.entries()) {
+      let total = 0;
+      for (const r of ranges) total += await countIn(r.first, r.last);
+      const need = patients - total;
+      if (need <= 0) break;
+      const last = i === ranges.length - 1;
+      const room = last ? need : PER_RANGE - (await countIn(range.first, range.last));
+      const count = Math.min(need, room);
+      if (count <= 0) continue;
+      const r = await seed({
+        url,
+        schema,
+        count,
+        batch: 5000,
+        seed: schema === 'identity_bench' ? 20261123 + i : 8,
+        rangeName: range.name,
+        first: range.first,
+        last: range.last,
+      });
+      inserted += r.inserted;
+      ms += r.ms;
+    }
+  } finally {
+    await pg.end();
+  }
+  return { inserted, ms };
+}
+
+/** utime + stime of a process in ms (Linux /proc, CLK_TCK 100); 0 when unavailable. */
+function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ms of every PostgreSQL process on this machine (other load on it counts too). */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') {
+        total += procCpuMs(Number(d));
+      }
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return total;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : Math.round(((s[m - 1]! + s[m]!) / 2) * 100) / 100;
+}
+
 async function main(): Promise<void> {
   const env = loadInfraEnv();
   Object.assign(process.env, env);
-  const schema = arg('schema', 'fhir_bench_identity');
   const patients = Number(arg('patients', '20000'));
+  const schemaArg = arg('schema', patients > 20_000 ? 'identity_bench' : 'fhir_bench_identity');
+  if (!(schemaArg in RANGES)) {
+    throw new Error(`--schema must be one of ${Object.keys(RANGES).join(', ')}`);
+  }
+  const schema = schemaArg as keyof typeof RANGES;
   const seconds = arg('seconds', '20');
   const connections = arg('connections', '64');
-  const seeded = await seed({
-    url: env.DATABASE_URL,
-    schema,
-    count: patients,
-    batch: 5000,
-    seed: 8,
-    rangeName: 'fhir_bench_999',
-    first: 990_000_000,
-    last: 999_999_999,
-    skipIfSeeded: true,
-  });
+  const runs = Number(arg('runs', '1'));
+  const goal = Number(arg('goal', '3500'));
+  const profDir = arg('prof-dir', '');
+  const seeded = await seedPatients(env.DATABASE_URL, schema, patients);
+  const range = RANGES[schema][0];
 
   const identityGrpc = await freePort();
   const identityHttp = await freePort();
@@ -85,7 +186,12 @@ async function main(): Promise<void> {
   });
   const identity: ChildProcess = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', join(ROOT, 'apps/identity/src/main.ts')],
+    [
+      ...(process.env.BENCH_IDENTITY_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      '-r',
+      '@swc-node/register',
+      join(ROOT, 'apps/identity/src/main.ts'),
+    ],
     {
       cwd: ROOT,
       env: {
@@ -101,9 +207,9 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'warn',
         AUTH_ISSUER: gw.baseUrl,
         AUTH_JWKS_URL: `${gw.baseUrl}/.well-known/jwks.json`,
-        NHS_NUMBER_RANGE_NAME: 'fhir_bench_999',
-        NHS_NUMBER_RANGE_FIRST: '990000000',
-        NHS_NUMBER_RANGE_LAST: '999999999',
+        NHS_NUMBER_RANGE_NAME: range.name,
+        NHS_NUMBER_RANGE_FIRST: String(range.first),
+        NHS_NUMBER_RANGE_LAST: String(range.last),
         OUTBOX_RELAY_ENABLED: 'false',
       },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -158,17 +264,78 @@ async function main(): Promise<void> {
         ],
         { ...process.env, SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json') },
       ).then((s) => JSON.parse(s.split('\n').pop()!) as Record<string, unknown>);
-    const read = await load(reads);
-    const search = await load(searches);
+    const measure = async (file: string, profile: boolean): Promise<Record<string, unknown>> => {
+      const session = profile ? new Session() : undefined;
+      if (session) {
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
+      const gw0 = process.cpuUsage();
+      const id0 = identity.pid ? procCpuMs(identity.pid) : 0;
+      const pg0 = postgresCpuMs();
+      const r = await load(file);
+      const gwUsage = process.cpuUsage(gw0);
+      const gwMs = (gwUsage.user + gwUsage.system) / 1000;
+      const idMs = (identity.pid ? procCpuMs(identity.pid) : 0) - id0;
+      const pgMs = postgresCpuMs() - pg0;
+      if (session) {
+        const { profile: p } = await session.post('Profiler.stop');
+        mkdirSync(profDir, { recursive: true });
+        writeFileSync(join(profDir, `gateway-${Date.now()}.cpuprofile`), JSON.stringify(p));
+        session.disconnect();
+      }
+      // CPU is counted over the 2 s warm-up too: scale the measured requests to the whole span.
+      const measured = Number(r.seconds);
+      const served = ((Number(r.requests) || 1) * (measured + 2)) / measured;
+      const perReq = (ms: number): number => Math.round((ms * 1000) / served);
+      return {
+        ...r,
+        cpuUsPerRequest: { gateway: perReq(gwMs), identity: perReq(idMs), postgres: perReq(pgMs) },
+      };
+    };
+    const readRuns: Array<Record<string, unknown>> = [];
+    const searchRuns: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await measure(reads, i === 0 && profDir !== '');
+      readRuns.push(r);
+      process.stderr.write(`read run ${i + 1}: ${JSON.stringify(r)}\n`);
+      const s = await measure(searches, false);
+      searchRuns.push(s);
+      process.stderr.write(`search run ${i + 1}: ${JSON.stringify(s)}\n`);
+    }
+    const summary = (rs: Array<Record<string, unknown>>): Record<string, unknown> => {
+      const rps = median(rs.map((r) => Number(r.rps)));
+      const cpu = (k: 'gateway' | 'identity' | 'postgres'): number =>
+        median(rs.map((r) => (r.cpuUsPerRequest as Record<string, number>)[k] ?? 0));
+      return {
+        medianRps: rps,
+        ratioToGoal: Math.round((rps / goal) * 1000) / 1000,
+        medianP50Ms: median(rs.map((r) => Number(r.p50Ms))),
+        medianP99Ms: median(rs.map((r) => Number(r.p99Ms))),
+        medianCpuUsPerRequest: {
+          gateway: cpu('gateway'),
+          identity: cpu('identity'),
+          postgres: cpu('postgres'),
+        },
+        errors: rs.reduce((a, r) => a + Number(r.errors), 0),
+        runsRps: rs.map((r) => r.rps),
+      };
+    };
     console.log(
       JSON.stringify(
         {
           patients,
+          schema,
           seededNow: seeded.inserted,
           seedMs: seeded.ms,
-          read,
-          search,
+          connections: Number(connections),
+          seconds: Number(seconds),
+          goalRps: goal,
+          read: summary(readRuns),
+          search: summary(searchRuns),
           cpus: cpus().length,
+          loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
         },
         null,
         2,
