@@ -1,12 +1,21 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
-import type { Appointment, Bundle } from '@medplum/fhirtypes';
-import { appointments } from '@trellis/contracts';
-import { appointmentToFhir, FhirError, validateNhsNumber } from '@trellis/fhir';
+import type { AuditSubjectExtractor } from '@trellis/auth';
+import type { Appointment, Bundle, BundleEntry } from '@medplum/fhirtypes';
+import { appointments, fromTimestamp } from '@trellis/contracts';
+import { appointmentToFhir, FhirError, NHS_NUMBER_SYSTEM, validateNhsNumber } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
-import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { countParam, queryParams, versionHeaders } from './fhir.support';
+import { FHIR_PREFIX, FhirRoute, type FhirOperationSpec } from './fhir.registry';
+import {
+  bundle,
+  countParam,
+  etag,
+  parseIfMatch,
+  queryParams,
+  selfUrl,
+  versionHeaders,
+} from './fhir.support';
 import {
   op,
   param,
@@ -17,6 +26,59 @@ import {
 } from './platform-fhir.controller';
 
 const APPOINTMENTS = 'trellis.appointments.v1.AppointmentService';
+
+/** The audit subject of a history Bundle: the appointment id and the patient of its entries. */
+const historySubject: AuditSubjectExtractor = (req, res) => {
+  const id = (req as { params?: { id?: string } }).params?.id;
+  const first = (res as Bundle | undefined)?.entry?.[0]?.resource as Appointment | undefined;
+  const patient = first?.participant?.find((p) => p.actor?.identifier?.system === NHS_NUMBER_SYSTEM)
+    ?.actor?.identifier?.value;
+  return { ...(id ? { resourceId: id } : {}), ...(patient ? { nhsNumber: patient } : {}) };
+};
+
+const RETURN_APPOINTMENT = (what: string): FhirOperationSpec['parameters'][number] => ({
+  name: 'return',
+  use: 'out',
+  min: 1,
+  max: '1',
+  type: 'Appointment',
+  documentation: what,
+});
+
+/** Platform field → FHIRPath of an operation's Parameters. */
+const OPERATION_FIELDS: Record<string, string> = {
+  new_slot_id: "Parameters.parameter.where(name='slot')",
+  reason: "Parameters.parameter.where(name='reason')",
+  appointment_id: 'Appointment.id',
+};
+
+/**
+ * Platform refusals of a state change, in FHIR terms: a state-machine violation is a conflict with
+ * the appointment's current state (409, the message names it); a stale If-Match is 412.
+ */
+function stateConflict(err: unknown): unknown {
+  if (!(err instanceof FhirError)) return err;
+  const rule = err.issues[0]?.rule;
+  if (rule === 'platform.illegal-transition')
+    return new FhirError(
+      409,
+      err.issues.map((i) => ({ ...i, code: 'conflict' as const })),
+    );
+  if (rule === 'platform.version-conflict')
+    return new FhirError(
+      412,
+      err.issues.map((i) => ({
+        ...i,
+        code: 'conflict' as const,
+        rule: 'http.precondition-failed',
+      })),
+    );
+  return err;
+}
+
+function oneHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
 
 /** Appointment: read, patient search, and the booking operations ($book, $cancel). */
 @Controller(FHIR_PREFIX)
@@ -61,7 +123,7 @@ export class AppointmentFhirController extends PlatformFhirController {
       { name: 'patient', type: 'reference', documentation: 'Patient/<NHS number> (required)' },
       { name: '_count', type: 'number', documentation: 'Page size (capped)' },
     ],
-    summary: "A patient's appointments (past and upcoming)",
+    summary: "A patient's appointments (past and upcoming, paged)",
   })
   async searchAppointments(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const nhs = this.patientParam(req);
@@ -73,12 +135,17 @@ export class AppointmentFhirController extends PlatformFhirController {
       {
         nhsNumber: nhs,
         period: appointments.v1.AppointmentPeriod.APPOINTMENT_PERIOD_ALL,
-        page: { pageSize: Math.max(count, 1), pageToken: '' },
+        page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) },
       },
       forwardContext(req),
       'Appointment',
+      (f) => ({ 'page.page_token': '_page_token', nhs_number: 'patient' })[f],
     );
-    return this.searchset(req, res, r.appointments.map(appointmentToFhir));
+    return this.searchset(req, res, r.appointments.map(appointmentToFhir), {
+      count,
+      nextPageToken: r.page?.nextPageToken,
+      total: r.page?.total,
+    });
   }
 
   @FhirRoute({
@@ -220,15 +287,264 @@ export class AppointmentFhirController extends PlatformFhirController {
   })
   async cancelAppointment(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     const p = await this.parameters(req, 'Appointment', 'operation:$cancel');
-    const r = await this.call<{ appointment?: appointments.v1.Appointment }>(
+    return this.transition(req, res, 'CancelAppointment', { reason: param(p, 'reason') ?? '' });
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'Appointment/:id/$reschedule',
+    resource: 'Appointment',
+    platform: 'appointments',
+    interaction: 'operation',
+    scope: 'system/Appointment.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Move a booked appointment to another free slot of the same provider (atomic)',
+    operation: op(
+      'reschedule',
+      true,
+      'Moves a booked appointment to another free Slot of the same providing organisation in one transaction: the new slot becomes busy, the old one free. If-Match W/"<version>" is honoured (412 when stale); an appointment that is not booked answers 409 naming its status. Returns the rescheduled Appointment.',
+      [
+        {
+          name: 'slot',
+          use: 'in',
+          min: 1,
+          max: '1',
+          type: 'Reference',
+          documentation: 'Slot/<id> of the new, free slot',
+        },
+        REASON_PARAM,
+        RETURN_APPOINTMENT('The rescheduled appointment'),
+      ],
+    ),
+  })
+  async reschedule(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    const p = await this.parameters(req, 'Appointment', 'operation:$reschedule');
+    const slot = param(p, 'slot')?.replace(/^Slot\//, '');
+    if (!slot) {
+      throw FhirError.of(
+        400,
+        'required',
+        'operation.parameter.required',
+        'parameter slot is required',
+        "Parameters.parameter.where(name='slot')",
+      );
+    }
+    return this.transition(req, res, 'RescheduleAppointment', {
+      newSlotId: slot,
+      reason: param(p, 'reason') ?? '',
+    });
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'Appointment/:id/$arrived',
+    resource: 'Appointment',
+    platform: 'appointments',
+    interaction: 'operation',
+    scope: 'system/Appointment.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Record that the patient has arrived (booked → arrived; providing organisation only)',
+    operation: op(
+      'arrived',
+      true,
+      'booked → arrived, by the providing organisation. If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
+      [RETURN_APPOINTMENT('The arrived appointment')],
+    ),
+  })
+  async arrived(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    await this.parameters(req, 'Appointment', 'operation:$arrived');
+    return this.transition(req, res, 'MarkArrived', {});
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'Appointment/:id/$fulfil',
+    resource: 'Appointment',
+    platform: 'appointments',
+    interaction: 'operation',
+    scope: 'system/Appointment.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary:
+      'Record that the appointment took place (arrived → fulfilled; providing organisation only)',
+    operation: op(
+      'fulfil',
+      true,
+      'arrived → fulfilled, by the providing organisation. If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
+      [RETURN_APPOINTMENT('The fulfilled appointment')],
+    ),
+  })
+  async fulfil(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    await this.parameters(req, 'Appointment', 'operation:$fulfil');
+    return this.transition(req, res, 'MarkFulfilled', {});
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'Appointment/:id/$no-show',
+    resource: 'Appointment',
+    platform: 'appointments',
+    interaction: 'operation',
+    scope: 'system/Appointment.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Record that the patient did not attend (booked → noshow, once the slot has started)',
+    operation: op(
+      'no-show',
+      true,
+      'booked → noshow, by the providing organisation, once the slot has started (422 before). If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
+      [RETURN_APPOINTMENT('The no-show appointment')],
+    ),
+  })
+  async noShow(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    await this.parameters(req, 'Appointment', 'operation:$no-show');
+    return this.transition(req, res, 'MarkNoShow', {});
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Appointment/:id/_history/:vid',
+    resource: 'Appointment',
+    platform: 'appointments',
+    interaction: 'vread',
+    scope: 'system/Appointment.r',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Read one version of an appointment',
+  })
+  async vread(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    const id = String(req.params['id']);
+    const vid = String(req.params['vid']);
+    if (!/^[1-9]\d{0,8}$/.test(vid))
+      throw FhirError.of(
+        404,
+        'not-found',
+        'http.not-found',
+        `Appointment/${id}/_history/${vid} not found`,
+      );
+    const r = await this.call<appointments.v1.GetAppointmentVersionResponse>(
       'appointments',
       APPOINTMENTS,
-      'CancelAppointment',
-      { appointmentId: String(req.params['id']), reason: param(p, 'reason') ?? '' },
+      'GetAppointmentVersion',
+      { appointmentId: id, version: Number(vid) },
       forwardContext(req),
       'Appointment',
     );
+    const a = versionToFhir(r.version!);
+    return sendFhir(res, 200, a, versionHeaders(a));
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Appointment/:id/_history',
+    resource: 'Appointment',
+    platform: 'appointments',
+    interaction: 'history-instance',
+    scope: 'system/Appointment.r',
+    patientData: true,
+    subject: historySubject,
+    summary: 'Versions of an appointment, newest first (paged)',
+  })
+  async history(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const id = String(req.params['id']);
+    const count = countParam(queryParams(req), 50, this.config.maxCount);
+    const r = await this.call<appointments.v1.ListAppointmentVersionsResponse>(
+      'appointments',
+      APPOINTMENTS,
+      'ListAppointmentVersions',
+      { appointmentId: id, page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) } },
+      forwardContext(req),
+      'Appointment',
+      (f) => ({ 'page.page_token': '_page_token', 'page.page_size': '_count' })[f],
+    );
+    const entries: BundleEntry[] = (count === 0 ? [] : r.versions).map((v) => {
+      const a = versionToFhir(v);
+      const created = v.change === 'booked';
+      return {
+        fullUrl: `${this.base}/Appointment/${a.id}`,
+        resource: a,
+        request: created
+          ? { method: 'POST', url: 'Appointment/$book' }
+          : CHANGE_OPERATION[v.change]
+            ? { method: 'POST', url: `Appointment/${a.id}/${CHANGE_OPERATION[v.change]}` }
+            : // changes made by the platform itself (a patient merge)
+              { method: 'PUT', url: `Appointment/${a.id}` },
+        response: {
+          status: created ? '201 Created' : '200 OK',
+          etag: etag(v.version),
+          ...(a.meta?.lastUpdated ? { lastModified: a.meta.lastUpdated } : {}),
+        },
+      };
+    });
+    const next =
+      r.page?.nextPageToken && count > 0
+        ? `${this.base}/Appointment/${id}/_history?_count=${count}&_page_token=${encodeURIComponent(r.page.nextPageToken)}`
+        : undefined;
+    return sendFhir(
+      res,
+      200,
+      bundle(
+        'history',
+        entries,
+        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
+        r.page?.total !== undefined && r.page.total !== null ? Number(r.page.total) : undefined,
+      ),
+    );
+  }
+
+  /**
+   * A state change on the addressed appointment: If-Match becomes the platform's expected
+   * version (checked under the row lock), state-machine refusals become 409 / 412.
+   */
+  private async transition(
+    req: Request,
+    res: Response,
+    method:
+      | 'CancelAppointment'
+      | 'RescheduleAppointment'
+      | 'MarkArrived'
+      | 'MarkFulfilled'
+      | 'MarkNoShow',
+    args: Record<string, string>,
+  ): Promise<Appointment> {
+    const expected = parseIfMatch(oneHeader(req.headers['if-match']));
+    let r: { appointment?: appointments.v1.Appointment };
+    try {
+      r = await this.call<{ appointment?: appointments.v1.Appointment }>(
+        'appointments',
+        APPOINTMENTS,
+        method,
+        { appointmentId: String(req.params['id']), expectedVersion: expected ?? 0, ...args },
+        forwardContext(req),
+        'Appointment',
+        (f) => OPERATION_FIELDS[f],
+      );
+    } catch (err) {
+      throw stateConflict(err);
+    }
     const a = appointmentToFhir(r.appointment!);
     return sendFhir(res, 200, a, versionHeaders(a));
   }
+}
+
+/** The FHIR operation that made each recorded change (history entries' request.url). */
+const CHANGE_OPERATION: Record<string, string> = {
+  cancelled: '$cancel',
+  rescheduled: '$reschedule',
+  arrived: '$arrived',
+  fulfilled: '$fulfil',
+  noshow: '$no-show',
+};
+
+/** One recorded version → the Appointment as it was (versionId and lastUpdated of the version). */
+function versionToFhir(v: appointments.v1.AppointmentVersion): Appointment {
+  const a = appointmentToFhir(v.appointment!);
+  a.meta = {
+    ...a.meta,
+    versionId: String(v.version),
+    ...(v.recordedAt ? { lastUpdated: fromTimestamp(v.recordedAt).toISOString() } : {}),
+  };
+  return a;
 }

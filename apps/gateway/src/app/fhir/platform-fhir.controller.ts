@@ -80,6 +80,12 @@ export interface SearchPage {
   nextPageToken?: string | undefined;
   /** The platform's total, when it knows it. */
   total?: number | bigint | string | null | undefined;
+  /**
+   * Search parameter values the `next` link must carry in addition to the request's own: the
+   * defaults the server filled in for what the request left out (e.g. a time window from "now"),
+   * so the page token's filter still matches on the next page.
+   */
+  defaults?: Record<string, string[]>;
 }
 
 /**
@@ -105,11 +111,14 @@ export abstract class PlatformFhirController {
     req: unknown,
     ctx: ForwardContext,
     type: string,
+    /** FHIRPath of a platform field violation's field (default: the resource type). */
+    fieldPath?: (field: string) => string | undefined,
   ): Promise<Res> {
     try {
       return await this.platforms.call<Res>(platform, service, method, req, ctx);
     } catch (err) {
-      if (err instanceof PlatformCallError) throw fhirErrorFromPlatform(err.decoded, type);
+      if (err instanceof PlatformCallError)
+        throw fhirErrorFromPlatform(err.decoded, type, fieldPath);
       throw err;
     }
   }
@@ -153,6 +162,7 @@ export abstract class PlatformFhirController {
     if (page?.nextPageToken && page.count > 0) {
       const q = new URLSearchParams();
       for (const [k, vs] of params) if (k !== '_page_token') for (const v of vs) q.append(k, v);
+      for (const [k, vs] of Object.entries(page.defaults ?? {})) for (const v of vs) q.append(k, v);
       q.set('_count', String(page.count));
       q.set('_page_token', page.nextPageToken);
       const path = req.path.replace(/^\/?fhir\//, '').replace(/^\//, '');

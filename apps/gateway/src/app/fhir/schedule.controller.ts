@@ -1,20 +1,94 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
-import type { Bundle, Schedule } from '@medplum/fhirtypes';
+import type { Bundle, Schedule, Slot } from '@medplum/fhirtypes';
 import { appointments, toTimestamp } from '@trellis/contracts';
-import { FhirError, scheduleToFhir, slotToFhir } from '@trellis/fhir';
+import {
+  FhirError,
+  GMC_SYSTEM,
+  ODS_ORGANISATION_SYSTEM,
+  publishSlotFromFhir,
+  scheduleFromFhir,
+  scheduleToFhir,
+  SDS_USER_SYSTEM,
+  slotToFhir,
+} from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { countParam, queryParams } from './fhir.support';
+import { countParam, queryParams, versionHeaders } from './fhir.support';
 import { PlatformFhirController } from './platform-fhir.controller';
 
 const SCHEDULES = 'trellis.appointments.v1.ScheduleService';
 
-/** Schedule and Slot: the organisations' bookable services and their free slots. */
+/** CreateSchedule / ListSchedules field → FHIRPath (or search parameter). */
+const SCHEDULE_FIELDS: Record<string, string> = {
+  ods_code: 'Schedule.actor[0].identifier.value',
+  service_type: 'Schedule.serviceType[0]',
+  specialty: 'Schedule.specialty[0]',
+  practitioner_id: 'Schedule.actor',
+  region: 'Schedule.actor[0].extension',
+  name: 'Schedule.comment',
+  'page.page_token': '_page_token',
+  'page.page_size': '_count',
+};
+
+/** PublishSlots field (one slot: slots[0].*) → FHIRPath. */
+function slotField(field: string): string | undefined {
+  if (field === 'schedule_id') return 'Slot.schedule';
+  const m = /^slots\[\d+\](?:\.(start|end|status))?$/.exec(field);
+  return m ? (m[1] ? `Slot.${m[1]}` : 'Slot') : undefined;
+}
+
+/** SearchFreeSlots field → search parameter. */
+const SLOT_SEARCH_FIELDS: Record<string, string> = {
+  service_type: 'service-type',
+  ods_code: 'organization',
+  start_from: 'start',
+  start_to: 'start',
+  'page.page_token': '_page_token',
+  'page.page_size': '_count',
+};
+
+/** `Organization/RR8`, `<ods system>|RR8` or `RR8` → RR8; `system|value` of another system → undefined. */
+function odsToken(raw: string): string | undefined {
+  if (raw.startsWith('Organization/')) return raw.slice('Organization/'.length);
+  const [system, value] = raw.includes('|') ? raw.split('|', 2) : ['', raw];
+  if ((system && system !== ODS_ORGANISATION_SYSTEM) || value?.includes('/')) return undefined;
+  return value;
+}
+
+/** Schedule and Slot: the organisations' bookable services and their slots. */
 @Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
 export class ScheduleFhirController extends PlatformFhirController {
+  @FhirRoute({
+    method: 'POST',
+    path: 'Schedule',
+    resource: 'Schedule',
+    platform: 'appointments',
+    interaction: 'create',
+    scope: 'system/Schedule.c',
+    summary:
+      "Create a schedule for the caller's organisation (the Organization actor must be the caller's ODS code)",
+  })
+  async createSchedule(@Req() req: Request, @Res() res: Response): Promise<Schedule> {
+    const body = await this.validated<Schedule>(req, 'Schedule', 'create', { mode: 'create' });
+    const r = await this.call<appointments.v1.CreateScheduleResponse>(
+      'appointments',
+      SCHEDULES,
+      'CreateSchedule',
+      scheduleFromFhir(body),
+      forwardContext(req),
+      'Schedule',
+      (f) => SCHEDULE_FIELDS[f.replace(/\[\d+\]$/, '')],
+    );
+    const s = scheduleToFhir(r.schedule!);
+    return sendFhir(res, 201, s, {
+      ...versionHeaders(s),
+      Location: `${this.base}/Schedule/${s.id}`,
+    });
+  }
+
   @FhirRoute({
     method: 'GET',
     path: 'Schedule/:id',
@@ -33,7 +107,123 @@ export class ScheduleFhirController extends PlatformFhirController {
       forwardContext(req),
       'Schedule',
     );
-    return sendFhir(res, 200, scheduleToFhir(r.schedule!));
+    const s = scheduleToFhir(r.schedule!);
+    return sendFhir(res, 200, s, versionHeaders(s));
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Schedule',
+    resource: 'Schedule',
+    platform: 'appointments',
+    interaction: 'search-type',
+    scope: 'system/Schedule.s',
+    searchParams: [
+      {
+        name: 'actor',
+        type: 'reference',
+        documentation:
+          'Organization/<ODS code> or Practitioner identifier (<SDS user id or GMC system>|<id>)',
+      },
+      {
+        name: 'organization',
+        type: 'token',
+        documentation: 'ODS code of the owning organisation (Trellis shorthand for actor)',
+      },
+      { name: 'service-type', type: 'token', documentation: 'Service type code' },
+      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
+    ],
+    summary: 'Schedules by organisation, practitioner and service type, oldest first (paged)',
+  })
+  async searchSchedules(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const params = queryParams(req);
+    const count = countParam(params, 50, this.config.maxCount);
+    let odsCode = '';
+    let practitionerId = '';
+    const organisation = params.get('organization')?.[0];
+    if (organisation !== undefined) odsCode = odsToken(organisation) ?? '';
+    for (const raw of params.get('actor') ?? []) {
+      const [system, value] = raw.includes('|') ? raw.split('|', 2) : ['', raw];
+      if (system === SDS_USER_SYSTEM || system === GMC_SYSTEM || raw.startsWith('Practitioner/'))
+        practitionerId = raw.startsWith('Practitioner/') ? raw.slice(13) : (value ?? '');
+      else if (odsToken(raw)) odsCode = odsToken(raw)!;
+      else
+        throw FhirError.of(
+          400,
+          'invalid',
+          'search.actor',
+          'actor must be Organization/<ODS code>, <ODS system>|<code>, or a practitioner <SDS|GMC system>|<id>',
+          'actor',
+        );
+    }
+    const r = await this.call<appointments.v1.ListSchedulesResponse>(
+      'appointments',
+      SCHEDULES,
+      'ListSchedules',
+      {
+        odsCode,
+        serviceType: (params.get('service-type')?.[0] ?? '').split('|').pop() ?? '',
+        practitionerId,
+        page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) },
+      },
+      forwardContext(req),
+      'Schedule',
+      (f) =>
+        ({ ods_code: 'organization', service_type: 'service-type', practitioner_id: 'actor' })[f] ??
+        SCHEDULE_FIELDS[f],
+    );
+    return this.searchset(req, res, r.schedules.map(scheduleToFhir), {
+      count,
+      nextPageToken: r.page?.nextPageToken,
+      total: r.page?.total,
+    });
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'Slot',
+    resource: 'Slot',
+    platform: 'appointments',
+    interaction: 'create',
+    scope: 'system/Slot.c',
+    summary:
+      "Publish one slot on one of the caller's schedules (free or busy-unavailable; an overlapping slot is refused with 409)",
+  })
+  async createSlot(@Req() req: Request, @Res() res: Response): Promise<Slot> {
+    const body = await this.validated<Slot>(req, 'Slot', 'create', { mode: 'create' });
+    const r = await this.call<appointments.v1.PublishSlotsResponse>(
+      'appointments',
+      SCHEDULES,
+      'PublishSlots',
+      publishSlotFromFhir(body),
+      forwardContext(req),
+      'Slot',
+      slotField,
+    );
+    const s = slotToFhir(r.slots[0]!);
+    return sendFhir(res, 201, s, { ...versionHeaders(s), Location: `${this.base}/Slot/${s.id}` });
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Slot/:id',
+    resource: 'Slot',
+    platform: 'appointments',
+    interaction: 'read',
+    scope: 'system/Slot.r',
+    summary: 'Read a slot (any status)',
+  })
+  async readSlot(@Req() req: Request, @Res() res: Response): Promise<Slot> {
+    const r = await this.call<appointments.v1.GetSlotResponse>(
+      'appointments',
+      SCHEDULES,
+      'GetSlot',
+      { slotId: String(req.params['id']) },
+      forwardContext(req),
+      'Slot',
+    );
+    const s = slotToFhir(r.slot!);
+    return sendFhir(res, 200, s, versionHeaders(s));
   }
 
   @FhirRoute({
@@ -58,13 +248,15 @@ export class ScheduleFhirController extends PlatformFhirController {
       },
       { name: '_count', type: 'number', documentation: 'Page size (capped)' },
     ],
-    summary: 'Free slots, soonest first',
+    summary: 'Free slots, soonest first (paged)',
   })
   async searchSlots(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const params = queryParams(req);
     const count = countParam(params, 50, this.config.maxCount);
     let from = new Date();
     let to = new Date(from.getTime() + 14 * 86_400_000);
+    let fromGiven = false;
+    let toGiven = false;
     for (const v of params.get('start') ?? []) {
       const m = /^(ge|gt|le|lt)(.+)$/.exec(v);
       const d = m ? new Date(m[2]!) : new Date(NaN);
@@ -76,24 +268,35 @@ export class ScheduleFhirController extends PlatformFhirController {
           'start must be ge<instant> / lt<instant>',
           'start',
         );
-      if (m[1] === 'ge' || m[1] === 'gt') from = d;
-      else to = d;
+      if (m[1] === 'ge' || m[1] === 'gt') [from, fromGiven] = [d, true];
+      else [to, toGiven] = [d, true];
     }
+    // the default window is relative to "now": the next page must ask for the same window
+    const defaults = [
+      ...(fromGiven ? [] : [`ge${from.toISOString()}`]),
+      ...(toGiven ? [] : [`lt${to.toISOString()}`]),
+    ];
     const r = await this.call<appointments.v1.SearchFreeSlotsResponse>(
       'appointments',
       SCHEDULES,
       'SearchFreeSlots',
       {
-        serviceType: params.get('service-type')?.[0] ?? '',
-        odsCode: (params.get('organization')?.[0] ?? '').split('|').pop() ?? '',
+        serviceType: params.get('service-type')?.[0]?.split('|').pop() ?? '',
+        odsCode: odsToken(params.get('organization')?.[0] ?? '') ?? '',
         region: '',
         startFrom: toTimestamp(from),
         startTo: toTimestamp(to),
-        page: { pageSize: Math.max(count, 1), pageToken: '' },
+        page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) },
       },
       forwardContext(req),
       'Slot',
+      (f) => SLOT_SEARCH_FIELDS[f],
     );
-    return this.searchset(req, res, r.slots.map(slotToFhir));
+    return this.searchset(req, res, r.slots.map(slotToFhir), {
+      count,
+      nextPageToken: r.page?.nextPageToken,
+      total: r.page?.total,
+      ...(defaults.length ? { defaults: { start: defaults } } : {}),
+    });
   }
 }
