@@ -6,3 +6,4 @@ export * from './validator';
 export * from './mapping/patient';
 export { validateNhsNumber } from '@trellis/nhs-number';
 export * from './mapping/summaries';
+export * from './mapping/referral-update';

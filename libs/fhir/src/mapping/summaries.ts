@@ -97,6 +97,9 @@ export function referralToFhir(r: referrals.v1.Referral): ServiceRequest {
         },
       ],
     },
+    ...(r.idempotencyKey
+      ? { identifier: [{ system: REFERRAL_REQUEST_ID_SYSTEM, value: r.idempotencyKey }] }
+      : {}),
     status: REFERRAL_STATUS[key] ?? 'unknown',
     intent: 'order',
     subject: patientRef(r.nhsNumber),
@@ -119,7 +122,18 @@ export function referralToFhir(r: referrals.v1.Referral): ServiceRequest {
       : {}),
     ...(sent ? { authoredOn: sent } : {}),
     ...(r.referrer?.odsCode ? { requester: org(r.referrer.odsCode) } : {}),
-    ...(r.target?.odsCode ? { performer: [org(r.target.odsCode)] } : {}),
+    ...(r.target?.odsCode
+      ? {
+          performer: [
+            {
+              ...org(r.target.odsCode),
+              ...(r.target.region
+                ? { extension: [{ url: REGION_EXTENSION, valueCode: r.target.region }] }
+                : {}),
+            },
+          ],
+        }
+      : {}),
     ...(r.clinicalSummary ? { note: [{ text: r.clinicalSummary }] } : {}),
   };
 }

@@ -191,18 +191,19 @@ export abstract class PlatformFhirController {
   /**
    * Validates an incoming resource at the chokepoint (FHIR R4 base + Trellis rules). A refusal
    * is counted (ConformanceViolation, as `recordAs` when an operation's Parameters are refused)
-   * and answered as OperationOutcome.
+   * and answered as OperationOutcome. With `id` (update), a body id other than the URL's is refused.
    */
   protected async validated<T extends Resource>(
     req: Request,
     resourceType: T['resourceType'],
     interaction: string,
-    opts: { mode?: 'create' | 'update'; recordAs?: string } = {},
+    opts: { mode?: 'create' | 'update'; recordAs?: string; id?: string } = {},
   ): Promise<T> {
     const body: unknown = req.body;
     const result = validateFhirResource(body, {
       resourceType,
       ...(opts.mode ? { mode: opts.mode } : {}),
+      ...(opts.id !== undefined ? { id: opts.id } : {}),
     });
     if (result.valid) return body as T;
     await this.conformance.record(

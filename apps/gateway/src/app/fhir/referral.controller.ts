@@ -1,13 +1,31 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
-import type { Bundle, ServiceRequest } from '@medplum/fhirtypes';
-import { callerOf } from '@trellis/auth';
-import { referrals } from '@trellis/contracts';
-import { FhirError, referralToFhir, sendReferralFromFhir } from '@trellis/fhir';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Bundle, BundleEntry, ServiceRequest } from '@medplum/fhirtypes';
+import { callerOf, type AuditSubjectExtractor } from '@trellis/auth';
+import { fromTimestamp, referrals } from '@trellis/contracts';
+import {
+  FhirError,
+  fhirErrorFromPlatform,
+  REFERRAL_REQUEST_ID_SYSTEM,
+  referralChangesFromFhir,
+  referralFieldPath,
+  referralToFhir,
+  sendReferralFromFhir,
+} from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { countParam, queryParams, versionHeaders } from './fhir.support';
+import {
+  bundle,
+  countParam,
+  etag,
+  parseIfMatch,
+  parseQueryString,
+  queryParams,
+  selfUrl,
+  versionHeaders,
+} from './fhir.support';
 import {
   op,
   param,
@@ -15,6 +33,31 @@ import {
   REASON_PARAM,
   resourceSubject,
 } from './platform-fhir.controller';
+import { PlatformCallError } from './platform-clients';
+
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Audit subject of a referral's history: its id, and the patient of the newest version. */
+const historySubject: AuditSubjectExtractor = (req, res) => {
+  const id = (req as { params?: { id?: string } }).params?.id;
+  const first = (res as Bundle | undefined)?.entry?.[0]?.resource as ServiceRequest | undefined;
+  const nhs = first?.subject?.identifier?.value;
+  return { ...(id ? { resourceId: id } : {}), ...(nhs ? { nhsNumber: nhs } : {}) };
+};
+
+/** A stored referral version as FHIR: meta.versionId = the version, lastUpdated = when stored. */
+function versionToFhir(v: referrals.v1.ReferralVersion): ServiceRequest {
+  const s = referralToFhir(v.referral!);
+  const recorded = v.recordedAt ? fromTimestamp(v.recordedAt).toISOString() : undefined;
+  s.meta = {
+    ...s.meta,
+    versionId: String(v.version),
+    ...(recorded ? { lastUpdated: recorded } : {}),
+  };
+  return s;
+}
 
 const REFERRALS = 'trellis.referrals.v1.ReferralService';
 
@@ -182,26 +225,257 @@ export class ReferralFhirController extends PlatformFhirController {
     scope: 'system/ServiceRequest.c',
     patientData: true,
     subject: resourceSubject,
+    conditionalCreate: true,
     summary:
-      'Send a referral (the referring organisation is the caller; identifier = idempotency key)',
+      'Send a referral (the referring organisation is the caller; identifier = idempotency key; If-None-Exist: identifier=<system>|<value>)',
   })
   async createReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     const body = await this.validated<ServiceRequest>(req, 'ServiceRequest', 'create', {
       mode: 'create',
     });
-    const r = await this.call<referrals.v1.SendReferralResponse>(
-      'referrals',
-      REFERRALS,
-      'SendReferral',
-      sendReferralFromFhir(body),
-      forwardContext(req),
-      'ServiceRequest',
-    );
+    const send = sendReferralFromFhir(body);
+    const ifNoneExist = one(req.headers['if-none-exist']);
+    if (ifNoneExist !== undefined) this.checkIfNoneExist(ifNoneExist, send.idempotencyKey);
+    let r: referrals.v1.SendReferralResponse;
+    try {
+      r = await this.platforms.call<referrals.v1.SendReferralResponse>(
+        'referrals',
+        REFERRALS,
+        'SendReferral',
+        send,
+        forwardContext(req),
+      );
+    } catch (err) {
+      if (!(err instanceof PlatformCallError)) throw err;
+      if (ifNoneExist !== undefined && err.decoded.code === GrpcStatus.ALREADY_EXISTS) {
+        // the criteria match a referral this organisation sent with different content
+        throw FhirError.of(
+          412,
+          'duplicate',
+          'conditional-create.different-request',
+          `If-None-Exist matched an existing referral that is a different request: ${err.decoded.message}`,
+          'ServiceRequest.identifier',
+        );
+      }
+      throw fhirErrorFromPlatform(err.decoded, 'ServiceRequest', referralFieldPath);
+    }
     const s = referralToFhir(r.referral!);
     return sendFhir(res, r.replayed ? 200 : 201, s, {
       ...versionHeaders(s),
+      ...(r.replayed
+        ? {
+            'Content-Location': `${this.base}/ServiceRequest/${s.id}/_history/${s.meta?.versionId ?? '1'}`,
+          }
+        : {}),
       Location: `${this.base}/ServiceRequest/${s.id}`,
     });
+  }
+
+  /**
+   * If-None-Exist for a referral is backed by the platform's unique (referrer, request id): only
+   * `identifier=<referral-request system>|<value>`, naming the body's own request id, is served.
+   */
+  private checkIfNoneExist(header: string, requestId: string): void {
+    const params = parseQueryString(header);
+    const identifier = params.get('identifier');
+    if (params.size !== 1 || identifier?.length !== 1) {
+      throw FhirError.of(
+        400,
+        'not-supported',
+        'conditional-create.criteria',
+        `If-None-Exist for ServiceRequest supports identifier=${REFERRAL_REQUEST_ID_SYSTEM}|<request id> only`,
+      );
+    }
+    const raw = identifier[0]!;
+    const bar = raw.indexOf('|');
+    const system = bar >= 0 ? raw.slice(0, bar) : '';
+    const value = bar >= 0 ? raw.slice(bar + 1) : raw;
+    if (system !== REFERRAL_REQUEST_ID_SYSTEM || value === '') {
+      throw FhirError.of(
+        400,
+        'not-supported',
+        'conditional-create.criteria',
+        `If-None-Exist identifier must be ${REFERRAL_REQUEST_ID_SYSTEM}|<request id>`,
+      );
+    }
+    if (value !== requestId) {
+      throw FhirError.of(
+        400,
+        'invalid',
+        'conditional-create.identifier-mismatch',
+        `If-None-Exist names request id ${value}, the ServiceRequest carries ${requestId}`,
+        'ServiceRequest.identifier',
+      );
+    }
+  }
+
+  @FhirRoute({
+    method: 'PUT',
+    path: 'ServiceRequest/:id',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'update',
+    scope: 'system/ServiceRequest.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary:
+      'Update a referral (referring organisation; priority, code, note only; If-Match W/"<version>" required: 428 without, 412 when stale)',
+  })
+  async updateReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    const id = String(req.params['id']);
+    const ifMatch = one(req.headers['if-match']);
+    if (ifMatch === undefined || ifMatch.trim() === '') {
+      throw FhirError.of(
+        428,
+        'required',
+        'http.if-match-required',
+        'If-Match: W/"<version>" (the version last read) is required to update a referral',
+      );
+    }
+    const expected = parseIfMatch(ifMatch)!;
+    const body = await this.validated<ServiceRequest>(req, 'ServiceRequest', 'update', {
+      mode: 'update',
+      id,
+    });
+    const ctx = forwardContext(req);
+    const current = (
+      await this.call<referrals.v1.GetReferralResponse>(
+        'referrals',
+        REFERRALS,
+        'GetReferral',
+        { referralId: id },
+        ctx,
+        'ServiceRequest',
+      )
+    ).referral!;
+    if (expected !== current.version) throw stale(expected, current.version);
+    const { update, immutable } = referralChangesFromFhir(body, current);
+    if (immutable.length > 0) {
+      await this.conformance.record(
+        callerOf(req),
+        'ServiceRequest',
+        'update',
+        422,
+        immutable,
+        ctx.correlationId,
+      );
+      throw new FhirError(422, immutable);
+    }
+    try {
+      const r = await this.platforms.call<referrals.v1.UpdateReferralResponse>(
+        'referrals',
+        REFERRALS,
+        'UpdateReferral',
+        { referralId: id, expectedVersion: expected, ...update },
+        ctx,
+      );
+      const s = referralToFhir(r.referral!);
+      return sendFhir(res, 200, s, versionHeaders(s));
+    } catch (err) {
+      if (!(err instanceof PlatformCallError)) throw err;
+      if (err.decoded.code === GrpcStatus.ABORTED)
+        throw stale(expected, Number(/at version (\d+)/.exec(err.decoded.message)?.[1] ?? NaN));
+      if (err.decoded.reason === 'REFERRAL_NOT_EDITABLE') {
+        throw FhirError.of(
+          409,
+          'conflict',
+          'service-request.not-editable',
+          err.decoded.message,
+          'ServiceRequest.status',
+        );
+      }
+      throw fhirErrorFromPlatform(err.decoded, 'ServiceRequest', referralFieldPath);
+    }
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'ServiceRequest/:id/_history/:vid',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'vread',
+    scope: 'system/ServiceRequest.r',
+    patientData: true,
+    subject: resourceSubject,
+    summary: 'Read one version of a referral (only its two organisations may)',
+  })
+  async vreadReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    const id = String(req.params['id']);
+    const vid = String(req.params['vid']);
+    if (!/^[1-9]\d{0,8}$/.test(vid))
+      throw FhirError.of(
+        404,
+        'not-found',
+        'http.not-found',
+        `ServiceRequest/${id}/_history/${vid} not found`,
+      );
+    const r = await this.call<referrals.v1.GetReferralVersionResponse>(
+      'referrals',
+      REFERRALS,
+      'GetReferralVersion',
+      { referralId: id, version: Number(vid) },
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const s = versionToFhir(r.version!);
+    return sendFhir(res, 200, s, versionHeaders(s));
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'ServiceRequest/:id/_history',
+    resource: 'ServiceRequest',
+    platform: 'referrals',
+    interaction: 'history-instance',
+    scope: 'system/ServiceRequest.r',
+    patientData: true,
+    subject: historySubject,
+    searchParams: [{ name: '_count', type: 'number', documentation: 'Page size (capped)' }],
+    summary: 'Versions of a referral, newest first (paged; only its two organisations may)',
+  })
+  async referralHistory(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const id = String(req.params['id']);
+    const count = countParam(queryParams(req), 50, this.config.maxCount);
+    const r = await this.call<referrals.v1.ListReferralVersionsResponse>(
+      'referrals',
+      REFERRALS,
+      'ListReferralVersions',
+      { referralId: id, page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) } },
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const entries: BundleEntry[] = (count === 0 ? [] : r.versions).map((v) => {
+      const s = versionToFhir(v);
+      const created = v.change === 'created';
+      return {
+        fullUrl: `${this.base}/ServiceRequest/${id}`,
+        resource: s,
+        request: {
+          method: created ? 'POST' : 'PUT',
+          url: created ? 'ServiceRequest' : `ServiceRequest/${id}`,
+        },
+        response: {
+          status: created ? '201 Created' : '200 OK',
+          etag: etag(v.version),
+          ...(s.meta?.lastUpdated ? { lastModified: s.meta.lastUpdated } : {}),
+        },
+      };
+    });
+    const next =
+      r.page?.nextPageToken && count > 0
+        ? `${this.base}/ServiceRequest/${id}/_history?_count=${count}&_page_token=${encodeURIComponent(r.page.nextPageToken)}`
+        : undefined;
+    const total = r.page?.total;
+    return sendFhir(
+      res,
+      200,
+      bundle(
+        'history',
+        entries,
+        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
+        total === undefined || total === null ? undefined : Number(total),
+      ),
+    );
   }
 
   private async transition(
@@ -379,4 +653,17 @@ export class ReferralFhirController extends PlatformFhirController {
   cancelReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'CancelReferral', 'reason');
   }
+}
+
+/** 412: the If-Match version is not the referral's current one. */
+function stale(expected: number, current: number): FhirError {
+  const known = Number.isFinite(current);
+  return FhirError.of(
+    412,
+    'conflict',
+    'http.precondition-failed',
+    `If-Match version ${expected} is stale${known ? ` (current ${current})` : ''}: read the referral again`,
+    undefined,
+    known ? { ETag: etag(current) } : undefined,
+  );
 }
