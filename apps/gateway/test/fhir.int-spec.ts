@@ -85,7 +85,11 @@ function uniqueFamily(): string {
 
 beforeAll(async () => {
   stack = await startFhirStack();
-  ({ token, systemId } = await stack.token(['system/Patient.cruds', 'system/ServiceRequest.c']));
+  ({ token, systemId } = await stack.token([
+    'system/Patient.cruds',
+    'system/ServiceRequest.c',
+    'system/DiagnosticReport.c',
+  ]));
   fhir = new Client({ baseUrl: stack.fhirBase, bearerToken: token });
 });
 
@@ -501,7 +505,9 @@ describe('validation at the chokepoint: the not-ok table', () => {
       expect(rules).toEqual(expect.objectContaining({}));
       expect(rules.has('nhs-number.check-digit')).toBe(true);
       expect(rules.has('patient.birth-date.future')).toBe(true);
-      const checkDigit = decoded.find((d) => d.rule === 'nhs-number.check-digit')!;
+      const checkDigit = decoded.find(
+        (d) => d.rule === 'nhs-number.check-digit' && d.resourceType === 'Patient',
+      )!;
       expect(checkDigit.expressions).toEqual(['Patient.identifier[0].value']);
       expect(checkDigit.httpStatus).toBe(422);
       expect(msgs[0]!.headers!['ce_type']!.toString()).toBe(

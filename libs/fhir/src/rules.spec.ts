@@ -154,6 +154,9 @@ describe('Trellis rules per resource', () => {
       ).toEqual(['diagnostic-report.version-reason@DiagnosticReport.extension']);
       // on create a version status is the platform's business (it needs an existing report)
       expect(rulesOf({ ...ok, status: 'corrected' })).toEqual([]);
+      expect(rulesOf({ ...ok, status: 'entered-in-error' })).toEqual([
+        'diagnostic-report.status@DiagnosticReport.status',
+      ]);
     });
 
     it("checks the requester organisation's ODS code", () => {

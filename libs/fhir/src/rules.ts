@@ -84,8 +84,6 @@ export const TRELLIS_RULES: Readonly<Record<string, string>> = {
   'service-request.specialty': 'A referral names the specialty (category)',
   'service-request.identifier': 'A referral carries its client request id (idempotency key)',
   'service-request.priority': 'Priority is routine, urgent or asap (two-week wait)',
-  'service-request.immutable':
-    'An update changes only priority, code (reason) and note; patient, requester, performer, specialty, identifier, status and authoredOn stay as sent',
   'schedule.actor': 'A schedule names its organisation (one Organization actor by ODS code)',
   'schedule.practitioner': 'A practitioner actor is identified by SDS user id or GMC number',
   'schedule.service-type': 'A schedule names its service type (serviceType[0] code or text)',
@@ -104,6 +102,8 @@ export const TRELLIS_RULES: Readonly<Record<string, string>> = {
     'A report names the requesting organisation (report-requester extension, ODS)',
   'diagnostic-report.version-reason':
     'An amended, corrected, appended or cancelled version says why (version-reason extension)',
+  'diagnostic-report.status':
+    'A report is preliminary, partial, final, amended, corrected, appended or cancelled',
   'diagnostic-report.immutable':
     'An update keeps the subject, identifier and performer of the report',
   'observation.value': 'A final observation carries a value or a data-absent reason',
@@ -480,7 +480,7 @@ function patientRules(p: Json, ctx: RuleContext, mode: 'create' | 'update', repo
   }
 }
 
-function serviceRequestRules(r: Json, mode: 'create' | 'update', report: Report): void {
+function serviceRequestRules(r: Json, report: Report): void {
   checkPatientReference(r['subject'], 'ServiceRequest.subject', report);
   checkConcept(r['code'], 'ServiceRequest.code', 'snomed', report);
   arr(r['reasonCode']).forEach((c, i) =>
@@ -488,11 +488,9 @@ function serviceRequestRules(r: Json, mode: 'create' | 'update', report: Report)
   );
   const requester = isObject(r['requester']) ? r['requester'] : undefined;
   const rid = requester && isObject(requester['identifier']) ? requester['identifier'] : undefined;
-  // an update may name the requester as it reads back: the referring organisation (ODS)
-  const orgOnUpdate = mode === 'update' && rid?.['system'] === ODS_ORGANISATION_SYSTEM;
   if (
     !rid ||
-    (rid['system'] !== SDS_USER_SYSTEM && rid['system'] !== GMC_SYSTEM && !orgOnUpdate) ||
+    (rid['system'] !== SDS_USER_SYSTEM && rid['system'] !== GMC_SYSTEM) ||
     !str(rid['value'])
   ) {
     report(
@@ -535,12 +533,7 @@ function serviceRequestRules(r: Json, mode: 'create' | 'update', report: Report)
   const ids = arr(r['identifier']).filter(
     (i) => isObject(i) && i['system'] === REFERRAL_REQUEST_ID_SYSTEM,
   ) as Json[];
-  // on update the request id may be left out (it cannot change; see the gateway's immutability check)
-  const optionalId = mode === 'update' && ids.length === 0;
-  if (
-    !optionalId &&
-    (ids.length !== 1 || !/^[A-Za-z0-9._:-]{8,128}$/.test(str(ids[0]!['value']) ?? ''))
-  ) {
+  if (ids.length !== 1 || !/^[A-Za-z0-9._:-]{8,128}$/.test(str(ids[0]!['value']) ?? '')) {
     report(
       'service-request.identifier',
       'ServiceRequest.identifier',
@@ -584,9 +577,19 @@ function observationRules(o: Json, path: string, report: Report): void {
 
 const LAB_REPORT_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
 const VERSION_STATUSES = ['amended', 'corrected', 'appended', 'cancelled'];
+const REPORT_STATUSES = ['preliminary', 'partial', 'final', ...VERSION_STATUSES];
 
 function diagnosticReportRules(r: Json, mode: 'create' | 'update', report: Report): void {
   checkPatientReference(r['subject'], 'DiagnosticReport.subject', report);
+  const status = str(r['status']);
+  if (status !== undefined && !REPORT_STATUSES.includes(status)) {
+    report(
+      'diagnostic-report.status',
+      'DiagnosticReport.status',
+      `status ${status} is not held by the results platform (${REPORT_STATUSES.join(', ')})`,
+      'not-supported',
+    );
+  }
   const ids = arr(r['identifier']).filter(
     (i) => isObject(i) && i['system'] === LAB_REPORT_ID_SYSTEM,
   ) as Json[];
@@ -815,7 +818,7 @@ export function trellisRules(
       patientRules(resource, ctx, mode, report);
       break;
     case 'ServiceRequest':
-      serviceRequestRules(resource, mode, report);
+      serviceRequestRules(resource, report);
       break;
     case 'Observation':
       observationRules(resource, 'Observation', report);

@@ -290,7 +290,7 @@ export function reportToFhir(r: results.v1.Report): DiagnosticReport {
   };
 }
 
-/** A report's extensions: requester, version reason, acknowledgement (in that order). */
+/** A report's extensions: acknowledgement, requester, version reason (in that order). */
 function reportExtensions(r: results.v1.Report): NonNullable<DiagnosticReport['extension']> {
   const rq = r.requester;
   const requester = rq?.organisation?.odsCode
@@ -326,8 +326,6 @@ function reportExtensions(r: results.v1.Report): NonNullable<DiagnosticReport['e
     ? [{ url: VERSION_REASON_EXTENSION, valueString: r.versionReason }]
     : [];
   return [
-    ...requester,
-    ...reason,
     ...(r.acknowledgement
       ? [
           {
@@ -342,6 +340,8 @@ function reportExtensions(r: results.v1.Report): NonNullable<DiagnosticReport['e
           },
         ]
       : []),
+    ...requester,
+    ...reason,
   ];
 }
 

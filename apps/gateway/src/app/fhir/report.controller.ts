@@ -1,18 +1,32 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
-import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
-import { results } from '@trellis/contracts';
+import type { Bundle, BundleEntry, DiagnosticReport, Observation } from '@medplum/fhirtypes';
+import { results, toTimestamp } from '@trellis/contracts';
 import {
   FhirError,
+  fhirErrorFromPlatform,
+  type FhirIssue,
+  LAB_REPORT_ID_SYSTEM,
   parseObservationId,
   reportObservationsToFhir,
   reportToFhir,
   submitReportFromFhir,
+  VERSION_REASON_EXTENSION,
 } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { countParam, queryParams, versionHeaders } from './fhir.support';
+import {
+  bundle,
+  countParam,
+  etag,
+  parseIfMatch,
+  parseQueryString,
+  queryParams,
+  selfUrl,
+  versionHeaders,
+} from './fhir.support';
+import { PlatformCallError, type ForwardContext } from './platform-clients';
 import {
   op,
   param,
@@ -23,6 +37,117 @@ import {
 } from './platform-fhir.controller';
 
 const RESULTS = 'trellis.results.v1.ReportService';
+const pb = results.v1;
+const GRPC_ALREADY_EXISTS = 6;
+const GRPC_ABORTED = 10;
+
+/** A results field violation's field → the FHIRPath of the element it came from. */
+export function reportFieldPath(field: string): string | undefined {
+  const f = field.replace(/^reports?\[\d+\]\./, 'report.');
+  const obs = /^report\.observations\[(\d+)\]/.exec(f);
+  if (obs) return `DiagnosticReport.contained[${obs[1]}]`;
+  const map: Record<string, string> = {
+    'report.nhs_number': 'DiagnosticReport.subject',
+    'report.lab_report_id': 'DiagnosticReport.identifier',
+    'report.category': 'DiagnosticReport.category',
+    'report.code': 'DiagnosticReport.code',
+    'report.status': 'DiagnosticReport.status',
+    'report.performing_lab_ods_code': 'DiagnosticReport.performer',
+    'report.requester': 'DiagnosticReport.extension',
+    'report.referral_id': 'DiagnosticReport.basedOn',
+    'report.issued': 'DiagnosticReport.issued',
+    'report.conclusion': 'DiagnosticReport.conclusion',
+    'report.version_reason': 'DiagnosticReport.extension',
+    reason: 'DiagnosticReport.extension',
+  };
+  const key = Object.keys(map).find((k) => f === k || f.startsWith(`${k}.`));
+  return key ? map[key] : undefined;
+}
+
+/** The FHIR statuses an update may carry, and what each becomes on the platform. */
+const VERSION_STATUS: Record<string, results.v1.ReportStatus | undefined> = {
+  amended: pb.ReportStatus.REPORT_STATUS_AMENDED,
+  corrected: pb.ReportStatus.REPORT_STATUS_CORRECTED,
+  appended: pb.ReportStatus.REPORT_STATUS_APPENDED,
+};
+
+const STATUS_PARAM: Record<string, results.v1.ReportStatus> = {
+  preliminary: pb.ReportStatus.REPORT_STATUS_PRELIMINARY,
+  partial: pb.ReportStatus.REPORT_STATUS_PRELIMINARY,
+  final: pb.ReportStatus.REPORT_STATUS_FINAL,
+  amended: pb.ReportStatus.REPORT_STATUS_AMENDED,
+  corrected: pb.ReportStatus.REPORT_STATUS_CORRECTED,
+  appended: pb.ReportStatus.REPORT_STATUS_APPENDED,
+  cancelled: pb.ReportStatus.REPORT_STATUS_CANCELLED,
+};
+const CATEGORY_PARAM: Record<string, results.v1.ReportCategory> = {
+  LAB: pb.ReportCategory.REPORT_CATEGORY_PATHOLOGY,
+  RAD: pb.ReportCategory.REPORT_CATEGORY_RADIOLOGY,
+};
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * FHIR `date` search values (prefix eq/ge/gt/le/lt + a date or dateTime at any precision) → one
+ * issued window [from, to); undefined bounds are open. 400 on a value it cannot read.
+ */
+export function issuedWindow(values: readonly string[]): { from?: Date; to?: Date } {
+  let from: Date | undefined;
+  let to: Date | undefined;
+  for (const raw of values) {
+    const m =
+      /^(eq|ge|gt|le|lt)?(\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?)?)?)$/.exec(
+        raw,
+      );
+    const value = m?.[2];
+    const start = value
+      ? new Date(
+          value.length === 4
+            ? `${value}-01-01T00:00:00Z`
+            : value.length === 7
+              ? `${value}-01T00:00:00Z`
+              : value.length === 10
+                ? `${value}T00:00:00Z`
+                : value,
+        )
+      : undefined;
+    if (!m || !value || !start || Number.isNaN(start.getTime()))
+      throw FhirError.of(
+        400,
+        'invalid',
+        'search.date',
+        `date=${raw}: expected [eq|ge|gt|le|lt]YYYY[-MM[-DD[Thh:mm[:ss]Z]]]`,
+        'date',
+      );
+    const end = new Date(start);
+    if (value.length === 4) end.setUTCFullYear(end.getUTCFullYear() + 1);
+    else if (value.length === 7) end.setUTCMonth(end.getUTCMonth() + 1);
+    else if (value.length === 10) end.setUTCDate(end.getUTCDate() + 1);
+    else end.setTime(end.getTime() + 1);
+    const lower = (d: Date) => (from = !from || d > from ? d : from);
+    const upper = (d: Date) => (to = !to || d < to ? d : to);
+    switch (m[1] ?? 'eq') {
+      case 'ge':
+        lower(start);
+        break;
+      case 'gt':
+        lower(end);
+        break;
+      case 'le':
+        upper(end);
+        break;
+      case 'lt':
+        upper(start);
+        break;
+      default:
+        lower(start);
+        upper(end);
+    }
+  }
+  return { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+}
 
 /** DiagnosticReport and Observation: lab results — submit, read, versions, search, acknowledge. */
 @Controller(FHIR_PREFIX)
@@ -54,26 +179,296 @@ export class ReportFhirController extends PlatformFhirController {
     scope: 'system/DiagnosticReport.c',
     patientData: true,
     subject: resourceSubject,
+    conditionalCreate: true,
     summary:
-      'Submit a lab report with contained Observations (the performing lab is the caller; identifier = idempotency key)',
+      'Submit a lab report with contained Observations (the performing lab is the caller; identifier = idempotency key; If-None-Exist: identifier=<lab-report-id system>|<value> answers an existing report 200 unchanged)',
   })
   async createReport(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
     const body = await this.validated<DiagnosticReport>(req, 'DiagnosticReport', 'create', {
       mode: 'create',
     });
-    const r = await this.call<results.v1.SubmitReportResponse>(
-      'results',
-      RESULTS,
-      'SubmitReport',
-      { report: submitReportFromFhir(body) },
-      forwardContext(req),
-      'DiagnosticReport',
-    );
+    const ctx = forwardContext(req);
+    const ifNoneExist = header(req.headers['if-none-exist']);
+    const labReportId = ifNoneExist ? this.conditionalIdentifier(ifNoneExist) : undefined;
+    if (labReportId) {
+      const existing = await this.byLabReportId(labReportId, ctx);
+      if (existing) return this.existing(res, existing);
+    }
+    let r: results.v1.SubmitReportResponse;
+    try {
+      r = await this.platforms.call<results.v1.SubmitReportResponse>(
+        'results',
+        RESULTS,
+        'SubmitReport',
+        { report: submitReportFromFhir(body) },
+        ctx,
+      );
+    } catch (err) {
+      // a concurrent create of the same identifier won: conditional create answers that one
+      if (
+        labReportId &&
+        err instanceof PlatformCallError &&
+        err.decoded.code === GRPC_ALREADY_EXISTS
+      ) {
+        const existing = await this.byLabReportId(labReportId, ctx);
+        if (existing) return this.existing(res, existing);
+      }
+      throw this.platformError(err);
+    }
     const d = reportToFhir(r.report!);
     return sendFhir(res, r.replayed ? 200 : 201, d, {
       ...versionHeaders(d),
       Location: `${this.base}/DiagnosticReport/${d.id}/_history/${d.meta?.versionId ?? '1'}`,
     });
+  }
+
+  /** If-None-Exist: only `identifier=<lab-report-id system>|<value>` (the platform's unique key). */
+  private conditionalIdentifier(ifNoneExist: string): string {
+    const q = parseQueryString(ifNoneExist);
+    const unsupported = [...q.keys()].filter((k) => k !== 'identifier');
+    const ident = q.get('identifier') ?? [];
+    const [system, value] = (ident[0] ?? '').includes('|')
+      ? (ident[0]!.split('|', 2) as [string, string])
+      : ['', ident[0] ?? ''];
+    if (unsupported.length || ident.length !== 1 || system !== LAB_REPORT_ID_SYSTEM || !value)
+      throw FhirError.of(
+        400,
+        'not-supported',
+        'conditional-create.criteria',
+        `If-None-Exist supports exactly identifier=${LAB_REPORT_ID_SYSTEM}|<lab report id>`,
+      );
+    return value;
+  }
+
+  /** The caller's own lab's report with this identifier, observations included. */
+  private async byLabReportId(
+    labReportId: string,
+    ctx: ForwardContext,
+  ): Promise<results.v1.Report | undefined> {
+    const r = await this.call<results.v1.SearchReportsResponse>(
+      'results',
+      RESULTS,
+      'SearchReports',
+      {
+        nhsNumber: '',
+        category: 0,
+        code: '',
+        statuses: [],
+        page: { pageSize: 1, pageToken: '' },
+        includeObservations: true,
+        labReportId,
+      },
+      ctx,
+      'DiagnosticReport',
+    );
+    return r.reports[0];
+  }
+
+  private existing(res: Response, report: results.v1.Report): DiagnosticReport {
+    const d = reportToFhir(report);
+    return sendFhir(res, 200, d, {
+      ...versionHeaders(d),
+      'Content-Location': `${this.base}/DiagnosticReport/${d.id}/_history/${d.meta?.versionId ?? '1'}`,
+    });
+  }
+
+  /** A platform error as OperationOutcome: field paths mapped, VERSION_MISMATCH as 412. */
+  private platformError(err: unknown): unknown {
+    if (!(err instanceof PlatformCallError)) return err;
+    if (err.decoded.code === GRPC_ABORTED && err.decoded.reason === 'VERSION_MISMATCH')
+      return FhirError.of(412, 'conflict', 'http.precondition-failed', err.decoded.message);
+    return fhirErrorFromPlatform(err.decoded, 'DiagnosticReport', reportFieldPath);
+  }
+
+  private async resultsCall<Res>(method: string, body: unknown, ctx: ForwardContext): Promise<Res> {
+    try {
+      return await this.platforms.call<Res>('results', RESULTS, method, body, ctx);
+    } catch (err) {
+      throw this.platformError(err);
+    }
+  }
+
+  @FhirRoute({
+    method: 'PUT',
+    path: 'DiagnosticReport/:id',
+    resource: 'DiagnosticReport',
+    platform: 'results',
+    interaction: 'update',
+    scope: 'system/DiagnosticReport.u',
+    patientData: true,
+    subject: resourceSubject,
+    summary:
+      'A new version of a report, performing lab only (If-Match W/"<version>" required, 412 when stale). status amended/corrected/appended → AmendReport, cancelled → CancelReport, preliminary/final → an update of a preliminary report; the version-reason extension says why. subject, identifier and performer cannot change (422).',
+  })
+  async updateReport(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
+    const id = String(req.params['id']);
+    const ifMatch = header(req.headers['if-match']);
+    const expected = parseIfMatch(ifMatch);
+    const body = await this.validated<DiagnosticReport>(req, 'DiagnosticReport', 'update', {
+      mode: 'update',
+    });
+    if (body.id !== id)
+      throw FhirError.of(
+        400,
+        'invalid',
+        'fhir.id-mismatch',
+        `resource id ${body.id ?? '(none)'} does not match the URL id ${id}`,
+        'DiagnosticReport.id',
+      );
+    if (expected === undefined)
+      throw FhirError.of(
+        428,
+        'required',
+        'http.if-match-required',
+        'updating a report needs If-Match: W/"<version>" (the version the change is based on)',
+      );
+    const ctx = forwardContext(req);
+    const current = (
+      await this.resultsCall<results.v1.GetReportResponse>(
+        'GetReport',
+        { reportId: id, version: 0 },
+        ctx,
+      )
+    ).report!;
+    if (expected !== current.version)
+      throw FhirError.of(
+        412,
+        'conflict',
+        'http.precondition-failed',
+        `If-Match version ${expected} is stale (current ${current.version})`,
+        undefined,
+        { ETag: etag(current.version) },
+      );
+    const input = submitReportFromFhir(body);
+    const immutable: FhirIssue[] = [];
+    const changed = (expression: string, what: string, from: string, to: string) =>
+      immutable.push({
+        severity: 'error',
+        code: 'business-rule',
+        rule: 'diagnostic-report.immutable',
+        expression,
+        message: `the ${what} of a report cannot change (${from} → ${to}); cancel it and submit a new report`,
+      });
+    if (input.nhsNumber !== current.nhsNumber)
+      changed('DiagnosticReport.subject', 'patient', current.nhsNumber, input.nhsNumber);
+    if (input.labReportId !== current.labReportId)
+      changed(
+        'DiagnosticReport.identifier',
+        'lab report id',
+        current.labReportId,
+        input.labReportId,
+      );
+    const lab = current.performingLab?.odsCode ?? '';
+    if (input.performingLabOdsCode !== lab)
+      changed('DiagnosticReport.performer', 'performing lab', lab, input.performingLabOdsCode);
+    if (immutable.length) throw new FhirError(422, immutable);
+    const reason =
+      body.extension?.find((e) => e.url === VERSION_REASON_EXTENSION)?.valueString?.trim() ?? '';
+    let updated: results.v1.Report;
+    if (body.status === 'cancelled') {
+      updated = (
+        await this.resultsCall<results.v1.CancelReportResponse>(
+          'CancelReport',
+          { reportId: id, reason, expectedVersion: expected },
+          ctx,
+        )
+      ).report!;
+    } else if (VERSION_STATUS[body.status] !== undefined) {
+      updated = (
+        await this.resultsCall<results.v1.AmendReportResponse>(
+          'AmendReport',
+          {
+            reportId: id,
+            report: { ...input, versionReason: '' },
+            reason,
+            correction: body.status === 'corrected',
+            status: VERSION_STATUS[body.status],
+            expectedVersion: expected,
+          },
+          ctx,
+        )
+      ).report!;
+    } else {
+      // preliminary/partial/final: the platform takes it as an update of a preliminary report (or
+      // a replay of unchanged content); a released report needs amended/corrected/appended (409)
+      updated = (
+        await this.resultsCall<results.v1.SubmitReportResponse>(
+          'SubmitReport',
+          { report: input },
+          ctx,
+        )
+      ).report!;
+    }
+    const d = reportToFhir(updated);
+    return sendFhir(res, 200, d, versionHeaders(d));
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'DiagnosticReport/:id/_history',
+    resource: 'DiagnosticReport',
+    platform: 'results',
+    interaction: 'history-instance',
+    scope: 'system/DiagnosticReport.r',
+    patientData: true,
+    subject: resourceSubject,
+    searchParams: [{ name: '_count', type: 'number', documentation: 'Versions per page (capped)' }],
+    summary: 'Every version of a report, newest first (paged)',
+  })
+  async reportHistory(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const id = String(req.params['id']);
+    const params = queryParams(req);
+    const count = countParam(params, 50, this.config.maxCount);
+    const token = this.pageToken(req);
+    // the page token is the version to continue from (versions are dense and immutable)
+    if (token && !/^[1-9]\d{0,8}$/.test(token))
+      throw FhirError.of(
+        400,
+        'invalid',
+        'search.page-token',
+        '_page_token is malformed',
+        '_page_token',
+      );
+    const r = await this.resultsCall<results.v1.ListReportVersionsResponse>(
+      'ListReportVersions',
+      { reportId: id },
+      forwardContext(req),
+    );
+    const newest = [...r.versions].sort((a, b) => b.version - a.version);
+    const from = token ? newest.findIndex((v) => v.version <= Number(token)) : 0;
+    const page = from < 0 ? [] : newest.slice(from, from + count);
+    const after = from < 0 ? undefined : newest[from + count];
+    const entries: BundleEntry[] = page.map((v) => {
+      const d = reportToFhir(v);
+      const first = v.version === 1;
+      return {
+        fullUrl: `${this.base}/DiagnosticReport/${d.id}`,
+        resource: d,
+        request: {
+          method: first ? 'POST' : 'PUT',
+          url: first ? 'DiagnosticReport' : `DiagnosticReport/${d.id}`,
+        },
+        response: {
+          status: first ? '201 Created' : '200 OK',
+          etag: etag(v.version),
+          ...(d.meta?.lastUpdated ? { lastModified: d.meta.lastUpdated } : {}),
+        },
+      };
+    });
+    const next =
+      after && count > 0
+        ? `${this.base}/DiagnosticReport/${id}/_history?_count=${count}&_page_token=${after.version}`
+        : undefined;
+    return sendFhir(
+      res,
+      200,
+      bundle(
+        'history',
+        entries,
+        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
+        newest.length,
+      ),
+    );
   }
 
   @FhirRoute({
@@ -119,30 +514,92 @@ export class ReportFhirController extends PlatformFhirController {
     searchParams: [
       { name: 'patient', type: 'reference', documentation: 'Patient/<NHS number> (required)' },
       { name: 'code', type: 'token', documentation: 'Report or observation code' },
-      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
+      {
+        name: 'status',
+        type: 'token',
+        documentation:
+          'preliminary, partial, final, amended, corrected, appended, cancelled (comma = or)',
+      },
+      {
+        name: 'category',
+        type: 'token',
+        documentation: 'LAB or RAD ([http://terminology.hl7.org/CodeSystem/v2-0074|]code)',
+      },
+      {
+        name: 'date',
+        type: 'date',
+        documentation: 'Issued (eq, ge, gt, le, lt; repeat for a range)',
+      },
+      { name: '_count', type: 'number', documentation: 'Page size (capped); 0 = total only' },
     ],
-    summary: "A patient's reports, newest first",
+    summary: "A patient's reports, newest issued first (paged: next link and the platform's total)",
   })
   async searchReports(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const nhs = this.patientParam(req);
     const params = queryParams(req);
     const count = countParam(params, 50, this.config.maxCount);
+    const statuses = (params.get('status') ?? [])
+      .flatMap((v) => v.split(','))
+      .map((s) => {
+        const st = STATUS_PARAM[s.trim()];
+        if (st === undefined)
+          throw FhirError.of(
+            400,
+            'invalid',
+            'search.status',
+            `unknown report status ${s}`,
+            'status',
+          );
+        return st;
+      });
+    const categories = (params.get('category') ?? []).flatMap((v) => v.split(','));
+    const category = categories.map((c) => {
+      const [system, code] = c.includes('|') ? c.split('|', 2) : ['', c];
+      const k = CATEGORY_PARAM[code ?? ''];
+      if (k === undefined || (system && system !== 'http://terminology.hl7.org/CodeSystem/v2-0074'))
+        throw FhirError.of(
+          400,
+          'invalid',
+          'search.category',
+          `unknown category ${c} (LAB or RAD)`,
+          'category',
+        );
+      return k;
+    });
+    if (new Set(category).size > 1)
+      throw FhirError.of(
+        400,
+        'not-supported',
+        'search.category',
+        'one category per search',
+        'category',
+      );
+    const window = issuedWindow(params.get('date') ?? []);
+    if (window.from && window.to && window.from >= window.to)
+      return this.searchset(req, res, [], { count, total: 0 });
     const r = await this.call<results.v1.SearchReportsResponse>(
       'results',
       RESULTS,
       'SearchReports',
       {
         nhsNumber: nhs,
-        category: 0,
+        category: category[0] ?? 0,
         code: (params.get('code')?.[0] ?? '').split('|').pop() ?? '',
-        statuses: [],
-        page: { pageSize: Math.max(count, 1), pageToken: '' },
-        includeObservations: true,
+        statuses: [...new Set(statuses)],
+        ...(window.from ? { issuedFrom: toTimestamp(window.from) } : {}),
+        ...(window.to ? { issuedTo: toTimestamp(window.to) } : {}),
+        page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) },
+        includeObservations: count > 0,
+        labReportId: '',
       },
       forwardContext(req),
       'DiagnosticReport',
     );
-    return this.searchset(req, res, r.reports.map(reportToFhir));
+    return this.searchset(req, res, r.reports.map(reportToFhir), {
+      count,
+      nextPageToken: r.page?.nextPageToken,
+      total: r.page?.total,
+    });
   }
 
   // ---------------------------------------------------------------- Observation (results)
