@@ -84,6 +84,8 @@ export const TRELLIS_RULES: Readonly<Record<string, string>> = {
   'service-request.specialty': 'A referral names the specialty (category)',
   'service-request.identifier': 'A referral carries its client request id (idempotency key)',
   'service-request.priority': 'Priority is routine, urgent or asap (two-week wait)',
+  'service-request.immutable':
+    'An update changes only priority, code (reason) and note; patient, requester, performer, specialty, identifier, status and authoredOn stay as sent',
   'schedule.actor': 'A schedule names its organisation (one Organization actor by ODS code)',
   'schedule.practitioner': 'A practitioner actor is identified by SDS user id or GMC number',
   'schedule.service-type': 'A schedule names its service type (serviceType[0] code or text)',
@@ -480,7 +482,7 @@ function patientRules(p: Json, ctx: RuleContext, mode: 'create' | 'update', repo
   }
 }
 
-function serviceRequestRules(r: Json, report: Report): void {
+function serviceRequestRules(r: Json, mode: 'create' | 'update', report: Report): void {
   checkPatientReference(r['subject'], 'ServiceRequest.subject', report);
   checkConcept(r['code'], 'ServiceRequest.code', 'snomed', report);
   arr(r['reasonCode']).forEach((c, i) =>
@@ -488,9 +490,11 @@ function serviceRequestRules(r: Json, report: Report): void {
   );
   const requester = isObject(r['requester']) ? r['requester'] : undefined;
   const rid = requester && isObject(requester['identifier']) ? requester['identifier'] : undefined;
+  // an update may name the requester as it reads back: the referring organisation (ODS)
+  const orgOnUpdate = mode === 'update' && rid?.['system'] === ODS_ORGANISATION_SYSTEM;
   if (
     !rid ||
-    (rid['system'] !== SDS_USER_SYSTEM && rid['system'] !== GMC_SYSTEM) ||
+    (rid['system'] !== SDS_USER_SYSTEM && rid['system'] !== GMC_SYSTEM && !orgOnUpdate) ||
     !str(rid['value'])
   ) {
     report(
@@ -533,7 +537,12 @@ function serviceRequestRules(r: Json, report: Report): void {
   const ids = arr(r['identifier']).filter(
     (i) => isObject(i) && i['system'] === REFERRAL_REQUEST_ID_SYSTEM,
   ) as Json[];
-  if (ids.length !== 1 || !/^[A-Za-z0-9._:-]{8,128}$/.test(str(ids[0]!['value']) ?? '')) {
+  // on update the request id may be left out (it cannot change; see the gateway's immutability check)
+  const optionalId = mode === 'update' && ids.length === 0;
+  if (
+    !optionalId &&
+    (ids.length !== 1 || !/^[A-Za-z0-9._:-]{8,128}$/.test(str(ids[0]!['value']) ?? ''))
+  ) {
     report(
       'service-request.identifier',
       'ServiceRequest.identifier',
@@ -818,7 +827,7 @@ export function trellisRules(
       patientRules(resource, ctx, mode, report);
       break;
     case 'ServiceRequest':
-      serviceRequestRules(resource, report);
+      serviceRequestRules(resource, mode, report);
       break;
     case 'Observation':
       observationRules(resource, 'Observation', report);
