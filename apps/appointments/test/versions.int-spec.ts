@@ -167,6 +167,38 @@ describe('appointment versions, schedule list, slot read (real PostgreSQL)', () 
     expect(rows.rows[0]!.n).toBe('0');
   });
 
+  it('creates schedules idempotently per owner and key; concurrent retries make one schedule', async () => {
+    const key = `clinic-${Date.now()}`;
+    const input = { serviceType: 'idem-clinic', name: 'Idem clinic', idempotencyKey: key };
+    const first = await s.scheduling.createOrReplaySchedule(TRUST, input);
+    expect(first.replayed).toBe(false);
+    expect(first.schedule.idempotencyKey).toBe(key);
+    const again = await s.scheduling.createOrReplaySchedule(TRUST, input);
+    expect([again.replayed, again.schedule.id]).toEqual([true, first.schedule.id]);
+    // same key, other content: refused naming the first schedule
+    const reused = await expectRefusal(
+      s.scheduling.createOrReplaySchedule(TRUST, { ...input, name: 'Other' }),
+      C.IdempotencyKeyReused,
+    );
+    expect(reused.message).toContain(first.schedule.id);
+    // the key is per owning organisation
+    const elsewhere = await s.scheduling.createOrReplaySchedule(GP, input);
+    expect(elsewhere.schedule.id).not.toBe(first.schedule.id);
+    await expectRefusal(
+      s.scheduling.createOrReplaySchedule(TRUST, { ...input, idempotencyKey: 'short' }),
+      C.InvalidArgument,
+    );
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        s.scheduling.createOrReplaySchedule(TRUST, { ...input, idempotencyKey: `${key}-race` }),
+      ),
+    );
+    expect(new Set(racing.map((r) => r.schedule.id)).size).toBe(1);
+    expect(racing.filter((r) => !r.replayed)).toHaveLength(1);
+    const listed = await s.scheduling.listSchedules({ odsCode: 'RTH', idempotencyKey: key });
+    expect(listed.schedules.map((x) => x.id)).toEqual([first.schedule.id]);
+  });
+
   it('lists schedules by owner and service type (keyset pages) and reads a slot', async () => {
     const svc = `list-${Date.now()}`;
     const made: ScheduleRow[] = [];

@@ -34,6 +34,7 @@ export function scheduleToProto(s: ScheduleRow): appointments.v1.Schedule {
     bookableByOrgTypes: s.bookableByOrgTypes,
     name: s.name,
     createdAt: toTimestamp(s.createdAt),
+    idempotencyKey: s.idempotencyKey ?? '',
   };
 }
 

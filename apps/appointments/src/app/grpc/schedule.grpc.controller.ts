@@ -18,7 +18,7 @@ export class ScheduleGrpcController implements appointments.v1.ScheduleServiceCo
     md?: Metadata,
   ): Promise<appointments.v1.CreateScheduleResponse> {
     const { caller } = callOf(md);
-    const schedule = await this.scheduling.createSchedule(caller, {
+    const { schedule, replayed } = await this.scheduling.createOrReplaySchedule(caller, {
       odsCode: req.odsCode,
       serviceType: req.serviceType,
       specialty: req.specialty,
@@ -27,8 +27,9 @@ export class ScheduleGrpcController implements appointments.v1.ScheduleServiceCo
       bookableByOdsCodes: req.bookableByOdsCodes ?? [],
       bookableByOrgTypes: req.bookableByOrgTypes ?? [],
       name: req.name,
+      idempotencyKey: req.idempotencyKey,
     });
-    return { schedule: scheduleToProto(schedule) };
+    return { schedule: scheduleToProto(schedule), replayed };
   }
 
   async getSchedule(
@@ -82,6 +83,7 @@ export class ScheduleGrpcController implements appointments.v1.ScheduleServiceCo
       odsCode: req.odsCode,
       serviceType: req.serviceType,
       practitionerId: req.practitionerId,
+      idempotencyKey: req.idempotencyKey,
       pageSize: req.page?.pageSize,
       pageToken: req.page?.pageToken,
     });

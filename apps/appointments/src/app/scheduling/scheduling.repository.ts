@@ -9,6 +9,8 @@ export interface NewSchedule {
   bookableByOdsCodes: string[];
   bookableByOrgTypes: string[];
   name: string;
+  idempotencyKey: string | null;
+  requestHash: string | null;
 }
 
 export interface NewSlot {
@@ -19,6 +21,7 @@ export interface NewSlot {
 
 export interface ScheduleFilter {
   odsCode?: string;
+  idempotencyKey?: string;
   serviceType?: string;
   practitionerId?: string;
 }
@@ -35,6 +38,12 @@ export interface FreeSlotFilter {
 export class SchedulingRepository {
   createSchedule(db: Db, data: NewSchedule): Promise<ScheduleRow> {
     return db.schedule.create({ data });
+  }
+
+  findScheduleByKey(db: Db, odsCode: string, idempotencyKey: string): Promise<ScheduleRow | null> {
+    return db.schedule.findUnique({
+      where: { odsCode_idempotencyKey: { odsCode, idempotencyKey } },
+    });
   }
 
   findSchedule(db: Db, id: string): Promise<ScheduleRow | null> {
@@ -56,6 +65,7 @@ export class SchedulingRepository {
     if (filter.odsCode) and.push({ odsCode: filter.odsCode });
     if (filter.serviceType) and.push({ serviceType: filter.serviceType });
     if (filter.practitionerId) and.push({ practitionerId: filter.practitionerId });
+    if (filter.idempotencyKey) and.push({ idempotencyKey: filter.idempotencyKey });
     if (after)
       and.push({
         OR: [

@@ -1,9 +1,18 @@
+import { createHash } from 'node:crypto';
+
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
 import { isOrganisationType, ORGANISATION_TYPES } from '../domain/organisation';
 import { decodePageToken, encodePageToken } from '../domain/page-token';
-import { isExclusionViolation } from '../domain/pg-errors';
+import { isExclusionViolation, isUniqueViolation } from '../domain/pg-errors';
 import type { Actor, Clock } from '../domain/ports';
-import { CODE, ODS_CODE, pageSize, REGION_CODE, Violations } from '../domain/validation';
+import {
+  CODE,
+  IDEMPOTENCY_KEY,
+  ODS_CODE,
+  pageSize,
+  REGION_CODE,
+  Violations,
+} from '../domain/validation';
 import type { PrismaClient, ScheduleRow, SlotRow } from '../prisma';
 import { SchedulingRepository, type NewSlot } from './scheduling.repository';
 
@@ -20,6 +29,8 @@ export interface CreateScheduleInput {
   bookableByOdsCodes?: string[];
   bookableByOrgTypes?: string[];
   name?: string;
+  /** Optional; unique per owning organisation (replay returns the first schedule). */
+  idempotencyKey?: string;
 }
 
 export interface SlotInput {
@@ -38,6 +49,33 @@ export interface SearchFreeSlotsInput {
   pageToken?: string;
 }
 
+/** What a schedule creation asked for (replay vs. reuse of an idempotency key). */
+export function scheduleRequestHash(data: {
+  odsCode: string;
+  serviceType: string;
+  specialty: string | null;
+  practitionerId: string | null;
+  region: string;
+  bookableByOdsCodes: string[];
+  bookableByOrgTypes: string[];
+  name: string;
+}): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        data.odsCode,
+        data.serviceType,
+        data.specialty,
+        data.practitionerId,
+        data.region,
+        [...data.bookableByOdsCodes].sort(),
+        [...data.bookableByOrgTypes].sort(),
+        data.name,
+      ]),
+    )
+    .digest('hex');
+}
+
 export class SchedulingService {
   constructor(
     private readonly prisma: PrismaClient,
@@ -46,7 +84,23 @@ export class SchedulingService {
   ) {}
 
   async createSchedule(actor: Actor, input: CreateScheduleInput): Promise<ScheduleRow> {
+    return (await this.createOrReplaySchedule(actor, input)).schedule;
+  }
+
+  /** Creates a schedule; with an idempotency key, a retry answers the first creation (replayed). */
+  async createOrReplaySchedule(
+    actor: Actor,
+    input: CreateScheduleInput,
+  ): Promise<{ schedule: ScheduleRow; replayed: boolean }> {
     const v = new Violations();
+    if (input.idempotencyKey)
+      v.pattern(
+        'idempotency_key',
+        input.idempotencyKey,
+        IDEMPOTENCY_KEY,
+        'idempotency-key',
+        'idempotency_key must be 8-128 characters of letters, digits, . _ : -',
+      );
     const odsCode = input.odsCode || actor.odsCode;
     v.odsCode('ods_code', odsCode);
     if (v.required('service_type', input.serviceType)) {
@@ -100,7 +154,7 @@ export class SchedulingService {
         { callerOdsCode: actor.odsCode, odsCode },
       );
     }
-    return this.repo.createSchedule(this.prisma, {
+    const data = {
       odsCode,
       serviceType: input.serviceType,
       specialty: input.specialty || null,
@@ -109,7 +163,44 @@ export class SchedulingService {
       bookableByOdsCodes: bookableOds,
       bookableByOrgTypes: bookableTypes,
       name: input.name || input.serviceType,
-    });
+    };
+    const key = input.idempotencyKey || null;
+    const requestHash = key ? scheduleRequestHash(data) : null;
+    if (key) {
+      const earlier = await this.replaySchedule(odsCode, key, requestHash!);
+      if (earlier) return { schedule: earlier, replayed: true };
+    }
+    try {
+      const schedule = await this.repo.createSchedule(this.prisma, {
+        ...data,
+        idempotencyKey: key,
+        requestHash,
+      });
+      return { schedule, replayed: false };
+    } catch (err) {
+      // a concurrent creation with the same key won: answer as its replay (or refuse the reuse)
+      if (!key || !isUniqueViolation(err)) throw err;
+      const winner = await this.replaySchedule(odsCode, key, requestHash!);
+      if (!winner) throw err;
+      return { schedule: winner, replayed: true };
+    }
+  }
+
+  private async replaySchedule(
+    odsCode: string,
+    key: string,
+    requestHash: string,
+  ): Promise<ScheduleRow | undefined> {
+    const existing = await this.repo.findScheduleByKey(this.prisma, odsCode, key);
+    if (!existing) return undefined;
+    if (existing.requestHash !== requestHash) {
+      throw new AppointmentsError(
+        AppointmentsErrorCode.IdempotencyKeyReused,
+        `Idempotency key '${key}' was already used by ${odsCode} for a different schedule (${existing.id})`,
+        { idempotencyKey: key, scheduleId: existing.id },
+      );
+    }
+    return existing;
   }
 
   async getSchedule(id: string): Promise<ScheduleRow> {
@@ -128,6 +219,7 @@ export class SchedulingService {
 
   /** Schedules by owner, service type and practitioner, oldest first (keyset paged). */
   async listSchedules(input: {
+    idempotencyKey?: string;
     odsCode?: string;
     serviceType?: string;
     practitionerId?: string;
@@ -153,6 +245,7 @@ export class SchedulingService {
       odsCode: input.odsCode || undefined,
       serviceType: input.serviceType || undefined,
       practitionerId: input.practitionerId || undefined,
+      idempotencyKey: input.idempotencyKey || undefined,
     };
     const cursor = decodePageToken(input.pageToken, filter, 'page.page_token');
     const rows = await this.repo.listSchedules(
