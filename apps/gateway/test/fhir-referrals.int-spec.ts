@@ -7,13 +7,15 @@ import type {
   Resource,
   ServiceRequest,
 } from '@medplum/fhirtypes';
+import { events } from '@trellis/contracts';
 import { rulesOf, structuralIssues, validateFhirResource } from '@trellis/fhir';
 import { Client, type FhirResource } from 'fhir-kit-client';
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { startFhirStack, type FhirStack } from './fhir.harness';
+import { collect, startFhirStack, type FhirStack } from './fhir.harness';
+import { waitFor } from './support/harness';
 
 jest.setTimeout(180_000);
 
@@ -476,6 +478,60 @@ describe('ServiceRequest vread and _history → referrals GetReferralVersion / L
     ).toBe(404);
     const { token: noRead } = await stack.token(['system/ServiceRequest.s'], 'A81001');
     expect(outcome(await http('GET', `ServiceRequest/${s.id}/_history`, noRead)).status).toBe(403);
+  });
+});
+
+describe('access audit of the new ServiceRequest interactions', () => {
+  it('audits update, vread and history with the patient and the referral, and the refused update too', async () => {
+    const s = await send();
+    const nhs = s.subject!.identifier!.value!;
+    const audit = await collect(stack.gw.auditTopic);
+    try {
+      const put = await http(
+        'PUT',
+        `ServiceRequest/${s.id}`,
+        gpToken,
+        { ...clone(s), priority: 'urgent' },
+        { 'If-Match': `W/"${s.meta!.versionId}"` },
+      );
+      expect(put.status).toBe(200);
+      expect((await http('GET', `ServiceRequest/${s.id}/_history/1`, hospitalToken)).status).toBe(
+        200,
+      );
+      expect((await http('GET', `ServiceRequest/${s.id}/_history`, gpToken)).status).toBe(200);
+      expect(
+        (
+          await http(
+            'PUT',
+            `ServiceRequest/${s.id}`,
+            strangerToken,
+            { ...clone(s), priority: 'urgent' },
+            { 'If-Match': `W/"2"` },
+          )
+        ).status,
+      ).toBe(404);
+      const seen = await waitFor(() => {
+        const found = audit.messages
+          .map((m) => events.v1.AccessRecorded.decode(m.value!))
+          .filter((e) => e.sourceService === 'gateway' && e.resourceId === s.id);
+        return found.length >= 4 ? found : undefined;
+      }, 20_000);
+      expect(
+        seen
+          .filter((e) => e.outcome === '0')
+          .map((e) => [e.interaction, e.patientNhsNumber, e.resourceType, e.odsCode]),
+      ).toEqual(
+        expect.arrayContaining([
+          ['PUT /fhir/ServiceRequest/:id', nhs, 'ServiceRequest', 'A81001'],
+          ['GET /fhir/ServiceRequest/:id/_history/:vid', nhs, 'ServiceRequest', 'RR8'],
+          ['GET /fhir/ServiceRequest/:id/_history', nhs, 'ServiceRequest', 'A81001'],
+        ]),
+      );
+      // the refused update by another organisation is audited, not as a success
+      expect(seen.find((e) => e.odsCode === 'B82002')?.outcome).not.toBe('0');
+    } finally {
+      await audit.stop();
+    }
   });
 });
 
