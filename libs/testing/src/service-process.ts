@@ -4,6 +4,7 @@
 // child's output, and no child outliving the test process (exit hook + a parent watchdog preload).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
@@ -251,6 +252,8 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Servic
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   const env: NodeJS.ProcessEnv = {
     SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'),
+    // V8 code cache shared by every spawned service: less start-up CPU from the second start on
+    NODE_COMPILE_CACHE: join(tmpdir(), 'trellis-test-node-compile-cache'),
     ...options.env,
     TRELLIS_TEST_PARENT_PID: String(process.pid),
   };

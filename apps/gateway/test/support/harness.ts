@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,7 +8,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { type Caller } from '@trellis/auth';
 import { PROTO_ROOT } from '@trellis/contracts';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';
-import { createTestSchema, uniqueTopic, type TestSchema } from '@trellis/testing';
+import { createTestSchema, freePort, uniqueTopic, type TestSchema } from '@trellis/testing';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 
@@ -63,17 +62,7 @@ export async function deleteTopics(names: string[]): Promise<void> {
   await admin.disconnect();
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
+export { freePort };
 
 export interface GatewayUnderTest {
   handle: ServiceHandle;
@@ -90,14 +79,17 @@ export interface GatewayUnderTest {
 /** Boots the real gateway (HTTP + gRPC) on a fresh schema and fresh topics. */
 export async function startGateway(
   extraEnv: Record<string, string> = {},
+  options: { httpPort?: number } = {},
 ): Promise<GatewayUnderTest> {
-  const schema = await createTestSchema('gateway');
   const systemTopic = uniqueTopic('trellis.gateway.system');
   const auditTopic = uniqueTopic('trellis.audit.access');
-  await createTopics([{ name: systemTopic, compact: true }, { name: auditTopic }]);
+  const [schema] = await Promise.all([
+    createTestSchema('gateway'),
+    createTopics([{ name: systemTopic, compact: true }, { name: auditTopic }]),
+  ]);
   const dir = mkdtempSync(join(tmpdir(), 'gw-keys-'));
   const keyFile = join(dir, 'signing-keys.json');
-  const httpPort = await freePort();
+  const httpPort = options.httpPort ?? (await freePort());
   const grpcPort = await freePort();
   const baseUrl = `http://127.0.0.1:${httpPort}`;
   const handle = await bootstrapService({
