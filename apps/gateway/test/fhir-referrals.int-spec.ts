@@ -596,6 +596,34 @@ describe('ServiceRequest conditional create (If-None-Exist: identifier) → the 
     expect(theirs.body.id).not.toBe(id);
   });
 
+  it('serialises concurrent identical conditional creates: one 201, the rest 200 with the same referral', async () => {
+    const nhs = await newPatient();
+    const requestId = `race-${faker.string.alphanumeric(10)}`;
+    const body = referralBody(nhs, requestId);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        http('POST', 'ServiceRequest', gpToken, body, {
+          'If-None-Exist': `identifier=${REQUEST_ID}|${requestId}`,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort((a, b) => a - b)).toEqual([
+      ...Array(11).fill(200),
+      201,
+    ]);
+    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+    const sent = (await gp.search({
+      resourceType: 'ServiceRequest',
+      searchParams: { requester: 'A81001', _count: 50 },
+    })) as unknown as Bundle;
+    expectValid(sent);
+    expect(
+      (sent.entry ?? []).filter(
+        (e) => (e.resource as ServiceRequest).identifier?.[0]?.value === requestId,
+      ),
+    ).toHaveLength(1);
+  });
+
   it('advertises update, vread, history-instance and conditional create for ServiceRequest', async () => {
     const res = await fetch(`${stack.fhirBase}/metadata`);
     const cs = (await res.json()) as CapabilityStatement;
