@@ -19,6 +19,7 @@ import { waitFor } from './support/harness';
 jest.setTimeout(180_000);
 
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+const SCHEDULE_REQUEST = 'https://fhir.trellis.nhs.uk/Id/schedule-request';
 const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
 
 /** Every resource the gateway answers must pass the FHIR R4 validator. */
@@ -184,6 +185,77 @@ describe('Schedule over FHIR → appointments CreateSchedule / GetSchedule / Lis
     expect(read.status).toBe(200);
     expect(read.body.id).toBe(created.body.id);
     expect(read.headers.get('etag')).toBe('W/"1"');
+  });
+
+  it('replays a creation with the same schedule-request identifier; If-None-Exist finds it', async () => {
+    const key = `clinic-${faker.string.alphanumeric(10)}`;
+    const body = {
+      ...scheduleBody('idem-clinic'),
+      identifier: [{ system: SCHEDULE_REQUEST, value: key }],
+    };
+    const first = await http<Schedule>('POST', 'Schedule', hospital, body);
+    expect(first.status).toBe(201);
+    expect(first.body.identifier).toEqual([{ system: SCHEDULE_REQUEST, value: key }]);
+    const again = await http<Schedule>('POST', 'Schedule', hospital, body);
+    expect([again.status, again.body.id]).toEqual([200, first.body.id]);
+    const reused = await http('POST', 'Schedule', hospital, { ...body, comment: 'another clinic' });
+    expect(refusal(reused)).toMatchObject({
+      status: 409,
+      rules: ['platform.idempotency-key-reused'],
+    });
+    // conditional create: one match → 200 with it, no second schedule
+    const conditional = await http<Schedule>(
+      'POST',
+      'Schedule',
+      hospital,
+      scheduleBody('idem-clinic'),
+      { 'if-none-exist': `identifier=${SCHEDULE_REQUEST}|${key}` },
+    );
+    expect([conditional.status, conditional.body.id]).toEqual([200, first.body.id]);
+    expect(conditional.headers.get('content-location')).toBe(
+      `${stack.fhirBase}/Schedule/${first.body.id}`,
+    );
+    // no match → created; several matches → 412
+    const fresh = await http<Schedule>('POST', 'Schedule', hospital, scheduleBody('idem-clinic'), {
+      'if-none-exist': `identifier=${SCHEDULE_REQUEST}|other-${key}`,
+    });
+    expect(fresh.status).toBe(201);
+    const several = await http('POST', 'Schedule', hospital, scheduleBody('idem-clinic'), {
+      'if-none-exist': 'service-type=idem-clinic',
+    });
+    expect(refusal(several)).toMatchObject({
+      status: 412,
+      rules: ['conditional-create.multiple-matches'],
+    });
+    const unsupported = await http('POST', 'Schedule', hospital, scheduleBody('idem-clinic'), {
+      'if-none-exist': 'name=x',
+    });
+    expect(refusal(unsupported)).toEqual({
+      status: 400,
+      rules: ['search.unknown-parameter'],
+      expressions: ['name'],
+    });
+    const found = await http<Bundle>(
+      'GET',
+      `Schedule?identifier=${SCHEDULE_REQUEST}|${key}`,
+      reader,
+    );
+    expect(found.body.entry!.map((e) => e.resource!.id)).toEqual([first.body.id]);
+    // 20 concurrent identical creations: one 201, nineteen 200 with the same schedule
+    const raceBody = { ...body, identifier: [{ system: SCHEDULE_REQUEST, value: `race-${key}` }] };
+    const race = await Promise.all(
+      Array.from({ length: 20 }, () => http<Schedule>('POST', 'Schedule', hospital, raceBody)),
+    );
+    expect(race.map((r) => r.status).sort()).toEqual([...Array<number>(19).fill(200), 201]);
+    expect(new Set(race.map((r) => r.body.id)).size).toBe(1);
+    // the key is the creating organisation's: the same key elsewhere is a different schedule
+    const { token: gpScheduler } = await stack.token(['system/Schedule.c'], 'A81001');
+    const gpOwn = await http<Schedule>('POST', 'Schedule', gpScheduler, {
+      ...body,
+      actor: [{ type: 'Organization', identifier: { system: ODS, value: 'A81001' } }],
+    });
+    expect(gpOwn.status).toBe(201);
+    expect(gpOwn.body.id).not.toBe(first.body.id);
   });
 
   it('refuses bad bodies with one issue per problem (rule id + expression), another organisation, a missing scope', async () => {

@@ -11,6 +11,7 @@ import {
   LOINC_SYSTEM,
   REFERRAL_REQUEST_ID_SYSTEM,
   REGION_EXTENSION,
+  SCHEDULE_REQUEST_ID_SYSTEM,
   SDS_USER_SYSTEM,
   NHS_NUMBER_SYSTEM,
   ODS_ORGANISATION_SYSTEM,
@@ -89,6 +90,7 @@ export const TRELLIS_RULES: Readonly<Record<string, string>> = {
   'schedule.actor': 'A schedule names its organisation (one Organization actor by ODS code)',
   'schedule.practitioner': 'A practitioner actor is identified by SDS user id or GMC number',
   'schedule.service-type': 'A schedule names its service type (serviceType[0] code or text)',
+  'schedule.identifier': 'At most one schedule request id (idempotency key) of 8-128 characters',
   'slot.schedule': 'A slot references its schedule (Schedule/<id>)',
   'slot.status': 'A new slot is free or busy-unavailable (busy is set by bookings)',
   'slot.period': 'A slot ends after it starts',
@@ -780,6 +782,16 @@ function scheduleRules(s: Json, report: Report): void {
   arr(s['serviceType']).forEach((c, i) =>
     checkConcept(c, `Schedule.serviceType[${i}]`, undefined, report),
   );
+  const ids = arr(s['identifier']).filter(
+    (i) => isObject(i) && i['system'] === SCHEDULE_REQUEST_ID_SYSTEM,
+  ) as Json[];
+  if (ids.length > 1 || (ids[0] && !/^[A-Za-z0-9._:-]{8,128}$/.test(str(ids[0]['value']) ?? ''))) {
+    report(
+      'schedule.identifier',
+      'Schedule.identifier',
+      `at most one ${SCHEDULE_REQUEST_ID_SYSTEM} identifier, 8-128 letters, digits, . _ : -`,
+    );
+  }
 }
 
 function slotRules(s: Json, mode: 'create' | 'update', report: Report): void {

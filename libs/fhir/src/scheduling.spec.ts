@@ -3,7 +3,12 @@ import { appointments, fromTimestamp } from '@trellis/contracts';
 
 import { publishSlotFromFhir, scheduleFromFhir } from './mapping/summaries';
 import { trellisRules } from './rules';
-import { GMC_SYSTEM, ODS_ORGANISATION_SYSTEM, REGION_EXTENSION } from './systems';
+import {
+  GMC_SYSTEM,
+  ODS_ORGANISATION_SYSTEM,
+  REGION_EXTENSION,
+  SCHEDULE_REQUEST_ID_SYSTEM,
+} from './systems';
 import { validateFhirResource } from './validator';
 
 const rulesOf = (r: Record<string, unknown>) =>
@@ -22,6 +27,7 @@ const schedule: Schedule = {
   serviceType: [{ coding: [{ code: 'cardiology-clinic' }], text: 'Cardiology clinic' }],
   specialty: [{ text: 'cardiology' }],
   comment: 'Cardiology OPD',
+  identifier: [{ system: SCHEDULE_REQUEST_ID_SYSTEM, value: 'clinic-0001' }],
 };
 
 describe('Schedule and Slot rules and mapping', () => {
@@ -40,6 +46,7 @@ describe('Schedule and Slot rules and mapping', () => {
       bookableByOdsCodes: [],
       bookableByOrgTypes: [],
       name: 'Cardiology OPD',
+      idempotencyKey: 'clinic-0001',
     });
   });
 
@@ -52,11 +59,13 @@ describe('Schedule and Slot rules and mapping', () => {
           { reference: 'Location/1' },
         ],
         serviceType: [{ text: 'has spaces' }],
+        identifier: [{ system: SCHEDULE_REQUEST_ID_SYSTEM, value: 'short' }],
       }),
     ).toEqual([
       'ods.format@Schedule.actor[0].identifier.value',
       'schedule.practitioner@Schedule.actor[1]',
       'schedule.service-type@Schedule.serviceType[0]',
+      'schedule.identifier@Schedule.identifier',
     ]);
     expect(rulesOf({ resourceType: 'Schedule', actor: [{ display: 'x' }] })).toEqual([
       'schedule.actor@Schedule.actor',

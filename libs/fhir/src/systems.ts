@@ -12,3 +12,5 @@ export const GMC_SYSTEM = 'https://fhir.hl7.org.uk/Id/gmc-number';
 export const REFERRAL_REQUEST_ID_SYSTEM = 'https://fhir.trellis.nhs.uk/Id/referral-request';
 /** Region code of an organisation reference (extension valueCode, e.g. north-east). */
 export const REGION_EXTENSION = 'https://fhir.trellis.nhs.uk/StructureDefinition/region';
+/** Client-chosen schedule request id (the appointments platform's idempotency key for a schedule). */
+export const SCHEDULE_REQUEST_ID_SYSTEM = 'https://fhir.trellis.nhs.uk/Id/schedule-request';

@@ -13,6 +13,7 @@ import {
   ODS_ORGANISATION_SYSTEM,
   REFERRAL_REQUEST_ID_SYSTEM,
   REGION_EXTENSION,
+  SCHEDULE_REQUEST_ID_SYSTEM,
   SDS_USER_SYSTEM,
   GMC_SYSTEM,
   SNOMED_CT_SYSTEM,
@@ -376,6 +377,9 @@ export function scheduleToFhir(s: appointments.v1.Schedule): Schedule {
     id: s.id,
     // schedules are immutable once created: always version 1
     meta: { versionId: '1', ...(created ? { lastUpdated: created } : {}) },
+    ...(s.idempotencyKey
+      ? { identifier: [{ system: SCHEDULE_REQUEST_ID_SYSTEM, value: s.idempotencyKey }] }
+      : {}),
     active: true,
     actor: [
       org(s.odsCode),
@@ -401,7 +405,7 @@ const codeOf = (c: { coding?: { code?: string }[]; text?: string } | undefined) 
  * A validated FHIR Schedule → appointments CreateSchedule: the Organization actor's ODS code
  * (must be the caller's; the platform refuses another), its region extension (default the
  * caller's), the Practitioner actor's identifier, serviceType[0] and specialty[0] codes (or
- * text), comment as the name.
+ * text), comment as the name, the schedule-request identifier as the idempotency key.
  */
 export function scheduleFromFhir(s: Schedule): appointments.v1.CreateScheduleRequest {
   const organisation = s.actor?.find(
@@ -424,6 +428,7 @@ export function scheduleFromFhir(s: Schedule): appointments.v1.CreateScheduleReq
     bookableByOdsCodes: [],
     bookableByOrgTypes: [],
     name: s.comment ?? '',
+    idempotencyKey: s.identifier?.find((i) => i.system === SCHEDULE_REQUEST_ID_SYSTEM)?.value ?? '',
   };
 }
 

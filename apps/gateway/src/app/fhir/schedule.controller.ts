@@ -1,11 +1,13 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { Bundle, Schedule, Slot } from '@medplum/fhirtypes';
 import { appointments, toTimestamp } from '@trellis/contracts';
+import { callerOf } from '@trellis/auth';
 import {
   FhirError,
   GMC_SYSTEM,
   ODS_ORGANISATION_SYSTEM,
   publishSlotFromFhir,
+  SCHEDULE_REQUEST_ID_SYSTEM,
   scheduleFromFhir,
   scheduleToFhir,
   SDS_USER_SYSTEM,
@@ -15,7 +17,7 @@ import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { countParam, queryParams, versionHeaders } from './fhir.support';
+import { countParam, parseQueryString, queryParams, versionHeaders } from './fhir.support';
 import { PlatformFhirController } from './platform-fhir.controller';
 
 const SCHEDULES = 'trellis.appointments.v1.ScheduleService';
@@ -28,6 +30,7 @@ const SCHEDULE_FIELDS: Record<string, string> = {
   practitioner_id: 'Schedule.actor',
   region: 'Schedule.actor[0].extension',
   name: 'Schedule.comment',
+  idempotency_key: 'Schedule.identifier',
   'page.page_token': '_page_token',
   'page.page_size': '_count',
 };
@@ -57,6 +60,83 @@ function odsToken(raw: string): string | undefined {
   return value;
 }
 
+/** ListSchedules filter of a Schedule search (also an If-None-Exist query). */
+type ScheduleFilter = Pick<
+  appointments.v1.ListSchedulesRequest,
+  'odsCode' | 'serviceType' | 'practitionerId' | 'idempotencyKey'
+>;
+
+const SCHEDULE_SEARCH_PARAMS = new Set([
+  'actor',
+  'organization',
+  'service-type',
+  'identifier',
+  '_count',
+  '_page_token',
+]);
+
+/** actor / organization / service-type / identifier → ListSchedules filter; anything else 400. */
+function scheduleFilter(params: Map<string, string[]>): ScheduleFilter {
+  const unknown = [...params.keys()].filter((k) => !SCHEDULE_SEARCH_PARAMS.has(k));
+  if (unknown.length) {
+    throw new FhirError(
+      400,
+      unknown.map((k) => ({
+        severity: 'error' as const,
+        code: 'not-supported' as const,
+        rule: 'search.unknown-parameter',
+        expression: k,
+        message: `unknown search parameter ${k} (Schedule supports ${[...SCHEDULE_SEARCH_PARAMS].join(', ')})`,
+      })),
+    );
+  }
+  const filter: ScheduleFilter = {
+    odsCode: '',
+    serviceType: (params.get('service-type')?.[0] ?? '').split('|').pop() ?? '',
+    practitionerId: '',
+    idempotencyKey: '',
+  };
+  const organisation = params.get('organization')?.[0];
+  if (organisation !== undefined) filter.odsCode = odsToken(organisation) ?? '';
+  for (const raw of params.get('actor') ?? []) {
+    const [system, value] = raw.includes('|') ? raw.split('|', 2) : ['', raw];
+    if (system === SDS_USER_SYSTEM || system === GMC_SYSTEM || raw.startsWith('Practitioner/'))
+      filter.practitionerId = raw.startsWith('Practitioner/') ? raw.slice(13) : (value ?? '');
+    else if (odsToken(raw)) filter.odsCode = odsToken(raw)!;
+    else
+      throw FhirError.of(
+        400,
+        'invalid',
+        'search.actor',
+        'actor must be Organization/<ODS code>, <ODS system>|<code>, or a practitioner <SDS|GMC system>|<id>',
+        'actor',
+      );
+  }
+  const identifier = params.get('identifier')?.[0];
+  if (identifier !== undefined) {
+    const [system, value] = identifier.split('|', 2);
+    if (system !== SCHEDULE_REQUEST_ID_SYSTEM || !value)
+      throw FhirError.of(
+        400,
+        'invalid',
+        'search.identifier',
+        `identifier must be ${SCHEDULE_REQUEST_ID_SYSTEM}|<request id>`,
+        'identifier',
+      );
+    filter.idempotencyKey = value;
+  }
+  return filter;
+}
+
+const SCHEDULE_FILTER_FIELDS: Record<string, string> = {
+  ods_code: 'organization',
+  service_type: 'service-type',
+  practitioner_id: 'actor',
+  idempotency_key: 'identifier',
+  'page.page_token': '_page_token',
+  'page.page_size': '_count',
+};
+
 /** Schedule and Slot: the organisations' bookable services and their slots. */
 @Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
@@ -68,11 +148,35 @@ export class ScheduleFhirController extends PlatformFhirController {
     platform: 'appointments',
     interaction: 'create',
     scope: 'system/Schedule.c',
+    conditionalCreate: true,
     summary:
-      "Create a schedule for the caller's organisation (the Organization actor must be the caller's ODS code)",
+      "Create a schedule for the caller's organisation (the Organization actor must be the caller's ODS code); identifier https://fhir.trellis.nhs.uk/Id/schedule-request = idempotency key (replay → 200); If-None-Exist within the caller's organisation",
   })
   async createSchedule(@Req() req: Request, @Res() res: Response): Promise<Schedule> {
     const body = await this.validated<Schedule>(req, 'Schedule', 'create', { mode: 'create' });
+    const ifNoneExist = req.headers['if-none-exist'];
+    const condition = Array.isArray(ifNoneExist) ? ifNoneExist[0] : ifNoneExist;
+    if (condition) {
+      // a conditional create is a search, within the caller's organisation (whose schedule it is)
+      const filter = scheduleFilter(parseQueryString(condition));
+      if (!filter.odsCode) filter.odsCode = callerOf(req)?.odsCode ?? '';
+      const found = await this.listSchedules(req, filter, 2, '');
+      if (found.schedules.length > 1) {
+        throw FhirError.of(
+          412,
+          'duplicate',
+          'conditional-create.multiple-matches',
+          `If-None-Exist matched ${found.schedules.length} or more schedules`,
+        );
+      }
+      if (found.schedules.length === 1) {
+        const existing = scheduleToFhir(found.schedules[0]!);
+        return sendFhir(res, 200, existing, {
+          ...versionHeaders(existing),
+          'Content-Location': `${this.base}/Schedule/${existing.id}`,
+        });
+      }
+    }
     const r = await this.call<appointments.v1.CreateScheduleResponse>(
       'appointments',
       SCHEDULES,
@@ -83,7 +187,7 @@ export class ScheduleFhirController extends PlatformFhirController {
       (f) => SCHEDULE_FIELDS[f.replace(/\[\d+\]$/, '')],
     );
     const s = scheduleToFhir(r.schedule!);
-    return sendFhir(res, 201, s, {
+    return sendFhir(res, r.replayed ? 200 : 201, s, {
       ...versionHeaders(s),
       Location: `${this.base}/Schedule/${s.id}`,
     });
@@ -131,6 +235,11 @@ export class ScheduleFhirController extends PlatformFhirController {
         documentation: 'ODS code of the owning organisation (Trellis shorthand for actor)',
       },
       { name: 'service-type', type: 'token', documentation: 'Service type code' },
+      {
+        name: 'identifier',
+        type: 'token',
+        documentation: 'https://fhir.trellis.nhs.uk/Id/schedule-request|<request id>',
+      },
       { name: '_count', type: 'number', documentation: 'Page size (capped)' },
     ],
     summary: 'Schedules by organisation, practitioner and service type, oldest first (paged)',
@@ -138,45 +247,29 @@ export class ScheduleFhirController extends PlatformFhirController {
   async searchSchedules(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const params = queryParams(req);
     const count = countParam(params, 50, this.config.maxCount);
-    let odsCode = '';
-    let practitionerId = '';
-    const organisation = params.get('organization')?.[0];
-    if (organisation !== undefined) odsCode = odsToken(organisation) ?? '';
-    for (const raw of params.get('actor') ?? []) {
-      const [system, value] = raw.includes('|') ? raw.split('|', 2) : ['', raw];
-      if (system === SDS_USER_SYSTEM || system === GMC_SYSTEM || raw.startsWith('Practitioner/'))
-        practitionerId = raw.startsWith('Practitioner/') ? raw.slice(13) : (value ?? '');
-      else if (odsToken(raw)) odsCode = odsToken(raw)!;
-      else
-        throw FhirError.of(
-          400,
-          'invalid',
-          'search.actor',
-          'actor must be Organization/<ODS code>, <ODS system>|<code>, or a practitioner <SDS|GMC system>|<id>',
-          'actor',
-        );
-    }
-    const r = await this.call<appointments.v1.ListSchedulesResponse>(
-      'appointments',
-      SCHEDULES,
-      'ListSchedules',
-      {
-        odsCode,
-        serviceType: (params.get('service-type')?.[0] ?? '').split('|').pop() ?? '',
-        practitionerId,
-        page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) },
-      },
-      forwardContext(req),
-      'Schedule',
-      (f) =>
-        ({ ods_code: 'organization', service_type: 'service-type', practitioner_id: 'actor' })[f] ??
-        SCHEDULE_FIELDS[f],
-    );
+    const r = await this.listSchedules(req, scheduleFilter(params), count, this.pageToken(req));
     return this.searchset(req, res, r.schedules.map(scheduleToFhir), {
       count,
       nextPageToken: r.page?.nextPageToken,
       total: r.page?.total,
     });
+  }
+
+  private listSchedules(
+    req: Request,
+    filter: ScheduleFilter,
+    count: number,
+    pageToken: string,
+  ): Promise<appointments.v1.ListSchedulesResponse> {
+    return this.call<appointments.v1.ListSchedulesResponse>(
+      'appointments',
+      SCHEDULES,
+      'ListSchedules',
+      { ...filter, page: { pageSize: Math.max(count, 1), pageToken } },
+      forwardContext(req),
+      'Schedule',
+      (f) => SCHEDULE_FILTER_FIELDS[f],
+    );
   }
 
   @FhirRoute({
