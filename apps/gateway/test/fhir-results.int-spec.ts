@@ -310,18 +310,29 @@ describe('DiagnosticReport create → read round trip and conditional create', (
       `subject=Patient/${nhs}`,
       `identifier=${LAB_ID}|${id}&status=final`,
     ]) {
-      const res = await post(labReport(nhs, labId('cc-bad')), { 'If-None-Exist': bad });
+      const res = await post(labReport(nhs, id), { 'If-None-Exist': bad });
       expect([bad, res.status]).toEqual([bad, 400]);
       expect(rulesOf(res.body as unknown as OperationOutcome)).toEqual([
         'conditional-create.criteria',
       ]);
     }
-    // a new identifier under If-None-Exist creates
+    // the criteria must name the report's own lab report id
+    const mismatch = await post(labReport(nhs, labId('cc-other')), criteria);
+    expect([mismatch.status, rulesOf(mismatch.body as unknown as OperationOutcome)]).toEqual([
+      400,
+      ['conditional-create.identifier-mismatch'],
+    ]);
+    // a new identifier under If-None-Exist creates once, however many lab retries race
     const fresh = labId('cc-new');
-    expect(
-      (await post(labReport(nhs, fresh), { 'If-None-Exist': `identifier=${LAB_ID}|${fresh}` }))
-        .status,
-    ).toBe(201);
+    const body = labReport(nhs, fresh);
+    const raced = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        post(body, { 'If-None-Exist': `identifier=${LAB_ID}|${fresh}` }),
+      ),
+    );
+    expect(raced.map((r) => r.status).sort()).toEqual([...Array<number>(9).fill(200), 201]);
+    expect(new Set(raced.map((r) => r.body.id)).size).toBe(1);
+    expect(new Set(raced.map((r) => r.body.meta?.versionId))).toEqual(new Set(['1']));
   });
 });
 

@@ -190,6 +190,14 @@ export class ReportFhirController extends PlatformFhirController {
     const ctx = forwardContext(req);
     const ifNoneExist = header(req.headers['if-none-exist']);
     const labReportId = ifNoneExist ? this.conditionalIdentifier(ifNoneExist) : undefined;
+    const own = body.identifier?.find((i) => i.system === LAB_REPORT_ID_SYSTEM)?.value;
+    if (labReportId !== undefined && labReportId !== own)
+      throw FhirError.of(
+        400,
+        'invalid',
+        'conditional-create.identifier-mismatch',
+        `If-None-Exist names lab report id ${labReportId}, the report's identifier is ${own ?? '(none)'}`,
+      );
     if (labReportId) {
       const existing = await this.byLabReportId(labReportId, ctx);
       if (existing) return this.existing(res, existing);
