@@ -12,9 +12,12 @@ import {
   type SendInput,
 } from '../src/app/referrals/referrals.service';
 import { expectRefusal } from './support/expect-error';
+import { Client } from 'pg';
+
 import {
   actor,
   createTestDatabase,
+  databaseUrl,
   DAY,
   HOUR,
   TestClock,
@@ -789,6 +792,21 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
         version: r.version + 1,
         change: 'updated',
         referral: { nhsNumber: survivor, mergedFromNhsNumber: r.nhsNumber },
+      });
+      // maintenance SQL from a session without the schema on its search_path is versioned too
+      const plain = new Client({ connectionString: databaseUrl() });
+      await plain.connect();
+      try {
+        await plain.query(
+          `UPDATE "${db.schema}".referrals SET version = version + 1, booking_flagged = true WHERE id = $1`,
+          [r.id],
+        );
+      } finally {
+        await plain.end();
+      }
+      expect((await svc.referrals.getVersion(gp, r.id, r.version + 2)).referral).toMatchObject({
+        bookingFlagged: true,
+        nhsNumber: survivor,
       });
     });
   });
