@@ -23,5 +23,10 @@ describe('referrals schema', () => {
     expect(sql).toMatch(
       /"referral_attachments_size_check" CHECK \("size" >= 0 AND "size" <= 1048576/,
     );
+    // every change to a referral is versioned by the database, in the same transaction
+    expect(sql).toMatch(
+      /CREATE TRIGGER "referrals_version_snapshot"\s+AFTER INSERT OR UPDATE ON "referrals"\s+FOR EACH ROW/,
+    );
+    expect(sql).toContain('PRIMARY KEY ("referral_id","version")');
   });
 });
