@@ -20,6 +20,7 @@ jest.setTimeout(180_000);
 
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const SCHEDULE_REQUEST = 'https://fhir.trellis.nhs.uk/Id/schedule-request';
+const GMC = 'https://fhir.hl7.org.uk/Id/gmc-number';
 const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
 
 /** Every resource the gateway answers must pass the FHIR R4 validator. */
@@ -312,6 +313,27 @@ describe('Schedule over FHIR → appointments CreateSchedule / GetSchedule / Lis
       reader,
     );
     expect(elsewhere.body.entry).toEqual([]);
+    // a practitioner's schedule, found by the practitioner actor
+    const gmc = `${faker.number.int({ min: 1000000, max: 9999999 })}`;
+    const withPractitioner = await http<Schedule>('POST', 'Schedule', hospital, {
+      ...scheduleBody(svc),
+      actor: [
+        { type: 'Organization', identifier: { system: ODS, value: 'RR8' } },
+        { type: 'Practitioner', identifier: { system: GMC, value: gmc } },
+      ],
+    });
+    expect(withPractitioner.body.actor![1]).toMatchObject({
+      type: 'Practitioner',
+      identifier: { value: gmc },
+    });
+    const byPractitioner = await http<Bundle>(
+      'GET',
+      `Schedule?actor=${encodeURIComponent(`${GMC}|${gmc}`)}`,
+      reader,
+    );
+    expect(byPractitioner.body.entry!.map((e) => e.resource!.id)).toEqual([
+      withPractitioner.body.id,
+    ]);
     const badActor = await http('GET', 'Schedule?actor=Location/1', reader);
     expect(refusal(badActor)).toEqual({
       status: 400,

@@ -387,7 +387,8 @@ export function scheduleToFhir(s: appointments.v1.Schedule): Schedule {
         ? [
             {
               type: 'Practitioner' as const,
-              identifier: { system: SDS_USER_SYSTEM, value: s.practitionerId },
+              // the platform keeps the id, not its system (SDS user id or GMC number)
+              identifier: { value: s.practitionerId },
             },
           ]
         : []),
