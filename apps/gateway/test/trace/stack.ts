@@ -1,34 +1,36 @@
 // The stack the trace test drives (loaded by child.ts after telemetry started): the real gateway
-// (FHIR facade), the real identity platform with its outbox relay ON, and an inbox consumer of
-// trellis.identity.patient.v1 (fresh group, latest offsets) on identity's own inbox table.
+// (FHIR facade) in this process, the real identity platform as its own process (apps/identity/
+// src/main.ts, outbox relay ON) exporting its spans and metrics over OTLP to a receiver here, and
+// an inbox consumer of trellis.identity.patient.v1 (fresh group, latest offsets) on the gateway's
+// inbox table. The dump merges this process's in-memory telemetry with what identity exported.
 import { writeFileSync } from 'node:fs';
 
-import { StaticSystemStatusFeed } from '@trellis/auth';
 import {
   createInboxConsumer,
   createKafkajsEventBus,
   TOPICS,
   type ReceivedEvent,
 } from '@trellis/events';
-import { bootstrapService, kafkaConnection, type BaseConfig } from '@trellis/platform';
+import { kafkaConnection, type BaseConfig } from '@trellis/platform';
 import type { InMemoryTelemetry } from '@trellis/telemetry';
-import { createTestSchema, loadInfraEnv, uniqueGroupId, uniqueTopic } from '@trellis/testing';
-import { createRemoteJWKSet } from 'jose';
+import {
+  createTestSchema,
+  freePort,
+  serviceEnv,
+  spawnService,
+  uniqueGroupId,
+  uniqueTopic,
+} from '@trellis/testing';
 
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { createIdentityModule } from '../../../identity/src/app/app.module';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { identityConfigSchema } from '../../../identity/src/app/config';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { PrismaService } from '../../../identity/src/app/prisma.service';
+import { GatewayPrismaService } from '../../src/app/database/gateway-prisma.service';
 import {
   createTopics,
   deleteTopics,
-  freePort,
   getToken,
   registerClient,
   startGateway,
 } from '../support/harness';
+import { startOtlpReceiver } from './otlp-receiver';
 
 export async function runStack(memory: InMemoryTelemetry): Promise<void> {
   const out = process.env['TRACE_OUT'];
@@ -45,18 +47,14 @@ export async function runStack(memory: InMemoryTelemetry): Promise<void> {
     FHIR_CONFORMANCE_TOPIC: conformanceTopic,
     GATEWAY_RATE_LIMIT_PER_WINDOW: '1000000',
   });
-  const identitySchema = await createTestSchema('identity');
+  const [identitySchema, receiver] = await Promise.all([
+    createTestSchema('identity'),
+    startOtlpReceiver(),
+  ]);
   const rangeFirst = 999_000_000 + Math.floor(Math.random() * 900) * 1_000;
-  const identity = await bootstrapService({
+  const identity = await spawnService({
     name: 'identity',
-    module: createIdentityModule({
-      authKeySet: createRemoteJWKSet(new URL(`${gw.baseUrl}/.well-known/jwks.json`)),
-      authIssuer: gw.baseUrl,
-      statusFeed: new StaticSystemStatusFeed(),
-    }),
-    config: identityConfigSchema,
-    env: {
-      ...loadInfraEnv(),
+    env: serviceEnv({
       SERVICE_NAME: 'identity',
       DATABASE_SCHEMA: identitySchema.schema,
       GRPC_HOST: '127.0.0.1',
@@ -65,16 +63,18 @@ export async function runStack(memory: InMemoryTelemetry): Promise<void> {
       HTTP_PORT: '0',
       LOG_LEVEL: 'warn',
       AUTH_ISSUER: gw.baseUrl,
+      AUTH_JWKS_URL: `${gw.baseUrl}/.well-known/jwks.json`,
       NHS_NUMBER_RANGE_NAME: 'trace_test',
       NHS_NUMBER_RANGE_FIRST: String(rangeFirst),
       NHS_NUMBER_RANGE_LAST: String(rangeFirst + 999),
       OUTBOX_RELAY_ENABLED: 'true',
-    },
-    grpc: { packages: ['trellis.identity.v1'], protoFiles: ['trellis/identity/v1/identity.proto'] },
-    handleSignals: false,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    }),
+    ready: { grpc: `127.0.0.1:${identityPort}` },
+    readyTimeoutMs: 90_000,
   });
 
-  const kafka = kafkaConnection(identity.config as BaseConfig);
+  const kafka = kafkaConnection(gw.handle.config as BaseConfig);
   if (!kafka) throw new Error('KAFKA_BROKERS is not set');
   const bus = createKafkajsEventBus(kafka);
   const handled: ReceivedEvent[] = [];
@@ -82,7 +82,7 @@ export async function runStack(memory: InMemoryTelemetry): Promise<void> {
     bus,
     groupId: uniqueGroupId('trace-test'),
     topics: [TOPICS.identityPatient.name],
-    prisma: identity.app.get(PrismaService).client,
+    prisma: gw.handle.app.get(GatewayPrismaService),
     fromBeginning: false,
     handle: async (event) => {
       handled.push(event);
@@ -120,33 +120,42 @@ export async function runStack(memory: InMemoryTelemetry): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 300)); // the consumer span ends after its commit
+    // identity's shutdown flushes its spans and metrics to the receiver
+    await identity.stop();
     const { resourceMetrics } = await memory.metricReader.collect();
-    const metrics = resourceMetrics.scopeMetrics.flatMap((sm) =>
-      sm.metrics.map((m) => ({
-        name: m.descriptor.name,
-        points: m.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })),
-      })),
-    );
+    const metrics = [
+      ...resourceMetrics.scopeMetrics.flatMap((sm) =>
+        sm.metrics.map((m) => ({
+          name: m.descriptor.name,
+          points: m.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })),
+        })),
+      ),
+      ...receiver.metrics,
+    ];
     writeFileSync(
       out,
       JSON.stringify({
         nhsNumber,
         event: handled.find((e) => e.subject === nhsNumber)?.id,
-        spans: memory.spans().map((s) => ({
-          name: s.name,
-          kind: s.kind,
-          traceId: s.spanContext().traceId,
-          spanId: s.spanContext().spanId,
-          parentSpanId: s.parentSpanContext?.spanId,
-          scope: s.instrumentationScope.name,
-          attributes: s.attributes,
-        })),
+        spans: [
+          ...memory.spans().map((s) => ({
+            name: s.name,
+            kind: s.kind,
+            traceId: s.spanContext().traceId,
+            spanId: s.spanContext().spanId,
+            parentSpanId: s.parentSpanContext?.spanId,
+            scope: s.instrumentationScope.name,
+            attributes: s.attributes,
+          })),
+          ...receiver.spans,
+        ],
         metrics,
       }),
     );
   } finally {
     await consumer.stop().catch(() => undefined);
-    await identity.shutdown('trace test done').catch(() => undefined);
+    await identity.stop().catch(() => undefined);
+    await receiver.close();
     await identitySchema.drop().catch(() => undefined);
     await gw.stop().catch(() => undefined);
     await deleteTopics([conformanceTopic]); // (the services' shutdown already flushed telemetry)
