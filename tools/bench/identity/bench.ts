@@ -19,7 +19,9 @@ import { loadProtoPackageDefinition } from '@trellis/platform';
 import { loadInfraEnv } from '@trellis/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { seed } from '../../../apps/identity/src/seed/seed';
@@ -39,6 +41,17 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(p));
     });
   });
+}
+
+/** utime + stime of a process in ms (Linux /proc, CLK_TCK 100); 0 when unavailable. */
+function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 function pct(sorted: number[], p: number): number {
@@ -210,6 +223,7 @@ async function main(): Promise<void> {
     );
 
     // (3) reads
+    const cpu0 = service.pid ? procCpuMs(service.pid) : 0;
     const lat: number[] = [];
     let errors = 0;
     const until = Date.now() + readSeconds * 1000;
@@ -229,6 +243,7 @@ async function main(): Promise<void> {
       }),
     );
     const secs = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpuMs = (service.pid ? procCpuMs(service.pid) : 0) - cpu0;
     lat.sort((a, b) => a - b);
     report.read = {
       concurrency,
@@ -238,6 +253,9 @@ async function main(): Promise<void> {
       per_second: Math.round(lat.length / secs),
       p50_ms: round(pct(lat, 50)),
       p99_ms: round(pct(lat, 99)),
+      // the service's own CPU per read (utime + stime): steadier than reads/s on a shared machine
+      service_cpu_us_per_read: Math.round((cpuMs * 1000) / Math.max(lat.length, 1)),
+      load_average: loadavg().map(round),
     };
     process.stderr.write(`read: ${JSON.stringify(report.read)}\n`);
 
