@@ -177,6 +177,27 @@ async function fhir(
   return { status: res.status, body: parsed };
 }
 
+/** The ids of a searchset Bundle's entries. */
+function bundleIds(bundle: Record<string, unknown>): string[] {
+  return bundleResources(bundle).map((r) => String(r['id']));
+}
+
+function bundleResources(bundle: Record<string, unknown>): Array<Record<string, unknown>> {
+  const entries =
+    (bundle['entry'] as Array<{ resource?: Record<string, unknown> }> | undefined) ?? [];
+  return entries.flatMap((e) => (e.resource ? [e.resource] : []));
+}
+
+/** The Trellis referral status a ServiceRequest carries in meta.tag (sent, accepted, booked…). */
+function fhirReferralStatus(resource: Record<string, unknown>): string {
+  const tags = (resource['meta'] as { tag?: Array<{ system?: string; code?: string }> } | undefined)
+    ?.tag;
+  return (
+    tags?.find((t) => t.system === 'https://fhir.trellis.nhs.uk/CodeSystem/referral-status')
+      ?.code ?? 'unknown'
+  );
+}
+
 type Unary = (
   req: unknown,
   md: grpc.Metadata,
@@ -452,18 +473,6 @@ const GP_SCOPES = [
   'system/Schedule.rs',
 ];
 
-const referralStatus = (n: number): string =>
-  [
-    'unspecified',
-    'sent',
-    'accepted',
-    'rejected',
-    'advice-given',
-    'booked',
-    'completed',
-    'cancelled',
-  ][n] ?? String(n);
-
 export async function runJourney(
   cfg: JourneyConfig = journeyConfigFromEnv(),
   log: JourneyLog = consoleLog(),
@@ -612,36 +621,58 @@ export async function runJourney(
     });
 
     // 3. Urgent referral -------------------------------------------------------------------------
-    log.step(
-      'The GP refers the patient (urgent) to the hospital cardiology service — gRPC (no FHIR ServiceRequest create at the gateway yet)',
-    );
-    const sendReq = {
-      idempotencyKey: `journey-${randomUUID()}`,
-      nhsNumber,
-      practitionerId: 'G8123456',
-      target: {
-        odsCode: hospitalSys.odsCode,
-        region: hospitalSys.region,
-        specialtyCode: HOSPITAL_SPECIALTY,
+    log.step('The GP refers the patient (urgent) to the hospital cardiology service over FHIR');
+    const referralBody = {
+      resourceType: 'ServiceRequest',
+      identifier: [
+        {
+          system: 'https://fhir.trellis.nhs.uk/Id/referral-request',
+          value: `journey-${randomUUID()}`,
+        },
+      ],
+      status: 'active',
+      intent: 'order',
+      priority: 'urgent',
+      category: [
+        {
+          coding: [
+            { system: 'https://fhir.nhs.uk/CodeSystem/Specialty-1', code: HOSPITAL_SPECIALTY },
+          ],
+        },
+      ],
+      code: {
+        coding: [{ system: 'http://snomed.info/sct', code: '29857009', display: 'Chest pain' }],
       },
-      priority: 2, // REFERRAL_PRIORITY_URGENT
-      reason: { code: '29857009', display: 'Chest pain' },
-      clinicalSummary:
-        'Exertional chest pain for 3 weeks, ECG shows ST depression. Please assess urgently.',
-      attachments: [],
+      subject: { reference: `Patient/${nhsNumber}` },
+      requester: {
+        identifier: { system: 'https://fhir.nhs.uk/Id/sds-user-id', value: 'G8123456' },
+      },
+      performer: [
+        {
+          type: 'Organization',
+          identifier: {
+            system: 'https://fhir.nhs.uk/Id/ods-organization-code',
+            value: hospitalSys.odsCode,
+          },
+          extension: [
+            {
+              url: 'https://fhir.trellis.nhs.uk/StructureDefinition/region',
+              valueCode: hospitalSys.region,
+            },
+          ],
+        },
+      ],
+      note: [
+        {
+          text: 'Exertional chest pain for 3 weeks, ECG shows ST depression. Please assess urgently.',
+        },
+      ],
     };
-    log.sent('gRPC ReferralService/SendReferral', sendReq);
-    const sent = await rpc.call<{ referral: { id: string; status: number; rtt?: unknown } }>(
-      cfg.referralsGrpc,
-      'trellis.referrals.v1.ReferralService',
-      'SendReferral',
-      sendReq,
-      gpToken,
-    );
-    const referralId = sent.referral.id;
-    log.received(`referral ${referralId}: ${referralStatus(sent.referral.status)}`, {
-      rtt: sent.referral.rtt,
-    });
+    log.sent('POST /fhir/ServiceRequest (FHIR; identifier = idempotency key)', referralBody);
+    const sent = await fhir(cfg.gatewayUrl, gpToken, 'POST', 'ServiceRequest', referralBody);
+    if (sent.status !== 201) throw new Error(`referral refused: ${JSON.stringify(sent.body)}`);
+    const referralId = String(sent.body['id']);
+    log.received(`${sent.status} ServiceRequest/${referralId} ${fhirReferralStatus(sent.body)}`);
 
     // 4. Hospital: worklist, accept, slots, book -------------------------------------------------
     log.step(
@@ -649,64 +680,53 @@ export async function runJourney(
     );
     const day = 24 * 3600 * 1000;
     const base = new Date(Math.ceil((Date.now() + 2 * day) / 3_600_000) * 3_600_000);
-    const schedReq = {
-      odsCode: hospitalSys.odsCode,
-      serviceType: HOSPITAL_SERVICE,
-      specialty: HOSPITAL_SPECIALTY,
-      practitionerId: '',
-      region: hospitalSys.region,
-      bookableByOdsCodes: [],
-      bookableByOrgTypes: [],
-      name: `Rapid access chest pain clinic ${tag}`,
+    const scheduleBody = {
+      resourceType: 'Schedule',
+      actor: [
+        {
+          type: 'Organization',
+          identifier: {
+            system: 'https://fhir.nhs.uk/Id/ods-organization-code',
+            value: hospitalSys.odsCode,
+          },
+        },
+      ],
+      serviceType: [{ coding: [{ code: HOSPITAL_SERVICE }], text: HOSPITAL_SERVICE }],
+      specialty: [{ text: HOSPITAL_SPECIALTY }],
+      comment: `Rapid access chest pain clinic ${tag}`,
     };
     log.sent(
-      'gRPC ScheduleService/CreateSchedule + PublishSlots (3 slots) — the hospital publishes capacity',
-      schedReq,
+      'POST /fhir/Schedule + 3 × POST /fhir/Slot — the hospital publishes capacity',
+      scheduleBody,
     );
-    const sched = await rpc.call<{ schedule: { id: string } }>(
-      cfg.appointmentsGrpc,
-      'trellis.appointments.v1.ScheduleService',
-      'CreateSchedule',
-      schedReq,
-      hospitalToken,
-    );
-    const slotsIn = [0, 1, 2].map((i) => ({
-      start: toTimestamp(new Date(base.getTime() + i * day + (Number(tag) % 40) * 15 * 60_000)),
-      end: toTimestamp(
-        new Date(base.getTime() + i * day + (Number(tag) % 40) * 15 * 60_000 + 30 * 60_000),
-      ),
-      status: 1,
-    }));
-    await rpc.call(
-      cfg.appointmentsGrpc,
-      'trellis.appointments.v1.ScheduleService',
-      'PublishSlots',
-      { scheduleId: sched.schedule.id, slots: slotsIn },
-      hospitalToken,
-    );
-    log.received(`schedule ${sched.schedule.id} with 3 free slots`);
+    const sched = await fhir(cfg.gatewayUrl, hospitalToken, 'POST', 'Schedule', scheduleBody);
+    if (sched.status !== 201) throw new Error(`schedule refused: ${JSON.stringify(sched.body)}`);
+    const scheduleId = String(sched.body['id']);
+    for (const i of [0, 1, 2]) {
+      const start = new Date(base.getTime() + i * day + (Number(tag) % 40) * 15 * 60_000);
+      const slotBody = {
+        resourceType: 'Slot',
+        schedule: { reference: `Schedule/${scheduleId}` },
+        status: 'free',
+        start: start.toISOString(),
+        end: new Date(start.getTime() + 30 * 60_000).toISOString(),
+      };
+      const made = await fhir(cfg.gatewayUrl, hospitalToken, 'POST', 'Slot', slotBody);
+      if (made.status !== 201) throw new Error(`slot refused: ${JSON.stringify(made.body)}`);
+    }
+    log.received(`Schedule/${scheduleId} with 3 free slots`);
 
-    log.sent(
-      'gRPC ReferralService/ListIncomingReferrals { statuses: [sent], priorities: [urgent] }',
-    );
+    const worklistPath = `ServiceRequest?performer=${hospitalSys.odsCode}&status=sent&priority=urgent&_count=100`;
+    log.sent(`GET /fhir/${worklistPath} (the hospital's incoming worklist)`);
     const worklist = await eventually(
       'the referral in the worklist',
-      () =>
-        rpc.call<{ referrals: Array<{ id: string; nhsNumber: string; priority: number }> }>(
-          cfg.referralsGrpc,
-          'trellis.referrals.v1.ReferralService',
-          'ListIncomingReferrals',
-          { statuses: [1], priorities: [2], page: { pageSize: 100, pageToken: '' } },
-          hospitalToken,
-        ),
-      (r) => r.referrals.some((x) => x.id === referralId),
+      () => fhir(cfg.gatewayUrl, hospitalToken, 'GET', worklistPath),
+      (r) => bundleIds(r.body).includes(referralId),
       10_000,
-    ).catch(() => ({
-      referrals: [] as Array<{ id: string; nhsNumber: string; priority: number }>,
-    }));
-    const worklistContainsReferral = worklist.referrals.some((x) => x.id === referralId);
+    ).catch(() => ({ status: 0, body: {} }));
+    const worklistContainsReferral = bundleIds(worklist.body).includes(referralId);
     log.received(
-      `${worklist.referrals.length} urgent referral(s) waiting; ours ${worklistContainsReferral ? 'is' : 'is NOT'} among them`,
+      `${bundleIds(worklist.body).length} urgent referral(s) waiting; ours ${worklistContainsReferral ? 'is' : 'is NOT'} among them`,
     );
 
     const acceptBody = {
@@ -726,34 +746,18 @@ export async function runJourney(
       accepted.status >= 300 ? accepted.body : undefined,
     );
 
-    const searchReq = {
-      serviceType: HOSPITAL_SERVICE,
-      odsCode: hospitalSys.odsCode,
-      region: '',
-      startFrom: toTimestamp(new Date()),
-      startTo: toTimestamp(new Date(Date.now() + 14 * day)),
-      page: { pageSize: 20, pageToken: '' },
-    };
-    log.sent('gRPC ScheduleService/SearchFreeSlots (no FHIR Slot search at the gateway yet)', {
-      serviceType: HOSPITAL_SERVICE,
-      odsCode: hospitalSys.odsCode,
-      window: '14 days',
-    });
-    const free = await rpc.call<{
-      slots: Array<{ id: string; start: { seconds: number }; scheduleId: string }>;
-    }>(
-      cfg.appointmentsGrpc,
-      'trellis.appointments.v1.ScheduleService',
-      'SearchFreeSlots',
-      searchReq,
-      hospitalToken,
-    );
-    const ours = free.slots.filter((s) => s.scheduleId === sched.schedule.id);
-    const slot = ours[0] ?? free.slots[0];
-    if (!slot) throw new Error('no free slot found');
-    log.received(
-      `${free.slots.length} free slot(s); first: ${slot.id} at ${new Date(slot.start.seconds * 1000).toISOString()}`,
-    );
+    const slotPath = `Slot?service-type=${HOSPITAL_SERVICE}&organization=${hospitalSys.odsCode}&_count=20`;
+    log.sent(`GET /fhir/${slotPath} (free slots, the next 14 days)`);
+    const free = await fhir(cfg.gatewayUrl, hospitalToken, 'GET', slotPath);
+    const freeSlots = bundleResources(free.body) as Array<{
+      id: string;
+      start: string;
+      schedule?: { reference?: string };
+    }>;
+    const ours = freeSlots.filter((x) => x.schedule?.reference === `Schedule/${scheduleId}`);
+    const slot = ours[0] ?? freeSlots[0];
+    if (!slot) throw new Error(`no free slot found: ${JSON.stringify(free.body)}`);
+    log.received(`${freeSlots.length} free slot(s); first: Slot/${slot.id} at ${slot.start}`);
 
     const bookBody = {
       resourceType: 'Parameters',
@@ -773,77 +777,123 @@ export async function runJourney(
     );
     const afterBooking = await eventually(
       'the referral to become booked (AppointmentBooked → referrals)',
-      () =>
-        rpc.call<{ referral: { status: number; appointmentId: string } }>(
-          cfg.referralsGrpc,
-          'trellis.referrals.v1.ReferralService',
-          'GetReferral',
-          { referralId },
-          gpToken,
-        ),
-      (r) => r.referral.status === 5,
+      () => fhir(cfg.gatewayUrl, gpToken, 'GET', `ServiceRequest/${referralId}`),
+      (r) => fhirReferralStatus(r.body) === 'booked',
       20_000,
-    ).catch(() => ({ referral: { status: -1, appointmentId: '' } }));
-    const referralStatusAfterBooking = referralStatus(afterBooking.referral.status);
+    ).catch(() => ({ status: 0, body: {} as Record<string, unknown> }));
+    const referralStatusAfterBooking = fhirReferralStatus(afterBooking.body);
     log.received(
-      `gRPC GetReferral: referral is now "${referralStatusAfterBooking}" (appointment ${afterBooking.referral.appointmentId || '-'}) — set by referrals reacting to AppointmentBooked`,
+      `GET /fhir/ServiceRequest/${referralId}: referral is now "${referralStatusAfterBooking}" — set by referrals reacting to AppointmentBooked`,
     );
 
     // 5. Lab result, safety net, acknowledgement ---------------------------------------------------
     log.step(
       'The lab posts a report with an abnormal result; the GP safety net shows it; the GP acknowledges it',
     );
-    const reportReq = {
-      report: {
-        labReportId: `LAB-${tag}-${Date.now()}`,
-        nhsNumber,
-        category: 1,
-        code: { system: 1, code: '24326-1', display: 'Electrolytes 1998 panel - Serum or Plasma' },
-        status: 2,
-        performingLabOdsCode: labSys.odsCode,
-        requester: {
-          organisation: { odsCode: GP_ODS, region: cfg.homeRegion },
-          practitionerId: 'G8123456',
+    const labReportId = `LAB-${tag}-${Date.now()}`;
+    const mmol = (value: number) => ({
+      value,
+      unit: 'mmol/L',
+      system: 'http://unitsofmeasure.org',
+      code: 'mmol/L',
+    });
+    const reportBody = {
+      resourceType: 'DiagnosticReport',
+      identifier: [{ system: 'https://fhir.trellis.nhs.uk/Id/lab-report-id', value: labReportId }],
+      extension: [
+        {
+          url: 'https://fhir.trellis.nhs.uk/StructureDefinition/report-requester',
+          extension: [
+            {
+              url: 'organization',
+              valueReference: {
+                type: 'Organization',
+                identifier: {
+                  system: 'https://fhir.nhs.uk/Id/ods-organization-code',
+                  value: GP_ODS,
+                },
+                extension: [
+                  {
+                    url: 'https://fhir.trellis.nhs.uk/StructureDefinition/region',
+                    valueCode: cfg.homeRegion,
+                  },
+                ],
+              },
+            },
+            {
+              url: 'practitioner',
+              valueIdentifier: { system: 'https://fhir.nhs.uk/Id/sds-user-id', value: 'G8123456' },
+            },
+          ],
         },
-        referralId: '',
-        issued: toTimestamp(new Date()),
-        conclusion: 'Hyperkalaemia. Repeat urgently.',
-        versionReason: '',
-        observations: [
+      ],
+      basedOn: [{ reference: `ServiceRequest/${referralId}` }],
+      status: 'final',
+      category: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB' }] },
+      ],
+      code: {
+        coding: [
           {
-            code: { system: 1, code: '2823-3', display: 'Potassium' },
-            valueQuantity: { value: 6.4, unit: 'mmol/L' },
-            referenceRange: {
-              low: { value: 3.5, unit: 'mmol/L' },
-              high: { value: 5.3, unit: 'mmol/L' },
-              text: '',
-            },
-            interpretation: 3,
-            note: '',
-          },
-          {
-            code: { system: 1, code: '2951-2', display: 'Sodium' },
-            valueQuantity: { value: 139, unit: 'mmol/L' },
-            referenceRange: {
-              low: { value: 133, unit: 'mmol/L' },
-              high: { value: 146, unit: 'mmol/L' },
-              text: '',
-            },
-            interpretation: 1,
-            note: '',
+            system: 'http://loinc.org',
+            code: '24326-1',
+            display: 'Electrolytes 1998 panel - Serum or Plasma',
           },
         ],
       },
+      subject: { reference: `Patient/${nhsNumber}` },
+      performer: [
+        {
+          type: 'Organization',
+          identifier: {
+            system: 'https://fhir.nhs.uk/Id/ods-organization-code',
+            value: labSys.odsCode,
+          },
+        },
+      ],
+      issued: new Date().toISOString(),
+      conclusion: 'Hyperkalaemia. Repeat urgently.',
+      contained: [
+        {
+          resourceType: 'Observation',
+          id: 'k',
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '2823-3', display: 'Potassium' }] },
+          subject: { reference: `Patient/${nhsNumber}` },
+          valueQuantity: mmol(6.4),
+          interpretation: [
+            {
+              coding: [
+                {
+                  system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
+                  code: 'HH',
+                },
+              ],
+            },
+          ],
+          referenceRange: [{ low: mmol(3.5), high: mmol(5.3) }],
+        },
+        {
+          resourceType: 'Observation',
+          id: 'na',
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '2951-2', display: 'Sodium' }] },
+          subject: { reference: `Patient/${nhsNumber}` },
+          valueQuantity: mmol(139),
+          referenceRange: [{ low: mmol(133), high: mmol(146) }],
+        },
+      ],
+      result: [{ reference: '#k' }, { reference: '#na' }],
     };
-    log.sent(
-      'gRPC ReportService/SubmitReport (lab; no FHIR DiagnosticReport create at the gateway yet)',
-      reportReq,
+    log.sent('POST /fhir/DiagnosticReport (lab; contained Observations, UCUM units)', reportBody);
+    const submitted = await fhir(cfg.gatewayUrl, labToken, 'POST', 'DiagnosticReport', reportBody);
+    if (submitted.status !== 201)
+      throw new Error(`report refused: ${JSON.stringify(submitted.body)}`);
+    const reportId = String(submitted.body['id']);
+    const reportMeta = submitted.body['meta'] as { versionId?: string } | undefined;
+    log.received(
+      `${submitted.status} DiagnosticReport/${reportId} v${reportMeta?.versionId ?? '?'}`,
     );
-    const submitted = await rpc.call<{
-      report: { id: string; version: number; severity?: number };
-    }>(cfg.resultsGrpc, 'trellis.results.v1.ReportService', 'SubmitReport', reportReq, labToken);
-    const reportId = submitted.report.id;
-    log.received(`report ${reportId} v${submitted.report.version}`);
     const unack = () =>
       rpc.call<{ reports: Array<{ report: { id: string }; waitingSeconds: number }> }>(
         cfg.resultsGrpc,
@@ -1114,7 +1164,7 @@ export async function runJourney(
       referralId,
       worklistContainsReferral,
       acceptedStatus: accepted.status,
-      freeSlots: free.slots.length,
+      freeSlots: freeSlots.length,
       appointmentId,
       bookStatus: booked.status,
       referralStatusAfterBooking,
