@@ -291,7 +291,13 @@ async function main(): Promise<void> {
       const perReq = (ms: number): number => Math.round((ms * 1000) / served);
       return {
         ...r,
-        cpuUsPerRequest: { gateway: perReq(gwMs), identity: perReq(idMs), postgres: perReq(pgMs) },
+        cpuUsPerRequest: {
+          gateway: perReq(gwMs),
+          identity: perReq(idMs),
+          // every postgres process on the machine; a backend that exits takes its CPU with it,
+          // so other clients' connections can make this undercount (NaN when it went negative)
+          postgres: pgMs >= 0 ? perReq(pgMs) : NaN,
+        },
       };
     };
     const readRuns: Array<Record<string, unknown>> = [];
@@ -307,7 +313,11 @@ async function main(): Promise<void> {
     const summary = (rs: Array<Record<string, unknown>>): Record<string, unknown> => {
       const rps = median(rs.map((r) => Number(r.rps)));
       const cpu = (k: 'gateway' | 'identity' | 'postgres'): number =>
-        median(rs.map((r) => (r.cpuUsPerRequest as Record<string, number>)[k] ?? 0));
+        median(
+          rs
+            .map((r) => (r.cpuUsPerRequest as Record<string, number>)[k] ?? NaN)
+            .filter((v) => Number.isFinite(v)),
+        );
       return {
         medianRps: rps,
         ratioToGoal: Math.round((rps / goal) * 1000) / 1000,
