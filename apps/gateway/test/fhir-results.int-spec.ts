@@ -523,28 +523,44 @@ describe('DiagnosticReport update (PUT, If-Match) and _history', () => {
     const nhs = await newPatient();
     const prelim = (await post(labReport(nhs, labId('pre'), { status: 'preliminary' }))).body;
     expect(prelim.status).toBe('preliminary');
+    // two writers based on version 1 at once: the platform's row lock lets one win, the other 412
+    const racers = await Promise.allSettled(
+      ['preliminary: 128', 'preliminary: 131'].map((conclusion) =>
+        put(
+          revise(prelim, 'preliminary', undefined, (d) => {
+            d.conclusion = conclusion;
+          }),
+          'W/"1"',
+        ),
+      ),
+    );
+    expect(racers.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = await failure(
+      Promise.reject((racers.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason),
+    );
+    expect([lost.status, rulesOf(lost.outcome)]).toEqual([412, ['http.precondition-failed']]);
     const final = await put(
       revise(prelim, 'final', undefined, (d) => {
         d.conclusion = 'confirmed';
       }),
-      'W/"1"',
+      'W/"2"',
     );
     expectValid(final);
     expect(final).toMatchObject({
       status: 'final',
       conclusion: 'confirmed',
-      meta: { versionId: '2' },
+      meta: { versionId: '3' },
     });
     // the same final content again: unchanged (no new version)
-    const same = await put(revise(final, 'final', undefined), 'W/"2"');
-    expect(same.meta?.versionId).toBe('2');
+    const same = await put(revise(final, 'final', undefined), 'W/"3"');
+    expect(same.meta?.versionId).toBe('3');
     // a different final content: 409, send it as amended/corrected with a reason
     const changed = await failure(
       put(
         revise(final, 'final', undefined, (d) => {
           d.conclusion = 'changed silently';
         }),
-        'W/"2"',
+        'W/"3"',
       ),
     );
     expect([changed.status, rulesOf(changed.outcome)]).toEqual([

@@ -672,6 +672,43 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       practitionerId: '1234567',
       practitionerSystem: gmc,
     });
+    // SubmitReport's expected_version: a preliminary report updated by two writers based on v1 —
+    // one wins, the other is VERSION_MISMATCH; a replay of stored content is still answered
+    const pid = id('append-pre');
+    await svc.client.call<Submit>(
+      'SubmitReport',
+      { report: fbc(pid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }) },
+      lab,
+    );
+    const racers = await Promise.allSettled(
+      [121, 122].map((hb) =>
+        svc.client.call<Submit>(
+          'SubmitReport',
+          {
+            report: fbc(pid, nhs, { status: S.REPORT_STATUS_PRELIMINARY, haemoglobin: hb }),
+            expectedVersion: 1,
+          },
+          lab,
+        ),
+      ),
+    );
+    expect(racers.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = racers.find((r) => r.status === 'rejected')!;
+    expect((lost as PromiseRejectedResult).reason).toMatchObject({ code: status.ABORTED });
+    expect(
+      await svc.client.call<Submit>(
+        'SubmitReport',
+        { report: fbc(pid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }), expectedVersion: 1 },
+        lab,
+      ),
+    ).toMatchObject({ replayed: true, report: { version: 2 } });
+    expect(
+      await svc.client.fail(
+        'SubmitReport',
+        { report: fbc(id('append-none'), nhs), expectedVersion: 1 },
+        lab,
+      ),
+    ).toMatchObject({ code: status.ABORTED, reason: 'VERSION_MISMATCH' });
     // lab_report_id: the caller's own lab's report only (the unique key), counted
     type Page = { reports: ReportMsg[]; page: { nextPageToken: string; total?: number | string } };
     const mine = await svc.client.call<Page>('SearchReports', { labReportId: lid }, lab);
@@ -689,7 +726,7 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       gp,
     );
     expect(page1.reports).toHaveLength(1);
-    expect(Number(page1.page.total)).toBe(2); // the cancelled report and the one with a system
+    expect(Number(page1.page.total)).toBe(3); // the cancelled, the preliminary, the one with a system
     expect(page1.page.nextPageToken).not.toBe('');
     const noPatient = await svc.client.call<Page>('SearchReports', { code: '58410-2' }, gp);
     expect(noPatient.page.total).toBeUndefined();

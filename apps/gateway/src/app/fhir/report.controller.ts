@@ -398,11 +398,12 @@ export class ReportFhirController extends PlatformFhirController {
       ).report!;
     } else {
       // preliminary/partial/final: the platform takes it as an update of a preliminary report (or
-      // a replay of unchanged content); a released report needs amended/corrected/appended (409)
+      // a replay of unchanged content); a released report needs amended/corrected/appended (409).
+      // expected_version: the platform re-checks If-Match under the row lock.
       updated = (
         await this.resultsCall<results.v1.SubmitReportResponse>(
           'SubmitReport',
-          { report: input },
+          { report: input, expectedVersion: expected },
           ctx,
         )
       ).report!;

@@ -26,7 +26,12 @@ export class ReportGrpcController implements results.v1.ReportServiceController 
     md?: Metadata,
   ): Promise<results.v1.SubmitReportResponse> {
     const { caller, ctx } = callOf(md);
-    const res = await this.reports.submit(caller, submissionFromProto(req.report), ctx);
+    const res = await this.reports.submit(
+      caller,
+      submissionFromProto(req.report),
+      ctx,
+      req.expectedVersion ?? 0,
+    );
     return { report: reportToProto(res.report), replayed: res.replayed };
   }
 

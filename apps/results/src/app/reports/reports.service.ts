@@ -104,13 +104,19 @@ export class ReportsService {
     actor: Actor,
     input: ReportSubmission,
     ctx: CallContext = {},
+    expectedVersion = 0,
   ): Promise<{ report: ReportView; replayed: boolean }> {
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0)
+      throw ResultsError.invalid([
+        { field: 'expected_version', rule: 'range', message: 'expected_version must be ≥ 0' },
+      ]);
     // A new version status needs an existing report: looked up first so that this is reported with
     // every other field problem. preliminary/final go straight to the insert (one round trip less
     // on the hot path); ON CONFLICT finds an existing report there.
     const versionStatus = (VERSION_STATUSES as readonly string[]).includes(input.status ?? '');
+    // expected_version names an existing report's version: looked up first as well.
     const existing =
-      input.labReportId && versionStatus
+      input.labReportId && (versionStatus || expectedVersion > 0)
         ? await this.repo.findByLabId(
             this.prisma,
             input.performingLabOdsCode || actor.odsCode,
@@ -126,7 +132,14 @@ export class ReportsService {
     const hash = contentHash(content);
     const reason = (input.versionReason ?? '').trim();
 
-    if (existing) return this.resubmission(actor, existing, content, hash, reason, ctx);
+    if (existing)
+      return this.resubmission(actor, existing, content, hash, reason, ctx, expectedVersion);
+    if (expectedVersion > 0)
+      throw new ResultsError(
+        ResultsErrorCode.VersionMismatch,
+        `No report ${content.labReportId} from ${content.labOdsCode} exists to be at version ${expectedVersion}`,
+        { labReportId: content.labReportId },
+      );
     try {
       await this.assertPatient(content.nhsNumber, ctx);
     } catch (err) {
@@ -137,7 +150,7 @@ export class ReportsService {
         content.labOdsCode,
         content.labReportId,
       );
-      if (held) return this.resubmission(actor, held, content, hash, reason, ctx);
+      if (held) return this.resubmission(actor, held, content, hash, reason, ctx, expectedVersion);
       throw err;
     }
     const now = this.clock.now();
@@ -166,7 +179,7 @@ export class ReportsService {
       content.labOdsCode,
       content.labReportId,
     ))!;
-    return this.resubmission(actor, winner, content, hash, reason, ctx);
+    return this.resubmission(actor, winner, content, hash, reason, ctx, expectedVersion);
   }
 
   private async resubmission(
@@ -176,13 +189,14 @@ export class ReportsService {
     hash: string,
     reason: string,
     ctx: CallContext,
+    expectedVersion = 0,
   ): Promise<{ report: ReportView; replayed: boolean }> {
     if (
       existing.contentHash === hash ||
       (await this.repo.hasVersionWithHash(this.prisma, existing.id, hash))
     )
       return { report: await this.view(existing), replayed: true };
-    return this.newVersion(actor, existing.id, content, hash, reason, ctx);
+    return this.newVersion(actor, existing.id, content, hash, reason, ctx, expectedVersion);
   }
 
   /**
