@@ -22,6 +22,9 @@ const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const SCHEDULE_REQUEST = 'https://fhir.trellis.nhs.uk/Id/schedule-request';
 const GMC = 'https://fhir.hl7.org.uk/Id/gmc-number';
 const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
+/** A searchset as fhir-kit-client's nextPage wants it (a Bundle with links). */
+const asPage = (b: Bundle) =>
+  b as unknown as FhirResource & { link: Array<{ relation: string; url: string }> };
 
 /** Every resource the gateway answers must pass the FHIR R4 validator. */
 function expectValid(resource: Resource): void {
@@ -296,7 +299,7 @@ describe('Schedule over FHIR → appointments CreateSchedule / GetSchedule / Lis
     expectValid(first);
     expect(first.entry!.map((e) => e.resource!.id)).toEqual([made[0]!.id, made[1]!.id]);
     const next = first.link!.find((l) => l.relation === 'next')!.url;
-    const second = (await client.nextPage({ bundle: asBody(first) })) as unknown as Bundle;
+    const second = (await client.nextPage({ bundle: asPage(first) })) as unknown as Bundle;
     expectValid(second);
     expect(second.entry!.map((e) => e.resource!.id)).toEqual([made[2]!.id]);
     expect(second.link!.some((l) => l.relation === 'next')).toBe(false);
@@ -378,7 +381,9 @@ describe('Slot over FHIR → PublishSlots / GetSlot / SearchFreeSlots', () => {
     overlap.end = new Date(Date.parse(overlap.end) + 5 * 60_000).toISOString();
     const clash = await http('POST', 'Slot', hospital, overlap);
     expect(refusal(clash)).toMatchObject({ status: 409, rules: ['platform.slot-overlap'] });
-    expect((clash.body as OperationOutcome).issue![0]!.diagnostics).toContain(created.body.id);
+    expect((clash.body as unknown as OperationOutcome).issue![0]!.diagnostics).toContain(
+      created.body.id,
+    );
     const unavailable = await http<Slot>(
       'POST',
       'Slot',
@@ -434,7 +439,7 @@ describe('Slot over FHIR → PublishSlots / GetSlot / SearchFreeSlots', () => {
     // the default window ("from now") travels in the next link, so the token still matches
     const next = first.link!.find((l) => l.relation === 'next')!.url;
     expect(next).toMatch(/start=ge.*start=lt/);
-    const second = (await client.nextPage({ bundle: asBody(first) })) as unknown as Bundle;
+    const second = (await client.nextPage({ bundle: asPage(first) })) as unknown as Bundle;
     expectValid(second);
     expect(second.entry!.map((e) => e.resource!.id)).toEqual([slots[2]!.id]);
     expect(second.link!.some((l) => l.relation === 'next')).toBe(false);
@@ -511,8 +516,12 @@ describe('Appointment operations, versions and history over FHIR', () => {
     // booked → fulfilled skips arrived: 409 naming the current state
     const early = await op('fulfil', hospital, booked.id!);
     expect(refusal(early)).toMatchObject({ status: 409, rules: ['platform.illegal-transition'] });
-    expect((early.body as OperationOutcome).issue![0]).toMatchObject({ code: 'conflict' });
-    expect((early.body as OperationOutcome).issue![0]!.diagnostics).toMatch(/status is 'booked'/);
+    expect((early.body as unknown as OperationOutcome).issue![0]).toMatchObject({
+      code: 'conflict',
+    });
+    expect((early.body as unknown as OperationOutcome).issue![0]!.diagnostics).toMatch(
+      /status is 'booked'/,
+    );
     // no-show before the slot starts is a timing rule (422), not a state conflict
     expect(refusal(await op('no-show', hospital, booked.id!))).toMatchObject({
       status: 422,
@@ -527,12 +536,16 @@ describe('Appointment operations, versions and history over FHIR', () => {
     ]);
     const noShow = await op('no-show', hospital, booked.id!);
     expect(refusal(noShow).status).toBe(409);
-    expect((noShow.body as OperationOutcome).issue![0]!.diagnostics).toMatch(/status is 'arrived'/);
+    expect((noShow.body as unknown as OperationOutcome).issue![0]!.diagnostics).toMatch(
+      /status is 'arrived'/,
+    );
     const fulfilled = await op('fulfil', hospital, booked.id!);
     expect([fulfilled.status, fulfilled.body.status]).toEqual([200, 'fulfilled']);
     const cancel = await op('cancel', gp, booked.id!, [{ name: 'reason', valueString: 'late' }]);
     expect(refusal(cancel).status).toBe(409);
-    expect((cancel.body as OperationOutcome).issue![0]!.diagnostics).toMatch(/'fulfilled'/);
+    expect((cancel.body as unknown as OperationOutcome).issue![0]!.diagnostics).toMatch(
+      /'fulfilled'/,
+    );
     expect(
       refusal(await op('arrived', hospital, '5f7c2a0e-0000-4000-8000-000000000000')),
     ).toMatchObject({ status: 404, rules: ['platform.appointment-not-found'] });
@@ -570,7 +583,7 @@ describe('Appointment operations, versions and history over FHIR', () => {
       .body;
     expectValid(page1);
     expect(page1.entry!.map((e) => e.resource!.meta?.versionId)).toEqual(['4', '3', '2']);
-    const page2 = (await client.nextPage({ bundle: asBody(page1) })) as unknown as Bundle;
+    const page2 = (await client.nextPage({ bundle: asPage(page1) })) as unknown as Bundle;
     expect([page2.type, page2.entry!.map((e) => e.resource!.meta?.versionId)]).toEqual([
       'history',
       ['1'],
@@ -649,7 +662,7 @@ describe('Appointment operations, versions and history over FHIR', () => {
     })) as unknown as Bundle;
     expectValid(first);
     expect(first.entry!.map((e) => e.resource!.id)).toEqual(ids.slice(0, 2));
-    const second = (await client.nextPage({ bundle: asBody(first) })) as unknown as Bundle;
+    const second = (await client.nextPage({ bundle: asPage(first) })) as unknown as Bundle;
     expect(second.entry!.map((e) => e.resource!.id)).toEqual(ids.slice(2));
     expect(second.link!.some((l) => l.relation === 'next')).toBe(false);
   });

@@ -185,6 +185,13 @@ describe('FHIR facade: Patient over real HTTP (fhir-kit-client) → identity gRP
     expect(stale.status).toBe(412);
     expectValid(stale.outcome);
 
+    // no If-Match at all: 428, never a blind overwrite
+    const blind = await failure(
+      fhir.update({ resourceType: 'Patient', id: created.id!, body: asBody(changed) }),
+    );
+    expect(blind.status).toBe(428);
+    expect(JSON.stringify(blind.outcome)).toContain('http.if-match-required');
+
     const v1 = (await fhir.vread({
       resourceType: 'Patient',
       id: created.id!,

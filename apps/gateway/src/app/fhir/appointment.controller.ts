@@ -15,6 +15,7 @@ import {
   queryParams,
   selfUrl,
   versionHeaders,
+  headerValue,
 } from './fhir.support';
 import {
   op,
@@ -74,10 +75,6 @@ function stateConflict(err: unknown): unknown {
       })),
     );
   return err;
-}
-
-function oneHeader(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /** Appointment: read, patient search, and the booking operations ($book, $cancel). */
@@ -509,7 +506,7 @@ export class AppointmentFhirController extends PlatformFhirController {
       | 'MarkNoShow',
     args: Record<string, string>,
   ): Promise<Appointment> {
-    const expected = parseIfMatch(oneHeader(req.headers['if-match']));
+    const expected = parseIfMatch(headerValue(req.headers['if-match']));
     let r: { appointment?: appointments.v1.Appointment };
     try {
       r = await this.call<{ appointment?: appointments.v1.Appointment }>(

@@ -2,6 +2,11 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { FhirError } from '@trellis/fhir';
 import type { Request } from 'express';
 
+/** The first value of a request header. */
+export function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
 /** Weak ETag of a record version: W/"<version>". */
 export function etag(version: string | number | undefined): string {
   return `W/"${String(version ?? '0')}"`;
@@ -20,6 +25,23 @@ export function parseIfMatch(header: string | undefined): number | undefined {
     );
   }
   return Number(m[1]);
+}
+
+/**
+ * The If-Match an update must carry (the version the change is based on): absent → 428, so a
+ * client can never overwrite a change it has not seen; malformed → 400.
+ */
+export function requiredIfMatch(header: string | string[] | undefined, what: string): number {
+  const value = headerValue(header);
+  if (value === undefined || value.trim() === '') {
+    throw FhirError.of(
+      428,
+      'required',
+      'http.if-match-required',
+      `If-Match: W/"<version>" (the version last read) is required to update ${what}`,
+    );
+  }
+  return parseIfMatch(value)!;
 }
 
 /** ETag / Last-Modified headers of a resource's meta. */

@@ -23,11 +23,12 @@ import { FHIR_PREFIX, FhirRoute, type FhirSearchParam } from './fhir.registry';
 import {
   bundle,
   countParam,
-  parseIfMatch,
   parseQueryString,
   queryParams,
   selfUrl,
+  requiredIfMatch,
   versionHeaders,
+  headerValue,
 } from './fhir.support';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
@@ -78,10 +79,6 @@ const GENDERS: Record<string, identity.v1.Gender> = {
   other: G.GENDER_OTHER,
   unknown: G.GENDER_UNKNOWN,
 };
-
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
 
 /** Patient: read, vread, search (PDS-style trace with scores), create (conditional), update, history. */
 @Controller(FHIR_PREFIX)
@@ -402,7 +399,7 @@ export class PatientFhirController {
   async create(@Req() req: Request, @Res() res: Response): Promise<Patient> {
     const resource = await this.validated(req, 'create');
     const ctx = forwardContext(req);
-    const ifNoneExist = one(req.headers['if-none-exist']);
+    const ifNoneExist = headerValue(req.headers['if-none-exist']);
     if (ifNoneExist) {
       const found = await this.find(parseQueryString(ifNoneExist), ctx, 2, false);
       if (found.hits.length > 1) {
@@ -478,11 +475,11 @@ export class PatientFhirController {
     interaction: 'update',
     scope: 'system/Patient.u',
     patientData: true,
-    summary: 'Update a patient (If-Match W/"<version>"; 412 when stale)',
+    summary: 'Update a patient (If-Match W/"<version>" required: 428 without, 412 when stale)',
   })
   async update(@Req() req: Request, @Res() res: Response): Promise<Patient> {
     const id = this.requireNhs(String(req.params['id']));
-    const expected = parseIfMatch(one(req.headers['if-match']));
+    const expected = requiredIfMatch(req.headers['if-match'], 'a patient');
     const resource = await this.validated(req, 'update', id);
     const ctx = forwardContext(req);
     const current = await this.call<identity.v1.GetPatientResponse>(
@@ -498,7 +495,7 @@ export class PatientFhirController {
         `Patient/${id} was merged into Patient/${current.patient!.nhsNumber}; update the survivor`,
       );
     }
-    const version = expected ?? current.patient!.version;
+    const version = expected;
     if (version !== current.patient!.version) {
       throw FhirError.of(
         412,

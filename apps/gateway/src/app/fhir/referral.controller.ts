@@ -20,11 +20,12 @@ import {
   bundle,
   countParam,
   etag,
-  parseIfMatch,
   parseQueryString,
   queryParams,
   selfUrl,
+  requiredIfMatch,
   versionHeaders,
+  headerValue,
 } from './fhir.support';
 import {
   op,
@@ -34,10 +35,6 @@ import {
   resourceSubject,
 } from './platform-fhir.controller';
 import { PlatformCallError } from './platform-clients';
-
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
 
 /** Audit subject of a referral's history: its id, and the patient of the newest version. */
 const historySubject: AuditSubjectExtractor = (req, res) => {
@@ -234,7 +231,7 @@ export class ReferralFhirController extends PlatformFhirController {
       mode: 'create',
     });
     const send = sendReferralFromFhir(body);
-    const ifNoneExist = one(req.headers['if-none-exist']);
+    const ifNoneExist = headerValue(req.headers['if-none-exist']);
     if (ifNoneExist !== undefined) this.checkIfNoneExist(ifNoneExist, send.idempotencyKey);
     let r: referrals.v1.SendReferralResponse;
     try {
@@ -323,16 +320,7 @@ export class ReferralFhirController extends PlatformFhirController {
   })
   async updateReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     const id = String(req.params['id']);
-    const ifMatch = one(req.headers['if-match']);
-    if (ifMatch === undefined || ifMatch.trim() === '') {
-      throw FhirError.of(
-        428,
-        'required',
-        'http.if-match-required',
-        'If-Match: W/"<version>" (the version last read) is required to update a referral',
-      );
-    }
-    const expected = parseIfMatch(ifMatch)!;
+    const expected = requiredIfMatch(req.headers['if-match'], 'a referral');
     const body = await this.validated<ServiceRequest>(req, 'ServiceRequest', 'update', {
       mode: 'update',
       id,

@@ -20,11 +20,12 @@ import {
   bundle,
   countParam,
   etag,
-  parseIfMatch,
+  requiredIfMatch,
   parseQueryString,
   queryParams,
   selfUrl,
   versionHeaders,
+  headerValue,
 } from './fhir.support';
 import { PlatformCallError, type ForwardContext } from './platform-clients';
 import {
@@ -84,10 +85,6 @@ const CATEGORY_PARAM: Record<string, results.v1.ReportCategory> = {
   LAB: pb.ReportCategory.REPORT_CATEGORY_PATHOLOGY,
   RAD: pb.ReportCategory.REPORT_CATEGORY_RADIOLOGY,
 };
-
-function header(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
 
 /**
  * FHIR `date` search values (prefix eq/ge/gt/le/lt + a date or dateTime at any precision) → one
@@ -188,7 +185,7 @@ export class ReportFhirController extends PlatformFhirController {
       mode: 'create',
     });
     const ctx = forwardContext(req);
-    const ifNoneExist = header(req.headers['if-none-exist']);
+    const ifNoneExist = headerValue(req.headers['if-none-exist']);
     const labReportId = ifNoneExist ? this.conditionalIdentifier(ifNoneExist) : undefined;
     const own = body.identifier?.find((i) => i.system === LAB_REPORT_ID_SYSTEM)?.value;
     if (labReportId !== undefined && labReportId !== own)
@@ -310,8 +307,7 @@ export class ReportFhirController extends PlatformFhirController {
   })
   async updateReport(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
     const id = String(req.params['id']);
-    const ifMatch = header(req.headers['if-match']);
-    const expected = parseIfMatch(ifMatch);
+    const expected = requiredIfMatch(req.headers['if-match'], 'a report');
     const body = await this.validated<DiagnosticReport>(req, 'DiagnosticReport', 'update', {
       mode: 'update',
     });
@@ -322,13 +318,6 @@ export class ReportFhirController extends PlatformFhirController {
         'fhir.id-mismatch',
         `resource id ${body.id ?? '(none)'} does not match the URL id ${id}`,
         'DiagnosticReport.id',
-      );
-    if (expected === undefined)
-      throw FhirError.of(
-        428,
-        'required',
-        'http.if-match-required',
-        'updating a report needs If-Match: W/"<version>" (the version the change is based on)',
       );
     const ctx = forwardContext(req);
     const current = (
