@@ -51,6 +51,21 @@ export interface FhirStack {
   stop(): Promise<void>;
 }
 
+/** TRELLIS_STACK_TIMING=1: how long each start and stop took, on stderr (for measurements). */
+function took(what: string, since: number): void {
+  if (process.env['TRELLIS_STACK_TIMING'])
+    process.stderr.write(`[fhir-stack] ${what}: ${String(Date.now() - since)} ms\n`);
+}
+
+async function timed<T>(what: string, work: Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try {
+    return await work;
+  } finally {
+    took(what, t0);
+  }
+}
+
 /** Per-platform settings on top of the common ones (what the in-process harness set). */
 function platformSettings(name: PlatformName, identityAddr: string): Record<string, string> {
   switch (name) {
@@ -84,32 +99,35 @@ async function startPlatform(
   identityAddr: string,
   signal: AbortSignal,
 ): Promise<Started> {
-  const schema = await createTestSchema(name);
+  const schema = await timed(`${name} schema`, createTestSchema(name));
   const grpcUrl = `127.0.0.1:${port}`;
   try {
-    const child = await spawnService({
-      name,
-      env: serviceEnv({
-        SERVICE_NAME: name,
-        DATABASE_SCHEMA: schema.schema,
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(port),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        LOG_LEVEL: 'warn',
-        // tokens are the test gateway's: its issuer and JWKS (fetched when the first call comes)
-        GATEWAY_URL: gatewayUrl,
-        AUTH_ISSUER: gatewayUrl,
-        AUTH_JWKS_URL: `${gatewayUrl}/.well-known/jwks.json`,
-        OUTBOX_RELAY_ENABLED: 'false',
-        SHUTDOWN_TIMEOUT_MS: '5000',
-        ...platformSettings(name, identityAddr),
+    const child = await timed(
+      `${name} start`,
+      spawnService({
+        name,
+        env: serviceEnv({
+          SERVICE_NAME: name,
+          DATABASE_SCHEMA: schema.schema,
+          GRPC_HOST: '127.0.0.1',
+          GRPC_PORT: String(port),
+          HTTP_HOST: '127.0.0.1',
+          HTTP_PORT: '0',
+          LOG_LEVEL: 'warn',
+          // tokens are the test gateway's: its issuer and JWKS (fetched when the first call comes)
+          GATEWAY_URL: gatewayUrl,
+          AUTH_ISSUER: gatewayUrl,
+          AUTH_JWKS_URL: `${gatewayUrl}/.well-known/jwks.json`,
+          OUTBOX_RELAY_ENABLED: 'false',
+          SHUTDOWN_TIMEOUT_MS: '5000',
+          ...platformSettings(name, identityAddr),
+        }),
+        ready: { grpc: grpcUrl },
+        signal,
+        readyTimeoutMs: 90_000,
+        stopTimeoutMs: 8_000,
       }),
-      ready: { grpc: grpcUrl },
-      signal,
-      readyTimeoutMs: 90_000,
-      stopTimeoutMs: 8_000,
-    });
+    );
     return { process: child, schema };
   } catch (e) {
     await schema.drop().catch(() => undefined);
@@ -139,6 +157,7 @@ export async function startFhirStack(
   platforms: Record<string, string> = {},
   options: { results?: boolean; referrals?: boolean; appointments?: boolean } = {},
 ): Promise<FhirStack> {
+  const t0 = Date.now();
   const conformanceTopic = uniqueTopic('trellis.gateway.conformance');
   const wanted: PlatformName[] = [
     'identity',
@@ -170,17 +189,20 @@ export async function startFhirStack(
     await settleAll(
       [
         createTopics([{ name: conformanceTopic }]).then(async () => {
-          gw = await startGateway(
-            {
-              IDENTITY_GRPC_ADDR: addr('identity'),
-              APPOINTMENTS_GRPC_ADDR: addr('appointments'),
-              REFERRALS_GRPC_ADDR: addr('referrals'),
-              RESULTS_GRPC_ADDR: addr('results'),
-              FHIR_CONFORMANCE_TOPIC: conformanceTopic,
-              FHIR_EVERYTHING_DEADLINE_MS: '1500',
-              GATEWAY_RATE_LIMIT_PER_WINDOW: '1000000',
-            },
-            { httpPort: gatewayPort },
+          gw = await timed(
+            'gateway start',
+            startGateway(
+              {
+                IDENTITY_GRPC_ADDR: addr('identity'),
+                APPOINTMENTS_GRPC_ADDR: addr('appointments'),
+                REFERRALS_GRPC_ADDR: addr('referrals'),
+                RESULTS_GRPC_ADDR: addr('results'),
+                FHIR_CONFORMANCE_TOPIC: conformanceTopic,
+                FHIR_EVERYTHING_DEADLINE_MS: '1500',
+                GATEWAY_RATE_LIMIT_PER_WINDOW: '1000000',
+              },
+              { httpPort: gatewayPort },
+            ),
           );
         }),
         ...wanted.map(async (name) => {
@@ -207,11 +229,13 @@ export async function startFhirStack(
     throw firstFailure ?? e;
   }
   const running = gw as GatewayUnderTest;
+  took('stack start (total)', t0);
   const identity = started.get('identity') as Started;
   const optional = (name: OptionalPlatform) => started.get(name)?.process;
 
   const stopOne = async (name: PlatformName) => {
-    await started.get(name)?.process.stop();
+    const s = started.get(name);
+    if (s) await timed(`${name} stop`, s.process.stop());
   };
   return {
     gw: running,
@@ -233,17 +257,17 @@ export async function startFhirStack(
       // the crash (with the platform's output) is what this rejects with.
       try {
         await settleAll(
-          [...started.values()].map(async (s) => {
+          [...started.entries()].map(async ([name, s]) => {
             try {
-              await s.process.stop();
+              await timed(`${name} stop`, s.process.stop());
             } finally {
-              await s.schema.drop();
+              await timed(`${name} schema drop`, s.schema.drop());
             }
           }),
         );
       } finally {
-        await running.stop();
-        await deleteTopics([conformanceTopic]);
+        await timed('gateway stop', running.stop());
+        await timed('topics delete', deleteTopics([conformanceTopic]));
       }
     },
   };
