@@ -297,6 +297,7 @@ async function main(): Promise<void> {
           // every postgres process on the machine; a backend that exits takes its CPU with it,
           // so other clients' connections can make this undercount (NaN when it went negative)
           postgres: pgMs >= 0 ? perReq(pgMs) : NaN,
+          loadGenerator: Number(r.loadCpuUsPerRequest),
         },
       };
     };
@@ -312,7 +313,7 @@ async function main(): Promise<void> {
     }
     const summary = (rs: Array<Record<string, unknown>>): Record<string, unknown> => {
       const rps = median(rs.map((r) => Number(r.rps)));
-      const cpu = (k: 'gateway' | 'identity' | 'postgres'): number =>
+      const cpu = (k: 'gateway' | 'identity' | 'postgres' | 'loadGenerator'): number =>
         median(
           rs
             .map((r) => (r.cpuUsPerRequest as Record<string, number>)[k] ?? NaN)
@@ -327,6 +328,7 @@ async function main(): Promise<void> {
           gateway: cpu('gateway'),
           identity: cpu('identity'),
           postgres: cpu('postgres'),
+          loadGenerator: cpu('loadGenerator'),
         },
         errors: rs.reduce((a, r) => a + Number(r.errors), 0),
         runsRps: rs.map((r) => r.rps),

@@ -5,7 +5,7 @@
  *
  *   node -r @swc-node/register tools/bench/gateway/load.ts <base-url> <paths.json> <connections> <seconds> [token]
  *
- * Prints one JSON line: { requests, errors, statuses, rps, p50Ms, p90Ms, p99Ms, maxMs }.
+ * Prints one JSON line: { requests, errors, statuses, rps, p50Ms, p90Ms, p99Ms, maxMs, loadCpuUsPerRequest }.
  */
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -69,7 +69,9 @@ async function main(): Promise<void> {
   errors = 0;
   for (const k of Object.keys(statuses)) delete statuses[k];
   const start = Date.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: connections }, () => worker(start + seconds * 1000)));
+  const cpu = process.cpuUsage(cpu0);
   const elapsed = (Date.now() - start) / 1000;
   const sorted = [...latencies].sort((a, b) => a - b);
   const pct = (p: number) =>
@@ -87,6 +89,8 @@ async function main(): Promise<void> {
       p90Ms: pct(0.9),
       p99Ms: pct(0.99),
       maxMs: pct(0.99999),
+      // this load generator's own CPU per request (it shares the machine with what it measures)
+      loadCpuUsPerRequest: Math.round((cpu.user + cpu.system) / Math.max(sorted.length, 1)),
     }),
   );
   agent.destroy();
