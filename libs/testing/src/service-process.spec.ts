@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -61,6 +61,23 @@ const crashing = script(
 const silent = script('silent', `setInterval(() => undefined, 1000);`);
 
 const plain = { nodeArgs: [] as string[] };
+
+/** No such process, or a zombie nobody has reaped yet (re-parented to an init that does not reap). */
+function isGone(pid: number): boolean {
+  if (!existsSync('/proc')) {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+  } catch {
+    return true;
+  }
+}
 const started: ServiceProcess[] = [];
 
 afterAll(async () => {
@@ -175,6 +192,33 @@ describe('spawnService', () => {
     expect(crashes[0]?.message).toContain('fatal: lost my database');
     await expect(svc.stop()).rejects.toBe(crashes[0]);
   });
+});
+
+describe('a test process that never calls stop()', () => {
+  it('still exits, and its service is killed with it', async () => {
+    const port = await freePort();
+    // a plain Node "test process" that starts a service and forgets it
+    const parent = spawn(
+      process.execPath,
+      [
+        '-r',
+        '@swc-node/register',
+        '-e',
+        `require(${JSON.stringify(join(__dirname, 'service-process.ts'))})
+          .spawnService({ name: 'forgotten', entry: ${JSON.stringify(httpService)}, nodeArgs: [],
+            env: { ...process.env, PORT: '${port}' }, ready: { http: 'http://127.0.0.1:${port}/ready' } })
+          .then((s) => console.log(s.pid));`,
+      ],
+      { cwd: join(__dirname, '..', '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    parent.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    const code = await new Promise((r) => parent.once('close', r));
+    expect(code).toBe(0);
+    const pid = Number(out.trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(isGone(pid)).toBe(true);
+  }, 30_000);
 });
 
 describe('parent watchdog', () => {

@@ -3,7 +3,7 @@
 // really stops (SIGTERM, wait, SIGKILL after a timeout), start-up crashes reported with the
 // child's output, and no child outliving the test process (exit hook + a parent watchdog preload).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
@@ -265,6 +265,10 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Servic
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
+  // The child does not keep the test process alive: a suite that never stops it still lets Jest
+  // exit, and the exit hook kills it then.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as Partial<Socket> | null)?.unref?.();
   const stdout = new Tail(tailLines);
   const stderr = new Tail(tailLines);
   child.stdout?.on('data', (d: Buffer) => stdout.push(d));
@@ -311,8 +315,11 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Servic
       new Promise<boolean>((r) => (timer = setTimeout(() => r(true), stopTimeoutMs))),
     ]);
     clearTimeout(timer);
-    if (timedOut) child.kill('SIGKILL');
-    return exited;
+    if (!timedOut) return exited;
+    child.kill('SIGKILL');
+    const killed = await Promise.race([exited, sleep(5000).then(() => undefined)]);
+    if (!killed) throw failure(`did not exit within 5 s of SIGKILL (pid ${String(child.pid)})`);
+    return killed;
   };
 
   // Wait for readiness, the process's exit, or the deadline, whichever comes first.
