@@ -5,6 +5,7 @@ import type { ReferralsService } from '../app/referrals/referrals.service';
 import {
   AppointmentBookedEvent,
   AppointmentCancelledEvent,
+  PatientDeceasedEvent,
   PatientMergedEvent,
 } from './referral-event-types';
 import { fromTimestamp } from './timestamps';
@@ -18,6 +19,7 @@ export interface InboundEventOutcome {
     | 'unbooked'
     | 'not-booked'
     | 'merged'
+    | 'deceased'
     | 'ignored';
   affected: number;
 }
@@ -27,7 +29,9 @@ export interface InboundEventOutcome {
  * records the event id (a redelivered event is skipped before this is called):
  *  - AppointmentBooked with a referral id: the referral becomes booked (or the booking is flagged);
  *  - AppointmentCancelled of the appointment a referral is booked with: booked -> accepted;
- *  - PatientMerged: the superseded number's referrals move to the survivor.
+ *  - PatientMerged: the superseded number's referrals move to the survivor;
+ *  - PatientDeceased: the patient's open referrals are cancelled by the platform ("patient
+ *    deceased"); closed ones are untouched, so a repeat changes nothing.
  * Other events on those topics are acknowledged and ignored.
  */
 export function createInboundEventsHandler(referrals: ReferralsService) {
@@ -84,6 +88,17 @@ export function createInboundEventsHandler(referrals: ReferralsService) {
         );
       const moved = await referrals.onPatientMerged(tx, msg.supersededNhsNumber, survivor);
       return { type: 'merged', affected: moved };
+    }
+    if (PatientDeceasedEvent.is(event)) {
+      const msg = event.decode(PatientDeceasedEvent);
+      const nhsNumber = msg.patient?.nhsNumber || event.key || '';
+      if (!nhsNumber) throw new PoisonMessageError(`PatientDeceased ${event.id} names no patient`);
+      const cancelled = await referrals.onPatientDeceased(
+        tx,
+        { nhsNumber, deceasedAt: fromTimestamp(msg.deceasedAt) },
+        event.correlationid,
+      );
+      return { type: 'deceased', affected: cancelled };
     }
     return { type: 'ignored', affected: 0 };
   };

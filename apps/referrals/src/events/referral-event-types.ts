@@ -92,3 +92,11 @@ export const PatientMergedEvent = defineEventType({
   codec: E.PatientMerged,
   dataschema: schema('PatientMerged'),
 });
+
+/** identity's death notification: the platform cancels the patient's open referrals. */
+export const PatientDeceasedEvent = defineEventType({
+  type: 'uk.nhs.trellis.identity.PatientDeceased.v1',
+  topic: TOPICS.identityPatient,
+  codec: E.PatientDeceased,
+  dataschema: schema('PatientDeceased'),
+});

@@ -23,7 +23,8 @@ import { createInboundEventsHandler } from './inbound-events.handler';
 
 /**
  * The service's Kafka side: the outbox relay (publishes appointment and audit events) and the
- * inbox consumer of appointment and identity events. Started after Nest is up, stopped by the platform's
+ * inbox consumer of appointment and identity events (AppointmentBooked / AppointmentCancelled,
+ * PatientMerged / PatientDeceased). Started after Nest is up, stopped by the platform's
  * shutdown hooks (relay flush first, then consumers, then Prisma).
  */
 @Injectable()
@@ -80,7 +81,8 @@ export class ReferralsMessaging implements OnApplicationBootstrap {
           else if (
             outcome.type === 'booked' ||
             outcome.type === 'unbooked' ||
-            outcome.type === 'merged'
+            outcome.type === 'merged' ||
+            (outcome.type === 'deceased' && outcome.affected > 0)
           )
             this.logger.info(fields, 'inbound event applied');
           else if (outcome.type !== 'ignored')

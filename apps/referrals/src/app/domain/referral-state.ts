@@ -32,6 +32,14 @@ export const TRANSITIONS: Readonly<
 
 export const FINAL: readonly Status[] = ['rejected', 'advice-given', 'completed', 'cancelled'];
 
+/**
+ * Referrals the platform itself cancels when identity reports the patient deceased: every one
+ * still open for someone, including an advice-given request not yet converted (the referrer could
+ * still turn it into a referral). Not an API action: no caller can cancel advice-given, so it is
+ * kept out of TRANSITIONS (and out of the "allowed from" lists of ILLEGAL_TRANSITION).
+ */
+export const CANCELLED_ON_DEATH: readonly Status[] = ['sent', 'accepted', 'advice-given', 'booked'];
+
 export function canApply(current: Status, action: Action): boolean {
   return TRANSITIONS[action].from.includes(current);
 }

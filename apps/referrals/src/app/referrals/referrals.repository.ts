@@ -227,6 +227,27 @@ export class ReferralsRepository {
     }));
   }
 
+  /**
+   * identity's PatientDeceased: row-locks (in id order, so two reactions cannot deadlock) the
+   * patient's referrals in one of `statuses` (database labels), leaving out advice-given requests
+   * already converted into a referral (that referral carries the pathway on). A row whose status
+   * changed while we waited for its lock is re-checked by PostgreSQL and left out.
+   */
+  async lockOpenOfPatient(
+    tx: Prisma.TransactionClient,
+    nhsNumber: string,
+    statuses: ReferralRow['status'][],
+  ): Promise<string[]> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text FROM referrals
+       WHERE nhs_number = ${nhsNumber}
+         AND status::text = ANY(${statuses}::text[])
+         AND NOT (status = 'advice_given' AND converted_to_referral_id IS NOT NULL)
+       ORDER BY id
+         FOR UPDATE`;
+    return rows.map((r) => r.id);
+  }
+
   /** identity's PatientMerged: the superseded number's referrals now belong to the survivor. */
   async reassignPatient(tx: Prisma.TransactionClient, from: string, to: string): Promise<string[]> {
     const rows = await tx.$queryRaw<{ id: string }[]>`

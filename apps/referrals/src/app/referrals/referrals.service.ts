@@ -4,6 +4,7 @@ import { decodePageToken, encodePageToken } from '../domain/page-token';
 import { isUniqueViolation } from '../domain/pg-errors';
 import type { Actor, Clock } from '../domain/ports';
 import {
+  CANCELLED_ON_DEATH,
   fromDbStatus,
   nextStatus,
   toDbStatus,
@@ -773,6 +774,74 @@ export class ReferralsService {
     return 'unbooked';
   }
 
+  /**
+   * identity's PatientDeceased: the platform itself cancels every open referral of the patient
+   * (sent, accepted, booked, and advice-given not yet converted) with reason "patient deceased":
+   * per referral one update (status cancelled, version + 1, snapshot by trigger), a timeline row
+   * (actor = this platform, source event) and ReferralCancelled, plus RttClockStopped
+   * (referral-closed) when the clock was running, as CancelReferral does. The clock stops at the
+   * date of death when given (not before the clock started, not after now): the patient stopped
+   * waiting then, not when the death reached us. Closed referrals (rejected, completed,
+   * cancelled, converted advice) are not touched, so a redelivered or repeated event changes
+   * nothing; an AppointmentCancelled arriving later finds the referral not booked and leaves it
+   * cancelled. The booked appointment's id is kept (appointments cancels the appointment itself).
+   */
+  async onPatientDeceased(
+    tx: Prisma.TransactionClient,
+    death: { nhsNumber: string; deceasedAt?: Date },
+    correlationId?: string,
+  ): Promise<number> {
+    const ids = await this.repo.lockOpenOfPatient(
+      tx,
+      death.nhsNumber,
+      CANCELLED_ON_DEATH.map(toDbStatus),
+    );
+    const now = this.clock.now();
+    let cancelled = 0;
+    for (const id of ids) {
+      const current = (await this.repo.find(tx, id))!;
+      const from = statusOf(current);
+      if (!CANCELLED_ON_DEATH.includes(from)) continue;
+      const data: Prisma.ReferralUncheckedUpdateInput = {
+        status: 'cancelled',
+        cancellationReason: PATIENT_DECEASED,
+      };
+      let stoppedAt: Date | undefined;
+      if (!current.rttStoppedAt) {
+        stoppedAt = clockStopOnDeath(current.rttStartedAt, death.deceasedAt, now);
+        data.rttStoppedAt = stoppedAt;
+        data.rttStopReason = 'referral-closed' satisfies RttStopReason;
+      }
+      const updated = await this.repo.update(tx, id, data);
+      const died = death.deceasedAt ? `, died ${death.deceasedAt.toISOString().slice(0, 10)}` : '';
+      await this.repo.addTransition(tx, {
+        referralId: id,
+        fromStatus: from,
+        toStatus: 'cancelled',
+        at: now,
+        actorSystemId: PLATFORM_SYSTEM_ID,
+        actorOdsCode: null,
+        actorUserId: null,
+        note: `${PATIENT_DECEASED} (identity PatientDeceased${died}): cancelled by the platform${stoppedAt ? `; RTT clock stopped at ${stoppedAt.toISOString()}` : ''}`,
+        source: 'event',
+      });
+      const meta = { occurredAt: now, correlationId };
+      await this.events.append(
+        tx,
+        { type: 'ReferralCancelled', referral: updated, reason: PATIENT_DECEASED },
+        meta,
+      );
+      if (stoppedAt)
+        await this.events.append(
+          tx,
+          { type: 'RttClockStopped', referral: updated, reason: 'referral-closed' },
+          meta,
+        );
+      cancelled += 1;
+    }
+    return cancelled;
+  }
+
   /** identity's PatientMerged: the superseded number's referrals move to the survivor. */
   async onPatientMerged(
     tx: Prisma.TransactionClient,
@@ -1061,6 +1130,18 @@ export class ReferralsService {
       occurredAt: now,
     });
   }
+}
+
+/** The reason recorded (column, timeline, ReferralCancelled) when a patient's death closes a referral. */
+export const PATIENT_DECEASED = 'patient deceased';
+/** Actor of changes the platform makes on its own (timeline; events carry it as context.actor). */
+export const PLATFORM_SYSTEM_ID = 'trellis-referrals';
+
+/** Date of death clamped to [clock start, now]; now when identity gave no date. */
+export function clockStopOnDeath(startedAt: Date, deceasedAt: Date | undefined, now: Date): Date {
+  if (!deceasedAt || Number.isNaN(deceasedAt.getTime())) return now;
+  const t = Math.min(Math.max(deceasedAt.getTime(), startedAt.getTime()), now.getTime());
+  return new Date(t);
 }
 
 export interface ListQuery {
