@@ -87,6 +87,7 @@ describe('identity events on Kafka (outbox relay)', () => {
       expectedVersion: 1,
       changes: {
         names: undefined,
+        deceasedAt: undefined,
         addresses: undefined,
         telecom: undefined,
         gp: { odsCode: 'E82001', start: '' },

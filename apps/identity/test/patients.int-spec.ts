@@ -487,6 +487,7 @@ describe('PatientService over gRPC (real PostgreSQL)', () => {
         expectedVersion: 1,
         changes: {
           names: undefined,
+          deceasedAt: undefined,
           addresses: {
             addresses: [
               {
@@ -579,6 +580,7 @@ describe('PatientService over gRPC (real PostgreSQL)', () => {
         expectedVersion: 1,
         changes: {
           names: undefined,
+          deceasedAt: undefined,
           addresses: undefined,
           telecom: undefined,
           gp: undefined,
@@ -591,6 +593,7 @@ describe('PatientService over gRPC (real PostgreSQL)', () => {
           expectedVersion: 1,
           changes: {
             names: undefined,
+            deceasedAt: undefined,
             addresses: undefined,
             telecom: undefined,
             gp: undefined,
@@ -628,6 +631,7 @@ describe('PatientService over gRPC (real PostgreSQL)', () => {
             expectedVersion: 1,
             changes: {
               names: undefined,
+              deceasedAt: undefined,
               addresses: undefined,
               telecom: undefined,
               gp: undefined,
@@ -648,7 +652,13 @@ describe('PatientService over gRPC (real PostgreSQL)', () => {
 
     it('refuses invalid changes, unknown patients and a missing expected version', async () => {
       const c = h.client();
-      const empty = { names: undefined, addresses: undefined, telecom: undefined, gp: undefined };
+      const empty = {
+        names: undefined,
+        addresses: undefined,
+        telecom: undefined,
+        gp: undefined,
+        deceasedAt: undefined,
+      };
       const noVersion = await rpcError(
         c.updatePatient({
           nhsNumber: '9434765919',
@@ -717,6 +727,104 @@ describe('PatientService over gRPC (real PostgreSQL)', () => {
       expect(events.map((e) => e.ce_type)).toContain('uk.nhs.trellis.identity.PatientDeceased.v1');
     });
 
+    it('UpdatePatient with deceased_at records demographics and death in one transaction', async () => {
+      const c = h.client();
+      const reg = await register(
+        h,
+        person({ family: 'Ashdown', given: ['Winifred'], birthDate: '1938-02-14' }),
+      );
+      const nhs = reg.patient!.nhsNumber;
+      const none = {
+        names: undefined,
+        addresses: undefined,
+        telecom: undefined,
+        gp: undefined,
+        deceasedAt: undefined,
+      };
+      const at = { seconds: Math.floor(Date.parse('2026-11-20T14:05:00Z') / 1000), nanos: 0 };
+      const res = await c.updatePatient({
+        nhsNumber: nhs,
+        expectedVersion: 1,
+        changes: { ...none, birthDate: '1938-02-15', deceasedAt: at },
+      });
+      expect(res.changedFields).toEqual(['birth_date', 'deceased_at']);
+      expect(res.patient).toMatchObject({
+        version: 2,
+        birthDate: '1938-02-15',
+        deceasedAt: { seconds: at.seconds },
+      });
+      const versions = await h.sql<{ version: number; change: string }>(
+        'SELECT version, change FROM patient_version WHERE nhs_number = $1 ORDER BY version',
+        [nhs],
+      );
+      expect(versions).toEqual([
+        { version: 1, change: 'registered' },
+        { version: 2, change: 'deceased' },
+      ]);
+      const outbox = async (key: string) =>
+        (
+          await h.sql<{ ce_type: string }>(
+            "SELECT ce_type FROM outbox_events WHERE key = $1 AND topic = 'trellis.identity.patient.v1' ORDER BY seq",
+            [key],
+          )
+        ).map((e) => e.ce_type);
+      expect(await outbox(nhs)).toEqual([
+        'uk.nhs.trellis.identity.PatientRegistered.v1',
+        'uk.nhs.trellis.identity.PatientUpdated.v1',
+        'uk.nhs.trellis.identity.PatientDeceased.v1',
+      ]);
+      // the same death again: nothing changes, nothing is emitted
+      const same = await c.updatePatient({
+        nhsNumber: nhs,
+        expectedVersion: 2,
+        changes: { ...none, deceasedAt: at },
+      });
+      expect(same).toMatchObject({ changedFields: [], patient: { version: 2 } });
+      // another date: refused, a death is not corrected by an update
+      const other = await rpcError(
+        c.updatePatient({
+          nhsNumber: nhs,
+          expectedVersion: 2,
+          changes: { ...none, deceasedAt: { seconds: at.seconds - 86400, nanos: 0 } },
+        }),
+      );
+      expect(other.code).toBe(Status.FAILED_PRECONDITION);
+      expect(other.reason).toBe('ALREADY_DECEASED');
+      expect(other.fieldViolations).toEqual([
+        expect.objectContaining({ field: 'changes.deceased_at', rule: 'patient.deceased' }),
+      ]);
+      // a death in the future, with another change: neither is written
+      const living = (
+        await register(
+          h,
+          person({ family: 'Fairbrother', given: ['Cedric'], birthDate: '1950-09-09' }),
+        )
+      ).patient!.nhsNumber;
+      const future = await rpcError(
+        c.updatePatient({
+          nhsNumber: living,
+          expectedVersion: 1,
+          changes: {
+            ...none,
+            gender: G.GENDER_OTHER,
+            deceasedAt: { seconds: 4102444800, nanos: 0 },
+          },
+        }),
+      );
+      expect(future.code).toBe(Status.INVALID_ARGUMENT);
+      expect(future.fieldViolations[0]).toMatchObject({
+        field: 'changes.deceased_at',
+        rule: 'date.future',
+      });
+      const [p] = await h.sql<{ version: number; deceased_at: Date | null }>(
+        'SELECT version, deceased_at FROM patient WHERE nhs_number = $1',
+        [living],
+      );
+      expect(p).toEqual({ version: 1, deceased_at: null });
+      expect(await outbox(nhs)).toHaveLength(3);
+      expect(await outbox(living)).toEqual(['uk.nhs.trellis.identity.PatientRegistered.v1']);
+    });
+
     it('merges a duplicate: the old number resolves to the survivor, history moves, event emitted', async () => {
       const c = h.client();
       const survivor = (
@@ -780,6 +888,7 @@ describe('PatientService over gRPC (real PostgreSQL)', () => {
           expectedVersion: 2,
           changes: {
             names: undefined,
+            deceasedAt: undefined,
             addresses: undefined,
             telecom: undefined,
             gp: undefined,

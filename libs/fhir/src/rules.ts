@@ -5,6 +5,7 @@ import {
   REPORT_REQUESTER_EXTENSION,
   VERSION_REASON_EXTENSION,
 } from './mapping/summaries';
+import { PATIENT_DEATH_RULES } from './mapping/patient';
 import type { FhirIssue, IssueCode } from './outcome';
 import {
   GMC_SYSTEM,
@@ -68,7 +69,8 @@ export const TRELLIS_RULES: Readonly<Record<string, string>> = {
   'patient.address.line': 'An address has at least one line',
   'patient.telecom.system': 'Telecom system is phone, email or sms',
   'patient.telecom.value': 'Telecom values are well formed',
-  'patient.deceased.unsupported': 'Death is recorded by the platform operation, not on create',
+  'patient.deceased.unsupported': 'A death is not accepted on create (record it by update)',
+  ...PATIENT_DEATH_RULES,
   'patient.link.unsupported': 'Links are managed by merges',
   'patient.nhs-number.on-create': 'The NHS number is allocated by the platform on create',
   'reference.patient': 'The subject is a Patient identified by a valid NHS number',

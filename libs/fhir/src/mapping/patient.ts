@@ -5,7 +5,8 @@ import type {
   Patient as FhirPatient,
   Period as FhirPeriod,
 } from '@medplum/fhirtypes';
-import { fromTimestamp, identity } from '@trellis/contracts';
+import { fromTimestamp, identity, toTimestamp } from '@trellis/contracts';
+import type { FhirIssue } from '../outcome';
 import { NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM } from '../systems';
 
 type P = identity.v1.Patient;
@@ -242,14 +243,122 @@ export function patientDetailsFromFhir(p: FhirPatient): identity.v1.PatientDetai
   };
 }
 
+/** Clock skew tolerated before a death counts as "in the future" (identity allows the same). */
+const DEATH_CLOCK_SKEW_MS = 60_000;
+const FULL_DATE = /^\d{4}-\d{2}-\d{2}/;
+
+/** deceasedDateTime as an instant (a bare date is midnight UTC), or undefined below day precision. */
+function deathInstant(p: FhirPatient): Date | undefined {
+  const v = p.deceasedDateTime;
+  if (!v || !FULL_DATE.test(v)) return undefined;
+  const at = new Date(v.length === 10 ? `${v}T00:00:00Z` : v);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
+/** Rule ids of a death recorded by a FHIR update (listed in TRELLIS_RULES). */
+export const PATIENT_DEATH_RULES = {
+  'patient.deceased.date-required':
+    'A death is recorded with deceasedDateTime (deceasedBoolean alone is refused)',
+  'patient.deceased.precision': 'deceasedDateTime is at least a full date (YYYY-MM-DD)',
+  'patient.deceased.future': 'deceasedDateTime is not in the future',
+  'patient.deceased.before-birth': 'deceasedDateTime is not before the birth date',
+  'patient.deceased.correction':
+    'An update does not remove or change a recorded death (corrections are a separate process)',
+} as const;
+
+const DEATH_EXPRESSION = 'Patient.deceasedDateTime';
+
+function deathIssue(
+  rule: keyof typeof PATIENT_DEATH_RULES,
+  message: string,
+  code: FhirIssue['code'] = 'business-rule',
+): FhirIssue {
+  return { severity: 'error', code, rule, expression: DEATH_EXPRESSION, message };
+}
+
+/**
+ * The death a FHIR update (PUT Patient, PDS semantics) carries, checked against the current
+ * record: a new deceasedDateTime records the death (not in the future, not before the birth
+ * date — the one in the body when it changes too); the recorded date again is a no-op;
+ * deceasedBoolean without a date, and removing or changing a recorded death, are refused.
+ * Every problem is answered 422 with expression Patient.deceasedDateTime; [] = acceptable.
+ */
+export function patientDeathIssues(
+  p: FhirPatient,
+  current: P,
+  now: Date = new Date(),
+): FhirIssue[] {
+  const recorded = current.deceasedAt ? fromTimestamp(current.deceasedAt) : undefined;
+  if (p.deceasedBoolean === true && p.deceasedDateTime === undefined) {
+    return [
+      deathIssue(
+        'patient.deceased.date-required',
+        'deceasedBoolean is not accepted: a death is recorded with its date (deceasedDateTime)',
+        'required',
+      ),
+    ];
+  }
+  if (p.deceasedDateTime === undefined) {
+    return recorded
+      ? [
+          deathIssue(
+            'patient.deceased.correction',
+            `Patient/${current.nhsNumber} is recorded as deceased at ${recorded.toISOString()}; an update cannot remove it — corrections of a death are a separate process`,
+          ),
+        ]
+      : [];
+  }
+  const at = deathInstant(p);
+  if (!at) {
+    return [
+      deathIssue(
+        'patient.deceased.precision',
+        `deceasedDateTime ${p.deceasedDateTime} must be at least a full date (YYYY-MM-DD)`,
+        'value',
+      ),
+    ];
+  }
+  if (recorded) {
+    return recorded.getTime() === at.getTime()
+      ? []
+      : [
+          deathIssue(
+            'patient.deceased.correction',
+            `Patient/${current.nhsNumber} is recorded as deceased at ${recorded.toISOString()}; an update cannot change it to ${at.toISOString()} — corrections of a death are a separate process`,
+          ),
+        ];
+  }
+  if (at.getTime() > now.getTime() + DEATH_CLOCK_SKEW_MS) {
+    return [
+      deathIssue(
+        'patient.deceased.future',
+        `deceasedDateTime ${p.deceasedDateTime} is in the future`,
+      ),
+    ];
+  }
+  const birthDate = p.birthDate ?? current.birthDate;
+  if (birthDate && at.toISOString().slice(0, 10) < birthDate) {
+    return [
+      deathIssue(
+        'patient.deceased.before-birth',
+        `deceasedDateTime ${p.deceasedDateTime} is before the birth date ${birthDate}`,
+      ),
+    ];
+  }
+  return [];
+}
+
 /**
  * A validated FHIR Patient (full replacement, FHIR update semantics) → identity's field changes
  * against the current record: every demographic list is replaced; the GP changes only when the
- * practice differs (re-sending the same practice must not start a new registration).
+ * practice differs (re-sending the same practice must not start a new registration); a
+ * deceasedDateTime on a patient not yet deceased records the death in the same update (check it
+ * first with patientDeathIssues; the recorded death is never sent again).
  */
 export function patientChangesFromFhir(p: FhirPatient, current: P): identity.v1.PatientChanges {
   const ods = gpOdsCode(p);
   const currentOds = current.gp?.odsCode ?? '';
+  const death = current.deceasedAt ? undefined : deathInstant(p);
   return {
     names: { names: namesFromFhir(p.name) },
     gender: p.gender ? GENDER_FROM_FHIR[p.gender] : G.GENDER_UNSPECIFIED,
@@ -258,6 +367,7 @@ export function patientChangesFromFhir(p: FhirPatient, current: P): identity.v1.
     telecom: { telecom: telecomFromFhir(p.telecom) },
     gp: ods !== currentOds ? { odsCode: ods, start: '' } : undefined,
     confidentiality: confidentialityFromFhir(p),
+    deceasedAt: death ? toTimestamp(death) : undefined,
   };
 }
 
@@ -273,6 +383,7 @@ export function patientFieldPath(field: string): string | undefined {
     [/^gp/, 'Patient.generalPractitioner'],
     [/^nhs_?[nN]umber/, 'Patient.identifier'],
     [/^confidentiality/, 'Patient.meta.security'],
+    [/^deceased_?[aA]t/, DEATH_EXPRESSION],
   ];
   for (const [re, path] of rules) {
     if (re.test(f)) {

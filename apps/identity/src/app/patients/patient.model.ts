@@ -111,6 +111,8 @@ export interface PatientChanges {
   /** odsCode '' deregisters */
   gp?: { odsCode: string; start?: string };
   confidentiality?: Confidentiality;
+  /** Records the death with the other changes (MarkDeceased's rules); never clears one. */
+  deceasedAt?: Date;
 }
 
 export type VersionChange = 'registered' | 'updated' | 'deceased' | 'merged-into' | 'merged-from';

@@ -61,6 +61,7 @@ describe('proto ⇄ domain mapping', () => {
     const ch = changesFromPb(
       {
         names: undefined,
+        deceasedAt: undefined,
         addresses: undefined,
         telecom: undefined,
         gp: { odsCode: ' b82001 ', start: '' },
@@ -69,6 +70,22 @@ describe('proto ⇄ domain mapping', () => {
       m,
     );
     expect(ch).toEqual({ gp: { odsCode: 'B82001' }, birthDate: '2000-01-01' });
+  });
+
+  it('maps changes.deceased_at to a Date (absent stays absent)', () => {
+    const m = new MappingProblems();
+    const ch = changesFromPb(
+      {
+        names: undefined,
+        addresses: undefined,
+        telecom: undefined,
+        gp: undefined,
+        deceasedAt: { seconds: Date.parse('2026-11-20T14:05:00Z') / 1000, nanos: 500_000_000 },
+      },
+      m,
+    );
+    expect(ch).toEqual({ deceasedAt: new Date('2026-11-20T14:05:00.500Z') });
+    m.throwIfAny();
   });
 
   it('maps a record to proto with the withholding visible', () => {

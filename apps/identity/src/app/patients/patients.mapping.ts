@@ -1,4 +1,4 @@
-import { identity, toTimestamp } from '@trellis/contracts';
+import { fromTimestamp, identity, toTimestamp } from '@trellis/contracts';
 import type {
   Address,
   AddressUse,
@@ -204,6 +204,7 @@ export function changesFromPb(
   if (ch.confidentiality !== undefined && ch.confidentiality !== null) {
     out.confidentiality = confidentialityFromPb(ch.confidentiality, 'changes.confidentiality', m);
   }
+  if (ch.deceasedAt) out.deceasedAt = fromTimestamp(ch.deceasedAt);
   return out;
 }
 

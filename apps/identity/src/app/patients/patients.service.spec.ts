@@ -29,10 +29,13 @@ function record(nhsNumber: string, over: Partial<PatientRecord> = {}): PatientRe
   };
 }
 
+const NOW = new Date('2026-11-24T09:00:00Z');
+
 /** A service over an in-memory repository stand-in: rules only, no SQL (the SQL is integration-tested). */
 function createTestService(opts: { trace?: TraceResult; records?: PatientRecord[] } = {}) {
   const records = new Map((opts.records ?? []).map((r) => [r.nhsNumber, r]));
   const traces: TraceQuery[] = [];
+  const versions: Array<{ version: number; change: string; changedFields: string[] }> = [];
   const events: PatientEvent[] = [];
   const repo = {
     trace: async (_db: Db, q: TraceQuery) => {
@@ -44,13 +47,52 @@ function createTestService(opts: { trace?: TraceResult; records?: PatientRecord[
       new Map(nhs.filter((n) => records.has(n)).map((n) => [n, records.get(n)!])),
     lockRegistrationKeys: async () => undefined,
     lockRow: async () => ({ version: 1 }),
+    // the write path, enough to follow one update: compare-and-set, history, no SQL
+    bumpVersion: async (
+      _db: Db,
+      nhs: string,
+      expected: number,
+      now: Date,
+      data: { gender?: PatientRecord['gender']; birthDate?: Date; deceasedAt?: Date },
+    ) => {
+      const r = records.get(nhs);
+      if (!r || r.version !== expected) return false;
+      records.set(nhs, {
+        ...r,
+        ...(data.gender ? { gender: data.gender } : {}),
+        ...(data.birthDate ? { birthDate: data.birthDate.toISOString().slice(0, 10) } : {}),
+        ...(data.deceasedAt ? { deceasedAt: data.deceasedAt } : {}),
+        version: expected + 1,
+        lastUpdated: now,
+      });
+      return true;
+    },
+    setBirthDateOnNames: async () => undefined,
+    writeNames: async () => undefined,
+    appendVersion: async (
+      _db: Db,
+      r: PatientRecord,
+      meta: { change: string; changedFields: string[] },
+    ) =>
+      void versions.push({
+        version: r.version,
+        change: meta.change,
+        changedFields: meta.changedFields,
+      }),
   } as unknown as PatientsRepository;
   const db = {
     $transaction: async <R>(fn: (tx: Db) => Promise<R>) => fn({} as Db),
   } as unknown as Db & TransactionRunner;
   const allocator = { allocate: async () => '9990000018' } as unknown as NhsNumberAllocator;
   const sink: PatientEventSink = { emit: async (_tx, e) => void events.push(e) };
-  return { service: new PatientsService(db, repo, allocator, sink, DEFAULT_RULES), traces, events };
+  const clock = () => NOW;
+  return {
+    service: new PatientsService(db, repo, allocator, sink, DEFAULT_RULES, clock),
+    traces,
+    events,
+    versions,
+    records,
+  };
 }
 
 const details = {
@@ -195,6 +237,85 @@ describe('PatientsService rules', () => {
       code: IdentityErrorCode.VersionConflict,
       kind: 'ABORTED',
       metadata: { current_version: '4' },
+    });
+  });
+
+  describe('UpdatePatient with deceased_at (the MarkDeceased path)', () => {
+    const nhs = '9990000018';
+    const died = new Date('2026-11-20T14:05:00Z');
+
+    it('records demographics and the death as one version, emitting PatientUpdated then PatientDeceased', async () => {
+      const t = createTestService({ records: [record(nhs)] });
+      const r = await t.service.update(actor([]), nhs, 1, {
+        birthDate: '2010-05-21',
+        deceasedAt: died,
+      });
+      expect(r.changedFields).toEqual(['birth_date', 'deceased_at']);
+      expect(r.patient).toMatchObject({ version: 2, birthDate: '2010-05-21', deceasedAt: died });
+      expect(t.versions).toEqual([
+        { version: 2, change: 'deceased', changedFields: ['birth_date', 'deceased_at'] },
+      ]);
+      expect(t.events.map((e) => e.kind)).toEqual(['updated', 'deceased']);
+      expect(t.events[0]).toMatchObject({ changedFields: ['birth_date'] });
+    });
+
+    it('a death alone emits only PatientDeceased, exactly as MarkDeceased does', async () => {
+      const viaUpdate = createTestService({ records: [record(nhs)] });
+      await viaUpdate.service.update(actor([]), nhs, 1, { deceasedAt: died });
+      const viaMark = createTestService({ records: [record(nhs)] });
+      await viaMark.service.markDeceased(actor([]), nhs, 1, died);
+      for (const t of [viaUpdate, viaMark]) {
+        expect(t.events.map((e) => e.kind)).toEqual(['deceased']);
+        expect(t.versions).toEqual([
+          { version: 2, change: 'deceased', changedFields: ['deceased_at'] },
+        ]);
+        expect(t.records.get(nhs)!.deceasedAt).toEqual(died);
+      }
+    });
+
+    it('the same death again is a no-op; a different one is refused (no correction by update)', async () => {
+      const t = createTestService({ records: [record(nhs, { deceasedAt: died, version: 2 })] });
+      const same = await t.service.update(actor([]), nhs, 2, {
+        deceasedAt: new Date(died.getTime()),
+      });
+      expect(same).toMatchObject({ changedFields: [], patient: { version: 2 } });
+      const err = await errorOf(
+        t.service.update(actor([]), nhs, 2, { deceasedAt: new Date('2026-11-19T00:00:00Z') }),
+      );
+      expect(err).toMatchObject({
+        code: IdentityErrorCode.AlreadyDeceased,
+        kind: 'FAILED_PRECONDITION',
+      });
+      expect(err.details).toEqual([
+        expect.objectContaining({
+          field: 'changes.deceased_at',
+          rule: 'patient.deceased',
+          message: expect.stringContaining('corrections of a death are a separate process'),
+        }),
+      ]);
+      expect(t.events).toEqual([]);
+      expect(t.versions).toEqual([]);
+    });
+
+    it('refuses a death in the future or before the (new) birth date, writing nothing', async () => {
+      const t = createTestService({ records: [record(nhs)] });
+      const future = await errorOf(
+        t.service.update(actor([]), nhs, 1, { deceasedAt: new Date('2026-11-25T00:00:00Z') }),
+      );
+      expect(future.details).toEqual([
+        expect.objectContaining({ field: 'changes.deceased_at', rule: 'date.future' }),
+      ]);
+      const beforeBirth = await errorOf(
+        t.service.update(actor([]), nhs, 1, {
+          birthDate: '2012-01-01',
+          deceasedAt: new Date('2011-06-01T00:00:00Z'),
+        }),
+      );
+      expect(beforeBirth.details).toEqual([
+        expect.objectContaining({ field: 'changes.deceased_at', rule: 'date.before-birth' }),
+      ]);
+      expect(t.events).toEqual([]);
+      expect(t.records.get(nhs)!.version).toBe(1);
     });
   });
 });

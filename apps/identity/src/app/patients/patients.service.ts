@@ -296,11 +296,14 @@ export class PatientsService {
     const now = this.clock();
     requireExpectedVersion(expectedVersion, 'expected_version');
     validateChanges(changes, 'changes', today(now));
+    if (changes.deceasedAt) validateDeathTime(changes.deceasedAt, now, 'changes.deceased_at');
     return this.db.$transaction(async (tx) => {
       const current = await this.loadLive(tx, nhs);
       checkVersion(current, expectedVersion, 'expected_version');
+      const death = changes.deceasedAt && newDeath(current, changes.deceasedAt);
       const changed = changedFields(current, changes);
-      if (changed.length === 0) return { patient: this.view(actor, current), changedFields: [] };
+      if (changed.length === 0 && !death)
+        return { patient: this.view(actor, current), changedFields: [] };
       const touchesRestricted = changed.some((f) => ['addresses', 'telecom', 'gp'].includes(f));
       if (
         touchesRestricted &&
@@ -319,68 +322,13 @@ export class PatientsService {
             })),
         );
       }
-      const won = await this.repo.bumpVersion(tx, nhs, expectedVersion, now, {
-        ...(changes.gender ? { gender: changes.gender } : {}),
-        ...(changes.birthDate ? { birthDate: new Date(`${changes.birthDate}T00:00:00Z`) } : {}),
-        ...(changes.confidentiality ? { confidentiality: changes.confidentiality } : {}),
-      });
-      if (!won) {
-        const latest = await this.repo.find(tx, nhs);
-        throw conflict(
-          nhs,
-          expectedVersion,
-          latest?.version ?? current.version,
-          'expected_version',
-        );
-      }
-      const birthDate = changes.birthDate ?? current.birthDate;
-      if (changes.names) await this.repo.writeNames(tx, nhs, changes.names, birthDate);
-      else if (changes.birthDate) await this.repo.setBirthDateOnNames(tx, nhs, birthDate);
-      if (changes.addresses) await this.repo.writeAddresses(tx, nhs, changes.addresses);
-      if (changes.telecom) await this.repo.writeTelecom(tx, nhs, changes.telecom);
-      const gpChanged = changed.includes('gp');
-      if (gpChanged) {
-        const ods = changes.gp!.odsCode.trim().toUpperCase();
-        await this.repo.changeGp(
-          tx,
-          nhs,
-          ods ? { odsCode: ods, region: regionOf(ods)!, period: {} } : undefined,
-          changes.gp!.start || today(now),
-        );
-      }
-      const record = (await this.repo.find(tx, nhs))!;
-      await this.repo.appendVersion(
-        tx,
-        record,
-        {
-          change: 'updated',
-          changedFields: changed,
-          changedBy: actor.systemId,
-          changedByOds: actor.odsCode,
-        },
+      return this.commit(tx, actor, current, expectedVersion, {
+        changes,
+        changed,
+        ...(death ? { death: { at: death, field: 'changes.deceased_at' } } : {}),
         now,
-      );
-      await this.events.emit(
-        tx,
-        { kind: 'updated', record, changedFields: changed },
-        actor,
-        correlationId,
-      );
-      if (gpChanged) {
-        await this.events.emit(
-          tx,
-          {
-            kind: 'gp-changed',
-            record,
-            previousOds: current.gp?.odsCode ?? '',
-            previousRegion: current.gp?.region ?? '',
-            effectiveDate: changes.gp!.start || today(now),
-          },
-          actor,
-          correlationId,
-        );
-      }
-      return { patient: this.view(actor, record), changedFields: changed };
+        ...(correlationId ? { correlationId } : {}),
+      });
     }, TX);
   }
 
@@ -394,16 +342,7 @@ export class PatientsService {
     const nhs = requireNhsNumber(nhsInput, 'nhs_number');
     const now = this.clock();
     requireExpectedVersion(expectedVersion, 'expected_version');
-    if (!deceasedAt || Number.isNaN(deceasedAt.getTime())) {
-      throw IdentityError.validation([
-        { field: 'deceased_at', rule: 'required', message: 'is required' },
-      ]);
-    }
-    if (deceasedAt.getTime() > now.getTime() + 60_000) {
-      throw IdentityError.validation([
-        { field: 'deceased_at', rule: 'date.future', message: 'must not be in the future' },
-      ]);
-    }
+    validateDeathTime(deceasedAt, now, 'deceased_at');
     return this.db.$transaction(async (tx) => {
       const current = await this.loadLive(tx, nhs);
       if (current.deceasedAt) {
@@ -414,38 +353,109 @@ export class PatientsService {
         );
       }
       checkVersion(current, expectedVersion, 'expected_version');
-      if (deceasedAt.toISOString().slice(0, 10) < current.birthDate) {
-        throw IdentityError.validation([
-          {
-            field: 'deceased_at',
-            rule: 'date.before-birth',
-            message: 'must not be before the birth date',
-          },
-        ]);
-      }
-      const won = await this.repo.bumpVersion(tx, nhs, expectedVersion, now, { deceasedAt });
-      if (!won)
-        throw conflict(
-          nhs,
-          expectedVersion,
-          (await this.repo.find(tx, nhs))?.version ?? 0,
-          'expected_version',
-        );
-      const record = (await this.repo.find(tx, nhs))!;
-      await this.repo.appendVersion(
-        tx,
-        record,
-        {
-          change: 'deceased',
-          changedFields: ['deceased_at'],
-          changedBy: actor.systemId,
-          changedByOds: actor.odsCode,
-        },
+      const r = await this.commit(tx, actor, current, expectedVersion, {
+        changes: {},
+        changed: [],
+        death: { at: deceasedAt, field: 'deceased_at' },
         now,
-      );
-      await this.events.emit(tx, { kind: 'deceased', record }, actor, correlationId);
-      return this.view(actor, record);
+        ...(correlationId ? { correlationId } : {}),
+      });
+      return r.patient;
     }, TX);
+  }
+
+  /**
+   * The one write path of UpdatePatient and MarkDeceased: applies the demographic changes and/or
+   * the death at expectedVersion + 1, appends one history version ("deceased" when a death is
+   * recorded) and emits, in the same transaction, PatientUpdated (demographics changed),
+   * PatientGpChanged (practice changed) and PatientDeceased (death recorded), in that order.
+   */
+  private async commit(
+    tx: Db,
+    actor: Actor,
+    current: PatientRecord,
+    expectedVersion: number,
+    c: {
+      changes: PatientChanges;
+      changed: string[];
+      death?: { at: Date; field: string };
+      now: Date;
+      correlationId?: string;
+    },
+  ): Promise<{ patient: PatientView; changedFields: string[] }> {
+    const { changes, changed, death, now, correlationId } = c;
+    const nhs = current.nhsNumber;
+    const birthDate = changes.birthDate ?? current.birthDate;
+    if (death && death.at.toISOString().slice(0, 10) < birthDate) {
+      throw IdentityError.validation([
+        {
+          field: death.field,
+          rule: 'date.before-birth',
+          message: 'must not be before the birth date',
+        },
+      ]);
+    }
+    const won = await this.repo.bumpVersion(tx, nhs, expectedVersion, now, {
+      ...(changes.gender ? { gender: changes.gender } : {}),
+      ...(changes.birthDate ? { birthDate: new Date(`${changes.birthDate}T00:00:00Z`) } : {}),
+      ...(changes.confidentiality ? { confidentiality: changes.confidentiality } : {}),
+      ...(death ? { deceasedAt: death.at } : {}),
+    });
+    if (!won) {
+      const latest = await this.repo.find(tx, nhs);
+      throw conflict(nhs, expectedVersion, latest?.version ?? current.version, 'expected_version');
+    }
+    if (changes.names) await this.repo.writeNames(tx, nhs, changes.names, birthDate);
+    else if (changes.birthDate) await this.repo.setBirthDateOnNames(tx, nhs, birthDate);
+    if (changes.addresses) await this.repo.writeAddresses(tx, nhs, changes.addresses);
+    if (changes.telecom) await this.repo.writeTelecom(tx, nhs, changes.telecom);
+    const gpChanged = changed.includes('gp');
+    if (gpChanged) {
+      const ods = changes.gp!.odsCode.trim().toUpperCase();
+      await this.repo.changeGp(
+        tx,
+        nhs,
+        ods ? { odsCode: ods, region: regionOf(ods)!, period: {} } : undefined,
+        changes.gp!.start || today(now),
+      );
+    }
+    const record = (await this.repo.find(tx, nhs))!;
+    const allChanged = death ? [...changed, 'deceased_at'] : changed;
+    await this.repo.appendVersion(
+      tx,
+      record,
+      {
+        change: death ? 'deceased' : 'updated',
+        changedFields: allChanged,
+        changedBy: actor.systemId,
+        changedByOds: actor.odsCode,
+      },
+      now,
+    );
+    if (changed.length > 0) {
+      await this.events.emit(
+        tx,
+        { kind: 'updated', record, changedFields: changed },
+        actor,
+        correlationId,
+      );
+    }
+    if (gpChanged) {
+      await this.events.emit(
+        tx,
+        {
+          kind: 'gp-changed',
+          record,
+          previousOds: current.gp?.odsCode ?? '',
+          previousRegion: current.gp?.region ?? '',
+          effectiveDate: changes.gp!.start || today(now),
+        },
+        actor,
+        correlationId,
+      );
+    }
+    if (death) await this.events.emit(tx, { kind: 'deceased', record }, actor, correlationId);
+    return { patient: this.view(actor, record), changedFields: allChanged };
   }
 
   async merge(
@@ -689,6 +699,43 @@ function requireExpectedVersion(v: number, field: string): void {
       { field, rule: 'required', message: 'the version you read is required (If-Match)' },
     ]);
   }
+}
+
+/** A death's own rules (MarkDeceased and UpdatePatient): present, a real instant, not in the future. */
+function validateDeathTime(
+  deceasedAt: Date | undefined,
+  now: Date,
+  field: string,
+): asserts deceasedAt is Date {
+  if (!deceasedAt || Number.isNaN(deceasedAt.getTime())) {
+    throw IdentityError.validation([{ field, rule: 'required', message: 'is required' }]);
+  }
+  if (deceasedAt.getTime() > now.getTime() + 60_000) {
+    throw IdentityError.validation([
+      { field, rule: 'date.future', message: 'must not be in the future' },
+    ]);
+  }
+}
+
+/**
+ * The death an update records: the given one when none is recorded; undefined when the same
+ * instant is already recorded (a no-op). A different instant is refused: an update does not
+ * correct a death.
+ */
+function newDeath(current: PatientRecord, deceasedAt: Date): Date | undefined {
+  if (!current.deceasedAt) return deceasedAt;
+  if (current.deceasedAt.getTime() === deceasedAt.getTime()) return undefined;
+  throw new IdentityError(
+    IdentityErrorCode.AlreadyDeceased,
+    `patient ${current.nhsNumber} is already recorded as deceased at ${current.deceasedAt.toISOString()}; corrections of a death are a separate process`,
+    [
+      {
+        field: 'changes.deceased_at',
+        rule: 'patient.deceased',
+        message: `already recorded as deceased at ${current.deceasedAt.toISOString()}; corrections of a death are a separate process`,
+      },
+    ],
+  );
 }
 
 function checkVersion(current: PatientRecord, expected: number, field: string): void {
