@@ -6,6 +6,7 @@ import {
   FhirError,
   NHS_NUMBER_SYSTEM,
   patientChangesFromFhir,
+  patientDeathIssues,
   patientDetailsFromFhir,
   patientFieldPath,
   patientToFhir,
@@ -475,7 +476,8 @@ export class PatientFhirController {
     interaction: 'update',
     scope: 'system/Patient.u',
     patientData: true,
-    summary: 'Update a patient (If-Match W/"<version>" required: 428 without, 412 when stale)',
+    summary:
+      'Update a patient (If-Match W/"<version>" required: 428 without, 412 when stale); a new deceasedDateTime records the death',
   })
   async update(@Req() req: Request, @Res() res: Response): Promise<Patient> {
     const id = this.requireNhs(String(req.params['id']));
@@ -505,6 +507,19 @@ export class PatientFhirController {
         undefined,
         { ETag: `W/"${current.patient!.version}"` },
       );
+    }
+    // a death travels with the demographics in one UpdatePatient (one identity transaction)
+    const deathIssues = patientDeathIssues(resource, current.patient!);
+    if (deathIssues.length > 0) {
+      await this.conformance.record(
+        callerOf(req),
+        'Patient',
+        'update',
+        422,
+        deathIssues,
+        ctx.correlationId,
+      );
+      throw new FhirError(422, deathIssues);
     }
     try {
       const r = await this.platforms.call<identity.v1.UpdatePatientResponse>(
