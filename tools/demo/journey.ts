@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import * as grpc from '@grpc/grpc-js';
-import { events, toTimestamp } from '@trellis/contracts';
+import { events } from '@trellis/contracts';
 import { decodeGrpcError, loadProtoPackageDefinition } from '@trellis/platform';
 import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { Kafka, logLevel } from 'kafkajs';
@@ -149,6 +149,7 @@ async function getToken(tokenUrl: string, sys: SystemKey, scope: string): Promis
 export interface FhirResponse {
   status: number;
   body: Record<string, unknown>;
+  etag?: string;
 }
 
 async function fhir(
@@ -157,6 +158,7 @@ async function fhir(
   method: string,
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<FhirResponse> {
   const res = await fetch(`${base}/fhir/${path}`, {
     method,
@@ -164,6 +166,7 @@ async function fhir(
       authorization: `Bearer ${token}`,
       accept: 'application/fhir+json',
       ...(body === undefined ? {} : { 'content-type': 'application/fhir+json' }),
+      ...headers,
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -174,7 +177,8 @@ async function fhir(
   } catch {
     parsed = { text };
   }
-  return { status: res.status, body: parsed };
+  const etag = res.headers.get('etag');
+  return { status: res.status, body: parsed, ...(etag ? { etag } : {}) };
 }
 
 /** The ids of a searchset Bundle's entries. */
@@ -932,30 +936,19 @@ export async function runJourney(
 
     // 6. Death → future appointments cancelled -----------------------------------------------------
     log.step('The patient dies (test scenario): future appointments are cancelled automatically');
-    const current = await rpc.call<{ patient: { version: number } }>(
-      cfg.identityGrpc,
-      'trellis.identity.v1.PatientService',
-      'GetPatient',
-      { nhsNumber },
-      gpToken,
-    );
-    const deceasedReq = {
-      nhsNumber,
-      expectedVersion: current.patient.version,
-      deceasedAt: toTimestamp(new Date()),
-    };
+    log.sent(`GET /fhir/Patient/${nhsNumber} (the GP reads the record and its ETag)`);
+    const current = await fhir(cfg.gatewayUrl, gpToken, 'GET', `Patient/${nhsNumber}`);
+    const { meta: _meta, ...record } = current.body;
+    const deathBody = { ...record, deceasedDateTime: new Date().toISOString() };
     log.sent(
-      'gRPC PatientService/MarkDeceased (no FHIR operation for it at the gateway)',
-      deceasedReq,
+      `PUT /fhir/Patient/${nhsNumber} If-Match: ${current.etag ?? '?'} with deceasedDateTime (as PDS)`,
+      { deceasedDateTime: deathBody.deceasedDateTime },
     );
-    const dead = await rpc.call<{ patient: { version: number } }>(
-      cfg.identityGrpc,
-      'trellis.identity.v1.PatientService',
-      'MarkDeceased',
-      deceasedReq,
-      gpToken,
-    );
-    log.received(`patient v${dead.patient.version} deceased`);
+    const dead = await fhir(cfg.gatewayUrl, gpToken, 'PUT', `Patient/${nhsNumber}`, deathBody, {
+      'if-match': current.etag ?? '',
+    });
+    if (dead.status !== 200) throw new Error(`death refused: ${JSON.stringify(dead.body)}`);
+    log.received(`${dead.status} Patient ${dead.etag ?? ''} deceased`);
     log.sent(
       `GET /fhir/Appointment?patient=${nhsNumber} (hospital, polling until appointments reacts to PatientDeceased)`,
     );
