@@ -1,5 +1,6 @@
 import type { PatientDirectory } from '@trellis/identity-client';
 
+import { fromDbStatus } from '../domain/referral-state';
 import type { Prisma, PrismaClient, ReferralRow } from '../prisma';
 import type { EventMeta, ReferralEvent } from './referral-events';
 import {
@@ -76,7 +77,7 @@ function setup(rows: ReferralWithAttachments[]) {
         .filter(
           (r) =>
             r.nhsNumber === nhs &&
-            statuses.includes(r.status) &&
+            statuses.includes(fromDbStatus(r.status)) &&
             !(r.status === 'advice_given' && r.convertedToReferralId),
         )
         .map((r) => r.id)

@@ -1,4 +1,5 @@
 import { Prisma, type Db, type ReferralRow, type TransitionRow, type VersionRow } from '../prisma';
+import type { Status } from '../domain/referral-state';
 import { WAITING_BANDS } from '../domain/rtt';
 
 export type ReferralWithAttachments = ReferralRow & {
@@ -229,20 +230,22 @@ export class ReferralsRepository {
 
   /**
    * identity's PatientDeceased: row-locks (in id order, so two reactions cannot deadlock) the
-   * patient's referrals in one of `statuses` (database labels), leaving out advice-given requests
-   * already converted into a referral (that referral carries the pathway on). A row whose status
-   * changed while we waited for its lock is re-checked by PostgreSQL and left out.
+   * patient's referrals in one of `statuses` (the SQL enum labels are the wire names such as
+   * `advice-given`; Prisma's `advice_given` is only its client-side name), leaving out
+   * advice-given requests already converted into a referral (that referral carries the pathway
+   * on). A row whose status changed while we waited for its lock is re-checked by PostgreSQL and
+   * left out.
    */
   async lockOpenOfPatient(
     tx: Prisma.TransactionClient,
     nhsNumber: string,
-    statuses: ReferralRow['status'][],
+    statuses: readonly Status[],
   ): Promise<string[]> {
     const rows = await tx.$queryRaw<{ id: string }[]>`
       SELECT id::text FROM referrals
        WHERE nhs_number = ${nhsNumber}
-         AND status::text = ANY(${statuses}::text[])
-         AND NOT (status = 'advice_given' AND converted_to_referral_id IS NOT NULL)
+         AND status::text = ANY(${[...statuses]}::text[])
+         AND NOT (status = 'advice-given' AND converted_to_referral_id IS NOT NULL)
        ORDER BY id
          FOR UPDATE`;
     return rows.map((r) => r.id);

@@ -791,11 +791,7 @@ export class ReferralsService {
     death: { nhsNumber: string; deceasedAt?: Date },
     correlationId?: string,
   ): Promise<number> {
-    const ids = await this.repo.lockOpenOfPatient(
-      tx,
-      death.nhsNumber,
-      CANCELLED_ON_DEATH.map(toDbStatus),
-    );
+    const ids = await this.repo.lockOpenOfPatient(tx, death.nhsNumber, CANCELLED_ON_DEATH);
     const now = this.clock.now();
     let cancelled = 0;
     for (const id of ids) {
