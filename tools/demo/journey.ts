@@ -427,6 +427,7 @@ export interface JourneyResult {
   acknowledgeStatus: number;
   safetyNetAfter: boolean;
   appointmentStatusAfterDeath: string;
+  referralStatusAfterDeath: string;
   home: ConsumerRun;
   provider: ConsumerRun;
   other: ConsumerRun;
@@ -971,6 +972,17 @@ export async function runJourney(
       `${apptAfter.status} Bundle: appointment ${ourAppt?.id ?? '?'} is "${appointmentStatusAfterDeath}"`,
       ourAppt?.cancelationReason,
     );
+    log.sent(
+      `GET /fhir/ServiceRequest/${referralId} (GP, polling until referrals reacts to PatientDeceased)`,
+    );
+    const referralAfter = await eventually(
+      'the referral to be cancelled',
+      () => fhir(cfg.gatewayUrl, gpToken, 'GET', `ServiceRequest/${referralId}`),
+      (r) => fhirReferralStatus(r.body) === 'cancelled',
+      20_000,
+    ).catch(() => fhir(cfg.gatewayUrl, gpToken, 'GET', `ServiceRequest/${referralId}`));
+    const referralStatusAfterDeath = fhirReferralStatus(referralAfter.body);
+    log.received(`${referralAfter.status} ServiceRequest is "${referralStatusAfterDeath}"`);
 
     // 7. Regional streams ------------------------------------------------------------------------
     log.step(
@@ -1166,6 +1178,7 @@ export async function runJourney(
       acknowledgeStatus: ack.status,
       safetyNetAfter,
       appointmentStatusAfterDeath,
+      referralStatusAfterDeath,
       home,
       provider,
       other,

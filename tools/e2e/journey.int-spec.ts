@@ -88,6 +88,7 @@ interface JourneyResult {
   acknowledgeStatus: number;
   safetyNetAfter: boolean;
   appointmentStatusAfterDeath: string;
+  referralStatusAfterDeath: string;
   home: ConsumerRun;
   provider: ConsumerRun;
   other: ConsumerRun;
@@ -163,8 +164,9 @@ describe('the national journey', () => {
     expect(result.safetyNetAfter).toBe(false);
   });
 
-  it('cancels future appointments when the patient dies', () => {
+  it('cancels future appointments and open referrals when the patient dies', () => {
     expect(result.appointmentStatusAfterDeath).toBe('cancelled');
+    expect(result.referralStatusAfterDeath).toBe('cancelled');
   });
 
   it("puts every step on the home region's stream, in order, in full", () => {
