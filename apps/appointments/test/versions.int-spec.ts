@@ -205,6 +205,8 @@ describe('appointment versions, schedule list, slot read (real PostgreSQL)', () 
     for (let i = 0; i < 3; i++)
       made.push(await s.scheduling.createSchedule(TRUST, { serviceType: svc, name: `S${i}` }));
     await s.scheduling.createSchedule(GP, { serviceType: svc });
+    // the list order is (created_at, id): two creations in the same millisecond order by id
+    made.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
     const p1 = await s.scheduling.listSchedules({ odsCode: 'RTH', serviceType: svc, pageSize: 2 });
     expect(p1.schedules.map((x) => x.id)).toEqual(made.slice(0, 2).map((x) => x.id));
     const p2 = await s.scheduling.listSchedules({

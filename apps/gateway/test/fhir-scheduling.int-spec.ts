@@ -20,6 +20,7 @@ jest.setTimeout(180_000);
 
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const SCHEDULE_REQUEST = 'https://fhir.trellis.nhs.uk/Id/schedule-request';
+const SLOT_REQUEST = 'https://fhir.trellis.nhs.uk/Id/slot-request';
 const GMC = 'https://fhir.hl7.org.uk/Id/gmc-number';
 const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
 /** A searchset as fhir-kit-client's nextPage wants it (a Bundle with links). */
@@ -423,6 +424,138 @@ describe('Slot over FHIR → PublishSlots / GetSlot / SearchFreeSlots', () => {
       refusal(await http('GET', 'Slot/5f7c2a0e-0000-4000-8000-000000000000', reader)),
     ).toMatchObject({ status: 404, rules: ['platform.slot-not-found'] });
     expect((await http('GET', `Slot/${schedule.id}`, stranger)).status).toBe(403);
+  });
+
+  it('replays a publication with the same slot-request identifier (200), refuses its reuse (409)', async () => {
+    const key = `pas-slot-${faker.string.alphanumeric(12)}`;
+    const body: Slot = {
+      ...slotBody(schedule.id!, 4, 0),
+      identifier: [{ system: SLOT_REQUEST, value: key }],
+    };
+    const first = await http<Slot>('POST', 'Slot', hospital, body);
+    expect(first.status).toBe(201);
+    expect(first.body.identifier).toEqual([{ system: SLOT_REQUEST, value: key }]);
+    // the client lost the response and retries: the slot it created, not an overlap
+    const again = await http<Slot>('POST', 'Slot', hospital, body);
+    expect([again.status, again.body.id]).toEqual([200, first.body.id]);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('location')).toBe(`${stack.fhirBase}/Slot/${first.body.id}`);
+    expect(again.headers.get('etag')).toBe('W/"1"');
+    expect((await http<Slot>('GET', `Slot/${first.body.id}`, reader)).body.identifier).toEqual([
+      { system: SLOT_REQUEST, value: key },
+    ]);
+    // same key, other content (another time, another status): 409 naming the first slot
+    const moved = { ...slotBody(schedule.id!, 4, 2), identifier: body.identifier };
+    const reused = await http('POST', 'Slot', hospital, moved);
+    expect(refusal(reused)).toMatchObject({
+      status: 409,
+      rules: ['platform.idempotency-key-reused'],
+    });
+    expect((reused.body as unknown as OperationOutcome).issue![0]!.diagnostics).toContain(
+      first.body.id,
+    );
+    const unavailable = await http('POST', 'Slot', hospital, {
+      ...body,
+      status: 'busy-unavailable',
+    });
+    expect(refusal(unavailable).status).toBe(409);
+    // a bad key is the body's problem
+    expect(
+      refusal(
+        await http('POST', 'Slot', hospital, {
+          ...slotBody(schedule.id!, 4, 3),
+          identifier: [{ system: SLOT_REQUEST, value: 'short' }],
+        }),
+      ),
+    ).toEqual({ status: 422, rules: ['slot.identifier'], expressions: ['Slot.identifier'] });
+    // the key is the publishing organisation's: another trust's key is its own slot
+    const { token: otherTrust } = await stack.token(['system/Schedule.c', 'system/Slot.c'], 'RXA');
+    const theirs = await http<Schedule>('POST', 'Schedule', otherTrust, {
+      ...scheduleBody('slot-clinic', 'RXA'),
+    });
+    expect(theirs.status).toBe(201);
+    const theirSlot = await http<Slot>('POST', 'Slot', otherTrust, {
+      ...slotBody(theirs.body.id!, 4, 0),
+      identifier: body.identifier,
+    });
+    expect(theirSlot.status).toBe(201);
+    expect(theirSlot.body.id).not.toBe(first.body.id);
+    // without a key, a retry is still refused as an overlap with its own slot
+    const plain = slotBody(schedule.id!, 4, 5);
+    expect((await http('POST', 'Slot', hospital, plain)).status).toBe(201);
+    expect(refusal(await http('POST', 'Slot', hospital, plain))).toMatchObject({
+      status: 409,
+      rules: ['platform.slot-overlap'],
+    });
+  });
+
+  it('conditional create with If-None-Exist on the slot-request identifier (200 / 201 / 400)', async () => {
+    const key = `pas-slot-${faker.string.alphanumeric(12)}`;
+    const ifNoneExist = { 'if-none-exist': `identifier=${SLOT_REQUEST}|${key}` };
+    const body: Slot = {
+      ...slotBody(schedule.id!, 5, 0),
+      identifier: [{ system: SLOT_REQUEST, value: key }],
+    };
+    const created = await http<Slot>('POST', 'Slot', hospital, body, ifNoneExist);
+    expect(created.status).toBe(201);
+    // a match: 200 with the existing slot, whatever the body asks for
+    const matched = await http<Slot>(
+      'POST',
+      'Slot',
+      hospital,
+      { ...slotBody(schedule.id!, 5, 2), identifier: body.identifier },
+      ifNoneExist,
+    );
+    expect([matched.status, matched.body.id, matched.body.start]).toEqual([
+      200,
+      created.body.id,
+      body.start,
+    ]);
+    // criteria must name the body's own key
+    const other = await http(
+      'POST',
+      'Slot',
+      hospital,
+      { ...slotBody(schedule.id!, 5, 4), identifier: body.identifier },
+      { 'if-none-exist': `identifier=${SLOT_REQUEST}|other-${key}` },
+    );
+    expect(refusal(other)).toEqual({
+      status: 400,
+      rules: ['conditional-create.slot-identifier'],
+      expressions: ['If-None-Exist'],
+    });
+    for (const criteria of [
+      `identifier=${SCHEDULE_REQUEST}|${key}`,
+      `start=ge2030-01-01`,
+      `identifier=${SLOT_REQUEST}|${key}&start=ge2030-01-01`,
+    ]) {
+      const refused = await http('POST', 'Slot', hospital, body, { 'if-none-exist': criteria });
+      expect([criteria, refusal(refused).status, refusal(refused).rules]).toEqual([
+        criteria,
+        400,
+        ['conditional-create.slot-identifier'],
+      ]);
+    }
+    const keyless = await http('POST', 'Slot', hospital, slotBody(schedule.id!, 5, 6), ifNoneExist);
+    expect(refusal(keyless).status).toBe(400);
+  });
+
+  it('makes one slot of 10 racing identical POSTs (one 201, nine 200)', async () => {
+    const body: Slot = {
+      ...slotBody(schedule.id!, 6, 0),
+      identifier: [{ system: SLOT_REQUEST, value: `race-${faker.string.alphanumeric(12)}` }],
+    };
+    const race = await Promise.all(
+      Array.from({ length: 10 }, () => http<Slot>('POST', 'Slot', hospital, body)),
+    );
+    expect(race.map((r) => r.status).sort()).toEqual([...Array<number>(9).fill(200), 201]);
+    expect(new Set(race.map((r) => r.body.id)).size).toBe(1);
+    const free = await http<Bundle>(
+      'GET',
+      `Slot?organization=RR8&service-type=slot-clinic&start=ge${body.start}&start=lt${body.end}`,
+      reader,
+    );
+    expect(free.body.entry!.map((e) => e.resource!.id)).toEqual([race[0]!.body.id]);
   });
 
   it('searches free slots soonest first with next links from the platform page tokens', async () => {

@@ -13,6 +13,7 @@ import {
   REFERRAL_REQUEST_ID_SYSTEM,
   REGION_EXTENSION,
   SCHEDULE_REQUEST_ID_SYSTEM,
+  SLOT_REQUEST_ID_SYSTEM,
   SDS_USER_SYSTEM,
   NHS_NUMBER_SYSTEM,
   ODS_ORGANISATION_SYSTEM,
@@ -96,6 +97,7 @@ export const TRELLIS_RULES: Readonly<Record<string, string>> = {
   'slot.schedule': 'A slot references its schedule (Schedule/<id>)',
   'slot.status': 'A new slot is free or busy-unavailable (busy is set by bookings)',
   'slot.period': 'A slot ends after it starts',
+  'slot.identifier': 'At most one slot request id (idempotency key) of 8-128 characters',
   'appointment.slot': 'An appointment references the slot it books',
   'appointment.patient': 'An appointment has a patient participant',
   'diagnostic-report.result': 'A report lists its observations',
@@ -824,6 +826,16 @@ function slotRules(s: Json, mode: 'create' | 'update', report: Report): void {
   const end = Date.parse(str(s['end']) ?? '');
   if (!Number.isNaN(start) && !Number.isNaN(end) && end <= start) {
     report('slot.period', 'Slot.end', 'end must be after start', 'business-rule');
+  }
+  const ids = arr(s['identifier']).filter(
+    (i) => isObject(i) && i['system'] === SLOT_REQUEST_ID_SYSTEM,
+  ) as Json[];
+  if (ids.length > 1 || (ids[0] && !/^[A-Za-z0-9._:-]{8,128}$/.test(str(ids[0]['value']) ?? ''))) {
+    report(
+      'slot.identifier',
+      'Slot.identifier',
+      `at most one ${SLOT_REQUEST_ID_SYSTEM} identifier, 8-128 letters, digits, . _ : -`,
+    );
   }
 }
 

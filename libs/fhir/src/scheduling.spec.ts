@@ -8,6 +8,7 @@ import {
   ODS_ORGANISATION_SYSTEM,
   REGION_EXTENSION,
   SCHEDULE_REQUEST_ID_SYSTEM,
+  SLOT_REQUEST_ID_SYSTEM,
 } from './systems';
 import { validateFhirResource } from './validator';
 
@@ -99,5 +100,23 @@ describe('Schedule and Slot rules and mapping', () => {
       'slot.status@Slot.status',
       'slot.period@Slot.end',
     ]);
+  });
+
+  it('maps the slot-request identifier to the idempotency key and checks it', () => {
+    const slot: Slot = {
+      resourceType: 'Slot',
+      identifier: [{ system: SLOT_REQUEST_ID_SYSTEM, value: 'pas-slot-000123' }],
+      schedule: { reference: 'Schedule/3b0c6a52-2f5e-4a53-9b7e-2d7c3c1f0a11' },
+      status: 'free',
+      start: '2030-01-01T09:00:00Z',
+      end: '2030-01-01T09:15:00Z',
+    };
+    expect(rulesOf(slot as unknown as Record<string, unknown>)).toEqual([]);
+    expect(publishSlotFromFhir(slot).slots[0]!.idempotencyKey).toBe('pas-slot-000123');
+    expect(publishSlotFromFhir(slot, { ifNoneExist: true }).ifNoneExist).toBe(true);
+    expect(publishSlotFromFhir({ ...slot, identifier: [] }).slots[0]!.idempotencyKey).toBe('');
+    expect(
+      rulesOf({ ...slot, identifier: [{ system: SLOT_REQUEST_ID_SYSTEM, value: 'short' }] }),
+    ).toEqual(['slot.identifier@Slot.identifier']);
   });
 });

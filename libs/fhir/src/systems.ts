@@ -14,3 +14,5 @@ export const REFERRAL_REQUEST_ID_SYSTEM = 'https://fhir.trellis.nhs.uk/Id/referr
 export const REGION_EXTENSION = 'https://fhir.trellis.nhs.uk/StructureDefinition/region';
 /** Client-chosen schedule request id (the appointments platform's idempotency key for a schedule). */
 export const SCHEDULE_REQUEST_ID_SYSTEM = 'https://fhir.trellis.nhs.uk/Id/schedule-request';
+/** Client-chosen slot request id (the appointments platform's idempotency key for a slot). */
+export const SLOT_REQUEST_ID_SYSTEM = 'https://fhir.trellis.nhs.uk/Id/slot-request';

@@ -14,6 +14,7 @@ import {
   REFERRAL_REQUEST_ID_SYSTEM,
   REGION_EXTENSION,
   SCHEDULE_REQUEST_ID_SYSTEM,
+  SLOT_REQUEST_ID_SYSTEM,
   SDS_USER_SYSTEM,
   GMC_SYSTEM,
   SNOMED_CT_SYSTEM,
@@ -361,6 +362,9 @@ export function slotToFhir(s: appointments.v1.Slot): Slot {
     ...(s.version
       ? { meta: { versionId: String(s.version), ...(updated ? { lastUpdated: updated } : {}) } }
       : {}),
+    ...(s.idempotencyKey
+      ? { identifier: [{ system: SLOT_REQUEST_ID_SYSTEM, value: s.idempotencyKey }] }
+      : {}),
     schedule: { reference: `Schedule/${s.scheduleId}` },
     status: SLOT_STATUS[s.status] ?? 'busy-unavailable',
     start: iso(s.start) ?? new Date(0).toISOString(),
@@ -433,9 +437,16 @@ export function scheduleFromFhir(s: Schedule): appointments.v1.CreateScheduleReq
   };
 }
 
-/** A validated FHIR Slot → appointments PublishSlots of that one slot. */
-export function publishSlotFromFhir(s: Slot): appointments.v1.PublishSlotsRequest {
+/**
+ * A validated FHIR Slot → appointments PublishSlots of that one slot; the slot-request identifier
+ * is its idempotency key (`ifNoneExist`: an existing slot with that key is answered as it is).
+ */
+export function publishSlotFromFhir(
+  s: Slot,
+  opts: { ifNoneExist?: boolean } = {},
+): appointments.v1.PublishSlotsRequest {
   return {
+    ifNoneExist: opts.ifNoneExist ?? false,
     scheduleId: s.schedule.reference?.replace(/^Schedule\//, '') ?? '',
     slots: [
       {
@@ -447,9 +458,15 @@ export function publishSlotFromFhir(s: Slot): appointments.v1.PublishSlotsReques
             : s.status === 'busy'
               ? appointments.v1.SlotStatus.SLOT_STATUS_BUSY
               : appointments.v1.SlotStatus.SLOT_STATUS_FREE,
+        idempotencyKey: slotRequestKey(s) ?? '',
       },
     ],
   };
+}
+
+/** The Slot's slot-request identifier value (its idempotency key), if any. */
+export function slotRequestKey(s: Slot): string | undefined {
+  return s.identifier?.find((i) => i.system === SLOT_REQUEST_ID_SYSTEM)?.value;
 }
 
 const PRIORITY_FROM_FHIR: Record<string, referrals.v1.ReferralPriority> = {

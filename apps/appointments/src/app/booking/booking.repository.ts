@@ -21,6 +21,8 @@ interface SlotJoinRow {
   version: number;
   created_at: Date;
   updated_at: Date;
+  idempotency_key: string | null;
+  request_hash: string | null;
   sc_ods_code: string;
   sc_service_type: string;
   bookable_by_ods_codes: string[];
@@ -138,8 +140,8 @@ export class BookingRepository {
   async findSlot(db: Db, id: string): Promise<SlotWithSchedule | null> {
     const rows = await db.$queryRaw<SlotJoinRow[]>`
       SELECT s.id::text, s.schedule_id::text, s.start_at, s.end_at, s.status::text, s.ods_code, s.service_type,
-             s.region, s.practitioner_id, s.version, s.created_at, s.updated_at,
-             sc.ods_code AS sc_ods_code, sc.service_type AS sc_service_type,
+             s.region, s.practitioner_id, s.version, s.created_at, s.updated_at, s.idempotency_key,
+             s.request_hash, sc.ods_code AS sc_ods_code, sc.service_type AS sc_service_type,
              sc.bookable_by_ods_codes, sc.bookable_by_org_types
         FROM slots s JOIN schedules sc ON sc.id = s.schedule_id
        WHERE s.id = ${id}::uuid`;
@@ -159,6 +161,8 @@ export class BookingRepository {
       version: Number(r.version),
       createdAt: new Date(r.created_at),
       updatedAt: new Date(r.updated_at),
+      idempotencyKey: r.idempotency_key,
+      requestHash: r.request_hash,
       schedule: {
         id: r.schedule_id,
         odsCode: r.sc_ods_code,

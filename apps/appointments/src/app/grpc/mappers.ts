@@ -51,6 +51,7 @@ export function slotToProto(s: SlotRow): appointments.v1.Slot {
     practitionerId: s.practitionerId ?? '',
     version: s.version,
     updatedAt: toTimestamp(s.updatedAt),
+    idempotencyKey: s.idempotencyKey ?? '',
   };
 }
 

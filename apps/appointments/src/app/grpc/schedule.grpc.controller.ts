@@ -45,16 +45,21 @@ export class ScheduleGrpcController implements appointments.v1.ScheduleServiceCo
     md?: Metadata,
   ): Promise<appointments.v1.PublishSlotsResponse> {
     const { caller } = callOf(md);
-    const slots = await this.scheduling.publishSlots(
+    const published = await this.scheduling.publishOrReplaySlots(
       caller,
       req.scheduleId,
       (req.slots ?? []).map((s) => ({
         start: dateFromProto(s.start),
         end: dateFromProto(s.end),
         status: slotStatusFromProto(s.status),
+        idempotencyKey: s.idempotencyKey,
       })),
+      { ifNoneExist: req.ifNoneExist },
     );
-    return { slots: slots.map(slotToProto) };
+    return {
+      slots: published.map((p) => slotToProto(p.slot)),
+      replayed: published.map((p) => p.replayed),
+    };
   }
 
   async searchFreeSlots(

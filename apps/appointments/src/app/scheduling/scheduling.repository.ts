@@ -17,6 +17,9 @@ export interface NewSlot {
   start: Date;
   end: Date;
   status: 'free' | 'busy_unavailable';
+  /** Publishing system's idempotency key (unique per owner) and the hash of the slot asked for. */
+  idempotencyKey?: string | null;
+  requestHash?: string | null;
 }
 
 export interface ScheduleFilter {
@@ -52,6 +55,12 @@ export class SchedulingRepository {
 
   findSlot(db: Db, id: string): Promise<SlotRow | null> {
     return db.slot.findUnique({ where: { id } });
+  }
+
+  /** The owner's slots published under these idempotency keys. */
+  findSlotsByKeys(db: Db, odsCode: string, keys: readonly string[]): Promise<SlotRow[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return db.slot.findMany({ where: { odsCode, idempotencyKey: { in: [...keys] } } });
   }
 
   /** Keyset page of schedules ordered by (created_at, id). */
@@ -92,6 +101,8 @@ export class SchedulingRepository {
         serviceType: schedule.serviceType,
         region: schedule.region,
         practitionerId: schedule.practitionerId,
+        idempotencyKey: s.idempotencyKey ?? null,
+        requestHash: s.requestHash ?? null,
       })),
     });
   }
@@ -144,7 +155,7 @@ export class SchedulingRepository {
       );
     const rows = await db.$queryRaw<SlotSqlRow[]>`
       SELECT id::text, schedule_id::text, start_at, end_at, status::text, ods_code, service_type, region,
-             practitioner_id, version, created_at, updated_at
+             practitioner_id, version, created_at, updated_at, idempotency_key, request_hash
         FROM slots s
        WHERE ${Prisma.join(conditions, ' AND ')}
        ORDER BY s.start_at, s.id
@@ -166,6 +177,8 @@ export interface SlotSqlRow {
   version: number;
   created_at: Date;
   updated_at: Date;
+  idempotency_key: string | null;
+  request_hash: string | null;
 }
 
 /** A slots row read with tagged SQL → the Prisma model shape. */
@@ -183,5 +196,7 @@ export function toSlotRow(r: SlotSqlRow): SlotRow {
     version: Number(r.version),
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
+    idempotencyKey: r.idempotency_key,
+    requestHash: r.request_hash,
   };
 }

@@ -11,6 +11,8 @@ import {
   scheduleFromFhir,
   scheduleToFhir,
   SDS_USER_SYSTEM,
+  SLOT_REQUEST_ID_SYSTEM,
+  slotRequestKey,
   slotToFhir,
 } from '@trellis/fhir';
 import type { Request, Response } from 'express';
@@ -38,8 +40,30 @@ const SCHEDULE_FIELDS: Record<string, string> = {
 /** PublishSlots field (one slot: slots[0].*) → FHIRPath. */
 function slotField(field: string): string | undefined {
   if (field === 'schedule_id') return 'Slot.schedule';
+  if (/^slots\[\d+\]\.idempotency_key$/.test(field)) return 'Slot.identifier';
   const m = /^slots\[\d+\](?:\.(start|end|status))?$/.exec(field);
   return m ? (m[1] ? `Slot.${m[1]}` : 'Slot') : undefined;
+}
+
+/**
+ * A Slot create's If-None-Exist: only `identifier=<slot-request system>|<key>` naming the body's own
+ * slot-request identifier (the platform finds a slot by that key, within the caller's organisation).
+ */
+function slotCondition(condition: string, body: Slot): void {
+  const params = parseQueryString(condition);
+  const identifier = params.get('identifier');
+  const key = slotRequestKey(body);
+  const refuse = (message: string) =>
+    FhirError.of(400, 'invalid', 'conditional-create.slot-identifier', message, 'If-None-Exist');
+  if ([...params.keys()].some((k) => k !== 'identifier') || identifier?.length !== 1)
+    throw refuse(`If-None-Exist for Slot is identifier=${SLOT_REQUEST_ID_SYSTEM}|<request id>`);
+  const [system, value] = identifier[0]!.split('|', 2);
+  if (system !== SLOT_REQUEST_ID_SYSTEM || !value)
+    throw refuse(`If-None-Exist for Slot is identifier=${SLOT_REQUEST_ID_SYSTEM}|<request id>`);
+  if (value !== key)
+    throw refuse(
+      `If-None-Exist must name the Slot's own ${SLOT_REQUEST_ID_SYSTEM} identifier (${key ?? 'none given'})`,
+    );
 }
 
 /** SearchFreeSlots field → search parameter. */
@@ -279,22 +303,30 @@ export class ScheduleFhirController extends PlatformFhirController {
     platform: 'appointments',
     interaction: 'create',
     scope: 'system/Slot.c',
+    conditionalCreate: true,
     summary:
-      "Publish one slot on one of the caller's schedules (free or busy-unavailable; an overlapping slot is refused with 409)",
+      "Publish one slot on one of the caller's schedules (free or busy-unavailable; an overlapping slot is refused with 409); identifier https://fhir.trellis.nhs.uk/Id/slot-request = idempotency key (replay → 200, other content → 409); If-None-Exist: identifier=<that system>|<the body's key> (200 existing / 201 new)",
   })
   async createSlot(@Req() req: Request, @Res() res: Response): Promise<Slot> {
     const body = await this.validated<Slot>(req, 'Slot', 'create', { mode: 'create' });
+    const ifNoneExist = req.headers['if-none-exist'];
+    const condition = Array.isArray(ifNoneExist) ? ifNoneExist[0] : ifNoneExist;
+    if (condition) slotCondition(condition, body);
     const r = await this.call<appointments.v1.PublishSlotsResponse>(
       'appointments',
       SCHEDULES,
       'PublishSlots',
-      publishSlotFromFhir(body),
+      publishSlotFromFhir(body, { ifNoneExist: Boolean(condition) }),
       forwardContext(req),
       'Slot',
       slotField,
     );
     const s = slotToFhir(r.slots[0]!);
-    return sendFhir(res, 201, s, { ...versionHeaders(s), Location: `${this.base}/Slot/${s.id}` });
+    const replayed = r.replayed?.[0] ?? false;
+    return sendFhir(res, replayed ? 200 : 201, s, {
+      ...versionHeaders(s),
+      Location: `${this.base}/Slot/${s.id}`,
+    });
   }
 
   @FhirRoute({
