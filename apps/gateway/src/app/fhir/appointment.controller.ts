@@ -1,27 +1,19 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { AuditSubjectExtractor } from '@trellis/auth';
-import type { Appointment, Bundle, BundleEntry } from '@medplum/fhirtypes';
+import type { Appointment, Bundle } from '@medplum/fhirtypes';
 import { appointments, fromTimestamp } from '@trellis/contracts';
 import { appointmentToFhir, FhirError, NHS_NUMBER_SYSTEM, validateNhsNumber } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute, type FhirOperationSpec } from './fhir.registry';
-import {
-  bundle,
-  countParam,
-  etag,
-  parseIfMatch,
-  queryParams,
-  selfUrl,
-  versionHeaders,
-  headerValue,
-} from './fhir.support';
+import { countParam, parseIfMatch, queryParams, versionHeaders, headerValue } from './fhir.support';
 import {
   op,
   param,
   patientParamSubject,
   PlatformFhirController,
+  type HistoryVersion,
   REASON_PARAM,
   resourceSubject,
 } from './platform-fhir.controller';
@@ -413,19 +405,12 @@ export class AppointmentFhirController extends PlatformFhirController {
   })
   async vread(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     const id = String(req.params['id']);
-    const vid = String(req.params['vid']);
-    if (!/^[1-9]\d{0,8}$/.test(vid))
-      throw FhirError.of(
-        404,
-        'not-found',
-        'http.not-found',
-        `Appointment/${id}/_history/${vid} not found`,
-      );
+    const vid = this.versionParam(req, 'Appointment');
     const r = await this.call<appointments.v1.GetAppointmentVersionResponse>(
       'appointments',
       APPOINTMENTS,
       'GetAppointmentVersion',
-      { appointmentId: id, version: Number(vid) },
+      { appointmentId: id, version: vid },
       forwardContext(req),
       'Appointment',
     );
@@ -456,39 +441,27 @@ export class AppointmentFhirController extends PlatformFhirController {
       'Appointment',
       (f) => ({ 'page.page_token': '_page_token', 'page.page_size': '_count' })[f],
     );
-    const entries: BundleEntry[] = (count === 0 ? [] : r.versions).map((v) => {
+    const versions = r.versions.map((v): HistoryVersion => {
       const a = versionToFhir(v);
       const created = v.change === 'booked';
+      const operation = CHANGE_OPERATION[v.change];
       return {
-        fullUrl: `${this.base}/Appointment/${a.id}`,
         resource: a,
+        version: v.version,
+        created,
         request: created
           ? { method: 'POST', url: 'Appointment/$book' }
-          : CHANGE_OPERATION[v.change]
-            ? { method: 'POST', url: `Appointment/${a.id}/${CHANGE_OPERATION[v.change]}` }
+          : operation
+            ? { method: 'POST', url: `Appointment/${a.id}/${operation}` }
             : // changes made by the platform itself (a patient merge)
               { method: 'PUT', url: `Appointment/${a.id}` },
-        response: {
-          status: created ? '201 Created' : '200 OK',
-          etag: etag(v.version),
-          ...(a.meta?.lastUpdated ? { lastModified: a.meta.lastUpdated } : {}),
-        },
       };
     });
-    const next =
-      r.page?.nextPageToken && count > 0
-        ? `${this.base}/Appointment/${id}/_history?_count=${count}&_page_token=${encodeURIComponent(r.page.nextPageToken)}`
-        : undefined;
-    return sendFhir(
-      res,
-      200,
-      bundle(
-        'history',
-        entries,
-        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
-        r.page?.total !== undefined && r.page.total !== null ? Number(r.page.total) : undefined,
-      ),
-    );
+    return this.historyBundle(req, res, 'Appointment', versions, {
+      count,
+      nextPageToken: r.page?.nextPageToken,
+      total: r.page?.total,
+    });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import type { Bundle, Parameters, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Parameters, Resource } from '@medplum/fhirtypes';
 import { callerOf, type AuditSubjectExtractor } from '@trellis/auth';
 import {
   FhirError,
@@ -14,7 +14,7 @@ import { ConformanceRecorder } from './conformance';
 import { FHIR_CONFIG, type FhirConfig, type PlatformName } from './fhir.config';
 import { forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, type FhirOperationSpec } from './fhir.registry';
-import { bundle, queryParams, selfUrl } from './fhir.support';
+import { bundle, etag, queryParams, selfUrl } from './fhir.support';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
 
@@ -88,6 +88,16 @@ export interface SearchPage {
   defaults?: Record<string, string[]>;
 }
 
+/** One recorded version of a resource, as a `_history` entry shows it. */
+export interface HistoryVersion {
+  resource: Resource;
+  version: number;
+  /** The interaction that made this version (`POST Appointment/$book`, `PUT ServiceRequest/1`…). */
+  request: { method: 'POST' | 'PUT'; url: string };
+  /** true for the version that created the resource (answered 201). */
+  created: boolean;
+}
+
 /**
  * Base of the controllers that serve a platform's resources: one way to call a platform (errors
  * become OperationOutcome), to validate a body at the chokepoint (refusals are counted), and to
@@ -145,6 +155,58 @@ export abstract class PlatformFhirController {
   /** The `_page_token` of a follow-on page ('' for the first). */
   protected pageToken(req: Request): string {
     return queryParams(req).get('_page_token')?.[0] ?? '';
+  }
+
+  /** The `:vid` of a vread: a positive version number, anything else is simply not found. */
+  protected versionParam(req: Request, type: string): number {
+    const vid = String(req.params['vid']);
+    if (!/^[1-9]\d{0,8}$/.test(vid)) {
+      throw FhirError.of(
+        404,
+        'not-found',
+        'http.not-found',
+        `${type}/${String(req.params['id'])}/_history/${vid} not found`,
+      );
+    }
+    return Number(vid);
+  }
+
+  /**
+   * Answers an instance `_history` Bundle (newest first as given): each entry with the request
+   * that made it and its ETag; `next` continues with the platform's page token.
+   */
+  protected historyBundle(
+    req: Request,
+    res: Response,
+    type: string,
+    versions: HistoryVersion[],
+    page: SearchPage,
+  ): Bundle {
+    const id = String(req.params['id']);
+    const entries: BundleEntry[] = (page.count === 0 ? [] : versions).map((v) => ({
+      fullUrl: `${this.base}/${type}/${id}`,
+      resource: v.resource,
+      request: v.request,
+      response: {
+        status: v.created ? '201 Created' : '200 OK',
+        etag: etag(v.version),
+        ...(v.resource.meta?.lastUpdated ? { lastModified: v.resource.meta.lastUpdated } : {}),
+      },
+    }));
+    const next =
+      page.nextPageToken && page.count > 0
+        ? `${this.base}/${type}/${id}/_history?_count=${page.count}&_page_token=${encodeURIComponent(page.nextPageToken)}`
+        : undefined;
+    return sendFhir(
+      res,
+      200,
+      bundle(
+        'history',
+        entries,
+        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
+        page.total !== undefined && page.total !== null ? Number(page.total) : undefined,
+      ),
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { Bundle, BundleEntry, ServiceRequest } from '@medplum/fhirtypes';
+import type { Bundle, ServiceRequest } from '@medplum/fhirtypes';
 import { callerOf, type AuditSubjectExtractor } from '@trellis/auth';
 import { fromTimestamp, referrals } from '@trellis/contracts';
 import {
@@ -17,12 +17,10 @@ import type { Request, Response } from 'express';
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
 import {
-  bundle,
   countParam,
   etag,
   parseQueryString,
   queryParams,
-  selfUrl,
   requiredIfMatch,
   versionHeaders,
   headerValue,
@@ -31,6 +29,7 @@ import {
   op,
   param,
   PlatformFhirController,
+  type HistoryVersion,
   REASON_PARAM,
   resourceSubject,
 } from './platform-fhir.controller';
@@ -389,19 +388,12 @@ export class ReferralFhirController extends PlatformFhirController {
   })
   async vreadReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     const id = String(req.params['id']);
-    const vid = String(req.params['vid']);
-    if (!/^[1-9]\d{0,8}$/.test(vid))
-      throw FhirError.of(
-        404,
-        'not-found',
-        'http.not-found',
-        `ServiceRequest/${id}/_history/${vid} not found`,
-      );
+    const vid = this.versionParam(req, 'ServiceRequest');
     const r = await this.call<referrals.v1.GetReferralVersionResponse>(
       'referrals',
       REFERRALS,
       'GetReferralVersion',
-      { referralId: id, version: Number(vid) },
+      { referralId: id, version: vid },
       forwardContext(req),
       'ServiceRequest',
     );
@@ -432,38 +424,22 @@ export class ReferralFhirController extends PlatformFhirController {
       forwardContext(req),
       'ServiceRequest',
     );
-    const entries: BundleEntry[] = (count === 0 ? [] : r.versions).map((v) => {
-      const s = versionToFhir(v);
+    const versions = r.versions.map((v): HistoryVersion => {
       const created = v.change === 'created';
       return {
-        fullUrl: `${this.base}/ServiceRequest/${id}`,
-        resource: s,
-        request: {
-          method: created ? 'POST' : 'PUT',
-          url: created ? 'ServiceRequest' : `ServiceRequest/${id}`,
-        },
-        response: {
-          status: created ? '201 Created' : '200 OK',
-          etag: etag(v.version),
-          ...(s.meta?.lastUpdated ? { lastModified: s.meta.lastUpdated } : {}),
-        },
+        resource: versionToFhir(v),
+        version: v.version,
+        created,
+        request: created
+          ? { method: 'POST', url: 'ServiceRequest' }
+          : { method: 'PUT', url: `ServiceRequest/${id}` },
       };
     });
-    const next =
-      r.page?.nextPageToken && count > 0
-        ? `${this.base}/ServiceRequest/${id}/_history?_count=${count}&_page_token=${encodeURIComponent(r.page.nextPageToken)}`
-        : undefined;
-    const total = r.page?.total;
-    return sendFhir(
-      res,
-      200,
-      bundle(
-        'history',
-        entries,
-        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
-        total === undefined || total === null ? undefined : Number(total),
-      ),
-    );
+    return this.historyBundle(req, res, 'ServiceRequest', versions, {
+      count,
+      nextPageToken: r.page?.nextPageToken,
+      total: r.page?.total,
+    });
   }
 
   private async transition(

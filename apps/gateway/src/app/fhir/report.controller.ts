@@ -1,5 +1,5 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
-import type { Bundle, BundleEntry, DiagnosticReport, Observation } from '@medplum/fhirtypes';
+import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
 import { results, toTimestamp } from '@trellis/contracts';
 import {
   FhirError,
@@ -17,13 +17,11 @@ import type { Request, Response } from 'express';
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
 import {
-  bundle,
   countParam,
   etag,
   requiredIfMatch,
   parseQueryString,
   queryParams,
-  selfUrl,
   versionHeaders,
   headerValue,
 } from './fhir.support';
@@ -33,6 +31,7 @@ import {
   param,
   patientParamSubject,
   PlatformFhirController,
+  type HistoryVersion,
   REASON_PARAM,
   resourceSubject,
 } from './platform-fhir.controller';
@@ -436,37 +435,22 @@ export class ReportFhirController extends PlatformFhirController {
     const from = token ? newest.findIndex((v) => v.version <= Number(token)) : 0;
     const page = from < 0 ? [] : newest.slice(from, from + count);
     const after = from < 0 ? undefined : newest[from + count];
-    const entries: BundleEntry[] = page.map((v) => {
-      const d = reportToFhir(v);
+    const versions = page.map((v): HistoryVersion => {
       const first = v.version === 1;
       return {
-        fullUrl: `${this.base}/DiagnosticReport/${d.id}`,
-        resource: d,
-        request: {
-          method: first ? 'POST' : 'PUT',
-          url: first ? 'DiagnosticReport' : `DiagnosticReport/${d.id}`,
-        },
-        response: {
-          status: first ? '201 Created' : '200 OK',
-          etag: etag(v.version),
-          ...(d.meta?.lastUpdated ? { lastModified: d.meta.lastUpdated } : {}),
-        },
+        resource: reportToFhir(v),
+        version: v.version,
+        created: first,
+        request: first
+          ? { method: 'POST', url: 'DiagnosticReport' }
+          : { method: 'PUT', url: `DiagnosticReport/${id}` },
       };
     });
-    const next =
-      after && count > 0
-        ? `${this.base}/DiagnosticReport/${id}/_history?_count=${count}&_page_token=${after.version}`
-        : undefined;
-    return sendFhir(
-      res,
-      200,
-      bundle(
-        'history',
-        entries,
-        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
-        newest.length,
-      ),
-    );
+    return this.historyBundle(req, res, 'DiagnosticReport', versions, {
+      count,
+      nextPageToken: after ? String(after.version) : undefined,
+      total: newest.length,
+    });
   }
 
   @FhirRoute({
@@ -481,10 +465,7 @@ export class ReportFhirController extends PlatformFhirController {
     summary: 'Read one version of a report',
   })
   async vreadReport(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
-    const vid = String(req.params['vid']);
-    if (!/^[1-9]\d*$/.test(vid))
-      throw FhirError.of(404, 'not-found', 'http.not-found', `version ${vid} not found`);
-    return this.report(req, res, Number(vid));
+    return this.report(req, res, this.versionParam(req, 'DiagnosticReport'));
   }
 
   private async report(req: Request, res: Response, version: number): Promise<DiagnosticReport> {
