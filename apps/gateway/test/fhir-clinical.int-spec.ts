@@ -9,27 +9,19 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import { appointments, results, toTimestamp } from '@trellis/contracts';
-import { rulesOf, structuralIssues } from '@trellis/fhir';
-import { Client, type FhirResource } from 'fhir-kit-client';
+import { rulesOf } from '@trellis/fhir';
+import { Client } from 'fhir-kit-client';
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { PlatformClients } from '../src/app/fhir/platform-clients';
 import { startFhirStack, type FhirStack } from './fhir.harness';
+import { asBody, expectValid } from './support/fhir-assertions';
 
 jest.setTimeout(180_000);
 
-const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
 const pb = results.v1;
-
-function expectValid(resource: Resource): void {
-  expect(structuralIssues(resource)).toEqual([]);
-  if (resource.resourceType === 'Bundle') {
-    for (const e of resource.entry ?? [])
-      if (e.resource) expect(structuralIssues(e.resource)).toEqual([]);
-  }
-}
 
 function fbc(labReportId: string, nhsNumber: string): Record<string, unknown> {
   const obs = (code: string, value: number, unit: string, low: number, high: number) => ({

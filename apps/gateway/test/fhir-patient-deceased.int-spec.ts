@@ -1,37 +1,16 @@
 import { faker } from '@faker-js/faker/locale/en_GB';
 import type { OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { events } from '@trellis/contracts';
-import { structuralIssues } from '@trellis/fhir';
-import { Client, type FhirResource } from 'fhir-kit-client';
+import { Client } from 'fhir-kit-client';
 import { Client as PgClient } from 'pg';
 
 import { startFhirStack, type FhirStack } from './fhir.harness';
+import { asBody, expectValid, failure } from './support/fhir-assertions';
 
 // Recording a death the FHIR way (PDS): PUT Patient/{nhs} with deceasedDateTime, If-Match required.
 // The gateway drives identity's UpdatePatient, which commits demographics + death + events at once.
 
 jest.setTimeout(180_000);
-
-type FhirKitError = { response?: { status: number; data: unknown } };
-const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
-
-function expectValid(resource: Resource): void {
-  expect(structuralIssues(resource)).toEqual([]);
-}
-
-async function failure(
-  p: Promise<unknown>,
-): Promise<{ status: number; outcome: OperationOutcome }> {
-  try {
-    await p;
-  } catch (e) {
-    const r = (e as FhirKitError).response;
-    if (!r) throw e;
-    const outcome = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as OperationOutcome;
-    return { status: r.status, outcome };
-  }
-  throw new Error('expected the request to fail');
-}
 
 /** The single issue of a refusal: 422, its Trellis rule id, at Patient.deceasedDateTime. */
 function expectRefusal(f: { status: number; outcome: OperationOutcome }, rule: string): string {

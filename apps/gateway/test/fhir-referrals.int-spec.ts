@@ -8,29 +8,20 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import { events } from '@trellis/contracts';
-import { rulesOf, structuralIssues, validateFhirResource } from '@trellis/fhir';
-import { Client, type FhirResource } from 'fhir-kit-client';
+import { rulesOf, validateFhirResource } from '@trellis/fhir';
+import { Client } from 'fhir-kit-client';
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { collect, startFhirStack, type FhirStack } from './fhir.harness';
 import { waitFor } from './support/harness';
+import { asBody, expectValid } from './support/fhir-assertions';
 
 jest.setTimeout(180_000);
 
 const REQUEST_ID = 'https://fhir.trellis.nhs.uk/Id/referral-request';
-const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
-
-/** Every resource the gateway answers passes the same validator (and so does each entry). */
-function expectValid(resource: Resource): void {
-  expect(structuralIssues(resource)).toEqual([]);
-  if (resource.resourceType === 'Bundle') {
-    for (const e of resource.entry ?? [])
-      if (e.resource) expect(structuralIssues(e.resource)).toEqual([]);
-  }
-}
 
 /** A ServiceRequest read back must be a valid update body as it stands (read → modify → PUT). */
 function expectUpdatable(s: ServiceRequest): void {

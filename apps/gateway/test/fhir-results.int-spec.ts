@@ -7,16 +7,16 @@ import type {
   Observation,
   OperationOutcome,
   Patient,
-  Resource,
 } from '@medplum/fhirtypes';
-import { rulesOf, structuralIssues } from '@trellis/fhir';
-import { Client, type FhirResource } from 'fhir-kit-client';
+import { rulesOf } from '@trellis/fhir';
+import { Client } from 'fhir-kit-client';
 
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { startFhirStack, type FhirStack } from './fhir.harness';
+import { asBody, asPage, expectValid, failure } from './support/fhir-assertions';
 
 // DiagnosticReport / Observation over FHIR → the real results platform (gRPC, PostgreSQL):
 // update (If-Match, amend/correct/append/cancel), _history, conditional create, paged search with
@@ -31,34 +31,6 @@ const REGION = 'https://fhir.trellis.nhs.uk/StructureDefinition/region';
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const GMC = 'https://fhir.hl7.org.uk/Id/gmc-number';
 const V2_0074 = 'http://terminology.hl7.org/CodeSystem/v2-0074';
-
-type FhirKitError = { response?: { status: number; data: unknown } };
-const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
-
-/** Every resource the gateway answers must pass the FHIR R4 validator. */
-function expectValid(resource: Resource): void {
-  expect(structuralIssues(resource)).toEqual([]);
-  if (resource.resourceType === 'Bundle')
-    for (const e of resource.entry ?? [])
-      if (e.resource) expect(structuralIssues(e.resource)).toEqual([]);
-}
-
-/** A refused fhir-kit-client call: its status and (validated) OperationOutcome. */
-async function failure(
-  p: Promise<unknown>,
-): Promise<{ status: number; outcome: OperationOutcome }> {
-  try {
-    await p;
-  } catch (e) {
-    const r = (e as FhirKitError).response;
-    if (!r) throw e;
-    const outcome = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as OperationOutcome;
-    expect(outcome.resourceType).toBe('OperationOutcome');
-    expectValid(outcome);
-    return { status: r.status, outcome };
-  }
-  throw new Error('expected the request to fail');
-}
 
 const issuesOf = (o: OperationOutcome) =>
   (o.issue ?? []).map((i) => `${i.details?.coding?.[0]?.code ?? ''}@${i.expression?.[0] ?? ''}`);
@@ -217,7 +189,7 @@ async function post(
 /** The next page of a searchset/history Bundle through fhir-kit-client, undefined on the last. */
 async function nextPage(client: Client, b: Bundle): Promise<Bundle | undefined> {
   const next = client.nextPage({
-    bundle: b as unknown as FhirResource & { link: { relation: string; url: string }[] },
+    bundle: asPage(b),
   });
   return next ? ((await next) as unknown as Bundle) : undefined;
 }

@@ -10,11 +10,12 @@ import type {
   Slot,
 } from '@medplum/fhirtypes';
 import { events } from '@trellis/contracts';
-import { rulesOf, structuralIssues } from '@trellis/fhir';
-import { Client, type FhirResource } from 'fhir-kit-client';
+import { rulesOf } from '@trellis/fhir';
+import { Client } from 'fhir-kit-client';
 
 import { collect, startFhirStack, type FhirStack } from './fhir.harness';
 import { waitFor } from './support/harness';
+import { asBody, asPage, expectValid } from './support/fhir-assertions';
 
 jest.setTimeout(180_000);
 
@@ -22,19 +23,6 @@ const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const SCHEDULE_REQUEST = 'https://fhir.trellis.nhs.uk/Id/schedule-request';
 const SLOT_REQUEST = 'https://fhir.trellis.nhs.uk/Id/slot-request';
 const GMC = 'https://fhir.hl7.org.uk/Id/gmc-number';
-const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
-/** A searchset as fhir-kit-client's nextPage wants it (a Bundle with links). */
-const asPage = (b: Bundle) =>
-  b as unknown as FhirResource & { link: Array<{ relation: string; url: string }> };
-
-/** Every resource the gateway answers must pass the FHIR R4 validator. */
-function expectValid(resource: Resource): void {
-  expect(structuralIssues(resource)).toEqual([]);
-  if (resource.resourceType === 'Bundle') {
-    for (const e of resource.entry ?? [])
-      if (e.resource) expect(structuralIssues(e.resource)).toEqual([]);
-  }
-}
 
 interface Answer<T = Resource> {
   status: number;

@@ -11,21 +11,19 @@ import type {
 import { events } from '@trellis/contracts';
 
 const events_v1 = events.v1;
-import { NHS_NUMBER_SYSTEM, rulesOf, structuralIssues } from '@trellis/fhir';
-import { Client, type FhirResource } from 'fhir-kit-client';
+import { NHS_NUMBER_SYSTEM, rulesOf } from '@trellis/fhir';
+import { Client } from 'fhir-kit-client';
 import { Client as PgClient } from 'pg';
-
-const asBody = (r: Resource): FhirResource => r as unknown as FhirResource;
 
 import { routeKey } from '../src/app/fhir/fhir.registry';
 import { FHIR_ROUTES } from '../src/app/fhir/fhir.routes';
 import { PlatformClients } from '../src/app/fhir/platform-clients';
 import { collect, startFhirStack, type FhirStack } from './fhir.harness';
 import { waitFor } from './support/harness';
+import { asBody, expectValid, failure } from './support/fhir-assertions';
 
 jest.setTimeout(180_000);
 
-type FhirKitError = { response?: { status: number; data: unknown } };
 const FIXTURES = join(__dirname, 'fixtures');
 
 function fixtures(sub: string): Array<[string, Record<string, unknown>]> {
@@ -36,29 +34,6 @@ function fixtures(sub: string): Array<[string, Record<string, unknown>]> {
       f,
       JSON.parse(readFileSync(join(FIXTURES, sub, f), 'utf8')) as Record<string, unknown>,
     ]);
-}
-
-/** Every resource the gateway answers must pass the same FHIR R4 validator. */
-function expectValid(resource: Resource): void {
-  expect(structuralIssues(resource)).toEqual([]);
-  if (resource.resourceType === 'Bundle') {
-    for (const e of resource.entry ?? [])
-      if (e.resource) expect(structuralIssues(e.resource)).toEqual([]);
-  }
-}
-
-async function failure(
-  p: Promise<unknown>,
-): Promise<{ status: number; outcome: OperationOutcome }> {
-  try {
-    await p;
-  } catch (e) {
-    const r = (e as FhirKitError).response;
-    if (!r) throw e;
-    const outcome = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as OperationOutcome;
-    return { status: r.status, outcome };
-  }
-  throw new Error('expected the request to fail');
 }
 
 let stack: FhirStack;
