@@ -23,3 +23,9 @@ export type {
   InboxConsumerStats,
 } from './inbox/inbox-consumer';
 export * from './provision';
+export { startServiceMessaging } from './service-messaging';
+export type {
+  ServiceConsumerSpec,
+  ServiceMessaging,
+  ServiceMessagingOptions,
+} from './service-messaging';

@@ -1,20 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import {
-  createInboxConsumer,
-  createKafkajsEventBus,
-  createOutboxRelay,
-  type InboxConsumer,
-  type OutboxRelay,
-} from '@trellis/events';
-import {
-  CONFIG,
-  HealthRegistry,
-  kafkaConnection,
-  LOGGER,
-  ShutdownHooks,
-  ShutdownOrder,
-  type Logger,
-} from '@trellis/platform';
+import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
+import { CONFIG, HealthRegistry, LOGGER, ShutdownHooks, type Logger } from '@trellis/platform';
 
 import { BookingService } from '../app/booking/booking.service';
 import type { AppointmentsConfig } from '../app/config';
@@ -41,54 +27,29 @@ export class AppointmentsMessaging implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const connection = kafkaConnection(this.config);
-    if (!connection) return;
-    const bus = createKafkajsEventBus(connection);
-    if (this.config.OUTBOX_RELAY_ENABLED) {
-      const publisher = bus.publisher();
-      const relay = createOutboxRelay({
-        databaseUrl: this.config.DATABASE_URL,
-        schema: this.config.DATABASE_SCHEMA,
-        publisher,
-      });
-      await relay.start();
-      this.relay = relay;
-      this.hooks.register(
-        'outbox-relay',
-        async () => {
-          await relay.stop({ flush: true });
-          await publisher.disconnect();
-        },
-        ShutdownOrder.FLUSH,
-      );
-    }
-    if (this.config.IDENTITY_EVENTS_ENABLED) {
-      const handle = createIdentityEventsHandler(this.booking);
-      const consumer = createInboxConsumer({
-        bus,
-        groupId: this.config.IDENTITY_EVENTS_GROUP,
-        topics: [this.config.IDENTITY_EVENTS_TOPIC],
-        prisma: this.prisma,
-        handle: async (event, tx) => {
-          const outcome = await handle(event, tx);
-          if (outcome.type !== 'ignored')
-            this.logger.info(
-              { event_id: event.id, ce_type: event.type, ...outcome },
-              'identity event applied',
-            );
-        },
-      });
-      await consumer.start();
-      this.consumer = consumer;
-      this.hooks.register(
-        'identity-events-consumer',
-        () => consumer.stop(),
-        ShutdownOrder.MESSAGING,
-      );
-    }
-    this.health.register('kafka-relay', () => {
-      if (this.config.OUTBOX_RELAY_ENABLED && !this.relay)
-        throw new Error('outbox relay not started');
+    const handle = createIdentityEventsHandler(this.booking);
+    const started = await startServiceMessaging({
+      config: this.config,
+      hooks: this.hooks,
+      health: this.health,
+      consumer: this.config.IDENTITY_EVENTS_ENABLED
+        ? {
+            name: 'identity-events-consumer',
+            groupId: this.config.IDENTITY_EVENTS_GROUP,
+            topics: [this.config.IDENTITY_EVENTS_TOPIC],
+            prisma: this.prisma,
+            handle: async (event, tx) => {
+              const outcome = await handle(event, tx);
+              if (outcome.type !== 'ignored')
+                this.logger.info(
+                  { event_id: event.id, ce_type: event.type, ...outcome },
+                  'identity event applied',
+                );
+            },
+          }
+        : undefined,
     });
+    this.relay = started.relay;
+    this.consumer = started.consumer;
   }
 }

@@ -1,20 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import {
-  createInboxConsumer,
-  createKafkajsEventBus,
-  createOutboxRelay,
-  type InboxConsumer,
-  type OutboxRelay,
-} from '@trellis/events';
-import {
-  CONFIG,
-  HealthRegistry,
-  kafkaConnection,
-  LOGGER,
-  ShutdownHooks,
-  ShutdownOrder,
-  type Logger,
-} from '@trellis/platform';
+import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
+import { CONFIG, HealthRegistry, LOGGER, ShutdownHooks, type Logger } from '@trellis/platform';
 
 import { ReferralsService } from '../app/referrals/referrals.service';
 import type { ReferralsConfig } from '../app/config';
@@ -42,64 +28,39 @@ export class ReferralsMessaging implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const connection = kafkaConnection(this.config);
-    if (!connection) return;
-    const bus = createKafkajsEventBus(connection);
-    if (this.config.OUTBOX_RELAY_ENABLED) {
-      const publisher = bus.publisher();
-      const relay = createOutboxRelay({
-        databaseUrl: this.config.DATABASE_URL,
-        schema: this.config.DATABASE_SCHEMA,
-        publisher,
-      });
-      await relay.start();
-      this.relay = relay;
-      this.hooks.register(
-        'outbox-relay',
-        async () => {
-          await relay.stop({ flush: true });
-          await publisher.disconnect();
-        },
-        ShutdownOrder.FLUSH,
-      );
-    }
-    if (this.config.INBOUND_EVENTS_ENABLED) {
-      const handle = createInboundEventsHandler(this.referrals);
-      const consumer = createInboxConsumer({
-        bus,
-        groupId: this.config.INBOUND_EVENTS_GROUP,
-        topics: [this.config.APPOINTMENTS_EVENTS_TOPIC, this.config.IDENTITY_EVENTS_TOPIC],
-        prisma: this.prisma,
-        handle: async (event, tx) => {
-          const outcome = await handle(event, tx);
-          const fields = { event_id: event.id, ce_type: event.type, ...outcome };
-          if (outcome.type === 'flagged')
-            this.logger.warn(
-              fields,
-              'booking for a referral that cannot be booked: flagged, not applied',
-            );
-          else if (
-            outcome.type === 'booked' ||
-            outcome.type === 'unbooked' ||
-            outcome.type === 'merged' ||
-            (outcome.type === 'deceased' && outcome.affected > 0)
-          )
-            this.logger.info(fields, 'inbound event applied');
-          else if (outcome.type !== 'ignored')
-            this.logger.debug(fields, 'inbound event: nothing to do');
-        },
-      });
-      await consumer.start();
-      this.consumer = consumer;
-      this.hooks.register(
-        'inbound-events-consumer',
-        () => consumer.stop(),
-        ShutdownOrder.MESSAGING,
-      );
-    }
-    this.health.register('kafka-relay', () => {
-      if (this.config.OUTBOX_RELAY_ENABLED && !this.relay)
-        throw new Error('outbox relay not started');
+    const handle = createInboundEventsHandler(this.referrals);
+    const started = await startServiceMessaging({
+      config: this.config,
+      hooks: this.hooks,
+      health: this.health,
+      consumer: this.config.INBOUND_EVENTS_ENABLED
+        ? {
+            name: 'inbound-events-consumer',
+            groupId: this.config.INBOUND_EVENTS_GROUP,
+            topics: [this.config.APPOINTMENTS_EVENTS_TOPIC, this.config.IDENTITY_EVENTS_TOPIC],
+            prisma: this.prisma,
+            handle: async (event, tx) => {
+              const outcome = await handle(event, tx);
+              const fields = { event_id: event.id, ce_type: event.type, ...outcome };
+              if (outcome.type === 'flagged')
+                this.logger.warn(
+                  fields,
+                  'booking for a referral that cannot be booked: flagged, not applied',
+                );
+              else if (
+                outcome.type === 'booked' ||
+                outcome.type === 'unbooked' ||
+                outcome.type === 'merged' ||
+                (outcome.type === 'deceased' && outcome.affected > 0)
+              )
+                this.logger.info(fields, 'inbound event applied');
+              else if (outcome.type !== 'ignored')
+                this.logger.debug(fields, 'inbound event: nothing to do');
+            },
+          }
+        : undefined,
     });
+    this.relay = started.relay;
+    this.consumer = started.consumer;
   }
 }

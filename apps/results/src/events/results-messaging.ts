@@ -1,19 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { createKafkajsEventBus, createOutboxRelay, type OutboxRelay } from '@trellis/events';
-import {
-  CONFIG,
-  HealthRegistry,
-  kafkaConnection,
-  ShutdownHooks,
-  ShutdownOrder,
-} from '@trellis/platform';
+import { startServiceMessaging, type OutboxRelay } from '@trellis/events';
+import { CONFIG, HealthRegistry, ShutdownHooks } from '@trellis/platform';
 
 import type { ResultsConfig } from '../app/config';
 
-/**
- * The service's Kafka side: the outbox relay publishing result and audit events. Started after
- * Nest is up, stopped by the platform's shutdown hooks (relay flush first, then Prisma).
- */
+/** The service's Kafka side: the outbox relay publishing result and audit events. */
 @Injectable()
 export class ResultsMessaging implements OnApplicationBootstrap {
   relay?: OutboxRelay;
@@ -25,26 +16,11 @@ export class ResultsMessaging implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const connection = kafkaConnection(this.config);
-    if (!connection || !this.config.OUTBOX_RELAY_ENABLED) return;
-    const publisher = createKafkajsEventBus(connection).publisher();
-    const relay = createOutboxRelay({
-      databaseUrl: this.config.DATABASE_URL,
-      schema: this.config.DATABASE_SCHEMA,
-      publisher,
+    const { relay } = await startServiceMessaging({
+      config: this.config,
+      hooks: this.hooks,
+      health: this.health,
     });
-    await relay.start();
     this.relay = relay;
-    this.hooks.register(
-      'outbox-relay',
-      async () => {
-        await relay.stop({ flush: true });
-        await publisher.disconnect();
-      },
-      ShutdownOrder.FLUSH,
-    );
-    this.health.register('kafka-relay', () => {
-      if (!this.relay) throw new Error('outbox relay not started');
-    });
   }
 }

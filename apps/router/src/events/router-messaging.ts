@@ -1,20 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import {
-  createInboxConsumer,
-  createKafkajsEventBus,
-  createOutboxRelay,
-  type InboxConsumer,
-  type OutboxRelay,
-} from '@trellis/events';
-import {
-  CONFIG,
-  HealthRegistry,
-  kafkaConnection,
-  LOGGER,
-  ShutdownHooks,
-  ShutdownOrder,
-  type Logger,
-} from '@trellis/platform';
+import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
+import { CONFIG, HealthRegistry, LOGGER, ShutdownHooks, type Logger } from '@trellis/platform';
 
 import type { RouterConfig } from '../app/config';
 import { PRISMA, type PrismaClient } from '../app/prisma';
@@ -39,56 +25,35 @@ export class RouterMessaging implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const connection = kafkaConnection(this.config);
-    if (!connection) throw new Error('KAFKA_BROKERS is required');
-    const bus = createKafkajsEventBus(connection);
-    if (this.config.OUTBOX_RELAY_ENABLED) {
-      const publisher = bus.publisher();
-      const relay = createOutboxRelay({
-        databaseUrl: this.config.DATABASE_URL,
-        schema: this.config.DATABASE_SCHEMA,
-        publisher,
-      });
-      await relay.start();
-      this.relay = relay;
-      this.hooks.register(
-        'outbox-relay',
-        async () => {
-          await relay.stop({ flush: true });
-          await publisher.disconnect();
-        },
-        ShutdownOrder.FLUSH,
-      );
-    }
     const router = new RegionRouter(this.config.TRELLIS_REGIONS);
-    const consumer = createInboxConsumer({
-      bus,
-      groupId: this.config.ROUTER_GROUP,
-      topics: this.config.ROUTER_TOPICS,
-      prisma: this.prisma,
-      fromBeginning: true,
-      handle: async (event, tx) => {
-        const outcome = await router.route(event, tx);
-        if (outcome.kind === 'routed') {
-          if (outcome.unknown.length > 0)
-            this.logger.warn(
-              { event_id: event.id, ce_type: event.type, regions: outcome.unknown },
-              'event names regions outside the region table: not routed there',
+    const started = await startServiceMessaging({
+      config: this.config,
+      hooks: this.hooks,
+      health: this.health,
+      kafkaRequired: true,
+      consumer: {
+        name: 'domain-events-consumer',
+        groupId: this.config.ROUTER_GROUP,
+        topics: this.config.ROUTER_TOPICS,
+        prisma: this.prisma,
+        fromBeginning: true,
+        handle: async (event, tx) => {
+          const outcome = await router.route(event, tx);
+          if (outcome.kind === 'routed') {
+            if (outcome.unknown.length > 0)
+              this.logger.warn(
+                { event_id: event.id, ce_type: event.type, regions: outcome.unknown },
+                'event names regions outside the region table: not routed there',
+              );
+            this.logger.debug(
+              { event_id: event.id, ce_type: event.type, ...outcome },
+              'event routed to regional streams',
             );
-          this.logger.debug(
-            { event_id: event.id, ce_type: event.type, ...outcome },
-            'event routed to regional streams',
-          );
-        }
+          }
+        },
       },
     });
-    await consumer.start();
-    this.consumer = consumer;
-    this.hooks.register('domain-events-consumer', () => consumer.stop(), ShutdownOrder.MESSAGING);
-    this.health.register('kafka', () => {
-      if (!this.consumer) throw new Error('domain events consumer not started');
-      if (this.config.OUTBOX_RELAY_ENABLED && !this.relay)
-        throw new Error('outbox relay not started');
-    });
+    this.relay = started.relay;
+    this.consumer = started.consumer;
   }
 }
