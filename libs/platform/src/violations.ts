@@ -26,7 +26,7 @@ export class FieldViolations {
     return this.list.length;
   }
 
-  required(field: string, value: string | undefined | null): boolean {
+  required(field: string, value: string | undefined | null): value is string {
     if (value === undefined || value === null || value.trim() === '') {
       this.add(field, 'required', `${field} is required`);
       return false;
@@ -44,7 +44,26 @@ export class FieldViolations {
 
   uuid(field: string, value: string | undefined): boolean {
     if (!this.required(field, value)) return false;
-    return this.pattern(field, value!, UUID, 'uuid', `${field} must be a UUID`);
+    return this.pattern(field, value, UUID, 'uuid', `${field} must be a UUID`);
+  }
+
+  maxLength(field: string, value: string | undefined, max: number): boolean {
+    if (value !== undefined && value.length > max) {
+      this.add(field, 'max-length', `${field} must be at most ${max} characters`);
+      return false;
+    }
+    return true;
+  }
+
+  region(field: string, value: string | undefined): boolean {
+    if (!this.required(field, value)) return false;
+    return this.pattern(
+      field,
+      value,
+      REGION_CODE,
+      'region',
+      `${field} must be a region short code (e.g. "north-east")`,
+    );
   }
 
   odsCode(field: string, value: string | undefined, required = true): boolean {

@@ -1,94 +1,17 @@
-import { validateNhsNumber } from '@trellis/nhs-number';
+import { FieldViolations, pageSize as platformPageSize } from '@trellis/platform';
 
-import { ResultsError, type FieldViolation } from './results.errors';
+import { ResultsError } from './results.errors';
 
-export const ODS_CODE = /^[A-Z0-9]{3,10}$/;
-export const REGION_CODE = /^[a-z][a-z0-9-]{1,39}$/;
 export const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Collects every problem in a request, then throws them all at once (never one at a time). */
-export class Violations {
-  private readonly list: FieldViolation[] = [];
-
-  add(field: string, rule: string, message: string): this {
-    this.list.push({ field, rule, message });
-    return this;
-  }
-
-  get count(): number {
-    return this.list.length;
-  }
-
-  get all(): readonly FieldViolation[] {
-    return this.list;
-  }
-
-  required(field: string, value: string | undefined | null): value is string {
-    if (value === undefined || value === null || value.trim() === '') {
-      this.add(field, 'required', `${field} is required`);
-      return false;
-    }
-    return true;
-  }
-
-  pattern(field: string, value: string, re: RegExp, rule: string, message: string): boolean {
-    if (!re.test(value)) {
-      this.add(field, rule, message);
-      return false;
-    }
-    return true;
-  }
-
-  maxLength(field: string, value: string | undefined, max: number): boolean {
-    if (value !== undefined && value.length > max) {
-      this.add(field, 'max-length', `${field} must be at most ${max} characters`);
-      return false;
-    }
-    return true;
-  }
-
-  uuid(field: string, value: string | undefined): boolean {
-    if (!this.required(field, value)) return false;
-    return this.pattern(field, value, UUID, 'uuid', `${field} must be a UUID`);
-  }
-
-  odsCode(field: string, value: string | undefined): boolean {
-    if (!this.required(field, value)) return false;
-    return this.pattern(
-      field,
-      value,
-      ODS_CODE,
-      'ods-code',
-      `${field} must be an ODS code (3-10 upper-case letters or digits)`,
-    );
-  }
-
-  region(field: string, value: string | undefined): boolean {
-    if (!this.required(field, value)) return false;
-    return this.pattern(
-      field,
-      value,
-      REGION_CODE,
-      'region',
-      `${field} must be a region short code (e.g. "north-east")`,
-    );
-  }
-
-  nhsNumber(field: string, value: string | undefined): string | undefined {
-    const v = validateNhsNumber(value);
-    if (!v.valid) {
-      this.add(field, `nhs-number.${v.problem ?? 'invalid'}`, v.message ?? 'invalid NHS number');
-      return undefined;
-    }
-    return v.normalised;
-  }
-
-  throwIfAny(): void {
-    if (this.list.length > 0) throw ResultsError.invalid([...this.list]);
+/** The results platform's violation collector: every problem at once, as ResultsError.invalid. */
+export class Violations extends FieldViolations {
+  constructor() {
+    super((list) => ResultsError.invalid([...list]));
   }
 }
 
+/** A page size for results searches (0 = default 50, at most 500). */
 export function pageSize(
   requested: number | undefined,
   violations: Violations,
@@ -96,10 +19,5 @@ export function pageSize(
   max = 500,
   fallback = 50,
 ): number {
-  const n = requested ?? 0;
-  if (!Number.isInteger(n) || n < 0 || n > max) {
-    violations.add(field, 'range', `${field} must be between 0 and ${max}`);
-    return fallback;
-  }
-  return n === 0 ? fallback : n;
+  return platformPageSize(requested, violations, field, max, fallback);
 }
