@@ -18,8 +18,10 @@ import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { events } from '@trellis/contracts';
 import { decodeGrpcError, loadProtoPackageDefinition } from '@trellis/platform';
-import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { Kafka, logLevel } from 'kafkajs';
+
+import { requestSystemToken, type SystemKey } from './system-token';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -112,39 +114,6 @@ export function journeyConfigFromEnv(): JourneyConfig {
 
 // ---------------------------------------------------------------------------------------------
 // Clients: token endpoint, FHIR REST, gRPC
-
-interface SystemKey {
-  clientId: string;
-  jwk: JWK & { kid: string; alg: string };
-}
-
-async function getToken(tokenUrl: string, sys: SystemKey, scope: string): Promise<string> {
-  const key = await importJWK(sys.jwk, sys.jwk.alg);
-  const now = Math.floor(Date.now() / 1000);
-  const assertion = await new SignJWT({})
-    .setProtectedHeader({ alg: sys.jwk.alg, kid: sys.jwk.kid, typ: 'JWT' })
-    .setIssuer(sys.clientId)
-    .setSubject(sys.clientId)
-    .setAudience(tokenUrl)
-    .setJti(randomUUID())
-    .setIssuedAt(now)
-    .setExpirationTime(now + 120)
-    .sign(key);
-  const res = await fetch(tokenUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: assertion,
-      scope,
-    }).toString(),
-  });
-  const body = (await res.json()) as { access_token?: string; error?: string };
-  if (!res.ok || !body.access_token)
-    throw new Error(`token endpoint answered ${res.status} ${JSON.stringify(body)}`);
-  return body.access_token;
-}
 
 export interface FhirResponse {
   status: number;
@@ -505,7 +474,7 @@ export async function runJourney(
     const { publicKey, privateKey } = await generateKeyPair('ES384', { extractable: true });
     const kid = `journey-${Date.now()}`;
     const gpClientId = `journey-gp-${randomUUID().slice(0, 8)}`;
-    const operatorToken = await getToken(tokenUrl, demoKey('operator'), 'trellis/admin');
+    const operatorToken = await requestSystemToken(tokenUrl, demoKey('operator'), 'trellis/admin');
     const registerReq = {
       clientId: gpClientId,
       name: 'Tees Valley Medical Centre (journey)',
@@ -538,7 +507,7 @@ export async function runJourney(
     log.sent(
       `POST ${tokenUrl} grant_type=client_credentials, client_assertion=<JWT signed ES384 by the practice, kid ${kid}>`,
     );
-    const gpToken = await getToken(tokenUrl, gpSys, GP_SCOPES.join(' '));
+    const gpToken = await requestSystemToken(tokenUrl, gpSys, GP_SCOPES.join(' '));
     const claims = decodeJwt(gpToken);
     log.received('access token', {
       sub: claims.sub,
@@ -547,8 +516,8 @@ export async function runJourney(
       region: claims['region'],
       exp: claims.exp,
     });
-    const hospitalToken = await getToken(tokenUrl, hospitalSys, HOSPITAL_SCOPES);
-    const labToken = await getToken(tokenUrl, labSys, LAB_SCOPES);
+    const hospitalToken = await requestSystemToken(tokenUrl, hospitalSys, HOSPITAL_SCOPES);
+    const labToken = await requestSystemToken(tokenUrl, labSys, LAB_SCOPES);
     log.note(
       `the hospital (${hospitalSys.clientId}, ${hospitalSys.odsCode}, ${hospitalSys.region}) and the lab (${labSys.clientId}) get their tokens the same way`,
     );
