@@ -6,12 +6,13 @@ import { appointmentToFhir, FhirError, NHS_NUMBER_SYSTEM, validateNhsNumber } fr
 import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
-import { FHIR_PREFIX, FhirRoute, type FhirOperationSpec } from './fhir.registry';
+import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
 import { countParam, parseIfMatch, queryParams, versionHeaders, headerValue } from './fhir.support';
 import {
   op,
   param,
   patientParamSubject,
+  instanceOperation,
   PlatformFhirController,
   type HistoryVersion,
   REASON_PARAM,
@@ -28,15 +29,6 @@ const historySubject: AuditSubjectExtractor = (req, res) => {
     ?.actor?.identifier?.value;
   return { ...(id ? { resourceId: id } : {}), ...(patient ? { nhsNumber: patient } : {}) };
 };
-
-const RETURN_APPOINTMENT = (what: string): FhirOperationSpec['parameters'][number] => ({
-  name: 'return',
-  use: 'out',
-  min: 1,
-  max: '1',
-  type: 'Appointment',
-  documentation: what,
-});
 
 /** Platform field → FHIRPath of an operation's Parameters. */
 const OPERATION_FIELDS: Record<string, string> = {
@@ -247,53 +239,32 @@ export class AppointmentFhirController extends PlatformFhirController {
       Location: `${this.base}/Appointment/${a.id}`,
     });
   }
-  @FhirRoute({
-    method: 'POST',
-    path: 'Appointment/:id/$cancel',
-    resource: 'Appointment',
-    platform: 'appointments',
-    interaction: 'operation',
-    scope: 'system/Appointment.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Cancel an appointment (frees its slot)',
-    operation: op(
-      'cancel',
-      true,
-      'Cancels a booked appointment with a reason; the slot becomes free again. Returns the cancelled Appointment.',
-      [
-        { ...REASON_PARAM, min: 1 },
-        {
-          name: 'return',
-          use: 'out',
-          min: 1,
-          max: '1',
-          type: 'Appointment',
-          documentation: 'The cancelled appointment',
-        },
-      ],
-    ),
-  })
+  @FhirRoute(
+    instanceOperation({
+      resource: 'Appointment',
+      platform: 'appointments',
+      name: 'cancel',
+      summary: 'Cancel an appointment (frees its slot)',
+      description:
+        'Cancels a booked appointment with a reason; the slot becomes free again. Returns the cancelled Appointment.',
+      parameters: [{ ...REASON_PARAM, min: 1 }],
+      returns: 'The cancelled appointment',
+    }),
+  )
   async cancelAppointment(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     const p = await this.parameters(req, 'Appointment', 'operation:$cancel');
     return this.transition(req, res, 'CancelAppointment', { reason: param(p, 'reason') ?? '' });
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'Appointment/:id/$reschedule',
-    resource: 'Appointment',
-    platform: 'appointments',
-    interaction: 'operation',
-    scope: 'system/Appointment.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Move a booked appointment to another free slot of the same provider (atomic)',
-    operation: op(
-      'reschedule',
-      true,
-      'Moves a booked appointment to another free Slot of the same providing organisation in one transaction: the new slot becomes busy, the old one free. If-Match W/"<version>" is honoured (412 when stale); an appointment that is not booked answers 409 naming its status. Returns the rescheduled Appointment.',
-      [
+  @FhirRoute(
+    instanceOperation({
+      resource: 'Appointment',
+      platform: 'appointments',
+      name: 'reschedule',
+      summary: 'Move a booked appointment to another free slot of the same provider (atomic)',
+      description:
+        'Moves a booked appointment to another free Slot of the same providing organisation in one transaction: the new slot becomes busy, the old one free. If-Match W/"<version>" is honoured (412 when stale); an appointment that is not booked answers 409 naming its status. Returns the rescheduled Appointment.',
+      parameters: [
         {
           name: 'slot',
           use: 'in',
@@ -303,10 +274,10 @@ export class AppointmentFhirController extends PlatformFhirController {
           documentation: 'Slot/<id> of the new, free slot',
         },
         REASON_PARAM,
-        RETURN_APPOINTMENT('The rescheduled appointment'),
       ],
-    ),
-  })
+      returns: 'The rescheduled appointment',
+    }),
+  )
   async reschedule(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     const p = await this.parameters(req, 'Appointment', 'operation:$reschedule');
     const slot = param(p, 'slot')?.replace(/^Slot\//, '');
@@ -325,68 +296,55 @@ export class AppointmentFhirController extends PlatformFhirController {
     });
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'Appointment/:id/$arrived',
-    resource: 'Appointment',
-    platform: 'appointments',
-    interaction: 'operation',
-    scope: 'system/Appointment.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Record that the patient has arrived (booked → arrived; providing organisation only)',
-    operation: op(
-      'arrived',
-      true,
-      'booked → arrived, by the providing organisation. If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
-      [RETURN_APPOINTMENT('The arrived appointment')],
-    ),
-  })
+  @FhirRoute(
+    instanceOperation({
+      resource: 'Appointment',
+      platform: 'appointments',
+      name: 'arrived',
+      summary:
+        'Record that the patient has arrived (booked → arrived; providing organisation only)',
+      description:
+        'booked → arrived, by the providing organisation. If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
+      parameters: [],
+      returns: 'The arrived appointment',
+    }),
+  )
   async arrived(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     await this.parameters(req, 'Appointment', 'operation:$arrived');
     return this.transition(req, res, 'MarkArrived', {});
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'Appointment/:id/$fulfil',
-    resource: 'Appointment',
-    platform: 'appointments',
-    interaction: 'operation',
-    scope: 'system/Appointment.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary:
-      'Record that the appointment took place (arrived → fulfilled; providing organisation only)',
-    operation: op(
-      'fulfil',
-      true,
-      'arrived → fulfilled, by the providing organisation. If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
-      [RETURN_APPOINTMENT('The fulfilled appointment')],
-    ),
-  })
+  @FhirRoute(
+    instanceOperation({
+      resource: 'Appointment',
+      platform: 'appointments',
+      name: 'fulfil',
+      summary:
+        'Record that the appointment took place (arrived → fulfilled; providing organisation only)',
+      description:
+        'arrived → fulfilled, by the providing organisation. If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
+      parameters: [],
+      returns: 'The fulfilled appointment',
+    }),
+  )
   async fulfil(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     await this.parameters(req, 'Appointment', 'operation:$fulfil');
     return this.transition(req, res, 'MarkFulfilled', {});
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'Appointment/:id/$no-show',
-    resource: 'Appointment',
-    platform: 'appointments',
-    interaction: 'operation',
-    scope: 'system/Appointment.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Record that the patient did not attend (booked → noshow, once the slot has started)',
-    operation: op(
-      'no-show',
-      true,
-      'booked → noshow, by the providing organisation, once the slot has started (422 before). If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
-      [RETURN_APPOINTMENT('The no-show appointment')],
-    ),
-  })
+  @FhirRoute(
+    instanceOperation({
+      resource: 'Appointment',
+      platform: 'appointments',
+      name: 'no-show',
+      summary:
+        'Record that the patient did not attend (booked → noshow, once the slot has started)',
+      description:
+        'booked → noshow, by the providing organisation, once the slot has started (422 before). If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
+      parameters: [],
+      returns: 'The no-show appointment',
+    }),
+  )
   async noShow(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     await this.parameters(req, 'Appointment', 'operation:$no-show');
     return this.transition(req, res, 'MarkNoShow', {});

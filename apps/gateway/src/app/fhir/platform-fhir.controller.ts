@@ -13,7 +13,7 @@ import type { Request, Response } from 'express';
 import { ConformanceRecorder } from './conformance';
 import { FHIR_CONFIG, type FhirConfig, type PlatformName } from './fhir.config';
 import { forwardContext, sendFhir } from './fhir.http';
-import { FHIR_PREFIX, type FhirOperationSpec } from './fhir.registry';
+import { FHIR_PREFIX, type FhirOperationSpec, type FhirRouteSpec } from './fhir.registry';
 import { bundle, etag, queryParams, selfUrl } from './fhir.support';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
@@ -45,6 +45,44 @@ export function op(
   params: FhirOperationSpec['parameters'],
 ): FhirOperationSpec {
   return { name, instance, description, affectsState: true, parameters: params };
+}
+
+/**
+ * The route of a state-changing operation on one resource (`POST <Type>/{id}/$<name>`): scope
+ * `system/<Type>.u`, patient data (audited with the resource's patient), the given input
+ * parameters and the changed resource as its return.
+ */
+export function instanceOperation(spec: {
+  resource: string;
+  platform: PlatformName;
+  name: string;
+  summary: string;
+  description: string;
+  parameters: FhirOperationSpec['parameters'];
+  returns: string;
+}): FhirRouteSpec {
+  return {
+    method: 'POST',
+    path: `${spec.resource}/:id/$${spec.name}`,
+    resource: spec.resource,
+    platform: spec.platform,
+    interaction: 'operation',
+    scope: `system/${spec.resource}.u`,
+    patientData: true,
+    subject: resourceSubject,
+    summary: spec.summary,
+    operation: op(spec.name, true, spec.description, [
+      ...spec.parameters,
+      {
+        name: 'return',
+        use: 'out',
+        min: 1,
+        max: '1',
+        type: spec.resource,
+        documentation: spec.returns,
+      },
+    ]),
+  };
 }
 
 export const REASON_PARAM = {

@@ -26,8 +26,8 @@ import {
   headerValue,
 } from './fhir.support';
 import {
-  op,
   param,
+  instanceOperation,
   PlatformFhirController,
   type HistoryVersion,
   REASON_PARAM,
@@ -463,157 +463,82 @@ export class ReferralFhirController extends PlatformFhirController {
     return sendFhir(res, 200, s, versionHeaders(s));
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'ServiceRequest/:id/$accept',
-    resource: 'ServiceRequest',
-    platform: 'referrals',
-    interaction: 'operation',
-    scope: 'system/ServiceRequest.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Accept a referral (receiving organisation)',
-    operation: op(
-      'accept',
-      true,
-      'The receiving organisation accepts the referral (e-RS accept). Returns the updated ServiceRequest.',
-      [
-        { ...REASON_PARAM, name: 'note' },
-        {
-          name: 'return',
-          use: 'out',
-          min: 1,
-          max: '1',
-          type: 'ServiceRequest',
-          documentation: 'The referral',
-        },
-      ],
-    ),
-  })
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'accept',
+      summary: 'Accept a referral (receiving organisation)',
+      description:
+        'The receiving organisation accepts the referral (e-RS accept). Returns the updated ServiceRequest.',
+      parameters: [{ ...REASON_PARAM, name: 'note' }],
+      returns: 'The referral',
+    }),
+  )
   accept(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'AcceptReferral', 'note');
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'ServiceRequest/:id/$reject',
-    resource: 'ServiceRequest',
-    platform: 'referrals',
-    interaction: 'operation',
-    scope: 'system/ServiceRequest.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Reject a referral with a reason',
-    operation: op(
-      'reject',
-      true,
-      'The receiving organisation rejects the referral with a reason. Returns the updated ServiceRequest.',
-      [
-        { ...REASON_PARAM, min: 1 },
-        {
-          name: 'return',
-          use: 'out',
-          min: 1,
-          max: '1',
-          type: 'ServiceRequest',
-          documentation: 'The referral',
-        },
-      ],
-    ),
-  })
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'reject',
+      summary: 'Reject a referral with a reason',
+      description:
+        'The receiving organisation rejects the referral with a reason. Returns the updated ServiceRequest.',
+      parameters: [{ ...REASON_PARAM, min: 1 }],
+      returns: 'The referral',
+    }),
+  )
   reject(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'RejectReferral', 'reason');
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'ServiceRequest/:id/$advise',
-    resource: 'ServiceRequest',
-    platform: 'referrals',
-    interaction: 'operation',
-    scope: 'system/ServiceRequest.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Answer a referral with advice instead of accepting it (advice and guidance)',
-    operation: op(
-      'advise',
-      true,
-      'The receiving organisation returns advice (e-RS advice and guidance). Parameters: advice. Returns the updated ServiceRequest.',
-      [
-        { ...REASON_PARAM, name: 'advice', min: 1 },
-        {
-          name: 'return',
-          use: 'out',
-          min: 1,
-          max: '1',
-          type: 'ServiceRequest',
-          documentation: 'The referral',
-        },
-      ],
-    ),
-  })
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'advise',
+      summary: 'Answer a referral with advice instead of accepting it (advice and guidance)',
+      description:
+        'The receiving organisation returns advice (e-RS advice and guidance). Parameters: advice. Returns the updated ServiceRequest.',
+      parameters: [{ ...REASON_PARAM, name: 'advice', min: 1 }],
+      returns: 'The referral',
+    }),
+  )
   advise(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'GiveAdvice', 'advice');
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'ServiceRequest/:id/$complete',
-    resource: 'ServiceRequest',
-    platform: 'referrals',
-    interaction: 'operation',
-    scope: 'system/ServiceRequest.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Complete (discharge) a referral',
-    operation: op(
-      'complete',
-      true,
-      'The receiving organisation completes the referral. Parameters: note. Returns the updated ServiceRequest.',
-      [
-        { ...REASON_PARAM, name: 'note' },
-        {
-          name: 'return',
-          use: 'out',
-          min: 1,
-          max: '1',
-          type: 'ServiceRequest',
-          documentation: 'The referral',
-        },
-      ],
-    ),
-  })
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'complete',
+      summary: 'Complete (discharge) a referral',
+      description:
+        'The receiving organisation completes the referral. Parameters: note. Returns the updated ServiceRequest.',
+      parameters: [{ ...REASON_PARAM, name: 'note' }],
+      returns: 'The referral',
+    }),
+  )
   complete(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'CompleteReferral', 'note');
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'ServiceRequest/:id/$cancel',
-    resource: 'ServiceRequest',
-    platform: 'referrals',
-    interaction: 'operation',
-    scope: 'system/ServiceRequest.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Cancel a referral (referring organisation)',
-    operation: op(
-      'cancel',
-      true,
-      'The referring organisation cancels the referral with a reason. Returns the updated ServiceRequest.',
-      [
-        { ...REASON_PARAM, min: 1 },
-        {
-          name: 'return',
-          use: 'out',
-          min: 1,
-          max: '1',
-          type: 'ServiceRequest',
-          documentation: 'The referral',
-        },
-      ],
-    ),
-  })
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'cancel',
+      summary: 'Cancel a referral (referring organisation)',
+      description:
+        'The referring organisation cancels the referral with a reason. Returns the updated ServiceRequest.',
+      parameters: [{ ...REASON_PARAM, min: 1 }],
+      returns: 'The referral',
+    }),
+  )
   cancelReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'CancelReferral', 'reason');
   }

@@ -27,9 +27,9 @@ import {
 } from './fhir.support';
 import { PlatformCallError, type ForwardContext } from './platform-clients';
 import {
-  op,
   param,
   patientParamSubject,
+  instanceOperation,
   PlatformFhirController,
   type HistoryVersion,
   REASON_PARAM,
@@ -672,21 +672,15 @@ export class ReportFhirController extends PlatformFhirController {
     return this.searchset(req, res, found, { count, nextPageToken: r.page?.nextPageToken });
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'DiagnosticReport/:id/$acknowledge',
-    resource: 'DiagnosticReport',
-    platform: 'results',
-    interaction: 'operation',
-    scope: 'system/DiagnosticReport.u',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Acknowledge (file) a result as the requesting organisation',
-    operation: op(
-      'acknowledge',
-      true,
-      'The requesting organisation acknowledges a result version (idempotent: a repeat returns the first acknowledgement). Parameters: version (0/absent = latest), note.',
-      [
+  @FhirRoute(
+    instanceOperation({
+      resource: 'DiagnosticReport',
+      platform: 'results',
+      name: 'acknowledge',
+      summary: 'Acknowledge (file) a result as the requesting organisation',
+      description:
+        'The requesting organisation acknowledges a result version (idempotent: a repeat returns the first acknowledgement). Parameters: version (0/absent = latest), note.',
+      parameters: [
         {
           name: 'version',
           use: 'in',
@@ -696,17 +690,10 @@ export class ReportFhirController extends PlatformFhirController {
           documentation: 'Version acknowledged (latest when absent)',
         },
         { ...REASON_PARAM, name: 'note' },
-        {
-          name: 'return',
-          use: 'out',
-          min: 1,
-          max: '1',
-          type: 'DiagnosticReport',
-          documentation: 'The acknowledged report',
-        },
       ],
-    ),
-  })
+      returns: 'The acknowledged report',
+    }),
+  )
   async acknowledge(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
     const p = await this.parameters(req, 'DiagnosticReport', 'operation:$acknowledge');
     const version = Number(param(p, 'version') ?? 0);
