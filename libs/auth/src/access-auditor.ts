@@ -25,7 +25,7 @@ export interface AccessAuditRecord {
   /** Non-secret reason for a failure, e.g. "PERMISSION_DENIED: INSUFFICIENT_SCOPE". */
   outcomeDescription?: string;
   /** The authenticated caller; absent when authentication itself failed. */
-  caller?: Pick<Caller, 'systemId' | 'odsCode' | 'region' | 'userId'>;
+  caller?: Pick<Caller, 'systemId' | 'odsCode' | 'region' | 'userId' | 'productVersionId'>;
   /** End user named by the caller when authentication failed (still recorded). */
   userId?: string;
   patientNhsNumber?: string;
@@ -90,6 +90,7 @@ export interface AccessRecordedFields {
   sourceService: string;
   traceId: string;
   requiredScope: string;
+  productVersionId: string;
 }
 
 export interface AccessAuditorOptions<Tx> {
@@ -237,6 +238,7 @@ export class AccessAuditor<Tx = unknown> {
       sourceService: this.options.service,
       traceId: record.traceId ?? currentTraceId() ?? '',
       requiredScope: record.requiredScope,
+      productVersionId: record.caller?.productVersionId ?? '',
     };
   }
 }

@@ -12,6 +12,7 @@ import {
 import { DEFAULT_PUBLIC_KEYS, TrellisAuthGuard } from './auth.guard';
 import { callerOf } from './caller';
 import { defineScopeTable } from './scope-table';
+import { generateServiceKeyRing, ServiceIdentity, SERVICE_TOKEN_HEADER } from './service-identity';
 import { SystemStatusRegistry } from './system-status';
 import { createTestAuthority, scopeMatrix, type TestAuthority } from './testing';
 import { AccessTokenVerifier } from './token-verifier';
@@ -198,6 +199,41 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
     );
     const md = withToken(await authority.issue({ scopes: ['system/Patient.r'] }));
     expect(await grpcCode(g.canActivate(rpcContext(GET, md)))).toBe(status.UNAVAILABLE);
+  });
+
+  it('with required service identity: refuses a valid system token without a service token', async () => {
+    const ring = generateServiceKeyRing();
+    const platform = new ServiceIdentity('identity', ring);
+    const strict = new TrellisAuthGuard(
+      table,
+      new AccessTokenVerifier({
+        issuer: authority.issuer,
+        audience: authority.audience,
+        keySet: authority.keySet,
+      }),
+      registry,
+      {
+        publicKeys: DEFAULT_PUBLIC_KEYS,
+        statusReadyTimeoutMs: 50,
+        requireServiceIdentity: platform,
+      },
+    );
+    const token = await authority.issue({ systemId: 'gp', scopes: ['system/Patient.r'] });
+    const direct = withToken(token);
+    await expect(strict.canActivate(rpcContext(GET, direct))).rejects.toMatchObject({
+      error: {
+        code: status.UNAUTHENTICATED,
+        message: expect.stringMatching(/through the gateway/),
+      },
+    });
+    const forwarded = withToken(token);
+    forwarded.set(SERVICE_TOKEN_HEADER, new ServiceIdentity('gateway', ring).token());
+    await expect(strict.canActivate(rpcContext(GET, forwarded))).resolves.toBe(true);
+    expect(callerOf(forwarded)).toMatchObject({ systemId: 'gp' });
+    // health stays public
+    await expect(
+      strict.canActivate(rpcContext('/grpc.health.v1.Health/Check', new Metadata())),
+    ).resolves.toBe(true);
   });
 
   it('HTTP: 401 without token, 403 without scope', async () => {

@@ -25,6 +25,7 @@ import {
   type ScopeTable,
 } from './scope-table';
 import { scopeSatisfies } from './scopes';
+import { SERVICE_TOKEN_HEADER, type ServiceIdentity } from './service-identity';
 import { type SystemStatusRegistry } from './system-status';
 import { bearerToken, type AccessTokenVerifier } from './token-verifier';
 
@@ -39,6 +40,11 @@ export interface AuthGuardOptions {
   publicKeys: readonly string[];
   /** How long a call waits for the suspension registry's initial replay (ms). */
   statusReadyTimeoutMs: number;
+  /**
+   * Platforms: refuse every protected call without a valid service token (only the gateway and
+   * peer platforms hold the key), so a local system's token alone does not open a platform.
+   */
+  requireServiceIdentity?: ServiceIdentity;
 }
 
 /** Health and reflection are reachable without a token so probes work. */
@@ -71,6 +77,7 @@ interface CallShape {
   carrier: object;
   authorization: unknown;
   endUser: string | undefined;
+  serviceToken: unknown;
   request: unknown;
 }
 
@@ -104,6 +111,7 @@ export function describeCall(context: ExecutionContext): CallShape | undefined {
       carrier: metadata as object,
       authorization: first('authorization'),
       endUser: typeof user === 'string' ? user : undefined,
+      serviceToken: first(SERVICE_TOKEN_HEADER),
       request: data,
     };
   }
@@ -119,6 +127,7 @@ export function describeCall(context: ExecutionContext): CallShape | undefined {
       carrier: req as object,
       authorization: req.headers['authorization'],
       endUser: typeof user === 'string' ? user : undefined,
+      serviceToken: req.headers[SERVICE_TOKEN_HEADER],
       request: req,
     };
   }
@@ -162,6 +171,7 @@ export class TrellisAuthGuard implements CanActivate {
     let caller: Caller | undefined;
     try {
       caller = await this.authenticate(call);
+      this.options.requireServiceIdentity?.verify(call.serviceToken);
       if (!rule) {
         throw new AuthError(
           AuthErrorCode.UndeclaredMethod,
@@ -191,32 +201,14 @@ export class TrellisAuthGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(call: CallShape): Promise<Caller> {
-    if (call.authorization === undefined || call.authorization === '') {
-      throw new AuthError(AuthErrorCode.MissingToken, 'missing bearer token');
-    }
-    const token = bearerToken(call.authorization);
-    if (!token)
-      throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'not a Bearer JWT');
-    const caller = await this.verifier.verify(token, call.endUser);
-    if (
-      !this.statuses.ready &&
-      !(await this.statuses.whenReady(this.options.statusReadyTimeoutMs))
-    ) {
-      throw new AuthError(
-        AuthErrorCode.AuthUnavailable,
-        'authorisation not ready',
-        'system status replay incomplete',
-      );
-    }
-    if (this.statuses.isSuspended(caller.systemId)) {
-      throw new AuthError(
-        AuthErrorCode.SystemSuspended,
-        'invalid access token',
-        `system ${caller.systemId} suspended`,
-      );
-    }
-    return caller;
+  private authenticate(call: CallShape): Promise<Caller> {
+    return authenticateBearer(
+      this.verifier,
+      this.statuses,
+      call.authorization,
+      call.endUser,
+      this.options.statusReadyTimeoutMs,
+    );
   }
 
   private async auditDenied(
@@ -257,6 +249,42 @@ export class TrellisAuthGuard implements CanActivate {
       this.logger.error(`failed to record denied access for ${call.key}: ${String(auditErr)}`);
     }
   }
+}
+
+/**
+ * Bearer token → caller: verifies the token, waits (bounded) for the suspension registry's replay
+ * and refuses suspended systems. Throws AuthError. Shared by the guard and the gateway's gRPC front
+ * door, so both doors authenticate identically.
+ */
+export async function authenticateBearer(
+  verifier: AccessTokenVerifier,
+  statuses: SystemStatusRegistry,
+  authorization: unknown,
+  endUser: string | undefined,
+  statusReadyTimeoutMs: number,
+): Promise<Caller> {
+  if (authorization === undefined || authorization === '') {
+    throw new AuthError(AuthErrorCode.MissingToken, 'missing bearer token');
+  }
+  const token = bearerToken(authorization);
+  if (!token)
+    throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'not a Bearer JWT');
+  const caller = await verifier.verify(token, endUser);
+  if (!statuses.ready && !(await statuses.whenReady(statusReadyTimeoutMs))) {
+    throw new AuthError(
+      AuthErrorCode.AuthUnavailable,
+      'authorisation not ready',
+      'system status replay incomplete',
+    );
+  }
+  if (statuses.isSuspended(caller.systemId)) {
+    throw new AuthError(
+      AuthErrorCode.SystemSuspended,
+      'invalid access token',
+      `system ${caller.systemId} suspended`,
+    );
+  }
+  return caller;
 }
 
 /** Maps an AuthError to the transport's status without leaking internals. */

@@ -27,6 +27,7 @@ import {
   type AuthGuardOptions,
 } from './auth.guard';
 import { type ScopeTable } from './scope-table';
+import { type ServiceIdentity } from './service-identity';
 import { SystemStatusRegistry, type SystemStatusFeed } from './system-status';
 import { AccessTokenVerifier } from './token-verifier';
 import { type VerifiedTokenCacheOptions } from './verified-token-cache';
@@ -54,7 +55,17 @@ export interface TrellisAuthOptions {
   statusReadyTimeoutMs?: number;
   /** Verified-token cache (default 10,000 entries, 60 s; `false` = verify every call). */
   tokenCache?: VerifiedTokenCacheOptions | false;
+  /** This service's identity (`loadServiceIdentity`): signs its outgoing calls, verifies peers'. */
+  serviceIdentity?: ServiceIdentity;
+  /**
+   * Platforms: `true` refuses protected calls without a valid service token (UNAUTHENTICATED "call
+   * through the gateway"); only the gateway and peer services hold the key. Needs serviceIdentity.
+   */
+  requireServiceIdentity?: boolean;
 }
+
+/** The service's ServiceIdentity (undefined when none was configured). */
+export const SERVICE_IDENTITY = Symbol('TRELLIS_SERVICE_IDENTITY');
 
 export const AUTH_OPTIONS = Symbol('TRELLIS_AUTH_OPTIONS');
 
@@ -134,10 +145,22 @@ export class TrellisAuthModule {
       },
       {
         provide: AUTH_GUARD_OPTIONS,
-        useFactory: (o: TrellisAuthOptions): AuthGuardOptions => ({
-          publicKeys: [...DEFAULT_PUBLIC_KEYS, ...(o.publicKeys ?? [])],
-          statusReadyTimeoutMs: o.statusReadyTimeoutMs ?? 10_000,
-        }),
+        useFactory: (o: TrellisAuthOptions): AuthGuardOptions => {
+          if (o.requireServiceIdentity && !o.serviceIdentity)
+            throw new Error(`${o.service}: requireServiceIdentity needs serviceIdentity`);
+          return {
+            publicKeys: [...DEFAULT_PUBLIC_KEYS, ...(o.publicKeys ?? [])],
+            statusReadyTimeoutMs: o.statusReadyTimeoutMs ?? 10_000,
+            ...(o.requireServiceIdentity && o.serviceIdentity
+              ? { requireServiceIdentity: o.serviceIdentity }
+              : {}),
+          };
+        },
+        inject: [AUTH_OPTIONS],
+      },
+      {
+        provide: SERVICE_IDENTITY,
+        useFactory: (o: TrellisAuthOptions) => o.serviceIdentity ?? null,
         inject: [AUTH_OPTIONS],
       },
       StatusFeedLifecycle,
@@ -150,7 +173,15 @@ export class TrellisAuthModule {
       module: TrellisAuthModule,
       imports,
       providers,
-      exports: [AUTH_OPTIONS, AUTH_VERIFIER, AUTH_STATUS_REGISTRY, AUTH_AUDITOR, AUTH_SCOPE_TABLE],
+      exports: [
+        AUTH_OPTIONS,
+        AUTH_VERIFIER,
+        AUTH_STATUS_REGISTRY,
+        AUTH_AUDITOR,
+        AUTH_SCOPE_TABLE,
+        AUTH_GUARD_OPTIONS,
+        SERVICE_IDENTITY,
+      ],
     };
   }
 }

@@ -6,6 +6,8 @@ export interface Caller {
   odsCode: string;
   /** Region code of that organisation (e.g. `north-east`, `london`). */
   region: string;
+  /** Supplier product version the system deploys (token `product_version`), when the token names one. */
+  productVersionId?: string;
   /** Granted scopes. */
   scopes: readonly string[];
   /** End-user id asserted by the local system in `x-trellis-user` (audit only, not authenticated). */

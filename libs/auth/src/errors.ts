@@ -6,6 +6,8 @@ export enum AuthErrorCode {
   InsufficientScope = 'INSUFFICIENT_SCOPE',
   UndeclaredMethod = 'UNDECLARED_METHOD',
   AuthUnavailable = 'AUTH_UNAVAILABLE',
+  /** A platform was called without a valid service token (not through the gateway or a peer). */
+  ServiceIdentityRequired = 'SERVICE_IDENTITY_REQUIRED',
 }
 
 export type AuthFailureKind = 'unauthenticated' | 'forbidden' | 'unavailable';
@@ -27,6 +29,7 @@ export class AuthError extends Error {
       case AuthErrorCode.MissingToken:
       case AuthErrorCode.InvalidToken:
       case AuthErrorCode.SystemSuspended:
+      case AuthErrorCode.ServiceIdentityRequired:
         return 'unauthenticated';
       case AuthErrorCode.InsufficientScope:
       case AuthErrorCode.UndeclaredMethod:

@@ -15,3 +15,4 @@ export * from './auth.module';
 export * from './testing';
 export * from './contracts-codec';
 export * from './testing-grpc';
+export * from './service-identity';

@@ -9,6 +9,7 @@ describe('SMART v2 scopes', () => {
     ['system/Observation.rs?category=laboratory', true],
     ['trellis/admin', true],
     ['trellis/restricted.read', true],
+    ['trellis/identity.admin', true],
     ['system/Patient.read', true], // v1 alias
     ['system/Patient.sr', false], // out of order
     ['system/Patient.rr', false], // duplicate
@@ -52,6 +53,11 @@ describe('SMART v2 scopes', () => {
     expect(scopeSatisfies(['trellis/admin'], 'trellis/admin')).toBe(true);
     expect(scopeSatisfies(['system/*.cruds'], 'trellis/admin')).toBe(false);
     expect(scopeSatisfies(['trellis/restricted.read'], 'trellis/admin')).toBe(false);
+    expect(scopeSatisfies(['trellis/identity.admin'], 'trellis/identity.admin')).toBe(true);
+    expect(
+      scopeSatisfies(['system/Patient.cruds', 'system/*.cruds'], 'trellis/identity.admin'),
+    ).toBe(false);
+    expect(scopeSatisfies(['trellis/admin'], 'trellis/identity.admin')).toBe(false);
   });
 
   it('a malformed requirement is never satisfied', () => {

@@ -18,6 +18,8 @@ export const TRELLIS_SCOPES = {
   restrictedRead: 'trellis/restricted.read',
   /** Operator administration of the connected-system registry. */
   admin: 'trellis/admin',
+  /** National identity administration: merging patient records (never implied by Patient.u). */
+  identityAdmin: 'trellis/identity.admin',
 } as const;
 export type TrellisScope = (typeof TRELLIS_SCOPES)[keyof typeof TRELLIS_SCOPES];
 

@@ -1,7 +1,8 @@
 import { credentials, Client, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 
-import { scopeMatrix, type ScopeMatrixRow } from './testing';
+import { SERVICE_TOKEN_HEADER, type ServiceIdentity } from './service-identity';
+import { scopeMatrix, testServiceIdentity, type ScopeMatrixRow } from './testing';
 import { type ScopeTable } from './scope-table';
 
 export interface GrpcMatrixOptions {
@@ -17,6 +18,11 @@ export interface GrpcMatrixOptions {
   request?: (key: string) => Record<string, unknown>;
   /** Per-call deadline (default 5 s). */
   deadlineMs?: number;
+  /**
+   * Service identity sent with every call (default: the local test ring as "gateway", which a
+   * platform requires); `false` sends none (e.g. against the gateway's own door).
+   */
+  serviceIdentity?: ServiceIdentity | false;
 }
 
 export interface GrpcMatrixResult {
@@ -51,12 +57,17 @@ export async function runGrpcScopeMatrix(options: GrpcMatrixOptions): Promise<Gr
     }
   }
   const client = new Client(options.address, credentials.createInsecure());
+  const service =
+    options.serviceIdentity === false
+      ? undefined
+      : (options.serviceIdentity ?? testServiceIdentity());
   const call = (key: string, token: string | undefined): Promise<number> => {
     const method = methods.get(key);
     if (!method)
       return Promise.reject(new Error(`${key} is in the table but not in the proto files`));
     const md = new Metadata();
     if (token) md.set('authorization', `Bearer ${token}`);
+    if (service) md.set(SERVICE_TOKEN_HEADER, service.token());
     const body = options.request?.(key) ?? {};
     return new Promise((resolve) => {
       client.makeUnaryRequest(

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 
 import { loadSync, type Options as ProtoLoaderOptions } from '@grpc/proto-loader';
 import {
@@ -12,6 +13,12 @@ import {
 
 import { findRule, type ProtectedRule, type ScopeTable } from './scope-table';
 import { scopeSatisfies } from './scopes';
+import {
+  DEFAULT_SERVICE_KEY_FILE,
+  loadServiceIdentity,
+  SERVICE_TOKEN_HEADER,
+  type ServiceIdentity,
+} from './service-identity';
 import { ACCESS_TOKEN_TYPE, DEFAULT_ACCESS_TOKEN_AUDIENCE } from './token-claims';
 
 /** Every full gRPC method path (`/pkg.Service/Method`) of the services in the given proto files. */
@@ -87,6 +94,38 @@ export interface TestAuthority {
   jwks: { keys: JWK[] };
   /** Signs an access token; override any claim or header field to build bad tokens. */
   issue(input: TestTokenInput): Promise<string>;
+  /**
+   * A service token of the local ring (as the gateway would forward it), for test clients that
+   * call a platform directly: `md.set(SERVICE_TOKEN_HEADER, authority.serviceToken())`.
+   */
+  serviceToken(service?: string): string;
+}
+
+const testIdentities = new Map<string, ServiceIdentity>();
+
+/**
+ * The identity a test client uses to stand in for the gateway (or a peer) when it calls a platform
+ * directly: the repository's local ring (`.trellis/secrets/service-token-keys.json`, created when
+ * absent, as the services themselves do locally).
+ */
+export function testServiceIdentity(service = 'gateway', keyFile?: string): ServiceIdentity {
+  const file = keyFile ?? resolve(__dirname, '../../..', DEFAULT_SERVICE_KEY_FILE);
+  const key = `${service}\u0000${file}`;
+  let identity = testIdentities.get(key);
+  if (!identity) {
+    identity = loadServiceIdentity({ service, keyFile: file, generateIfAbsent: true });
+    testIdentities.set(key, identity);
+  }
+  return identity;
+}
+
+/** Adds the test service identity to gRPC metadata (returns it). */
+export function withTestServiceIdentity<M extends { set(k: string, v: string): void }>(
+  metadata: M,
+  service = 'gateway',
+): M {
+  metadata.set(SERVICE_TOKEN_HEADER, testServiceIdentity(service).token());
+  return metadata;
 }
 
 export interface TestTokenInput {
@@ -114,6 +153,7 @@ export async function createTestAuthority(
     audience,
     jwks,
     keySet: createLocalJWKSet(jwks),
+    serviceToken: (service = 'gateway') => testServiceIdentity(service).token(),
     async issue(input: TestTokenInput): Promise<string> {
       const iat = input.issuedAt ?? Math.floor(Date.now() / 1000);
       const systemId = input.systemId ?? 'test-system';

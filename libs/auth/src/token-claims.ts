@@ -21,4 +21,6 @@ export interface AccessTokenClaims {
   scope: string;
   ods_code: string;
   region: string;
+  /** Supplier product version the connected system deploys (gateway product registry). */
+  product_version?: string;
 }

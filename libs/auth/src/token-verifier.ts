@@ -134,6 +134,7 @@ export class AccessTokenVerifier {
     const region = payload['region'];
     const clientId = payload['client_id'];
     const scope = payload['scope'];
+    const productVersion = payload['product_version'];
     if (
       !isClaim(odsCode) ||
       !isClaim(region) ||
@@ -151,6 +152,7 @@ export class AccessTokenVerifier {
       systemId: sub,
       odsCode,
       region,
+      ...(isClaim(productVersion) ? { productVersionId: productVersion } : {}),
       scopes: Object.freeze(splitScopes(scope)),
       tokenId: jti,
       expiresAt: exp,
