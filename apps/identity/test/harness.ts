@@ -1,5 +1,10 @@
 import * as grpcJs from '@grpc/grpc-js';
-import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
+import {
+  createTestAuthority,
+  SERVICE_TOKEN_HEADER,
+  StaticSystemStatusFeed,
+  type TestAuthority,
+} from '@trellis/auth';
 import { identity } from '@trellis/contracts';
 import {
   bootstrapService,
@@ -14,7 +19,11 @@ import { Client } from 'pg';
 import { createIdentityModule } from '../src/app/app.module';
 import { identityConfigSchema } from '../src/app/config';
 
-export const ALL_SCOPES = ['system/Patient.cruds', 'trellis/restricted.read'];
+export const ALL_SCOPES = [
+  'system/Patient.cruds',
+  'trellis/restricted.read',
+  'trellis/identity.admin',
+];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -143,6 +152,8 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
           const token = await tokenPromise;
           const md = new grpcJs.Metadata();
           md.set('authorization', `Bearer ${token}`);
+          // the platforms admit only the gateway and each other: the test plays the gateway
+          md.set(SERVICE_TOKEN_HEADER, authority.serviceToken());
           return new Promise((resolve, reject) => {
             const fn = stub[rpc];
             if (!fn) return reject(new Error(`no method ${rpc}`));

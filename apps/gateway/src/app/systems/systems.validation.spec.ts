@@ -55,6 +55,18 @@ describe('registry validation', () => {
     ]);
   });
 
+  it('accepts the Trellis scopes a system may be granted, identity administration included', () => {
+    expect(
+      violationsOf((v) =>
+        checkScopes(v, 'allowed_scopes', [
+          'trellis/admin',
+          'trellis/restricted.read',
+          'trellis/identity.admin',
+        ]),
+      ),
+    ).toEqual([]);
+  });
+
   it('throws one INVALID_ARGUMENT error with every violation', () => {
     const v = new Violations();
     v.add('a', 'x');

@@ -227,6 +227,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
         'system/Patient.rs',
         TRELLIS_SCOPES.restrictedRead,
         TRELLIS_SCOPES.admin,
+        TRELLIS_SCOPES.identityAdmin,
       ],
       capabilities: ['client-confidential-asymmetric', 'permission-v2'],
     };

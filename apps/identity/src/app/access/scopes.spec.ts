@@ -1,4 +1,9 @@
-import { assertScopeTableCovers, listGrpcMethods, scopeMatrix } from '@trellis/auth';
+import {
+  assertScopeTableCovers,
+  listGrpcMethods,
+  scopeMatrix,
+  scopeSatisfies,
+} from '@trellis/auth';
 import { join } from 'node:path';
 import { IDENTITY_SCOPES } from './scopes';
 
@@ -18,6 +23,12 @@ describe('identity scope table', () => {
     for (const row of scopeMatrix(IDENTITY_SCOPES)) {
       expect(row.rule).toMatchObject({ patientData: true });
     }
+  });
+
+  it('reserves merging for national identity administrators, not Patient.u', () => {
+    const merge = IDENTITY_SCOPES['/trellis.identity.v1.PatientService/MergePatients']!;
+    expect(merge.scope).toBe('trellis/identity.admin');
+    expect(scopeSatisfies(['system/Patient.cruds', 'system/*.cruds'], merge.scope!)).toBe(false);
   });
 
   it('finds the patient for the audit', () => {

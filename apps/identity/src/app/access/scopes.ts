@@ -1,4 +1,4 @@
-import { defineScopeTable } from '@trellis/auth';
+import { defineScopeTable, TRELLIS_SCOPES } from '@trellis/auth';
 
 /**
  * The identity service's one scope table: every PatientService method, its SMART v2 scope and the
@@ -63,8 +63,10 @@ export const IDENTITY_SCOPES = defineScopeTable({
     resourceType: 'Patient',
     subject: requestNhs,
   },
+  // merging two records is national identity administration, not an update of one record
   [`${M}MergePatients`]: {
-    scope: 'system/Patient.u',
+    scope: TRELLIS_SCOPES.identityAdmin,
+    action: 'U',
     patientData: true,
     resourceType: 'Patient',
     subject: (req: unknown) => ({

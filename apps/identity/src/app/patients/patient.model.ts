@@ -143,6 +143,11 @@ export interface TraceQuery {
   minScore: number;
   /** Drop hits scoring more than this below the best hit (1 = keep all above minScore). */
   dominanceMargin?: number;
+  /**
+   * The caller may not read restricted records: their postcode and practice neither score nor
+   * appear in the match reasons (a score would confirm the withheld address or GP).
+   */
+  maskRestricted?: boolean;
 }
 
 export interface TraceCandidate {

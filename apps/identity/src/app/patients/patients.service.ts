@@ -16,6 +16,7 @@ import {
 } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
 import { Db, PatientsRepository } from './patients.repository';
+import { assertRestrictedChangeAllowed, visibleMatchReasons } from './restricted';
 import {
   requireNhsNumber,
   today,
@@ -254,6 +255,7 @@ export class PatientsService {
       maxResults: input.maxResults || this.rules.traceDefaultMaxResults,
       minScore: input.minScore || this.rules.traceMinScore,
       dominanceMargin: input.mode === 'exact' ? 1 : this.rules.traceDominanceMargin,
+      maskRestricted: !this.mayReadRestricted(actor),
     };
     validateTrace({ ...query, maxResults: input.maxResults ?? 0 });
     const singleMatch = singleMatchRequested || !hasScope(actor, SCOPE_PATIENT_SEARCH);
@@ -278,11 +280,14 @@ export class PatientsService {
     );
     return candidates
       .filter((c) => records.has(c.nhsNumber))
-      .map((c) => ({
-        patient: this.view(actor, records.get(c.nhsNumber)!),
-        score: c.score,
-        matchedOn: c.matchedOn,
-      }));
+      .map((c) => {
+        const patient = this.view(actor, records.get(c.nhsNumber)!);
+        return {
+          patient,
+          score: c.score,
+          matchedOn: visibleMatchReasons(c.matchedOn, patient.withheld),
+        };
+      });
   }
 
   async update(
@@ -304,24 +309,7 @@ export class PatientsService {
       const changed = changedFields(current, changes);
       if (changed.length === 0 && !death)
         return { patient: this.view(actor, current), changedFields: [] };
-      const touchesRestricted = changed.some((f) => ['addresses', 'telecom', 'gp'].includes(f));
-      if (
-        touchesRestricted &&
-        (current.confidentiality === 'restricted' || changes.confidentiality === 'restricted') &&
-        !this.mayReadRestricted(actor)
-      ) {
-        throw new IdentityError(
-          IdentityErrorCode.RestrictedScopeRequired,
-          'changing address, telecom or GP of a restricted patient needs trellis/restricted.read',
-          changed
-            .filter((f) => ['addresses', 'telecom', 'gp'].includes(f))
-            .map((f) => ({
-              field: `changes.${f}`,
-              rule: 'restricted',
-              message: 'withheld field of a restricted patient',
-            })),
-        );
-      }
+      assertRestrictedChangeAllowed(current, changes, changed, this.mayReadRestricted(actor));
       return this.commit(tx, actor, current, expectedVersion, {
         changes,
         changed,
@@ -542,8 +530,17 @@ export class PatientsService {
         checkVersion(source, input.expectedSupersededVersion, 'expected_superseded_version');
       if (input.expectedSurvivorVersion)
         checkVersion(target, input.expectedSurvivorVersion, 'expected_survivor_version');
+      // the same person: a restriction on either record protects the survivor too
+      const inheritsRestriction =
+        source.confidentiality === 'restricted' && target.confidentiality !== 'restricted';
       await this.repo.markMerged(tx, superseded, survivor, source.version, now);
-      await this.repo.bumpVersion(tx, survivor, target.version, now);
+      await this.repo.bumpVersion(
+        tx,
+        survivor,
+        target.version,
+        now,
+        inheritsRestriction ? { confidentiality: 'restricted' } : {},
+      );
       const retired = (await this.repo.find(tx, superseded))!;
       const merged = (await this.repo.find(tx, survivor))!;
       const meta = {
@@ -560,7 +557,13 @@ export class PatientsService {
       await this.repo.appendVersion(
         tx,
         merged,
-        { ...meta, change: 'merged-from', changedFields: ['superseded_nhs_numbers'] },
+        {
+          ...meta,
+          change: 'merged-from',
+          changedFields: inheritsRestriction
+            ? ['superseded_nhs_numbers', 'confidentiality']
+            : ['superseded_nhs_numbers'],
+        },
         now,
       );
       await this.events.emit(
@@ -590,11 +593,11 @@ export class PatientsService {
     }
     const size = pageSize || 50;
     const offset = decodePageToken(pageToken, nhs);
-    const { numbers } = await this.lineage(nhs);
+    const { survivor, numbers } = await this.lineage(nhs);
     const rows = await this.repo.history(this.db, numbers, offset, size + 1);
     const page = rows.slice(0, size);
     return {
-      versions: page.map((v) => ({ ...v, view: this.versionView(actor, v) })),
+      versions: page.map((v) => ({ ...v, view: this.versionView(actor, survivor, v) })),
       nextPageToken: rows.length > size ? encodePageToken(offset + size, nhs) : '',
     };
   }
@@ -610,7 +613,7 @@ export class PatientsService {
         { field: 'version', rule: 'range', message: 'must be a positive version number' },
       ]);
     }
-    const { numbers } = await this.lineage(nhs);
+    const { survivor, numbers } = await this.lineage(nhs);
     const entry = await this.repo.version(this.db, numbers, version, nhs);
     if (!entry) {
       throw new IdentityError(
@@ -619,12 +622,21 @@ export class PatientsService {
         [{ field: 'version', rule: 'version.unknown', message: 'no such version' }],
       );
     }
-    return { ...entry, view: this.versionView(actor, entry) };
+    return { ...entry, view: this.versionView(actor, survivor, entry) };
   }
 
-  /** A historic snapshot is withheld if the record is restricted now or was then. */
-  private versionView(actor: Actor, v: PatientVersionEntry): PatientView {
-    return viewFor(v.snapshot, this.mayReadRestricted(actor));
+  /**
+   * A historic snapshot is withheld if the record is restricted now or was then: the address a
+   * patient had before the restriction is usually the one the restriction protects.
+   */
+  private versionView(actor: Actor, now: PatientRecord, v: PatientVersionEntry): PatientView {
+    const restricted =
+      now.confidentiality === 'restricted' ? 'restricted' : v.snapshot.confidentiality;
+    const view = viewFor(
+      { ...v.snapshot, confidentiality: restricted },
+      this.mayReadRestricted(actor),
+    );
+    return { ...view, confidentiality: v.snapshot.confidentiality };
   }
 
   /** The surviving record of a number plus every number merged into it. */

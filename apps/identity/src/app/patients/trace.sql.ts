@@ -44,6 +44,8 @@ export interface TraceTerms {
   exact: boolean;
   /** postcode-only / GP-only traces never return restricted patients */
   excludeRestricted: boolean;
+  /** restricted patients' postcode and GP are neither scored nor reported (see TraceQuery) */
+  maskRestricted: boolean;
 }
 
 export function traceTerms(q: TraceQuery): TraceTerms {
@@ -73,6 +75,7 @@ export function traceTerms(q: TraceQuery): TraceTerms {
     gp: q.gpOdsCode?.trim().toUpperCase() ?? '',
     exact: q.mode === 'exact',
     excludeRestricted: !hasPersonCriteria,
+    maskRestricted: q.maskRestricted === true,
   };
 }
 
@@ -309,6 +312,9 @@ export function traceSql(
     ? Prisma.sql`(CASE WHEN p.gp_ods_code = ${t.gp} THEN 1.0 ELSE 0.0 END)::float8`
     : Prisma.sql`NULL::float8`;
 
+  const masked = t.maskRestricted
+    ? Prisma.sql`p.confidentiality = 'restricted'`
+    : Prisma.sql`false`;
   const restricted = t.excludeRestricted
     ? Prisma.sql`AND p.confidentiality <> 'restricted'`
     : Prisma.empty;
@@ -321,8 +327,9 @@ export function traceSql(
              nm.s_family, nm.s_given, nm.how_family, nm.how_given,
              ${birthScore} AS s_birth, ${birthHow} AS how_birth,
              ${genderScore} AS s_gender,
-             ad.s_postcode, ad.how_postcode,
-             ${gpScore} AS s_gp
+             CASE WHEN ${masked} THEN NULL ELSE ad.s_postcode END AS s_postcode,
+             CASE WHEN ${masked} THEN NULL ELSE ad.how_postcode END AS how_postcode,
+             CASE WHEN ${masked} THEN NULL ELSE ${gpScore} END AS s_gp
       FROM (SELECT DISTINCT nhs_number FROM cand) c
       JOIN patient p ON p.nhs_number = c.nhs_number AND p.merged_into IS NULL ${restricted}
       LEFT JOIN LATERAL (
