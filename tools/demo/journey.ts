@@ -487,6 +487,8 @@ export async function runJourney(
         }),
       },
       allowedScopes: GP_SCOPES,
+      // the demo GP supplier's product version, registered by the gateway seed
+      productVersionId: 'northgate-gp@4.2.1',
     };
     log.sent('gRPC ConnectedSystemService/RegisterSystem (operator token, trellis/admin)', {
       ...registerReq,

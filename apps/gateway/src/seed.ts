@@ -19,6 +19,9 @@ import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { GATEWAY_OUTBOX } from './app/audit/gateway-outbox';
 import { gatewayConfigFrom, gatewayEnvSchema, tokenEndpointUrl } from './app/config/gateway.config';
 import { GatewayCoreModule } from './app/database/gateway-core.module';
+import { type ProductRole } from './generated/prisma/client';
+import { ProductsService } from './app/products/products.service';
+import { SystemsError, SystemsErrorCode } from './app/systems/systems.errors';
 import { SystemsModule } from './app/systems/systems.module';
 import { SystemsService } from './app/systems/systems.service';
 import { ensureSigningKeyFile } from './app/tokens/signing-keys';
@@ -31,6 +34,15 @@ export interface DemoSystem {
   odsCode: string;
   region: string;
   scopes: string[];
+  /** The supplier product version the demo system deploys. */
+  product: DemoProduct;
+}
+
+export interface DemoProduct {
+  id: string;
+  name: string;
+  role: ProductRole;
+  version: string;
 }
 
 export const DEMO_SYSTEMS: readonly DemoSystem[] = [
@@ -41,6 +53,12 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
     supplier: 'Trellis',
     odsCode: 'X26',
     region: 'london',
+    product: {
+      id: 'trellis-console',
+      name: 'Trellis operations console',
+      role: 'other',
+      version: '1.0.0',
+    },
     scopes: ['trellis/admin'],
   },
   {
@@ -50,6 +68,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
     supplier: 'Northgate Clinical Systems (demo)',
     odsCode: 'Y12345',
     region: 'north-east',
+    product: { id: 'northgate-gp', name: 'Northgate GP', role: 'gp_system', version: '4.2.1' },
     scopes: [
       'system/Patient.cruds',
       'system/Appointment.cruds',
@@ -67,6 +86,12 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
     supplier: 'Riverbank EPR (demo)',
     odsCode: 'R1K01',
     region: 'london',
+    product: {
+      id: 'riverbank-epr',
+      name: 'Riverbank EPR',
+      role: 'hospital_epr',
+      version: '2026.3',
+    },
     scopes: [
       'system/Patient.rs',
       'system/Schedule.cruds',
@@ -85,6 +110,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
     supplier: 'Helix LIMS (demo)',
     odsCode: 'R1K02',
     region: 'london',
+    product: { id: 'helix-lims', name: 'Helix LIMS', role: 'lab_lims', version: '7.0.2' },
     scopes: [
       'system/Patient.rs',
       'system/ServiceRequest.rs',
@@ -136,6 +162,22 @@ function registersKey(jwks: unknown, key: Jwk): boolean {
   );
 }
 
+/** Registers the demo system's product and version when absent; returns the version id. */
+async function ensureProductVersion(products: ProductsService, s: DemoSystem): Promise<string> {
+  const { id, name, role, version } = s.product;
+  const exists = (err: unknown): boolean =>
+    err instanceof SystemsError && err.code === SystemsErrorCode.AlreadyExists;
+  await products
+    .registerProduct({ id, supplier: s.supplier, name, role }, SEED_CALLER)
+    .catch((err: unknown) => {
+      if (!exists(err)) throw err;
+    });
+  await products.registerVersion(id, version, SEED_CALLER).catch((err: unknown) => {
+    if (!exists(err)) throw err;
+  });
+  return `${id}@${version}`;
+}
+
 async function main(): Promise<void> {
   const env = loadConfig(gatewayEnvSchema, process.env, { SERVICE_NAME: 'gateway' });
   const config = gatewayConfigFrom(env);
@@ -164,9 +206,11 @@ async function main(): Promise<void> {
 
   const ctx = await NestFactory.createApplicationContext(SeedModule, { logger: ['error', 'warn'] });
   const systems = ctx.get(SystemsService);
+  const products = ctx.get(ProductsService);
   const summary: Array<Record<string, string>> = [];
   try {
     for (const s of DEMO_SYSTEMS) {
+      const productVersionId = await ensureProductVersion(products, s);
       const keyFile = join(demoDir, `${s.clientId}.private.jwk.json`);
       const existing = await systems.get(s.clientId).catch(() => undefined);
       let action = 'kept';
@@ -181,6 +225,7 @@ async function main(): Promise<void> {
             region: s.region,
             keys: { jwksJson },
             allowedScopes: s.scopes,
+            productVersionId,
           },
           SEED_CALLER,
         );
@@ -204,6 +249,10 @@ async function main(): Promise<void> {
           );
           action = 'keys re-registered from the local key file';
         }
+      }
+      if (existing && existing.productVersionId !== productVersionId) {
+        await systems.assignProductVersion(s.clientId, productVersionId, SEED_CALLER);
+        action += `, product version ${productVersionId}`;
       }
       summary.push({
         alias: s.alias,

@@ -27,7 +27,6 @@ import {
   type TestClient,
 } from './support/harness';
 
-const SVC = '/trellis.gateway.v1.ConnectedSystemService/';
 
 describe('gateway access control (gRPC admin API)', () => {
   let gw: GatewayUnderTest;
@@ -128,14 +127,17 @@ describe('gateway access control (gRPC admin API)', () => {
       issueToken: (scopes) => getToken(gw, matrix, scopes.join(' ')),
       request: () => ({ id: 'no-such-system' }),
     });
-    expect(results.map((r) => r.key.slice(SVC.length)).sort()).toEqual([
-      'GetSystem',
-      'ListSystems',
-      'ReactivateSystem',
-      'RegisterSystem',
-      'RotateSystemKeys',
-      'SuspendSystem',
-      'UpdateSystemScopes',
+    expect(results.map((r) => r.key.slice('/trellis.gateway.v1.'.length)).sort()).toEqual([
+      'ConnectedSystemService/GetSystem',
+      'ConnectedSystemService/ListSystems',
+      'ConnectedSystemService/ReactivateSystem',
+      'ConnectedSystemService/RegisterSystem',
+      'ConnectedSystemService/RotateSystemKeys',
+      'ConnectedSystemService/SuspendSystem',
+      'ConnectedSystemService/UpdateSystemScopes',
+      'ProductService/ListProducts',
+      'ProductService/RegisterProduct',
+      'ProductService/RegisterProductVersion',
     ]);
     for (const r of results) {
       expect([r.key, r.withoutToken, r.lackingScope]).toEqual([
@@ -172,6 +174,7 @@ describe('gateway access control (gRPC admin API)', () => {
         region: 'north-east',
         keys: { jwksJson: jwks },
         allowedScopes: ['system/Patient.rs'],
+        productVersionId: 'unclassified@legacy',
       },
       adminToken,
     )) as { system: { id: string; version: number; createdBy: string } };

@@ -14,6 +14,7 @@ import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 
 import { gatewayEnvSchema } from '../../src/app/config/gateway.config';
 import { GatewayModule } from '../../src/app/gateway.module';
+import { LEGACY_PRODUCT_VERSION_ID } from '../../src/app/products/products.repository';
 import { SystemsService } from '../../src/app/systems/systems.service';
 
 export function env(name: string): string {
@@ -176,6 +177,7 @@ export async function registerClient(
     region?: string;
     alg?: 'ES384' | 'RS384';
     name?: string;
+    productVersionId?: string;
   },
 ): Promise<TestClient> {
   const key = await newClientKey(input.alg ?? 'ES384');
@@ -189,6 +191,7 @@ export async function registerClient(
       region: input.region ?? 'north-east',
       keys: { jwksJson: JSON.stringify({ keys: [key.publicJwk] }) },
       allowedScopes: input.scopes,
+      productVersionId: input.productVersionId ?? LEGACY_PRODUCT_VERSION_ID,
     },
     BOOTSTRAP_CALLER,
   );

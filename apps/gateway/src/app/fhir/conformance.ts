@@ -68,6 +68,7 @@ export class ConformanceRecorder {
             count: expressions.length,
             httpStatus,
             occurredAt: toTimestamp(now),
+            productVersionId: caller.productVersionId ?? '',
           };
           await this.outbox.enqueue(tx, {
             topic: this.config.conformanceTopic,

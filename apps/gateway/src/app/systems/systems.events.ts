@@ -9,7 +9,12 @@ export const SYSTEM_CHANGED_TYPE = 'uk.nhs.trellis.gateway.ConnectedSystemChange
 export const SYSTEM_CHANGED_SCHEMA = 'proto:trellis.events.v1.ConnectedSystemChanged';
 
 export type SystemChangeKind =
-  'REGISTERED' | 'SCOPES_UPDATED' | 'SUSPENDED' | 'REACTIVATED' | 'KEYS_ROTATED';
+  | 'REGISTERED'
+  | 'SCOPES_UPDATED'
+  | 'SUSPENDED'
+  | 'REACTIVATED'
+  | 'KEYS_ROTATED'
+  | 'PRODUCT_VERSION_ASSIGNED';
 
 const CHANGE_ENUM: Record<SystemChangeKind, events.v1.ConnectedSystemChange> = {
   REGISTERED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_REGISTERED,
@@ -17,6 +22,7 @@ const CHANGE_ENUM: Record<SystemChangeKind, events.v1.ConnectedSystemChange> = {
   SUSPENDED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_SUSPENDED,
   REACTIVATED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_REACTIVATED,
   KEYS_ROTATED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_KEYS_ROTATED,
+  PRODUCT_VERSION_ASSIGNED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_PRODUCT_VERSION_ASSIGNED,
 };
 
 /** Outbox input shape (structurally @trellis/events OutboxEventInput). */
@@ -69,6 +75,8 @@ export function systemChangedEvent(
     change: CHANGE_ENUM[change],
     changedBy: actor,
     changedAt: toTimestamp(row.changedAt),
+    productVersionId: row.productVersionId,
+    writesRestricted: row.writesRestricted,
   });
   return {
     topic,

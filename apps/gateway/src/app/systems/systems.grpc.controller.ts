@@ -30,6 +30,8 @@ export function toProto(row: SystemRow): gateway.v1.ConnectedSystem {
     changedBy: row.changedBy,
     changedAt: toTimestamp(row.changedAt),
     suspensionReason: row.suspensionReason ?? '',
+    productVersionId: row.productVersionId,
+    writesRestricted: row.writesRestricted,
   };
 }
 
@@ -57,6 +59,7 @@ export class SystemsGrpcController implements gateway.v1.ConnectedSystemServiceC
         keys: req.keys,
         allowedScopes: req.allowedScopes ?? [],
         clientId: req.clientId ?? '',
+        productVersionId: req.productVersionId ?? '',
       },
       requireCaller(metadata),
     );

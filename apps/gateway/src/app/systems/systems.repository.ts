@@ -22,6 +22,7 @@ export interface NewSystem {
   jwks: { keys: Record<string, unknown>[] } | null;
   jwksUrl: string | null;
   allowedScopes: string[];
+  productVersionId: string;
   actor: string;
 }
 
@@ -31,6 +32,7 @@ export interface SystemPatch {
   suspensionReason?: string | null;
   jwks?: { keys: Record<string, unknown>[] } | null;
   jwksUrl?: string | null;
+  productVersionId?: string;
 }
 
 /** The only place the systems context talks to Prisma. */
@@ -66,6 +68,7 @@ export class SystemsRepository {
           jwks: s.jwks === null ? Prisma.DbNull : (s.jwks as Prisma.InputJsonValue),
           jwksUrl: s.jwksUrl,
           allowedScopes: s.allowedScopes,
+          productVersionId: s.productVersionId,
           createdBy: s.actor,
           changedBy: s.actor,
         },
@@ -98,6 +101,7 @@ export class SystemsRepository {
     if (patch.jwks !== undefined)
       data.jwks = patch.jwks === null ? Prisma.DbNull : (patch.jwks as Prisma.InputJsonValue);
     if (patch.jwksUrl !== undefined) data.jwksUrl = patch.jwksUrl;
+    if (patch.productVersionId) data.productVersion = { connect: { id: patch.productVersionId } };
     const row = await tx.connectedSystem.update({ where: { id: before.id }, data });
     await this.logChange(tx, row, change, actor, before, reason);
     return row;
@@ -169,6 +173,8 @@ function snapshot(s: SystemRow): Record<string, unknown> {
     status: s.status,
     suspensionReason: s.suspensionReason,
     jwksUrl: s.jwksUrl,
+    productVersionId: s.productVersionId,
+    writesRestricted: s.writesRestricted,
     jwksKids: Array.isArray((s.jwks as { keys?: unknown } | null)?.keys)
       ? (s.jwks as { keys: Array<{ kid?: unknown }> }).keys.map((k) => k.kid)
       : [],

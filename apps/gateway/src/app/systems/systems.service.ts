@@ -6,6 +6,7 @@ import { type Caller } from '@trellis/auth';
 import { type SystemStatus } from '../../generated/prisma/client';
 import { GATEWAY_OUTBOX, type GatewayOutbox } from '../audit/gateway-outbox';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { ProductsService } from '../products/products.service';
 import { SystemsError, SystemsErrorCode } from './systems.errors';
 import { systemChangedEvent, type SystemChangeKind } from './systems.events';
 import { SystemsRepository, type SystemPatch, type SystemRow, type Tx } from './systems.repository';
@@ -28,6 +29,8 @@ export interface RegisterInput {
   keys: KeysInput | undefined;
   allowedScopes: readonly string[];
   clientId?: string;
+  /** Required: the ProductVersion.id the system deploys. */
+  productVersionId: string;
 }
 
 /** Who performed an admin change: the operator's system, and their user when named. */
@@ -45,6 +48,7 @@ export class SystemsService {
     private readonly repo: SystemsRepository,
     @Inject(GATEWAY_OUTBOX) private readonly outbox: GatewayOutbox,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly products: ProductsService,
   ) {}
 
   async register(input: RegisterInput, caller: Caller): Promise<SystemRow> {
@@ -60,6 +64,10 @@ export class SystemsService {
     const keys = checkKeys(v, 'keys', input.keys);
     const scopes = checkScopes(v, 'allowed_scopes', input.allowedScopes);
     v.throwIfAny();
+    const version = await this.products.requireVersion(
+      input.productVersionId,
+      'product_version_id',
+    );
     const id = input.clientId || `sys-${randomUUID()}`;
     const actor = actorOf(caller);
     return this.repo.transaction(async (tx) => {
@@ -72,6 +80,7 @@ export class SystemsService {
         jwks: keys.jwks,
         jwksUrl: keys.jwksUrl,
         allowedScopes: scopes,
+        productVersionId: version.id,
         actor,
       });
       if (row === 'exists')
@@ -155,6 +164,18 @@ export class SystemsService {
     return this.change(id, caller, 'KEYS_ROTATED', null, () => ({
       jwks: keys.jwks,
       jwksUrl: keys.jwksUrl,
+    }));
+  }
+
+  /** Moves a system to another product version (e.g. after the supplier's upgrade). */
+  async assignProductVersion(
+    id: string,
+    productVersionId: string,
+    caller: Caller,
+  ): Promise<SystemRow> {
+    const version = await this.products.requireVersion(productVersionId, 'product_version_id');
+    return this.change(id, caller, 'PRODUCT_VERSION_ASSIGNED', null, () => ({
+      productVersionId: version.id,
     }));
   }
 

@@ -113,6 +113,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       scope,
       ods_code: system.odsCode,
       region: system.region,
+      product_version: system.productVersionId,
     })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.config.publicUrl)
