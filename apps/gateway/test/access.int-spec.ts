@@ -27,7 +27,6 @@ import {
   type TestClient,
 } from './support/harness';
 
-
 describe('gateway access control (gRPC admin API)', () => {
   let gw: GatewayUnderTest;
   let admin: ReturnType<typeof adminClient>;
