@@ -17,21 +17,55 @@ export interface FhirIssue {
   message: string;
 }
 
+/** Most issues one OperationOutcome carries; the last one then says how many more were found. */
+export const MAX_OUTCOME_ISSUES = 100;
+const MAX_MESSAGE_CHARS = 1_000;
+const MAX_EXPRESSION_CHARS = 300;
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/**
+ * At most `max` issues: the first `max - 1` and a final one saying how many more there were (an
+ * answer never grows with the size of a bad request).
+ */
+export function capIssues(
+  issues: readonly FhirIssue[],
+  max: number = MAX_OUTCOME_ISSUES,
+): readonly FhirIssue[] {
+  if (issues.length <= max) return issues;
+  const kept = issues.slice(0, max - 1);
+  return [
+    ...kept,
+    {
+      severity: 'information',
+      code: 'too-costly',
+      rule: 'fhir.issues-truncated',
+      message: `${issues.length - kept.length} more issues not shown (at most ${max} per OperationOutcome)`,
+    },
+  ];
+}
+
 export function toOperationOutcomeIssue(issue: FhirIssue): OperationOutcomeIssue {
+  const message = clip(issue.message, MAX_MESSAGE_CHARS);
   return {
     severity: issue.severity,
     code: issue.code,
     details: {
       coding: [{ system: TRELLIS_RULE_SYSTEM, code: issue.rule }],
-      text: issue.message,
+      text: message,
     },
-    diagnostics: issue.message,
-    ...(issue.expression ? { expression: [issue.expression] } : {}),
+    diagnostics: message,
+    ...(issue.expression ? { expression: [clip(issue.expression, MAX_EXPRESSION_CHARS)] } : {}),
   };
 }
 
 export function operationOutcome(issues: readonly FhirIssue[]): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: issues.map(toOperationOutcomeIssue) };
+  return {
+    resourceType: 'OperationOutcome',
+    issue: capIssues(issues).map(toOperationOutcomeIssue),
+  };
 }
 
 /** The rule ids of an OperationOutcome (test and scorecard helper). */

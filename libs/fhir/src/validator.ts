@@ -1,8 +1,9 @@
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from './definitions';
-import type { FhirIssue, IssueCode } from './outcome';
+import { capIssues, type FhirIssue, type IssueCode } from './outcome';
 import { trellisRules } from './rules';
+import { shapeIssues } from './shape';
 
 export interface ValidateOptions {
   /** The resource type the endpoint serves (a different resourceType is refused). */
@@ -93,10 +94,10 @@ export function validateFhirResource(
   body: unknown,
   options: ValidateOptions = {},
 ): ValidationResult {
-  const fail = (status: 400 | 422, issues: FhirIssue[]): ValidationResult => ({
+  const fail = (status: 400 | 422, issues: readonly FhirIssue[]): ValidationResult => ({
     valid: false,
     status,
-    issues,
+    issues: [...issues],
   });
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return fail(400, [
@@ -131,20 +132,24 @@ export function validateFhirResource(
       message: `resource id ${String(resource['id'] ?? '(none)')} does not match the URL id ${options.id}`,
     });
   }
-  issues.push(...structural(resource as unknown as Resource));
+  // JSON types first: the detailed validator, the Trellis rules and the mappers only ever see a
+  // body whose every element has its FHIR type (no string walked as an array, no 500 in a mapper).
+  loadFhirDefinitions();
+  const shape = shapeIssues(resource, type);
+  if (shape.length > 0) return fail(400, capIssues(issues.concat(shape)));
+  for (const issue of structural(resource as unknown as Resource)) issues.push(issue);
   const structuralFailed = issues.length > 0;
   if (TYPE_CHECKS.has(type)) {
     const now = options.now ?? new Date();
-    issues.push(
-      ...trellisRules(
-        resource,
-        { today: now.toISOString().slice(0, 10) },
-        options.mode ?? 'create',
-      ),
+    const rules = trellisRules(
+      resource,
+      { today: now.toISOString().slice(0, 10) },
+      options.mode ?? 'create',
     );
+    for (const issue of rules) issues.push(issue);
   }
   if (issues.length === 0) return { valid: true, status: 200, issues: [] };
-  return fail(structuralFailed ? 400 : 422, issues);
+  return fail(structuralFailed ? 400 : 422, capIssues(issues));
 }
 
 /** Validates a resource the facade produced (outbound check: every answer passes the validator). */
