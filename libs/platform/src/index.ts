@@ -60,3 +60,12 @@ export { InFlightTracker, RequestContextInterceptor } from './request.intercepto
 export { ShutdownHooks, ShutdownOrder } from './shutdown-hooks';
 export type { ShutdownHookResult } from './shutdown-hooks';
 export * from './violations';
+export {
+  DEMO_PRACTICES,
+  isRegion,
+  ORGANISATIONS,
+  organisationByOdsCode,
+  REGIONS,
+  regionOfOrganisation,
+} from './reference/organisations';
+export type { Organisation, OrganisationKind, Region } from './reference/organisations';

@@ -1,8 +1,9 @@
 import { validateNhsNumber } from '@trellis/nhs-number';
 
 import type { FieldViolation } from './errors';
+import { ODS_CODE, organisationByOdsCode, type Organisation } from './reference/organisations';
 
-export const ODS_CODE = /^[A-Z0-9]{3,10}$/;
+export { ODS_CODE };
 export const REGION_CODE = /^[a-z][a-z0-9-]{1,39}$/;
 export const CODE = /^[A-Za-z0-9][A-Za-z0-9._:|/-]{0,99}$/;
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -75,6 +76,35 @@ export class FieldViolations {
       'ods-code',
       `${field} must be an ODS code (3-10 upper-case letters or digits)`,
     );
+  }
+
+  /**
+   * An ODS code that must name an organisation of the reference table: syntax first (rule
+   * `ods-code`), then existence (rule `organisation.unknown`). Returns the organisation.
+   */
+  organisation(field: string, value: string | undefined): Organisation | undefined {
+    if (!this.odsCode(field, value)) return undefined;
+    const org = organisationByOdsCode(value);
+    if (!org)
+      this.add(
+        field,
+        'organisation.unknown',
+        `${field} ${value ?? ''} is not an organisation in the ODS reference data`,
+      );
+    return org;
+  }
+
+  /**
+   * A region a caller stated for an organisation must be the reference data's (rule
+   * `region.mismatch`); an empty claim is fine — the region is taken from the reference data.
+   */
+  regionOf(field: string, org: Organisation | undefined, claimed: string | undefined): void {
+    if (org && claimed && claimed !== org.region)
+      this.add(
+        field,
+        'region.mismatch',
+        `${field} ${claimed} contradicts the ODS reference data: ${org.odsCode} is in ${org.region}`,
+      );
   }
 
   nhsNumber(field: string, value: string | undefined): string | undefined {
