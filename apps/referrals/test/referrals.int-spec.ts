@@ -200,6 +200,42 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
       expect(e.violations.find((v) => v.field === 'reason.code')?.rule).toBe('snomed.check-digit');
     });
 
+    it('refuses an organisation missing from the ODS reference data, and a region contradicting it', async () => {
+      const unknown = await expectRefusal(
+        svc.referrals.send(
+          gp,
+          referralInput(patient(), {
+            target: { odsCode: 'ZZZ99', region: 'north-east', specialtyCode: 'cardiology' },
+          }),
+        ),
+        ReferralsErrorCode.InvalidArgument,
+      );
+      expect(unknown.violations).toEqual([
+        expect.objectContaining({ field: 'target.ods_code', rule: 'organisation.unknown' }),
+      ]);
+      const wrongRegion = await expectRefusal(
+        svc.referrals.send(
+          gp,
+          referralInput(patient(), {
+            target: { odsCode: 'RTH', region: 'north-east', specialtyCode: 'cardiology' },
+          }),
+        ),
+        ReferralsErrorCode.InvalidArgument,
+      );
+      expect(wrongRegion.violations).toEqual([
+        expect.objectContaining({ field: 'target.region', rule: 'region.mismatch' }),
+      ]);
+    });
+
+    it("takes the target's region, and the event's, from the reference data when none is stated", async () => {
+      const r = await send({
+        target: { odsCode: 'RTD', region: '', specialtyCode: 'breast-surgery' },
+      });
+      expect(r).toMatchObject({ targetOdsCode: 'RTD', targetRegion: 'north-east' });
+      const [event] = await outbox(r.id);
+      expect(event).toMatchObject({ ods_code: 'RTD', region: 'north-east' });
+    });
+
     it('refuses an attachment over 1 MiB clearly, and a checksum that does not match', async () => {
       const nhs = patient();
       const big = await expectRefusal(
@@ -493,7 +529,7 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
       const closed = await send({ target: target('RR8') });
       await svc.referrals.reject(actor('RR8', 'yorkshire'), closed.id, 'wrong service'); // not on the list
       clock.set(now);
-      const region = await svc.referrals.regionWaitingList('yorkshire');
+      const region = await svc.referrals.regionWaitingList(actor('RR8', 'yorkshire'), 'yorkshire');
       expect(region.total.total).toBe(waits.length);
       expect(region.total.bands.map((b) => [b.label, b.count])).toEqual([
         ['0-5', 2],
@@ -515,7 +551,30 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
       ]);
       const one = await svc.referrals.providerWaitingList(actor('RCB', 'yorkshire'), undefined);
       expect(one.list).toEqual(region.providers[0]);
-      expect((await svc.referrals.regionWaitingList('london')).total.total).toBe(0);
+      const london = actor('RJ1', 'london');
+      expect((await svc.referrals.regionWaitingList(london, 'london')).total.total).toBe(0);
+    });
+
+    it("refuses another organisation's or region's waiting list (PERMISSION_DENIED naming the field)", async () => {
+      const gp = actor('A81001', 'north-east');
+      const other = await expectRefusal(
+        svc.referrals.providerWaitingList(gp, 'RR8'),
+        ReferralsErrorCode.NotOwnWaitingList,
+      );
+      expect(other.violations).toEqual([
+        expect.objectContaining({ field: 'ods_code', rule: 'waiting-list.own' }),
+      ]);
+      const region = await expectRefusal(
+        svc.referrals.regionWaitingList(gp, 'yorkshire'),
+        ReferralsErrorCode.NotOwnWaitingList,
+      );
+      expect(region.violations).toEqual([
+        expect.objectContaining({ field: 'region', rule: 'waiting-list.own' }),
+      ]);
+      expect((await svc.referrals.providerWaitingList(gp, 'A81001')).list.odsCode).toBe('A81001');
+      expect((await svc.referrals.regionWaitingList(gp, 'north-east')).total.region).toBe(
+        'north-east',
+      );
     });
   });
 
@@ -590,6 +649,32 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
         }),
         ReferralsErrorCode.InvalidArgument,
       );
+    });
+
+    it('filters a worklist by patient, counts every page in its total, and binds the token to the patient', async () => {
+      const target = { odsCode: 'RTH08', region: 'south-east', specialtyCode: 'orthopaedics' };
+      const [a, b] = [patient(), patient()];
+      const ofA = [await send({ target, nhsNumber: a }), await send({ target, nhsNumber: a })];
+      const ofB = await send({ target, nhsNumber: b });
+      const provider = actor('RTH08', 'south-east');
+      const list = (nhsNumber: string, pageToken?: string) =>
+        svc.referrals.listIncoming(provider, {
+          statuses: [],
+          priorities: [],
+          nhsNumber,
+          pageSize: 1,
+          ...(pageToken ? { pageToken } : {}),
+        });
+      const first = await list(a);
+      expect([first.referrals.map((r) => r.id), first.total]).toEqual([[ofA[0]!.id], 2]);
+      const second = await list(a, first.nextPageToken);
+      expect([second.referrals.map((r) => r.id), second.nextPageToken]).toEqual([[ofA[1]!.id], '']);
+      expect((await list(b)).referrals.map((r) => r.id)).toEqual([ofB.id]);
+      expect((await list('')).total).toBe(3);
+      const sent = await svc.referrals.listSent(gp, { statuses: [], priorities: [], nhsNumber: b });
+      expect(sent.referrals.map((r) => r.id)).toEqual([ofB.id]);
+      await expectRefusal(list(b, first.nextPageToken), ReferralsErrorCode.InvalidArgument);
+      await expectRefusal(list('1234567890'), ReferralsErrorCode.InvalidArgument);
     });
   });
 

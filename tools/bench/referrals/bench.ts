@@ -232,7 +232,10 @@ async function main(): Promise<void> {
     for (let round = 0; round < 3; round++) {
       for (const region of REGIONS) {
         const s = performance.now();
-        const wl = await service.regionWaitingList(region);
+        const wl = await service.regionWaitingList(
+          { systemId: 'bench', odsCode: 'RTH', region },
+          region,
+        );
         times.push(performance.now() - s);
         open[region] = wl.total.total;
       }

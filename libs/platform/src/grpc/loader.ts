@@ -9,9 +9,13 @@
 // - oneofs: false         -> no virtual "which member is set" property (ts-proto's oneof=properties
 //   typing has no such key; members are optional properties); proto3 `optional` fields stay absent
 //   when unset, exactly as ts-proto's `field?: T`
+// - field names: ts-proto's camelCase (`breached_18_weeks` → `breached18Weeks`), not protobufjs'
+//   (`breached_18Weeks`, which leaves "_1" alone): otherwise the generated interface's field is
+//   silently dropped on the wire (see withTsProtoFieldNames)
 import type { Options, PackageDefinition } from '@grpc/proto-loader';
 import { loadSync } from '@grpc/proto-loader';
 import { PROTO_ROOT } from '@trellis/contracts';
+import { util as protobufUtil } from 'protobufjs';
 
 export const HEALTH_PROTO = 'grpc/health/v1/health.proto';
 
@@ -35,7 +39,31 @@ export function loadProtoPackageDefinition(
   protoFiles: string[],
   protoRoot: string = PROTO_ROOT,
 ): PackageDefinition {
-  return normalizePackageDefinition(loadSync(protoFiles, grpcLoaderOptions(protoRoot)));
+  return normalizePackageDefinition(
+    withTsProtoFieldNames(() => loadSync(protoFiles, grpcLoaderOptions(protoRoot))),
+  );
+}
+
+/** ts-proto's field name for a proto field: every `_`-separated word after the first capitalised. */
+export function tsProtoFieldName(protoName: string): string {
+  return protoName
+    .split('_')
+    .map((word, i) => (i === 0 ? word : word.charAt(0).toUpperCase() + word.slice(1)))
+    .join('');
+}
+
+/**
+ * Runs a (synchronous) proto load with protobufjs' camelCase swapped for ts-proto's, so the
+ * loaded message fields carry exactly the names of the generated interfaces the services fill.
+ */
+export function withTsProtoFieldNames<T>(load: () => T): T {
+  const original = protobufUtil.camelCase;
+  protobufUtil.camelCase = tsProtoFieldName;
+  try {
+    return load();
+  } finally {
+    protobufUtil.camelCase = original;
+  }
 }
 
 interface MethodLike {

@@ -27,6 +27,7 @@ export enum ReferralsErrorCode {
   VersionConflict = 'VERSION_CONFLICT',
   NotEditable = 'REFERRAL_NOT_EDITABLE',
   VersionNotFound = 'VERSION_NOT_FOUND',
+  NotOwnWaitingList = 'NOT_OWN_WAITING_LIST',
 }
 
 const KIND: Record<ReferralsErrorCode, ErrorKind> = {
@@ -48,6 +49,7 @@ const KIND: Record<ReferralsErrorCode, ErrorKind> = {
   [ReferralsErrorCode.VersionConflict]: 'ABORTED',
   [ReferralsErrorCode.NotEditable]: 'FAILED_PRECONDITION',
   [ReferralsErrorCode.VersionNotFound]: 'NOT_FOUND',
+  [ReferralsErrorCode.NotOwnWaitingList]: 'PERMISSION_DENIED',
 };
 
 export function kindOf(code: ReferralsErrorCode): ErrorKind {

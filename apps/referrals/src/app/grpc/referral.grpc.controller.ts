@@ -231,8 +231,8 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     req: referrals.v1.GetRegionWaitingListRequest,
     md?: Metadata,
   ): Promise<referrals.v1.GetRegionWaitingListResponse> {
-    callOf(md);
-    const { total, providers, asOf } = await this.service.regionWaitingList(req.region);
+    const { caller } = callOf(md);
+    const { total, providers, asOf } = await this.service.regionWaitingList(caller, req.region);
     return {
       total: waitingListToProto(total),
       providers: providers.map(waitingListToProto),

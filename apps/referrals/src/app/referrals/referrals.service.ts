@@ -16,6 +16,7 @@ import { WAITING_BANDS, type RttStopReason } from '../domain/rtt';
 import { sctidProblem } from '../domain/snomed';
 import { CODE, IDEMPOTENCY_KEY, pageSize, REGION_CODE, Violations } from '../domain/validation';
 import type { PatientDirectory, PatientLookupContext } from '@trellis/identity-client';
+import { regionOfOrganisation } from '@trellis/platform';
 import type { Prisma, PrismaClient, ReferralRow, TransitionRow, VersionRow } from '../prisma';
 import type { ReferralEvent, ReferralEventSink } from './referral-events';
 import {
@@ -167,17 +168,21 @@ export class ReferralsService {
         'code',
         'practitioner_id must be an identifier',
       );
-    v.odsCode('target.ods_code', input.target.odsCode);
+    // the target must exist in the ODS reference data, and its region is the reference data's
+    const target = v.organisation('target.ods_code', input.target.odsCode);
     if (input.target.odsCode && input.target.odsCode === actor.odsCode)
       v.add('target.ods_code', 'different-organisation', 'an organisation cannot refer to itself');
-    if (v.required('target.region', input.target.region))
+    if (
+      input.target.region &&
       v.pattern(
         'target.region',
         input.target.region,
         REGION_CODE,
         'region',
         'target.region must be a region code such as north-east',
-      );
+      )
+    )
+      v.regionOf('target.region', target, input.target.region);
     if (v.required('target.specialty_code', input.target.specialtyCode))
       v.pattern(
         'target.specialty_code',
@@ -219,10 +224,10 @@ export class ReferralsService {
             {
               nhsNumber: nhsNumber!,
               referrerOdsCode: actor.odsCode,
-              referrerRegion: actor.region,
+              referrerRegion: regionOfOrganisation(actor.odsCode) ?? actor.region,
               referrerPractitionerId: input.practitionerId,
-              targetOdsCode: input.target.odsCode,
-              targetRegion: input.target.region,
+              targetOdsCode: target!.odsCode,
+              targetRegion: target!.region,
               specialtyCode: input.target.specialtyCode,
               priority: dbPriority(input.priority!),
               reasonCode: input.reason.code,
@@ -599,12 +604,15 @@ export class ReferralsService {
     const v = new Violations();
     v.odsCode('ods_code', ods);
     v.throwIfAny();
+    if (ods !== actor.odsCode) throw notOwnWaitingList('ods_code', ods, actor.odsCode);
     const asOf = this.clock.now();
     const rows = await this.repo.waitingList(this.prisma, { odsCode: ods }, asOf);
     return { list: toWaitingList(rows[0] ?? emptyRow(ods, '')), asOf };
   }
 
+  /** The caller's own region only (regional authorities get their own access later). */
   async regionWaitingList(
+    actor: Actor,
     region: string,
   ): Promise<{ total: WaitingList; providers: WaitingList[]; asOf: Date }> {
     const v = new Violations();
@@ -617,6 +625,7 @@ export class ReferralsService {
         'region must be a region code such as north-east',
       );
     v.throwIfAny();
+    if (region !== actor.region) throw notOwnWaitingList('region', region, actor.region);
     const asOf = this.clock.now();
     const rows = await this.repo.waitingList(this.prisma, { region }, asOf);
     const total = rows.reduce<WaitingListRow>(
@@ -1223,5 +1232,26 @@ function notReferrer(r: ReferralRow, actor: Actor): ReferralsError {
     ReferralsErrorCode.NotReferrer,
     `Only the referring organisation (${r.referrerOdsCode}) can do this; the caller is ${actor.odsCode}`,
     { referralId: r.id, referrerOdsCode: r.referrerOdsCode },
+  );
+}
+
+/** Waiting lists are an organisation's own and its region's own (PERMISSION_DENIED otherwise). */
+function notOwnWaitingList(
+  field: 'ods_code' | 'region',
+  asked: string,
+  own: string,
+): ReferralsError {
+  const what = field === 'ods_code' ? 'organisation' : 'region';
+  return new ReferralsError(
+    ReferralsErrorCode.NotOwnWaitingList,
+    `Only the caller's own ${what}'s waiting list can be read (caller ${own}, requested ${asked})`,
+    { requested: asked, caller: own },
+    [
+      {
+        field,
+        rule: 'waiting-list.own',
+        message: `must be the caller's own ${what} (${own})`,
+      },
+    ],
   );
 }
