@@ -14,7 +14,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { faker } from '@faker-js/faker/locale/en_GB';
-import { createTestAuthority, type TestAuthority } from '@trellis/auth';
+import { createTestAuthority, type TestAuthority, withTestServiceIdentity } from '@trellis/auth';
 import { protoPath, PROTO_ROOT } from '@trellis/contracts';
 import { createTestSchema, type TestSchema } from '@trellis/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -113,6 +113,7 @@ class RealIdentity {
   call<T>(method: string, req: unknown, token: string): Promise<T> {
     const md = new Metadata();
     md.set('authorization', `Bearer ${token}`);
+    withTestServiceIdentity(md); // as the gateway forwards it
     const fn = this.client![method]!;
     return new Promise((res, rej) =>
       fn.call(this.client, req, md, (e, r) => (e ? rej(e) : res(r as T))),

@@ -415,10 +415,8 @@ describe('DiagnosticReport over FHIR → results gRPC (real results platform)', 
     })) as unknown as Patient;
 
     // the lab submits over gRPC (the other door), with its own gateway-issued token
-    const clients = new PlatformClients(
-      { results: `127.0.0.1:${stack.results!.grpcUrl.split(':').pop()}` },
-      10_000,
-    );
+    // local systems' gRPC enters through the gateway's front door (the platforms admit only the gateway)
+    const clients = new PlatformClients({ results: stack.frontDoor }, 10_000);
     try {
       const submitted = await clients.call<results.v1.SubmitReportResponse>(
         'results',
@@ -718,10 +716,8 @@ describe('Appointment over FHIR → appointments gRPC, then $everything with one
         birthDate: '1988-08-08',
       }),
     })) as unknown as Patient;
-    const clients = new PlatformClients(
-      { appointments: `127.0.0.1:${stack.appointments!.grpcUrl.split(':').pop()}` },
-      10_000,
-    );
+    // local systems' gRPC enters through the gateway's front door (the platforms admit only the gateway)
+    const clients = new PlatformClients({ appointments: stack.frontDoor }, 10_000);
     let slotId: string;
     try {
       const md = { authorization: `Bearer ${hospitalSchedulerToken}` };

@@ -361,10 +361,8 @@ describe('FHIR facade: Patient over real HTTP (fhir-kit-client) → identity gRP
       body: asBody(person(uniqueFamily(), '1962-05-02')),
     })) as unknown as Patient;
     // merging is an identity operation (not a FHIR interaction here): call identity over gRPC with the same token
-    const clients = new PlatformClients(
-      { identity: `127.0.0.1:${stack.identity.grpcUrl.split(':').pop()}` },
-      5000,
-    );
+    // through the gateway's gRPC front door (the platforms admit only the gateway and their peers)
+    const clients = new PlatformClients({ identity: stack.frontDoor }, 5000);
     await clients.call(
       'identity',
       'trellis.identity.v1.PatientService',

@@ -231,3 +231,18 @@ export function withServiceToken<M extends MetadataSetter>(
   if (identity) metadata.set(SERVICE_TOKEN_HEADER, identity.token());
   return metadata;
 }
+
+/**
+ * A service's identity from its typed config: the ring at SERVICE_TOKEN_KEY_FILE, created when
+ * absent only with DEPLOY_ENV=local (in a cluster it is a mounted Secret; a missing one fails boot).
+ */
+export function serviceIdentityFromConfig(
+  service: string,
+  config: { SERVICE_TOKEN_KEY_FILE?: string; DEPLOY_ENV?: string },
+): ServiceIdentity {
+  return loadServiceIdentity({
+    service,
+    keyFile: config.SERVICE_TOKEN_KEY_FILE ?? DEFAULT_SERVICE_KEY_FILE,
+    generateIfAbsent: (config.DEPLOY_ENV ?? 'local') === 'local',
+  });
+}

@@ -9,6 +9,8 @@ import {
 import { loadSync } from '@grpc/proto-loader';
 import { fromTimestamp, protoPath, PROTO_ROOT, type identity } from '@trellis/contracts';
 
+import { SERVICE_TOKEN_HEADER } from '@trellis/auth';
+
 import type { PatientDirectory, PatientLookupContext, PatientStanding } from './patient-directory';
 
 type GetPatientResponse = identity.v1.GetPatientResponse;
@@ -42,6 +44,8 @@ export interface IdentityClientOptions {
   errors: PatientDirectoryErrors;
   deadlineMs?: number;
   channelCredentials?: ChannelCredentials;
+  /** The calling platform's service identity: identity accepts only the gateway and peers. */
+  serviceIdentity?: { token(): string };
 }
 
 /**
@@ -52,6 +56,7 @@ export class IdentityPatientDirectory implements PatientDirectory {
   private readonly client: UnaryClient;
   private readonly deadlineMs: number;
   private readonly errors: PatientDirectoryErrors;
+  private readonly serviceIdentity: { token(): string } | undefined;
 
   constructor(options: IdentityClientOptions) {
     const def = loadSync(protoPath('trellis/identity/v1/identity.proto'), {
@@ -75,12 +80,14 @@ export class IdentityPatientDirectory implements PatientDirectory {
     );
     this.deadlineMs = options.deadlineMs ?? 2000;
     this.errors = options.errors;
+    this.serviceIdentity = options.serviceIdentity;
   }
 
   standing(nhsNumber: string, ctx: PatientLookupContext): Promise<PatientStanding> {
     const md = new Metadata();
     if (ctx.authorization) md.set('authorization', ctx.authorization);
     if (ctx.correlationId) md.set('x-correlation-id', ctx.correlationId);
+    if (this.serviceIdentity) md.set(SERVICE_TOKEN_HEADER, this.serviceIdentity.token());
     return new Promise((resolve, reject) => {
       this.client.getPatient(
         { nhsNumber },

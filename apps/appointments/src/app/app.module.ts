@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/co
 import {
   createAccessAuditor,
   createSystemStatusFeed,
+  serviceIdentityFromConfig,
   TrellisAuthModule,
   type TrellisAuthOptions,
 } from '@trellis/auth';
@@ -53,6 +54,7 @@ export class AppointmentsModule {
                 address: config.IDENTITY_GRPC_ADDR,
                 deadlineMs: config.IDENTITY_DEADLINE_MS,
                 errors: patientDirectoryErrors,
+                serviceIdentity: serviceIdentityFromConfig('appointments', config),
               });
               hooks.register('identity-client', () => directory.close(), ShutdownOrder.MESSAGING);
               return directory;
@@ -109,6 +111,8 @@ export class AppointmentsModule {
                 : authEndpoints(config);
             return {
               service: 'appointments',
+              serviceIdentity: serviceIdentityFromConfig('appointments', config),
+              requireServiceIdentity: true,
               scopeTable: APPOINTMENTS_SCOPES,
               issuer: endpoints.issuer,
               ...(config.AUTH_AUDIENCE || overrides.auth?.audience

@@ -1,3 +1,4 @@
+import { withTestServiceIdentity } from '@trellis/auth';
 import {
   credentials,
   loadPackageDefinition,
@@ -54,6 +55,7 @@ export class AppointmentsGrpcClient {
     if (!fn) throw new Error(`no method ${path}`);
     const md = new Metadata();
     if (token) md.set('authorization', `Bearer ${token}`);
+    withTestServiceIdentity(md); // as the gateway forwards it
     return new Promise((resolve, reject) =>
       fn.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res as T))),
     );

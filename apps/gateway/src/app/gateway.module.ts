@@ -1,11 +1,18 @@
 import { Module } from '@nestjs/common';
-import { createSystemStatusFeed, TrellisAuthModule, type AccessAuditor } from '@trellis/auth';
+import {
+  createSystemStatusFeed,
+  serviceIdentityFromConfig,
+  TrellisAuthModule,
+  type AccessAuditor,
+} from '@trellis/auth';
+import { CONFIG } from '@trellis/platform';
 import { createLocalJWKSet } from 'jose';
 
 import { GATEWAY_AUDITOR, GatewayEventsModule } from './audit/gateway-events.module';
-import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config';
+import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from './config/gateway.config';
 import { GatewayCoreModule } from './database/gateway-core.module';
 import { FhirModule } from './fhir/fhir.module';
+import { FrontDoorModule } from './front-door/front-door.module';
 import { GatewayHealthChecks } from './database/gateway-health';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SystemsModule } from './systems/systems.module';
@@ -26,9 +33,16 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
     TokensModule,
     TrellisAuthModule.forRootAsync({
       imports: [TokensModule],
-      inject: [GATEWAY_CONFIG, SIGNING_KEY_RING, GATEWAY_AUDITOR],
-      useFactory: (config: GatewayConfig, ring: SigningKeyRing, auditor: AccessAuditor) => ({
+      inject: [CONFIG, GATEWAY_CONFIG, SIGNING_KEY_RING, GATEWAY_AUDITOR],
+      useFactory: (
+        env: GatewayEnv,
+        config: GatewayConfig,
+        ring: SigningKeyRing,
+        auditor: AccessAuditor,
+      ) => ({
         service: 'gateway',
+        // signs the gateway's calls to the platforms; the gateway's own doors take local systems
+        serviceIdentity: serviceIdentityFromConfig('gateway', env),
         scopeTable: GATEWAY_SCOPES,
         issuer: config.publicUrl,
         audience: config.audience,
@@ -44,6 +58,7 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
     SystemsModule,
     RateLimitModule,
     FhirModule,
+    FrontDoorModule,
   ],
   providers: [GatewayHealthChecks],
 })

@@ -35,6 +35,8 @@ export interface FhirStack {
   identitySchema: TestSchema;
   conformanceTopic: string;
   fhirBase: string;
+  /** host:port of the gateway's gRPC front door: local systems' gRPC to the platforms. */
+  frontDoor: string;
   /** The results platform, when started (`{ results: true }`). */
   results?: PlatformProcess;
   /** The referrals platform, when started (`{ referrals: true }`). */
@@ -163,7 +165,9 @@ export async function startFhirStack(
     'identity',
     ...(['results', 'referrals', 'appointments'] as const).filter((n) => options[n]),
   ];
-  const [gatewayPort, dead, ...ports] = await Promise.all([0, 1, ...wanted].map(() => freePort()));
+  const [gatewayPort, frontDoorPort, dead, ...ports] = await Promise.all(
+    [0, 1, 2, ...wanted].map(() => freePort()),
+  );
   const portOf = new Map(wanted.map((name, i) => [name, ports[i] as number]));
   const addr = (name: PlatformName) => {
     const port = portOf.get(name);
@@ -200,6 +204,7 @@ export async function startFhirStack(
                 FHIR_CONFORMANCE_TOPIC: conformanceTopic,
                 FHIR_EVERYTHING_DEADLINE_MS: '1500',
                 GATEWAY_RATE_LIMIT_PER_WINDOW: '1000000',
+                FRONTDOOR_GRPC_PORT: String(frontDoorPort),
               },
               { httpPort: gatewayPort },
             ),
@@ -246,6 +251,7 @@ export async function startFhirStack(
     ...(optional('appointments') ? { appointments: optional('appointments') } : {}),
     conformanceTopic,
     fhirBase: `${running.baseUrl}/fhir`,
+    frontDoor: `127.0.0.1:${String(frontDoorPort)}`,
     async token(scopes, odsCode = 'A81001') {
       const client = await registerClient(running, { scopes, odsCode, region: 'north-east' });
       return { token: await getToken(running, client, scopes.join(' ')), systemId: client.id };

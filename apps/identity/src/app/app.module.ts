@@ -10,6 +10,7 @@ import {
 import {
   createAccessAuditor,
   createSystemStatusFeed,
+  serviceIdentityFromConfig,
   TrellisAuthModule,
   type SystemStatusFeed,
 } from '@trellis/auth';
@@ -148,6 +149,8 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
         throw new Error('identity needs KAFKA_BROKERS for the connected-system status feed');
       return {
         service: 'identity',
+        serviceIdentity: serviceIdentityFromConfig('identity', config),
+        requireServiceIdentity: true,
         scopeTable: IDENTITY_SCOPES,
         issuer: overrides.authIssuer ?? config.AUTH_ISSUER ?? '',
         ...(config.AUTH_AUDIENCE ? { audience: config.AUTH_AUDIENCE } : {}),

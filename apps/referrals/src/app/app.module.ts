@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/co
 import {
   createAccessAuditor,
   createSystemStatusFeed,
+  serviceIdentityFromConfig,
   TrellisAuthModule,
   type TrellisAuthOptions,
 } from '@trellis/auth';
@@ -49,6 +50,7 @@ export class ReferralsModule {
                 address: config.IDENTITY_GRPC_ADDR,
                 deadlineMs: config.IDENTITY_DEADLINE_MS,
                 errors: patientDirectoryErrors,
+                serviceIdentity: serviceIdentityFromConfig('referrals', config),
               });
               hooks.register('identity-client', () => directory.close(), ShutdownOrder.MESSAGING);
               return directory;
@@ -95,6 +97,8 @@ export class ReferralsModule {
                 : authEndpoints(config);
             return {
               service: 'referrals',
+              serviceIdentity: serviceIdentityFromConfig('referrals', config),
+              requireServiceIdentity: true,
               scopeTable: REFERRALS_SCOPES,
               issuer: endpoints.issuer,
               ...(config.AUTH_AUDIENCE || overrides.auth?.audience

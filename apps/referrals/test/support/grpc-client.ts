@@ -1,3 +1,4 @@
+import { withTestServiceIdentity } from '@trellis/auth';
 import {
   credentials,
   loadPackageDefinition,
@@ -47,6 +48,7 @@ export class ReferralsGrpcClient {
     if (!fn) throw new Error(`no method ${method}`);
     const md = new Metadata();
     if (token) md.set('authorization', `Bearer ${token}`);
+    withTestServiceIdentity(md); // as the gateway forwards it
     return new Promise((resolve, reject) =>
       fn.call(this.client, req, md, (err, res) => (err ? reject(err) : resolve(res as T))),
     );

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/co
 import {
   createAccessAuditor,
   createSystemStatusFeed,
+  serviceIdentityFromConfig,
   TrellisAuthModule,
   type TrellisAuthOptions,
 } from '@trellis/auth';
@@ -49,6 +50,7 @@ export class ResultsModule {
                 address: config.IDENTITY_GRPC_ADDR,
                 deadlineMs: config.IDENTITY_DEADLINE_MS,
                 errors: patientDirectoryErrors,
+                serviceIdentity: serviceIdentityFromConfig('results', config),
               });
               hooks.register('identity-client', () => directory.close(), ShutdownOrder.MESSAGING);
               return new CachingPatientDirectory(directory, config.IDENTITY_CACHE_TTL_MS);
@@ -93,6 +95,8 @@ export class ResultsModule {
                 : authEndpoints(config);
             return {
               service: 'results',
+              serviceIdentity: serviceIdentityFromConfig('results', config),
+              requireServiceIdentity: true,
               scopeTable: RESULTS_SCOPES,
               issuer: endpoints.issuer,
               ...(config.AUTH_AUDIENCE || overrides.auth?.audience

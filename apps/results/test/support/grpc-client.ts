@@ -1,3 +1,4 @@
+import { withTestServiceIdentity } from '@trellis/auth';
 import {
   credentials,
   loadPackageDefinition,
@@ -44,6 +45,7 @@ export class ResultsGrpcClient {
     if (!fn) throw new Error(`no method ${method}`);
     const md = new Metadata();
     if (token) md.set('authorization', `Bearer ${token}`);
+    withTestServiceIdentity(md); // as the gateway forwards it
     return new Promise((resolve, reject) =>
       fn.call(this.client, req, md, (err, res) => (err ? reject(err) : resolve(res as T))),
     );

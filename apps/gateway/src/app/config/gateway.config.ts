@@ -5,6 +5,7 @@ import { baseConfigSchema, kafkaConnection, type BaseConfig } from '@trellis/pla
 import { z } from 'zod';
 
 import { FHIR_ENV_SHAPE } from '../fhir/fhir.config';
+import { FRONT_DOOR_ENV_SHAPE } from '../front-door/front-door.config';
 
 /** The gateway's environment: the platform base plus the access-control settings. */
 export const gatewayEnvSchema = baseConfigSchema.extend({
@@ -37,6 +38,8 @@ export const gatewayEnvSchema = baseConfigSchema.extend({
     .default('trellis.audit.access.v1'),
   /** FHIR facade settings (apps/gateway/src/app/fhir/fhir.config.ts). */
   ...FHIR_ENV_SHAPE,
+  /** gRPC front door settings (apps/gateway/src/app/front-door/front-door.config.ts). */
+  ...FRONT_DOOR_ENV_SHAPE,
 });
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 

@@ -5,6 +5,7 @@ import {
   type NestModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { SERVICE_IDENTITY, type ServiceIdentity } from '@trellis/auth';
 import { loadFhirDefinitions } from '@trellis/fhir';
 import { CONFIG } from '@trellis/platform';
 
@@ -38,11 +39,14 @@ import { PlatformClients } from './platform-clients';
     },
     {
       provide: PLATFORM_CLIENTS,
-      useFactory: (config: FhirConfig) => new PlatformClients(config.platforms, config.deadlineMs),
-      inject: [FHIR_CONFIG],
+      useFactory: (config: FhirConfig, identity: ServiceIdentity | null) =>
+        new PlatformClients(config.platforms, config.deadlineMs, identity ?? undefined),
+      inject: [FHIR_CONFIG, SERVICE_IDENTITY],
     },
     ConformanceRecorder,
   ],
+  // the gRPC front door counts refused writes and reaches the platforms with the same settings
+  exports: [ConformanceRecorder, FHIR_CONFIG],
 })
 export class FhirModule implements NestModule, OnApplicationShutdown {
   constructor(

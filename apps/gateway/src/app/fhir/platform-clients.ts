@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { withServiceToken, type ServiceIdentity } from '@trellis/auth';
 import {
   decodeGrpcError,
   loadProtoPackageDefinition,
@@ -73,6 +74,8 @@ export class PlatformClients {
   constructor(
     private readonly addresses: Partial<Record<PlatformName, string>>,
     private readonly defaultDeadlineMs: number,
+    /** The gateway's service identity: platforms accept only the gateway and their peers. */
+    private readonly serviceIdentity?: ServiceIdentity,
   ) {
     for (const [platform, address] of Object.entries(addresses) as Array<[PlatformName, string]>) {
       const spec = SERVICES[platform];
@@ -127,6 +130,7 @@ export class PlatformClients {
     if (ctx.tracestate) md.set('tracestate', ctx.tracestate);
     if (ctx.correlationId) md.set('x-correlation-id', ctx.correlationId);
     if (ctx.userId) md.set('x-trellis-user', ctx.userId);
+    withServiceToken(md, this.serviceIdentity);
     return new Promise<Res>((resolve, reject) => {
       fn.call(stub, request, md, { deadline: Date.now() + deadlineMs }, (err, res) => {
         if (err) reject(new PlatformCallError(platform, method, decodeGrpcError(err)));

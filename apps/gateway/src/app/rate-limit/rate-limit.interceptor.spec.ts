@@ -7,6 +7,7 @@ import { lastValueFrom, of } from 'rxjs';
 import { type GatewayConfig } from '../config/gateway.config';
 import { RateLimitInterceptor } from './rate-limit.interceptor';
 import { type RateLimiter } from './rate-limiter';
+import { SystemRateBudget } from './system-rate-budget';
 
 const caller: Caller = {
   systemId: 'gp-1',
@@ -36,7 +37,7 @@ const config = { rateLimitPerWindow: 2 } as GatewayConfig;
 describe('RateLimitInterceptor', () => {
   it('HTTP: passes within budget, then 429 with Retry-After, keyed by connected system', async () => {
     const { limiter, subjects } = fakeLimiter(1);
-    const i = new RateLimitInterceptor(limiter, config, prisma as never);
+    const i = new RateLimitInterceptor(new SystemRateBudget(limiter, config, prisma as never));
     const headers: Record<string, string> = {};
     const req = { method: 'GET', route: { path: '/fhir/Patient/:id' }, headers: {} };
     attachCaller(req, caller);
@@ -59,7 +60,7 @@ describe('RateLimitInterceptor', () => {
 
   it('gRPC: RESOURCE_EXHAUSTED after the budget; anonymous calls are not counted', async () => {
     const { limiter, subjects } = fakeLimiter(0);
-    const i = new RateLimitInterceptor(limiter, config, prisma as never);
+    const i = new RateLimitInterceptor(new SystemRateBudget(limiter, config, prisma as never));
     const md = new Metadata();
     attachCaller(md, caller);
     const ctx = {

@@ -2,7 +2,6 @@ import { status } from '@grpc/grpc-js';
 import {
   HttpException,
   HttpStatus,
-  Inject,
   Injectable,
   type CallHandler,
   type ExecutionContext,
@@ -12,31 +11,22 @@ import { RpcException } from '@nestjs/microservices';
 import { callerOf, describeCall } from '@trellis/auth';
 import { from, mergeMap, type Observable } from 'rxjs';
 
-import { type PrismaClient } from '../../generated/prisma/client';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { GatewayPrismaService } from '../database/gateway-prisma.service';
-import { RateLimiter } from './rate-limiter';
+import { SystemRateBudget } from './system-rate-budget';
 
 /**
  * Per connected system (not per IP) budget for every authenticated gateway call, HTTP or gRPC:
  * 429 + Retry-After / RESOURCE_EXHAUSTED. Runs as an interceptor, i.e. after the auth guard has
- * identified the caller. A system's own `rate_limit_per_window` overrides the default.
+ * identified the caller. The budget is SystemRateBudget, shared with the gRPC front door.
  */
 @Injectable()
 export class RateLimitInterceptor implements NestInterceptor {
-  private readonly budgets = new Map<string, { limit: number; until: number }>();
-
-  constructor(
-    private readonly limiter: RateLimiter,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
-  ) {}
+  constructor(private readonly budget: SystemRateBudget) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const call = describeCall(context);
     const caller = callerOf(call?.carrier);
     if (!call || !caller) return next.handle();
-    return from(this.check(caller.systemId)).pipe(
+    return from(this.budget.spend(caller.systemId)).pipe(
       mergeMap((retryAfter) => {
         if (retryAfter === 0) return next.handle();
         if (call.transport === 'rpc') {
@@ -54,23 +44,5 @@ export class RateLimitInterceptor implements NestInterceptor {
         );
       }),
     );
-  }
-
-  /** 0 when allowed, else seconds to wait. */
-  private async check(systemId: string): Promise<number> {
-    const decision = await this.limiter.hit(`sys:${systemId}`, await this.budgetOf(systemId));
-    return decision.allowed ? 0 : decision.retryAfterSeconds;
-  }
-
-  private async budgetOf(systemId: string): Promise<number> {
-    const cached = this.budgets.get(systemId);
-    if (cached && cached.until > Date.now()) return cached.limit;
-    const row = await this.prisma.connectedSystem.findUnique({
-      where: { id: systemId },
-      select: { rateLimitPerWindow: true },
-    });
-    const limit = row?.rateLimitPerWindow ?? this.config.rateLimitPerWindow;
-    this.budgets.set(systemId, { limit, until: Date.now() + 30_000 });
-    return limit;
   }
 }
