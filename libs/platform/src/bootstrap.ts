@@ -2,7 +2,6 @@
 // and reflection -> signal handling with graceful drain. Call startTelemetry() before importing this.
 import type { Server } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { Module, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
@@ -14,6 +13,7 @@ import type { z } from 'zod';
 import { baseConfigSchema, loadConfig, type BaseConfig } from './config';
 import { GrpcHealthService } from './grpc/health.service';
 import { HEALTH_PROTO, loadProtoPackageDefinition, serviceNames } from './grpc/loader';
+import { createReflectionService } from './grpc/reflection';
 import { HealthRegistry } from './health-registry';
 import { createLogger, PinoLoggerService } from './logger';
 import { PlatformModule } from './platform.module';
@@ -35,6 +35,12 @@ export interface BootstrapOptions<S extends z.ZodType<BaseConfig>> {
   handleSignals?: boolean;
   /** process.exit after a signal-triggered shutdown (default true). */
   exitOnShutdown?: boolean;
+  /**
+   * Nest's global JSON/urlencoded body parsers (default true). false: the app parses only the
+   * bodies its routes take, bounded, answering their limits in its own error format (413, not a
+   * 500 from a parser that runs before any route).
+   */
+  bodyParser?: boolean;
 }
 
 export interface ShutdownReport {
@@ -89,6 +95,7 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig> = typeof 
   const app = await NestFactory.create(TrellisServiceRootModule, {
     logger: nestLogger,
     abortOnError: false,
+    bodyParser: options.bodyParser ?? true,
   });
 
   const protoRoot = options.grpc.protoRoot ?? PROTO_ROOT;
@@ -109,7 +116,7 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig> = typeof 
         onLoadPackageDefinition: (def: PackageDefinition, server: Server) => {
           grpcServer = server;
           grpcHealth.addToServer(server, def);
-          new ReflectionService(def).addToServer(server);
+          createReflectionService(def).addToServer(server);
           for (const svc of serviceNames(def, options.grpc.packages)) {
             grpcHealth.setStatus(svc, grpc.health.v1.HealthCheckResponse_ServingStatus.SERVING);
           }

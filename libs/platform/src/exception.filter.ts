@@ -81,6 +81,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status >= 500) this.logUnexpected(exception, correlationId);
+      // RFC 6750 §3: a 401 names its scheme (the auth guard's challenge when it set one)
+      if (status === 401) res.setHeader('WWW-Authenticate', challengeOf(exception) ?? 'Bearer');
       res.status(status).json({
         error: {
           code: `HTTP_${status}`,
@@ -104,6 +106,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       'unhandled error',
     );
   }
+}
+
+/** The RFC 6750 challenge @trellis/auth attaches to its HTTP exceptions (a registered symbol). */
+function challengeOf(e: HttpException): string | undefined {
+  const v = (e as unknown as Record<symbol, unknown>)[Symbol.for('trellis.auth.wwwAuthenticate')];
+  return typeof v === 'string' ? v : undefined;
 }
 
 function grpcName(code: number): string {
