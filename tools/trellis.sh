@@ -289,6 +289,7 @@ print_endpoints() {
     [ -n "${!h:-}" ] && code="$(ready_code "${!h}")"
     printf '%-14s %-24s %-26s %s\n' "$app" "${!g:+127.0.0.1:${!g}}" "${!h:+http://127.0.0.1:${!h}}" "$code"
   done
+  [ -n "${FRONTDOOR_GRPC_PORT:-}" ] && printf '%-14s %s\n' front-door "127.0.0.1:${FRONTDOOR_GRPC_PORT} (gateway gRPC door for local systems)"
   printf '%-14s %s\n' postgresql "127.0.0.1:5432 (database trellis; credentials in .trellis/infra.env)"
   printf '%-14s %s\n' kafka "127.0.0.1:9092 (SASL_PLAINTEXT SCRAM-SHA-512; credentials in .trellis/infra.env)"
   echo "Logs: $LOG_DIR/<service>.log   Stop: Ctrl-C (or npm run stop from another terminal)"

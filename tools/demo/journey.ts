@@ -64,6 +64,8 @@ export interface JourneyConfig {
   appointmentsGrpc: string;
   referralsGrpc: string;
   resultsGrpc: string;
+  /** The gateway's gRPC front door: where local systems' gRPC goes (the platforms admit only the gateway). */
+  frontDoorGrpc: string;
   demoDir: string;
   kafkaBrokers: string[];
   kafkaUser: string;
@@ -103,6 +105,7 @@ export function journeyConfigFromEnv(): JourneyConfig {
     appointmentsGrpc: need('APPOINTMENTS_GRPC_ADDR'),
     referralsGrpc: need('REFERRALS_GRPC_ADDR'),
     resultsGrpc: need('RESULTS_GRPC_ADDR'),
+    frontDoorGrpc: need('FRONTDOOR_GRPC_ADDR'),
     demoDir: env.TRELLIS_DEMO_DIR ?? join(ROOT, '.trellis', 'demo'),
     kafkaBrokers: need('KAFKA_BROKERS').split(','),
     kafkaUser: need('KAFKA_SASL_USERNAME'),
@@ -872,7 +875,7 @@ export async function runJourney(
     );
     const unack = () =>
       rpc.call<{ reports: Array<{ report: { id: string }; waitingSeconds: number }> }>(
-        cfg.resultsGrpc,
+        cfg.frontDoorGrpc,
         'trellis.results.v1.ReportService',
         'ListUnacknowledgedReports',
         { minSeverity: 2, page: { pageSize: 200, pageToken: '' } },

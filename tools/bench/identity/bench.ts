@@ -13,7 +13,7 @@
  * serves over HTTP to the service (AUTH_JWKS_URL), exactly as the gateway would.
  */
 import * as grpc from '@grpc/grpc-js';
-import { createTestAuthority } from '@trellis/auth';
+import { createTestAuthority, withTestServiceIdentity } from '@trellis/auth';
 import { identity } from '@trellis/contracts';
 import { loadProtoPackageDefinition } from '@trellis/platform';
 import { loadInfraEnv } from '@trellis/testing';
@@ -191,6 +191,7 @@ async function main(): Promise<void> {
   });
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${token}`);
+  withTestServiceIdentity(md); // the bench plays the gateway (platforms admit only it and peers)
   const def = loadProtoPackageDefinition(['trellis/identity/v1/identity.proto']);
   const Ctor = (
     grpc.loadPackageDefinition(def) as unknown as {
