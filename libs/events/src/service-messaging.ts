@@ -22,7 +22,10 @@ export interface ServiceConsumerSpec<Tx extends RawSqlClient> {
   groupId: string;
   topics: readonly string[];
   prisma: TransactionalClient<Tx>;
-  handle: InboxConsumerOptions<Tx>['handle'];
+  handle?: InboxConsumerOptions<Tx>['handle'];
+  handleBatch?: InboxConsumerOptions<Tx>['handleBatch'];
+  maxBatchSize?: number;
+  concurrency?: number;
   fromBeginning?: boolean;
 }
 
@@ -86,7 +89,10 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
       groupId: spec.groupId,
       topics: spec.topics,
       prisma: spec.prisma,
-      handle: spec.handle,
+      ...(spec.handle ? { handle: spec.handle } : {}),
+      ...(spec.handleBatch ? { handleBatch: spec.handleBatch } : {}),
+      ...(spec.maxBatchSize !== undefined ? { maxBatchSize: spec.maxBatchSize } : {}),
+      ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : {}),
       ...(spec.fromBeginning !== undefined ? { fromBeginning: spec.fromBeginning } : {}),
     });
     await consumer.start();

@@ -95,6 +95,14 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     description: 'Access audit events, IHE BALP shape (key: NHS number of the patient accessed)',
   },
+  auditFlag: {
+    name: 'trellis.audit.flag.v1',
+    partitions: 3,
+    retentionMs: RETENTION.forever,
+    cleanupPolicy: 'delete',
+    description:
+      "Citizens' flags on accesses they do not recognise, for the organisation's data protection officer (key: NHS number)",
+  },
   gatewaySystem: {
     name: 'trellis.gateway.system.v1',
     partitions: 3,

@@ -225,4 +225,67 @@ describe('createInboxConsumer', () => {
     expect(bus.published[0]!.headers[DLQ_HEADERS.error]).toMatch(/^InvalidEventError/);
     expect(db.effects).toEqual(['id-1']);
   });
+
+  describe('handleBatch', () => {
+    function setupBatch(handle: (ids: string[], tx: FakeTx) => Promise<void>) {
+      const db = new FakeDb();
+      const bus = fakeBus();
+      const calls: string[][] = [];
+      const consumer = createInboxConsumer({
+        bus: bus.bus,
+        groupId: 'g1',
+        topics: ['trellis.test.thing.v1'],
+        prisma: db,
+        maxAttempts: 2,
+        backoff: { initialMs: 1, maxMs: 2 },
+        metrics: false,
+        handleBatch: async (events, tx) => {
+          const ids = events.map((e) => e.id);
+          calls.push(ids);
+          await handle(ids, tx);
+        },
+      });
+      return { db, bus, consumer, calls };
+    }
+
+    it('gets the new events of a run in one call, in order, duplicates left out', async () => {
+      const { db, bus, consumer, calls } = setupBatch(async (ids, tx) => {
+        tx.effects.push(...ids);
+      });
+      await consumer.start();
+      await bus.deliver(batchOf([message(0), message(1)]), db.log);
+      await bus.deliver(batchOf([message(0), message(1), message(2), message(3)]), db.log);
+      expect(calls).toEqual([
+        ['id-0', 'id-1'],
+        ['id-2', 'id-3'],
+      ]);
+      expect(db.effects).toEqual(['id-0', 'id-1', 'id-2', 'id-3']);
+      expect(consumer.stats).toMatchObject({ handled: 4, duplicates: 2 });
+    });
+
+    it('after a batch failure handles each event alone: only the bad one is dead-lettered', async () => {
+      const { db, bus, consumer } = setupBatch(async (ids, tx) => {
+        if (ids.includes('id-1')) throw new Error('bad data');
+        tx.effects.push(...ids);
+      });
+      await consumer.start();
+      await bus.deliver(batchOf([message(0), message(1), message(2)]), db.log);
+      expect(db.effects).toEqual(['id-0', 'id-2']);
+      expect(db.deadLetters).toEqual(['Error: bad data']);
+      expect(consumer.stats).toMatchObject({ handled: 2, deadLettered: 1, failedAttempts: 2 });
+    });
+
+    it('refuses both or neither of handle and handleBatch', () => {
+      const db = new FakeDb();
+      const base = { bus: fakeBus().bus, groupId: 'g', topics: ['t'], prisma: db };
+      expect(() => createInboxConsumer(base)).toThrow(/exactly one/);
+      expect(() =>
+        createInboxConsumer({
+          ...base,
+          handle: async () => undefined,
+          handleBatch: async () => undefined,
+        }),
+      ).toThrow(/exactly one/);
+    });
+  });
 });

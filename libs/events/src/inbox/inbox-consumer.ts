@@ -49,7 +49,14 @@ export interface InboxConsumerOptions<Tx extends RawSqlClient> {
    * Handles one event inside the transaction that records it in the inbox: write with `tx` only.
    * Throw to retry; throw PoisonMessageError to dead-letter at once.
    */
-  handle: (event: ReceivedEvent, tx: Tx) => Promise<void>;
+  handle?: (event: ReceivedEvent, tx: Tx) => Promise<void>;
+  /**
+   * Instead of `handle`: handles the new events of a batch transaction at once, in order (e.g. one
+   * multi-row INSERT for high-volume streams). A failure rolls the batch back and its events are
+   * handled one by one (a batch of one each), so the failing event is retried and dead-lettered
+   * alone.
+   */
+  handleBatch?: (events: readonly ReceivedEvent[], tx: Tx) => Promise<void>;
   /** Attempts before dead-lettering (default 5). */
   maxAttempts?: number;
   /** Delay between attempts (default 200 ms doubling to 5 s). */
@@ -127,6 +134,11 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
   };
   const lagByPartition = new Map<string, { topic: string; partition: number; lag: number }>();
   if (options.topics.length === 0) throw new Error('createInboxConsumer: no topics');
+  if (!options.handle === !options.handleBatch)
+    throw new Error('createInboxConsumer: give exactly one of handle and handleBatch');
+  const handleBatch = options.handleBatch;
+  const handleOne = (event: ReceivedEvent, tx: Tx): Promise<void> =>
+    handleBatch ? handleBatch([event], tx) : options.handle!(event, tx);
   if (maxAttempts < 1) throw new Error('createInboxConsumer: maxAttempts must be ≥ 1');
 
   let consumer: EventConsumer | undefined;
@@ -144,7 +156,7 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
               ${event.offset}::bigint, ${event.type})
       ON CONFLICT DO NOTHING`;
     if (inserted === 0) return 'duplicate';
-    await context.with(traceCtx, () => options.handle(event, tx));
+    await context.with(traceCtx, () => handleOne(event, tx));
     return 'handled';
   }
 
@@ -159,8 +171,11 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
    */
   async function runChunk(
     events: readonly ReceivedEvent[],
-  ): Promise<{ outcomes: Outcome[] } | { failedIndex: number; error: unknown }> {
+  ): Promise<
+    { outcomes: Outcome[] } | { failedIndex: number; error: unknown; attributed?: false }
+  > {
     let index = 0;
+    let inBatchHandler = false;
     try {
       const outcomes = await options.prisma.$transaction(async (tx) => {
         const inserted = await tx.$queryRaw<{ event_id: string }[]>`
@@ -175,11 +190,22 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
           RETURNING event_id`;
         const fresh = new Set(inserted.map((r) => r.event_id));
         const out: Outcome[] = [];
+        if (handleBatch) {
+          const batch: ReceivedEvent[] = [];
+          for (const event of events) {
+            const isNew = fresh.delete(event.id);
+            if (isNew) batch.push(event);
+            out.push(isNew ? 'handled' : 'duplicate');
+          }
+          inBatchHandler = true;
+          if (batch.length > 0) await withBatchSpan(batch, () => handleBatch(batch, tx));
+          return out;
+        }
         for (index = 0; index < events.length; index++) {
           const event = events[index]!;
           // first occurrence of a new id is handled; any other occurrence is a duplicate
           if (fresh.delete(event.id)) {
-            await withEventSpan(event, () => options.handle(event, tx));
+            await withEventSpan(event, () => handleOne(event, tx));
             out.push('handled');
           } else {
             out.push('duplicate');
@@ -189,8 +215,37 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
       }, transactionOptions);
       return { outcomes };
     } catch (error) {
+      // A batch handler's failure names no event: every event of the run is handled alone.
+      if (inBatchHandler) return { failedIndex: events.length - 1, error, attributed: false };
       return { failedIndex: index, error };
     }
+  }
+
+  /** A batch handler call in one consumer span (per-event spans would cost more than the work). */
+  function withBatchSpan<R>(events: readonly ReceivedEvent[], fn: () => Promise<R>): Promise<R> {
+    const first = events[0]!;
+    return tracer.startActiveSpan(
+      `process ${first.topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { ...spanAttributes(first), 'messaging.batch.message_count': events.length },
+      },
+      async (span) => {
+        const end = startRequestTimer('kafka', first.topic);
+        try {
+          const result = await fn();
+          end({ code: 'ok' });
+          return result;
+        } catch (error) {
+          end({ code: 'error' });
+          span.recordException(error instanceof Error ? error : new Error(String(error)));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   /** The handler of one event of a batch transaction, in its own consumer span (+ RED metrics). */
@@ -439,7 +494,8 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
         for (let k = 0; k <= result.failedIndex && k < run.length; k++) {
           const r = run[k]!;
           if (!control.isRunning() || control.isStale()) break outer;
-          const firstFailure = k === result.failedIndex ? result.error : undefined;
+          const firstFailure =
+            k === result.failedIndex && !('attributed' in result) ? result.error : undefined;
           if (!(await processMessage(r.message, control, firstFailure))) break outer;
           await done(r.message);
           i += 1;

@@ -1,0 +1,132 @@
+import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import {
+  createAccessAuditor,
+  createSystemStatusFeed,
+  loadServiceIdentity,
+  TrellisAuthModule,
+  type TrellisAuthOptions,
+} from '@trellis/auth';
+import { createPrismaClient } from '@trellis/database';
+import { createOutbox, type Outbox } from '@trellis/events';
+import {
+  CONFIG,
+  HealthRegistry,
+  kafkaConnection,
+  ShutdownHooks,
+  ShutdownOrder,
+} from '@trellis/platform';
+
+import { AuditMessaging } from '../events/audit-messaging';
+import { AUDIT_SCOPES } from './access/scopes';
+import { AuditService } from './audit/audit.service';
+import { authEndpoints, type AuditConfig } from './config';
+import { AuditGrpcController } from './grpc/audit.grpc.controller';
+import { PRISMA, PrismaClient } from './prisma';
+import { AccessEventsRepository } from './store/access-events.repository';
+
+export const OUTBOX = Symbol('audit.outbox');
+
+/** Seams for integration tests; production passes nothing. */
+export interface AuditModuleOverrides {
+  auth?: Partial<Pick<TrellisAuthOptions, 'keySet' | 'statusFeed' | 'issuer' | 'audience'>>;
+}
+
+/** PostgreSQL (schema `audit`) and the outbox writer. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: PRISMA,
+      inject: [CONFIG, HealthRegistry, ShutdownHooks],
+      useFactory: async (config: AuditConfig, health: HealthRegistry, hooks: ShutdownHooks) => {
+        const prisma = createPrismaClient(PrismaClient, {
+          url: config.DATABASE_URL,
+          schema: config.DATABASE_SCHEMA,
+          poolSize: config.DATABASE_POOL_SIZE,
+          applicationName: config.SERVICE_NAME,
+        });
+        await prisma.$queryRaw`SELECT 1`;
+        health.register('postgres', () => prisma.$queryRaw`SELECT 1`);
+        hooks.register('prisma', () => prisma.$disconnect(), ShutdownOrder.DATABASE);
+        return prisma;
+      },
+    },
+    { provide: OUTBOX, useFactory: (): Outbox => createOutbox({ source: '/trellis/audit' }) },
+  ],
+  exports: [PRISMA, OUTBOX],
+})
+export class AuditInfraModule {}
+
+@Module({})
+export class AuditModule {
+  static register(overrides: AuditModuleOverrides = {}): DynamicModule {
+    return {
+      module: AuditModule,
+      imports: [
+        AuditInfraModule,
+        TrellisAuthModule.forRootAsync({
+          inject: [CONFIG, PRISMA, OUTBOX],
+          useFactory: (
+            config: AuditConfig,
+            prisma: PrismaClient,
+            outbox: Outbox,
+          ): TrellisAuthOptions => {
+            const connection = kafkaConnection(config);
+            const statusFeed =
+              overrides.auth?.statusFeed ??
+              (connection ? createSystemStatusFeed({ service: 'audit', connection }) : undefined);
+            if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
+            const endpoints =
+              overrides.auth?.keySet && overrides.auth.issuer
+                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
+                : authEndpoints(config);
+            return {
+              service: 'audit',
+              serviceIdentity: loadServiceIdentity({
+                service: 'audit',
+                keyFile: config.SERVICE_TOKEN_KEY_FILE,
+                generateIfAbsent: config.DEPLOY_ENV === 'local',
+              }),
+              requireServiceIdentity: true,
+              scopeTable: AUDIT_SCOPES,
+              issuer: endpoints.issuer,
+              ...(config.AUTH_AUDIENCE || overrides.auth?.audience
+                ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
+                : {}),
+              ...(overrides.auth?.keySet
+                ? { keySet: overrides.auth.keySet }
+                : { jwksUrl: endpoints.jwksUrl }),
+              statusFeed,
+              auditor: createAccessAuditor({
+                service: 'audit',
+                db: prisma,
+                outbox: {
+                  enqueue: (tx: PrismaClient, m) =>
+                    outbox.enqueue(tx, { ...m, key: m.key || null }),
+                },
+              }),
+            };
+          },
+        }),
+      ],
+      controllers: [AuditGrpcController],
+      providers: [
+        AccessEventsRepository,
+        {
+          provide: AuditService,
+          inject: [PRISMA, AccessEventsRepository, OUTBOX],
+          useFactory: (prisma: PrismaClient, repo: AccessEventsRepository, outbox: Outbox) =>
+            new AuditService(prisma, repo, outbox),
+        },
+        AuditMessaging,
+      ],
+    };
+  }
+}
+
+/** The root module class the platform bootstrap takes (it wants a class, not a DynamicModule). */
+export function createAuditModule(overrides: AuditModuleOverrides = {}): Type<unknown> {
+  @Module({ imports: [AuditModule.register(overrides)] })
+  class AuditRootModule {}
+  return AuditRootModule;
+}

@@ -1,0 +1,31 @@
+import { TRELLIS_SCOPES, type Caller } from '@trellis/auth';
+
+import type { StoredAccess } from '../store/access-events.repository';
+
+/**
+ * Whose audit a caller may read: the national operator every record; a connected system only the
+ * accesses its own organisation made (never another organisation's); a citizen (patient token)
+ * only the accesses to their own record.
+ */
+export type Viewer =
+  | { kind: 'operator' }
+  | { kind: 'organisation'; odsCode: string }
+  | { kind: 'patient'; nhsNumber: string };
+
+export function viewerOf(caller: Caller): Viewer {
+  const patient = (caller as Caller & { patient?: string }).patient;
+  if (patient) return { kind: 'patient', nhsNumber: patient };
+  if (caller.scopes.includes(TRELLIS_SCOPES.admin)) return { kind: 'operator' };
+  return { kind: 'organisation', odsCode: caller.odsCode };
+}
+
+export function canSee(viewer: Viewer, access: StoredAccess): boolean {
+  switch (viewer.kind) {
+    case 'operator':
+      return true;
+    case 'organisation':
+      return access.odsCode === viewer.odsCode;
+    case 'patient':
+      return access.patientNhsNumber === viewer.nhsNumber;
+  }
+}

@@ -1,0 +1,64 @@
+import { DEFAULT_SERVICE_KEY_FILE } from '@trellis/auth';
+import { baseConfigSchema } from '@trellis/platform';
+import { TOPICS } from '@trellis/events';
+import { z } from 'zod';
+
+/** Audit store configuration: validated at boot, every problem reported at once. */
+export const auditConfigSchema = baseConfigSchema.extend({
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('audit'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS.unwrap(),
+  /** The gateway's base URL: default token issuer, and its /.well-known/jwks.json. */
+  GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The access-audit topic and the consumer group storing it. */
+  AUDIT_TOPIC: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .default(TOPICS.auditAccess.name),
+  AUDIT_GROUP: z.string().min(1).default('trellis.audit.store'),
+  /** Where the citizens' flags go (the organisation's DPO reads it). */
+  AUDIT_FLAG_TOPIC: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .default(TOPICS.auditFlag.name),
+  /**
+   * Retention policy: whole months kept before the current one. Partitions entirely older are
+   * dropped; events older than that are not stored (default 96 = 8 years).
+   */
+  AUDIT_RETENTION_MONTHS: z.coerce.number().int().min(1).max(1200).default(96),
+  /** Monthly partitions created ahead of the current month. */
+  AUDIT_PARTITIONS_AHEAD: z.coerce.number().int().min(1).max(24).default(3),
+  /** How often partitions are created ahead / dropped past retention. */
+  AUDIT_MAINTENANCE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(86_400_000)
+    .default(3_600_000),
+  /** Events per ingest transaction (one multi-row INSERT) and partitions ingested in parallel. */
+  AUDIT_INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  AUDIT_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(24).default(3),
+  /** Shared service-token key ring: the audit store accepts calls only through the gateway. */
+  SERVICE_TOKEN_KEY_FILE: z.string().min(1).default(DEFAULT_SERVICE_KEY_FILE),
+  /** Publish the outbox (flag events) to Kafka from this process (one leader per schema). */
+  OUTBOX_RELAY_ENABLED: z.stringbool().default(true),
+});
+
+export type AuditConfig = z.output<typeof auditConfigSchema>;
+
+/** Token issuer and JWKS: explicit AUTH_* settings, else derived from GATEWAY_URL. */
+export function authEndpoints(config: AuditConfig): { issuer: string; jwksUrl: string } {
+  const gateway = config.GATEWAY_URL?.replace(/\/+$/, '');
+  const issuer = config.AUTH_ISSUER ?? gateway;
+  const jwksUrl =
+    config.AUTH_JWKS_URL ?? (gateway ? `${gateway}/.well-known/jwks.json` : undefined);
+  if (!issuer || !jwksUrl)
+    throw new Error(
+      'Set GATEWAY_URL, or AUTH_ISSUER and AUTH_JWKS_URL, so access tokens can be verified',
+    );
+  return { issuer, jwksUrl };
+}

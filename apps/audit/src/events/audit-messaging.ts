@@ -1,0 +1,80 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
+import { CONFIG, HealthRegistry, LOGGER, ShutdownHooks, type Logger } from '@trellis/platform';
+
+import type { AuditConfig } from '../app/config';
+import { PRISMA, type PrismaClient } from '../app/prisma';
+import { AccessEventsRepository } from '../app/store/access-events.repository';
+import { AccessIngest } from '../app/store/ingest';
+import { maintainPartitions, type RetentionPolicy } from '../app/store/partitions';
+
+/**
+ * The audit store's Kafka side: partitions made ready for the retention window first, then the
+ * inbox consumer of trellis.audit.access.v1 (batch inserts) and the outbox relay (flag events and
+ * the store's own access audit). Partition maintenance repeats on a timer.
+ */
+@Injectable()
+export class AuditMessaging implements OnApplicationBootstrap, OnApplicationShutdown {
+  relay?: OutboxRelay;
+  consumer?: InboxConsumer;
+  ingest?: AccessIngest;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: AuditConfig,
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly repository: AccessEventsRepository,
+    private readonly hooks: ShutdownHooks,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const policy: RetentionPolicy = {
+      retentionMonths: this.config.AUDIT_RETENTION_MONTHS,
+      ahead: this.config.AUDIT_PARTITIONS_AHEAD,
+    };
+    await this.maintain(policy);
+    this.timer = setInterval(() => {
+      this.maintain(policy).catch((error: unknown) =>
+        this.logger.error({ err: error }, 'audit partition maintenance failed'),
+      );
+    }, this.config.AUDIT_MAINTENANCE_INTERVAL_MS);
+    this.timer.unref();
+    const ingest = new AccessIngest(this.repository, policy);
+    this.ingest = ingest;
+    const started = await startServiceMessaging({
+      config: this.config,
+      hooks: this.hooks,
+      health: this.health,
+      kafkaRequired: true,
+      consumer: {
+        name: 'audit-access-consumer',
+        groupId: this.config.AUDIT_GROUP,
+        topics: [this.config.AUDIT_TOPIC],
+        prisma: this.prisma,
+        fromBeginning: true,
+        handleBatch: ingest.handleBatch,
+        maxBatchSize: this.config.AUDIT_INGEST_BATCH_SIZE,
+        concurrency: this.config.AUDIT_INGEST_CONCURRENCY,
+      },
+    });
+    this.relay = started.relay;
+    this.consumer = started.consumer;
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async maintain(policy: RetentionPolicy): Promise<void> {
+    const result = await maintainPartitions(this.prisma, policy, new Date());
+    if (result.created.length || result.dropped.length)
+      this.logger.info(result, 'audit partitions: created ahead / dropped past retention');
+  }
+}
