@@ -188,13 +188,14 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     const { caller } = callOf(md);
     const res = await this.service.listIncoming(caller, {
       ...filters(req.statuses ?? [], req.priorities ?? []),
+      nhsNumber: req.nhsNumber ?? '',
       pageSize: req.page?.pageSize,
       pageToken: req.page?.pageToken,
     });
     const now = this.service.now();
     return {
       referrals: res.referrals.map((r) => referralToProto(r, now)),
-      page: { nextPageToken: res.nextPageToken },
+      page: { nextPageToken: res.nextPageToken, total: res.total },
     };
   }
 
@@ -205,13 +206,14 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     const { caller } = callOf(md);
     const res = await this.service.listSent(caller, {
       ...filters(req.statuses ?? [], req.priorities ?? []),
+      nhsNumber: req.nhsNumber ?? '',
       pageSize: req.page?.pageSize,
       pageToken: req.page?.pageToken,
     });
     const now = this.service.now();
     return {
       referrals: res.referrals.map((r) => referralToProto(r, now)),
-      page: { nextPageToken: res.nextPageToken },
+      page: { nextPageToken: res.nextPageToken, total: res.total },
     };
   }
 

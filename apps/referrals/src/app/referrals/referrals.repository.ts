@@ -16,8 +16,19 @@ export interface WorklistQuery {
   odsCode: string;
   statuses: ReferralRow['status'][];
   priorities: ReferralRow['priority'][];
+  /** One patient's referrals only (referrals_nhs_number_idx). */
+  nhsNumber?: string;
   after?: { sentAt: Date; id: string };
   take: number;
+}
+
+function worklistFilter(q: Omit<WorklistQuery, 'after' | 'take'>): Prisma.ReferralWhereInput {
+  return {
+    ...(q.side === 'target' ? { targetOdsCode: q.odsCode } : { referrerOdsCode: q.odsCode }),
+    ...(q.statuses.length ? { status: { in: q.statuses } } : {}),
+    ...(q.priorities.length ? { priority: { in: q.priorities } } : {}),
+    ...(q.nhsNumber ? { nhsNumber: q.nhsNumber } : {}),
+  };
 }
 
 export interface WaitingListRow {
@@ -149,9 +160,7 @@ export class ReferralsRepository {
 
   worklist(db: Db, q: WorklistQuery): Promise<ReferralWithAttachments[]> {
     const where: Prisma.ReferralWhereInput = {
-      ...(q.side === 'target' ? { targetOdsCode: q.odsCode } : { referrerOdsCode: q.odsCode }),
-      ...(q.statuses.length ? { status: { in: q.statuses } } : {}),
-      ...(q.priorities.length ? { priority: { in: q.priorities } } : {}),
+      ...worklistFilter(q),
       ...(q.after
         ? {
             OR: [
@@ -167,6 +176,11 @@ export class ReferralsRepository {
       take: q.take,
       include: { attachments: ATTACHMENT_META },
     });
+  }
+
+  /** How many referrals a worklist's filters match (its total, every page). */
+  countWorklist(db: Db, q: Omit<WorklistQuery, 'after' | 'take'>): Promise<number> {
+    return db.referral.count({ where: worklistFilter(q) });
   }
 
   /**

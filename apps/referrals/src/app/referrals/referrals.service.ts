@@ -965,19 +965,34 @@ export class ReferralsService {
   private async list(actor: Actor, side: 'target' | 'referrer', q: ListQuery): Promise<Page> {
     const v = new Violations();
     const take = pageSize(q.pageSize, v, 'page.page_size', 200, 50);
+    const nhsNumber = q.nhsNumber ? v.nhsNumber('nhs_number', q.nhsNumber) : undefined;
     v.throwIfAny();
     const statuses = [...new Set(q.statuses)].sort();
     const priorities = [...new Set(q.priorities)].sort();
-    const filter = { q: side, org: actor.odsCode, statuses, priorities };
+    // a token is bound to its filters: replayed with another patient it is refused
+    const filter = {
+      q: side,
+      org: actor.odsCode,
+      statuses,
+      priorities,
+      ...(nhsNumber ? { nhs: nhsNumber } : {}),
+    };
     const cursor = decodePageToken(q.pageToken, filter, 'page.page_token');
-    const rows = await this.repo.worklist(this.prisma, {
+    const query = {
       side,
       odsCode: actor.odsCode,
       statuses: statuses.map(toDbStatus),
       priorities: priorities.map(dbPriority),
-      after: cursor ? { sentAt: new Date(cursor.s), id: cursor.i } : undefined,
-      take: take + 1,
-    });
+      ...(nhsNumber ? { nhsNumber } : {}),
+    };
+    const [rows, total] = await Promise.all([
+      this.repo.worklist(this.prisma, {
+        ...query,
+        after: cursor ? { sentAt: new Date(cursor.s), id: cursor.i } : undefined,
+        take: take + 1,
+      }),
+      this.repo.countWorklist(this.prisma, query),
+    ]);
     const page = rows.slice(0, take);
     const last = page[page.length - 1];
     return {
@@ -986,6 +1001,7 @@ export class ReferralsService {
         rows.length > take && last
           ? encodePageToken({ s: last.sentAt.toISOString(), i: last.id }, filter)
           : '',
+      total,
     };
   }
 
@@ -1152,6 +1168,8 @@ export function clockStopOnDeath(startedAt: Date, deceasedAt: Date | undefined, 
 export interface ListQuery {
   statuses: Status[];
   priorities: Priority[];
+  /** Only this patient's referrals ('' or absent: every patient). */
+  nhsNumber?: string;
   pageSize?: number;
   pageToken?: string;
 }
@@ -1159,6 +1177,8 @@ export interface ListQuery {
 export interface Page {
   referrals: ReferralWithAttachments[];
   nextPageToken: string;
+  /** Every referral the list's filters match (all pages). */
+  total: number;
 }
 
 function toVersionView(row: VersionRow, current: ReferralWithAttachments): ReferralVersionView {
