@@ -1,0 +1,109 @@
+import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import {
+  createSystemStatusFeed,
+  serviceIdentityFromConfig,
+  TrellisAuthModule,
+  type TrellisAuthOptions,
+} from '@trellis/auth';
+import { createPrismaClient } from '@trellis/database';
+import {
+  CONFIG,
+  HealthRegistry,
+  kafkaConnection,
+  ShutdownHooks,
+  ShutdownOrder,
+} from '@trellis/platform';
+
+import { ConformanceMessaging } from '../events/conformance-messaging';
+import { authEndpoints, type ConformanceConfig } from './config';
+import { PRISMA, PrismaClient } from './prisma';
+import { ScorecardsGrpcController } from './scorecards/scorecards.grpc.controller';
+import { ScorecardsRepository } from './scorecards/scorecards.repository';
+import { CONFORMANCE_SCOPES } from './scorecards/scorecards.scopes';
+import { ScorecardsService } from './scorecards/scorecards.service';
+
+/** PostgreSQL (schema `conformance`: counters, inbox, outbox). */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: PRISMA,
+      inject: [CONFIG, HealthRegistry, ShutdownHooks],
+      useFactory: async (
+        config: ConformanceConfig,
+        health: HealthRegistry,
+        hooks: ShutdownHooks,
+      ) => {
+        const prisma = createPrismaClient(PrismaClient, {
+          url: config.DATABASE_URL,
+          schema: config.DATABASE_SCHEMA,
+          poolSize: config.DATABASE_POOL_SIZE,
+          applicationName: config.SERVICE_NAME,
+        });
+        await prisma.$queryRaw`SELECT 1`;
+        health.register('postgres', () => prisma.$queryRaw`SELECT 1`);
+        hooks.register('prisma', () => prisma.$disconnect(), ShutdownOrder.DATABASE);
+        return prisma;
+      },
+    },
+  ],
+  exports: [PRISMA],
+})
+class ConformanceInfraModule {}
+
+/** Seams for integration tests; production passes nothing. */
+export interface ConformanceModuleOverrides {
+  auth?: Partial<Pick<TrellisAuthOptions, 'keySet' | 'statusFeed' | 'issuer' | 'audience'>>;
+}
+
+@Module({})
+export class ConformanceAppModule {
+  static register(overrides: ConformanceModuleOverrides = {}): DynamicModule {
+    return {
+      module: ConformanceAppModule,
+      imports: [
+        ConformanceInfraModule,
+        TrellisAuthModule.forRootAsync({
+          inject: [CONFIG],
+          useFactory: (config: ConformanceConfig): TrellisAuthOptions => {
+            const connection = kafkaConnection(config);
+            const statusFeed =
+              overrides.auth?.statusFeed ??
+              (connection
+                ? createSystemStatusFeed({ service: 'conformance', connection })
+                : undefined);
+            if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
+            const endpoints =
+              overrides.auth?.keySet && overrides.auth.issuer
+                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
+                : authEndpoints(config);
+            return {
+              service: 'conformance',
+              serviceIdentity: serviceIdentityFromConfig('conformance', config),
+              scopeTable: CONFORMANCE_SCOPES,
+              issuer: endpoints.issuer,
+              ...(config.AUTH_AUDIENCE || overrides.auth?.audience
+                ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
+                : {}),
+              ...(overrides.auth?.keySet
+                ? { keySet: overrides.auth.keySet }
+                : { jwksUrl: endpoints.jwksUrl }),
+              statusFeed,
+            };
+          },
+        }),
+      ],
+      controllers: [ScorecardsGrpcController],
+      providers: [ScorecardsRepository, ScorecardsService, ConformanceMessaging],
+    };
+  }
+}
+
+/** The root module class the platform bootstrap takes (it wants a class, not a DynamicModule). */
+export function createConformanceModule(overrides: ConformanceModuleOverrides = {}): Type<unknown> {
+  @Module({ imports: [ConformanceAppModule.register(overrides)] })
+  class ConformanceRootModule {}
+  return ConformanceRootModule;
+}
+
+export const ConformanceModule = createConformanceModule();

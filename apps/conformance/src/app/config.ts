@@ -1,0 +1,43 @@
+import { baseConfigSchema } from '@trellis/platform';
+import { TOPICS } from '@trellis/events';
+import { z } from 'zod';
+
+const topicName = z.string().regex(/^[a-zA-Z0-9._-]+$/);
+
+/** Conformance service configuration: validated at boot, every problem reported at once. */
+export const conformanceConfigSchema = baseConfigSchema.extend({
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('conformance'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS.unwrap(),
+  /** The streams counted (topic overrides for isolated tests). */
+  CONFORMANCE_ACCESS_TOPIC: topicName.default(TOPICS.auditAccess.name),
+  CONFORMANCE_VIOLATION_TOPIC: topicName.default(TOPICS.gatewayConformance.name),
+  CONFORMANCE_GROUP: z.string().min(1).default('trellis.conformance.counters'),
+  /** Events per counting transaction (one multi-row UPSERT each). */
+  CONFORMANCE_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  /** Only access events recorded by this service are counted (the chokepoint: both doors). */
+  CONFORMANCE_CHOKEPOINT_SERVICE: z.string().min(1).default('gateway'),
+  /** The gateway's base URL: default token issuer, and its /.well-known/jwks.json. */
+  GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Publish the outbox to Kafka from this process (one leader per schema). */
+  OUTBOX_RELAY_ENABLED: z.stringbool().default(true),
+});
+
+export type ConformanceConfig = z.output<typeof conformanceConfigSchema>;
+
+/** Token issuer and JWKS: explicit AUTH_* settings, else derived from GATEWAY_URL. */
+export function authEndpoints(config: ConformanceConfig): { issuer: string; jwksUrl: string } {
+  const gateway = config.GATEWAY_URL?.replace(/\/+$/, '');
+  const issuer = config.AUTH_ISSUER ?? gateway;
+  const jwksUrl =
+    config.AUTH_JWKS_URL ?? (gateway ? `${gateway}/.well-known/jwks.json` : undefined);
+  if (!issuer || !jwksUrl)
+    throw new Error(
+      'Set GATEWAY_URL, or AUTH_ISSUER and AUTH_JWKS_URL, so access tokens can be verified',
+    );
+  return { issuer, jwksUrl };
+}

@@ -1,0 +1,20 @@
+import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+
+export enum ScorecardErrorCode {
+  InvalidArgument = 'SCORECARD_INVALID_ARGUMENT',
+  NotFound = 'SCORECARD_NOT_FOUND',
+  NotYours = 'SCORECARD_NOT_YOURS',
+}
+
+const KIND: Record<ScorecardErrorCode, ErrorKind> = {
+  [ScorecardErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
+  [ScorecardErrorCode.NotFound]: 'NOT_FOUND',
+  [ScorecardErrorCode.NotYours]: 'PERMISSION_DENIED',
+};
+
+/** The one error class of the scorecards context (mapped by the platform's error vocabulary). */
+export class ScorecardError extends DomainError<ScorecardErrorCode> {
+  constructor(code: ScorecardErrorCode, message: string, violations: FieldViolation[] = []) {
+    super('conformance', code, KIND[code], message, violations);
+  }
+}
