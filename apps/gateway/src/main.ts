@@ -10,5 +10,7 @@ void runService({
   name: 'gateway',
   module: GatewayModule,
   config: gatewayEnvSchema,
+  // bodies are parsed per route, bounded: /fhir (fhirBodyMiddleware), /oauth2/token (form only)
+  bodyParser: false,
   grpc: { packages: ['trellis.gateway.v1'], protoFiles: ['trellis/gateway/v1/gateway.proto'] },
 });

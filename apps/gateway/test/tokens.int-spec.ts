@@ -105,6 +105,8 @@ describe('gateway token endpoint', () => {
     ['unknown kid', { kid: 'not-registered' }],
     ['iss != sub', { sub: 'someone-else' }],
     ['missing jti', { omit: ['jti' as const] }],
+    ['no kid in the header', { omit: ['kid' as const] }],
+    ['iat in the future (beyond the clock skew)', { iatInSeconds: 60 }],
   ])(
     'refuses an assertion with %s as invalid_client (no detail leaked)',
     async (_name, overrides) => {
@@ -190,5 +192,28 @@ describe('gateway token endpoint', () => {
     });
     expect(wrongType.body).toEqual({ error: 'invalid_request' });
     expect((await requestToken(gw.tokenUrl, {})).body).toEqual({ error: 'invalid_request' });
+  });
+
+  it('takes application/x-www-form-urlencoded only, bounded (413 as RFC 6749 JSON, was 500)', async () => {
+    const post = async (contentType: string, body: string) => {
+      const res = await fetch(gw.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+      });
+      return {
+        status: res.status,
+        error: ((await res.json()) as { error?: string }).error,
+        cache: res.headers.get('cache-control'),
+      };
+    };
+    const json = await post('application/json', JSON.stringify(await form(es, 'system/Patient.r')));
+    expect(json).toEqual({ status: 400, error: 'invalid_request', cache: 'no-store' });
+    const huge = await post('application/x-www-form-urlencoded', `a=${'b'.repeat(10_000_000)}`);
+    expect(huge).toEqual({ status: 413, error: 'invalid_request', cache: 'no-store' });
+    const params = Array.from({ length: 100 }, (_, i) => `p${i}=1`).join('&');
+    expect((await post('application/x-www-form-urlencoded', params)).status).toBe(413);
+    // the same assertion as a form is fine
+    expect((await requestToken(gw.tokenUrl, await form(es, 'system/Patient.r'))).status).toBe(200);
   });
 });

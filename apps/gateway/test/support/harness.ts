@@ -98,6 +98,7 @@ export async function startGateway(
     module: GatewayModule,
     config: gatewayEnvSchema,
     handleSignals: false,
+    bodyParser: false, // as main.ts
     grpc: { packages: ['trellis.gateway.v1'], protoFiles: ['trellis/gateway/v1/gateway.proto'] },
     env: {
       SERVICE_NAME: 'gateway',
@@ -205,7 +206,9 @@ export interface AssertionOverrides {
   expInSeconds?: number;
   jti?: string;
   kid?: string;
-  omit?: Array<'jti' | 'exp'>;
+  /** iat relative to now (default 0). */
+  iatInSeconds?: number;
+  omit?: Array<'jti' | 'exp' | 'kid'>;
 }
 
 export async function assertion(
@@ -219,12 +222,13 @@ export async function assertion(
     sub: o.sub ?? client.id,
     aud: o.aud ?? tokenUrl,
     jti: o.jti ?? randomUUID(),
-    iat: now,
+    iat: now + (o.iatInSeconds ?? 0),
     exp: now + (o.expInSeconds ?? 120),
   };
-  for (const k of o.omit ?? []) delete payload[k];
+  for (const k of o.omit ?? []) if (k !== 'kid') delete payload[k];
+  const kid = o.omit?.includes('kid') ? {} : { kid: o.kid ?? client.kid };
   return new SignJWT(payload)
-    .setProtectedHeader({ alg: client.alg, kid: o.kid ?? client.kid, typ: 'JWT' })
+    .setProtectedHeader({ alg: client.alg, ...kid, typ: 'JWT' })
     .sign(client.privateKey);
 }
 

@@ -13,10 +13,12 @@ import {
   type FhirIssue,
   type IssueCode,
 } from '@trellis/fhir';
+import { wwwAuthenticateOf } from '@trellis/auth';
 import { currentCorrelationId } from '@trellis/platform';
 import { json } from 'express';
 import type { NextFunction, Request, Response } from 'express';
 
+import { fhirRequestProblem } from './fhir.request';
 import { PlatformCallError, type ForwardContext } from './platform-clients';
 
 export const FHIR_JSON = 'application/fhir+json';
@@ -112,7 +114,10 @@ export class FhirExceptionFilter implements ExceptionFilter {
       return {
         status: exception.status,
         issues: exception.issues,
-        headers: { ...exception.headers },
+        headers: {
+          ...(exception.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}),
+          ...exception.headers,
+        },
       };
     }
     if (exception instanceof PlatformCallError) {
@@ -124,11 +129,16 @@ export class FhirExceptionFilter implements ExceptionFilter {
       return { status: e.status, issues: e.issues, headers: {} };
     }
     if (exception instanceof HttpException) {
-      return {
-        status: exception.getStatus(),
-        issues: [httpExceptionIssue(exception)],
-        headers: {},
-      };
+      const status = exception.getStatus();
+      const challenge = wwwAuthenticateOf(exception);
+      // RFC 6750 §3: every 401 names the scheme; 403 carries insufficient_scope when known
+      const headers: Record<string, string> =
+        status === 401
+          ? { 'WWW-Authenticate': challenge ?? 'Bearer' }
+          : challenge && status === 403
+            ? { 'WWW-Authenticate': challenge }
+            : {};
+      return { status, issues: [httpExceptionIssue(exception)], headers };
     }
     const corr = currentCorrelationId();
     this.logger.error(
@@ -150,14 +160,21 @@ export class FhirExceptionFilter implements ExceptionFilter {
 }
 
 /**
- * Body handling for /fhir: 415 unless the body is application/fhir+json (or application/json),
- * 413 above the configured size, 400 for malformed JSON — each as an OperationOutcome.
+ * Request handling for /fhir before routing: the request line (fhirRequestProblem: path
+ * encoding, `[id]` syntax, control characters → 400), then the body: 415 unless it is
+ * application/fhir+json (or application/json), 413 above the configured size, 400 for malformed
+ * JSON — each as an OperationOutcome. The app has no other body parser (bootstrap bodyParser off).
  */
 export function fhirBodyMiddleware(maxBytes: number): NestMiddleware['use'] {
   const parse = json({ type: () => true, limit: maxBytes, strict: false });
   const filter = new FhirExceptionFilter();
   const fail = (res: Response, e: FhirError) => sendFhir(res, e.status, e.outcome);
   return (req: Request, res: Response, next: NextFunction) => {
+    const problem = fhirRequestProblem(req);
+    if (problem) {
+      fail(res, problem);
+      return;
+    }
     if (req.method !== 'POST' && req.method !== 'PUT') return next();
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > maxBytes) {

@@ -1,9 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SystemsModule } from '../systems/systems.module';
 import { ensureSigningKeyFile, SigningKeyRing } from './signing-keys';
+import { tokenBodyMiddleware } from './tokens.body';
 import { TokensController } from './tokens.controller';
 import { TokensRepository } from './tokens.repository';
 import { SIGNING_KEY_RING, TokensService } from './tokens.service';
@@ -26,4 +27,10 @@ import { SIGNING_KEY_RING, TokensService } from './tokens.service';
   ],
   exports: [SIGNING_KEY_RING, TokensService],
 })
-export class TokensModule {}
+export class TokensModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(tokenBodyMiddleware())
+      .forRoutes({ path: 'oauth2/token', method: RequestMethod.POST });
+  }
+}

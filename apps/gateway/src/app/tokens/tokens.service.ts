@@ -133,8 +133,9 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
   ): Promise<SystemRow> {
     let iss: unknown;
     let alg: unknown;
+    let kid: unknown;
     try {
-      alg = decodeProtectedHeader(assertion).alg;
+      ({ alg, kid } = decodeProtectedHeader(assertion));
       iss = decodeJwt(assertion).iss;
     } catch {
       throw new OAuthError('invalid_client', 'assertion is not a JWT');
@@ -142,6 +143,9 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     if (typeof alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(alg)) {
       throw new OAuthError('invalid_client', `assertion alg ${String(alg)} not allowed`);
     }
+    // SMART Backend Services: the header names the signing key (no trying every registered key)
+    if (typeof kid !== 'string' || kid.length === 0 || kid.length > 255)
+      throw new OAuthError('invalid_client', 'assertion kid missing');
     if (typeof iss !== 'string' || iss.length === 0 || iss.length > 100)
       throw new OAuthError('invalid_client', 'assertion iss missing');
     if (clientIdParam !== undefined && clientIdParam !== iss)
@@ -176,6 +180,9 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       throw new OAuthError('invalid_client', 'aud is not exactly the token URL');
     }
     const now = Math.floor(Date.now() / 1000);
+    if (typeof payload.iat === 'number' && payload.iat > now + CLOCK_SKEW_SECONDS) {
+      throw new OAuthError('invalid_client', 'assertion iat in the future');
+    }
     const exp = payload.exp as number;
     if (exp > now + this.config.assertionMaxLifetimeSeconds + CLOCK_SKEW_SECONDS) {
       throw new OAuthError('invalid_client', 'assertion exp more than 5 minutes ahead');
