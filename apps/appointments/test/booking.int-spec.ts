@@ -147,6 +147,23 @@ describe('appointments (real PostgreSQL, identity over gRPC)', () => {
       );
     });
 
+    it('refuses an organisation missing from the ODS reference data, and a region contradicting it; the region comes from the data', async () => {
+      const unknown = await expectRefusal(
+        schedule(actor('ZZZ99', 'london'), { odsCode: 'ZZZ99' }),
+        C.InvalidArgument,
+      );
+      expect(unknown.violations).toEqual([
+        expect.objectContaining({ field: 'ods_code', rule: 'organisation.unknown' }),
+      ]);
+      const wrong = await expectRefusal(schedule(TRUST, { region: 'london' }), C.InvalidArgument);
+      expect(wrong.violations).toEqual([
+        expect.objectContaining({ field: 'region', rule: 'region.mismatch' }),
+      ]);
+      // the token's region claim does not decide: RTH is in the south-east
+      const sch = await schedule(actor('RTH', 'london'));
+      expect(sch.region).toBe('south-east');
+    });
+
     it('publishes slots in bulk, back to back, only by the owner', async () => {
       const sch = await schedule();
       const published = await slots(sch, TRUST, 3, 8);
@@ -636,7 +653,15 @@ describe('appointments (real PostgreSQL, identity over gRPC)', () => {
       );
       expect(fulfilEarly.metadata['currentState']).toBe('booked');
       await expectRefusal(s.booking.markArrived(GP, a.id), C.NotInvolved);
+      // days before the slot the arrival is refused; at the slot it is recorded
+      const early = await expectRefusal(s.booking.markArrived(TRUST, a.id), C.TooEarly);
+      expect(early.violations).toEqual([
+        expect.objectContaining({ field: 'appointment_id', rule: 'arrival.too-early' }),
+      ]);
+      const now = clock.now();
+      clock.set(a.startAt);
       expect((await s.booking.markArrived(TRUST, a.id)).status).toBe('arrived');
+      clock.set(now);
       await expectRefusal(s.booking.cancel(GP, a.id, 'late'), C.IllegalTransition);
       await expectRefusal(s.booking.reschedule(GP, a.id, next().id, 'x'), C.IllegalTransition);
       const f = await s.booking.markFulfilled(TRUST, a.id);
@@ -883,7 +908,10 @@ describe('appointments (real PostgreSQL, identity over gRPC)', () => {
           (await s.booking.book(GP, { idempotencyKey: key(), slotId: x.id, nhsNumber: patient }))
             .appointment,
         );
+      const now = clock.now();
+      clock.set(a[2]!.startAt); // the patient arrived for the third appointment, then died
       await s.booking.markArrived(TRUST, a[2]!.id);
+      clock.set(now);
       const cancelled = await db.prisma.$transaction((tx) =>
         s.booking.onPatientDeceased(tx, patient, clock.now()),
       );

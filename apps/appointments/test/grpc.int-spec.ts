@@ -234,6 +234,11 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
       previousSlotId: slots[0]!.id,
       appointment: { slotId: slots[2]!.id, status: 1 },
     });
+    // days before the slot an arrival is refused (FAILED_PRECONDITION naming the window) ...
+    const early = await c.fail('AppointmentService/MarkArrived', { appointmentId: id }, trust);
+    expect(early).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'TOO_EARLY' });
+    // ... and recorded once the patient turns up for it (slots[2] starts at times[2])
+    svc.clock.set(times[2]!);
     expect(
       (
         await c.call<{ appointment: Appt }>(
@@ -243,6 +248,7 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
         )
       ).appointment.status,
     ).toBe(2);
+    svc.clock.set(new Date());
     const illegal = await c.fail(
       'AppointmentService/CancelAppointment',
       { appointmentId: id, reason: 'x' },

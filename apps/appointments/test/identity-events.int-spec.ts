@@ -102,7 +102,11 @@ describe('identity events through Kafka and the inbox', () => {
   it('a duplicate-delivered PatientDeceased cancels the future appointments once, with the reason, freeing the slots', async () => {
     const nhs = testNhsNumber();
     const ids = await bookThree(nhs, 8);
+    // the patient arrives for the third appointment (inside its arrival window), then dies
+    const now = svc.clock.now();
+    svc.clock.set(at(8, 11));
     await svc.client.call('AppointmentService/MarkArrived', { appointmentId: ids[2] }, trust);
+    svc.clock.set(now);
     const eventId = randomUUID();
     const msg = {
       patient: {

@@ -152,6 +152,7 @@ describe('appointments with the real identity service', () => {
   let svc: ServiceUnderTest;
   let clinician: string; // identity scopes + appointment scopes, GP practice A81001
   let trust: string;
+  let identityAdmin: string; // merging records is national identity administration
 
   beforeAll(async () => {
     authority = await createTestAuthority();
@@ -166,6 +167,12 @@ describe('appointments with the real identity service', () => {
       systemId: 'gp-system',
       odsCode: 'A81001',
       region: 'north-east',
+    });
+    identityAdmin = await authority.issue({
+      scopes: ['trellis/identity.admin'],
+      systemId: 'identity-admin',
+      odsCode: 'X26',
+      region: 'london',
     });
     trust = await authority.issue({
       scopes: ['system/Schedule.cr', 'system/Slot.cs', 'system/Appointment.cruds'],
@@ -283,7 +290,7 @@ describe('appointments with the real identity service', () => {
         survivorNhsNumber: survivor,
         reason: 'duplicate registration',
       },
-      clinician,
+      identityAdmin,
     );
     await until('the merge to reach appointments', async () => {
       const r = await svc.db.sql.query('SELECT nhs_number FROM appointments WHERE id = $1', [

@@ -109,6 +109,20 @@ async function createSlot(scheduleId: string, day: number, index: number): Promi
   return r.body;
 }
 
+/** A 15-minute slot starting `minutes` from now (inside the 2-hour arrival window). */
+async function createSlotSoon(scheduleId: string, minutes: number): Promise<Slot> {
+  const start = new Date(Date.now() + minutes * 60_000);
+  start.setUTCSeconds(0, 0);
+  const body = {
+    ...slotBody(scheduleId, 0, 0),
+    start: start.toISOString(),
+    end: new Date(start.getTime() + 15 * 60_000).toISOString(),
+  };
+  const r = await http<Slot>('POST', 'Slot', hospital, body);
+  expect(r.status).toBe(201);
+  return r.body;
+}
+
 async function registerPatient(): Promise<string> {
   const client = new Client({ baseUrl: stack.fhirBase, bearerToken: gp });
   const p = (await client.create({
@@ -583,9 +597,15 @@ describe('Appointment operations, versions and history over FHIR', () => {
 
   it('$reschedule, $arrived, $fulfil with If-Match; state conflicts answer 409 naming the state', async () => {
     const a = await createSlot(schedule.id!, 5, 0);
-    const b = await createSlot(schedule.id!, 5, 1);
+    // b starts within the hour: arrival is recorded only from 2 hours before a slot
+    const b = await createSlotSoon(schedule.id!, 60);
     const booked = await book(a.id!, nhs);
     expect(booked.meta?.versionId).toBe('1');
+    // five days before the slot the arrival is a timing refusal (422), not recorded
+    expect(refusal(await op('arrived', hospital, booked.id!, [], 'W/"1"'))).toMatchObject({
+      status: 422,
+      rules: ['platform.arrival.too-early'],
+    });
 
     const missing = await op('reschedule', gp, booked.id!, []);
     expect(refusal(missing)).toEqual({
@@ -736,7 +756,7 @@ describe('Appointment operations, versions and history over FHIR', () => {
   });
 
   it('audits the operations, vread and history at the gateway with the patient and the appointment', async () => {
-    const slot = await createSlot(schedule.id!, 8, 0);
+    const slot = await createSlotSoon(schedule.id!, 90); // $arrived needs the arrival window
     const booked = await book(slot.id!, nhs);
     const audit = await collect(stack.gw.auditTopic);
     try {

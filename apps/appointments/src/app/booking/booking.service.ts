@@ -590,7 +590,7 @@ export class BookingService {
 
   private step(a: AppointmentRow, action: AppointmentAction) {
     const next = applyTransition(a.status, action);
-    assertTiming(action, a.startAt, this.clock.now());
+    assertTiming(action, a.startAt, this.clock.now(), a.endAt);
     return next;
   }
 

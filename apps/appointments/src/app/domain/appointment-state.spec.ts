@@ -84,7 +84,25 @@ describe('timing rules', () => {
     ).toBe(AppointmentsErrorCode.SlotInPast);
     expect(() => assertTiming('cancel', start, new Date('2029-12-31T10:00:00Z'))).not.toThrow();
   });
-  it('lets arrival happen at any time', () => {
-    expect(() => assertTiming('arrive', start, new Date('2029-12-31T10:00:00Z'))).not.toThrow();
+  it('refuses an arrival days before the slot or hours after it, within 2 hours either side', () => {
+    const end = new Date(start.getTime() + 30 * 60_000);
+    const at = (ms: number) => new Date(start.getTime() + ms);
+    const HOUR = 60 * 60_000;
+    const early = errorOf(() => assertTiming('arrive', start, at(-3 * 24 * HOUR), end));
+    expect(early.code).toBe(AppointmentsErrorCode.TooEarly);
+    expect(early.violations).toEqual([
+      expect.objectContaining({ field: 'appointment_id', rule: 'arrival.too-early' }),
+    ]);
+    expect(errorOf(() => assertTiming('arrive', start, at(-2 * HOUR - 1), end)).code).toBe(
+      AppointmentsErrorCode.TooEarly,
+    );
+    expect(() => assertTiming('arrive', start, at(-2 * HOUR), end)).not.toThrow();
+    expect(() => assertTiming('arrive', start, at(10 * 60_000), end)).not.toThrow();
+    expect(() => assertTiming('arrive', start, at(30 * 60_000 + 2 * HOUR), end)).not.toThrow();
+    const late = errorOf(() => assertTiming('arrive', start, at(30 * 60_000 + 2 * HOUR + 1), end));
+    expect(late.code).toBe(AppointmentsErrorCode.TooLate);
+    expect(late.violations).toEqual([
+      expect.objectContaining({ field: 'appointment_id', rule: 'arrival.too-late' }),
+    ]);
   });
 });

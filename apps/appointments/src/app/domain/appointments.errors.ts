@@ -22,6 +22,8 @@ export enum AppointmentsErrorCode {
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   IllegalTransition = 'ILLEGAL_TRANSITION',
   TooEarly = 'TOO_EARLY',
+  /** Arrival recorded too long after the slot ended. */
+  TooLate = 'TOO_LATE',
   PatientNotFound = 'PATIENT_NOT_FOUND',
   PatientDeceased = 'PATIENT_DECEASED',
   PatientMerged = 'PATIENT_MERGED',
@@ -49,6 +51,7 @@ const KIND: Record<AppointmentsErrorCode, ErrorKind> = {
   [AppointmentsErrorCode.SlotInPast]: 'FAILED_PRECONDITION',
   [AppointmentsErrorCode.IllegalTransition]: 'FAILED_PRECONDITION',
   [AppointmentsErrorCode.TooEarly]: 'FAILED_PRECONDITION',
+  [AppointmentsErrorCode.TooLate]: 'FAILED_PRECONDITION',
   [AppointmentsErrorCode.PatientNotFound]: 'FAILED_PRECONDITION',
   [AppointmentsErrorCode.PatientDeceased]: 'FAILED_PRECONDITION',
   [AppointmentsErrorCode.PatientMerged]: 'FAILED_PRECONDITION',

@@ -117,7 +117,8 @@ export class SchedulingService {
         'idempotency_key must be 8-128 characters of letters, digits, . _ : -',
       );
     const odsCode = input.odsCode || actor.odsCode;
-    v.odsCode('ods_code', odsCode);
+    // the providing organisation must exist in the ODS reference data; its region is the data's
+    const org = v.organisation('ods_code', odsCode);
     if (v.required('service_type', input.serviceType)) {
       v.pattern(
         'service_type',
@@ -137,15 +138,18 @@ export class SchedulingService {
         'code',
         'practitioner_id must be an identifier',
       );
-    const region = input.region || actor.region;
-    if (v.required('region', region))
+    if (
+      input.region &&
       v.pattern(
         'region',
-        region,
+        input.region,
         REGION_CODE,
         'region',
         'region must be a region short code such as "london"',
-      );
+      )
+    )
+      v.regionOf('region', org, input.region);
+    const region = org?.region ?? '';
     const bookableOds = [...new Set(input.bookableByOdsCodes ?? [])];
     bookableOds.forEach((c, i) =>
       v.pattern(`bookable_by_ods_codes[${i}]`, c, ODS_CODE, 'ods-code', 'must be an ODS code'),
