@@ -157,7 +157,13 @@ async function settleAll(work: Array<Promise<unknown>>): Promise<void> {
  */
 export async function startFhirStack(
   platforms: Record<string, string> = {},
-  options: { results?: boolean; referrals?: boolean; appointments?: boolean } = {},
+  options: {
+    results?: boolean;
+    referrals?: boolean;
+    appointments?: boolean;
+    /** Extra gateway settings (e.g. a longer rate-limit window). */
+    gatewayEnv?: Record<string, string>;
+  } = {},
 ): Promise<FhirStack> {
   const t0 = Date.now();
   const conformanceTopic = uniqueTopic('trellis.gateway.conformance');
@@ -205,6 +211,7 @@ export async function startFhirStack(
                 FHIR_EVERYTHING_DEADLINE_MS: '1500',
                 GATEWAY_RATE_LIMIT_PER_WINDOW: '1000000',
                 FRONTDOOR_GRPC_PORT: String(frontDoorPort),
+                ...options.gatewayEnv,
               },
               { httpPort: gatewayPort },
             ),
