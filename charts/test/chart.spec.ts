@@ -406,6 +406,69 @@ describe('gateway exposure', () => {
   });
 });
 
+describe('one chokepoint: service identity and the gRPC front door', () => {
+  const ms = render(CI.production);
+  const PLATFORMS = ['identity', 'appointments', 'referrals', 'results'];
+  interface Rule {
+    from?: { podSelector?: { matchExpressions?: { values: string[] }[] } }[];
+    ports?: { port: number | string }[];
+  }
+  const ingressOf = (app: string): Rule[] =>
+    get<Rule[]>(one(ms, 'NetworkPolicy', name(app)), 'spec', 'ingress');
+
+  it('admits only the gateway and the peer platforms to a platform’s gRPC port', () => {
+    for (const app of PLATFORMS) {
+      const grpcRules = ingressOf(app).filter((r) => r.ports?.some((p) => p.port === 'grpc'));
+      const callers = grpcRules.flatMap((r) =>
+        (r.from ?? []).flatMap((f) => f.podSelector?.matchExpressions?.[0]?.values ?? []),
+      );
+      // the helm test pod is matched by label (no expression); every other caller is listed here
+      expect([...new Set(callers)].sort()).toEqual(['gateway', ...PLATFORMS].sort());
+    }
+  });
+
+  it('mounts the service-token key ring in the gateway and the platforms only', () => {
+    for (const app of APPS) {
+      const spec = podSpec(one(ms, 'Deployment', name(app)));
+      const volume = (spec.volumes ?? []).find((v) => v.name === 'service-identity');
+      const env = spec.containers[0]!.env!.find((e) => e.name === 'SERVICE_IDENTITY_KEY_FILE');
+      if (app === 'gateway' || PLATFORMS.includes(app)) {
+        expect(volume?.secret).toMatchObject({ secretName: 'trellis-service-token-keys' });
+        expect(env).toMatchObject({
+          value: '/etc/trellis/service-identity/service-token-keys.json',
+        });
+      } else {
+        expect([volume, env]).toEqual([undefined, undefined]);
+      }
+    }
+  });
+
+  it('exposes the front door on the gateway only, to the ingress controller', () => {
+    for (const app of APPS) {
+      const ports = get<{ name: string; port: number; appProtocol: string }[]>(
+        one(ms, 'Service', name(app)),
+        'spec',
+        'ports',
+      );
+      const door = ports.find((p) => p.name === 'front-door');
+      if (app === 'gateway') expect(door).toMatchObject({ port: 50052, appProtocol: 'grpc' });
+      else expect(door).toBeUndefined();
+    }
+    const fromController = ingressOf('gateway').find((r) =>
+      JSON.stringify(r.from).includes('ingress-nginx'),
+    );
+    expect(fromController?.ports?.map((p) => p.port)).toContain('front-door');
+    const env = podSpec(one(ms, 'Deployment', name('gateway'))).containers[0]!.env!;
+    expect(env.find((e) => e.name === 'FRONTDOOR_GRPC_PORT')).toMatchObject({ value: '50052' });
+  });
+
+  it('refuses to render without the service-token key ring', () => {
+    const r = helmTemplate([], { ...DEV_SET, 'auth.serviceTokenKeysSecret': '' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('auth.serviceTokenKeysSecret');
+  });
+});
+
 describe('operators scenario', () => {
   const ms = render(CI.operators);
 

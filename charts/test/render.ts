@@ -146,4 +146,5 @@ export const DEV_SET = {
   'kafka.brokers': 'kafka:9092',
   'kafka.sasl.password': 'dev-only',
   'auth.signingKeysSecret': 'gateway-keys',
+  'auth.serviceTokenKeysSecret': 'service-token-keys',
 };

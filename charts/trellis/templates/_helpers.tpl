@@ -75,6 +75,16 @@ app.kubernetes.io/component: {{ .app }}
 gateway identity appointments referrals results router
 {{- end -}}
 
+{{/* Domain platforms: they admit calls only from the gateway and each other (service identity). */}}
+{{- define "trellis.platformNames" -}}
+identity appointments referrals results
+{{- end -}}
+
+{{/* Apps holding the service-token key ring: the gateway and the platforms. */}}
+{{- define "trellis.hasServiceIdentity" -}}
+{{- if has .app (concat (list "gateway") (splitList " " (include "trellis.platformNames" .root))) -}}true{{- end -}}
+{{- end -}}
+
 {{/* Enabled applications as a space-separated list. */}}
 {{- define "trellis.enabledApps" -}}
 {{- $root := . -}}
@@ -200,6 +210,9 @@ Fail early with a precise message when required wiring is missing (the schema ca
 {{- if and $v.services.gateway.enabled (not $v.auth.signingKeysSecret) -}}
 {{- fail "auth.signingKeysSecret: the gateway needs its token-signing key ring in an existing Secret (docs/operations.md, Key rotation)" -}}
 {{- end -}}
+{{- if not $v.auth.serviceTokenKeysSecret -}}
+{{- fail "auth.serviceTokenKeysSecret: the gateway and the platforms need the shared service-token key ring in an existing Secret (docs/security.md, Service identity)" -}}
+{{- end -}}
 {{- if and $v.ingress.enabled (not $v.services.gateway.enabled) -}}
 {{- fail "ingress.enabled needs services.gateway.enabled" -}}
 {{- end -}}
@@ -274,6 +287,12 @@ Kafka password from Secrets, per-service names inline.
 {{- end }}
 - name: GATEWAY_SIGNING_KEY_FILE
   value: {{ printf "/etc/trellis/signing-keys/%s" $v.auth.signingKeysKey | quote }}
+- name: FRONTDOOR_GRPC_PORT
+  value: {{ $v.ports.frontDoor | quote }}
+{{- end }}
+{{- if include "trellis.hasServiceIdentity" . }}
+- name: SERVICE_IDENTITY_KEY_FILE
+  value: {{ printf "/etc/trellis/service-identity/%s" $v.auth.serviceTokenKeysKey | quote }}
 {{- end }}
 {{- if and (ne .app "gateway") $v.services.gateway.enabled }}
 - name: AUTH_JWKS_URL

@@ -9,6 +9,16 @@
         operator: In
         values: [{{ include "trellis.appNames" . | replace " " ", " }}]
 {{- end -}}
+{{/* Peer: the callers a platform admits (the gateway and the platforms; service identity too). */}}
+{{- define "trellis.np.platformCallers" -}}
+- podSelector:
+    matchLabels:
+      {{- include "trellis.selectorLabels" . | nindent 6 }}
+    matchExpressions:
+      - key: app.kubernetes.io/component
+        operator: In
+        values: [gateway, {{ include "trellis.platformNames" . | replace " " ", " }}]
+{{- end -}}
 {{- define "trellis.np.dnsRule" -}}
 - to:
     - namespaceSelector:

@@ -85,7 +85,7 @@ export function loadServiceKeyRing(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !generateIfAbsent) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new Error(`service key ring ${path} not found (SERVICE_TOKEN_KEY_FILE)`);
+        throw new Error(`service key ring ${path} not found (SERVICE_IDENTITY_KEY_FILE)`);
       throw err;
     }
   }
@@ -233,16 +233,16 @@ export function withServiceToken<M extends MetadataSetter>(
 }
 
 /**
- * A service's identity from its typed config: the ring at SERVICE_TOKEN_KEY_FILE, created when
+ * A service's identity from its typed config: the ring at SERVICE_IDENTITY_KEY_FILE, created when
  * absent only with DEPLOY_ENV=local (in a cluster it is a mounted Secret; a missing one fails boot).
  */
 export function serviceIdentityFromConfig(
   service: string,
-  config: { SERVICE_TOKEN_KEY_FILE?: string; DEPLOY_ENV?: string },
+  config: { SERVICE_IDENTITY_KEY_FILE?: string; DEPLOY_ENV?: string },
 ): ServiceIdentity {
   return loadServiceIdentity({
     service,
-    keyFile: config.SERVICE_TOKEN_KEY_FILE ?? DEFAULT_SERVICE_KEY_FILE,
+    keyFile: config.SERVICE_IDENTITY_KEY_FILE ?? DEFAULT_SERVICE_KEY_FILE,
     generateIfAbsent: (config.DEPLOY_ENV ?? 'local') === 'local',
   });
 }

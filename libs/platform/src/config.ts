@@ -60,7 +60,7 @@ export const baseConfigSchema = z.object({
   AUTH_ISSUER: z.string().optional(),
   AUTH_AUDIENCE: z.string().optional(),
   /** Shared service-token key ring (service identity between the gateway and the platforms). */
-  SERVICE_TOKEN_KEY_FILE: z.string().min(1).default('.trellis/secrets/service-token-keys.json'),
+  SERVICE_IDENTITY_KEY_FILE: z.string().min(1).default('.trellis/secrets/service-token-keys.json'),
 });
 
 export type BaseConfig = z.output<typeof baseConfigSchema>;
