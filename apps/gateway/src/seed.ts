@@ -75,7 +75,8 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
       'system/Schedule.rs',
       'system/Slot.rs',
       'system/ServiceRequest.cruds',
-      'system/DiagnosticReport.rs',
+      // .u: the practice acknowledges the results it requested ($acknowledge)
+      'system/DiagnosticReport.rus',
       'system/Observation.rs',
     ],
   },
@@ -98,7 +99,8 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
       'system/Slot.cruds',
       'system/Appointment.cruds',
       'system/ServiceRequest.rus',
-      'system/DiagnosticReport.rs',
+      // .u: the hospital acknowledges the results it requested ($acknowledge)
+      'system/DiagnosticReport.rus',
       'system/Observation.rs',
       'trellis/restricted.read',
     ],
@@ -249,6 +251,12 @@ async function main(): Promise<void> {
           );
           action = 'keys re-registered from the local key file';
         }
+      }
+      // a database seeded by an earlier version keeps the demo systems' scopes in step
+      const scopes = [...new Set(s.scopes)].sort();
+      if (existing && scopes.join(' ') !== [...existing.allowedScopes].sort().join(' ')) {
+        await systems.updateScopes(s.clientId, scopes, 0, SEED_CALLER);
+        action += ', scopes updated';
       }
       if (existing && existing.productVersionId !== productVersionId) {
         await systems.assignProductVersion(s.clientId, productVersionId, SEED_CALLER);

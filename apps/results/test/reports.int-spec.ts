@@ -429,7 +429,7 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
         'report.code.code code.format',
         'report.status status',
         'report.requester.organisation.ods_code ods-code',
-        'report.requester.organisation.region required',
+        // no region: it comes from the ODS reference data
         'report.requester.practitioner_id required',
         'report.issued not-future',
         'report.observations[0].code.code code.check-digit',

@@ -35,15 +35,18 @@ export interface ResultsModuleOverrides {
   clock?: Clock;
 }
 
+const REGISTRATION_DIRECTORY = Symbol('results.registration-directory');
+
 @Module({})
 export class ResultsModule {
   static register(overrides: ResultsModuleOverrides = {}): DynamicModule {
     const providers: Provider[] = [
       { provide: CLOCK, useValue: overrides.clock ?? systemClock },
+      // identity over gRPC, uncached: who the patient's registered GP practice is (visibility)
       overrides.patientDirectory
-        ? { provide: PATIENT_DIRECTORY, useValue: overrides.patientDirectory }
+        ? { provide: REGISTRATION_DIRECTORY, useValue: overrides.patientDirectory }
         : {
-            provide: PATIENT_DIRECTORY,
+            provide: REGISTRATION_DIRECTORY,
             inject: [CONFIG, ShutdownHooks],
             useFactory: (config: ResultsConfig, hooks: ShutdownHooks) => {
               const directory = new IdentityPatientDirectory({
@@ -53,8 +56,17 @@ export class ResultsModule {
                 serviceIdentity: serviceIdentityFromConfig('results', config),
               });
               hooks.register('identity-client', () => directory.close(), ShutdownOrder.MESSAGING);
-              return new CachingPatientDirectory(directory, config.IDENTITY_CACHE_TTL_MS);
+              return directory;
             },
+          },
+      // the same, with active answers cached briefly (patient checks of report bursts)
+      overrides.patientDirectory
+        ? { provide: PATIENT_DIRECTORY, useValue: overrides.patientDirectory }
+        : {
+            provide: PATIENT_DIRECTORY,
+            inject: [CONFIG, REGISTRATION_DIRECTORY],
+            useFactory: (config: ResultsConfig, directory: PatientDirectory) =>
+              new CachingPatientDirectory(directory, config.IDENTITY_CACHE_TTL_MS),
           },
       {
         provide: RESULT_EVENT_SINK,
@@ -63,13 +75,15 @@ export class ResultsModule {
       },
       {
         provide: ReportsService,
-        inject: [PRISMA, PATIENT_DIRECTORY, RESULT_EVENT_SINK, CLOCK],
+        inject: [PRISMA, PATIENT_DIRECTORY, RESULT_EVENT_SINK, CLOCK, REGISTRATION_DIRECTORY],
         useFactory: (
           prisma: PrismaClient,
           patients: PatientDirectory,
           sink: ResultEventSink,
           clock: Clock,
-        ) => new ReportsService(prisma, new ReportsRepository(), patients, sink, clock),
+          registrations: PatientDirectory,
+        ) =>
+          new ReportsService(prisma, new ReportsRepository(), patients, sink, clock, registrations),
       },
       ResultsMessaging,
     ];

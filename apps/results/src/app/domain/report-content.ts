@@ -313,10 +313,12 @@ export function normaliseReport(
       `status ${input.status} is not allowed here (allowed: ${opts.allowedStatuses.join(', ')})`,
     );
   const lab = input.performingLabOdsCode || opts.callerOdsCode;
-  v.odsCode(`${P}.performing_lab_ods_code`, lab);
+  // both organisations must exist in the ODS reference data; the requester's region is the data's
+  v.organisation(`${P}.performing_lab_ods_code`, lab);
   const rq = input.requester ?? {};
-  v.odsCode(`${P}.requester.organisation.ods_code`, rq.odsCode);
-  v.region(`${P}.requester.organisation.region`, rq.region);
+  const requester = v.organisation(`${P}.requester.organisation.ods_code`, rq.odsCode);
+  if (rq.region && v.region(`${P}.requester.organisation.region`, rq.region))
+    v.regionOf(`${P}.requester.organisation.region`, requester, rq.region);
   if (rq.practitionerSystem && !/^https?:\/\/\S{1,200}$/.test(rq.practitionerSystem))
     v.add(
       `${P}.requester.practitioner_system`,
@@ -367,8 +369,8 @@ export function normaliseReport(
     status: input.status as ReportStatus,
     labOdsCode: lab,
     requester: {
-      odsCode: rq.odsCode!,
-      region: rq.region!,
+      odsCode: requester!.odsCode,
+      region: requester!.region,
       practitionerId: rq.practitionerId!,
       ...(rq.practitionerSystem ? { practitionerSystem: rq.practitionerSystem } : {}),
     },

@@ -87,9 +87,9 @@ export class ReportGrpcController implements results.v1.ReportServiceController 
     req: results.v1.GetReportRequest,
     md?: Metadata,
   ): Promise<results.v1.GetReportResponse> {
-    const { caller } = callOf(md);
+    const { caller, ctx } = callOf(md);
     return {
-      report: reportToProto(await this.reports.get(caller, req.reportId, req.version ?? 0)),
+      report: reportToProto(await this.reports.get(caller, req.reportId, req.version ?? 0, ctx)),
     };
   }
 
@@ -97,27 +97,33 @@ export class ReportGrpcController implements results.v1.ReportServiceController 
     req: results.v1.ListReportVersionsRequest,
     md?: Metadata,
   ): Promise<results.v1.ListReportVersionsResponse> {
-    const { caller } = callOf(md);
-    return { versions: (await this.reports.history(caller, req.reportId)).map(reportToProto) };
+    const { caller, ctx } = callOf(md);
+    return {
+      versions: (await this.reports.history(caller, req.reportId, ctx)).map(reportToProto),
+    };
   }
 
   async searchReports(
     req: results.v1.SearchReportsRequest,
     md?: Metadata,
   ): Promise<results.v1.SearchReportsResponse> {
-    const { caller } = callOf(md);
-    const res = await this.reports.search(caller, {
-      nhsNumber: req.nhsNumber,
-      category: categoryFromProto(req.category),
-      code: req.code,
-      issuedFrom: dateFromProto(req.issuedFrom),
-      issuedTo: dateFromProto(req.issuedTo),
-      statuses: (req.statuses ?? []).map(statusFromProto).filter(Boolean),
-      includeObservations: req.includeObservations === true,
-      pageSize: req.page?.pageSize,
-      pageToken: req.page?.pageToken,
-      labReportId: req.labReportId ?? '',
-    });
+    const { caller, ctx } = callOf(md);
+    const res = await this.reports.search(
+      caller,
+      {
+        nhsNumber: req.nhsNumber,
+        category: categoryFromProto(req.category),
+        code: req.code,
+        issuedFrom: dateFromProto(req.issuedFrom),
+        issuedTo: dateFromProto(req.issuedTo),
+        statuses: (req.statuses ?? []).map(statusFromProto).filter(Boolean),
+        includeObservations: req.includeObservations === true,
+        pageSize: req.page?.pageSize,
+        pageToken: req.page?.pageToken,
+        labReportId: req.labReportId ?? '',
+      },
+      ctx,
+    );
     return {
       reports: res.reports.map(reportToProto),
       page: {

@@ -24,6 +24,11 @@ export interface SearchFilter {
   statuses?: string[];
   /** With labReportId: only the caller's own lab's report of that id (the unique key). */
   labReportId?: string;
+  /**
+   * The caller is the registered GP practice of `nhsNumber` (checked with identity): every report
+   * of that patient is visible, not only those the practice requested or performed.
+   */
+  registeredGp?: boolean;
 }
 
 /** The only place that talks to PostgreSQL for reports. */
@@ -320,6 +325,10 @@ export class ReportsRepository {
         Prisma.sql`(r.issued_at, r.id) < (${new Date(cursor.t)}::timestamptz, ${cursor.i}::uuid)`,
       );
     const where = conds.length > 0 ? Prisma.sql`AND ${Prisma.join(conds, ' AND ')}` : Prisma.empty;
+    if (f.registeredGp && f.nhsNumber)
+      return db.$queryRaw<ReportRow[]>`
+        SELECT ${COLUMNS} FROM reports r WHERE true ${where}
+         ORDER BY r.issued_at DESC, r.id DESC LIMIT ${limit}`;
     // Visible = the caller is the requester OR the lab. One branch per role (UNION dedupes a lab
     // that requested its own test), each an index-ordered scan with its own LIMIT, instead of a
     // BitmapOr that loses the index order and sorts every match.
@@ -341,7 +350,8 @@ export class ReportsRepository {
     const where = conds.length > 0 ? Prisma.sql`AND ${Prisma.join(conds, ' AND ')}` : Prisma.empty;
     const rows = await db.$queryRaw<{ n: bigint }[]>`
       SELECT count(*) AS n FROM reports r
-       WHERE (r.requester_ods_code = ${f.organisation} OR r.lab_ods_code = ${f.organisation}) ${where}`;
+       WHERE (r.requester_ods_code = ${f.organisation} OR r.lab_ods_code = ${f.organisation}
+              OR ${f.registeredGp === true && !!f.nhsNumber}) ${where}`;
     return Number(rows[0]?.n ?? 0);
   }
 

@@ -15,9 +15,10 @@ import type { Actor, Clock } from '../domain/ports';
 import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
 import { IDENTIFIER, pageSize, Violations } from '../domain/validation';
 import type { PatientDirectory, PatientLookupContext } from '@trellis/identity-client';
+import { regionOfOrganisation } from '@trellis/platform';
 import type { PrismaClient, ReportRow } from '../prisma';
 import type { Acknowledgement, ReportView, ResultEvent, ResultEventSink } from './report-types';
-import { ReportsRepository, type VersionWrite } from './reports.repository';
+import { ReportsRepository, type SearchFilter, type VersionWrite } from './reports.repository';
 
 export interface CallContext extends PatientLookupContext {
   correlationId?: string;
@@ -93,6 +94,8 @@ export class ReportsService {
     private readonly patients: PatientDirectory,
     private readonly events: ResultEventSink,
     private readonly clock: Clock,
+    /** Uncached: answers the patient's registered GP practice (a cached answer does not). */
+    private readonly registrations: PatientDirectory = patients,
   ) {}
 
   /**
@@ -163,7 +166,7 @@ export class ReportsService {
       reason: null,
       submittedBy: actor.systemId,
       receivedAt: now,
-      labRegion: actor.region,
+      labRegion: regionOfOrganisation(content.labOdsCode) ?? actor.region,
     };
     const created = await this.prisma.$transaction(async (tx) => {
       const row = await this.repo.insertNewReport(tx, write);
@@ -243,7 +246,7 @@ export class ReportsService {
             reason: null,
             submittedBy: actor.systemId,
             receivedAt: now,
-            labRegion: actor.region,
+            labRegion: regionOfOrganisation(content.labOdsCode) ?? actor.region,
           },
         });
       } catch (err) {
@@ -500,12 +503,17 @@ export class ReportsService {
   }
 
   /** The latest version by default, or the one asked for. */
-  async get(actor: Actor, reportId: string, version = 0): Promise<ReportView> {
+  async get(
+    actor: Actor,
+    reportId: string,
+    version = 0,
+    ctx: CallContext = {},
+  ): Promise<ReportView> {
     const v = new Violations();
     v.uuid('report_id', reportId);
     if (!Number.isInteger(version) || version < 0) v.add('version', 'range', 'version must be ≥ 0');
     v.throwIfAny();
-    const row = await this.visible(actor, reportId);
+    const row = await this.visible(actor, reportId, ctx);
     if (version === 0 || version === row.version) return this.view(row);
     const old = await this.repo.version(this.prisma, reportId, version);
     if (!old)
@@ -517,11 +525,11 @@ export class ReportsService {
     return this.historic(row, version, old);
   }
 
-  async history(actor: Actor, reportId: string): Promise<ReportView[]> {
+  async history(actor: Actor, reportId: string, ctx: CallContext = {}): Promise<ReportView[]> {
     const v = new Violations();
     v.uuid('report_id', reportId);
     v.throwIfAny();
-    const row = await this.visible(actor, reportId);
+    const row = await this.visible(actor, reportId, ctx);
     const acks = await this.repo.acknowledgements(this.prisma, [row]);
     return (await this.repo.versions(this.prisma, reportId)).map((h) => {
       const view = this.historic(row, h.version, h);
@@ -533,6 +541,7 @@ export class ReportsService {
   async search(
     actor: Actor,
     input: SearchInput,
+    ctx: CallContext = {},
   ): Promise<{ reports: ReportView[]; nextPageToken: string; total?: number }> {
     const v = new Violations();
     let nhsNumber: string | undefined;
@@ -556,7 +565,7 @@ export class ReportsService {
         v.add(`statuses[${i}]`, 'enum', `unknown status ${s}`);
     });
     const size = pageSize(input.pageSize, v);
-    const filter = {
+    const filter: SearchFilter & { organisation: string } = {
       organisation: actor.odsCode,
       nhsNumber,
       category: input.category || undefined,
@@ -567,6 +576,9 @@ export class ReportsService {
       labReportId: input.labReportId || undefined,
     };
     v.throwIfAny();
+    // the patient's registered practice sees all of that patient's results (shared care record)
+    if (nhsNumber && !filter.labReportId && (await this.isRegisteredGp(actor, nhsNumber, ctx)))
+      filter.registeredGp = true;
     const cursor = decodePageToken(input.pageToken, filter);
     // The total is counted when the search is index-bound (a patient or a lab identifier).
     const [rows, total] = await Promise.all([
@@ -686,14 +698,44 @@ export class ReportsService {
       );
   }
 
-  /** Only the performing lab and the requesting organisation see a report; others get NOT_FOUND. */
-  private async visible(actor: Actor, reportId: string): Promise<ReportRow> {
+  /**
+   * The performing lab and the requesting organisation see a report; so does the patient's
+   * registered GP practice when reading (`ctx` given: identity is asked, with the caller's token).
+   * Anyone else gets NOT_FOUND.
+   */
+  private async visible(actor: Actor, reportId: string, ctx?: CallContext): Promise<ReportRow> {
     const row = await this.repo.findById(this.prisma, reportId);
-    if (!row || (row.labOdsCode !== actor.odsCode && row.requesterOdsCode !== actor.odsCode))
-      throw new ResultsError(ResultsErrorCode.ReportNotFound, `Report ${reportId} not found`, {
-        reportId,
-      });
-    return row;
+    const party =
+      !!row && (row.labOdsCode === actor.odsCode || row.requesterOdsCode === actor.odsCode);
+    if (row && (party || (ctx && (await this.isRegisteredGp(actor, row.nhsNumber, ctx)))))
+      return row;
+    throw new ResultsError(ResultsErrorCode.ReportNotFound, `Report ${reportId} not found`, {
+      reportId,
+    });
+  }
+
+  /**
+   * Is the caller the patient's current registered GP practice (identity's GetPatient with the
+   * caller's own token)? Identity refusing the caller, or withholding the registration of a
+   * restricted record, means no; identity being unavailable is reported, never read as "no".
+   */
+  private async isRegisteredGp(
+    actor: Actor,
+    nhsNumber: string,
+    ctx: CallContext,
+  ): Promise<boolean> {
+    try {
+      const s = await this.registrations.standing(nhsNumber, ctx);
+      return (
+        (s.kind === 'active' || s.kind === 'deceased') &&
+        !!s.gpOdsCode &&
+        s.gpOdsCode === actor.odsCode
+      );
+    } catch (err) {
+      if (err instanceof ResultsError && err.code === ResultsErrorCode.PatientLookupDenied)
+        return false;
+      throw err;
+    }
   }
 
   private async assertPatient(nhsNumber: string, ctx: CallContext): Promise<void> {
