@@ -59,7 +59,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
       role: 'other',
       version: '1.0.0',
     },
-    scopes: ['trellis/admin'],
+    scopes: ['trellis/admin', 'system/MeasureReport.rs'],
   },
   {
     alias: 'gp',
@@ -78,6 +78,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
       // .u: the practice acknowledges the results it requested ($acknowledge)
       'system/DiagnosticReport.rus',
       'system/Observation.rs',
+      'system/MeasureReport.rs',
     ],
   },
   {
@@ -103,6 +104,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
       'system/DiagnosticReport.rus',
       'system/Observation.rs',
       'trellis/restricted.read',
+      'system/MeasureReport.rs',
     ],
   },
   {
@@ -118,6 +120,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
       'system/ServiceRequest.rs',
       'system/DiagnosticReport.cruds',
       'system/Observation.cruds',
+      'system/MeasureReport.rs',
     ],
   },
 ];

@@ -5,12 +5,12 @@ import { GATEWAY_SCOPES } from './gateway.scopes';
 import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
 
 describe('gateway scope table', () => {
-  it('declares every ConnectedSystemService method (undeclared would be denied)', () => {
+  it('declares every ConnectedSystemService and ProductService method (undeclared would be denied)', () => {
     const methods = listGrpcMethods(protoPath('trellis/gateway/v1/gateway.proto'), {
       includeDirs: [PROTO_ROOT],
       packagePrefix: 'trellis.gateway.v1.',
     });
-    expect(methods).toHaveLength(7);
+    expect(methods).toHaveLength(10);
     assertScopeTableCovers(GATEWAY_SCOPES, methods);
   });
 

@@ -2,6 +2,7 @@ import { defineScopeTable } from '@trellis/auth';
 
 import { FHIR_SCOPE_RULES } from './fhir/fhir.routes';
 import { PRODUCTS_SCOPE_RULES } from './products/products.scopes';
+import { SCORECARD_SCOPE_RULES } from './scorecards/scorecards.scopes';
 import { SYSTEMS_SCOPE_RULES } from './systems/systems.scopes';
 import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
 
@@ -12,6 +13,7 @@ import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
 export const GATEWAY_SCOPES = defineScopeTable({
   ...SYSTEMS_SCOPE_RULES,
   ...PRODUCTS_SCOPE_RULES,
+  ...SCORECARD_SCOPE_RULES,
   ...TOKEN_SCOPE_RULES,
   ...FHIR_SCOPE_RULES,
 });

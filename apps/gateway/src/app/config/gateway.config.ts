@@ -5,6 +5,7 @@ import { baseConfigSchema, kafkaConnection, type BaseConfig } from '@trellis/pla
 import { z } from 'zod';
 
 import { FHIR_ENV_SHAPE } from '../fhir/fhir.config';
+import { SCORECARD_ENV_SHAPE } from '../scorecards/scorecards.config';
 import { FRONT_DOOR_ENV_SHAPE } from '../front-door/front-door.config';
 
 /** The gateway's environment: the platform base plus the access-control settings. */
@@ -40,6 +41,8 @@ export const gatewayEnvSchema = baseConfigSchema.extend({
   ...FHIR_ENV_SHAPE,
   /** gRPC front door settings (apps/gateway/src/app/front-door/front-door.config.ts). */
   ...FRONT_DOOR_ENV_SHAPE,
+  /** Scorecards (apps/gateway/src/app/scorecards/scorecards.config.ts). */
+  ...SCORECARD_ENV_SHAPE,
 });
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 

@@ -1,0 +1,97 @@
+import { conformance } from '@trellis/contracts';
+import { validateFhirResource } from '@trellis/fhir';
+
+import {
+  measureReportId,
+  scorecardMeasure,
+  scorecardToMeasureReport,
+  searchsetOf,
+} from './measure-report';
+
+const { SubjectKind } = conformance.v1;
+const NOW = new Date('2026-12-06T12:00:00Z');
+
+function card(over: Partial<conformance.v1.Scorecard> = {}): conformance.v1.Scorecard {
+  return conformance.v1.Scorecard.fromPartial({
+    subjectKind: SubjectKind.SUBJECT_KIND_PRODUCT_VERSION,
+    subjectId: 'bad-gp@2.0',
+    periodStart: { seconds: Date.parse('2026-12-05T00:00:00Z') / 1000, nanos: 0 },
+    periodEnd: { seconds: Date.parse('2026-12-06T00:00:00Z') / 1000, nanos: 0 },
+    current: {
+      requests: 120,
+      accepted: 80,
+      refused: 38,
+      conformanceRate: 0.677966,
+      violations: 30,
+    },
+    previous: { requests: 100, accepted: 90, refused: 10, conformanceRate: 0.9, violations: 8 },
+    rateTrend: -0.222034,
+    topFailingRules: [
+      {
+        rule: 'nhs-number.check-digit',
+        requests: 20,
+        issues: 24,
+        examplePath: "Patient.identifier.where(value='…')",
+        severity: 'error',
+        previousRequests: 3,
+      },
+    ],
+    refusalsByStatus: [
+      { status: 'http 422', count: 30 },
+      { status: 'http 428', count: 8 },
+    ],
+    behaviours: [
+      { behaviour: 'rate-limited', count: 4, previousCount: 0 },
+      { behaviour: 'retry-before-retry-after', count: 3, previousCount: 0 },
+    ],
+    systems: ['sys-a', 'sys-b'],
+    definitionId: 'trellis-conformance-scorecard',
+    policyVersion: 'conformance-policy-1',
+    ...over,
+  });
+}
+
+describe('scorecard as FHIR', () => {
+  it('a full MeasureReport passes the FHIR validator', () => {
+    const report = scorecardToMeasureReport(card(), 'https://gw.example', NOW);
+    expect(validateFhirResource(report).issues).toEqual([]);
+    expect(report).toMatchObject({
+      subject: { reference: 'Group/bad-gp@2.0' },
+      period: { start: '2026-12-05T00:00:00.000Z', end: '2026-12-06T00:00:00.000Z' },
+      measure: 'https://gw.example/fhir/Measure/trellis-conformance-scorecard|1',
+    });
+    expect(report.group?.[0]?.measureScore?.value).toBe(0.677966);
+    expect(report.group?.[0]?.population?.map((p) => p.count)).toEqual([120, 118, 80]);
+  });
+
+  it('an empty card (no failing rule, no refusal) passes too, and the bundle', () => {
+    const report = scorecardToMeasureReport(
+      card({
+        subjectKind: SubjectKind.SUBJECT_KIND_SYSTEM,
+        subjectId: 'sys-good',
+        topFailingRules: [],
+        refusalsByStatus: [],
+        current: { requests: 0, accepted: 0, refused: 0, conformanceRate: 1, violations: 0 },
+      }),
+      'https://gw.example',
+      NOW,
+    );
+    expect(report.subject?.reference).toBe('Device/sys-good');
+    expect(validateFhirResource(report).issues).toEqual([]);
+    expect(
+      validateFhirResource(searchsetOf([report], 'https://gw.example/fhir/MeasureReport')).issues,
+    ).toEqual([]);
+  });
+
+  it('the Measure passes the validator', () => {
+    expect(
+      validateFhirResource(scorecardMeasure('https://gw.example', 'conformance-policy-1')).issues,
+    ).toEqual([]);
+  });
+
+  it('report ids are stable per subject and period and valid FHIR ids', () => {
+    const a = measureReportId({ kind: 'system', id: 'sys-a' }, new Date(0), new Date(60_000));
+    expect(a).toBe(measureReportId({ kind: 'system', id: 'sys-a' }, new Date(0), new Date(60_000)));
+    expect(a).toMatch(/^[A-Za-z0-9\-.]{1,64}$/);
+  });
+});

@@ -1,0 +1,83 @@
+import * as grpc from '@grpc/grpc-js';
+import { withServiceToken, type ServiceIdentity } from '@trellis/auth';
+import { type conformance } from '@trellis/contracts';
+import {
+  decodeGrpcError,
+  loadProtoPackageDefinition,
+  type DecodedGrpcError,
+} from '@trellis/platform';
+
+export const SCORECARDS_CLIENT = Symbol('SCORECARDS_CLIENT');
+
+/** A failed scorecard call: the decoded rich error (or a transport failure). */
+export class ScorecardCallError extends Error {
+  constructor(readonly decoded: DecodedGrpcError) {
+    super(`conformance GetScorecard: ${decoded.message}`);
+    this.name = 'ScorecardCallError';
+  }
+}
+
+/** What a scorecard call forwards: the caller's token (the service decides what it may read). */
+export interface ScorecardCallContext {
+  authorization?: string;
+  traceparent?: string;
+  correlationId?: string;
+}
+
+type Unary = (
+  req: unknown,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: unknown) => void,
+) => grpc.ClientUnaryCall;
+
+/** grpc-js client of trellis.conformance.v1.ScorecardService (one channel, deadline per call). */
+export class ScorecardsClient {
+  private readonly stub: grpc.Client & { getScorecard: Unary };
+
+  constructor(
+    address: string,
+    private readonly deadlineMs: number,
+    private readonly identity?: ServiceIdentity,
+  ) {
+    const loaded = grpc.loadPackageDefinition(
+      loadProtoPackageDefinition(['trellis/conformance/v1/conformance.proto']),
+    ) as unknown as {
+      trellis: {
+        conformance: {
+          v1: {
+            ScorecardService: new (
+              a: string,
+              c: grpc.ChannelCredentials,
+            ) => grpc.Client & { getScorecard: Unary };
+          };
+        };
+      };
+    };
+    this.stub = new loaded.trellis.conformance.v1.ScorecardService(
+      address,
+      grpc.credentials.createInsecure(),
+    );
+  }
+
+  getScorecard(
+    req: conformance.v1.GetScorecardRequest,
+    ctx: ScorecardCallContext,
+  ): Promise<conformance.v1.GetScorecardResponse> {
+    const md = new grpc.Metadata();
+    if (ctx.authorization) md.set('authorization', ctx.authorization);
+    if (ctx.traceparent) md.set('traceparent', ctx.traceparent);
+    if (ctx.correlationId) md.set('x-correlation-id', ctx.correlationId);
+    withServiceToken(md, this.identity);
+    return new Promise((resolve, reject) => {
+      this.stub.getScorecard(req, md, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
+        if (err) reject(new ScorecardCallError(decodeGrpcError(err)));
+        else resolve(res as conformance.v1.GetScorecardResponse);
+      });
+    });
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+}
