@@ -360,8 +360,10 @@ describe('FHIR facade: Patient over real HTTP (fhir-kit-client) → identity gRP
       resourceType: 'Patient',
       body: asBody(person(uniqueFamily(), '1962-05-02')),
     })) as unknown as Patient;
-    // merging is an identity operation (not a FHIR interaction here): call identity over gRPC with the same token
-    // through the gateway's gRPC front door (the platforms admit only the gateway and their peers)
+    // merging is an identity operation (not a FHIR interaction here) for a national identity
+    // administrator (trellis/identity.admin, not Patient.u): call identity over gRPC through the
+    // gateway's gRPC front door (the platforms admit only the gateway and their peers)
+    const { token: admin } = await stack.token(['trellis/identity.admin'], 'X26');
     const clients = new PlatformClients({ identity: stack.frontDoor }, 5000);
     await clients.call(
       'identity',
@@ -374,7 +376,7 @@ describe('FHIR facade: Patient over real HTTP (fhir-kit-client) → identity gRP
         expectedSurvivorVersion: 0,
         reason: 'duplicate registration',
       },
-      { authorization: `Bearer ${token}` },
+      { authorization: `Bearer ${admin}` },
     );
     clients.close();
     const res = await fetch(`${stack.fhirBase}/Patient/${a.id}`, {

@@ -81,6 +81,31 @@ describe('Patient mapping', () => {
     expect(patientChangesFromFhir(moved, current).gp).toEqual({ odsCode: 'A82001', start: '' });
   });
 
+  it('keeps the withheld address and telecom of a restricted record sent back without them', () => {
+    const withheldView = record({
+      confidentiality: identity.v1.Confidentiality.CONFIDENTIALITY_RESTRICTED,
+      addresses: [],
+      telecom: [],
+      gp: undefined,
+      withheld: true,
+      withheldFields: ['addresses', 'telecom', 'gp', 'gp_history'],
+    });
+    const roundTrip = patientChangesFromFhir(patientToFhir(withheldView), withheldView);
+    expect(roundTrip).toMatchObject({
+      addresses: undefined,
+      telecom: undefined,
+      gp: undefined,
+      confidentiality: identity.v1.Confidentiality.CONFIDENTIALITY_RESTRICTED,
+    });
+    const withAddress = { ...patientToFhir(withheldView), address: [{ postalCode: 'LS1 4AP' }] };
+    expect(patientChangesFromFhir(withAddress, withheldView).addresses?.addresses).toHaveLength(1);
+    // an unrestricted record's lists are replaced whole, emptied included
+    const open = record();
+    expect(patientChangesFromFhir({ ...patientToFhir(open), address: [] }, open).addresses).toEqual(
+      { addresses: [] },
+    );
+  });
+
   describe('a death on update (deceasedDateTime)', () => {
     const now = new Date('2026-11-24T09:00:00Z');
     const died = { seconds: Date.parse('2026-11-20T14:05:00Z') / 1000, nanos: 0 };

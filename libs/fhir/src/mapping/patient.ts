@@ -359,12 +359,19 @@ export function patientChangesFromFhir(p: FhirPatient, current: P): identity.v1.
   const ods = gpOdsCode(p);
   const currentOds = current.gp?.odsCode ?? '';
   const death = current.deceasedAt ? undefined : deathInstant(p);
+  // A restricted record read without trellis/restricted.read came without address and telecom:
+  // sent back without them, they are kept (not cleared); sent with them, identity refuses (403).
+  const withheld = new Set(current.withheld ? current.withheldFields : []);
+  const kept = (field: string, sent: readonly unknown[] | undefined) =>
+    withheld.has(field) && (sent ?? []).length === 0;
   return {
     names: { names: namesFromFhir(p.name) },
     gender: p.gender ? GENDER_FROM_FHIR[p.gender] : G.GENDER_UNSPECIFIED,
     birthDate: p.birthDate ?? '',
-    addresses: { addresses: addressesFromFhir(p.address) },
-    telecom: { telecom: telecomFromFhir(p.telecom) },
+    addresses: kept('addresses', p.address)
+      ? undefined
+      : { addresses: addressesFromFhir(p.address) },
+    telecom: kept('telecom', p.telecom) ? undefined : { telecom: telecomFromFhir(p.telecom) },
     gp: ods !== currentOds ? { odsCode: ods, start: '' } : undefined,
     confidentiality: confidentialityFromFhir(p),
     deceasedAt: death ? toTimestamp(death) : undefined,
