@@ -7,7 +7,8 @@ import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { countParam, parseIfMatch, queryParams, versionHeaders, headerValue } from './fhir.support';
+import { PATIENT_PARAM, searchOf } from './fhir.search';
+import { parseIfMatch, versionHeaders, headerValue } from './fhir.support';
 import {
   op,
   param,
@@ -100,32 +101,27 @@ export class AppointmentFhirController extends PlatformFhirController {
     scope: 'system/Appointment.s',
     patientData: true,
     subject: patientParamSubject,
-    searchParams: [
-      { name: 'patient', type: 'reference', documentation: 'Patient/<NHS number> (required)' },
-      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
-    ],
+    searchParams: [PATIENT_PARAM],
     summary: "A patient's appointments (past and upcoming, paged)",
   })
   async searchAppointments(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const nhs = this.patientParam(req);
-    const count = countParam(queryParams(req), 50, this.config.maxCount);
-    const r = await this.call<appointments.v1.ListPatientAppointmentsResponse>(
-      'appointments',
-      APPOINTMENTS,
-      'ListPatientAppointments',
-      {
-        nhsNumber: nhs,
-        period: appointments.v1.AppointmentPeriod.APPOINTMENT_PERIOD_ALL,
-        page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) },
-      },
-      forwardContext(req),
-      'Appointment',
-      (f) => ({ 'page.page_token': '_page_token', nhs_number: 'patient' })[f],
-    );
-    return this.searchset(req, res, r.appointments.map(appointmentToFhir), {
-      count,
-      nextPageToken: r.page?.nextPageToken,
-      total: r.page?.total,
+    if (nhs === null) return this.noMatch(req, res);
+    return this.pagedSearch(req, res, async (page) => {
+      const r = await this.call<appointments.v1.ListPatientAppointmentsResponse>(
+        'appointments',
+        APPOINTMENTS,
+        'ListPatientAppointments',
+        { nhsNumber: nhs, period: appointments.v1.AppointmentPeriod.APPOINTMENT_PERIOD_ALL, page },
+        forwardContext(req),
+        'Appointment',
+        (f) => ({ 'page.page_token': '_page_token', nhs_number: 'patient' })[f],
+      );
+      return {
+        resources: r.appointments.map(appointmentToFhir),
+        nextPageToken: r.page?.nextPageToken,
+        total: r.page?.total,
+      };
     });
   }
 
@@ -389,7 +385,7 @@ export class AppointmentFhirController extends PlatformFhirController {
   })
   async history(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const id = String(req.params['id']);
-    const count = countParam(queryParams(req), 50, this.config.maxCount);
+    const count = searchOf(req).count;
     const r = await this.call<appointments.v1.ListAppointmentVersionsResponse>(
       'appointments',
       APPOINTMENTS,

@@ -2,6 +2,7 @@ import type { CapabilityStatement, OperationDefinition } from '@medplum/fhirtype
 import { TRELLIS_RULES } from '@trellis/fhir';
 
 import { FHIR_PREFIX, routeKey, type FhirRouteSpec } from './fhir.registry';
+import { COMMON_SEARCH_PARAMS } from './fhir.search';
 
 const SMART_SERVICE = {
   coding: [
@@ -53,13 +54,18 @@ export function capabilityStatement(
             },
           ],
         },
+        // the common parameters every search and history interaction serves
+        searchParam: COMMON_SEARCH_PARAMS.map((p) => ({
+          name: p.name,
+          type: p.type,
+          documentation: p.documentation,
+        })),
         resource: [...byType.entries()].map(([type, rs]) => {
           const interactions = [
             ...new Set(rs.filter((r) => r.interaction !== 'operation').map((r) => r.interaction)),
           ];
-          const search = rs
-            .flatMap((r) => r.searchParams ?? [])
-            .filter((p) => !p.name.startsWith('_'));
+          // exactly the table each search validates against (fhir.search.ts)
+          const search = rs.flatMap((r) => r.searchParams ?? []);
           const ops = rs.filter((r) => r.operation);
           return {
             type: type as 'Patient',
@@ -150,13 +156,16 @@ export function openApi(
       required: true,
       schema: { type: 'string' },
     }));
-    const query = (r.searchParams ?? []).map((p) => ({
-      name: p.name,
-      in: 'query',
-      required: false,
-      description: p.documentation,
-      schema: { type: p.type === 'number' ? 'number' : 'string' },
-    }));
+    const searches = r.interaction === 'search-type' || r.interaction === 'history-instance';
+    const query = [...(r.searchParams ?? []), ...(searches ? COMMON_SEARCH_PARAMS : [])].map(
+      (p) => ({
+        name: p.name,
+        in: 'query',
+        required: false,
+        description: p.documentation,
+        schema: { type: p.type === 'number' ? 'number' : 'string' },
+      }),
+    );
     const headers = [
       ...(r.conditionalCreate
         ? [{ name: 'If-None-Exist', in: 'header', required: false, schema: { type: 'string' } }]

@@ -170,7 +170,12 @@ export class EverythingFhirController {
   }
 
   private async referrals(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {
-    const req = { statuses: [], priorities: [], page: { pageSize: 200, pageToken: '' } };
+    const req = {
+      statuses: [],
+      priorities: [],
+      nhsNumber: nhs, // the platform filters (a busy organisation has more than one page)
+      page: { pageSize: 200, pageToken: '' },
+    };
     const svc = 'trellis.referrals.v1.ReferralService';
     const [sent, incoming] = await Promise.all([
       this.platforms.call<referrals.v1.ListSentReferralsResponse>(

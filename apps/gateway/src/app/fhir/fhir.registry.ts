@@ -12,6 +12,7 @@ import { type AuditSubjectExtractor, type ScopeRule } from '@trellis/auth';
 
 import { type PlatformName } from './fhir.config';
 import { fhirMetricsInterceptor } from './fhir.metrics';
+import { fhirSearchInterceptor, type FhirSearchParam } from './fhir.search';
 
 /** FHIR interaction codes (CapabilityStatement.rest.resource.interaction / rest.interaction). */
 export type FhirInteraction =
@@ -24,11 +25,7 @@ export type FhirInteraction =
   | 'operation'
   | 'capabilities';
 
-export interface FhirSearchParam {
-  name: string;
-  type: 'token' | 'string' | 'date' | 'reference' | 'number' | 'uri';
-  documentation: string;
-}
+export type { FhirSearchParam } from './fhir.search';
 
 export interface FhirOperationSpec {
   /** Operation name without `$`, e.g. `everything`. */
@@ -61,7 +58,13 @@ export interface FhirRouteSpec {
   scope?: string;
   /** Touches patient data → access-audited. */
   patientData?: boolean;
-  searchParams?: FhirSearchParam[];
+  /**
+   * The search parameters served (besides the common ones, see fhir.search.ts): the one table the
+   * query is validated against and the CapabilityStatement declares.
+   */
+  searchParams?: readonly FhirSearchParam[];
+  /** Entries per page when the search gives no `_count` (default 50). */
+  defaultCount?: number;
   operation?: FhirOperationSpec;
   /** Conditional create/update support flags for the CapabilityStatement. */
   conditionalCreate?: boolean;
@@ -84,10 +87,15 @@ export function FhirRoute(spec: FhirRouteSpec): MethodDecorator {
       : spec.method === 'POST'
         ? RequestMethod.POST
         : RequestMethod.PUT;
+  const searches = spec.interaction === 'search-type' || spec.interaction === 'history-instance';
   return applyDecorators(
     RequestMapping({ path: spec.path, method }),
     SetMetadata(FHIR_ROUTE, spec),
     UseInterceptors(fhirMetricsInterceptor(spec)), // RED per FHIR interaction
+    // the query checked against the declared table before the handler (searchOf(req))
+    ...(searches
+      ? [UseInterceptors(fhirSearchInterceptor(spec.searchParams ?? [], spec.defaultCount ?? 50))]
+      : []),
   );
 }
 

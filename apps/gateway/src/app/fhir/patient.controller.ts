@@ -20,66 +20,14 @@ import type { Request, Response } from 'express';
 import { ConformanceRecorder } from './conformance';
 import { FHIR_CONFIG, type FhirConfig } from './fhir.config';
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
-import { FHIR_PREFIX, FhirRoute, type FhirSearchParam } from './fhir.registry';
-import {
-  bundle,
-  countParam,
-  parseQueryString,
-  queryParams,
-  selfUrl,
-  requiredIfMatch,
-  versionHeaders,
-  headerValue,
-} from './fhir.support';
+import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
+import { conditionQuery, droppedOutcome, searchOf } from './fhir.search';
+import { bundle, requiredIfMatch, versionHeaders, headerValue } from './fhir.support';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
+import { findPatients, PATIENT_SEARCH_PARAMS } from './patient.search';
 
 const SVC = 'trellis.identity.v1.PatientService';
-const G = identity.v1.Gender;
-
-export const PATIENT_SEARCH_PARAMS: FhirSearchParam[] = [
-  {
-    name: 'identifier',
-    type: 'token',
-    documentation: `${NHS_NUMBER_SYSTEM}|<NHS number>: exact lookup (a merged number answers the survivor)`,
-  },
-  {
-    name: 'family',
-    type: 'string',
-    documentation: 'Family name (phonetic and fuzzy matching unless _fuzzy-match=false)',
-  },
-  { name: 'given', type: 'string', documentation: 'Given name' },
-  { name: 'gender', type: 'token', documentation: 'male | female | other | unknown' },
-  {
-    name: 'birthdate',
-    type: 'date',
-    documentation: 'YYYY-MM-DD, or a range with ge/le prefixes (repeat the parameter)',
-  },
-  {
-    name: 'address-postalcode',
-    type: 'string',
-    documentation: 'Full or partial (outward) UK postcode',
-  },
-  {
-    name: 'general-practitioner',
-    type: 'token',
-    documentation: 'ODS code of the registered practice',
-  },
-  {
-    name: '_fuzzy-match',
-    type: 'token',
-    documentation: 'false = exact matching only (default true)',
-  },
-  { name: '_min-score', type: 'number', documentation: 'Minimum match score 0..1 of a hit' },
-  { name: '_count', type: 'number', documentation: 'Page size (capped by the server, default 10)' },
-];
-
-const GENDERS: Record<string, identity.v1.Gender> = {
-  male: G.GENDER_MALE,
-  female: G.GENDER_FEMALE,
-  other: G.GENDER_OTHER,
-  unknown: G.GENDER_UNKNOWN,
-};
 
 /** Patient: read, vread, search (PDS-style trace with scores), create (conditional), update, history. */
 @Controller(FHIR_PREFIX)
@@ -190,9 +138,9 @@ export class PatientFhirController {
   })
   async history(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const id = this.requireNhs(String(req.params['id']));
-    const params = queryParams(req);
-    const count = countParam(params, 50, this.config.maxCount);
-    const token = params.get('_page_token')?.[0] ?? '';
+    const search = searchOf(req);
+    const count = search.count;
+    const token = search.pageToken;
     const r = await this.call<identity.v1.GetPatientHistoryResponse>(
       'GetPatientHistory',
       { nhsNumber: id, page: { pageSize: Math.max(count, 1), pageToken: token } },
@@ -217,17 +165,17 @@ export class PatientFhirController {
         },
       };
     });
-    const next = r.page?.nextPageToken
-      ? `${this.base}/Patient/${id}/_history?_count=${count}&_page_token=${encodeURIComponent(r.page.nextPageToken)}`
-      : undefined;
+    const url = `${this.base}/Patient/${id}/_history`;
+    const next =
+      r.page?.nextPageToken && count > 0 ? search.link(url, {}, r.page.nextPageToken) : undefined;
     return sendFhir(
       res,
       200,
       bundle(
         'history',
-        entries,
-        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
-        r.page?.total ?? undefined,
+        count === 0 ? [] : entries,
+        { self: search.link(url), ...(next ? { next } : {}) },
+        search.wantTotal ? (r.page?.total ?? undefined) : undefined,
       ),
     );
   }
@@ -241,13 +189,13 @@ export class PatientFhirController {
     scope: 'system/Patient.s',
     patientData: true,
     searchParams: PATIENT_SEARCH_PARAMS,
+    defaultCount: 10,
     summary: 'Search (trace) patients: identifier lookup or demographic trace with scores',
     subject: () => ({}),
   })
   async search(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
-    const params = queryParams(req);
-    const count = countParam(params, 10, this.config.maxCount);
-    const found = await this.find(params, forwardContext(req), count, true);
+    const search = searchOf(req);
+    const found = await findPatients(this.platforms, search, forwardContext(req));
     const entries: BundleEntry[] = found.hits.map((h) => ({
       fullUrl: `${this.base}/Patient/${h.patient.id}`,
       resource: h.patient,
@@ -259,126 +207,13 @@ export class PatientFhirController {
     return sendFhir(
       res,
       200,
-      bundle('searchset', entries, { self: selfUrl(this.config.publicUrl, req) }, found.total),
+      bundle(
+        'searchset',
+        [...entries, ...droppedOutcome(search)],
+        { self: search.link(`${this.base}/Patient`) },
+        search.wantTotal ? found.total : undefined,
+      ),
     );
-  }
-
-  /** Identifier lookup or trace; `strict` refuses unknown parameters (400). */
-  private async find(
-    params: Map<string, string[]>,
-    ctx: ForwardContext,
-    count: number,
-    strict: boolean,
-  ): Promise<{ hits: Array<{ patient: Patient; score?: number }>; total: number }> {
-    const known = new Set([...PATIENT_SEARCH_PARAMS.map((p) => p.name), '_format']);
-    const unknown = [...params.keys()].filter((k) => !known.has(k));
-    if (strict && unknown.length) {
-      throw new FhirError(
-        400,
-        unknown.map((k) => ({
-          severity: 'error',
-          code: 'not-supported',
-          rule: 'search.unknown-parameter',
-          expression: k,
-          message: `unsupported search parameter ${k}`,
-        })),
-      );
-    }
-    const identifier = params.get('identifier')?.[0];
-    if (identifier !== undefined) {
-      const [system, value] = identifier.includes('|')
-        ? identifier.split('|', 2)
-        : [NHS_NUMBER_SYSTEM, identifier];
-      if (system !== NHS_NUMBER_SYSTEM || !validateNhsNumber(value).valid) {
-        throw FhirError.of(
-          400,
-          'invalid',
-          system !== NHS_NUMBER_SYSTEM ? 'nhs-number.system' : 'nhs-number.check-digit',
-          `identifier must be ${NHS_NUMBER_SYSTEM}|<valid NHS number>`,
-          'identifier',
-        );
-      }
-      try {
-        const r = await this.platforms.call<identity.v1.GetPatientResponse>(
-          'identity',
-          SVC,
-          'GetPatient',
-          { nhsNumber: value },
-          ctx,
-        );
-        return { hits: [{ patient: patientToFhir(r.patient!) }], total: 1 };
-      } catch (err) {
-        if (err instanceof PlatformCallError && err.decoded.code === GrpcStatus.NOT_FOUND)
-          return { hits: [], total: 0 };
-        if (err instanceof PlatformCallError)
-          throw fhirErrorFromPlatform(err.decoded, 'Patient', patientFieldPath);
-        throw err;
-      }
-    }
-    const trace: identity.v1.TracePatientsRequest = {
-      family: params.get('family')?.[0] ?? '',
-      given: params.get('given')?.[0] ?? '',
-      gender: G.GENDER_UNSPECIFIED,
-      birthDate: '',
-      birthDateFrom: '',
-      birthDateTo: '',
-      postcode: params.get('address-postalcode')?.[0] ?? '',
-      gpOdsCode: (params.get('general-practitioner')?.[0] ?? '').split('|').pop() ?? '',
-      mode:
-        params.get('_fuzzy-match')?.[0] === 'false'
-          ? identity.v1.TraceMode.TRACE_MODE_EXACT
-          : identity.v1.TraceMode.TRACE_MODE_FUZZY,
-      maxResults: Math.max(1, Math.min(count, 50)),
-      minScore: 0,
-      singleMatch: false,
-    };
-    const gender = params.get('gender')?.[0];
-    if (gender !== undefined) {
-      const g = GENDERS[gender];
-      if (g === undefined)
-        throw FhirError.of(
-          400,
-          'invalid',
-          'search.gender',
-          `gender must be male, female, other or unknown`,
-          'gender',
-        );
-      trace.gender = g;
-    }
-    const minScore = params.get('_min-score')?.[0];
-    if (minScore !== undefined) {
-      const n = Number(minScore);
-      if (!(n >= 0 && n <= 1))
-        throw FhirError.of(
-          400,
-          'invalid',
-          'search.min-score',
-          '_min-score must be between 0 and 1',
-          '_min-score',
-        );
-      trace.minScore = n;
-    }
-    for (const raw of params.get('birthdate') ?? []) {
-      const m = /^(eq|ge|le|gt|lt)?(\d{4}-\d{2}-\d{2})$/.exec(raw);
-      if (!m)
-        throw FhirError.of(
-          400,
-          'invalid',
-          'search.birthdate',
-          'birthdate must be [eq|ge|le]YYYY-MM-DD',
-          'birthdate',
-        );
-      const prefix = m[1] ?? 'eq';
-      if (prefix === 'eq') trace.birthDate = m[2]!;
-      else if (prefix === 'ge' || prefix === 'gt') trace.birthDateFrom = m[2]!;
-      else trace.birthDateTo = m[2]!;
-    }
-    if (count === 0) return { hits: [], total: 0 };
-    const r = await this.call<identity.v1.TracePatientsResponse>('TracePatients', trace, ctx);
-    return {
-      hits: r.hits.map((h) => ({ patient: patientToFhir(h.patient!), score: h.score })),
-      total: Math.max(r.totalAboveThreshold, r.hits.length),
-    };
   }
 
   @FhirRoute({
@@ -402,7 +237,11 @@ export class PatientFhirController {
     const ctx = forwardContext(req);
     const ifNoneExist = headerValue(req.headers['if-none-exist']);
     if (ifNoneExist) {
-      const found = await this.find(parseQueryString(ifNoneExist), ctx, 2, false);
+      const found = await findPatients(
+        this.platforms,
+        conditionQuery(ifNoneExist, PATIENT_SEARCH_PARAMS),
+        ctx,
+      );
       if (found.hits.length > 1) {
         throw FhirError.of(
           412,

@@ -6,7 +6,6 @@ import {
   fhirErrorFromPlatform,
   NHS_NUMBER_SYSTEM,
   validateFhirResource,
-  validateNhsNumber,
 } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
@@ -14,7 +13,8 @@ import { ConformanceRecorder } from './conformance';
 import { FHIR_CONFIG, type FhirConfig, type PlatformName } from './fhir.config';
 import { forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, type FhirOperationSpec, type FhirRouteSpec } from './fhir.registry';
-import { bundle, etag, queryParams, selfUrl } from './fhir.support';
+import { droppedOutcome, readPatientParam, rawQuery, searchOf } from './fhir.search';
+import { bundle, etag } from './fhir.support';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
 
@@ -30,11 +30,18 @@ export const resourceSubject: AuditSubjectExtractor = (req, res) => {
   return { ...(id ? { resourceId: id } : {}), ...(patient ? { nhsNumber: patient } : {}) };
 };
 
-/** The audit subject of a patient search: the `patient` parameter. */
+/** The audit subject of a patient search: the `patient` parameter, however it names the patient. */
 export const patientParamSubject: AuditSubjectExtractor = (req) => {
-  const q = (req as { query?: Record<string, unknown> }).query ?? {};
-  const p = typeof q['patient'] === 'string' ? q['patient'].replace(/^Patient\//, '') : undefined;
-  return p ? { nhsNumber: p } : {};
+  for (const [key, value] of rawQuery(req as Request)) {
+    const [name, modifier] = key.split(':');
+    if (name !== 'patient') continue;
+    try {
+      return { nhsNumber: readPatientParam(value, modifier) };
+    } catch {
+      // not a patient reference: the search itself refuses it
+    }
+  }
+  return {};
 };
 
 /** A state-changing FHIR operation's OperationDefinition spec. */
@@ -126,6 +133,16 @@ export interface SearchPage {
   defaults?: Record<string, string[]>;
 }
 
+/** One page of a platform search, as FHIR resources. */
+export interface PlatformPage {
+  resources: Resource[];
+  nextPageToken?: string | undefined;
+  total?: number | bigint | string | null | undefined;
+}
+
+/** Pages walked at most (each of FHIR_MAX_COUNT) to count a search the platform does not count. */
+const TOTAL_WALK_PAGES = 100;
+
 /** One recorded version of a resource, as a `_history` entry shows it. */
 export interface HistoryVersion {
   resource: Resource;
@@ -171,14 +188,13 @@ export abstract class PlatformFhirController {
     }
   }
 
-  /** The required `patient=<NHS number>` search parameter. */
-  protected patientParam(req: Request): string {
-    const raw = queryParams(req).get('patient')?.[0];
-    const nhs = raw
-      ?.replace(/^Patient\//, '')
-      .split('|')
-      .pop();
-    if (!nhs || !validateNhsNumber(nhs).valid) {
+  /**
+   * The required `patient` search parameter (every occurrence ANDed): its NHS number, or null
+   * when the occurrences name different patients (nothing can match).
+   */
+  protected patientParam(req: Request): string | null {
+    const patients = searchOf(req).anyOf('patient', (v, m) => readPatientParam(v, m));
+    if (!patients) {
       throw FhirError.of(
         400,
         'required',
@@ -187,12 +203,12 @@ export abstract class PlatformFhirController {
         'patient',
       );
     }
-    return nhs;
+    return patients.size === 1 ? [...patients][0]! : null;
   }
 
   /** The `_page_token` of a follow-on page ('' for the first). */
   protected pageToken(req: Request): string {
-    return queryParams(req).get('_page_token')?.[0] ?? '';
+    return searchOf(req).pageToken;
   }
 
   /** The `:vid` of a vread: a positive version number, anything else is simply not found. */
@@ -231,25 +247,80 @@ export abstract class PlatformFhirController {
         ...(v.resource.meta?.lastUpdated ? { lastModified: v.resource.meta.lastUpdated } : {}),
       },
     }));
+    const search = searchOf(req);
+    const url = `${this.base}/${type}/${id}/_history`;
     const next =
-      page.nextPageToken && page.count > 0
-        ? `${this.base}/${type}/${id}/_history?_count=${page.count}&_page_token=${encodeURIComponent(page.nextPageToken)}`
-        : undefined;
+      page.nextPageToken && page.count > 0 ? search.link(url, {}, page.nextPageToken) : undefined;
     return sendFhir(
       res,
       200,
       bundle(
         'history',
         entries,
-        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
-        page.total !== undefined && page.total !== null ? Number(page.total) : undefined,
+        { self: search.link(url), ...(next ? { next } : {}) },
+        page.total !== undefined && page.total !== null && search.wantTotal
+          ? Number(page.total)
+          : undefined,
       ),
     );
   }
 
+  /** The request's path below the FHIR base (`ServiceRequest`, `Patient/1/_history`). */
+  protected searchUrl(req: Request): string {
+    const path = req.path.replace(/^\/?fhir\//, '').replace(/^\//, '');
+    return `${this.base}/${path}`;
+  }
+
   /**
-   * Answers a searchset of `resources`. With `page`, adds the `next` link (same query, the
-   * platform's page token) and the platform's total; without, the total is the entry count.
+   * Runs a paged platform search: the page the request asks for, and — when the platform does not
+   * count and the caller asked for the total only (`_count=0`) or `_total=accurate` — the true
+   * total, counted by walking the pages (bounded: a search that large is refused, never guessed).
+   */
+  protected async pagedSearch(
+    req: Request,
+    res: Response,
+    fetch: (page: { pageSize: number; pageToken: string }) => Promise<PlatformPage>,
+    defaults?: Record<string, string[]>,
+  ): Promise<Bundle> {
+    const search = searchOf(req);
+    const first = await fetch({ pageSize: Math.max(search.count, 1), pageToken: search.pageToken });
+    let total = first.total ?? undefined;
+    const accurate = search.one('_total') === 'accurate';
+    if (total === undefined && (search.count === 0 || accurate) && search.wantTotal) {
+      total = 0;
+      let token = search.pageToken;
+      for (let pages = 0; ; pages++) {
+        if (pages >= TOTAL_WALK_PAGES)
+          throw FhirError.of(
+            400,
+            'too-costly',
+            'search.too-costly',
+            `more than ${TOTAL_WALK_PAGES * this.config.maxCount} matches: narrow the search to count them`,
+          );
+        const p = await fetch({ pageSize: this.config.maxCount, pageToken: token });
+        total += p.resources.length;
+        if (!p.nextPageToken) break;
+        token = p.nextPageToken;
+      }
+    }
+    return this.searchset(req, res, first.resources, {
+      count: search.count,
+      nextPageToken: first.nextPageToken,
+      total,
+      ...(defaults ? { defaults } : {}),
+    });
+  }
+
+  /** An empty searchset (the parameters ANDed cannot all match). */
+  protected noMatch(req: Request, res: Response): Bundle {
+    return this.searchset(req, res, [], { count: searchOf(req).count, total: 0 });
+  }
+
+  /**
+   * Answers a searchset of `resources`. With `page`, adds the `next` link (the applied parameters,
+   * the platform's page token) and the platform's total; without, the total is the entry count.
+   * Links carry only the parameters applied (lenient handling drops the others, each named in an
+   * OperationOutcome entry).
    */
   protected searchset(
     req: Request,
@@ -257,33 +328,32 @@ export abstract class PlatformFhirController {
     resources: Resource[],
     page?: SearchPage,
   ): Bundle {
-    const params = queryParams(req);
-    let next: string | undefined;
-    if (page?.nextPageToken && page.count > 0) {
-      const q = new URLSearchParams();
-      for (const [k, vs] of params) if (k !== '_page_token') for (const v of vs) q.append(k, v);
-      for (const [k, vs] of Object.entries(page.defaults ?? {})) for (const v of vs) q.append(k, v);
-      q.set('_count', String(page.count));
-      q.set('_page_token', page.nextPageToken);
-      const path = req.path.replace(/^\/?fhir\//, '').replace(/^\//, '');
-      next = `${this.base}/${path}?${q.toString()}`;
-    }
-    const found = page?.count === 0 ? [] : resources;
+    const search = searchOf(req);
+    const url = this.searchUrl(req);
+    const count = page?.count ?? search.count;
+    const next =
+      page?.nextPageToken && count > 0
+        ? search.link(url, page.defaults ?? {}, page.nextPageToken)
+        : undefined;
+    const found = count === 0 ? [] : resources;
     const platformTotal =
       page?.total !== undefined && page.total !== null ? Number(page.total) : undefined;
-    const total = platformTotal ?? (next || params.has('_page_token') ? undefined : found.length);
+    const total = platformTotal ?? (next || search.pageToken ? undefined : found.length);
     return sendFhir(
       res,
       200,
       bundle(
         'searchset',
-        found.map((r) => ({
-          fullUrl: `${this.base}/${r.resourceType}/${r.id}`,
-          resource: r,
-          search: { mode: 'match' },
-        })),
-        { self: selfUrl(this.config.publicUrl, req), ...(next ? { next } : {}) },
-        total,
+        [
+          ...found.map((r) => ({
+            fullUrl: `${this.base}/${r.resourceType}/${r.id}`,
+            resource: r,
+            search: { mode: 'match' as const },
+          })),
+          ...droppedOutcome(search),
+        ],
+        { self: search.link(url), ...(next ? { next } : {}) },
+        search.wantTotal ? total : undefined,
       ),
     );
   }

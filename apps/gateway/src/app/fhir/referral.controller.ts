@@ -6,6 +6,7 @@ import { fromTimestamp, referrals } from '@trellis/contracts';
 import {
   FhirError,
   fhirErrorFromPlatform,
+  NHS_NUMBER_SYSTEM,
   REFERRAL_REQUEST_ID_SYSTEM,
   referralChangesFromFhir,
   referralFieldPath,
@@ -16,11 +17,10 @@ import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
+import { PATIENT_MODIFIERS, readPatientParam, searchOf } from './fhir.search';
 import {
-  countParam,
   etag,
   parseQueryString,
-  queryParams,
   requiredIfMatch,
   versionHeaders,
   headerValue,
@@ -28,6 +28,7 @@ import {
 import {
   param,
   instanceOperation,
+  patientParamSubject,
   PlatformFhirController,
   type HistoryVersion,
   REASON_PARAM,
@@ -57,13 +58,12 @@ function versionToFhir(v: referrals.v1.ReferralVersion): ServiceRequest {
 
 const REFERRALS = 'trellis.referrals.v1.ReferralService';
 
-/** Comma-separated token values of a search parameter (system| prefixes dropped), lower case. */
-function tokens(params: Map<string, string[]>, name: string): string[] {
-  return (params.get(name) ?? [])
-    .flatMap((v) => v.split(','))
-    .map((v) => (v.split('|').pop() ?? '').trim().toLowerCase())
-    .filter((v) => v !== '');
-}
+/** ListIncoming/ListSentReferrals field → search parameter. */
+const WORKLIST_FIELDS: Record<string, string> = {
+  nhs_number: 'patient',
+  'page.page_token': '_page_token',
+  'page.page_size': '_count',
+};
 const RS = referrals.v1.ReferralStatus;
 const REFERRAL_STATUS_PARAM: Record<string, referrals.v1.ReferralStatus[] | undefined> = {
   active: [RS.REFERRAL_STATUS_SENT, RS.REFERRAL_STATUS_ACCEPTED, RS.REFERRAL_STATUS_BOOKED],
@@ -121,7 +121,7 @@ export class ReferralFhirController extends PlatformFhirController {
     interaction: 'search-type',
     scope: 'system/ServiceRequest.s',
     patientData: true,
-    subject: () => ({}),
+    subject: patientParamSubject,
     searchParams: [
       {
         name: 'performer',
@@ -136,79 +136,90 @@ export class ReferralFhirController extends PlatformFhirController {
           "ODS code of the referring organisation; must be the caller's (sent referrals)",
       },
       {
+        name: 'patient',
+        type: 'reference',
+        modifiers: PATIENT_MODIFIERS,
+        documentation: `The referred patient: Patient/<NHS number>, <NHS number> or patient:identifier=${NHS_NUMBER_SYSTEM}|<NHS number>`,
+      },
+      {
         name: 'status',
         type: 'token',
+        or: true,
         documentation:
-          'FHIR status (active, on-hold, revoked, completed) or Trellis referral status (sent, accepted, booked, advice_given, rejected, cancelled, completed); comma-separated',
+          'FHIR status (active, on-hold, revoked, completed) or Trellis referral status (sent, accepted, booked, advice_given, rejected, cancelled, completed); comma-separated = or',
       },
       {
         name: 'priority',
         type: 'token',
-        documentation: 'routine, urgent or asap (two-week wait); comma-separated',
+        or: true,
+        documentation: 'routine, urgent or asap (two-week wait); comma-separated = or',
       },
-      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
     ],
-    summary: "Referral worklists: the caller's incoming (performer) or sent (requester) referrals",
+    summary:
+      "Referral worklists: the caller's incoming (performer) or sent (requester) referrals, optionally of one patient",
   })
   async searchReferrals(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
-    const params = queryParams(req);
-    const count = countParam(params, 50, this.config.maxCount);
+    const search = searchOf(req);
     const ods = callerOf(req)?.odsCode ?? '';
-    const org = (name: string) =>
-      params
-        .get(name)?.[0]
-        ?.split('|')
-        .pop()
-        ?.replace(/^Organization\//, '');
-    const performer = org('performer');
-    const requester = org('requester');
-    if ((performer === undefined) === (requester === undefined)) {
+    const org = (v: string) =>
+      (v.split('|').pop() ?? '').replace(/^Organization\//, '').toUpperCase();
+    const performers = search.anyOf('performer', org);
+    const requesters = search.anyOf('requester', org);
+    if ((performers === undefined) === (requesters === undefined)) {
       throw FhirError.of(
         400,
         'required',
         'search.service-request.worklist',
         'exactly one of performer=<ODS code> (incoming) or requester=<ODS code> (sent) is required',
-        performer === undefined ? 'performer' : 'requester',
+        performers === undefined ? 'performer' : 'requester',
       );
     }
-    const named = (performer ?? requester)!;
-    if (named.toUpperCase() !== ods.toUpperCase()) {
+    const named = (performers ?? requesters)!;
+    if ([...named].some((o) => o !== ods.toUpperCase())) {
       throw FhirError.of(
         403,
         'forbidden',
         'search.service-request.organisation',
         `only the caller's own organisation (${ods}) may be searched`,
-        performer === undefined ? 'requester' : 'performer',
+        performers === undefined ? 'requester' : 'performer',
       );
     }
-    const statuses = tokens(params, 'status').map((v) => {
-      const s = REFERRAL_STATUS_PARAM[v];
+    const token = (v: string) => (v.split('|').pop() ?? '').trim().toLowerCase();
+    const statuses = search.anyOf('status', (v) => {
+      const s = REFERRAL_STATUS_PARAM[token(v)];
       if (!s) throw FhirError.of(400, 'value', 'search.status', `unknown status ${v}`, 'status');
       return s;
     });
-    const priorities = tokens(params, 'priority').map((v) => {
-      const p = REFERRAL_PRIORITY_PARAM[v];
+    const priorities = search.anyOf('priority', (v) => {
+      const p = REFERRAL_PRIORITY_PARAM[token(v)];
       if (p === undefined)
         throw FhirError.of(400, 'value', 'search.priority', `unknown priority ${v}`, 'priority');
       return p;
     });
-    const pageToken = this.pageToken(req);
-    const r = await this.call<referrals.v1.ListIncomingReferralsResponse>(
-      'referrals',
-      REFERRALS,
-      performer !== undefined ? 'ListIncomingReferrals' : 'ListSentReferrals',
-      {
-        statuses: [...new Set(statuses.flat())],
-        priorities: [...new Set(priorities)],
-        page: { pageSize: Math.max(count, 1), pageToken },
-      },
-      forwardContext(req),
-      'ServiceRequest',
-    );
-    return this.searchset(req, res, r.referrals.map(referralToFhir), {
-      count,
-      nextPageToken: r.page?.nextPageToken,
-      total: r.page?.total,
+    const patients = search.anyOf('patient', (v, m) => readPatientParam(v, m));
+    // occurrences ANDed that cannot all hold: nothing matches (never the first one only)
+    if ([named, statuses, priorities, patients].some((set) => set?.size === 0))
+      return this.noMatch(req, res);
+    return this.pagedSearch(req, res, async (page) => {
+      const r = await this.call<referrals.v1.ListIncomingReferralsResponse>(
+        'referrals',
+        REFERRALS,
+        performers !== undefined ? 'ListIncomingReferrals' : 'ListSentReferrals',
+        {
+          statuses: [...(statuses ?? [])],
+          priorities: [...(priorities ?? [])],
+          nhsNumber: patients ? [...patients][0]! : '',
+          page,
+        },
+        forwardContext(req),
+        'ServiceRequest',
+        (f) => WORKLIST_FIELDS[f],
+      );
+      return {
+        resources: r.referrals.map(referralToFhir),
+        nextPageToken: r.page?.nextPageToken,
+        total: r.page?.total,
+      };
     });
   }
 
@@ -410,12 +421,11 @@ export class ReferralFhirController extends PlatformFhirController {
     scope: 'system/ServiceRequest.r',
     patientData: true,
     subject: historySubject,
-    searchParams: [{ name: '_count', type: 'number', documentation: 'Page size (capped)' }],
     summary: 'Versions of a referral, newest first (paged; only its two organisations may)',
   })
   async referralHistory(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const id = String(req.params['id']);
-    const count = countParam(queryParams(req), 50, this.config.maxCount);
+    const count = searchOf(req).count;
     const r = await this.call<referrals.v1.ListReferralVersionsResponse>(
       'referrals',
       REFERRALS,

@@ -16,12 +16,11 @@ import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
+import { dateWindow, PATIENT_PARAM, searchOf, type SearchQuery } from './fhir.search';
 import {
-  countParam,
   etag,
   requiredIfMatch,
   parseQueryString,
-  queryParams,
   versionHeaders,
   headerValue,
 } from './fhir.support';
@@ -89,61 +88,38 @@ const CATEGORY_PARAM: Record<string, results.v1.ReportCategory> = {
  * FHIR `date` search values (prefix eq/ge/gt/le/lt + a date or dateTime at any precision) → one
  * issued window [from, to); undefined bounds are open. 400 on a value it cannot read.
  */
-export function issuedWindow(values: readonly string[]): { from?: Date; to?: Date } {
-  let from: Date | undefined;
-  let to: Date | undefined;
-  for (const raw of values) {
-    const m =
-      /^(eq|ge|gt|le|lt)?(\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?)?)?)$/.exec(
-        raw,
-      );
-    const value = m?.[2];
-    const start = value
-      ? new Date(
-          value.length === 4
-            ? `${value}-01-01T00:00:00Z`
-            : value.length === 7
-              ? `${value}-01T00:00:00Z`
-              : value.length === 10
-                ? `${value}T00:00:00Z`
-                : value,
-        )
-      : undefined;
-    if (!m || !value || !start || Number.isNaN(start.getTime()))
-      throw FhirError.of(
-        400,
-        'invalid',
-        'search.date',
-        `date=${raw}: expected [eq|ge|gt|le|lt]YYYY[-MM[-DD[Thh:mm[:ss]Z]]]`,
-        'date',
-      );
-    const end = new Date(start);
-    if (value.length === 4) end.setUTCFullYear(end.getUTCFullYear() + 1);
-    else if (value.length === 7) end.setUTCMonth(end.getUTCMonth() + 1);
-    else if (value.length === 10) end.setUTCDate(end.getUTCDate() + 1);
-    else end.setTime(end.getTime() + 1);
-    const lower = (d: Date) => (from = !from || d > from ? d : from);
-    const upper = (d: Date) => (to = !to || d < to ? d : to);
-    switch (m[1] ?? 'eq') {
-      case 'ge':
-        lower(start);
-        break;
-      case 'gt':
-        lower(end);
-        break;
-      case 'le':
-        upper(end);
-        break;
-      case 'lt':
-        upper(start);
-        break;
-      default:
-        lower(start);
-        upper(end);
-    }
-  }
-  return { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+export function issuedWindow(values: readonly string[]): {
+  from?: Date;
+  to?: Date;
+  empty: boolean;
+} {
+  return dateWindow(values, 'date');
 }
+
+/**
+ * The `code` parameter, every occurrence ANDed: the one code and the one system (when any
+ * occurrence names one) all occurrences allow, or null when they cannot all hold.
+ */
+function codeParam(search: SearchQuery): { code: string; system?: string } | null | undefined {
+  const codes = search.anyOf('code', (v) => v.split('|').pop() ?? '');
+  if (!codes) return undefined;
+  const systems = new Set(
+    search
+      .values('code')
+      .filter((v) => v.includes('|'))
+      .map((v) => v.split('|')[0]!),
+  );
+  if (codes.size !== 1 || systems.size > 1) return null;
+  const system = [...systems][0];
+  return { code: [...codes][0]!, ...(system ? { system } : {}) };
+}
+
+/** SearchReports field → search parameter. */
+const SEARCH_FIELDS: Record<string, string> = {
+  nhs_number: 'patient',
+  'page.page_token': '_page_token',
+  'page.page_size': '_count',
+};
 
 /** DiagnosticReport and Observation: lab results — submit, read, versions, search, acknowledge. */
 @Controller(FHIR_PREFIX)
@@ -409,13 +385,11 @@ export class ReportFhirController extends PlatformFhirController {
     scope: 'system/DiagnosticReport.r',
     patientData: true,
     subject: resourceSubject,
-    searchParams: [{ name: '_count', type: 'number', documentation: 'Versions per page (capped)' }],
     summary: 'Every version of a report, newest first (paged)',
   })
   async reportHistory(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const id = String(req.params['id']);
-    const params = queryParams(req);
-    const count = countParam(params, 50, this.config.maxCount);
+    const count = searchOf(req).count;
     const token = this.pageToken(req);
     // the page token is the version to continue from (versions are dense and immutable)
     if (token && !/^[1-9]\d{0,8}$/.test(token))
@@ -491,48 +465,44 @@ export class ReportFhirController extends PlatformFhirController {
     patientData: true,
     subject: patientParamSubject,
     searchParams: [
-      { name: 'patient', type: 'reference', documentation: 'Patient/<NHS number> (required)' },
-      { name: 'code', type: 'token', documentation: 'Report or observation code' },
+      PATIENT_PARAM,
+      {
+        name: 'code',
+        type: 'token',
+        documentation: 'Report or observation code ([system|]code)',
+      },
       {
         name: 'status',
         type: 'token',
+        or: true,
         documentation:
           'preliminary, partial, final, amended, corrected, appended, cancelled (comma = or)',
       },
       {
         name: 'category',
         type: 'token',
-        documentation: 'LAB or RAD ([http://terminology.hl7.org/CodeSystem/v2-0074|]code)',
+        or: true,
+        documentation:
+          'LAB or RAD ([http://terminology.hl7.org/CodeSystem/v2-0074|]code; one category per search)',
       },
       {
         name: 'date',
         type: 'date',
-        documentation: 'Issued (eq, ge, gt, le, lt; repeat for a range)',
+        documentation: 'Issued (eq, ge, gt, le, lt; repeat for a range: repetitions are ANDed)',
       },
-      { name: '_count', type: 'number', documentation: 'Page size (capped); 0 = total only' },
     ],
     summary: "A patient's reports, newest issued first (paged: next link and the platform's total)",
   })
   async searchReports(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const nhs = this.patientParam(req);
-    const params = queryParams(req);
-    const count = countParam(params, 50, this.config.maxCount);
-    const statuses = (params.get('status') ?? [])
-      .flatMap((v) => v.split(','))
-      .map((s) => {
-        const st = STATUS_PARAM[s.trim()];
-        if (st === undefined)
-          throw FhirError.of(
-            400,
-            'invalid',
-            'search.status',
-            `unknown report status ${s}`,
-            'status',
-          );
-        return st;
-      });
-    const categories = (params.get('category') ?? []).flatMap((v) => v.split(','));
-    const category = categories.map((c) => {
+    const search = searchOf(req);
+    const statuses = search.anyOf('status', (s) => {
+      const st = STATUS_PARAM[s.trim()];
+      if (st === undefined)
+        throw FhirError.of(400, 'invalid', 'search.status', `unknown report status ${s}`, 'status');
+      return st;
+    });
+    const categories = search.anyOf('category', (c) => {
       const [system, code] = c.includes('|') ? c.split('|', 2) : ['', c];
       const k = CATEGORY_PARAM[code ?? ''];
       if (k === undefined || (system && system !== 'http://terminology.hl7.org/CodeSystem/v2-0074'))
@@ -545,7 +515,7 @@ export class ReportFhirController extends PlatformFhirController {
         );
       return k;
     });
-    if (new Set(category).size > 1)
+    if (categories && categories.size > 1)
       throw FhirError.of(
         400,
         'not-supported',
@@ -553,31 +523,40 @@ export class ReportFhirController extends PlatformFhirController {
         'one category per search',
         'category',
       );
-    const window = issuedWindow(params.get('date') ?? []);
-    if (window.from && window.to && window.from >= window.to)
-      return this.searchset(req, res, [], { count, total: 0 });
-    const r = await this.call<results.v1.SearchReportsResponse>(
-      'results',
-      RESULTS,
-      'SearchReports',
-      {
-        nhsNumber: nhs,
-        category: category[0] ?? 0,
-        code: (params.get('code')?.[0] ?? '').split('|').pop() ?? '',
-        statuses: [...new Set(statuses)],
-        ...(window.from ? { issuedFrom: toTimestamp(window.from) } : {}),
-        ...(window.to ? { issuedTo: toTimestamp(window.to) } : {}),
-        page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) },
-        includeObservations: count > 0,
-        labReportId: '',
-      },
-      forwardContext(req),
-      'DiagnosticReport',
-    );
-    return this.searchset(req, res, r.reports.map(reportToFhir), {
-      count,
-      nextPageToken: r.page?.nextPageToken,
-      total: r.page?.total,
+    const code = codeParam(search);
+    const window = issuedWindow(search.values('date'));
+    if (
+      nhs === null ||
+      code === null ||
+      window.empty ||
+      [statuses, categories].some((set) => set?.size === 0)
+    )
+      return this.noMatch(req, res);
+    return this.pagedSearch(req, res, async (page) => {
+      const r = await this.call<results.v1.SearchReportsResponse>(
+        'results',
+        RESULTS,
+        'SearchReports',
+        {
+          nhsNumber: nhs,
+          category: categories ? [...categories][0]! : 0,
+          code: code?.code ?? '',
+          statuses: [...(statuses ?? [])],
+          ...(window.from ? { issuedFrom: toTimestamp(window.from) } : {}),
+          ...(window.to ? { issuedTo: toTimestamp(window.to) } : {}),
+          page,
+          includeObservations: searchOf(req).count > 0,
+          labReportId: '',
+        },
+        forwardContext(req),
+        'DiagnosticReport',
+        (f) => SEARCH_FIELDS[f],
+      );
+      return {
+        resources: r.reports.map(reportToFhir),
+        nextPageToken: r.page?.nextPageToken,
+        total: r.page?.total,
+      };
     });
   }
 
@@ -623,53 +602,51 @@ export class ReportFhirController extends PlatformFhirController {
     patientData: true,
     subject: patientParamSubject,
     searchParams: [
-      { name: 'patient', type: 'reference', documentation: 'Patient/<NHS number> (required)' },
+      PATIENT_PARAM,
       {
         name: 'code',
         type: 'token',
         documentation: 'Observation code ([system|]code, LOINC or SNOMED CT)',
       },
-      {
-        name: '_count',
-        type: 'number',
-        documentation: 'Reports per page (capped); each report contributes its observations',
-      },
     ],
     summary:
-      "A patient's observations from the reports the caller may see, newest report first (the token also needs system/DiagnosticReport.s)",
+      "A patient's observations from the reports the caller may see, newest report first; _count counts reports per page, each contributing its observations (the token also needs system/DiagnosticReport.s)",
   })
   async searchObservations(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const nhs = this.patientParam(req);
-    const params = queryParams(req);
-    const count = countParam(params, 50, this.config.maxCount);
-    const rawCode = params.get('code')?.[0];
-    const codeSystem = rawCode?.includes('|') ? rawCode.split('|')[0] : undefined;
-    const code = rawCode?.split('|').pop() ?? '';
-    const r = await this.call<results.v1.SearchReportsResponse>(
-      'results',
-      RESULTS,
-      'SearchReports',
-      {
-        nhsNumber: nhs,
-        category: 0,
-        code,
-        statuses: [],
-        page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) },
-        includeObservations: true,
-      },
-      forwardContext(req),
-      'Observation',
-    );
-    const found = r.reports
-      .flatMap(reportObservationsToFhir)
-      .filter(
-        (o) =>
-          !code ||
-          (o.code.coding ?? []).some(
-            (c) => c.code === code && (codeSystem === undefined || c.system === codeSystem),
-          ),
+    const wanted = codeParam(searchOf(req));
+    if (nhs === null || wanted === null) return this.noMatch(req, res);
+    return this.pagedSearch(req, res, async (page) => {
+      const r = await this.call<results.v1.SearchReportsResponse>(
+        'results',
+        RESULTS,
+        'SearchReports',
+        {
+          nhsNumber: nhs,
+          category: 0,
+          code: wanted?.code ?? '',
+          statuses: [],
+          page,
+          includeObservations: true,
+        },
+        forwardContext(req),
+        'Observation',
+        (f) => SEARCH_FIELDS[f],
       );
-    return this.searchset(req, res, found, { count, nextPageToken: r.page?.nextPageToken });
+      const found = r.reports
+        .flatMap(reportObservationsToFhir)
+        .filter(
+          (o) =>
+            !wanted ||
+            (o.code.coding ?? []).some(
+              (c) =>
+                c.code === wanted.code &&
+                (wanted.system === undefined || c.system === wanted.system),
+            ),
+        );
+      // the platform counts reports, not observations: the total is counted here when asked
+      return { resources: found, nextPageToken: r.page?.nextPageToken };
+    });
   }
 
   @FhirRoute(

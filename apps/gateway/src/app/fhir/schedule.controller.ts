@@ -19,7 +19,14 @@ import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { countParam, parseQueryString, queryParams, versionHeaders } from './fhir.support';
+import {
+  conditionQuery,
+  dateWindow,
+  searchOf,
+  type FhirSearchParam,
+  type SearchQuery,
+} from './fhir.search';
+import { parseQueryString, versionHeaders } from './fhir.support';
 import { PlatformFhirController } from './platform-fhir.controller';
 
 const SCHEDULES = 'trellis.appointments.v1.ScheduleService';
@@ -90,43 +97,58 @@ type ScheduleFilter = Pick<
   'odsCode' | 'serviceType' | 'practitionerId' | 'idempotencyKey'
 >;
 
-const SCHEDULE_SEARCH_PARAMS = new Set([
-  'actor',
-  'organization',
-  'service-type',
-  'identifier',
-  '_count',
-  '_page_token',
-]);
+/** The Schedule search table (also the If-None-Exist criteria of a Schedule create). */
+const SCHEDULE_SEARCH_PARAMS: readonly FhirSearchParam[] = [
+  {
+    name: 'actor',
+    type: 'reference',
+    documentation:
+      'Organization/<ODS code> or Practitioner identifier (<SDS user id or GMC system>|<id>)',
+  },
+  {
+    name: 'organization',
+    type: 'token',
+    documentation: 'ODS code of the owning organisation (Trellis shorthand for actor)',
+  },
+  { name: 'service-type', type: 'token', documentation: 'Service type code' },
+  {
+    name: 'identifier',
+    type: 'token',
+    documentation: `${SCHEDULE_REQUEST_ID_SYSTEM}|<request id>`,
+  },
+];
 
-/** actor / organization / service-type / identifier → ListSchedules filter; anything else 400. */
-function scheduleFilter(params: Map<string, string[]>): ScheduleFilter {
-  const unknown = [...params.keys()].filter((k) => !SCHEDULE_SEARCH_PARAMS.has(k));
-  if (unknown.length) {
-    throw new FhirError(
+/** The one value all occurrences allow; null when they differ (nothing matches), '' when absent. */
+function agreed(values: readonly string[]): string | null {
+  const distinct = new Set(values);
+  return distinct.size > 1 ? null : ([...distinct][0] ?? '');
+}
+
+/**
+ * actor / organization / service-type / identifier → ListSchedules filter, every occurrence ANDed
+ * (organization and an Organization actor name the same owner); null when they cannot all hold.
+ */
+function scheduleFilter(search: SearchQuery): ScheduleFilter | null {
+  const orgs: string[] = [];
+  const practitioners: string[] = [];
+  const badOrganisation = (expression: string) =>
+    FhirError.of(
       400,
-      unknown.map((k) => ({
-        severity: 'error' as const,
-        code: 'not-supported' as const,
-        rule: 'search.unknown-parameter',
-        expression: k,
-        message: `unknown search parameter ${k} (Schedule supports ${[...SCHEDULE_SEARCH_PARAMS].join(', ')})`,
-      })),
+      'invalid',
+      `search.${expression}`,
+      `${expression} must be Organization/<ODS code>, <ODS system>|<code> or <code>`,
+      expression,
     );
+  for (const raw of search.values('organization')) {
+    const ods = odsToken(raw);
+    if (!ods) throw badOrganisation('organization');
+    orgs.push(ods);
   }
-  const filter: ScheduleFilter = {
-    odsCode: '',
-    serviceType: (params.get('service-type')?.[0] ?? '').split('|').pop() ?? '',
-    practitionerId: '',
-    idempotencyKey: '',
-  };
-  const organisation = params.get('organization')?.[0];
-  if (organisation !== undefined) filter.odsCode = odsToken(organisation) ?? '';
-  for (const raw of params.get('actor') ?? []) {
+  for (const raw of search.values('actor')) {
     const [system, value] = raw.includes('|') ? raw.split('|', 2) : ['', raw];
     if (system === SDS_USER_SYSTEM || system === GMC_SYSTEM || raw.startsWith('Practitioner/'))
-      filter.practitionerId = raw.startsWith('Practitioner/') ? raw.slice(13) : (value ?? '');
-    else if (odsToken(raw)) filter.odsCode = odsToken(raw)!;
+      practitioners.push(raw.startsWith('Practitioner/') ? raw.slice(13) : (value ?? ''));
+    else if (odsToken(raw)) orgs.push(odsToken(raw)!);
     else
       throw FhirError.of(
         400,
@@ -136,8 +158,7 @@ function scheduleFilter(params: Map<string, string[]>): ScheduleFilter {
         'actor',
       );
   }
-  const identifier = params.get('identifier')?.[0];
-  if (identifier !== undefined) {
+  const keys = search.values('identifier').map((identifier) => {
     const [system, value] = identifier.split('|', 2);
     if (system !== SCHEDULE_REQUEST_ID_SYSTEM || !value)
       throw FhirError.of(
@@ -147,9 +168,15 @@ function scheduleFilter(params: Map<string, string[]>): ScheduleFilter {
         `identifier must be ${SCHEDULE_REQUEST_ID_SYSTEM}|<request id>`,
         'identifier',
       );
-    filter.idempotencyKey = value;
-  }
-  return filter;
+    return value;
+  });
+  const filter = {
+    odsCode: agreed(orgs.map((o) => o.toUpperCase())),
+    serviceType: agreed(search.values('service-type').map((v) => v.split('|').pop() ?? '')),
+    practitionerId: agreed(practitioners),
+    idempotencyKey: agreed(keys),
+  };
+  return Object.values(filter).includes(null) ? null : (filter as ScheduleFilter);
 }
 
 const SCHEDULE_FILTER_FIELDS: Record<string, string> = {
@@ -182,9 +209,9 @@ export class ScheduleFhirController extends PlatformFhirController {
     const condition = Array.isArray(ifNoneExist) ? ifNoneExist[0] : ifNoneExist;
     if (condition) {
       // a conditional create is a search, within the caller's organisation (whose schedule it is)
-      const filter = scheduleFilter(parseQueryString(condition));
-      if (!filter.odsCode) filter.odsCode = callerOf(req)?.odsCode ?? '';
-      const found = await this.listSchedules(req, filter, 2, '');
+      const filter = scheduleFilter(conditionQuery(condition, SCHEDULE_SEARCH_PARAMS));
+      if (filter && !filter.odsCode) filter.odsCode = callerOf(req)?.odsCode ?? '';
+      const found = filter ? await this.listSchedules(req, filter, 2, '') : { schedules: [] };
       if (found.schedules.length > 1) {
         throw FhirError.of(
           412,
@@ -246,36 +273,19 @@ export class ScheduleFhirController extends PlatformFhirController {
     platform: 'appointments',
     interaction: 'search-type',
     scope: 'system/Schedule.s',
-    searchParams: [
-      {
-        name: 'actor',
-        type: 'reference',
-        documentation:
-          'Organization/<ODS code> or Practitioner identifier (<SDS user id or GMC system>|<id>)',
-      },
-      {
-        name: 'organization',
-        type: 'token',
-        documentation: 'ODS code of the owning organisation (Trellis shorthand for actor)',
-      },
-      { name: 'service-type', type: 'token', documentation: 'Service type code' },
-      {
-        name: 'identifier',
-        type: 'token',
-        documentation: 'https://fhir.trellis.nhs.uk/Id/schedule-request|<request id>',
-      },
-      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
-    ],
+    searchParams: SCHEDULE_SEARCH_PARAMS,
     summary: 'Schedules by organisation, practitioner and service type, oldest first (paged)',
   })
   async searchSchedules(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
-    const params = queryParams(req);
-    const count = countParam(params, 50, this.config.maxCount);
-    const r = await this.listSchedules(req, scheduleFilter(params), count, this.pageToken(req));
-    return this.searchset(req, res, r.schedules.map(scheduleToFhir), {
-      count,
-      nextPageToken: r.page?.nextPageToken,
-      total: r.page?.total,
+    const filter = scheduleFilter(searchOf(req));
+    if (!filter) return this.noMatch(req, res);
+    return this.pagedSearch(req, res, async (page) => {
+      const r = await this.listSchedules(req, filter, page.pageSize, page.pageToken);
+      return {
+        resources: r.schedules.map(scheduleToFhir),
+        nextPageToken: r.page?.nextPageToken,
+        total: r.page?.total,
+      };
     });
   }
 
@@ -363,7 +373,7 @@ export class ScheduleFhirController extends PlatformFhirController {
         name: 'start',
         type: 'date',
         documentation:
-          'ge<instant> and lt<instant> (window of at most 92 days; default the next 14 days)',
+          'ge/gt/le/lt<instant> (repetitions ANDed; a window of at most 92 days; default the next 14 days)',
       },
       { name: 'service-type', type: 'token', documentation: 'Service type code' },
       {
@@ -371,57 +381,62 @@ export class ScheduleFhirController extends PlatformFhirController {
         type: 'token',
         documentation: 'ODS code of the providing organisation',
       },
-      { name: '_count', type: 'number', documentation: 'Page size (capped)' },
     ],
     summary: 'Free slots, soonest first (paged)',
   })
   async searchSlots(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
-    const params = queryParams(req);
-    const count = countParam(params, 50, this.config.maxCount);
-    let from = new Date();
-    let to = new Date(from.getTime() + 14 * 86_400_000);
-    let fromGiven = false;
-    let toGiven = false;
-    for (const v of params.get('start') ?? []) {
-      const m = /^(ge|gt|le|lt)(.+)$/.exec(v);
-      const d = m ? new Date(m[2]!) : new Date(NaN);
-      if (!m || Number.isNaN(d.getTime()))
+    const search = searchOf(req);
+    const window = dateWindow(search.values('start'), 'start');
+    const from = window.from ?? new Date();
+    const to = window.to ?? new Date(from.getTime() + 14 * 86_400_000);
+    const orgs = search.values('organization').map((raw) => {
+      const ods = odsToken(raw);
+      if (!ods)
         throw FhirError.of(
           400,
           'invalid',
-          'search.start',
-          'start must be ge<instant> / lt<instant>',
-          'start',
+          'search.organization',
+          'organization must be Organization/<ODS code>, <ODS system>|<code> or <code>',
+          'organization',
         );
-      if (m[1] === 'ge' || m[1] === 'gt') [from, fromGiven] = [d, true];
-      else [to, toGiven] = [d, true];
-    }
+      return ods.toUpperCase();
+    });
+    const odsCode = agreed(orgs);
+    const serviceType = agreed(search.values('service-type').map((v) => v.split('|').pop() ?? ''));
+    if (window.empty || from >= to || odsCode === null || serviceType === null)
+      return this.noMatch(req, res);
     // the default window is relative to "now": the next page must ask for the same window
     const defaults = [
-      ...(fromGiven ? [] : [`ge${from.toISOString()}`]),
-      ...(toGiven ? [] : [`lt${to.toISOString()}`]),
+      ...(window.from ? [] : [`ge${from.toISOString()}`]),
+      ...(window.to ? [] : [`lt${to.toISOString()}`]),
     ];
-    const r = await this.call<appointments.v1.SearchFreeSlotsResponse>(
-      'appointments',
-      SCHEDULES,
-      'SearchFreeSlots',
-      {
-        serviceType: params.get('service-type')?.[0]?.split('|').pop() ?? '',
-        odsCode: odsToken(params.get('organization')?.[0] ?? '') ?? '',
-        region: '',
-        startFrom: toTimestamp(from),
-        startTo: toTimestamp(to),
-        page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) },
+    return this.pagedSearch(
+      req,
+      res,
+      async (page) => {
+        const r = await this.call<appointments.v1.SearchFreeSlotsResponse>(
+          'appointments',
+          SCHEDULES,
+          'SearchFreeSlots',
+          {
+            serviceType,
+            odsCode,
+            region: '',
+            startFrom: toTimestamp(from),
+            startTo: toTimestamp(to),
+            page,
+          },
+          forwardContext(req),
+          'Slot',
+          (f) => SLOT_SEARCH_FIELDS[f],
+        );
+        return {
+          resources: r.slots.map(slotToFhir),
+          nextPageToken: r.page?.nextPageToken,
+          total: r.page?.total,
+        };
       },
-      forwardContext(req),
-      'Slot',
-      (f) => SLOT_SEARCH_FIELDS[f],
+      defaults.length ? { start: defaults } : undefined,
     );
-    return this.searchset(req, res, r.slots.map(slotToFhir), {
-      count,
-      nextPageToken: r.page?.nextPageToken,
-      total: r.page?.total,
-      ...(defaults.length ? { defaults: { start: defaults } } : {}),
-    });
   }
 }
