@@ -22,8 +22,14 @@ export const MAX_OUTCOME_ISSUES = 100;
 const MAX_MESSAGE_CHARS = 1_000;
 const MAX_EXPRESSION_CHARS = 300;
 
+// what a FHIR string may not hold: C0 controls other than tab/LF/CR, lone surrogates
+const NOT_FHIR_TEXT =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Bounded, valid FHIR text (a message may echo a client's value, NUL bytes included). */
 function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+  const text = s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+  return text.replace(NOT_FHIR_TEXT, '\uFFFD');
 }
 
 /**

@@ -2,7 +2,7 @@ import { loadFhirDefinitions } from './definitions';
 import { narrativeProblem } from './narrative';
 import { capIssues, MAX_OUTCOME_ISSUES, operationOutcome, rulesOf } from './outcome';
 import { shapeIssues } from './shape';
-import { validateFhirResource } from './validator';
+import { structuralIssues, validateFhirResource } from './validator';
 import { valueSetCodes } from './valuesets';
 
 beforeAll(() => loadFhirDefinitions());
@@ -193,6 +193,20 @@ describe('shape: bounded work and bounded answers', () => {
     expect(outcome.issue![0]!.diagnostics!.length).toBeLessThanOrEqual(1_000);
     expect(outcome.issue![0]!.expression![0]!.length).toBeLessThanOrEqual(300);
     expect(capIssues(many.slice(0, 3))).toHaveLength(3);
+  });
+
+  it('an echoed NUL or lone surrogate never makes the OperationOutcome invalid FHIR', () => {
+    const outcome = operationOutcome([
+      {
+        severity: 'error',
+        code: 'invalid',
+        rule: 'fhir.resource-type',
+        message: 'resourceType must be Patient, got a\u0000b\ud800',
+        expression: 'Patient.a\u0001',
+      },
+    ]);
+    expect(structuralIssues(outcome)).toEqual([]);
+    expect(outcome.issue![0]!.diagnostics).toBe('resourceType must be Patient, got a\uFFFDb\uFFFD');
   });
 });
 

@@ -46,6 +46,12 @@ function isPlainObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A key as it appears in a reported path: bounded, no control characters. */
+function keyOf(key: string): string {
+  const safe = key.replace(/[\u0000-\u001F\u007F]/g, '?');
+  return safe.length <= 64 ? safe : `${safe.slice(0, 63)}…`;
+}
+
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
@@ -173,8 +179,8 @@ class ShapeWalk {
       if (!resolved) {
         this.report(
           'fhir.unknown-element',
-          `${path}.${key}`,
-          `${key} is not an element of ${schema.name}`,
+          `${path}.${keyOf(key)}`,
+          `${keyOf(key)} is not an element of ${schema.name}`,
         );
         continue;
       }
@@ -279,9 +285,9 @@ class ShapeWalk {
     depth: number,
   ) {
     const resolved = resolveElement(schema, key.slice(1));
-    const at = `${path}.${key}`;
+    const at = `${path}.${keyOf(key)}`;
     if (!resolved || !isPrimitiveType(resolved.type)) {
-      this.report('fhir.unknown-element', at, `${key} is not an element of ${schema.name}`);
+      this.report('fhir.unknown-element', at, `${keyOf(key)} is not an element of ${schema.name}`);
       return;
     }
     const element = tryGetDataType('Element');
