@@ -140,8 +140,9 @@ export interface PlatformPage {
   total?: number | bigint | string | null | undefined;
 }
 
-/** Pages walked at most (each of FHIR_MAX_COUNT) to count a search the platform does not count. */
+/** Pages walked at most to count a search the platform does not count, and their size. */
 const TOTAL_WALK_PAGES = 100;
+const TOTAL_WALK_PAGE_SIZE = 100; // within every platform's page size limit
 
 /** One recorded version of a resource, as a `_history` entry shows it. */
 export interface HistoryVersion {
@@ -295,9 +296,9 @@ export abstract class PlatformFhirController {
             400,
             'too-costly',
             'search.too-costly',
-            `more than ${TOTAL_WALK_PAGES * this.config.maxCount} matches: narrow the search to count them`,
+            `more than ${TOTAL_WALK_PAGES * TOTAL_WALK_PAGE_SIZE} matches: narrow the search to count them`,
           );
-        const p = await fetch({ pageSize: this.config.maxCount, pageToken: token });
+        const p = await fetch({ pageSize: TOTAL_WALK_PAGE_SIZE, pageToken: token });
         total += p.resources.length;
         if (!p.nextPageToken) break;
         token = p.nextPageToken;
