@@ -137,7 +137,7 @@ describe('ServiceRequest update (PUT + If-Match) → referrals UpdateReferral', 
     expectValid(read);
     expectUpdatable(read);
     expect(read.identifier).toEqual(sent.identifier);
-    expect(read.performer?.[0]?.extension?.[0]?.valueCode).toBe('north-east');
+    expect(read.performer?.[0]?.extension?.[0]?.valueCode).toBe('yorkshire');
 
     const changed = clone(read);
     changed.priority = 'urgent';
