@@ -64,8 +64,10 @@ export function capabilityStatement(
           const interactions = [
             ...new Set(rs.filter((r) => r.interaction !== 'operation').map((r) => r.interaction)),
           ];
-          // exactly the table each search validates against (fhir.search.ts)
-          const search = rs.flatMap((r) => r.searchParams ?? []);
+          // exactly the table each search validates against (fhir.search.ts); the common
+          // parameters are declared once, in rest.searchParam
+          const common = new Set(COMMON_SEARCH_PARAMS.map((p) => p.name));
+          const search = rs.flatMap((r) => r.searchParams ?? []).filter((p) => !common.has(p.name));
           const ops = rs.filter((r) => r.operation);
           return {
             type: type as 'Patient',
