@@ -228,6 +228,24 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       trust,
     );
     expect(waiting.waitingList.bands).toHaveLength(6);
+    // waiting lists are the caller's own organisation's and region's, whichever door
+    const theirs = await svc.client.fail('GetProviderWaitingList', { odsCode: 'RTH' }, gp);
+    expect(theirs).toMatchObject({
+      code: status.PERMISSION_DENIED,
+      reason: 'NOT_OWN_WAITING_LIST',
+      fieldViolations: [expect.objectContaining({ field: 'ods_code', rule: 'waiting-list.own' })],
+    });
+    const region = await svc.client.fail('GetRegionWaitingList', { region: 'london' }, trust);
+    expect(region).toMatchObject({
+      code: status.PERMISSION_DENIED,
+      fieldViolations: [expect.objectContaining({ field: 'region', rule: 'waiting-list.own' })],
+    });
+    const own = await svc.client.call<{ total: { region: string } }>(
+      'GetRegionWaitingList',
+      { region: 'south-east' },
+      trust,
+    );
+    expect(own.total.region).toBe('south-east');
   });
 
   it('AppointmentBooked with the referral id books it once, even delivered twice; a booking for a rejected referral is flagged', async () => {
