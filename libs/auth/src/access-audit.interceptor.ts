@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
 
-import { type AccessAuditor, type AuditOutcome } from './access-auditor';
+import { doorOf, type AccessAuditor, type AuditOutcome } from './access-auditor';
 import { AUTH_AUDITOR, callContextOf, describeCall, toTransportError } from './auth.guard';
 import { AuthError, AuthErrorCode } from './errors';
 import { auditShapeOf, type AuditSubject } from './scope-table';
@@ -51,6 +51,7 @@ export class AccessAuditInterceptor implements NestInterceptor {
         outcome,
         ...(description ? { outcomeDescription: description } : {}),
         caller: info.caller,
+        ...(doorOf(call.carrier) ? { door: doorOf(call.carrier) } : {}),
         resourceType,
         requiredScope: info.rule.scope,
         ...(subject?.nhsNumber ? { patientNhsNumber: subject.nhsNumber } : {}),

@@ -7,6 +7,8 @@ import { type AuditAction } from './scope-table';
 
 export const ACCESS_AUDIT_TOPIC = 'trellis.audit.access.v1';
 export const ACCESS_AUDIT_EVENT_TYPE = 'uk.nhs.trellis.audit.AccessRecorded.v1';
+/** Metadata the gateway's gRPC front door puts on the calls it forwards (value `grpc`). */
+export const DOOR_HEADER = 'x-trellis-door';
 
 /**
  * AuditEvent.outcome codes (FHIR R4 / BALP): success 0; minor failure 4 = denied (authn/authz,
@@ -33,6 +35,8 @@ export interface AccessAuditRecord {
   resourceId?: string;
   requiredScope: string;
   traceId?: string;
+  /** The gateway door a forwarded call came through (see `doorOf`). */
+  door?: string;
 }
 
 /** The encoded audit event as handed to the service's outbox (matches libs/events enqueue input). */
@@ -91,6 +95,7 @@ export interface AccessRecordedFields {
   traceId: string;
   requiredScope: string;
   productVersionId: string;
+  door: string;
 }
 
 export interface AccessAuditorOptions<Tx> {
@@ -239,6 +244,7 @@ export class AccessAuditor<Tx = unknown> {
       traceId: record.traceId ?? currentTraceId() ?? '',
       requiredScope: record.requiredScope,
       productVersionId: record.caller?.productVersionId ?? '',
+      door: record.door ?? '',
     };
   }
 }
@@ -246,4 +252,16 @@ export class AccessAuditor<Tx = unknown> {
 export function currentTraceId(): string | undefined {
   const ctx = trace.getActiveSpan()?.spanContext();
   return ctx && ctx.traceId !== '00000000000000000000000000000000' ? ctx.traceId : undefined;
+}
+
+/**
+ * The door named by a forwarded gRPC call's metadata (`x-trellis-door: grpc` from the gateway's
+ * front door), or undefined. Platforms admit only the gateway and their peers (service identity),
+ * so a local system cannot set it on a call that reaches them.
+ */
+export function doorOf(carrier: object | undefined): string | undefined {
+  const get = (carrier as { get?: unknown } | undefined)?.get;
+  if (typeof get !== 'function') return undefined;
+  const v: unknown = (get as (k: string) => unknown[]).call(carrier, DOOR_HEADER)[0];
+  return v === 'grpc' ? 'grpc' : undefined;
 }

@@ -14,7 +14,7 @@ import {
 import { RpcException } from '@nestjs/microservices';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 
-import { type AccessAuditor } from './access-auditor';
+import { doorOf, type AccessAuditor } from './access-auditor';
 import { attachCaller, END_USER_HEADER, type Caller } from './caller';
 import { AuthError, AuthErrorCode } from './errors';
 import {
@@ -239,6 +239,7 @@ export class TrellisAuthGuard implements CanActivate {
         outcomeDescription: `${status}: ${err.code}`,
         ...(caller ? { caller } : {}),
         ...(call.endUser ? { userId: call.endUser } : {}),
+        ...(doorOf(call.carrier) ? { door: doorOf(call.carrier) } : {}),
         resourceType,
         requiredScope: rule.scope,
         ...(subject?.nhsNumber ? { patientNhsNumber: subject.nhsNumber } : {}),

@@ -54,9 +54,11 @@ export interface Call {
 }
 
 /**
- * Turns scripted calls into the events the gateway publishes — one AccessRecorded per call (source
- * gateway), one ConformanceViolation per broken rule — plus noise the scorecards must ignore: the
- * platform's own audit of the forwarded call, and redeliveries of events already sent.
+ * Turns scripted calls into the events the platform publishes, as the two doors audit them: a REST
+ * call is recorded by the gateway (and again by the platform it was forwarded to, without a door:
+ * noise the scorecards must ignore); a gRPC call refused at the front door by the gateway; a gRPC
+ * call the door forwarded by the platform only, marked door "grpc". One ConformanceViolation per
+ * broken rule, and redeliveries of events already sent.
  */
 export class TrafficScript {
   readonly access: OutgoingMessage[] = [];
@@ -100,16 +102,22 @@ export class TrafficScript {
       requiredScope: 'system/Patient.c',
       productVersionId: c.system.productVersionId,
     });
-    const message = accessMessage(this.accessTopic, record, c.at);
+    const refusedAtDoor = /^(http 429|UNAUTHENTICATED|PERMISSION_DENIED)/.test(c.refusal);
+    const forwardedByGrpcDoor = c.door === 'grpc' && !refusedAtDoor;
+    const counted = forwardedByGrpcDoor
+      ? { ...record, sourceService: 'identity', door: 'grpc' }
+      : record;
+    const message = accessMessage(this.accessTopic, counted, c.at);
     this.access.push(message);
-    // noise: the platform audits the forwarded call too (not the chokepoint: not counted) ...
-    this.access.push(
-      accessMessage(
-        this.accessTopic,
-        { ...record, auditId: randomUUID(), sourceService: 'identity' },
-        c.at,
-      ),
-    );
+    // noise: the platform audits a call the REST facade forwarded too (no door: not counted)
+    if (c.door === 'rest' && !refusedAtDoor)
+      this.access.push(
+        accessMessage(
+          this.accessTopic,
+          { ...record, auditId: randomUUID(), sourceService: 'identity' },
+          c.at,
+        ),
+      );
     // ... and every 7th event is delivered twice (same CloudEvents id)
     if (this.access.length % 7 === 0) this.access.push(message);
 

@@ -89,8 +89,21 @@ describe('counting access events', () => {
     ]);
   });
 
-  it('counts only the chokepoint, and only attributable calls', () => {
+  it('counts the chokepoint and calls forwarded by the gRPC door, only attributable ones', () => {
     expect(deltasOfAccess(access({ sourceService: 'identity' }), 'gateway', T)).toEqual([]);
+    const viaDoor = deltasOfAccess(
+      access({
+        sourceService: 'identity',
+        door: 'grpc',
+        interaction: '/trellis.identity.v1.PatientService/GetPatient',
+      }),
+      'gateway',
+      T,
+    );
+    expect(pick(viaDoor)).toEqual([
+      ['request', '', '', 'grpc'],
+      ['accepted', '', '', 'grpc'],
+    ]);
     expect(deltasOfAccess(access({ systemId: '' }), 'gateway', T)).toEqual([]);
   });
 

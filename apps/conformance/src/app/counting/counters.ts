@@ -82,22 +82,26 @@ export function behavioursOf(action: string, status: string): string[] {
 }
 
 /**
- * Counter deltas of one access event. Only events recorded at the chokepoint (`chokepoint`, the
- * gateway: both doors) are counted, so a REST call the gateway forwards to a platform, which
- * audits it too, is counted once. Calls no system could be named for are not attributable.
+ * Counter deltas of one access event, counting every call once: the chokepoint's (`chokepoint`,
+ * the gateway) records — every REST call, and gRPC calls refused at the front door — plus the
+ * platforms' records of calls the gRPC front door forwarded (door "grpc"; a call allowed through
+ * that door is audited by the platform only). A platform's record of a call the REST facade
+ * forwarded names no door and is not counted (the gateway's record of it is). Calls no system
+ * could be named for are not attributable.
  */
 export function deltasOfAccess(
   msg: events.v1.AccessRecorded,
   chokepoint: string,
   fallbackTime: Date,
 ): CounterDelta[] {
-  if (msg.sourceService !== chokepoint || !msg.systemId) return [];
+  const counted = msg.sourceService === chokepoint || msg.door === 'grpc';
+  if (!counted || !msg.systemId) return [];
   const at = timeOf(msg.recordedAt, fallbackTime);
   const base = {
     systemId: msg.systemId.slice(0, MAX_KEY),
     bucketStart: bucketOf(at),
     productVersionId: msg.productVersionId.slice(0, MAX_KEY),
-    door: doorOf(msg.interaction),
+    door: msg.door === 'grpc' ? ('grpc' as const) : doorOf(msg.interaction),
     count: 1,
     issues: 0,
     example: null,
