@@ -474,4 +474,28 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     );
     expect(sent.referrals.find((x) => x.id === r.id)?.nhsNumber).toBe(survivor);
   });
+  it('reports real 18-week breaches on the gRPC waiting lists (breached_18_weeks reaches the wire)', async () => {
+    await sendReferral();
+    const now = svc.clock.now();
+    svc.clock.set(new Date(now.getTime() + 200 * 86_400_000)); // every open pathway is past 18 weeks
+    try {
+      // a plain grpc-js client names the field as protobufjs does: breached_18Weeks
+      type List = { total: number; breached_18Weeks: number };
+      const provider = await svc.client.call<{ waitingList: List }>(
+        'GetProviderWaitingList',
+        {},
+        trust,
+      );
+      expect(provider.waitingList.total).toBeGreaterThan(0);
+      expect(provider.waitingList.breached_18Weeks).toBe(provider.waitingList.total);
+      const region = await svc.client.call<{ total: List }>(
+        'GetRegionWaitingList',
+        { region: 'south-east' },
+        trust,
+      );
+      expect(region.total.breached_18Weeks).toBe(region.total.total);
+    } finally {
+      svc.clock.set(now);
+    }
+  });
 });
