@@ -1,4 +1,11 @@
-import { AccessAuditor, type AccessAuditRecord, type AuditOutboxMessage } from './access-auditor';
+import { Metadata } from '@grpc/grpc-js';
+
+import {
+  AccessAuditor,
+  doorOf,
+  type AccessAuditRecord,
+  type AuditOutboxMessage,
+} from './access-auditor';
 
 const record = (nhs: string): AccessAuditRecord => ({
   interaction: '/t.v1.S/Get',
@@ -146,5 +153,19 @@ describe('AccessAuditor group commit', () => {
     await plain.record(record('9990000034'));
     expect(singles).toHaveLength(3);
     expect(batches).toHaveLength(0);
+  });
+});
+
+describe('doorOf', () => {
+  it('names the gRPC door only from forwarded gRPC metadata, never from an HTTP header', () => {
+    const md = new Metadata();
+    md.set('x-trellis-door', 'grpc');
+    expect(doorOf(md)).toBe('grpc');
+    expect(doorOf(new Metadata())).toBeUndefined();
+    // an Express request: get() answers a string (or undefined) that the REST client controls
+    const http = { get: (name: string) => (name === 'x-trellis-door' ? 'grpc' : undefined) };
+    expect(doorOf(http)).toBeUndefined();
+    expect(doorOf({ get: () => undefined })).toBeUndefined();
+    expect(doorOf(undefined)).toBeUndefined();
   });
 });

@@ -262,6 +262,8 @@ export function currentTraceId(): string | undefined {
 export function doorOf(carrier: object | undefined): string | undefined {
   const get = (carrier as { get?: unknown } | undefined)?.get;
   if (typeof get !== 'function') return undefined;
-  const v: unknown = (get as (k: string) => unknown[]).call(carrier, DOOR_HEADER)[0];
-  return v === 'grpc' ? 'grpc' : undefined;
+  // gRPC Metadata.get answers an array; an HTTP request's get() a header string, which a REST
+  // client could set itself: only the metadata of a forwarded gRPC call names a door
+  const values: unknown = (get as (k: string) => unknown).call(carrier, DOOR_HEADER);
+  return Array.isArray(values) && values[0] === 'grpc' ? 'grpc' : undefined;
 }
