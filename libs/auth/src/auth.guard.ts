@@ -24,6 +24,7 @@ import {
   type ScopeRule,
   type ScopeTable,
 } from './scope-table';
+import { assertOwnPatient, requiredScopeOf } from './patient-access';
 import { scopeSatisfies } from './scopes';
 import { SERVICE_TOKEN_HEADER, type ServiceIdentity } from './service-identity';
 import { type SystemStatusRegistry } from './system-status';
@@ -179,12 +180,14 @@ export class TrellisAuthGuard implements CanActivate {
           `no scope declared for ${call.key}`,
         );
       }
-      if (!scopeSatisfies(caller.scopes, rule.scope)) {
+      const required = requiredScopeOf(caller, rule);
+      if (!scopeSatisfies(caller.scopes, required)) {
         throw new AuthError(
           AuthErrorCode.InsufficientScope,
-          `insufficient scope: requires ${rule.scope}`,
+          `insufficient scope: requires ${required}`,
         );
       }
+      assertOwnPatient(caller, rule, call.request);
     } catch (err) {
       const authErr =
         err instanceof AuthError

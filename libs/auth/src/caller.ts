@@ -16,6 +16,11 @@ export interface Caller {
   tokenId: string;
   /** Token expiry (epoch seconds). */
   expiresAt: number;
+  /**
+   * NHS number of a citizen's patient token (claim `patient`): the caller is that patient, may use
+   * only the rules that admit patients (ProtectedRule.patientAccess) and only for their own record.
+   */
+  patient?: string;
 }
 
 /** Header / gRPC metadata key a local system uses to name its end user (for the audit trail). */

@@ -16,3 +16,4 @@ export * from './testing';
 export * from './contracts-codec';
 export * from './testing-grpc';
 export * from './service-identity';
+export * from './patient-access';

@@ -31,6 +31,11 @@ export interface ProtectedRule {
   action?: AuditAction;
   /** How to find the patient / resource id for the audit event. */
   subject?: AuditSubjectExtractor;
+  /**
+   * A citizen's patient token may call this too (with the `patient/` twin of `scope`), for their
+   * own record only (see patient-access.ts). Absent: patient tokens are refused (fail closed).
+   */
+  patientAccess?: true;
   public?: never;
 }
 

@@ -2,6 +2,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyG
 
 import { type Caller } from './caller';
 import { AuthError, AuthErrorCode } from './errors';
+import { CITIZEN_SUBJECT_PREFIX } from './patient-access';
 import { splitScopes } from './scopes';
 import {
   ACCESS_TOKEN_TYPE,
@@ -135,9 +136,22 @@ export class AccessTokenVerifier {
     const clientId = payload['client_id'];
     const scope = payload['scope'];
     const productVersion = payload['product_version'];
+    // a citizen's patient token (gateway token exchange): no organisation, patient/ scopes only
+    const patient = payload['patient'];
+    const patientToken = patient !== undefined;
     if (
-      !isClaim(odsCode) ||
-      !isClaim(region) ||
+      patientToken &&
+      (typeof patient !== 'string' ||
+        !/^\d{10}$/.test(patient) ||
+        typeof sub !== 'string' ||
+        !sub.startsWith(CITIZEN_SUBJECT_PREFIX) ||
+        typeof scope !== 'string' ||
+        !splitScopes(scope).every((s) => s.startsWith('patient/')))
+    ) {
+      throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'bad patient token');
+    }
+    if (
+      (!patientToken && (!isClaim(odsCode) || !isClaim(region))) ||
       !isClaim(sub) ||
       clientId !== sub ||
       typeof scope !== 'string'
@@ -148,10 +162,20 @@ export class AccessTokenVerifier {
         'missing Trellis claims',
       );
     }
+    if (patientToken)
+      return {
+        systemId: sub,
+        odsCode: '',
+        region: '',
+        patient: patient as string,
+        scopes: Object.freeze(splitScopes(scope)),
+        tokenId: jti,
+        expiresAt: exp,
+      };
     return {
       systemId: sub,
-      odsCode,
-      region,
+      odsCode: odsCode as string,
+      region: region as string,
       ...(isClaim(productVersion) ? { productVersionId: productVersion } : {}),
       scopes: Object.freeze(splitScopes(scope)),
       tokenId: jti,
