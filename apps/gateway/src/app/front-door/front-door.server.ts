@@ -190,7 +190,7 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
     const asked = call.getDeadline();
     const askedMs = asked instanceof Date ? asked.getTime() : Number(asked);
     const deadline = Number.isFinite(askedMs) ? Math.min(askedMs, ownDeadline) : ownDeadline;
-    client.makeUnaryRequest(
+    const upstream = client.makeUnaryRequest(
       route.path,
       bytes,
       bytes,
@@ -202,6 +202,8 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
         void this.countRefusal(route, err, caller).finally(() => cb(passedOn(err)));
       },
     );
+    // a client that gives up (cancel, deadline) releases the platform call too
+    call.on('cancelled', () => upstream.cancel());
   }
 
   /** A write the platform refused for its content is a conformance violation, as on REST. */
