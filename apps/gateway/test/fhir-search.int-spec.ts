@@ -327,6 +327,24 @@ describe('unknown and unsupported search parameters', () => {
       expect([type, lenient.self.includes('foo')]).toEqual([type, false]);
       expect(new URL(lenient.self).pathname).toBe(new URL(strict.self).pathname);
     }
+    // the dropped parameter is named in an OperationOutcome entry
+    const r = await http<Bundle>('GET', `DiagnosticReport?patient=${p1}&foo=bar`, gp, undefined, {
+      prefer: 'handling=lenient',
+    });
+    const outcome = r.body.entry?.find((e) => e.search?.mode === 'outcome')?.resource;
+    expect(rulesOf(outcome as OperationOutcome)).toEqual(['search.parameter-ignored']);
+  });
+
+  it('history interactions serve only the common parameters', async () => {
+    const history = `ServiceRequest/${p1Referrals[0]}/_history`;
+    const page = await http<Bundle>('GET', `${history}?_count=1`, gp);
+    expect([page.status, page.body.type, page.body.entry?.length]).toEqual([200, 'history', 1]);
+    for (const q of ['_since=2020-01-01', '_at=2020', 'foo=bar'])
+      expect(await refused(`${history}?${q}`, gp)).toMatchObject({
+        status: 400,
+        rules: ['search.unknown-parameter'],
+      });
+    expect((await refused(`${history}?_count=-1`, gp)).rules).toEqual(['search.count']);
   });
 
   it('the CapabilityStatement declares the parameters each search serves', async () => {
