@@ -435,6 +435,8 @@ describe('_count and paging', () => {
       ['ServiceRequest', 'ServiceRequest?requester=A81001', gp],
       ['Schedule', `Schedule?organization=RR8&service-type=${serviceType}`, gp],
       ['Slot', `Slot?organization=RR8&service-type=${serviceType}`, gp],
+      ['DiagnosticReport', `DiagnosticReport?patient=${p1}`, gp],
+      ['Observation', `Observation?patient=${p1}`, gp],
     ] as const) {
       const first = await search(`${q}&_count=1`, token);
       expect([type, first.next]).toEqual([type, expect.stringContaining('_page_token=')]);
