@@ -24,6 +24,13 @@ import {
 jest.setTimeout(240_000);
 
 const ROUTES = frontDoorRoutes();
+const WINDOW_SECONDS = 3600;
+
+/** A budget case must not straddle a fixed-window boundary: wait for the next window if close. */
+async function awayFromWindowEdge(): Promise<void> {
+  const left = WINDOW_SECONDS - ((Date.now() / 1000) % WINDOW_SECONDS);
+  if (left < 60) await new Promise((r) => setTimeout(r, (left + 1) * 1000));
+}
 const ALL = ['system/*.cruds', TRELLIS_SCOPES.restrictedRead, TRELLIS_SCOPES.identityAdmin];
 const OTHER_PATIENT_DATA = ['system/Basic.r']; // a valid scope no platform method accepts
 
@@ -78,7 +85,7 @@ beforeAll(async () => {
       referrals: true,
       appointments: true,
       // one window for the whole suite: the budget cases must not straddle a window boundary
-      gatewayEnv: { GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '3600' },
+      gatewayEnv: { GATEWAY_RATE_LIMIT_WINDOW_SECONDS: String(WINDOW_SECONDS) },
     },
   );
   door = new RawGrpc(stack.frontDoor);
@@ -131,6 +138,7 @@ describe('the two-doors table, one row per method', () => {
 
   it('a budget exhausted on REST is exhausted on gRPC: RESOURCE_EXHAUSTED with RetryInfo', async () => {
     const budget = 3;
+    await awayFromWindowEdge();
     const { token } = await system(ALL, budget);
     const spent: number[] = [];
     for (let i = 0; i < budget; i++)
@@ -144,6 +152,7 @@ describe('the two-doors table, one row per method', () => {
   });
 
   it('a budget spent on gRPC (one call of every method) is exhausted on REST', async () => {
+    await awayFromWindowEdge();
     const { token } = await system(ALL, ROUTES.length);
     const limited: string[] = [];
     for (const route of ROUTES) {
@@ -225,6 +234,7 @@ describe('audit: a gRPC call through the front door is recorded once', () => {
   const GET_PATIENT = '/trellis.identity.v1.PatientService/GetPatient';
 
   it('allowed → by the platform only; refused at the door → by the gateway only', async () => {
+    await awayFromWindowEdge();
     const { id, token } = await system(ALL, 1);
     const gw = stack.gw.schema.schema;
     const identity = stack.identitySchema.schema;
