@@ -1,9 +1,10 @@
 import { isValidScope } from '@trellis/auth';
+import { ODS_CODE, REGION_CODE } from '@trellis/platform';
 
 import { SystemsError, SystemsErrorCode, type FieldViolation } from './systems.errors';
 
-export const ODS_CODE = /^[A-Z0-9]{3,10}$/;
-export const REGION_CODE = /^[a-z][a-z0-9-]{1,40}$/;
+// one ODS code / region syntax for the whole platform (libs/platform)
+export { ODS_CODE, REGION_CODE };
 export const CLIENT_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
 const ALLOWED_KEY_ALGS = new Set(['RS384', 'ES384']);
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
