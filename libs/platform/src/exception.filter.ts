@@ -92,6 +92,19 @@ export class AllExceptionsFilter implements ExceptionFilter {
       });
       return;
     }
+    const clientError = clientHttpErrorStatus(exception);
+    if (clientError !== undefined) {
+      // a body parser's refusal (http-errors: 413 too large, 400 malformed, 415 charset) is the
+      // client's, not ours: its status, never a 500
+      res.status(clientError).json({
+        error: {
+          code: `HTTP_${clientError}`,
+          message: (exception as Error).message,
+          correlationId,
+        },
+      });
+      return;
+    }
     if (!(exception instanceof DomainError)) this.logUnexpected(exception, correlationId);
     const { status, body } = toHttpError(exception, correlationId);
     res.status(status).json(body);
@@ -106,6 +119,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
       'unhandled error',
     );
   }
+}
+
+/** The 4xx status of an `http-errors` error a client caused (`expose: true`), else undefined. */
+function clientHttpErrorStatus(e: unknown): number | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const { status, expose } = e as Error & { status?: unknown; expose?: unknown };
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500
+    ? status
+    : undefined;
 }
 
 /** The RFC 6750 challenge @trellis/auth attaches to its HTTP exceptions (a registered symbol). */

@@ -223,6 +223,22 @@ describe('@trellis/platform bootstrap (running service)', () => {
     });
   });
 
+  it('answers a body over the parser limit 413 and malformed JSON 400, never 500', async () => {
+    const post = (body: string) =>
+      fetch(`http://127.0.0.1:${fx.httpPort}/health/live`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const big = await post(JSON.stringify({ x: 'x'.repeat(2_000_000) }));
+    expect([big.status, ((await big.json()) as { error: { code: string } }).error.code]).toEqual([
+      413,
+      'HTTP_413',
+    ]);
+    const bad = await post('{"x":');
+    expect(bad.status).toBe(400);
+  });
+
   it('exposes RED metrics per gRPC method and HTTP route on the Prometheus endpoint', async () => {
     await unary(c.echoCanonical, 'Echo', EchoRequest.fromPartial({}));
     await grpcError(unary(c.echo, 'Fail', { mode: 'domain' }));
