@@ -93,7 +93,7 @@ describe('audit store: trellis.audit.access.v1 → partitioned store → search 
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(httpPort),
         DATABASE_SCHEMA: db.schema,
-        AUDIT_TOPIC: topic,
+        AUDIT_TOPICS: topic,
         AUDIT_GROUP: uniqueGroupId('audit'),
         AUDIT_RETENTION_MONTHS: '2',
         AUDIT_PARTITIONS_AHEAD: '1',

@@ -41,7 +41,7 @@ async function startAudit(schema: string, topic: string, group: string): Promise
       HTTP_PORT: '0',
       AUTH_ISSUER: 'http://127.0.0.1:9/unused',
       AUTH_JWKS_URL: 'http://127.0.0.1:9/unused/jwks.json',
-      AUDIT_TOPIC: topic,
+      AUDIT_TOPICS: topic,
       AUDIT_GROUP: group,
       AUDIT_INGEST_BATCH_SIZE: '100',
       LOG_LEVEL: 'warn',

@@ -10,3 +10,4 @@ export * from './mapping/patient';
 export { validateNhsNumber } from '@trellis/nhs-number';
 export * from './mapping/summaries';
 export * from './mapping/referral-update';
+export * from './mapping/audit-event';

@@ -84,7 +84,7 @@ export class AuditModule {
               service: 'audit',
               serviceIdentity: loadServiceIdentity({
                 service: 'audit',
-                keyFile: config.SERVICE_TOKEN_KEY_FILE,
+                keyFile: config.SERVICE_IDENTITY_KEY_FILE,
                 generateIfAbsent: config.DEPLOY_ENV === 'local',
               }),
               requireServiceIdentity: true,

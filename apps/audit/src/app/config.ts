@@ -14,12 +14,23 @@ export const auditConfigSchema = baseConfigSchema.extend({
   KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS.unwrap(),
   /** The gateway's base URL: default token issuer, and its /.well-known/jwks.json. */
   GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** The access-audit topic and the consumer group storing it. */
-  AUDIT_TOPIC: z
+  /** The access-audit topic(s) (comma-separated) and the consumer group storing them. */
+  AUDIT_TOPICS: z
     .string()
-    .regex(/^[a-zA-Z0-9._-]+$/)
-    .default(TOPICS.auditAccess.name),
+    .optional()
+    .transform((s) =>
+      (s ?? TOPICS.auditAccess.name)
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[a-zA-Z0-9._-]+$/)).min(1)),
   AUDIT_GROUP: z.string().min(1).default('trellis.audit.store'),
+  /**
+   * Where a new consumer group starts: the beginning of the topic (default: the whole history is
+   * the store) or only what arrives from now on (a store that need not hold the past).
+   */
+  AUDIT_FROM_BEGINNING: z.stringbool().default(true),
   /** Where the citizens' flags go (the organisation's DPO reads it). */
   AUDIT_FLAG_TOPIC: z
     .string()
@@ -43,7 +54,7 @@ export const auditConfigSchema = baseConfigSchema.extend({
   AUDIT_INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   AUDIT_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(24).default(3),
   /** Shared service-token key ring: the audit store accepts calls only through the gateway. */
-  SERVICE_TOKEN_KEY_FILE: z.string().min(1).default(DEFAULT_SERVICE_KEY_FILE),
+  SERVICE_IDENTITY_KEY_FILE: z.string().min(1).default(DEFAULT_SERVICE_KEY_FILE),
   /** Publish the outbox (flag events) to Kafka from this process (one leader per schema). */
   OUTBOX_RELAY_ENABLED: z.stringbool().default(true),
 });

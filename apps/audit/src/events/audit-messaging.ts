@@ -56,9 +56,9 @@ export class AuditMessaging implements OnApplicationBootstrap, OnApplicationShut
       consumer: {
         name: 'audit-access-consumer',
         groupId: this.config.AUDIT_GROUP,
-        topics: [this.config.AUDIT_TOPIC],
+        topics: this.config.AUDIT_TOPICS,
         prisma: this.prisma,
-        fromBeginning: true,
+        fromBeginning: this.config.AUDIT_FROM_BEGINNING,
         handleBatch: ingest.handleBatch,
         maxBatchSize: this.config.AUDIT_INGEST_BATCH_SIZE,
         concurrency: this.config.AUDIT_INGEST_CONCURRENCY,

@@ -71,10 +71,16 @@ export class AuditService {
     const filter = scopedFilter(viewer, input);
     const limit = input.pageSize || DEFAULT_PAGE_SIZE;
     const after = decodePageToken(input.pageToken, filter);
-    const rows = await this.repository.search(this.prisma, filter, limit + 1, after);
+    // the page and its total from one snapshot, so they agree while accesses keep arriving
+    const [rows, total] = await this.prisma.$transaction(
+      async (tx) => [
+        await this.repository.search(tx, filter, limit + 1, after),
+        await this.repository.countUpTo(tx, filter, TOTAL_CAP),
+      ],
+      { isolationLevel: 'RepeatableRead' },
+    );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    const total = await this.repository.countUpTo(this.prisma, filter, TOTAL_CAP);
     return {
       events: page,
       nextPageToken:

@@ -31,12 +31,13 @@ export const OUTCOMES = ['0', '4', '8', '12'] as const;
 
 /**
  * Why the access was made, from the scope the call needed: a patient token's scope is the
- * citizen's own request, the national operator's administration scope is operations, anything else
- * a connected care system's access is care (treatment).
+ * citizen's own request; the national operator's administration scope, and any system's reading of
+ * the audit itself (investigations), are operations; anything else a connected care system does
+ * is care (treatment).
  */
-export function purposeOfUseOf(requiredScope: string): PurposeOfUse {
+export function purposeOfUseOf(requiredScope: string, resourceType = ''): PurposeOfUse {
   if (requiredScope.startsWith('patient/')) return 'PATRQT';
-  if (requiredScope.startsWith('trellis/')) return 'HOPERAT';
+  if (requiredScope.startsWith('trellis/') || resourceType === 'AuditEvent') return 'HOPERAT';
   return 'TREAT';
 }
 
@@ -71,6 +72,6 @@ export function accessRowOf(event: events.v1.AccessRecorded): AccessRow {
     sourceService: event.sourceService,
     traceId: event.traceId,
     requiredScope: event.requiredScope,
-    purposeOfUse: purposeOfUseOf(event.requiredScope),
+    purposeOfUse: purposeOfUseOf(event.requiredScope, event.resourceType),
   };
 }

@@ -7,6 +7,8 @@ export const FHIR_ENV_SHAPE = {
   APPOINTMENTS_GRPC_ADDR: z.string().min(1).optional(),
   REFERRALS_GRPC_ADDR: z.string().min(1).optional(),
   RESULTS_GRPC_ADDR: z.string().min(1).optional(),
+  /** The audit store (AuditEvent). */
+  AUDIT_GRPC_ADDR: z.string().min(1).optional(),
   /** Deadline of one platform call made for a FHIR interaction. */
   FHIR_PLATFORM_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
   /** Per-platform deadline inside Patient/$everything. */
@@ -33,7 +35,7 @@ export interface FhirConfig {
   conformanceTopic: string;
 }
 
-export type PlatformName = 'identity' | 'appointments' | 'referrals' | 'results';
+export type PlatformName = 'identity' | 'appointments' | 'referrals' | 'results' | 'audit';
 
 export const FHIR_CONFIG = Symbol('FHIR_CONFIG');
 
@@ -43,6 +45,7 @@ export function fhirConfigFrom(env: FhirEnv, publicUrl: string): FhirConfig {
   if (env.APPOINTMENTS_GRPC_ADDR) platforms.appointments = env.APPOINTMENTS_GRPC_ADDR;
   if (env.REFERRALS_GRPC_ADDR) platforms.referrals = env.REFERRALS_GRPC_ADDR;
   if (env.RESULTS_GRPC_ADDR) platforms.results = env.RESULTS_GRPC_ADDR;
+  if (env.AUDIT_GRPC_ADDR) platforms.audit = env.AUDIT_GRPC_ADDR;
   return {
     publicUrl,
     platforms,

@@ -1,5 +1,6 @@
 import type { ScopeRule } from '@trellis/auth';
 
+import { AuditEventFhirController } from './audit-event.controller';
 import { EverythingFhirController } from './everything.controller';
 import {
   FHIR_FALLBACK_METHODS,
@@ -26,6 +27,7 @@ export const RESOURCE_CONTROLLERS = [
   ScheduleFhirController,
   ReferralFhirController,
   ReportFhirController,
+  AuditEventFhirController,
 ];
 
 const METADATA_ROUTES = [

@@ -17,6 +17,7 @@ import {
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Request, Response } from 'express';
 
+import { patientIdentifierSubject } from './audit-subjects';
 import { ConformanceRecorder } from './conformance';
 import { FHIR_CONFIG, type FhirConfig } from './fhir.config';
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
@@ -191,7 +192,7 @@ export class PatientFhirController {
     searchParams: PATIENT_SEARCH_PARAMS,
     defaultCount: 10,
     summary: 'Search (trace) patients: identifier lookup or demographic trace with scores',
-    subject: () => ({}),
+    subject: patientIdentifierSubject,
   })
   async search(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const search = searchOf(req);

@@ -56,6 +56,10 @@ const SERVICES: Record<PlatformName, { proto: string; services: string[] }> = {
     proto: 'trellis/results/v1/results.proto',
     services: ['trellis.results.v1.ReportService'],
   },
+  audit: {
+    proto: 'trellis/audit/v1/audit.proto',
+    services: ['trellis.audit.v1.AuditService'],
+  },
 };
 
 function lookup(root: unknown, fullName: string): unknown {

@@ -1,0 +1,128 @@
+// The stack the AuditEvent and citizen tests drive over real HTTP: the real gateway in this process,
+// identity and the audit store as child processes from their own entry points (fresh schemas, free
+// ports), the audit store consuming the gateway's access-audit topic from its beginning.
+import {
+  createTestSchema,
+  freePort,
+  serviceEnv,
+  spawnService,
+  type ServiceProcess,
+  type TestSchema,
+} from '@trellis/testing';
+
+import {
+  getToken,
+  registerClient,
+  startGateway,
+  type GatewayUnderTest,
+  type TestClient,
+} from './harness';
+
+export interface AuditStack {
+  gw: GatewayUnderTest;
+  fhirBase: string;
+  identity: ServiceProcess;
+  audit: ServiceProcess;
+  /** A connected system with these scopes for an organisation, and a fresh token of it. */
+  system(
+    scopes: string[],
+    odsCode: string,
+    region?: string,
+  ): Promise<{ client: TestClient; token: string }>;
+  stop(): Promise<void>;
+}
+
+async function spawnPlatform(
+  name: 'identity' | 'audit',
+  port: number,
+  gatewayUrl: string,
+  settings: Record<string, string>,
+): Promise<{ process: ServiceProcess; schema: TestSchema }> {
+  const schema = await createTestSchema(name);
+  try {
+    const child = await spawnService({
+      name,
+      env: serviceEnv({
+        SERVICE_NAME: name,
+        DATABASE_SCHEMA: schema.schema,
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(port),
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'warn',
+        GATEWAY_URL: gatewayUrl,
+        AUTH_ISSUER: gatewayUrl,
+        AUTH_JWKS_URL: `${gatewayUrl}/.well-known/jwks.json`,
+        SHUTDOWN_TIMEOUT_MS: '5000',
+        ...settings,
+      }),
+      ready: { grpc: `127.0.0.1:${port}` },
+      readyTimeoutMs: 90_000,
+      stopTimeoutMs: 8_000,
+    });
+    return { process: child, schema };
+  } catch (e) {
+    await schema.drop().catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function startAuditStack(
+  options: { gatewayEnv?: Record<string, string> } = {},
+): Promise<AuditStack> {
+  const [gatewayPort, identityPort, auditPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const gw = await startGateway(
+    {
+      IDENTITY_GRPC_ADDR: `127.0.0.1:${identityPort}`,
+      AUDIT_GRPC_ADDR: `127.0.0.1:${auditPort}`,
+      GATEWAY_RATE_LIMIT_PER_WINDOW: '1000000',
+      ...options.gatewayEnv,
+    },
+    { httpPort: gatewayPort },
+  );
+  const rangeFirst = 999_000_000 + Math.floor(Math.random() * 900) * 1_000;
+  const started = await Promise.allSettled([
+    spawnPlatform('identity', identityPort, gatewayUrl, {
+      OUTBOX_RELAY_ENABLED: 'false',
+      NHS_NUMBER_RANGE_NAME: 'audit_test',
+      NHS_NUMBER_RANGE_FIRST: String(rangeFirst),
+      NHS_NUMBER_RANGE_LAST: String(rangeFirst + 999),
+    }),
+    spawnPlatform('audit', auditPort, gatewayUrl, {
+      AUDIT_TOPICS: gw.auditTopic,
+      AUDIT_RETENTION_MONTHS: '2',
+      AUDIT_PARTITIONS_AHEAD: '1',
+      AUDIT_INGEST_BATCH_SIZE: '100',
+    }),
+  ]);
+  const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const stopAll = async () => {
+    for (const s of ok) {
+      await s.process.stop().catch(() => undefined);
+      await s.schema.drop();
+    }
+    await gw.stop();
+  };
+  if (failed) {
+    await stopAll();
+    throw failed.reason;
+  }
+  const [identity, audit] = ok as [(typeof ok)[0], (typeof ok)[0]];
+  return {
+    gw,
+    fhirBase: `${gw.baseUrl}/fhir`,
+    identity: identity.process,
+    audit: audit.process,
+    async system(scopes, odsCode, region = 'north-east') {
+      const client = await registerClient(gw, { scopes, odsCode, region });
+      return { client, token: await getToken(gw, client, scopes.join(' ')) };
+    },
+    stop: stopAll,
+  };
+}
