@@ -106,6 +106,7 @@ function expected(t: Tally, previous: Tally): Record<string, unknown> {
       'rate-limited': t.behaviours['rate-limited'] ?? 0,
       'retry-before-retry-after': retriesBeforeRetryAfter(t),
       'update-without-if-match': t.behaviours['update-without-if-match'] ?? 0,
+      'write-while-restricted': 0,
     },
   };
 }

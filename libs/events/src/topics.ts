@@ -117,6 +117,14 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     description: 'Conformance outcomes per connected system (key: system id)',
   },
+  conformanceCompliance: {
+    name: 'trellis.conformance.compliance.v1',
+    partitions: 3,
+    retentionMs: RETENTION.forever,
+    cleanupPolicy: 'delete',
+    description:
+      'Compliance policy decisions: warning, enforcement, restoration (key: product version id)',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 /** Template of the per-region streams (one topic per region code). */

@@ -17,6 +17,8 @@ import {
 import { ConformanceMessaging } from '../events/conformance-messaging';
 import { authEndpoints, type ConformanceConfig } from './config';
 import { PRISMA, PrismaClient } from './prisma';
+import { ComplianceRepository } from './policy/compliance.repository';
+import { ComplianceService } from './policy/compliance.service';
 import { ScorecardsGrpcController } from './scorecards/scorecards.grpc.controller';
 import { ScorecardsRepository } from './scorecards/scorecards.repository';
 import { CONFORMANCE_SCOPES } from './scorecards/scorecards.scopes';
@@ -94,7 +96,13 @@ export class ConformanceAppModule {
         }),
       ],
       controllers: [ScorecardsGrpcController],
-      providers: [ScorecardsRepository, ScorecardsService, ConformanceMessaging],
+      providers: [
+        ScorecardsRepository,
+        ScorecardsService,
+        ComplianceRepository,
+        ComplianceService,
+        ConformanceMessaging,
+      ],
     };
   }
 }

@@ -21,6 +21,12 @@ export const conformanceConfigSchema = baseConfigSchema.extend({
   CONFORMANCE_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   /** Only access events recorded by this service are counted (the chokepoint: both doors). */
   CONFORMANCE_CHOKEPOINT_SERVICE: z.string().min(1).default('gateway'),
+  /** Where compliance decisions are published (ComplianceWarning/Enforced/Restored). */
+  CONFORMANCE_COMPLIANCE_TOPIC: topicName.default(TOPICS.conformanceCompliance.name),
+  /** The declared policy (JSON, see docs/conformance.md); unset = the shipped national minimum. */
+  CONFORMANCE_POLICY_FILE: z.string().min(1).optional(),
+  /** How often the policy is evaluated (0 = never: tests drive sweeps themselves). */
+  CONFORMANCE_POLICY_INTERVAL_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
   /** The gateway's base URL: default token issuer, and its /.well-known/jwks.json. */
   GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Publish the outbox to Kafka from this process (one leader per schema). */

@@ -124,6 +124,22 @@ describe('counting access events', () => {
     expect(pick(ds)).toContainEqual(['behaviour', 'rate-limited', 'http 429', 'rest']);
   });
 
+  it('a write refused by enforcement is a behaviour, not a refusal (not judged)', () => {
+    const ds = deltasOfAccess(
+      access({
+        action: 'C',
+        outcome: '4',
+        outcomeDescription: 'PERMISSION_DENIED: WRITES_RESTRICTED',
+      }),
+      'gateway',
+      T,
+    );
+    expect(pick(ds)).toEqual([
+      ['request', '', '', 'rest'],
+      ['behaviour', 'write-while-restricted', 'PERMISSION_DENIED: WRITES_RESTRICTED', 'rest'],
+    ]);
+  });
+
   it('status keeps the code only', () => {
     expect(statusOf('http 422', '4')).toBe('http 422');
     expect(statusOf('UNAUTHENTICATED: INVALID_TOKEN because of x', '4')).toBe(

@@ -9,6 +9,8 @@ export const BEHAVIOURS = {
   updateWithoutIfMatch: 'update-without-if-match',
   duplicateCreate: 'duplicate-create',
   callAfterSuspension: 'call-after-suspension',
+  /** A write refused because compliance enforcement withdrew the product's write scopes. */
+  writeWhileRestricted: 'write-while-restricted',
 } as const;
 /** Derived at read time: rate-limited calls of a system after its first in the same window. */
 export const RETRY_BEFORE_RETRY_AFTER = 'retry-before-retry-after';
@@ -113,6 +115,11 @@ export function deltasOfAccess(
     return out;
   }
   const status = statusOf(msg.outcomeDescription, msg.outcome);
+  // refused by enforcement, not for the call's content: not judged (the rate can recover)
+  if (status.includes('WRITES_RESTRICTED')) {
+    out.push({ ...base, metric: 'behaviour', key: BEHAVIOURS.writeWhileRestricted, status });
+    return out;
+  }
   out.push({ ...base, metric: msg.outcome === '8' ? 'error' : 'refused', key: '', status });
   for (const b of behavioursOf(msg.action, status))
     out.push({ ...base, metric: 'behaviour', key: b, status });

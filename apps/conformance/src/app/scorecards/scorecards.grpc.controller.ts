@@ -3,6 +3,8 @@ import { Controller } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 import { conformance, fromTimestamp, toTimestamp } from '@trellis/contracts';
 
+import { ComplianceService } from '../policy/compliance.service';
+import { type StoredCompliance } from '../policy/compliance.repository';
 import { type SubjectFilter } from './scorecards.repository';
 import { ScorecardError, ScorecardErrorCode } from './scorecards.errors';
 import { ScorecardsService, type ScorecardView, type Totals } from './scorecards.service';
@@ -29,7 +31,35 @@ function totalsToProto(t: Totals): conformance.v1.Totals {
   };
 }
 
-export function scorecardToProto(v: ScorecardView): conformance.v1.Scorecard {
+const STATE: Record<StoredCompliance['state'], conformance.v1.ComplianceState> = {
+  compliant: conformance.v1.ComplianceState.COMPLIANCE_STATE_COMPLIANT,
+  warned: conformance.v1.ComplianceState.COMPLIANCE_STATE_WARNED,
+  enforced: conformance.v1.ComplianceState.COMPLIANCE_STATE_ENFORCED,
+};
+
+const ts = (d: Date | null) => (d ? toTimestamp(d) : undefined);
+
+export function complianceToProto(c: StoredCompliance): conformance.v1.Compliance {
+  return {
+    productVersionId: c.productVersionId,
+    state: STATE[c.state],
+    policyVersion: c.policyVersion,
+    severity: c.severity ?? '',
+    rate: c.rate ?? 0,
+    warnedAt: ts(c.warnedAt),
+    enforcedAt: ts(c.enforcedAt),
+    overrideUntil: ts(c.overrideUntil),
+    overrideReason: c.overrideReason ?? '',
+    overrideBy: c.overrideBy ?? '',
+    version: c.version,
+    changedAt: ts(c.changedAt),
+  };
+}
+
+export function scorecardToProto(
+  v: ScorecardView,
+  compliance?: StoredCompliance,
+): conformance.v1.Scorecard {
   return {
     subjectKind:
       v.subject.kind === 'system'
@@ -55,13 +85,17 @@ export function scorecardToProto(v: ScorecardView): conformance.v1.Scorecard {
     definitionId: v.definitionId,
     policyVersion: v.policyVersion,
     countedUntil: toTimestamp(v.countedUntil),
+    compliance: compliance ? complianceToProto(compliance) : undefined,
   };
 }
 
 @Controller()
 @ScorecardServiceControllerMethods()
 export class ScorecardsGrpcController implements conformance.v1.ScorecardServiceController {
-  constructor(private readonly scorecards: ScorecardsService) {}
+  constructor(
+    private readonly scorecards: ScorecardsService,
+    private readonly compliance: ComplianceService,
+  ) {}
 
   async getScorecard(
     req: conformance.v1.GetScorecardRequest,
@@ -76,6 +110,36 @@ export class ScorecardsGrpcController implements conformance.v1.ScorecardService
       },
       requireCaller(metadata),
     );
-    return { scorecard: scorecardToProto(view) };
+    const state =
+      view.subject.kind === 'product-version'
+        ? await this.compliance.stateOf(view.subject.id)
+        : undefined;
+    return {
+      scorecard: scorecardToProto(
+        { ...view, policyVersion: this.compliance.policy.version },
+        state,
+      ),
+    };
+  }
+
+  async overrideCompliance(
+    req: conformance.v1.OverrideComplianceRequest,
+    metadata?: Metadata,
+  ): Promise<conformance.v1.OverrideComplianceResponse> {
+    const c = await this.compliance.override(
+      req.productVersionId ?? '',
+      req.reason ?? '',
+      req.hours ?? 0,
+      requireCaller(metadata),
+    );
+    return { compliance: complianceToProto(c) };
+  }
+
+  async getCompliance(
+    req: conformance.v1.GetComplianceRequest,
+    metadata?: Metadata,
+  ): Promise<conformance.v1.GetComplianceResponse> {
+    const c = await this.compliance.get(req.productVersionId ?? '', requireCaller(metadata));
+    return { compliance: complianceToProto(c) };
   }
 }

@@ -22,6 +22,7 @@ const BEHAVIOUR_ORDER = [
   BEHAVIOURS.updateWithoutIfMatch,
   BEHAVIOURS.duplicateCreate,
   BEHAVIOURS.callAfterSuspension,
+  BEHAVIOURS.writeWhileRestricted,
 ];
 
 export interface Totals {

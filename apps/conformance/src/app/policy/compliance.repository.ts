@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+
+import { type Prisma } from '../prisma';
+import { type ComplianceRow, type ComplianceStateName, type SeverityMeasure } from './decide';
+import { severityOf, type CompliancePolicy, type Severity, SEVERITIES } from './policy';
+
+type Tx = Prisma.TransactionClient;
+
+export interface StoredCompliance extends ComplianceRow {
+  productVersionId: string;
+  rate: number | null;
+  overrideReason: string | null;
+  overrideBy: string | null;
+  policyVersion: string;
+  version: number;
+  changedAt: Date;
+}
+
+/** The only place the policy context reads and writes its tables. */
+@Injectable()
+export class ComplianceRepository {
+  /** The sweep's lock: one evaluator at a time across replicas (false = another holds it). */
+  async tryLock(tx: Tx): Promise<boolean> {
+    const rows = await tx.$queryRaw<Array<{ ok: boolean }>>`
+      SELECT pg_try_advisory_xact_lock(hashtextextended('trellis.conformance.policy', 0)) AS ok`;
+    return rows[0]?.ok === true;
+  }
+
+  /**
+   * Per product version with traffic in the windows: judged requests (accepted + refused) and the
+   * violations of each severity's rules, each over that severity's window ending `now`.
+   */
+  async measures(
+    tx: Tx,
+    policy: CompliancePolicy,
+    now: Date,
+  ): Promise<Map<string, Partial<Record<Severity, SeverityMeasure>>>> {
+    const out = new Map<string, Partial<Record<Severity, SeverityMeasure>>>();
+    for (const s of SEVERITIES) {
+      const t = policy.thresholds[s];
+      if (!t) continue;
+      const from = new Date(now.getTime() - t.windowMinutes * 60_000);
+      const rows = await tx.$queryRaw<
+        Array<{ pv: string; metric: string; key: string; n: bigint }>
+      >`
+        SELECT product_version_id AS pv, metric, key, sum(count)::bigint AS n
+          FROM traffic_counters
+         WHERE bucket_start >= ${from} AND bucket_start <= ${now} AND product_version_id <> ''
+           AND metric IN ('accepted', 'refused', 'violation')
+         GROUP BY 1, 2, 3`;
+      const rules = new Map<string, Map<string, number>>();
+      for (const r of rows) {
+        let m = out.get(r.pv);
+        if (!m) out.set(r.pv, (m = {}));
+        const sm = (m[s] ??= { requests: 0, breaking: 0, topRules: [] });
+        const n = Number(r.n);
+        if (r.metric === 'violation') {
+          if (severityOf(policy, r.key) !== s) continue;
+          sm.breaking += n;
+          const byRule = rules.get(r.pv) ?? new Map<string, number>();
+          byRule.set(r.key, (byRule.get(r.key) ?? 0) + n);
+          rules.set(r.pv, byRule);
+        } else sm.requests += n;
+      }
+      for (const [pv, byRule] of rules) {
+        const sm = out.get(pv)?.[s];
+        if (sm)
+          sm.topRules = [...byRule.entries()]
+            .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+            .slice(0, 3)
+            .map(([rule]) => rule);
+      }
+    }
+    return out;
+  }
+
+  async all(tx: Tx): Promise<Map<string, StoredCompliance>> {
+    const rows = await tx.productCompliance.findMany();
+    return new Map(rows.map((r) => [r.productVersionId, toStored(r)]));
+  }
+
+  async get(tx: Tx, productVersionId: string, lock = false): Promise<StoredCompliance | null> {
+    if (lock)
+      await tx.$queryRaw`SELECT 1 FROM product_compliance WHERE product_version_id = ${productVersionId} FOR UPDATE`;
+    const row = await tx.productCompliance.findUnique({ where: { productVersionId } });
+    return row ? toStored(row) : null;
+  }
+
+  /** Writes the new state and its change-log row (the caller enqueues the event in the same tx). */
+  async save(
+    tx: Tx,
+    next: Omit<StoredCompliance, 'version'>,
+    previous: StoredCompliance | null,
+    change: { cause: string; actor: string; reason: string | null; finding: object },
+  ): Promise<number> {
+    const version = (previous?.version ?? 0) + 1;
+    const data = {
+      state: next.state,
+      severity: next.severity,
+      rate: next.rate,
+      warnedAt: next.warnedAt,
+      enforcedAt: next.enforcedAt,
+      overrideUntil: next.overrideUntil,
+      overrideReason: next.overrideReason,
+      overrideBy: next.overrideBy,
+      policyVersion: next.policyVersion,
+      version,
+      changedAt: next.changedAt,
+    };
+    await tx.productCompliance.upsert({
+      where: { productVersionId: next.productVersionId },
+      create: { productVersionId: next.productVersionId, ...data },
+      update: data,
+    });
+    await tx.complianceChange.create({
+      data: {
+        id: randomUUID(),
+        productVersionId: next.productVersionId,
+        version,
+        fromState: previous?.state ?? 'compliant',
+        toState: next.state,
+        cause: change.cause,
+        actor: change.actor,
+        reason: change.reason,
+        finding: change.finding,
+        at: next.changedAt,
+      },
+    });
+    return version;
+  }
+}
+
+function toStored(r: {
+  productVersionId: string;
+  state: string;
+  severity: string | null;
+  rate: number | null;
+  warnedAt: Date | null;
+  enforcedAt: Date | null;
+  overrideUntil: Date | null;
+  overrideReason: string | null;
+  overrideBy: string | null;
+  policyVersion: string;
+  version: number;
+  changedAt: Date;
+}): StoredCompliance {
+  return { ...r, state: r.state as ComplianceStateName };
+}

@@ -1,0 +1,207 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { TRELLIS_SCOPES, type Caller } from '@trellis/auth';
+import { CONFIG, LOGGER, type Logger } from '@trellis/platform';
+
+import { type ConformanceConfig } from '../config';
+import { PRISMA, type Prisma, type PrismaClient } from '../prisma';
+import { ScorecardError, ScorecardErrorCode } from '../scorecards/scorecards.errors';
+import { ComplianceRepository, type StoredCompliance } from './compliance.repository';
+import { complianceEvent, conformanceOutbox } from './compliance.events';
+import { decide, type Decision } from './decide';
+import { loadPolicy, type CompliancePolicy } from './policy';
+
+const POLICY_ACTOR = 'conformance-policy';
+
+function fresh(productVersionId: string, policy: CompliancePolicy, now: Date): StoredCompliance {
+  return {
+    productVersionId,
+    state: 'compliant',
+    severity: null,
+    rate: null,
+    warnedAt: null,
+    enforcedAt: null,
+    overrideUntil: null,
+    overrideReason: null,
+    overrideBy: null,
+    policyVersion: policy.version,
+    version: 0,
+    changedAt: now,
+  };
+}
+
+/**
+ * The policy with consequences: every interval, one evaluator (advisory lock across replicas)
+ * measures each product version over the policy's windows and moves it compliant → warned →
+ * enforced → compliant, each step a state row, a change-log row and an event, in one
+ * transaction. The operator can override (writes back, enforcement off for a while, reason kept).
+ */
+@Injectable()
+export class ComplianceService implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly policy: CompliancePolicy;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(CONFIG) private readonly config: ConformanceConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly repo: ComplianceRepository,
+  ) {
+    this.policy = loadPolicy(config.CONFORMANCE_POLICY_FILE);
+  }
+
+  onApplicationBootstrap(): void {
+    const every = this.config.CONFORMANCE_POLICY_INTERVAL_MS;
+    if (every <= 0) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.sweep(new Date())
+        .then(() => undefined)
+        .catch((err: unknown) => this.logger.error({ err: String(err) }, 'policy sweep failed'))
+        .finally(() => (this.running = undefined));
+    }, every);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One evaluation of every product version; returns the decisions taken (tests, tools). */
+  async sweep(now: Date): Promise<Array<{ productVersionId: string; decision: Decision }>> {
+    return this.prisma.$transaction(async (tx) => {
+      if (!(await this.repo.tryLock(tx))) return [];
+      const measures = await this.repo.measures(tx, this.policy, now);
+      const states = await this.repo.all(tx);
+      const taken: Array<{ productVersionId: string; decision: Decision }> = [];
+      for (const pv of new Set([...measures.keys(), ...states.keys()])) {
+        const row = states.get(pv) ?? fresh(pv, this.policy, now);
+        const decision = decide(row, measures.get(pv) ?? {}, this.policy, now);
+        if (decision.kind === 'none') continue;
+        await this.apply(tx, row, decision, now, POLICY_ACTOR);
+        taken.push({ productVersionId: pv, decision });
+      }
+      return taken;
+    });
+  }
+
+  async override(
+    productVersionId: string,
+    reason: string,
+    hours: number,
+    caller: Caller,
+  ): Promise<StoredCompliance> {
+    if (!caller.scopes.includes(TRELLIS_SCOPES.admin))
+      throw new ScorecardError(ScorecardErrorCode.NotYours, 'only the national operator overrides');
+    const v: Array<{ field: string; rule: string; message: string }> = [];
+    if (!/^[A-Za-z0-9@._+-]{1,128}$/.test(productVersionId))
+      v.push({ field: 'product_version_id', rule: 'required', message: 'a product version id' });
+    if (reason.trim().length < 5 || reason.length > 500)
+      v.push({ field: 'reason', rule: 'required', message: '5 to 500 characters' });
+    if (hours < 0 || hours > 720)
+      v.push({
+        field: 'hours',
+        rule: 'range',
+        message: 'between 1 and 720 (0 = the policy default)',
+      });
+    if (v.length > 0)
+      throw new ScorecardError(ScorecardErrorCode.InvalidArgument, 'invalid override', v);
+    const now = new Date();
+    const until = new Date(now.getTime() + (hours || this.policy.overrideHours) * 3600_000);
+    const actor = caller.userId ? `${caller.systemId}/${caller.userId}` : caller.systemId;
+    return this.prisma.$transaction(async (tx) => {
+      const row =
+        (await this.repo.get(tx, productVersionId, true)) ??
+        fresh(productVersionId, this.policy, now);
+      return this.apply(
+        tx,
+        row,
+        {
+          kind: 'restore',
+          wasEnforced: row.state === 'enforced',
+          finding: {
+            severity: '',
+            rate: row.rate ?? 0,
+            requests: 0,
+            windowMinutes: 0,
+            threshold: 0,
+            topRules: [],
+          },
+        },
+        now,
+        actor,
+        { reason: reason.trim(), until },
+      );
+    });
+  }
+
+  /** The state without an access check (the caller has been authorised for the subject). */
+  async stateOf(productVersionId: string): Promise<StoredCompliance> {
+    const row = await this.prisma.$transaction((tx) => this.repo.get(tx, productVersionId));
+    return row ?? fresh(productVersionId, this.policy, new Date(0));
+  }
+
+  async get(productVersionId: string, caller: Caller): Promise<StoredCompliance> {
+    if (
+      !caller.scopes.includes(TRELLIS_SCOPES.admin) &&
+      caller.productVersionId !== productVersionId
+    )
+      throw new ScorecardError(
+        ScorecardErrorCode.NotYours,
+        'a system reads only its own product version’s compliance',
+      );
+    return this.stateOf(productVersionId);
+  }
+
+  private async apply(
+    tx: Prisma.TransactionClient,
+    row: StoredCompliance,
+    decision: Exclude<Decision, { kind: 'none' }>,
+    now: Date,
+    actor: string,
+    override?: { reason: string; until: Date },
+  ): Promise<StoredCompliance> {
+    const f = decision.finding;
+    const next: StoredCompliance = {
+      ...row,
+      policyVersion: this.policy.version,
+      changedAt: now,
+      rate: f.rate,
+      ...(decision.kind === 'warn'
+        ? { state: 'warned', severity: f.severity, warnedAt: now, enforcedAt: null }
+        : decision.kind === 'enforce'
+          ? { state: 'enforced', severity: f.severity, enforcedAt: now }
+          : { state: 'compliant', severity: null, warnedAt: null, enforcedAt: null }),
+      ...(override
+        ? { overrideUntil: override.until, overrideReason: override.reason, overrideBy: actor }
+        : {}),
+    };
+    const version = await this.repo.save(tx, next, row.version === 0 ? null : row, {
+      cause: override ? 'operator-override' : decision.kind,
+      actor,
+      reason: override?.reason ?? null,
+      finding: { ...f, policyVersion: this.policy.version },
+    });
+    await conformanceOutbox.enqueue(
+      tx,
+      complianceEvent(this.config.CONFORMANCE_COMPLIANCE_TOPIC, row.productVersionId, decision, {
+        version,
+        policyVersion: this.policy.version,
+        now,
+        actor,
+        ...(override ? { override } : {}),
+      }),
+    );
+    this.logger.info(
+      { product_version: row.productVersionId, from: row.state, to: next.state, actor, finding: f },
+      'compliance state changed',
+    );
+    return { ...next, version };
+  }
+}
