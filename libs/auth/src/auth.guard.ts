@@ -25,7 +25,7 @@ import {
   type ScopeTable,
 } from './scope-table';
 import { assertOwnPatient, requiredScopeOf } from './patient-access';
-import { scopeSatisfies } from './scopes';
+import { readOnlyScopes, scopeSatisfies } from './scopes';
 import { SERVICE_TOKEN_HEADER, type ServiceIdentity } from './service-identity';
 import { type SystemStatusRegistry } from './system-status';
 import { bearerToken, type AccessTokenVerifier } from './token-verifier';
@@ -182,10 +182,15 @@ export class TrellisAuthGuard implements CanActivate {
       }
       const required = requiredScopeOf(caller, rule);
       if (!scopeSatisfies(caller.scopes, required)) {
-        throw new AuthError(
-          AuthErrorCode.InsufficientScope,
-          `insufficient scope: requires ${required}`,
-        );
+        throw caller.writesRestricted
+          ? new AuthError(
+              AuthErrorCode.WritesRestricted,
+              'write scopes withdrawn: the product version is under compliance enforcement',
+            )
+          : new AuthError(
+              AuthErrorCode.InsufficientScope,
+              `insufficient scope: requires ${required}`,
+            );
       }
       assertOwnPatient(caller, rule, call.request);
     } catch (err) {
@@ -288,6 +293,13 @@ export async function authenticateBearer(
       `system ${caller.systemId} suspended`,
     );
   }
+  // Compliance enforcement: the product version's deployments keep only their read scopes.
+  if (statuses.isWritesRestricted(caller.systemId))
+    return {
+      ...caller,
+      scopes: Object.freeze(readOnlyScopes(caller.scopes)),
+      writesRestricted: true,
+    };
   return caller;
 }
 

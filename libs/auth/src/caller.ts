@@ -8,6 +8,11 @@ export interface Caller {
   region: string;
   /** Supplier product version the system deploys (token `product_version`), when the token names one. */
   productVersionId?: string;
+  /**
+   * Compliance enforcement withdrew the write scopes of the system's product version: `scopes`
+   * holds only the read/search part of what the token granted.
+   */
+  writesRestricted?: boolean;
   /** Granted scopes. */
   scopes: readonly string[];
   /** End-user id asserted by the local system in `x-trellis-user` (audit only, not authenticated). */

@@ -18,7 +18,12 @@ export function decodeSystemStatus(value: Uint8Array): SystemStatusUpdate | unde
   // Anything but an explicit ACTIVE counts as suspended (fail closed on unknown states).
   const status =
     msg.status === ConnectedSystemState.CONNECTED_SYSTEM_STATE_ACTIVE ? 'active' : 'suspended';
-  return { systemId: msg.systemId, status, version: Number(msg.version) };
+  return {
+    systemId: msg.systemId,
+    status,
+    version: Number(msg.version),
+    ...(msg.writesRestricted ? { writesRestricted: true } : {}),
+  };
 }
 
 /** Encodes an access audit record as trellis.events.v1.AccessRecorded. */

@@ -4,6 +4,8 @@ export enum AuthErrorCode {
   InvalidToken = 'INVALID_TOKEN',
   SystemSuspended = 'SYSTEM_SUSPENDED',
   InsufficientScope = 'INSUFFICIENT_SCOPE',
+  /** A write by a system whose product version's write scopes compliance enforcement withdrew. */
+  WritesRestricted = 'WRITES_RESTRICTED',
   UndeclaredMethod = 'UNDECLARED_METHOD',
   AuthUnavailable = 'AUTH_UNAVAILABLE',
   /** A platform was called without a valid service token (not through the gateway or a peer). */
@@ -32,6 +34,7 @@ export class AuthError extends Error {
       case AuthErrorCode.ServiceIdentityRequired:
         return 'unauthenticated';
       case AuthErrorCode.InsufficientScope:
+      case AuthErrorCode.WritesRestricted:
       case AuthErrorCode.UndeclaredMethod:
         return 'forbidden';
       case AuthErrorCode.AuthUnavailable:

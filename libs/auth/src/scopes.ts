@@ -105,3 +105,22 @@ export function scopesWithin(requested: readonly string[], allowed: readonly str
 export function isValidScope(token: string): boolean {
   return parseScope(token) !== undefined;
 }
+
+/**
+ * The read part of granted scopes (compliance enforcement: reads continue, writes stop): resource
+ * scopes keep only `r` and `s`, a scope with neither is dropped; Trellis scopes are kept.
+ */
+export function readOnlyScopes(granted: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const token of granted) {
+    const p = parseScope(token);
+    if (!p) continue;
+    if (p.kind === 'trellis') {
+      out.push(token);
+      continue;
+    }
+    const letters = (['r', 's'] as const).filter((l) => p.permissions.has(l)).join('');
+    if (letters) out.push(`${p.context}/${p.resourceType}.${letters}${p.query ?? ''}`);
+  }
+  return [...new Set(out)];
+}

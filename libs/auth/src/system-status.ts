@@ -12,10 +12,15 @@ export interface SystemStatusUpdate {
   systemId: string;
   status: SystemStatusValue;
   version: number;
+  /** Compliance enforcement withdrew the system's write scopes (reads continue). */
+  writesRestricted?: boolean;
 }
 
 export class SystemStatusRegistry {
-  private readonly statuses = new Map<string, { status: SystemStatusValue; version: number }>();
+  private readonly statuses = new Map<
+    string,
+    { status: SystemStatusValue; version: number; writesRestricted: boolean }
+  >();
   private readyFlag = false;
   private readonly waiters: Array<() => void> = [];
   private lastAppliedAt = 0;
@@ -24,7 +29,11 @@ export class SystemStatusRegistry {
   apply(update: SystemStatusUpdate): void {
     const held = this.statuses.get(update.systemId);
     if (held && held.version > update.version) return;
-    this.statuses.set(update.systemId, { status: update.status, version: update.version });
+    this.statuses.set(update.systemId, {
+      status: update.status,
+      version: update.version,
+      writesRestricted: update.writesRestricted === true,
+    });
     this.lastAppliedAt = Date.now();
   }
 
@@ -35,6 +44,11 @@ export class SystemStatusRegistry {
 
   isSuspended(systemId: string): boolean {
     return this.statuses.get(systemId)?.status === 'suspended';
+  }
+
+  /** Write scopes withdrawn by compliance enforcement (the guard keeps only read scopes). */
+  isWritesRestricted(systemId: string): boolean {
+    return this.statuses.get(systemId)?.writesRestricted === true;
   }
 
   statusOf(systemId: string): SystemStatusValue | undefined {
