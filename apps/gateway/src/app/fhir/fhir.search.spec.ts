@@ -58,6 +58,11 @@ describe('SearchQuery: only declared parameters are served', () => {
       expect([q, refusal(q).rules]).toEqual([q, ['search.unknown-parameter']]);
   });
 
+  it('echoes a huge parameter name bounded', () => {
+    const r = refusal(`${'x'.repeat(10_000)}=1`);
+    expect(r.expressions[0]!.length).toBeLessThanOrEqual(65);
+  });
+
   it('under Prefer: handling=lenient drops them from the links and names them', () => {
     const s = parse('patient=9000000009&foo=bar&_count=5&status:not=x', { lenient: true });
     expect(s.dropped).toEqual(['foo', 'status:not']);

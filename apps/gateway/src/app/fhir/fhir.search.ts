@@ -95,6 +95,11 @@ const invalid = (rule: string, message: string, expression: string) =>
 
 const PAGE_TOKEN = /^[A-Za-z0-9_\-.=~]{1,2048}$/;
 
+/** A client's parameter name or value as echoed in an OperationOutcome: bounded. */
+export function clip(text: string, max = 64): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 /** Splits a value on unescaped commas (`\,` is a literal comma). */
 function splitOr(value: string): string[] {
   return value.split(/(?<!\\),/).map((v) => v.replace(/\\,/g, ','));
@@ -142,17 +147,17 @@ export class SearchQuery {
       const def = declared.get(name) ?? COMMON.get(name);
       const servedModifier = modifier === undefined || (def?.modifiers ?? []).includes(modifier);
       if (!def || !servedModifier || rest.length > 0 || name === '') {
-        const why = !def ? 'unknown' : `modifier :${modifier ?? ''} of ${name} is not supported`;
+        const why = `modifier :${clip(modifier ?? '')} of ${name} is not supported`;
         if (opts.lenient) dropped.push(key);
         else
           unsupported.push({
             severity: 'error',
             code: 'not-supported',
             rule: 'search.unknown-parameter',
-            expression: key,
+            expression: clip(key),
             message: !def
-              ? `unknown search parameter ${key} (${why}; this search serves ${[...declared.keys()].join(', ') || 'no filters'})`
-              : `unsupported search parameter ${key}: ${why}`,
+              ? `unknown search parameter ${clip(key)} (this search serves ${[...declared.keys()].join(', ') || 'no filters'})`
+              : `unsupported search parameter ${clip(key)}: ${why}`,
           });
         continue;
       }
@@ -199,7 +204,7 @@ export class SearchQuery {
         400,
         'not-supported',
         'search.summary',
-        `_summary=${summary} is not supported (count or false)`,
+        `_summary=${clip(summary)} is not supported (count or false)`,
         '_summary',
       );
     this.count =
@@ -230,7 +235,7 @@ export class SearchQuery {
         406,
         'not-supported',
         'http.not-acceptable',
-        `_format=${format}: only JSON is served`,
+        `_format=${clip(format)}: only JSON is served`,
         '_format',
       );
   }
@@ -318,7 +323,7 @@ export function readPatientParam(
   if (!nhs || !validateNhsNumber(nhs).valid)
     throw invalid(
       'search.patient',
-      `${name}${modifier ? `:${modifier}` : ''}=${value}: expected Patient/<NHS number>, <NHS number> or ${name}:identifier=${NHS_NUMBER_SYSTEM}|<NHS number>`,
+      `${name}${modifier ? `:${modifier}` : ''}=${clip(value)}: expected Patient/<NHS number>, <NHS number> or ${name}:identifier=${NHS_NUMBER_SYSTEM}|<NHS number>`,
       modifier ? `${name}:${modifier}` : name,
     );
   return nhs;
@@ -359,7 +364,7 @@ export function readDate(
   if (!m || !value || !start || Number.isNaN(start.getTime()))
     throw invalid(
       `search.${name}`,
-      `${name}=${raw}: expected [eq|ge|gt|le|lt]YYYY[-MM[-DD[Thh:mm[:ss]Z]]]`,
+      `${name}=${clip(raw)}: expected [eq|ge|gt|le|lt]YYYY[-MM[-DD[Thh:mm[:ss]Z]]]`,
       name,
     );
   const end = new Date(start);
@@ -446,8 +451,8 @@ export function droppedOutcome(search: SearchQuery): BundleEntry[] {
           severity: 'warning',
           code: 'not-supported',
           rule: 'search.parameter-ignored',
-          expression: p,
-          message: `search parameter ${p} is not supported and was ignored (Prefer: handling=lenient)`,
+          expression: clip(p),
+          message: `search parameter ${clip(p)} is not supported and was ignored (Prefer: handling=lenient)`,
         })),
       ),
       search: { mode: 'outcome' },

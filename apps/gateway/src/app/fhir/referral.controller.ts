@@ -17,7 +17,7 @@ import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { PATIENT_MODIFIERS, readPatientParam, searchOf } from './fhir.search';
+import { clip, PATIENT_MODIFIERS, readPatientParam, searchOf } from './fhir.search';
 import {
   etag,
   parseQueryString,
@@ -187,13 +187,20 @@ export class ReferralFhirController extends PlatformFhirController {
     const token = (v: string) => (v.split('|').pop() ?? '').trim().toLowerCase();
     const statuses = search.anyOf('status', (v) => {
       const s = REFERRAL_STATUS_PARAM[token(v)];
-      if (!s) throw FhirError.of(400, 'value', 'search.status', `unknown status ${v}`, 'status');
+      if (!s)
+        throw FhirError.of(400, 'value', 'search.status', `unknown status ${clip(v)}`, 'status');
       return s;
     });
     const priorities = search.anyOf('priority', (v) => {
       const p = REFERRAL_PRIORITY_PARAM[token(v)];
       if (p === undefined)
-        throw FhirError.of(400, 'value', 'search.priority', `unknown priority ${v}`, 'priority');
+        throw FhirError.of(
+          400,
+          'value',
+          'search.priority',
+          `unknown priority ${clip(v)}`,
+          'priority',
+        );
       return p;
     });
     const patients = search.anyOf('patient', (v, m) => readPatientParam(v, m));

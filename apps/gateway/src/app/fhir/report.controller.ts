@@ -16,7 +16,7 @@ import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { dateWindow, PATIENT_PARAM, searchOf, type SearchQuery } from './fhir.search';
+import { clip, dateWindow, PATIENT_PARAM, searchOf, type SearchQuery } from './fhir.search';
 import {
   etag,
   requiredIfMatch,
@@ -499,7 +499,13 @@ export class ReportFhirController extends PlatformFhirController {
     const statuses = search.anyOf('status', (s) => {
       const st = STATUS_PARAM[s.trim()];
       if (st === undefined)
-        throw FhirError.of(400, 'invalid', 'search.status', `unknown report status ${s}`, 'status');
+        throw FhirError.of(
+          400,
+          'invalid',
+          'search.status',
+          `unknown report status ${clip(s)}`,
+          'status',
+        );
       return st;
     });
     const categories = search.anyOf('category', (c) => {
@@ -510,7 +516,7 @@ export class ReportFhirController extends PlatformFhirController {
           400,
           'invalid',
           'search.category',
-          `unknown category ${c} (LAB or RAD)`,
+          `unknown category ${clip(c)} (LAB or RAD)`,
           'category',
         );
       return k;
