@@ -16,6 +16,7 @@ import {
   eventually,
   OutboxReader,
   RawGrpc,
+  reflectedServices,
   restStatus,
   restTwin,
   retryDelaySeconds,
@@ -112,6 +113,12 @@ describe('the front door serves every local-system method of the platform protos
     ]);
     expect(new Set(ROUTES.map((r) => r.path)).size).toBe(ROUTES.length);
     expect(ROUTES.filter((r) => !r.unary)).toEqual([]);
+  });
+
+  it('describes itself over server reflection (grpcurl list)', async () => {
+    const listed = await reflectedServices(stack.frontDoor);
+    expect(listed).toEqual(expect.arrayContaining([...new Set(ROUTES.map((r) => r.service))]));
+    expect(listed.filter((s) => s.startsWith('trellis.gateway.'))).toEqual([]);
   });
 
   it('with a sufficient token every method reaches its platform (past both guards)', async () => {

@@ -42,6 +42,7 @@ export {
   serviceNames,
 } from './grpc/loader';
 export { grpcClientOptions } from './grpc/client';
+export { createReflectionService } from './grpc/reflection';
 export { HealthRegistry } from './health-registry';
 export type { HealthCheckResult, ReadinessReport } from './health-registry';
 export { createLogger, LOGGER, PinoLoggerService } from './logger';

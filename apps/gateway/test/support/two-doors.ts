@@ -176,3 +176,48 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** The services a gRPC server lists over reflection v1 (what `grpcurl list` shows). */
+export async function reflectedServices(address: string): Promise<string[]> {
+  const { loadSync } = await import('@grpc/proto-loader');
+  const { loadPackageDefinition } = await import('@grpc/grpc-js');
+  const { join } = await import('node:path');
+  const protoPath = join(
+    require.resolve('@grpc/reflection/package.json'),
+    '../build/proto/grpc/reflection/v1/reflection.proto',
+  );
+  type Stream = {
+    on(e: 'data', f: (r: { listServicesResponse?: { service: { name: string }[] } }) => void): void;
+    on(e: 'error', f: (e: Error) => void): void;
+    write(r: object): void;
+    end(): void;
+  };
+  const pkg = loadPackageDefinition(
+    loadSync(protoPath, { keepCase: false, defaults: true }),
+  ) as unknown as {
+    grpc: {
+      reflection: {
+        v1: {
+          ServerReflection: new (
+            a: string,
+            c: ReturnType<typeof credentials.createInsecure>,
+          ) => { serverReflectionInfo(): Stream; close(): void };
+        };
+      };
+    };
+  };
+  const client = new pkg.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
+  try {
+    return await new Promise<string[]>((resolve, reject) => {
+      const call = client.serverReflectionInfo();
+      call.on('data', (r) => {
+        resolve((r.listServicesResponse?.service ?? []).map((s) => s.name).sort());
+        call.end();
+      });
+      call.on('error', reject);
+      call.write({ listServices: '*' });
+    });
+  } finally {
+    client.close();
+  }
+}

@@ -36,7 +36,11 @@ import {
   type ServiceIdentity,
   type SystemStatusRegistry,
 } from '@trellis/auth';
-import { decodeGrpcError } from '@trellis/platform';
+import {
+  createReflectionService,
+  decodeGrpcError,
+  loadProtoPackageDefinition,
+} from '@trellis/platform';
 
 import { GATEWAY_AUDITOR } from '../audit/gateway-events.module';
 import { ConformanceRecorder } from '../fhir/conformance';
@@ -44,7 +48,7 @@ import { FHIR_CONFIG, type FhirConfig, type PlatformName } from '../fhir/fhir.co
 import { SystemRateBudget } from '../rate-limit/system-rate-budget';
 import { FRONT_DOOR_CONFIG, type FrontDoorConfig } from './front-door.config';
 import { httpStatusOfGrpc, passedOn, rateLimited } from './front-door.errors';
-import { frontDoorRoutes, type FrontDoorRoute } from './front-door.routes';
+import { FRONT_DOOR_SERVICES, frontDoorRoutes, type FrontDoorRoute } from './front-door.routes';
 
 const bytes = (b: Buffer): Buffer => b;
 const FORWARDED = ['traceparent', 'tracestate', 'x-correlation-id'] as const;
@@ -114,6 +118,10 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
       }
       this.server.addService(definition as ServiceDefinition, impl);
     }
+    // integrators can `grpcurl describe` the door: the forwarded services and their messages
+    createReflectionService(
+      loadProtoPackageDefinition([...new Set(FRONT_DOOR_SERVICES.map((s) => s.proto))]),
+    ).addToServer(this.server);
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(
         `${this.config.host}:${String(this.config.port)}`,
