@@ -228,10 +228,16 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
     });
 
     it("takes the target's region, and the event's, from the reference data when none is stated", async () => {
-      const r = await send({
-        target: { odsCode: 'RTD', region: '', specialtyCode: 'breast-surgery' },
+      // the token's region claim does not decide either: A81001 is in the north-east
+      const r = await send(
+        { target: { odsCode: 'RTD', region: '', specialtyCode: 'breast-surgery' } },
+        actor('A81001', 'london'),
+      );
+      expect(r).toMatchObject({
+        targetOdsCode: 'RTD',
+        targetRegion: 'north-east',
+        referrerRegion: 'north-east',
       });
-      expect(r).toMatchObject({ targetOdsCode: 'RTD', targetRegion: 'north-east' });
       const [event] = await outbox(r.id);
       expect(event).toMatchObject({ ods_code: 'RTD', region: 'north-east' });
     });

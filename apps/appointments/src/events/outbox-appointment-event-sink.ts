@@ -1,3 +1,4 @@
+import { regionOfOrganisation } from '@trellis/platform';
 import { events } from '@trellis/contracts';
 import type { Outbox, OutboxEventInput } from '@trellis/events';
 
@@ -65,7 +66,10 @@ export function toOutboxInput(event: AppointmentEvent, meta: EventMeta): OutboxE
     actor: meta.actor
       ? {
           systemId: meta.actor.systemId,
-          organisation: { odsCode: meta.actor.odsCode, region: meta.actor.region },
+          organisation: {
+            odsCode: meta.actor.odsCode,
+            region: regionOfOrganisation(meta.actor.odsCode) ?? meta.actor.region,
+          },
           userId: meta.actor.userId,
         }
       : { systemId: 'trellis-appointments', organisation: undefined, userId: undefined },

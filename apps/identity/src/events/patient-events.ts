@@ -1,3 +1,4 @@
+import { regionOfOrganisation } from '@trellis/platform';
 import { events as ev } from '@trellis/contracts';
 import {
   createOutbox,
@@ -94,7 +95,10 @@ export class OutboxPatientEventSink implements PatientEventSink {
       regions: region ? [region] : [],
       actor: {
         systemId: actor.systemId,
-        organisation: { odsCode: actor.odsCode, region: actor.region },
+        organisation: {
+          odsCode: actor.odsCode,
+          region: regionOfOrganisation(actor.odsCode) ?? actor.region,
+        },
         ...(actor.userId ? { userId: actor.userId } : {}),
       },
       occurredAt: timestamp(now),

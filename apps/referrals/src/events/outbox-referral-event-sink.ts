@@ -1,3 +1,4 @@
+import { regionOfOrganisation } from '@trellis/platform';
 import { events } from '@trellis/contracts';
 import type { Outbox, OutboxEventInput } from '@trellis/events';
 
@@ -66,7 +67,10 @@ export function toOutboxInput(event: ReferralEvent, meta: EventMeta): OutboxEven
     actor: meta.actor
       ? {
           systemId: meta.actor.systemId,
-          organisation: { odsCode: meta.actor.odsCode, region: meta.actor.region },
+          organisation: {
+            odsCode: meta.actor.odsCode,
+            region: regionOfOrganisation(meta.actor.odsCode) ?? meta.actor.region,
+          },
           userId: meta.actor.userId,
         }
       : { systemId: 'trellis-referrals', organisation: undefined, userId: undefined },

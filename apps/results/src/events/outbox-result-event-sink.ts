@@ -1,3 +1,4 @@
+import { regionOfOrganisation } from '@trellis/platform';
 import { events } from '@trellis/contracts';
 import type { Outbox, OutboxEventInput } from '@trellis/events';
 
@@ -75,7 +76,10 @@ export function toOutboxInput(event: ResultEvent, meta: EventMeta): OutboxEventI
     actor: meta.actor
       ? {
           systemId: meta.actor.systemId,
-          organisation: { odsCode: meta.actor.odsCode, region: meta.actor.region },
+          organisation: {
+            odsCode: meta.actor.odsCode,
+            region: regionOfOrganisation(meta.actor.odsCode) ?? meta.actor.region,
+          },
           userId: meta.actor.userId,
         }
       : { systemId: 'trellis-results', organisation: undefined, userId: undefined },

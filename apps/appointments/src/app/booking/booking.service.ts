@@ -1,3 +1,4 @@
+import { regionOfOrganisation } from '@trellis/platform';
 import { createHash } from 'node:crypto';
 
 import { applyTransition, assertTiming, type AppointmentAction } from '../domain/appointment-state';
@@ -125,7 +126,7 @@ export class BookingService {
           slotId: slot.id,
           nhsNumber: nhsNumber!,
           bookingOdsCode: actor.odsCode,
-          bookingRegion: actor.region,
+          bookingRegion: regionOfOrganisation(actor.odsCode) ?? actor.region,
           referralId,
           idempotencyKey: input.idempotencyKey,
           requestHash,

@@ -625,7 +625,8 @@ export class ReferralsService {
         'region must be a region code such as north-east',
       );
     v.throwIfAny();
-    if (region !== actor.region) throw notOwnWaitingList('region', region, actor.region);
+    const own = regionOfOrganisation(actor.odsCode) ?? actor.region;
+    if (region !== own) throw notOwnWaitingList('region', region, own);
     const asOf = this.clock.now();
     const rows = await this.repo.waitingList(this.prisma, { region }, asOf);
     const total = rows.reduce<WaitingListRow>(
