@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 
 import { startFhirStack, type FhirStack } from './fhir.harness';
+import { assertion, registerClient, type AssertionOverrides } from './support/harness';
 import {
   elementNames,
   FuzzTally,
@@ -311,4 +312,136 @@ it('fuzzes every route of the OpenAPI document: no 5xx, every error a valid Oper
       (f) => `${f.status} ${f.why} ${f.request.method} ${f.request.path.slice(0, 120)}`,
     ),
   ).toEqual([]);
+});
+
+const OAUTH_ERRORS = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'invalid_scope',
+  'unsupported_grant_type',
+  'rate_limited',
+]);
+
+it('fuzzes the token endpoint: no 5xx, every refusal RFC 6749 JSON', async () => {
+  const b64 = (v: string) => Buffer.from(v).toString('base64url');
+  const jwtish = fc
+    .tuple(fc.json({ maxDepth: 2 }), fc.json({ maxDepth: 2 }), fc.string({ maxLength: 40 }))
+    .map(([h, p, sig]) => `${b64(h)}.${b64(p)}.${b64(sig)}`);
+  const value = fc.oneof(
+    fc.constantFrom(
+      'client_credentials',
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      'system/Patient.r',
+      '',
+      '\u0000',
+    ),
+    fc.string({ maxLength: 60 }),
+    jwtish,
+  );
+  const name = fc.constantFrom(
+    'grant_type',
+    'client_assertion_type',
+    'client_assertion',
+    'scope',
+    'client_id',
+    'client_secret',
+  );
+  // real signed assertions of a registered client, valid or off in one claim or header each
+  const client = await registerClient(stack.gw, {
+    scopes: ['system/Patient.r'],
+    odsCode: 'A81001',
+  });
+  const variants: AssertionOverrides[] = [
+    {},
+    { omit: ['kid'] },
+    { iatInSeconds: 120 },
+    { expInSeconds: 900 },
+    { expInSeconds: -30 },
+    { aud: 'https://elsewhere.example/token' },
+    { sub: 'someone-else' },
+    { kid: 'unknown' },
+    { omit: ['jti'] },
+  ];
+  const signed = await Promise.all(
+    variants.flatMap((o) => [0, 1].map(() => assertion(client, stack.gw.tokenUrl, o))),
+  );
+  const skeleton: Array<[string, fc.Arbitrary<string>]> = [
+    ['grant_type', fc.constantFrom('client_credentials')],
+    [
+      'client_assertion_type',
+      fc.constantFrom('urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
+    ],
+    ['client_assertion', fc.oneof(fc.constantFrom(...signed), jwtish)],
+    [
+      'scope',
+      fc.constantFrom('system/Patient.r', 'system/Patient.rs', 'system/*.*', 'nonsense scope'),
+    ],
+  ];
+  const base = fc.tuple(...skeleton.map(([k, v]) => v.map((x): [string, string] => [k, x])));
+  const mutation = fc.oneof(
+    fc.constant((pairs: Array<[string, string]>) => pairs),
+    fc.tuple(fc.nat(3), value).map(
+      ([i, v]) =>
+        (pairs: Array<[string, string]>) =>
+          pairs.map((p, j): [string, string] => (j === i ? [p[0], v] : p)),
+    ),
+    fc.nat(3).map((i) => (pairs: Array<[string, string]>) => pairs.filter((_p, j) => j !== i)),
+    fc
+      .tuple(name, value)
+      .map(([k, v]) => (pairs: Array<[string, string]>) => [...pairs, [k, v] as [string, string]]),
+  );
+  const form = fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(base, mutation)
+        .map(([pairs, m]) => new URLSearchParams(m(pairs)).toString()),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .array(fc.tuple(name, value), { maxLength: 6 })
+        .map((pairs) => new URLSearchParams(pairs).toString()),
+    },
+  );
+  const request = fc.oneof(
+    {
+      weight: 8,
+      arbitrary: form.map((body) => ({ body, type: 'application/x-www-form-urlencoded' })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        { body: '{"grant_type":"client_credentials"}', type: 'application/json' },
+        { body: `a=${'b'.repeat(100_000)}`, type: 'application/x-www-form-urlencoded' },
+        { body: '%%%&&&===', type: 'application/x-www-form-urlencoded' },
+        { body: 'grant_type=client_credentials', type: 'text/plain' },
+      ),
+    },
+  );
+  const failures: string[] = [];
+  const statuses = new Map<number, number>();
+  for (const r of fc.sample(request, { seed: SEED, numRuns: 300 })) {
+    const res = await fetch(stack.gw.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': r.type },
+      body: r.body,
+    });
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    const text = await res.text();
+    let error: unknown;
+    try {
+      error = (JSON.parse(text) as { error?: unknown }).error;
+    } catch {
+      error = undefined;
+    }
+    const challenge = res.status !== 401 || res.headers.get('www-authenticate') !== null;
+    if (res.status >= 500 || (res.status >= 400 && !OAUTH_ERRORS.has(String(error))) || !challenge)
+      failures.push(`${res.status} ${text.slice(0, 120)} ← ${r.type} ${r.body.slice(0, 120)}`);
+  }
+  process.stdout.write(
+    `token endpoint fuzz: seed ${SEED}, 300 requests, by status ${JSON.stringify(Object.fromEntries(statuses))}\n`,
+  );
+  expect(failures).toEqual([]);
 });
