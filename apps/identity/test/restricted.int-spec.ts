@@ -192,6 +192,35 @@ describe('identity domain rules on the gRPC door', () => {
       expect(hitOf(full).matchedOn).toEqual(expect.arrayContaining(['postcode:exact', 'gp:exact']));
       expect(hitOf(full).score).toBeGreaterThan(hitOf(right).score);
     });
+
+    it('does not confirm a restricted patient’s postcode through a refused duplicate registration', async () => {
+      const who = {
+        family: 'Angove',
+        given: ['Kerensa'],
+        birthDate: '1958-03-03',
+        gender: G.GENDER_FEMALE,
+        gp: 'L81001',
+      };
+      const nhs = await register({
+        ...who,
+        postcode: 'TR26 1AA',
+        confidentiality: C.CONFIDENTIALITY_RESTRICTED,
+      });
+      const attempt = async (postcode: string) => {
+        const err = await rpcError(
+          h.client(GP_NO_RESTRICTED).registerPatient({
+            patient: person({ ...who, postcode }),
+            overrideDuplicates: false,
+            overrideReason: '',
+          }),
+        );
+        expect(err.code).toBe(Status.ALREADY_EXISTS);
+        return err.fieldViolations.find((v) => v.message.includes(nhs))!.message;
+      };
+      const right = await attempt('TR26 1AA');
+      expect(right).not.toMatch(/postcode|gp:/);
+      expect(right).toBe(await attempt('EC1A 1BB'));
+    });
   });
 
   describe('merge authority', () => {

@@ -97,7 +97,8 @@ export class PatientsService {
   }
 
   private view(actor: Actor, record: PatientRecord): PatientView {
-    return viewFor(record, this.mayReadRestricted(actor));
+    // restricted-record rules protect the patient from third parties, not from themself
+    return viewFor(record, this.mayReadRestricted(actor) || actor.patient === record.nhsNumber);
   }
 
   async register(
@@ -122,6 +123,8 @@ export class PatientsService {
       mode: 'fuzzy',
       maxResults: 10,
       minScore: this.rules.duplicateThreshold,
+      // the refusal names candidates with scores: a restricted one's address must not count
+      maskRestricted: !this.mayReadRestricted(actor),
     };
     const created = await this.db.$transaction(async (tx) => {
       // Registrations that could be the same person serialise here, so the duplicate check below
