@@ -97,8 +97,7 @@ export class PatientsService {
   }
 
   private view(actor: Actor, record: PatientRecord): PatientView {
-    // restricted-record rules protect the patient from third parties, not from themself
-    return viewFor(record, this.mayReadRestricted(actor) || actor.patient === record.nhsNumber);
+    return viewFor(record, this.mayReadRestricted(actor));
   }
 
   async register(
