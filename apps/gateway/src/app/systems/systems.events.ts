@@ -14,7 +14,9 @@ export type SystemChangeKind =
   | 'SUSPENDED'
   | 'REACTIVATED'
   | 'KEYS_ROTATED'
-  | 'PRODUCT_VERSION_ASSIGNED';
+  | 'PRODUCT_VERSION_ASSIGNED'
+  | 'WRITES_RESTRICTED'
+  | 'WRITES_RESTORED';
 
 const CHANGE_ENUM: Record<SystemChangeKind, events.v1.ConnectedSystemChange> = {
   REGISTERED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_REGISTERED,
@@ -23,6 +25,8 @@ const CHANGE_ENUM: Record<SystemChangeKind, events.v1.ConnectedSystemChange> = {
   REACTIVATED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_REACTIVATED,
   KEYS_ROTATED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_KEYS_ROTATED,
   PRODUCT_VERSION_ASSIGNED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_PRODUCT_VERSION_ASSIGNED,
+  WRITES_RESTRICTED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_WRITES_RESTRICTED,
+  WRITES_RESTORED: ConnectedSystemChange.CONNECTED_SYSTEM_CHANGE_WRITES_RESTORED,
 };
 
 /** Outbox input shape (structurally @trellis/events OutboxEventInput). */

@@ -33,6 +33,7 @@ export interface SystemPatch {
   jwks?: { keys: Record<string, unknown>[] } | null;
   jwksUrl?: string | null;
   productVersionId?: string;
+  writesRestricted?: boolean;
 }
 
 /** The only place the systems context talks to Prisma. */
@@ -54,6 +55,14 @@ export class SystemsRepository {
       Array<{ id: string }>
     >`SELECT id FROM connected_systems WHERE id = ${id} FOR UPDATE`;
     return rows.length === 0 ? null : tx.connectedSystem.findUnique({ where: { id } });
+  }
+
+  /** Row-locks every system deploying a product version (id order), for a change in `tx`. */
+  async lockByProductVersion(tx: Tx, productVersionId: string): Promise<SystemRow[]> {
+    await tx.$queryRaw`
+      SELECT id FROM connected_systems WHERE product_version_id = ${productVersionId}
+       ORDER BY id FOR UPDATE`;
+    return tx.connectedSystem.findMany({ where: { productVersionId }, orderBy: { id: 'asc' } });
   }
 
   async insert(tx: Tx, s: NewSystem): Promise<SystemRow | 'exists'> {
@@ -101,6 +110,7 @@ export class SystemsRepository {
     if (patch.jwks !== undefined)
       data.jwks = patch.jwks === null ? Prisma.DbNull : (patch.jwks as Prisma.InputJsonValue);
     if (patch.jwksUrl !== undefined) data.jwksUrl = patch.jwksUrl;
+    if (patch.writesRestricted !== undefined) data.writesRestricted = patch.writesRestricted;
     if (patch.productVersionId) data.productVersion = { connect: { id: patch.productVersionId } };
     const row = await tx.connectedSystem.update({ where: { id: before.id }, data });
     await this.logChange(tx, row, change, actor, before, reason);

@@ -179,6 +179,36 @@ export class SystemsService {
     }));
   }
 
+  /**
+   * Compliance enforcement (in the caller's transaction, e.g. the inbox's): withdraws or gives
+   * back the write scopes of every system deploying the product version; each changed system is
+   * logged and its full state published on the suspension feed, which every service follows.
+   */
+  async setWritesRestricted(
+    tx: Tx,
+    productVersionId: string,
+    restricted: boolean,
+    actor: Caller,
+    reason: string,
+  ): Promise<SystemRow[]> {
+    const changed: SystemRow[] = [];
+    const kind: SystemChangeKind = restricted ? 'WRITES_RESTRICTED' : 'WRITES_RESTORED';
+    for (const before of await this.repo.lockByProductVersion(tx, productVersionId)) {
+      if (before.writesRestricted === restricted) continue;
+      const after = await this.repo.update(
+        tx,
+        before,
+        { writesRestricted: restricted },
+        kind,
+        actorOf(actor),
+        reason.slice(0, 500),
+      );
+      await this.publish(tx, after, kind, actorOf(actor), actor);
+      changed.push(after);
+    }
+    return changed;
+  }
+
   private change(
     id: string,
     caller: Caller,
