@@ -335,6 +335,17 @@ describe('unknown and unsupported search parameters', () => {
     expect(rulesOf(outcome as OperationOutcome)).toEqual(['search.parameter-ignored']);
   });
 
+  it('$everything serves no parameters: _type, _since or _count are refused, not ignored', async () => {
+    for (const q of ['_type=Observation', '_since=2020-01-01', '_count=1'])
+      expect(await refused(`Patient/${p1}/$everything?${q}`, gp)).toMatchObject({
+        status: 400,
+        rules: ['search.unknown-parameter'],
+      });
+    expect((await http<Bundle>('GET', `Patient/${p1}/$everything?_format=json`, gp)).status).toBe(
+      200,
+    );
+  });
+
   it('history interactions serve only the common parameters', async () => {
     const history = `ServiceRequest/${p1Referrals[0]}/_history`;
     const page = await http<Bundle>('GET', `${history}?_count=1`, gp);
@@ -394,7 +405,10 @@ describe('repeated parameters are ANDed', () => {
       (await search(`Patient?family=${family}&birthdate=ge1970-01-01&birthdate=le1990-01-01`, gp))
         .ids,
     ).toHaveLength(1);
-    const later = new Date(Date.now() + 2.5 * 86_400_000).toISOString();
+    // the slots are at 09:00 UTC one, two and three days ahead: from the start of the third day
+    const third = new Date(Date.now() + 3 * 86_400_000);
+    third.setUTCHours(0, 0, 0, 0);
+    const later = third.toISOString();
     const slots = await search(
       `Slot?organization=RR8&service-type=${serviceType}&start=ge${later}&start=ge${new Date().toISOString()}`,
       gp,

@@ -96,6 +96,10 @@ export function FhirRoute(spec: FhirRouteSpec): MethodDecorator {
     ...(searches
       ? [UseInterceptors(fhirSearchInterceptor(spec.searchParams ?? [], spec.defaultCount ?? 50))]
       : []),
+    // a GET operation's query too: nothing in it is ignored ($everything serves no parameters)
+    ...(spec.interaction === 'operation' && spec.method === 'GET'
+      ? [UseInterceptors(fhirSearchInterceptor(spec.searchParams ?? [], 50, ['_format']))]
+      : []),
   );
 }
 

@@ -58,6 +58,19 @@ describe('SearchQuery: only declared parameters are served', () => {
       expect([q, refusal(q).rules]).toEqual([q, ['search.unknown-parameter']]);
   });
 
+  it('serves only the common parameters a route allows (a GET operation: _format)', () => {
+    const q = (qs: string) =>
+      new SearchQuery([...new URLSearchParams(qs)], [], {
+        maxCount: 50,
+        defaultCount: 50,
+        lenient: false,
+        common: ['_format'],
+      });
+    expect(q('_format=json').has('_format')).toBe(true);
+    for (const qs of ['_count=1', '_type=Observation', '_since=2020'])
+      expect(() => q(qs)).toThrow(FhirError);
+  });
+
   it('echoes a huge parameter name bounded', () => {
     const r = refusal(`${'x'.repeat(10_000)}=1`);
     expect(r.expressions[0]!.length).toBeLessThanOrEqual(65);

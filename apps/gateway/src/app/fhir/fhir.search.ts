@@ -136,15 +136,23 @@ export class SearchQuery {
   constructor(
     query: ReadonlyArray<[string, string]>,
     params: readonly FhirSearchParam[],
-    opts: { maxCount: number; defaultCount: number; lenient: boolean },
+    opts: {
+      maxCount: number;
+      defaultCount: number;
+      lenient: boolean;
+      /** The common parameters served (default: all of them). */
+      common?: readonly string[];
+    },
   ) {
     const declared = new Map(params.map((p) => [p.name, p]));
+    const common = (name: string) =>
+      opts.common === undefined || opts.common.includes(name) ? COMMON.get(name) : undefined;
     const unsupported: FhirIssue[] = [];
     const dropped: string[] = [];
     const seen = new Map<string, string>();
     for (const [key, value] of query) {
       const [name = '', modifier, ...rest] = key.split(':');
-      const def = declared.get(name) ?? COMMON.get(name);
+      const def = declared.get(name) ?? common(name);
       const servedModifier = modifier === undefined || (def?.modifiers ?? []).includes(modifier);
       if (!def || !servedModifier || rest.length > 0 || name === '') {
         const why = `modifier :${clip(modifier ?? '')} of ${name} is not supported`;
@@ -415,11 +423,13 @@ export function searchOf(req: Request): SearchQuery {
 /**
  * Parses and validates a search (or history) request against its route's table before the
  * handler runs (after authentication: an unauthenticated caller learns nothing about parameters).
- * Applied by the FhirRoute decorator to every search-type and history-instance route.
+ * Applied by the FhirRoute decorator to every search-type and history-instance route, and to GET
+ * operations (their declared parameters and `_format` only).
  */
 export function fhirSearchInterceptor(
   params: readonly FhirSearchParam[],
   defaultCount: number,
+  common?: readonly string[],
 ): new (config: FhirConfig) => NestInterceptor {
   @Injectable()
   class FhirSearchInterceptor implements NestInterceptor {
@@ -433,6 +443,7 @@ export function fhirSearchInterceptor(
           maxCount: this.config.maxCount,
           defaultCount: Math.min(defaultCount, this.config.maxCount),
           lenient: lenientHandling(req.headers['prefer']),
+          ...(common ? { common } : {}),
         }),
       );
       return next.handle();
