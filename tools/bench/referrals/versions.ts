@@ -95,7 +95,7 @@ async function main(): Promise<void> {
               idempotencyKey: `vb-${process.pid}-${i}`,
               nhsNumber: nhsNumberFor(i),
               practitionerId: 'G8123456',
-              target: { odsCode: 'RR8', region: 'north-east', specialtyCode: 'cardiology' },
+              target: { odsCode: 'RR8', region: 'yorkshire', specialtyCode: 'cardiology' },
               priority: 'routine',
               reason: { code: '29857009', display: 'Chest pain' },
               clinicalSummary: 'Benchmark referral: exertional chest pain for three weeks.',

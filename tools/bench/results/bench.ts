@@ -61,7 +61,7 @@ const BATCH = Number(arg('batch', '0'));
 const REQUESTERS = [
   { odsCode: 'A81001', region: 'north-east' },
   { odsCode: 'E81001', region: 'london' },
-  { odsCode: 'B82001', region: 'north-west' },
+  { odsCode: 'B82001', region: 'yorkshire' },
 ];
 const OBS_CODES = ['718-7', '6690-2', '777-3', '789-8', '787-2'];
 
