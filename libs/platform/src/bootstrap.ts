@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import { baseConfigSchema, loadConfig, type BaseConfig } from './config';
 import { GrpcHealthService } from './grpc/health.service';
 import { HEALTH_PROTO, loadProtoPackageDefinition, serviceNames } from './grpc/loader';
-import { createReflectionService } from './grpc/reflection';
+import { createReflectionService, reflectionPackageDefinition } from './grpc/reflection';
 import { HealthRegistry } from './health-registry';
 import { createLogger, PinoLoggerService } from './logger';
 import { PlatformModule } from './platform.module';
@@ -116,7 +116,9 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig> = typeof 
         onLoadPackageDefinition: (def: PackageDefinition, server: Server) => {
           grpcServer = server;
           grpcHealth.addToServer(server, def);
-          createReflectionService(def).addToServer(server);
+          createReflectionService(
+            reflectionPackageDefinition([...options.grpc.protoFiles, HEALTH_PROTO], protoRoot),
+          ).addToServer(server);
           for (const svc of serviceNames(def, options.grpc.packages)) {
             grpcHealth.setStatus(svc, grpc.health.v1.HealthCheckResponse_ServingStatus.SERVING);
           }

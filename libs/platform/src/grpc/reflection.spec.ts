@@ -11,8 +11,8 @@ import {
 import { loadSync } from '@grpc/proto-loader';
 import { FileDescriptorProto, type IFileDescriptorProto } from 'protobufjs/ext/descriptor';
 
-import { HEALTH_PROTO, loadProtoPackageDefinition } from './loader';
-import { createReflectionService } from './reflection';
+import { HEALTH_PROTO } from './loader';
+import { createReflectionService, reflectionPackageDefinition } from './reflection';
 
 interface ReflectionResponse {
   fileDescriptorResponse?: { fileDescriptorProto: Buffer[] };
@@ -84,7 +84,7 @@ describe('gRPC server reflection (what grpcurl describe needs)', () => {
   let address: string;
 
   beforeAll(async () => {
-    const def = loadProtoPackageDefinition(['trellis/results/v1/results.proto', HEALTH_PROTO]);
+    const def = reflectionPackageDefinition(['trellis/results/v1/results.proto', HEALTH_PROTO]);
     server = new Server();
     createReflectionService(def).addToServer(server);
     const port = await new Promise<number>((resolve, reject) =>
@@ -131,6 +131,11 @@ describe('gRPC server reflection (what grpcurl describe needs)', () => {
           file: f.name,
           unresolved: [],
         });
+      }
+      if (symbol === 'trellis.common.v1.OrganisationRef') {
+        // field names as written in the .proto (the contract), not the serving loader's camelCase
+        const ref = files[0]!.messageType!.find((m) => m.name === 'OrganisationRef')!;
+        expect(ref.field!.map((f) => f.name)).toContain('ods_code');
       }
       if (symbol === 'trellis.results.v1.ReportService') {
         const service = files[0]!;

@@ -3,15 +3,16 @@
 // "google_protobuf.proto") with an empty import list, so a client that builds descriptors from
 // the answers cannot resolve `.google.protobuf.Timestamp` or `.trellis.common.v1.OrganisationRef`
 // referenced from the service's file. Here every file gets the imports its references need.
-import type { PackageDefinition } from '@grpc/proto-loader';
+import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
+import { PROTO_ROOT } from '@trellis/contracts';
 import {
   FileDescriptorProto,
   type IDescriptorProto,
   type IFileDescriptorProto,
 } from 'protobufjs/ext/descriptor';
 
-import { serviceNames } from './loader';
+import { grpcLoaderOptions, serviceNames } from './loader';
 
 interface DescriptorLike extends IDescriptorProto {
   nestedType?: DescriptorLike[];
@@ -91,6 +92,18 @@ export function reflectionFileDescriptors(def: PackageDefinition): IFileDescript
     f.dependency = [...deps].sort();
   }
   return files;
+}
+
+/**
+ * The proto files as reflection should describe them: field names as written in the .proto
+ * (`ods_code`, not the camelCase the serving loader uses for ts-proto), so `grpcurl describe`
+ * shows the contract and `grpcurl -d` takes the documented JSON.
+ */
+export function reflectionPackageDefinition(
+  protoFiles: string[],
+  protoRoot: string = PROTO_ROOT,
+): PackageDefinition {
+  return loadSync(protoFiles, { ...grpcLoaderOptions(protoRoot), keepCase: true });
 }
 
 /**
