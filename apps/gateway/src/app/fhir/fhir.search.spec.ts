@@ -18,10 +18,11 @@ import {
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const TABLE: FhirSearchParam[] = [
   PATIENT_PARAM,
-  { name: 'status', type: 'token', or: true, documentation: '' },
-  { name: 'code', type: 'token', documentation: '' },
+  { name: 'status', type: 'token', or: true, and: true, documentation: '' },
+  { name: 'code', type: 'token', and: true, documentation: '' },
   { name: 'family', type: 'string', documentation: '' },
-  { name: 'date', type: 'date', documentation: '' },
+  { name: 'date', type: 'date', and: true, documentation: '' },
+  { name: 'action', type: 'token', documentation: '' },
 ];
 
 function parse(qs: string, opts: Partial<{ lenient: boolean; maxCount: number }> = {}) {
@@ -118,6 +119,8 @@ describe('SearchQuery: repeated parameters are ANDed, comma lists ORed only wher
       expressions: ['family'],
     });
     expect(parse('family=Smith&family=Smith').one('family')).toBe('Smith');
+    // a token whose handler does not declare AND is never narrowed to its first value
+    expect(refusal('action=R&action=C').rules).toEqual(['search.repeated-parameter']);
     expect(parse('code=a\\,b').one('code')).toBe('a,b');
     expect(refusal('_count=5&_count=6').rules).toEqual(['search.repeated-parameter']);
   });

@@ -37,9 +37,9 @@ export interface FhirSearchParam {
   /** Comma-separated values are ORed (declare only where the platform serves the OR). */
   or?: boolean;
   /**
-   * Repetitions are ANDed by the handler (default for token, reference and date parameters).
-   * false: the parameter may be given once (an identical repetition is harmless), for the string
-   * and number filters a platform cannot AND.
+   * true: the handler ANDs repetitions (intersects tokens, narrows a date window). Otherwise the
+   * parameter may be given once (an identical repetition is harmless, a different one is refused):
+   * a handler that reads one value can never silently keep the first.
    */
   and?: boolean;
 }
@@ -55,31 +55,26 @@ export const COMMON_SEARCH_PARAMS: readonly FhirSearchParam[] = [
     type: 'number',
     documentation:
       'Entries per page: a non-negative integer, clamped to the server maximum (FHIR_MAX_COUNT, default 50); 0 = the total only',
-    and: false,
   },
   {
     name: '_page_token',
     type: 'string',
     documentation: 'Continuation token of a next link (opaque; bound to the query it came from)',
-    and: false,
   },
   {
     name: '_total',
     type: 'token',
     documentation: 'none | estimate | accurate (the total is always counted unless none)',
-    and: false,
   },
   {
     name: '_summary',
     type: 'token',
     documentation: 'count (= _count=0) or false; true, text and data are not supported',
-    and: false,
   },
   {
     name: '_format',
     type: 'token',
     documentation: 'json, application/json or application/fhir+json (JSON only)',
-    and: false,
   },
 ];
 const COMMON = new Map(COMMON_SEARCH_PARAMS.map((p) => [p.name, p]));
@@ -169,10 +164,7 @@ export class SearchQuery {
           });
         continue;
       }
-      if (
-        def.and === false ||
-        (def.and === undefined && !['token', 'reference', 'date'].includes(def.type))
-      ) {
+      if (def.and !== true) {
         const before = seen.get(key);
         if (before !== undefined && before !== value)
           throw FhirError.of(
@@ -344,6 +336,7 @@ export const PATIENT_MODIFIERS: readonly string[] = ['identifier'];
 export const PATIENT_PARAM: FhirSearchParam = {
   name: 'patient',
   type: 'reference',
+  and: true,
   modifiers: PATIENT_MODIFIERS,
   documentation: `The patient (required): Patient/<NHS number>, <NHS number> or patient:identifier=${NHS_NUMBER_SYSTEM}|<NHS number>`,
 };

@@ -22,6 +22,7 @@ export const PATIENT_SEARCH_PARAMS: FhirSearchParam[] = [
   {
     name: 'identifier',
     type: 'token',
+    and: true,
     documentation: `${NHS_NUMBER_SYSTEM}|<NHS number>: exact lookup (a merged number answers the survivor)`,
   },
   {
@@ -30,10 +31,11 @@ export const PATIENT_SEARCH_PARAMS: FhirSearchParam[] = [
     documentation: 'Family name (phonetic and fuzzy matching unless _fuzzy-match=false)',
   },
   { name: 'given', type: 'string', documentation: 'Given name' },
-  { name: 'gender', type: 'token', documentation: 'male | female | other | unknown' },
+  { name: 'gender', type: 'token', and: true, documentation: 'male | female | other | unknown' },
   {
     name: 'birthdate',
     type: 'date',
+    and: true,
     documentation: 'YYYY-MM-DD, or a range with ge/le prefixes (repeat the parameter)',
   },
   {
@@ -44,6 +46,7 @@ export const PATIENT_SEARCH_PARAMS: FhirSearchParam[] = [
   {
     name: 'general-practitioner',
     type: 'token',
+    and: true,
     documentation: 'ODS code of the registered practice',
   },
   {

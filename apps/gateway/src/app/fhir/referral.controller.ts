@@ -126,24 +126,28 @@ export class ReferralFhirController extends PlatformFhirController {
       {
         name: 'performer',
         type: 'token',
+        and: true,
         documentation:
           "ODS code of the receiving organisation; must be the caller's (incoming worklist)",
       },
       {
         name: 'requester',
         type: 'token',
+        and: true,
         documentation:
           "ODS code of the referring organisation; must be the caller's (sent referrals)",
       },
       {
         name: 'patient',
         type: 'reference',
+        and: true,
         modifiers: PATIENT_MODIFIERS,
         documentation: `The referred patient: Patient/<NHS number>, <NHS number> or patient:identifier=${NHS_NUMBER_SYSTEM}|<NHS number>`,
       },
       {
         name: 'status',
         type: 'token',
+        and: true,
         or: true,
         documentation:
           'FHIR status (active, on-hold, revoked, completed) or Trellis referral status (sent, accepted, booked, advice_given, rejected, cancelled, completed); comma-separated = or',
@@ -151,6 +155,7 @@ export class ReferralFhirController extends PlatformFhirController {
       {
         name: 'priority',
         type: 'token',
+        and: true,
         or: true,
         documentation: 'routine, urgent or asap (two-week wait); comma-separated = or',
       },

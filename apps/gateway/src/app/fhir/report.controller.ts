@@ -469,11 +469,13 @@ export class ReportFhirController extends PlatformFhirController {
       {
         name: 'code',
         type: 'token',
+        and: true,
         documentation: 'Report or observation code ([system|]code)',
       },
       {
         name: 'status',
         type: 'token',
+        and: true,
         or: true,
         documentation:
           'preliminary, partial, final, amended, corrected, appended, cancelled (comma = or)',
@@ -481,6 +483,7 @@ export class ReportFhirController extends PlatformFhirController {
       {
         name: 'category',
         type: 'token',
+        and: true,
         or: true,
         documentation:
           'LAB or RAD ([http://terminology.hl7.org/CodeSystem/v2-0074|]code; one category per search)',
@@ -488,6 +491,7 @@ export class ReportFhirController extends PlatformFhirController {
       {
         name: 'date',
         type: 'date',
+        and: true,
         documentation: 'Issued (eq, ge, gt, le, lt; repeat for a range: repetitions are ANDed)',
       },
     ],
@@ -612,6 +616,7 @@ export class ReportFhirController extends PlatformFhirController {
       {
         name: 'code',
         type: 'token',
+        and: true,
         documentation: 'Observation code ([system|]code, LOINC or SNOMED CT)',
       },
     ],

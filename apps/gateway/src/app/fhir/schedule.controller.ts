@@ -102,18 +102,21 @@ const SCHEDULE_SEARCH_PARAMS: readonly FhirSearchParam[] = [
   {
     name: 'actor',
     type: 'reference',
+    and: true,
     documentation:
       'Organization/<ODS code> or Practitioner identifier (<SDS user id or GMC system>|<id>)',
   },
   {
     name: 'organization',
     type: 'token',
+    and: true,
     documentation: 'ODS code of the owning organisation (Trellis shorthand for actor)',
   },
-  { name: 'service-type', type: 'token', documentation: 'Service type code' },
+  { name: 'service-type', type: 'token', and: true, documentation: 'Service type code' },
   {
     name: 'identifier',
     type: 'token',
+    and: true,
     documentation: `${SCHEDULE_REQUEST_ID_SYSTEM}|<request id>`,
   },
 ];
@@ -372,13 +375,15 @@ export class ScheduleFhirController extends PlatformFhirController {
       {
         name: 'start',
         type: 'date',
+        and: true,
         documentation:
           'ge/gt/le/lt<instant> (repetitions ANDed; a window of at most 92 days; default the next 14 days)',
       },
-      { name: 'service-type', type: 'token', documentation: 'Service type code' },
+      { name: 'service-type', type: 'token', and: true, documentation: 'Service type code' },
       {
         name: 'organization',
         type: 'token',
+        and: true,
         documentation: 'ODS code of the providing organisation',
       },
     ],
