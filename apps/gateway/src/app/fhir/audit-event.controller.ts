@@ -22,17 +22,20 @@ const AUDIT = 'trellis.audit.v1.AuditService';
 export const AUDIT_EVENT_SEARCH_PARAMS: FhirSearchParam[] = [
   {
     name: 'patient',
-    type: 'reference', and: true,
+    type: 'reference',
+    and: true,
     documentation: `The patient whose record was accessed: <NHS number>, Patient/<NHS number> or ${NHS_NUMBER_SYSTEM}|<NHS number>`,
   },
   {
     name: 'entity',
-    type: 'reference', and: true,
+    type: 'reference',
+    and: true,
     documentation: 'What was accessed: Patient/<NHS number> (the same as patient)',
   },
   {
     name: 'date',
-    type: 'date', and: true,
+    type: 'date',
+    and: true,
     documentation:
       'When (AuditEvent.recorded): [ge|gt|le|lt|eq]YYYY[-MM[-DD[Thh:mm[:ss]Z]]], repeat for a range',
   },
