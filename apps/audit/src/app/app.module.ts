@@ -114,9 +114,17 @@ export class AuditModule {
         AccessEventsRepository,
         {
           provide: AuditService,
-          inject: [PRISMA, AccessEventsRepository, OUTBOX],
-          useFactory: (prisma: PrismaClient, repo: AccessEventsRepository, outbox: Outbox) =>
-            new AuditService(prisma, repo, outbox),
+          inject: [PRISMA, AccessEventsRepository, OUTBOX, CONFIG],
+          useFactory: (
+            prisma: PrismaClient,
+            repo: AccessEventsRepository,
+            outbox: Outbox,
+            config: AuditConfig,
+          ) =>
+            new AuditService(prisma, repo, outbox, {
+              flag: config.AUDIT_FLAG_TOPIC,
+              region: (region) => config.AUDIT_REGION_TOPIC_TEMPLATE.replace('{region}', region),
+            }),
         },
         AuditMessaging,
       ],

@@ -53,6 +53,11 @@ export const auditConfigSchema = baseConfigSchema.extend({
   /** Events per ingest transaction (one multi-row INSERT) and partitions ingested in parallel. */
   AUDIT_INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   AUDIT_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(24).default(3),
+  /** Regional stream of a flag: `{region}` is replaced (default the router's regional streams). */
+  AUDIT_REGION_TOPIC_TEMPLATE: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*\{region\}[a-zA-Z0-9._-]*$/)
+    .default('trellis.region.{region}.v1'),
   /** Shared service-token key ring: the audit store accepts calls only through the gateway. */
   SERVICE_IDENTITY_KEY_FILE: z.string().min(1).default(DEFAULT_SERVICE_KEY_FILE),
   /** Publish the outbox (flag events) to Kafka from this process (one leader per schema). */

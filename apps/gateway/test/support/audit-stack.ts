@@ -1,16 +1,23 @@
 // The stack the AuditEvent and citizen tests drive over real HTTP: the real gateway in this process,
 // identity and the audit store as child processes from their own entry points (fresh schemas, free
 // ports), the audit store consuming the gateway's access-audit topic from its beginning.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import {
   createTestSchema,
   freePort,
   serviceEnv,
   spawnService,
+  uniqueTopic,
   type ServiceProcess,
   type TestSchema,
 } from '@trellis/testing';
 
 import {
+  createTopics,
+  deleteTopics,
   getToken,
   registerClient,
   startGateway,
@@ -23,6 +30,13 @@ export interface AuditStack {
   fhirBase: string;
   identity: ServiceProcess;
   audit: ServiceProcess;
+  /** The local OpenID provider's issuer (the gateway trusts it for citizens' ID tokens). */
+  idpIssuer: string;
+  /** Where the audit store sends flags: the DPO topic, and the regional streams' template. */
+  flagTopic: string;
+  regionTopic(region: string): string;
+  /** Starts the local citizen OpenID provider with these demo citizens (the seeded patients). */
+  startIdp(citizens: DemoCitizen[], redirectUri: string): Promise<ServiceProcess>;
   /** A connected system with these scopes for an organisation, and a fresh token of it. */
   system(
     scopes: string[],
@@ -67,20 +81,39 @@ async function spawnPlatform(
   }
 }
 
+export interface DemoCitizen {
+  sub: string;
+  email: string;
+  password: string;
+  nhsNumber: string;
+  givenName: string;
+  familyName: string;
+  birthDate: string;
+}
+
 export async function startAuditStack(
   options: { gatewayEnv?: Record<string, string> } = {},
 ): Promise<AuditStack> {
-  const [gatewayPort, identityPort, auditPort] = await Promise.all([
+  const [gatewayPort, identityPort, auditPort, idpPort] = await Promise.all([
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
   ]);
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const idpIssuer = `http://127.0.0.1:${idpPort}`;
+  const flagTopic = uniqueTopic('trellis.audit.flag');
+  const regionPrefix = uniqueTopic('trellis.region');
+  const regionTopic = (region: string) => `${regionPrefix}.${region}`;
+  const regions = ['north-east', 'north-west', 'yorkshire', 'midlands', 'east', 'london'];
+  await createTopics([{ name: flagTopic }, ...regions.map((r) => ({ name: regionTopic(r) }))]);
+  const dir = mkdtempSync(join(tmpdir(), 'citizen-idp-'));
   const gw = await startGateway(
     {
       IDENTITY_GRPC_ADDR: `127.0.0.1:${identityPort}`,
       AUDIT_GRPC_ADDR: `127.0.0.1:${auditPort}`,
       GATEWAY_RATE_LIMIT_PER_WINDOW: '1000000',
+      CITIZEN_OIDC_ISSUER: idpIssuer,
       ...options.gatewayEnv,
     },
     { httpPort: gatewayPort },
@@ -98,16 +131,22 @@ export async function startAuditStack(
       AUDIT_RETENTION_MONTHS: '2',
       AUDIT_PARTITIONS_AHEAD: '1',
       AUDIT_INGEST_BATCH_SIZE: '100',
+      AUDIT_FLAG_TOPIC: flagTopic,
+      AUDIT_REGION_TOPIC_TEMPLATE: `${regionPrefix}.{region}`,
     }),
   ]);
   const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  let idp: ServiceProcess | undefined;
   const stopAll = async () => {
+    await idp?.stop().catch(() => undefined);
     for (const s of ok) {
       await s.process.stop().catch(() => undefined);
       await s.schema.drop();
     }
     await gw.stop();
+    await deleteTopics([flagTopic, ...regions.map(regionTopic)]);
+    rmSync(dir, { recursive: true, force: true });
   };
   if (failed) {
     await stopAll();
@@ -119,6 +158,30 @@ export async function startAuditStack(
     fhirBase: `${gw.baseUrl}/fhir`,
     identity: identity.process,
     audit: audit.process,
+    idpIssuer,
+    flagTopic,
+    regionTopic,
+    async startIdp(citizens, redirectUri) {
+      const file = join(dir, 'citizens.json');
+      writeFileSync(file, JSON.stringify(citizens), { mode: 0o600 });
+      idp = await spawnService({
+        name: 'citizen-idp',
+        env: serviceEnv({
+          SERVICE_NAME: 'citizen-idp',
+          DEPLOY_ENV: 'test',
+          HTTP_HOST: '127.0.0.1',
+          HTTP_PORT: String(idpPort),
+          LOG_LEVEL: 'warn',
+          CITIZEN_IDP_ISSUER: idpIssuer,
+          CITIZEN_IDP_REDIRECT_URIS: redirectUri,
+          CITIZEN_IDP_CITIZENS_FILE: file,
+          CITIZEN_IDP_KEYS_FILE: join(dir, 'jwks.json'),
+        }),
+        ready: { http: `${idpIssuer}/health/ready` },
+        readyTimeoutMs: 60_000,
+      });
+      return idp;
+    },
     async system(scopes, odsCode, region = 'north-east') {
       const client = await registerClient(gw, { scopes, odsCode, region });
       return { client, token: await getToken(gw, client, scopes.join(' ')) };

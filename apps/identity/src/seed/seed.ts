@@ -15,6 +15,7 @@ import { loadInfraEnv } from '@trellis/testing';
 import { join } from 'node:path';
 import { PrismaClient } from '../generated/prisma/client';
 import { insertBatch } from './bulk-insert';
+import { writeDemoPatients } from './demo-patients';
 import { seedFaker, syntheticPerson } from './synthetic';
 
 function arg(name: string, fallback: string): string {
@@ -93,16 +94,26 @@ if (require.main === module) {
     last: Number(process.env.NHS_NUMBER_RANGE_LAST ?? 999999999),
     // `npm start` runs this every time: top up to --count, never duplicate the demo data
     skipIfSeeded: !process.argv.includes('--force'),
-  }).then(
-    (r) => {
-      process.stdout.write(
-        `${JSON.stringify({ done: true, inserted: r.inserted, seconds: r.ms / 1000 })}\n`,
-      );
-      process.exit(0);
-    },
-    (err: unknown) => {
-      process.stderr.write(`seed failed: ${String(err instanceof Error ? err.stack : err)}\n`);
-      process.exit(1);
-    },
-  );
+  })
+    .then(async (r) => {
+      // the demo citizens of the local OpenID provider (apps/citizen-idp) are seeded patients
+      await writeDemoPatients({
+        url: env.DATABASE_URL,
+        schema: arg('schema', process.env.DATABASE_SCHEMA ?? 'identity'),
+        file: join(process.env.TRELLIS_HOME ?? '.trellis', 'demo', 'patients.json'),
+      });
+      return r;
+    })
+    .then(
+      (r) => {
+        process.stdout.write(
+          `${JSON.stringify({ done: true, inserted: r.inserted, seconds: r.ms / 1000 })}\n`,
+        );
+        process.exit(0);
+      },
+      (err: unknown) => {
+        process.stderr.write(`seed failed: ${String(err instanceof Error ? err.stack : err)}\n`);
+        process.exit(1);
+      },
+    );
 }

@@ -69,10 +69,9 @@ describe('auditEventToFhir (IHE BALP)', () => {
       'demo-gp-riverside of organisation Y12345 read your patient record on 2026-12-06 20:30 UTC.',
     );
     const own = access({
-      systemId: 'trellis-citizen',
+      systemId: 'citizen:demo-1',
       odsCode: '',
-      userId: 'citizen-sub',
-      requiredScope: 'patient/AuditEvent.rs',
+      requiredScope: 'system/AuditEvent.s',
       purposeOfUse: 'PATRQT',
       resourceType: 'AuditEvent',
       resourceId: '',
@@ -80,6 +79,7 @@ describe('auditEventToFhir (IHE BALP)', () => {
     expect(accessInPlainTerms(own)).toBe('You read your access log on 2026-12-06 20:30 UTC.');
     const r = auditEventToFhir(own);
     expect(validateFhirResource(r).valid).toBe(true);
+    expect(r.agent[0]!.requestor).toBe(false);
     expect(r.agent[1]).toMatchObject({ who: { reference: 'Patient/9990000018' }, requestor: true });
     expect(r.text?.div).toContain('You read');
   });

@@ -53,7 +53,7 @@ export function accessInPlainTerms(e: audit.v1.AccessEvent): string {
     ? fromTimestamp(e.recordedAt).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
     : 'at an unknown time';
   const who =
-    e.requiredScope.startsWith('patient/') || (!e.odsCode && e.userId && !e.systemId)
+    e.purposeOfUse === 'PATRQT'
       ? 'You'
       : `${e.systemId || 'An unidentified system'}${e.odsCode ? ` of organisation ${e.odsCode}` : ''}${e.userId ? ` (user ${e.userId})` : ''}`;
   const what = `${RESOURCE_WORDS[e.resourceType] ?? (e.resourceType ? `a ${e.resourceType} record` : 'your record')}${e.resourceId && !['Patient', 'AuditEvent'].includes(e.resourceType) ? ` (${e.resourceId})` : ''}`;
@@ -69,14 +69,15 @@ export function accessInPlainTerms(e: audit.v1.AccessEvent): string {
 export function auditEventToFhir(e: audit.v1.AccessEvent): AuditEvent {
   const patientQuery = e.action === 'R' && /\bsearch|Search|\/fhir\/[A-Za-z]+$/.test(e.interaction);
   const agents: AuditEventAgent[] = [];
-  const citizen = e.requiredScope.startsWith('patient/');
+  // the patient's own request (a citizen's patient token): the patient is the requestor
+  const citizen = e.purposeOfUse === 'PATRQT';
   agents.push({
     type: { coding: [{ system: DCM, code: '110150', display: 'Application' }] },
     who: {
       identifier: { system: CONNECTED_SYSTEM_ID_SYSTEM, value: e.systemId || 'unknown' },
       display: e.systemId || 'unidentified caller',
     },
-    requestor: !e.userId,
+    requestor: !e.userId && !citizen,
   });
   if (e.odsCode)
     agents.push({
@@ -87,12 +88,16 @@ export function auditEventToFhir(e: audit.v1.AccessEvent): AuditEvent {
       },
       requestor: false,
     });
-  if (e.userId)
+  if (citizen && e.patientNhsNumber)
     agents.push({
       type: { coding: [{ system: PARTICIPATION, code: 'IRCP', display: 'information recipient' }] },
-      who: citizen
-        ? { reference: `Patient/${e.patientNhsNumber}`, display: 'the patient' }
-        : { identifier: { value: e.userId }, display: e.userId },
+      who: { reference: `Patient/${e.patientNhsNumber}`, display: 'the patient' },
+      requestor: true,
+    });
+  else if (e.userId)
+    agents.push({
+      type: { coding: [{ system: PARTICIPATION, code: 'IRCP', display: 'information recipient' }] },
+      who: { identifier: { value: e.userId }, display: e.userId },
       requestor: true,
     });
   const entities: AuditEventEntity[] = [];

@@ -21,6 +21,7 @@ export const AUDIT_SCOPES = defineScopeTable({
   [`${AUDIT}/SearchAccessEvents`]: {
     scope: 'system/AuditEvent.s',
     patientData: true,
+    patientAccess: true,
     resourceType: 'AuditEvent',
     subject: (req) => ({
       nhsNumber: (req as { patientNhsNumber?: string }).patientNhsNumber || undefined,
@@ -29,12 +30,15 @@ export const AUDIT_SCOPES = defineScopeTable({
   [`${AUDIT}/GetAccessEvent`]: {
     scope: 'system/AuditEvent.r',
     patientData: true,
+    patientAccess: true,
     resourceType: 'AuditEvent',
     subject: byAuditId,
   },
   [`${AUDIT}/FlagAccessEvent`]: {
-    scope: 'patient/AuditEvent.u',
+    // a citizen's patient token (patient/AuditEvent.u); AuditService refuses every other caller
+    scope: 'system/AuditEvent.u',
     patientData: true,
+    patientAccess: true,
     resourceType: 'AuditEvent',
     action: 'E',
     subject: byAuditId,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { events, toTimestamp } from '@trellis/contracts';
-import type { Outbox } from '@trellis/events';
+import { regionTopicName, TOPICS, type Outbox } from '@trellis/events';
 import { isValidNhsNumber } from '@trellis/nhs-number';
 import type { FieldViolation } from '@trellis/platform';
 
@@ -44,6 +44,16 @@ export interface FlagInput {
   gpRegion: string;
 }
 
+export interface FlagTopics {
+  flag: string;
+  region: (region: string) => string;
+}
+
+export const DEFAULT_FLAG_TOPICS: FlagTopics = {
+  flag: TOPICS.auditFlag.name,
+  region: regionTopicName,
+};
+
 export interface FlagResult {
   flagId: string;
   event: StoredAccess;
@@ -57,6 +67,8 @@ export class AuditService {
     private readonly prisma: PrismaClient,
     private readonly repository: AccessEventsRepository,
     private readonly outbox: Outbox,
+    /** Where flags go (config AUDIT_FLAG_TOPIC, AUDIT_REGION_TOPIC_TEMPLATE). */
+    private readonly topics: FlagTopics = DEFAULT_FLAG_TOPICS,
   ) {}
 
   async search(viewer: Viewer, input: SearchInput): Promise<SearchResult> {
@@ -115,9 +127,10 @@ export class AuditService {
         rule: 'length',
         message: 'reason must be 1–1000 characters',
       });
-    if (!ODS.test(input.gpOdsCode))
+    // a patient without a registered GP has no regional authority to tell (the DPO still is)
+    if (input.gpOdsCode && !ODS.test(input.gpOdsCode))
       violations.push({ field: 'gp_ods_code', rule: 'ods-code', message: 'expected an ODS code' });
-    if (!REGION.test(input.gpRegion))
+    if (input.gpRegion && !REGION.test(input.gpRegion))
       violations.push({ field: 'gp_region', rule: 'region', message: 'expected a region code' });
     if (violations.length) throw AuditError.invalid(violations);
     const access = await this.get(viewer, input.auditId);
@@ -144,12 +157,19 @@ export class AuditService {
           correlationId: access.traceId || stored.id,
         };
         await this.outbox.enqueueMany(tx, [
-          AccessFlagged.occurrence(message, meta),
-          accessFlaggedForRegion(input.gpRegion).occurrence(message, {
-            ...meta,
-            odsCode: input.gpOdsCode,
-            region: input.gpRegion,
-          }),
+          { ...AccessFlagged.occurrence(message, meta), topic: this.topics.flag },
+          ...(input.gpRegion
+            ? [
+                {
+                  ...accessFlaggedForRegion(input.gpRegion).occurrence(message, {
+                    ...meta,
+                    odsCode: input.gpOdsCode,
+                    region: input.gpRegion,
+                  }),
+                  topic: this.topics.region(input.gpRegion),
+                },
+              ]
+            : []),
         ]);
       }
       return {

@@ -13,8 +13,7 @@ export type Viewer =
   | { kind: 'patient'; nhsNumber: string };
 
 export function viewerOf(caller: Caller): Viewer {
-  const patient = (caller as Caller & { patient?: string }).patient;
-  if (patient) return { kind: 'patient', nhsNumber: patient };
+  if (caller.patient) return { kind: 'patient', nhsNumber: caller.patient };
   if (caller.scopes.includes(TRELLIS_SCOPES.admin)) return { kind: 'operator' };
   return { kind: 'organisation', odsCode: caller.odsCode };
 }

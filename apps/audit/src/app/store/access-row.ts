@@ -1,3 +1,4 @@
+import { CITIZEN_SUBJECT_PREFIX } from '@trellis/auth';
 import { events, fromTimestamp } from '@trellis/contracts';
 import { PoisonMessageError } from '@trellis/events';
 
@@ -30,13 +31,18 @@ export const ACTIONS = ['C', 'R', 'U', 'D', 'E'] as const;
 export const OUTCOMES = ['0', '4', '8', '12'] as const;
 
 /**
- * Why the access was made, from the scope the call needed: a patient token's scope is the
- * citizen's own request; the national operator's administration scope, and any system's reading of
+ * Why the access was made: a citizen's patient token (sub citizen:…) is the patient's own
+ * request; the national operator's administration scope, and any system's reading of
  * the audit itself (investigations), are operations; anything else a connected care system does
  * is care (treatment).
  */
-export function purposeOfUseOf(requiredScope: string, resourceType = ''): PurposeOfUse {
-  if (requiredScope.startsWith('patient/')) return 'PATRQT';
+export function purposeOfUseOf(
+  requiredScope: string,
+  resourceType = '',
+  systemId = '',
+): PurposeOfUse {
+  if (requiredScope.startsWith('patient/') || systemId.startsWith(CITIZEN_SUBJECT_PREFIX))
+    return 'PATRQT';
   if (requiredScope.startsWith('trellis/') || resourceType === 'AuditEvent') return 'HOPERAT';
   return 'TREAT';
 }
@@ -72,6 +78,6 @@ export function accessRowOf(event: events.v1.AccessRecorded): AccessRow {
     sourceService: event.sourceService,
     traceId: event.traceId,
     requiredScope: event.requiredScope,
-    purposeOfUse: purposeOfUseOf(event.requiredScope, event.resourceType),
+    purposeOfUse: purposeOfUseOf(event.requiredScope, event.resourceType, event.systemId),
   };
 }

@@ -4,6 +4,7 @@ import { DEFAULT_ACCESS_TOKEN_AUDIENCE, MAX_ACCESS_TOKEN_LIFETIME_SECONDS } from
 import { baseConfigSchema, kafkaConnection, type BaseConfig } from '@trellis/platform';
 import { z } from 'zod';
 
+import { CITIZEN_ENV_SHAPE } from '../citizens/citizen.config';
 import { FHIR_ENV_SHAPE } from '../fhir/fhir.config';
 import { SCORECARD_ENV_SHAPE } from '../scorecards/scorecards.config';
 import { FRONT_DOOR_ENV_SHAPE } from '../front-door/front-door.config';
@@ -43,6 +44,8 @@ export const gatewayEnvSchema = baseConfigSchema.extend({
   ...FRONT_DOOR_ENV_SHAPE,
   /** Scorecards (apps/gateway/src/app/scorecards/scorecards.config.ts). */
   ...SCORECARD_ENV_SHAPE,
+  /** Citizen access (apps/gateway/src/app/citizens/citizen.config.ts). */
+  ...CITIZEN_ENV_SHAPE,
 });
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 

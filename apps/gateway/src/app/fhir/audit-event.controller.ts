@@ -1,7 +1,7 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
-import type { AuditSubject, AuditSubjectExtractor } from '@trellis/auth';
-import { audit, toTimestamp } from '@trellis/contracts';
+import { callerOf, type AuditSubject, type AuditSubjectExtractor } from '@trellis/auth';
+import { audit, identity, toTimestamp } from '@trellis/contracts';
 import {
   auditEventToFhir,
   CONNECTED_SYSTEM_ID_SYSTEM,
@@ -15,7 +15,7 @@ import type { Request, Response } from 'express';
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute, type FhirSearchParam } from './fhir.registry';
 import { bundle, countParam, queryParams, selfUrl } from './fhir.support';
-import { PlatformFhirController } from './platform-fhir.controller';
+import { op, param, PlatformFhirController } from './platform-fhir.controller';
 
 const AUDIT = 'trellis.audit.v1.AuditService';
 
@@ -169,6 +169,30 @@ function token(params: Map<string, string[]>, name: string, allowed: readonly st
   return v;
 }
 
+export const FLAG_OPERATION = op(
+  'flag',
+  true,
+  "A citizen flags an access to their own record they do not recognise: recorded once (a repeat returns the first flag) and raised as AccessFlagged for the data protection officer of the organisation that made the access and for the regional authority of the patient's GP.",
+  [
+    {
+      name: 'reason',
+      use: 'in',
+      min: 1,
+      max: '1',
+      type: 'string',
+      documentation: 'Why the access is not recognised (1–1000 characters)',
+    },
+    {
+      name: 'return',
+      use: 'out',
+      min: 1,
+      max: '1',
+      type: 'AuditEvent',
+      documentation: 'The flagged access (extension access-flagged = when)',
+    },
+  ],
+);
+
 /**
  * FHIR AuditEvent over the audit store: who looked at a patient's record (IHE BALP shape).
  * The national operator reads every record, a local system only its own organisation's
@@ -186,6 +210,7 @@ export class AuditEventFhirController extends PlatformFhirController {
     interaction: 'search-type',
     scope: 'system/AuditEvent.s',
     patientData: true,
+    patientAccess: true,
     subject: auditSearchSubject,
     searchParams: AUDIT_EVENT_SEARCH_PARAMS,
     summary: 'Who accessed patient data: search the access audit, newest first (paged, total)',
@@ -258,6 +283,7 @@ export class AuditEventFhirController extends PlatformFhirController {
     interaction: 'read',
     scope: 'system/AuditEvent.r',
     patientData: true,
+    patientAccess: true,
     subject: auditReadSubject,
     summary: 'One recorded access (404 when unknown or not yours to see)',
   })
@@ -268,6 +294,58 @@ export class AuditEventFhirController extends PlatformFhirController {
       'GetAccessEvent',
       { auditId: String(req.params['id']) },
       forwardContext(req),
+      'AuditEvent',
+    );
+    return sendFhir(res, 200, auditEventToFhir(r.event!));
+  }
+
+  @FhirRoute({
+    method: 'POST',
+    path: 'AuditEvent/:id/$flag',
+    resource: 'AuditEvent',
+    platform: 'audit',
+    interaction: 'operation',
+    scope: 'system/AuditEvent.u',
+    patientData: true,
+    patientAccess: true,
+    subject: auditReadSubject,
+    operation: FLAG_OPERATION,
+    summary: 'A citizen flags an access to their record they do not recognise',
+  })
+  async flag(@Req() req: Request, @Res() res: Response): Promise<AuditEvent> {
+    const patient = callerOf(req)?.patient;
+    if (!patient)
+      throw FhirError.of(
+        403,
+        'forbidden',
+        'audit.flag.patient-only',
+        'only the patient can flag an access to their record',
+      );
+    const body = await this.parameters(req, 'AuditEvent', 'flag');
+    const reason = param(body, 'reason')?.trim() ?? '';
+    if (reason.length < 1 || reason.length > 1000)
+      throw bad('audit.flag.reason', 'reason must be 1–1000 characters', 'Parameters.parameter');
+    const ctx = forwardContext(req);
+    // the region whose authority hears of it: the patient's GP practice's (own record only)
+    const who = await this.call<identity.v1.GetPatientResponse>(
+      'identity',
+      'trellis.identity.v1.PatientService',
+      'GetPatient',
+      { nhsNumber: patient },
+      ctx,
+      'Patient',
+    );
+    const r = await this.call<audit.v1.FlagAccessEventResponse>(
+      'audit',
+      AUDIT,
+      'FlagAccessEvent',
+      {
+        auditId: String(req.params['id']),
+        reason,
+        gpOdsCode: who.patient?.gp?.odsCode ?? '',
+        gpRegion: who.patient?.gp?.region ?? '',
+      },
+      ctx,
       'AuditEvent',
     );
     return sendFhir(res, 200, auditEventToFhir(r.event!));

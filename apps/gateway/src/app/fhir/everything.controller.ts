@@ -45,6 +45,7 @@ export class EverythingFhirController {
     interaction: 'operation',
     scope: 'system/Patient.r',
     patientData: true,
+    patientAccess: true,
     summary: 'Shared care record: the patient and everything the platforms hold about them',
     operation: {
       name: 'everything',

@@ -58,6 +58,8 @@ export interface FhirRouteSpec {
   scope?: string;
   /** Touches patient data → access-audited. */
   patientData?: boolean;
+  /** A citizen's patient token may call it too, for their own record (libs/auth patient-access). */
+  patientAccess?: true;
   /**
    * The search parameters served (besides the common ones, see fhir.search.ts): the one table the
    * query is validated against and the CapabilityStatement declares.
@@ -137,6 +139,7 @@ export function fhirScopeRules(routes: readonly FhirRouteSpec[]): Record<string,
     rules[routeKey(r)] = {
       scope: r.scope,
       ...(r.patientData ? { patientData: true, subject: r.subject ?? idSubject } : {}),
+      ...(r.patientAccess ? { patientAccess: true as const } : {}),
       ...(r.resource ? { resourceType: r.resource } : {}),
     };
   }

@@ -74,6 +74,7 @@ export class PatientFhirController {
     interaction: 'read',
     scope: 'system/Patient.r',
     patientData: true,
+    patientAccess: true,
     summary: 'Read a patient by NHS number',
   })
   async read(@Req() req: Request, @Res() res: Response): Promise<Patient> {

@@ -4,7 +4,9 @@ export type OAuthErrorCode =
   | 'invalid_client'
   | 'invalid_grant'
   | 'invalid_scope'
-  | 'unsupported_grant_type';
+  | 'unsupported_grant_type'
+  /** RFC 6749 §4.1.2.1: an upstream (the citizens' identity provider) cannot be reached. */
+  | 'temporarily_unavailable';
 
 /**
  * A token-endpoint refusal. Only `error` reaches the client (no description: nothing that helps an
@@ -20,7 +22,11 @@ export class OAuthError extends Error {
   }
 
   get httpStatus(): number {
-    return this.error === 'invalid_client' ? 401 : 400;
+    return this.error === 'invalid_client'
+      ? 401
+      : this.error === 'temporarily_unavailable'
+        ? 503
+        : 400;
   }
 }
 

@@ -1,5 +1,6 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 
+import { CitizenTokenExchange } from '../citizens/citizen-tokens';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SystemsModule } from '../systems/systems.module';
@@ -24,6 +25,7 @@ import { SIGNING_KEY_RING, TokensService } from './tokens.service';
     },
     TokensRepository,
     TokensService,
+    CitizenTokenExchange,
   ],
   exports: [SIGNING_KEY_RING, TokensService],
 })

@@ -4,6 +4,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -11,6 +12,7 @@ import {
   ACCESS_TOKEN_TYPE,
   ALLOWED_ALGORITHMS,
   isValidScope,
+  PATIENT_TOKEN_SCOPES,
   scopesWithin,
   splitScopes,
   TRELLIS_SCOPES,
@@ -26,6 +28,11 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 
+import {
+  CitizenTokenExchange,
+  TOKEN_EXCHANGE_GRANT,
+  type PatientTokenResponse,
+} from '../citizens/citizen-tokens';
 import { GATEWAY_CONFIG, tokenEndpointUrl, type GatewayConfig } from '../config/gateway.config';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { SystemsRepository, type SystemRow } from '../systems/systems.repository';
@@ -61,6 +68,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     private readonly systems: SystemsRepository,
     private readonly jtis: TokensRepository,
     private readonly rateLimiter: RateLimiter,
+    @Optional() private readonly citizens?: CitizenTokenExchange,
   ) {
     this.tokenUrl = tokenEndpointUrl(config);
   }
@@ -78,10 +86,13 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
   }
 
-  async issue(form: Record<string, unknown>): Promise<TokenResponse> {
+  async issue(form: Record<string, unknown>): Promise<TokenResponse | PatientTokenResponse> {
     const grantType = single(form['grant_type']);
     if (grantType === undefined)
       throw new OAuthError('invalid_request', 'grant_type missing or repeated');
+    // a citizen's ID token for a patient token (RFC 8693), when citizen access is configured
+    if (grantType === TOKEN_EXCHANGE_GRANT && this.citizens?.enabled)
+      return this.citizens.exchange(form, this.keys);
     if (grantType !== 'client_credentials')
       throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 40)}`);
     const assertionType = single(form['client_assertion_type']);
@@ -227,7 +238,10 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       issuer: this.config.publicUrl,
       jwks_uri: `${this.config.publicUrl}/.well-known/jwks.json`,
       token_endpoint: this.tokenUrl,
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: [
+        'client_credentials',
+        ...(this.citizens?.enabled ? [TOKEN_EXCHANGE_GRANT] : []),
+      ],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: [...ALLOWED_ALGORITHMS],
       scopes_supported: [
@@ -236,6 +250,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
         TRELLIS_SCOPES.restrictedRead,
         TRELLIS_SCOPES.admin,
         TRELLIS_SCOPES.identityAdmin,
+        ...(this.citizens?.enabled ? PATIENT_TOKEN_SCOPES : []),
       ],
       capabilities: ['client-confidential-asymmetric', 'permission-v2'],
     };

@@ -25,6 +25,7 @@ export const IDENTITY_SCOPES = defineScopeTable({
   [`${M}GetPatient`]: {
     scope: 'system/Patient.r',
     patientData: true,
+    patientAccess: true, // a citizen reads their own record (libs/auth patient-access)
     resourceType: 'Patient',
     subject: requestNhs,
   },

@@ -168,6 +168,8 @@ export interface Actor {
   region: string;
   scopes: readonly string[];
   userId?: string;
+  /** A citizen's own NHS number (patient token): they see their own record in full. */
+  patient?: string;
 }
 
 /** Withholds restricted fields unless the caller may read them; the withholding is flagged. */

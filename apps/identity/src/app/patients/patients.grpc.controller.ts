@@ -27,6 +27,7 @@ function actorOf(metadata: Metadata | undefined): Actor {
     region: c.region,
     scopes: c.scopes,
     ...(c.userId ? { userId: c.userId } : {}),
+    ...(c.patient ? { patient: c.patient } : {}),
   };
 }
 

@@ -1,0 +1,30 @@
+import { MAX_ACCESS_TOKEN_LIFETIME_SECONDS } from '@trellis/auth';
+import { z } from 'zod';
+
+/**
+ * Citizen access (merged into the gateway's env schema): the OpenID provider citizens sign in
+ * with — NHS login in production (chart value citizen.oidcIssuer), apps/citizen-idp locally —
+ * and the patient tokens the gateway exchanges their ID tokens for. Unset issuer: no citizen access.
+ */
+export const CITIZEN_ENV_SHAPE = {
+  CITIZEN_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  /** Our client id at that provider: the `aud` of the ID tokens we accept. */
+  CITIZEN_OIDC_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/)
+    .default('trellis-citizen'),
+  /** ID tokens older than this (iat) are refused, seconds. */
+  CITIZEN_ID_TOKEN_MAX_AGE_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
+  /** When set, the ID token's identity_proofing_level must be it (NHS login: P9 for records). */
+  CITIZEN_REQUIRED_PROOFING_LEVEL: z
+    .string()
+    .regex(/^P[0-9]$/)
+    .optional(),
+  /** Lifetime of a patient token (short: the citizen exchanges again). */
+  CITIZEN_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(30)
+    .max(MAX_ACCESS_TOKEN_LIFETIME_SECONDS)
+    .default(300),
+};

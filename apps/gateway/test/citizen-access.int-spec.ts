@@ -1,0 +1,259 @@
+// Citizen access end to end (real gateway, identity, audit store and local OpenID provider
+// processes, real PostgreSQL and Kafka): a citizen signs in with OpenID Connect (authorization code
+// + PKCE, driven by an HTTP client through the provider's real pages), exchanges the ID token for a
+// patient token, reads their record, sees who looked at it (and their own read), is refused
+// everyone else's record and log however the request is shaped, and flags an access.
+import { randomBytes } from 'node:crypto';
+
+import type { AuditEvent, Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
+import { events } from '@trellis/contracts';
+import { NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM, validateFhirResource } from '@trellis/fhir';
+
+import { startAuditStack, type AuditStack, type DemoCitizen } from './support/audit-stack';
+import { citizenSignIn, type CitizenSession } from './support/citizen-login';
+import { expectValid } from './support/fhir-assertions';
+import { collect } from './support/harness';
+
+jest.setTimeout(240_000);
+
+const REDIRECT = 'http://127.0.0.1:9/callback';
+let stack: AuditStack;
+let gp: string;
+let hospital: string;
+let lab: string;
+let alice: DemoCitizen;
+let bob: DemoCitizen;
+let session: CitizenSession;
+
+async function fhir<T>(
+  path: string,
+  token: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${stack.fhirBase}/${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(init.body ? { 'content-type': 'application/fhir+json' } : {}),
+    },
+    ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+function person(given: string, family: string): Patient {
+  return {
+    resourceType: 'Patient',
+    name: [{ use: 'official', family, given: [given] }],
+    gender: 'female',
+    birthDate: '1975-06-07',
+    address: [{ use: 'home', line: ['2 Test Road'], city: 'Durham', postalCode: 'DH1 3LE' }],
+    generalPractitioner: [{ identifier: { system: ODS_ORGANISATION_SYSTEM, value: 'A81001' } }],
+  };
+}
+
+async function citizenOf(given: string, family: string): Promise<DemoCitizen> {
+  const created = await fhir<Patient>('Patient', gp, {
+    method: 'POST',
+    body: person(given, family),
+  });
+  expect(created.status).toBe(201);
+  return {
+    sub: `demo-${created.body.id!}`,
+    email: `${given.toLowerCase()}@citizen.example`,
+    password: randomBytes(12).toString('base64url'),
+    nhsNumber: created.body.id!,
+    givenName: given,
+    familyName: family,
+    birthDate: '1975-06-07',
+  };
+}
+
+const orgOf = (e: AuditEvent) =>
+  e.agent.find((a) => a.who?.identifier?.system === ODS_ORGANISATION_SYSTEM)?.who?.identifier
+    ?.value;
+
+/** Polls the citizen's log until `ok` holds (condition-based; the deadline ends a hung test). */
+async function logUntil(
+  query: string,
+  ok: (events: AuditEvent[]) => boolean,
+): Promise<AuditEvent[]> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const r = await fhir<Bundle<AuditEvent>>(`AuditEvent?${query}`, session.accessToken);
+    const list = (r.body.entry ?? []).map((e) => e.resource!);
+    if (r.status === 200 && ok(list)) return list;
+    if (Date.now() > end) throw new Error(`log never matched: ${JSON.stringify(r.body)}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+beforeAll(async () => {
+  stack = await startAuditStack();
+  ({ token: gp } = await stack.system(['system/Patient.cruds'], 'A81001', 'north-east'));
+  ({ token: hospital } = await stack.system(['system/Patient.rs'], 'R1K01', 'london'));
+  ({ token: lab } = await stack.system(['system/Patient.rs'], 'R1K02', 'london'));
+  alice = await citizenOf('Alice', 'Citizenson');
+  bob = await citizenOf('Bob', 'Otherperson');
+  await stack.startIdp([alice, bob], REDIRECT);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('citizen access: OpenID Connect sign-in, own record, access log, flag', () => {
+  it('signs in (code + PKCE), reads the record and sees who looked, and the own read, within seconds', async () => {
+    // earlier in the day: the GP, the hospital and the lab look at Alice's record
+    expect((await fhir(`Patient/${alice.nhsNumber}`, gp)).status).toBe(200);
+    expect((await fhir(`Patient/${alice.nhsNumber}`, hospital)).status).toBe(200);
+    expect(
+      (await fhir(`Patient?identifier=${NHS_NUMBER_SYSTEM}|${alice.nhsNumber}`, lab)).status,
+    ).toBe(200);
+
+    session = await citizenSignIn({
+      issuer: stack.idpIssuer,
+      clientId: 'trellis-citizen',
+      redirectUri: REDIRECT,
+      email: alice.email,
+      password: alice.password,
+      tokenUrl: stack.gw.tokenUrl,
+    });
+    expect(session.pages[0]).toContain('Sign in');
+    expect(session.pages.some((p) => p.includes('Share your details'))).toBe(true);
+    expect(session).toMatchObject({ patient: alice.nhsNumber, expiresIn: 300 });
+    expect(session.scope.split(' ')).toEqual(['patient/*.rs', 'patient/AuditEvent.u']);
+
+    const own = await fhir<Patient>(`Patient/${alice.nhsNumber}`, session.accessToken);
+    expect(own.status).toBe(200);
+    expectValid(own.body);
+    expect(own.body.name?.[0]?.family).toBe('Citizenson');
+    const everything = await fhir<Bundle>(
+      `Patient/${alice.nhsNumber}/$everything`,
+      session.accessToken,
+    );
+    expect(everything.status).toBe(200);
+    expect(everything.body.entry?.[0]?.resource?.resourceType).toBe('Patient');
+
+    const log = await logUntil(`patient=${alice.nhsNumber}`, (list) => {
+      const orgs = new Set(list.map(orgOf));
+      return (
+        ['A81001', 'R1K01', 'R1K02'].every((o) => orgs.has(o)) &&
+        list.some(
+          (e) =>
+            e.purposeOfEvent?.[0]?.coding?.[0]?.code === 'PATRQT' &&
+            e.subtype?.[0]?.code === 'GET /fhir/Patient/:id',
+        )
+      );
+    });
+    for (const e of log) expect(validateFhirResource(e)).toMatchObject({ valid: true });
+    const mine = log.find((e) => e.purposeOfEvent?.[0]?.coding?.[0]?.code === 'PATRQT')!;
+    expect(mine.text?.div).toContain('You read your patient record');
+    expect(mine.agent.find((a) => a.requestor)?.who?.reference).toBe(`Patient/${alice.nhsNumber}`);
+    const lab1 = log.find((e) => orgOf(e) === 'R1K02')!;
+    expect(lab1.subtype?.[0]?.code).toBe('GET /fhir/Patient');
+    expect(lab1.text?.div).toContain('of organisation R1K02');
+  });
+
+  it("refuses another patient's record and access log however the request is shaped", async () => {
+    const t = session.accessToken;
+    const refused = async (path: string, method = 'GET', body?: unknown) => {
+      const r = await fhir<OperationOutcome>(path, t, { method, ...(body ? { body } : {}) });
+      expect([path, [400, 403, 404].includes(r.status)]).toEqual([path, true]);
+      expect(r.body.resourceType).toBe('OperationOutcome');
+      return r.status;
+    };
+    const b = bob.nhsNumber;
+    expect(await refused(`Patient/${b}`)).toBe(403);
+    expect(await refused(`Patient/${b}/$everything`)).toBe(403);
+    expect(await refused(`AuditEvent?patient=${b}`)).toBe(403);
+    expect(await refused(`AuditEvent?patient=Patient/${b}`)).toBe(403);
+    expect(await refused(`AuditEvent?entity=Patient/${b}`)).toBe(403);
+    expect(await refused(`AuditEvent?patient=${NHS_NUMBER_SYSTEM}|${b}`)).toBe(403);
+    await refused(`AuditEvent?patient=${alice.nhsNumber}&entity=Patient/${b}`);
+    await refused('AuditEvent'); // everyone's log
+    await refused(`AuditEvent?agent=Organization/R1K01`);
+    await refused(`Patient?identifier=${NHS_NUMBER_SYSTEM}|${b}`);
+    await refused(`Patient?family=Otherperson`);
+    await refused(`Patient/${b}/_history`);
+    await refused('Patient', 'POST', person('Mallory', 'Intruder'));
+    // an access to Bob's record, by its id: not found for Alice
+    expect((await fhir(`Patient/${b}`, gp)).status).toBe(200);
+    const bobs = await (async () => {
+      const end = Date.now() + 60_000;
+      const { token: operator } = await stack.system(
+        ['trellis/admin', 'system/AuditEvent.rs'],
+        'X26',
+      );
+      for (;;) {
+        const r = await fhir<Bundle<AuditEvent>>(`AuditEvent?patient=${b}`, operator);
+        if (r.body.entry?.length) return r.body.entry[0]!.resource!;
+        if (Date.now() > end) throw new Error("Bob's access never stored");
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    })();
+    expect(await refused(`AuditEvent/${bobs.id}`)).toBe(404);
+    expect(
+      await refused(`AuditEvent/${bobs.id}/$flag`, 'POST', {
+        resourceType: 'Parameters',
+        parameter: [{ name: 'reason', valueString: 'not mine' }],
+      }),
+    ).toBe(404);
+  });
+
+  it("flags an access: events for the organisation's DPO and the GP's region", async () => {
+    const dpo = await collect(stack.flagTopic);
+    const region = await collect(stack.regionTopic('north-east'));
+    try {
+      const log = await logUntil(`patient=${alice.nhsNumber}&agent=Organization/R1K01`, (l) =>
+        l.some((e) => orgOf(e) === 'R1K01'),
+      );
+      const access = log.find((e) => orgOf(e) === 'R1K01')!;
+      const body = {
+        resourceType: 'Parameters',
+        parameter: [{ name: 'reason', valueString: 'I have never been to this hospital' }],
+      };
+      const flagged = await fhir<AuditEvent>(`AuditEvent/${access.id}/$flag`, session.accessToken, {
+        method: 'POST',
+        body,
+      });
+      expect(flagged.status).toBe(200);
+      expectValid(flagged.body);
+      expect(flagged.body.extension?.[0]?.valueDateTime).toBeDefined();
+      const again = await fhir<AuditEvent>(`AuditEvent/${access.id}/$flag`, session.accessToken, {
+        method: 'POST',
+        body,
+      });
+      expect(again.body.extension).toEqual(flagged.body.extension);
+      // a connected system cannot flag for the patient
+      expect(
+        (await fhir(`AuditEvent/${access.id}/$flag`, gp, { method: 'POST', body })).status,
+      ).toBe(403);
+
+      const end = Date.now() + 60_000;
+      while (dpo.messages.length < 1 || region.messages.length < 1) {
+        if (Date.now() > end) throw new Error('the flag events never arrived');
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      expect(dpo.messages).toHaveLength(1);
+      expect(region.messages).toHaveLength(1);
+      const forDpo = events.v1.AccessFlagged.decode(dpo.messages[0]!.value!);
+      expect(forDpo).toMatchObject({
+        auditId: access.id,
+        odsCode: 'R1K01',
+        patientNhsNumber: alice.nhsNumber,
+        gpOdsCode: 'A81001',
+        gpRegion: 'north-east',
+        reason: 'I have never been to this hospital',
+      });
+      expect(dpo.messages[0]!.headers?.['ce_odscode']?.toString()).toBe('R1K01');
+      expect(dpo.messages[0]!.key?.toString()).toBe(alice.nhsNumber);
+      const forRegion = events.v1.AccessFlagged.decode(region.messages[0]!.value!);
+      expect(forRegion.flagId).toBe(forDpo.flagId);
+      expect(region.messages[0]!.headers?.['ce_region']?.toString()).toBe('north-east');
+    } finally {
+      await dpo.stop();
+      await region.stop();
+    }
+  });
+});
