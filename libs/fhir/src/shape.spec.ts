@@ -62,6 +62,14 @@ describe('shape: every element has its FHIR JSON type before anything reads it',
       'fhir.datatype@Patient.multipleBirth[x]',
     ],
     ['an unknown element', { ...patient, colour: 'blue' }, 'fhir.unknown-element@Patient.colour'],
+    ...['constructor', 'toString', 'hasOwnProperty', '__proto__'].map(
+      (k) =>
+        [
+          `an Object.prototype name (${k}) is not an element`,
+          JSON.parse(`{"resourceType":"Patient","${k}":1}`) as Record<string, unknown>,
+          `fhir.unknown-element@Patient.${k}`,
+        ] as const,
+    ),
   ])('%s', (_what, resource, want) => {
     expect(at(resource)).toEqual([want]);
   });

@@ -70,7 +70,8 @@ interface Resolved {
 }
 
 function resolveElement(schema: InternalTypeSchema, key: string): Resolved | undefined {
-  const direct = schema.elements[key];
+  // own keys only: `constructor`, `toString`… are not elements (and must not reach a prototype)
+  const direct = Object.hasOwn(schema.elements, key) ? schema.elements[key] : undefined;
   if (direct) {
     const code = direct.type[0]?.code;
     return code ? { element: direct, type: code, segment: key } : undefined;
