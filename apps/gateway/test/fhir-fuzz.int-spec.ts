@@ -235,6 +235,15 @@ function sweep(ops: ApiOperation[], seeds: Seeds): FuzzRequest[] {
     if (type !== 'Parameters')
       for (const name of elementNames(type).filter((n) => n !== 'resourceType'))
         for (const v of SWEEP_VALUES) push(setAt(seed, [name], v));
+    for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty'])
+      for (const at of [
+        [key],
+        ...pathsOf(seed)
+          .filter((p) => p.length === 2 && typeof p[1] === 'number')
+          .slice(0, 2)
+          .map((p) => [...p, key]),
+      ])
+        push(setAt(seed, at, 1));
     for (const target of pathsOf(seed))
       push(setAt(seed, target, SWEEP_MORE[turn++ % SWEEP_MORE.length]!));
   }

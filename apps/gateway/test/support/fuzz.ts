@@ -119,8 +119,15 @@ export function setAt(
   const key = head as string;
   if (rest.length > 0) {
     if (bag[key] !== undefined) bag[key] = setAt(bag[key], rest, value);
-  } else if (value !== undefined) bag[key] = value;
-  else if (Array.isArray(copy)) copy.splice(head as number, 1);
+  } else if (value !== undefined) {
+    // an own property even for `__proto__` (plain assignment would set the prototype)
+    Object.defineProperty(copy, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else if (Array.isArray(copy)) copy.splice(head as number, 1);
   else delete bag[key];
   return copy;
 }
@@ -134,6 +141,12 @@ export function elementNames(type: string): string[] {
       : name,
   );
 }
+
+/** Names that are no element, Object.prototype's own among them. */
+const unknownKey = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 12 }),
+  fc.constantFrom('constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'),
+);
 
 /** A mutation of a valid seed body: a wrong value at some path, a removal, an unknown element. */
 export function mutatedBody(seed: Json, type: string): fc.Arbitrary<Json> {
@@ -162,7 +175,7 @@ export function mutatedBody(seed: Json, type: string): fc.Arbitrary<Json> {
     },
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), wrongValue).map(
+      arbitrary: fc.tuple(unknownKey, wrongValue).map(
         ([k, v]) =>
           (s: Json) =>
             setAt(s, [k], v),
@@ -284,7 +297,7 @@ export function queryString(names: readonly string[]): fc.Arbitrary<string> {
         'status:not',
       ),
     },
-    { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 12 }) },
+    { weight: 1, arbitrary: unknownKey },
   );
   return fc.array(fc.tuple(name, searchValue), { maxLength: 5 }).chain((pairs) =>
     fc.nat(9).map((n) => {
