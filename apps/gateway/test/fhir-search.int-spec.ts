@@ -129,7 +129,11 @@ async function refer(nhs: string): Promise<string> {
   return r.body.id!;
 }
 
-async function report(nhs: string, status: 'final' | 'preliminary', code: string): Promise<string> {
+async function report(
+  nhs: string,
+  status: 'final' | 'preliminary',
+  ...codes: string[]
+): Promise<string> {
   const body: DiagnosticReport = {
     resourceType: 'DiagnosticReport',
     identifier: [{ system: LAB_ID, value: `search-${faker.string.uuid()}` }],
@@ -141,17 +145,15 @@ async function report(nhs: string, status: 'final' | 'preliminary', code: string
     subject: { reference: `Patient/${nhs}` },
     performer: [{ type: 'Organization', identifier: { system: ODS, value: 'RR8' } }],
     issued: '2026-02-10T09:00:00.000Z',
-    contained: [
-      {
-        resourceType: 'Observation',
-        id: 'o1',
-        status: 'final',
-        code: { coding: [{ system: 'http://loinc.org', code }] },
-        subject: { reference: `Patient/${nhs}` },
-        valueQuantity: UNITS[code],
-      },
-    ],
-    result: [{ reference: '#o1' }],
+    contained: codes.map((code, i) => ({
+      resourceType: 'Observation' as const,
+      id: `o${i}`,
+      status: 'final' as const,
+      code: { coding: [{ system: 'http://loinc.org', code }] },
+      subject: { reference: `Patient/${nhs}` },
+      valueQuantity: UNITS[code],
+    })),
+    result: codes.map((_, i) => ({ reference: `#o${i}` })),
     extension: [
       {
         url: 'https://fhir.trellis.nhs.uk/StructureDefinition/report-requester',
@@ -418,6 +420,25 @@ describe('repeated parameters are ANDed', () => {
 });
 
 describe('_count and paging', () => {
+  it('Observation pages count observations, not reports: a report’s observations span pages', async () => {
+    const p3 = await newPatient();
+    const both = await report(p3, 'final', '718-7', '6690-2');
+    const single = await report(p3, 'final', '718-7');
+    const seen: string[] = [];
+    let page = await search(`Observation?patient=${p3}&_count=1`, gp);
+    for (let i = 0; i < 5; i++) {
+      expect(page.ids.length).toBeLessThanOrEqual(1);
+      seen.push(...page.ids);
+      if (!page.next) break;
+      page = await search(page.next, gp);
+    }
+    expect([...seen].sort()).toEqual([`${both}-obs-0`, `${both}-obs-1`, `${single}-obs-0`].sort());
+    expect((await search(`Observation?patient=${p3}&_count=0`, gp)).total).toBe(3);
+    expect((await search(`Observation?patient=${p3}&code=6690-2`, gp)).ids).toEqual([
+      `${both}-obs-1`,
+    ]);
+  });
+
   it('_count=0 answers the true total and no entries, for every searchable resource type', async () => {
     for (const [type, q, token] of searches()) {
       const all = await search(`${q}&_count=50`, token);

@@ -24,6 +24,7 @@ import {
   versionHeaders,
   headerValue,
 } from './fhir.support';
+import { pageObservations, type ReportPage } from './observation.paging';
 import { PlatformCallError, type ForwardContext } from './platform-clients';
 import {
   param,
@@ -113,6 +114,9 @@ function codeParam(search: SearchQuery): { code: string; system?: string } | nul
   const system = [...systems][0];
   return { code: [...codes][0]!, ...(system ? { system } : {}) };
 }
+
+/** Reports asked of the platform per call when paging observations. */
+const REPORTS_PER_CALL = 20;
 
 /** SearchReports field → search parameter. */
 const SEARCH_FIELDS: Record<string, string> = {
@@ -621,13 +625,13 @@ export class ReportFhirController extends PlatformFhirController {
       },
     ],
     summary:
-      "A patient's observations from the reports the caller may see, newest report first; _count counts reports per page, each contributing its observations (the token also needs system/DiagnosticReport.s)",
+      "A patient's observations from the reports the caller may see, newest report first (paged by observation; the token also needs system/DiagnosticReport.s)",
   })
   async searchObservations(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const nhs = this.patientParam(req);
     const wanted = codeParam(searchOf(req));
     if (nhs === null || wanted === null) return this.noMatch(req, res);
-    return this.pagedSearch(req, res, async (page) => {
+    const reports = async (pageToken: string): Promise<ReportPage> => {
       const r = await this.call<results.v1.SearchReportsResponse>(
         'results',
         RESULTS,
@@ -637,14 +641,14 @@ export class ReportFhirController extends PlatformFhirController {
           category: 0,
           code: wanted?.code ?? '',
           statuses: [],
-          page,
+          page: { pageSize: REPORTS_PER_CALL, pageToken },
           includeObservations: true,
         },
         forwardContext(req),
         'Observation',
         (f) => SEARCH_FIELDS[f],
       );
-      const found = r.reports
+      const observations = r.reports
         .flatMap(reportObservationsToFhir)
         .filter(
           (o) =>
@@ -655,9 +659,10 @@ export class ReportFhirController extends PlatformFhirController {
                 (wanted.system === undefined || c.system === wanted.system),
             ),
         );
-      // the platform counts reports, not observations: the total is counted here when asked
-      return { resources: found, nextPageToken: r.page?.nextPageToken };
-    });
+      return { observations, nextPageToken: r.page?.nextPageToken };
+    };
+    // the platform counts reports, not observations: the total is counted here when asked
+    return this.pagedSearch(req, res, (page) => pageObservations(reports, page));
   }
 
   @FhirRoute(
