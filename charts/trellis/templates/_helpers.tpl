@@ -216,6 +216,18 @@ Fail early with a precise message when required wiring is missing (the schema ca
 {{- if and $v.ingress.enabled (not $v.services.gateway.enabled) -}}
 {{- fail "ingress.enabled needs services.gateway.enabled" -}}
 {{- end -}}
+{{- if $v.cloudnativepg.enabled -}}
+{{- $pg := $v.cloudnativepg -}}
+{{- if and $pg.recovery.enabled (eq $pg.recovery.sourceClusterName (include "trellis.cnpgClusterName" .)) -}}
+{{- fail "cloudnativepg.recovery restores into a NEW cluster: set cloudnativepg.clusterName to a name other than recovery.sourceClusterName (the old cluster is kept as it is)" -}}
+{{- end -}}
+{{- if and $pg.recovery.enabled (not (or $pg.recovery.destinationPath $pg.backup.destinationPath)) -}}
+{{- fail "cloudnativepg.recovery: set recovery.destinationPath (or backup.destinationPath), the object store holding the source cluster's backups" -}}
+{{- end -}}
+{{- if ge (int $pg.synchronousReplicas) (int $pg.instances) -}}
+{{- fail "cloudnativepg.synchronousReplicas must be below cloudnativepg.instances (a primary needs that many standbys to acknowledge a commit)" -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
