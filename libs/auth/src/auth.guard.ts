@@ -200,7 +200,7 @@ export class TrellisAuthGuard implements CanActivate {
           : new AuthError(AuthErrorCode.AuthUnavailable, 'authorisation unavailable', String(err));
       if (authErr.reason) this.logger.debug(`${call.key}: ${authErr.code} ${authErr.reason}`);
       if (rule && rule.public !== true && rule.patientData) {
-        await this.auditDenied(call, rule, caller, authErr);
+        await this.auditDenied(call, rule, caller ?? authErr.caller, authErr);
       }
       throw toTransportError(call.transport, authErr);
     }
@@ -291,6 +291,7 @@ export async function authenticateBearer(
       AuthErrorCode.SystemSuspended,
       'invalid access token',
       `system ${caller.systemId} suspended`,
+      caller,
     );
   }
   // Compliance enforcement: the product version's deployments keep only their read scopes.

@@ -1,3 +1,5 @@
+import { type Caller } from './caller';
+
 /** Why a call was refused. Mapped to gRPC UNAUTHENTICATED/PERMISSION_DENIED or HTTP 401/403. */
 export enum AuthErrorCode {
   MissingToken = 'MISSING_TOKEN',
@@ -21,6 +23,11 @@ export class AuthError extends Error {
     message: string,
     /** Internal reason for logs only. */
     readonly reason?: string,
+    /**
+     * The system the token authenticated, when the refusal came after (a suspended system): the
+     * access audit attributes the refused call to it.
+     */
+    readonly caller?: Caller,
   ) {
     super(message);
     this.name = 'AuthError';

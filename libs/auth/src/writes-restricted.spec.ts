@@ -68,4 +68,19 @@ describe('compliance enforcement: write scopes withdrawn, reads kept', () => {
     expect([after.scopes, after.writesRestricted]).toEqual([['system/Patient.rs'], true]);
     expect(AuthErrorCode.WritesRestricted).toBe('WRITES_RESTRICTED');
   });
+
+  it('a suspended system is refused with the caller named (so the refusal is attributable)', async () => {
+    const authority = await createTestAuthority();
+    const verifier = new AccessTokenVerifier({
+      issuer: authority.issuer,
+      keySet: authority.keySet,
+    });
+    const registry = new SystemStatusRegistry();
+    registry.markReady();
+    registry.apply({ systemId: 'sys-2', status: 'suspended', version: 1 });
+    const token = await authority.issue({ systemId: 'sys-2', scopes: ['system/Patient.rs'] });
+    await expect(
+      authenticateBearer(verifier, registry, `Bearer ${token}`, undefined, 100),
+    ).rejects.toMatchObject({ code: AuthErrorCode.SystemSuspended, caller: { systemId: 'sys-2' } });
+  });
 });

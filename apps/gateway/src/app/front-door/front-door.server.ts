@@ -171,7 +171,13 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
           ? err
           : new AuthError(AuthErrorCode.AuthUnavailable, 'authorisation unavailable', String(err));
       const code = authErr.kind === 'unavailable' ? status.UNAVAILABLE : status.UNAUTHENTICATED;
-      await this.audit(route, 'denied', `${status[code]}: ${authErr.code}`, undefined, endUser);
+      await this.audit(
+        route,
+        'denied',
+        `${status[code]}: ${authErr.code}`,
+        authErr.caller,
+        endUser,
+      );
       return cb({ code, details: authErr.message });
     }
     let retryAfter: number;
