@@ -1,6 +1,8 @@
 import type { PoolConfig } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 
+import { tlsFromEnvironment } from './tls';
+
 /**
  * PostgreSQL schema names Trellis accepts for a service or a test: lower-case, starting with a
  * letter or underscore, at most 63 bytes (PostgreSQL's identifier limit). Anything else is
@@ -63,6 +65,10 @@ export function toPoolConfig(target: ConnectionTarget, extra: PoolConfig = {}): 
     options: searchPathStartupOption(target.schema),
   };
   if (target.database !== undefined) config.database = target.database;
+  if (parsed.ssl === undefined && extra.ssl === undefined) {
+    const tls = tlsFromEnvironment();
+    if (tls !== undefined) config.ssl = tls;
+  }
   return config;
 }
 

@@ -1,4 +1,5 @@
 export * from './connection';
+export * from './tls';
 export * from './migration-files';
 export * from './migrate';
 export * from './client';
