@@ -10,6 +10,7 @@ describe('SMART v2 scopes', () => {
     ['trellis/admin', true],
     ['trellis/restricted.read', true],
     ['trellis/identity.admin', true],
+    ['trellis/region.admin', true],
     ['system/Patient.read', true], // v1 alias
     ['system/Patient.sr', false], // out of order
     ['system/Patient.rr', false], // duplicate
@@ -58,6 +59,8 @@ describe('SMART v2 scopes', () => {
       scopeSatisfies(['system/Patient.cruds', 'system/*.cruds'], 'trellis/identity.admin'),
     ).toBe(false);
     expect(scopeSatisfies(['trellis/admin'], 'trellis/identity.admin')).toBe(false);
+    expect(scopeSatisfies(['trellis/admin'], 'trellis/region.admin')).toBe(false);
+    expect(scopeSatisfies(['trellis/region.admin'], 'trellis/admin')).toBe(false);
   });
 
   it('a malformed requirement is never satisfied', () => {

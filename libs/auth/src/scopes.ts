@@ -20,6 +20,11 @@ export const TRELLIS_SCOPES = {
   admin: 'trellis/admin',
   /** National identity administration: merging patient records (never implied by Patient.u). */
   identityAdmin: 'trellis/identity.admin',
+  /**
+   * A regional authority's administration of the connected systems of its own region (the
+   * token's `region`): list, suspend, reinstate. Never implied by `trellis/admin` or the reverse.
+   */
+  regionAdmin: 'trellis/region.admin',
 } as const;
 export type TrellisScope = (typeof TRELLIS_SCOPES)[keyof typeof TRELLIS_SCOPES];
 

@@ -42,6 +42,18 @@ describe('AccessTokenVerifier', () => {
     });
   });
 
+  it("a professional's session token names its user (act.sub), which the header cannot override", async () => {
+    const token = await authority.issue({
+      systemId: 'demo-operator-console',
+      scopes: ['trellis/admin'],
+      claims: { act: { sub: 'staff:operator-1' } },
+    });
+    expect((await verifier.verify(token, 'someone-else')).userId).toBe('staff:operator-1');
+    expect(await verifier.verify(token)).not.toHaveProperty('actor');
+    const odd = await authority.issue({ scopes: ['trellis/admin'], claims: { act: 'x' } });
+    expect((await verifier.verify(odd, 'dr-who')).userId).toBe('dr-who');
+  });
+
   it('refuses expired tokens', async () => {
     const token = await authority.issue({
       scopes: ['system/Patient.r'],

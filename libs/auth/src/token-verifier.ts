@@ -87,8 +87,11 @@ export class AccessTokenVerifier {
       claims = await this.verifySignedToken(token);
       if (key !== undefined) this.cache?.set(key, claims);
     }
+    // a professional's session token names its user (RFC 8693 `act`): that, not the header
+    const { actor, ...caller } = claims;
+    if (actor) return { ...caller, userId: actor };
     const userId = endUserId && CLAIM_STRING.test(endUserId) ? endUserId : undefined;
-    return { ...claims, ...(userId ? { userId } : {}) };
+    return { ...caller, ...(userId ? { userId } : {}) };
   }
 
   /** Drops every cached verification (e.g. after a signing key was withdrawn). */
@@ -136,6 +139,11 @@ export class AccessTokenVerifier {
     const clientId = payload['client_id'];
     const scope = payload['scope'];
     const productVersion = payload['product_version'];
+    const act = payload['act'];
+    const actor =
+      typeof act === 'object' && act !== null && isClaim((act as { sub?: unknown }).sub)
+        ? (act as { sub: string }).sub
+        : undefined;
     // a citizen's patient token (gateway token exchange): no organisation, patient/ scopes only
     const patient = payload['patient'];
     const patientToken = patient !== undefined;
@@ -177,6 +185,7 @@ export class AccessTokenVerifier {
       odsCode: odsCode as string,
       region: region as string,
       ...(isClaim(productVersion) ? { productVersionId: productVersion } : {}),
+      ...(actor ? { actor } : {}),
       scopes: Object.freeze(splitScopes(scope)),
       tokenId: jti,
       expiresAt: exp,

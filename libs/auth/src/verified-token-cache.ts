@@ -2,8 +2,11 @@ import { createHash } from 'node:crypto';
 
 import { type Caller } from './caller';
 
-/** The claims of a verified token, without the per-call end user. */
-export type VerifiedClaims = Omit<Caller, 'userId'>;
+/**
+ * The claims of a verified token, without the per-call end user; `actor` is the user a
+ * professional's session token names (RFC 8693 `act.sub`), which then is the call's end user.
+ */
+export type VerifiedClaims = Omit<Caller, 'userId'> & { actor?: string };
 
 export interface VerifiedTokenCacheOptions {
   /** Most entries held; the least recently used is evicted beyond it (default 10,000). */
