@@ -16,6 +16,7 @@ import { FrontDoorModule } from './front-door/front-door.module';
 import { GatewayHealthChecks } from './database/gateway-health';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { ScorecardsModule } from './scorecards/scorecards.module';
+import { CertificationModule } from './certification/certification.module';
 import { ComplianceModule } from './products/compliance.module';
 import { SystemsModule } from './systems/systems.module';
 import { GATEWAY_SCOPES } from './gateway.scopes';
@@ -60,6 +61,7 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
     SystemsModule,
     RateLimitModule,
     ComplianceModule,
+    CertificationModule, // before FhirModule too
     ScorecardsModule, // before FhirModule: its catch-all /fhir route must come last
     FhirModule,
     FrontDoorModule,

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+
+import { TokensModule } from '../tokens/tokens.module';
+import { CertificationFhirController } from './certification.fhir.controller';
+import { CertificationRepository } from './certification.repository';
+import { CertificationService } from './certification.service';
+import { SandboxInterceptor } from './sandbox.interceptor';
+
+/**
+ * The conformance kit (issue 17): TestScripts, sessions in the sandbox with injected faults,
+ * TestReports, certificates and their public register. Imported before the FHIR module, whose
+ * catch-all route would otherwise answer first.
+ */
+@Module({
+  imports: [TokensModule],
+  controllers: [CertificationFhirController],
+  providers: [
+    CertificationRepository,
+    CertificationService,
+    SandboxInterceptor,
+    { provide: APP_INTERCEPTOR, useExisting: SandboxInterceptor },
+  ],
+  exports: [CertificationService, CertificationRepository],
+})
+export class CertificationModule {}

@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+import { type Caller } from '@trellis/auth';
+import { FhirError } from '@trellis/fhir';
+import type { TestReport } from '@medplum/fhirtypes';
+import { SignJWT } from 'jose';
+
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { type SigningKeyRing } from '../tokens/signing-keys';
+import { SIGNING_KEY_RING } from '../tokens/tokens.service';
+import {
+  CertificationRepository,
+  type CertificateRow,
+  type SessionRow,
+} from './certification.repository';
+import { type FaultPlan } from './checks';
+import { type Exchange, type FaultKind, isCertifiableRole, RULES_VERSION } from './exchange';
+import { scenarioById, scenariosOf } from './scenarios';
+import { testReportOf } from './test-script';
+
+/** JWT `typ` of a conformance certificate (distinct from access tokens: never accepted as one). */
+export const CERTIFICATE_TYPE = 'trellis-conformance-certificate+jwt';
+export const CERTIFICATE_TTL_DAYS = 365;
+const CACHE_MS = 2000;
+
+export interface FaultDecision {
+  kind: FaultKind;
+  retryAfter: number | null;
+  /** For `duplicate`: the patient the refusal names. */
+  candidate?: string | null;
+}
+
+export interface ClosedSession {
+  session: SessionRow;
+  reports: TestReport[];
+  certificate?: CertificateRow;
+}
+
+/** Conformance sessions, their evaluation into TestReports, and certificates (issue 17). */
+@Injectable()
+export class CertificationService {
+  private readonly open = new Map<string, { session: SessionRow | null; until: number }>();
+
+  constructor(
+    private readonly repo: CertificationRepository,
+    @Inject(SIGNING_KEY_RING) private readonly keys: SigningKeyRing,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  async start(caller: Caller, role: string | undefined, retryAfter: number): Promise<SessionRow> {
+    const pv = caller.productVersionId;
+    const product = pv ? await this.repo.productOf(pv) : undefined;
+    if (!product)
+      throw FhirError.of(
+        422,
+        'business-rule',
+        'conformance.product-version',
+        'the calling system names no registered product version',
+      );
+    if (!isCertifiableRole(product.role))
+      throw FhirError.of(
+        422,
+        'business-rule',
+        'conformance.role',
+        `product role ${product.role} has no conformance scenarios`,
+      );
+    if (role !== undefined && role !== product.role)
+      throw FhirError.of(
+        422,
+        'business-rule',
+        'conformance.role',
+        `the product ${product.productId} has role ${product.role}, not ${role.slice(0, 40)}`,
+      );
+    const opened = await this.repo.openSession({
+      id: randomUUID(),
+      systemId: caller.systemId,
+      productVersionId: product.productVersionId,
+      role: product.role,
+      rulesVersion: RULES_VERSION,
+      retryAfterSeconds: retryAfter,
+    });
+    if ('open' in opened)
+      throw FhirError.of(
+        409,
+        'conflict',
+        'conformance.session-open',
+        `session ${opened.open.id} is already open for this system`,
+      );
+    this.open.set(caller.systemId, { session: opened, until: Date.now() + CACHE_MS });
+    return opened;
+  }
+
+  /** The system's open session (cached briefly: checked on every request of every system). */
+  async openSessionOf(systemId: string): Promise<SessionRow | null> {
+    const hit = this.open.get(systemId);
+    if (hit && hit.until > Date.now()) return hit.session;
+    const session = await this.repo.findOpenSession(systemId);
+    this.open.set(systemId, { session, until: Date.now() + CACHE_MS });
+    if (this.open.size > 10_000) this.open.clear();
+    return session;
+  }
+
+  /** Records an arriving request; returns its seq and the fault the scenario plans for it. */
+  async arrive(
+    session: SessionRow,
+    x: Pick<Exchange, 'scenario' | 'method' | 'path' | 'query' | 'ifMatch' | 'ifNoneExist' | 'key'>,
+  ): Promise<{ seq: number; fault: FaultDecision | null }> {
+    const scenario = x.scenario ? scenarioById(x.scenario) : undefined;
+    const plan: FaultPlan | undefined =
+      scenario?.role === session.role
+        ? scenario.faults.find((f) => f.method === x.method && f.path.test(x.path))
+        : undefined;
+    const { seq, earlier } = await this.repo.arrive(
+      session.id,
+      { ...x, at: new Date() },
+      plan?.path,
+    );
+    if (!plan || earlier + 1 !== plan.occurrence) return { seq, fault: null };
+    const retryAfter =
+      plan.kind === 'rate-limit' || plan.kind === 'unavailable' ? session.retryAfterSeconds : null;
+    const candidate =
+      plan.kind === 'duplicate' && x.scenario
+        ? await this.repo.firstCreated(session.id, x.scenario, x.path)
+        : undefined;
+    return {
+      seq,
+      fault: { kind: plan.kind, retryAfter, ...(candidate !== undefined ? { candidate } : {}) },
+    };
+  }
+
+  answered(
+    sessionId: string,
+    seq: number,
+    a: {
+      status: number;
+      fault: FaultKind | null;
+      resourceId: string | null;
+      retryAfter: number | null;
+    },
+  ): Promise<void> {
+    return this.repo.answered(sessionId, seq, { ...a, doneAt: new Date() });
+  }
+
+  /** Closes the caller's session: one TestReport per scenario; a certificate when all passed. */
+  async finish(caller: Caller, sessionId: string): Promise<ClosedSession> {
+    const session = await this.repo.findSession(sessionId);
+    if (!session || session.systemId !== caller.systemId)
+      throw FhirError.of(
+        404,
+        'not-found',
+        'conformance.session',
+        `session ${sessionId.slice(0, 64)} not found`,
+      );
+    if (session.status !== 'open')
+      throw FhirError.of(
+        409,
+        'conflict',
+        'conformance.session-closed',
+        `session ${session.id} is already closed`,
+      );
+    if (!isCertifiableRole(session.role))
+      throw FhirError.of(422, 'business-rule', 'conformance.role', `role ${session.role}`);
+    const rows = await this.repo.exchanges(session.id);
+    const all: Exchange[] = rows
+      .filter((r) => r.status !== -1)
+      .map((r) => ({
+        seq: r.seq,
+        scenario: r.scenario,
+        method: r.method,
+        path: r.path,
+        query: r.query,
+        status: r.status,
+        fault: r.fault as FaultKind | null,
+        ifMatch: r.ifMatch,
+        ifNoneExist: r.ifNoneExist,
+        key: r.key,
+        resourceId: r.resourceId,
+        retryAfter: r.retryAfter,
+        at: r.at.getTime(),
+        doneAt: r.doneAt.getTime(),
+      }));
+    const issued = new Date();
+    const reports = scenariosOf(session.role).map((s) => {
+      const xs = all.filter((x) => x.scenario === s.id);
+      const results = s.assertions.map((assertion) => ({
+        assertion,
+        outcome: assertion.check(xs),
+      }));
+      return testReportOf({
+        id: randomUUID(),
+        scenario: { ...s, role: session.role as (typeof s.roles)[number] },
+        results,
+        sessionId: session.id,
+        systemId: session.systemId,
+        base: this.config.publicUrl,
+        issued,
+      });
+    });
+    const passed = reports.every((r) => r.result === 'pass');
+    const certificate = passed ? await this.certificateFor(session, reports, issued) : undefined;
+    const closed = await this.repo.close({
+      sessionId: session.id,
+      result: passed ? 'pass' : 'fail',
+      reports: reports.map((r) => ({
+        id: r.id!,
+        scenario: r.testScript.reference!.replace('TestScript/', ''),
+        result: r.result,
+        resource: r,
+      })),
+      ...(certificate ? { certificate } : {}),
+      issuedAt: issued,
+    });
+    if (closed === 'not-open')
+      throw FhirError.of(
+        409,
+        'conflict',
+        'conformance.session-closed',
+        `session ${session.id} is already closed`,
+      );
+    this.open.delete(caller.systemId);
+    return {
+      session: closed,
+      reports,
+      ...(certificate
+        ? { certificate: { ...certificate, statusReason: null, statusChangedAt: issued } }
+        : {}),
+    };
+  }
+
+  private async certificateFor(
+    session: SessionRow,
+    reports: TestReport[],
+    issued: Date,
+  ): Promise<Omit<CertificateRow, 'statusChangedAt' | 'statusReason'>> {
+    const product = await this.repo.productOf(session.productVersionId);
+    if (!product) throw new Error(`product version ${session.productVersionId} vanished`);
+    const id = randomUUID();
+    const expires = new Date(issued.getTime() + CERTIFICATE_TTL_DAYS * 86_400_000);
+    const key = this.keys.current;
+    const reportIds = reports.map((r) => r.id!);
+    const jwt = await new SignJWT({
+      supplier: product.supplier,
+      product: product.productId,
+      product_name: product.product,
+      version: product.version,
+      product_version: product.productVersionId,
+      role: session.role,
+      rules_version: session.rulesVersion,
+      test_reports: reportIds.map((r) => `${this.config.publicUrl}/fhir/TestReport/${r}`),
+      session: session.id,
+    })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: CERTIFICATE_TYPE })
+      .setIssuer(this.config.publicUrl)
+      .setSubject(product.productVersionId)
+      .setAudience(`${this.config.publicUrl}/fhir/VerificationResult`)
+      .setJti(id)
+      .setIssuedAt(Math.floor(issued.getTime() / 1000))
+      .setExpirationTime(Math.floor(expires.getTime() / 1000))
+      .sign(key.privateKey);
+    return {
+      id,
+      productVersionId: product.productVersionId,
+      role: session.role,
+      rulesVersion: session.rulesVersion,
+      supplier: product.supplier,
+      product: product.productId,
+      version: product.version,
+      sessionId: session.id,
+      testReportIds: reportIds,
+      jwt,
+      status: 'active',
+      issuedAt: issued,
+      expiresAt: expires,
+    };
+  }
+}

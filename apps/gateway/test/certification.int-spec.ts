@@ -1,0 +1,237 @@
+// Issue 17 end to end (real gateway, identity and results over PostgreSQL): the gp-system
+// TestScripts are served and valid; a scripted supplier that handles every injected fault passes
+// every scenario, gets a certificate it verifies with the published JWKS alone, listed in the
+// public register; a careless supplier (ignores Retry-After, omits If-Match) gets TestReports
+// failing exactly those assertions and no certificate. Every TestScript, TestReport and
+// VerificationResult passes the FHIR validator.
+import { randomUUID } from 'node:crypto';
+
+import type { Bundle, DiagnosticReport, TestReport, VerificationResult } from '@medplum/fhirtypes';
+import { validateFhirResource } from '@trellis/fhir';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+
+import { ProductsService } from '../src/app/products/products.service';
+import { startFhirStack, type FhirStack } from './fhir.harness';
+import { SupplierClient, type ClientHabits } from './support/conformance-client';
+import { BOOTSTRAP_CALLER, getToken, registerClient } from './support/harness';
+
+jest.setTimeout(300_000);
+
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+const GP_SCOPES = 'system/Patient.cruds system/DiagnosticReport.rus system/TestReport.crs';
+const ucum = (value: number) => ({
+  value,
+  unit: 'g/L',
+  system: 'http://unitsofmeasure.org',
+  code: 'g/L',
+});
+
+let stack: FhirStack;
+let labToken: string;
+
+/** An abnormal full blood count (low haemoglobin) from lab RR8, requested by practice A81001. */
+function abnormalReport(nhs: string): DiagnosticReport {
+  return {
+    resourceType: 'DiagnosticReport',
+    identifier: [{ system: 'https://fhir.trellis.nhs.uk/Id/lab-report-id', value: randomUUID() }],
+    extension: [
+      {
+        url: 'https://fhir.trellis.nhs.uk/StructureDefinition/report-requester',
+        extension: [
+          {
+            url: 'organization',
+            valueReference: {
+              type: 'Organization',
+              identifier: { system: ODS, value: 'A81001' },
+              extension: [
+                {
+                  url: 'https://fhir.trellis.nhs.uk/StructureDefinition/region',
+                  valueCode: 'north-east',
+                },
+              ],
+            },
+          },
+          {
+            url: 'practitioner',
+            valueIdentifier: { system: 'https://fhir.hl7.org.uk/Id/gmc-number', value: '7654321' },
+          },
+        ],
+      },
+    ],
+    status: 'final',
+    category: [
+      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB' }] },
+    ],
+    code: { coding: [{ system: 'http://loinc.org', code: '58410-2', display: 'CBC panel' }] },
+    subject: { reference: `Patient/${nhs}` },
+    performer: [{ type: 'Organization', identifier: { system: ODS, value: 'RR8' } }],
+    issued: new Date().toISOString(),
+    contained: [
+      {
+        resourceType: 'Observation',
+        id: 'hb',
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '718-7' }] },
+        subject: { reference: `Patient/${nhs}` },
+        valueQuantity: ucum(92),
+        interpretation: [
+          {
+            coding: [
+              {
+                system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
+                code: 'L',
+              },
+            ],
+          },
+        ],
+        referenceRange: [{ low: ucum(130), high: ucum(170) }],
+      },
+    ],
+    result: [{ reference: '#hb' }],
+  };
+}
+
+async function postReport(nhs: string): Promise<string> {
+  const res = await fetch(`${stack.fhirBase}/DiagnosticReport`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${labToken}`, 'content-type': 'application/fhir+json' },
+    body: JSON.stringify(abnormalReport(nhs)),
+  });
+  const body = (await res.json()) as DiagnosticReport;
+  if (res.status !== 201)
+    throw new Error(`lab report: ${String(res.status)} ${JSON.stringify(body)}`);
+  return body.id!;
+}
+
+async function supplier(productId: string, habits: ClientHabits): Promise<SupplierClient> {
+  const products = stack.gw.handle.app.get(ProductsService);
+  await products.registerProduct(
+    { id: productId, supplier: `${productId} Ltd`, name: `${productId} GP`, role: 'gp_system' },
+    BOOTSTRAP_CALLER,
+  );
+  await products.registerVersion(productId, '1.0', BOOTSTRAP_CALLER);
+  const client = await registerClient(stack.gw, {
+    scopes: GP_SCOPES.split(' '),
+    odsCode: 'A81001',
+    productVersionId: `${productId}@1.0`,
+  });
+  return new SupplierClient(stack.fhirBase, await getToken(stack.gw, client, GP_SCOPES), habits);
+}
+
+/** Runs every gp-system scenario in a session; returns the finish-session Bundle. */
+async function certify(client: SupplierClient): Promise<Bundle> {
+  const started = await client.startSession(1);
+  expect(started.status).toBe(201);
+  const session = started.body.parameter!.find((p) => p.name === 'session')!.valueId!;
+  const nhs = await client.registerPatient();
+  expect(nhs).toMatch(/^999\d{7}$/);
+  await client.updatePatient(nhs);
+  expect(await client.readEverything(nhs)).toBe(200);
+  expect(await client.acknowledge(await postReport(nhs))).toBe(200);
+  const finished = await client.finishSession(session);
+  expect(finished.status).toBe(200);
+  for (const e of finished.body.entry ?? [])
+    expect(validateFhirResource(e.resource).issues).toEqual([]);
+  return finished.body;
+}
+
+const reportsOf = (b: Bundle) =>
+  (b.entry ?? []).flatMap((e) => (e.resource?.resourceType === 'TestReport' ? [e.resource] : []));
+const failedAssertions = (reports: TestReport[]) =>
+  reports.flatMap((r) =>
+    (r.test?.[0]?.action ?? [])
+      .filter((a) => a.assert?.result === 'fail')
+      .map((a) => `${r.testScript.reference!.slice(11)}: ${a.assert!.message!.split(' ')[0]!}`),
+  );
+
+beforeAll(async () => {
+  stack = await startFhirStack({}, { results: true });
+  ({ token: labToken } = await stack.token(
+    ['system/DiagnosticReport.crus', 'system/Observation.rs', 'system/Patient.r'],
+    'RR8',
+  ));
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('conformance kit (gp-system)', () => {
+  it('serves the TestScripts of every role publicly, each valid FHIR R4', async () => {
+    const res = await fetch(`${stack.fhirBase}/TestScript`);
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as Bundle;
+    const ids = (bundle.entry ?? []).map((e) => e.resource!.id);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'gp-system-register-patient',
+        'gp-system-update-if-match',
+        'gp-system-read-everything',
+        'gp-system-acknowledge-result',
+        'hospital-epr-book-appointment',
+        'lab-lims-post-amend-report',
+      ]),
+    );
+    for (const e of bundle.entry ?? []) expect(validateFhirResource(e.resource).issues).toEqual([]);
+    const one = await fetch(`${stack.fhirBase}/TestScript/gp-system-update-if-match`);
+    expect(one.status).toBe(200);
+    expect(JSON.stringify(await one.json())).toContain('http.if-match-required');
+    expect((await fetch(`${stack.fhirBase}/TestScript/nope`)).status).toBe(404);
+    expect((await fetch(`${stack.fhirBase}/TestScript?context=dentist`)).status).toBe(400);
+  });
+
+  it('a supplier handling every fault passes every scenario and gets a verifiable certificate', async () => {
+    const good = await supplier('careful', { honourRetryAfter: true, sendIfMatch: true });
+    const out = await certify(good);
+    const reports = reportsOf(out);
+    expect(reports).toHaveLength(4);
+    expect(failedAssertions(reports)).toEqual([]);
+    const cert = (out.entry ?? []).find((e) => e.resource?.resourceType === 'VerificationResult')
+      ?.resource as VerificationResult;
+    expect(cert.status).toBe('validated');
+    const jwt = Buffer.from(cert.validator![0]!.attestationSignature!.data!, 'base64').toString(
+      'utf8',
+    );
+    // verified with the published JWKS alone
+    const { payload, protectedHeader } = await jwtVerify(
+      jwt,
+      createRemoteJWKSet(new URL(`${stack.gw.baseUrl}/.well-known/jwks.json`)),
+      { issuer: stack.gw.baseUrl, typ: 'trellis-conformance-certificate+jwt' },
+    );
+    expect(protectedHeader.kid).toBeDefined();
+    expect(payload).toMatchObject({
+      sub: 'careful@1.0',
+      supplier: 'careful Ltd',
+      product: 'careful',
+      version: '1.0',
+      role: 'gp-system',
+      rules_version: 'trellis-rules-2026.12',
+      jti: cert.id,
+    });
+    expect(payload['test_reports']).toHaveLength(4);
+    expect(payload.exp! - payload.iat!).toBe(365 * 86_400);
+
+    const register = await fetch(
+      `${stack.fhirBase}/VerificationResult?target=${encodeURIComponent('Group/careful@1.0')}`,
+    );
+    const listed = (await register.json()) as Bundle;
+    expect(listed.entry?.map((e) => e.resource!.id)).toEqual([cert.id]);
+    for (const e of listed.entry ?? []) expect(validateFhirResource(e.resource).issues).toEqual([]);
+  });
+
+  it('a careless supplier fails exactly the Retry-After and If-Match assertions, and gets no certificate', async () => {
+    const bad = await supplier('careless', { honourRetryAfter: false, sendIfMatch: false });
+    const out = await certify(bad);
+    const reports = reportsOf(out);
+    expect(reports).toHaveLength(4);
+    expect(failedAssertions(reports).sort()).toEqual([
+      'gp-system-acknowledge-result: retry-after-unavailable',
+      'gp-system-read-everything: honour-retry-after',
+      'gp-system-update-if-match: update-if-match',
+    ]);
+    expect(out.entry?.some((e) => e.resource?.resourceType === 'VerificationResult')).toBe(false);
+    const register = await fetch(
+      `${stack.fhirBase}/VerificationResult?target=${encodeURIComponent('Group/careless@1.0')}`,
+    );
+    expect(((await register.json()) as Bundle).total).toBe(0);
+  });
+});
