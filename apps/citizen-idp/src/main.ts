@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 
 import { createLogger, loadConfig } from '@trellis/platform';
 
-import { CitizenDirectory, loadCitizens } from './app/citizens';
+import { CitizenDirectory, loadCitizens, loadStaff } from './app/citizens';
 import { citizenIdpConfigSchema } from './app/config';
 import { handleInteraction } from './app/interactions';
 import { loadSigningKeys } from './app/keys';
@@ -19,7 +19,8 @@ async function main(): Promise<void> {
       `the demo citizen provider runs only locally (DEPLOY_ENV=${config.DEPLOY_ENV})`,
     );
   const citizens = loadCitizens(config.CITIZEN_IDP_CITIZENS_FILE, config.CITIZEN_IDP_PATIENTS_FILE);
-  const directory = new CitizenDirectory(citizens);
+  const staff = loadStaff(config.CITIZEN_IDP_STAFF_FILE);
+  const directory = new CitizenDirectory(citizens, staff);
   const jwks = await loadSigningKeys(config.CITIZEN_IDP_KEYS_FILE);
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(config.HTTP_PORT, config.HTTP_HOST, resolve));
@@ -50,7 +51,10 @@ async function main(): Promise<void> {
       { file: config.CITIZEN_IDP_PATIENTS_FILE },
       'no demo citizens yet: run the identity seed (npx nx run identity:seed) and restart',
     );
-  logger.info({ issuer, citizens: citizens.length }, 'citizen OpenID provider listening');
+  logger.info(
+    { issuer, citizens: citizens.length, staff: staff.length },
+    'citizen OpenID provider listening',
+  );
   const stop = () => server.close(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

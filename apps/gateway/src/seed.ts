@@ -25,6 +25,7 @@ import { SystemsError, SystemsErrorCode } from './app/systems/systems.errors';
 import { SystemsModule } from './app/systems/systems.module';
 import { SystemsService } from './app/systems/systems.service';
 import { ensureSigningKeyFile } from './app/tokens/signing-keys';
+import { writeDemoStaff } from './demo-staff';
 
 export interface DemoSystem {
   alias: string;
@@ -45,6 +46,13 @@ export interface DemoProduct {
   version: string;
 }
 
+const CONSOLE_PRODUCT: DemoProduct = {
+  id: 'trellis-console',
+  name: 'Trellis operations console',
+  role: 'other',
+  version: '1.0.0',
+};
+
 export const DEMO_SYSTEMS: readonly DemoSystem[] = [
   {
     alias: 'operator',
@@ -53,12 +61,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
     supplier: 'Trellis',
     odsCode: 'X26',
     region: 'london',
-    product: {
-      id: 'trellis-console',
-      name: 'Trellis operations console',
-      role: 'other',
-      version: '1.0.0',
-    },
+    product: CONSOLE_PRODUCT,
     scopes: ['trellis/admin', 'system/MeasureReport.rs'],
   },
   {
@@ -122,6 +125,27 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
       'system/Observation.cruds',
       'system/MeasureReport.rs',
     ],
+  },
+  // the console's professionals act as these (apps/gateway/src/demo-staff.ts, issue 20)
+  {
+    alias: 'region',
+    clientId: 'demo-region-north-east',
+    name: 'North East regional authority console',
+    supplier: 'Trellis',
+    odsCode: 'QHM',
+    region: 'north-east',
+    product: CONSOLE_PRODUCT,
+    scopes: ['trellis/region.admin', 'system/MeasureReport.rs'],
+  },
+  {
+    alias: 'supplier',
+    clientId: 'demo-supplier-northgate',
+    name: 'Northgate Clinical Systems integration team',
+    supplier: 'Northgate Clinical Systems (demo)',
+    odsCode: 'YGM01',
+    region: 'north-east',
+    product: CONSOLE_PRODUCT,
+    scopes: ['system/MeasureReport.rs'],
   },
 ];
 
@@ -289,11 +313,15 @@ async function main(): Promise<void> {
   writeFileSync(join(demoDir, 'systems.json'), `${JSON.stringify(index, null, 2)}\n`, {
     mode: 0o600,
   });
+  const staff = writeDemoStaff(demoDir);
   for (const s of summary)
     process.stdout.write(
       `${s['action']?.padEnd(12)} ${s['alias']?.padEnd(9)} ${s['clientId']} (${s['odsCode']}, ${s['region']})\n`,
     );
   process.stdout.write(`demo keys in ${demoDir}; token URL ${index.tokenUrl}\n`);
+  process.stdout.write(
+    `console users (${staff.map((m) => m.role).join(', ')}) in ${demoDir}/staff.json\n`,
+  );
 }
 
 if (require.main === module) {

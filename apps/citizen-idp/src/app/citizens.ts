@@ -61,25 +61,58 @@ export function loadCitizens(citizensFile: string, patientsFile: string): Citize
   return z.array(citizenSchema).parse(JSON.parse(readFileSync(citizensFile, 'utf8')));
 }
 
-/** Looks citizens up by sub and checks passwords in constant time (scrypt of both sides). */
+/**
+ * A demo professional of the console (issue 20): operator, regional authority or supplier user.
+ * Their ID token carries no NHS number; the gateway's staff directory binds their `sub` to the
+ * connected system they act as. Written by the gateway seed (.trellis/demo/staff.json).
+ */
+export interface StaffAccount {
+  sub: string;
+  email: string;
+  password: string;
+  givenName: string;
+  familyName: string;
+  role: string;
+}
+
+const staffSchema = z.object({
+  sub: z.string().regex(/^[A-Za-z0-9-]{8,64}$/),
+  email: z.email(),
+  password: z.string().min(8),
+  givenName: z.string(),
+  familyName: z.string(),
+  role: z.enum(['operator', 'regional', 'supplier']),
+});
+
+/** The staff file when present (the gateway seed writes it), else nobody. */
+export function loadStaff(staffFile: string): StaffAccount[] {
+  if (!existsSync(staffFile)) return [];
+  return z.array(staffSchema).parse(JSON.parse(readFileSync(staffFile, 'utf8')));
+}
+
+export type Account = Citizen | StaffAccount;
+
+export const isCitizen = (a: Account): a is Citizen => 'nhsNumber' in a;
+
+/** Looks accounts up by sub and checks passwords in constant time (scrypt of both sides). */
 export class CitizenDirectory {
-  private readonly bySub = new Map<string, Citizen>();
-  private readonly byEmail = new Map<string, Citizen>();
+  private readonly bySub = new Map<string, Account>();
+  private readonly byEmail = new Map<string, Account>();
   private readonly salt = randomBytes(16);
 
-  constructor(citizens: readonly Citizen[]) {
-    for (const c of citizens) {
+  constructor(citizens: readonly Citizen[], staff: readonly StaffAccount[] = []) {
+    for (const c of [...citizens, ...staff]) {
       this.bySub.set(c.sub, c);
       this.byEmail.set(c.email.toLowerCase(), c);
     }
   }
 
-  find(sub: string): Citizen | undefined {
+  find(sub: string): Account | undefined {
     return this.bySub.get(sub);
   }
 
-  /** The citizen when the email and password match, else undefined (same work either way). */
-  authenticate(email: string, password: string): Citizen | undefined {
+  /** The account when the email and password match, else undefined (same work either way). */
+  authenticate(email: string, password: string): Account | undefined {
     const citizen = this.byEmail.get(email.trim().toLowerCase());
     const expected = scryptSync(citizen?.password ?? 'no such citizen', this.salt, 32);
     const given = scryptSync(password, this.salt, 32);

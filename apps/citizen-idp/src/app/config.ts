@@ -25,7 +25,13 @@ export const citizenIdpConfigSchema = baseConfigSchema.extend({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/)
     .default('trellis-citizen'),
-  CITIZEN_IDP_REDIRECT_URIS: csv.default(['http://127.0.0.1:8090/callback']),
+  // 8090: the citizen app of the int spec; 8091: the console (`npm start`, its browser tests)
+  CITIZEN_IDP_REDIRECT_URIS: csv.default([
+    'http://127.0.0.1:8090/callback',
+    'http://127.0.0.1:8091/callback',
+  ]),
+  /** The console's demo professionals (written by the gateway seed); absent: citizens only. */
+  CITIZEN_IDP_STAFF_FILE: z.string().min(1).default('.trellis/demo/staff.json'),
   /** Demo citizens (created from the seeded patients when absent): sub, email, password, NHS number. */
   CITIZEN_IDP_CITIZENS_FILE: z.string().min(1).default('.trellis/demo/citizens.json'),
   /** The seeded patients the demo citizens are (written by the identity seed). */

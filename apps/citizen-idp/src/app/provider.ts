@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import Provider, { type Configuration } from 'oidc-provider';
 
-import type { CitizenDirectory } from './citizens';
+import { isCitizen, type CitizenDirectory } from './citizens';
 import type { CitizenIdpConfig } from './config';
 
 /**
@@ -51,18 +51,21 @@ export function createProvider(
       Grant: 3600,
     },
     findAccount: (_ctx, sub) => {
-      const citizen = citizens.find(sub);
-      if (!citizen) return undefined;
+      const account = citizens.find(sub);
+      if (!account) return undefined;
+      const common = {
+        sub: account.sub,
+        given_name: account.givenName,
+        family_name: account.familyName,
+        email: account.email,
+      };
       return {
-        accountId: citizen.sub,
-        claims: () => ({
-          sub: citizen.sub,
-          nhs_number: citizen.nhsNumber,
-          given_name: citizen.givenName,
-          family_name: citizen.familyName,
-          birthdate: citizen.birthDate,
-          email: citizen.email,
-        }),
+        accountId: account.sub,
+        // a professional has no NHS number: the gateway binds their sub to their system instead
+        claims: () =>
+          isCitizen(account)
+            ? { ...common, nhs_number: account.nhsNumber, birthdate: account.birthDate }
+            : common,
       };
     },
   };

@@ -17,7 +17,8 @@ export const REGIONS = [
 ] as const;
 export type Region = (typeof REGIONS)[number];
 
-export type OrganisationKind = 'gp-practice' | 'nhs-trust' | 'nhs-trust-site' | 'icb' | 'national';
+export type OrganisationKind =
+  'gp-practice' | 'nhs-trust' | 'nhs-trust-site' | 'icb' | 'national' | 'supplier';
 
 export interface Organisation {
   odsCode: string;
@@ -95,6 +96,13 @@ const OTHER_ORGANISATIONS: readonly Organisation[] = [
   practice('B82002', 'Leeds North Medical Practice', 'yorkshire'),
   practice('B82005', 'Leeds West Surgery', 'yorkshire'),
   { odsCode: 'QHM', name: 'North East demo ICB', region: 'north-east', kind: 'icb' },
+  // the console's demo supplier integration team (a supplier's own ODS code, as NHS suppliers have)
+  {
+    odsCode: 'YGM01',
+    name: 'Northgate Clinical Systems (demo supplier)',
+    region: 'north-east',
+    kind: 'supplier',
+  },
 ];
 
 export const ORGANISATIONS: readonly Organisation[] = [...DEMO_PRACTICES, ...OTHER_ORGANISATIONS];

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   ACCESS_TOKEN_TYPE,
   CITIZEN_SUBJECT_PREFIX,
@@ -15,6 +15,7 @@ import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jo
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
 import { OAuthError } from '../tokens/oauth-errors';
 import type { SigningKeyRing } from '../tokens/signing-keys';
+import { StaffTokenExchange, type StaffTokenResponse } from './staff-tokens';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
@@ -48,6 +49,7 @@ export class CitizenTokenExchange {
   constructor(
     @Inject(CONFIG) private readonly env: GatewayEnv,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Optional() private readonly staff?: StaffTokenExchange,
   ) {}
 
   get enabled(): boolean {
@@ -57,7 +59,7 @@ export class CitizenTokenExchange {
   async exchange(
     form: Record<string, unknown>,
     keys: SigningKeyRing,
-  ): Promise<PatientTokenResponse> {
+  ): Promise<PatientTokenResponse | StaffTokenResponse> {
     const issuer = this.env.CITIZEN_OIDC_ISSUER;
     if (!issuer) throw new OAuthError('unsupported_grant_type', 'citizen access not configured');
     const subjectToken = single(form['subject_token']);
@@ -70,10 +72,8 @@ export class CitizenTokenExchange {
     if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TOKEN_TYPE)
       throw new OAuthError('invalid_request', 'only access tokens are issued');
     const scopeParam = form['scope'];
-    const requested =
-      scopeParam === undefined ? [...PATIENT_TOKEN_SCOPES] : splitScopes(single(scopeParam));
-    if (requested.length === 0 || !scopesWithin(requested, [...PATIENT_TOKEN_SCOPES]))
-      throw new OAuthError('invalid_scope', 'a patient token carries patient/ scopes only');
+    if (scopeParam !== undefined && single(scopeParam) === undefined)
+      throw new OAuthError('invalid_request', 'scope repeated');
 
     let claims: Record<string, unknown>;
     try {
@@ -89,6 +89,18 @@ export class CitizenTokenExchange {
       throw new OAuthError('invalid_grant', `ID token refused: ${String(err)}`.slice(0, 200));
     }
     const nhs = claims['nhs_number'];
+    // a professional (no NHS number) the staff directory knows: a session token of their system
+    const member = nhs === undefined ? this.staff?.member(String(claims['sub'])) : undefined;
+    if (member && this.staff)
+      return this.staff.issue(
+        member,
+        scopeParam === undefined ? undefined : splitScopes(single(scopeParam)),
+        keys,
+      );
+    const requested =
+      scopeParam === undefined ? [...PATIENT_TOKEN_SCOPES] : splitScopes(single(scopeParam));
+    if (requested.length === 0 || !scopesWithin(requested, [...PATIENT_TOKEN_SCOPES]))
+      throw new OAuthError('invalid_scope', 'a patient token carries patient/ scopes only');
     if (typeof nhs !== 'string' || !isValidNhsNumber(nhs))
       throw new OAuthError('invalid_grant', 'ID token has no valid nhs_number');
     const proofing = this.env.CITIZEN_REQUIRED_PROOFING_LEVEL;

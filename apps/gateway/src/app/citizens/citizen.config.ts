@@ -20,6 +20,12 @@ export const CITIZEN_ENV_SHAPE = {
     .string()
     .regex(/^P[0-9]$/)
     .optional(),
+  /**
+   * Professionals who sign in to the console at the same provider (issue 20): a JSON array of
+   * `{ sub, role: operator|regional|supplier, systemId }` (the demo's .trellis/demo/staff.json; a
+   * ConfigMap in a cluster). Unset or absent: ID tokens without an NHS number are refused.
+   */
+  STAFF_DIRECTORY_FILE: z.string().min(1).optional(),
   /** Lifetime of a patient token (short: the citizen exchanges again). */
   CITIZEN_TOKEN_TTL_SECONDS: z.coerce
     .number()

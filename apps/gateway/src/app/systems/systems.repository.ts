@@ -144,9 +144,11 @@ export class SystemsRepository {
     after?: { createdAt: Date; id: string };
     take: number;
     status?: SystemStatus;
+    region?: string;
   }): Promise<SystemRow[]> {
     const where: Prisma.ConnectedSystemWhereInput = {};
     if (args.status) where.status = args.status;
+    if (args.region) where.region = args.region;
     if (args.after) {
       where.OR = [
         { createdAt: { gt: args.after.createdAt } },
@@ -160,8 +162,10 @@ export class SystemsRepository {
     });
   }
 
-  count(status?: SystemStatus): Promise<number> {
-    return this.prisma.connectedSystem.count({ where: status ? { status } : {} });
+  count(status?: SystemStatus, region?: string): Promise<number> {
+    return this.prisma.connectedSystem.count({
+      where: { ...(status ? { status } : {}), ...(region ? { region } : {}) },
+    });
   }
 
   changes(systemId: string): Promise<Array<{ version: number; change: string; actor: string }>> {

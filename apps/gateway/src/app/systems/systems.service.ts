@@ -100,22 +100,26 @@ export class SystemsService {
     pageSize: number,
     pageToken: string,
     status?: SystemStatus,
+    region?: string,
   ): Promise<{ rows: SystemRow[]; next: string; total: number }> {
     if (pageSize < 0)
       throw new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page', [
         { field: 'page.page_size', rule: 'range', message: 'must be >= 0' },
       ]);
     const take = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-    const after = pageToken ? decodeCursor(pageToken, status) : undefined;
+    // the page token is bound to the whole filter (a region's token is not the nation's)
+    const filter = region ? `${status ?? ''}@${region}` : status;
+    const after = pageToken ? decodeCursor(pageToken, filter) : undefined;
     const rows = await this.repo.list({
       take: take + 1,
       ...(after ? { after } : {}),
       ...(status ? { status } : {}),
+      ...(region ? { region } : {}),
     });
     const page = rows.slice(0, take);
     const last = page[page.length - 1];
-    const next = rows.length > take && last ? encodeCursor(last, status) : '';
-    return { rows: page, next, total: await this.repo.count(status) };
+    const next = rows.length > take && last ? encodeCursor(last, filter) : '';
+    return { rows: page, next, total: await this.repo.count(status, region) };
   }
 
   updateScopes(
@@ -149,8 +153,11 @@ export class SystemsService {
     });
   }
 
-  reactivate(id: string, caller: Caller): Promise<SystemRow> {
-    return this.change(id, caller, 'REACTIVATED', null, (row) => {
+  reactivate(id: string, caller: Caller, reason = ''): Promise<SystemRow> {
+    const v = new Violations();
+    if (reason) checkText(v, 'reason', reason, 500);
+    v.throwIfAny();
+    return this.change(id, caller, 'REACTIVATED', reason || null, (row) => {
       if (row.status === 'active')
         throw new SystemsError(SystemsErrorCode.InvalidState, `system ${id} is already active`);
       return { status: 'active', suspensionReason: null };
@@ -240,13 +247,13 @@ export class SystemsService {
   }
 }
 
-function encodeCursor(row: SystemRow, status?: SystemStatus): string {
+function encodeCursor(row: SystemRow, status?: string): string {
   return Buffer.from(
     JSON.stringify({ c: row.createdAt.toISOString(), i: row.id, s: status ?? '' }),
   ).toString('base64url');
 }
 
-function decodeCursor(token: string, status?: SystemStatus): { createdAt: Date; id: string } {
+function decodeCursor(token: string, status?: string): { createdAt: Date; id: string } {
   const bad = (): SystemsError =>
     new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page token', [
       { field: 'page.page_token', rule: 'page-token', message: 'not a token from this listing' },

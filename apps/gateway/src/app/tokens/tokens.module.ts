@@ -1,6 +1,7 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 
 import { CitizenTokenExchange } from '../citizens/citizen-tokens';
+import { StaffTokenExchange } from '../citizens/staff-tokens';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SystemsModule } from '../systems/systems.module';
@@ -26,6 +27,7 @@ import { SIGNING_KEY_RING, TokensService } from './tokens.service';
     TokensRepository,
     TokensService,
     CitizenTokenExchange,
+    StaffTokenExchange,
   ],
   exports: [SIGNING_KEY_RING, TokensService],
 })

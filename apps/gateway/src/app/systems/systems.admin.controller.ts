@@ -1,0 +1,195 @@
+import {
+  Body,
+  Controller,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
+import { requireCaller, type Caller } from '@trellis/auth';
+
+import { SystemsError, SystemsErrorCode } from './systems.errors';
+import { type SystemRow } from './systems.repository';
+import { SystemsService } from './systems.service';
+import { REGION_CODE } from './systems.validation';
+
+/** A connected system as the console shows it: no keys, no scopes beyond their names. */
+export interface SystemSummary {
+  id: string;
+  name: string;
+  supplier: string;
+  odsCode: string;
+  region: string;
+  status: 'active' | 'suspended';
+  suspensionReason: string;
+  productVersionId: string;
+  writesRestricted: boolean;
+  allowedScopes: string[];
+  version: number;
+  changedAt: string;
+  changedBy: string;
+}
+
+export interface SystemPage {
+  systems: SystemSummary[];
+  nextPageToken: string;
+  total: number;
+}
+
+export function toSummary(row: SystemRow): SystemSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    supplier: row.supplier,
+    odsCode: row.odsCode,
+    region: row.region,
+    status: row.status,
+    suspensionReason: row.suspensionReason ?? '',
+    productVersionId: row.productVersionId,
+    writesRestricted: row.writesRestricted,
+    allowedScopes: [...row.allowedScopes],
+    version: row.version,
+    changedAt: row.changedAt.toISOString(),
+    changedBy: row.changedBy,
+  };
+}
+
+const invalid = (field: string, message: string): SystemsError =>
+  new SystemsError(SystemsErrorCode.InvalidArgument, `invalid ${field}`, [
+    { field, rule: 'format', message },
+  ]);
+
+function one(v: unknown, field: string): string {
+  if (v === undefined) return '';
+  if (typeof v !== 'string') throw invalid(field, 'given more than once');
+  return v;
+}
+
+function listArgs(q: Record<string, unknown>): {
+  status: 'active' | 'suspended' | undefined;
+  pageSize: number;
+  pageToken: string;
+} {
+  const status = one(q['status'], 'status');
+  if (status !== '' && status !== 'active' && status !== 'suspended')
+    throw invalid('status', 'active or suspended');
+  const size = one(q['pageSize'], 'pageSize');
+  if (size !== '' && !/^\d{1,4}$/.test(size)) throw invalid('pageSize', 'a number 1..500');
+  for (const k of Object.keys(q))
+    if (!['status', 'pageSize', 'pageToken'].includes(k))
+      throw invalid(k.slice(0, 64), 'unknown parameter');
+  return {
+    status: status === '' ? undefined : status,
+    pageSize: size === '' ? 0 : Number(size),
+    pageToken: one(q['pageToken'], 'pageToken'),
+  };
+}
+
+function reasonOf(body: unknown, required: boolean): string {
+  const reason =
+    typeof body === 'object' && body !== null ? (body as { reason?: unknown }).reason : undefined;
+  if (reason === undefined && !required) return '';
+  if (typeof reason !== 'string' || reason.trim() === '')
+    throw invalid('reason', 'a non-empty string is required');
+  return reason.trim();
+}
+
+/**
+ * The registry's JSON face for the console (docs/security.md §1a): the same SystemsService as the
+ * gRPC ConnectedSystemService, behind the same scope table. National routes need trellis/admin;
+ * /regions/{region}/… need trellis/region.admin and only ever reach the caller's own region.
+ * Every change is the service's: change-log row (actor = system + signed-in user) + event.
+ */
+@Controller('admin/v1')
+export class SystemsAdminController {
+  constructor(private readonly systems: SystemsService) {}
+
+  @Get('systems')
+  async list(@Query() q: Record<string, unknown>): Promise<SystemPage> {
+    const a = listArgs(q);
+    const { rows, next, total } = await this.systems.list(a.pageSize, a.pageToken, a.status);
+    return { systems: rows.map(toSummary), nextPageToken: next, total };
+  }
+
+  @Post('systems/:id/suspend')
+  @HttpCode(200)
+  async suspend(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() req: object,
+  ): Promise<SystemSummary> {
+    return toSummary(await this.systems.suspend(id, reasonOf(body, true), requireCaller(req)));
+  }
+
+  @Post('systems/:id/reinstate')
+  @HttpCode(200)
+  async reinstate(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() req: object,
+  ): Promise<SystemSummary> {
+    return toSummary(await this.systems.reactivate(id, requireCaller(req), reasonOf(body, true)));
+  }
+
+  @Get('regions/:region/systems')
+  async listRegion(
+    @Param('region') region: string,
+    @Query() q: Record<string, unknown>,
+    @Req() req: object,
+  ): Promise<SystemPage> {
+    ownRegion(requireCaller(req), region);
+    const a = listArgs(q);
+    const page = await this.systems.list(a.pageSize, a.pageToken, a.status, region);
+    return { systems: page.rows.map(toSummary), nextPageToken: page.next, total: page.total };
+  }
+
+  @Post('regions/:region/systems/:id/suspend')
+  @HttpCode(200)
+  async suspendInRegion(
+    @Param('region') region: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() req: object,
+  ): Promise<SystemSummary> {
+    const caller = requireCaller(req);
+    ownRegion(caller, region);
+    const reason = reasonOf(body, true);
+    await this.inRegion(id, region);
+    return toSummary(await this.systems.suspend(id, reason, caller));
+  }
+
+  @Post('regions/:region/systems/:id/reinstate')
+  @HttpCode(200)
+  async reinstateInRegion(
+    @Param('region') region: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() req: object,
+  ): Promise<SystemSummary> {
+    const caller = requireCaller(req);
+    ownRegion(caller, region);
+    const reason = reasonOf(body, true);
+    await this.inRegion(id, region);
+    return toSummary(await this.systems.reactivate(id, caller, reason));
+  }
+
+  /** Another region's system is "not found" to a regional authority (its existence is not theirs). */
+  private async inRegion(id: string, region: string): Promise<void> {
+    const row = await this.systems.get(id);
+    if (row.region !== region)
+      throw new SystemsError(SystemsErrorCode.NotFound, `system ${id} not found`);
+  }
+}
+
+function ownRegion(caller: Caller, region: string): void {
+  if (!REGION_CODE.test(region)) throw invalid('region', 'a region short code such as north-east');
+  if (caller.region !== region)
+    throw new ForbiddenException({
+      statusCode: 403,
+      error: 'NOT_YOUR_REGION',
+      message: `a regional authority of ${caller.region} administers only its own region`,
+    });
+}
