@@ -5,7 +5,13 @@
 // everyone else's record and log however the request is shaped, and flags an access.
 import { randomBytes } from 'node:crypto';
 
-import type { AuditEvent, Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
+import type {
+  AuditEvent,
+  Bundle,
+  DiagnosticReport,
+  OperationOutcome,
+  Patient,
+} from '@medplum/fhirtypes';
 import { events } from '@trellis/contracts';
 import { NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM, validateFhirResource } from '@trellis/fhir';
 
@@ -17,6 +23,70 @@ import { collect } from './support/harness';
 jest.setTimeout(240_000);
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
+const ODS = ODS_ORGANISATION_SYSTEM;
+const ucum = (value: number, unit: string) => ({
+  value,
+  unit,
+  system: 'http://unitsofmeasure.org',
+  code: unit,
+});
+
+/** A full blood count from lab RR8 for the patient, requested by their GP practice A81001. */
+function labReport(nhs: string): DiagnosticReport {
+  return {
+    resourceType: 'DiagnosticReport',
+    identifier: [
+      {
+        system: 'https://fhir.trellis.nhs.uk/Id/lab-report-id',
+        value: randomBytes(8).toString('hex'),
+      },
+    ],
+    extension: [
+      {
+        url: 'https://fhir.trellis.nhs.uk/StructureDefinition/report-requester',
+        extension: [
+          {
+            url: 'organization',
+            valueReference: {
+              type: 'Organization',
+              identifier: { system: ODS, value: 'A81001' },
+              extension: [
+                {
+                  url: 'https://fhir.trellis.nhs.uk/StructureDefinition/region',
+                  valueCode: 'north-east',
+                },
+              ],
+            },
+          },
+          {
+            url: 'practitioner',
+            valueIdentifier: { system: 'https://fhir.hl7.org.uk/Id/gmc-number', value: '7654321' },
+          },
+        ],
+      },
+    ],
+    status: 'final',
+    category: [
+      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB' }] },
+    ],
+    code: { coding: [{ system: 'http://loinc.org', code: '58410-2', display: 'CBC panel' }] },
+    subject: { reference: `Patient/${nhs}` },
+    performer: [{ type: 'Organization', identifier: { system: ODS, value: 'RR8' } }],
+    issued: new Date().toISOString(),
+    contained: [
+      {
+        resourceType: 'Observation',
+        id: 'hb',
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '718-7' }] },
+        subject: { reference: `Patient/${nhs}` },
+        valueQuantity: ucum(142, 'g/L'),
+        referenceRange: [{ low: ucum(130, 'g/L'), high: ucum(170, 'g/L') }],
+      },
+    ],
+    result: [{ reference: '#hb' }],
+  };
+}
 let stack: AuditStack;
 let gp: string;
 let hospital: string;
@@ -89,10 +159,14 @@ async function logUntil(
 }
 
 beforeAll(async () => {
-  stack = await startAuditStack();
+  stack = await startAuditStack({ results: true });
   ({ token: gp } = await stack.system(['system/Patient.cruds'], 'A81001', 'north-east'));
   ({ token: hospital } = await stack.system(['system/Patient.rs'], 'R1K01', 'london'));
-  ({ token: lab } = await stack.system(['system/Patient.rs'], 'R1K02', 'london'));
+  ({ token: lab } = await stack.system(
+    ['system/Patient.rs', 'system/DiagnosticReport.crus', 'system/Observation.rs'],
+    'RR8',
+    'yorkshire',
+  ));
   alice = await citizenOf('Alice', 'Citizenson');
   bob = await citizenOf('Bob', 'Otherperson');
   await stack.startIdp([alice, bob], REDIRECT);
@@ -110,6 +184,11 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
     expect(
       (await fhir(`Patient?identifier=${NHS_NUMBER_SYSTEM}|${alice.nhsNumber}`, lab)).status,
     ).toBe(200);
+    const posted = await fhir<DiagnosticReport>('DiagnosticReport', lab, {
+      method: 'POST',
+      body: labReport(alice.nhsNumber),
+    });
+    expect(posted.status === 201 ? 'created' : JSON.stringify(posted.body)).toBe('created');
 
     session = await citizenSignIn({
       issuer: stack.idpIssuer,
@@ -133,12 +212,16 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
       session.accessToken,
     );
     expect(everything.status).toBe(200);
-    expect(everything.body.entry?.[0]?.resource?.resourceType).toBe('Patient');
+    // their record: the patient, and the lab's report (results admits the patient's own token)
+    // (appointments and referrals do not run in this stack: an OperationOutcome entry each)
+    const matches = (everything.body.entry ?? []).filter((e) => e.search?.mode === 'match');
+    expect(matches.map((e) => e.resource?.resourceType)).toEqual(['Patient', 'DiagnosticReport']);
+    expect(matches[1]?.resource?.id).toBe(posted.body.id);
 
     const log = await logUntil(`patient=${alice.nhsNumber}`, (list) => {
       const orgs = new Set(list.map(orgOf));
       return (
-        ['A81001', 'R1K01', 'R1K02'].every((o) => orgs.has(o)) &&
+        ['A81001', 'R1K01', 'RR8'].every((o) => orgs.has(o)) &&
         list.some(
           (e) =>
             e.purposeOfEvent?.[0]?.coding?.[0]?.code === 'PATRQT' &&
@@ -150,9 +233,11 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
     const mine = log.find((e) => e.purposeOfEvent?.[0]?.coding?.[0]?.code === 'PATRQT')!;
     expect(mine.text?.div).toContain('You read your patient record');
     expect(mine.agent.find((a) => a.requestor)?.who?.reference).toBe(`Patient/${alice.nhsNumber}`);
-    const lab1 = log.find((e) => orgOf(e) === 'R1K02')!;
-    expect(lab1.subtype?.[0]?.code).toBe('GET /fhir/Patient');
-    expect(lab1.text?.div).toContain('of organisation R1K02');
+    const labQuery = log.find((e) => orgOf(e) === 'RR8' && e.action === 'R')!;
+    expect(labQuery.subtype?.[0]?.code).toBe('GET /fhir/Patient');
+    expect(labQuery.text?.div).toContain('of organisation RR8');
+    const labReportAccess = log.find((e) => orgOf(e) === 'RR8' && e.action === 'C');
+    expect(labReportAccess?.text?.div).toContain('created a test report');
   });
 
   it("refuses another patient's record and access log however the request is shaped", async () => {

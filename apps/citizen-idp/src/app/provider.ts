@@ -29,6 +29,7 @@ export function createProvider(
       },
     ],
     pkce: { required: () => true },
+    responseTypes: ['code'],
     jwks: jwks as Configuration['jwks'],
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     scopes: ['openid', 'profile', 'email', 'nhs_number'],

@@ -47,7 +47,7 @@ export interface AuditStack {
 }
 
 async function spawnPlatform(
-  name: 'identity' | 'audit',
+  name: 'identity' | 'audit' | 'results',
   port: number,
   gatewayUrl: string,
   settings: Record<string, string>,
@@ -92,9 +92,10 @@ export interface DemoCitizen {
 }
 
 export async function startAuditStack(
-  options: { gatewayEnv?: Record<string, string> } = {},
+  options: { gatewayEnv?: Record<string, string>; results?: boolean } = {},
 ): Promise<AuditStack> {
-  const [gatewayPort, identityPort, auditPort, idpPort] = await Promise.all([
+  const [gatewayPort, identityPort, auditPort, idpPort, resultsPort] = await Promise.all([
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -114,6 +115,7 @@ export async function startAuditStack(
       AUDIT_GRPC_ADDR: `127.0.0.1:${auditPort}`,
       GATEWAY_RATE_LIMIT_PER_WINDOW: '1000000',
       CITIZEN_OIDC_ISSUER: idpIssuer,
+      ...(options.results ? { RESULTS_GRPC_ADDR: `127.0.0.1:${resultsPort}` } : {}),
       ...options.gatewayEnv,
     },
     { httpPort: gatewayPort },
@@ -134,6 +136,15 @@ export async function startAuditStack(
       AUDIT_FLAG_TOPIC: flagTopic,
       AUDIT_REGION_TOPIC_TEMPLATE: `${regionPrefix}.{region}`,
     }),
+    ...(options.results
+      ? [
+          spawnPlatform('results', resultsPort, gatewayUrl, {
+            OUTBOX_RELAY_ENABLED: 'false',
+            IDENTITY_GRPC_ADDR: `127.0.0.1:${identityPort}`,
+            IDENTITY_CACHE_TTL_MS: '0',
+          }),
+        ]
+      : []),
   ]);
   const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');

@@ -89,6 +89,7 @@ export const APPOINTMENTS_SCOPES = defineScopeTable({
   [`${APPOINTMENT}/ListPatientAppointments`]: {
     scope: 'system/Appointment.s',
     patientData: true,
+    patientAccess: true, // a citizen's own appointments ($everything)
     subject: (req) => ({ nhsNumber: (req as { nhsNumber?: string }).nhsNumber }),
   },
   // A day list names many patients: audited as a search by the organisation, without one subject.

@@ -372,6 +372,8 @@ export class BookingService {
     // is asked only when that page holds an appointment the caller is not a party to; otherwise
     // the provider / booker view of this page is the same rows.
     const all = await this.repo.listForPatient(this.prisma, query);
+    // the patient themself (a citizen's patient token) sees every appointment of their own
+    if (actor.patient && actor.patient === nhsNumber) return paged(all, take, filter);
     if (all.every((a) => isParty(a, actor.odsCode))) return paged(all, take, filter);
     if (await this.isRegisteredGp(actor, nhsNumber!, ctx)) return paged(all, take, filter);
     const own = await this.repo.listForPatient(this.prisma, { ...query, odsCode: actor.odsCode });

@@ -58,6 +58,7 @@ export const RESULTS_SCOPES = defineScopeTable({
   [`${REPORT}/SearchReports`]: {
     scope: 'system/DiagnosticReport.s',
     patientData: true,
+    patientAccess: true, // a citizen's own results ($everything)
     subject: (req) => ({ nhsNumber: (req as { nhsNumber?: string }).nhsNumber || undefined }),
   },
   [`${REPORT}/AcknowledgeReport`]: {

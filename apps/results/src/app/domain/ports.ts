@@ -4,6 +4,8 @@ export interface Actor {
   odsCode: string;
   region: string;
   userId?: string;
+  /** A citizen's own NHS number (patient token): they see everything of their own record. */
+  patient?: string;
 }
 
 /** Time source; tests move it to measure safety-net waiting times. */

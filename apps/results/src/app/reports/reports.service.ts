@@ -577,7 +577,12 @@ export class ReportsService {
     };
     v.throwIfAny();
     // the patient's registered practice sees all of that patient's results (shared care record)
-    if (nhsNumber && !filter.labReportId && (await this.isRegisteredGp(actor, nhsNumber, ctx)))
+    // ... and so does the patient themself (a citizen's patient token, own NHS number only)
+    if (
+      nhsNumber &&
+      !filter.labReportId &&
+      (actor.patient === nhsNumber || (await this.isRegisteredGp(actor, nhsNumber, ctx)))
+    )
       filter.registeredGp = true;
     const cursor = decodePageToken(input.pageToken, filter);
     // The total is counted when the search is index-bound (a patient or a lab identifier).
