@@ -240,14 +240,14 @@ describe('network isolation', () => {
     expect(get(deny, 'spec')).not.toHaveProperty('egress');
   });
 
-  it('lets only the gateway in from outside the release (the ingress controller)', () => {
+  it('lets only the gateway in from outside the release (the Gateway’s data plane)', () => {
     for (const app of APPS) {
       const ingress = get<Rule[]>(policy(name(app)), 'spec', 'ingress');
       const outside = ingress.filter((r) =>
         (r.from ?? []).some((p) => p.namespaceSelector !== undefined || p.ipBlock !== undefined),
       );
       const fromIngressController = outside.filter((r) =>
-        r.from!.some((p) => JSON.stringify(p.namespaceSelector).includes('ingress-nginx')),
+        r.from!.some((p) => JSON.stringify(p.namespaceSelector).includes('gateway-system')),
       );
       if (app === 'gateway') expect(fromIngressController).toHaveLength(1);
       else expect(fromIngressController).toHaveLength(0);
@@ -263,9 +263,11 @@ describe('network isolation', () => {
     }
   });
 
-  it('lets the apps out only to DNS, each other, PostgreSQL, Kafka and the OTLP collector', () => {
-    const allowedPorts = new Set<number | string>([53, 50051, 8080, 5432, 9093, 4318]);
+  it('lets the apps out only to DNS, each other, PostgreSQL, Kafka and the OTLP collector (+ HTTPS for the gateway)', () => {
     for (const app of APPS) {
+      const allowedPorts = new Set<number | string>([53, 50051, 8080, 5432, 9093, 4318]);
+      // the gateway fetches connected systems' JWKS over HTTPS (public addresses only)
+      if (app === 'gateway') allowedPorts.add(443);
       const egress = get<Rule[]>(policy(name(app)), 'spec', 'egress');
       for (const rule of egress) {
         expect(rule.ports?.length).toBeGreaterThan(0);
@@ -399,7 +401,17 @@ describe('scaling', () => {
 
 describe('gateway exposure', () => {
   it('routes the Ingress to the gateway HTTP port only', () => {
-    const ing = one(render(CI.production), 'Ingress', name('gateway'));
+    const ms = render(CI.minimal, {}, [
+      '--set',
+      'ingress.enabled=true',
+      '--set',
+      'config.publicBaseUrl=https://api.trellis.example.nhs.uk',
+      '--set',
+      'ingress.tls[0].secretName=trellis-gateway-tls',
+      '--set',
+      'ingress.tls[0].hosts[0]=trellis.example.nhs.uk',
+    ]);
+    const ing = one(ms, 'Ingress', name('gateway'));
     const backend = get(ing, 'spec', 'rules', 0, 'http', 'paths', 0, 'backend', 'service');
     expect(backend).toEqual({ name: name('gateway'), port: { name: 'http' } });
     expect(get(ing, 'spec', 'tls', 0, 'secretName')).toBe('trellis-gateway-tls');
@@ -443,7 +455,7 @@ describe('one chokepoint: service identity and the gRPC front door', () => {
     }
   });
 
-  it('exposes the front door on the gateway only, to the ingress controller', () => {
+  it('exposes the front door on the gateway only, to the Gateway’s data plane', () => {
     for (const app of APPS) {
       const ports = get<{ name: string; port: number; appProtocol: string }[]>(
         one(ms, 'Service', name(app)),
@@ -455,7 +467,7 @@ describe('one chokepoint: service identity and the gRPC front door', () => {
       else expect(door).toBeUndefined();
     }
     const fromController = ingressOf('gateway').find((r) =>
-      JSON.stringify(r.from).includes('ingress-nginx'),
+      JSON.stringify(r.from).includes('gateway-system'),
     );
     expect(fromController?.ports?.map((p) => p.port)).toContain('front-door');
     const env = podSpec(one(ms, 'Deployment', name('gateway'))).containers[0]!.env!;

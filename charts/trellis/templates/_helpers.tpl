@@ -216,6 +216,27 @@ Fail early with a precise message when required wiring is missing (the schema ca
 {{- if and $v.ingress.enabled (not $v.services.gateway.enabled) -}}
 {{- fail "ingress.enabled needs services.gateway.enabled" -}}
 {{- end -}}
+{{- if and (or $v.ingress.enabled $v.gatewayApi.enabled) (not $v.config.publicBaseUrl) -}}
+{{- fail "config.publicBaseUrl is required when the gateway is exposed (ingress.enabled or gatewayApi.enabled): it is the token issuer, the token endpoint and the FHIR base clients see" -}}
+{{- end -}}
+{{- if and $v.gatewayApi.enabled (not $v.services.gateway.enabled) -}}
+{{- fail "gatewayApi.enabled needs services.gateway.enabled" -}}
+{{- end -}}
+{{- range $app := splitList " " (include "trellis.enabledApps" .) -}}
+{{- if $app -}}
+{{- $cfg := fromYaml (include "trellis.serviceConfig" (dict "root" $ "app" $app)) -}}
+{{- $shutdownMs := add (int $v.config.shutdownDrainDelayMs) (int $v.config.shutdownTimeoutMs) -}}
+{{- if ge (int $shutdownMs) (mul (int $cfg.terminationGracePeriodSeconds) 1000) -}}
+{{- fail (printf "%s: config.shutdownDrainDelayMs + config.shutdownTimeoutMs (%d ms) must be below terminationGracePeriodSeconds (%d s), or Kubernetes kills the pod mid-drain" $app (int $shutdownMs) (int $cfg.terminationGracePeriodSeconds)) -}}
+{{- end -}}
+{{- if and $cfg.autoscaling.enabled (gt (int $cfg.autoscaling.minReplicas) (int $cfg.autoscaling.maxReplicas)) -}}
+{{- fail (printf "%s: autoscaling.minReplicas (%d) is above autoscaling.maxReplicas (%d)" $app (int $cfg.autoscaling.minReplicas) (int $cfg.autoscaling.maxReplicas)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and $v.database.tls.caSecret (not $v.database.tls.sslmode) -}}
+{{- fail "database.tls.caSecret needs database.tls.sslmode (verify-full, verify-ca or require)" -}}
+{{- end -}}
 {{- if $v.cloudnativepg.enabled -}}
 {{- $pg := $v.cloudnativepg -}}
 {{- if and $pg.recovery.enabled (eq $pg.recovery.sourceClusterName (include "trellis.cnpgClusterName" .)) -}}
@@ -338,6 +359,15 @@ Kafka password from Secrets, per-service names inline.
       name: {{ printf "%s-app" (include "trellis.cnpgClusterName" $root) }}
       key: uri
 {{- end }}
+{{- with $v.database.tls.sslmode }}
+# TLS for URLs that do not set sslmode (libs/database/src/tls.ts).
+- name: PGSSLMODE
+  value: {{ . | quote }}
+{{- if include "trellis.pgCaSecret" $root }}
+- name: PGSSLROOTCERT
+  value: {{ printf "/etc/trellis/postgres-ca/%s" $v.database.tls.caKey | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if .cfg.kafka.enabled }}
 - name: KAFKA_BROKERS
@@ -381,6 +411,38 @@ Kafka password from Secrets, per-service names inline.
 {{- range $name, $value := .cfg.env }}
 - name: {{ $name }}
   value: {{ $value | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Secret with the PostgreSQL CA mounted at /etc/trellis/postgres-ca (empty: none). */}}
+{{- define "trellis.pgCaSecret" -}}
+{{- $tls := .Values.database.tls -}}
+{{- if and $tls.sslmode (ne $tls.sslmode "disable") -}}
+{{- if $tls.caSecret -}}
+{{- $tls.caSecret -}}
+{{- else if .Values.cloudnativepg.enabled -}}
+{{- printf "%s-ca" (include "trellis.cnpgClusterName" .) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The PostgreSQL CA volume (mount in trellis.pgCaMount), when one is configured. */}}
+{{- define "trellis.pgCaVolume" -}}
+{{- with include "trellis.pgCaSecret" . }}
+- name: postgres-ca
+  secret:
+    secretName: {{ . }}
+    items:
+      - key: {{ $.Values.database.tls.caKey }}
+        path: {{ $.Values.database.tls.caKey }}
+{{- end }}
+{{- end -}}
+
+{{- define "trellis.pgCaMount" -}}
+{{- if include "trellis.pgCaSecret" . }}
+- name: postgres-ca
+  mountPath: /etc/trellis/postgres-ca
+  readOnly: true
 {{- end }}
 {{- end -}}
 
