@@ -257,6 +257,30 @@ describe('audit store: trellis.audit.access.v1 → partitioned store → search 
     expect(own.event.odsCode).toBe('R1K01');
   });
 
+  it('a regional authority reads the accesses made by organisations of its region', async () => {
+    const token = await authority.issue({
+      systemId: 'demo-region-london',
+      scopes: ['trellis/region.admin', 'system/AuditEvent.rs'],
+      odsCode: 'Y56',
+      region: 'london',
+    });
+    const london = await client.call<Page>(
+      'SearchAccessEvents',
+      { patientNhsNumber: alice, page: {} },
+      token,
+    );
+    expect(london.events.map((e) => e.odsCode)).toEqual(['X26', 'R1K02', 'R1K01']);
+    expect(london.page.total).toBe(3);
+    const gpAccess = await client.call<Page>(
+      'SearchAccessEvents',
+      { patientNhsNumber: alice, odsCode: 'Y12345', page: {} },
+      await authority.issue({ scopes: ['trellis/admin', 'system/AuditEvent.rs'] }),
+    );
+    expect(
+      await client.fail('GetAccessEvent', { auditId: gpAccess.events[0]!.auditId }, token),
+    ).toMatchObject({ code: status.NOT_FOUND });
+  });
+
   it('refuses what the guard refuses: no service token, no scope, bad filters', async () => {
     const token = await authority.issue({ scopes: ['system/AuditEvent.rs'] });
     expect(

@@ -248,6 +248,8 @@ function scopedFilter(viewer: Viewer, input: SearchInput): AccessFilter {
   switch (viewer.kind) {
     case 'operator':
       return filter;
+    case 'region':
+      return { ...filter, region: viewer.region };
     case 'organisation':
       if (filter.odsCode && filter.odsCode !== viewer.odsCode)
         throw new AuditError(

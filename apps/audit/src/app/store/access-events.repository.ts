@@ -16,6 +16,8 @@ export interface AccessFilter {
   /** recorded_at < to */
   to?: Date;
   odsCode?: string;
+  /** Region of the organisation that made the access (a regional authority's view). */
+  region?: string;
   systemId?: string;
   action?: string;
   outcome?: string;
@@ -84,6 +86,7 @@ function whereOf(f: AccessFilter, after?: AccessCursor): Prisma.Sql {
   if (f.from) c.push(Prisma.sql`e.recorded_at >= ${f.from}`);
   if (f.to) c.push(Prisma.sql`e.recorded_at < ${f.to}`);
   if (f.odsCode) c.push(Prisma.sql`e.ods_code = ${f.odsCode}`);
+  if (f.region) c.push(Prisma.sql`e.region = ${f.region}`);
   if (f.systemId) c.push(Prisma.sql`e.system_id = ${f.systemId}`);
   if (f.action) c.push(Prisma.sql`e.action = ${f.action}`);
   if (f.outcome) c.push(Prisma.sql`e.outcome = ${f.outcome}`);
