@@ -1,4 +1,5 @@
 export * from './scopes';
+export * from './region-scopes';
 export * from './scope-table';
 export * from './caller';
 export * from './caller.decorator';

@@ -9,6 +9,8 @@
  * `write` and `*` are accepted as aliases (`rs`, `cud`, `cruds`) because some suppliers still send them.
  */
 
+import { parseRegionScope, regionScopeSatisfied, type RegionScope } from './region-scopes';
+
 export const PERMISSION_LETTERS = ['c', 'r', 'u', 'd', 's'] as const;
 export type PermissionLetter = (typeof PERMISSION_LETTERS)[number];
 
@@ -41,7 +43,7 @@ export interface PlatformScope {
   kind: 'trellis';
   name: TrellisScope;
 }
-export type ParsedScope = ResourceScope | PlatformScope;
+export type ParsedScope = ResourceScope | PlatformScope | RegionScope;
 
 const RESOURCE_SCOPE = /^(system|user|patient)\/(\*|[A-Z][A-Za-z]{1,63})\.([a-z*]+)(\?[^\s]+)?$/;
 const V1_ALIASES: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
@@ -49,6 +51,7 @@ const V1_ALIASES: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cru
 /** Parses one scope token; returns undefined for anything malformed or unknown (never throws). */
 export function parseScope(token: string): ParsedScope | undefined {
   if (TRELLIS_SCOPE_SET.has(token)) return { kind: 'trellis', name: token as TrellisScope };
+  if (token.startsWith('region/')) return parseRegionScope(token);
   const m = RESOURCE_SCOPE.exec(token);
   if (!m) return undefined;
   const [, context, resourceType, rawPerms, query] = m;
@@ -85,6 +88,7 @@ export function scopeSatisfies(granted: readonly string[], required: string): bo
   const need = parseScope(required);
   if (!need) return false; // a malformed requirement is never satisfied (fail closed)
   if (need.kind === 'trellis') return granted.includes(need.name);
+  if (need.kind === 'region') return regionScopeSatisfied(granted, need);
   if (need.query) {
     // a granular requirement is satisfied by the exact same granular scope or the broader one
     if (granted.includes(required)) return true;
@@ -101,14 +105,22 @@ export function scopeSatisfies(granted: readonly string[], required: string): bo
   return true;
 }
 
-/** Every requested scope must be well formed and satisfied by the allowed ones (token endpoint). */
+/**
+ * Every requested scope must be well formed and satisfied by the allowed ones (token endpoint);
+ * a region scope must be one the system was given, never a wildcard or one implied by another.
+ */
 export function scopesWithin(requested: readonly string[], allowed: readonly string[]): boolean {
-  return requested.every((s) => parseScope(s) !== undefined && scopeSatisfies(allowed, s));
+  return requested.every((s) => {
+    const p = parseScope(s);
+    if (p?.kind === 'region') return allowed.includes(s);
+    return p !== undefined && scopeSatisfies(allowed, s);
+  });
 }
 
-/** True when the string is a well-formed scope Trellis understands. */
+/** True when the string is a well-formed scope Trellis can grant (a region wildcard is not). */
 export function isValidScope(token: string): boolean {
-  return parseScope(token) !== undefined;
+  const p = parseScope(token);
+  return p !== undefined && !(p.kind === 'region' && p.region === '*');
 }
 
 /**
@@ -122,6 +134,10 @@ export function readOnlyScopes(granted: readonly string[]): string[] {
     if (!p) continue;
     if (p.kind === 'trellis') {
       out.push(token);
+      continue;
+    }
+    if (p.kind === 'region') {
+      if (p.action !== 'systems.write') out.push(token);
       continue;
     }
     const letters = (['r', 's'] as const).filter((l) => p.permissions.has(l)).join('');
