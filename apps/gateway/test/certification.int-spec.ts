@@ -7,13 +7,31 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Bundle, DiagnosticReport, TestReport, VerificationResult } from '@medplum/fhirtypes';
+import { events } from '@trellis/contracts';
+import {
+  createKafkajsEventBus,
+  kafkaConfigFromEnv,
+  toCloudEventHeaders,
+  type EventBus,
+} from '@trellis/events';
 import { validateFhirResource } from '@trellis/fhir';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 
+import { CertificationService } from '../src/app/certification/certification.service';
 import { ProductsService } from '../src/app/products/products.service';
 import { startFhirStack, type FhirStack } from './fhir.harness';
 import { SupplierClient, type ClientHabits } from './support/conformance-client';
-import { BOOTSTRAP_CALLER, getToken, registerClient } from './support/harness';
+import {
+  BOOTSTRAP_CALLER,
+  createTopics,
+  deleteTopics,
+  getToken,
+  registerClient,
+  requestToken,
+  assertion,
+  type TestClient,
+} from './support/harness';
 
 jest.setTimeout(300_000);
 
@@ -103,7 +121,10 @@ async function postReport(nhs: string): Promise<string> {
   return body.id!;
 }
 
-async function supplier(productId: string, habits: ClientHabits): Promise<SupplierClient> {
+async function supplier(
+  productId: string,
+  habits: ClientHabits,
+): Promise<{ client: SupplierClient; system: TestClient }> {
   const products = stack.gw.handle.app.get(ProductsService);
   await products.registerProduct(
     { id: productId, supplier: `${productId} Ltd`, name: `${productId} GP`, role: 'gp_system' },
@@ -115,7 +136,10 @@ async function supplier(productId: string, habits: ClientHabits): Promise<Suppli
     odsCode: 'A81001',
     productVersionId: `${productId}@1.0`,
   });
-  return new SupplierClient(stack.fhirBase, await getToken(stack.gw, client, GP_SCOPES), habits);
+  return {
+    client: new SupplierClient(stack.fhirBase, await getToken(stack.gw, client, GP_SCOPES), habits),
+    system: client,
+  };
 }
 
 /** Runs every gp-system scenario in a session; returns the finish-session Bundle. */
@@ -144,8 +168,23 @@ const failedAssertions = (reports: TestReport[]) =>
       .map((a) => `${r.testScript.reference!.slice(11)}: ${a.assert!.message!.split(' ')[0]!}`),
   );
 
+const complianceTopic = uniqueTopic('trellis.test.compliance');
+let bus: EventBus;
+let careful: { system: TestClient; certificateId: string } | undefined;
+
 beforeAll(async () => {
-  stack = await startFhirStack({}, { results: true });
+  await createTopics([{ name: complianceTopic }]);
+  bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'certification-test'));
+  stack = await startFhirStack(
+    {},
+    {
+      results: true,
+      gatewayEnv: {
+        GATEWAY_COMPLIANCE_TOPIC: complianceTopic,
+        GATEWAY_COMPLIANCE_GROUP: uniqueGroupId('gw-compliance'),
+      },
+    },
+  );
   ({ token: labToken } = await stack.token(
     ['system/DiagnosticReport.crus', 'system/Observation.rs', 'system/Patient.r'],
     'RR8',
@@ -153,6 +192,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
+  await deleteTopics([complianceTopic]).catch(() => undefined);
 });
 
 describe('conformance kit (gp-system)', () => {
@@ -181,7 +221,7 @@ describe('conformance kit (gp-system)', () => {
 
   it('a supplier handling every fault passes every scenario and gets a verifiable certificate', async () => {
     const good = await supplier('careful', { honourRetryAfter: true, sendIfMatch: true });
-    const out = await certify(good);
+    const out = await certify(good.client);
     const reports = reportsOf(out);
     expect(reports).toHaveLength(4);
     expect(failedAssertions(reports)).toEqual([]);
@@ -215,12 +255,13 @@ describe('conformance kit (gp-system)', () => {
     );
     const listed = (await register.json()) as Bundle;
     expect(listed.entry?.map((e) => e.resource!.id)).toEqual([cert.id]);
+    careful = { system: good.system, certificateId: cert.id! };
     for (const e of listed.entry ?? []) expect(validateFhirResource(e.resource).issues).toEqual([]);
   });
 
   it('a careless supplier fails exactly the Retry-After and If-Match assertions, and gets no certificate', async () => {
     const bad = await supplier('careless', { honourRetryAfter: false, sendIfMatch: false });
-    const out = await certify(bad);
+    const out = await certify(bad.client);
     const reports = reportsOf(out);
     expect(reports).toHaveLength(4);
     expect(failedAssertions(reports).sort()).toEqual([
@@ -233,5 +274,114 @@ describe('conformance kit (gp-system)', () => {
       `${stack.fhirBase}/VerificationResult?target=${encodeURIComponent('Group/careless@1.0')}`,
     );
     expect(((await register.json()) as Bundle).total).toBe(0);
+
+    // in production the uncertified version gets no role scopes, and is told which certificate
+    await stack.gw.handle.app
+      .get(CertificationService)
+      .setEnvironment(bad.system.id, 'production', 'go-live attempt', 'operator');
+    const refused = await tokenFor(bad.system, GP_SCOPES);
+    expect(refused).toMatchObject({
+      status: 400,
+      body: {
+        error: 'invalid_scope',
+        error_description:
+          'production scopes of the gp-system role need a valid gp-system conformance certificate for product version careless@1.0: none issued',
+      },
+    });
+  });
+});
+
+async function tokenFor(
+  system: TestClient,
+  scope: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return requestToken(stack.gw.tokenUrl, {
+    grant_type: 'client_credentials',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: await assertion(system, stack.gw.tokenUrl),
+    scope,
+  });
+}
+
+async function decisionFor(pv: string, type: 'Enforced' | 'Restored'): Promise<void> {
+  const finding = {
+    productVersionId: pv,
+    severity: 'error',
+    rate: 0.42,
+    requests: 300,
+    windowMinutes: 60,
+    threshold: 0.2,
+    policyVersion: 'conformance-policy-1',
+  };
+  const value =
+    type === 'Enforced'
+      ? events.v1.ComplianceEnforced.encode(
+          events.v1.ComplianceEnforced.fromPartial({ finding, version: 2 }),
+        ).finish()
+      : events.v1.ComplianceRestored.encode(
+          events.v1.ComplianceRestored.fromPartial({
+            productVersionId: pv,
+            cause: events.v1.ComplianceRestoreCause.COMPLIANCE_RESTORE_CAUSE_RECOVERED,
+            version: 3,
+            writesWereRestricted: true,
+          }),
+        ).finish();
+  const publisher = bus.publisher();
+  await publisher.connect();
+  await publisher.publish([
+    {
+      topic: complianceTopic,
+      key: pv,
+      value,
+      headers: toCloudEventHeaders({
+        id: randomUUID(),
+        source: '/trellis/conformance',
+        type: `uk.nhs.trellis.conformance.Compliance${type}.v1`,
+        time: new Date().toISOString(),
+        subject: pv,
+      }),
+    },
+  ]);
+  await publisher.disconnect();
+}
+
+/** The certificate's status in the public register, once it is `want` (polled up to 30 s). */
+async function registerStatus(id: string, want: string): Promise<string | undefined> {
+  let status: string | undefined;
+  for (let i = 0; i < 150 && status !== want; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 200));
+    const v = (await (
+      await fetch(`${stack.fhirBase}/VerificationResult/${id}`)
+    ).json()) as VerificationResult;
+    status = v.extension?.[0]?.extension?.find((e) => e.url === 'status')?.valueCode;
+  }
+  return status;
+}
+
+describe('certificates bound to credentials', () => {
+  it('a certified version in production gets the role scopes, its tokens name the certificate; enforcement suspends it (writes withheld, reads kept), recovery reinstates it', async () => {
+    expect(careful).toBeDefined();
+    const { system, certificateId } = careful!;
+    await stack.gw.handle.app
+      .get(CertificationService)
+      .setEnvironment(system.id, 'production', 'certified, go-live approved', 'operator');
+    const granted = await tokenFor(system, GP_SCOPES);
+    expect(granted.status).toBe(200);
+    expect(decodeJwt(granted.body['access_token'] as string)['certificate']).toBe(certificateId);
+
+    await decisionFor('careful@1.0', 'Enforced');
+    expect(await registerStatus(certificateId, 'suspended')).toBe('suspended');
+    const writes = await tokenFor(system, GP_SCOPES);
+    expect(writes.status).toBe(400);
+    expect(writes.body['error']).toBe('invalid_scope');
+    expect(writes.body['error_description']).toContain(
+      `certificate ${certificateId} of product version careful@1.0 is suspended by compliance enforcement`,
+    );
+    const reads = await tokenFor(system, 'system/Patient.rs');
+    expect(reads.status).toBe(200);
+
+    await decisionFor('careful@1.0', 'Restored');
+    expect(await registerStatus(certificateId, 'active')).toBe('active');
+    expect((await tokenFor(system, GP_SCOPES)).status).toBe(200);
   });
 });

@@ -213,18 +213,41 @@ export class CertificationRepository {
     });
   }
 
-  /** Sets the status of a product version's current certificates (from → to). */
-  async setStatus(
-    productVersionId: string,
-    from: string,
-    to: string,
-    reason: string,
-  ): Promise<number> {
-    const r = await this.prisma.conformanceCertificate.updateMany({
-      where: { productVersionId, status: from },
-      data: { status: to, statusReason: reason, statusChangedAt: new Date() },
+  /** Moves a system to `sandbox` or `production`; false when the system is unknown. */
+  async setEnvironment(e: {
+    systemId: string;
+    environment: 'sandbox' | 'production';
+    reason: string;
+    actor: string;
+  }): Promise<boolean> {
+    const system = await this.prisma.connectedSystem.findUnique({ where: { id: e.systemId } });
+    if (!system) return false;
+    const data = {
+      environment: e.environment,
+      reason: e.reason,
+      changedBy: e.actor,
+      changedAt: new Date(),
+    };
+    await this.prisma.systemEnvironment.upsert({
+      where: { systemId: e.systemId },
+      create: { systemId: e.systemId, ...data },
+      update: data,
     });
-    return r.count;
+    return true;
+  }
+
+  async environmentOf(systemId: string): Promise<string> {
+    const row = await this.prisma.systemEnvironment.findUnique({ where: { systemId } });
+    return row?.environment ?? 'sandbox';
+  }
+
+  /** Revokes a certificate (the operator's decision); false when unknown or already revoked. */
+  async revoke(id: string, reason: string): Promise<boolean> {
+    const r = await this.prisma.conformanceCertificate.updateMany({
+      where: { id, status: { not: 'revoked' } },
+      data: { status: 'revoked', statusReason: reason.slice(0, 500), statusChangedAt: new Date() },
+    });
+    return r.count === 1;
   }
 }
 

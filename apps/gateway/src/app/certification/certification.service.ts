@@ -72,6 +72,13 @@ export class CertificationService {
         'conformance.role',
         `the product ${product.productId} has role ${product.role}, not ${role.slice(0, 40)}`,
       );
+    if ((await this.repo.environmentOf(caller.systemId)) !== 'sandbox')
+      throw FhirError.of(
+        422,
+        'business-rule',
+        'conformance.sandbox-only',
+        'conformance sessions run in the sandbox: this system is in production',
+      );
     const opened = await this.repo.openSession({
       id: randomUUID(),
       systemId: caller.systemId,
@@ -89,6 +96,22 @@ export class CertificationService {
       );
     this.open.set(caller.systemId, { session: opened, until: Date.now() + CACHE_MS });
     return opened;
+  }
+
+  /** The operator moves a system between sandbox and production (go-live, or back). */
+  async setEnvironment(
+    systemId: string,
+    environment: 'sandbox' | 'production',
+    reason: string,
+    actor: string,
+  ): Promise<boolean> {
+    const done = await this.repo.setEnvironment({ systemId, environment, reason, actor });
+    this.open.delete(systemId);
+    return done;
+  }
+
+  revoke(certificateId: string, reason: string): Promise<boolean> {
+    return this.repo.revoke(certificateId, reason);
   }
 
   /** The system's open session (cached briefly: checked on every request of every system). */

@@ -19,6 +19,7 @@ import { CONFIG } from '@trellis/platform';
 import { type PrismaClient, type Prisma } from '../../generated/prisma/client';
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
 import { GatewayPrismaService } from '../database/gateway-prisma.service';
+import { setCertificatesSuspended } from '../certification/certificate-gate';
 import { SystemsService } from '../systems/systems.service';
 
 const ENFORCED = 'uk.nhs.trellis.conformance.ComplianceEnforced.v1';
@@ -87,8 +88,15 @@ export class ComplianceEnforcement implements OnApplicationBootstrap, OnApplicat
         COMPLIANCE_ACTOR,
         `compliance enforcement (${f.policyVersion}): ${f.severity} rate ${f.rate} > ${f.threshold} over ${f.windowMinutes} min`,
       );
+      // issue 17: enforcement suspends the version's conformance certificates (same transaction)
+      const certificates = await setCertificatesSuspended(
+        tx,
+        f.productVersionId,
+        true,
+        `compliance enforcement (${f.policyVersion}): ${f.severity} rate ${f.rate} > ${f.threshold}`,
+      );
       this.logger.warn(
-        `write scopes withdrawn from ${changed.length} system(s) of ${f.productVersionId}`,
+        `write scopes withdrawn from ${changed.length} system(s) of ${f.productVersionId}, ${certificates} certificate(s) suspended`,
       );
     } else if (event.type === RESTORED) {
       const e = decode(event, events.v1.ComplianceRestored);
@@ -102,8 +110,14 @@ export class ComplianceEnforcement implements OnApplicationBootstrap, OnApplicat
         override ? { ...COMPLIANCE_ACTOR, systemId: e.actor || 'operator' } : COMPLIANCE_ACTOR,
         override ? `operator override: ${e.reason}` : 'compliance recovered',
       );
+      const certificates = await setCertificatesSuspended(
+        tx,
+        e.productVersionId,
+        false,
+        override ? `operator override: ${e.reason}` : 'compliance recovered',
+      );
       this.logger.log(
-        `write scopes restored to ${changed.length} system(s) of ${e.productVersionId}`,
+        `write scopes restored to ${changed.length} system(s) of ${e.productVersionId}, ${certificates} certificate(s) reinstated`,
       );
     }
   }

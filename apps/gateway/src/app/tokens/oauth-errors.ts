@@ -10,12 +10,15 @@ export type OAuthErrorCode =
 
 /**
  * A token-endpoint refusal. Only `error` reaches the client (no description: nothing that helps an
- * attacker tell an unknown client from a bad signature); `reason` is for the logs.
+ * attacker tell an unknown client from a bad signature); `reason` is for the logs. `description`
+ * (RFC 6749 error_description) is set only after the client authenticated, for what it must fix
+ * (e.g. the conformance certificate its scopes need).
  */
 export class OAuthError extends Error {
   constructor(
     readonly error: OAuthErrorCode,
     readonly reason: string,
+    readonly description?: string,
   ) {
     super(`${error}: ${reason}`);
     this.name = 'OAuthError';

@@ -29,7 +29,10 @@ export class TokensController {
         this.logger.warn(`token refused: ${err.error} (${err.reason})`);
         if (err.error === 'invalid_client')
           res.setHeader('WWW-Authenticate', 'Bearer error="invalid_client"');
-        res.status(err.httpStatus).json({ error: err.error });
+        res.status(err.httpStatus).json({
+          error: err.error,
+          ...(err.description ? { error_description: err.description } : {}),
+        });
         return;
       }
       if (err instanceof RateLimitedError) {

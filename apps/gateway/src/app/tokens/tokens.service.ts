@@ -33,7 +33,10 @@ import {
   TOKEN_EXCHANGE_GRANT,
   type PatientTokenResponse,
 } from '../citizens/citizen-tokens';
+import { type PrismaClient } from '../../generated/prisma/client';
+import { certificateGate } from '../certification/certificate-gate';
 import { GATEWAY_CONFIG, tokenEndpointUrl, type GatewayConfig } from '../config/gateway.config';
+import { GatewayPrismaService } from '../database/gateway-prisma.service';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { SystemsRepository, type SystemRow } from '../systems/systems.repository';
 import { OAuthError, RateLimitedError } from './oauth-errors';
@@ -68,6 +71,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     private readonly systems: SystemsRepository,
     private readonly jtis: TokensRepository,
     private readonly rateLimiter: RateLimiter,
+    @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
     @Optional() private readonly citizens?: CitizenTokenExchange,
   ) {
     this.tokenUrl = tokenEndpointUrl(config);
@@ -114,6 +118,9 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       throw new OAuthError('invalid_scope', 'empty or malformed scope');
     if (!scopesWithin(requested, system.allowedScopes))
       throw new OAuthError('invalid_scope', 'scope beyond the allowed scopes');
+    // issue 17: a production system's role scopes need its product version's certificate
+    const gate = await certificateGate(this.prisma, system, requested);
+    if (!gate.ok) throw new OAuthError('invalid_scope', gate.description, gate.description);
 
     const now = Math.floor(Date.now() / 1000);
     const ttl = this.config.accessTokenTtlSeconds;
@@ -125,6 +132,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       ods_code: system.odsCode,
       region: system.region,
       product_version: system.productVersionId,
+      ...(gate.certificateId ? { certificate: gate.certificateId } : {}),
     })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.config.publicUrl)
