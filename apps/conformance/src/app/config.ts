@@ -13,8 +13,17 @@ export const conformanceConfigSchema = baseConfigSchema.extend({
     .default('conformance'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS.unwrap(),
-  /** The streams counted (topic overrides for isolated tests). */
-  CONFORMANCE_ACCESS_TOPIC: topicName.default(TOPICS.auditAccess.name),
+  /** The streams counted (comma-separated access topics; overrides for isolated tests). */
+  CONFORMANCE_ACCESS_TOPIC: z
+    .string()
+    .default(TOPICS.auditAccess.name)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(topicName).min(1)),
   CONFORMANCE_VIOLATION_TOPIC: topicName.default(TOPICS.gatewayConformance.name),
   CONFORMANCE_GROUP: z.string().min(1).default('trellis.conformance.counters'),
   /** Events per counting transaction (one multi-row UPSERT each). */

@@ -34,7 +34,7 @@ export class ConformanceMessaging implements OnApplicationBootstrap {
       consumer: {
         name: 'conformance-consumer',
         groupId: this.config.CONFORMANCE_GROUP,
-        topics: [this.config.CONFORMANCE_ACCESS_TOPIC, this.config.CONFORMANCE_VIOLATION_TOPIC],
+        topics: [...this.config.CONFORMANCE_ACCESS_TOPIC, this.config.CONFORMANCE_VIOLATION_TOPIC],
         prisma: this.prisma,
         fromBeginning: true,
         maxBatchSize: this.config.CONFORMANCE_BATCH_SIZE,

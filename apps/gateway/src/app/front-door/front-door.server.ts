@@ -180,6 +180,14 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
       );
       return cb({ code, details: authErr.message });
     }
+    // Compliance enforcement at the door itself: a restricted product version keeps its reads.
+    if (caller.writesRestricted && route.write) {
+      await this.audit(route, 'denied', 'PERMISSION_DENIED: WRITES_RESTRICTED', caller, endUser);
+      return cb({
+        code: status.PERMISSION_DENIED,
+        details: 'write scopes withdrawn: the product version is under compliance enforcement',
+      });
+    }
     let retryAfter: number;
     try {
       retryAfter = await this.budget.spend(caller.systemId);
