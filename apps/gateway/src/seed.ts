@@ -10,10 +10,10 @@ import { join, resolve } from 'node:path';
 
 import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type Caller } from '@trellis/auth';
+import { REGION_ACTIONS, type Caller } from '@trellis/auth';
 import { applyMigrations } from '@trellis/database';
 import { createOutbox } from '@trellis/events';
-import { CONFIG, loadConfig } from '@trellis/platform';
+import { CONFIG, loadConfig, regionalAuthorityOf } from '@trellis/platform';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 
 import { GATEWAY_OUTBOX } from './app/audit/gateway-outbox';
@@ -137,6 +137,17 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
     product: CONSOLE_PRODUCT,
     scopes: ['trellis/region.admin', 'system/MeasureReport.rs'],
   },
+  // regional digital authorities (issue 18): region-bound scopes, their own region only
+  ...(['north-east', 'london'] as const).map((region) => ({
+    alias: `authority-${region}`,
+    clientId: `demo-authority-${region}`,
+    name: regionalAuthorityOf(region)?.name ?? region,
+    supplier: 'Trellis',
+    odsCode: regionalAuthorityOf(region)?.odsCode ?? '',
+    region,
+    product: CONSOLE_PRODUCT,
+    scopes: REGION_ACTIONS.map((a) => `region/${region}/${a}`),
+  })),
   {
     alias: 'supplier',
     clientId: 'demo-supplier-northgate',

@@ -36,7 +36,7 @@ describe('region-bound scopes', () => {
     expect(scopeSatisfies(['region/north-east/systems.read'], NE)).toBe(false);
     expect(scopeSatisfies([NE], 'region/*/systems.read')).toBe(true);
     expect(scopeSatisfies(['region/*/systems.write'], 'region/*/systems.write')).toBe(false);
-    expect(scopeSatisfies(['trellis/region.admin'], 'region/*/systems.write')).toBe(false);
+    expect(scopeSatisfies(['trellis/region.admin'], 'region/north-east/systems.write')).toBe(false);
     expect(scopeSatisfies(['system/*.cruds'], 'region/*/systems.read')).toBe(false);
   });
 
@@ -64,6 +64,16 @@ describe('region-bound scopes', () => {
     expect(mayActInRegion(national, 'north-east', 'systems.write')).toBe(true);
     const local = { scopes: ['system/*.cruds'], region: 'north-east' };
     expect(mayActInRegion(local, 'north-east', 'systems.read')).toBe(false);
+  });
+
+  it("trellis/region.admin (the console's) acts for systems and audit in the token's region only", () => {
+    expect(scopeSatisfies(['trellis/region.admin'], 'region/*/systems.write')).toBe(true);
+    expect(scopeSatisfies(['trellis/region.admin'], 'region/*/waiting-lists.read')).toBe(false);
+    const qhm = { scopes: ['trellis/region.admin'], region: 'north-east' };
+    expect(mayActInRegion(qhm, 'north-east', 'systems.write')).toBe(true);
+    expect(mayActInRegion(qhm, 'north-east', 'audit.read')).toBe(true);
+    expect(mayActInRegion(qhm, 'london', 'systems.write')).toBe(false);
+    expect(mayActInRegion(qhm, 'north-east', 'scorecards.read')).toBe(false);
   });
 
   it('the token endpoint grants only region scopes given to the system, exactly', () => {

@@ -28,6 +28,17 @@ export interface RegionScope {
 const REGION_SCOPE = /^region\/(\*|[a-z]{2,20}(?:-[a-z]{2,20}){0,3})\/([a-z.-]+)$/;
 const ACTION_SET: ReadonlySet<string> = new Set(REGION_ACTIONS);
 const NATIONAL_OPERATOR = 'trellis/admin';
+/**
+ * The console's older regional scope (issue 20): the authority of the token's own region for
+ * these actions. It names no region, so it satisfies only wildcard rules; the handler's
+ * mayActInRegion then binds it to the token's region.
+ */
+const CONSOLE_REGION_ADMIN = 'trellis/region.admin';
+const CONSOLE_REGION_ADMIN_ACTIONS: ReadonlySet<RegionAction> = new Set([
+  'systems.read',
+  'systems.write',
+  'audit.read',
+]);
 
 /** Parses `region/<code|*>/<action>`; undefined when it is not a well-formed region scope. */
 export function parseRegionScope(token: string): RegionScope | undefined {
@@ -52,6 +63,12 @@ function implies(granted: RegionAction, needed: RegionAction): boolean {
  */
 export function regionScopeSatisfied(granted: readonly string[], need: RegionScope): boolean {
   if (granted.includes(NATIONAL_OPERATOR)) return true;
+  if (
+    need.region === '*' &&
+    granted.includes(CONSOLE_REGION_ADMIN) &&
+    CONSOLE_REGION_ADMIN_ACTIONS.has(need.action)
+  )
+    return true;
   return granted.some((token) => {
     const g = parseRegionScope(token);
     return (
@@ -90,6 +107,8 @@ export function mayActInRegion(
 ): boolean {
   if (caller.scopes.includes(NATIONAL_OPERATOR)) return true;
   if (region === '*' || caller.region !== region) return false;
+  if (caller.scopes.includes(CONSOLE_REGION_ADMIN) && CONSOLE_REGION_ADMIN_ACTIONS.has(action))
+    return true;
   return regionScopeSatisfied(caller.scopes, { kind: 'region', region, action });
 }
 

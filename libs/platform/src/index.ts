@@ -66,6 +66,8 @@ export {
   isRegion,
   ORGANISATIONS,
   organisationByOdsCode,
+  REGIONAL_AUTHORITIES,
+  regionalAuthorityOf,
   REGIONS,
   regionOfOrganisation,
 } from './reference/organisations';

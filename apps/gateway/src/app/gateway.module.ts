@@ -18,6 +18,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { ScorecardsModule } from './scorecards/scorecards.module';
 import { CertificationModule } from './certification/certification.module';
 import { ComplianceModule } from './products/compliance.module';
+import { RegionsModule } from './regions/regions.module';
 import { SystemsModule } from './systems/systems.module';
 import { GATEWAY_SCOPES } from './gateway.scopes';
 import { type SigningKeyRing } from './tokens/signing-keys';
@@ -59,6 +60,7 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
       }),
     }),
     SystemsModule,
+    RegionsModule,
     RateLimitModule,
     ComplianceModule,
     CertificationModule, // before FhirModule too

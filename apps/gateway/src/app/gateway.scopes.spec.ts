@@ -5,12 +5,12 @@ import { GATEWAY_SCOPES } from './gateway.scopes';
 import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
 
 describe('gateway scope table', () => {
-  it('declares every ConnectedSystemService and ProductService method (undeclared would be denied)', () => {
+  it('declares every ConnectedSystemService, ProductService and RegionalAuthorityService method (undeclared would be denied)', () => {
     const methods = listGrpcMethods(protoPath('trellis/gateway/v1/gateway.proto'), {
       includeDirs: [PROTO_ROOT],
       packagePrefix: 'trellis.gateway.v1.',
     });
-    expect(methods).toHaveLength(10);
+    expect(methods).toHaveLength(13);
     assertScopeTableCovers(GATEWAY_SCOPES, methods);
   });
 
@@ -18,7 +18,12 @@ describe('gateway scope table', () => {
     const publicAllowed =
       /^(POST \/oauth2\/token|GET \/\.well-known\/(jwks\.json|smart-configuration)|GET \/fhir\/(metadata|openapi\.json|OperationDefinition\/:id|TestScript(\/:id)?|VerificationResult(\/:id)?)|(GET|POST|PUT|DELETE|PATCH) \/fhir\/\{\*path\})$/;
     for (const [key, rule] of Object.entries(GATEWAY_SCOPES)) {
-      if (key.startsWith('/trellis.gateway.v1.'))
+      if (key.startsWith('/trellis.gateway.v1.RegionalAuthorityService/'))
+        expect([key, rule.scope]).toEqual([
+          key,
+          expect.stringMatching(/^region\/\*\/systems\.(read|write)$/),
+        ]);
+      else if (key.startsWith('/trellis.gateway.v1.'))
         expect([key, rule.scope]).toEqual([key, 'trellis/admin']);
       if (rule.public === true) expect([key, publicAllowed.test(key)]).toEqual([key, true]);
       if (rule.public !== true && key.startsWith('GET /fhir/Patient'))

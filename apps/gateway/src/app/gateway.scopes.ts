@@ -4,6 +4,7 @@ import { CERTIFICATION_SCOPE_RULES } from './certification/certification.scopes'
 import { FHIR_SCOPE_RULES } from './fhir/fhir.routes';
 import { PRODUCTS_SCOPE_RULES } from './products/products.scopes';
 import { SCORECARD_SCOPE_RULES } from './scorecards/scorecards.scopes';
+import { REGIONAL_SCOPE_RULES } from './regions/regional.scopes';
 import { SYSTEMS_SCOPE_RULES } from './systems/systems.scopes';
 import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
 
@@ -13,6 +14,7 @@ import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
  */
 export const GATEWAY_SCOPES = defineScopeTable({
   ...SYSTEMS_SCOPE_RULES,
+  ...REGIONAL_SCOPE_RULES,
   ...PRODUCTS_SCOPE_RULES,
   ...SCORECARD_SCOPE_RULES,
   ...CERTIFICATION_SCOPE_RULES,

@@ -3,6 +3,8 @@ import {
   DEMO_PRACTICES,
   ORGANISATIONS,
   organisationByOdsCode,
+  REGIONAL_AUTHORITIES,
+  regionalAuthorityOf,
   REGIONS,
   regionOfOrganisation,
 } from './organisations';
@@ -61,5 +63,16 @@ describe('organisation reference data', () => {
     ]);
     expect(collect((v) => v.regionOf('target.region', rth, 'south-east'))).toEqual([]);
     expect(collect((v) => v.regionOf('target.region', rth, ''))).toEqual([]);
+  });
+
+  it('has one regional digital authority per region, in that region', () => {
+    for (const region of REGIONS) {
+      const a = regionalAuthorityOf(region);
+      expect(a).toEqual(expect.objectContaining({ region, kind: 'regional-authority' }));
+      expect(organisationByOdsCode(a?.odsCode)).toBe(a);
+    }
+    expect(REGIONAL_AUTHORITIES).toHaveLength(REGIONS.length);
+    expect(regionalAuthorityOf('north-east')?.name).toBe('North East regional digital authority');
+    expect(regionalAuthorityOf('atlantis')).toBeUndefined();
   });
 });

@@ -18,7 +18,13 @@ export const REGIONS = [
 export type Region = (typeof REGIONS)[number];
 
 export type OrganisationKind =
-  'gp-practice' | 'nhs-trust' | 'nhs-trust-site' | 'icb' | 'national' | 'supplier';
+  | 'gp-practice'
+  | 'nhs-trust'
+  | 'nhs-trust-site'
+  | 'icb'
+  | 'national'
+  | 'supplier'
+  | 'regional-authority';
 
 export interface Organisation {
   odsCode: string;
@@ -105,7 +111,27 @@ const OTHER_ORGANISATIONS: readonly Organisation[] = [
   },
 ];
 
-export const ORGANISATIONS: readonly Organisation[] = [...DEMO_PRACTICES, ...OTHER_ORGANISATIONS];
+/**
+ * One regional digital authority per region (issue 18): the organisations whose connected
+ * systems may hold region-bound scopes (`region/<code>/…`), for their own region only.
+ */
+export const REGIONAL_AUTHORITIES: readonly Organisation[] = REGIONS.map((region, i) => ({
+  odsCode: `YRA0${i + 1}`,
+  name: `${region.replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => `${sep ? ' ' : ''}${c.toUpperCase()}`)} regional digital authority`,
+  region,
+  kind: 'regional-authority',
+}));
+
+/** The regional digital authority of a region. */
+export function regionalAuthorityOf(region: string): Organisation | undefined {
+  return REGIONAL_AUTHORITIES.find((o) => o.region === region);
+}
+
+export const ORGANISATIONS: readonly Organisation[] = [
+  ...DEMO_PRACTICES,
+  ...OTHER_ORGANISATIONS,
+  ...REGIONAL_AUTHORITIES,
+];
 
 const BY_CODE: ReadonlyMap<string, Organisation> = new Map(
   ORGANISATIONS.map((o) => [o.odsCode, o]),

@@ -1,20 +1,9 @@
-import {
-  Body,
-  Controller,
-  ForbiddenException,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Req,
-} from '@nestjs/common';
-import { requireCaller, type Caller } from '@trellis/auth';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { requireCaller } from '@trellis/auth';
 
 import { SystemsError, SystemsErrorCode } from './systems.errors';
 import { type SystemRow } from './systems.repository';
 import { SystemsService } from './systems.service';
-import { REGION_CODE } from './systems.validation';
 
 /** A connected system as the console shows it: no keys, no scopes beyond their names. */
 export interface SystemSummary {
@@ -68,7 +57,7 @@ function one(v: unknown, field: string): string {
   return v;
 }
 
-function listArgs(q: Record<string, unknown>): {
+export function listArgs(q: Record<string, unknown>): {
   status: 'active' | 'suspended' | undefined;
   pageSize: number;
   pageToken: string;
@@ -88,7 +77,7 @@ function listArgs(q: Record<string, unknown>): {
   };
 }
 
-function reasonOf(body: unknown, required: boolean): string {
+export function reasonOf(body: unknown, required: boolean): string {
   const reason =
     typeof body === 'object' && body !== null ? (body as { reason?: unknown }).reason : undefined;
   if (reason === undefined && !required) return '';
@@ -99,8 +88,8 @@ function reasonOf(body: unknown, required: boolean): string {
 
 /**
  * The registry's JSON face for the console (docs/security.md §1a): the same SystemsService as the
- * gRPC ConnectedSystemService, behind the same scope table. National routes need trellis/admin;
- * /regions/{region}/… need trellis/region.admin and only ever reach the caller's own region.
+ * gRPC ConnectedSystemService, behind the same scope table; national routes need trellis/admin
+ * (a regional authority's /regions/{region}/… are apps/gateway/src/app/regions).
  * Every change is the service's: change-log row (actor = system + signed-in user) + event.
  */
 @Controller('admin/v1')
@@ -133,63 +122,4 @@ export class SystemsAdminController {
   ): Promise<SystemSummary> {
     return toSummary(await this.systems.reactivate(id, requireCaller(req), reasonOf(body, true)));
   }
-
-  @Get('regions/:region/systems')
-  async listRegion(
-    @Param('region') region: string,
-    @Query() q: Record<string, unknown>,
-    @Req() req: object,
-  ): Promise<SystemPage> {
-    ownRegion(requireCaller(req), region);
-    const a = listArgs(q);
-    const page = await this.systems.list(a.pageSize, a.pageToken, a.status, region);
-    return { systems: page.rows.map(toSummary), nextPageToken: page.next, total: page.total };
-  }
-
-  @Post('regions/:region/systems/:id/suspend')
-  @HttpCode(200)
-  async suspendInRegion(
-    @Param('region') region: string,
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() req: object,
-  ): Promise<SystemSummary> {
-    const caller = requireCaller(req);
-    ownRegion(caller, region);
-    const reason = reasonOf(body, true);
-    await this.inRegion(id, region);
-    return toSummary(await this.systems.suspend(id, reason, caller));
-  }
-
-  @Post('regions/:region/systems/:id/reinstate')
-  @HttpCode(200)
-  async reinstateInRegion(
-    @Param('region') region: string,
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Req() req: object,
-  ): Promise<SystemSummary> {
-    const caller = requireCaller(req);
-    ownRegion(caller, region);
-    const reason = reasonOf(body, true);
-    await this.inRegion(id, region);
-    return toSummary(await this.systems.reactivate(id, caller, reason));
-  }
-
-  /** Another region's system is "not found" to a regional authority (its existence is not theirs). */
-  private async inRegion(id: string, region: string): Promise<void> {
-    const row = await this.systems.get(id);
-    if (row.region !== region)
-      throw new SystemsError(SystemsErrorCode.NotFound, `system ${id} not found`);
-  }
-}
-
-function ownRegion(caller: Caller, region: string): void {
-  if (!REGION_CODE.test(region)) throw invalid('region', 'a region short code such as north-east');
-  if (caller.region !== region)
-    throw new ForbiddenException({
-      statusCode: 403,
-      error: 'NOT_YOUR_REGION',
-      message: `a regional authority of ${caller.region} administers only its own region`,
-    });
 }

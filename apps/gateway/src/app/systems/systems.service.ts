@@ -12,6 +12,7 @@ import { systemChangedEvent, type SystemChangeKind } from './systems.events';
 import { SystemsRepository, type SystemPatch, type SystemRow, type Tx } from './systems.repository';
 import {
   checkKeys,
+  checkRegionScopes,
   checkScopes,
   checkText,
   CLIENT_ID,
@@ -38,6 +39,9 @@ export function actorOf(caller: Pick<Caller, 'systemId' | 'userId'>): string {
   return caller.userId ? `${caller.systemId}/${caller.userId}` : caller.systemId;
 }
 
+/** More to commit with a change, in its transaction (e.g. a regional authority's event). */
+export type AlsoInChange = (tx: Tx, after: SystemRow) => Promise<void>;
+
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
@@ -63,6 +67,7 @@ export class SystemsService {
       v.add('client_id', 'lower-case letters, digits and -, 3-63 characters');
     const keys = checkKeys(v, 'keys', input.keys);
     const scopes = checkScopes(v, 'allowed_scopes', input.allowedScopes);
+    checkRegionScopes(v, 'allowed_scopes', scopes, input);
     v.throwIfAny();
     const version = await this.products.requireVersion(
       input.productVersionId,
@@ -132,6 +137,9 @@ export class SystemsService {
     const allowed = checkScopes(v, 'allowed_scopes', scopes);
     v.throwIfAny();
     return this.change(id, caller, 'SCOPES_UPDATED', null, (row) => {
+      const r = new Violations();
+      checkRegionScopes(r, 'allowed_scopes', allowed, row);
+      r.throwIfAny();
       if (expectedVersion > 0 && row.version !== expectedVersion) {
         throw new SystemsError(
           SystemsErrorCode.VersionConflict,
@@ -142,26 +150,43 @@ export class SystemsService {
     });
   }
 
-  suspend(id: string, reason: string, caller: Caller): Promise<SystemRow> {
+  suspend(id: string, reason: string, caller: Caller, also?: AlsoInChange): Promise<SystemRow> {
     const v = new Violations();
     checkText(v, 'reason', reason, 500);
     v.throwIfAny();
-    return this.change(id, caller, 'SUSPENDED', reason, (row) => {
-      if (row.status === 'suspended')
-        throw new SystemsError(SystemsErrorCode.InvalidState, `system ${id} is already suspended`);
-      return { status: 'suspended', suspensionReason: reason };
-    });
+    return this.change(
+      id,
+      caller,
+      'SUSPENDED',
+      reason,
+      (row) => {
+        if (row.status === 'suspended')
+          throw new SystemsError(
+            SystemsErrorCode.InvalidState,
+            `system ${id} is already suspended`,
+          );
+        return { status: 'suspended', suspensionReason: reason };
+      },
+      also,
+    );
   }
 
-  reactivate(id: string, caller: Caller, reason = ''): Promise<SystemRow> {
+  reactivate(id: string, caller: Caller, reason = '', also?: AlsoInChange): Promise<SystemRow> {
     const v = new Violations();
     if (reason) checkText(v, 'reason', reason, 500);
     v.throwIfAny();
-    return this.change(id, caller, 'REACTIVATED', reason || null, (row) => {
-      if (row.status === 'active')
-        throw new SystemsError(SystemsErrorCode.InvalidState, `system ${id} is already active`);
-      return { status: 'active', suspensionReason: null };
-    });
+    return this.change(
+      id,
+      caller,
+      'REACTIVATED',
+      reason || null,
+      (row) => {
+        if (row.status === 'active')
+          throw new SystemsError(SystemsErrorCode.InvalidState, `system ${id} is already active`);
+        return { status: 'active', suspensionReason: null };
+      },
+      also,
+    );
   }
 
   rotateKeys(id: string, keysInput: KeysInput | undefined, caller: Caller): Promise<SystemRow> {
@@ -222,6 +247,7 @@ export class SystemsService {
     kind: SystemChangeKind,
     reason: string | null,
     decide: (row: SystemRow) => SystemPatch,
+    also?: AlsoInChange,
   ): Promise<SystemRow> {
     const actor = actorOf(caller);
     return this.repo.transaction(async (tx) => {
@@ -229,6 +255,7 @@ export class SystemsService {
       if (!before) throw new SystemsError(SystemsErrorCode.NotFound, `system ${id} not found`);
       const after = await this.repo.update(tx, before, decide(before), kind, actor, reason);
       await this.publish(tx, after, kind, actor, caller);
+      if (also) await also(tx, after);
       return after;
     });
   }

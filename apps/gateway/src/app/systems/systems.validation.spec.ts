@@ -1,5 +1,5 @@
 import { SystemsError } from './systems.errors';
-import { checkKeys, checkScopes, Violations } from './systems.validation';
+import { checkKeys, checkRegionScopes, checkScopes, Violations } from './systems.validation';
 
 const ecKey = { kty: 'EC', crv: 'P-384', x: 'x', y: 'y', kid: 'k1', alg: 'ES384' };
 
@@ -7,6 +7,12 @@ function violationsOf(fn: (v: Violations) => void): string[] {
   const v = new Violations();
   fn(v);
   return v.list.map((x) => `${x.field}: ${x.message}`);
+}
+
+function rulesOf(fn: (v: Violations) => void): { field: string; rule: string }[] {
+  const v = new Violations();
+  fn(v);
+  return v.list.map(({ field, rule }) => ({ field, rule }));
 }
 
 describe('registry validation', () => {
@@ -79,5 +85,40 @@ describe('registry validation', () => {
       expect((e as SystemsError).kind).toBe('INVALID_ARGUMENT');
       expect((e as SystemsError).details).toHaveLength(2);
     }
+  });
+
+  it('gives region scopes only to a regional authority, for its own region', () => {
+    const ne = { odsCode: 'YRA01', region: 'north-east' };
+    const scopes = ['region/north-east/systems.write', 'region/north-east/waiting-lists.read'];
+    expect(rulesOf((v) => checkRegionScopes(v, 'allowed_scopes', scopes, ne))).toEqual([]);
+    expect(
+      rulesOf((v) =>
+        checkRegionScopes(
+          v,
+          'allowed_scopes',
+          ['system/Patient.rs', 'region/london/audit.read'],
+          ne,
+        ),
+      ),
+    ).toEqual([{ field: 'allowed_scopes[1]', rule: 'region-scope.other-region' }]);
+    // the system's region must be the authority's too
+    expect(
+      rulesOf((v) =>
+        checkRegionScopes(v, 'allowed_scopes', ['region/london/audit.read'], {
+          odsCode: 'YRA01',
+          region: 'london',
+        }),
+      ),
+    ).toEqual([{ field: 'allowed_scopes[0]', rule: 'region-scope.other-region' }]);
+    // a GP practice or the national operator's organisation may not hold one
+    for (const odsCode of ['A81001', 'X26', 'QHM'])
+      expect(
+        rulesOf((v) =>
+          checkRegionScopes(v, 'allowed_scopes', ['region/north-east/systems.read'], {
+            odsCode,
+            region: 'north-east',
+          }),
+        ),
+      ).toEqual([{ field: 'allowed_scopes[0]', rule: 'region-scope.not-authority' }]);
   });
 });

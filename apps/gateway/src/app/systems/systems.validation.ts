@@ -1,5 +1,5 @@
-import { isValidScope } from '@trellis/auth';
-import { ODS_CODE, REGION_CODE } from '@trellis/platform';
+import { isValidScope, parseRegionScope } from '@trellis/auth';
+import { ODS_CODE, organisationByOdsCode, REGION_CODE } from '@trellis/platform';
 
 import { SystemsError, SystemsErrorCode, type FieldViolation } from './systems.errors';
 
@@ -43,6 +43,35 @@ export function checkScopes(v: Violations, field: string, scopes: readonly strin
       v.add(`${field}[${i}]`, `unknown or malformed scope ${JSON.stringify(s).slice(0, 80)}`);
   });
   return [...new Set(scopes)].sort();
+}
+
+/**
+ * Region-bound scopes (issue 18) go only to a regional digital authority's systems, and only
+ * for that authority's own region (the reference data's, which the system's region must match).
+ */
+export function checkRegionScopes(
+  v: Violations,
+  field: string,
+  scopes: readonly string[],
+  system: { odsCode: string; region: string },
+): void {
+  const org = organisationByOdsCode(system.odsCode);
+  scopes.forEach((s, i) => {
+    const p = parseRegionScope(s);
+    if (!p) return;
+    if (org?.kind !== 'regional-authority')
+      v.add(
+        `${field}[${i}]`,
+        `${s} is for regional digital authorities; ${system.odsCode} is not one`,
+        'region-scope.not-authority',
+      );
+    else if (p.region !== org.region || system.region !== org.region)
+      v.add(
+        `${field}[${i}]`,
+        `the authority of ${org.region} may hold only region/${org.region}/… scopes`,
+        'region-scope.other-region',
+      );
+  });
 }
 
 export function checkKeys(

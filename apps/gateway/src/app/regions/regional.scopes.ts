@@ -1,0 +1,19 @@
+import { type ScopeRule } from '@trellis/auth';
+
+const read = { scope: 'region/*/systems.read' } as const;
+const write = { scope: 'region/*/systems.write' } as const;
+const SVC = '/trellis.gateway.v1.RegionalAuthorityService';
+
+/**
+ * Regional authority routes (issue 18) on both of the gateway's doors. The table can only ask for
+ * "some region's" scope; RegionalService then checks the region the call names (mayActInRegion).
+ * The national operator's trellis/admin satisfies every region scope (its override).
+ */
+export const REGIONAL_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
+  [`${SVC}/ListRegionSystems`]: read,
+  [`${SVC}/SuspendRegionSystem`]: write,
+  [`${SVC}/ReinstateRegionSystem`]: write,
+  'GET /admin/v1/regions/:region/systems': read,
+  'POST /admin/v1/regions/:region/systems/:id/suspend': write,
+  'POST /admin/v1/regions/:region/systems/:id/reinstate': write,
+};

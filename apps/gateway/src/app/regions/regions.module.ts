@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+
+import { SystemsModule } from '../systems/systems.module';
+import { RegionalAdminController } from './regional.admin.controller';
+import { RegionalGrpcController } from './regional.grpc.controller';
+import { RegionalService } from './regional.service';
+
+@Module({
+  imports: [SystemsModule],
+  controllers: [RegionalGrpcController, RegionalAdminController],
+  providers: [RegionalService],
+  exports: [RegionalService],
+})
+export class RegionsModule {}
