@@ -11,7 +11,7 @@
  * Goals: ≥ 10,000 events/s; p99 ≤ 5 s.
  *
  *   node -r @swc-node/register tools/bench/conformance/ingest.bench.ts [--events 100000]
- *        [--rate 1000] [--seconds 15] [--batch 1000] [--json]
+ *        [--rate 1000] [--seconds 15] [--batch 1000] [--concurrency 3] [--json]
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
   const rate = arg('rate', 1000);
   const seconds = arg('seconds', 15);
   const batch = arg('batch', 1000);
+  const concurrency = arg('concurrency', 3);
   const json = process.argv.includes('--json');
   const access = uniqueTopic('trellis.bench.conf-access');
   const violation = uniqueTopic('trellis.bench.conf-violation');
@@ -173,6 +174,7 @@ async function main(): Promise<void> {
         CONFORMANCE_VIOLATION_TOPIC: violation,
         CONFORMANCE_GROUP: uniqueGroupId('conformance-bench'),
         CONFORMANCE_BATCH_SIZE: String(batch),
+        CONFORMANCE_CONCURRENCY: String(concurrency),
         LOG_LEVEL: 'warn',
       }),
       ready: { grpc: `127.0.0.1:${port}` },
@@ -243,6 +245,7 @@ async function main(): Promise<void> {
       delayRatioToGoal: Math.round((GOAL_P99_MS / pct(0.99)) * 100) / 100,
       rate,
       batch,
+      concurrency,
     };
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else

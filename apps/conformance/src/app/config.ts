@@ -28,6 +28,8 @@ export const conformanceConfigSchema = baseConfigSchema.extend({
   CONFORMANCE_GROUP: z.string().min(1).default('trellis.conformance.counters'),
   /** Events per counting transaction (one multi-row UPSERT each). */
   CONFORMANCE_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  /** Partitions counted in parallel (each its own transactions; rows locked in one order). */
+  CONFORMANCE_CONCURRENCY: z.coerce.number().int().min(1).max(24).default(3),
   /** Only access events recorded by this service are counted (the chokepoint: both doors). */
   CONFORMANCE_CHOKEPOINT_SERVICE: z.string().min(1).default('gateway'),
   /** Where compliance decisions are published (ComplianceWarning/Enforced/Restored). */

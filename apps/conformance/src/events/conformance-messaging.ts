@@ -38,6 +38,7 @@ export class ConformanceMessaging implements OnApplicationBootstrap {
         prisma: this.prisma,
         fromBeginning: true,
         maxBatchSize: this.config.CONFORMANCE_BATCH_SIZE,
+        concurrency: this.config.CONFORMANCE_CONCURRENCY,
         handleBatch: async (batch, tx) => {
           await addCounters(tx, deltasOfEvents(batch, chokepoint));
         },
