@@ -185,10 +185,27 @@ async function search(stored: number, patients: number, searches: number) {
   const now = new Date();
   await maintainPartitions(prisma, { retentionMonths: 11, ahead: 1 }, now);
   const loadStart = Date.now();
+  // the patients: valid NHS numbers 999xxxxxx + check digit (bases whose check digit would be 10
+  // have no valid number and are skipped), numbered 0..patients-1
+  await prisma.$executeRaw`
+    CREATE TABLE bench_patients AS
+    SELECT (row_number() OVER () - 1)::int AS i, nhs FROM (
+      SELECT b.base || c.chk::text AS nhs
+        FROM generate_series(0, 999999) n,
+             LATERAL (SELECT '999' || lpad(n::text, 6, '0') AS base) b,
+             LATERAL (SELECT (11 - (
+                 substr(b.base,1,1)::int*10 + substr(b.base,2,1)::int*9 + substr(b.base,3,1)::int*8 +
+                 substr(b.base,4,1)::int*7 + substr(b.base,5,1)::int*6 + substr(b.base,6,1)::int*5 +
+                 substr(b.base,7,1)::int*4 + substr(b.base,8,1)::int*3 + substr(b.base,9,1)::int*2)
+                 % 11) % 11 AS chk) c
+       WHERE c.chk <> 10
+       LIMIT ${patients}) v`;
+  await prisma.$executeRaw`CREATE UNIQUE INDEX ON bench_patients (i)`;
+  const [{ n: patientCount }] = (await prisma.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM bench_patients`) as [{ n: number }];
   const chunk = 1_000_000;
   for (let from = 0; from < stored; from += chunk) {
     const to = Math.min(stored, from + chunk) - 1;
-    // patient i = 999 + 6-digit index + check digit computed in SQL (modulus 11, 10 → skip to 0)
     await prisma.$executeRaw`
       INSERT INTO access_events (audit_id, recorded_at, action, outcome, interaction, system_id,
         ods_code, region, patient_nhs_number, resource_type, resource_id, source_service,
@@ -199,20 +216,16 @@ async function search(stored: number, patients: number, searches: number) {
              'GET /fhir/Patient/:id',
              'sys-' || (g % 300), 'ODS' || (g % 300), 'london',
              p.nhs, 'Patient', p.nhs, 'gateway', md5(g::text), 'system/Patient.r', 'TREAT'
-        FROM generate_series(${from}::bigint, ${to}::bigint) g,
-             LATERAL (SELECT floor(random() * ${patients})::int AS i) r,
-             LATERAL (SELECT '999' || lpad(r.i::text, 6, '0') AS base) b,
-             LATERAL (SELECT b.base || ((11 - (
-                 (substr(b.base,1,1)::int*10 + substr(b.base,2,1)::int*9 + substr(b.base,3,1)::int*8 +
-                  substr(b.base,4,1)::int*7 + substr(b.base,5,1)::int*6 + substr(b.base,6,1)::int*5 +
-                  substr(b.base,7,1)::int*4 + substr(b.base,8,1)::int*3 + substr(b.base,9,1)::int*2)
-                 % 11)) % 11 % 10)::text AS nhs) p`;
-    process.stderr.write(`loaded ${to + 1}/${stored}\n`);
+        FROM generate_series(${from}::bigint, ${to}::bigint) g
+        CROSS JOIN LATERAL (
+          SELECT nhs FROM bench_patients WHERE i = floor(random() * ${patientCount} + g * 0)::int
+        ) p`;
+    process.stderr.write(`loaded ${to + 1}/${stored} into ${schema.schema}\n`);
   }
   const loadSeconds = (Date.now() - loadStart) / 1000;
   await prisma.$executeRaw`ANALYZE access_events`;
   const sample = await prisma.$queryRaw<{ p: string }[]>`
-    SELECT DISTINCT patient_nhs_number AS p FROM access_events TABLESAMPLE SYSTEM (0.1) LIMIT 5000`;
+    SELECT nhs AS p FROM bench_patients ORDER BY random() LIMIT 5000`;
   const service = new AuditService(
     prisma,
     new AccessEventsRepository(),
