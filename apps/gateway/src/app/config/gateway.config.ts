@@ -38,6 +38,11 @@ export const gatewayEnvSchema = baseConfigSchema.extend({
     .string()
     .regex(/^[a-zA-Z0-9._-]+$/)
     .default('trellis.audit.access.v1'),
+  /** A region's stream is `<prefix><region>.v1` (regional authority acts, issue 18). */
+  GATEWAY_REGION_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+\.$/)
+    .default('trellis.region.'),
   /** FHIR facade settings (apps/gateway/src/app/fhir/fhir.config.ts). */
   ...FHIR_ENV_SHAPE,
   /** gRPC front door settings (apps/gateway/src/app/front-door/front-door.config.ts). */
@@ -64,6 +69,7 @@ export interface GatewayConfig {
   databaseSchema: string;
   systemTopic: string;
   auditTopic: string;
+  regionTopicPrefix: string;
   kafka: {
     brokers: string[];
     ssl: boolean;
@@ -96,6 +102,7 @@ export function gatewayConfigFrom(env: GatewayEnv, httpPort?: number): GatewayCo
     databaseSchema: env.DATABASE_SCHEMA,
     systemTopic: env.GATEWAY_SYSTEM_TOPIC,
     auditTopic: env.AUDIT_ACCESS_TOPIC,
+    regionTopicPrefix: env.GATEWAY_REGION_TOPIC_PREFIX,
     kafka: {
       brokers: kafka.brokers,
       ssl: kafka.ssl,

@@ -11,6 +11,7 @@ import { DomainError, isRegion, organisationByOdsCode } from '@trellis/platform'
 
 import { GATEWAY_AUDITOR } from '../audit/gateway-events.module';
 import { GATEWAY_OUTBOX, type GatewayOutbox } from '../audit/gateway-outbox';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { SystemsError, SystemsErrorCode } from '../systems/systems.errors';
 import { toTimestamp } from '../systems/systems.events';
 import { type SystemRow, type Tx } from '../systems/systems.repository';
@@ -22,7 +23,8 @@ export const REGIONAL_ACTED_TYPE = 'uk.nhs.trellis.gateway.RegionalAuthorityActe
 export const REGIONAL_ACTED_SCHEMA = 'proto:trellis.events.v1.RegionalAuthorityActed';
 
 /** A region's own stream (the router's topics; the gateway writes its authority acts there). */
-export const regionStream = (region: string): string => `trellis.region.${region}.v1`;
+export const regionStream = (region: string, prefix = 'trellis.region.'): string =>
+  `${prefix}${region}.v1`;
 
 export class RegionalError extends DomainError<'NOT_YOUR_REGION'> {
   constructor(message: string) {
@@ -55,6 +57,7 @@ export class RegionalService {
     private readonly systems: SystemsService,
     @Inject(GATEWAY_OUTBOX) private readonly outbox: GatewayOutbox,
     @Inject(GATEWAY_AUDITOR) private readonly auditor: AccessAuditor,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   authorise(caller: Caller, region: string, action: RegionAction): void {
@@ -165,7 +168,7 @@ export class RegionalService {
         version: after.version,
       });
       await this.outbox.enqueue(tx, {
-        topic: regionStream(region),
+        topic: regionStream(region, this.config.regionTopicPrefix),
         key: after.id,
         type: REGIONAL_ACTED_TYPE,
         subject: after.id,

@@ -1,0 +1,328 @@
+// Regional digital authorities (issue 18): every regional operation × (own region's authority,
+// another region's authority, national operator, local system) on both doors (gRPC
+// RegionalAuthorityService and the /admin/v1/regions JSON door): exactly the own-region and national
+// cells succeed. Each act is on the region's stream and in the access audit; a suspension stops
+// the suspended system's calls through the suspension feed; registration keeps region scopes to
+// authorities of that region.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+
+import {
+  credentials,
+  loadPackageDefinition,
+  Metadata,
+  status,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { REGION_ACTIONS } from '@trellis/auth';
+import { events, PROTO_ROOT } from '@trellis/contracts';
+
+import { SystemsService } from '../src/app/systems/systems.service';
+import {
+  BOOTSTRAP_CALLER,
+  collect,
+  createTopics,
+  deleteTopics,
+  getToken,
+  registerClient,
+  requestToken,
+  assertion,
+  startGateway,
+  waitFor,
+  type GatewayUnderTest,
+  type TestClient,
+} from './support/harness';
+
+type Unary = (
+  req: unknown,
+  md: Metadata,
+  cb: (e: ServiceError | null, r?: unknown) => void,
+) => void;
+
+function regionalClient(address: string): {
+  call(method: string, req: unknown, token: string): Promise<unknown>;
+  close(): void;
+} {
+  const def = loadSync(join(PROTO_ROOT, 'trellis/gateway/v1/gateway.proto'), {
+    includeDirs: [PROTO_ROOT],
+    longs: Number,
+    defaults: true,
+    oneofs: true,
+  });
+  const pkg = loadPackageDefinition(def) as unknown as {
+    trellis: {
+      gateway: {
+        v1: {
+          RegionalAuthorityService: new (
+            a: string,
+            c: unknown,
+          ) => Record<string, Unary> & { close(): void };
+        };
+      };
+    };
+  };
+  const client = new pkg.trellis.gateway.v1.RegionalAuthorityService(
+    address,
+    credentials.createInsecure(),
+  );
+  return {
+    call(method, req, token) {
+      const md = new Metadata();
+      md.set('authorization', `Bearer ${token}`);
+      const fn = client[method.charAt(0).toLowerCase() + method.slice(1)]!;
+      return new Promise((resolve, reject) =>
+        fn.call(client, req, md, (e, r) => (e ? reject(e) : resolve(r))),
+      );
+    },
+    close: () => client.close(),
+  };
+}
+
+type Who = 'own' | 'other' | 'national' | 'local';
+type Op = 'list' | 'suspend' | 'reinstate';
+type Door = 'grpc' | 'rest';
+
+const REGION = 'north-east';
+const scopesOf = (region: string): string[] => REGION_ACTIONS.map((a) => `region/${region}/${a}`);
+
+describe('regional digital authorities', () => {
+  let gw: GatewayUnderTest;
+  let grpc: ReturnType<typeof regionalClient>;
+  let prefix: string;
+  let topics: string[];
+  const tokens = {} as Record<Who, string>;
+  const ids = {} as Record<Who, string>;
+
+  beforeAll(async () => {
+    prefix = `trellis.rt${randomUUID().slice(0, 8)}.`;
+    topics = [`${prefix}north-east.v1`, `${prefix}london.v1`];
+    await createTopics(topics.map((name) => ({ name })));
+    gw = await startGateway({ GATEWAY_REGION_TOPIC_PREFIX: prefix });
+    grpc = regionalClient(gw.grpcAddress);
+    const principals: Record<Who, { scopes: string[]; odsCode: string; region: string }> = {
+      own: { scopes: scopesOf('north-east'), odsCode: 'YRA01', region: 'north-east' },
+      other: { scopes: scopesOf('london'), odsCode: 'YRA06', region: 'london' },
+      national: { scopes: ['trellis/admin'], odsCode: 'X26', region: 'london' },
+      local: { scopes: ['system/Patient.rs'], odsCode: 'A81001', region: 'north-east' },
+    };
+    for (const who of Object.keys(principals) as Who[]) {
+      const c = await registerClient(gw, principals[who]);
+      ids[who] = c.id;
+      tokens[who] = await getToken(gw, c, principals[who].scopes.join(' '));
+    }
+  });
+  afterAll(async () => {
+    grpc?.close();
+    await gw?.stop();
+    await deleteTopics(topics);
+  });
+
+  /** A fresh system of a north-east GP practice; suspended first when it is to be reinstated. */
+  async function target(suspended: boolean): Promise<string> {
+    const c = await registerClient(gw, {
+      scopes: ['system/Patient.rs'],
+      odsCode: 'A82001',
+      region: REGION,
+    });
+    if (suspended)
+      await gw.handle.app.get(SystemsService).suspend(c.id, 'set up', BOOTSTRAP_CALLER);
+    return c.id;
+  }
+
+  async function act(door: Door, op: Op, who: Who, region: string, id: string): Promise<string> {
+    const reason = `test ${op} by ${who}`;
+    if (door === 'grpc') {
+      const method = {
+        list: 'ListRegionSystems',
+        suspend: 'SuspendRegionSystem',
+        reinstate: 'ReinstateRegionSystem',
+      }[op];
+      const req = op === 'list' ? { region } : { region, id, reason };
+      try {
+        await grpc.call(method, req, tokens[who]);
+        return 'OK';
+      } catch (e) {
+        return status[(e as ServiceError).code] ?? String((e as ServiceError).code);
+      }
+    }
+    const path =
+      op === 'list'
+        ? `/admin/v1/regions/${region}/systems`
+        : `/admin/v1/regions/${region}/systems/${id}/${op}`;
+    const res = await fetch(`${gw.baseUrl}${path}`, {
+      method: op === 'list' ? 'GET' : 'POST',
+      headers: {
+        authorization: `Bearer ${tokens[who]}`,
+        ...(op === 'list' ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(op === 'list' ? {} : { body: JSON.stringify({ reason }) }),
+    });
+    await res.text();
+    return String(res.status);
+  }
+
+  const ok: Record<Door, string> = { grpc: 'OK', rest: '200' };
+  const refused: Record<Door, string> = { grpc: 'PERMISSION_DENIED', rest: '403' };
+  const cells: [Door, Op, Who][] = [];
+  for (const door of ['grpc', 'rest'] as Door[])
+    for (const op of ['list', 'suspend', 'reinstate'] as Op[])
+      for (const who of ['own', 'other', 'national', 'local'] as Who[]) cells.push([door, op, who]);
+
+  it.each(cells)('%s %s in north-east by %s', async (door, op, who) => {
+    const id = op === 'list' ? '' : await target(op === 'reinstate');
+    const got = await act(door, op, who, REGION, id);
+    expect(got).toBe(who === 'own' || who === 'national' ? ok[door] : refused[door]);
+    if (op === 'list') return;
+    const row = await gw.handle.app.get(SystemsService).get(id);
+    const changed = who === 'own' || who === 'national';
+    const expected = (op === 'suspend') === changed ? 'suspended' : 'active';
+    expect(row.status).toBe(expected);
+  });
+
+  it("an authority naming its own region cannot reach another region's system (either door)", async () => {
+    const id = await target(false);
+    expect(await act('grpc', 'suspend', 'other', 'london', id)).toBe('NOT_FOUND');
+    expect(await act('rest', 'suspend', 'other', 'london', id)).toBe('404');
+    expect((await gw.handle.app.get(SystemsService).get(id)).status).toBe('active');
+  });
+
+  it('lists only the region’s systems, and refuses an unknown region as bad input', async () => {
+    const res = await fetch(`${gw.baseUrl}/admin/v1/regions/north-east/systems?pageSize=500`, {
+      headers: { authorization: `Bearer ${tokens.own}` },
+    });
+    const page = (await res.json()) as { systems: { region: string }[] };
+    expect(page.systems.length).toBeGreaterThan(0);
+    expect(new Set(page.systems.map((s) => s.region))).toEqual(new Set(['north-east']));
+    expect(await act('grpc', 'list', 'national', 'atlantis', '')).toBe('INVALID_ARGUMENT');
+    expect(await act('rest', 'list', 'national', 'atlantis', '')).toBe('400');
+  });
+
+  it('every act is on the region’s stream and in the audit; national acts are overrides', async () => {
+    const byOwn = await target(false);
+    const byNational = await target(true);
+    const stream = await collect(`${prefix}north-east.v1`);
+    const audit = await collect(gw.auditTopic);
+    try {
+      expect(await act('grpc', 'suspend', 'own', REGION, byOwn)).toBe('OK');
+      expect(await act('rest', 'reinstate', 'national', REGION, byNational)).toBe('200');
+      const acts = await waitFor(() => {
+        const decoded = stream.messages.map((m) =>
+          events.v1.RegionalAuthorityActed.decode(m.value ?? new Uint8Array()),
+        );
+        const mine = decoded.filter((e) => [byOwn, byNational].includes(e.systemId));
+        return mine.length === 2 ? mine : undefined;
+      }, 10_000);
+      const own = acts.find((e) => e.systemId === byOwn);
+      const national = acts.find((e) => e.systemId === byNational);
+      expect(own).toEqual(
+        expect.objectContaining({
+          region: REGION,
+          action: 'suspended',
+          reason: 'test suspend by own',
+          actor: ids.own,
+          nationalOverride: false,
+        }),
+      );
+      expect(national).toEqual(
+        expect.objectContaining({
+          action: 'reinstated',
+          actor: ids.national,
+          nationalOverride: true,
+        }),
+      );
+      const records = await waitFor(() => {
+        const decoded = audit.messages.map((m) =>
+          events.v1.AccessRecorded.decode(m.value ?? new Uint8Array()),
+        );
+        const mine = decoded.filter((r) => [byOwn, byNational].includes(r.resourceId));
+        return mine.length === 2 ? mine : undefined;
+      }, 10_000);
+      expect(records.find((r) => r.resourceId === byOwn)).toEqual(
+        expect.objectContaining({
+          systemId: ids.own,
+          outcome: '0',
+          interaction: '/trellis.gateway.v1.RegionalAuthorityService/SuspendRegionSystem',
+          requiredScope: 'region/north-east/systems.write',
+        }),
+      );
+      expect(records.find((r) => r.resourceId === byNational)?.outcomeDescription).toMatch(
+        /national override/,
+      );
+      // the london stream heard nothing of north-east's acts
+      const london = await collect(`${prefix}london.v1`);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(london.messages).toHaveLength(0);
+      await london.stop();
+    } finally {
+      await stream.stop();
+      await audit.stop();
+    }
+  });
+
+  it("a north-east suspension stops the system's calls (suspension feed)", async () => {
+    // a second north-east authority system: its own calls are what must stop
+    const c: TestClient = await registerClient(gw, {
+      scopes: ['region/north-east/systems.read'],
+      odsCode: 'YRA01',
+      region: REGION,
+    });
+    const token = await getToken(gw, c, 'region/north-east/systems.read');
+    const call = async (): Promise<number> =>
+      (
+        await fetch(`${gw.baseUrl}/admin/v1/regions/north-east/systems`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).status;
+    expect(await call()).toBe(200);
+    expect(await act('rest', 'suspend', 'own', REGION, c.id)).toBe('200');
+    let last = 200;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && last === 200) {
+      last = await call();
+      if (last === 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect([401, 403]).toContain(last);
+    // and no new token
+    const r = await requestToken(gw.tokenUrl, {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await assertion(c, gw.tokenUrl),
+      scope: 'region/north-east/systems.read',
+    });
+    expect(r.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('region scopes go only to an authority, for its own region, and are granted exactly', async () => {
+    const refusedRegistration = async (odsCode: string, region: string, scope: string) =>
+      registerClient(gw, { scopes: [scope], odsCode, region }).then(
+        () => 'registered',
+        (e: unknown) => (e as { kind?: string }).kind ?? String(e),
+      );
+    expect(
+      await refusedRegistration('A81001', 'north-east', 'region/north-east/systems.read'),
+    ).toBe('INVALID_ARGUMENT');
+    expect(await refusedRegistration('YRA01', 'north-east', 'region/london/systems.read')).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(await refusedRegistration('YRA06', 'north-east', 'region/north-east/systems.read')).toBe(
+      'INVALID_ARGUMENT',
+    );
+    const c = await registerClient(gw, {
+      scopes: ['region/north-east/systems.write'],
+      odsCode: 'YRA01',
+      region: REGION,
+    });
+    for (const scope of ['region/london/systems.write', 'region/*/systems.write'])
+      expect(
+        (
+          await requestToken(gw.tokenUrl, {
+            grant_type: 'client_credentials',
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: await assertion(c, gw.tokenUrl),
+            scope,
+          })
+        ).status,
+      ).toBe(400);
+  });
+});
