@@ -166,6 +166,15 @@ describe('compliance enforcement at the gateway', () => {
       });
       const states = published.map((r) => events.v1.ConnectedSystemChanged.decode(r.payload));
       expect(states.at(-1)).toMatchObject({ writesRestricted: true });
+      // a deployment registered while the version is enforced inherits the restriction
+      const late = await registerClient(gw, { scopes: [SCOPES], productVersionId: PV });
+      const registeredAt = Date.now(); // its state reaches the guard through the feed, as any
+      let lateStatus = (await post(late)).status;
+      while (lateStatus !== 403 && Date.now() - registeredAt < 10_000) {
+        await new Promise((r) => setTimeout(r, 200));
+        lateStatus = (await post(late)).status;
+      }
+      expect(lateStatus).toBe(403);
 
       await publisher.publish([decision(topic, 'Restored')]);
       const restoredAt = Date.now();
@@ -175,6 +184,7 @@ describe('compliance enforcement at the gateway', () => {
         last = await post(a);
       }
       expect(last.status).not.toBe(403);
+      expect((await post(late)).status).not.toBe(403);
       const restored = await prisma.connectedSystemChange.findMany({
         where: { systemId: a.id, change: 'WRITES_RESTORED' },
       });

@@ -23,6 +23,8 @@ export interface NewSystem {
   jwksUrl: string | null;
   allowedScopes: string[];
   productVersionId: string;
+  /** Inherited from the product version (compliance enforcement in force). */
+  writesRestricted?: boolean;
   actor: string;
 }
 
@@ -57,6 +59,14 @@ export class SystemsRepository {
     return rows.length === 0 ? null : tx.connectedSystem.findUnique({ where: { id } });
   }
 
+  /** Marks the version itself, so deployments registered later inherit the restriction. */
+  async markProductVersion(tx: Tx, productVersionId: string, restricted: boolean): Promise<void> {
+    await tx.productVersion.updateMany({
+      where: { id: productVersionId },
+      data: { writesRestricted: restricted },
+    });
+  }
+
   /** Row-locks every system deploying a product version (id order), for a change in `tx`. */
   async lockByProductVersion(tx: Tx, productVersionId: string): Promise<SystemRow[]> {
     await tx.$queryRaw`
@@ -78,6 +88,7 @@ export class SystemsRepository {
           jwksUrl: s.jwksUrl,
           allowedScopes: s.allowedScopes,
           productVersionId: s.productVersionId,
+          writesRestricted: s.writesRestricted ?? false,
           createdBy: s.actor,
           changedBy: s.actor,
         },

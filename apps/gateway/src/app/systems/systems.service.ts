@@ -86,6 +86,7 @@ export class SystemsService {
         jwksUrl: keys.jwksUrl,
         allowedScopes: scopes,
         productVersionId: version.id,
+        writesRestricted: version.writesRestricted,
         actor,
       });
       if (row === 'exists')
@@ -225,6 +226,7 @@ export class SystemsService {
   ): Promise<SystemRow[]> {
     const changed: SystemRow[] = [];
     const kind: SystemChangeKind = restricted ? 'WRITES_RESTRICTED' : 'WRITES_RESTORED';
+    await this.repo.markProductVersion(tx, productVersionId, restricted);
     for (const before of await this.repo.lockByProductVersion(tx, productVersionId)) {
       if (before.writesRestricted === restricted) continue;
       const after = await this.repo.update(
