@@ -17,7 +17,7 @@ const at = (r: Record<string, unknown>, type = String(r['resourceType'])) =>
   shapeIssues(r, type).map((i) => `${i.rule}@${i.expression ?? ''}`);
 
 describe('shape: every element has its FHIR JSON type before anything reads it', () => {
-  it.each([
+  it.each<[string, Record<string, unknown>, string]>([
     ['Patient telecom ""', { ...patient, telecom: '' }, 'fhir.cardinality@Patient.telecom'],
     ['Patient address {}', { ...patient, address: {} }, 'fhir.cardinality@Patient.address'],
     ['Patient name[0] a string', { ...patient, name: ['Ada'] }, 'fhir.datatype@Patient.name[0]'],
@@ -68,7 +68,7 @@ describe('shape: every element has its FHIR JSON type before anything reads it',
           `an Object.prototype name (${k}) is not an element`,
           JSON.parse(`{"resourceType":"Patient","${k}":1}`) as Record<string, unknown>,
           `fhir.unknown-element@Patient.${k}`,
-        ] as const,
+        ] satisfies [string, Record<string, unknown>, string],
     ),
   ])('%s', (_what, resource, want) => {
     expect(at(resource)).toEqual([want]);
