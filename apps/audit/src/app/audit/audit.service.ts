@@ -83,13 +83,13 @@ export class AuditService {
     const filter = scopedFilter(viewer, input);
     const limit = input.pageSize || DEFAULT_PAGE_SIZE;
     const after = decodePageToken(input.pageToken, filter);
-    // the page and its total from one snapshot, so they agree while accesses keep arriving
-    const [rows, total] = await this.prisma.$transaction(
-      async (tx) => [
-        await this.repository.search(tx, filter, limit + 1, after),
-        await this.repository.countUpTo(tx, filter, TOTAL_CAP),
-      ],
-      { isolationLevel: 'RepeatableRead' },
+    // the page and its total from one statement (one snapshot: they agree)
+    const { rows, total } = await this.repository.page(
+      this.prisma,
+      filter,
+      limit + 1,
+      after,
+      TOTAL_CAP,
     );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];

@@ -158,6 +158,50 @@ export class AccessEventsRepository {
     return rows.map(fromRaw);
   }
 
+  /**
+   * A page and the total (below `cap`) in ONE statement: one snapshot, so they agree while
+   * accesses keep arriving, and one round trip (no interactive transaction).
+   */
+  async page(
+    db: Db,
+    filter: AccessFilter,
+    limit: number,
+    after: AccessCursor | undefined,
+    cap: number,
+  ): Promise<{ rows: StoredAccess[]; total?: number }> {
+    const [row] = await db.$queryRaw<
+      {
+        total: number;
+        rows: Array<
+          Omit<Raw, 'recorded_at' | 'flagged_at'> & {
+            recorded_at: string;
+            flagged_at: string | null;
+          }
+        >;
+      }[]
+    >`
+      WITH page AS (
+        SELECT ${COLUMNS}
+          FROM access_events e
+          LEFT JOIN access_flags f ON f.audit_id = e.audit_id
+          ${whereOf(filter, after)}
+         ORDER BY e.recorded_at DESC, e.audit_id DESC
+         LIMIT ${limit})
+      SELECT (SELECT count(*)::int
+                FROM (SELECT 1 FROM access_events e ${whereOf(filter)} LIMIT ${cap}) x) AS total,
+             COALESCE((SELECT json_agg(page ORDER BY page.recorded_at DESC, page.audit_id DESC)
+                         FROM page), '[]'::json) AS rows`;
+    const rows = (row?.rows ?? []).map((r) =>
+      fromRaw({
+        ...r,
+        recorded_at: new Date(r.recorded_at),
+        flagged_at: r.flagged_at ? new Date(r.flagged_at) : null,
+      }),
+    );
+    const total = row?.total ?? 0;
+    return { rows, ...(total < cap ? { total } : {}) };
+  }
+
   /** Number of matches when below `cap`, else undefined (counting further costs too much). */
   async countUpTo(db: Db, filter: AccessFilter, cap: number): Promise<number | undefined> {
     const [row] = await db.$queryRaw<{ n: number }[]>`
