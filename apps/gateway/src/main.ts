@@ -12,5 +12,8 @@ void runService({
   config: gatewayEnvSchema,
   // bodies are parsed per route, bounded: /fhir (fhirBodyMiddleware), /oauth2/token (form only)
   bodyParser: false,
-  grpc: { packages: ['trellis.gateway.v1'], protoFiles: ['trellis/gateway/v1/gateway.proto'] },
+  grpc: {
+    packages: ['trellis.gateway.v1'],
+    protoFiles: ['trellis/gateway/v1/gateway.proto', 'trellis/gateway/v1/certification.proto'],
+  },
 });

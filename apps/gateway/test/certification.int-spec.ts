@@ -4,23 +4,27 @@
 // public register; a careless supplier (ignores Retry-After, omits If-Match) gets TestReports
 // failing exactly those assertions and no certificate. Every TestScript, TestReport and
 // VerificationResult passes the FHIR validator.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
+import { fakerEN_GB as faker } from '@faker-js/faker';
+
+import { type ServiceError } from '@grpc/grpc-js';
 import type { Bundle, DiagnosticReport, TestReport, VerificationResult } from '@medplum/fhirtypes';
-import { events } from '@trellis/contracts';
-import {
-  createKafkajsEventBus,
-  kafkaConfigFromEnv,
-  toCloudEventHeaders,
-  type EventBus,
-} from '@trellis/events';
+import { createKafkajsEventBus, kafkaConfigFromEnv, type EventBus } from '@trellis/events';
 import { validateFhirResource } from '@trellis/fhir';
 import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
-import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 
 import { CertificationService } from '../src/app/certification/certification.service';
 import { ProductsService } from '../src/app/products/products.service';
+import { SystemsService } from '../src/app/systems/systems.service';
 import { startFhirStack, type FhirStack } from './fhir.harness';
+import { abnormalReport, certificationClient, decisionFor } from './support/certification-fixtures';
 import { SupplierClient, type ClientHabits } from './support/conformance-client';
 import {
   BOOTSTRAP_CALLER,
@@ -35,79 +39,10 @@ import {
 
 jest.setTimeout(300_000);
 
-const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const GP_SCOPES = 'system/Patient.cruds system/DiagnosticReport.rus system/TestReport.crs';
-const ucum = (value: number) => ({
-  value,
-  unit: 'g/L',
-  system: 'http://unitsofmeasure.org',
-  code: 'g/L',
-});
 
 let stack: FhirStack;
 let labToken: string;
-
-/** An abnormal full blood count (low haemoglobin) from lab RR8, requested by practice A81001. */
-function abnormalReport(nhs: string): DiagnosticReport {
-  return {
-    resourceType: 'DiagnosticReport',
-    identifier: [{ system: 'https://fhir.trellis.nhs.uk/Id/lab-report-id', value: randomUUID() }],
-    extension: [
-      {
-        url: 'https://fhir.trellis.nhs.uk/StructureDefinition/report-requester',
-        extension: [
-          {
-            url: 'organization',
-            valueReference: {
-              type: 'Organization',
-              identifier: { system: ODS, value: 'A81001' },
-              extension: [
-                {
-                  url: 'https://fhir.trellis.nhs.uk/StructureDefinition/region',
-                  valueCode: 'north-east',
-                },
-              ],
-            },
-          },
-          {
-            url: 'practitioner',
-            valueIdentifier: { system: 'https://fhir.hl7.org.uk/Id/gmc-number', value: '7654321' },
-          },
-        ],
-      },
-    ],
-    status: 'final',
-    category: [
-      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB' }] },
-    ],
-    code: { coding: [{ system: 'http://loinc.org', code: '58410-2', display: 'CBC panel' }] },
-    subject: { reference: `Patient/${nhs}` },
-    performer: [{ type: 'Organization', identifier: { system: ODS, value: 'RR8' } }],
-    issued: new Date().toISOString(),
-    contained: [
-      {
-        resourceType: 'Observation',
-        id: 'hb',
-        status: 'final',
-        code: { coding: [{ system: 'http://loinc.org', code: '718-7' }] },
-        subject: { reference: `Patient/${nhs}` },
-        valueQuantity: ucum(92),
-        interpretation: [
-          {
-            coding: [
-              {
-                system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
-                code: 'L',
-              },
-            ],
-          },
-        ],
-        referenceRange: [{ low: ucum(130), high: ucum(170) }],
-      },
-    ],
-    result: [{ reference: '#hb' }],
-  };
-}
 
 async function postReport(nhs: string): Promise<string> {
   const res = await fetch(`${stack.fhirBase}/DiagnosticReport`, {
@@ -303,52 +238,10 @@ async function tokenFor(
   });
 }
 
-async function decisionFor(pv: string, type: 'Enforced' | 'Restored'): Promise<void> {
-  const finding = {
-    productVersionId: pv,
-    severity: 'error',
-    rate: 0.42,
-    requests: 300,
-    windowMinutes: 60,
-    threshold: 0.2,
-    policyVersion: 'conformance-policy-1',
-  };
-  const value =
-    type === 'Enforced'
-      ? events.v1.ComplianceEnforced.encode(
-          events.v1.ComplianceEnforced.fromPartial({ finding, version: 2 }),
-        ).finish()
-      : events.v1.ComplianceRestored.encode(
-          events.v1.ComplianceRestored.fromPartial({
-            productVersionId: pv,
-            cause: events.v1.ComplianceRestoreCause.COMPLIANCE_RESTORE_CAUSE_RECOVERED,
-            version: 3,
-            writesWereRestricted: true,
-          }),
-        ).finish();
-  const publisher = bus.publisher();
-  await publisher.connect();
-  await publisher.publish([
-    {
-      topic: complianceTopic,
-      key: pv,
-      value,
-      headers: toCloudEventHeaders({
-        id: randomUUID(),
-        source: '/trellis/conformance',
-        type: `uk.nhs.trellis.conformance.Compliance${type}.v1`,
-        time: new Date().toISOString(),
-        subject: pv,
-      }),
-    },
-  ]);
-  await publisher.disconnect();
-}
-
-/** The certificate's status in the public register, once it is `want` (polled up to 30 s). */
+/** The certificate's status in the public register, once it is `want` (polled up to 60 s). */
 async function registerStatus(id: string, want: string): Promise<string | undefined> {
   let status: string | undefined;
-  for (let i = 0; i < 150 && status !== want; i++) {
+  for (let i = 0; i < 300 && status !== want; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, 200));
     const v = (await (
       await fetch(`${stack.fhirBase}/VerificationResult/${id}`)
@@ -369,7 +262,7 @@ describe('certificates bound to credentials', () => {
     expect(granted.status).toBe(200);
     expect(decodeJwt(granted.body['access_token'] as string)['certificate']).toBe(certificateId);
 
-    await decisionFor('careful@1.0', 'Enforced');
+    await decisionFor(bus, complianceTopic, 'careful@1.0', 'Enforced');
     expect(await registerStatus(certificateId, 'suspended')).toBe('suspended');
     const writes = await tokenFor(system, GP_SCOPES);
     expect(writes.status).toBe(400);
@@ -380,8 +273,136 @@ describe('certificates bound to credentials', () => {
     const reads = await tokenFor(system, 'system/Patient.rs');
     expect(reads.status).toBe(200);
 
-    await decisionFor('careful@1.0', 'Restored');
+    await decisionFor(bus, complianceTopic, 'careful@1.0', 'Restored');
     expect(await registerStatus(certificateId, 'active')).toBe('active');
     expect((await tokenFor(system, GP_SCOPES)).status).toBe(200);
+  });
+});
+
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 0,
+    (e: ServiceError) => e.code,
+  );
+
+describe('conformance sessions over gRPC', () => {
+  it('a session started and finished without the scenarios fails them all; only the operator moves systems to production, where sessions are refused', async () => {
+    const grpc = certificationClient(stack.gw.grpcAddress);
+    try {
+      const { system } = await supplier('grpc-gp', { honourRetryAfter: true, sendIfMatch: true });
+      const token = await getToken(stack.gw, system, GP_SCOPES);
+      const started = (await grpc.call('StartSession', { retryAfterSeconds: 1 }, token)) as {
+        sessionId: string;
+        testScriptIds: string[];
+      };
+      expect(started.testScriptIds).toHaveLength(4);
+      const finished = (await grpc.call(
+        'FinishSession',
+        { sessionId: started.sessionId },
+        token,
+      )) as {
+        passed: boolean;
+        certificateId: string;
+        results: Array<{ passed: boolean; failedAssertions: string[]; testReportJson: string }>;
+      };
+      expect(finished.passed).toBe(false);
+      expect(finished.certificateId).toBe('');
+      expect(finished.results.map((r) => r.passed)).toEqual([false, false, false, false]);
+      for (const r of finished.results) {
+        expect(r.failedAssertions.length).toBeGreaterThan(0);
+        expect(validateFhirResource(JSON.parse(r.testReportJson)).issues).toEqual([]);
+      }
+      expect(
+        await codeOf(grpc.call('FinishSession', { sessionId: started.sessionId }, token)),
+      ).toBe(9);
+
+      const production = { systemId: system.id, environment: 2, reason: 'go-live approved' };
+      expect(await codeOf(grpc.call('SetSystemEnvironment', production, token))).toBe(7);
+      const operator = await registerClient(stack.gw, { scopes: ['trellis/admin'] });
+      const admin = await getToken(stack.gw, operator, 'trellis/admin');
+      expect(await codeOf(grpc.call('SetSystemEnvironment', production, admin))).toBe(0);
+      expect(await codeOf(grpc.call('StartSession', {}, token))).toBe(9);
+    } finally {
+      grpc.close();
+    }
+  });
+});
+
+describe('the example supplier client (tools/conformance/example-client.ts)', () => {
+  it('takes a sandbox system from its key pair to a verified certificate', async () => {
+    const products = stack.gw.handle.app.get(ProductsService);
+    await products.registerProduct(
+      { id: 'example', supplier: 'Example Ltd', name: 'Example GP', role: 'gp_system' },
+      BOOTSTRAP_CALLER,
+    );
+    await products.registerVersion('example', '2.0', BOOTSTRAP_CALLER);
+    // the supplier's own key pair: the public half registered, the private half its secret
+    const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
+    const kid = 'example-key-1';
+    const clientId = `example-${randomUUID().slice(0, 8)}`;
+    await stack.gw.handle.app.get(SystemsService).register(
+      {
+        clientId,
+        name: 'Example GP',
+        supplier: 'Example Ltd',
+        odsCode: 'A81001',
+        region: 'north-east',
+        keys: {
+          jwksJson: JSON.stringify({
+            keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' }],
+          }),
+        },
+        allowedScopes: GP_SCOPES.split(' '),
+        productVersionId: 'example@2.0',
+      },
+      BOOTSTRAP_CALLER,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'example-client-'));
+    try {
+      const keyFile = join(dir, 'private.jwk.json');
+      writeFileSync(
+        keyFile,
+        JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES384' }),
+        { mode: 0o600 },
+      );
+      // a result the practice requested, for the acknowledge scenario (another 999 patient)
+      const { token: gpToken } = await stack.token(['system/Patient.cruds'], 'A81001');
+      const registered = await fetch(`${stack.fhirBase}/Patient`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gpToken}`, 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({
+          resourceType: 'Patient',
+          name: [{ family: faker.person.lastName(), given: [faker.person.firstName()] }],
+          gender: 'male',
+          birthDate: '1961-04-12',
+        }),
+      });
+      const nhs = ((await registered.json()) as { id: string }).id;
+      const reportId = await postReport(nhs);
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['-r', '@swc-node/register', 'tools/conformance/example-client.ts'],
+        {
+          cwd: join(__dirname, '../../..'),
+          env: {
+            ...process.env,
+            GATEWAY_URL: stack.gw.baseUrl,
+            CLIENT_ID: clientId,
+            PRIVATE_JWK_FILE: keyFile,
+            REPORT_ID: reportId,
+          },
+        },
+      );
+      for (const id of [
+        'register-patient',
+        'update-if-match',
+        'read-everything',
+        'acknowledge-result',
+      ])
+        expect(stdout).toContain(`PASS TestScript/gp-system-${id}`);
+      expect(stdout).toMatch(/certificate [0-9a-f-]{36}: example@2\.0 gp-system until /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

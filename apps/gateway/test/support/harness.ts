@@ -99,7 +99,10 @@ export async function startGateway(
     config: gatewayEnvSchema,
     handleSignals: false,
     bodyParser: false, // as main.ts
-    grpc: { packages: ['trellis.gateway.v1'], protoFiles: ['trellis/gateway/v1/gateway.proto'] },
+    grpc: {
+      packages: ['trellis.gateway.v1'],
+      protoFiles: ['trellis/gateway/v1/gateway.proto', 'trellis/gateway/v1/certification.proto'],
+    },
     env: {
       SERVICE_NAME: 'gateway',
       LOG_LEVEL: 'error',

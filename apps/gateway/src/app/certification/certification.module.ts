@@ -3,6 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 
 import { TokensModule } from '../tokens/tokens.module';
 import { CertificationFhirController } from './certification.fhir.controller';
+import { CertificationGrpcController } from './certification.grpc.controller';
 import { CertificationRepository } from './certification.repository';
 import { CertificationService } from './certification.service';
 import { SandboxInterceptor } from './sandbox.interceptor';
@@ -14,7 +15,7 @@ import { SandboxInterceptor } from './sandbox.interceptor';
  */
 @Module({
   imports: [TokensModule],
-  controllers: [CertificationFhirController],
+  controllers: [CertificationFhirController, CertificationGrpcController],
   providers: [
     CertificationRepository,
     CertificationService,

@@ -1,4 +1,6 @@
-import { type ScopeRule } from '@trellis/auth';
+import { TRELLIS_SCOPES, type ScopeRule } from '@trellis/auth';
+
+const SVC = '/trellis.gateway.v1.CertificationService';
 
 /**
  * The conformance kit: the scenarios and the certificate register are public (what a supplier
@@ -14,4 +16,8 @@ export const CERTIFICATION_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
   'GET /fhir/TestReport/:id': { scope: 'system/TestReport.rs' },
   'GET /fhir/VerificationResult': { public: true },
   'GET /fhir/VerificationResult/:id': { public: true },
+  [`${SVC}/StartSession`]: { scope: 'system/TestReport.c' },
+  [`${SVC}/FinishSession`]: { scope: 'system/TestReport.c' },
+  [`${SVC}/SetSystemEnvironment`]: { scope: TRELLIS_SCOPES.admin },
+  [`${SVC}/RevokeCertificate`]: { scope: TRELLIS_SCOPES.admin },
 };

@@ -41,6 +41,9 @@ export interface ClosedSession {
 @Injectable()
 export class CertificationService {
   private readonly open = new Map<string, { session: SessionRow | null; until: number }>();
+  /** Answers not yet recorded, per session: the next request and the evaluation wait for them. */
+  private readonly inflight = new Map<string, Map<number, () => void>>();
+  private readonly recorded = new Map<string, Map<number, Promise<void>>>();
 
   constructor(
     private readonly repo: CertificationRepository,
@@ -134,11 +137,13 @@ export class CertificationService {
       scenario?.role === session.role
         ? scenario.faults.find((f) => f.method === x.method && f.path.test(x.path))
         : undefined;
+    await this.settled(session.id);
     const { seq, earlier } = await this.repo.arrive(
       session.id,
       { ...x, at: new Date() },
       plan?.path,
     );
+    this.track(session.id, seq);
     if (!plan || earlier + 1 !== plan.occurrence) return { seq, fault: null };
     const retryAfter =
       plan.kind === 'rate-limit' || plan.kind === 'unavailable' ? session.retryAfterSeconds : null;
@@ -162,7 +167,39 @@ export class CertificationService {
       retryAfter: number | null;
     },
   ): Promise<void> {
-    return this.repo.answered(sessionId, seq, { ...a, doneAt: new Date() });
+    return this.repo.answered(sessionId, seq, { ...a, doneAt: new Date() }).finally(() => {
+      this.inflight.get(sessionId)?.get(seq)?.();
+    });
+  }
+
+  private track(sessionId: string, seq: number): void {
+    let resolve: () => void = () => undefined;
+    const done = new Promise<void>((r) => (resolve = r));
+    const pending = this.recorded.get(sessionId) ?? new Map<number, Promise<void>>();
+    const resolvers = this.inflight.get(sessionId) ?? new Map<number, () => void>();
+    pending.set(seq, done);
+    resolvers.set(seq, () => {
+      pending.delete(seq);
+      resolvers.delete(seq);
+      resolve();
+    });
+    this.recorded.set(sessionId, pending);
+    this.inflight.set(sessionId, resolvers);
+  }
+
+  /**
+   * Waits (at most 5 s) until this replica has recorded the answers of the session's earlier
+   * requests: a client may send its next request before the previous answer's row is written.
+   */
+  private async settled(sessionId: string): Promise<void> {
+    const pending = [...(this.recorded.get(sessionId)?.values() ?? [])];
+    if (pending.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(pending),
+      new Promise((r) => (timer = setTimeout(r, 5000))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Closes the caller's session: one TestReport per scenario; a certificate when all passed. */
@@ -184,6 +221,7 @@ export class CertificationService {
       );
     if (!isCertifiableRole(session.role))
       throw FhirError.of(422, 'business-rule', 'conformance.role', `role ${session.role}`);
+    await this.settled(session.id);
     const rows = await this.repo.exchanges(session.id);
     const all: Exchange[] = rows
       .filter((r) => r.status !== -1)
@@ -242,6 +280,8 @@ export class CertificationService {
         `session ${session.id} is already closed`,
       );
     this.open.delete(caller.systemId);
+    this.recorded.delete(session.id);
+    this.inflight.delete(session.id);
     return {
       session: closed,
       reports,

@@ -1,0 +1,171 @@
+// Fixtures of the conformance kit's integration spec: an abnormal lab report, the conformance
+// service's compliance decisions, and a plain gRPC client of CertificationService.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+
+import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import type { DiagnosticReport } from '@medplum/fhirtypes';
+import { events, PROTO_ROOT } from '@trellis/contracts';
+import { toCloudEventHeaders, type EventBus } from '@trellis/events';
+
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+const ucum = (value: number) => ({
+  value,
+  unit: 'g/L',
+  system: 'http://unitsofmeasure.org',
+  code: 'g/L',
+});
+
+/** An abnormal full blood count (low haemoglobin) from lab RR8, requested by practice A81001. */
+export function abnormalReport(nhs: string): DiagnosticReport {
+  return {
+    resourceType: 'DiagnosticReport',
+    identifier: [{ system: 'https://fhir.trellis.nhs.uk/Id/lab-report-id', value: randomUUID() }],
+    extension: [
+      {
+        url: 'https://fhir.trellis.nhs.uk/StructureDefinition/report-requester',
+        extension: [
+          {
+            url: 'organization',
+            valueReference: {
+              type: 'Organization',
+              identifier: { system: ODS, value: 'A81001' },
+              extension: [
+                {
+                  url: 'https://fhir.trellis.nhs.uk/StructureDefinition/region',
+                  valueCode: 'north-east',
+                },
+              ],
+            },
+          },
+          {
+            url: 'practitioner',
+            valueIdentifier: { system: 'https://fhir.hl7.org.uk/Id/gmc-number', value: '7654321' },
+          },
+        ],
+      },
+    ],
+    status: 'final',
+    category: [
+      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB' }] },
+    ],
+    code: { coding: [{ system: 'http://loinc.org', code: '58410-2', display: 'CBC panel' }] },
+    subject: { reference: `Patient/${nhs}` },
+    performer: [{ type: 'Organization', identifier: { system: ODS, value: 'RR8' } }],
+    issued: new Date().toISOString(),
+    contained: [
+      {
+        resourceType: 'Observation',
+        id: 'hb',
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '718-7' }] },
+        subject: { reference: `Patient/${nhs}` },
+        valueQuantity: ucum(92),
+        interpretation: [
+          {
+            coding: [
+              {
+                system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
+                code: 'L',
+              },
+            ],
+          },
+        ],
+        referenceRange: [{ low: ucum(130), high: ucum(170) }],
+      },
+    ],
+    result: [{ reference: '#hb' }],
+  };
+}
+
+/** Publishes the conformance service's decision for a product version on the compliance topic. */
+export async function decisionFor(
+  bus: EventBus,
+  complianceTopic: string,
+  pv: string,
+  type: 'Enforced' | 'Restored',
+): Promise<void> {
+  const finding = {
+    productVersionId: pv,
+    severity: 'error',
+    rate: 0.42,
+    requests: 300,
+    windowMinutes: 60,
+    threshold: 0.2,
+    policyVersion: 'conformance-policy-1',
+  };
+  const value =
+    type === 'Enforced'
+      ? events.v1.ComplianceEnforced.encode(
+          events.v1.ComplianceEnforced.fromPartial({ finding, version: 2 }),
+        ).finish()
+      : events.v1.ComplianceRestored.encode(
+          events.v1.ComplianceRestored.fromPartial({
+            productVersionId: pv,
+            cause: events.v1.ComplianceRestoreCause.COMPLIANCE_RESTORE_CAUSE_RECOVERED,
+            version: 3,
+            writesWereRestricted: true,
+          }),
+        ).finish();
+  const publisher = bus.publisher();
+  await publisher.connect();
+  await publisher.publish([
+    {
+      topic: complianceTopic,
+      key: pv,
+      value,
+      headers: toCloudEventHeaders({
+        id: randomUUID(),
+        source: '/trellis/conformance',
+        type: `uk.nhs.trellis.conformance.Compliance${type}.v1`,
+        time: new Date().toISOString(),
+        subject: pv,
+      }),
+    },
+  ]);
+  await publisher.disconnect();
+}
+
+type Unary = (
+  req: unknown,
+  md: Metadata,
+  cb: (e: ServiceError | null, r?: unknown) => void,
+) => void;
+
+/** CertificationService as an external gRPC caller sees it. */
+export function certificationClient(address: string): {
+  call(method: string, req: unknown, token: string): Promise<unknown>;
+  close(): void;
+} {
+  const def = loadSync(join(PROTO_ROOT, 'trellis/gateway/v1/certification.proto'), {
+    includeDirs: [PROTO_ROOT],
+    longs: Number,
+    defaults: true,
+  });
+  const pkg = loadPackageDefinition(def) as unknown as {
+    trellis: {
+      gateway: {
+        v1: {
+          CertificationService: new (
+            a: string,
+            c: ReturnType<typeof credentials.createInsecure>,
+          ) => Record<string, Unary> & { close(): void };
+        };
+      };
+    };
+  };
+  const client = new pkg.trellis.gateway.v1.CertificationService(
+    address,
+    credentials.createInsecure(),
+  );
+  return {
+    call: (method, req, token) =>
+      new Promise((resolve, reject) => {
+        const md = new Metadata();
+        md.set('authorization', `Bearer ${token}`);
+        client[method]!.call(client, req, md, (e, r) => (e ? reject(e) : resolve(r)));
+      }),
+    close: () => client.close(),
+  };
+}
