@@ -34,6 +34,7 @@ async function awayFromWindowEdge(): Promise<void> {
 }
 const ALL = ['system/*.cruds', TRELLIS_SCOPES.restrictedRead, TRELLIS_SCOPES.identityAdmin];
 const OTHER_PATIENT_DATA = ['system/Basic.r']; // a valid scope no platform method accepts
+const REGIONAL = ['region/north-east/waiting-lists.read'];
 
 let stack: FhirStack;
 let door: RawGrpc;
@@ -41,8 +42,12 @@ let pg: Pg;
 let outbox: OutboxReader;
 
 /** A new connected system holding `scopes`, with its own budget when given, and a token. */
-async function system(scopes: string[], budget?: number): Promise<{ id: string; token: string }> {
-  const client = await registerClient(stack.gw, { scopes, odsCode: 'Y12345' });
+async function system(
+  scopes: string[],
+  budget?: number,
+  odsCode = 'Y12345',
+): Promise<{ id: string; token: string }> {
+  const client = await registerClient(stack.gw, { scopes, odsCode });
   if (budget !== undefined) {
     await pg.query(
       `UPDATE "${stack.gw.schema.schema}".connected_systems SET rate_limit_per_window = $1 WHERE id = $2`,
@@ -123,9 +128,12 @@ describe('the front door serves every local-system method of the platform protos
 
   it('with a sufficient token every method reaches its platform (past both guards)', async () => {
     const { token } = await system(ALL);
+    // a regional view needs a region's authority (issue 18): no local system's scopes suffice
+    const authority = await system(REGIONAL, undefined, 'YRA01');
     const refusedAtADoor: Array<[string, number, string]> = [];
     for (const route of ROUTES) {
-      const r = await door.call(route.path, { token });
+      const regional = route.method === 'GetRegionalWaitingLists';
+      const r = await door.call(route.path, { token: regional ? authority.token : token });
       if ([status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.UNAVAILABLE].includes(r.code))
         refusedAtADoor.push([route.path, r.code, r.details]);
     }

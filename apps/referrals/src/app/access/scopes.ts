@@ -82,4 +82,6 @@ export const REFERRALS_SCOPES = defineScopeTable({
   [`${REFERRAL}/ListSentReferrals`]: { scope: 'system/ServiceRequest.s', patientData: true },
   [`${REFERRAL}/GetProviderWaitingList`]: { scope: 'system/ServiceRequest.s' },
   [`${REFERRAL}/GetRegionWaitingList`]: { scope: 'system/ServiceRequest.s' },
+  // a region's authority (its region checked by the service) or the national operator
+  [`${REFERRAL}/GetRegionalWaitingLists`]: { scope: 'region/*/waiting-lists.read' },
 });

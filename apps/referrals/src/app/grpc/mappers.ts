@@ -134,5 +134,5 @@ export function timelineEntryToProto(t: TransitionRow): referrals.v1.TimelineEnt
 }
 
 export function waitingListToProto(w: WaitingList): referrals.v1.WaitingList {
-  return { ...w, bands: w.bands.map((b) => ({ ...b })) };
+  return { ...w, specialtyCode: w.specialtyCode ?? '', bands: w.bands.map((b) => ({ ...b })) };
 }

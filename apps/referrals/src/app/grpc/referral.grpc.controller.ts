@@ -222,10 +222,25 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     md?: Metadata,
   ): Promise<referrals.v1.GetProviderWaitingListResponse> {
     const { caller } = callOf(md);
-    const { list, asOf } = await this.service.providerWaitingList(caller, req.odsCode);
+    const { list, bySpecialty, asOf } = await this.service.providerWaitingList(caller, req.odsCode);
     return {
       waitingList: waitingListToProto(list),
+      bySpecialty: bySpecialty.map(waitingListToProto),
       asOf: { seconds: Math.floor(asOf.getTime() / 1000), nanos: 0 },
+    };
+  }
+
+  async getRegionalWaitingLists(
+    req: referrals.v1.GetRegionalWaitingListsRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.GetRegionalWaitingListsResponse> {
+    const { caller } = callOf(md);
+    const r = await this.service.regionalWaitingLists(caller, req.region);
+    return {
+      total: waitingListToProto(r.total),
+      providers: r.providers.map(waitingListToProto),
+      providerSpecialties: r.providerSpecialties.map(waitingListToProto),
+      asOf: { seconds: Math.floor(r.asOf.getTime() / 1000), nanos: 0 },
     };
   }
 

@@ -34,6 +34,8 @@ function worklistFilter(q: Omit<WorklistQuery, 'after' | 'take'>): Prisma.Referr
 export interface WaitingListRow {
   odsCode: string;
   region: string;
+  /** Set when grouped by specialty. */
+  specialtyCode?: string;
   total: number;
   bands: number[];
   breached18Weeks: number;
@@ -191,15 +193,22 @@ export class ReferralsRepository {
     db: Db,
     by: { odsCode: string } | { region: string },
     now: Date,
+    bySpecialty = false,
   ): Promise<WaitingListRow[]> {
     const filter =
       'odsCode' in by
         ? Prisma.sql`target_ods_code = ${by.odsCode}`
         : Prisma.sql`target_region = ${by.region}`;
+    // the specialty column is in every row; it is grouped on only when asked
+    const specialty = bySpecialty ? Prisma.sql`specialty_code` : Prisma.sql`''::text`;
+    const groupBy = bySpecialty
+      ? Prisma.sql`GROUP BY target_ods_code, target_region, specialty_code ORDER BY target_ods_code, specialty_code`
+      : Prisma.sql`GROUP BY target_ods_code, target_region ORDER BY target_ods_code`;
     const rows = await db.$queryRaw<
       {
         ods_code: string;
         region: string;
+        specialty_code: string;
         total: bigint;
         b0: bigint;
         b1: bigint;
@@ -212,6 +221,7 @@ export class ReferralsRepository {
       }[]
     >`
       SELECT target_ods_code AS ods_code, target_region AS region,
+             ${specialty} AS specialty_code,
              count(*) AS total,
              count(*) FILTER (WHERE d / 7 BETWEEN 0 AND 5) AS b0,
              count(*) FILTER (WHERE d / 7 BETWEEN 6 AND 11) AS b1,
@@ -222,19 +232,19 @@ export class ReferralsRepository {
              count(*) FILTER (WHERE d > 126) AS breached_18,
              count(*) FILTER (WHERE priority = 'two-week-wait'
                                 AND coalesce(fa, d) > 14) AS breached_2ww
-        FROM (SELECT target_ods_code, target_region, priority,
+        FROM (SELECT target_ods_code, target_region, priority, specialty_code,
                      greatest(0, (${now}::timestamptz AT TIME ZONE 'UTC')::date
                                  - (rtt_started_at AT TIME ZONE 'UTC')::date) AS d,
                      (first_appointment_at AT TIME ZONE 'UTC')::date
                        - (rtt_started_at AT TIME ZONE 'UTC')::date AS fa
                 FROM referrals
                WHERE rtt_stopped_at IS NULL AND ${filter}) open
-       GROUP BY target_ods_code, target_region
-       ORDER BY target_ods_code`;
+       ${groupBy}`;
     if (WAITING_BANDS.length !== 6) throw new Error('waiting bands and SQL disagree');
     return rows.map((r) => ({
       odsCode: r.ods_code,
       region: r.region,
+      ...(bySpecialty ? { specialtyCode: r.specialty_code } : {}),
       total: Number(r.total),
       bands: [r.b0, r.b1, r.b2, r.b3, r.b4, r.b5].map(Number),
       breached18Weeks: Number(r.breached_18),

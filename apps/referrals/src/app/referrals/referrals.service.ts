@@ -12,7 +12,7 @@ import {
   type Status,
 } from '../domain/referral-state';
 import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
-import { WAITING_BANDS, type RttStopReason } from '../domain/rtt';
+import { type RttStopReason } from '../domain/rtt';
 import { sctidProblem } from '../domain/snomed';
 import { CODE, IDEMPOTENCY_KEY, pageSize, REGION_CODE, Violations } from '../domain/validation';
 import type { PatientDirectory, PatientLookupContext } from '@trellis/identity-client';
@@ -20,11 +20,17 @@ import { regionOfOrganisation } from '@trellis/platform';
 import type { Prisma, PrismaClient, ReferralRow, TransitionRow, VersionRow } from '../prisma';
 import type { ReferralEvent, ReferralEventSink } from './referral-events';
 import {
+  assertRegionalReader,
+  emptyRow,
+  sumRows,
+  toWaitingList,
+  type WaitingList,
+} from './waiting-lists';
+import {
   referralFromSnapshot,
   ReferralsRepository,
   type NewAttachment,
   type ReferralWithAttachments,
-  type WaitingListRow,
 } from './referrals.repository';
 
 export type Priority = 'routine' | 'urgent' | 'two-week-wait';
@@ -68,14 +74,7 @@ export interface CallContext extends PatientLookupContext {
   correlationId?: string;
 }
 
-export interface WaitingList {
-  odsCode: string;
-  region: string;
-  total: number;
-  bands: { label: string; minWeeks: number; maxWeeks: number; count: number }[];
-  breached18Weeks: number;
-  breachedTwoWeekWait: number;
-}
+export type { WaitingList };
 
 export const LIMITS = {
   attachmentBytes: 1024 * 1024,
@@ -599,15 +598,56 @@ export class ReferralsService {
   async providerWaitingList(
     actor: Actor,
     odsCode: string | undefined,
-  ): Promise<{ list: WaitingList; asOf: Date }> {
+  ): Promise<{ list: WaitingList; bySpecialty: WaitingList[]; asOf: Date }> {
     const ods = odsCode || actor.odsCode;
     const v = new Violations();
     v.odsCode('ods_code', ods);
     v.throwIfAny();
     if (ods !== actor.odsCode) throw notOwnWaitingList('ods_code', ods, actor.odsCode);
     const asOf = this.clock.now();
-    const rows = await this.repo.waitingList(this.prisma, { odsCode: ods }, asOf);
-    return { list: toWaitingList(rows[0] ?? emptyRow(ods, '')), asOf };
+    const [rows, bySpecialty] = await Promise.all([
+      this.repo.waitingList(this.prisma, { odsCode: ods }, asOf),
+      this.repo.waitingList(this.prisma, { odsCode: ods }, asOf, true),
+    ]);
+    return {
+      list: toWaitingList(rows[0] ?? emptyRow(ods, '')),
+      bySpecialty: bySpecialty.map(toWaitingList),
+      asOf,
+    };
+  }
+
+  /** A region's lists by provider and by provider × specialty (its authority or national only). */
+  async regionalWaitingLists(
+    caller: Actor & { scopes: readonly string[] },
+    region: string,
+  ): Promise<{
+    total: WaitingList;
+    providers: WaitingList[];
+    providerSpecialties: WaitingList[];
+    asOf: Date;
+  }> {
+    const v = new Violations();
+    if (v.required('region', region))
+      v.pattern(
+        'region',
+        region,
+        REGION_CODE,
+        'region',
+        'region must be a region code such as north-east',
+      );
+    v.throwIfAny();
+    assertRegionalReader(caller, region);
+    const asOf = this.clock.now();
+    const [providers, specialties] = await Promise.all([
+      this.repo.waitingList(this.prisma, { region }, asOf),
+      this.repo.waitingList(this.prisma, { region }, asOf, true),
+    ]);
+    return {
+      total: toWaitingList(sumRows(providers, '', region)),
+      providers: providers.map(toWaitingList),
+      providerSpecialties: specialties.map(toWaitingList),
+      asOf,
+    };
   }
 
   /** The caller's own region only (regional authorities get their own access later). */
@@ -629,16 +669,7 @@ export class ReferralsService {
     if (region !== own) throw notOwnWaitingList('region', region, own);
     const asOf = this.clock.now();
     const rows = await this.repo.waitingList(this.prisma, { region }, asOf);
-    const total = rows.reduce<WaitingListRow>(
-      (acc, r) => ({
-        ...acc,
-        total: acc.total + r.total,
-        bands: acc.bands.map((b, i) => b + (r.bands[i] ?? 0)),
-        breached18Weeks: acc.breached18Weeks + r.breached18Weeks,
-        breachedTwoWeekWait: acc.breachedTwoWeekWait + r.breachedTwoWeekWait,
-      }),
-      emptyRow('', region),
-    );
+    const total = sumRows(rows, '', region);
     return { total: toWaitingList(total), providers: rows.map(toWaitingList), asOf };
   }
 
@@ -1204,33 +1235,6 @@ function who(actor: Actor): {
     actorSystemId: actor.systemId,
     actorOdsCode: actor.odsCode,
     actorUserId: actor.userId ?? null,
-  };
-}
-
-function emptyRow(odsCode: string, region: string): WaitingListRow {
-  return {
-    odsCode,
-    region,
-    total: 0,
-    bands: WAITING_BANDS.map(() => 0),
-    breached18Weeks: 0,
-    breachedTwoWeekWait: 0,
-  };
-}
-
-function toWaitingList(r: WaitingListRow): WaitingList {
-  return {
-    odsCode: r.odsCode,
-    region: r.region,
-    total: r.total,
-    bands: WAITING_BANDS.map((b, i) => ({
-      label: b.label,
-      minWeeks: b.min,
-      maxWeeks: b.max ?? -1,
-      count: r.bands[i] ?? 0,
-    })),
-    breached18Weeks: r.breached18Weeks,
-    breachedTwoWeekWait: r.breachedTwoWeekWait,
   };
 }
 
