@@ -5,6 +5,7 @@ import { conformance, fromTimestamp, toTimestamp } from '@trellis/contracts';
 
 import { ComplianceService } from '../policy/compliance.service';
 import { type StoredCompliance } from '../policy/compliance.repository';
+import { severityOf } from '../policy/policy';
 import { type SubjectFilter } from './scorecards.repository';
 import { ScorecardError, ScorecardErrorCode } from './scorecards.errors';
 import { ScorecardsService, type ScorecardView, type Totals } from './scorecards.service';
@@ -59,6 +60,7 @@ export function complianceToProto(c: StoredCompliance): conformance.v1.Complianc
 export function scorecardToProto(
   v: ScorecardView,
   compliance?: StoredCompliance,
+  severityOf: (rule: string) => string = () => 'error',
 ): conformance.v1.Scorecard {
   return {
     subjectKind:
@@ -76,7 +78,7 @@ export function scorecardToProto(
       requests: r.requests,
       issues: r.issues,
       examplePath: r.examplePath,
-      severity: 'error',
+      severity: severityOf(r.rule),
       previousRequests: r.previousRequests,
     })),
     refusalsByStatus: v.refusalsByStatus,
@@ -118,6 +120,7 @@ export class ScorecardsGrpcController implements conformance.v1.ScorecardService
       scorecard: scorecardToProto(
         { ...view, policyVersion: this.compliance.policy.version },
         state,
+        (rule) => severityOf(this.compliance.policy, rule),
       ),
     };
   }
