@@ -25,6 +25,7 @@ import {
   createTopics,
   deleteTopics,
   getToken,
+  kafka,
   registerClient,
   requestToken,
   assertion,
@@ -324,5 +325,75 @@ describe('regional digital authorities', () => {
           })
         ).status,
       ).toBe(400);
+  });
+
+  it("reports the consumer-group lag of the region's own subscribers (both doors)", async () => {
+    const topic = `${prefix}north-east.v1`;
+    const admin = kafka().admin();
+    await admin.connect();
+    const tag = randomUUID().slice(0, 8);
+    const subscriber = `region-north-east.${tag}`;
+    try {
+      // the acts of the earlier cases are on the stream; the subscriber has read none of them
+      const high = await admin.fetchTopicOffsets(topic);
+      const backlog = high.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+      expect(backlog).toBeGreaterThan(0);
+      const at = (offset: (p: { high: string; low: string }) => string) =>
+        high.map((p) => ({ partition: p.partition, offset: offset(p) }));
+      await admin.setOffsets({ groupId: subscriber, topic, partitions: at((p) => p.low) });
+      // another region's group on this topic, and a north-east group that never read it, are not
+      // north-east's subscribers here
+      await admin.setOffsets({
+        groupId: `region-london.${tag}`,
+        topic,
+        partitions: at((p) => p.low),
+      });
+      await admin.setOffsets({
+        groupId: `region-north-east.${tag}-elsewhere`,
+        topic: `${prefix}london.v1`,
+        partitions: [{ partition: 0, offset: '0' }],
+      });
+      const grpcHealth = (await grpc.call(
+        'GetRegionStreamHealth',
+        { region: REGION },
+        tokens.own,
+      )) as { topic: string; subscribers: { groupId: string; lag: number }[] };
+      expect(grpcHealth.topic).toBe(topic);
+      const mine = grpcHealth.subscribers.filter((g) => g.groupId.includes(tag));
+      expect(mine).toEqual([expect.objectContaining({ groupId: subscriber, lag: backlog })]);
+      // caught up: lag 0 (REST door)
+      await admin.setOffsets({ groupId: subscriber, topic, partitions: at((p) => p.high) });
+      const res = await fetch(`${gw.baseUrl}/admin/v1/regions/north-east/stream-health`, {
+        headers: { authorization: `Bearer ${tokens.own}` },
+      });
+      expect(res.status).toBe(200);
+      const rest = (await res.json()) as { subscribers: { groupId: string; lag: number }[] };
+      expect(rest.subscribers.filter((g) => g.groupId.includes(tag))).toEqual([
+        expect.objectContaining({ groupId: subscriber, lag: 0 }),
+      ]);
+      // another region's authority and a local system are refused; the national operator reads it
+      expect(
+        await grpc.call('GetRegionStreamHealth', { region: REGION }, tokens.other).then(
+          () => 'OK',
+          (e: ServiceError) => status[e.code],
+        ),
+      ).toBe('PERMISSION_DENIED');
+      for (const [who, want] of [
+        ['other', 403],
+        ['local', 403],
+        ['national', 200],
+      ] as const) {
+        const r = await fetch(`${gw.baseUrl}/admin/v1/regions/north-east/stream-health`, {
+          headers: { authorization: `Bearer ${tokens[who]}` },
+        });
+        await r.text();
+        expect([who, r.status]).toEqual([who, want]);
+      }
+    } finally {
+      await admin
+        .deleteGroups([subscriber, `region-london.${tag}`, `region-north-east.${tag}-elsewhere`])
+        .catch(() => undefined);
+      await admin.disconnect();
+    }
   });
 });

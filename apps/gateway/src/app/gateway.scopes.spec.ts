@@ -10,7 +10,7 @@ describe('gateway scope table', () => {
       includeDirs: [PROTO_ROOT],
       packagePrefix: 'trellis.gateway.v1.',
     });
-    expect(methods).toHaveLength(13);
+    expect(methods).toHaveLength(14);
     assertScopeTableCovers(GATEWAY_SCOPES, methods);
   });
 

@@ -331,6 +331,11 @@ class KafkajsAdmin implements EventAdmin {
     await this.admin.deleteTopics({ topics: [...names] });
   }
 
+  async listGroups(): Promise<string[]> {
+    await this.connect();
+    return (await this.admin.listGroups()).groups.map((g) => g.groupId).sort();
+  }
+
   async groupLag(groupId: string, topics: readonly string[]): Promise<PartitionLag[]> {
     if (topics.length === 0) return [];
     await this.connect();

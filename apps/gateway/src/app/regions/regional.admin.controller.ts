@@ -9,6 +9,7 @@ import {
   type SystemSummary,
 } from '../systems/systems.admin.controller';
 import { RegionalService } from './regional.service';
+import { RegionStreamHealthService, type RegionStreamHealth } from './stream-health';
 
 export interface RegionalActSummary extends SystemSummary {
   nationalOverride: boolean;
@@ -20,7 +21,20 @@ export interface RegionalActSummary extends SystemSummary {
  */
 @Controller('admin/v1/regions')
 export class RegionalAdminController {
-  constructor(private readonly regional: RegionalService) {}
+  constructor(
+    private readonly regional: RegionalService,
+    private readonly streams: RegionStreamHealthService,
+  ) {}
+
+  @Get(':region/stream-health')
+  async streamHealth(
+    @Param('region') region: string,
+    @Req() req: object,
+  ): Promise<Omit<RegionStreamHealth, 'asOf'> & { asOf: string }> {
+    this.regional.authorise(requireCaller(req), region, 'systems.read');
+    const h = await this.streams.health(region);
+    return { ...h, asOf: h.asOf.toISOString() };
+  }
 
   @Get(':region/systems')
   async list(

@@ -4,7 +4,9 @@ import { requireCaller } from '@trellis/auth';
 import { gateway } from '@trellis/contracts';
 
 import { toProto } from '../systems/systems.grpc.controller';
+import { toTimestamp } from '../systems/systems.events';
 import { RegionalService } from './regional.service';
+import { RegionStreamHealthService } from './stream-health';
 
 const { SystemStatus, RegionalAuthorityServiceControllerMethods } = gateway.v1;
 const SVC = '/trellis.gateway.v1.RegionalAuthorityService';
@@ -12,7 +14,34 @@ const SVC = '/trellis.gateway.v1.RegionalAuthorityService';
 @Controller()
 @RegionalAuthorityServiceControllerMethods()
 export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServiceController {
-  constructor(private readonly regional: RegionalService) {}
+  constructor(
+    private readonly regional: RegionalService,
+    private readonly streams: RegionStreamHealthService,
+  ) {}
+
+  async getRegionStreamHealth(
+    req: gateway.v1.GetRegionStreamHealthRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.GetRegionStreamHealthResponse> {
+    const region = req.region ?? '';
+    this.regional.authorise(requireCaller(metadata), region, 'systems.read');
+    const h = await this.streams.health(region);
+    return {
+      topic: h.topic,
+      subscribers: h.subscribers.map((s) => ({
+        groupId: s.groupId,
+        lag: s.lag,
+        partitions: s.partitions.map((p) => ({
+          partition: p.partition,
+          committed: Number(p.committed),
+          highWatermark: Number(p.highWatermark),
+          lag: p.lag,
+        })),
+      })),
+      totalLag: h.totalLag,
+      asOf: toTimestamp(h.asOf),
+    };
+  }
 
   async listRegionSystems(
     req: gateway.v1.ListRegionSystemsRequest,

@@ -13,7 +13,9 @@ export const REGIONAL_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
   [`${SVC}/ListRegionSystems`]: read,
   [`${SVC}/SuspendRegionSystem`]: write,
   [`${SVC}/ReinstateRegionSystem`]: write,
+  [`${SVC}/GetRegionStreamHealth`]: read,
   'GET /admin/v1/regions/:region/systems': read,
   'POST /admin/v1/regions/:region/systems/:id/suspend': write,
   'POST /admin/v1/regions/:region/systems/:id/reinstate': write,
+  'GET /admin/v1/regions/:region/stream-health': read,
 };
