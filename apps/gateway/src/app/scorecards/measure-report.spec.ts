@@ -47,6 +47,11 @@ function card(over: Partial<conformance.v1.Scorecard> = {}): conformance.v1.Scor
     systems: ['sys-a', 'sys-b'],
     definitionId: 'trellis-conformance-scorecard',
     policyVersion: 'conformance-policy-1',
+    compliance: {
+      productVersionId: 'bad-gp@2.0',
+      state: conformance.v1.ComplianceState.COMPLIANCE_STATE_ENFORCED,
+      policyVersion: 'conformance-policy-1',
+    },
     ...over,
   });
 }
@@ -61,6 +66,16 @@ describe('scorecard as FHIR', () => {
       measure: 'https://gw.example/fhir/Measure/trellis-conformance-scorecard|1',
     });
     expect(report.group?.[0]?.measureScore?.value).toBe(0.677966);
+    expect(report.extension).toEqual([
+      {
+        url: 'https://fhir.trellis.nhs.uk/StructureDefinition/scorecard-compliance-state',
+        valueCode: 'enforced',
+      },
+      {
+        url: 'https://fhir.trellis.nhs.uk/StructureDefinition/scorecard-policy-version',
+        valueString: 'conformance-policy-1',
+      },
+    ]);
     expect(report.group?.[0]?.population?.map((p) => p.count)).toEqual([120, 118, 80]);
   });
 

@@ -13,6 +13,15 @@ export const SCORECARD_CODES = 'https://fhir.trellis.nhs.uk/CodeSystem/conforman
 export const SCORECARD_EXTENSION =
   'https://fhir.trellis.nhs.uk/StructureDefinition/scorecard-stratum';
 
+/** Extensions on the report itself. */
+export const SCORECARD_REPORT_EXTENSION =
+  'https://fhir.trellis.nhs.uk/StructureDefinition/scorecard';
+const COMPLIANCE_STATE: Record<number, string | undefined> = {
+  [conformance.v1.ComplianceState.COMPLIANCE_STATE_COMPLIANT]: 'compliant',
+  [conformance.v1.ComplianceState.COMPLIANCE_STATE_WARNED]: 'warned',
+  [conformance.v1.ComplianceState.COMPLIANCE_STATE_ENFORCED]: 'enforced',
+};
+
 const code = (c: string, display?: string) => ({
   coding: [{ system: SCORECARD_CODES, code: c, ...(display ? { display } : {}) }],
   text: display ?? c,
@@ -125,9 +134,26 @@ export function scorecardToMeasureReport(
       },
     ],
   });
+  const state = COMPLIANCE_STATE[card.compliance?.state ?? 0];
   return {
     resourceType: 'MeasureReport',
     id: measureReportId(subject, start, end),
+    // where a product version stands under the policy (product-version reports only)
+    ...(state
+      ? {
+          extension: [
+            { url: `${SCORECARD_REPORT_EXTENSION}-compliance-state`, valueCode: state },
+            ...(card.compliance?.policyVersion
+              ? [
+                  {
+                    url: `${SCORECARD_REPORT_EXTENSION}-policy-version`,
+                    valueString: card.compliance.policyVersion,
+                  },
+                ]
+              : []),
+          ],
+        }
+      : {}),
     meta: { lastUpdated: now.toISOString() },
     status: 'complete',
     type: 'summary',
