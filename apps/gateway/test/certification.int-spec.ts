@@ -40,6 +40,8 @@ import {
 jest.setTimeout(300_000);
 
 const GP_SCOPES = 'system/Patient.cruds system/DiagnosticReport.rus system/TestReport.crs';
+const LAB_SCOPES =
+  'system/DiagnosticReport.crus system/Observation.rs system/Patient.r system/TestReport.crs';
 
 let stack: FhirStack;
 let labToken: string;
@@ -59,20 +61,27 @@ async function postReport(nhs: string): Promise<string> {
 async function supplier(
   productId: string,
   habits: ClientHabits,
+  lab = false,
 ): Promise<{ client: SupplierClient; system: TestClient }> {
+  const scopes = lab ? LAB_SCOPES : GP_SCOPES;
   const products = stack.gw.handle.app.get(ProductsService);
   await products.registerProduct(
-    { id: productId, supplier: `${productId} Ltd`, name: `${productId} GP`, role: 'gp_system' },
+    {
+      id: productId,
+      supplier: `${productId} Ltd`,
+      name: `${productId} ${lab ? 'LIMS' : 'GP'}`,
+      role: lab ? 'lab_lims' : 'gp_system',
+    },
     BOOTSTRAP_CALLER,
   );
   await products.registerVersion(productId, '1.0', BOOTSTRAP_CALLER);
   const client = await registerClient(stack.gw, {
-    scopes: GP_SCOPES.split(' '),
-    odsCode: 'A81001',
+    scopes: scopes.split(' '),
+    odsCode: lab ? 'RR8' : 'A81001',
     productVersionId: `${productId}@1.0`,
   });
   return {
-    client: new SupplierClient(stack.fhirBase, await getToken(stack.gw, client, GP_SCOPES), habits),
+    client: new SupplierClient(stack.fhirBase, await getToken(stack.gw, client, scopes), habits),
     system: client,
   };
 }
@@ -404,5 +413,49 @@ describe('the example supplier client (tools/conformance/example-client.ts)', ()
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('conformance kit (lab-lims)', () => {
+  it('a lab that retries a lost post with the same identifier and amends with If-Match is certified, with one report', async () => {
+    const { token: gpToken } = await stack.token(['system/Patient.cruds'], 'A81001');
+    const registered = await fetch(`${stack.fhirBase}/Patient`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gpToken}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Patient',
+        name: [{ family: faker.person.lastName(), given: [faker.person.firstName()] }],
+        gender: 'female',
+        birthDate: '1975-09-30',
+      }),
+    });
+    const nhs = ((await registered.json()) as { id: string }).id;
+    const { client } = await supplier(
+      'steady-lims',
+      { honourRetryAfter: true, sendIfMatch: true },
+      true,
+    );
+    const started = await client.startSession(1, 'lab-lims');
+    expect(started.status).toBe(201);
+    const session = started.body.parameter!.find((p) => p.name === 'session')!.valueId!;
+    const report = abnormalReport(nhs);
+    const id = await client.postAndAmendReport(report);
+    expect(await client.readReport(id)).toBe(200);
+    const finished = await client.finishSession(session);
+    const reports = reportsOf(finished.body);
+    expect(reports.map((r) => r.testScript.reference).sort()).toEqual([
+      'TestScript/lab-lims-post-amend-report',
+      'TestScript/lab-lims-read-report',
+    ]);
+    expect(failedAssertions(reports)).toEqual([]);
+    for (const e of finished.body.entry ?? [])
+      expect(validateFhirResource(e.resource).issues).toEqual([]);
+    expect(
+      finished.body.entry?.some((e) => e.resource?.resourceType === 'VerificationResult'),
+    ).toBe(true);
+    // the dropped answer's report and the retry's are one: the patient has one report
+    const search = await client.call<Bundle>(null, 'GET', `/DiagnosticReport?patient=${nhs}`);
+    expect(search.status).toBe(200);
+    expect(search.body.entry?.map((e) => e.resource?.id)).toEqual([id]);
   });
 });

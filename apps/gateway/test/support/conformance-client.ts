@@ -1,8 +1,18 @@
-// A scripted supplier client for the gp-system role's conformance scenarios (issue 17), as a
+// A scripted supplier client for the gp-system and lab-lims conformance scenarios (issue 17), as a
 // supplier would write it against the TestScripts: every request names its scenario, and the
 // client's handling of the sandbox's faults is switchable to play a careless supplier too.
 import { fakerEN_GB as faker } from '@faker-js/faker';
-import type { Bundle, OperationOutcome, Parameters, Patient, Resource } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  DiagnosticReport,
+  OperationOutcome,
+  Parameters,
+  Patient,
+  Resource,
+} from '@medplum/fhirtypes';
+
+const LAB_REPORT_ID = 'https://fhir.trellis.nhs.uk/Id/lab-report-id';
+const VERSION_REASON = 'https://fhir.trellis.nhs.uk/StructureDefinition/version-reason';
 
 export interface ClientHabits {
   /** Wait the Retry-After a 429/503 names before the next request (a careless client does not). */
@@ -64,11 +74,11 @@ export class SupplierClient {
     }
   }
 
-  async startSession(retryAfter: number): Promise<FhirAnswer<Parameters>> {
+  async startSession(retryAfter: number, role = 'gp-system'): Promise<FhirAnswer<Parameters>> {
     return this.call<Parameters>(null, 'POST', '/TestScript/$start-session', {
       resourceType: 'Parameters',
       parameter: [
-        { name: 'role', valueCode: 'gp-system' },
+        { name: 'role', valueCode: role },
         { name: 'retry-after', valueInteger: retryAfter },
       ],
     });
@@ -159,5 +169,62 @@ export class SupplierClient {
       },
     );
     return a.status;
+  }
+
+  /**
+   * lab-lims-post-amend-report: post with the lab report identifier (If-None-Exist); when the
+   * answer is lost, post the same report again; then amend it with If-Match.
+   */
+  async postAndAmendReport(report: DiagnosticReport): Promise<string> {
+    const scenario = 'lab-lims-post-amend-report';
+    const id = report.identifier?.find((i) => i.system === LAB_REPORT_ID)?.value ?? '';
+    const cond = { 'if-none-exist': `identifier=${LAB_REPORT_ID}|${id}` };
+    let posted: FhirAnswer<DiagnosticReport> | undefined;
+    for (let attempt = 0; attempt < 3 && !posted; attempt++) {
+      try {
+        posted = await this.call<DiagnosticReport>(
+          scenario,
+          'POST',
+          '/DiagnosticReport',
+          report,
+          cond,
+        );
+      } catch {
+        // the connection dropped: the report may exist — the same identifier makes the retry safe
+      }
+    }
+    if (!posted?.body.id) throw new Error(`report not posted: ${JSON.stringify(posted?.body)}`);
+    const current = await this.call<DiagnosticReport>(
+      scenario,
+      'GET',
+      `/DiagnosticReport/${posted.body.id}`,
+    );
+    const amended: DiagnosticReport = {
+      ...current.body,
+      status: 'amended',
+      extension: [
+        ...(current.body.extension ?? []).filter((e) => e.url !== VERSION_REASON),
+        { url: VERSION_REASON, valueString: 'haemoglobin re-measured on a second sample' },
+      ],
+    };
+    delete amended.meta;
+    const ifMatch: Record<string, string> = this.habits.sendIfMatch
+      ? { 'if-match': current.headers.get('etag') ?? '' }
+      : {};
+    const put = await this.call(
+      scenario,
+      'PUT',
+      `/DiagnosticReport/${posted.body.id}`,
+      amended,
+      ifMatch,
+    );
+    if (put.status !== 200)
+      throw new Error(`amendment: ${String(put.status)} ${JSON.stringify(put.body)}`);
+    return posted.body.id;
+  }
+
+  /** lab-lims-read-report: read the report back, honouring Retry-After (or not). */
+  async readReport(id: string): Promise<number> {
+    return (await this.withRetry('lab-lims-read-report', 'GET', `/DiagnosticReport/${id}`)).status;
   }
 }
