@@ -176,7 +176,13 @@ async function ingest(events: number, batch: number, concurrency: number) {
 }
 
 async function search(stored: number, patients: number, searches: number) {
-  const schema = await createTestSchema('audit');
+  // --schema <s>: search a schema a previous (interrupted) run loaded, without loading or dropping
+  const existing = process.argv.includes('--schema')
+    ? process.argv[process.argv.indexOf('--schema') + 1]
+    : undefined;
+  const schema = existing
+    ? { schema: existing, url: process.env.DATABASE_URL!, drop: async () => undefined }
+    : await createTestSchema('audit');
   const prisma = createPrismaClient(PrismaClient, {
     url: schema.url,
     schema: schema.schema,
@@ -185,9 +191,14 @@ async function search(stored: number, patients: number, searches: number) {
   const now = new Date();
   await maintainPartitions(prisma, { retentionMonths: 11, ahead: 1 }, now);
   const loadStart = Date.now();
-  // the patients: valid NHS numbers 999xxxxxx + check digit (bases whose check digit would be 10
-  // have no valid number and are skipped), numbered 0..patients-1
-  await prisma.$executeRaw`
+  if (!existing) await load();
+  const loadSeconds = (Date.now() - loadStart) / 1000;
+  const [{ n: actuallyStored }] = (await prisma.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM access_events`) as [{ n: number }];
+  async function load(): Promise<void> {
+    // the patients: valid NHS numbers 999xxxxxx + check digit (bases whose check digit would be 10
+    // have no valid number and are skipped), numbered 0..patients-1
+    await prisma.$executeRaw`
     CREATE TABLE bench_patients AS
     SELECT (row_number() OVER () - 1)::int AS i, nhs FROM (
       SELECT b.base || c.chk::text AS nhs
@@ -200,13 +211,13 @@ async function search(stored: number, patients: number, searches: number) {
                  % 11) % 11 AS chk) c
        WHERE c.chk <> 10
        LIMIT ${patients}) v`;
-  await prisma.$executeRaw`CREATE UNIQUE INDEX ON bench_patients (i)`;
-  const [{ n: patientCount }] = (await prisma.$queryRaw<{ n: number }[]>`
+    await prisma.$executeRaw`CREATE UNIQUE INDEX ON bench_patients (i)`;
+    const [{ n: patientCount }] = (await prisma.$queryRaw<{ n: number }[]>`
     SELECT count(*)::int AS n FROM bench_patients`) as [{ n: number }];
-  const chunk = 1_000_000;
-  for (let from = 0; from < stored; from += chunk) {
-    const to = Math.min(stored, from + chunk) - 1;
-    await prisma.$executeRaw`
+    const chunk = 1_000_000;
+    for (let from = 0; from < stored; from += chunk) {
+      const to = Math.min(stored, from + chunk) - 1;
+      await prisma.$executeRaw`
       INSERT INTO access_events (audit_id, recorded_at, action, outcome, interaction, system_id,
         ods_code, region, patient_nhs_number, resource_type, resource_id, source_service,
         trace_id, required_scope, purpose_of_use)
@@ -218,9 +229,9 @@ async function search(stored: number, patients: number, searches: number) {
              p.nhs, 'Patient', p.nhs, 'gateway', md5(g::text), 'system/Patient.r', 'TREAT'
         FROM generate_series(${from}::bigint, ${to}::bigint) g
         JOIN bench_patients p ON p.i = (abs(hashint8(g)) % ${patientCount})::int`;
-    process.stderr.write(`loaded ${to + 1}/${stored} into ${schema.schema}\n`);
+      process.stderr.write(`loaded ${to + 1}/${stored} into ${schema.schema}\n`);
+    }
   }
-  const loadSeconds = (Date.now() - loadStart) / 1000;
   await prisma.$executeRaw`ANALYZE access_events`;
   const sample = await prisma.$queryRaw<{ p: string }[]>`
     SELECT nhs AS p FROM bench_patients ORDER BY random() LIMIT 5000`;
@@ -273,7 +284,7 @@ async function search(stored: number, patients: number, searches: number) {
   await prisma.$disconnect();
   if (!keep) await schema.drop();
   return {
-    stored,
+    stored: actuallyStored,
     patients,
     load_seconds: Number(loadSeconds.toFixed(1)),
     size_on_disk: size,
