@@ -660,7 +660,9 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
     it('filters a worklist by patient, counts every page in its total, and binds the token to the patient', async () => {
       const target = { odsCode: 'RTH08', region: 'south-east', specialtyCode: 'orthopaedics' };
       const [a, b] = [patient(), patient()];
-      const ofA = [await send({ target, nhsNumber: a }), await send({ target, nhsNumber: a })];
+      const first0 = await send({ target, nhsNumber: a });
+      clock.advance(60_000); // worklists order by sent time: the second referral is a minute later
+      const ofA = [first0, await send({ target, nhsNumber: a })];
       const ofB = await send({ target, nhsNumber: b });
       const provider = actor('RTH08', 'south-east');
       const list = (nhsNumber: string, pageToken?: string) =>
