@@ -123,6 +123,8 @@ cmd_setup() {
     fi
   done
   [ "$failed" = 0 ] || fail "setup failed"
+  # after PostgreSQL's and Kafka's apt runs: the console's browser tests use Debian's chromium
+  bash tools/setup/chromium.sh || fail "chromium setup failed"
   load_env_file "$TRELLIS_HOME/infra.env"
 
   run_target generate
@@ -220,7 +222,7 @@ apps_with_main() { # the gateway first: it issues the tokens and serves the JWKS
   local d
   [ -f apps/gateway/src/main.ts ] && echo gateway
   for d in apps/*/; do
-    [ -f "$d/src/main.ts" ] && [ "$(basename "$d")" != gateway ] && basename "$d"
+    { [ -f "$d/src/main.ts" ] || [ -f "$d/server/main.ts" ]; } && [ "$(basename "$d")" != gateway ] && basename "$d"
   done
   return 0
 }
@@ -228,7 +230,7 @@ apps_with_main() { # the gateway first: it issues the tokens and serves the JWKS
 app_pid() { # pid of a running app started by us, else fails
   local pid
   pid="$(cat "$RUN_DIR/$1.pid" 2>/dev/null || true)"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "apps/$1/src/main.ts" && echo "$pid"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq "apps/$1/(src|server)/main.ts" && echo "$pid"
 }
 
 start_app() {
@@ -239,12 +241,21 @@ start_app() {
     info "$app already running (pid $(app_pid "$app"))"
     return 0
   fi
+  # a web app (apps/console) is built first, then served by its own small server (server/main.ts)
+  local entry="apps/$app/src/main.ts"
+  if [ ! -f "$entry" ] && [ -f "apps/$app/server/main.ts" ]; then
+    entry="apps/$app/server/main.ts"
+    if [ -f "apps/$app/vite.config.ts" ]; then
+      info "building $app (vite)"
+      vite build --config "apps/$app/vite.config.ts" --logLevel warn >>"$log" 2>&1 || fail "$app build failed (log: $log)"
+    fi
+  fi
   (
     export SERVICE_NAME="$app" NODE_ENV="${NODE_ENV:-development}"
     [ -n "${!grpc_var:-}" ] && export GRPC_PORT="${!grpc_var}"
     [ -n "${!http_var:-}" ] && export HTTP_PORT="${!http_var}"
     # setsid: Ctrl-C reaches the services only through our trap (SIGTERM, then wait).
-    exec setsid node --enable-source-maps -r @swc-node/register "apps/$app/src/main.ts" >>"$log" 2>&1 </dev/null
+    exec setsid node --enable-source-maps -r @swc-node/register "$entry" >>"$log" 2>&1 </dev/null
   ) &
   echo $! >"$RUN_DIR/$app.pid"
   info "started $app (pid $!, log $log)"
@@ -297,6 +308,7 @@ print_endpoints() {
     [ -n "${!h:-}" ] && code="$(ready_code "${!h}")"
     printf '%-14s %-24s %-26s %s\n' "$app" "${!g:+127.0.0.1:${!g}}" "${!h:+http://127.0.0.1:${!h}}" "$code"
   done
+  [ -n "${CONSOLE_HTTP_PORT:-}" ] && printf '%-14s %s\n' console "http://127.0.0.1:${CONSOLE_HTTP_PORT} (Trellis console; users in .trellis/demo/staff.json and citizens.json)"
   [ -n "${FRONTDOOR_GRPC_PORT:-}" ] && printf '%-14s %s\n' front-door "127.0.0.1:${FRONTDOOR_GRPC_PORT} (gateway gRPC door for local systems)"
   printf '%-14s %s\n' postgresql "127.0.0.1:5432 (database trellis; credentials in .trellis/infra.env)"
   printf '%-14s %s\n' kafka "127.0.0.1:9092 (SASL_PLAINTEXT SCRAM-SHA-512; credentials in .trellis/infra.env)"

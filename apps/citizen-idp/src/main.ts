@@ -7,7 +7,7 @@ import { createLogger, loadConfig } from '@trellis/platform';
 
 import { CitizenDirectory, loadCitizens, loadStaff } from './app/citizens';
 import { citizenIdpConfigSchema } from './app/config';
-import { handleInteraction } from './app/interactions';
+import { allowFormRedirects, handleInteraction } from './app/interactions';
 import { loadSigningKeys } from './app/keys';
 import { createProvider } from './app/provider';
 
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
   const issuer = config.CITIZEN_IDP_ISSUER ?? `http://127.0.0.1:${port}`;
   const provider = createProvider(config, issuer, directory, jwks);
+  allowFormRedirects(config.CITIZEN_IDP_REDIRECT_URIS);
   const oidc = provider.callback();
   server.on('request', (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;

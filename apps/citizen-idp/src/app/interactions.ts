@@ -7,11 +7,21 @@ import type { CitizenDirectory } from './citizens';
 const escape = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+// Browsers apply form-action to the redirects after a form post too: the consent form ends at
+// the client's redirect URI, so its origins are allowed (set at start from the registered URIs).
+let formAction = "'self'";
+
+/** The registered redirect URIs whose origins the sign-in forms may end at. */
+export function allowFormRedirects(redirectUris: readonly string[]): void {
+  const origins = [...new Set(redirectUris.map((u) => new URL(u).origin))];
+  formAction = ["'self'", ...origins].join(' ');
+}
+
 function page(res: ServerResponse, status: number, title: string, body: string): void {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}`,
   });
   res.end(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head>` +

@@ -36,7 +36,11 @@ export interface AuditStack {
   flagTopic: string;
   regionTopic(region: string): string;
   /** Starts the local citizen OpenID provider with these demo citizens (the seeded patients). */
-  startIdp(citizens: DemoCitizen[], redirectUri: string): Promise<ServiceProcess>;
+  startIdp(
+    citizens: DemoCitizen[],
+    redirectUri: string,
+    env?: Record<string, string>,
+  ): Promise<ServiceProcess>;
   /** A connected system with these scopes for an organisation, and a fresh token of it. */
   system(
     scopes: string[],
@@ -172,7 +176,7 @@ export async function startAuditStack(
     idpIssuer,
     flagTopic,
     regionTopic,
-    async startIdp(citizens, redirectUri) {
+    async startIdp(citizens, redirectUri, env = {}) {
       const file = join(dir, 'citizens.json');
       writeFileSync(file, JSON.stringify(citizens), { mode: 0o600 });
       idp = await spawnService({
@@ -187,6 +191,9 @@ export async function startAuditStack(
           CITIZEN_IDP_REDIRECT_URIS: redirectUri,
           CITIZEN_IDP_CITIZENS_FILE: file,
           CITIZEN_IDP_KEYS_FILE: join(dir, 'jwks.json'),
+          // no professionals unless the test brings them (never the checkout's demo file)
+          CITIZEN_IDP_STAFF_FILE: join(dir, 'staff.json'),
+          ...env,
         }),
         ready: { http: `${idpIssuer}/health/ready` },
         readyTimeoutMs: 60_000,

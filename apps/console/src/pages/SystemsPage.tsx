@@ -1,0 +1,269 @@
+import {
+  Alert,
+  Badge,
+  Button,
+  Group,
+  Loader,
+  Modal,
+  Pagination,
+  SegmentedControl,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+  VisuallyHidden,
+} from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
+
+import { api } from '../api';
+import type { Session } from '../auth';
+
+export interface SystemSummary {
+  id: string;
+  name: string;
+  supplier: string;
+  odsCode: string;
+  region: string;
+  status: 'active' | 'suspended';
+  suspensionReason: string;
+  productVersionId: string;
+  writesRestricted: boolean;
+  changedAt: string;
+  changedBy: string;
+}
+
+interface SystemPage {
+  systems: SystemSummary[];
+  nextPageToken: string;
+  total: number;
+}
+
+const PAGE = 50;
+// AA contrast (≥ 4.5:1 with white) for small badge text and outline buttons
+const GREEN = '#1b5e20';
+const RED = '#b71c1c';
+const ORANGE = '#8a3b00';
+
+/** The registry's JSON routes for this session: the nation's, or one region's. */
+function base(session: Session): string {
+  return session.role === 'regional' && session.region
+    ? `/admin/v1/regions/${encodeURIComponent(session.region)}/systems`
+    : '/admin/v1/systems';
+}
+
+async function allSystems(session: Session): Promise<SystemSummary[]> {
+  const out: SystemSummary[] = [];
+  let token = '';
+  do {
+    const q = new URLSearchParams({ pageSize: '500', ...(token ? { pageToken: token } : {}) });
+    const page = await api<SystemPage>(session, `${base(session)}?${q.toString()}`);
+    out.push(...page.systems);
+    token = page.nextPageToken;
+  } while (token);
+  return out;
+}
+
+export function matches(s: SystemSummary, q: string, status: string): boolean {
+  if (status !== 'all' && s.status !== status) return false;
+  if (!q) return true;
+  const needle = q.toLowerCase();
+  return [s.name, s.id, s.odsCode, s.supplier, s.region, s.productVersionId].some((f) =>
+    f.toLowerCase().includes(needle),
+  );
+}
+
+/** Every connected system the user may administer; suspend or reinstate with a reason. */
+export function SystemsPage({ session }: { session: Session }): ReactNode {
+  const client = useQueryClient();
+  const [search, setSearch] = useState('');
+  const [status, setStatus] = useState('all');
+  const [page, setPage] = useState(1);
+  const [acting, setActing] = useState<SystemSummary>();
+  const [reason, setReason] = useState('');
+  const q = useDeferredValue(search.trim());
+  const systems = useQuery({
+    queryKey: ['systems', base(session)],
+    queryFn: () => allSystems(session),
+  });
+  const shown = useMemo(
+    () => (systems.data ?? []).filter((s) => matches(s, q, status)),
+    [systems.data, q, status],
+  );
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE));
+  const current = Math.min(page, pages);
+  const change = useMutation({
+    mutationFn: (v: { s: SystemSummary; reason: string }) =>
+      api<SystemSummary>(
+        session,
+        `${base(session)}/${encodeURIComponent(v.s.id)}/${v.s.status === 'active' ? 'suspend' : 'reinstate'}`,
+        { method: 'POST', body: { reason: v.reason } },
+      ),
+    onSuccess: (updated) => {
+      client.setQueryData<SystemSummary[]>(['systems', base(session)], (old) =>
+        old?.map((s) => (s.id === updated.id ? updated : s)),
+      );
+      setActing(undefined);
+      setReason('');
+    },
+  });
+  const suspending = acting?.status === 'active';
+
+  return (
+    <Stack gap="md">
+      <Title order={1}>
+        Connected systems{session.role === 'regional' ? ` in ${session.region ?? ''}` : ''}
+      </Title>
+      <Group align="end" wrap="wrap">
+        <TextInput
+          label="Search"
+          placeholder="Name, id, ODS code, supplier, product"
+          value={search}
+          onChange={(e) => {
+            setSearch(e.currentTarget.value);
+            setPage(1);
+          }}
+          w={320}
+        />
+        <Stack gap={4}>
+          <Text size="sm" fw={500} id="status-filter">
+            Status
+          </Text>
+          <SegmentedControl
+            aria-labelledby="status-filter"
+            value={status}
+            onChange={(v) => {
+              setStatus(v);
+              setPage(1);
+            }}
+            data={[
+              { value: 'all', label: 'All' },
+              { value: 'active', label: 'Active' },
+              { value: 'suspended', label: 'Suspended' },
+            ]}
+          />
+        </Stack>
+      </Group>
+      {systems.isPending && <Loader role="status" aria-label="Loading systems" />}
+      {systems.error && (
+        <Alert color="red" role="alert">
+          Systems could not be loaded: {systems.error.message}
+        </Alert>
+      )}
+      {systems.data && (
+        <Text size="sm" aria-live="polite" data-testid="systems-count">
+          {shown.length} of {systems.data.length} systems
+        </Text>
+      )}
+      <Table.ScrollContainer minWidth={760}>
+        <Table striped highlightOnHover data-testid="systems">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>System</Table.Th>
+              <Table.Th>Organisation</Table.Th>
+              <Table.Th>Region</Table.Th>
+              <Table.Th>Product version</Table.Th>
+              <Table.Th>State</Table.Th>
+              <Table.Th>
+                <VisuallyHidden>Action</VisuallyHidden>
+              </Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {shown.slice((current - 1) * PAGE, current * PAGE).map((s) => (
+              <Table.Tr key={s.id} data-system={s.id}>
+                <Table.Td>
+                  <Text size="sm" fw={600}>
+                    {s.name}
+                  </Text>
+                  <Text size="xs">{s.id}</Text>
+                </Table.Td>
+                <Table.Td>
+                  <Text size="sm">{s.odsCode}</Text>
+                  <Text size="xs">{s.supplier}</Text>
+                </Table.Td>
+                <Table.Td>{s.region}</Table.Td>
+                <Table.Td>{s.productVersionId}</Table.Td>
+                <Table.Td>
+                  <Badge
+                    variant="filled"
+                    color={s.status === 'active' ? GREEN : RED}
+                    data-testid="state"
+                  >
+                    {s.status}
+                  </Badge>
+                  {s.writesRestricted && (
+                    <Badge variant="filled" color={ORANGE} ml={4}>
+                      writes restricted
+                    </Badge>
+                  )}
+                  {s.suspensionReason && <Text size="xs">{s.suspensionReason}</Text>}
+                </Table.Td>
+                <Table.Td>
+                  <Button
+                    size="xs"
+                    variant="outline"
+                    color={s.status === 'active' ? RED : GREEN}
+                    onClick={() => setActing(s)}
+                    aria-label={`${s.status === 'active' ? 'Suspend' : 'Reinstate'} ${s.name}`}
+                  >
+                    {s.status === 'active' ? 'Suspend' : 'Reinstate'}
+                  </Button>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      {pages > 1 && (
+        <Pagination
+          total={pages}
+          value={current}
+          onChange={setPage}
+          getControlProps={(c) => ({ 'aria-label': `${c} page` })}
+          getItemProps={(n) => ({ 'aria-label': `Page ${n}` })}
+        />
+      )}
+      <Modal
+        opened={acting !== undefined}
+        onClose={() => setActing(undefined)}
+        lockScroll={false}
+        closeButtonProps={{ 'aria-label': 'Close' }}
+        title={`${suspending ? 'Suspend' : 'Reinstate'} ${acting?.name ?? ''}`}
+      >
+        <Stack>
+          <Text size="sm">
+            {suspending
+              ? 'Its tokens stop working within seconds and it gets no new ones.'
+              : 'It can get tokens and call Trellis again.'}
+          </Text>
+          <Textarea
+            label="Reason"
+            description="Kept in the registry's change log with your name."
+            value={reason}
+            onChange={(e) => setReason(e.currentTarget.value)}
+            maxLength={500}
+            required
+            autosize
+            minRows={2}
+          />
+          {change.error && (
+            <Alert color="red" role="alert">
+              {change.error.message}
+            </Alert>
+          )}
+          <Button
+            color={suspending ? RED : GREEN}
+            loading={change.isPending}
+            disabled={reason.trim() === ''}
+            onClick={() => acting && change.mutate({ s: acting, reason: reason.trim() })}
+          >
+            {suspending ? 'Suspend system' : 'Reinstate system'}
+          </Button>
+        </Stack>
+      </Modal>
+    </Stack>
+  );
+}
