@@ -110,8 +110,11 @@ export interface EventAdmin {
   alterTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void>;
   deleteTopics(names: readonly string[]): Promise<void>;
   groupLag(groupId: string, topics: readonly string[]): Promise<PartitionLag[]>;
-  /** The consumer groups the cluster knows (ids only), e.g. a region's subscribers by prefix. */
-  listGroups(): Promise<string[]>;
+  /**
+   * The consumer groups the cluster knows (ids only), e.g. a region's subscribers by prefix.
+   * Optional: an adapter without it cannot report regional stream health.
+   */
+  listGroups?(): Promise<string[]>;
 }
 
 /** Factory of publishers, consumers and admins bound to one cluster. */

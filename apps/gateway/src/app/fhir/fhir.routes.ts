@@ -12,8 +12,10 @@ import {
 import { PatientFhirController } from './patient.controller';
 import { AppointmentFhirController } from './appointment.controller';
 import { ReferralFhirController } from './referral.controller';
+import { RegionalWaitingListsFhirController } from './regional-waiting-lists.controller';
 import { ReportFhirController } from './report.controller';
 import { ScheduleFhirController } from './schedule.controller';
+import { ScorecardsFhirController } from '../scorecards/scorecards.fhir.controller';
 
 /**
  * The FHIR controllers whose routes need a platform; the metadata controller is added by the
@@ -28,6 +30,8 @@ export const RESOURCE_CONTROLLERS = [
   ReferralFhirController,
   ReportFhirController,
   AuditEventFhirController,
+  ScorecardsFhirController,
+  RegionalWaitingListsFhirController,
 ];
 
 const METADATA_ROUTES = [

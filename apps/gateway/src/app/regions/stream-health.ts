@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { createKafkajsEventBus, type EventAdmin, type PartitionLag } from '@trellis/events';
+import { DomainError } from '@trellis/platform';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { regionStream } from './regional.service';
@@ -41,6 +42,13 @@ export class RegionStreamHealthService implements OnApplicationShutdown {
   async health(region: string): Promise<RegionStreamHealth> {
     const topic = regionStream(region, this.config.regionTopicPrefix);
     const prefix = `region-${region}.`;
+    if (!this.admin.listGroups)
+      throw new DomainError(
+        'gateway',
+        'STREAM_HEALTH_UNSUPPORTED',
+        'UNIMPLEMENTED',
+        'this event bus cannot list consumer groups',
+      );
     const groups = (await this.admin.listGroups()).filter((g) => g.startsWith(prefix));
     const subscribers: RegionSubscriber[] = [];
     for (const groupId of groups) {
