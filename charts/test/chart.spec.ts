@@ -439,12 +439,13 @@ describe('one chokepoint: service identity and the gRPC front door', () => {
     }
   });
 
-  it('mounts the service-token key ring in the gateway and the platforms only', () => {
+  it('mounts the service-token key ring in the gateway, the platforms and its back ends only', () => {
+    const keyHolders = ['gateway', ...PLATFORMS, 'conformance', 'audit'];
     for (const app of APPS) {
       const spec = podSpec(one(ms, 'Deployment', name(app)));
       const volume = (spec.volumes ?? []).find((v) => v.name === 'service-identity');
       const env = spec.containers[0]!.env!.find((e) => e.name === 'SERVICE_IDENTITY_KEY_FILE');
-      if (app === 'gateway' || PLATFORMS.includes(app)) {
+      if (keyHolders.includes(app)) {
         expect(volume?.secret).toMatchObject({ secretName: 'trellis-service-token-keys' });
         expect(env).toMatchObject({
           value: '/etc/trellis/service-identity/service-token-keys.json',
@@ -619,6 +620,7 @@ describe('values schema', () => {
     // free-form on purpose: `global` (parent charts), affinity (Kubernetes' own deep type,
     // checked by the Kubernetes schemas after rendering)
     expect(open.sort()).toEqual([
+      '#/definitions/conformanceService/properties/affinity',
       '#/definitions/service/properties/affinity',
       '#/definitions/serviceSettings/properties/affinity',
       '#/properties/global',

@@ -15,7 +15,16 @@ const CI = {
   operators: ['ci/operators-values.yaml'],
 };
 const name = (app: string): string => `trellis-${app}`;
-const DB_APPS = ['gateway', 'identity', 'appointments', 'referrals', 'results', 'router'];
+const DB_APPS = [
+  'gateway',
+  'identity',
+  'appointments',
+  'referrals',
+  'results',
+  'router',
+  'conformance',
+  'audit',
+];
 
 /** Prometheus names of every trellis.* instrument created in the libraries' source. */
 function exportedMetrics(): Set<string> {

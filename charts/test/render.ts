@@ -19,6 +19,8 @@ export const APPS = [
   'referrals',
   'results',
   'router',
+  'conformance',
+  'audit',
 ] as const;
 export const RELEASE = 'trellis';
 

@@ -72,7 +72,7 @@ app.kubernetes.io/component: {{ .app }}
 
 {{/* The applications, in a fixed order. The gateway is the only one reachable from outside. */}}
 {{- define "trellis.appNames" -}}
-gateway identity appointments referrals results router
+gateway identity appointments referrals results router conformance audit
 {{- end -}}
 
 {{/* Domain platforms: they admit calls only from the gateway and each other (service identity). */}}
@@ -80,9 +80,19 @@ gateway identity appointments referrals results router
 identity appointments referrals results
 {{- end -}}
 
-{{/* Apps holding the service-token key ring: the gateway and the platforms. */}}
+{{/* Back ends only the gateway calls (scorecards, AuditEvent): they admit the gateway alone. */}}
+{{- define "trellis.gatewayBackendNames" -}}
+conformance audit
+{{- end -}}
+
+{{/* Apps holding the service-token key ring: the gateway, the platforms and the gateway's back ends. */}}
 {{- define "trellis.hasServiceIdentity" -}}
-{{- if has .app (concat (list "gateway") (splitList " " (include "trellis.platformNames" .root))) -}}true{{- end -}}
+{{- if has .app (concat (list "gateway") (splitList " " (include "trellis.platformNames" .root)) (splitList " " (include "trellis.gatewayBackendNames" .root))) -}}true{{- end -}}
+{{- end -}}
+
+{{/* ConfigMap holding the conformance service's declared policy (services.conformance.policy). */}}
+{{- define "trellis.conformancePolicyName" -}}
+{{- printf "%s-conformance-policy" (include "trellis.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/* Enabled applications as a space-separated list. */}}
@@ -407,6 +417,10 @@ Kafka password from Secrets, per-service names inline.
       key: KAFKA_SASL_PASSWORD
 {{- end }}
 {{- end }}
+{{- end }}
+{{- if and (eq .app "conformance") .cfg.policy }}
+- name: CONFORMANCE_POLICY_FILE
+  value: /etc/trellis/conformance-policy/policy.json
 {{- end }}
 {{- range $name, $value := .cfg.env }}
 - name: {{ $name }}

@@ -19,6 +19,16 @@
         operator: In
         values: [gateway, {{ include "trellis.platformNames" . | replace " " ", " }}]
 {{- end -}}
+{{/* Peer: the gateway alone (callers of the conformance service and the audit store). */}}
+{{- define "trellis.np.gatewayOnly" -}}
+- podSelector:
+    matchLabels:
+      {{- include "trellis.selectorLabels" . | nindent 6 }}
+    matchExpressions:
+      - key: app.kubernetes.io/component
+        operator: In
+        values: [gateway]
+{{- end -}}
 {{- define "trellis.np.dnsRule" -}}
 - to:
     - namespaceSelector:
