@@ -1,9 +1,8 @@
-// Issue 17 end to end (real gateway, identity and results over PostgreSQL): the gp-system
-// TestScripts are served and valid; a scripted supplier that handles every injected fault passes
-// every scenario, gets a certificate it verifies with the published JWKS alone, listed in the
-// public register; a careless supplier (ignores Retry-After, omits If-Match) gets TestReports
-// failing exactly those assertions and no certificate. Every TestScript, TestReport and
-// VerificationResult passes the FHIR validator.
+// Issue 17 end to end (real gateway, identity, results, appointments, PostgreSQL, Kafka): scripted
+// suppliers of every role pass their scenarios despite the injected faults and get certificates
+// they verify with the JWKS alone; a careless one fails exactly the Retry-After and If-Match
+// assertions; certificates gate production scopes and follow compliance enforcement. Every
+// TestScript, TestReport and VerificationResult passes the FHIR validator.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +13,7 @@ import { promisify } from 'node:util';
 import { fakerEN_GB as faker } from '@faker-js/faker';
 
 import { type ServiceError } from '@grpc/grpc-js';
-import type { Bundle, DiagnosticReport, TestReport, VerificationResult } from '@medplum/fhirtypes';
+import type { Bundle, DiagnosticReport, VerificationResult } from '@medplum/fhirtypes';
 import { createKafkajsEventBus, kafkaConfigFromEnv, type EventBus } from '@trellis/events';
 import { validateFhirResource } from '@trellis/fhir';
 import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
@@ -24,7 +23,16 @@ import { CertificationService } from '../src/app/certification/certification.ser
 import { ProductsService } from '../src/app/products/products.service';
 import { SystemsService } from '../src/app/systems/systems.service';
 import { startFhirStack, type FhirStack } from './fhir.harness';
-import { abnormalReport, certificationClient, decisionFor } from './support/certification-fixtures';
+import {
+  abnormalReport,
+  certificationClient,
+  decisionFor,
+  failedAssertions,
+  GP_SCOPES,
+  reportsOf,
+  ROLE_SETUP,
+  type Role,
+} from './support/certification-fixtures';
 import { SupplierClient, type ClientHabits } from './support/conformance-client';
 import {
   BOOTSTRAP_CALLER,
@@ -38,10 +46,6 @@ import {
 } from './support/harness';
 
 jest.setTimeout(300_000);
-
-const GP_SCOPES = 'system/Patient.cruds system/DiagnosticReport.rus system/TestReport.crs';
-const LAB_SCOPES =
-  'system/DiagnosticReport.crus system/Observation.rs system/Patient.r system/TestReport.crs';
 
 let stack: FhirStack;
 let labToken: string;
@@ -61,29 +65,22 @@ async function postReport(nhs: string): Promise<string> {
 async function supplier(
   productId: string,
   habits: ClientHabits,
-  lab = false,
+  role: Role = 'gp-system',
 ): Promise<{ client: SupplierClient; system: TestClient }> {
-  const scopes = lab ? LAB_SCOPES : GP_SCOPES;
+  const { scopes, ods, prisma } = ROLE_SETUP[role];
   const products = stack.gw.handle.app.get(ProductsService);
   await products.registerProduct(
-    {
-      id: productId,
-      supplier: `${productId} Ltd`,
-      name: `${productId} ${lab ? 'LIMS' : 'GP'}`,
-      role: lab ? 'lab_lims' : 'gp_system',
-    },
+    { id: productId, supplier: `${productId} Ltd`, name: `${productId} ${role}`, role: prisma },
     BOOTSTRAP_CALLER,
   );
   await products.registerVersion(productId, '1.0', BOOTSTRAP_CALLER);
   const client = await registerClient(stack.gw, {
     scopes: scopes.split(' '),
-    odsCode: lab ? 'RR8' : 'A81001',
+    odsCode: ods,
     productVersionId: `${productId}@1.0`,
   });
-  return {
-    client: new SupplierClient(stack.fhirBase, await getToken(stack.gw, client, scopes), habits),
-    system: client,
-  };
+  const token = await getToken(stack.gw, client, scopes);
+  return { client: new SupplierClient(stack.fhirBase, token, habits, role), system: client };
 }
 
 /** Runs every gp-system scenario in a session; returns the finish-session Bundle. */
@@ -103,15 +100,6 @@ async function certify(client: SupplierClient): Promise<Bundle> {
   return finished.body;
 }
 
-const reportsOf = (b: Bundle) =>
-  (b.entry ?? []).flatMap((e) => (e.resource?.resourceType === 'TestReport' ? [e.resource] : []));
-const failedAssertions = (reports: TestReport[]) =>
-  reports.flatMap((r) =>
-    (r.test?.[0]?.action ?? [])
-      .filter((a) => a.assert?.result === 'fail')
-      .map((a) => `${r.testScript.reference!.slice(11)}: ${a.assert!.message!.split(' ')[0]!}`),
-  );
-
 const complianceTopic = uniqueTopic('trellis.test.compliance');
 let bus: EventBus;
 let careful: { system: TestClient; certificateId: string } | undefined;
@@ -123,6 +111,7 @@ beforeAll(async () => {
     {},
     {
       results: true,
+      appointments: true,
       gatewayEnv: {
         GATEWAY_COMPLIANCE_TOPIC: complianceTopic,
         GATEWAY_COMPLIANCE_GROUP: uniqueGroupId('gw-compliance'),
@@ -433,7 +422,7 @@ describe('conformance kit (lab-lims)', () => {
     const { client } = await supplier(
       'steady-lims',
       { honourRetryAfter: true, sendIfMatch: true },
-      true,
+      'lab-lims',
     );
     const started = await client.startSession(1, 'lab-lims');
     expect(started.status).toBe(201);
@@ -457,5 +446,55 @@ describe('conformance kit (lab-lims)', () => {
     const search = await client.call<Bundle>(null, 'GET', `/DiagnosticReport?patient=${nhs}`);
     expect(search.status).toBe(200);
     expect(search.body.entry?.map((e) => e.resource?.id)).toEqual([id]);
+  });
+});
+
+describe('conformance kit (hospital-epr)', () => {
+  it('an EPR that books with an idempotency key and retries a lost answer with the same key is certified, with one booking', async () => {
+    const { client } = await supplier(
+      'steady-epr',
+      { honourRetryAfter: true, sendIfMatch: true },
+      'hospital-epr',
+    );
+    const started = await client.startSession(1);
+    expect(started.status).toBe(201);
+    const session = started.body.parameter!.find((p) => p.name === 'session')!.valueId!;
+    const nhs = await client.registerPatient();
+    expect(await client.updatePatient(nhs)).toBe(200);
+    expect(await client.readEverything(nhs)).toBe(200);
+    // the hospital's own clinic and a free slot tomorrow (not judged by any scenario)
+    const schedule = await client.call<{ id: string }>(null, 'POST', '/Schedule', {
+      resourceType: 'Schedule',
+      actor: [
+        {
+          type: 'Organization',
+          identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RR8' },
+        },
+      ],
+      serviceType: [{ coding: [{ code: 'cardiology-clinic' }], text: 'cardiology-clinic' }],
+      comment: `${faker.person.lastName()} clinic`,
+    });
+    expect(schedule.status).toBe(201);
+    const start = new Date(Date.now() + 86_400_000);
+    start.setUTCHours(10, 0, 0, 0);
+    const slot = await client.call<{ id: string }>(null, 'POST', '/Slot', {
+      resourceType: 'Slot',
+      schedule: { reference: `Schedule/${schedule.body.id}` },
+      status: 'free',
+      start: start.toISOString(),
+      end: new Date(start.getTime() + 15 * 60_000).toISOString(),
+    });
+    expect(slot.status).toBe(201);
+    const appointment = await client.book(slot.body.id, nhs);
+    expect(appointment).toBeDefined();
+    const finished = await client.finishSession(session);
+    const reports = reportsOf(finished.body);
+    expect(reports).toHaveLength(4);
+    expect(failedAssertions(reports)).toEqual([]);
+    for (const e of finished.body.entry ?? [])
+      expect(validateFhirResource(e.resource).issues).toEqual([]);
+    expect(
+      finished.body.entry?.some((e) => e.resource?.resourceType === 'VerificationResult'),
+    ).toBe(true);
   });
 });

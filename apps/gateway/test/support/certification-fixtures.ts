@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import type { DiagnosticReport } from '@medplum/fhirtypes';
+import type { Bundle, DiagnosticReport, TestReport } from '@medplum/fhirtypes';
 import { events, PROTO_ROOT } from '@trellis/contracts';
 import { toCloudEventHeaders, type EventBus } from '@trellis/events';
 
@@ -169,3 +169,30 @@ export function certificationClient(address: string): {
     close: () => client.close(),
   };
 }
+
+export const GP_SCOPES = 'system/Patient.cruds system/DiagnosticReport.rus system/TestReport.crs';
+export const EPR_SCOPES =
+  'system/Patient.cruds system/Schedule.crs system/Slot.crs system/Appointment.crus system/TestReport.crs';
+export const LAB_SCOPES =
+  'system/DiagnosticReport.crus system/Observation.rs system/Patient.r system/TestReport.crs';
+
+export type Role = 'gp-system' | 'hospital-epr' | 'lab-lims';
+export const ROLE_SETUP: Record<
+  Role,
+  { scopes: string; ods: string; prisma: 'gp_system' | 'hospital_epr' | 'lab_lims' }
+> = {
+  'gp-system': { scopes: GP_SCOPES, ods: 'A81001', prisma: 'gp_system' },
+  'hospital-epr': { scopes: EPR_SCOPES, ods: 'RR8', prisma: 'hospital_epr' },
+  'lab-lims': { scopes: LAB_SCOPES, ods: 'RR8', prisma: 'lab_lims' },
+};
+
+/** The TestReports of a $finish-session Bundle. */
+export const reportsOf = (b: Bundle) =>
+  (b.entry ?? []).flatMap((e) => (e.resource?.resourceType === 'TestReport' ? [e.resource] : []));
+/** `<TestScript id>: <assertion>` of every failed assert. */
+export const failedAssertions = (reports: TestReport[]) =>
+  reports.flatMap((r) =>
+    (r.test?.[0]?.action ?? [])
+      .filter((a) => a.assert?.result === 'fail')
+      .map((a) => `${r.testScript.reference!.slice(11)}: ${a.assert!.message!.split(' ')[0]!}`),
+  );

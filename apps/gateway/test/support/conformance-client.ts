@@ -34,6 +34,8 @@ export class SupplierClient {
     private readonly fhirBase: string,
     private readonly token: string,
     private readonly habits: ClientHabits,
+    /** Role prefix of the TestScript ids (gp-system or hospital-epr for the shared scenarios). */
+    private readonly role = 'gp-system',
   ) {}
 
   async call<T = Resource>(
@@ -74,7 +76,7 @@ export class SupplierClient {
     }
   }
 
-  async startSession(retryAfter: number, role = 'gp-system'): Promise<FhirAnswer<Parameters>> {
+  async startSession(retryAfter: number, role = this.role): Promise<FhirAnswer<Parameters>> {
     return this.call<Parameters>(null, 'POST', '/TestScript/$start-session', {
       resourceType: 'Parameters',
       parameter: [
@@ -93,7 +95,7 @@ export class SupplierClient {
 
   /** gp-system-register-patient: conditional create, then trace the duplicate the sandbox refuses. */
   async registerPatient(): Promise<string> {
-    const scenario = 'gp-system-register-patient';
+    const scenario = `${this.role}-register-patient`;
     const family = faker.person.lastName();
     const given = faker.person.firstName();
     const birthDate = faker.date
@@ -131,7 +133,7 @@ export class SupplierClient {
 
   /** gp-system-update-if-match: version-aware update, re-read after the 412. */
   async updatePatient(nhs: string): Promise<number> {
-    const scenario = 'gp-system-update-if-match';
+    const scenario = `${this.role}-update-if-match`;
     let status = 0;
     for (let attempt = 0; attempt < 3; attempt++) {
       const read = await this.call<Patient>(scenario, 'GET', `/Patient/${nhs}`);
@@ -150,7 +152,7 @@ export class SupplierClient {
   /** gp-system-read-everything: $everything, honouring Retry-After (or not). */
   async readEverything(nhs: string): Promise<number> {
     const a = await this.withRetry(
-      'gp-system-read-everything',
+      `${this.role}-read-everything`,
       'GET',
       `/Patient/${nhs}/$everything`,
     );
@@ -226,5 +228,35 @@ export class SupplierClient {
   /** lab-lims-read-report: read the report back, honouring Retry-After (or not). */
   async readReport(id: string): Promise<number> {
     return (await this.withRetry('lab-lims-read-report', 'GET', `/DiagnosticReport/${id}`)).status;
+  }
+
+  /**
+   * hospital-epr-book-appointment: book with an idempotency key; when the answer is lost, book
+   * again with the same key (the same booking comes back).
+   */
+  async book(slotId: string, nhs: string): Promise<string | undefined> {
+    const key = `book-${slotId}`;
+    const params = {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'slot', valueReference: { reference: `Slot/${slotId}` } },
+        { name: 'patient', valueReference: { reference: `Patient/${nhs}` } },
+        { name: 'idempotency-key', valueString: key },
+      ],
+    };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const a = await this.call(
+          `${this.role}-book-appointment`,
+          'POST',
+          '/Appointment/$book',
+          params,
+        );
+        return a.body.id;
+      } catch {
+        // the connection dropped: the booking may exist — the same key makes the retry safe
+      }
+    }
+    return undefined;
   }
 }
