@@ -65,9 +65,13 @@ export function capabilityStatement(
             ...new Set(rs.filter((r) => r.interaction !== 'operation').map((r) => r.interaction)),
           ];
           // exactly the table each search validates against (fhir.search.ts); the common
-          // parameters are declared once, in rest.searchParam
+          // parameters are declared once, in rest.searchParam; an operation's parameters are its
+          // OperationDefinition's, not the type's search parameters
           const common = new Set(COMMON_SEARCH_PARAMS.map((p) => p.name));
-          const search = rs.flatMap((r) => r.searchParams ?? []).filter((p) => !common.has(p.name));
+          const search = rs
+            .filter((r) => r.interaction !== 'operation')
+            .flatMap((r) => r.searchParams ?? [])
+            .filter((p) => !common.has(p.name));
           const ops = rs.filter((r) => r.operation);
           return {
             type: type as 'Patient',
