@@ -12,6 +12,7 @@ export * from './topics';
 export { extractTraceContext, injectTraceHeaders, ORIGIN_TRACEPARENT_HEADER } from './trace';
 export { createKafkajsEventBus } from './kafkajs/kafkajs-event-bus';
 export type { KafkajsEventBusOptions } from './kafkajs/kafkajs-event-bus';
+export { createPlatformaticEventBus } from './platformatic/platformatic-event-bus';
 export { createOutbox, OUTBOX_CHANNEL } from './outbox/outbox';
 export type { Outbox, OutboxOptions } from './outbox/outbox';
 export { createOutboxRelay, OutboxRelay, outboxRowToMessage } from './outbox/relay';

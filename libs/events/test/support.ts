@@ -7,6 +7,7 @@ import { createTestSchema, uniqueGroupId, uniqueTopic } from '@trellis/testing';
 import protobuf from 'protobufjs';
 import {
   createKafkajsEventBus,
+  createPlatformaticEventBus,
   defineEventType,
   kafkaConfigFromEnv,
   type EventBus,
@@ -62,8 +63,12 @@ export async function createTestDatabase(prefix = 'events'): Promise<TestDatabas
   };
 }
 
+/** The bus under test: kafkajs, or @platformatic/kafka with TRELLIS_EVENTS_CLIENT=platformatic. */
 export function testBus(clientId = 'events-int-test'): EventBus {
-  return createKafkajsEventBus(kafkaConfigFromEnv(process.env, clientId));
+  const config = kafkaConfigFromEnv(process.env, clientId);
+  return process.env['TRELLIS_EVENTS_CLIENT'] === 'platformatic'
+    ? createPlatformaticEventBus(config)
+    : createKafkajsEventBus(config);
 }
 
 /** Unique topic `trellis.test<suffix>.event.v1` (+ its .dlq) created with `partitions`. */

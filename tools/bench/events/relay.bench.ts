@@ -22,6 +22,7 @@ import {
   createInboxConsumer,
   createKafkajsEventBus,
   createOutbox,
+  createPlatformaticEventBus,
   createOutboxRelay,
   defineEventType,
   kafkaConfigFromEnv,
@@ -95,8 +96,12 @@ const nhs = (i: number) => `999${String(i % KEYS).padStart(7, '0')}`;
 function prismaFor(schema: string) {
   return createPrismaClient(PrismaClient, { url: process.env.DATABASE_URL!, schema, poolSize: 4 });
 }
+/** kafkajs, or @platformatic/kafka with TRELLIS_EVENTS_CLIENT=platformatic (docs/events.md). */
 function bus(clientId: string): EventBus {
-  return createKafkajsEventBus(kafkaConfigFromEnv(process.env, clientId));
+  const config = kafkaConfigFromEnv(process.env, clientId);
+  return process.env.TRELLIS_EVENTS_CLIENT === 'platformatic'
+    ? createPlatformaticEventBus(config)
+    : createKafkajsEventBus(config);
 }
 
 // ---- child roles -------------------------------------------------------------------------------
