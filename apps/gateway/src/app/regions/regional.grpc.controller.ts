@@ -64,9 +64,9 @@ export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServi
   }
 
   async suspendRegionSystem(
-    req: gateway.v1.RegionSystemActionRequest,
+    req: gateway.v1.SuspendRegionSystemRequest,
     metadata?: Metadata,
-  ): Promise<gateway.v1.RegionSystemActionResponse> {
+  ): Promise<gateway.v1.SuspendRegionSystemResponse> {
     const r = await this.regional.suspend(
       requireCaller(metadata),
       req.region ?? '',
@@ -78,9 +78,9 @@ export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServi
   }
 
   async reinstateRegionSystem(
-    req: gateway.v1.RegionSystemActionRequest,
+    req: gateway.v1.ReinstateRegionSystemRequest,
     metadata?: Metadata,
-  ): Promise<gateway.v1.RegionSystemActionResponse> {
+  ): Promise<gateway.v1.ReinstateRegionSystemResponse> {
     const r = await this.regional.reinstate(
       requireCaller(metadata),
       req.region ?? '',
