@@ -49,6 +49,7 @@ import {
   registerClient,
   type TestClient,
 } from './support/harness';
+import { registerStatusOf, seedCertificate } from './support/certification-fixtures';
 import { RawGrpc } from './support/two-doors';
 
 jest.setTimeout(600_000);
@@ -78,6 +79,7 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
   let policyDir: string;
   const schemas: TestSchema[] = [];
   const processes: ServiceProcess[] = [];
+  let badCertificate = '';
   let operator: TestClient;
   let good: TestClient;
   let bad: TestClient;
@@ -135,6 +137,8 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
     });
     good = await registerClient(stack.gw, { scopes: SCOPES.split(' '), productVersionId: GOOD_PV });
     bad = await registerClient(stack.gw, { scopes: SCOPES.split(' '), productVersionId: BAD_PV });
+    // issue 17: the bad version holds a conformance certificate that enforcement must suspend
+    badCertificate = await seedCertificate(stack.gw, BAD_PV);
     policyDir = mkdtempSync(join(tmpdir(), 'e2e-policy-'));
     writeFileSync(
       join(policyDir, 'policy.json'),
@@ -337,6 +341,12 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
       10_000,
     );
     expect(Date.now() - enforcedAt).toBeLessThanOrEqual(10_000);
+    // the certificate is suspended in the public register, with the writes
+    await until(
+      'certificate suspended',
+      async () => (await registerStatusOf(stack.fhirBase, badCertificate)) === 'suspended',
+      10_000,
+    );
     // reads continue at both doors, and the good product is untouched
     expect(await grpc(bad, GET_PATIENT, { nhsNumber: created[0]! })).toBe(0);
     expect((await rest(good, patient())).status).toBe(201);
@@ -350,6 +360,11 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
       'supplier patch 1.9.1 verified',
     );
     await until('writes restored', async () => (await rest(bad, patient())).status !== 403, 10_000);
+    await until(
+      'certificate reinstated',
+      async () => (await registerStatusOf(stack.fhirBase, badCertificate)) === 'active',
+      10_000,
+    );
     await enforcer.stop();
     await compliance.stop();
     const types = compliance.messages

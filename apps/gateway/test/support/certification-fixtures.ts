@@ -5,9 +5,18 @@ import { join } from 'node:path';
 
 import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import type { Bundle, DiagnosticReport, TestReport } from '@medplum/fhirtypes';
+import type { Bundle, DiagnosticReport, TestReport, VerificationResult } from '@medplum/fhirtypes';
 import { events, PROTO_ROOT } from '@trellis/contracts';
 import { toCloudEventHeaders, type EventBus } from '@trellis/events';
+import { SignJWT } from 'jose';
+
+import { type PrismaClient } from '../../src/generated/prisma/client';
+import { CERTIFICATE_TYPE } from '../../src/app/certification/certification.service';
+import { RULES_VERSION } from '../../src/app/certification/exchange';
+import { GatewayPrismaService } from '../../src/app/database/gateway-prisma.service';
+import { type SigningKeyRing } from '../../src/app/tokens/signing-keys';
+import { SIGNING_KEY_RING } from '../../src/app/tokens/tokens.service';
+import { type GatewayUnderTest } from './harness';
 
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const ucum = (value: number) => ({
@@ -196,3 +205,58 @@ export const failedAssertions = (reports: TestReport[]) =>
       .filter((a) => a.assert?.result === 'fail')
       .map((a) => `${r.testScript.reference!.slice(11)}: ${a.assert!.message!.split(' ')[0]!}`),
   );
+
+/**
+ * An active gp-system certificate for a product version, signed with the gateway's key ring, as
+ * a passed conformance session would leave it (for specs about what happens to it afterwards).
+ */
+export async function seedCertificate(
+  gw: GatewayUnderTest,
+  productVersionId: string,
+): Promise<string> {
+  const ring = gw.handle.app.get<SigningKeyRing>(SIGNING_KEY_RING);
+  const prisma = gw.handle.app.get<PrismaClient>(GatewayPrismaService);
+  const id = randomUUID();
+  const [product, version] = productVersionId.split('@') as [string, string];
+  const issued = new Date();
+  const expires = new Date(issued.getTime() + 365 * 86_400_000);
+  const jwt = await new SignJWT({
+    product,
+    version,
+    product_version: productVersionId,
+    role: 'gp-system',
+  })
+    .setProtectedHeader({ alg: ring.current.alg, kid: ring.current.kid, typ: CERTIFICATE_TYPE })
+    .setIssuer(gw.baseUrl)
+    .setSubject(productVersionId)
+    .setJti(id)
+    .setIssuedAt(Math.floor(issued.getTime() / 1000))
+    .setExpirationTime(Math.floor(expires.getTime() / 1000))
+    .sign(ring.current.privateKey);
+  await prisma.conformanceCertificate.create({
+    data: {
+      id,
+      productVersionId,
+      role: 'gp-system',
+      rulesVersion: RULES_VERSION,
+      supplier: `${product} Ltd`,
+      product,
+      version,
+      sessionId: randomUUID(),
+      testReportIds: [],
+      jwt,
+      status: 'active',
+      issuedAt: issued,
+      expiresAt: expires,
+    },
+  });
+  return id;
+}
+
+/** The register status of a certificate (GET /fhir/VerificationResult/<id>, public). */
+export async function registerStatusOf(fhirBase: string, id: string): Promise<string | undefined> {
+  const v = (await (
+    await fetch(`${fhirBase}/VerificationResult/${id}`)
+  ).json()) as VerificationResult;
+  return v.extension?.[0]?.extension?.find((e) => e.url === 'status')?.valueCode;
+}
