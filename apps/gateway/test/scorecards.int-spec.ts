@@ -12,7 +12,8 @@ import {
   type EventBus,
   type OutgoingMessage,
 } from '@trellis/events';
-import { validateFhirResource } from '@trellis/fhir';
+import type { CapabilityStatement, OperationOutcome } from '@medplum/fhirtypes';
+import { rulesOf, validateFhirResource } from '@trellis/fhir';
 import {
   createTestSchema,
   freePort,
@@ -163,10 +164,11 @@ describe('gateway scorecards (FHIR MeasureReport + Measure)', () => {
     path: string,
     client: TestClient,
     scope = client === operator ? OPERATOR_SCOPES : READ,
+    headers: Record<string, string> = {},
   ) {
     const token = await getToken(gw, client, scope);
     const res = await fetch(`${gw.baseUrl}${path}`, {
-      headers: { authorization: `Bearer ${token}` },
+      headers: { ...headers, authorization: `Bearer ${token}` },
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
@@ -235,16 +237,77 @@ describe('gateway scorecards (FHIR MeasureReport + Measure)', () => {
       `subject=Device/${sysA.id}&period=ge2026-12-01`,
       `subject=Device/${sysA.id}&period=xx2026-12-01&period=lt2026-12-02`,
       `subject=Device/${sysA.id}&period=ge2026-01-01&period=lt2026-12-02`,
-      `subject=Device/${sysA.id}&colour=blue`,
     ]) {
       const r = await get(`/fhir/MeasureReport?${q}`, operator);
       expect([q, r.status, r.body['resourceType']]).toEqual([q, 400, 'OperationOutcome']);
+    }
+    // the shared search table: an unknown parameter, modifier or a different repetition is refused
+    for (const [q, rule] of [
+      [`subject=Device/${sysA.id}&colour=blue`, 'search.unknown-parameter'],
+      [`subject:missing=Device/${sysA.id}`, 'search.unknown-parameter'],
+      [`subject=Device/${sysA.id}&_sort=-period`, 'search.unknown-parameter'],
+      [`subject=Device/${sysA.id}&subject=Device/${sysB.id}`, 'search.repeated-parameter'],
+      [`subject=Device/${sysA.id}&_count=x`, 'search.count'],
+    ] as const) {
+      const r = await get(`/fhir/MeasureReport?${q}`, operator);
+      expect([q, r.status, rulesOf(r.body as unknown as OperationOutcome)]).toEqual([
+        q,
+        400,
+        [rule],
+      ]);
     }
     const noScope = await registerClient(gw, { scopes: ['system/Patient.rs'] });
     expect(
       (await get(`/fhir/MeasureReport?subject=Device/${noScope.id}`, noScope, 'system/Patient.rs'))
         .status,
     ).toBe(403);
+  });
+
+  it('serves the common search parameters and lenient handling like every FHIR search', async () => {
+    const q = `subject=Device/${sysA.id}&${period}`;
+    await waitForCard(`/fhir/MeasureReport?${q}`, 10);
+    // _count=0: the total only
+    const counted = await get(`/fhir/MeasureReport?${q}&_count=0`, operator);
+    expect(counted.status).toBe(200);
+    expect(counted.body).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 1 });
+    expect(counted.body['entry']).toEqual([]);
+    // _total=none: no total, the report still there
+    const noTotal = await get(`/fhir/MeasureReport?${q}&_total=none`, operator);
+    expect(noTotal.body).not.toHaveProperty('total');
+    expect(reportOf(noTotal.body)?.resourceType).toBe('MeasureReport');
+    // Prefer: handling=lenient drops the unknown parameter, names it and keeps the search
+    const lenient = await get(`/fhir/MeasureReport?${q}&colour=blue`, operator, OPERATOR_SCOPES, {
+      prefer: 'handling=lenient',
+    });
+    expect(lenient.status).toBe(200);
+    expect(validateFhirResource(lenient.body).issues).toEqual([]);
+    type Entry = { resource: { resourceType: string }; search: { mode: string } };
+    const entries = lenient.body['entry'] as Entry[];
+    expect(entries.map((e) => [e.resource.resourceType, e.search.mode])).toEqual([
+      ['MeasureReport', 'match'],
+      ['OperationOutcome', 'outcome'],
+    ]);
+    expect(rulesOf(entries[1]!.resource as OperationOutcome)).toEqual(['search.parameter-ignored']);
+    const self = (lenient.body['link'] as Array<{ relation: string; url: string }>)[0]!.url;
+    expect(self).not.toContain('colour');
+    expect(new URL(self).pathname).toBe('/fhir/MeasureReport');
+    expect(new URL(self).searchParams.get('subject')).toBe(`Device/${sysA.id}`);
+  });
+
+  it('declares MeasureReport (search) and Measure (read) in the CapabilityStatement', async () => {
+    const res = await fetch(`${gw.baseUrl}/fhir/metadata`);
+    expect(res.status).toBe(200);
+    const cs = (await res.json()) as CapabilityStatement;
+    const resources = cs.rest![0]!.resource!;
+    const report = resources.find((r) => r.type === 'MeasureReport');
+    expect(report?.interaction?.map((i) => i.code)).toEqual(['search-type']);
+    expect(report?.searchParam?.map((p) => [p.name, p.type])).toEqual([
+      ['subject', 'reference'],
+      ['period', 'date'],
+    ]);
+    const measure = resources.find((r) => r.type === 'Measure');
+    expect(measure?.interaction?.map((i) => i.code)).toEqual(['read']);
+    expect(measure?.searchParam).toBeUndefined();
   });
 
   it('serves the scorecard definition as a valid Measure', async () => {

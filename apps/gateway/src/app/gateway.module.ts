@@ -15,7 +15,6 @@ import { FhirModule } from './fhir/fhir.module';
 import { FrontDoorModule } from './front-door/front-door.module';
 import { GatewayHealthChecks } from './database/gateway-health';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
-import { ScorecardsModule } from './scorecards/scorecards.module';
 import { CertificationModule } from './certification/certification.module';
 import { ComplianceModule } from './products/compliance.module';
 import { RegionsModule } from './regions/regions.module';
@@ -64,7 +63,6 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
     RateLimitModule,
     ComplianceModule,
     CertificationModule, // before FhirModule too
-    ScorecardsModule, // before FhirModule: its catch-all /fhir route must come last
     FhirModule,
     FrontDoorModule,
   ],

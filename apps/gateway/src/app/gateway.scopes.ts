@@ -3,7 +3,6 @@ import { defineScopeTable } from '@trellis/auth';
 import { CERTIFICATION_SCOPE_RULES } from './certification/certification.scopes';
 import { FHIR_SCOPE_RULES } from './fhir/fhir.routes';
 import { PRODUCTS_SCOPE_RULES } from './products/products.scopes';
-import { SCORECARD_SCOPE_RULES } from './scorecards/scorecards.scopes';
 import { REGIONAL_SCOPE_RULES } from './regions/regional.scopes';
 import { SYSTEMS_SCOPE_RULES } from './systems/systems.scopes';
 import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
@@ -16,7 +15,6 @@ export const GATEWAY_SCOPES = defineScopeTable({
   ...SYSTEMS_SCOPE_RULES,
   ...REGIONAL_SCOPE_RULES,
   ...PRODUCTS_SCOPE_RULES,
-  ...SCORECARD_SCOPE_RULES,
   ...CERTIFICATION_SCOPE_RULES,
   ...TOKEN_SCOPE_RULES,
   ...FHIR_SCOPE_RULES,

@@ -33,13 +33,28 @@ export interface FhirConfig {
   maxBodyBytes: number;
   maxCount: number;
   conformanceTopic: string;
+  /** The conformance service (scorecards: MeasureReport, Measure); unset = not served. */
+  conformance?: string;
 }
 
 export type PlatformName = 'identity' | 'appointments' | 'referrals' | 'results' | 'audit';
 
+/** What a FHIR route needs connected: a platform, or the conformance service (scorecards). */
+export type RouteBackend = PlatformName | 'conformance';
+
+/** Whether a route's back end is configured (an unconfigured one's routes are not advertised). */
+export function backendConnected(config: FhirConfig, backend: RouteBackend): boolean {
+  return backend === 'conformance'
+    ? config.conformance !== undefined
+    : config.platforms[backend] !== undefined;
+}
+
 export const FHIR_CONFIG = Symbol('FHIR_CONFIG');
 
-export function fhirConfigFrom(env: FhirEnv, publicUrl: string): FhirConfig {
+export function fhirConfigFrom(
+  env: FhirEnv & { CONFORMANCE_GRPC_ADDR?: string | undefined },
+  publicUrl: string,
+): FhirConfig {
   const platforms: Partial<Record<PlatformName, string>> = {};
   if (env.IDENTITY_GRPC_ADDR) platforms.identity = env.IDENTITY_GRPC_ADDR;
   if (env.APPOINTMENTS_GRPC_ADDR) platforms.appointments = env.APPOINTMENTS_GRPC_ADDR;
@@ -54,5 +69,6 @@ export function fhirConfigFrom(env: FhirEnv, publicUrl: string): FhirConfig {
     maxBodyBytes: env.FHIR_MAX_BODY_BYTES,
     maxCount: env.FHIR_MAX_COUNT,
     conformanceTopic: env.FHIR_CONFORMANCE_TOPIC,
+    ...(env.CONFORMANCE_GRPC_ADDR ? { conformance: env.CONFORMANCE_GRPC_ADDR } : {}),
   };
 }

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { type AuditSubjectExtractor, type ScopeRule } from '@trellis/auth';
 
-import { type PlatformName } from './fhir.config';
+import { type RouteBackend } from './fhir.config';
 import { fhirMetricsInterceptor } from './fhir.metrics';
 import { fhirSearchInterceptor, type FhirSearchParam } from './fhir.search';
 
@@ -52,8 +52,8 @@ export interface FhirRouteSpec {
   /** Resource type, or undefined for system-level routes (metadata). */
   resource?: string;
   interaction: FhirInteraction;
-  /** The platform that must be connected for this route to be advertised. */
-  platform?: PlatformName;
+  /** The platform (or conformance service) that must be connected for this route to be advertised. */
+  platform?: RouteBackend;
   /** SMART v2 scope required; undefined = public (listed in the scope table as public). */
   scope?: string;
   /** Touches patient data → access-audited. */

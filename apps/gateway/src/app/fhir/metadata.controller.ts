@@ -5,7 +5,7 @@ import { FhirError } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { capabilityStatement, openApi, operationDefinitions } from './capability';
-import { FHIR_CONFIG, type FhirConfig } from './fhir.config';
+import { FHIR_CONFIG, backendConnected, type FhirConfig } from './fhir.config';
 import { FhirExceptionFilter, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute, routeKey, type FhirRouteSpec } from './fhir.registry';
 import { FHIR_ROUTES } from './fhir.routes';
@@ -40,8 +40,7 @@ export class MetadataFhirController {
         if (on) keys.add(`${m.toUpperCase()} ${layer.route.path}`);
     }
     this.served = FHIR_ROUTES.filter(
-      (r) =>
-        keys.has(routeKey(r)) && (!r.platform || this.config.platforms[r.platform] !== undefined),
+      (r) => keys.has(routeKey(r)) && (!r.platform || backendConnected(this.config, r.platform)),
     );
     return this.served;
   }

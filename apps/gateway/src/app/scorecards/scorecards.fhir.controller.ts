@@ -1,18 +1,19 @@
-import { Controller, Get, Inject, Logger, Optional, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Inject, Logger, Optional, Req, Res, UseFilters } from '@nestjs/common';
 import { conformance, toTimestamp } from '@trellis/contracts';
 import { FhirError, fhirErrorFromPlatform, validateFhirResource } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { FhirExceptionFilter, forwardContext, sendFhir } from '../fhir/fhir.http';
-import {
-  SCORECARD_MEASURE_ID,
-  scorecardMeasure,
-  scorecardToMeasureReport,
-  searchsetOf,
-} from './measure-report';
+import { FHIR_PREFIX, FhirRoute } from '../fhir/fhir.registry';
+import { droppedOutcome, searchOf } from '../fhir/fhir.search';
+import { bundle } from '../fhir/fhir.support';
+import { SCORECARD_MEASURE_ID, scorecardMeasure, scorecardToMeasureReport } from './measure-report';
 import { SCORECARDS_CLIENT, ScorecardCallError, type ScorecardsClient } from './scorecards.client';
-import { parseScorecardQuery } from './scorecards.query';
+import { MEASURE_REPORT_SEARCH_PARAMS, scorecardQueryOf } from './scorecards.query';
+
+/** Reading scorecards: which cards a caller may read is the conformance service's rule. */
+const SCORECARD_SCOPE = 'system/MeasureReport.rs';
 
 /** The policy version the Measure names (the conformance service reports the one in force). */
 export const MEASURE_POLICY_VERSION = 'conformance-policy-1';
@@ -22,9 +23,11 @@ export const MEASURE_POLICY_VERSION = 'conformance-policy-1';
  * version>&period=ge…&period=lt…` (one MeasureReport per subject and period, from the conformance
  * service, with the caller's token: the operator reads any card, a system its own and its product
  * version's) and `GET /fhir/Measure/<id>` (the scorecard definition). Every MeasureReport is
- * checked by the FHIR validator before it leaves.
+ * checked by the FHIR validator before it leaves. Declared as FHIR routes (FhirRoute): the shared
+ * search table checks the query (unknown parameters, lenient handling, `_count`, `_total`) and the
+ * CapabilityStatement lists both while a conformance service is configured.
  */
-@Controller('fhir')
+@Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
 export class ScorecardsFhirController {
   private readonly logger = new Logger('Scorecards');
@@ -34,7 +37,17 @@ export class ScorecardsFhirController {
     @Optional() @Inject(SCORECARDS_CLIENT) private readonly client?: ScorecardsClient,
   ) {}
 
-  @Get('MeasureReport')
+  @FhirRoute({
+    method: 'GET',
+    path: 'MeasureReport',
+    resource: 'MeasureReport',
+    platform: 'conformance',
+    interaction: 'search-type',
+    scope: SCORECARD_SCOPE,
+    searchParams: MEASURE_REPORT_SEARCH_PARAMS,
+    summary:
+      'Conformance scorecards: one MeasureReport per connected system (Device) or product version (Group) and period',
+  })
   async search(@Req() req: Request, @Res() res: Response): Promise<void> {
     const client = this.client;
     if (!client)
@@ -44,7 +57,8 @@ export class ScorecardsFhirController {
         'fhir.not-supported',
         'scorecards are not served by this gateway',
       );
-    const q = parseScorecardQuery(req.originalUrl, new Date());
+    const search = searchOf(req);
+    const q = scorecardQueryOf(search, new Date());
     const ctx = forwardContext(req);
     let card: conformance.v1.Scorecard | undefined;
     try {
@@ -73,7 +87,6 @@ export class ScorecardsFhirController {
       if (err.decoded.code === 5) card = undefined;
       else throw fhirErrorFromPlatform(err.decoded, 'MeasureReport');
     }
-    const self = `${this.config.publicUrl}${req.originalUrl}`;
     const reports = card ? [scorecardToMeasureReport(card, this.config.publicUrl, new Date())] : [];
     for (const report of reports) {
       const { issues } = validateFhirResource(report);
@@ -89,10 +102,33 @@ export class ScorecardsFhirController {
         );
       }
     }
-    sendFhir(res, 200, searchsetOf(reports, self));
+    sendFhir(
+      res,
+      200,
+      bundle(
+        'searchset',
+        [
+          ...(search.count === 0 ? [] : reports).map((resource) => ({
+            resource,
+            search: { mode: 'match' as const },
+          })),
+          ...droppedOutcome(search),
+        ],
+        { self: search.link(`${this.config.publicUrl}/${FHIR_PREFIX}/MeasureReport`) },
+        search.wantTotal ? reports.length : undefined,
+      ),
+    );
   }
 
-  @Get('Measure/:id')
+  @FhirRoute({
+    method: 'GET',
+    path: 'Measure/:id',
+    resource: 'Measure',
+    platform: 'conformance',
+    interaction: 'read',
+    scope: SCORECARD_SCOPE,
+    summary: 'The scorecard definition (trellis-conformance-scorecard)',
+  })
   measure(@Req() req: Request, @Res() res: Response): void {
     if (req.params['id'] !== SCORECARD_MEASURE_ID)
       throw FhirError.of(

@@ -4,14 +4,14 @@ import { CONFIG } from '@trellis/platform';
 
 import { type GatewayEnv } from '../config/gateway.config';
 import { SCORECARDS_CLIENT, ScorecardsClient } from './scorecards.client';
-import { ScorecardsFhirController } from './scorecards.fhir.controller';
 
 /**
- * Compliance scorecards at the FHIR facade (MeasureReport, Measure), read from the conformance
- * service. Imported before the FHIR module, whose catch-all route would otherwise answer first.
+ * The conformance service's client for the scorecards at the FHIR facade (MeasureReport, Measure:
+ * ScorecardsFhirController, registered by the FHIR module among its resource routes, before its
+ * catch-all).
  */
 @Module({
-  controllers: [ScorecardsFhirController],
+  exports: [SCORECARDS_CLIENT],
   providers: [
     {
       provide: SCORECARDS_CLIENT,

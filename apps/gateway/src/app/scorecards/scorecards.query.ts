@@ -1,9 +1,31 @@
 import { FhirError } from '@trellis/fhir';
 
+import { type FhirSearchParam, type SearchQuery } from '../fhir/fhir.search';
 import { type ScorecardSubject } from './measure-report';
 
 const DAY_MS = 24 * 3600_000;
 const ID = /^[A-Za-z0-9@._+-]{1,128}$/;
+
+/**
+ * The MeasureReport search table (fhir.search.ts): the one list the query is checked against and
+ * the CapabilityStatement declares. Unknown parameters are refused (or dropped under
+ * `Prefer: handling=lenient`) by the shared parser before the handler runs.
+ */
+export const MEASURE_REPORT_SEARCH_PARAMS: FhirSearchParam[] = [
+  {
+    name: 'subject',
+    type: 'reference',
+    documentation:
+      'Required, once: Device/<connected system id> (one deployment) or Group/<product version id> (every deployment of it)',
+  },
+  {
+    name: 'period',
+    type: 'date',
+    and: true,
+    documentation:
+      'ge<start> and lt<end> (gt/le accepted), or one day (period=YYYY-MM-DD); at most 31 days; none = the last 24 hours up to the current minute',
+  },
+];
 
 export interface ScorecardQuery {
   subject: ScorecardSubject;
@@ -26,16 +48,22 @@ function instant(v: string, param: string): Date {
 /**
  * `subject=Device/<system id>` (a deployment) or `Group/<product version id>` (every deployment of
  * it), and `period`: `ge<start>` + `lt<end>` (le/gt accepted), or one day (`period=2026-12-06`);
- * none = the last 24 hours up to the current minute.
+ * none = the last 24 hours up to the current minute. The search has one page at most (one report
+ * per subject and period): a `_page_token` cannot come from it.
  */
-export function parseScorecardQuery(originalUrl: string, now: Date): ScorecardQuery {
-  const params = new URLSearchParams(originalUrl.split('?')[1] ?? '');
-  for (const key of params.keys())
-    if (!['subject', 'period', '_format'].includes(key))
-      throw bad(`unknown search parameter ${key.slice(0, 40)}`, key.slice(0, 40));
-  const subjects = params.getAll('subject');
-  if (subjects.length !== 1) throw bad('exactly one subject is required', 'subject');
-  const m = /^(Device|Group)\/(.+)$/.exec(subjects[0]!);
+export function scorecardQueryOf(search: SearchQuery, now: Date): ScorecardQuery {
+  if (search.pageToken)
+    throw FhirError.of(
+      400,
+      'invalid',
+      'search.page-token',
+      'this search has a single page: no _page_token comes from it',
+      '_page_token',
+    );
+  // a repeated subject with a different value is refused by the table (search.repeated-parameter)
+  const subjectValue = search.one('subject');
+  if (subjectValue === undefined) throw bad('exactly one subject is required', 'subject');
+  const m = /^(Device|Group)\/(.+)$/.exec(subjectValue);
   if (!m || !ID.test(m[2]!))
     throw bad(
       'subject must be Device/<connected system id> or Group/<product version id>',
@@ -48,7 +76,7 @@ export function parseScorecardQuery(originalUrl: string, now: Date): ScorecardQu
 
   let start: Date | undefined;
   let end: Date | undefined;
-  const periods = params.getAll('period');
+  const periods = search.values('period');
   if (periods.length === 0) {
     end = new Date(Math.ceil(now.getTime() / 60_000) * 60_000);
     start = new Date(end.getTime() - DAY_MS);
