@@ -15,4 +15,7 @@ module.exports = {
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', swc] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.trellis/'],
+  // @platformatic/kafka (libs/events) ships ESM only: SWC makes it CommonJS for Jest's module
+  // runtime (Node 24 itself loads it with require(esm)).
+  transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'],
 };
