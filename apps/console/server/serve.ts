@@ -82,7 +82,13 @@ export async function startConsoleServer(
   const index = readFileSync(indexFile, 'utf8');
   const config = JSON.stringify({ issuer: options.issuer, clientId: options.clientId });
   const server = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
+    let path: string;
+    try {
+      path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      return res.end('malformed path');
+    }
     if (PROXIED.some((p) => path === p.replace(/\/$/, '') || path.startsWith(p)))
       return proxy(options.gatewayUrl, req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {

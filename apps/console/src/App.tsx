@@ -85,7 +85,8 @@ export function App(): ReactNode {
     );
   }, [config, path]);
 
-  if (path === '/callback' || (!config && !error))
+  // a signed-in user's pages need no configuration: only signing in does
+  if (path === '/callback' || (!session && !config && !error))
     return (
       <Group justify="center" p="xl" component="main">
         <Loader role="status" aria-label="Signing in" />

@@ -27,7 +27,8 @@ const DEMO_STAFF: ReadonlyArray<Omit<DemoStaffMember, 'password'>> = [
   {
     sub: 'staff-region-north-east-1',
     role: 'regional',
-    systemId: 'demo-region-north-east',
+    // the north-east's regional digital authority (issue 18): region/north-east/* scopes
+    systemId: 'demo-authority-north-east',
     email: 'regional.north-east@trellis.example',
     givenName: 'Rowan',
     familyName: 'Regional',

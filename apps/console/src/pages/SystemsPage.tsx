@@ -54,14 +54,23 @@ function base(session: Session): string {
     : '/admin/v1/systems';
 }
 
-async function allSystems(session: Session): Promise<SystemSummary[]> {
+/** Every page of the registry, in order; each page is shown as it arrives (`onPage`). */
+async function allSystems(
+  session: Session,
+  onPage: (soFar: SystemSummary[]) => void,
+): Promise<SystemSummary[]> {
   const out: SystemSummary[] = [];
   let token = '';
   do {
-    const q = new URLSearchParams({ pageSize: '500', ...(token ? { pageToken: token } : {}) });
+    // a small first page puts rows on screen sooner; then the registry's largest pages
+    const q = new URLSearchParams({
+      pageSize: out.length === 0 ? '100' : '500',
+      ...(token ? { pageToken: token } : {}),
+    });
     const page = await api<SystemPage>(session, `${base(session)}?${q.toString()}`);
     out.push(...page.systems);
     token = page.nextPageToken;
+    if (token) onPage([...out]);
   } while (token);
   return out;
 }
@@ -84,9 +93,10 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
   const [acting, setActing] = useState<SystemSummary>();
   const [reason, setReason] = useState('');
   const q = useDeferredValue(search.trim());
+  const key = ['systems', base(session)];
   const systems = useQuery({
-    queryKey: ['systems', base(session)],
-    queryFn: () => allSystems(session),
+    queryKey: key,
+    queryFn: () => allSystems(session, (soFar) => client.setQueryData(key, soFar)),
   });
   const shown = useMemo(
     () => (systems.data ?? []).filter((s) => matches(s, q, status)),
@@ -155,6 +165,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
       {systems.data && (
         <Text size="sm" aria-live="polite" data-testid="systems-count">
           {shown.length} of {systems.data.length} systems
+          {systems.isFetching ? ' (loading more…)' : ''}
         </Text>
       )}
       <Table.ScrollContainer minWidth={760}>
