@@ -23,6 +23,7 @@ import {
   type Role,
   type Session,
 } from './auth';
+import { AuditPage } from './pages/AuditPage';
 import { CitizenPage } from './pages/CitizenPage';
 import { HomePage } from './pages/HomePage';
 import { SystemsPage } from './pages/SystemsPage';
@@ -47,6 +48,12 @@ const PAGES: readonly PageDef[] = [
     label: 'Systems',
     roles: ['operator', 'regional'],
     render: (s) => <SystemsPage session={s} />,
+  },
+  {
+    path: '/audit',
+    label: 'Access audit',
+    roles: ['operator'],
+    render: (s) => <AuditPage session={s} />,
   },
   {
     path: '/home',

@@ -139,7 +139,7 @@ beforeAll(async () => {
   });
   gpToken = await getToken(stack.gw, gp, 'system/Patient.cruds');
   const operator = await registerClient(stack.gw, {
-    scopes: ['trellis/admin'],
+    scopes: ['trellis/admin', 'system/AuditEvent.rs'],
     odsCode: 'X26',
     region: 'london',
   });
@@ -237,6 +237,16 @@ describe('console in a real browser', () => {
       .filter({ hasText: /^1 of \d+ systems$/ })
       .waitFor();
     await expectAccessible(page, 'systems-operator');
+    // the access audit: the GP system's read of the citizen's record, found by NHS number
+    await page.getByRole('link', { name: 'Access audit' }).click();
+    await page.getByLabel('Patient NHS number').fill(alice.nhsNumber);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page
+      .getByTestId('audit')
+      .getByText(`${gp.id} of organisation A81001 read`)
+      .first()
+      .waitFor();
+    await expectAccessible(page, 'audit-operator');
     await page.context().close();
   });
 

@@ -62,7 +62,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
     odsCode: 'X26',
     region: 'london',
     product: CONSOLE_PRODUCT,
-    scopes: ['trellis/admin', 'system/MeasureReport.rs'],
+    scopes: ['trellis/admin', 'system/MeasureReport.rs', 'system/AuditEvent.rs'],
   },
   {
     alias: 'gp',
