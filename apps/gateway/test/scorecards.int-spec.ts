@@ -310,6 +310,67 @@ describe('gateway scorecards (FHIR MeasureReport + Measure)', () => {
     expect(measure?.searchParam).toBeUndefined();
   });
 
+  it('declares the conformance kit (TestScript, TestReport, VerificationResult, $start-session, $finish-session) in the CapabilityStatement and OpenAPI', async () => {
+    const cs = (await (await fetch(`${gw.baseUrl}/fhir/metadata`)).json()) as CapabilityStatement;
+    const resources = cs.rest![0]!.resource!;
+    const byType = new Map<string, (typeof resources)[number]>(resources.map((r) => [r.type, r]));
+    const shape = (type: string) => {
+      const r = byType.get(type);
+      return {
+        interactions: r?.interaction?.map((i) => i.code).sort(),
+        params: r?.searchParam?.map((p) => [p.name, p.type]),
+        operations: r?.operation?.map((o) => o.name),
+      };
+    };
+    expect(shape('TestScript')).toEqual({
+      interactions: ['read', 'search-type'],
+      params: [['context', 'token']],
+      operations: ['start-session', 'finish-session'],
+    });
+    expect(shape('TestReport')).toEqual({
+      interactions: ['read', 'search-type'],
+      params: [['session', 'token']],
+      operations: undefined,
+    });
+    expect(shape('VerificationResult')).toEqual({
+      interactions: ['read', 'search-type'],
+      params: [
+        ['target', 'reference'],
+        ['status', 'token'],
+      ],
+      operations: undefined,
+    });
+    const def = await fetch(`${gw.baseUrl}/fhir/OperationDefinition/testscript-start-session`);
+    expect(def.status).toBe(200);
+    expect(validateFhirResource(await def.json()).issues).toEqual([]);
+    const api = (await (await fetch(`${gw.baseUrl}/fhir/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(api.paths)).toEqual(
+      expect.arrayContaining([
+        '/fhir/TestScript',
+        '/fhir/TestScript/{id}',
+        '/fhir/TestScript/$start-session',
+        '/fhir/TestScript/$finish-session',
+        '/fhir/TestReport',
+        '/fhir/TestReport/{id}',
+        '/fhir/VerificationResult',
+        '/fhir/VerificationResult/{id}',
+      ]),
+    );
+    // the shared search table now checks their queries: an unknown parameter is refused
+    const unknown = await fetch(`${gw.baseUrl}/fhir/VerificationResult?colour=red`);
+    expect(unknown.status).toBe(400);
+    expect(rulesOf((await unknown.json()) as OperationOutcome)).toEqual([
+      'search.unknown-parameter',
+    ]);
+    const count0 = await fetch(`${gw.baseUrl}/fhir/TestScript?context=gp-system&_count=0`);
+    expect(count0.status).toBe(200);
+    const bundle = (await count0.json()) as { total: number; entry?: unknown[] };
+    expect(bundle.total).toBeGreaterThan(0);
+    expect(bundle.entry ?? []).toEqual([]);
+  });
+
   it('serves the scorecard definition as a valid Measure', async () => {
     const m = await get('/fhir/Measure/trellis-conformance-scorecard', sysA);
     expect(m.status).toBe(200);

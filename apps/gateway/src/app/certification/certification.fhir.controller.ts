@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Logger, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Inject, Logger, Req, Res, UseFilters } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 import { FhirError, validateFhirResource } from '@trellis/fhir';
 import type { Bundle, Parameters, Resource, TestReport } from '@medplum/fhirtypes';
@@ -6,9 +6,17 @@ import type { Request, Response } from 'express';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { FhirExceptionFilter, sendFhir } from '../fhir/fhir.http';
-import { queryParams } from '../fhir/fhir.support';
+import { FHIR_PREFIX, FhirRoute } from '../fhir/fhir.registry';
+import { droppedOutcome, searchOf } from '../fhir/fhir.search';
 import { CertificationRepository } from './certification.repository';
 import { CertificationService } from './certification.service';
+import {
+  FINISH_SESSION,
+  START_SESSION,
+  TEST_REPORT_SEARCH_PARAMS,
+  TEST_SCRIPT_SEARCH_PARAMS,
+  VERIFICATION_RESULT_SEARCH_PARAMS,
+} from './certification.routes';
 import { CERTIFIABLE_ROLES, isCertifiableRole } from './exchange';
 import { allScenarios, scenarioById, scenariosOf } from './scenarios';
 import { scenarioToTestScript } from './test-script';
@@ -17,28 +25,6 @@ import { certificateStatus, certificateToVerificationResult } from './verificati
 const OPERATOR_SCOPE = 'trellis/admin';
 const notFound = (what: string) =>
   FhirError.of(404, 'not-found', 'fhir.not-found', `${what.slice(0, 80)} not found`);
-
-/** Only the named search parameters (a search parameter is never silently ignored). */
-function onlyParams(req: Request, allowed: readonly string[]): Map<string, string[]> {
-  const params = queryParams(req);
-  for (const [name, values] of params) {
-    if (!allowed.includes(name))
-      throw FhirError.of(
-        400,
-        'not-supported',
-        'search.unknown-parameter',
-        `unknown search parameter ${name.slice(0, 64)}`,
-      );
-    if (values.length > 1)
-      throw FhirError.of(
-        400,
-        'invalid',
-        'search.repeated-parameter',
-        `${name} given more than once`,
-      );
-  }
-  return params;
-}
 
 function parameter(body: unknown, name: string): string | number | undefined {
   if (
@@ -71,9 +57,11 @@ function parameter(body: unknown, name: string): string | number | undefined {
  * The conformance kit at the FHIR facade (issue 17): the scenarios as TestScripts (public), the
  * supplier's sessions ($start-session / $finish-session on TestScript), their TestReports, and the
  * public certificate register as VerificationResult. Every resource is checked by the FHIR
- * validator before it leaves.
+ * validator before it leaves. Declared as FHIR routes (FhirRoute), registered by the FHIR module:
+ * the shared search table checks every query and the CapabilityStatement, OperationDefinitions
+ * and OpenAPI document list them (no back end needed: the gateway's own store serves them).
  */
-@Controller('fhir')
+@Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
 export class CertificationFhirController {
   private readonly logger = new Logger('Certification');
@@ -84,9 +72,16 @@ export class CertificationFhirController {
     private readonly repo: CertificationRepository,
   ) {}
 
-  @Get('TestScript')
+  @FhirRoute({
+    method: 'GET',
+    path: 'TestScript',
+    resource: 'TestScript',
+    interaction: 'search-type',
+    searchParams: TEST_SCRIPT_SEARCH_PARAMS,
+    summary: 'The conformance scenarios a supplier system must pass, per role (public)',
+  })
   scripts(@Req() req: Request, @Res() res: Response): void {
-    const role = onlyParams(req, ['context']).get('context')?.[0];
+    const role = searchOf(req).one('context');
     if (role !== undefined && !isCertifiableRole(role))
       throw FhirError.of(
         400,
@@ -100,19 +95,26 @@ export class CertificationFhirController {
       200,
       this.searchset(
         req,
+        'TestScript',
         list.map((s) => scenarioToTestScript(s, this.config.publicUrl)),
       ),
     );
   }
 
-  @Get('TestScript/:id')
+  @FhirRoute({
+    method: 'GET',
+    path: 'TestScript/:id',
+    resource: 'TestScript',
+    interaction: 'read',
+    summary: 'One conformance scenario (public)',
+  })
   script(@Req() req: Request, @Res() res: Response): void {
     const s = scenarioById(String(req.params['id']));
     if (!s) throw notFound(`TestScript/${String(req.params['id'])}`);
     this.send(res, 200, scenarioToTestScript(s, this.config.publicUrl));
   }
 
-  @Post('TestScript/$start-session')
+  @FhirRoute(START_SESSION)
   async start(@Req() req: Request, @Res() res: Response): Promise<void> {
     const caller = requireCaller(req);
     const role = parameter(req.body, 'role');
@@ -142,7 +144,7 @@ export class CertificationFhirController {
     this.send(res, 201, out);
   }
 
-  @Post('TestScript/$finish-session')
+  @FhirRoute(FINISH_SESSION)
   async finish(@Req() req: Request, @Res() res: Response): Promise<void> {
     const caller = requireCaller(req);
     const id = parameter(req.body, 'session');
@@ -173,10 +175,18 @@ export class CertificationFhirController {
     this.send(res, 200, out);
   }
 
-  @Get('TestReport')
+  @FhirRoute({
+    method: 'GET',
+    path: 'TestReport',
+    resource: 'TestReport',
+    interaction: 'search-type',
+    scope: 'system/TestReport.rs',
+    searchParams: TEST_REPORT_SEARCH_PARAMS,
+    summary: "A conformance session's TestReports (the system that ran it, or the operator)",
+  })
   async reports(@Req() req: Request, @Res() res: Response): Promise<void> {
     const caller = requireCaller(req);
-    const session = onlyParams(req, ['session']).get('session')?.[0];
+    const session = searchOf(req).one('session');
     if (!session || !/^[0-9a-f-]{36}$/.test(session))
       throw FhirError.of(400, 'invalid', 'search.required', 'session=<session id> is required');
     const row = await this.repo.findSession(session);
@@ -188,12 +198,20 @@ export class CertificationFhirController {
       200,
       this.searchset(
         req,
+        'TestReport',
         reports.map((r) => r.resource as unknown as TestReport),
       ),
     );
   }
 
-  @Get('TestReport/:id')
+  @FhirRoute({
+    method: 'GET',
+    path: 'TestReport/:id',
+    resource: 'TestReport',
+    interaction: 'read',
+    scope: 'system/TestReport.rs',
+    summary: 'One TestReport (the system that ran its session, or the operator)',
+  })
   async report(@Req() req: Request, @Res() res: Response): Promise<void> {
     const caller = requireCaller(req);
     const id = String(req.params['id']);
@@ -209,11 +227,19 @@ export class CertificationFhirController {
   }
 
   /** The public certificate register. */
-  @Get('VerificationResult')
+  @FhirRoute({
+    method: 'GET',
+    path: 'VerificationResult',
+    resource: 'VerificationResult',
+    interaction: 'search-type',
+    searchParams: VERIFICATION_RESULT_SEARCH_PARAMS,
+    summary:
+      'The public register of conformance certificates (active, suspended, revoked, expired)',
+  })
   async register(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const params = onlyParams(req, ['target', 'status']);
-    const target = params.get('target')?.[0];
-    const status = params.get('status')?.[0];
+    const search = searchOf(req);
+    const target = search.one('target');
+    const status = search.one('status');
     if (target !== undefined && !/^Group\/[A-Za-z0-9._@-]{1,200}$/.test(target))
       throw FhirError.of(
         400,
@@ -226,10 +252,16 @@ export class CertificationFhirController {
     const list = rows
       .filter((c) => status === undefined || certificateStatus(c, now) === status)
       .map((c) => certificateToVerificationResult(c, this.config.publicUrl, now));
-    this.send(res, 200, this.searchset(req, list));
+    this.send(res, 200, this.searchset(req, 'VerificationResult', list));
   }
 
-  @Get('VerificationResult/:id')
+  @FhirRoute({
+    method: 'GET',
+    path: 'VerificationResult/:id',
+    resource: 'VerificationResult',
+    interaction: 'read',
+    summary: 'One conformance certificate and its status (public)',
+  })
   async certificate(@Req() req: Request, @Res() res: Response): Promise<void> {
     const id = String(req.params['id']);
     const row = /^[0-9a-f-]{36}$/.test(id) ? await this.repo.findCertificate(id) : null;
@@ -237,17 +269,27 @@ export class CertificationFhirController {
     this.send(res, 200, certificateToVerificationResult(row, this.config.publicUrl, new Date()));
   }
 
-  private searchset(req: Request, resources: Resource[]): Bundle {
+  /** Every match on one page (the lists are short); `_count=0` and `_total=none` apply. */
+  private searchset(req: Request, type: string, resources: Resource[]): Bundle {
+    const search = searchOf(req);
     return {
       resourceType: 'Bundle',
       type: 'searchset',
-      total: resources.length,
-      link: [{ relation: 'self', url: `${this.config.publicUrl}${req.originalUrl}` }],
-      entry: resources.map((r) => ({
-        fullUrl: `${this.config.publicUrl}/fhir/${r.resourceType}/${r.id ?? ''}`,
-        resource: r,
-        search: { mode: 'match' as const },
-      })),
+      ...(search.wantTotal ? { total: resources.length } : {}),
+      link: [
+        {
+          relation: 'self',
+          url: search.link(`${this.config.publicUrl}/${FHIR_PREFIX}/${type}`),
+        },
+      ],
+      entry: [
+        ...(search.count === 0 ? [] : resources).map((r) => ({
+          fullUrl: `${this.config.publicUrl}/fhir/${r.resourceType}/${r.id ?? ''}`,
+          resource: r,
+          search: { mode: 'match' as const },
+        })),
+        ...droppedOutcome(search),
+      ],
     };
   }
 

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 
 import { TokensModule } from '../tokens/tokens.module';
-import { CertificationFhirController } from './certification.fhir.controller';
 import { CertificationGrpcController } from './certification.grpc.controller';
 import { CertificationRepository } from './certification.repository';
 import { CertificationService } from './certification.service';
@@ -10,12 +9,12 @@ import { SandboxInterceptor } from './sandbox.interceptor';
 
 /**
  * The conformance kit (issue 17): TestScripts, sessions in the sandbox with injected faults,
- * TestReports, certificates and their public register. Imported before the FHIR module, whose
- * catch-all route would otherwise answer first.
+ * TestReports, certificates and their public register. Its FHIR routes (CertificationFhirController)
+ * are registered by the FHIR module among its resource routes, before its catch-all.
  */
 @Module({
   imports: [TokensModule],
-  controllers: [CertificationFhirController, CertificationGrpcController],
+  controllers: [CertificationGrpcController],
   providers: [
     CertificationRepository,
     CertificationService,

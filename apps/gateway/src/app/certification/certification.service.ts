@@ -4,7 +4,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type Caller } from '@trellis/auth';
 import { FhirError } from '@trellis/fhir';
 import type { TestReport } from '@medplum/fhirtypes';
-import { SignJWT } from 'jose';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { type SigningKeyRing } from '../tokens/signing-keys';
@@ -14,13 +13,14 @@ import {
   type CertificateRow,
   type SessionRow,
 } from './certification.repository';
+import { signCertificate } from './certificate-jwt';
 import { type FaultPlan } from './checks';
 import { type Exchange, type FaultKind, isCertifiableRole, RULES_VERSION } from './exchange';
 import { scenarioById, scenariosOf } from './scenarios';
 import { testReportOf } from './test-script';
 
 /** JWT `typ` of a conformance certificate (distinct from access tokens: never accepted as one). */
-export const CERTIFICATE_TYPE = 'trellis-conformance-certificate+jwt';
+export { CERTIFICATE_TYPE } from './certificate-jwt';
 export const CERTIFICATE_TTL_DAYS = 365;
 const CACHE_MS = 2000;
 
@@ -302,25 +302,22 @@ export class CertificationService {
     const expires = new Date(issued.getTime() + CERTIFICATE_TTL_DAYS * 86_400_000);
     const key = this.keys.current;
     const reportIds = reports.map((r) => r.id!);
-    const jwt = await new SignJWT({
-      supplier: product.supplier,
-      product: product.productId,
-      product_name: product.product,
-      version: product.version,
-      product_version: product.productVersionId,
-      role: session.role,
-      rules_version: session.rulesVersion,
-      test_reports: reportIds.map((r) => `${this.config.publicUrl}/fhir/TestReport/${r}`),
-      session: session.id,
-    })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: CERTIFICATE_TYPE })
-      .setIssuer(this.config.publicUrl)
-      .setSubject(product.productVersionId)
-      .setAudience(`${this.config.publicUrl}/fhir/VerificationResult`)
-      .setJti(id)
-      .setIssuedAt(Math.floor(issued.getTime() / 1000))
-      .setExpirationTime(Math.floor(expires.getTime() / 1000))
-      .sign(key.privateKey);
+    const jwt = await signCertificate(key, this.config.publicUrl, {
+      id,
+      issued,
+      expires,
+      claims: {
+        supplier: product.supplier,
+        product: product.productId,
+        product_name: product.product,
+        version: product.version,
+        product_version: product.productVersionId,
+        role: session.role,
+        rules_version: session.rulesVersion,
+        test_reports: reportIds.map((r) => `${this.config.publicUrl}/fhir/TestReport/${r}`),
+        session: session.id,
+      },
+    });
     return {
       id,
       productVersionId: product.productVersionId,

@@ -10,6 +10,7 @@ import { loadFhirDefinitions } from '@trellis/fhir';
 import { CONFIG } from '@trellis/platform';
 
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
+import { CertificationModule } from '../certification/certification.module';
 import { ScorecardsModule } from '../scorecards/scorecards.module';
 import { ConformanceRecorder } from './conformance';
 import { FhirFallbackController } from './fallback.controller';
@@ -27,8 +28,8 @@ import { PlatformClients } from './platform-clients';
  * OperationOutcome, and describes itself (metadata, OperationDefinitions, OpenAPI) from its routes.
  */
 @Module({
-  // the scorecards' client (MeasureReport and Measure are FHIR routes of this module)
-  imports: [ScorecardsModule],
+  // the scorecards' client and the conformance kit (their FHIR routes are routes of this module)
+  imports: [ScorecardsModule, CertificationModule],
   // The fallback last: Express matches routes in registration order.
   controllers: [MetadataFhirController, ...RESOURCE_CONTROLLERS, FhirFallbackController],
   providers: [

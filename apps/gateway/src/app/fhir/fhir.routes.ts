@@ -16,6 +16,7 @@ import { RegionalWaitingListsFhirController } from './regional-waiting-lists.con
 import { ReportFhirController } from './report.controller';
 import { ScheduleFhirController } from './schedule.controller';
 import { ScorecardsFhirController } from '../scorecards/scorecards.fhir.controller';
+import { CertificationFhirController } from '../certification/certification.fhir.controller';
 
 /**
  * The FHIR controllers whose routes need a platform; the metadata controller is added by the
@@ -31,6 +32,7 @@ export const RESOURCE_CONTROLLERS = [
   ReportFhirController,
   AuditEventFhirController,
   ScorecardsFhirController,
+  CertificationFhirController,
   RegionalWaitingListsFhirController,
 ];
 
