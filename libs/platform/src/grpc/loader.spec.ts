@@ -30,12 +30,14 @@ describe('loadProtoPackageDefinition field names', () => {
       waitingList: {
         odsCode: 'RTH',
         region: 'south-east',
+        specialtyCode: '',
         total: 7,
         bands: [],
         breached18Weeks: 3,
         breachedTwoWeekWait: 2,
       },
       asOf: undefined,
+      bySpecialty: [],
     };
     const wire = service['GetProviderWaitingList']!.responseSerialize(written);
     const read = referrals.v1.GetProviderWaitingListResponse.decode(wire);
