@@ -25,8 +25,11 @@ function packagesUnder(root: string, dir: string): string[] {
     .sort();
 }
 
+/** The service apps: the template runs `apps/<app>/src/main.js` (the console is static, served apart). */
 export function apps(root = REPO_ROOT): string[] {
-  return packagesUnder(root, 'apps');
+  return packagesUnder(root, 'apps').filter((app) =>
+    existsSync(join(root, 'apps', app, 'src/main.ts')),
+  );
 }
 
 export function renderDockerfile(
