@@ -3,7 +3,7 @@
 // platform binary a locked package names (other OSes' @bufbuild/buf-*, @nx/nx-*,
 // @unrs/resolver-binding-*, ...) has its own entry — npm silently leaves those out when a registry
 // mirror cannot serve them, and `npm ci` on another platform then refuses the lock.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 interface LockEntry {
@@ -52,6 +52,15 @@ const workspaceDirs = Object.entries(packages)
 describe('package-lock.json', () => {
   it('is a version 3 lock file', () => {
     expect(lock.lockfileVersion).toBe(3);
+  });
+
+  it('holds every workspace of the tree (a new app left out of the lock makes `npm ci` refuse it)', () => {
+    const onDisk = ['apps', 'libs'].flatMap((top) =>
+      readdirSync(path.join(root, top), { withFileTypes: true })
+        .filter((e) => e.isDirectory() && existsSync(path.join(root, top, e.name, 'package.json')))
+        .map((e) => `${top}/${e.name}`),
+    );
+    expect(onDisk.filter((dir) => !workspaceDirs.includes(dir))).toEqual([]);
   });
 
   it('locks every dependency of the root and workspace manifests with the manifest range', () => {
