@@ -4,6 +4,7 @@ import { status } from '@grpc/grpc-js';
 import {
   createSystemStatusFeed,
   createTestAuthority,
+  defineScopeTable,
   runGrpcScopeMatrix,
   SystemStatusRegistry,
 } from '@trellis/auth';
@@ -11,7 +12,8 @@ import { PROTO_ROOT, protoPath } from '@trellis/contracts';
 import { base64url, SignJWT } from 'jose';
 
 import { GatewayPrismaService } from '../src/app/database/gateway-prisma.service';
-import { GATEWAY_SCOPES } from '../src/app/gateway.scopes';
+import { PRODUCTS_SCOPE_RULES } from '../src/app/products/products.scopes';
+import { SYSTEMS_SCOPE_RULES } from '../src/app/systems/systems.scopes';
 import { SigningKeyRing } from '../src/app/tokens/signing-keys';
 import {
   adminClient,
@@ -119,7 +121,9 @@ describe('gateway access control (gRPC admin API)', () => {
       scopes: ['system/*.cruds', 'trellis/restricted.read', 'trellis/admin'],
     });
     const results = await runGrpcScopeMatrix({
-      table: GATEWAY_SCOPES,
+      // The operator's admin API; the region-bound rules have their own table test
+      // (regional-authority.int-spec.ts): no client may hold a region/* wildcard.
+      table: defineScopeTable({ ...SYSTEMS_SCOPE_RULES, ...PRODUCTS_SCOPE_RULES }),
       protoFiles: protoPath('trellis/gateway/v1/gateway.proto'),
       includeDirs: [PROTO_ROOT],
       address: gw.grpcAddress,
