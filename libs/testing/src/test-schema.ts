@@ -109,11 +109,17 @@ export async function sweepStaleTestSchemas(
         `${quoteIdent(nspname)}._prisma_migrations`,
       ]);
       if (!table.rows[0]?.t) continue;
-      const age = await client.query<{ old: boolean }>(
-        `SELECT coalesce(min(started_at) < now() - make_interval(mins => $1), false) AS old FROM ${quoteIdent(nspname)}._prisma_migrations`,
-        [minutes],
-      );
-      if (!age.rows[0]?.old) continue;
+      // A suite running beside this sweep may drop its own schema between the two queries.
+      const age = await client
+        .query<{ old: boolean }>(
+          `SELECT coalesce(min(started_at) < now() - make_interval(mins => $1), false) AS old FROM ${quoteIdent(nspname)}._prisma_migrations`,
+          [minutes],
+        )
+        .catch((err: unknown) => {
+          if (droppedMeanwhile(err)) return undefined;
+          throw err;
+        });
+      if (!age?.rows[0]?.old) continue;
       await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(nspname)} CASCADE`);
       dropped.push(nspname);
     }
@@ -121,4 +127,10 @@ export async function sweepStaleTestSchemas(
     await client.end();
   }
   return dropped;
+}
+
+/** undefined_table / invalid_schema_name: the schema went away under the sweep. */
+function droppedMeanwhile(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '42P01' || code === '3F000';
 }
