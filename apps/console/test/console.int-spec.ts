@@ -51,6 +51,13 @@ interface AxeResult {
 
 /** axe-core in the page (evaluated over the DevTools protocol, so the page's CSP stays as is). */
 async function expectAccessible(page: Page, name: string): Promise<void> {
+  // contrast is measured on what the user finally sees, not mid fade-in of a dialog
+  // (spinners loop forever and are ignored)
+  await page.waitForFunction(() =>
+    document
+      .getAnimations()
+      .every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity),
+  );
   await page.evaluate(AXE);
   const result = await page.evaluate(() =>
     (window as unknown as { axe: { run(): Promise<AxeResult> } }).axe.run(),
@@ -64,9 +71,10 @@ async function expectAccessible(page: Page, name: string): Promise<void> {
 
 /** Through the console's Sign in, the provider's login and consent pages, back to the console. */
 async function signIn(email: string, password: string, phone = false): Promise<Page> {
-  const context = await browser.newContext(
-    phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : {},
-  );
+  const context = await browser.newContext({
+    reducedMotion: 'reduce',
+    ...(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : {}),
+  });
   const page = await context.newPage();
   const failures: string[] = [];
   page.on('response', (r) => {
