@@ -1,0 +1,190 @@
+import { NhsNumberAllocator, NhsNumberRangeExhaustedError } from '@trellis/nhs-number';
+import type { PatientEventSink } from '../../events/patient-events';
+import { regionOf } from '../reference/ods-regions';
+import { registrationKey, registrationLockKeys } from './normalise';
+import type { Actor, PatientDetails, TraceQuery } from './patient.model';
+import { IdentityError, IdentityErrorCode } from './patients.errors';
+import {
+  type OverrideAudit,
+  type PatientSupport,
+  type RegisterResult,
+  TX,
+} from './patients.support';
+import { today, validateDetails } from './patients.validation';
+
+/** Registration of a new patient: the duplicate check, the NHS number, the first version and event. */
+export class PatientRegistration {
+  constructor(
+    private readonly s: PatientSupport,
+    private readonly allocator: NhsNumberAllocator,
+    private readonly events: PatientEventSink,
+    private readonly auditOverride?: OverrideAudit,
+  ) {}
+
+  async register(
+    actor: Actor,
+    input: Parameters<typeof validateDetails>[0],
+    override: { flag: boolean; reason: string },
+    correlationId?: string,
+  ): Promise<RegisterResult> {
+    const now = this.s.clock();
+    const details = validateDetailsWithOverride(input, override, today(now));
+    const current = details.names.find(
+      (n) => !n.period?.end && n.use !== 'old' && n.use !== 'maiden',
+    )!;
+    const home = details.addresses.find((a) => !a.period?.end && a.use !== 'old');
+    const gpRegion = details.gpOdsCode ? regionOf(details.gpOdsCode)! : undefined;
+    const query: TraceQuery = {
+      family: current.family,
+      given: current.given[0] ?? '',
+      gender: details.gender,
+      birthDate: details.birthDate,
+      ...(home ? { postcode: home.postcode } : {}),
+      mode: 'fuzzy',
+      maxResults: 10,
+      minScore: this.s.rules.duplicateThreshold,
+      // the refusal names candidates with scores: a restricted one's address must not count
+      maskRestricted: !this.s.mayReadRestricted(actor),
+    };
+    const created = await this.s.db.$transaction(async (tx) => {
+      // Registrations that could be the same person serialise here, so the duplicate check below
+      // sees every committed competitor: 50 concurrent registrations → one created.
+      await this.s.repo.lockRegistrationKeys(tx, registrationLockKeys(details.birthDate));
+      const dupes = await this.s.repo.trace(tx, query);
+      if (dupes.candidates.length > 0 && !override.flag) {
+        const hits = await this.s.hits(tx, actor, dupes.candidates);
+        throw new IdentityError(
+          IdentityErrorCode.DuplicatePatient,
+          dupes.candidates.length === 1
+            ? 'a likely matching patient already exists (single match); set override_duplicates with a reason to register anyway'
+            : `${dupes.candidates.length} likely matching patients already exist (multiple match); set override_duplicates with a reason to register anyway`,
+          [],
+          { match: dupes.candidates.length === 1 ? 'single-match' : 'multiple-match' },
+          {
+            match: dupes.candidates.length === 1 ? 'single-match' : 'multiple-match',
+            threshold: this.s.rules.duplicateThreshold,
+            candidates: hits.map((h) => ({
+              nhsNumber: h.patient.nhsNumber,
+              score: h.score,
+              matchedOn: h.matchedOn,
+            })),
+          },
+          // the candidates' views travel with the error for the controller
+        ).withHits(hits);
+      }
+      let nhsNumber: string;
+      try {
+        nhsNumber = await this.allocator.allocate(tx);
+      } catch (err) {
+        if (err instanceof NhsNumberRangeExhaustedError) {
+          throw new IdentityError(
+            IdentityErrorCode.NumberRangeExhausted,
+            'the NHS number allocation range is exhausted',
+          );
+        }
+        throw err;
+      }
+      const gpStart = details.gpStart || today(now);
+      await this.s.repo.insertPatient(
+        tx,
+        {
+          nhsNumber,
+          names: details.names,
+          gender: details.gender,
+          birthDate: details.birthDate,
+          addresses: details.addresses,
+          telecom: details.telecom,
+          ...(details.gpOdsCode
+            ? {
+                gp: {
+                  odsCode: details.gpOdsCode.toUpperCase(),
+                  region: gpRegion!,
+                  period: { start: gpStart },
+                },
+              }
+            : {}),
+          confidentiality: details.confidentiality,
+          registrationKey: registrationKey(
+            current.family,
+            current.given,
+            details.birthDate,
+            details.gender,
+          ),
+          duplicateOverride: override.flag && dupes.candidates.length > 0,
+        },
+        now,
+      );
+      const record = (await this.s.repo.find(tx, nhsNumber))!;
+      const overridden = override.flag ? dupes.candidates.map((c) => c.nhsNumber) : [];
+      await this.s.repo.appendVersion(
+        tx,
+        record,
+        {
+          change: 'registered',
+          changedFields: [],
+          changedBy: actor.systemId,
+          changedByOds: actor.odsCode,
+          ...(overridden.length > 0
+            ? { reason: override.reason, overriddenCandidates: overridden }
+            : {}),
+        },
+        now,
+      );
+      await this.events.emit(
+        tx,
+        {
+          kind: 'registered',
+          record,
+          override: overridden.length > 0,
+          overridden,
+          reason: overridden.length > 0 ? override.reason : '',
+        },
+        actor,
+        correlationId,
+      );
+      if (overridden.length > 0 && this.auditOverride) {
+        await this.auditOverride(tx, { actor, nhsNumber, reason: override.reason, overridden });
+      }
+      const overriddenHits =
+        overridden.length > 0 ? await this.s.hits(tx, actor, dupes.candidates) : [];
+      return { record, overriddenHits };
+    }, TX);
+    return { patient: this.s.view(actor, created.record), overridden: created.overriddenHits };
+  }
+}
+
+function validateDetailsWithOverride(
+  input: Parameters<typeof validateDetails>[0],
+  override: { flag: boolean; reason: string },
+  now: string,
+): PatientDetails {
+  let problems: IdentityError | undefined;
+  let details: PatientDetails | undefined;
+  try {
+    details = validateDetails(input, 'patient', now);
+  } catch (err) {
+    if (!(err instanceof IdentityError)) throw err;
+    problems = err;
+  }
+  const extra =
+    override.flag && override.reason.trim() === ''
+      ? [
+          {
+            field: 'override_reason',
+            rule: 'required',
+            message: 'is required when override_duplicates is set',
+          },
+        ]
+      : override.reason.length > 500
+        ? [
+            {
+              field: 'override_reason',
+              rule: 'max-length',
+              message: 'must be at most 500 characters',
+            },
+          ]
+        : [];
+  if (problems || extra.length > 0)
+    throw IdentityError.validation([...(problems?.violations ?? []), ...extra]);
+  return details!;
+}
