@@ -11,3 +11,4 @@ export { validateNhsNumber } from '@trellis/nhs-number';
 export * from './mapping/summaries';
 export * from './mapping/referral-update';
 export * from './mapping/audit-event';
+export * from './mapping/subscriptions';

@@ -1,0 +1,144 @@
+import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import {
+  createAccessAuditor,
+  createSystemStatusFeed,
+  loadServiceIdentity,
+  TrellisAuthModule,
+  type TrellisAuthOptions,
+} from '@trellis/auth';
+import { createPrismaClient } from '@trellis/database';
+import { createOutbox, type Outbox } from '@trellis/events';
+import {
+  CONFIG,
+  HealthRegistry,
+  kafkaConnection,
+  ShutdownHooks,
+  ShutdownOrder,
+} from '@trellis/platform';
+
+import { NotificationsMessaging } from '../events/notifications-messaging';
+import { NOTIFICATIONS_SCOPES } from './access/scopes';
+import { authEndpoints, httpEndpointsAllowed, type NotificationsConfig } from './config';
+import { SubscriptionsGrpcController } from './grpc/subscriptions.grpc.controller';
+import { PRISMA, PrismaClient } from './prisma';
+import { SubscriptionsService } from './subscriptions/subscriptions.service';
+
+export const OUTBOX = Symbol('notifications.outbox');
+
+/** Seams for integration tests; production passes nothing. */
+export interface NotificationsModuleOverrides {
+  auth?: Partial<Pick<TrellisAuthOptions, 'keySet' | 'statusFeed' | 'issuer' | 'audience'>>;
+}
+
+/** PostgreSQL (schema `notifications`) and the outbox writer. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: PRISMA,
+      inject: [CONFIG, HealthRegistry, ShutdownHooks],
+      useFactory: async (
+        config: NotificationsConfig,
+        health: HealthRegistry,
+        hooks: ShutdownHooks,
+      ) => {
+        const prisma = createPrismaClient(PrismaClient, {
+          url: config.DATABASE_URL,
+          schema: config.DATABASE_SCHEMA,
+          poolSize: config.DATABASE_POOL_SIZE,
+          applicationName: config.SERVICE_NAME,
+        });
+        await prisma.$queryRaw`SELECT 1`;
+        health.register('postgres', () => prisma.$queryRaw`SELECT 1`);
+        hooks.register('prisma', () => prisma.$disconnect(), ShutdownOrder.DATABASE);
+        return prisma;
+      },
+    },
+    {
+      provide: OUTBOX,
+      useFactory: (): Outbox => createOutbox({ source: '/trellis/notifications' }),
+    },
+  ],
+  exports: [PRISMA, OUTBOX],
+})
+export class NotificationsInfraModule {}
+
+@Module({})
+export class NotificationsModule {
+  static register(overrides: NotificationsModuleOverrides = {}): DynamicModule {
+    return {
+      module: NotificationsModule,
+      imports: [
+        NotificationsInfraModule,
+        TrellisAuthModule.forRootAsync({
+          inject: [CONFIG, PRISMA, OUTBOX],
+          useFactory: (
+            config: NotificationsConfig,
+            prisma: PrismaClient,
+            outbox: Outbox,
+          ): TrellisAuthOptions => {
+            const connection = kafkaConnection(config);
+            const statusFeed =
+              overrides.auth?.statusFeed ??
+              (connection
+                ? createSystemStatusFeed({ service: 'notifications', connection })
+                : undefined);
+            if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
+            const endpoints =
+              overrides.auth?.keySet && overrides.auth.issuer
+                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
+                : authEndpoints(config);
+            return {
+              service: 'notifications',
+              serviceIdentity: loadServiceIdentity({
+                service: 'notifications',
+                keyFile: config.SERVICE_IDENTITY_KEY_FILE,
+                generateIfAbsent: config.DEPLOY_ENV === 'local',
+              }),
+              requireServiceIdentity: true,
+              scopeTable: NOTIFICATIONS_SCOPES,
+              issuer: endpoints.issuer,
+              ...(config.AUTH_AUDIENCE || overrides.auth?.audience
+                ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
+                : {}),
+              ...(overrides.auth?.keySet
+                ? { keySet: overrides.auth.keySet }
+                : { jwksUrl: endpoints.jwksUrl }),
+              statusFeed,
+              auditor: createAccessAuditor({
+                service: 'notifications',
+                db: prisma,
+                outbox: {
+                  enqueue: (tx: PrismaClient, m) =>
+                    outbox.enqueue(tx, { ...m, key: m.key || null }),
+                },
+              }),
+            };
+          },
+        }),
+      ],
+      controllers: [SubscriptionsGrpcController],
+      providers: [
+        {
+          provide: SubscriptionsService,
+          inject: [PRISMA, CONFIG],
+          useFactory: (prisma: PrismaClient, config: NotificationsConfig) =>
+            new SubscriptionsService(prisma, {
+              allowHttpEndpoints: httpEndpointsAllowed(config),
+              maxPerSystem: config.NOTIFICATIONS_MAX_PER_SYSTEM,
+            }),
+        },
+        NotificationsMessaging,
+      ],
+    };
+  }
+}
+
+/** The root module class the platform bootstrap takes (it wants a class, not a DynamicModule). */
+export function createNotificationsModule(
+  overrides: NotificationsModuleOverrides = {},
+): Type<unknown> {
+  @Module({ imports: [NotificationsModule.register(overrides)] })
+  class NotificationsRootModule {}
+  return NotificationsRootModule;
+}

@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+
+import { notificationBundle, type PayloadContent } from '@trellis/fhir';
+import type { Logger } from '@trellis/platform';
+
+import type { PrismaClient } from '../prisma';
+import type { NotificationEventRow, SubscriptionRow } from '../subscriptions/subscriptions.service';
+import { retryDelayMs } from './backoff';
+
+export interface DeliverySettings {
+  pollMs: number;
+  concurrency: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  retentionMs: number;
+  /** Absolute references in notifications (unset: relative). */
+  fhirBaseUrl?: string;
+  /** How long a claimed subscription stays leased to this worker (renewed per notification). */
+  leaseMs?: number;
+}
+
+/** Events sent per subscription before the worker moves on to other subscriptions. */
+const EVENTS_PER_TURN = 100;
+
+/**
+ * Delivers each subscription's stream in event-number order, one notification per event, and
+ * heartbeats when a subscription has been quiet for its heartbeat period. A subscription is leased
+ * (lease_until) while one worker delivers it, so every replica may run a worker. A failed POST
+ * leaves `delivered_through` where it was and retries that same event after a capped exponential
+ * backoff, indefinitely: events leave only when the retention housekeeping removes them.
+ */
+export class DeliveryWorker {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private lastHousekeeping = 0;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly settings: DeliverySettings,
+    private readonly logger: Logger,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {
+    this.leaseMs = settings.leaseMs ?? 120_000;
+  }
+
+  start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.runOnce()
+        .then(() => undefined)
+        .catch((err: unknown) => this.logger.error({ err }, 'notification delivery round failed'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.settings.pollMs);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One round: housekeeping when due, then every due subscription (bounded parallelism). */
+  async runOnce(now = new Date()): Promise<number> {
+    if (now.getTime() - this.lastHousekeeping > 60_000) {
+      this.lastHousekeeping = now.getTime();
+      await this.prisma.$executeRaw`
+        DELETE FROM notification_events
+        WHERE recorded_at < ${new Date(now.getTime() - this.settings.retentionMs)}`;
+    }
+    const due = await this.claim();
+    let next = 0;
+    const lane = async () => {
+      while (next < due.length && !this.stopped) {
+        const sub = due[next++] as SubscriptionRow;
+        await this.deliver(sub).catch((err: unknown) =>
+          this.logger.error({ err, subscription: sub.id }, 'subscription delivery failed'),
+        );
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.settings.concurrency, due.length) }, lane),
+    );
+    return due.length;
+  }
+
+  private async claim(): Promise<SubscriptionRow[]> {
+    const lease = new Date(Date.now() + this.leaseMs);
+    const ids = await this.prisma.$queryRaw<Array<{ id: string }>>`
+      UPDATE subscriptions SET lease_until = ${lease}
+      WHERE id IN (
+        SELECT id FROM subscriptions
+        WHERE deleted_at IS NULL AND status IN ('active', 'error')
+          AND next_attempt_at <= now()
+          AND (lease_until IS NULL OR lease_until < now())
+          AND (event_count > delivered_through
+               OR (heartbeat_seconds > 0
+                   AND COALESCE(last_delivery_at, created_at)
+                       < now() - heartbeat_seconds * interval '1 second'))
+        ORDER BY next_attempt_at
+        LIMIT ${this.settings.concurrency * 4}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id`;
+    if (ids.length === 0) return [];
+    return this.prisma.subscription.findMany({ where: { id: { in: ids.map((r) => r.id) } } });
+  }
+
+  private async deliver(sub: SubscriptionRow): Promise<void> {
+    try {
+      const events = await this.prisma.notificationEvent.findMany({
+        where: { subscriptionId: sub.id, eventNumber: { gt: sub.deliveredThrough } },
+        orderBy: { eventNumber: 'asc' },
+        take: EVENTS_PER_TURN,
+      });
+      if (events.length === 0) {
+        if (sub.eventCount <= sub.deliveredThrough) await this.heartbeat(sub);
+        else await this.skipExpired(sub);
+        return;
+      }
+      for (const event of events) {
+        if (this.stopped) return;
+        const problem = await this.post(sub, randomUUID(), event);
+        if (problem) {
+          await this.failed(sub, problem);
+          return;
+        }
+        await this.prisma.$executeRaw`
+          UPDATE subscriptions SET delivered_through = ${event.eventNumber}, attempts = 0,
+            status = 'active', last_error = '', last_delivery_at = now(), next_attempt_at = now(),
+            lease_until = ${new Date(Date.now() + this.leaseMs)}
+          WHERE id = ${sub.id}::uuid AND delivered_through < ${event.eventNumber}`;
+      }
+    } finally {
+      await this.prisma
+        .$executeRaw`UPDATE subscriptions SET lease_until = NULL WHERE id = ${sub.id}::uuid`;
+    }
+  }
+
+  /** The undelivered events are gone (past retention): the stream moves on; receivers see the gap. */
+  private async skipExpired(sub: SubscriptionRow): Promise<void> {
+    this.logger.warn({ subscription: sub.id }, 'undelivered notifications expired past retention');
+    await this.prisma.$executeRaw`
+      UPDATE subscriptions SET delivered_through = event_count WHERE id = ${sub.id}::uuid`;
+  }
+
+  private async heartbeat(sub: SubscriptionRow): Promise<void> {
+    const problem = await this.post(sub, randomUUID());
+    if (problem) await this.failed(sub, problem);
+    else
+      await this.prisma.$executeRaw`
+        UPDATE subscriptions SET last_delivery_at = now(), status = 'active', attempts = 0,
+          last_error = '' WHERE id = ${sub.id}::uuid`;
+  }
+
+  private async failed(sub: SubscriptionRow, problem: string): Promise<void> {
+    const fresh = await this.prisma.subscription.findUnique({ where: { id: sub.id } });
+    const attempts = (fresh?.attempts ?? sub.attempts) + 1;
+    const wait = retryDelayMs(attempts, this.settings.retryBaseMs, this.settings.retryMaxMs);
+    await this.prisma.$executeRaw`
+      UPDATE subscriptions SET attempts = ${attempts}, status = 'error', last_error = ${problem.slice(0, 500)},
+        next_attempt_at = ${new Date(Date.now() + wait)}
+      WHERE id = ${sub.id}::uuid`;
+  }
+
+  /** POSTs one notification; undefined when the endpoint answered 2xx, else what went wrong. */
+  private async post(
+    sub: SubscriptionRow,
+    heartbeatId: string,
+    event?: NotificationEventRow,
+  ): Promise<string | undefined> {
+    const id = event?.notificationId ?? heartbeatId;
+    const body = notificationBundle(
+      id,
+      {
+        id: sub.id,
+        topicUrl: sub.topic,
+        status: 'active',
+        eventsSinceSubscriptionStart: String(event ? event.eventNumber : sub.eventCount),
+      },
+      event ? 'event-notification' : 'heartbeat',
+      event
+        ? [
+            {
+              eventNumber: String(event.eventNumber),
+              occurredAt: event.occurredAt,
+              focus: event.focus,
+              patient: event.patient,
+            },
+          ]
+        : [],
+      sub.payloadContent as PayloadContent,
+      new Date(),
+      this.settings.fhirBaseUrl,
+    );
+    const headers: Record<string, string> = {
+      'content-type': 'application/fhir+json',
+      'x-trellis-notification-id': id,
+    };
+    for (const h of sub.headers) {
+      const colon = h.indexOf(':');
+      headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+    }
+    try {
+      const res = await this.fetchImpl(sub.endpoint, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(sub.timeoutSeconds * 1000),
+      });
+      await res.body?.cancel().catch(() => undefined);
+      return res.status >= 200 && res.status < 300
+        ? undefined
+        : `endpoint answered ${String(res.status)}`;
+    } catch (err) {
+      const cause =
+        err instanceof Error
+          ? err.cause instanceof Error
+            ? err.cause.message
+            : err.message
+          : String(err);
+      return `endpoint unreachable: ${cause}`;
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+
+/** The notifications service's error vocabulary (gRPC status + ErrorInfo reason = code). */
+export enum NotificationsErrorCode {
+  InvalidArgument = 'INVALID_ARGUMENT',
+  UnknownTopic = 'UNKNOWN_TOPIC',
+  /** The caller lacks read access to the topic's focus resource type. */
+  MissingScope = 'MISSING_SCOPE',
+  /** Unknown, deleted, or another system's (never says which). */
+  SubscriptionNotFound = 'SUBSCRIPTION_NOT_FOUND',
+  TooManySubscriptions = 'TOO_MANY_SUBSCRIPTIONS',
+}
+
+const KIND: Record<NotificationsErrorCode, ErrorKind> = {
+  [NotificationsErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
+  [NotificationsErrorCode.UnknownTopic]: 'INVALID_ARGUMENT',
+  [NotificationsErrorCode.MissingScope]: 'PERMISSION_DENIED',
+  [NotificationsErrorCode.SubscriptionNotFound]: 'NOT_FOUND',
+  [NotificationsErrorCode.TooManySubscriptions]: 'RESOURCE_EXHAUSTED',
+};
+
+export class NotificationsError extends DomainError<NotificationsErrorCode> {
+  constructor(
+    code: NotificationsErrorCode,
+    message: string,
+    violations: readonly FieldViolation[] = [],
+  ) {
+    super('notifications', code, KIND[code], message, violations);
+  }
+
+  static invalid(violations: FieldViolation[]): NotificationsError {
+    const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
+    return new NotificationsError(
+      NotificationsErrorCode.InvalidArgument,
+      `Invalid subscription: ${summary}`,
+      violations,
+    );
+  }
+}

@@ -1,0 +1,73 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
+import {
+  CONFIG,
+  HealthRegistry,
+  LOGGER,
+  ShutdownHooks,
+  ShutdownOrder,
+  type Logger,
+} from '@trellis/platform';
+
+import { type NotificationsConfig } from '../app/config';
+import { DeliveryWorker } from '../app/delivery/delivery-worker';
+import { PRISMA, type PrismaClient } from '../app/prisma';
+import { recordEvent } from './stream-recorder';
+
+/**
+ * The service's Kafka side and its delivery: the inbox consumer of the domain topics (each event
+ * appended to the streams of the subscriptions it concerns, in the inbox transaction), the outbox
+ * relay (this service's own access audit) and the delivery worker (stopped before the consumers).
+ */
+@Injectable()
+export class NotificationsMessaging implements OnApplicationBootstrap {
+  relay?: OutboxRelay;
+  consumer?: InboxConsumer;
+  worker?: DeliveryWorker;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: NotificationsConfig,
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly hooks: ShutdownHooks,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const started = await startServiceMessaging({
+      config: this.config,
+      hooks: this.hooks,
+      health: this.health,
+      kafkaRequired: true,
+      consumer: {
+        name: 'notifications-consumer',
+        groupId: this.config.NOTIFICATIONS_GROUP,
+        topics: this.config.NOTIFICATIONS_TOPICS,
+        prisma: this.prisma,
+        fromBeginning: this.config.NOTIFICATIONS_FROM_BEGINNING,
+        handle: recordEvent,
+      },
+    });
+    this.relay = started.relay;
+    this.consumer = started.consumer;
+    if (this.config.NOTIFICATIONS_DELIVERY_ENABLED) {
+      const worker = new DeliveryWorker(
+        this.prisma,
+        {
+          pollMs: this.config.NOTIFICATIONS_POLL_MS,
+          concurrency: this.config.NOTIFICATIONS_CONCURRENCY,
+          retryBaseMs: this.config.NOTIFICATIONS_RETRY_BASE_MS,
+          retryMaxMs: this.config.NOTIFICATIONS_RETRY_MAX_MS,
+          retentionMs: this.config.NOTIFICATIONS_RETENTION_MS,
+          ...(this.config.NOTIFICATIONS_FHIR_BASE_URL
+            ? { fhirBaseUrl: this.config.NOTIFICATIONS_FHIR_BASE_URL }
+            : {}),
+        },
+        this.logger,
+      );
+      worker.start();
+      this.worker = worker;
+      this.hooks.register('notifications-delivery', () => worker.stop(), ShutdownOrder.FLUSH);
+    }
+  }
+}
