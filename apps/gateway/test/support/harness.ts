@@ -182,6 +182,8 @@ export async function registerClient(
     alg?: 'ES384' | 'RS384';
     name?: string;
     productVersionId?: string;
+    /** Initial lifecycle state (default sandbox, as RegisterSystem). */
+    lifecycle?: 'registered' | 'sandbox';
   },
 ): Promise<TestClient> {
   const key = await newClientKey(input.alg ?? 'ES384');
@@ -196,6 +198,7 @@ export async function registerClient(
       keys: { jwksJson: JSON.stringify({ keys: [key.publicJwk] }) },
       allowedScopes: input.scopes,
       productVersionId: input.productVersionId ?? LEGACY_PRODUCT_VERSION_ID,
+      ...(input.lifecycle ? { lifecycle: input.lifecycle } : {}),
     },
     BOOTSTRAP_CALLER,
   );

@@ -12,7 +12,7 @@ const cert = (c: Partial<CertificateFacts> = {}): CertificateFacts => ({
 });
 const gate = (over: Partial<Parameters<typeof decide>[0]> = {}) =>
   decide({
-    environment: 'production',
+    lifecycle: 'live',
     role: 'gp-system',
     productVersionId: 'acme-gp@1.0',
     requested: GP,
@@ -33,10 +33,21 @@ describe('certificate gate', () => {
     expect(gate()).toEqual({ ok: true, certificateId: 'c-1' });
   });
 
-  it('sandbox systems, roles without a scheme and kit-only requests need no certificate', () => {
-    expect(gate({ environment: 'sandbox', certificates: [] })).toEqual({ ok: true });
+  it('sandbox and certified systems, roles without a scheme and kit-only requests need no certificate', () => {
+    expect(gate({ lifecycle: 'sandbox', certificates: [] })).toEqual({ ok: true });
+    expect(gate({ lifecycle: 'certified', certificates: [] })).toEqual({ ok: true });
     expect(gate({ role: 'other', certificates: [] })).toEqual({ ok: true });
     expect(gate({ requested: ['system/TestReport.crs'], certificates: [] })).toEqual({ ok: true });
+  });
+
+  it('a registered system gets no role scopes at all, certificate or not; kit scopes pass', () => {
+    const d = gate({ lifecycle: 'registered' });
+    expect(!d.ok && d.description).toContain('registered → sandbox');
+    expect(!d.ok && d.description).toContain('system/Patient.cruds');
+    expect(gate({ lifecycle: 'registered', role: 'other' }).ok).toBe(false);
+    expect(gate({ lifecycle: 'registered', requested: ['system/TestReport.crs'] })).toEqual({
+      ok: true,
+    });
   });
 
   it('no certificate: refused, naming the role and product version', () => {

@@ -38,28 +38,20 @@ export interface CertificateFacts {
 export type GateDecision =
   { ok: true; certificateId?: string } | { ok: false; description: string };
 
+export type Standing =
+  { ok: true; certificate: CertificateFacts } | { ok: false; reasons: string[] };
+
 /**
- * Decides whether a production system's product version holds a valid certificate for the
- * role scopes it asks for. Sandbox systems, roles without a scheme and requests without role
- * scopes pass without one. A certificate suspended by compliance enforcement keeps the reads
- * (care continues) and withholds the writes, as the enforcement does at the guard.
+ * The first certificate (newest first) that is valid now: active or suspended, not expired, its
+ * rules version accepted and not past its re-certification date; else why none is.
  */
-export function decide(input: {
-  environment: string;
-  role: string;
-  productVersionId: string;
-  requested: readonly string[];
-  certificates: readonly CertificateFacts[];
-  now: Date;
-  accepted?: Readonly<Record<string, string | null>>;
-}): GateDecision {
-  const { role, productVersionId: pv, now } = input;
-  const wanted = roleScopes(input.requested);
-  if (input.environment !== 'production' || !isCertifiableRole(role) || wanted.length === 0)
-    return { ok: true };
-  const accepted = input.accepted ?? ACCEPTED_RULES;
+export function standingOf(
+  certificates: readonly CertificateFacts[],
+  now: Date,
+  accepted: Readonly<Record<string, string | null>> = ACCEPTED_RULES,
+): Standing {
   const reasons: string[] = [];
-  for (const c of input.certificates) {
+  for (const c of certificates) {
     if (c.status !== 'active' && c.status !== 'suspended') continue;
     if (c.expiresAt <= now) {
       reasons.push(`certificate ${c.id} expired ${c.expiresAt.toISOString()}`);
@@ -76,49 +68,99 @@ export function decide(input: {
       );
       continue;
     }
-    if (c.status === 'suspended') {
-      const writes = wanted.filter(isWrite);
-      if (writes.length > 0)
-        return {
-          ok: false,
-          description: `the ${role} conformance certificate ${c.id} of product version ${pv} is suspended by compliance enforcement: ${writes.join(' ')} withheld (read scopes are still granted)`,
-        };
-    }
-    return { ok: true, certificateId: c.id };
+    return { ok: true, certificate: c };
   }
-  return {
-    ok: false,
-    description: `production scopes of the ${role} role need a valid ${role} conformance certificate for product version ${pv}${reasons.length ? ` (${reasons.join('; ')})` : ': none issued'}`,
-  };
+  return { ok: false, reasons };
+}
+
+/**
+ * The one production gate (issues 17 and 18), on the system's lifecycle state: a `registered`
+ * system gets no role scopes; `sandbox` and `certified` systems run in the sandbox (role scopes
+ * for conformance sessions, no certificate needed); a `live` system's product version must hold a
+ * valid certificate for the role scopes it asks for. Roles without a scheme and requests without
+ * role scopes pass. A certificate suspended by compliance enforcement keeps the reads (care
+ * continues) and withholds the writes, as the enforcement does at the guard.
+ */
+export function decide(input: {
+  lifecycle: string;
+  role: string;
+  productVersionId: string;
+  requested: readonly string[];
+  certificates: readonly CertificateFacts[];
+  now: Date;
+  accepted?: Readonly<Record<string, string | null>>;
+}): GateDecision {
+  const { role, productVersionId: pv, now } = input;
+  const wanted = roleScopes(input.requested);
+  if (wanted.length === 0) return { ok: true };
+  if (input.lifecycle === 'registered')
+    return {
+      ok: false,
+      description: `the system is registered, not yet in the sandbox: clinical scopes (${wanted.join(' ')}) come with the lifecycle step registered → sandbox`,
+    };
+  if (input.lifecycle !== 'live' || !isCertifiableRole(role)) return { ok: true };
+  const s = standingOf(input.certificates, now, input.accepted);
+  if (!s.ok)
+    return {
+      ok: false,
+      description: `production scopes of the ${role} role need a valid ${role} conformance certificate for product version ${pv}${s.reasons.length ? ` (${s.reasons.join('; ')})` : ': none issued'}`,
+    };
+  if (s.certificate.status === 'suspended') {
+    const writes = wanted.filter(isWrite);
+    if (writes.length > 0)
+      return {
+        ok: false,
+        description: `the ${role} conformance certificate ${s.certificate.id} of product version ${pv} is suspended by compliance enforcement: ${writes.join(' ')} withheld (read scopes are still granted)`,
+      };
+  }
+  return { ok: true, certificateId: s.certificate.id };
 }
 
 /** Loads the facts `decide` needs for a system and decides. */
 export async function certificateGate(
   prisma: PrismaClient | Prisma.TransactionClient,
-  system: { id: string; productVersionId: string },
+  system: { id: string; productVersionId: string; lifecycle: string },
   requested: readonly string[],
   now: Date = new Date(),
 ): Promise<GateDecision> {
   if (roleScopes(requested).length === 0) return { ok: true };
-  const env = await prisma.systemEnvironment.findUnique({ where: { systemId: system.id } });
-  if (env?.environment !== 'production') return { ok: true };
-  const version = await prisma.productVersion.findUnique({
-    where: { id: system.productVersionId },
-    include: { product: true },
-  });
-  const role = (version?.product.role ?? 'other').replace(/_/g, '-');
-  const certificates = await prisma.conformanceCertificate.findMany({
-    where: { productVersionId: system.productVersionId, role },
-    orderBy: [{ issuedAt: 'desc' }, { id: 'asc' }],
-    take: 20,
-  });
+  if (system.lifecycle !== 'live')
+    return decide({ ...system, role: 'other', requested, certificates: [], now });
+  const role = await roleOfVersion(prisma, system.productVersionId);
+  const certificates = await certificatesOf(prisma, system.productVersionId, [role]);
   return decide({
-    environment: env.environment,
+    lifecycle: system.lifecycle,
     role,
     productVersionId: system.productVersionId,
     requested,
     certificates,
     now,
+  });
+}
+
+/** The role of a product version's product (platform spelling, e.g. gp-system). */
+export async function roleOfVersion(
+  prisma: PrismaClient | Prisma.TransactionClient,
+  productVersionId: string,
+): Promise<string> {
+  const version = await prisma.productVersion.findUnique({
+    where: { id: productVersionId },
+    include: { product: true },
+  });
+  return (version?.product.role ?? 'other').replace(/_/g, '-');
+}
+
+/** A product version's certificates for some roles, newest first. */
+export function certificatesOf(
+  prisma: PrismaClient | Prisma.TransactionClient,
+  productVersionId: string,
+  roles: readonly string[],
+): Promise<(CertificateFacts & { role: string })[]> {
+  return prisma.conformanceCertificate.findMany({
+    where: { productVersionId, role: { in: [...roles] } },
+    orderBy: [{ issuedAt: 'desc' }, { id: 'asc' }],
+    take: 50,
+    select: { id: true, status: true, rulesVersion: true, expiresAt: true, role: true },
   });
 }
 

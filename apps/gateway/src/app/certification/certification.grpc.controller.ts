@@ -134,7 +134,7 @@ export class CertificationGrpcController implements gateway.v1.CertificationServ
       req.systemId,
       environment,
       req.reason.trim().slice(0, 500),
-      caller.systemId,
+      caller,
     );
     if (!done)
       throw new CertificationError(

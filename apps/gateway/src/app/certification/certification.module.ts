@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 
+import { RegionsModule } from '../regions/regions.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { CertificationGrpcController } from './certification.grpc.controller';
 import { CertificationRepository } from './certification.repository';
@@ -13,7 +14,7 @@ import { SandboxInterceptor } from './sandbox.interceptor';
  * are registered by the FHIR module among its resource routes, before its catch-all.
  */
 @Module({
-  imports: [TokensModule],
+  imports: [TokensModule, RegionsModule],
   controllers: [CertificationGrpcController],
   providers: [
     CertificationRepository,

@@ -213,32 +213,13 @@ export class CertificationRepository {
     });
   }
 
-  /** Moves a system to `sandbox` or `production`; false when the system is unknown. */
-  async setEnvironment(e: {
-    systemId: string;
-    environment: 'sandbox' | 'production';
-    reason: string;
-    actor: string;
-  }): Promise<boolean> {
-    const system = await this.prisma.connectedSystem.findUnique({ where: { id: e.systemId } });
-    if (!system) return false;
-    const data = {
-      environment: e.environment,
-      reason: e.reason,
-      changedBy: e.actor,
-      changedAt: new Date(),
-    };
-    await this.prisma.systemEnvironment.upsert({
-      where: { systemId: e.systemId },
-      create: { systemId: e.systemId, ...data },
-      update: data,
+  /** The system's lifecycle state (issue 18; `live` is production). */
+  async lifecycleOf(systemId: string): Promise<string> {
+    const row = await this.prisma.connectedSystem.findUnique({
+      where: { id: systemId },
+      select: { lifecycle: true },
     });
-    return true;
-  }
-
-  async environmentOf(systemId: string): Promise<string> {
-    const row = await this.prisma.systemEnvironment.findUnique({ where: { systemId } });
-    return row?.environment ?? 'sandbox';
+    return row?.lifecycle ?? 'registered';
   }
 
   /** Revokes a certificate (the operator's decision); false when unknown or already revoked. */

@@ -6,6 +6,7 @@ import { FhirError } from '@trellis/fhir';
 import type { TestReport } from '@medplum/fhirtypes';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { LifecycleService } from '../regions/lifecycle.service';
 import { type SigningKeyRing } from '../tokens/signing-keys';
 import { SIGNING_KEY_RING } from '../tokens/tokens.service';
 import {
@@ -49,6 +50,7 @@ export class CertificationService {
     private readonly repo: CertificationRepository,
     @Inject(SIGNING_KEY_RING) private readonly keys: SigningKeyRing,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly lifecycle: LifecycleService,
   ) {}
 
   async start(caller: Caller, role: string | undefined, retryAfter: number): Promise<SessionRow> {
@@ -75,12 +77,15 @@ export class CertificationService {
         'conformance.role',
         `the product ${product.productId} has role ${product.role}, not ${role.slice(0, 40)}`,
       );
-    if ((await this.repo.environmentOf(caller.systemId)) !== 'sandbox')
+    const lifecycle = await this.repo.lifecycleOf(caller.systemId);
+    if (lifecycle !== 'sandbox' && lifecycle !== 'certified')
       throw FhirError.of(
         422,
         'business-rule',
         'conformance.sandbox-only',
-        'conformance sessions run in the sandbox: this system is in production',
+        lifecycle === 'live'
+          ? 'conformance sessions run in the sandbox: this system is in production (live)'
+          : `conformance sessions run in the sandbox: this system is ${lifecycle} (lifecycle registered → sandbox first)`,
       );
     const opened = await this.repo.openSession({
       id: randomUUID(),
@@ -101,14 +106,33 @@ export class CertificationService {
     return opened;
   }
 
-  /** The operator moves a system between sandbox and production (go-live, or back). */
+  /**
+   * The operator moves a system between sandbox and production (go-live, or back): since issue 18
+   * a forced lifecycle move (production = live), recorded as a national override.
+   */
   async setEnvironment(
     systemId: string,
     environment: 'sandbox' | 'production',
     reason: string,
-    actor: string,
+    actor: string | Caller,
   ): Promise<boolean> {
-    const done = await this.repo.setEnvironment({ systemId, environment, reason, actor });
+    const caller: Caller =
+      typeof actor === 'string'
+        ? {
+            systemId: actor,
+            odsCode: '',
+            region: '',
+            scopes: ['trellis/admin'],
+            tokenId: '',
+            expiresAt: 0,
+          }
+        : actor;
+    const done = await this.lifecycle.force(
+      systemId,
+      environment === 'production' ? 'live' : 'sandbox',
+      reason,
+      caller,
+    );
     this.open.delete(systemId);
     return done;
   }

@@ -5,7 +5,9 @@ import { gateway } from '@trellis/contracts';
 
 import { toProto } from '../systems/systems.grpc.controller';
 import { toTimestamp } from '../systems/systems.events';
+import { type TransitionRow, LifecycleService } from './lifecycle.service';
 import { RegionalService } from './regional.service';
+import { RegionRequirementsService, type RegionRequirementsView } from './requirements.service';
 import { RegionStreamHealthService } from './stream-health';
 
 const { SystemStatus, RegionalAuthorityServiceControllerMethods } = gateway.v1;
@@ -17,7 +19,65 @@ export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServi
   constructor(
     private readonly regional: RegionalService,
     private readonly streams: RegionStreamHealthService,
+    private readonly lifecycle: LifecycleService,
+    private readonly requirements: RegionRequirementsService,
   ) {}
+
+  async transitionRegionSystem(
+    req: gateway.v1.TransitionRegionSystemRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.TransitionRegionSystemResponse> {
+    const auth = metadata?.get('authorization')[0];
+    const r = await this.lifecycle.transition(
+      requireCaller(metadata),
+      req.region ?? '',
+      req.id ?? '',
+      req.to ?? '',
+      req.reason ?? '',
+      `${SVC}/TransitionRegionSystem`,
+      typeof auth === 'string' ? auth : undefined,
+    );
+    return {
+      system: toProto(r.system),
+      nationalOverride: r.nationalOverride,
+      transition: transitionProto(r.transition),
+    };
+  }
+
+  async getRegionSystemLifecycle(
+    req: gateway.v1.GetRegionSystemLifecycleRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.GetRegionSystemLifecycleResponse> {
+    const h = await this.lifecycle.history(requireCaller(metadata), req.region ?? '', req.id ?? '');
+    return { state: h.state, transitions: h.transitions.map(transitionProto) };
+  }
+
+  async getRegionRequirements(
+    req: gateway.v1.GetRegionRequirementsRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.RegionRequirements> {
+    return requirementsProto(
+      await this.requirements.get(requireCaller(metadata), req.region ?? ''),
+    );
+  }
+
+  async setRegionRequirements(
+    req: gateway.v1.SetRegionRequirementsRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.RegionRequirements> {
+    return requirementsProto(
+      await this.requirements.set(
+        requireCaller(metadata),
+        req.region ?? '',
+        {
+          extraCertificateRoles: req.extraCertificateRoles ?? [],
+          maxViolationRate: req.maxViolationRate ?? null,
+          reason: req.reason ?? '',
+        },
+        `${SVC}/SetRegionRequirements`,
+      ),
+    );
+  }
 
   async getRegionStreamHealth(
     req: gateway.v1.GetRegionStreamHealthRequest,
@@ -90,4 +150,27 @@ export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServi
     );
     return { system: toProto(r.system), nationalOverride: r.nationalOverride };
   }
+}
+
+function transitionProto(t: TransitionRow): gateway.v1.LifecycleTransition {
+  return {
+    from: t.fromState ?? '',
+    to: t.toState,
+    actor: t.actor,
+    reason: t.reason,
+    nationalOverride: t.nationalOverride,
+    at: toTimestamp(t.at),
+  };
+}
+
+function requirementsProto(r: RegionRequirementsView): gateway.v1.RegionRequirements {
+  return {
+    region: r.region,
+    extraCertificateRoles: [...r.extraCertificateRoles],
+    ...(r.maxViolationRate !== null ? { maxViolationRate: r.maxViolationRate } : {}),
+    reason: r.reason,
+    changedBy: r.changedBy,
+    changedAt: r.changedAt ? toTimestamp(r.changedAt) : undefined,
+    version: r.version,
+  };
 }

@@ -121,28 +121,37 @@ export class RegionalService {
   }
 
   /** Another region's system does not exist for an authority (its existence is not theirs). */
-  private async inRegion(caller: Caller, region: string, id: string): Promise<void> {
-    this.authorise(caller, region, 'systems.write');
+  async inRegion(
+    caller: Caller,
+    region: string,
+    id: string,
+    action: RegionAction = 'systems.write',
+  ): Promise<SystemRow> {
+    this.authorise(caller, region, action);
     const row = id ? await this.systems.get(id).catch(() => null) : null;
     if (!row || regionOfSystem(row) !== region)
       throw new SystemsError(SystemsErrorCode.NotFound, `system ${id} not found in ${region}`);
+    return row;
   }
 
   /** The national operator acting in a region, rather than that region's own authority. */
-  private isOverride(caller: Caller, region: string): boolean {
+  isOverride(caller: Caller, region: string): boolean {
     const own =
       caller.region === region && caller.scopes.includes(`region/${region}/systems.write`);
     return isNationalOperator(caller) && !own;
   }
 
-  private record(
+  /** The act's event on the region's stream and its audit record, in the act's transaction. */
+  record(
     caller: Caller,
     region: string,
     action: string,
     reason: string,
     interaction: string,
+    lifecycle?: { from: string; to: string },
   ): (tx: Tx, after: SystemRow) => Promise<void> {
     const nationalOverride = this.isOverride(caller, region);
+    const what = lifecycle ? `lifecycle ${lifecycle.from} → ${lifecycle.to}` : action;
     return async (tx, after) => {
       const msg = RegionalAuthorityActed.fromPartial({
         context: {
@@ -161,6 +170,8 @@ export class RegionalService {
         reason,
         actor: actorOf(caller),
         nationalOverride,
+        lifecycleFrom: lifecycle?.from ?? '',
+        lifecycleTo: lifecycle?.to ?? '',
         status:
           after.status === 'active'
             ? ConnectedSystemState.CONNECTED_SYSTEM_STATE_ACTIVE
@@ -184,7 +195,7 @@ export class RegionalService {
           action: 'E',
           outcome: 'success',
           outcomeDescription:
-            `${action} in ${region}${nationalOverride ? ' (national override)' : ''}: ${reason}`.slice(
+            `${what} in ${region}${nationalOverride ? ' (national override)' : ''}: ${reason}`.slice(
               0,
               300,
             ),

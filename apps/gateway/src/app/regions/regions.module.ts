@@ -3,13 +3,22 @@ import { Module } from '@nestjs/common';
 import { SystemsModule } from '../systems/systems.module';
 import { RegionalAdminController } from './regional.admin.controller';
 import { RegionalGrpcController } from './regional.grpc.controller';
+import { ScorecardsModule } from '../scorecards/scorecards.module';
+import { LifecycleService } from './lifecycle.service';
 import { RegionalService } from './regional.service';
+import { RegionRequirementsService } from './requirements.service';
 import { RegionStreamHealthService, regionStreamAdminProvider } from './stream-health';
 
 @Module({
-  imports: [SystemsModule],
+  imports: [SystemsModule, ScorecardsModule],
   controllers: [RegionalGrpcController, RegionalAdminController],
-  providers: [RegionalService, RegionStreamHealthService, regionStreamAdminProvider],
-  exports: [RegionalService],
+  providers: [
+    RegionalService,
+    LifecycleService,
+    RegionRequirementsService,
+    RegionStreamHealthService,
+    regionStreamAdminProvider,
+  ],
+  exports: [RegionalService, LifecycleService],
 })
 export class RegionsModule {}

@@ -16,6 +16,8 @@ export interface SystemSummary {
   suspensionReason: string;
   productVersionId: string;
   writesRestricted: boolean;
+  /** registered | sandbox | certified | live (issue 18). */
+  lifecycle: string;
   allowedScopes: string[];
   version: number;
   changedAt: string;
@@ -39,6 +41,7 @@ export function toSummary(row: SystemRow): SystemSummary {
     suspensionReason: row.suspensionReason ?? '',
     productVersionId: row.productVersionId,
     writesRestricted: row.writesRestricted,
+    lifecycle: row.lifecycle,
     allowedScopes: [...row.allowedScopes],
     version: row.version,
     changedAt: row.changedAt.toISOString(),

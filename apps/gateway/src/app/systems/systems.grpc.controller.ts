@@ -32,6 +32,7 @@ export function toProto(row: SystemRow): gateway.v1.ConnectedSystem {
     suspensionReason: row.suspensionReason ?? '',
     productVersionId: row.productVersionId,
     writesRestricted: row.writesRestricted,
+    lifecycle: row.lifecycle,
   };
 }
 
@@ -60,6 +61,7 @@ export class SystemsGrpcController implements gateway.v1.ConnectedSystemServiceC
         allowedScopes: req.allowedScopes ?? [],
         clientId: req.clientId ?? '',
         productVersionId: req.productVersionId ?? '',
+        lifecycle: req.lifecycle ?? '',
       },
       requireCaller(metadata),
     );

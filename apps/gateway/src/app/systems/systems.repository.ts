@@ -25,6 +25,11 @@ export interface NewSystem {
   productVersionId: string;
   /** Inherited from the product version (compliance enforcement in force). */
   writesRestricted?: boolean;
+  /** Initial lifecycle state (issue 18). */
+  lifecycle: 'registered' | 'sandbox';
+  /** Region whose authority the system answers to (its organisation's). */
+  lifecycleRegion: string;
+  nationalOverride: boolean;
   actor: string;
 }
 
@@ -89,11 +94,25 @@ export class SystemsRepository {
           allowedScopes: s.allowedScopes,
           productVersionId: s.productVersionId,
           writesRestricted: s.writesRestricted ?? false,
+          lifecycle: s.lifecycle,
           createdBy: s.actor,
           changedBy: s.actor,
         },
       });
       await this.logChange(tx, row, 'REGISTERED', s.actor, null, null);
+      await tx.systemLifecycleTransition.create({
+        data: {
+          id: randomUUID(),
+          systemId: row.id,
+          fromState: null,
+          toState: s.lifecycle,
+          actor: s.actor,
+          region: s.lifecycleRegion,
+          reason: `registered into ${s.lifecycle}`,
+          nationalOverride: s.nationalOverride,
+          at: row.createdAt,
+        },
+      });
       return row;
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
-import { type Caller } from '@trellis/auth';
+import { isNationalOperator, type Caller } from '@trellis/auth';
+import { organisationByOdsCode } from '@trellis/platform';
 
 import { type SystemStatus } from '../../generated/prisma/client';
 import { GATEWAY_OUTBOX, type GatewayOutbox } from '../audit/gateway-outbox';
@@ -32,6 +33,11 @@ export interface RegisterInput {
   clientId?: string;
   /** Required: the ProductVersion.id the system deploys. */
   productVersionId: string;
+  /**
+   * Initial lifecycle state (issue 18): `registered`, or `sandbox` (the default: what every
+   * registration meant before the lifecycle). Either way the history records who decided it.
+   */
+  lifecycle?: string;
 }
 
 /** Who performed an admin change: the operator's system, and their user when named. */
@@ -63,6 +69,9 @@ export class SystemsService {
       v.add('ods_code', 'must be 3-10 upper-case letters or digits');
     if (!REGION_CODE.test(input.region))
       v.add('region', 'must be a region short code such as north-east');
+    const lifecycle = input.lifecycle || 'sandbox';
+    if (lifecycle !== 'registered' && lifecycle !== 'sandbox')
+      v.add('lifecycle', 'a new system starts registered or sandbox (empty = sandbox)');
     if (input.clientId && !CLIENT_ID.test(input.clientId))
       v.add('client_id', 'lower-case letters, digits and -, 3-63 characters');
     const keys = checkKeys(v, 'keys', input.keys);
@@ -87,6 +96,9 @@ export class SystemsService {
         allowedScopes: scopes,
         productVersionId: version.id,
         writesRestricted: version.writesRestricted,
+        lifecycle: lifecycle === 'registered' ? 'registered' : 'sandbox',
+        lifecycleRegion: organisationByOdsCode(input.odsCode)?.region ?? input.region,
+        nationalOverride: isNationalOperator(caller),
         actor,
       });
       if (row === 'exists')

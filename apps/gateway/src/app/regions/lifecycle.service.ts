@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { type Caller } from '@trellis/auth';
+import { conformance, toTimestamp } from '@trellis/contracts';
+
+import { type PrismaClient, type SystemLifecycleTransition } from '../../generated/prisma/client';
+import { certificatesOf, roleOfVersion } from '../certification/certificate-gate';
+import { isCertifiableRole } from '../certification/exchange';
+import { GatewayPrismaService } from '../database/gateway-prisma.service';
+import { SCORECARDS_CLIENT, type ScorecardsClient } from '../scorecards/scorecards.client';
+import { type SystemRow } from '../systems/systems.repository';
+import { actorOf } from '../systems/systems.service';
+import {
+  illegalMove,
+  isLifecycleState,
+  LifecycleError,
+  mayMove,
+  unmetRequirements,
+  type LifecycleState,
+} from './lifecycle';
+import { RegionalService, regionOfSystem } from './regional.service';
+import { RegionRequirementsService } from './requirements.service';
+
+export type TransitionRow = SystemLifecycleTransition;
+
+export interface TransitionResult {
+  system: SystemRow;
+  nationalOverride: boolean;
+  transition: TransitionRow;
+}
+
+/** The scorecard window a region's violation-rate requirement is judged on. */
+const RATE_WINDOW_MS = 7 * 24 * 3600_000;
+
+/**
+ * The connected-system lifecycle (issue 18): registered → sandbox → certified → live, each move
+ * an act of the authority of the system's organisation's region (or the national operator, then
+ * recorded as an override): the state, a history row, the event on the region's stream and the
+ * audit record commit together. `certified` needs a valid certificate of the product version for
+ * its role; `live` (the region's approval) needs that and the region's own requirements.
+ */
+@Injectable()
+export class LifecycleService {
+  constructor(
+    private readonly regional: RegionalService,
+    private readonly requirements: RegionRequirementsService,
+    @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
+    @Optional() @Inject(SCORECARDS_CLIENT) private readonly scorecards?: ScorecardsClient | null,
+  ) {}
+
+  async transition(
+    caller: Caller,
+    region: string,
+    id: string,
+    to: string,
+    reason: string,
+    interaction: string,
+    authorization?: string,
+  ): Promise<TransitionResult> {
+    const target = checkTarget(to);
+    const why = checkReason(reason);
+    const row = await this.regional.inRegion(caller, region, id);
+    if (!mayMove(row.lifecycle, target)) throw illegalMove(id, row.lifecycle, target);
+    await this.checkRequirements(row, target, region, authorization);
+    return this.move(row.id, row.lifecycle, target, why, caller, region, interaction);
+  }
+
+  /** The system's state and history (oldest first), for the region's authority. */
+  async history(
+    caller: Caller,
+    region: string,
+    id: string,
+  ): Promise<{ state: string; transitions: TransitionRow[] }> {
+    const row = await this.regional.inRegion(caller, region, id, 'systems.read');
+    const transitions = await this.prisma.systemLifecycleTransition.findMany({
+      where: { systemId: row.id },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+      take: 500,
+    });
+    return { state: row.lifecycle, transitions };
+  }
+
+  /**
+   * The operator's environment switch (CertificationService/SetSystemEnvironment, issue 17):
+   * production = `live`, sandbox = `sandbox`, from any state and without the requirements — a
+   * national override, recorded as one (the certificate gate still wants the certificate).
+   */
+  async force(
+    systemId: string,
+    to: 'live' | 'sandbox',
+    reason: string,
+    caller: Caller,
+  ): Promise<boolean> {
+    const row = await this.prisma.connectedSystem.findUnique({ where: { id: systemId } });
+    if (!row) return false;
+    if (row.lifecycle === to) return true;
+    await this.move(
+      row.id,
+      row.lifecycle,
+      to,
+      checkReason(reason),
+      caller,
+      regionOfSystem(row),
+      '/trellis.gateway.v1.CertificationService/SetSystemEnvironment',
+      true,
+    );
+    return true;
+  }
+
+  private async checkRequirements(
+    row: SystemRow,
+    to: LifecycleState,
+    region: string,
+    authorization: string | undefined,
+  ): Promise<void> {
+    if (to !== 'certified' && to !== 'live') return;
+    const role = await roleOfVersion(this.prisma, row.productVersionId);
+    if (!isCertifiableRole(role))
+      throw new LifecycleError(
+        'LIFECYCLE_REQUIREMENT_UNMET',
+        `product version ${row.productVersionId} has role ${role}, which has no conformance scheme: it cannot be certified`,
+        [{ field: 'to', rule: 'national.certificate', message: `role ${role} has no scheme` }],
+      );
+    const requirements = to === 'live' ? await this.requirements.of(region) : undefined;
+    const roles = [role, ...(requirements?.extraCertificateRoles ?? [])];
+    const certificates = await certificatesOf(this.prisma, row.productVersionId, roles);
+    const violationRate =
+      requirements && requirements.maxViolationRate !== null
+        ? await this.violationRate(row.productVersionId, authorization)
+        : undefined;
+    const unmet = unmetRequirements({
+      to,
+      role,
+      productVersionId: row.productVersionId,
+      certificates,
+      now: new Date(),
+      region,
+      ...(requirements ? { requirements } : {}),
+      ...(violationRate !== undefined ? { violationRate } : {}),
+    });
+    if (unmet.length > 0)
+      throw new LifecycleError(
+        'LIFECYCLE_REQUIREMENT_UNMET',
+        `system ${row.id} cannot become ${to}: ${unmet.map((u) => u.message).join('; ')}`,
+        unmet.map((u) => ({ field: 'to', rule: u.rule, message: u.message })),
+      );
+  }
+
+  /** Share of the product version's judged calls refused over the window (undefined: unknown). */
+  private async violationRate(
+    productVersionId: string,
+    authorization: string | undefined,
+  ): Promise<number | undefined> {
+    if (!this.scorecards) return undefined;
+    const end = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+    try {
+      const res = await this.scorecards.getScorecard(
+        {
+          subjectKind: conformance.v1.SubjectKind.SUBJECT_KIND_PRODUCT_VERSION,
+          subjectId: productVersionId,
+          periodStart: toTimestamp(new Date(end.getTime() - RATE_WINDOW_MS)),
+          periodEnd: toTimestamp(end),
+          topRules: 1,
+        },
+        authorization ? { authorization } : {},
+      );
+      const rate = res.scorecard?.current?.conformanceRate;
+      return rate === undefined ? undefined : Math.round((1 - rate) * 10_000) / 10_000;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private move(
+    id: string,
+    from: string,
+    to: LifecycleState,
+    reason: string,
+    caller: Caller,
+    region: string,
+    interaction: string,
+    forced = false,
+  ): Promise<TransitionResult> {
+    const nationalOverride = forced || this.regional.isOverride(caller, region);
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM connected_systems WHERE id = ${id} FOR UPDATE`;
+      const moved = await tx.connectedSystem.updateMany({
+        where: { id, lifecycle: from },
+        data: { lifecycle: to },
+      });
+      // another act moved it first: judged again against the state it is in now
+      if (moved.count === 0) {
+        const now = await tx.connectedSystem.findUnique({ where: { id } });
+        throw illegalMove(id, now?.lifecycle ?? 'unknown', to);
+      }
+      const system = (await tx.connectedSystem.findUnique({ where: { id } }))!;
+      const transition = await tx.systemLifecycleTransition.create({
+        data: {
+          id: randomUUID(),
+          systemId: id,
+          fromState: from,
+          toState: to,
+          actor: actorOf(caller),
+          region,
+          reason,
+          nationalOverride,
+        },
+      });
+      await this.regional.record(caller, region, 'lifecycle', reason, interaction, { from, to })(
+        tx,
+        system,
+      );
+      return { system, nationalOverride, transition };
+    });
+  }
+}
+
+function checkTarget(to: string): LifecycleState {
+  if (!isLifecycleState(to) || to === 'registered')
+    throw new LifecycleError(
+      'LIFECYCLE_INVALID_ARGUMENT',
+      'invalid to: one of sandbox, certified, live',
+      [{ field: 'to', rule: 'enum', message: 'one of sandbox, certified, live' }],
+    );
+  return to;
+}
+
+function checkReason(reason: string): string {
+  const r = reason.trim();
+  if (r.length < 3 || r.length > 500)
+    throw new LifecycleError('LIFECYCLE_INVALID_ARGUMENT', 'invalid reason', [
+      { field: 'reason', rule: 'required', message: 'a reason of 3-500 characters is required' },
+    ]);
+  return r;
+}

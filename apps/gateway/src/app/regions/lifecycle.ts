@@ -1,0 +1,132 @@
+import { DomainError, type FieldViolation } from '@trellis/platform';
+
+import { standingOf, type CertificateFacts } from '../certification/certificate-gate';
+
+/**
+ * The onboarding lifecycle of a connected system (issue 18). Only `live` is production: the
+ * certificate gate grants a certifiable role's scopes there only with a valid certificate, and
+ * `registered` gets no clinical scopes at all.
+ */
+export const LIFECYCLE_STATES = ['registered', 'sandbox', 'certified', 'live'] as const;
+export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
+
+export function isLifecycleState(s: string): s is LifecycleState {
+  return (LIFECYCLE_STATES as readonly string[]).includes(s);
+}
+
+/** Allowed moves: forward one step at a time, or back to the sandbox (e.g. to re-certify). */
+const NEXT: Readonly<Record<LifecycleState, readonly LifecycleState[]>> = {
+  registered: ['sandbox'],
+  sandbox: ['certified'],
+  certified: ['live', 'sandbox'],
+  live: ['sandbox'],
+};
+
+export function mayMove(from: string, to: LifecycleState): boolean {
+  return isLifecycleState(from) && NEXT[from].includes(to);
+}
+
+export type LifecycleErrorCode =
+  'LIFECYCLE_ILLEGAL_TRANSITION' | 'LIFECYCLE_REQUIREMENT_UNMET' | 'LIFECYCLE_INVALID_ARGUMENT';
+
+/**
+ * Refusals of the lifecycle: an illegal move or an unmet requirement is the system's state, not
+ * bad input (FAILED_PRECONDITION → 422 on the JSON door); each names the rule that failed.
+ */
+export class LifecycleError extends DomainError<LifecycleErrorCode> {
+  constructor(code: LifecycleErrorCode, message: string, violations: FieldViolation[]) {
+    super(
+      'gateway',
+      code,
+      code === 'LIFECYCLE_INVALID_ARGUMENT' ? 'INVALID_ARGUMENT' : 'FAILED_PRECONDITION',
+      message,
+      violations,
+    );
+  }
+}
+
+export function illegalMove(id: string, from: string, to: string): LifecycleError {
+  const allowed = isLifecycleState(from) ? NEXT[from].join(' or ') : 'none';
+  return new LifecycleError(
+    'LIFECYCLE_ILLEGAL_TRANSITION',
+    `system ${id} is ${from}: it cannot move to ${to} (from ${from}: ${allowed})`,
+    [
+      {
+        field: 'to',
+        rule: `lifecycle.${from}-to-${to}`,
+        message: `allowed from ${from}: ${allowed}`,
+      },
+    ],
+  );
+}
+
+/** A region's requirements beyond the national ones for going live there. */
+export interface RegionRequirements {
+  extraCertificateRoles: readonly string[];
+  /** violations / requests of the product version over the scorecard window; null = none. */
+  maxViolationRate: number | null;
+}
+
+export interface Requirement {
+  rule: string;
+  message: string;
+}
+
+/**
+ * What a system still lacks for a state: `certified` needs a valid certificate of its product
+ * version for its role; `live` needs that plus the region's extra role certificates and its
+ * violation-rate ceiling (`violationRate` undefined = could not be read, which fails closed).
+ */
+export function unmetRequirements(input: {
+  to: LifecycleState;
+  role: string;
+  productVersionId: string;
+  certificates: readonly (CertificateFacts & { role: string })[];
+  now: Date;
+  region: string;
+  requirements?: RegionRequirements;
+  violationRate?: number;
+  accepted?: Readonly<Record<string, string | null>>;
+}): Requirement[] {
+  const { to, productVersionId: pv, now, region } = input;
+  if (to !== 'certified' && to !== 'live') return [];
+  const out: Requirement[] = [];
+  const certified = (role: string): string | undefined => {
+    const s = standingOf(
+      input.certificates.filter((c) => c.role === role),
+      now,
+      input.accepted,
+    );
+    return s.ok ? undefined : s.reasons.join('; ') || 'none issued';
+  };
+  const own = certified(input.role);
+  if (own !== undefined)
+    out.push({
+      rule: 'national.certificate',
+      message: `product version ${pv} holds no valid ${input.role} conformance certificate (${own})`,
+    });
+  if (to === 'certified' || !input.requirements) return out;
+  for (const role of input.requirements.extraCertificateRoles) {
+    const why = certified(role);
+    if (why !== undefined)
+      out.push({
+        rule: `region.${region}.certificate.${role}`,
+        message: `${region} also requires a valid ${role} conformance certificate of product version ${pv} (${why})`,
+      });
+  }
+  const max = input.requirements.maxViolationRate;
+  if (max !== null) {
+    const rate = input.violationRate;
+    if (rate === undefined)
+      out.push({
+        rule: `region.${region}.violation-rate`,
+        message: `${region} requires a violation rate of at most ${max}: the product version's scorecard could not be read`,
+      });
+    else if (rate > max)
+      out.push({
+        rule: `region.${region}.violation-rate`,
+        message: `${region} requires a violation rate of at most ${max}: product version ${pv} has ${rate}`,
+      });
+  }
+  return out;
+}
