@@ -11,7 +11,7 @@ import {
   Title,
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 
 import {
   completeSignIn,
@@ -23,11 +23,22 @@ import {
   type Role,
   type Session,
 } from './auth';
-import { AuditPage } from './pages/AuditPage';
 import { CitizenPage } from './pages/CitizenPage';
 import { HomePage } from './pages/HomePage';
 import { SystemsPage } from './pages/SystemsPage';
 import { navigate, usePath } from './router';
+
+// the landing pages are in the first chunk; the others (and the charts) load when opened
+const AuditPage = lazy(() => import('./pages/AuditPage').then((m) => ({ default: m.AuditPage })));
+const ScorecardsPage = lazy(() =>
+  import('./pages/ScorecardsPage').then((m) => ({ default: m.ScorecardsPage })),
+);
+const CertificatesPage = lazy(() =>
+  import('./pages/CertificatesPage').then((m) => ({ default: m.CertificatesPage })),
+);
+const RegionPage = lazy(() =>
+  import('./pages/RegionPage').then((m) => ({ default: m.RegionPage })),
+);
 
 interface PageDef {
   path: string;
@@ -48,6 +59,24 @@ const PAGES: readonly PageDef[] = [
     label: 'Systems',
     roles: ['operator', 'regional'],
     render: (s) => <SystemsPage session={s} />,
+  },
+  {
+    path: '/scorecards',
+    label: 'Scorecards',
+    roles: ['operator', 'supplier'],
+    render: (s) => <ScorecardsPage session={s} />,
+  },
+  {
+    path: '/certificates',
+    label: 'Certificates',
+    roles: ['operator', 'supplier'],
+    render: (s) => <CertificatesPage session={s} />,
+  },
+  {
+    path: '/region',
+    label: 'Region',
+    roles: ['regional'],
+    render: (s) => <RegionPage session={s} />,
   },
   {
     path: '/audit',
@@ -176,7 +205,11 @@ export function App(): ReactNode {
           />
         ))}
       </AppShell.Navbar>
-      <AppShell.Main>{page.render(session)}</AppShell.Main>
+      <AppShell.Main>
+        <Suspense fallback={<Loader role="status" aria-label="Loading page" />}>
+          {page.render(session)}
+        </Suspense>
+      </AppShell.Main>
     </AppShell>
   );
 }

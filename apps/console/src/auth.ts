@@ -19,6 +19,8 @@ export interface Session {
   /** Professional: the connected system the session acts as, and its region. */
   system?: string;
   region?: string;
+  /** Professional: the product version of that system (the access token's claim). */
+  productVersion?: string;
   scopes: string[];
 }
 
@@ -145,6 +147,7 @@ async function complete(config: ConsoleConfig, search: string): Promise<string> 
   const name = [idClaims['given_name'], idClaims['family_name']]
     .filter((x) => typeof x === 'string')
     .join(' ');
+  const productVersion = claimsOf(a.access_token)['product_version'];
   const session: Session = {
     accessToken: a.access_token,
     expiresAt: Date.now() + a.expires_in * 1000,
@@ -154,6 +157,7 @@ async function complete(config: ConsoleConfig, search: string): Promise<string> 
     ...(a.patient ? { patient: a.patient } : {}),
     ...(a.system ? { system: a.system } : {}),
     ...(a.region ? { region: a.region } : {}),
+    ...(typeof productVersion === 'string' && productVersion ? { productVersion } : {}),
   };
   sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
   return pending.returnTo;

@@ -20,60 +20,13 @@ import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
 
 import { api } from '../api';
 import type { Session } from '../auth';
-
-export interface SystemSummary {
-  id: string;
-  name: string;
-  supplier: string;
-  odsCode: string;
-  region: string;
-  status: 'active' | 'suspended';
-  suspensionReason: string;
-  productVersionId: string;
-  writesRestricted: boolean;
-  changedAt: string;
-  changedBy: string;
-}
-
-interface SystemPage {
-  systems: SystemSummary[];
-  nextPageToken: string;
-  total: number;
-}
+import { allSystems, systemsBase as base, systemsKey, type SystemSummary } from '../model/systems';
 
 const PAGE = 50;
 // AA contrast (≥ 4.5:1 with white) for small badge text and outline buttons
 const GREEN = '#1b5e20';
 const RED = '#b71c1c';
 const ORANGE = '#8a3b00';
-
-/** The registry's JSON routes for this session: the nation's, or one region's. */
-function base(session: Session): string {
-  return session.role === 'regional' && session.region
-    ? `/admin/v1/regions/${encodeURIComponent(session.region)}/systems`
-    : '/admin/v1/systems';
-}
-
-/** Every page of the registry, in order; each page is shown as it arrives (`onPage`). */
-async function allSystems(
-  session: Session,
-  onPage: (soFar: SystemSummary[]) => void,
-): Promise<SystemSummary[]> {
-  const out: SystemSummary[] = [];
-  let token = '';
-  do {
-    // a small first page puts rows on screen sooner; then the registry's largest pages
-    const q = new URLSearchParams({
-      pageSize: out.length === 0 ? '100' : '500',
-      ...(token ? { pageToken: token } : {}),
-    });
-    const page = await api<SystemPage>(session, `${base(session)}?${q.toString()}`);
-    out.push(...page.systems);
-    token = page.nextPageToken;
-    if (token) onPage([...out]);
-  } while (token);
-  return out;
-}
 
 export function matches(s: SystemSummary, q: string, status: string): boolean {
   if (status !== 'all' && s.status !== status) return false;
@@ -93,7 +46,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
   const [acting, setActing] = useState<SystemSummary>();
   const [reason, setReason] = useState('');
   const q = useDeferredValue(search.trim());
-  const key = ['systems', base(session)];
+  const key = systemsKey(session);
   const systems = useQuery({
     queryKey: key,
     queryFn: () => allSystems(session, (soFar) => client.setQueryData(key, soFar)),
@@ -112,7 +65,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
         { method: 'POST', body: { reason: v.reason } },
       ),
     onSuccess: (updated) => {
-      client.setQueryData<SystemSummary[]>(['systems', base(session)], (old) =>
+      client.setQueryData<SystemSummary[]>(key, (old) =>
         old?.map((s) => (s.id === updated.id ? updated : s)),
       );
       setActing(undefined);

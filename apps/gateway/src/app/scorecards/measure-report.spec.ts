@@ -98,6 +98,40 @@ describe('scorecard as FHIR', () => {
     ).toEqual([]);
   });
 
+  it('a version warned, enforced and overridden carries the dates, the reason and the author', () => {
+    const at = (iso: string) => ({ seconds: Date.parse(iso) / 1000, nanos: 0 });
+    const report = scorecardToMeasureReport(
+      card({
+        compliance: {
+          productVersionId: 'bad-gp@2.0',
+          state: conformance.v1.ComplianceState.COMPLIANCE_STATE_COMPLIANT,
+          policyVersion: 'conformance-policy-1',
+          severity: 'error',
+          rate: 0.3,
+          warnedAt: at('2026-12-05T10:00:00Z'),
+          enforcedAt: at('2026-12-05T11:00:00Z'),
+          overrideUntil: at('2026-12-06T11:30:00Z'),
+          overrideReason: 'fix deployed',
+          overrideBy: 'operator-1',
+          version: 3,
+        },
+      }),
+      'https://gw.example',
+      NOW,
+    );
+    expect(validateFhirResource(report).issues).toEqual([]);
+    const ext = (name: string) =>
+      report.extension?.find(
+        (e) => e.url === `https://fhir.trellis.nhs.uk/StructureDefinition/scorecard-${name}`,
+      );
+    expect(ext('compliance-state')?.valueCode).toBe('compliant');
+    expect(ext('warned-at')?.valueDateTime).toBe('2026-12-05T10:00:00.000Z');
+    expect(ext('enforced-at')?.valueDateTime).toBe('2026-12-05T11:00:00.000Z');
+    expect(ext('override-until')?.valueDateTime).toBe('2026-12-06T11:30:00.000Z');
+    expect(ext('override-reason')?.valueString).toBe('fix deployed');
+    expect(ext('override-by')?.valueString).toBe('operator-1');
+  });
+
   it('the Measure passes the validator', () => {
     expect(
       validateFhirResource(scorecardMeasure('https://gw.example', 'conformance-policy-1')).issues,

@@ -151,6 +151,7 @@ export function scorecardToMeasureReport(
                   },
                 ]
               : []),
+            ...complianceHistory(card.compliance),
           ],
         }
       : {}),
@@ -165,6 +166,29 @@ export function scorecardToMeasureReport(
     improvementNotation: { coding: [{ system: IMPROVEMENT, code: 'increase' }] },
     group: groups,
   };
+}
+
+/** When the version was warned and enforced, and the operator's override in force (if any). */
+function complianceHistory(c: conformance.v1.Compliance | undefined) {
+  if (!c) return [];
+  const at = (name: string, t: { seconds: number; nanos: number } | undefined) =>
+    t && (t.seconds > 0 || t.nanos > 0)
+      ? [
+          {
+            url: `${SCORECARD_REPORT_EXTENSION}-${name}`,
+            valueDateTime: fromTimestamp(t).toISOString(),
+          },
+        ]
+      : [];
+  const text = (name: string, v: string) =>
+    v ? [{ url: `${SCORECARD_REPORT_EXTENSION}-${name}`, valueString: v }] : [];
+  return [
+    ...at('warned-at', c.warnedAt),
+    ...at('enforced-at', c.enforcedAt),
+    ...at('override-until', c.overrideUntil),
+    ...text('override-reason', c.overrideReason),
+    ...text('override-by', c.overrideBy),
+  ];
 }
 
 export function searchsetOf(reports: MeasureReport[], selfUrl: string): Bundle {
