@@ -13,7 +13,10 @@ import { PatientFhirController } from './patient.controller';
 import { AppointmentFhirController } from './appointment.controller';
 import { ReferralFhirController } from './referral.controller';
 import { RegionalWaitingListsFhirController } from './regional-waiting-lists.controller';
+import { ObservationFhirController } from './observation.controller';
+import { ReportAcknowledgeFhirController } from './report-acknowledge.controller';
 import { ReportFhirController } from './report.controller';
+import { ReportSearchFhirController } from './report-search.controller';
 import { ScheduleFhirController } from './schedule.controller';
 import { ScorecardsFhirController } from '../scorecards/scorecards.fhir.controller';
 import { CertificationFhirController } from '../certification/certification.fhir.controller';
@@ -30,6 +33,9 @@ export const RESOURCE_CONTROLLERS = [
   ScheduleFhirController,
   ReferralFhirController,
   ReportFhirController,
+  ReportSearchFhirController,
+  ObservationFhirController,
+  ReportAcknowledgeFhirController,
   AuditEventFhirController,
   ScorecardsFhirController,
   CertificationFhirController,

@@ -1,13 +1,11 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
-import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
-import { results, toTimestamp } from '@trellis/contracts';
+import type { Bundle, DiagnosticReport } from '@medplum/fhirtypes';
+import { results } from '@trellis/contracts';
 import {
   FhirError,
   fhirErrorFromPlatform,
   type FhirIssue,
   LAB_REPORT_ID_SYSTEM,
-  parseObservationId,
-  reportObservationsToFhir,
   reportToFhir,
   submitReportFromFhir,
   VERSION_REASON_EXTENSION,
@@ -16,7 +14,7 @@ import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { clip, dateWindow, PATIENT_PARAM, searchOf, type SearchQuery } from './fhir.search';
+import { searchOf } from './fhir.search';
 import {
   etag,
   requiredIfMatch,
@@ -24,113 +22,26 @@ import {
   versionHeaders,
   headerValue,
 } from './fhir.support';
-import { pageObservations, type ReportPage } from './observation.paging';
 import { PlatformCallError, type ForwardContext } from './platform-clients';
 import {
-  param,
-  patientParamSubject,
-  instanceOperation,
   PlatformFhirController,
   type HistoryVersion,
-  REASON_PARAM,
   resourceSubject,
 } from './platform-fhir.controller';
+import { reportFieldPath, RESULTS, VERSION_STATUS } from './report.fhir';
 
-const RESULTS = 'trellis.results.v1.ReportService';
-const pb = results.v1;
+export { issuedWindow, reportFieldPath } from './report.fhir';
+
 const GRPC_ALREADY_EXISTS = 6;
 const GRPC_ABORTED = 10;
 
-/** A results field violation's field → the FHIRPath of the element it came from. */
-export function reportFieldPath(field: string): string | undefined {
-  const f = field.replace(/^reports?\[\d+\]\./, 'report.');
-  const obs = /^report\.observations\[(\d+)\]/.exec(f);
-  if (obs) return `DiagnosticReport.contained[${obs[1]}]`;
-  const map: Record<string, string> = {
-    'report.nhs_number': 'DiagnosticReport.subject',
-    'report.lab_report_id': 'DiagnosticReport.identifier',
-    'report.category': 'DiagnosticReport.category',
-    'report.code': 'DiagnosticReport.code',
-    'report.status': 'DiagnosticReport.status',
-    'report.performing_lab_ods_code': 'DiagnosticReport.performer',
-    'report.requester': 'DiagnosticReport.extension',
-    'report.referral_id': 'DiagnosticReport.basedOn',
-    'report.issued': 'DiagnosticReport.issued',
-    'report.conclusion': 'DiagnosticReport.conclusion',
-    'report.version_reason': 'DiagnosticReport.extension',
-    reason: 'DiagnosticReport.extension',
-  };
-  const key = Object.keys(map).find((k) => f === k || f.startsWith(`${k}.`));
-  return key ? map[key] : undefined;
-}
-
-/** The FHIR statuses an update may carry, and what each becomes on the platform. */
-const VERSION_STATUS: Record<string, results.v1.ReportStatus | undefined> = {
-  amended: pb.ReportStatus.REPORT_STATUS_AMENDED,
-  corrected: pb.ReportStatus.REPORT_STATUS_CORRECTED,
-  appended: pb.ReportStatus.REPORT_STATUS_APPENDED,
-};
-
-const STATUS_PARAM: Record<string, results.v1.ReportStatus> = {
-  preliminary: pb.ReportStatus.REPORT_STATUS_PRELIMINARY,
-  partial: pb.ReportStatus.REPORT_STATUS_PRELIMINARY,
-  final: pb.ReportStatus.REPORT_STATUS_FINAL,
-  amended: pb.ReportStatus.REPORT_STATUS_AMENDED,
-  corrected: pb.ReportStatus.REPORT_STATUS_CORRECTED,
-  appended: pb.ReportStatus.REPORT_STATUS_APPENDED,
-  cancelled: pb.ReportStatus.REPORT_STATUS_CANCELLED,
-};
-const CATEGORY_PARAM: Record<string, results.v1.ReportCategory> = {
-  LAB: pb.ReportCategory.REPORT_CATEGORY_PATHOLOGY,
-  RAD: pb.ReportCategory.REPORT_CATEGORY_RADIOLOGY,
-};
-
 /**
- * FHIR `date` search values (prefix eq/ge/gt/le/lt + a date or dateTime at any precision) → one
- * issued window [from, to); undefined bounds are open. 400 on a value it cannot read.
+ * DiagnosticReport: lab results — submit (conditional create), read, update as a new version,
+ * history and vread. Search, Observation and $acknowledge have their own files.
  */
-export function issuedWindow(values: readonly string[]): {
-  from?: Date;
-  to?: Date;
-  empty: boolean;
-} {
-  return dateWindow(values, 'date');
-}
-
-/**
- * The `code` parameter, every occurrence ANDed: the one code and the one system (when any
- * occurrence names one) all occurrences allow, or null when they cannot all hold.
- */
-function codeParam(search: SearchQuery): { code: string; system?: string } | null | undefined {
-  const codes = search.anyOf('code', (v) => v.split('|').pop() ?? '');
-  if (!codes) return undefined;
-  const systems = new Set(
-    search
-      .values('code')
-      .filter((v) => v.includes('|'))
-      .map((v) => v.split('|')[0]!),
-  );
-  if (codes.size !== 1 || systems.size > 1) return null;
-  const system = [...systems][0];
-  return { code: [...codes][0]!, ...(system ? { system } : {}) };
-}
-
-/** Reports asked of the platform per call when paging observations. */
-const REPORTS_PER_CALL = 20;
-
-/** SearchReports field → search parameter. */
-const SEARCH_FIELDS: Record<string, string> = {
-  nhs_number: 'patient',
-  'page.page_token': '_page_token',
-  'page.page_size': '_count',
-};
-
-/** DiagnosticReport and Observation: lab results — submit, read, versions, search, acknowledge. */
 @Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
 export class ReportFhirController extends PlatformFhirController {
-  // ---------------------------------------------------------------- DiagnosticReport (results)
-
   @FhirRoute({
     method: 'GET',
     path: 'DiagnosticReport/:id',
@@ -452,253 +363,6 @@ export class ReportFhirController extends PlatformFhirController {
       RESULTS,
       'GetReport',
       { reportId: String(req.params['id']), version },
-      forwardContext(req),
-      'DiagnosticReport',
-    );
-    const d = reportToFhir(r.report!);
-    return sendFhir(res, 200, d, versionHeaders(d));
-  }
-
-  @FhirRoute({
-    method: 'GET',
-    path: 'DiagnosticReport',
-    resource: 'DiagnosticReport',
-    platform: 'results',
-    interaction: 'search-type',
-    scope: 'system/DiagnosticReport.s',
-    patientData: true,
-    subject: patientParamSubject,
-    searchParams: [
-      PATIENT_PARAM,
-      {
-        name: 'code',
-        type: 'token',
-        and: true,
-        documentation: 'Report or observation code ([system|]code)',
-      },
-      {
-        name: 'status',
-        type: 'token',
-        and: true,
-        or: true,
-        documentation:
-          'preliminary, partial, final, amended, corrected, appended, cancelled (comma = or)',
-      },
-      {
-        name: 'category',
-        type: 'token',
-        and: true,
-        or: true,
-        documentation:
-          'LAB or RAD ([http://terminology.hl7.org/CodeSystem/v2-0074|]code; one category per search)',
-      },
-      {
-        name: 'date',
-        type: 'date',
-        and: true,
-        documentation: 'Issued (eq, ge, gt, le, lt; repeat for a range: repetitions are ANDed)',
-      },
-    ],
-    summary: "A patient's reports, newest issued first (paged: next link and the platform's total)",
-  })
-  async searchReports(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
-    const nhs = this.patientParam(req);
-    const search = searchOf(req);
-    const statuses = search.anyOf('status', (s) => {
-      const st = STATUS_PARAM[s.trim()];
-      if (st === undefined)
-        throw FhirError.of(
-          400,
-          'invalid',
-          'search.status',
-          `unknown report status ${clip(s)}`,
-          'status',
-        );
-      return st;
-    });
-    const categories = search.anyOf('category', (c) => {
-      const [system, code] = c.includes('|') ? c.split('|', 2) : ['', c];
-      const k = CATEGORY_PARAM[code ?? ''];
-      if (k === undefined || (system && system !== 'http://terminology.hl7.org/CodeSystem/v2-0074'))
-        throw FhirError.of(
-          400,
-          'invalid',
-          'search.category',
-          `unknown category ${clip(c)} (LAB or RAD)`,
-          'category',
-        );
-      return k;
-    });
-    if (categories && categories.size > 1)
-      throw FhirError.of(
-        400,
-        'not-supported',
-        'search.category',
-        'one category per search',
-        'category',
-      );
-    const code = codeParam(search);
-    const window = issuedWindow(search.values('date'));
-    if (
-      nhs === null ||
-      code === null ||
-      window.empty ||
-      [statuses, categories].some((set) => set?.size === 0)
-    )
-      return this.noMatch(req, res);
-    return this.pagedSearch(req, res, async (page) => {
-      const r = await this.call<results.v1.SearchReportsResponse>(
-        'results',
-        RESULTS,
-        'SearchReports',
-        {
-          nhsNumber: nhs,
-          category: categories ? [...categories][0]! : 0,
-          code: code?.code ?? '',
-          statuses: [...(statuses ?? [])],
-          ...(window.from ? { issuedFrom: toTimestamp(window.from) } : {}),
-          ...(window.to ? { issuedTo: toTimestamp(window.to) } : {}),
-          page,
-          includeObservations: searchOf(req).count > 0,
-          labReportId: '',
-        },
-        forwardContext(req),
-        'DiagnosticReport',
-        (f) => SEARCH_FIELDS[f],
-      );
-      return {
-        resources: r.reports.map(reportToFhir),
-        nextPageToken: r.page?.nextPageToken,
-        total: r.page?.total,
-      };
-    });
-  }
-
-  // ---------------------------------------------------------------- Observation (results)
-
-  @FhirRoute({
-    method: 'GET',
-    path: 'Observation/:id',
-    resource: 'Observation',
-    platform: 'results',
-    interaction: 'read',
-    scope: 'system/Observation.r',
-    patientData: true,
-    subject: resourceSubject,
-    summary:
-      'Read one observation of a report (id <report id>-obs-<i>; the token also needs system/DiagnosticReport.r)',
-  })
-  async readObservation(@Req() req: Request, @Res() res: Response): Promise<Observation> {
-    const id = String(req.params['id']);
-    const parsed = parseObservationId(id);
-    if (!parsed)
-      throw FhirError.of(404, 'not-found', 'http.not-found', `Observation/${id} not found`);
-    const r = await this.call<results.v1.GetReportResponse>(
-      'results',
-      RESULTS,
-      'GetReport',
-      { reportId: parsed.reportId, version: 0 },
-      forwardContext(req),
-      'Observation',
-    );
-    const o = reportObservationsToFhir(r.report!)[parsed.index];
-    if (!o) throw FhirError.of(404, 'not-found', 'http.not-found', `Observation/${id} not found`);
-    return sendFhir(res, 200, o, versionHeaders(o));
-  }
-
-  @FhirRoute({
-    method: 'GET',
-    path: 'Observation',
-    resource: 'Observation',
-    platform: 'results',
-    interaction: 'search-type',
-    scope: 'system/Observation.s',
-    patientData: true,
-    subject: patientParamSubject,
-    searchParams: [
-      PATIENT_PARAM,
-      {
-        name: 'code',
-        type: 'token',
-        and: true,
-        documentation: 'Observation code ([system|]code, LOINC or SNOMED CT)',
-      },
-    ],
-    summary:
-      "A patient's observations from the reports the caller may see, newest report first (paged by observation; the token also needs system/DiagnosticReport.s)",
-  })
-  async searchObservations(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
-    const nhs = this.patientParam(req);
-    const wanted = codeParam(searchOf(req));
-    if (nhs === null || wanted === null) return this.noMatch(req, res);
-    const reports = async (pageToken: string): Promise<ReportPage> => {
-      const r = await this.call<results.v1.SearchReportsResponse>(
-        'results',
-        RESULTS,
-        'SearchReports',
-        {
-          nhsNumber: nhs,
-          category: 0,
-          code: wanted?.code ?? '',
-          statuses: [],
-          page: { pageSize: REPORTS_PER_CALL, pageToken },
-          includeObservations: true,
-        },
-        forwardContext(req),
-        'Observation',
-        (f) => SEARCH_FIELDS[f],
-      );
-      const observations = r.reports
-        .flatMap(reportObservationsToFhir)
-        .filter(
-          (o) =>
-            !wanted ||
-            (o.code.coding ?? []).some(
-              (c) =>
-                c.code === wanted.code &&
-                (wanted.system === undefined || c.system === wanted.system),
-            ),
-        );
-      return { observations, nextPageToken: r.page?.nextPageToken };
-    };
-    // the platform counts reports, not observations: the total is counted here when asked
-    return this.pagedSearch(req, res, (page) => pageObservations(reports, page));
-  }
-
-  @FhirRoute(
-    instanceOperation({
-      resource: 'DiagnosticReport',
-      platform: 'results',
-      name: 'acknowledge',
-      summary: 'Acknowledge (file) a result as the requesting organisation',
-      description:
-        'The requesting organisation acknowledges a result version (idempotent: a repeat returns the first acknowledgement). Parameters: version (0/absent = latest), note.',
-      parameters: [
-        {
-          name: 'version',
-          use: 'in',
-          min: 0,
-          max: '1',
-          type: 'integer',
-          documentation: 'Version acknowledged (latest when absent)',
-        },
-        { ...REASON_PARAM, name: 'note' },
-      ],
-      returns: 'The acknowledged report',
-    }),
-  )
-  async acknowledge(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
-    const p = await this.parameters(req, 'DiagnosticReport', 'operation:$acknowledge');
-    const version = Number(param(p, 'version') ?? 0);
-    const r = await this.call<results.v1.AcknowledgeReportResponse>(
-      'results',
-      RESULTS,
-      'AcknowledgeReport',
-      {
-        reportId: String(req.params['id']),
-        version: Number.isInteger(version) ? version : 0,
-        note: param(p, 'note') ?? '',
-      },
       forwardContext(req),
       'DiagnosticReport',
     );
