@@ -1,4 +1,5 @@
 import { events } from '@trellis/contracts';
+import { organisationByOdsCode } from '@trellis/platform';
 
 import {
   AccessAuditor,
@@ -23,6 +24,10 @@ export function decodeSystemStatus(value: Uint8Array): SystemStatusUpdate | unde
     status,
     version: Number(msg.version),
     ...(msg.writesRestricted ? { writesRestricted: true } : {}),
+    // the organisation's region in the reference data, else the registry's claim (as the gateway)
+    ...(msg.odsCode || msg.region
+      ? { region: organisationByOdsCode(msg.odsCode)?.region ?? msg.region }
+      : {}),
   };
 }
 

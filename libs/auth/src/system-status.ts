@@ -14,12 +14,14 @@ export interface SystemStatusUpdate {
   version: number;
   /** Compliance enforcement withdrew the system's write scopes (reads continue). */
   writesRestricted?: boolean;
+  /** Region of the system's organisation (issue 18: a regional authority's reads). */
+  region?: string;
 }
 
 export class SystemStatusRegistry {
   private readonly statuses = new Map<
     string,
-    { status: SystemStatusValue; version: number; writesRestricted: boolean }
+    { status: SystemStatusValue; version: number; writesRestricted: boolean; region?: string }
   >();
   private readyFlag = false;
   private readonly waiters: Array<() => void> = [];
@@ -33,6 +35,7 @@ export class SystemStatusRegistry {
       status: update.status,
       version: update.version,
       writesRestricted: update.writesRestricted === true,
+      ...(update.region ? { region: update.region } : {}),
     });
     this.lastAppliedAt = Date.now();
   }
@@ -49,6 +52,11 @@ export class SystemStatusRegistry {
   /** Write scopes withdrawn by compliance enforcement (the guard keeps only read scopes). */
   isWritesRestricted(systemId: string): boolean {
     return this.statuses.get(systemId)?.writesRestricted === true;
+  }
+
+  /** The region of the system's organisation, when the feed named one. */
+  regionOf(systemId: string): string | undefined {
+    return this.statuses.get(systemId)?.region;
   }
 
   statusOf(systemId: string): SystemStatusValue | undefined {

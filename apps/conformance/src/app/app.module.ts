@@ -72,7 +72,13 @@ export class ConformanceAppModule {
             const statusFeed =
               overrides.auth?.statusFeed ??
               (connection
-                ? createSystemStatusFeed({ service: 'conformance', connection })
+                ? createSystemStatusFeed({
+                    service: 'conformance',
+                    connection,
+                    ...(config.CONFORMANCE_SYSTEM_TOPIC
+                      ? { topic: config.CONFORMANCE_SYSTEM_TOPIC }
+                      : {}),
+                  })
                 : undefined);
             if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
             const endpoints =

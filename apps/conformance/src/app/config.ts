@@ -38,6 +38,8 @@ export const conformanceConfigSchema = baseConfigSchema.extend({
   CONFORMANCE_POLICY_FILE: z.string().min(1).optional(),
   /** How often the policy is evaluated (0 = never: tests drive sweeps themselves). */
   CONFORMANCE_POLICY_INTERVAL_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
+  /** The suspension feed followed (the gateway's system topic; overridden by isolated tests). */
+  CONFORMANCE_SYSTEM_TOPIC: topicName.optional(),
   /** The gateway's base URL: default token issuer, and its /.well-known/jwks.json. */
   GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Publish the outbox to Kafka from this process (one leader per schema). */

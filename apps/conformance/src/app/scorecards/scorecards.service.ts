@@ -1,5 +1,11 @@
-import { Injectable } from '@nestjs/common';
-import { TRELLIS_SCOPES, type Caller } from '@trellis/auth';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  AUTH_STATUS_REGISTRY,
+  mayActInRegion,
+  TRELLIS_SCOPES,
+  type Caller,
+  type SystemStatusRegistry,
+} from '@trellis/auth';
 
 import { BEHAVIOURS, RETRY_BEFORE_RETRY_AFTER } from '../counting/counters';
 import { ScorecardError, ScorecardErrorCode } from './scorecards.errors';
@@ -69,11 +75,14 @@ export interface ScorecardQuery {
 /** Scorecards from the counters: who may read which, and what a card says. */
 @Injectable()
 export class ScorecardsService {
-  constructor(private readonly repo: ScorecardsRepository) {}
+  constructor(
+    private readonly repo: ScorecardsRepository,
+    @Optional() @Inject(AUTH_STATUS_REGISTRY) private readonly systems?: SystemStatusRegistry,
+  ) {}
 
   async scorecard(q: ScorecardQuery, caller: Caller): Promise<ScorecardView> {
     const { start, end, top } = validate(q);
-    mayRead(caller, q.subject);
+    mayRead(caller, q.subject, (id) => this.systems?.regionOf(id));
     const countedUntil = await this.repo.countedUntil(q.subject);
     if (!countedUntil)
       throw new ScorecardError(
@@ -147,17 +156,25 @@ function validate(q: ScorecardQuery): { start: Date; end: Date; top: number } {
 }
 
 /** The national operator reads every card; a connected system its own and its product version's. */
-export function mayRead(caller: Caller, subject: SubjectFilter): void {
+export function mayRead(
+  caller: Caller,
+  subject: SubjectFilter,
+  regionOf: (systemId: string) => string | undefined = () => undefined,
+): void {
   if (caller.scopes.includes(TRELLIS_SCOPES.admin)) return;
   const own =
     subject.kind === 'system'
       ? subject.id === caller.systemId
       : !!caller.productVersionId && subject.id === caller.productVersionId;
-  if (!own)
-    throw new ScorecardError(
-      ScorecardErrorCode.NotYours,
-      'a system reads only its own scorecard and its product version’s',
-    );
+  if (own) return;
+  // issue 18: a regional authority reads the cards of its region's systems (the region of the
+  // system's organisation, from the suspension feed)
+  const region = subject.kind === 'system' ? regionOf(subject.id) : undefined;
+  if (region && mayActInRegion(caller, region, 'scorecards.read')) return;
+  throw new ScorecardError(
+    ScorecardErrorCode.NotYours,
+    'a system reads only its own scorecard and its product version’s; a regional authority those of its region’s systems',
+  );
 }
 
 function totals(rows: readonly MetricSum[]): Totals {

@@ -2,6 +2,7 @@ import { type ScopeRule } from '@trellis/auth';
 
 const read = { scope: 'region/*/systems.read' } as const;
 const write = { scope: 'region/*/systems.write' } as const;
+const scorecards = { scope: 'region/*/scorecards.read' } as const;
 const SVC = '/trellis.gateway.v1.RegionalAuthorityService';
 
 /**
@@ -22,6 +23,8 @@ export const REGIONAL_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
   'GET /admin/v1/regions/:region/systems/:id/lifecycle': read,
   'GET /admin/v1/regions/:region/requirements': read,
   'POST /admin/v1/regions/:region/requirements': write,
+  'GET /admin/v1/regions/:region/certificates': scorecards,
+  'GET /admin/v1/regions/:region/scorecards': scorecards,
   'GET /admin/v1/regions/:region/systems': read,
   'POST /admin/v1/regions/:region/systems/:id/suspend': write,
   'POST /admin/v1/regions/:region/systems/:id/reinstate': write,

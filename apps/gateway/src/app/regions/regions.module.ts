@@ -5,17 +5,19 @@ import { RegionalAdminController } from './regional.admin.controller';
 import { RegionalGrpcController } from './regional.grpc.controller';
 import { ScorecardsModule } from '../scorecards/scorecards.module';
 import { LifecycleService } from './lifecycle.service';
+import { RegionalReadsController, RegionalReadsService } from './regional-reads';
 import { RegionalService } from './regional.service';
 import { RegionRequirementsService } from './requirements.service';
 import { RegionStreamHealthService, regionStreamAdminProvider } from './stream-health';
 
 @Module({
   imports: [SystemsModule, ScorecardsModule],
-  controllers: [RegionalGrpcController, RegionalAdminController],
+  controllers: [RegionalGrpcController, RegionalAdminController, RegionalReadsController],
   providers: [
     RegionalService,
     LifecycleService,
     RegionRequirementsService,
+    RegionalReadsService,
     RegionStreamHealthService,
     regionStreamAdminProvider,
   ],
