@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
 import { isOrganisationType, ORGANISATION_TYPES } from '../domain/organisation';
 import { decodePageToken, encodePageToken } from '../domain/page-token';
-import { isExclusionViolation, isUniqueViolation } from '../domain/pg-errors';
+import { isUniqueViolation } from '../domain/pg-errors';
 import type { Actor, Clock } from '../domain/ports';
 import {
   CODE,
@@ -14,11 +14,17 @@ import {
   Violations,
 } from '../domain/validation';
 import type { PrismaClient, ScheduleRow, SlotRow } from '../prisma';
-import { SchedulingRepository, type NewSlot } from './scheduling.repository';
+import { SchedulingRepository } from './scheduling.repository';
 
-export const MAX_SLOTS_PER_PUBLISH = 5000;
+import { type PublishedSlot, SlotPublication, type SlotInput } from './slot-publication';
+
+export {
+  MAX_SLOTS_PER_PUBLISH,
+  type PublishedSlot,
+  type SlotInput,
+  slotRequestHash,
+} from './slot-publication';
 export const MAX_SEARCH_WINDOW_DAYS = 92;
-const MAX_SLOT_MINUTES = 24 * 60;
 
 export interface CreateScheduleInput {
   odsCode?: string;
@@ -31,20 +37,6 @@ export interface CreateScheduleInput {
   name?: string;
   /** Optional; unique per owning organisation (replay returns the first schedule). */
   idempotencyKey?: string;
-}
-
-export interface SlotInput {
-  start?: Date;
-  end?: Date;
-  status?: 'free' | 'busy' | 'busy_unavailable';
-  /** Optional; unique per owning organisation (replay returns the slot published first). */
-  idempotencyKey?: string;
-}
-
-/** A published slot, and whether its idempotency key answered an earlier publication. */
-export interface PublishedSlot {
-  slot: SlotRow;
-  replayed: boolean;
 }
 
 export interface SearchFreeSlotsInput {
@@ -84,19 +76,16 @@ export function scheduleRequestHash(data: {
     .digest('hex');
 }
 
-/** What a keyed slot publication asked for (replay vs. reuse of an idempotency key). */
-export function slotRequestHash(scheduleId: string, s: NewSlot): string {
-  return createHash('sha256')
-    .update(JSON.stringify([scheduleId, s.start.toISOString(), s.end.toISOString(), s.status]))
-    .digest('hex');
-}
-
 export class SchedulingService {
+  private readonly publication: SlotPublication;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly repo: SchedulingRepository,
-    private readonly clock: Clock,
-  ) {}
+    clock: Clock,
+  ) {
+    this.publication = new SlotPublication(prisma, repo, clock, this);
+  }
 
   async createSchedule(actor: Actor, input: CreateScheduleInput): Promise<ScheduleRow> {
     return (await this.createOrReplaySchedule(actor, input)).schedule;
@@ -303,180 +292,14 @@ export class SchedulingService {
     return (await this.publishOrReplaySlots(actor, scheduleId, slots)).map((p) => p.slot);
   }
 
-  /**
-   * Publishes slots, all or nothing. A slot with an idempotency key already used by the owner is
-   * answered with the slot published first (replayed) when it asks for the same thing (schedule,
-   * start, end, status) — or whatever it asks for with `ifNoneExist` (conditional create) — and
-   * refused with IDEMPOTENCY_KEY_REUSED otherwise. The unique (ods_code, idempotency_key) index
-   * makes concurrent identical publications create one slot.
-   */
-  async publishOrReplaySlots(
+  /** See SlotPublication.publishOrReplaySlots. */
+  publishOrReplaySlots(
     actor: Actor,
     scheduleId: string,
     slots: readonly SlotInput[],
     opts: { ifNoneExist?: boolean } = {},
   ): Promise<PublishedSlot[]> {
-    const v = new Violations();
-    v.uuid('schedule_id', scheduleId);
-    if (slots.length === 0) v.add('slots', 'required', 'at least one slot is required');
-    if (slots.length > MAX_SLOTS_PER_PUBLISH)
-      v.add('slots', 'max-items', `at most ${MAX_SLOTS_PER_PUBLISH} slots per call`);
-    const now = this.clock.now();
-    const valid: NewSlot[] = [];
-    const keys = new Map<string, number>();
-    slots.forEach((s, i) => {
-      const f = `slots[${i}]`;
-      if (s.idempotencyKey) {
-        v.pattern(
-          `${f}.idempotency_key`,
-          s.idempotencyKey,
-          IDEMPOTENCY_KEY,
-          'idempotency-key',
-          'idempotency_key must be 8-128 characters of letters, digits, . _ : -',
-        );
-        const first = keys.get(s.idempotencyKey);
-        if (first !== undefined)
-          v.add(
-            `${f}.idempotency_key`,
-            'duplicate',
-            `the same idempotency_key as slots[${first}] in the same request`,
-          );
-        else keys.set(s.idempotencyKey, i);
-      }
-      if (!s.start) v.add(`${f}.start`, 'required', 'start is required');
-      if (!s.end) v.add(`${f}.end`, 'required', 'end is required');
-      if (s.status === 'busy')
-        v.add(
-          `${f}.status`,
-          'slot-status',
-          'busy is set by bookings; publish free or busy-unavailable',
-        );
-      if (!s.start || !s.end) return;
-      if (s.end.getTime() <= s.start.getTime())
-        v.add(`${f}.end`, 'end-after-start', 'end must be after start');
-      else if (s.end.getTime() - s.start.getTime() > MAX_SLOT_MINUTES * 60_000)
-        v.add(`${f}.end`, 'max-duration', 'a slot lasts at most 24 hours');
-      if (s.start.getTime() < now.getTime())
-        v.add(`${f}.start`, 'future', 'slots must start in the future');
-      const slot: NewSlot = {
-        start: s.start,
-        end: s.end,
-        status: s.status === 'busy_unavailable' ? 'busy_unavailable' : 'free',
-      };
-      if (s.idempotencyKey) {
-        slot.idempotencyKey = s.idempotencyKey;
-        slot.requestHash = slotRequestHash(scheduleId, slot);
-      }
-      valid.push(slot);
-    });
-    if (v.count === 0) {
-      // Overlaps inside the batch get a precise field path; the database constraint covers the rest.
-      const order = valid
-        .map((s, i) => ({ s, i }))
-        .sort((a, b) => a.s.start.getTime() - b.s.start.getTime());
-      for (let k = 1; k < order.length; k++) {
-        const prev = order[k - 1]!;
-        const cur = order[k]!;
-        if (cur.s.start.getTime() < prev.s.end.getTime()) {
-          v.add(`slots[${cur.i}]`, 'slot-overlap', `overlaps slots[${prev.i}] in the same request`);
-        }
-      }
-    }
-    v.throwIfAny();
-    const schedule = await this.getSchedule(scheduleId);
-    if (schedule.odsCode !== actor.odsCode) {
-      throw new AppointmentsError(
-        AppointmentsErrorCode.NotScheduleOwner,
-        `Only the owning organisation ${schedule.odsCode} can publish slots to schedule ${schedule.id}`,
-        { scheduleId: schedule.id, ownerOdsCode: schedule.odsCode, callerOdsCode: actor.odsCode },
-      );
-    }
-    for (let attempt = 0; ; attempt++) {
-      const earlier = await this.replaySlots(schedule.odsCode, valid, opts.ifNoneExist ?? false);
-      const fresh = valid.map((s, i) => ({ s, i })).filter(({ i }) => !earlier.has(i));
-      const created = new Map<number, SlotRow>();
-      if (fresh.length > 0) {
-        try {
-          const rows = await this.repo.insertSlots(
-            this.prisma,
-            schedule,
-            fresh.map((f) => f.s),
-          );
-          // slots of one schedule never share a start: match the returned rows by it
-          const byStart = new Map(rows.map((r) => [r.startAt.getTime(), r]));
-          for (const f of fresh) created.set(f.i, byStart.get(f.s.start.getTime())!);
-        } catch (err) {
-          // a concurrent publication of the same key won (unique index, or the exclusion
-          // constraint on its identical range, whichever PostgreSQL checked first): once more,
-          // now answering it as a replay
-          if (
-            attempt === 0 &&
-            keys.size > 0 &&
-            (isUniqueViolation(err) || isExclusionViolation(err))
-          )
-            continue;
-          if (!isExclusionViolation(err)) throw err;
-          throw await this.overlapError(
-            schedule.id,
-            fresh.map((f) => f.s),
-            fresh.map((f) => f.i),
-          );
-        }
-      }
-      return valid.map((_, i) =>
-        earlier.has(i)
-          ? { slot: earlier.get(i)!, replayed: true }
-          : { slot: created.get(i)!, replayed: false },
-      );
-    }
-  }
-
-  /** Keyed slots already published by the owner (by index); a reused key is refused. */
-  private async replaySlots(
-    odsCode: string,
-    slots: readonly NewSlot[],
-    ifNoneExist: boolean,
-  ): Promise<Map<number, SlotRow>> {
-    const found = new Map<number, SlotRow>();
-    const keyed = slots.flatMap((s, i) => (s.idempotencyKey ? [{ s, i }] : []));
-    if (keyed.length === 0) return found;
-    const rows = await this.repo.findSlotsByKeys(
-      this.prisma,
-      odsCode,
-      keyed.map((k) => k.s.idempotencyKey!),
-    );
-    const byKey = new Map(rows.map((r) => [r.idempotencyKey, r]));
-    for (const { s, i } of keyed) {
-      const existing = byKey.get(s.idempotencyKey!);
-      if (!existing) continue;
-      if (!ifNoneExist && existing.requestHash !== s.requestHash) {
-        throw new AppointmentsError(
-          AppointmentsErrorCode.IdempotencyKeyReused,
-          `Idempotency key '${s.idempotencyKey}' was already used by ${odsCode} for a different slot (${existing.id})`,
-          { idempotencyKey: s.idempotencyKey!, slotId: existing.id, index: String(i) },
-        );
-      }
-      found.set(i, existing);
-    }
-    return found;
-  }
-
-  /** SLOT_OVERLAP naming the stored slot a candidate overlaps (indexes are the request's). */
-  private async overlapError(
-    scheduleId: string,
-    candidates: readonly NewSlot[],
-    indexes: readonly number[],
-  ): Promise<AppointmentsError> {
-    const clash = await this.repo.findOverlap(this.prisma, scheduleId, candidates);
-    const index = clash ? (indexes[clash.index] ?? clash.index) : undefined;
-    const detail = clash
-      ? `slots[${index}] overlaps existing slot ${clash.id} (${clash.start.toISOString()}–${clash.end.toISOString()})`
-      : 'a slot overlaps one published concurrently';
-    return new AppointmentsError(
-      AppointmentsErrorCode.SlotOverlap,
-      `Slots of schedule ${scheduleId} must not overlap: ${detail}`,
-      clash ? { scheduleId, conflictingSlotId: clash.id, index: String(index) } : { scheduleId },
-    );
+    return this.publication.publishOrReplaySlots(actor, scheduleId, slots, opts);
   }
 
   async searchFreeSlots(
