@@ -56,7 +56,10 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
   });
 
   it('probes every app with native gRPC health checks (startup, readiness, liveness)', () => {
-    for (const d of byKind(manifests, 'Deployment')) {
+    // the console is a static web server: HTTP probes (console.spec.ts)
+    for (const d of byKind(manifests, 'Deployment').filter(
+      (m) => m.metadata.name !== name('console'),
+    )) {
       const c = podSpec(d).containers[0]!;
       for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
         expect(c[probe]).toBeDefined();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import { build, isExcluded, missingGeneratedCode, planBuild } from './build';
-import { apps, generate, renderDockerfile } from './generate';
+import { apps, generate, renderDockerfile, staticApps } from './generate';
 
 /** A tiny workspace shaped like the repository: one app, a lib it uses, a lib it does not. */
 function fixtureWorkspace(): string {
@@ -170,6 +170,20 @@ describe('Dockerfiles', () => {
     expect(runtime.match(/^COPY .*/gm)).toEqual([
       'COPY --from=prod-deps /src/node_modules ./node_modules',
       'COPY --from=build /src/dist/apps/identity/ ./',
+    ]);
+  });
+
+  it('the console: vite build and its CSP server on plain Node, no node_modules, uid 10001', () => {
+    expect(staticApps()).toEqual(['console']);
+    const text = renderDockerfile('console');
+    expect(text).toContain('RUN npx vite build --config apps/console/vite.config.ts');
+    expect(text).toMatch(/^USER 10001:10001$/m);
+    expect(text).not.toMatch(/^HEALTHCHECK/m);
+    expect(text).toContain('CMD ["server/main.js"]');
+    const runtime = text.slice(text.indexOf('AS runtime'));
+    expect(runtime.match(/^COPY .*/gm)).toEqual([
+      'COPY --from=build /out/console/server/ ./server/',
+      'COPY --from=build /src/dist/apps/console/ ./public/',
     ]);
   });
 });

@@ -60,6 +60,11 @@ Per-service helpers take a dict: (dict "root" $ "app" "identity").
 {{- printf "%s-%s" (include "trellis.fullname" .root) .app | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* The gateway's public HTTP paths (FHIR, token endpoint, admin JSON, JWKS / SMART configuration). */}}
+{{- define "trellis.gatewayPublicPaths" -}}
+/fhir /oauth2 /admin /.well-known
+{{- end -}}
+
 {{- define "trellis.componentLabels" -}}
 {{ include "trellis.labels" .root }}
 app.kubernetes.io/component: {{ .app }}
