@@ -4,6 +4,8 @@
 // patient token, reads their record, sees who looked at it (and their own read), is refused
 // everyone else's record and log however the request is shaped, and flags an access.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import type {
   AuditEvent,
@@ -11,6 +13,7 @@ import type {
   DiagnosticReport,
   OperationOutcome,
   Patient,
+  ServiceRequest,
 } from '@medplum/fhirtypes';
 import { events } from '@trellis/contracts';
 import { NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM, validateFhirResource } from '@trellis/fhir';
@@ -87,6 +90,21 @@ function labReport(nhs: string): DiagnosticReport {
     result: [{ reference: '#hb' }],
   };
 }
+/** A routine cardiology referral from the GP practice to RR8 (the FHIR suite's fixture). */
+function referralOf(nhs: string): ServiceRequest {
+  const body = JSON.parse(
+    readFileSync(join(__dirname, 'fixtures/ok/service-request.json'), 'utf8'),
+  ) as ServiceRequest;
+  body.subject = { reference: `Patient/${nhs}` };
+  body.identifier = [
+    {
+      system: 'https://fhir.trellis.nhs.uk/Id/referral-request',
+      value: `citizen-${randomBytes(6).toString('hex')}`,
+    },
+  ];
+  return body;
+}
+
 let stack: AuditStack;
 let gp: string;
 let hospital: string;
@@ -94,6 +112,7 @@ let lab: string;
 let alice: DemoCitizen;
 let bob: DemoCitizen;
 let session: CitizenSession;
+let otherReferral: string;
 
 async function fhir<T>(
   path: string,
@@ -159,8 +178,13 @@ async function logUntil(
 }
 
 beforeAll(async () => {
-  stack = await startAuditStack({ results: true });
-  ({ token: gp } = await stack.system(['system/Patient.cruds'], 'A81001', 'north-east'));
+  // every platform of $everything runs: the citizen's record is whole (no platform missing)
+  stack = await startAuditStack({ results: true, referrals: true, appointments: true });
+  ({ token: gp } = await stack.system(
+    ['system/Patient.cruds', 'system/ServiceRequest.crus'],
+    'A81001',
+    'north-east',
+  ));
   ({ token: hospital } = await stack.system(['system/Patient.rs'], 'R1K01', 'london'));
   ({ token: lab } = await stack.system(
     ['system/Patient.rs', 'system/DiagnosticReport.crus', 'system/Observation.rs'],
@@ -189,6 +213,17 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
       body: labReport(alice.nhsNumber),
     });
     expect(posted.status === 201 ? 'created' : JSON.stringify(posted.body)).toBe('created');
+    const referred = await fhir<ServiceRequest>('ServiceRequest', gp, {
+      method: 'POST',
+      body: referralOf(alice.nhsNumber),
+    });
+    expect(referred.status === 201 ? 'created' : JSON.stringify(referred.body)).toBe('created');
+    const bobsReferral = await fhir<ServiceRequest>('ServiceRequest', gp, {
+      method: 'POST',
+      body: referralOf(bob.nhsNumber),
+    });
+    expect(bobsReferral.status).toBe(201);
+    otherReferral = bobsReferral.body.id!;
 
     session = await citizenSignIn({
       issuer: stack.idpIssuer,
@@ -207,16 +242,33 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
     expect(own.status).toBe(200);
     expectValid(own.body);
     expect(own.body.name?.[0]?.family).toBe('Citizenson');
-    const everything = await fhir<Bundle>(
-      `Patient/${alice.nhsNumber}/$everything`,
+    const res = await fetch(`${stack.fhirBase}/Patient/${alice.nhsNumber}/$everything`, {
+      headers: { authorization: `Bearer ${session.accessToken}` },
+    });
+    const everything = (await res.json()) as Bundle;
+    expect(res.status).toBe(200);
+    // their whole record: the patient, the GP's referral and the lab's report (every platform
+    // admits the patient's own token), with no platform missing (no warning, no outcome entry)
+    expect(res.headers.get('warning')).toBeNull();
+    expect((everything.entry ?? []).filter((e) => e.search?.mode !== 'match')).toEqual([]);
+    const matches = (everything.entry ?? []).filter((e) => e.search?.mode === 'match');
+    expect(matches.map((e) => [e.resource?.resourceType, e.resource?.id])).toEqual([
+      ['Patient', alice.nhsNumber],
+      ['ServiceRequest', referred.body.id],
+      ['DiagnosticReport', posted.body.id],
+    ]);
+    for (const m of matches) expectValid(m.resource!);
+    // their referral by id and by search; someone else's is not found
+    const ownReferral = await fhir<ServiceRequest>(
+      `ServiceRequest/${referred.body.id!}`,
       session.accessToken,
     );
-    expect(everything.status).toBe(200);
-    // their record: the patient, and the lab's report (results admits the patient's own token)
-    // (appointments and referrals do not run in this stack: an OperationOutcome entry each)
-    const matches = (everything.body.entry ?? []).filter((e) => e.search?.mode === 'match');
-    expect(matches.map((e) => e.resource?.resourceType)).toEqual(['Patient', 'DiagnosticReport']);
-    expect(matches[1]?.resource?.id).toBe(posted.body.id);
+    expect(ownReferral.status).toBe(200);
+    const searched = await fhir<Bundle>(
+      `ServiceRequest?patient=${alice.nhsNumber}`,
+      session.accessToken,
+    );
+    expect(searched.body.entry?.map((e) => e.resource?.id)).toEqual([referred.body.id]);
 
     const log = await logUntil(`patient=${alice.nhsNumber}`, (list) => {
       const orgs = new Set(list.map(orgOf));
@@ -230,7 +282,11 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
       );
     });
     for (const e of log) expect(validateFhirResource(e)).toMatchObject({ valid: true });
-    const mine = log.find((e) => e.purposeOfEvent?.[0]?.coding?.[0]?.code === 'PATRQT')!;
+    const mine = log.find(
+      (e) =>
+        e.purposeOfEvent?.[0]?.coding?.[0]?.code === 'PATRQT' &&
+        e.subtype?.[0]?.code === 'GET /fhir/Patient/:id',
+    )!;
     expect(mine.text?.div).toContain('You read your patient record');
     expect(mine.agent.find((a) => a.requestor)?.who?.reference).toBe(`Patient/${alice.nhsNumber}`);
     const labQuery = log.find((e) => orgOf(e) === 'RR8' && e.action === 'R')!;
@@ -251,6 +307,9 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
     const b = bob.nhsNumber;
     expect(await refused(`Patient/${b}`)).toBe(403);
     expect(await refused(`Patient/${b}/$everything`)).toBe(403);
+    expect(await refused(`ServiceRequest/${otherReferral}`)).toBe(404);
+    expect(await refused(`ServiceRequest?patient=${b}`)).toBe(403);
+    expect(await refused(`ServiceRequest?requester=A81001`)).toBe(400);
     expect(await refused(`AuditEvent?patient=${b}`)).toBe(403);
     expect(await refused(`AuditEvent?patient=Patient/${b}`)).toBe(403);
     expect(await refused(`AuditEvent?entity=Patient/${b}`)).toBe(403);

@@ -248,6 +248,74 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     expect(own.total.region).toBe('south-east');
   });
 
+  it("a citizen's patient token reads and lists its own referrals only; an organisation lists a patient's referrals it is party to", async () => {
+    const mine = await sendReferral();
+    const other = await sendReferral();
+    // a second referral of the same patient, sent by the trust to the GP's organisation
+    const back = await svc.client.call<{ referral: ReferralMsg }>(
+      'SendReferral',
+      {
+        idempotencyKey: `back-${randomUUID()}`,
+        nhsNumber: mine.nhsNumber,
+        practitionerId: 'C1234567',
+        target: { odsCode: 'A81001', region: 'north-east', specialtyCode: 'general-practice' },
+        priority: 1,
+        reason: { code: '29857009', display: 'Chest pain' },
+        clinicalSummary: 'Back to the practice',
+      },
+      trust,
+    );
+    const citizen = await svc.authority.issue({
+      systemId: 'citizen:demo-1',
+      scopes: ['patient/*.rs'],
+      claims: { patient: mine.nhsNumber, ods_code: undefined, region: undefined },
+    });
+    const list = (token: string, nhsNumber: string) =>
+      svc.client.call<{ referrals: ReferralMsg[]; page: { total: number } }>(
+        'ListPatientReferrals',
+        { nhsNumber, statuses: [], page: { pageSize: 10, pageToken: '' } },
+        token,
+      );
+    const own = await list(citizen, mine.nhsNumber);
+    expect(own.referrals.map((r) => r.id).sort()).toEqual([mine.id, back.referral.id].sort());
+    expect(own.page.total).toBe(2);
+    const read = await svc.client.call<{ referral: ReferralMsg }>(
+      'GetReferral',
+      { referralId: mine.id },
+      citizen,
+    );
+    expect(read.referral.nhsNumber).toBe(mine.nhsNumber);
+    // another patient's referral: not found by id, refused by number, no worklist at all
+    expect(await svc.client.fail('GetReferral', { referralId: other.id }, citizen)).toMatchObject({
+      code: status.NOT_FOUND,
+      reason: 'REFERRAL_NOT_FOUND',
+    });
+    expect(
+      (await svc.client.fail('ListPatientReferrals', { nhsNumber: other.nhsNumber }, citizen)).code,
+    ).toBe(status.PERMISSION_DENIED);
+    expect((await svc.client.fail('ListPatientReferrals', { nhsNumber: '' }, citizen)).code).toBe(
+      status.INVALID_ARGUMENT,
+    );
+    for (const method of ['ListSentReferrals', 'ListIncomingReferrals', 'GetReferralTimeline'])
+      expect(
+        (await svc.client.fail(method, { nhsNumber: mine.nhsNumber, referralId: mine.id }, citizen))
+          .code,
+      ).toBe(status.PERMISSION_DENIED);
+    expect((await svc.client.fail('AcceptReferral', { referralId: mine.id }, citizen)).code).toBe(
+      status.PERMISSION_DENIED,
+    );
+    // organisations: the patient's referrals they sent or receive, on either side
+    const gpView = await list(gp, mine.nhsNumber);
+    expect(gpView.referrals.map((r) => r.id).sort()).toEqual([mine.id, back.referral.id].sort());
+    expect((await list(stranger, mine.nhsNumber)).referrals).toEqual([]);
+    // the citizen's list is audited under their own number
+    const audit = await svc.db.sql.query(
+      "SELECT count(*)::int AS n FROM outbox_events WHERE topic = 'trellis.audit.access.v1' AND key = $1",
+      [mine.nhsNumber],
+    );
+    expect(audit.rows[0].n).toBeGreaterThanOrEqual(4);
+  });
+
   it('AppointmentBooked with the referral id books it once, even delivered twice; a booking for a rejected referral is flagged', async () => {
     const r = await sendReferral();
     await svc.client.call('AcceptReferral', { referralId: r.id }, trust);

@@ -51,7 +51,7 @@ export interface AuditStack {
 }
 
 async function spawnPlatform(
-  name: 'identity' | 'audit' | 'results',
+  name: 'identity' | 'audit' | 'results' | 'referrals' | 'appointments',
   port: number,
   gatewayUrl: string,
   settings: Record<string, string>,
@@ -96,15 +96,24 @@ export interface DemoCitizen {
 }
 
 export async function startAuditStack(
-  options: { gatewayEnv?: Record<string, string>; results?: boolean } = {},
+  options: {
+    gatewayEnv?: Record<string, string>;
+    results?: boolean;
+    /** Referrals and appointments too: a citizen's whole `$everything`. */
+    referrals?: boolean;
+    appointments?: boolean;
+  } = {},
 ): Promise<AuditStack> {
-  const [gatewayPort, identityPort, auditPort, idpPort, resultsPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
+  const [gatewayPort, identityPort, auditPort, idpPort, resultsPort, referralsPort, apptPort] =
+    await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const idpIssuer = `http://127.0.0.1:${idpPort}`;
   const flagTopic = uniqueTopic('trellis.audit.flag');
@@ -120,6 +129,8 @@ export async function startAuditStack(
       GATEWAY_RATE_LIMIT_PER_WINDOW: '1000000',
       CITIZEN_OIDC_ISSUER: idpIssuer,
       ...(options.results ? { RESULTS_GRPC_ADDR: `127.0.0.1:${resultsPort}` } : {}),
+      ...(options.referrals ? { REFERRALS_GRPC_ADDR: `127.0.0.1:${referralsPort}` } : {}),
+      ...(options.appointments ? { APPOINTMENTS_GRPC_ADDR: `127.0.0.1:${apptPort}` } : {}),
       ...options.gatewayEnv,
     },
     { httpPort: gatewayPort },
@@ -146,6 +157,24 @@ export async function startAuditStack(
             OUTBOX_RELAY_ENABLED: 'false',
             IDENTITY_GRPC_ADDR: `127.0.0.1:${identityPort}`,
             IDENTITY_CACHE_TTL_MS: '0',
+          }),
+        ]
+      : []),
+    ...(options.referrals
+      ? [
+          spawnPlatform('referrals', referralsPort, gatewayUrl, {
+            OUTBOX_RELAY_ENABLED: 'false',
+            INBOUND_EVENTS_ENABLED: 'false',
+            IDENTITY_GRPC_ADDR: `127.0.0.1:${identityPort}`,
+          }),
+        ]
+      : []),
+    ...(options.appointments
+      ? [
+          spawnPlatform('appointments', apptPort, gatewayUrl, {
+            OUTBOX_RELAY_ENABLED: 'false',
+            IDENTITY_EVENTS_ENABLED: 'false',
+            IDENTITY_GRPC_ADDR: `127.0.0.1:${identityPort}`,
           }),
         ]
       : []),

@@ -171,36 +171,16 @@ export class EverythingFhirController {
   }
 
   private async referrals(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {
-    const req = {
-      statuses: [],
-      priorities: [],
-      nhsNumber: nhs, // the platform filters (a busy organisation has more than one page)
-      page: { pageSize: 200, pageToken: '' },
-    };
-    const svc = 'trellis.referrals.v1.ReferralService';
-    const [sent, incoming] = await Promise.all([
-      this.platforms.call<referrals.v1.ListSentReferralsResponse>(
-        'referrals',
-        svc,
-        'ListSentReferrals',
-        req,
-        ctx,
-        deadline,
-      ),
-      this.platforms.call<referrals.v1.ListIncomingReferralsResponse>(
-        'referrals',
-        svc,
-        'ListIncomingReferrals',
-        req,
-        ctx,
-        deadline,
-      ),
-    ]);
-    const seen = new Set<string>();
-    const mine = [...sent.referrals, ...incoming.referrals].filter(
-      (r) => r.nhsNumber === nhs && !seen.has(r.id) && seen.add(r.id),
+    // those the caller's organisation sent or receives; a citizen's token: every one of their own
+    const r = await this.platforms.call<referrals.v1.ListPatientReferralsResponse>(
+      'referrals',
+      'trellis.referrals.v1.ReferralService',
+      'ListPatientReferrals',
+      { nhsNumber: nhs, statuses: [], page: { pageSize: 200, pageToken: '' } },
+      ctx,
+      deadline,
     );
-    return { platform: 'referrals', resources: mine.map(referralToFhir) };
+    return { platform: 'referrals', resources: r.referrals.map(referralToFhir) };
   }
 
   private async results(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {

@@ -1,7 +1,7 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Bundle, ServiceRequest } from '@medplum/fhirtypes';
-import { callerOf, type AuditSubjectExtractor } from '@trellis/auth';
+import { callerOf, isPatientCaller, type AuditSubjectExtractor } from '@trellis/auth';
 import { fromTimestamp, referrals } from '@trellis/contracts';
 import {
   FhirError,
@@ -77,6 +77,12 @@ const REFERRAL_STATUS_PARAM: Record<string, referrals.v1.ReferralStatus[] | unde
   rejected: [RS.REFERRAL_STATUS_REJECTED],
   cancelled: [RS.REFERRAL_STATUS_CANCELLED],
 };
+const token = (v: string) => (v.split('|').pop() ?? '').trim().toLowerCase();
+const statusParam = (v: string): referrals.v1.ReferralStatus[] => {
+  const s = REFERRAL_STATUS_PARAM[token(v)];
+  if (!s) throw FhirError.of(400, 'value', 'search.status', `unknown status ${clip(v)}`, 'status');
+  return s;
+};
 const REFERRAL_PRIORITY_PARAM: Record<string, referrals.v1.ReferralPriority | undefined> = {
   routine: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_ROUTINE,
   urgent: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_URGENT,
@@ -97,8 +103,9 @@ export class ReferralFhirController extends PlatformFhirController {
     interaction: 'read',
     scope: 'system/ServiceRequest.r',
     patientData: true,
+    patientAccess: true,
     subject: resourceSubject,
-    summary: 'Read a referral (only its two organisations may)',
+    summary: 'Read a referral (only its two organisations, and its patient, may)',
   })
   async readReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     const r = await this.call<referrals.v1.GetReferralResponse>(
@@ -121,6 +128,7 @@ export class ReferralFhirController extends PlatformFhirController {
     interaction: 'search-type',
     scope: 'system/ServiceRequest.s',
     patientData: true,
+    patientAccess: true,
     subject: patientParamSubject,
     searchParams: [
       {
@@ -161,15 +169,28 @@ export class ReferralFhirController extends PlatformFhirController {
       },
     ],
     summary:
-      "Referral worklists: the caller's incoming (performer) or sent (requester) referrals, optionally of one patient",
+      "Referral worklists: the caller's incoming (performer) or sent (requester) referrals, optionally of one patient; a patient token: its own referrals (patient=)",
   })
   async searchReferrals(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const search = searchOf(req);
-    const ods = callerOf(req)?.odsCode ?? '';
+    const caller = callerOf(req);
+    const ods = caller?.odsCode ?? '';
     const org = (v: string) =>
       (v.split('|').pop() ?? '').replace(/^Organization\//, '').toUpperCase();
     const performers = search.anyOf('performer', org);
     const requesters = search.anyOf('requester', org);
+    // a citizen (patient token) has no organisation: their own referrals, by patient (and status)
+    if (caller && isPatientCaller(caller)) {
+      if (performers || requesters || search.anyOf('priority', token))
+        throw FhirError.of(
+          400,
+          'not-supported',
+          'search.service-request.patient-token',
+          'a patient token searches its own referrals by patient (and status) only',
+          performers ? 'performer' : requesters ? 'requester' : 'priority',
+        );
+      return this.searchOwnReferrals(req, res, caller.patient);
+    }
     if ((performers === undefined) === (requesters === undefined)) {
       throw FhirError.of(
         400,
@@ -189,13 +210,7 @@ export class ReferralFhirController extends PlatformFhirController {
         performers === undefined ? 'requester' : 'performer',
       );
     }
-    const token = (v: string) => (v.split('|').pop() ?? '').trim().toLowerCase();
-    const statuses = search.anyOf('status', (v) => {
-      const s = REFERRAL_STATUS_PARAM[token(v)];
-      if (!s)
-        throw FhirError.of(400, 'value', 'search.status', `unknown status ${clip(v)}`, 'status');
-      return s;
-    });
+    const statuses = search.anyOf('status', statusParam);
     const priorities = search.anyOf('priority', (v) => {
       const p = REFERRAL_PRIORITY_PARAM[token(v)];
       if (p === undefined)
@@ -223,6 +238,30 @@ export class ReferralFhirController extends PlatformFhirController {
           nhsNumber: patients ? [...patients][0]! : '',
           page,
         },
+        forwardContext(req),
+        'ServiceRequest',
+        (f) => WORKLIST_FIELDS[f],
+      );
+      return {
+        resources: r.referrals.map(referralToFhir),
+        nextPageToken: r.page?.nextPageToken,
+        total: r.page?.total,
+      };
+    });
+  }
+
+  /** A citizen's `ServiceRequest?patient=<own>[&status=]`: every referral of their own. */
+  private searchOwnReferrals(req: Request, res: Response, own: string): Promise<Bundle> {
+    const search = searchOf(req);
+    const patient = this.patientParam(req);
+    const statuses = search.anyOf('status', statusParam);
+    if (patient !== own || statuses?.size === 0) return Promise.resolve(this.noMatch(req, res));
+    return this.pagedSearch(req, res, async (page) => {
+      const r = await this.call<referrals.v1.ListPatientReferralsResponse>(
+        'referrals',
+        REFERRALS,
+        'ListPatientReferrals',
+        { nhsNumber: own, statuses: [...(statuses ?? [])], page },
         forwardContext(req),
         'ServiceRequest',
         (f) => WORKLIST_FIELDS[f],

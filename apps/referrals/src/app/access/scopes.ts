@@ -43,6 +43,7 @@ export const REFERRALS_SCOPES = defineScopeTable({
   [`${REFERRAL}/GetReferral`]: {
     scope: 'system/ServiceRequest.r',
     patientData: true,
+    patientAccess: true, // a citizen's own referral (the service answers NOT_FOUND for another's)
     subject: byReferralId,
   },
   [`${REFERRAL}/GetReferralTimeline`]: {
@@ -80,6 +81,12 @@ export const REFERRALS_SCOPES = defineScopeTable({
   // Worklists name many patients: audited as a search by the organisation, without one subject.
   [`${REFERRAL}/ListIncomingReferrals`]: { scope: 'system/ServiceRequest.s', patientData: true },
   [`${REFERRAL}/ListSentReferrals`]: { scope: 'system/ServiceRequest.s', patientData: true },
+  [`${REFERRAL}/ListPatientReferrals`]: {
+    scope: 'system/ServiceRequest.s',
+    patientData: true,
+    patientAccess: true, // a citizen's own referrals ($everything)
+    subject: (req) => ({ nhsNumber: (req as { nhsNumber?: string }).nhsNumber || undefined }),
+  },
   [`${REFERRAL}/GetProviderWaitingList`]: { scope: 'system/ServiceRequest.s' },
   [`${REFERRAL}/GetRegionWaitingList`]: { scope: 'system/ServiceRequest.s' },
   // a region's authority (its region checked by the service) or the national operator

@@ -4,6 +4,8 @@ export interface Actor {
   odsCode: string;
   region: string;
   userId?: string;
+  /** A citizen's patient token: their NHS number (no organisation). */
+  patient?: string;
 }
 
 /** Time source; the RTT clock arithmetic reads it; integration tests move it (never the wall clock). */

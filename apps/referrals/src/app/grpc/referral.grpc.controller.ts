@@ -217,6 +217,24 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     };
   }
 
+  async listPatientReferrals(
+    req: referrals.v1.ListPatientReferralsRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.ListPatientReferralsResponse> {
+    const { caller } = callOf(md);
+    const res = await this.service.listForPatient(caller, {
+      statuses: filters(req.statuses ?? [], []).statuses,
+      nhsNumber: req.nhsNumber ?? '',
+      pageSize: req.page?.pageSize,
+      pageToken: req.page?.pageToken,
+    });
+    const now = this.service.now();
+    return {
+      referrals: res.referrals.map((r) => referralToProto(r, now)),
+      page: { nextPageToken: res.nextPageToken, total: res.total },
+    };
+  }
+
   async getProviderWaitingList(
     req: referrals.v1.GetProviderWaitingListRequest,
     md?: Metadata,

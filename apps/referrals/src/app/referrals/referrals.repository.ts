@@ -12,7 +12,8 @@ const ATTACHMENT_META = {
 };
 
 export interface WorklistQuery {
-  side: 'target' | 'referrer';
+  /** The caller's incoming, sent, either (a patient's referrals); 'patient' = the patient themself. */
+  side: 'target' | 'referrer' | 'either' | 'patient';
   odsCode: string;
   statuses: ReferralRow['status'][];
   priorities: ReferralRow['priority'][];
@@ -22,9 +23,24 @@ export interface WorklistQuery {
   take: number;
 }
 
+function sideFilter(q: Omit<WorklistQuery, 'after' | 'take'>): Prisma.ReferralWhereInput {
+  switch (q.side) {
+    case 'target':
+      return { targetOdsCode: q.odsCode };
+    case 'referrer':
+      return { referrerOdsCode: q.odsCode };
+    case 'either':
+      return { OR: [{ targetOdsCode: q.odsCode }, { referrerOdsCode: q.odsCode }] };
+    case 'patient':
+      // no organisation bound: never without the patient (fail closed, not every referral)
+      if (!q.nhsNumber) throw new Error('a patient worklist needs its NHS number');
+      return {};
+  }
+}
+
 function worklistFilter(q: Omit<WorklistQuery, 'after' | 'take'>): Prisma.ReferralWhereInput {
   return {
-    ...(q.side === 'target' ? { targetOdsCode: q.odsCode } : { referrerOdsCode: q.odsCode }),
+    ...sideFilter(q),
     ...(q.statuses.length ? { status: { in: q.statuses } } : {}),
     ...(q.priorities.length ? { priority: { in: q.priorities } } : {}),
     ...(q.nhsNumber ? { nhsNumber: q.nhsNumber } : {}),
@@ -161,16 +177,19 @@ export class ReferralsRepository {
   }
 
   worklist(db: Db, q: WorklistQuery): Promise<ReferralWithAttachments[]> {
+    // AND, not a spread: the 'either' side filter is an OR of its own
     const where: Prisma.ReferralWhereInput = {
-      ...worklistFilter(q),
-      ...(q.after
-        ? {
-            OR: [
-              { sentAt: { gt: q.after.sentAt } },
-              { sentAt: q.after.sentAt, id: { gt: q.after.id } },
-            ],
-          }
-        : {}),
+      AND: [
+        worklistFilter(q),
+        q.after
+          ? {
+              OR: [
+                { sentAt: { gt: q.after.sentAt } },
+                { sentAt: q.after.sentAt, id: { gt: q.after.id } },
+              ],
+            }
+          : {},
+      ],
     };
     return db.referral.findMany({
       where,

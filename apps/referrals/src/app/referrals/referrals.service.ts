@@ -31,6 +31,7 @@ import {
   ReferralsRepository,
   type NewAttachment,
   type ReferralWithAttachments,
+  type WorklistQuery,
 } from './referrals.repository';
 
 export type Priority = 'routine' | 'urgent' | 'two-week-wait';
@@ -252,7 +253,11 @@ export class ReferralsService {
   async get(actor: Actor, id: string): Promise<ReferralWithAttachments> {
     this.checkId(id);
     const r = await this.repo.find(this.prisma, id);
-    if (!r || !involved(r, actor.odsCode)) throw notFound(id);
+    // a citizen (patient token) reads their own referrals; an organisation those it is party to
+    const visible = actor.patient
+      ? r?.nhsNumber === actor.patient
+      : r && involved(r, actor.odsCode);
+    if (!r || !visible) throw notFound(id);
     return r;
   }
 
@@ -593,6 +598,16 @@ export class ReferralsService {
 
   listSent(actor: Actor, q: ListQuery): Promise<Page> {
     return this.list(actor, 'referrer', q);
+  }
+
+  /** One patient's referrals the caller's organisation is party to; a citizen, all of their own. */
+  listForPatient(actor: Actor, q: Omit<ListQuery, 'priorities'>): Promise<Page> {
+    const v = new Violations();
+    v.required('nhs_number', q.nhsNumber);
+    v.throwIfAny();
+    if (actor.patient && actor.patient !== q.nhsNumber)
+      throw new ReferralsError(ReferralsErrorCode.NotInvolved, "Only the patient's own referrals");
+    return this.list(actor, actor.patient ? 'patient' : 'either', { ...q, priorities: [] });
   }
 
   async providerWaitingList(
@@ -994,7 +1009,7 @@ export class ReferralsService {
     }, TX);
   }
 
-  private async list(actor: Actor, side: 'target' | 'referrer', q: ListQuery): Promise<Page> {
+  private async list(actor: Actor, side: WorklistQuery['side'], q: ListQuery): Promise<Page> {
     const v = new Violations();
     const take = pageSize(q.pageSize, v, 'page.page_size', 200, 50);
     const nhsNumber = q.nhsNumber ? v.nhsNumber('nhs_number', q.nhsNumber) : undefined;
