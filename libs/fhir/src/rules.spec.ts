@@ -166,5 +166,15 @@ describe('Trellis rules per resource', () => {
         'ods.format@DiagnosticReport.extension[0].extension[0].valueReference.identifier.value',
       ]);
     });
+
+    it('takes every ODS code the platforms take (one syntax, @trellis/codes) and no longer one', () => {
+      const long = structuredClone(ok);
+      long.extension[0]!.extension[0]!.valueReference.identifier.value = 'ABCDE12345';
+      expect(rulesOf(long)).toEqual([]);
+      long.extension[0]!.extension[0]!.valueReference.identifier.value = 'ABCDE123456';
+      expect(rulesOf(long)).toEqual([
+        'ods.format@DiagnosticReport.extension[0].extension[0].valueReference.identifier.value',
+      ]);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { isOdsCode, isValidUcumUnit, loincProblem, SCTID, verhoeffValid } from '@trellis/codes';
 import { validateNhsNumber } from '@trellis/nhs-number';
 import {
   LAB_REPORT_ID_SYSTEM,
@@ -157,8 +158,6 @@ function checkIdentifiers(identifiers: unknown, base: string, report: Report): v
   });
 }
 
-const ODS_CODE = /^[A-Z0-9]{3,8}$/;
-
 function checkOdsReference(
   ref: unknown,
   path: string,
@@ -177,11 +176,11 @@ function checkOdsReference(
       `${path}.identifier.system`,
       `ODS system must be ${ODS_ORGANISATION_SYSTEM}`,
     );
-  } else if (!ODS_CODE.test(str(ident['value']) ?? '')) {
+  } else if (!isOdsCode(str(ident['value']) ?? '')) {
     report(
       'ods.format',
       `${path}.identifier.value`,
-      'ODS code must be 3-8 upper-case letters/digits',
+      'ODS code must be 3-10 upper-case letters/digits',
     );
   }
 }
@@ -223,68 +222,14 @@ function checkPatientReference(ref: unknown, path: string, report: Report): void
   report('reference.patient', path, 'a Patient reference (by NHS number) is required', 'required');
 }
 
-/** SNOMED CT concept ids: 6-18 digits, partition id, Verhoeff check digit. */
+/** SNOMED CT ids as the FHIR rules take them: 6-18 digits and a Verhoeff check digit. */
 export function isValidSnomedId(code: string): boolean {
-  if (!/^[1-9]\d{5,17}$/.test(code)) return false;
-  const d = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-    [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
-    [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
-    [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
-    [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
-    [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
-    [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
-  ];
-  const p = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-    [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
-    [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
-    [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
-    [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-  ];
-  let c = 0;
-  const digits = code.split('').reverse();
-  for (let i = 0; i < digits.length; i++) {
-    c = d[c]![p[i % 8]![Number(digits[i])]!]!;
-  }
-  return c === 0;
+  return SCTID.test(code) && verhoeffValid(code);
 }
 
 /** LOINC codes: 1-7 digits, hyphen, mod-10 check digit. */
 export function isValidLoincCode(code: string): boolean {
-  const m = /^(\d{1,7})-(\d)$/.exec(code);
-  if (!m) return false;
-  const body = m[1]!;
-  // LOINC mod 10: double alternate digits from the right, sum digits
-  let sum = 0;
-  const rev = body.split('').reverse();
-  rev.forEach((ch, i) => {
-    let n = Number(ch);
-    if (i % 2 === 0) {
-      n *= 2;
-      if (n > 9) n -= 9;
-    }
-    sum += n;
-  });
-  return (10 - (sum % 10)) % 10 === Number(m[2]);
-}
-
-let ucum: { validateUnitString(u: string): { status: string } } | undefined;
-function ucumValid(code: string): boolean {
-  if (!ucum) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('@lhncbc/ucum-lhc') as {
-      UcumLhcUtils: { getInstance(): { validateUnitString(u: string): { status: string } } };
-    };
-    ucum = mod.UcumLhcUtils.getInstance();
-  }
-  return ucum.validateUnitString(code).status === 'valid';
+  return loincProblem(code) === undefined;
 }
 
 function codings(concept: unknown): Json[] {
@@ -351,7 +296,7 @@ function checkQuantity(q: unknown, path: string, report: Report): void {
     return;
   }
   const code = str(q['code']);
-  if (!code || !ucumValid(code)) {
+  if (!code || !isValidUcumUnit(code)) {
     report(
       'terminology.ucum.code',
       `${path}.code`,

@@ -1,3 +1,5 @@
+import { ODS_CODE as CODES_ODS_CODE } from '@trellis/codes';
+
 import { FieldViolations } from '../violations';
 import {
   DEMO_PRACTICES,
@@ -5,6 +7,7 @@ import {
   organisationByOdsCode,
   REGIONAL_AUTHORITIES,
   regionalAuthorityOf,
+  ODS_CODE,
   REGIONS,
   regionOfOrganisation,
 } from './organisations';
@@ -32,6 +35,10 @@ describe('organisation reference data', () => {
       expect(o.odsCode).toMatch(/^[A-Z0-9]{3,10}$/);
       expect(REGIONS).toContain(o.region);
     }
+  });
+
+  it('checks ODS codes with the one syntax of @trellis/codes (the FHIR rules use it too)', () => {
+    expect(ODS_CODE).toBe(CODES_ODS_CODE);
   });
 
   it('knows the demo systems and derives regions from the table, not from a caller', () => {

@@ -33,8 +33,8 @@ export interface Organisation {
   kind: OrganisationKind;
 }
 
-/** ODS code syntax (3-10 upper-case letters or digits): the one check every service uses. */
-export const ODS_CODE = /^[A-Z0-9]{3,10}$/;
+/** ODS code syntax: the one definition (@trellis/codes) every service and the FHIR rules use. */
+export { ODS_CODE } from '@trellis/codes';
 
 const practice = (odsCode: string, name: string, region: Region): Organisation => ({
   odsCode,

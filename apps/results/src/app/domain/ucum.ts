@@ -1,3 +1,5 @@
+import { ucumUtils } from '@trellis/codes';
+
 /**
  * UCUM unit validation through the NLM's maintained UCUM library (@lhncbc/ucum-lhc, pinned), with
  * a small memo because labs send the same few units millions of times.
@@ -6,28 +8,7 @@
  * haemoglobin concentration must convert to g/L); a valid UCUM unit of the wrong dimension is
  * refused too. Codes outside the table get the UCUM validity check only.
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ucum = require('@lhncbc/ucum-lhc') as {
-  UcumLhcUtils: { getInstance(): UcumUtils };
-};
-
-interface UcumUtils {
-  validateUnitString(
-    unit: string,
-    suggest?: boolean,
-  ): {
-    status: 'valid' | 'invalid' | 'error';
-    ucumCode: string | null;
-    msg?: string[];
-  };
-  convertUnitTo(
-    from: string,
-    value: number,
-    to: string,
-  ): { status: 'succeeded' | 'failed' | 'error'; toVal?: number; msg?: string[] };
-}
-
-const utils = ucum.UcumLhcUtils.getInstance();
+const utils = ucumUtils();
 const validity = new Map<string, string | undefined>();
 const commensurable = new Map<string, boolean>();
 

@@ -1,0 +1,4 @@
+export * from './loinc';
+export * from './ods';
+export * from './snomed';
+export * from './ucum';
