@@ -100,6 +100,7 @@ async function startPlatform(
   gatewayUrl: string,
   identityAddr: string,
   signal: AbortSignal,
+  extraEnv: Record<string, string> = {},
 ): Promise<Started> {
   const schema = await timed(`${name} schema`, createTestSchema(name));
   const grpcUrl = `127.0.0.1:${port}`;
@@ -123,6 +124,7 @@ async function startPlatform(
           OUTBOX_RELAY_ENABLED: 'false',
           SHUTDOWN_TIMEOUT_MS: '5000',
           ...platformSettings(name, identityAddr),
+          ...extraEnv,
         }),
         ready: { grpc: grpcUrl },
         signal,
@@ -163,6 +165,8 @@ export async function startFhirStack(
     appointments?: boolean;
     /** Extra gateway settings (e.g. a longer rate-limit window). */
     gatewayEnv?: Record<string, string>;
+    /** Extra settings per platform (e.g. the outbox relay on, for suites reading the events). */
+    platformEnv?: Partial<Record<PlatformName, Record<string, string>>>;
   } = {},
 ): Promise<FhirStack> {
   const t0 = Date.now();
@@ -224,6 +228,7 @@ export async function startFhirStack(
             gatewayUrl,
             addr('identity'),
             abandon.signal,
+            options.platformEnv?.[name],
           );
           started.set(name, s);
         }),

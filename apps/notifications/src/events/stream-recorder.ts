@@ -3,9 +3,6 @@ import type { Prisma } from '../app/prisma';
 import { domainFactOf, practiceFactOf } from './domain-events';
 import type { ReceivedEvent } from '@trellis/events';
 
-/** Wakes the delivery worker at commit (it polls too, as a safety net). */
-export const NOTIFY_CHANNEL = 'trellis_notifications';
-
 /**
  * The inbox handler: keeps the registered practices from identity events and appends each domain
  * event to the stream of every live subscription it concerns, with the next event number — in the
@@ -42,7 +39,7 @@ export async function recordEvent(
     for (const r of rows) organisations.push(r.gp);
   }
   if (organisations.length === 0) return;
-  const recorded = await tx.$queryRaw<Array<{ n: bigint }>>`
+  await tx.$executeRaw`
     WITH bumped AS (
       UPDATE subscriptions s SET event_count = s.event_count + 1
       WHERE s.topic = ${topic.url}
@@ -58,8 +55,5 @@ export async function recordEvent(
       source_event_id, source_event_type, focus, patient, occurred_at)
     SELECT b.id, b.event_count, gen_random_uuid(), ${event.id}, ${event.type}, ${fact.focus},
       ${`Patient/${fact.nhsNumber}`}, ${fact.occurredAt}
-    FROM bumped b
-    RETURNING event_number AS n`;
-  if (recorded.length > 0)
-    await tx.$queryRaw`SELECT pg_notify(${NOTIFY_CHANNEL}, current_schema())`;
+    FROM bumped b`;
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CITIZEN_ENV_SHAPE } from '../citizens/citizen.config';
 import { FHIR_ENV_SHAPE } from '../fhir/fhir.config';
 import { SCORECARD_ENV_SHAPE } from '../scorecards/scorecards.config';
+import { SUBSCRIPTION_ENV_SHAPE } from '../subscriptions/subscriptions.config';
 import { FRONT_DOOR_ENV_SHAPE } from '../front-door/front-door.config';
 
 /** The gateway's environment: the platform base plus the access-control settings. */
@@ -49,6 +50,8 @@ export const gatewayEnvSchema = baseConfigSchema.extend({
   ...FRONT_DOOR_ENV_SHAPE,
   /** Scorecards (apps/gateway/src/app/scorecards/scorecards.config.ts). */
   ...SCORECARD_ENV_SHAPE,
+  /** Subscriptions (apps/gateway/src/app/subscriptions/subscriptions.config.ts). */
+  ...SUBSCRIPTION_ENV_SHAPE,
   /** Citizen access (apps/gateway/src/app/citizens/citizen.config.ts). */
   ...CITIZEN_ENV_SHAPE,
 });

@@ -1,5 +1,5 @@
 import type { CapabilityStatement, OperationDefinition } from '@medplum/fhirtypes';
-import { TRELLIS_RULES } from '@trellis/fhir';
+import { BACKPORT_TOPIC_CANONICAL, SUBSCRIPTION_TOPICS, TRELLIS_RULES } from '@trellis/fhir';
 
 import { FHIR_PREFIX, routeKey, type FhirRouteSpec } from './fhir.registry';
 import { COMMON_SEARCH_PARAMS } from './fhir.search';
@@ -74,6 +74,15 @@ export function capabilityStatement(
             .filter((p) => !common.has(p.name));
           const ops = rs.filter((r) => r.operation);
           return {
+            // the topics a Subscription may name (Subscriptions R5 Backport IG on R4)
+            ...(type === 'Subscription'
+              ? {
+                  extension: SUBSCRIPTION_TOPICS.map((t) => ({
+                    url: BACKPORT_TOPIC_CANONICAL,
+                    valueCanonical: t.url,
+                  })),
+                }
+              : {}),
             type: type as 'Patient',
             profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
             interaction: interactions.map((code) => ({
@@ -206,7 +215,7 @@ export function openApi(
         tags: [r.resource ?? 'system'],
         ...(r.scope ? { security: [{ smart: [r.scope] }] } : { security: [] }),
         parameters: [...params, ...query, ...headers],
-        ...(r.method !== 'GET'
+        ...(r.method === 'POST' || r.method === 'PUT'
           ? {
               requestBody: {
                 required: true,

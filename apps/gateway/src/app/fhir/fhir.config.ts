@@ -35,24 +35,29 @@ export interface FhirConfig {
   conformanceTopic: string;
   /** The conformance service (scorecards: MeasureReport, Measure); unset = not served. */
   conformance?: string;
+  /** The notifications service (Subscription); unset = not served. */
+  notifications?: string;
 }
 
 export type PlatformName = 'identity' | 'appointments' | 'referrals' | 'results' | 'audit';
 
-/** What a FHIR route needs connected: a platform, or the conformance service (scorecards). */
-export type RouteBackend = PlatformName | 'conformance';
+/** What a FHIR route needs connected: a platform, the conformance or notifications service. */
+export type RouteBackend = PlatformName | 'conformance' | 'notifications';
 
 /** Whether a route's back end is configured (an unconfigured one's routes are not advertised). */
 export function backendConnected(config: FhirConfig, backend: RouteBackend): boolean {
-  return backend === 'conformance'
-    ? config.conformance !== undefined
-    : config.platforms[backend] !== undefined;
+  if (backend === 'conformance') return config.conformance !== undefined;
+  if (backend === 'notifications') return config.notifications !== undefined;
+  return config.platforms[backend] !== undefined;
 }
 
 export const FHIR_CONFIG = Symbol('FHIR_CONFIG');
 
 export function fhirConfigFrom(
-  env: FhirEnv & { CONFORMANCE_GRPC_ADDR?: string | undefined },
+  env: FhirEnv & {
+    CONFORMANCE_GRPC_ADDR?: string | undefined;
+    NOTIFICATIONS_GRPC_ADDR?: string | undefined;
+  },
   publicUrl: string,
 ): FhirConfig {
   const platforms: Partial<Record<PlatformName, string>> = {};
@@ -70,5 +75,6 @@ export function fhirConfigFrom(
     maxCount: env.FHIR_MAX_COUNT,
     conformanceTopic: env.FHIR_CONFORMANCE_TOPIC,
     ...(env.CONFORMANCE_GRPC_ADDR ? { conformance: env.CONFORMANCE_GRPC_ADDR } : {}),
+    ...(env.NOTIFICATIONS_GRPC_ADDR ? { notifications: env.NOTIFICATIONS_GRPC_ADDR } : {}),
   };
 }

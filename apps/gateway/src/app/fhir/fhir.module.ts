@@ -12,6 +12,7 @@ import { CONFIG } from '@trellis/platform';
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
 import { CertificationModule } from '../certification/certification.module';
 import { ScorecardsModule } from '../scorecards/scorecards.module';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { ConformanceRecorder } from './conformance';
 import { FhirFallbackController } from './fallback.controller';
 import { FHIR_CONFIG, fhirConfigFrom, type FhirConfig } from './fhir.config';
@@ -29,7 +30,7 @@ import { PlatformClients } from './platform-clients';
  */
 @Module({
   // the scorecards' client and the conformance kit (their FHIR routes are routes of this module)
-  imports: [ScorecardsModule, CertificationModule],
+  imports: [ScorecardsModule, CertificationModule, SubscriptionsModule],
   // The fallback last: Express matches routes in registration order.
   controllers: [MetadataFhirController, ...RESOURCE_CONTROLLERS, FhirFallbackController],
   providers: [

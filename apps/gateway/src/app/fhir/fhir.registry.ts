@@ -20,6 +20,7 @@ export type FhirInteraction =
   | 'vread'
   | 'update'
   | 'create'
+  | 'delete'
   | 'search-type'
   | 'history-instance'
   | 'operation'
@@ -46,7 +47,7 @@ export interface FhirOperationSpec {
 
 /** One served FHIR route: Nest route + scope + capability, declared once on the handler. */
 export interface FhirRouteSpec {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path below /fhir, Express syntax (e.g. `Patient/:id/_history/:vid`). */
   path: string;
   /** Resource type, or undefined for system-level routes (metadata). */
@@ -88,7 +89,9 @@ export function FhirRoute(spec: FhirRouteSpec): MethodDecorator {
       ? RequestMethod.GET
       : spec.method === 'POST'
         ? RequestMethod.POST
-        : RequestMethod.PUT;
+        : spec.method === 'DELETE'
+          ? RequestMethod.DELETE
+          : RequestMethod.PUT;
   const searches = spec.interaction === 'search-type' || spec.interaction === 'history-instance';
   return applyDecorators(
     RequestMapping({ path: spec.path, method }),

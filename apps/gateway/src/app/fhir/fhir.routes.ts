@@ -20,6 +20,7 @@ import { ReportSearchFhirController } from './report-search.controller';
 import { ScheduleFhirController } from './schedule.controller';
 import { ScorecardsFhirController } from '../scorecards/scorecards.fhir.controller';
 import { CertificationFhirController } from '../certification/certification.fhir.controller';
+import { SubscriptionsFhirController } from '../subscriptions/subscriptions.fhir.controller';
 
 /**
  * The FHIR controllers whose routes need a platform; the metadata controller is added by the
@@ -40,6 +41,7 @@ export const RESOURCE_CONTROLLERS = [
   ScorecardsFhirController,
   CertificationFhirController,
   RegionalWaitingListsFhirController,
+  SubscriptionsFhirController,
 ];
 
 const METADATA_ROUTES = [

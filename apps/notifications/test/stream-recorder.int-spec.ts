@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+
+import { events, toTimestamp } from '@trellis/contracts';
+import { createPrismaClient } from '@trellis/database';
+import { toReceivedEvent, type ReceivedEvent } from '@trellis/events';
+import { createTestSchema, type TestSchema } from '@trellis/testing';
+
+import { PrismaClient } from '../src/app/prisma';
+import { recordEvent } from '../src/events/stream-recorder';
+
+// The stream recorder against real PostgreSQL: which subscriptions an event reaches (organisation,
+// registered practice for results, patient filter, topic), contiguous event numbers per
+// subscription, and a redelivered event recorded once.
+
+const TOPIC = 'https://fhir.trellis.nhs.uk/SubscriptionTopic/result-available';
+
+let schema: TestSchema;
+let prisma: PrismaClient;
+
+beforeAll(async () => {
+  schema = await createTestSchema('notifications');
+  prisma = createPrismaClient(PrismaClient, { url: schema.url, schema: schema.schema });
+});
+
+afterAll(async () => {
+  await prisma?.$disconnect();
+  await schema?.drop();
+});
+
+function received(type: string, data: Uint8Array): ReceivedEvent {
+  return toReceivedEvent({
+    topic: 't',
+    partition: 0,
+    offset: '0',
+    key: null,
+    value: data,
+    headers: {
+      ce_specversion: '1.0',
+      ce_id: randomUUID(),
+      ce_source: '/trellis/test',
+      ce_type: type,
+      ce_time: new Date().toISOString(),
+      'content-type': 'application/protobuf',
+    },
+  });
+}
+
+function resultAvailable(nhs: string, reportId: string, orgs: string[]): ReceivedEvent {
+  const data = events.v1.ResultAvailable.encode(
+    events.v1.ResultAvailable.fromPartial({
+      context: {
+        organisations: orgs.map((odsCode) => ({ odsCode, region: 'north-east' })),
+        regions: ['north-east'],
+        occurredAt: toTimestamp(new Date()),
+        correlationId: '',
+      },
+      report: {
+        reportId,
+        labReportId: 'x',
+        nhsNumber: nhs,
+        category: 'LAB',
+        codeSystem: '',
+        code: '',
+        codeDisplay: '',
+        status: 'final',
+        version: 1,
+        requesterPractitionerId: '',
+        referralId: '',
+        mostSevereInterpretation: '',
+        severity: '',
+        observationCount: 1,
+        abnormalCount: 0,
+      },
+    }),
+  ).finish();
+  return received('uk.nhs.trellis.results.ResultAvailable.v1', data);
+}
+
+function registered(nhs: string, gp: string): ReceivedEvent {
+  const data = events.v1.PatientRegistered.encode(
+    events.v1.PatientRegistered.fromPartial({
+      context: {
+        organisations: [{ odsCode: gp, region: 'north-east' }],
+        regions: [],
+        correlationId: '',
+      },
+      patient: {
+        nhsNumber: nhs,
+        version: 1,
+        gpOdsCode: gp,
+        region: 'north-east',
+        confidentiality: 'normal',
+      },
+      duplicateOverride: false,
+      overriddenCandidates: [],
+      overrideReason: '',
+    }),
+  ).finish();
+  return received('uk.nhs.trellis.identity.PatientRegistered.v1', data);
+}
+
+async function subscribe(ods: string, patient = ''): Promise<string> {
+  const id = randomUUID();
+  await prisma.subscription.create({
+    data: {
+      id,
+      ownerSystemId: `sys-${ods}`,
+      ownerOdsCode: ods,
+      topic: TOPIC,
+      endpoint: 'https://example.invalid/hook',
+      payloadContent: 'id-only',
+      patientNhsNumber: patient,
+      status: 'active',
+    },
+  });
+  return id;
+}
+
+const streamOf = async (id: string) =>
+  (
+    await prisma.notificationEvent.findMany({
+      where: { subscriptionId: id },
+      orderBy: { eventNumber: 'asc' },
+    })
+  ).map((e) => [Number(e.eventNumber), e.focus]);
+
+it('records a result for the lab, the requester and the registered practice, numbered per subscription, once', async () => {
+  const nhs = '9990000018';
+  const gp = await subscribe('A81001', nhs);
+  const requester = await subscribe('RJ1');
+  const other = await subscribe('A82001', nhs);
+  await prisma.$transaction((tx) => recordEvent(registered(nhs, 'A81001'), tx));
+  const first = resultAvailable(nhs, 'r1', ['RR8', 'RJ1']);
+  await prisma.$transaction((tx) => recordEvent(first, tx));
+  await prisma.$transaction((tx) => recordEvent(first, tx)); // redelivered
+  await prisma.$transaction((tx) => recordEvent(resultAvailable(nhs, 'r2', ['RR8', 'RJ1']), tx));
+  // another patient: the GP's patient filter leaves it out, the requester (no filter) gets it
+  await prisma.$transaction((tx) =>
+    recordEvent(resultAvailable('9990000026', 'r3', ['RR8', 'RJ1']), tx),
+  );
+  expect([await streamOf(gp), await streamOf(requester), await streamOf(other)]).toEqual([
+    [
+      [1, 'DiagnosticReport/r1'],
+      [2, 'DiagnosticReport/r2'],
+    ],
+    [
+      [1, 'DiagnosticReport/r1'],
+      [2, 'DiagnosticReport/r2'],
+      [3, 'DiagnosticReport/r3'],
+    ],
+    [],
+  ]);
+});
