@@ -17,6 +17,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { events } from '@trellis/contracts';
 import { NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM, validateFhirResource } from '@trellis/fhir';
+import { Client as PgClient } from 'pg';
 
 import { startAuditStack, type AuditStack, type DemoCitizen } from './support/audit-stack';
 import { citizenSignIn, type CitizenSession } from './support/citizen-login';
@@ -108,6 +109,7 @@ function referralOf(nhs: string): ServiceRequest {
 let stack: AuditStack;
 let gp: string;
 let hospital: string;
+let hospitalSystem: string;
 let lab: string;
 let alice: DemoCitizen;
 let bob: DemoCitizen;
@@ -162,6 +164,22 @@ const orgOf = (e: AuditEvent) =>
   e.agent.find((a) => a.who?.identifier?.system === ODS_ORGANISATION_SYSTEM)?.who?.identifier
     ?.value;
 
+/** The access records a service's outbox holds for a patient (written before it answered). */
+async function accessRecords(schema: string, nhs: string): Promise<events.v1.AccessRecorded[]> {
+  const pg = new PgClient({ connectionString: process.env['DATABASE_URL'] });
+  await pg.connect();
+  try {
+    const r = await pg.query<{ payload: Buffer }>(
+      `SELECT payload FROM "${schema}".outbox_events
+        WHERE key = $1 AND ce_type = 'uk.nhs.trellis.audit.AccessRecorded.v1' ORDER BY seq`,
+      [nhs],
+    );
+    return r.rows.map((row) => events.v1.AccessRecorded.decode(row.payload));
+  } finally {
+    await pg.end();
+  }
+}
+
 /** Polls the citizen's log until `ok` holds (condition-based; the deadline ends a hung test). */
 async function logUntil(
   query: string,
@@ -185,7 +203,13 @@ beforeAll(async () => {
     'A81001',
     'north-east',
   ));
-  ({ token: hospital } = await stack.system(['system/Patient.rs'], 'R1K01', 'london'));
+  let hospitalClient: { id: string };
+  ({ token: hospital, client: hospitalClient } = await stack.system(
+    ['system/Patient.rs'],
+    'R1K01',
+    'london',
+  ));
+  hospitalSystem = hospitalClient.id;
   ({ token: lab } = await stack.system(
     ['system/Patient.rs', 'system/DiagnosticReport.crus', 'system/Observation.rs'],
     'RR8',
@@ -294,6 +318,30 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
     expect(labQuery.text?.div).toContain('of organisation RR8');
     const labReportAccess = log.find((e) => orgOf(e) === 'RR8' && e.action === 'C');
     expect(labReportAccess?.text?.div).toContain('created a test report');
+
+    // one record per access: the hospital's single read and the citizen's own reads are the
+    // gateway's records of the FHIR interactions; the platforms that served them (identity, the
+    // audit store) wrote none of their own (the FHIR facade marks its calls x-trellis-door: fhir)
+    expect(log.filter((e) => orgOf(e) === 'R1K01').map((e) => e.subtype?.[0]?.code)).toEqual([
+      'GET /fhir/Patient/:id',
+    ]);
+    const byGateway = await accessRecords(stack.gw.schema.schema, alice.nhsNumber);
+    expect(
+      byGateway.filter((r) => r.systemId === hospitalSystem).map((r) => r.interaction),
+    ).toEqual(['GET /fhir/Patient/:id']);
+    expect(
+      byGateway
+        .filter(
+          (r) => r.systemId.startsWith('citizen:') && r.interaction === 'GET /fhir/Patient/:id',
+        )
+        .map((r) => r.sourceService),
+    ).toEqual(['gateway']);
+    for (const schema of [stack.schemas.identity, stack.schemas.audit]) {
+      const second = (await accessRecords(schema, alice.nhsNumber)).filter(
+        (r) => r.systemId === hospitalSystem || r.systemId.startsWith('citizen:'),
+      );
+      expect([schema, second.map((r) => r.interaction)]).toEqual([schema, []]);
+    }
   });
 
   it("refuses another patient's record and access log however the request is shaped", async () => {

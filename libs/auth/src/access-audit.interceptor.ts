@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
 
-import { doorOf, type AccessAuditor, type AuditOutcome } from './access-auditor';
+import { auditedByGateway, doorOf, type AccessAuditor, type AuditOutcome } from './access-auditor';
 import { AUTH_AUDITOR, callContextOf, describeCall, toTransportError } from './auth.guard';
 import { AuthError, AuthErrorCode } from './errors';
 import { auditShapeOf, type AuditSubject } from './scope-table';
@@ -31,6 +31,8 @@ export class AccessAuditInterceptor implements NestInterceptor {
     const call = describeCall(context);
     const info = callContextOf(call?.carrier);
     if (!call || !info || !info.rule.patientData || !this.auditor) return next.handle();
+    // the gateway's FHIR facade records this access itself (one record per access)
+    if (auditedByGateway(call.carrier)) return next.handle();
     const auditor = this.auditor;
     const { action, resourceType } = auditShapeOf(info.rule);
 

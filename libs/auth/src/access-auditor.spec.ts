@@ -2,6 +2,7 @@ import { Metadata } from '@grpc/grpc-js';
 
 import {
   AccessAuditor,
+  auditedByGateway,
   doorOf,
   type AccessAuditRecord,
   type AuditOutboxMessage,
@@ -167,5 +168,19 @@ describe('doorOf', () => {
     expect(doorOf(http)).toBeUndefined();
     expect(doorOf({ get: () => undefined })).toBeUndefined();
     expect(doorOf(undefined)).toBeUndefined();
+  });
+
+  it("tells the FHIR facade's audited calls (fhir) apart, from gRPC metadata only", () => {
+    const md = new Metadata();
+    md.set('x-trellis-door', 'fhir');
+    expect(auditedByGateway(md)).toBe(true);
+    expect(doorOf(md)).toBeUndefined();
+    const grpcDoor = new Metadata();
+    grpcDoor.set('x-trellis-door', 'grpc');
+    expect(auditedByGateway(grpcDoor)).toBe(false);
+    expect(auditedByGateway(new Metadata())).toBe(false);
+    const http = { get: (name: string) => (name === 'x-trellis-door' ? 'fhir' : undefined) };
+    expect(auditedByGateway(http)).toBe(false);
+    expect(auditedByGateway(undefined)).toBe(false);
   });
 });

@@ -7,8 +7,14 @@ import { type AuditAction } from './scope-table';
 
 export const ACCESS_AUDIT_TOPIC = 'trellis.audit.access.v1';
 export const ACCESS_AUDIT_EVENT_TYPE = 'uk.nhs.trellis.audit.AccessRecorded.v1';
-/** Metadata the gateway's gRPC front door puts on the calls it forwards (value `grpc`). */
+/**
+ * Metadata the gateway puts on the calls it forwards: `grpc` from the gRPC front door (the
+ * platform audits the call), `fhir` from the FHIR facade for a patient-data route (the gateway
+ * audits the FHIR interaction itself, so the platform does not: one record per access).
+ */
 export const DOOR_HEADER = 'x-trellis-door';
+/** DOOR_HEADER value of the FHIR facade's calls that the gateway audits itself. */
+export const FHIR_DOOR_AUDITED = 'fhir';
 
 /**
  * AuditEvent.outcome codes (FHIR R4 / BALP): success 0; minor failure 4 = denied (authn/authz,
@@ -260,10 +266,24 @@ export function currentTraceId(): string | undefined {
  * so a local system cannot set it on a call that reaches them.
  */
 export function doorOf(carrier: object | undefined): string | undefined {
+  return doorValue(carrier) === 'grpc' ? 'grpc' : undefined;
+}
+
+/**
+ * True when the gateway's FHIR facade made this call for a patient-data route it audits itself
+ * (metadata `x-trellis-door: fhir`): the platform writes no second record of the same access.
+ * Trusted like `doorOf`: only service-token holders reach a platform, and the gRPC front door
+ * overwrites the header on everything it forwards.
+ */
+export function auditedByGateway(carrier: object | undefined): boolean {
+  return doorValue(carrier) === FHIR_DOOR_AUDITED;
+}
+
+function doorValue(carrier: object | undefined): unknown {
   const get = (carrier as { get?: unknown } | undefined)?.get;
   if (typeof get !== 'function') return undefined;
   // gRPC Metadata.get answers an array; an HTTP request's get() a header string, which a REST
   // client could set itself: only the metadata of a forwarded gRPC call names a door
   const values: unknown = (get as (k: string) => unknown).call(carrier, DOOR_HEADER);
-  return Array.isArray(values) && values[0] === 'grpc' ? 'grpc' : undefined;
+  return Array.isArray(values) ? (values[0] as unknown) : undefined;
 }

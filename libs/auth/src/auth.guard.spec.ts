@@ -279,6 +279,32 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
     });
   });
 
+  it("writes nothing for a call the gateway's FHIR facade audits itself (x-trellis-door: fhir), allowed or denied", async () => {
+    const fromFhir = (m: Metadata) => {
+      m.set('x-trellis-door', 'fhir');
+      return m;
+    };
+    const md = fromFhir(withToken(await authority.issue({ scopes: ['system/Patient.r'] })));
+    const ctx = rpcContext(GET, md);
+    await guard.canActivate(ctx);
+    const handler: CallHandler = { handle: () => of({ patient: { nhsNumber: '9990000018' } }) };
+    expect(await lastValueFrom(interceptor.intercept(ctx, handler))).toEqual({
+      patient: { nhsNumber: '9990000018' },
+    });
+    const noScope = fromFhir(withToken(await authority.issue({ scopes: ['system/Slot.r'] })));
+    expect(await grpcCode(guard.canActivate(rpcContext(GET, noScope)))).toBe(
+      status.PERMISSION_DENIED,
+    );
+    expect(written).toHaveLength(0);
+    // the same calls through the gRPC front door (or from a peer) are the platform's to record
+    const viaGrpc = withToken(await authority.issue({ scopes: ['system/Patient.r'] }));
+    viaGrpc.set('x-trellis-door', 'grpc');
+    const grpcCtx = rpcContext(GET, viaGrpc);
+    await guard.canActivate(grpcCtx);
+    await lastValueFrom(interceptor.intercept(grpcCtx, handler));
+    expect(written.map((w) => w.fields.door)).toEqual(['grpc']);
+  });
+
   it('audits a failing handler once with the error outcome and rethrows', async () => {
     const md = withToken(await authority.issue({ scopes: ['system/Patient.r'] }));
     const ctx = rpcContext(GET, md);

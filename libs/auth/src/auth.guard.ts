@@ -14,7 +14,7 @@ import {
 import { RpcException } from '@nestjs/microservices';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 
-import { doorOf, type AccessAuditor } from './access-auditor';
+import { auditedByGateway, doorOf, type AccessAuditor } from './access-auditor';
 import { attachCaller, END_USER_HEADER, type Caller } from './caller';
 import { AuthError, AuthErrorCode } from './errors';
 import {
@@ -225,7 +225,8 @@ export class TrellisAuthGuard implements CanActivate {
     caller: Caller | undefined,
     err: AuthError,
   ): Promise<void> {
-    if (!this.auditor) return;
+    // the gateway's FHIR facade records the refusal of its interaction itself
+    if (!this.auditor || auditedByGateway(call.carrier)) return;
     const { action, resourceType } = auditShapeOf(rule);
     let subject: ReturnType<NonNullable<ProtectedRule['subject']>>;
     try {

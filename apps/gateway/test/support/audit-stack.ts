@@ -30,6 +30,8 @@ export interface AuditStack {
   fhirBase: string;
   identity: ServiceProcess;
   audit: ServiceProcess;
+  /** The platforms' schemas (their outboxes hold the access records they wrote). */
+  schemas: { identity: string; audit: string };
   /** The local OpenID provider's issuer (the gateway trusts it for citizens' ID tokens). */
   idpIssuer: string;
   /** Where the audit store sends flags: the DPO topic, and the regional streams' template. */
@@ -202,6 +204,7 @@ export async function startAuditStack(
     fhirBase: `${gw.baseUrl}/fhir`,
     identity: identity.process,
     audit: audit.process,
+    schemas: { identity: identity.schema.schema, audit: audit.schema.schema },
     idpIssuer,
     flagTopic,
     regionTopic,

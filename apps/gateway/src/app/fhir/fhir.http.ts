@@ -13,7 +13,7 @@ import {
   type FhirIssue,
   type IssueCode,
 } from '@trellis/fhir';
-import { wwwAuthenticateOf } from '@trellis/auth';
+import { callContextOf, wwwAuthenticateOf } from '@trellis/auth';
 import { currentCorrelationId } from '@trellis/platform';
 import { json } from 'express';
 import type { NextFunction, Request, Response } from 'express';
@@ -52,6 +52,8 @@ export function forwardContext(req: Request): ForwardContext {
   if (corr) ctx.correlationId = corr;
   const user = one(h['x-trellis-user']);
   if (user) ctx.userId = user;
+  // a patient-data route is audited here, once per FHIR interaction (docs/security.md §6)
+  if (callContextOf(req)?.rule.patientData === true) ctx.auditedByGateway = true;
   return ctx;
 }
 

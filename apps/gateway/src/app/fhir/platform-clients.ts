@@ -1,5 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { withServiceToken, type ServiceIdentity } from '@trellis/auth';
+import {
+  DOOR_HEADER,
+  FHIR_DOOR_AUDITED,
+  withServiceToken,
+  type ServiceIdentity,
+} from '@trellis/auth';
 import {
   decodeGrpcError,
   loadProtoPackageDefinition,
@@ -15,6 +20,8 @@ export interface ForwardContext {
   tracestate?: string;
   correlationId?: string;
   userId?: string;
+  /** The gateway audits this FHIR interaction itself: the platform writes no second record. */
+  auditedByGateway?: boolean;
 }
 
 /** A platform call that failed: the decoded rich error (or a transport failure). */
@@ -134,6 +141,7 @@ export class PlatformClients {
     if (ctx.tracestate) md.set('tracestate', ctx.tracestate);
     if (ctx.correlationId) md.set('x-correlation-id', ctx.correlationId);
     if (ctx.userId) md.set('x-trellis-user', ctx.userId);
+    if (ctx.auditedByGateway) md.set(DOOR_HEADER, FHIR_DOOR_AUDITED);
     withServiceToken(md, this.serviceIdentity);
     return new Promise<Res>((resolve, reject) => {
       fn.call(stub, request, md, { deadline: Date.now() + deadlineMs }, (err, res) => {
