@@ -17,9 +17,9 @@ import { join, resolve } from 'node:path';
 
 import * as grpc from '@grpc/grpc-js';
 import { events } from '@trellis/contracts';
+import { createEventBus } from '@trellis/events';
 import { decodeGrpcError, loadProtoPackageDefinition } from '@trellis/platform';
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
-import { Kafka, logLevel } from 'kafkajs';
 
 import { requestSystemToken, type SystemKey } from './system-token';
 
@@ -266,7 +266,7 @@ export interface ConsumerRun {
   stderr: string;
 }
 
-/** Runs tools/regional/consumer.ts (plain kafkajs + .proto files) as the authority would. */
+/** Runs tools/regional/consumer.ts (plain @platformatic/kafka + .proto files) as the authority would. */
 export function runRegionalConsumer(args: string[], timeoutMs = 60_000): Promise<ConsumerRun> {
   return new Promise((resolvePromise) => {
     const child = spawn(
@@ -313,48 +313,54 @@ export interface AuditEntry {
 
 /** The access audit stream (platform view, as User:trellis): entries about one patient since `sinceMs`. */
 async function readAudit(cfg: JourneyConfig, nhs: string, sinceMs: number): Promise<AuditEntry[]> {
-  const kafka = new Kafka({
+  const bus = createEventBus({
     clientId: 'trellis-journey-audit',
     brokers: cfg.kafkaBrokers,
     sasl: { mechanism: 'scram-sha-512', username: cfg.kafkaUser, password: cfg.kafkaPassword },
-    logLevel: logLevel.NOTHING,
   });
   const topic = 'trellis.audit.access.v1';
-  const admin = kafka.admin();
-  await admin.connect();
-  const starts = await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs);
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  const groupId = `trellis-journey-audit-${randomUUID()}`;
+  const admin = bus.admin();
   const pending = new Map<number, bigint>();
-  for (const e of ends) {
-    const start = starts.find((s) => s.partition === e.partition)?.offset ?? e.high;
-    if (BigInt(start) < BigInt(e.high)) pending.set(e.partition, BigInt(e.high));
+  try {
+    const starts = await admin.offsetsAt!(topic, sinceMs);
+    const ends = await admin.topicOffsets!(topic);
+    for (const e of ends) {
+      const start = starts.find((s) => s.partition === e.partition)?.offset ?? e.high;
+      if (BigInt(start) < BigInt(e.high)) pending.set(e.partition, BigInt(e.high));
+    }
+    // the reader's group starts where the journey started
+    if (pending.size > 0) await admin.setGroupOffsets!(groupId, topic, starts);
+  } finally {
+    await admin.disconnect();
   }
   const entries: AuditEntry[] = [];
   if (pending.size === 0) return entries;
-  const consumer = kafka.consumer({ groupId: `trellis-journey-audit-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
+  const consumer = bus.consumer({ groupId });
   await new Promise<void>((done, fail) => {
     const timer = setTimeout(() => done(), 20_000);
     consumer
       .run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          if (message.key?.toString() === nhs && message.value) {
-            const a = events.v1.AccessRecorded.decode(message.value);
-            entries.push({
-              time: new Date(Number(message.timestamp)).toISOString(),
-              systemId: a.systemId,
-              odsCode: a.odsCode,
-              interaction: a.interaction,
-              action: a.action,
-              outcome: a.outcome,
-              sourceService: a.sourceService,
-            });
+        topics: [topic],
+        eachBatch: async ({ partition, messages }) => {
+          for (const message of messages) {
+            const key = message.key ? Buffer.from(message.key).toString() : undefined;
+            if (key === nhs && message.value) {
+              const a = events.v1.AccessRecorded.decode(message.value);
+              entries.push({
+                time: new Date(message.timestamp).toISOString(),
+                systemId: a.systemId,
+                odsCode: a.odsCode,
+                interaction: a.interaction,
+                action: a.action,
+                outcome: a.outcome,
+                sourceService: a.sourceService,
+              });
+            }
+            const high = pending.get(partition);
+            if (high !== undefined && BigInt(message.offset) + 1n >= high)
+              pending.delete(partition);
           }
-          const high = pending.get(partition);
-          if (high !== undefined && BigInt(message.offset) + 1n >= high) pending.delete(partition);
           if (pending.size === 0) {
             clearTimeout(timer);
             done();
@@ -362,12 +368,11 @@ async function readAudit(cfg: JourneyConfig, nhs: string, sinceMs: number): Prom
         },
       })
       .catch(fail);
-    for (const s of starts) {
-      if (pending.has(s.partition))
-        consumer.seek({ topic, partition: s.partition, offset: s.offset });
-    }
   });
-  await consumer.disconnect();
+  await consumer.stop();
+  const cleanup = bus.admin();
+  await cleanup.deleteGroups!([groupId]).catch(() => undefined);
+  await cleanup.disconnect();
   return entries.sort((a, b) => a.time.localeCompare(b.time));
 }
 
@@ -960,7 +965,7 @@ export async function runJourney(
 
     // 7. Regional streams ------------------------------------------------------------------------
     log.step(
-      `Regional authorities read their streams with their own Kafka credentials (tools/regional/consumer.ts: plain kafkajs + .proto files)`,
+      `Regional authorities read their streams with their own Kafka credentials (tools/regional/consumer.ts: plain @platformatic/kafka + .proto files)`,
     );
     const since = String(startedAtMs);
     const expectHome = [

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import {
   allTopics,
   applyProvisioning,
-  createKafkajsEventBus,
+  createEventBus,
   DEFAULT_REGIONS,
   describeAction,
   kafkaConfigFromEnv,
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   loadInfraEnv();
   const args = parseArgs(process.argv.slice(2));
   const specs = allTopics(args.regions);
-  const admin = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'trellis-provision')).admin();
+  const admin = createEventBus(kafkaConfigFromEnv(process.env, 'trellis-provision')).admin();
   try {
     const existing = new Set(await admin.listTopics());
     const state = await admin.describeTopics(

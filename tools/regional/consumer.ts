@@ -1,6 +1,7 @@
 /**
- * Example consumer of a regional authority's stream, written as an authority would: plain kafkajs
- * and the published .proto files (protobufjs) — none of Trellis's own libraries.
+ * Example consumer of a regional authority's stream, written as an authority would: a plain Kafka
+ * client (@platformatic/kafka) and the published .proto files (protobufjs) — none of Trellis's own
+ * libraries.
  *
  *   node -r @swc-node/register tools/regional/consumer.ts --region north-east [options]
  *
@@ -22,7 +23,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { Admin, Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import * as protobuf from 'protobufjs';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -106,11 +107,13 @@ function parseArgs(argv: string[]): Options {
   };
 }
 
-const header = (headers: IHeaders | undefined, name: string): string | undefined => {
-  const v = headers?.[name];
-  if (v === undefined) return undefined;
-  const one = Array.isArray(v) ? v[v.length - 1] : v;
-  return one === undefined ? undefined : Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
+type Record_ = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/** A header's value (the last one when repeated). */
+const header = (headers: Map<Buffer, Buffer>, name: string): string | undefined => {
+  let value: string | undefined;
+  for (const [k, v] of headers) if (k.toString('utf8') === name) value = v.toString('utf8');
+  return value;
 };
 
 function decodePayload(
@@ -128,12 +131,6 @@ function decodePayload(
   }
 }
 
-// kafkajs 2.2.4 schedules a timer with a negative delay on Node ≥ 24 (harmless): keep stderr for real problems.
-process.removeAllListeners('warning');
-process.on('warning', (w) => {
-  if (w.name !== 'TimeoutNegativeWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
-});
-
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   // Imports ("trellis/common/v1/...", "google/protobuf/timestamp.proto") resolve against proto/;
@@ -143,59 +140,84 @@ async function main(): Promise<void> {
     target.startsWith('google/protobuf/') ? target : join(PROTO_DIR, target);
   root.loadSync(EVENT_PROTOS, { keepCase: false });
   root.resolveAll();
-  const kafka = new Kafka({
+  const connection = {
     clientId: `region-${opts.region}-example`,
-    brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
-    sasl: { mechanism: 'scram-sha-512', username: opts.user, password: opts.password },
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 2 },
+    bootstrapBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    sasl: { mechanism: 'SCRAM-SHA-512' as const, username: opts.user, password: opts.password },
+    retries: 2,
+  };
+  // with --max, messages fetched past the limit are skipped: commit nothing rather than skip them
+  const consumer = new Consumer({
+    ...connection,
+    groupId: opts.group,
+    autocommit: opts.max === undefined,
+    maxWaitTime: 500,
   });
-  const consumer = kafka.consumer({ groupId: opts.group, allowAutoTopicCreation: false });
+  const running: { stream?: MessagesStream<Buffer, Buffer, Buffer, Buffer> } = {};
   let printed = 0;
   let lastActivity = Date.now();
   let stopping = false;
   const stop = async (code: number): Promise<never> => {
     if (!stopping) {
       stopping = true;
-      await consumer.disconnect().catch(() => undefined);
+      await running.stream?.close().catch(() => undefined);
+      await consumer.close(true).catch(() => undefined);
     }
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  let seekTo: Map<number, string> | undefined;
+  // Where to start: --from-beginning, --offset and --timestamp set every partition explicitly.
+  let offsets: { topic: string; partition: number; offset: bigint }[] | undefined;
   if (opts.start.kind !== 'committed') {
-    const admin = kafka.admin();
-    await admin.connect();
+    const admin = new Admin(connection);
     try {
-      if (opts.start.kind === 'timestamp') {
-        const offsets = await admin.fetchTopicOffsetsByTimestamp(opts.topic, opts.start.ms);
-        seekTo = new Map(offsets.map((o) => [o.partition, o.offset]));
-      } else if (opts.start.kind === 'offset') {
-        const meta = await admin.fetchTopicOffsets(opts.topic);
-        const wanted = opts.start.offset;
-        seekTo = new Map(meta.map((m) => [m.partition, wanted]));
-      } else {
-        // earliest retained offset of every partition, even when the group has committed offsets
-        const meta = await admin.fetchTopicOffsets(opts.topic);
-        seekTo = new Map(meta.map((m) => [m.partition, m.low]));
-      }
+      const meta = await admin.metadata({ topics: [opts.topic] });
+      const partitions = [...Array(meta.topics.get(opts.topic)?.partitionsCount ?? 0).keys()];
+      const list = async (timestamp: bigint): Promise<Map<number, bigint>> => {
+        const [t] = await admin.listOffsets({
+          topics: [
+            {
+              name: opts.topic,
+              partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })),
+            },
+          ],
+        });
+        return new Map((t?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+      };
+      const start = opts.start;
+      const high = await list(-1n);
+      const at =
+        start.kind === 'timestamp'
+          ? await list(BigInt(start.ms))
+          : start.kind === 'beginning'
+            ? await list(-2n) // earliest retained, even when the group committed later ones
+            : new Map(partitions.map((p) => [p, BigInt(start.offset)]));
+      offsets = partitions.map((partition) => {
+        const o = at.get(partition);
+        // no event at/after the timestamp: start at the end
+        return {
+          topic: opts.topic,
+          partition,
+          offset: o === undefined || o < 0n ? high.get(partition)! : o,
+        };
+      });
     } finally {
-      await admin.disconnect();
+      await admin.close();
     }
   }
 
-  await consumer.connect();
-  await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.start.kind === 'beginning' });
-  const print = (partition: number, message: KafkaMessage): void => {
+  const print = (message: Record_): void => {
     const h = message.headers;
     const key = message.key?.toString('utf8') ?? null;
     if (opts.subject && key !== opts.subject) return;
+    const partition = message.partition;
+    const offset = message.offset.toString();
     const event = {
       topic: opts.topic,
       partition,
-      offset: message.offset,
+      offset,
       key,
       id: header(h, 'ce_id'),
       type: header(h, 'ce_type'),
@@ -209,35 +231,33 @@ async function main(): Promise<void> {
       regions: header(h, 'ce_regions'),
       payloadView: header(h, 'trellis-payload'),
       originId: header(h, 'trellis-origin-id'),
-      data: decodePayload(root, header(h, 'ce_dataschema'), message.value),
+      data: decodePayload(root, header(h, 'ce_dataschema'), message.value ?? null),
     };
     printed += 1;
     if (opts.json) process.stdout.write(`${JSON.stringify(event)}\n`);
     else {
       const short = event.type?.replace(/^uk\.nhs\.trellis\./, '') ?? '?';
       process.stdout.write(
-        `${event.time ?? '?'}  ${opts.topic}[${partition}]@${message.offset}  ${short}  patient=${key}  org=${event.odscode ?? '-'} regions=${event.regions || event.region || '-'}  view=${event.payloadView ?? '-'}\n    ${JSON.stringify(event.data)}\n`,
+        `${event.time ?? '?'}  ${opts.topic}[${partition}]@${offset}  ${short}  patient=${key}  org=${event.odscode ?? '-'} regions=${event.regions || event.region || '-'}  view=${event.payloadView ?? '-'}\n    ${JSON.stringify(event.data)}\n`,
       );
     }
   };
-  consumer.on(consumer.events.CRASH, (e) => {
-    process.stderr.write(`consumer crashed: ${String(e.payload.error)}\n`);
-    void stop(isAuthError(e.payload.error) ? 3 : 1);
+  const stream = await consumer.consume({
+    topics: [opts.topic],
+    ...(offsets ? { mode: 'manual' as const, offsets } : { mode: 'committed' as const }),
+    fallbackMode: 'latest',
   });
-  await consumer.run({
-    // with --max, messages fetched past the limit are skipped: commit nothing rather than skip them
-    autoCommit: opts.max === undefined,
-    eachMessage: async ({ partition, message }) => {
-      if (stopping || (opts.max !== undefined && printed >= opts.max)) return;
-      lastActivity = Date.now();
-      print(partition, message);
-      // not awaited: disconnect() waits for this handler to return
-      if (opts.max !== undefined && printed >= opts.max) setImmediate(() => void stop(0));
-    },
+  running.stream = stream;
+  stream.on('error', (error: unknown) => {
+    process.stderr.write(`consumer failed: ${errorText(error)}\n`);
+    void stop(isAuthError(error) ? 3 : 1);
   });
-  if (seekTo)
-    for (const [partition, offset] of seekTo)
-      consumer.seek({ topic: opts.topic, partition, offset });
+  stream.on('data', (message: Record_) => {
+    if (stopping || (opts.max !== undefined && printed >= opts.max)) return;
+    lastActivity = Date.now();
+    print(message);
+    if (opts.max !== undefined && printed >= opts.max) setImmediate(() => void stop(0));
+  });
   if (opts.idleExitMs !== undefined) {
     const idle = opts.idleExitMs;
     lastActivity = Date.now();
@@ -247,16 +267,22 @@ async function main(): Promise<void> {
   }
 }
 
+/** The error's message and its nested errors' (the client wraps retries in one error). */
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { errors, cause } = error as Error & { errors?: unknown[]; cause?: unknown };
+  return [
+    `${error.name}: ${error.message}`,
+    ...(errors ?? []).map(errorText),
+    ...(cause ? [errorText(cause)] : []),
+  ].join(' | ');
+}
+
 function isAuthError(error: unknown): boolean {
-  const e = error as { type?: string; name?: string; message?: string } | undefined;
-  return /AUTHORIZATION|SASL_AUTHENTICATION|AUTHENTICATION/i.test(
-    `${e?.type ?? ''} ${e?.name ?? ''} ${e?.message ?? ''}`,
-  );
+  return /authorization|authentication/i.test(errorText(error));
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`,
-  );
+  process.stderr.write(`${errorText(error)}\n`);
   process.exit(isAuthError(error) ? 3 : 1);
 });

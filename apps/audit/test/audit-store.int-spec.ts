@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
 import { createPrismaClient } from '@trellis/database';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   dlqTopicName,
   kafkaConfigFromEnv,
   TOPICS,
@@ -58,7 +58,7 @@ describe('audit store: trellis.audit.access.v1 → partitioned store → search 
   beforeAll(async () => {
     db = await createTestSchema('audit');
     prisma = createPrismaClient(PrismaClient, { url: db.url, schema: db.schema });
-    bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'audit-int-test'));
+    bus = createEventBus(kafkaConfigFromEnv(process.env, 'audit-int-test'));
     const admin = bus.admin();
     await admin.connect();
     await admin.createTopics([

@@ -1,5 +1,5 @@
 import {
-  createKafkajsEventBus,
+  createEventBus,
   dlqTopicName,
   kafkaConfigFromEnv,
   TOPICS,
@@ -60,7 +60,7 @@ describe('audit store: killed mid-stream, then replayed into an empty schema (re
   const processes: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'audit-crash-test'));
+    bus = createEventBus(kafkaConfigFromEnv(process.env, 'audit-crash-test'));
     const admin = bus.admin();
     await admin.connect();
     await admin.createTopics([

@@ -4,7 +4,7 @@
 import { type Caller } from '@trellis/auth';
 import { createPrismaClient } from '@trellis/database';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   dlqTopicName,
   kafkaConfigFromEnv,
   TOPICS,
@@ -145,7 +145,7 @@ describe('conformance counters: exactly once, through a crash and a replay (real
   const processes: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'conformance-test'));
+    bus = createEventBus(kafkaConfigFromEnv(process.env, 'conformance-test'));
     const admin = bus.admin();
     await admin.connect();
     const spec = { ...TOPICS.gatewayConformance, retentionMs: 3_600_000 };

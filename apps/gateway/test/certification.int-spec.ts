@@ -14,7 +14,7 @@ import { fakerEN_GB as faker } from '@faker-js/faker';
 
 import { type ServiceError } from '@grpc/grpc-js';
 import type { Bundle, DiagnosticReport, VerificationResult } from '@medplum/fhirtypes';
-import { createKafkajsEventBus, kafkaConfigFromEnv, type EventBus } from '@trellis/events';
+import { createEventBus, kafkaConfigFromEnv, type EventBus } from '@trellis/events';
 import { validateFhirResource } from '@trellis/fhir';
 import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
 import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify } from 'jose';
@@ -106,7 +106,7 @@ let careful: { system: TestClient; certificateId: string } | undefined;
 
 beforeAll(async () => {
   await createTopics([{ name: complianceTopic }]);
-  bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'certification-test'));
+  bus = createEventBus(kafkaConfigFromEnv(process.env, 'certification-test'));
   stack = await startFhirStack(
     {},
     {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 import { events, toTimestamp } from '@trellis/contracts';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   dlqTopicName,
   kafkaConfigFromEnv,
   toCloudEventHeaders,
@@ -83,7 +83,7 @@ describe('compliance enforcement at the gateway', () => {
   let other: TestClient;
 
   beforeAll(async () => {
-    bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'compliance-test'));
+    bus = createEventBus(kafkaConfigFromEnv(process.env, 'compliance-test'));
     const admin = bus.admin();
     await admin.connect();
     const spec = { ...TOPICS.conformanceCompliance, retentionMs: 3_600_000 };

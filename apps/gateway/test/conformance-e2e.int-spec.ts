@@ -19,7 +19,7 @@ import {
 import { loadSync } from '@grpc/proto-loader';
 import { events, PROTO_ROOT } from '@trellis/contracts';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   createOutboxRelay,
   dlqTopicName,
   kafkaConfigFromEnv,
@@ -104,7 +104,7 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
       },
     );
     door = new RawGrpc(stack.frontDoor);
-    const real = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'e2e-relay')).publisher();
+    const real = createEventBus(kafkaConfigFromEnv(process.env, 'e2e-relay')).publisher();
     publisher = {
       connect: () => real.connect(),
       disconnect: () => real.disconnect(),

@@ -330,29 +330,30 @@ describe('regional digital authorities', () => {
   it("reports the consumer-group lag of the region's own subscribers (both doors)", async () => {
     const topic = `${prefix}north-east.v1`;
     const admin = kafka().admin();
-    await admin.connect();
     const tag = randomUUID().slice(0, 8);
     const subscriber = `region-north-east.${tag}`;
     try {
       // the acts of the earlier cases are on the stream; the subscriber has read none of them
-      const high = await admin.fetchTopicOffsets(topic);
+      const high = await admin.topicOffsets!(topic);
       const backlog = high.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
       expect(backlog).toBeGreaterThan(0);
       const at = (offset: (p: { high: string; low: string }) => string) =>
         high.map((p) => ({ partition: p.partition, offset: offset(p) }));
-      await admin.setOffsets({ groupId: subscriber, topic, partitions: at((p) => p.low) });
+      await admin.setGroupOffsets!(
+        subscriber,
+        topic,
+        at((p) => p.low),
+      );
       // another region's group on this topic, and a north-east group that never read it, are not
       // north-east's subscribers here
-      await admin.setOffsets({
-        groupId: `region-london.${tag}`,
+      await admin.setGroupOffsets!(
+        `region-london.${tag}`,
         topic,
-        partitions: at((p) => p.low),
-      });
-      await admin.setOffsets({
-        groupId: `region-north-east.${tag}-elsewhere`,
-        topic: `${prefix}london.v1`,
-        partitions: [{ partition: 0, offset: '0' }],
-      });
+        at((p) => p.low),
+      );
+      await admin.setGroupOffsets!(`region-north-east.${tag}-elsewhere`, `${prefix}london.v1`, [
+        { partition: 0, offset: '0' },
+      ]);
       const grpcHealth = (await grpc.call(
         'GetRegionStreamHealth',
         { region: REGION },
@@ -362,7 +363,11 @@ describe('regional digital authorities', () => {
       const mine = grpcHealth.subscribers.filter((g) => g.groupId.includes(tag));
       expect(mine).toEqual([expect.objectContaining({ groupId: subscriber, lag: backlog })]);
       // caught up: lag 0 (REST door)
-      await admin.setOffsets({ groupId: subscriber, topic, partitions: at((p) => p.high) });
+      await admin.setGroupOffsets!(
+        subscriber,
+        topic,
+        at((p) => p.high),
+      );
       const res = await fetch(`${gw.baseUrl}/admin/v1/regions/north-east/stream-health`, {
         headers: { authorization: `Bearer ${tokens.own}` },
       });
@@ -390,9 +395,11 @@ describe('regional digital authorities', () => {
         expect([who, r.status]).toEqual([who, want]);
       }
     } finally {
-      await admin
-        .deleteGroups([subscriber, `region-london.${tag}`, `region-north-east.${tag}-elsewhere`])
-        .catch(() => undefined);
+      await admin.deleteGroups!([
+        subscriber,
+        `region-london.${tag}`,
+        `region-north-east.${tag}-elsewhere`,
+      ]).catch(() => undefined);
       await admin.disconnect();
     }
   });

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 
 import { events, toTimestamp } from '@trellis/contracts';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   dlqTopicName,
   kafkaConfigFromEnv,
   toCloudEventHeaders,
@@ -92,7 +92,7 @@ describe('gateway scorecards (FHIR MeasureReport + Measure)', () => {
   const period = `period=ge${start.toISOString()}&period=lt${new Date(start.getTime() + hour).toISOString()}`;
 
   beforeAll(async () => {
-    bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'scorecards-test'));
+    bus = createEventBus(kafkaConfigFromEnv(process.env, 'scorecards-test'));
     const admin = bus.admin();
     await admin.connect();
     const spec = { ...TOPICS.gatewayConformance, retentionMs: 3_600_000, partitions: 3 };

@@ -1,6 +1,6 @@
 import { events, identity } from '@trellis/contracts';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   parseCloudEventHeaders,
   stringHeaders,
   type EventConsumer,
@@ -21,7 +21,7 @@ describe('identity events on Kafka (outbox relay)', () => {
 
   beforeAll(async () => {
     h = await startIdentity({ relay: true });
-    const bus = createKafkajsEventBus({
+    const bus = createEventBus({
       clientId: 'identity-events-test',
       brokers: process.env.KAFKA_BROKERS!.split(','),
       ...(process.env.KAFKA_SASL_MECHANISM

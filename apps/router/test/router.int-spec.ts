@@ -3,8 +3,9 @@ import { createServer } from 'node:net';
 
 import { events } from '@trellis/contracts';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   dlqTopicName,
+  headerString,
   kafkaConfigFromEnv,
   regionTopicName,
   toCloudEventHeaders,
@@ -19,7 +20,6 @@ import {
   uniqueTopic,
   type TestSchema,
 } from '@trellis/testing';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 
 import { RouterModule } from '../src/app/app.module';
 import { routerConfigSchema, type RouterConfig } from '../src/app/config';
@@ -59,7 +59,6 @@ describe('router: domain events → regional streams (real PostgreSQL + Kafka)',
   let bus: EventBus;
   let publisher: EventPublisher;
   let handle: ServiceHandle<RouterConfig>;
-  let kafka: Kafka;
   const domainTopic = uniqueTopic('trellis.test.router');
   const seen: Seen[] = [];
   const stopConsumers: Array<() => Promise<void>> = [];
@@ -67,7 +66,7 @@ describe('router: domain events → regional streams (real PostgreSQL + Kafka)',
   beforeAll(async () => {
     db = await createTestSchema('router');
     const cfg = kafkaConfigFromEnv(process.env, 'router-int-test');
-    bus = createKafkajsEventBus(cfg);
+    bus = createEventBus(cfg);
     const admin = bus.admin();
     await admin.connect();
     await admin.createTopics([
@@ -97,44 +96,29 @@ describe('router: domain events → regional streams (real PostgreSQL + Kafka)',
     publisher = bus.publisher();
     await publisher.connect();
 
-    kafka = new Kafka({
-      clientId: 'router-int-test-reader',
-      brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
-      sasl: {
-        mechanism: 'scram-sha-512',
-        username: process.env.KAFKA_SASL_USERNAME ?? 'trellis',
-        password: process.env.KAFKA_SASL_PASSWORD ?? '',
-      },
-      logLevel: logLevel.NOTHING,
+    const consumer = bus.consumer({
+      groupId: uniqueGroupId('router-int-reader'),
+      fromBeginning: true,
     });
-    const consumer = kafka.consumer({ groupId: uniqueGroupId('router-int-reader') });
-    await consumer.connect();
-    for (const r of [HOME, PROVIDER, IDLE])
-      await consumer.subscribe({ topic: regionTopicName(r), fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({
-        topic,
-        partition,
-        message,
-      }: {
-        topic: string;
-        partition: number;
-        message: KafkaMessage;
-      }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {}))
-          if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v.toString() : String(v);
-        seen.push({
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          headers,
-          value: message.value ?? Buffer.alloc(0),
-        });
+      topics: [HOME, PROVIDER, IDLE].map(regionTopicName),
+      eachBatch: async ({ topic, partition, messages }) => {
+        for (const message of messages) {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(message.headers))
+            if (v !== undefined) headers[k] = headerString(v) ?? '';
+          seen.push({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key === null ? null : Buffer.from(message.key).toString(),
+            headers,
+            value: message.value === null ? Buffer.alloc(0) : Buffer.from(message.value),
+          });
+        }
       },
     });
-    stopConsumers.push(() => consumer.disconnect());
+    stopConsumers.push(() => consumer.stop());
 
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
     handle = await bootstrapService({

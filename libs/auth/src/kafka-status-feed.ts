@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
-import { Kafka, logLevel, type Consumer, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { createEventBus, silentLogger, type EventBus, type EventConsumer } from '@trellis/events';
 
 import {
   type SystemStatusFeed,
@@ -33,12 +33,13 @@ export interface KafkaSystemStatusFeedOptions {
 }
 
 /**
- * Replays and follows the compacted system-status topic. One consumer group per replica
- * (`trellis-auth.<service>.<host>.<uuid>`) so every replica sees every record, from the beginning.
+ * Replays and follows the compacted system-status topic through the events port. One consumer
+ * group per replica (`trellis-auth.<service>.<host>.<uuid>`) so every replica sees every record,
+ * from the beginning; it commits nothing (each start replays) and is deleted on stop.
  */
 export class KafkaSystemStatusFeed implements SystemStatusFeed {
-  private consumer: Consumer | undefined;
-  private kafka: Kafka | undefined;
+  private consumer: EventConsumer | undefined;
+  private bus: EventBus | undefined;
   readonly groupId: string;
 
   constructor(private readonly options: KafkaSystemStatusFeedOptions) {
@@ -47,17 +48,31 @@ export class KafkaSystemStatusFeed implements SystemStatusFeed {
 
   async start(registry: SystemStatusRegistry): Promise<void> {
     const topic = this.options.topic ?? SYSTEM_STATUS_TOPIC;
-    const kafka = new Kafka(
-      kafkaConfig(this.options.connection, `trellis-auth-${this.options.service}`),
+    const { brokers, sasl, ssl } = this.options.connection;
+    const onError = this.options.onError;
+    const bus = createEventBus(
+      {
+        clientId: `trellis-auth-${this.options.service}`,
+        brokers: [...brokers],
+        ...(ssl ? { ssl: true } : {}),
+        ...(sasl ? { sasl: { ...sasl } } : {}),
+      },
+      // a failed consumer stream (the client's own retries exhausted) reaches the caller's log
+      {
+        logger: {
+          ...silentLogger,
+          error: (obj, msg) =>
+            onError?.('err' in obj && obj.err instanceof Error ? obj.err : new Error(msg)),
+        },
+      },
     );
-    this.kafka = kafka;
+    this.bus = bus;
 
     // High-water marks now: the registry is ready once every partition has been replayed up to them.
-    const admin = kafka.admin();
-    await admin.connect();
+    const admin = bus.admin();
     const pending = new Map<number, bigint>();
     try {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await admin.topicOffsets!(topic)) {
         const high = BigInt(p.high);
         if (high > BigInt(p.low)) pending.set(p.partition, high);
       }
@@ -65,37 +80,36 @@ export class KafkaSystemStatusFeed implements SystemStatusFeed {
       await admin.disconnect();
     }
 
-    const consumer = kafka.consumer({
+    const consumer = bus.consumer({
       groupId: this.groupId,
-      maxWaitTimeInMs: 100,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
+      fromBeginning: true,
+      sessionTimeoutMs: 10_000,
     });
     this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
-      autoCommit: true,
-      eachMessage: async ({ partition, message }) => {
-        const key = message.key?.toString('utf8');
-        try {
-          if (message.value === null) {
-            if (key) registry.remove(key);
-          } else {
-            const update = this.options.decode(message.value);
-            if (update) registry.apply(update);
+      topics: [topic],
+      eachBatch: async (batch, control) => {
+        for (const message of batch.messages) {
+          const key = message.key ? Buffer.from(message.key).toString('utf8') : undefined;
+          try {
+            if (message.value === null) {
+              if (key) registry.remove(key);
+            } else {
+              const update = this.options.decode(Buffer.from(message.value));
+              if (update) registry.apply(update);
+            }
+          } catch (err) {
+            this.options.onError?.(err);
           }
-        } catch (err) {
-          this.options.onError?.(err);
-        }
-        const target = pending.get(partition);
-        if (target !== undefined && BigInt(message.offset) + 1n >= target) {
-          pending.delete(partition);
-          if (pending.size === 0) registry.markReady();
+          control.markDone(message.offset);
+          const target = pending.get(batch.partition);
+          if (target !== undefined && BigInt(message.offset) + 1n >= target) {
+            pending.delete(batch.partition);
+            if (pending.size === 0) registry.markReady();
+          }
         }
       },
     });
-    consumer.on(consumer.events.CRASH, (e) => this.options.onError?.(e.payload.error));
     if (pending.size === 0) registry.markReady();
   }
 
@@ -103,34 +117,16 @@ export class KafkaSystemStatusFeed implements SystemStatusFeed {
     const c = this.consumer;
     this.consumer = undefined;
     if (!c) return;
-    await c.disconnect();
+    await c.stop();
     // The group is this replica's alone: remove it so restarts do not leave empty groups behind.
-    const admin = this.kafka?.admin();
+    const admin = this.bus?.admin();
     if (!admin) return;
     try {
-      await admin.connect();
-      await admin.deleteGroups([this.groupId]);
+      await admin.deleteGroups?.([this.groupId]);
     } catch (err) {
       this.options.onError?.(err);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
   }
-}
-
-export function kafkaConfig(connection: KafkaConnection, clientId: string): KafkaConfig {
-  const config: KafkaConfig = {
-    clientId,
-    brokers: [...connection.brokers],
-    logLevel: logLevel.NOTHING,
-    ...(connection.ssl ? { ssl: true } : {}),
-  };
-  if (connection.sasl) {
-    config.sasl = {
-      mechanism: connection.sasl.mechanism,
-      username: connection.sasl.username,
-      password: connection.sasl.password,
-    } as SASLOptions;
-  }
-  return config;
 }

@@ -1,7 +1,8 @@
 /**
- * The events port: what Trellis needs from a Kafka client. The kafkajs adapter implements it
- * (src/kafkajs); another client (@platformatic/kafka, @confluentinc/kafka-javascript) can replace
- * it without touching the outbox relay or the inbox consumer.
+ * The events port: what Trellis needs from a Kafka client. The @platformatic/kafka adapter
+ * implements it (src/platformatic, created by `createEventBus`); another client can replace it
+ * without touching the outbox relay or the inbox consumer (kafkajs did until it was retired:
+ * docs/events.md, "The Kafka client").
  */
 import type { HeaderValue } from './cloudevents';
 import type { TopicSpec } from './topics';
@@ -115,6 +116,24 @@ export interface EventAdmin {
    * Optional: an adapter without it cannot report regional stream health.
    */
   listGroups?(): Promise<string[]>;
+  /** Earliest (`low`) and next (`high`) offset of each partition of a topic. */
+  topicOffsets?(topic: string): Promise<TopicPartitionOffsets[]>;
+  /** Per partition, the first offset whose timestamp is at or after `timestampMs` (else `high`). */
+  offsetsAt?(topic: string, timestampMs: number): Promise<{ partition: number; offset: string }[]>;
+  /** Sets a (not running) group's committed offsets on a topic, creating the group if needed. */
+  setGroupOffsets?(
+    groupId: string,
+    topic: string,
+    offsets: readonly { partition: number; offset: string }[],
+  ): Promise<void>;
+  /** Removes groups (with their committed offsets); they must have no running member. */
+  deleteGroups?(groupIds: readonly string[]): Promise<void>;
+}
+
+export interface TopicPartitionOffsets {
+  partition: number;
+  low: string;
+  high: string;
 }
 
 /** Factory of publishers, consumers and admins bound to one cluster. */

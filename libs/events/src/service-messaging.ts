@@ -6,12 +6,12 @@ import {
   type ShutdownHooks,
 } from '@trellis/platform';
 
+import { createEventBus } from './bus';
 import {
   createInboxConsumer,
   type InboxConsumer,
   type InboxConsumerOptions,
 } from './inbox/inbox-consumer';
-import { createKafkajsEventBus } from './kafkajs/kafkajs-event-bus';
 import { createOutboxRelay, type OutboxRelay } from './outbox/relay';
 import type { RawSqlClient, TransactionalClient } from './sql-client';
 
@@ -62,7 +62,7 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
     if (options.kafkaRequired) throw new Error('KAFKA_BROKERS is required');
     return {};
   }
-  const bus = createKafkajsEventBus(connection);
+  const bus = createEventBus(connection);
   const started: ServiceMessaging = {};
   if (config.OUTBOX_RELAY_ENABLED) {
     const publisher = bus.publisher();

@@ -6,8 +6,7 @@ import { createPrismaClient } from '@trellis/database';
 import { createTestSchema, uniqueGroupId, uniqueTopic } from '@trellis/testing';
 import protobuf from 'protobufjs';
 import {
-  createKafkajsEventBus,
-  createPlatformaticEventBus,
+  createEventBus,
   defineEventType,
   kafkaConfigFromEnv,
   type EventBus,
@@ -63,12 +62,9 @@ export async function createTestDatabase(prefix = 'events'): Promise<TestDatabas
   };
 }
 
-/** The bus under test: kafkajs, or @platformatic/kafka with TRELLIS_EVENTS_CLIENT=platformatic. */
+/** The bus under test: the platform's (createEventBus). */
 export function testBus(clientId = 'events-int-test'): EventBus {
-  const config = kafkaConfigFromEnv(process.env, clientId);
-  return process.env['TRELLIS_EVENTS_CLIENT'] === 'platformatic'
-    ? createPlatformaticEventBus(config)
-    : createKafkajsEventBus(config);
+  return createEventBus(kafkaConfigFromEnv(process.env, clientId));
 }
 
 /** Unique topic `trellis.test<suffix>.event.v1` (+ its .dlq) created with `partitions`. */

@@ -1,4 +1,4 @@
-// Telemetry bootstrap: must run before NestJS, @grpc/grpc-js, pg or kafkajs are imported, so the
+// Telemetry bootstrap: must run before NestJS, @grpc/grpc-js or pg are imported, so the
 // instrumentations can patch them. No Nest import here (apps call it on the first line of main.ts).
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -7,7 +7,6 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -37,7 +36,10 @@ export interface TelemetryOptions {
   spanProcessors?: SpanProcessor[];
   /** Extra metric readers (tests: a reader over an InMemoryMetricExporter). */
   metricReaders?: IMetricReader[];
-  /** Replace the default instrumentations (http, grpc, pg, nestjs-core, kafkajs). */
+  /**
+   * Replace the default instrumentations (http, grpc, pg, nestjs-core). Kafka spans come from
+   * @trellis/events itself (relay publish, inbox process), not from an instrumentation.
+   */
   instrumentations?: Instrumentation[];
   /** Export timeout per OTLP request (default 2000 ms): a dead collector costs at most this, off the request path. */
   exportTimeoutMillis?: number;
@@ -71,7 +73,6 @@ export function defaultInstrumentations(): Instrumentation[] {
     }),
     new PgInstrumentation({ requireParentSpan: true }),
     new NestInstrumentation(),
-    new KafkaJsInstrumentation(),
   ] as unknown as Instrumentation[];
 }
 

@@ -16,7 +16,7 @@ import {
 } from '@opentelemetry/core';
 import type { TextMapPropagator } from '@opentelemetry/api';
 
-/** kafkajs IHeaders value shape. */
+/** A Kafka header value as clients deliver it (Buffer or string, possibly repeated). */
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 export type KafkaHeaders = Record<string, HeaderValue>;
 
@@ -91,7 +91,7 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
 }
 
 /**
- * Runs `fn` with tracing suppressed: auto-instrumentations (kafkajs, pg, ...) create no spans and
+ * Runs `fn` with tracing suppressed: auto-instrumentations (pg, grpc, ...) create no spans and
  * inject no trace headers inside it. For code that creates the right spans itself, e.g. the outbox
  * relay, whose per-message publish spans continue each event's stored trace (a batch send made
  * from the relay's loop would otherwise start one unrelated root trace per message).

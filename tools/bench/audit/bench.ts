@@ -21,7 +21,7 @@ import { cpus, loadavg } from 'node:os';
 
 import { createPrismaClient } from '@trellis/database';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   createOutbox,
   dlqTopicName,
   kafkaConfigFromEnv,
@@ -77,7 +77,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function ingest(events: number, batch: number, concurrency: number) {
   const topic = uniqueTopic('trellis.bench.audit');
-  const bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'audit-bench'));
+  const bus = createEventBus(kafkaConfigFromEnv(process.env, 'audit-bench'));
   const admin = bus.admin();
   await admin.connect();
   await admin.createTopics([

@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { events, toTimestamp } from '@trellis/contracts';
 import { createPrismaClient } from '@trellis/database';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   dlqTopicName,
   kafkaConfigFromEnv,
   toCloudEventHeaders,
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const access = uniqueTopic('trellis.bench.conf-access');
   const violation = uniqueTopic('trellis.bench.conf-violation');
-  const bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'conformance-bench'));
+  const bus = createEventBus(kafkaConfigFromEnv(process.env, 'conformance-bench'));
   const admin = bus.admin();
   await admin.connect();
   const spec = { ...TOPICS.auditAccess, retentionMs: 3_600_000 };

@@ -1,20 +1,16 @@
 /**
- * Publisher-only comparison of the Kafka clients behind the events port (no database): the same
- * 2000-message batches (~220-byte payload, CloudEvents headers, 12 partitions) through each
- * client's EventPublisher (idempotent, acks=all), rounds interleaved so the machine's load hits
- * every client alike; median of rounds. Broker from .trellis/infra.env or KAFKA_* variables.
+ * Publisher-only throughput of the events port (no database): 2000-message batches (~220-byte
+ * payload, CloudEvents headers, 12 partitions) through the bus's EventPublisher (idempotent,
+ * acks=all); median of rounds. Broker from .trellis/infra.env or KAFKA_* variables. It compared
+ * kafkajs with @platformatic/kafka (rounds interleaved) until kafkajs was retired: that run is
+ * commit c0ad8ed, its figures are in docs/events.md.
  *
- *   node -r @swc-node/register tools/bench/events/publish.bench.ts   (ROUNDS=5, CLIENTS=kafkajs,platformatic)
+ *   node -r @swc-node/register tools/bench/events/publish.bench.ts   (ROUNDS=5)
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  createKafkajsEventBus,
-  createPlatformaticEventBus,
-  kafkaConfigFromEnv,
-  type EventBus,
-} from '@trellis/events';
+import { createEventBus, kafkaConfigFromEnv, type EventBus } from '@trellis/events';
 
 function loadInfraEnv(): void {
   const root = resolve(__dirname, '..', '..', '..');
@@ -35,8 +31,7 @@ async function main(): Promise<void> {
   loadInfraEnv();
   const cfg = (id: string) => kafkaConfigFromEnv(process.env, id);
   const buses: Record<string, EventBus> = {
-    kafkajs: createKafkajsEventBus(cfg('micro-kafkajs')),
-    platformatic: createPlatformaticEventBus(cfg('micro-platformatic')),
+    platformatic: createEventBus(cfg('micro-platformatic')),
   };
   const only = process.env.CLIENTS?.split(',') ?? Object.keys(buses);
   const topic = `trellis.micro${randomBytes(4).toString('hex')}.event.v1`;

@@ -20,9 +20,8 @@ import { Client } from 'pg';
 import { applyMigrations, createPrismaClient, quoteIdent } from '@trellis/database';
 import {
   createInboxConsumer,
-  createKafkajsEventBus,
+  createEventBus,
   createOutbox,
-  createPlatformaticEventBus,
   createOutboxRelay,
   defineEventType,
   kafkaConfigFromEnv,
@@ -96,12 +95,9 @@ const nhs = (i: number) => `999${String(i % KEYS).padStart(7, '0')}`;
 function prismaFor(schema: string) {
   return createPrismaClient(PrismaClient, { url: process.env.DATABASE_URL!, schema, poolSize: 4 });
 }
-/** kafkajs, or @platformatic/kafka with TRELLIS_EVENTS_CLIENT=platformatic (docs/events.md). */
+/** The platform's bus (docs/events.md: the kafkajs comparison was run at c0ad8ed). */
 function bus(clientId: string): EventBus {
-  const config = kafkaConfigFromEnv(process.env, clientId);
-  return process.env.TRELLIS_EVENTS_CLIENT === 'platformatic'
-    ? createPlatformaticEventBus(config)
-    : createKafkajsEventBus(config);
+  return createEventBus(kafkaConfigFromEnv(process.env, clientId));
 }
 
 // ---- child roles -------------------------------------------------------------------------------

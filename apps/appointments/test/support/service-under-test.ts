@@ -1,5 +1,5 @@
 import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
-import { createKafkajsEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
+import { createEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';
 import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
 import { createServer } from 'node:net';
@@ -55,7 +55,7 @@ export async function startService(options: StartOptions = {}): Promise<ServiceU
   await identity.start();
   const authority = options.authority ?? (await createTestAuthority());
   const clock = new TestClock(new Date());
-  const bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'appointments-int-test'));
+  const bus = createEventBus(kafkaConfigFromEnv(process.env, 'appointments-int-test'));
   const identityTopic = options.identityTopic ?? uniqueTopic('trellis.test.identity');
   const admin = bus.admin();
   await admin.connect();

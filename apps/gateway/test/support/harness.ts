@@ -7,10 +7,15 @@ import { credentials, loadPackageDefinition, Metadata, type ServiceError } from 
 import { loadSync } from '@grpc/proto-loader';
 import { type Caller } from '@trellis/auth';
 import { PROTO_ROOT } from '@trellis/contracts';
+import {
+  createEventBus,
+  kafkaConfigFromEnv,
+  type ConsumedMessage,
+  type EventBus,
+} from '@trellis/events';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';
 import { createTestSchema, freePort, uniqueTopic, type TestSchema } from '@trellis/testing';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
-import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 
 import { gatewayEnvSchema } from '../../src/app/config/gateway.config';
 import { GatewayModule } from '../../src/app/gateway.module';
@@ -23,34 +28,25 @@ export function env(name: string): string {
   return v;
 }
 
-export function kafka(): Kafka {
-  return new Kafka({
-    clientId: 'gateway-int-test',
-    brokers: env('KAFKA_BROKERS').split(','),
-    sasl: {
-      mechanism: 'scram-sha-512',
-      username: env('KAFKA_SASL_USERNAME'),
-      password: env('KAFKA_SASL_PASSWORD'),
-    },
-    logLevel: logLevel.NOTHING,
-  });
+/** The test's event bus on the local broker (.trellis/infra.env). */
+export function kafka(): EventBus {
+  return createEventBus(kafkaConfigFromEnv(process.env, 'gateway-int-test'));
 }
 
 export async function createTopics(
   topics: Array<{ name: string; compact?: boolean }>,
 ): Promise<void> {
   const admin = kafka().admin();
-  await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((t) => ({
-        topic: t.name,
-        numPartitions: 3,
-        replicationFactor: 1,
-        ...(t.compact ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+    await admin.createTopics(
+      topics.map((t) => ({
+        name: t.name,
+        partitions: 3,
+        retentionMs: 86_400_000,
+        cleanupPolicy: t.compact ? ('compact' as const) : ('delete' as const),
+        description: 'gateway integration test',
       })),
-    });
+    );
   } finally {
     await admin.disconnect();
   }
@@ -58,8 +54,7 @@ export async function createTopics(
 
 export async function deleteTopics(names: string[]): Promise<void> {
   const admin = kafka().admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: names }).catch(() => undefined);
+  await admin.deleteTopics(names).catch(() => undefined);
   await admin.disconnect();
 }
 
@@ -335,19 +330,43 @@ export async function grpcCode(p: Promise<unknown>): Promise<number | 'OK'> {
   }
 }
 
+/** A collected record: key, value and header values as Buffers. */
+export interface CollectedMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+  offset: string;
+  partition: number;
+}
+
+const asBuffer = (m: ConsumedMessage): CollectedMessage => {
+  const headers: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(m.headers)) {
+    const one = Array.isArray(v) ? v.at(-1) : v;
+    if (one !== undefined) headers[k] = Buffer.from(one as string | Uint8Array);
+  }
+  return {
+    key: m.key === null ? null : Buffer.from(m.key),
+    value: m.value === null ? null : Buffer.from(m.value),
+    headers,
+    offset: m.offset,
+    partition: m.partition,
+  };
+};
+
 /** Collects every message of a topic from the beginning. */
 export async function collect(
   topic: string,
-): Promise<{ messages: KafkaMessage[]; stop(): Promise<void> }> {
-  const consumer: Consumer = kafka().consumer({
-    groupId: `gw-test-${randomUUID()}`,
-    maxWaitTimeInMs: 100,
+): Promise<{ messages: CollectedMessage[]; stop(): Promise<void> }> {
+  const consumer = kafka().consumer({ groupId: `gw-test-${randomUUID()}`, fromBeginning: true });
+  const messages: CollectedMessage[] = [];
+  await consumer.run({
+    topics: [topic],
+    eachBatch: async (batch) => {
+      messages.push(...batch.messages.map(asBuffer));
+    },
   });
-  const messages: KafkaMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-  return { messages, stop: () => consumer.disconnect() };
+  return { messages, stop: () => consumer.stop() };
 }
 
 export async function waitFor<T>(

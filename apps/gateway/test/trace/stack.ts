@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 
 import {
   createInboxConsumer,
-  createKafkajsEventBus,
+  createEventBus,
   TOPICS,
   type ReceivedEvent,
 } from '@trellis/events';
@@ -76,7 +76,7 @@ export async function runStack(memory: InMemoryTelemetry): Promise<void> {
 
   const kafka = kafkaConnection(gw.handle.config as BaseConfig);
   if (!kafka) throw new Error('KAFKA_BROKERS is not set');
-  const bus = createKafkajsEventBus(kafka);
+  const bus = createEventBus(kafka);
   const handled: ReceivedEvent[] = [];
   const consumer = createInboxConsumer({
     bus,

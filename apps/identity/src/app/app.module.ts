@@ -15,7 +15,7 @@ import {
   type SystemStatusFeed,
 } from '@trellis/auth';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   createOutbox,
   createOutboxRelay,
   type EventPublisher,
@@ -57,7 +57,7 @@ class OutboxRelayLifecycle implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     const kafka = kafkaConnection(this.config);
     if (!this.config.OUTBOX_RELAY_ENABLED || !kafka) return;
-    this.publisher = createKafkajsEventBus(kafka).publisher();
+    this.publisher = createEventBus(kafka).publisher();
     this.relay = createOutboxRelay({
       databaseUrl: this.config.DATABASE_URL,
       schema: this.config.DATABASE_SCHEMA,

@@ -1,5 +1,5 @@
 import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
-import { createKafkajsEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
+import { createEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';
 import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
 import { createServer } from 'node:net';
@@ -47,7 +47,7 @@ export async function startService(): Promise<ServiceUnderTest> {
   await identity.start();
   const authority = await createTestAuthority();
   const clock = new TestClock(new Date('2028-02-01T09:00:00Z'));
-  const bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'referrals-int-test'));
+  const bus = createEventBus(kafkaConfigFromEnv(process.env, 'referrals-int-test'));
   const appointmentsTopic = uniqueTopic('trellis.test.appointments');
   const identityTopic = uniqueTopic('trellis.test.identity');
   const admin = bus.admin();

@@ -1,5 +1,5 @@
 import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
-import { createKafkajsEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
+import { createEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';
 import { createServer } from 'node:net';
 
@@ -41,7 +41,7 @@ export async function startService(): Promise<ServiceUnderTest> {
   await identity.start();
   const authority = await createTestAuthority();
   const clock = new TestClock(new Date());
-  const bus = createKafkajsEventBus(kafkaConfigFromEnv(process.env, 'results-int-test'));
+  const bus = createEventBus(kafkaConfigFromEnv(process.env, 'results-int-test'));
   const admin = bus.admin();
   await admin.connect();
   await admin.createTopics([TOPICS.resultsReport, TOPICS.auditAccess]);

@@ -21,6 +21,7 @@ import type {
   OutgoingMessage,
   PartitionLag,
   PublisherOptions,
+  TopicPartitionOffsets,
   TopicState,
 } from '../port';
 import { topicConfigEntries, type TopicSpec } from '../topics';
@@ -102,6 +103,12 @@ class PlatformaticPublisher implements EventPublisher {
     this.producer = undefined;
     await p?.close();
   }
+}
+
+/** True when `error` (or one it wraps) is the broker's error `apiId`, e.g. TOPIC_ALREADY_EXISTS. */
+function hasKafkaError(error: unknown, apiId: string): boolean {
+  const e = error as { findBy?: (property: string, value: unknown) => unknown } | null;
+  return typeof e?.findBy === 'function' && e.findBy('apiId', apiId) !== undefined;
 }
 
 const partKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -308,12 +315,17 @@ class PlatformaticAdmin implements EventAdmin {
     options: { replicationFactor?: number } = {},
   ): Promise<void> {
     for (const t of topics) {
-      await this.client.createTopics({
-        topics: [t.name],
-        partitions: t.partitions,
-        replicas: options.replicationFactor ?? 1,
-        configs: topicConfigEntries(t).map((e) => ({ name: e.name, value: e.value })),
-      });
+      // An existing topic is left as it is (as kafkajs did): provisioning compares and alters.
+      await this.client
+        .createTopics({
+          topics: [t.name],
+          partitions: t.partitions,
+          replicas: options.replicationFactor ?? 1,
+          configs: topicConfigEntries(t).map((e) => ({ name: e.name, value: e.value })),
+        })
+        .catch((e: unknown) => {
+          if (!hasKafkaError(e, 'TOPIC_ALREADY_EXISTS')) throw e;
+        });
     }
     await this.waitForLeaders(topics.map((t) => t.name));
   }
@@ -362,6 +374,78 @@ class PlatformaticAdmin implements EventAdmin {
     await this.client.deleteTopics({ topics: [...names] });
   }
 
+  private async partitionOffsets(topic: string, timestamp: bigint): Promise<Map<number, bigint>> {
+    const meta = await this.client.metadata({ topics: [topic], forceUpdate: true });
+    const partitions = [...Array(meta.topics.get(topic)?.partitionsCount ?? 0).keys()];
+    const [listed] = await this.client.listOffsets({
+      topics: [
+        {
+          name: topic,
+          partitions: partitions.map((partitionIndex) => ({
+            partitionIndex,
+            timestamp,
+            currentLeaderEpoch: -1,
+          })),
+        },
+      ],
+    });
+    return new Map((listed?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+  }
+
+  async topicOffsets(topic: string): Promise<TopicPartitionOffsets[]> {
+    const [high, low] = await Promise.all([
+      this.partitionOffsets(topic, -1n),
+      this.partitionOffsets(topic, -2n),
+    ]);
+    return [...high]
+      .map(([partition, h]) => ({
+        partition,
+        low: (low.get(partition) ?? 0n).toString(),
+        high: h.toString(),
+      }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async offsetsAt(
+    topic: string,
+    timestampMs: number,
+  ): Promise<{ partition: number; offset: string }[]> {
+    const [at, high] = await Promise.all([
+      this.partitionOffsets(topic, BigInt(timestampMs)),
+      this.partitionOffsets(topic, -1n),
+    ]);
+    return [...high]
+      .map(([partition, h]) => {
+        const o = at.get(partition);
+        return { partition, offset: (o === undefined || o < 0n ? h : o).toString() };
+      })
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async setGroupOffsets(
+    groupId: string,
+    topic: string,
+    offsets: readonly { partition: number; offset: string }[],
+  ): Promise<void> {
+    await this.client.alterConsumerGroupOffsets({
+      groupId,
+      topics: [
+        {
+          name: topic,
+          partitionOffsets: offsets.map((o) => ({
+            partition: o.partition,
+            offset: BigInt(o.offset),
+          })),
+        },
+      ],
+    });
+  }
+
+  async deleteGroups(groupIds: readonly string[]): Promise<void> {
+    if (groupIds.length === 0) return;
+    await this.client.deleteGroups({ groups: [...groupIds] });
+  }
+
   async listGroups(): Promise<string[]> {
     return [...(await this.client.listGroups()).keys()].sort();
   }
@@ -380,38 +464,23 @@ class PlatformaticAdmin implements EventAdmin {
         },
       ],
     });
-    const request = (timestamp: bigint) =>
-      this.client.listOffsets({
-        topics: topics.map((name) => ({
-          name,
-          partitions: [...Array(meta.topics.get(name)?.partitionsCount ?? 0).keys()].map(
-            (partitionIndex) => ({
-              partitionIndex,
-              timestamp,
-              currentLeaderEpoch: -1,
-            }),
-          ),
-        })),
-      });
-    const [high, low] = await Promise.all([request(-1n), request(-2n)]);
     const out: PartitionLag[] = [];
-    for (const t of high) {
-      for (const p of t.partitions) {
+    for (const topic of topics) {
+      const [high, low] = await Promise.all([
+        this.partitionOffsets(topic, -1n),
+        this.partitionOffsets(topic, -2n),
+      ]);
+      const offsets = group?.topics.find((x) => x.name === topic)?.partitions;
+      for (const [partition, h] of high) {
         const committed =
-          group?.topics
-            .find((x) => x.name === t.name)
-            ?.partitions.find((x) => x.partitionIndex === p.partitionIndex)?.committedOffset ?? -1n;
-        const start =
-          low
-            .find((x) => x.name === t.name)
-            ?.partitions.find((x) => x.partitionIndex === p.partitionIndex)?.offset ?? 0n;
-        const from = committed >= 0n ? committed : start;
+          offsets?.find((x) => x.partitionIndex === partition)?.committedOffset ?? -1n;
+        const from = committed >= 0n ? committed : (low.get(partition) ?? 0n);
         out.push({
-          topic: t.name,
-          partition: p.partitionIndex,
+          topic,
+          partition,
           committed: committed.toString(),
-          highWatermark: p.offset.toString(),
-          lag: Number(p.offset - from),
+          highWatermark: h.toString(),
+          lag: Number(h - from),
         });
       }
     }

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { createAccessAuditor, type AccessAuditor } from '@trellis/auth';
 import {
-  createKafkajsEventBus,
+  createEventBus,
   createOutbox,
   createOutboxRelay,
   type EventPublisher,
@@ -56,7 +56,7 @@ class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     {
       provide: GATEWAY_PUBLISHER,
       useFactory: (config: GatewayConfig): EventPublisher =>
-        createKafkajsEventBus({ clientId: 'gateway-relay', ...config.kafka }).publisher(),
+        createEventBus({ clientId: 'gateway-relay', ...config.kafka }).publisher(),
       inject: [GATEWAY_CONFIG],
     },
     {

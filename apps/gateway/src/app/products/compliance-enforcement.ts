@@ -9,7 +9,7 @@ import { type Caller } from '@trellis/auth';
 import { events } from '@trellis/contracts';
 import {
   createInboxConsumer,
-  createKafkajsEventBus,
+  createEventBus,
   PoisonMessageError,
   type InboxConsumer,
   type ReceivedEvent,
@@ -125,7 +125,7 @@ export class ComplianceEnforcement implements OnApplicationBootstrap, OnApplicat
   private async start(): Promise<void> {
     if (this.stopped) return;
     const consumer = createInboxConsumer({
-      bus: createKafkajsEventBus({ clientId: 'gateway-compliance', ...this.config.kafka }),
+      bus: createEventBus({ clientId: 'gateway-compliance', ...this.config.kafka }),
       groupId: this.env.GATEWAY_COMPLIANCE_GROUP,
       topics: [this.env.GATEWAY_COMPLIANCE_TOPIC],
       prisma: this.prisma,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { createKafkajsEventBus, type EventAdmin, type PartitionLag } from '@trellis/events';
+import { createEventBus, type EventAdmin, type PartitionLag } from '@trellis/events';
 import { DomainError } from '@trellis/platform';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -10,7 +10,7 @@ export const REGION_STREAM_ADMIN = Symbol('REGION_STREAM_ADMIN');
 export const regionStreamAdminProvider = {
   provide: REGION_STREAM_ADMIN,
   useFactory: (config: GatewayConfig): EventAdmin =>
-    createKafkajsEventBus({ clientId: 'gateway-regions', ...config.kafka }).admin(),
+    createEventBus({ clientId: 'gateway-regions', ...config.kafka }).admin(),
   inject: [GATEWAY_CONFIG],
 };
 
