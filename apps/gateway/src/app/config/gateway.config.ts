@@ -44,6 +44,12 @@ export const gatewayEnvSchema = baseConfigSchema.extend({
     .string()
     .regex(/^[a-zA-Z0-9._-]+\.$/)
     .default('trellis.region.'),
+  /**
+   * Who creates a regional authority client's Kafka principal (SCRAM user + ACLs on its region's
+   * stream): `kafka` = the gateway, through the broker's admin API, when the client is created;
+   * `none` = the cluster's operator (the chart's Strimzi KafkaUsers).
+   */
+  GATEWAY_REGION_PRINCIPALS: z.enum(['kafka', 'none']).default('kafka'),
   /** FHIR facade settings (apps/gateway/src/app/fhir/fhir.config.ts). */
   ...FHIR_ENV_SHAPE,
   /** gRPC front door settings (apps/gateway/src/app/front-door/front-door.config.ts). */

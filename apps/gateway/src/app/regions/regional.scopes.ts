@@ -23,6 +23,8 @@ export const REGIONAL_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
   'GET /admin/v1/regions/:region/systems/:id/lifecycle': read,
   'GET /admin/v1/regions/:region/requirements': read,
   'POST /admin/v1/regions/:region/requirements': write,
+  'POST /admin/v1/regions/:region/authority-clients': write,
+  'POST /admin/v1/regions/:region/authority-clients/:id/kafka-credentials': write,
   'GET /admin/v1/regions/:region/certificates': scorecards,
   'GET /admin/v1/regions/:region/scorecards': scorecards,
   'GET /admin/v1/regions/:region/systems': read,

@@ -4,7 +4,9 @@ import { SystemsModule } from '../systems/systems.module';
 import { RegionalAdminController } from './regional.admin.controller';
 import { RegionalGrpcController } from './regional.grpc.controller';
 import { ScorecardsModule } from '../scorecards/scorecards.module';
+import { AuthorityClientsController, AuthorityClientsService } from './authority-clients';
 import { LifecycleService } from './lifecycle.service';
+import { RegionPrincipals } from './region-principals';
 import { RegionalReadsController, RegionalReadsService } from './regional-reads';
 import { RegionalService } from './regional.service';
 import { RegionRequirementsService } from './requirements.service';
@@ -12,12 +14,19 @@ import { RegionStreamHealthService, regionStreamAdminProvider } from './stream-h
 
 @Module({
   imports: [SystemsModule, ScorecardsModule],
-  controllers: [RegionalGrpcController, RegionalAdminController, RegionalReadsController],
+  controllers: [
+    RegionalGrpcController,
+    RegionalAdminController,
+    RegionalReadsController,
+    AuthorityClientsController,
+  ],
   providers: [
     RegionalService,
     LifecycleService,
     RegionRequirementsService,
     RegionalReadsService,
+    AuthorityClientsService,
+    RegionPrincipals,
     RegionStreamHealthService,
     regionStreamAdminProvider,
   ],

@@ -61,7 +61,7 @@ export class SystemsService {
     private readonly products: ProductsService,
   ) {}
 
-  async register(input: RegisterInput, caller: Caller): Promise<SystemRow> {
+  async register(input: RegisterInput, caller: Caller, also?: AlsoInChange): Promise<SystemRow> {
     const v = new Violations();
     checkText(v, 'name', input.name);
     checkText(v, 'supplier', input.supplier);
@@ -104,6 +104,7 @@ export class SystemsService {
       if (row === 'exists')
         throw new SystemsError(SystemsErrorCode.AlreadyExists, `system ${id} already exists`);
       await this.publish(tx, row, 'REGISTERED', actor, caller);
+      if (also) await also(tx, row);
       return row;
     });
   }

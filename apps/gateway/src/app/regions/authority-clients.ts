@@ -1,0 +1,146 @@
+import { Body, Controller, HttpCode, Injectable, Param, Post, Req } from '@nestjs/common';
+import { parseRegionScope, requireCaller, type Caller } from '@trellis/auth';
+
+import { LEGACY_PRODUCT_VERSION_ID } from '../products/products.repository';
+import { toSummary, type SystemSummary } from '../systems/systems.admin.controller';
+import { SystemsService } from '../systems/systems.service';
+import { LifecycleError } from './lifecycle';
+import { RegionPrincipals, type RegionPrincipal } from './region-principals';
+import { RegionalService } from './regional.service';
+
+/** Scopes an authority client may hold besides its region's: the reads its region's views use. */
+const READS = new Set(['system/MeasureReport.rs', 'system/AuditEvent.s', 'system/AuditEvent.rs']);
+
+export interface AuthorityClientInput {
+  clientId: string;
+  name: string;
+  odsCode: string;
+  jwks: unknown;
+  jwksUrl: string;
+  scopes: string[];
+}
+
+const invalid = (field: string, message: string): LifecycleError =>
+  new LifecycleError('LIFECYCLE_INVALID_ARGUMENT', `invalid ${field}`, [
+    { field, rule: 'authority-client', message },
+  ]);
+
+/**
+ * A region's authority clients (issue 18), created through the regional API by the region's own
+ * authority or the national operator: the connected system (an authority organisation of the
+ * region, region-bound scopes of that region only) and its Kafka principal for the region's
+ * stream, with no shell step. The act is on the region's stream and in the audit.
+ */
+@Injectable()
+export class AuthorityClientsService {
+  constructor(
+    private readonly regional: RegionalService,
+    private readonly systems: SystemsService,
+    private readonly principals: RegionPrincipals,
+  ) {}
+
+  async create(
+    caller: Caller,
+    region: string,
+    input: AuthorityClientInput,
+    interaction: string,
+  ): Promise<{ client: SystemSummary; kafka: RegionPrincipal }> {
+    this.regional.authorise(caller, region, 'systems.write');
+    if (input.scopes.length === 0) throw invalid('scopes', 'at least one region scope');
+    for (const s of input.scopes) {
+      const p = parseRegionScope(s);
+      if (!(p ? p.region === region : READS.has(s)))
+        throw invalid(
+          'scopes',
+          `${s.slice(0, 80)}: only region/${region}/… and ${[...READS].join(', ')}`,
+        );
+    }
+    if (!input.scopes.some((s) => parseRegionScope(s)))
+      throw invalid('scopes', 'at least one region scope');
+    const row = await this.systems.register(
+      {
+        ...(input.clientId ? { clientId: input.clientId } : {}),
+        name: input.name,
+        supplier: `${region} regional digital authority`,
+        odsCode: input.odsCode,
+        region,
+        keys: input.jwksUrl
+          ? { jwksUrl: input.jwksUrl }
+          : {
+              jwksJson:
+                typeof input.jwks === 'string' ? input.jwks : JSON.stringify(input.jwks ?? null),
+            },
+        allowedScopes: input.scopes,
+        productVersionId: LEGACY_PRODUCT_VERSION_ID,
+      },
+      caller,
+      this.regional.record(
+        caller,
+        region,
+        'authority-client.created',
+        `authority client ${input.name.slice(0, 80)} for ${region}`,
+        interaction,
+      ),
+    );
+    const kafka = await this.principals.provision(region, row.id);
+    return { client: toSummary(row), kafka };
+  }
+
+  /** A new Kafka password (and the ACLs again) for one of the region's authority clients. */
+  async rotateKafka(caller: Caller, region: string, id: string): Promise<RegionPrincipal> {
+    const row = await this.regional.inRegion(caller, region, id);
+    if (!row.allowedScopes.some((s) => parseRegionScope(s)?.region === region))
+      throw invalid('id', `${id} is not an authority client of ${region}`);
+    return this.principals.provision(region, row.id);
+  }
+}
+
+const str = (body: unknown, name: string): string => {
+  const v =
+    typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+  if (v === undefined) return '';
+  if (typeof v !== 'string') throw invalid(name, 'a string');
+  return v;
+};
+
+/** JSON door: POST /admin/v1/regions/:region/authority-clients and …/:id/kafka-credentials. */
+@Controller('admin/v1/regions')
+export class AuthorityClientsController {
+  constructor(private readonly clients: AuthorityClientsService) {}
+
+  @Post(':region/authority-clients')
+  @HttpCode(201)
+  async create(
+    @Param('region') region: string,
+    @Body() body: unknown,
+    @Req() req: object,
+  ): Promise<{ client: SystemSummary; kafka: RegionPrincipal }> {
+    const o = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    const scopes = o['scopes'];
+    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string'))
+      throw invalid('scopes', 'an array of scope strings');
+    return this.clients.create(
+      requireCaller(req),
+      region,
+      {
+        clientId: str(body, 'clientId'),
+        name: str(body, 'name'),
+        odsCode: str(body, 'odsCode'),
+        jwks: o['jwks'],
+        jwksUrl: str(body, 'jwksUrl'),
+        scopes,
+      },
+      'POST /admin/v1/regions/:region/authority-clients',
+    );
+  }
+
+  @Post(':region/authority-clients/:id/kafka-credentials')
+  @HttpCode(200)
+  async rotate(
+    @Param('region') region: string,
+    @Param('id') id: string,
+    @Req() req: object,
+  ): Promise<{ kafka: RegionPrincipal }> {
+    return { kafka: await this.clients.rotateKafka(requireCaller(req), region, id) };
+  }
+}

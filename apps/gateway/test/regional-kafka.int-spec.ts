@@ -1,0 +1,167 @@
+// Issue 18, Kafka side: a regional authority client created through the regional API gets its
+// Kafka principal (SCRAM-SHA-512 user + ACLs) by the gateway's admin calls, with no shell step; the
+// real broker then lets it read its region's stream with a region-<region>.* group, and nothing
+// else (another region's stream, a group outside the prefix).
+import { randomUUID } from 'node:crypto';
+
+import { createPlatformaticEventBus, kafkaConfigFromEnv, type EventBus } from '@trellis/events';
+import { exportJWK, generateKeyPair } from 'jose';
+
+import { RegionPrincipals } from '../src/app/regions/region-principals';
+import {
+  createTopics,
+  deleteTopics,
+  getToken,
+  registerClient,
+  startGateway,
+  type GatewayUnderTest,
+} from './support/harness';
+
+jest.setTimeout(180_000);
+
+const NE = 'north-east';
+
+describe('regional authority clients and their Kafka principals', () => {
+  let gw: GatewayUnderTest;
+  let prefix: string;
+  let topics: { ne: string; london: string };
+  const tokens = {} as Record<'ne' | 'london', string>;
+  const created: string[] = [];
+
+  beforeAll(async () => {
+    prefix = `trellis.rk${randomUUID().slice(0, 8)}.`;
+    topics = { ne: `${prefix}north-east.v1`, london: `${prefix}london.v1` };
+    await createTopics([{ name: topics.ne }, { name: topics.london }]);
+    gw = await startGateway({ GATEWAY_REGION_TOPIC_PREFIX: prefix });
+    for (const [k, region, ods] of [
+      ['ne', NE, 'YRA01'],
+      ['london', 'london', 'YRA06'],
+    ] as const) {
+      const scope = `region/${region}/systems.write`;
+      const c = await registerClient(gw, { scopes: [scope], odsCode: ods, region });
+      tokens[k] = await getToken(gw, c, scope);
+    }
+    // something on each stream for the principal to read (or be refused)
+    const bus = platform();
+    const publisher = bus.publisher();
+    await publisher.connect();
+    await publisher.publish([
+      { topic: topics.ne, key: 'k', value: Buffer.from('north-east event'), headers: {} },
+      { topic: topics.london, key: 'k', value: Buffer.from('london event'), headers: {} },
+    ]);
+    await publisher.disconnect();
+  });
+
+  afterAll(async () => {
+    const principals = gw?.handle.app.get(RegionPrincipals);
+    for (const id of created) await principals?.revoke(NE, id).catch(() => undefined);
+    await gw?.stop();
+    await deleteTopics([topics.ne, topics.london]);
+  });
+
+  function platform(sasl?: { username: string; password: string }): EventBus {
+    const base = kafkaConfigFromEnv(process.env, `regional-kafka-${randomUUID().slice(0, 6)}`);
+    return createPlatformaticEventBus(
+      sasl && base.sasl ? { ...base, sasl: { ...base.sasl, ...sasl } } : base,
+    );
+  }
+
+  async function create(who: 'ne' | 'london', region: string, body: Record<string, unknown>) {
+    const res = await fetch(`${gw.baseUrl}/admin/v1/regions/${region}/authority-clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  /** Whether a consumer with these credentials reads `want` from a topic, or its refusal. */
+  async function readAs(
+    sasl: { username: string; password: string },
+    topic: string,
+    groupId: string,
+    want = 'north-east event',
+  ): Promise<string> {
+    const consumer = platform(sasl).consumer({ groupId, fromBeginning: true });
+    const seen: string[] = [];
+    try {
+      await consumer.run({
+        topics: [topic],
+        eachBatch: async (batch) => {
+          seen.push(...batch.messages.map((m) => m.value?.toString() ?? ''));
+        },
+      });
+      const end = Date.now() + 60_000;
+      while (!seen.includes(want) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+      return seen.includes(want) ? want : `not read (${seen.length} other messages)`;
+    } catch (err) {
+      return `refused: ${String(err)}`;
+    } finally {
+      await consumer.stop().catch(() => undefined);
+    }
+  }
+
+  it('north-east creates its authority client; the broker lets it read its stream and nothing else', async () => {
+    const { publicKey } = await generateKeyPair('ES384');
+    const jwks = {
+      keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES384', use: 'sig' }],
+    };
+    const r = await create('ne', NE, {
+      name: 'North East analytics',
+      odsCode: 'YRA01',
+      jwks,
+      scopes: ['region/north-east/systems.read', 'system/MeasureReport.rs'],
+    });
+    expect(r.status).toBe(201);
+    const client = r.body['client'] as { id: string; region: string; allowedScopes: string[] };
+    created.push(client.id);
+    const kafka = r.body['kafka'] as {
+      principal: string;
+      topic: string;
+      groupPrefix: string;
+      password: string;
+      managedBy: string;
+    };
+    expect(kafka).toMatchObject({
+      principal: `region-north-east.${client.id}`,
+      topic: topics.ne,
+      groupPrefix: 'region-north-east.',
+      managedBy: 'kafka',
+    });
+    expect(kafka.password.length).toBeGreaterThanOrEqual(24);
+
+    const sasl = { username: kafka.principal, password: kafka.password };
+    const tag = randomUUID().slice(0, 8);
+    expect(await readAs(sasl, topics.ne, `region-north-east.${tag}`)).toBe('north-east event');
+    expect(await readAs(sasl, topics.london, `region-north-east.${tag}-l`, 'london event')).toMatch(
+      /^refused/,
+    );
+    expect(await readAs(sasl, topics.ne, `other-${tag}`)).toMatch(/^refused/);
+    // a wrong password is no principal at all
+    expect(
+      await readAs(
+        { ...sasl, password: 'not-the-password' },
+        topics.ne,
+        `region-north-east.${tag}-x`,
+      ),
+    ).toMatch(/^refused/);
+  });
+
+  it("refused: another region's authority, scopes of another region, a non-authority organisation", async () => {
+    const base = { name: 'Client', jwks: { keys: [] }, scopes: ['region/north-east/systems.read'] };
+    expect((await create('london', NE, { ...base, odsCode: 'YRA01' })).status).toBe(403);
+    expect(
+      (
+        await create('ne', NE, {
+          ...base,
+          odsCode: 'YRA01',
+          scopes: ['region/london/systems.read'],
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (await create('ne', NE, { ...base, odsCode: 'YRA01', scopes: ['system/Patient.rs'] })).status,
+    ).toBe(400);
+    expect((await create('ne', NE, { ...base, odsCode: 'A81001' })).status).toBe(400);
+  });
+});
