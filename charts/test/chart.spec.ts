@@ -269,8 +269,9 @@ describe('network isolation', () => {
   it('lets the apps out only to DNS, each other, PostgreSQL, Kafka and the OTLP collector (+ HTTPS for the gateway)', () => {
     for (const app of APPS) {
       const allowedPorts = new Set<number | string>([53, 50051, 8080, 5432, 9093, 4318]);
-      // the gateway fetches connected systems' JWKS over HTTPS (public addresses only)
-      if (app === 'gateway') allowedPorts.add(443);
+      // the gateway fetches connected systems' JWKS over HTTPS (public addresses only); the
+      // notifications service posts to subscribers' rest-hook endpoints
+      if (app === 'gateway' || app === 'notifications') allowedPorts.add(443);
       const egress = get<Rule[]>(policy(name(app)), 'spec', 'egress');
       for (const rule of egress) {
         expect(rule.ports?.length).toBeGreaterThan(0);
@@ -443,7 +444,7 @@ describe('one chokepoint: service identity and the gRPC front door', () => {
   });
 
   it('mounts the service-token key ring in the gateway, the platforms and its back ends only', () => {
-    const keyHolders = ['gateway', ...PLATFORMS, 'conformance', 'audit'];
+    const keyHolders = ['gateway', ...PLATFORMS, 'conformance', 'audit', 'notifications'];
     for (const app of APPS) {
       const spec = podSpec(one(ms, 'Deployment', name(app)));
       const volume = (spec.volumes ?? []).find((v) => v.name === 'service-identity');
@@ -550,6 +551,44 @@ describe('operators scenario', () => {
         operations: ['Describe', 'Read'],
       },
     ]);
+  });
+
+  it("declares one KafkaUser per regional authority client, with its region's ACLs; the gateway leaves principals to the operator", () => {
+    const clients = [
+      { region: 'north-east', client: 'ne-analytics' },
+      { region: 'london', client: 'ldn-console' },
+    ];
+    const withClients = render(CI.operators, {}, [
+      '--set-json',
+      `strimzi.regionalAuthorities.clients=${JSON.stringify(clients)}`,
+    ]);
+    const ne = one(withClients, 'KafkaUser', 'region-north-east.ne-analytics');
+    expect(ne.metadata.labels?.['trellis.nhs.uk/region']).toBe('north-east');
+    expect(get(ne, 'spec', 'authentication')).toEqual({ type: 'scram-sha-512' });
+    expect(get(ne, 'spec', 'authorization', 'acls')).toEqual([
+      {
+        resource: { type: 'topic', name: 'trellis.region.north-east.v1', patternType: 'literal' },
+        operations: ['Describe', 'Read'],
+      },
+      {
+        resource: { type: 'group', name: 'region-north-east.', patternType: 'prefix' },
+        operations: ['Describe', 'Read'],
+      },
+    ]);
+    expect(one(withClients, 'KafkaUser', 'region-london.ldn-console')).toBeDefined();
+    const env = podSpec(one(withClients, 'Deployment', name('gateway'))).containers[0]!.env!;
+    expect(env.find((e) => e.name === 'GATEWAY_REGION_PRINCIPALS')?.value).toBe('none');
+    // without the operator the gateway creates them (its regional API)
+    const plain = podSpec(one(render(CI.minimal), 'Deployment', name('gateway'))).containers[0]!
+      .env!;
+    expect(plain.find((e) => e.name === 'GATEWAY_REGION_PRINCIPALS')?.value).toBe('kafka');
+    // a client of a region the chart does not declare is refused at render time
+    const bad = helmTemplate(CI.operators, {}, [
+      '--set-json',
+      'strimzi.regionalAuthorities.clients=[{"region":"atlantis","client":"x1"}]',
+    ]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('atlantis');
   });
 
   it('declares a CloudNativePG cluster with the extensions the services need and scheduled backups', () => {

@@ -337,6 +337,9 @@ Kafka password from Secrets, per-service names inline.
   value: {{ printf "/etc/trellis/signing-keys/%s" $v.auth.signingKeysKey | quote }}
 - name: FRONTDOOR_GRPC_PORT
   value: {{ $v.ports.frontDoor | quote }}
+{{- /* Regional authority clients' Kafka principals: Strimzi's KafkaUsers in operator mode, else the gateway. */}}
+- name: GATEWAY_REGION_PRINCIPALS
+  value: {{ ternary "none" "kafka" (and $v.strimzi.enabled $v.strimzi.regionalAuthorities.enabled) | quote }}
 {{- end }}
 {{- if include "trellis.hasServiceIdentity" . }}
 - name: SERVICE_IDENTITY_KEY_FILE
