@@ -24,6 +24,7 @@ const DB_APPS = [
   'router',
   'conformance',
   'audit',
+  'notifications',
 ];
 
 /** Prometheus names of every trellis.* instrument created in the libraries' source. */
@@ -264,7 +265,7 @@ describe('egress', () => {
   const egressOf = (ms: Manifest[], app: string): Rule[] =>
     get<Rule[]>(one(ms, 'NetworkPolicy', name(app)), 'spec', 'egress');
 
-  it('lets only the gateway out on HTTPS, to public addresses (connected systems’ JWKS)', () => {
+  it('lets only the gateway (connected systems’ JWKS) and the notifications service (rest-hooks) out on HTTPS, to public addresses', () => {
     const ms = render(CI.production);
     const https = egressOf(ms, 'gateway').filter((r) => r.ports?.some((p) => p.port === 443));
     expect(https).toHaveLength(1);
@@ -276,7 +277,7 @@ describe('egress', () => {
         },
       },
     ]);
-    for (const app of DB_APPS.filter((a) => a !== 'gateway')) {
+    for (const app of DB_APPS.filter((a) => a !== 'gateway' && a !== 'notifications')) {
       expect(egressOf(ms, app).some((r) => r.ports?.some((p) => p.port === 443))).toBe(false);
     }
   });

@@ -21,6 +21,7 @@ export const APPS = [
   'router',
   'conformance',
   'audit',
+  'notifications',
 ] as const;
 export const RELEASE = 'trellis';
 

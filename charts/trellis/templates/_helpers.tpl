@@ -77,7 +77,7 @@ app.kubernetes.io/component: {{ .app }}
 
 {{/* The applications, in a fixed order. The gateway is the only one reachable from outside. */}}
 {{- define "trellis.appNames" -}}
-gateway identity appointments referrals results router conformance audit
+gateway identity appointments referrals results router conformance audit notifications
 {{- end -}}
 
 {{/* Domain platforms: they admit calls only from the gateway and each other (service identity). */}}
@@ -87,7 +87,7 @@ identity appointments referrals results
 
 {{/* Back ends only the gateway calls (scorecards, AuditEvent): they admit the gateway alone. */}}
 {{- define "trellis.gatewayBackendNames" -}}
-conformance audit
+conformance audit notifications
 {{- end -}}
 
 {{/* Apps holding the service-token key ring: the gateway, the platforms and the gateway's back ends. */}}
@@ -340,6 +340,13 @@ Kafka password from Secrets, per-service names inline.
 {{- /* Regional authority clients' Kafka principals: Strimzi's KafkaUsers in operator mode, else the gateway. */}}
 - name: GATEWAY_REGION_PRINCIPALS
   value: {{ ternary "none" "kafka" (and $v.strimzi.enabled $v.strimzi.regionalAuthorities.enabled) | quote }}
+{{- end }}
+{{- if eq .app "notifications" }}
+{{- with $v.config.publicBaseUrl }}
+{{- /* Notifications name their focus by absolute URL on the public FHIR base. */}}
+- name: NOTIFICATIONS_FHIR_BASE_URL
+  value: {{ printf "%s/fhir" (trimSuffix "/" .) | quote }}
+{{- end }}
 {{- end }}
 {{- if include "trellis.hasServiceIdentity" . }}
 - name: SERVICE_IDENTITY_KEY_FILE
