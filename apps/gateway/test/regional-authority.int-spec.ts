@@ -1,7 +1,8 @@
-// Regional digital authorities (issue 18): every regional operation × (own region's authority,
-// another region's authority, national operator, local system) on both doors (gRPC
-// RegionalAuthorityService and the /admin/v1/regions JSON door): exactly the own-region and national
-// cells succeed. Each act is on the region's stream and in the access audit; a suspension stops
+// Regional digital authorities (issue 18): every regional operation (list, suspend, reinstate, a
+// lifecycle move, the lifecycle history, declaring and showing the region's requirements, and the
+// certificates read) × (own region's authority, another region's authority, national operator,
+// local system) on both doors (gRPC RegionalAuthorityService and the /admin/v1/regions JSON door;
+// the certificates read has the JSON door only): exactly the own-region and national cells succeed. Each act is on the region's stream and in the access audit; a suspension stops
 // the suspended system's calls through the suspension feed; registration keeps region scopes to
 // authorities of that region.
 import { randomUUID } from 'node:crypto';
@@ -81,7 +82,19 @@ function regionalClient(address: string): {
 }
 
 type Who = 'own' | 'other' | 'national' | 'local';
-type Op = 'list' | 'suspend' | 'reinstate';
+type Op =
+  | 'list'
+  | 'suspend'
+  | 'reinstate'
+  | 'lifecycle'
+  | 'history'
+  | 'requirements'
+  | 'show-requirements'
+  | 'certificates';
+/** Operations with a target system (the rest act on the region). */
+const ON_SYSTEM: ReadonlySet<Op> = new Set(['suspend', 'reinstate', 'lifecycle', 'history']);
+/** The JSON door only (no gRPC twin): the regional reads. */
+const REST_ONLY: ReadonlySet<Op> = new Set(['certificates']);
 type Door = 'grpc' | 'rest';
 
 const REGION = 'north-east';
@@ -120,11 +133,12 @@ describe('regional digital authorities', () => {
   });
 
   /** A fresh system of a north-east GP practice; suspended first when it is to be reinstated. */
-  async function target(suspended: boolean): Promise<string> {
+  async function target(suspended: boolean, lifecycle?: 'registered'): Promise<string> {
     const c = await registerClient(gw, {
       scopes: ['system/Patient.rs'],
       odsCode: 'A82001',
       region: REGION,
+      ...(lifecycle ? { lifecycle } : {}),
     });
     if (suspended)
       await gw.handle.app.get(SystemsService).suspend(c.id, 'set up', BOOTSTRAP_CALLER);
@@ -133,13 +147,28 @@ describe('regional digital authorities', () => {
 
   async function act(door: Door, op: Op, who: Who, region: string, id: string): Promise<string> {
     const reason = `test ${op} by ${who}`;
+    const requirements = { extraCertificateRoles: [], maxViolationRate: 0.5, reason };
     if (door === 'grpc') {
       const method = {
         list: 'ListRegionSystems',
         suspend: 'SuspendRegionSystem',
         reinstate: 'ReinstateRegionSystem',
+        lifecycle: 'TransitionRegionSystem',
+        history: 'GetRegionSystemLifecycle',
+        requirements: 'SetRegionRequirements',
+        'show-requirements': 'GetRegionRequirements',
+        certificates: '',
       }[op];
-      const req = op === 'list' ? { region } : { region, id, reason };
+      const req = {
+        list: { region },
+        suspend: { region, id, reason },
+        reinstate: { region, id, reason },
+        lifecycle: { region, id, to: 'sandbox', reason },
+        history: { region, id },
+        requirements: { region, ...requirements },
+        'show-requirements': { region },
+        certificates: {},
+      }[op];
       try {
         await grpc.call(method, req, tokens[who]);
         return 'OK';
@@ -147,17 +176,24 @@ describe('regional digital authorities', () => {
         return status[(e as ServiceError).code] ?? String((e as ServiceError).code);
       }
     }
-    const path =
-      op === 'list'
-        ? `/admin/v1/regions/${region}/systems`
-        : `/admin/v1/regions/${region}/systems/${id}/${op}`;
+    const at = `/admin/v1/regions/${region}`;
+    const [method, path, body] = {
+      list: ['GET', `${at}/systems`, undefined],
+      suspend: ['POST', `${at}/systems/${id}/suspend`, { reason }],
+      reinstate: ['POST', `${at}/systems/${id}/reinstate`, { reason }],
+      lifecycle: ['POST', `${at}/systems/${id}/lifecycle`, { to: 'sandbox', reason }],
+      history: ['GET', `${at}/systems/${id}/lifecycle`, undefined],
+      requirements: ['POST', `${at}/requirements`, requirements],
+      'show-requirements': ['GET', `${at}/requirements`, undefined],
+      certificates: ['GET', `${at}/certificates`, undefined],
+    }[op] as [string, string, unknown];
     const res = await fetch(`${gw.baseUrl}${path}`, {
-      method: op === 'list' ? 'GET' : 'POST',
+      method,
       headers: {
         authorization: `Bearer ${tokens[who]}`,
-        ...(op === 'list' ? {} : { 'content-type': 'application/json' }),
+        ...(body ? { 'content-type': 'application/json' } : {}),
       },
-      ...(op === 'list' ? {} : { body: JSON.stringify({ reason }) }),
+      ...(body ? { body: JSON.stringify(body) } : {}),
     });
     await res.text();
     return String(res.status);
@@ -166,17 +202,34 @@ describe('regional digital authorities', () => {
   const ok: Record<Door, string> = { grpc: 'OK', rest: '200' };
   const refused: Record<Door, string> = { grpc: 'PERMISSION_DENIED', rest: '403' };
   const cells: [Door, Op, Who][] = [];
+  const ops: Op[] = [
+    'list',
+    'suspend',
+    'reinstate',
+    'lifecycle',
+    'history',
+    'requirements',
+    'show-requirements',
+    'certificates',
+  ];
   for (const door of ['grpc', 'rest'] as Door[])
-    for (const op of ['list', 'suspend', 'reinstate'] as Op[])
-      for (const who of ['own', 'other', 'national', 'local'] as Who[]) cells.push([door, op, who]);
+    for (const op of ops)
+      for (const who of ['own', 'other', 'national', 'local'] as Who[])
+        if (door === 'rest' || !REST_ONLY.has(op)) cells.push([door, op, who]);
 
   it.each(cells)('%s %s in north-east by %s', async (door, op, who) => {
-    const id = op === 'list' ? '' : await target(op === 'reinstate');
+    const id = ON_SYSTEM.has(op)
+      ? await target(op === 'reinstate', op === 'lifecycle' ? 'registered' : undefined)
+      : '';
     const got = await act(door, op, who, REGION, id);
     expect(got).toBe(who === 'own' || who === 'national' ? ok[door] : refused[door]);
-    if (op === 'list') return;
-    const row = await gw.handle.app.get(SystemsService).get(id);
     const changed = who === 'own' || who === 'national';
+    if (op === 'lifecycle') {
+      const row = await gw.handle.app.get(SystemsService).get(id);
+      expect(row.lifecycle).toBe(changed ? 'sandbox' : 'registered');
+    }
+    if (op !== 'suspend' && op !== 'reinstate') return;
+    const row = await gw.handle.app.get(SystemsService).get(id);
     const expected = (op === 'suspend') === changed ? 'suspended' : 'active';
     expect(row.status).toBe(expected);
   });
