@@ -24,7 +24,13 @@
 #
 # `start` is idempotent and safe to run concurrently (a lock under .trellis/kafka). When 9092/9093
 # are held by another Trellis checkout's broker (a CI clone on a developer machine), it stops that
-# one first. Variables: TRELLIS_KAFKA_HEAP (default "-Xmx512m -Xms512m"), TRELLIS_KAFKA_START_TIMEOUT.
+# one first. Kafka 4.1 (tools/kafka/pom.xml). A log dir written by an older broker (the 3.9 this
+# setup ran before) is upgraded in place on the first start: same topics, offsets, users and ACLs,
+# then its metadata version is raised to 4.1; if the new broker cannot start on it, it is wiped and
+# formatted afresh, once (local data is disposable: topics are re-provisioned).
+# Variables: TRELLIS_KAFKA_HEAP (default "-Xmx512m -Xms512m"), TRELLIS_KAFKA_START_TIMEOUT,
+# TRELLIS_KAFKA_PORT / TRELLIS_KAFKA_CONTROLLER_PORT (9092 / 9093; with TRELLIS_HOME pointing
+# elsewhere, a second broker beside the shared one, e.g. to try a new version).
 set -euo pipefail
 TRELLIS_LOG_TAG=kafka
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -41,7 +47,9 @@ KAFKA_PORT="${TRELLIS_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${TRELLIS_KAFKA_CONTROLLER_PORT:-9093}"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 TOOL_JAVA_OPTS=(-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto
-  "-Dlog4j.configuration=file:$SRC/tools-log4j.properties")
+  "-Dlog4j2.configurationFile=$SRC/tools-log4j2.yaml")
+# The Kafka version whose log dir this is (written after each successful start).
+DATA_VERSION="$KAFKA_DIR/data.version"
 
 ensure_java() {
   if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then return 0; fi
@@ -104,7 +112,7 @@ ensure_formatted() {
   if [ -f "$DATA/meta.properties" ]; then
     if [ "$(cat "$KAFKA_DIR/formatted.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
     log "credentials changed since the log dir was formatted: wiping $DATA"
-    rm -rf "$DATA"
+    rm -rf "$DATA" "$DATA_VERSION"
   fi
   local cluster_id
   cluster_id="$(kjava kafka.tools.StorageTool random-uuid)"
@@ -114,6 +122,7 @@ ensure_formatted() {
     --add-scram "SCRAM-SHA-512=[name=trellis,password=$kpw]" >/dev/null
   echo "$stamp" >"$KAFKA_DIR/formatted.stamp"
   echo "$cluster_id" >"$KAFKA_DIR/cluster.id"
+  kafka_version >"$DATA_VERSION"
 }
 
 # The pid in the pid file, only when it is still our broker (guards against pid reuse).
@@ -151,7 +160,8 @@ start_locked() {
   if port_open "$KAFKA_PORT" || port_open "$CONTROLLER_PORT"; then
     # Another Trellis checkout's broker (e.g. a CI clone on a developer's machine): stop it, once.
     local other
-    other="$(pgrep -f 'tools/kafka/log4j\.properties .*kafka\.Kafka /' | head -1 || true)"
+    # (3.9 brokers ran with tools/kafka/log4j.properties, 4.x ones with tools/kafka/log4j2.yaml)
+    other="$(pgrep -f 'tools/kafka/log4j(2\.yaml|\.properties) .*kafka\.Kafka /' | head -1 || true)"
     if [ -n "$other" ] && [ -z "${KAFKA_TOOK_OVER:-}" ]; then
       log "ports held by another Trellis checkout's broker (pid $other: $(tr '\0' ' ' <"/proc/$other/cmdline" | grep -o '/[^ ]*/server.properties')): stopping it"
       stop_pid "$other"
@@ -171,35 +181,70 @@ start_locked() {
   # shellcheck disable=SC2086
   setsid nohup java $KAFKA_HEAP -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
-    "-Dlog4j.configuration=file:$SRC/log4j.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
+    "-Dlog4j2.configurationFile=$SRC/log4j2.yaml" -Dkafka.logs.dir="$KAFKA_DIR" \
     -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null 8>&- &
   echo $! >"$PIDFILE"
   local deadline=$(( $(date +%s) + ${TRELLIS_KAFKA_START_TIMEOUT:-120} ))
   until port_open "$KAFKA_PORT"; do
-    if ! running_pid >/dev/null; then
-      tail -n 40 "$LOGFILE" >&2
-      die "broker exited during start-up (see $LOGFILE)"
-    fi
+    running_pid >/dev/null || { startup_failed; return; }
     [ "$(date +%s)" -lt "$deadline" ] || die "broker did not open $KAFKA_PORT in time (see $LOGFILE)"
     sleep 0.5
   done
   local opened; opened=$(date +%s)
   until client_ok; do
-    running_pid >/dev/null || die "broker exited during start-up (see $LOGFILE)"
+    running_pid >/dev/null || { startup_failed; return; }
     # Self-repair: a broker that is up but keeps refusing User:trellis has lost its SCRAM users
     # (see cmd_delete_user). Local data is disposable (topics are re-provisioned): start afresh, once.
     if [ "$(( $(date +%s) - opened ))" -ge 20 ] && [ -z "${KAFKA_REPAIRED:-}" ] &&
       grep -q "invalid credentials with SASL mechanism SCRAM-SHA-512" "$LOGFILE"; then
       log "the broker refuses User:trellis although its password is unchanged: wiping and re-formatting the local data"
       stop_pid "$(cat "$PIDFILE")"
-      rm -rf "$DATA" "$KAFKA_DIR/formatted.stamp"
+      rm -rf "$DATA" "$KAFKA_DIR/formatted.stamp" "$DATA_VERSION"
       KAFKA_REPAIRED=1 start_locked
       return
     fi
     [ "$(date +%s)" -lt "$deadline" ] || die "broker does not answer authenticated clients (see $LOGFILE)"
     sleep 1
   done
+  finish_upgrade
   log "ready: Kafka $(kafka_version) on $BOOTSTRAP (SASL_PLAINTEXT SCRAM-SHA-512, ACLs) in $(( $(date +%s) - t0 ))s, pid $(cat "$PIDFILE")"
+}
+
+# The version that last ran on the log dir: data.version, or "3.9" for a log dir from before it
+# was recorded (this setup ran Kafka 3.9 until then).
+data_version() {
+  if [ -s "$DATA_VERSION" ]; then cat "$DATA_VERSION"; elif [ -f "$DATA/meta.properties" ]; then echo 3.9; fi
+}
+release() { cut -d. -f1,2 <<<"$1"; } # 4.1.1 -> 4.1
+
+# The broker died while starting. On a log dir an older Kafka wrote (in-place upgrade), start
+# afresh once: wipe, format, start. Otherwise (or the second time) show the log and fail.
+startup_failed() {
+  local from; from="$(data_version)"
+  rm -f "$PIDFILE"
+  if [ -n "$from" ] && [ "$(release "$from")" != "$(release "$(kafka_version)")" ] && [ -z "${KAFKA_REPAIRED:-}" ]; then
+    tail -n 20 "$LOGFILE" >&2
+    log "Kafka $(kafka_version) cannot start on the log dir of Kafka $from: wiping and formatting afresh"
+    rm -rf "$DATA" "$KAFKA_DIR/formatted.stamp" "$DATA_VERSION"
+    KAFKA_REPAIRED=1 start_locked
+    return
+  fi
+  tail -n 40 "$LOGFILE" >&2
+  die "broker exited during start-up (see $LOGFILE)"
+}
+
+# After a start on a log dir of an older release: raise the cluster's metadata version to this
+# release's (until then the upgraded broker keeps the old one, as a rolling upgrade would), and
+# record the version that runs on the log dir.
+finish_upgrade() {
+  local from now; from="$(data_version)"; now="$(kafka_version)"
+  if [ -n "$from" ] && [ "$(release "$from")" != "$(release "$now")" ]; then
+    log "log dir of Kafka $from upgraded in place: raising the metadata version to $(release "$now")"
+    kjava org.apache.kafka.tools.FeatureCommand --bootstrap-server "$BOOTSTRAP" \
+      --command-config "$CLIENT_CONF" upgrade --release-version "$(release "$now")" >/dev/null ||
+      log "could not raise the metadata version (the broker runs on the old one)"
+  fi
+  echo "$now" >"$DATA_VERSION"
 }
 
 kafka_version() { ls "$LIBS" | sed -n 's/^kafka_2\.13-\(.*\)\.jar$/\1/p'; }
@@ -293,8 +338,10 @@ cmd_delete_user() {
   log "User:$name revoked (credentials replaced by an unknown random password)"
 }
 
-acl_cmd() {
-  kjava kafka.admin.AclCommand --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONF" "$@"
+acl_cmd() { # AclCommand moved to org.apache.kafka.tools in Kafka 4.0
+  local cls=org.apache.kafka.tools.AclCommand
+  case "$(kafka_version)" in 3.*) cls=kafka.admin.AclCommand ;; esac
+  kjava "$cls" --bootstrap-server "$BOOTSTRAP" --command-config "$CLIENT_CONF" "$@"
 }
 
 cmd_acl() {
@@ -371,7 +418,7 @@ case "$cmd" in
   fetch) ensure_libs ;;
   wipe)
     cmd_stop
-    rm -rf "$DATA" "$KAFKA_DIR/formatted.stamp" "$KAFKA_DIR/cluster.id"
+    rm -rf "$DATA" "$KAFKA_DIR/formatted.stamp" "$KAFKA_DIR/cluster.id" "$DATA_VERSION"
     log "data wiped"
     ;;
   *)
