@@ -1,21 +1,29 @@
 // The console in a real Chromium (Debian's package, driven by playwright-core: no browser download)
-// against the running platform (real gateway, identity, audit store, local OpenID provider, real
-// PostgreSQL and Kafka): each kind of user signs in through the provider's pages (code + PKCE in
-// the browser, token exchange at the gateway); a citizen sees the access the GP system made moments
-// earlier and flags it; a regional authority suspends a system of its region and that system's
-// next API call is refused. axe-core on every page (no serious or critical violation), no CSP
-// violation, a screenshot of each page in .trellis/artifacts/console/.
+// against the running platform (real gateway, identity, results, referrals, audit store, conformance
+// service, local OpenID provider, real PostgreSQL and Kafka): each kind of user signs in through the
+// provider's pages (code + PKCE in the browser, token exchange at the gateway) and does its pages'
+// main journeys — a citizen flags the GP system's access of moments earlier; the operator finds a
+// system, an access and the GP system's failing rule on its scorecard; a supplier runs a
+// conformance session to a certificate it downloads and sees its own scorecard; a regional
+// authority reads its waiting lists and stream, certifies and approves the supplier's system and
+// suspends the GP system, whose next API call is refused. axe-core on every page (no serious or
+// critical violation), no CSP violation, a screenshot of each page in .trellis/artifacts/console/.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import type { Patient } from '@medplum/fhirtypes';
-import { freePort } from '@trellis/testing';
+import type { OperationOutcome, Patient, ServiceRequest } from '@medplum/fhirtypes';
+import { dlqTopicName } from '@trellis/events';
+import { rulesOf } from '@trellis/fhir';
+import { freePort, uniqueGroupId, uniqueTopic } from '@trellis/testing';
+import { decodeProtectedHeader } from 'jose';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-// the browser suite drives the same real stack as the gateway's citizen tests (test code only)
+// the browser suite drives the same real stack as the gateway's tests (test code only)
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { ProductsService } from '../../gateway/src/app/products/products.service';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import {
   startAuditStack,
@@ -23,89 +31,55 @@ import {
   type DemoCitizen,
 } from '../../gateway/test/support/audit-stack';
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { getToken, registerClient, type TestClient } from '../../gateway/test/support/harness';
+import { abnormalReport, GP_SCOPES } from '../../gateway/test/support/certification-fixtures';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { SupplierClient } from '../../gateway/test/support/conformance-client';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import {
+  BOOTSTRAP_CALLER,
+  createTopics,
+  deleteTopics,
+  getToken,
+  registerClient,
+  type TestClient,
+} from '../../gateway/test/support/harness';
 import { startConsoleServer } from '../server/serve';
+import { browserKit, refreshUntil, type BrowserKit } from './support/browser';
+import { startConformance, type Platform } from './support/platforms';
 
-jest.setTimeout(240_000);
+jest.setTimeout(300_000);
 
 const ROOT = resolve(__dirname, '../../..');
 const DIST = join(ROOT, 'dist/apps/console');
 const ARTIFACTS = join(ROOT, '.trellis/artifacts/console');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const PRODUCT_VERSION = 'console-gp@1.0';
 
 let stack: AuditStack;
-let consoleUrl: string;
+let conformance: Platform | undefined;
+let consoleUrl = '';
 let closeConsole: () => Promise<void>;
 let browser: Browser;
+let kit: BrowserKit;
 let gp: TestClient;
 let gpToken: string;
+let supplierSystem: TestClient;
+let labToken: string;
 let alice: DemoCitizen;
 let dir: string;
-const staff: Array<Record<string, string>> = [];
-const cspViolations: string[] = [];
+let brokenRule = '';
+const staff: Record<'operator' | 'regional' | 'supplier', Record<string, string>> = {
+  operator: {},
+  regional: {},
+  supplier: {},
+};
+const topics = {
+  violation: uniqueTopic('trellis.test.console-violation'),
+  compliance: uniqueTopic('trellis.test.console-compliance'),
+};
 
-interface AxeResult {
-  violations: Array<{ id: string; impact?: string; nodes: Array<{ target: unknown }> }>;
-}
-
-/** axe-core in the page (evaluated over the DevTools protocol, so the page's CSP stays as is). */
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  // contrast is measured on what the user finally sees, not mid fade-in of a dialog
-  // (spinners loop forever and are ignored)
-  await page.waitForFunction(() =>
-    document
-      .getAnimations()
-      .every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity),
-  );
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(): Promise<AxeResult> } }).axe.run(),
-  );
-  const bad = result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  expect([name, bad]).toEqual([name, []]);
-}
-
-/** Through the console's Sign in, the provider's login and consent pages, back to the console. */
-async function signIn(email: string, password: string, phone = false): Promise<Page> {
-  const context = await browser.newContext({
-    reducedMotion: 'reduce',
-    ...(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : {}),
-  });
-  const page = await context.newPage();
-  const failures: string[] = [];
-  page.on('response', (r) => {
-    if (r.status() >= 400) failures.push(`${r.request().method()} ${r.url()} ${r.status()}`);
-  });
-  page.on('console', (m) => {
-    if (m.type() === 'error') failures.push(m.text());
-    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-  });
-  await page.goto(consoleUrl);
-  await expectAccessible(page, phone ? 'sign-in-phone' : 'sign-in');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByRole('button', { name: 'Allow' }).click();
-  await page.waitForURL((u) => u.origin === consoleUrl && u.pathname !== '/callback');
-  await page
-    .getByRole('button', { name: 'Sign out' })
-    .or(page.getByRole('alert'))
-    .first()
-    .waitFor();
-  if (!(await page.getByRole('button', { name: 'Sign out' }).isVisible())) {
-    await page.screenshot({ path: join(ARTIFACTS, 'sign-in-failed.png') });
-    throw new Error(`sign-in failed: ${failures.join('; ')}`);
-  }
-  return page;
-}
-
-function member(role: string, systemId: string, given: string): Record<string, string> {
-  const m = {
+function member(role: keyof typeof staff, systemId: string, given: string): void {
+  staff[role] = {
     sub: `staff-${role}-${randomBytes(4).toString('hex')}`,
     role,
     systemId,
@@ -114,8 +88,6 @@ function member(role: string, systemId: string, given: string): Record<string, s
     givenName: given,
     familyName: 'Tester',
   };
-  staff.push(m);
-  return m;
 }
 
 async function fhir(path: string, token: string, init: RequestInit = {}): Promise<Response> {
@@ -125,46 +97,118 @@ async function fhir(path: string, token: string, init: RequestInit = {}): Promis
   });
 }
 
+/** A GP referral to a north-east provider: one open pathway on the region's waiting list. */
+async function refer(nhs: string, ods: string, specialty: string): Promise<void> {
+  const body = JSON.parse(
+    readFileSync(join(ROOT, 'apps/gateway/test/fixtures/ok/service-request.json'), 'utf8'),
+  ) as ServiceRequest;
+  body.subject = { reference: `Patient/${nhs}` };
+  body.identifier = [
+    {
+      system: 'https://fhir.trellis.nhs.uk/Id/referral-request',
+      value: `console-${randomBytes(6).toString('hex')}`,
+    },
+  ];
+  body.category = [
+    { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/Specialty-1', code: specialty }] },
+  ];
+  body.performer = [
+    {
+      type: 'Organization',
+      identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: ods },
+      extension: [
+        {
+          url: 'https://fhir.trellis.nhs.uk/StructureDefinition/region',
+          valueCode: 'north-east',
+        },
+      ],
+    },
+  ];
+  const res = await fhir('ServiceRequest', gpToken, { method: 'POST', body: JSON.stringify(body) });
+  expect(res.status).toBe(201);
+}
+
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   // the app as it ships: vite build of this checkout
   execFileSync(
     'npx',
     ['vite', 'build', '--config', 'apps/console/vite.config.ts', '--logLevel', 'warn'],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-    },
+    { cwd: ROOT, stdio: 'inherit' },
   );
   dir = mkdtempSync(join(tmpdir(), 'console-'));
   const staffFile = join(dir, 'staff.json');
-  stack = await startAuditStack({ gatewayEnv: { STAFF_DIRECTORY_FILE: staffFile } });
+  const conformancePort = await freePort();
+  await createTopics([
+    { name: topics.violation },
+    { name: dlqTopicName(topics.violation) },
+    { name: topics.compliance },
+  ]);
+  stack = await startAuditStack({
+    results: true,
+    referrals: true,
+    gatewayEnv: {
+      STAFF_DIRECTORY_FILE: staffFile,
+      CONFORMANCE_GRPC_ADDR: `127.0.0.1:${conformancePort}`,
+      FHIR_CONFORMANCE_TOPIC: topics.violation,
+      GATEWAY_COMPLIANCE_TOPIC: topics.compliance,
+      GATEWAY_COMPLIANCE_GROUP: uniqueGroupId('console-compliance'),
+    },
+  });
+  conformance = await startConformance(conformancePort, stack.gw.baseUrl, {
+    access: stack.gw.auditTopic,
+    violation: topics.violation,
+    compliance: topics.compliance,
+  });
+
+  const products = stack.gw.handle.app.get(ProductsService);
+  await products.registerProduct(
+    { id: 'console-gp', supplier: 'Console GP Ltd', name: 'Console GP', role: 'gp_system' },
+    BOOTSTRAP_CALLER,
+  );
+  await products.registerVersion('console-gp', '1.0', BOOTSTRAP_CALLER);
   gp = await registerClient(stack.gw, {
-    scopes: ['system/Patient.cruds'],
+    scopes: ['system/Patient.cruds', 'system/ServiceRequest.crus'],
     odsCode: 'A81001',
     region: 'north-east',
     name: 'Tees Valley GP system',
   });
-  gpToken = await getToken(stack.gw, gp, 'system/Patient.cruds');
+  gpToken = await getToken(stack.gw, gp, 'system/Patient.cruds system/ServiceRequest.crus');
   const operator = await registerClient(stack.gw, {
-    scopes: ['trellis/admin', 'system/AuditEvent.rs'],
+    scopes: ['trellis/admin', 'system/AuditEvent.rs', 'system/MeasureReport.rs'],
     odsCode: 'X26',
     region: 'london',
   });
   const region = await registerClient(stack.gw, {
-    scopes: ['trellis/region.admin'],
-    odsCode: 'QHM',
+    scopes: [
+      'region/north-east/systems.read',
+      'region/north-east/systems.write',
+      'region/north-east/waiting-lists.read',
+    ],
+    odsCode: 'YRA01',
     region: 'north-east',
   });
-  const supplier = await registerClient(stack.gw, {
-    scopes: ['system/MeasureReport.rs'],
-    odsCode: 'YGM01',
+  supplierSystem = await registerClient(stack.gw, {
+    scopes: [...GP_SCOPES.split(' '), 'system/MeasureReport.rs'],
+    // a GP supplier's sandbox deployment at a practice (the lab reports to it, it acknowledges)
+    odsCode: 'A81001',
     region: 'north-east',
+    name: 'Console GP sandbox',
+    productVersionId: PRODUCT_VERSION,
   });
+  const lab = await registerClient(stack.gw, {
+    scopes: ['system/DiagnosticReport.crus', 'system/Observation.rs', 'system/Patient.r'],
+    odsCode: 'RR8',
+  });
+  labToken = await getToken(
+    stack.gw,
+    lab,
+    'system/DiagnosticReport.crus system/Observation.rs system/Patient.r',
+  );
   member('operator', operator.id, 'Olu');
   member('regional', region.id, 'Rowan');
-  member('supplier', supplier.id, 'Sam');
-  writeFileSync(staffFile, JSON.stringify(staff), { mode: 0o600 });
+  member('supplier', supplierSystem.id, 'Sam');
+  writeFileSync(staffFile, JSON.stringify(Object.values(staff)), { mode: 0o600 });
 
   const created = await fhir('Patient', gpToken, {
     method: 'POST',
@@ -181,6 +225,16 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
   const nhs = ((await created.json()) as Patient).id!;
+  // the GP system breaks a rule once (its scorecard's failing rule) and refers Alice twice
+  const invalid = await fhir('Patient', gpToken, {
+    method: 'POST',
+    body: JSON.stringify({ resourceType: 'Patient', gender: 'sometimes', birthDate: '1975-13-40' }),
+  });
+  expect(invalid.status).toBeGreaterThanOrEqual(400);
+  brokenRule = rulesOf((await invalid.json()) as OperationOutcome)[0] ?? '';
+  expect(brokenRule).not.toBe('');
+  await refer(nhs, 'RTD', 'cardiology');
+  await refer(nhs, 'RTD', 'dermatology');
   alice = {
     sub: `demo-${nhs}`,
     email: 'alice.console@citizen.example',
@@ -202,51 +256,67 @@ beforeAll(async () => {
     port: consolePort,
   }));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-});
+  kit = browserKit(browser, () => consoleUrl, ARTIFACTS);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
   await closeConsole?.();
+  await conformance?.stop();
   await stack?.stop();
+  await deleteTopics(Object.values(topics).concat(dlqTopicName(topics.violation))).catch(
+    () => undefined,
+  );
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/** Through the navigation to a page, until its heading is on screen (its code loads lazily). */
+const open = async (page: Page, link: string, heading: RegExp) => {
+  await page.getByRole('navigation').getByRole('link', { name: link }).click();
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+};
 
 describe('console in a real browser', () => {
   it('a citizen (on a phone) sees the access the GP system made moments ago and flags it', async () => {
     expect((await fhir(`Patient/${alice.nhsNumber}`, gpToken)).status).toBe(200);
-    const page = await signIn(alice.email, alice.password, true);
+    const page = await kit.signIn(alice.email, alice.password, true);
     expect(new URL(page.url()).pathname).toBe('/citizen');
     await page.getByTestId('my-record').getByText('Alice Consoleton').waitFor();
     // the audit store has it within seconds: reload until the GP's access is listed
     const gpAccess = page.getByTestId('access').filter({ hasText: gp.id }).first();
-    for (let i = 0; i < 60 && !(await gpAccess.isVisible()); i++) {
-      await page.waitForTimeout(500);
-      await page.reload();
-    }
-    await expectAccessible(page, 'citizen');
+    await refreshUntil(
+      page,
+      () => page.reload().then(() => undefined),
+      () => gpAccess.isVisible(),
+      'GP access listed',
+    );
+    await kit.expectAccessible(page, 'citizen');
     await gpAccess.getByRole('button', { name: "I don't recognise this" }).click();
     await page
       .getByLabel('What do you want to tell us?')
       .fill('I have never been to this practice');
-    await expectAccessible(page, 'citizen-flag');
+    await kit.expectAccessible(page, 'citizen-flag');
     await page.getByRole('button', { name: 'Flag this access' }).click();
     await gpAccess.getByTestId('flagged').waitFor();
     await page.context().close();
   });
 
-  it('the operator signs in and sees every connected system', async () => {
-    const op = staff[0]!;
-    const page = await signIn(op['email']!, op['password']!);
+  it("the operator finds a system, an access, and the GP system's failing rule on its scorecard", async () => {
+    const op = staff.operator;
+    const page = await kit.signIn(op['email']!, op['password']!);
     expect(new URL(page.url()).pathname).toBe('/systems');
-    await page.locator(`[data-system="${gp.id}"]`).waitFor();
+    const row = page.locator(`[data-system="${gp.id}"]`);
+    await row.waitFor();
     await page.getByLabel('Search').fill(gp.id);
     await page
       .getByTestId('systems-count')
       .filter({ hasText: /^1 of \d+ systems$/ })
       .waitFor();
-    await expectAccessible(page, 'systems-operator');
+    await row.getByTestId('lifecycle').filter({ hasText: 'sandbox' }).waitFor();
+    await row.getByTestId('certificate').filter({ hasText: 'certificate: none' }).waitFor();
+    await kit.expectAccessible(page, 'systems-operator');
     // the access audit: the GP system's read of the citizen's record, found by NHS number
-    await page.getByRole('link', { name: 'Access audit' }).click();
+    await open(page, 'Access audit', /^Access audit$/);
     await page.getByLabel('Patient NHS number').fill(alice.nhsNumber);
     await page.getByRole('button', { name: 'Search' }).click();
     await page
@@ -254,22 +324,103 @@ describe('console in a real browser', () => {
       .getByText(`${gp.id} of organisation A81001 read`)
       .first()
       .waitFor();
-    await expectAccessible(page, 'audit-operator');
+    await kit.expectAccessible(page, 'audit-operator');
+    // scorecards: the GP system's card, once the conformance service has counted its calls
+    await open(page, 'Scorecards', /^Scorecards$/);
+    await page.getByPlaceholder('Pick one').fill(gp.id);
+    await page.getByRole('option', { name: gp.id }).click();
+    const rule = page.getByTestId('rules').getByText(brokenRule, { exact: true });
+    await refreshUntil(
+      page,
+      () => page.getByRole('button', { name: 'Refresh' }).click(),
+      () => rule.isVisible(),
+      `rule ${brokenRule} on the GP system's scorecard`,
+    );
+    expect(Number(await page.getByTestId('requests').textContent())).toBeGreaterThanOrEqual(2);
+    await kit.expectAccessible(page, 'scorecards-operator');
     await page.context().close();
   });
 
-  it("a regional authority sees only its region's systems, suspends one, and its next call is refused", async () => {
-    const rg = staff[1]!;
-    const page = await signIn(rg['email']!, rg['password']!);
+  it('a supplier runs a conformance session, downloads its certificate and reads its scorecard', async () => {
+    const sp = staff.supplier;
+    const page = await kit.signIn(sp['email']!, sp['password']!);
+    expect(new URL(page.url()).pathname).toBe('/home');
+    await page.getByText('system/TestReport.crs').waitFor();
+    await kit.expectAccessible(page, 'supplier-home');
+    await open(page, 'Certificates', /^Certificates and conformance sessions$/);
+    await page.getByRole('button', { name: 'Start a session' }).click();
+    const session = page.getByTestId('session');
+    await session.waitFor();
+    const id = (await session.getAttribute('data-session'))!;
+    await kit.expectAccessible(page, 'certificates-session-open');
+    // the supplier's own system runs the role's scenarios in the sandbox (its own key, its token)
+    const token = await getToken(stack.gw, supplierSystem, GP_SCOPES);
+    const client = new SupplierClient(stack.fhirBase, token, {
+      honourRetryAfter: true,
+      sendIfMatch: true,
+    });
+    const nhs = await client.registerPatient();
+    await client.updatePatient(nhs);
+    expect(await client.readEverything(nhs)).toBe(200);
+    const report = await fetch(`${stack.fhirBase}/DiagnosticReport`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${labToken}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(abnormalReport(nhs)),
+    });
+    if (report.status !== 201)
+      throw new Error(`lab report ${report.status}: ${await report.text()}`);
+    expect(await client.acknowledge(((await report.json()) as { id: string }).id)).toBe(200);
+    await page.getByRole('button', { name: 'Finish session' }).click();
+    // the results are on screen once the session is evaluated (Close replaces Finish)
+    await session.getByRole('button', { name: 'Close' }).waitFor();
+    const results = page.getByTestId('scenarios').getByTestId('result');
+    expect(await results.allTextContents()).toEqual(['pass', 'pass', 'pass', 'pass']);
+    const certificate = page.getByTestId('certificates').locator('[data-certificate]');
+    await certificate.filter({ hasText: 'active' }).waitFor();
+    await page.getByTestId('scenarios').getByRole('button').first().click();
+    await kit.expectAccessible(page, 'certificates-passed');
+    const download = page.waitForEvent('download');
+    await certificate.getByRole('button', { name: /Download/ }).click();
+    const jwt = readFileSync((await (await download).path())!, 'utf8');
+    expect(decodeProtectedHeader(jwt).typ).toBe('trellis-conformance-certificate+jwt');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    // its own scorecard: the sandbox's injected refusals are counted like any traffic
+    await open(page, 'Scorecards', /^Scorecards$/);
+    await refreshUntil(
+      page,
+      () => page.getByRole('button', { name: 'Refresh' }).click(),
+      () => page.getByTestId('behaviours').getByText('rate-limited').isVisible(),
+      "rate-limited on the supplier's scorecard",
+    );
+    await kit.expectAccessible(page, 'scorecards-supplier');
+    await page.context().close();
+  });
+
+  it('a regional authority reads its waiting lists and stream, approves a certified system for go-live, suspends another, and its next call is refused', async () => {
+    const rg = staff.regional;
+    const page = await kit.signIn(rg['email']!, rg['password']!);
     await page.locator(`[data-system="${gp.id}"]`).waitFor();
-    expect(await page.locator(`[data-system="${staff[0]!['systemId']}"]`).count()).toBe(0);
-    await expectAccessible(page, 'systems-regional');
+    expect(await page.locator(`[data-system="${staff.operator['systemId']}"]`).count()).toBe(0);
+    await kit.expectAccessible(page, 'systems-regional');
+    // the supplier's sandbox system, certified in the previous journey: certified, then live
+    const sandbox = page.locator(`[data-system="${supplierSystem.id}"]`);
+    await sandbox.getByTestId('certificate').filter({ hasText: 'certificate: active' }).waitFor();
+    for (const [action, state] of [
+      ['Mark certified', 'certified'],
+      ['Approve go-live', 'live'],
+    ] as const) {
+      await sandbox.getByRole('button', { name: new RegExp(`^${action}`) }).click();
+      await page.getByLabel('Reason').fill(`${action}: conformance session passed`);
+      if (state === 'live') await kit.expectAccessible(page, 'systems-approve');
+      await page.getByRole('dialog').getByRole('button', { name: action }).click();
+      await sandbox.getByTestId('lifecycle').filter({ hasText: state }).waitFor();
+    }
     await page
       .locator(`[data-system="${gp.id}"]`)
       .getByRole('button', { name: /Suspend/ })
       .click();
     await page.getByLabel('Reason').fill('Unrecognised access reported by a patient');
-    await expectAccessible(page, 'systems-suspend');
+    await kit.expectAccessible(page, 'systems-suspend');
     await page.getByRole('button', { name: 'Suspend system' }).click();
     await page
       .locator(`[data-system="${gp.id}"]`)
@@ -283,19 +434,22 @@ describe('console in a real browser', () => {
       if (status !== 401) await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe(401);
-    await page.context().close();
-  });
-
-  it('a supplier signs in to its session page', async () => {
-    const sp = staff[2]!;
-    const page = await signIn(sp['email']!, sp['password']!);
-    expect(new URL(page.url()).pathname).toBe('/home');
-    await page.getByText('system/MeasureReport.rs').waitFor();
-    await expectAccessible(page, 'supplier-home');
+    // the region: its waiting list by provider and specialty, and its stream's subscribers
+    await open(page, 'Region', /^Region north-east$/);
+    await page.getByTestId('providers').locator('[data-row="RTD"]').waitFor();
+    expect(
+      await page
+        .getByTestId('specialties')
+        .locator('[data-row]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-row')).sort()),
+    ).toEqual(['cardiology', 'dermatology']);
+    expect(await page.getByTestId('total-waiting').textContent()).toBe('2');
+    await page.getByTestId('stream-health').waitFor();
+    await kit.expectAccessible(page, 'region');
     await page.context().close();
   });
 
   it('no page broke its Content-Security-Policy', () => {
-    expect(cspViolations).toEqual([]);
+    expect(kit.cspViolations).toEqual([]);
   });
 });

@@ -11,6 +11,8 @@ export interface SystemSummary {
   suspensionReason: string;
   productVersionId: string;
   writesRestricted: boolean;
+  /** registered | sandbox | certified | live (absent from registries before issue 18). */
+  lifecycle?: string;
   changedAt: string;
   changedBy: string;
 }
@@ -38,9 +40,9 @@ export async function allSystems(
   const out: SystemSummary[] = [];
   let token = '';
   do {
-    // a small first page puts rows on screen sooner; then the registry's largest pages
+    // a first page of one table page puts rows on screen soonest; then the registry's largest
     const q = new URLSearchParams({
-      pageSize: out.length === 0 ? '100' : '500',
+      pageSize: out.length === 0 ? '50' : '500',
       ...(token ? { pageToken: token } : {}),
     });
     const page = await api<SystemPage>(session, `${systemsBase(session)}?${q.toString()}`);
@@ -50,3 +52,26 @@ export async function allSystems(
   } while (token);
   return out;
 }
+
+/** The onboarding step a regional act moves a system to next (issue 18's lifecycle). */
+export const NEXT_STEP: Readonly<Record<string, { to: string; label: string } | undefined>> = {
+  registered: { to: 'sandbox', label: 'Admit to sandbox' },
+  sandbox: { to: 'certified', label: 'Mark certified' },
+  certified: { to: 'live', label: 'Approve go-live' },
+};
+
+/** May this session move systems through their lifecycle (region-bound for an authority)? */
+export function mayApprove(session: Session): boolean {
+  if (session.scopes.includes('trellis/admin')) return true;
+  return (
+    session.role === 'regional' &&
+    !!session.region &&
+    (session.scopes.includes(`region/${session.region}/systems.write`) ||
+      session.scopes.includes('region/*/systems.write') ||
+      session.scopes.includes('trellis/region.admin'))
+  );
+}
+
+/** The lifecycle route of a system (its own region's; the operator's acts are national overrides). */
+export const lifecyclePath = (s: SystemSummary): string =>
+  `/admin/v1/regions/${encodeURIComponent(s.region)}/systems/${encodeURIComponent(s.id)}/lifecycle`;

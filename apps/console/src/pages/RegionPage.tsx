@@ -1,7 +1,7 @@
 import '@mantine/charts/styles.css';
 
 import { BarChart } from '@mantine/charts';
-import { Alert, Card, Loader, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Box, Card, Loader, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 
@@ -152,9 +152,9 @@ function Lists(props: { title: string; column: string; rows: ListRow[]; testId: 
         <Text size="sm">No open pathways.</Text>
       ) : (
         <>
-          <div role="img" aria-labelledby={id} aria-describedby={`${id}-table`}>
+          <Box component="figure" m={0} aria-labelledby={id} aria-describedby={`${id}-table`}>
             <BarChart h={240} data={top} dataKey="key" series={SERIES} withLegend />
-          </div>
+          </Box>
           <Table mt="sm" id={`${id}-table`} data-testid={props.testId}>
             <Table.Thead>
               <Table.Tr>

@@ -4,6 +4,8 @@ import { LineChart } from '@mantine/charts';
 import {
   Alert,
   Badge,
+  Box,
+  Button,
   Card,
   Group,
   Loader,
@@ -88,17 +90,18 @@ export function ScorecardsPage({ session }: { session: Session }): ReactNode {
   const subjects = useSubjects(session, kind);
   const id = picked && subjects.includes(picked) ? picked : (subjects[0] ?? null);
   const subject: Subject | undefined = id ? { kind, id } : undefined;
-  const buckets = useMemo(() => bucketsOf(range, new Date()), [range]);
+  const [now, setNow] = useState(() => Date.now());
+  const buckets = useMemo(() => bucketsOf(range, new Date(now)), [range, now]);
   const first = buckets[0]!;
   const last = buckets[buckets.length - 1]!;
 
   const summary = useQuery({
-    queryKey: ['scorecard', subject, first.start.getTime(), last.end.getTime()],
+    queryKey: ['scorecard', subject, first.start.getTime(), last.end.getTime(), now],
     enabled: subject !== undefined,
     queryFn: () => card(session, subject!, first.start, last.end),
   });
   const series = useQuery({
-    queryKey: ['scorecard-series', subject, range, first.start.getTime()],
+    queryKey: ['scorecard-series', subject, range, first.start.getTime(), now],
     enabled: subject !== undefined,
     queryFn: () => Promise.all(buckets.map((b) => card(session, subject!, b.start, b.end))),
   });
@@ -137,6 +140,7 @@ export function ScorecardsPage({ session }: { session: Session }): ReactNode {
           value={id}
           onChange={setPicked}
           searchable
+          placeholder="Pick one"
           limit={50}
           nothingFoundMessage="None"
           w={320}
@@ -156,6 +160,13 @@ export function ScorecardsPage({ session }: { session: Session }): ReactNode {
             ]}
           />
         </Stack>
+        <Button
+          variant="default"
+          onClick={() => setNow(Date.now())}
+          loading={summary.isFetching || series.isFetching}
+        >
+          Refresh
+        </Button>
       </Group>
       {!subject && <Text>No system or product version to show.</Text>}
       {(summary.isPending || series.isPending) && subject && (
@@ -175,7 +186,7 @@ export function ScorecardsPage({ session }: { session: Session }): ReactNode {
           <Title order={2} size="h4" mb="sm" id="rate-chart">
             Conformance rate over time
           </Title>
-          <div role="img" aria-labelledby="rate-chart" aria-describedby="rate-table">
+          <Box component="figure" m={0} aria-labelledby="rate-chart" aria-describedby="rate-table">
             <LineChart
               h={260}
               data={points}
@@ -201,7 +212,7 @@ export function ScorecardsPage({ session }: { session: Session }): ReactNode {
                   : []
               }
             />
-          </div>
+          </Box>
           <Text size="xs" mt="xs">
             {policy
               ? `Thresholds of ${sc?.policyVersion ?? ''}: a warning when more than ${percent(policy.warnAbove, 0)} of at least ${policy.minRequests} judged requests in ${policy.windowMinutes} minutes break error rules, enforcement above ${percent(policy.enforceAbove, 0)} after the grace period.`

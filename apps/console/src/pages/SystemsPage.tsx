@@ -20,13 +20,24 @@ import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
 
 import { api } from '../api';
 import type { Session } from '../auth';
-import { allSystems, systemsBase as base, systemsKey, type SystemSummary } from '../model/systems';
+import { certificateOf, type VerificationResult } from '../model/certification';
+import { resourcesOf, type Bundle } from '../model/fhir';
+import {
+  allSystems,
+  lifecyclePath,
+  mayApprove,
+  NEXT_STEP,
+  systemsBase as base,
+  systemsKey,
+  type SystemSummary,
+} from '../model/systems';
 
 const PAGE = 50;
 // AA contrast (≥ 4.5:1 with white) for small badge text and outline buttons
 const GREEN = '#1b5e20';
 const RED = '#b71c1c';
 const ORANGE = '#8a3b00';
+const DARK = '#1a237e';
 
 export function matches(s: SystemSummary, q: string, status: string): boolean {
   if (status !== 'all' && s.status !== status) return false;
@@ -43,7 +54,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState('all');
   const [page, setPage] = useState(1);
-  const [acting, setActing] = useState<SystemSummary>();
+  const [acting, setActing] = useState<{ s: SystemSummary; act: string }>();
   const [reason, setReason] = useState('');
   const q = useDeferredValue(search.trim());
   const key = systemsKey(session);
@@ -55,15 +66,43 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
     () => (systems.data ?? []).filter((s) => matches(s, q, status)),
     [systems.data, q, status],
   );
+  // the public register: each product version's certificate, beside its deployments
+  const certificates = useQuery({
+    queryKey: ['certificates', ''],
+    // after the first rows are on screen: the table comes first
+    enabled: systems.data !== undefined,
+    queryFn: async () =>
+      resourcesOf(
+        await api<Bundle<VerificationResult>>(session, '/fhir/VerificationResult', { fhir: true }),
+        'VerificationResult',
+      ).map(certificateOf),
+  });
+  const certificateOfVersion = useMemo(() => {
+    const rank = ['active', 'suspended', 'expired', 'superseded', 'revoked'];
+    const best = new Map<string, string>();
+    for (const c of certificates.data ?? []) {
+      const had = best.get(c.productVersion);
+      if (had === undefined || rank.indexOf(c.status) < rank.indexOf(had))
+        best.set(c.productVersion, c.status);
+    }
+    return best;
+  }, [certificates.data]);
+  const approver = mayApprove(session);
   const pages = Math.max(1, Math.ceil(shown.length / PAGE));
   const current = Math.min(page, pages);
   const change = useMutation({
-    mutationFn: (v: { s: SystemSummary; reason: string }) =>
-      api<SystemSummary>(
-        session,
-        `${base(session)}/${encodeURIComponent(v.s.id)}/${v.s.status === 'active' ? 'suspend' : 'reinstate'}`,
-        { method: 'POST', body: { reason: v.reason } },
-      ),
+    mutationFn: async (v: { s: SystemSummary; act: string; reason: string }) =>
+      v.act === 'suspend' || v.act === 'reinstate'
+        ? api<SystemSummary>(session, `${base(session)}/${encodeURIComponent(v.s.id)}/${v.act}`, {
+            method: 'POST',
+            body: { reason: v.reason },
+          })
+        : (
+            await api<{ system: SystemSummary }>(session, lifecyclePath(v.s), {
+              method: 'POST',
+              body: { to: v.act, reason: v.reason },
+            })
+          ).system,
     onSuccess: (updated) => {
       client.setQueryData<SystemSummary[]>(key, (old) =>
         old?.map((s) => (s.id === updated.id ? updated : s)),
@@ -72,7 +111,14 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
       setReason('');
     },
   });
-  const suspending = acting?.status === 'active';
+  const act = acting?.act;
+  const suspending = act === 'suspend';
+  const actLabel =
+    act === 'suspend'
+      ? 'Suspend'
+      : act === 'reinstate'
+        ? 'Reinstate'
+        : (Object.values(NEXT_STEP).find((n) => n?.to === act)?.label ?? '');
 
   return (
     <Stack gap="md">
@@ -121,7 +167,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
           {systems.isFetching ? ' (loading more…)' : ''}
         </Text>
       )}
-      <Table.ScrollContainer minWidth={760}>
+      <Table.ScrollContainer minWidth={900}>
         <Table striped highlightOnHover data-testid="systems">
           <Table.Thead>
             <Table.Tr>
@@ -129,6 +175,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
               <Table.Th>Organisation</Table.Th>
               <Table.Th>Region</Table.Th>
               <Table.Th>Product version</Table.Th>
+              <Table.Th>Lifecycle</Table.Th>
               <Table.Th>State</Table.Th>
               <Table.Th>
                 <VisuallyHidden>Action</VisuallyHidden>
@@ -149,7 +196,17 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
                   <Text size="xs">{s.supplier}</Text>
                 </Table.Td>
                 <Table.Td>{s.region}</Table.Td>
-                <Table.Td>{s.productVersionId}</Table.Td>
+                <Table.Td>
+                  <Text size="sm">{s.productVersionId}</Text>
+                  <Text size="xs" data-testid="certificate">
+                    certificate: {certificateOfVersion.get(s.productVersionId) ?? 'none'}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  <Badge variant="outline" color={DARK} data-testid="lifecycle">
+                    {s.lifecycle ?? '—'}
+                  </Badge>
+                </Table.Td>
                 <Table.Td>
                   <Badge
                     variant="filled"
@@ -166,15 +223,30 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
                   {s.suspensionReason && <Text size="xs">{s.suspensionReason}</Text>}
                 </Table.Td>
                 <Table.Td>
-                  <Button
-                    size="xs"
-                    variant="outline"
-                    color={s.status === 'active' ? RED : GREEN}
-                    onClick={() => setActing(s)}
-                    aria-label={`${s.status === 'active' ? 'Suspend' : 'Reinstate'} ${s.name}`}
-                  >
-                    {s.status === 'active' ? 'Suspend' : 'Reinstate'}
-                  </Button>
+                  <Group gap={4} wrap="nowrap">
+                    <Button
+                      size="xs"
+                      variant="outline"
+                      color={s.status === 'active' ? RED : GREEN}
+                      onClick={() =>
+                        setActing({ s, act: s.status === 'active' ? 'suspend' : 'reinstate' })
+                      }
+                      aria-label={`${s.status === 'active' ? 'Suspend' : 'Reinstate'} ${s.name}`}
+                    >
+                      {s.status === 'active' ? 'Suspend' : 'Reinstate'}
+                    </Button>
+                    {approver && s.lifecycle && NEXT_STEP[s.lifecycle] && (
+                      <Button
+                        size="xs"
+                        variant="outline"
+                        color={DARK}
+                        onClick={() => setActing({ s, act: NEXT_STEP[s.lifecycle!]!.to })}
+                        aria-label={`${NEXT_STEP[s.lifecycle]!.label}: ${s.name}`}
+                      >
+                        {NEXT_STEP[s.lifecycle]!.label}
+                      </Button>
+                    )}
+                  </Group>
                 </Table.Td>
               </Table.Tr>
             ))}
@@ -195,13 +267,17 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
         onClose={() => setActing(undefined)}
         lockScroll={false}
         closeButtonProps={{ 'aria-label': 'Close' }}
-        title={`${suspending ? 'Suspend' : 'Reinstate'} ${acting?.name ?? ''}`}
+        title={`${actLabel}: ${acting?.s.name ?? ''}`}
       >
         <Stack>
           <Text size="sm">
             {suspending
               ? 'Its tokens stop working within seconds and it gets no new ones.'
-              : 'It can get tokens and call Trellis again.'}
+              : act === 'reinstate'
+                ? 'It can get tokens and call Trellis again.'
+                : act === 'live'
+                  ? 'It goes into production: its role scopes need a valid certificate and the region’s requirements.'
+                  : `It moves from ${acting?.s.lifecycle ?? ''} to ${act ?? ''}.`}
           </Text>
           <Textarea
             label="Reason"
@@ -219,12 +295,12 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
             </Alert>
           )}
           <Button
-            color={suspending ? RED : GREEN}
+            color={suspending ? RED : act === 'reinstate' ? GREEN : DARK}
             loading={change.isPending}
             disabled={reason.trim() === ''}
-            onClick={() => acting && change.mutate({ s: acting, reason: reason.trim() })}
+            onClick={() => acting && change.mutate({ ...acting, reason: reason.trim() })}
           >
-            {suspending ? 'Suspend system' : 'Reinstate system'}
+            {suspending ? 'Suspend system' : act === 'reinstate' ? 'Reinstate system' : actLabel}
           </Button>
         </Stack>
       </Modal>

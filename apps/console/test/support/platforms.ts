@@ -1,0 +1,72 @@
+// The platform the console's pages read beyond the audit stack: the conformance service
+// (scorecards, counting the gateway's access and violation topics), a real process from its own
+// entry point on a fresh schema.
+import {
+  createTestSchema,
+  serviceEnv,
+  spawnService,
+  uniqueGroupId,
+  type ServiceProcess,
+  type TestSchema,
+} from '@trellis/testing';
+
+export interface Platform {
+  process: ServiceProcess;
+  schema: TestSchema;
+  stop(): Promise<void>;
+}
+
+async function spawnPlatform(
+  name: 'conformance',
+  port: number,
+  gatewayUrl: string,
+  settings: Record<string, string>,
+): Promise<Platform> {
+  const schema = await createTestSchema(name);
+  try {
+    const child = await spawnService({
+      name,
+      env: serviceEnv({
+        SERVICE_NAME: name,
+        DATABASE_SCHEMA: schema.schema,
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(port),
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'warn',
+        GATEWAY_URL: gatewayUrl,
+        AUTH_ISSUER: gatewayUrl,
+        AUTH_JWKS_URL: `${gatewayUrl}/.well-known/jwks.json`,
+        SHUTDOWN_TIMEOUT_MS: '5000',
+        ...settings,
+      }),
+      ready: { grpc: `127.0.0.1:${port}` },
+      readyTimeoutMs: 90_000,
+      stopTimeoutMs: 8_000,
+    });
+    return {
+      process: child,
+      schema,
+      async stop() {
+        await child.stop().catch(() => undefined);
+        await schema.drop();
+      },
+    };
+  } catch (e) {
+    await schema.drop().catch(() => undefined);
+    throw e;
+  }
+}
+
+export function startConformance(
+  port: number,
+  gatewayUrl: string,
+  topics: { access: string; violation: string; compliance: string },
+): Promise<Platform> {
+  return spawnPlatform('conformance', port, gatewayUrl, {
+    CONFORMANCE_ACCESS_TOPIC: topics.access,
+    CONFORMANCE_VIOLATION_TOPIC: topics.violation,
+    CONFORMANCE_COMPLIANCE_TOPIC: topics.compliance,
+    CONFORMANCE_GROUP: uniqueGroupId('console-sc'),
+  });
+}
