@@ -18,7 +18,7 @@ describe('demo systems (gateway seed)', () => {
         scopeSatisfies(s.scopes, 'system/DiagnosticReport.r') &&
         !scopeSatisfies(s.scopes, 'system/DiagnosticReport.c'), // the lab performs, not requests
     );
-    expect(readers.map((s) => s.alias).sort()).toEqual(['gp', 'hospital']);
+    expect(readers.map((s) => s.alias).sort()).toEqual(['gp', 'hospital', 'supplier']);
     for (const s of readers)
       expect([s.alias, scopeSatisfies(s.scopes, ack)]).toEqual([s.alias, true]);
   });

@@ -155,8 +155,15 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
     supplier: 'Northgate Clinical Systems (demo)',
     odsCode: 'YGM01',
     region: 'north-east',
-    product: CONSOLE_PRODUCT,
-    scopes: ['system/MeasureReport.rs'],
+    // the supplier's sandbox deployment of the practice's version: its console runs conformance
+    // sessions (the gp-system role's scopes + TestReport) and reads the version's scorecard
+    product: { id: 'northgate-gp', name: 'Northgate GP', role: 'gp_system', version: '4.2.1' },
+    scopes: [
+      'system/Patient.cruds',
+      'system/DiagnosticReport.rus',
+      'system/TestReport.crs',
+      'system/MeasureReport.rs',
+    ],
   },
 ];
 
