@@ -402,7 +402,7 @@ Kafka password from Secrets, per-service names inline.
 - name: KAFKA_SSL
   value: {{ include "trellis.kafkaTls" $root | quote }}
 {{- if include "trellis.kafkaCaSecret" $root }}
-# kafkajs uses Node's TLS defaults: add the brokers' CA to them.
+# The Kafka client (@platformatic/kafka) uses Node's TLS defaults: add the brokers' CA to them.
 - name: NODE_EXTRA_CA_CERTS
   value: /etc/trellis/kafka-ca/ca.crt
 {{- end }}
