@@ -30,7 +30,7 @@ export const notificationsConfigSchema = baseConfigSchema.extend({
     TOPICS.referralsReferral.name,
     TOPICS.appointmentsAppointment.name,
   ]),
-  NOTIFICATIONS_GROUP: z.string().min(1).default('trellis.notifications'),
+  NOTIFICATIONS_GROUP: z.string().min(1).default('trellis.notifications.streams'),
   /** A new consumer group starts at the end: subscriptions are about what happens from now on. */
   NOTIFICATIONS_FROM_BEGINNING: z.stringbool().default(false),
   /**

@@ -16,7 +16,7 @@ const KIND: Record<NotificationsErrorCode, ErrorKind> = {
   [NotificationsErrorCode.UnknownTopic]: 'INVALID_ARGUMENT',
   [NotificationsErrorCode.MissingScope]: 'PERMISSION_DENIED',
   [NotificationsErrorCode.SubscriptionNotFound]: 'NOT_FOUND',
-  [NotificationsErrorCode.TooManySubscriptions]: 'RESOURCE_EXHAUSTED',
+  [NotificationsErrorCode.TooManySubscriptions]: 'FAILED_PRECONDITION',
 };
 
 export class NotificationsError extends DomainError<NotificationsErrorCode> {
