@@ -127,7 +127,7 @@ export class LifecycleService {
     const certificates = await certificatesOf(this.prisma, row.productVersionId, roles);
     const violationRate =
       requirements && requirements.maxViolationRate !== null
-        ? await this.violationRate(row.productVersionId, authorization)
+        ? await this.violationRate(row.id, authorization)
         : undefined;
     const unmet = unmetRequirements({
       to,
@@ -147,9 +147,12 @@ export class LifecycleService {
       );
   }
 
-  /** Share of the product version's judged calls refused over the window (undefined: unknown). */
+  /**
+   * Share of the system's judged calls refused over the window (undefined: unknown), from its
+   * scorecard read with the approver's token (a region's authority may read its systems' cards).
+   */
   private async violationRate(
-    productVersionId: string,
+    systemId: string,
     authorization: string | undefined,
   ): Promise<number | undefined> {
     if (!this.scorecards) return undefined;
@@ -157,8 +160,8 @@ export class LifecycleService {
     try {
       const res = await this.scorecards.getScorecard(
         {
-          subjectKind: conformance.v1.SubjectKind.SUBJECT_KIND_PRODUCT_VERSION,
-          subjectId: productVersionId,
+          subjectKind: conformance.v1.SubjectKind.SUBJECT_KIND_SYSTEM,
+          subjectId: systemId,
           periodStart: toTimestamp(new Date(end.getTime() - RATE_WINDOW_MS)),
           periodEnd: toTimestamp(end),
           topRules: 1,

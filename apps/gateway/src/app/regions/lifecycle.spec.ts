@@ -73,7 +73,7 @@ describe('connected-system lifecycle', () => {
       'region.north-east.violation-rate',
     ]);
     expect(unmet[1]?.message).toBe(
-      'north-east requires a violation rate of at most 0.05: product version acme-gp@1.0 has 0.08',
+      "north-east requires a violation rate of at most 0.05: the system's is 0.08",
     );
     expect(
       unmetRequirements({

@@ -63,7 +63,7 @@ export function illegalMove(id: string, from: string, to: string): LifecycleErro
 /** A region's requirements beyond the national ones for going live there. */
 export interface RegionRequirements {
   extraCertificateRoles: readonly string[];
-  /** violations / requests of the product version over the scorecard window; null = none. */
+  /** Share of the system's judged calls refused over the scorecard window; null = none. */
   maxViolationRate: number | null;
 }
 
@@ -120,12 +120,12 @@ export function unmetRequirements(input: {
     if (rate === undefined)
       out.push({
         rule: `region.${region}.violation-rate`,
-        message: `${region} requires a violation rate of at most ${max}: the product version's scorecard could not be read`,
+        message: `${region} requires a violation rate of at most ${max}: the system's scorecard could not be read (no traffic counted, or no conformance service)`,
       });
     else if (rate > max)
       out.push({
         rule: `region.${region}.violation-rate`,
-        message: `${region} requires a violation rate of at most ${max}: product version ${pv} has ${rate}`,
+        message: `${region} requires a violation rate of at most ${max}: the system's is ${rate}`,
       });
   }
   return out;
