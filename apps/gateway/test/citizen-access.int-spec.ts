@@ -232,6 +232,9 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
     expect(
       (await fhir(`Patient?identifier=${NHS_NUMBER_SYSTEM}|${alice.nhsNumber}`, lab)).status,
     ).toBe(200);
+    // a demographic trace by the GP that returns her: audited with the patient it returned
+    const traced = await fhir<Bundle>('Patient?family=Citizenson&birthdate=1975-06-07', gp);
+    expect(traced.body.entry?.map((e) => e.resource?.id)).toContain(alice.nhsNumber);
     const posted = await fhir<DiagnosticReport>('DiagnosticReport', lab, {
       method: 'POST',
       body: labReport(alice.nhsNumber),
@@ -298,6 +301,7 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
       const orgs = new Set(list.map(orgOf));
       return (
         ['A81001', 'R1K01', 'RR8'].every((o) => orgs.has(o)) &&
+        list.some((e) => orgOf(e) === 'A81001' && e.subtype?.[0]?.code === 'GET /fhir/Patient') &&
         list.some(
           (e) =>
             e.purposeOfEvent?.[0]?.coding?.[0]?.code === 'PATRQT' &&
@@ -316,6 +320,13 @@ describe('citizen access: OpenID Connect sign-in, own record, access log, flag',
     const labQuery = log.find((e) => orgOf(e) === 'RR8' && e.action === 'R')!;
     expect(labQuery.subtype?.[0]?.code).toBe('GET /fhir/Patient');
     expect(labQuery.text?.div).toContain('of organisation RR8');
+    const trace = log.find(
+      (e) => orgOf(e) === 'A81001' && e.subtype?.[0]?.code === 'GET /fhir/Patient',
+    );
+    expect(
+      trace?.entity?.find((x) => x.what?.identifier?.system === NHS_NUMBER_SYSTEM)?.what?.identifier
+        ?.value,
+    ).toBe(alice.nhsNumber);
     const labReportAccess = log.find((e) => orgOf(e) === 'RR8' && e.action === 'C');
     expect(labReportAccess?.text?.div).toContain('created a test report');
 

@@ -57,6 +57,7 @@ export class AccessAuditInterceptor implements NestInterceptor {
         resourceType,
         requiredScope: info.rule.scope,
         ...(subject?.nhsNumber ? { patientNhsNumber: subject.nhsNumber } : {}),
+        ...(subject?.morePatients?.length ? { morePatientNhsNumbers: subject.morePatients } : {}),
         ...(subject?.resourceId ? { resourceId: subject.resourceId } : {}),
       });
     };

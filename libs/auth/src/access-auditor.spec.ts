@@ -4,6 +4,7 @@ import {
   AccessAuditor,
   auditedByGateway,
   doorOf,
+  MAX_AUDITED_PATIENTS,
   type AccessAuditRecord,
   type AuditOutboxMessage,
 } from './access-auditor';
@@ -182,5 +183,39 @@ describe('doorOf', () => {
     const http = { get: (name: string) => (name === 'x-trellis-door' ? 'fhir' : undefined) };
     expect(auditedByGateway(http)).toBe(false);
     expect(auditedByGateway(undefined)).toBe(false);
+  });
+});
+
+describe('patients of a search', () => {
+  const auditor = new AccessAuditor({
+    service: 'gateway',
+    db: {},
+    encode: () => new Uint8Array(),
+    outbox: { enqueue: async () => undefined },
+  });
+  const nhs = (i: number) => String(9990000000 + i);
+
+  it('names every returned patient once, the first as the patient', () => {
+    const f = auditor.toFields({
+      ...record(nhs(1)),
+      morePatientNhsNumbers: [nhs(2), nhs(1), nhs(3), nhs(2)],
+    });
+    expect([f.patientNhsNumber, f.morePatientNhsNumbers, f.patientsOmitted]).toEqual([
+      nhs(1),
+      [nhs(2), nhs(3)],
+      0,
+    ]);
+  });
+
+  it(`names at most ${MAX_AUDITED_PATIENTS} patients per record and counts the others`, () => {
+    const more = Array.from({ length: 80 }, (_, i) => nhs(i + 2));
+    const f = auditor.toFields({ ...record(nhs(1)), morePatientNhsNumbers: more });
+    expect(f.morePatientNhsNumbers).toEqual(more.slice(0, MAX_AUDITED_PATIENTS - 1));
+    expect(f.patientsOmitted).toBe(80 - (MAX_AUDITED_PATIENTS - 1));
+  });
+
+  it('a record without a patient names no further patients', () => {
+    const f = auditor.toFields({ ...record(''), morePatientNhsNumbers: [nhs(2)] });
+    expect([f.morePatientNhsNumbers, f.patientsOmitted]).toEqual([[], 1]);
   });
 });

@@ -37,6 +37,8 @@ export interface AccessAuditRecord {
   /** End user named by the caller when authentication failed (still recorded). */
   userId?: string;
   patientNhsNumber?: string;
+  /** A search's further returned patients (capped at MAX_AUDITED_PATIENTS in all on encoding). */
+  morePatientNhsNumbers?: readonly string[];
   resourceType: string;
   resourceId?: string;
   requiredScope: string;
@@ -102,6 +104,8 @@ export interface AccessRecordedFields {
   requiredScope: string;
   productVersionId: string;
   door: string;
+  morePatientNhsNumbers: string[];
+  patientsOmitted: number;
 }
 
 export interface AccessAuditorOptions<Tx> {
@@ -251,8 +255,29 @@ export class AccessAuditor<Tx = unknown> {
       requiredScope: record.requiredScope,
       productVersionId: record.caller?.productVersionId ?? '',
       door: record.door ?? '',
+      ...patientsOf(record),
     };
   }
+}
+
+/**
+ * Most patients one access record names (the first in `patientNhsNumber`, the rest in
+ * `morePatientNhsNumbers`): a search answer larger than this is recorded with the first ones and
+ * the count of the others (`patientsOmitted`), so a record stays small whatever the page size.
+ */
+export const MAX_AUDITED_PATIENTS = 50;
+
+function patientsOf(
+  record: AccessAuditRecord,
+): Pick<AccessRecordedFields, 'morePatientNhsNumbers' | 'patientsOmitted'> {
+  const more = [...new Set(record.morePatientNhsNumbers ?? [])].filter(
+    (n) => n !== record.patientNhsNumber,
+  );
+  const room = record.patientNhsNumber ? MAX_AUDITED_PATIENTS - 1 : 0;
+  return {
+    morePatientNhsNumbers: more.slice(0, room),
+    patientsOmitted: Math.max(0, more.length - room),
+  };
 }
 
 export function currentTraceId(): string | undefined {

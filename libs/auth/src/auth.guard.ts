@@ -252,6 +252,7 @@ export class TrellisAuthGuard implements CanActivate {
         resourceType,
         requiredScope: rule.scope,
         ...(subject?.nhsNumber ? { patientNhsNumber: subject.nhsNumber } : {}),
+        ...(subject?.morePatients?.length ? { morePatientNhsNumbers: subject.morePatients } : {}),
         ...(subject?.resourceId ? { resourceId: subject.resourceId } : {}),
       });
     } catch (auditErr) {

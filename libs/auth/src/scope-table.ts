@@ -7,6 +7,8 @@ export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
 export interface AuditSubject {
   /** Patient NHS number (https://fhir.nhs.uk/Id/nhs-number). */
   nhsNumber?: string;
+  /** A search's further returned patients (after `nhsNumber`), in answer order. */
+  morePatients?: readonly string[];
   /** Logical id of the resource touched (e.g. appointment id). */
   resourceId?: string;
 }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { CITIZEN_SUBJECT_PREFIX } from '@trellis/auth';
 import { events, fromTimestamp } from '@trellis/contracts';
 import { PoisonMessageError } from '@trellis/events';
@@ -80,4 +82,39 @@ export function accessRowOf(event: events.v1.AccessRecorded): AccessRow {
     requiredScope: event.requiredScope,
     purposeOfUse: purposeOfUseOf(event.requiredScope, event.resourceType, event.systemId),
   };
+}
+
+/**
+ * The rows of an AccessRecorded event: its own, and for a search that returned several patients
+ * one more per further patient (same access, that patient, a name-based id), so each patient's
+ * log shows the search — and no patient's log names another patient.
+ */
+export function accessRowsOf(event: events.v1.AccessRecorded): {
+  row: AccessRow;
+  more: AccessRow[];
+} {
+  const row = accessRowOf(event);
+  const others = [...new Set(event.morePatientNhsNumbers)].filter(
+    (n) => /^\d{10}$/.test(n) && n !== row.patientNhsNumber,
+  );
+  return {
+    row,
+    more: others.map((nhs) => ({
+      ...row,
+      auditId: patientAuditId(row.auditId, nhs),
+      patientNhsNumber: nhs,
+    })),
+  };
+}
+
+/**
+ * The id of a further patient's row: a name-based UUID (RFC 9562 version 5 layout, SHA-1) of the
+ * record's id and the NHS number — the same on every replay, so the row is stored once.
+ */
+export function patientAuditId(auditId: string, nhs: string): string {
+  const h = createHash('sha1').update(`${auditId}|${nhs}`).digest().subarray(0, 16);
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }

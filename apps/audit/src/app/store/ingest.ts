@@ -2,7 +2,7 @@ import { PoisonMessageError, type ReceivedEvent } from '@trellis/events';
 
 import { AccessRecorded } from '../../events/audit-event-types';
 import type { Prisma } from '../prisma';
-import { accessRowOf, type AccessRow } from './access-row';
+import { accessRowsOf, type AccessRow } from './access-row';
 import type { AccessEventsRepository } from './access-events.repository';
 import { retentionWindow } from './months';
 import type { RetentionPolicy } from './partitions';
@@ -43,7 +43,7 @@ export class AccessIngest {
         this.stats.skipped += 1;
         continue;
       }
-      const row = accessRowOf(AccessRecorded.decode(event.data));
+      const { row, more } = accessRowsOf(AccessRecorded.decode(event.data));
       if (row.recordedAt < cutoff) {
         this.stats.expired += 1;
         continue;
@@ -52,7 +52,7 @@ export class AccessIngest {
         throw new PoisonMessageError(
           `recorded_at ${row.recordedAt.toISOString()} is beyond the partitions created ahead`,
         );
-      rows.push(row);
+      rows.push(row, ...more);
     }
     await this.repository.insertBatch(tx, rows);
     this.stats.stored += rows.length;
