@@ -151,3 +151,17 @@ it('records a result for the lab, the requester and the registered practice, num
     [],
   ]);
 });
+
+it('brings a result that came before the registration to the practice once identity names it', async () => {
+  const nhs = '9990000034';
+  const gp = await subscribe('B81001', nhs);
+  await prisma.$transaction((tx) => recordEvent(resultAvailable(nhs, 'early', ['RR8', 'RJ1']), tx));
+  expect(await streamOf(gp)).toEqual([]);
+  await prisma.$transaction((tx) => recordEvent(registered(nhs, 'B81001'), tx));
+  await prisma.$transaction((tx) => recordEvent(resultAvailable(nhs, 'later', ['RR8', 'RJ1']), tx));
+  expect(await streamOf(gp)).toEqual([
+    [1, 'DiagnosticReport/early'],
+    [2, 'DiagnosticReport/later'],
+  ]);
+  expect(await prisma.awaitingPractice.count({ where: { nhsNumber: nhs } })).toBe(0);
+});

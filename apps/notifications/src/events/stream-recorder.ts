@@ -1,7 +1,20 @@
-import { subscriptionTopicByEventType } from '../app/subscriptions/topics';
-import type { Prisma } from '../app/prisma';
-import { domainFactOf, practiceFactOf } from './domain-events';
 import type { ReceivedEvent } from '@trellis/events';
+
+import type { Prisma } from '../app/prisma';
+import { subscriptionTopicByEventType } from '../app/subscriptions/topics';
+import { domainFactOf, practiceFactOf, type PracticeFact } from './domain-events';
+
+type Tx = Prisma.TransactionClient;
+
+interface Occurrence {
+  topicUrl: string;
+  organisations: string[];
+  nhsNumber: string;
+  eventId: string;
+  eventType: string;
+  focus: string;
+  occurredAt: Date;
+}
 
 /**
  * The inbox handler: keeps the registered practices from identity events and appends each domain
@@ -9,51 +22,91 @@ import type { ReceivedEvent } from '@trellis/events';
  * inbox transaction, so an event is recorded exactly once per subscription even when redelivered.
  * A subscription is concerned when its topic is raised by the event type, its owner's
  * organisation is named by the event (results: or is the patient's registered practice), and its
- * patient filter (if any) is this patient.
+ * patient filter (if any) is this patient. A result whose patient's practice is not known yet
+ * waits (awaiting_practice) for identity's news, then reaches the practice.
  */
-export async function recordEvent(
-  event: ReceivedEvent,
-  tx: Prisma.TransactionClient,
-): Promise<void> {
+export async function recordEvent(event: ReceivedEvent, tx: Tx): Promise<void> {
   const practice = practiceFactOf(event);
-  if (practice?.nhsNumber) {
-    if (practice.gpOdsCode)
-      await tx.$executeRaw`
-        INSERT INTO patient_practices (nhs_number, gp_ods_code, version, updated_at)
-        VALUES (${practice.nhsNumber}, ${practice.gpOdsCode}, ${practice.version}, now())
-        ON CONFLICT (nhs_number) DO UPDATE SET gp_ods_code = EXCLUDED.gp_ods_code,
-          version = EXCLUDED.version, updated_at = now()
-        WHERE patient_practices.version <= EXCLUDED.version`;
-    else
-      await tx.$executeRaw`DELETE FROM patient_practices WHERE nhs_number = ${practice.nhsNumber}`;
-    if (practice.supersededNhsNumber)
-      await tx.$executeRaw`DELETE FROM patient_practices WHERE nhs_number = ${practice.supersededNhsNumber}`;
-  }
+  if (practice?.nhsNumber) await keepPractice(practice, tx);
   const topic = subscriptionTopicByEventType(event.type);
   const fact = domainFactOf(event);
   if (!topic || !fact) return;
   const organisations = [...fact.organisations];
+  const occurrence = {
+    topicUrl: topic.url,
+    nhsNumber: fact.nhsNumber,
+    eventId: event.id,
+    eventType: event.type,
+    focus: fact.focus,
+    occurredAt: fact.occurredAt,
+  };
   if (fact.toRegisteredPractice && fact.nhsNumber) {
     const rows = await tx.$queryRaw<Array<{ gp: string }>>`
       SELECT gp_ods_code AS gp FROM patient_practices WHERE nhs_number = ${fact.nhsNumber}`;
     for (const r of rows) organisations.push(r.gp);
+    if (rows.length === 0)
+      await tx.$executeRaw`
+        INSERT INTO awaiting_practice (nhs_number, source_event_id, source_event_type, topic, focus,
+          occurred_at)
+        VALUES (${fact.nhsNumber}, ${event.id}, ${event.type}, ${topic.url}, ${fact.focus},
+          ${fact.occurredAt})
+        ON CONFLICT DO NOTHING`;
   }
-  if (organisations.length === 0) return;
+  await append({ ...occurrence, organisations }, tx);
+}
+
+async function keepPractice(practice: PracticeFact, tx: Tx): Promise<void> {
+  if (practice.gpOdsCode) {
+    await tx.$executeRaw`
+      INSERT INTO patient_practices (nhs_number, gp_ods_code, version, updated_at)
+      VALUES (${practice.nhsNumber}, ${practice.gpOdsCode}, ${practice.version}, now())
+      ON CONFLICT (nhs_number) DO UPDATE SET gp_ods_code = EXCLUDED.gp_ods_code,
+        version = EXCLUDED.version, updated_at = now()
+      WHERE patient_practices.version <= EXCLUDED.version`;
+    // results that came before this news now reach the practice
+    const waiting = await tx.$queryRaw<
+      Array<{ id: string; type: string; topic: string; focus: string; at: Date }>
+    >`
+      DELETE FROM awaiting_practice WHERE nhs_number = ${practice.nhsNumber}
+      RETURNING source_event_id AS id, source_event_type AS type, topic, focus, occurred_at AS at`;
+    for (const w of waiting)
+      await append(
+        {
+          topicUrl: w.topic,
+          organisations: [practice.gpOdsCode],
+          nhsNumber: practice.nhsNumber,
+          eventId: w.id,
+          eventType: w.type,
+          focus: w.focus,
+          occurredAt: w.at,
+        },
+        tx,
+      );
+  } else
+    await tx.$executeRaw`DELETE FROM patient_practices WHERE nhs_number = ${practice.nhsNumber}`;
+  if (practice.supersededNhsNumber)
+    await tx.$executeRaw`
+      DELETE FROM patient_practices WHERE nhs_number = ${practice.supersededNhsNumber}`;
+}
+
+/** Appends one event to the stream of each concerned subscription (next number each). */
+async function append(o: Occurrence, tx: Tx): Promise<void> {
+  if (o.organisations.length === 0) return;
   await tx.$executeRaw`
     WITH bumped AS (
       UPDATE subscriptions s SET event_count = s.event_count + 1
-      WHERE s.topic = ${topic.url}
+      WHERE s.topic = ${o.topicUrl}
         AND s.deleted_at IS NULL
         AND s.status <> 'off'
-        AND s.owner_ods_code = ANY(${organisations}::text[])
-        AND (s.patient_nhs_number = '' OR s.patient_nhs_number = ${fact.nhsNumber})
+        AND s.owner_ods_code = ANY(${o.organisations}::text[])
+        AND (s.patient_nhs_number = '' OR s.patient_nhs_number = ${o.nhsNumber})
         AND NOT EXISTS (SELECT 1 FROM notification_events e
-                        WHERE e.subscription_id = s.id AND e.source_event_id = ${event.id})
+                        WHERE e.subscription_id = s.id AND e.source_event_id = ${o.eventId})
       RETURNING s.id, s.event_count
     )
     INSERT INTO notification_events (subscription_id, event_number, notification_id,
       source_event_id, source_event_type, focus, patient, occurred_at)
-    SELECT b.id, b.event_count, gen_random_uuid(), ${event.id}, ${event.type}, ${fact.focus},
-      ${`Patient/${fact.nhsNumber}`}, ${fact.occurredAt}
+    SELECT b.id, b.event_count, gen_random_uuid(), ${o.eventId}, ${o.eventType}, ${o.focus},
+      ${`Patient/${o.nhsNumber}`}, ${o.occurredAt}
     FROM bumped b`;
 }

@@ -68,9 +68,9 @@ export class DeliveryWorker {
   async runOnce(now = new Date()): Promise<number> {
     if (now.getTime() - this.lastHousekeeping > 60_000) {
       this.lastHousekeeping = now.getTime();
-      await this.prisma.$executeRaw`
-        DELETE FROM notification_events
-        WHERE recorded_at < ${new Date(now.getTime() - this.settings.retentionMs)}`;
+      const horizon = new Date(now.getTime() - this.settings.retentionMs);
+      await this.prisma.$executeRaw`DELETE FROM notification_events WHERE recorded_at < ${horizon}`;
+      await this.prisma.$executeRaw`DELETE FROM awaiting_practice WHERE recorded_at < ${horizon}`;
     }
     const due = await this.claim();
     let next = 0;
