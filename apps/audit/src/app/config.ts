@@ -50,6 +50,12 @@ export const auditConfigSchema = baseConfigSchema.extend({
     .min(1000)
     .max(86_400_000)
     .default(3_600_000),
+  /**
+   * Inbox rows (ids of handled events) are deleted once this many hours old (0 = kept forever);
+   * dedup still holds after the purge — the access rows' keys are the second guard
+   * (store/inbox-retention.ts). Runs with the partition maintenance.
+   */
+  AUDIT_INBOX_RETENTION_HOURS: z.coerce.number().int().min(0).max(876_000).default(168),
   /** Events per ingest transaction (one multi-row INSERT) and partitions ingested in parallel. */
   AUDIT_INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   AUDIT_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(24).default(3),

@@ -10,13 +10,14 @@ import { CONFIG, HealthRegistry, LOGGER, ShutdownHooks, type Logger } from '@tre
 import type { AuditConfig } from '../app/config';
 import { PRISMA, type PrismaClient } from '../app/prisma';
 import { AccessEventsRepository } from '../app/store/access-events.repository';
+import { purgeInbox } from '../app/store/inbox-retention';
 import { AccessIngest } from '../app/store/ingest';
 import { maintainPartitions, type RetentionPolicy } from '../app/store/partitions';
 
 /**
  * The audit store's Kafka side: partitions made ready for the retention window first, then the
  * inbox consumer of trellis.audit.access.v1 (batch inserts) and the outbox relay (flag events and
- * the store's own access audit). Partition maintenance repeats on a timer.
+ * the store's own access audit). Partition maintenance (and the inbox purge) repeats on a timer.
  */
 @Injectable()
 export class AuditMessaging implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -73,8 +74,15 @@ export class AuditMessaging implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async maintain(policy: RetentionPolicy): Promise<void> {
-    const result = await maintainPartitions(this.prisma, policy, new Date());
+    const now = new Date();
+    const result = await maintainPartitions(this.prisma, policy, now);
     if (result.created.length || result.dropped.length)
       this.logger.info(result, 'audit partitions: created ahead / dropped past retention');
+    const hours = this.config.AUDIT_INBOX_RETENTION_HOURS;
+    if (hours > 0) {
+      const before = new Date(now.getTime() - hours * 3_600_000);
+      const purged = await purgeInbox(this.prisma, this.config.AUDIT_GROUP, before);
+      if (purged) this.logger.info({ purged, before }, 'audit inbox: handled event ids purged');
+    }
   }
 }
