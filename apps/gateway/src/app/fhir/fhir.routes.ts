@@ -11,6 +11,7 @@ import {
 } from './fhir.registry';
 import { PatientFhirController } from './patient.controller';
 import { AppointmentFhirController } from './appointment.controller';
+import { ReferralOperationsFhirController } from './referral-operations.controller';
 import { ReferralFhirController } from './referral.controller';
 import { RegionalWaitingListsFhirController } from './regional-waiting-lists.controller';
 import { ObservationFhirController } from './observation.controller';
@@ -33,6 +34,7 @@ export const RESOURCE_CONTROLLERS = [
   AppointmentFhirController,
   ScheduleFhirController,
   ReferralFhirController,
+  ReferralOperationsFhirController,
   ReportFhirController,
   ReportSearchFhirController,
   ObservationFhirController,

@@ -1,8 +1,8 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Bundle, ServiceRequest } from '@medplum/fhirtypes';
-import { callerOf, isPatientCaller, type AuditSubjectExtractor } from '@trellis/auth';
-import { fromTimestamp, referrals } from '@trellis/contracts';
+import { callerOf, isPatientCaller } from '@trellis/auth';
+import { referrals } from '@trellis/contracts';
 import {
   FhirError,
   fhirErrorFromPlatform,
@@ -18,78 +18,26 @@ import type { Request, Response } from 'express';
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
 import { clip, PATIENT_MODIFIERS, readPatientParam, searchOf } from './fhir.search';
+import { parseQueryString, requiredIfMatch, versionHeaders, headerValue } from './fhir.support';
 import {
-  etag,
-  parseQueryString,
-  requiredIfMatch,
-  versionHeaders,
-  headerValue,
-} from './fhir.support';
-import {
-  param,
-  instanceOperation,
   patientParamSubject,
   PlatformFhirController,
   type HistoryVersion,
-  REASON_PARAM,
   resourceSubject,
 } from './platform-fhir.controller';
 import { PlatformCallError } from './platform-clients';
+import {
+  historySubject,
+  REFERRAL_PRIORITY_PARAM,
+  REFERRALS,
+  stale,
+  statusParam,
+  token,
+  versionToFhir,
+  WORKLIST_FIELDS,
+} from './referral.fhir';
 
-/** Audit subject of a referral's history: its id, and the patient of the newest version. */
-const historySubject: AuditSubjectExtractor = (req, res) => {
-  const id = (req as { params?: { id?: string } }).params?.id;
-  const first = (res as Bundle | undefined)?.entry?.[0]?.resource as ServiceRequest | undefined;
-  const nhs = first?.subject?.identifier?.value;
-  return { ...(id ? { resourceId: id } : {}), ...(nhs ? { nhsNumber: nhs } : {}) };
-};
-
-/** A stored referral version as FHIR: meta.versionId = the version, lastUpdated = when stored. */
-function versionToFhir(v: referrals.v1.ReferralVersion): ServiceRequest {
-  const s = referralToFhir(v.referral!);
-  const recorded = v.recordedAt ? fromTimestamp(v.recordedAt).toISOString() : undefined;
-  s.meta = {
-    ...s.meta,
-    versionId: String(v.version),
-    ...(recorded ? { lastUpdated: recorded } : {}),
-  };
-  return s;
-}
-
-const REFERRALS = 'trellis.referrals.v1.ReferralService';
-
-/** ListIncoming/ListSentReferrals field → search parameter. */
-const WORKLIST_FIELDS: Record<string, string> = {
-  nhs_number: 'patient',
-  'page.page_token': '_page_token',
-  'page.page_size': '_count',
-};
-const RS = referrals.v1.ReferralStatus;
-const REFERRAL_STATUS_PARAM: Record<string, referrals.v1.ReferralStatus[] | undefined> = {
-  active: [RS.REFERRAL_STATUS_SENT, RS.REFERRAL_STATUS_ACCEPTED, RS.REFERRAL_STATUS_BOOKED],
-  'on-hold': [RS.REFERRAL_STATUS_ADVICE_GIVEN],
-  revoked: [RS.REFERRAL_STATUS_REJECTED, RS.REFERRAL_STATUS_CANCELLED],
-  completed: [RS.REFERRAL_STATUS_COMPLETED],
-  sent: [RS.REFERRAL_STATUS_SENT],
-  accepted: [RS.REFERRAL_STATUS_ACCEPTED],
-  booked: [RS.REFERRAL_STATUS_BOOKED],
-  advice_given: [RS.REFERRAL_STATUS_ADVICE_GIVEN],
-  rejected: [RS.REFERRAL_STATUS_REJECTED],
-  cancelled: [RS.REFERRAL_STATUS_CANCELLED],
-};
-const token = (v: string) => (v.split('|').pop() ?? '').trim().toLowerCase();
-const statusParam = (v: string): referrals.v1.ReferralStatus[] => {
-  const s = REFERRAL_STATUS_PARAM[token(v)];
-  if (!s) throw FhirError.of(400, 'value', 'search.status', `unknown status ${clip(v)}`, 'status');
-  return s;
-};
-const REFERRAL_PRIORITY_PARAM: Record<string, referrals.v1.ReferralPriority | undefined> = {
-  routine: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_ROUTINE,
-  urgent: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_URGENT,
-  asap: referrals.v1.ReferralPriority.REFERRAL_PRIORITY_TWO_WEEK_WAIT,
-};
-
-/** ServiceRequest: e-referrals — send, read, worklists and the referral transitions. */
+/** ServiceRequest: e-referrals — send, read, update, versions and worklists (transitions: $operations). */
 @Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
 export class ReferralFhirController extends PlatformFhirController {
@@ -502,118 +450,4 @@ export class ReferralFhirController extends PlatformFhirController {
       total: r.page?.total,
     });
   }
-
-  private async transition(
-    req: Request,
-    res: Response,
-    method:
-      'AcceptReferral' | 'RejectReferral' | 'CancelReferral' | 'CompleteReferral' | 'GiveAdvice',
-    field: 'note' | 'reason' | 'advice',
-  ): Promise<ServiceRequest> {
-    const p = await this.parameters(req, 'ServiceRequest', `operation:${method}`);
-    const text = param(p, field) ?? param(p, 'reason') ?? param(p, 'note') ?? '';
-    const r = await this.call<{ referral?: referrals.v1.Referral }>(
-      'referrals',
-      REFERRALS,
-      method,
-      { referralId: String(req.params['id']), [field]: text },
-      forwardContext(req),
-      'ServiceRequest',
-    );
-    const s = referralToFhir(r.referral!);
-    return sendFhir(res, 200, s, versionHeaders(s));
-  }
-
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'accept',
-      summary: 'Accept a referral (receiving organisation)',
-      description:
-        'The receiving organisation accepts the referral (e-RS accept). Returns the updated ServiceRequest.',
-      parameters: [{ ...REASON_PARAM, name: 'note' }],
-      returns: 'The referral',
-    }),
-  )
-  accept(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    return this.transition(req, res, 'AcceptReferral', 'note');
-  }
-
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'reject',
-      summary: 'Reject a referral with a reason',
-      description:
-        'The receiving organisation rejects the referral with a reason. Returns the updated ServiceRequest.',
-      parameters: [{ ...REASON_PARAM, min: 1 }],
-      returns: 'The referral',
-    }),
-  )
-  reject(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    return this.transition(req, res, 'RejectReferral', 'reason');
-  }
-
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'advise',
-      summary: 'Answer a referral with advice instead of accepting it (advice and guidance)',
-      description:
-        'The receiving organisation returns advice (e-RS advice and guidance). Parameters: advice. Returns the updated ServiceRequest.',
-      parameters: [{ ...REASON_PARAM, name: 'advice', min: 1 }],
-      returns: 'The referral',
-    }),
-  )
-  advise(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    return this.transition(req, res, 'GiveAdvice', 'advice');
-  }
-
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'complete',
-      summary: 'Complete (discharge) a referral',
-      description:
-        'The receiving organisation completes the referral. Parameters: note. Returns the updated ServiceRequest.',
-      parameters: [{ ...REASON_PARAM, name: 'note' }],
-      returns: 'The referral',
-    }),
-  )
-  complete(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    return this.transition(req, res, 'CompleteReferral', 'note');
-  }
-
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'cancel',
-      summary: 'Cancel a referral (referring organisation)',
-      description:
-        'The referring organisation cancels the referral with a reason. Returns the updated ServiceRequest.',
-      parameters: [{ ...REASON_PARAM, min: 1 }],
-      returns: 'The referral',
-    }),
-  )
-  cancelReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    return this.transition(req, res, 'CancelReferral', 'reason');
-  }
-}
-
-/** 412: the If-Match version is not the referral's current one. */
-function stale(expected: number, current: number): FhirError {
-  const known = Number.isFinite(current);
-  return FhirError.of(
-    412,
-    'conflict',
-    'http.precondition-failed',
-    `If-Match version ${expected} is stale${known ? ` (current ${current})` : ''}: read the referral again`,
-    undefined,
-    known ? { ETag: etag(current) } : undefined,
-  );
 }

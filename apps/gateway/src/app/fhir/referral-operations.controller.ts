@@ -1,0 +1,125 @@
+import { Controller, Req, Res, UseFilters } from '@nestjs/common';
+import type { ServiceRequest } from '@medplum/fhirtypes';
+import { referrals } from '@trellis/contracts';
+import { referralToFhir } from '@trellis/fhir';
+import type { Request, Response } from 'express';
+
+import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
+import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
+import { versionHeaders } from './fhir.support';
+import {
+  instanceOperation,
+  param,
+  PlatformFhirController,
+  REASON_PARAM,
+} from './platform-fhir.controller';
+import { REFERRALS } from './referral.fhir';
+
+/**
+ * The referral transitions as FHIR operations on ServiceRequest/{id}, each declared with its
+ * OperationDefinition: $accept, $reject, $advise, $complete, $cancel.
+ */
+@Controller(FHIR_PREFIX)
+@UseFilters(FhirExceptionFilter)
+export class ReferralOperationsFhirController extends PlatformFhirController {
+  private async transition(
+    req: Request,
+    res: Response,
+    method:
+      'AcceptReferral' | 'RejectReferral' | 'CancelReferral' | 'CompleteReferral' | 'GiveAdvice',
+    field: 'note' | 'reason' | 'advice',
+  ): Promise<ServiceRequest> {
+    const p = await this.parameters(req, 'ServiceRequest', `operation:${method}`);
+    const text = param(p, field) ?? param(p, 'reason') ?? param(p, 'note') ?? '';
+    const r = await this.call<{ referral?: referrals.v1.Referral }>(
+      'referrals',
+      REFERRALS,
+      method,
+      { referralId: String(req.params['id']), [field]: text },
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const s = referralToFhir(r.referral!);
+    return sendFhir(res, 200, s, versionHeaders(s));
+  }
+
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'accept',
+      summary: 'Accept a referral (receiving organisation)',
+      description:
+        'The receiving organisation accepts the referral (e-RS accept). Returns the updated ServiceRequest.',
+      parameters: [{ ...REASON_PARAM, name: 'note' }],
+      returns: 'The referral',
+    }),
+  )
+  accept(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'AcceptReferral', 'note');
+  }
+
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'reject',
+      summary: 'Reject a referral with a reason',
+      description:
+        'The receiving organisation rejects the referral with a reason. Returns the updated ServiceRequest.',
+      parameters: [{ ...REASON_PARAM, min: 1 }],
+      returns: 'The referral',
+    }),
+  )
+  reject(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'RejectReferral', 'reason');
+  }
+
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'advise',
+      summary: 'Answer a referral with advice instead of accepting it (advice and guidance)',
+      description:
+        'The receiving organisation returns advice (e-RS advice and guidance). Parameters: advice. Returns the updated ServiceRequest.',
+      parameters: [{ ...REASON_PARAM, name: 'advice', min: 1 }],
+      returns: 'The referral',
+    }),
+  )
+  advise(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'GiveAdvice', 'advice');
+  }
+
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'complete',
+      summary: 'Complete (discharge) a referral',
+      description:
+        'The receiving organisation completes the referral. Parameters: note. Returns the updated ServiceRequest.',
+      parameters: [{ ...REASON_PARAM, name: 'note' }],
+      returns: 'The referral',
+    }),
+  )
+  complete(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'CompleteReferral', 'note');
+  }
+
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'cancel',
+      summary: 'Cancel a referral (referring organisation)',
+      description:
+        'The referring organisation cancels the referral with a reason. Returns the updated ServiceRequest.',
+      parameters: [{ ...REASON_PARAM, min: 1 }],
+      returns: 'The referral',
+    }),
+  )
+  cancelReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'CancelReferral', 'reason');
+  }
+}
