@@ -1,8 +1,8 @@
 // Regional digital authorities (issue 18): every regional operation (list, suspend, reinstate, a
 // lifecycle move, the lifecycle history, declaring and showing the region's requirements, and the
 // certificates read) × (own region's authority, another region's authority, national operator,
-// local system) on both doors (gRPC RegionalAuthorityService and the /admin/v1/regions JSON door;
-// the certificates read has the JSON door only): exactly the own-region and national cells succeed. Each act is on the region's stream and in the access audit; a suspension stops
+// local system) on both doors (gRPC RegionalAuthorityService and the /admin/v1/regions JSON door):
+// exactly the own-region and national cells succeed. Each act is on the region's stream and in the access audit; a suspension stops
 // the suspended system's calls through the suspension feed; registration keeps region scopes to
 // authorities of that region.
 import { randomUUID } from 'node:crypto';
@@ -93,8 +93,8 @@ type Op =
   | 'certificates';
 /** Operations with a target system (the rest act on the region). */
 const ON_SYSTEM: ReadonlySet<Op> = new Set(['suspend', 'reinstate', 'lifecycle', 'history']);
-/** The JSON door only (no gRPC twin): the regional reads. */
-const REST_ONLY: ReadonlySet<Op> = new Set(['certificates']);
+/** Operations with the JSON door only (none since the regional reads got their gRPC twins). */
+const REST_ONLY: ReadonlySet<Op> = new Set();
 type Door = 'grpc' | 'rest';
 
 const REGION = 'north-east';
@@ -157,7 +157,7 @@ describe('regional digital authorities', () => {
         history: 'GetRegionSystemLifecycle',
         requirements: 'SetRegionRequirements',
         'show-requirements': 'GetRegionRequirements',
-        certificates: '',
+        certificates: 'ListRegionCertificates',
       }[op];
       const req = {
         list: { region },
@@ -167,7 +167,7 @@ describe('regional digital authorities', () => {
         history: { region, id },
         requirements: { region, ...requirements },
         'show-requirements': { region },
-        certificates: {},
+        certificates: { region },
       }[op];
       try {
         await grpc.call(method, req, tokens[who]);

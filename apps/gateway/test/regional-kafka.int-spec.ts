@@ -8,6 +8,7 @@ import { createPlatformaticEventBus, kafkaConfigFromEnv, type EventBus } from '@
 import { exportJWK, generateKeyPair } from 'jose';
 
 import { RegionPrincipals } from '../src/app/regions/region-principals';
+import { regionalGrpc } from './support/regional-client';
 import {
   createTopics,
   deleteTopics,
@@ -145,6 +146,39 @@ describe('regional authority clients and their Kafka principals', () => {
         `region-north-east.${tag}-x`,
       ),
     ).toMatch(/^refused/);
+  });
+
+  it('the gRPC door: CreateRegionAuthorityClient answers the client and its principal; another region refused', async () => {
+    const grpc = regionalGrpc(gw.grpcAddress);
+    try {
+      const { publicKey } = await generateKeyPair('ES384');
+      const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k2', alg: 'ES384' }] };
+      const req = {
+        region: NE,
+        name: 'North East console',
+        odsCode: 'YRA01',
+        keys: { jwksJson: JSON.stringify(jwks) },
+        scopes: ['region/north-east/audit.read', 'system/AuditEvent.s'],
+      };
+      const r = await grpc.call<{
+        client: { id: string; region: string };
+        kafka: { principal: string; password: string; managedBy: string };
+      }>('CreateRegionAuthorityClient', req, tokens.ne);
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      created.push(r.body.client.id);
+      expect(r.body.kafka).toMatchObject({
+        principal: `region-north-east.${r.body.client.id}`,
+        managedBy: 'kafka',
+      });
+      expect(r.body.kafka.password.length).toBeGreaterThanOrEqual(24);
+      expect(await grpc.call('CreateRegionAuthorityClient', req, tokens.london)).toMatchObject({
+        ok: false,
+        status: 'PERMISSION_DENIED',
+      });
+    } finally {
+      grpc.close();
+    }
   });
 
   it("refused: another region's authority, scopes of another region, a non-authority organisation", async () => {

@@ -27,6 +27,7 @@ import {
 
 import { GatewayPrismaService } from '../src/app/database/gateway-prisma.service';
 import { ProductsService } from '../src/app/products/products.service';
+import { regionalGrpc } from './support/regional-client';
 import {
   BOOTSTRAP_CALLER,
   getToken,
@@ -245,6 +246,40 @@ describe('regional reads: scorecards and certificates of the region only', () =>
       `/fhir/MeasureReport?subject=Device/${londonSystem.id}&${period}`,
     );
     expect(foreign.status).toBe(403);
+  });
+
+  it('the gRPC door: ListRegionScorecards and ListRegionCertificates, own region only', async () => {
+    const grpc = regionalGrpc(gw.grpcAddress);
+    try {
+      const period = { periodStart: toTimestamp(start), periodEnd: toTimestamp(end) };
+      const cards = await grpc.call<{
+        scorecards: { systemId: string; counted: boolean; requests: number; refused: number }[];
+      }>('ListRegionScorecards', { region: 'north-east', ...period }, tokens.ne);
+      expect(cards.ok).toBe(true);
+      const mine = cards.ok ? cards.body.scorecards : [];
+      expect(mine.find((c) => c.systemId === neSystem.id)).toMatchObject({
+        counted: true,
+        requests: 4,
+        refused: 1,
+      });
+      expect(mine.some((c) => c.systemId === londonSystem.id)).toBe(false);
+      const certs = await grpc.call<{ certificates: { productVersionId: string }[] }>(
+        'ListRegionCertificates',
+        { region: 'north-east' },
+        tokens.ne,
+      );
+      expect(certs.ok && certs.body.certificates.map((c) => c.productVersionId)).toContain(
+        `${pvNe}@1.0`,
+      );
+      for (const method of ['ListRegionScorecards', 'ListRegionCertificates'])
+        for (const who of ['london', 'local'] as const)
+          expect(await grpc.call(method, { region: 'north-east' }, tokens[who])).toMatchObject({
+            ok: false,
+            status: 'PERMISSION_DENIED',
+          });
+    } finally {
+      grpc.close();
+    }
   });
 
   it('certificates of the region’s deployed versions only; other region, local system refused', async () => {

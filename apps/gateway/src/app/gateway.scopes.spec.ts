@@ -10,7 +10,7 @@ describe('gateway scope table', () => {
       includeDirs: [PROTO_ROOT],
       packagePrefix: 'trellis.gateway.v1.',
     });
-    expect(methods).toHaveLength(18);
+    expect(methods).toHaveLength(21);
     assertScopeTableCovers(GATEWAY_SCOPES, methods);
   });
 
@@ -21,7 +21,7 @@ describe('gateway scope table', () => {
       if (key.startsWith('/trellis.gateway.v1.RegionalAuthorityService/'))
         expect([key, rule.scope]).toEqual([
           key,
-          expect.stringMatching(/^region\/\*\/systems\.(read|write)$/),
+          expect.stringMatching(/^region\/\*\/(systems\.(read|write)|scorecards\.read)$/),
         ]);
       // a supplier's own conformance session (issue 17); the operator's decisions stay admin
       else if (/^\/trellis\.gateway\.v1\.CertificationService\/\w+Session$/.test(key))

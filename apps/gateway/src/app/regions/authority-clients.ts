@@ -3,7 +3,9 @@ import { parseRegionScope, requireCaller, type Caller } from '@trellis/auth';
 
 import { LEGACY_PRODUCT_VERSION_ID } from '../products/products.repository';
 import { toSummary, type SystemSummary } from '../systems/systems.admin.controller';
+import { type SystemRow } from '../systems/systems.repository';
 import { SystemsService } from '../systems/systems.service';
+import { type KeysInput } from '../systems/systems.validation';
 import { LifecycleError } from './lifecycle';
 import { RegionPrincipals, type RegionPrincipal } from './region-principals';
 import { RegionalService } from './regional.service';
@@ -15,8 +17,7 @@ export interface AuthorityClientInput {
   clientId: string;
   name: string;
   odsCode: string;
-  jwks: unknown;
-  jwksUrl: string;
+  keys: KeysInput | undefined;
   scopes: string[];
 }
 
@@ -64,12 +65,7 @@ export class AuthorityClientsService {
         supplier: `${region} regional digital authority`,
         odsCode: input.odsCode,
         region,
-        keys: input.jwksUrl
-          ? { jwksUrl: input.jwksUrl }
-          : {
-              jwksJson:
-                typeof input.jwks === 'string' ? input.jwks : JSON.stringify(input.jwks ?? null),
-            },
+        keys: input.keys,
         allowedScopes: input.scopes,
         productVersionId: LEGACY_PRODUCT_VERSION_ID,
       },
@@ -84,6 +80,11 @@ export class AuthorityClientsService {
     );
     const kafka = await this.principals.provision(region, row.id);
     return { client: toSummary(row), kafka };
+  }
+
+  /** The registry row of a client (the gRPC door answers the full ConnectedSystem). */
+  row(id: string): Promise<SystemRow> {
+    return this.systems.get(id);
   }
 
   /** A new Kafka password (and the ACLs again) for one of the region's authority clients. */
@@ -126,8 +127,12 @@ export class AuthorityClientsController {
         clientId: str(body, 'clientId'),
         name: str(body, 'name'),
         odsCode: str(body, 'odsCode'),
-        jwks: o['jwks'],
-        jwksUrl: str(body, 'jwksUrl'),
+        keys: str(body, 'jwksUrl')
+          ? { jwksUrl: str(body, 'jwksUrl') }
+          : {
+              jwksJson:
+                typeof o['jwks'] === 'string' ? o['jwks'] : JSON.stringify(o['jwks'] ?? null),
+            },
         scopes,
       },
       'POST /admin/v1/regions/:region/authority-clients',

@@ -198,9 +198,13 @@ function periodOf(q: Record<string, unknown>): { start: Date; end: Date } {
       ]);
     return d;
   };
-  const end = at('periodEnd') ?? new Date(Math.floor(Date.now() / 60_000) * 60_000 + 60_000);
-  const start = at('periodStart') ?? new Date(end.getTime() - 7 * 24 * 3600_000);
-  return { start, end };
+  return defaultPeriod(at('periodStart'), at('periodEnd'));
+}
+
+/** [start, end): by default the 7 days up to the next minute. */
+export function defaultPeriod(start?: Date, end?: Date): { start: Date; end: Date } {
+  const e = end ?? new Date(Math.floor(Date.now() / 60_000) * 60_000 + 60_000);
+  return { start: start ?? new Date(e.getTime() - 7 * 24 * 3600_000), end: e };
 }
 
 /** The JSON door of the regional reads (the console's /admin/v1/regions/{region}/…). */

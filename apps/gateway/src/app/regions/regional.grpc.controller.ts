@@ -1,11 +1,13 @@
 import { type Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
-import { gateway } from '@trellis/contracts';
+import { fromTimestamp, gateway } from '@trellis/contracts';
 
 import { toProto } from '../systems/systems.grpc.controller';
 import { toTimestamp } from '../systems/systems.events';
+import { AuthorityClientsService } from './authority-clients';
 import { type TransitionRow, LifecycleService } from './lifecycle.service';
+import { defaultPeriod, RegionalReadsService } from './regional-reads';
 import { RegionalService } from './regional.service';
 import { RegionRequirementsService, type RegionRequirementsView } from './requirements.service';
 import { RegionStreamHealthService } from './stream-health';
@@ -21,7 +23,82 @@ export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServi
     private readonly streams: RegionStreamHealthService,
     private readonly lifecycle: LifecycleService,
     private readonly requirements: RegionRequirementsService,
+    private readonly reads: RegionalReadsService,
+    private readonly clients: AuthorityClientsService,
   ) {}
+
+  async listRegionCertificates(
+    req: gateway.v1.ListRegionCertificatesRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.ListRegionCertificatesResponse> {
+    const rows = await this.reads.certificates(requireCaller(metadata), req.region ?? '');
+    return {
+      certificates: rows.map((c) => ({
+        ...c,
+        issuedAt: toTimestamp(new Date(c.issuedAt)),
+        expiresAt: toTimestamp(new Date(c.expiresAt)),
+      })),
+    };
+  }
+
+  async listRegionScorecards(
+    req: gateway.v1.ListRegionScorecardsRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.ListRegionScorecardsResponse> {
+    const period = defaultPeriod(
+      req.periodStart ? fromTimestamp(req.periodStart) : undefined,
+      req.periodEnd ? fromTimestamp(req.periodEnd) : undefined,
+    );
+    const auth = metadata?.get('authorization')[0];
+    const cards = await this.reads.scorecards(
+      requireCaller(metadata),
+      req.region ?? '',
+      period,
+      typeof auth === 'string' ? auth : undefined,
+    );
+    return {
+      periodStart: toTimestamp(period.start),
+      periodEnd: toTimestamp(period.end),
+      scorecards: cards.map((c) => ({
+        systemId: c.systemId,
+        name: c.name,
+        odsCode: c.odsCode,
+        lifecycle: c.lifecycle,
+        status:
+          c.status === 'active'
+            ? SystemStatus.SYSTEM_STATUS_ACTIVE
+            : SystemStatus.SYSTEM_STATUS_SUSPENDED,
+        counted: c.card !== null,
+        requests: c.card?.requests ?? 0,
+        accepted: c.card?.accepted ?? 0,
+        refused: c.card?.refused ?? 0,
+        violations: c.card?.violations ?? 0,
+        conformanceRate: c.card?.conformanceRate ?? 1,
+      })),
+    };
+  }
+
+  async createRegionAuthorityClient(
+    req: gateway.v1.CreateRegionAuthorityClientRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.CreateRegionAuthorityClientResponse> {
+    const r = await this.clients.create(
+      requireCaller(metadata),
+      req.region ?? '',
+      {
+        clientId: req.clientId ?? '',
+        name: req.name ?? '',
+        odsCode: req.odsCode ?? '',
+        keys: req.keys,
+        scopes: req.scopes ?? [],
+      },
+      `${SVC}/CreateRegionAuthorityClient`,
+    );
+    return {
+      client: toProto(await this.clients.row(r.client.id)),
+      kafka: { ...r.kafka, password: r.kafka.password ?? '' },
+    };
+  }
 
   async transitionRegionSystem(
     req: gateway.v1.TransitionRegionSystemRequest,
