@@ -25,6 +25,11 @@ export const auditConfigSchema = baseConfigSchema.extend({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().regex(/^[a-zA-Z0-9._-]+$/)).min(1)),
+  /**
+   * One group per store: two stores reading different topics must not share it (the group's
+   * leader hands every member partitions of every topic the group reads, so a store could be
+   * given another's topic and never read its own — the cause of a flaky AuditEvent spec).
+   */
   AUDIT_GROUP: z.string().min(1).default('trellis.audit.store'),
   /**
    * Where a new consumer group starts: the beginning of the topic (default: the whole history is

@@ -10,6 +10,7 @@ import {
   freePort,
   serviceEnv,
   spawnService,
+  uniqueGroupId,
   uniqueTopic,
   type ServiceProcess,
   type TestSchema,
@@ -147,6 +148,10 @@ export async function startAuditStack(
     }),
     spawnPlatform('audit', auditPort, gatewayUrl, {
       AUDIT_TOPICS: gw.auditTopic,
+      // its own consumer group: stores of other suites (other topics) in one group would share
+      // its partitions — kafkajs' assigner hands every member partitions of every topic the group
+      // reads, so this store could be given another suite's topic and never see its own
+      AUDIT_GROUP: uniqueGroupId('trellis.audit.store'),
       AUDIT_RETENTION_MONTHS: '2',
       AUDIT_PARTITIONS_AHEAD: '1',
       AUDIT_INGEST_BATCH_SIZE: '100',
