@@ -144,6 +144,11 @@ describe('@platformatic/kafka adapter', () => {
       const offsets = await admin.topicOffsets!(topics.topic);
       expect(offsets.map((o) => o.partition)).toEqual([...Array(PARTITIONS).keys()]);
       expect(offsets.reduce((s, o) => s + Number(o.high) - Number(o.low), 0)).toBe(KEYS * PER_KEY);
+      // by time: everything is after the epoch, nothing after an hour from now
+      const at = async (ms: number) =>
+        (await admin.offsetsAt!(topics.topic, ms)).map((o) => o.offset);
+      expect(await at(0)).toEqual(offsets.map((o) => o.low));
+      expect(await at(Date.now() + 3_600_000)).toEqual(offsets.map((o) => o.high));
       const rewound = uniqueGroupId('trellis.test.platformatic.rewound');
       await admin.setGroupOffsets!(
         rewound,
