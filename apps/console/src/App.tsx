@@ -66,7 +66,7 @@ const PAGES: readonly PageDef[] = [
   {
     path: '/scorecards',
     label: 'Scorecards',
-    roles: ['operator', 'supplier'],
+    roles: ['operator', 'regional', 'supplier'],
     render: (s) => <ScorecardsPage session={s} />,
   },
   {
@@ -84,7 +84,7 @@ const PAGES: readonly PageDef[] = [
   {
     path: '/audit',
     label: 'Access audit',
-    roles: ['operator'],
+    roles: ['operator', 'regional'],
     render: (s) => <AuditPage session={s} />,
   },
   {

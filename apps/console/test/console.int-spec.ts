@@ -5,8 +5,9 @@
 // main journeys — a citizen flags the GP system's access of moments earlier; the operator finds a
 // system, an access and the GP system's failing rule on its scorecard; a supplier runs a
 // conformance session to a certificate it downloads and sees its own scorecard; a regional
-// authority reads its waiting lists and stream, certifies and approves the supplier's system and
-// suspends the GP system, whose next API call is refused. axe-core on every page (no serious or
+// authority certifies and approves the supplier's system, suspends the GP system (whose next API
+// call is refused), finds the GP system's access in its region's audit and its broken rule on its
+// scorecard, and reads its waiting lists and stream. axe-core on every page (no serious or
 // critical violation), no CSP violation, a screenshot of each page in .trellis/artifacts/console/.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -159,6 +160,7 @@ beforeAll(async () => {
     access: stack.gw.auditTopic,
     violation: topics.violation,
     compliance: topics.compliance,
+    systems: stack.gw.systemTopic,
   });
 
   const products = stack.gw.handle.app.get(ProductsService);
@@ -181,9 +183,12 @@ beforeAll(async () => {
   });
   const region = await registerClient(stack.gw, {
     scopes: [
-      'region/north-east/systems.read',
       'region/north-east/systems.write',
       'region/north-east/waiting-lists.read',
+      'region/north-east/audit.read',
+      'region/north-east/scorecards.read',
+      'system/AuditEvent.s',
+      'system/MeasureReport.rs',
     ],
     odsCode: 'YRA01',
     region: 'north-east',
@@ -434,6 +439,22 @@ describe('console in a real browser', () => {
       if (status !== 401) await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe(401);
+    // its region's organisations' accesses: the GP system's read of Alice's record
+    await open(page, 'Access audit', /^Access audit in north-east$/);
+    await page.getByLabel('Patient NHS number').fill(alice.nhsNumber);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page
+      .getByTestId('audit')
+      .getByText(`${gp.id} of organisation A81001 read`)
+      .first()
+      .waitFor();
+    await kit.expectAccessible(page, 'audit-regional');
+    // its systems' scorecards: the GP system's broken rule
+    await open(page, 'Scorecards', /^Scorecards$/);
+    await page.getByPlaceholder('Pick one').fill(gp.id);
+    await page.getByRole('option', { name: gp.id }).click();
+    await page.getByTestId('rules').getByText(brokenRule, { exact: true }).waitFor();
+    await kit.expectAccessible(page, 'scorecards-regional');
     // the region: its waiting list by provider and specialty, and its stream's subscribers
     await open(page, 'Region', /^Region north-east$/);
     await page.getByTestId('providers').locator('[data-row="RTD"]').waitFor();

@@ -1,7 +1,8 @@
 /**
  * The console's Systems page with 1,000 connected systems, in Debian's chromium on this machine:
  * time to interactive (navigation start → the first 50 rows on screen and counted, the page
- * answering input while later pages of the registry still arrive), time until all 1,001 are loaded,
+ * answering input while later pages of the registry still arrive; stamped in the page, and as the
+ * driver observed it), time until all 1,001 are loaded,
  * time for a search over all of them to filter, median of --runs page loads; plus the built
  * bundle's initial JavaScript and CSS, raw and gzip.
  *
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
         ),
       );
     const tti: number[] = [];
+    const inPage: number[] = [];
     const search: number[] = [];
     const breakdown: Array<Record<string, number>> = [];
     const full: number[] = [];
@@ -102,12 +104,29 @@ async function main(): Promise<void> {
         (s) => sessionStorage.setItem('trellis.session', s),
         JSON.stringify(session),
       );
+      // the moment the first 50 rows and the count are in the DOM, stamped in the page itself: the
+      // gateway shares this process's event loop, so what the driver observes lags while the
+      // gateway serves the later (500-row) pages
+      await context.addInitScript(() => {
+        const w = window as unknown as { __firstRows?: number };
+        new MutationObserver(() => {
+          if (
+            w.__firstRows === undefined &&
+            document.querySelectorAll('[data-system]').length >= 50 &&
+            document.querySelector('[data-testid="systems-count"]')
+          )
+            w.__firstRows = performance.now();
+        }).observe(document, { childList: true, subtree: true });
+      });
       const page = await context.newPage();
       await page.goto(`${web.url}/systems`);
       // interactive: the first 50 rows are on screen and counted (later pages still arriving)
       await page.locator('[data-system]').nth(49).waitFor();
       await page.getByTestId('systems-count').waitFor();
       tti.push(await page.evaluate(() => performance.now()));
+      inPage.push(
+        await page.evaluate(() => (window as unknown as { __firstRows?: number }).__firstRows ?? 0),
+      );
       await page
         .getByTestId('systems-count')
         .filter({ hasText: new RegExp(`^${systems + 1} of ${systems + 1} systems$`) })
@@ -143,6 +162,8 @@ async function main(): Promise<void> {
     const report = {
       systems,
       runs,
+      firstRowsInPageMsMedian: Math.round(median(inPage)),
+      firstRowsInPageMs: inPage.map(Math.round),
       ttiMsMedian: Math.round(median(tti)),
       ttiMs: tti.map(Math.round),
       allLoadedMsMedian: Math.round(median(full)),

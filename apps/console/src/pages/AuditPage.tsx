@@ -25,7 +25,10 @@ function queryOf(f: Filter): string {
   return q.toString();
 }
 
-/** The operator's search of the access audit (FHIR AuditEvent): by patient, organisation, date. */
+/**
+ * The access audit (FHIR AuditEvent) by patient, organisation, date: the operator's of every
+ * access, a regional authority's of its region's organisations' (the audit store decides).
+ */
 export function AuditPage({ session }: { session: Session }): ReactNode {
   const [draft, setDraft] = useState<Filter>({ patient: '', agent: '', from: '' });
   const [filter, setFilter] = useState<Filter>();
@@ -44,7 +47,12 @@ export function AuditPage({ session }: { session: Session }): ReactNode {
   };
   return (
     <Stack gap="md">
-      <Title order={1}>Access audit</Title>
+      <Title order={1}>
+        Access audit{session.role === 'regional' ? ` in ${session.region ?? ''}` : ''}
+      </Title>
+      {session.role === 'regional' && (
+        <Text size="sm">Accesses made by the organisations of your region.</Text>
+      )}
       <form onSubmit={submit} aria-label="Search the access audit">
         <Group align="end" wrap="wrap">
           <TextInput

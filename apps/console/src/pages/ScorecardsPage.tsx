@@ -60,10 +60,13 @@ const label = (d: Date, range: Range): string =>
     ? d.toISOString().slice(11, 16)
     : d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 
-/** Which subjects the user may read: the operator any, a supplier its system and its version. */
+/**
+ * Which subjects the user may read: the operator any, a regional authority its region's systems
+ * (from its registry view), a supplier its system and its version.
+ */
 function useSubjects(session: Session, kind: Subject['kind']): string[] {
   const client = useQueryClient();
-  const operator = session.role === 'operator';
+  const operator = session.role !== 'supplier';
   const key = systemsKey(session);
   const systems = useQuery({
     queryKey: key,
@@ -124,6 +127,8 @@ export function ScorecardsPage({ session }: { session: Session }): ReactNode {
           <SegmentedControl
             aria-labelledby="subject-kind"
             value={kind}
+            // a region's authority reads its systems' cards, not product versions'
+            disabled={session.role === 'regional'}
             onChange={(v) => {
               setKind(v as Subject['kind']);
               setPicked(null);

@@ -61,10 +61,12 @@ async function spawnPlatform(
 export function startConformance(
   port: number,
   gatewayUrl: string,
-  topics: { access: string; violation: string; compliance: string },
+  topics: { access: string; violation: string; compliance: string; systems: string },
 ): Promise<Platform> {
   return spawnPlatform('conformance', port, gatewayUrl, {
     CONFORMANCE_ACCESS_TOPIC: topics.access,
+    // the suspension feed: which region each system is in (a regional authority reads its own)
+    CONFORMANCE_SYSTEM_TOPIC: topics.systems,
     CONFORMANCE_VIOLATION_TOPIC: topics.violation,
     CONFORMANCE_COMPLIANCE_TOPIC: topics.compliance,
     CONFORMANCE_GROUP: uniqueGroupId('console-sc'),
