@@ -130,14 +130,14 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
       status.UNAUTHENTICATED,
     );
     expect(written).toHaveLength(2);
-    expect(written[0].fields).toMatchObject({
+    expect(written[0]!.fields).toMatchObject({
       outcome: '4',
       patientNhsNumber: '9990000018',
       systemId: '',
       action: 'R',
       resourceType: 'Patient',
     });
-    expect(written[0].message).toMatchObject({
+    expect(written[0]!.message).toMatchObject({
       topic: 'trellis.audit.access.v1',
       key: '9990000018',
     });
@@ -270,7 +270,7 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
     const res = await lastValueFrom(interceptor.intercept(ctx, handler));
     expect(res).toEqual({ patient: { nhsNumber: '9990000018' } });
     expect(written).toHaveLength(1);
-    expect(written[0].fields).toMatchObject({
+    expect(written[0]!.fields).toMatchObject({
       outcome: '0',
       systemId: 'gp',
       userId: 'nurse-7',
@@ -314,7 +314,7 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
       lastValueFrom(interceptor.intercept(ctx, { handle: () => throwError(() => boom) })),
     ).rejects.toBe(boom);
     expect(written).toHaveLength(1);
-    expect(written[0].fields.outcome).not.toBe('0');
+    expect(written[0]!.fields.outcome).not.toBe('0');
   });
 
   it('fails the call when the audit cannot be written', async () => {

@@ -42,9 +42,9 @@ const CONSOLE_REGION_ADMIN_ACTIONS: ReadonlySet<RegionAction> = new Set([
 
 /** Parses `region/<code|*>/<action>`; undefined when it is not a well-formed region scope. */
 export function parseRegionScope(token: string): RegionScope | undefined {
-  const m = REGION_SCOPE.exec(token);
-  if (!m || !ACTION_SET.has(m[2])) return undefined;
-  return { kind: 'region', region: m[1], action: m[2] as RegionAction };
+  const [, region, action] = REGION_SCOPE.exec(token) ?? [];
+  if (region === undefined || action === undefined || !ACTION_SET.has(action)) return undefined;
+  return { kind: 'region', region, action: action as RegionAction };
 }
 
 /** The scope an authority of `region` needs for `action`. */

@@ -52,9 +52,8 @@ const V1_ALIASES: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cru
 export function parseScope(token: string): ParsedScope | undefined {
   if (TRELLIS_SCOPE_SET.has(token)) return { kind: 'trellis', name: token as TrellisScope };
   if (token.startsWith('region/')) return parseRegionScope(token);
-  const m = RESOURCE_SCOPE.exec(token);
-  if (!m) return undefined;
-  const [, context, resourceType, rawPerms, query] = m;
+  const [, context, resourceType, rawPerms, query] = RESOURCE_SCOPE.exec(token) ?? [];
+  if (resourceType === undefined || rawPerms === undefined) return undefined;
   const perms = V1_ALIASES[rawPerms] ?? rawPerms;
   if (!isOrderedSubset(perms)) return undefined;
   return {
