@@ -45,7 +45,8 @@ async function main(): Promise<void> {
       });
       return;
     }
-    oidc(req, res);
+    // the provider's handler answers its own errors (as OAuth error responses)
+    void oidc(req, res);
   });
   if (citizens.length === 0)
     logger.warn(
