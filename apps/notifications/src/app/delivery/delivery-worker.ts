@@ -21,6 +21,8 @@ export interface DeliverySettings {
 
 /** Events sent per subscription before the worker moves on to other subscriptions. */
 const EVENTS_PER_TURN = 100;
+/** How often a turn writes its acknowledged progress (and renews its lease). */
+const PROGRESS_EVERY_MS = 2_000;
 
 /**
  * Delivers each subscription's stream in event-number order, one notification per event, and
@@ -121,19 +123,33 @@ export class DeliveryWorker {
         else await this.skipExpired(sub);
         return;
       }
+      // Acknowledged progress is written every PROGRESS_EVERY_MS (and at the end of the turn),
+      // renewing the lease: a crash in between re-sends those notifications with the same ids,
+      // which receivers deduplicate (docs/subscriptions.md).
+      let acked: bigint | undefined;
+      let written = Date.now();
+      const persist = async () => {
+        if (acked === undefined) return;
+        await this.prisma.$executeRaw`
+          UPDATE subscriptions SET delivered_through = ${acked}, attempts = 0,
+            status = 'active', last_error = '', last_delivery_at = now(), next_attempt_at = now(),
+            lease_until = ${new Date(Date.now() + this.leaseMs)}
+          WHERE id = ${sub.id}::uuid AND delivered_through < ${acked}`;
+        acked = undefined;
+        written = Date.now();
+      };
       for (const event of events) {
-        if (this.stopped) return;
+        if (this.stopped) break;
         const problem = await this.post(sub, randomUUID(), event);
         if (problem) {
+          await persist();
           await this.failed(sub, problem);
           return;
         }
-        await this.prisma.$executeRaw`
-          UPDATE subscriptions SET delivered_through = ${event.eventNumber}, attempts = 0,
-            status = 'active', last_error = '', last_delivery_at = now(), next_attempt_at = now(),
-            lease_until = ${new Date(Date.now() + this.leaseMs)}
-          WHERE id = ${sub.id}::uuid AND delivered_through < ${event.eventNumber}`;
+        acked = event.eventNumber;
+        if (Date.now() - written >= PROGRESS_EVERY_MS) await persist();
       }
+      await persist();
     } finally {
       await this.prisma
         .$executeRaw`UPDATE subscriptions SET lease_until = NULL WHERE id = ${sub.id}::uuid`;
