@@ -319,6 +319,11 @@ describe('console in a real browser', () => {
       .waitFor();
     await row.getByTestId('lifecycle').filter({ hasText: 'sandbox' }).waitFor();
     await row.getByTestId('certificate').filter({ hasText: 'certificate: none' }).waitFor();
+    // its product version's conformance over the last 24 hours (a rate, or none judged yet)
+    await row
+      .getByTestId('version-rate')
+      .filter({ hasText: /^conformance \(24 h\): (\d+\.\d %|—)$/ })
+      .waitFor();
     await kit.expectAccessible(page, 'systems-operator');
     // the access audit: the GP system's read of the citizen's record, found by NHS number
     await open(page, 'Access audit', /^Access audit$/);

@@ -22,6 +22,7 @@ import { api } from '../api';
 import type { Session } from '../auth';
 import { certificateOf, type VerificationResult } from '../model/certification';
 import { resourcesOf, type Bundle } from '../model/fhir';
+import { percent, scorecardOf, type MeasureReport } from '../model/scorecard';
 import {
   allSystems,
   lifecyclePath,
@@ -87,6 +88,34 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
     }
     return best;
   }, [certificates.data]);
+  // each product version's conformance over the last 24 hours (the operator reads every card),
+  // asked for once the whole registry is loaded: one search per version, at most 50 versions
+  const versions = useMemo(
+    () => [...new Set((systems.data ?? []).map((s) => s.productVersionId))].slice(0, 50),
+    [systems.data],
+  );
+  const rates = useQuery({
+    queryKey: ['version-rates', versions],
+    enabled:
+      session.role === 'operator' &&
+      session.scopes.includes('system/MeasureReport.rs') &&
+      systems.isSuccess &&
+      !systems.isFetching,
+    queryFn: async () =>
+      new Map(
+        await Promise.all(
+          versions.map(async (v) => {
+            const b = await api<Bundle<MeasureReport>>(
+              session,
+              `/fhir/MeasureReport?subject=${encodeURIComponent(`Group/${v}`)}`,
+              { fhir: true },
+            );
+            const [report] = resourcesOf(b, 'MeasureReport');
+            return [v, report ? scorecardOf(report).rate : undefined] as const;
+          }),
+        ),
+      ),
+  });
   const approver = mayApprove(session);
   const pages = Math.max(1, Math.ceil(shown.length / PAGE));
   const current = Math.min(page, pages);
@@ -201,6 +230,11 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
                   <Text size="xs" data-testid="certificate">
                     certificate: {certificateOfVersion.get(s.productVersionId) ?? 'none'}
                   </Text>
+                  {rates.data && (
+                    <Text size="xs" data-testid="version-rate">
+                      conformance (24 h): {percent(rates.data.get(s.productVersionId))}
+                    </Text>
+                  )}
                 </Table.Td>
                 <Table.Td>
                   <Badge variant="outline" color={DARK} data-testid="lifecycle">
