@@ -148,6 +148,55 @@ describe('regional authority clients and their Kafka principals', () => {
     ).toMatch(/^refused/);
   });
 
+  it('withdrawing a client: its principal can no longer read the stream; region-bound; retryable', async () => {
+    const { publicKey } = await generateKeyPair('ES384');
+    const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k3', alg: 'ES384' }] };
+    const r = await create('ne', NE, {
+      name: 'North East withdrawn',
+      odsCode: 'YRA01',
+      jwks,
+      scopes: ['region/north-east/systems.read'],
+    });
+    expect(r.status).toBe(201);
+    const id = (r.body['client'] as { id: string }).id;
+    created.push(id);
+    const kafka = r.body['kafka'] as { principal: string; password: string };
+    const sasl = { username: kafka.principal, password: kafka.password };
+    const tag = randomUUID().slice(0, 8);
+    expect(await readAs(sasl, topics.ne, `region-north-east.${tag}-a`)).toBe('north-east event');
+
+    const revoke = async (who: 'ne' | 'london', region: string, body: unknown) => {
+      const res = await fetch(
+        `${gw.baseUrl}/admin/v1/regions/${region}/authority-clients/${id}/revoke`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        },
+      );
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const reason = 'analytics contract ended';
+    expect((await revoke('london', NE, { reason })).status).toBe(403);
+    expect((await revoke('london', 'london', { reason })).status).toBe(404);
+    expect((await revoke('ne', NE, {})).status).toBe(400);
+    // still able to read: nothing was withdrawn by the refused calls
+    expect(await readAs(sasl, topics.ne, `region-north-east.${tag}-b`)).toBe('north-east event');
+
+    const done = await revoke('ne', NE, { reason });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({
+      client: { id, status: 'suspended', suspensionReason: reason },
+      nationalOverride: false,
+      principal: kafka.principal,
+    });
+    expect(await readAs(sasl, topics.ne, `region-north-east.${tag}-c`)).toMatch(/^refused/);
+    // the retry (broker unavailable the first time) answers the same and changes nothing else
+    expect((await revoke('ne', NE, { reason })).body).toMatchObject({
+      client: { id, status: 'suspended' },
+    });
+  });
+
   it('the gRPC door: CreateRegionAuthorityClient answers the client and its principal; another region refused', async () => {
     const grpc = regionalGrpc(gw.grpcAddress);
     try {

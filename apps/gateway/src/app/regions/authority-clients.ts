@@ -1,13 +1,14 @@
 import { Body, Controller, HttpCode, Injectable, Param, Post, Req } from '@nestjs/common';
 import { parseRegionScope, requireCaller, type Caller } from '@trellis/auth';
+import { DomainError } from '@trellis/platform';
 
 import { LEGACY_PRODUCT_VERSION_ID } from '../products/products.repository';
-import { toSummary, type SystemSummary } from '../systems/systems.admin.controller';
+import { reasonOf, toSummary, type SystemSummary } from '../systems/systems.admin.controller';
 import { type SystemRow } from '../systems/systems.repository';
 import { SystemsService } from '../systems/systems.service';
 import { type KeysInput } from '../systems/systems.validation';
 import { LifecycleError } from './lifecycle';
-import { RegionPrincipals, type RegionPrincipal } from './region-principals';
+import { principalOf, RegionPrincipals, type RegionPrincipal } from './region-principals';
 import { RegionalService } from './regional.service';
 
 /** Scopes an authority client may hold besides its region's: the reads its region's views use. */
@@ -89,10 +90,55 @@ export class AuthorityClientsService {
 
   /** A new Kafka password (and the ACLs again) for one of the region's authority clients. */
   async rotateKafka(caller: Caller, region: string, id: string): Promise<RegionPrincipal> {
+    const row = await this.client(caller, region, id);
+    return this.principals.provision(region, row.id);
+  }
+
+  /**
+   * Withdraws an authority client: suspends it (its tokens and calls stop, on the region's stream
+   * and in the audit, one transaction) and then deletes its Kafka principal's SCRAM credential and
+   * ACLs. An already suspended client only loses its principal: the retry when the broker was
+   * unavailable, and the way to withdraw a client that was suspended first.
+   */
+  async withdraw(
+    caller: Caller,
+    region: string,
+    id: string,
+    reason: string,
+    interaction: string,
+  ): Promise<{ client: SystemSummary; nationalOverride: boolean; principal: string }> {
+    const before = await this.client(caller, region, id);
+    const row =
+      before.status === 'suspended'
+        ? before
+        : await this.systems.suspend(
+            id,
+            reason,
+            caller,
+            this.regional.record(caller, region, 'authority-client.withdrawn', reason, interaction),
+          );
+    try {
+      await this.principals.revoke(region, row.id);
+    } catch (err) {
+      throw new DomainError(
+        'gateway',
+        'KAFKA_PRINCIPAL_FAILED',
+        'UNAVAILABLE',
+        `the client is suspended but its Kafka principal could not be deleted (${String(err).slice(0, 120)}); retry POST …/authority-clients/${row.id}/revoke`,
+      );
+    }
+    return {
+      client: toSummary(row),
+      nationalOverride: this.regional.isOverride(caller, region),
+      principal: principalOf(region, row.id),
+    };
+  }
+
+  private async client(caller: Caller, region: string, id: string): Promise<SystemRow> {
     const row = await this.regional.inRegion(caller, region, id);
     if (!row.allowedScopes.some((s) => parseRegionScope(s)?.region === region))
       throw invalid('id', `${id} is not an authority client of ${region}`);
-    return this.principals.provision(region, row.id);
+    return row;
   }
 }
 
@@ -104,7 +150,7 @@ const str = (body: unknown, name: string): string => {
   return v;
 };
 
-/** JSON door: POST /admin/v1/regions/:region/authority-clients and …/:id/kafka-credentials. */
+/** JSON door: POST /admin/v1/regions/:region/authority-clients, …/:id/kafka-credentials, …/:id/revoke. */
 @Controller('admin/v1/regions')
 export class AuthorityClientsController {
   constructor(private readonly clients: AuthorityClientsService) {}
@@ -147,5 +193,22 @@ export class AuthorityClientsController {
     @Req() req: object,
   ): Promise<{ kafka: RegionPrincipal }> {
     return { kafka: await this.clients.rotateKafka(requireCaller(req), region, id) };
+  }
+
+  @Post(':region/authority-clients/:id/revoke')
+  @HttpCode(200)
+  async revoke(
+    @Param('region') region: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() req: object,
+  ): Promise<{ client: SystemSummary; nationalOverride: boolean; principal: string }> {
+    return this.clients.withdraw(
+      requireCaller(req),
+      region,
+      id,
+      reasonOf(body, true),
+      'POST /admin/v1/regions/:region/authority-clients/:id/revoke',
+    );
   }
 }

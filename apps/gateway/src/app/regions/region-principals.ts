@@ -53,6 +53,15 @@ export function storedKey(saltedPassword: Buffer): Buffer {
   return createHash('sha512').update(clientKey).digest();
 }
 
+/** Whether a Kafka response error holds only protocol errors of this id. */
+function isOnly(err: unknown, apiId: string): boolean {
+  if (!(err instanceof AggregateError) || err.errors.length === 0) return false;
+  return err.errors.every(
+    (e: unknown) =>
+      typeof e === 'object' && e !== null && (e as { apiId?: unknown }).apiId === apiId,
+  );
+}
+
 /**
  * A regional authority client's Kafka principal (issue 18), managed with the client through the
  * regional API: a SCRAM-SHA-512 user `region-<region>.<client>` (AlterUserScramCredentials; the
@@ -106,7 +115,10 @@ export class RegionPrincipals implements OnApplicationShutdown {
     });
     await this.withConnection((c) =>
       alterUserScramCredentialsV0.api.async(c, [{ name: principal, mechanism: SCRAM_SHA_512 }], []),
-    );
+    ).catch((err: unknown) => {
+      // already deleted (a retried withdrawal): the principal is gone, which is what was asked
+      if (!isOnly(err, 'RESOURCE_NOT_FOUND')) throw err;
+    });
   }
 
   private acls(principal: string, topic: string, groupPrefix: string) {

@@ -28,6 +28,7 @@ export const REGIONAL_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
   'POST /admin/v1/regions/:region/requirements': write,
   'POST /admin/v1/regions/:region/authority-clients': write,
   'POST /admin/v1/regions/:region/authority-clients/:id/kafka-credentials': write,
+  'POST /admin/v1/regions/:region/authority-clients/:id/revoke': write,
   'GET /admin/v1/regions/:region/certificates': scorecards,
   'GET /admin/v1/regions/:region/scorecards': scorecards,
   'GET /admin/v1/regions/:region/systems': read,
