@@ -225,6 +225,27 @@ describe('regional authority clients and their Kafka principals', () => {
         ok: false,
         status: 'PERMISSION_DENIED',
       });
+      // withdrawn on the same door: refused for london and without a reason, then done
+      const revoke = { region: NE, id: r.body.client.id, reason: 'console retired' };
+      expect(await grpc.call('RevokeRegionAuthorityClient', revoke, tokens.london)).toMatchObject({
+        ok: false,
+        status: 'PERMISSION_DENIED',
+      });
+      expect(
+        await grpc.call('RevokeRegionAuthorityClient', { ...revoke, reason: ' ' }, tokens.ne),
+      ).toMatchObject({ ok: false, status: 'INVALID_ARGUMENT' });
+      const sasl = { username: r.body.kafka.principal, password: r.body.kafka.password };
+      const w = await grpc.call<{ client: { status: string }; principal: string }>(
+        'RevokeRegionAuthorityClient',
+        revoke,
+        tokens.ne,
+      );
+      expect(w).toMatchObject({
+        ok: true,
+        body: { client: { status: 2 /* SYSTEM_STATUS_SUSPENDED */ }, principal: sasl.username },
+      });
+      const tag = randomUUID().slice(0, 8);
+      expect(await readAs(sasl, topics.ne, `region-north-east.${tag}-g`)).toMatch(/^refused/);
     } finally {
       grpc.close();
     }

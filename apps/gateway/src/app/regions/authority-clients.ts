@@ -107,6 +107,7 @@ export class AuthorityClientsService {
     reason: string,
     interaction: string,
   ): Promise<{ client: SystemSummary; nationalOverride: boolean; principal: string }> {
+    if (!reason.trim()) throw invalid('reason', 'a non-empty reason is required');
     const before = await this.client(caller, region, id);
     const row =
       before.status === 'suspended'

@@ -100,6 +100,24 @@ export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServi
     };
   }
 
+  async revokeRegionAuthorityClient(
+    req: gateway.v1.RevokeRegionAuthorityClientRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.RevokeRegionAuthorityClientResponse> {
+    const r = await this.clients.withdraw(
+      requireCaller(metadata),
+      req.region ?? '',
+      req.id ?? '',
+      req.reason ?? '',
+      `${SVC}/RevokeRegionAuthorityClient`,
+    );
+    return {
+      client: toProto(await this.clients.row(r.client.id)),
+      nationalOverride: r.nationalOverride,
+      principal: r.principal,
+    };
+  }
+
   async transitionRegionSystem(
     req: gateway.v1.TransitionRegionSystemRequest,
     metadata?: Metadata,

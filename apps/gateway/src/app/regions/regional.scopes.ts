@@ -22,6 +22,7 @@ export const REGIONAL_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
   [`${SVC}/ListRegionCertificates`]: scorecards,
   [`${SVC}/ListRegionScorecards`]: scorecards,
   [`${SVC}/CreateRegionAuthorityClient`]: write,
+  [`${SVC}/RevokeRegionAuthorityClient`]: write,
   'POST /admin/v1/regions/:region/systems/:id/lifecycle': write,
   'GET /admin/v1/regions/:region/systems/:id/lifecycle': read,
   'GET /admin/v1/regions/:region/requirements': read,
