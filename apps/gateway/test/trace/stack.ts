@@ -5,12 +5,7 @@
 // inbox table. The dump merges this process's in-memory telemetry with what identity exported.
 import { writeFileSync } from 'node:fs';
 
-import {
-  createInboxConsumer,
-  createEventBus,
-  TOPICS,
-  type ReceivedEvent,
-} from '@trellis/events';
+import { createInboxConsumer, createEventBus, TOPICS, type ReceivedEvent } from '@trellis/events';
 import { kafkaConnection, type BaseConfig } from '@trellis/platform';
 import type { InMemoryTelemetry } from '@trellis/telemetry';
 import {

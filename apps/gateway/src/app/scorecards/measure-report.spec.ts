@@ -114,6 +114,7 @@ describe('scorecard as FHIR', () => {
           overrideReason: 'fix deployed',
           overrideBy: 'operator-1',
           version: 3,
+          changedAt: at('2026-12-05T11:00:00Z'),
         },
       }),
       'https://gw.example',
