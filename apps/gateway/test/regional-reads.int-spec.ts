@@ -30,6 +30,7 @@ import { ProductsService } from '../src/app/products/products.service';
 import { regionalGrpc } from './support/regional-client';
 import {
   BOOTSTRAP_CALLER,
+  deleteTopics,
   getToken,
   registerClient,
   startGateway,
@@ -92,22 +93,27 @@ describe('regional reads: scorecards and certificates of the region only', () =>
   const end = new Date(start.getTime() + hour);
   const pvNe = `rr-${randomUUID().slice(0, 6)}`;
   const pvLondon = `rr-${randomUUID().slice(0, 6)}`;
+  const regionPrefix = `${uniqueTopic('trellis.test.rr-region')}.`;
 
   beforeAll(async () => {
     bus = createEventBus(kafkaConfigFromEnv(process.env, 'regional-reads-test'));
     const admin = bus.admin();
     await admin.connect();
     const spec = { ...TOPICS.gatewayConformance, retentionMs: 3_600_000, partitions: 3 };
-    await admin.createTopics(
-      [topics.access, topics.violation].flatMap((t) => [
+    await admin.createTopics([
+      ...['north-east', 'london'].map((r) => ({ ...spec, name: `${regionPrefix}${r}.v1` })),
+      ...[topics.access, topics.violation].flatMap((t) => [
         { ...spec, name: t },
         { ...spec, name: dlqTopicName(t), partitions: 1 },
       ]),
-    );
+    ]);
     await admin.disconnect();
 
     const port = await freePort();
-    gw = await startGateway({ CONFORMANCE_GRPC_ADDR: `127.0.0.1:${port}` });
+    gw = await startGateway({
+      CONFORMANCE_GRPC_ADDR: `127.0.0.1:${port}`,
+      GATEWAY_REGION_TOPIC_PREFIX: regionPrefix,
+    });
     schema = await createTestSchema('conformance');
     conformance = await spawnService({
       name: 'conformance',
@@ -203,6 +209,7 @@ describe('regional reads: scorecards and certificates of the region only', () =>
     await conformance?.stop().catch(() => undefined);
     await gw?.stop();
     await schema?.drop();
+    await deleteTopics(['north-east', 'london'].map((r) => `${regionPrefix}${r}.v1`));
   });
 
   const get = async (who: keyof typeof tokens, path: string) => {
@@ -294,5 +301,61 @@ describe('regional reads: scorecards and certificates of the region only', () =>
       expect((await get('local', `/admin/v1/regions/north-east/${path}`)).status).toBe(403);
       expect((await get('national', `/admin/v1/regions/north-east/${path}`)).status).toBe(200);
     }
+  });
+
+  it("the region's violation-rate ceiling, judged on the system's card from the conformance service, refuses going live above it and permits it under", async () => {
+    // an approver of north-east that may also read its systems' cards (the ceiling's source)
+    const scopes = [READ, 'region/north-east/systems.write', 'region/north-east/scorecards.read'];
+    const approver = await registerClient(gw, { scopes, odsCode: 'YRA01', region: 'north-east' });
+    const token = await getToken(gw, approver, scopes.join(' '));
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${gw.baseUrl}/admin/v1/regions/north-east/${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    // the card reflects the test's traffic (3 accepted, 1 refused: a violation rate of 0.25)
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const r = await call('GET', `scorecards?${q}`);
+      expect(r.status).toBe(200);
+      const card = (r.body['scorecards'] as Card[] | undefined)?.find(
+        (c) => c.systemId === neSystem.id,
+      )?.card;
+      if (card?.requests === 4) break;
+      if (Date.now() > deadline) throw new Error(`not counted: ${JSON.stringify(r.body)}`);
+      await new Promise((res) => setTimeout(res, 300));
+    }
+    const to = (state: string) =>
+      call('POST', `systems/${neSystem.id}/lifecycle`, { to: state, reason: `to ${state}` });
+    expect((await to('certified')).status).toBe(200);
+
+    const declare = (maxViolationRate: number) =>
+      call('POST', 'requirements', { maxViolationRate, reason: `ceiling ${maxViolationRate}` });
+    expect((await declare(0.2)).status).toBe(200);
+    const refused = await to('live');
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({
+      error: {
+        code: 'LIFECYCLE_REQUIREMENT_UNMET',
+        details: [
+          {
+            rule: 'region.north-east.violation-rate',
+            message: expect.stringContaining("the system's is 0.25") as unknown,
+          },
+        ],
+      },
+    });
+    expect((await call('GET', `systems/${neSystem.id}/lifecycle`)).body['state']).toBe('certified');
+
+    expect((await declare(0.3)).status).toBe(200);
+    const approved = await to('live');
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({
+      system: { id: neSystem.id, lifecycle: 'live' },
+      transition: { from: 'certified', to: 'live', nationalOverride: false },
+    });
   });
 });
