@@ -84,6 +84,9 @@ describe('build', () => {
     expect(isExcluded('libs/x/src/test/helper.ts')).toBe(true);
     expect(isExcluded('libs/x/src/types.d.ts')).toBe(true);
     expect(isExcluded('apps/x/src/app/testing-codes.ts')).toBe(false);
+    expect(isExcluded('apps/x/src/seed.ts')).toBe(true);
+    expect(isExcluded('apps/x/src/seed/synthetic.ts')).toBe(true);
+    expect(isExcluded('apps/x/src/app/seeder-status.ts')).toBe(false);
   });
 
   it('plans the app, the migrate CLI, the health client and only the libs reached by imports', () => {

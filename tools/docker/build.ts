@@ -53,7 +53,9 @@ export function isExcluded(rel: string): boolean {
   return (
     /\.(spec|int-spec|test)\.ts$/.test(rel) ||
     rel.endsWith('.d.ts') ||
-    /(^|\/)(test|tests|__tests__|__mocks__|fixtures)\//.test(rel)
+    /(^|\/)(test|tests|__tests__|__mocks__|fixtures)\//.test(rel) ||
+    // seed scripts (synthetic data with faker) run from the tree, never from an image
+    /(^|\/)(seed\/|seed\.ts$)/.test(rel)
   );
 }
 

@@ -78,6 +78,37 @@ export function requiredPackages(files: readonly string[]): Set<string> {
   return names;
 }
 
+/** Relative requires of the compiled files that point at nothing (e.g. a file the build left out). */
+export function danglingRequires(files: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const f of files) {
+    for (const m of readFileSync(f, 'utf8').matchAll(REQUIRE_RE)) {
+      const spec = m[1]!;
+      if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(f), spec);
+      const found = ['', '.js', '.json', '/index.js'].some((ext) => existsSync(target + ext));
+      if (!found) out.push(`${f}: ${spec}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Files of installed packages that nothing loads at run time: type declarations, source maps,
+ * ES-module twins of @prisma/client's CommonJS runtime and its query compilers for the
+ * databases Trellis does not use (the generated clients load the PostgreSQL one only).
+ */
+export function isPrunable(relInPackage: string, packageName: string): boolean {
+  if (/\.(d\.ts|d\.mts|d\.cts|map)$/.test(relInPackage)) return true;
+  if (packageName === '@prisma/client' && relInPackage.startsWith('runtime/')) {
+    const file = relInPackage.slice('runtime/'.length);
+    if (/^query_compiler_/.test(file) && !/^query_compiler_fast_bg\.postgresql\./.test(file))
+      return true;
+    if (file.endsWith('.mjs')) return true;
+  }
+  return false;
+}
+
 /** Lock location that `name` resolves to from the package at `from` (Node's lookup upwards). */
 export function resolveLocation(lock: Lockfile, from: string, name: string): string | undefined {
   let base = from;
@@ -230,16 +261,21 @@ export function stageRuntime(
     [...roots].filter((n) => !workspace.includes(n)),
     (loc) => existsSync(join(root, loc, 'package.json')),
   );
+  const dangling = danglingRequires(walk(outDir).filter((f) => f.endsWith('.js')));
+  if (dangling.length > 0)
+    throw new Error(`${app}: requires of files not in the build: ${dangling.join('; ')}`);
   if (unresolved.length > 0)
     throw new Error(`${app}: required but not in package-lock.json: ${unresolved.join(', ')}`);
   for (const loc of locations) {
     const src = join(root, loc);
     if (!existsSync(join(src, 'package.json')))
       throw new Error(`${app}: ${loc} is locked but not installed (run npm ci)`);
+    const name = loc.slice(loc.lastIndexOf('node_modules/') + 'node_modules/'.length);
     cpSync(src, join(outDir, loc), {
       recursive: true,
       verbatimSymlinks: true,
-      filter: (from) => from !== join(src, 'node_modules'),
+      filter: (from) =>
+        from !== join(src, 'node_modules') && !isPrunable(relative(src, from), name),
     });
   }
   // npm's workspace links, pointing at the compiled packages of the build output
