@@ -168,12 +168,17 @@ describe('Dockerfiles', () => {
     expect(text).not.toMatch(/^HEALTHCHECK/m);
     expect(text).toContain('CMD ["apps/identity/src/main.js"]');
     expect(text).toContain('rm -rf /usr/local/lib/node_modules/npm');
-    // the runtime stage copies only the pruned dependencies and the build output
+    // the runtime stage copies only the staged runtime directory (bundle + production deps)
+    expect(text).toContain(
+      'node -r @swc-node/register tools/docker/runtime-dir.ts identity --out /out/identity',
+    );
+    expect(text).not.toContain('npm prune');
     const runtime = text.slice(text.indexOf('AS runtime'));
     expect(runtime.match(/^COPY .*/gm)).toEqual([
-      'COPY --from=prod-deps /src/node_modules ./node_modules',
-      'COPY --from=build /src/dist/apps/identity/ ./',
+      'COPY --from=build /out/identity/ ./',
+      'COPY --from=build /out/identity.sbom.cdx.json /usr/share/trellis/sbom.cdx.json',
     ]);
+    expect(text).toContain('FROM scratch AS sbom');
   });
 
   it('the console: vite build and its CSP server on plain Node, no node_modules, uid 10001', () => {
