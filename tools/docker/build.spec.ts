@@ -178,6 +178,7 @@ describe('Dockerfiles', () => {
       'COPY --from=build /out/identity/ ./',
       'COPY --from=build /out/identity.sbom.cdx.json /usr/share/trellis/sbom.cdx.json',
     ]);
+    expect(text).toContain('tools/docker/vuln-report.ts /out/identity.sbom.cdx.json');
     expect(text).toContain('FROM scratch AS sbom');
   });
 
