@@ -51,8 +51,8 @@ function registry(): string {
   try {
     const url = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim();
     return url.endsWith('/') ? url : `${url}/`;
-  } catch {
-    return 'https://registry.npmjs.org/';
+  } catch (err) {
+    throw new Error(`cannot read the npm registry from npm config: ${(err as Error).message}`);
   }
 }
 
