@@ -38,8 +38,11 @@ async function until(what: string, check: () => Promise<boolean>, ms = 150_000):
   }
 }
 
-describe('runtime image contents: router boots from its staged runtime directory', () => {
-  const app = 'router';
+// router: the smallest service image; gateway: the largest (FHIR definitions), public REST too
+describe.each([
+  { app: 'router', extraEnv: { OUTBOX_RELAY_ENABLED: 'false' } },
+  { app: 'gateway', extraEnv: {} },
+])('runtime image contents: $app boots from its staged runtime directory', ({ app, extraEnv }) => {
   const parent = mkdtempSync(join(tmpdir(), 'trellis-runtime-'));
   const dir = join(parent, app);
   // named like createTestSchema's so a crashed run's schema is swept
@@ -96,7 +99,7 @@ describe('runtime image contents: router boots from its staged runtime directory
       KAFKA_SASL_MECHANISM: infra.KAFKA_SASL_MECHANISM,
       KAFKA_SASL_USERNAME: infra.KAFKA_SASL_USERNAME,
       KAFKA_SASL_PASSWORD: infra.KAFKA_SASL_PASSWORD,
-      OUTBOX_RELAY_ENABLED: 'false',
+      ...extraEnv,
     };
     const migrate = spawnSync(
       process.execPath,
