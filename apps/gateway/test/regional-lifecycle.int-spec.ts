@@ -231,17 +231,20 @@ describe('connected-system lifecycle (issue 18)', () => {
         const mine = stream.messages
           .map((m) => events.v1.RegionalAuthorityActed.decode(m.value ?? new Uint8Array()))
           .filter((e) => e.systemId === system.id);
-        return mine.length >= 4 ? mine : undefined;
+        return mine.length >= 5 ? mine : undefined;
       }, 60_000);
       expect(acts.map((e) => `${e.action}:${e.lifecycleFrom}>${e.lifecycleTo}:${e.actor}`)).toEqual(
         [
+          // registration is the first step, by whoever registered it (here the national operator)
+          `registered:>registered:${BOOTSTRAP_CALLER.systemId}`,
           `lifecycle:registered>sandbox:${auth.ne.id}`,
           `lifecycle:sandbox>certified:${auth.ne.id}`,
           `lifecycle:certified>live:${auth.ne.id}`,
           `suspended:>:${auth.ne.id}`,
         ],
       );
-      expect(acts[2]).toMatchObject({
+      expect(acts[0]).toMatchObject({ region: NE, nationalOverride: true });
+      expect(acts[3]).toMatchObject({
         reason: 'go-live approved by north-east',
         nationalOverride: false,
       });

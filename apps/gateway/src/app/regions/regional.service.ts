@@ -6,25 +6,17 @@ import {
   type Caller,
   type RegionAction,
 } from '@trellis/auth';
-import { events } from '@trellis/contracts';
 import { DomainError, isRegion, organisationByOdsCode } from '@trellis/platform';
 
 import { GATEWAY_AUDITOR } from '../audit/gateway-events.module';
 import { GATEWAY_OUTBOX, type GatewayOutbox } from '../audit/gateway-outbox';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { SystemsError, SystemsErrorCode } from '../systems/systems.errors';
-import { toTimestamp } from '../systems/systems.events';
 import { type SystemRow, type Tx } from '../systems/systems.repository';
 import { actorOf, SystemsService } from '../systems/systems.service';
+import { regionalActedEvent } from './regional-acted';
 
-const { RegionalAuthorityActed, ConnectedSystemState } = events.v1;
-
-export const REGIONAL_ACTED_TYPE = 'uk.nhs.trellis.gateway.RegionalAuthorityActed.v1';
-export const REGIONAL_ACTED_SCHEMA = 'proto:trellis.events.v1.RegionalAuthorityActed';
-
-/** A region's own stream (the router's topics; the gateway writes its authority acts there). */
-export const regionStream = (region: string, prefix = 'trellis.region.'): string =>
-  `${prefix}${region}.v1`;
+export { REGIONAL_ACTED_SCHEMA, REGIONAL_ACTED_TYPE, regionStream } from './regional-acted';
 
 export class RegionalError extends DomainError<'NOT_YOUR_REGION'> {
   constructor(message: string) {
@@ -153,41 +145,22 @@ export class RegionalService {
     const nationalOverride = this.isOverride(caller, region);
     const what = lifecycle ? `lifecycle ${lifecycle.from} → ${lifecycle.to}` : action;
     return async (tx, after) => {
-      const msg = RegionalAuthorityActed.fromPartial({
-        context: {
-          organisations: [{ odsCode: after.odsCode, region }],
-          regions: [region],
-          actor: {
-            systemId: caller.systemId,
-            organisation: { odsCode: caller.odsCode, region: caller.region },
-            ...(caller.userId ? { userId: caller.userId } : {}),
+      await this.outbox.enqueue(
+        tx,
+        regionalActedEvent(
+          {
+            caller,
+            actor: actorOf(caller),
+            region,
+            action,
+            reason,
+            nationalOverride,
+            ...(lifecycle ? { lifecycle } : {}),
           },
-          occurredAt: toTimestamp(after.changedAt),
-        },
-        region,
-        systemId: after.id,
-        action,
-        reason,
-        actor: actorOf(caller),
-        nationalOverride,
-        lifecycleFrom: lifecycle?.from ?? '',
-        lifecycleTo: lifecycle?.to ?? '',
-        status:
-          after.status === 'active'
-            ? ConnectedSystemState.CONNECTED_SYSTEM_STATE_ACTIVE
-            : ConnectedSystemState.CONNECTED_SYSTEM_STATE_SUSPENDED,
-        version: after.version,
-      });
-      await this.outbox.enqueue(tx, {
-        topic: regionStream(region, this.config.regionTopicPrefix),
-        key: after.id,
-        type: REGIONAL_ACTED_TYPE,
-        subject: after.id,
-        odsCode: after.odsCode,
-        region,
-        dataschema: REGIONAL_ACTED_SCHEMA,
-        payload: RegionalAuthorityActed.encode(msg).finish(),
-      });
+          after,
+          this.config.regionTopicPrefix,
+        ),
+      );
       // the act in the access audit too (the audit store, the console), with the same commit
       await this.auditor.record(
         {

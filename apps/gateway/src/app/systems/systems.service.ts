@@ -8,6 +8,7 @@ import { type SystemStatus } from '../../generated/prisma/client';
 import { GATEWAY_OUTBOX, type GatewayOutbox } from '../audit/gateway-outbox';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ProductsService } from '../products/products.service';
+import { regionalActedEvent } from '../regions/regional-acted';
 import { SystemsError, SystemsErrorCode } from './systems.errors';
 import { systemChangedEvent, type SystemChangeKind } from './systems.events';
 import { SystemsRepository, type SystemPatch, type SystemRow, type Tx } from './systems.repository';
@@ -84,6 +85,8 @@ export class SystemsService {
     );
     const id = input.clientId || `sys-${randomUUID()}`;
     const actor = actorOf(caller);
+    const initial = lifecycle === 'registered' ? 'registered' : 'sandbox';
+    const region = organisationByOdsCode(input.odsCode)?.region ?? input.region;
     return this.repo.transaction(async (tx) => {
       const row = await this.repo.insert(tx, {
         id,
@@ -96,14 +99,31 @@ export class SystemsService {
         allowedScopes: scopes,
         productVersionId: version.id,
         writesRestricted: version.writesRestricted,
-        lifecycle: lifecycle === 'registered' ? 'registered' : 'sandbox',
-        lifecycleRegion: organisationByOdsCode(input.odsCode)?.region ?? input.region,
+        lifecycle: initial,
+        lifecycleRegion: region,
         nationalOverride: isNationalOperator(caller),
         actor,
       });
       if (row === 'exists')
         throw new SystemsError(SystemsErrorCode.AlreadyExists, `system ${id} already exists`);
       await this.publish(tx, row, 'REGISTERED', actor, caller);
+      // registration is the lifecycle's first step: on the region's stream like the others
+      await this.outbox.enqueue(
+        tx,
+        regionalActedEvent(
+          {
+            caller,
+            actor,
+            region,
+            action: 'registered',
+            reason: `registered into ${initial}`,
+            nationalOverride: isNationalOperator(caller),
+            lifecycle: { from: '', to: initial },
+          },
+          row,
+          this.config.regionTopicPrefix,
+        ),
+      );
       if (also) await also(tx, row);
       return row;
     });
