@@ -150,17 +150,19 @@ export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServi
   async getRegionRequirements(
     req: gateway.v1.GetRegionRequirementsRequest,
     metadata?: Metadata,
-  ): Promise<gateway.v1.RegionRequirements> {
-    return requirementsProto(
-      await this.requirements.get(requireCaller(metadata), req.region ?? ''),
-    );
+  ): Promise<gateway.v1.GetRegionRequirementsResponse> {
+    return {
+      requirements: requirementsProto(
+        await this.requirements.get(requireCaller(metadata), req.region ?? ''),
+      ),
+    };
   }
 
   async setRegionRequirements(
     req: gateway.v1.SetRegionRequirementsRequest,
     metadata?: Metadata,
-  ): Promise<gateway.v1.RegionRequirements> {
-    return requirementsProto(
+  ): Promise<gateway.v1.SetRegionRequirementsResponse> {
+    const requirements = requirementsProto(
       await this.requirements.set(
         requireCaller(metadata),
         req.region ?? '',
@@ -172,6 +174,7 @@ export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServi
         `${SVC}/SetRegionRequirements`,
       ),
     );
+    return { requirements };
   }
 
   async getRegionStreamHealth(
