@@ -161,7 +161,7 @@ describe('Dockerfiles', () => {
 
   it('build with nx, run as uid 10001 on Node 24 with no package manager and no HEALTHCHECK', () => {
     const text = renderDockerfile('identity');
-    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim@sha256:[0-9a-f]{64}$/m);
     expect(text).toContain('RUN npx nx run identity:build');
     expect(text).toContain('COPY libs/database/package.json libs/database/');
     expect(text).toMatch(/^USER 10001:10001$/m);
