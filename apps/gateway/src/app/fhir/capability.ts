@@ -40,6 +40,9 @@ export function capabilityStatement(
     },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json'],
+    ...(routes.some((r) => r.interaction === 'patch')
+      ? { patchFormat: ['application/json-patch+json'] }
+      : {}),
     rest: [
       {
         mode: 'server',
@@ -185,7 +188,7 @@ export function openApi(
       ...(r.conditionalCreate
         ? [{ name: 'If-None-Exist', in: 'header', required: false, schema: { type: 'string' } }]
         : []),
-      ...(r.interaction === 'update'
+      ...(r.interaction === 'update' || r.interaction === 'patch'
         ? [
             {
               name: 'If-Match',
@@ -226,7 +229,18 @@ export function openApi(
                 },
               },
             }
-          : {}),
+          : r.method === 'PATCH'
+            ? {
+                requestBody: {
+                  required: true,
+                  content: {
+                    'application/json-patch+json': {
+                      schema: { type: 'array', items: { type: 'object' } },
+                    },
+                  },
+                },
+              }
+            : {}),
         responses: {
           [r.interaction === 'create' ? '201' : '200']: {
             description: r.summary,

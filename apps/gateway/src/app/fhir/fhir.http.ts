@@ -22,6 +22,8 @@ import { fhirRequestProblem } from './fhir.request';
 import { PlatformCallError, type ForwardContext } from './platform-clients';
 
 export const FHIR_JSON = 'application/fhir+json';
+/** The only body a PATCH takes (RFC 6902). */
+export const JSON_PATCH = 'application/json-patch+json';
 
 /** Writes a FHIR JSON answer (status, headers, body) and returns the body (for interceptors). */
 export function sendFhir<T>(
@@ -164,7 +166,7 @@ export class FhirExceptionFilter implements ExceptionFilter {
 /**
  * Request handling for /fhir before routing: the request line (fhirRequestProblem: path
  * encoding, `[id]` syntax, control characters → 400), then the body: 415 unless it is
- * application/fhir+json (or application/json), 413 above the configured size, 400 for malformed
+ * application/fhir+json (or application/json; a PATCH application/json-patch+json only), 413 above the configured size, 400 for malformed
  * JSON — each as an OperationOutcome. The app has no other body parser (bootstrap bodyParser off).
  */
 export function fhirBodyMiddleware(maxBytes: number): NestMiddleware['use'] {
@@ -177,7 +179,7 @@ export function fhirBodyMiddleware(maxBytes: number): NestMiddleware['use'] {
       fail(res, problem);
       return;
     }
-    if (req.method !== 'POST' && req.method !== 'PUT') return next();
+    if (req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') return next();
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > maxBytes) {
       fail(
@@ -193,8 +195,20 @@ export function fhirBodyMiddleware(maxBytes: number): NestMiddleware['use'] {
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const hasBody = length > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (req.method === 'PATCH' && type !== JSON_PATCH) {
+      fail(
+        res,
+        FhirError.of(
+          415,
+          'not-supported',
+          'http.unsupported-media-type',
+          `a PATCH body must be ${JSON_PATCH} (RFC 6902)`,
+        ),
+      );
+      return;
+    }
     if (!hasBody) return next();
-    if (type !== FHIR_JSON && type !== 'application/json') {
+    if (req.method !== 'PATCH' && type !== FHIR_JSON && type !== 'application/json') {
       fail(
         res,
         FhirError.of(

@@ -19,6 +19,7 @@ export type FhirInteraction =
   | 'read'
   | 'vread'
   | 'update'
+  | 'patch'
   | 'create'
   | 'delete'
   | 'search-type'
@@ -47,7 +48,7 @@ export interface FhirOperationSpec {
 
 /** One served FHIR route: Nest route + scope + capability, declared once on the handler. */
 export interface FhirRouteSpec {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path below /fhir, Express syntax (e.g. `Patient/:id/_history/:vid`). */
   path: string;
   /** Resource type, or undefined for system-level routes (metadata). */
@@ -91,7 +92,9 @@ export function FhirRoute(spec: FhirRouteSpec): MethodDecorator {
         ? RequestMethod.POST
         : spec.method === 'DELETE'
           ? RequestMethod.DELETE
-          : RequestMethod.PUT;
+          : spec.method === 'PATCH'
+            ? RequestMethod.PATCH
+            : RequestMethod.PUT;
   const searches = spec.interaction === 'search-type' || spec.interaction === 'history-instance';
   return applyDecorators(
     RequestMapping({ path: spec.path, method }),

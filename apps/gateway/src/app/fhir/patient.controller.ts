@@ -26,6 +26,7 @@ import { conditionQuery, droppedOutcome, searchOf } from './fhir.search';
 import { bundle, requiredIfMatch, versionHeaders, headerValue } from './fhir.support';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
+import { applyPatientPatch } from './patient.patch';
 import { findPatients, PATIENT_SEARCH_PARAMS } from './patient.search';
 
 const SVC = 'trellis.identity.v1.PatientService';
@@ -235,7 +236,7 @@ export class PatientFhirController {
     },
   })
   async create(@Req() req: Request, @Res() res: Response): Promise<Patient> {
-    const resource = await this.validated(req, 'create');
+    const resource = await this.validated(req, req.body, 'create');
     const ctx = forwardContext(req);
     const ifNoneExist = headerValue(req.headers['if-none-exist']);
     if (ifNoneExist) {
@@ -323,8 +324,39 @@ export class PatientFhirController {
   async update(@Req() req: Request, @Res() res: Response): Promise<Patient> {
     const id = this.requireNhs(String(req.params['id']));
     const expected = requiredIfMatch(req.headers['if-match'], 'a patient');
-    const resource = await this.validated(req, 'update', id);
+    const resource = await this.validated(req, req.body, 'update', id);
     const ctx = forwardContext(req);
+    const current = await this.currentAt(id, expected, ctx);
+    return this.commit(req, res, resource, current, ctx);
+  }
+
+  @FhirRoute({
+    method: 'PATCH',
+    path: 'Patient/:id',
+    resource: 'Patient',
+    platform: 'identity',
+    interaction: 'patch',
+    scope: 'system/Patient.u',
+    patientData: true,
+    summary:
+      'Patch a patient with an RFC 6902 JSON Patch (application/json-patch+json; If-Match W/"<version>" required: 428 without, 412 when stale); id, resourceType and meta cannot be patched, a failed test or unresolvable path is 422, the result is validated as an update body',
+  })
+  async patch(@Req() req: Request, @Res() res: Response): Promise<Patient> {
+    const id = this.requireNhs(String(req.params['id']));
+    const expected = requiredIfMatch(req.headers['if-match'], 'a patient');
+    const ctx = forwardContext(req);
+    const current = await this.currentAt(id, expected, ctx);
+    const patched = applyPatientPatch(patientToFhir(current.patient!), req.body);
+    const resource = await this.validated(req, patched, 'update', id);
+    return this.commit(req, res, resource, current, ctx);
+  }
+
+  /** The current record, when it is the version the change is based on (412 otherwise). */
+  private async currentAt(
+    id: string,
+    expected: number,
+    ctx: ForwardContext,
+  ): Promise<identity.v1.GetPatientResponse> {
     const current = await this.call<identity.v1.GetPatientResponse>(
       'GetPatient',
       { nhsNumber: id },
@@ -338,17 +370,29 @@ export class PatientFhirController {
         `Patient/${id} was merged into Patient/${current.patient!.nhsNumber}; update the survivor`,
       );
     }
-    const version = expected;
-    if (version !== current.patient!.version) {
+    if (expected !== current.patient!.version) {
       throw FhirError.of(
         412,
         'conflict',
         'http.precondition-failed',
-        `If-Match version ${version} is stale (current ${current.patient!.version})`,
+        `If-Match version ${expected} is stale (current ${current.patient!.version})`,
         undefined,
         { ETag: `W/"${current.patient!.version}"` },
       );
     }
+    return current;
+  }
+
+  /** One UpdatePatient from a validated body; the platform re-checks the version under its lock. */
+  private async commit(
+    req: Request,
+    res: Response,
+    resource: Patient,
+    current: identity.v1.GetPatientResponse,
+    ctx: ForwardContext,
+  ): Promise<Patient> {
+    const id = current.patient!.nhsNumber;
+    const version = current.patient!.version;
     // a death travels with the demographics in one UpdatePatient (one identity transaction)
     const deathIssues = patientDeathIssues(resource, current.patient!);
     if (deathIssues.length > 0) {
@@ -392,17 +436,20 @@ export class PatientFhirController {
   }
 
   /** Validates the body at the chokepoint; a refusal is counted per system and rule. */
-  private async validated(req: Request, mode: 'create' | 'update', id?: string): Promise<Patient> {
-    const result = validateFhirResource(req.body, {
+  private async validated(
+    req: Request,
+    body: unknown,
+    mode: 'create' | 'update',
+    id?: string,
+  ): Promise<Patient> {
+    const result = validateFhirResource(body, {
       resourceType: 'Patient',
       mode,
       ...(id ? { id } : {}),
     });
     const issues = [...result.issues];
     if (mode === 'update' && id && result.status !== 400) {
-      const nhs = (req.body as Patient).identifier?.find(
-        (i) => i.system === NHS_NUMBER_SYSTEM,
-      )?.value;
+      const nhs = (body as Patient).identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
       if (nhs !== undefined && nhs !== id) {
         issues.push({
           severity: 'error',
@@ -413,7 +460,7 @@ export class PatientFhirController {
         });
       }
     }
-    if (issues.length === 0) return req.body as Patient;
+    if (issues.length === 0) return body as Patient;
     const status = result.valid ? 400 : result.status;
     await this.conformance.record(
       callerOf(req),
