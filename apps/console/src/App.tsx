@@ -78,7 +78,7 @@ const PAGES: readonly PageDef[] = [
   {
     path: '/region',
     label: 'Region',
-    roles: ['regional'],
+    roles: ['operator', 'regional'],
     render: (s) => <RegionPage session={s} />,
   },
   {

@@ -3,8 +3,9 @@
 // service, local OpenID provider, real PostgreSQL and Kafka): each kind of user signs in through the
 // provider's pages (code + PKCE in the browser, token exchange at the gateway) and does its pages'
 // main journeys — a citizen flags the GP system's access of moments earlier; the operator finds a
-// system, an access and the GP system's failing rule on its scorecard; a supplier runs a
-// conformance session to a certificate it downloads and sees its own scorecard; a regional
+// system, an access, the GP system's failing rule on its scorecard and a region's waiting list
+// (picked among all); a supplier runs a conformance session to a certificate it downloads and
+// sees its own scorecard; a regional
 // authority certifies and approves the supplier's system, suspends the GP system (whose next API
 // call is refused), finds the GP system's access in its region's audit and its broken rule on its
 // scorecard, and reads its waiting lists and stream. axe-core on every page (no serious or
@@ -348,6 +349,15 @@ describe('console in a real browser', () => {
     );
     expect(Number(await page.getByTestId('requests').textContent())).toBeGreaterThanOrEqual(2);
     await kit.expectAccessible(page, 'scorecards-operator');
+    // the national operator reads any region: it picks north-east and sees its waiting list
+    await open(page, 'Region', /^Regions$/);
+    await kit.expectAccessible(page, 'region-operator-pick');
+    await page.getByRole('combobox', { name: 'Region', exact: true }).selectOption('north-east');
+    await page.getByRole('heading', { level: 1, name: 'Region north-east' }).waitFor();
+    await page.getByTestId('providers').locator('[data-row="RTD"]').waitFor();
+    await page.getByTestId('total-waiting').filter({ hasText: /^2$/ }).waitFor();
+    await page.getByTestId('stream-health').waitFor();
+    await kit.expectAccessible(page, 'region-operator');
     await page.context().close();
   });
 

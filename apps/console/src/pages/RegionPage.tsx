@@ -1,16 +1,29 @@
 import '@mantine/charts/styles.css';
 
 import { BarChart } from '@mantine/charts';
-import { Alert, Box, Card, Loader, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
+import {
+  Alert,
+  Box,
+  Card,
+  Loader,
+  NativeSelect,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Title,
+} from '@mantine/core';
+import { useQuery, type UseQueryResult } from '@tanstack/react-query';
+import { useState, type ReactNode } from 'react';
 
 import { api } from '../api';
 import type { Session } from '../auth';
 import { resourcesOf, type Bundle } from '../model/fhir';
+import { REGIONS } from '../model/regions';
 import {
   regionListsOf,
   type ListRow,
+  type RegionLists,
   type StreamHealth,
   type WaitingListReport,
 } from '../model/waiting-lists';
@@ -21,11 +34,17 @@ const SERIES = [
   { name: 'breachedTwoWeekWait', label: 'Two-week-wait breaches', color: 'red.9' },
 ];
 
-/** A regional authority's view: waiting lists and RTT breaches, and its stream's subscribers. */
+/**
+ * A region's waiting lists and RTT breaches, and its stream's subscribers: a regional authority
+ * sees its own region; the national operator (trellis/admin acts in every region) picks one.
+ */
 export function RegionPage({ session }: { session: Session }): ReactNode {
-  const region = session.region ?? '';
+  const national = session.role === 'operator';
+  const [picked, setPicked] = useState('');
+  const region = national ? picked : (session.region ?? '');
   const lists = useQuery({
     queryKey: ['waiting-lists', region],
+    enabled: region !== '',
     queryFn: async () =>
       regionListsOf(
         resourcesOf(
@@ -40,14 +59,39 @@ export function RegionPage({ session }: { session: Session }): ReactNode {
   });
   const health = useQuery({
     queryKey: ['stream-health', region],
+    enabled: region !== '',
     refetchInterval: 10_000,
     queryFn: () =>
       api<StreamHealth>(session, `/admin/v1/regions/${encodeURIComponent(region)}/stream-health`),
   });
-  const l = lists.data;
   return (
     <Stack gap="md">
-      <Title order={1}>Region {region}</Title>
+      <Title order={1}>{region ? `Region ${region}` : 'Regions'}</Title>
+      {national && (
+        <NativeSelect
+          label="Region"
+          description="The national operator may read every region's waiting lists and stream"
+          value={picked}
+          onChange={(e) => setPicked(e.currentTarget.value)}
+          data={[{ value: '', label: 'Pick a region', disabled: true }, ...REGIONS]}
+          maw={320}
+          data-testid="region-select"
+        />
+      )}
+      {!region && <Text>Pick a region to see its waiting lists and stream subscribers.</Text>}
+      {region && <RegionFigures lists={lists} health={health} />}
+    </Stack>
+  );
+}
+
+function RegionFigures(props: {
+  lists: UseQueryResult<RegionLists>;
+  health: UseQueryResult<StreamHealth>;
+}): ReactNode {
+  const { lists, health } = props;
+  const l = lists.data;
+  return (
+    <>
       <Title order={2} size="h3">
         Waiting lists (referral to treatment)
       </Title>
@@ -125,7 +169,7 @@ export function RegionPage({ session }: { session: Session }): ReactNode {
           )}
         </Card>
       )}
-    </Stack>
+    </>
   );
 }
 
