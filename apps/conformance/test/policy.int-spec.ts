@@ -196,6 +196,32 @@ describe('compliance policy (real PostgreSQL)', () => {
       [4, 'compliant', 'warned', 'warn'],
       [5, 'warned', 'compliant', 'restore'],
     ]);
+
+    // the change log as readers see it: newest first, paged, the operator or the version's own
+    const first = await service.changes(PV, OPERATOR, 2, '');
+    expect(first.changes.map((c) => [c.version, c.cause])).toEqual([
+      [5, 'restore'],
+      [4, 'warn'],
+    ]);
+    const second = await service.changes(PV, OPERATOR, 2, first.next);
+    expect(second.changes.map((c) => [c.version, c.toState, c.actor, c.reason])).toEqual([
+      [3, 'compliant', 'operator', 'supplier hotfix 2.0.1 deployed, verified'],
+      [2, 'enforced', 'conformance-policy', null],
+    ]);
+    const last = await service.changes(PV, OPERATOR, 2, second.next);
+    expect(last.changes.map((c) => c.version)).toEqual([1]);
+    expect(last.next).toBe('');
+    const own = { ...OPERATOR, scopes: ['system/MeasureReport.rs'], productVersionId: PV };
+    expect((await service.changes(PV, own, 0, '')).changes).toHaveLength(5);
+    await expect(
+      service.changes(PV, { ...own, productVersionId: 'other@1.0' }, 0, ''),
+    ).rejects.toMatchObject({ kind: 'PERMISSION_DENIED' });
+    await expect(service.changes(PV, OPERATOR, 0, 'x1')).rejects.toMatchObject({
+      kind: 'INVALID_ARGUMENT',
+    });
+    await expect(service.changes(PV, OPERATOR, 500, '')).rejects.toMatchObject({
+      kind: 'INVALID_ARGUMENT',
+    });
   });
 
   it('one evaluator at a time: a sweep that cannot take the lock decides nothing', async () => {

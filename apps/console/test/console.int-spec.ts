@@ -47,7 +47,7 @@ import {
 } from '../../gateway/test/support/harness';
 import { startConsoleServer } from '../server/serve';
 import { browserKit, refreshUntil, type BrowserKit } from './support/browser';
-import { startConformance, type Platform } from './support/platforms';
+import { overrideCompliance, startConformance, type Platform } from './support/platforms';
 
 jest.setTimeout(300_000);
 
@@ -70,6 +70,8 @@ let labToken: string;
 let alice: DemoCitizen;
 let dir: string;
 let brokenRule = '';
+let conformanceAddress = '';
+let operatorClient: TestClient;
 const staff: Record<'operator' | 'regional' | 'supplier', Record<string, string>> = {
   operator: {},
   regional: {},
@@ -157,6 +159,7 @@ beforeAll(async () => {
       GATEWAY_COMPLIANCE_GROUP: uniqueGroupId('console-compliance'),
     },
   });
+  conformanceAddress = `127.0.0.1:${conformancePort}`;
   conformance = await startConformance(conformancePort, stack.gw.baseUrl, {
     access: stack.gw.auditTopic,
     violation: topics.violation,
@@ -211,6 +214,7 @@ beforeAll(async () => {
     lab,
     'system/DiagnosticReport.crus system/Observation.rs system/Patient.r',
   );
+  operatorClient = operator;
   member('operator', operator.id, 'Olu');
   member('regional', region.id, 'Rowan');
   member('supplier', supplierSystem.id, 'Sam');
@@ -413,6 +417,29 @@ describe('console in a real browser', () => {
       "rate-limited on the supplier's scorecard",
     );
     await kit.expectAccessible(page, 'scorecards-supplier');
+    // its product version's enforcement history: the operator's override, with its reason
+    const reason = `override for the console test ${randomBytes(3).toString('hex')}`;
+    await overrideCompliance(
+      conformanceAddress,
+      await getToken(stack.gw, operatorClient, 'trellis/admin system/MeasureReport.rs'),
+      PRODUCT_VERSION,
+      reason,
+    );
+    // the scorecard of its product version (its only one, shown once the kind is switched)
+    await page.locator('label', { hasText: /^Product version$/ }).click();
+    await page
+      .getByRole('radio', { name: 'Product version' })
+      .and(page.locator(':checked'))
+      .waitFor({ state: 'attached' });
+    const change = page.getByTestId('compliance-history').locator('tr[data-change]');
+    await refreshUntil(
+      page,
+      () => page.getByRole('button', { name: 'Refresh' }).click(),
+      () => change.filter({ hasText: reason }).isVisible(),
+      'the override in the enforcement history',
+    );
+    expect(await change.first().textContent()).toContain('operator-override');
+    await kit.expectAccessible(page, 'scorecards-supplier-history');
     await page.context().close();
   });
 

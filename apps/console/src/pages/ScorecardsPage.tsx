@@ -36,6 +36,7 @@ import {
   type Subject,
 } from '../model/scorecard';
 import { allSystems, systemsKey } from '../model/systems';
+import { ComplianceHistory } from './ComplianceHistory';
 
 // AA contrast (≥ 4.5:1 with white) for badge text and chart lines
 const STATE_COLOUR: Record<string, string> = {
@@ -186,6 +187,9 @@ export function ScorecardsPage({ session }: { session: Session }): ReactNode {
         <Text data-testid="no-traffic">No traffic from {id} in this period.</Text>
       )}
       {sc && <Summary sc={sc} />}
+      {subject?.kind === 'product-version' && (
+        <ComplianceHistory session={session} productVersion={subject.id} refreshedAt={now} />
+      )}
       {series.data && (
         <Card withBorder>
           <Title order={2} size="h4" mb="sm" id="rate-chart">

@@ -2,6 +2,14 @@
 // (scorecards, counting the gateway's access and violation topics), a real process from its own
 // entry point on a fresh schema.
 import {
+  credentials,
+  loadPackageDefinition,
+  Metadata,
+  type ChannelCredentials,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { loadProtoPackageDefinition } from '@trellis/platform';
+import {
   createTestSchema,
   serviceEnv,
   spawnService,
@@ -71,4 +79,42 @@ export function startConformance(
     CONFORMANCE_COMPLIANCE_TOPIC: topics.compliance,
     CONFORMANCE_GROUP: uniqueGroupId('console-sc'),
   });
+}
+
+type OverrideStub = {
+  overrideCompliance(r: unknown, m: Metadata, cb: (e: ServiceError | null) => void): void;
+  close(): void;
+};
+
+/** The operator's OverrideCompliance on the conformance service (no console page does it yet). */
+export async function overrideCompliance(
+  address: string,
+  token: string,
+  productVersionId: string,
+  reason: string,
+): Promise<void> {
+  const pkg = loadPackageDefinition(
+    loadProtoPackageDefinition(['trellis/conformance/v1/conformance.proto']),
+  ) as unknown as {
+    trellis: {
+      conformance: {
+        v1: { ScorecardService: new (a: string, c: ChannelCredentials) => OverrideStub };
+      };
+    };
+  };
+  const client = new pkg.trellis.conformance.v1.ScorecardService(
+    address,
+    credentials.createInsecure(),
+  );
+  const md = new Metadata();
+  md.set('authorization', `Bearer ${token}`);
+  try {
+    await new Promise<void>((resolve, reject) =>
+      client.overrideCompliance({ productVersionId, reason, hours: 1 }, md, (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
+  } finally {
+    client.close();
+  }
 }

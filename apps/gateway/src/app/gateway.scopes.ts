@@ -4,6 +4,7 @@ import { CERTIFICATION_SCOPE_RULES } from './certification/certification.scopes'
 import { FHIR_SCOPE_RULES } from './fhir/fhir.routes';
 import { PRODUCTS_SCOPE_RULES } from './products/products.scopes';
 import { REGIONAL_SCOPE_RULES } from './regions/regional.scopes';
+import { SCORECARDS_SCOPE_RULES } from './scorecards/compliance-changes.admin.controller';
 import { SYSTEMS_SCOPE_RULES } from './systems/systems.scopes';
 import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
 
@@ -16,6 +17,7 @@ export const GATEWAY_SCOPES = defineScopeTable({
   ...REGIONAL_SCOPE_RULES,
   ...PRODUCTS_SCOPE_RULES,
   ...CERTIFICATION_SCOPE_RULES,
+  ...SCORECARDS_SCOPE_RULES,
   ...TOKEN_SCOPE_RULES,
   ...FHIR_SCOPE_RULES,
 });

@@ -18,6 +18,16 @@ export interface StoredCompliance extends ComplianceRow {
   changedAt: Date;
 }
 
+export interface StoredChange {
+  version: number;
+  fromState: ComplianceStateName;
+  toState: ComplianceStateName;
+  cause: string;
+  actor: string;
+  reason: string | null;
+  at: Date;
+}
+
 /** The only place the policy context reads and writes its tables. */
 @Injectable()
 export class ComplianceRepository {
@@ -86,6 +96,29 @@ export class ComplianceRepository {
       await tx.$queryRaw`SELECT 1 FROM product_compliance WHERE product_version_id = ${productVersionId} FOR UPDATE`;
     const row = await tx.productCompliance.findUnique({ where: { productVersionId } });
     return row ? toStored(row) : null;
+  }
+
+  /** A product version's change-log rows with version < `before`, newest first. */
+  async changes(
+    tx: Tx,
+    productVersionId: string,
+    before: number,
+    limit: number,
+  ): Promise<StoredChange[]> {
+    const rows = await tx.complianceChange.findMany({
+      where: { productVersionId, version: { lt: before } },
+      orderBy: { version: 'desc' },
+      take: limit,
+    });
+    return rows.map((r) => ({
+      version: r.version,
+      fromState: r.fromState as ComplianceStateName,
+      toState: r.toState as ComplianceStateName,
+      cause: r.cause,
+      actor: r.actor,
+      reason: r.reason,
+      at: r.at,
+    }));
   }
 
   /** Writes the new state and its change-log row (the caller enqueues the event in the same tx). */

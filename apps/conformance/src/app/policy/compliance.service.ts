@@ -10,12 +10,18 @@ import { CONFIG, LOGGER, type Logger } from '@trellis/platform';
 import { type ConformanceConfig } from '../config';
 import { PRISMA, type Prisma, type PrismaClient } from '../prisma';
 import { ScorecardError, ScorecardErrorCode } from '../scorecards/scorecards.errors';
-import { ComplianceRepository, type StoredCompliance } from './compliance.repository';
+import {
+  ComplianceRepository,
+  type StoredChange,
+  type StoredCompliance,
+} from './compliance.repository';
 import { complianceEvent, conformanceOutbox } from './compliance.events';
 import { decide, type Decision } from './decide';
 import { loadPolicy, type CompliancePolicy } from './policy';
 
 const POLICY_ACTOR = 'conformance-policy';
+/** Change-log versions are PostgreSQL integers. */
+const MAX_VERSION = 2_147_483_647;
 
 function fresh(productVersionId: string, policy: CompliancePolicy, now: Date): StoredCompliance {
   return {
@@ -148,6 +154,53 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
   }
 
   async get(productVersionId: string, caller: Caller): Promise<StoredCompliance> {
+    this.mayRead(productVersionId, caller);
+    return this.stateOf(productVersionId);
+  }
+
+  /** The change log, newest first; the page token is the version the next page stays below. */
+  async changes(
+    productVersionId: string,
+    caller: Caller,
+    pageSize: number,
+    pageToken: string,
+  ): Promise<{ changes: StoredChange[]; next: string }> {
+    const violations = [];
+    if (!productVersionId)
+      violations.push({ field: 'product_version_id', rule: 'required', message: 'is required' });
+    if (pageSize < 0 || pageSize > 200)
+      violations.push({ field: 'page_size', rule: 'range', message: '1 to 200' });
+    const before = pageToken ? Number(pageToken) : MAX_VERSION;
+    if (
+      !Number.isInteger(before) ||
+      before < 1 ||
+      before > MAX_VERSION ||
+      (pageToken && !/^\d+$/.test(pageToken))
+    )
+      violations.push({
+        field: 'page_token',
+        rule: 'format',
+        message: 'a previous next_page_token',
+      });
+    if (violations.length)
+      throw new ScorecardError(
+        ScorecardErrorCode.InvalidArgument,
+        'invalid compliance changes request',
+        violations,
+      );
+    this.mayRead(productVersionId, caller);
+    const size = pageSize || 50;
+    const rows = await this.prisma.$transaction((tx) =>
+      this.repo.changes(tx, productVersionId, before, size + 1),
+    );
+    const page = rows.slice(0, size);
+    return {
+      changes: page,
+      next: rows.length > size ? String(page[page.length - 1]!.version) : '',
+    };
+  }
+
+  private mayRead(productVersionId: string, caller: Caller): void {
     if (
       !caller.scopes.includes(TRELLIS_SCOPES.admin) &&
       caller.productVersionId !== productVersionId
@@ -156,7 +209,6 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
         ScorecardErrorCode.NotYours,
         'a system reads only its own product version’s compliance',
       );
-    return this.stateOf(productVersionId);
   }
 
   private async apply(

@@ -145,4 +145,28 @@ export class ScorecardsGrpcController implements conformance.v1.ScorecardService
     const c = await this.compliance.get(req.productVersionId ?? '', requireCaller(metadata));
     return { compliance: complianceToProto(c) };
   }
+
+  async listComplianceChanges(
+    req: conformance.v1.ListComplianceChangesRequest,
+    metadata?: Metadata,
+  ): Promise<conformance.v1.ListComplianceChangesResponse> {
+    const r = await this.compliance.changes(
+      req.productVersionId ?? '',
+      requireCaller(metadata),
+      req.pageSize ?? 0,
+      req.pageToken ?? '',
+    );
+    return {
+      changes: r.changes.map((c) => ({
+        version: c.version,
+        fromState: STATE[c.fromState],
+        toState: STATE[c.toState],
+        cause: c.cause,
+        actor: c.actor,
+        reason: c.reason ?? '',
+        at: toTimestamp(c.at),
+      })),
+      nextPageToken: r.next,
+    };
+  }
 }

@@ -32,8 +32,10 @@ type Unary = (
 ) => grpc.ClientUnaryCall;
 
 /** grpc-js client of trellis.conformance.v1.ScorecardService (one channel, deadline per call). */
+type Stub = grpc.Client & { getScorecard: Unary; listComplianceChanges: Unary };
+
 export class ScorecardsClient {
-  private readonly stub: grpc.Client & { getScorecard: Unary };
+  private readonly stub: Stub;
 
   constructor(
     address: string,
@@ -46,10 +48,7 @@ export class ScorecardsClient {
       trellis: {
         conformance: {
           v1: {
-            ScorecardService: new (
-              a: string,
-              c: grpc.ChannelCredentials,
-            ) => grpc.Client & { getScorecard: Unary };
+            ScorecardService: new (a: string, c: grpc.ChannelCredentials) => Stub;
           };
         };
       };
@@ -64,15 +63,30 @@ export class ScorecardsClient {
     req: conformance.v1.GetScorecardRequest,
     ctx: ScorecardCallContext,
   ): Promise<conformance.v1.GetScorecardResponse> {
+    return this.call('getScorecard', req, ctx);
+  }
+
+  listComplianceChanges(
+    req: conformance.v1.ListComplianceChangesRequest,
+    ctx: ScorecardCallContext,
+  ): Promise<conformance.v1.ListComplianceChangesResponse> {
+    return this.call('listComplianceChanges', req, ctx);
+  }
+
+  private call<T>(
+    method: 'getScorecard' | 'listComplianceChanges',
+    req: unknown,
+    ctx: ScorecardCallContext,
+  ): Promise<T> {
     const md = new grpc.Metadata();
     if (ctx.authorization) md.set('authorization', ctx.authorization);
     if (ctx.traceparent) md.set('traceparent', ctx.traceparent);
     if (ctx.correlationId) md.set('x-correlation-id', ctx.correlationId);
     withServiceToken(md, this.identity);
     return new Promise((resolve, reject) => {
-      this.stub.getScorecard(req, md, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
+      this.stub[method](req, md, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
         if (err) reject(new ScorecardCallError(decodeGrpcError(err)));
-        else resolve(res as conformance.v1.GetScorecardResponse);
+        else resolve(res as T);
       });
     });
   }

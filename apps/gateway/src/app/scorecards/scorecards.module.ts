@@ -3,14 +3,16 @@ import { SERVICE_IDENTITY, type ServiceIdentity } from '@trellis/auth';
 import { CONFIG } from '@trellis/platform';
 
 import { type GatewayEnv } from '../config/gateway.config';
+import { ComplianceChangesAdminController } from './compliance-changes.admin.controller';
 import { SCORECARDS_CLIENT, ScorecardsClient } from './scorecards.client';
 
 /**
  * The conformance service's client for the scorecards at the FHIR facade (MeasureReport, Measure:
  * ScorecardsFhirController, registered by the FHIR module among its resource routes, before its
- * catch-all).
+ * catch-all) and the compliance change log's JSON route.
  */
 @Module({
+  controllers: [ComplianceChangesAdminController],
   exports: [SCORECARDS_CLIENT],
   providers: [
     {
