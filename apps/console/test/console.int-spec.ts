@@ -440,6 +440,24 @@ describe('console in a real browser', () => {
     );
     expect(await change.first().textContent()).toContain('operator-override');
     await kit.expectAccessible(page, 'scorecards-supplier-history');
+    // the JSON door itself: its own version's log, not another's, no unknown parameter
+    const own = await getToken(stack.gw, supplierSystem, 'system/MeasureReport.rs');
+    const changes = (pv: string, query = '') =>
+      fetch(
+        `${stack.gw.baseUrl}/admin/v1/product-versions/${encodeURIComponent(pv)}/compliance-changes${query}`,
+        { headers: { authorization: `Bearer ${own}` } },
+      );
+    const mine = await changes(PRODUCT_VERSION, '?pageSize=1');
+    expect(mine.status).toBe(200);
+    expect(await mine.json()).toMatchObject({
+      changes: [
+        { version: 1, from: 'compliant', to: 'compliant', cause: 'operator-override', reason },
+      ],
+      nextPageToken: '',
+    });
+    expect((await changes('other-gp@1.0')).status).toBe(403);
+    expect((await changes(PRODUCT_VERSION, '?since=yesterday')).status).toBe(400);
+    expect((await changes(PRODUCT_VERSION, '?pageToken=x')).status).toBe(400);
     await page.context().close();
   });
 
