@@ -80,7 +80,7 @@ describe('FHIR facade: Patient over real HTTP (fhir-kit-client) → identity gRP
     expectValid(cs);
     const patient = cs.rest![0]!.resource!.find((r) => r.type === 'Patient')!;
     expect(patient.interaction!.map((i) => i.code).sort()).toEqual(
-      ['create', 'history-instance', 'read', 'search-type', 'update', 'vread'].sort(),
+      ['create', 'history-instance', 'patch', 'read', 'search-type', 'update', 'vread'].sort(),
     );
     expect(patient.conditionalCreate).toBe(true);
     expect(patient.operation!.map((o) => o.name)).toEqual(['everything']);
@@ -279,7 +279,7 @@ describe('FHIR facade: Patient over real HTTP (fhir-kit-client) → identity gRP
       headers: { authorization: `Bearer ${token}` },
     });
     expect(del.status).toBe(405);
-    expect(del.headers.get('allow')).toBe('GET, PUT');
+    expect(del.headers.get('allow')).toBe('GET, PATCH, PUT');
     const delOutcome = (await del.json()) as OperationOutcome;
     expect(delOutcome.issue![0]).toMatchObject({ code: 'not-supported' });
     expect(delOutcome.issue![0]!.diagnostics ?? delOutcome.issue![0]!.details?.text).toMatch(
@@ -411,11 +411,18 @@ describe('scope matrix generated from the FHIR route registry', () => {
         method: r.method,
         headers: {
           ...(auth ? { authorization: `Bearer ${auth}` } : {}),
-          ...(r.method === 'GET' ? {} : { 'content-type': 'application/fhir+json' }),
+          ...(r.method === 'GET'
+            ? {}
+            : {
+                'content-type':
+                  r.method === 'PATCH' ? 'application/json-patch+json' : 'application/fhir+json',
+              }),
         },
         ...(r.method === 'GET'
           ? {}
-          : { body: JSON.stringify({ resourceType: r.resource ?? 'Parameters' }) }),
+          : r.method === 'PATCH'
+            ? { body: JSON.stringify([{ op: 'test', path: '/id', value: '9434765919' }]) }
+            : { body: JSON.stringify({ resourceType: r.resource ?? 'Parameters' }) }),
       });
       const anon = await fetch(`${stack.fhirBase}/${path}`, init());
       const denied = await fetch(`${stack.fhirBase}/${path}`, init(other.token));
