@@ -6,12 +6,14 @@ import {
   type ShutdownHooks,
 } from '@trellis/platform';
 
+import { backoffDelay, sleep, type BackoffOptions } from './backoff';
 import { createEventBus } from './bus';
 import {
   createInboxConsumer,
   type InboxConsumer,
   type InboxConsumerOptions,
 } from './inbox/inbox-consumer';
+import { silentLogger, type EventsLogger } from './logger';
 import { createOutboxRelay, type OutboxRelay } from './outbox/relay';
 import type { RawSqlClient, TransactionalClient } from './sql-client';
 
@@ -41,6 +43,9 @@ export interface ServiceMessagingOptions<Tx extends RawSqlClient> {
   consumer?: ServiceConsumerSpec<Tx> | undefined;
   /** Refuse to start without Kafka (a service that exists only to consume). */
   kafkaRequired?: boolean;
+  /** Delays between connection attempts while Kafka is unreachable (default 500 ms → 30 s). */
+  retryBackoff?: BackoffOptions;
+  logger?: EventsLogger;
 }
 
 export interface ServiceMessaging {
@@ -52,18 +57,29 @@ export interface ServiceMessaging {
  * A service's Kafka side, started once Nest is up: the outbox relay (when OUTBOX_RELAY_ENABLED)
  * and the inbox consumer (when given). Both are stopped by the platform's shutdown hooks — relay
  * flush first, then consumers, then the database — and reported by the readiness checks.
+ *
+ * Kafka unreachable at boot degrades the service instead of failing it: this resolves after one
+ * attempt, the relay and consumer keep connecting with backoff in the background, writes wait in
+ * the outbox (drained in order once connected), and the non-critical `kafka` readiness check says
+ * what is missing and the outbox backlog, while the service stays ready and serves reads.
  */
 export async function startServiceMessaging<Tx extends RawSqlClient>(
   options: ServiceMessagingOptions<Tx>,
 ): Promise<ServiceMessaging> {
   const { config, hooks, health } = options;
+  const logger = options.logger ?? silentLogger;
   const connection = kafkaConnection(config);
   if (!connection) {
     if (options.kafkaRequired) throw new Error('KAFKA_BROKERS is required');
     return {};
   }
   const bus = createEventBus(connection);
-  const started: ServiceMessaging = {};
+  const parts: ServiceMessaging = {};
+  const started = { relay: false, consumer: false };
+  const stopping = new AbortController();
+  let lastError: unknown;
+  let retrying: Promise<void> = Promise.resolve();
+
   if (config.OUTBOX_RELAY_ENABLED) {
     const publisher = bus.publisher();
     const relay = createOutboxRelay({
@@ -71,11 +87,12 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
       schema: config.DATABASE_SCHEMA,
       publisher,
     });
-    await relay.start();
-    started.relay = relay;
+    parts.relay = relay;
     hooks.register(
       'outbox-relay',
       async () => {
+        stopping.abort();
+        await retrying;
         await relay.stop({ flush: true });
         await publisher.disconnect();
       },
@@ -95,13 +112,68 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
       ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : {}),
       ...(spec.fromBeginning !== undefined ? { fromBeginning: spec.fromBeginning } : {}),
     });
-    await consumer.start();
-    started.consumer = consumer;
-    hooks.register(spec.name, () => consumer.stop(), ShutdownOrder.MESSAGING);
+    parts.consumer = consumer;
+    hooks.register(
+      spec.name,
+      async () => {
+        stopping.abort();
+        await retrying;
+        await consumer.stop();
+      },
+      ShutdownOrder.MESSAGING,
+    );
   }
-  health.register('kafka', () => {
-    if (config.OUTBOX_RELAY_ENABLED && !started.relay) throw new Error('outbox relay not started');
-    if (spec && !started.consumer) throw new Error(`${spec.name} not started`);
-  });
-  return started;
+
+  const startParts = async (): Promise<void> => {
+    if (parts.relay && !started.relay) {
+      await parts.relay.start();
+      started.relay = true;
+    }
+    if (parts.consumer && !started.consumer) {
+      await parts.consumer.start();
+      started.consumer = true;
+    }
+  };
+  const backoff: BackoffOptions = { initialMs: 500, maxMs: 30_000, ...options.retryBackoff };
+  try {
+    await startParts();
+  } catch (error) {
+    lastError = error;
+    logger.warn({ err: error }, 'Kafka unreachable at boot: serving degraded, retrying');
+    retrying = (async () => {
+      for (let attempt = 1; !stopping.signal.aborted; attempt++) {
+        await sleep(backoffDelay(attempt, backoff), stopping.signal);
+        if (stopping.signal.aborted) return;
+        try {
+          await startParts();
+          lastError = undefined;
+          logger.info({ attempts: attempt + 1 }, 'Kafka reachable: messaging started');
+          return;
+        } catch (e) {
+          lastError = e;
+          logger.warn({ err: e, attempt }, 'Kafka still unreachable');
+        }
+      }
+    })();
+  }
+
+  health.register(
+    'kafka',
+    async () => {
+      const missing = [
+        ...(parts.relay && !started.relay ? ['outbox relay'] : []),
+        ...(spec && !started.consumer ? [spec.name] : []),
+      ];
+      if (missing.length === 0) return;
+      const cause = lastError instanceof Error ? lastError.message : String(lastError);
+      let backlog = '';
+      if (parts.relay) {
+        const lag = await parts.relay.lag();
+        backlog = `; outbox backlog ${lag.unsent} event(s), oldest ${lag.oldestAgeMs ?? 0} ms`;
+      }
+      throw new Error(`unreachable (${cause}): ${missing.join(', ')} not started${backlog}`);
+    },
+    { critical: false },
+  );
+  return parts;
 }

@@ -7,11 +7,15 @@ export interface HealthCheckResult {
   ok: boolean;
   durationMs: number;
   error?: string;
+  /** false: a failure degrades the service but leaves it ready (see register's `critical`). */
+  critical: boolean;
 }
 
 export interface ReadinessReport {
   ready: boolean;
   shuttingDown: boolean;
+  /** Names of failing non-critical checks: the service serves, without these parts. */
+  degraded: string[];
   checks: HealthCheckResult[];
 }
 
@@ -19,6 +23,7 @@ interface RegisteredCheck {
   name: string;
   check: () => Promise<unknown> | unknown;
   timeoutMs: number;
+  critical: boolean;
 }
 
 @Injectable()
@@ -32,13 +37,20 @@ export class HealthRegistry {
   /**
    * Registers (or replaces) a readiness check: resolve = healthy, throw/reject = not ready.
    *   health.register('postgres', () => prisma.$queryRaw`SELECT 1`);
+   * `critical: false` (e.g. Kafka, whose writes wait in the outbox): a failure is reported as
+   * degraded and the service stays ready, so reads keep being routed to it.
    */
   register(
     name: string,
     check: () => Promise<unknown> | unknown,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; critical?: boolean } = {},
   ): void {
-    this.checks.set(name, { name, check, timeoutMs: options.timeoutMs ?? 2000 });
+    this.checks.set(name, {
+      name,
+      check,
+      timeoutMs: options.timeoutMs ?? 2000,
+      critical: options.critical ?? true,
+    });
     this.cache = undefined;
   }
 
@@ -75,7 +87,12 @@ export class HealthRegistry {
   private async run(): Promise<ReadinessReport> {
     const checks = await Promise.all([...this.checks.values()].map((c) => runCheck(c)));
     const shuttingDown = this.shuttingDown;
-    return { ready: !shuttingDown && checks.every((c) => c.ok), shuttingDown, checks };
+    return {
+      ready: !shuttingDown && checks.every((c) => c.ok || !c.critical),
+      shuttingDown,
+      degraded: checks.filter((c) => !c.ok && !c.critical).map((c) => c.name),
+      checks,
+    };
   }
 }
 
@@ -92,13 +109,14 @@ async function runCheck(c: RegisteredCheck): Promise<HealthCheckResult> {
         );
       }),
     ]);
-    return { name: c.name, ok: true, durationMs: Date.now() - start };
+    return { name: c.name, ok: true, durationMs: Date.now() - start, critical: c.critical };
   } catch (e) {
     return {
       name: c.name,
       ok: false,
       durationMs: Date.now() - start,
       error: e instanceof Error ? e.message : String(e),
+      critical: c.critical,
     };
   } finally {
     if (timer) clearTimeout(timer);

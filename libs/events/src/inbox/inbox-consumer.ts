@@ -536,34 +536,42 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
     gauges = { meter, callback, observables: [lagGauge] };
   }
 
+  async function stopConsumer(): Promise<void> {
+    const c = consumer;
+    consumer = undefined;
+    if (gauges) {
+      gauges.meter.removeBatchObservableCallback(gauges.callback, gauges.observables);
+      gauges = undefined;
+    }
+    await c?.stop();
+    await dlqPublisher?.disconnect();
+    dlqPublisher = undefined;
+  }
+
   return {
     stats,
     async start() {
       if (consumer) return;
-      if (options.dlq !== false) {
-        dlqPublisher = options.bus.publisher({ idempotent: true });
-        await dlqPublisher.connect();
+      try {
+        if (options.dlq !== false) {
+          dlqPublisher = options.bus.publisher({ idempotent: true });
+          await dlqPublisher.connect();
+        }
+        consumer = options.bus.consumer({
+          groupId: options.groupId,
+          concurrency: options.concurrency ?? 3,
+          ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
+          fromBeginning: options.fromBeginning ?? true,
+        });
+        if (options.metrics ?? true) registerGauges();
+        await consumer.run({ topics: options.topics, eachBatch });
+      } catch (error) {
+        // Undo, so start() can be called again (the caller retries while Kafka is unreachable).
+        await stopConsumer().catch(() => undefined);
+        throw error;
       }
-      consumer = options.bus.consumer({
-        groupId: options.groupId,
-        concurrency: options.concurrency ?? 3,
-        ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
-        fromBeginning: options.fromBeginning ?? true,
-      });
-      if (options.metrics ?? true) registerGauges();
-      await consumer.run({ topics: options.topics, eachBatch });
     },
-    async stop() {
-      const c = consumer;
-      consumer = undefined;
-      if (gauges) {
-        gauges.meter.removeBatchObservableCallback(gauges.callback, gauges.observables);
-        gauges = undefined;
-      }
-      await c?.stop();
-      await dlqPublisher?.disconnect();
-      dlqPublisher = undefined;
-    },
+    stop: () => stopConsumer(),
     lag() {
       if (!consumer) return Promise.resolve([]);
       return consumer.lag();

@@ -222,7 +222,12 @@ export class OutboxRelay {
     if (this.running) return;
     this.running = true;
     this.stopController = new AbortController();
-    await this.options.publisher.connect();
+    try {
+      await this.options.publisher.connect();
+    } catch (error) {
+      this.running = false; // start() may be called again (the caller retries while Kafka is down)
+      throw error;
+    }
     if (this.options.metrics ?? true) this.registerGauges();
     this.loop = this.run();
   }

@@ -16,16 +16,32 @@ export class HealthHttpController {
     return { status: 'ok' };
   }
 
-  /** Readiness: every registered check passes and the service is not shutting down. */
+  /**
+   * Readiness: every critical check passes and the service is not shutting down (503 otherwise).
+   * A failing non-critical check (Kafka) answers 200 with status "degraded": reads are served.
+   */
   @Get('ready')
   async ready(@Res() res: ResponseLike): Promise<void> {
     const report = await this.health.report();
+    const status = report.ready
+      ? report.degraded.length > 0
+        ? 'degraded'
+        : 'ok'
+      : report.shuttingDown
+        ? 'shutting_down'
+        : 'unavailable';
     res.status(report.ready ? 200 : 503).json({
-      status: report.ready ? 'ok' : report.shuttingDown ? 'shutting_down' : 'unavailable',
+      status,
+      ...(report.degraded.length > 0 ? { degraded: report.degraded } : {}),
       checks: Object.fromEntries(
         report.checks.map((c) => [
           c.name,
-          { ok: c.ok, durationMs: c.durationMs, ...(c.error ? { error: c.error } : {}) },
+          {
+            ok: c.ok,
+            durationMs: c.durationMs,
+            ...(c.error ? { error: c.error } : {}),
+            ...(!c.ok && !c.critical ? { degraded: true } : {}),
+          },
         ]),
       ),
     });
