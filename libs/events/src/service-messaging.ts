@@ -1,4 +1,5 @@
 import {
+  createLogger,
   kafkaConnection,
   ShutdownOrder,
   type BaseConfig,
@@ -13,7 +14,7 @@ import {
   type InboxConsumer,
   type InboxConsumerOptions,
 } from './inbox/inbox-consumer';
-import { silentLogger, type EventsLogger } from './logger';
+import type { EventsLogger } from './logger';
 import { createOutboxRelay, type OutboxRelay } from './outbox/relay';
 import type { RawSqlClient, TransactionalClient } from './sql-client';
 
@@ -45,6 +46,7 @@ export interface ServiceMessagingOptions<Tx extends RawSqlClient> {
   kafkaRequired?: boolean;
   /** Delays between connection attempts while Kafka is unreachable (default 500 ms → 30 s). */
   retryBackoff?: BackoffOptions;
+  /** Default: the platform's pino logger for the service. */
   logger?: EventsLogger;
 }
 
@@ -67,12 +69,18 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
   options: ServiceMessagingOptions<Tx>,
 ): Promise<ServiceMessaging> {
   const { config, hooks, health } = options;
-  const logger = options.logger ?? silentLogger;
   const connection = kafkaConnection(config);
   if (!connection) {
     if (options.kafkaRequired) throw new Error('KAFKA_BROKERS is required');
     return {};
   }
+  const logger: EventsLogger =
+    options.logger ??
+    createLogger({
+      service: config.SERVICE_NAME,
+      version: config.SERVICE_VERSION,
+      level: config.LOG_LEVEL,
+    });
   const bus = createEventBus(connection);
   const parts: ServiceMessaging = {};
   const started = { relay: false, consumer: false };
@@ -139,7 +147,10 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
     await startParts();
   } catch (error) {
     lastError = error;
-    logger.warn({ err: error }, 'Kafka unreachable at boot: serving degraded, retrying');
+    logger.warn(
+      { error: messageOf(error) },
+      'Kafka unreachable at boot: serving degraded, retrying',
+    );
     retrying = (async () => {
       for (let attempt = 1; !stopping.signal.aborted; attempt++) {
         await sleep(backoffDelay(attempt, backoff), stopping.signal);
@@ -151,7 +162,7 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
           return;
         } catch (e) {
           lastError = e;
-          logger.warn({ err: e, attempt }, 'Kafka still unreachable');
+          logger.warn({ error: messageOf(e), attempt }, 'Kafka still unreachable');
         }
       }
     })();
@@ -165,7 +176,7 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
         ...(spec && !started.consumer ? [spec.name] : []),
       ];
       if (missing.length === 0) return;
-      const cause = lastError instanceof Error ? lastError.message : String(lastError);
+      const cause = messageOf(lastError);
       let backlog = '';
       if (parts.relay) {
         const lag = await parts.relay.lag();
@@ -176,4 +187,9 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
     { critical: false },
   );
   return parts;
+}
+
+/** One line (the client's errors nest an aggregate per broker and attempt, each with a stack). */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -127,7 +127,7 @@ describe('degraded boot: Kafka unreachable at start', () => {
       DATABASE_URL: db.url,
       KAFKA_BROKERS: `127.0.0.1:${proxyPort}`,
       KAFKA_CLIENT_ID: 'events-degraded',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'error',
     };
     const messagingConfig = {
       ...loadConfig(baseConfigSchema, env),
