@@ -241,10 +241,7 @@ class TrellisPgFactory implements SqlMigrationAwareDriverAdapterFactory {
     const failures: unknown[] = [];
     for (const database of this.shadowDatabases.splice(0)) {
       try {
-        await adminQuery(
-          this.target,
-          `DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`,
-        );
+        await dropDatabase(this.target, database);
         this.onShadowDatabase('dropped', database);
       } catch (error) {
         failures.push(error);
@@ -336,6 +333,29 @@ async function dropStaleShadowDatabases(target: EngineTarget): Promise<void> {
     // Best effort: never block migrate-dev on housekeeping.
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * FORCE cannot terminate an autovacuum worker visiting the database for a non-superuser ("must be
+ * a member of the role whose process is being terminated"); a plain DROP asks autovacuum to leave
+ * by itself, so on that refusal the drop is retried plainly, a few times.
+ */
+async function dropDatabase(target: EngineTarget, database: string): Promise<void> {
+  const name = quoteIdent(database);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await adminQuery(target, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501' || attempt >= 5) throw error;
+      try {
+        await adminQuery(target, `DROP DATABASE IF EXISTS ${name}`);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
   }
 }
 

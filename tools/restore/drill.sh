@@ -54,6 +54,14 @@ q() { # q DB SQL: one query, unaligned tuples
 
 drop_drill_db() {
   [[ "$1" =~ ^trellis_drill_[0-9]{14}_[0-9]+_(live|restored)$ ]] || die "refusing to drop $1"
+  # FORCE cannot terminate an autovacuum worker for a non-superuser ("must be a member of the role
+  # whose process is being terminated"); a plain DROP asks autovacuum to leave by itself
+  local i
+  for i in 1 2 3 4 5; do
+    q "$SOURCE_DB" "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1 && return 0
+    q "$SOURCE_DB" "DROP DATABASE IF EXISTS \"$1\"" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
   q "$SOURCE_DB" "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null
 }
 
