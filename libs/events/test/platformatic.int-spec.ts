@@ -164,4 +164,51 @@ describe('@platformatic/kafka adapter', () => {
       await admin.disconnect();
     }
   });
+
+  it('rejoins after the client loses its group (a failed rejoin is emitted as an error) and keeps consuming', async () => {
+    const publisher = bus.publisher();
+    const send = (from: number, count: number) =>
+      publisher.publish(
+        Array.from({ length: count }, (_, i) => ({
+          topic: topics.dlq,
+          key: `k${from + i}`,
+          value: Buffer.from(String(from + i)),
+          headers: {},
+        })),
+      );
+    const consumer = bus.consumer({ groupId: uniqueGroupId('trellis.test.platformatic.heal') });
+    const seen = new Set<number>();
+    let waiter: { until: number; resolve: () => void } | undefined;
+    const seenAll = (until: number) =>
+      new Promise<void>((resolve) => {
+        waiter = { until, resolve };
+        if ([...Array(until).keys()].every((n) => seen.has(n))) resolve();
+      });
+    try {
+      await consumer.run({
+        topics: [topics.dlq],
+        async eachBatch(batch, control) {
+          for (const m of batch.messages) {
+            seen.add(Number(Buffer.from(m.value!).toString()));
+            control.markDone(m.offset);
+          }
+          await control.commit();
+          const w = waiter;
+          if (w && [...Array(w.until).keys()].every((n) => seen.has(n))) w.resolve();
+        },
+      });
+      await send(0, 10);
+      await seenAll(10);
+      // What the client does when a rejoin after a dropped connection fails: with no listener
+      // this emit throws (and, from a socket callback, takes the process down).
+      const client = (consumer as unknown as { consumer: NodeJS.EventEmitter }).consumer;
+      client.emit('error', new Error('Connection closed'));
+      await send(10, 10);
+      await seenAll(20);
+      expect((consumer as unknown as { consumer: unknown }).consumer).not.toBe(client);
+    } finally {
+      await consumer.stop();
+      await publisher.disconnect();
+    }
+  });
 });
