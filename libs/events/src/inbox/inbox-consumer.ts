@@ -1,109 +1,36 @@
-import { randomUUID } from 'node:crypto';
-import {
-  context,
-  type Context,
-  metrics,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type BatchObservableCallback,
-  type Meter,
-  type Observable,
-} from '@opentelemetry/api';
-import { startRequestTimer } from '@trellis/telemetry';
+import { context, trace, type Context } from '@opentelemetry/api';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
-import { stringHeaders, toReceivedEvent, type ReceivedEvent } from '../cloudevents';
+import { toReceivedEvent, type ReceivedEvent } from '../cloudevents';
 import { errorMessage, PoisonMessageError } from '../errors';
-import { silentLogger, type EventsLogger } from '../logger';
+import { silentLogger } from '../logger';
 import type {
   BatchControl,
   ConsumedBatch,
   ConsumedMessage,
-  EventBus,
   EventConsumer,
   EventPublisher,
-  PartitionLag,
 } from '../port';
-import type { RawSqlClient, TransactionalClient, TransactionOptions } from '../sql-client';
+import type { RawSqlClient, TransactionOptions } from '../sql-client';
 import { dlqTopicName } from '../topics';
 import { extractTraceContext } from '../trace';
+import { registerConsumerLagGauge, type PartitionLagSample } from './consumer-lag-gauge';
+import {
+  consumerSpanAttributes,
+  inConsumerSpan,
+  withBatchSpan,
+  withEventSpan,
+} from './consumer-spans';
+import { deadLetter, type DeadLetterContext } from './dead-letter';
+import type {
+  InboxConsumer,
+  InboxConsumerOptions,
+  InboxConsumerStats,
+  InboxOutcome,
+} from './inbox-options';
+import { recordAllInInbox, recordInInbox } from './inbox-rows';
 
-/** Headers added to a dead-lettered message (besides all of its original headers). */
-export const DLQ_HEADERS = {
-  topic: 'dlq_original_topic',
-  partition: 'dlq_original_partition',
-  offset: 'dlq_original_offset',
-  group: 'dlq_consumer_group',
-  error: 'dlq_error',
-  attempts: 'dlq_attempts',
-  failedAt: 'dlq_failed_at',
-} as const;
-
-export interface InboxConsumerOptions<Tx extends RawSqlClient> {
-  bus: EventBus;
-  groupId: string;
-  topics: readonly string[];
-  /** The service's Prisma client (search_path = the service schema). */
-  prisma: TransactionalClient<Tx>;
-  /**
-   * Handles one event inside the transaction that records it in the inbox: write with `tx` only.
-   * Throw to retry; throw PoisonMessageError to dead-letter at once.
-   */
-  handle?: (event: ReceivedEvent, tx: Tx) => Promise<void>;
-  /**
-   * Instead of `handle`: handles the new events of a batch transaction at once, in order (e.g. one
-   * multi-row INSERT for high-volume streams). A failure rolls the batch back and its events are
-   * handled one by one (a batch of one each), so the failing event is retried and dead-lettered
-   * alone.
-   */
-  handleBatch?: (events: readonly ReceivedEvent[], tx: Tx) => Promise<void>;
-  /** Attempts before dead-lettering (default 5). */
-  maxAttempts?: number;
-  /** Delay between attempts (default 200 ms doubling to 5 s). */
-  backoff?: BackoffOptions;
-  /** Dead-letter topic per consumed topic (default `<topic>.dlq`), or false to stop instead. */
-  dlq?: false | { topicFor?: (topic: string) => string };
-  /**
-   * Consecutive messages of a partition handled in one transaction (default 100; 1 = one
-   * transaction per message). If any of them fails, that transaction is rolled back and the
-   * messages are handled one by one (with retries and dead-lettering), so a failure never
-   * affects another message's outcome. Fewer commits = far fewer WAL flushes.
-   */
-  maxBatchSize?: number;
-  /** Partitions handled in parallel (each partition stays in order). Default 3. */
-  concurrency?: number;
-  /** Where a new group starts (default earliest). */
-  fromBeginning?: boolean;
-  transaction?: TransactionOptions;
-  /** Consumer session timeout (default 30 s; a crashed member's partitions wait this long). */
-  sessionTimeoutMs?: number;
-  /** Commit offsets at least this often inside a long batch (default 1000 ms; always at batch end). */
-  commitIntervalMs?: number;
-  logger?: EventsLogger;
-  /** Register the OpenTelemetry consumer-lag gauge (default true). */
-  metrics?: boolean;
-  /** Test seam: awaited after an event's transaction committed, before its offset is marked. */
-  afterTransaction?: (event: ReceivedEvent, outcome: 'handled' | 'duplicate') => Promise<void>;
-}
-
-export interface InboxConsumerStats {
-  handled: number;
-  duplicates: number;
-  failedAttempts: number;
-  deadLettered: number;
-}
-
-export interface InboxConsumer {
-  /** Join the group; resolves once partitions are assigned and fetching has started. */
-  start(): Promise<void>;
-  /** Finish the message in hand, commit, leave the group. */
-  stop(): Promise<void>;
-  /** Lag per partition from the broker (high watermark − committed offset). */
-  lag(): Promise<PartitionLag[]>;
-  readonly stats: Readonly<InboxConsumerStats>;
-}
-
-type Outcome = 'handled' | 'duplicate';
+export { DLQ_HEADERS } from './dead-letter';
+export type { InboxConsumer, InboxConsumerOptions, InboxConsumerStats } from './inbox-options';
 
 /**
  * An inbox consumer: per message, one database transaction that inserts the inbox row (a
@@ -125,14 +52,13 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
     maxWait: 10_000,
     ...options.transaction,
   };
-  const tracer = trace.getTracer('@trellis/events');
   const stats: InboxConsumerStats = {
     handled: 0,
     duplicates: 0,
     failedAttempts: 0,
     deadLettered: 0,
   };
-  const lagByPartition = new Map<string, { topic: string; partition: number; lag: number }>();
+  const lagByPartition = new Map<string, PartitionLagSample>();
   if (options.topics.length === 0) throw new Error('createInboxConsumer: no topics');
   if (!options.handle === !options.handleBatch)
     throw new Error('createInboxConsumer: give exactly one of handle and handleBatch');
@@ -143,24 +69,23 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
 
   let consumer: EventConsumer | undefined;
   let dlqPublisher: EventPublisher | undefined;
-  let gauges:
-    { meter: Meter; callback: BatchObservableCallback; observables: Observable[] } | undefined;
+  let unregisterGauge: (() => void) | undefined;
 
   const dlqTopicFor = (topic: string): string | undefined =>
     options.dlq === false ? undefined : (options.dlq?.topicFor ?? dlqTopicName)(topic);
 
-  async function handleInTx(event: ReceivedEvent, tx: Tx, traceCtx: Context): Promise<Outcome> {
-    const inserted = await tx.$executeRaw`
-      INSERT INTO inbox_events (consumer_group, event_id, topic, partition, "offset", ce_type)
-      VALUES (${options.groupId}, ${event.id}, ${event.topic}, ${event.partition},
-              ${event.offset}::bigint, ${event.type})
-      ON CONFLICT DO NOTHING`;
+  async function handleInTx(
+    event: ReceivedEvent,
+    tx: Tx,
+    traceCtx: Context,
+  ): Promise<InboxOutcome> {
+    const inserted = await recordInInbox(tx, options.groupId, event);
     if (inserted === 0) return 'duplicate';
     await context.with(traceCtx, () => handleOne(event, tx));
     return 'handled';
   }
 
-  function runOnce(event: ReceivedEvent, traceCtx: Context): Promise<Outcome> {
+  function runOnce(event: ReceivedEvent, traceCtx: Context): Promise<InboxOutcome> {
     return options.prisma.$transaction((tx) => handleInTx(event, tx, traceCtx), transactionOptions);
   }
 
@@ -172,24 +97,14 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
   async function runChunk(
     events: readonly ReceivedEvent[],
   ): Promise<
-    { outcomes: Outcome[] } | { failedIndex: number; error: unknown; attributed?: false }
+    { outcomes: InboxOutcome[] } | { failedIndex: number; error: unknown; attributed?: false }
   > {
     let index = 0;
     let inBatchHandler = false;
     try {
       const outcomes = await options.prisma.$transaction(async (tx) => {
-        const inserted = await tx.$queryRaw<{ event_id: string }[]>`
-          INSERT INTO inbox_events (consumer_group, event_id, topic, partition, "offset", ce_type)
-          SELECT ${options.groupId}, u.event_id, u.topic, u.partition, u.off, u.ce_type
-            FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.topic)}::text[],
-                        ${events.map((e) => e.partition)}::int[], ${events.map((e) => e.offset)}::bigint[],
-                        ${events.map((e) => e.type)}::text[])
-                 WITH ORDINALITY AS u(event_id, topic, partition, off, ce_type, ord)
-           ORDER BY u.ord
-          ON CONFLICT DO NOTHING
-          RETURNING event_id`;
-        const fresh = new Set(inserted.map((r) => r.event_id));
-        const out: Outcome[] = [];
+        const fresh = new Set(await recordAllInInbox(tx, options.groupId, events));
+        const out: InboxOutcome[] = [];
         if (handleBatch) {
           const batch: ReceivedEvent[] = [];
           for (const event of events) {
@@ -198,14 +113,15 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
             out.push(isNew ? 'handled' : 'duplicate');
           }
           inBatchHandler = true;
-          if (batch.length > 0) await withBatchSpan(batch, () => handleBatch(batch, tx));
+          if (batch.length > 0)
+            await withBatchSpan(batch, options.groupId, () => handleBatch(batch, tx));
           return out;
         }
         for (index = 0; index < events.length; index++) {
           const event = events[index]!;
           // first occurrence of a new id is handled; any other occurrence is a duplicate
           if (fresh.delete(event.id)) {
-            await withEventSpan(event, () => handleOne(event, tx));
+            await withEventSpan(event, options.groupId, () => handleOne(event, tx));
             out.push('handled');
           } else {
             out.push('duplicate');
@@ -221,172 +137,24 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
     }
   }
 
-  /** A batch handler call in one consumer span (per-event spans would cost more than the work). */
-  function withBatchSpan<R>(events: readonly ReceivedEvent[], fn: () => Promise<R>): Promise<R> {
-    const first = events[0]!;
-    return tracer.startActiveSpan(
-      `process ${first.topic}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: { ...spanAttributes(first), 'messaging.batch.message_count': events.length },
-      },
-      async (span) => {
-        const end = startRequestTimer('kafka', first.topic);
-        try {
-          const result = await fn();
-          end({ code: 'ok' });
-          return result;
-        } catch (error) {
-          end({ code: 'error' });
-          span.recordException(error instanceof Error ? error : new Error(String(error)));
-          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
-  }
-
-  /** The handler of one event of a batch transaction, in its own consumer span (+ RED metrics). */
-  function withEventSpan<R>(event: ReceivedEvent, fn: () => Promise<R>): Promise<R> {
-    return tracer.startActiveSpan(
-      `process ${event.topic}`,
-      { kind: SpanKind.CONSUMER, attributes: spanAttributes(event) },
-      extractTraceContext(event.headers),
-      async (span) => {
-        const end = startRequestTimer('kafka', event.topic);
-        try {
-          const result = await fn();
-          end({ code: 'ok' });
-          return result;
-        } catch (error) {
-          end({ code: 'error' });
-          span.recordException(error instanceof Error ? error : new Error(String(error)));
-          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
-  }
-
-  function spanAttributes(event: ReceivedEvent): Record<string, string | number> {
-    return {
-      'messaging.system': 'kafka',
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': event.topic,
-      'messaging.destination.partition.id': String(event.partition),
-      'messaging.kafka.offset': Number(event.offset),
-      'messaging.message.id': event.id,
-      'messaging.consumer.group.name': options.groupId,
-      'cloudevents.event_type': event.type,
-    };
-  }
-
-  async function handleWithSpan(event: ReceivedEvent): Promise<Outcome> {
+  function handleWithSpan(event: ReceivedEvent): Promise<InboxOutcome> {
     const parent = extractTraceContext(event.headers);
-    return tracer.startActiveSpan(
-      `process ${event.topic}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': event.topic,
-          'messaging.destination.partition.id': String(event.partition),
-          'messaging.kafka.offset': Number(event.offset),
-          'messaging.message.id': event.id,
-          'messaging.consumer.group.name': options.groupId,
-          'cloudevents.event_type': event.type,
-        },
-      },
+    return inConsumerSpan(
+      event.topic,
+      consumerSpanAttributes(event, options.groupId),
       parent,
-      async (span) => {
-        const end = startRequestTimer('kafka', event.topic);
-        try {
-          const outcome = await runOnce(event, trace.setSpan(parent, span));
-          end({ code: 'ok' });
-          return outcome;
-        } catch (error) {
-          end({ code: 'error' });
-          span.recordException(error instanceof Error ? error : new Error(String(error)));
-          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
+      (span) => runOnce(event, trace.setSpan(parent, span)),
     );
   }
 
-  async function deadLetter(
-    message: ConsumedMessage,
-    event: ReceivedEvent | undefined,
-    error: unknown,
-    attempts: number,
-  ): Promise<void> {
-    const topic = dlqTopicFor(message.topic);
-    const reason = errorMessage(error).slice(0, 4000);
-    if (!topic || !dlqPublisher) {
-      throw new Error(
-        `giving up on ${message.topic}/${message.partition}@${message.offset} after ${attempts} attempts (no DLQ): ${reason}`,
-      );
-    }
-    const original = stringHeaders(message.headers);
-    const key = message.key === null ? null : Buffer.from(message.key).toString('utf8');
-    // 1. record it (fails fast, before anything reaches the DLQ, if the database is down)
-    await options.prisma.$executeRaw`
-      INSERT INTO dead_letter_events
-        (id, consumer_group, event_id, topic, partition, "offset", key, ce_type, error, attempts,
-         headers, payload)
-      VALUES (${randomUUID()}::uuid, ${options.groupId}, ${event?.id ?? null}, ${message.topic},
-              ${message.partition}, ${message.offset}::bigint, ${key}, ${event?.type ?? null},
-              ${reason}, ${attempts}, ${JSON.stringify(original)}::jsonb,
-              ${message.value === null ? null : Buffer.from(message.value)})
-      ON CONFLICT DO NOTHING`;
-    // 2. publish it with its error
-    await dlqPublisher.publish([
-      {
-        topic,
-        key,
-        value: message.value ?? new Uint8Array(),
-        headers: {
-          ...original,
-          [DLQ_HEADERS.topic]: message.topic,
-          [DLQ_HEADERS.partition]: String(message.partition),
-          [DLQ_HEADERS.offset]: message.offset,
-          [DLQ_HEADERS.group]: options.groupId,
-          [DLQ_HEADERS.error]: reason,
-          [DLQ_HEADERS.attempts]: String(attempts),
-          [DLQ_HEADERS.failedAt]: new Date().toISOString(),
-        },
-      },
-    ]);
-    // 3. remember it as done, so a redelivery does not dead-letter it again
-    if (event) {
-      await options.prisma.$executeRaw`
-        INSERT INTO inbox_events (consumer_group, event_id, topic, partition, "offset", ce_type)
-        VALUES (${options.groupId}, ${event.id}, ${event.topic}, ${event.partition},
-                ${event.offset}::bigint, ${event.type})
-        ON CONFLICT DO NOTHING`;
-    }
-    stats.deadLettered += 1;
-    logger.error(
-      {
-        groupId: options.groupId,
-        topic: message.topic,
-        partition: message.partition,
-        offset: message.offset,
-        eventId: event?.id,
-        dlq: topic,
-        attempts,
-        error: reason,
-      },
-      'event dead-lettered',
-    );
-  }
+  const deadLetterContext = (): DeadLetterContext => ({
+    groupId: options.groupId,
+    prisma: options.prisma,
+    dlqTopicFor,
+    publisher: dlqPublisher,
+    stats,
+    logger,
+  });
 
   /** Handle one message to completion; returns false when stopping before it was finished. */
   async function processMessage(
@@ -399,11 +167,11 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
     try {
       event = toReceivedEvent(message);
     } catch (error) {
-      await deadLetter(message, undefined, error, 1);
+      await deadLetter(deadLetterContext(), message, undefined, error, 1);
       return true;
     }
     for (let attempt = 1; ; attempt++) {
-      let outcome: Outcome;
+      let outcome: InboxOutcome;
       try {
         if (attempt === 1 && firstFailure !== undefined) throw firstFailure;
         outcome = await handleWithSpan(event);
@@ -411,7 +179,7 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
         stats.failedAttempts += 1;
         const poison = error instanceof PoisonMessageError;
         if (poison || attempt >= maxAttempts) {
-          await deadLetter(message, event, error, attempt);
+          await deadLetter(deadLetterContext(), message, event, error, attempt);
           return true;
         }
         logger.warn(
@@ -518,31 +286,11 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
     }
   }
 
-  function registerGauges(): void {
-    const meter = metrics.getMeter('@trellis/events');
-    const lagGauge = meter.createObservableGauge('trellis.events.consumer.lag', {
-      description: 'Messages behind the high watermark, per partition, as of the last batch',
-    });
-    const callback: BatchObservableCallback = (observer) => {
-      for (const l of lagByPartition.values()) {
-        observer.observe(lagGauge, l.lag, {
-          group: options.groupId,
-          topic: l.topic,
-          partition: l.partition,
-        });
-      }
-    };
-    meter.addBatchObservableCallback(callback, [lagGauge]);
-    gauges = { meter, callback, observables: [lagGauge] };
-  }
-
   async function stopConsumer(): Promise<void> {
     const c = consumer;
     consumer = undefined;
-    if (gauges) {
-      gauges.meter.removeBatchObservableCallback(gauges.callback, gauges.observables);
-      gauges = undefined;
-    }
+    unregisterGauge?.();
+    unregisterGauge = undefined;
     await c?.stop();
     await dlqPublisher?.disconnect();
     dlqPublisher = undefined;
@@ -563,7 +311,8 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
           ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
           fromBeginning: options.fromBeginning ?? true,
         });
-        if (options.metrics ?? true) registerGauges();
+        if (options.metrics ?? true)
+          unregisterGauge = registerConsumerLagGauge(options.groupId, lagByPartition);
         await consumer.run({ topics: options.topics, eachBatch });
       } catch (error) {
         // Undo, so start() can be called again (the caller retries while Kafka is unreachable).

@@ -1,174 +1,29 @@
-import {
-  metrics,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type BatchObservableCallback,
-  type Meter,
-  type Observable,
-  type Span,
-} from '@opentelemetry/api';
 import { toPoolConfig } from '@trellis/database';
-import {
-  currentTraceHeaders,
-  extractTraceContext,
-  withTracingSuppressed,
-} from '@trellis/telemetry';
 import { Client, type Notification, type QueryResult, type QueryResultRow } from 'pg';
-import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
-import { toCloudEventHeaders } from '../cloudevents';
+import { backoffDelay, sleep } from '../backoff';
 import { errorMessage } from '../errors';
 import { silentLogger, type EventsLogger } from '../logger';
-import type { EventPublisher, OutgoingMessage } from '../port';
-import { ORIGIN_TRACEPARENT_HEADER } from '../trace';
 import { OUTBOX_CHANNEL } from './outbox';
+import { outboxRowToMessage, type OutboxRow } from './outbox-row';
+import { registerOutboxGauges } from './relay-gauges';
+import type { OutboxLag, OutboxRelayOptions, OutboxRelayStats } from './relay-options';
+import {
+  FETCH_BATCH_SQL,
+  LAG_SQL,
+  MARK_SENT_SQL,
+  PURGE_SENT_SQL,
+  RECORD_FAILURE_SQL,
+  RELAY_LOCK_PREFIX,
+  RELEASE_LEADER_LOCK_SQL,
+  TRY_LEADER_LOCK_SQL,
+} from './relay-queries';
+import { publishTraced } from './traced-publish';
 
-export interface OutboxRelayOptions {
-  /** postgresql:// URL of the service database. */
-  databaseUrl: string;
-  /** The service's PostgreSQL schema (holds outbox_events). */
-  schema: string;
-  /** Publisher from the events port (idempotent). The relay connects it; the owner disconnects it. */
-  publisher: EventPublisher;
-  /** Rows per batch (default 1000). */
-  batchSize?: number;
-  /** Poll when no NOTIFY arrives (safety net; default 1000 ms). */
-  pollIntervalMs?: number;
-  /** How often a follower retries to become the leader (default 2000 ms). */
-  leaderRetryMs?: number;
-  /** Backoff of failed publishes (per topic) and of lost database connections. */
-  backoff?: BackoffOptions;
-  /** Sent rows older than this are deleted (default 7 days; 0 keeps them). */
-  retentionMs?: number;
-  logger?: EventsLogger;
-  /** Register OpenTelemetry gauges for outbox lag (default true). */
-  metrics?: boolean;
-  /** Test seam: awaited after a batch is acknowledged by Kafka and before it is marked sent. */
-  afterPublish?: (batch: { size: number; batches: number }) => Promise<void>;
-}
+export { outboxRowToMessage } from './outbox-row';
+export type { OutboxLag, OutboxRelayOptions, OutboxRelayStats } from './relay-options';
+export { publishTraced } from './traced-publish';
 
-export interface OutboxLag {
-  /** Rows not yet published. */
-  unsent: number;
-  /** Age of the oldest unsent row in ms (null when none). */
-  oldestAgeMs: number | null;
-}
-
-export interface OutboxRelayStats {
-  published: number;
-  batches: number;
-  failedPublishes: number;
-  leader: boolean;
-}
-
-interface Row {
-  id: string;
-  seq: string;
-  topic: string;
-  key: string | null;
-  ce_type: string;
-  ce_source: string;
-  ce_subject: string | null;
-  ce_time: Date;
-  ce_dataschema: string | null;
-  ods_code: string | null;
-  region: string | null;
-  regions: string[] | null;
-  headers: Record<string, unknown> | null;
-  payload: Buffer;
-}
-
-const RELAY_LOCK_PREFIX = 'trellis.outbox.relay:';
 const PURGE_INTERVAL_MS = 60_000;
-const PURGE_CHUNK = 10_000;
-
-/** The row → Kafka message mapping (CloudEvents binary mode). */
-export function outboxRowToMessage(row: Row): OutgoingMessage {
-  const extra: Record<string, string> = {};
-  let correlationid: string | undefined;
-  for (const [name, value] of Object.entries(row.headers ?? {})) {
-    if (typeof value !== 'string') continue;
-    if (name === 'ce_correlationid') correlationid = value;
-    else extra[name] = value;
-  }
-  if (extra.traceparent) extra[ORIGIN_TRACEPARENT_HEADER] = extra.traceparent;
-  return {
-    topic: row.topic,
-    key: row.key,
-    value: row.payload,
-    headers: toCloudEventHeaders(
-      {
-        id: row.id,
-        source: row.ce_source,
-        type: row.ce_type,
-        time: row.ce_time.toISOString(),
-        subject: row.ce_subject ?? undefined,
-        dataschema: row.ce_dataschema ?? undefined,
-        odscode: row.ods_code ?? undefined,
-        region: row.region ?? undefined,
-        regions: row.regions ?? [],
-        correlationid,
-      },
-      extra,
-    ),
-  };
-}
-
-const tracer = trace.getTracer('@trellis/events');
-
-/**
- * Publishes messages with one PRODUCER span per traced message, each a child of the traceparent
- * stored with its outbox row (the request that wrote the event), and that span's traceparent in
- * the message headers: the trace continues request → outbox → publish → consumer. The original
- * stays in `trellis-origin-traceparent`. Auto-instrumentation is suppressed for the send itself:
- * called from the relay's loop it would start one unrelated root trace per message. Rows enqueued
- * outside any trace get no span.
- */
-export async function publishTraced(
-  publisher: EventPublisher,
-  messages: readonly OutgoingMessage[],
-): Promise<void> {
-  const spans: Span[] = [];
-  const out = messages.map((m) => {
-    const origin = m.headers[ORIGIN_TRACEPARENT_HEADER];
-    if (!origin) return m;
-    const tracestate = m.headers['tracestate'];
-    const parent = extractTraceContext(
-      { traceparent: origin, ...(tracestate ? { tracestate } : {}) },
-      ROOT_CONTEXT,
-    );
-    const span = tracer.startSpan(
-      `publish ${m.topic}`,
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'send',
-          'messaging.destination.name': m.topic,
-          ...(m.headers['ce_id'] ? { 'messaging.message.id': m.headers['ce_id'] } : {}),
-          ...(m.key ? { 'messaging.kafka.message.key': m.key } : {}),
-          ...(m.headers['ce_type'] ? { 'cloudevents.event_type': m.headers['ce_type'] } : {}),
-        },
-      },
-      parent,
-    );
-    spans.push(span);
-    const { traceparent } = currentTraceHeaders(trace.setSpan(parent, span));
-    return traceparent ? { ...m, headers: { ...m.headers, traceparent } } : m;
-  });
-  try {
-    await withTracingSuppressed(() => publisher.publish(out));
-  } catch (error) {
-    for (const span of spans) {
-      span.recordException(error instanceof Error ? error : new Error(String(error)));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-    }
-    throw error;
-  } finally {
-    for (const span of spans) span.end();
-  }
-}
 
 /**
  * Publishes a service's outbox to Kafka.
@@ -200,8 +55,7 @@ export class OutboxRelay {
   private readonly blockedTopics = new Map<string, { until: number; failures: number }>();
   private lastPurge = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private gauges:
-    { meter: Meter; callback: BatchObservableCallback; observables: Observable[] } | undefined;
+  private unregisterGauges: (() => void) | undefined;
   readonly stats: OutboxRelayStats = {
     published: 0,
     batches: 0,
@@ -228,7 +82,11 @@ export class OutboxRelay {
       this.running = false; // start() may be called again (the caller retries while Kafka is down)
       throw error;
     }
-    if (this.options.metrics ?? true) this.registerGauges();
+    if (this.options.metrics ?? true) {
+      this.unregisterGauges = registerOutboxGauges(this.options.schema, () =>
+        this.running && this.leader && this.client ? this.lag() : undefined,
+      );
+    }
     this.loop = this.run();
   }
 
@@ -264,7 +122,8 @@ export class OutboxRelay {
     this.stopController.abort();
     this.wake();
     await this.loop;
-    this.unregisterGauges();
+    this.unregisterGauges?.();
+    this.unregisterGauges = undefined;
     for (const w of this.flushWaiters.splice(0)) w(false);
     await this.disconnect();
   }
@@ -282,9 +141,7 @@ export class OutboxRelay {
     }
     const res = await this.query<{ unsent: string; oldest_ms: string | null }>(
       client,
-      `SELECT count(*)::text AS unsent,
-              (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::bigint::text AS oldest_ms
-         FROM outbox_events WHERE sent_at IS NULL`,
+      LAG_SQL,
     ).finally(() => temporary?.end());
     const row = res.rows[0];
     return {
@@ -358,7 +215,7 @@ export class OutboxRelay {
     if (!client) return;
     try {
       if (this.leader) {
-        await this.query(client, 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
+        await this.query(client, RELEASE_LEADER_LOCK_SQL, [
           RELAY_LOCK_PREFIX + this.options.schema,
         ]);
       }
@@ -389,11 +246,9 @@ export class OutboxRelay {
         const client = this.client ?? (await this.connect());
         connectFailures = 0;
         if (!this.leader) {
-          const res = await this.query<{ ok: boolean }>(
-            client,
-            'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
-            [RELAY_LOCK_PREFIX + this.options.schema],
-          );
+          const res = await this.query<{ ok: boolean }>(client, TRY_LEADER_LOCK_SQL, [
+            RELAY_LOCK_PREFIX + this.options.schema,
+          ]);
           this.setLeader(res.rows[0]?.ok === true);
           if (!this.leader) {
             await sleep(this.leaderRetryMs, this.stopController.signal);
@@ -428,21 +283,14 @@ export class OutboxRelay {
     return wait;
   }
 
-  private async fetchBatch(client: Client, inFlight: readonly string[]): Promise<Row[]> {
+  private async fetchBatch(client: Client, inFlight: readonly string[]): Promise<OutboxRow[]> {
     const now = Date.now();
     const blocked = [...this.blockedTopics].filter(([, b]) => b.until > now).map(([t]) => t);
-    const { rows } = await this.query<Row>(
-      client,
-      `SELECT id, seq::text AS seq, topic, key, ce_type, ce_source, ce_subject, ce_time,
-              ce_dataschema, ods_code, region, regions, headers, payload
-         FROM outbox_events
-        WHERE sent_at IS NULL
-          AND NOT (topic = ANY($2::text[]))
-          AND NOT (outbox_events.seq = ANY($3::bigint[]))
-        ORDER BY outbox_events.seq
-        LIMIT $1`,
-      [this.batchSize, blocked, inFlight],
-    );
+    const { rows } = await this.query<OutboxRow>(client, FETCH_BATCH_SQL, [
+      this.batchSize,
+      blocked,
+      inFlight,
+    ]);
     return rows;
   }
 
@@ -453,7 +301,7 @@ export class OutboxRelay {
    * per-key order never depends on the pipeline.
    */
   private async relayUntilIdle(client: Client): Promise<boolean> {
-    let readAhead: Promise<Row[]> | undefined;
+    let readAhead: Promise<OutboxRow[]> | undefined;
     try {
       for (;;) {
         const rows = readAhead ? await readAhead : await this.fetchBatch(client, []);
@@ -465,7 +313,7 @@ export class OutboxRelay {
             rows.map((r) => r.seq),
           );
         }
-        let sent: Row[];
+        let sent: OutboxRow[];
         let failed = false;
         try {
           await publishTraced(this.options.publisher, rows.map(outboxRowToMessage));
@@ -482,13 +330,7 @@ export class OutboxRelay {
         if (sent.length > 0) {
           this.stats.batches += 1;
           await this.options.afterPublish?.({ size: sent.length, batches: this.stats.batches });
-          await this.query(
-            client,
-            `UPDATE outbox_events
-                SET sent_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL
-              WHERE seq = ANY($1::bigint[])`,
-            [sent.map((r) => r.seq)],
-          );
+          await this.query(client, MARK_SENT_SQL, [sent.map((r) => r.seq)]);
           this.stats.published += sent.length;
           for (const topic of new Set(sent.map((r) => r.topic))) this.blockedTopics.delete(topic);
         }
@@ -501,8 +343,12 @@ export class OutboxRelay {
   }
 
   /** After a failed batch: retry topic by topic, set failing topics aside with backoff. */
-  private async publishPerTopic(client: Client, rows: Row[], firstError: unknown): Promise<Row[]> {
-    const byTopic = new Map<string, Row[]>();
+  private async publishPerTopic(
+    client: Client,
+    rows: OutboxRow[],
+    firstError: unknown,
+  ): Promise<OutboxRow[]> {
+    const byTopic = new Map<string, OutboxRow[]>();
     for (const r of rows) {
       let list = byTopic.get(r.topic);
       if (!list) byTopic.set(r.topic, (list = []));
@@ -512,7 +358,7 @@ export class OutboxRelay {
       await this.recordFailure(client, rows, firstError);
       return [];
     }
-    const sent: Row[] = [];
+    const sent: OutboxRow[] = [];
     for (const [, topicRows] of byTopic) {
       try {
         await publishTraced(this.options.publisher, topicRows.map(outboxRowToMessage));
@@ -524,7 +370,7 @@ export class OutboxRelay {
     return sent;
   }
 
-  private async recordFailure(client: Client, rows: Row[], error: unknown): Promise<void> {
+  private async recordFailure(client: Client, rows: OutboxRow[], error: unknown): Promise<void> {
     const topic = rows[0]!.topic;
     const failures = (this.blockedTopics.get(topic)?.failures ?? 0) + 1;
     const delay = backoffDelay(failures, this.options.backoff);
@@ -542,51 +388,13 @@ export class OutboxRelay {
       },
       'outbox publish failed',
     );
-    await this.query(
-      client,
-      `UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`,
-      [rows.map((r) => r.seq), message.slice(0, 2000)],
-    );
+    await this.query(client, RECORD_FAILURE_SQL, [rows.map((r) => r.seq), message.slice(0, 2000)]);
   }
 
   private async purge(client: Client): Promise<void> {
     if (this.retentionMs <= 0 || Date.now() - this.lastPurge < PURGE_INTERVAL_MS) return;
     this.lastPurge = Date.now();
-    await this.query(
-      client,
-      `DELETE FROM outbox_events WHERE seq IN (
-         SELECT seq FROM outbox_events
-          WHERE sent_at IS NOT NULL AND sent_at < clock_timestamp() - ($1::bigint * interval '1 millisecond')
-          LIMIT ${PURGE_CHUNK})`,
-      [this.retentionMs],
-    );
-  }
-
-  private registerGauges(): void {
-    const meter = metrics.getMeter('@trellis/events');
-    const unsent = meter.createObservableGauge('trellis.events.outbox.unsent', {
-      description: 'Outbox rows not yet published to Kafka',
-    });
-    const oldest = meter.createObservableGauge('trellis.events.outbox.oldest_age', {
-      description: 'Age of the oldest unpublished outbox row',
-      unit: 'ms',
-    });
-    const attributes = { schema: this.options.schema };
-    // One query feeds both gauges; only the leader reports (followers would double count).
-    const callback: BatchObservableCallback = async (observer) => {
-      if (!this.running || !this.leader || !this.client) return;
-      const lag = await this.lag();
-      observer.observe(unsent, lag.unsent, attributes);
-      observer.observe(oldest, lag.oldestAgeMs ?? 0, attributes);
-    };
-    meter.addBatchObservableCallback(callback, [unsent, oldest]);
-    this.gauges = { meter, callback, observables: [unsent, oldest] };
-  }
-
-  private unregisterGauges(): void {
-    if (!this.gauges) return;
-    this.gauges.meter.removeBatchObservableCallback(this.gauges.callback, this.gauges.observables);
-    this.gauges = undefined;
+    await this.query(client, PURGE_SENT_SQL, [this.retentionMs]);
   }
 }
 
