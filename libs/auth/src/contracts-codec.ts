@@ -24,6 +24,7 @@ export function decodeSystemStatus(value: Uint8Array): SystemStatusUpdate | unde
     status,
     version: Number(msg.version),
     ...(msg.writesRestricted ? { writesRestricted: true } : {}),
+    ...(msg.productVersionId ? { productVersionId: msg.productVersionId } : {}),
     // the organisation's region in the reference data, else the registry's claim (as the gateway)
     ...(msg.odsCode || msg.region
       ? { region: organisationByOdsCode(msg.odsCode)?.region ?? msg.region }

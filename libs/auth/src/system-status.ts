@@ -16,12 +16,28 @@ export interface SystemStatusUpdate {
   writesRestricted?: boolean;
   /** Region of the system's organisation (issue 18: a regional authority's reads). */
   region?: string;
+  /** The supplier product version the system deploys (issue 20: a region's versions). */
+  productVersionId?: string;
+}
+
+/** What the feed says of one known system. */
+export interface KnownSystem {
+  systemId: string;
+  status: SystemStatusValue;
+  region?: string;
+  productVersionId?: string;
 }
 
 export class SystemStatusRegistry {
   private readonly statuses = new Map<
     string,
-    { status: SystemStatusValue; version: number; writesRestricted: boolean; region?: string }
+    {
+      status: SystemStatusValue;
+      version: number;
+      writesRestricted: boolean;
+      region?: string;
+      productVersionId?: string;
+    }
   >();
   private readyFlag = false;
   private readonly waiters: Array<() => void> = [];
@@ -36,6 +52,7 @@ export class SystemStatusRegistry {
       version: update.version,
       writesRestricted: update.writesRestricted === true,
       ...(update.region ? { region: update.region } : {}),
+      ...(update.productVersionId ? { productVersionId: update.productVersionId } : {}),
     });
     this.lastAppliedAt = Date.now();
   }
@@ -57,6 +74,20 @@ export class SystemStatusRegistry {
   /** The region of the system's organisation, when the feed named one. */
   regionOf(systemId: string): string | undefined {
     return this.statuses.get(systemId)?.region;
+  }
+
+  /** Every system the feed named (optionally one region's), in system id order. */
+  known(region?: string): KnownSystem[] {
+    const out: KnownSystem[] = [];
+    for (const [systemId, s] of this.statuses)
+      if (region === undefined || s.region === region)
+        out.push({
+          systemId,
+          status: s.status,
+          ...(s.region ? { region: s.region } : {}),
+          ...(s.productVersionId ? { productVersionId: s.productVersionId } : {}),
+        });
+    return out.sort((a, b) => (a.systemId < b.systemId ? -1 : a.systemId > b.systemId ? 1 : 0));
   }
 
   statusOf(systemId: string): SystemStatusValue | undefined {

@@ -19,10 +19,12 @@ import { authEndpoints, type ConformanceConfig } from './config';
 import { PRISMA, PrismaClient } from './prisma';
 import { ComplianceRepository } from './policy/compliance.repository';
 import { ComplianceService } from './policy/compliance.service';
+import { RegionChangesService } from './policy/region-changes.service';
 import { ScorecardsGrpcController } from './scorecards/scorecards.grpc.controller';
 import { ScorecardsRepository } from './scorecards/scorecards.repository';
 import { CONFORMANCE_SCOPES } from './scorecards/scorecards.scopes';
 import { ScorecardsService } from './scorecards/scorecards.service';
+import { SystemScorecardsService } from './scorecards/system-scorecards.service';
 
 /** PostgreSQL (schema `conformance`: counters, inbox, outbox). */
 @Global()
@@ -107,6 +109,8 @@ export class ConformanceAppModule {
         ScorecardsService,
         ComplianceRepository,
         ComplianceService,
+        SystemScorecardsService,
+        RegionChangesService,
         ConformanceMessaging,
       ],
     };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
 
-import { type Prisma } from '../prisma';
+import { Prisma } from '../prisma';
 import { type ComplianceRow, type ComplianceStateName, type SeverityMeasure } from './decide';
 import { severityOf, type CompliancePolicy, type Severity, SEVERITIES } from './policy';
 
@@ -98,6 +98,15 @@ export class ComplianceRepository {
     return row ? toStored(row) : null;
   }
 
+  /** The states of these product versions (those ever evaluated). */
+  async some(tx: Tx, productVersionIds: readonly string[]): Promise<StoredCompliance[]> {
+    if (productVersionIds.length === 0) return [];
+    const rows = await tx.productCompliance.findMany({
+      where: { productVersionId: { in: [...productVersionIds] } },
+    });
+    return rows.map(toStored);
+  }
+
   /** A product version's change-log rows with version < `before`, newest first. */
   async changes(
     tx: Tx,
@@ -114,6 +123,52 @@ export class ComplianceRepository {
       version: r.version,
       fromState: r.fromState as ComplianceStateName,
       toState: r.toState as ComplianceStateName,
+      cause: r.cause,
+      actor: r.actor,
+      reason: r.reason,
+      at: r.at,
+    }));
+  }
+
+  /**
+   * The change-log rows of several product versions, newest first in (at, key) order, strictly
+   * before the cursor when one is given; key = "<product version>#<version, 10 digits>".
+   */
+  async changesOf(
+    tx: Tx,
+    productVersionIds: readonly string[],
+    cursor: { at: Date; key: string } | undefined,
+    limit: number,
+  ): Promise<Array<StoredChange & { productVersionId: string; key: string }>> {
+    if (productVersionIds.length === 0) return [];
+    const key = Prisma.sql`(product_version_id || '#' || lpad(version::text, 10, '0')) COLLATE "C"`;
+    const at = Prisma.sql`date_trunc('milliseconds', at)`;
+    const rows = await tx.$queryRaw<
+      Array<{
+        pv: string;
+        version: number;
+        from_state: string;
+        to_state: string;
+        cause: string;
+        actor: string;
+        reason: string | null;
+        at: Date;
+        key: string;
+      }>
+    >`
+      SELECT product_version_id AS pv, version, from_state, to_state, cause, actor, reason,
+             ${at} AS at, ${key} AS key
+        FROM compliance_changes
+       WHERE product_version_id = ANY(${[...productVersionIds]}::text[])
+         ${cursor ? Prisma.sql`AND (${at}, ${key}) < (${cursor.at}, ${cursor.key} COLLATE "C")` : Prisma.empty}
+       ORDER BY 8 DESC, 9 DESC
+       LIMIT ${limit}`;
+    return rows.map((r) => ({
+      productVersionId: r.pv,
+      key: r.key,
+      version: r.version,
+      fromState: r.from_state as ComplianceStateName,
+      toState: r.to_state as ComplianceStateName,
       cause: r.cause,
       actor: r.actor,
       reason: r.reason,

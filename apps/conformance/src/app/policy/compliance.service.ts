@@ -153,6 +153,16 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
     return row ?? fresh(productVersionId, this.policy, new Date(0));
   }
 
+  /** The states of several versions without an access check (never evaluated: compliant). */
+  async statesOf(productVersionIds: readonly string[]): Promise<Map<string, StoredCompliance>> {
+    const unique = [...new Set(productVersionIds)];
+    const rows = await this.prisma.$transaction((tx) => this.repo.some(tx, unique));
+    const held = new Map(rows.map((r) => [r.productVersionId, r]));
+    return new Map(
+      unique.map((id) => [id, held.get(id) ?? fresh(id, this.policy, new Date(0))] as const),
+    );
+  }
+
   async get(productVersionId: string, caller: Caller): Promise<StoredCompliance> {
     this.mayRead(productVersionId, caller);
     return this.stateOf(productVersionId);

@@ -4,11 +4,13 @@ import { requireCaller } from '@trellis/auth';
 import { conformance, fromTimestamp, toTimestamp } from '@trellis/contracts';
 
 import { ComplianceService } from '../policy/compliance.service';
-import { type StoredCompliance } from '../policy/compliance.repository';
+import { type StoredChange, type StoredCompliance } from '../policy/compliance.repository';
+import { RegionChangesService } from '../policy/region-changes.service';
 import { severityOf } from '../policy/policy';
 import { type SubjectFilter } from './scorecards.repository';
 import { ScorecardError, ScorecardErrorCode } from './scorecards.errors';
 import { ScorecardsService, type ScorecardView, type Totals } from './scorecards.service';
+import { SystemScorecardsService } from './system-scorecards.service';
 
 const { SubjectKind, ScorecardServiceControllerMethods } = conformance.v1;
 
@@ -39,6 +41,18 @@ const STATE: Record<StoredCompliance['state'], conformance.v1.ComplianceState> =
 };
 
 const ts = (d: Date | null) => (d ? toTimestamp(d) : undefined);
+
+function changeToProto(c: StoredChange): conformance.v1.ComplianceChange {
+  return {
+    version: c.version,
+    fromState: STATE[c.fromState],
+    toState: STATE[c.toState],
+    cause: c.cause,
+    actor: c.actor,
+    reason: c.reason ?? '',
+    at: toTimestamp(c.at),
+  };
+}
 
 export function complianceToProto(c: StoredCompliance): conformance.v1.Compliance {
   return {
@@ -97,6 +111,8 @@ export class ScorecardsGrpcController implements conformance.v1.ScorecardService
   constructor(
     private readonly scorecards: ScorecardsService,
     private readonly compliance: ComplianceService,
+    private readonly systemCards: SystemScorecardsService,
+    private readonly regionChanges: RegionChangesService,
   ) {}
 
   async getScorecard(
@@ -156,17 +172,59 @@ export class ScorecardsGrpcController implements conformance.v1.ScorecardService
       req.pageSize ?? 0,
       req.pageToken ?? '',
     );
+    return { changes: r.changes.map(changeToProto), nextPageToken: r.next };
+  }
+
+  async listSystemScorecards(
+    req: conformance.v1.ListSystemScorecardsRequest,
+    metadata?: Metadata,
+  ): Promise<conformance.v1.ListSystemScorecardsResponse> {
+    const r = await this.systemCards.list(
+      {
+        region: req.region ?? '',
+        systemIds: req.systemIds ?? [],
+        periodStart: req.periodStart ? fromTimestamp(req.periodStart) : undefined,
+        periodEnd: req.periodEnd ? fromTimestamp(req.periodEnd) : undefined,
+        pageSize: req.pageSize ?? 0,
+        pageToken: req.pageToken ?? '',
+      },
+      requireCaller(metadata),
+    );
     return {
-      changes: r.changes.map((c) => ({
-        version: c.version,
-        fromState: STATE[c.fromState],
-        toState: STATE[c.toState],
-        cause: c.cause,
-        actor: c.actor,
-        reason: c.reason ?? '',
-        at: toTimestamp(c.at),
+      scorecards: r.cards.map((c) => ({
+        systemId: c.systemId,
+        region: c.region,
+        productVersionId: c.productVersionId,
+        current: totalsToProto(c.current),
+        judged: c.judged,
+        countedUntil: ts(c.countedUntil),
+        compliance: c.compliance ? complianceToProto(c.compliance) : undefined,
       })),
       nextPageToken: r.next,
+      total: r.total,
+    };
+  }
+
+  async listRegionComplianceChanges(
+    req: conformance.v1.ListRegionComplianceChangesRequest,
+    metadata?: Metadata,
+  ): Promise<conformance.v1.ListRegionComplianceChangesResponse> {
+    const rows = await this.regionChanges.list(
+      {
+        region: req.region ?? '',
+        pageSize: req.pageSize ?? 0,
+        before: req.before ? fromTimestamp(req.before) : undefined,
+        beforeKey: req.beforeKey ?? '',
+      },
+      requireCaller(metadata),
+    );
+    return {
+      changes: rows.map((c) => ({
+        productVersionId: c.productVersionId,
+        change: changeToProto(c),
+        key: c.key,
+        systemIds: c.systemIds,
+      })),
     };
   }
 }

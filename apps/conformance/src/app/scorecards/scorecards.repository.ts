@@ -124,4 +124,29 @@ export class ScorecardsRepository {
       SELECT max(last_event_at) AS at FROM traffic_counters WHERE ${subject}`;
     return rows[0]?.at ?? null;
   }
+
+  /** The period's metric sums of each of `systemIds`, and the newest event counted in it. */
+  async systemTotals(
+    systemIds: readonly string[],
+    start: Date,
+    end: Date,
+  ): Promise<Map<string, { metrics: MetricSum[]; countedUntil: Date }>> {
+    const out = new Map<string, { metrics: MetricSum[]; countedUntil: Date }>();
+    if (systemIds.length === 0) return out;
+    const rows = await this.prisma.$queryRaw<
+      Array<{ system_id: string; metric: string; n: bigint; at: Date }>
+    >`
+      SELECT system_id, metric, sum(count)::bigint AS n, max(last_event_at) AS at
+        FROM traffic_counters
+       WHERE system_id = ANY(${[...systemIds]}::text[])
+         AND bucket_start >= ${start} AND bucket_start < ${end} AND metric <> 'behaviour'
+       GROUP BY 1, 2`;
+    for (const r of rows) {
+      const held = out.get(r.system_id) ?? { metrics: [], countedUntil: r.at };
+      held.metrics.push({ period: 'current', metric: r.metric, count: Number(r.n) });
+      if (r.at > held.countedUntil) held.countedUntil = r.at;
+      out.set(r.system_id, held);
+    }
+    return out;
+  }
 }

@@ -9,5 +9,9 @@ export const CONFORMANCE_SCOPES = defineScopeTable({
   '/trellis.conformance.v1.ScorecardService/ListComplianceChanges': {
     scope: SCORECARD_READ_SCOPE,
   },
+  '/trellis.conformance.v1.ScorecardService/ListSystemScorecards': { scope: SCORECARD_READ_SCOPE },
+  '/trellis.conformance.v1.ScorecardService/ListRegionComplianceChanges': {
+    scope: SCORECARD_READ_SCOPE,
+  },
   '/trellis.conformance.v1.ScorecardService/OverrideCompliance': { scope: TRELLIS_SCOPES.admin },
 });

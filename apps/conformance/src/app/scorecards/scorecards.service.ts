@@ -140,6 +140,20 @@ function validate(q: ScorecardQuery): { start: Date; end: Date; top: number } {
     v.push({ field: 'subject_id', rule: 'required', message: 'a system or product version id' });
   const start = q.periodStart;
   const end = q.periodEnd;
+  v.push(...periodViolations(start, end));
+  if (q.topRules < 0 || q.topRules > 50)
+    v.push({ field: 'top_rules', rule: 'range', message: 'between 0 and 50' });
+  if (v.length > 0 || !start || !end)
+    throw new ScorecardError(ScorecardErrorCode.InvalidArgument, 'invalid scorecard request', v);
+  return { start, end, top: q.topRules || 10 };
+}
+
+/** What is wrong with a card's period: both ends, in order, at most 31 days apart. */
+export function periodViolations(
+  start: Date | undefined,
+  end: Date | undefined,
+): Array<{ field: string; rule: string; message: string }> {
+  const v: Array<{ field: string; rule: string; message: string }> = [];
   if (!start || Number.isNaN(start.getTime()))
     v.push({ field: 'period_start', rule: 'required', message: 'is required' });
   if (!end || Number.isNaN(end.getTime()))
@@ -148,11 +162,7 @@ function validate(q: ScorecardQuery): { start: Date; end: Date; top: number } {
     v.push({ field: 'period_end', rule: 'after-start', message: 'must be after period_start' });
   if (start && end && end.getTime() - start.getTime() > MAX_PERIOD_MS)
     v.push({ field: 'period_end', rule: 'max-period', message: 'at most 31 days after the start' });
-  if (q.topRules < 0 || q.topRules > 50)
-    v.push({ field: 'top_rules', rule: 'range', message: 'between 0 and 50' });
-  if (v.length > 0 || !start || !end)
-    throw new ScorecardError(ScorecardErrorCode.InvalidArgument, 'invalid scorecard request', v);
-  return { start, end, top: q.topRules || 10 };
+  return v;
 }
 
 /** The national operator reads every card; a connected system its own and its product version's. */
@@ -177,7 +187,7 @@ export function mayRead(
   );
 }
 
-function totals(rows: readonly MetricSum[]): Totals {
+export function totals(rows: readonly MetricSum[]): Totals {
   const n = (metric: string): number =>
     rows.filter((r) => r.metric === metric).reduce((s, r) => s + r.count, 0);
   const accepted = n('accepted');
