@@ -36,6 +36,7 @@ import {
   uniqueTopic,
   type ServiceProcess,
   type TestSchema,
+  waitUntil,
 } from '@trellis/testing';
 
 import { ProductsService } from '../src/app/products/products.service';
@@ -258,13 +259,8 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
     const t = tally.get(c.id)!;
     return [t.requests, t.accepted + t.refused, t.accepted];
   };
-  async function until(what: string, ok: () => Promise<boolean>, ms = 120_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await ok())) {
-      if (Date.now() > end) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
+  const until = (what: string, ok: () => Promise<boolean>, ms = 120_000): Promise<void> =>
+    waitUntil(what, ok, { timeoutMs: ms, intervalMs: 300 });
 
   it('counts both doors as the test counted, through a SIGKILL and a replay; then enforces', async () => {
     const first = await createTestSchema('conformance');

@@ -8,7 +8,7 @@ import type {
   Resource,
   ServiceRequest,
 } from '@medplum/fhirtypes';
-import { appointments, results, toTimestamp } from '@trellis/contracts';
+import { results, toTimestamp } from '@trellis/contracts';
 import { rulesOf } from '@trellis/fhir';
 import { Client } from 'fhir-kit-client';
 
@@ -418,10 +418,8 @@ describe('DiagnosticReport over FHIR → results gRPC (real results platform)', 
     // local systems' gRPC enters through the gateway's front door (the platforms admit only the gateway)
     const clients = new PlatformClients({ results: stack.frontDoor }, 10_000);
     try {
-      const submitted = await clients.call<results.v1.SubmitReportResponse>(
-        'results',
-        'trellis.results.v1.ReportService',
-        'SubmitReport',
+      const submitted = await clients.call(
+        clients.reports.submitReport,
         { report: fbc(`LAB-${Date.now()}`, patient.id!) },
         { authorization: `Bearer ${labToken}` },
       );
@@ -721,10 +719,8 @@ describe('Appointment over FHIR → appointments gRPC, then $everything with one
     let slotId: string;
     try {
       const md = { authorization: `Bearer ${hospitalSchedulerToken}` };
-      const schedule = await clients.call<appointments.v1.CreateScheduleResponse>(
-        'appointments',
-        'trellis.appointments.v1.ScheduleService',
-        'CreateSchedule',
+      const schedule = await clients.call(
+        clients.schedules.createSchedule,
         {
           odsCode: '',
           serviceType: 'cardiology-clinic',
@@ -739,10 +735,8 @@ describe('Appointment over FHIR → appointments gRPC, then $everything with one
       );
       const start = new Date(Date.now() + 3 * 86_400_000);
       start.setUTCHours(10, 0, 0, 0);
-      const slots = await clients.call<appointments.v1.PublishSlotsResponse>(
-        'appointments',
-        'trellis.appointments.v1.ScheduleService',
-        'PublishSlots',
+      const slots = await clients.call(
+        clients.schedules.publishSlots,
         {
           scheduleId: schedule.schedule!.id,
           slots: [

@@ -97,9 +97,7 @@ describe('restricted patients through the FHIR and gRPC doors', () => {
     const clients = new PlatformClients({ identity: stack.frontDoor }, 5000);
     const grpc = await clients
       .call(
-        'identity',
-        'trellis.identity.v1.PatientService',
-        'UpdatePatient',
+        clients.patients.updatePatient,
         {
           nhsNumber: id,
           expectedVersion: Number(redacted.meta!.versionId),

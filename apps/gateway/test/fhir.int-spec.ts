@@ -366,9 +366,7 @@ describe('FHIR facade: Patient over real HTTP (fhir-kit-client) → identity gRP
     const { token: admin } = await stack.token(['trellis/identity.admin'], 'X26');
     const clients = new PlatformClients({ identity: stack.frontDoor }, 5000);
     await clients.call(
-      'identity',
-      'trellis.identity.v1.PatientService',
-      'MergePatients',
+      clients.patients.mergePatients,
       {
         supersededNhsNumber: a.id,
         survivorNhsNumber: b.id,

@@ -201,7 +201,8 @@ export function decodeGrpcError(error: {
   code?: number;
   details?: string;
   message?: string;
-  metadata?: Metadata;
+  /** grpc-js Metadata, or any trailers read the same way (nice-grpc's, through `getAll`). */
+  metadata?: { get(key: string): Array<string | Uint8Array> };
 }): DecodedGrpcError {
   const out: DecodedGrpcError = {
     code: error.code ?? GrpcStatus.UNKNOWN,

@@ -72,3 +72,18 @@ export {
   regionOfOrganisation,
 } from './reference/organisations';
 export type { Organisation, OrganisationKind, Region } from './reference/organisations';
+export {
+  forwardedMetadata,
+  forwardingMiddleware,
+  GrpcCallError,
+  grpcChannel,
+  typedClient,
+  USER_HEADER,
+} from './grpc/typed-client';
+export type {
+  ForwardCallOptions,
+  ForwardContext,
+  ForwardingOptions,
+  TypedClient,
+  TypedUnaryMethod,
+} from './grpc/typed-client';

@@ -2,5 +2,8 @@ export * from './infra-env';
 export * from './test-schema';
 export * from './unique';
 export * from './factories';
+export * from './expect-refusal';
+export * from './poll';
+export * from './topic-reader';
 export * from './service-process';
 export * from './test-database';

@@ -14,7 +14,13 @@ import {
   type EventBus,
 } from '@trellis/events';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';
-import { createTestSchema, freePort, uniqueTopic, type TestSchema } from '@trellis/testing';
+import {
+  createTestSchema,
+  freePort,
+  uniqueTopic,
+  type TestSchema,
+  pollUntilTruthy,
+} from '@trellis/testing';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 
 import { gatewayEnvSchema } from '../../src/app/config/gateway.config';
@@ -369,16 +375,10 @@ export async function collect(
   return { messages, stop: () => consumer.stop() };
 }
 
-export async function waitFor<T>(
+export function waitFor<T>(
   fn: () => T | undefined | false,
   timeoutMs: number,
   stepMs = 50,
 ): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
+  return pollUntilTruthy('condition', fn, { timeoutMs, intervalMs: stepMs });
 }

@@ -20,8 +20,6 @@ import {
   resourceSubject,
 } from './platform-fhir.controller';
 
-const APPOINTMENTS = 'trellis.appointments.v1.AppointmentService';
-
 /** The audit subject of a history Bundle: the appointment id and the patient of its entries. */
 const historySubject: AuditSubjectExtractor = (req, res) => {
   const id = (req as { params?: { id?: string } }).params?.id;
@@ -80,10 +78,8 @@ export class AppointmentFhirController extends PlatformFhirController {
     summary: 'Read an appointment',
   })
   async readAppointment(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
-    const r = await this.call<appointments.v1.GetAppointmentResponse>(
-      'appointments',
-      APPOINTMENTS,
-      'GetAppointment',
+    const r = await this.call(
+      this.platforms.appointments.getAppointment,
       { appointmentId: String(req.params['id']) },
       forwardContext(req),
       'Appointment',
@@ -108,10 +104,8 @@ export class AppointmentFhirController extends PlatformFhirController {
     const nhs = this.patientParam(req);
     if (nhs === null) return this.noMatch(req, res);
     return this.pagedSearch(req, res, async (page) => {
-      const r = await this.call<appointments.v1.ListPatientAppointmentsResponse>(
-        'appointments',
-        APPOINTMENTS,
-        'ListPatientAppointments',
+      const r = await this.call(
+        this.platforms.appointments.listPatientAppointments,
         { nhsNumber: nhs, period: appointments.v1.AppointmentPeriod.APPOINTMENT_PERIOD_ALL, page },
         forwardContext(req),
         'Appointment',
@@ -216,10 +210,8 @@ export class AppointmentFhirController extends PlatformFhirController {
         "Parameters.parameter.where(name='patient')",
       );
     }
-    const r = await this.call<appointments.v1.BookAppointmentResponse>(
-      'appointments',
-      APPOINTMENTS,
-      'BookAppointment',
+    const r = await this.call(
+      this.platforms.appointments.bookAppointment,
       {
         idempotencyKey: key,
         slotId: slot,
@@ -249,7 +241,7 @@ export class AppointmentFhirController extends PlatformFhirController {
   )
   async cancelAppointment(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     const p = await this.parameters(req, 'Appointment', 'operation:$cancel');
-    return this.transition(req, res, 'CancelAppointment', { reason: param(p, 'reason') ?? '' });
+    return this.transition(req, res, 'cancelAppointment', { reason: param(p, 'reason') ?? '' });
   }
 
   @FhirRoute(
@@ -286,7 +278,7 @@ export class AppointmentFhirController extends PlatformFhirController {
         "Parameters.parameter.where(name='slot')",
       );
     }
-    return this.transition(req, res, 'RescheduleAppointment', {
+    return this.transition(req, res, 'rescheduleAppointment', {
       newSlotId: slot,
       reason: param(p, 'reason') ?? '',
     });
@@ -307,7 +299,7 @@ export class AppointmentFhirController extends PlatformFhirController {
   )
   async arrived(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     await this.parameters(req, 'Appointment', 'operation:$arrived');
-    return this.transition(req, res, 'MarkArrived', {});
+    return this.transition(req, res, 'markArrived', {});
   }
 
   @FhirRoute(
@@ -325,7 +317,7 @@ export class AppointmentFhirController extends PlatformFhirController {
   )
   async fulfil(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     await this.parameters(req, 'Appointment', 'operation:$fulfil');
-    return this.transition(req, res, 'MarkFulfilled', {});
+    return this.transition(req, res, 'markFulfilled', {});
   }
 
   @FhirRoute(
@@ -343,7 +335,7 @@ export class AppointmentFhirController extends PlatformFhirController {
   )
   async noShow(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     await this.parameters(req, 'Appointment', 'operation:$no-show');
-    return this.transition(req, res, 'MarkNoShow', {});
+    return this.transition(req, res, 'markNoShow', {});
   }
 
   @FhirRoute({
@@ -360,10 +352,8 @@ export class AppointmentFhirController extends PlatformFhirController {
   async vread(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     const id = String(req.params['id']);
     const vid = this.versionParam(req, 'Appointment');
-    const r = await this.call<appointments.v1.GetAppointmentVersionResponse>(
-      'appointments',
-      APPOINTMENTS,
-      'GetAppointmentVersion',
+    const r = await this.call(
+      this.platforms.appointments.getAppointmentVersion,
       { appointmentId: id, version: vid },
       forwardContext(req),
       'Appointment',
@@ -386,10 +376,8 @@ export class AppointmentFhirController extends PlatformFhirController {
   async history(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const id = String(req.params['id']);
     const count = searchOf(req).count;
-    const r = await this.call<appointments.v1.ListAppointmentVersionsResponse>(
-      'appointments',
-      APPOINTMENTS,
-      'ListAppointmentVersions',
+    const r = await this.call(
+      this.platforms.appointments.listAppointmentVersions,
       { appointmentId: id, page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) } },
       forwardContext(req),
       'Appointment',
@@ -426,20 +414,18 @@ export class AppointmentFhirController extends PlatformFhirController {
     req: Request,
     res: Response,
     method:
-      | 'CancelAppointment'
-      | 'RescheduleAppointment'
-      | 'MarkArrived'
-      | 'MarkFulfilled'
-      | 'MarkNoShow',
+      | 'cancelAppointment'
+      | 'rescheduleAppointment'
+      | 'markArrived'
+      | 'markFulfilled'
+      | 'markNoShow',
     args: Record<string, string>,
   ): Promise<Appointment> {
     const expected = parseIfMatch(headerValue(req.headers['if-match']));
     let r: { appointment?: appointments.v1.Appointment };
     try {
-      r = await this.call<{ appointment?: appointments.v1.Appointment }>(
-        'appointments',
-        APPOINTMENTS,
-        method,
+      r = await this.call(
+        this.platforms.appointments[method],
         { appointmentId: String(req.params['id']), expectedVersion: expected ?? 0, ...args },
         forwardContext(req),
         'Appointment',

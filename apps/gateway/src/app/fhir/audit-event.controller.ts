@@ -1,7 +1,7 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import { callerOf, type AuditSubject, type AuditSubjectExtractor } from '@trellis/auth';
-import { audit, identity, toTimestamp } from '@trellis/contracts';
+import { audit, toTimestamp } from '@trellis/contracts';
 import {
   auditEventToFhir,
   CONNECTED_SYSTEM_ID_SYSTEM,
@@ -16,8 +16,6 @@ import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute, type FhirSearchParam } from './fhir.registry';
 import { bundle, countParam, queryParams, selfUrl } from './fhir.support';
 import { op, param, PlatformFhirController } from './platform-fhir.controller';
-
-const AUDIT = 'trellis.audit.v1.AuditService';
 
 export const AUDIT_EVENT_SEARCH_PARAMS: FhirSearchParam[] = [
   {
@@ -244,10 +242,8 @@ export class AuditEventFhirController extends PlatformFhirController {
       page: { pageSize: Math.max(count, 1), pageToken: params.get('_page_token')?.[0] ?? '' },
       excludePatientOwn: false,
     };
-    const r = await this.call<audit.v1.SearchAccessEventsResponse>(
-      'audit',
-      AUDIT,
-      'SearchAccessEvents',
+    const r = await this.call(
+      this.platforms.audit.searchAccessEvents,
       request,
       forwardContext(req),
       'AuditEvent',
@@ -288,10 +284,8 @@ export class AuditEventFhirController extends PlatformFhirController {
     summary: 'One recorded access (404 when unknown or not yours to see)',
   })
   async read(@Req() req: Request, @Res() res: Response): Promise<AuditEvent> {
-    const r = await this.call<audit.v1.GetAccessEventResponse>(
-      'audit',
-      AUDIT,
-      'GetAccessEvent',
+    const r = await this.call(
+      this.platforms.audit.getAccessEvent,
       { auditId: String(req.params['id']) },
       forwardContext(req),
       'AuditEvent',
@@ -327,18 +321,14 @@ export class AuditEventFhirController extends PlatformFhirController {
       throw bad('audit.flag.reason', 'reason must be 1–1000 characters', 'Parameters.parameter');
     const ctx = forwardContext(req);
     // the region whose authority hears of it: the patient's GP practice's (own record only)
-    const who = await this.call<identity.v1.GetPatientResponse>(
-      'identity',
-      'trellis.identity.v1.PatientService',
-      'GetPatient',
+    const who = await this.call(
+      this.platforms.patients.getPatient,
       { nhsNumber: patient },
       ctx,
       'Patient',
     );
-    const r = await this.call<audit.v1.FlagAccessEventResponse>(
-      'audit',
-      AUDIT,
-      'FlagAccessEvent',
+    const r = await this.call(
+      this.platforms.audit.flagAccessEvent,
       {
         auditId: String(req.params['id']),
         reason,

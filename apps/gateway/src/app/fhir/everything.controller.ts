@@ -1,6 +1,6 @@
 import { Controller, Inject, Req, Res, UseFilters } from '@nestjs/common';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { appointments, identity, referrals, results } from '@trellis/contracts';
+import { appointments } from '@trellis/contracts';
 import {
   appointmentToFhir,
   FhirError,
@@ -74,14 +74,7 @@ export class EverythingFhirController {
     const deadline = this.config.everythingDeadlineMs;
     // identity first-class: an unknown patient is a 404, not an empty record
     const patientCall = this.platforms
-      .call<identity.v1.GetPatientResponse>(
-        'identity',
-        'trellis.identity.v1.PatientService',
-        'GetPatient',
-        { nhsNumber: nhs },
-        ctx,
-        deadline,
-      )
+      .call(this.platforms.patients.getPatient, { nhsNumber: nhs }, ctx, deadline)
       .then((r) => ({
         platform: 'identity' as const,
         resources: [patientToFhir(r.patient!)] as Resource[],
@@ -155,10 +148,8 @@ export class EverythingFhirController {
     ctx: ForwardContext,
     deadline: number,
   ): Promise<Gathered> {
-    const r = await this.platforms.call<appointments.v1.ListPatientAppointmentsResponse>(
-      'appointments',
-      'trellis.appointments.v1.AppointmentService',
-      'ListPatientAppointments',
+    const r = await this.platforms.call(
+      this.platforms.appointments.listPatientAppointments,
       {
         nhsNumber: nhs,
         period: appointments.v1.AppointmentPeriod.APPOINTMENT_PERIOD_ALL,
@@ -172,10 +163,8 @@ export class EverythingFhirController {
 
   private async referrals(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {
     // those the caller's organisation sent or receives; a citizen's token: every one of their own
-    const r = await this.platforms.call<referrals.v1.ListPatientReferralsResponse>(
-      'referrals',
-      'trellis.referrals.v1.ReferralService',
-      'ListPatientReferrals',
+    const r = await this.platforms.call(
+      this.platforms.referrals.listPatientReferrals,
       { nhsNumber: nhs, statuses: [], page: { pageSize: 200, pageToken: '' } },
       ctx,
       deadline,
@@ -184,10 +173,8 @@ export class EverythingFhirController {
   }
 
   private async results(nhs: string, ctx: ForwardContext, deadline: number): Promise<Gathered> {
-    const r = await this.platforms.call<results.v1.SearchReportsResponse>(
-      'results',
-      'trellis.results.v1.ReportService',
-      'SearchReports',
+    const r = await this.platforms.call(
+      this.platforms.reports.searchReports,
       {
         nhsNumber: nhs,
         category: 0,

@@ -1,6 +1,5 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { Bundle, Observation } from '@medplum/fhirtypes';
-import { results } from '@trellis/contracts';
 import { FhirError, parseObservationId, reportObservationsToFhir } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
@@ -14,7 +13,7 @@ import {
   PlatformFhirController,
   resourceSubject,
 } from './platform-fhir.controller';
-import { codeParam, REPORTS_PER_CALL, RESULTS, SEARCH_FIELDS } from './report.fhir';
+import { codeParam, REPORTS_PER_CALL, SEARCH_FIELDS } from './report.fhir';
 
 /** Observation: the observations of lab reports — read one, search a patient's. */
 @Controller(FHIR_PREFIX)
@@ -37,10 +36,8 @@ export class ObservationFhirController extends PlatformFhirController {
     const parsed = parseObservationId(id);
     if (!parsed)
       throw FhirError.of(404, 'not-found', 'http.not-found', `Observation/${id} not found`);
-    const r = await this.call<results.v1.GetReportResponse>(
-      'results',
-      RESULTS,
-      'GetReport',
+    const r = await this.call(
+      this.platforms.reports.getReport,
       { reportId: parsed.reportId, version: 0 },
       forwardContext(req),
       'Observation',
@@ -76,10 +73,8 @@ export class ObservationFhirController extends PlatformFhirController {
     const wanted = codeParam(searchOf(req));
     if (nhs === null || wanted === null) return this.noMatch(req, res);
     const reports = async (pageToken: string): Promise<ReportPage> => {
-      const r = await this.call<results.v1.SearchReportsResponse>(
-        'results',
-        RESULTS,
-        'SearchReports',
+      const r = await this.call(
+        this.platforms.reports.searchReports,
         {
           nhsNumber: nhs,
           category: 0,

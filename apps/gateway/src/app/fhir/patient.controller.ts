@@ -15,6 +15,7 @@ import {
   validateNhsNumber,
 } from '@trellis/fhir';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { TypedUnaryMethod } from '@trellis/platform';
 import type { Request, Response } from 'express';
 
 import { patientIdentifierSubject } from './audit-subjects';
@@ -28,8 +29,6 @@ import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
 import { applyPatientPatch } from './patient.patch';
 import { findPatients, PATIENT_SEARCH_PARAMS } from './patient.search';
-
-const SVC = 'trellis.identity.v1.PatientService';
 
 /** Patient: read, vread, search (PDS-style trace with scores), create (conditional), update, history. */
 @Controller(FHIR_PREFIX)
@@ -45,8 +44,12 @@ export class PatientFhirController {
     return `${this.config.publicUrl}/${FHIR_PREFIX}`;
   }
 
-  private call<Res>(method: string, req: unknown, ctx: ForwardContext): Promise<Res> {
-    return this.platforms.call<Res>('identity', SVC, method, req, ctx).catch((err: unknown) => {
+  private call<Req, Res>(
+    method: TypedUnaryMethod<Req, Res>,
+    req: NoInfer<Req>,
+    ctx: ForwardContext,
+  ): Promise<Res> {
+    return this.platforms.call(method, req, ctx).catch((err: unknown) => {
       if (err instanceof PlatformCallError)
         throw fhirErrorFromPlatform(err.decoded, 'Patient', patientFieldPath);
       throw err;
@@ -80,8 +83,8 @@ export class PatientFhirController {
   })
   async read(@Req() req: Request, @Res() res: Response): Promise<Patient> {
     const id = this.requireNhs(String(req.params['id']));
-    const r = await this.call<identity.v1.GetPatientResponse>(
-      'GetPatient',
+    const r = await this.call(
+      this.platforms.patients.getPatient,
       { nhsNumber: id },
       forwardContext(req),
     );
@@ -119,8 +122,8 @@ export class PatientFhirController {
         'http.not-found',
         `Patient/${id}/_history/${vid} not found`,
       );
-    const r = await this.call<identity.v1.GetPatientVersionResponse>(
-      'GetPatientVersion',
+    const r = await this.call(
+      this.platforms.patients.getPatientVersion,
       { nhsNumber: id, version: Number(vid) },
       forwardContext(req),
     );
@@ -144,8 +147,8 @@ export class PatientFhirController {
     const search = searchOf(req);
     const count = search.count;
     const token = search.pageToken;
-    const r = await this.call<identity.v1.GetPatientHistoryResponse>(
-      'GetPatientHistory',
+    const r = await this.call(
+      this.platforms.patients.getPatientHistory,
       { nhsNumber: id, page: { pageSize: Math.max(count, 1), pageToken: token } },
       forwardContext(req),
     );
@@ -256,10 +259,8 @@ export class PatientFhirController {
       if (found.hits.length === 1) return this.existing(res, found.hits[0]!.patient);
     }
     try {
-      const r = await this.platforms.call<identity.v1.RegisterPatientResponse>(
-        'identity',
-        SVC,
-        'RegisterPatient',
+      const r = await this.platforms.call(
+        this.platforms.patients.registerPatient,
         {
           patient: patientDetailsFromFhir(resource),
           overrideDuplicates: false,
@@ -281,8 +282,8 @@ export class PatientFhirController {
         const single = err.decoded.fieldViolations.some((v) => v.rule === 'duplicate.single-match');
         if (ifNoneExist && single && candidates.length === 1) {
           // a concurrent identical create won the race: answer the record it created (one patient)
-          const r = await this.call<identity.v1.GetPatientResponse>(
-            'GetPatient',
+          const r = await this.call(
+            this.platforms.patients.getPatient,
             { nhsNumber: candidates[0] },
             ctx,
           );
@@ -357,11 +358,7 @@ export class PatientFhirController {
     expected: number,
     ctx: ForwardContext,
   ): Promise<identity.v1.GetPatientResponse> {
-    const current = await this.call<identity.v1.GetPatientResponse>(
-      'GetPatient',
-      { nhsNumber: id },
-      ctx,
-    );
+    const current = await this.call(this.platforms.patients.getPatient, { nhsNumber: id }, ctx);
     if (current.superseded) {
       throw FhirError.of(
         422,
@@ -407,10 +404,8 @@ export class PatientFhirController {
       throw new FhirError(422, deathIssues);
     }
     try {
-      const r = await this.platforms.call<identity.v1.UpdatePatientResponse>(
-        'identity',
-        SVC,
-        'UpdatePatient',
+      const r = await this.platforms.call(
+        this.platforms.patients.updatePatient,
         {
           nhsNumber: id,
           expectedVersion: version,

@@ -15,7 +15,6 @@ import { PlatformCallError, type ForwardContext, type PlatformClients } from './
 
 // Patient search (PDS-style): the search table and the identifier lookup or trace it runs.
 
-const SVC = 'trellis.identity.v1.PatientService';
 const G = identity.v1.Gender;
 
 export const PATIENT_SEARCH_PARAMS: FhirSearchParam[] = [
@@ -113,10 +112,8 @@ export async function findPatients(
       );
     if (identifiers.size !== 1) return none;
     try {
-      const r = await platforms.call<identity.v1.GetPatientResponse>(
-        'identity',
-        SVC,
-        'GetPatient',
+      const r = await platforms.call(
+        platforms.patients.getPatient,
         { nhsNumber: [...identifiers][0] },
         ctx,
       );
@@ -208,13 +205,7 @@ export async function findPatients(
   }
   let r: identity.v1.TracePatientsResponse;
   try {
-    r = await platforms.call<identity.v1.TracePatientsResponse>(
-      'identity',
-      SVC,
-      'TracePatients',
-      trace,
-      ctx,
-    );
+    r = await platforms.call(platforms.patients.tracePatients, trace, ctx);
   } catch (err) {
     if (err instanceof PlatformCallError)
       throw fhirErrorFromPlatform(err.decoded, 'Patient', patientFieldPath);

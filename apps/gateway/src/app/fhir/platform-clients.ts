@@ -1,25 +1,30 @@
-import * as grpc from '@grpc/grpc-js';
 import {
   DOOR_HEADER,
   FHIR_DOOR_AUDITED,
   withServiceToken,
   type ServiceIdentity,
 } from '@trellis/auth';
+import { appointments, audit, identity, referrals, results } from '@trellis/contracts';
 import {
-  decodeGrpcError,
-  loadProtoPackageDefinition,
+  grpcChannel,
+  typedClient,
   type DecodedGrpcError,
+  type ForwardContext as PlatformForwardContext,
+  type TypedClient,
+  type TypedUnaryMethod,
 } from '@trellis/platform';
+import { status } from '@grpc/grpc-js';
+import {
+  createChannel,
+  createClientFactory,
+  type Channel,
+  type CompatServiceDefinition,
+} from 'nice-grpc';
 
 import { type PlatformName } from './fhir.config';
 
 /** What a FHIR request forwards to the platforms: the caller's token and trace context. */
-export interface ForwardContext {
-  authorization?: string;
-  traceparent?: string;
-  tracestate?: string;
-  correlationId?: string;
-  userId?: string;
+export interface ForwardContext extends Omit<PlatformForwardContext, 'headers'> {
   /** The gateway audits this FHIR interaction itself: the platform writes no second record. */
   auditedByGateway?: boolean;
 }
@@ -36,51 +41,26 @@ export class PlatformCallError extends Error {
   }
 }
 
-type Unary = (
-  req: unknown,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: unknown) => void,
-) => grpc.ClientUnaryCall;
-
-const SERVICES: Record<PlatformName, { proto: string; services: string[] }> = {
-  identity: {
-    proto: 'trellis/identity/v1/identity.proto',
-    services: ['trellis.identity.v1.PatientService'],
-  },
-  appointments: {
-    proto: 'trellis/appointments/v1/appointments.proto',
-    services: [
-      'trellis.appointments.v1.ScheduleService',
-      'trellis.appointments.v1.AppointmentService',
-    ],
-  },
-  referrals: {
-    proto: 'trellis/referrals/v1/referrals.proto',
-    services: ['trellis.referrals.v1.ReferralService'],
-  },
-  results: {
-    proto: 'trellis/results/v1/results.proto',
-    services: ['trellis.results.v1.ReportService'],
-  },
-  audit: {
-    proto: 'trellis/audit/v1/audit.proto',
-    services: ['trellis.audit.v1.AuditService'],
-  },
-};
-
-function lookup(root: unknown, fullName: string): unknown {
-  return fullName
-    .split('.')
-    .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], root);
+/** The caller's context as the forwarding middleware sends it. */
+export function platformForward(ctx: ForwardContext): PlatformForwardContext {
+  const { auditedByGateway, ...rest } = ctx;
+  return auditedByGateway ? { ...rest, headers: { [DOOR_HEADER]: FHIR_DOOR_AUDITED } } : rest;
 }
 
 /**
- * Plain grpc-js clients for the platforms (one channel per platform, shared by every request).
- * Every call carries a deadline, the caller's bearer token, traceparent and correlation id.
+ * Typed clients of the platforms (nice-grpc over the generated service definitions; one channel
+ * per platform, shared by every request). Every call carries a deadline, the caller's bearer token,
+ * traceparent and correlation id, and the gateway's service token; a failure rejects with a
+ * PlatformCallError carrying the decoded rich error.
  */
 export class PlatformClients {
-  private readonly stubs = new Map<string, grpc.Client & Record<string, Unary>>();
+  readonly patients: TypedClient<identity.v1.PatientServiceDefinition>;
+  readonly schedules: TypedClient<appointments.v1.ScheduleServiceDefinition>;
+  readonly appointments: TypedClient<appointments.v1.AppointmentServiceDefinition>;
+  readonly referrals: TypedClient<referrals.v1.ReferralServiceDefinition>;
+  readonly reports: TypedClient<results.v1.ReportServiceDefinition>;
+  readonly audit: TypedClient<audit.v1.AuditServiceDefinition>;
+  private readonly channels = new Map<PlatformName, Channel>();
 
   constructor(
     private readonly addresses: Partial<Record<PlatformName, string>>,
@@ -88,70 +68,67 @@ export class PlatformClients {
     /** The gateway's service identity: platforms accept only the gateway and their peers. */
     private readonly serviceIdentity?: ServiceIdentity,
   ) {
-    for (const [platform, address] of Object.entries(addresses) as Array<[PlatformName, string]>) {
-      const spec = SERVICES[platform];
-      const loaded = grpc.loadPackageDefinition(loadProtoPackageDefinition([spec.proto]));
-      for (const service of spec.services) {
-        const Ctor = lookup(loaded, service) as
-          | (new (
-              addr: string,
-              creds: grpc.ChannelCredentials,
-              opts?: grpc.ChannelOptions,
-            ) => grpc.Client & Record<string, Unary>)
-          | undefined;
-        if (!Ctor) continue; // platform proto not (yet) defining this service
-        this.stubs.set(
-          service,
-          new Ctor(address, grpc.credentials.createInsecure(), {
-            'grpc.keepalive_time_ms': 30_000,
-          }),
-        );
-      }
-    }
+    this.patients = this.client('identity', identity.v1.PatientServiceDefinition);
+    this.schedules = this.client('appointments', appointments.v1.ScheduleServiceDefinition);
+    this.appointments = this.client('appointments', appointments.v1.AppointmentServiceDefinition);
+    this.referrals = this.client('referrals', referrals.v1.ReferralServiceDefinition);
+    this.reports = this.client('results', results.v1.ReportServiceDefinition);
+    this.audit = this.client('audit', audit.v1.AuditServiceDefinition);
   }
 
   has(platform: PlatformName): boolean {
     return this.addresses[platform] !== undefined;
   }
 
-  /** Unary call `service` (full name) / `method` (UpperCamel). */
-  call<Res>(
-    platform: PlatformName,
-    service: string,
-    method: string,
-    request: unknown,
+  /** Calls a platform method with the caller's context (and a deadline other than the default). */
+  call<Req, Res>(
+    method: TypedUnaryMethod<Req, Res>,
+    request: NoInfer<Req>,
     ctx: ForwardContext,
-    deadlineMs = this.defaultDeadlineMs,
+    deadlineMs?: number,
   ): Promise<Res> {
-    const stub = this.stubs.get(service);
-    const fnName = method.charAt(0).toLowerCase() + method.slice(1);
-    const fn = stub?.[fnName];
-    if (!stub || !fn) {
-      return Promise.reject(
-        new PlatformCallError(platform, method, {
-          code: grpc.status.UNIMPLEMENTED,
-          message: `${platform} is not connected to this gateway`,
-          fieldViolations: [],
-        }),
-      );
-    }
-    const md = new grpc.Metadata();
-    if (ctx.authorization) md.set('authorization', ctx.authorization);
-    if (ctx.traceparent) md.set('traceparent', ctx.traceparent);
-    if (ctx.tracestate) md.set('tracestate', ctx.tracestate);
-    if (ctx.correlationId) md.set('x-correlation-id', ctx.correlationId);
-    if (ctx.userId) md.set('x-trellis-user', ctx.userId);
-    if (ctx.auditedByGateway) md.set(DOOR_HEADER, FHIR_DOOR_AUDITED);
-    withServiceToken(md, this.serviceIdentity);
-    return new Promise<Res>((resolve, reject) => {
-      fn.call(stub, request, md, { deadline: Date.now() + deadlineMs }, (err, res) => {
-        if (err) reject(new PlatformCallError(platform, method, decodeGrpcError(err)));
-        else resolve(res as Res);
-      });
-    });
+    return method(request, { forward: platformForward(ctx), deadlineMs });
   }
 
   close(): void {
-    for (const stub of this.stubs.values()) stub.close();
+    for (const channel of this.channels.values()) channel.close();
   }
+
+  private client<D extends CompatServiceDefinition>(
+    platform: PlatformName,
+    definition: D,
+  ): TypedClient<D> {
+    const address = this.addresses[platform];
+    if (address === undefined) return notConnected(platform, definition);
+    let channel = this.channels.get(platform);
+    if (!channel) {
+      channel = grpcChannel(address);
+      this.channels.set(platform, channel);
+    }
+    return typedClient(definition, channel, {
+      deadlineMs: this.defaultDeadlineMs,
+      outgoing: (md) => withServiceToken(md, this.serviceIdentity),
+      toError: (decoded, method) => new PlatformCallError(platform, method, decoded),
+    });
+  }
+}
+
+/** A client of a platform this gateway has no address for: every call answers UNIMPLEMENTED. */
+function notConnected<D extends CompatServiceDefinition>(
+  platform: PlatformName,
+  definition: D,
+): TypedClient<D> {
+  // the channel is never dialled: the middleware answers before any call reaches it
+  const channel = createChannel('unconnected.invalid:1');
+  channel.close();
+  return createClientFactory()
+    .use(async function* unimplemented(call) {
+      const method = call.method.path.slice(call.method.path.lastIndexOf('/') + 1);
+      throw new PlatformCallError(platform, method, {
+        code: status.UNIMPLEMENTED,
+        message: `${platform} is not connected to this gateway`,
+        fieldViolations: [],
+      });
+    })
+    .create(definition, channel);
 }

@@ -7,6 +7,7 @@ import {
   NHS_NUMBER_SYSTEM,
   validateFhirResource,
 } from '@trellis/fhir';
+import type { TypedUnaryMethod } from '@trellis/platform';
 import type { Request, Response } from 'express';
 
 import { ConformanceRecorder } from './conformance';
@@ -170,18 +171,16 @@ export abstract class PlatformFhirController {
     return `${this.config.publicUrl}/${FHIR_PREFIX}`;
   }
 
-  protected async call<Res>(
-    platform: PlatformName,
-    service: string,
-    method: string,
-    req: unknown,
+  protected async call<Req, Res>(
+    method: TypedUnaryMethod<Req, Res>,
+    req: NoInfer<Req>,
     ctx: ForwardContext,
     type: string,
     /** FHIRPath of a platform field violation's field (default: the resource type). */
     fieldPath?: (field: string) => string | undefined,
   ): Promise<Res> {
     try {
-      return await this.platforms.call<Res>(platform, service, method, req, ctx);
+      return await this.platforms.call(method, req, ctx);
     } catch (err) {
       if (err instanceof PlatformCallError)
         throw fhirErrorFromPlatform(err.decoded, type, fieldPath);

@@ -1,6 +1,5 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import { referrals } from '@trellis/contracts';
 import { referralToFhir } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
@@ -13,7 +12,6 @@ import {
   PlatformFhirController,
   REASON_PARAM,
 } from './platform-fhir.controller';
-import { REFERRALS } from './referral.fhir';
 
 /**
  * The referral transitions as FHIR operations on ServiceRequest/{id}, each declared with its
@@ -26,15 +24,17 @@ export class ReferralOperationsFhirController extends PlatformFhirController {
     req: Request,
     res: Response,
     method:
-      'AcceptReferral' | 'RejectReferral' | 'CancelReferral' | 'CompleteReferral' | 'GiveAdvice',
+      'acceptReferral' | 'rejectReferral' | 'cancelReferral' | 'completeReferral' | 'giveAdvice',
     field: 'note' | 'reason' | 'advice',
   ): Promise<ServiceRequest> {
-    const p = await this.parameters(req, 'ServiceRequest', `operation:${method}`);
+    const p = await this.parameters(
+      req,
+      'ServiceRequest',
+      `operation:${method.charAt(0).toUpperCase()}${method.slice(1)}`,
+    );
     const text = param(p, field) ?? param(p, 'reason') ?? param(p, 'note') ?? '';
-    const r = await this.call<{ referral?: referrals.v1.Referral }>(
-      'referrals',
-      REFERRALS,
-      method,
+    const r = await this.call(
+      this.platforms.referrals[method],
       { referralId: String(req.params['id']), [field]: text },
       forwardContext(req),
       'ServiceRequest',
@@ -56,7 +56,7 @@ export class ReferralOperationsFhirController extends PlatformFhirController {
     }),
   )
   accept(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    return this.transition(req, res, 'AcceptReferral', 'note');
+    return this.transition(req, res, 'acceptReferral', 'note');
   }
 
   @FhirRoute(
@@ -72,7 +72,7 @@ export class ReferralOperationsFhirController extends PlatformFhirController {
     }),
   )
   reject(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    return this.transition(req, res, 'RejectReferral', 'reason');
+    return this.transition(req, res, 'rejectReferral', 'reason');
   }
 
   @FhirRoute(
@@ -88,7 +88,7 @@ export class ReferralOperationsFhirController extends PlatformFhirController {
     }),
   )
   advise(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    return this.transition(req, res, 'GiveAdvice', 'advice');
+    return this.transition(req, res, 'giveAdvice', 'advice');
   }
 
   @FhirRoute(
@@ -104,7 +104,7 @@ export class ReferralOperationsFhirController extends PlatformFhirController {
     }),
   )
   complete(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    return this.transition(req, res, 'CompleteReferral', 'note');
+    return this.transition(req, res, 'completeReferral', 'note');
   }
 
   @FhirRoute(
@@ -120,6 +120,6 @@ export class ReferralOperationsFhirController extends PlatformFhirController {
     }),
   )
   cancelReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    return this.transition(req, res, 'CancelReferral', 'reason');
+    return this.transition(req, res, 'cancelReferral', 'reason');
   }
 }

@@ -29,7 +29,6 @@ import { PlatformCallError } from './platform-clients';
 import {
   historySubject,
   REFERRAL_PRIORITY_PARAM,
-  REFERRALS,
   stale,
   statusParam,
   token,
@@ -56,10 +55,8 @@ export class ReferralFhirController extends PlatformFhirController {
     summary: 'Read a referral (only its two organisations, and its patient, may)',
   })
   async readReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
-    const r = await this.call<referrals.v1.GetReferralResponse>(
-      'referrals',
-      REFERRALS,
-      'GetReferral',
+    const r = await this.call(
+      this.platforms.referrals.getReferral,
       { referralId: String(req.params['id']) },
       forwardContext(req),
       'ServiceRequest',
@@ -176,10 +173,10 @@ export class ReferralFhirController extends PlatformFhirController {
     if ([named, statuses, priorities, patients].some((set) => set?.size === 0))
       return this.noMatch(req, res);
     return this.pagedSearch(req, res, async (page) => {
-      const r = await this.call<referrals.v1.ListIncomingReferralsResponse>(
-        'referrals',
-        REFERRALS,
-        performers !== undefined ? 'ListIncomingReferrals' : 'ListSentReferrals',
+      const r = await this.call(
+        performers !== undefined
+          ? this.platforms.referrals.listIncomingReferrals
+          : this.platforms.referrals.listSentReferrals,
         {
           statuses: [...(statuses ?? [])],
           priorities: [...(priorities ?? [])],
@@ -205,10 +202,8 @@ export class ReferralFhirController extends PlatformFhirController {
     const statuses = search.anyOf('status', statusParam);
     if (patient !== own || statuses?.size === 0) return Promise.resolve(this.noMatch(req, res));
     return this.pagedSearch(req, res, async (page) => {
-      const r = await this.call<referrals.v1.ListPatientReferralsResponse>(
-        'referrals',
-        REFERRALS,
-        'ListPatientReferrals',
+      const r = await this.call(
+        this.platforms.referrals.listPatientReferrals,
         { nhsNumber: own, statuses: [...(statuses ?? [])], page },
         forwardContext(req),
         'ServiceRequest',
@@ -244,10 +239,8 @@ export class ReferralFhirController extends PlatformFhirController {
     if (ifNoneExist !== undefined) this.checkIfNoneExist(ifNoneExist, send.idempotencyKey);
     let r: referrals.v1.SendReferralResponse;
     try {
-      r = await this.platforms.call<referrals.v1.SendReferralResponse>(
-        'referrals',
-        REFERRALS,
-        'SendReferral',
+      r = await this.platforms.call(
+        this.platforms.referrals.sendReferral,
         send,
         forwardContext(req),
       );
@@ -336,10 +329,8 @@ export class ReferralFhirController extends PlatformFhirController {
     });
     const ctx = forwardContext(req);
     const current = (
-      await this.call<referrals.v1.GetReferralResponse>(
-        'referrals',
-        REFERRALS,
-        'GetReferral',
+      await this.call(
+        this.platforms.referrals.getReferral,
         { referralId: id },
         ctx,
         'ServiceRequest',
@@ -359,10 +350,8 @@ export class ReferralFhirController extends PlatformFhirController {
       throw new FhirError(422, immutable);
     }
     try {
-      const r = await this.platforms.call<referrals.v1.UpdateReferralResponse>(
-        'referrals',
-        REFERRALS,
-        'UpdateReferral',
+      const r = await this.platforms.call(
+        this.platforms.referrals.updateReferral,
         { referralId: id, expectedVersion: expected, ...update },
         ctx,
       );
@@ -399,10 +388,8 @@ export class ReferralFhirController extends PlatformFhirController {
   async vreadReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     const id = String(req.params['id']);
     const vid = this.versionParam(req, 'ServiceRequest');
-    const r = await this.call<referrals.v1.GetReferralVersionResponse>(
-      'referrals',
-      REFERRALS,
-      'GetReferralVersion',
+    const r = await this.call(
+      this.platforms.referrals.getReferralVersion,
       { referralId: id, version: vid },
       forwardContext(req),
       'ServiceRequest',
@@ -425,10 +412,8 @@ export class ReferralFhirController extends PlatformFhirController {
   async referralHistory(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const id = String(req.params['id']);
     const count = searchOf(req).count;
-    const r = await this.call<referrals.v1.ListReferralVersionsResponse>(
-      'referrals',
-      REFERRALS,
-      'ListReferralVersions',
+    const r = await this.call(
+      this.platforms.referrals.listReferralVersions,
       { referralId: id, page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) } },
       forwardContext(req),
       'ServiceRequest',

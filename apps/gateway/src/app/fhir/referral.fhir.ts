@@ -26,8 +26,6 @@ export function versionToFhir(v: referrals.v1.ReferralVersion): ServiceRequest {
   return s;
 }
 
-export const REFERRALS = 'trellis.referrals.v1.ReferralService';
-
 /** ListIncoming/ListSentReferrals field → search parameter. */
 export const WORKLIST_FIELDS: Record<string, string> = {
   nhs_number: 'patient',

@@ -78,10 +78,8 @@ export class RegionalWaitingListsFhirController {
       );
     let r: referrals.v1.GetRegionalWaitingListsResponse;
     try {
-      r = await this.platforms.call<referrals.v1.GetRegionalWaitingListsResponse>(
-        'referrals',
-        'trellis.referrals.v1.ReferralService',
-        'GetRegionalWaitingLists',
+      r = await this.platforms.call(
+        this.platforms.referrals.getRegionalWaitingLists,
         { region },
         forwardContext(req),
       );

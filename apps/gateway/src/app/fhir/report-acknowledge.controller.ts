@@ -1,6 +1,5 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { DiagnosticReport } from '@medplum/fhirtypes';
-import { results } from '@trellis/contracts';
 import { reportToFhir } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
@@ -13,7 +12,6 @@ import {
   PlatformFhirController,
   REASON_PARAM,
 } from './platform-fhir.controller';
-import { RESULTS } from './report.fhir';
 
 /** DiagnosticReport/{id}/$acknowledge, declared with its OperationDefinition. */
 @Controller(FHIR_PREFIX)
@@ -44,10 +42,8 @@ export class ReportAcknowledgeFhirController extends PlatformFhirController {
   async acknowledge(@Req() req: Request, @Res() res: Response): Promise<DiagnosticReport> {
     const p = await this.parameters(req, 'DiagnosticReport', 'operation:$acknowledge');
     const version = Number(param(p, 'version') ?? 0);
-    const r = await this.call<results.v1.AcknowledgeReportResponse>(
-      'results',
-      RESULTS,
-      'AcknowledgeReport',
+    const r = await this.call(
+      this.platforms.reports.acknowledgeReport,
       {
         reportId: String(req.params['id']),
         version: Number.isInteger(version) ? version : 0,

@@ -1,6 +1,6 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { Bundle } from '@medplum/fhirtypes';
-import { results, toTimestamp } from '@trellis/contracts';
+import { toTimestamp } from '@trellis/contracts';
 import { FhirError, reportToFhir } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
@@ -12,7 +12,6 @@ import {
   CATEGORY_PARAM,
   codeParam,
   issuedWindow,
-  RESULTS,
   SEARCH_FIELDS,
   STATUS_PARAM,
 } from './report.fhir';
@@ -109,10 +108,8 @@ export class ReportSearchFhirController extends PlatformFhirController {
     )
       return this.noMatch(req, res);
     return this.pagedSearch(req, res, async (page) => {
-      const r = await this.call<results.v1.SearchReportsResponse>(
-        'results',
-        RESULTS,
-        'SearchReports',
+      const r = await this.call(
+        this.platforms.reports.searchReports,
         {
           nhsNumber: nhs,
           category: categories ? [...categories][0]! : 0,

@@ -10,6 +10,7 @@ import {
   submitReportFromFhir,
   VERSION_REASON_EXTENSION,
 } from '@trellis/fhir';
+import type { TypedUnaryMethod } from '@trellis/platform';
 import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
@@ -28,7 +29,7 @@ import {
   type HistoryVersion,
   resourceSubject,
 } from './platform-fhir.controller';
-import { reportFieldPath, RESULTS, VERSION_STATUS } from './report.fhir';
+import { reportFieldPath, VERSION_STATUS } from './report.fhir';
 
 export { issuedWindow, reportFieldPath } from './report.fhir';
 
@@ -91,10 +92,8 @@ export class ReportFhirController extends PlatformFhirController {
     }
     let r: results.v1.SubmitReportResponse;
     try {
-      r = await this.platforms.call<results.v1.SubmitReportResponse>(
-        'results',
-        RESULTS,
-        'SubmitReport',
+      r = await this.platforms.call(
+        this.platforms.reports.submitReport,
         { report: submitReportFromFhir(body) },
         ctx,
       );
@@ -140,10 +139,8 @@ export class ReportFhirController extends PlatformFhirController {
     labReportId: string,
     ctx: ForwardContext,
   ): Promise<results.v1.Report | undefined> {
-    const r = await this.call<results.v1.SearchReportsResponse>(
-      'results',
-      RESULTS,
-      'SearchReports',
+    const r = await this.call(
+      this.platforms.reports.searchReports,
       {
         nhsNumber: '',
         category: 0,
@@ -175,9 +172,13 @@ export class ReportFhirController extends PlatformFhirController {
     return fhirErrorFromPlatform(err.decoded, 'DiagnosticReport', reportFieldPath);
   }
 
-  private async resultsCall<Res>(method: string, body: unknown, ctx: ForwardContext): Promise<Res> {
+  private async resultsCall<Req, Res>(
+    method: TypedUnaryMethod<Req, Res>,
+    body: NoInfer<Req>,
+    ctx: ForwardContext,
+  ): Promise<Res> {
     try {
-      return await this.platforms.call<Res>('results', RESULTS, method, body, ctx);
+      return await this.platforms.call(method, body, ctx);
     } catch (err) {
       throw this.platformError(err);
     }
@@ -211,11 +212,7 @@ export class ReportFhirController extends PlatformFhirController {
       );
     const ctx = forwardContext(req);
     const current = (
-      await this.resultsCall<results.v1.GetReportResponse>(
-        'GetReport',
-        { reportId: id, version: 0 },
-        ctx,
-      )
+      await this.resultsCall(this.platforms.reports.getReport, { reportId: id, version: 0 }, ctx)
     ).report!;
     if (expected !== current.version)
       throw FhirError.of(
@@ -254,16 +251,16 @@ export class ReportFhirController extends PlatformFhirController {
     let updated: results.v1.Report;
     if (body.status === 'cancelled') {
       updated = (
-        await this.resultsCall<results.v1.CancelReportResponse>(
-          'CancelReport',
+        await this.resultsCall(
+          this.platforms.reports.cancelReport,
           { reportId: id, reason, expectedVersion: expected },
           ctx,
         )
       ).report!;
     } else if (VERSION_STATUS[body.status] !== undefined) {
       updated = (
-        await this.resultsCall<results.v1.AmendReportResponse>(
-          'AmendReport',
+        await this.resultsCall(
+          this.platforms.reports.amendReport,
           {
             reportId: id,
             report: { ...input, versionReason: '' },
@@ -280,8 +277,8 @@ export class ReportFhirController extends PlatformFhirController {
       // a replay of unchanged content); a released report needs amended/corrected/appended (409).
       // expected_version: the platform re-checks If-Match under the row lock.
       updated = (
-        await this.resultsCall<results.v1.SubmitReportResponse>(
-          'SubmitReport',
+        await this.resultsCall(
+          this.platforms.reports.submitReport,
           { report: input, expectedVersion: expected },
           ctx,
         )
@@ -315,8 +312,8 @@ export class ReportFhirController extends PlatformFhirController {
         '_page_token is malformed',
         '_page_token',
       );
-    const r = await this.resultsCall<results.v1.ListReportVersionsResponse>(
-      'ListReportVersions',
+    const r = await this.resultsCall(
+      this.platforms.reports.listReportVersions,
       { reportId: id },
       forwardContext(req),
     );
@@ -358,10 +355,8 @@ export class ReportFhirController extends PlatformFhirController {
   }
 
   private async report(req: Request, res: Response, version: number): Promise<DiagnosticReport> {
-    const r = await this.call<results.v1.GetReportResponse>(
-      'results',
-      RESULTS,
-      'GetReport',
+    const r = await this.call(
+      this.platforms.reports.getReport,
       { reportId: String(req.params['id']), version },
       forwardContext(req),
       'DiagnosticReport',

@@ -2,8 +2,6 @@ import { results } from '@trellis/contracts';
 
 import { dateWindow, type SearchQuery } from './fhir.search';
 
-/** The results platform's report service, as the DiagnosticReport and Observation routes call it. */
-export const RESULTS = 'trellis.results.v1.ReportService';
 const pb = results.v1;
 
 /** A results field violation's field → the FHIRPath of the element it came from. */

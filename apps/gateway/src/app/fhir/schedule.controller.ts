@@ -29,8 +29,6 @@ import {
 import { parseQueryString, versionHeaders } from './fhir.support';
 import { PlatformFhirController } from './platform-fhir.controller';
 
-const SCHEDULES = 'trellis.appointments.v1.ScheduleService';
-
 /** CreateSchedule / ListSchedules field → FHIRPath (or search parameter). */
 const SCHEDULE_FIELDS: Record<string, string> = {
   ods_code: 'Schedule.actor[0].identifier.value',
@@ -231,10 +229,8 @@ export class ScheduleFhirController extends PlatformFhirController {
         });
       }
     }
-    const r = await this.call<appointments.v1.CreateScheduleResponse>(
-      'appointments',
-      SCHEDULES,
-      'CreateSchedule',
+    const r = await this.call(
+      this.platforms.schedules.createSchedule,
       scheduleFromFhir(body),
       forwardContext(req),
       'Schedule',
@@ -257,10 +253,8 @@ export class ScheduleFhirController extends PlatformFhirController {
     summary: 'Read a schedule (an organisation service offering bookable slots)',
   })
   async readSchedule(@Req() req: Request, @Res() res: Response): Promise<Schedule> {
-    const r = await this.call<appointments.v1.GetScheduleResponse>(
-      'appointments',
-      SCHEDULES,
-      'GetSchedule',
+    const r = await this.call(
+      this.platforms.schedules.getSchedule,
       { scheduleId: String(req.params['id']) },
       forwardContext(req),
       'Schedule',
@@ -298,10 +292,8 @@ export class ScheduleFhirController extends PlatformFhirController {
     count: number,
     pageToken: string,
   ): Promise<appointments.v1.ListSchedulesResponse> {
-    return this.call<appointments.v1.ListSchedulesResponse>(
-      'appointments',
-      SCHEDULES,
-      'ListSchedules',
+    return this.call(
+      this.platforms.schedules.listSchedules,
       { ...filter, page: { pageSize: Math.max(count, 1), pageToken } },
       forwardContext(req),
       'Schedule',
@@ -325,10 +317,8 @@ export class ScheduleFhirController extends PlatformFhirController {
     const ifNoneExist = req.headers['if-none-exist'];
     const condition = Array.isArray(ifNoneExist) ? ifNoneExist[0] : ifNoneExist;
     if (condition) slotCondition(condition, body);
-    const r = await this.call<appointments.v1.PublishSlotsResponse>(
-      'appointments',
-      SCHEDULES,
-      'PublishSlots',
+    const r = await this.call(
+      this.platforms.schedules.publishSlots,
       publishSlotFromFhir(body, { ifNoneExist: Boolean(condition) }),
       forwardContext(req),
       'Slot',
@@ -352,10 +342,8 @@ export class ScheduleFhirController extends PlatformFhirController {
     summary: 'Read a slot (any status)',
   })
   async readSlot(@Req() req: Request, @Res() res: Response): Promise<Slot> {
-    const r = await this.call<appointments.v1.GetSlotResponse>(
-      'appointments',
-      SCHEDULES,
-      'GetSlot',
+    const r = await this.call(
+      this.platforms.schedules.getSlot,
       { slotId: String(req.params['id']) },
       forwardContext(req),
       'Slot',
@@ -419,10 +407,8 @@ export class ScheduleFhirController extends PlatformFhirController {
       req,
       res,
       async (page) => {
-        const r = await this.call<appointments.v1.SearchFreeSlotsResponse>(
-          'appointments',
-          SCHEDULES,
-          'SearchFreeSlots',
+        const r = await this.call(
+          this.platforms.schedules.searchFreeSlots,
           {
             serviceType,
             odsCode,
