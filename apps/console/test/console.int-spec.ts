@@ -47,6 +47,7 @@ import {
 } from '../../gateway/test/support/harness';
 import { startConsoleServer } from '../server/serve';
 import { browserKit, refreshUntil, type BrowserKit } from './support/browser';
+import { expectSystemScorecardsDoor } from './support/json-doors';
 import { overrideCompliance, startConformance, type Platform } from './support/platforms';
 
 jest.setTimeout(300_000);
@@ -72,6 +73,7 @@ let dir: string;
 let brokenRule = '';
 let conformanceAddress = '';
 let operatorClient: TestClient;
+let regionClient: TestClient;
 const staff: Record<'operator' | 'regional' | 'supplier', Record<string, string>> = {
   operator: {},
   regional: {},
@@ -215,6 +217,7 @@ beforeAll(async () => {
     'system/DiagnosticReport.crus system/Observation.rs system/Patient.r',
   );
   operatorClient = operator;
+  regionClient = region;
   member('operator', operator.id, 'Olu');
   member('regional', region.id, 'Rowan');
   member('supplier', supplierSystem.id, 'Sam');
@@ -353,6 +356,22 @@ describe('console in a real browser', () => {
     );
     expect(Number(await page.getByTestId('requests').textContent())).toBeGreaterThanOrEqual(2);
     await kit.expectAccessible(page, 'scorecards-operator');
+    // back on Systems: the GP system's own rate (its refused Patient counted), not its version's
+    await open(page, 'Systems', /^Connected systems$/);
+    await page.getByLabel('Search').fill(gp.id);
+    const ownRate = row.getByTestId('system-rate').filter({ hasText: /^\d+\.\d %$/ });
+    await refreshUntil(
+      page,
+      async () => {
+        await page.reload();
+        await page.getByLabel('Search').fill(gp.id);
+      },
+      () => ownRate.isVisible(),
+      "the GP system's own rate on Systems",
+    );
+    expect(Number(await ownRate.getAttribute('data-rate'))).toBeLessThan(1);
+    await row.getByTestId('standing').filter({ hasText: 'version: compliant' }).waitFor();
+    await kit.expectAccessible(page, 'systems-operator-rates');
     // the national operator reads any region: it picks north-east and sees its waiting list
     await open(page, 'Region', /^Regions$/);
     await kit.expectAccessible(page, 'region-operator-pick');
@@ -363,6 +382,18 @@ describe('console in a real browser', () => {
     await page.getByTestId('stream-health').waitFor();
     await kit.expectAccessible(page, 'region-operator');
     await page.context().close();
+  });
+
+  it('the per-system scorecards door: the operator any systems, an authority its region only', async () => {
+    await expectSystemScorecardsDoor(stack.gw.baseUrl, {
+      operator: await getToken(stack.gw, operatorClient, 'trellis/admin system/MeasureReport.rs'),
+      region: await getToken(
+        stack.gw,
+        regionClient,
+        'region/north-east/scorecards.read system/MeasureReport.rs',
+      ),
+      ids: { gp: gp.id, operator: operatorClient.id },
+    });
   });
 
   it('a supplier runs a conformance session, downloads its certificate and reads its scorecard', async () => {
@@ -466,6 +497,12 @@ describe('console in a real browser', () => {
     const page = await kit.signIn(rg['email']!, rg['password']!);
     await page.locator(`[data-system="${gp.id}"]`).waitFor();
     expect(await page.locator(`[data-system="${staff.operator['systemId']}"]`).count()).toBe(0);
+    // its region's systems' own rates, in one call for the page
+    await page
+      .locator(`[data-system="${gp.id}"]`)
+      .getByTestId('system-rate')
+      .filter({ hasText: /^\d+\.\d %$/ })
+      .waitFor();
     await kit.expectAccessible(page, 'systems-regional');
     // the supplier's sandbox system, certified in the previous journey: certified, then live
     const sandbox = page.locator(`[data-system="${supplierSystem.id}"]`);

@@ -23,6 +23,9 @@ import type { Session } from '../auth';
 import { certificateOf, type VerificationResult } from '../model/certification';
 import { resourcesOf, type Bundle } from '../model/fhir';
 import { percent, scorecardOf, type MeasureReport } from '../model/scorecard';
+import { mayReadSystemRates, systemRates } from '../model/system-rates';
+import { DARK, GREEN, ORANGE, RED } from './colours';
+import { SystemRate } from './SystemRate';
 import {
   allSystems,
   lifecyclePath,
@@ -34,11 +37,6 @@ import {
 } from '../model/systems';
 
 const PAGE = 50;
-// AA contrast (≥ 4.5:1 with white) for small badge text and outline buttons
-const GREEN = '#1b5e20';
-const RED = '#b71c1c';
-const ORANGE = '#8a3b00';
-const DARK = '#1a237e';
 
 export function matches(s: SystemSummary, q: string, status: string): boolean {
   if (status !== 'all' && s.status !== status) return false;
@@ -119,6 +117,14 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
   const approver = mayApprove(session);
   const pages = Math.max(1, Math.ceil(shown.length / PAGE));
   const current = Math.min(page, pages);
+  const rows = shown.slice((current - 1) * PAGE, current * PAGE);
+  // each shown system's own card (24 h): one call for the table page's rows, after they show
+  const rowIds = rows.map((s) => s.id);
+  const ownRates = useQuery({
+    queryKey: ['system-rates', session.region ?? '', rowIds],
+    enabled: mayReadSystemRates(session) && rowIds.length > 0,
+    queryFn: () => systemRates(session, rowIds),
+  });
   const change = useMutation({
     mutationFn: async (v: { s: SystemSummary; act: string; reason: string }) =>
       v.act === 'suspend' || v.act === 'reinstate'
@@ -196,7 +202,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
           {systems.isFetching ? ' (loading more…)' : ''}
         </Text>
       )}
-      <Table.ScrollContainer minWidth={900}>
+      <Table.ScrollContainer minWidth={1040}>
         <Table striped highlightOnHover data-testid="systems">
           <Table.Thead>
             <Table.Tr>
@@ -204,6 +210,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
               <Table.Th>Organisation</Table.Th>
               <Table.Th>Region</Table.Th>
               <Table.Th>Product version</Table.Th>
+              <Table.Th>Conformance (24 h)</Table.Th>
               <Table.Th>Lifecycle</Table.Th>
               <Table.Th>State</Table.Th>
               <Table.Th>
@@ -212,7 +219,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {shown.slice((current - 1) * PAGE, current * PAGE).map((s) => (
+            {rows.map((s) => (
               <Table.Tr key={s.id} data-system={s.id}>
                 <Table.Td>
                   <Text size="sm" fw={600}>
@@ -235,6 +242,14 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
                       conformance (24 h): {percent(rates.data.get(s.productVersionId))}
                     </Text>
                   )}
+                </Table.Td>
+                <Table.Td>
+                  <SystemRate
+                    enabled={mayReadSystemRates(session)}
+                    card={ownRates.data?.get(s.id)}
+                    loading={ownRates.isFetching && !ownRates.data}
+                    failed={ownRates.isError}
+                  />
                 </Table.Td>
                 <Table.Td>
                   <Badge variant="outline" color={DARK} data-testid="lifecycle">

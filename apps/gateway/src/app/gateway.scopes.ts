@@ -5,6 +5,7 @@ import { FHIR_SCOPE_RULES } from './fhir/fhir.routes';
 import { PRODUCTS_SCOPE_RULES } from './products/products.scopes';
 import { REGIONAL_SCOPE_RULES } from './regions/regional.scopes';
 import { SCORECARDS_SCOPE_RULES } from './scorecards/compliance-changes.admin.controller';
+import { SYSTEM_SCORECARDS_SCOPE_RULES } from './scorecards/system-scorecards.admin.controller';
 import { SYSTEMS_SCOPE_RULES } from './systems/systems.scopes';
 import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
 
@@ -18,6 +19,7 @@ export const GATEWAY_SCOPES = defineScopeTable({
   ...PRODUCTS_SCOPE_RULES,
   ...CERTIFICATION_SCOPE_RULES,
   ...SCORECARDS_SCOPE_RULES,
+  ...SYSTEM_SCORECARDS_SCOPE_RULES,
   ...TOKEN_SCOPE_RULES,
   ...FHIR_SCOPE_RULES,
 });

@@ -1,11 +1,16 @@
 import { Controller, Get, Inject, Optional, Param, Query, Req } from '@nestjs/common';
 import { type ScopeRule } from '@trellis/auth';
 import { conformance, fromTimestamp } from '@trellis/contracts';
-import { DomainError, type ErrorKind } from '@trellis/platform';
+import { DomainError } from '@trellis/platform';
 import type { Request } from 'express';
 
 import { forwardContext } from '../fhir/fhir.http';
-import { SCORECARDS_CLIENT, ScorecardCallError, type ScorecardsClient } from './scorecards.client';
+import {
+  conformanceRefusal,
+  SCORECARDS_CLIENT,
+  ScorecardCallError,
+  type ScorecardsClient,
+} from './scorecards.client';
 
 const ROUTE = 'GET /admin/v1/product-versions/:id/compliance-changes';
 
@@ -24,21 +29,21 @@ export interface ComplianceChangeJson {
   at: string;
 }
 
-const STATE: Record<number, string> = {
+export const STATE: Readonly<Record<number, string>> = {
   [conformance.v1.ComplianceState.COMPLIANCE_STATE_COMPLIANT]: 'compliant',
   [conformance.v1.ComplianceState.COMPLIANCE_STATE_WARNED]: 'warned',
   [conformance.v1.ComplianceState.COMPLIANCE_STATE_ENFORCED]: 'enforced',
 };
 
-// gRPC status code -> the platform's error kind, so the JSON door answers the same 4xx
-const KIND: Record<number, ErrorKind> = {
-  3: 'INVALID_ARGUMENT',
-  4: 'DEADLINE_EXCEEDED',
-  5: 'NOT_FOUND',
-  7: 'PERMISSION_DENIED',
-  14: 'UNAVAILABLE',
-  16: 'UNAUTHENTICATED',
-};
+export const complianceChangeJson = (c: conformance.v1.ComplianceChange): ComplianceChangeJson => ({
+  version: c.version,
+  from: STATE[c.fromState] ?? 'unknown',
+  to: STATE[c.toState] ?? 'unknown',
+  cause: c.cause,
+  actor: c.actor,
+  reason: c.reason,
+  at: c.at ? fromTimestamp(c.at).toISOString() : '',
+});
 
 const invalid = (field: string, message: string): DomainError =>
   new DomainError('gateway', 'INVALID_QUERY', 'INVALID_ARGUMENT', `invalid ${field}`, [
@@ -81,27 +86,12 @@ export class ComplianceChangesAdminController {
         },
       );
       return {
-        changes: r.changes.map((c) => ({
-          version: c.version,
-          from: STATE[c.fromState] ?? 'unknown',
-          to: STATE[c.toState] ?? 'unknown',
-          cause: c.cause,
-          actor: c.actor,
-          reason: c.reason,
-          at: c.at ? fromTimestamp(c.at).toISOString() : '',
-        })),
+        changes: r.changes.map(complianceChangeJson),
         nextPageToken: r.nextPageToken,
       };
     } catch (err) {
       if (!(err instanceof ScorecardCallError)) throw err;
-      const d = err.decoded;
-      throw new DomainError(
-        'conformance',
-        d.reason ?? 'CONFORMANCE_FAILED',
-        KIND[d.code] ?? 'UNAVAILABLE',
-        d.message,
-        d.fieldViolations,
-      );
+      throw conformanceRefusal(err);
     }
   }
 }

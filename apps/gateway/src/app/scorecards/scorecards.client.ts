@@ -3,8 +3,10 @@ import { withServiceToken, type ServiceIdentity } from '@trellis/auth';
 import { type conformance } from '@trellis/contracts';
 import {
   decodeGrpcError,
+  DomainError,
   loadProtoPackageDefinition,
   type DecodedGrpcError,
+  type ErrorKind,
 } from '@trellis/platform';
 
 export const SCORECARDS_CLIENT = Symbol('SCORECARDS_CLIENT');
@@ -15,6 +17,28 @@ export class ScorecardCallError extends Error {
     super(`conformance GetScorecard: ${decoded.message}`);
     this.name = 'ScorecardCallError';
   }
+}
+
+// gRPC status code -> the platform's error kind, so the JSON doors answer the same 4xx
+const KIND: Readonly<Record<number, ErrorKind>> = {
+  3: 'INVALID_ARGUMENT',
+  4: 'DEADLINE_EXCEEDED',
+  5: 'NOT_FOUND',
+  7: 'PERMISSION_DENIED',
+  14: 'UNAVAILABLE',
+  16: 'UNAUTHENTICATED',
+};
+
+/** The conformance service's refusal as a platform error (its 4xx stay 4xx, never a 500). */
+export function conformanceRefusal(err: ScorecardCallError): DomainError {
+  const d = err.decoded;
+  return new DomainError(
+    'conformance',
+    d.reason ?? 'CONFORMANCE_FAILED',
+    KIND[d.code] ?? 'UNAVAILABLE',
+    d.message,
+    d.fieldViolations,
+  );
 }
 
 /** What a scorecard call forwards: the caller's token (the service decides what it may read). */
@@ -32,7 +56,9 @@ type Unary = (
 ) => grpc.ClientUnaryCall;
 
 /** grpc-js client of trellis.conformance.v1.ScorecardService (one channel, deadline per call). */
-type Stub = grpc.Client & { getScorecard: Unary; listComplianceChanges: Unary };
+type Method =
+  'getScorecard' | 'listComplianceChanges' | 'listSystemScorecards' | 'listRegionComplianceChanges';
+type Stub = grpc.Client & Record<Method, Unary>;
 
 export class ScorecardsClient {
   private readonly stub: Stub;
@@ -73,11 +99,21 @@ export class ScorecardsClient {
     return this.call('listComplianceChanges', req, ctx);
   }
 
-  private call<T>(
-    method: 'getScorecard' | 'listComplianceChanges',
-    req: unknown,
+  listSystemScorecards(
+    req: conformance.v1.ListSystemScorecardsRequest,
     ctx: ScorecardCallContext,
-  ): Promise<T> {
+  ): Promise<conformance.v1.ListSystemScorecardsResponse> {
+    return this.call('listSystemScorecards', req, ctx);
+  }
+
+  listRegionComplianceChanges(
+    req: conformance.v1.ListRegionComplianceChangesRequest,
+    ctx: ScorecardCallContext,
+  ): Promise<conformance.v1.ListRegionComplianceChangesResponse> {
+    return this.call('listRegionComplianceChanges', req, ctx);
+  }
+
+  private call<T>(method: Method, req: unknown, ctx: ScorecardCallContext): Promise<T> {
     const md = new grpc.Metadata();
     if (ctx.authorization) md.set('authorization', ctx.authorization);
     if (ctx.traceparent) md.set('traceparent', ctx.traceparent);

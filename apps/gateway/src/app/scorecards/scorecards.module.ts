@@ -5,14 +5,15 @@ import { CONFIG } from '@trellis/platform';
 import { type GatewayEnv } from '../config/gateway.config';
 import { ComplianceChangesAdminController } from './compliance-changes.admin.controller';
 import { SCORECARDS_CLIENT, ScorecardsClient } from './scorecards.client';
+import { SystemScorecardsAdminController } from './system-scorecards.admin.controller';
 
 /**
  * The conformance service's client for the scorecards at the FHIR facade (MeasureReport, Measure:
  * ScorecardsFhirController, registered by the FHIR module among its resource routes, before its
- * catch-all) and the compliance change log's JSON route.
+ * catch-all) and the JSON routes: a version's compliance change log and per-system scorecards.
  */
 @Module({
-  controllers: [ComplianceChangesAdminController],
+  controllers: [ComplianceChangesAdminController, SystemScorecardsAdminController],
   exports: [SCORECARDS_CLIENT],
   providers: [
     {

@@ -1,0 +1,30 @@
+// The console's JSON doors checked from outside the browser (issue 20's three data gaps): each
+// answers its reader, refuses another region or system (403/404), and refuses an unknown
+// parameter or a page token it did not make (400).
+
+const get = (base: string, token: string, path: string): Promise<Response> =>
+  fetch(`${base}/admin/v1/${path}`, { headers: { authorization: `Bearer ${token}` } });
+
+/** Per-system scorecards: the operator's any systems in one call; an authority its region's. */
+export async function expectSystemScorecardsDoor(
+  base: string,
+  t: { operator: string; region: string; ids: { gp: string; operator: string } },
+): Promise<void> {
+  const { gp, operator } = t.ids;
+  const mine = await get(base, t.operator, `system-scorecards?systemId=${gp}&systemId=${operator}`);
+  expect(mine.status).toBe(200);
+  const body = (await mine.json()) as { scorecards: Array<{ systemId: string; judged: number }> };
+  expect(body.scorecards.map((c) => c.systemId).sort()).toEqual([gp, operator].sort());
+  expect(body.scorecards.find((c) => c.systemId === gp)!.judged).toBeGreaterThanOrEqual(2);
+  expect((await get(base, t.operator, 'system-scorecards?since=yesterday')).status).toBe(400);
+  expect((await get(base, t.operator, 'system-scorecards?pageToken=bm9wZQ')).status).toBe(400);
+  expect((await get(base, t.region, 'system-scorecards')).status).toBe(403);
+  expect((await get(base, t.region, 'regions/london/system-scorecards')).status).toBe(403);
+  const region = await get(base, t.region, 'regions/north-east/system-scorecards?pageSize=200');
+  expect(region.status).toBe(200);
+  const ids = ((await region.json()) as { scorecards: Array<{ systemId: string }> }).scorecards.map(
+    (c) => c.systemId,
+  );
+  expect(ids).toContain(gp);
+  expect(ids).not.toContain(operator);
+}
