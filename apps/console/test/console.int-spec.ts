@@ -47,7 +47,7 @@ import {
 } from '../../gateway/test/support/harness';
 import { startConsoleServer } from '../server/serve';
 import { browserKit, refreshUntil, type BrowserKit } from './support/browser';
-import { expectSystemScorecardsDoor } from './support/json-doors';
+import { expectProgressDoor, expectSystemScorecardsDoor } from './support/json-doors';
 import { overrideCompliance, startConformance, type Platform } from './support/platforms';
 
 jest.setTimeout(300_000);
@@ -415,6 +415,11 @@ describe('console in a real browser', () => {
       sendIfMatch: true,
     });
     const nhs = await client.registerPatient();
+    // live: the scenario just run stands met on the page before the session is finished
+    const scenario = (key: string) =>
+      page.locator(`[data-scenario="gp-system-${key}"]`).getByTestId('live');
+    await scenario('register-patient').filter({ hasText: 'passing so far' }).waitFor();
+    expect(await scenario('update-if-match').textContent()).toBe('waiting');
     await client.updatePatient(nhs);
     expect(await client.readEverything(nhs)).toBe(200);
     const report = await fetch(`${stack.fhirBase}/DiagnosticReport`, {
@@ -425,6 +430,24 @@ describe('console in a real browser', () => {
     if (report.status !== 201)
       throw new Error(`lab report ${report.status}: ${await report.text()}`);
     expect(await client.acknowledge(((await report.json()) as { id: string }).id)).toBe(200);
+    await page.waitForFunction(
+      () => {
+        const live = [
+          ...document.querySelectorAll('[data-testid="scenarios"] [data-testid="live"]'),
+        ];
+        return live.length === 4 && live.every((b) => b.textContent === 'passing so far');
+      },
+      undefined,
+      { timeout: 90_000 },
+    );
+    await session
+      .getByRole('button', { name: /register/i })
+      .first()
+      .click();
+    await session.getByTestId('live-assertions').first().waitFor();
+    await kit.expectAccessible(page, 'certificates-session-live');
+    // the progress door: the session's own system only, nothing else asked
+    await expectProgressDoor(stack.gw.baseUrl, token, id);
     await page.getByRole('button', { name: 'Finish session' }).click();
     // the results are on screen once the session is evaluated (Close replaces Finish)
     await session.getByRole('button', { name: 'Close' }).waitFor();

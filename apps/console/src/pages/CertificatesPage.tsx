@@ -28,6 +28,7 @@ import {
   type VerificationResult,
 } from '../model/certification';
 import { resourcesOf, type Bundle } from '../model/fhir';
+import { LIVE_LABEL, sessionProgress, type ScenarioProgress } from '../model/session-progress';
 
 // AA contrast (≥ 4.5:1 with white) for small badge text
 const COLOUR: Record<string, string> = {
@@ -39,6 +40,8 @@ const COLOUR: Record<string, string> = {
   expired: '#495057',
   superseded: '#495057',
   waiting: '#495057',
+  passing: '#1b5e20',
+  failing: '#8a3b00',
 };
 const SESSION_KEY = 'trellis.conformance-session';
 const POLL_MS = 2_000;
@@ -123,6 +126,13 @@ export function CertificatesPage({ session }: { session: Session }): ReactNode {
     },
   });
   const outcomes = finished ?? (reports.data?.length ? reports.data : undefined);
+  // the scenarios as they stand while the session runs, judged on each read (until finished)
+  const progress = useQuery({
+    queryKey: ['session-progress', open?.id],
+    enabled: open !== undefined && outcomes === undefined,
+    refetchInterval: POLL_MS,
+    queryFn: () => sessionProgress(session, open!.id),
+  });
 
   return (
     <Stack gap="md">
@@ -135,8 +145,8 @@ export function CertificatesPage({ session }: { session: Session }): ReactNode {
           <Text size="sm" mb="sm">
             Your sandbox system {session.system ?? ''} runs the scenarios of its product&apos;s role
             ({session.productVersion ?? 'no product version'}), sending the header{' '}
-            <code>x-trellis-scenario</code> on each request. Each scenario passes or fails when the
-            session is finished.
+            <code>x-trellis-scenario</code> on each request. Each scenario shows how it stands as
+            the requests arrive; it passes or fails when the session is finished.
           </Text>
           {!open && (
             <Button onClick={() => start.mutate()} loading={start.isPending} w="fit-content">
@@ -153,7 +163,11 @@ export function CertificatesPage({ session }: { session: Session }): ReactNode {
               <Text size="sm">
                 Session <code>{open.id}</code> · role {open.role} · rules {open.rulesVersion}
               </Text>
-              <Scenarios open={open} outcomes={outcomes} />
+              <Scenarios
+                open={open}
+                outcomes={outcomes}
+                live={outcomes ? undefined : progress.data?.scenarios}
+              />
               <Group>
                 {!outcomes && (
                   <Button
@@ -210,27 +224,38 @@ export function CertificatesPage({ session }: { session: Session }): ReactNode {
   );
 }
 
-function Scenarios(props: { open: OpenSession; outcomes: ScenarioOutcome[] | undefined }) {
+function Scenarios(props: {
+  open: OpenSession;
+  outcomes: ScenarioOutcome[] | undefined;
+  live: ScenarioProgress[] | undefined;
+}) {
   const byScenario = new Map(props.outcomes?.map((o) => [o.scenario, o]));
+  const liveOf = new Map(props.live?.map((p) => [p.id, p]));
   return (
     <Accordion multiple variant="separated" data-testid="scenarios">
       {props.open.scenarios.map((id) => {
         const o = byScenario.get(id);
-        const state = o?.result ?? 'waiting';
+        const live = o ? undefined : liveOf.get(id);
+        const state = o?.result ?? live?.state ?? 'waiting';
         return (
           <Accordion.Item key={id} value={id} data-scenario={id}>
             <Accordion.Control>
               <Group justify="space-between" wrap="nowrap">
                 <Text size="sm" fw={600}>
-                  {o?.title || id}
+                  {o?.title || live?.title || id}
                 </Text>
-                <Badge variant="filled" color={COLOUR[state] ?? '#495057'} data-testid="result">
-                  {state}
+                <Badge
+                  variant={o ? 'filled' : 'outline'}
+                  color={COLOUR[state] ?? '#495057'}
+                  data-testid={o ? 'result' : 'live'}
+                >
+                  {o ? state : LIVE_LABEL[live?.state ?? 'waiting']}
                 </Badge>
               </Group>
             </Accordion.Control>
             <Accordion.Panel>
-              {!o && <Text size="sm">Not evaluated yet.</Text>}
+              {!o && !live && <Text size="sm">Not evaluated yet.</Text>}
+              {live && <LiveAssertions live={live} />}
               {o && (
                 <Stack gap={6}>
                   {o.asserts.map((a) => (
@@ -250,6 +275,33 @@ function Scenarios(props: { open: OpenSession; outcomes: ScenarioOutcome[] | und
         );
       })}
     </Accordion>
+  );
+}
+
+/** The assertions of a running scenario, as its requests so far meet them. */
+function LiveAssertions({ live }: { live: ScenarioProgress }): ReactNode {
+  return (
+    <Stack gap={6} data-testid="live-assertions">
+      <Text size="xs">
+        {live.requests} request{live.requests === 1 ? '' : 's'} so far · Finish decides
+      </Text>
+      {live.assertions.map((a) => (
+        <div key={a.id} data-assertion={a.id} data-pass={a.pass}>
+          <Text size="sm">
+            <strong>{a.pass ? 'Met so far' : 'Not met yet'}:</strong> {a.description}
+          </Text>
+          <Text size="xs">
+            {a.message}
+            {a.evidence && (
+              <>
+                {' '}
+                <code>{a.evidence}</code>
+              </>
+            )}
+          </Text>
+        </div>
+      ))}
+    </Stack>
   );
 }
 

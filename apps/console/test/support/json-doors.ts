@@ -28,3 +28,21 @@ export async function expectSystemScorecardsDoor(
   expect(ids).toContain(gp);
   expect(ids).not.toContain(operator);
 }
+
+/** A running session's progress: its own system's, open; no other session; nothing else asked. */
+export async function expectProgressDoor(
+  base: string,
+  token: string,
+  sessionId: string,
+): Promise<void> {
+  const progress = (id: string, query = '') =>
+    get(base, token, `conformance-sessions/${id}/progress${query}`);
+  const own = await progress(sessionId);
+  expect(own.status).toBe(200);
+  expect(await own.json()).toMatchObject({
+    session: { id: sessionId, status: 'open', result: null },
+  });
+  expect((await progress('00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  expect((await progress(sessionId, '?verbose=1')).status).toBe(400);
+  expect((await progress('not-a-session')).status).toBe(400);
+}

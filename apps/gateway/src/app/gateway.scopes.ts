@@ -1,6 +1,7 @@
 import { defineScopeTable } from '@trellis/auth';
 
 import { CERTIFICATION_SCOPE_RULES } from './certification/certification.scopes';
+import { SESSION_PROGRESS_SCOPE_RULES } from './certification/session-progress.admin.controller';
 import { FHIR_SCOPE_RULES } from './fhir/fhir.routes';
 import { PRODUCTS_SCOPE_RULES } from './products/products.scopes';
 import { REGIONAL_SCOPE_RULES } from './regions/regional.scopes';
@@ -18,6 +19,7 @@ export const GATEWAY_SCOPES = defineScopeTable({
   ...REGIONAL_SCOPE_RULES,
   ...PRODUCTS_SCOPE_RULES,
   ...CERTIFICATION_SCOPE_RULES,
+  ...SESSION_PROGRESS_SCOPE_RULES,
   ...SCORECARDS_SCOPE_RULES,
   ...SYSTEM_SCORECARDS_SCOPE_RULES,
   ...TOKEN_SCOPE_RULES,

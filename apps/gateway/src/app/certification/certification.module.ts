@@ -7,6 +7,7 @@ import { CertificationGrpcController } from './certification.grpc.controller';
 import { CertificationRepository } from './certification.repository';
 import { CertificationService } from './certification.service';
 import { SandboxInterceptor } from './sandbox.interceptor';
+import { SessionProgressAdminController } from './session-progress.admin.controller';
 
 /**
  * The conformance kit (issue 17): TestScripts, sessions in the sandbox with injected faults,
@@ -15,7 +16,7 @@ import { SandboxInterceptor } from './sandbox.interceptor';
  */
 @Module({
   imports: [TokensModule, RegionsModule],
-  controllers: [CertificationGrpcController],
+  controllers: [CertificationGrpcController, SessionProgressAdminController],
   providers: [
     CertificationRepository,
     CertificationService,

@@ -17,7 +17,8 @@ import {
 import { signCertificate } from './certificate-jwt';
 import { type FaultPlan } from './checks';
 import { type Exchange, type FaultKind, isCertifiableRole, RULES_VERSION } from './exchange';
-import { scenarioById, scenariosOf } from './scenarios';
+import { scenarioById } from './scenarios';
+import { answeredExchanges, evaluateScenarios } from './session-progress';
 import { testReportOf } from './test-script';
 
 /** JWT `typ` of a conformance certificate (distinct from access tokens: never accepted as one). */
@@ -246,33 +247,10 @@ export class CertificationService {
     if (!isCertifiableRole(session.role))
       throw FhirError.of(422, 'business-rule', 'conformance.role', `role ${session.role}`);
     await this.settled(session.id);
-    const rows = await this.repo.exchanges(session.id);
-    const all: Exchange[] = rows
-      .filter((r) => r.status !== -1)
-      .map((r) => ({
-        seq: r.seq,
-        scenario: r.scenario,
-        method: r.method,
-        path: r.path,
-        query: r.query,
-        status: r.status,
-        fault: r.fault as FaultKind | null,
-        ifMatch: r.ifMatch,
-        ifNoneExist: r.ifNoneExist,
-        key: r.key,
-        resourceId: r.resourceId,
-        retryAfter: r.retryAfter,
-        at: r.at.getTime(),
-        doneAt: r.doneAt.getTime(),
-      }));
+    const all = answeredExchanges(await this.repo.exchanges(session.id));
     const issued = new Date();
-    const reports = scenariosOf(session.role).map((s) => {
-      const xs = all.filter((x) => x.scenario === s.id);
-      const results = s.assertions.map((assertion) => ({
-        assertion,
-        outcome: assertion.check(xs),
-      }));
-      return testReportOf({
+    const reports = evaluateScenarios(session.role, all).map(({ scenario: s, results }) =>
+      testReportOf({
         id: randomUUID(),
         scenario: { ...s, role: session.role as (typeof s.roles)[number] },
         results,
@@ -280,8 +258,8 @@ export class CertificationService {
         systemId: session.systemId,
         base: this.config.publicUrl,
         issued,
-      });
-    });
+      }),
+    );
     const passed = reports.every((r) => r.result === 'pass');
     const certificate = passed ? await this.certificateFor(session, reports, issued) : undefined;
     const closed = await this.repo.close({
