@@ -42,6 +42,9 @@ const CertificatesPage = lazy(() =>
 const RegionPage = lazy(() =>
   import('./pages/RegionPage').then((m) => ({ default: m.RegionPage })),
 );
+const EnforcementPage = lazy(() =>
+  import('./pages/EnforcementPage').then((m) => ({ default: m.EnforcementPage })),
+);
 
 interface PageDef {
   path: string;
@@ -80,6 +83,12 @@ const PAGES: readonly PageDef[] = [
     label: 'Region',
     roles: ['operator', 'regional'],
     render: (s) => <RegionPage session={s} />,
+  },
+  {
+    path: '/enforcement',
+    label: 'Enforcement',
+    roles: ['operator', 'regional'],
+    render: (s) => <EnforcementPage session={s} />,
   },
   {
     path: '/audit',

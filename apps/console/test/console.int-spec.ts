@@ -3,12 +3,13 @@
 // service, local OpenID provider, real PostgreSQL and Kafka): each kind of user signs in through the
 // provider's pages (code + PKCE in the browser, token exchange at the gateway) and does its pages'
 // main journeys — a citizen flags the GP system's access of moments earlier; the operator finds a
-// system, an access, the GP system's failing rule on its scorecard and a region's waiting list
-// (picked among all); a supplier runs a conformance session to a certificate it downloads and
-// sees its own scorecard; a regional
-// authority certifies and approves the supplier's system, suspends the GP system (whose next API
-// call is refused), finds the GP system's access in its region's audit and its broken rule on its
-// scorecard, and reads its waiting lists and stream. axe-core on every page (no serious or
+// system, an access, the GP system's failing rule on its scorecard, its own rate on Systems and a
+// region's waiting list (picked among all); a supplier runs a conformance session (watching its
+// scenarios live) to a certificate it downloads and sees its own scorecard; a regional authority
+// sees its systems' rates, certifies and approves the supplier's system, suspends the GP system
+// (whose next API call is refused), reads both acts in its region's enforcement history, finds
+// the GP system's access in its region's audit and its broken rule on its scorecard, and reads its
+// waiting lists and stream. axe-core on every page (no serious or
 // critical violation), no CSP violation, a screenshot of each page in .trellis/artifacts/console/.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -47,7 +48,11 @@ import {
 } from '../../gateway/test/support/harness';
 import { startConsoleServer } from '../server/serve';
 import { browserKit, refreshUntil, type BrowserKit } from './support/browser';
-import { expectProgressDoor, expectSystemScorecardsDoor } from './support/json-doors';
+import {
+  expectHistoryDoor,
+  expectProgressDoor,
+  expectSystemScorecardsDoor,
+} from './support/json-doors';
 import { overrideCompliance, startConformance, type Platform } from './support/platforms';
 
 jest.setTimeout(300_000);
@@ -559,6 +564,30 @@ describe('console in a real browser', () => {
       if (status !== 401) await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe(401);
+    // its region's enforcement history: its own acts and the compliance of its systems' versions
+    await open(page, 'Enforcement', /^Enforcement in north-east$/);
+    const history = page.getByTestId('enforcement-history');
+    await history
+      .locator('tr[data-entry="registry"][data-event="SUSPENDED"]')
+      .filter({ hasText: 'Unrecognised access reported by a patient' })
+      .waitFor();
+    await history
+      .locator('tr[data-entry="lifecycle"][data-event="live"]')
+      .filter({ hasText: 'Approve go-live: conformance session passed' })
+      .waitFor();
+    await history
+      .locator('tr[data-entry="compliance"][data-event="operator-override"]')
+      .filter({ hasText: PRODUCT_VERSION })
+      .waitFor();
+    await kit.expectAccessible(page, 'enforcement-regional');
+    await expectHistoryDoor(
+      stack.gw.baseUrl,
+      await getToken(
+        stack.gw,
+        regionClient,
+        'region/north-east/systems.write region/north-east/scorecards.read system/MeasureReport.rs',
+      ),
+    );
     // its region's organisations' accesses: the GP system's read of Alice's record
     await open(page, 'Access audit', /^Access audit in north-east$/);
     await page.getByLabel('Patient NHS number').fill(alice.nhsNumber);

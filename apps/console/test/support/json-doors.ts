@@ -46,3 +46,33 @@ export async function expectProgressDoor(
   expect((await progress(sessionId, '?verbose=1')).status).toBe(400);
   expect((await progress('not-a-session')).status).toBe(400);
 }
+
+/** A region's enforcement history: paged, every entry once, newest first; only its region. */
+export async function expectHistoryDoor(base: string, token: string): Promise<void> {
+  const seen: string[] = [];
+  let next = '';
+  do {
+    const res = await get(
+      base,
+      token,
+      `regions/north-east/enforcement-history?pageSize=2${next ? `&pageToken=${next}` : ''}`,
+    );
+    expect(res.status).toBe(200);
+    const page = (await res.json()) as {
+      entries: Array<{ id: string; at: string }>;
+      nextPageToken: string;
+      complianceIncluded: boolean;
+    };
+    expect(page.complianceIncluded).toBe(true);
+    expect(page.entries.length).toBeLessThanOrEqual(2);
+    seen.push(...page.entries.map((e) => `${e.at} ${e.id}`));
+    next = page.nextPageToken;
+  } while (next);
+  expect(new Set(seen).size).toBe(seen.length);
+  expect([...seen].sort().reverse()).toEqual(seen);
+  expect(seen.length).toBeGreaterThanOrEqual(3);
+  expect((await get(base, token, 'regions/london/enforcement-history')).status).toBe(403);
+  const bad = ['?since=yesterday', '?pageToken=bm9wZQ'];
+  for (const q of bad)
+    expect((await get(base, token, `regions/north-east/enforcement-history${q}`)).status).toBe(400);
+}

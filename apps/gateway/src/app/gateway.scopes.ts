@@ -6,6 +6,7 @@ import { FHIR_SCOPE_RULES } from './fhir/fhir.routes';
 import { PRODUCTS_SCOPE_RULES } from './products/products.scopes';
 import { REGIONAL_SCOPE_RULES } from './regions/regional.scopes';
 import { SCORECARDS_SCOPE_RULES } from './scorecards/compliance-changes.admin.controller';
+import { ENFORCEMENT_HISTORY_SCOPE_RULES } from './scorecards/enforcement-history.admin.controller';
 import { SYSTEM_SCORECARDS_SCOPE_RULES } from './scorecards/system-scorecards.admin.controller';
 import { SYSTEMS_SCOPE_RULES } from './systems/systems.scopes';
 import { TOKEN_SCOPE_RULES } from './tokens/tokens.scopes';
@@ -22,6 +23,7 @@ export const GATEWAY_SCOPES = defineScopeTable({
   ...SESSION_PROGRESS_SCOPE_RULES,
   ...SCORECARDS_SCOPE_RULES,
   ...SYSTEM_SCORECARDS_SCOPE_RULES,
+  ...ENFORCEMENT_HISTORY_SCOPE_RULES,
   ...TOKEN_SCOPE_RULES,
   ...FHIR_SCOPE_RULES,
 });

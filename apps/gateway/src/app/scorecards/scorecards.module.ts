@@ -4,18 +4,26 @@ import { CONFIG } from '@trellis/platform';
 
 import { type GatewayEnv } from '../config/gateway.config';
 import { ComplianceChangesAdminController } from './compliance-changes.admin.controller';
+import { EnforcementHistoryAdminController } from './enforcement-history.admin.controller';
+import { EnforcementHistoryRepository } from './enforcement-history.repository';
 import { SCORECARDS_CLIENT, ScorecardsClient } from './scorecards.client';
 import { SystemScorecardsAdminController } from './system-scorecards.admin.controller';
 
 /**
  * The conformance service's client for the scorecards at the FHIR facade (MeasureReport, Measure:
  * ScorecardsFhirController, registered by the FHIR module among its resource routes, before its
- * catch-all) and the JSON routes: a version's compliance change log and per-system scorecards.
+ * catch-all) and the JSON routes: a version's compliance change log, per-system scorecards, and a
+ * region's enforcement history.
  */
 @Module({
-  controllers: [ComplianceChangesAdminController, SystemScorecardsAdminController],
+  controllers: [
+    ComplianceChangesAdminController,
+    SystemScorecardsAdminController,
+    EnforcementHistoryAdminController,
+  ],
   exports: [SCORECARDS_CLIENT],
   providers: [
+    EnforcementHistoryRepository,
     {
       provide: SCORECARDS_CLIENT,
       inject: [CONFIG, SERVICE_IDENTITY],

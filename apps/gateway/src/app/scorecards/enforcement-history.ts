@@ -1,0 +1,97 @@
+import { type FieldViolation } from '@trellis/platform';
+
+import { type HistoryCursor, KEY_PREFIX } from './enforcement-history.repository';
+import { invalidQuery, pageArgs, unknownParameters } from './system-scorecards.query';
+
+/** One entry of a region's enforcement history (the console's Enforcement page). */
+export interface HistoryEntryJson {
+  id: string;
+  at: string;
+  /** compliance: the product version's policy state; registry: the system's record; lifecycle. */
+  kind: 'compliance' | 'registry' | 'lifecycle';
+  /** compliance: warn | enforce | restore | operator-override; registry: SUSPENDED, …; lifecycle: the new state. */
+  event: string;
+  systemIds: string[];
+  /** The system's name (registry and lifecycle entries). */
+  systemName: string;
+  productVersionId: string;
+  from: string;
+  to: string;
+  actor: string;
+  reason: string;
+  nationalOverride: boolean;
+}
+
+export interface HistoryPage {
+  region: string;
+  entries: HistoryEntryJson[];
+  nextPageToken: string;
+  /** False when the caller may not read the region's scorecards (compliance changes left out). */
+  complianceIncluded: boolean;
+}
+
+const KNOWN = new Set(['pageSize', 'pageToken']);
+
+export const encodeCursor = (c: HistoryCursor): string =>
+  Buffer.from(JSON.stringify({ at: c.at.getTime(), key: c.key }), 'utf8').toString('base64url');
+
+function decodeCursor(token: string): HistoryCursor | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (typeof v !== 'object' || v === null) return undefined;
+    const { at, key } = v as { at?: unknown; key?: unknown };
+    if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at > 8.64e15) return undefined;
+    if (typeof key !== 'string' || !/^[abc]:[A-Za-z0-9@._+#-]{1,160}$/.test(key)) return undefined;
+    return { at: new Date(at), key };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `?pageSize=&pageToken=` and nothing else; the token is a cursor this route made. */
+export function parseHistoryQuery(query: Record<string, unknown>): {
+  size: number;
+  cursor: HistoryCursor | undefined;
+} {
+  const v: FieldViolation[] = unknownParameters(query, KNOWN);
+  const { pageSize, pageToken } = pageArgs(query, v);
+  const cursor = pageToken ? decodeCursor(pageToken) : undefined;
+  if (pageToken && !cursor && !v.some((x) => x.field === 'pageToken'))
+    v.push({ field: 'pageToken', rule: 'format', message: 'a previous nextPageToken' });
+  if (v.length > 0) throw invalidQuery(v);
+  return { size: pageSize || 20, cursor };
+}
+
+/**
+ * The conformance service's cursor for a merged one: a compliance key is its own key; any other
+ * source's key at the same instant sorts after every compliance key (prefixes a < b < c), so
+ * every compliance entry of that instant is older — "before the next millisecond".
+ */
+export function complianceCursor(c: HistoryCursor | undefined): {
+  before: Date | undefined;
+  beforeKey: string;
+} {
+  if (!c) return { before: undefined, beforeKey: '' };
+  if (c.key.startsWith(KEY_PREFIX.compliance))
+    return { before: c.at, beforeKey: c.key.slice(KEY_PREFIX.compliance.length) };
+  return { before: new Date(c.at.getTime() + 1), beforeKey: '' };
+}
+
+/** Newest first in (at, id) order across the sources; a next token when more remain. */
+export function mergeHistory(
+  sources: ReadonlyArray<readonly HistoryEntryJson[]>,
+  size: number,
+): { entries: HistoryEntryJson[]; nextPageToken: string } {
+  const all = sources
+    .flat()
+    .sort((a, b) =>
+      a.at !== b.at ? (a.at < b.at ? 1 : -1) : a.id < b.id ? 1 : a.id > b.id ? -1 : 0,
+    );
+  const entries = all.slice(0, size);
+  const last = entries[entries.length - 1];
+  return {
+    entries,
+    nextPageToken:
+      all.length > size && last ? encodeCursor({ at: new Date(last.at), key: last.id }) : '',
+  };
+}
