@@ -6,19 +6,16 @@ import type {
   Parameters,
   Patient,
 } from '@medplum/fhirtypes';
-import {
-  createTestSchema,
-  freePort,
-  serviceEnv,
-  spawnService,
-  uniqueGroupId,
-  type ServiceProcess,
-  type TestSchema,
-} from '@trellis/testing';
-
-import { randomUUID } from 'node:crypto';
+import { createTestSchema, freePort, type ServiceProcess, type TestSchema } from '@trellis/testing';
 
 import { startFhirStack, type FhirStack } from './fhir.harness';
+import {
+  hospitalResult,
+  ODS,
+  startNotifications,
+  subscriptionBody as subscription,
+  TOPIC,
+} from './support/subscription-fixtures';
 import { startSubscriber, type Subscriber } from './support/subscriber';
 
 // Issue 21 proofs over the real stack: gateway (this process), identity and results (child
@@ -30,12 +27,6 @@ import { startSubscriber, type Subscriber } from './support/subscriber';
 
 jest.setTimeout(600_000);
 
-const TOPIC = 'https://fhir.trellis.nhs.uk/SubscriptionTopic';
-const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
-const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
-const REGION = 'https://fhir.trellis.nhs.uk/StructureDefinition/region';
-const REQUESTER = 'https://fhir.trellis.nhs.uk/StructureDefinition/report-requester';
-const LAB_ID = 'https://fhir.trellis.nhs.uk/Id/lab-report-id';
 const GP_ODS = 'A81001';
 const OTHER_ODS = 'A82001';
 
@@ -103,89 +94,6 @@ async function fhir<T>(
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-function subscription(
-  endpoint: string,
-  nhs: string,
-  over: { topic?: string; channelType?: string; content?: string } = {},
-): Record<string, unknown> {
-  return {
-    resourceType: 'Subscription',
-    meta: { profile: [`${BACKPORT}/backport-subscription`] },
-    status: 'requested',
-    reason: 'Results for our registered patients',
-    criteria: over.topic ?? `${TOPIC}/result-available`,
-    _criteria: {
-      extension: [
-        { url: `${BACKPORT}/backport-filter-criteria`, valueString: `patient=Patient/${nhs}` },
-      ],
-    },
-    channel: {
-      type: over.channelType ?? 'rest-hook',
-      endpoint,
-      payload: 'application/fhir+json',
-      _payload: {
-        extension: [
-          { url: `${BACKPORT}/backport-payload-content`, valueCode: over.content ?? 'id-only' },
-        ],
-      },
-      header: ['Authorization: Bearer receiver-secret'],
-      extension: [{ url: `${BACKPORT}/backport-timeout`, valueUnsignedInt: 5 }],
-    },
-  };
-}
-
-/** A hospital (RJ1, london) requested it; lab RR8 reports it; the patient's GP did not ask. */
-function hospitalResult(nhs: string, haemoglobin: number): DiagnosticReport {
-  return {
-    resourceType: 'DiagnosticReport',
-    identifier: [{ system: LAB_ID, value: `sub-${randomUUID()}` }],
-    extension: [
-      {
-        url: REQUESTER,
-        extension: [
-          {
-            url: 'organization',
-            valueReference: {
-              type: 'Organization',
-              identifier: { system: ODS, value: 'RJ1' },
-              extension: [{ url: REGION, valueCode: 'london' }],
-            },
-          },
-          {
-            url: 'practitioner',
-            valueIdentifier: { system: 'https://fhir.hl7.org.uk/Id/gmc-number', value: '7654321' },
-          },
-        ],
-      },
-    ],
-    basedOn: [{ reference: `ServiceRequest/${randomUUID()}` }],
-    status: 'final',
-    category: [
-      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB' }] },
-    ],
-    code: { coding: [{ system: 'http://loinc.org', code: '58410-2', display: 'CBC panel' }] },
-    subject: { reference: `Patient/${nhs}` },
-    performer: [{ type: 'Organization', identifier: { system: ODS, value: 'RR8' } }],
-    issued: new Date().toISOString(),
-    contained: [
-      {
-        resourceType: 'Observation',
-        id: 'hb',
-        status: 'final',
-        code: { coding: [{ system: 'http://loinc.org', code: '718-7' }] },
-        subject: { reference: `Patient/${nhs}` },
-        valueQuantity: {
-          value: haemoglobin,
-          unit: 'g/L',
-          system: 'http://unitsofmeasure.org',
-          code: 'g/L',
-        },
-      },
-    ],
-    result: [{ reference: '#hb' }],
-  };
-}
-
 async function postResult(nhs: string, haemoglobin: number): Promise<string> {
   const res = await fhir<DiagnosticReport>('DiagnosticReport', labToken, {
     method: 'POST',
@@ -231,32 +139,7 @@ beforeAll(async () => {
     },
   );
   schema = await createTestSchema('notifications');
-  const gatewayUrl = stack.gw.baseUrl;
-  notifications = await spawnService({
-    name: 'notifications',
-    env: serviceEnv({
-      SERVICE_NAME: 'notifications',
-      DATABASE_SCHEMA: schema.schema,
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(notificationsPort),
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      LOG_LEVEL: process.env['SUBSCRIPTIONS_LOG_LEVEL'] ?? 'warn',
-      GATEWAY_URL: gatewayUrl,
-      AUTH_ISSUER: gatewayUrl,
-      AUTH_JWKS_URL: `${gatewayUrl}/.well-known/jwks.json`,
-      NOTIFICATIONS_GROUP: uniqueGroupId('trellis.notifications'),
-      NOTIFICATIONS_FHIR_BASE_URL: stack.fhirBase,
-      NOTIFICATIONS_ALLOW_HTTP_ENDPOINTS: 'true',
-      NOTIFICATIONS_RETRY_BASE_MS: '200',
-      NOTIFICATIONS_RETRY_MAX_MS: '1000',
-      NOTIFICATIONS_POLL_MS: '100',
-      SHUTDOWN_TIMEOUT_MS: '5000',
-    }),
-    ready: { grpc: grpcAddr },
-    readyTimeoutMs: 120_000,
-    stopTimeoutMs: 10_000,
-  });
+  notifications = await startNotifications(stack, schema, notificationsPort);
   ({ token: gpToken } = await stack.token(
     ['system/Patient.cruds', 'system/DiagnosticReport.rs', 'system/Subscription.cruds'],
     GP_ODS,

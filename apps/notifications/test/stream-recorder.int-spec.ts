@@ -76,7 +76,16 @@ function resultAvailable(nhs: string, reportId: string, orgs: string[]): Receive
   return received('uk.nhs.trellis.results.ResultAvailable.v1', data);
 }
 
-function registered(nhs: string, gp: string): ReceivedEvent {
+/** Systems `sys-<ods>`; only those named here may read restricted records. */
+let restrictedReaders = new Set<string>();
+const readers = { mayReadRestricted: (id: string) => restrictedReaders.has(id) };
+
+function registered(
+  nhs: string,
+  gp: string,
+  confidentiality: 'normal' | 'restricted' = 'normal',
+  version = 1,
+): ReceivedEvent {
   const data = events.v1.PatientRegistered.encode(
     events.v1.PatientRegistered.fromPartial({
       context: {
@@ -86,10 +95,10 @@ function registered(nhs: string, gp: string): ReceivedEvent {
       },
       patient: {
         nhsNumber: nhs,
-        version: 1,
+        version,
         gpOdsCode: gp,
         region: 'north-east',
-        confidentiality: 'normal',
+        confidentiality,
       },
       duplicateOverride: false,
       overriddenCandidates: [],
@@ -99,12 +108,12 @@ function registered(nhs: string, gp: string): ReceivedEvent {
   return received('uk.nhs.trellis.identity.PatientRegistered.v1', data);
 }
 
-async function subscribe(ods: string, patient = ''): Promise<string> {
+async function subscribe(ods: string, patient = '', system = `sys-${ods}`): Promise<string> {
   const id = randomUUID();
   await prisma.subscription.create({
     data: {
       id,
-      ownerSystemId: `sys-${ods}`,
+      ownerSystemId: system,
       ownerOdsCode: ods,
       topic: TOPIC,
       endpoint: 'https://example.invalid/hook',
@@ -129,14 +138,16 @@ it('records a result for the lab, the requester and the registered practice, num
   const gp = await subscribe('A81001', nhs);
   const requester = await subscribe('RJ1');
   const other = await subscribe('A82001', nhs);
-  await prisma.$transaction((tx) => recordEvent(registered(nhs, 'A81001'), tx));
+  await prisma.$transaction((tx) => recordEvent(registered(nhs, 'A81001'), tx, readers));
   const first = resultAvailable(nhs, 'r1', ['RR8', 'RJ1']);
-  await prisma.$transaction((tx) => recordEvent(first, tx));
-  await prisma.$transaction((tx) => recordEvent(first, tx)); // redelivered
-  await prisma.$transaction((tx) => recordEvent(resultAvailable(nhs, 'r2', ['RR8', 'RJ1']), tx));
+  await prisma.$transaction((tx) => recordEvent(first, tx, readers));
+  await prisma.$transaction((tx) => recordEvent(first, tx, readers)); // redelivered
+  await prisma.$transaction((tx) =>
+    recordEvent(resultAvailable(nhs, 'r2', ['RR8', 'RJ1']), tx, readers),
+  );
   // another patient: the GP's patient filter leaves it out, the requester (no filter) gets it
   await prisma.$transaction((tx) =>
-    recordEvent(resultAvailable('9990000026', 'r3', ['RR8', 'RJ1']), tx),
+    recordEvent(resultAvailable('9990000026', 'r3', ['RR8', 'RJ1']), tx, readers),
   );
   expect([await streamOf(gp), await streamOf(requester), await streamOf(other)]).toEqual([
     [
@@ -155,13 +166,50 @@ it('records a result for the lab, the requester and the registered practice, num
 it('brings a result that came before the registration to the practice once identity names it', async () => {
   const nhs = '9990000034';
   const gp = await subscribe('B81001', nhs);
-  await prisma.$transaction((tx) => recordEvent(resultAvailable(nhs, 'early', ['RR8', 'RJ1']), tx));
+  await prisma.$transaction((tx) =>
+    recordEvent(resultAvailable(nhs, 'early', ['RR8', 'RJ1']), tx, readers),
+  );
   expect(await streamOf(gp)).toEqual([]);
-  await prisma.$transaction((tx) => recordEvent(registered(nhs, 'B81001'), tx));
-  await prisma.$transaction((tx) => recordEvent(resultAvailable(nhs, 'later', ['RR8', 'RJ1']), tx));
+  await prisma.$transaction((tx) => recordEvent(registered(nhs, 'B81001'), tx, readers));
+  await prisma.$transaction((tx) =>
+    recordEvent(resultAvailable(nhs, 'later', ['RR8', 'RJ1']), tx, readers),
+  );
   expect(await streamOf(gp)).toEqual([
     [1, 'DiagnosticReport/early'],
     [2, 'DiagnosticReport/later'],
   ]);
   expect(await prisma.awaitingPractice.count({ where: { nhsNumber: nhs } })).toBe(0);
+});
+
+describe("restricted patients' events (issue 21)", () => {
+  afterEach(() => {
+    restrictedReaders = new Set();
+  });
+
+  it('reach only subscribers whose system may read restricted records, parties and practice alike', async () => {
+    const nhs = '9990000042';
+    restrictedReaders = new Set(['sys-gp-restricted', 'sys-RJ1-restricted']);
+    const gpWithout = await subscribe('C81001', nhs, 'sys-gp-plain');
+    const gpWith = await subscribe('C81001', nhs, 'sys-gp-restricted');
+    const requesterWithout = await subscribe('RJ1', nhs, 'sys-RJ1-plain');
+    const requesterWith = await subscribe('RJ1', nhs, 'sys-RJ1-restricted');
+    const record = (e: ReceivedEvent) => prisma.$transaction((tx) => recordEvent(e, tx, readers));
+    await record(registered(nhs, 'C81001', 'restricted'));
+    await record(resultAvailable(nhs, 'secret', ['RR8', 'RJ1']));
+    expect(
+      await Promise.all([gpWithout, gpWith, requesterWithout, requesterWith].map(streamOf)),
+    ).toEqual([[], [[1, 'DiagnosticReport/secret']], [], [[1, 'DiagnosticReport/secret']]]);
+  });
+
+  it('follow the latest restriction state: lifted, everyone concerned hears again; an older state arriving late does not win', async () => {
+    const nhs = '9990000050';
+    const gp = await subscribe('C82001', nhs);
+    const record = (e: ReceivedEvent) => prisma.$transaction((tx) => recordEvent(e, tx, readers));
+    await record(registered(nhs, 'C82001', 'restricted', 1));
+    await record(resultAvailable(nhs, 'hidden', ['RR8', 'RJ1']));
+    await record(registered(nhs, 'C82001', 'normal', 2));
+    await record(registered(nhs, 'C82001', 'restricted', 1)); // redelivered old state
+    await record(resultAvailable(nhs, 'shown', ['RR8', 'RJ1']));
+    expect(await streamOf(gp)).toEqual([[1, 'DiagnosticReport/shown']]);
+  });
 });

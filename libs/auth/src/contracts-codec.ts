@@ -25,6 +25,7 @@ export function decodeSystemStatus(value: Uint8Array): SystemStatusUpdate | unde
     version: Number(msg.version),
     ...(msg.writesRestricted ? { writesRestricted: true } : {}),
     ...(msg.productVersionId ? { productVersionId: msg.productVersionId } : {}),
+    allowedScopes: [...msg.allowedScopes],
     // the organisation's region in the reference data, else the registry's claim (as the gateway)
     ...(msg.odsCode || msg.region
       ? { region: organisationByOdsCode(msg.odsCode)?.region ?? msg.region }

@@ -43,3 +43,24 @@ describe('the suspension feed names a system’s region (issue 18)', () => {
     expect(registry.known('north-west')[0]).not.toHaveProperty('productVersionId');
   });
 });
+
+describe('the suspension feed carries the allowed scopes (issue 21: push delivery re-checks them)', () => {
+  it('keeps the latest state’s scopes; unknown systems have none', () => {
+    const registry = new SystemStatusRegistry();
+    const scoped = (version: number, allowedScopes: string[]) =>
+      decodeSystemStatus(
+        events.v1.ConnectedSystemChanged.encode(
+          events.v1.ConnectedSystemChanged.fromPartial({
+            systemId: 'sys-1',
+            status: events.v1.ConnectedSystemState.CONNECTED_SYSTEM_STATE_ACTIVE,
+            version,
+            allowedScopes,
+          }),
+        ).finish(),
+      )!;
+    registry.apply(scoped(2, ['system/DiagnosticReport.rs']));
+    registry.apply(scoped(1, ['system/*.cruds'])); // older: ignored
+    expect(registry.allowedScopesOf('sys-1')).toEqual(['system/DiagnosticReport.rs']);
+    expect(registry.allowedScopesOf('sys-2')).toBeUndefined();
+  });
+});

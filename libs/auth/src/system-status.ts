@@ -16,6 +16,8 @@ export interface SystemStatusUpdate {
   writesRestricted?: boolean;
   /** Region of the system's organisation (issue 18: a regional authority's reads). */
   region?: string;
+  /** Scopes the registry allows the system (issue 21: push delivery re-checks them per event). */
+  allowedScopes?: readonly string[];
   /** The supplier product version the system deploys (issue 20: a region's versions). */
   productVersionId?: string;
 }
@@ -36,6 +38,7 @@ export class SystemStatusRegistry {
       version: number;
       writesRestricted: boolean;
       region?: string;
+      allowedScopes?: readonly string[];
       productVersionId?: string;
     }
   >();
@@ -52,6 +55,7 @@ export class SystemStatusRegistry {
       version: update.version,
       writesRestricted: update.writesRestricted === true,
       ...(update.region ? { region: update.region } : {}),
+      ...(update.allowedScopes ? { allowedScopes: update.allowedScopes } : {}),
       ...(update.productVersionId ? { productVersionId: update.productVersionId } : {}),
     });
     this.lastAppliedAt = Date.now();
@@ -74,6 +78,11 @@ export class SystemStatusRegistry {
   /** The region of the system's organisation, when the feed named one. */
   regionOf(systemId: string): string | undefined {
     return this.statuses.get(systemId)?.region;
+  }
+
+  /** The scopes the registry allows the system, when the feed named them. */
+  allowedScopesOf(systemId: string): readonly string[] | undefined {
+    return this.statuses.get(systemId)?.allowedScopes;
   }
 
   /** Every system the feed named (optionally one region's), in system id order. */

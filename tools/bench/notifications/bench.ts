@@ -58,6 +58,8 @@ async function main(): Promise<void> {
   const ods = (i: number) => `B${String(80000 + i)}`;
 
   const topic = uniqueTopic('trellis.bench.notifications');
+  // the bench's own system registry feed: the worker judges each subscriber's standing per event
+  const systemTopic = uniqueTopic('trellis.bench.system');
   const bus = createEventBus(
     kafkaConfigFromEnv({ ...loadInfraEnv(), ...process.env }, 'notifications-bench'),
   );
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
   await admin.createTopics([
     { ...TOPICS.resultsReport, name: topic, partitions: 12, retentionMs: 3_600_000 },
     { ...TOPICS.resultsReport, name: dlqTopicName(topic), partitions: 1, retentionMs: 3_600_000 },
+    { ...TOPICS.gatewaySystem, name: systemTopic, partitions: 1 },
   ]);
 
   // receipts: one server, one path per subscriber
@@ -102,6 +105,25 @@ async function main(): Promise<void> {
       },
     });
 
+  const publisher = bus.publisher();
+  await publisher.connect();
+  await publisher.publish(
+    Array.from({ length: subscribers }, (_, i) => ({
+      topic: systemTopic,
+      key: `bench-${String(i)}`,
+      value: events.v1.ConnectedSystemChanged.encode(
+        events.v1.ConnectedSystemChanged.fromPartial({
+          systemId: `bench-${String(i)}`,
+          odsCode: ods(i),
+          status: events.v1.ConnectedSystemState.CONNECTED_SYSTEM_STATE_ACTIVE,
+          allowedScopes: ['system/DiagnosticReport.rs', 'system/Subscription.cruds'],
+          version: 1,
+        }),
+      ).finish(),
+      headers: {},
+    })),
+  );
+
   const grpcPort = await freePort();
   const child = await spawnService({
     name: 'notifications',
@@ -117,6 +139,7 @@ async function main(): Promise<void> {
       AUTH_ISSUER: 'http://127.0.0.1:9',
       AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
       NOTIFICATIONS_TOPICS: topic,
+      NOTIFICATIONS_SYSTEM_TOPIC: systemTopic,
       NOTIFICATIONS_GROUP: uniqueGroupId('trellis.notifications.bench'),
       // a fresh topic: read it whole (events published before the group's assignment count too)
       NOTIFICATIONS_FROM_BEGINNING: 'true',
@@ -128,8 +151,6 @@ async function main(): Promise<void> {
     readyTimeoutMs: 120_000,
   });
 
-  const publisher = bus.publisher();
-  await publisher.connect();
   const organisations = Array.from({ length: subscribers }, (_, i) => ({
     odsCode: ods(i),
     region: 'north-east',
@@ -193,7 +214,7 @@ async function main(): Promise<void> {
   server.close();
   if (!keep) {
     await schema.drop();
-    await admin.deleteTopics([topic, dlqTopicName(topic)]).catch(() => undefined);
+    await admin.deleteTopics([topic, dlqTopicName(topic), systemTopic]).catch(() => undefined);
   }
   await admin.disconnect();
 }

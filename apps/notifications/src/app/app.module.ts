@@ -81,7 +81,13 @@ export class NotificationsModule {
             const statusFeed =
               overrides.auth?.statusFeed ??
               (connection
-                ? createSystemStatusFeed({ service: 'notifications', connection })
+                ? createSystemStatusFeed({
+                    service: 'notifications',
+                    connection,
+                    ...(config.NOTIFICATIONS_SYSTEM_TOPIC
+                      ? { topic: config.NOTIFICATIONS_SYSTEM_TOPIC }
+                      : {}),
+                  })
                 : undefined);
             if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
             const endpoints =

@@ -31,6 +31,14 @@ export const notificationsConfigSchema = baseConfigSchema.extend({
     TOPICS.appointmentsAppointment.name,
   ]),
   NOTIFICATIONS_GROUP: z.string().min(1).default('trellis.notifications.streams'),
+  /**
+   * The system registry's feed (suspension, allowed scopes) followed by the auth guard and by the
+   * delivery worker's per-notification re-check; default `trellis.gateway.system.v1`.
+   */
+  NOTIFICATIONS_SYSTEM_TOPIC: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .optional(),
   /** A new consumer group starts at the end: subscriptions are about what happens from now on. */
   NOTIFICATIONS_FROM_BEGINNING: z.stringbool().default(false),
   /**

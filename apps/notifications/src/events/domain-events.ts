@@ -20,6 +20,8 @@ export interface PracticeFact {
   nhsNumber: string;
   gpOdsCode: string;
   version: number;
+  /** Identity's confidentiality of the record is "restricted" (issue 21: events withheld). */
+  restricted: boolean;
   /** A merge retires this number (its practice row goes). */
   supersededNhsNumber?: string;
 }
@@ -109,7 +111,12 @@ const PRACTICE = new Map<string, (data: Uint8Array) => PracticeFact>([
 ]);
 
 function practiceOf(p: events.v1.PatientEventContext | undefined): PracticeFact {
-  return { nhsNumber: p?.nhsNumber ?? '', gpOdsCode: p?.gpOdsCode ?? '', version: p?.version ?? 0 };
+  return {
+    nhsNumber: p?.nhsNumber ?? '',
+    gpOdsCode: p?.gpOdsCode ?? '',
+    version: p?.version ?? 0,
+    restricted: p?.confidentiality === 'restricted',
+  };
 }
 
 function practice<T extends Patient>(codec: Codec<T>): (data: Uint8Array) => PracticeFact {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { AUTH_STATUS_REGISTRY, type SystemStatusRegistry } from '@trellis/auth';
 import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
 import {
   CONFIG,
@@ -11,6 +12,7 @@ import {
 
 import { type NotificationsConfig } from '../app/config';
 import { DeliveryWorker } from '../app/delivery/delivery-worker';
+import { RegistrySubscriberAccess } from '../app/delivery/subscriber-access';
 import { PRISMA, type PrismaClient } from '../app/prisma';
 import { recordEvent } from './stream-recorder';
 
@@ -31,9 +33,11 @@ export class NotificationsMessaging implements OnApplicationBootstrap {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly hooks: ShutdownHooks,
     private readonly health: HealthRegistry,
+    @Inject(AUTH_STATUS_REGISTRY) private readonly systems: SystemStatusRegistry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    const access = new RegistrySubscriberAccess(this.systems);
     const started = await startServiceMessaging({
       config: this.config,
       hooks: this.hooks,
@@ -45,7 +49,12 @@ export class NotificationsMessaging implements OnApplicationBootstrap {
         topics: this.config.NOTIFICATIONS_TOPICS,
         prisma: this.prisma,
         fromBeginning: this.config.NOTIFICATIONS_FROM_BEGINNING,
-        handle: recordEvent,
+        handle: async (event, tx) => {
+          // who may hear of restricted patients comes from the registry feed: wait for its
+          // replay at boot (after that, a restricted event is withheld from everyone unknown)
+          if (!this.systems.ready) await this.systems.whenReady(60_000);
+          await recordEvent(event, tx, access);
+        },
       },
     });
     this.relay = started.relay;
@@ -64,6 +73,7 @@ export class NotificationsMessaging implements OnApplicationBootstrap {
             : {}),
         },
         this.logger,
+        access,
       );
       worker.start();
       this.worker = worker;

@@ -6,6 +6,11 @@ import { domainFactOf, practiceFactOf, type PracticeFact } from './domain-events
 
 type Tx = Prisma.TransactionClient;
 
+/** Which subscriber systems may be told of restricted patients' events. */
+export interface RestrictedReaders {
+  mayReadRestricted(systemId: string): boolean;
+}
+
 interface Occurrence {
   topicUrl: string;
   organisations: string[];
@@ -23,11 +28,18 @@ interface Occurrence {
  * A subscription is concerned when its topic is raised by the event type, its owner's
  * organisation is named by the event (results: or is the patient's registered practice), and its
  * patient filter (if any) is this patient. A result whose patient's practice is not known yet
- * waits (awaiting_practice) for identity's news, then reaches the practice.
+ * waits (awaiting_practice) for identity's news, then reaches the practice. An event about a
+ * patient whose record identity says is restricted is recorded only for subscribers whose system
+ * may read restricted records (issue 21): even an id-only notification would tell the others that
+ * something happened to that patient.
  */
-export async function recordEvent(event: ReceivedEvent, tx: Tx): Promise<void> {
+export async function recordEvent(
+  event: ReceivedEvent,
+  tx: Tx,
+  readers: RestrictedReaders,
+): Promise<void> {
   const practice = practiceFactOf(event);
-  if (practice?.nhsNumber) await keepPractice(practice, tx);
+  if (practice?.nhsNumber) await keepPractice(practice, tx, readers);
   const topic = subscriptionTopicByEventType(event.type);
   const fact = domainFactOf(event);
   if (!topic || !fact) return;
@@ -52,10 +64,26 @@ export async function recordEvent(event: ReceivedEvent, tx: Tx): Promise<void> {
           ${fact.occurredAt})
         ON CONFLICT DO NOTHING`;
   }
-  await append({ ...occurrence, organisations }, tx);
+  await append({ ...occurrence, organisations }, tx, readers);
 }
 
-async function keepPractice(practice: PracticeFact, tx: Tx): Promise<void> {
+async function keepPractice(
+  practice: PracticeFact,
+  tx: Tx,
+  readers: RestrictedReaders,
+): Promise<void> {
+  if (practice.restricted)
+    await tx.$executeRaw`
+      INSERT INTO restricted_patients (nhs_number, restricted, version, updated_at)
+      VALUES (${practice.nhsNumber}, true, ${practice.version}, now())
+      ON CONFLICT (nhs_number) DO UPDATE SET restricted = true, version = EXCLUDED.version,
+        updated_at = now()
+      WHERE restricted_patients.version <= EXCLUDED.version`;
+  else
+    await tx.$executeRaw`
+      UPDATE restricted_patients SET restricted = false, version = ${practice.version},
+        updated_at = now()
+      WHERE nhs_number = ${practice.nhsNumber} AND version <= ${practice.version}`;
   if (practice.gpOdsCode) {
     await tx.$executeRaw`
       INSERT INTO patient_practices (nhs_number, gp_ods_code, version, updated_at)
@@ -81,6 +109,7 @@ async function keepPractice(practice: PracticeFact, tx: Tx): Promise<void> {
           occurredAt: w.at,
         },
         tx,
+        readers,
       );
   } else
     await tx.$executeRaw`DELETE FROM patient_practices WHERE nhs_number = ${practice.nhsNumber}`;
@@ -89,9 +118,30 @@ async function keepPractice(practice: PracticeFact, tx: Tx): Promise<void> {
       DELETE FROM patient_practices WHERE nhs_number = ${practice.supersededNhsNumber}`;
 }
 
-/** Appends one event to the stream of each concerned subscription (next number each). */
-async function append(o: Occurrence, tx: Tx): Promise<void> {
+/** Whether identity last said this patient's record is restricted. */
+export async function isRestricted(db: Pick<Tx, '$queryRaw'>, nhsNumber: string): Promise<boolean> {
+  const rows = await db.$queryRaw<Array<{ restricted: boolean }>>`
+    SELECT restricted FROM restricted_patients WHERE nhs_number = ${nhsNumber}`;
+  return rows[0]?.restricted === true;
+}
+
+/**
+ * Appends one event to the stream of each concerned subscription (next number each); for a
+ * restricted patient, only to subscriptions of systems that may read restricted records.
+ */
+async function append(o: Occurrence, tx: Tx, readers: RestrictedReaders): Promise<void> {
   if (o.organisations.length === 0) return;
+  const restricted = await isRestricted(tx, o.nhsNumber);
+  let owners: string[] = [];
+  if (restricted) {
+    const candidates = await tx.$queryRaw<Array<{ owner: string }>>`
+      SELECT DISTINCT s.owner_system_id AS owner FROM subscriptions s
+      WHERE s.topic = ${o.topicUrl} AND s.deleted_at IS NULL AND s.status <> 'off'
+        AND s.owner_ods_code = ANY(${o.organisations}::text[])
+        AND (s.patient_nhs_number = '' OR s.patient_nhs_number = ${o.nhsNumber})`;
+    owners = candidates.map((c) => c.owner).filter((id) => readers.mayReadRestricted(id));
+    if (owners.length === 0) return;
+  }
   await tx.$executeRaw`
     WITH bumped AS (
       UPDATE subscriptions s SET event_count = s.event_count + 1
@@ -100,6 +150,7 @@ async function append(o: Occurrence, tx: Tx): Promise<void> {
         AND s.status <> 'off'
         AND s.owner_ods_code = ANY(${o.organisations}::text[])
         AND (s.patient_nhs_number = '' OR s.patient_nhs_number = ${o.nhsNumber})
+        AND (NOT ${restricted}::boolean OR s.owner_system_id = ANY(${owners}::text[]))
         AND NOT EXISTS (SELECT 1 FROM notification_events e
                         WHERE e.subscription_id = s.id AND e.source_event_id = ${o.eventId})
       RETURNING s.id, s.event_count

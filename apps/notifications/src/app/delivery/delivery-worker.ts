@@ -6,6 +6,7 @@ import type { Logger } from '@trellis/platform';
 import type { PrismaClient } from '../prisma';
 import type { NotificationEventRow, SubscriptionRow } from '../subscriptions/subscriptions.service';
 import { retryDelayMs } from './backoff';
+import type { AccessVerdict, SubscriberAccess } from './subscriber-access';
 
 export interface DeliverySettings {
   pollMs: number;
@@ -19,6 +20,19 @@ export interface DeliverySettings {
   leaseMs?: number;
 }
 
+/** The `Patient/<nhs>` of the events whose patient's record identity now says is restricted. */
+export async function restrictedPatientsOf(
+  prisma: Pick<PrismaClient, '$queryRaw'>,
+  events: readonly { patient: string }[],
+): Promise<Set<string>> {
+  const numbers = [...new Set(events.map((e) => e.patient.replace(/^Patient\//, '')))];
+  if (numbers.length === 0) return new Set();
+  const rows = await prisma.$queryRaw<Array<{ nhs: string }>>`
+    SELECT nhs_number AS nhs FROM restricted_patients
+    WHERE restricted AND nhs_number = ANY(${numbers}::text[])`;
+  return new Set(rows.map((r) => `Patient/${r.nhs}`));
+}
+
 /** Events sent per subscription before the worker moves on to other subscriptions. */
 const EVENTS_PER_TURN = 100;
 /** How often a turn writes its acknowledged progress (and renews its lease). */
@@ -30,6 +44,9 @@ const PROGRESS_EVERY_MS = 2_000;
  * (lease_until) while one worker delivers it, so every replica may run a worker. A failed POST
  * leaves `delivered_through` where it was and retries that same event after a capped exponential
  * backoff, indefinitely: events leave only when the retention housekeeping removes them.
+ * Before every notification (heartbeats too) the subscriber's standing is judged again
+ * (SubscriberAccess): a suspended system, or one that lost the topic's read scope, is sent
+ * nothing and its subscription goes `off` with the reason.
  */
 export class DeliveryWorker {
   private timer?: NodeJS.Timeout;
@@ -42,6 +59,7 @@ export class DeliveryWorker {
     private readonly prisma: PrismaClient,
     private readonly settings: DeliverySettings,
     private readonly logger: Logger,
+    private readonly access: SubscriberAccess,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {
     this.leaseMs = settings.leaseMs ?? 120_000;
@@ -74,6 +92,8 @@ export class DeliveryWorker {
       await this.prisma.$executeRaw`DELETE FROM notification_events WHERE recorded_at < ${horizon}`;
       await this.prisma.$executeRaw`DELETE FROM awaiting_practice WHERE recorded_at < ${horizon}`;
     }
+    // until the registry's replay is complete nobody's standing is known: send nothing
+    if (!this.access.ready) return 0;
     const due = await this.claim();
     let next = 0;
     const lane = async () => {
@@ -119,8 +139,9 @@ export class DeliveryWorker {
         take: EVENTS_PER_TURN,
       });
       if (events.length === 0) {
-        if (sub.eventCount <= sub.deliveredThrough) await this.heartbeat(sub);
-        else await this.skipExpired(sub);
+        if (sub.eventCount <= sub.deliveredThrough) {
+          if (await this.permitted(sub)) await this.heartbeat(sub);
+        } else await this.skipExpired(sub);
         return;
       }
       // Acknowledged progress is written every PROGRESS_EVERY_MS (and at the end of the turn),
@@ -138,8 +159,20 @@ export class DeliveryWorker {
         acked = undefined;
         written = Date.now();
       };
+      // a patient whose record became restricted after the event was recorded: withheld
+      const withheld = await restrictedPatientsOf(this.prisma, events);
       for (const event of events) {
         if (this.stopped) break;
+        const verdict = this.access.verdict(sub);
+        if (verdict.kind !== 'allowed') {
+          await persist();
+          await this.refused(sub, verdict);
+          return;
+        }
+        if (!verdict.mayReadRestricted && withheld.has(event.patient)) {
+          acked = event.eventNumber; // passed over unsent: the receiver sees a gap in numbers
+          continue;
+        }
         const problem = await this.post(sub, randomUUID(), event);
         if (problem) {
           await persist();
@@ -154,6 +187,28 @@ export class DeliveryWorker {
       await this.prisma
         .$executeRaw`UPDATE subscriptions SET lease_until = NULL WHERE id = ${sub.id}::uuid`;
     }
+  }
+
+  /** Judges the subscriber's standing; when it may not be served, records why (nothing is sent). */
+  private async permitted(sub: SubscriptionRow): Promise<boolean> {
+    const verdict = this.access.verdict(sub);
+    if (verdict.kind === 'allowed') return true;
+    await this.refused(sub, verdict);
+    return false;
+  }
+
+  private async refused(
+    sub: SubscriptionRow,
+    verdict: Exclude<AccessVerdict, { kind: 'allowed' }>,
+  ) {
+    if (verdict.kind === 'hold') {
+      await this.failed(sub, verdict.reason);
+      return;
+    }
+    this.logger.warn({ subscription: sub.id, reason: verdict.reason }, 'subscription turned off');
+    await this.prisma.$executeRaw`
+      UPDATE subscriptions SET status = 'off', last_error = ${verdict.reason.slice(0, 500)}
+      WHERE id = ${sub.id}::uuid`;
   }
 
   /** The undelivered events are gone (past retention): the stream moves on; receivers see the gap. */

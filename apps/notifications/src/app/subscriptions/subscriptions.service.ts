@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import type { Caller } from '@trellis/auth';
+import { scopeSatisfies, TRELLIS_SCOPES, type Caller } from '@trellis/auth';
 
+import { restrictedPatientsOf } from '../delivery/delivery-worker';
 import { NotificationsError, NotificationsErrorCode } from '../notifications.errors';
 import type { PrismaClient } from '../prisma';
 import { validateSubscription, type SubscriptionInput } from './subscription-rules';
@@ -120,7 +121,11 @@ export class SubscriptionsService {
       orderBy: { eventNumber: 'asc' },
       take: MAX_EVENTS_PER_PAGE,
     });
-    return { subscription, events };
+    // restricted patients' events are not shown to a caller that may not read restricted records
+    if (scopeSatisfies(caller.scopes, TRELLIS_SCOPES.restrictedRead))
+      return { subscription, events };
+    const withheld = await restrictedPatientsOf(this.prisma, events);
+    return { subscription, events: events.filter((e) => !withheld.has(e.patient)) };
   }
 }
 
