@@ -386,6 +386,17 @@ describe('console in a real browser', () => {
     await page.getByTestId('total-waiting').filter({ hasText: /^2$/ }).waitFor();
     await page.getByTestId('stream-health').waitFor();
     await kit.expectAccessible(page, 'region-operator');
+    // any region's enforcement history: north-east's registrations into the sandbox so far
+    await open(page, 'Enforcement', /^Enforcement$/);
+    await page.getByRole('combobox', { name: 'Region', exact: true }).selectOption('north-east');
+    await page.getByRole('heading', { level: 1, name: 'Enforcement in north-east' }).waitFor();
+    await page
+      .getByTestId('enforcement-history')
+      .locator('tr[data-entry="lifecycle"]')
+      .filter({ hasText: 'Tees Valley GP system' })
+      .first()
+      .waitFor();
+    await kit.expectAccessible(page, 'enforcement-operator');
     await page.context().close();
   });
 
