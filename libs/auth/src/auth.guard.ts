@@ -27,12 +27,15 @@ import {
 import { assertOwnPatient, requiredScopeOf } from './patient-access';
 import { readOnlyScopes, scopeSatisfies } from './scopes';
 import { SERVICE_TOKEN_HEADER, type ServiceIdentity } from './service-identity';
-import { type SystemStatusRegistry } from './system-status';
+import { SuspensionCheck } from './suspension-check';
+import { SystemStatusRegistry } from './system-status';
 import { bearerToken, type AccessTokenVerifier } from './token-verifier';
 
 export const AUTH_SCOPE_TABLE = Symbol('TRELLIS_AUTH_SCOPE_TABLE');
 export const AUTH_VERIFIER = Symbol('TRELLIS_AUTH_VERIFIER');
 export const AUTH_STATUS_REGISTRY = Symbol('TRELLIS_AUTH_STATUS_REGISTRY');
+/** The SuspensionCheck wrapping the registry (and the fallback, where one is configured). */
+export const AUTH_SUSPENSION_CHECK = Symbol('TRELLIS_AUTH_SUSPENSION_CHECK');
 export const AUTH_AUDITOR = Symbol('TRELLIS_AUTH_AUDITOR');
 export const AUTH_GUARD_OPTIONS = Symbol('TRELLIS_AUTH_GUARD_OPTIONS');
 
@@ -148,7 +151,8 @@ export class TrellisAuthGuard implements CanActivate {
   constructor(
     @Inject(AUTH_SCOPE_TABLE) private readonly table: ScopeTable,
     @Inject(AUTH_VERIFIER) private readonly verifier: AccessTokenVerifier,
-    @Inject(AUTH_STATUS_REGISTRY) private readonly statuses: SystemStatusRegistry,
+    @Inject(AUTH_SUSPENSION_CHECK)
+    private readonly statuses: SuspensionCheck | SystemStatusRegistry,
     @Inject(AUTH_GUARD_OPTIONS) private readonly options: AuthGuardOptions,
     @Optional() @Inject(AUTH_AUDITOR) private readonly auditor?: AccessAuditor,
   ) {}
@@ -264,12 +268,12 @@ export class TrellisAuthGuard implements CanActivate {
 
 /**
  * Bearer token → caller: verifies the token, waits (bounded) for the suspension registry's replay
- * and refuses suspended systems. Throws AuthError. Shared by the guard and the gateway's gRPC front
+ * (or asks the fallback, see SuspensionCheck) and refuses suspended systems. Throws AuthError. Shared by the guard and the gateway's gRPC front
  * door, so both doors authenticate identically.
  */
 export async function authenticateBearer(
   verifier: AccessTokenVerifier,
-  statuses: SystemStatusRegistry,
+  statuses: SuspensionCheck | SystemStatusRegistry,
   authorization: unknown,
   endUser: string | undefined,
   statusReadyTimeoutMs: number,
@@ -281,14 +285,12 @@ export async function authenticateBearer(
   if (!token)
     throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'not a Bearer JWT');
   const caller = await verifier.verify(token, endUser);
-  if (!statuses.ready && !(await statuses.whenReady(statusReadyTimeoutMs))) {
-    throw new AuthError(
-      AuthErrorCode.AuthUnavailable,
-      'authorisation not ready',
-      'system status replay incomplete',
-    );
+  const check = statuses instanceof SystemStatusRegistry ? new SuspensionCheck(statuses) : statuses;
+  const status = await check.check(caller.systemId, statusReadyTimeoutMs);
+  if (!status.available) {
+    throw new AuthError(AuthErrorCode.AuthUnavailable, 'authorisation not ready', status.reason);
   }
-  if (statuses.isSuspended(caller.systemId)) {
+  if (status.suspended) {
     throw new AuthError(
       AuthErrorCode.SystemSuspended,
       'invalid access token',
@@ -297,7 +299,7 @@ export async function authenticateBearer(
     );
   }
   // Compliance enforcement: the product version's deployments keep only their read scopes.
-  if (statuses.isWritesRestricted(caller.systemId))
+  if (status.writesRestricted)
     return {
       ...caller,
       scopes: Object.freeze(readOnlyScopes(caller.scopes)),

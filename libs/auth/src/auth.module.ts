@@ -21,6 +21,7 @@ import {
   AUTH_GUARD_OPTIONS,
   AUTH_SCOPE_TABLE,
   AUTH_STATUS_REGISTRY,
+  AUTH_SUSPENSION_CHECK,
   AUTH_VERIFIER,
   DEFAULT_PUBLIC_KEYS,
   TrellisAuthGuard,
@@ -28,6 +29,9 @@ import {
 } from './auth.guard';
 import { type ScopeTable } from './scope-table';
 import { type ServiceIdentity } from './service-identity';
+import { backoffDelay, sleep } from '@trellis/events';
+
+import { SuspensionCheck, type SystemStatusFallback } from './suspension-check';
 import { SystemStatusRegistry, type SystemStatusFeed } from './system-status';
 import { AccessTokenVerifier } from './token-verifier';
 import { type VerifiedTokenCacheOptions } from './verified-token-cache';
@@ -47,6 +51,11 @@ export interface TrellisAuthOptions {
   keySet?: JWTVerifyGetKey;
   /** Suspension feed: `createSystemStatusFeed(...)` in services, `StaticSystemStatusFeed` in unit tests. */
   statusFeed: SystemStatusFeed;
+  /**
+   * Where suspensions are read while the feed is down or behind (the gateway: its database). Without
+   * one, calls are refused UNAVAILABLE until the feed has replayed (fail closed).
+   */
+  statusFallback?: SystemStatusFallback;
   /** Access auditor writing through the service's outbox (`createAccessAuditor`). */
   auditor?: AccessAuditor;
   /** Extra public keys (besides health/reflection and `{ public: true }` rules). */
@@ -69,22 +78,46 @@ export const SERVICE_IDENTITY = Symbol('TRELLIS_SERVICE_IDENTITY');
 
 export const AUTH_OPTIONS = Symbol('TRELLIS_AUTH_OPTIONS');
 
+/**
+ * Starts the suspension feed after boot and keeps retrying (backoff 0.5–30 s) while Kafka is
+ * unreachable, so a service that booted without Kafka follows suspensions once it is back.
+ */
 @Injectable()
 class StatusFeedLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TrellisAuth');
+  private readonly stopping = new AbortController();
+  private running: Promise<void> = Promise.resolve();
+
   constructor(
     @Inject(AUTH_OPTIONS) private readonly options: TrellisAuthOptions,
     @Inject(AUTH_STATUS_REGISTRY) private readonly registry: SystemStatusRegistry,
+    @Inject(AUTH_SUSPENSION_CHECK) private readonly check: SuspensionCheck,
   ) {}
 
   onApplicationBootstrap(): void {
     // Not awaited: the group join takes seconds; calls wait for readiness (fail closed) meanwhile.
-    this.options.statusFeed.start(this.registry).catch((err: unknown) => {
-      this.logger.error(`system status feed failed to start: ${String(err)}`);
-    });
+    this.running = this.keepStarting();
+  }
+
+  private async keepStarting(): Promise<void> {
+    for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
+      try {
+        await this.options.statusFeed.start(this.registry);
+        this.check.setFeedState('live');
+        if (attempt > 1) this.logger.log(`system status feed started (attempt ${attempt})`);
+        return;
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        this.check.setFeedState('down', error);
+        this.logger.error(`system status feed failed to start (attempt ${attempt}): ${error}`);
+      }
+      await sleep(backoffDelay(attempt, { initialMs: 500, maxMs: 30_000 }), this.stopping.signal);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
     await this.options.statusFeed.stop();
   }
 }
@@ -139,6 +172,12 @@ export class TrellisAuthModule {
       },
       { provide: AUTH_STATUS_REGISTRY, useFactory: () => new SystemStatusRegistry() },
       {
+        provide: AUTH_SUSPENSION_CHECK,
+        useFactory: (o: TrellisAuthOptions, registry: SystemStatusRegistry) =>
+          new SuspensionCheck(registry, o.statusFallback),
+        inject: [AUTH_OPTIONS, AUTH_STATUS_REGISTRY],
+      },
+      {
         provide: AUTH_AUDITOR,
         useFactory: (o: TrellisAuthOptions) => o.auditor ?? null,
         inject: [AUTH_OPTIONS],
@@ -177,6 +216,7 @@ export class TrellisAuthModule {
         AUTH_OPTIONS,
         AUTH_VERIFIER,
         AUTH_STATUS_REGISTRY,
+        AUTH_SUSPENSION_CHECK,
         AUTH_AUDITOR,
         AUTH_SCOPE_TABLE,
         AUTH_GUARD_OPTIONS,

@@ -8,6 +8,7 @@ export * from './token-claims';
 export * from './token-verifier';
 export * from './verified-token-cache';
 export * from './system-status';
+export * from './suspension-check';
 export * from './kafka-status-feed';
 export * from './access-auditor';
 export * from './auth.guard';

@@ -77,7 +77,7 @@ export class KafkaSystemStatusFeed implements SystemStatusFeed {
         if (high > BigInt(p.low)) pending.set(p.partition, high);
       }
     } finally {
-      await admin.disconnect();
+      await admin.disconnect().catch(() => undefined);
     }
 
     const consumer = bus.consumer({
@@ -86,6 +86,23 @@ export class KafkaSystemStatusFeed implements SystemStatusFeed {
       sessionTimeoutMs: 10_000,
     });
     this.consumer = consumer;
+    try {
+      await this.follow(consumer, topic, registry, pending);
+    } catch (err) {
+      // undo the failed start (Kafka unreachable): the caller retries with a fresh consumer
+      this.consumer = undefined;
+      await consumer.stop().catch(() => undefined);
+      throw err;
+    }
+    if (pending.size === 0) registry.markReady();
+  }
+
+  private async follow(
+    consumer: EventConsumer,
+    topic: string,
+    registry: SystemStatusRegistry,
+    pending: Map<number, bigint>,
+  ): Promise<void> {
     await consumer.run({
       topics: [topic],
       eachBatch: async (batch, control) => {
@@ -110,7 +127,6 @@ export class KafkaSystemStatusFeed implements SystemStatusFeed {
         }
       },
     });
-    if (pending.size === 0) registry.markReady();
   }
 
   async stop(): Promise<void> {

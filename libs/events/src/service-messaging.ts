@@ -48,6 +48,8 @@ export interface ServiceMessagingOptions<Tx extends RawSqlClient> {
   retryBackoff?: BackoffOptions;
   /** Default: the platform's pino logger for the service. */
   logger?: EventsLogger;
+  /** Relay tuning: poll interval, and how long shutdown waits for the outbox to flush (10 s). */
+  relay?: { pollIntervalMs?: number; stopTimeoutMs?: number };
 }
 
 export interface ServiceMessaging {
@@ -94,6 +96,9 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
       databaseUrl: config.DATABASE_URL,
       schema: config.DATABASE_SCHEMA,
       publisher,
+      ...(options.relay?.pollIntervalMs !== undefined
+        ? { pollIntervalMs: options.relay.pollIntervalMs }
+        : {}),
     });
     parts.relay = relay;
     hooks.register(
@@ -101,7 +106,12 @@ export async function startServiceMessaging<Tx extends RawSqlClient>(
       async () => {
         stopping.abort();
         await retrying;
-        await relay.stop({ flush: true });
+        await relay.stop({
+          flush: true,
+          ...(options.relay?.stopTimeoutMs !== undefined
+            ? { timeoutMs: options.relay.stopTimeoutMs }
+            : {}),
+        });
         await publisher.disconnect();
       },
       ShutdownOrder.FLUSH,

@@ -4,8 +4,6 @@
 // "degraded" with the kafka detail and the outbox backlog, gRPC health stays SERVING; the writes
 // wait in the outbox. Once the address forwards to the real broker, the relay and the inbox
 // consumer connect on their own, the outbox drains and the events arrive, in order.
-import { createServer, connect, type Server, type Socket } from 'node:net';
-
 import {
   Body,
   Controller,
@@ -24,7 +22,13 @@ import {
   ShutdownHooks,
   type ServiceHandle,
 } from '@trellis/platform';
-import { freePort, grpcHealthCheck, GrpcServingStatus, uniqueGroupId } from '@trellis/testing';
+import {
+  freePort,
+  grpcHealthCheck,
+  GrpcServingStatus,
+  SwitchableBrokerProxy,
+  uniqueGroupId,
+} from '@trellis/testing';
 
 import { createOutbox, on, routeEvents, startServiceMessaging } from '../src';
 import {
@@ -38,56 +42,6 @@ import {
   type TestTx,
 } from './support';
 
-/** A TCP front for the broker: drops every connection until `open()`, then forwards them. */
-class SwitchableBrokerProxy {
-  private server: Server | undefined;
-  private forwarding = false;
-  private readonly sockets = new Set<Socket>();
-  refused = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async listen(): Promise<number> {
-    const server = createServer((client) => {
-      this.sockets.add(client);
-      client.on('close', () => this.sockets.delete(client));
-      client.on('error', () => undefined);
-      if (!this.forwarding) {
-        this.refused++;
-        client.destroy();
-        return;
-      }
-      const upstream = connect(this.target.port, this.target.host);
-      this.sockets.add(upstream);
-      upstream.on('close', () => this.sockets.delete(upstream));
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-      client.pipe(upstream).pipe(client);
-    });
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return (server.address() as { port: number }).port;
-  }
-
-  open(): void {
-    this.forwarding = true;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) =>
-      this.server ? this.server.close(() => resolve()) : resolve(),
-    );
-  }
-}
-
-function brokerAddress(): { host: string; port: number } {
-  const first = (process.env.KAFKA_BROKERS ?? '').split(',')[0]?.trim() ?? '';
-  const at = first.lastIndexOf(':');
-  if (at < 1) throw new Error(`KAFKA_BROKERS is not host:port (${first})`);
-  return { host: first.slice(0, at), port: Number(first.slice(at + 1)) };
-}
-
 describe('degraded boot: Kafka unreachable at start', () => {
   let db: TestDatabase;
   let topics: Awaited<ReturnType<typeof createTestTopics>>;
@@ -98,7 +52,7 @@ describe('degraded boot: Kafka unreachable at start', () => {
   beforeAll(async () => {
     db = await createTestDatabase('events_dg');
     topics = await createTestTopics(testBus('events-degraded-setup'), 1);
-    proxy = new SwitchableBrokerProxy(brokerAddress());
+    proxy = new SwitchableBrokerProxy();
   });
 
   afterAll(async () => {

@@ -7,3 +7,4 @@ export * from './poll';
 export * from './topic-reader';
 export * from './service-process';
 export * from './test-database';
+export * from './broker-proxy';

@@ -8,9 +8,11 @@ import {
 import { CONFIG } from '@trellis/platform';
 import { createLocalJWKSet } from 'jose';
 
+import { type PrismaClient } from '../generated/prisma/client';
 import { GATEWAY_AUDITOR, GatewayEventsModule } from './audit/gateway-events.module';
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from './config/gateway.config';
 import { GatewayCoreModule } from './database/gateway-core.module';
+import { GatewayPrismaService } from './database/gateway-prisma.service';
 import { FhirModule } from './fhir/fhir.module';
 import { FrontDoorModule } from './front-door/front-door.module';
 import { GatewayHealthChecks } from './database/gateway-health';
@@ -18,6 +20,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { CertificationModule } from './certification/certification.module';
 import { ComplianceModule } from './products/compliance.module';
 import { RegionsModule } from './regions/regions.module';
+import { gatewayStatusFallback } from './systems/system-status-fallback';
 import { SystemsModule } from './systems/systems.module';
 import { GATEWAY_SCOPES } from './gateway.scopes';
 import { type SigningKeyRing } from './tokens/signing-keys';
@@ -27,7 +30,8 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
 /**
  * The gateway's access-control half: registry (admin gRPC), token endpoint + discovery, rate
  * limits, audit/outbox. The gateway verifies its own tokens with its key ring (no JWKS round trip)
- * and follows the suspension topic like every other service.
+ * and follows the suspension topic like every other service — falling back to its registry table
+ * while the feed is down or behind.
  */
 @Module({
   imports: [
@@ -36,12 +40,13 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
     TokensModule,
     TrellisAuthModule.forRootAsync({
       imports: [TokensModule],
-      inject: [CONFIG, GATEWAY_CONFIG, SIGNING_KEY_RING, GATEWAY_AUDITOR],
+      inject: [CONFIG, GATEWAY_CONFIG, SIGNING_KEY_RING, GATEWAY_AUDITOR, GatewayPrismaService],
       useFactory: (
         env: GatewayEnv,
         config: GatewayConfig,
         ring: SigningKeyRing,
         auditor: AccessAuditor,
+        prisma: PrismaClient,
       ) => ({
         service: 'gateway',
         // signs the gateway's calls to the platforms; the gateway's own doors take local systems
@@ -55,6 +60,8 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
           connection: config.kafka,
           topic: config.systemTopic,
         }),
+        // the registry table is the feed's source: suspensions hold while Kafka is unreachable
+        statusFallback: gatewayStatusFallback(prisma, config.systemTopic),
         auditor,
       }),
     }),

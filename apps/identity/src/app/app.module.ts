@@ -3,8 +3,7 @@ import {
   Injectable,
   Module,
   type DynamicModule,
-  type OnModuleDestroy,
-  type OnModuleInit,
+  type OnApplicationBootstrap,
   type Type,
 } from '@nestjs/common';
 import {
@@ -15,17 +14,20 @@ import {
   type SystemStatusFeed,
 } from '@trellis/auth';
 import {
-  createEventBus,
   createOutbox,
-  createOutboxRelay,
-  type EventPublisher,
+  startServiceMessaging,
   type Outbox,
   type OutboxRelay,
 } from '@trellis/events';
 import { NhsNumberAllocator } from '@trellis/nhs-number';
-import { CONFIG, HealthRegistry, InjectConfig, kafkaConnection, LOGGER } from '@trellis/platform';
+import {
+  CONFIG,
+  HealthRegistry,
+  InjectConfig,
+  kafkaConnection,
+  ShutdownHooks,
+} from '@trellis/platform';
 import type { JWTVerifyGetKey } from 'jose';
-import type { Logger } from 'pino';
 import { OutboxPatientEventSink } from '../events/patient-events';
 import { IDENTITY_SCOPES } from './access/scopes';
 import type { IdentityConfig } from './config';
@@ -43,33 +45,28 @@ export interface IdentityModuleOverrides {
   statusFeed?: SystemStatusFeed;
 }
 
-/** Runs the outbox relay (Kafka publisher) alongside the service, when enabled. */
+/**
+ * The outbox relay (when enabled), started like every service's: Kafka unreachable at boot
+ * degrades identity (non-critical `kafka` readiness check, registrations wait in the outbox and
+ * drain once the relay connects) instead of failing its start.
+ */
 @Injectable()
-class OutboxRelayLifecycle implements OnModuleInit, OnModuleDestroy {
-  private relay?: OutboxRelay;
-  private publisher?: EventPublisher;
+class IdentityMessaging implements OnApplicationBootstrap {
+  relay?: OutboxRelay;
 
   constructor(
     @InjectConfig() private readonly config: IdentityConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(ShutdownHooks) private readonly hooks: ShutdownHooks,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    const kafka = kafkaConnection(this.config);
-    if (!this.config.OUTBOX_RELAY_ENABLED || !kafka) return;
-    this.publisher = createEventBus(kafka).publisher();
-    this.relay = createOutboxRelay({
-      databaseUrl: this.config.DATABASE_URL,
-      schema: this.config.DATABASE_SCHEMA,
-      publisher: this.publisher,
+  async onApplicationBootstrap(): Promise<void> {
+    const started = await startServiceMessaging({
+      config: this.config,
+      hooks: this.hooks,
+      health: this.health,
     });
-    await this.relay.start();
-    this.logger.info({ schema: this.config.DATABASE_SCHEMA }, 'identity outbox relay started');
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.relay?.stop();
-    await this.publisher?.disconnect();
+    this.relay = started.relay;
   }
 }
 
@@ -131,7 +128,7 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
           );
         },
       },
-      OutboxRelayLifecycle,
+      IdentityMessaging,
     ],
     exports: [PrismaService, OUTBOX, PatientsService],
   })

@@ -2,6 +2,7 @@ import { Producer, compatibilityPartitioner, type SASLMechanismValue } from '@pl
 import { kafkaConfigSchema, type KafkaConfig } from '../config';
 import { silentLogger, type EventsLogger } from '../logger';
 import type { EventBus, EventPublisher, OutgoingMessage, PublisherOptions } from '../port';
+import { guardConnectionErrors } from './connection-errors';
 import { PlatformaticAdmin, type KafkaBase } from './platformatic-admin';
 import { PlatformaticConsumer } from './platformatic-consumer';
 
@@ -11,6 +12,7 @@ export function createPlatformaticEventBus(
   options: { logger?: EventsLogger } = {},
 ): EventBus {
   const cfg = kafkaConfigSchema.parse(config);
+  guardConnectionErrors();
   const logger = options.logger ?? silentLogger;
   const base = {
     clientId: cfg.clientId,

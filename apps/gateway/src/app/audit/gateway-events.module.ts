@@ -1,47 +1,45 @@
-import {
-  Global,
-  Inject,
-  Injectable,
-  Logger,
-  Module,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Global, Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { createAccessAuditor, type AccessAuditor } from '@trellis/auth';
-import {
-  createEventBus,
-  createOutbox,
-  createOutboxRelay,
-  type EventPublisher,
-  type OutboxRelay,
-} from '@trellis/events';
+import { createOutbox, startServiceMessaging, type OutboxRelay } from '@trellis/events';
+import { CONFIG, HealthRegistry, ShutdownHooks } from '@trellis/platform';
 
 import { type PrismaClient } from '../../generated/prisma/client';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
 import { GatewayPrismaService } from '../database/gateway-prisma.service';
 import { GATEWAY_OUTBOX, type GatewayOutbox } from './gateway-outbox';
 
 export const GATEWAY_AUDITOR = Symbol('GATEWAY_AUDITOR');
-export const GATEWAY_RELAY = Symbol('GATEWAY_RELAY');
-export const GATEWAY_PUBLISHER = Symbol('GATEWAY_PUBLISHER');
 
-/** Runs the gateway's outbox relay (registry events, access audit) for the app's lifetime. */
+/**
+ * The gateway's outbox relay (registry events, access audit), started like every service's:
+ * Kafka unreachable at boot degrades the gateway (non-critical `kafka` readiness check, writes
+ * wait in the outbox, the relay keeps connecting with backoff) instead of failing its start.
+ */
 @Injectable()
-class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('GatewayOutboxRelay');
+export class GatewayMessaging implements OnApplicationBootstrap {
+  relay?: OutboxRelay;
+
   constructor(
-    @Inject(GATEWAY_RELAY) private readonly relay: OutboxRelay,
-    @Inject(GATEWAY_PUBLISHER) private readonly publisher: EventPublisher,
+    @Inject(CONFIG) private readonly env: GatewayEnv,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly hooks: ShutdownHooks,
+    private readonly health: HealthRegistry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.relay.start();
-    this.logger.log('outbox relay started');
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.relay.stop({ flush: true, timeoutMs: 3_000 });
-    await this.publisher.disconnect(); // the relay connects its publisher; the owner disconnects it
+    const started = await startServiceMessaging({
+      config: {
+        ...this.env,
+        KAFKA_CLIENT_ID: 'gateway-relay',
+        OUTBOX_RELAY_ENABLED: true,
+        DATABASE_URL: this.config.databaseUrl,
+        DATABASE_SCHEMA: this.config.databaseSchema,
+      },
+      hooks: this.hooks,
+      health: this.health,
+      relay: { pollIntervalMs: 500, stopTimeoutMs: 3_000 },
+    });
+    this.relay = started.relay;
   }
 }
 
@@ -52,23 +50,6 @@ class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     {
       provide: GATEWAY_OUTBOX,
       useFactory: (): GatewayOutbox => createOutbox({ source: '/trellis/gateway' }),
-    },
-    {
-      provide: GATEWAY_PUBLISHER,
-      useFactory: (config: GatewayConfig): EventPublisher =>
-        createEventBus({ clientId: 'gateway-relay', ...config.kafka }).publisher(),
-      inject: [GATEWAY_CONFIG],
-    },
-    {
-      provide: GATEWAY_RELAY,
-      useFactory: (config: GatewayConfig, publisher: EventPublisher) =>
-        createOutboxRelay({
-          databaseUrl: config.databaseUrl,
-          schema: config.databaseSchema,
-          publisher,
-          pollIntervalMs: 500,
-        }),
-      inject: [GATEWAY_CONFIG, GATEWAY_PUBLISHER],
     },
     {
       provide: GATEWAY_AUDITOR,
@@ -85,8 +66,8 @@ class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
         }) as AccessAuditor,
       inject: [GatewayPrismaService, GATEWAY_OUTBOX, GATEWAY_CONFIG],
     },
-    RelayLifecycle,
+    GatewayMessaging,
   ],
-  exports: [GATEWAY_OUTBOX, GATEWAY_AUDITOR, GATEWAY_RELAY],
+  exports: [GATEWAY_OUTBOX, GATEWAY_AUDITOR, GatewayMessaging],
 })
 export class GatewayEventsModule {}

@@ -1,21 +1,26 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { AUTH_STATUS_REGISTRY, authReadinessCheck, type SystemStatusRegistry } from '@trellis/auth';
+import { AUTH_SUSPENSION_CHECK, suspensionFeedCheck, type SuspensionCheck } from '@trellis/auth';
 import { HealthRegistry } from '@trellis/platform';
 
 import { type PrismaClient } from '../../generated/prisma/client';
 import { GatewayPrismaService } from './gateway-prisma.service';
 
-/** /health/ready: PostgreSQL answers and the suspension feed has replayed. */
+/**
+ * /health/ready: PostgreSQL answers (critical). The suspension feed is non-critical: while it has
+ * not replayed, suspensions are checked against the registry table, and readiness says `degraded`.
+ */
 @Injectable()
 export class GatewayHealthChecks implements OnModuleInit {
   constructor(
     private readonly health: HealthRegistry,
     @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
-    @Inject(AUTH_STATUS_REGISTRY) private readonly statuses: SystemStatusRegistry,
+    @Inject(AUTH_SUSPENSION_CHECK) private readonly suspensions: SuspensionCheck,
   ) {}
 
   onModuleInit(): void {
     this.health.register('postgres', () => this.prisma.$queryRaw`SELECT 1`);
-    this.health.register('auth-suspension-feed', authReadinessCheck(this.statuses));
+    this.health.register('suspension-feed', suspensionFeedCheck(this.suspensions), {
+      critical: false,
+    });
   }
 }

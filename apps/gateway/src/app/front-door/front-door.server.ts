@@ -20,7 +20,7 @@ import {
 } from '@nestjs/common';
 import {
   AUTH_GUARD_OPTIONS,
-  AUTH_STATUS_REGISTRY,
+  AUTH_SUSPENSION_CHECK,
   AUTH_VERIFIER,
   authenticateBearer,
   AuthError,
@@ -34,7 +34,7 @@ import {
   type AuthGuardOptions,
   type Caller,
   type ServiceIdentity,
-  type SystemStatusRegistry,
+  type SuspensionCheck,
 } from '@trellis/auth';
 import {
   createReflectionService,
@@ -77,7 +77,7 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
     @Inject(FRONT_DOOR_CONFIG) private readonly config: FrontDoorConfig,
     @Inject(FHIR_CONFIG) private readonly fhir: FhirConfig,
     @Inject(AUTH_VERIFIER) private readonly verifier: AccessTokenVerifier,
-    @Inject(AUTH_STATUS_REGISTRY) private readonly statuses: SystemStatusRegistry,
+    @Inject(AUTH_SUSPENSION_CHECK) private readonly statuses: SuspensionCheck,
     @Inject(AUTH_GUARD_OPTIONS) private readonly guardOptions: AuthGuardOptions,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity | null,
     @Inject(GATEWAY_AUDITOR) private readonly auditor: AccessAuditor,
