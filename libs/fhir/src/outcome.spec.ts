@@ -1,3 +1,5 @@
+import { STATUS_TABLE } from '@trellis/platform';
+
 import { fhirErrorFromPlatform, operationOutcome, rulesOf } from './outcome';
 
 describe('OperationOutcome builders', () => {
@@ -59,4 +61,16 @@ describe('OperationOutcome builders', () => {
       expect.objectContaining({ rule: 'platform.date.past', expression: 'Patient.birthDate' }),
     ]);
   });
+
+  it.each(Object.values(STATUS_TABLE).filter((row) => row.name !== 'OK'))(
+    'answers gRPC $name with the status table row (HTTP $http, issue $fhirIssue)',
+    ({ grpc, http, fhirIssue, name }) => {
+      const e = fhirErrorFromPlatform({ code: grpc, message: 'm', fieldViolations: [] }, 'Patient');
+      expect(e.status).toBe(http);
+      expect(e.issues[0]).toMatchObject({
+        code: fhirIssue,
+        rule: `platform.${name.toLowerCase().replace(/_/g, '-')}`,
+      });
+    },
+  );
 });

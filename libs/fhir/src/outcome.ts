@@ -1,4 +1,5 @@
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { STATUS_TABLE, statusOfGrpcCode } from '@trellis/platform';
 
 /** Code system of Trellis conformance rule ids (carried in `issue.details.coding`). */
 export const TRELLIS_RULE_SYSTEM = 'https://fhir.trellis.nhs.uk/CodeSystem/conformance-rule';
@@ -117,49 +118,9 @@ export class FhirError extends Error {
   }
 }
 
-/** The platform's error kinds (see @trellis/platform ErrorKind) → FHIR HTTP status + issue code. */
-const KIND_MAP: Record<string, { status: number; code: IssueCode }> = {
-  INVALID_ARGUMENT: { status: 400, code: 'invalid' },
-  FAILED_PRECONDITION: { status: 422, code: 'business-rule' },
-  OUT_OF_RANGE: { status: 400, code: 'invalid' },
-  UNAUTHENTICATED: { status: 401, code: 'login' },
-  PERMISSION_DENIED: { status: 403, code: 'forbidden' },
-  NOT_FOUND: { status: 404, code: 'not-found' },
-  ALREADY_EXISTS: { status: 409, code: 'duplicate' },
-  ABORTED: { status: 409, code: 'conflict' },
-  RESOURCE_EXHAUSTED: { status: 429, code: 'throttled' },
-  UNIMPLEMENTED: { status: 501, code: 'not-supported' },
-  UNAVAILABLE: { status: 503, code: 'transient' },
-  DEADLINE_EXCEEDED: { status: 504, code: 'timeout' },
-  CANCELLED: { status: 503, code: 'transient' },
-  INTERNAL: { status: 500, code: 'exception' },
-  UNKNOWN: { status: 500, code: 'exception' },
-  DATA_LOSS: { status: 500, code: 'exception' },
-};
-
-/** gRPC status numbers → kind names (grpc-js `status` enum values). */
-const GRPC_KINDS = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-] as const;
-
+/** gRPC status numbers → canonical names (the platform's status table). */
 export function kindOfGrpcCode(code: number): string {
-  return GRPC_KINDS[code] ?? 'UNKNOWN';
+  return statusOfGrpcCode(code).name;
 }
 
 export interface DecodedPlatformError {
@@ -181,8 +142,11 @@ export function fhirErrorFromPlatform(
   resourceType: string,
   fieldPath: (field: string) => string | undefined = () => undefined,
 ): FhirError {
-  const kind = kindOfGrpcCode(err.code);
-  const mapped = KIND_MAP[kind] ?? { status: 500, code: 'exception' as IssueCode };
+  // a failure reported with OK (never sent by grpc) is an unknown failure
+  const known = statusOfGrpcCode(err.code);
+  const row = known.http >= 400 ? known : STATUS_TABLE.UNKNOWN;
+  const kind = row.name;
+  const mapped: { status: number; code: IssueCode } = { status: row.http, code: row.fhirIssue };
   const internal = mapped.status >= 500 && mapped.status !== 503 && mapped.status !== 504;
   const message = internal
     ? `Internal error${err.correlationId ? ` (correlation id ${err.correlationId})` : ''}`

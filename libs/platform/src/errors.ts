@@ -4,8 +4,11 @@
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { google } from '@trellis/contracts';
 
+import { STATUS_TABLE, type GrpcCodeName } from './status-map';
+
 /** Transport-neutral error kinds (≈ gRPC canonical codes). */
-export type ErrorKind =
+export type ErrorKind = Extract<
+  GrpcCodeName,
   | 'INVALID_ARGUMENT'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
@@ -17,7 +20,8 @@ export type ErrorKind =
   | 'UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
   | 'UNIMPLEMENTED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+>;
 
 /** A field-level problem (same triple as trellis.common.v1.ErrorDetail). */
 export interface FieldViolation {
@@ -67,42 +71,14 @@ export class ValidationError extends DomainError<'VALIDATION_FAILED'> {
   }
 }
 
-const GRPC_CODE: Record<ErrorKind, GrpcStatus> = {
-  INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
-  NOT_FOUND: GrpcStatus.NOT_FOUND,
-  ALREADY_EXISTS: GrpcStatus.ALREADY_EXISTS,
-  FAILED_PRECONDITION: GrpcStatus.FAILED_PRECONDITION,
-  ABORTED: GrpcStatus.ABORTED,
-  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
-  UNAUTHENTICATED: GrpcStatus.UNAUTHENTICATED,
-  RESOURCE_EXHAUSTED: GrpcStatus.RESOURCE_EXHAUSTED,
-  UNAVAILABLE: GrpcStatus.UNAVAILABLE,
-  DEADLINE_EXCEEDED: GrpcStatus.DEADLINE_EXCEEDED,
-  UNIMPLEMENTED: GrpcStatus.UNIMPLEMENTED,
-  INTERNAL: GrpcStatus.INTERNAL,
-};
-
-const HTTP_STATUS: Record<ErrorKind, number> = {
-  INVALID_ARGUMENT: 400,
-  NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  FAILED_PRECONDITION: 422,
-  ABORTED: 409,
-  PERMISSION_DENIED: 403,
-  UNAUTHENTICATED: 401,
-  RESOURCE_EXHAUSTED: 429,
-  UNAVAILABLE: 503,
-  DEADLINE_EXCEEDED: 504,
-  UNIMPLEMENTED: 501,
-  INTERNAL: 500,
-};
-
+/** The gRPC status of an error kind (the status table's row). */
 export function grpcCodeOf(kind: ErrorKind): GrpcStatus {
-  return GRPC_CODE[kind];
+  return STATUS_TABLE[kind].grpc;
 }
 
+/** The HTTP status of an error kind (the status table's row). */
 export function httpStatusOf(kind: ErrorKind): number {
-  return HTTP_STATUS[kind];
+  return STATUS_TABLE[kind].http;
 }
 
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
@@ -132,7 +108,7 @@ export function toGrpcError(error: unknown, correlationId: string): GrpcErrorRes
   let message: string;
   const any: google.protobuf.Any[] = [];
   if (error instanceof DomainError) {
-    code = GRPC_CODE[error.kind];
+    code = grpcCodeOf(error.kind);
     message = error.message;
     metadata.set(ERROR_CODE_KEY, error.code);
     any.push(
@@ -239,7 +215,7 @@ export function toHttpError(
 ): { status: number; body: HttpErrorBody } {
   if (error instanceof DomainError) {
     return {
-      status: HTTP_STATUS[error.kind],
+      status: httpStatusOf(error.kind),
       body: {
         error: {
           code: error.code,

@@ -87,3 +87,5 @@ export type {
   TypedClient,
   TypedUnaryMethod,
 } from './grpc/typed-client';
+export { grpcCodeName, httpStatusOfGrpcCode, STATUS_TABLE, statusOfGrpcCode } from './status-map';
+export type { GrpcCodeName, StatusIssueCode, StatusMapping } from './status-map';

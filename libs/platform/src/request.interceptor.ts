@@ -10,6 +10,7 @@ import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { startRequestTimer } from '@trellis/telemetry';
 import { Observable } from 'rxjs';
 import { DomainError, grpcCodeOf, httpStatusOf } from './errors';
+import { grpcCodeName } from './status-map';
 import {
   CORRELATION_HEADER,
   correlationIdFrom,
@@ -53,10 +54,6 @@ interface HttpRequestLike {
 interface HttpResponseLike {
   statusCode?: number;
   setHeader?: (name: string, value: string) => void;
-}
-
-export function grpcCodeName(code: number): string {
-  return (GrpcStatus as unknown as Record<number, string>)[code] ?? String(code);
 }
 
 function grpcCodeOfError(err: unknown): number {

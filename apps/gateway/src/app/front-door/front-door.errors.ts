@@ -1,6 +1,6 @@
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { google } from '@trellis/contracts';
-import { STATUS_DETAILS_KEY } from '@trellis/platform';
+import { httpStatusOfGrpcCode, STATUS_DETAILS_KEY } from '@trellis/platform';
 
 const TYPE_PREFIX = 'type.googleapis.com/';
 
@@ -49,12 +49,5 @@ export function passedOn(err: ServiceError): Partial<StatusObject> {
 
 /** gRPC status → the HTTP status REST would have answered (conformance records carry it). */
 export function httpStatusOfGrpc(code: number): number {
-  switch (code) {
-    case status.INVALID_ARGUMENT:
-      return 400;
-    case status.FAILED_PRECONDITION:
-      return 422;
-    default:
-      return 400;
-  }
+  return httpStatusOfGrpcCode(code);
 }
