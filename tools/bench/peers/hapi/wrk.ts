@@ -1,0 +1,82 @@
+/** Runs wrk (its own process: the one load generator for both servers) and reads its JSON line. */
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const SCRIPT = join(__dirname, 'requests.lua');
+
+export interface WrkResult {
+  requests: number;
+  durationUs: number;
+  bytes: number;
+  connectErrors: number;
+  readErrors: number;
+  writeErrors: number;
+  /** responses outside 2xx/3xx */
+  statusErrors: number;
+  timeouts: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  maxUs: number;
+  /** wrk's own CPU (read from /proc/self/stat when it finished) */
+  wrkCpuMs: number;
+}
+
+export function assertWrk(): void {
+  const r = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
+  if (r.error) {
+    throw new Error('wrk is not installed: apt-get install -y wrk (Debian package)');
+  }
+}
+
+export interface WrkRun {
+  baseUrl: string;
+  linesFile: string;
+  method: 'GET' | 'POST';
+  /** path of every POST (GET lines are paths) */
+  postPath?: string;
+  headers: Record<string, string>;
+  connections: number;
+  threads: number;
+  seconds: number;
+  /** called with wrk's pid once it runs (CPU accounting) */
+  onStart?: (pid: number) => void;
+}
+
+export function runWrk(run: WrkRun): Promise<WrkResult> {
+  const args = [
+    `-t${run.threads}`,
+    `-c${run.connections}`,
+    `-d${run.seconds}s`,
+    '--timeout',
+    '30s',
+    '-s',
+    SCRIPT,
+    run.baseUrl,
+    '--',
+    run.linesFile,
+    run.method,
+    run.postPath ?? '/',
+    String(run.threads),
+    ...Object.entries(run.headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  return new Promise((resolve, reject) => {
+    const p = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (p.pid) run.onStart?.(p.pid);
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', (code) => {
+      const line = out
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('{'));
+      if (code !== 0 || !line) {
+        reject(new Error(`wrk exited ${code}: ${err.trim() || out.trim()}`));
+        return;
+      }
+      resolve(JSON.parse(line) as WrkResult);
+    });
+  });
+}
