@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { scopeMatrix } from '@trellis/auth';
 import { events } from '@trellis/contracts';
-import { uniqueGroupId } from '@trellis/testing';
+import { readTopic } from '@trellis/testing';
 
 import { APPOINTMENTS_SCOPES } from '../src/app/access/scopes';
 import { at, testNhsNumber } from './support/harness';
@@ -367,12 +367,11 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
     expect(outcomes.filter((o) => o === '4').length).toBeGreaterThanOrEqual(18); // the 9 patient-data methods, refused twice each in the first test
 
     // the relay published the appointment events to Kafka, keyed by NHS number, with ODS code and region
-    const received = await consume(
-      svc,
-      'trellis.appointments.appointment.v1',
-      (key) => key === patient,
-      8,
-    );
+    const received = await readTopic(svc.bus, 'trellis.appointments.appointment.v1', {
+      groupPrefix: 'appointments-int-read',
+      match: (key) => key === patient,
+      count: 8,
+    });
     const types = received.map((m) => m.headers['ce_type']);
     expect(types).toEqual([
       'uk.nhs.trellis.appointments.AppointmentBooked.v1',
@@ -403,44 +402,3 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
     });
   });
 });
-
-interface Received {
-  key: string | null;
-  value: Uint8Array;
-  headers: Record<string, string>;
-}
-
-/** Reads a topic from the beginning with a fresh group until `count` matching messages (or 20 s). */
-async function consume(
-  svc: ServiceUnderTest,
-  topic: string,
-  match: (key: string | null) => boolean,
-  count: number,
-): Promise<Received[]> {
-  const consumer = svc.bus.consumer({
-    groupId: uniqueGroupId('appointments-int-read'),
-    fromBeginning: true,
-  });
-  const out: Received[] = [];
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  await consumer.run({
-    topics: [topic],
-    async eachBatch(batch, control) {
-      for (const m of batch.messages) {
-        const key = m.key ? Buffer.from(m.key).toString() : null;
-        if (match(key)) {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(m.headers))
-            if (v !== undefined) headers[k] = Buffer.from(v as Uint8Array).toString();
-          out.push({ key, value: m.value ?? new Uint8Array(), headers });
-          if (out.length >= count) done();
-        }
-        control.markDone(m.offset);
-      }
-    },
-  });
-  await Promise.race([finished, new Promise((r) => setTimeout(r, 20_000))]);
-  await consumer.stop();
-  return out;
-}

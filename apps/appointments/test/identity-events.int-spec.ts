@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { toCloudEventHeaders, type EventPublisher } from '@trellis/events';
+import { pollUntil } from '@trellis/testing';
 
 import { PatientDeceasedEvent, PatientMergedEvent } from '../src/events/appointment-event-types';
 import { at, testNhsNumber } from './support/harness';
@@ -8,20 +9,6 @@ import { ts } from './support/grpc-client';
 import { startService, type ServiceUnderTest } from './support/service-under-test';
 
 const ALL = ['system/Schedule.cr', 'system/Slot.cs', 'system/Appointment.cruds'];
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('identity events through Kafka and the inbox', () => {
   let svc: ServiceUnderTest;
@@ -121,7 +108,7 @@ describe('identity events through Kafka and the inbox', () => {
     const before = svc.messaging.consumer!.stats.duplicates;
     await send(PatientDeceasedEvent, msg, nhs, eventId);
     await send(PatientDeceasedEvent, msg, nhs, eventId); // redelivery: same CloudEvents id
-    await until('the duplicate to be skipped', async () =>
+    await pollUntil('the duplicate to be skipped', async () =>
       svc.messaging.consumer!.stats.duplicates > before ? true : undefined,
     );
 
@@ -151,7 +138,7 @@ describe('identity events through Kafka and the inbox', () => {
     // a second, distinct PatientDeceased finds nothing left to cancel
     await send(PatientDeceasedEvent, msg, nhs, randomUUID());
     const handledBefore = svc.messaging.consumer!.stats.handled;
-    await until('the second event', async () =>
+    await pollUntil('the second event', async () =>
       svc.messaging.consumer!.stats.handled > handledBefore ? true : undefined,
     );
     const again = await svc.db.sql.query(
@@ -176,7 +163,7 @@ describe('identity events through Kafka and the inbox', () => {
       survivor,
       randomUUID(),
     );
-    const moved = await until('the merge', async () => {
+    const moved = await pollUntil('the merge', async () => {
       const r = await svc.db.sql.query(
         'SELECT id::text FROM appointments WHERE nhs_number = $1 AND merged_from_nhs_number = $2',
         [survivor, old],

@@ -16,14 +16,14 @@ import { loadSync } from '@grpc/proto-loader';
 import { faker } from '@faker-js/faker/locale/en_GB';
 import { createTestAuthority, type TestAuthority, withTestServiceIdentity } from '@trellis/auth';
 import { protoPath, PROTO_ROOT } from '@trellis/contracts';
-import { createTestSchema, type TestSchema } from '@trellis/testing';
+import { createTestSchema, pollUntil, type TestSchema, freePort } from '@trellis/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 
 import { ts } from './support/grpc-client';
 import { at, testNhsNumber } from './support/harness';
-import { freePort, startService, type ServiceUnderTest } from './support/service-under-test';
+import { startService, type ServiceUnderTest } from './support/service-under-test';
 
 const ROOT = resolve(__dirname, '../../..');
 type Unary = (
@@ -129,20 +129,6 @@ class RealIdentity {
     }
     await new Promise((r) => this.jwks?.close(r));
     await this.schema?.drop();
-  }
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -265,7 +251,7 @@ describe('appointments with the real identity service', () => {
       { nhsNumber: alive, expectedVersion: versions.get(alive), deceasedAt: ts(new Date()) },
       clinician,
     );
-    await until("the deceased patient's appointment to be cancelled", async () => {
+    await pollUntil("the deceased patient's appointment to be cancelled", async () => {
       const r = await svc.db.sql.query(
         'SELECT status::text, cancellation_reason FROM appointments WHERE id = $1',
         [a1.appointment.id],
@@ -292,7 +278,7 @@ describe('appointments with the real identity service', () => {
       },
       identityAdmin,
     );
-    await until('the merge to reach appointments', async () => {
+    await pollUntil('the merge to reach appointments', async () => {
       const r = await svc.db.sql.query('SELECT nhs_number FROM appointments WHERE id = $1', [
         a2.appointment.id,
       ]);

@@ -5,7 +5,7 @@ import {
   stringHeaders,
   type EventConsumer,
 } from '@trellis/events';
-import { uniqueGroup } from '@trellis/testing';
+import { uniqueGroup, waitUntil } from '@trellis/testing';
 import { IdentityHarness, person, startIdentity } from './harness';
 
 /** Relay on: identity events really reach Kafka, as CloudEvents with protobuf payloads. */
@@ -60,14 +60,12 @@ describe('identity events on Kafka (outbox relay)', () => {
     await h?.close();
   });
 
-  async function waitFor(pred: () => boolean, ms = 30_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > end)
-        throw new Error(`timed out; seen ${JSON.stringify(seen.map((s) => [s.key, s.type]))}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const waitFor = (pred: () => boolean, ms = 30_000): Promise<void> =>
+    waitUntil('the events', pred, {
+      timeoutMs: ms,
+      intervalMs: 200,
+      detail: () => `seen ${JSON.stringify(seen.map((s) => [s.key, s.type]))}`,
+    });
 
   it('publishes PatientRegistered, PatientUpdated and GpRegistrationChanged in order, keyed by NHS number', async () => {
     const c = h.client();

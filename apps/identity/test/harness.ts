@@ -13,8 +13,7 @@ import {
   type DecodedGrpcError,
   type ServiceHandle,
 } from '@trellis/platform';
-import { createTestSchema, loadInfraEnv, type TestSchema } from '@trellis/testing';
-import { createServer } from 'node:net';
+import { createTestSchema, loadInfraEnv, type TestSchema, freePort } from '@trellis/testing';
 import { Client } from 'pg';
 import { createIdentityModule } from '../src/app/app.module';
 import { identityConfigSchema } from '../src/app/config';
@@ -24,17 +23,6 @@ export const ALL_SCOPES = [
   'trellis/restricted.read',
   'trellis/identity.admin',
 ];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 type Unary<Req, Res> = (
   req: Req,

@@ -1,5 +1,6 @@
 import { events } from '@trellis/contracts';
 import { toCloudEventHeaders, type EventPublisher } from '@trellis/events';
+import { pollUntil } from '@trellis/testing';
 import { randomUUID } from 'node:crypto';
 
 import {
@@ -47,20 +48,6 @@ interface TimelineMsg {
     note: string;
     source: string;
   }[];
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -131,14 +118,14 @@ describe('PatientDeceased reaction (real PostgreSQL + Kafka)', () => {
     (await timeline(id)).map((e) => `${e.fromStatus}>${e.toStatus}`);
 
   async function waitStatus(id: string, status: keyof typeof STATUS): Promise<ReferralMsg> {
-    return until(`referral ${id} ${status}`, async () => {
+    return pollUntil(`referral ${id} ${status}`, async () => {
       const r = await get(id);
       return r.status === STATUS[status] ? r : undefined;
     });
   }
 
   async function handled(n: number, before: number): Promise<void> {
-    await until(`${n} event(s) handled`, async () =>
+    await pollUntil(`${n} event(s) handled`, async () =>
       svc.messaging.consumer!.stats.handled >= before + n ? true : undefined,
     );
   }
@@ -297,7 +284,7 @@ describe('PatientDeceased reaction (real PostgreSQL + Kafka)', () => {
     await publishDeath(nhs, died, eventId);
     await publishDeath(nhs, died, eventId); // redelivery: same CloudEvents id
     await publishDeath(nhs, died); // the same death again under a new id
-    await until('the redelivery to be skipped', async () =>
+    await pollUntil('the redelivery to be skipped', async () =>
       svc.messaging.consumer!.stats.duplicates > dupes ? true : undefined,
     );
     await handled(2, h);
@@ -336,7 +323,7 @@ describe('PatientDeceased reaction (real PostgreSQL + Kafka)', () => {
 
     // exactly one ReferralCancelled each, published through the relay, naming the platform
     for (const r of open) {
-      const rows = await until(`ReferralCancelled of ${r.id} on Kafka`, async () => {
+      const rows = await pollUntil(`ReferralCancelled of ${r.id} on Kafka`, async () => {
         const o = (await outboxOf(r.id)).filter((e) => e.ce_type === 'ReferralCancelled');
         return o.length > 0 && o.every((e) => e.sent) ? o : undefined;
       });

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { toCloudEventHeaders, type EventPublisher } from '@trellis/events';
+import { pollUntil } from '@trellis/testing';
 import { randomUUID } from 'node:crypto';
 
 import {
@@ -26,20 +27,6 @@ interface ReferralMsg {
   bookingFlagged: boolean;
   rtt: { daysWaited: number; running: boolean };
   attachments: { size: number; sha256: string }[];
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
@@ -165,7 +152,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     expect(r.status).toBe(SENT);
     expect(r.attachments[0]).toMatchObject({ size: data.length });
     expect(r.rtt).toMatchObject({ daysWaited: 0, running: true });
-    const published = await until('the relay to publish ReferralSent', async () => {
+    const published = await pollUntil('the relay to publish ReferralSent', async () => {
       const rows = await svc.db.sql.query(
         "SELECT sent_at, regions FROM outbox_events WHERE ce_subject = $1 AND ce_type = 'uk.nhs.trellis.referrals.ReferralSent.v1'",
         [r.id],
@@ -323,10 +310,10 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     const before = svc.messaging.consumer!.stats.duplicates;
     await publishBooked(r, 'appt-1', eventId);
     await publishBooked(r, 'appt-1', eventId); // redelivery: same CloudEvents id
-    await until('the duplicate to be skipped', async () =>
+    await pollUntil('the duplicate to be skipped', async () =>
       svc.messaging.consumer!.stats.duplicates > before ? true : undefined,
     );
-    const booked = await until('booked', async () => {
+    const booked = await pollUntil('booked', async () => {
       const res = await svc.client.call<{ referral: ReferralMsg }>(
         'GetReferral',
         { referralId: r.id },
@@ -338,7 +325,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     // the same booking again under a new event id changes nothing either
     const handled = svc.messaging.consumer!.stats.handled;
     await publishBooked(r, 'appt-1', randomUUID());
-    await until('the repeat', async () =>
+    await pollUntil('the repeat', async () =>
       svc.messaging.consumer!.stats.handled > handled ? true : undefined,
     );
     const events = await svc.db.sql.query(
@@ -354,7 +341,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       trust,
     );
     await publishBooked(rejected, 'appt-2', randomUUID());
-    const flagged = await until('flagged', async () => {
+    const flagged = await pollUntil('flagged', async () => {
       const res = await svc.client.call<{ referral: ReferralMsg }>(
         'GetReferral',
         { referralId: rejected.id },
@@ -369,7 +356,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     const r = await sendReferral();
     await svc.client.call('AcceptReferral', { referralId: r.id }, trust);
     await publishBooked(r, 'appt-c1', randomUUID());
-    await until('booked', async () => {
+    await pollUntil('booked', async () => {
       const res = await svc.client.call<{ referral: ReferralMsg }>(
         'GetReferral',
         { referralId: r.id },
@@ -380,7 +367,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     // a cancellation of some other appointment does nothing
     const handled = svc.messaging.consumer!.stats.handled;
     await publishBooked(r, 'appt-other', randomUUID(), 'RTH', true);
-    await until('the unrelated cancellation', async () =>
+    await pollUntil('the unrelated cancellation', async () =>
       svc.messaging.consumer!.stats.handled > handled ? true : undefined,
     );
     const eventId = randomUUID();
@@ -388,10 +375,10 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     await publishBooked(r, 'appt-c1', eventId, 'RTH', true);
     await publishBooked(r, 'appt-c1', eventId, 'RTH', true); // redelivery: same CloudEvents id
     await publishBooked(r, 'appt-c1', randomUUID(), 'RTH', true); // repeat under a new id
-    await until('the duplicate to be skipped', async () =>
+    await pollUntil('the duplicate to be skipped', async () =>
       svc.messaging.consumer!.stats.duplicates > dupes ? true : undefined,
     );
-    const unbooked = await until('accepted again', async () => {
+    const unbooked = await pollUntil('accepted again', async () => {
       const res = await svc.client.call<{ referral: ReferralMsg }>(
         'GetReferral',
         { referralId: r.id },
@@ -400,7 +387,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       return res.referral.status === ACCEPTED ? res.referral : undefined;
     });
     expect(unbooked.appointmentId).toBe('');
-    const published = await until('ReferralBookingCancelled on Kafka (relay)', async () => {
+    const published = await pollUntil('ReferralBookingCancelled on Kafka (relay)', async () => {
       const rows = await svc.db.sql.query(
         "SELECT sent_at FROM outbox_events WHERE ce_subject = $1 AND ce_type = 'uk.nhs.trellis.referrals.ReferralBookingCancelled.v1'",
         [r.id],
@@ -408,7 +395,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       return rows.rows.length > 0 && rows.rows.every((x) => x.sent_at) ? rows.rows : undefined;
     });
     // wait for the repeat to be handled too, then there is still exactly one
-    await until('all cancellations handled', async () =>
+    await pollUntil('all cancellations handled', async () =>
       svc.messaging.consumer!.stats.handled >= handled + 3 ? true : undefined,
     );
     const count = await svc.db.sql.query(
@@ -431,7 +418,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       'booked>accepted',
     ]);
     await publishBooked(r, 'appt-c2', randomUUID());
-    const rebooked = await until('booked again', async () => {
+    const rebooked = await pollUntil('booked again', async () => {
       const res = await svc.client.call<{ referral: ReferralMsg }>(
         'GetReferral',
         { referralId: r.id },
@@ -527,7 +514,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
         headers,
       },
     ]);
-    await until('the merge', async () => {
+    await pollUntil('the merge', async () => {
       const res = await svc.client.call<{ referral: ReferralMsg }>(
         'GetReferral',
         { referralId: r.id },

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { scopeMatrix } from '@trellis/auth';
 import { events } from '@trellis/contracts';
-import { uniqueGroupId } from '@trellis/testing';
+import { readTopic } from '@trellis/testing';
 
 import { RESULTS_SCOPES } from '../src/app/access/scopes';
 import { ts } from './support/grpc-client';
@@ -103,7 +103,13 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     );
     expect(counts.rows[0]).toEqual({ reports: 1, versions: 1, obs: 5, ev: 1 });
     // ... and on Kafka: exactly one ResultAvailable for the patient, carrying the most severe interpretation.
-    const received = await consume(svc, 'trellis.results.report.v1', (k) => k === nhs, 1, 8_000);
+    const received = await readTopic(svc.bus, 'trellis.results.report.v1', {
+      groupPrefix: 'results-int-read',
+      match: (k) => k === nhs,
+      count: 1,
+      timeoutMs: 25_000,
+      settleMs: 8_000,
+    });
     expect(received).toHaveLength(1);
     expect(received[0]!.headers).toMatchObject({
       ce_type: 'uk.nhs.trellis.results.ResultAvailable.v1',
@@ -859,47 +865,3 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     expect(audit.rows[0]!.n).toBeGreaterThanOrEqual(6);
   });
 });
-
-interface Received {
-  key: string | null;
-  value: Uint8Array;
-  headers: Record<string, string>;
-}
-
-/** Reads a topic from the beginning with a fresh group, collecting matching messages for `waitMs`
- * after the first `count` arrive (so a duplicate would be seen too), or until 25 s. */
-async function consume(
-  svc: ServiceUnderTest,
-  topic: string,
-  match: (key: string | null) => boolean,
-  count: number,
-  waitMs: number,
-): Promise<Received[]> {
-  const consumer = svc.bus.consumer({
-    groupId: uniqueGroupId('results-int-read'),
-    fromBeginning: true,
-  });
-  const out: Received[] = [];
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  await consumer.run({
-    topics: [topic],
-    async eachBatch(batch, control) {
-      for (const m of batch.messages) {
-        const key = m.key ? Buffer.from(m.key).toString() : null;
-        if (match(key)) {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(m.headers))
-            if (v !== undefined) headers[k] = Buffer.from(v as Uint8Array).toString();
-          out.push({ key, value: m.value ?? new Uint8Array(), headers });
-          if (out.length >= count) done();
-        }
-        control.markDone(m.offset);
-      }
-    },
-  });
-  await Promise.race([finished, new Promise((r) => setTimeout(r, 25_000))]);
-  await new Promise((r) => setTimeout(r, waitMs));
-  await consumer.stop();
-  return out;
-}

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 
 import { events } from '@trellis/contracts';
 import {
@@ -19,6 +18,8 @@ import {
   uniqueGroupId,
   uniqueTopic,
   type TestSchema,
+  waitUntil,
+  localServiceEnv,
 } from '@trellis/testing';
 
 import { RouterModule } from '../src/app/app.module';
@@ -27,17 +28,6 @@ import { regionalEventId } from '../src/app/routing/regional-policy';
 
 jest.setTimeout(120_000);
 const E = events.v1;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 const suffix = randomUUID().replace(/-/g, '').slice(0, 8);
 // Fresh region codes per run, so the suite owns its regional topics.
@@ -120,26 +110,18 @@ describe('router: domain events → regional streams (real PostgreSQL + Kafka)',
     });
     stopConsumers.push(() => consumer.stop());
 
-    const [grpcPort, httpPort] = [await freePort(), await freePort()];
+    const { env } = await localServiceEnv('router', db.schema, {
+      ROUTER_TOPICS: domainTopic,
+      ROUTER_GROUP: uniqueGroupId('router'),
+      TRELLIS_REGIONS: [HOME, PROVIDER, IDLE].join(','),
+    });
     handle = await bootstrapService({
       name: 'router',
       module: RouterModule,
       config: routerConfigSchema,
       handleSignals: false,
       grpc: { packages: [], protoFiles: [] },
-      env: {
-        ...process.env,
-        SERVICE_NAME: 'router',
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(grpcPort),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(httpPort),
-        DATABASE_SCHEMA: db.schema,
-        ROUTER_TOPICS: domainTopic,
-        ROUTER_GROUP: uniqueGroupId('router'),
-        TRELLIS_REGIONS: [HOME, PROVIDER, IDLE].join(','),
-        LOG_LEVEL: 'warn',
-      },
+      env,
     });
   });
 
@@ -150,13 +132,8 @@ describe('router: domain events → regional streams (real PostgreSQL + Kafka)',
     await db?.drop();
   });
 
-  async function until(what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!ok()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const until = (what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> =>
+    waitUntil(what, ok, { timeoutMs });
 
   const header = (id: string, type: string, nhs: string, region: string, regions: string[] = []) =>
     toCloudEventHeaders({

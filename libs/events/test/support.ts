@@ -3,7 +3,7 @@
 // and groups on the real broker, and a test-only protobuf message.
 import { join } from 'node:path';
 import { createPrismaClient } from '@trellis/database';
-import { createTestSchema, uniqueGroupId, uniqueTopic } from '@trellis/testing';
+import { createTestSchema, uniqueGroupId, uniqueTopic, waitUntil } from '@trellis/testing';
 import protobuf from 'protobufjs';
 import {
   createEventBus,
@@ -173,16 +173,11 @@ export function testNhsNumbers(count: number): string[] {
   return out;
 }
 
-export async function waitFor(
+export function waitFor(
   what: string,
   predicate: () => Promise<boolean>,
   timeoutMs = 60_000,
   intervalMs = 100,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  return waitUntil(what, predicate, { timeoutMs, intervalMs });
 }

@@ -2,8 +2,9 @@
 // instrumentation — Jest's module registry would bypass OpenTelemetry's require hooks).
 import * as grpcJs from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { freePort } from '@trellis/testing';
+
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadProtoPackageDefinition } from '../src';
 import { EchoRequest, EchoResponse } from './fixtures/generated/trellis/platformtest/v1/echo';
@@ -18,17 +19,6 @@ export interface Fixture {
   lines: Record<string, unknown>[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr: () => string;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 export async function startFixture(env: Record<string, string> = {}): Promise<Fixture> {

@@ -1,11 +1,12 @@
 import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { freePort } from '@trellis/testing';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeGrpcError } from '../src';
 import { describeShape } from './fixtures/echo.module';
 import { EchoRequest, type EchoResponse } from './fixtures/generated/trellis/platformtest/v1/echo';
-import { clients, freePort, startFixture, unary, type Fixture } from './harness';
+import { clients, startFixture, unary, type Fixture } from './harness';
 
 const SERVING = 1;
 const NOT_SERVING = 2;

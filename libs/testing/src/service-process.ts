@@ -111,6 +111,81 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A service to bootstrap inside the test process: its environment and the free ports it gets. */
+export interface LocalServiceEnv {
+  env: Record<string, string | undefined>;
+  grpcPort: number;
+  httpPort: number;
+  /** 127.0.0.1:<grpcPort>, for clients. */
+  grpcAddress: string;
+}
+
+/**
+ * The environment of `service` bootstrapped in this process on free 127.0.0.1 ports, on the
+ * test schema `schema`, logging at warn: this process's environment, then `settings` on top.
+ */
+export async function localServiceEnv(
+  service: string,
+  schema: string,
+  settings: Record<string, string> = {},
+): Promise<LocalServiceEnv> {
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  return {
+    grpcPort,
+    httpPort,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    env: {
+      ...process.env,
+      SERVICE_NAME: service,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(grpcPort),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      DATABASE_SCHEMA: schema,
+      LOG_LEVEL: 'warn',
+      ...settings,
+    },
+  };
+}
+
+/** Token settings for a service whose callers never present a token (e.g. an event consumer). */
+export const UNUSED_AUTH_SETTINGS: Readonly<Record<string, string>> = {
+  AUTH_ISSUER: 'http://127.0.0.1:9/unused',
+  AUTH_JWKS_URL: 'http://127.0.0.1:9/unused/jwks.json',
+};
+
+export interface SpawnLocalServiceOptions extends Omit<SpawnServiceOptions, 'env' | 'ready'> {
+  /** The service's PostgreSQL schema (DATABASE_SCHEMA). */
+  schema: string;
+  /** Service settings on top of the local defaults (they win). */
+  settings?: Record<string, string>;
+}
+
+/**
+ * `spawnService` for a service as `npm start` runs it, on `schema`: gRPC on a free 127.0.0.1 port
+ * (ready when its health check serves), HTTP on any port, logging at warn, plus `settings`.
+ */
+export async function spawnLocalService(
+  options: SpawnLocalServiceOptions,
+): Promise<ServiceProcess> {
+  const { schema, settings, ...spawn } = options;
+  const port = await freePort();
+  return spawnService({
+    ...spawn,
+    env: serviceEnv({
+      SERVICE_NAME: options.name,
+      DATABASE_SCHEMA: schema,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+      ...settings,
+    }),
+    ready: { grpc: `127.0.0.1:${port}` },
+  });
+}
+
 /** grpc.health.v1.HealthCheckResponse.ServingStatus. */
 export enum GrpcServingStatus {
   UNKNOWN = 0,

@@ -62,6 +62,17 @@ export async function createTestDatabase<TPrisma extends { $disconnect(): Promis
   };
 }
 
+/**
+ * `createTestDatabase` bound to one app and its Prisma client, as the app's test harness exports
+ * it: `(poolSize = 10) => a fresh schema with the app's migrations`.
+ */
+export function testDatabaseFactory<TPrisma extends { $disconnect(): Promise<void> }>(
+  app: string,
+  PrismaClient: PrismaClientConstructor<TPrisma>,
+): (poolSize?: number) => Promise<TestDatabase<TPrisma>> {
+  return (poolSize = 10) => createTestDatabase(app, PrismaClient, { poolSize });
+}
+
 /** A clock tests can move (structurally a platform's `Clock` port). */
 export class TestClock {
   constructor(private current = new Date()) {}

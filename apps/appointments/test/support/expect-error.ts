@@ -1,16 +1,12 @@
-import { AppointmentsError, AppointmentsErrorCode } from '../../src/app/domain/appointments.errors';
+import { expectDomainError } from '@trellis/testing';
+
+import {
+  AppointmentsError,
+  type AppointmentsErrorCode,
+} from '../../src/app/domain/appointments.errors';
 
 /** Awaits a promise that must fail with the given domain code; returns the error for more checks. */
-export async function expectRefusal(
+export const expectRefusal = (
   p: Promise<unknown>,
   code: AppointmentsErrorCode,
-): Promise<AppointmentsError> {
-  try {
-    await p;
-  } catch (e) {
-    if (!(e instanceof AppointmentsError)) throw e;
-    expect(e.code).toBe(code);
-    return e;
-  }
-  throw new Error(`expected ${code}, but the call succeeded`);
-}
+): Promise<AppointmentsError> => expectDomainError(p, AppointmentsError, code);

@@ -1,39 +1,13 @@
 // The appointments integration tests' harness: the shared platform test helpers of @trellis/testing,
-// bound to this app's migrations and Prisma client (the same names the specs have always used).
-import { join } from 'node:path';
+// bound to this app's Prisma client (the same names the specs have always used).
+import { testDatabaseFactory, type TestDatabase as ServiceTestDatabase } from '@trellis/testing';
 
-import {
-  createTestDatabase as createPlatformTestDatabase,
-  dayAt,
-  loadInfraEnv,
-  testActor,
-  type TestDatabase as PlatformTestDatabase,
-} from '@trellis/testing';
-
-import type { Actor } from '../../src/app/domain/ports';
 import { PrismaClient } from '../../src/app/prisma';
 
 export { DAY, HOUR, TestClock, testNhsNumber } from '@trellis/testing';
+export { testActor as actor, dayAt as at } from '@trellis/testing';
 
-export const MIGRATIONS_DIR = join(__dirname, '../../prisma/migrations');
-
-export function databaseUrl(): string {
-  return loadInfraEnv().DATABASE_URL;
-}
-
-export type TestDatabase = PlatformTestDatabase<PrismaClient>;
+export type TestDatabase = ServiceTestDatabase<PrismaClient>;
 
 /** A fresh PostgreSQL schema with the appointments migrations applied; drop() removes it. */
-export function createTestDatabase(poolSize = 10): Promise<TestDatabase> {
-  return createPlatformTestDatabase('appointments', PrismaClient, {
-    poolSize,
-    migrationsDir: MIGRATIONS_DIR,
-  });
-}
-
-export function actor(odsCode: string, region = 'london'): Actor {
-  return testActor(odsCode, region);
-}
-
-/** Start of the day `days` from now, at hh:mm UTC. */
-export const at = dayAt;
+export const createTestDatabase = testDatabaseFactory('appointments', PrismaClient);

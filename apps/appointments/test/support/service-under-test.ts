@@ -1,8 +1,7 @@
 import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
 import { createEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';
-import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
-import { createServer } from 'node:net';
+import { uniqueGroupId, uniqueTopic, localServiceEnv } from '@trellis/testing';
 
 import { createAppointmentsModule } from '../../src/app/app.module';
 import { appointmentsConfigSchema, type AppointmentsConfig } from '../../src/app/config';
@@ -10,17 +9,6 @@ import { AppointmentsMessaging } from '../../src/events/appointments-messaging';
 import { AppointmentsGrpcClient } from './grpc-client';
 import { createTestDatabase, TestClock, type TestDatabase } from './harness';
 import { IdentityTestServer } from '@trellis/identity-client/src/testing';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 export interface ServiceUnderTest {
   handle: ServiceHandle<AppointmentsConfig>;
@@ -68,20 +56,11 @@ export async function startService(options: StartOptions = {}): Promise<ServiceU
     TOPICS.gatewaySystem,
   ]);
   await admin.disconnect();
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    SERVICE_NAME: 'appointments',
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: String(grpcPort),
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(httpPort),
-    DATABASE_SCHEMA: db.schema,
+  const { env, grpcAddress } = await localServiceEnv('appointments', db.schema, {
     IDENTITY_GRPC_ADDR: options.identityAddress ?? identity.address,
     IDENTITY_EVENTS_TOPIC: identityTopic,
     IDENTITY_EVENTS_GROUP: uniqueGroupId('appointments-identity'),
-    LOG_LEVEL: 'warn',
-  };
+  });
   const handle = await bootstrapService({
     name: 'appointments',
     module: createAppointmentsModule({
@@ -100,7 +79,7 @@ export async function startService(options: StartOptions = {}): Promise<ServiceU
       protoFiles: ['trellis/appointments/v1/appointments.proto'],
     },
   });
-  const client = new AppointmentsGrpcClient(`127.0.0.1:${grpcPort}`);
+  const client = new AppointmentsGrpcClient(grpcAddress);
   const messaging = handle.app.get(AppointmentsMessaging);
   return {
     handle,

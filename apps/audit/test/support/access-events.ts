@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { events, toTimestamp } from '@trellis/contracts';
 import { toCloudEventHeaders, type OutgoingMessage } from '@trellis/events';
+import { waitUntil } from '@trellis/testing';
 
 /** An AccessRecorded event as the services' access auditors publish it. */
 export function accessRecorded(
@@ -44,14 +45,6 @@ export function accessRecorded(
 }
 
 /** Polls until `ok` resolves true (condition-based, the timeout only ends a hung test). */
-export async function until(
-  what: string,
-  ok: () => Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function until(what: string, ok: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  return waitUntil(what, ok, { timeoutMs });
 }

@@ -1,8 +1,7 @@
 import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
 import { createEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';
-import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
-import { createServer } from 'node:net';
+import { uniqueGroupId, uniqueTopic, localServiceEnv } from '@trellis/testing';
 
 import { createReferralsModule } from '../../src/app/app.module';
 import { referralsConfigSchema, type ReferralsConfig } from '../../src/app/config';
@@ -10,17 +9,6 @@ import { ReferralsMessaging } from '../../src/events/referrals-messaging';
 import { ReferralsGrpcClient } from './grpc-client';
 import { createTestDatabase, TestClock, type TestDatabase } from './harness';
 import { IdentityTestServer } from '@trellis/identity-client/src/testing';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 export interface ServiceUnderTest {
   handle: ServiceHandle<ReferralsConfig>;
@@ -59,21 +47,12 @@ export async function startService(): Promise<ServiceUnderTest> {
     { ...TOPICS.identityPatient, name: identityTopic, partitions: 3 },
   ]);
   await admin.disconnect();
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    SERVICE_NAME: 'referrals',
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: String(grpcPort),
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(httpPort),
-    DATABASE_SCHEMA: db.schema,
+  const { env, grpcAddress } = await localServiceEnv('referrals', db.schema, {
     IDENTITY_GRPC_ADDR: identity.address,
     APPOINTMENTS_EVENTS_TOPIC: appointmentsTopic,
     IDENTITY_EVENTS_TOPIC: identityTopic,
     INBOUND_EVENTS_GROUP: uniqueGroupId('referrals-inbound'),
-    LOG_LEVEL: 'warn',
-  };
+  });
   const handle = await bootstrapService({
     name: 'referrals',
     module: createReferralsModule({
@@ -93,7 +72,7 @@ export async function startService(): Promise<ServiceUnderTest> {
       protoFiles: ['trellis/referrals/v1/referrals.proto'],
     },
   });
-  const client = new ReferralsGrpcClient(`127.0.0.1:${grpcPort}`);
+  const client = new ReferralsGrpcClient(grpcAddress);
   const messaging = handle.app.get(ReferralsMessaging);
   return {
     handle,

@@ -1,24 +1,13 @@
 import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
 import { createEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';
-import { createServer } from 'node:net';
 
 import { createResultsModule } from '../../src/app/app.module';
 import { resultsConfigSchema, type ResultsConfig } from '../../src/app/config';
 import { ResultsGrpcClient } from './grpc-client';
 import { createTestDatabase, TestClock, type TestDatabase } from './harness';
 import { IdentityTestServer } from '@trellis/identity-client/src/testing';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+import { localServiceEnv } from '@trellis/testing';
 
 export interface ServiceUnderTest {
   handle: ServiceHandle<ResultsConfig>;
@@ -46,19 +35,10 @@ export async function startService(): Promise<ServiceUnderTest> {
   await admin.connect();
   await admin.createTopics([TOPICS.resultsReport, TOPICS.auditAccess]);
   await admin.disconnect();
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    SERVICE_NAME: 'results',
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: String(grpcPort),
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(httpPort),
-    DATABASE_SCHEMA: db.schema,
+  const { env, grpcAddress } = await localServiceEnv('results', db.schema, {
     IDENTITY_GRPC_ADDR: identity.address,
     IDENTITY_CACHE_TTL_MS: '0',
-    LOG_LEVEL: 'warn',
-  };
+  });
   const handle = await bootstrapService({
     name: 'results',
     module: createResultsModule({
@@ -75,7 +55,7 @@ export async function startService(): Promise<ServiceUnderTest> {
     handleSignals: false,
     grpc: { packages: ['trellis.results.v1'], protoFiles: ['trellis/results/v1/results.proto'] },
   });
-  const client = new ResultsGrpcClient(`127.0.0.1:${grpcPort}`);
+  const client = new ResultsGrpcClient(grpcAddress);
   return {
     handle,
     client,

@@ -1,0 +1,18 @@
+/**
+ * Awaits a promise that must fail with a domain error of `errorClass` carrying `code`; returns the
+ * error for more checks. Any other failure is rethrown as it is; success fails the test.
+ */
+export async function expectDomainError<C, E extends Error & { code: C }>(
+  p: Promise<unknown>,
+  errorClass: new (...args: never[]) => E,
+  code: C,
+): Promise<E> {
+  try {
+    await p;
+  } catch (e) {
+    if (!(e instanceof errorClass)) throw e;
+    expect(e.code).toBe(code);
+    return e;
+  }
+  throw new Error(`expected ${String(code)}, but the call succeeded`);
+}
