@@ -106,6 +106,8 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
         return svc.referrals.complete(trust, r.id, 'discharged');
       case 'cancelled':
         return svc.referrals.cancel(gp, r.id, 'patient declined');
+      case 'returned':
+        return svc.referrals.returnToReferrer(trust, r.id, 'manage in primary care');
     }
   }
 
@@ -307,6 +309,7 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
       'booked',
       'completed',
       'cancelled',
+      'returned',
     ];
     const ACTIONS = {
       accept: (id: string) => svc.referrals.accept(trust, id, 'ok'),
@@ -314,6 +317,7 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
       'give-advice': (id: string) => svc.referrals.giveAdvice(trust, id, 'advice'),
       complete: (id: string) => svc.referrals.complete(trust, id, 'done'),
       cancel: (id: string) => svc.referrals.cancel(gp, id, 'no longer needed'),
+      return: (id: string) => svc.referrals.returnToReferrer(trust, id, 'manage in primary care'),
     } as const;
     const LEGAL: Record<string, Status> = {
       'sent:accept': 'accepted',
@@ -321,6 +325,8 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
       'sent:give-advice': 'advice-given',
       'sent:cancel': 'cancelled',
       'accepted:cancel': 'cancelled',
+      'sent:return': 'returned',
+      'accepted:return': 'returned',
       'booked:complete': 'completed',
       'booked:cancel': 'cancelled',
     };
@@ -350,6 +356,38 @@ describe('referrals (real PostgreSQL, identity over gRPC, outbox)', () => {
         }
       });
     }
+
+    it('returns a referral to the referrer: reason kept, clock stopped, ReferralReturned + RttClockStopped in the outbox; target only, reason required', async () => {
+      const r = await inState('accepted');
+      await expectRefusal(
+        svc.referrals.returnToReferrer(gp, r.id, 'x'),
+        ReferralsErrorCode.NotTarget,
+      );
+      await expectRefusal(
+        svc.referrals.returnToReferrer(trust, r.id, '  '),
+        ReferralsErrorCode.InvalidArgument,
+      );
+      clock.advance(HOUR);
+      const back = await svc.referrals.returnToReferrer(trust, r.id, 'manage in primary care');
+      expect(back).toMatchObject({
+        status: 'returned',
+        returnReason: 'manage in primary care',
+        rttStopReason: 'referral-closed',
+      });
+      expect(back.rttStoppedAt?.toISOString()).toBe(clock.now().toISOString());
+      expect((await outbox(r.id)).map((e) => e.ce_type.split('.')[4])).toEqual([
+        'ReferralSent',
+        'ReferralAccepted',
+        'ReferralReturned',
+        'RttClockStopped',
+      ]);
+      expect(await book(back)).toBe('flagged');
+      const e = await expectRefusal(
+        svc.referrals.cancel(gp, r.id, 'changed my mind'),
+        ReferralsErrorCode.IllegalTransition,
+      );
+      expect(e.message).toContain("is 'returned'");
+    });
 
     it('books only sent or accepted referrals; every state change is one ReferralX event', async () => {
       const r = await inState('completed');

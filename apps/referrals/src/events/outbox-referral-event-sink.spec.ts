@@ -28,6 +28,7 @@ const row: ReferralRow = {
   rejectionReason: null,
   advice: null,
   cancellationReason: null,
+  returnReason: null,
   basedOnReferralId: null,
   convertedToReferralId: null,
   bookingFlagged: false,

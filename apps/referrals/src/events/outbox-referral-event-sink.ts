@@ -14,6 +14,7 @@ import {
   ReferralCancelledEvent,
   ReferralCompletedEvent,
   ReferralRejectedEvent,
+  ReferralReturnedEvent,
   ReferralSentEvent,
   ReferralUpdatedEvent,
   RttClockStoppedEvent,
@@ -118,6 +119,11 @@ export function toOutboxInput(event: ReferralEvent, meta: EventMeta): OutboxEven
       return ReferralCompletedEvent.occurrence({ context, referral, note: event.note }, occurrence);
     case 'ReferralCancelled':
       return ReferralCancelledEvent.occurrence(
+        { context, referral, reason: event.reason },
+        occurrence,
+      );
+    case 'ReferralReturned':
+      return ReferralReturnedEvent.occurrence(
         { context, referral, reason: event.reason },
         occurrence,
       );

@@ -6,7 +6,7 @@ const topic = TOPICS.referralsReferral;
 const type = (name: string) => `uk.nhs.trellis.referrals.${name}.v1`;
 const schema = (name: string) => `proto:trellis.events.v1.${name}`;
 
-/** The ten referral event types on trellis.referrals.referral.v1 (key: NHS number). */
+/** The eleven referral event types on trellis.referrals.referral.v1 (key: NHS number). */
 export const ReferralSentEvent = defineEventType({
   type: type('ReferralSent'),
   topic,
@@ -24,6 +24,12 @@ export const ReferralRejectedEvent = defineEventType({
   topic,
   codec: E.ReferralRejected,
   dataschema: schema('ReferralRejected'),
+});
+export const ReferralReturnedEvent = defineEventType({
+  type: type('ReferralReturned'),
+  topic,
+  codec: E.ReferralReturned,
+  dataschema: schema('ReferralReturned'),
 });
 export const ReferralAdviceGivenEvent = defineEventType({
   type: type('ReferralAdviceGiven'),

@@ -53,6 +53,7 @@ export const REFERRALS_SCOPES = defineScopeTable({
   },
   [`${REFERRAL}/AcceptReferral`]: update,
   [`${REFERRAL}/RejectReferral`]: update,
+  [`${REFERRAL}/ReturnReferral`]: update,
   [`${REFERRAL}/GiveAdvice`]: update,
   [`${REFERRAL}/CompleteReferral`]: update,
   [`${REFERRAL}/CancelReferral`]: update,

@@ -9,6 +9,7 @@ const ALL: Status[] = [
   'booked',
   'completed',
   'cancelled',
+  'returned',
 ];
 const LEGAL: Record<Status, Partial<Record<Action, Status>>> = {
   sent: {
@@ -17,16 +18,27 @@ const LEGAL: Record<Status, Partial<Record<Action, Status>>> = {
     'give-advice': 'advice-given',
     book: 'booked',
     cancel: 'cancelled',
+    return: 'returned',
   },
-  accepted: { book: 'booked', cancel: 'cancelled' },
+  accepted: { book: 'booked', cancel: 'cancelled', return: 'returned' },
   booked: { complete: 'completed', cancel: 'cancelled', unbook: 'accepted' },
   rejected: {},
   'advice-given': {},
   completed: {},
   cancelled: {},
+  returned: {},
 };
 
 describe('referral state machine', () => {
+  it('names the current state and what is allowed from it when a return is refused', () => {
+    expect(() => nextStatus('booked', 'return', 'r9')).toThrow(
+      "Referral r9 is 'booked': cannot return (allowed from 'booked': unbook, complete, cancel)",
+    );
+    expect(() => nextStatus('returned', 'cancel', 'r9')).toThrow(
+      "Referral r9 is 'returned': cannot cancel (allowed from 'returned': none, it is final)",
+    );
+  });
+
   for (const from of ALL) {
     for (const action of Object.keys(TRANSITIONS) as Action[]) {
       const to = LEGAL[from][action];

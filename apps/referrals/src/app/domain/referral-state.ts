@@ -2,10 +2,17 @@ import { ReferralsError, ReferralsErrorCode } from './referrals.errors';
 
 /** Wire names of the statuses (FHIR-ish, hyphenated); the database enum uses advice_given. */
 export type Status =
-  'sent' | 'accepted' | 'rejected' | 'advice-given' | 'booked' | 'completed' | 'cancelled';
+  | 'sent'
+  | 'accepted'
+  | 'rejected'
+  | 'advice-given'
+  | 'booked'
+  | 'completed'
+  | 'cancelled'
+  | 'returned';
 
 export type Action =
-  'accept' | 'reject' | 'give-advice' | 'book' | 'unbook' | 'complete' | 'cancel';
+  'accept' | 'reject' | 'give-advice' | 'book' | 'unbook' | 'complete' | 'cancel' | 'return';
 
 /** Who may take an action: the target (provider), the referrer, either, or an event (system). */
 export type Party = 'target' | 'referrer' | 'either' | 'system';
@@ -13,9 +20,11 @@ export type Party = 'target' | 'referrer' | 'either' | 'system';
 /**
  * The referral state machine:
  *   sent -> accepted | rejected | advice-given | booked (direct booking) | cancelled
- *   accepted -> booked | cancelled
+ *   accepted -> booked | cancelled | returned
  *   booked -> completed | cancelled | accepted (its appointment was cancelled: awaiting a new booking)
- *   rejected, advice-given, completed, cancelled: final (advice-given may be converted into a
+ *   sent -> returned (the provider returns it to the referrer with a reason; also after accepting,
+ *   before a booking: triage found it belongs elsewhere)
+ *   rejected, advice-given, completed, cancelled, returned: final (advice-given may be converted into a
  *   new referral, which does not change the original's state).
  */
 export const TRANSITIONS: Readonly<
@@ -28,9 +37,16 @@ export const TRANSITIONS: Readonly<
   unbook: { from: ['booked'], to: 'accepted', by: 'system' },
   complete: { from: ['booked'], to: 'completed', by: 'target' },
   cancel: { from: ['sent', 'accepted', 'booked'], to: 'cancelled', by: 'either' },
+  return: { from: ['sent', 'accepted'], to: 'returned', by: 'target' },
 };
 
-export const FINAL: readonly Status[] = ['rejected', 'advice-given', 'completed', 'cancelled'];
+export const FINAL: readonly Status[] = [
+  'rejected',
+  'advice-given',
+  'completed',
+  'cancelled',
+  'returned',
+];
 
 /**
  * Referrals the platform itself cancels when identity reports the patient deceased: every one
@@ -60,7 +76,15 @@ export function nextStatus(current: Status, action: Action, referralId = ''): St
 
 export function toDbStatus(
   s: Status,
-): 'sent' | 'accepted' | 'rejected' | 'advice_given' | 'booked' | 'completed' | 'cancelled' {
+):
+  | 'sent'
+  | 'accepted'
+  | 'rejected'
+  | 'advice_given'
+  | 'booked'
+  | 'completed'
+  | 'cancelled'
+  | 'returned' {
   return s === 'advice-given' ? 'advice_given' : s;
 }
 

@@ -1,4 +1,4 @@
-import { calendarDaysBetween, rttStatus } from './rtt';
+import { calendarDaysBetween, dateAfter, rttStatus } from './rtt';
 
 const d = (iso: string) => new Date(iso);
 
@@ -20,6 +20,26 @@ describe('RTT clock arithmetic', () => {
     });
     const on127 = rttStatus({ priority: 'routine', startedAt }, d('2028-05-16T00:30:00Z'));
     expect(on127).toMatchObject({ daysWaited: 127, weeksWaited: 18, breached18Weeks: true });
+  });
+
+  it('reports the breach dates: day 127 for 18 weeks, day 15 for two-week-wait only', () => {
+    const startedAt = d('2028-01-10T23:30:00Z');
+    const routine = rttStatus({ priority: 'routine', startedAt }, d('2028-01-11T00:00:00Z'));
+    expect(routine.breachDate).toBe('2028-05-16');
+    expect(routine.twoWeekWaitBreachDate).toBeUndefined();
+    // on the breach date itself the flag turns true (the two rules agree)
+    expect(rttStatus({ priority: 'routine', startedAt }, d('2028-05-16T00:00:00Z'))).toMatchObject({
+      breached18Weeks: true,
+    });
+    expect(rttStatus({ priority: 'routine', startedAt }, d('2028-05-15T23:59:00Z'))).toMatchObject({
+      breached18Weeks: false,
+    });
+    const tww = rttStatus(
+      { priority: 'two-week-wait', startedAt: d('2028-02-20T10:00:00Z') },
+      d('2028-02-21T00:00:00Z'),
+    );
+    expect(tww.twoWeekWaitBreachDate).toBe('2028-03-06'); // across 29 February
+    expect(dateAfter(d('2027-12-31T12:00:00Z'), 1)).toBe('2028-01-01');
   });
 
   it('freezes at the stop and flags two-week-wait by first appointment date', () => {

@@ -27,6 +27,16 @@ export interface RttStatus {
   weeksWaited: number;
   breached18Weeks: boolean;
   breachedTwoWeekWait: boolean;
+  /** First UTC date (YYYY-MM-DD) on which a pathway still waiting breaches 18 weeks (day 127). */
+  breachDate: string;
+  /** two-week-wait only: first UTC date without a first appointment that breaches (day 15). */
+  twoWeekWaitBreachDate?: string;
+}
+
+/** The UTC date `days` calendar days after `from`'s date, as YYYY-MM-DD. */
+export function dateAfter(from: Date, days: number): string {
+  const d = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()) + days * DAY_MS;
+  return new Date(d).toISOString().slice(0, 10);
 }
 
 /** Whole UTC calendar days from a to b (b's date minus a's date). */
@@ -51,6 +61,10 @@ export function rttStatus(r: RttInput, now: Date): RttStatus {
     weeksWaited: Math.floor(daysWaited / 7),
     breached18Weeks: daysWaited > RTT_BREACH_DAYS,
     breachedTwoWeekWait,
+    breachDate: dateAfter(r.startedAt, RTT_BREACH_DAYS + 1),
+    ...(r.priority === 'two-week-wait'
+      ? { twoWeekWaitBreachDate: dateAfter(r.startedAt, TWO_WEEK_WAIT_DAYS + 1) }
+      : {}),
   };
 }
 

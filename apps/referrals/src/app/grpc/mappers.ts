@@ -23,6 +23,7 @@ const STATUS: Record<Status, referrals.v1.ReferralStatus> = {
   booked: V.ReferralStatus.REFERRAL_STATUS_BOOKED,
   completed: V.ReferralStatus.REFERRAL_STATUS_COMPLETED,
   cancelled: V.ReferralStatus.REFERRAL_STATUS_CANCELLED,
+  returned: V.ReferralStatus.REFERRAL_STATUS_RETURNED,
 };
 const PRIORITY: Record<Priority, referrals.v1.ReferralPriority> = {
   routine: V.ReferralPriority.REFERRAL_PRIORITY_ROUTINE,
@@ -98,11 +99,14 @@ export function referralToProto(r: ReferralWithAttachments, now: Date): referral
       weeksWaited: rtt.weeksWaited,
       breached18Weeks: rtt.breached18Weeks,
       breachedTwoWeekWait: rtt.breachedTwoWeekWait,
+      breachDate: rtt.breachDate,
+      twoWeekWaitBreachDate: rtt.twoWeekWaitBreachDate ?? '',
       firstAppointmentAt: r.firstAppointmentAt ? toTimestamp(r.firstAppointmentAt) : undefined,
     },
     rejectionReason: r.rejectionReason ?? '',
     advice: r.advice ?? '',
     cancellationReason: r.cancellationReason ?? '',
+    returnReason: r.returnReason ?? '',
     appointmentId: r.appointmentId ?? '',
     basedOnReferralId: r.basedOnReferralId ?? '',
     convertedToReferralId: r.convertedToReferralId ?? '',

@@ -126,6 +126,14 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     return this.one(await this.service.reject(caller, req.referralId, req.reason, ctx));
   }
 
+  async returnReferral(
+    req: referrals.v1.ReturnReferralRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.ReturnReferralResponse> {
+    const { caller, ctx } = callOf(md);
+    return this.one(await this.service.returnToReferrer(caller, req.referralId, req.reason, ctx));
+  }
+
   async giveAdvice(
     req: referrals.v1.GiveAdviceRequest,
     md?: Metadata,

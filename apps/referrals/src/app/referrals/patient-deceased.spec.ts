@@ -52,6 +52,7 @@ function referral(
     rejectionReason: null,
     advice: status === 'advice_given' ? 'statin' : null,
     cancellationReason: status === 'cancelled' ? 'patient declined' : null,
+    returnReason: null,
     basedOnReferralId: null,
     convertedToReferralId: null,
     bookingFlagged: false,

@@ -16,6 +16,7 @@ export type ReferralEvent =
     }
   | { type: 'ReferralCompleted'; referral: ReferralRow; note: string }
   | { type: 'ReferralCancelled'; referral: ReferralRow; reason: string }
+  | { type: 'ReferralReturned'; referral: ReferralRow; reason: string }
   | { type: 'RttClockStopped'; referral: ReferralRow; reason: RttStopReason }
   | { type: 'ReferralUpdated'; referral: ReferralRow; changedFields: string[]; note: string }
   | {

@@ -347,6 +347,7 @@ export function referralFromSnapshot(
     rejectionReason: opt('rejection_reason'),
     advice: opt('advice'),
     cancellationReason: opt('cancellation_reason'),
+    returnReason: opt('return_reason'),
     basedOnReferralId: opt('based_on_referral_id'),
     convertedToReferralId: opt('converted_to_referral_id'),
     bookingFlagged: j['booking_flagged'] === true,

@@ -40,6 +40,7 @@ export class ReferralsService {
   readonly update: ReferralTransitions['update'];
   readonly accept: ReferralTransitions['accept'];
   readonly reject: ReferralTransitions['reject'];
+  readonly returnToReferrer: ReferralTransitions['returnToReferrer'];
   readonly giveAdvice: ReferralTransitions['giveAdvice'];
   readonly complete: ReferralTransitions['complete'];
   readonly cancel: ReferralTransitions['cancel'];
@@ -76,6 +77,7 @@ export class ReferralsService {
     this.update = transitions.update.bind(transitions);
     this.accept = transitions.accept.bind(transitions);
     this.reject = transitions.reject.bind(transitions);
+    this.returnToReferrer = transitions.returnToReferrer.bind(transitions);
     this.giveAdvice = transitions.giveAdvice.bind(transitions);
     this.complete = transitions.complete.bind(transitions);
     this.cancel = transitions.cancel.bind(transitions);

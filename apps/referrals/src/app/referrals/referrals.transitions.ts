@@ -174,6 +174,22 @@ export class ReferralTransitions {
     );
   }
 
+  /** The provider returns a sent or accepted referral to the referrer, with a reason. */
+  async returnToReferrer(
+    actor: Actor,
+    id: string,
+    reason: string,
+    ctx: CallContext = {},
+  ): Promise<ReferralWithAttachments> {
+    return this.transition(
+      actor,
+      id,
+      'return',
+      { reason: this.s.requiredText('reason', reason) },
+      ctx,
+    );
+  }
+
   /** The referrer turns advice-given into a new referral (status sent) without re-entering it. */
   async convertAdvice(
     actor: Actor,
@@ -328,8 +344,9 @@ export class ReferralTransitions {
       if (action === 'reject') data.rejectionReason = text.reason!;
       if (action === 'give-advice') data.advice = text.advice!;
       if (action === 'cancel') data.cancellationReason = text.reason!;
+      if (action === 'return') data.returnReason = text.reason!;
       // Closing a referral stops a running clock: completion is first definitive treatment,
-      // rejection / advice / cancellation close the pathway.
+      // rejection / advice / cancellation / return close the pathway.
       let stopReason: RttStopReason | undefined;
       if (!current.rttStoppedAt && to !== 'accepted') {
         stopReason = to === 'completed' ? 'first-definitive-treatment' : 'referral-closed';
@@ -355,7 +372,9 @@ export class ReferralTransitions {
               ? { type: 'ReferralAdviceGiven', referral: updated, advice: text.advice! }
               : action === 'complete'
                 ? { type: 'ReferralCompleted', referral: updated, note: text.note ?? '' }
-                : { type: 'ReferralCancelled', referral: updated, reason: text.reason! };
+                : action === 'return'
+                  ? { type: 'ReferralReturned', referral: updated, reason: text.reason! }
+                  : { type: 'ReferralCancelled', referral: updated, reason: text.reason! };
       await this.s.emit(tx, event, actor, ctx, now);
       if (stopReason)
         await this.s.emit(

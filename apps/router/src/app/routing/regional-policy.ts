@@ -159,6 +159,7 @@ export const EVENT_SPECS: ReadonlyMap<string, EventSpec<WithContext>> = new Map<
     'RttClockStopped',
     'ReferralUpdated',
     'ReferralBookingCancelled',
+    'ReferralReturned',
   ].map((name): [string, EventSpec<WithContext>] => {
     const codec = (E as unknown as Record<string, MessageCodec<events.v1.ReferralSent>>)[name];
     if (!codec) throw new Error(`no codec for ${name}`);
