@@ -15,6 +15,8 @@ export const REGION_ACTIONS = [
   'waiting-lists.read',
   'scorecards.read',
   'audit.read',
+  // bulk export of the region's patients (FHIR $export, docs/fhir.md § Bulk export)
+  'population.read',
 ] as const;
 export type RegionAction = (typeof REGION_ACTIONS)[number];
 

@@ -22,6 +22,7 @@ export function capabilityStatement(
 ): CapabilityStatement {
   const base = `${publicUrl}/${FHIR_PREFIX}`;
   const byType = new Map<string, FhirRouteSpec[]>();
+  const systemOps = routes.filter((r) => !r.resource && r.operation);
   for (const r of routes) {
     if (!r.resource) continue;
     byType.set(r.resource, [...(byType.get(r.resource) ?? []), r]);
@@ -63,6 +64,16 @@ export function capabilityStatement(
           type: p.type,
           documentation: p.documentation,
         })),
+        // system-level operations ($export)
+        ...(systemOps.length
+          ? {
+              operation: systemOps.map((r) => ({
+                name: r.operation!.name,
+                definition: `${base}/OperationDefinition/${operationId(r)}`,
+                documentation: r.summary,
+              })),
+            }
+          : {}),
         resource: [...byType.entries()].map(([type, rs]) => {
           const interactions = [
             ...new Set(rs.filter((r) => r.interaction !== 'operation').map((r) => r.interaction)),

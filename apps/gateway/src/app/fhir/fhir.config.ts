@@ -17,6 +17,12 @@ export const FHIR_ENV_SHAPE = {
   FHIR_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(1_048_576),
   /** Search page size cap (_count). */
   FHIR_MAX_COUNT: z.coerce.number().int().min(1).max(500).default(50),
+  /** Bulk export ($export): how long a job and its files are kept after kick-off. */
+  FHIR_EXPORT_TTL_HOURS: z.coerce.number().min(0.01).max(720).default(24),
+  /** Bulk export: resources per platform page, and so the most per NDJSON file. */
+  FHIR_EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(500),
+  /** Bulk export: how often an idle worker looks for a job (ms). */
+  FHIR_EXPORT_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   FHIR_CONFORMANCE_TOPIC: z
     .string()
     .regex(/^[a-zA-Z0-9._-]+$/)
@@ -33,6 +39,9 @@ export interface FhirConfig {
   maxBodyBytes: number;
   maxCount: number;
   conformanceTopic: string;
+  exportTtlMs: number;
+  exportPageSize: number;
+  exportPollMs: number;
   /** The conformance service (scorecards: MeasureReport, Measure); unset = not served. */
   conformance?: string;
   /** The notifications service (Subscription); unset = not served. */
@@ -74,6 +83,9 @@ export function fhirConfigFrom(
     maxBodyBytes: env.FHIR_MAX_BODY_BYTES,
     maxCount: env.FHIR_MAX_COUNT,
     conformanceTopic: env.FHIR_CONFORMANCE_TOPIC,
+    exportTtlMs: Math.round(env.FHIR_EXPORT_TTL_HOURS * 3_600_000),
+    exportPageSize: env.FHIR_EXPORT_PAGE_SIZE,
+    exportPollMs: env.FHIR_EXPORT_POLL_MS,
     ...(env.CONFORMANCE_GRPC_ADDR ? { conformance: env.CONFORMANCE_GRPC_ADDR } : {}),
     ...(env.NOTIFICATIONS_GRPC_ADDR ? { notifications: env.NOTIFICATIONS_GRPC_ADDR } : {}),
   };

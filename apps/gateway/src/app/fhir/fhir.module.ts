@@ -20,7 +20,10 @@ import { fhirBodyMiddleware } from './fhir.http';
 import { FHIR_PREFIX } from './fhir.registry';
 import { RESOURCE_CONTROLLERS } from './fhir.routes';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
+import { ExportJobs } from './export/export.jobs';
+import { ExportWorker } from './export/export.worker';
 import { MetadataFhirController } from './metadata.controller';
+import { TokensModule } from '../tokens/tokens.module';
 import { PlatformClients } from './platform-clients';
 
 /**
@@ -30,7 +33,7 @@ import { PlatformClients } from './platform-clients';
  */
 @Module({
   // the scorecards' client and the conformance kit (their FHIR routes are routes of this module)
-  imports: [ScorecardsModule, CertificationModule, SubscriptionsModule],
+  imports: [ScorecardsModule, CertificationModule, SubscriptionsModule, TokensModule],
   // The fallback last: Express matches routes in registration order.
   controllers: [MetadataFhirController, ...RESOURCE_CONTROLLERS, FhirFallbackController],
   providers: [
@@ -49,6 +52,8 @@ import { PlatformClients } from './platform-clients';
       inject: [FHIR_CONFIG, SERVICE_IDENTITY],
     },
     ConformanceRecorder,
+    ExportJobs,
+    ExportWorker,
   ],
   // the gRPC front door counts refused writes and reaches the platforms with the same settings
   exports: [ConformanceRecorder, FHIR_CONFIG],

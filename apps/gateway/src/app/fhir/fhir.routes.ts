@@ -2,6 +2,7 @@ import type { ScopeRule } from '@trellis/auth';
 
 import { AuditEventFhirController } from './audit-event.controller';
 import { EverythingFhirController } from './everything.controller';
+import { ExportFhirController } from './export/export.controller';
 import {
   FHIR_FALLBACK_METHODS,
   FHIR_FALLBACK_PATH,
@@ -44,6 +45,7 @@ export const RESOURCE_CONTROLLERS = [
   CertificationFhirController,
   RegionalWaitingListsFhirController,
   SubscriptionsFhirController,
+  ExportFhirController,
 ];
 
 const METADATA_ROUTES = [

@@ -15,7 +15,7 @@ describe('identity scope table', () => {
   });
 
   it('declares a scope for every gRPC method', () => {
-    expect(methods).toHaveLength(8);
+    expect(methods).toHaveLength(9);
     assertScopeTableCovers(IDENTITY_SCOPES, methods);
   });
 

@@ -64,6 +64,14 @@ export const IDENTITY_SCOPES = defineScopeTable({
     resourceType: 'Patient',
     subject: requestNhs,
   },
+  // bulk export: the region is checked by the handler (mayActInRegion); audited as a query
+  [`${M}ListPatients`]: {
+    scope: 'region/*/population.read',
+    patientData: true,
+    resourceType: 'Patient',
+    action: 'E',
+    subject: () => ({}),
+  },
   // merging two records is national identity administration, not an update of one record
   [`${M}MergePatients`]: {
     scope: TRELLIS_SCOPES.identityAdmin,

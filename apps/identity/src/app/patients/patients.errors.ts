@@ -17,6 +17,7 @@ export enum IdentityErrorCode {
   MergeSourceMerged = 'MERGE_SOURCE_MERGED',
   NumberRangeExhausted = 'NUMBER_RANGE_EXHAUSTED',
   RestrictedScopeRequired = 'RESTRICTED_SCOPE_REQUIRED',
+  NotYourRegion = 'NOT_YOUR_REGION',
 }
 
 export const IDENTITY_ERROR_KIND: Record<IdentityErrorCode, ErrorKind> = {
@@ -34,6 +35,7 @@ export const IDENTITY_ERROR_KIND: Record<IdentityErrorCode, ErrorKind> = {
   [IdentityErrorCode.MergeSourceMerged]: 'FAILED_PRECONDITION',
   [IdentityErrorCode.NumberRangeExhausted]: 'RESOURCE_EXHAUSTED',
   [IdentityErrorCode.RestrictedScopeRequired]: 'PERMISSION_DENIED',
+  [IdentityErrorCode.NotYourRegion]: 'PERMISSION_DENIED',
 };
 
 export type { FieldViolation };

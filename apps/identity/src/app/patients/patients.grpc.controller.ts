@@ -198,4 +198,17 @@ export class PatientsGrpcController implements identity.v1.PatientServiceControl
     );
     return { survivor: patientToPb(survivor) };
   }
+
+  async listPatients(
+    req: identity.v1.ListPatientsRequest,
+    metadata?: Metadata,
+  ): Promise<identity.v1.ListPatientsResponse> {
+    const r = await this.service.list(actorOf(metadata), {
+      region: req.region ?? '',
+      ...(req.updatedSince ? { updatedSince: fromTimestamp(req.updatedSince) } : {}),
+      pageSize: req.page?.pageSize ?? 0,
+      pageToken: req.page?.pageToken ?? '',
+    });
+    return { patients: r.patients.map(patientToPb), page: { nextPageToken: r.nextPageToken } };
+  }
 }

@@ -3,6 +3,7 @@ import type { PatientEventSink } from '../../events/patient-events';
 import type { Db, PatientsRepository } from './patients.repository';
 import { PatientHistory } from './patients.history';
 import { PatientLifecycle } from './patients.lifecycle';
+import { PatientListing } from './patients.listing';
 import { PatientRegistration } from './patients.registration';
 import {
   DEFAULT_RULES,
@@ -38,6 +39,7 @@ export class PatientsService {
   readonly merge: PatientLifecycle['merge'];
   readonly history: PatientHistory['history'];
   readonly version: PatientHistory['version'];
+  readonly list: PatientListing['list'];
 
   constructor(
     db: Db & TransactionRunner,
@@ -61,5 +63,7 @@ export class PatientsService {
     this.merge = lifecycle.merge.bind(lifecycle);
     this.history = versions.history.bind(versions);
     this.version = versions.version.bind(versions);
+    const listing = new PatientListing(support);
+    this.list = listing.list.bind(listing);
   }
 }

@@ -1,0 +1,304 @@
+import { Controller, Inject, Req, Res, UseFilters } from '@nestjs/common';
+import { isNationalOperator, mayActInRegion, requireCaller, scopeSatisfies } from '@trellis/auth';
+import { FhirError, operationOutcome } from '@trellis/fhir';
+import { isRegion } from '@trellis/platform';
+import type { Request, Response } from 'express';
+
+import { FHIR_CONFIG, type FhirConfig } from '../fhir.config';
+import { FhirExceptionFilter, sendFhir } from '../fhir.http';
+import { FHIR_PREFIX, FhirRoute, type FhirRouteSpec } from '../fhir.registry';
+import { EXPORT_TYPES, ExportJobs, type ExportType } from './export.jobs';
+
+export const NDJSON = 'application/fhir+ndjson';
+const OUTPUT_FORMATS = new Set([NDJSON, 'application/ndjson', 'ndjson']);
+const SCOPE = 'region/*/population.read';
+const GROUP_ID = /^region-([a-z-]{2,40})$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+const bad = (rule: string, message: string, expression?: string) =>
+  FhirError.of(400, 'invalid', rule, message, expression);
+const notFound = () =>
+  FhirError.of(404, 'not-found', 'export.not-found', 'no such export job of this client');
+
+const KICK_OFF_PARAMS: FhirRouteSpec['searchParams'] = [
+  {
+    name: '_type',
+    type: 'token',
+    or: true,
+    documentation: `Resource types to export, comma-separated (served: ${EXPORT_TYPES.join(', ')}); default all`,
+  },
+  {
+    name: '_since',
+    type: 'string',
+    documentation: 'Only resources changed at or after this FHIR instant',
+  },
+  {
+    name: '_outputFormat',
+    type: 'string',
+    documentation: `${NDJSON} (default), application/ndjson or ndjson`,
+  },
+];
+
+const operation = (level: 'system' | 'group'): FhirRouteSpec['operation'] => ({
+  name: 'export',
+  instance: level === 'group',
+  affectsState: false,
+  description:
+    level === 'system'
+      ? 'FHIR Bulk Data system export (async: Prefer: respond-async, 202 + Content-Location of the status URL; NDJSON files). National operator only (trellis/admin).'
+      : "FHIR Bulk Data group export of a region's patients: Group/region-<region>/$export, for the region's authority (region/<region>/population.read) or the national operator. Patients registered with a practice of the region; restricted patients only with trellis/restricted.read.",
+  parameters: [
+    { name: '_type', use: 'in', min: 0, max: '*', type: 'string', documentation: 'Types' },
+    {
+      name: '_since',
+      use: 'in',
+      min: 0,
+      max: '1',
+      type: 'instant',
+      documentation: 'Changed since',
+    },
+    { name: '_outputFormat', use: 'in', min: 0, max: '1', type: 'string', documentation: NDJSON },
+  ],
+});
+
+/**
+ * FHIR Bulk Data Access `$export` (async pattern): kick-off (system level for the national
+ * operator, Group/region-<r> for a region's authority), status polling, cancel and NDJSON files.
+ * Jobs and files live in the gateway's schema and are run by ExportWorker; a job is visible to the
+ * client that kicked it off only (any other: 404). Kick-off and every file download are
+ * access-audited (patient data); the status is not.
+ */
+@Controller(FHIR_PREFIX)
+@UseFilters(FhirExceptionFilter)
+export class ExportFhirController {
+  constructor(
+    private readonly jobs: ExportJobs,
+    @Inject(FHIR_CONFIG) private readonly config: FhirConfig,
+  ) {}
+
+  @FhirRoute({
+    method: 'GET',
+    path: '$export',
+    platform: 'identity',
+    interaction: 'operation',
+    scope: SCOPE,
+    patientData: true,
+    subject: () => ({}),
+    searchParams: KICK_OFF_PARAMS,
+    summary: 'Bulk export of every patient (national operator)',
+    operation: operation('system'),
+  })
+  async systemExport(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const caller = requireCaller(req);
+    if (!isNationalOperator(caller))
+      throw FhirError.of(
+        403,
+        'forbidden',
+        'export.national-only',
+        'system-level $export is for the national operator; a regional authority exports Group/region-<region>',
+      );
+    await this.kickOff(req, res, undefined);
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'Group/:id/$export',
+    resource: 'Group',
+    platform: 'identity',
+    interaction: 'operation',
+    scope: SCOPE,
+    patientData: true,
+    subject: () => ({}),
+    searchParams: KICK_OFF_PARAMS,
+    summary: "Bulk export of a region's patients (Group/region-<region>)",
+    operation: operation('group'),
+  })
+  async groupExport(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const id = String(req.params['id']);
+    const region = GROUP_ID.exec(id)?.[1];
+    if (!region || !isRegion(region))
+      throw FhirError.of(
+        404,
+        'not-found',
+        'export.group-unknown',
+        `Group/${id.slice(0, 64)} not found`,
+      );
+    if (!mayActInRegion(requireCaller(req), region, 'population.read'))
+      throw FhirError.of(
+        403,
+        'forbidden',
+        'export.not-your-region',
+        `not an authority of ${region}`,
+      );
+    await this.kickOff(req, res, region);
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: '$export-status/:id',
+    platform: 'identity',
+    interaction: 'operation',
+    scope: SCOPE,
+    summary: 'Status of a bulk export job (202 in progress, 200 manifest)',
+  })
+  async status(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const job = await this.jobs.ofOwner(String(req.params['id']), requireCaller(req).systemId);
+    if (!job || job.status === 'cancelled') throw notFound();
+    if (job.status === 'queued' || job.status === 'running') {
+      res.status(202);
+      res.setHeader('X-Progress', `${job.status}: ${job.resourcesDone} resources`);
+      res.setHeader('Retry-After', '2');
+      res.end();
+      return;
+    }
+    if (job.status === 'failed')
+      throw FhirError.of(500, 'exception', 'export.failed', `export failed: ${job.error ?? ''}`);
+    const base = `${this.config.publicUrl}/${FHIR_PREFIX}`;
+    const files = await this.jobs.files(job.id);
+    sendFhir(
+      res,
+      200,
+      {
+        transactionTime: job.transactionTime.toISOString(),
+        request: job.request,
+        requiresAccessToken: true,
+        output: files.map((f) => ({
+          type: f.type,
+          url: `${base}/$export-file/${job.id}/${f.seq}`,
+          count: f.count,
+        })),
+        error: [],
+      },
+      { Expires: job.expiresAt.toUTCString() },
+    );
+  }
+
+  @FhirRoute({
+    method: 'DELETE',
+    path: '$export-status/:id',
+    platform: 'identity',
+    interaction: 'operation',
+    scope: SCOPE,
+    summary: 'Cancel a bulk export job (its files are deleted)',
+  })
+  async cancel(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const job = await this.jobs.ofOwner(String(req.params['id']), requireCaller(req).systemId);
+    if (!job || job.status === 'cancelled') throw notFound();
+    await this.jobs.cancel(job.id);
+    sendFhir(
+      res,
+      202,
+      operationOutcome([
+        {
+          severity: 'information',
+          code: 'informational',
+          rule: 'export.cancelled',
+          message: `export ${job.id} cancelled; its files are deleted`,
+        },
+      ]),
+    );
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: '$export-file/:id/:seq',
+    platform: 'identity',
+    interaction: 'operation',
+    scope: SCOPE,
+    patientData: true,
+    subject: () => ({}),
+    summary: 'One NDJSON file of a completed bulk export',
+  })
+  async file(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const job = await this.jobs.ofOwner(String(req.params['id']), requireCaller(req).systemId);
+    const seq = Number(req.params['seq']);
+    if (!job || job.status !== 'completed' || !Number.isInteger(seq) || seq < 1) throw notFound();
+    const f = await this.jobs.file(job.id, seq);
+    if (!f) throw notFound();
+    res.status(200);
+    res.setHeader('Content-Type', NDJSON);
+    res.send(f.ndjson);
+  }
+
+  private async kickOff(req: Request, res: Response, region: string | undefined): Promise<void> {
+    const prefer = String(req.headers['prefer'] ?? '');
+    if (!/(^|[,;\s])respond-async($|[,;\s])/.test(prefer))
+      throw bad('export.prefer-required', 'Prefer: respond-async is required for $export');
+    const caller = requireCaller(req);
+    const q = req.query;
+    const one = (name: string): string | undefined => {
+      const v = q[name];
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string')
+        throw bad('export.parameter-repeated', `${name} given more than once`, name);
+      return v;
+    };
+    const format = one('_outputFormat');
+    if (format !== undefined && !OUTPUT_FORMATS.has(format))
+      throw bad(
+        'export.output-format',
+        `_outputFormat ${format.slice(0, 60)} is not served (${NDJSON})`,
+        '_outputFormat',
+      );
+    const rawTypes = one('_type');
+    const types =
+      rawTypes === undefined ? [...EXPORT_TYPES] : rawTypes.split(',').map((t) => t.trim());
+    const unknown = types.filter((t) => !(EXPORT_TYPES as readonly string[]).includes(t));
+    if (unknown.length || types.length === 0)
+      throw bad(
+        'export.type-unsupported',
+        `_type ${unknown.join(',').slice(0, 100) || '(empty)'} is not exportable (served: ${EXPORT_TYPES.join(', ')})`,
+        '_type',
+      );
+    const missing = types.filter((t) => !scopeSatisfies(caller.scopes, `system/${t}.r`));
+    if (missing.length)
+      throw FhirError.of(
+        403,
+        'forbidden',
+        'export.type-scope',
+        `reading ${missing.join(', ')} needs system/<type>.r`,
+      );
+    const sinceRaw = one('_since');
+    let since: Date | undefined;
+    if (sinceRaw !== undefined) {
+      since = new Date(sinceRaw);
+      if (!INSTANT.test(sinceRaw) || Number.isNaN(since.getTime()))
+        throw bad(
+          'export.since',
+          '_since must be a FHIR instant (e.g. 2026-12-01T00:00:00Z)',
+          '_since',
+        );
+      if (since.getTime() > Date.now())
+        throw bad('export.since-future', '_since is in the future', '_since');
+    }
+    const job = await this.jobs.create({
+      ownerSystemId: caller.systemId,
+      ...(caller.userId ? { ownerUserId: caller.userId } : {}),
+      scopes: caller.scopes,
+      ownerOdsCode: caller.odsCode,
+      ownerRegion: caller.region,
+      ...(region ? { region } : {}),
+      types: [...new Set(types)] as ExportType[],
+      ...(since ? { since } : {}),
+      request: `${this.config.publicUrl}${req.originalUrl}`,
+      ttlMs: this.config.exportTtlMs,
+    });
+    res.status(202);
+    res.setHeader(
+      'Content-Location',
+      `${this.config.publicUrl}/${FHIR_PREFIX}/$export-status/${job.id}`,
+    );
+    sendFhir(
+      res,
+      202,
+      operationOutcome([
+        {
+          severity: 'information',
+          code: 'informational',
+          rule: 'export.accepted',
+          message: `export ${job.id} accepted`,
+        },
+      ]),
+    );
+  }
+}

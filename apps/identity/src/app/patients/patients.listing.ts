@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+
+import { isNationalOperator, mayActInRegion } from '@trellis/auth';
+import { isRegion } from '@trellis/platform';
+import { Prisma } from '../../generated/prisma/client';
+
+import type { Actor, PatientView } from './patient.model';
+import { IdentityError, IdentityErrorCode } from './patients.errors';
+import type { PatientSupport } from './patients.support';
+
+export const LIST_DEFAULT_PAGE_SIZE = 200;
+export const LIST_MAX_PAGE_SIZE = 1000;
+
+export interface ListPatientsQuery {
+  region: string;
+  updatedSince?: Date;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+const invalid = (field: string, rule: string, message: string) =>
+  new IdentityError(IdentityErrorCode.ValidationFailed, message, [{ field, rule, message }]);
+
+/** The page token: the last NHS number served, bound to the query (another query's is refused). */
+function filterHash(q: ListPatientsQuery, restricted: boolean): string {
+  return createHash('sha256')
+    .update(JSON.stringify([q.region, q.updatedSince?.toISOString() ?? '', restricted]))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+function decodeToken(token: string, hash: string): string {
+  try {
+    const o = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (
+      typeof o === 'object' &&
+      o !== null &&
+      (o as { f?: unknown }).f === hash &&
+      typeof (o as { a?: unknown }).a === 'string' &&
+      /^\d{10}$/.test((o as { a: string }).a)
+    )
+      return (o as { a: string }).a;
+  } catch {
+    // refused below
+  }
+  throw invalid('page.page_token', 'page-token', 'malformed page token or another query’s');
+}
+
+/**
+ * Bulk export's source (FHIR $export at the gateway): the patients registered with a practice of a
+ * region, NHS-number order, keyset-paged. A region's authority (region/<r>/population.read with a
+ * token of that region) lists its own region; the national operator any region, or every patient
+ * with no region. Merged-away records are left out (their survivor is listed); restricted records
+ * are left out entirely unless the caller holds trellis/restricted.read — a bulk reader without it
+ * gets none of their data, not even the masked record.
+ */
+export class PatientListing {
+  constructor(private readonly s: PatientSupport) {}
+
+  async list(
+    actor: Actor,
+    q: ListPatientsQuery,
+  ): Promise<{ patients: PatientView[]; nextPageToken: string }> {
+    const region = q.region.trim();
+    if (region === '') {
+      if (!isNationalOperator(actor))
+        throw invalid(
+          'region',
+          'required',
+          'region is required (every region: national operator only)',
+        );
+    } else {
+      if (!isRegion(region))
+        throw invalid('region', 'region.unknown', `unknown region ${region.slice(0, 40)}`);
+      if (!mayActInRegion(actor, region, 'population.read'))
+        throw new IdentityError(
+          IdentityErrorCode.NotYourRegion,
+          `the caller may not list the patients of ${region}`,
+        );
+    }
+    const size = q.pageSize ?? 0;
+    if (!Number.isInteger(size) || size < 0 || size > LIST_MAX_PAGE_SIZE)
+      throw invalid('page.page_size', 'page-size', `page_size must be 0–${LIST_MAX_PAGE_SIZE}`);
+    const take = size || LIST_DEFAULT_PAGE_SIZE;
+    const restricted = this.s.mayReadRestricted(actor);
+    const hash = filterHash({ ...q, region }, restricted);
+    const after = q.pageToken ? decodeToken(q.pageToken, hash) : '';
+    const rows = await this.s.db.$queryRaw<Array<{ nhs_number: string }>>(Prisma.sql`
+      SELECT p.nhs_number FROM patient p
+      WHERE p.merged_into IS NULL AND p.nhs_number > ${after}
+        ${region ? Prisma.sql`AND p.gp_region = ${region}` : Prisma.empty}
+        ${restricted ? Prisma.empty : Prisma.sql`AND p.confidentiality = 'normal'`}
+        ${q.updatedSince ? Prisma.sql`AND p.last_updated >= ${q.updatedSince}` : Prisma.empty}
+      ORDER BY p.nhs_number LIMIT ${take + 1}`);
+    const page = rows.slice(0, take).map((r) => r.nhs_number);
+    const records = await this.s.repo.findMany(this.s.db, page);
+    const patients = page
+      .map((nhs) => records.get(nhs))
+      .filter((r) => r !== undefined)
+      .map((r) => this.s.view(actor, r));
+    const last = page[page.length - 1];
+    return {
+      patients,
+      nextPageToken:
+        rows.length > take && last
+          ? Buffer.from(JSON.stringify({ a: last, f: hash })).toString('base64url')
+          : '',
+    };
+  }
+}
