@@ -16,3 +16,11 @@ export const REGION_EXTENSION = 'https://fhir.trellis.nhs.uk/StructureDefinition
 export const SCHEDULE_REQUEST_ID_SYSTEM = 'https://fhir.trellis.nhs.uk/Id/schedule-request';
 /** Client-chosen slot request id (the appointments platform's idempotency key for a slot). */
 export const SLOT_REQUEST_ID_SYSTEM = 'https://fhir.trellis.nhs.uk/Id/slot-request';
+/** The referral-to-treatment clock of a ServiceRequest (complex extension; docs/fhir.md). */
+export const RTT_CLOCK_EXTENSION = 'https://fhir.trellis.nhs.uk/StructureDefinition/rtt-clock';
+/** Why a referral is in its current status (rejected, returned, cancelled) or the advice given. */
+export const REFERRAL_STATUS_REASON_EXTENSION =
+  'https://fhir.trellis.nhs.uk/StructureDefinition/referral-status-reason';
+/** The referral an advice-and-guidance request was converted into ($convert). */
+export const REFERRAL_CONVERTED_TO_EXTENSION =
+  'https://fhir.trellis.nhs.uk/StructureDefinition/referral-converted-to';

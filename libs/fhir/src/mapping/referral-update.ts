@@ -100,7 +100,7 @@ export function referralChangesFromFhir(
   if (s.status !== now.status)
     refuse(
       'ServiceRequest.status',
-      `status is ${now.status ?? 'unknown'}; it changes through the operations ($accept, $reject, $advise, $complete, $cancel), not by update`,
+      `status is ${now.status ?? 'unknown'}; it changes through the operations ($accept, $reject, $return, $advise, $complete, $cancel), not by update`,
     );
   if (s.intent !== 'order') refuse('ServiceRequest.intent', 'intent is order');
   if (

@@ -12,6 +12,7 @@ import {
   SNOMED_CT_SYSTEM,
 } from '../systems';
 
+import { referralExtensions } from './referral-extensions';
 import { iso, org, patientRef } from './summary-common';
 
 export * from './report-summaries';
@@ -57,6 +58,7 @@ const REFERRAL_STATUS: Record<string, ServiceRequest['status']> = {
   ADVICE_GIVEN: 'on-hold',
   REJECTED: 'revoked',
   CANCELLED: 'revoked',
+  RETURNED: 'revoked',
   COMPLETED: 'completed',
 };
 
@@ -70,6 +72,7 @@ const PRIORITY_TO_FHIR: Record<number, ServiceRequest['priority'] | undefined> =
 export function referralToFhir(r: referrals.v1.Referral): ServiceRequest {
   const key = referrals.v1.referralStatusToJSON(r.status).replace('REFERRAL_STATUS_', '');
   const sent = iso(r.sentAt);
+  const extension = referralExtensions(r);
   return {
     resourceType: 'ServiceRequest',
     id: r.id,
@@ -85,6 +88,10 @@ export function referralToFhir(r: referrals.v1.Referral): ServiceRequest {
     },
     ...(r.idempotencyKey
       ? { identifier: [{ system: REFERRAL_REQUEST_ID_SYSTEM, value: r.idempotencyKey }] }
+      : {}),
+    ...(extension.length ? { extension } : {}),
+    ...(r.basedOnReferralId
+      ? { basedOn: [{ reference: `ServiceRequest/${r.basedOnReferralId}` }] }
       : {}),
     status: REFERRAL_STATUS[key] ?? 'unknown',
     intent: 'order',

@@ -1,0 +1,152 @@
+import { status } from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+
+import { testNhsNumber } from './support/harness';
+import { startService, type ServiceUnderTest } from './support/service-under-test';
+
+const SCOPES = ['system/ServiceRequest.cruds'];
+const SENT = 1;
+const ADVICE_GIVEN = 4;
+const RETURNED = 8;
+const REFERRAL_CLOSED = 3;
+
+interface ReferralMsg {
+  id: string;
+  version: number;
+  status: number;
+  returnReason: string;
+  basedOnReferralId: string;
+  convertedToReferralId: string;
+  clinicalSummary: string;
+  sentAt: { seconds: number | string };
+  rtt: {
+    running: boolean;
+    stopReason: number;
+    daysWaited: number;
+    breachDate: string;
+    twoWeekWaitBreachDate: string;
+  };
+}
+
+/** The UTC date `days` after a proto timestamp's date. */
+const dateAfter = (t: { seconds: number | string }, days: number) => {
+  const d = new Date(Number(t.seconds) * 1000);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + days))
+    .toISOString()
+    .slice(0, 10);
+};
+
+describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferral, the RTT clock', () => {
+  let svc: ServiceUnderTest;
+  let gp: string;
+  let trust: string;
+  let stranger: string;
+
+  beforeAll(async () => {
+    svc = await startService();
+    const issue = (systemId: string, odsCode: string, region: string) =>
+      svc.authority.issue({ scopes: SCOPES, systemId, odsCode, region });
+    gp = await issue('gp-system', 'A81001', 'north-east');
+    trust = await issue('trust-epr', 'RTH', 'south-east');
+    stranger = await issue('other-epr', 'RJ1', 'london');
+  });
+
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  async function send(priority = 1): Promise<ReferralMsg> {
+    const nhsNumber = testNhsNumber();
+    svc.identity.add({ nhsNumber });
+    const res = await svc.client.call<{ referral: ReferralMsg }>(
+      'SendReferral',
+      {
+        idempotencyKey: `grpc-${randomUUID()}`,
+        nhsNumber,
+        practitionerId: 'G8123456',
+        target: { odsCode: 'RTH', region: 'south-east', specialtyCode: 'cardiology' },
+        priority,
+        reason: { code: '29857009', display: 'Chest pain' },
+        clinicalSummary: 'Exertional chest pain',
+      },
+      gp,
+    );
+    return res.referral;
+  }
+
+  it('returns a referral to the referrer with a reason; only the target, only while sent or accepted', async () => {
+    const r = await send();
+    expect(r.rtt).toMatchObject({ running: true, breachDate: dateAfter(r.sentAt, 127) });
+    expect(r.rtt.twoWeekWaitBreachDate).toBe('');
+    const hidden = await svc.client.fail(
+      'ReturnReferral',
+      { referralId: r.id, reason: 'x' },
+      stranger,
+    );
+    expect(hidden).toMatchObject({ code: status.NOT_FOUND, reason: 'REFERRAL_NOT_FOUND' });
+    const referrer = await svc.client.fail('ReturnReferral', { referralId: r.id, reason: 'x' }, gp);
+    expect(referrer).toMatchObject({
+      code: status.PERMISSION_DENIED,
+      reason: 'NOT_TARGET_ORGANISATION',
+    });
+    const noReason = await svc.client.fail('ReturnReferral', { referralId: r.id }, trust);
+    expect(noReason.code).toBe(status.INVALID_ARGUMENT);
+
+    const { referral } = await svc.client.call<{ referral: ReferralMsg }>(
+      'ReturnReferral',
+      { referralId: r.id, reason: 'manage in primary care' },
+      trust,
+    );
+    expect(referral).toMatchObject({
+      status: RETURNED,
+      returnReason: 'manage in primary care',
+      version: r.version + 1,
+    });
+    expect(referral.rtt).toMatchObject({ running: false, stopReason: REFERRAL_CLOSED });
+    const seen = await svc.client.call<{ referral: ReferralMsg }>(
+      'GetReferral',
+      { referralId: r.id },
+      gp,
+    );
+    expect(seen.referral).toMatchObject({
+      status: RETURNED,
+      returnReason: 'manage in primary care',
+    });
+
+    const again = await svc.client.fail(
+      'ReturnReferral',
+      { referralId: r.id, reason: 'again' },
+      trust,
+    );
+    expect(again).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ILLEGAL_TRANSITION' });
+    expect(again.message).toContain("is 'returned': cannot return");
+  });
+
+  it('converts an advice-and-guidance request into a new referral once, by the referrer only', async () => {
+    const r = await send(3);
+    expect(r.rtt.twoWeekWaitBreachDate).toBe(dateAfter(r.sentAt, 15));
+    const early = await svc.client.fail('ConvertAdviceToReferral', { referralId: r.id }, gp);
+    expect(early).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ILLEGAL_TRANSITION' });
+    expect(early.message).toContain("is 'sent'");
+    await svc.client.call(
+      'GiveAdvice',
+      { referralId: r.id, advice: 'start a statin and review in 3 months' },
+      trust,
+    );
+    const byTarget = await svc.client.fail('ConvertAdviceToReferral', { referralId: r.id }, trust);
+    expect(byTarget).toMatchObject({
+      code: status.PERMISSION_DENIED,
+      reason: 'NOT_REFERRING_ORGANISATION',
+    });
+    const { referral, original } = await svc.client.call<{
+      referral: ReferralMsg;
+      original: ReferralMsg;
+    }>('ConvertAdviceToReferral', { referralId: r.id, note: 'no better on a statin' }, gp);
+    expect(referral).toMatchObject({ status: SENT, basedOnReferralId: r.id });
+    expect(referral.clinicalSummary).toBe('Exertional chest pain\n\nno better on a statin');
+    expect(referral.rtt.running).toBe(true);
+    expect(original).toMatchObject({ status: ADVICE_GIVEN, convertedToReferralId: referral.id });
+    const twice = await svc.client.fail('ConvertAdviceToReferral', { referralId: r.id }, gp);
+    expect(twice).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ALREADY_CONVERTED' });
+  });
+});
