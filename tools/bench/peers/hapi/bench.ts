@@ -5,6 +5,7 @@
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts [--patients 10000] [--rounds 3]
  *        [--seconds 20] [--warmup 15] [--connections 64] [--threads 2] [--heap 2g]
  *        [--ops read,search,create] [--out results.json] [--prof-dir /tmp/prof] [--keep-hapi]
+ *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --render results.json   # table again
  *
  * (1) builds the HAPI peer (server/, Maven) and starts it in its own database (hapi_bench) with a
  * fixed heap; (2) seeds N patients into a Trellis identity schema and boots the gateway (in this
@@ -101,6 +102,16 @@ interface Op {
 async function main(): Promise<void> {
   // a signal must still run the exit hooks that stop the JVM
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+  const saved = arg('render', '');
+  if (saved) {
+    // re-print the table of an earlier run's --out file
+    const { meta, results } = JSON.parse(readFileSync(saved, 'utf8')) as {
+      meta: Record<string, string>;
+      results: RoundResult[];
+    };
+    console.log(render(results, meta));
+    return;
+  }
   const env = loadInfraEnv();
   Object.assign(process.env, env);
   const patients = Number(arg('patients', '10000'));

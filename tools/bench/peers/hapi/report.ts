@@ -36,6 +36,9 @@ export const CPU_GROUPS: Record<'trellis' | 'hapi', string[]> = {
   hapi: ['jvm', 'pgHapi', 'wrk'],
 };
 
+/** Not in a server's total: the load generator, and the broker every helper shares. */
+const SHARED = ['wrk', 'kafka'];
+
 const fmt = (n: number, digits = 0): string =>
   Number.isFinite(n)
     ? n.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits })
@@ -113,13 +116,15 @@ export function render(results: RoundResult[], meta: Record<string, string>): st
         own.includes(g) ? fmt(median(rs.map((r) => r.cpuUs[g] ?? NaN))) : '',
       );
       const total = median(
-        rs.map((r) => own.filter((g) => g !== 'wrk').reduce((a, g) => a + (r.cpuUs[g] ?? 0), 0)),
+        rs.map((r) =>
+          own.filter((g) => !SHARED.includes(g)).reduce((a, g) => a + (r.cpuUs[g] || 0), 0),
+        ),
       );
       cpuRows.push([`${op} — ${LABEL[t]}`, ...cells, fmt(total)]);
     }
   }
   out.push(
-    'CPU µs per request (medians of the rounds; "server total" excludes wrk):',
+    'CPU µs per request (medians of the rounds; "server total" excludes wrk and the shared Kafka broker):',
     '',
     table(['operation — server', ...groups, 'server total'], cpuRows),
   );
