@@ -6,17 +6,14 @@ import {
   type EventBus,
   type EventPublisher,
 } from '@trellis/events';
-import { createPrismaClient } from '@trellis/database';
 import {
-  createTestSchema,
   fakeNhsNumbers,
-  freePort,
-  serviceEnv,
-  spawnService,
   uniqueGroupId,
   uniqueTopic,
   type ServiceProcess,
-  type TestSchema,
+  createSchemaPool,
+  spawnLocalService,
+  UNUSED_AUTH_SETTINGS,
 } from '@trellis/testing';
 
 import { PrismaClient } from '../src/app/prisma';
@@ -29,24 +26,15 @@ const TOTAL = 6000;
 
 /** The audit service as `npm start` runs it: a real process on its own schema and group. */
 async function startAudit(schema: string, topic: string, group: string): Promise<ServiceProcess> {
-  const port = await freePort();
-  return spawnService({
+  return spawnLocalService({
     name: 'audit',
-    env: serviceEnv({
-      SERVICE_NAME: 'audit',
-      DATABASE_SCHEMA: schema,
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(port),
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      AUTH_ISSUER: 'http://127.0.0.1:9/unused',
-      AUTH_JWKS_URL: 'http://127.0.0.1:9/unused/jwks.json',
+    schema,
+    settings: {
+      ...UNUSED_AUTH_SETTINGS,
       AUDIT_TOPICS: topic,
       AUDIT_GROUP: group,
       AUDIT_INGEST_BATCH_SIZE: '100',
-      LOG_LEVEL: 'warn',
-    }),
-    ready: { grpc: `127.0.0.1:${port}` },
+    },
     onUnexpectedExit: () => undefined, // the SIGKILL below is on purpose
   });
 }
@@ -55,8 +43,7 @@ describe('audit store: killed mid-stream, then replayed into an empty schema (re
   const topic = uniqueTopic('trellis.test.audit-crash');
   let bus: EventBus;
   let publisher: EventPublisher;
-  const schemas: TestSchema[] = [];
-  const clients: PrismaClient[] = [];
+  const pool = createSchemaPool('audit', PrismaClient);
   const processes: ServiceProcess[] = [];
 
   beforeAll(async () => {
@@ -76,17 +63,10 @@ describe('audit store: killed mid-stream, then replayed into an empty schema (re
   afterAll(async () => {
     for (const p of processes) if (p.running) await p.stop().catch(() => undefined);
     await publisher?.disconnect();
-    for (const c of clients) await c.$disconnect();
-    for (const s of schemas) await s.drop();
+    await pool.release();
   });
 
-  async function schema(): Promise<{ prisma: PrismaClient; name: string }> {
-    const s = await createTestSchema('audit');
-    schemas.push(s);
-    const prisma = createPrismaClient(PrismaClient, { url: s.url, schema: s.schema });
-    clients.push(prisma);
-    return { prisma, name: s.schema };
-  }
+  const schema = () => pool.schema();
 
   const count = async (prisma: PrismaClient) =>
     (await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM access_events`)[0]!.n;
