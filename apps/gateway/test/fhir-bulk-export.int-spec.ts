@@ -3,16 +3,18 @@
 // own records, 999-range NHS numbers from the test allocator), each NDJSON line a valid Patient;
 // a restricted north-east patient only with trellis/restricted.read; another region's authority
 // cannot see the job or its files; bad kick-offs are 400s.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { faker } from '@faker-js/faker/locale/en_GB';
 import type { Patient } from '@medplum/fhirtypes';
+import { events } from '@trellis/contracts';
 import { pollUntil } from '@trellis/testing';
 
 import { startFhirStack, type FhirStack } from './fhir.harness';
 import { expectValid } from './support/fhir-assertions';
-import { getToken, registerClient } from './support/harness';
+import { getToken, onboardingOf, registerClient } from './support/harness';
 
 jest.setTimeout(240_000);
 
@@ -126,6 +128,25 @@ async function exported(manifest: Manifest, token: string): Promise<Patient[]> {
   return out;
 }
 
+const claims = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as {
+    sub: string;
+    scope: string;
+    ods_code: string;
+    region: string;
+  };
+
+/** The gateway's own access-audit records (its outbox; the relay publishes them) of a system. */
+async function audited(systemId: string): Promise<events.v1.AccessRecorded[]> {
+  const rows = await onboardingOf(stack.gw).prisma.$queryRawUnsafe<Array<{ payload: Buffer }>>(
+    `SELECT payload FROM outbox_events WHERE topic = $1 ORDER BY seq`,
+    stack.gw.auditTopic,
+  );
+  return rows
+    .map((r) => events.v1.AccessRecorded.decode(r.payload))
+    .filter((a) => a.systemId === systemId && a.outcome === '0');
+}
+
 beforeAll(async () => {
   stack = await startFhirStack(
     {},
@@ -163,6 +184,19 @@ it("north-east's export holds exactly its region's patients, as valid NDJSON Pat
   const ids = (await exported(manifest, tokens['ne']!)).map((p) => p.id).sort();
   // no restricted patient without trellis/restricted.read, none of london's
   expect(ids).toEqual([...registered['north-east']!].sort());
+
+  // audited: one record for the kick-off, one per file downloaded (the status is not patient data)
+  const ne = claims(tokens['ne']!).sub;
+  const records = await pollUntil('audit records', async () => {
+    const a = await audited(ne);
+    return a.length >= 1 + manifest.output.length ? a : undefined;
+  });
+  expect(records.map((a) => a.interaction).sort()).toEqual(
+    [
+      'GET /fhir/Group/:id/$export',
+      ...manifest.output.map(() => 'GET /fhir/$export-file/:id/:seq'),
+    ].sort(),
+  );
 
   // another region's authority: neither the status nor the files
   expect((await call(statusUrl, tokens['london']!)).status).toBe(404);
@@ -225,4 +259,39 @@ it('the CapabilityStatement declares $export', async () => {
   expect(cs.rest[0]!.operation?.map((o) => o.name)).toContain('export');
   const group = cs.rest[0]!.resource.find((x) => x.type === 'Group');
   expect(group?.operation?.map((o) => o.name)).toContain('export');
+});
+
+it('a job left running by a stopped gateway (lease lapsed) is resumed and completed', async () => {
+  const c = claims(tokens['ne']!);
+  const id = randomUUID();
+  await onboardingOf(stack.gw).prisma.bulkExportJob.create({
+    data: {
+      id,
+      ownerSystemId: c.sub,
+      scopes: c.scope.split(' '),
+      ownerOdsCode: c.ods_code,
+      ownerRegion: c.region,
+      region: 'north-east',
+      types: ['Patient'],
+      request: `${stack.fhirBase}/Group/region-north-east/$export`,
+      status: 'running',
+      leaseUntil: new Date(Date.now() - 1_000),
+      expiresAt: new Date(Date.now() + 3_600_000),
+    },
+  });
+  const manifest = await finished(`${stack.fhirBase}/$export-status/${id}`, tokens['ne']!);
+  const ids = (await exported(manifest, tokens['ne']!)).map((p) => p.id).sort();
+  expect(ids).toEqual([...registered['north-east']!].sort());
+});
+
+it('_since keeps the patients changed at or after the instant', async () => {
+  const since = new Date(Date.now() - 1).toISOString();
+  const late = await register('A83001');
+  const k = await kickOff(
+    `Group/region-north-east/$export?_type=Patient&_since=${encodeURIComponent(since)}`,
+    tokens['ne']!,
+  );
+  expect(k.status).toBe(202);
+  const manifest = await finished(k.headers.get('content-location')!, tokens['ne']!);
+  expect((await exported(manifest, tokens['ne']!)).map((p) => p.id)).toEqual([late]);
 });

@@ -101,6 +101,8 @@ export class ExportWorker implements OnApplicationBootstrap, OnApplicationShutdo
         {
           authorization,
           correlationId: `export-${job.id}`,
+          // audited by the gateway: the kick-off and each file download, not each page
+          auditedByGateway: true,
           ...(job.ownerUserId ? { userId: job.ownerUserId } : {}),
         },
       );
