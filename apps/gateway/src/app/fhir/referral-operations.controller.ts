@@ -15,7 +15,9 @@ import {
 
 /**
  * The referral transitions as FHIR operations on ServiceRequest/{id}, each declared with its
- * OperationDefinition: $accept, $reject, $advise, $complete, $cancel.
+ * OperationDefinition: $accept, $reject, $return, $advise, $complete, $cancel, and $convert (an
+ * advice-and-guidance request into a referral). The rules (who, from which state) are the
+ * referrals platform's: a refusal there is answered as its OperationOutcome (422 naming the rule).
  */
 @Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
@@ -24,7 +26,12 @@ export class ReferralOperationsFhirController extends PlatformFhirController {
     req: Request,
     res: Response,
     method:
-      'acceptReferral' | 'rejectReferral' | 'cancelReferral' | 'completeReferral' | 'giveAdvice',
+      | 'acceptReferral'
+      | 'rejectReferral'
+      | 'returnReferral'
+      | 'cancelReferral'
+      | 'completeReferral'
+      | 'giveAdvice',
     field: 'note' | 'reason' | 'advice',
   ): Promise<ServiceRequest> {
     const p = await this.parameters(
@@ -73,6 +80,50 @@ export class ReferralOperationsFhirController extends PlatformFhirController {
   )
   reject(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'rejectReferral', 'reason');
+  }
+
+  @FhirRoute(
+    instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'return',
+      summary: 'Return a referral to the referrer with a reason (receiving organisation)',
+      description:
+        'The receiving organisation returns a sent or accepted referral to the referrer (e-RS return to referrer), e.g. when triage finds it should be managed elsewhere; the RTT clock stops. Parameters: reason (required). Returns the updated ServiceRequest (status revoked, meta.tag returned, the reason in the referral-status-reason extension); 422 from any other state.',
+      parameters: [{ ...REASON_PARAM, min: 1 }],
+      returns: 'The referral',
+    }),
+  )
+  returnToReferrer(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    return this.transition(req, res, 'returnReferral', 'reason');
+  }
+
+  @FhirRoute({
+    ...instanceOperation({
+      resource: 'ServiceRequest',
+      platform: 'referrals',
+      name: 'convert',
+      summary: 'Convert an advice-and-guidance request into a referral (referring organisation)',
+      description:
+        'The referring organisation turns a request answered with advice (status on-hold, advice-given) into a referral without re-entering it: a new ServiceRequest (201, basedOn the original, its own RTT clock from now), the original linked to it by the referral-converted-to extension. Parameters: note (optional, appended to the clinical summary). 422 when the request is not advice-given or was already converted.',
+      parameters: [{ ...REASON_PARAM, name: 'note' }],
+      returns: 'The new referral',
+    }),
+    scope: 'system/ServiceRequest.c',
+  })
+  async convert(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    const p = await this.parameters(req, 'ServiceRequest', 'operation:ConvertAdviceToReferral');
+    const r = await this.call(
+      this.platforms.referrals.convertAdviceToReferral,
+      { referralId: String(req.params['id']), note: param(p, 'note') ?? '' },
+      forwardContext(req),
+      'ServiceRequest',
+    );
+    const s = referralToFhir(r.referral!);
+    return sendFhir(res, 201, s, {
+      ...versionHeaders(s),
+      Location: `${this.base}/ServiceRequest/${s.id!}`,
+    });
   }
 
   @FhirRoute(

@@ -36,7 +36,7 @@ export const RS = referrals.v1.ReferralStatus;
 export const REFERRAL_STATUS_PARAM: Record<string, referrals.v1.ReferralStatus[] | undefined> = {
   active: [RS.REFERRAL_STATUS_SENT, RS.REFERRAL_STATUS_ACCEPTED, RS.REFERRAL_STATUS_BOOKED],
   'on-hold': [RS.REFERRAL_STATUS_ADVICE_GIVEN],
-  revoked: [RS.REFERRAL_STATUS_REJECTED, RS.REFERRAL_STATUS_CANCELLED],
+  revoked: [RS.REFERRAL_STATUS_REJECTED, RS.REFERRAL_STATUS_CANCELLED, RS.REFERRAL_STATUS_RETURNED],
   completed: [RS.REFERRAL_STATUS_COMPLETED],
   sent: [RS.REFERRAL_STATUS_SENT],
   accepted: [RS.REFERRAL_STATUS_ACCEPTED],
@@ -44,6 +44,7 @@ export const REFERRAL_STATUS_PARAM: Record<string, referrals.v1.ReferralStatus[]
   advice_given: [RS.REFERRAL_STATUS_ADVICE_GIVEN],
   rejected: [RS.REFERRAL_STATUS_REJECTED],
   cancelled: [RS.REFERRAL_STATUS_CANCELLED],
+  returned: [RS.REFERRAL_STATUS_RETURNED],
 };
 export const token = (v: string) => (v.split('|').pop() ?? '').trim().toLowerCase();
 export const statusParam = (v: string): referrals.v1.ReferralStatus[] => {
