@@ -510,6 +510,32 @@ export async function runJourney(
       operatorToken,
     );
     log.received(`system ${gpClientId} registered (ODS ${GP_ODS}, region ${cfg.homeRegion})`);
+    // issue 18: a new system starts in the sandbox (conformance sessions only); its product
+    // version holds a gp-system certificate (the seed's), so the region's authority approves it
+    const authorityToken = await requestSystemToken(
+      tokenUrl,
+      demoKey(`authority-${cfg.homeRegion}`),
+      `region/${cfg.homeRegion}/systems.write`,
+    );
+    for (const to of ['certified', 'live'] as const) {
+      log.sent(
+        `gRPC RegionalAuthorityService/TransitionRegionSystem (the ${cfg.homeRegion} authority's token)`,
+        { region: cfg.homeRegion, id: gpClientId, to },
+      );
+      const moved = await rpc.call<{ system?: { lifecycle?: string } }>(
+        cfg.gatewayGrpc,
+        'trellis.gateway.v1.RegionalAuthorityService',
+        'TransitionRegionSystem',
+        {
+          region: cfg.homeRegion,
+          id: gpClientId,
+          to,
+          reason: `journey: northgate-gp@4.2.1 holds a gp-system certificate (${to})`,
+        },
+        authorityToken,
+      );
+      log.received(`lifecycle ${moved.system?.lifecycle ?? to}`);
+    }
     const gpSys: SystemKey = {
       clientId: gpClientId,
       jwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES384' } as SystemKey['jwk'],

@@ -10,21 +10,32 @@ import { join, resolve } from 'node:path';
 
 import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { REGION_ACTIONS, type Caller } from '@trellis/auth';
+import {
+  createAccessAuditor,
+  REGION_ACTIONS,
+  SERVICE_IDENTITY,
+  type AccessAuditor,
+  type Caller,
+} from '@trellis/auth';
 import { applyMigrations } from '@trellis/database';
 import { createOutbox } from '@trellis/events';
 import { CONFIG, loadConfig, regionalAuthorityOf } from '@trellis/platform';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 
-import { GATEWAY_OUTBOX } from './app/audit/gateway-outbox';
+import { GATEWAY_AUDITOR } from './app/audit/gateway-events.module';
+import { GATEWAY_OUTBOX, type GatewayOutbox } from './app/audit/gateway-outbox';
 import { gatewayConfigFrom, gatewayEnvSchema, tokenEndpointUrl } from './app/config/gateway.config';
 import { GatewayCoreModule } from './app/database/gateway-core.module';
-import { type ProductRole } from './generated/prisma/client';
+import { type PrismaClient, type ProductRole } from './generated/prisma/client';
 import { ProductsService } from './app/products/products.service';
 import { SystemsError, SystemsErrorCode } from './app/systems/systems.errors';
 import { SystemsModule } from './app/systems/systems.module';
 import { SystemsService } from './app/systems/systems.service';
-import { ensureSigningKeyFile } from './app/tokens/signing-keys';
+import { ensureSigningKeyFile, SigningKeyRing } from './app/tokens/signing-keys';
+import { GatewayPrismaService } from './app/database/gateway-prisma.service';
+import { LifecycleService } from './app/regions/lifecycle.service';
+import { RegionsModule } from './app/regions/regions.module';
+import { bringLive, type OnboardingDeps } from './demo-lifecycle';
 import { writeDemoStaff } from './demo-staff';
 
 export interface DemoSystem {
@@ -37,6 +48,11 @@ export interface DemoSystem {
   scopes: string[];
   /** The supplier product version the demo system deploys. */
   product: DemoProduct;
+  /**
+   * Brought live by the seed (issue 18: only a live system calls the platforms outside a
+   * conformance session): its product version gets a demo certificate for its role.
+   */
+  live?: true;
 }
 
 export interface DemoProduct {
@@ -66,6 +82,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
   },
   {
     alias: 'gp',
+    live: true,
     clientId: 'demo-gp-riverside',
     name: 'Riverside Medical Practice',
     supplier: 'Northgate Clinical Systems (demo)',
@@ -86,6 +103,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
   },
   {
     alias: 'hospital',
+    live: true,
     clientId: 'demo-hospital-thameside',
     name: 'Thameside Hospital EPR',
     supplier: 'Riverbank EPR (demo)',
@@ -112,6 +130,7 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
   },
   {
     alias: 'lab',
+    live: true,
     clientId: 'demo-lab-thameside-path',
     name: 'Thameside Pathology LIMS',
     supplier: 'Helix LIMS (demo)',
@@ -166,6 +185,8 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
     ],
   },
 ];
+
+const SEED_REASON = 'demo seed: onboarded with a demo certificate for its role';
 
 const SEED_CALLER: Caller = {
   systemId: 'seed',
@@ -244,16 +265,36 @@ async function main(): Promise<void> {
     providers: [
       { provide: CONFIG, useValue: env },
       { provide: GATEWAY_OUTBOX, useValue: createOutbox({ source: '/trellis/gateway' }) },
+      // the lifecycle's regions module reads scorecards (none here: no conformance service) and
+      // audits its moves through the outbox, as the gateway does
+      { provide: SERVICE_IDENTITY, useValue: null },
+      {
+        provide: GATEWAY_AUDITOR,
+        useFactory: (prisma: PrismaClient, outbox: GatewayOutbox): AccessAuditor =>
+          createAccessAuditor({
+            service: 'gateway',
+            db: prisma,
+            outbox,
+            topic: config.auditTopic,
+          }) as AccessAuditor,
+        inject: [GatewayPrismaService, GATEWAY_OUTBOX],
+      },
     ],
-    exports: [CONFIG, GATEWAY_OUTBOX],
+    exports: [CONFIG, GATEWAY_OUTBOX, SERVICE_IDENTITY, GATEWAY_AUDITOR],
   })
   class SeedInfraModule {}
-  @Module({ imports: [SeedInfraModule, GatewayCoreModule, SystemsModule] })
+  @Module({ imports: [SeedInfraModule, GatewayCoreModule, SystemsModule, RegionsModule] })
   class SeedModule {}
 
   const ctx = await NestFactory.createApplicationContext(SeedModule, { logger: ['error', 'warn'] });
   const systems = ctx.get(SystemsService);
   const products = ctx.get(ProductsService);
+  const onboarding: OnboardingDeps = {
+    prisma: ctx.get<PrismaClient>(GatewayPrismaService),
+    lifecycle: ctx.get(LifecycleService),
+    key: (await SigningKeyRing.load(config.signingKeyFile)).current,
+    publicUrl: config.publicUrl,
+  };
   const summary: Array<Record<string, string>> = [];
   try {
     for (const s of DEMO_SYSTEMS) {
@@ -307,6 +348,8 @@ async function main(): Promise<void> {
         await systems.assignProductVersion(s.clientId, productVersionId, SEED_CALLER);
         action += `, product version ${productVersionId}`;
       }
+      if (s.live && (await bringLive(onboarding, s.clientId, SEED_CALLER, SEED_REASON)))
+        action += ', live (demo certificate)';
       summary.push({
         alias: s.alias,
         clientId: s.clientId,

@@ -19,9 +19,11 @@ import { uniqueGroupId, uniqueTopic } from '@trellis/testing';
 import { GatewayPrismaService } from '../src/app/database/gateway-prisma.service';
 import { ProductsService } from '../src/app/products/products.service';
 import {
+  assertion,
   BOOTSTRAP_CALLER,
   getToken,
   registerClient,
+  requestToken,
   startGateway,
   type GatewayUnderTest,
   type TestClient,
@@ -31,6 +33,7 @@ jest.setTimeout(120_000);
 
 const PV = 'risky-gp@3.0';
 const SCOPES = 'system/Patient.cruds';
+const liveScopes = { scopes: [SCOPES], lifecycle: 'live' as const };
 
 function decision(topic: string, type: 'Enforced' | 'Restored'): OutgoingMessage {
   const now = new Date();
@@ -103,18 +106,26 @@ describe('compliance enforcement at the gateway', () => {
     );
     await products.registerVersion('risky-gp', '3.0', BOOTSTRAP_CALLER);
     await products.registerVersion('risky-gp', '3.1', BOOTSTRAP_CALLER);
-    a = await registerClient(gw, { scopes: [SCOPES], productVersionId: PV });
-    b = await registerClient(gw, { scopes: [SCOPES], productVersionId: PV });
-    other = await registerClient(gw, { scopes: [SCOPES], productVersionId: 'risky-gp@3.1' });
+    // live deployments (issue 18: only a live system calls the platforms outside a session)
+    a = await registerClient(gw, { ...liveScopes, productVersionId: PV });
+    b = await registerClient(gw, { ...liveScopes, productVersionId: PV });
+    other = await registerClient(gw, { ...liveScopes, productVersionId: 'risky-gp@3.1' });
+    // tokens held from before the enforcement: the guard withdraws their writes (a new token of
+    // an enforced version gets none: its certificate is suspended, issue 17's gate)
+    for (const c of [a, b, other]) tokens.set(c.id, await getToken(gw, c, SCOPES));
   });
   afterAll(async () => {
     await gw?.stop();
   });
 
+  const tokens = new Map<string, string>();
+  const tokenOf = async (client: TestClient): Promise<string> =>
+    tokens.get(client.id) ?? getToken(gw, client, SCOPES);
+
   async function post(
     client: TestClient,
   ): Promise<{ status: number; body: Record<string, unknown> }> {
-    const token = await getToken(gw, client, SCOPES);
+    const token = await tokenOf(client);
     const res = await fetch(`${gw.baseUrl}/fhir/Patient`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' },
@@ -123,7 +134,7 @@ describe('compliance enforcement at the gateway', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
   async function read(client: TestClient): Promise<number> {
-    const token = await getToken(gw, client, SCOPES);
+    const token = await tokenOf(client);
     const res = await fetch(`${gw.baseUrl}/fhir/Patient/9990000018`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -166,15 +177,19 @@ describe('compliance enforcement at the gateway', () => {
       });
       const states = published.map((r) => events.v1.ConnectedSystemChanged.decode(r.payload));
       expect(states.at(-1)).toMatchObject({ writesRestricted: true });
-      // a deployment registered while the version is enforced inherits the restriction
-      const late = await registerClient(gw, { scopes: [SCOPES], productVersionId: PV });
-      const registeredAt = Date.now(); // its state reaches the guard through the feed, as any
-      let lateStatus = (await post(late)).status;
-      while (lateStatus !== 403 && Date.now() - registeredAt < 10_000) {
-        await new Promise((r) => setTimeout(r, 200));
-        lateStatus = (await post(late)).status;
-      }
-      expect(lateStatus).toBe(403);
+      // a deployment registered while the version is enforced inherits the restriction: its
+      // row is restricted, and its token gets no write scope (the certificate is suspended)
+      const late = await registerClient(gw, { ...liveScopes, productVersionId: PV });
+      const lateRow = await prisma.connectedSystem.findUniqueOrThrow({ where: { id: late.id } });
+      expect(lateRow.writesRestricted).toBe(true);
+      const lateToken = await requestToken(gw.tokenUrl, {
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await assertion(late, gw.tokenUrl),
+        scope: SCOPES,
+      });
+      expect(lateToken.status).toBe(400);
+      expect(lateToken.body['error']).toBe('invalid_scope');
 
       await publisher.publish([decision(topic, 'Restored')]);
       const restoredAt = Date.now();

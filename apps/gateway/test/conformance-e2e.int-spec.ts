@@ -136,10 +136,12 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
     operator = await registerClient(stack.gw, {
       scopes: ['trellis/admin', 'system/MeasureReport.rs'],
     });
-    good = await registerClient(stack.gw, { scopes: SCOPES.split(' '), productVersionId: GOOD_PV });
-    bad = await registerClient(stack.gw, { scopes: SCOPES.split(' '), productVersionId: BAD_PV });
     // issue 17: the bad version holds a conformance certificate that enforcement must suspend
     badCertificate = await seedCertificate(stack.gw, BAD_PV);
+    // both deployments are live (issue 18: the sandbox reaches the platforms in sessions only)
+    const live = { scopes: SCOPES.split(' '), lifecycle: 'live' as const };
+    good = await registerClient(stack.gw, { ...live, productVersionId: GOOD_PV });
+    bad = await registerClient(stack.gw, { ...live, productVersionId: BAD_PV });
     policyDir = mkdtempSync(join(tmpdir(), 'e2e-policy-'));
     writeFileSync(
       join(policyDir, 'policy.json'),
@@ -225,8 +227,22 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
     };
   }
 
-  async function rest(c: TestClient, body: unknown): Promise<{ status: number; nhs?: string }> {
+  /**
+   * Tokens are reused (a live system's token of an enforced version gets no write scope at the
+   * token endpoint, its certificate being suspended: the guard's withdrawal is shown on a token
+   * held from before); renewed after 200 s, and fresh when the consequences start.
+   */
+  const tokens = new Map<string, { token: string; at: number }>();
+  async function tokenOf(c: TestClient): Promise<string> {
+    const held = tokens.get(c.id);
+    if (held && Date.now() - held.at < 200_000) return held.token;
     const token = await getToken(stack.gw, c, SCOPES);
+    tokens.set(c.id, { token, at: Date.now() });
+    return token;
+  }
+
+  async function rest(c: TestClient, body: unknown): Promise<{ status: number; nhs?: string }> {
+    const token = await tokenOf(c);
     const res = await fetch(`${stack.fhirBase}/Patient`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' },
@@ -240,7 +256,7 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
   }
 
   async function grpc(c: TestClient, path: string, request: object): Promise<number> {
-    const token = await getToken(stack.gw, c, SCOPES);
+    const token = await tokenOf(c);
     return (await door.call(path, { token, request })).code;
   }
 
@@ -319,6 +335,8 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
     await replayer.stop();
 
     // --- consequences: the policy sweeps again on the first schema -----------------------------
+    tokens.clear();
+    await Promise.all([good, bad].map(tokenOf));
     const compliance = await collect(complianceTopic);
     const enforcer = await conformance(first.schema, group, 500);
     await until('ComplianceEnforced published', async () =>

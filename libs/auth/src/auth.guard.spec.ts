@@ -9,8 +9,9 @@ import {
   type AccessRecordedFields,
   type AuditOutboxMessage,
 } from './access-auditor';
-import { DEFAULT_PUBLIC_KEYS, TrellisAuthGuard } from './auth.guard';
-import { callerOf } from './caller';
+import { DEFAULT_PUBLIC_KEYS, TrellisAuthGuard, type AdmissionCall } from './auth.guard';
+import { callerOf, type Caller } from './caller';
+import { AuthError, AuthErrorCode } from './errors';
 import { defineScopeTable } from './scope-table';
 import { generateServiceKeyRing, ServiceIdentity, SERVICE_TOKEN_HEADER } from './service-identity';
 import { SystemStatusRegistry } from './system-status';
@@ -234,6 +235,53 @@ describe('TrellisAuthGuard + AccessAuditInterceptor', () => {
     await expect(
       strict.canActivate(rpcContext('/grpc.health.v1.Health/Check', new Metadata())),
     ).resolves.toBe(true);
+  });
+
+  it("applies the service's admission rule after the scope check: a refusal is 403 / PERMISSION_DENIED naming its rule", async () => {
+    const admit = jest.fn(async (caller: Caller, call: AdmissionCall) => {
+      if (call.requiredScope === 'system/Patient.r')
+        throw new AuthError(
+          AuthErrorCode.NotAdmitted,
+          'not live: only within a conformance session',
+          'test',
+          caller,
+          'lifecycle.sandbox-session-only',
+        );
+    });
+    const admitting = new TrellisAuthGuard(
+      table,
+      new AccessTokenVerifier({
+        issuer: authority.issuer,
+        audience: authority.audience,
+        keySet: authority.keySet,
+      }),
+      registry,
+      { publicKeys: DEFAULT_PUBLIC_KEYS, statusReadyTimeoutMs: 50, admit },
+    );
+    const t = await authority.issue({ systemId: 'gp', scopes: ['system/Patient.rs'] });
+    const e = (await admitting
+      .canActivate(httpContext('GET', '/fhir/Patient/:id', { authorization: `Bearer ${t}` }))
+      .catch((x: unknown) => x)) as HttpException;
+    expect(e.getStatus()).toBe(403);
+    expect(e.getResponse()).toMatchObject({
+      error: 'NOT_ADMITTED',
+      rule: 'lifecycle.sandbox-session-only',
+      message: 'not live: only within a conformance session',
+    });
+    expect(await grpcCode(admitting.canActivate(rpcContext(GET, withToken(t))))).toBe(
+      status.PERMISSION_DENIED,
+    );
+    expect(admit).toHaveBeenLastCalledWith(expect.objectContaining({ systemId: 'gp' }), {
+      key: GET,
+      requiredScope: 'system/Patient.r',
+    });
+    // a call refused for scope never reaches the admission rule
+    admit.mockClear();
+    const noScope = await authority.issue({ scopes: ['system/Appointment.r'] });
+    expect(await grpcCode(admitting.canActivate(rpcContext(GET, withToken(noScope))))).toBe(
+      status.PERMISSION_DENIED,
+    );
+    expect(admit).not.toHaveBeenCalled();
   });
 
   it('HTTP: 401 without token, 403 without scope', async () => {

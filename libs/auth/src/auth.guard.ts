@@ -49,7 +49,27 @@ export interface AuthGuardOptions {
    * peer platforms hold the key), so a local system's token alone does not open a platform.
    */
   requireServiceIdentity?: ServiceIdentity;
+  /**
+   * The service's own admission rule, applied after the scope check to every protected call (and
+   * by the gateway's gRPC front door to every call it forwards): resolves to admit, rejects with an
+   * AuthError to refuse. The gateway's lifecycle rule (issue 18) is one.
+   */
+  admit?: CallAdmission;
 }
+
+/** What an admission rule sees of a call. */
+export interface AdmissionCall {
+  /** `/pkg.Service/Method` or `VERB /route`. */
+  key: string;
+  /** The scope the call's rule requires (absent: a method forwarded to a platform's own table). */
+  requiredScope?: string;
+  /** The call is forwarded to a domain platform whose scope rule this service does not hold. */
+  forwarded?: boolean;
+  /** The decoded request message (the gRPC front door), for rules on what the call names. */
+  message?: () => unknown;
+}
+
+export type CallAdmission = (caller: Caller, call: AdmissionCall) => Promise<void>;
 
 /** Health and reflection are reachable without a token so probes work. */
 export const DEFAULT_PUBLIC_KEYS: readonly string[] = [
@@ -197,6 +217,7 @@ export class TrellisAuthGuard implements CanActivate {
             );
       }
       assertOwnPatient(caller, rule, call.request);
+      await this.options.admit?.(caller, { key: call.key, requiredScope: required });
     } catch (err) {
       const authErr =
         err instanceof AuthError
@@ -319,7 +340,12 @@ export function toTransportError(transport: 'rpc' | 'http', err: AuthError): Err
           : GrpcStatus.UNAVAILABLE;
     return new RpcException({ code, message: err.message });
   }
-  const body = { statusCode: 0, error: err.code, message: err.message };
+  const body = {
+    statusCode: 0,
+    error: err.code,
+    message: err.message,
+    ...(err.rule ? { rule: err.rule } : {}),
+  };
   switch (err.kind) {
     case 'unauthenticated': {
       const e = new UnauthorizedException({ ...body, statusCode: HttpStatus.UNAUTHORIZED });

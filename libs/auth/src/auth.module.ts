@@ -26,6 +26,7 @@ import {
   DEFAULT_PUBLIC_KEYS,
   TrellisAuthGuard,
   type AuthGuardOptions,
+  type CallAdmission,
 } from './auth.guard';
 import { type ScopeTable } from './scope-table';
 import { type ServiceIdentity } from './service-identity';
@@ -71,6 +72,8 @@ export interface TrellisAuthOptions {
    * through the gateway"); only the gateway and peer services hold the key. Needs serviceIdentity.
    */
   requireServiceIdentity?: boolean;
+  /** A further admission rule of the service (see AuthGuardOptions.admit). */
+  admit?: CallAdmission;
 }
 
 /** The service's ServiceIdentity (undefined when none was configured). */
@@ -193,6 +196,7 @@ export class TrellisAuthModule {
             ...(o.requireServiceIdentity && o.serviceIdentity
               ? { requireServiceIdentity: o.serviceIdentity }
               : {}),
+            ...(o.admit ? { admit: o.admit } : {}),
           };
         },
         inject: [AUTH_OPTIONS],

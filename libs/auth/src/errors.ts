@@ -12,6 +12,11 @@ export enum AuthErrorCode {
   AuthUnavailable = 'AUTH_UNAVAILABLE',
   /** A platform was called without a valid service token (not through the gateway or a peer). */
   ServiceIdentityRequired = 'SERVICE_IDENTITY_REQUIRED',
+  /**
+   * The service's own admission rule refused the caller (the gateway: a system not yet live calls
+   * the platforms outside a conformance session, issue 18). The error's `rule` names the rule.
+   */
+  NotAdmitted = 'NOT_ADMITTED',
 }
 
 export type AuthFailureKind = 'unauthenticated' | 'forbidden' | 'unavailable';
@@ -28,6 +33,8 @@ export class AuthError extends Error {
      * access audit attributes the refused call to it.
      */
     readonly caller?: Caller,
+    /** The rule that refused, when it is more precise than the code (shown to the client). */
+    readonly rule?: string,
   ) {
     super(message);
     this.name = 'AuthError';
@@ -43,6 +50,7 @@ export class AuthError extends Error {
       case AuthErrorCode.InsufficientScope:
       case AuthErrorCode.WritesRestricted:
       case AuthErrorCode.UndeclaredMethod:
+      case AuthErrorCode.NotAdmitted:
         return 'forbidden';
       case AuthErrorCode.AuthUnavailable:
         return 'unavailable';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import {
   createSystemStatusFeed,
   serviceIdentityFromConfig,
@@ -17,6 +18,7 @@ import { FhirModule } from './fhir/fhir.module';
 import { FrontDoorModule } from './front-door/front-door.module';
 import { GatewayHealthChecks } from './database/gateway-health';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { CallLifecycleGate } from './certification/call-gate';
 import { CertificationModule } from './certification/certification.module';
 import { ComplianceModule } from './products/compliance.module';
 import { RegionsModule } from './regions/regions.module';
@@ -40,13 +42,21 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
     TokensModule,
     TrellisAuthModule.forRootAsync({
       imports: [TokensModule],
-      inject: [CONFIG, GATEWAY_CONFIG, SIGNING_KEY_RING, GATEWAY_AUDITOR, GatewayPrismaService],
+      inject: [
+        CONFIG,
+        GATEWAY_CONFIG,
+        SIGNING_KEY_RING,
+        GATEWAY_AUDITOR,
+        GatewayPrismaService,
+        ModuleRef,
+      ],
       useFactory: (
         env: GatewayEnv,
         config: GatewayConfig,
         ring: SigningKeyRing,
         auditor: AccessAuditor,
         prisma: PrismaClient,
+        modules: ModuleRef,
       ) => ({
         service: 'gateway',
         // signs the gateway's calls to the platforms; the gateway's own doors take local systems
@@ -63,6 +73,10 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
         // the registry table is the feed's source: suspensions hold while Kafka is unreachable
         statusFallback: gatewayStatusFallback(prisma, config.systemTopic),
         auditor,
+        // issue 18: a system not yet live reaches the platforms only within a conformance session
+        // (resolved at the first call: the gate's module depends on this global one)
+        admit: (caller, call) =>
+          modules.get(CallLifecycleGate, { strict: false }).admit(caller, call),
       }),
     }),
     SystemsModule,

@@ -23,7 +23,17 @@ import {
 } from '@trellis/testing';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 
-import { gatewayEnvSchema } from '../../src/app/config/gateway.config';
+import {
+  GATEWAY_CONFIG,
+  gatewayEnvSchema,
+  type GatewayConfig,
+} from '../../src/app/config/gateway.config';
+import { GatewayPrismaService } from '../../src/app/database/gateway-prisma.service';
+import { LifecycleService } from '../../src/app/regions/lifecycle.service';
+import { type SigningKeyRing } from '../../src/app/tokens/signing-keys';
+import { SIGNING_KEY_RING } from '../../src/app/tokens/tokens.service';
+import { bringLive, type OnboardingDeps } from '../../src/demo-lifecycle';
+import { type PrismaClient } from '../../src/generated/prisma/client';
 import { GatewayModule } from '../../src/app/gateway.module';
 import { LEGACY_PRODUCT_VERSION_ID } from '../../src/app/products/products.repository';
 import { SystemsService } from '../../src/app/systems/systems.service';
@@ -183,8 +193,12 @@ export async function registerClient(
     alg?: 'ES384' | 'RS384';
     name?: string;
     productVersionId?: string;
-    /** Initial lifecycle state (default sandbox, as RegisterSystem). */
-    lifecycle?: 'registered' | 'sandbox';
+    /**
+     * Lifecycle state (default sandbox, as RegisterSystem). `live`: registered in the sandbox,
+     * then brought live through the lifecycle with a certificate for its product's role
+     * (`bringLive`) — what a system calling the platforms outside a conformance session needs.
+     */
+    lifecycle?: 'registered' | 'sandbox' | 'live';
   },
 ): Promise<TestClient> {
   const key = await newClientKey(input.alg ?? 'ES384');
@@ -199,11 +213,23 @@ export async function registerClient(
       keys: { jwksJson: JSON.stringify({ keys: [key.publicJwk] }) },
       allowedScopes: input.scopes,
       productVersionId: input.productVersionId ?? LEGACY_PRODUCT_VERSION_ID,
-      ...(input.lifecycle ? { lifecycle: input.lifecycle } : {}),
+      ...(input.lifecycle && input.lifecycle !== 'live' ? { lifecycle: input.lifecycle } : {}),
     },
     BOOTSTRAP_CALLER,
   );
+  if (input.lifecycle === 'live') await bringLive(onboardingOf(gw), id, BOOTSTRAP_CALLER);
   return { id, ...key };
+}
+
+/** What `bringLive` / `ensureCertificate` need, from a running gateway. */
+export function onboardingOf(gw: GatewayUnderTest): OnboardingDeps {
+  const app = gw.handle.app;
+  return {
+    prisma: app.get<PrismaClient>(GatewayPrismaService),
+    lifecycle: app.get(LifecycleService),
+    key: app.get<SigningKeyRing>(SIGNING_KEY_RING).current,
+    publicUrl: app.get<GatewayConfig>(GATEWAY_CONFIG).publicUrl,
+  };
 }
 
 export interface AssertionOverrides {

@@ -3,6 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 
 import { RegionsModule } from '../regions/regions.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { CallLifecycleGate } from './call-gate';
 import { CertificationGrpcController } from './certification.grpc.controller';
 import { CertificationRepository } from './certification.repository';
 import { CertificationService } from './certification.service';
@@ -21,8 +22,9 @@ import { SessionProgressAdminController } from './session-progress.admin.control
     CertificationRepository,
     CertificationService,
     SandboxInterceptor,
+    CallLifecycleGate,
     { provide: APP_INTERCEPTOR, useExisting: SandboxInterceptor },
   ],
-  exports: [CertificationService, CertificationRepository],
+  exports: [CertificationService, CertificationRepository, CallLifecycleGate],
 })
 export class CertificationModule {}

@@ -20,6 +20,28 @@ export function nonSandboxNhsNumbers(path: string, query: string, body: unknown)
   return [...found].filter((n) => !n.startsWith(SANDBOX_PREFIX));
 }
 
+/**
+ * NHS numbers a gRPC request message names outside the 999 test range: every `…nhsNumber` /
+ * `…nhsNumbers` field (e.g. nhsNumber, survivorNhsNumber), at any depth.
+ */
+export function nonSandboxNhsNumbersInMessage(message: unknown): string[] {
+  const found = new Set<string>();
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 32 || typeof value !== 'object' || value === null) return;
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v, depth + 1);
+      return;
+    }
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (/nhsnumbers?$/i.test(k))
+        for (const n of [v].flat()) if (typeof n === 'string' && /^\d{10}$/.test(n)) found.add(n);
+      visit(v, depth + 1);
+    }
+  };
+  visit(message, 0);
+  return [...found].filter((n) => !n.startsWith(SANDBOX_PREFIX));
+}
+
 function walk(value: unknown, found: Set<string>, depth: number): void {
   if (depth > 32 || value === null) return;
   if (typeof value === 'string') {

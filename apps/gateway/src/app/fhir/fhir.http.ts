@@ -85,10 +85,18 @@ function httpExceptionIssue(e: HttpException): FhirIssue {
       ? (body as { message: string }).message
       : e.message;
   const m = HTTP_CODES[status] ?? { code: 'exception' as IssueCode, rule: 'http.error' };
+  // an auth refusal may name a more precise rule (the lifecycle rule, issue 18)
+  const rule =
+    status < 500 &&
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as { rule?: unknown }).rule === 'string'
+      ? (body as { rule: string }).rule
+      : m.rule;
   return {
     severity: 'error',
     code: m.code,
-    rule: m.rule,
+    rule,
     message: status >= 500 && status !== 503 ? 'Internal error' : message,
   };
 }

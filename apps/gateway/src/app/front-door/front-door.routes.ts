@@ -56,6 +56,8 @@ export interface FrontDoorRoute {
   write: boolean;
   action: AuditActionCode;
   unary: boolean;
+  /** The request bytes as a message object (field names as ts-proto's), for the sandbox's rule. */
+  decode: (bytes: Buffer) => unknown;
 }
 
 const READ = /^(Get|List|Search|Trace|Read|Find)/;
@@ -66,6 +68,7 @@ interface LoadedMethod {
   originalName?: unknown;
   requestStream?: unknown;
   responseStream?: unknown;
+  requestDeserialize?: (bytes: Buffer) => unknown;
 }
 
 /** Every method of FRONT_DOOR_SERVICES, from the .proto files. */
@@ -88,6 +91,7 @@ export function frontDoorRoutes(): FrontDoorRoute[] {
         write,
         action: !write ? 'R' : CREATE.test(method) ? 'C' : 'U',
         unary: m.requestStream !== true && m.responseStream !== true,
+        decode: m.requestDeserialize ?? (() => undefined),
       });
     }
   }

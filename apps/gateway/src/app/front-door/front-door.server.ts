@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import {
   Client,
   credentials,
@@ -39,7 +41,9 @@ import {
 import {
   createReflectionService,
   decodeGrpcError,
+  DomainError,
   loadProtoPackageDefinition,
+  toGrpcError,
 } from '@trellis/platform';
 
 import { GATEWAY_AUDITOR } from '../audit/gateway-events.module';
@@ -188,6 +192,24 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
         details: 'write scopes withdrawn: the product version is under compliance enforcement',
       });
     }
+    // the lifecycle rule (issue 18), the same admission the REST door's guard applies
+    try {
+      await this.guardOptions.admit?.(caller, {
+        key: route.path,
+        forwarded: true,
+        message: () => route.decode(call.request),
+      });
+    } catch (err) {
+      const corr = md.get('x-correlation-id')[0];
+      return this.refuseAdmission(
+        route,
+        err,
+        caller,
+        endUser,
+        cb,
+        typeof corr === 'string' ? corr : randomUUID(),
+      );
+    }
     let retryAfter: number;
     try {
       retryAfter = await this.budget.spend(caller.systemId);
@@ -230,6 +252,31 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
     );
     // a client that gives up (cancel, deadline) releases the platform call too
     call.on('cancelled', () => upstream.cancel());
+  }
+
+  /** PERMISSION_DENIED with ErrorInfo + the rule as a violation, audited as a denial. */
+  private async refuseAdmission(
+    route: FrontDoorRoute,
+    err: unknown,
+    caller: Caller,
+    endUser: string | undefined,
+    cb: sendUnaryData<Buffer>,
+    correlationId: string,
+  ): Promise<void> {
+    if (!(err instanceof AuthError)) {
+      this.logger.error(`admission unavailable for ${route.path}: ${String(err)}`);
+      await this.audit(route, 'denied', 'UNAVAILABLE: AUTH_UNAVAILABLE', caller, endUser);
+      return cb({ code: status.UNAVAILABLE, details: 'authorisation unavailable, try again' });
+    }
+    await this.audit(route, 'denied', `PERMISSION_DENIED: ${err.code}`, caller, endUser);
+    const refusal = new DomainError(
+      'gateway',
+      err.code,
+      'PERMISSION_DENIED',
+      err.message,
+      err.rule ? [{ field: 'lifecycle', rule: err.rule, message: err.message }] : [],
+    );
+    return cb(toGrpcError(refusal, correlationId));
   }
 
   /** A write the platform refused for its content is a conformance violation, as on REST. */

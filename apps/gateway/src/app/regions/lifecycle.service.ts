@@ -30,6 +30,15 @@ export interface TransitionResult {
   transition: TransitionRow;
 }
 
+/** A system's lifecycle state and its product's role (platform spelling, e.g. gp-system). */
+export interface SystemStanding {
+  lifecycle: string;
+  role: string;
+}
+
+/** How long a system's standing is reused by the call gate (another replica's move: at most this). */
+const STANDING_CACHE_MS = 2000;
+
 /** The scorecard window a region's violation-rate requirement is judged on. */
 const RATE_WINDOW_MS = 7 * 24 * 3600_000;
 
@@ -42,6 +51,11 @@ const RATE_WINDOW_MS = 7 * 24 * 3600_000;
  */
 @Injectable()
 export class LifecycleService {
+  private readonly standings = new Map<
+    string,
+    { standing: SystemStanding | null; until: number }
+  >();
+
   constructor(
     private readonly regional: RegionalService,
     private readonly requirements: RegionRequirementsService,
@@ -64,6 +78,28 @@ export class LifecycleService {
     if (!mayMove(row.lifecycle, target)) throw illegalMove(id, row.lifecycle, target);
     await this.checkRequirements(row, target, region, authorization);
     return this.move(row.id, row.lifecycle, target, why, caller, region, interaction);
+  }
+
+  /**
+   * The system's lifecycle state and product role, read by the call gate on every platform call:
+   * cached briefly; this replica's own moves take effect at once.
+   */
+  async standingOf(systemId: string): Promise<SystemStanding | null> {
+    const hit = this.standings.get(systemId);
+    if (hit && hit.until > Date.now()) return hit.standing;
+    const row = await this.prisma.connectedSystem.findUnique({
+      where: { id: systemId },
+      select: {
+        lifecycle: true,
+        productVersion: { select: { product: { select: { role: true } } } },
+      },
+    });
+    const standing = row
+      ? { lifecycle: row.lifecycle, role: row.productVersion.product.role.replace(/_/g, '-') }
+      : null;
+    if (this.standings.size > 10_000) this.standings.clear();
+    this.standings.set(systemId, { standing, until: Date.now() + STANDING_CACHE_MS });
+    return standing;
   }
 
   /** The system's state and history (oldest first), for the region's authority. */
@@ -175,7 +211,7 @@ export class LifecycleService {
     }
   }
 
-  private move(
+  private async move(
     id: string,
     from: string,
     to: LifecycleState,
@@ -186,7 +222,7 @@ export class LifecycleService {
     forced = false,
   ): Promise<TransitionResult> {
     const nationalOverride = forced || this.regional.isOverride(caller, region);
-    return this.prisma.$transaction(async (tx) => {
+    const result = await this.prisma.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT id FROM connected_systems WHERE id = ${id} FOR UPDATE`;
       const moved = await tx.connectedSystem.updateMany({
         where: { id, lifecycle: from },
@@ -216,6 +252,8 @@ export class LifecycleService {
       );
       return { system, nationalOverride, transition };
     });
+    this.standings.delete(id); // this replica's next call sees the new state
+    return result;
   }
 }
 

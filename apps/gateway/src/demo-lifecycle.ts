@@ -1,0 +1,122 @@
+/**
+ * Onboarding for the demo seed and the test harnesses — never the running service. A system that
+ * calls the platforms outside a conformance session must be `live` (issue 18), so the seed and the
+ * harnesses bring their systems live the way the national operator does: the product version
+ * holds a certificate for its role (issued as a passed conformance session leaves one, when it
+ * holds no valid one), then registered → sandbox → certified → live through LifecycleService —
+ * each move in the history, on the region's stream and in the audit, as a national act.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { type Caller } from '@trellis/auth';
+
+import { type PrismaClient } from './generated/prisma/client';
+import { certificatesOf, standingOf } from './app/certification/certificate-gate';
+import { signCertificate } from './app/certification/certificate-jwt';
+import { CERTIFICATE_TTL_DAYS } from './app/certification/certification.service';
+import { isCertifiableRole, RULES_VERSION } from './app/certification/exchange';
+import { type LifecycleService } from './app/regions/lifecycle.service';
+import { regionOfSystem } from './app/regions/regional.service';
+import { type SigningKey } from './app/tokens/signing-keys';
+
+export interface OnboardingDeps {
+  prisma: PrismaClient;
+  lifecycle: LifecycleService;
+  /** The gateway's current signing key and public URL (the certificate's issuer). */
+  key: SigningKey;
+  publicUrl: string;
+}
+
+/**
+ * A valid certificate of the product version for its role: the newest valid one (active or
+ * suspended), else a new one
+ * signed with the gateway's key (no TestReports: the demo's and the tests' stand-in for a passed
+ * session). Undefined for a role without a conformance scheme.
+ */
+export async function ensureCertificate(
+  deps: OnboardingDeps,
+  productVersionId: string,
+): Promise<string | undefined> {
+  const version = await deps.prisma.productVersion.findUnique({
+    where: { id: productVersionId },
+    include: { product: true },
+  });
+  if (!version) throw new Error(`product version ${productVersionId} is not registered`);
+  const role = version.product.role.replace(/_/g, '-');
+  if (!isCertifiableRole(role)) return undefined;
+  const held = standingOf(await certificatesOf(deps.prisma, productVersionId, [role]), new Date());
+  // a certificate suspended by compliance enforcement is still the version's: never replaced here
+  if (held.ok) return held.certificate.id;
+  const id = randomUUID();
+  const session = randomUUID();
+  const issued = new Date();
+  const expires = new Date(issued.getTime() + CERTIFICATE_TTL_DAYS * 86_400_000);
+  const jwt = await signCertificate(deps.key, deps.publicUrl, {
+    id,
+    issued,
+    expires,
+    claims: {
+      supplier: version.product.supplier,
+      product: version.productId,
+      product_name: version.product.name,
+      version: version.version,
+      product_version: productVersionId,
+      role,
+      rules_version: RULES_VERSION,
+      test_reports: [],
+      session,
+    },
+  });
+  await deps.prisma.conformanceCertificate.create({
+    data: {
+      id,
+      productVersionId,
+      role,
+      rulesVersion: RULES_VERSION,
+      supplier: version.product.supplier,
+      product: version.productId,
+      version: version.version,
+      sessionId: session,
+      testReportIds: [],
+      jwt,
+      status: 'active',
+      issuedAt: issued,
+      expiresAt: expires,
+    },
+  });
+  return id;
+}
+
+/**
+ * Brings a registered system live: a certificate for its role, then each lifecycle move in turn
+ * by `operator` (a `trellis/admin` caller: national acts). A role without a conformance scheme
+ * cannot be certified, so it is moved live by the operator's forced move (recorded as such).
+ * Returns the certificate id (undefined for such a role).
+ */
+export async function bringLive(
+  deps: OnboardingDeps,
+  systemId: string,
+  operator: Caller,
+  reason = 'onboarded by the demo seed / test harness',
+): Promise<string | undefined> {
+  const row = await deps.prisma.connectedSystem.findUnique({ where: { id: systemId } });
+  if (!row) throw new Error(`system ${systemId} is not registered`);
+  if (row.lifecycle === 'live') return undefined;
+  const certificate = await ensureCertificate(deps, row.productVersionId);
+  if (!certificate) {
+    await deps.lifecycle.force(systemId, 'live', reason, operator);
+    return undefined;
+  }
+  const region = regionOfSystem(row);
+  const steps = ['registered', 'sandbox', 'certified', 'live'] as const;
+  for (const to of steps.slice(steps.indexOf(row.lifecycle as (typeof steps)[number]) + 1))
+    await deps.lifecycle.transition(
+      operator,
+      region,
+      systemId,
+      to,
+      reason,
+      '/trellis.gateway.v1.RegionalAuthorityService/TransitionRegionSystem',
+    );
+  return certificate;
+}
