@@ -232,9 +232,14 @@ describe('ServiceRequest/$convert → referrals ConvertAdviceToReferral', () => 
     });
   });
 
-  it('advertises $return and $convert with their OperationDefinitions', async () => {
+  it('advertises $return and $convert with their OperationDefinitions, and documents the extensions', async () => {
     const cs = (await (await fetch(`${stack.fhirBase}/metadata`)).json()) as CapabilityStatement;
     const sr = cs.rest![0]!.resource!.find((r) => r.type === 'ServiceRequest')!;
+    expect(sr.documentation).toContain(RTT_CLOCK_EXTENSION);
+    const openapi = (await (await fetch(`${stack.fhirBase}/openapi.json`)).json()) as {
+      components: { schemas: Record<string, { description?: string }> };
+    };
+    expect(openapi.components.schemas['ServiceRequest']?.description).toContain('breachDate');
     const ops = new Map((sr.operation ?? []).map((o) => [o.name, o.definition]));
     for (const name of ['return', 'convert']) {
       const def = ops.get(name);

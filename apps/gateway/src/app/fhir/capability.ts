@@ -3,6 +3,7 @@ import { BACKPORT_TOPIC_CANONICAL, SUBSCRIPTION_TOPICS, TRELLIS_RULES } from '@t
 
 import { FHIR_PREFIX, routeKey, type FhirRouteSpec } from './fhir.registry';
 import { COMMON_SEARCH_PARAMS } from './fhir.search';
+import { RESOURCE_DOCS } from './resource-docs';
 
 const SMART_SERVICE = {
   coding: [
@@ -99,6 +100,7 @@ export function capabilityStatement(
               : {}),
             type: type as 'Patient',
             profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+            ...(RESOURCE_DOCS[type] ? { documentation: RESOURCE_DOCS[type] } : {}),
             interaction: interactions.map((code) => ({
               code: code as 'read',
               documentation: rs.find((r) => r.interaction === code)!.summary,
@@ -303,6 +305,7 @@ export function openApi(
               resourceType: { type: 'string', ...(n === 'Resource' ? {} : { enum: [n] }) },
             },
             additionalProperties: true,
+            ...(RESOURCE_DOCS[n] ? { description: RESOURCE_DOCS[n] } : {}),
             externalDocs: { url: `http://hl7.org/fhir/R4/${n.toLowerCase()}.html` },
           },
         ]),

@@ -1,0 +1,25 @@
+import {
+  REFERRAL_CONVERTED_TO_EXTENSION,
+  REFERRAL_STATUS_REASON_EXTENSION,
+  RTT_CLOCK_EXTENSION,
+} from '@trellis/fhir';
+
+/**
+ * What a resource carries beyond base R4 (Trellis extensions), for the CapabilityStatement's
+ * resource documentation and the OpenAPI schema descriptions; docs/fhir.md has the full text.
+ */
+export const RESOURCE_DOCS: Readonly<Record<string, string>> = {
+  ServiceRequest: [
+    `Extension ${RTT_CLOCK_EXTENSION} (read-only, computed by the referrals platform): the referral-to-treatment clock —`,
+    'start (dateTime), status (running | stopped), stop (dateTime), stopReason (first-definitive-treatment |',
+    'decision-not-to-treat | referral-closed), daysWaited and weeksWaited (integer, whole UTC calendar days),',
+    'breachDate (date: the first day a pathway still waiting breaches 18 weeks, day 127), breached18Weeks (boolean),',
+    'and for two-week-wait referrals twoWeekWaitBreachDate (date, day 15 without a first appointment) and',
+    'breachedTwoWeekWait (boolean); firstAppointment (dateTime) once booked.',
+    `Extension ${REFERRAL_STATUS_REASON_EXTENSION} (valueString): why the referral is rejected, returned or cancelled, or the advice given.`,
+    `Extension ${REFERRAL_CONVERTED_TO_EXTENSION} (valueReference): the referral an advice-and-guidance request was converted into ($convert);`,
+    'the new referral names the original in basedOn. meta.tag (https://fhir.trellis.nhs.uk/CodeSystem/referral-status) is the',
+    'platform status: sent, accepted, booked, advice_given, rejected, returned, completed, cancelled.',
+    'Extensions are ignored on update (they are the platform’s, not the client’s).',
+  ].join(' '),
+};
