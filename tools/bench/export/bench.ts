@@ -1,0 +1,138 @@
+/**
+ * Bulk export throughput: N synthetic patients (999-range NHS numbers, half registered in
+ * north-east, half in london) written straight into identity's fresh schema (setup only: the export
+ * itself reads identity through ListPatients), then north-east's authority runs
+ * Group/region-north-east/$export through the real gateway (in this process) and the real identity
+ * platform (child process); reported: resources exported per second from kick-off to the manifest,
+ * and the download rate of the NDJSON files.
+ *
+ *   node -r @swc-node/register tools/bench/export/bench.ts [--patients 20000] [--page 500]
+ */
+import { loadavg } from 'node:os';
+
+import { loadInfraEnv } from '@trellis/testing';
+import { Client as PgClient } from 'pg';
+
+import { startFhirStack } from '../../../apps/gateway/test/fhir.harness';
+import { getToken, registerClient } from '../../../apps/gateway/test/support/harness';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+};
+
+/** The n-th valid NHS number of the 999 test range (mod-11 check digit; 10 is skipped). */
+function* testNhsNumbers(): Generator<string> {
+  for (let body = 999_000_000; body <= 999_999_999; body++) {
+    const digits = String(body);
+    const sum = [...digits].reduce((s, d, i) => s + Number(d) * (10 - i), 0);
+    const check = 11 - (sum % 11);
+    if (check === 10) continue;
+    yield digits + String(check === 11 ? 0 : check);
+  }
+}
+
+async function seed(pg: PgClient, schema: string, n: number): Promise<number> {
+  const practices = ['A81001', 'A82001', 'A83001', 'E81001', 'E82001', 'F84001'];
+  const gen = testNhsNumbers();
+  let northEast = 0;
+  for (let start = 0; start < n; start += 5_000) {
+    const nhs: string[] = [];
+    const ods: string[] = [];
+    const region: string[] = [];
+    for (let i = start; i < Math.min(n, start + 5_000); i++) {
+      const o = practices[i % practices.length]!;
+      nhs.push(gen.next().value as string);
+      ods.push(o);
+      region.push(o.startsWith('A') ? 'north-east' : 'london');
+      if (o.startsWith('A')) northEast++;
+    }
+    await pg.query(
+      `INSERT INTO "${schema}".patient (nhs_number, gender, birth_date, gp_ods_code, gp_region, registration_key)
+       SELECT u.nhs, 'female', DATE '1970-01-01' + (u.ord % 18000)::int, u.ods, u.region, 'bench-' || u.nhs
+       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(nhs, ods, region, ord)`,
+      [nhs, ods, region],
+    );
+    await pg.query(
+      `INSERT INTO "${schema}".patient_name (nhs_number, position, use, family, given, prefix, family_norm, given_norm, given_canon, birth_date)
+       SELECT p.nhs_number, 0, 'official', 'Bench', ARRAY['Pat'], ARRAY[]::text[], 'BENCH', 'PAT', 'PAT', p.birth_date
+       FROM "${schema}".patient p WHERE p.nhs_number = ANY($1::text[])`,
+      [nhs],
+    );
+    await pg.query(
+      `INSERT INTO "${schema}".gp_registration (nhs_number, ods_code, region, period_start)
+       SELECT u.nhs, u.ods, u.region, DATE '2020-01-01'
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS u(nhs, ods, region)`,
+      [nhs, ods, region],
+    );
+  }
+  return northEast;
+}
+
+async function main(): Promise<void> {
+  Object.assign(process.env, loadInfraEnv());
+  const patients = Number(arg('patients', '20000'));
+  const page = arg('page', '500');
+  const stack = await startFhirStack(
+    {},
+    { gatewayEnv: { FHIR_EXPORT_PAGE_SIZE: page, FHIR_EXPORT_POLL_MS: '100' } },
+  );
+  const pg = new PgClient({ connectionString: process.env['DATABASE_URL'] });
+  await pg.connect();
+  try {
+    const t0 = Date.now();
+    const expected = await seed(pg, stack.identitySchema.schema, patients);
+    process.stderr.write(`seeded ${patients} patients in ${Date.now() - t0} ms\n`);
+    const scopes = ['region/north-east/population.read', 'system/Patient.r'];
+    const client = await registerClient(stack.gw, {
+      scopes,
+      odsCode: 'YRA01',
+      region: 'north-east',
+    });
+    const token = await getToken(stack.gw, client, scopes.join(' '));
+    const headers = { authorization: `Bearer ${token}`, accept: 'application/fhir+json' };
+    const load0 = loadavg()[0]!;
+    const started = Date.now();
+    const k = await fetch(`${stack.fhirBase}/Group/region-north-east/$export`, {
+      headers: { ...headers, prefer: 'respond-async' },
+    });
+    if (k.status !== 202) throw new Error(`kick-off ${k.status}`);
+    const statusUrl = k.headers.get('content-location')!;
+    let manifest: { output: Array<{ url: string; count: number }> } | undefined;
+    while (!manifest) {
+      const r = await fetch(statusUrl, { headers });
+      if (r.status === 200) manifest = (await r.json()) as typeof manifest;
+      else if (r.status !== 202) throw new Error(`status ${r.status}`);
+      else await new Promise((res) => setTimeout(res, 200));
+    }
+    const exportMs = Date.now() - started;
+    const count = manifest.output.reduce((s, f) => s + f.count, 0);
+    if (count !== expected) throw new Error(`exported ${count}, expected ${expected}`);
+    const d0 = Date.now();
+    let bytes = 0;
+    for (const f of manifest.output)
+      bytes += (await (await fetch(f.url, { headers })).text()).length;
+    const downloadMs = Date.now() - d0;
+    process.stdout.write(
+      JSON.stringify({
+        patients,
+        exported: count,
+        files: manifest.output.length,
+        pageSize: Number(page),
+        exportMs,
+        resourcesPerSecond: Math.round((count / exportMs) * 1000),
+        downloadMs,
+        downloadMBps: Number((bytes / 1e6 / (downloadMs / 1000)).toFixed(1)),
+        load1: Number(load0.toFixed(1)),
+      }) + '\n',
+    );
+  } finally {
+    await pg.end();
+    await stack.stop();
+  }
+}
+
+void main().catch((err: unknown) => {
+  process.stderr.write(`${String(err)}\n`);
+  process.exit(1);
+});
