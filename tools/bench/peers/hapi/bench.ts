@@ -45,6 +45,7 @@ import {
   buildHapi,
   ensureDatabase,
   hapiId,
+  hapiSeededIds,
   loadIntoHapi,
   seededCount,
   startHapi,
@@ -195,16 +196,26 @@ async function main(): Promise<void> {
     const results: RoundResult[] = [];
     try {
       const scopes = ['system/Patient.crs'];
-      const token = await getToken(gw, await registerClient(gw, { scopes }), scopes.join(' '));
+      const client = await registerClient(gw, { scopes });
+      // tokens expire within minutes, and a run lasts longer: a fresh one for every phase
+      let token = '';
+      const refreshToken = async (): Promise<void> => {
+        token = await getToken(gw, client, scopes.join(' '));
+      };
+      await refreshToken();
       log('identity up; token issued');
       const nhsNumbers = await seededNhsNumbers(env.DATABASE_URL, patients);
-      const inHapi = await seededCount(hapi.baseUrl);
-      if (inHapi < nhsNumbers.length) {
-        log(`copying ${nhsNumbers.length} patients from Trellis into HAPI (has ${inHapi})…`);
+      const have = await hapiSeededIds(env.DATABASE_URL, HAPI_DB);
+      const missing = nhsNumbers.filter((n) => !have.has(hapiId(n)));
+      if (missing.length) {
+        log(`copying ${missing.length} patients from Trellis into HAPI (has ${have.size})…`);
         const t0 = Date.now();
-        const resources = await trellisPatientsForHapi(gw.baseUrl, token, nhsNumbers);
-        await loadIntoHapi(hapi.baseUrl, resources);
-        log(`copied in ${Math.round((Date.now() - t0) / 1000)} s`);
+        for (let i = 0; i < missing.length; i += 1000) {
+          await refreshToken();
+          const chunk = missing.slice(i, i + 1000);
+          await loadIntoHapi(hapi.baseUrl, await trellisPatientsForHapi(gw.baseUrl, token, chunk));
+          log(`copied ${i + chunk.length} in ${Math.round((Date.now() - t0) / 1000)} s`);
+        }
       }
       const hapiPatients = await seededCount(hapi.baseUrl);
 
@@ -283,6 +294,7 @@ async function main(): Promise<void> {
         profile: boolean,
       ): Promise<RoundResult> => {
         const linesFile = op.lines(t, round); // before the snapshot: writing bodies costs CPU here
+        if (t === 'trellis') await refreshToken();
         const pgGroups = postgresByClient({
           gateway: [process.pid],
           identity: [identity.pid],

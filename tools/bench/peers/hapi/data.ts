@@ -86,8 +86,6 @@ export async function trellisPatientsForHapi(
       const patient = (await r.json()) as Record<string, unknown>;
       delete patient['meta'];
       out.push({ ...patient, id: hapiId(nhs), meta: { tag: [SEED_TAG] } });
-      if (out.length % 2000 === 0)
-        process.stderr.write(`[peer-bench] read ${out.length} from Trellis\n`);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
