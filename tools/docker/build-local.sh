@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Builds Trellis images without Docker or a container registry: buildah, rootful, `vfs` storage and
+# `chroot` isolation (no daemon, no overlay or user namespaces needed — works inside a container).
+#
+#   sudo bash tools/docker/build-local.sh [--rebuild-base] [--base-only] [app ...]   (default: router)
+#
+# 1. A local Node 24 base image, localhost/trellis-base/node:24-bookworm-minbase: a Debian bookworm
+#    rootfs from debootstrap (--variant=minbase, from the apt mirror), slimmed as bookworm-slim is
+#    (no apt lists, docs, man pages, locales), plus the node binary tools/setup installed
+#    (.trellis/node) and the npm on PATH, in the official image's layout (/usr/local/bin/node,
+#    /usr/local/lib/node_modules/npm). Built once; --rebuild-base rebuilds it.
+# 2. Each app's image from its committed Dockerfile, unchanged: the pinned base is overridden with
+#    --build-arg NODE_IMAGE=<local base>. The context is `git archive HEAD` (committed code only).
+#    When this machine reaches the registry through a TLS-intercepting proxy, its CA bundle is
+#    mounted for the build's RUN steps only (npm's cafile via a mounted global npmrc): neither ends
+#    up in a layer.
+#
+# Not part of `npm test` (minutes per image, GBs of vfs layers). Needs: apt-get install -y buildah
+# debootstrap. Sizes: `buildah images` (printed at the end). docs/operations.md, "Images".
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BASE_IMAGE="${TRELLIS_LOCAL_BASE:-localhost/trellis-base/node:24-bookworm-minbase}"
+WORK="${TRELLIS_BUILD_DIR:-/var/tmp/trellis-build-local}"
+CA_BUNDLE="${TRELLIS_BUILD_CA:-/etc/ssl/certs/ca-certificates.crt}"
+B=(buildah --storage-driver vfs)
+rebuild_base=false
+base_only=false
+apps=()
+for arg in "$@"; do
+  case "$arg" in
+    --rebuild-base) rebuild_base=true ;;
+    --base-only) base_only=true ;;
+    -h | --help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) apps+=("$arg") ;;
+  esac
+done
+[ ${#apps[@]} -gt 0 ] || apps=(router)
+
+die() { echo "build-local: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (rootful buildah with vfs storage)"
+for tool in buildah debootstrap git; do
+  command -v "$tool" >/dev/null || die "$tool missing: apt-get install -y buildah debootstrap"
+done
+for app in "${apps[@]}"; do
+  [ -f "$ROOT/apps/$app/Dockerfile" ] || die "no apps/$app/Dockerfile"
+done
+
+# --- 1. the base --------------------------------------------------------------------------------
+build_base() {
+  local node_bin npm_dir rootfs ctr
+  node_bin="$(readlink -f "$ROOT/.trellis/bin/node" 2>/dev/null || true)"
+  [ -x "$node_bin" ] || die "no .trellis/bin/node: run tools/trellis.sh setup first"
+  # the npm the setup runs (its bin/npm-cli.js), wherever it is installed
+  npm_dir="$(cd "$ROOT" && source tools/env.sh && readlink -f "$(command -v npm)")"
+  npm_dir="$(dirname "$(dirname "$npm_dir")")"
+  [ -f "$npm_dir/bin/npm-cli.js" ] || die "npm not found at $npm_dir"
+  rootfs="$WORK/rootfs"
+  rm -rf "$rootfs" && mkdir -p "$WORK"
+  echo "build-local: debootstrap bookworm minbase → $rootfs"
+  debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$WORK/debootstrap.log"
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin \
+    "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* \
+    "$rootfs"/usr/share/info/* "$rootfs"/var/log/*.log
+  find "$rootfs"/usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+  install -D -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
+  mkdir -p "$rootfs/usr/local/lib/node_modules"
+  cp -a "$npm_dir" "$rootfs/usr/local/lib/node_modules/npm"
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+  ctr="$("${B[@]}" from scratch)"
+  "${B[@]}" copy "$ctr" "$rootfs" / >/dev/null
+  "${B[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --env NODE_VERSION="$("$node_bin" --version | tr -d v)" --cmd node \
+    --label org.opencontainers.image.description="Trellis local base: debootstrap bookworm minbase + node + npm" \
+    "$ctr"
+  "${B[@]}" commit --rm "$ctr" "$BASE_IMAGE" >/dev/null
+  rm -rf "$rootfs"
+}
+if $rebuild_base || ! "${B[@]}" inspect --type image "$BASE_IMAGE" >/dev/null 2>&1; then
+  build_base
+fi
+if $base_only; then
+  "${B[@]}" images
+  exit 0
+fi
+
+# --- 2. the apps --------------------------------------------------------------------------------
+ctx="$WORK/context"
+rm -rf "$ctx" && mkdir -p "$ctx"
+git -C "$ROOT" archive HEAD | tar -x -C "$ctx"
+tag="$(git -C "$ROOT" rev-parse --short HEAD)"
+mounts=()
+if [ -f "$CA_BUNDLE" ]; then
+  printf 'cafile=/usr/local/etc/trellis-build-ca.crt\n' >"$WORK/npmrc"
+  mounts=(-v "$CA_BUNDLE:/usr/local/etc/trellis-build-ca.crt:ro" -v "$WORK/npmrc:/usr/local/etc/npmrc:ro")
+fi
+for app in "${apps[@]}"; do
+  echo "build-local: $app → localhost/trellis/$app:$tag"
+  "${B[@]}" build --isolation chroot -f "apps/$app/Dockerfile" \
+    --build-arg NODE_IMAGE="$BASE_IMAGE" "${mounts[@]}" \
+    -t "localhost/trellis/$app:$tag" "$ctx"
+done
+"${B[@]}" images
