@@ -1,29 +1,18 @@
-import {
-  credentials,
-  loadPackageDefinition,
-  Metadata,
-  status,
-  type ChannelCredentials,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { fromTimestamp, protoPath, PROTO_ROOT, type identity } from '@trellis/contracts';
-
+import { type ChannelCredentials } from '@grpc/grpc-js';
 import { SERVICE_TOKEN_HEADER } from '@trellis/auth';
+import { fromTimestamp, identity } from '@trellis/contracts';
+import {
+  GrpcCallError,
+  grpcChannel,
+  grpcCodeName,
+  typedClient,
+  type TypedClient,
+} from '@trellis/platform';
+import { createChannel, Status, type Channel } from 'nice-grpc';
 
 import type { PatientDirectory, PatientLookupContext, PatientStanding } from './patient-directory';
 
 type GetPatientResponse = identity.v1.GetPatientResponse;
-
-interface UnaryClient {
-  getPatient(
-    req: identity.v1.GetPatientRequest,
-    md: Metadata,
-    opts: { deadline: Date },
-    cb: (err: ServiceError | null, res?: GetPatientResponse) => void,
-  ): void;
-  close(): void;
-}
 
 /**
  * How the calling service turns an identity failure into its own domain error (each service keeps
@@ -53,72 +42,51 @@ export interface IdentityClientOptions {
  * caller's bearer token is forwarded, so identity applies its own scope check and access audit.
  */
 export class IdentityPatientDirectory implements PatientDirectory {
-  private readonly client: UnaryClient;
-  private readonly deadlineMs: number;
+  private readonly channel: Channel;
+  private readonly client: TypedClient<identity.v1.PatientServiceDefinition>;
   private readonly errors: PatientDirectoryErrors;
-  private readonly serviceIdentity: { token(): string } | undefined;
 
   constructor(options: IdentityClientOptions) {
-    const def = loadSync(protoPath('trellis/identity/v1/identity.proto'), {
-      includeDirs: [PROTO_ROOT],
-      keepCase: false,
-      longs: Number,
-      enums: Number,
-      defaults: true,
-      oneofs: true,
+    this.channel = options.channelCredentials
+      ? createChannel(options.address, options.channelCredentials)
+      : grpcChannel(options.address);
+    const serviceIdentity = options.serviceIdentity;
+    this.client = typedClient(identity.v1.PatientServiceDefinition, this.channel, {
+      deadlineMs: options.deadlineMs ?? 2000,
+      outgoing: (md) => {
+        if (serviceIdentity) md.set(SERVICE_TOKEN_HEADER, serviceIdentity.token());
+      },
     });
-    const pkg = loadPackageDefinition(def) as unknown as {
-      trellis: {
-        identity: {
-          v1: { PatientService: new (address: string, creds: ChannelCredentials) => UnaryClient };
-        };
-      };
-    };
-    this.client = new pkg.trellis.identity.v1.PatientService(
-      options.address,
-      options.channelCredentials ?? credentials.createInsecure(),
-    );
-    this.deadlineMs = options.deadlineMs ?? 2000;
     this.errors = options.errors;
-    this.serviceIdentity = options.serviceIdentity;
   }
 
-  standing(nhsNumber: string, ctx: PatientLookupContext): Promise<PatientStanding> {
-    const md = new Metadata();
-    if (ctx.authorization) md.set('authorization', ctx.authorization);
-    if (ctx.correlationId) md.set('x-correlation-id', ctx.correlationId);
-    if (this.serviceIdentity) md.set(SERVICE_TOKEN_HEADER, this.serviceIdentity.token());
-    return new Promise((resolve, reject) => {
-      this.client.getPatient(
+  async standing(nhsNumber: string, ctx: PatientLookupContext): Promise<PatientStanding> {
+    let res: GetPatientResponse;
+    try {
+      res = await this.client.getPatient(
         { nhsNumber },
-        md,
-        { deadline: new Date(Date.now() + this.deadlineMs) },
-        (err, res) => {
-          if (err) {
-            if (err.code === status.NOT_FOUND) return resolve({ kind: 'not-found', nhsNumber });
-            if (err.code === status.PERMISSION_DENIED || err.code === status.UNAUTHENTICATED) {
-              return reject(
-                this.errors.lookupDenied(
-                  `The identity platform refused to confirm patient ${nhsNumber} for this caller: ${err.details}`,
-                  nhsNumber,
-                ),
-              );
-            }
-            return reject(
-              this.errors.unavailable(
-                `The identity platform could not confirm patient ${nhsNumber} (${status[err.code] ?? err.code}); try again`,
-                nhsNumber,
-              ),
-            );
-          }
-          resolve(interpret(nhsNumber, res));
-        },
+        { forward: { authorization: ctx.authorization, correlationId: ctx.correlationId } },
       );
-    });
+    } catch (err) {
+      if (!(err instanceof GrpcCallError)) throw err;
+      const { code, message } = err.decoded;
+      if (code === Status.NOT_FOUND) return { kind: 'not-found', nhsNumber };
+      if (code === Status.PERMISSION_DENIED || code === Status.UNAUTHENTICATED) {
+        throw this.errors.lookupDenied(
+          `The identity platform refused to confirm patient ${nhsNumber} for this caller: ${message}`,
+          nhsNumber,
+        );
+      }
+      throw this.errors.unavailable(
+        `The identity platform could not confirm patient ${nhsNumber} (${grpcCodeName(code)}); try again`,
+        nhsNumber,
+      );
+    }
+    return interpret(nhsNumber, res);
   }
 
   close(): void {
-    this.client.close();
+    this.channel.close();
   }
 }
 

@@ -1,13 +1,16 @@
-import * as grpc from '@grpc/grpc-js';
 import { withServiceToken, type ServiceIdentity } from '@trellis/auth';
-import { type conformance } from '@trellis/contracts';
+import { conformance } from '@trellis/contracts';
 import {
-  decodeGrpcError,
   DomainError,
-  loadProtoPackageDefinition,
+  grpcChannel,
+  statusOfGrpcCode,
+  typedClient,
   type DecodedGrpcError,
   type ErrorKind,
+  type GrpcCodeName,
+  type TypedClient,
 } from '@trellis/platform';
+import { type Channel } from 'nice-grpc';
 
 export const SCORECARDS_CLIENT = Symbol('SCORECARDS_CLIENT');
 
@@ -19,14 +22,15 @@ export class ScorecardCallError extends Error {
   }
 }
 
-// gRPC status code -> the platform's error kind, so the JSON doors answer the same 4xx
-const KIND: Readonly<Record<number, ErrorKind>> = {
-  3: 'INVALID_ARGUMENT',
-  4: 'DEADLINE_EXCEEDED',
-  5: 'NOT_FOUND',
-  7: 'PERMISSION_DENIED',
-  14: 'UNAVAILABLE',
-  16: 'UNAUTHENTICATED',
+// the conformance service's refusals the JSON doors pass on as the same 4xx (by the status table);
+// any other failure is the service being unavailable
+const PASSED_ON: Partial<Record<GrpcCodeName, ErrorKind>> = {
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
+  NOT_FOUND: 'NOT_FOUND',
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  UNAVAILABLE: 'UNAVAILABLE',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
 };
 
 /** The conformance service's refusal as a platform error (its 4xx stay 4xx, never a 500). */
@@ -35,7 +39,7 @@ export function conformanceRefusal(err: ScorecardCallError): DomainError {
   return new DomainError(
     'conformance',
     d.reason ?? 'CONFORMANCE_FAILED',
-    KIND[d.code] ?? 'UNAVAILABLE',
+    PASSED_ON[statusOfGrpcCode(d.code).name] ?? 'UNAVAILABLE',
     d.message,
     d.fieldViolations,
   );
@@ -48,86 +52,49 @@ export interface ScorecardCallContext {
   correlationId?: string;
 }
 
-type Unary = (
-  req: unknown,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: unknown) => void,
-) => grpc.ClientUnaryCall;
-
-/** grpc-js client of trellis.conformance.v1.ScorecardService (one channel, deadline per call). */
-type Method =
-  'getScorecard' | 'listComplianceChanges' | 'listSystemScorecards' | 'listRegionComplianceChanges';
-type Stub = grpc.Client & Record<Method, Unary>;
-
+/** Typed client of trellis.conformance.v1.ScorecardService (one channel, deadline per call). */
 export class ScorecardsClient {
-  private readonly stub: Stub;
+  private readonly channel: Channel;
+  private readonly client: TypedClient<conformance.v1.ScorecardServiceDefinition>;
 
-  constructor(
-    address: string,
-    private readonly deadlineMs: number,
-    private readonly identity?: ServiceIdentity,
-  ) {
-    const loaded = grpc.loadPackageDefinition(
-      loadProtoPackageDefinition(['trellis/conformance/v1/conformance.proto']),
-    ) as unknown as {
-      trellis: {
-        conformance: {
-          v1: {
-            ScorecardService: new (a: string, c: grpc.ChannelCredentials) => Stub;
-          };
-        };
-      };
-    };
-    this.stub = new loaded.trellis.conformance.v1.ScorecardService(
-      address,
-      grpc.credentials.createInsecure(),
-    );
+  constructor(address: string, deadlineMs: number, identity?: ServiceIdentity) {
+    this.channel = grpcChannel(address);
+    this.client = typedClient(conformance.v1.ScorecardServiceDefinition, this.channel, {
+      deadlineMs,
+      outgoing: (md) => withServiceToken(md, identity),
+      toError: (decoded) => new ScorecardCallError(decoded),
+    });
   }
 
   getScorecard(
     req: conformance.v1.GetScorecardRequest,
     ctx: ScorecardCallContext,
   ): Promise<conformance.v1.GetScorecardResponse> {
-    return this.call('getScorecard', req, ctx);
+    return this.client.getScorecard(req, { forward: ctx });
   }
 
   listComplianceChanges(
     req: conformance.v1.ListComplianceChangesRequest,
     ctx: ScorecardCallContext,
   ): Promise<conformance.v1.ListComplianceChangesResponse> {
-    return this.call('listComplianceChanges', req, ctx);
+    return this.client.listComplianceChanges(req, { forward: ctx });
   }
 
   listSystemScorecards(
     req: conformance.v1.ListSystemScorecardsRequest,
     ctx: ScorecardCallContext,
   ): Promise<conformance.v1.ListSystemScorecardsResponse> {
-    return this.call('listSystemScorecards', req, ctx);
+    return this.client.listSystemScorecards(req, { forward: ctx });
   }
 
   listRegionComplianceChanges(
     req: conformance.v1.ListRegionComplianceChangesRequest,
     ctx: ScorecardCallContext,
   ): Promise<conformance.v1.ListRegionComplianceChangesResponse> {
-    return this.call('listRegionComplianceChanges', req, ctx);
-  }
-
-  private call<T>(method: Method, req: unknown, ctx: ScorecardCallContext): Promise<T> {
-    const md = new grpc.Metadata();
-    if (ctx.authorization) md.set('authorization', ctx.authorization);
-    if (ctx.traceparent) md.set('traceparent', ctx.traceparent);
-    if (ctx.correlationId) md.set('x-correlation-id', ctx.correlationId);
-    withServiceToken(md, this.identity);
-    return new Promise((resolve, reject) => {
-      this.stub[method](req, md, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
-        if (err) reject(new ScorecardCallError(decodeGrpcError(err)));
-        else resolve(res as T);
-      });
-    });
+    return this.client.listRegionComplianceChanges(req, { forward: ctx });
   }
 
   close(): void {
-    this.stub.close();
+    this.channel.close();
   }
 }

@@ -1,11 +1,12 @@
-import * as grpc from '@grpc/grpc-js';
 import { withServiceToken, type ServiceIdentity } from '@trellis/auth';
-import { type notifications } from '@trellis/contracts';
+import { notifications } from '@trellis/contracts';
 import {
-  decodeGrpcError,
-  loadProtoPackageDefinition,
+  grpcChannel,
+  typedClient,
   type DecodedGrpcError,
+  type TypedClient,
 } from '@trellis/platform';
+import { type Channel } from 'nice-grpc';
 
 export const SUBSCRIPTIONS_CLIENT = Symbol('SUBSCRIPTIONS_CLIENT');
 
@@ -24,96 +25,56 @@ export interface SubscriptionCallContext {
   correlationId?: string;
 }
 
-type Unary = (
-  req: unknown,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: unknown) => void,
-) => grpc.ClientUnaryCall;
-
-type Method =
-  | 'createSubscription'
-  | 'getSubscription'
-  | 'listSubscriptions'
-  | 'deleteSubscription'
-  | 'getSubscriptionEvents';
-
-type Stub = grpc.Client & Record<Method, Unary>;
-
-/** grpc-js client of trellis.notifications.v1.SubscriptionService (one channel, deadline per call). */
+/** Typed client of trellis.notifications.v1.SubscriptionService (one channel, deadline per call). */
 export class SubscriptionsClient {
-  private readonly stub: Stub;
+  private readonly channel: Channel;
+  private readonly client: TypedClient<notifications.v1.SubscriptionServiceDefinition>;
 
-  constructor(
-    address: string,
-    private readonly deadlineMs: number,
-    private readonly identity?: ServiceIdentity,
-  ) {
-    const loaded = grpc.loadPackageDefinition(
-      loadProtoPackageDefinition(['trellis/notifications/v1/notifications.proto']),
-    ) as unknown as {
-      trellis: {
-        notifications: {
-          v1: { SubscriptionService: new (a: string, c: grpc.ChannelCredentials) => Stub };
-        };
-      };
-    };
-    this.stub = new loaded.trellis.notifications.v1.SubscriptionService(
-      address,
-      grpc.credentials.createInsecure(),
-    );
+  constructor(address: string, deadlineMs: number, identity?: ServiceIdentity) {
+    this.channel = grpcChannel(address);
+    this.client = typedClient(notifications.v1.SubscriptionServiceDefinition, this.channel, {
+      deadlineMs,
+      outgoing: (md) => withServiceToken(md, identity),
+      toError: (decoded) => new SubscriptionCallError(decoded),
+    });
   }
 
   create(
     req: notifications.v1.CreateSubscriptionRequest,
     ctx: SubscriptionCallContext,
   ): Promise<notifications.v1.CreateSubscriptionResponse> {
-    return this.call('createSubscription', req, ctx);
+    return this.client.createSubscription(req, { forward: ctx });
   }
 
   get(
     req: notifications.v1.GetSubscriptionRequest,
     ctx: SubscriptionCallContext,
   ): Promise<notifications.v1.GetSubscriptionResponse> {
-    return this.call('getSubscription', req, ctx);
+    return this.client.getSubscription(req, { forward: ctx });
   }
 
   list(
     req: notifications.v1.ListSubscriptionsRequest,
     ctx: SubscriptionCallContext,
   ): Promise<notifications.v1.ListSubscriptionsResponse> {
-    return this.call('listSubscriptions', req, ctx);
+    return this.client.listSubscriptions(req, { forward: ctx });
   }
 
   delete(
     req: notifications.v1.DeleteSubscriptionRequest,
     ctx: SubscriptionCallContext,
   ): Promise<notifications.v1.DeleteSubscriptionResponse> {
-    return this.call('deleteSubscription', req, ctx);
+    return this.client.deleteSubscription(req, { forward: ctx });
   }
 
   events(
     req: notifications.v1.GetSubscriptionEventsRequest,
     ctx: SubscriptionCallContext,
   ): Promise<notifications.v1.GetSubscriptionEventsResponse> {
-    return this.call('getSubscriptionEvents', req, ctx);
+    return this.client.getSubscriptionEvents(req, { forward: ctx });
   }
 
   close(): void {
-    this.stub.close();
-  }
-
-  private call<Res>(method: Method, req: unknown, ctx: SubscriptionCallContext): Promise<Res> {
-    const md = new grpc.Metadata();
-    if (ctx.authorization) md.set('authorization', ctx.authorization);
-    if (ctx.traceparent) md.set('traceparent', ctx.traceparent);
-    if (ctx.correlationId) md.set('x-correlation-id', ctx.correlationId);
-    withServiceToken(md, this.identity);
-    return new Promise((resolve, reject) => {
-      this.stub[method](req, md, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
-        if (err) reject(new SubscriptionCallError(decodeGrpcError(err)));
-        else resolve(res as Res);
-      });
-    });
+    this.channel.close();
   }
 }
