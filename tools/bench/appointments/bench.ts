@@ -26,7 +26,7 @@ import { createOutbox } from '@trellis/events';
 import { IdentityPatientDirectory } from '@trellis/identity-client';
 import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 import { bootstrapService } from '@trellis/platform';
-import { createTestSchema, loadInfraEnv } from '@trellis/testing';
+import { createTestSchema, freePort, loadInfraEnv } from '@trellis/testing';
 import { Client } from 'pg';
 
 import { createAppointmentsModule } from '../../../apps/appointments/src/app/app.module';
@@ -43,7 +43,6 @@ import { SchedulingRepository } from '../../../apps/appointments/src/app/schedul
 import { SchedulingService } from '../../../apps/appointments/src/app/scheduling/scheduling.service';
 import { OutboxAppointmentEventSink } from '../../../apps/appointments/src/events/outbox-appointment-event-sink';
 import { AppointmentsGrpcClient } from '../../../apps/appointments/test/support/grpc-client';
-import { freePort } from '../../../apps/appointments/test/support/service-under-test';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const GOAL_BOOKINGS_PER_S = 1000;

@@ -26,7 +26,7 @@ import { CachingPatientDirectory, IdentityPatientDirectory } from '@trellis/iden
 import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 import { completeNhsNumber } from '@trellis/nhs-number';
 import { bootstrapService } from '@trellis/platform';
-import { createTestSchema, loadInfraEnv } from '@trellis/testing';
+import { createTestSchema, freePort, loadInfraEnv } from '@trellis/testing';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
@@ -41,7 +41,6 @@ import { ReportsService } from '../../../apps/results/src/app/reports/reports.se
 import { OutboxResultEventSink } from '../../../apps/results/src/events/outbox-result-event-sink';
 import { ResultsGrpcClient } from '../../../apps/results/test/support/grpc-client';
 import { fbc, I } from '../../../apps/results/test/support/reports';
-import { freePort } from '../../../apps/results/test/support/service-under-test';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
