@@ -1,4 +1,7 @@
+import { loadServiceIdentity, SERVICE_TOKEN_HEADER } from '@trellis/auth';
+import { events } from '@trellis/contracts';
 import { freePort } from '@trellis/testing';
+import { Client as Pg } from 'pg';
 
 import { SystemsService } from '../src/app/systems/systems.service';
 import { BOOTSTRAP_CALLER } from './support/harness';
@@ -9,7 +12,9 @@ import { startSubscriber, type Subscriber } from './support/subscriber';
 // Issue 21, who may be told what, over the real stack (gateway in this process; identity,
 // results and notifications as child processes; PostgreSQL and Kafka): the subscriber's standing
 // is judged again before every delivery (a suspended system is told nothing more and reads why in
-// $status), and restricted patients' events reach only systems that may read restricted records.
+// $status), restricted patients' events reach only systems that may read restricted records, and
+// a full-resource notification carries the focus exactly as the subscriber's FHIR read returns it
+// (read at the FHIR door as that system, audited as its read).
 
 jest.setTimeout(600_000);
 
@@ -39,10 +44,19 @@ afterAll(async () => {
   await suite?.stop();
 });
 
-async function subscribe(token: string, url: string, nhs: string, heartbeatSeconds?: number) {
+async function subscribe(
+  token: string,
+  url: string,
+  nhs: string,
+  heartbeatSeconds?: number,
+  content?: string,
+) {
   const res = await suite.fhir<{ id: string }>('Subscription', token, {
     method: 'POST',
-    body: subscriptionBody(url, nhs, heartbeatSeconds ? { heartbeatSeconds } : {}),
+    body: subscriptionBody(url, nhs, {
+      ...(heartbeatSeconds ? { heartbeatSeconds } : {}),
+      ...(content ? { content } : {}),
+    }),
   });
   if (res.status !== 201) throw new Error(`subscription refused: ${JSON.stringify(res.body)}`);
   return res.body.id;
@@ -141,5 +155,95 @@ describe("restricted patients' events", () => {
       [entitled.token, plain.token].map((t) => suite.fhir(`DiagnosticReport/${report}`, t)),
     );
     expect(reads.map((r) => r.status)).toEqual([200, 404]);
+  });
+});
+
+/** The gateway's access audit records (its outbox) of the system's DiagnosticReport calls. */
+async function gatewayAuditOf(systemId: string) {
+  const pg = new Pg({ connectionString: suite.stack.gw.schema.url });
+  await pg.connect();
+  try {
+    const rows = await pg.query<{ payload: Buffer }>(
+      `SELECT payload FROM ${suite.stack.gw.schema.schema}.outbox_events WHERE ce_type LIKE '%AccessRecorded%'`,
+    );
+    return rows.rows
+      .map((r) => events.v1.AccessRecorded.decode(r.payload))
+      .filter((a) => a.systemId === systemId && a.interaction.includes('DiagnosticReport'));
+  } finally {
+    await pg.end();
+  }
+}
+
+describe('full-resource notifications', () => {
+  it("carry the focus as the subscriber's own FHIR read returns it, each delivery an audited read of that system", async () => {
+    const [registrar, gp] = await Promise.all([
+      suite.stack.token(['system/Patient.cruds'], GP_ODS),
+      suite.stack.token([...READ, 'system/Patient.r'], GP_ODS),
+    ]);
+    const nhs = await suite.patient(registrar.token, GP_ODS);
+    const gpHook = await hook();
+    await subscribe(gp.token, gpHook.url, nhs, undefined, 'full-resource');
+    const report = await suite.result(labToken, nhs, 127);
+    const delivered = await suite.until('the full-resource notification', () => gpHook.applied[0]);
+    const read = await suite.fhir(`DiagnosticReport/${report}`, gp.token);
+    expect(read.status).toBe(200);
+    expect(delivered.focus).toBe(suite.reportUrl(report));
+    expect(delivered.resource).toEqual(read.body);
+    // the delivery was a read of the subscriber with the delivery service as its actor, audited
+    const delivery = (a: events.v1.AccessRecorded) => a.userId === 'notifications';
+    const audited = await suite
+      .until('the delivery read in the audit trail', async () => {
+        const records = await gatewayAuditOf(gp.systemId);
+        return records.some(delivery) ? records : undefined;
+      })
+      .catch(async (err: unknown) => {
+        const records = await gatewayAuditOf(gp.systemId);
+        throw new Error(`${String(err)}\naudit of the system: ${JSON.stringify(records)}`);
+      });
+    expect(
+      audited
+        .filter(delivery)
+        .map((a) => [a.outcome, a.action, a.interaction, a.resourceId, a.patientNhsNumber]),
+    ).toEqual([['0', 'R', 'GET /fhir/DiagnosticReport/:id', report, nhs]]);
+  });
+});
+
+describe('delivery tokens (the gateway side of full-resource)', () => {
+  /** POSTs the delivery-token form as `service` (none: no service token). */
+  async function ask(systemId: string, scope: string, service?: string) {
+    const res = await fetch(`${suite.stack.gw.baseUrl}/internal/notifications/delivery-token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(service ? { [SERVICE_TOKEN_HEADER]: loadServiceIdentity({ service }).token() } : {}),
+      },
+      body: new URLSearchParams({ system_id: systemId, scope }).toString(),
+    });
+    const body = (await res.json()) as { error?: string; scope?: string; access_token?: string };
+    return [res.status, body.error ?? body.scope];
+  }
+
+  it('are given only to the notifications service, only read scopes the system is allowed, only while it is active', async () => {
+    const gp = await suite.stack.token([...READ, 'system/Patient.cruds'], GP_ODS);
+    const read = 'system/DiagnosticReport.rs system/Patient.r';
+    expect(await ask(gp.systemId, read, 'notifications')).toEqual([200, read]);
+    expect([
+      await ask(gp.systemId, read),
+      await ask(gp.systemId, read, 'results'),
+      await ask(gp.systemId, 'system/Patient.u', 'notifications'),
+      await ask(gp.systemId, 'system/Appointment.r', 'notifications'),
+      await ask(gp.systemId, 'trellis/restricted.read', 'notifications'),
+      await ask('no-such-system', read, 'notifications'),
+    ]).toEqual([
+      [401, 'invalid_client'],
+      [403, 'unauthorized_client'],
+      [400, 'invalid_scope'],
+      [400, 'invalid_scope'],
+      [400, 'invalid_scope'],
+      [400, 'invalid_request'],
+    ]);
+    const systems = suite.stack.gw.handle.app.get(SystemsService);
+    await systems.suspend(gp.systemId, 'subscription suite: delivery token', BOOTSTRAP_CALLER);
+    expect(await ask(gp.systemId, read, 'notifications')).toEqual([400, 'invalid_grant']);
   });
 });

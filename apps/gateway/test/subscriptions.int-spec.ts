@@ -184,7 +184,7 @@ async function registeredPatient(): Promise<string> {
 }
 
 describe('Subscription validation at the gateway', () => {
-  it('refuses an unknown topic, a topic the system may not read, another channel, full-resource', async () => {
+  it('refuses an unknown topic, a topic the system may not read, another channel, an unknown payload content', async () => {
     const nhs = await registeredPatient();
     const unknown = await fhir<OperationOutcome>('Subscription', gpToken, {
       method: 'POST',
@@ -198,15 +198,15 @@ describe('Subscription validation at the gateway', () => {
       method: 'POST',
       body: subscription(gpHook.url, nhs, { channelType: 'email' }),
     });
-    const full = await fhir<OperationOutcome>('Subscription', gpToken, {
+    const unknownContent = await fhir<OperationOutcome>('Subscription', gpToken, {
       method: 'POST',
-      body: subscription(gpHook.url, nhs, { content: 'full-resource' }),
+      body: subscription(gpHook.url, nhs, { content: 'message' }),
     });
     expect([
       [unknown.status, issue(unknown.body)],
       [noRead.status, issue(noRead.body)],
       [email.status, issue(email.body)],
-      [full.status, issue(full.body)],
+      [unknownContent.status, issue(unknownContent.body)],
     ]).toEqual([
       [400, { rule: 'platform.subscription.unknown-topic', expression: 'Subscription.criteria' }],
       [403, { rule: 'platform.subscription.missing-scope', expression: 'Subscription.criteria' }],

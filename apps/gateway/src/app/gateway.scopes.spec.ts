@@ -14,9 +14,9 @@ describe('gateway scope table', () => {
     assertScopeTableCovers(GATEWAY_SCOPES, methods);
   });
 
-  it('keeps the admin API behind trellis/admin and only discovery, token, FHIR capability, the conformance kit TestScripts and certificate register, and the not-served fallback public', () => {
+  it('keeps the admin API behind trellis/admin and only discovery, token, delivery token (service token checked), FHIR capability, the conformance kit TestScripts and certificate register, and the not-served fallback public', () => {
     const publicAllowed =
-      /^(POST \/oauth2\/token|GET \/\.well-known\/(jwks\.json|smart-configuration)|GET \/fhir\/(metadata|openapi\.json|OperationDefinition\/:id|TestScript(\/:id)?|VerificationResult(\/:id)?)|(GET|POST|PUT|DELETE|PATCH) \/fhir\/\{\*path\})$/;
+      /^(POST \/oauth2\/token|POST \/internal\/notifications\/delivery-token|GET \/\.well-known\/(jwks\.json|smart-configuration)|GET \/fhir\/(metadata|openapi\.json|OperationDefinition\/:id|TestScript(\/:id)?|VerificationResult(\/:id)?)|(GET|POST|PUT|DELETE|PATCH) \/fhir\/\{\*path\})$/;
     for (const [key, rule] of Object.entries(GATEWAY_SCOPES)) {
       if (key.startsWith('/trellis.gateway.v1.RegionalAuthorityService/'))
         expect([key, rule.scope]).toEqual([

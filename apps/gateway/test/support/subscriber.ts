@@ -11,6 +11,8 @@ export interface Received {
   eventNumber?: number;
   focus?: string;
   patient?: string;
+  /** full-resource: the focus resource the notification carried. */
+  resource?: unknown;
   eventsSinceStart: string;
   headers: IncomingMessage['headers'];
 }
@@ -37,6 +39,7 @@ function parse(body: string, headers: IncomingMessage['headers']): Received {
   const number = part('event-number')?.valueString;
   const focus = part('focus')?.valueReference?.reference;
   const patient = part('additional-context')?.valueReference?.reference;
+  const resource = bundle.entry?.[1]?.resource;
   return {
     id: String(bundle.id),
     type: String(param('type')?.valueCode),
@@ -44,6 +47,7 @@ function parse(body: string, headers: IncomingMessage['headers']): Received {
     ...(number ? { eventNumber: Number(number) } : {}),
     ...(focus ? { focus } : {}),
     ...(patient ? { patient } : {}),
+    ...(resource ? { resource } : {}),
     headers,
   };
 }

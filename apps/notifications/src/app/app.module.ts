@@ -8,6 +8,7 @@ import {
 } from '@trellis/auth';
 import { createPrismaClient } from '@trellis/database';
 import { createOutbox, type Outbox } from '@trellis/events';
+import { PAYLOAD_CONTENTS } from '@trellis/fhir';
 import {
   CONFIG,
   HealthRegistry,
@@ -132,6 +133,10 @@ export class NotificationsModule {
             new SubscriptionsService(prisma, {
               allowHttpEndpoints: httpEndpointsAllowed(config),
               maxPerSystem: config.NOTIFICATIONS_MAX_PER_SYSTEM,
+              // full-resource deliveries read the focus at the gateway's FHIR door
+              payloadContents: config.GATEWAY_URL
+                ? PAYLOAD_CONTENTS
+                : PAYLOAD_CONTENTS.filter((c) => c !== 'full-resource'),
             }),
         },
         NotificationsMessaging,

@@ -1,5 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { AUTH_STATUS_REGISTRY, type SystemStatusRegistry } from '@trellis/auth';
+import {
+  AUTH_STATUS_REGISTRY,
+  SERVICE_IDENTITY,
+  type ServiceIdentity,
+  type SystemStatusRegistry,
+} from '@trellis/auth';
 import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
 import {
   CONFIG,
@@ -12,6 +17,7 @@ import {
 
 import { type NotificationsConfig } from '../app/config';
 import { DeliveryWorker } from '../app/delivery/delivery-worker';
+import { GatewayFocusReader } from '../app/delivery/focus-reader';
 import { RegistrySubscriberAccess } from '../app/delivery/subscriber-access';
 import { PRISMA, type PrismaClient } from '../app/prisma';
 import { recordEvent } from './stream-recorder';
@@ -34,6 +40,7 @@ export class NotificationsMessaging implements OnApplicationBootstrap {
     private readonly hooks: ShutdownHooks,
     private readonly health: HealthRegistry,
     @Inject(AUTH_STATUS_REGISTRY) private readonly systems: SystemStatusRegistry,
+    @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -60,6 +67,7 @@ export class NotificationsMessaging implements OnApplicationBootstrap {
     this.relay = started.relay;
     this.consumer = started.consumer;
     if (this.config.NOTIFICATIONS_DELIVERY_ENABLED) {
+      const identity = this.identity;
       const worker = new DeliveryWorker(
         this.prisma,
         {
@@ -74,6 +82,10 @@ export class NotificationsMessaging implements OnApplicationBootstrap {
         },
         this.logger,
         access,
+        fetch,
+        this.config.GATEWAY_URL && identity
+          ? new GatewayFocusReader(this.config.GATEWAY_URL, () => identity.token())
+          : undefined,
       );
       worker.start();
       this.worker = worker;

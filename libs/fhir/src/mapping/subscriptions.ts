@@ -1,4 +1,10 @@
-import type { Bundle, BundleEntry, Parameters, ParametersParameter } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  BundleEntry,
+  Parameters,
+  ParametersParameter,
+  Resource,
+} from '@medplum/fhirtypes';
 
 /**
  * Topic-based subscriptions on R4 (FHIR Subscriptions R5 Backport IG, STU 1.1): the topics Trellis
@@ -87,8 +93,11 @@ export function subscriptionTopicByUrl(url: string): SubscriptionTopicSpec | und
   return SUBSCRIPTION_TOPICS.find((t) => t.url === url);
 }
 
-/** Payload contents served (full-resource is not yet: see docs/subscriptions.md). */
-export const PAYLOAD_CONTENTS = ['empty', 'id-only'] as const;
+/**
+ * Payload contents (backport): `full-resource` carries the focus as the subscriber's own FHIR read
+ * returns it (docs/subscriptions.md).
+ */
+export const PAYLOAD_CONTENTS = ['empty', 'id-only', 'full-resource'] as const;
 export type PayloadContent = (typeof PAYLOAD_CONTENTS)[number];
 
 export type NotificationType =
@@ -102,6 +111,8 @@ export interface NotificationEventView {
   focus: string;
   /** `Patient/<nhs number>`. */
   patient: string;
+  /** full-resource: the focus as the subscriber's read returned it (absent: not readable). */
+  resource?: Resource;
 }
 
 export interface SubscriptionStatusView {
@@ -158,8 +169,8 @@ export function subscriptionStatusParameters(
 
 /**
  * The notification Bundle (type `history`: the status first, then one entry per focus with its
- * `fullUrl` and a `request` and no resource, as id-only asks). `id` is the stable notification id a
- * receiver deduplicates on.
+ * `fullUrl` and a `request` — with the resource for full-resource, none for id-only). `id` is the
+ * stable notification id a receiver deduplicates on.
  */
 export function notificationBundle(
   id: string,
@@ -181,6 +192,7 @@ export function notificationBundle(
       ? []
       : events.map((e): BundleEntry => ({
           fullUrl: ref(baseUrl, e.focus),
+          ...(payload === 'full-resource' && e.resource ? { resource: e.resource } : {}),
           request: { method: 'PUT', url: e.focus },
           response: { status: '200' },
         }))),

@@ -52,7 +52,8 @@ const EVENTS_PARAMS: FhirSearchParam[] = [
   {
     name: 'content',
     type: 'token',
-    documentation: 'empty | id-only (default: the subscription’s)',
+    documentation:
+      'empty | id-only (default: the subscription’s; a full-resource subscription’s events come id-only here)',
   },
 ];
 
@@ -81,7 +82,7 @@ export class SubscriptionsFhirController {
     interaction: 'create',
     scope: 'system/Subscription.c',
     summary:
-      'Subscribe to a SubscriptionTopic (rest-hook, empty or id-only payload; backport profile)',
+      'Subscribe to a SubscriptionTopic (rest-hook; empty, id-only or full-resource payload; backport profile)',
   })
   async create(@Req() req: Request, @Res() res: Response): Promise<void> {
     const client = this.served();

@@ -6,6 +6,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SystemsModule } from '../systems/systems.module';
 import { ensureSigningKeyFile, SigningKeyRing } from './signing-keys';
+import { DELIVERY_TOKEN_PATH, DeliveryTokensController } from './delivery-tokens.controller';
 import { tokenBodyMiddleware } from './tokens.body';
 import { TokensController } from './tokens.controller';
 import { TokensRepository } from './tokens.repository';
@@ -13,7 +14,7 @@ import { SIGNING_KEY_RING, TokensService } from './tokens.service';
 
 @Module({
   imports: [SystemsModule, RateLimitModule],
-  controllers: [TokensController],
+  controllers: [TokensController, DeliveryTokensController],
   providers: [
     {
       provide: SIGNING_KEY_RING,
@@ -35,6 +36,9 @@ export class TokensModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer
       .apply(tokenBodyMiddleware())
-      .forRoutes({ path: 'oauth2/token', method: RequestMethod.POST });
+      .forRoutes(
+        { path: 'oauth2/token', method: RequestMethod.POST },
+        { path: DELIVERY_TOKEN_PATH, method: RequestMethod.POST },
+      );
   }
 }

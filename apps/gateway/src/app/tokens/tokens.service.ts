@@ -12,6 +12,7 @@ import {
   ACCESS_TOKEN_TYPE,
   ALLOWED_ALGORITHMS,
   isValidScope,
+  parseScope,
   PATIENT_TOKEN_SCOPES,
   scopesWithin,
   splitScopes,
@@ -46,6 +47,17 @@ import { TokensRepository } from './tokens.repository';
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const SIGNING_KEY_RING = Symbol('SIGNING_KEY_RING');
 const CLOCK_SKEW_SECONDS = 5;
+/** Lifetime of a delivery token (the notifications service renews it before each use expires). */
+const DELIVERY_TOKEN_TTL_SECONDS = 300;
+
+/** A resource scope granting only r and/or s, or trellis/restricted.read. */
+function readsOnly(token: string): boolean {
+  if (token === TRELLIS_SCOPES.restrictedRead) return true;
+  const p = parseScope(token);
+  return (
+    p?.kind === 'resource' && !p.query && [...p.permissions].every((l) => l === 'r' || l === 's')
+  );
+}
 
 export interface TokenResponse {
   access_token: string;
@@ -122,8 +134,44 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     const gate = await certificateGate(this.prisma, system, requested);
     if (!gate.ok) throw new OAuthError('invalid_scope', gate.description, gate.description);
 
+    return this.sign(system, requested, this.config.accessTokenTtlSeconds, gate.certificateId);
+  }
+
+  /**
+   * A short-lived read token for a subscriber system, asked by the notifications service (its
+   * service token) to read a `full-resource` notification's focus at the FHIR door as that system
+   * (docs/subscriptions.md): the system must be active and allowed the scopes, which may only
+   * read (`r`/`s`, trellis/restricted.read); the certificate gate applies as for any token. The
+   * token names the actor (`act.sub` = the service).
+   */
+  async issueDeliveryToken(
+    systemId: string,
+    scopeParam: string,
+    actor: string,
+  ): Promise<TokenResponse> {
+    const system = await this.systems.find(systemId);
+    if (!system) throw new OAuthError('invalid_request', `unknown system ${systemId.slice(0, 64)}`);
+    if (system.status !== 'active')
+      throw new OAuthError('invalid_grant', `system ${system.id} suspended`, 'system suspended');
+    const requested = splitScopes(scopeParam);
+    if (requested.length === 0 || !requested.every((s) => isValidScope(s) && readsOnly(s)))
+      throw new OAuthError('invalid_scope', 'empty, malformed or not read-only scope');
+    if (!scopesWithin(requested, system.allowedScopes))
+      throw new OAuthError('invalid_scope', 'scope beyond the allowed scopes');
+    const gate = await certificateGate(this.prisma, system, requested);
+    if (!gate.ok) throw new OAuthError('invalid_scope', gate.description, gate.description);
+    const ttl = Math.min(this.config.accessTokenTtlSeconds, DELIVERY_TOKEN_TTL_SECONDS);
+    return this.sign(system, requested, ttl, gate.certificateId, { act: { sub: actor } });
+  }
+
+  private async sign(
+    system: SystemRow,
+    requested: readonly string[],
+    ttl: number,
+    certificateId: string | undefined,
+    extra: Record<string, unknown> = {},
+  ): Promise<TokenResponse> {
     const now = Math.floor(Date.now() / 1000);
-    const ttl = this.config.accessTokenTtlSeconds;
     const key = this.keys.current;
     const scope = requested.join(' ');
     const accessToken = await new SignJWT({
@@ -132,7 +180,8 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       ods_code: system.odsCode,
       region: system.region,
       product_version: system.productVersionId,
-      ...(gate.certificateId ? { certificate: gate.certificateId } : {}),
+      ...(certificateId ? { certificate: certificateId } : {}),
+      ...extra,
     })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.config.publicUrl)

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 
+import type { Resource } from '@medplum/fhirtypes';
 import { notificationBundle, type PayloadContent } from '@trellis/fhir';
 import type { Logger } from '@trellis/platform';
 
 import type { PrismaClient } from '../prisma';
 import type { NotificationEventRow, SubscriptionRow } from '../subscriptions/subscriptions.service';
 import { retryDelayMs } from './backoff';
+import type { FocusReader } from './focus-reader';
 import type { AccessVerdict, SubscriberAccess } from './subscriber-access';
 
 export interface DeliverySettings {
@@ -61,6 +63,8 @@ export class DeliveryWorker {
     private readonly logger: Logger,
     private readonly access: SubscriberAccess,
     private readonly fetchImpl: typeof fetch = fetch,
+    /** full-resource: reads the focus as the subscriber (unset: such deliveries wait, failing). */
+    private readonly reader?: FocusReader,
   ) {
     this.leaseMs = settings.leaseMs ?? 120_000;
   }
@@ -173,7 +177,17 @@ export class DeliveryWorker {
           acked = event.eventNumber; // passed over unsent: the receiver sees a gap in numbers
           continue;
         }
-        const problem = await this.post(sub, randomUUID(), event);
+        let resource: Resource | undefined;
+        if (sub.payloadContent === 'full-resource') {
+          const read = await this.readFocus(sub, event.focus);
+          if (read.kind === 'failed') {
+            await persist();
+            await this.failed(sub, read.problem);
+            return;
+          }
+          if (read.kind === 'resource') resource = read.resource;
+        }
+        const problem = await this.post(sub, randomUUID(), event, resource);
         if (problem) {
           await persist();
           await this.failed(sub, problem);
@@ -187,6 +201,16 @@ export class DeliveryWorker {
       await this.prisma
         .$executeRaw`UPDATE subscriptions SET lease_until = NULL WHERE id = ${sub.id}::uuid`;
     }
+  }
+
+  /** The focus as the subscriber's FHIR read returns it (its allowed read scopes). */
+  private readFocus(sub: SubscriptionRow, focus: string): ReturnType<FocusReader['read']> {
+    if (!this.reader)
+      return Promise.resolve({
+        kind: 'failed',
+        problem: 'full-resource is not served by this deployment (no gateway URL)',
+      });
+    return this.reader.read(sub.ownerSystemId, this.access.readScopesOf(sub.ownerSystemId), focus);
   }
 
   /** Judges the subscriber's standing; when it may not be served, records why (nothing is sent). */
@@ -242,6 +266,7 @@ export class DeliveryWorker {
     sub: SubscriptionRow,
     heartbeatId: string,
     event?: NotificationEventRow,
+    resource?: Resource,
   ): Promise<string | undefined> {
     const id = event?.notificationId ?? heartbeatId;
     const body = notificationBundle(
@@ -260,6 +285,7 @@ export class DeliveryWorker {
               occurredAt: event.occurredAt,
               focus: event.focus,
               patient: event.patient,
+              ...(resource ? { resource } : {}),
             },
           ]
         : [],

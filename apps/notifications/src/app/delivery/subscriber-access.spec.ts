@@ -36,4 +36,20 @@ describe('RegistrySubscriberAccess', () => {
       ].map((v) => v.kind),
     ).toEqual(['off', 'off', 'off', 'hold']);
   });
+
+  it('reads a full-resource focus with only the read part of the allowed scopes', () => {
+    const a = access(
+      'system/DiagnosticReport.crus',
+      'system/Patient.r',
+      'system/Appointment.cud',
+      'system/Observation.rs?category=laboratory',
+      'trellis/restricted.read',
+      'trellis/admin',
+    );
+    expect(a.readScopesOf('s1')).toEqual([
+      'system/DiagnosticReport.rs',
+      'system/Patient.r',
+      'trellis/restricted.read',
+    ]);
+  });
 });

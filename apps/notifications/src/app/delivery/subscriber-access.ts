@@ -1,5 +1,12 @@
-import { scopeSatisfies, TRELLIS_SCOPES, type SystemStatusRegistry } from '@trellis/auth';
+import {
+  readOnlyScopes,
+  scopeSatisfies,
+  TRELLIS_SCOPES,
+  type SystemStatusRegistry,
+} from '@trellis/auth';
 import { subscriptionTopicByUrl } from '@trellis/fhir';
+
+const SYSTEM_READ = /^system\/(\*|[A-Z][A-Za-z]+)\.(r|s|rs)$/;
 
 /** What the delivery worker may do for a subscription, judged before every notification. */
 export type AccessVerdict =
@@ -16,6 +23,12 @@ export interface SubscriberAccess {
   verdict(sub: { ownerSystemId: string; topic: string }): AccessVerdict;
   /** The registry allows the system trellis/restricted.read (restricted patients' events). */
   mayReadRestricted(systemId: string): boolean;
+  /**
+   * The read part of the system's allowed scopes (system-level resource reads and
+   * trellis/restricted.read): a full-resource focus is read with these, as the system's own read
+   * could be (a practice's read of a result asks identity, which needs Patient.r).
+   */
+  readScopesOf(systemId: string): string[];
 }
 
 /**
@@ -54,6 +67,12 @@ export class RegistrySubscriberAccess implements SubscriberAccess {
         reason: `the subscriber system no longer holds ${topic.readScope}: notifications stopped`,
       };
     return { kind: 'allowed', mayReadRestricted: this.mayReadRestricted(sub.ownerSystemId) };
+  }
+
+  readScopesOf(systemId: string): string[] {
+    return readOnlyScopes(this.registry.allowedScopesOf(systemId) ?? []).filter(
+      (s) => s === TRELLIS_SCOPES.restrictedRead || SYSTEM_READ.test(s),
+    );
   }
 
   mayReadRestricted(systemId: string): boolean {

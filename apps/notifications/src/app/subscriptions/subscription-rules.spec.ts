@@ -66,11 +66,28 @@ describe('validateSubscription', () => {
     ]);
   });
 
+  it('accepts full-resource where the deployment serves it, refuses it (saying so) elsewhere', () => {
+    const full = input({ payloadContent: 'full-resource' });
+    expect(validateSubscription(full, READ_RESULTS, false).payloadContent).toBe('full-resource');
+    try {
+      validateSubscription(full, READ_RESULTS, false, ['empty', 'id-only']);
+      throw new Error('accepted');
+    } catch (err) {
+      if (!(err instanceof NotificationsError)) throw err;
+      expect(err.details.map((v) => [v.rule, v.message])).toEqual([
+        [
+          'subscription.payload-unsupported',
+          'payload content must be one of empty, id-only (full-resource is not served by this deployment: read the focus with your own token)',
+        ],
+      ]);
+    }
+  });
+
   it('reports every problem at once', () => {
     expect(
       problems({
         endpoint: 'https://u:p@gp.example/hook',
-        payloadContent: 'full-resource',
+        payloadContent: 'message',
         headers: ['no colon', 'Content-Type: text/plain'],
         heartbeatPeriodSeconds: 5,
         timeoutSeconds: 120,

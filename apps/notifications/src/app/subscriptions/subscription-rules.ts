@@ -61,6 +61,7 @@ export function validateSubscription(
   input: SubscriptionInput,
   caller: { scopes: readonly string[] },
   allowHttp: boolean,
+  served: readonly string[] = PAYLOAD_CONTENTS,
 ): ValidSubscription {
   const violations: FieldViolation[] = [];
   const topic = subscriptionTopicByUrl(input.topic);
@@ -121,11 +122,11 @@ export function validateSubscription(
         message: 'no fragment',
       });
   }
-  if (!(PAYLOAD_CONTENTS as readonly string[]).includes(input.payloadContent))
+  if (!served.includes(input.payloadContent))
     violations.push({
       field: 'payload_content',
       rule: 'subscription.payload-unsupported',
-      message: `payload content must be one of ${PAYLOAD_CONTENTS.join(', ')}${input.payloadContent === 'full-resource' ? ' (full-resource is not served yet: read the focus with your own token)' : ''}`,
+      message: `payload content must be one of ${served.join(', ')}${input.payloadContent === 'full-resource' ? ' (full-resource is not served by this deployment: read the focus with your own token)' : ''}`,
     });
   if (input.headers.length > LIMITS.headers)
     violations.push({

@@ -15,6 +15,8 @@ export type NotificationEventRow = Awaited<
 export interface SubscriptionsSettings {
   allowHttpEndpoints: boolean;
   maxPerSystem: number;
+  /** The payload contents this deployment serves (full-resource needs the gateway's URL). */
+  payloadContents?: readonly string[];
 }
 
 /** Most events one $events call returns. */
@@ -31,7 +33,12 @@ export class SubscriptionsService {
   ) {}
 
   async create(caller: Caller, input: SubscriptionInput): Promise<SubscriptionRow> {
-    const valid = validateSubscription(input, caller, this.settings.allowHttpEndpoints);
+    const valid = validateSubscription(
+      input,
+      caller,
+      this.settings.allowHttpEndpoints,
+      this.settings.payloadContents,
+    );
     return this.prisma.$transaction(async (tx) => {
       // one system's creations serialise here, so the cap holds under concurrency
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`notifications.owner:${caller.systemId}`}, 0))`;
