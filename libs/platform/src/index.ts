@@ -89,3 +89,5 @@ export type {
 } from './grpc/typed-client';
 export { grpcCodeName, httpStatusOfGrpcCode, STATUS_TABLE, statusOfGrpcCode } from './status-map';
 export type { GrpcCodeName, StatusIssueCode, StatusMapping } from './status-map';
+export { isoInstant, MAX_PAGE_TOKEN_LENGTH, pageCursor, scopeHash } from './page-cursor';
+export type { CursorField, PageCursorCodec, PageCursorSpec } from './page-cursor';

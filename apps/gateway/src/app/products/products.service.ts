@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { type Caller } from '@trellis/auth';
 
 import { type ProductRole } from '../../generated/prisma/client';
+import { listingCursor } from '../systems/listing-cursor';
 import { SystemsError, SystemsErrorCode } from '../systems/systems.errors';
 import { checkText, Violations } from '../systems/systems.validation';
 import { ProductsRepository, type ProductRow, type ProductVersionRow } from './products.repository';
@@ -103,7 +104,7 @@ export class ProductsService {
         { field: 'page.page_size', rule: 'range', message: 'must be >= 0' },
       ]);
     const take = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-    const after = pageToken ? decodeCursor(pageToken, role) : undefined;
+    const after = listingCursor.decode(pageToken, { listing: 'products', role });
     const rows = await this.repo.list({
       take: take + 1,
       ...(after ? { after } : {}),
@@ -112,29 +113,7 @@ export class ProductsService {
     const page = rows.slice(0, take);
     const last = page[page.length - 1];
     const next =
-      rows.length > take && last
-        ? Buffer.from(
-            JSON.stringify({ c: last.createdAt.toISOString(), i: last.id, r: role ?? '' }),
-          ).toString('base64url')
-        : '';
+      rows.length > take && last ? listingCursor.encode(last, { listing: 'products', role }) : '';
     return { rows: page, next, total: await this.repo.count(role) };
   }
-}
-
-function decodeCursor(token: string, role?: ProductRole): { createdAt: Date; id: string } {
-  const bad = (): SystemsError =>
-    new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page token', [
-      { field: 'page.page_token', rule: 'page-token', message: 'not a token from this listing' },
-    ]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  const p = parsed as { c?: unknown; i?: unknown; r?: unknown };
-  if (typeof p.c !== 'string' || typeof p.i !== 'string' || p.r !== (role ?? '')) throw bad();
-  const createdAt = new Date(p.c);
-  if (Number.isNaN(createdAt.getTime())) throw bad();
-  return { createdAt, id: p.i };
 }

@@ -9,6 +9,7 @@ import { GATEWAY_OUTBOX, type GatewayOutbox } from '../audit/gateway-outbox';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ProductsService } from '../products/products.service';
 import { regionalActedEvent } from '../regions/regional-acted';
+import { listingCursor } from './listing-cursor';
 import { SystemsError, SystemsErrorCode } from './systems.errors';
 import { systemChangedEvent, type SystemChangeKind } from './systems.events';
 import { SystemsRepository, type SystemPatch, type SystemRow, type Tx } from './systems.repository';
@@ -147,8 +148,8 @@ export class SystemsService {
       ]);
     const take = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     // the page token is bound to the whole filter (a region's token is not the nation's)
-    const filter = region ? `${status ?? ''}@${region}` : status;
-    const after = pageToken ? decodeCursor(pageToken, filter) : undefined;
+    const scope = { listing: 'systems', status, region };
+    const after = listingCursor.decode(pageToken, scope);
     const rows = await this.repo.list({
       take: take + 1,
       ...(after ? { after } : {}),
@@ -157,7 +158,7 @@ export class SystemsService {
     });
     const page = rows.slice(0, take);
     const last = page[page.length - 1];
-    const next = rows.length > take && last ? encodeCursor(last, filter) : '';
+    const next = rows.length > take && last ? listingCursor.encode(last, scope) : '';
     return { rows: page, next, total: await this.repo.count(status, region) };
   }
 
@@ -307,28 +308,4 @@ export class SystemsService {
       systemChangedEvent(row, kind, actor, caller, this.config.systemTopic),
     );
   }
-}
-
-function encodeCursor(row: SystemRow, status?: string): string {
-  return Buffer.from(
-    JSON.stringify({ c: row.createdAt.toISOString(), i: row.id, s: status ?? '' }),
-  ).toString('base64url');
-}
-
-function decodeCursor(token: string, status?: string): { createdAt: Date; id: string } {
-  const bad = (): SystemsError =>
-    new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page token', [
-      { field: 'page.page_token', rule: 'page-token', message: 'not a token from this listing' },
-    ]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  const p = parsed as { c?: unknown; i?: unknown; s?: unknown };
-  if (typeof p.c !== 'string' || typeof p.i !== 'string' || p.s !== (status ?? '')) throw bad();
-  const createdAt = new Date(p.c);
-  if (Number.isNaN(createdAt.getTime())) throw bad();
-  return { createdAt, id: p.i };
 }

@@ -1,3 +1,5 @@
+import { pageCursor } from '@trellis/platform';
+
 import {
   type Actor,
   type PatientRecord,
@@ -29,13 +31,13 @@ export class PatientHistory {
       ]);
     }
     const size = pageSize || 50;
-    const offset = decodePageToken(pageToken, nhs);
+    const offset = historyCursor.decode(pageToken, nhs) ?? 0;
     const { survivor, numbers } = await this.lineage(nhs);
     const rows = await this.s.repo.history(this.s.db, numbers, offset, size + 1);
     const page = rows.slice(0, size);
     return {
       versions: page.map((v) => ({ ...v, view: this.versionView(actor, survivor, v) })),
-      nextPageToken: rows.length > size ? encodePageToken(offset + size, nhs) : '',
+      nextPageToken: rows.length > size ? historyCursor.encode(offset + size, nhs) : '',
     };
   }
 
@@ -88,32 +90,11 @@ export class PatientHistory {
   }
 }
 
-function encodePageToken(offset: number, nhs: string): string {
-  return Buffer.from(JSON.stringify({ o: offset, n: nhs })).toString('base64url');
-}
-
-function decodePageToken(token: string, nhs: string): number {
-  if (!token) return 0;
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      o?: unknown;
-      n?: unknown;
-    };
-    if (
-      typeof parsed.o === 'number' &&
-      Number.isInteger(parsed.o) &&
-      parsed.o >= 0 &&
-      parsed.n === nhs
-    )
-      return parsed.o;
-  } catch {
-    // fall through
-  }
-  throw IdentityError.validation([
-    {
-      field: 'page.page_token',
-      rule: 'page-token.invalid',
-      message: 'is not a token from this history',
-    },
-  ]);
-}
+/** The history's page token: the offset reached, bound to the NHS number asked for. */
+const historyCursor = pageCursor<number>({
+  write: (o) => ({ o }),
+  read: ({ o }) => (typeof o === 'number' && Number.isInteger(o) && o >= 0 ? o : undefined),
+  refuse: (violation) => IdentityError.validation([violation]),
+  rule: 'page-token.invalid',
+  message: 'is not a token from this history',
+});

@@ -1,0 +1,105 @@
+// The one page-token scheme: an opaque keyset cursor. The token is base64url JSON of the cursor's
+// fields plus `f`, a hash of the query it belongs to (the filter, the caller's view), so a token
+// replayed with another query is refused instead of silently skipping rows. Every refusal — not
+// base64url, not JSON, a field missing or malformed, another query's token — is the service's own
+// INVALID_ARGUMENT with one precise field violation, never a 5xx.
+import { createHash } from 'node:crypto';
+
+import { type FieldViolation } from './errors';
+
+/** Longest token accepted: cursors are a few short fields (a longer one cannot be ours). */
+export const MAX_PAGE_TOKEN_LENGTH = 1024;
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const SCOPE_KEY = 'f';
+
+/** A cursor field as it travels in a token. */
+export type CursorField = string | number | boolean;
+
+export interface PageCursorSpec<C> {
+  /** The cursor's fields as they travel (short keys; `f` is reserved for the query hash). */
+  write: (cursor: C) => Readonly<Record<string, CursorField>>;
+  /** The cursor back from a token's fields; undefined when one is missing or malformed. */
+  read: (fields: Readonly<Record<string, unknown>>) => C | undefined;
+  /** The service's INVALID_ARGUMENT for a refused token. */
+  refuse: (violation: FieldViolation) => Error;
+  /** Request field the violation names (default `page.page_token`). */
+  field?: string;
+  /** Rule id of the violation (default `page-token`). */
+  rule?: string;
+  /** Message of the violation (default: malformed or another query's). */
+  message?: string;
+}
+
+export interface PageCursorCodec<C> {
+  /** The opaque token of `cursor` for the query `scope`. */
+  encode(cursor: C, scope?: unknown): string;
+  /** The cursor of a token made for `scope` (undefined for no token); refuses any other. */
+  decode(token: string | undefined, scope?: unknown, field?: string): C | undefined;
+}
+
+function canonical(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => [k, canonical((value as Record<string, unknown>)[k])]);
+  }
+  return value;
+}
+
+/** A short, order-independent hash of a query (object keys sorted, dates as ISO instants). */
+export function scopeHash(scope: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(scope ?? null)) ?? 'null')
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+function fieldsOf(token: string): Record<string, unknown> | undefined {
+  if (token.length > MAX_PAGE_TOKEN_LENGTH || !BASE64URL.test(token)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  return parsed as Record<string, unknown>;
+}
+
+/** A page-token codec for one listing's cursor. */
+export function pageCursor<C>(spec: PageCursorSpec<C>): PageCursorCodec<C> {
+  const refusal = (field: string): Error =>
+    spec.refuse({
+      field,
+      rule: spec.rule ?? 'page-token',
+      message: spec.message ?? 'page_token is malformed or belongs to a different query',
+    });
+  return {
+    encode(cursor, scope) {
+      const fields = { ...spec.write(cursor), [SCOPE_KEY]: scopeHash(scope) };
+      return Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url');
+    },
+    decode(token, scope, field = spec.field ?? 'page.page_token') {
+      if (!token) return undefined;
+      const fields = fieldsOf(token);
+      if (!fields || fields[SCOPE_KEY] !== scopeHash(scope)) throw refusal(field);
+      let cursor: C | undefined;
+      try {
+        cursor = spec.read(fields);
+      } catch {
+        cursor = undefined;
+      }
+      if (cursor === undefined) throw refusal(field);
+      return cursor;
+    },
+  };
+}
+
+/** A cursor field that must be an ISO instant (a keyset's timestamp). */
+export function isoInstant(value: unknown): value is string {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+}
