@@ -34,7 +34,7 @@ async function awayFromWindowEdge(): Promise<void> {
 }
 const ALL = ['system/*.cruds', TRELLIS_SCOPES.restrictedRead, TRELLIS_SCOPES.identityAdmin];
 const OTHER_PATIENT_DATA = ['system/Basic.r']; // a valid scope no platform method accepts
-const REGIONAL = ['region/north-east/waiting-lists.read'];
+const REGIONAL = ['region/north-east/waiting-lists.read', 'region/north-east/population.read'];
 
 let stack: FhirStack;
 let door: RawGrpc;
@@ -132,7 +132,7 @@ describe('the front door serves every local-system method of the platform protos
     const authority = await system(REGIONAL, undefined, 'YRA01');
     const refusedAtADoor: Array<[string, number, string]> = [];
     for (const route of ROUTES) {
-      const regional = route.method === 'GetRegionalWaitingLists';
+      const regional = ['GetRegionalWaitingLists', 'ListPatients'].includes(route.method);
       const r = await door.call(route.path, { token: regional ? authority.token : token });
       if ([status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.UNAVAILABLE].includes(r.code))
         refusedAtADoor.push([route.path, r.code, r.details]);
