@@ -238,7 +238,7 @@ async function main(): Promise<void> {
       ingestRatioToGoal: Math.round((steady / GOAL_RATE) * 100) / 100,
       /** events per CPU-second of the service process (PostgreSQL's share not included) */
       ingestEventsPerServiceCpuSecond: Math.round(published / Math.max(cpu, 0.001)),
-      loadAverage: loadavg()[0],
+      loadAverage: loadavg()[0] ?? 0,
       delayEvents: delays.length,
       delayP50Ms: pct(0.5),
       delayP99Ms: pct(0.99),
