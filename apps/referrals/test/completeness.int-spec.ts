@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 import { testNhsNumber } from './support/harness';
 import { startService, type ServiceUnderTest } from './support/service-under-test';
@@ -36,7 +36,7 @@ const dateAfter = (t: { seconds: number | string }, days: number) => {
     .slice(0, 10);
 };
 
-describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferral, the RTT clock', () => {
+describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferral, the RTT clock, attachments', () => {
   let svc: ServiceUnderTest;
   let gp: string;
   let trust: string;
@@ -55,7 +55,7 @@ describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferr
     await svc?.stop();
   });
 
-  async function send(priority = 1): Promise<ReferralMsg> {
+  async function send(priority = 1, extra: Record<string, unknown> = {}): Promise<ReferralMsg> {
     const nhsNumber = testNhsNumber();
     svc.identity.add({ nhsNumber });
     const res = await svc.client.call<{ referral: ReferralMsg }>(
@@ -68,6 +68,7 @@ describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferr
         priority,
         reason: { code: '29857009', display: 'Chest pain' },
         clinicalSummary: 'Exertional chest pain',
+        ...extra,
       },
       gp,
     );
@@ -148,5 +149,52 @@ describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferr
     expect(original).toMatchObject({ status: ADVICE_GIVEN, convertedToReferralId: referral.id });
     const twice = await svc.client.fail('ConvertAdviceToReferral', { referralId: r.id }, gp);
     expect(twice).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ALREADY_CONVERTED' });
+  });
+
+  it('serves an attachment with its content, size and sha256 to whoever may read the referral', async () => {
+    const data = randomBytes(300 * 1024);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const r = await send(1, {
+      attachments: [{ contentType: 'application/pdf', title: 'ECG', data, sha256 }],
+    });
+    const meta = (r as unknown as { attachments: { id: string; sha256: string; size: number }[] })
+      .attachments;
+    expect(meta).toHaveLength(1);
+    expect(meta[0]).toMatchObject({ sha256, size: data.length });
+    for (const token of [gp, trust]) {
+      const got = await svc.client.call<{
+        attachment: {
+          id: string;
+          contentType: string;
+          title: string;
+          size: number;
+          sha256: string;
+        };
+        data: Buffer;
+        referralId: string;
+        nhsNumber: string;
+      }>('GetReferralAttachment', { attachmentId: meta[0]!.id }, token);
+      expect(got.attachment).toMatchObject({
+        contentType: 'application/pdf',
+        title: 'ECG',
+        sha256,
+      });
+      expect(Buffer.from(got.data).equals(data)).toBe(true);
+      expect(got.referralId).toBe(r.id);
+    }
+    const hidden = await svc.client.fail(
+      'GetReferralAttachment',
+      { attachmentId: meta[0]!.id },
+      stranger,
+    );
+    expect(hidden).toMatchObject({ code: status.NOT_FOUND, reason: 'ATTACHMENT_NOT_FOUND' });
+    const unknown = await svc.client.fail(
+      'GetReferralAttachment',
+      { attachmentId: randomUUID() },
+      gp,
+    );
+    expect(unknown).toMatchObject({ code: status.NOT_FOUND, reason: 'ATTACHMENT_NOT_FOUND' });
+    const bad = await svc.client.fail('GetReferralAttachment', { attachmentId: 'nope' }, gp);
+    expect(bad.code).toBe(status.INVALID_ARGUMENT);
   });
 });

@@ -46,6 +46,18 @@ export const REFERRALS_SCOPES = defineScopeTable({
     patientAccess: true, // a citizen's own referral (the service answers NOT_FOUND for another's)
     subject: byReferralId,
   },
+  [`${REFERRAL}/GetReferralAttachment`]: {
+    scope: 'system/ServiceRequest.r',
+    patientData: true,
+    patientAccess: true, // as GetReferral: the service answers NOT_FOUND for another's
+    subject: (req, res) => {
+      const r = res as { referralId?: string; nhsNumber?: string } | undefined;
+      return {
+        resourceId: r?.referralId || (req as { attachmentId?: string }).attachmentId,
+        nhsNumber: r?.nhsNumber || undefined,
+      };
+    },
+  },
   [`${REFERRAL}/GetReferralTimeline`]: {
     scope: 'system/ServiceRequest.r',
     patientData: true,

@@ -101,6 +101,26 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
     return this.one(await this.service.get(caller, req.referralId));
   }
 
+  async getReferralAttachment(
+    req: referrals.v1.GetReferralAttachmentRequest,
+    md?: Metadata,
+  ): Promise<referrals.v1.GetReferralAttachmentResponse> {
+    const { caller } = callOf(md);
+    const a = await this.service.attachment(caller, req.attachmentId);
+    return {
+      attachment: {
+        id: a.id,
+        contentType: a.contentType,
+        title: a.title,
+        size: a.size,
+        sha256: a.sha256,
+      },
+      data: a.data,
+      referralId: a.referralId,
+      nhsNumber: a.nhsNumber,
+    };
+  }
+
   async getReferralTimeline(
     req: referrals.v1.GetReferralTimelineRequest,
     md?: Metadata,

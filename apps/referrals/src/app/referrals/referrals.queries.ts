@@ -41,6 +41,45 @@ export class ReferralQueries {
     return r;
   }
 
+  /** One attachment with its content; visible exactly when its referral is (as get). */
+  async attachment(
+    actor: Actor,
+    id: string,
+  ): Promise<{
+    id: string;
+    referralId: string;
+    nhsNumber: string;
+    contentType: string;
+    title: string;
+    size: number;
+    sha256: string;
+    data: Uint8Array;
+  }> {
+    const v = new Violations();
+    v.uuid('attachment_id', id);
+    v.throwIfAny();
+    const a = await this.s.repo.findAttachment(this.s.prisma, id);
+    const visible = actor.patient
+      ? a?.referral.nhsNumber === actor.patient
+      : a && involved(a.referral, actor.odsCode);
+    if (!a || !visible)
+      throw new ReferralsError(
+        ReferralsErrorCode.AttachmentNotFound,
+        `Attachment ${id} not found`,
+        { attachmentId: id },
+      );
+    return {
+      id: a.id,
+      referralId: a.referralId,
+      nhsNumber: a.referral.nhsNumber,
+      contentType: a.contentType,
+      title: a.title,
+      size: a.size,
+      sha256: a.sha256,
+      data: a.data,
+    };
+  }
+
   async timeline(
     actor: Actor,
     id: string,

@@ -104,6 +104,16 @@ export class ReferralsRepository {
     });
   }
 
+  /** One attachment with its content and the referral it belongs to (for the visibility check). */
+  findAttachment(db: Db, id: string) {
+    return db.referralAttachment.findUnique({
+      where: { id },
+      include: {
+        referral: { select: { nhsNumber: true, referrerOdsCode: true, targetOdsCode: true } },
+      },
+    });
+  }
+
   /** Inserts a referral with its attachments (one nested write) and returns it with metadata. */
   create(
     tx: Prisma.TransactionClient,

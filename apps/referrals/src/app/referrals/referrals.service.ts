@@ -47,6 +47,7 @@ export class ReferralsService {
   readonly convertAdvice: ReferralTransitions['convertAdvice'];
   readonly stopClock: ReferralTransitions['stopClock'];
   readonly get: ReferralQueries['get'];
+  readonly attachment: ReferralQueries['attachment'];
   readonly timeline: ReferralQueries['timeline'];
   readonly getVersion: ReferralQueries['getVersion'];
   readonly listVersions: ReferralQueries['listVersions'];
@@ -84,6 +85,7 @@ export class ReferralsService {
     this.convertAdvice = transitions.convertAdvice.bind(transitions);
     this.stopClock = transitions.stopClock.bind(transitions);
     this.get = queries.get.bind(queries);
+    this.attachment = queries.attachment.bind(queries);
     this.timeline = queries.timeline.bind(queries);
     this.getVersion = queries.getVersion.bind(queries);
     this.listVersions = queries.listVersions.bind(queries);

@@ -149,7 +149,10 @@ export function toVersionView(
   };
 }
 
-export function involved(r: ReferralRow, odsCode: string): boolean {
+export function involved(
+  r: Pick<ReferralRow, 'referrerOdsCode' | 'targetOdsCode'>,
+  odsCode: string,
+): boolean {
   return r.referrerOdsCode === odsCode || r.targetOdsCode === odsCode;
 }
 
