@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
-import { isExclusionViolation, isUniqueViolation } from '../domain/pg-errors';
+import {
+  isExclusionViolation,
+  isSerializationFailure,
+  isUniqueViolation,
+} from '../domain/pg-errors';
 import type { Actor, Clock } from '../domain/ports';
 import { IDEMPOTENCY_KEY, Violations } from '../domain/validation';
 import type { PrismaClient, ScheduleRow, SlotRow } from '../prisma';
@@ -143,15 +147,12 @@ export class SlotPublication {
           const byStart = new Map(rows.map((r) => [r.startAt.getTime(), r]));
           for (const f of fresh) created.set(f.i, byStart.get(f.s.start.getTime())!);
         } catch (err) {
-          // a concurrent publication of the same key won (unique index, or the exclusion
+          // A concurrent publication of the same key won (unique index, or the exclusion
           // constraint on its identical range, whichever PostgreSQL checked first): once more,
-          // now answering it as a replay
-          if (
-            attempt === 0 &&
-            keys.size > 0 &&
-            (isUniqueViolation(err) || isExclusionViolation(err))
-          )
-            continue;
+          // now answering it as a replay. Concurrent identical publications can also deadlock
+          // between those two checks; the statement rolled back whole, so it is safe to rerun.
+          const lostRace = keys.size > 0 && (isUniqueViolation(err) || isExclusionViolation(err));
+          if ((lostRace && attempt < 2) || (isSerializationFailure(err) && attempt < 3)) continue;
           if (!isExclusionViolation(err)) throw err;
           throw await this.overlapError(
             schedule.id,
