@@ -1,5 +1,6 @@
 import { faker } from '@faker-js/faker/locale/en_GB';
 import type {
+  Binary,
   Bundle,
   CapabilityStatement,
   Extension,
@@ -10,6 +11,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { events } from '@trellis/contracts';
 import {
+  REFERRAL_ATTACHMENT_EXTENSION,
   REFERRAL_CONVERTED_TO_EXTENSION,
   REFERRAL_STATUS_REASON_EXTENSION,
   RTT_CLOCK_EXTENSION,
@@ -18,6 +20,7 @@ import {
 } from '@trellis/fhir';
 import { Client } from 'fhir-kit-client';
 
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -35,6 +38,7 @@ const fixture = JSON.parse(
 let stack: FhirStack;
 let gpToken: string; // referrer A81001
 let hospitalToken: string; // target RR8
+let strangerToken: string; // B82002: not involved
 let gp: Client;
 
 beforeAll(async () => {
@@ -47,6 +51,7 @@ beforeAll(async () => {
     ['system/ServiceRequest.rus', 'system/Patient.r'],
     'RR8',
   ));
+  ({ token: strangerToken } = await stack.token(['system/ServiceRequest.crus'], 'B82002'));
   gp = new Client({ baseUrl: stack.fhirBase, bearerToken: gpToken });
 });
 
@@ -54,7 +59,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function send(): Promise<ServiceRequest> {
+async function referralBody(): Promise<ServiceRequest> {
   const p = (await gp.create({
     resourceType: 'Patient',
     body: asBody({
@@ -67,9 +72,13 @@ async function send(): Promise<ServiceRequest> {
   const body = JSON.parse(JSON.stringify(fixture)) as ServiceRequest;
   body.subject = { reference: `Patient/${p.id!}` };
   body.identifier = [{ system: REQUEST_ID, value: `ref-${faker.string.alphanumeric(12)}` }];
+  return body;
+}
+
+async function send(): Promise<ServiceRequest> {
   const s = (await gp.create({
     resourceType: 'ServiceRequest',
-    body: asBody(body),
+    body: asBody(await referralBody()),
   })) as unknown as ServiceRequest;
   expectValid(s);
   return s;
@@ -248,5 +257,120 @@ describe('ServiceRequest/$convert → referrals ConvertAdviceToReferral', () => 
       const od = await http('GET', `OperationDefinition/${id}`, gpToken);
       expect(od.status).toBe(200);
     }
+  });
+});
+
+describe('supportingInfo → stored attachments, downloadable as Binary', () => {
+  const withAttachment = async (data: Buffer, sha256?: string): Promise<ServiceRequest> => ({
+    ...(await referralBody()),
+    contained: [
+      {
+        resourceType: 'Binary',
+        id: 'a1',
+        contentType: 'application/pdf',
+        data: data.toString('base64'),
+      },
+    ],
+    supportingInfo: [
+      {
+        reference: '#a1',
+        display: 'ECG',
+        ...(sha256
+          ? {
+              extension: [
+                {
+                  url: REFERRAL_ATTACHMENT_EXTENSION,
+                  extension: [{ url: 'sha256', valueString: sha256 }],
+                },
+              ],
+            }
+          : {}),
+      },
+    ],
+  });
+
+  it("keeps supportingInfo with size and SHA-256, serves the Binary to the referral's readers only, audited", async () => {
+    const data = randomBytes(200 * 1024);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const created = await http(
+      'POST',
+      'ServiceRequest',
+      gpToken,
+      await withAttachment(data, sha256),
+    );
+    expect(created.status).toBe(201);
+    const s = created.body as ServiceRequest;
+    expect(s.contained).toBeUndefined();
+    const info = s.supportingInfo ?? [];
+    expect(info).toHaveLength(1);
+    expect(info[0]).toMatchObject({ type: 'Binary', display: 'ECG' });
+    const meta = part(info[0]?.extension?.[0], 'sha256');
+    expect(meta?.valueString).toBe(sha256);
+    expect(part(info[0]?.extension?.[0], 'size')?.valueInteger).toBe(data.length);
+    const binaryPath = info[0]!.reference!;
+    expect(binaryPath).toMatch(/^Binary\//);
+
+    const audit = await collect(stack.gw.auditTopic);
+    try {
+      for (const token of [hospitalToken, gpToken]) {
+        const res = await fetch(`${stack.fhirBase}/${binaryPath}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('digest')).toBe(
+          `sha-256=${Buffer.from(sha256, 'hex').toString('base64')}`,
+        );
+        const b = (await res.json()) as Binary;
+        expectValid(b);
+        expect(b).toMatchObject({
+          resourceType: 'Binary',
+          contentType: 'application/pdf',
+          securityContext: { reference: `ServiceRequest/${s.id!}` },
+        });
+        expect(Buffer.from(b.data!, 'base64').equals(data)).toBe(true);
+      }
+      expect((await http('GET', binaryPath, strangerToken)).status).toBe(404);
+      const nhs = s.subject!.identifier!.value!;
+      const recorded = await waitFor(() => {
+        const found = audit.messages
+          .map((m) => events.v1.AccessRecorded.decode(m.value!))
+          .filter((e) => e.sourceService === 'gateway' && e.interaction === 'GET /fhir/Binary/:id');
+        const ok = found.filter((e) => e.outcome === '0' && e.resourceId === s.id);
+        return ok.length >= 2 ? ok : undefined;
+      }, 60_000);
+      expect(recorded.map((e) => [e.patientNhsNumber, e.odsCode]).sort()).toEqual(
+        [
+          [nhs, 'A81001'],
+          [nhs, 'RR8'],
+        ].sort(),
+      );
+    } finally {
+      await audit.stop();
+    }
+  });
+
+  it('refuses an attachment over 1 MiB (413), a wrong SHA-256 (400) and a dangling supportingInfo (422)', async () => {
+    const big = refusal(
+      await http(
+        'POST',
+        'ServiceRequest',
+        gpToken,
+        await withAttachment(randomBytes(1024 * 1024 + 1)),
+      ),
+    );
+    // the base64 of more than 1 MiB exceeds the gateway's default 1 MiB body limit
+    expect(big).toMatchObject({ status: 413, rules: ['http.payload-too-large'] });
+    const wrong = await http(
+      'POST',
+      'ServiceRequest',
+      gpToken,
+      await withAttachment(randomBytes(64), 'a'.repeat(64)),
+    );
+    expect(wrong.status).toBe(400);
+    const dangling = { ...(await referralBody()), supportingInfo: [{ reference: '#missing' }] };
+    expect(refusal(await http('POST', 'ServiceRequest', gpToken, dangling))).toMatchObject({
+      status: 422,
+      rules: ['service-request.supporting-info'],
+    });
   });
 });

@@ -24,3 +24,6 @@ export const REFERRAL_STATUS_REASON_EXTENSION =
 /** The referral an advice-and-guidance request was converted into ($convert). */
 export const REFERRAL_CONVERTED_TO_EXTENSION =
   'https://fhir.trellis.nhs.uk/StructureDefinition/referral-converted-to';
+/** A referral attachment's metadata on its ServiceRequest.supportingInfo reference (contentType, size, sha256). */
+export const REFERRAL_ATTACHMENT_EXTENSION =
+  'https://fhir.trellis.nhs.uk/StructureDefinition/referral-attachment';

@@ -1,12 +1,14 @@
 import { referrals, toTimestamp } from '@trellis/contracts';
 
 import {
+  REFERRAL_ATTACHMENT_EXTENSION,
   REFERRAL_CONVERTED_TO_EXTENSION,
   REFERRAL_STATUS_REASON_EXTENSION,
   RTT_CLOCK_EXTENSION,
 } from '../systems';
+import { FhirError } from '../outcome';
 import { validateFhirResource } from '../validator';
-import { referralToFhir } from './summaries';
+import { referralToFhir, sendReferralFromFhir } from './summaries';
 
 const V = referrals.v1;
 const at = (iso: string) => toTimestamp(new Date(iso));
@@ -109,5 +111,64 @@ describe('ServiceRequest extensions (RTT clock, status reason, conversion)', () 
     const made = referralToFhir(base({ id: 'new-1', basedOnReferralId: original.id! }));
     expect(made.basedOn).toEqual([{ reference: `ServiceRequest/${original.id!}` }]);
     expect(made.extension).toBeUndefined();
+  });
+
+  it('lists attachments as supportingInfo → Binary with content type, size and sha256; takes contained Binaries on create', () => {
+    const s = referralToFhir(
+      base({
+        attachments: [
+          { id: 'att-1', contentType: 'application/pdf', title: 'ECG', size: 5, sha256: 'ab12' },
+        ],
+      }),
+    );
+    expect(s.supportingInfo).toEqual([
+      {
+        extension: [
+          {
+            url: REFERRAL_ATTACHMENT_EXTENSION,
+            extension: [
+              { url: 'contentType', valueCode: 'application/pdf' },
+              { url: 'size', valueInteger: 5 },
+              { url: 'sha256', valueString: 'ab12' },
+            ],
+          },
+        ],
+        reference: 'Binary/att-1',
+        type: 'Binary',
+        display: 'ECG',
+      },
+    ]);
+    expect(validateFhirResource(s, { resourceType: 'ServiceRequest', mode: 'update' }).valid).toBe(
+      true,
+    );
+
+    const body = {
+      ...s,
+      contained: [
+        {
+          resourceType: 'Binary' as const,
+          id: 'a1',
+          contentType: 'text/plain',
+          data: Buffer.from('hello').toString('base64'),
+        },
+      ],
+      supportingInfo: [
+        { reference: '#a1', display: 'Letter' },
+        { reference: 'Binary/att-1' }, // already stored: not sent again
+      ],
+    };
+    const send = sendReferralFromFhir(body);
+    expect(send.attachments).toHaveLength(1);
+    expect(send.attachments[0]).toMatchObject({ contentType: 'text/plain', title: 'Letter' });
+    expect(Buffer.from(send.attachments[0]!.data).toString()).toBe('hello');
+
+    const dangling = { ...body, supportingInfo: [{ reference: '#nope' }] };
+    try {
+      sendReferralFromFhir(dangling);
+      throw new Error('expected refusal');
+    } catch (e) {
+      expect(e).toBeInstanceOf(FhirError);
+      expect((e as FhirError).status).toBe(422);
+    }
   });
 });

@@ -1,7 +1,9 @@
-import type { Extension } from '@medplum/fhirtypes';
+import type { Binary, Extension, Reference, ServiceRequest } from '@medplum/fhirtypes';
 import { referrals } from '@trellis/contracts';
 
+import { FhirError } from '../outcome';
 import {
+  REFERRAL_ATTACHMENT_EXTENSION,
   REFERRAL_CONVERTED_TO_EXTENSION,
   REFERRAL_STATUS_REASON_EXTENSION,
   RTT_CLOCK_EXTENSION,
@@ -72,4 +74,62 @@ export function referralExtensions(r: referrals.v1.Referral): Extension[] {
         ]
       : []),
   ];
+}
+
+/**
+ * The referral's attachments as ServiceRequest.supportingInfo: a reference to the Binary that
+ * serves the content (GET Binary/{id}, the referral's read rules), the title as display, and the
+ * stored content type, size and SHA-256 (hex) in the referral-attachment extension.
+ */
+export function supportingInfoOf(r: referrals.v1.Referral): Reference[] {
+  return r.attachments.map((a) => ({
+    extension: [
+      {
+        url: REFERRAL_ATTACHMENT_EXTENSION,
+        extension: [
+          { url: 'contentType', valueCode: a.contentType },
+          { url: 'size', valueInteger: Number(a.size) },
+          { url: 'sha256', valueString: a.sha256 },
+        ],
+      },
+    ],
+    reference: `Binary/${a.id}`,
+    type: 'Binary',
+    ...(a.title ? { display: a.title } : {}),
+  }));
+}
+
+/**
+ * Attachments sent with a new referral: each supportingInfo that references a contained Binary
+ * (`#id`, contentType + base64 data; the display is the title, an optional referral-attachment
+ * sha256 is checked by the platform). A local reference to anything else is refused (422), so
+ * nothing the sender attached is silently dropped; references to stored resources are ignored.
+ */
+export function attachmentsFromFhir(s: ServiceRequest): referrals.v1.AttachmentInput[] {
+  const contained = new Map(
+    (s.contained ?? []).flatMap((c) => (c.resourceType === 'Binary' && c.id ? [[c.id, c]] : [])),
+  );
+  return (s.supportingInfo ?? []).flatMap((ref, i) => {
+    if (!ref.reference?.startsWith('#')) return [];
+    const b = contained.get(ref.reference.slice(1)) as Binary | undefined;
+    if (!b?.contentType || !b.data)
+      throw FhirError.of(
+        422,
+        'business-rule',
+        'service-request.supporting-info',
+        `supportingInfo[${i}] must reference a contained Binary with contentType and data (${ref.reference})`,
+        `ServiceRequest.supportingInfo[${i}]`,
+      );
+    const sha = ref.extension
+      ?.find((e) => e.url === REFERRAL_ATTACHMENT_EXTENSION)
+      ?.extension?.find((e) => e.url === 'sha256')?.valueString;
+    return [
+      {
+        contentType: b.contentType,
+        title: ref.display ?? '',
+        data: Buffer.from(b.data, 'base64'),
+        sha256: sha ?? '',
+      },
+    ];
+  });
 }

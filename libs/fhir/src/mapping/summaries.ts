@@ -12,7 +12,7 @@ import {
   SNOMED_CT_SYSTEM,
 } from '../systems';
 
-import { referralExtensions } from './referral-extensions';
+import { attachmentsFromFhir, referralExtensions, supportingInfoOf } from './referral-extensions';
 import { iso, org, patientRef } from './summary-common';
 
 export * from './report-summaries';
@@ -128,6 +128,7 @@ export function referralToFhir(r: referrals.v1.Referral): ServiceRequest {
         }
       : {}),
     ...(r.clinicalSummary ? { note: [{ text: r.clinicalSummary }] } : {}),
+    ...(r.attachments.length ? { supportingInfo: supportingInfoOf(r) } : {}),
   };
 }
 
@@ -286,6 +287,6 @@ export function sendReferralFromFhir(s: ServiceRequest): referrals.v1.SendReferr
       referrals.v1.ReferralPriority.REFERRAL_PRIORITY_UNSPECIFIED,
     reason: { code: snomed?.code ?? '', display: snomed?.display ?? '' },
     clinicalSummary: s.note?.map((n) => n.text).join('\n') ?? '',
-    attachments: [],
+    attachments: attachmentsFromFhir(s),
   };
 }

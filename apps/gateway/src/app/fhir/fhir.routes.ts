@@ -12,6 +12,7 @@ import {
 } from './fhir.registry';
 import { PatientFhirController } from './patient.controller';
 import { AppointmentFhirController } from './appointment.controller';
+import { ReferralBinaryFhirController } from './referral-binary.controller';
 import { ReferralOperationsFhirController } from './referral-operations.controller';
 import { ReferralFhirController } from './referral.controller';
 import { RegionalWaitingListsFhirController } from './regional-waiting-lists.controller';
@@ -36,6 +37,7 @@ export const RESOURCE_CONTROLLERS = [
   ScheduleFhirController,
   ReferralFhirController,
   ReferralOperationsFhirController,
+  ReferralBinaryFhirController,
   ReportFhirController,
   ReportSearchFhirController,
   ObservationFhirController,

@@ -1,4 +1,5 @@
 import {
+  REFERRAL_ATTACHMENT_EXTENSION,
   REFERRAL_CONVERTED_TO_EXTENSION,
   REFERRAL_STATUS_REASON_EXTENSION,
   RTT_CLOCK_EXTENSION,
@@ -21,5 +22,14 @@ export const RESOURCE_DOCS: Readonly<Record<string, string>> = {
     'the new referral names the original in basedOn. meta.tag (https://fhir.trellis.nhs.uk/CodeSystem/referral-status) is the',
     'platform status: sent, accepted, booked, advice_given, rejected, returned, completed, cancelled.',
     'Extensions are ignored on update (they are the platform’s, not the client’s).',
+    'supportingInfo: on create, each reference to a contained Binary (#id: contentType + base64 data, display = title)',
+    `is stored as an attachment (at most 10, each at most 1 MiB: a body over FHIR_MAX_BODY_BYTES (1 MiB by default) is 413, a larger Binary.data 400; an optional ${REFERRAL_ATTACHMENT_EXTENSION}`,
+    'sha256 sub-extension is checked); on read, one reference per attachment to Binary/{id} with the extension',
+    'giving contentType, size and the stored SHA-256 (hex).',
+  ].join(' '),
+  Binary: [
+    'A referral attachment (ServiceRequest.supportingInfo), read with the referral’s rules (scope system/ServiceRequest.r;',
+    'its two organisations and its patient; anyone else 404), audited with the referral and the patient; securityContext',
+    'names the ServiceRequest and the Digest header carries the stored SHA-256. FHIR JSON only (no raw content negotiation).',
   ].join(' '),
 };
