@@ -81,6 +81,7 @@ const FACTS = new Map<string, (data: Uint8Array, time: Date | undefined) => Doma
   [T('referrals.ReferralSent'), facts(E.ReferralSent, referral)],
   [T('referrals.ReferralAccepted'), facts(E.ReferralAccepted, referral)],
   [T('referrals.ReferralRejected'), facts(E.ReferralRejected, referral)],
+  [T('referrals.ReferralReturned'), facts(E.ReferralReturned, referral)],
   [T('referrals.ReferralAdviceGiven'), facts(E.ReferralAdviceGiven, referral)],
   [T('referrals.ReferralBooked'), facts(E.ReferralBooked, referral)],
   [T('referrals.ReferralCompleted'), facts(E.ReferralCompleted, referral)],

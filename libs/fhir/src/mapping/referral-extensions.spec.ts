@@ -44,6 +44,8 @@ describe('ServiceRequest extensions (RTT clock, status reason, conversion)', () 
           breachDate: '2028-06-26',
           twoWeekWaitBreachDate: '2028-03-06',
           stopReason: 0,
+          stoppedAt: undefined,
+          firstAppointmentAt: undefined,
         },
       }),
     );
@@ -73,6 +75,7 @@ describe('ServiceRequest extensions (RTT clock, status reason, conversion)', () 
           startedAt: at('2028-02-20T10:00:00Z'),
           stoppedAt: at('2028-02-22T09:00:00Z'),
           stopReason: V.RttStopReason.RTT_STOP_REASON_REFERRAL_CLOSED,
+          firstAppointmentAt: undefined,
           running: false,
           daysWaited: 2,
           weeksWaited: 0,

@@ -69,6 +69,7 @@ export const SUBSCRIPTION_TOPICS: readonly SubscriptionTopicSpec[] = [
     'referrals.ReferralSent',
     'referrals.ReferralAccepted',
     'referrals.ReferralRejected',
+    'referrals.ReferralReturned',
     'referrals.ReferralAdviceGiven',
     'referrals.ReferralBooked',
     'referrals.ReferralCompleted',
