@@ -81,9 +81,13 @@ describe('listing per-system scorecards: who', () => {
 });
 
 describe("a region's compliance changes: validation", () => {
-  const ok = { region: 'north-east', pageSize: 0, before: undefined, beforeKey: '' };
-  const f = (q: Partial<typeof ok> & { before?: Date }) =>
-    validateRegionChanges({ ...ok, ...q }).map((v) => v.field);
+  const ok = {
+    region: 'north-east',
+    pageSize: 0,
+    before: undefined as Date | undefined,
+    beforeKey: '',
+  };
+  const f = (q: Partial<typeof ok>) => validateRegionChanges({ ...ok, ...q }).map((v) => v.field);
 
   it('takes a region and an optional (before, key) cursor', () => {
     expect(f({})).toEqual([]);
