@@ -45,6 +45,12 @@ export interface TransitionEntry {
 
 const MS = Prisma.sql`date_trunc('milliseconds', x.at)`;
 
+/** Entries strictly before the cursor in (at, key) order; no cursor: from the newest. */
+const before = (key: Prisma.Sql, cursor: HistoryCursor | undefined): Prisma.Sql =>
+  cursor
+    ? Prisma.sql`AND (${MS}, ${key}) < (${cursor.at}, ${cursor.key} COLLATE "C")`
+    : Prisma.empty;
+
 /**
  * The gateway's own enforcement records of a region's systems (reads only): the registry's
  * change log (suspensions, reinstatements, compliance's write withdrawals) and the lifecycle
@@ -74,7 +80,7 @@ export class EnforcementHistoryRepository {
       SELECT ${key} AS key, ${MS} AS at, x.system_id, s.name, x.change, x.actor, x.reason
         FROM connected_system_changes x JOIN connected_systems s ON s.id = x.system_id
        WHERE s.region = ${region} AND x.change = ANY(${[...ENFORCEMENT_CHANGES]}::text[])
-         ${cursor ? Prisma.sql`AND (${MS}, ${key}) < (${cursor.at}, ${cursor.key} COLLATE "C")` : Prisma.empty}
+         ${before(key, cursor)}
        ORDER BY 2 DESC, 1 DESC
        LIMIT ${limit}`;
     return rows.map((r) => ({
@@ -111,7 +117,7 @@ export class EnforcementHistoryRepository {
              x.reason, x.national_override
         FROM system_lifecycle_transitions x JOIN connected_systems s ON s.id = x.system_id
        WHERE s.region = ${region}
-         ${cursor ? Prisma.sql`AND (${MS}, ${key}) < (${cursor.at}, ${cursor.key} COLLATE "C")` : Prisma.empty}
+         ${before(key, cursor)}
        ORDER BY 2 DESC, 1 DESC
        LIMIT ${limit}`;
     return rows.map((r) => ({
