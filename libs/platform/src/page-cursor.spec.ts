@@ -52,6 +52,20 @@ describe('pageCursor', () => {
     );
   });
 
+  it('check judges exactly as decode does, without throwing', () => {
+    fc.assert(
+      fc.property(cursorArb, scopeArb, fc.string({ maxLength: 60 }), (cursor, scope, junk) => {
+        const token = codec.encode(cursor, scope);
+        expect(codec.check(token, scope)).toEqual({ ok: true, cursor });
+        const judged = codec.check(junk, scope, 'pageToken');
+        const refused = refusalOf(() => codec.decode(junk, scope, 'pageToken'));
+        if (judged.ok) expect(refused).toBeUndefined();
+        else expect(refused?.details).toEqual([judged.violation]);
+      }),
+    );
+    expect(codec.check(undefined)).toEqual({ ok: true, cursor: undefined });
+  });
+
   it('reads no token as the first page', () => {
     expect(codec.decode(undefined, {})).toBeUndefined();
     expect(codec.decode('', {})).toBeUndefined();

@@ -36,6 +36,15 @@ export interface PageCursorCodec<C> {
   encode(cursor: C, scope?: unknown): string;
   /** The cursor of a token made for `scope` (undefined for no token); refuses any other. */
   decode(token: string | undefined, scope?: unknown, field?: string): C | undefined;
+  /**
+   * The same judgement without throwing, for validators that report every problem at once:
+   * `ok: false` carries the violation `decode` would have refused with.
+   */
+  check(
+    token: string | undefined,
+    scope?: unknown,
+    field?: string,
+  ): { ok: true; cursor: C | undefined } | { ok: false; violation: FieldViolation };
 }
 
 function canonical(value: unknown): unknown {
@@ -72,30 +81,42 @@ function fieldsOf(token: string): Record<string, unknown> | undefined {
 
 /** A page-token codec for one listing's cursor. */
 export function pageCursor<C>(spec: PageCursorSpec<C>): PageCursorCodec<C> {
-  const refusal = (field: string): Error =>
-    spec.refuse({
-      field,
-      rule: spec.rule ?? 'page-token',
-      message: spec.message ?? 'page_token is malformed or belongs to a different query',
-    });
+  const violationOf = (field: string): FieldViolation => ({
+    field,
+    rule: spec.rule ?? 'page-token',
+    message: spec.message ?? 'page_token is malformed or belongs to a different query',
+  });
+  const cursorOf = (token: string, scope: unknown): C | undefined => {
+    const fields = fieldsOf(token);
+    if (!fields || fields[SCOPE_KEY] !== scopeHash(scope)) return undefined;
+    try {
+      return spec.read(fields);
+    } catch {
+      return undefined;
+    }
+  };
+  const check: PageCursorCodec<C>['check'] = (
+    token,
+    scope,
+    field = spec.field ?? 'page.page_token',
+  ) => {
+    if (!token) return { ok: true, cursor: undefined };
+    const cursor = cursorOf(token, scope);
+    return cursor === undefined
+      ? { ok: false, violation: violationOf(field) }
+      : { ok: true, cursor };
+  };
   return {
     encode(cursor, scope) {
       const fields = { ...spec.write(cursor), [SCOPE_KEY]: scopeHash(scope) };
       return Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url');
     },
-    decode(token, scope, field = spec.field ?? 'page.page_token') {
-      if (!token) return undefined;
-      const fields = fieldsOf(token);
-      if (!fields || fields[SCOPE_KEY] !== scopeHash(scope)) throw refusal(field);
-      let cursor: C | undefined;
-      try {
-        cursor = spec.read(fields);
-      } catch {
-        cursor = undefined;
-      }
-      if (cursor === undefined) throw refusal(field);
-      return cursor;
+    decode(token, scope, field) {
+      const judged = check(token, scope, field);
+      if (!judged.ok) throw spec.refuse(judged.violation);
+      return judged.cursor;
     },
+    check,
   };
 }
 

@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { TRELLIS_SCOPES, type Caller } from '@trellis/auth';
-import { CONFIG, LOGGER, type Logger } from '@trellis/platform';
+import { CONFIG, LOGGER, type Logger, pageCursor } from '@trellis/platform';
 
 import { type ConformanceConfig } from '../config';
 import { PRISMA, type Prisma, type PrismaClient } from '../prisma';
@@ -20,8 +20,22 @@ import { decide, type Decision } from './decide';
 import { loadPolicy, type CompliancePolicy } from './policy';
 
 const POLICY_ACTOR = 'conformance-policy';
+
 /** Change-log versions are PostgreSQL integers. */
 const MAX_VERSION = 2_147_483_647;
+
+/** The change log's page token (libs/platform's scheme): the version the next page stays below. */
+const CHANGES_CURSOR = pageCursor<number>({
+  write: (version) => ({ before: version }),
+  read: ({ before }) =>
+    typeof before === 'number' && Number.isInteger(before) && before >= 1 && before <= MAX_VERSION
+      ? before
+      : undefined,
+  refuse: (v) => new ScorecardError(ScorecardErrorCode.InvalidArgument, 'invalid page token', [v]),
+  field: 'page_token',
+  rule: 'format',
+  message: "a previous next_page_token of this product version's changes",
+});
 
 function fresh(productVersionId: string, policy: CompliancePolicy, now: Date): StoredCompliance {
   return {
@@ -180,18 +194,9 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
       violations.push({ field: 'product_version_id', rule: 'required', message: 'is required' });
     if (pageSize < 0 || pageSize > 200)
       violations.push({ field: 'page_size', rule: 'range', message: '1 to 200' });
-    const before = pageToken ? Number(pageToken) : MAX_VERSION;
-    if (
-      !Number.isInteger(before) ||
-      before < 1 ||
-      before > MAX_VERSION ||
-      (pageToken && !/^\d+$/.test(pageToken))
-    )
-      violations.push({
-        field: 'page_token',
-        rule: 'format',
-        message: 'a previous next_page_token',
-      });
+    const judged = CHANGES_CURSOR.check(pageToken || undefined, { productVersionId });
+    if (!judged.ok) violations.push(judged.violation);
+    const before = (judged.ok ? judged.cursor : undefined) ?? MAX_VERSION;
     if (violations.length)
       throw new ScorecardError(
         ScorecardErrorCode.InvalidArgument,
@@ -206,7 +211,10 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
     const page = rows.slice(0, size);
     return {
       changes: page,
-      next: rows.length > size ? String(page[page.length - 1]!.version) : '',
+      next:
+        rows.length > size
+          ? CHANGES_CURSOR.encode(page[page.length - 1]!.version, { productVersionId })
+          : '',
     };
   }
 

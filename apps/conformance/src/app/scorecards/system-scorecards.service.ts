@@ -7,7 +7,7 @@ import {
   type KnownSystem,
   type SystemStatusRegistry,
 } from '@trellis/auth';
-import { type FieldViolation } from '@trellis/platform';
+import { type FieldViolation, pageCursor } from '@trellis/platform';
 
 import { ComplianceService } from '../policy/compliance.service';
 import { type StoredCompliance } from '../policy/compliance.repository';
@@ -17,8 +17,6 @@ import { periodViolations, totals, type Totals } from './scorecards.service';
 
 const REGION = /^[a-z]{2,20}(?:-[a-z]{2,20}){0,3}$/;
 const MAX_IDS = 200;
-const TOKEN_PREFIX = 'after:';
-
 export interface SystemScorecardsQuery {
   region: string;
   systemIds: readonly string[];
@@ -39,17 +37,27 @@ export interface SystemCard {
   compliance: StoredCompliance | undefined;
 }
 
-/** The page token: the last system id of the page, opaque to the caller. */
-export const pageTokenAfter = (systemId: string): string =>
-  Buffer.from(`${TOKEN_PREFIX}${systemId}`, 'utf8').toString('base64url');
+/** The page token (libs/platform's scheme): the last system id of the page, for one filter. */
+const SYSTEM_CURSOR = pageCursor<string>({
+  write: (systemId) => ({ after: systemId }),
+  read: ({ after }) =>
+    typeof after === 'string' && after.length > 0 && after.length <= 128 ? after : undefined,
+  refuse: (v) => new ScorecardError(ScorecardErrorCode.InvalidArgument, 'invalid page token', [v]),
+  field: 'page_token',
+  rule: 'format',
+  message: 'a previous next_page_token of the same region and systems',
+});
 
-function afterOf(token: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(token)) return undefined;
-  const text = Buffer.from(token, 'base64url').toString('utf8');
-  return text.startsWith(TOKEN_PREFIX) && text.length > TOKEN_PREFIX.length
-    ? text.slice(TOKEN_PREFIX.length)
-    : undefined;
-}
+// the period is left out: a default period moves with the clock between two pages
+const filterOf = (q: Pick<SystemScorecardsQuery, 'region' | 'systemIds'>) => ({
+  region: q.region,
+  systemIds: [...q.systemIds].sort(),
+});
+
+export const pageTokenAfter = (
+  systemId: string,
+  q: Pick<SystemScorecardsQuery, 'region' | 'systemIds'>,
+): string => SYSTEM_CURSOR.encode(systemId, filterOf(q));
 
 /** Every problem of a listing request at once (pure; the unit spec's subject). */
 export function validateListing(q: SystemScorecardsQuery): {
@@ -66,10 +74,9 @@ export function validateListing(q: SystemScorecardsQuery): {
   v.push(...periodViolations(q.periodStart, q.periodEnd));
   if (!Number.isInteger(q.pageSize) || q.pageSize < 0 || q.pageSize > 200)
     v.push({ field: 'page_size', rule: 'range', message: '1 to 200' });
-  const after = q.pageToken ? afterOf(q.pageToken) : undefined;
-  if (q.pageToken && after === undefined)
-    v.push({ field: 'page_token', rule: 'format', message: 'a previous next_page_token' });
-  return { violations: v, after };
+  const judged = SYSTEM_CURSOR.check(q.pageToken || undefined, filterOf(q));
+  if (!judged.ok) v.push(judged.violation);
+  return { violations: v, after: judged.ok ? judged.cursor : undefined };
 }
 
 /**
@@ -116,7 +123,7 @@ export class SystemScorecardsService {
     ]);
     return {
       cards: page.map((s) => cardOf(s, sums.get(s.systemId), states)),
-      next: rest.length > size ? pageTokenAfter(page[page.length - 1]!.systemId) : '',
+      next: rest.length > size ? pageTokenAfter(page[page.length - 1]!.systemId, q) : '',
       total: matching.length,
     };
   }

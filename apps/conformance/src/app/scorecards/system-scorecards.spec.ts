@@ -32,7 +32,12 @@ const caller = (scopes: string[], region = 'north-east'): Caller => ({
 describe('listing per-system scorecards: validation', () => {
   it('accepts a plain request and reads its page token back', () => {
     expect(validateListing(query()).violations).toEqual([]);
-    expect(validateListing(query({ pageToken: pageTokenAfter('gp-7') })).after).toBe('gp-7');
+    expect(validateListing(query({ pageToken: pageTokenAfter('gp-7', query()) })).after).toBe(
+      'gp-7',
+    );
+    // the period may move between pages (a default period follows the clock)
+    const token = pageTokenAfter('gp-7', query());
+    expect(validateListing(query({ pageToken: token, periodEnd: day('08') })).after).toBe('gp-7');
   });
 
   it('names every problem at once', () => {
@@ -61,6 +66,9 @@ describe('listing per-system scorecards: validation', () => {
     expect(fields({ pageToken: Buffer.from('after:').toString('base64url') })).toEqual([
       'page_token',
     ]);
+    // another filter's token
+    const london = pageTokenAfter('gp-7', query({ region: 'london' }));
+    expect(fields({ pageToken: london, region: 'north-east' })).toEqual(['page_token']);
   });
 });
 

@@ -51,7 +51,7 @@ export class EnforcementHistoryAdminController {
       throw new DomainError('gateway', 'INVALID_QUERY', 'INVALID_ARGUMENT', 'invalid region', [
         { field: 'region', rule: 'region', message: 'a region code such as north-east' },
       ]);
-    const { size, cursor } = parseHistoryQuery(query);
+    const { size, cursor } = parseHistoryQuery(query, region);
     const caller = requireCaller(req);
     if (!mayActInRegion(caller, region, 'systems.read'))
       throw new DomainError(
@@ -99,6 +99,7 @@ export class EnforcementHistoryAdminController {
         })),
       ],
       size,
+      region,
     );
     return { region, ...merged, complianceIncluded: withCompliance };
   }

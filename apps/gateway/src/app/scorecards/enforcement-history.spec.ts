@@ -25,7 +25,7 @@ const entry = (id: string, at: string): HistoryEntryJson => ({
 
 function refused(query: Record<string, unknown>): string[] {
   try {
-    parseHistoryQuery(query);
+    parseHistoryQuery(query, 'north-east');
   } catch (err) {
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).kind).toBe('INVALID_ARGUMENT');
@@ -36,9 +36,12 @@ function refused(query: Record<string, unknown>): string[] {
 
 describe("a region's enforcement history: the query", () => {
   it('takes a page size and a token it made; 20 a page by default', () => {
-    expect(parseHistoryQuery({})).toEqual({ size: 20, cursor: undefined });
-    const token = encodeCursor({ at: new Date('2026-12-07T01:00:00.123Z'), key: 'b:1234-ab' });
-    expect(parseHistoryQuery({ pageSize: '5', pageToken: token })).toEqual({
+    expect(parseHistoryQuery({}, 'north-east')).toEqual({ size: 20, cursor: undefined });
+    const token = encodeCursor(
+      { at: new Date('2026-12-07T01:00:00.123Z'), key: 'b:1234-ab' },
+      'north-east',
+    );
+    expect(parseHistoryQuery({ pageSize: '5', pageToken: token }, 'north-east')).toEqual({
       size: 5,
       cursor: { at: new Date('2026-12-07T01:00:00.123Z'), key: 'b:1234-ab' },
     });
@@ -52,6 +55,9 @@ describe("a region's enforcement history: the query", () => {
     expect(refused({ pageToken: forged({ at: 1, key: "z:' OR 1=1" }) })).toEqual(['pageToken']);
     expect(refused({ pageToken: forged({ at: 'soon', key: 'b:1' }) })).toEqual(['pageToken']);
     expect(refused({ pageToken: forged([1]) })).toEqual(['pageToken']);
+    // a token of another region's history is not this page's
+    const london = encodeCursor({ at: new Date(), key: 'b:1' }, 'london');
+    expect(refused({ pageToken: london })).toEqual(['pageToken']);
   });
 });
 
@@ -64,10 +70,10 @@ describe("a region's enforcement history: merging the logs", () => {
       [entry('b:9', T)],
       [entry('c:1', T), entry('c:0', '2026-12-07T02:00:00.000Z')],
     ];
-    const first = mergeHistory(logs, 3);
+    const first = mergeHistory(logs, 3, 'north-east');
     expect(first.entries.map((e) => e.id)).toEqual(['c:0', 'c:1', 'b:9']);
-    expect(first.nextPageToken).toBe(encodeCursor({ at: new Date(T), key: 'b:9' }));
-    const all = mergeHistory(logs, 10);
+    expect(first.nextPageToken).toBe(encodeCursor({ at: new Date(T), key: 'b:9' }, 'north-east'));
+    const all = mergeHistory(logs, 10, 'north-east');
     expect(all.entries.map((e) => e.id)).toEqual([
       'c:0',
       'c:1',

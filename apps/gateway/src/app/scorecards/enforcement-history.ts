@@ -1,4 +1,4 @@
-import { type FieldViolation } from '@trellis/platform';
+import { type FieldViolation, pageCursor } from '@trellis/platform';
 
 import { type HistoryCursor, KEY_PREFIX } from './enforcement-history.repository';
 import { invalidQuery, pageArgs, unknownParameters } from './system-scorecards.query';
@@ -32,34 +32,43 @@ export interface HistoryPage {
 
 const KNOWN = new Set(['pageSize', 'pageToken']);
 
-export const encodeCursor = (c: HistoryCursor): string =>
-  Buffer.from(JSON.stringify({ at: c.at.getTime(), key: c.key }), 'utf8').toString('base64url');
+const KEY = /^[abc]:[A-Za-z0-9@._+#-]{1,160}$/;
 
-function decodeCursor(token: string): HistoryCursor | undefined {
-  try {
-    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (typeof v !== 'object' || v === null) return undefined;
-    const { at, key } = v as { at?: unknown; key?: unknown };
-    if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at > 8.64e15) return undefined;
-    if (typeof key !== 'string' || !/^[abc]:[A-Za-z0-9@._+#-]{1,160}$/.test(key)) return undefined;
-    return { at: new Date(at), key };
-  } catch {
-    return undefined;
-  }
-}
+/** The shared page-token scheme (libs/platform), bound to the region the page belongs to. */
+const HISTORY_CURSOR = pageCursor<HistoryCursor>({
+  write: (c) => ({ at: c.at.getTime(), key: c.key }),
+  read: ({ at, key }) =>
+    typeof at === 'number' &&
+    Number.isInteger(at) &&
+    at >= 0 &&
+    at <= 8.64e15 &&
+    typeof key === 'string' &&
+    KEY.test(key)
+      ? { at: new Date(at), key }
+      : undefined,
+  refuse: (v) => invalidQuery([v]),
+  field: 'pageToken',
+  rule: 'format',
+  message: 'a previous nextPageToken of this region',
+});
+
+export const encodeCursor = (c: HistoryCursor, region: string): string =>
+  HISTORY_CURSOR.encode(c, { region });
 
 /** `?pageSize=&pageToken=` and nothing else; the token is a cursor this route made. */
-export function parseHistoryQuery(query: Record<string, unknown>): {
+export function parseHistoryQuery(
+  query: Record<string, unknown>,
+  region: string,
+): {
   size: number;
   cursor: HistoryCursor | undefined;
 } {
   const v: FieldViolation[] = unknownParameters(query, KNOWN);
   const { pageSize, pageToken } = pageArgs(query, v);
-  const cursor = pageToken ? decodeCursor(pageToken) : undefined;
-  if (pageToken && !cursor && !v.some((x) => x.field === 'pageToken'))
-    v.push({ field: 'pageToken', rule: 'format', message: 'a previous nextPageToken' });
+  const judged = HISTORY_CURSOR.check(pageToken || undefined, { region });
+  if (!judged.ok && !v.some((x) => x.field === 'pageToken')) v.push(judged.violation);
   if (v.length > 0) throw invalidQuery(v);
-  return { size: pageSize || 20, cursor };
+  return { size: pageSize || 20, cursor: judged.ok ? judged.cursor : undefined };
 }
 
 /**
@@ -81,6 +90,7 @@ export function complianceCursor(c: HistoryCursor | undefined): {
 export function mergeHistory(
   sources: ReadonlyArray<readonly HistoryEntryJson[]>,
   size: number,
+  region: string,
 ): { entries: HistoryEntryJson[]; nextPageToken: string } {
   const all = sources
     .flat()
@@ -92,6 +102,8 @@ export function mergeHistory(
   return {
     entries,
     nextPageToken:
-      all.length > size && last ? encodeCursor({ at: new Date(last.at), key: last.id }) : '',
+      all.length > size && last
+        ? encodeCursor({ at: new Date(last.at), key: last.id }, region)
+        : '',
   };
 }
