@@ -8,5 +8,8 @@ void runService({
   name: 'identity',
   module: createIdentityModule(),
   config: identityConfigSchema,
-  grpc: { packages: ['trellis.identity.v1'], protoFiles: ['trellis/identity/v1/identity.proto'] },
+  grpc: {
+    packages: ['trellis.identity.v1', 'trellis.records.v1'],
+    protoFiles: ['trellis/identity/v1/identity.proto', 'trellis/records/v1/records.proto'],
+  },
 });

@@ -99,7 +99,10 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
       OUTBOX_RELAY_ENABLED: String(options.relay ?? false),
       ...options.env,
     },
-    grpc: { packages: ['trellis.identity.v1'], protoFiles: ['trellis/identity/v1/identity.proto'] },
+    grpc: {
+      packages: ['trellis.identity.v1', 'trellis.records.v1'],
+      protoFiles: ['trellis/identity/v1/identity.proto', 'trellis/records/v1/records.proto'],
+    },
     handleSignals: false,
   });
   const def = loadProtoPackageDefinition(['trellis/identity/v1/identity.proto']);

@@ -35,6 +35,10 @@ import { PatientsGrpcController } from './patients/patients.grpc.controller';
 import { PatientsRepository } from './patients/patients.repository';
 import { PatientsService } from './patients/patients.service';
 import { PrismaService } from './prisma.service';
+import { PointerEventSink } from './records/records.events';
+import { RecordLocatorGrpcController } from './records/records.grpc.controller';
+import { PointerRepository } from './records/records.repository';
+import { RecordLocator } from './records/records.service';
 
 export const OUTBOX = Symbol('identity.outbox');
 
@@ -128,9 +132,16 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
           );
         },
       },
+      {
+        // the record locator lives with the patient index: NHS numbers, restrictions and merges
+        provide: RecordLocator,
+        inject: [PrismaService, OUTBOX],
+        useFactory: (prisma: PrismaService, outbox: Outbox) =>
+          new RecordLocator(prisma.client, new PointerRepository(), new PointerEventSink(outbox)),
+      },
       IdentityMessaging,
     ],
-    exports: [PrismaService, OUTBOX, PatientsService],
+    exports: [PrismaService, OUTBOX, PatientsService, RecordLocator],
   })
   class IdentityCoreModule {}
 
@@ -162,7 +173,10 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
     },
   });
 
-  @Module({ imports: [IdentityCoreModule, auth], controllers: [PatientsGrpcController] })
+  @Module({
+    imports: [IdentityCoreModule, auth],
+    controllers: [PatientsGrpcController, RecordLocatorGrpcController],
+  })
   class IdentityModule {}
 
   return IdentityModule;

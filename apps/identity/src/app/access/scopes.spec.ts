@@ -14,9 +14,35 @@ describe('identity scope table', () => {
     packagePrefix: 'trellis.identity.v1.',
   });
 
-  it('declares a scope for every gRPC method', () => {
+  const locator = listGrpcMethods(join(root, 'trellis/records/v1/records.proto'), {
+    includeDirs: [root],
+    packagePrefix: 'trellis.records.v1.',
+  });
+
+  it('declares a scope for every gRPC method (patients and the record locator)', () => {
     expect(methods).toHaveLength(9);
-    assertScopeTableCovers(IDENTITY_SCOPES, methods);
+    expect(locator).toHaveLength(5);
+    assertScopeTableCovers(IDENTITY_SCOPES, [...methods, ...locator]);
+  });
+
+  it('gives the record locator DocumentReference scopes and finds the pointer for the audit', () => {
+    const R = '/trellis.records.v1.RecordLocatorService/';
+    expect(IDENTITY_SCOPES[`${R}CreatePointer`]).toMatchObject({
+      scope: 'system/DocumentReference.c',
+      resourceType: 'DocumentReference',
+    });
+    expect(IDENTITY_SCOPES[`${R}SearchPointers`]).toMatchObject({
+      scope: 'system/DocumentReference.s',
+    });
+    const get = IDENTITY_SCOPES[`${R}GetPointer`]!;
+    expect(
+      'subject' in get &&
+        get.subject?.({ id: 'p1' }, { pointer: { id: 'p1', nhsNumber: '9990000018' } }),
+    ).toEqual({ nhsNumber: '9990000018', resourceId: 'p1' });
+    const create = IDENTITY_SCOPES[`${R}CreatePointer`]!;
+    expect(
+      'subject' in create && create.subject?.({ pointer: { nhsNumber: '9990000026' } }),
+    ).toEqual({ nhsNumber: '9990000026', resourceId: undefined });
   });
 
   it('marks every method as patient data (audited)', () => {

@@ -6,6 +6,7 @@ import { defineScopeTable, TRELLIS_SCOPES } from '@trellis/auth';
  * also hold system/Patient.s get multiple hits, the others PDS-style single-match only.
  */
 const M = '/trellis.identity.v1.PatientService/';
+const R = '/trellis.records.v1.RecordLocatorService/';
 
 type WithNhs = { nhsNumber?: string };
 const requestNhs = (req: unknown) => ({
@@ -15,7 +16,54 @@ const responsePatientNhs = (_req: unknown, res?: unknown) => ({
   nhsNumber: (res as { patient?: WithNhs } | undefined)?.patient?.nhsNumber || undefined,
 });
 
+type WithPointer = { pointer?: { id?: string; nhsNumber?: string } };
+/** A pointer's patient and id, from the answer (a refused call: from the request). */
+const pointerSubject = (req: unknown, res?: unknown) => {
+  const answered = (res as WithPointer | undefined)?.pointer;
+  const asked = req as (WithPointer & { id?: string; replacesId?: string }) | undefined;
+  return {
+    nhsNumber: answered?.nhsNumber || asked?.pointer?.nhsNumber || undefined,
+    resourceId: answered?.id || asked?.id || asked?.replacesId || undefined,
+  };
+};
+
+/** The record locator (RecordLocatorService, served by identity): DocumentReference scopes. */
+const RECORD_LOCATOR_SCOPES = {
+  [`${R}CreatePointer`]: {
+    scope: 'system/DocumentReference.c',
+    patientData: true,
+    resourceType: 'DocumentReference',
+    subject: pointerSubject,
+  },
+  [`${R}SupersedePointer`]: {
+    scope: 'system/DocumentReference.u',
+    patientData: true,
+    resourceType: 'DocumentReference',
+    subject: pointerSubject,
+  },
+  [`${R}DeletePointer`]: {
+    scope: 'system/DocumentReference.d',
+    patientData: true,
+    resourceType: 'DocumentReference',
+    subject: pointerSubject,
+  },
+  [`${R}GetPointer`]: {
+    scope: 'system/DocumentReference.r',
+    patientData: true,
+    resourceType: 'DocumentReference',
+    subject: pointerSubject,
+  },
+  // a search names its patient: audited as a read of that patient's pointers
+  [`${R}SearchPointers`]: {
+    scope: 'system/DocumentReference.s',
+    patientData: true,
+    resourceType: 'DocumentReference',
+    subject: requestNhs,
+  },
+} as const;
+
 export const IDENTITY_SCOPES = defineScopeTable({
+  ...RECORD_LOCATOR_SCOPES,
   [`${M}RegisterPatient`]: {
     scope: 'system/Patient.c',
     patientData: true,

@@ -1,0 +1,127 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { Controller } from '@nestjs/common';
+import { requireCaller } from '@trellis/auth';
+import { recordType } from '@trellis/codes';
+import { records, toTimestamp } from '@trellis/contracts';
+import { currentCorrelationId } from '@trellis/platform';
+
+import type { Actor } from '../patients/patient.model';
+import type { StoredPointer } from './records.repository';
+import { RecordLocator } from './records.service';
+
+const { RecordLocatorServiceControllerMethods, PointerStatus } = records.v1;
+
+function actorOf(metadata: Metadata | undefined): Actor {
+  const c = requireCaller(metadata);
+  return {
+    systemId: c.systemId,
+    odsCode: c.odsCode,
+    region: c.region,
+    scopes: c.scopes,
+    ...(c.userId ? { userId: c.userId } : {}),
+    ...(c.patient ? { patient: c.patient } : {}),
+  };
+}
+
+const STATUS: Record<string, records.v1.PointerStatus> = {
+  current: PointerStatus.POINTER_STATUS_CURRENT,
+  superseded: PointerStatus.POINTER_STATUS_SUPERSEDED,
+  deleted: PointerStatus.POINTER_STATUS_DELETED,
+};
+
+export function pointerToPb(p: StoredPointer): records.v1.Pointer {
+  return {
+    id: p.id,
+    version: p.version,
+    status: STATUS[p.status] ?? PointerStatus.POINTER_STATUS_UNSPECIFIED,
+    nhsNumber: p.nhsNumber,
+    typeCode: p.typeCode,
+    typeDisplay: recordType(p.typeCode)?.display ?? '',
+    custodianOdsCode: p.custodianOds,
+    authorOdsCode: p.authorOds ?? '',
+    content: {
+      url: p.url,
+      contentType: p.contentType,
+      size: p.size === null ? 0 : Number(p.size),
+      hash: p.hash ?? '',
+      title: p.title ?? '',
+      creation: p.creation ?? '',
+    },
+    masterIdentifierSystem: p.masterIdentifierSystem ?? '',
+    masterIdentifierValue: p.masterIdentifierValue ?? '',
+    replacesId: p.replacesId ?? '',
+    supersededById: p.supersededById ?? '',
+    createdAt: toTimestamp(p.createdAt),
+    updatedAt: toTimestamp(p.updatedAt),
+  };
+}
+
+/** RecordLocatorService over gRPC: maps proto ⇄ domain and delegates; no rules here. */
+@Controller()
+@RecordLocatorServiceControllerMethods()
+export class RecordLocatorGrpcController implements records.v1.RecordLocatorServiceController {
+  constructor(private readonly locator: RecordLocator) {}
+
+  async createPointer(
+    req: records.v1.CreatePointerRequest,
+    metadata?: Metadata,
+  ): Promise<records.v1.CreatePointerResponse> {
+    const r = await this.locator.create(
+      actorOf(metadata),
+      req.pointer,
+      req.clientKey,
+      currentCorrelationId(),
+    );
+    return { pointer: pointerToPb(r.pointer), replayed: r.replayed };
+  }
+
+  async supersedePointer(
+    req: records.v1.SupersedePointerRequest,
+    metadata?: Metadata,
+  ): Promise<records.v1.SupersedePointerResponse> {
+    const r = await this.locator.supersede(
+      actorOf(metadata),
+      req.replacesId,
+      req.pointer,
+      req.clientKey,
+      currentCorrelationId(),
+    );
+    return {
+      pointer: pointerToPb(r.pointer),
+      superseded: pointerToPb(r.superseded),
+      replayed: r.replayed,
+    };
+  }
+
+  async deletePointer(
+    req: records.v1.DeletePointerRequest,
+    metadata?: Metadata,
+  ): Promise<records.v1.DeletePointerResponse> {
+    const p = await this.locator.delete(actorOf(metadata), req.id, currentCorrelationId());
+    return { pointer: pointerToPb(p) };
+  }
+
+  async getPointer(
+    req: records.v1.GetPointerRequest,
+    metadata?: Metadata,
+  ): Promise<records.v1.GetPointerResponse> {
+    return { pointer: pointerToPb(await this.locator.get(actorOf(metadata), req.id)) };
+  }
+
+  async searchPointers(
+    req: records.v1.SearchPointersRequest,
+    metadata?: Metadata,
+  ): Promise<records.v1.SearchPointersResponse> {
+    const r = await this.locator.search(actorOf(metadata), {
+      nhsNumber: req.nhsNumber,
+      typeCodes: req.typeCodes,
+      pageSize: req.page?.pageSize ?? 0,
+      pageToken: req.page?.pageToken ?? '',
+    });
+    return {
+      pointers: r.pointers.map(pointerToPb),
+      page: { nextPageToken: r.nextPageToken },
+      nhsNumber: r.nhsNumber,
+    };
+  }
+}

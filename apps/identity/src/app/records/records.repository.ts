@@ -1,0 +1,171 @@
+import { Prisma, type DocumentPointer } from '../../generated/prisma/client';
+import type { Db } from '../patients/patients.repository';
+import type { PointerDraft } from './records.validation';
+
+export type StoredPointer = DocumentPointer;
+export type PointerStatusName = 'current' | 'superseded' | 'deleted';
+
+/** What the record locator needs of a patient record. */
+export interface PatientFacts {
+  nhsNumber: string;
+  confidentiality: 'normal' | 'restricted';
+  mergedInto?: string;
+}
+
+/** Keyset position of a search page: newest first. */
+export interface SearchCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** The record locator's storage (table document_pointer in identity's schema). */
+export class PointerRepository {
+  async patient(db: Db, nhsNumber: string): Promise<PatientFacts | undefined> {
+    const rows = await db.$queryRaw<
+      Array<{ nhs_number: string; confidentiality: string; merged_into: string | null }>
+    >(Prisma.sql`SELECT nhs_number, confidentiality::text AS confidentiality, merged_into
+                 FROM patient WHERE nhs_number = ${nhsNumber}`);
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      nhsNumber: r.nhs_number,
+      confidentiality: r.confidentiality === 'restricted' ? 'restricted' : 'normal',
+      ...(r.merged_into ? { mergedInto: r.merged_into } : {}),
+    };
+  }
+
+  /** The numbers merged into a survivor (merges never chain: they all point at the survivor). */
+  async mergedNumbers(db: Db, survivor: string): Promise<string[]> {
+    const rows = await db.$queryRaw<Array<{ nhs_number: string }>>(
+      Prisma.sql`SELECT nhs_number FROM patient WHERE merged_into = ${survivor} ORDER BY nhs_number`,
+    );
+    return rows.map((r) => r.nhs_number);
+  }
+
+  byId(db: Db, id: string): Promise<StoredPointer | null> {
+    return db.documentPointer.findUnique({ where: { id } });
+  }
+
+  /** Locks the pointer row for a change (two supersedes of one pointer: one wins). */
+  async lockById(tx: Db, id: string): Promise<StoredPointer | null> {
+    await tx.$queryRaw(
+      Prisma.sql`SELECT id FROM document_pointer WHERE id = ${id}::uuid FOR UPDATE`,
+    );
+    return tx.documentPointer.findUnique({ where: { id } });
+  }
+
+  /** The pointer an idempotent request registered earlier (same custodian), if any. */
+  findReplay(
+    db: Db,
+    custodian: string,
+    clientKey: string | undefined,
+    draft: PointerDraft,
+  ): Promise<StoredPointer | null> {
+    const or: Prisma.DocumentPointerWhereInput[] = [];
+    if (clientKey) or.push({ clientKey });
+    if (draft.masterIdentifierSystem && draft.masterIdentifierValue)
+      or.push({
+        masterIdentifierSystem: draft.masterIdentifierSystem,
+        masterIdentifierValue: draft.masterIdentifierValue,
+      });
+    if (or.length === 0) return Promise.resolve(null);
+    return db.documentPointer.findFirst({
+      where: { custodianOds: custodian, OR: or },
+      orderBy: { createdAt: 'asc' },
+    });
+  }
+
+  insert(
+    tx: Db,
+    row: {
+      id: string;
+      draft: PointerDraft;
+      custodian: string;
+      clientKey: string | undefined;
+      requestHash: string;
+      replacesId?: string;
+      systemId: string;
+      now: Date;
+    },
+  ): Promise<StoredPointer> {
+    const d = row.draft;
+    return tx.documentPointer.create({
+      data: {
+        id: row.id,
+        status: 'current',
+        nhsNumber: d.nhsNumber,
+        typeCode: d.typeCode,
+        custodianOds: row.custodian,
+        authorOds: d.authorOds ?? null,
+        url: d.url,
+        contentType: d.contentType,
+        size: d.size !== undefined ? BigInt(d.size) : null,
+        hash: d.hash ?? null,
+        title: d.title ?? null,
+        creation: d.creation ?? null,
+        masterIdentifierSystem: d.masterIdentifierSystem ?? null,
+        masterIdentifierValue: d.masterIdentifierValue ?? null,
+        clientKey: row.clientKey ?? null,
+        requestHash: row.requestHash,
+        replacesId: row.replacesId ?? null,
+        createdBySystem: row.systemId,
+        createdAt: row.now,
+        updatedAt: row.now,
+      },
+    });
+  }
+
+  setStatus(
+    tx: Db,
+    current: StoredPointer,
+    status: PointerStatusName,
+    now: Date,
+    supersededById?: string,
+  ): Promise<StoredPointer> {
+    return tx.documentPointer.update({
+      where: { id: current.id },
+      data: {
+        status,
+        version: current.version + 1,
+        updatedAt: now,
+        ...(supersededById ? { supersededById } : {}),
+      },
+    });
+  }
+
+  /** Current pointers of these numbers, newest first, after the cursor; one more than `take`. */
+  search(
+    db: Db,
+    q: {
+      nhsNumbers: string[];
+      typeCodes: string[];
+      custodianOnly?: string;
+      after?: SearchCursor;
+      take: number;
+    },
+  ): Promise<StoredPointer[]> {
+    return db.documentPointer.findMany({
+      where: {
+        nhsNumber: { in: q.nhsNumbers },
+        status: 'current',
+        ...(q.typeCodes.length ? { typeCode: { in: q.typeCodes } } : {}),
+        ...(q.custodianOnly !== undefined ? { custodianOds: q.custodianOnly } : {}),
+        ...(q.after
+          ? {
+              OR: [
+                { createdAt: { lt: q.after.createdAt } },
+                { createdAt: q.after.createdAt, id: { lt: q.after.id } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: q.take + 1,
+    });
+  }
+}
+
+/** A unique-constraint violation (a concurrent request with the same idempotency key won). */
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}

@@ -1,0 +1,368 @@
+import { randomUUID } from 'node:crypto';
+
+import { isoInstant, pageCursor } from '@trellis/platform';
+
+import type { Actor } from '../patients/patient.model';
+import type { Db } from '../patients/patients.repository';
+import { TX, type TransactionRunner } from '../patients/patients.support';
+import { RecordsError, RecordsErrorCode } from './records.errors';
+import type { PointerEventSink } from './records.events';
+import {
+  isUniqueViolation,
+  type PatientFacts,
+  type PointerRepository,
+  type SearchCursor,
+  type StoredPointer,
+} from './records.repository';
+import {
+  draftHash,
+  mayViewPointer,
+  pointerNotFound,
+  requirePointerId,
+  validateClientKey,
+  validatePointerInput,
+  type PointerDraft,
+  type PointerInputLike,
+} from './records.validation';
+import { validateNhsNumber } from '@trellis/nhs-number';
+import { recordType } from '@trellis/codes';
+
+export const SEARCH_DEFAULT_PAGE_SIZE = 50;
+export const SEARCH_MAX_PAGE_SIZE = 200;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const CURSOR = pageCursor<SearchCursor>({
+  write: (c) => ({ t: c.createdAt.toISOString(), i: c.id }),
+  read: (f) =>
+    isoInstant(f['t']) && typeof f['i'] === 'string' && UUID.test(f['i'])
+      ? { createdAt: new Date(f['t']), id: f['i'] }
+      : undefined,
+  refuse: (v) => RecordsError.validation([v]),
+});
+
+const invalid = (field: string, rule: string, message: string) =>
+  RecordsError.validation([{ field, rule, message }]);
+
+type Confidentiality = PatientFacts['confidentiality'];
+
+/**
+ * The record locator's rules (NRL's model): custodians register, supersede and retire pointers to
+ * the documents they hold; anyone with the read scopes finds a patient's current pointers. The
+ * custodian is always the caller's organisation. Every change commits with its event (outbox).
+ */
+export class RecordLocator {
+  constructor(
+    private readonly db: Db & TransactionRunner,
+    private readonly repo: PointerRepository,
+    private readonly events: PointerEventSink,
+    private readonly clock: () => Date = () => new Date(),
+    private readonly newId: () => string = randomUUID,
+  ) {}
+
+  async create(
+    actor: Actor,
+    input: PointerInputLike | undefined,
+    rawKey: string | undefined,
+    correlationId?: string,
+  ): Promise<{ pointer: StoredPointer; replayed: boolean }> {
+    const draft = validatePointerInput(input);
+    const clientKey = validateClientKey(rawKey);
+    const custodian = custodianOf(actor);
+    const hash = draftHash(draft);
+    const replay = await this.replayOf(this.db, custodian, clientKey, draft, hash, undefined);
+    if (replay) return { pointer: replay, replayed: true };
+    const patient = await this.livePatient(draft.nhsNumber, 'pointer.nhs_number');
+    try {
+      const pointer = await this.db.$transaction(async (tx) => {
+        const created = await this.repo.insert(tx, {
+          id: this.newId(),
+          draft,
+          custodian,
+          clientKey,
+          requestHash: hash,
+          systemId: actor.systemId,
+          now: this.clock(),
+        });
+        await this.events.emit(
+          tx,
+          { kind: 'created', pointer: created },
+          patient.confidentiality,
+          actor,
+          correlationId,
+        );
+        return created;
+      }, TX);
+      return { pointer, replayed: false };
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // a concurrent request with the same key or master identifier committed first
+      const won = await this.replayOf(this.db, custodian, clientKey, draft, hash, undefined);
+      if (won) return { pointer: won, replayed: true };
+      throw err;
+    }
+  }
+
+  async supersede(
+    actor: Actor,
+    rawReplacesId: string | undefined,
+    input: PointerInputLike | undefined,
+    rawKey: string | undefined,
+    correlationId?: string,
+  ): Promise<{ pointer: StoredPointer; superseded: StoredPointer; replayed: boolean }> {
+    const replacesId = requirePointerId(rawReplacesId, 'replaces_id');
+    const draft = validatePointerInput(input);
+    const clientKey = validateClientKey(rawKey);
+    const custodian = custodianOf(actor);
+    const hash = draftHash(draft, replacesId);
+    const replay = await this.replayOf(this.db, custodian, clientKey, draft, hash, replacesId);
+    if (replay) {
+      const old = await this.repo.byId(this.db, replacesId);
+      if (old) return { pointer: replay, superseded: old, replayed: true };
+    }
+    const patient = await this.livePatient(draft.nhsNumber, 'pointer.nhs_number');
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const old = await this.repo.lockById(tx, replacesId);
+        await this.assertCustodianMayChange(tx, actor, old, replacesId);
+        if (old!.nhsNumber !== draft.nhsNumber) {
+          const was = await this.repo.patient(tx, old!.nhsNumber);
+          if (was?.mergedInto !== draft.nhsNumber)
+            throw invalid(
+              'pointer.nhs_number',
+              'supersede.same-patient',
+              `the replacement must point at the same patient as ${replacesId}`,
+            );
+        }
+        const now = this.clock();
+        const created = await this.repo.insert(tx, {
+          id: this.newId(),
+          draft,
+          custodian,
+          clientKey,
+          requestHash: hash,
+          replacesId,
+          systemId: actor.systemId,
+          now,
+        });
+        const superseded = await this.repo.setStatus(tx, old!, 'superseded', now, created.id);
+        await this.events.emit(
+          tx,
+          { kind: 'superseded', pointer: created, supersededId: superseded.id },
+          patient.confidentiality,
+          actor,
+          correlationId,
+        );
+        return { pointer: created, superseded, replayed: false };
+      }, TX);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const won = await this.replayOf(this.db, custodian, clientKey, draft, hash, replacesId);
+      const old = await this.repo.byId(this.db, replacesId);
+      if (won && old) return { pointer: won, superseded: old, replayed: true };
+      throw new RecordsError(
+        RecordsErrorCode.PointerNotCurrent,
+        `pointer ${replacesId} was superseded by a concurrent request`,
+        [{ field: 'replaces_id', rule: 'pointer.not-current', message: 'already superseded' }],
+      );
+    }
+  }
+
+  async delete(
+    actor: Actor,
+    rawId: string | undefined,
+    correlationId?: string,
+  ): Promise<StoredPointer> {
+    const id = requirePointerId(rawId);
+    return this.db.$transaction(async (tx) => {
+      const current = await this.repo.lockById(tx, id);
+      const confidentiality = await this.assertCustodianMayChange(tx, actor, current, id, 'id');
+      const deleted = await this.repo.setStatus(tx, current!, 'deleted', this.clock());
+      await this.events.emit(
+        tx,
+        { kind: 'deleted', pointer: deleted },
+        confidentiality,
+        actor,
+        correlationId,
+      );
+      return deleted;
+    }, TX);
+  }
+
+  async get(actor: Actor, rawId: string | undefined): Promise<StoredPointer> {
+    const id = requirePointerId(rawId);
+    const p = await this.repo.byId(this.db, id);
+    if (!p || !mayViewPointer(actor, p, await this.confidentiality(this.db, p.nhsNumber)))
+      throw pointerNotFound(id);
+    if (p.status === 'deleted') throw deletedError(id);
+    return p;
+  }
+
+  async search(
+    actor: Actor,
+    q: { nhsNumber?: string; typeCodes?: readonly string[]; pageSize?: number; pageToken?: string },
+  ): Promise<{ pointers: StoredPointer[]; nextPageToken: string; nhsNumber: string }> {
+    const problems = [];
+    const nhs = validateNhsNumber(q.nhsNumber);
+    if (!nhs.valid)
+      problems.push({
+        field: 'nhs_number',
+        rule: nhs.problem === 'empty' ? 'required' : `nhs-number.${nhs.problem}`,
+        message: nhs.message ?? 'invalid NHS number',
+      });
+    const types = [...new Set((q.typeCodes ?? []).map((t) => t.trim()))];
+    types.forEach((t, i) => {
+      if (!recordType(t))
+        problems.push({
+          field: `type_codes[${i}]`,
+          rule: 'type.value-set',
+          message: `${t.slice(0, 20)} is not a record type of the record locator's value set`,
+        });
+    });
+    const size = q.pageSize ?? 0;
+    if (!Number.isInteger(size) || size < 0 || size > SEARCH_MAX_PAGE_SIZE)
+      problems.push({
+        field: 'page.page_size',
+        rule: 'page-size',
+        message: `page_size must be 0–${SEARCH_MAX_PAGE_SIZE}`,
+      });
+    if (problems.length > 0) throw RecordsError.validation(problems);
+    const requested = nhs.normalised!;
+    const patient = await this.repo.patient(this.db, requested);
+    if (!patient) return { pointers: [], nextPageToken: '', nhsNumber: requested };
+    const survivor = patient.mergedInto ?? requested;
+    const numbers = [survivor, ...(await this.repo.mergedNumbers(this.db, survivor))];
+    const confidentiality = await this.confidentiality(this.db, survivor);
+    // a restricted patient: a reader who may not see their pointers sees only its own
+    const custodianOnly = mayViewPointer(
+      actor,
+      { custodianOds: '', nhsNumber: survivor },
+      confidentiality,
+    )
+      ? undefined
+      : actor.odsCode;
+    const scope = { n: survivor, t: [...types].sort(), v: custodianOnly ?? '*' };
+    const after = CURSOR.decode(q.pageToken, scope);
+    const take = size || SEARCH_DEFAULT_PAGE_SIZE;
+    const rows = await this.repo.search(this.db, {
+      nhsNumbers: numbers,
+      typeCodes: types,
+      ...(custodianOnly !== undefined ? { custodianOnly } : {}),
+      ...(after ? { after } : {}),
+      take,
+    });
+    const page = rows.slice(0, take);
+    const last = page[page.length - 1];
+    return {
+      pointers: page,
+      nextPageToken:
+        rows.length > take && last
+          ? CURSOR.encode({ createdAt: last.createdAt, id: last.id }, scope)
+          : '',
+      nhsNumber: survivor,
+    };
+  }
+
+  /** The earlier pointer of an idempotent repeat (same content), or a refusal (other content). */
+  private async replayOf(
+    db: Db,
+    custodian: string,
+    clientKey: string | undefined,
+    draft: PointerDraft,
+    hash: string,
+    replacesId: string | undefined,
+  ): Promise<StoredPointer | undefined> {
+    const existing = await this.repo.findReplay(db, custodian, clientKey, draft);
+    if (!existing) return undefined;
+    if (existing.requestHash === hash && (existing.replacesId ?? undefined) === replacesId)
+      return existing;
+    const byKey = clientKey !== undefined && existing.clientKey === clientKey;
+    throw new RecordsError(
+      RecordsErrorCode.PointerExists,
+      byKey
+        ? `client key already registered pointer ${existing.id} with other content`
+        : `this custodian already registered pointer ${existing.id} for that master identifier`,
+      [
+        {
+          field: byKey ? 'client_key' : 'pointer.master_identifier_value',
+          rule: 'pointer.exists',
+          message: `already used by pointer ${existing.id}`,
+        },
+      ],
+    );
+  }
+
+  /** The patient a new pointer is for: known, and not merged away (register on the survivor). */
+  private async livePatient(nhs: string, field: string): Promise<PatientFacts> {
+    const patient = await this.repo.patient(this.db, nhs);
+    if (!patient)
+      throw new RecordsError(
+        RecordsErrorCode.PatientNotFound,
+        `no patient with NHS number ${nhs}`,
+        [{ field, rule: 'patient.unknown', message: 'no such patient' }],
+      );
+    if (patient.mergedInto)
+      throw new RecordsError(
+        RecordsErrorCode.PatientSuperseded,
+        `patient ${nhs} was merged into ${patient.mergedInto}; register the pointer on that number`,
+        [{ field, rule: 'patient.superseded', message: `superseded by ${patient.mergedInto}` }],
+      );
+    return patient;
+  }
+
+  /** A patient's confidentiality; a merged-away number's is its survivor's too. */
+  private async confidentiality(db: Db, nhs: string): Promise<Confidentiality> {
+    const p = await this.repo.patient(db, nhs);
+    if (!p) return 'normal';
+    if (p.confidentiality === 'restricted') return 'restricted';
+    return p.mergedInto
+      ? ((await this.repo.patient(db, p.mergedInto))?.confidentiality ?? 'normal')
+      : 'normal';
+  }
+
+  /** A change of a pointer: it exists (for this reader), is the caller's, and is current. */
+  private async assertCustodianMayChange(
+    tx: Db,
+    actor: Actor,
+    p: StoredPointer | null,
+    id: string,
+    field = 'replaces_id',
+  ): Promise<Confidentiality> {
+    const custodian = custodianOf(actor);
+    if (!p) throw pointerNotFound(id);
+    const confidentiality = await this.confidentiality(tx, p.nhsNumber);
+    if (!mayViewPointer(actor, p, confidentiality)) throw pointerNotFound(id);
+    if (p.status === 'deleted') throw deletedError(id);
+    if (p.custodianOds !== custodian)
+      throw new RecordsError(
+        RecordsErrorCode.NotCustodian,
+        `only the custodian (${p.custodianOds}) may change pointer ${id}`,
+        [{ field, rule: 'pointer.custodian', message: `custodian is ${p.custodianOds}` }],
+      );
+    if (p.status !== 'current')
+      throw new RecordsError(
+        RecordsErrorCode.PointerNotCurrent,
+        `pointer ${id} is ${p.status}${p.supersededById ? ` by ${p.supersededById}` : ''}`,
+        [{ field, rule: 'pointer.not-current', message: `status is ${p.status}` }],
+      );
+    return confidentiality;
+  }
+}
+
+/** The organisation a caller registers as: its own (citizens and organisation-less callers may not). */
+function custodianOf(actor: Actor): string {
+  const ods = actor.odsCode.trim().toUpperCase();
+  if (ods === '' || actor.patient)
+    throw new RecordsError(
+      RecordsErrorCode.NoOrganisation,
+      'only an organisation may register or change pointers (the custodian is the caller’s organisation)',
+    );
+  return ods;
+}
+
+function deletedError(id: string): RecordsError {
+  return new RecordsError(
+    RecordsErrorCode.PointerDeleted,
+    `pointer ${id} was deleted by its custodian`,
+  );
+}
