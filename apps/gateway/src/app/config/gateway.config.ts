@@ -9,6 +9,7 @@ import { FHIR_ENV_SHAPE } from '../fhir/fhir.config';
 import { SCORECARD_ENV_SHAPE } from '../scorecards/scorecards.config';
 import { SUBSCRIPTION_ENV_SHAPE } from '../subscriptions/subscriptions.config';
 import { FRONT_DOOR_ENV_SHAPE } from '../front-door/front-door.config';
+import { PRINCIPALS_ENV_SHAPE } from '../regions/principals.config';
 
 /** The gateway's environment: the platform base plus the access-control settings. */
 export const gatewayEnvSchema = baseConfigSchema.extend({
@@ -44,12 +45,8 @@ export const gatewayEnvSchema = baseConfigSchema.extend({
     .string()
     .regex(/^[a-zA-Z0-9._-]+\.$/)
     .default('trellis.region.'),
-  /**
-   * Who creates a regional authority client's Kafka principal (SCRAM user + ACLs on its region's
-   * stream): `kafka` = the gateway, through the broker's admin API, when the client is created;
-   * `none` = the cluster's operator (the chart's Strimzi KafkaUsers).
-   */
-  GATEWAY_REGION_PRINCIPALS: z.enum(['kafka', 'none']).default('kafka'),
+  /** Authority clients' Kafka principals (apps/gateway/src/app/regions/principals.config.ts). */
+  ...PRINCIPALS_ENV_SHAPE,
   /** FHIR facade settings (apps/gateway/src/app/fhir/fhir.config.ts). */
   ...FHIR_ENV_SHAPE,
   /** gRPC front door settings (apps/gateway/src/app/front-door/front-door.config.ts). */
