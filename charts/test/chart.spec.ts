@@ -89,7 +89,10 @@ describe.each(Object.entries(CI))('%s scenario', (_scenario, files) => {
         runAsUser: 10001,
         seccompProfile: { type: 'RuntimeDefault' },
       });
-      expect(spec.automountServiceAccountToken).toBe(false);
+      // an API token only for the gateway writing KafkaUsers, on its own account (regional-principals.spec.ts)
+      const gatewayAccount = spec.serviceAccountName === 'trellis-gateway';
+      expect(spec.automountServiceAccountToken).toBe(gatewayAccount);
+      if (gatewayAccount) expect(w.metadata.name).toBe(name('gateway'));
       for (const c of spec.containers) {
         expect(c.securityContext).toMatchObject({
           runAsNonRoot: true,
@@ -551,44 +554,6 @@ describe('operators scenario', () => {
         operations: ['Describe', 'Read'],
       },
     ]);
-  });
-
-  it("declares one KafkaUser per regional authority client, with its region's ACLs; the gateway leaves principals to the operator", () => {
-    const clients = [
-      { region: 'north-east', client: 'ne-analytics' },
-      { region: 'london', client: 'ldn-console' },
-    ];
-    const withClients = render(CI.operators, {}, [
-      '--set-json',
-      `strimzi.regionalAuthorities.clients=${JSON.stringify(clients)}`,
-    ]);
-    const ne = one(withClients, 'KafkaUser', 'region-north-east.ne-analytics');
-    expect(ne.metadata.labels?.['trellis.nhs.uk/region']).toBe('north-east');
-    expect(get(ne, 'spec', 'authentication')).toEqual({ type: 'scram-sha-512' });
-    expect(get(ne, 'spec', 'authorization', 'acls')).toEqual([
-      {
-        resource: { type: 'topic', name: 'trellis.region.north-east.v1', patternType: 'literal' },
-        operations: ['Describe', 'Read'],
-      },
-      {
-        resource: { type: 'group', name: 'region-north-east.', patternType: 'prefix' },
-        operations: ['Describe', 'Read'],
-      },
-    ]);
-    expect(one(withClients, 'KafkaUser', 'region-london.ldn-console')).toBeDefined();
-    const env = podSpec(one(withClients, 'Deployment', name('gateway'))).containers[0]!.env!;
-    expect(env.find((e) => e.name === 'GATEWAY_REGION_PRINCIPALS')?.value).toBe('none');
-    // without the operator the gateway creates them (its regional API)
-    const plain = podSpec(one(render(CI.minimal), 'Deployment', name('gateway'))).containers[0]!
-      .env!;
-    expect(plain.find((e) => e.name === 'GATEWAY_REGION_PRINCIPALS')?.value).toBe('kafka');
-    // a client of a region the chart does not declare is refused at render time
-    const bad = helmTemplate(CI.operators, {}, [
-      '--set-json',
-      'strimzi.regionalAuthorities.clients=[{"region":"atlantis","client":"x1"}]',
-    ]);
-    expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toContain('atlantis');
   });
 
   it('declares a CloudNativePG cluster with the extensions the services need and scheduled backups', () => {

@@ -158,6 +158,17 @@ mergeOverwrite it lets `false`, 0 and "" in `over` win (mergo treats them as uns
 {{- end -}}
 {{- end -}}
 
+{{/* "true" when the gateway writes authority clients' KafkaUsers through the Kubernetes API (issue 18). */}}
+{{- define "trellis.gatewayWritesKafkaUsers" -}}
+{{- $r := .Values.strimzi.regionalAuthorities -}}
+{{- if and .Values.strimzi.enabled $r.enabled $r.managedByGateway .Values.services.gateway.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* The gateway's own ServiceAccount: the only pod with an API token (gatewayWritesKafkaUsers). */}}
+{{- define "trellis.gatewayServiceAccountName" -}}
+{{- printf "%s-gateway" (include "trellis.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{/* ServiceAccount of hook Jobs (created as a hook so it exists before pre-install Jobs). */}}
 {{- define "trellis.hookServiceAccountName" -}}
 {{- printf "%s-hooks" (include "trellis.fullname" .) | trunc 63 | trimSuffix "-" -}}
@@ -337,9 +348,16 @@ Kafka password from Secrets, per-service names inline.
   value: {{ printf "/etc/trellis/signing-keys/%s" $v.auth.signingKeysKey | quote }}
 - name: FRONTDOOR_GRPC_PORT
   value: {{ $v.ports.frontDoor | quote }}
-{{- /* Regional authority clients' Kafka principals: Strimzi's KafkaUsers in operator mode, else the gateway. */}}
+{{- /* Regional authority clients' Kafka principals: in operator mode KafkaUsers (written by the
+gateway, or only those of strimzi.regionalAuthorities.clients), else the broker's admin API. */}}
 - name: GATEWAY_REGION_PRINCIPALS
+{{- if include "trellis.gatewayWritesKafkaUsers" $root }}
+  value: "strimzi"
+- name: GATEWAY_STRIMZI_CLUSTER
+  value: {{ include "trellis.kafkaClusterName" $root | quote }}
+{{- else }}
   value: {{ ternary "none" "kafka" (and $v.strimzi.enabled $v.strimzi.regionalAuthorities.enabled) | quote }}
+{{- end }}
 {{- end }}
 {{- if eq .app "notifications" }}
 {{- with $v.config.publicBaseUrl }}
