@@ -4,7 +4,9 @@
  * harnesses bring their systems live the way the national operator does: the product version
  * holds a certificate for its role (issued as a passed conformance session leaves one, when it
  * holds no valid one), then registered → sandbox → certified → live through LifecycleService —
- * each move in the history, on the region's stream and in the audit, as a national act.
+ * each move in the history, on the region's stream and in the audit, as a national act. A local
+ * system whose product role has no conformance scheme goes registered → sandbox → live, the
+ * go-live being the national operator's act (docs/regional-authorities.md § Lifecycle).
  */
 import { randomUUID } from 'node:crypto';
 
@@ -90,8 +92,8 @@ export async function ensureCertificate(
 /**
  * Brings a registered system live: a certificate for its role, then each lifecycle move in turn
  * by `operator` (a `trellis/admin` caller: national acts). A role without a conformance scheme
- * cannot be certified, so it is moved live by the operator's forced move (recorded as such).
- * Returns the certificate id (undefined for such a role).
+ * cannot be certified: it goes registered → sandbox → live, the go-live the national operator's
+ * own act (as only it may make it). Returns the certificate id (undefined for such a role).
  */
 export async function bringLive(
   deps: OnboardingDeps,
@@ -103,16 +105,15 @@ export async function bringLive(
   if (!row) throw new Error(`system ${systemId} is not registered`);
   if (row.lifecycle === 'live') return undefined;
   const certificate = await ensureCertificate(deps, row.productVersionId);
-  if (!certificate) {
-    await deps.lifecycle.force(systemId, 'live', reason, operator);
-    return undefined;
-  }
-  const region = regionOfSystem(row);
-  const steps = ['registered', 'sandbox', 'certified', 'live'] as const;
-  for (const to of steps.slice(steps.indexOf(row.lifecycle as (typeof steps)[number]) + 1))
+  const steps = certificate
+    ? (['registered', 'sandbox', 'certified', 'live'] as const)
+    : (['registered', 'sandbox', 'live'] as const);
+  const from = (steps as readonly string[]).indexOf(row.lifecycle);
+  // a scheme-less system left `certified` (its version was reassigned) goes live from there
+  for (const to of from < 0 ? (['live'] as const) : steps.slice(from + 1))
     await deps.lifecycle.transition(
       operator,
-      region,
+      regionOfSystem(row),
       systemId,
       to,
       reason,

@@ -50,7 +50,8 @@ export interface DemoSystem {
   product: DemoProduct;
   /**
    * Brought live by the seed (issue 18: only a live system calls the platforms outside a
-   * conformance session): its product version gets a demo certificate for its role.
+   * conformance session): its product version gets a demo certificate for its role; a role
+   * without a conformance scheme goes live by the national operator's act.
    */
   live?: true;
 }
@@ -148,6 +149,9 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
   // the console's professionals act as these (apps/gateway/src/demo-staff.ts, issue 20)
   {
     alias: 'region',
+    // an ICB's console: a local system of a product without a conformance scheme, so the national
+    // operator moves it live (issue 18); the authorities' and the operator's own are not local
+    live: true,
     clientId: 'demo-region-north-east',
     name: 'North East regional authority console',
     supplier: 'Trellis',
@@ -186,7 +190,8 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
   },
 ];
 
-const SEED_REASON = 'demo seed: onboarded with a demo certificate for its role';
+const SEED_REASON =
+  'demo seed: onboarded with a demo certificate for its role, or none for a role without a conformance scheme';
 
 const SEED_CALLER: Caller = {
   systemId: 'seed',
@@ -348,8 +353,10 @@ async function main(): Promise<void> {
         await systems.assignProductVersion(s.clientId, productVersionId, SEED_CALLER);
         action += `, product version ${productVersionId}`;
       }
-      if (s.live && (await bringLive(onboarding, s.clientId, SEED_CALLER, SEED_REASON)))
-        action += ', live (demo certificate)';
+      if (s.live && (await systems.get(s.clientId)).lifecycle !== 'live') {
+        const certificate = await bringLive(onboarding, s.clientId, SEED_CALLER, SEED_REASON);
+        action += certificate ? ', live (demo certificate)' : ', live (national act: no scheme)';
+      }
       summary.push({
         alias: s.alias,
         clientId: s.clientId,

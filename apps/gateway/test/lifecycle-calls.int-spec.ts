@@ -1,6 +1,8 @@
 // Issue 18's call rule on both doors: a system in the sandbox (or certified, not yet live) reaches
 // the platforms only within its conformance session; outside one its calls are refused 403 /
 // PERMISSION_DENIED naming the rule, audited and counted like any refusal; once live it needs none.
+// A local system whose product role has no conformance scheme (role other) makes no platform call
+// before the national operator moves it live; the regional authorities' own systems are not bound.
 import { fakerEN_GB as faker } from '@faker-js/faker';
 import { Metadata, status, type MetadataValue } from '@grpc/grpc-js';
 import type { OperationOutcome, Parameters, Patient } from '@medplum/fhirtypes';
@@ -9,17 +11,26 @@ import { decodeGrpcError } from '@trellis/platform';
 import { rulesOf } from '@trellis/fhir';
 import { Client as Pg } from 'pg';
 
+import { events } from '@trellis/contracts';
+
 import { CALL_RULES } from '../src/app/certification/call-gate';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../src/app/config/gateway.config';
 import { ProductsService } from '../src/app/products/products.service';
+import { NO_SCHEME_RULES } from '../src/app/regions/lifecycle';
+import { REGIONAL_ACTED_TYPE, regionStream } from '../src/app/regions/regional-acted';
+import { SystemsService } from '../src/app/systems/systems.service';
 import { ensureCertificate } from '../src/demo-lifecycle';
 import { startFhirStack, type FhirStack } from './support/fhir-stack';
 import {
+  assertion,
   BOOTSTRAP_CALLER,
   getToken,
   onboardingOf,
   registerClient,
+  requestToken,
   type TestClient,
 } from './support/harness';
+import { regionalGrpc, type RegionalGrpc } from './support/regional-client';
 import { eventually, OutboxReader, RawGrpc, type GrpcOutcome } from './support/two-doors';
 
 jest.setTimeout(240_000);
@@ -35,6 +46,7 @@ let pg: Pg;
 let outbox: OutboxReader;
 let system: TestClient;
 let operatorToken: string;
+let operatorId: string;
 
 async function fhir(
   path: string,
@@ -88,6 +100,7 @@ beforeAll(async () => {
   });
   const operator = await registerClient(stack.gw, { scopes: ['trellis/admin'], odsCode: 'X26' });
   operatorToken = await getToken(stack.gw, operator, 'trellis/admin');
+  operatorId = operator.id;
 });
 afterAll(async () => {
   door?.close();
@@ -220,6 +233,201 @@ describe('the same system', () => {
     expect(answers).toEqual({ rest: 404, grpc: status.NOT_FOUND });
     const created = await fhir('Patient', t, { method: 'POST', body: patient() });
     expect(created.status).toBe(201);
+  });
+});
+
+describe('a local system whose product role has no conformance scheme (unclassified@legacy)', () => {
+  const OTHER_SCOPES = 'system/Patient.cruds system/TestReport.crs system/MeasureReport.rs';
+  const NE = 'north-east';
+  let other: TestClient;
+  let authority: { id: string; token: string };
+  let regional: RegionalGrpc;
+
+  const move = async (token: string, to: string, reason: string) => {
+    const res = await fetch(
+      `${stack.gw.baseUrl}/admin/v1/regions/${NE}/systems/${other.id}/lifecycle`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ to, reason }),
+      },
+    );
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const lifecycleOf = async (id: string) =>
+    (await stack.gw.handle.app.get(SystemsService).get(id)).lifecycle;
+
+  beforeAll(async () => {
+    regional = regionalGrpc(stack.gw.grpcAddress);
+    other = await registerClient(stack.gw, {
+      scopes: OTHER_SCOPES.split(' '),
+      odsCode: 'A81001',
+      region: NE,
+      lifecycle: 'registered',
+    });
+    const scopes = [`region/${NE}/systems.write`, `region/${NE}/population.read`];
+    const a = await registerClient(stack.gw, { scopes, odsCode: 'YRA01', region: NE });
+    authority = { id: a.id, token: await getToken(stack.gw, a, scopes.join(' ')) };
+  });
+  afterAll(() => regional?.close());
+
+  it('registered: no clinical token, and the gRPC door refuses its calls by the lifecycle rule', async () => {
+    const clinical = await requestToken(stack.gw.tokenUrl, {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await assertion(other, stack.gw.tokenUrl),
+      scope: 'system/Patient.r',
+    });
+    expect(clinical.status).toBe(400);
+    expect(String(clinical.body['error_description'])).toContain('registered → sandbox');
+    const t = await getToken(stack.gw, other, 'system/MeasureReport.rs');
+    const res = await door.call(GET_PATIENT, { token: t, request: { nhsNumber: SANDBOX_NHS } });
+    expect(res.code).toBe(status.PERMISSION_DENIED);
+    const decoded = decodeGrpcError({ ...res, metadata: metadataOf(res.trailers) });
+    expect(decoded.fieldViolations.map((v) => v.rule)).toEqual([CALL_RULES.registered]);
+  });
+
+  it('in the sandbox it has no session to be confined to: refused on both doors (403 / PERMISSION_DENIED naming the rule), each refusal audited', async () => {
+    expect((await move(authority.token, 'sandbox', 'credentials for the sandbox')).status).toBe(
+      200,
+    );
+    const t = await getToken(stack.gw, other, OTHER_SCOPES); // the sandbox's role scopes
+    const session = await fhir('TestScript/$start-session', t, {
+      method: 'POST',
+      body: { resourceType: 'Parameters', parameter: [] } satisfies Parameters,
+    });
+    expect(session.status).toBe(422);
+    expect(rulesOf(session.body as unknown as OperationOutcome)).toEqual(['conformance.role']);
+    for (const [path, method, body] of [
+      [`Patient/${SANDBOX_NHS}`, 'GET', undefined],
+      ['Patient', 'POST', patient()],
+    ] as const) {
+      const res = await fhir(path, t, { method, ...(body ? { body } : {}) });
+      expect(res.status).toBe(403);
+      const outcome = res.body as unknown as OperationOutcome;
+      expect(rulesOf(outcome)).toEqual([CALL_RULES.noSchemeNotLive]);
+      expect(outcome.issue?.[0]?.code).toBe('forbidden');
+      expect(outcome.issue?.[0]?.diagnostics).toContain(
+        `system ${other.id} is sandbox, not live, and its product's role other has no conformance scheme`,
+      );
+    }
+    const grpc = await door.call(GET_PATIENT, { token: t, request: { nhsNumber: SANDBOX_NHS } });
+    expect(grpc.code).toBe(status.PERMISSION_DENIED);
+    const decoded = decodeGrpcError({ ...grpc, metadata: metadataOf(grpc.trailers) });
+    expect(decoded.reason).toBe('NOT_ADMITTED');
+    expect(decoded.fieldViolations).toEqual([
+      {
+        field: 'lifecycle',
+        rule: CALL_RULES.noSchemeNotLive,
+        message: expect.stringContaining('until the national operator moves it live'),
+      },
+    ]);
+    const refused = await eventually(async () => {
+      const a = (await outbox.accesses(stack.gw.schema.schema, other.id)).filter(
+        (r) => r.outcomeDescription === 'PERMISSION_DENIED: NOT_ADMITTED',
+      );
+      return a.length >= 4 ? a : false;
+    }, 20_000);
+    expect(refused.map((r) => r.interaction).sort()).toEqual(
+      [GET_PATIENT, GET_PATIENT, 'GET /fhir/Patient/:id', 'POST /fhir/Patient'].sort(),
+    );
+    for (const r of refused)
+      expect(r).toMatchObject({
+        sourceService: 'gateway',
+        outcome: '4',
+        productVersionId: 'unclassified@legacy',
+        odsCode: 'A81001',
+      });
+  });
+
+  it("its go-live is the national operator's: the region's approval is refused on both doors, naming the rule", async () => {
+    const approval = await move(authority.token, 'live', 'go-live approved by north-east');
+    expect(approval.status).toBe(422);
+    expect(approval.body).toMatchObject({ error: { code: 'LIFECYCLE_REQUIREMENT_UNMET' } });
+    expect(JSON.stringify(approval.body)).toContain(NO_SCHEME_RULES.liveNationalOnly);
+    const certify = await move(authority.token, 'certified', 'kit passed?');
+    expect(certify.status).toBe(422);
+    expect(certify.body).toMatchObject({ error: { code: 'LIFECYCLE_ILLEGAL_TRANSITION' } });
+    expect(JSON.stringify(certify.body)).toContain('lifecycle.sandbox-to-certified');
+    const grpc = await regional.call(
+      'TransitionRegionSystem',
+      { region: NE, id: other.id, to: 'live', reason: 'go-live approved by north-east' },
+      authority.token,
+    );
+    expect(grpc).toMatchObject({ ok: false, status: 'FAILED_PRECONDITION' });
+    if (grpc.ok) return;
+    expect(decodeGrpcError(grpc.error).fieldViolations.map((v) => v.rule)).toEqual([
+      NO_SCHEME_RULES.liveNationalOnly,
+    ]);
+    expect(await lifecycleOf(other.id)).toBe('sandbox');
+  });
+
+  it('the national operator moves it live with a reason (history, region stream, audit); then both doors admit it', async () => {
+    const reason = 'national act: legacy interface accepted for production';
+    const live = await move(operatorToken, 'live', reason);
+    expect(live.status).toBe(200);
+    expect(live.body).toMatchObject({
+      nationalOverride: true,
+      system: { lifecycle: 'live' },
+      transition: { from: 'sandbox', to: 'live', actor: operatorId, nationalOverride: true },
+    });
+    const history = await fetch(
+      `${stack.gw.baseUrl}/admin/v1/regions/${NE}/systems/${other.id}/lifecycle`,
+      { headers: { authorization: `Bearer ${authority.token}` } },
+    );
+    const shown = (await history.json()) as {
+      state: string;
+      transitions: { from: string | null; to: string; nationalOverride: boolean }[];
+    };
+    expect(shown.state).toBe('live');
+    expect(shown.transitions.slice(1).map((t) => [t.from, t.to, t.nationalOverride])).toEqual([
+      ['registered', 'sandbox', false],
+      ['sandbox', 'live', true],
+    ]);
+    // on north-east's stream (the outbox row the relay publishes) and in the audit
+    const prefix = stack.gw.handle.app.get<GatewayConfig>(GATEWAY_CONFIG).regionTopicPrefix;
+    const acted = await pg.query<{ topic: string; payload: Buffer }>(
+      `SELECT topic, payload FROM "${stack.gw.schema.schema}".outbox_events WHERE ce_type = $1 AND key = $2 ORDER BY seq`,
+      [REGIONAL_ACTED_TYPE, other.id],
+    );
+    const last = acted.rows.at(-1)!;
+    expect(last.topic).toBe(regionStream(NE, prefix));
+    expect(events.v1.RegionalAuthorityActed.decode(last.payload)).toMatchObject({
+      region: NE,
+      systemId: other.id,
+      action: 'lifecycle',
+      lifecycleFrom: 'sandbox',
+      lifecycleTo: 'live',
+      actor: operatorId,
+      nationalOverride: true,
+      reason,
+    });
+    const audited = await eventually(async () => {
+      const a = (await outbox.accesses(stack.gw.schema.schema, operatorId)).filter(
+        (r) => r.resourceId === other.id,
+      );
+      return a.length > 0 ? a : false;
+    }, 20_000);
+    expect(audited.map((r) => r.outcomeDescription)).toEqual([
+      `lifecycle sandbox → live in ${NE} (national override): ${reason}`,
+    ]);
+    const t = await getToken(stack.gw, other, OTHER_SCOPES);
+    const answers = await eventually(async () => {
+      const a = await bothDoors(t);
+      return a.rest !== 403 && a.grpc !== status.PERMISSION_DENIED ? a : false;
+    }, 20_000);
+    // the patient does not exist: the platform answered (not the lifecycle rule)
+    expect(answers).toEqual({ rest: 404, grpc: status.NOT_FOUND });
+    expect((await fhir('Patient', t, { method: 'POST', body: patient() })).status).toBe(201);
+  });
+
+  it("a regional authority's own client (role other, left in the sandbox) is no local system: its calls are not bound", async () => {
+    expect(await lifecycleOf(authority.id)).toBe('sandbox');
+    const res = await door.call('/trellis.identity.v1.PatientService/ListPatients', {
+      token: authority.token,
+      request: {},
+    });
+    expect([status.PERMISSION_DENIED, status.UNAUTHENTICATED]).not.toContain(res.code);
   });
 });
 

@@ -132,13 +132,16 @@ describe('regional digital authorities', () => {
     await deleteTopics(topics);
   });
 
-  /** A fresh system of a north-east GP practice; suspended first when it is to be reinstated. */
+  /**
+   * A fresh system of a north-east GP practice, left as registered (in the sandbox unless asked:
+   * its only acts are the ones under test); suspended first when it is to be reinstated.
+   */
   async function target(suspended: boolean, lifecycle?: 'registered'): Promise<string> {
     const c = await registerClient(gw, {
       scopes: ['system/Patient.rs'],
       odsCode: 'A82001',
       region: REGION,
-      ...(lifecycle ? { lifecycle } : {}),
+      lifecycle: lifecycle ?? 'sandbox',
     });
     if (suspended)
       await gw.handle.app.get(SystemsService).suspend(c.id, 'set up', BOOTSTRAP_CALLER);

@@ -29,6 +29,9 @@ import {
   type GatewayConfig,
 } from '../../src/app/config/gateway.config';
 import { GatewayPrismaService } from '../../src/app/database/gateway-prisma.service';
+import { roleOfVersion } from '../../src/app/certification/certificate-gate';
+import { isCertifiableRole } from '../../src/app/certification/exchange';
+import { isGovernanceOrganisation } from '../../src/app/regions/lifecycle';
 import { LifecycleService } from '../../src/app/regions/lifecycle.service';
 import { type SigningKeyRing } from '../../src/app/tokens/signing-keys';
 import { SIGNING_KEY_RING } from '../../src/app/tokens/tokens.service';
@@ -194,30 +197,40 @@ export async function registerClient(
     name?: string;
     productVersionId?: string;
     /**
-     * Lifecycle state (default sandbox, as RegisterSystem). `live`: registered in the sandbox,
-     * then brought live through the lifecycle with a certificate for its product's role
-     * (`bringLive`) — what a system calling the platforms outside a conformance session needs.
+     * Lifecycle state. `live`: registered in the sandbox, then brought live through the lifecycle
+     * (`bringLive`: a certificate for its product's role, or the national operator's go-live for
+     * a role without a conformance scheme) — what a system calling the platforms outside a
+     * conformance session needs. Default: `live` for a local system whose product role has no
+     * scheme (it could not call the platforms otherwise), else `sandbox` as RegisterSystem.
      */
     lifecycle?: 'registered' | 'sandbox' | 'live';
   },
 ): Promise<TestClient> {
   const key = await newClientKey(input.alg ?? 'ES384');
   const id = `t-${randomUUID().slice(0, 12)}`;
+  const odsCode = input.odsCode ?? 'Y12345';
+  const productVersionId = input.productVersionId ?? LEGACY_PRODUCT_VERSION_ID;
+  const lifecycle =
+    input.lifecycle ??
+    (isGovernanceOrganisation(odsCode) ||
+    isCertifiableRole(await roleOfVersion(onboardingOf(gw).prisma, productVersionId))
+      ? 'sandbox'
+      : 'live');
   await gw.handle.app.get(SystemsService).register(
     {
       clientId: id,
       name: input.name ?? `Test system ${id}`,
       supplier: 'Trellis tests',
-      odsCode: input.odsCode ?? 'Y12345',
+      odsCode,
       region: input.region ?? 'north-east',
       keys: { jwksJson: JSON.stringify({ keys: [key.publicJwk] }) },
       allowedScopes: input.scopes,
-      productVersionId: input.productVersionId ?? LEGACY_PRODUCT_VERSION_ID,
+      productVersionId,
       ...(input.lifecycle && input.lifecycle !== 'live' ? { lifecycle: input.lifecycle } : {}),
     },
     BOOTSTRAP_CALLER,
   );
-  if (input.lifecycle === 'live') await bringLive(onboardingOf(gw), id, BOOTSTRAP_CALLER);
+  if (lifecycle === 'live') await bringLive(onboardingOf(gw), id, BOOTSTRAP_CALLER);
   return { id, ...key };
 }
 

@@ -18,7 +18,8 @@ type Unary = (
   cb: (e: ServiceError | null, r?: unknown) => void,
 ) => void;
 
-export type GrpcAnswer<T> = { ok: true; body: T } | { ok: false; status: string; message: string };
+export type GrpcAnswer<T> =
+  { ok: true; body: T } | { ok: false; status: string; message: string; error: ServiceError };
 
 export interface RegionalGrpc {
   /** The answer, or the refusal's status name. */
@@ -62,7 +63,12 @@ export function regionalGrpc(address: string): RegionalGrpc {
         fn.call(client, req, md, (e, r) =>
           resolve(
             e
-              ? { ok: false, status: status[e.code] ?? String(e.code), message: e.details }
+              ? {
+                  ok: false,
+                  status: status[e.code] ?? String(e.code),
+                  message: e.details,
+                  error: e,
+                }
               : { ok: true, body: r as T },
           ),
         ),

@@ -36,11 +36,38 @@ describe('decideCall (the lifecycle rule for calls to the platforms)', () => {
     );
   });
 
-  it('does not bind a product role without a conformance scheme (no session, no certificate)', () => {
-    for (const lifecycle of ['sandbox', 'certified'])
-      expect(decideCall({ systemId: 's', lifecycle, role: 'other', inSession: false })).toEqual({
-        ok: true,
-      });
+  it('refuses a local system of a role without a conformance scheme until it is live (it has no session)', () => {
+    for (const lifecycle of ['sandbox', 'certified']) {
+      const refused = decideCall({ systemId: 's', lifecycle, role: 'other', inSession: false });
+      expect(refused).toMatchObject({ ok: false, rule: CALL_RULES.noSchemeNotLive });
+      expect(!refused.ok && refused.message).toContain(
+        `system s is ${lifecycle}, not live, and its product's role other has no conformance scheme`,
+      );
+      expect(!refused.ok && refused.message).toContain('until the national operator moves it live');
+    }
+    expect(
+      decideCall({ systemId: 's', lifecycle: 'registered', role: 'other', inSession: false }),
+    ).toMatchObject({ ok: false, rule: CALL_RULES.registered });
+    expect(
+      decideCall({ systemId: 's', lifecycle: 'live', role: 'other', inSession: false }),
+    ).toEqual({ ok: true });
+  });
+
+  it("does not bind the national operator's nor a regional authority's own systems (not local systems)", () => {
+    for (const lifecycle of ['registered', 'sandbox', 'certified'])
+      expect(
+        decideCall({ systemId: 's', lifecycle, role: 'other', inSession: false, governance: true }),
+      ).toEqual({ ok: true });
+    // not in the registry: refused whatever it claims
+    expect(
+      decideCall({
+        systemId: 's',
+        lifecycle: null,
+        role: 'other',
+        inSession: false,
+        governance: true,
+      }),
+    ).toMatchObject({ ok: false, rule: CALL_RULES.unknown });
   });
 });
 
@@ -89,7 +116,10 @@ describe('CallLifecycleGate.admit', () => {
   const platformCall = { key: 'GET /fhir/Patient/:id', requiredScope: 'system/Patient.r' };
 
   it('refuses a sandbox system outside a session with an AuthError naming the rule', async () => {
-    const { gate } = gateWith({ lifecycle: 'sandbox', role: 'gp-system' }, false);
+    const { gate } = gateWith(
+      { lifecycle: 'sandbox', role: 'gp-system', governance: false },
+      false,
+    );
     const err = await gate.admit(caller, platformCall).then(
       () => undefined,
       (e: unknown) => e,
@@ -105,15 +135,21 @@ describe('CallLifecycleGate.admit', () => {
 
   it('admits the same system within its session, and a live one without looking for a session', async () => {
     await expect(
-      gateWith({ lifecycle: 'sandbox', role: 'gp-system' }, true).gate.admit(caller, platformCall),
+      gateWith({ lifecycle: 'sandbox', role: 'gp-system', governance: false }, true).gate.admit(
+        caller,
+        platformCall,
+      ),
     ).resolves.toBeUndefined();
-    const live = gateWith({ lifecycle: 'live', role: 'gp-system' }, false);
+    const live = gateWith({ lifecycle: 'live', role: 'gp-system', governance: false }, false);
     await expect(live.gate.admit(caller, platformCall)).resolves.toBeUndefined();
     expect(live.certification.openSessionOf).not.toHaveBeenCalled();
   });
 
   it('within a session refuses a gRPC message naming an NHS number outside the 999 range', async () => {
-    const { gate } = gateWith({ lifecycle: 'certified', role: 'gp-system' }, true);
+    const { gate } = gateWith(
+      { lifecycle: 'certified', role: 'gp-system', governance: false },
+      true,
+    );
     const grpc = (message: unknown) => ({
       key: '/trellis.identity.v1.PatientService/MergePatients',
       forwarded: true,
@@ -129,12 +165,32 @@ describe('CallLifecycleGate.admit', () => {
       message: expect.stringContaining('9434765919'),
     });
     // a live system's calls are production: no sandbox data rule
-    const live = gateWith({ lifecycle: 'live', role: 'gp-system' }, false).gate;
+    const live = gateWith({ lifecycle: 'live', role: 'gp-system', governance: false }, false).gate;
     await expect(live.admit(caller, grpc({ nhsNumber: '9434765919' }))).resolves.toBeUndefined();
   });
 
+  it('refuses a sandbox system of role other without looking for a session; admits a governance principal', async () => {
+    const other = gateWith({ lifecycle: 'sandbox', role: 'other', governance: false }, true);
+    await expect(other.gate.admit(caller, platformCall)).rejects.toMatchObject({
+      code: AuthErrorCode.NotAdmitted,
+      rule: CALL_RULES.noSchemeNotLive,
+    });
+    expect(other.certification.openSessionOf).not.toHaveBeenCalled();
+    const authority = gateWith({ lifecycle: 'sandbox', role: 'other', governance: true }, false);
+    await expect(
+      authority.gate.admit(
+        { ...caller, odsCode: 'YRA01', scopes: ['region/north-east/waiting-lists.read'] },
+        { key: 'GET /fhir/MeasureReport', requiredScope: 'region/*/waiting-lists.read' },
+      ),
+    ).resolves.toBeUndefined();
+    expect(authority.certification.openSessionOf).not.toHaveBeenCalled();
+  });
+
   it('never looks up calls that do not reach the platforms, nor patient tokens', async () => {
-    const { gate, lifecycle } = gateWith({ lifecycle: 'registered', role: 'gp-system' }, false);
+    const { gate, lifecycle } = gateWith(
+      { lifecycle: 'registered', role: 'gp-system', governance: false },
+      false,
+    );
     await gate.admit(caller, {
       key: 'POST /fhir/TestScript/$start-session',
       requiredScope: 'system/TestReport.c',

@@ -18,6 +18,8 @@ import { nonSandboxNhsNumbersInMessage } from './sandbox-data';
 export const CALL_RULES = {
   sessionOnly: 'lifecycle.sandbox-session-only',
   registered: 'lifecycle.registered',
+  /** A local system whose product role has no conformance scheme, not live: no calls at all. */
+  noSchemeNotLive: 'lifecycle.no-scheme-not-live',
   unknown: 'lifecycle.unknown-system',
   /** Within a session: a gRPC request naming an NHS number outside the 999 range. */
   sandboxData: 'conformance.sandbox-data',
@@ -45,15 +47,17 @@ export function reachesPlatforms(call: AdmissionCall): boolean {
 /**
  * The lifecycle's rule for a call to the platforms (issue 18): only a `live` system uses the real
  * platforms; a `sandbox` or `certified` one only within its conformance session (where the sandbox
- * admits 999-range test data only); a `registered` one not at all. A product whose role has no
- * conformance scheme cannot hold a session nor be certified, so the rule does not bind it (as the
- * certificate gate does not).
+ * admits 999-range test data only); a `registered` one not at all. A local system whose product
+ * role has no conformance scheme (`other`) can hold no session, so it makes no platform call
+ * before the national operator moves it live. The national operator's and the regional
+ * authorities' own systems (`governance`) are no local systems: the lifecycle does not bind them.
  */
 export function decideCall(input: {
   systemId: string;
   lifecycle: string | null;
   role: string;
   inSession: boolean;
+  governance?: boolean;
 }): CallDecision {
   const { systemId: id, lifecycle } = input;
   if (lifecycle === null)
@@ -62,12 +66,18 @@ export function decideCall(input: {
       rule: CALL_RULES.unknown,
       message: `system ${id} is not in the registry: calls to the platforms are refused`,
     };
-  if (!isCertifiableRole(input.role) || lifecycle === 'live') return { ok: true };
+  if (lifecycle === 'live' || input.governance === true) return { ok: true };
   if (lifecycle === 'registered')
     return {
       ok: false,
       rule: CALL_RULES.registered,
       message: `system ${id} is registered, not yet in the sandbox: it may not call the platforms (lifecycle registered → sandbox → certified → live)`,
+    };
+  if (!isCertifiableRole(input.role))
+    return {
+      ok: false,
+      rule: CALL_RULES.noSchemeNotLive,
+      message: `system ${id} is ${lifecycle}, not live, and its product's role ${input.role} has no conformance scheme (no session, no certificate): it may not call the platforms until the national operator moves it live`,
     };
   if (input.inSession) return { ok: true, inSession: true };
   return {
@@ -118,6 +128,7 @@ export class CallLifecycleGate {
     const standing = await this.lifecycle.standingOf(systemId);
     const pending =
       standing !== null &&
+      !standing.governance &&
       isCertifiableRole(standing.role) &&
       (standing.lifecycle === 'sandbox' || standing.lifecycle === 'certified');
     const inSession = pending && (await this.certification.openSessionOf(systemId)) !== null;
@@ -126,6 +137,7 @@ export class CallLifecycleGate {
       lifecycle: standing?.lifecycle ?? null,
       role: standing?.role ?? 'other',
       inSession,
+      governance: standing?.governance ?? false,
     });
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { type Caller } from '@trellis/auth';
+import { isNationalOperator, type Caller } from '@trellis/auth';
 import { conformance, toTimestamp } from '@trellis/contracts';
 
 import { type PrismaClient, type SystemLifecycleTransition } from '../../generated/prisma/client';
@@ -13,8 +13,10 @@ import { type SystemRow } from '../systems/systems.repository';
 import { actorOf } from '../systems/systems.service';
 import {
   illegalMove,
+  isGovernanceOrganisation,
   isLifecycleState,
   LifecycleError,
+  liveNeedsNationalOperator,
   mayMove,
   unmetRequirements,
   type LifecycleState,
@@ -34,6 +36,8 @@ export interface TransitionResult {
 export interface SystemStanding {
   lifecycle: string;
   role: string;
+  /** A system of the national operator or a regional authority (isGovernanceOrganisation). */
+  governance: boolean;
 }
 
 /** How long a system's standing is reused by the call gate (another replica's move: at most this). */
@@ -47,7 +51,9 @@ const RATE_WINDOW_MS = 7 * 24 * 3600_000;
  * an act of the authority of the system's organisation's region (or the national operator, then
  * recorded as an override): the state, a history row, the event on the region's stream and the
  * audit record commit together. `certified` needs a valid certificate of the product version for
- * its role; `live` (the region's approval) needs that and the region's own requirements.
+ * its role; `live` (the region's approval) needs that and the region's own requirements. A role
+ * without a conformance scheme is never certified: it goes sandbox → live, by the national
+ * operator only (no certificate shows it meets the national standards).
  */
 @Injectable()
 export class LifecycleService {
@@ -75,8 +81,14 @@ export class LifecycleService {
     const target = checkTarget(to);
     const why = checkReason(reason);
     const row = await this.regional.inRegion(caller, region, id);
-    if (!mayMove(row.lifecycle, target)) throw illegalMove(id, row.lifecycle, target);
-    await this.checkRequirements(row, target, region, authorization);
+    const role = await roleOfVersion(this.prisma, row.productVersionId);
+    const scheme = isCertifiableRole(role);
+    if (!mayMove(row.lifecycle, target, scheme))
+      throw illegalMove(id, row.lifecycle, target, scheme);
+    if (scheme) await this.checkRequirements(row, role, target, region, authorization);
+    // no certificate can show it meets the national standards: production is a national decision
+    else if (target === 'live' && !isNationalOperator(caller))
+      throw liveNeedsNationalOperator(id, role, region);
     return this.move(row.id, row.lifecycle, target, why, caller, region, interaction);
   }
 
@@ -91,11 +103,16 @@ export class LifecycleService {
       where: { id: systemId },
       select: {
         lifecycle: true,
+        odsCode: true,
         productVersion: { select: { product: { select: { role: true } } } },
       },
     });
     const standing = row
-      ? { lifecycle: row.lifecycle, role: row.productVersion.product.role.replace(/_/g, '-') }
+      ? {
+          lifecycle: row.lifecycle,
+          role: row.productVersion.product.role.replace(/_/g, '-'),
+          governance: isGovernanceOrganisation(row.odsCode),
+        }
       : null;
     if (this.standings.size > 10_000) this.standings.clear();
     this.standings.set(systemId, { standing, until: Date.now() + STANDING_CACHE_MS });
@@ -144,20 +161,15 @@ export class LifecycleService {
     return true;
   }
 
+  /** The national and regional requirements of a role with a conformance scheme. */
   private async checkRequirements(
     row: SystemRow,
+    role: string,
     to: LifecycleState,
     region: string,
     authorization: string | undefined,
   ): Promise<void> {
     if (to !== 'certified' && to !== 'live') return;
-    const role = await roleOfVersion(this.prisma, row.productVersionId);
-    if (!isCertifiableRole(role))
-      throw new LifecycleError(
-        'LIFECYCLE_REQUIREMENT_UNMET',
-        `product version ${row.productVersionId} has role ${role}, which has no conformance scheme: it cannot be certified`,
-        [{ field: 'to', rule: 'national.certificate', message: `role ${role} has no scheme` }],
-      );
     const requirements = to === 'live' ? await this.requirements.of(region) : undefined;
     const roles = [role, ...(requirements?.extraCertificateRoles ?? [])];
     const certificates = await certificatesOf(this.prisma, row.productVersionId, roles);

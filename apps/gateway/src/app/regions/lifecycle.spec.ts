@@ -1,4 +1,12 @@
-import { illegalMove, mayMove, unmetRequirements, LIFECYCLE_STATES } from './lifecycle';
+import {
+  illegalMove,
+  isGovernanceOrganisation,
+  liveNeedsNationalOperator,
+  mayMove,
+  NO_SCHEME_RULES,
+  unmetRequirements,
+  LIFECYCLE_STATES,
+} from './lifecycle';
 
 const NOW = new Date('2026-12-06T21:00:00Z');
 const LATER = new Date('2027-12-06T21:00:00Z');
@@ -32,6 +40,38 @@ describe('connected-system lifecycle', () => {
       ].sort(),
     );
     expect(mayMove('unknown', 'sandbox')).toBe(false);
+  });
+
+  it('a role without a conformance scheme is never certified: sandbox → live instead', () => {
+    const allowed = LIFECYCLE_STATES.flatMap((from) =>
+      LIFECYCLE_STATES.filter((to) => mayMove(from, to, false)).map((to) => `${from}>${to}`),
+    );
+    expect(allowed.sort()).toEqual(
+      [
+        'registered>sandbox',
+        'sandbox>live',
+        'certified>live',
+        'certified>sandbox',
+        'live>sandbox',
+      ].sort(),
+    );
+    const e = illegalMove('sys-1', 'sandbox', 'certified', false);
+    expect(e.message).toBe(
+      'system sys-1 is sandbox: it cannot move to certified (from sandbox: live; its product role has no conformance scheme, so it is never certified)',
+    );
+    expect(e.details[0]?.rule).toBe('lifecycle.sandbox-to-certified');
+    const regional = liveNeedsNationalOperator('sys-1', 'other', 'north-east');
+    expect(regional.kind).toBe('FAILED_PRECONDITION');
+    expect(regional.details[0]?.rule).toBe(NO_SCHEME_RULES.liveNationalOnly);
+    expect(regional.message).toContain('only the national operator moves it live');
+  });
+
+  it("governance principals are the national operator's and the regional authorities' own organisations", () => {
+    expect(isGovernanceOrganisation('X26')).toBe(true);
+    expect(isGovernanceOrganisation('YRA01')).toBe(true);
+    expect(isGovernanceOrganisation(' yra06 ')).toBe(true);
+    for (const local of ['A81001', 'Y12345', 'QHM', 'YGM01', 'R1K01', 'ZZZ99'])
+      expect([local, isGovernanceOrganisation(local)]).toEqual([local, false]);
   });
 
   it('an illegal move names the state, the target and what is allowed', () => {

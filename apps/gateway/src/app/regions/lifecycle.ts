@@ -1,4 +1,4 @@
-import { DomainError, type FieldViolation } from '@trellis/platform';
+import { DomainError, organisationByOdsCode, type FieldViolation } from '@trellis/platform';
 
 import { standingOf, type CertificateFacts } from '../certification/certificate-gate';
 
@@ -22,8 +22,47 @@ const NEXT: Readonly<Record<LifecycleState, readonly LifecycleState[]>> = {
   live: ['sandbox'],
 };
 
-export function mayMove(from: string, to: LifecycleState): boolean {
-  return isLifecycleState(from) && NEXT[from].includes(to);
+/**
+ * A product role without a conformance scheme (`other`) can never be certified, so its one way
+ * to production is sandbox → live, a national act (NO_SCHEME_RULES.liveNationalOnly).
+ */
+const NEXT_NO_SCHEME: Readonly<Record<LifecycleState, readonly LifecycleState[]>> = {
+  ...NEXT,
+  sandbox: ['live'],
+};
+
+/** `scheme`: the system's product role has a conformance scheme (gp-system, hospital-epr, lab-lims). */
+export function mayMove(from: string, to: LifecycleState, scheme = true): boolean {
+  return isLifecycleState(from) && (scheme ? NEXT : NEXT_NO_SCHEME)[from].includes(to);
+}
+
+/** Rules of the lifecycle of a system whose product role has no conformance scheme. */
+export const NO_SCHEME_RULES = {
+  /** sandbox → live only by the national operator (never a region's authority alone). */
+  liveNationalOnly: 'lifecycle.no-scheme-live-national-only',
+} as const;
+
+/**
+ * The national operator's and the regional digital authorities' own organisations (reference
+ * data kinds `national`, `regional-authority`): their systems (operator consoles, authority
+ * clients) are governance principals, admitted by their registration and region-bound scopes,
+ * not local systems onboarded through the lifecycle. Every other organisation's system is local.
+ */
+export function isGovernanceOrganisation(odsCode: string): boolean {
+  const kind = organisationByOdsCode(odsCode)?.kind;
+  return kind === 'national' || kind === 'regional-authority';
+}
+
+/** The refusal of a region's go-live approval of a system whose role has no scheme. */
+export function liveNeedsNationalOperator(
+  id: string,
+  role: string,
+  region: string,
+): LifecycleError {
+  const message = `system ${id} deploys a product of role ${role}, which has no conformance scheme (no session, no certificate): only the national operator moves it live, with a reason; the authority of ${region} cannot approve it`;
+  return new LifecycleError('LIFECYCLE_REQUIREMENT_UNMET', message, [
+    { field: 'to', rule: NO_SCHEME_RULES.liveNationalOnly, message },
+  ]);
 }
 
 export type LifecycleErrorCode =
@@ -45,11 +84,16 @@ export class LifecycleError extends DomainError<LifecycleErrorCode> {
   }
 }
 
-export function illegalMove(id: string, from: string, to: string): LifecycleError {
-  const allowed = isLifecycleState(from) ? NEXT[from].join(' or ') : 'none';
+export function illegalMove(id: string, from: string, to: string, scheme = true): LifecycleError {
+  const allowed = isLifecycleState(from)
+    ? (scheme ? NEXT : NEXT_NO_SCHEME)[from].join(' or ')
+    : 'none';
+  const why = scheme
+    ? ''
+    : '; its product role has no conformance scheme, so it is never certified';
   return new LifecycleError(
     'LIFECYCLE_ILLEGAL_TRANSITION',
-    `system ${id} is ${from}: it cannot move to ${to} (from ${from}: ${allowed})`,
+    `system ${id} is ${from}: it cannot move to ${to} (from ${from}: ${allowed}${why})`,
     [
       {
         field: 'to',
