@@ -15,14 +15,19 @@
 #    mounted for the build's RUN steps only (npm's cafile via a mounted global npmrc): neither ends
 #    up in a layer.
 #
+# 3. Per app, into dist/images/ (TRELLIS_IMAGE_REPORT_DIR): <app>.sbom.cdx.json and <app>.vuln.json
+#    from the Dockerfile's `sbom` stage, and a line of sizes.tsv: app, image, bytes of its files,
+#    gzip-compressed bytes of its layers (what a registry stores), build seconds.
+#
 # Not part of `npm test` (minutes per image, GBs of vfs layers). Needs: apt-get install -y buildah
-# debootstrap. Sizes: `buildah images` (printed at the end). docs/operations.md, "Images".
+# debootstrap. Boot proof of a built image: tools/docker/boot-image.sh. docs/images.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BASE_IMAGE="${TRELLIS_LOCAL_BASE:-localhost/trellis-base/node:24-bookworm-minbase}"
 WORK="${TRELLIS_BUILD_DIR:-/var/tmp/trellis-build-local}"
 CA_BUNDLE="${TRELLIS_BUILD_CA:-/etc/ssl/certs/ca-certificates.crt}"
+OUT="${TRELLIS_IMAGE_REPORT_DIR:-$ROOT/dist/images}"
 B=(buildah --storage-driver vfs)
 rebuild_base=false
 base_only=false
@@ -95,10 +100,33 @@ if [ -f "$CA_BUNDLE" ]; then
   printf 'cafile=/usr/local/etc/trellis-build-ca.crt\n' >"$WORK/npmrc"
   mounts=(-v "$CA_BUNDLE:/usr/local/etc/trellis-build-ca.crt:ro" -v "$WORK/npmrc:/usr/local/etc/npmrc:ro")
 fi
+# --layers: the deps stage (npm ci) and the distroless runtime root are built once and reused by
+# every app of the run (same manifests, same context).
+build=("${B[@]}" build --layers --isolation chroot --build-arg NODE_IMAGE="$BASE_IMAGE" "${mounts[@]}")
+mkdir -p "$OUT"
 for app in "${apps[@]}"; do
-  echo "build-local: $app → localhost/trellis/$app:$tag"
-  "${B[@]}" build --isolation chroot -f "apps/$app/Dockerfile" \
-    --build-arg NODE_IMAGE="$BASE_IMAGE" "${mounts[@]}" \
-    -t "localhost/trellis/$app:$tag" "$ctx"
+  image="localhost/trellis/$app:$tag"
+  echo "build-local: $app → $image"
+  start=$(date +%s)
+  "${build[@]}" -f "apps/$app/Dockerfile" -t "$image" "$ctx"
+  secs=$(($(date +%s) - start))
+  # the SBOM and vulnerability report: the Dockerfile's `sbom` stage (cached: no rebuild)
+  if grep -q '^FROM scratch AS sbom' "$ctx/apps/$app/Dockerfile"; then
+    "${build[@]}" -f "apps/$app/Dockerfile" --target sbom -t "localhost/trellis-sbom/$app:$tag" "$ctx" >/dev/null
+    ctr="$("${B[@]}" from "localhost/trellis-sbom/$app:$tag")"
+    mnt="$("${B[@]}" mount "$ctr")"
+    cp "$mnt/$app.sbom.cdx.json" "$mnt/$app.vuln.json" "$OUT/"
+    "${B[@]}" rm "$ctr" >/dev/null
+    "${B[@]}" rmi "localhost/trellis-sbom/$app:$tag" >/dev/null
+  fi
+  # uncompressed (what `buildah images` shows) and gzip-compressed (what a registry stores and a
+  # node pulls): the image's layers pushed to an OCI layout
+  ctr="$("${B[@]}" from "$image")"
+  bytes=$(du -sb "$("${B[@]}" mount "$ctr")" | cut -f1)
+  "${B[@]}" rm "$ctr" >/dev/null
+  rm -rf "$WORK/oci" && "${B[@]}" push --quiet --compression-format gzip "$image" "oci:$WORK/oci:$app" >/dev/null
+  gz=$(find "$WORK/oci/blobs" -type f -size +1k -printf '%s\n' | awk '{s+=$1} END {print s}')
+  rm -rf "$WORK/oci"
+  printf '%s\t%s\t%s\t%s\t%ss\n' "$app" "$image" "$bytes" "$gz" "$secs" | tee -a "$OUT/sizes.tsv"
 done
 "${B[@]}" images

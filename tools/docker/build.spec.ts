@@ -167,14 +167,23 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/^USER 10001:10001$/m);
     expect(text).not.toMatch(/^HEALTHCHECK/m);
     expect(text).toContain('CMD ["apps/identity/src/main.js"]');
-    expect(text).toContain('rm -rf /usr/local/lib/node_modules/npm');
+    // distroless: the runtime starts FROM scratch with only the stripped node + its libraries
+    const root = text.slice(
+      text.indexOf('AS runtime-root'),
+      text.indexOf('FROM scratch AS runtime'),
+    );
+    expect(text).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime-root$/m);
+    expect(root).toContain('strip --strip-all -o /rootfs/usr/local/bin/node');
+    expect(root).not.toMatch(/cp .*(npm|corepack)/);
     // the runtime stage copies only the staged runtime directory (bundle + production deps)
     expect(text).toContain(
       'node -r @swc-node/register tools/docker/runtime-dir.ts identity --out /out/identity',
     );
     expect(text).not.toContain('npm prune');
-    const runtime = text.slice(text.indexOf('AS runtime'));
+    const runtime = text.slice(text.indexOf('FROM scratch AS runtime'));
+    expect(runtime.match(/^FROM .*/gm)).toEqual(['FROM scratch AS runtime']);
     expect(runtime.match(/^COPY .*/gm)).toEqual([
+      'COPY --from=runtime-root /rootfs/ /',
       'COPY --from=build /out/identity/ ./',
       'COPY --from=build /out/identity.sbom.cdx.json /usr/share/trellis/sbom.cdx.json',
     ]);
@@ -189,8 +198,10 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/^USER 10001:10001$/m);
     expect(text).not.toMatch(/^HEALTHCHECK/m);
     expect(text).toContain('CMD ["server/main.js"]');
-    const runtime = text.slice(text.indexOf('AS runtime'));
+    const runtime = text.slice(text.indexOf('FROM scratch AS runtime'));
+    expect(runtime.match(/^FROM .*/gm)).toEqual(['FROM scratch AS runtime']);
     expect(runtime.match(/^COPY .*/gm)).toEqual([
+      'COPY --from=runtime-root /rootfs/ /',
       'COPY --from=build /out/console/server/ ./server/',
       'COPY --from=build /src/dist/apps/console/ ./public/',
     ]);

