@@ -15,8 +15,9 @@
 #    mounted for the build's RUN steps only (npm's cafile via a mounted global npmrc): neither ends
 #    up in a layer.
 #
-# 3. Per app, into dist/images/ (TRELLIS_IMAGE_REPORT_DIR): <app>.sbom.cdx.json and <app>.vuln.json
-#    from the Dockerfile's `sbom` stage, and a line of sizes.tsv: app, image, bytes of its files,
+# 3. Per app, into dist/images/ (TRELLIS_IMAGE_REPORT_DIR): <app>.sbom.cdx.json (its npm packages),
+#    <app>.vuln.json and <app>.runtime-root.sbom.cdx.json (node + Debian libraries) from the
+#    Dockerfile's `sbom` stage, and a line of sizes.tsv: app, image, bytes of its files,
 #    gzip-compressed bytes of its layers (what a registry stores), build seconds.
 #
 # Not part of `npm test` (minutes per image, GBs of vfs layers). Needs: apt-get install -y buildah
@@ -115,7 +116,10 @@ for app in "${apps[@]}"; do
     "${build[@]}" -f "apps/$app/Dockerfile" --target sbom -t "localhost/trellis-sbom/$app:$tag" "$ctx" >/dev/null
     ctr="$("${B[@]}" from "localhost/trellis-sbom/$app:$tag")"
     mnt="$("${B[@]}" mount "$ctr")"
-    cp "$mnt/$app.sbom.cdx.json" "$mnt/$app.vuln.json" "$OUT/"
+    for f in "$mnt"/*.json; do
+      name="$(basename "$f")"
+      case "$name" in "$app".*) cp "$f" "$OUT/$name" ;; *) cp "$f" "$OUT/$app.$name" ;; esac
+    done
     "${B[@]}" rm "$ctr" >/dev/null
     "${B[@]}" rmi "localhost/trellis-sbom/$app:$tag" >/dev/null
   fi
