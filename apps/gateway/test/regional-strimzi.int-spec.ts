@@ -151,6 +151,26 @@ describe('authority clients as Strimzi KafkaUsers (operator mode)', () => {
     expect(kube.requests).toEqual([]);
   });
 
+  it("lists the region's authority clients (for the console's actions), its own region only", async () => {
+    const { id } = await newClient('North East listed');
+    const list = async (who: 'ne' | 'london') => {
+      const res = await fetch(`${gw.baseUrl}/admin/v1/regions/${NE}/authority-clients`, {
+        headers: { authorization: `Bearer ${tokens[who]}` },
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const ne = await list('ne');
+    expect(ne.status).toBe(200);
+    expect(ne.body).toMatchObject({ managedBy: 'strimzi', truncated: false });
+    const clients = ne.body['clients'] as { id: string; region: string; allowedScopes: string[] }[];
+    expect(clients.map((c) => c.id)).toContain(id);
+    for (const c of clients) {
+      expect(c.region).toBe(NE);
+      expect(c.allowedScopes.some((x) => x.startsWith('region/north-east/'))).toBe(true);
+    }
+    expect((await list('london')).status).toBe(403);
+  });
+
   it('the API server refusing (RBAC 403) is a precise 503 naming the retry, and the retry succeeds', async () => {
     const { id } = await newClient('North East reports');
     kube.failNext('PATCH', /kafkausers\//, 403, 'Forbidden');

@@ -1,15 +1,18 @@
-import { Body, Controller, HttpCode, Injectable, Param, Post, Req } from '@nestjs/common';
-import { parseRegionScope, requireCaller, type Caller } from '@trellis/auth';
+import { Body, Controller, Get, HttpCode, Injectable, Param, Post, Req } from '@nestjs/common';
+import { parseRegionScope, REGION_ACTIONS, requireCaller, type Caller } from '@trellis/auth';
 import { DomainError } from '@trellis/platform';
 
 import { LEGACY_PRODUCT_VERSION_ID } from '../products/products.repository';
 import { reasonOf, toSummary, type SystemSummary } from '../systems/systems.admin.controller';
-import { type SystemRow } from '../systems/systems.repository';
+import { SystemsRepository, type SystemRow } from '../systems/systems.repository';
 import { SystemsService } from '../systems/systems.service';
 import { type KeysInput } from '../systems/systems.validation';
 import { LifecycleError } from './lifecycle';
 import { principalOf, RegionPrincipals, type RegionPrincipal } from './region-principals';
 import { RegionalService } from './regional.service';
+
+/** The most authority clients one listing answers (a region has a handful). */
+const MAX_LISTED = 200;
 
 /** Scopes an authority client may hold besides its region's: the reads its region's views use. */
 const READS = new Set(['system/MeasureReport.rs', 'system/AuditEvent.s', 'system/AuditEvent.rs']);
@@ -39,7 +42,26 @@ export class AuthorityClientsService {
     private readonly regional: RegionalService,
     private readonly systems: SystemsService,
     private readonly principals: RegionPrincipals,
+    private readonly repo: SystemsRepository,
   ) {}
+
+  /**
+   * The region's authority clients (its systems holding a scope of the region), for the console's
+   * re-key and withdrawal actions; `managedBy` says whether the platform manages their principals.
+   */
+  async list(
+    caller: Caller,
+    region: string,
+  ): Promise<{ clients: SystemSummary[]; truncated: boolean; managedBy: string }> {
+    this.regional.authorise(caller, region, 'systems.read');
+    const scopes = REGION_ACTIONS.map((a) => `region/${region}/${a}`);
+    const rows = await this.repo.withAnyScope(region, scopes, MAX_LISTED + 1);
+    return {
+      clients: rows.slice(0, MAX_LISTED).map(toSummary),
+      truncated: rows.length > MAX_LISTED,
+      managedBy: this.principals.managedBy,
+    };
+  }
 
   async create(
     caller: Caller,
@@ -151,10 +173,18 @@ const str = (body: unknown, name: string): string => {
   return v;
 };
 
-/** JSON door: POST /admin/v1/regions/:region/authority-clients, …/:id/kafka-credentials, …/:id/revoke. */
+/** JSON door: GET and POST /admin/v1/regions/:region/authority-clients, …/:id/kafka-credentials, …/:id/revoke. */
 @Controller('admin/v1/regions')
 export class AuthorityClientsController {
   constructor(private readonly clients: AuthorityClientsService) {}
+
+  @Get(':region/authority-clients')
+  list(
+    @Param('region') region: string,
+    @Req() req: object,
+  ): Promise<{ clients: SystemSummary[]; truncated: boolean; managedBy: string }> {
+    return this.clients.list(requireCaller(req), region);
+  }
 
   @Post(':region/authority-clients')
   @HttpCode(201)

@@ -74,6 +74,11 @@ export class RegionPrincipals implements OnApplicationShutdown {
     return this.store !== undefined;
   }
 
+  /** Who keeps the principals: as in each principal's `managedBy`. */
+  get managedBy(): RegionPrincipal['managedBy'] {
+    return this.store?.managedBy ?? 'operator';
+  }
+
   private spec(region: string, clientId: string): PrincipalSpec {
     return {
       region,

@@ -27,6 +27,7 @@ export const REGIONAL_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
   'GET /admin/v1/regions/:region/systems/:id/lifecycle': read,
   'GET /admin/v1/regions/:region/requirements': read,
   'POST /admin/v1/regions/:region/requirements': write,
+  'GET /admin/v1/regions/:region/authority-clients': read,
   'POST /admin/v1/regions/:region/authority-clients': write,
   'POST /admin/v1/regions/:region/authority-clients/:id/kafka-credentials': write,
   'POST /admin/v1/regions/:region/authority-clients/:id/revoke': write,

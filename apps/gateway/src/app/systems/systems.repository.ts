@@ -192,6 +192,15 @@ export class SystemsRepository {
     });
   }
 
+  /** A region's systems holding any of these scopes (its authority clients, issue 18), oldest first. */
+  withAnyScope(region: string, scopes: string[], take: number): Promise<SystemRow[]> {
+    return this.prisma.connectedSystem.findMany({
+      where: { region, allowedScopes: { hasSome: scopes } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take,
+    });
+  }
+
   count(status?: SystemStatus, region?: string): Promise<number> {
     return this.prisma.connectedSystem.count({
       where: { ...(status ? { status } : {}), ...(region ? { region } : {}) },
