@@ -189,6 +189,8 @@ describe('access audit stream', () => {
       scopes: ['system/Patient.rs', 'system/Appointment.r'],
       odsCode: 'Y12345',
       region: 'north-east',
+      // the tiny service applies no lifecycle: no onboarding acts on the audit topic counted here
+      lifecycle: 'sandbox',
     });
     const readToken = await getToken(gw, gp, 'system/Patient.r');
     const apptToken = await getToken(gw, gp, 'system/Appointment.r');
