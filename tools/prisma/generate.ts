@@ -11,7 +11,8 @@ import { REPO_ROOT, type PrismaProject } from './prisma-project';
 export function generate(project: PrismaProject): void {
   const bin = join(REPO_ROOT, 'node_modules', 'prisma', 'build', 'index.js');
   const config = join(project.dir, 'prisma.config.ts');
-  const args = ['generate', '--schema', relative(REPO_ROOT, project.schemaPath)];
+  // the folder, not schema.prisma: its events.prisma link holds the shared event models
+  const args = ['generate', '--schema', relative(REPO_ROOT, project.prismaDir)];
   if (existsSync(config)) args.push('--config', relative(REPO_ROOT, config));
   const result = spawnSync(process.execPath, [bin, ...args], {
     cwd: REPO_ROOT,

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** libs/events/prisma/events.prisma: the models every service copies into its schema.prisma. */
+/** libs/events/prisma/events.prisma: the event models every service's Prisma folder links to. */
 export const EVENTS_PRISMA_PATH = join(__dirname, '..', 'prisma', 'events.prisma');
 
 export const EVENT_MODEL_NAMES = ['OutboxEvent', 'InboxEvent', 'DeadLetterEvent'] as const;
@@ -33,9 +33,32 @@ function normaliseLine(line: string): string {
 }
 
 /**
+ * Throws unless a service's Prisma folder takes the event models from this library: its
+ * `events.prisma` is a link to events.prisma (Prisma's multi-file schema reads the whole folder),
+ * and no other schema file there declares them again. Call it from each app's unit tests:
+ *   it('takes the event tables from libs/events', () => assertSharedEventModels(join(__dirname, '../../prisma')));
+ */
+export function assertSharedEventModels(prismaDir: string): void {
+  const link = join(prismaDir, 'events.prisma');
+  const problems: string[] = [];
+  if (!existsSync(link)) problems.push(`${link} is missing`);
+  else if (realpathSync(link) !== realpathSync(EVENTS_PRISMA_PATH))
+    problems.push(`${link} is not a link to ${EVENTS_PRISMA_PATH}`);
+  for (const file of readdirSync(prismaDir).filter((f) => f.endsWith('.prisma'))) {
+    if (file === 'events.prisma') continue;
+    const models = prismaModelBlocks(readFileSync(join(prismaDir, file), 'utf8'));
+    for (const name of EVENT_MODEL_NAMES)
+      if (models.has(name)) problems.push(`${file} declares ${name} again`);
+  }
+  if (problems.length > 0)
+    throw new Error(
+      `the event models of ${prismaDir} must come from ${EVENTS_PRISMA_PATH} only:\n  ${problems.join('\n  ')}`,
+    );
+}
+
+/**
  * Throws unless the Prisma schema at `schemaPath` contains the event models of events.prisma
- * unchanged (whitespace and comments aside). Call it from each app's unit tests:
- *   it('keeps the event tables', () => assertSchemaHasEventModels(join(__dirname, '../../prisma/schema.prisma')));
+ * unchanged (whitespace and comments aside). (The older copy-and-compare check, kept while a service still copies the models.)
  */
 export function assertSchemaHasEventModels(schemaPath: string): void {
   const expected = prismaModelBlocks(readFileSync(EVENTS_PRISMA_PATH, 'utf8'));
