@@ -3,6 +3,7 @@
  *
  *   node -r @swc-node/register tools/bench/gateway/bench.ts [--patients 20000] [--schema <s>]
  *        [--seconds 20] [--connections 64] [--runs 3] [--goal 3500] [--prof-dir /tmp/prof]
+ *        [--search trace|identifier]
  *
  * --patients > 20000 uses the identity bench schema (identity_bench, NHS ranges 999 then 998, the
  * same seeding as tools/bench/identity) so one 1 M seed serves both benches; smaller counts use
@@ -17,7 +18,9 @@
  * process and the identity platform as a separate process verifying the gateway's tokens through
  * its JWKS, (3) registers a connected system and gets a token at the real token endpoint, (4) runs
  * tools/bench/gateway/load.ts as a separate process: GET /fhir/Patient/{nhs} and
- * GET /fhir/Patient?family=..&birthdate=.. at C connections for D seconds each. Prints one JSON report.
+ * GET /fhir/Patient?family=..&birthdate=.. (or, with --search identifier, the search by NHS number
+ * GET /fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|..) at C connections for D seconds
+ * each. Prints one JSON report.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,6 +38,8 @@ import {
   registerClient,
   startGateway,
 } from '../../../apps/gateway/test/support/harness';
+
+import { cpuMs, machineJiffies, postgresByClient, snapshot } from '../peers/hapi/procs';
 
 const ROOT = join(__dirname, '../../..');
 const arg = (name: string, fallback: string): string => {
@@ -174,6 +179,10 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '1'));
   const goal = Number(arg('goal', '3500'));
   const profDir = arg('prof-dir', '');
+  const searchKind = arg('search', 'trace');
+  if (searchKind !== 'trace' && searchKind !== 'identifier') {
+    throw new Error('--search must be trace (family + birthdate) or identifier (NHS number)');
+  }
   const seeded = await seedPatients(env.DATABASE_URL, schema, patients);
   const range = RANGES[schema][0];
 
@@ -243,9 +252,10 @@ async function main(): Promise<void> {
     writeFileSync(
       searches,
       JSON.stringify(
-        sample.map(
-          (s) =>
-            `/fhir/Patient?family=${encodeURIComponent(s.family)}&birthdate=${s.birth}&_count=10`,
+        sample.map((s) =>
+          searchKind === 'identifier'
+            ? `/fhir/Patient?identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${s.nhs}`)}`
+            : `/fhir/Patient?family=${encodeURIComponent(s.family)}&birthdate=${s.birth}&_count=10`,
         ),
       ),
     );
@@ -271,6 +281,9 @@ async function main(): Promise<void> {
         await session.post('Profiler.enable');
         await session.post('Profiler.start');
       }
+      const clients = { gateway: [process.pid], identity: identity.pid ? [identity.pid] : [] };
+      const backends0 = snapshot(Object.fromEntries(postgresByClient(clients)));
+      const machine0 = machineJiffies();
       const gw0 = process.cpuUsage();
       const id0 = identity.pid ? procCpuMs(identity.pid) : 0;
       const pg0 = postgresCpuMs();
@@ -279,6 +292,15 @@ async function main(): Promise<void> {
       const gwMs = (gwUsage.user + gwUsage.system) / 1000;
       const idMs = (identity.pid ? procCpuMs(identity.pid) : 0) - id0;
       const pgMs = postgresCpuMs() - pg0;
+      const machine1 = machineJiffies();
+      // backends opened during the round count from 0 (they were born in it)
+      const backendMs = (group: string): number =>
+        (postgresByClient(clients).get(group) ?? []).reduce(
+          (a, pid) => a + Math.max(0, cpuMs(pid) - (backends0[group]?.get(pid) ?? 0)),
+          0,
+        );
+      const pgGatewayMs = backendMs('gateway');
+      const pgIdentityMs = backendMs('identity');
       if (session) {
         const { profile: p } = await session.post('Profiler.stop');
         mkdirSync(profDir, { recursive: true });
@@ -291,9 +313,16 @@ async function main(): Promise<void> {
       const perReq = (ms: number): number => Math.round((ms * 1000) / served);
       return {
         ...r,
+        machineBusyPct: Math.round(
+          (100 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total),
+        ),
+        loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
         cpuUsPerRequest: {
           gateway: perReq(gwMs),
           identity: perReq(idMs),
+          // the backends of the gateway's and identity's own connections (by client socket)
+          pgGateway: perReq(pgGatewayMs),
+          pgIdentity: perReq(pgIdentityMs),
           // every postgres process on the machine; a backend that exits takes its CPU with it,
           // so other clients' connections can make this undercount (NaN when it went negative)
           postgres: pgMs >= 0 ? perReq(pgMs) : NaN,
@@ -313,7 +342,9 @@ async function main(): Promise<void> {
     }
     const summary = (rs: Array<Record<string, unknown>>): Record<string, unknown> => {
       const rps = median(rs.map((r) => Number(r.rps)));
-      const cpu = (k: 'gateway' | 'identity' | 'postgres' | 'loadGenerator'): number =>
+      const cpu = (
+        k: 'gateway' | 'identity' | 'pgGateway' | 'pgIdentity' | 'postgres' | 'loadGenerator',
+      ): number =>
         median(
           rs
             .map((r) => (r.cpuUsPerRequest as Record<string, number>)[k] ?? NaN)
@@ -327,6 +358,8 @@ async function main(): Promise<void> {
         medianCpuUsPerRequest: {
           gateway: cpu('gateway'),
           identity: cpu('identity'),
+          pgGateway: cpu('pgGateway'),
+          pgIdentity: cpu('pgIdentity'),
           postgres: cpu('postgres'),
           loadGenerator: cpu('loadGenerator'),
         },
@@ -343,6 +376,7 @@ async function main(): Promise<void> {
           seedMs: seeded.ms,
           connections: Number(connections),
           seconds: Number(seconds),
+          searchKind,
           goalRps: goal,
           read: summary(readRuns),
           search: summary(searchRuns),
