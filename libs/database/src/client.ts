@@ -41,8 +41,44 @@ export function createPrismaAdapter(options: PrismaConnectionOptions): PrismaPg 
   );
   return new PrismaPg(pool, {
     schema,
+    // the adapter hands the name straight to pg, where undefined means an unnamed statement
+    statementNameGenerator: ((query: { sql: string }) =>
+      preparedStatementName(query.sql)) as unknown as (query: { sql: string }) => string,
     ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
   });
+}
+
+/**
+ * The marker that opts one raw SQL text into a named (server-side prepared) statement:
+ * `$queryRaw` text starting with `/* prepared:<name> *\/`. PostgreSQL then parses and plans it once
+ * per connection instead of on every call — for a hot read with sub-selects, planning costs more
+ * than executing. Opt-in, not the default: every distinct text named stays prepared in each pooled
+ * connection for its life, so only fixed texts (no variable IN lists, no composed SQL) may use it.
+ */
+export const PREPARED_MARKER = '/* prepared:';
+
+const named = new Map<string, string>();
+const MAX_PREPARED = 64;
+
+/**
+ * The statement name of a marked SQL text (undefined: unmarked, run unnamed). Each distinct text
+ * gets its own name, so two texts under one marker never collide in a connection.
+ */
+export function preparedStatementName(sql: string): string | undefined {
+  if (!sql.startsWith(PREPARED_MARKER)) return undefined;
+  let name = named.get(sql);
+  if (name === undefined) {
+    // a marked text built per call would prepare without end: past the cap, run unnamed
+    if (named.size >= MAX_PREPARED) return undefined;
+    const end = sql.indexOf('*/');
+    const label = sql.slice(PREPARED_MARKER.length, end < 0 ? undefined : end).trim();
+    if (!/^[a-z][a-z0-9_]{0,40}$/.test(label)) {
+      throw new Error(`invalid prepared statement marker ${JSON.stringify(label)}`);
+    }
+    name = `${label}_${named.size}`;
+    named.set(sql, name);
+  }
+  return name;
 }
 
 /** Any generated `PrismaClient` class (prisma-client generator): `new PrismaClient({ adapter })`. */

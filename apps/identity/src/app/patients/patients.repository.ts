@@ -1,3 +1,5 @@
+import { PREPARED_MARKER } from '@trellis/database';
+
 import { Prisma, PrismaClient } from '../../generated/prisma/client';
 import { canonicalGiven, normaliseGiven, normaliseName, normalisePostcode } from './normalise';
 import type {
@@ -202,10 +204,14 @@ export class PatientsRepository {
     return res.count === 1;
   }
 
-  /** One round trip: the patient row with its names, addresses, telecom, GP periods and merged numbers. */
+  /**
+   * One round trip: the patient row with its names, addresses, telecom, GP periods and merged
+   * numbers. A named statement: planning its five sub-selects cost PostgreSQL ≈ 3× executing them
+   * (docs/performance.md), so each connection plans it once.
+   */
   async find(db: Db, nhsNumber: string): Promise<PatientRecord | undefined> {
     const rows = await db.$queryRaw<RecordRow[]>(
-      recordSql(Prisma.sql`p.nhs_number = ${nhsNumber}`),
+      recordSql(Prisma.sql`p.nhs_number = ${nhsNumber}`, 'identity_patient_find'),
     );
     return rows[0] ? rowToRecord(rows[0]) : undefined;
   }
@@ -345,9 +351,13 @@ interface RecordRow {
   superseded: string[];
 }
 
-/** The record query: the patient row plus json_agg of each child table, in one statement. */
-function recordSql(where: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`
+/**
+ * The record query: the patient row plus json_agg of each child table, in one statement;
+ * `prepared` names it (libs/database PREPARED_MARKER) when its text is fixed.
+ */
+function recordSql(where: Prisma.Sql, prepared?: string): Prisma.Sql {
+  const marker = prepared ? Prisma.raw(`${PREPARED_MARKER}${prepared} */`) : Prisma.empty;
+  return Prisma.sql`${marker}
     SELECT p.nhs_number, p.gender::text AS gender, to_char(p.birth_date, 'YYYY-MM-DD') AS birth_date, p.deceased_at,
            p.confidentiality::text AS confidentiality, p.version, p.last_updated, p.merged_into,
            COALESCE((SELECT json_agg(json_build_object('use', n.use, 'family', n.family, 'given', n.given, 'prefix', n.prefix,
