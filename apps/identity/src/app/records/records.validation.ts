@@ -47,7 +47,8 @@ const MIME =
 const SHA1_BASE64 = /^[A-Za-z0-9+/]{27}=$/;
 const FHIR_DATE_TIME =
   /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00)))?)?)?$/;
-const IDENTIFIER_SYSTEM = /^(https?:\/\/[^\s]+|urn:(oid|uuid):[^\s]+)$/;
+// an absolute URI: http(s) URL or URN (urn:oid:, urn:uuid:, urn:ietf:rfc:3986 as NRL uses)
+const IDENTIFIER_SYSTEM = /^(https?:\/\/\S+|urn:[a-z0-9][a-z0-9-]{0,31}:\S+)$/i;
 const CLIENT_KEY = /^[\x21-\x7e]{1,128}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -129,7 +130,7 @@ export function validatePointerInput(
       'a master identifier needs both a system and a value',
     );
   if (mSystem && !IDENTIFIER_SYSTEM.test(mSystem))
-    p.add(f('master_identifier_system'), 'uri.format', 'an http(s) URL or urn:oid:/urn:uuid:');
+    p.add(f('master_identifier_system'), 'uri.format', 'an absolute URI (http(s) URL or URN)');
   if (mValue.length > 255 || mSystem.length > 255)
     p.add(f('master_identifier_value'), 'identifier.length', 'at most 255 characters');
   const author = trimmed(input?.authorOdsCode).toUpperCase();
