@@ -1,6 +1,7 @@
 import type { ScopeRule } from '@trellis/auth';
 
 import { AuditEventFhirController } from './audit-event.controller';
+import { DocumentReferenceFhirController } from './document-reference.controller';
 import { EverythingFhirController } from './everything.controller';
 import { ExportFhirController } from './export/export.controller';
 import {
@@ -42,6 +43,7 @@ export const RESOURCE_CONTROLLERS = [
   ReportSearchFhirController,
   ObservationFhirController,
   ReportAcknowledgeFhirController,
+  DocumentReferenceFhirController,
   AuditEventFhirController,
   ScorecardsFhirController,
   CertificationFhirController,

@@ -1,10 +1,13 @@
 import {
   DOOR_HEADER,
   FHIR_DOOR_AUDITED,
+  VOUCH_HEADER,
   withServiceToken,
+  type GatewayVouchSigner,
   type ServiceIdentity,
+  type VouchBasis,
 } from '@trellis/auth';
-import { appointments, audit, identity, referrals, results } from '@trellis/contracts';
+import { appointments, audit, identity, records, referrals, results } from '@trellis/contracts';
 import {
   grpcChannel,
   typedClient,
@@ -27,6 +30,8 @@ import { type PlatformName } from './fhir.config';
 export interface ForwardContext extends Omit<PlatformForwardContext, 'headers'> {
   /** The gateway audits this FHIR interaction itself: the platform writes no second record. */
   auditedByGateway?: boolean;
+  /** What the guard checked of the caller: each platform call carries a vouch minted from it. */
+  vouch?: VouchBasis;
 }
 
 /** A platform call that failed: the decoded rich error (or a transport failure). */
@@ -42,9 +47,18 @@ export class PlatformCallError extends Error {
 }
 
 /** The caller's context as the forwarding middleware sends it. */
-export function platformForward(ctx: ForwardContext): PlatformForwardContext {
-  const { auditedByGateway, ...rest } = ctx;
-  return auditedByGateway ? { ...rest, headers: { [DOOR_HEADER]: FHIR_DOOR_AUDITED } } : rest;
+export function platformForward(
+  ctx: ForwardContext,
+  vouches?: GatewayVouchSigner,
+): PlatformForwardContext {
+  const { auditedByGateway, vouch, ...rest } = ctx;
+  const forward: PlatformForwardContext = auditedByGateway
+    ? { ...rest, headers: { [DOOR_HEADER]: FHIR_DOOR_AUDITED } }
+    : rest;
+  // a platform whose suspension feed is down serves the calls the gateway vouches for (issue 22)
+  if (vouch && vouches)
+    forward.peerHeaders = (peer) => ({ [VOUCH_HEADER]: vouches.mint(peer, vouch) });
+  return forward;
 }
 
 /**
@@ -55,11 +69,17 @@ export function platformForward(ctx: ForwardContext): PlatformForwardContext {
  */
 export class PlatformClients {
   readonly patients: TypedClient<identity.v1.PatientServiceDefinition>;
+  /** The record locator (DocumentReference pointers), served by identity. */
+  readonly records: TypedClient<records.v1.RecordLocatorServiceDefinition>;
   readonly schedules: TypedClient<appointments.v1.ScheduleServiceDefinition>;
   readonly appointments: TypedClient<appointments.v1.AppointmentServiceDefinition>;
   readonly referrals: TypedClient<referrals.v1.ReferralServiceDefinition>;
   readonly reports: TypedClient<results.v1.ReportServiceDefinition>;
   readonly audit: TypedClient<audit.v1.AuditServiceDefinition>;
+  /** Bulk export's sources (not on the front door): every record of a batch of patients. */
+  readonly referralExport: TypedClient<referrals.v1.ReferralExportServiceDefinition>;
+  readonly appointmentExport: TypedClient<appointments.v1.AppointmentExportServiceDefinition>;
+  readonly reportExport: TypedClient<results.v1.ReportExportServiceDefinition>;
   private readonly channels = new Map<PlatformName, Channel>();
 
   constructor(
@@ -67,13 +87,22 @@ export class PlatformClients {
     private readonly defaultDeadlineMs: number,
     /** The gateway's service identity: platforms accept only the gateway and their peers. */
     private readonly serviceIdentity?: ServiceIdentity,
+    /** Signs the per-call vouch of the caller's checked status. */
+    private readonly vouches?: GatewayVouchSigner,
   ) {
     this.patients = this.client('identity', identity.v1.PatientServiceDefinition);
+    this.records = this.client('identity', records.v1.RecordLocatorServiceDefinition);
     this.schedules = this.client('appointments', appointments.v1.ScheduleServiceDefinition);
     this.appointments = this.client('appointments', appointments.v1.AppointmentServiceDefinition);
     this.referrals = this.client('referrals', referrals.v1.ReferralServiceDefinition);
     this.reports = this.client('results', results.v1.ReportServiceDefinition);
     this.audit = this.client('audit', audit.v1.AuditServiceDefinition);
+    this.referralExport = this.client('referrals', referrals.v1.ReferralExportServiceDefinition);
+    this.appointmentExport = this.client(
+      'appointments',
+      appointments.v1.AppointmentExportServiceDefinition,
+    );
+    this.reportExport = this.client('results', results.v1.ReportExportServiceDefinition);
   }
 
   has(platform: PlatformName): boolean {
@@ -87,7 +116,7 @@ export class PlatformClients {
     ctx: ForwardContext,
     deadlineMs?: number,
   ): Promise<Res> {
-    return method(request, { forward: platformForward(ctx), deadlineMs });
+    return method(request, { forward: platformForward(ctx, this.vouches), deadlineMs });
   }
 
   close(): void {
@@ -107,6 +136,7 @@ export class PlatformClients {
     }
     return typedClient(definition, channel, {
       deadlineMs: this.defaultDeadlineMs,
+      peer: platform,
       outgoing: (md) => withServiceToken(md, this.serviceIdentity),
       toError: (decoded, method) => new PlatformCallError(platform, method, decoded),
     });

@@ -17,6 +17,13 @@ export const FRONT_DOOR_SERVICES: ReadonlyArray<{
     resourceType: 'Patient',
   },
   {
+    // the record locator, served by identity
+    platform: 'identity',
+    proto: 'trellis/records/v1/records.proto',
+    service: 'trellis.records.v1.RecordLocatorService',
+    resourceType: 'DocumentReference',
+  },
+  {
     platform: 'appointments',
     proto: 'trellis/appointments/v1/appointments.proto',
     service: 'trellis.appointments.v1.ScheduleService',
@@ -62,6 +69,7 @@ export interface FrontDoorRoute {
 
 const READ = /^(Get|List|Search|Trace|Read|Find)/;
 const CREATE = /^(Register|Create|Send|Submit|Publish|Book)/;
+const DELETE = /^(Delete|Retire)/;
 
 interface LoadedMethod {
   path?: unknown;
@@ -89,7 +97,7 @@ export function frontDoorRoutes(): FrontDoorRoute[] {
         platform: spec.platform,
         resourceType: spec.resourceType,
         write,
-        action: !write ? 'R' : CREATE.test(method) ? 'C' : 'U',
+        action: !write ? 'R' : CREATE.test(method) ? 'C' : DELETE.test(method) ? 'D' : 'U',
         unary: m.requestStream !== true && m.responseStream !== true,
         decode: m.requestDeserialize ?? (() => undefined),
       });

@@ -23,6 +23,13 @@ describe('frontDoorRoutes (from the proto service definitions)', () => {
     expect(byPath.get('/trellis.results.v1.ReportService/AcknowledgeReport')?.platform).toBe(
       'results',
     );
+    // the record locator is served by identity, as DocumentReference
+    expect(byPath.get('/trellis.records.v1.RecordLocatorService/SearchPointers')).toMatchObject({
+      platform: 'identity',
+      resourceType: 'DocumentReference',
+      write: false,
+      action: 'R',
+    });
     // the admin API is the gateway's own gRPC server, never forwarded
     expect(routes.some((r) => r.path.includes('gateway.v1'))).toBe(false);
   });
@@ -44,6 +51,9 @@ describe('frontDoorRoutes (from the proto service definitions)', () => {
       true,
       'U',
     ]);
+    expect(kind('/trellis.records.v1.RecordLocatorService/CreatePointer')).toEqual([true, 'C']);
+    expect(kind('/trellis.records.v1.RecordLocatorService/SupersedePointer')).toEqual([true, 'U']);
+    expect(kind('/trellis.records.v1.RecordLocatorService/DeletePointer')).toEqual([true, 'D']);
   });
 });
 
