@@ -24,6 +24,14 @@ import {
   type ScopeRule,
   type ScopeTable,
 } from './scope-table';
+import { callStatus, type CallVouch } from './call-status';
+import {
+  attachVouchBasis,
+  SUSPENSION_UNKNOWN,
+  VOUCH_HEADER,
+  type GatewayVouchVerifier,
+  type VouchedAdmission,
+} from './gateway-vouch';
 import { assertOwnPatient, requiredScopeOf } from './patient-access';
 import { readOnlyScopes, scopeSatisfies } from './scopes';
 import { SERVICE_TOKEN_HEADER, type ServiceIdentity } from './service-identity';
@@ -55,6 +63,11 @@ export interface AuthGuardOptions {
    * AuthError to refuse. The gateway's lifecycle rule (issue 18) is one.
    */
   admit?: CallAdmission;
+  /**
+   * Platforms: while the suspension feed has not replayed, a call is served only when it carries
+   * a valid vouch of the gateway (issue 22, docs/security.md "Gateway vouches").
+   */
+  vouchVerifier?: GatewayVouchVerifier;
 }
 
 /** What an admission rule sees of a call. */
@@ -69,7 +82,11 @@ export interface AdmissionCall {
   message?: () => unknown;
 }
 
-export type CallAdmission = (caller: Caller, call: AdmissionCall) => Promise<void>;
+/** Resolves to admit (optionally naming how: the gateway vouches for it), rejects to refuse. */
+export type CallAdmission = (
+  caller: Caller,
+  call: AdmissionCall,
+) => Promise<void | VouchedAdmission>;
 
 /** Health and reflection are reachable without a token so probes work. */
 export const DEFAULT_PUBLIC_KEYS: readonly string[] = [
@@ -102,6 +119,7 @@ interface CallShape {
   authorization: unknown;
   endUser: string | undefined;
   serviceToken: unknown;
+  vouch: unknown;
   request: unknown;
 }
 
@@ -136,6 +154,7 @@ export function describeCall(context: ExecutionContext): CallShape | undefined {
       authorization: first('authorization'),
       endUser: typeof user === 'string' ? user : undefined,
       serviceToken: first(SERVICE_TOKEN_HEADER),
+      vouch: first(VOUCH_HEADER),
       request: data,
     };
   }
@@ -152,6 +171,7 @@ export function describeCall(context: ExecutionContext): CallShape | undefined {
       authorization: req.headers['authorization'],
       endUser: typeof user === 'string' ? user : undefined,
       serviceToken: req.headers[SERVICE_TOKEN_HEADER],
+      vouch: req.headers[VOUCH_HEADER],
       request: req,
     };
   }
@@ -194,8 +214,10 @@ export class TrellisAuthGuard implements CanActivate {
     if (rule?.public === true || (!rule && this.options.publicKeys.includes(call.key))) return true;
 
     let caller: Caller | undefined;
+    let checkedAt = 0;
     try {
       caller = await this.authenticate(call);
+      checkedAt = Date.now();
       this.options.requireServiceIdentity?.verify(call.serviceToken);
       if (!rule) {
         throw new AuthError(
@@ -217,7 +239,19 @@ export class TrellisAuthGuard implements CanActivate {
             );
       }
       assertOwnPatient(caller, rule, call.request);
-      await this.options.admit?.(caller, { key: call.key, requiredScope: required });
+      const admission = await this.options.admit?.(caller, {
+        key: call.key,
+        requiredScope: required,
+      });
+      const accessToken = bearerToken(call.authorization);
+      if (accessToken)
+        attachVouchBasis(call.carrier, {
+          systemId: caller.systemId,
+          accessToken,
+          writesRestricted: caller.writesRestricted === true,
+          checkedAt,
+          admission: admission ?? (caller.patient !== undefined ? 'citizen' : 'admitted'),
+        });
     } catch (err) {
       const authErr =
         err instanceof AuthError
@@ -235,13 +269,29 @@ export class TrellisAuthGuard implements CanActivate {
   }
 
   private authenticate(call: CallShape): Promise<Caller> {
+    const verifier = this.options.vouchVerifier;
     return authenticateBearer(
       this.verifier,
       this.statuses,
       call.authorization,
       call.endUser,
       this.options.statusReadyTimeoutMs,
+      verifier && {
+        value: call.vouch,
+        verifier,
+        ...this.callingService(call),
+      },
     );
+  }
+
+  /** The peer named by the call's service token (checked again, and refused, after this). */
+  private callingService(call: CallShape): { callingService?: string } {
+    try {
+      const service = this.options.requireServiceIdentity?.verify(call.serviceToken);
+      return service ? { callingService: service } : {};
+    } catch {
+      return {};
+    }
   }
 
   private async auditDenied(
@@ -298,6 +348,7 @@ export async function authenticateBearer(
   authorization: unknown,
   endUser: string | undefined,
   statusReadyTimeoutMs: number,
+  vouch?: CallVouch,
 ): Promise<Caller> {
   if (authorization === undefined || authorization === '') {
     throw new AuthError(AuthErrorCode.MissingToken, 'missing bearer token');
@@ -307,9 +358,13 @@ export async function authenticateBearer(
     throw new AuthError(AuthErrorCode.InvalidToken, 'invalid access token', 'not a Bearer JWT');
   const caller = await verifier.verify(token, endUser);
   const check = statuses instanceof SystemStatusRegistry ? new SuspensionCheck(statuses) : statuses;
-  const status = await check.check(caller.systemId, statusReadyTimeoutMs);
+  const status = await callStatus(check, caller, token, statusReadyTimeoutMs, vouch);
   if (!status.available) {
-    throw new AuthError(AuthErrorCode.AuthUnavailable, 'authorisation not ready', status.reason);
+    throw new AuthError(
+      AuthErrorCode.AuthUnavailable,
+      vouch ? SUSPENSION_UNKNOWN : 'authorisation not ready',
+      status.reason,
+    );
   }
   if (status.suspended) {
     throw new AuthError(

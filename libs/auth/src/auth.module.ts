@@ -4,6 +4,7 @@ import {
   Injectable,
   Logger,
   Module,
+  Optional,
   type DynamicModule,
   type InjectionToken,
   type ModuleMetadata,
@@ -31,8 +32,14 @@ import {
 import { type ScopeTable } from './scope-table';
 import { type ServiceIdentity } from './service-identity';
 import { backoffDelay, sleep } from '@trellis/events';
+import { HealthRegistry } from '@trellis/platform';
 
-import { SuspensionCheck, type SystemStatusFallback } from './suspension-check';
+import { GatewayVouchVerifier } from './gateway-vouch';
+import {
+  SuspensionCheck,
+  suspensionFeedCheck,
+  type SystemStatusFallback,
+} from './suspension-check';
 import { SystemStatusRegistry, type SystemStatusFeed } from './system-status';
 import { AccessTokenVerifier } from './token-verifier';
 import { type VerifiedTokenCacheOptions } from './verified-token-cache';
@@ -95,9 +102,17 @@ class StatusFeedLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(AUTH_OPTIONS) private readonly options: TrellisAuthOptions,
     @Inject(AUTH_STATUS_REGISTRY) private readonly registry: SystemStatusRegistry,
     @Inject(AUTH_SUSPENSION_CHECK) private readonly check: SuspensionCheck,
+    @Optional() private readonly health?: HealthRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
+    // the gateway registers its own (its fallback answers meanwhile); readiness stays 200 degraded
+    if (!this.options.statusFallback)
+      this.health?.register(
+        'suspension-feed',
+        suspensionFeedCheck(this.check, { vouched: this.options.requireServiceIdentity === true }),
+        { critical: false },
+      );
     // Not awaited: the group join takes seconds; calls wait for readiness (fail closed) meanwhile.
     this.running = this.keepStarting();
   }
@@ -187,7 +202,7 @@ export class TrellisAuthModule {
       },
       {
         provide: AUTH_GUARD_OPTIONS,
-        useFactory: (o: TrellisAuthOptions): AuthGuardOptions => {
+        useFactory: (o: TrellisAuthOptions, verifier: AccessTokenVerifier): AuthGuardOptions => {
           if (o.requireServiceIdentity && !o.serviceIdentity)
             throw new Error(`${o.service}: requireServiceIdentity needs serviceIdentity`);
           return {
@@ -197,9 +212,19 @@ export class TrellisAuthModule {
               ? { requireServiceIdentity: o.serviceIdentity }
               : {}),
             ...(o.admit ? { admit: o.admit } : {}),
+            // platforms: the gateway's vouch stands in for the feed until it has replayed
+            ...(o.requireServiceIdentity && !o.statusFallback
+              ? {
+                  vouchVerifier: new GatewayVouchVerifier({
+                    service: o.service,
+                    issuer: o.issuer,
+                    keySet: verifier.keys,
+                  }),
+                }
+              : {}),
           };
         },
-        inject: [AUTH_OPTIONS],
+        inject: [AUTH_OPTIONS, AUTH_VERIFIER],
       },
       {
         provide: SERVICE_IDENTITY,

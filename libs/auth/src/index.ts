@@ -18,4 +18,6 @@ export * from './testing';
 export * from './contracts-codec';
 export * from './testing-grpc';
 export * from './service-identity';
+export * from './gateway-vouch';
+export * from './call-status';
 export * from './patient-access';

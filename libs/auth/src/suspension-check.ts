@@ -30,7 +30,8 @@ export type SystemStatusCheck =
       available: true;
       suspended: boolean;
       writesRestricted: boolean;
-      source: 'feed' | 'fallback';
+      /** `vouch`: the gateway's vouch for this call, while the feed has not replayed. */
+      source: 'feed' | 'fallback' | 'vouch';
     };
 
 type Verdict = { suspended: boolean; writesRestricted: boolean };
@@ -157,10 +158,14 @@ export class SuspensionCheck {
 }
 
 /**
- * Readiness detail of the suspension feed. With a fallback, register it non-critical (calls are
- * still checked, against the database); without one it is critical (calls are refused meanwhile).
+ * Readiness detail of the suspension feed, registered non-critical: with a fallback (the gateway)
+ * calls are still checked, against the database; with gateway vouches (the platforms) the calls
+ * that carry one are served; otherwise calls are refused until the replay completes.
  */
-export function suspensionFeedCheck(check: SuspensionCheck): () => void {
+export function suspensionFeedCheck(
+  check: SuspensionCheck,
+  options: { vouched?: boolean } = {},
+): () => void {
   return () => {
     if (check.registry.ready) return;
     const { state, error } = check.feedState;
@@ -168,7 +173,9 @@ export function suspensionFeedCheck(check: SuspensionCheck): () => void {
     throw new Error(
       check.hasFallback
         ? `${why}: suspensions checked against the database on each call meanwhile`
-        : `${why}: calls refused until the replay completes`,
+        : options.vouched
+          ? `degraded (gateway-vouched calls only): ${why}; calls without the gateway's vouch are refused until the replay completes`
+          : `${why}: calls refused until the replay completes`,
     );
   };
 }

@@ -11,6 +11,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 
+import { GatewayVouchSigner, type VouchBasis } from './gateway-vouch';
 import { findRule, type ProtectedRule, type ScopeTable } from './scope-table';
 import { scopeSatisfies } from './scopes';
 import {
@@ -99,6 +100,15 @@ export interface TestAuthority {
    * call a platform directly: `md.set(SERVICE_TOKEN_HEADER, authority.serviceToken())`.
    */
   serviceToken(service?: string): string;
+  /**
+   * A vouch for a call to `target`, as the gateway signs it (with its access-token key); `at`
+   * (epoch ms) signs it as of another time (an expired vouch).
+   */
+  vouch(
+    target: string,
+    basis: Omit<VouchBasis, 'checkedAt'> & { checkedAt?: number },
+    at?: number,
+  ): string;
 }
 
 const testIdentities = new Map<string, ServiceIdentity>();
@@ -148,12 +158,21 @@ export async function createTestAuthority(
   const kid = `test-${randomUUID()}`;
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' };
   const jwks = { keys: [jwk] };
+  const vouchesAt = (at?: number) =>
+    new GatewayVouchSigner({
+      issuer,
+      key: { kid, alg: 'ES384', privateKey },
+      reuseMs: 0,
+      ...(at !== undefined ? { now: () => at } : {}),
+    });
   return {
     issuer,
     audience,
     jwks,
     keySet: createLocalJWKSet(jwks),
     serviceToken: (service = 'gateway') => testServiceIdentity(service).token(),
+    vouch: (target, basis, at) =>
+      vouchesAt(at).mint(target, { checkedAt: at ?? Date.now(), ...basis }),
     async issue(input: TestTokenInput): Promise<string> {
       const iat = input.issuedAt ?? Math.floor(Date.now() / 1000);
       const systemId = input.systemId ?? 'test-system';

@@ -94,6 +94,11 @@ export class AccessTokenVerifier {
     return { ...caller, ...(userId ? { userId } : {}) };
   }
 
+  /** The gateway's key set (the JWKS), shared with the vouch verifier. */
+  get keys(): JWTVerifyGetKey {
+    return this.keySet;
+  }
+
   /** Drops every cached verification (e.g. after a signing key was withdrawn). */
   clearCache(): void {
     this.cache?.clear();

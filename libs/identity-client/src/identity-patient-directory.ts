@@ -1,5 +1,5 @@
 import { type ChannelCredentials } from '@grpc/grpc-js';
-import { SERVICE_TOKEN_HEADER } from '@trellis/auth';
+import { SERVICE_TOKEN_HEADER, VOUCH_HEADER } from '@trellis/auth';
 import { fromTimestamp, identity } from '@trellis/contracts';
 import {
   GrpcCallError,
@@ -65,7 +65,13 @@ export class IdentityPatientDirectory implements PatientDirectory {
     try {
       res = await this.client.getPatient(
         { nhsNumber },
-        { forward: { authorization: ctx.authorization, correlationId: ctx.correlationId } },
+        {
+          forward: {
+            authorization: ctx.authorization,
+            correlationId: ctx.correlationId,
+            ...(ctx.vouch ? { headers: { [VOUCH_HEADER]: ctx.vouch } } : {}),
+          },
+        },
       );
     } catch (err) {
       if (!(err instanceof GrpcCallError)) throw err;

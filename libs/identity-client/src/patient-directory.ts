@@ -16,6 +16,11 @@ export interface PatientLookupContext {
   /** The caller's bearer token, forwarded so identity applies its own scopes and audit. */
   authorization?: string;
   correlationId?: string;
+  /**
+   * The gateway's vouch the call came with (issue 22): passed on, so identity serves the lookup
+   * while its own suspension feed has not replayed (it accepts a vouch from the peer it names).
+   */
+  vouch?: string;
 }
 
 export interface PatientDirectory {

@@ -29,7 +29,12 @@ export interface TestPatient {
  */
 export class IdentityTestServer {
   readonly patients = new Map<string, TestPatient>();
-  readonly calls: { nhsNumber: string; authorization: string | undefined }[] = [];
+  readonly calls: {
+    nhsNumber: string;
+    authorization: string | undefined;
+    /** The gateway vouch the caller passed on (absent: none). */
+    vouch?: string;
+  }[] = [];
   failWith: status | undefined;
   private server = new Server();
   address = '';
@@ -60,9 +65,11 @@ export class IdentityTestServer {
         cb: sendUnaryData<unknown>,
       ) => {
         const auth = call.metadata.get('authorization')[0];
+        const vouch = call.metadata.get('x-trellis-gateway-vouch')[0];
         this.calls.push({
           nhsNumber: call.request.nhsNumber,
           authorization: typeof auth === 'string' ? auth : undefined,
+          ...(typeof vouch === 'string' ? { vouch } : {}),
         });
         if (this.failWith !== undefined)
           return cb({ code: this.failWith, details: 'test failure' } as ServiceError);

@@ -42,22 +42,33 @@ export class ReferralsGrpcClient {
     );
   }
 
-  /** Calls a method (e.g. 'SendReferral') with an optional bearer token. */
-  call<T = Record<string, unknown>>(method: string, req: unknown, token?: string): Promise<T> {
+  /** Calls a method (e.g. 'SendReferral') with an optional bearer token (and further metadata). */
+  call<T = Record<string, unknown>>(
+    method: string,
+    req: unknown,
+    token?: string,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<T> {
     const fn = this.client[method.charAt(0).toLowerCase() + method.slice(1)];
     if (!fn) throw new Error(`no method ${method}`);
     const md = new Metadata();
     if (token) md.set('authorization', `Bearer ${token}`);
     withTestServiceIdentity(md); // as the gateway forwards it
+    for (const [key, value] of Object.entries(headers)) md.set(key, value);
     return new Promise((resolve, reject) =>
       fn.call(this.client, req, md, (err, res) => (err ? reject(err) : resolve(res as T))),
     );
   }
 
   /** The call must fail: returns the decoded status (code, ErrorInfo reason, field violations). */
-  async fail(method: string, req: unknown, token?: string): Promise<DecodedGrpcError> {
+  async fail(
+    method: string,
+    req: unknown,
+    token?: string,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<DecodedGrpcError> {
     try {
-      await this.call(method, req, token);
+      await this.call(method, req, token, headers);
     } catch (e) {
       return decodeGrpcError(e as ServiceError);
     }

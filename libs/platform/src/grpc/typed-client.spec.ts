@@ -89,6 +89,24 @@ describe('typedClient (nice-grpc over the generated definitions, one forwarding 
     expect(md?.get('x-service-token')).toBe('svc-token');
   });
 
+  it('adds the metadata bound to the peer it calls (a vouch addressed to that service)', async () => {
+    const channel = grpcChannel(address);
+    const peers: string[] = [];
+    const peerHeaders = (peer: string) => {
+      peers.push(peer);
+      return { 'x-trellis-gateway-vouch': `vouch-for-${peer}` };
+    };
+    const client = typedClient(Health, channel, { deadlineMs: 30_000, peer: 'referrals' });
+    await client.check({ service: '' }, { forward: { peerHeaders } });
+    expect(seen.metadata?.get('x-trellis-gateway-vouch')).toBe('vouch-for-referrals');
+    // a client that names no peer sends none
+    const anonymous = typedClient(Health, channel, { deadlineMs: 30_000 });
+    await anonymous.check({ service: '' }, { forward: { peerHeaders } });
+    channel.close();
+    expect(seen.metadata?.get('x-trellis-gateway-vouch')).toBeUndefined();
+    expect(peers).toEqual(['referrals']);
+  });
+
   it('decodes the rich error (reason, correlation id, field violations) from the trailers', async () => {
     const channel = grpcChannel(address);
     const client = typedClient(Health, channel, { deadlineMs: 30_000 });

@@ -28,6 +28,8 @@ export interface ForwardContext {
   userId?: string;
   /** Further metadata the peer reads (e.g. the door a request came through). */
   headers?: Readonly<Record<string, string>>;
+  /** Metadata bound to the peer called (e.g. the gateway's vouch, addressed to one service). */
+  peerHeaders?: (peer: string) => Readonly<Record<string, string>>;
 }
 
 /** Per-call options of a typed client: what to forward, and a deadline other than the default. */
@@ -51,6 +53,8 @@ export interface ForwardingOptions {
   deadlineMs: number;
   /** Adds this service's own credentials (e.g. its service token) to every call. */
   outgoing?: (metadata: Metadata) => void;
+  /** The service this client calls (its name, e.g. "referrals"): passed to `peerHeaders`. */
+  peer?: string;
   /** The error a failed call rejects with (default: GrpcCallError). */
   toError?: (decoded: DecodedGrpcError, method: string) => Error;
 }
@@ -100,6 +104,9 @@ export function forwardingMiddleware(
     const { forward, deadlineMs, ...rest } = callOptions;
     const method = methodName(call.method.path);
     const metadata = forwardedMetadata(forward, rest.metadata);
+    if (options.peer && forward?.peerHeaders)
+      for (const [key, value] of Object.entries(forward.peerHeaders(options.peer)))
+        metadata.set(key, value);
     options.outgoing?.(metadata);
     const deadline = new AbortController();
     const ms = deadlineMs ?? options.deadlineMs;

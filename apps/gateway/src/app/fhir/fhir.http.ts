@@ -13,7 +13,7 @@ import {
   type FhirIssue,
   type IssueCode,
 } from '@trellis/fhir';
-import { callContextOf, wwwAuthenticateOf } from '@trellis/auth';
+import { callContextOf, vouchBasisOf, wwwAuthenticateOf } from '@trellis/auth';
 import { currentCorrelationId } from '@trellis/platform';
 import { json } from 'express';
 import type { NextFunction, Request, Response } from 'express';
@@ -56,6 +56,8 @@ export function forwardContext(req: Request): ForwardContext {
   if (user) ctx.userId = user;
   // a patient-data route is audited here, once per FHIR interaction (docs/security.md §6)
   if (callContextOf(req)?.rule.patientData === true) ctx.auditedByGateway = true;
+  const vouch = vouchBasisOf(req);
+  if (vouch) ctx.vouch = vouch;
   return ctx;
 }
 

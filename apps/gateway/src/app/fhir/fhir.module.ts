@@ -5,7 +5,7 @@ import {
   type NestModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { SERVICE_IDENTITY, type ServiceIdentity } from '@trellis/auth';
+import { SERVICE_IDENTITY, type GatewayVouchSigner, type ServiceIdentity } from '@trellis/auth';
 import { loadFhirDefinitions } from '@trellis/fhir';
 import { CONFIG } from '@trellis/platform';
 
@@ -23,7 +23,7 @@ import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { ExportJobs } from './export/export.jobs';
 import { ExportWorker } from './export/export.worker';
 import { MetadataFhirController } from './metadata.controller';
-import { TokensModule } from '../tokens/tokens.module';
+import { GATEWAY_VOUCH_SIGNER, TokensModule } from '../tokens/tokens.module';
 import { PlatformClients } from './platform-clients';
 
 /**
@@ -47,9 +47,12 @@ import { PlatformClients } from './platform-clients';
     },
     {
       provide: PLATFORM_CLIENTS,
-      useFactory: (config: FhirConfig, identity: ServiceIdentity | null) =>
-        new PlatformClients(config.platforms, config.deadlineMs, identity ?? undefined),
-      inject: [FHIR_CONFIG, SERVICE_IDENTITY],
+      useFactory: (
+        config: FhirConfig,
+        identity: ServiceIdentity | null,
+        vouches: GatewayVouchSigner,
+      ) => new PlatformClients(config.platforms, config.deadlineMs, identity ?? undefined, vouches),
+      inject: [FHIR_CONFIG, SERVICE_IDENTITY, GATEWAY_VOUCH_SIGNER],
     },
     ConformanceRecorder,
     ExportJobs,

@@ -4,12 +4,13 @@ import { CONFIG } from '@trellis/platform';
 import { type GatewayEnv } from '../config/gateway.config';
 import { FhirModule } from '../fhir/fhir.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { TokensModule } from '../tokens/tokens.module';
 import { FRONT_DOOR_CONFIG, type FrontDoorConfig } from './front-door.config';
 import { FrontDoorServer } from './front-door.server';
 
 /** Local systems' gRPC door: authenticate, rate-limit, count, audit refusals, forward. */
 @Module({
-  imports: [FhirModule, RateLimitModule],
+  imports: [FhirModule, RateLimitModule, TokensModule],
   providers: [
     {
       provide: FRONT_DOOR_CONFIG,

@@ -27,16 +27,20 @@ import {
   authenticateBearer,
   AuthError,
   AuthErrorCode,
+  bearerToken,
   DOOR_HEADER,
   END_USER_HEADER,
   SERVICE_IDENTITY,
+  VOUCH_HEADER,
   withServiceToken,
   type AccessAuditor,
   type AccessTokenVerifier,
   type AuthGuardOptions,
   type Caller,
+  type GatewayVouchSigner,
   type ServiceIdentity,
   type SuspensionCheck,
+  type VouchedAdmission,
 } from '@trellis/auth';
 import {
   createReflectionService,
@@ -50,6 +54,7 @@ import { GATEWAY_AUDITOR } from '../audit/gateway-events.module';
 import { ConformanceRecorder } from '../fhir/conformance';
 import { FHIR_CONFIG, type FhirConfig, type PlatformName } from '../fhir/fhir.config';
 import { SystemRateBudget } from '../rate-limit/system-rate-budget';
+import { GATEWAY_VOUCH_SIGNER } from '../tokens/tokens.module';
 import { FRONT_DOOR_CONFIG, type FrontDoorConfig } from './front-door.config';
 import { httpStatusOfGrpc, passedOn, rateLimited } from './front-door.errors';
 import { FRONT_DOOR_SERVICES, frontDoorRoutes, type FrontDoorRoute } from './front-door.routes';
@@ -87,6 +92,7 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
     @Inject(GATEWAY_AUDITOR) private readonly auditor: AccessAuditor,
     private readonly budget: SystemRateBudget,
     private readonly conformance: ConformanceRecorder,
+    @Inject(GATEWAY_VOUCH_SIGNER) private readonly vouches: GatewayVouchSigner,
   ) {}
 
   /** The bound port (undefined when the door is off). */
@@ -161,6 +167,7 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
     const user = md.get(END_USER_HEADER)[0];
     const endUser = typeof user === 'string' ? user : undefined;
     let caller: Caller;
+    let checkedAt: number;
     try {
       caller = await authenticateBearer(
         this.verifier,
@@ -169,6 +176,7 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
         endUser,
         this.guardOptions.statusReadyTimeoutMs,
       );
+      checkedAt = Date.now();
     } catch (err) {
       const authErr =
         err instanceof AuthError
@@ -193,8 +201,9 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
       });
     }
     // the lifecycle rule (issue 18), the same admission the REST door's guard applies
+    let admission: VouchedAdmission | void;
     try {
-      await this.guardOptions.admit?.(caller, {
+      admission = await this.guardOptions.admit?.(caller, {
         key: route.path,
         forwarded: true,
         message: () => route.decode(call.request),
@@ -234,6 +243,18 @@ export class FrontDoorServer implements OnApplicationBootstrap, OnApplicationShu
     }
     out.set(DOOR_HEADER, 'grpc'); // the platform's audit says which door (scorecards count it)
     withServiceToken(out, this.identity ?? undefined);
+    const accessToken = bearerToken(md.get('authorization')[0]);
+    if (accessToken)
+      out.set(
+        VOUCH_HEADER,
+        this.vouches.mint(route.platform, {
+          systemId: caller.systemId,
+          accessToken,
+          writesRestricted: caller.writesRestricted === true,
+          checkedAt,
+          admission: admission ?? (caller.patient !== undefined ? 'citizen' : 'admitted'),
+        }),
+      );
     const ownDeadline = Date.now() + this.config.deadlineMs;
     const asked = call.getDeadline();
     const askedMs = asked instanceof Date ? asked.getTime() : Number(asked);

@@ -1,4 +1,5 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { GatewayVouchSigner } from '@trellis/auth';
 
 import { CitizenTokenExchange } from '../citizens/citizen-tokens';
 import { StaffTokenExchange } from '../citizens/staff-tokens';
@@ -11,6 +12,9 @@ import { tokenBodyMiddleware } from './tokens.body';
 import { TokensController } from './tokens.controller';
 import { TokensRepository } from './tokens.repository';
 import { SIGNING_KEY_RING, TokensService } from './tokens.service';
+
+/** Signs the gateway's per-call vouches (issue 22) with its current token-signing key. */
+export const GATEWAY_VOUCH_SIGNER = Symbol('GATEWAY_VOUCH_SIGNER');
 
 @Module({
   imports: [SystemsModule, RateLimitModule],
@@ -25,12 +29,19 @@ import { SIGNING_KEY_RING, TokensService } from './tokens.service';
       },
       inject: [GATEWAY_CONFIG],
     },
+    {
+      provide: GATEWAY_VOUCH_SIGNER,
+      // the platforms verify it against the JWKS they already trust for access tokens
+      useFactory: (ring: SigningKeyRing, config: GatewayConfig) =>
+        new GatewayVouchSigner({ issuer: config.publicUrl, key: ring.current }),
+      inject: [SIGNING_KEY_RING, GATEWAY_CONFIG],
+    },
     TokensRepository,
     TokensService,
     CitizenTokenExchange,
     StaffTokenExchange,
   ],
-  exports: [SIGNING_KEY_RING, TokensService],
+  exports: [SIGNING_KEY_RING, GATEWAY_VOUCH_SIGNER, TokensService],
 })
 export class TokensModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
