@@ -35,8 +35,12 @@ log="$(mktemp -t "boot-$app.XXXXXX.log")"
 ctr="$("${B[@]}" from "$image")"
 mnt="$("${B[@]}" mount "$ctr")"
 pid=""
+descendants() { local p; for p in $(ps -o pid= --ppid "$1"); do echo "$p"; descendants "$p"; done; }
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    for p in $(descendants "$pid") "$pid"; do kill "$p" 2>/dev/null || true; done
+    wait "$pid" 2>/dev/null || true
+  fi
   "${B[@]}" rm "$ctr" >/dev/null 2>&1 || true
   psql -q -c "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null 2>&1 || true
 }
@@ -58,6 +62,11 @@ while IFS='=' read -r key value; do
   case "$key" in '' | \#* | *_PORT | STAFF_DIRECTORY_FILE) continue ;; esac
   envs+=(--env "$key=$value")
 done <"$ROOT/deploy/local/ports.env"
+# consumer groups of its own, so the proof never takes partitions from a running stack or a test
+for group in AUDIT_GROUP CONFORMANCE_GROUP GATEWAY_COMPLIANCE_GROUP IDENTITY_EVENTS_GROUP \
+  INBOUND_EVENTS_GROUP NOTIFICATIONS_GROUP ROUTER_GROUP; do
+  envs+=(--env "$group=trellis.boot-proof.$schema.${group,,}")
+done
 run=("${B[@]}" run --isolation chroot --network host "${envs[@]}" "$ctr" --)
 
 if [ -d "$mnt/app/apps/$app/prisma" ]; then
@@ -86,9 +95,13 @@ if [ -f "$mnt/app/tools/docker/grpc-health-check.js" ] && grep -q "GRPC_PORT" -r
   echo "boot-image: $app: gRPC health SERVING (shipped grpc-health-check)"
 fi
 grep -q "Cannot find module" "$log" && die "a module is missing: $(grep -m1 'Cannot find module' "$log")"
-# buildah run forwards SIGTERM to the process
-kill -TERM "$pid"
+# SIGTERM to the app's node process (a descendant of this buildah run), then wait for it to end
+node_pid=""""
+for p in $(descendants "$pid"); do [ "$(ps -o comm= -p "$p")" = node ] && node_pid="$p"; done
+[ -n "$node_pid" ] || die "no node process under buildah run $pid"
+kill -TERM "$node_pid"
 status=0
 wait "$pid" || status=$?
 pid=""
-echo "boot-image: $app: stopped on SIGTERM (exit $status); log $log"
+echo "boot-image: $app: SIGTERM to node ($node_pid): exit $status; $(grep -o '"msg":"shutdown complete"' "$log" || echo 'no shutdown log line')"
+echo "boot-image: $app: log $log"
