@@ -96,7 +96,7 @@ if [ -f "$mnt/app/tools/docker/grpc-health-check.js" ] && grep -q "GRPC_PORT" -r
 fi
 grep -q "Cannot find module" "$log" && die "a module is missing: $(grep -m1 'Cannot find module' "$log")"
 # SIGTERM to the app's node process (a descendant of this buildah run), then wait for it to end
-node_pid=""""
+node_pid=""
 for p in $(descendants "$pid"); do [ "$(ps -o comm= -p "$p")" = node ] && node_pid="$p"; done
 [ -n "$node_pid" ] || die "no node process under buildah run $pid"
 kill -TERM "$node_pid"
