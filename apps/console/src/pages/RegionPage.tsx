@@ -18,6 +18,7 @@ import { useState, type ReactNode } from 'react';
 
 import { api } from '../api';
 import type { Session } from '../auth';
+import { AuthorityClients } from './AuthorityClients';
 import { resourcesOf, type Bundle } from '../model/fhir';
 import { REGIONS } from '../model/regions';
 import {
@@ -80,6 +81,7 @@ export function RegionPage({ session }: { session: Session }): ReactNode {
       )}
       {!region && <Text>Pick a region to see its waiting lists and stream subscribers.</Text>}
       {region && <RegionFigures lists={lists} health={health} />}
+      {region && <AuthorityClients key={region} session={session} region={region} />}
     </Stack>
   );
 }
