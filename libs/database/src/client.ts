@@ -1,4 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool, type PoolConfig } from 'pg';
+
 import { assertSchemaName, toPoolConfig } from './connection';
 
 export interface PrismaConnectionOptions {
@@ -26,8 +28,12 @@ export interface PrismaConnectionOptions {
  * Built from discrete pool fields (not a connection string) so nothing in the URL overrides them.
  */
 export function createPrismaAdapter(options: PrismaConnectionOptions): PrismaPg {
+  return adapterOn(poolConfigOf(options), options);
+}
+
+function poolConfigOf(options: PrismaConnectionOptions): PoolConfig {
   const schema = assertSchemaName(options.schema);
-  const pool = toPoolConfig(
+  return toPoolConfig(
     { url: options.url, schema },
     {
       ...(options.poolSize !== undefined ? { max: options.poolSize } : {}),
@@ -39,8 +45,13 @@ export function createPrismaAdapter(options: PrismaConnectionOptions): PrismaPg 
         : {}),
     },
   );
+}
+
+function adapterOn(pool: PoolConfig | Pool, options: PrismaConnectionOptions): PrismaPg {
   return new PrismaPg(pool, {
-    schema,
+    schema: assertSchemaName(options.schema),
+    // the client's $disconnect ends a pool handed in, as it ends its own
+    ...(pool instanceof Pool ? { disposeExternalPool: true } : {}),
     // the adapter hands the name straight to pg, where undefined means an unnamed statement
     statementNameGenerator: ((query: { sql: string }) =>
       preparedStatementName(query.sql)) as unknown as (query: { sql: string }) => string,
@@ -93,4 +104,17 @@ export function createPrismaClient<TClient>(
   options: PrismaConnectionOptions,
 ): TClient {
   return new Client({ adapter: createPrismaAdapter(options) });
+}
+
+/**
+ * A Prisma client and the pg pool it runs on, for the few hot reads that skip Prisma's query
+ * pipeline (a named statement straight on the pool): one pool, one connection budget, both ended
+ * by the client's `$disconnect`.
+ */
+export function createPrismaClientWithPool<TClient>(
+  Client: PrismaClientConstructor<TClient>,
+  options: PrismaConnectionOptions,
+): { client: TClient; pool: Pool } {
+  const pool = new Pool(poolConfigOf(options));
+  return { client: new Client({ adapter: adapterOn(pool, options) }), pool };
 }

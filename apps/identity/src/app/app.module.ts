@@ -79,7 +79,11 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
     providers: [
       PrismaService,
       { provide: OUTBOX, useFactory: () => createOutbox({ source: '/trellis/identity' }) },
-      PatientsRepository,
+      {
+        provide: PatientsRepository,
+        inject: [PrismaService],
+        useFactory: (prisma: PrismaService) => new PatientsRepository(prisma.pool),
+      },
       {
         provide: PatientsService,
         inject: [CONFIG, PrismaService, PatientsRepository, OUTBOX, HealthRegistry],

@@ -1,6 +1,7 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { createPrismaClient, PrismaLifecycle } from '@trellis/database';
+import { createPrismaClientWithPool, PrismaLifecycle } from '@trellis/database';
 import { InjectConfig } from '@trellis/platform';
+import type { Pool } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import type { IdentityConfig } from './config';
 
@@ -9,14 +10,17 @@ export class PrismaService
   extends PrismaLifecycle<PrismaClient>
   implements OnModuleInit, OnApplicationShutdown
 {
+  /** The pool under the client: the patient read by NHS number runs on it directly. */
+  readonly pool: Pool;
+
   constructor(@InjectConfig() config: IdentityConfig) {
-    super(
-      createPrismaClient(PrismaClient, {
-        url: config.DATABASE_URL,
-        schema: config.DATABASE_SCHEMA,
-        poolSize: config.DATABASE_POOL_SIZE,
-        applicationName: 'identity',
-      }),
-    );
+    const { client, pool } = createPrismaClientWithPool(PrismaClient, {
+      url: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      poolSize: config.DATABASE_POOL_SIZE,
+      applicationName: 'identity',
+    });
+    super(client);
+    this.pool = pool;
   }
 }

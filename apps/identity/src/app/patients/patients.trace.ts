@@ -18,10 +18,10 @@ export class PatientTrace {
     nhsInput: string,
   ): Promise<{ patient: PatientView; superseded: boolean; requested: string }> {
     const nhs = requireNhsNumber(nhsInput, 'nhs_number');
-    const record = await this.s.repo.find(this.s.db, nhs);
+    const record = await this.s.repo.read(this.s.db, nhs);
     if (!record) throw notFound(nhs, 'nhs_number');
     if (record.mergedInto) {
-      const survivor = await this.s.repo.find(this.s.db, record.mergedInto);
+      const survivor = await this.s.repo.read(this.s.db, record.mergedInto);
       if (!survivor) throw notFound(record.mergedInto, 'nhs_number');
       return { patient: this.s.view(actor, survivor), superseded: true, requested: nhs };
     }
