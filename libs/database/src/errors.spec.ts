@@ -1,8 +1,10 @@
 import {
+  isExclusionViolation,
   isSerializationFailure,
   isUniqueViolation,
   mapDatabaseError,
   SerializationFailureError,
+  sqlState,
   uniqueViolation,
   UniqueViolationError,
   withTransactionRetry,
@@ -75,6 +77,27 @@ describe('uniqueViolation', () => {
     expect((mapped as UniqueViolationError).message).toContain('patients_nhs_number_key');
     const other = new Error('x');
     expect(mapDatabaseError(other)).toBe(other);
+  });
+});
+
+describe('sqlState', () => {
+  it('finds the SQLSTATE however deep the adapter wrapped it, and never a Prisma code', () => {
+    const exclusion = { originalCode: '23P01', kind: 'postgres' };
+    expect(sqlState({ meta: { driverAdapterError: { cause: exclusion } } })).toBe('23P01');
+    expect(sqlState({ cause: { cause: { cause: exclusion } } })).toBe('23P01');
+    expect(sqlState({ code: 'P2010', meta: { driverAdapterError: { cause: exclusion } } })).toBe(
+      '23P01',
+    );
+    expect(sqlState({ code: 'P2002' })).toBeUndefined();
+    const loop: { cause?: unknown } = {};
+    loop.cause = loop;
+    expect(sqlState(loop)).toBeUndefined();
+  });
+
+  it('recognises an exclusion violation only', () => {
+    expect(isExclusionViolation({ cause: { originalCode: '23P01' } })).toBe(true);
+    expect(isExclusionViolation({ code: '23505' })).toBe(false);
+    expect(isExclusionViolation(new Error('x'))).toBe(false);
   });
 });
 

@@ -69,6 +69,23 @@ export function sqlState(error: unknown): string | undefined {
   if (isObject(error.cause) && str(error.cause.originalCode)) return str(error.cause.originalCode);
   const code = str(error.code);
   if (code && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('P')) return code;
+  return nestedSqlState(error);
+}
+
+/** The SQLSTATE further down (an error wrapped more than once), breadth first, cycles ignored. */
+function nestedSqlState(error: Dict): string | undefined {
+  const seen = new Set<unknown>([error]);
+  const queue: unknown[] = [error.cause, error.meta, error.driverAdapterError];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (!isObject(e) || seen.has(e)) continue;
+    seen.add(e);
+    for (const key of ['originalCode', 'code']) {
+      const v = str(e[key]);
+      if (v && /^[0-9A-Z]{5}$/.test(v) && !v.startsWith('P')) return v;
+    }
+    queue.push(e.cause, e.meta, e.driverAdapterError);
+  }
   return undefined;
 }
 
@@ -108,6 +125,11 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
       violation.constraint === constraint ||
       violation.fields.includes(constraint))
   );
+}
+
+/** An exclusion constraint refused the row (pg 23P01), e.g. overlapping time ranges. */
+export function isExclusionViolation(error: unknown): boolean {
+  return sqlState(error) === '23P01';
 }
 
 /** Serialization failure / deadlock / write conflict (Prisma P2034, adapter TransactionWriteConflict, pg 40001/40P01). */

@@ -2,7 +2,7 @@ import { regionOfOrganisation } from '@trellis/platform';
 import type { PatientStanding } from '@trellis/identity-client';
 
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
-import { isUniqueViolation } from '../domain/pg-errors';
+import { isUniqueViolation } from '@trellis/database';
 import type { Actor } from '../domain/ports';
 import { CODE, IDEMPOTENCY_KEY, Violations } from '../domain/validation';
 import type { AppointmentRow } from '../prisma';

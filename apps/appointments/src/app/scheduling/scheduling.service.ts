@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
 import { isOrganisationType, ORGANISATION_TYPES } from '../domain/organisation';
 import { decodePageToken, encodePageToken } from '../domain/page-token';
-import { isUniqueViolation } from '../domain/pg-errors';
+import { isUniqueViolation } from '@trellis/database';
 import type { Actor, Clock } from '../domain/ports';
 import {
   CODE,

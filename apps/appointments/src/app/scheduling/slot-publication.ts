@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
-import {
-  isExclusionViolation,
-  isSerializationFailure,
-  isUniqueViolation,
-} from '../domain/pg-errors';
+import { isExclusionViolation, isSerializationFailure, isUniqueViolation } from '@trellis/database';
 import type { Actor, Clock } from '../domain/ports';
 import { IDEMPOTENCY_KEY, Violations } from '../domain/validation';
 import type { PrismaClient, ScheduleRow, SlotRow } from '../prisma';

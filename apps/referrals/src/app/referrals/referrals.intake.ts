@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { regionOfOrganisation } from '@trellis/platform';
 
-import { isUniqueViolation } from '../domain/pg-errors';
+import { isUniqueViolation } from '@trellis/database';
 import type { Actor } from '../domain/ports';
 import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
 import { CODE, IDEMPOTENCY_KEY, REGION_CODE, Violations } from '../domain/validation';
