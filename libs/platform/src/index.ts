@@ -91,3 +91,12 @@ export { grpcCodeName, httpStatusOfGrpcCode, STATUS_TABLE, statusOfGrpcCode } fr
 export type { GrpcCodeName, StatusIssueCode, StatusMapping } from './status-map';
 export { isoInstant, MAX_PAGE_TOKEN_LENGTH, pageCursor, scopeHash } from './page-cursor';
 export type { CursorField, PageCursorCodec, PageCursorSpec } from './page-cursor';
+export {
+  PATIENT_BATCH_DEFAULT_PAGE,
+  PATIENT_BATCH_MAX,
+  PATIENT_BATCH_MAX_PAGE,
+  patientBatchQuery,
+} from './patient-batch';
+export type { PatientBatchQuery, PatientBatchRequest } from './patient-batch';
+export { databaseSettings, prismaClientProvider } from './prisma-provider';
+export type { PrismaClientLike, ServiceDatabaseConfig } from './prisma-provider';

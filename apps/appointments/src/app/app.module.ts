@@ -18,6 +18,7 @@ import { BookingService } from './booking/booking.service';
 import { authEndpoints, type AppointmentsConfig } from './config';
 import { classifyOdsCode } from './domain/organisation';
 import { CLOCK, systemClock, type Clock } from './domain/ports';
+import { AppointmentExportGrpcController } from './grpc/appointment-export.grpc.controller';
 import { AppointmentGrpcController } from './grpc/appointment.grpc.controller';
 import { ScheduleGrpcController } from './grpc/schedule.grpc.controller';
 import { AppointmentsInfraModule, OUTBOX } from './infra.module';
@@ -134,7 +135,11 @@ export class AppointmentsModule {
           },
         }),
       ],
-      controllers: [ScheduleGrpcController, AppointmentGrpcController],
+      controllers: [
+        ScheduleGrpcController,
+        AppointmentGrpcController,
+        AppointmentExportGrpcController,
+      ],
       providers,
     };
   }

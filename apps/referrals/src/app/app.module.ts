@@ -14,6 +14,7 @@ import { ReferralsMessaging } from '../events/referrals-messaging';
 import { REFERRALS_SCOPES } from './access/scopes';
 import { authEndpoints, type ReferralsConfig } from './config';
 import { CLOCK, systemClock, type Clock } from './domain/ports';
+import { ReferralExportGrpcController } from './grpc/referral-export.grpc.controller';
 import { ReferralGrpcController } from './grpc/referral.grpc.controller';
 import { OUTBOX, ReferralsInfraModule } from './infra.module';
 import {
@@ -120,7 +121,7 @@ export class ReferralsModule {
           },
         }),
       ],
-      controllers: [ReferralGrpcController],
+      controllers: [ReferralGrpcController, ReferralExportGrpcController],
       providers,
     };
   }

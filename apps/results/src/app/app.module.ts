@@ -14,6 +14,7 @@ import { ResultsMessaging } from '../events/results-messaging';
 import { RESULTS_SCOPES } from './access/scopes';
 import { authEndpoints, type ResultsConfig } from './config';
 import { CLOCK, systemClock, type Clock } from './domain/ports';
+import { ReportExportGrpcController } from './grpc/report-export.grpc.controller';
 import { ReportGrpcController } from './grpc/report.grpc.controller';
 import { OUTBOX, ResultsInfraModule } from './infra.module';
 import {
@@ -132,7 +133,7 @@ export class ResultsModule {
           },
         }),
       ],
-      controllers: [ReportGrpcController],
+      controllers: [ReportGrpcController, ReportExportGrpcController],
       providers,
     };
   }

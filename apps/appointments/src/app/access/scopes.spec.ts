@@ -10,15 +10,15 @@ describe('appointments scope table', () => {
       includeDirs: [root],
       packagePrefix: 'trellis.appointments.v1.',
     });
-    expect(methods.length).toBe(17);
+    expect(methods.length).toBe(18);
     assertScopeTableCovers(APPOINTMENTS_SCOPES, methods);
   });
 
-  it('audits every appointment method and no schedule method', () => {
+  it('audits every appointment (and appointment export) method and no schedule method', () => {
     for (const [key, rule] of Object.entries(APPOINTMENTS_SCOPES)) {
       expect([key, 'patientData' in rule && rule.patientData === true]).toEqual([
         key,
-        key.includes('AppointmentService'),
+        /Appointment(Export)?Service/.test(key),
       ]);
     }
   });

@@ -94,4 +94,13 @@ export const APPOINTMENTS_SCOPES = defineScopeTable({
   },
   // A day list names many patients: audited as a search by the organisation, without one subject.
   [`${APPOINTMENT}/GetOrganisationDayList`]: { scope: 'system/Appointment.s', patientData: true },
+  // bulk export (the gateway's $export worker as the job's owner; not on the front door): the
+  // patients are the gateway's regional list at identity; audited by the gateway per file
+  '/trellis.appointments.v1.AppointmentExportService/ListAppointmentsForPatients': {
+    scope: 'region/*/population.read',
+    patientData: true,
+    resourceType: 'Appointment',
+    action: 'E',
+    subject: () => ({}),
+  },
 });

@@ -10,7 +10,7 @@ describe('referrals scope table', () => {
       includeDirs: [root],
       packagePrefix: 'trellis.referrals.v1.',
     });
-    expect(methods.length).toBe(21);
+    expect(methods.length).toBe(22);
     assertScopeTableCovers(REFERRALS_SCOPES, methods);
   });
 

@@ -104,4 +104,13 @@ export const REFERRALS_SCOPES = defineScopeTable({
   [`${REFERRAL}/GetRegionWaitingList`]: { scope: 'system/ServiceRequest.s' },
   // a region's authority (its region checked by the service) or the national operator
   [`${REFERRAL}/GetRegionalWaitingLists`]: { scope: 'region/*/waiting-lists.read' },
+  // bulk export (the gateway's $export worker as the job's owner; not on the front door): the
+  // patients are the gateway's regional list at identity; audited by the gateway per file
+  '/trellis.referrals.v1.ReferralExportService/ListReferralsForPatients': {
+    scope: 'region/*/population.read',
+    patientData: true,
+    resourceType: 'ServiceRequest',
+    action: 'E',
+    subject: () => ({}),
+  },
 });

@@ -10,7 +10,7 @@ describe('results scope table', () => {
       includeDirs: [root],
       packagePrefix: 'trellis.results.v1.',
     });
-    expect(methods.length).toBe(9);
+    expect(methods.length).toBe(10);
     assertScopeTableCovers(RESULTS_SCOPES, methods);
   });
 

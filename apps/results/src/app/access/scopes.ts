@@ -71,4 +71,13 @@ export const RESULTS_SCOPES = defineScopeTable({
     scope: 'system/DiagnosticReport.s',
     patientData: true,
   },
+  // bulk export (the gateway's $export worker as the job's owner; not on the front door): the
+  // patients are the gateway's regional list at identity; audited by the gateway per file
+  '/trellis.results.v1.ReportExportService/ListReportsForPatients': {
+    scope: 'region/*/population.read',
+    patientData: true,
+    resourceType: 'DiagnosticReport',
+    action: 'E',
+    subject: () => ({}),
+  },
 });

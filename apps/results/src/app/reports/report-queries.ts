@@ -1,3 +1,5 @@
+import type { PatientBatchQuery } from '@trellis/platform';
+
 import { CATEGORIES, STATUSES } from '../domain/report-content';
 import { decodePageToken, encodePageToken } from '../domain/page-token';
 import type { Actor } from '../domain/ports';
@@ -126,5 +128,26 @@ export class ReportQueries {
       nextPageToken: next,
       ...(total !== undefined ? { total } : {}),
     };
+  }
+
+  /**
+   * Bulk export ($export at the gateway): every report of a batch of patients whoever requested
+   * or issued it, latest version with its observations, keyset-paged by id; changed since = the
+   * latest version's receipt. Which patients is the gateway's judgement (identity's region list).
+   */
+  async forPatients(
+    q: PatientBatchQuery,
+  ): Promise<{ reports: ReportView[]; nextPageToken: string }> {
+    const rows = await this.s.prisma.report.findMany({
+      where: {
+        nhsNumber: { in: q.nhsNumbers },
+        ...(q.updatedSince ? { receivedAt: { gte: q.updatedSince } } : {}),
+        ...(q.afterId ? { id: { gt: q.afterId } } : {}),
+      },
+      orderBy: { id: 'asc' },
+      take: q.take,
+    });
+    const page = q.page(rows);
+    return { reports: await this.s.views(page.rows, true), nextPageToken: page.nextPageToken };
   }
 }

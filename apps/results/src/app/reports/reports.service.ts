@@ -29,6 +29,7 @@ export class ReportsService {
   readonly get: ReportQueries['get'];
   readonly history: ReportQueries['history'];
   readonly search: ReportQueries['search'];
+  readonly forPatients: ReportQueries['forPatients'];
   readonly acknowledge: ReportAcknowledgement['acknowledge'];
   readonly unacknowledged: ReportAcknowledgement['unacknowledged'];
 
@@ -53,6 +54,7 @@ export class ReportsService {
     this.get = queries.get.bind(queries);
     this.history = queries.history.bind(queries);
     this.search = queries.search.bind(queries);
+    this.forPatients = queries.forPatients.bind(queries);
     this.acknowledge = acks.acknowledge.bind(acks);
     this.unacknowledged = acks.unacknowledged.bind(acks);
   }
