@@ -197,6 +197,40 @@ describe('regional authority clients and their Kafka principals', () => {
     });
   });
 
+  it('re-keying a client: the new password reads the stream, the old one is refused; another region may not', async () => {
+    const { publicKey } = await generateKeyPair('ES384');
+    const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k4', alg: 'ES384' }] };
+    const r = await create('ne', NE, {
+      name: 'North East rekeyed',
+      odsCode: 'YRA01',
+      jwks,
+      scopes: ['region/north-east/systems.read'],
+    });
+    expect(r.status).toBe(201);
+    const id = (r.body['client'] as { id: string }).id;
+    created.push(id);
+    const first = r.body['kafka'] as { principal: string; password: string };
+    const rekey = (who: 'ne' | 'london') =>
+      fetch(`${gw.baseUrl}/admin/v1/regions/${NE}/authority-clients/${id}/kafka-credentials`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens[who]}` },
+      });
+    expect((await rekey('london')).status).toBe(403);
+    const res = await rekey('ne');
+    expect(res.status).toBe(200);
+    const next = ((await res.json()) as { kafka: { password: string; managedBy: string } }).kafka;
+    expect(next.managedBy).toBe('kafka');
+    expect(next.password).not.toBe(first.password);
+    const tag = randomUUID().slice(0, 8);
+    const as = (password: string) => ({ username: first.principal, password });
+    expect(await readAs(as(next.password), topics.ne, `region-north-east.${tag}-n`)).toBe(
+      'north-east event',
+    );
+    expect(await readAs(as(first.password), topics.ne, `region-north-east.${tag}-o`)).toMatch(
+      /^refused/,
+    );
+  });
+
   it('the gRPC door: CreateRegionAuthorityClient answers the client and its principal; another region refused', async () => {
     const grpc = regionalGrpc(gw.grpcAddress);
     try {
