@@ -1,9 +1,16 @@
-import { withServiceToken, type ServiceIdentity } from '@trellis/auth';
+import {
+  VOUCH_HEADER,
+  withServiceToken,
+  type GatewayVouchSigner,
+  type ServiceIdentity,
+  type VouchBasis,
+} from '@trellis/auth';
 import { notifications } from '@trellis/contracts';
 import {
   grpcChannel,
   typedClient,
   type DecodedGrpcError,
+  type ForwardContext,
   type TypedClient,
 } from '@trellis/platform';
 import { type Channel } from 'nice-grpc';
@@ -23,6 +30,8 @@ export interface SubscriptionCallContext {
   authorization?: string;
   traceparent?: string;
   correlationId?: string;
+  /** What the gateway's guard checked: the call carries a vouch minted from it (issue 22). */
+  vouch?: VouchBasis;
 }
 
 /** Typed client of trellis.notifications.v1.SubscriptionService (one channel, deadline per call). */
@@ -30,10 +39,16 @@ export class SubscriptionsClient {
   private readonly channel: Channel;
   private readonly client: TypedClient<notifications.v1.SubscriptionServiceDefinition>;
 
-  constructor(address: string, deadlineMs: number, identity?: ServiceIdentity) {
+  constructor(
+    address: string,
+    deadlineMs: number,
+    identity?: ServiceIdentity,
+    private readonly vouches?: GatewayVouchSigner,
+  ) {
     this.channel = grpcChannel(address);
     this.client = typedClient(notifications.v1.SubscriptionServiceDefinition, this.channel, {
       deadlineMs,
+      peer: 'notifications',
       outgoing: (md) => withServiceToken(md, identity),
       toError: (decoded) => new SubscriptionCallError(decoded),
     });
@@ -43,38 +58,47 @@ export class SubscriptionsClient {
     req: notifications.v1.CreateSubscriptionRequest,
     ctx: SubscriptionCallContext,
   ): Promise<notifications.v1.CreateSubscriptionResponse> {
-    return this.client.createSubscription(req, { forward: ctx });
+    return this.client.createSubscription(req, { forward: this.forward(ctx) });
   }
 
   get(
     req: notifications.v1.GetSubscriptionRequest,
     ctx: SubscriptionCallContext,
   ): Promise<notifications.v1.GetSubscriptionResponse> {
-    return this.client.getSubscription(req, { forward: ctx });
+    return this.client.getSubscription(req, { forward: this.forward(ctx) });
   }
 
   list(
     req: notifications.v1.ListSubscriptionsRequest,
     ctx: SubscriptionCallContext,
   ): Promise<notifications.v1.ListSubscriptionsResponse> {
-    return this.client.listSubscriptions(req, { forward: ctx });
+    return this.client.listSubscriptions(req, { forward: this.forward(ctx) });
   }
 
   delete(
     req: notifications.v1.DeleteSubscriptionRequest,
     ctx: SubscriptionCallContext,
   ): Promise<notifications.v1.DeleteSubscriptionResponse> {
-    return this.client.deleteSubscription(req, { forward: ctx });
+    return this.client.deleteSubscription(req, { forward: this.forward(ctx) });
   }
 
   events(
     req: notifications.v1.GetSubscriptionEventsRequest,
     ctx: SubscriptionCallContext,
   ): Promise<notifications.v1.GetSubscriptionEventsResponse> {
-    return this.client.getSubscriptionEvents(req, { forward: ctx });
+    return this.client.getSubscriptionEvents(req, { forward: this.forward(ctx) });
   }
 
   close(): void {
     this.channel.close();
+  }
+
+  /** notifications serves through its own feed's outage on the gateway's vouch. */
+  private forward(ctx: SubscriptionCallContext): ForwardContext {
+    const { vouch, ...rest } = ctx;
+    const vouches = this.vouches;
+    return vouch && vouches
+      ? { ...rest, peerHeaders: (peer) => ({ [VOUCH_HEADER]: vouches.mint(peer, vouch) }) }
+      : rest;
   }
 }

@@ -328,6 +328,7 @@ export class SubscriptionsFhirController {
       ...(c.authorization ? { authorization: c.authorization } : {}),
       ...(c.traceparent ? { traceparent: c.traceparent } : {}),
       ...(c.correlationId ? { correlationId: c.correlationId } : {}),
+      ...(c.vouch ? { vouch: c.vouch } : {}),
     };
   }
 

@@ -1,8 +1,9 @@
 import { Inject, Module, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { SERVICE_IDENTITY, type ServiceIdentity } from '@trellis/auth';
+import { SERVICE_IDENTITY, type GatewayVouchSigner, type ServiceIdentity } from '@trellis/auth';
 import { CONFIG } from '@trellis/platform';
 
 import { type GatewayEnv } from '../config/gateway.config';
+import { GATEWAY_VOUCH_SIGNER, TokensModule } from '../tokens/tokens.module';
 import { SUBSCRIPTIONS_CLIENT, SubscriptionsClient } from './subscriptions.client';
 
 /**
@@ -10,17 +11,23 @@ import { SUBSCRIPTIONS_CLIENT, SubscriptionsClient } from './subscriptions.clien
  * (SubscriptionsFhirController, registered by the FHIR module among its resource routes).
  */
 @Module({
+  imports: [TokensModule],
   exports: [SUBSCRIPTIONS_CLIENT],
   providers: [
     {
       provide: SUBSCRIPTIONS_CLIENT,
-      inject: [CONFIG, SERVICE_IDENTITY],
-      useFactory: (env: GatewayEnv, identity: ServiceIdentity | null) =>
+      inject: [CONFIG, SERVICE_IDENTITY, GATEWAY_VOUCH_SIGNER],
+      useFactory: (
+        env: GatewayEnv,
+        identity: ServiceIdentity | null,
+        vouches: GatewayVouchSigner,
+      ) =>
         env.NOTIFICATIONS_GRPC_ADDR
           ? new SubscriptionsClient(
               env.NOTIFICATIONS_GRPC_ADDR,
               env.NOTIFICATIONS_DEADLINE_MS,
               identity ?? undefined,
+              vouches,
             )
           : null,
     },
