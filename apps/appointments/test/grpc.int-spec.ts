@@ -9,15 +9,6 @@ import { ts } from './support/grpc-client';
 import { startService, type ServiceUnderTest } from './support/service-under-test';
 
 const ALL = ['system/Schedule.cr', 'system/Slot.cs', 'system/Appointment.cruds'];
-type Appt = {
-  id: string;
-  status: number;
-  slotId: string;
-  nhsNumber: string;
-  referralId: string;
-  start: { seconds: number };
-};
-type SlotMsg = { id: string; start: { seconds: number } };
 
 describe('appointments over gRPC (platform bootstrap, auth guard, audit, real PostgreSQL)', () => {
   let svc: ServiceUnderTest;
@@ -58,7 +49,9 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
     expect(rows).toHaveLength(17);
     for (const row of rows) {
       const path = row.key.replace('/trellis.appointments.v1.', '');
-      expect([path, (await svc.client.fail(path, {})).code]).toEqual([
+      const method = svc.client.method(row.key);
+      if (!method) throw new Error(`the scope matrix names ${row.key}, no such method`);
+      expect([path, (await svc.client.fail(method(svc.client.as()))).code]).toEqual([
         path,
         status.UNAUTHENTICATED,
       ]);
@@ -67,7 +60,7 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
         odsCode: 'RTH',
         region: 'south-east',
       });
-      expect([path, (await svc.client.fail(path, {}, lacking)).code]).toEqual([
+      expect([path, (await svc.client.fail(method(svc.client.as(lacking)))).code]).toEqual([
         path,
         status.PERMISSION_DENIED,
       ]);
@@ -76,26 +69,25 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
 
   it('runs the whole booking journey over gRPC with precise errors', async () => {
     const c = svc.client;
-    const { schedule } = await c.call<{ schedule: { id: string; odsCode: string } }>(
-      'ScheduleService/CreateSchedule',
+    const { schedule } = await c.schedule.createSchedule(
       { serviceType: 'rheumatology', bookableByOdsCodes: ['A81001'] },
-      trust,
+      c.as(trust),
     );
-    expect(schedule.odsCode).toBe('RTH');
+    expect(schedule!.odsCode).toBe('RTH');
     const times = [0, 1, 2, 3, 4].map((i) => at(5, 9 + i));
-    const { slots } = await c.call<{ slots: SlotMsg[] }>(
-      'ScheduleService/PublishSlots',
+    const { slots } = await c.schedule.publishSlots(
       {
-        scheduleId: schedule.id,
+        scheduleId: schedule!.id,
         slots: times.map((t) => ({ start: ts(t), end: ts(new Date(t.getTime() + 30 * 60_000)) })),
       },
-      trust,
+      c.as(trust),
     );
     expect(slots).toHaveLength(5);
     const overlap = await c.fail(
-      'ScheduleService/PublishSlots',
-      { scheduleId: schedule.id, slots: [{ start: ts(times[0]!), end: ts(times[1]!) }] },
-      trust,
+      c.schedule.publishSlots(
+        { scheduleId: schedule!.id, slots: [{ start: ts(times[0]!), end: ts(times[1]!) }] },
+        c.as(trust),
+      ),
     );
     expect(overlap).toMatchObject({
       code: status.ALREADY_EXISTS,
@@ -105,15 +97,15 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
     expect(
       (
         await c.fail(
-          'ScheduleService/PublishSlots',
-          { scheduleId: schedule.id, slots: [{ start: ts(at(9, 9)), end: ts(at(9, 10)) }] },
-          gp,
+          c.schedule.publishSlots(
+            { scheduleId: schedule!.id, slots: [{ start: ts(at(9, 9)), end: ts(at(9, 10)) }] },
+            c.as(gp),
+          ),
         )
       ).reason,
     ).toBe('NOT_SCHEDULE_OWNER');
 
-    const page1 = await c.call<{ slots: SlotMsg[]; page: { nextPageToken: string } }>(
-      'ScheduleService/SearchFreeSlots',
+    const page1 = await c.schedule.searchFreeSlots(
       {
         serviceType: 'rheumatology',
         odsCode: 'RTH',
@@ -121,22 +113,21 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
         startTo: ts(at(6, 0)),
         page: { pageSize: 3 },
       },
-      gp,
+      c.as(gp),
     );
     expect(page1.slots.map((s) => s.id)).toEqual(slots.slice(0, 3).map((s) => s.id));
-    const page2 = await c.call<{ slots: SlotMsg[]; page: { nextPageToken: string } }>(
-      'ScheduleService/SearchFreeSlots',
+    const page2 = await c.schedule.searchFreeSlots(
       {
         serviceType: 'rheumatology',
         odsCode: 'RTH',
         startFrom: ts(at(5, 0)),
         startTo: ts(at(6, 0)),
-        page: { pageSize: 3, pageToken: page1.page.nextPageToken },
+        page: { pageSize: 3, pageToken: page1.page!.nextPageToken },
       },
-      gp,
+      c.as(gp),
     );
     expect(page2.slots.map((s) => s.id)).toEqual(slots.slice(3).map((s) => s.id));
-    expect(page2.page.nextPageToken).toBe('');
+    expect(page2.page!.nextPageToken).toBe('');
 
     const book = {
       idempotencyKey: 'grpc-journey-0001',
@@ -144,11 +135,7 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
       nhsNumber: patient,
       referralId: 'RF-0001',
     };
-    const booked = await c.call<{ appointment: Appt; replayed: boolean }>(
-      'AppointmentService/BookAppointment',
-      book,
-      gp,
-    );
+    const booked = await c.appointment.bookAppointment(book, c.as(gp));
     expect(booked.replayed).toBe(false);
     expect(booked.appointment).toMatchObject({
       status: 1,
@@ -157,29 +144,22 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
       slotId: slots[0]!.id,
     });
     expect(svc.identity.calls.at(-1)!.authorization).toBe(`Bearer ${gp}`);
-    const replay = await c.call<{ appointment: Appt; replayed: boolean }>(
-      'AppointmentService/BookAppointment',
-      book,
-      gp,
-    );
-    expect(replay).toMatchObject({ replayed: true, appointment: { id: booked.appointment.id } });
+    const replay = await c.appointment.bookAppointment(book, c.as(gp));
+    expect(replay).toMatchObject({ replayed: true, appointment: { id: booked.appointment!.id } });
     const reused = await c.fail(
-      'AppointmentService/BookAppointment',
-      { ...book, slotId: slots[1]!.id },
-      gp,
+      c.appointment.bookAppointment({ ...book, slotId: slots[1]!.id }, c.as(gp)),
     );
     expect(reused).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'IDEMPOTENCY_KEY_REUSED' });
     const conflict = await c.fail(
-      'AppointmentService/BookAppointment',
-      { ...book, idempotencyKey: 'grpc-journey-0002' },
-      trust,
+      c.appointment.bookAppointment({ ...book, idempotencyKey: 'grpc-journey-0002' }, c.as(trust)),
     );
     expect(conflict).toMatchObject({ code: status.ABORTED, reason: 'SLOT_NOT_FREE' });
     expect(conflict.message).toContain(slots[0]!.id);
     const invalid = await c.fail(
-      'AppointmentService/BookAppointment',
-      { idempotencyKey: 'k', slotId: 'x', nhsNumber: '123' },
-      gp,
+      c.appointment.bookAppointment(
+        { idempotencyKey: 'k', slotId: 'x', nhsNumber: '123' },
+        c.as(gp),
+      ),
     );
     expect(invalid.code).toBe(status.INVALID_ARGUMENT);
     expect(invalid.fieldViolations.map((v) => v.field)).toEqual([
@@ -190,69 +170,56 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
     expect(
       (
         await c.fail(
-          'AppointmentService/BookAppointment',
-          { ...book, idempotencyKey: 'grpc-journey-0003', slotId: slots[1]!.id },
-          stranger,
+          c.appointment.bookAppointment(
+            { ...book, idempotencyKey: 'grpc-journey-0003', slotId: slots[1]!.id },
+            c.as(stranger),
+          ),
         )
       ).reason,
     ).toBe('NOT_ALLOWED_TO_BOOK');
     const unknownPatient = await c.fail(
-      'AppointmentService/BookAppointment',
-      {
-        ...book,
-        idempotencyKey: 'grpc-journey-0004',
-        slotId: slots[1]!.id,
-        nhsNumber: testNhsNumber(),
-      },
-      gp,
+      c.appointment.bookAppointment(
+        {
+          ...book,
+          idempotencyKey: 'grpc-journey-0004',
+          slotId: slots[1]!.id,
+          nhsNumber: testNhsNumber(),
+        },
+        c.as(gp),
+      ),
     );
     expect(unknownPatient).toMatchObject({
       code: status.FAILED_PRECONDITION,
       reason: 'PATIENT_NOT_FOUND',
     });
 
-    const id = booked.appointment.id;
+    const id = booked.appointment!.id;
     expect(
-      (await c.fail('AppointmentService/GetAppointment', { appointmentId: id }, stranger)).code,
+      (await c.fail(c.appointment.getAppointment({ appointmentId: id }, c.as(stranger)))).code,
     ).toBe(status.NOT_FOUND);
     expect(
-      (
-        await c.call<{ appointment: Appt }>(
-          'AppointmentService/GetAppointment',
-          { appointmentId: id },
-          trust,
-        )
-      ).appointment.id,
+      (await c.appointment.getAppointment({ appointmentId: id }, c.as(trust))).appointment?.id,
     ).toBe(id);
 
-    const moved = await c.call<{ appointment: Appt; previousSlotId: string }>(
-      'AppointmentService/RescheduleAppointment',
+    const moved = await c.appointment.rescheduleAppointment(
       { appointmentId: id, newSlotId: slots[2]!.id, reason: 'patient request' },
-      gp,
+      c.as(gp),
     );
     expect(moved).toMatchObject({
       previousSlotId: slots[0]!.id,
       appointment: { slotId: slots[2]!.id, status: 1 },
     });
     // days before the slot an arrival is refused (FAILED_PRECONDITION naming the window) ...
-    const early = await c.fail('AppointmentService/MarkArrived', { appointmentId: id }, trust);
+    const early = await c.fail(c.appointment.markArrived({ appointmentId: id }, c.as(trust)));
     expect(early).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'TOO_EARLY' });
     // ... and recorded once the patient turns up for it (slots[2] starts at times[2])
     svc.clock.set(times[2]!);
     expect(
-      (
-        await c.call<{ appointment: Appt }>(
-          'AppointmentService/MarkArrived',
-          { appointmentId: id },
-          trust,
-        )
-      ).appointment.status,
+      (await c.appointment.markArrived({ appointmentId: id }, c.as(trust))).appointment?.status,
     ).toBe(2);
     svc.clock.set(new Date());
     const illegal = await c.fail(
-      'AppointmentService/CancelAppointment',
-      { appointmentId: id, reason: 'x' },
-      gp,
+      c.appointment.cancelAppointment({ appointmentId: id, reason: 'x' }, c.as(gp)),
     );
     expect(illegal).toMatchObject({
       code: status.FAILED_PRECONDITION,
@@ -260,95 +227,69 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
     });
     expect(illegal.message).toContain("'arrived'");
     expect(
-      (
-        await c.call<{ appointment: Appt }>(
-          'AppointmentService/MarkFulfilled',
-          { appointmentId: id },
-          trust,
-        )
-      ).appointment.status,
+      (await c.appointment.markFulfilled({ appointmentId: id }, c.as(trust))).appointment?.status,
     ).toBe(3);
 
-    const second = await c.call<{ appointment: Appt }>(
-      'AppointmentService/BookAppointment',
+    const second = await c.appointment.bookAppointment(
       { ...book, idempotencyKey: 'grpc-journey-0005', slotId: slots[3]!.id, referralId: '' },
-      gp,
+      c.as(gp),
     );
-    const cancelled = await c.call<{ appointment: Appt & { cancellationReason: string } }>(
-      'AppointmentService/CancelAppointment',
-      { appointmentId: second.appointment.id, reason: 'no longer needed' },
-      gp,
+    const cancelled = await c.appointment.cancelAppointment(
+      { appointmentId: second.appointment!.id, reason: 'no longer needed' },
+      c.as(gp),
     );
     expect(cancelled.appointment).toMatchObject({
       status: 4,
       cancellationReason: 'no longer needed',
     });
 
-    const third = await c.call<{ appointment: Appt }>(
-      'AppointmentService/BookAppointment',
+    const third = await c.appointment.bookAppointment(
       { ...book, idempotencyKey: 'grpc-journey-0006', slotId: slots[4]!.id },
-      gp,
+      c.as(gp),
     );
     expect(
       (
         await c.fail(
-          'AppointmentService/MarkNoShow',
-          { appointmentId: third.appointment.id },
-          trust,
+          c.appointment.markNoShow({ appointmentId: third.appointment!.id }, c.as(trust)),
         )
       ).reason,
     ).toBe('TOO_EARLY');
     svc.clock.set(new Date(times[4]!.getTime() + 15 * 60_000));
     try {
       expect(
-        (
-          await c.call<{ appointment: Appt }>(
-            'AppointmentService/MarkNoShow',
-            { appointmentId: third.appointment.id },
-            trust,
-          )
-        ).appointment.status,
+        (await c.appointment.markNoShow({ appointmentId: third.appointment!.id }, c.as(trust)))
+          .appointment?.status,
       ).toBe(5);
-      const past = await c.call<{ appointments: Appt[] }>(
-        'AppointmentService/ListPatientAppointments',
+      const past = await c.appointment.listPatientAppointments(
         { nhsNumber: patient, period: 2 },
-        gp,
+        c.as(gp),
       );
       expect(past.appointments.map((a) => a.id)).toEqual([
-        third.appointment.id,
-        second.appointment.id,
+        third.appointment!.id,
+        second.appointment!.id,
         id,
       ]);
     } finally {
       svc.clock.set(new Date());
     }
-    const upcoming = await c.call<{ appointments: Appt[] }>(
-      'AppointmentService/ListPatientAppointments',
+    const upcoming = await c.appointment.listPatientAppointments(
       { nhsNumber: patient, period: 1 },
-      gp,
+      c.as(gp),
     );
     expect(upcoming.appointments).toHaveLength(3);
     expect(
-      (
-        await c.call<{ appointments: Appt[] }>(
-          'AppointmentService/ListPatientAppointments',
-          { nhsNumber: patient },
-          stranger,
-        )
-      ).appointments,
+      (await c.appointment.listPatientAppointments({ nhsNumber: patient }, c.as(stranger)))
+        .appointments,
     ).toHaveLength(0);
-    const day = await c.call<{ appointments: Appt[] }>(
-      'AppointmentService/GetOrganisationDayList',
+    const day = await c.appointment.getOrganisationDayList(
       { date: at(5, 0).toISOString().slice(0, 10) },
-      trust,
+      c.as(trust),
     );
-    expect(day.appointments.map((a) => a.id)).toEqual([id, third.appointment.id]);
+    expect(day.appointments.map((a) => a.id)).toEqual([id, third.appointment!.id]);
     expect(
       (
         await c.fail(
-          'AppointmentService/GetOrganisationDayList',
-          { odsCode: 'RTH', date: '2030-01-01' },
-          gp,
+          c.appointment.getOrganisationDayList({ odsCode: 'RTH', date: '2030-01-01' }, c.as(gp)),
         )
       ).code,
     ).toBe(status.PERMISSION_DENIED);

@@ -41,27 +41,24 @@ describe('identity events through Kafka and the inbox', () => {
 
   async function bookThree(nhsNumber: string, day: number): Promise<string[]> {
     svc.identity.add({ nhsNumber });
-    const { schedule } = await svc.client.call<{ schedule: { id: string } }>(
-      'ScheduleService/CreateSchedule',
+    const { schedule } = await svc.client.schedule.createSchedule(
       { serviceType: 'cardiology' },
-      trust,
+      svc.client.as(trust),
     );
-    const { slots } = await svc.client.call<{ slots: { id: string }[] }>(
-      'ScheduleService/PublishSlots',
+    const { slots } = await svc.client.schedule.publishSlots(
       {
-        scheduleId: schedule.id,
+        scheduleId: schedule!.id,
         slots: [9, 10, 11].map((h) => ({ start: ts(at(day, h)), end: ts(at(day, h, 30)) })),
       },
-      trust,
+      svc.client.as(trust),
     );
     const ids: string[] = [];
     for (const [i, slot] of slots.entries()) {
-      const r = await svc.client.call<{ appointment: { id: string } }>(
-        'AppointmentService/BookAppointment',
+      const r = await svc.client.appointment.bookAppointment(
         { idempotencyKey: `ev-${nhsNumber}-${i}`, slotId: slot.id, nhsNumber },
-        gp,
+        svc.client.as(gp),
       );
-      ids.push(r.appointment.id);
+      ids.push(r.appointment!.id);
     }
     return ids;
   }
@@ -92,7 +89,7 @@ describe('identity events through Kafka and the inbox', () => {
     // the patient arrives for the third appointment (inside its arrival window), then dies
     const now = svc.clock.now();
     svc.clock.set(at(8, 11));
-    await svc.client.call('AppointmentService/MarkArrived', { appointmentId: ids[2] }, trust);
+    await svc.client.appointment.markArrived({ appointmentId: ids[2] }, svc.client.as(trust));
     svc.clock.set(now);
     const eventId = randomUUID();
     const msg = {
@@ -171,10 +168,9 @@ describe('identity events through Kafka and the inbox', () => {
       return r.rows.length === 3 ? r.rows.map((x) => x.id as string) : undefined;
     });
     expect(moved.sort()).toEqual([...ids].sort());
-    const listed = await svc.client.call<{ appointments: unknown[] }>(
-      'AppointmentService/ListPatientAppointments',
+    const listed = await svc.client.appointment.listPatientAppointments(
       { nhsNumber: survivor, period: 1 },
-      gp,
+      svc.client.as(gp),
     );
     expect(listed.appointments).toHaveLength(3);
   });

@@ -211,34 +211,32 @@ describe('appointments with the real identity service', () => {
   const versions = new Map<string, number>();
 
   it('books for a registered patient, refuses unknown / deceased / merged numbers, and reacts to identity events', async () => {
-    const { schedule } = await svc.client.call<{ schedule: { id: string } }>(
-      'ScheduleService/CreateSchedule',
+    const { schedule } = await svc.client.schedule.createSchedule(
       { serviceType: 'e2e-cardiology' },
-      trust,
+      svc.client.as(trust),
     );
-    const { slots } = await svc.client.call<{ slots: { id: string }[] }>(
-      'ScheduleService/PublishSlots',
+    const { slots } = await svc.client.schedule.publishSlots(
       {
-        scheduleId: schedule.id,
+        scheduleId: schedule!.id,
         slots: [9, 10, 11, 12, 13, 14].map((h) => ({ start: ts(at(6, h)), end: ts(at(6, h, 30)) })),
       },
-      trust,
+      svc.client.as(trust),
     );
     const book = (slot: number, nhsNumber: string, key: string) =>
-      svc.client.call<{ appointment: { id: string; status: number } }>(
-        'AppointmentService/BookAppointment',
+      svc.client.appointment.bookAppointment(
         { idempotencyKey: `e2e-${key}-${Date.now()}`, slotId: slots[slot]!.id, nhsNumber },
-        clinician,
+        svc.client.as(clinician),
       );
 
     // a registered patient can be booked; an unknown number cannot
     const alive = await register();
     const a1 = await book(0, alive, 'a1');
-    expect(a1.appointment.status).toBe(1);
+    expect(a1.appointment!.status).toBe(1);
     const unknown = await svc.client.fail(
-      'AppointmentService/BookAppointment',
-      { idempotencyKey: 'e2e-unknown-1', slotId: slots[1]!.id, nhsNumber: testNhsNumber() },
-      clinician,
+      svc.client.appointment.bookAppointment(
+        { idempotencyKey: 'e2e-unknown-1', slotId: slots[1]!.id, nhsNumber: testNhsNumber() },
+        svc.client.as(clinician),
+      ),
     );
     expect(unknown).toMatchObject({
       code: status.FAILED_PRECONDITION,
@@ -254,14 +252,15 @@ describe('appointments with the real identity service', () => {
     await pollUntil("the deceased patient's appointment to be cancelled", async () => {
       const r = await svc.db.sql.query(
         'SELECT status::text, cancellation_reason FROM appointments WHERE id = $1',
-        [a1.appointment.id],
+        [a1.appointment!.id],
       );
       return r.rows[0].status === 'cancelled' ? r.rows[0] : undefined;
     });
     const dead = await svc.client.fail(
-      'AppointmentService/BookAppointment',
-      { idempotencyKey: 'e2e-dead-000001', slotId: slots[1]!.id, nhsNumber: alive },
-      clinician,
+      svc.client.appointment.bookAppointment(
+        { idempotencyKey: 'e2e-dead-000001', slotId: slots[1]!.id, nhsNumber: alive },
+        svc.client.as(clinician),
+      ),
     );
     expect(dead).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'PATIENT_DECEASED' });
 
@@ -280,17 +279,18 @@ describe('appointments with the real identity service', () => {
     );
     await pollUntil('the merge to reach appointments', async () => {
       const r = await svc.db.sql.query('SELECT nhs_number FROM appointments WHERE id = $1', [
-        a2.appointment.id,
+        a2.appointment!.id,
       ]);
       return r.rows[0].nhs_number === survivor ? true : undefined;
     });
     const merged = await svc.client.fail(
-      'AppointmentService/BookAppointment',
-      { idempotencyKey: 'e2e-merged-00001', slotId: slots[3]!.id, nhsNumber: duplicate },
-      clinician,
+      svc.client.appointment.bookAppointment(
+        { idempotencyKey: 'e2e-merged-00001', slotId: slots[3]!.id, nhsNumber: duplicate },
+        svc.client.as(clinician),
+      ),
     );
     expect(merged).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'PATIENT_MERGED' });
     expect(merged.message).toContain(survivor);
-    expect((await book(3, survivor, 'a3')).appointment.status).toBe(1);
+    expect((await book(3, survivor, 'a3')).appointment?.status).toBe(1);
   });
 });

@@ -1,80 +1,84 @@
 import { withTestServiceIdentity } from '@trellis/auth';
+import { appointments } from '@trellis/contracts';
 import {
-  credentials,
-  loadPackageDefinition,
-  Metadata,
-  type Client,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { protoPath, PROTO_ROOT } from '@trellis/contracts';
-import { decodeGrpcError, type DecodedGrpcError } from '@trellis/platform';
+  GrpcCallError,
+  grpcChannel,
+  typedClient,
+  type DecodedGrpcError,
+  type ForwardCallOptions,
+  type TypedClient,
+} from '@trellis/platform';
+import type { Channel, CompatServiceDefinition } from 'nice-grpc';
 
-type Unary = (
-  req: unknown,
-  md: Metadata,
-  cb: (err: ServiceError | null, res: unknown) => void,
-) => void;
-
-/** A plain grpc-js client (what a local system would use) for both appointments services. */
+/**
+ * Typed clients of both appointments services (generated from proto/: a renamed RPC or field fails
+ * the typecheck), calling as the gateway forwards a local system's call: its bearer token plus the
+ * gateway's service token.
+ */
 export class AppointmentsGrpcClient {
-  private readonly schedule: Client & Record<string, Unary>;
-  private readonly appointment: Client & Record<string, Unary>;
+  readonly schedule: TypedClient<typeof appointments.v1.ScheduleServiceDefinition>;
+  readonly appointment: TypedClient<typeof appointments.v1.AppointmentServiceDefinition>;
+  private readonly channel: Channel;
 
   constructor(address: string) {
-    const def = loadSync(protoPath('trellis/appointments/v1/appointments.proto'), {
-      includeDirs: [PROTO_ROOT],
-      keepCase: false,
-      longs: Number,
-      enums: Number,
-      defaults: true,
-      oneofs: true,
-    });
-    type Ctor = new (
-      a: string,
-      c: ReturnType<typeof credentials.createInsecure>,
-    ) => Client & Record<string, Unary>;
-    const pkg = loadPackageDefinition(def) as unknown as {
-      trellis: { appointments: { v1: { ScheduleService: Ctor; AppointmentService: Ctor } } };
-    };
-    this.schedule = new pkg.trellis.appointments.v1.ScheduleService(
-      address,
-      credentials.createInsecure(),
-    );
-    this.appointment = new pkg.trellis.appointments.v1.AppointmentService(
-      address,
-      credentials.createInsecure(),
+    this.channel = grpcChannel(address);
+    const options = { deadlineMs: 30_000, outgoing: withTestServiceIdentity };
+    this.schedule = typedClient(appointments.v1.ScheduleServiceDefinition, this.channel, options);
+    this.appointment = typedClient(
+      appointments.v1.AppointmentServiceDefinition,
+      this.channel,
+      options,
     );
   }
 
-  /** Calls `Service/Method` (e.g. 'AppointmentService/BookAppointment') with an optional bearer token. */
-  call<T = Record<string, unknown>>(path: string, req: unknown, token?: string): Promise<T> {
-    const [svc, method] = path.split('/') as [string, string];
-    const client = svc === 'ScheduleService' ? this.schedule : this.appointment;
-    const fn = client[method.charAt(0).toLowerCase() + method.slice(1)];
-    if (!fn) throw new Error(`no method ${path}`);
-    const md = new Metadata();
-    if (token) md.set('authorization', `Bearer ${token}`);
-    withTestServiceIdentity(md); // as the gateway forwards it
-    return new Promise((resolve, reject) =>
-      fn.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res as T))),
-    );
+  /** The call options of a caller presenting `token` (none: an unauthenticated call). */
+  as(token?: string): ForwardCallOptions {
+    return token ? { forward: { authorization: `Bearer ${token}` } } : {};
+  }
+
+  /**
+   * A method by its full path (`/trellis.appointments.v1.AppointmentService/BookAppointment`, as
+   * the scope matrix names it), for tests that walk every method of every appointments service
+   * (services added to the proto are found too); `undefined` if no such method.
+   */
+  method(path: string): ((options: ForwardCallOptions) => Promise<unknown>) | undefined {
+    for (const definition of Object.values(appointments.v1)) {
+      if (!isServiceDefinition(definition)) continue;
+      for (const [key, m] of Object.entries(definition.methods)) {
+        if (`/${definition.fullName}/${m.name}` !== path) continue;
+        const client: Record<string, unknown> = typedClient(definition, this.channel, {
+          deadlineMs: 30_000,
+          outgoing: withTestServiceIdentity,
+        });
+        const call = client[key];
+        if (typeof call !== 'function') return undefined;
+        return (options) => Promise.resolve(call.call(client, {}, options));
+      }
+    }
+    return undefined;
   }
 
   /** The call must fail: returns the decoded status (code, ErrorInfo reason, field violations). */
-  async fail(path: string, req: unknown, token?: string): Promise<DecodedGrpcError> {
+  async fail(call: Promise<unknown>): Promise<DecodedGrpcError> {
     try {
-      await this.call(path, req, token);
+      await call;
     } catch (e) {
-      return decodeGrpcError(e as ServiceError);
+      if (e instanceof GrpcCallError) return e.decoded;
+      throw e;
     }
-    throw new Error(`${path} succeeded but should have failed`);
+    throw new Error('the call succeeded but should have failed');
   }
 
   close(): void {
-    this.schedule.close();
-    this.appointment.close();
+    this.channel.close();
   }
+}
+
+function isServiceDefinition(value: unknown): value is CompatServiceDefinition & {
+  fullName: string;
+  methods: Record<string, { name: string }>;
+} {
+  return typeof value === 'object' && value !== null && 'fullName' in value && 'methods' in value;
 }
 
 export function ts(d: Date): { seconds: number; nanos: number } {
