@@ -10,7 +10,8 @@
  * fails on a high or critical advisory.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 
 import type { CdxBom } from './sbom';
 
@@ -54,6 +55,26 @@ function registry(): string {
   } catch (err) {
     throw new Error(`cannot read the npm registry from npm config: ${(err as Error).message}`);
   }
+}
+
+const PEM_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * Trusts the CA file npm is configured with (`cafile`), as npm does: behind a TLS-intercepting
+ * proxy, Node's own fetch would otherwise fail ("fetch failed") before the registry answers.
+ * Returns the number of certificates added.
+ */
+export function trustNpmCafile(): number {
+  let cafile = '';
+  try {
+    cafile = execFileSync('npm', ['config', 'get', 'cafile'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 0;
+  }
+  if (!cafile || cafile === 'null' || cafile === 'undefined' || !existsSync(cafile)) return 0;
+  const added = readFileSync(cafile, 'utf8').match(PEM_RE) ?? [];
+  if (added.length > 0) setDefaultCACertificates([...getCACertificates('default'), ...added]);
+  return added.length;
 }
 
 export async function scan(sbomPath: string, registryUrl = registry()): Promise<VulnReport> {
@@ -101,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
     console.error('usage: vuln-report.ts <dir>.sbom.cdx.json [--strict]');
     return 2;
   }
+  trustNpmCafile();
   const report = await scan(sbomPath);
   const out = sbomPath.replace(/\.sbom\.cdx\.json$/, '') + '.vuln.json';
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
