@@ -2,8 +2,10 @@
 // organisation (the custodian), found by another by patient and type, superseded and retired by the
 // custodian only, audited like every read, each change with its event in identity's outbox.
 import { faker } from '@faker-js/faker/locale/en_GB';
+import { status } from '@grpc/grpc-js';
 import type {
   Bundle,
+  CapabilityStatement,
   DocumentReference,
   OperationOutcome,
   Patient,
@@ -18,6 +20,7 @@ import { join } from 'node:path';
 import { collect, startFhirStack, type FhirStack } from './fhir.harness';
 import { expectValid } from './support/fhir-assertions';
 import { waitFor } from './support/harness';
+import { RawGrpc } from './support/two-doors';
 
 jest.setTimeout(300_000);
 
@@ -374,5 +377,60 @@ describe('DocumentReference: the record locator', () => {
       (await refused(http('GET', `DocumentReference/${faker.string.uuid()}`, gp))).status,
     ).toBe(404);
     expect((await refused(http('GET', 'DocumentReference/not-a-pointer', gp))).status).toBe(404);
+  });
+
+  it('is described by the CapabilityStatement and the OpenAPI document', async () => {
+    const cs = (await http<CapabilityStatement>('GET', 'metadata', gp)).body!;
+    const dr = cs.rest?.[0]?.resource?.find((r) => r.type === 'DocumentReference');
+    expect(dr?.interaction?.map((i) => i.code).sort()).toEqual([
+      'create',
+      'delete',
+      'read',
+      'search-type',
+    ]);
+    expect(dr?.searchParam?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['subject', 'patient', 'patient.identifier', 'type']),
+    );
+    const api = (await (await fetch(`${stack.fhirBase}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(Object.keys(api.paths['/fhir/DocumentReference'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(api.paths['/fhir/DocumentReference/{id}'] ?? {}).sort()).toEqual([
+      'delete',
+      'get',
+    ]);
+  });
+
+  it('the gRPC front door serves RecordLocatorService with the same scopes', async () => {
+    const nhs = await patient();
+    const created = await http<DocumentReference>(
+      'POST',
+      'DocumentReference',
+      hospital,
+      pointer(nhs, DISCHARGE),
+    );
+    const door = new RawGrpc(stack.frontDoor);
+    try {
+      const path = (m: string) => `/trellis.records.v1.RecordLocatorService/${m}`;
+      const get = { request: { id: created.body!.id! } };
+      expect((await door.call(path('GetPointer'), { ...get, token: gp })).code).toBe(status.OK);
+      expect(
+        (await door.call(path('SearchPointers'), { token: gp, request: { nhsNumber: nhs } })).code,
+      ).toBe(status.OK);
+      // the reader holds no .d scope; another organisation is not the custodian
+      expect((await door.call(path('DeletePointer'), { ...get, token: gp })).code).toBe(
+        status.PERMISSION_DENIED,
+      );
+      const stranger = await door.call(path('DeletePointer'), { ...get, token: other });
+      expect([stranger.code, stranger.details]).toEqual([
+        status.PERMISSION_DENIED,
+        expect.stringContaining('only the custodian (RR8)'),
+      ]);
+      expect((await door.call(path('DeletePointer'), { ...get, token: hospital })).code).toBe(
+        status.OK,
+      );
+    } finally {
+      door.close();
+    }
   });
 });
