@@ -2,7 +2,8 @@
 # Builds Trellis images without Docker or a container registry: buildah, rootful, `vfs` storage and
 # `chroot` isolation (no daemon, no overlay or user namespaces needed — works inside a container).
 #
-#   sudo bash tools/docker/build-local.sh [--rebuild-base] [--base-only] [app ...]   (default: router)
+#   sudo bash tools/docker/build-local.sh [--rebuild-base] [--base-only] [--report-only] [app ...]
+#   (default: router; --report-only: step 3 for already built images, TRELLIS_IMAGE_TAG=<tag>)
 #
 # 1. A local Node 24 base image, localhost/trellis-base/node:24-bookworm-minbase: a Debian bookworm
 #    rootfs from debootstrap (--variant=minbase, from the apt mirror), slimmed as bookworm-slim is
@@ -32,11 +33,13 @@ OUT="${TRELLIS_IMAGE_REPORT_DIR:-$ROOT/dist/images}"
 B=(buildah --storage-driver vfs)
 rebuild_base=false
 base_only=false
+report_only=false
 apps=()
 for arg in "$@"; do
   case "$arg" in
     --rebuild-base) rebuild_base=true ;;
     --base-only) base_only=true ;;
+    --report-only) report_only=true ;;
     -h | --help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) apps+=("$arg") ;;
   esac
@@ -95,7 +98,7 @@ fi
 ctx="$WORK/context"
 rm -rf "$ctx" && mkdir -p "$ctx"
 git -C "$ROOT" archive HEAD | tar -x -C "$ctx"
-tag="$(git -C "$ROOT" rev-parse --short HEAD)"
+tag="${TRELLIS_IMAGE_TAG:-$(git -C "$ROOT" rev-parse --short HEAD)}"
 mounts=()
 if [ -f "$CA_BUNDLE" ]; then
   printf 'cafile=/usr/local/etc/trellis-build-ca.crt\n' >"$WORK/npmrc"
@@ -104,33 +107,51 @@ fi
 # --layers: the deps stage (npm ci) and the distroless runtime root are built once and reused by
 # every app of the run (same manifests, same context).
 build=("${B[@]}" build --layers --isolation chroot --build-arg NODE_IMAGE="$BASE_IMAGE" "${mounts[@]}")
-mkdir -p "$OUT"
-for app in "${apps[@]}"; do
-  image="localhost/trellis/$app:$tag"
-  echo "build-local: $app → $image"
-  start=$(date +%s)
-  "${build[@]}" -f "apps/$app/Dockerfile" -t "$image" "$ctx"
-  secs=$(($(date +%s) - start))
-  # the SBOM and vulnerability report: the Dockerfile's `sbom` stage (cached: no rebuild)
-  if grep -q '^FROM scratch AS sbom' "$ctx/apps/$app/Dockerfile"; then
-    "${build[@]}" -f "apps/$app/Dockerfile" --target sbom -t "localhost/trellis-sbom/$app:$tag" "$ctx" >/dev/null
-    ctr="$("${B[@]}" from "localhost/trellis-sbom/$app:$tag")"
-    mnt="$("${B[@]}" mount "$ctr")"
-    for f in "$mnt"/*.json; do
-      name="$(basename "$f")"
-      case "$name" in "$app".*) cp "$f" "$OUT/$name" ;; *) cp "$f" "$OUT/$app.$name" ;; esac
-    done
-    "${B[@]}" rm "$ctr" >/dev/null
-    "${B[@]}" rmi "localhost/trellis-sbom/$app:$tag" >/dev/null
-  fi
-  # uncompressed (what `buildah images` shows) and gzip-compressed (what a registry stores and a
-  # node pulls): the image's layers pushed to an OCI layout
+# buildah 1.28 sometimes prints `Successfully tagged` and then sits idle holding the storage lock:
+# the image is complete, so a build still running 30 s after tagging is ended (by its pid).
+build_image() {
+  local log="$WORK/build.log" pid tagged=""
+  : >"$log"
+  "${build[@]}" "$@" > >(tee -a "$log") 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ -z "$tagged" ] && grep -q '^Successfully tagged' "$log"; then tagged=$(date +%s); fi
+    if [ -n "$tagged" ] && [ $(($(date +%s) - tagged)) -ge 30 ]; then kill "$pid" 2>/dev/null || true; fi
+    sleep 2
+  done
+  wait "$pid" 2>/dev/null || grep -q '^Successfully tagged' "$log"
+}
+# SBOMs from the image itself, sizes: bytes of its files and its layers gzip-compressed
+report_image() {
+  local app="$1" image="$2" secs="$3" ctr mnt bytes gz
   ctr="$("${B[@]}" from "$image")"
-  bytes=$(du -sb "$("${B[@]}" mount "$ctr")" | cut -f1)
+  mnt="$("${B[@]}" mount "$ctr")"
+  [ ! -f "$mnt/usr/share/trellis/sbom.cdx.json" ] || cp "$mnt/usr/share/trellis/sbom.cdx.json" "$OUT/$app.sbom.cdx.json"
+  cp "$mnt/usr/share/trellis/base.sbom.cdx.json" "$OUT/$app.runtime-root.sbom.cdx.json"
+  bytes=$(du -sb "$mnt" | cut -f1)
   "${B[@]}" rm "$ctr" >/dev/null
   rm -rf "$WORK/oci" && "${B[@]}" push --quiet --compression-format gzip "$image" "oci:$WORK/oci:$app" >/dev/null
   gz=$(find "$WORK/oci/blobs" -type f -size +1k -printf '%s\n' | awk '{s+=$1} END {print s}')
   rm -rf "$WORK/oci"
   printf '%s\t%s\t%s\t%s\t%ss\n' "$app" "$image" "$bytes" "$gz" "$secs" | tee -a "$OUT/sizes.tsv"
+}
+mkdir -p "$OUT"
+for app in "${apps[@]}"; do
+  image="localhost/trellis/$app:$tag"
+  if $report_only; then report_image "$app" "$image" 0; continue; fi
+  echo "build-local: $app → $image"
+  start=$(date +%s)
+  build_image -f "apps/$app/Dockerfile" -t "$image" "$ctx"
+  secs=$(($(date +%s) - start))
+  # the vulnerability report: the Dockerfile's `sbom` stage (cached: no rebuild)
+  if grep -q '^FROM scratch AS sbom' "$ctx/apps/$app/Dockerfile"; then
+    build_image -f "apps/$app/Dockerfile" --target sbom -t "localhost/trellis-sbom/$app:$tag" "$ctx" >/dev/null
+    ctr="$("${B[@]}" from "localhost/trellis-sbom/$app:$tag")"
+    mnt="$("${B[@]}" mount "$ctr")"
+    [ ! -f "$mnt/$app.vuln.json" ] || cp "$mnt/$app.vuln.json" "$OUT/"
+    "${B[@]}" rm "$ctr" >/dev/null
+    "${B[@]}" rmi "localhost/trellis-sbom/$app:$tag" >/dev/null
+  fi
+  report_image "$app" "$image" "$secs"
 done
 "${B[@]}" images
