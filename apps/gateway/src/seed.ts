@@ -100,6 +100,8 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
       'system/DiagnosticReport.rus',
       'system/Observation.rs',
       'system/MeasureReport.rs',
+      // the record locator: the practice registers its care plans and finds others' documents
+      'system/DocumentReference.cruds',
     ],
   },
   {
@@ -127,6 +129,8 @@ export const DEMO_SYSTEMS: readonly DemoSystem[] = [
       'system/Observation.rs',
       'trellis/restricted.read',
       'system/MeasureReport.rs',
+      // the record locator: discharge summaries and crisis plans it holds
+      'system/DocumentReference.cruds',
     ],
   },
   {
