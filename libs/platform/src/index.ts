@@ -100,3 +100,5 @@ export {
 export type { PatientBatchQuery, PatientBatchRequest } from './patient-batch';
 export { databaseSettings, prismaClientProvider } from './prisma-provider';
 export type { PrismaClientLike, ServiceDatabaseConfig } from './prisma-provider';
+export { databaseSettings, prismaClientProvider } from './prisma-provider';
+export type { PrismaClientLike, ServiceDatabaseConfig } from './prisma-provider';

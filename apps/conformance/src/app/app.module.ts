@@ -5,14 +5,7 @@ import {
   TrellisAuthModule,
   type TrellisAuthOptions,
 } from '@trellis/auth';
-import { createPrismaClient } from '@trellis/database';
-import {
-  CONFIG,
-  HealthRegistry,
-  kafkaConnection,
-  ShutdownHooks,
-  ShutdownOrder,
-} from '@trellis/platform';
+import { CONFIG, kafkaConnection, prismaClientProvider } from '@trellis/platform';
 
 import { ConformanceMessaging } from '../events/conformance-messaging';
 import { authEndpoints, type ConformanceConfig } from './config';
@@ -29,28 +22,7 @@ import { SystemScorecardsService } from './scorecards/system-scorecards.service'
 /** PostgreSQL (schema `conformance`: counters, inbox, outbox). */
 @Global()
 @Module({
-  providers: [
-    {
-      provide: PRISMA,
-      inject: [CONFIG, HealthRegistry, ShutdownHooks],
-      useFactory: async (
-        config: ConformanceConfig,
-        health: HealthRegistry,
-        hooks: ShutdownHooks,
-      ) => {
-        const prisma = createPrismaClient(PrismaClient, {
-          url: config.DATABASE_URL,
-          schema: config.DATABASE_SCHEMA,
-          poolSize: config.DATABASE_POOL_SIZE,
-          applicationName: config.SERVICE_NAME,
-        });
-        await prisma.$queryRaw`SELECT 1`;
-        health.register('postgres', () => prisma.$queryRaw`SELECT 1`);
-        hooks.register('prisma', () => prisma.$disconnect(), ShutdownOrder.DATABASE);
-        return prisma;
-      },
-    },
-  ],
+  providers: [prismaClientProvider(PRISMA, PrismaClient)],
   exports: [PRISMA],
 })
 class ConformanceInfraModule {}

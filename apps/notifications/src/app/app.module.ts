@@ -6,16 +6,9 @@ import {
   TrellisAuthModule,
   type TrellisAuthOptions,
 } from '@trellis/auth';
-import { createPrismaClient } from '@trellis/database';
 import { createOutbox, type Outbox } from '@trellis/events';
 import { PAYLOAD_CONTENTS } from '@trellis/fhir';
-import {
-  CONFIG,
-  HealthRegistry,
-  kafkaConnection,
-  ShutdownHooks,
-  ShutdownOrder,
-} from '@trellis/platform';
+import { CONFIG, kafkaConnection, prismaClientProvider } from '@trellis/platform';
 
 import { NotificationsMessaging } from '../events/notifications-messaging';
 import { NOTIFICATIONS_SCOPES } from './access/scopes';
@@ -35,26 +28,7 @@ export interface NotificationsModuleOverrides {
 @Global()
 @Module({
   providers: [
-    {
-      provide: PRISMA,
-      inject: [CONFIG, HealthRegistry, ShutdownHooks],
-      useFactory: async (
-        config: NotificationsConfig,
-        health: HealthRegistry,
-        hooks: ShutdownHooks,
-      ) => {
-        const prisma = createPrismaClient(PrismaClient, {
-          url: config.DATABASE_URL,
-          schema: config.DATABASE_SCHEMA,
-          poolSize: config.DATABASE_POOL_SIZE,
-          applicationName: config.SERVICE_NAME,
-        });
-        await prisma.$queryRaw`SELECT 1`;
-        health.register('postgres', () => prisma.$queryRaw`SELECT 1`);
-        hooks.register('prisma', () => prisma.$disconnect(), ShutdownOrder.DATABASE);
-        return prisma;
-      },
-    },
+    prismaClientProvider(PRISMA, PrismaClient),
     {
       provide: OUTBOX,
       useFactory: (): Outbox => createOutbox({ source: '/trellis/notifications' }),

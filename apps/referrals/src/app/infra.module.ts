@@ -1,9 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { createPrismaClient } from '@trellis/database';
 import { createOutbox, type Outbox } from '@trellis/events';
-import { CONFIG, HealthRegistry, ShutdownHooks, ShutdownOrder } from '@trellis/platform';
+import { prismaClientProvider } from '@trellis/platform';
 
-import type { ReferralsConfig } from './config';
 import { PRISMA, PrismaClient } from './prisma';
 
 export const OUTBOX = Symbol('referrals.outbox');
@@ -16,26 +14,7 @@ export class ReferralsInfraModule {
     return {
       module: ReferralsInfraModule,
       providers: [
-        {
-          provide: PRISMA,
-          inject: [CONFIG, HealthRegistry, ShutdownHooks],
-          useFactory: async (
-            config: ReferralsConfig,
-            health: HealthRegistry,
-            hooks: ShutdownHooks,
-          ) => {
-            const prisma = createPrismaClient(PrismaClient, {
-              url: config.DATABASE_URL,
-              schema: config.DATABASE_SCHEMA,
-              poolSize: config.DATABASE_POOL_SIZE,
-              applicationName: config.SERVICE_NAME,
-            });
-            await prisma.$queryRaw`SELECT 1`;
-            health.register('postgres', () => prisma.$queryRaw`SELECT 1`);
-            hooks.register('prisma', () => prisma.$disconnect(), ShutdownOrder.DATABASE);
-            return prisma;
-          },
-        },
+        prismaClientProvider(PRISMA, PrismaClient),
         {
           provide: OUTBOX,
           useFactory: (): Outbox => createOutbox({ source: '/trellis/referrals' }),
