@@ -34,6 +34,11 @@ describe('prune', () => {
     expect(isPrunable('lib/index.js', 'pg')).toBe(false);
     expect(isPrunable('build/bin/proto-loader-gen-types.js', '@grpc/proto-loader')).toBe(true);
     expect(isPrunable('build/src/index.js', '@grpc/proto-loader')).toBe(false);
+    expect(isPrunable('dist/protobuf.js', 'protobufjs')).toBe(true);
+    expect(isPrunable('src/index.js', 'protobufjs')).toBe(false);
+    const semconv = '@opentelemetry/semantic-conventions';
+    expect(isPrunable('dist/experimental_attributes.cjs', semconv)).toBe(true);
+    expect(isPrunable('dist/index.cjs', semconv)).toBe(false);
   });
 
   it('keeps the ES-module build of a package an ES-module-only package imports', () => {
@@ -74,6 +79,10 @@ describe('prune', () => {
     expect(unusedRequired(dir)).toEqual([
       'node_modules/@lhncbc/ucum-lhc/source-cjs/x.js: csv-parse/sync',
     ]);
+    put('apps/x/src/otel.js', "require('@opentelemetry/semantic-conventions/incubating')");
+    expect(unusedRequired(dir)).toContain(
+      'apps/x/src/otel.js: @opentelemetry/semantic-conventions/incubating',
+    );
   });
 
   it('rewrites FHIR definition files as minified brotli that decodes to the same JSON', () => {

