@@ -1,0 +1,250 @@
+import type { Actor } from '../patients/patient.model';
+import type { PointerEvent } from './records.events';
+import type { PatientFacts, PointerRepository, StoredPointer } from './records.repository';
+import { RecordLocator } from './records.service';
+import type { PointerDraft, PointerInputLike } from './records.validation';
+
+/** In-memory storage with the repository's contract (ordering, status filter, keyset). */
+class FakeRepo {
+  readonly rows: StoredPointer[] = [];
+  readonly patients = new Map<string, PatientFacts>();
+
+  patient = (_db: unknown, nhs: string) => Promise.resolve(this.patients.get(nhs));
+  mergedNumbers = (_db: unknown, survivor: string) =>
+    Promise.resolve(
+      [...this.patients.values()].filter((p) => p.mergedInto === survivor).map((p) => p.nhsNumber),
+    );
+  byId = (_db: unknown, id: string) => Promise.resolve(this.rows.find((r) => r.id === id) ?? null);
+  lockById = this.byId;
+  findReplay = (_db: unknown, custodian: string, key: string | undefined, d: PointerDraft) =>
+    Promise.resolve(
+      this.rows.find(
+        (r) =>
+          r.custodianOds === custodian &&
+          ((key !== undefined && r.clientKey === key) ||
+            (d.masterIdentifierValue !== undefined &&
+              r.masterIdentifierValue === d.masterIdentifierValue)),
+      ) ?? null,
+    );
+  insert = (
+    _tx: unknown,
+    row: {
+      id: string;
+      draft: PointerDraft;
+      custodian: string;
+      clientKey: string | undefined;
+      requestHash: string;
+      replacesId?: string;
+      systemId: string;
+      now: Date;
+    },
+  ) => {
+    const d = row.draft;
+    const stored: StoredPointer = {
+      id: row.id,
+      version: 1,
+      status: 'current',
+      nhsNumber: d.nhsNumber,
+      typeCode: d.typeCode,
+      custodianOds: row.custodian,
+      authorOds: null,
+      url: d.url,
+      contentType: d.contentType,
+      size: null,
+      hash: null,
+      title: null,
+      creation: null,
+      masterIdentifierSystem: d.masterIdentifierSystem ?? null,
+      masterIdentifierValue: d.masterIdentifierValue ?? null,
+      clientKey: row.clientKey ?? null,
+      requestHash: row.requestHash,
+      replacesId: row.replacesId ?? null,
+      supersededById: null,
+      createdBySystem: row.systemId,
+      createdAt: row.now,
+      updatedAt: row.now,
+    };
+    this.rows.push(stored);
+    return Promise.resolve(stored);
+  };
+  setStatus = (_tx: unknown, p: StoredPointer, status: string, now: Date, by?: string) => {
+    Object.assign(p, { status, version: p.version + 1, updatedAt: now });
+    if (by) p.supersededById = by;
+    return Promise.resolve(p);
+  };
+  search = (
+    _db: unknown,
+    q: { nhsNumbers: string[]; typeCodes: string[]; custodianOnly?: string; take: number },
+  ) =>
+    Promise.resolve(
+      this.rows
+        .filter(
+          (r) =>
+            q.nhsNumbers.includes(r.nhsNumber) &&
+            r.status === 'current' &&
+            (q.typeCodes.length === 0 || q.typeCodes.includes(r.typeCode)) &&
+            (q.custodianOnly === undefined || r.custodianOds === q.custodianOnly),
+        )
+        .reverse()
+        .slice(0, q.take + 1),
+    );
+}
+
+const actor = (odsCode: string, scopes: string[] = []): Actor => ({
+  systemId: `sys-${odsCode}`,
+  odsCode,
+  region: 'north-east',
+  scopes: ['system/DocumentReference.cruds', ...scopes],
+});
+const RR8 = actor('RR8');
+const GP = actor('A81001');
+
+const input = (nhs: string, over: Partial<PointerInputLike> = {}): PointerInputLike => ({
+  nhsNumber: nhs,
+  typeCode: '736253002',
+  content: { url: 'https://epr.example.nhs.uk/d/1', contentType: 'application/pdf' },
+  ...over,
+});
+
+function setup() {
+  const repo = new FakeRepo();
+  const emitted: Array<{ kind: string; id: string; confidentiality: string }> = [];
+  const events = {
+    emit: (_tx: unknown, e: PointerEvent, confidentiality: string) => {
+      emitted.push({ kind: e.kind, id: e.pointer.id, confidentiality });
+      return Promise.resolve();
+    },
+  };
+  const db = { $transaction: <R>(fn: (tx: unknown) => Promise<R>) => fn({}) };
+  let n = 0;
+  const locator = new RecordLocator(
+    db as never,
+    repo as unknown as PointerRepository,
+    events as never,
+    () => new Date(Date.UTC(2026, 11, 7, 6, 0, n)),
+    () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+  );
+  repo.patients.set('9990000018', { nhsNumber: '9990000018', confidentiality: 'normal' });
+  return { repo, emitted, locator };
+}
+
+describe('RecordLocator rules', () => {
+  it('registers as the caller’s organisation with its event, idempotently on the client key', async () => {
+    const { locator, emitted } = setup();
+    const a = await locator.create(RR8, input('9990000018'), 'k-1');
+    expect(a).toMatchObject({
+      replayed: false,
+      pointer: { custodianOds: 'RR8', status: 'current' },
+    });
+    const again = await locator.create(RR8, input('9990000018'), 'k-1');
+    expect([again.replayed, again.pointer.id]).toEqual([true, a.pointer.id]);
+    await expect(
+      locator.create(RR8, input('9990000018', { typeCode: '373942005' }), 'k-1'),
+    ).rejects.toMatchObject({ code: 'POINTER_EXISTS', kind: 'ALREADY_EXISTS' });
+    // the same key of another organisation is its own
+    expect((await locator.create(GP, input('9990000018'), 'k-1')).replayed).toBe(false);
+    expect(emitted.map((e) => e.kind)).toEqual(['created', 'created']);
+  });
+
+  it('refuses unknown and merged-away patients and organisation-less callers', async () => {
+    const { locator, repo } = setup();
+    repo.patients.set('9990000026', {
+      nhsNumber: '9990000026',
+      confidentiality: 'normal',
+      mergedInto: '9990000018',
+    });
+    await expect(locator.create(RR8, input('9990000034'), undefined)).rejects.toMatchObject({
+      code: 'PATIENT_NOT_FOUND',
+      kind: 'FAILED_PRECONDITION',
+    });
+    await expect(locator.create(RR8, input('9990000026'), undefined)).rejects.toMatchObject({
+      code: 'PATIENT_SUPERSEDED',
+    });
+    await expect(
+      locator.create(
+        { ...RR8, odsCode: '', patient: '9990000018' },
+        input('9990000018'),
+        undefined,
+      ),
+    ).rejects.toMatchObject({ code: 'NO_ORGANISATION', kind: 'PERMISSION_DENIED' });
+  });
+
+  it('lets only the custodian supersede or delete, and only a current pointer', async () => {
+    const { locator, emitted } = setup();
+    const { pointer } = await locator.create(RR8, input('9990000018'), undefined);
+    await expect(
+      locator.supersede(GP, pointer.id, input('9990000018'), undefined),
+    ).rejects.toMatchObject({ code: 'NOT_CUSTODIAN', kind: 'PERMISSION_DENIED' });
+    await expect(locator.delete(GP, pointer.id)).rejects.toMatchObject({ code: 'NOT_CUSTODIAN' });
+    const v2 = await locator.supersede(RR8, pointer.id, input('9990000018'), undefined);
+    expect(v2.pointer.replacesId).toBe(pointer.id);
+    expect(v2.superseded).toMatchObject({
+      status: 'superseded',
+      version: 2,
+      supersededById: v2.pointer.id,
+    });
+    await expect(
+      locator.supersede(RR8, pointer.id, input('9990000018'), undefined),
+    ).rejects.toMatchObject({ code: 'POINTER_NOT_CURRENT', kind: 'FAILED_PRECONDITION' });
+    await expect(locator.delete(RR8, pointer.id)).rejects.toMatchObject({
+      code: 'POINTER_NOT_CURRENT',
+    });
+    await locator.delete(RR8, v2.pointer.id);
+    await expect(locator.get(GP, v2.pointer.id)).rejects.toMatchObject({ code: 'POINTER_DELETED' });
+    expect(emitted.map((e) => e.kind)).toEqual(['created', 'superseded', 'deleted']);
+  });
+
+  it('keeps a replacement on the same patient', async () => {
+    const { locator, repo } = setup();
+    repo.patients.set('9990000026', { nhsNumber: '9990000026', confidentiality: 'normal' });
+    const { pointer } = await locator.create(RR8, input('9990000018'), undefined);
+    await expect(
+      locator.supersede(RR8, pointer.id, input('9990000026'), undefined),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it("withholds a restricted patient's pointers except from their custodian and restricted readers", async () => {
+    const { locator, repo, emitted } = setup();
+    repo.patients.set('9990000018', { nhsNumber: '9990000018', confidentiality: 'restricted' });
+    const { pointer } = await locator.create(RR8, input('9990000018'), undefined);
+    expect(emitted[0]?.confidentiality).toBe('restricted');
+    expect((await locator.search(GP, { nhsNumber: '9990000018' })).pointers).toEqual([]);
+    await expect(locator.get(GP, pointer.id)).rejects.toMatchObject({ code: 'POINTER_NOT_FOUND' });
+    expect((await locator.search(RR8, { nhsNumber: '9990000018' })).pointers).toHaveLength(1);
+    const reader = actor('A81001', ['trellis/restricted.read']);
+    expect((await locator.get(reader, pointer.id)).id).toBe(pointer.id);
+  });
+
+  it('answers a merged-away number with the survivor’s pointers, by type, paged', async () => {
+    const { locator, repo } = setup();
+    repo.patients.set('9990000026', {
+      nhsNumber: '9990000026',
+      confidentiality: 'normal',
+      mergedInto: '9990000018',
+    });
+    const plan = await locator.create(RR8, input('9990000018'), undefined);
+    repo.rows.push({ ...plan.pointer, id: 'old', nhsNumber: '9990000026', typeCode: '373942005' });
+    const all = await locator.search(GP, { nhsNumber: '9990000026' });
+    expect([all.nhsNumber, all.pointers.map((p) => p.id)]).toEqual([
+      '9990000018',
+      ['old', plan.pointer.id],
+    ]);
+    const page = await locator.search(GP, { nhsNumber: '9990000018', pageSize: 1 });
+    expect([page.pointers.length, page.nextPageToken !== '']).toEqual([1, true]);
+    await expect(
+      locator.search(GP, { nhsNumber: '9990000034', pageToken: page.nextPageToken }),
+    ).resolves.toMatchObject({ pointers: [] }); // unknown patient: nothing, whatever the token
+    await expect(
+      locator.search(GP, {
+        nhsNumber: '9990000018',
+        typeCodes: ['373942005'],
+        pageToken: page.nextPageToken,
+      }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' }); // another query's token
+    await expect(
+      locator.search(GP, { nhsNumber: '123', typeCodes: ['1'], pageSize: 999 }),
+    ).rejects.toMatchObject({
+      details: [{ field: 'nhs_number' }, { field: 'type_codes[0]' }, { field: 'page.page_size' }],
+    });
+  });
+});
