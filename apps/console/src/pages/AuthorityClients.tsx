@@ -183,9 +183,8 @@ export function AuthorityClients({
             <Code block data-testid="kafka-password">
               {secret.password ?? ''}
             </Code>
-            <Code block aria-label="Kafka client settings">
-              {clientProperties(secret)}
-            </Code>
+            <Text size="sm">Kafka client settings:</Text>
+            <Code block>{clientProperties(secret)}</Code>
             <Group>
               <CopyButton value={secret.password ?? ''}>
                 {({ copied, copy }) => (
