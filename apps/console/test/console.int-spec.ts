@@ -47,6 +47,7 @@ import {
   type TestClient,
 } from '../../gateway/test/support/harness';
 import { startConsoleServer } from '../server/serve';
+import { newAuthorityClient, rekeyAndWithdraw } from './support/authority-clients';
 import { browserKit, refreshUntil, type BrowserKit } from './support/browser';
 import {
   expectHistoryDoor,
@@ -330,7 +331,8 @@ describe('console in a real browser', () => {
       .getByTestId('systems-count')
       .filter({ hasText: /^1 of \d+ systems$/ })
       .waitFor();
-    await row.getByTestId('lifecycle').filter({ hasText: 'sandbox' }).waitFor();
+    // a product without a conformance scheme: live by the national operator's act (issue 18)
+    await row.getByTestId('lifecycle').filter({ hasText: 'live' }).waitFor();
     await row.getByTestId('certificate').filter({ hasText: 'certificate: none' }).waitFor();
     // its product version's conformance over the last 24 hours (a rate, or none judged yet)
     await row
@@ -616,6 +618,10 @@ describe('console in a real browser', () => {
     await page.getByTestId('rules').getByText(brokenRule, { exact: true }).waitFor();
     await kit.expectAccessible(page, 'scorecards-regional');
     // the region: its waiting list by provider and specialty, and its stream's subscribers
+    const dashboards = await newAuthorityClient(
+      stack.gw.baseUrl,
+      await getToken(stack.gw, regionClient, 'region/north-east/systems.write'),
+    );
     await open(page, 'Region', /^Region north-east$/);
     await page.getByTestId('providers').locator('[data-row="RTD"]').waitFor();
     expect(
@@ -627,6 +633,8 @@ describe('console in a real browser', () => {
     expect(await page.getByTestId('total-waiting').textContent()).toBe('2');
     await page.getByTestId('stream-health').waitFor();
     await kit.expectAccessible(page, 'region');
+    // its authority clients: a Kafka password re-keyed (shown once), the client withdrawn
+    await rekeyAndWithdraw(page, kit, dashboards);
     await page.context().close();
   });
 
