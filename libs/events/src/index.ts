@@ -13,6 +13,8 @@ export { extractTraceContext, injectTraceHeaders, ORIGIN_TRACEPARENT_HEADER } fr
 export { createEventBus } from './bus';
 export type { EventBusOptions } from './bus';
 export { createPlatformaticEventBus } from './platformatic/platformatic-event-bus';
+export { domainEventEnvelope } from './outbox/domain-event';
+export type { DomainEventMeta, EventParty } from './outbox/domain-event';
 export { createOutbox, OUTBOX_CHANNEL } from './outbox/outbox';
 export type { Outbox, OutboxOptions } from './outbox/outbox';
 export { createOutboxRelay, OutboxRelay, outboxRowToMessage } from './outbox/relay';

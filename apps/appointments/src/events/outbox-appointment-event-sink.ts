@@ -1,6 +1,5 @@
-import { regionOfOrganisation } from '@trellis/platform';
 import { events } from '@trellis/contracts';
-import type { Outbox, OutboxEventInput } from '@trellis/events';
+import { domainEventEnvelope, type Outbox, type OutboxEventInput } from '@trellis/events';
 
 import type {
   AppointmentEvent,
@@ -17,7 +16,6 @@ import {
 } from './appointment-event-types';
 import { toTimestamp } from './timestamps';
 
-type EventContext = events.v1.EventContext;
 type AppointmentEventContext = events.v1.AppointmentEventContext;
 
 export function appointmentContext(a: AppointmentRow): AppointmentEventContext {
@@ -54,37 +52,17 @@ export class OutboxAppointmentEventSink implements AppointmentEventSink {
 
 export function toOutboxInput(event: AppointmentEvent, meta: EventMeta): OutboxEventInput {
   const a = event.appointment;
-  const regions = [...new Set([a.region, a.bookingRegion])];
-  const context: EventContext = {
-    organisations: [
+  const { context, occurrence } = domainEventEnvelope(
+    'appointments',
+    [
       { odsCode: a.odsCode, region: a.region },
       ...(a.bookingOdsCode !== a.odsCode
         ? [{ odsCode: a.bookingOdsCode, region: a.bookingRegion }]
         : []),
     ],
-    regions,
-    actor: meta.actor
-      ? {
-          systemId: meta.actor.systemId,
-          organisation: {
-            odsCode: meta.actor.odsCode,
-            region: regionOfOrganisation(meta.actor.odsCode) ?? meta.actor.region,
-          },
-          userId: meta.actor.userId,
-        }
-      : { systemId: 'trellis-appointments', organisation: undefined, userId: undefined },
-    occurredAt: toTimestamp(meta.occurredAt),
-    correlationId: meta.correlationId ?? '',
-  };
-  const occurrence = {
-    key: a.nhsNumber,
-    subject: a.id,
-    odsCode: a.odsCode,
-    region: a.region,
-    regions,
-    time: meta.occurredAt,
-    ...(meta.correlationId ? { correlationId: meta.correlationId } : {}),
-  };
+    { nhsNumber: a.nhsNumber, id: a.id },
+    meta,
+  );
   const appointment = appointmentContext(a);
   switch (event.type) {
     case 'AppointmentBooked':

@@ -1,6 +1,5 @@
-import { regionOfOrganisation } from '@trellis/platform';
 import { events } from '@trellis/contracts';
-import type { Outbox, OutboxEventInput } from '@trellis/events';
+import { domainEventEnvelope, type Outbox, type OutboxEventInput } from '@trellis/events';
 
 import { rttStatus } from '../app/domain/rtt';
 import type { EventMeta, ReferralEvent, ReferralEventSink } from '../app/referrals/referral-events';
@@ -20,8 +19,6 @@ import {
   RttClockStoppedEvent,
 } from './referral-event-types';
 import { toTimestamp } from './timestamps';
-
-type EventContext = events.v1.EventContext;
 
 export function referralContext(r: ReferralRow): events.v1.ReferralEventContext {
   return {
@@ -58,35 +55,15 @@ export class OutboxReferralEventSink implements ReferralEventSink {
  */
 export function toOutboxInput(event: ReferralEvent, meta: EventMeta): OutboxEventInput {
   const r = event.referral;
-  const regions = [...new Set([r.targetRegion, r.referrerRegion])];
-  const context: EventContext = {
-    organisations: [
+  const { context, occurrence } = domainEventEnvelope(
+    'referrals',
+    [
       { odsCode: r.targetOdsCode, region: r.targetRegion },
       { odsCode: r.referrerOdsCode, region: r.referrerRegion },
     ],
-    regions,
-    actor: meta.actor
-      ? {
-          systemId: meta.actor.systemId,
-          organisation: {
-            odsCode: meta.actor.odsCode,
-            region: regionOfOrganisation(meta.actor.odsCode) ?? meta.actor.region,
-          },
-          userId: meta.actor.userId,
-        }
-      : { systemId: 'trellis-referrals', organisation: undefined, userId: undefined },
-    occurredAt: toTimestamp(meta.occurredAt),
-    correlationId: meta.correlationId ?? '',
-  };
-  const occurrence = {
-    key: r.nhsNumber,
-    subject: r.id,
-    odsCode: r.targetOdsCode,
-    region: r.targetRegion,
-    regions,
-    time: meta.occurredAt,
-    ...(meta.correlationId ? { correlationId: meta.correlationId } : {}),
-  };
+    { nhsNumber: r.nhsNumber, id: r.id },
+    meta,
+  );
   const referral = referralContext(r);
   switch (event.type) {
     case 'ReferralSent':

@@ -1,6 +1,5 @@
-import { regionOfOrganisation } from '@trellis/platform';
 import { events } from '@trellis/contracts';
-import type { Outbox, OutboxEventInput } from '@trellis/events';
+import { domainEventEnvelope, type Outbox, type OutboxEventInput } from '@trellis/events';
 
 import { severityClass, type Interpretation } from '../app/domain/report-content';
 import type { Prisma } from '../app/prisma';
@@ -64,37 +63,17 @@ export class OutboxResultEventSink implements ResultEventSink {
 export function toOutboxInput(event: ResultEvent, meta: EventMeta): OutboxEventInput {
   const r = event.report;
   const c = r.content;
-  const regions = [...new Set([r.labRegion, c.requester.region])];
-  const context: events.v1.EventContext = {
-    organisations: [
+  const { context, occurrence } = domainEventEnvelope(
+    'results',
+    [
       { odsCode: c.labOdsCode, region: r.labRegion },
       ...(c.requester.odsCode !== c.labOdsCode
         ? [{ odsCode: c.requester.odsCode, region: c.requester.region }]
         : []),
     ],
-    regions,
-    actor: meta.actor
-      ? {
-          systemId: meta.actor.systemId,
-          organisation: {
-            odsCode: meta.actor.odsCode,
-            region: regionOfOrganisation(meta.actor.odsCode) ?? meta.actor.region,
-          },
-          userId: meta.actor.userId,
-        }
-      : { systemId: 'trellis-results', organisation: undefined, userId: undefined },
-    occurredAt: toTimestamp(meta.occurredAt),
-    correlationId: meta.correlationId ?? '',
-  };
-  const occurrence = {
-    key: c.nhsNumber,
-    subject: r.id,
-    odsCode: c.labOdsCode,
-    region: r.labRegion,
-    regions,
-    time: meta.occurredAt,
-    ...(meta.correlationId ? { correlationId: meta.correlationId } : {}),
-  };
+    { nhsNumber: c.nhsNumber, id: r.id },
+    meta,
+  );
   const report = resultContext(r);
   switch (event.type) {
     case 'ResultAvailable':
