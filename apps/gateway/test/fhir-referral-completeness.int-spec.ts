@@ -28,7 +28,7 @@ import { collect, startFhirStack, type FhirStack } from './fhir.harness';
 import { waitFor } from './support/harness';
 import { asBody, expectValid } from './support/fhir-assertions';
 
-jest.setTimeout(240_000);
+jest.setTimeout(600_000); // platforms boot in beforeAll: minutes on a saturated machine
 
 const REQUEST_ID = 'https://fhir.trellis.nhs.uk/Id/referral-request';
 const fixture = JSON.parse(
@@ -349,17 +349,51 @@ describe('supportingInfo → stored attachments, downloadable as Binary', () => 
     }
   });
 
-  it('refuses an attachment over 1 MiB (413), a wrong SHA-256 (400) and a dangling supportingInfo (422)', async () => {
-    const big = refusal(
-      await http(
-        'POST',
-        'ServiceRequest',
-        gpToken,
-        await withAttachment(randomBytes(1024 * 1024 + 1)),
-      ),
-    );
-    // the base64 of more than 1 MiB exceeds the gateway's default 1 MiB body limit
-    expect(big).toMatchObject({ status: 413, rules: ['http.payload-too-large'] });
+  it("takes a full-size attachment (the platform's 1 MiB: its base64 body is over the global 1 MiB limit) and downloads it intact", async () => {
+    const data = randomBytes(1024 * 1024);
+    const body = await withAttachment(data);
+    expect(JSON.stringify(body).length).toBeGreaterThan(1024 * 1024); // the global limit would 413
+    const created = await http('POST', 'ServiceRequest', gpToken, body);
+    expect(created.status).toBe(201);
+    const info = (created.body as ServiceRequest).supportingInfo ?? [];
+    expect(part(info[0]?.extension?.[0], 'size')?.valueInteger).toBe(data.length);
+    const res = await fetch(`${stack.fhirBase}/${info[0]!.reference!}`, {
+      headers: { authorization: `Bearer ${hospitalToken}` },
+    });
+    expect(res.status).toBe(200);
+    const b = (await res.json()) as Binary;
+    expect(Buffer.from(b.data!, 'base64').equals(data)).toBe(true);
+    // every other route keeps the small global limit
+    const bigPatient = {
+      resourceType: 'Patient',
+      name: [{ family: 'x'.repeat(1024 * 1024 + 16) }],
+    };
+    expect(refusal(await http('POST', 'Patient', gpToken, bigPatient))).toMatchObject({
+      status: 413,
+      rules: ['http.payload-too-large'],
+    });
+  });
+
+  it('refuses an attachment over the limit (413, nothing stored), a wrong SHA-256 (400) and a dangling supportingInfo (422)', async () => {
+    const body = await withAttachment(randomBytes(1024 * 1024 + 1));
+    const big = refusal(await http('POST', 'ServiceRequest', gpToken, body));
+    expect(big).toMatchObject({ status: 413, rules: ['referral.attachment-too-large'] });
+    expect(big.diagnostics).toContain('1048577 bytes; the attachment limit is 1048576 bytes');
+    // nothing was stored: the same request id is still free (a stored one would be a replay or 409)
+    const small = await withAttachment(randomBytes(16));
+    const retry = await http('POST', 'ServiceRequest', gpToken, {
+      ...small,
+      subject: body.subject,
+      identifier: body.identifier,
+    });
+    expect(retry.status).toBe(201);
+    expect((retry.body as ServiceRequest).supportingInfo?.[0]?.extension?.[0]).toBeDefined();
+    // far past the route's own body limit: refused by size before parsing
+    const huge = await withAttachment(randomBytes(3 * 1024 * 1024));
+    expect(refusal(await http('POST', 'ServiceRequest', gpToken, huge))).toMatchObject({
+      status: 413,
+      rules: ['http.payload-too-large'],
+    });
     const wrong = await http(
       'POST',
       'ServiceRequest',

@@ -128,7 +128,8 @@ async function startPlatform(
         }),
         ready: { grpc: grpcUrl },
         signal,
-        readyTimeoutMs: 90_000,
+        // a saturated shared machine can take longer: TRELLIS_READY_TIMEOUT_MS raises it
+        readyTimeoutMs: Number(process.env['TRELLIS_READY_TIMEOUT_MS'] ?? 90_000),
         stopTimeoutMs: 8_000,
       }),
     );

@@ -174,13 +174,42 @@ export class FhirExceptionFilter implements ExceptionFilter {
 }
 
 /**
+ * The routes that carry attachments (a referral's contained Binaries) get their own body limit: a
+ * full-size attachment in base64 plus an ordinary resource, so the platform's attachment limit —
+ * not the gateway's small global limit — decides (see attachmentBodyBytes).
+ */
+export interface AttachmentUploadLimit {
+  bodyBytes: number;
+  matches: (req: Request) => boolean;
+}
+
+/** Body limit of an attachment route: base64 of one largest attachment + the ordinary limit. */
+export function attachmentBodyBytes(attachmentBytes: number, ordinaryBodyBytes: number): number {
+  return Math.ceil(attachmentBytes / 3) * 4 + ordinaryBodyBytes;
+}
+
+/** POST /fhir/ServiceRequest (create: the one interaction that takes contained Binaries). */
+export function isAttachmentUpload(req: Request): boolean {
+  const path = (req.originalUrl ?? req.url).split('?')[0] ?? '';
+  return req.method === 'POST' && /\/ServiceRequest\/?$/.test(path);
+}
+
+/**
  * Request handling for /fhir before routing: the request line (fhirRequestProblem: path
  * encoding, `[id]` syntax, control characters → 400), then the body: 415 unless it is
  * application/fhir+json (or application/json; a PATCH application/json-patch+json only), 413 above the configured size, 400 for malformed
  * JSON — each as an OperationOutcome. The app has no other body parser (bootstrap bodyParser off).
  */
-export function fhirBodyMiddleware(maxBytes: number): NestMiddleware['use'] {
-  const parse = json({ type: () => true, limit: maxBytes, strict: false });
+export function fhirBodyMiddleware(
+  defaultMaxBytes: number,
+  upload?: AttachmentUploadLimit,
+): NestMiddleware['use'] {
+  const parsers = new Map<number, ReturnType<typeof json>>();
+  const parserOf = (limit: number) => {
+    let p = parsers.get(limit);
+    if (!p) parsers.set(limit, (p = json({ type: () => true, limit, strict: false })));
+    return p;
+  };
   const filter = new FhirExceptionFilter();
   const fail = (res: Response, e: FhirError) => sendFhir(res, e.status, e.outcome);
   return (req: Request, res: Response, next: NextFunction) => {
@@ -190,6 +219,8 @@ export function fhirBodyMiddleware(maxBytes: number): NestMiddleware['use'] {
       return;
     }
     if (req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') return next();
+    const maxBytes = upload?.matches(req) ? upload.bodyBytes : defaultMaxBytes;
+    const parse = parserOf(maxBytes);
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > maxBytes) {
       fail(

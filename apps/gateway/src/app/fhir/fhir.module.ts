@@ -16,7 +16,7 @@ import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { ConformanceRecorder } from './conformance';
 import { FhirFallbackController } from './fallback.controller';
 import { FHIR_CONFIG, fhirConfigFrom, type FhirConfig } from './fhir.config';
-import { fhirBodyMiddleware } from './fhir.http';
+import { attachmentBodyBytes, fhirBodyMiddleware, isAttachmentUpload } from './fhir.http';
 import { FHIR_PREFIX } from './fhir.registry';
 import { RESOURCE_CONTROLLERS } from './fhir.routes';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
@@ -68,7 +68,11 @@ export class FhirModule implements NestModule, OnApplicationShutdown {
   ) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(fhirBodyMiddleware(this.config.maxBodyBytes)).forRoutes(FHIR_PREFIX);
+    const upload = {
+      bodyBytes: attachmentBodyBytes(this.config.maxAttachmentBytes, this.config.maxBodyBytes),
+      matches: isAttachmentUpload,
+    };
+    consumer.apply(fhirBodyMiddleware(this.config.maxBodyBytes, upload)).forRoutes(FHIR_PREFIX);
   }
 
   onApplicationShutdown(): void {

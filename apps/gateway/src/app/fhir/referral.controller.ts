@@ -231,6 +231,7 @@ export class ReferralFhirController extends PlatformFhirController {
       'Send a referral (the referring organisation is the caller; identifier = idempotency key; If-None-Exist: identifier=<system>|<value>)',
   })
   async createReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
+    this.checkAttachmentSizes(req.body);
     const body = await this.validated<ServiceRequest>(req, 'ServiceRequest', 'create', {
       mode: 'create',
     });
@@ -268,6 +269,34 @@ export class ReferralFhirController extends PlatformFhirController {
         : {}),
       Location: `${this.base}/ServiceRequest/${s.id}`,
     });
+  }
+
+  /**
+   * Each contained Binary within the platform's attachment limit, or 413 before validation and
+   * before anything reaches the platform (its size is known from the base64 length).
+   */
+  private checkAttachmentSizes(body: unknown): void {
+    const limit = this.config.maxAttachmentBytes;
+    const contained = (body as { contained?: unknown } | null)?.contained;
+    if (!Array.isArray(contained)) return;
+    const over = contained.flatMap((c: unknown, i) => {
+      const data = (c as { resourceType?: unknown; data?: unknown } | null)?.data;
+      if ((c as { resourceType?: unknown }).resourceType !== 'Binary' || typeof data !== 'string')
+        return [];
+      const bytes = Buffer.byteLength(data, 'base64');
+      return bytes > limit ? [{ i, bytes }] : [];
+    });
+    if (over.length === 0) return;
+    throw new FhirError(
+      413,
+      over.map(({ i, bytes }) => ({
+        severity: 'error' as const,
+        code: 'too-costly' as const,
+        rule: 'referral.attachment-too-large',
+        message: `contained[${i}] (Binary) is ${bytes} bytes; the attachment limit is ${limit} bytes`,
+        expression: `ServiceRequest.contained[${i}].data`,
+      })),
+    );
   }
 
   /**
