@@ -107,12 +107,13 @@ afterAll(async () => {
 });
 
 describe('the front door serves every local-system method of the platform protos', () => {
-  it('covers the five services, unary only, each method once', () => {
+  it('covers the six services, unary only, each method once', () => {
     const services = new Set(ROUTES.map((r) => r.service));
     expect([...services].sort()).toEqual([
       'trellis.appointments.v1.AppointmentService',
       'trellis.appointments.v1.ScheduleService',
       'trellis.identity.v1.PatientService',
+      'trellis.records.v1.RecordLocatorService',
       'trellis.referrals.v1.ReferralService',
       'trellis.results.v1.ReportService',
     ]);
