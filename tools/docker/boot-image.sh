@@ -97,7 +97,10 @@ fi
 grep -q "Cannot find module" "$log" && die "a module is missing: $(grep -m1 'Cannot find module' "$log")"
 # SIGTERM to the app's node process (a descendant of this buildah run), then wait for it to end
 node_pid=""
-for p in $(descendants "$pid"); do [ "$(ps -o comm= -p "$p")" = node ] && node_pid="$p"; done
+main_js="$(echo "$cmd" | awk '{print $NF}')"
+for p in $(descendants "$pid"); do
+  case "$(ps -o args= -p "$p")" in *buildah*) ;; *"$main_js"*) node_pid="$p" ;; esac
+done
 [ -n "$node_pid" ] || die "no node process under buildah run $pid"
 kill -TERM "$node_pid"
 status=0
