@@ -6,11 +6,10 @@ import { readTopic } from '@trellis/testing';
 import { RESULTS_SCOPES } from '../src/app/access/scopes';
 import { ts } from './support/grpc-client';
 import { testNhsNumber } from './support/harness';
-import { fbc, I, LOINC, obs, S, SNOMED, type ReportMsg } from './support/reports';
+import { fbc, I, LOINC, obs, S, SNOMED, type ReportInputLike } from './support/reports';
 import { startService, type ServiceUnderTest } from './support/service-under-test';
 
 const ALL = ['system/DiagnosticReport.cruds'];
-type Submit = { report: ReportMsg; replayed: boolean };
 
 describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + Kafka)', () => {
   let svc: ServiceUnderTest;
@@ -57,7 +56,9 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     expect(rows).toHaveLength(9);
     for (const row of rows) {
       const method = row.key.split('/').pop()!;
-      expect([method, (await svc.client.fail(method, {})).code]).toEqual([
+      const call = svc.client.method(row.key);
+      if (!call) throw new Error(`the scope matrix names ${row.key}, no such method`);
+      expect([method, (await svc.client.fail(call(svc.client.as()))).code]).toEqual([
         method,
         status.UNAUTHENTICATED,
       ]);
@@ -66,7 +67,7 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
         odsCode: 'RTH',
         region: 'south-east',
       });
-      expect([method, (await svc.client.fail(method, {}, lacking)).code]).toEqual([
+      expect([method, (await svc.client.fail(call(svc.client.as(lacking)))).code]).toEqual([
         method,
         status.PERMISSION_DENIED,
       ]);
@@ -80,9 +81,11 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       interpretation: I.INTERPRETATION_CRITICAL_LOW,
     });
     const answers = await Promise.all(
-      Array.from({ length: 100 }, () => svc.client.call<Submit>('SubmitReport', { report }, lab)),
+      Array.from({ length: 100 }, () =>
+        svc.client.reports.submitReport({ report }, svc.client.as(lab)),
+      ),
     );
-    expect(new Set(answers.map((a) => a.report.id)).size).toBe(1);
+    expect(new Set(answers.map((a) => a.report!.id)).size).toBe(1);
     expect(answers.filter((a) => !a.replayed)).toHaveLength(1);
     expect(answers[0]!.report).toMatchObject({
       version: 1,
@@ -116,7 +119,7 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       ce_source: '/trellis/results',
       ce_odscode: 'RTH',
       ce_region: 'south-east',
-      ce_subject: answers[0]!.report.id,
+      ce_subject: answers[0]!.report!.id,
     });
     expect(received[0]!.headers['ce_regions']!.split(',').sort()).toEqual([
       'north-east',
@@ -137,11 +140,12 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
   it('refuses different content under the same identifier unless it is a new version, and keeps history', async () => {
     const nhs = patient();
     const lid = id('amend');
-    const v1 = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs) }, lab);
+    const v1 = await svc.client.reports.submitReport({ report: fbc(lid, nhs) }, svc.client.as(lab));
     const conflict = await svc.client.fail(
-      'SubmitReport',
-      { report: fbc(lid, nhs, { haemoglobin: 120 }) },
-      lab,
+      svc.client.reports.submitReport(
+        { report: fbc(lid, nhs, { haemoglobin: 120 }) },
+        svc.client.as(lab),
+      ),
     );
     expect(conflict).toMatchObject({
       code: status.ALREADY_EXISTS,
@@ -149,9 +153,10 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     });
     // an amendment without a reason is refused with a field violation
     const noReason = await svc.client.fail(
-      'SubmitReport',
-      { report: fbc(lid, nhs, { haemoglobin: 120, status: S.REPORT_STATUS_AMENDED }) },
-      lab,
+      svc.client.reports.submitReport(
+        { report: fbc(lid, nhs, { haemoglobin: 120, status: S.REPORT_STATUS_AMENDED }) },
+        svc.client.as(lab),
+      ),
     );
     expect(noReason.code).toBe(status.INVALID_ARGUMENT);
     expect(noReason.fieldViolations).toContainEqual(
@@ -164,28 +169,30 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       status: S.REPORT_STATUS_AMENDED,
       reason: 'haemolysed sample re-run',
     });
-    const v2 = await svc.client.call<Submit>('SubmitReport', { report: amended }, lab);
+    const v2 = await svc.client.reports.submitReport({ report: amended }, svc.client.as(lab));
     expect(v2).toMatchObject({
       replayed: false,
-      report: { id: v1.report.id, version: 2, status: S.REPORT_STATUS_AMENDED },
+      report: { id: v1.report!.id, version: 2, status: S.REPORT_STATUS_AMENDED },
     });
     // the same amendment again is a replay
-    expect((await svc.client.call<Submit>('SubmitReport', { report: amended }, lab)).replayed).toBe(
-      true,
-    );
+    expect(
+      (await svc.client.reports.submitReport({ report: amended }, svc.client.as(lab))).replayed,
+    ).toBe(true);
     // the original resent late is a replay too (never resurrects v1)
-    const late = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs) }, lab);
+    const late = await svc.client.reports.submitReport(
+      { report: fbc(lid, nhs) },
+      svc.client.as(lab),
+    );
     expect(late).toMatchObject({ replayed: true, report: { version: 2 } });
     // correction through AmendReport → version 3
-    const v3 = await svc.client.call<Submit>(
-      'AmendReport',
+    const v3 = await svc.client.reports.amendReport(
       {
-        reportId: v1.report.id,
+        reportId: v1.report!.id,
         report: fbc(lid, nhs, { haemoglobin: 121 }),
         reason: 'transcription error',
         correction: true,
       },
-      lab,
+      svc.client.as(lab),
     );
     expect(v3.report).toMatchObject({
       version: 3,
@@ -196,38 +203,40 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     expect(
       (
         await svc.client.fail(
-          'AmendReport',
-          { reportId: v1.report.id, report: fbc(lid, nhs), reason: 'x' },
-          gp,
+          svc.client.reports.amendReport(
+            { reportId: v1.report!.id, report: fbc(lid, nhs), reason: 'x' },
+            svc.client.as(gp),
+          ),
         )
       ).reason,
     ).toBe('NOT_PERFORMING_LAB');
     // latest served by default, older versions on request, history oldest first
-    const latest = await svc.client.call<{ report: ReportMsg }>(
-      'GetReport',
-      { reportId: v1.report.id },
-      gp,
+    const latest = await svc.client.reports.getReport(
+      { reportId: v1.report!.id },
+      svc.client.as(gp),
     );
     expect(latest.report).toMatchObject({ version: 3, latestVersion: 3 });
-    expect(latest.report.observations[0]!.valueQuantity).toEqual({ value: 121, unit: 'g/L' });
-    const first = await svc.client.call<{ report: ReportMsg }>(
-      'GetReport',
-      { reportId: v1.report.id, version: 1 },
-      gp,
+    expect(latest.report!.observations[0]!.valueQuantity).toEqual({ value: 121, unit: 'g/L' });
+    const first = await svc.client.reports.getReport(
+      { reportId: v1.report!.id, version: 1 },
+      svc.client.as(gp),
     );
     expect(first.report).toMatchObject({
       version: 1,
       latestVersion: 3,
       status: S.REPORT_STATUS_FINAL,
     });
-    expect(first.report.observations[0]!.valueQuantity).toEqual({ value: 135, unit: 'g/L' });
+    expect(first.report!.observations[0]!.valueQuantity).toEqual({ value: 135, unit: 'g/L' });
     expect(
-      (await svc.client.fail('GetReport', { reportId: v1.report.id, version: 9 }, gp)).reason,
+      (
+        await svc.client.fail(
+          svc.client.reports.getReport({ reportId: v1.report!.id, version: 9 }, svc.client.as(gp)),
+        )
+      ).reason,
     ).toBe('VERSION_NOT_FOUND');
-    const history = await svc.client.call<{ versions: ReportMsg[] }>(
-      'ListReportVersions',
-      { reportId: v1.report.id },
-      lab,
+    const history = await svc.client.reports.listReportVersions(
+      { reportId: v1.report!.id },
+      svc.client.as(lab),
     );
     expect(history.versions.map((v) => [v.version, v.status, v.versionReason])).toEqual([
       [1, S.REPORT_STATUS_FINAL, ''],
@@ -235,17 +244,17 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       [3, S.REPORT_STATUS_CORRECTED, 'transcription error'],
     ]);
     // cancel → version 4; nothing after a cancellation
-    const cancelled = await svc.client.call<{ report: ReportMsg }>(
-      'CancelReport',
-      { reportId: v1.report.id, reason: 'sample mislabelled' },
-      lab,
+    const cancelled = await svc.client.reports.cancelReport(
+      { reportId: v1.report!.id, reason: 'sample mislabelled' },
+      svc.client.as(lab),
     );
     expect(cancelled.report).toMatchObject({ version: 4, status: S.REPORT_STATUS_CANCELLED });
     expect(
       await svc.client.fail(
-        'AmendReport',
-        { reportId: v1.report.id, report: fbc(lid, nhs, { haemoglobin: 140 }), reason: 'late' },
-        lab,
+        svc.client.reports.amendReport(
+          { reportId: v1.report!.id, report: fbc(lid, nhs, { haemoglobin: 140 }), reason: 'late' },
+          svc.client.as(lab),
+        ),
       ),
     ).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ILLEGAL_TRANSITION' });
     const types = await svc.db.sql.query<{ ce_type: string }>(
@@ -263,33 +272,31 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
   it('makes a preliminary report final as a new version with a second ResultAvailable', async () => {
     const nhs = patient();
     const lid = id('prelim');
-    const p = await svc.client.call<Submit>(
-      'SubmitReport',
+    const p = await svc.client.reports.submitReport(
       { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }) },
-      lab,
+      svc.client.as(lab),
     );
-    const f = await svc.client.call<Submit>(
-      'SubmitReport',
+    const f = await svc.client.reports.submitReport(
       { report: fbc(lid, nhs, { status: S.REPORT_STATUS_FINAL }) },
-      lab,
+      svc.client.as(lab),
     );
-    expect([p.report.version, f.report.version, f.report.id]).toEqual([1, 2, p.report.id]);
+    expect([p.report!.version, f.report!.version, f.report!.id]).toEqual([1, 2, p.report!.id]);
     // the preliminary resent late is a replay; other preliminary content after the final is a conflict
     expect(
       (
-        await svc.client.call<Submit>(
-          'SubmitReport',
+        await svc.client.reports.submitReport(
           { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }) },
-          lab,
+          svc.client.as(lab),
         )
       ).replayed,
     ).toBe(true);
     expect(
       (
         await svc.client.fail(
-          'SubmitReport',
-          { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY, haemoglobin: 141 }) },
-          lab,
+          svc.client.reports.submitReport(
+            { report: fbc(lid, nhs, { status: S.REPORT_STATUS_PRELIMINARY, haemoglobin: 141 }) },
+            svc.client.as(lab),
+          ),
         )
       ).reason,
     ).toBe('REPORT_IDENTIFIER_CONFLICT');
@@ -305,12 +312,11 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
 
   it('takes batches: new reports in one transaction, per-item replays, versions and errors', async () => {
     const nhs = patient();
-    const held = await svc.client.call<Submit>(
-      'SubmitReport',
+    const held = await svc.client.reports.submitReport(
       { report: fbc(id('b-held'), nhs) },
-      lab,
+      svc.client.as(lab),
     );
-    const reports: Record<string, unknown>[] = Array.from({ length: 30 }, (_, i) =>
+    const reports: ReportInputLike[] = Array.from({ length: 30 }, (_, i) =>
       fbc(id(`b${i}`), nhs, { haemoglobin: 100 + i, interpretation: I.INTERPRETATION_LOW }),
     );
     const broken = fbc(id('b5'), nhs) as { observations: { valueQuantity: { unit: string } }[] };
@@ -326,16 +332,7 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       }),
     ); // 32
     reports.push(fbc(id('b-unknown'), testNhsNumber())); // 33: identity does not know the patient
-    type Item = {
-      report?: ReportMsg;
-      replayed: boolean;
-      error?: { code: string; details: { field: string; rule: string }[] };
-    };
-    const { results } = await svc.client.call<{ results: Item[] }>(
-      'SubmitReports',
-      { reports },
-      lab,
-    );
+    const { results } = await svc.client.reports.submitReports({ reports }, svc.client.as(lab));
     expect(results).toHaveLength(34);
     expect(results[5]!.error).toMatchObject({
       code: 'INVALID_ARGUMENT',
@@ -348,12 +345,12 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     expect(results[30]).toMatchObject({ replayed: true, report: { id: results[0]!.report!.id } });
     expect(results[31]).toMatchObject({
       replayed: true,
-      report: { id: held.report.id, version: 1 },
+      report: { id: held.report!.id, version: 1 },
     });
     expect(results[32]).toMatchObject({
       replayed: false,
       report: {
-        id: held.report.id,
+        id: held.report!.id,
         version: 2,
         status: S.REPORT_STATUS_CORRECTED,
         versionReason: 'recalibrated',
@@ -375,9 +372,10 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     expect(
       (
         await svc.client.fail(
-          'SubmitReports',
-          { reports: Array.from({ length: 501 }, () => reports[0]) },
-          lab,
+          svc.client.reports.submitReports(
+            { reports: Array.from({ length: 501 }, () => reports[0]!) },
+            svc.client.as(lab),
+          ),
         )
       ).fieldViolations[0],
     ).toMatchObject({ field: 'reports', rule: 'max-items' });
@@ -420,7 +418,9 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
         { code: { system: SNOMED, code: '22298006' }, valueText: 'seen' }, // observation codes must be LOINC
       ],
     };
-    const err = await svc.client.fail('SubmitReport', { report: bad }, lab);
+    const err = await svc.client.fail(
+      svc.client.reports.submitReport({ report: bad }, svc.client.as(lab)),
+    );
     expect(err).toMatchObject({
       code: status.INVALID_ARGUMENT,
       reason: 'INVALID_ARGUMENT',
@@ -458,22 +458,29 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     // patients identity does not know, merged numbers, and a caller who is not the performing lab
     const unknown = testNhsNumber();
     expect(
-      await svc.client.fail('SubmitReport', { report: fbc(id('u'), unknown) }, lab),
+      await svc.client.fail(
+        svc.client.reports.submitReport({ report: fbc(id('u'), unknown) }, svc.client.as(lab)),
+      ),
     ).toMatchObject({
       code: status.FAILED_PRECONDITION,
       reason: 'PATIENT_NOT_FOUND',
     });
     const old = testNhsNumber();
     svc.identity.add({ nhsNumber: old, mergedInto: nhs });
-    expect((await svc.client.fail('SubmitReport', { report: fbc(id('m'), old) }, lab)).reason).toBe(
-      'PATIENT_MERGED',
-    );
     expect(
       (
         await svc.client.fail(
-          'SubmitReport',
-          { report: { ...fbc(id('p'), nhs), performingLabOdsCode: 'RJ1' } },
-          lab,
+          svc.client.reports.submitReport({ report: fbc(id('m'), old) }, svc.client.as(lab)),
+        )
+      ).reason,
+    ).toBe('PATIENT_MERGED');
+    expect(
+      (
+        await svc.client.fail(
+          svc.client.reports.submitReport(
+            { report: { ...fbc(id('p'), nhs), performingLabOdsCode: 'RJ1' } },
+            svc.client.as(lab),
+          ),
         )
       ).reason,
     ).toBe('NOT_PERFORMING_LAB');
@@ -490,12 +497,11 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     const base = Date.UTC(2026, 0, 10);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await svc.client.call<Submit>(
-        'SubmitReport',
+      const r = await svc.client.reports.submitReport(
         { report: fbc(id(`s${i}`), nhs, { issued: new Date(base + i * 86_400_000) }) },
-        lab,
+        svc.client.as(lab),
       );
-      ids.push(r.report.id);
+      ids.push(r.report!.id);
     }
     const hba1c = {
       ...fbc(id('hba1c'), nhs, { issued: new Date(base + 10 * 86_400_000) }),
@@ -510,76 +516,77 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
         }),
       ],
     };
-    const h = await svc.client.call<Submit>('SubmitReport', { report: hba1c }, lab);
-    expect((await svc.client.fail('GetReport', { reportId: ids[0] }, stranger)).reason).toBe(
-      'REPORT_NOT_FOUND',
-    );
-    const strangerSearch = await svc.client.call<{ reports: ReportMsg[] }>(
-      'SearchReports',
+    const h = await svc.client.reports.submitReport({ report: hba1c }, svc.client.as(lab));
+    expect(
+      (
+        await svc.client.fail(
+          svc.client.reports.getReport({ reportId: ids[0] }, svc.client.as(stranger)),
+        )
+      ).reason,
+    ).toBe('REPORT_NOT_FOUND');
+    const strangerSearch = await svc.client.reports.searchReports(
       { nhsNumber: nhs },
-      stranger,
+      svc.client.as(stranger),
     );
     expect(strangerSearch.reports).toHaveLength(0);
 
     const seen: string[] = [];
     let token = '';
     for (let page = 0; page < 5; page++) {
-      const res = await svc.client.call<{ reports: ReportMsg[]; page: { nextPageToken: string } }>(
-        'SearchReports',
+      const res = await svc.client.reports.searchReports(
         { nhsNumber: nhs, page: { pageSize: 2, pageToken: token } },
-        gp,
+        svc.client.as(gp),
       );
       seen.push(...res.reports.map((r) => r.id));
-      token = res.page.nextPageToken;
+      token = res.page!.nextPageToken;
       if (!token) break;
     }
-    expect(seen).toEqual([h.report.id, ...[...ids].reverse()]);
+    expect(seen).toEqual([h.report!.id, ...[...ids].reverse()]);
     // code matches an observation code too; date range; category; status
-    const byObsCode = await svc.client.call<{ reports: ReportMsg[] }>(
-      'SearchReports',
+    const byObsCode = await svc.client.reports.searchReports(
       { nhsNumber: nhs, code: '59261-8' },
-      gp,
+      svc.client.as(gp),
     );
-    expect(byObsCode.reports.map((r) => r.id)).toEqual([h.report.id]);
-    const byRange = await svc.client.call<{ reports: ReportMsg[] }>(
-      'SearchReports',
+    expect(byObsCode.reports.map((r) => r.id)).toEqual([h.report!.id]);
+    const byRange = await svc.client.reports.searchReports(
       {
         nhsNumber: nhs,
         issuedFrom: ts(new Date(base + 86_400_000)),
         issuedTo: ts(new Date(base + 3 * 86_400_000)),
         includeObservations: true,
       },
-      gp,
+      svc.client.as(gp),
     );
     expect(byRange.reports.map((r) => r.id)).toEqual([ids[2], ids[1]]);
     expect(byRange.reports[0]!.observations).toHaveLength(5);
-    const radiology = await svc.client.call<{ reports: ReportMsg[] }>(
-      'SearchReports',
+    const radiology = await svc.client.reports.searchReports(
       { nhsNumber: nhs, category: 2 },
-      gp,
+      svc.client.as(gp),
     );
     expect(radiology.reports).toHaveLength(0);
-    await svc.client.call('CancelReport', { reportId: ids[0], reason: 'duplicate request' }, lab);
-    const cancelled = await svc.client.call<{ reports: ReportMsg[] }>(
-      'SearchReports',
+    await svc.client.reports.cancelReport(
+      { reportId: ids[0], reason: 'duplicate request' },
+      svc.client.as(lab),
+    );
+    const cancelled = await svc.client.reports.searchReports(
       { nhsNumber: nhs, statuses: [S.REPORT_STATUS_CANCELLED] },
-      gp,
+      svc.client.as(gp),
     );
     expect(cancelled.reports.map((r) => r.id)).toEqual([ids[0]]);
     // a page token replayed with another filter is refused
-    const first = await svc.client.call<{ page: { nextPageToken: string } }>(
-      'SearchReports',
+    const first = await svc.client.reports.searchReports(
       { nhsNumber: nhs, page: { pageSize: 1 } },
-      gp,
+      svc.client.as(gp),
     );
     const misuse = await svc.client.fail(
-      'SearchReports',
-      {
-        nhsNumber: nhs,
-        code: '58410-2',
-        page: { pageSize: 1, pageToken: first.page.nextPageToken },
-      },
-      gp,
+      svc.client.reports.searchReports(
+        {
+          nhsNumber: nhs,
+          code: '58410-2',
+          page: { pageSize: 1, pageToken: first.page!.nextPageToken },
+        },
+        svc.client.as(gp),
+      ),
     );
     expect(misuse.fieldViolations[0]).toMatchObject({
       field: 'page.page_token',
@@ -590,15 +597,15 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
   it('amends as APPENDED, checks expected_version under the lock, and finds a lab identifier with a total', async () => {
     const nhs = patient();
     const lid = id('append');
-    const v1 = await svc.client.call<Submit>('SubmitReport', { report: fbc(lid, nhs) }, lab);
+    const v1 = await svc.client.reports.submitReport({ report: fbc(lid, nhs) }, svc.client.as(lab));
     const appended = {
-      reportId: v1.report.id,
+      reportId: v1.report!.id,
       report: fbc(lid, nhs, { conclusion: 'film reviewed: no blasts' }),
       reason: 'film comment added',
       status: S.REPORT_STATUS_APPENDED,
       expectedVersion: 1,
     };
-    const v2 = await svc.client.call<Submit>('AmendReport', appended, lab);
+    const v2 = await svc.client.reports.amendReport(appended, svc.client.as(lab));
     expect(v2).toMatchObject({
       replayed: false,
       report: {
@@ -608,45 +615,46 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       },
     });
     // the same request retried (same stale expected_version) is a replay, not a mismatch
-    expect(await svc.client.call<Submit>('AmendReport', appended, lab)).toMatchObject({
+    expect(await svc.client.reports.amendReport(appended, svc.client.as(lab))).toMatchObject({
       replayed: true,
       report: { version: 2 },
     });
     // a different change against version 1 is refused: ABORTED / VERSION_MISMATCH
     expect(
       await svc.client.fail(
-        'AmendReport',
-        { ...appended, report: fbc(lid, nhs, { haemoglobin: 140 }) },
-        lab,
+        svc.client.reports.amendReport(
+          { ...appended, report: fbc(lid, nhs, { haemoglobin: 140 }) },
+          svc.client.as(lab),
+        ),
       ),
     ).toMatchObject({ code: status.ABORTED, reason: 'VERSION_MISMATCH' });
     expect(
       await svc.client.fail(
-        'CancelReport',
-        { reportId: v1.report.id, reason: 'x', expectedVersion: 1 },
-        lab,
+        svc.client.reports.cancelReport(
+          { reportId: v1.report!.id, reason: 'x', expectedVersion: 1 },
+          svc.client.as(lab),
+        ),
       ),
     ).toMatchObject({ code: status.ABORTED, reason: 'VERSION_MISMATCH' });
     // AMENDED is not a status AmendReport takes from a FINAL request; PRELIMINARY neither
     expect(
       (
         await svc.client.fail(
-          'AmendReport',
-          { ...appended, status: S.REPORT_STATUS_FINAL, expectedVersion: 2 },
-          lab,
+          svc.client.reports.amendReport(
+            { ...appended, status: S.REPORT_STATUS_FINAL, expectedVersion: 2 },
+            svc.client.as(lab),
+          ),
         )
       ).fieldViolations,
     ).toContainEqual(expect.objectContaining({ field: 'status', rule: 'enum' }));
-    const cancelled = await svc.client.call<{ report: ReportMsg }>(
-      'CancelReport',
-      { reportId: v1.report.id, reason: 'wrong patient', expectedVersion: 2 },
-      lab,
+    const cancelled = await svc.client.reports.cancelReport(
+      { reportId: v1.report!.id, reason: 'wrong patient', expectedVersion: 2 },
+      svc.client.as(lab),
     );
     expect(cancelled.report).toMatchObject({ version: 3, status: S.REPORT_STATUS_CANCELLED });
-    const history = await svc.client.call<{ versions: ReportMsg[] }>(
-      'ListReportVersions',
-      { reportId: v1.report.id },
-      lab,
+    const history = await svc.client.reports.listReportVersions(
+      { reportId: v1.report!.id },
+      svc.client.as(lab),
     );
     expect(history.versions.map((v) => [v.version, v.status])).toEqual([
       [1, S.REPORT_STATUS_FINAL],
@@ -655,8 +663,7 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     ]);
     // the requester's practitioner identifier system is kept with the content
     const gmc = 'https://fhir.hl7.org.uk/Id/gmc-number';
-    const withSystem = await svc.client.call<Submit>(
-      'SubmitReport',
+    const withSystem = await svc.client.reports.submitReport(
       {
         report: {
           ...fbc(id('append-sys'), nhs),
@@ -667,34 +674,31 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
           },
         },
       },
-      lab,
+      svc.client.as(lab),
     );
-    const read = await svc.client.call<{ report: ReportMsg }>(
-      'GetReport',
-      { reportId: withSystem.report.id },
-      gp,
+    const read = await svc.client.reports.getReport(
+      { reportId: withSystem.report!.id },
+      svc.client.as(gp),
     );
-    expect(read.report.requester).toMatchObject({
+    expect(read.report!.requester).toMatchObject({
       practitionerId: '1234567',
       practitionerSystem: gmc,
     });
     // SubmitReport's expected_version: a preliminary report updated by two writers based on v1 —
     // one wins, the other is VERSION_MISMATCH; a replay of stored content is still answered
     const pid = id('append-pre');
-    await svc.client.call<Submit>(
-      'SubmitReport',
+    await svc.client.reports.submitReport(
       { report: fbc(pid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }) },
-      lab,
+      svc.client.as(lab),
     );
     const racers = await Promise.allSettled(
       [121, 122].map((hb) =>
-        svc.client.call<Submit>(
-          'SubmitReport',
+        svc.client.reports.submitReport(
           {
             report: fbc(pid, nhs, { status: S.REPORT_STATUS_PRELIMINARY, haemoglobin: hb }),
             expectedVersion: 1,
           },
-          lab,
+          svc.client.as(lab),
         ),
       ),
     );
@@ -702,40 +706,46 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     const lost = racers.find((r) => r.status === 'rejected')!;
     expect((lost as PromiseRejectedResult).reason).toMatchObject({ code: status.ABORTED });
     expect(
-      await svc.client.call<Submit>(
-        'SubmitReport',
+      await svc.client.reports.submitReport(
         { report: fbc(pid, nhs, { status: S.REPORT_STATUS_PRELIMINARY }), expectedVersion: 1 },
-        lab,
+        svc.client.as(lab),
       ),
     ).toMatchObject({ replayed: true, report: { version: 2 } });
     expect(
       await svc.client.fail(
-        'SubmitReport',
-        { report: fbc(id('append-none'), nhs), expectedVersion: 1 },
-        lab,
+        svc.client.reports.submitReport(
+          { report: fbc(id('append-none'), nhs), expectedVersion: 1 },
+          svc.client.as(lab),
+        ),
       ),
     ).toMatchObject({ code: status.ABORTED, reason: 'VERSION_MISMATCH' });
     // lab_report_id: the caller's own lab's report only (the unique key), counted
-    type Page = { reports: ReportMsg[]; page: { nextPageToken: string; total?: number | string } };
-    const mine = await svc.client.call<Page>('SearchReports', { labReportId: lid }, lab);
-    expect(mine.reports.map((r) => r.id)).toEqual([v1.report.id]);
-    expect(Number(mine.page.total)).toBe(1);
-    const requester = await svc.client.call<Page>('SearchReports', { labReportId: lid }, gp);
+    const mine = await svc.client.reports.searchReports({ labReportId: lid }, svc.client.as(lab));
+    expect(mine.reports.map((r) => r.id)).toEqual([v1.report!.id]);
+    expect(Number(mine.page!.total)).toBe(1);
+    const requester = await svc.client.reports.searchReports(
+      { labReportId: lid },
+      svc.client.as(gp),
+    );
     expect(requester.reports).toHaveLength(0);
-    expect(Number(requester.page.total)).toBe(0);
-    const bad = await svc.client.fail('SearchReports', { labReportId: 'no spaces' }, lab);
+    expect(Number(requester.page!.total)).toBe(0);
+    const bad = await svc.client.fail(
+      svc.client.reports.searchReports({ labReportId: 'no spaces' }, svc.client.as(lab)),
+    );
     expect(bad.fieldViolations[0]).toMatchObject({ field: 'lab_report_id' });
     // a patient search is counted across pages
-    const page1 = await svc.client.call<Page>(
-      'SearchReports',
+    const page1 = await svc.client.reports.searchReports(
       { nhsNumber: nhs, page: { pageSize: 1 } },
-      gp,
+      svc.client.as(gp),
     );
     expect(page1.reports).toHaveLength(1);
-    expect(Number(page1.page.total)).toBe(3); // the cancelled, the preliminary, the one with a system
-    expect(page1.page.nextPageToken).not.toBe('');
-    const noPatient = await svc.client.call<Page>('SearchReports', { code: '58410-2' }, gp);
-    expect(noPatient.page.total).toBeUndefined();
+    expect(Number(page1.page!.total)).toBe(3); // the cancelled, the preliminary, the one with a system
+    expect(page1.page!.nextPageToken).not.toBe('');
+    const noPatient = await svc.client.reports.searchReports(
+      { code: '58410-2' },
+      svc.client.as(gp),
+    );
+    expect(noPatient.page!.total).toBeUndefined();
   });
 
   it('acknowledges by the requester and lists unacknowledged abnormal and critical results oldest first', async () => {
@@ -749,8 +759,7 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
     const t0 = svc.clock.now();
     const submitAt = async (mins: number, n: string, interpretation: number, hb: number) => {
       svc.clock.set(new Date(t0.getTime() + mins * 60_000));
-      return svc.client.call<Submit>(
-        'SubmitReport',
+      return svc.client.reports.submitReport(
         {
           report: fbc(id(n), nhs, {
             requester: 'E81001',
@@ -760,39 +769,44 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
             issued: new Date(t0.getTime() - 3_600_000),
           }),
         },
-        lab,
+        svc.client.as(lab),
       );
     };
     const normal = await submitAt(0, 'n', I.INTERPRETATION_NORMAL, 140);
     const low = await submitAt(10, 'l', I.INTERPRETATION_LOW, 120);
     const critical = await submitAt(20, 'c', I.INTERPRETATION_CRITICAL_LOW, 60);
     svc.clock.set(new Date(t0.getTime() + 60 * 60_000));
-    type Net = {
-      reports: { report: ReportMsg; waitingSeconds: number }[];
-      page: { nextPageToken: string };
-    };
-    const net = await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp2);
-    expect(net.reports.map((r) => [r.report.id, r.waitingSeconds])).toEqual([
-      [low.report.id, 50 * 60],
-      [critical.report.id, 40 * 60],
+    const net = await svc.client.reports.listUnacknowledgedReports({}, svc.client.as(gp2));
+    expect(net.reports.map((r) => [r.report!.id, r.waitingSeconds])).toEqual([
+      [low.report!.id, 50 * 60],
+      [critical.report!.id, 40 * 60],
     ]);
-    expect(net.reports.map((r) => r.report.id)).not.toContain(normal.report.id);
-    const crit = await svc.client.call<Net>('ListUnacknowledgedReports', { minSeverity: 3 }, gp2);
-    expect(crit.reports.map((r) => r.report.id)).toEqual([critical.report.id]);
+    expect(net.reports.map((r) => r.report!.id)).not.toContain(normal.report!.id);
+    const crit = await svc.client.reports.listUnacknowledgedReports(
+      { minSeverity: 3 },
+      svc.client.as(gp2),
+    );
+    expect(crit.reports.map((r) => r.report!.id)).toEqual([critical.report!.id]);
     // the safety net is per organisation
     expect(
-      (await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp)).reports.map(
-        (r) => r.report.id,
+      (await svc.client.reports.listUnacknowledgedReports({}, svc.client.as(gp))).reports.map(
+        (r) => r.report!.id,
       ),
-    ).not.toContain(low.report.id);
+    ).not.toContain(low.report!.id);
     // only the requester acknowledges
     expect(
-      (await svc.client.fail('AcknowledgeReport', { reportId: critical.report.id }, lab)).reason,
+      (
+        await svc.client.fail(
+          svc.client.reports.acknowledgeReport(
+            { reportId: critical.report!.id },
+            svc.client.as(lab),
+          ),
+        )
+      ).reason,
     ).toBe('NOT_REQUESTER');
-    const ack = await svc.client.call<Submit>(
-      'AcknowledgeReport',
-      { reportId: critical.report.id, note: 'patient called, admitted' },
-      gp2,
+    const ack = await svc.client.reports.acknowledgeReport(
+      { reportId: critical.report!.id, note: 'patient called, admitted' },
+      svc.client.as(gp2),
     );
     expect(ack).toMatchObject({
       replayed: false,
@@ -806,16 +820,19 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       },
     });
     expect(
-      (await svc.client.call<Submit>('AcknowledgeReport', { reportId: critical.report.id }, gp2))
-        .replayed,
+      (
+        await svc.client.reports.acknowledgeReport(
+          { reportId: critical.report!.id },
+          svc.client.as(gp2),
+        )
+      ).replayed,
     ).toBe(true);
-    const after = await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp2);
-    expect(after.reports.map((r) => r.report.id)).toEqual([low.report.id]);
+    const after = await svc.client.reports.listUnacknowledgedReports({}, svc.client.as(gp2));
+    expect(after.reports.map((r) => r.report!.id)).toEqual([low.report!.id]);
     // an amendment needs a fresh acknowledgement; the old version can no longer be acknowledged
-    await svc.client.call(
-      'AmendReport',
+    await svc.client.reports.amendReport(
       {
-        reportId: critical.report.id,
+        reportId: critical.report!.id,
         report: fbc(id('c'), nhs, {
           requester: 'E81001',
           region: 'london',
@@ -825,26 +842,29 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
         }),
         reason: 'repeat confirms',
       },
-      lab,
+      svc.client.as(lab),
     );
-    const again = await svc.client.call<Net>('ListUnacknowledgedReports', {}, gp2);
-    expect(again.reports.map((r) => r.report.id)).toEqual([low.report.id, critical.report.id]);
+    const again = await svc.client.reports.listUnacknowledgedReports({}, svc.client.as(gp2));
+    expect(again.reports.map((r) => r.report!.id)).toEqual([low.report!.id, critical.report!.id]);
     expect(
-      await svc.client.fail('AcknowledgeReport', { reportId: critical.report.id, version: 1 }, gp2),
+      await svc.client.fail(
+        svc.client.reports.acknowledgeReport(
+          { reportId: critical.report!.id, version: 1 },
+          svc.client.as(gp2),
+        ),
+      ),
     ).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ILLEGAL_TRANSITION' });
-    const page1 = await svc.client.call<Net>(
-      'ListUnacknowledgedReports',
+    const page1 = await svc.client.reports.listUnacknowledgedReports(
       { page: { pageSize: 1 } },
-      gp2,
+      svc.client.as(gp2),
     );
-    const page2 = await svc.client.call<Net>(
-      'ListUnacknowledgedReports',
-      { page: { pageSize: 1, pageToken: page1.page.nextPageToken } },
-      gp2,
+    const page2 = await svc.client.reports.listUnacknowledgedReports(
+      { page: { pageSize: 1, pageToken: page1.page!.nextPageToken } },
+      svc.client.as(gp2),
     );
-    expect([...page1.reports, ...page2.reports].map((r) => r.report.id)).toEqual([
-      low.report.id,
-      critical.report.id,
+    expect([...page1.reports, ...page2.reports].map((r) => r.report!.id)).toEqual([
+      low.report!.id,
+      critical.report!.id,
     ]);
     const ackEvents = await svc.db.sql.query<{ payload: Buffer }>(
       "SELECT payload FROM outbox_events WHERE key = $1 AND ce_type = 'uk.nhs.trellis.results.ResultAcknowledged.v1'",
@@ -855,7 +875,7 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
       acknowledgedVersion: 1,
       acknowledgedBySystemId: 'gp2-system',
       note: 'patient called, admitted',
-      report: { reportId: critical.report.id, requester: { odsCode: 'E81001', region: 'london' } },
+      report: { reportId: critical.report!.id, requester: { odsCode: 'E81001', region: 'london' } },
     });
     // every patient-data call was audited through the outbox
     const audit = await svc.db.sql.query<{ n: number }>(

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 
 import { testNhsNumber } from './support/harness';
-import { fbc, type ReportMsg } from './support/reports';
+import { fbc } from './support/reports';
 import { startService, type ServiceUnderTest } from './support/service-under-test';
 
 /**
@@ -10,8 +10,6 @@ import { startService, type ServiceUnderTest } from './support/service-under-tes
  * checked against the ODS reference data with the requester's region taken from it.
  */
 const ALL = ['system/DiagnosticReport.cruds'];
-type Submit = { report: ReportMsg & { requester?: { organisation?: { region: string } } } };
-type Page = { reports: ReportMsg[]; page: { nextPageToken: string; total?: number } };
 
 describe('results visibility and reference data (gRPC, real PostgreSQL)', () => {
   let svc: ServiceUnderTest;
@@ -39,60 +37,66 @@ describe('results visibility and reference data (gRPC, real PostgreSQL)', () => 
   async function hospitalResult(gpOdsCode: string, gpWithheld = false) {
     const nhs = testNhsNumber();
     svc.identity.add({ nhsNumber: nhs, gpOdsCode, gpWithheld });
-    const r = await svc.client.call<Submit>(
-      'SubmitReport',
+    const r = await svc.client.reports.submitReport(
       { report: fbc(id(nhs), nhs, { requester: 'RJ1', region: 'london' }) },
-      lab,
+      svc.client.as(lab),
     );
-    return { nhs, reportId: r.report.id };
+    return { nhs, reportId: r.report!.id };
   }
 
   it("shows a result the hospital requested to the patient's registered GP (read, versions, search), not to other practices", async () => {
     const { nhs, reportId } = await hospitalResult('E81001');
-    const got = await svc.client.call<{ report: ReportMsg }>(
-      'GetReport',
+    const got = await svc.client.reports.getReport({ reportId }, svc.client.as(registeredGp));
+    expect(got.report!.id).toBe(reportId);
+    const versions = await svc.client.reports.listReportVersions(
       { reportId },
-      registeredGp,
-    );
-    expect(got.report.id).toBe(reportId);
-    const versions = await svc.client.call<{ versions: ReportMsg[] }>(
-      'ListReportVersions',
-      { reportId },
-      registeredGp,
+      svc.client.as(registeredGp),
     );
     expect(versions.versions).toHaveLength(1);
-    const found = await svc.client.call<Page>('SearchReports', { nhsNumber: nhs }, registeredGp);
+    const found = await svc.client.reports.searchReports(
+      { nhsNumber: nhs },
+      svc.client.as(registeredGp),
+    );
     expect(found.reports.map((r) => r.id)).toEqual([reportId]);
-    expect(found.page.total).toBe(1);
+    expect(found.page!.total).toBe(1);
 
-    expect((await svc.client.fail('GetReport', { reportId }, otherGp)).code).toBe(status.NOT_FOUND);
-    const none = await svc.client.call<Page>('SearchReports', { nhsNumber: nhs }, otherGp);
+    expect(
+      (await svc.client.fail(svc.client.reports.getReport({ reportId }, svc.client.as(otherGp))))
+        .code,
+    ).toBe(status.NOT_FOUND);
+    const none = await svc.client.reports.searchReports({ nhsNumber: nhs }, svc.client.as(otherGp));
     expect(none.reports).toEqual([]);
     // seeing is not acknowledging: that stays with the requester
-    const ack = await svc.client.fail('AcknowledgeReport', { reportId }, registeredGp);
-    expect(ack.code).toBe(status.NOT_FOUND);
-    const byRequester = await svc.client.call<{ report: ReportMsg }>(
-      'AcknowledgeReport',
-      { reportId },
-      hospital,
+    const ack = await svc.client.fail(
+      svc.client.reports.acknowledgeReport({ reportId }, svc.client.as(registeredGp)),
     );
-    expect(byRequester.report.acknowledgement?.odsCode).toBe('RJ1');
+    expect(ack.code).toBe(status.NOT_FOUND);
+    const byRequester = await svc.client.reports.acknowledgeReport(
+      { reportId },
+      svc.client.as(hospital),
+    );
+    expect(byRequester.report!.acknowledgement?.odsCode).toBe('RJ1');
   });
 
   it('does not widen visibility when identity withholds the registration (restricted record)', async () => {
     const { reportId } = await hospitalResult('E81001', true);
-    expect((await svc.client.fail('GetReport', { reportId }, registeredGp)).code).toBe(
-      status.NOT_FOUND,
-    );
+    expect(
+      (
+        await svc.client.fail(
+          svc.client.reports.getReport({ reportId }, svc.client.as(registeredGp)),
+        )
+      ).code,
+    ).toBe(status.NOT_FOUND);
   });
 
   it('refuses a requester or lab missing from the ODS reference data, and a contradicting region', async () => {
     const nhs = testNhsNumber();
     svc.identity.add({ nhsNumber: nhs });
     const unknown = await svc.client.fail(
-      'SubmitReport',
-      { report: fbc(id(`${nhs}-u`), nhs, { requester: 'ZZZ99', region: 'london' }) },
-      lab,
+      svc.client.reports.submitReport(
+        { report: fbc(id(`${nhs}-u`), nhs, { requester: 'ZZZ99', region: 'london' }) },
+        svc.client.as(lab),
+      ),
     );
     expect(unknown.code).toBe(status.INVALID_ARGUMENT);
     expect(unknown.fieldViolations).toEqual([
@@ -102,9 +106,10 @@ describe('results visibility and reference data (gRPC, real PostgreSQL)', () => 
       }),
     ]);
     const wrongRegion = await svc.client.fail(
-      'SubmitReport',
-      { report: fbc(id(`${nhs}-r`), nhs, { requester: 'RJ1', region: 'north-east' }) },
-      lab,
+      svc.client.reports.submitReport(
+        { report: fbc(id(`${nhs}-r`), nhs, { requester: 'RJ1', region: 'north-east' }) },
+        svc.client.as(lab),
+      ),
     );
     expect(wrongRegion.fieldViolations).toEqual([
       expect.objectContaining({
@@ -114,9 +119,10 @@ describe('results visibility and reference data (gRPC, real PostgreSQL)', () => 
     ]);
     const unknownLab = await as('ZZZ98', 'london');
     const labRefused = await svc.client.fail(
-      'SubmitReport',
-      { report: fbc(id(`${nhs}-l`), nhs) },
-      unknownLab,
+      svc.client.reports.submitReport(
+        { report: fbc(id(`${nhs}-l`), nhs) },
+        svc.client.as(unknownLab),
+      ),
     );
     expect(labRefused.fieldViolations).toEqual([
       expect.objectContaining({
@@ -129,15 +135,14 @@ describe('results visibility and reference data (gRPC, real PostgreSQL)', () => 
   it("takes the requester's region from the reference data when the lab states none", async () => {
     const nhs = testNhsNumber();
     svc.identity.add({ nhsNumber: nhs });
-    const r = await svc.client.call<Submit>(
-      'SubmitReport',
+    const r = await svc.client.reports.submitReport(
       { report: fbc(id(`${nhs}-d`), nhs, { requester: 'RJ1', region: '' }) },
-      lab,
+      svc.client.as(lab),
     );
     const [event] = (
       await svc.db.sql.query<{ regions: string[] }>(
         'SELECT regions FROM outbox_events WHERE ce_subject = $1',
-        [r.report.id],
+        [r.report!.id],
       )
     ).rows;
     expect(event!.regions).toEqual(expect.arrayContaining(['london', 'south-east']));

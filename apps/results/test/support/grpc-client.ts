@@ -1,69 +1,86 @@
 import { withTestServiceIdentity } from '@trellis/auth';
+import { results } from '@trellis/contracts';
 import {
-  credentials,
-  loadPackageDefinition,
-  Metadata,
-  type Client,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { protoPath, PROTO_ROOT } from '@trellis/contracts';
-import { decodeGrpcError, type DecodedGrpcError } from '@trellis/platform';
+  GrpcCallError,
+  grpcChannel,
+  typedClient,
+  type DecodedGrpcError,
+  type ForwardCallOptions,
+  type TypedClient,
+} from '@trellis/platform';
+import type { Channel, CompatServiceDefinition } from 'nice-grpc';
 
-type Unary = (
-  req: unknown,
-  md: Metadata,
-  cb: (err: ServiceError | null, res: unknown) => void,
-) => void;
+/** A failed call, with its status code where grpc-js's ServiceError has it (racing callers read it). */
+export class ResultsCallError extends GrpcCallError {
+  readonly code = this.decoded.code;
+}
 
-/** A plain grpc-js client (what a lab or GP system would use) for trellis.results.v1.ReportService. */
+/**
+ * A typed client of the results ReportService (generated from proto/: a renamed RPC or field fails
+ * the typecheck), calling as the gateway forwards a local system's call: its bearer token plus the
+ * gateway's service token.
+ */
 export class ResultsGrpcClient {
-  private readonly client: Client & Record<string, Unary>;
+  readonly reports: TypedClient<typeof results.v1.ReportServiceDefinition>;
+  private readonly channel: Channel;
 
   constructor(address: string) {
-    const def = loadSync(protoPath('trellis/results/v1/results.proto'), {
-      includeDirs: [PROTO_ROOT],
-      keepCase: false,
-      longs: Number,
-      enums: Number,
-      defaults: true,
-      oneofs: true,
+    this.channel = grpcChannel(address);
+    this.reports = typedClient(results.v1.ReportServiceDefinition, this.channel, {
+      deadlineMs: 30_000,
+      outgoing: withTestServiceIdentity,
+      toError: (decoded, method) => new ResultsCallError(method, decoded),
     });
-    type Ctor = new (
-      a: string,
-      c: ReturnType<typeof credentials.createInsecure>,
-    ) => Client & Record<string, Unary>;
-    const pkg = loadPackageDefinition(def) as unknown as {
-      trellis: { results: { v1: { ReportService: Ctor } } };
-    };
-    this.client = new pkg.trellis.results.v1.ReportService(address, credentials.createInsecure());
   }
 
-  /** Calls a ReportService method (e.g. 'SubmitReport') with an optional bearer token. */
-  call<T = Record<string, unknown>>(method: string, req: unknown, token?: string): Promise<T> {
-    const fn = this.client[method.charAt(0).toLowerCase() + method.slice(1)];
-    if (!fn) throw new Error(`no method ${method}`);
-    const md = new Metadata();
-    if (token) md.set('authorization', `Bearer ${token}`);
-    withTestServiceIdentity(md); // as the gateway forwards it
-    return new Promise((resolve, reject) =>
-      fn.call(this.client, req, md, (err, res) => (err ? reject(err) : resolve(res as T))),
-    );
+  /** The call options of a caller presenting `token` (none: an unauthenticated call). */
+  as(token?: string): ForwardCallOptions {
+    return token ? { forward: { authorization: `Bearer ${token}` } } : {};
+  }
+
+  /**
+   * A method by its full path (`/trellis.results.v1.AppointmentService/BookAppointment`, as
+   * the scope matrix names it), for tests that walk every method of every results service
+   * (services added to the proto are found too); `undefined` if no such method.
+   */
+  method(path: string): ((options: ForwardCallOptions) => Promise<unknown>) | undefined {
+    for (const definition of Object.values(results.v1)) {
+      if (!isServiceDefinition(definition)) continue;
+      for (const [key, m] of Object.entries(definition.methods)) {
+        if (`/${definition.fullName}/${m.name}` !== path) continue;
+        const client: Record<string, unknown> = typedClient(definition, this.channel, {
+          deadlineMs: 30_000,
+          outgoing: withTestServiceIdentity,
+        });
+        const call = client[key];
+        if (typeof call !== 'function') return undefined;
+        return (options) => Promise.resolve(call.call(client, {}, options));
+      }
+    }
+    return undefined;
   }
 
   /** The call must fail: returns the decoded status (code, ErrorInfo reason, field violations). */
-  async fail(method: string, req: unknown, token?: string): Promise<DecodedGrpcError> {
+  async fail(call: Promise<unknown>): Promise<DecodedGrpcError> {
     try {
-      await this.call(method, req, token);
+      await call;
     } catch (e) {
-      return decodeGrpcError(e as ServiceError);
+      if (e instanceof GrpcCallError) return e.decoded;
+      throw e;
     }
-    throw new Error(`${method} succeeded but should have failed`);
+    throw new Error('the call succeeded but should have failed');
   }
 
   close(): void {
-    this.client.close();
+    this.channel.close();
   }
+}
+
+function isServiceDefinition(value: unknown): value is CompatServiceDefinition & {
+  fullName: string;
+  methods: Record<string, { name: string }>;
+} {
+  return typeof value === 'object' && value !== null && 'fullName' in value && 'methods' in value;
 }
 
 export function ts(d: Date): { seconds: number; nanos: number } {

@@ -8,6 +8,11 @@ export const SNOMED = pb.CodeSystem.CODE_SYSTEM_SNOMED_CT;
 export const I = pb.Interpretation;
 export const S = pb.ReportStatus;
 
+/** A report as a test submits it (what the generated ReportInput.fromPartial takes). */
+export type ReportInputLike = Parameters<typeof results.v1.ReportInput.fromPartial>[0];
+/** An observation as a test submits it. */
+export type ObservationLike = Parameters<typeof results.v1.Observation.fromPartial>[0];
+
 export interface ObsSpec {
   code: string;
   value: number;
@@ -17,7 +22,7 @@ export interface ObsSpec {
   interpretation?: results.v1.Interpretation;
 }
 
-export function obs(o: ObsSpec): Record<string, unknown> {
+export function obs(o: ObsSpec): ObservationLike {
   return {
     code: { system: LOINC, code: o.code, display: '' },
     valueQuantity: { value: o.value, unit: o.unit },
@@ -46,7 +51,7 @@ export function fbc(
     reason?: string;
     conclusion?: string;
   } = {},
-): Record<string, unknown> {
+): ReportInputLike {
   return {
     labReportId,
     nhsNumber,
