@@ -13,6 +13,8 @@ export interface SystemSummary {
   writesRestricted: boolean;
   /** registered | sandbox | certified | live (absent from registries before issue 18). */
   lifecycle?: string;
+  /** Its product's role (gp-system, hospital-epr, lab-lims, other); in registry listings only. */
+  productRole?: string;
   changedAt: string;
   changedBy: string;
 }
@@ -59,6 +61,33 @@ export const NEXT_STEP: Readonly<Record<string, { to: string; label: string } | 
   sandbox: { to: 'certified', label: 'Mark certified' },
   certified: { to: 'live', label: 'Approve go-live' },
 };
+
+/** The operator's act on a role without a conformance scheme (never certified, issue 18). */
+export const NATIONAL_LIVE = { to: 'live', label: 'Approve live (national act)' } as const;
+
+export type LifecycleOffer =
+  { kind: 'act'; to: string; label: string } | { kind: 'explain'; text: string };
+
+/**
+ * The lifecycle move the gateway allows this session on this system, or why it has none. A
+ * product of role `other` has no conformance scheme: sandbox → live, by the national operator
+ * only (rules lifecycle.sandbox-to-certified, lifecycle.no-scheme-live-national-only).
+ */
+export function lifecycleOffer(session: Session, s: SystemSummary): LifecycleOffer | undefined {
+  if (!mayApprove(session) || !s.lifecycle) return undefined;
+  if (s.productRole !== 'other') {
+    const next = NEXT_STEP[s.lifecycle];
+    return next && { kind: 'act', ...next };
+  }
+  if (s.lifecycle === 'registered')
+    return { kind: 'act', to: 'sandbox', label: 'Admit to sandbox' };
+  if (s.lifecycle !== 'sandbox' && s.lifecycle !== 'certified') return undefined;
+  if (session.scopes.includes('trellis/admin')) return { kind: 'act', ...NATIONAL_LIVE };
+  return {
+    kind: 'explain',
+    text: 'Go-live needs the national operator: its product (role other) has no conformance scheme, so it is never certified.',
+  };
+}
 
 /** May this session move systems through their lifecycle (region-bound for an authority)? */
 export function mayApprove(session: Session): boolean {

@@ -18,7 +18,7 @@ import {
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
 
-import { api } from '../api';
+import { api, ApiError } from '../api';
 import type { Session } from '../auth';
 import { certificateOf, type VerificationResult } from '../model/certification';
 import { resourcesOf, type Bundle } from '../model/fhir';
@@ -28,11 +28,11 @@ import { DARK, GREEN, ORANGE, RED } from './colours';
 import { SystemRate } from './SystemRate';
 import {
   allSystems,
+  lifecycleOffer,
   lifecyclePath,
-  mayApprove,
-  NEXT_STEP,
   systemsBase as base,
   systemsKey,
+  type LifecycleOffer,
   type SystemSummary,
 } from '../model/systems';
 
@@ -53,7 +53,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState('all');
   const [page, setPage] = useState(1);
-  const [acting, setActing] = useState<{ s: SystemSummary; act: string }>();
+  const [acting, setActing] = useState<{ s: SystemSummary; act: string; label?: string }>();
   const [reason, setReason] = useState('');
   const q = useDeferredValue(search.trim());
   const key = systemsKey(session);
@@ -114,7 +114,6 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
         ),
       ),
   });
-  const approver = mayApprove(session);
   const pages = Math.max(1, Math.ceil(shown.length / PAGE));
   const current = Math.min(page, pages);
   const rows = shown.slice((current - 1) * PAGE, current * PAGE);
@@ -139,8 +138,9 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
             })
           ).system,
     onSuccess: (updated) => {
+      // an act's answer has no product role (listings only): keep the listed one
       client.setQueryData<SystemSummary[]>(key, (old) =>
-        old?.map((s) => (s.id === updated.id ? updated : s)),
+        old?.map((s) => (s.id === updated.id ? { ...s, ...updated } : s)),
       );
       setActing(undefined);
       setReason('');
@@ -149,11 +149,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
   const act = acting?.act;
   const suspending = act === 'suspend';
   const actLabel =
-    act === 'suspend'
-      ? 'Suspend'
-      : act === 'reinstate'
-        ? 'Reinstate'
-        : (Object.values(NEXT_STEP).find((n) => n?.to === act)?.label ?? '');
+    act === 'suspend' ? 'Suspend' : act === 'reinstate' ? 'Reinstate' : (acting?.label ?? '');
 
   return (
     <Stack gap="md">
@@ -284,17 +280,11 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
                     >
                       {s.status === 'active' ? 'Suspend' : 'Reinstate'}
                     </Button>
-                    {approver && s.lifecycle && NEXT_STEP[s.lifecycle] && (
-                      <Button
-                        size="xs"
-                        variant="outline"
-                        color={DARK}
-                        onClick={() => setActing({ s, act: NEXT_STEP[s.lifecycle!]!.to })}
-                        aria-label={`${NEXT_STEP[s.lifecycle]!.label}: ${s.name}`}
-                      >
-                        {NEXT_STEP[s.lifecycle]!.label}
-                      </Button>
-                    )}
+                    <LifecycleAction
+                      offer={lifecycleOffer(session, s)}
+                      name={s.name}
+                      onAct={(to, label) => setActing({ s, act: to, label })}
+                    />
                   </Group>
                 </Table.Td>
               </Table.Tr>
@@ -324,9 +314,11 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
               ? 'Its tokens stop working within seconds and it gets no new ones.'
               : act === 'reinstate'
                 ? 'It can get tokens and call Trellis again.'
-                : act === 'live'
-                  ? 'It goes into production: its role scopes need a valid certificate and the region’s requirements.'
-                  : `It moves from ${acting?.s.lifecycle ?? ''} to ${act ?? ''}.`}
+                : act === 'live' && acting?.s.productRole === 'other'
+                  ? 'A national act: its product has no conformance scheme, so no certificate vouches for it. Your reason is its record.'
+                  : act === 'live'
+                    ? 'It goes into production: its role scopes need a valid certificate and the region’s requirements.'
+                    : `It moves from ${acting?.s.lifecycle ?? ''} to ${act ?? ''}.`}
           </Text>
           <Textarea
             label="Reason"
@@ -339,7 +331,8 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
             minRows={2}
           />
           {change.error && (
-            <Alert color="red" role="alert">
+            <Alert color="red" role="alert" title="Refused">
+              {change.error instanceof ApiError ? `${change.error.status}: ` : ''}
               {change.error.message}
             </Alert>
           )}
@@ -354,5 +347,35 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
         </Stack>
       </Modal>
     </Stack>
+  );
+}
+
+/** A system's next lifecycle step, or why this session has none (e.g. a national act). */
+function LifecycleAction({
+  offer,
+  name,
+  onAct,
+}: {
+  offer: LifecycleOffer | undefined;
+  name: string;
+  onAct: (to: string, label: string) => void;
+}): ReactNode {
+  if (!offer) return null;
+  if (offer.kind === 'explain')
+    return (
+      <Text size="xs" maw={220} data-testid="lifecycle-explain">
+        {offer.text}
+      </Text>
+    );
+  return (
+    <Button
+      size="xs"
+      variant="outline"
+      color={DARK}
+      onClick={() => onAct(offer.to, offer.label)}
+      aria-label={`${offer.label}: ${name}`}
+    >
+      {offer.label}
+    </Button>
   );
 }

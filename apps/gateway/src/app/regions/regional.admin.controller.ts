@@ -4,6 +4,7 @@ import { requireCaller } from '@trellis/auth';
 import {
   listArgs,
   reasonOf,
+  toListedSummary,
   toSummary,
   type SystemPage,
   type SystemSummary,
@@ -158,7 +159,11 @@ export class RegionalAdminController {
     const caller = requireCaller(req);
     const a = listArgs(q);
     const page = await this.regional.list(caller, region, a.pageSize, a.pageToken, a.status);
-    return { systems: page.rows.map(toSummary), nextPageToken: page.next, total: page.total };
+    return {
+      systems: page.rows.map(toListedSummary),
+      nextPageToken: page.next,
+      total: page.total,
+    };
   }
 
   @Post(':region/systems/:id/suspend')

@@ -12,7 +12,7 @@ import { GATEWAY_AUDITOR } from '../audit/gateway-events.module';
 import { GATEWAY_OUTBOX, type GatewayOutbox } from '../audit/gateway-outbox';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { SystemsError, SystemsErrorCode } from '../systems/systems.errors';
-import { type SystemRow, type Tx } from '../systems/systems.repository';
+import { type ListedSystem, type SystemRow, type Tx } from '../systems/systems.repository';
 import { actorOf, SystemsService } from '../systems/systems.service';
 import { regionalActedEvent } from './regional-acted';
 
@@ -69,7 +69,7 @@ export class RegionalService {
     pageSize: number,
     pageToken: string,
     status?: 'active' | 'suspended',
-  ): Promise<{ rows: SystemRow[]; next: string; total: number }> {
+  ): Promise<{ rows: ListedSystem[]; next: string; total: number }> {
     this.authorise(caller, region, 'systems.read');
     return this.systems.list(pageSize, pageToken, status, region);
   }

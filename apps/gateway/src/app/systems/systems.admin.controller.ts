@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestj
 import { requireCaller } from '@trellis/auth';
 
 import { SystemsError, SystemsErrorCode } from './systems.errors';
-import { type SystemRow } from './systems.repository';
+import { type ListedSystem, type SystemRow } from './systems.repository';
 import { SystemsService } from './systems.service';
 
 /** A connected system as the console shows it: no keys, no scopes beyond their names. */
@@ -18,6 +18,8 @@ export interface SystemSummary {
   writesRestricted: boolean;
   /** registered | sandbox | certified | live (issue 18). */
   lifecycle: string;
+  /** Its product's role (gp-system, hospital-epr, lab-lims, other): in registry listings only. */
+  productRole?: string;
   allowedScopes: string[];
   version: number;
   changedAt: string;
@@ -47,6 +49,11 @@ export function toSummary(row: SystemRow): SystemSummary {
     changedAt: row.changedAt.toISOString(),
     changedBy: row.changedBy,
   };
+}
+
+/** A listing's row: the summary with its product's role (`other` has no conformance scheme). */
+export function toListedSummary(row: ListedSystem): SystemSummary {
+  return { ...toSummary(row), productRole: row.productVersion.product.role.replace(/_/g, '-') };
 }
 
 const invalid = (field: string, message: string): SystemsError =>
@@ -103,7 +110,7 @@ export class SystemsAdminController {
   async list(@Query() q: Record<string, unknown>): Promise<SystemPage> {
     const a = listArgs(q);
     const { rows, next, total } = await this.systems.list(a.pageSize, a.pageToken, a.status);
-    return { systems: rows.map(toSummary), nextPageToken: next, total };
+    return { systems: rows.map(toListedSummary), nextPageToken: next, total };
   }
 
   @Post('systems/:id/suspend')

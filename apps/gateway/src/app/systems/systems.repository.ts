@@ -6,12 +6,15 @@ import {
   Prisma,
   type ConnectedSystem,
   type PrismaClient,
+  type ProductRole,
   type SystemStatus,
 } from '../../generated/prisma/client';
 import { GatewayPrismaService } from '../database/gateway-prisma.service';
 
 export type Tx = Prisma.TransactionClient;
 export type SystemRow = ConnectedSystem;
+/** A registry listing's row: with its product's role (the console offers the role's lifecycle). */
+export type ListedSystem = SystemRow & { productVersion: { product: { role: ProductRole } } };
 
 export interface NewSystem {
   id: string;
@@ -175,7 +178,7 @@ export class SystemsRepository {
     take: number;
     status?: SystemStatus;
     region?: string;
-  }): Promise<SystemRow[]> {
+  }): Promise<ListedSystem[]> {
     const where: Prisma.ConnectedSystemWhereInput = {};
     if (args.status) where.status = args.status;
     if (args.region) where.region = args.region;
@@ -189,6 +192,7 @@ export class SystemsRepository {
       where,
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: args.take,
+      include: { productVersion: { select: { product: { select: { role: true } } } } },
     });
   }
 

@@ -12,7 +12,13 @@ import { regionalActedEvent } from '../regions/regional-acted';
 import { listingCursor } from './listing-cursor';
 import { SystemsError, SystemsErrorCode } from './systems.errors';
 import { systemChangedEvent, type SystemChangeKind } from './systems.events';
-import { SystemsRepository, type SystemPatch, type SystemRow, type Tx } from './systems.repository';
+import {
+  SystemsRepository,
+  type ListedSystem,
+  type SystemPatch,
+  type SystemRow,
+  type Tx,
+} from './systems.repository';
 import {
   checkKeys,
   checkRegionScopes,
@@ -141,7 +147,7 @@ export class SystemsService {
     pageToken: string,
     status?: SystemStatus,
     region?: string,
-  ): Promise<{ rows: SystemRow[]; next: string; total: number }> {
+  ): Promise<{ rows: ListedSystem[]; next: string; total: number }> {
     if (pageSize < 0)
       throw new SystemsError(SystemsErrorCode.InvalidArgument, 'invalid page', [
         { field: 'page.page_size', rule: 'range', message: 'must be >= 0' },
