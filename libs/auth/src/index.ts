@@ -21,3 +21,4 @@ export * from './service-identity';
 export * from './gateway-vouch';
 export * from './call-status';
 export * from './patient-access';
+export * from './service-auth';

@@ -1,13 +1,12 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import {
-  createAccessAuditor,
-  createSystemStatusFeed,
+  serviceAuthOptions,
   serviceIdentityFromConfig,
   TrellisAuthModule,
   type TrellisAuthOptions,
 } from '@trellis/auth';
 import type { Outbox } from '@trellis/events';
-import { CONFIG, kafkaConnection, ShutdownHooks, ShutdownOrder } from '@trellis/platform';
+import { CONFIG, ShutdownHooks, ShutdownOrder } from '@trellis/platform';
 
 import { AppointmentsMessaging } from '../events/appointments-messaging';
 import { OutboxAppointmentEventSink } from '../events/outbox-appointment-event-sink';
@@ -15,7 +14,7 @@ import { APPOINTMENTS_SCOPES } from './access/scopes';
 import { APPOINTMENT_EVENT_SINK, type AppointmentEventSink } from './booking/appointment-events';
 import { BookingRepository } from './booking/booking.repository';
 import { BookingService } from './booking/booking.service';
-import { authEndpoints, type AppointmentsConfig } from './config';
+import { type AppointmentsConfig } from './config';
 import { classifyOdsCode } from './domain/organisation';
 import { CLOCK, systemClock, type Clock } from './domain/ports';
 import { AppointmentExportGrpcController } from './grpc/appointment-export.grpc.controller';
@@ -98,41 +97,15 @@ export class AppointmentsModule {
             config: AppointmentsConfig,
             prisma: PrismaClient,
             outbox: Outbox,
-          ): TrellisAuthOptions => {
-            const connection = kafkaConnection(config);
-            const statusFeed =
-              overrides.auth?.statusFeed ??
-              (connection
-                ? createSystemStatusFeed({ service: 'appointments', connection })
-                : undefined);
-            if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
-            const endpoints =
-              overrides.auth?.keySet && overrides.auth.issuer
-                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
-                : authEndpoints(config);
-            return {
+          ): TrellisAuthOptions =>
+            serviceAuthOptions({
               service: 'appointments',
-              serviceIdentity: serviceIdentityFromConfig('appointments', config),
-              requireServiceIdentity: true,
+              config,
               scopeTable: APPOINTMENTS_SCOPES,
-              issuer: endpoints.issuer,
-              ...(config.AUTH_AUDIENCE || overrides.auth?.audience
-                ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
-                : {}),
-              ...(overrides.auth?.keySet
-                ? { keySet: overrides.auth.keySet }
-                : { jwksUrl: endpoints.jwksUrl }),
-              statusFeed,
-              auditor: createAccessAuditor({
-                service: 'appointments',
-                db: prisma,
-                outbox: {
-                  enqueue: (tx: PrismaClient, m) =>
-                    outbox.enqueue(tx, { ...m, key: m.key || null }),
-                },
-              }),
-            };
-          },
+              overrides: overrides.auth,
+              requireServiceIdentity: true,
+              audit: { db: prisma, outbox },
+            }),
         }),
       ],
       controllers: [

@@ -51,16 +51,3 @@ export const appointmentsConfigSchema = baseConfigSchema.extend({
 });
 
 export type AppointmentsConfig = z.output<typeof appointmentsConfigSchema>;
-
-/** Token issuer and JWKS: explicit AUTH_* settings, else derived from GATEWAY_URL. */
-export function authEndpoints(config: AppointmentsConfig): { issuer: string; jwksUrl: string } {
-  const gateway = config.GATEWAY_URL?.replace(/\/+$/, '');
-  const issuer = config.AUTH_ISSUER ?? gateway;
-  const jwksUrl =
-    config.AUTH_JWKS_URL ?? (gateway ? `${gateway}/.well-known/jwks.json` : undefined);
-  if (!issuer || !jwksUrl)
-    throw new Error(
-      'Set GATEWAY_URL, or AUTH_ISSUER and AUTH_JWKS_URL, so access tokens can be verified',
-    );
-  return { issuer, jwksUrl };
-}

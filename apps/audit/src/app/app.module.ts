@@ -1,18 +1,12 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
-import {
-  createAccessAuditor,
-  createSystemStatusFeed,
-  loadServiceIdentity,
-  TrellisAuthModule,
-  type TrellisAuthOptions,
-} from '@trellis/auth';
+import { serviceAuthOptions, TrellisAuthModule, type TrellisAuthOptions } from '@trellis/auth';
 import { createOutbox, type Outbox } from '@trellis/events';
-import { CONFIG, kafkaConnection, prismaClientProvider } from '@trellis/platform';
+import { CONFIG, prismaClientProvider } from '@trellis/platform';
 
 import { AuditMessaging } from '../events/audit-messaging';
 import { AUDIT_SCOPES } from './access/scopes';
 import { AuditService } from './audit/audit.service';
-import { authEndpoints, type AuditConfig } from './config';
+import { type AuditConfig } from './config';
 import { AuditGrpcController } from './grpc/audit.grpc.controller';
 import { PRISMA, PrismaClient } from './prisma';
 import { AccessEventsRepository } from './store/access-events.repository';
@@ -48,43 +42,15 @@ export class AuditModule {
             config: AuditConfig,
             prisma: PrismaClient,
             outbox: Outbox,
-          ): TrellisAuthOptions => {
-            const connection = kafkaConnection(config);
-            const statusFeed =
-              overrides.auth?.statusFeed ??
-              (connection ? createSystemStatusFeed({ service: 'audit', connection }) : undefined);
-            if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
-            const endpoints =
-              overrides.auth?.keySet && overrides.auth.issuer
-                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
-                : authEndpoints(config);
-            return {
+          ): TrellisAuthOptions =>
+            serviceAuthOptions({
               service: 'audit',
-              serviceIdentity: loadServiceIdentity({
-                service: 'audit',
-                keyFile: config.SERVICE_IDENTITY_KEY_FILE,
-                generateIfAbsent: config.DEPLOY_ENV === 'local',
-              }),
-              requireServiceIdentity: true,
+              config,
               scopeTable: AUDIT_SCOPES,
-              issuer: endpoints.issuer,
-              ...(config.AUTH_AUDIENCE || overrides.auth?.audience
-                ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
-                : {}),
-              ...(overrides.auth?.keySet
-                ? { keySet: overrides.auth.keySet }
-                : { jwksUrl: endpoints.jwksUrl }),
-              statusFeed,
-              auditor: createAccessAuditor({
-                service: 'audit',
-                db: prisma,
-                outbox: {
-                  enqueue: (tx: PrismaClient, m) =>
-                    outbox.enqueue(tx, { ...m, key: m.key || null }),
-                },
-              }),
-            };
-          },
+              overrides: overrides.auth,
+              requireServiceIdentity: true,
+              audit: { db: prisma, outbox },
+            }),
         }),
       ],
       controllers: [AuditGrpcController],

@@ -1,14 +1,9 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
-import {
-  createSystemStatusFeed,
-  serviceIdentityFromConfig,
-  TrellisAuthModule,
-  type TrellisAuthOptions,
-} from '@trellis/auth';
-import { CONFIG, kafkaConnection, prismaClientProvider } from '@trellis/platform';
+import { serviceAuthOptions, TrellisAuthModule, type TrellisAuthOptions } from '@trellis/auth';
+import { CONFIG, prismaClientProvider } from '@trellis/platform';
 
 import { ConformanceMessaging } from '../events/conformance-messaging';
-import { authEndpoints, type ConformanceConfig } from './config';
+import { type ConformanceConfig } from './config';
 import { PRISMA, PrismaClient } from './prisma';
 import { ComplianceRepository } from './policy/compliance.repository';
 import { ComplianceService } from './policy/compliance.service';
@@ -41,38 +36,14 @@ export class ConformanceAppModule {
         ConformanceInfraModule,
         TrellisAuthModule.forRootAsync({
           inject: [CONFIG],
-          useFactory: (config: ConformanceConfig): TrellisAuthOptions => {
-            const connection = kafkaConnection(config);
-            const statusFeed =
-              overrides.auth?.statusFeed ??
-              (connection
-                ? createSystemStatusFeed({
-                    service: 'conformance',
-                    connection,
-                    ...(config.CONFORMANCE_SYSTEM_TOPIC
-                      ? { topic: config.CONFORMANCE_SYSTEM_TOPIC }
-                      : {}),
-                  })
-                : undefined);
-            if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
-            const endpoints =
-              overrides.auth?.keySet && overrides.auth.issuer
-                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
-                : authEndpoints(config);
-            return {
+          useFactory: (config: ConformanceConfig): TrellisAuthOptions =>
+            serviceAuthOptions({
               service: 'conformance',
-              serviceIdentity: serviceIdentityFromConfig('conformance', config),
+              config,
               scopeTable: CONFORMANCE_SCOPES,
-              issuer: endpoints.issuer,
-              ...(config.AUTH_AUDIENCE || overrides.auth?.audience
-                ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
-                : {}),
-              ...(overrides.auth?.keySet
-                ? { keySet: overrides.auth.keySet }
-                : { jwksUrl: endpoints.jwksUrl }),
-              statusFeed,
-            };
-          },
+              overrides: overrides.auth,
+              statusTopic: config.CONFORMANCE_SYSTEM_TOPIC,
+            }),
         }),
       ],
       controllers: [ScorecardsGrpcController],

@@ -1,18 +1,12 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
-import {
-  createAccessAuditor,
-  createSystemStatusFeed,
-  loadServiceIdentity,
-  TrellisAuthModule,
-  type TrellisAuthOptions,
-} from '@trellis/auth';
+import { serviceAuthOptions, TrellisAuthModule, type TrellisAuthOptions } from '@trellis/auth';
 import { createOutbox, type Outbox } from '@trellis/events';
 import { PAYLOAD_CONTENTS } from '@trellis/fhir';
-import { CONFIG, kafkaConnection, prismaClientProvider } from '@trellis/platform';
+import { CONFIG, prismaClientProvider } from '@trellis/platform';
 
 import { NotificationsMessaging } from '../events/notifications-messaging';
 import { NOTIFICATIONS_SCOPES } from './access/scopes';
-import { authEndpoints, httpEndpointsAllowed, type NotificationsConfig } from './config';
+import { httpEndpointsAllowed, type NotificationsConfig } from './config';
 import { SubscriptionsGrpcController } from './grpc/subscriptions.grpc.controller';
 import { PRISMA, PrismaClient } from './prisma';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
@@ -51,51 +45,16 @@ export class NotificationsModule {
             config: NotificationsConfig,
             prisma: PrismaClient,
             outbox: Outbox,
-          ): TrellisAuthOptions => {
-            const connection = kafkaConnection(config);
-            const statusFeed =
-              overrides.auth?.statusFeed ??
-              (connection
-                ? createSystemStatusFeed({
-                    service: 'notifications',
-                    connection,
-                    ...(config.NOTIFICATIONS_SYSTEM_TOPIC
-                      ? { topic: config.NOTIFICATIONS_SYSTEM_TOPIC }
-                      : {}),
-                  })
-                : undefined);
-            if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
-            const endpoints =
-              overrides.auth?.keySet && overrides.auth.issuer
-                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
-                : authEndpoints(config);
-            return {
+          ): TrellisAuthOptions =>
+            serviceAuthOptions({
               service: 'notifications',
-              serviceIdentity: loadServiceIdentity({
-                service: 'notifications',
-                keyFile: config.SERVICE_IDENTITY_KEY_FILE,
-                generateIfAbsent: config.DEPLOY_ENV === 'local',
-              }),
-              requireServiceIdentity: true,
+              config,
               scopeTable: NOTIFICATIONS_SCOPES,
-              issuer: endpoints.issuer,
-              ...(config.AUTH_AUDIENCE || overrides.auth?.audience
-                ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
-                : {}),
-              ...(overrides.auth?.keySet
-                ? { keySet: overrides.auth.keySet }
-                : { jwksUrl: endpoints.jwksUrl }),
-              statusFeed,
-              auditor: createAccessAuditor({
-                service: 'notifications',
-                db: prisma,
-                outbox: {
-                  enqueue: (tx: PrismaClient, m) =>
-                    outbox.enqueue(tx, { ...m, key: m.key || null }),
-                },
-              }),
-            };
-          },
+              overrides: overrides.auth,
+              requireServiceIdentity: true,
+              statusTopic: config.NOTIFICATIONS_SYSTEM_TOPIC,
+              audit: { db: prisma, outbox },
+            }),
         }),
       ],
       controllers: [SubscriptionsGrpcController],

@@ -1,18 +1,17 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import {
-  createAccessAuditor,
-  createSystemStatusFeed,
+  serviceAuthOptions,
   serviceIdentityFromConfig,
   TrellisAuthModule,
   type TrellisAuthOptions,
 } from '@trellis/auth';
 import type { Outbox } from '@trellis/events';
-import { CONFIG, kafkaConnection, ShutdownHooks, ShutdownOrder } from '@trellis/platform';
+import { CONFIG, ShutdownHooks, ShutdownOrder } from '@trellis/platform';
 
 import { OutboxReferralEventSink } from '../events/outbox-referral-event-sink';
 import { ReferralsMessaging } from '../events/referrals-messaging';
 import { REFERRALS_SCOPES } from './access/scopes';
-import { authEndpoints, type ReferralsConfig } from './config';
+import { type ReferralsConfig } from './config';
 import { CLOCK, systemClock, type Clock } from './domain/ports';
 import { ReferralExportGrpcController } from './grpc/referral-export.grpc.controller';
 import { ReferralGrpcController } from './grpc/referral.grpc.controller';
@@ -84,41 +83,15 @@ export class ReferralsModule {
             config: ReferralsConfig,
             prisma: PrismaClient,
             outbox: Outbox,
-          ): TrellisAuthOptions => {
-            const connection = kafkaConnection(config);
-            const statusFeed =
-              overrides.auth?.statusFeed ??
-              (connection
-                ? createSystemStatusFeed({ service: 'referrals', connection })
-                : undefined);
-            if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
-            const endpoints =
-              overrides.auth?.keySet && overrides.auth.issuer
-                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
-                : authEndpoints(config);
-            return {
+          ): TrellisAuthOptions =>
+            serviceAuthOptions({
               service: 'referrals',
-              serviceIdentity: serviceIdentityFromConfig('referrals', config),
-              requireServiceIdentity: true,
+              config,
               scopeTable: REFERRALS_SCOPES,
-              issuer: endpoints.issuer,
-              ...(config.AUTH_AUDIENCE || overrides.auth?.audience
-                ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
-                : {}),
-              ...(overrides.auth?.keySet
-                ? { keySet: overrides.auth.keySet }
-                : { jwksUrl: endpoints.jwksUrl }),
-              statusFeed,
-              auditor: createAccessAuditor({
-                service: 'referrals',
-                db: prisma,
-                outbox: {
-                  enqueue: (tx: PrismaClient, m) =>
-                    outbox.enqueue(tx, { ...m, key: m.key || null }),
-                },
-              }),
-            };
-          },
+              overrides: overrides.auth,
+              requireServiceIdentity: true,
+              audit: { db: prisma, outbox },
+            }),
         }),
       ],
       controllers: [ReferralGrpcController, ReferralExportGrpcController],

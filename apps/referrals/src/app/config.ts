@@ -25,16 +25,3 @@ export const referralsConfigSchema = baseConfigSchema.extend({
 });
 
 export type ReferralsConfig = z.output<typeof referralsConfigSchema>;
-
-/** Token issuer and JWKS: explicit AUTH_* settings, else derived from GATEWAY_URL. */
-export function authEndpoints(config: ReferralsConfig): { issuer: string; jwksUrl: string } {
-  const gateway = config.GATEWAY_URL?.replace(/\/+$/, '');
-  const issuer = config.AUTH_ISSUER ?? gateway;
-  const jwksUrl =
-    config.AUTH_JWKS_URL ?? (gateway ? `${gateway}/.well-known/jwks.json` : undefined);
-  if (!issuer || !jwksUrl)
-    throw new Error(
-      'Set GATEWAY_URL, or AUTH_ISSUER and AUTH_JWKS_URL, so access tokens can be verified',
-    );
-  return { issuer, jwksUrl };
-}

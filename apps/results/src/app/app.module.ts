@@ -1,18 +1,17 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import {
-  createAccessAuditor,
-  createSystemStatusFeed,
+  serviceAuthOptions,
   serviceIdentityFromConfig,
   TrellisAuthModule,
   type TrellisAuthOptions,
 } from '@trellis/auth';
 import type { Outbox } from '@trellis/events';
-import { CONFIG, kafkaConnection, ShutdownHooks, ShutdownOrder } from '@trellis/platform';
+import { CONFIG, ShutdownHooks, ShutdownOrder } from '@trellis/platform';
 
 import { OutboxResultEventSink } from '../events/outbox-result-event-sink';
 import { ResultsMessaging } from '../events/results-messaging';
 import { RESULTS_SCOPES } from './access/scopes';
-import { authEndpoints, type ResultsConfig } from './config';
+import { type ResultsConfig } from './config';
 import { CLOCK, systemClock, type Clock } from './domain/ports';
 import { ReportExportGrpcController } from './grpc/report-export.grpc.controller';
 import { ReportGrpcController } from './grpc/report.grpc.controller';
@@ -98,39 +97,15 @@ export class ResultsModule {
             config: ResultsConfig,
             prisma: PrismaClient,
             outbox: Outbox,
-          ): TrellisAuthOptions => {
-            const connection = kafkaConnection(config);
-            const statusFeed =
-              overrides.auth?.statusFeed ??
-              (connection ? createSystemStatusFeed({ service: 'results', connection }) : undefined);
-            if (!statusFeed) throw new Error('KAFKA_BROKERS is required for the suspension feed');
-            const endpoints =
-              overrides.auth?.keySet && overrides.auth.issuer
-                ? { issuer: overrides.auth.issuer, jwksUrl: '' }
-                : authEndpoints(config);
-            return {
+          ): TrellisAuthOptions =>
+            serviceAuthOptions({
               service: 'results',
-              serviceIdentity: serviceIdentityFromConfig('results', config),
-              requireServiceIdentity: true,
+              config,
               scopeTable: RESULTS_SCOPES,
-              issuer: endpoints.issuer,
-              ...(config.AUTH_AUDIENCE || overrides.auth?.audience
-                ? { audience: overrides.auth?.audience ?? config.AUTH_AUDIENCE }
-                : {}),
-              ...(overrides.auth?.keySet
-                ? { keySet: overrides.auth.keySet }
-                : { jwksUrl: endpoints.jwksUrl }),
-              statusFeed,
-              auditor: createAccessAuditor({
-                service: 'results',
-                db: prisma,
-                outbox: {
-                  enqueue: (tx: PrismaClient, m) =>
-                    outbox.enqueue(tx, { ...m, key: m.key || null }),
-                },
-              }),
-            };
-          },
+              overrides: overrides.auth,
+              requireServiceIdentity: true,
+              audit: { db: prisma, outbox },
+            }),
         }),
       ],
       controllers: [ReportGrpcController, ReportExportGrpcController],
