@@ -29,20 +29,20 @@ import { bootstrapService } from '@trellis/platform';
 import { createTestSchema, freePort, loadInfraEnv } from '@trellis/testing';
 import { Client } from 'pg';
 
-import { createAppointmentsModule } from '../../../apps/appointments/src/app/app.module';
-import { BookingRepository } from '../../../apps/appointments/src/app/booking/booking.repository';
-import { BookingService } from '../../../apps/appointments/src/app/booking/booking.service';
-import { appointmentsConfigSchema } from '../../../apps/appointments/src/app/config';
 import {
+  appointmentsConfigSchema,
   AppointmentsErrorCode,
+  BookingRepository,
+  BookingService,
+  createAppointmentsModule,
+  OutboxAppointmentEventSink,
   patientDirectoryErrors,
-} from '../../../apps/appointments/src/app/domain/appointments.errors';
-import { systemClock } from '../../../apps/appointments/src/app/domain/ports';
-import { PrismaClient } from '../../../apps/appointments/src/app/prisma';
-import { SchedulingRepository } from '../../../apps/appointments/src/app/scheduling/scheduling.repository';
-import { SchedulingService } from '../../../apps/appointments/src/app/scheduling/scheduling.service';
-import { OutboxAppointmentEventSink } from '../../../apps/appointments/src/events/outbox-appointment-event-sink';
-import { AppointmentsGrpcClient } from '../../../apps/appointments/test/support/grpc-client';
+  PrismaClient,
+  SchedulingRepository,
+  SchedulingService,
+  systemClock,
+} from '@trellis/appointments/src/public';
+import { AppointmentsGrpcClient } from '@trellis/appointments/test/support/grpc-client';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const GOAL_BOOKINGS_PER_S = 1000;
@@ -201,14 +201,14 @@ async function bookingRun(
       () => new AppointmentsGrpcClient(`127.0.0.1:${grpcPort}`),
     );
     book = async (i, slotId) => {
-      await grpcClients[Math.abs(i) % grpcClients.length]!.call(
-        'AppointmentService/BookAppointment',
+      const client = grpcClients[Math.abs(i) % grpcClients.length]!;
+      await client.appointment.bookAppointment(
         {
           idempotencyKey: `bench-${i}-${randomBytes(4).toString('hex')}`,
           slotId,
           nhsNumber: patients[Math.abs(i) % patients.length],
         },
-        token,
+        client.as(token),
       );
     };
     stopAll = async () => {

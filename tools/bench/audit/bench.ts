@@ -38,11 +38,13 @@ import {
   uniqueTopic,
 } from '@trellis/testing';
 
-import { AuditService } from '../../../apps/audit/src/app/audit/audit.service';
-import { PrismaClient } from '../../../apps/audit/src/app/prisma';
-import { AccessEventsRepository } from '../../../apps/audit/src/app/store/access-events.repository';
-import { maintainPartitions } from '../../../apps/audit/src/app/store/partitions';
-import { accessRecorded } from '../../../apps/audit/test/support/access-events';
+import {
+  AccessEventsRepository,
+  AuditService,
+  maintainPartitions,
+  PrismaClient,
+} from '@trellis/audit/src/public';
+import { accessRecorded } from '@trellis/audit/test/support/access-events';
 
 const GOAL_RATE = 10_000;
 const GOAL_P99_MS = 50;

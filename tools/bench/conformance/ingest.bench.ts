@@ -38,7 +38,7 @@ import {
   uniqueTopic,
 } from '@trellis/testing';
 
-import { PrismaClient } from '../../../apps/conformance/src/generated/prisma/client';
+import { PrismaClient } from '@trellis/conformance/src/public';
 
 const GOAL_RATE = 10_000;
 const GOAL_P99_MS = 5_000;

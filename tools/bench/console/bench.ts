@@ -21,8 +21,8 @@ import { gzipSync } from 'node:zlib';
 import { loadInfraEnv } from '@trellis/testing';
 import { chromium } from 'playwright-core';
 
-import { startConsoleServer } from '../../../apps/console/server/serve';
-import { getToken, registerClient, startGateway } from '../../../apps/gateway/test/support/harness';
+import { startConsoleServer } from '@trellis/console/server/serve';
+import { getToken, registerClient, startGateway } from '@trellis/gateway/test/support/harness';
 
 const ROOT = join(__dirname, '../../..');
 const arg = (name: string, fallback: string): string => {
@@ -136,9 +136,9 @@ async function main(): Promise<void> {
       breakdown.push(
         await page.evaluate(() => {
           const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-          const api = performance
-            .getEntriesByType('resource')
-            .filter((e) => e.name.includes('/admin/v1/systems'));
+          const api = (
+            performance.getEntriesByType('resource') as PerformanceResourceTiming[]
+          ).filter((e) => e.name.includes('/admin/v1/systems'));
           return {
             domContentLoaded: Math.round(nav.domContentLoadedEventEnd),
             apiStart: Math.round(api[0]?.startTime ?? 0),

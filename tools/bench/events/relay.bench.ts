@@ -29,7 +29,7 @@ import {
   type MessageCodec,
   type OutboxEventInput,
 } from '@trellis/events';
-import { PrismaClient } from '../../../libs/events/test/generated/prisma/client';
+import { PrismaClient } from '@trellis/events/test/generated/prisma/client';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const MIGRATIONS = join(ROOT, 'libs', 'events', 'test', 'prisma', 'migrations');

@@ -24,8 +24,8 @@ import {
   spawnService,
 } from '@trellis/testing';
 
-import { getToken, registerClient, startGateway } from '../../../apps/gateway/test/support/harness';
-import { RawGrpc } from '../../../apps/gateway/test/support/two-doors';
+import { getToken, registerClient, startGateway } from '@trellis/gateway/test/support/harness';
+import { RawGrpc } from '@trellis/gateway/test/support/two-doors';
 
 const ROOT = join(__dirname, '../../..');
 const arg = (name: string, fallback: string): string => {

@@ -31,13 +31,13 @@ import { join } from 'node:path';
 import { loadInfraEnv } from '@trellis/testing';
 import { Client } from 'pg';
 
-import { seed } from '../../../apps/identity/src/seed/seed';
+import { seed } from '@trellis/identity/src/public';
 import {
   freePort,
   getToken,
   registerClient,
   startGateway,
-} from '../../../apps/gateway/test/support/harness';
+} from '@trellis/gateway/test/support/harness';
 
 import { cpuMs, machineJiffies, postgresByClient, snapshot } from '../peers/hapi/procs';
 

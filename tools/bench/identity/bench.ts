@@ -24,7 +24,7 @@ import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { seed } from '../../../apps/identity/src/seed/seed';
+import { seed } from '@trellis/identity/src/public';
 
 const ROOT = join(__dirname, '../../..');
 

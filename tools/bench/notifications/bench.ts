@@ -37,7 +37,7 @@ import {
   uniqueTopic,
 } from '@trellis/testing';
 
-import { PrismaClient } from '../../../apps/notifications/src/app/prisma';
+import { PrismaClient } from '@trellis/notifications/src/public';
 
 const GOAL_P99_MS = 1000;
 const TOPIC_URL = 'https://fhir.trellis.nhs.uk/SubscriptionTopic/result-available';

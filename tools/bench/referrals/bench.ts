@@ -25,14 +25,15 @@ import { loadInfraEnv } from '@trellis/testing';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
-import type { Actor, Clock } from '../../../apps/referrals/src/app/domain/ports';
-import { PrismaClient } from '../../../apps/referrals/src/app/prisma';
-import { ReferralsRepository } from '../../../apps/referrals/src/app/referrals/referrals.repository';
 import {
-  ReferralsService,
+  type Actor,
+  type Clock,
+  OutboxReferralEventSink,
   type Priority,
-} from '../../../apps/referrals/src/app/referrals/referrals.service';
-import { OutboxReferralEventSink } from '../../../apps/referrals/src/events/outbox-referral-event-sink';
+  PrismaClient,
+  ReferralsRepository,
+  ReferralsService,
+} from '@trellis/referrals/src/public';
 
 const ROOT = join(__dirname, '../../..');
 const PROVIDERS = 200;

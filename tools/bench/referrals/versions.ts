@@ -16,11 +16,13 @@ import { loadInfraEnv } from '@trellis/testing';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
-import type { Actor } from '../../../apps/referrals/src/app/domain/ports';
-import { PrismaClient } from '../../../apps/referrals/src/app/prisma';
-import { ReferralsRepository } from '../../../apps/referrals/src/app/referrals/referrals.repository';
-import { ReferralsService } from '../../../apps/referrals/src/app/referrals/referrals.service';
-import { OutboxReferralEventSink } from '../../../apps/referrals/src/events/outbox-referral-event-sink';
+import {
+  type Actor,
+  OutboxReferralEventSink,
+  PrismaClient,
+  ReferralsRepository,
+  ReferralsService,
+} from '@trellis/referrals/src/public';
 
 const ROOT = join(__dirname, '../../..');
 

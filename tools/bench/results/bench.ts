@@ -30,17 +30,19 @@ import { createTestSchema, freePort, loadInfraEnv } from '@trellis/testing';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
-import { createResultsModule } from '../../../apps/results/src/app/app.module';
-import { resultsConfigSchema } from '../../../apps/results/src/app/config';
-import { LOINC_SYSTEM } from '../../../apps/results/src/app/domain/codes';
-import { patientDirectoryErrors } from '../../../apps/results/src/app/domain/results.errors';
-import { submissionFromProto } from '../../../apps/results/src/app/grpc/mappers';
-import { PrismaClient } from '../../../apps/results/src/app/prisma';
-import { ReportsRepository } from '../../../apps/results/src/app/reports/reports.repository';
-import { ReportsService } from '../../../apps/results/src/app/reports/reports.service';
-import { OutboxResultEventSink } from '../../../apps/results/src/events/outbox-result-event-sink';
-import { ResultsGrpcClient } from '../../../apps/results/test/support/grpc-client';
-import { fbc, I } from '../../../apps/results/test/support/reports';
+import {
+  createResultsModule,
+  LOINC_SYSTEM,
+  OutboxResultEventSink,
+  patientDirectoryErrors,
+  PrismaClient,
+  ReportsRepository,
+  ReportsService,
+  resultsConfigSchema,
+  submissionFromProto,
+} from '@trellis/results/src/public';
+import { ResultsGrpcClient } from '@trellis/results/test/support/grpc-client';
+import { fbc, I } from '@trellis/results/test/support/reports';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -202,14 +204,12 @@ async function main(): Promise<void> {
     const clients = Array.from({ length: 4 }, () => new ResultsGrpcClient(`127.0.0.1:${grpcPort}`));
     let k = 0;
     submit = async (r) => {
-      await clients[k++ % clients.length]!.call('SubmitReport', { report: r }, token);
+      const client = clients[k++ % clients.length]!;
+      await client.reports.submitReport({ report: r }, client.as(token));
     };
     submitMany = async (rs) => {
-      const res = await clients[k++ % clients.length]!.call<{ results: { error?: unknown }[] }>(
-        'SubmitReports',
-        { reports: rs },
-        token,
-      );
+      const client = clients[k++ % clients.length]!;
+      const res = await client.reports.submitReports({ reports: rs }, client.as(token));
       const bad = res.results.filter((x) => x.error);
       if (bad.length > 0) throw new Error(`batch item failed: ${JSON.stringify(bad[0])}`);
     };

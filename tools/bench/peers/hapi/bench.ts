@@ -25,11 +25,7 @@ import { join } from 'node:path';
 
 import { freePort, loadInfraEnv, serviceEnv, spawnService } from '@trellis/testing';
 
-import {
-  getToken,
-  registerClient,
-  startGateway,
-} from '../../../../apps/gateway/test/support/harness';
+import { getToken, registerClient, startGateway } from '@trellis/gateway/test/support/harness';
 import {
   CREATE_RANGE,
   NHS_SYSTEM,

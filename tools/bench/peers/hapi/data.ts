@@ -7,8 +7,7 @@ import { writeFileSync } from 'node:fs';
 
 import { Client } from 'pg';
 
-import { seed } from '../../../../apps/identity/src/seed/seed';
-import { seedFaker, syntheticPerson } from '../../../../apps/identity/src/seed/synthetic';
+import { seed, seedFaker, syntheticPerson } from '@trellis/identity/src/public';
 import { hapiId, SEED_TAG } from './hapi';
 
 export const SCHEMA = 'peer_bench_identity';
