@@ -4,5 +4,5 @@
 // The barrels come from `buf generate` (ts-proto + protoc-gen-trellis-index): never edit them.
 export * from './generated/_index';
 export { PROTO_ROOT, protoPath } from './proto-root';
-export { fromTimestamp, toTimestamp } from './timestamp';
+export { fromOptionalTimestamp, fromTimestamp, toTimestamp } from './timestamp';
 export type { TimestampLike } from './timestamp';

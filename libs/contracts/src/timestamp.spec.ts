@@ -1,4 +1,4 @@
-import { fromTimestamp, toTimestamp } from './timestamp';
+import { fromOptionalTimestamp, fromTimestamp, toTimestamp } from './timestamp';
 
 describe('timestamp', () => {
   it('round-trips millisecond precision, including before 1970', () => {
@@ -16,5 +16,12 @@ describe('timestamp', () => {
   it('rejects invalid dates and tolerates omitted zero fields', () => {
     expect(() => toTimestamp(new Date('nope'))).toThrow(RangeError);
     expect(fromTimestamp({}).toISOString()).toBe('1970-01-01T00:00:00.000Z');
+  });
+  it('reads an absent message field as no date', () => {
+    expect(fromOptionalTimestamp(undefined)).toBeUndefined();
+    expect(fromOptionalTimestamp(null)).toBeUndefined();
+    expect(fromOptionalTimestamp({ seconds: 1, nanos: 5_000_000 })?.toISOString()).toBe(
+      '1970-01-01T00:00:01.005Z',
+    );
   });
 });

@@ -16,3 +16,10 @@ export function toTimestamp(date: Date): TimestampLike {
 export function fromTimestamp(ts: { seconds?: number | null; nanos?: number | null }): Date {
   return new Date((ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1_000_000));
 }
+
+/** A Timestamp message field that may be absent (proto3 message fields are optional). */
+export function fromOptionalTimestamp(
+  ts: { seconds?: number | null; nanos?: number | null } | null | undefined,
+): Date | undefined {
+  return ts ? fromTimestamp(ts) : undefined;
+}

@@ -1,9 +1,9 @@
 import { PoisonMessageError, type ReceivedEvent } from '@trellis/events';
+import { fromOptionalTimestamp } from '@trellis/contracts';
 
 import type { BookingService } from '../app/booking/booking.service';
 import type { Prisma } from '../app/prisma';
 import { PatientDeceasedEvent, PatientMergedEvent } from './appointment-event-types';
-import { fromTimestamp } from './timestamps';
 
 export interface IdentityEventOutcome {
   type: 'deceased' | 'merged' | 'ignored';
@@ -29,7 +29,7 @@ export function createIdentityEventsHandler(booking: BookingService) {
       const cancelled = await booking.onPatientDeceased(
         tx,
         nhsNumber,
-        fromTimestamp(msg.deceasedAt),
+        fromOptionalTimestamp(msg.deceasedAt),
         event.correlationid,
       );
       return { type: 'deceased', affected: cancelled.length };

@@ -1,4 +1,4 @@
-import { events } from '@trellis/contracts';
+import { events, toTimestamp } from '@trellis/contracts';
 import { domainEventEnvelope, type Outbox, type OutboxEventInput } from '@trellis/events';
 
 import type {
@@ -14,7 +14,6 @@ import {
   AppointmentMissedEvent,
   AppointmentRescheduledEvent,
 } from './appointment-event-types';
-import { toTimestamp } from './timestamps';
 
 type AppointmentEventContext = events.v1.AppointmentEventContext;
 

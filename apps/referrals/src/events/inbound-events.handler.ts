@@ -1,4 +1,5 @@
 import { PoisonMessageError, type ReceivedEvent } from '@trellis/events';
+import { fromOptionalTimestamp } from '@trellis/contracts';
 
 import type { Prisma } from '../app/prisma';
 import type { ReferralsService } from '../app/referrals/referrals.service';
@@ -8,7 +9,6 @@ import {
   PatientDeceasedEvent,
   PatientMergedEvent,
 } from './referral-event-types';
-import { fromTimestamp } from './timestamps';
 
 export interface InboundEventOutcome {
   type:
@@ -51,7 +51,7 @@ export function createInboundEventsHandler(referrals: ReferralsService) {
           appointmentId: a.appointmentId,
           nhsNumber: a.nhsNumber,
           odsCode: a.odsCode,
-          start: fromTimestamp(a.start),
+          start: fromOptionalTimestamp(a.start),
           bookedBy: { systemId: actor?.systemId ?? '', odsCode: a.bookingOdsCode },
         },
         event.correlationid,
@@ -95,7 +95,7 @@ export function createInboundEventsHandler(referrals: ReferralsService) {
       if (!nhsNumber) throw new PoisonMessageError(`PatientDeceased ${event.id} names no patient`);
       const cancelled = await referrals.onPatientDeceased(
         tx,
-        { nhsNumber, deceasedAt: fromTimestamp(msg.deceasedAt) },
+        { nhsNumber, deceasedAt: fromOptionalTimestamp(msg.deceasedAt) },
         event.correlationid,
       );
       return { type: 'deceased', affected: cancelled };

@@ -1,4 +1,4 @@
-import { events } from '@trellis/contracts';
+import { events, toTimestamp } from '@trellis/contracts';
 import { domainEventEnvelope, type Outbox, type OutboxEventInput } from '@trellis/events';
 
 import { rttStatus } from '../app/domain/rtt';
@@ -18,7 +18,6 @@ import {
   ReferralUpdatedEvent,
   RttClockStoppedEvent,
 } from './referral-event-types';
-import { toTimestamp } from './timestamps';
 
 export function referralContext(r: ReferralRow): events.v1.ReferralEventContext {
   return {

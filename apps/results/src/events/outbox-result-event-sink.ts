@@ -1,4 +1,4 @@
-import { events } from '@trellis/contracts';
+import { events, toTimestamp } from '@trellis/contracts';
 import { domainEventEnvelope, type Outbox, type OutboxEventInput } from '@trellis/events';
 
 import { severityClass, type Interpretation } from '../app/domain/report-content';
@@ -14,7 +14,6 @@ import {
   ResultAmendedEvent,
   ResultAvailableEvent,
 } from './result-event-types';
-import { toTimestamp } from './timestamps';
 
 export function resultContext(r: ReportView): events.v1.ResultEventContext {
   const c = r.content;

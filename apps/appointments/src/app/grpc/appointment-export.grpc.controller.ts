@@ -1,9 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
-import { appointments } from '@trellis/contracts';
+import { appointments, fromOptionalTimestamp } from '@trellis/contracts';
 import { patientBatchQuery } from '@trellis/platform';
 
 import { AppointmentsError } from '../domain/appointments.errors';
-import { fromTimestamp } from '../../events/timestamps';
 import { PRISMA, type PrismaClient } from '../prisma';
 import { appointmentToProto } from './mappers';
 
@@ -28,7 +27,7 @@ export class AppointmentExportGrpcController
     const q = patientBatchQuery(
       {
         nhsNumbers: req.nhsNumbers,
-        updatedSince: fromTimestamp(req.updatedSince),
+        updatedSince: fromOptionalTimestamp(req.updatedSince),
         ...(req.page ? { page: req.page } : {}),
       },
       (violations) => AppointmentsError.invalid(violations),

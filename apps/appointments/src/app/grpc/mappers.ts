@@ -1,6 +1,10 @@
-import { appointments } from '@trellis/contracts';
+import {
+  appointments,
+  fromOptionalTimestamp,
+  type TimestampLike,
+  toTimestamp,
+} from '@trellis/contracts';
 
-import { fromTimestamp, toTimestamp, type Timestamp } from '../../events/timestamps';
 import type { AppointmentState } from '../domain/appointment-state';
 import type { AppointmentRow, ScheduleRow, SlotRow } from '../prisma';
 import type { AppointmentVersionRow } from '../booking/booking.repository';
@@ -112,8 +116,8 @@ export function periodFromProto(v: unknown): Period {
   return 'upcoming';
 }
 
-export function dateFromProto(t: Timestamp | undefined | null): Date | undefined {
-  return fromTimestamp(t);
+export function dateFromProto(t: TimestampLike | undefined | null): Date | undefined {
+  return fromOptionalTimestamp(t);
 }
 
 export function pageResponse(nextPageToken: string): { nextPageToken: string } {

@@ -1,4 +1,4 @@
-import { referrals } from '@trellis/contracts';
+import { referrals, toTimestamp } from '@trellis/contracts';
 
 import type { Status } from '../domain/referral-state';
 import { rttStatus, type RttStopReason } from '../domain/rtt';
@@ -11,7 +11,6 @@ import {
   type ReferralVersionView,
   type WaitingList,
 } from '../referrals/referrals.service';
-import { toTimestamp } from '../../events/timestamps';
 
 const V = referrals.v1;
 

@@ -1,10 +1,9 @@
 import { Controller, Inject } from '@nestjs/common';
-import { referrals } from '@trellis/contracts';
+import { fromOptionalTimestamp, referrals } from '@trellis/contracts';
 import { patientBatchQuery } from '@trellis/platform';
 
 import { CLOCK, type Clock } from '../domain/ports';
 import { ReferralsError } from '../domain/referrals.errors';
-import { fromTimestamp } from '../../events/timestamps';
 import { PRISMA, type PrismaClient } from '../prisma';
 import { referralToProto } from './mappers';
 
@@ -30,7 +29,7 @@ export class ReferralExportGrpcController implements referrals.v1.ReferralExport
     const q = patientBatchQuery(
       {
         nhsNumbers: req.nhsNumbers,
-        updatedSince: fromTimestamp(req.updatedSince),
+        updatedSince: fromOptionalTimestamp(req.updatedSince),
         ...(req.page ? { page: req.page } : {}),
       },
       (violations) => ReferralsError.invalid(violations),

@@ -1,11 +1,10 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
-import { referrals } from '@trellis/contracts';
+import { fromOptionalTimestamp, referrals } from '@trellis/contracts';
 
 import { ReferralsError } from '../domain/referrals.errors';
 import type { Status } from '../domain/referral-state';
 import { ReferralsService, type Priority } from '../referrals/referrals.service';
-import { fromTimestamp } from '../../events/timestamps';
 import { callOf } from './call-context';
 import {
   priorityFromProto,
@@ -203,7 +202,7 @@ export class ReferralGrpcController implements referrals.v1.ReferralServiceContr
         caller,
         req.referralId,
         stopReasonFromProto(req.reason),
-        fromTimestamp(req.at),
+        fromOptionalTimestamp(req.at),
         ctx,
       ),
     );

@@ -1,6 +1,10 @@
-import { results } from '@trellis/contracts';
+import {
+  fromOptionalTimestamp,
+  results,
+  type TimestampLike,
+  toTimestamp,
+} from '@trellis/contracts';
 
-import { fromTimestamp, toTimestamp, type Timestamp } from '../../events/timestamps';
 import { LOINC_SYSTEM, SNOMED_SYSTEM } from '../domain/codes';
 import type {
   CodingInput,
@@ -119,7 +123,7 @@ export function submissionFromProto(r: results.v1.ReportInput | undefined): Repo
       practitionerSystem: r.requester?.practitionerSystem ?? '',
     },
     referralId: r.referralId,
-    issued: fromTimestamp(r.issued as Timestamp | undefined),
+    issued: fromOptionalTimestamp(r.issued as TimestampLike | undefined),
     conclusion: r.conclusion,
     observations: (r.observations ?? []).map(observationFromProto),
     versionReason: r.versionReason,
@@ -199,5 +203,5 @@ export function severityFromProto(v: unknown): 'abnormal' | 'critical' {
 }
 
 export function dateFromProto(t: unknown): Date | undefined {
-  return fromTimestamp(t as Timestamp | undefined);
+  return fromOptionalTimestamp(t as TimestampLike | undefined);
 }
