@@ -4,17 +4,20 @@
  * itself reads identity through ListPatients), then north-east's authority runs
  * Group/region-north-east/$export through the real gateway (in this process) and the real identity
  * platform (child process); reported: resources exported per second from kick-off to the manifest,
- * and the download rate of the NDJSON files.
+ * and the download rate of the NDJSON files. With `--types all` the referrals, appointments and
+ * results platforms run too and the export asks each of them for every batch of patients (their
+ * ForPatients calls; their tables are not seeded, so this measures the per-batch cost of the other
+ * types), with resources per type in the report.
  *
- *   node -r @swc-node/register tools/bench/export/bench.ts [--patients 20000] [--page 500]
+ *   node -r @swc-node/register tools/bench/export/bench.ts [--patients 20000] [--page 500] [--types all]
  */
 import { loadavg } from 'node:os';
 
 import { loadInfraEnv } from '@trellis/testing';
 import { Client as PgClient } from 'pg';
 
-import { startFhirStack } from '../../../apps/gateway/test/fhir.harness';
-import { getToken, registerClient } from '../../../apps/gateway/test/support/harness';
+import { startFhirStack } from '@trellis/gateway/test/fhir.harness';
+import { getToken, registerClient } from '@trellis/gateway/test/support/harness';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,9 +76,13 @@ async function main(): Promise<void> {
   Object.assign(process.env, loadInfraEnv());
   const patients = Number(arg('patients', '20000'));
   const page = arg('page', '500');
+  const allTypes = arg('types', 'Patient') === 'all';
   const stack = await startFhirStack(
     {},
-    { gatewayEnv: { FHIR_EXPORT_PAGE_SIZE: page, FHIR_EXPORT_POLL_MS: '100' } },
+    {
+      ...(allTypes ? { referrals: true, appointments: true, results: true } : {}),
+      gatewayEnv: { FHIR_EXPORT_PAGE_SIZE: page, FHIR_EXPORT_POLL_MS: '100' },
+    },
   );
   const pg = new PgClient({ connectionString: process.env['DATABASE_URL'] });
   await pg.connect();
@@ -83,7 +90,10 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const expected = await seed(pg, stack.identitySchema.schema, patients);
     process.stderr.write(`seeded ${patients} patients in ${Date.now() - t0} ms\n`);
-    const scopes = ['region/north-east/population.read', 'system/Patient.r'];
+    const reads = allTypes
+      ? ['Patient', 'ServiceRequest', 'Appointment', 'DiagnosticReport', 'Observation']
+      : ['Patient'];
+    const scopes = ['region/north-east/population.read', ...reads.map((t) => `system/${t}.r`)];
     const client = await registerClient(stack.gw, {
       scopes,
       odsCode: 'YRA01',
@@ -98,7 +108,7 @@ async function main(): Promise<void> {
     });
     if (k.status !== 202) throw new Error(`kick-off ${k.status}`);
     const statusUrl = k.headers.get('content-location')!;
-    let manifest: { output: Array<{ url: string; count: number }> } | undefined;
+    let manifest: { output: Array<{ type: string; url: string; count: number }> } | undefined;
     while (!manifest) {
       const r = await fetch(statusUrl, { headers });
       if (r.status === 200) manifest = (await r.json()) as typeof manifest;
@@ -107,7 +117,10 @@ async function main(): Promise<void> {
     }
     const exportMs = Date.now() - started;
     const count = manifest.output.reduce((s, f) => s + f.count, 0);
-    if (count !== expected) throw new Error(`exported ${count}, expected ${expected}`);
+    const perType: Record<string, number> = {};
+    for (const f of manifest.output) perType[f.type] = (perType[f.type] ?? 0) + f.count;
+    if (perType['Patient'] !== expected)
+      throw new Error(`exported ${perType['Patient'] ?? 0} patients, expected ${expected}`);
     const d0 = Date.now();
     let bytes = 0;
     for (const f of manifest.output)
@@ -117,6 +130,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         patients,
         exported: count,
+        perType,
         files: manifest.output.length,
         pageSize: Number(page),
         exportMs,

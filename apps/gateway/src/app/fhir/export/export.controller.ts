@@ -4,10 +4,11 @@ import { FhirError, operationOutcome } from '@trellis/fhir';
 import { isRegion } from '@trellis/platform';
 import type { Request, Response } from 'express';
 
-import { FHIR_CONFIG, type FhirConfig } from '../fhir.config';
+import { backendConnected, FHIR_CONFIG, type FhirConfig } from '../fhir.config';
 import { FhirExceptionFilter, sendFhir } from '../fhir.http';
 import { FHIR_PREFIX, FhirRoute, type FhirRouteSpec } from '../fhir.registry';
-import { EXPORT_TYPES, ExportJobs, type ExportType } from './export.jobs';
+import { EXPORT_TYPES, ExportJobs, TOO_COSTLY, type ExportType } from './export.jobs';
+import { EXPORT_PLATFORM } from './export.sources';
 
 export const NDJSON = 'application/fhir+ndjson';
 const OUTPUT_FORMATS = new Set([NDJSON, 'application/ndjson', 'ndjson']);
@@ -25,7 +26,7 @@ const KICK_OFF_PARAMS: FhirRouteSpec['searchParams'] = [
     name: '_type',
     type: 'token',
     or: true,
-    documentation: `Resource types to export, comma-separated (served: ${EXPORT_TYPES.join(', ')}); default all`,
+    documentation: `Resource types to export, comma-separated (served: ${EXPORT_TYPES.join(', ')}, each needing system/<type>.r); default every served type the caller may read`,
   },
   {
     name: '_since',
@@ -46,7 +47,7 @@ const operation = (level: 'system' | 'group'): FhirRouteSpec['operation'] => ({
   description:
     level === 'system'
       ? 'FHIR Bulk Data system export (async: Prefer: respond-async, 202 + Content-Location of the status URL; NDJSON files). National operator only (trellis/admin).'
-      : "FHIR Bulk Data group export of a region's patients: Group/region-<region>/$export, for the region's authority (region/<region>/population.read) or the national operator. Patients registered with a practice of the region; restricted patients only with trellis/restricted.read.",
+      : "FHIR Bulk Data group export of a region's patients: Group/region-<region>/$export, for the region's authority (region/<region>/population.read) or the national operator. Patients registered with a practice of the region and their ServiceRequests, Appointments, DiagnosticReports and Observations (whoever holds them); restricted patients (and their records) only with trellis/restricted.read.",
   parameters: [
     { name: '_type', use: 'in', min: 0, max: '*', type: 'string', documentation: 'Types' },
     {
@@ -151,6 +152,8 @@ export class ExportFhirController {
       res.end();
       return;
     }
+    if (job.status === 'failed' && job.error?.startsWith(TOO_COSTLY))
+      throw FhirError.of(422, 'too-costly', 'export.too-large', job.error);
     if (job.status === 'failed')
       throw FhirError.of(500, 'exception', 'export.failed', `export failed: ${job.error ?? ''}`);
     const base = `${this.config.publicUrl}/${FHIR_PREFIX}`;
@@ -220,6 +223,22 @@ export class ExportFhirController {
     res.send(f.ndjson);
   }
 
+  /** 429 with Retry-After while the retained export files are at or over their cap. */
+  private async checkRetained(): Promise<void> {
+    const r = await this.jobs.retained();
+    if (r.bytes < this.config.exportMaxRetainedBytes) return;
+    const wait = r.nextExpiry ? Math.ceil((r.nextExpiry.getTime() - Date.now()) / 1000) : 60;
+    const retryAfter = Math.min(Math.max(wait, 1), Math.ceil(this.config.exportTtlMs / 1000));
+    throw FhirError.of(
+      429,
+      'throttled',
+      'export.storage-full',
+      `retained export files are at their cap (${this.config.exportMaxRetainedBytes} bytes); retry after ${retryAfter} s, when the oldest export expires, or DELETE a finished one`,
+      undefined,
+      { 'Retry-After': String(retryAfter) },
+    );
+  }
+
   private async kickOff(req: Request, res: Response, region: string | undefined): Promise<void> {
     const prefer = String(req.headers['prefer'] ?? '');
     if (!/(^|[,;\s])respond-async($|[,;\s])/.test(prefer))
@@ -240,24 +259,28 @@ export class ExportFhirController {
         `_outputFormat ${format.slice(0, 60)} is not served (${NDJSON})`,
         '_outputFormat',
       );
+    const served = EXPORT_TYPES.filter((t) => backendConnected(this.config, EXPORT_PLATFORM[t]));
+    const readable = (t: string) => scopeSatisfies(caller.scopes, `system/${t}.r`);
     const rawTypes = one('_type');
+    // without _type: every served type the caller may read (Bulk Data: all it is permitted)
     const types =
-      rawTypes === undefined ? [...EXPORT_TYPES] : rawTypes.split(',').map((t) => t.trim());
-    const unknown = types.filter((t) => !(EXPORT_TYPES as readonly string[]).includes(t));
-    if (unknown.length || types.length === 0)
+      rawTypes === undefined ? served.filter(readable) : rawTypes.split(',').map((t) => t.trim());
+    const unknown = types.filter((t) => !(served as readonly string[]).includes(t));
+    if (unknown.length || (rawTypes !== undefined && types.length === 0))
       throw bad(
         'export.type-unsupported',
-        `_type ${unknown.join(',').slice(0, 100) || '(empty)'} is not exportable (served: ${EXPORT_TYPES.join(', ')})`,
+        `_type ${unknown.join(',').slice(0, 100) || '(empty)'} is not exportable (served: ${served.join(', ')})`,
         '_type',
       );
-    const missing = types.filter((t) => !scopeSatisfies(caller.scopes, `system/${t}.r`));
-    if (missing.length)
+    const missing = rawTypes === undefined ? served : types.filter((t) => !readable(t));
+    if (types.length === 0 || (rawTypes !== undefined && missing.length))
       throw FhirError.of(
         403,
         'forbidden',
         'export.type-scope',
         `reading ${missing.join(', ')} needs system/<type>.r`,
       );
+    await this.checkRetained();
     const sinceRaw = one('_since');
     let since: Date | undefined;
     if (sinceRaw !== undefined) {

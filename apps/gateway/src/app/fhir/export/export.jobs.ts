@@ -5,9 +5,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { GatewayPrismaService } from '../../database/gateway-prisma.service';
 import type { BulkExportJob } from '../../../generated/prisma/client';
 
-/** Resource types the gateway can export (each needs a platform list call it can page). */
-export const EXPORT_TYPES = ['Patient'] as const;
-export type ExportType = (typeof EXPORT_TYPES)[number];
+export { EXPORT_TYPES, type ExportType } from './export.sources';
+import type { ExportType } from './export.sources';
 
 export type ExportStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -32,6 +31,9 @@ export interface ExportFileInfo {
 }
 
 const LEASE_MS = 60_000;
+
+/** Prefix of the error of a job failed for its size (status: 4xx too-costly, not 500). */
+export const TOO_COSTLY = 'too-costly';
 
 /**
  * The export jobs' table (gateway schema): kick-off, the worker's lease and per-page progress,
@@ -119,48 +121,90 @@ export class ExportJobs {
   }
 
   /**
-   * Writes one page's file and the cursor after it in one transaction, renewing the lease; false
-   * when the job was cancelled meanwhile (the page is dropped).
+   * Writes one page's files (one per type, empty ones skipped) and the cursor after it in one
+   * transaction, renewing the lease. 'cancelled' when the job was cancelled meanwhile (the page is
+   * dropped); 'too-large' when the job's files would exceed `maxJobBytes`: the job then fails
+   * (too-costly) and its files are deleted at once, freeing the space.
    */
   async savePage(
     job: BulkExportJob,
-    page: { type: string; lines: string[]; cursor: string; last: boolean },
-  ): Promise<boolean> {
-    return this.db.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<Array<{ status: string; resources_done: number }>>`
-        SELECT status, resources_done FROM bulk_export_jobs WHERE id = ${job.id}::uuid FOR UPDATE`;
-      if (rows[0]?.status !== 'running') return false;
-      if (page.lines.length > 0) {
-        const seq = await tx.bulkExportFile.count({ where: { jobId: job.id } });
-        await tx.bulkExportFile.create({
-          data: {
-            jobId: job.id,
-            seq: seq + 1,
-            type: page.type,
-            count: page.lines.length,
-            ndjson: page.lines.join('\n') + '\n',
-          },
-        });
+    page: {
+      files: ReadonlyArray<{ type: string; lines: readonly string[] }>;
+      cursor: string;
+      last: boolean;
+    },
+    maxJobBytes: number,
+  ): Promise<'saved' | 'cancelled' | 'too-large'> {
+    const files = page.files
+      .filter((f) => f.lines.length > 0)
+      .map((f) => ({ type: f.type, count: f.lines.length, ndjson: f.lines.join('\n') + '\n' }));
+    const added = files.reduce((n, f) => n + Buffer.byteLength(f.ndjson), 0);
+    const outcome = await this.db.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<Array<{ status: string }>>`
+        SELECT status FROM bulk_export_jobs WHERE id = ${job.id}::uuid FOR UPDATE`;
+      if (rows[0]?.status !== 'running') return 'cancelled' as const;
+      if (added > 0) {
+        const [used] = await tx.$queryRaw<Array<{ bytes: bigint }>>`
+          SELECT COALESCE(SUM(octet_length(ndjson)), 0)::bigint AS bytes
+          FROM bulk_export_files WHERE job_id = ${job.id}::uuid`;
+        if (Number(used?.bytes ?? 0) + added > maxJobBytes) return 'too-large' as const;
+      }
+      let seq = files.length > 0 ? await tx.bulkExportFile.count({ where: { jobId: job.id } }) : 0;
+      for (const f of files) {
+        seq += 1;
+        await tx.bulkExportFile.create({ data: { jobId: job.id, seq, ...f } });
       }
       const now = new Date();
       await tx.bulkExportJob.update({
         where: { id: job.id },
         data: {
           cursor: page.cursor,
-          resourcesDone: { increment: page.lines.length },
+          resourcesDone: { increment: files.reduce((n, f) => n + f.count, 0) },
           leaseUntil: page.last ? null : new Date(now.getTime() + LEASE_MS),
           ...(page.last ? { status: 'completed', completedAt: now } : {}),
         },
       });
-      return true;
+      return 'saved' as const;
     });
+    if (outcome === 'too-large') {
+      await this.db.$transaction([
+        this.db.bulkExportFile.deleteMany({ where: { jobId: job.id } }),
+        this.db.bulkExportJob.updateMany({
+          where: { id: job.id, status: 'running' },
+          data: {
+            status: 'failed',
+            error: `${TOO_COSTLY}: the export exceeds ${maxJobBytes} bytes (FHIR_EXPORT_MAX_JOB_BYTES); narrow it with _type or _since`,
+            leaseUntil: null,
+          },
+        }),
+      ]);
+    }
+    return outcome;
   }
 
+  /**
+   * Bytes of every retained export file, and when the first job holding some expires (so a
+   * refused kick-off can say when to retry).
+   */
+  async retained(): Promise<{ bytes: number; nextExpiry?: Date }> {
+    const [r] = await this.db.$queryRaw<Array<{ bytes: bigint; next: Date | null }>>`
+      SELECT COALESCE(SUM(octet_length(f.ndjson)), 0)::bigint AS bytes, MIN(j.expires_at) AS next
+      FROM bulk_export_files f JOIN bulk_export_jobs j ON j.id = f.job_id`;
+    return {
+      bytes: Number(r?.bytes ?? 0),
+      ...(r?.next ? { nextExpiry: r.next } : {}),
+    };
+  }
+
+  /** Fails a running job; its files are deleted (a failed job serves none). */
   async fail(id: string, error: string): Promise<void> {
-    await this.db.bulkExportJob.updateMany({
-      where: { id, status: 'running' },
-      data: { status: 'failed', error: error.slice(0, 500), leaseUntil: null },
-    });
+    await this.db.$transaction([
+      this.db.bulkExportFile.deleteMany({ where: { jobId: id, job: { status: 'running' } } }),
+      this.db.bulkExportJob.updateMany({
+        where: { id, status: 'running' },
+        data: { status: 'failed', error: error.slice(0, 500), leaseUntil: null },
+      }),
+    ]);
   }
 
   /** Deletes expired jobs (their files cascade); returns how many. */

@@ -8,7 +8,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { ACCESS_TOKEN_TYPE } from '@trellis/auth';
-import { toTimestamp } from '@trellis/contracts';
+import { fromTimestamp, toTimestamp } from '@trellis/contracts';
 import { patientToFhir } from '@trellis/fhir';
 import { SignJWT } from 'jose';
 
@@ -18,14 +18,42 @@ import { SIGNING_KEY_RING } from '../../tokens/tokens.service';
 import type { SigningKeyRing } from '../../tokens/signing-keys';
 import { FHIR_CONFIG, type FhirConfig } from '../fhir.config';
 import { PLATFORM_CLIENTS } from '../fhir.tokens';
-import { PlatformCallError, type PlatformClients } from '../platform-clients';
+import { PATIENT_BATCH_MAX } from '@trellis/platform';
+import { PlatformCallError, type ForwardContext, type PlatformClients } from '../platform-clients';
 import { ExportJobs } from './export.jobs';
+import { sourcesFor, type ExportSource, type ExportType } from './export.sources';
 
 const BACKGROUND_TOKEN_TTL_SECONDS = 300;
 
 /**
+ * Where a job stands (JSON in the job's cursor, committed with each page): `n` identity's token
+ * of the next patient page; while a batch of patients is under way, `b` its NHS numbers, `s` the
+ * source asked, `c` that source's page token, `e` whether it is identity's last page.
+ */
+interface ExportState {
+  n: string;
+  b?: string[];
+  s?: number;
+  c?: string;
+  e?: boolean;
+}
+
+interface Step {
+  files: Array<{ type: string; lines: string[] }>;
+  state: ExportState;
+  last: boolean;
+}
+
+function readState(cursor: string): ExportState {
+  if (!cursor.startsWith('{')) return { n: cursor }; // a job saved by a Patient-only gateway
+  return JSON.parse(cursor) as ExportState;
+}
+
+/**
  * Runs export jobs in the background, one page at a time through the platforms' gRPC list calls
- * (never their databases), mapping each record with the FHIR mappers of the reads. A page runs as
+ * (never their databases), mapping each record with the FHIR mappers of the reads: a page of the
+ * region's patients at identity, then each requested platform's records of that batch of NHS
+ * numbers (export.sources.ts), then the next page of patients. A page runs as
  * the job's owner: a fresh 5-minute token with the owner's kick-off scopes (never more), naming
  * the gateway as actor, so the platform applies the owner's rules (region, restricted records) and
  * refuses a suspended owner — the job then fails. Jobs left running by a stopped gateway are
@@ -87,35 +115,106 @@ export class ExportWorker implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async run(job: BulkExportJob): Promise<void> {
-    let cursor = job.cursor;
+    const sources = sourcesFor(job.types);
+    const want = new Set(job.types as ExportType[]);
+    let state = readState(job.cursor);
     for (;;) {
       if (this.stopped) return; // the lease lapses; another start resumes from the cursor
-      const authorization = `Bearer ${await this.tokenFor(job)}`;
-      const r = await this.platforms.call(
-        this.platforms.patients.listPatients,
-        {
-          region: job.region ?? '',
-          ...(job.since ? { updatedSince: toTimestamp(job.since) } : {}),
-          page: { pageSize: this.config.exportPageSize, pageToken: cursor },
-        },
-        {
-          authorization,
-          correlationId: `export-${job.id}`,
-          // audited by the gateway: the kick-off and each file download, not each page
-          auditedByGateway: true,
-          ...(job.ownerUserId ? { userId: job.ownerUserId } : {}),
-        },
+      const ctx: ForwardContext = {
+        authorization: `Bearer ${await this.tokenFor(job)}`,
+        correlationId: `export-${job.id}`,
+        // audited by the gateway: the kick-off and each file download, not each page
+        auditedByGateway: true,
+        ...(job.ownerUserId ? { userId: job.ownerUserId } : {}),
+      };
+      const step = state.b
+        ? await this.sourcePage(job, sources, want, state, ctx)
+        : await this.patientPage(job, sources.length > 0, want, state, ctx);
+      const saved = await this.jobs.savePage(
+        job,
+        { files: step.files, cursor: JSON.stringify(step.state), last: step.last },
+        this.config.exportMaxJobBytes,
       );
-      cursor = r.page?.nextPageToken ?? '';
-      const lines = r.patients.map((p) => JSON.stringify(patientToFhir(p)));
-      const saved = await this.jobs.savePage(job, {
-        type: 'Patient',
-        lines,
-        cursor,
-        last: cursor === '',
-      });
-      if (!saved || cursor === '') return;
+      if (saved !== 'saved' || step.last) return;
+      state = step.state;
     }
+  }
+
+  /**
+   * The next page of the region's patients at identity: its Patient lines, and the batch of NHS
+   * numbers the platform sources are asked about next. With other types and _since, every
+   * patient is listed (their referrals may have changed when they did not) and Patient lines are
+   * filtered here by lastUpdated; a Patient-only export lets identity filter.
+   */
+  private async patientPage(
+    job: BulkExportJob,
+    batches: boolean,
+    want: ReadonlySet<ExportType>,
+    state: ExportState,
+    ctx: ForwardContext,
+  ): Promise<Step> {
+    const since = job.since ?? undefined;
+    const r = await this.platforms.call(
+      this.platforms.patients.listPatients,
+      {
+        region: job.region ?? '',
+        ...(since && !batches ? { updatedSince: toTimestamp(since) } : {}),
+        page: {
+          pageSize: batches
+            ? Math.min(this.config.exportPageSize, PATIENT_BATCH_MAX)
+            : this.config.exportPageSize,
+          pageToken: state.n,
+        },
+      },
+      ctx,
+    );
+    const next = r.page?.nextPageToken ?? '';
+    const changed = (p: (typeof r.patients)[number]) =>
+      !since || !batches || (p.lastUpdated ? fromTimestamp(p.lastUpdated) >= since : true);
+    const files = want.has('Patient')
+      ? [
+          {
+            type: 'Patient',
+            lines: r.patients.filter(changed).map((p) => JSON.stringify(patientToFhir(p))),
+          },
+        ]
+      : [];
+    if (batches && r.patients.length > 0)
+      return {
+        files,
+        state: { n: next, b: r.patients.map((p) => p.nhsNumber), s: 0, c: '', e: next === '' },
+        last: false,
+      };
+    return { files, state: { n: next }, last: next === '' };
+  }
+
+  /** One page of the current source's records of the batch; then the next source or batch. */
+  private async sourcePage(
+    job: BulkExportJob,
+    sources: readonly ExportSource[],
+    want: ReadonlySet<ExportType>,
+    state: ExportState,
+    ctx: ForwardContext,
+  ): Promise<Step> {
+    const index = state.s ?? 0;
+    const source = sources[index];
+    if (!source || !state.b) return { files: [], state: { n: state.n }, last: state.e === true };
+    const page = await source.page(
+      this.platforms,
+      {
+        nhsNumbers: state.b,
+        ...(job.since ? { since: job.since } : {}),
+        pageSize: this.config.exportPageSize,
+        pageToken: state.c ?? '',
+      },
+      want,
+      ctx,
+    );
+    if (page.nextPageToken)
+      return { files: page.files, state: { ...state, c: page.nextPageToken }, last: false };
+    if (index + 1 < sources.length)
+      return { files: page.files, state: { ...state, s: index + 1, c: '' }, last: false };
+    return { files: page.files, state: { n: state.n }, last: state.e === true };
   }
 
   private async tokenFor(job: BulkExportJob): Promise<string> {
