@@ -57,7 +57,12 @@ echo "boot-image: $app: $image (user $user, workdir $workdir): $cmd"
 envs=(--env "DATABASE_URL=$DATABASE_URL" --env "DATABASE_SCHEMA=$schema"
   --env "KAFKA_BROKERS=$KAFKA_BROKERS" --env "KAFKA_SASL_MECHANISM=$KAFKA_SASL_MECHANISM"
   --env "KAFKA_SASL_USERNAME=$KAFKA_SASL_USERNAME" --env "KAFKA_SASL_PASSWORD=$KAFKA_SASL_PASSWORD"
-  --env "GRPC_PORT=$grpc_port" --env "HTTP_PORT=$http_port")
+  --env "GRPC_PORT=$grpc_port" --env "HTTP_PORT=$http_port"
+  # the root filesystem is not writable by the app: the development key rings go to /tmp (a
+  # cluster mounts the key-ring Secrets instead)
+  --env "GATEWAY_SIGNING_KEY_FILE=/tmp/gateway-signing-keys.json"
+  --env "SERVICE_IDENTITY_KEY_FILE=/tmp/service-token-keys.json"
+  --env "CITIZEN_IDP_KEYS_FILE=/tmp/citizen-idp-jwks.json")
 while IFS='=' read -r key value; do
   case "$key" in '' | \#* | *_PORT | STAFF_DIRECTORY_FILE) continue ;; esac
   envs+=(--env "$key=$value")
