@@ -5,7 +5,7 @@ const url = process.env.DATABASE_URL ?? '';
 const schema = process.env.DATABASE_SCHEMA ?? 'identity';
 
 export default defineConfig({
-  schema: 'prisma/schema.prisma',
+  schema: 'prisma',
   migrations: { path: 'prisma/migrations' },
   datasource: { url: url === '' ? '' : `${url}${url.includes('?') ? '&' : '?'}schema=${schema}` },
 });

@@ -55,36 +55,3 @@ export function assertSharedEventModels(prismaDir: string): void {
       `the event models of ${prismaDir} must come from ${EVENTS_PRISMA_PATH} only:\n  ${problems.join('\n  ')}`,
     );
 }
-
-/**
- * Throws unless the Prisma schema at `schemaPath` contains the event models of events.prisma
- * unchanged (whitespace and comments aside). (The older copy-and-compare check, kept while a service still copies the models.)
- */
-export function assertSchemaHasEventModels(schemaPath: string): void {
-  const expected = prismaModelBlocks(readFileSync(EVENTS_PRISMA_PATH, 'utf8'));
-  const actual = prismaModelBlocks(readFileSync(schemaPath, 'utf8'));
-  const problems: string[] = [];
-  for (const name of EVENT_MODEL_NAMES) {
-    const want = expected.get(name);
-    if (want === undefined) throw new Error(`events.prisma lost model ${name}`);
-    const got = actual.get(name);
-    if (got === undefined) {
-      problems.push(`model ${name} is missing`);
-      continue;
-    }
-    if (got !== want) {
-      const w = want.split('\n');
-      const g = got.split('\n');
-      const at = w.findIndex((line, k) => line !== g[k]);
-      const index = at === -1 ? w.length : at;
-      problems.push(
-        `model ${name} differs at line ${index + 1}: expected ${JSON.stringify(w[index] ?? '(end)')}, found ${JSON.stringify(g[index] ?? '(end)')}`,
-      );
-    }
-  }
-  if (problems.length > 0) {
-    throw new Error(
-      `${schemaPath} must contain the event models of ${EVENTS_PRISMA_PATH} verbatim:\n  ${problems.join('\n  ')}`,
-    );
-  }
-}
