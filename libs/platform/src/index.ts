@@ -100,5 +100,3 @@ export {
 export type { PatientBatchQuery, PatientBatchRequest } from './patient-batch';
 export { databaseSettings, prismaClientProvider } from './prisma-provider';
 export type { PrismaClientLike, ServiceDatabaseConfig } from './prisma-provider';
-export { databaseSettings, prismaClientProvider } from './prisma-provider';
-export type { PrismaClientLike, ServiceDatabaseConfig } from './prisma-provider';
