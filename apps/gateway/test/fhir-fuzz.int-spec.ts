@@ -135,6 +135,16 @@ async function makeSeeds(): Promise<Seeds> {
     ],
   };
   const appointmentId = await created('Appointment/$book', parameters);
+  const documentReference = {
+    resourceType: 'DocumentReference',
+    status: 'current',
+    type: { coding: [{ system: 'http://snomed.info/sct', code: '736253002' }] },
+    subject: { identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs } },
+    content: [
+      { attachment: { contentType: 'application/pdf', url: 'https://epr.example.nhs.uk/d/1' } },
+    ],
+  };
+  const pointerId = await created('DocumentReference', documentReference);
   const srId = await created('ServiceRequest', sr);
   const drId = await created('DiagnosticReport', dr);
   const some = (...ids: Array<string | undefined>) => ids.filter((i): i is string => !!i);
@@ -146,6 +156,7 @@ async function makeSeeds(): Promise<Seeds> {
       Schedule: schedule,
       Slot: slot,
       Parameters: parameters,
+      DocumentReference: documentReference,
     },
     ids: {
       Patient: [nhs],
@@ -155,6 +166,7 @@ async function makeSeeds(): Promise<Seeds> {
       Schedule: [scheduleId],
       Slot: [slotId],
       Appointment: some(appointmentId),
+      DocumentReference: some(pointerId),
       OperationDefinition: ['patient-everything'],
     },
   };
@@ -282,6 +294,7 @@ beforeAll(async () => {
     'system/Schedule.crs',
     'system/Slot.crs',
     'system/Appointment.cruds',
+    'system/DocumentReference.cruds',
   ];
   ({ token: gp } = await stack.token(scopes, 'A81001'));
   ({ token: hospital } = await stack.token(scopes, 'RR8'));

@@ -115,7 +115,8 @@ export class PatientFhirController {
   async vread(@Req() req: Request, @Res() res: Response): Promise<Patient> {
     const id = this.requireNhs(String(req.params['id']));
     const vid = String(req.params['vid']);
-    if (!/^\d+$/.test(vid))
+    // a positive version that fits the platform's int32 field; anything else is simply not found
+    if (!/^[1-9]\d{0,8}$/.test(vid))
       throw FhirError.of(
         404,
         'not-found',
