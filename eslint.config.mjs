@@ -43,6 +43,9 @@ export default tseslint.config(
             // contracts are generated code: only plain utilities below them
             { sourceTag: 'type:contract', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            // benchmarks (tools/bench) drive services in-process through each app's public entry
+            // point (apps/<app>/src/public.ts) and test harnesses; nothing imports a benchmark
+            { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['*'] },
             // a service never reaches into another service's code
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             {

@@ -38,12 +38,14 @@ import {
   uniqueTopic,
 } from '@trellis/testing';
 
+// eslint-disable-next-line @nx/enforce-module-boundaries -- a benchmark drives the app in-process through its public entry point (type:bench)
 import {
   AccessEventsRepository,
   AuditService,
   maintainPartitions,
   PrismaClient,
 } from '@trellis/audit/src/public';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- a benchmark drives the app in-process through its public entry point (type:bench)
 import { accessRecorded } from '@trellis/audit/test/support/access-events';
 
 const GOAL_RATE = 10_000;

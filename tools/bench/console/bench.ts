@@ -21,6 +21,7 @@ import { gzipSync } from 'node:zlib';
 import { loadInfraEnv } from '@trellis/testing';
 import { chromium } from 'playwright-core';
 
+// eslint-disable-next-line @nx/enforce-module-boundaries -- a benchmark drives the app in-process through its public entry point (type:bench)
 import { startConsoleServer } from '@trellis/console/server/serve';
 import { getToken, registerClient, startGateway } from '@trellis/gateway/test/support/harness';
 

@@ -37,6 +37,7 @@ import {
   uniqueTopic,
 } from '@trellis/testing';
 
+// eslint-disable-next-line @nx/enforce-module-boundaries -- a benchmark drives the app in-process through its public entry point (type:bench)
 import { PrismaClient } from '@trellis/notifications/src/public';
 
 const GOAL_P99_MS = 1000;
