@@ -46,7 +46,7 @@ describe('appointments over gRPC (platform bootstrap, auth guard, audit, real Po
 
   it('refuses every method without a token (UNAUTHENTICATED) and without its scope (PERMISSION_DENIED)', async () => {
     const rows = scopeMatrix(APPOINTMENTS_SCOPES);
-    expect(rows).toHaveLength(17);
+    expect(rows).toHaveLength(18);
     for (const row of rows) {
       const path = row.key.replace('/trellis.appointments.v1.', '');
       const method = svc.client.method(row.key);

@@ -53,7 +53,7 @@ describe('results over gRPC (platform bootstrap, auth, audit, real PostgreSQL + 
 
   it('refuses every method without a token (UNAUTHENTICATED) and without its scope (PERMISSION_DENIED)', async () => {
     const rows = scopeMatrix(RESULTS_SCOPES);
-    expect(rows).toHaveLength(9);
+    expect(rows).toHaveLength(10);
     for (const row of rows) {
       const method = row.key.split('/').pop()!;
       const call = svc.client.method(row.key);
