@@ -142,19 +142,20 @@ describe('idempotent slot publication (unique (ods_code, idempotency_key), real 
   });
 
   it('makes one slot of 10 concurrent identical publications', async () => {
-    // every publication passes its replay look-up before any inserts: all 10 race the insert
+    // every publication is inside its transaction, at the organisation's lock, before any goes on
     const racers = 10;
     let waiting = 0;
     let release!: () => void;
-    const allLookedUp = new Promise<void>((r) => (release = r));
+    const allAtTheLock = new Promise<void>((r) => (release = r));
     class RacingRepository extends SchedulingRepository {
-      override async findSlotsByKeys(...args: Parameters<SchedulingRepository['findSlotsByKeys']>) {
-        const rows = await super.findSlotsByKeys(...args);
+      override async lockKeyedPublication(
+        ...args: Parameters<SchedulingRepository['lockKeyedPublication']>
+      ) {
         if (waiting < racers) {
           if (++waiting === racers) release();
-          await allLookedUp;
+          await allAtTheLock;
         }
-        return rows;
+        return super.lockKeyedPublication(...args);
       }
     }
     const racing = new SchedulingService(

@@ -29,7 +29,7 @@ import {
   type KafkaPrincipal,
 } from '../model/authority-clients';
 import { mayApprove, type SystemSummary } from '../model/systems';
-import { DARK, GREEN, RED } from './colours';
+import { DARK, GREEN, ORANGE, RED } from './colours';
 
 type Acting = { c: SystemSummary; act: 'rekey' | 'withdraw' };
 
@@ -174,17 +174,19 @@ export function AuthorityClients({
       >
         {secret ? (
           <Stack data-testid="new-kafka-secret">
-            <Alert color="yellow" title="Shown once">
+            <Alert color={ORANGE} title="Shown once">
               Copy the password now: Trellis keeps no copy. The old password no longer works.
             </Alert>
             <Text size="sm">
               Principal <code>{secret.principal}</code>
             </Text>
-            <Code block data-testid="kafka-password">
+            <Code block tabIndex={0} data-testid="kafka-password">
               {secret.password ?? ''}
             </Code>
             <Text size="sm">Kafka client settings:</Text>
-            <Code block>{clientProperties(secret)}</Code>
+            <Code block tabIndex={0}>
+              {clientProperties(secret)}
+            </Code>
             <Group>
               <CopyButton value={secret.password ?? ''}>
                 {({ copied, copy }) => (

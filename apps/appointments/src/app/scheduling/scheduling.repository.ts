@@ -58,6 +58,11 @@ export class SchedulingRepository {
   }
 
   /** The owner's slots published under these idempotency keys. */
+  /** Serialises an organisation's keyed slot publications (transaction-scoped advisory lock). */
+  async lockKeyedPublication(tx: Db, odsCode: string): Promise<void> {
+    await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`slots:${odsCode}`}, 0))::text AS locked`;
+  }
+
   findSlotsByKeys(db: Db, odsCode: string, keys: readonly string[]): Promise<SlotRow[]> {
     if (keys.length === 0) return Promise.resolve([]);
     return db.slot.findMany({ where: { odsCode, idempotencyKey: { in: [...keys] } } });

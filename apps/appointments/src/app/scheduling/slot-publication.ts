@@ -4,7 +4,7 @@ import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments
 import { isExclusionViolation, isSerializationFailure, isUniqueViolation } from '@trellis/database';
 import type { Actor, Clock } from '../domain/ports';
 import { IDEMPOTENCY_KEY, Violations } from '../domain/validation';
-import type { PrismaClient, ScheduleRow, SlotRow } from '../prisma';
+import type { Db, PrismaClient, ScheduleRow, SlotRow } from '../prisma';
 import type { NewSlot, SchedulingRepository } from './scheduling.repository';
 
 export const MAX_SLOTS_PER_PUBLISH = 5000;
@@ -129,44 +129,65 @@ export class SlotPublication {
       );
     }
     for (let attempt = 0; ; attempt++) {
-      const earlier = await this.replaySlots(schedule.odsCode, valid, opts.ifNoneExist ?? false);
-      const fresh = valid.map((s, i) => ({ s, i })).filter(({ i }) => !earlier.has(i));
-      const created = new Map<number, SlotRow>();
-      if (fresh.length > 0) {
-        try {
-          const rows = await this.repo.insertSlots(
-            this.prisma,
-            schedule,
-            fresh.map((f) => f.s),
-          );
-          // slots of one schedule never share a start: match the returned rows by it
-          const byStart = new Map(rows.map((r) => [r.startAt.getTime(), r]));
-          for (const f of fresh) created.set(f.i, byStart.get(f.s.start.getTime())!);
-        } catch (err) {
-          // A concurrent publication of the same key won (unique index, or the exclusion
-          // constraint on its identical range, whichever PostgreSQL checked first): once more,
-          // now answering it as a replay. Concurrent identical publications can also deadlock
-          // between those two checks; the statement rolled back whole, so it is safe to rerun.
-          const lostRace = keys.size > 0 && (isUniqueViolation(err) || isExclusionViolation(err));
-          if ((lostRace && attempt < 2) || (isSerializationFailure(err) && attempt < 3)) continue;
-          if (!isExclusionViolation(err)) throw err;
-          throw await this.overlapError(
-            schedule.id,
-            fresh.map((f) => f.s),
-            fresh.map((f) => f.i),
-          );
-        }
+      try {
+        return keys.size > 0
+          ? await this.prisma.$transaction(async (tx) => {
+              // Keyed publications of one organisation take turns: two identical ones racing on
+              // the unique key and the exclusion constraint at once could deadlock (40P01 seen in
+              // CI with 10 concurrent publishers); in turn, the second one finds the first's rows.
+              await this.repo.lockKeyedPublication(tx, schedule.odsCode);
+              return this.publishOnce(tx, schedule, valid, opts.ifNoneExist ?? false);
+            })
+          : await this.publishOnce(this.prisma, schedule, valid, false);
+      } catch (err) {
+        // The same key used concurrently on another of the owner's schedules (unique index), or a
+        // serialization failure: once more, now answering it as a replay or a precise refusal.
+        if (keys.size > 0 && isUniqueViolation(err) && attempt < 2) continue;
+        if (isSerializationFailure(err) && attempt < 3) continue;
+        throw err;
       }
-      return valid.map((_, i) =>
-        earlier.has(i)
-          ? { slot: earlier.get(i)!, replayed: true }
-          : { slot: created.get(i)!, replayed: false },
-      );
     }
+  }
+
+  /** One attempt: replay what the keys already published, insert the rest in one statement. */
+  private async publishOnce(
+    db: Db,
+    schedule: ScheduleRow,
+    valid: readonly NewSlot[],
+    ifNoneExist: boolean,
+  ): Promise<PublishedSlot[]> {
+    const earlier = await this.replaySlots(db, schedule.odsCode, valid, ifNoneExist);
+    const fresh = valid.map((s, i) => ({ s, i })).filter(({ i }) => !earlier.has(i));
+    const created = new Map<number, SlotRow>();
+    if (fresh.length > 0) {
+      try {
+        const rows = await this.repo.insertSlots(
+          db,
+          schedule,
+          fresh.map((f) => f.s),
+        );
+        // slots of one schedule never share a start: match the returned rows by it
+        const byStart = new Map(rows.map((r) => [r.startAt.getTime(), r]));
+        for (const f of fresh) created.set(f.i, byStart.get(f.s.start.getTime())!);
+      } catch (err) {
+        if (!isExclusionViolation(err)) throw err;
+        throw await this.overlapError(
+          schedule.id,
+          fresh.map((f) => f.s),
+          fresh.map((f) => f.i),
+        );
+      }
+    }
+    return valid.map((_, i) =>
+      earlier.has(i)
+        ? { slot: earlier.get(i)!, replayed: true }
+        : { slot: created.get(i)!, replayed: false },
+    );
   }
 
   /** Keyed slots already published by the owner (by index); a reused key is refused. */
   private async replaySlots(
+    db: Db,
     odsCode: string,
     slots: readonly NewSlot[],
     ifNoneExist: boolean,
@@ -175,7 +196,7 @@ export class SlotPublication {
     const keyed = slots.flatMap((s, i) => (s.idempotencyKey ? [{ s, i }] : []));
     if (keyed.length === 0) return found;
     const rows = await this.repo.findSlotsByKeys(
-      this.prisma,
+      db,
       odsCode,
       keyed.map((k) => k.s.idempotencyKey!),
     );

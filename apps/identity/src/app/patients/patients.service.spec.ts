@@ -43,6 +43,7 @@ function createTestService(opts: { trace?: TraceResult; records?: PatientRecord[
       return opts.trace ?? { candidates: [], totalAboveThreshold: 0 };
     },
     find: async (_db: Db, nhs: string) => records.get(nhs),
+    read: async (_db: Db, nhs: string) => records.get(nhs),
     findMany: async (_db: Db, nhs: string[]) =>
       new Map(nhs.filter((n) => records.has(n)).map((n) => [n, records.get(n)!])),
     lockRegistrationKeys: async () => undefined,
