@@ -385,11 +385,21 @@ describe('DocumentReference: the record locator', () => {
     expect(dr?.interaction?.map((i) => i.code).sort()).toEqual([
       'create',
       'delete',
+      'history-instance',
       'read',
       'search-type',
+      'vread',
     ]);
     expect(dr?.searchParam?.map((p) => p.name)).toEqual(
-      expect.arrayContaining(['subject', 'patient', 'patient.identifier', 'type']),
+      expect.arrayContaining([
+        'subject',
+        'patient',
+        'patient.identifier',
+        'type',
+        'custodian',
+        'date',
+        'status',
+      ]),
     );
     const api = (await (await fetch(`${stack.fhirBase}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, unknown>>;
@@ -397,6 +407,10 @@ describe('DocumentReference: the record locator', () => {
     expect(Object.keys(api.paths['/fhir/DocumentReference'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(Object.keys(api.paths['/fhir/DocumentReference/{id}'] ?? {}).sort()).toEqual([
       'delete',
+      'get',
+    ]);
+    expect(Object.keys(api.paths['/fhir/DocumentReference/{id}/_history'] ?? {})).toEqual(['get']);
+    expect(Object.keys(api.paths['/fhir/DocumentReference/{id}/_history/{vid}'] ?? {})).toEqual([
       'get',
     ]);
   });

@@ -2,16 +2,23 @@ import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { requireCaller, type AuditSubject, type AuditSubjectExtractor } from '@trellis/auth';
-import { RECORD_TYPES, SNOMED_SYSTEM } from '@trellis/codes';
-import { FhirError, fhirErrorFromPlatform, NHS_NUMBER_SYSTEM } from '@trellis/fhir';
+import { fromTimestamp, type records } from '@trellis/contracts';
+import { FhirError, fhirErrorFromPlatform } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { pointerFieldPath, pointerRequestFromFhir, pointerToFhir } from './document-reference.fhir';
+import {
+  PATIENT_CRITERIA,
+  patientOfParam,
+  POINTER_SEARCH_PARAMS,
+  pointerSearchField,
+  pointerSearchFromFhir,
+} from './document-reference.search';
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
-import { clip, PATIENT_MODIFIERS, rawQuery, readPatientParam, searchOf } from './fhir.search';
-import { versionHeaders } from './fhir.support';
-import { PlatformFhirController } from './platform-fhir.controller';
+import { rawQuery, searchOf } from './fhir.search';
+import { headerValue, parseIfMatch, versionHeaders } from './fhir.support';
+import { PlatformFhirController, type HistoryVersion } from './platform-fhir.controller';
 import { PlatformCallError } from './platform-clients';
 
 /** What each interaction touched (pointer id and patient), for the access audit. */
@@ -24,14 +31,23 @@ const pointerSubject: AuditSubjectExtractor = (req, res) => {
   return { ...(id ? { resourceId: id } : {}), ...(nhs ? { nhsNumber: nhs } : {}) };
 };
 
-/** The patient criteria a pointer search accepts (NRL: subject:identifier; also patient). */
-const PATIENT_CRITERIA = ['subject', 'patient', 'patient.identifier'] as const;
+/** A pointer's history: its id, and the patient of the versions answered. */
+const historySubject: AuditSubjectExtractor = (req, res) => {
+  const id = (req as { params?: { id?: string } }).params?.id;
+  const first = (res as Bundle | undefined)?.entry?.[0]?.resource as DocumentReference | undefined;
+  const nhs = first?.subject?.identifier?.value;
+  return { ...(id ? { resourceId: id } : {}), ...(nhs ? { nhsNumber: nhs } : {}) };
+};
 
-function patientOfParam(name: string, value: string, modifier: string | undefined): string {
-  return name === 'patient.identifier'
-    ? readPatientParam(value, 'identifier', name)
-    : readPatientParam(value, modifier, name);
+/** One recorded version → the DocumentReference as it was (versionId, lastUpdated of it). */
+function versionToFhir(v: records.v1.PointerVersion): DocumentReference {
+  const d = pointerToFhir(v.pointer!);
+  if (v.recordedAt) d.meta = { ...d.meta, lastUpdated: fromTimestamp(v.recordedAt).toISOString() };
+  return d;
 }
+
+/** The If-Match of a change as the platform's expected version (0 = not checked). */
+const expectedVersion = (req: Request) => parseIfMatch(headerValue(req.headers['if-match'])) ?? 0;
 
 /** The audit subject of a pointer search: the patient however the query names them. */
 const searchSubject: AuditSubjectExtractor = (req) => {
@@ -47,13 +63,12 @@ const searchSubject: AuditSubjectExtractor = (req) => {
   return {};
 };
 
-const TYPE_CODES = RECORD_TYPES.map((t) => `${t.code} (${t.display})`).join(', ');
-
 /**
  * DocumentReference: the record locator (England's NRL model), served by identity's
  * RecordLocatorService. Custodians register pointers to documents they hold (POST), replace them
  * by a new version (POST with relatesTo.code = replaces, as NRL does; PUT is not served) and
- * retire them (DELETE); anyone with the read scopes finds a patient's current pointers by type.
+ * retire them (DELETE), If-Match guarding both; anyone with the read scopes finds a patient's
+ * pointers by type, custodian, date and status. Every version is kept (vread, _history).
  */
 @Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
@@ -91,18 +106,31 @@ export class DocumentReferenceFhirController extends PlatformFhirController {
       throw err;
     }
     AUDITED.set(req, { nhsNumber: request.pointer.nhsNumber });
+    const expected = expectedVersion(req);
     if (request.replacesId !== undefined) {
       const r = await this.pointerCall(
         () =>
           this.platforms.call(
             this.platforms.records.supersedePointer,
-            { replacesId: request.replacesId!, pointer: request.pointer },
+            {
+              replacesId: request.replacesId!,
+              pointer: request.pointer,
+              clientKey: '',
+              expectedVersion: expected,
+            },
             ctx,
           ),
         request.replacesId,
       );
       return this.answerCreated(req, res, r.pointer!, r.replayed);
     }
+    if (expected !== 0)
+      throw FhirError.of(
+        400,
+        'invalid',
+        'http.if-match',
+        'If-Match names the version of the pointer a new version replaces: it applies only with relatesTo replaces',
+      );
     const r = await this.pointerCall(() =>
       this.platforms.call(this.platforms.records.createPointer, { pointer: request.pointer }, ctx),
     );
@@ -132,6 +160,78 @@ export class DocumentReferenceFhirController extends PlatformFhirController {
 
   @FhirRoute({
     method: 'GET',
+    path: 'DocumentReference/:id/_history/:vid',
+    resource: 'DocumentReference',
+    platform: 'identity',
+    interaction: 'vread',
+    scope: 'system/DocumentReference.r',
+    patientData: true,
+    subject: pointerSubject,
+    summary:
+      'Read one version of a pointer as it was (a retired pointer’s too: its last version is entered-in-error)',
+  })
+  async vread(@Req() req: Request, @Res() res: Response): Promise<DocumentReference> {
+    const id = String(req.params['id']);
+    const version = this.versionParam(req, 'DocumentReference');
+    const r = await this.pointerCall(
+      () =>
+        this.platforms.call(
+          this.platforms.records.getPointerVersion,
+          { id, version },
+          forwardContext(req),
+        ),
+      id,
+    );
+    const d = versionToFhir(r.version!);
+    return sendFhir(res, 200, d, versionHeaders(d));
+  }
+
+  @FhirRoute({
+    method: 'GET',
+    path: 'DocumentReference/:id/_history',
+    resource: 'DocumentReference',
+    platform: 'identity',
+    interaction: 'history-instance',
+    scope: 'system/DocumentReference.r',
+    patientData: true,
+    subject: historySubject,
+    summary: 'Versions of a pointer, newest first (paged): registered, superseded, retired',
+  })
+  async history(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
+    const id = String(req.params['id']);
+    const count = searchOf(req).count;
+    const r = await this.pointerCall(
+      () =>
+        this.platforms.call(
+          this.platforms.records.listPointerVersions,
+          { id, page: { pageSize: Math.max(count, 1), pageToken: this.pageToken(req) } },
+          forwardContext(req),
+        ),
+      id,
+      pointerSearchField,
+    );
+    const versions = r.versions.map((v): HistoryVersion => {
+      const created = v.change === 'created';
+      const d = versionToFhir(v);
+      return {
+        resource: d,
+        version: v.pointer!.version,
+        created,
+        // a new version is registered by POST (relatesTo replaces), a retirement by DELETE
+        request:
+          v.change === 'deleted'
+            ? { method: 'DELETE', url: `DocumentReference/${id}` }
+            : { method: 'POST', url: 'DocumentReference' },
+      };
+    });
+    return this.historyBundle(req, res, 'DocumentReference', versions, {
+      count,
+      nextPageToken: r.page?.nextPageToken,
+    });
+  }
+
+  @FhirRoute({
+    method: 'GET',
     path: 'DocumentReference',
     resource: 'DocumentReference',
     platform: 'identity',
@@ -139,74 +239,21 @@ export class DocumentReferenceFhirController extends PlatformFhirController {
     scope: 'system/DocumentReference.s',
     patientData: true,
     subject: searchSubject,
-    searchParams: [
-      {
-        name: 'subject',
-        type: 'reference',
-        modifiers: PATIENT_MODIFIERS,
-        documentation: `The patient (one patient criterion is required): subject:identifier=${NHS_NUMBER_SYSTEM}|<NHS number> (as NRL), or Patient/<NHS number>`,
-      },
-      {
-        name: 'patient',
-        type: 'reference',
-        modifiers: PATIENT_MODIFIERS,
-        documentation: `The patient: Patient/<NHS number>, <NHS number> or patient:identifier=${NHS_NUMBER_SYSTEM}|<NHS number>`,
-      },
-      {
-        name: 'patient.identifier',
-        type: 'token',
-        documentation: `The patient by identifier: ${NHS_NUMBER_SYSTEM}|<NHS number>`,
-      },
-      {
-        name: 'type',
-        type: 'token',
-        or: true,
-        documentation: `Record type(s), ${SNOMED_SYSTEM}|<code> or <code>, comma-separated = or: ${TYPE_CODES}`,
-      },
-    ],
+    searchParams: POINTER_SEARCH_PARAMS,
     summary:
-      "A patient's current pointers, newest first, optionally of some record types (a merged-away NHS number answers its survivor's)",
+      "A patient's pointers, newest first, narrowed by record type, custodian, date and status (current unless asked); a merged-away NHS number answers its survivor's",
   })
   async search(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
-    const search = searchOf(req);
-    const patients = new Set<string>();
-    let named = 0;
-    for (const name of PATIENT_CRITERIA) {
-      for (const clause of search.all(name)) {
-        named++;
-        for (const v of clause.values) patients.add(patientOfParam(name, v, clause.modifier));
-      }
-    }
-    if (named === 0)
-      throw FhirError.of(
-        400,
-        'required',
-        'search.patient',
-        `a patient is required: subject:identifier=${NHS_NUMBER_SYSTEM}|<NHS number> (or patient, patient.identifier)`,
-        'subject',
-      );
-    if (patients.size > 1) return this.noMatch(req, res);
-    const nhsNumber = [...patients][0]!;
-    const typeCodes = search.values('type').map((v) => {
-      const bar = v.indexOf('|');
-      if (bar >= 0 && v.slice(0, bar) !== SNOMED_SYSTEM)
-        throw FhirError.of(
-          400,
-          'value',
-          'search.type',
-          `type=${clip(v)}: record types are ${SNOMED_SYSTEM} codes`,
-          'type',
-        );
-      return bar >= 0 ? v.slice(bar + 1) : v;
-    });
+    const query = pointerSearchFromFhir(searchOf(req));
+    if (query === null) return this.noMatch(req, res);
     const ctx = forwardContext(req);
     return this.pagedSearch(req, res, async (page) => {
       const r = await this.call(
         this.platforms.records.searchPointers,
-        { nhsNumber, typeCodes, page },
+        { ...query, page },
         ctx,
         'DocumentReference',
-        (f) => (f.startsWith('type_codes') ? 'type' : pointerFieldPath(f)),
+        pointerSearchField,
       );
       return { resources: r.pointers.map(pointerToFhir), nextPageToken: r.page?.nextPageToken };
     });
@@ -221,12 +268,19 @@ export class DocumentReferenceFhirController extends PlatformFhirController {
     scope: 'system/DocumentReference.d',
     patientData: true,
     subject: pointerSubject,
-    summary: 'Retire one of the caller’s current pointers (custodian only; no longer found)',
+    summary:
+      'Retire one of the caller’s current pointers (custodian only; If-Match W/"<version>" honoured, 412 when stale): status entered-in-error, found only by status=entered-in-error, read answers 410',
   })
   async remove(@Req() req: Request, @Res() res: Response): Promise<DocumentReference> {
     const id = String(req.params['id']);
+    const expected = expectedVersion(req);
     const r = await this.pointerCall(
-      () => this.platforms.call(this.platforms.records.deletePointer, { id }, forwardContext(req)),
+      () =>
+        this.platforms.call(
+          this.platforms.records.deletePointer,
+          { id, expectedVersion: expected },
+          forwardContext(req),
+        ),
       id,
     );
     const d = pointerToFhir(r.pointer!);
@@ -249,8 +303,15 @@ export class DocumentReferenceFhirController extends PlatformFhirController {
     });
   }
 
-  /** A record-locator call: a deleted pointer is 410 Gone, other refusals as every platform's. */
-  private async pointerCall<T>(call: () => Promise<T>, id?: string): Promise<T> {
+  /**
+   * A record-locator call: a deleted pointer is 410 Gone, a change based on a stale version 412
+   * (as Patient's If-Match), other refusals as every platform's.
+   */
+  private async pointerCall<T>(
+    call: () => Promise<T>,
+    id?: string,
+    fieldPath: (field: string) => string | undefined = pointerFieldPath,
+  ): Promise<T> {
     try {
       return await call();
     } catch (err) {
@@ -262,7 +323,9 @@ export class DocumentReferenceFhirController extends PlatformFhirController {
           'platform.pointer-deleted',
           `DocumentReference/${id ?? ''} was deleted by its custodian`,
         );
-      throw fhirErrorFromPlatform(err.decoded, 'DocumentReference', pointerFieldPath);
+      if (err.decoded.code === GrpcStatus.ABORTED && err.decoded.reason === 'VERSION_CONFLICT')
+        throw FhirError.of(412, 'conflict', 'http.precondition-failed', err.decoded.message);
+      throw fhirErrorFromPlatform(err.decoded, 'DocumentReference', fieldPath);
     }
   }
 }

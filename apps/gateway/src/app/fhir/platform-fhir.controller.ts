@@ -150,7 +150,7 @@ export interface HistoryVersion {
   resource: Resource;
   version: number;
   /** The interaction that made this version (`POST Appointment/$book`, `PUT ServiceRequest/1`…). */
-  request: { method: 'POST' | 'PUT'; url: string };
+  request: { method: 'POST' | 'PUT' | 'DELETE'; url: string };
   /** true for the version that created the resource (answered 201). */
   created: boolean;
 }

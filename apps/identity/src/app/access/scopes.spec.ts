@@ -21,7 +21,7 @@ describe('identity scope table', () => {
 
   it('declares a scope for every gRPC method (patients and the record locator)', () => {
     expect(methods).toHaveLength(9);
-    expect(locator).toHaveLength(5);
+    expect(locator).toHaveLength(7);
     assertScopeTableCovers(IDENTITY_SCOPES, [...methods, ...locator]);
   });
 

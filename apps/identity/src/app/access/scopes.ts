@@ -19,13 +19,21 @@ const responsePatientNhs = (_req: unknown, res?: unknown) => ({
 type WithPointer = { pointer?: { id?: string; nhsNumber?: string } };
 /** A pointer's patient and id, from the answer (a refused call: from the request). */
 const pointerSubject = (req: unknown, res?: unknown) => {
-  const answered = (res as WithPointer | undefined)?.pointer;
+  const r = res as (WithPointer & { version?: WithPointer }) | undefined;
+  const answered = r?.pointer ?? r?.version?.pointer;
   const asked = req as (WithPointer & { id?: string; replacesId?: string }) | undefined;
   return {
     nhsNumber: answered?.nhsNumber || asked?.pointer?.nhsNumber || undefined,
     resourceId: answered?.id || asked?.id || asked?.replacesId || undefined,
   };
 };
+
+type WithVersions = { versions?: Array<{ pointer?: { nhsNumber?: string } }> };
+/** A pointer's history: its id from the request, its patient from the versions answered. */
+const versionsSubject = (req: unknown, res?: unknown) => ({
+  nhsNumber: (res as WithVersions | undefined)?.versions?.[0]?.pointer?.nhsNumber || undefined,
+  resourceId: (req as { id?: string } | undefined)?.id || undefined,
+});
 
 /** The record locator (RecordLocatorService, served by identity): DocumentReference scopes. */
 const RECORD_LOCATOR_SCOPES = {
@@ -52,6 +60,19 @@ const RECORD_LOCATOR_SCOPES = {
     patientData: true,
     resourceType: 'DocumentReference',
     subject: pointerSubject,
+  },
+  // a version is a read of the pointer (as Patient's vread and history)
+  [`${R}GetPointerVersion`]: {
+    scope: 'system/DocumentReference.r',
+    patientData: true,
+    resourceType: 'DocumentReference',
+    subject: pointerSubject,
+  },
+  [`${R}ListPointerVersions`]: {
+    scope: 'system/DocumentReference.r',
+    patientData: true,
+    resourceType: 'DocumentReference',
+    subject: versionsSubject,
   },
   // a search names its patient: audited as a read of that patient's pointers
   [`${R}SearchPointers`]: {

@@ -8,6 +8,8 @@ export enum RecordsErrorCode {
   PatientNotFound = 'PATIENT_NOT_FOUND',
   PatientSuperseded = 'PATIENT_SUPERSEDED',
   PointerNotFound = 'POINTER_NOT_FOUND',
+  PointerVersionNotFound = 'POINTER_VERSION_NOT_FOUND',
+  VersionConflict = 'VERSION_CONFLICT',
   PointerDeleted = 'POINTER_DELETED',
   PointerExists = 'POINTER_EXISTS',
   PointerNotCurrent = 'POINTER_NOT_CURRENT',
@@ -23,6 +25,9 @@ const KIND: Record<RecordsErrorCode, ErrorKind> = {
   [RecordsErrorCode.PatientNotFound]: 'FAILED_PRECONDITION',
   [RecordsErrorCode.PatientSuperseded]: 'FAILED_PRECONDITION',
   [RecordsErrorCode.PointerNotFound]: 'NOT_FOUND',
+  [RecordsErrorCode.PointerVersionNotFound]: 'NOT_FOUND',
+  // the change was based on a version that is no longer the pointer's (FHIR If-Match: 412)
+  [RecordsErrorCode.VersionConflict]: 'ABORTED',
   [RecordsErrorCode.PointerDeleted]: 'NOT_FOUND',
   [RecordsErrorCode.PointerExists]: 'ALREADY_EXISTS',
   [RecordsErrorCode.PointerNotCurrent]: 'FAILED_PRECONDITION',

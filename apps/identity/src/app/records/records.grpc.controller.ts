@@ -2,12 +2,12 @@ import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 import { recordType } from '@trellis/codes';
-import { records, toTimestamp } from '@trellis/contracts';
+import { fromTimestamp, records, toTimestamp } from '@trellis/contracts';
 import { currentCorrelationId } from '@trellis/platform';
 
 import type { Actor } from '../patients/patient.model';
 import type { StoredPointer } from './records.repository';
-import { RecordLocator } from './records.service';
+import { RecordLocator, type PointerAtVersion } from './records.service';
 
 const { RecordLocatorServiceControllerMethods, PointerStatus } = records.v1;
 
@@ -28,6 +28,18 @@ const STATUS: Record<string, records.v1.PointerStatus> = {
   superseded: PointerStatus.POINTER_STATUS_SUPERSEDED,
   deleted: PointerStatus.POINTER_STATUS_DELETED,
 };
+
+const STATUS_NAME = new Map<number, string>(
+  Object.entries(STATUS).map(([name, value]) => [value, name]),
+);
+
+function versionToPb(v: PointerAtVersion): records.v1.PointerVersion {
+  return {
+    pointer: pointerToPb(v.pointer),
+    change: v.change,
+    recordedAt: toTimestamp(v.recordedAt),
+  };
+}
 
 export function pointerToPb(p: StoredPointer): records.v1.Pointer {
   return {
@@ -85,6 +97,7 @@ export class RecordLocatorGrpcController implements records.v1.RecordLocatorServ
       req.pointer,
       req.clientKey,
       currentCorrelationId(),
+      req.expectedVersion,
     );
     return {
       pointer: pointerToPb(r.pointer),
@@ -97,7 +110,12 @@ export class RecordLocatorGrpcController implements records.v1.RecordLocatorServ
     req: records.v1.DeletePointerRequest,
     metadata?: Metadata,
   ): Promise<records.v1.DeletePointerResponse> {
-    const p = await this.locator.delete(actorOf(metadata), req.id, currentCorrelationId());
+    const p = await this.locator.delete(
+      actorOf(metadata),
+      req.id,
+      currentCorrelationId(),
+      req.expectedVersion,
+    );
     return { pointer: pointerToPb(p) };
   }
 
@@ -108,6 +126,25 @@ export class RecordLocatorGrpcController implements records.v1.RecordLocatorServ
     return { pointer: pointerToPb(await this.locator.get(actorOf(metadata), req.id)) };
   }
 
+  async getPointerVersion(
+    req: records.v1.GetPointerVersionRequest,
+    metadata?: Metadata,
+  ): Promise<records.v1.GetPointerVersionResponse> {
+    const v = await this.locator.getVersion(actorOf(metadata), req.id, req.version);
+    return { version: versionToPb(v) };
+  }
+
+  async listPointerVersions(
+    req: records.v1.ListPointerVersionsRequest,
+    metadata?: Metadata,
+  ): Promise<records.v1.ListPointerVersionsResponse> {
+    const r = await this.locator.listVersions(actorOf(metadata), req.id, {
+      pageSize: req.page?.pageSize ?? 0,
+      pageToken: req.page?.pageToken ?? '',
+    });
+    return { versions: r.versions.map(versionToPb), page: { nextPageToken: r.nextPageToken } };
+  }
+
   async searchPointers(
     req: records.v1.SearchPointersRequest,
     metadata?: Metadata,
@@ -115,6 +152,10 @@ export class RecordLocatorGrpcController implements records.v1.RecordLocatorServ
     const r = await this.locator.search(actorOf(metadata), {
       nhsNumber: req.nhsNumber,
       typeCodes: req.typeCodes,
+      custodianOdsCode: req.custodianOdsCode,
+      statuses: req.statuses.map((s) => STATUS_NAME.get(s) ?? 'unspecified'),
+      ...(req.dateFrom ? { dateFrom: fromTimestamp(req.dateFrom) } : {}),
+      ...(req.dateBefore ? { dateBefore: fromTimestamp(req.dateBefore) } : {}),
       pageSize: req.page?.pageSize ?? 0,
       pageToken: req.page?.pageToken ?? '',
     });

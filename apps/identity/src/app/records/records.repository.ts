@@ -1,9 +1,15 @@
-import { Prisma, type DocumentPointer } from '../../generated/prisma/client';
+import {
+  Prisma,
+  type DocumentPointer,
+  type DocumentPointerVersion,
+} from '../../generated/prisma/client';
 import type { Db } from '../patients/patients.repository';
 import type { PointerDraft } from './records.validation';
 
 export type StoredPointer = DocumentPointer;
+export type StoredPointerVersion = DocumentPointerVersion;
 export type PointerStatusName = 'current' | 'superseded' | 'deleted';
+export const POINTER_STATUSES: readonly PointerStatusName[] = ['current', 'superseded', 'deleted'];
 
 /** What the record locator needs of a patient record. */
 export interface PatientFacts {
@@ -75,7 +81,8 @@ export class PointerRepository {
     });
   }
 
-  insert(
+  /** Registers a pointer with its version 1 (in the caller's transaction). */
+  async insert(
     tx: Db,
     row: {
       id: string;
@@ -89,7 +96,7 @@ export class PointerRepository {
     },
   ): Promise<StoredPointer> {
     const d = row.draft;
-    return tx.documentPointer.create({
+    const created = await tx.documentPointer.create({
       data: {
         id: row.id,
         status: 'current',
@@ -113,16 +120,20 @@ export class PointerRepository {
         updatedAt: row.now,
       },
     });
+    await this.recordVersion(tx, created, 'created', row.systemId);
+    return created;
   }
 
-  setStatus(
+  /** A status change as the pointer's next version (in the caller's transaction). */
+  async setStatus(
     tx: Db,
     current: StoredPointer,
-    status: PointerStatusName,
+    status: Exclude<PointerStatusName, 'current'>,
     now: Date,
+    systemId: string,
     supersededById?: string,
   ): Promise<StoredPointer> {
-    return tx.documentPointer.update({
+    const changed = await tx.documentPointer.update({
       where: { id: current.id },
       data: {
         status,
@@ -131,25 +142,79 @@ export class PointerRepository {
         ...(supersededById ? { supersededById } : {}),
       },
     });
+    await this.recordVersion(tx, changed, status, systemId);
+    return changed;
   }
 
-  /** Current pointers of these numbers, newest first, after the cursor; one more than `take`. */
+  private async recordVersion(
+    tx: Db,
+    p: StoredPointer,
+    change: 'created' | 'superseded' | 'deleted',
+    systemId: string,
+  ): Promise<void> {
+    await tx.documentPointerVersion.create({
+      data: {
+        pointerId: p.id,
+        version: p.version,
+        status: p.status,
+        change,
+        supersededById: p.supersededById,
+        systemId,
+        recordedAt: p.updatedAt,
+      },
+    });
+  }
+
+  version(db: Db, id: string, version: number): Promise<StoredPointerVersion | null> {
+    return db.documentPointerVersion.findUnique({
+      where: { pointerId_version: { pointerId: id, version } },
+    });
+  }
+
+  /** A pointer's versions, newest first, below `before`; one more than `take`. */
+  versions(
+    db: Db,
+    id: string,
+    before: number | undefined,
+    take: number,
+  ): Promise<StoredPointerVersion[]> {
+    return db.documentPointerVersion.findMany({
+      where: { pointerId: id, ...(before !== undefined ? { version: { lt: before } } : {}) },
+      orderBy: { version: 'desc' },
+      take: take + 1,
+    });
+  }
+
+  /** Pointers of these numbers, newest first, after the cursor; one more than `take`. */
   search(
     db: Db,
     q: {
       nhsNumbers: string[];
       typeCodes: string[];
-      custodianOnly?: string;
+      statuses: readonly PointerStatusName[];
+      custodian?: string;
+      from?: Date;
+      before?: Date;
       after?: SearchCursor;
       take: number;
     },
   ): Promise<StoredPointer[]> {
+    const created =
+      q.from || q.before
+        ? {
+            createdAt: {
+              ...(q.from ? { gte: q.from } : {}),
+              ...(q.before ? { lt: q.before } : {}),
+            },
+          }
+        : {};
     return db.documentPointer.findMany({
       where: {
         nhsNumber: { in: q.nhsNumbers },
-        status: 'current',
+        status: { in: [...q.statuses] },
         ...(q.typeCodes.length ? { typeCode: { in: q.typeCodes } } : {}),
-        ...(q.custodianOnly !== undefined ? { custodianOds: q.custodianOnly } : {}),
+        ...(q.custodian !== undefined ? { custodianOds: q.custodian } : {}),
+        ...created,
         ...(q.after
           ? {
               OR: [

@@ -1,12 +1,18 @@
 import type { Actor } from '../patients/patient.model';
 import type { PointerEvent } from './records.events';
-import type { PatientFacts, PointerRepository, StoredPointer } from './records.repository';
+import type {
+  PatientFacts,
+  PointerRepository,
+  StoredPointer,
+  StoredPointerVersion,
+} from './records.repository';
 import { RecordLocator } from './records.service';
 import type { PointerDraft, PointerInputLike } from './records.validation';
 
 /** In-memory storage with the repository's contract (ordering, status filter, keyset). */
 class FakeRepo {
   readonly rows: StoredPointer[] = [];
+  readonly history: StoredPointerVersion[] = [];
   readonly patients = new Map<string, PatientFacts>();
 
   patient = (_db: unknown, nhs: string) => Promise.resolve(this.patients.get(nhs));
@@ -65,25 +71,64 @@ class FakeRepo {
       updatedAt: row.now,
     };
     this.rows.push(stored);
+    this.record(stored, 'created', row.systemId);
     return Promise.resolve(stored);
   };
-  setStatus = (_tx: unknown, p: StoredPointer, status: string, now: Date, by?: string) => {
+  setStatus = (
+    _tx: unknown,
+    p: StoredPointer,
+    status: string,
+    now: Date,
+    systemId: string,
+    by?: string,
+  ) => {
     Object.assign(p, { status, version: p.version + 1, updatedAt: now });
     if (by) p.supersededById = by;
+    this.record(p, status, systemId);
     return Promise.resolve(p);
   };
+  private record(p: StoredPointer, change: string, systemId: string) {
+    this.history.push({
+      pointerId: p.id,
+      version: p.version,
+      status: p.status,
+      change,
+      supersededById: p.supersededById,
+      systemId,
+      recordedAt: p.updatedAt,
+    });
+  }
+  version = (_db: unknown, id: string, v: number) =>
+    Promise.resolve(this.history.find((h) => h.pointerId === id && h.version === v) ?? null);
+  versions = (_db: unknown, id: string, before: number | undefined, take: number) =>
+    Promise.resolve(
+      this.history
+        .filter((h) => h.pointerId === id && (before === undefined || h.version < before))
+        .sort((a, b) => b.version - a.version)
+        .slice(0, take + 1),
+    );
   search = (
     _db: unknown,
-    q: { nhsNumbers: string[]; typeCodes: string[]; custodianOnly?: string; take: number },
+    q: {
+      nhsNumbers: string[];
+      typeCodes: string[];
+      statuses: string[];
+      custodian?: string;
+      from?: Date;
+      before?: Date;
+      take: number;
+    },
   ) =>
     Promise.resolve(
       this.rows
         .filter(
           (r) =>
             q.nhsNumbers.includes(r.nhsNumber) &&
-            r.status === 'current' &&
+            q.statuses.includes(r.status) &&
             (q.typeCodes.length === 0 || q.typeCodes.includes(r.typeCode)) &&
-            (q.custodianOnly === undefined || r.custodianOds === q.custodianOnly),
+            (q.custodian === undefined || r.custodianOds === q.custodian) &&
+            (q.from === undefined || r.createdAt >= q.from) &&
+            (q.before === undefined || r.createdAt < q.before),
         )
         .reverse()
         .slice(0, q.take + 1),
@@ -246,5 +291,63 @@ describe('RecordLocator rules', () => {
     ).rejects.toMatchObject({
       details: [{ field: 'nhs_number' }, { field: 'type_codes[0]' }, { field: 'page.page_size' }],
     });
+  });
+
+  it('keeps every version of a pointer and refuses a change based on a stale one', async () => {
+    const { locator } = setup();
+    const { pointer } = await locator.create(RR8, input('9990000018'), undefined);
+    await expect(
+      locator.supersede(RR8, pointer.id, input('9990000018'), undefined, undefined, 2),
+    ).rejects.toMatchObject({ code: 'VERSION_CONFLICT', kind: 'ABORTED' });
+    const next = await locator.supersede(RR8, pointer.id, input('9990000018'), 'k', undefined, 1);
+    await expect(locator.delete(RR8, next.pointer.id, undefined, 2)).rejects.toMatchObject({
+      code: 'VERSION_CONFLICT',
+    });
+    await locator.delete(RR8, next.pointer.id, undefined, 1);
+    const old = await locator.listVersions(GP, pointer.id, {});
+    expect(old.versions.map((v) => [v.pointer.version, v.pointer.status, v.change])).toEqual([
+      [2, 'superseded', 'superseded'],
+      [1, 'current', 'created'],
+    ]);
+    // a deleted pointer's versions stay readable, page by page
+    const first = await locator.listVersions(GP, next.pointer.id, { pageSize: 1 });
+    expect(first.versions.map((v) => v.pointer.status)).toEqual(['deleted']);
+    const rest = await locator.listVersions(GP, next.pointer.id, {
+      pageToken: first.nextPageToken,
+    });
+    expect([rest.versions.map((v) => v.pointer.version), rest.nextPageToken]).toEqual([[1], '']);
+    await expect(
+      locator.listVersions(GP, pointer.id, { pageToken: first.nextPageToken }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' }); // another pointer's token
+    expect((await locator.getVersion(GP, pointer.id, 1)).pointer.status).toBe('current');
+    await expect(locator.getVersion(GP, pointer.id, 3)).rejects.toMatchObject({
+      code: 'POINTER_VERSION_NOT_FOUND',
+      kind: 'NOT_FOUND',
+    });
+    await expect(locator.getVersion(GP, pointer.id, -1)).rejects.toMatchObject({
+      kind: 'NOT_FOUND',
+    });
+  });
+
+  it('narrows a search by custodian, status and registration date', async () => {
+    const { locator } = setup();
+    const a = await locator.create(RR8, input('9990000018'), undefined); // 06:00:01
+    const b = await locator.create(GP, input('9990000018'), undefined); // 06:00:03
+    await locator.delete(GP, b.pointer.id);
+    const ids = async (q: Parameters<RecordLocator['search']>[1]) =>
+      (await locator.search(GP, { nhsNumber: '9990000018', ...q })).pointers.map((p) => p.id);
+    expect(await ids({})).toEqual([a.pointer.id]);
+    expect(await ids({ statuses: ['deleted', 'current'] })).toEqual([b.pointer.id, a.pointer.id]);
+    expect(await ids({ statuses: ['deleted'], custodianOdsCode: 'rr8' })).toEqual([]);
+    expect(await ids({ statuses: ['deleted'], custodianOdsCode: 'A81001' })).toEqual([
+      b.pointer.id,
+    ]);
+    const at = (s: number) => new Date(Date.UTC(2026, 11, 7, 6, 0, s));
+    expect(await ids({ statuses: ['current', 'deleted'], dateFrom: at(2) })).toEqual([
+      b.pointer.id,
+    ]);
+    expect(await ids({ statuses: ['current', 'deleted'], dateBefore: at(2) })).toEqual([
+      a.pointer.id,
+    ]);
   });
 });

@@ -8,6 +8,13 @@ import { TX, type TransactionRunner } from '../patients/patients.support';
 import { RecordsError, RecordsErrorCode } from './records.errors';
 import type { PointerEventSink } from './records.events';
 import {
+  validateExpectedVersion,
+  validateHistoryPageSize,
+  validatePointerSearch,
+  validateVersion,
+  type PointerSearchInput,
+} from './records.query';
+import {
   isUniqueViolation,
   type PatientFacts,
   type PointerRepository,
@@ -24,11 +31,15 @@ import {
   type PointerDraft,
   type PointerInputLike,
 } from './records.validation';
-import { validateNhsNumber } from '@trellis/nhs-number';
-import { recordType } from '@trellis/codes';
 
-export const SEARCH_DEFAULT_PAGE_SIZE = 50;
-export const SEARCH_MAX_PAGE_SIZE = 200;
+export { SEARCH_DEFAULT_PAGE_SIZE, SEARCH_MAX_PAGE_SIZE } from './records.query';
+
+/** One recorded version of a pointer: the pointer as it was, and what made the version. */
+export interface PointerAtVersion {
+  pointer: StoredPointer;
+  change: string;
+  recordedAt: Date;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -38,6 +49,13 @@ const CURSOR = pageCursor<SearchCursor>({
     isoInstant(f['t']) && typeof f['i'] === 'string' && UUID.test(f['i'])
       ? { createdAt: new Date(f['t']), id: f['i'] }
       : undefined,
+  refuse: (v) => RecordsError.validation([v]),
+});
+
+const VERSION_CURSOR = pageCursor<number>({
+  write: (v) => ({ v }),
+  read: (f) =>
+    typeof f['v'] === 'number' && Number.isInteger(f['v']) && f['v'] > 1 ? f['v'] : undefined,
   refuse: (v) => RecordsError.validation([v]),
 });
 
@@ -109,8 +127,10 @@ export class RecordLocator {
     input: PointerInputLike | undefined,
     rawKey: string | undefined,
     correlationId?: string,
+    rawExpected?: number,
   ): Promise<{ pointer: StoredPointer; superseded: StoredPointer; replayed: boolean }> {
     const replacesId = requirePointerId(rawReplacesId, 'replaces_id');
+    const expected = validateExpectedVersion(rawExpected);
     const draft = validatePointerInput(input);
     const clientKey = validateClientKey(rawKey);
     const custodian = custodianOf(actor);
@@ -124,7 +144,7 @@ export class RecordLocator {
     try {
       return await this.db.$transaction(async (tx) => {
         const old = await this.repo.lockById(tx, replacesId);
-        await this.assertCustodianMayChange(tx, actor, old, replacesId);
+        await this.assertCustodianMayChange(tx, actor, old, replacesId, 'replaces_id', expected);
         if (old!.nhsNumber !== draft.nhsNumber) {
           const was = await this.repo.patient(tx, old!.nhsNumber);
           if (was?.mergedInto !== draft.nhsNumber)
@@ -145,7 +165,14 @@ export class RecordLocator {
           systemId: actor.systemId,
           now,
         });
-        const superseded = await this.repo.setStatus(tx, old!, 'superseded', now, created.id);
+        const superseded = await this.repo.setStatus(
+          tx,
+          old!,
+          'superseded',
+          now,
+          actor.systemId,
+          created.id,
+        );
         await this.events.emit(
           tx,
           { kind: 'superseded', pointer: created, supersededId: superseded.id },
@@ -172,12 +199,27 @@ export class RecordLocator {
     actor: Actor,
     rawId: string | undefined,
     correlationId?: string,
+    rawExpected?: number,
   ): Promise<StoredPointer> {
     const id = requirePointerId(rawId);
+    const expected = validateExpectedVersion(rawExpected);
     return this.db.$transaction(async (tx) => {
       const current = await this.repo.lockById(tx, id);
-      const confidentiality = await this.assertCustodianMayChange(tx, actor, current, id, 'id');
-      const deleted = await this.repo.setStatus(tx, current!, 'deleted', this.clock());
+      const confidentiality = await this.assertCustodianMayChange(
+        tx,
+        actor,
+        current,
+        id,
+        'id',
+        expected,
+      );
+      const deleted = await this.repo.setStatus(
+        tx,
+        current!,
+        'deleted',
+        this.clock(),
+        actor.systemId,
+      );
       await this.events.emit(
         tx,
         { kind: 'deleted', pointer: deleted },
@@ -190,47 +232,64 @@ export class RecordLocator {
   }
 
   async get(actor: Actor, rawId: string | undefined): Promise<StoredPointer> {
+    const p = await this.visible(actor, rawId);
+    if (p.status === 'deleted') throw deletedError(p.id);
+    return p;
+  }
+
+  /** One version of a pointer as it was (a deleted pointer's too: its history stays readable). */
+  async getVersion(
+    actor: Actor,
+    rawId: string | undefined,
+    rawVersion: number | undefined,
+  ): Promise<PointerAtVersion> {
+    const p = await this.visible(actor, rawId);
+    const version = validateVersion(rawVersion, p.id);
+    const v = await this.repo.version(this.db, p.id, version);
+    if (!v)
+      throw new RecordsError(
+        RecordsErrorCode.PointerVersionNotFound,
+        `pointer ${p.id} has no version ${version}`,
+      );
+    return atVersion(p, v);
+  }
+
+  /** A pointer's versions, newest first, paged with the shared cursor. */
+  async listVersions(
+    actor: Actor,
+    rawId: string | undefined,
+    page: { pageSize?: number; pageToken?: string },
+  ): Promise<{ versions: PointerAtVersion[]; nextPageToken: string }> {
+    const p = await this.visible(actor, rawId);
+    const take = validateHistoryPageSize(page.pageSize);
+    const scope = { p: p.id };
+    const before = VERSION_CURSOR.decode(page.pageToken, scope);
+    const rows = await this.repo.versions(this.db, p.id, before, take);
+    const shown = rows.slice(0, take);
+    const last = shown[shown.length - 1];
+    return {
+      versions: shown.map((v) => atVersion(p, v)),
+      nextPageToken: rows.length > take && last ? VERSION_CURSOR.encode(last.version, scope) : '',
+    };
+  }
+
+  /** A pointer this reader may see, whatever its status; NOT_FOUND otherwise. */
+  private async visible(actor: Actor, rawId: string | undefined): Promise<StoredPointer> {
     const id = requirePointerId(rawId);
     const p = await this.repo.byId(this.db, id);
     if (!p || !mayViewPointer(actor, p, await this.confidentiality(this.db, p.nhsNumber)))
       throw pointerNotFound(id);
-    if (p.status === 'deleted') throw deletedError(id);
     return p;
   }
 
   async search(
     actor: Actor,
-    q: { nhsNumber?: string; typeCodes?: readonly string[]; pageSize?: number; pageToken?: string },
+    input: PointerSearchInput,
   ): Promise<{ pointers: StoredPointer[]; nextPageToken: string; nhsNumber: string }> {
-    const problems = [];
-    const nhs = validateNhsNumber(q.nhsNumber);
-    if (!nhs.valid)
-      problems.push({
-        field: 'nhs_number',
-        rule: nhs.problem === 'empty' ? 'required' : `nhs-number.${nhs.problem}`,
-        message: nhs.message ?? 'invalid NHS number',
-      });
-    const types = [...new Set((q.typeCodes ?? []).map((t) => t.trim()))];
-    types.forEach((t, i) => {
-      if (!recordType(t))
-        problems.push({
-          field: `type_codes[${i}]`,
-          rule: 'type.value-set',
-          message: `${t.slice(0, 20)} is not a record type of the record locator's value set`,
-        });
-    });
-    const size = q.pageSize ?? 0;
-    if (!Number.isInteger(size) || size < 0 || size > SEARCH_MAX_PAGE_SIZE)
-      problems.push({
-        field: 'page.page_size',
-        rule: 'page-size',
-        message: `page_size must be 0–${SEARCH_MAX_PAGE_SIZE}`,
-      });
-    if (problems.length > 0) throw RecordsError.validation(problems);
-    const requested = nhs.normalised!;
-    const patient = await this.repo.patient(this.db, requested);
-    if (!patient) return { pointers: [], nextPageToken: '', nhsNumber: requested };
-    const survivor = patient.mergedInto ?? requested;
+    const q = validatePointerSearch(input);
+    const patient = await this.repo.patient(this.db, q.nhsNumber);
+    if (!patient) return { pointers: [], nextPageToken: '', nhsNumber: q.nhsNumber };
+    const survivor = patient.mergedInto ?? q.nhsNumber;
     const numbers = [survivor, ...(await this.repo.mergedNumbers(this.db, survivor))];
     const confidentiality = await this.confidentiality(this.db, survivor);
     // a restricted patient: a reader who may not see their pointers sees only its own
@@ -241,22 +300,35 @@ export class RecordLocator {
     )
       ? undefined
       : actor.odsCode;
-    const scope = { n: survivor, t: [...types].sort(), v: custodianOnly ?? '*' };
+    if (custodianOnly !== undefined && q.custodian !== undefined && q.custodian !== custodianOnly)
+      return { pointers: [], nextPageToken: '', nhsNumber: survivor };
+    const custodian = custodianOnly ?? q.custodian;
+    const scope = {
+      n: survivor,
+      t: [...q.typeCodes].sort(),
+      v: custodianOnly ?? '*',
+      c: q.custodian ?? '',
+      s: q.statuses,
+      f: q.from?.toISOString() ?? '',
+      b: q.before?.toISOString() ?? '',
+    };
     const after = CURSOR.decode(q.pageToken, scope);
-    const take = size || SEARCH_DEFAULT_PAGE_SIZE;
     const rows = await this.repo.search(this.db, {
       nhsNumbers: numbers,
-      typeCodes: types,
-      ...(custodianOnly !== undefined ? { custodianOnly } : {}),
+      typeCodes: q.typeCodes,
+      statuses: q.statuses,
+      ...(custodian !== undefined ? { custodian } : {}),
+      ...(q.from ? { from: q.from } : {}),
+      ...(q.before ? { before: q.before } : {}),
       ...(after ? { after } : {}),
-      take,
+      take: q.take,
     });
-    const page = rows.slice(0, take);
+    const page = rows.slice(0, q.take);
     const last = page[page.length - 1];
     return {
       pointers: page,
       nextPageToken:
-        rows.length > take && last
+        rows.length > q.take && last
           ? CURSOR.encode({ createdAt: last.createdAt, id: last.id }, scope)
           : '',
       nhsNumber: survivor,
@@ -327,6 +399,7 @@ export class RecordLocator {
     p: StoredPointer | null,
     id: string,
     field = 'replaces_id',
+    expected?: number,
   ): Promise<Confidentiality> {
     const custodian = custodianOf(actor);
     if (!p) throw pointerNotFound(id);
@@ -338,6 +411,19 @@ export class RecordLocator {
         RecordsErrorCode.NotCustodian,
         `only the custodian (${p.custodianOds}) may change pointer ${id}`,
         [{ field, rule: 'pointer.custodian', message: `custodian is ${p.custodianOds}` }],
+      );
+    // a change based on a version that is no longer the pointer's (checked under the row lock)
+    if (expected !== undefined && expected !== p.version)
+      throw new RecordsError(
+        RecordsErrorCode.VersionConflict,
+        `pointer ${id} is at version ${p.version}, not ${expected} (If-Match is stale)`,
+        [
+          {
+            field: 'expected_version',
+            rule: 'version.conflict',
+            message: `version is ${p.version}`,
+          },
+        ],
       );
     if (p.status !== 'current')
       throw new RecordsError(
@@ -365,4 +451,27 @@ function deletedError(id: string): RecordsError {
     RecordsErrorCode.PointerDeleted,
     `pointer ${id} was deleted by its custodian`,
   );
+}
+
+function atVersion(
+  p: StoredPointer,
+  v: {
+    version: number;
+    status: string;
+    change: string;
+    supersededById: string | null;
+    recordedAt: Date;
+  },
+): PointerAtVersion {
+  return {
+    pointer: {
+      ...p,
+      version: v.version,
+      status: v.status,
+      supersededById: v.supersededById,
+      updatedAt: v.recordedAt,
+    },
+    change: v.change,
+    recordedAt: v.recordedAt,
+  };
 }
