@@ -10,7 +10,7 @@ describe('gateway scope table', () => {
       includeDirs: [PROTO_ROOT],
       packagePrefix: 'trellis.gateway.v1.',
     });
-    expect(methods).toHaveLength(22);
+    expect(methods).toHaveLength(24);
     assertScopeTableCovers(GATEWAY_SCOPES, methods);
   });
 

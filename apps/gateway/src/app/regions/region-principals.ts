@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { CONFIG, DomainError } from '@trellis/platform';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { CONFIG } from '@trellis/platform';
 
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
 import { KafkaAdminPrincipals } from './kafka-admin-principals';
@@ -25,6 +25,21 @@ export interface RegionPrincipal {
 
 export const principalOf = (region: string, clientId: string): string =>
   `region-${region}.${clientId}`;
+
+/** Injection token of an adapter given directly (unit specs). */
+export const REGION_PRINCIPAL_STORE = Symbol('REGION_PRINCIPAL_STORE');
+
+/** The broker or the Kubernetes API refused or failed a principal's write. */
+export class PrincipalWriteFailed extends Error {
+  constructor(
+    readonly principal: string,
+    readonly failure: unknown,
+  ) {
+    super(
+      `the Kafka principal ${principal} could not be written: ${String(failure).slice(0, 160)}`,
+    );
+  }
+}
 
 /** The adapter the environment names, or none (GATEWAY_REGION_PRINCIPALS=none). */
 export function principalStoreFor(
@@ -66,8 +81,10 @@ export class RegionPrincipals implements OnApplicationShutdown {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(CONFIG) env: GatewayEnv,
+    /** An adapter given directly (unit specs); otherwise the one the environment names. */
+    @Optional() @Inject(REGION_PRINCIPAL_STORE) store?: PrincipalStore | null,
   ) {
-    this.store = principalStoreFor(env, config);
+    this.store = store ?? principalStoreFor(env, config);
   }
 
   get managed(): boolean {
@@ -89,7 +106,10 @@ export class RegionPrincipals implements OnApplicationShutdown {
     };
   }
 
-  /** Creates (or re-keys) the principal and its ACLs; the new password is in the answer. */
+  /**
+   * Creates (or re-keys) the principal and its ACLs; the new password is in the answer. A failure
+   * is a PrincipalWriteFailed (the caller decides what to undo and what to tell).
+   */
   async provision(region: string, clientId: string): Promise<RegionPrincipal> {
     const spec = this.spec(region, clientId);
     const { principal, topic, groupPrefix } = spec;
@@ -98,13 +118,9 @@ export class RegionPrincipals implements OnApplicationShutdown {
       const password = await this.store.upsert(spec);
       return { principal, topic, groupPrefix, password, managedBy: this.store.managedBy };
     } catch (err) {
-      this.logger.warn(`Kafka principal ${principal}: ${String(err)}`);
-      throw new DomainError(
-        'gateway',
-        'KAFKA_PRINCIPAL_FAILED',
-        'UNAVAILABLE',
-        `the Kafka principal ${principal} could not be created (retry with POST …/authority-clients/${clientId}/kafka-credentials)`,
-      );
+      // the cause only: never the request, which a password may be part of
+      this.logger.warn(`Kafka principal ${principal}: ${String(err).slice(0, 300)}`);
+      throw new PrincipalWriteFailed(principal, err);
     }
   }
 

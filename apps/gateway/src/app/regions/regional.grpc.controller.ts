@@ -94,9 +94,39 @@ export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServi
       },
       `${SVC}/CreateRegionAuthorityClient`,
     );
+    return { client: toProto(r.client), kafka: { ...r.kafka, password: r.kafka.password ?? '' } };
+  }
+
+  async listRegionAuthorityClients(
+    req: gateway.v1.ListRegionAuthorityClientsRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.ListRegionAuthorityClientsResponse> {
+    const page = await this.clients.list(
+      requireCaller(metadata),
+      req.region ?? '',
+      req.page?.pageSize ?? 0,
+      req.page?.pageToken ?? '',
+    );
     return {
-      client: toProto(await this.clients.row(r.client.id)),
+      clients: page.clients.map((c) => ({ client: toProto(c.row), principal: c.principal })),
+      page: { nextPageToken: page.next },
+      managedBy: page.managedBy,
+    };
+  }
+
+  async rekeyRegionAuthorityClient(
+    req: gateway.v1.RekeyRegionAuthorityClientRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.RekeyRegionAuthorityClientResponse> {
+    const r = await this.clients.rekey(
+      requireCaller(metadata),
+      req.region ?? '',
+      req.id ?? '',
+      `${SVC}/RekeyRegionAuthorityClient`,
+    );
+    return {
       kafka: { ...r.kafka, password: r.kafka.password ?? '' },
+      nationalOverride: r.nationalOverride,
     };
   }
 
@@ -112,7 +142,7 @@ export class RegionalGrpcController implements gateway.v1.RegionalAuthorityServi
       `${SVC}/RevokeRegionAuthorityClient`,
     );
     return {
-      client: toProto(await this.clients.row(r.client.id)),
+      client: toProto(r.client),
       nationalOverride: r.nationalOverride,
       principal: r.principal,
     };

@@ -23,6 +23,8 @@ export const REGIONAL_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
   [`${SVC}/ListRegionScorecards`]: scorecards,
   [`${SVC}/CreateRegionAuthorityClient`]: write,
   [`${SVC}/RevokeRegionAuthorityClient`]: write,
+  [`${SVC}/ListRegionAuthorityClients`]: read,
+  [`${SVC}/RekeyRegionAuthorityClient`]: write,
   'POST /admin/v1/regions/:region/systems/:id/lifecycle': write,
   'GET /admin/v1/regions/:region/systems/:id/lifecycle': read,
   'GET /admin/v1/regions/:region/requirements': read,

@@ -51,8 +51,11 @@ export interface SystemPatch {
 export class SystemsRepository {
   constructor(@Inject(GatewayPrismaService) private readonly prisma: PrismaClient) {}
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
+  /** `timeoutMs`: for the few acts that wait on another system inside (Prisma's default is 5 s). */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, timeoutMs?: number): Promise<T> {
+    return timeoutMs
+      ? this.prisma.$transaction(fn, { timeout: timeoutMs, maxWait: timeoutMs })
+      : this.prisma.$transaction(fn);
   }
 
   find(id: string, tx: Tx | PrismaClient = this.prisma): Promise<SystemRow | null> {
@@ -196,10 +199,29 @@ export class SystemsRepository {
     });
   }
 
-  /** A region's systems holding any of these scopes (its authority clients, issue 18), oldest first. */
-  withAnyScope(region: string, scopes: string[], take: number): Promise<SystemRow[]> {
+  /**
+   * A region's systems holding any of these scopes (its authority clients, issue 18), oldest first;
+   * keyset pagination on (created_at, id).
+   */
+  withAnyScope(
+    region: string,
+    scopes: string[],
+    take: number,
+    after?: { createdAt: Date; id: string },
+  ): Promise<SystemRow[]> {
     return this.prisma.connectedSystem.findMany({
-      where: { region, allowedScopes: { hasSome: scopes } },
+      where: {
+        region,
+        allowedScopes: { hasSome: scopes },
+        ...(after
+          ? {
+              OR: [
+                { createdAt: { gt: after.createdAt } },
+                { createdAt: after.createdAt, id: { gt: after.id } },
+              ],
+            }
+          : {}),
+      },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take,
     });

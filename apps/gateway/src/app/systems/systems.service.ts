@@ -69,7 +69,13 @@ export class SystemsService {
     private readonly products: ProductsService,
   ) {}
 
-  async register(input: RegisterInput, caller: Caller, also?: AlsoInChange): Promise<SystemRow> {
+  /** `timeoutMs`: the transaction's, when `also` waits on another system (a Kafka principal). */
+  async register(
+    input: RegisterInput,
+    caller: Caller,
+    also?: AlsoInChange,
+    timeoutMs?: number,
+  ): Promise<SystemRow> {
     const v = new Violations();
     checkText(v, 'name', input.name);
     checkText(v, 'supplier', input.supplier);
@@ -133,7 +139,7 @@ export class SystemsService {
       );
       if (also) await also(tx, row);
       return row;
-    });
+    }, timeoutMs);
   }
 
   async get(id: string): Promise<SystemRow> {
