@@ -35,7 +35,9 @@ export const RESOURCE_DOCS: Readonly<Record<string, string>> = {
     'and contentType (size, SHA-1 hash, title, creation optional). masterIdentifier is the idempotency key per custodian',
     '(a repeat answers 200 with the pointer, other content 409). A new version is a POST with relatesTo',
     '[{code: replaces, target: DocumentReference/<id>}] (custodian only; the old pointer becomes superseded); PUT is not served.',
-    'DELETE retires a pointer (reads then answer 410). A restricted patient’s pointers are seen only with',
+    'DELETE retires a pointer (status entered-in-error; reads then answer 410). If-Match W/"<version>" on the superseding POST',
+    '(the replaced pointer’s version) and on DELETE: 412 when stale. Every version is kept: vread and _history.',
+    'A restricted patient’s pointers are seen only with',
     'trellis/restricted.read or by their custodian.',
   ].join(' '),
   Binary: [
