@@ -7,30 +7,33 @@ import type {
   Bundle,
   CapabilityStatement,
   DocumentReference,
-  OperationOutcome,
   Patient,
   Resource,
 } from '@medplum/fhirtypes';
 import { events } from '@trellis/contracts';
-import { rulesOf, validateFhirResource } from '@trellis/fhir';
+import { validateFhirResource } from '@trellis/fhir';
 import { Client as PgClient } from 'pg';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { collect, startFhirStack, type FhirStack } from './fhir.harness';
-import { expectValid } from './support/fhir-assertions';
 import { waitFor } from './support/harness';
+import {
+  CRISIS_PLAN,
+  DISCHARGE,
+  fhirCaller,
+  ids,
+  NHS,
+  ODS,
+  pointer,
+  SCT,
+} from './support/record-locator';
 import { RawGrpc } from './support/two-doors';
 
 jest.setTimeout(300_000);
 
-const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
-const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
-const SCT = 'http://snomed.info/sct';
-const CRISIS_PLAN = '736253002';
-const DISCHARGE = '373942005';
-
 let stack: FhirStack;
+let fhir: ReturnType<typeof fhirCaller>;
 let pg: PgClient;
 let hospital: string; // RR8: the custodian
 let gp: string; // A81001: reads only
@@ -39,6 +42,7 @@ let other: string; // B82002: another custodian
 beforeAll(async () => {
   // a loaded machine: a platform call may take longer than the default 5 s deadline
   stack = await startFhirStack({}, { gatewayEnv: { FHIR_PLATFORM_DEADLINE_MS: '30000' } });
+  fhir = fhirCaller(stack.fhirBase);
   ({ token: hospital } = await stack.token(
     ['system/Patient.cruds', 'system/DocumentReference.cruds'],
     'RR8',
@@ -54,82 +58,20 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function http<T extends Resource = Resource>(
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-): Promise<{ status: number; headers: Headers; body: T | undefined }> {
-  const res = await fetch(`${stack.fhirBase}/${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as T) : undefined;
-  if (parsed) expectValid(parsed);
-  return { status: res.status, headers: res.headers, body: parsed };
+type Caller = ReturnType<typeof fhirCaller>;
+function http<T extends Resource = Resource>(...a: Parameters<Caller['http']>) {
+  return fhir.http<T>(...a);
 }
+const refused: Caller['refused'] = (p) => fhir.refused(p);
 
-/** A refusal: its status and rules; every 4xx is an OperationOutcome that passes the validator. */
-async function refused(
-  p: Promise<{ status: number; body: Resource | undefined }>,
-): Promise<{ status: number; rules: string[]; expressions: string[] }> {
-  const r = await p;
-  expect(r.body?.resourceType).toBe('OperationOutcome');
-  const o = r.body as OperationOutcome;
-  return {
-    status: r.status,
-    rules: rulesOf(o),
-    expressions: o.issue.flatMap((i) => i.expression ?? []),
-  };
-}
-
+/** A synthetic patient registered by the hospital (optionally from a fixture): its NHS number. */
 async function patient(fixture?: string): Promise<string> {
   const base = fixture
     ? (JSON.parse(readFileSync(join(__dirname, 'fixtures/ok', fixture), 'utf8')) as Patient)
-    : ({ resourceType: 'Patient', gender: 'female' } as Patient);
-  const p = await http<Patient>('POST', 'Patient', hospital, {
-    ...base,
-    name: [{ family: faker.person.lastName(), given: [faker.person.firstName()] }],
-    birthDate: faker.date.birthdate({ min: 20, max: 90, mode: 'age' }).toISOString().slice(0, 10),
-  });
-  expect(p.status).toBe(201);
-  return p.body!.id!;
+    : {};
+  const { id: _id, name: _name, birthDate: _born, ...rest } = base as Patient;
+  return fhir.patient(hospital, rest);
 }
-
-function pointer(
-  nhs: string,
-  type: string,
-  over: Partial<DocumentReference> = {},
-): DocumentReference {
-  return {
-    resourceType: 'DocumentReference',
-    status: 'current',
-    masterIdentifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${faker.string.uuid()}` },
-    type: { coding: [{ system: SCT, code: type }] },
-    subject: { identifier: { system: NHS, value: nhs } },
-    content: [
-      {
-        attachment: {
-          contentType: 'application/pdf',
-          url: `https://epr.thameside.example.nhs.uk/documents/${faker.string.alphanumeric(12)}`,
-          size: faker.number.int({ min: 1_000, max: 90_000 }),
-          title: faker.lorem.words(3),
-        },
-      },
-    ],
-    ...over,
-  };
-}
-
-const ids = (b: Bundle | undefined) =>
-  (b?.entry ?? []).flatMap((e) =>
-    e.resource?.resourceType === 'DocumentReference' ? [e.resource.id!] : [],
-  );
 
 /** identity's outbox (the relay is off in the test stack: rows stay put) for these event types. */
 async function pointerEvents(nhs: string): Promise<Array<{ type: string; pointerId: string }>> {
