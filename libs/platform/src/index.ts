@@ -89,8 +89,14 @@ export type {
 } from './grpc/typed-client';
 export { grpcCodeName, httpStatusOfGrpcCode, STATUS_TABLE, statusOfGrpcCode } from './status-map';
 export type { GrpcCodeName, StatusIssueCode, StatusMapping } from './status-map';
-export { isoInstant, MAX_PAGE_TOKEN_LENGTH, pageCursor, scopeHash } from './page-cursor';
-export type { CursorField, PageCursorCodec, PageCursorSpec } from './page-cursor';
+export {
+  instantIdCursor,
+  isoInstant,
+  MAX_PAGE_TOKEN_LENGTH,
+  pageCursor,
+  scopeHash,
+} from './page-cursor';
+export type { CursorField, InstantIdCursor, PageCursorCodec, PageCursorSpec } from './page-cursor';
 export {
   PATIENT_BATCH_DEFAULT_PAGE,
   PATIENT_BATCH_MAX,

@@ -124,3 +124,29 @@ export function pageCursor<C>(spec: PageCursorSpec<C>): PageCursorCodec<C> {
 export function isoInstant(value: unknown): value is string {
   return typeof value === 'string' && !Number.isNaN(Date.parse(value));
 }
+
+/** The common keyset cursor: the last row's ISO instant under `K` and its id under `i` (tie-breaker). */
+export type InstantIdCursor<K extends string> = Readonly<Record<K, string>> & {
+  readonly i: string;
+};
+
+/**
+ * The codec of an {@link InstantIdCursor}: a listing declares only its sort key's short name, its
+ * refusal and the request field a bad token is reported against.
+ */
+export function instantIdCursor<K extends string>(
+  key: K,
+  spec: Pick<PageCursorSpec<InstantIdCursor<K>>, 'refuse' | 'field'>,
+): PageCursorCodec<InstantIdCursor<K>> {
+  return pageCursor<InstantIdCursor<K>>({
+    ...spec,
+    write: (c) => ({ [key]: c[key], i: c.i }),
+    read: (fields) => {
+      const at = fields[key];
+      const { i } = fields;
+      return isoInstant(at) && typeof i === 'string'
+        ? ({ [key]: at, i } as InstantIdCursor<K>)
+        : undefined;
+    },
+  });
+}

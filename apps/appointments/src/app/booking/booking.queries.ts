@@ -1,5 +1,5 @@
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
-import { decodePageToken, encodePageToken } from '../domain/page-token';
+import { pageToken } from '../domain/page-token';
 import type { Actor } from '../domain/ports';
 import { pageSize, Violations } from '../domain/validation';
 import { isParty } from '../domain/visibility';
@@ -64,7 +64,7 @@ export class BookingQueries {
     v.throwIfAny();
     await this.get(actor, id, ctx);
     const filter = { q: 'versions', id };
-    const cursor = decodePageToken(page.pageToken, filter, 'page.page_token');
+    const cursor = pageToken.decode(page.pageToken, filter, 'page.page_token');
     const [rows, total] = await Promise.all([
       this.s.repo.listVersions(this.s.prisma, id, cursor ? Number(cursor.i) : undefined, take + 1),
       this.s.repo.countVersions(this.s.prisma, id),
@@ -73,7 +73,7 @@ export class BookingQueries {
     const last = versions[versions.length - 1];
     const nextPageToken =
       rows.length > take && last
-        ? encodePageToken({ s: last.recordedAt.toISOString(), i: String(last.version) }, filter)
+        ? pageToken.encode({ s: last.recordedAt.toISOString(), i: String(last.version) }, filter)
         : '';
     return { versions, nextPageToken, total };
   }
@@ -88,7 +88,7 @@ export class BookingQueries {
     const take = pageSize(input.pageSize, v, 'page.page_size', 500, 50);
     v.throwIfAny();
     const filter = { q: 'patient', nhsNumber, period: input.period, org: actor.odsCode };
-    const cursor = decodePageToken(input.pageToken, filter, 'page.page_token');
+    const cursor = pageToken.decode(input.pageToken, filter, 'page.page_token');
     const query = {
       nhsNumber: nhsNumber!,
       period: input.period,
@@ -146,7 +146,7 @@ export class BookingQueries {
       );
     }
     const filter = { q: 'day', odsCode, date: input.date, c: input.includeCancelled };
-    const cursor = decodePageToken(input.pageToken, filter, 'page.page_token');
+    const cursor = pageToken.decode(input.pageToken, filter, 'page.page_token');
     const rows = await this.s.repo.dayList(this.s.prisma, {
       odsCode,
       from,
@@ -170,7 +170,7 @@ function paged(
     appointments: page,
     nextPageToken:
       rows.length > take && last
-        ? encodePageToken({ s: last.startAt.toISOString(), i: last.id }, filter)
+        ? pageToken.encode({ s: last.startAt.toISOString(), i: last.id }, filter)
         : '',
   };
 }

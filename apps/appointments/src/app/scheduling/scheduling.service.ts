@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
 import { isOrganisationType, ORGANISATION_TYPES } from '../domain/organisation';
-import { decodePageToken, encodePageToken } from '../domain/page-token';
+import { pageToken } from '../domain/page-token';
 import { isUniqueViolation } from '@trellis/database';
 import type { Actor, Clock } from '../domain/ports';
 import {
@@ -255,7 +255,7 @@ export class SchedulingService {
       practitionerId: input.practitionerId || undefined,
       idempotencyKey: input.idempotencyKey || undefined,
     };
-    const cursor = decodePageToken(input.pageToken, filter, 'page.page_token');
+    const cursor = pageToken.decode(input.pageToken, filter, 'page.page_token');
     const rows = await this.repo.listSchedules(
       this.prisma,
       filter,
@@ -266,7 +266,7 @@ export class SchedulingService {
     const last = schedules[schedules.length - 1];
     const nextPageToken =
       rows.length > take && last
-        ? encodePageToken({ s: last.createdAt.toISOString(), i: last.id }, filter)
+        ? pageToken.encode({ s: last.createdAt.toISOString(), i: last.id }, filter)
         : '';
     return { schedules, nextPageToken };
   }
@@ -342,7 +342,7 @@ export class SchedulingService {
       to: input.to!,
     };
     const tokenFilter = { ...filter, from: filter.from.toISOString(), to: filter.to.toISOString() };
-    const cursor = decodePageToken(input.pageToken, tokenFilter, 'page.page_token');
+    const cursor = pageToken.decode(input.pageToken, tokenFilter, 'page.page_token');
     const rows = await this.repo.searchFree(
       this.prisma,
       filter,
@@ -353,7 +353,7 @@ export class SchedulingService {
     const last = page[page.length - 1];
     const nextPageToken =
       rows.length > take && last
-        ? encodePageToken({ s: last.startAt.toISOString(), i: last.id }, tokenFilter)
+        ? pageToken.encode({ s: last.startAt.toISOString(), i: last.id }, tokenFilter)
         : '';
     return { slots: page, nextPageToken };
   }

@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
-
 import { isNationalOperator, mayActInRegion } from '@trellis/auth';
-import { isRegion } from '@trellis/platform';
+import { isRegion, pageCursor } from '@trellis/platform';
 import { Prisma } from '../../generated/prisma/client';
 
 import type { Actor, PatientView } from './patient.model';
@@ -22,29 +20,13 @@ const invalid = (field: string, rule: string, message: string) =>
   new IdentityError(IdentityErrorCode.ValidationFailed, message, [{ field, rule, message }]);
 
 /** The page token: the last NHS number served, bound to the query (another query's is refused). */
-function filterHash(q: ListPatientsQuery, restricted: boolean): string {
-  return createHash('sha256')
-    .update(JSON.stringify([q.region, q.updatedSince?.toISOString() ?? '', restricted]))
-    .digest('base64url')
-    .slice(0, 16);
-}
-
-function decodeToken(token: string, hash: string): string {
-  try {
-    const o = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (
-      typeof o === 'object' &&
-      o !== null &&
-      (o as { f?: unknown }).f === hash &&
-      typeof (o as { a?: unknown }).a === 'string' &&
-      /^\d{10}$/.test((o as { a: string }).a)
-    )
-      return (o as { a: string }).a;
-  } catch {
-    // refused below
-  }
-  throw invalid('page.page_token', 'page-token', 'malformed page token or another query’s');
-}
+const listingCursor = pageCursor<string>({
+  write: (after) => ({ a: after }),
+  read: ({ a }) => (typeof a === 'string' && /^\d{10}$/.test(a) ? a : undefined),
+  refuse: (violation) =>
+    new IdentityError(IdentityErrorCode.ValidationFailed, violation.message, [violation]),
+  message: 'malformed page token or another query’s',
+});
 
 /**
  * Bulk export's source (FHIR $export at the gateway): the patients registered with a practice of a
@@ -83,8 +65,8 @@ export class PatientListing {
       throw invalid('page.page_size', 'page-size', `page_size must be 0–${LIST_MAX_PAGE_SIZE}`);
     const take = size || LIST_DEFAULT_PAGE_SIZE;
     const restricted = this.s.mayReadRestricted(actor);
-    const hash = filterHash({ ...q, region }, restricted);
-    const after = q.pageToken ? decodeToken(q.pageToken, hash) : '';
+    const scope = { region, updatedSince: q.updatedSince, restricted };
+    const after = listingCursor.decode(q.pageToken, scope) ?? '';
     const rows = await this.s.db.$queryRaw<Array<{ nhs_number: string }>>(Prisma.sql`
       SELECT p.nhs_number FROM patient p
       WHERE p.merged_into IS NULL AND p.nhs_number > ${after}
@@ -101,10 +83,7 @@ export class PatientListing {
     const last = page[page.length - 1];
     return {
       patients,
-      nextPageToken:
-        rows.length > take && last
-          ? Buffer.from(JSON.stringify({ a: last, f: hash })).toString('base64url')
-          : '',
+      nextPageToken: rows.length > take && last ? listingCursor.encode(last, scope) : '',
     };
   }
 }

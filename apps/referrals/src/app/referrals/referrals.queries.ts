@@ -1,6 +1,6 @@
 import { regionOfOrganisation } from '@trellis/platform';
 
-import { decodePageToken, encodePageToken } from '../domain/page-token';
+import { pageToken } from '../domain/page-token';
 import type { Actor } from '../domain/ports';
 import { toDbStatus } from '../domain/referral-state';
 import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
@@ -116,7 +116,7 @@ export class ReferralQueries {
     const take = pageSize(q.pageSize, v, 'page.page_size', 200, 50);
     v.throwIfAny();
     const filter = { q: 'versions', id };
-    const cursor = decodePageToken(q.pageToken, filter, 'page.page_token');
+    const cursor = pageToken.decode(q.pageToken, filter, 'page.page_token');
     const rows = await this.s.repo.listVersions(this.s.prisma, id, {
       ...(cursor ? { before: Number(cursor.i) } : {}),
       take: take + 1,
@@ -127,7 +127,7 @@ export class ReferralQueries {
       versions: page.map((r) => toVersionView(r, current)),
       nextPageToken:
         rows.length > take && last
-          ? encodePageToken({ s: last.recordedAt.toISOString(), i: String(last.version) }, filter)
+          ? pageToken.encode({ s: last.recordedAt.toISOString(), i: String(last.version) }, filter)
           : '',
       total: await this.s.repo.countVersions(this.s.prisma, id),
     };
@@ -166,7 +166,7 @@ export class ReferralQueries {
       priorities,
       ...(nhsNumber ? { nhs: nhsNumber } : {}),
     };
-    const cursor = decodePageToken(q.pageToken, filter, 'page.page_token');
+    const cursor = pageToken.decode(q.pageToken, filter, 'page.page_token');
     const query = {
       side,
       odsCode: actor.odsCode,
@@ -188,7 +188,7 @@ export class ReferralQueries {
       referrals: page,
       nextPageToken:
         rows.length > take && last
-          ? encodePageToken({ s: last.sentAt.toISOString(), i: last.id }, filter)
+          ? pageToken.encode({ s: last.sentAt.toISOString(), i: last.id }, filter)
           : '',
       total,
     };

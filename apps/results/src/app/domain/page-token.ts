@@ -1,33 +1,11 @@
-import { isoInstant, pageCursor } from '@trellis/platform';
+import { type InstantIdCursor, instantIdCursor } from '@trellis/platform';
 
 import { ResultsError } from './results.errors';
 
-/**
- * Keyset cursors in the platform's one page-token scheme (see @trellis/platform pageCursor): the
- * last row's sort key, bound to a hash of the filter, so a token replayed with other filters is
- * refused instead of silently skipping rows.
- */
-export interface Cursor {
-  /** ISO instant of the last item returned (issued or received, by query). */
-  t: string;
-  /** id of the last item returned (tie-breaker). */
-  i: string;
-}
+/** Keyset cursor: ISO instant (`t`) and id (`i`) of the last item returned, bound to the filter. */
+export type Cursor = InstantIdCursor<'t'>;
 
-const codec = pageCursor<Cursor>({
-  write: (c) => ({ t: c.t, i: c.i }),
-  read: ({ t, i }) => (isoInstant(t) && typeof i === 'string' ? { t, i } : undefined),
+export const pageToken = instantIdCursor('t', {
   refuse: (violation) => ResultsError.invalid([violation]),
+  field: 'page.page_token',
 });
-
-export function encodePageToken(cursor: Cursor, filter: unknown): string {
-  return codec.encode(cursor, filter);
-}
-
-export function decodePageToken(
-  token: string | undefined,
-  filter: unknown,
-  field = 'page.page_token',
-): Cursor | undefined {
-  return codec.decode(token, filter, field);
-}

@@ -1,4 +1,4 @@
-import { decodePageToken, encodePageToken } from '../domain/page-token';
+import { pageToken } from '../domain/page-token';
 import type { Actor } from '../domain/ports';
 import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
 import { pageSize, Violations } from '../domain/validation';
@@ -72,7 +72,7 @@ export class ReportAcknowledgement {
     v.throwIfAny();
     const minRank = input.minSeverity === 'critical' ? 2 : 1;
     const filter = { requester: actor.odsCode, minRank };
-    const cursor = decodePageToken(input.pageToken, filter);
+    const cursor = pageToken.decode(input.pageToken, filter);
     const rows = await this.s.repo.unacknowledged(
       this.s.prisma,
       actor.odsCode,
@@ -91,7 +91,7 @@ export class ReportAcknowledgement {
       })),
       nextPageToken:
         rows.length > size && last
-          ? encodePageToken({ t: last.receivedAt.toISOString(), i: last.id }, filter)
+          ? pageToken.encode({ t: last.receivedAt.toISOString(), i: last.id }, filter)
           : '',
     };
   }

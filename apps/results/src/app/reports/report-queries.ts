@@ -1,7 +1,7 @@
 import type { PatientBatchQuery } from '@trellis/platform';
 
 import { CATEGORIES, STATUSES } from '../domain/report-content';
-import { decodePageToken, encodePageToken } from '../domain/page-token';
+import { pageToken } from '../domain/page-token';
 import type { Actor } from '../domain/ports';
 import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
 import { IDENTIFIER, pageSize, Violations } from '../domain/validation';
@@ -109,7 +109,7 @@ export class ReportQueries {
       (actor.patient === nhsNumber || (await this.s.isRegisteredGp(actor, nhsNumber, ctx)))
     )
       filter.registeredGp = true;
-    const cursor = decodePageToken(input.pageToken, filter);
+    const cursor = pageToken.decode(input.pageToken, filter);
     // The total is counted when the search is index-bound (a patient or a lab identifier).
     const [rows, total] = await Promise.all([
       this.s.repo.search(this.s.prisma, filter, cursor, size + 1),
@@ -121,7 +121,7 @@ export class ReportQueries {
     const last = page[page.length - 1];
     const next =
       rows.length > size && last
-        ? encodePageToken({ t: last.issuedAt.toISOString(), i: last.id }, filter)
+        ? pageToken.encode({ t: last.issuedAt.toISOString(), i: last.id }, filter)
         : '';
     return {
       reports: await this.s.views(page, input.includeObservations === true),
