@@ -31,6 +31,8 @@ export type {
   GrpcErrorResponse,
   HttpErrorBody,
 } from './errors';
+export { codedError, codedErrorWithMetadata } from './coded-error';
+export type { CodedErrorSpec } from './coded-error';
 export { AllExceptionsFilter } from './exception.filter';
 export { GrpcHealthService, LIVENESS_SERVICE } from './grpc/health.service';
 export {

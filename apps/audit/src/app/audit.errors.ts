@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import { codedError, type ErrorKind } from '@trellis/platform';
 
 /** The audit store's error vocabulary (gRPC status + google.rpc.ErrorInfo reason = code). */
 export enum AuditErrorCode {
@@ -15,17 +15,8 @@ const KIND: Record<AuditErrorCode, ErrorKind> = {
   [AuditErrorCode.NotYourAudit]: 'PERMISSION_DENIED',
 };
 
-export class AuditError extends DomainError<AuditErrorCode> {
-  constructor(code: AuditErrorCode, message: string, violations: readonly FieldViolation[] = []) {
-    super('audit', code, KIND[code], message, violations);
-  }
-
-  static invalid(violations: FieldViolation[]): AuditError {
-    const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
-    return new AuditError(
-      AuditErrorCode.InvalidArgument,
-      `Invalid request: ${summary}`,
-      violations,
-    );
-  }
-}
+export class AuditError extends codedError({
+  domain: 'audit',
+  kinds: KIND,
+  invalidCode: AuditErrorCode.InvalidArgument,
+}) {}

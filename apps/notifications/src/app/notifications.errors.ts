@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import { codedError, type ErrorKind } from '@trellis/platform';
 
 /** The notifications service's error vocabulary (gRPC status + ErrorInfo reason = code). */
 export enum NotificationsErrorCode {
@@ -19,21 +19,9 @@ const KIND: Record<NotificationsErrorCode, ErrorKind> = {
   [NotificationsErrorCode.TooManySubscriptions]: 'FAILED_PRECONDITION',
 };
 
-export class NotificationsError extends DomainError<NotificationsErrorCode> {
-  constructor(
-    code: NotificationsErrorCode,
-    message: string,
-    violations: readonly FieldViolation[] = [],
-  ) {
-    super('notifications', code, KIND[code], message, violations);
-  }
-
-  static invalid(violations: FieldViolation[]): NotificationsError {
-    const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
-    return new NotificationsError(
-      NotificationsErrorCode.InvalidArgument,
-      `Invalid subscription: ${summary}`,
-      violations,
-    );
-  }
-}
+export class NotificationsError extends codedError({
+  domain: 'notifications',
+  kinds: KIND,
+  invalidCode: NotificationsErrorCode.InvalidArgument,
+  invalidPrefix: 'Invalid subscription',
+}) {}

@@ -1,5 +1,5 @@
 import type { PatientDirectoryErrors } from '@trellis/identity-client';
-import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import { codedErrorWithMetadata, type ErrorKind, type FieldViolation } from '@trellis/platform';
 
 export type { FieldViolation };
 
@@ -60,45 +60,21 @@ const KIND: Record<AppointmentsErrorCode, ErrorKind> = {
   [AppointmentsErrorCode.AppointmentVersionNotFound]: 'NOT_FOUND',
 };
 
-export function kindOf(code: AppointmentsErrorCode): ErrorKind {
-  return KIND[code];
-}
-
 /**
  * The appointments platform's domain error. The platform's exception filter maps it to a gRPC
  * status with google.rpc.ErrorInfo (reason = code, domain = trellis.appointments) and BadRequest
  * field violations. `metadata` keeps the machine-readable facts (slot id, current state) for
  * in-process callers; the message always states them too.
  */
-export class AppointmentsError extends DomainError<AppointmentsErrorCode> {
-  constructor(
-    code: AppointmentsErrorCode,
-    message: string,
-    readonly metadata: Readonly<Record<string, string>> = {},
-    violations: readonly FieldViolation[] = [],
-  ) {
-    super('appointments', code, KIND[code], message, violations);
-  }
-
-  get violations(): readonly FieldViolation[] {
-    return this.details;
-  }
-
-  static invalid(violations: FieldViolation[]): AppointmentsError {
-    const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
-    return new AppointmentsError(
-      AppointmentsErrorCode.InvalidArgument,
-      `Invalid request: ${summary}`,
-      {},
-      violations,
-    );
-  }
-}
+export class AppointmentsError extends codedErrorWithMetadata({
+  domain: 'appointments',
+  kinds: KIND,
+  invalidCode: AppointmentsErrorCode.InvalidArgument,
+}) {}
 
 /** How @trellis/identity-client failures become AppointmentsErrors (the NHS number goes in metadata). */
-export const patientDirectoryErrors: PatientDirectoryErrors = {
-  lookupDenied: (message, nhsNumber) =>
-    new AppointmentsError(AppointmentsErrorCode.PatientLookupDenied, message, { nhsNumber }),
-  unavailable: (message, nhsNumber) =>
-    new AppointmentsError(AppointmentsErrorCode.IdentityUnavailable, message, { nhsNumber }),
-};
+export const patientDirectoryErrors: PatientDirectoryErrors =
+  AppointmentsError.patientDirectoryErrors({
+    lookupDenied: AppointmentsErrorCode.PatientLookupDenied,
+    unavailable: AppointmentsErrorCode.IdentityUnavailable,
+  });

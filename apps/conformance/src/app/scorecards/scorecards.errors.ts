@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import { codedError, type ErrorKind } from '@trellis/platform';
 
 export enum ScorecardErrorCode {
   InvalidArgument = 'SCORECARD_INVALID_ARGUMENT',
@@ -13,8 +13,8 @@ const KIND: Record<ScorecardErrorCode, ErrorKind> = {
 };
 
 /** The one error class of the scorecards context (mapped by the platform's error vocabulary). */
-export class ScorecardError extends DomainError<ScorecardErrorCode> {
-  constructor(code: ScorecardErrorCode, message: string, violations: FieldViolation[] = []) {
-    super('conformance', code, KIND[code], message, violations);
-  }
-}
+export class ScorecardError extends codedError({
+  domain: 'conformance',
+  kinds: KIND,
+  invalidCode: ScorecardErrorCode.InvalidArgument,
+}) {}

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import { codedError, type ErrorKind, type FieldViolation } from '@trellis/platform';
 
 export enum SystemsErrorCode {
   NotFound = 'SYSTEM_NOT_FOUND',
@@ -19,12 +19,8 @@ const KIND: Record<SystemsErrorCode, ErrorKind> = {
 export type { FieldViolation };
 
 /** The one error class of the systems context (mapped by the platform's error vocabulary). */
-export class SystemsError extends DomainError<SystemsErrorCode> {
-  constructor(code: SystemsErrorCode, message: string, violations: FieldViolation[] = []) {
-    super('gateway', code, KIND[code], message, violations);
-  }
-
-  get violations(): readonly FieldViolation[] {
-    return this.details;
-  }
-}
+export class SystemsError extends codedError({
+  domain: 'gateway',
+  kinds: KIND,
+  invalidCode: SystemsErrorCode.InvalidArgument,
+}) {}

@@ -1,5 +1,5 @@
 import type { PatientDirectoryErrors } from '@trellis/identity-client';
-import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import { codedErrorWithMetadata, type ErrorKind, type FieldViolation } from '@trellis/platform';
 
 export type { FieldViolation };
 
@@ -54,40 +54,17 @@ const KIND: Record<ReferralsErrorCode, ErrorKind> = {
   [ReferralsErrorCode.NotOwnWaitingList]: 'PERMISSION_DENIED',
 };
 
-export function kindOf(code: ReferralsErrorCode): ErrorKind {
-  return KIND[code];
-}
-
 /** The referrals platform's domain error; `metadata` keeps machine-readable facts (current state). */
-export class ReferralsError extends DomainError<ReferralsErrorCode> {
-  constructor(
-    code: ReferralsErrorCode,
-    message: string,
-    readonly metadata: Readonly<Record<string, string>> = {},
-    violations: readonly FieldViolation[] = [],
-  ) {
-    super('referrals', code, KIND[code], message, violations);
-  }
-
-  get violations(): readonly FieldViolation[] {
-    return this.details;
-  }
-
-  static invalid(violations: FieldViolation[]): ReferralsError {
-    const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
-    return new ReferralsError(
-      ReferralsErrorCode.InvalidArgument,
-      `Invalid request: ${summary}`,
-      {},
-      violations,
-    );
-  }
-}
+export class ReferralsError extends codedErrorWithMetadata({
+  domain: 'referrals',
+  kinds: KIND,
+  invalidCode: ReferralsErrorCode.InvalidArgument,
+}) {}
 
 /** How @trellis/identity-client failures become ReferralsErrors (the NHS number goes in metadata). */
-export const patientDirectoryErrors: PatientDirectoryErrors = {
-  lookupDenied: (message, nhsNumber) =>
-    new ReferralsError(ReferralsErrorCode.PatientLookupDenied, message, { nhsNumber }),
-  unavailable: (message, nhsNumber) =>
-    new ReferralsError(ReferralsErrorCode.IdentityUnavailable, message, { nhsNumber }),
-};
+export const patientDirectoryErrors: PatientDirectoryErrors = ReferralsError.patientDirectoryErrors(
+  {
+    lookupDenied: ReferralsErrorCode.PatientLookupDenied,
+    unavailable: ReferralsErrorCode.IdentityUnavailable,
+  },
+);

@@ -1,5 +1,5 @@
 import type { PatientDirectoryErrors } from '@trellis/identity-client';
-import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import { codedErrorWithMetadata, type ErrorKind, type FieldViolation } from '@trellis/platform';
 
 export type { FieldViolation };
 
@@ -44,39 +44,14 @@ const KIND: Record<ResultsErrorCode, ErrorKind> = {
   [ResultsErrorCode.IdentityUnavailable]: 'UNAVAILABLE',
 };
 
-export function kindOf(code: ResultsErrorCode): ErrorKind {
-  return KIND[code];
-}
-
-export class ResultsError extends DomainError<ResultsErrorCode> {
-  constructor(
-    code: ResultsErrorCode,
-    message: string,
-    readonly metadata: Readonly<Record<string, string>> = {},
-    violations: readonly FieldViolation[] = [],
-  ) {
-    super('results', code, KIND[code], message, violations);
-  }
-
-  get violations(): readonly FieldViolation[] {
-    return this.details;
-  }
-
-  static invalid(violations: FieldViolation[]): ResultsError {
-    const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
-    return new ResultsError(
-      ResultsErrorCode.InvalidArgument,
-      `Invalid request: ${summary}`,
-      {},
-      violations,
-    );
-  }
-}
+export class ResultsError extends codedErrorWithMetadata({
+  domain: 'results',
+  kinds: KIND,
+  invalidCode: ResultsErrorCode.InvalidArgument,
+}) {}
 
 /** How @trellis/identity-client failures become ResultsErrors (the NHS number goes in metadata). */
-export const patientDirectoryErrors: PatientDirectoryErrors = {
-  lookupDenied: (message, nhsNumber) =>
-    new ResultsError(ResultsErrorCode.PatientLookupDenied, message, { nhsNumber }),
-  unavailable: (message, nhsNumber) =>
-    new ResultsError(ResultsErrorCode.IdentityUnavailable, message, { nhsNumber }),
-};
+export const patientDirectoryErrors: PatientDirectoryErrors = ResultsError.patientDirectoryErrors({
+  lookupDenied: ResultsErrorCode.PatientLookupDenied,
+  unavailable: ResultsErrorCode.IdentityUnavailable,
+});

@@ -1,0 +1,73 @@
+import { codedError, codedErrorWithMetadata } from './coded-error';
+import { DomainError, type ErrorKind } from './errors';
+
+enum Code {
+  Invalid = 'INVALID_ARGUMENT',
+  Missing = 'THING_NOT_FOUND',
+  Denied = 'LOOKUP_DENIED',
+  Down = 'DIRECTORY_UNAVAILABLE',
+}
+const KINDS: Record<Code, ErrorKind> = {
+  [Code.Invalid]: 'INVALID_ARGUMENT',
+  [Code.Missing]: 'NOT_FOUND',
+  [Code.Denied]: 'PERMISSION_DENIED',
+  [Code.Down]: 'UNAVAILABLE',
+};
+const violation = { field: 'page.page_size', rule: 'range', message: 'must be 1-100' };
+
+class ThingError extends codedError({
+  domain: 'things',
+  kinds: KINDS,
+  invalidCode: Code.Invalid,
+  invalidPrefix: 'Invalid thing',
+}) {}
+class PlatformThingError extends codedErrorWithMetadata({
+  domain: 'things',
+  kinds: KINDS,
+  invalidCode: Code.Invalid,
+}) {}
+
+describe('codedError', () => {
+  it('takes its kind from the code table and keeps the context name', () => {
+    const e = new ThingError(Code.Missing, 'no such thing');
+    expect(e).toBeInstanceOf(DomainError);
+    expect(e).toMatchObject({ domain: 'things', code: Code.Missing, kind: 'NOT_FOUND' });
+    expect(e.name).toBe('ThingError');
+    expect(e.violations).toEqual([]);
+  });
+  it('builds the refusal of an invalid request as an instance of the subclass', () => {
+    const e = ThingError.invalid([violation]);
+    expect(e).toBeInstanceOf(ThingError);
+    expect(e.kind).toBe('INVALID_ARGUMENT');
+    expect(e.message).toBe('Invalid thing: page.page_size: must be 1-100');
+    expect(e.violations).toEqual([violation]);
+  });
+});
+
+describe('codedErrorWithMetadata', () => {
+  it('keeps metadata and violations, with the default refusal prefix', () => {
+    const e = PlatformThingError.invalid([violation]);
+    expect(e).toBeInstanceOf(PlatformThingError);
+    expect(e.message).toBe('Invalid request: page.page_size: must be 1-100');
+    expect(e.metadata).toEqual({});
+    expect(e.details).toEqual([violation]);
+  });
+  it('maps the patient directory failures with the NHS number in metadata', () => {
+    const errors = PlatformThingError.patientDirectoryErrors({
+      lookupDenied: Code.Denied,
+      unavailable: Code.Down,
+    });
+    const denied = errors.lookupDenied('not yours', '9990000018');
+    expect(denied).toBeInstanceOf(PlatformThingError);
+    expect(denied).toMatchObject({
+      code: Code.Denied,
+      kind: 'PERMISSION_DENIED',
+      message: 'not yours',
+      metadata: { nhsNumber: '9990000018' },
+    });
+    expect(errors.unavailable('down', '9990000026')).toMatchObject({
+      kind: 'UNAVAILABLE',
+      metadata: { nhsNumber: '9990000026' },
+    });
+  });
+});

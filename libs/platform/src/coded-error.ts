@@ -1,0 +1,97 @@
+// The scaffolding every context's error class shares: the context declares its code enum and the
+// code → kind table; the class built here sets the kind from the table, keeps the field
+// violations, and builds the context's INVALID_ARGUMENT refusal.
+import { DomainError, type ErrorKind, type FieldViolation } from './errors';
+
+export interface CodedErrorSpec<C extends string> {
+  /** Logical domain, e.g. "appointments" (ErrorInfo.domain "trellis.appointments"). */
+  domain: string;
+  /** How each code is surfaced (kind → gRPC status, HTTP status, FHIR outcome). */
+  kinds: Readonly<Record<C, ErrorKind>>;
+  /** The code of a refused request (`invalid`). */
+  invalidCode: NoInfer<C>;
+  /** Start of the refusal's message, before the violations (default `Invalid request`). */
+  invalidPrefix?: string;
+}
+
+type Metadata = Readonly<Record<string, string>>;
+
+function refusalMessage(prefix: string | undefined, violations: readonly FieldViolation[]): string {
+  const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
+  return `${prefix ?? 'Invalid request'}: ${summary}`;
+}
+
+/** A context's error base: `new XError(code, message, violations?)`, `XError.invalid(violations)`. */
+export function codedError<C extends string>(spec: CodedErrorSpec<C>) {
+  return class CodedError extends DomainError<C> {
+    constructor(code: C, message: string, violations: readonly FieldViolation[] = []) {
+      super(spec.domain, code, spec.kinds[code], message, violations);
+    }
+
+    get violations(): readonly FieldViolation[] {
+      return this.details;
+    }
+
+    static invalid<E>(
+      this: new (code: C, message: string, violations: readonly FieldViolation[]) => E,
+      violations: readonly FieldViolation[],
+    ): E {
+      return new this(spec.invalidCode, refusalMessage(spec.invalidPrefix, violations), violations);
+    }
+  };
+}
+
+/**
+ * A platform's error base that also keeps machine-readable facts (slot id, current state, NHS
+ * number) for in-process callers: `new XError(code, message, metadata?, violations?)`.
+ */
+export function codedErrorWithMetadata<C extends string>(spec: CodedErrorSpec<C>) {
+  return class CodedErrorWithMetadata extends DomainError<C> {
+    constructor(
+      code: C,
+      message: string,
+      readonly metadata: Metadata = {},
+      violations: readonly FieldViolation[] = [],
+    ) {
+      super(spec.domain, code, spec.kinds[code], message, violations);
+    }
+
+    get violations(): readonly FieldViolation[] {
+      return this.details;
+    }
+
+    static invalid<E>(
+      this: new (
+        code: C,
+        message: string,
+        metadata: Metadata,
+        violations: readonly FieldViolation[],
+      ) => E,
+      violations: readonly FieldViolation[],
+    ): E {
+      return new this(
+        spec.invalidCode,
+        refusalMessage(spec.invalidPrefix, violations),
+        {},
+        violations,
+      );
+    }
+
+    /**
+     * How the patient directory's failures (@trellis/identity-client PatientDirectoryErrors)
+     * become this context's errors, the NHS number in metadata.
+     */
+    static patientDirectoryErrors<E extends Error>(
+      this: new (code: C, message: string, metadata: Metadata) => E,
+      codes: { lookupDenied: C; unavailable: C },
+    ): {
+      lookupDenied: (message: string, nhsNumber: string) => E;
+      unavailable: (message: string, nhsNumber: string) => E;
+    } {
+      return {
+        lookupDenied: (message, nhsNumber) => new this(codes.lookupDenied, message, { nhsNumber }),
+        unavailable: (message, nhsNumber) => new this(codes.unavailable, message, { nhsNumber }),
+      };
+    }
+  };
+}
