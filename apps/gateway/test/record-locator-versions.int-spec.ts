@@ -160,12 +160,13 @@ describe('DocumentReference versions', () => {
       expect(
         history.body?.entry?.map((e) => [
           e.request?.method,
+          e.response?.status,
           (e.resource as DocumentReference).status,
           e.response?.etag,
         ]),
       ).toEqual([
-        ['DELETE', 'entered-in-error', 'W/"2"'],
-        ['POST', 'current', 'W/"1"'],
+        ['DELETE', '204 No Content', 'entered-in-error', 'W/"2"'],
+        ['POST', '201 Created', 'current', 'W/"1"'],
       ]);
       const page = await http<Bundle>('GET', `DocumentReference/${a.id!}/_history?_count=1`, gp);
       expect(page.body?.entry?.map((e) => e.response?.etag)).toEqual(['W/"2"']);

@@ -242,7 +242,11 @@ export abstract class PlatformFhirController {
       resource: v.resource,
       request: v.request,
       response: {
-        status: v.created ? '201 Created' : '200 OK',
+        status: v.created
+          ? '201 Created'
+          : v.request.method === 'DELETE'
+            ? '204 No Content'
+            : '200 OK',
         etag: etag(v.version),
         ...(v.resource.meta?.lastUpdated ? { lastModified: v.resource.meta.lastUpdated } : {}),
       },
