@@ -17,6 +17,7 @@ export * from './auth.module';
 export * from './testing';
 export * from './contracts-codec';
 export * from './testing-grpc';
+export * from './testing-typed-client';
 export * from './service-identity';
 export * from './gateway-vouch';
 export * from './call-status';

@@ -9,3 +9,4 @@ export * from './topic-reader';
 export * from './service-process';
 export * from './test-database';
 export * from './broker-proxy';
+export * from './typed-grpc-client';
