@@ -1,6 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
+import { referrals } from '@trellis/contracts';
+
+import { type SendReferralInput } from './support/grpc-client';
 import { testNhsNumber } from './support/harness';
 import { startService, type ServiceUnderTest } from './support/service-under-test';
 
@@ -10,23 +13,7 @@ const ADVICE_GIVEN = 4;
 const RETURNED = 8;
 const REFERRAL_CLOSED = 3;
 
-interface ReferralMsg {
-  id: string;
-  version: number;
-  status: number;
-  returnReason: string;
-  basedOnReferralId: string;
-  convertedToReferralId: string;
-  clinicalSummary: string;
-  sentAt: { seconds: number | string };
-  rtt: {
-    running: boolean;
-    stopReason: number;
-    daysWaited: number;
-    breachDate: string;
-    twoWeekWaitBreachDate: string;
-  };
-}
+type ReferralMsg = referrals.v1.Referral;
 
 /** The UTC date `days` after a proto timestamp's date. */
 const dateAfter = (t: { seconds: number | string }, days: number) => {
@@ -55,11 +42,10 @@ describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferr
     await svc?.stop();
   });
 
-  async function send(priority = 1, extra: Record<string, unknown> = {}): Promise<ReferralMsg> {
+  async function send(priority = 1, extra: SendReferralInput = {}): Promise<ReferralMsg> {
     const nhsNumber = testNhsNumber();
     svc.identity.add({ nhsNumber });
-    const res = await svc.client.call<{ referral: ReferralMsg }>(
-      'SendReferral',
+    const res = await svc.client.referrals.sendReferral(
       {
         idempotencyKey: `grpc-${randomUUID()}`,
         nhsNumber,
@@ -70,54 +56,55 @@ describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferr
         clinicalSummary: 'Exertional chest pain',
         ...extra,
       },
-      gp,
+      svc.client.as(gp),
     );
-    return res.referral;
+    return res.referral!;
   }
 
   it('returns a referral to the referrer with a reason; only the target, only while sent or accepted', async () => {
     const r = await send();
-    expect(r.rtt).toMatchObject({ running: true, breachDate: dateAfter(r.sentAt, 127) });
-    expect(r.rtt.twoWeekWaitBreachDate).toBe('');
+    expect(r.rtt!).toMatchObject({ running: true, breachDate: dateAfter(r.sentAt!, 127) });
+    expect(r.rtt!.twoWeekWaitBreachDate).toBe('');
     const hidden = await svc.client.fail(
-      'ReturnReferral',
-      { referralId: r.id, reason: 'x' },
-      stranger,
+      svc.client.referrals.returnReferral(
+        { referralId: r.id, reason: 'x' },
+        svc.client.as(stranger),
+      ),
     );
     expect(hidden).toMatchObject({ code: status.NOT_FOUND, reason: 'REFERRAL_NOT_FOUND' });
-    const referrer = await svc.client.fail('ReturnReferral', { referralId: r.id, reason: 'x' }, gp);
+    const referrer = await svc.client.fail(
+      svc.client.referrals.returnReferral({ referralId: r.id, reason: 'x' }, svc.client.as(gp)),
+    );
     expect(referrer).toMatchObject({
       code: status.PERMISSION_DENIED,
       reason: 'NOT_TARGET_ORGANISATION',
     });
-    const noReason = await svc.client.fail('ReturnReferral', { referralId: r.id }, trust);
+    const noReason = await svc.client.fail(
+      svc.client.referrals.returnReferral({ referralId: r.id }, svc.client.as(trust)),
+    );
     expect(noReason.code).toBe(status.INVALID_ARGUMENT);
 
-    const { referral } = await svc.client.call<{ referral: ReferralMsg }>(
-      'ReturnReferral',
+    const { referral } = await svc.client.referrals.returnReferral(
       { referralId: r.id, reason: 'manage in primary care' },
-      trust,
+      svc.client.as(trust),
     );
     expect(referral).toMatchObject({
       status: RETURNED,
       returnReason: 'manage in primary care',
       version: r.version + 1,
     });
-    expect(referral.rtt).toMatchObject({ running: false, stopReason: REFERRAL_CLOSED });
-    const seen = await svc.client.call<{ referral: ReferralMsg }>(
-      'GetReferral',
-      { referralId: r.id },
-      gp,
-    );
+    expect(referral!.rtt).toMatchObject({ running: false, stopReason: REFERRAL_CLOSED });
+    const seen = await svc.client.referrals.getReferral({ referralId: r.id }, svc.client.as(gp));
     expect(seen.referral).toMatchObject({
       status: RETURNED,
       returnReason: 'manage in primary care',
     });
 
     const again = await svc.client.fail(
-      'ReturnReferral',
-      { referralId: r.id, reason: 'again' },
-      trust,
+      svc.client.referrals.returnReferral(
+        { referralId: r.id, reason: 'again' },
+        svc.client.as(trust),
+      ),
     );
     expect(again).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ILLEGAL_TRANSITION' });
     expect(again.message).toContain("is 'returned': cannot return");
@@ -125,29 +112,34 @@ describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferr
 
   it('converts an advice-and-guidance request into a new referral once, by the referrer only', async () => {
     const r = await send(3);
-    expect(r.rtt.twoWeekWaitBreachDate).toBe(dateAfter(r.sentAt, 15));
-    const early = await svc.client.fail('ConvertAdviceToReferral', { referralId: r.id }, gp);
+    expect(r.rtt!.twoWeekWaitBreachDate).toBe(dateAfter(r.sentAt!, 15));
+    const early = await svc.client.fail(
+      svc.client.referrals.convertAdviceToReferral({ referralId: r.id }, svc.client.as(gp)),
+    );
     expect(early).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ILLEGAL_TRANSITION' });
     expect(early.message).toContain("is 'sent'");
-    await svc.client.call(
-      'GiveAdvice',
+    await svc.client.referrals.giveAdvice(
       { referralId: r.id, advice: 'start a statin and review in 3 months' },
-      trust,
+      svc.client.as(trust),
     );
-    const byTarget = await svc.client.fail('ConvertAdviceToReferral', { referralId: r.id }, trust);
+    const byTarget = await svc.client.fail(
+      svc.client.referrals.convertAdviceToReferral({ referralId: r.id }, svc.client.as(trust)),
+    );
     expect(byTarget).toMatchObject({
       code: status.PERMISSION_DENIED,
       reason: 'NOT_REFERRING_ORGANISATION',
     });
-    const { referral, original } = await svc.client.call<{
-      referral: ReferralMsg;
-      original: ReferralMsg;
-    }>('ConvertAdviceToReferral', { referralId: r.id, note: 'no better on a statin' }, gp);
+    const { referral, original } = await svc.client.referrals.convertAdviceToReferral(
+      { referralId: r.id, note: 'no better on a statin' },
+      svc.client.as(gp),
+    );
     expect(referral).toMatchObject({ status: SENT, basedOnReferralId: r.id });
-    expect(referral.clinicalSummary).toBe('Exertional chest pain\n\nno better on a statin');
-    expect(referral.rtt.running).toBe(true);
-    expect(original).toMatchObject({ status: ADVICE_GIVEN, convertedToReferralId: referral.id });
-    const twice = await svc.client.fail('ConvertAdviceToReferral', { referralId: r.id }, gp);
+    expect(referral!.clinicalSummary).toBe('Exertional chest pain\n\nno better on a statin');
+    expect(referral!.rtt!.running).toBe(true);
+    expect(original).toMatchObject({ status: ADVICE_GIVEN, convertedToReferralId: referral!.id });
+    const twice = await svc.client.fail(
+      svc.client.referrals.convertAdviceToReferral({ referralId: r.id }, svc.client.as(gp)),
+    );
     expect(twice).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'ALREADY_CONVERTED' });
   });
 
@@ -157,23 +149,14 @@ describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferr
     const r = await send(1, {
       attachments: [{ contentType: 'application/pdf', title: 'ECG', data, sha256 }],
     });
-    const meta = (r as unknown as { attachments: { id: string; sha256: string; size: number }[] })
-      .attachments;
+    const meta = r.attachments;
     expect(meta).toHaveLength(1);
     expect(meta[0]).toMatchObject({ sha256, size: data.length });
     for (const token of [gp, trust]) {
-      const got = await svc.client.call<{
-        attachment: {
-          id: string;
-          contentType: string;
-          title: string;
-          size: number;
-          sha256: string;
-        };
-        data: Buffer;
-        referralId: string;
-        nhsNumber: string;
-      }>('GetReferralAttachment', { attachmentId: meta[0]!.id }, token);
+      const got = await svc.client.referrals.getReferralAttachment(
+        { attachmentId: meta[0]!.id },
+        svc.client.as(token),
+      );
       expect(got.attachment).toMatchObject({
         contentType: 'application/pdf',
         title: 'ECG',
@@ -183,18 +166,19 @@ describe('referral completeness over gRPC: ReturnReferral, ConvertAdviceToReferr
       expect(got.referralId).toBe(r.id);
     }
     const hidden = await svc.client.fail(
-      'GetReferralAttachment',
-      { attachmentId: meta[0]!.id },
-      stranger,
+      svc.client.referrals.getReferralAttachment(
+        { attachmentId: meta[0]!.id },
+        svc.client.as(stranger),
+      ),
     );
     expect(hidden).toMatchObject({ code: status.NOT_FOUND, reason: 'ATTACHMENT_NOT_FOUND' });
     const unknown = await svc.client.fail(
-      'GetReferralAttachment',
-      { attachmentId: randomUUID() },
-      gp,
+      svc.client.referrals.getReferralAttachment({ attachmentId: randomUUID() }, svc.client.as(gp)),
     );
     expect(unknown).toMatchObject({ code: status.NOT_FOUND, reason: 'ATTACHMENT_NOT_FOUND' });
-    const bad = await svc.client.fail('GetReferralAttachment', { attachmentId: 'nope' }, gp);
+    const bad = await svc.client.fail(
+      svc.client.referrals.getReferralAttachment({ attachmentId: 'nope' }, svc.client.as(gp)),
+    );
     expect(bad.code).toBe(status.INVALID_ARGUMENT);
   });
 });

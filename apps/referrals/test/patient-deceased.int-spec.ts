@@ -1,4 +1,4 @@
-import { events } from '@trellis/contracts';
+import { events, referrals } from '@trellis/contracts';
 import { toCloudEventHeaders, type EventPublisher } from '@trellis/events';
 import { pollUntil } from '@trellis/testing';
 import { randomUUID } from 'node:crypto';
@@ -23,32 +23,7 @@ const STATUS = {
 } as const;
 const RTT_REFERRAL_CLOSED = 3;
 
-interface ReferralMsg {
-  id: string;
-  version: number;
-  nhsNumber: string;
-  status: number;
-  appointmentId: string;
-  cancellationReason: string;
-  convertedToReferralId: string;
-  rtt: {
-    running: boolean;
-    stoppedAt?: { seconds: number | string };
-    stopReason: number;
-    daysWaited: number;
-  };
-}
-
-interface TimelineMsg {
-  entries: {
-    fromStatus: string;
-    toStatus: string;
-    actorSystemId: string;
-    actorOdsCode: string;
-    note: string;
-    source: string;
-  }[];
-}
+type ReferralMsg = referrals.v1.Referral;
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
@@ -93,8 +68,7 @@ describe('PatientDeceased reaction (real PostgreSQL + Kafka)', () => {
   }
 
   async function send(nhsNumber: string): Promise<ReferralMsg> {
-    const res = await svc.client.call<{ referral: ReferralMsg }>(
-      'SendReferral',
+    const res = await svc.client.referrals.sendReferral(
       {
         idempotencyKey: `death-${randomUUID()}`,
         nhsNumber,
@@ -104,16 +78,15 @@ describe('PatientDeceased reaction (real PostgreSQL + Kafka)', () => {
         reason: { code: '29857009', display: 'Chest pain' },
         clinicalSummary: 'Exertional chest pain',
       },
-      gp,
+      svc.client.as(gp),
     );
-    return res.referral;
+    return res.referral!;
   }
 
   const get = async (id: string) =>
-    (await svc.client.call<{ referral: ReferralMsg }>('GetReferral', { referralId: id }, gp))
-      .referral;
+    (await svc.client.referrals.getReferral({ referralId: id }, svc.client.as(gp))).referral!;
   const timeline = async (id: string) =>
-    (await svc.client.call<TimelineMsg>('GetReferralTimeline', { referralId: id }, gp)).entries;
+    (await svc.client.referrals.getReferralTimeline({ referralId: id }, svc.client.as(gp))).entries;
   const steps = async (id: string) =>
     (await timeline(id)).map((e) => `${e.fromStatus}>${e.toStatus}`);
 
@@ -223,7 +196,7 @@ describe('PatientDeceased reaction (real PostgreSQL + Kafka)', () => {
 
   async function booked(nhsNumber: string, appointmentId: string): Promise<ReferralMsg> {
     const r = await send(nhsNumber);
-    await svc.client.call('AcceptReferral', { referralId: r.id }, trust);
+    await svc.client.referrals.acceptReferral({ referralId: r.id }, svc.client.as(trust));
     await publishAppointment(r, appointmentId, 'booked');
     return waitStatus(r.id, 'booked');
   }
@@ -245,30 +218,40 @@ describe('PatientDeceased reaction (real PostgreSQL + Kafka)', () => {
     const nhs = patient();
     const sentR = await send(nhs);
     const acceptedR = await send(nhs);
-    await svc.client.call('AcceptReferral', { referralId: acceptedR.id }, trust);
+    await svc.client.referrals.acceptReferral({ referralId: acceptedR.id }, svc.client.as(trust));
     const adviceR = await send(nhs);
-    await svc.client.call('GiveAdvice', { referralId: adviceR.id, advice: 'statin' }, trust);
+    await svc.client.referrals.giveAdvice(
+      { referralId: adviceR.id, advice: 'statin' },
+      svc.client.as(trust),
+    );
     const bookedR = await booked(nhs, `appt-${randomUUID()}`);
     const rejectedR = await send(nhs);
-    await svc.client.call('RejectReferral', { referralId: rejectedR.id, reason: 'dup' }, trust);
+    await svc.client.referrals.rejectReferral(
+      { referralId: rejectedR.id, reason: 'dup' },
+      svc.client.as(trust),
+    );
     const cancelledR = await send(nhs);
-    await svc.client.call(
-      'CancelReferral',
+    await svc.client.referrals.cancelReferral(
       { referralId: cancelledR.id, reason: 'patient declined' },
-      gp,
+      svc.client.as(gp),
     );
     const completedR = await booked(nhs, `appt-${randomUUID()}`);
-    await svc.client.call('CompleteReferral', { referralId: completedR.id }, trust);
+    await svc.client.referrals.completeReferral(
+      { referralId: completedR.id },
+      svc.client.as(trust),
+    );
     const convertedR = await send(nhs);
-    await svc.client.call('GiveAdvice', { referralId: convertedR.id, advice: 'refer' }, trust);
-    const conversion = await svc.client.call<{ referral: ReferralMsg }>(
-      'ConvertAdviceToReferral',
+    await svc.client.referrals.giveAdvice(
+      { referralId: convertedR.id, advice: 'refer' },
+      svc.client.as(trust),
+    );
+    const conversion = await svc.client.referrals.convertAdviceToReferral(
       { referralId: convertedR.id },
-      gp,
+      svc.client.as(gp),
     );
     const otherPatient = await send(patient());
 
-    const open = [sentR, acceptedR, adviceR, bookedR, conversion.referral];
+    const open = [sentR, acceptedR, adviceR, bookedR, conversion.referral!];
     const untouched = [rejectedR, cancelledR, completedR, convertedR, otherPatient];
     const before = new Map<string, ReferralMsg>();
     for (const r of untouched) before.set(r.id, await get(r.id));
@@ -292,8 +275,8 @@ describe('PatientDeceased reaction (real PostgreSQL + Kafka)', () => {
     for (const r of open) {
       const after = await waitStatus(r.id, 'cancelled');
       expect(after.cancellationReason).toBe('patient deceased');
-      expect(after.rtt.running).toBe(false);
-      expect(after.rtt.stopReason).toBe(RTT_REFERRAL_CLOSED);
+      expect(after.rtt!.running).toBe(false);
+      expect(after.rtt!.stopReason).toBe(RTT_REFERRAL_CLOSED);
       const last = (await timeline(r.id)).at(-1)!;
       expect(last).toMatchObject({
         toStatus: 'cancelled',
@@ -310,8 +293,8 @@ describe('PatientDeceased reaction (real PostgreSQL + Kafka)', () => {
       expect(versions.rows).toEqual([{ change: 'cancelled' }]);
     }
     // the clock stopped at the date of death for those whose clock was running
-    for (const r of [sentR, acceptedR, bookedR, conversion.referral])
-      expect(Number((await get(r.id)).rtt.stoppedAt!.seconds)).toBe(seconds(died));
+    for (const r of [sentR, acceptedR, bookedR, conversion.referral!])
+      expect(Number((await get(r.id)).rtt!.stoppedAt!.seconds)).toBe(seconds(died));
     // booked: the appointment id is kept (appointments cancels the appointment itself)
     expect((await get(bookedR.id)).appointmentId).toBe(bookedR.appointmentId);
 
@@ -381,7 +364,7 @@ describe('PatientDeceased reaction (real PostgreSQL + Kafka)', () => {
     await publishDeath(nhs, svc.clock.now());
     const after = await waitStatus(r.id, 'cancelled');
     expect(after).toMatchObject({ cancellationReason: 'patient deceased', appointmentId: '' });
-    expect(after.rtt.running).toBe(false);
+    expect(after.rtt!.running).toBe(false);
     expect(await steps(r.id)).toEqual([
       '>sent',
       'sent>accepted',

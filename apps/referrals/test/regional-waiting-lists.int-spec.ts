@@ -3,7 +3,8 @@
 // test computes from the referrals it created, with the platform's clock rules (domain/rtt.ts).
 import { randomUUID } from 'node:crypto';
 
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import { referrals } from '@trellis/contracts';
 
 import { rttStatus, WAITING_BANDS } from '../src/app/domain/rtt';
 import { testNhsNumber } from './support/harness';
@@ -13,27 +14,18 @@ const DAY = 86_400_000;
 const PRIORITY = { routine: 1, urgent: 2, 'two-week-wait': 3 } as const;
 type Priority = keyof typeof PRIORITY;
 
-// grpc-js (protobufjs) names breached_18_weeks breached_18Weeks
-interface Wire {
-  odsCode: string;
-  region: string;
-  specialtyCode: string;
-  total: number;
-  bands: { label: string; count: number }[];
-  breached_18Weeks: number;
-  breachedTwoWeekWait: number;
-}
+type Wire = referrals.v1.WaitingList;
 interface Figures {
   total: number;
   bands: number[];
   breached18: number;
   breached2ww: number;
 }
-const figures = (w: Wire): Figures => ({
-  total: Number(w.total),
-  bands: w.bands.map((b) => Number(b.count)),
-  breached18: Number(w.breached_18Weeks),
-  breached2ww: Number(w.breachedTwoWeekWait),
+const figures = (w: Wire | undefined): Figures => ({
+  total: Number(w!.total),
+  bands: w!.bands.map((b) => Number(b.count)),
+  breached18: Number(w!.breached18Weeks),
+  breached2ww: Number(w!.breachedTwoWeekWait),
 });
 
 describe('regional waiting lists over gRPC', () => {
@@ -54,8 +46,7 @@ describe('regional waiting lists over gRPC', () => {
     svc.clock.set(new Date(now.getTime() - daysAgo * DAY));
     const nhsNumber = testNhsNumber();
     svc.identity.add({ nhsNumber });
-    const res = await svc.client.call<{ referral: { id: string } }>(
-      'SendReferral',
+    const res = await svc.client.referrals.sendReferral(
       {
         idempotencyKey: `rwl-${randomUUID()}`,
         nhsNumber,
@@ -65,9 +56,9 @@ describe('regional waiting lists over gRPC', () => {
         reason: { code: '29857009', display: 'Chest pain' },
         clinicalSummary: 'Synthetic',
       },
-      gp,
+      svc.client.as(gp),
     );
-    return res.referral.id;
+    return res.referral!.id;
   }
 
   function count(ods: string, specialty: string, priority: Priority, startedAt: Date): void {
@@ -142,10 +133,9 @@ describe('regional waiting lists over gRPC', () => {
     await refer(tokens['gp'], 'RTH', 'south-east', 'cardiology', 'routine', 30);
     const closed = await refer(tokens['gp'], 'RTD', 'north-east', 'cardiology', 'routine', 60);
     svc.clock.set(now);
-    await svc.client.call(
-      'RejectReferral',
+    await svc.client.referrals.rejectReferral(
       { referralId: closed, reason: 'wrong service' },
-      tokens['rtd'],
+      svc.client.as(tokens['rtd']),
     );
   });
 
@@ -154,17 +144,13 @@ describe('regional waiting lists over gRPC', () => {
   });
 
   async function regional(token: string, region = 'north-east') {
-    return svc.client.call<{ total: Wire; providers: Wire[]; providerSpecialties: Wire[] }>(
-      'GetRegionalWaitingLists',
-      { region },
-      token,
-    );
+    return svc.client.referrals.getRegionalWaitingLists({ region }, svc.client.as(token));
   }
 
   it("the region's authority reads figures equal to the test's own computation", async () => {
     const r = await regional(tokens['ne']!);
     expect(figures(r.total)).toEqual(sum(() => true));
-    expect(r.total.region).toBe('north-east');
+    expect(r.total!.region).toBe('north-east');
     expect(r.providers.map((p) => [p.odsCode, figures(p)])).toEqual(
       ['RTD', 'RXA'].map((ods) => [ods, sum((k) => k.startsWith(`${ods}|`))]),
     );
@@ -180,10 +166,7 @@ describe('regional waiting lists over gRPC', () => {
     const mine = await regional(tokens['ne']!);
     expect(await regional(tokens['national']!)).toEqual(mine);
     const refused = async (token: string, region = 'north-east') =>
-      regional(token, region).then(
-        () => 'OK',
-        (e: ServiceError) => status[e.code],
-      );
+      svc.client.fail(regional(token, region)).then((e) => status[e.code]);
     expect(await refused(tokens['london']!)).toBe('PERMISSION_DENIED');
     expect(await refused(tokens['mismatch']!)).toBe('PERMISSION_DENIED');
     expect(await refused(tokens['rtd']!)).toBe('PERMISSION_DENIED');
@@ -195,11 +178,7 @@ describe('regional waiting lists over gRPC', () => {
   });
 
   it('a provider reads its own list by specialty, the same figures', async () => {
-    const own = await svc.client.call<{ waitingList: Wire; bySpecialty: Wire[] }>(
-      'GetProviderWaitingList',
-      {},
-      tokens['rtd'],
-    );
+    const own = await svc.client.referrals.getProviderWaitingList({}, svc.client.as(tokens['rtd']));
     expect(figures(own.waitingList)).toEqual(sum((k) => k.startsWith('RTD|')));
     expect(own.bySpecialty.map((p) => [p.specialtyCode, figures(p)])).toEqual([
       ['cardiology', expected.get('RTD|cardiology')],

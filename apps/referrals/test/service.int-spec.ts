@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { referrals } from '@trellis/contracts';
 import { toCloudEventHeaders, type EventPublisher } from '@trellis/events';
 import { pollUntil } from '@trellis/testing';
 import { randomUUID } from 'node:crypto';
@@ -8,6 +9,7 @@ import {
   AppointmentCancelledEvent,
   PatientMergedEvent,
 } from '../src/events/referral-event-types';
+import { type SendReferralInput } from './support/grpc-client';
 import { testNhsNumber } from './support/harness';
 import { startService, type ServiceUnderTest } from './support/service-under-test';
 
@@ -17,17 +19,7 @@ const ACCEPTED = 2;
 const REJECTED = 3;
 const BOOKED = 5;
 
-interface ReferralMsg {
-  id: string;
-  version: number;
-  priority: number;
-  nhsNumber: string;
-  status: number;
-  appointmentId: string;
-  bookingFlagged: boolean;
-  rtt: { daysWaited: number; running: boolean };
-  attachments: { size: number; sha256: string }[];
-}
+type ReferralMsg = referrals.v1.Referral;
 
 describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
   let svc: ServiceUnderTest;
@@ -72,11 +64,10 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     await svc?.stop();
   });
 
-  async function sendReferral(extra: Record<string, unknown> = {}): Promise<ReferralMsg> {
+  async function sendReferral(extra: SendReferralInput = {}): Promise<ReferralMsg> {
     const nhsNumber = testNhsNumber();
     svc.identity.add({ nhsNumber });
-    const res = await svc.client.call<{ referral: ReferralMsg }>(
-      'SendReferral',
+    const res = await svc.client.referrals.sendReferral(
       {
         idempotencyKey: `grpc-${randomUUID()}`,
         nhsNumber,
@@ -87,9 +78,9 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
         clinicalSummary: 'Exertional chest pain',
         ...extra,
       },
-      gp,
+      svc.client.as(gp),
     );
-    return res.referral;
+    return res.referral!;
   }
 
   function publishBooked(
@@ -169,78 +160,83 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
 
   it('refuses without the scope, hides referrals from other organisations, and names the current state of an illegal transition', async () => {
     const r = await sendReferral();
-    const denied = await svc.client.fail('AcceptReferral', { referralId: r.id }, readOnly);
-    expect(denied.code).toBe(status.PERMISSION_DENIED);
-    const unauth = await svc.client.fail('GetReferral', { referralId: r.id });
-    expect(unauth.code).toBe(status.UNAUTHENTICATED);
-    const hidden = await svc.client.fail('GetReferral', { referralId: r.id }, stranger);
-    expect(hidden).toMatchObject({ code: status.NOT_FOUND, reason: 'REFERRAL_NOT_FOUND' });
-    await svc.client.call(
-      'RejectReferral',
-      { referralId: r.id, reason: 'refer to community service' },
-      trust,
+    const denied = await svc.client.fail(
+      svc.client.referrals.acceptReferral({ referralId: r.id }, svc.client.as(readOnly)),
     );
-    const illegal = await svc.client.fail('AcceptReferral', { referralId: r.id }, trust);
+    expect(denied.code).toBe(status.PERMISSION_DENIED);
+    const unauth = await svc.client.fail(svc.client.referrals.getReferral({ referralId: r.id }));
+    expect(unauth.code).toBe(status.UNAUTHENTICATED);
+    const hidden = await svc.client.fail(
+      svc.client.referrals.getReferral({ referralId: r.id }, svc.client.as(stranger)),
+    );
+    expect(hidden).toMatchObject({ code: status.NOT_FOUND, reason: 'REFERRAL_NOT_FOUND' });
+    await svc.client.referrals.rejectReferral(
+      { referralId: r.id, reason: 'refer to community service' },
+      svc.client.as(trust),
+    );
+    const illegal = await svc.client.fail(
+      svc.client.referrals.acceptReferral({ referralId: r.id }, svc.client.as(trust)),
+    );
     expect(illegal).toMatchObject({
       code: status.FAILED_PRECONDITION,
       reason: 'ILLEGAL_TRANSITION',
     });
     expect(illegal.message).toContain("is 'rejected'");
     const big = await svc.client.fail(
-      'SendReferral',
-      {
-        idempotencyKey: `big-${randomUUID()}`,
-        nhsNumber: r.nhsNumber,
-        practitionerId: 'G1',
-        target: { odsCode: 'RTH', region: 'south-east', specialtyCode: 'x' },
-        priority: 1,
-        reason: { code: '29857009', display: 'Chest pain' },
-        clinicalSummary: 's',
-        attachments: [{ contentType: 'image/png', data: Buffer.alloc(1024 * 1024 + 10) }],
-      },
-      gp,
+      svc.client.referrals.sendReferral(
+        {
+          idempotencyKey: `big-${randomUUID()}`,
+          nhsNumber: r.nhsNumber,
+          practitionerId: 'G1',
+          target: { odsCode: 'RTH', region: 'south-east', specialtyCode: 'x' },
+          priority: 1,
+          reason: { code: '29857009', display: 'Chest pain' },
+          clinicalSummary: 's',
+          attachments: [{ contentType: 'image/png', data: Buffer.alloc(1024 * 1024 + 10) }],
+        },
+        svc.client.as(gp),
+      ),
     );
     expect(big).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'ATTACHMENT_TOO_LARGE' });
     expect(big.message).toContain('the limit is 1048576 bytes');
-    const timeline = await svc.client.call<{
-      entries: { toStatus: string; actorSystemId: string }[];
-    }>('GetReferralTimeline', { referralId: r.id }, gp);
+    const timeline = await svc.client.referrals.getReferralTimeline(
+      { referralId: r.id },
+      svc.client.as(gp),
+    );
     expect(timeline.entries.map((e) => [e.toStatus, e.actorSystemId])).toEqual([
       ['sent', 'gp-system'],
       ['rejected', 'trust-epr'],
     ]);
-    const waiting = await svc.client.call<{ waitingList: { total: number; bands: unknown[] } }>(
-      'GetProviderWaitingList',
-      {},
-      trust,
-    );
-    expect(waiting.waitingList.bands).toHaveLength(6);
+    const waiting = await svc.client.referrals.getProviderWaitingList({}, svc.client.as(trust));
+    expect(waiting.waitingList!.bands).toHaveLength(6);
     // waiting lists are the caller's own organisation's and region's, whichever door
-    const theirs = await svc.client.fail('GetProviderWaitingList', { odsCode: 'RTH' }, gp);
+    const theirs = await svc.client.fail(
+      svc.client.referrals.getProviderWaitingList({ odsCode: 'RTH' }, svc.client.as(gp)),
+    );
     expect(theirs).toMatchObject({
       code: status.PERMISSION_DENIED,
       reason: 'NOT_OWN_WAITING_LIST',
       fieldViolations: [expect.objectContaining({ field: 'ods_code', rule: 'waiting-list.own' })],
     });
-    const region = await svc.client.fail('GetRegionWaitingList', { region: 'london' }, trust);
+    const region = await svc.client.fail(
+      svc.client.referrals.getRegionWaitingList({ region: 'london' }, svc.client.as(trust)),
+    );
     expect(region).toMatchObject({
       code: status.PERMISSION_DENIED,
       fieldViolations: [expect.objectContaining({ field: 'region', rule: 'waiting-list.own' })],
     });
-    const own = await svc.client.call<{ total: { region: string } }>(
-      'GetRegionWaitingList',
+    const own = await svc.client.referrals.getRegionWaitingList(
       { region: 'south-east' },
-      trust,
+      svc.client.as(trust),
     );
-    expect(own.total.region).toBe('south-east');
+    expect(own.total!.region).toBe('south-east');
   });
 
   it("a citizen's patient token reads and lists its own referrals only; an organisation lists a patient's referrals it is party to", async () => {
     const mine = await sendReferral();
     const other = await sendReferral();
     // a second referral of the same patient, sent by the trust to the GP's organisation
-    const back = await svc.client.call<{ referral: ReferralMsg }>(
-      'SendReferral',
+    const back = await svc.client.referrals.sendReferral(
       {
         idempotencyKey: `back-${randomUUID()}`,
         nhsNumber: mine.nhsNumber,
@@ -250,7 +246,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
         reason: { code: '29857009', display: 'Chest pain' },
         clinicalSummary: 'Back to the practice',
       },
-      trust,
+      svc.client.as(trust),
     );
     const citizen = await svc.authority.issue({
       systemId: 'citizen:demo-1',
@@ -258,42 +254,61 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       claims: { patient: mine.nhsNumber, ods_code: undefined, region: undefined },
     });
     const list = (token: string, nhsNumber: string) =>
-      svc.client.call<{ referrals: ReferralMsg[]; page: { total: number } }>(
-        'ListPatientReferrals',
+      svc.client.referrals.listPatientReferrals(
         { nhsNumber, statuses: [], page: { pageSize: 10, pageToken: '' } },
-        token,
+        svc.client.as(token),
       );
     const own = await list(citizen, mine.nhsNumber);
-    expect(own.referrals.map((r) => r.id).sort()).toEqual([mine.id, back.referral.id].sort());
-    expect(own.page.total).toBe(2);
-    const read = await svc.client.call<{ referral: ReferralMsg }>(
-      'GetReferral',
+    expect(own.referrals.map((r) => r.id).sort()).toEqual([mine.id, back.referral!.id].sort());
+    expect(own.page!.total).toBe(2);
+    const read = await svc.client.referrals.getReferral(
       { referralId: mine.id },
-      citizen,
+      svc.client.as(citizen),
     );
-    expect(read.referral.nhsNumber).toBe(mine.nhsNumber);
+    expect(read.referral!.nhsNumber).toBe(mine.nhsNumber);
     // another patient's referral: not found by id, refused by number, no worklist at all
-    expect(await svc.client.fail('GetReferral', { referralId: other.id }, citizen)).toMatchObject({
+    expect(
+      await svc.client.fail(
+        svc.client.referrals.getReferral({ referralId: other.id }, svc.client.as(citizen)),
+      ),
+    ).toMatchObject({
       code: status.NOT_FOUND,
       reason: 'REFERRAL_NOT_FOUND',
     });
     expect(
-      (await svc.client.fail('ListPatientReferrals', { nhsNumber: other.nhsNumber }, citizen)).code,
+      (
+        await svc.client.fail(
+          svc.client.referrals.listPatientReferrals(
+            { nhsNumber: other.nhsNumber },
+            svc.client.as(citizen),
+          ),
+        )
+      ).code,
     ).toBe(status.PERMISSION_DENIED);
-    expect((await svc.client.fail('ListPatientReferrals', { nhsNumber: '' }, citizen)).code).toBe(
-      status.INVALID_ARGUMENT,
-    );
-    for (const method of ['ListSentReferrals', 'ListIncomingReferrals', 'GetReferralTimeline'])
-      expect(
-        (await svc.client.fail(method, { nhsNumber: mine.nhsNumber, referralId: mine.id }, citizen))
-          .code,
-      ).toBe(status.PERMISSION_DENIED);
-    expect((await svc.client.fail('AcceptReferral', { referralId: mine.id }, citizen)).code).toBe(
-      status.PERMISSION_DENIED,
-    );
+    expect(
+      (
+        await svc.client.fail(
+          svc.client.referrals.listPatientReferrals({ nhsNumber: '' }, svc.client.as(citizen)),
+        )
+      ).code,
+    ).toBe(status.INVALID_ARGUMENT);
+    const asCitizen = svc.client.as(citizen);
+    for (const call of [
+      () => svc.client.referrals.listSentReferrals({ nhsNumber: mine.nhsNumber }, asCitizen),
+      () => svc.client.referrals.listIncomingReferrals({ nhsNumber: mine.nhsNumber }, asCitizen),
+      () => svc.client.referrals.getReferralTimeline({ referralId: mine.id }, asCitizen),
+    ])
+      expect((await svc.client.fail(call())).code).toBe(status.PERMISSION_DENIED);
+    expect(
+      (
+        await svc.client.fail(
+          svc.client.referrals.acceptReferral({ referralId: mine.id }, svc.client.as(citizen)),
+        )
+      ).code,
+    ).toBe(status.PERMISSION_DENIED);
     // organisations: the patient's referrals they sent or receive, on either side
     const gpView = await list(gp, mine.nhsNumber);
-    expect(gpView.referrals.map((r) => r.id).sort()).toEqual([mine.id, back.referral.id].sort());
+    expect(gpView.referrals.map((r) => r.id).sort()).toEqual([mine.id, back.referral!.id].sort());
     expect((await list(stranger, mine.nhsNumber)).referrals).toEqual([]);
     // the citizen's list is audited under their own number
     const audit = await svc.db.sql.query(
@@ -305,7 +320,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
 
   it('AppointmentBooked with the referral id books it once, even delivered twice; a booking for a rejected referral is flagged', async () => {
     const r = await sendReferral();
-    await svc.client.call('AcceptReferral', { referralId: r.id }, trust);
+    await svc.client.referrals.acceptReferral({ referralId: r.id }, svc.client.as(trust));
     const eventId = randomUUID();
     const before = svc.messaging.consumer!.stats.duplicates;
     await publishBooked(r, 'appt-1', eventId);
@@ -314,12 +329,11 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       svc.messaging.consumer!.stats.duplicates > before ? true : undefined,
     );
     const booked = await pollUntil('booked', async () => {
-      const res = await svc.client.call<{ referral: ReferralMsg }>(
-        'GetReferral',
+      const res = await svc.client.referrals.getReferral(
         { referralId: r.id },
-        trust,
+        svc.client.as(trust),
       );
-      return res.referral.status === BOOKED ? res.referral : undefined;
+      return res.referral!.status === BOOKED ? res.referral : undefined;
     });
     expect(booked.appointmentId).toBe('appt-1');
     // the same booking again under a new event id changes nothing either
@@ -335,34 +349,31 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     expect(events.rows[0].n).toBe(1);
 
     const rejected = await sendReferral();
-    await svc.client.call(
-      'RejectReferral',
+    await svc.client.referrals.rejectReferral(
       { referralId: rejected.id, reason: 'duplicate referral' },
-      trust,
+      svc.client.as(trust),
     );
     await publishBooked(rejected, 'appt-2', randomUUID());
     const flagged = await pollUntil('flagged', async () => {
-      const res = await svc.client.call<{ referral: ReferralMsg }>(
-        'GetReferral',
+      const res = await svc.client.referrals.getReferral(
         { referralId: rejected.id },
-        gp,
+        svc.client.as(gp),
       );
-      return res.referral.bookingFlagged ? res.referral : undefined;
+      return res.referral!.bookingFlagged ? res.referral : undefined;
     });
     expect(flagged).toMatchObject({ status: REJECTED, appointmentId: '' });
   });
 
   it('AppointmentCancelled for the booked appointment moves the referral back to accepted once, even delivered twice; then it can be booked again', async () => {
     const r = await sendReferral();
-    await svc.client.call('AcceptReferral', { referralId: r.id }, trust);
+    await svc.client.referrals.acceptReferral({ referralId: r.id }, svc.client.as(trust));
     await publishBooked(r, 'appt-c1', randomUUID());
     await pollUntil('booked', async () => {
-      const res = await svc.client.call<{ referral: ReferralMsg }>(
-        'GetReferral',
+      const res = await svc.client.referrals.getReferral(
         { referralId: r.id },
-        trust,
+        svc.client.as(trust),
       );
-      return res.referral.status === BOOKED ? true : undefined;
+      return res.referral!.status === BOOKED ? true : undefined;
     });
     // a cancellation of some other appointment does nothing
     const handled = svc.messaging.consumer!.stats.handled;
@@ -379,12 +390,8 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       svc.messaging.consumer!.stats.duplicates > dupes ? true : undefined,
     );
     const unbooked = await pollUntil('accepted again', async () => {
-      const res = await svc.client.call<{ referral: ReferralMsg }>(
-        'GetReferral',
-        { referralId: r.id },
-        gp,
-      );
-      return res.referral.status === ACCEPTED ? res.referral : undefined;
+      const res = await svc.client.referrals.getReferral({ referralId: r.id }, svc.client.as(gp));
+      return res.referral!.status === ACCEPTED ? res.referral : undefined;
     });
     expect(unbooked.appointmentId).toBe('');
     const published = await pollUntil('ReferralBookingCancelled on Kafka (relay)', async () => {
@@ -406,10 +413,9 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       published: 1,
       total: 1,
     });
-    const timeline = await svc.client.call<{ entries: { fromStatus: string; toStatus: string }[] }>(
-      'GetReferralTimeline',
+    const timeline = await svc.client.referrals.getReferralTimeline(
       { referralId: r.id },
-      gp,
+      svc.client.as(gp),
     );
     expect(timeline.entries.map((e) => `${e.fromStatus}>${e.toStatus}`)).toEqual([
       '>sent',
@@ -419,12 +425,11 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     ]);
     await publishBooked(r, 'appt-c2', randomUUID());
     const rebooked = await pollUntil('booked again', async () => {
-      const res = await svc.client.call<{ referral: ReferralMsg }>(
-        'GetReferral',
+      const res = await svc.client.referrals.getReferral(
         { referralId: r.id },
-        trust,
+        svc.client.as(trust),
       );
-      return res.referral.status === BOOKED ? res.referral : undefined;
+      return res.referral!.status === BOOKED ? res.referral : undefined;
     });
     expect(rebooked.appointmentId).toBe('appt-c2');
   });
@@ -432,8 +437,7 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
   it('UpdateReferral (referrer, expected_version) and GetReferralVersion / ListReferralVersions over gRPC with the same visibility as GetReferral', async () => {
     const r = await sendReferral();
     const update = (version: number, token: string) =>
-      svc.client.call<{ referral: ReferralMsg; changedFields: string[] }>(
-        'UpdateReferral',
+      svc.client.referrals.updateReferral(
         {
           referralId: r.id,
           expectedVersion: version,
@@ -441,52 +445,69 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
           reason: { code: '29857009', display: 'Chest pain' },
           clinicalSummary: 'Exertional chest pain; now at rest too',
         },
-        token,
+        svc.client.as(token),
       );
     const res = await update(r.version, gp);
     expect(res.changedFields).toEqual(['priority', 'clinical_summary']);
     expect(res.referral).toMatchObject({ version: r.version + 1, priority: 3 });
-    expect(await svc.client.fail('UpdateReferral', { referralId: r.id }, readOnly)).toMatchObject({
+    expect(
+      await svc.client.fail(
+        svc.client.referrals.updateReferral({ referralId: r.id }, svc.client.as(readOnly)),
+      ),
+    ).toMatchObject({
       code: status.PERMISSION_DENIED,
     });
     await expect(update(r.version, gp)).rejects.toMatchObject({ code: status.ABORTED });
     expect(
       await svc.client.fail(
-        'UpdateReferral',
-        {
-          referralId: r.id,
-          expectedVersion: r.version + 1,
-          priority: 1,
-          reason: { code: '29857009', display: 'Chest pain' },
-          clinicalSummary: 'x',
-        },
-        trust,
+        svc.client.referrals.updateReferral(
+          {
+            referralId: r.id,
+            expectedVersion: r.version + 1,
+            priority: 1,
+            reason: { code: '29857009', display: 'Chest pain' },
+            clinicalSummary: 'x',
+          },
+          svc.client.as(trust),
+        ),
       ),
     ).toMatchObject({ code: status.PERMISSION_DENIED, reason: 'NOT_REFERRING_ORGANISATION' });
-    const v1 = await svc.client.call<{
-      version: { version: number; change: string; referral: ReferralMsg };
-    }>('GetReferralVersion', { referralId: r.id, version: 1 }, trust);
+    const v1 = await svc.client.referrals.getReferralVersion(
+      { referralId: r.id, version: 1 },
+      svc.client.as(trust),
+    );
     expect(v1.version).toMatchObject({ version: 1, change: 'created', referral: { priority: 2 } });
-    const list = await svc.client.call<{
-      versions: { version: number }[];
-      page: { nextPageToken: string; total: number };
-    }>('ListReferralVersions', { referralId: r.id, page: { pageSize: 1 } }, gp);
+    const list = await svc.client.referrals.listReferralVersions(
+      { referralId: r.id, page: { pageSize: 1 } },
+      svc.client.as(gp),
+    );
     expect(list.versions.map((v) => v.version)).toEqual([2]);
-    expect(list.page.total).toBe(2);
-    const more = await svc.client.call<{ versions: { version: number }[] }>(
-      'ListReferralVersions',
-      { referralId: r.id, page: { pageSize: 1, pageToken: list.page.nextPageToken } },
-      gp,
+    expect(list.page!.total).toBe(2);
+    const more = await svc.client.referrals.listReferralVersions(
+      { referralId: r.id, page: { pageSize: 1, pageToken: list.page!.nextPageToken } },
+      svc.client.as(gp),
     );
     expect(more.versions.map((v) => v.version)).toEqual([1]);
     expect(
-      await svc.client.fail('GetReferralVersion', { referralId: r.id, version: 1 }, stranger),
+      await svc.client.fail(
+        svc.client.referrals.getReferralVersion(
+          { referralId: r.id, version: 1 },
+          svc.client.as(stranger),
+        ),
+      ),
     ).toMatchObject({ code: status.NOT_FOUND, reason: 'REFERRAL_NOT_FOUND' });
     expect(
-      await svc.client.fail('ListReferralVersions', { referralId: r.id }, stranger),
+      await svc.client.fail(
+        svc.client.referrals.listReferralVersions({ referralId: r.id }, svc.client.as(stranger)),
+      ),
     ).toMatchObject({ code: status.NOT_FOUND });
     expect(
-      await svc.client.fail('GetReferralVersion', { referralId: r.id, version: 7 }, gp),
+      await svc.client.fail(
+        svc.client.referrals.getReferralVersion(
+          { referralId: r.id, version: 7 },
+          svc.client.as(gp),
+        ),
+      ),
     ).toMatchObject({ code: status.NOT_FOUND, reason: 'VERSION_NOT_FOUND' });
   });
 
@@ -515,17 +536,12 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
       },
     ]);
     await pollUntil('the merge', async () => {
-      const res = await svc.client.call<{ referral: ReferralMsg }>(
-        'GetReferral',
-        { referralId: r.id },
-        gp,
-      );
-      return res.referral.nhsNumber === survivor ? true : undefined;
+      const res = await svc.client.referrals.getReferral({ referralId: r.id }, svc.client.as(gp));
+      return res.referral!.nhsNumber === survivor ? true : undefined;
     });
-    const sent = await svc.client.call<{ referrals: ReferralMsg[] }>(
-      'ListSentReferrals',
+    const sent = await svc.client.referrals.listSentReferrals(
       { statuses: [SENT] },
-      gp,
+      svc.client.as(gp),
     );
     expect(sent.referrals.find((x) => x.id === r.id)?.nhsNumber).toBe(survivor);
   });
@@ -534,21 +550,14 @@ describe('referrals service over gRPC, with Kafka (relay + inbox)', () => {
     const now = svc.clock.now();
     svc.clock.set(new Date(now.getTime() + 200 * 86_400_000)); // every open pathway is past 18 weeks
     try {
-      // a plain grpc-js client names the field as protobufjs does: breached_18Weeks
-      type List = { total: number; breached_18Weeks: number };
-      const provider = await svc.client.call<{ waitingList: List }>(
-        'GetProviderWaitingList',
-        {},
-        trust,
-      );
-      expect(provider.waitingList.total).toBeGreaterThan(0);
-      expect(provider.waitingList.breached_18Weeks).toBe(provider.waitingList.total);
-      const region = await svc.client.call<{ total: List }>(
-        'GetRegionWaitingList',
+      const provider = await svc.client.referrals.getProviderWaitingList({}, svc.client.as(trust));
+      expect(provider.waitingList!.total).toBeGreaterThan(0);
+      expect(provider.waitingList!.breached18Weeks).toBe(provider.waitingList!.total);
+      const region = await svc.client.referrals.getRegionWaitingList(
         { region: 'south-east' },
-        trust,
+        svc.client.as(trust),
       );
-      expect(region.total.breached_18Weeks).toBe(region.total.total);
+      expect(region.total!.breached18Weeks).toBe(region.total!.total);
     } finally {
       svc.clock.set(now);
     }

@@ -150,7 +150,9 @@ describe('referrals: gateway-vouched calls while the suspension feed cannot repl
   });
 
   it('refuses a call without a vouch UNAVAILABLE, saying the suspension state is unknown', async () => {
-    const err = await client.fail('GetReferral', { referralId: randomUUID() }, token);
+    const err = await client.fail(
+      client.referrals.getReferral({ referralId: randomUUID() }, client.as(token)),
+    );
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.message).toBe(SUSPENSION_UNKNOWN);
   });
@@ -162,25 +164,21 @@ describe('referrals: gateway-vouched calls while the suspension feed cannot repl
     sentNhs = testNhsNumber();
     identity.add({ nhsNumber: sentNhs });
     const writeVouch = vouch();
-    const sent = await client.call<{ referral: { id: string; nhsNumber: string } }>(
-      'SendReferral',
+    const sent = await client.referrals.sendReferral(
       sendRequest(sentNhs),
-      token,
-      writeVouch,
+      client.as(token, writeVouch),
     );
-    sentId = sent.referral.id;
-    expect(sent.referral.nhsNumber).toBe(sentNhs);
+    sentId = sent.referral!.id;
+    expect(sent.referral!.nhsNumber).toBe(sentNhs);
     // the patient check passed the vouch on to identity (which accepts it from referrals)
     const passedOn = identity.calls.filter((c) => c.nhsNumber === sentNhs).map((c) => c.vouch);
     expect(passedOn.length).toBeGreaterThan(0);
     expect(new Set(passedOn)).toEqual(new Set([writeVouch[VOUCH_HEADER]]));
-    const read = await client.call<{ referral: { id: string } }>(
-      'GetReferral',
+    const read = await client.referrals.getReferral(
       { referralId: sentId },
-      token,
-      vouch(),
+      client.as(token, vouch()),
     );
-    expect(read.referral.id).toBe(sentId);
+    expect(read.referral!.id).toBe(sentId);
     expect(await pendingEvents(sentNhs)).toEqual([
       { ce_type: 'uk.nhs.trellis.referrals.ReferralSent.v1', sent: false },
     ]);
@@ -190,16 +188,16 @@ describe('referrals: gateway-vouched calls while the suspension feed cannot repl
     const restricted = vouch({ writesRestricted: true });
     const nhsNumber = testNhsNumber();
     identity.add({ nhsNumber });
-    const err = await client.fail('SendReferral', sendRequest(nhsNumber), token, restricted);
+    const err = await client.fail(
+      client.referrals.sendReferral(sendRequest(nhsNumber), client.as(token, restricted)),
+    );
     expect(err.code).toBe(status.PERMISSION_DENIED);
     expect(err.message).toBe(WRITES_WITHDRAWN);
-    const read = await client.call<{ referral: { id: string } }>(
-      'GetReferral',
+    const read = await client.referrals.getReferral(
       { referralId: sentId },
-      token,
-      restricted,
+      client.as(token, restricted),
     );
-    expect(read.referral.id).toBe(sentId);
+    expect(read.referral!.id).toBe(sentId);
   });
 
   it('refuses forged, expired, misaddressed and misbound vouches UNAVAILABLE', async () => {
@@ -222,7 +220,9 @@ describe('referrals: gateway-vouched calls while the suspension feed cannot repl
       'not a vouch': { [VOUCH_HEADER]: token },
     };
     for (const [name, headers] of Object.entries(cases)) {
-      const err = await client.fail('GetReferral', { referralId: sentId }, token, headers);
+      const err = await client.fail(
+        client.referrals.getReferral({ referralId: sentId }, client.as(token, headers)),
+      );
       expect({ name, code: err.code, message: err.message }).toEqual({
         name,
         code: status.UNAVAILABLE,
@@ -244,11 +244,7 @@ describe('referrals: gateway-vouched calls while the suspension feed cannot repl
         (await handle!.health.report()).degraded.includes('suspension-feed') ? undefined : true,
       { timeoutMs: 180_000, intervalMs: 250 },
     );
-    const read = await client.call<{ referral: { id: string } }>(
-      'GetReferral',
-      { referralId: sentId },
-      token,
-    );
-    expect(read.referral.id).toBe(sentId);
+    const read = await client.referrals.getReferral({ referralId: sentId }, client.as(token));
+    expect(read.referral!.id).toBe(sentId);
   });
 });
