@@ -31,16 +31,6 @@ import { AuditGrpcClient } from './support/grpc-client';
 
 jest.setTimeout(120_000);
 
-interface Page {
-  events: Array<{
-    auditId: string;
-    odsCode: string;
-    patientNhsNumber: string;
-    purposeOfUse: string;
-  }>;
-  page: { nextPageToken: string; total?: number };
-}
-
 describe('audit store: trellis.audit.access.v1 → partitioned store → search (real PostgreSQL + Kafka)', () => {
   let db: TestSchema;
   let prisma: PrismaClient;
@@ -187,32 +177,30 @@ describe('audit store: trellis.audit.access.v1 → partitioned store → search 
       scopes: ['trellis/admin', 'system/AuditEvent.rs'],
       odsCode: 'X26',
     });
-    const first = await client.call<Page>(
-      'SearchAccessEvents',
+    const first = await client.audit.searchAccessEvents(
       { patientNhsNumber: alice, page: { pageSize: 2 } },
-      token,
+      client.as(token),
     );
-    expect(first.page.total).toBe(4);
+    expect(first.page!.total).toBe(4);
     expect(first.events.map((e) => e.odsCode)).toEqual(['X26', 'R1K02']);
     expect(first.events[0]!.purposeOfUse).toBe('HOPERAT');
     expect(first.events[1]!.purposeOfUse).toBe('TREAT');
-    const second = await client.call<Page>(
-      'SearchAccessEvents',
-      { patientNhsNumber: alice, page: { pageSize: 2, pageToken: first.page.nextPageToken } },
-      token,
+    const second = await client.audit.searchAccessEvents(
+      { patientNhsNumber: alice, page: { pageSize: 2, pageToken: first.page!.nextPageToken } },
+      client.as(token),
     );
     expect(second.events.map((e) => e.odsCode)).toEqual(['R1K01', 'Y12345']);
-    expect(second.page.nextPageToken).toBe('');
-    const denied = await client.call<Page>(
-      'SearchAccessEvents',
+    expect(second.page!.nextPageToken).toBe('');
+    const denied = await client.audit.searchAccessEvents(
       { patientNhsNumber: bob, outcome: '4', page: {} },
-      token,
+      client.as(token),
     );
     expect(denied.events.map((e) => e.patientNhsNumber)).toEqual([bob]);
     const replayedElsewhere = await client.fail(
-      'SearchAccessEvents',
-      { patientNhsNumber: bob, page: { pageToken: first.page.nextPageToken } },
-      token,
+      client.audit.searchAccessEvents(
+        { patientNhsNumber: bob, page: { pageToken: first.page!.nextPageToken } },
+        client.as(token),
+      ),
     );
     expect(replayedElsewhere).toMatchObject({ code: status.INVALID_ARGUMENT });
     expect(replayedElsewhere.fieldViolations.map((v) => v.field)).toEqual(['page.page_token']);
@@ -225,36 +213,32 @@ describe('audit store: trellis.audit.access.v1 → partitioned store → search 
       odsCode: 'R1K01',
       region: 'london',
     });
-    const mine = await client.call<Page>(
-      'SearchAccessEvents',
+    const mine = await client.audit.searchAccessEvents(
       { patientNhsNumber: alice, page: {} },
-      token,
+      client.as(token),
     );
     expect(mine.events.map((e) => e.odsCode)).toEqual(['R1K01']);
-    expect(mine.page.total).toBe(1);
+    expect(mine.page!.total).toBe(1);
     const other = await client.fail(
-      'SearchAccessEvents',
-      { patientNhsNumber: alice, odsCode: 'R1K02', page: {} },
-      token,
+      client.audit.searchAccessEvents(
+        { patientNhsNumber: alice, odsCode: 'R1K02', page: {} },
+        client.as(token),
+      ),
     );
     expect(other).toMatchObject({ code: status.PERMISSION_DENIED, reason: 'NOT_YOUR_AUDIT' });
-    const anyId = await client.call<Page>(
-      'SearchAccessEvents',
+    const anyId = await client.audit.searchAccessEvents(
       { patientNhsNumber: alice, odsCode: 'R1K02', page: {} },
-      await authority.issue({ scopes: ['trellis/admin', 'system/AuditEvent.rs'] }),
+      client.as(await authority.issue({ scopes: ['trellis/admin', 'system/AuditEvent.rs'] })),
     );
     const foreign = await client.fail(
-      'GetAccessEvent',
-      { auditId: anyId.events[0]!.auditId },
-      token,
+      client.audit.getAccessEvent({ auditId: anyId.events[0]!.auditId }, client.as(token)),
     );
     expect(foreign).toMatchObject({ code: status.NOT_FOUND, reason: 'ACCESS_EVENT_NOT_FOUND' });
-    const own = await client.call<{ event: { odsCode: string } }>(
-      'GetAccessEvent',
+    const own = await client.audit.getAccessEvent(
       { auditId: mine.events[0]!.auditId },
-      token,
+      client.as(token),
     );
-    expect(own.event.odsCode).toBe('R1K01');
+    expect(own.event!.odsCode).toBe('R1K01');
   });
 
   it('a regional authority reads the accesses made by organisations of its region', async () => {
@@ -264,39 +248,43 @@ describe('audit store: trellis.audit.access.v1 → partitioned store → search 
       odsCode: 'Y56',
       region: 'london',
     });
-    const london = await client.call<Page>(
-      'SearchAccessEvents',
+    const london = await client.audit.searchAccessEvents(
       { patientNhsNumber: alice, page: {} },
-      token,
+      client.as(token),
     );
     expect(london.events.map((e) => e.odsCode)).toEqual(['X26', 'R1K02', 'R1K01']);
-    expect(london.page.total).toBe(3);
-    const gpAccess = await client.call<Page>(
-      'SearchAccessEvents',
+    expect(london.page!.total).toBe(3);
+    const gpAccess = await client.audit.searchAccessEvents(
       { patientNhsNumber: alice, odsCode: 'Y12345', page: {} },
-      await authority.issue({ scopes: ['trellis/admin', 'system/AuditEvent.rs'] }),
+      client.as(await authority.issue({ scopes: ['trellis/admin', 'system/AuditEvent.rs'] })),
     );
     expect(
-      await client.fail('GetAccessEvent', { auditId: gpAccess.events[0]!.auditId }, token),
+      await client.fail(
+        client.audit.getAccessEvent({ auditId: gpAccess.events[0]!.auditId }, client.as(token)),
+      ),
     ).toMatchObject({ code: status.NOT_FOUND });
   });
 
   it('refuses what the guard refuses: no service token, no scope, bad filters', async () => {
     const token = await authority.issue({ scopes: ['system/AuditEvent.rs'] });
     expect(
-      await client.fail('SearchAccessEvents', { patientNhsNumber: alice }, token, false),
+      await client.fail(
+        client.unvouched.searchAccessEvents({ patientNhsNumber: alice }, client.as(token)),
+      ),
     ).toMatchObject({ code: status.UNAUTHENTICATED });
     expect(
       await client.fail(
-        'SearchAccessEvents',
-        { patientNhsNumber: alice },
-        await authority.issue({ scopes: ['system/Patient.rs'] }),
+        client.audit.searchAccessEvents(
+          { patientNhsNumber: alice },
+          client.as(await authority.issue({ scopes: ['system/Patient.rs'] })),
+        ),
       ),
     ).toMatchObject({ code: status.PERMISSION_DENIED });
     const bad = await client.fail(
-      'SearchAccessEvents',
-      { patientNhsNumber: '1234567890', action: 'X', page: { pageSize: 501 } },
-      token,
+      client.audit.searchAccessEvents(
+        { patientNhsNumber: '1234567890', action: 'X', page: { pageSize: 501 } },
+        client.as(token),
+      ),
     );
     expect(bad.code).toBe(status.INVALID_ARGUMENT);
     expect(bad.fieldViolations.map((v) => v.field).sort()).toEqual([
@@ -307,9 +295,10 @@ describe('audit store: trellis.audit.access.v1 → partitioned store → search 
     // only a citizen flags
     expect(
       await client.fail(
-        'FlagAccessEvent',
-        { auditId: randomUUID(), reason: 'not me' },
-        await authority.issue({ scopes: ['system/AuditEvent.rs', 'trellis/admin'] }),
+        client.audit.flagAccessEvent(
+          { auditId: randomUUID(), reason: 'not me' },
+          client.as(await authority.issue({ scopes: ['system/AuditEvent.rs', 'trellis/admin'] })),
+        ),
       ),
     ).toMatchObject({ code: status.PERMISSION_DENIED });
   });
