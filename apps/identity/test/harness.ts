@@ -1,19 +1,25 @@
 import * as grpcJs from '@grpc/grpc-js';
 import {
   createTestAuthority,
-  SERVICE_TOKEN_HEADER,
+  forwardedTestKit,
   StaticSystemStatusFeed,
   type TestAuthority,
 } from '@trellis/auth';
 import { identity } from '@trellis/contracts';
 import {
   bootstrapService,
-  decodeGrpcError,
-  loadProtoPackageDefinition,
   type DecodedGrpcError,
+  type ForwardCallOptions,
   type ServiceHandle,
 } from '@trellis/platform';
-import { createTestSchema, loadInfraEnv, type TestSchema, freePort } from '@trellis/testing';
+import {
+  createTestSchema,
+  freePort,
+  loadInfraEnv,
+  TypedTestClients,
+  type TestSchema,
+} from '@trellis/testing';
+import type { Client as TypedClient } from 'nice-grpc';
 import { Client } from 'pg';
 import { createIdentityModule } from '../src/app/app.module';
 import { identityConfigSchema } from '../src/app/config';
@@ -23,14 +29,6 @@ export const ALL_SCOPES = [
   'trellis/restricted.read',
   'trellis/identity.admin',
 ];
-
-type Unary<Req, Res> = (
-  req: Req,
-  md: grpcJs.Metadata,
-  opts: grpcJs.CallOptions,
-  cb: (err: grpcJs.ServiceError | null, res: Res) => void,
-) => void;
-type PatientServiceStub = grpcJs.Client & Record<string, Unary<unknown, unknown>>;
 
 export interface IdentityHarness {
   schema: TestSchema;
@@ -48,15 +46,21 @@ export interface IdentityHarness {
   rangeLast: number;
 }
 
-export type PatientClient = {
-  [K in keyof identity.v1.PatientServiceController]: (
-    req: Parameters<identity.v1.PatientServiceController[K]>[0],
-  ) => Promise<
-    Awaited<ReturnType<identity.v1.PatientServiceController[K]>> extends infer R
-      ? Exclude<R, import('rxjs').Observable<unknown>>
-      : never
-  >;
-};
+/** A typed PatientService client (generated from proto/: a renamed RPC or field fails the typecheck). */
+export type PatientClient = TypedClient<
+  typeof identity.v1.PatientServiceDefinition,
+  ForwardCallOptions
+>;
+
+/** Calls as the gateway forwards a local system's call: its bearer token plus the gateway's service token. */
+const kit = forwardedTestKit({ deadlineMs: 60_000 });
+
+class IdentityGrpcClients extends TypedTestClients<ForwardCallOptions, DecodedGrpcError> {
+  /** A PatientService client whose every call presents the token `token` resolves to. */
+  patients(token: Promise<string>): PatientClient {
+    return this.clientAs(identity.v1.PatientServiceDefinition, token);
+  }
+}
 
 export interface StartOptions {
   env?: Record<string, string>;
@@ -105,20 +109,7 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
     },
     handleSignals: false,
   });
-  const def = loadProtoPackageDefinition(['trellis/identity/v1/identity.proto']);
-  const loaded = grpcJs.loadPackageDefinition(def) as unknown as {
-    trellis: {
-      identity: {
-        v1: {
-          PatientService: new (url: string, creds: grpcJs.ChannelCredentials) => PatientServiceStub;
-        };
-      };
-    };
-  };
-  const stub = new loaded.trellis.identity.v1.PatientService(
-    `127.0.0.1:${port}`,
-    grpcJs.credentials.createInsecure(),
-  );
+  const grpc = new IdentityGrpcClients(`127.0.0.1:${port}`, kit);
   const pg = new Client({
     connectionString: infra.DATABASE_URL,
     options: `-c search_path=${schema.schema},public`,
@@ -136,25 +127,7 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
       region: who.region ?? 'north-east',
       lifetimeSeconds: 300,
     });
-    return new Proxy({} as PatientClient, {
-      get(_t, method: string) {
-        const rpc = method.charAt(0).toUpperCase() + method.slice(1);
-        return async (req: unknown) => {
-          const token = await tokenPromise;
-          const md = new grpcJs.Metadata();
-          md.set('authorization', `Bearer ${token}`);
-          // the platforms admit only the gateway and each other: the test plays the gateway
-          md.set(SERVICE_TOKEN_HEADER, authority.serviceToken());
-          return new Promise((resolve, reject) => {
-            const fn = stub[rpc];
-            if (!fn) return reject(new Error(`no method ${rpc}`));
-            fn.call(stub, req, md, { deadline: Date.now() + 60_000 }, (err, res) =>
-              err ? reject(err) : resolve(res),
-            );
-          });
-        };
-      },
-    });
+    return grpc.patients(tokenPromise);
   };
 
   return {
@@ -168,7 +141,7 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
       return (await pg.query(text, params)).rows as T[];
     },
     async close() {
-      stub.close();
+      grpc.close();
       await pg.end();
       await handle.shutdown('test done');
       await schema.drop();
@@ -181,7 +154,9 @@ export async function rpcError(promise: Promise<unknown>): Promise<DecodedGrpcEr
   try {
     await promise;
   } catch (err) {
-    return decodeGrpcError(err as grpcJs.ServiceError);
+    const decoded = kit.decode(err);
+    if (decoded) return decoded;
+    throw err;
   }
   throw new Error('expected the call to fail');
 }
