@@ -1,23 +1,19 @@
 // Regional digital authorities (issue 18): every regional operation (list, suspend, reinstate, a
-// lifecycle move, the lifecycle history, declaring and showing the region's requirements, and the
-// certificates read) × (own region's authority, another region's authority, national operator,
-// local system) on both doors (gRPC RegionalAuthorityService and the /admin/v1/regions JSON door):
-// exactly the own-region and national cells succeed. Each act is on the region's stream and in the access audit; a suspension stops
-// the suspended system's calls through the suspension feed; registration keeps region scopes to
-// authorities of that region.
+// lifecycle move, the lifecycle history, declaring and showing the region's requirements, the
+// certificates read, and the authority clients' listing, creation, Kafka re-key and withdrawal)
+// × (own region's authority, another region's authority, national operator, local system) on
+// both doors (gRPC RegionalAuthorityService and the /admin/v1/regions JSON door): exactly the
+// own-region and national cells succeed. Each act is on the region's stream and in the access
+// audit; a suspension stops the suspended system's calls through the suspension feed;
+// registration keeps region scopes to authorities of that region.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 
-import {
-  credentials,
-  loadPackageDefinition,
-  Metadata,
-  status,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { REGION_ACTIONS } from '@trellis/auth';
-import { events, PROTO_ROOT } from '@trellis/contracts';
+import { events } from '@trellis/contracts';
+import { exportJWK, generateKeyPair } from 'jose';
+
+import { RegionPrincipals } from '../src/app/regions/region-principals';
 
 import { SystemsService } from '../src/app/systems/systems.service';
 import {
@@ -35,49 +31,21 @@ import {
   type GatewayUnderTest,
   type TestClient,
 } from './support/harness';
+import { regionalGrpc } from './support/regional-client';
 
-type Unary = (
-  req: unknown,
-  md: Metadata,
-  cb: (e: ServiceError | null, r?: unknown) => void,
-) => void;
-
+/** The regional gRPC door, answering the body or throwing the ServiceError (the table's shape). */
 function regionalClient(address: string): {
   call(method: string, req: unknown, token: string): Promise<unknown>;
   close(): void;
 } {
-  const def = loadSync(join(PROTO_ROOT, 'trellis/gateway/v1/gateway.proto'), {
-    includeDirs: [PROTO_ROOT],
-    longs: Number,
-    defaults: true,
-    oneofs: true,
-  });
-  const pkg = loadPackageDefinition(def) as unknown as {
-    trellis: {
-      gateway: {
-        v1: {
-          RegionalAuthorityService: new (
-            a: string,
-            c: unknown,
-          ) => Record<string, Unary> & { close(): void };
-        };
-      };
-    };
-  };
-  const client = new pkg.trellis.gateway.v1.RegionalAuthorityService(
-    address,
-    credentials.createInsecure(),
-  );
+  const g = regionalGrpc(address);
   return {
-    call(method, req, token) {
-      const md = new Metadata();
-      md.set('authorization', `Bearer ${token}`);
-      const fn = client[method.charAt(0).toLowerCase() + method.slice(1)]!;
-      return new Promise((resolve, reject) =>
-        fn.call(client, req, md, (e, r) => (e ? reject(e) : resolve(r))),
-      );
+    async call(method, req, token) {
+      const r = await g.call(method, req, token);
+      if (r.ok) return r.body;
+      throw r.error;
     },
-    close: () => client.close(),
+    close: () => g.close(),
   };
 }
 
@@ -90,9 +58,15 @@ type Op =
   | 'history'
   | 'requirements'
   | 'show-requirements'
-  | 'certificates';
+  | 'certificates'
+  | 'clients'
+  | 'create-client'
+  | 'rekey-client'
+  | 'revoke-client';
 /** Operations with a target system (the rest act on the region). */
 const ON_SYSTEM: ReadonlySet<Op> = new Set(['suspend', 'reinstate', 'lifecycle', 'history']);
+/** Operations on one of the region's authority clients. */
+const ON_CLIENT: ReadonlySet<Op> = new Set(['rekey-client', 'revoke-client']);
 /** Operations with the JSON door only (none since the regional reads got their gRPC twins). */
 const REST_ONLY: ReadonlySet<Op> = new Set();
 type Door = 'grpc' | 'rest';
@@ -107,6 +81,9 @@ describe('regional digital authorities', () => {
   let topics: string[];
   const tokens = {} as Record<Who, string>;
   const ids = {} as Record<Who, string>;
+  /** Authority clients whose Kafka principals the cases may have created (removed at the end). */
+  const clients: string[] = [];
+  let jwks: string;
 
   beforeAll(async () => {
     prefix = `trellis.rt${randomUUID().slice(0, 8)}.`;
@@ -114,6 +91,10 @@ describe('regional digital authorities', () => {
     await createTopics(topics.map((name) => ({ name })));
     gw = await startGateway({ GATEWAY_REGION_TOPIC_PREFIX: prefix });
     grpc = regionalClient(gw.grpcAddress);
+    const { publicKey } = await generateKeyPair('ES384');
+    jwks = JSON.stringify({
+      keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES384', use: 'sig' }],
+    });
     const principals: Record<Who, { scopes: string[]; odsCode: string; region: string }> = {
       own: { scopes: scopesOf('north-east'), odsCode: 'YRA01', region: 'north-east' },
       other: { scopes: scopesOf('london'), odsCode: 'YRA06', region: 'london' },
@@ -127,6 +108,8 @@ describe('regional digital authorities', () => {
     }
   });
   afterAll(async () => {
+    const principals = gw?.handle.app.get(RegionPrincipals);
+    for (const id of clients) await principals?.revoke(REGION, id).catch(() => undefined);
     grpc?.close();
     await gw?.stop();
     await deleteTopics(topics);
@@ -148,9 +131,28 @@ describe('regional digital authorities', () => {
     return c.id;
   }
 
+  /** A fresh authority client of north-east (no Kafka principal yet: a re-key creates it). */
+  async function authorityClient(): Promise<string> {
+    const c = await registerClient(gw, {
+      scopes: ['region/north-east/systems.read'],
+      odsCode: 'YRA01',
+      region: REGION,
+    });
+    clients.push(c.id);
+    return c.id;
+  }
+
   async function act(door: Door, op: Op, who: Who, region: string, id: string): Promise<string> {
     const reason = `test ${op} by ${who}`;
     const requirements = { extraCertificateRoles: [], maxViolationRate: 0.5, reason };
+    // a client id of the creation's own (the national operator's and the region's differ)
+    const client = {
+      clientId: `rt-${who}-${door}-${randomUUID().slice(0, 8)}`,
+      name: `North East ${who} client`,
+      odsCode: 'YRA01',
+      scopes: ['region/north-east/systems.read'],
+    };
+    if (op === 'create-client') clients.push(client.clientId);
     if (door === 'grpc') {
       const method = {
         list: 'ListRegionSystems',
@@ -161,6 +163,10 @@ describe('regional digital authorities', () => {
         requirements: 'SetRegionRequirements',
         'show-requirements': 'GetRegionRequirements',
         certificates: 'ListRegionCertificates',
+        clients: 'ListRegionAuthorityClients',
+        'create-client': 'CreateRegionAuthorityClient',
+        'rekey-client': 'RekeyRegionAuthorityClient',
+        'revoke-client': 'RevokeRegionAuthorityClient',
       }[op];
       const req = {
         list: { region },
@@ -171,6 +177,10 @@ describe('regional digital authorities', () => {
         requirements: { region, ...requirements },
         'show-requirements': { region },
         certificates: { region },
+        clients: { region, page: { pageSize: 200 } },
+        'create-client': { region, ...client, keys: { jwksJson: jwks } },
+        'rekey-client': { region, id },
+        'revoke-client': { region, id, reason },
       }[op];
       try {
         await grpc.call(method, req, tokens[who]);
@@ -189,6 +199,10 @@ describe('regional digital authorities', () => {
       requirements: ['POST', `${at}/requirements`, requirements],
       'show-requirements': ['GET', `${at}/requirements`, undefined],
       certificates: ['GET', `${at}/certificates`, undefined],
+      clients: ['GET', `${at}/authority-clients?pageSize=200`, undefined],
+      'create-client': ['POST', `${at}/authority-clients`, { ...client, jwks }],
+      'rekey-client': ['POST', `${at}/authority-clients/${id}/kafka-credentials`, undefined],
+      'revoke-client': ['POST', `${at}/authority-clients/${id}/revoke`, { reason }],
     }[op] as [string, string, unknown];
     const res = await fetch(`${gw.baseUrl}${path}`, {
       method,
@@ -214,6 +228,10 @@ describe('regional digital authorities', () => {
     'requirements',
     'show-requirements',
     'certificates',
+    'clients',
+    'create-client',
+    'rekey-client',
+    'revoke-client',
   ];
   for (const door of ['grpc', 'rest'] as Door[])
     for (const op of ops)
@@ -223,10 +241,24 @@ describe('regional digital authorities', () => {
   it.each(cells)('%s %s in north-east by %s', async (door, op, who) => {
     const id = ON_SYSTEM.has(op)
       ? await target(op === 'reinstate', op === 'lifecycle' ? 'registered' : undefined)
-      : '';
+      : ON_CLIENT.has(op)
+        ? await authorityClient()
+        : '';
     const got = await act(door, op, who, REGION, id);
-    expect(got).toBe(who === 'own' || who === 'national' ? ok[door] : refused[door]);
+    const created = door === 'rest' && op === 'create-client' ? '201' : ok[door];
+    expect(got).toBe(who === 'own' || who === 'national' ? created : refused[door]);
     const changed = who === 'own' || who === 'national';
+    if (op === 'create-client') {
+      const made = await gw.handle.app
+        .get(SystemsService)
+        .get(clients.at(-1)!)
+        .catch(() => null);
+      expect(made !== null).toBe(changed);
+    }
+    if (op === 'revoke-client')
+      expect((await gw.handle.app.get(SystemsService).get(id)).status).toBe(
+        changed ? 'suspended' : 'active',
+      );
     if (op === 'lifecycle') {
       const row = await gw.handle.app.get(SystemsService).get(id);
       expect(row.lifecycle).toBe(changed ? 'sandbox' : 'registered');

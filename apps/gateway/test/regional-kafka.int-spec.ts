@@ -231,6 +231,77 @@ describe('regional authority clients and their Kafka principals', () => {
     );
   });
 
+  it('the gRPC door: RekeyRegionAuthorityClient; the old password is refused, the new one reads; listed with its principal', async () => {
+    const grpc = regionalGrpc(gw.grpcAddress);
+    try {
+      const { publicKey } = await generateKeyPair('ES384');
+      const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k5', alg: 'ES384' }] };
+      const made = await grpc.call<{
+        client: { id: string };
+        kafka: { principal: string; password: string };
+      }>(
+        'CreateRegionAuthorityClient',
+        {
+          region: NE,
+          name: 'North East rekeyed over gRPC',
+          odsCode: 'YRA01',
+          keys: { jwksJson: JSON.stringify(jwks) },
+          scopes: ['region/north-east/systems.read'],
+        },
+        tokens.ne,
+      );
+      if (!made.ok) throw made.error;
+      const id = made.body.client.id;
+      created.push(id);
+      const first = made.body.kafka;
+      expect(
+        await grpc.call('RekeyRegionAuthorityClient', { region: NE, id }, tokens.london),
+      ).toMatchObject({ ok: false, status: 'PERMISSION_DENIED' });
+      const r = await grpc.call<{
+        kafka: { principal: string; password: string; managedBy: string };
+      }>('RekeyRegionAuthorityClient', { region: NE, id }, tokens.ne);
+      if (!r.ok) throw r.error;
+      expect(r.body.kafka).toMatchObject({ principal: first.principal, managedBy: 'kafka' });
+      expect(r.body.kafka.password).not.toBe(first.password);
+      const tag = randomUUID().slice(0, 8);
+      const as = (password: string) => ({ username: first.principal, password });
+      expect(
+        await readAs(as(r.body.kafka.password), topics.ne, `region-north-east.${tag}-gn`),
+      ).toBe('north-east event');
+      expect(await readAs(as(first.password), topics.ne, `region-north-east.${tag}-go`)).toMatch(
+        /^refused/,
+      );
+      const listed = await grpc.call<{ clients: { client: { id: string }; principal: string }[] }>(
+        'ListRegionAuthorityClients',
+        { region: NE, page: { pageSize: 200 } },
+        tokens.ne,
+      );
+      if (!listed.ok) throw listed.error;
+      expect(listed.body.clients.find((c) => c.client.id === id)?.principal).toBe(first.principal);
+      // withdrawn: no re-key brings its principal back (both doors refuse, nothing is written)
+      const revoked = await grpc.call(
+        'RevokeRegionAuthorityClient',
+        { region: NE, id, reason: 'contract ended' },
+        tokens.ne,
+      );
+      expect(revoked.ok).toBe(true);
+      expect(
+        await grpc.call('RekeyRegionAuthorityClient', { region: NE, id }, tokens.ne),
+      ).toMatchObject({ ok: false, status: 'FAILED_PRECONDITION' });
+      const rest = await fetch(
+        `${gw.baseUrl}/admin/v1/regions/${NE}/authority-clients/${id}/kafka-credentials`,
+        { method: 'POST', headers: { authorization: `Bearer ${tokens.ne}` } },
+      );
+      await rest.text();
+      expect(rest.status).toBe(422);
+      expect(
+        await readAs(as(r.body.kafka.password), topics.ne, `region-north-east.${tag}-gw`),
+      ).toMatch(/^refused/);
+    } finally {
+      grpc.close();
+    }
+  });
+
   it('the gRPC door: CreateRegionAuthorityClient answers the client and its principal; another region refused', async () => {
     const grpc = regionalGrpc(gw.grpcAddress);
     try {
