@@ -13,6 +13,7 @@ import { type SystemRow } from '../systems/systems.repository';
 import { actorOf } from '../systems/systems.service';
 import {
   illegalMove,
+  governanceOutsideLifecycle,
   isGovernanceOrganisation,
   isLifecycleState,
   LifecycleError,
@@ -81,6 +82,7 @@ export class LifecycleService {
     const target = checkTarget(to);
     const why = checkReason(reason);
     const row = await this.regional.inRegion(caller, region, id);
+    if (isGovernanceOrganisation(row.odsCode)) throw governanceOutsideLifecycle(id, row.odsCode);
     const role = await roleOfVersion(this.prisma, row.productVersionId);
     const scheme = isCertifiableRole(role);
     if (!mayMove(row.lifecycle, target, scheme))

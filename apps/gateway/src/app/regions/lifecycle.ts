@@ -53,6 +53,14 @@ export function isGovernanceOrganisation(odsCode: string): boolean {
   return kind === 'national' || kind === 'regional-authority';
 }
 
+/** The refusal of any lifecycle move of a governance principal's system (one rule on both doors). */
+export function governanceOutsideLifecycle(id: string, odsCode: string): LifecycleError {
+  const message = `system ${id} belongs to ${odsCode}, the national operator or a regional digital authority: a governance client, admitted by its registration and region-bound scopes, not onboarded through the lifecycle`;
+  return new LifecycleError('LIFECYCLE_ILLEGAL_TRANSITION', message, [
+    { field: 'id', rule: 'lifecycle.governance-principal', message },
+  ]);
+}
+
 /** The refusal of a region's go-live approval of a system whose role has no scheme. */
 export function liveNeedsNationalOperator(
   id: string,

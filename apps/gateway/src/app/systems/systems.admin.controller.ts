@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 
+import { isGovernanceOrganisation } from '../regions/lifecycle';
 import { SystemsError, SystemsErrorCode } from './systems.errors';
 import { type ListedSystem, type SystemRow } from './systems.repository';
 import { SystemsService } from './systems.service';
@@ -20,6 +21,11 @@ export interface SystemSummary {
   lifecycle: string;
   /** Its product's role (gp-system, hospital-epr, lab-lims, other): in registry listings only. */
   productRole?: string;
+  /**
+   * A system of the national operator or a regional digital authority (X26, YRA01–08): a
+   * governance client, outside the connected-system lifecycle; in registry listings only.
+   */
+  governance?: boolean;
   allowedScopes: string[];
   version: number;
   changedAt: string;
@@ -53,7 +59,11 @@ export function toSummary(row: SystemRow): SystemSummary {
 
 /** A listing's row: the summary with its product's role (`other` has no conformance scheme). */
 export function toListedSummary(row: ListedSystem): SystemSummary {
-  return { ...toSummary(row), productRole: row.productVersion.product.role.replace(/_/g, '-') };
+  return {
+    ...toSummary(row),
+    productRole: row.productVersion.product.role.replace(/_/g, '-'),
+    governance: isGovernanceOrganisation(row.odsCode),
+  };
 }
 
 const invalid = (field: string, message: string): SystemsError =>
