@@ -1,2 +1,3 @@
 export * from './patient-directory';
 export * from './identity-patient-directory';
+export * from './platform-module';

@@ -31,6 +31,8 @@ export type {
   GrpcErrorResponse,
   HttpErrorBody,
 } from './errors';
+export { CLOCK, systemClock } from './clock';
+export type { Clock } from './clock';
 export { codedError, codedErrorWithMetadata } from './coded-error';
 export type { CodedErrorSpec } from './coded-error';
 export { AllExceptionsFilter } from './exception.filter';

@@ -8,11 +8,4 @@ export interface Actor {
   patient?: string;
 }
 
-/** Time source; integration tests move it to exercise no-show and "future" rules. */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
-
-export const CLOCK = Symbol('appointments.clock');
+export { CLOCK, systemClock, type Clock } from '@trellis/platform';

@@ -3,7 +3,7 @@ import { Controller } from '@nestjs/common';
 import { appointments } from '@trellis/contracts';
 
 import { BookingService } from '../booking/booking.service';
-import { callOf } from './call-context';
+import { callOf } from '@trellis/identity-client';
 import { appointmentToProto, appointmentVersionToProto, periodFromProto } from './mappers';
 
 const { AppointmentServiceControllerMethods } = appointments.v1;

@@ -3,7 +3,7 @@ import { Controller } from '@nestjs/common';
 import { appointments } from '@trellis/contracts';
 
 import { SchedulingService } from '../scheduling/scheduling.service';
-import { callOf } from './call-context';
+import { callOf } from '@trellis/identity-client';
 import { dateFromProto, scheduleToProto, slotStatusFromProto, slotToProto } from './mappers';
 
 const { ScheduleServiceControllerMethods } = appointments.v1;

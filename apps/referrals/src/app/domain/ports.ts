@@ -8,11 +8,4 @@ export interface Actor {
   patient?: string;
 }
 
-/** Time source; the RTT clock arithmetic reads it; integration tests move it (never the wall clock). */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
-
-export const CLOCK = Symbol('referrals.clock');
+export { CLOCK, systemClock, type Clock } from '@trellis/platform';

@@ -5,7 +5,7 @@ import { fromOptionalTimestamp, referrals } from '@trellis/contracts';
 import { ReferralsError } from '../domain/referrals.errors';
 import type { Status } from '../domain/referral-state';
 import { ReferralsService, type Priority } from '../referrals/referrals.service';
-import { callOf } from './call-context';
+import { callOf } from '@trellis/identity-client';
 import {
   priorityFromProto,
   referralToProto,

@@ -8,11 +8,4 @@ export interface Actor {
   patient?: string;
 }
 
-/** Time source; tests move it to measure safety-net waiting times. */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
-
-export const CLOCK = Symbol('results.clock');
+export { CLOCK, systemClock, type Clock } from '@trellis/platform';

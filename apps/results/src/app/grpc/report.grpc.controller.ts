@@ -3,7 +3,7 @@ import { Controller } from '@nestjs/common';
 import { results } from '@trellis/contracts';
 
 import { ReportsService } from '../reports/reports.service';
-import { callOf } from './call-context';
+import { callOf } from '@trellis/identity-client';
 import {
   amendStatusFromProto,
   categoryFromProto,
