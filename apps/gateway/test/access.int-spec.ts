@@ -54,18 +54,22 @@ describe('gateway access control (gRPC admin API)', () => {
   describe('unauthenticated calls → UNAUTHENTICATED', () => {
     const req = { id: 'whatever' };
     it('missing token', async () => {
-      expect(await grpcCode(admin.call('GetSystem', req, null))).toBe(status.UNAUTHENTICATED);
+      expect(await grpcCode(admin.systems.getSystem(req))).toBe(status.UNAUTHENTICATED);
     });
     it('malformed token and non-Bearer schemes', async () => {
-      expect(await grpcCode(admin.call('GetSystem', req, null, 'Bearer not.a.jwt'))).toBe(
-        status.UNAUTHENTICATED,
-      );
-      expect(await grpcCode(admin.call('GetSystem', req, null, 'Basic YWRtaW46YWRtaW4='))).toBe(
-        status.UNAUTHENTICATED,
-      );
-      expect(await grpcCode(admin.call('GetSystem', req, null, `Bearer ${adminToken}x`))).toBe(
-        status.UNAUTHENTICATED,
-      );
+      expect(
+        await grpcCode(admin.systems.getSystem(req, admin.rawAuthorization('Bearer not.a.jwt'))),
+      ).toBe(status.UNAUTHENTICATED);
+      expect(
+        await grpcCode(
+          admin.systems.getSystem(req, admin.rawAuthorization('Basic YWRtaW46YWRtaW4=')),
+        ),
+      ).toBe(status.UNAUTHENTICATED);
+      expect(
+        await grpcCode(
+          admin.systems.getSystem(req, admin.rawAuthorization(`Bearer ${adminToken}x`)),
+        ),
+      ).toBe(status.UNAUTHENTICATED);
     });
     it('expired token (signed by the platform key)', async () => {
       const ring = await SigningKeyRing.load(gw.keyFile);
@@ -85,7 +89,9 @@ describe('gateway access control (gRPC admin API)', () => {
         .setIssuedAt(now - 400)
         .setExpirationTime(now - 100)
         .sign(key.privateKey);
-      expect(await grpcCode(admin.call('GetSystem', req, expired))).toBe(status.UNAUTHENTICATED);
+      expect(await grpcCode(admin.systems.getSystem(req, admin.as(expired)))).toBe(
+        status.UNAUTHENTICATED,
+      );
     });
     it('wrongly signed token (another issuer key with the same claims)', async () => {
       const other = await createTestAuthority(gw.baseUrl);
@@ -95,7 +101,9 @@ describe('gateway access control (gRPC admin API)', () => {
         odsCode: 'X26',
         region: 'london',
       });
-      expect(await grpcCode(admin.call('GetSystem', req, forged))).toBe(status.UNAUTHENTICATED);
+      expect(await grpcCode(admin.systems.getSystem(req, admin.as(forged)))).toBe(
+        status.UNAUTHENTICATED,
+      );
     });
     it('alg:none token', async () => {
       const now = Math.floor(Date.now() / 1000);
@@ -112,7 +120,9 @@ describe('gateway access control (gRPC admin API)', () => {
         region: 'london',
       };
       const none = `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${base64url.encode(JSON.stringify(claims))}.`;
-      expect(await grpcCode(admin.call('GetSystem', req, none))).toBe(status.UNAUTHENTICATED);
+      expect(await grpcCode(admin.systems.getSystem(req, admin.as(none)))).toBe(
+        status.UNAUTHENTICATED,
+      );
     });
   });
 
@@ -168,8 +178,7 @@ describe('gateway access control (gRPC admin API)', () => {
         },
       ],
     });
-    const created = (await admin.call(
-      'RegisterSystem',
+    const created = await admin.systems.registerSystem(
       {
         name: 'Riverside Surgery EPR',
         supplier: 'Acme Health',
@@ -179,12 +188,11 @@ describe('gateway access control (gRPC admin API)', () => {
         allowedScopes: ['system/Patient.rs'],
         productVersionId: 'unclassified@legacy',
       },
-      adminToken,
-    )) as { system: { id: string; version: number; createdBy: string } };
-    expect(created.system.createdBy).toBe(operator.id);
+      admin.as(adminToken),
+    );
+    expect(created.system!.createdBy).toBe(operator.id);
     const bad = await grpcCode(
-      admin.call(
-        'RegisterSystem',
+      admin.systems.registerSystem(
         {
           name: '',
           supplier: 'x',
@@ -193,51 +201,46 @@ describe('gateway access control (gRPC admin API)', () => {
           keys: {},
           allowedScopes: ['system/Patient.sr'],
         },
-        adminToken,
+        admin.as(adminToken),
       ),
     );
     expect(bad).toBe(status.INVALID_ARGUMENT);
-    const updated = (await admin.call(
-      'UpdateSystemScopes',
-      { id: created.system.id, allowedScopes: ['system/Patient.r'], expectedVersion: 1 },
-      adminToken,
-    )) as { system: { version: number; allowedScopes: string[] } };
+    const updated = await admin.systems.updateSystemScopes(
+      { id: created.system!.id, allowedScopes: ['system/Patient.r'], expectedVersion: 1 },
+      admin.as(adminToken),
+    );
     expect(updated.system).toMatchObject({ version: 2, allowedScopes: ['system/Patient.r'] });
     expect(
       await grpcCode(
-        admin.call(
-          'UpdateSystemScopes',
-          { id: created.system.id, allowedScopes: ['system/Patient.r'], expectedVersion: 1 },
-          adminToken,
+        admin.systems.updateSystemScopes(
+          { id: created.system!.id, allowedScopes: ['system/Patient.r'], expectedVersion: 1 },
+          admin.as(adminToken),
         ),
       ),
     ).toBe(status.ABORTED);
     expect(
       await grpcCode(
-        admin.call(
-          'RotateSystemKeys',
-          { id: created.system.id, keys: { jwksUrl: 'https://keys.riverside.example/jwks.json' } },
-          adminToken,
+        admin.systems.rotateSystemKeys(
+          { id: created.system!.id, keys: { jwksUrl: 'https://keys.riverside.example/jwks.json' } },
+          admin.as(adminToken),
         ),
       ),
     ).toBe('OK');
-    const page1 = (await admin.call('ListSystems', { page: { pageSize: 2 } }, adminToken)) as {
-      systems: unknown[];
-      page: { nextPageToken: string; total: number };
-    };
+    const page1 = await admin.systems.listSystems({ page: { pageSize: 2 } }, admin.as(adminToken));
     expect(page1.systems).toHaveLength(2);
-    expect(page1.page.nextPageToken).not.toBe('');
-    const page2 = (await admin.call(
-      'ListSystems',
-      { page: { pageSize: 2, pageToken: page1.page.nextPageToken } },
-      adminToken,
-    )) as { systems: Array<{ id: string }> };
+    expect(page1.page!.nextPageToken).not.toBe('');
+    const page2 = await admin.systems.listSystems(
+      { page: { pageSize: 2, pageToken: page1.page!.nextPageToken } },
+      admin.as(adminToken),
+    );
     expect(page2.systems.length).toBeGreaterThan(0);
     expect(
-      await grpcCode(admin.call('ListSystems', { page: { pageToken: 'garbage' } }, adminToken)),
+      await grpcCode(
+        admin.systems.listSystems({ page: { pageToken: 'garbage' } }, admin.as(adminToken)),
+      ),
     ).toBe(status.INVALID_ARGUMENT);
     const changes = await gw.handle.app.get(GatewayPrismaService).connectedSystemChange.findMany({
-      where: { systemId: created.system.id },
+      where: { systemId: created.system!.id },
       orderBy: { version: 'asc' },
     });
     expect(changes.map((c) => [c.version, c.change, c.actor])).toEqual([
@@ -250,7 +253,7 @@ describe('gateway access control (gRPC admin API)', () => {
   it('suspension: new tokens refused at once, existing tokens refused within 10 s at the gateway and at another service', async () => {
     const victim = await registerClient(gw, { scopes: ['trellis/admin'], name: 'Soon suspended' });
     const token = await getToken(gw, victim, 'trellis/admin');
-    expect(await grpcCode(admin.call('GetSystem', { id: victim.id }, token))).toBe('OK');
+    expect(await grpcCode(admin.systems.getSystem({ id: victim.id }, admin.as(token)))).toBe('OK');
 
     // "another service": the auth library's own feed + registry, as identity or appointments run it
     const registry = new SystemStatusRegistry();
@@ -272,7 +275,7 @@ describe('gateway access control (gRPC admin API)', () => {
 
     const pollGateway = async (tok: string, want: number | 'OK', from: number): Promise<number> => {
       for (;;) {
-        if ((await grpcCode(admin.call('GetSystem', { id: victim.id }, tok))) === want)
+        if ((await grpcCode(admin.systems.getSystem({ id: victim.id }, admin.as(tok)))) === want)
           return Date.now() - from;
         if (Date.now() - from > 10_000) return Number.POSITIVE_INFINITY;
         await new Promise((r) => setTimeout(r, 10));
@@ -288,10 +291,9 @@ describe('gateway access control (gRPC admin API)', () => {
     let current = token;
     for (let cycle = 0; cycle < 5; cycle++) {
       const suspendedAt = Date.now(); // measured from BEFORE the admin call: an upper bound
-      await admin.call(
-        'SuspendSystem',
+      await admin.systems.suspendSystem(
         { id: victim.id, reason: `failed conformance #${cycle}` },
-        adminToken,
+        admin.as(adminToken),
       );
       const [g, o] = await Promise.all([
         pollGateway(current, status.UNAUTHENTICATED, suspendedAt),
@@ -303,7 +305,7 @@ describe('gateway access control (gRPC admin API)', () => {
       await expect(getToken(gw, victim, 'trellis/admin')).rejects.toThrow(/401/);
 
       // reactivation restores access with a fresh token
-      await admin.call('ReactivateSystem', { id: victim.id }, adminToken);
+      await admin.systems.reactivateSystem({ id: victim.id }, admin.as(adminToken));
       current = await getToken(gw, victim, 'trellis/admin');
       expect(await pollGateway(current, 'OK', Date.now())).toBeLessThan(10_000);
       await pollOther(false, Date.now());
@@ -330,10 +332,12 @@ describe('gateway access control (gRPC admin API)', () => {
     const token = await getToken(gw, noisy, 'trellis/admin'); // the token endpoint has its own counter
     const codes: Array<number | 'OK'> = [];
     for (let i = 0; i < 7; i++)
-      codes.push(await grpcCode(admin.call('GetSystem', { id: noisy.id }, token)));
+      codes.push(await grpcCode(admin.systems.getSystem({ id: noisy.id }, admin.as(token))));
     expect(codes.slice(0, 5)).toEqual(['OK', 'OK', 'OK', 'OK', 'OK']);
     expect(codes.slice(5)).toEqual([status.RESOURCE_EXHAUSTED, status.RESOURCE_EXHAUSTED]);
-    expect(await grpcCode(admin.call('GetSystem', { id: noisy.id }, adminToken))).toBe('OK');
+    expect(await grpcCode(admin.systems.getSystem({ id: noisy.id }, admin.as(adminToken)))).toBe(
+      'OK',
+    );
   });
 
   it('rate limit at the token endpoint: 429 with Retry-After', async () => {

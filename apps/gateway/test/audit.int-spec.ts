@@ -304,10 +304,10 @@ describe('access audit stream', () => {
     ];
     try {
       for (const [nhs, token, code] of calls) {
-        expect([nhs, await grpcCode(client.call('GetSystem', { id: nhs }, token))]).toEqual([
+        expect([
           nhs,
-          code,
-        ]);
+          await grpcCode(client.systems.getSystem({ id: nhs }, client.as(token ?? undefined))),
+        ]).toEqual([nhs, code]);
       }
       const mine = (): Array<ReturnType<typeof events.v1.AccessRecorded.decode>> =>
         sink.messages

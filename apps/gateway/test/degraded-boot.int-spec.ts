@@ -66,17 +66,24 @@ describe('gateway: degraded, not down, when Kafka is unreachable at boot', () =>
     const victim = await registerClient(g, { scopes: ['trellis/admin'], name: 'Soon suspended' });
     const operatorToken = await getToken(g, operator, 'trellis/admin');
     const victimToken = await getToken(g, victim, 'trellis/admin');
-    expect(await grpcCode(admin.call('GetSystem', { id: victim.id }, victimToken))).toBe('OK');
+    expect(await grpcCode(admin.systems.getSystem({ id: victim.id }, admin.as(victimToken)))).toBe(
+      'OK',
+    );
 
     // Suspended while the feed is down: the victim's live token is refused (next mark read).
-    await admin.call('SuspendSystem', { id: victim.id, reason: 'outage drill' }, operatorToken);
+    await admin.systems.suspendSystem(
+      { id: victim.id, reason: 'outage drill' },
+      admin.as(operatorToken),
+    );
     await until(
       'the suspended system refused',
       async () =>
-        (await grpcCode(admin!.call('GetSystem', { id: victim.id }, victimToken))) ===
+        (await grpcCode(admin!.systems.getSystem({ id: victim.id }, admin!.as(victimToken)))) ===
         status.UNAUTHENTICATED,
     );
-    expect(await grpcCode(admin.call('GetSystem', { id: victim.id }, operatorToken))).toBe('OK');
+    expect(
+      await grpcCode(admin.systems.getSystem({ id: victim.id }, admin.as(operatorToken))),
+    ).toBe('OK');
     const unsent = async (): Promise<number> => {
       const [row] = await g.handle.app.get(GatewayPrismaService).$queryRaw<Array<{ n: number }>>`
         SELECT count(*)::int AS n FROM outbox_events
@@ -94,16 +101,17 @@ describe('gateway: degraded, not down, when Kafka is unreachable at boot', () =>
     );
     await until('readiness ok', async () => (await g.handle.health.report()).degraded.length === 0);
     expect(((await (await fetch(ready)).json()) as Readiness).status).toBe('ok');
-    expect(await grpcCode(admin.call('GetSystem', { id: victim.id }, victimToken))).toBe(
+    expect(await grpcCode(admin.systems.getSystem({ id: victim.id }, admin.as(victimToken)))).toBe(
       status.UNAUTHENTICATED,
     );
 
     // Reactivated: served again (the change is seen through the table until it is published).
-    await admin.call('ReactivateSystem', { id: victim.id }, operatorToken);
+    await admin.systems.reactivateSystem({ id: victim.id }, admin.as(operatorToken));
     const fresh = await getToken(g, victim, 'trellis/admin');
     await until(
       'the reactivated system served',
-      async () => (await grpcCode(admin!.call('GetSystem', { id: victim.id }, fresh))) === 'OK',
+      async () =>
+        (await grpcCode(admin!.systems.getSystem({ id: victim.id }, admin!.as(fresh)))) === 'OK',
     );
   });
 });

@@ -3,10 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { type Caller } from '@trellis/auth';
-import { PROTO_ROOT } from '@trellis/contracts';
 import {
   createEventBus,
   kafkaConfigFromEnv,
@@ -316,64 +313,7 @@ export async function getToken(
   return r.body['access_token'] as string;
 }
 
-type UnaryFn = (
-  req: unknown,
-  md: Metadata,
-  cb: (err: ServiceError | null, res?: unknown) => void,
-) => void;
-
-/** A plain grpc-js client for ConnectedSystemService (as an external caller would use). */
-export function adminClient(address: string): {
-  call(method: string, req: unknown, token?: string | null, raw?: string): Promise<unknown>;
-  close(): void;
-} {
-  const def = loadSync(join(PROTO_ROOT, 'trellis/gateway/v1/gateway.proto'), {
-    includeDirs: [PROTO_ROOT],
-    keepCase: false,
-    longs: Number,
-    defaults: true,
-    oneofs: true,
-  });
-  const pkg = loadPackageDefinition(def) as unknown as {
-    trellis: {
-      gateway: {
-        v1: {
-          ConnectedSystemService: new (
-            addr: string,
-            creds: ReturnType<typeof credentials.createInsecure>,
-          ) => Record<string, UnaryFn> & { close(): void };
-        };
-      };
-    };
-  };
-  const client = new pkg.trellis.gateway.v1.ConnectedSystemService(
-    address,
-    credentials.createInsecure(),
-  );
-  return {
-    call(method, req, token, raw) {
-      const md = new Metadata();
-      if (raw !== undefined) md.set('authorization', raw);
-      else if (token) md.set('authorization', `Bearer ${token}`);
-      const lower = method.charAt(0).toLowerCase() + method.slice(1);
-      return new Promise((resolve, reject) => {
-        const fn = client[lower];
-        if (!fn) return reject(new Error(`no method ${method}`));
-        fn.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res)));
-      });
-    },
-    close: () => client.close(),
-  };
-}
-
-export async function grpcCode(p: Promise<unknown>): Promise<number | 'OK'> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as ServiceError).code;
-  }
-}
+export { adminClient, grpcCode } from './grpc-client';
 
 /** A collected record: key, value and header values as Buffers. */
 export interface CollectedMessage {
