@@ -12,7 +12,6 @@ import { promisify } from 'node:util';
 
 import { fakerEN_GB as faker } from '@faker-js/faker';
 
-import { type ServiceError } from '@grpc/grpc-js';
 import type { Bundle, DiagnosticReport, VerificationResult } from '@medplum/fhirtypes';
 import { createEventBus, kafkaConfigFromEnv, type EventBus } from '@trellis/events';
 import { validateFhirResource } from '@trellis/fhir';
@@ -25,7 +24,6 @@ import { SystemsService } from '../src/app/systems/systems.service';
 import { startFhirStack, type FhirStack } from './fhir.harness';
 import {
   abnormalReport,
-  certificationClient,
   decisionFor,
   failedAssertions,
   GP_SCOPES,
@@ -34,6 +32,7 @@ import {
   type Role,
 } from './support/certification-fixtures';
 import { SupplierClient, type ClientHabits } from './support/conformance-client';
+import { GatewayGrpcClient, grpcCode } from './support/grpc-client';
 import {
   BOOTSTRAP_CALLER,
   createTopics,
@@ -277,32 +276,26 @@ describe('certificates bound to credentials', () => {
   });
 });
 
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => 0,
-    (e: ServiceError) => e.code,
-  );
+const codeOf = async (p: Promise<unknown>) => {
+  const code = await grpcCode(p);
+  return code === 'OK' ? 0 : code;
+};
 
 describe('conformance sessions over gRPC', () => {
   it('a session started and finished without the scenarios fails them all; only the operator moves systems to production, where sessions are refused', async () => {
-    const grpc = certificationClient(stack.gw.grpcAddress);
+    const grpc = new GatewayGrpcClient(stack.gw.grpcAddress);
     try {
       const { system } = await supplier('grpc-gp', { honourRetryAfter: true, sendIfMatch: true });
       const token = await getToken(stack.gw, system, GP_SCOPES);
-      const started = (await grpc.call('StartSession', { retryAfterSeconds: 1 }, token)) as {
-        sessionId: string;
-        testScriptIds: string[];
-      };
+      const started = await grpc.certification.startSession(
+        { retryAfterSeconds: 1 },
+        grpc.as(token),
+      );
       expect(started.testScriptIds).toHaveLength(4);
-      const finished = (await grpc.call(
-        'FinishSession',
+      const finished = await grpc.certification.finishSession(
         { sessionId: started.sessionId },
-        token,
-      )) as {
-        passed: boolean;
-        certificateId: string;
-        results: Array<{ passed: boolean; failedAssertions: string[]; testReportJson: string }>;
-      };
+        grpc.as(token),
+      );
       expect(finished.passed).toBe(false);
       expect(finished.certificateId).toBe('');
       expect(finished.results.map((r) => r.passed)).toEqual([false, false, false, false]);
@@ -311,15 +304,21 @@ describe('conformance sessions over gRPC', () => {
         expect(validateFhirResource(JSON.parse(r.testReportJson)).issues).toEqual([]);
       }
       expect(
-        await codeOf(grpc.call('FinishSession', { sessionId: started.sessionId }, token)),
+        await codeOf(
+          grpc.certification.finishSession({ sessionId: started.sessionId }, grpc.as(token)),
+        ),
       ).toBe(9);
 
       const production = { systemId: system.id, environment: 2, reason: 'go-live approved' };
-      expect(await codeOf(grpc.call('SetSystemEnvironment', production, token))).toBe(7);
+      expect(
+        await codeOf(grpc.certification.setSystemEnvironment(production, grpc.as(token))),
+      ).toBe(7);
       const operator = await registerClient(stack.gw, { scopes: ['trellis/admin'] });
       const admin = await getToken(stack.gw, operator, 'trellis/admin');
-      expect(await codeOf(grpc.call('SetSystemEnvironment', production, admin))).toBe(0);
-      expect(await codeOf(grpc.call('StartSession', {}, token))).toBe(9);
+      expect(
+        await codeOf(grpc.certification.setSystemEnvironment(production, grpc.as(admin))),
+      ).toBe(0);
+      expect(await codeOf(grpc.certification.startSession({}, grpc.as(token)))).toBe(9);
     } finally {
       grpc.close();
     }

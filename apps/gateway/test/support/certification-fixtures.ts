@@ -1,12 +1,9 @@
 // Fixtures of the conformance kit's integration spec: an abnormal lab report, the conformance
 // service's compliance decisions, and a plain gRPC client of CertificationService.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 
-import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import type { Bundle, DiagnosticReport, TestReport, VerificationResult } from '@medplum/fhirtypes';
-import { events, PROTO_ROOT } from '@trellis/contracts';
+import { events } from '@trellis/contracts';
 import { toCloudEventHeaders, type EventBus } from '@trellis/events';
 import { SignJWT } from 'jose';
 
@@ -134,49 +131,6 @@ export async function decisionFor(
     },
   ]);
   await publisher.disconnect();
-}
-
-type Unary = (
-  req: unknown,
-  md: Metadata,
-  cb: (e: ServiceError | null, r?: unknown) => void,
-) => void;
-
-/** CertificationService as an external gRPC caller sees it. */
-export function certificationClient(address: string): {
-  call(method: string, req: unknown, token: string): Promise<unknown>;
-  close(): void;
-} {
-  const def = loadSync(join(PROTO_ROOT, 'trellis/gateway/v1/certification.proto'), {
-    includeDirs: [PROTO_ROOT],
-    longs: Number,
-    defaults: true,
-  });
-  const pkg = loadPackageDefinition(def) as unknown as {
-    trellis: {
-      gateway: {
-        v1: {
-          CertificationService: new (
-            a: string,
-            c: ReturnType<typeof credentials.createInsecure>,
-          ) => Record<string, Unary> & { close(): void };
-        };
-      };
-    };
-  };
-  const client = new pkg.trellis.gateway.v1.CertificationService(
-    address,
-    credentials.createInsecure(),
-  );
-  return {
-    call: (method, req, token) =>
-      new Promise((resolve, reject) => {
-        const md = new Metadata();
-        md.set('authorization', `Bearer ${token}`);
-        client[method]!.call(client, req, md, (e, r) => (e ? reject(e) : resolve(r)));
-      }),
-    close: () => client.close(),
-  };
 }
 
 export const GP_SCOPES = 'system/Patient.cruds system/DiagnosticReport.rus system/TestReport.crs';

@@ -4,12 +4,13 @@ import { GrpcCallError, type DecodedGrpcError, type ForwardCallOptions } from '@
 import { TypedTestClients } from '@trellis/testing';
 
 /**
- * Typed clients of the gateway's own admin services (generated from proto/: a renamed RPC or field
+ * Typed clients of the gateway's own gRPC services (generated from proto/: a renamed RPC or field
  * fails the typecheck), calling as an external caller does: its bearer token, no service token.
  */
 export class GatewayGrpcClient extends TypedTestClients<ForwardCallOptions, DecodedGrpcError> {
   readonly systems = this.client(gateway.v1.ConnectedSystemServiceDefinition);
   readonly products = this.client(gateway.v1.ProductServiceDefinition);
+  readonly certification = this.client(gateway.v1.CertificationServiceDefinition);
 
   constructor(address: string) {
     super(address, forwardedTestKit({ serviceIdentity: false }), gateway.v1);
