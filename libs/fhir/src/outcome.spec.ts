@@ -20,6 +20,31 @@ describe('OperationOutcome builders', () => {
     expect(rulesOf(o)).toEqual(['nhs-number.check-digit']);
   });
 
+  it('maps a stale expected version to 412 precondition-failed with the platform message', () => {
+    for (const reason of ['VERSION_CONFLICT', 'VERSION_MISMATCH']) {
+      const e = fhirErrorFromPlatform(
+        { code: 10, message: 'at version 3, not 2', reason, fieldViolations: [] },
+        'Appointment',
+      );
+      expect(e.status).toBe(412);
+      expect(e.issues).toEqual([
+        {
+          severity: 'error',
+          code: 'conflict',
+          rule: 'http.precondition-failed',
+          message: 'at version 3, not 2',
+        },
+      ]);
+    }
+    // another reason's ABORTED is still a lost race (409)
+    expect(
+      fhirErrorFromPlatform(
+        { code: 10, message: 'raced', reason: 'SLOT_NOT_FREE', fieldViolations: [] },
+        'Appointment',
+      ).status,
+    ).toBe(409);
+  });
+
   it('maps platform gRPC errors by kind and never echoes internal messages', () => {
     expect(
       fhirErrorFromPlatform(

@@ -133,8 +133,15 @@ export interface DecodedPlatformError {
   fieldViolations: ReadonlyArray<{ field: string; rule?: string; message?: string }>;
 }
 
+/** The platforms' reasons for an expected version that is not the current one. */
+export const STALE_VERSION_REASONS: ReadonlySet<string> = new Set([
+  'VERSION_CONFLICT',
+  'VERSION_MISMATCH',
+]);
+
 /**
- * A platform's gRPC error → FhirError. Field violations become one issue each (rule = the
+ * A platform's gRPC error → FhirError. A stale expected version (ABORTED with a reason of
+ * STALE_VERSION_REASONS) is 412 precondition-failed with the platform's message. Field violations become one issue each (rule = the
  * platform's rule id); internal errors never echo the platform's message.
  */
 export function fhirErrorFromPlatform(
@@ -142,6 +149,9 @@ export function fhirErrorFromPlatform(
   resourceType: string,
   fieldPath: (field: string) => string | undefined = () => undefined,
 ): FhirError {
+  // a change based on a stale version (the caller's If-Match) is FHIR's 412, not a lost race's 409
+  if (err.code === STATUS_TABLE.ABORTED.grpc && STALE_VERSION_REASONS.has(err.reason ?? ''))
+    return FhirError.of(412, 'conflict', 'http.precondition-failed', err.message);
   // a failure reported with OK (never sent by grpc) is an unknown failure
   const known = statusOfGrpcCode(err.code);
   const row = known.http >= 400 ? known : STATUS_TABLE.UNKNOWN;

@@ -38,24 +38,15 @@ const OPERATION_FIELDS: Record<string, string> = {
 
 /**
  * Platform refusals of a state change, in FHIR terms: a state-machine violation is a conflict with
- * the appointment's current state (409, the message names it); a stale If-Match is 412.
+ * the appointment's current state (409, the message names it). A stale If-Match is 412 by
+ * @trellis/fhir's outcome mapping.
  */
 function stateConflict(err: unknown): unknown {
   if (!(err instanceof FhirError)) return err;
-  const rule = err.issues[0]?.rule;
-  if (rule === 'platform.illegal-transition')
+  if (err.issues[0]?.rule === 'platform.illegal-transition')
     return new FhirError(
       409,
       err.issues.map((i) => ({ ...i, code: 'conflict' as const })),
-    );
-  if (rule === 'platform.version-conflict')
-    return new FhirError(
-      412,
-      err.issues.map((i) => ({
-        ...i,
-        code: 'conflict' as const,
-        rule: 'http.precondition-failed',
-      })),
     );
   return err;
 }

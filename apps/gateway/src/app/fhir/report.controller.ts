@@ -34,7 +34,6 @@ import { reportFieldPath, VERSION_STATUS } from './report.fhir';
 export { issuedWindow, reportFieldPath } from './report.fhir';
 
 const GRPC_ALREADY_EXISTS = 6;
-const GRPC_ABORTED = 10;
 
 /**
  * DiagnosticReport: lab results — submit (conditional create), read, update as a new version,
@@ -164,11 +163,9 @@ export class ReportFhirController extends PlatformFhirController {
     });
   }
 
-  /** A platform error as OperationOutcome: field paths mapped, VERSION_MISMATCH as 412. */
+  /** A platform error as OperationOutcome, field paths mapped (a stale version is 412 there). */
   private platformError(err: unknown): unknown {
     if (!(err instanceof PlatformCallError)) return err;
-    if (err.decoded.code === GRPC_ABORTED && err.decoded.reason === 'VERSION_MISMATCH')
-      return FhirError.of(412, 'conflict', 'http.precondition-failed', err.decoded.message);
     return fhirErrorFromPlatform(err.decoded, 'DiagnosticReport', reportFieldPath);
   }
 
