@@ -545,6 +545,13 @@ describe('console in a real browser', () => {
       .filter({ hasText: /^\d+\.\d %$/ })
       .waitFor();
     await kit.expectAccessible(page, 'systems-regional');
+    // its own console is a governance client: shown as one, with no lifecycle move offered
+    await page.getByLabel('Search').fill(rg['systemId']!);
+    const own = page.locator(`[data-system="${rg['systemId']}"]`);
+    await own.getByTestId('lifecycle').filter({ hasText: 'governance client' }).waitFor();
+    expect(await own.getByRole('button', { name: /Admit|certified|Approve/ }).count()).toBe(0);
+    expect(await own.getByTestId('lifecycle-explain').count()).toBe(0);
+    await page.getByLabel('Search').fill('');
     // the supplier's sandbox system, certified in the previous journey: certified, then live
     const sandbox = page.locator(`[data-system="${supplierSystem.id}"]`);
     await sandbox.getByTestId('certificate').filter({ hasText: 'certificate: active' }).waitFor();

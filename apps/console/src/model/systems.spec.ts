@@ -1,5 +1,11 @@
 import type { Session } from '../auth';
-import { lifecycleOffer, NATIONAL_LIVE, NEXT_STEP, type SystemSummary } from './systems';
+import {
+  lifecycleLabel,
+  lifecycleOffer,
+  NATIONAL_LIVE,
+  NEXT_STEP,
+  type SystemSummary,
+} from './systems';
 
 const session = (role: Session['role'], scopes: string[], region?: string): Session => ({
   accessToken: 't',
@@ -80,5 +86,20 @@ describe('the lifecycle move the console offers', () => {
     expect(
       lifecycleOffer(session('regional', [], 'north-east'), system('sandbox')),
     ).toBeUndefined();
+  });
+
+  it('offers no lifecycle move for a governance client (the operator’s or an authority’s), to anyone, in any state', () => {
+    for (const lifecycle of ['registered', 'sandbox', 'certified', 'live'])
+      for (const who of [operator, authority]) {
+        const governance = { ...system(lifecycle, 'other'), odsCode: 'YRA01', governance: true };
+        expect(lifecycleOffer(who, governance)).toBeUndefined();
+        expect(lifecycleLabel(governance)).toBe('governance client');
+      }
+    // the same row of a local organisation is offered its next step
+    expect(lifecycleOffer(operator, { ...system('sandbox', 'other'), governance: false })).toEqual({
+      kind: 'act',
+      ...NATIONAL_LIVE,
+    });
+    expect(lifecycleLabel(system('sandbox', 'other'))).toBe('sandbox');
   });
 });

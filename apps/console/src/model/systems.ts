@@ -15,6 +15,11 @@ export interface SystemSummary {
   lifecycle?: string;
   /** Its product's role (gp-system, hospital-epr, lab-lims, other); in registry listings only. */
   productRole?: string;
+  /**
+   * A system of the national operator (X26) or a regional digital authority (YRA01–08): a
+   * governance client, outside the connected-system lifecycle; in registry listings only.
+   */
+  governance?: boolean;
   changedAt: string;
   changedBy: string;
 }
@@ -74,6 +79,8 @@ export type LifecycleOffer =
  * only (rules lifecycle.sandbox-to-certified, lifecycle.no-scheme-live-national-only).
  */
 export function lifecycleOffer(session: Session, s: SystemSummary): LifecycleOffer | undefined {
+  // the gateway refuses any move of theirs (lifecycle.governance-principal): nothing to offer
+  if (s.governance) return undefined;
   if (!mayApprove(session) || !s.lifecycle) return undefined;
   if (s.productRole !== 'other') {
     const next = NEXT_STEP[s.lifecycle];
@@ -87,6 +94,11 @@ export function lifecycleOffer(session: Session, s: SystemSummary): LifecycleOff
     kind: 'explain',
     text: 'Go-live needs the national operator: its product (role other) has no conformance scheme, so it is never certified.',
   };
+}
+
+/** What the lifecycle column shows: a governance client has no lifecycle state that matters. */
+export function lifecycleLabel(s: SystemSummary): string {
+  return s.governance ? 'governance client' : (s.lifecycle ?? '—');
 }
 
 /** May this session move systems through their lifecycle (region-bound for an authority)? */

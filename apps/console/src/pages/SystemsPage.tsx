@@ -28,6 +28,7 @@ import { DARK, GREEN, ORANGE, RED } from './colours';
 import { SystemRate } from './SystemRate';
 import {
   allSystems,
+  lifecycleLabel,
   lifecycleOffer,
   lifecyclePath,
   systemsBase as base,
@@ -249,7 +250,7 @@ export function SystemsPage({ session }: { session: Session }): ReactNode {
                 </Table.Td>
                 <Table.Td>
                   <Badge variant="outline" color={DARK} data-testid="lifecycle">
-                    {s.lifecycle ?? '—'}
+                    {lifecycleLabel(s)}
                   </Badge>
                 </Table.Td>
                 <Table.Td>
