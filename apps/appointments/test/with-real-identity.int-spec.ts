@@ -4,19 +4,18 @@
  * booking checks the patient with identity, and identity's MarkDeceased / MergePatients reach
  * appointments through Kafka and the inbox.
  */
-import {
-  credentials,
-  loadPackageDefinition,
-  Metadata,
-  status,
-  type Client,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { status } from '@grpc/grpc-js';
 import { faker } from '@faker-js/faker/locale/en_GB';
-import { createTestAuthority, type TestAuthority, withTestServiceIdentity } from '@trellis/auth';
-import { protoPath, PROTO_ROOT } from '@trellis/contracts';
-import { createTestSchema, pollUntil, type TestSchema, freePort } from '@trellis/testing';
+import { createTestAuthority, forwardedTestKit, type TestAuthority } from '@trellis/auth';
+import { identity as identityContracts } from '@trellis/contracts';
+import type { DecodedGrpcError, ForwardCallOptions } from '@trellis/platform';
+import {
+  createTestSchema,
+  freePort,
+  pollUntil,
+  TypedTestClients,
+  type TestSchema,
+} from '@trellis/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -26,18 +25,21 @@ import { at, testNhsNumber } from './support/harness';
 import { startService, type ServiceUnderTest } from './support/service-under-test';
 
 const ROOT = resolve(__dirname, '../../..');
-type Unary = (
-  req: unknown,
-  md: Metadata,
-  cb: (err: ServiceError | null, res: unknown) => void,
-) => void;
+/** identity's PatientService, typed, called as the gateway forwards a caller. */
+class IdentityGrpcClient extends TypedTestClients<ForwardCallOptions, DecodedGrpcError> {
+  readonly patients = this.client(identityContracts.v1.PatientServiceDefinition);
+
+  constructor(address: string) {
+    super(address, forwardedTestKit());
+  }
+}
 
 class RealIdentity {
   proc?: ChildProcess;
   jwks?: Server;
   schema?: TestSchema;
   address = '';
-  client?: Client & Record<string, Unary>;
+  client?: IdentityGrpcClient;
   log = '';
 
   async start(authority: TestAuthority): Promise<void> {
@@ -84,40 +86,19 @@ class RealIdentity {
         throw new Error(`identity not ready in 60 s: ${this.log.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 300));
     }
-    const def = loadSync(protoPath('trellis/identity/v1/identity.proto'), {
-      includeDirs: [PROTO_ROOT],
-      keepCase: false,
-      longs: Number,
-      enums: Number,
-      defaults: true,
-      oneofs: true,
-    });
-    const pkg = loadPackageDefinition(def) as unknown as {
-      trellis: {
-        identity: {
-          v1: {
-            PatientService: new (
-              a: string,
-              c: ReturnType<typeof credentials.createInsecure>,
-            ) => Client & Record<string, Unary>;
-          };
-        };
-      };
-    };
-    this.client = new pkg.trellis.identity.v1.PatientService(
-      this.address,
-      credentials.createInsecure(),
-    );
+    this.client = new IdentityGrpcClient(this.address);
   }
 
-  call<T>(method: string, req: unknown, token: string): Promise<T> {
-    const md = new Metadata();
-    md.set('authorization', `Bearer ${token}`);
-    withTestServiceIdentity(md); // as the gateway forwards it
-    const fn = this.client![method]!;
-    return new Promise((res, rej) =>
-      fn.call(this.client, req, md, (e, r) => (e ? rej(e) : res(r as T))),
-    );
+  /** The typed PatientService client (once started). */
+  get patients(): IdentityGrpcClient['patients'] {
+    if (!this.client) throw new Error('identity is not started');
+    return this.client.patients;
+  }
+
+  /** The call options of a caller presenting `token`. */
+  as(token: string): ForwardCallOptions {
+    if (!this.client) throw new Error('identity is not started');
+    return this.client.as(token);
   }
 
   async stop(): Promise<void> {
@@ -174,8 +155,7 @@ describe('appointments with the real identity service', () => {
   });
 
   async function register(): Promise<string> {
-    const res = await identity.call<{ patient: { nhsNumber: string; version: number } }>(
-      'registerPatient',
+    const res = await identity.patients.registerPatient(
       {
         patient: {
           names: [
@@ -203,10 +183,10 @@ describe('appointments with the real identity service', () => {
         overrideDuplicates: true,
         overrideReason: 'synthetic test patient',
       },
-      clinician,
+      identity.as(clinician),
     );
-    versions.set(res.patient.nhsNumber, res.patient.version);
-    return res.patient.nhsNumber;
+    versions.set(res.patient!.nhsNumber, res.patient!.version);
+    return res.patient!.nhsNumber;
   }
   const versions = new Map<string, number>();
 
@@ -244,10 +224,9 @@ describe('appointments with the real identity service', () => {
     });
 
     // identity marks the patient deceased → PatientDeceased through Kafka cancels the appointment
-    await identity.call(
-      'markDeceased',
+    await identity.patients.markDeceased(
       { nhsNumber: alive, expectedVersion: versions.get(alive), deceasedAt: ts(new Date()) },
-      clinician,
+      identity.as(clinician),
     );
     await pollUntil("the deceased patient's appointment to be cancelled", async () => {
       const r = await svc.db.sql.query(
@@ -268,14 +247,13 @@ describe('appointments with the real identity service', () => {
     const survivor = await register();
     const duplicate = await register();
     const a2 = await book(2, duplicate, 'a2');
-    await identity.call(
-      'mergePatients',
+    await identity.patients.mergePatients(
       {
         supersededNhsNumber: duplicate,
         survivorNhsNumber: survivor,
         reason: 'duplicate registration',
       },
-      identityAdmin,
+      identity.as(identityAdmin),
     );
     await pollUntil('the merge to reach appointments', async () => {
       const r = await svc.db.sql.query('SELECT nhs_number FROM appointments WHERE id = $1', [
