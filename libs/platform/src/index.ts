@@ -105,8 +105,15 @@ export {
   PATIENT_BATCH_DEFAULT_PAGE,
   PATIENT_BATCH_MAX,
   PATIENT_BATCH_MAX_PAGE,
+  patientBatchFindArgs,
   patientBatchQuery,
+  patientBatchQueryOf,
 } from './patient-batch';
-export type { PatientBatchQuery, PatientBatchRequest } from './patient-batch';
+export type {
+  PatientBatchFindArgs,
+  PatientBatchProtoRequest,
+  PatientBatchQuery,
+  PatientBatchRequest,
+} from './patient-batch';
 export { databaseSettings, prismaClientProvider } from './prisma-provider';
 export type { PrismaClientLike, ServiceDatabaseConfig } from './prisma-provider';

@@ -1,5 +1,10 @@
 import type { FieldViolation } from './errors';
-import { patientBatchQuery, PATIENT_BATCH_MAX } from './patient-batch';
+import {
+  patientBatchFindArgs,
+  patientBatchQuery,
+  patientBatchQueryOf,
+  PATIENT_BATCH_MAX,
+} from './patient-batch';
 
 class Invalid extends Error {
   constructor(readonly violations: FieldViolation[]) {
@@ -68,5 +73,45 @@ describe('patientBatchQuery', () => {
     expect(fieldsOf(() => patientBatchQuery({ nhsNumbers: many }, refuse))).toEqual([
       'nhs_numbers:max-items',
     ]);
+  });
+});
+
+describe('patientBatchQueryOf and patientBatchFindArgs', () => {
+  it('reads the proto request and builds the keyset findMany arguments', () => {
+    const since = new Date('2030-01-02T03:04:05.000Z');
+    const first = patientBatchQueryOf(
+      {
+        nhsNumbers: ['9990000042', '9990000018'],
+        updatedSince: { seconds: since.getTime() / 1000, nanos: 0 },
+        page: { pageSize: 1, pageToken: '' },
+      },
+      refuse,
+    );
+    expect(first.updatedSince).toEqual(since);
+    expect(patientBatchFindArgs(first, 'receivedAt')).toEqual({
+      where: { nhsNumber: { in: ['9990000018', '9990000042'] }, receivedAt: { gte: since } },
+      orderBy: { id: 'asc' },
+      take: 2,
+    });
+    const token = first.page(ids(2)).nextPageToken;
+    const second = patientBatchQueryOf(
+      {
+        nhsNumbers: ['9990000018', '9990000042'],
+        updatedSince: { seconds: since.getTime() / 1000, nanos: 0 },
+        page: { pageSize: 1, pageToken: token },
+      },
+      refuse,
+    );
+    expect(patientBatchFindArgs(second, 'updatedAt').where).toEqual({
+      nhsNumber: { in: ['9990000018', '9990000042'] },
+      updatedAt: { gte: since },
+      id: { gt: ids(1)[0]!.id },
+    });
+  });
+  it('leaves the change column out when no updated_since is asked', () => {
+    const q = patientBatchQueryOf({ nhsNumbers: ['9990000018'] }, refuse);
+    expect(patientBatchFindArgs(q, 'updatedAt').where).toEqual({
+      nhsNumber: { in: ['9990000018'] },
+    });
   });
 });

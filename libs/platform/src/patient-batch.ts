@@ -2,6 +2,8 @@
 // ReportExportService): every record of a batch of patients, keyset-paged by record id. One
 // validation and one page-token scheme for all three, so the gateway's export worker pages them
 // alike.
+import { fromOptionalTimestamp } from '@trellis/contracts';
+
 import type { FieldViolation } from './errors';
 import { pageCursor } from './page-cursor';
 import { FieldViolations, pageSize, UUID } from './violations';
@@ -80,5 +82,54 @@ export function patientBatchQuery(
         nextPageToken: rows.length > size && last ? codec.encode({ id: last.id }, scope) : '',
       };
     },
+  };
+}
+
+/** A platform's export request as generated from proto (ListXForPatientsRequest). */
+export interface PatientBatchProtoRequest {
+  nhsNumbers: readonly string[];
+  updatedSince?: { seconds?: number | null; nanos?: number | null } | undefined;
+  page?: { pageSize?: number; pageToken?: string } | undefined;
+}
+
+/** {@link patientBatchQuery} of a platform's export request as it arrives over gRPC. */
+export function patientBatchQueryOf(
+  req: PatientBatchProtoRequest,
+  refuse: (violations: FieldViolation[]) => Error,
+): PatientBatchQuery {
+  return patientBatchQuery(
+    {
+      nhsNumbers: req.nhsNumbers,
+      updatedSince: fromOptionalTimestamp(req.updatedSince),
+      ...(req.page ? { page: req.page } : {}),
+    },
+    refuse,
+  );
+}
+
+/** The keyset query of a batch in Prisma's terms (`findMany` arguments). */
+export interface PatientBatchFindArgs<F extends string> {
+  where: { nhsNumber: { in: string[] }; id?: { gt: string } } & { [K in F]?: { gte: Date } };
+  orderBy: { id: 'asc' };
+  take: number;
+}
+
+/**
+ * The `findMany` arguments of a batch: the patients' rows changed since `updatedSince` (by the
+ * `changedAt` column), after the previous page's last id, in id order.
+ */
+export function patientBatchFindArgs<F extends string>(
+  q: PatientBatchQuery,
+  changedAt: F,
+): PatientBatchFindArgs<F> {
+  const since = q.updatedSince ? { [changedAt]: { gte: q.updatedSince } } : {};
+  return {
+    where: {
+      nhsNumber: { in: q.nhsNumbers },
+      ...(since as { [K in F]?: { gte: Date } }),
+      ...(q.afterId ? { id: { gt: q.afterId } } : {}),
+    },
+    orderBy: { id: 'asc' },
+    take: q.take,
   };
 }

@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
-import { appointments, fromOptionalTimestamp } from '@trellis/contracts';
-import { patientBatchQuery } from '@trellis/platform';
+import { appointments } from '@trellis/contracts';
+import { patientBatchFindArgs, patientBatchQueryOf } from '@trellis/platform';
 
 import { AppointmentsError } from '../domain/appointments.errors';
 import { PRISMA, type PrismaClient } from '../prisma';
@@ -24,23 +24,8 @@ export class AppointmentExportGrpcController
   async listAppointmentsForPatients(
     req: appointments.v1.ListAppointmentsForPatientsRequest,
   ): Promise<appointments.v1.ListAppointmentsForPatientsResponse> {
-    const q = patientBatchQuery(
-      {
-        nhsNumbers: req.nhsNumbers,
-        updatedSince: fromOptionalTimestamp(req.updatedSince),
-        ...(req.page ? { page: req.page } : {}),
-      },
-      (violations) => AppointmentsError.invalid(violations),
-    );
-    const rows = await this.prisma.appointment.findMany({
-      where: {
-        nhsNumber: { in: q.nhsNumbers },
-        ...(q.updatedSince ? { updatedAt: { gte: q.updatedSince } } : {}),
-        ...(q.afterId ? { id: { gt: q.afterId } } : {}),
-      },
-      orderBy: { id: 'asc' },
-      take: q.take,
-    });
+    const q = patientBatchQueryOf(req, (violations) => AppointmentsError.invalid(violations));
+    const rows = await this.prisma.appointment.findMany(patientBatchFindArgs(q, 'updatedAt'));
     const page = q.page(rows);
     return {
       appointments: page.rows.map(appointmentToProto),

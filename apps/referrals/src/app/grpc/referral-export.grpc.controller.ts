@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
-import { fromOptionalTimestamp, referrals } from '@trellis/contracts';
-import { patientBatchQuery } from '@trellis/platform';
+import { referrals } from '@trellis/contracts';
+import { patientBatchFindArgs, patientBatchQueryOf } from '@trellis/platform';
 
 import { CLOCK, type Clock } from '../domain/ports';
 import { ReferralsError } from '../domain/referrals.errors';
@@ -26,22 +26,9 @@ export class ReferralExportGrpcController implements referrals.v1.ReferralExport
   async listReferralsForPatients(
     req: referrals.v1.ListReferralsForPatientsRequest,
   ): Promise<referrals.v1.ListReferralsForPatientsResponse> {
-    const q = patientBatchQuery(
-      {
-        nhsNumbers: req.nhsNumbers,
-        updatedSince: fromOptionalTimestamp(req.updatedSince),
-        ...(req.page ? { page: req.page } : {}),
-      },
-      (violations) => ReferralsError.invalid(violations),
-    );
+    const q = patientBatchQueryOf(req, (violations) => ReferralsError.invalid(violations));
     const rows = await this.prisma.referral.findMany({
-      where: {
-        nhsNumber: { in: q.nhsNumbers },
-        ...(q.updatedSince ? { updatedAt: { gte: q.updatedSince } } : {}),
-        ...(q.afterId ? { id: { gt: q.afterId } } : {}),
-      },
-      orderBy: { id: 'asc' },
-      take: q.take,
+      ...patientBatchFindArgs(q, 'updatedAt'),
       include: {
         attachments: {
           select: { id: true, contentType: true, title: true, size: true, sha256: true },

@@ -1,10 +1,10 @@
 import { Controller } from '@nestjs/common';
 import { results } from '@trellis/contracts';
-import { patientBatchQuery } from '@trellis/platform';
+import { patientBatchQueryOf } from '@trellis/platform';
 
 import { ResultsError } from '../domain/results.errors';
 import { ReportsService } from '../reports/reports.service';
-import { dateFromProto, reportToProto } from './mappers';
+import { reportToProto } from './mappers';
 
 const { ReportExportServiceControllerMethods } = results.v1;
 
@@ -22,14 +22,7 @@ export class ReportExportGrpcController implements results.v1.ReportExportServic
   async listReportsForPatients(
     req: results.v1.ListReportsForPatientsRequest,
   ): Promise<results.v1.ListReportsForPatientsResponse> {
-    const q = patientBatchQuery(
-      {
-        nhsNumbers: req.nhsNumbers,
-        updatedSince: dateFromProto(req.updatedSince),
-        ...(req.page ? { page: req.page } : {}),
-      },
-      (violations) => ResultsError.invalid(violations),
-    );
+    const q = patientBatchQueryOf(req, (violations) => ResultsError.invalid(violations));
     const r = await this.reports.forPatients(q);
     return {
       reports: r.reports.map(reportToProto),

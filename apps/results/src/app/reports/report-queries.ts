@@ -1,4 +1,4 @@
-import type { PatientBatchQuery } from '@trellis/platform';
+import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/platform';
 
 import { CATEGORIES, STATUSES } from '../domain/report-content';
 import { pageToken } from '../domain/page-token';
@@ -138,15 +138,7 @@ export class ReportQueries {
   async forPatients(
     q: PatientBatchQuery,
   ): Promise<{ reports: ReportView[]; nextPageToken: string }> {
-    const rows = await this.s.prisma.report.findMany({
-      where: {
-        nhsNumber: { in: q.nhsNumbers },
-        ...(q.updatedSince ? { receivedAt: { gte: q.updatedSince } } : {}),
-        ...(q.afterId ? { id: { gt: q.afterId } } : {}),
-      },
-      orderBy: { id: 'asc' },
-      take: q.take,
-    });
+    const rows = await this.s.prisma.report.findMany(patientBatchFindArgs(q, 'receivedAt'));
     const page = q.page(rows);
     return { reports: await this.s.views(page.rows, true), nextPageToken: page.nextPageToken };
   }
