@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 import { exportJWK, generateKeyPair } from 'jose';
 
+import { SystemsService } from '../src/app/systems/systems.service';
 import { FakeKubeApi } from './support/fake-kube-api';
 import { getToken, registerClient, startGateway, type GatewayUnderTest } from './support/harness';
 
@@ -177,8 +178,45 @@ describe('authority clients as Strimzi KafkaUsers (operator mode)', () => {
     const refused = await post('ne', `${NE}/authority-clients/${id}/kafka-credentials`);
     expect(refused.status).toBe(503);
     expect(JSON.stringify(refused.body)).toContain(`${id}/kafka-credentials`);
+    // no KafkaUser is left with a password nobody was told: the failed re-key deleted it
+    expect(kube.objects.has(`${users}/region-north-east.${id}`)).toBe(false);
     const retried = await post('ne', `${NE}/authority-clients/${id}/kafka-credentials`);
     expect(retried.status).toBe(200);
     expect((retried.body['kafka'] as { password: string }).password).toHaveLength(32);
+  });
+
+  it('a creation whose KafkaUser cannot be completed registers nothing and leaves no KafkaUser', async () => {
+    const { publicKey } = await generateKeyPair('ES384');
+    const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k9', alg: 'ES384' }] };
+    const clientId = `ne-half-${randomUUID().slice(0, 8)}`;
+    kube.failNext('POST', /secrets$/, 403, 'Forbidden');
+    const r = await post('ne', `${NE}/authority-clients`, {
+      clientId,
+      name: 'North East half-made',
+      odsCode: 'YRA01',
+      jwks,
+      scopes: ['region/north-east/systems.read'],
+    });
+    expect(r.status).toBe(503);
+    expect(JSON.stringify(r.body)).toContain('retry the creation');
+    expect(kube.objects.has(`${users}/region-north-east.${clientId}`)).toBe(false);
+    const registered = await gw.handle.app
+      .get(SystemsService)
+      .get(clientId)
+      .then(
+        () => true,
+        () => false,
+      );
+    expect(registered).toBe(false);
+    // the retry, with the API server answering, makes both
+    const again = await post('ne', `${NE}/authority-clients`, {
+      clientId,
+      name: 'North East half-made',
+      odsCode: 'YRA01',
+      jwks,
+      scopes: ['region/north-east/systems.read'],
+    });
+    expect(again.status).toBe(201);
+    expect(kube.objects.has(`${users}/region-north-east.${clientId}`)).toBe(true);
   });
 });

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { FakeKubeApi } from '../../../test/support/fake-kube-api';
 import { KubernetesApi, KubernetesUnreachable } from './kubernetes-api';
 import { type PrincipalSpec } from './principal-store';
-import { PASSWORD_SET_AT, StrimziPrincipals, passwordSecretOf } from './strimzi-principals';
+import {
+  PASSWORD_SET_AT,
+  PENDING,
+  StrimziPrincipals,
+  passwordSecretOf,
+} from './strimzi-principals';
 
 const spec = (clientId: string): PrincipalSpec => ({
   region: 'north-east',
@@ -34,27 +39,38 @@ describe('StrimziPrincipals against a fake Kubernetes API server', () => {
   afterAll(() => kube.stop());
   beforeEach(() => kube.clear());
 
-  it('creates the password Secret, the KafkaUser (SCRAM-SHA-512, the region ACLs only) and makes the Secret its own', async () => {
+  it('creates the KafkaUser (SCRAM-SHA-512, the region ACLs only) pending, its password Secret owned by it from the start, then stamps it', async () => {
     const s = spec('ne-analytics');
     const password = await store.upsert(s);
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(kube.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      `PATCH ${secrets}/region-north-east.ne-analytics-password`,
-      `POST ${secrets}`,
       `POST ${users}`,
       `PATCH ${secrets}/region-north-east.ne-analytics-password`,
+      `POST ${secrets}`,
+      `PATCH ${users}/${s.principal}`,
     ]);
     for (const r of kube.requests) expect(r.authorization).toBe(`Bearer ${kube.token}`);
-    expect(kube.requests[0]!.contentType).toBe('application/merge-patch+json');
-    expect(kube.requests[1]!.body).toMatchObject({
+    expect(kube.requests[1]!.contentType).toBe('application/merge-patch+json');
+    expect(kube.requests[0]!.body).toMatchObject({
+      metadata: { annotations: { [PASSWORD_SET_AT]: PENDING } },
+    });
+    const uid = (kube.objects.get(`${users}/${s.principal}`)!['metadata'] as { uid: string }).uid;
+    const owner = {
+      apiVersion: 'kafka.strimzi.io/v1beta2',
+      kind: 'KafkaUser',
+      name: s.principal,
+      uid,
+    };
+    expect(kube.requests[2]!.body).toMatchObject({
       kind: 'Secret',
       metadata: {
         name: 'region-north-east.ne-analytics-password',
         labels: { 'trellis.nhs.uk/authority-client': 'ne-analytics' },
+        ownerReferences: [owner],
       },
       data: { password: Buffer.from(password).toString('base64') },
     });
-    const user = kube.requests[2]!.body as Record<string, unknown>;
+    const user = kube.requests[3]!.body as Record<string, unknown>;
     expect(user).toEqual({
       apiVersion: 'kafka.strimzi.io/v1beta2',
       kind: 'KafkaUser',
@@ -99,17 +115,9 @@ describe('StrimziPrincipals against a fake Kubernetes API server', () => {
         },
       },
     });
-    const uid = (kube.objects.get(`${users}/${s.principal}`)!['metadata'] as { uid: string }).uid;
-    expect(kube.requests[3]!.body).toEqual({
-      metadata: {
-        ownerReferences: [
-          { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaUser', name: s.principal, uid },
-        ],
-      },
-    });
   });
 
-  it('re-keys: a new password in the Secret, then the KafkaUser patched (a new stamp) so the operator applies it now', async () => {
+  it('re-keys: the KafkaUser pending, a new password in its Secret, then a new stamp so the operator applies it now', async () => {
     const s = spec('ne-rekey');
     const first = await store.upsert(s);
     const before = (
@@ -121,11 +129,12 @@ describe('StrimziPrincipals against a fake Kubernetes API server', () => {
     const second = await store.upsert(s);
     expect(second).not.toBe(first);
     expect(kube.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      `PATCH ${secrets}/${passwordSecretOf(s.principal)}`,
       `POST ${users}`,
       `PATCH ${users}/${s.principal}`,
+      `PATCH ${secrets}/${passwordSecretOf(s.principal)}`,
+      `PATCH ${users}/${s.principal}`,
     ]);
-    expect(kube.requests[0]!.body).toEqual({
+    expect(kube.requests[2]!.body).toMatchObject({
       data: { password: Buffer.from(second).toString('base64') },
     });
     const stored = kube.objects.get(`${users}/${s.principal}`) as {
@@ -135,7 +144,7 @@ describe('StrimziPrincipals against a fake Kubernetes API server', () => {
     const stamp = stored.metadata.annotations[PASSWORD_SET_AT];
     expect(stamp! > before).toBe(true);
     expect(stored.spec.template.secret.metadata.annotations[PASSWORD_SET_AT]).toBe(stamp);
-    expect(kube.requests[2]!.contentType).toBe('application/merge-patch+json');
+    expect(kube.requests[3]!.contentType).toBe('application/merge-patch+json');
     const secret = kube.objects.get(`${secrets}/${passwordSecretOf(s.principal)}`) as {
       data: { password: string };
     };
@@ -163,9 +172,30 @@ describe('StrimziPrincipals against a fake Kubernetes API server', () => {
     kube.clear();
     kube.failNext('PATCH', /secrets\//, 422, 'Invalid');
     await expect(store.upsert(spec('ne-invalid'))).rejects.toThrow(/422 Invalid/);
-    expect(kube.requests).toHaveLength(1);
+    expect(kube.requests).toHaveLength(2);
     kube.failNext('DELETE', /kafkausers\//, 403, 'Forbidden');
     await expect(store.remove(spec('ne-invalid'))).rejects.toThrow(/403 Forbidden/);
+  });
+
+  it('a write failing after the KafkaUser leaves only owned objects: removing the KafkaUser leaves nothing behind', async () => {
+    // the Secret refused: no Secret at all
+    const a = spec('ne-part-secret');
+    kube.failNext('POST', /secrets$/, 500, 'InternalError');
+    await expect(store.upsert(a)).rejects.toThrow(/Secret .*500/);
+    expect(kube.objects.has(`${secrets}/${passwordSecretOf(a.principal)}`)).toBe(false);
+    await store.remove(a);
+    expect(kube.objects.has(`${users}/${a.principal}`)).toBe(false);
+    // the stamp refused: the Secret exists, owned by the KafkaUser the compensation deletes
+    const b = spec('ne-part-stamp');
+    kube.failNext('PATCH', /kafkausers\//, 500, 'InternalError');
+    await expect(store.upsert(b)).rejects.toThrow(/KafkaUser .*500/);
+    const uid = (kube.objects.get(`${users}/${b.principal}`)!['metadata'] as { uid: string }).uid;
+    const secret = kube.objects.get(`${secrets}/${passwordSecretOf(b.principal)}`) as {
+      metadata: { ownerReferences: { uid: string }[] };
+    };
+    expect(secret.metadata.ownerReferences.map((o) => o.uid)).toEqual([uid]);
+    await store.remove(b);
+    expect(kube.objects.has(`${users}/${b.principal}`)).toBe(false);
   });
 
   it('a wrong token is refused (401) and an unreachable API server is named as such', async () => {
