@@ -37,6 +37,16 @@ import {
   type PatientLookupContext,
 } from './patient-directory';
 
+/** Who is calling, as a platform's domain needs it (structurally satisfied by @trellis/auth's Caller). */
+export interface PlatformActor {
+  systemId: string;
+  odsCode: string;
+  region: string;
+  userId?: string;
+  /** A citizen's own NHS number (patient token): they see everything of their own record. */
+  patient?: string;
+}
+
 /** Seams for integration tests; production passes nothing. */
 export interface PlatformModuleOverrides {
   /** e.g. a test authority's keySet and a StaticSystemStatusFeed instead of JWKS + Kafka. */

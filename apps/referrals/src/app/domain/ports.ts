@@ -1,11 +1,2 @@
-/** Who is calling, as the domain needs it (structurally satisfied by @trellis/auth's Caller). */
-export interface Actor {
-  systemId: string;
-  odsCode: string;
-  region: string;
-  userId?: string;
-  /** A citizen's patient token: their NHS number (no organisation). */
-  patient?: string;
-}
-
+export type { PlatformActor as Actor } from '@trellis/identity-client';
 export { CLOCK, systemClock, type Clock } from '@trellis/platform';
