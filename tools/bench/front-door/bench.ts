@@ -16,6 +16,7 @@ import { join } from 'node:path';
 
 import { testServiceIdentity } from '@trellis/auth';
 import { identity } from '@trellis/contracts';
+import { grpcChannel, typedClient } from '@trellis/platform';
 import {
   createTestSchema,
   freePort,
@@ -25,7 +26,6 @@ import {
 } from '@trellis/testing';
 
 import { getToken, registerClient, startGateway } from '@trellis/gateway/test/support/harness';
-import { RawGrpc } from '@trellis/gateway/test/support/two-doors';
 
 const ROOT = join(__dirname, '../../..');
 const arg = (name: string, fallback: string): string => {
@@ -104,12 +104,15 @@ async function main(): Promise<void> {
   try {
     const scopes = ['system/Patient.crs'];
     const token = await getToken(gw, await registerClient(gw, { scopes }), scopes.join(' '));
-    const client = new RawGrpc(door);
     const numbers: string[] = [];
+    // the patients are registered through the door with the typed client (a failure throws)
+    const channel = grpcChannel(door);
+    const client = typedClient(identity.v1.PatientServiceDefinition, channel, {
+      deadlineMs: 15_000,
+    });
     for (let i = 0; i < patients; i++) {
-      const r = await client.call('/trellis.identity.v1.PatientService/RegisterPatient', {
-        token,
-        request: {
+      await client.registerPatient(
+        {
           overrideDuplicates: true,
           overrideReason: 'bench',
           patient: {
@@ -124,10 +127,10 @@ async function main(): Promise<void> {
             confidentiality: identity.v1.Confidentiality.CONFIDENTIALITY_NORMAL,
           },
         },
-      });
-      if (r.code !== 0) throw new Error(`register failed: ${r.code} ${r.details}`);
+        { forward: { authorization: `Bearer ${token}` } },
+      );
     }
-    client.close();
+    channel.close();
     const { rows } = await import('pg').then(async ({ Client }) => {
       const pg = new Client({ connectionString: process.env['DATABASE_URL'] });
       await pg.connect();

@@ -6,11 +6,13 @@
  *   node -r @swc-node/register tools/bench/front-door/load.ts <host:port> <nhs.json> <connections> <seconds> <token> [service-token]
  *
  * Prints one JSON line: { requests, errors, codes, rps, p50Ms, p99Ms, loadCpuUsPerRequest }.
+ * The load stays raw on the answer side (its bytes are not decoded: the generator measures the door,
+ * not a decoder); the request's path and encoding come from the generated PatientService definition.
  */
 import { readFileSync } from 'node:fs';
 
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { loadProtoPackageDefinition } from '@trellis/platform';
+import { identity } from '@trellis/contracts';
 
 const [address, file, connArg, secArg, token, serviceToken] = process.argv.slice(2);
 if (!address || !file || !token) {
@@ -20,11 +22,13 @@ if (!address || !file || !token) {
 const numbers = JSON.parse(readFileSync(file, 'utf8')) as string[];
 const connections = Number(connArg ?? 32);
 const seconds = Number(secArg ?? 10);
-const PATH = '/trellis.identity.v1.PatientService/GetPatient';
-const def = loadProtoPackageDefinition(['trellis/identity/v1/identity.proto']);
-const method = (def['trellis.identity.v1.PatientService'] as Record<string, unknown>)[
-  'GetPatient'
-] as { requestSerialize: (v: object) => Buffer };
+const service = identity.v1.PatientServiceDefinition;
+const getPatient = service.methods.getPatient;
+const PATH = `/${service.fullName}/${getPatient.name}`;
+const encodeRequest = (request: identity.v1.GetPatientRequest): Buffer =>
+  Buffer.from(getPatient.requestType.encode(request).finish());
+/** The answer's bytes as they come (not decoded). */
+const rawBytes = (b: Buffer): Buffer => b;
 const client = new Client(address, credentials.createInsecure());
 const md = new Metadata();
 md.set('authorization', `Bearer ${token}`);
@@ -38,8 +42,8 @@ function once(nhsNumber: string): Promise<number> {
   return new Promise((resolve) => {
     client.makeUnaryRequest(
       PATH,
-      method.requestSerialize,
-      (b: Buffer) => b,
+      encodeRequest,
+      rawBytes,
       { nhsNumber },
       md,
       { deadline: Date.now() + 10_000 },

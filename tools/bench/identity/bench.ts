@@ -12,10 +12,9 @@
  * Prints one JSON report. Tokens come from an in-process test authority whose JWKS this process
  * serves over HTTP to the service (AUTH_JWKS_URL), exactly as the gateway would.
  */
-import * as grpc from '@grpc/grpc-js';
 import { createTestAuthority, withTestServiceIdentity } from '@trellis/auth';
 import { identity } from '@trellis/contracts';
-import { loadProtoPackageDefinition } from '@trellis/platform';
+import { grpcChannel, typedClient, type ForwardCallOptions } from '@trellis/platform';
 import { loadInfraEnv } from '@trellis/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
@@ -60,25 +59,6 @@ function pct(sorted: number[], p: number): number {
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
-
-type Stub = grpc.Client &
-  Record<
-    string,
-    (
-      req: unknown,
-      md: grpc.Metadata,
-      opts: grpc.CallOptions,
-      cb: (e: grpc.ServiceError | null, r: unknown) => void,
-    ) => void
-  >;
-
-function call(stub: Stub, method: string, req: unknown, md: grpc.Metadata): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    stub[method]!.call(stub, req, md, { deadline: Date.now() + 30_000 }, (e, r) =>
-      e ? reject(e) : resolve(r),
-    );
-  });
-}
 
 function typo(s: string): string {
   if (s.length < 4) return s;
@@ -189,27 +169,21 @@ async function main(): Promise<void> {
     systemId: 'bench',
     lifetimeSeconds: 300,
   });
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${token}`);
-  withTestServiceIdentity(md); // the bench plays the gateway (platforms admit only it and peers)
-  const def = loadProtoPackageDefinition(['trellis/identity/v1/identity.proto']);
-  const Ctor = (
-    grpc.loadPackageDefinition(def) as unknown as {
-      trellis: {
-        identity: {
-          v1: { PatientService: new (u: string, c: grpc.ChannelCredentials, o?: object) => Stub };
-        };
-      };
-    }
-  ).trellis.identity.v1.PatientService;
-  const stub = new Ctor(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+  // the typed client the gateway uses (its forwarding middleware); the bench plays the gateway
+  // (platforms admit only it and peers)
+  const channel = grpcChannel(`127.0.0.1:${grpcPort}`);
+  const patients = typedClient(identity.v1.PatientServiceDefinition, channel, {
+    deadlineMs: 30_000,
+    outgoing: withTestServiceIdentity,
+  });
+  const caller: ForwardCallOptions = { forward: { authorization: `Bearer ${token}` } };
 
   try {
     // wait for the service
     const ready = Date.now() + 60_000;
     for (;;) {
       try {
-        await call(stub, 'GetPatient', { nhsNumber: sample[0]!.nhs_number }, md);
+        await patients.getPatient({ nhsNumber: sample[0]!.nhs_number }, caller);
         break;
       } catch (e) {
         if (Date.now() > ready) throw e;
@@ -219,7 +193,7 @@ async function main(): Promise<void> {
     // warm-up
     await Promise.all(
       Array.from({ length: 500 }, (_, i) =>
-        call(stub, 'GetPatient', { nhsNumber: sample[i % sample.length]!.nhs_number }, md),
+        patients.getPatient({ nhsNumber: sample[i % sample.length]!.nhs_number }, caller),
       ),
     );
 
@@ -235,7 +209,7 @@ async function main(): Promise<void> {
           const p = sample[Math.floor(Math.random() * sample.length)]!;
           const t0 = process.hrtime.bigint();
           try {
-            await call(stub, 'GetPatient', { nhsNumber: p.nhs_number }, md);
+            await patients.getPatient({ nhsNumber: p.nhs_number }, caller);
             lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
           } catch {
             errors++;
@@ -292,12 +266,7 @@ async function main(): Promise<void> {
           };
           const t0 = process.hrtime.bigint();
           try {
-            const r = (await call(
-              stub,
-              'TracePatients',
-              req,
-              md,
-            )) as identity.v1.TracePatientsResponse;
+            const r = await patients.tracePatients(req, caller);
             tl.push(Number(process.hrtime.bigint() - t0) / 1e6);
             if ((r.hits ?? []).some((h) => h.patient?.nhsNumber === p.nhs_number)) found++;
           } catch {
@@ -318,7 +287,7 @@ async function main(): Promise<void> {
     process.stderr.write(`trace: ${JSON.stringify(report.trace)}\n`);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    stub.close();
+    channel.close();
     service.kill('SIGTERM');
     await new Promise((r) => service.once('exit', r));
     jwksServer.close();
