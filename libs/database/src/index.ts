@@ -6,3 +6,4 @@ export * from './client';
 export * from './lifecycle';
 export * from './errors';
 export * from './migrate-main';
+export * from './idempotency';

@@ -43,6 +43,17 @@ export class FieldViolations {
     return true;
   }
 
+  /** An idempotency key's syntax (whether one is required is the caller's rule). */
+  idempotencyKey(field: string, value: string): boolean {
+    return this.pattern(
+      field,
+      value,
+      IDEMPOTENCY_KEY,
+      'idempotency-key',
+      'idempotency_key must be 8-128 characters of letters, digits, . _ : -',
+    );
+  }
+
   uuid(field: string, value: string | undefined): boolean {
     if (!this.required(field, value)) return false;
     return this.pattern(field, value, UUID, 'uuid', `${field} must be a UUID`);

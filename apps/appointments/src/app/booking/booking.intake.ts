@@ -2,9 +2,9 @@ import { regionOfOrganisation } from '@trellis/platform';
 import type { PatientStanding } from '@trellis/identity-client';
 
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
-import { isUniqueViolation } from '@trellis/database';
+import { idempotentReplay, isUniqueViolation } from '@trellis/database';
 import type { Actor } from '../domain/ports';
-import { CODE, IDEMPOTENCY_KEY, Violations } from '../domain/validation';
+import { CODE, Violations } from '../domain/validation';
 import type { AppointmentRow } from '../prisma';
 import {
   type BookInput,
@@ -27,13 +27,7 @@ export class BookingIntake {
   ): Promise<{ appointment: AppointmentRow; replayed: boolean }> {
     const v = new Violations();
     if (v.required('idempotency_key', input.idempotencyKey)) {
-      v.pattern(
-        'idempotency_key',
-        input.idempotencyKey,
-        IDEMPOTENCY_KEY,
-        'idempotency-key',
-        'idempotency_key must be 8-128 characters of letters, digits, . _ : -',
-      );
+      v.idempotencyKey('idempotency_key', input.idempotencyKey);
     }
     v.uuid('slot_id', input.slotId);
     const nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
@@ -108,21 +102,21 @@ export class BookingIntake {
     }
   }
 
-  private async replay(
+  private replay(
     bookingOdsCode: string,
     key: string,
     requestHash: string,
   ): Promise<AppointmentRow | undefined> {
-    const existing = await this.s.repo.findByIdempotencyKey(this.s.prisma, bookingOdsCode, key);
-    if (!existing) return undefined;
-    if (existing.requestHash !== requestHash) {
-      throw new AppointmentsError(
-        AppointmentsErrorCode.IdempotencyKeyReused,
-        `Idempotency key '${key}' was already used by this organisation for a different booking (appointment ${existing.id})`,
-        { idempotencyKey: key, appointmentId: existing.id },
-      );
-    }
-    return existing;
+    return idempotentReplay(
+      this.s.repo.findByIdempotencyKey(this.s.prisma, bookingOdsCode, key),
+      requestHash,
+      (existing) =>
+        new AppointmentsError(
+          AppointmentsErrorCode.IdempotencyKeyReused,
+          `Idempotency key '${key}' was already used by this organisation for a different booking (appointment ${existing.id})`,
+          { idempotencyKey: key, appointmentId: existing.id },
+        ),
+    );
   }
 
   private assertPatientBookable(nhsNumber: string, p: PatientStanding): void {

@@ -3,16 +3,9 @@ import { createHash } from 'node:crypto';
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
 import { isOrganisationType, ORGANISATION_TYPES } from '../domain/organisation';
 import { pageToken } from '../domain/page-token';
-import { isUniqueViolation } from '@trellis/database';
+import { idempotentReplay, isUniqueViolation } from '@trellis/database';
 import type { Actor, Clock } from '../domain/ports';
-import {
-  CODE,
-  IDEMPOTENCY_KEY,
-  ODS_CODE,
-  pageSize,
-  REGION_CODE,
-  Violations,
-} from '../domain/validation';
+import { CODE, ODS_CODE, pageSize, REGION_CODE, Violations } from '../domain/validation';
 import type { PrismaClient, ScheduleRow, SlotRow } from '../prisma';
 import { SchedulingRepository } from './scheduling.repository';
 
@@ -97,14 +90,7 @@ export class SchedulingService {
     input: CreateScheduleInput,
   ): Promise<{ schedule: ScheduleRow; replayed: boolean }> {
     const v = new Violations();
-    if (input.idempotencyKey)
-      v.pattern(
-        'idempotency_key',
-        input.idempotencyKey,
-        IDEMPOTENCY_KEY,
-        'idempotency-key',
-        'idempotency_key must be 8-128 characters of letters, digits, . _ : -',
-      );
+    if (input.idempotencyKey) v.idempotencyKey('idempotency_key', input.idempotencyKey);
     const odsCode = input.odsCode || actor.odsCode;
     // the providing organisation must exist in the ODS reference data; its region is the data's
     const org = v.organisation('ods_code', odsCode);
@@ -194,21 +180,21 @@ export class SchedulingService {
     }
   }
 
-  private async replaySchedule(
+  private replaySchedule(
     odsCode: string,
     key: string,
     requestHash: string,
   ): Promise<ScheduleRow | undefined> {
-    const existing = await this.repo.findScheduleByKey(this.prisma, odsCode, key);
-    if (!existing) return undefined;
-    if (existing.requestHash !== requestHash) {
-      throw new AppointmentsError(
-        AppointmentsErrorCode.IdempotencyKeyReused,
-        `Idempotency key '${key}' was already used by ${odsCode} for a different schedule (${existing.id})`,
-        { idempotencyKey: key, scheduleId: existing.id },
-      );
-    }
-    return existing;
+    return idempotentReplay(
+      this.repo.findScheduleByKey(this.prisma, odsCode, key),
+      requestHash,
+      (existing) =>
+        new AppointmentsError(
+          AppointmentsErrorCode.IdempotencyKeyReused,
+          `Idempotency key '${key}' was already used by ${odsCode} for a different schedule (${existing.id})`,
+          { idempotencyKey: key, scheduleId: existing.id },
+        ),
+    );
   }
 
   async getSchedule(id: string): Promise<ScheduleRow> {

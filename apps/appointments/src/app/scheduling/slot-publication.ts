@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
 import { isExclusionViolation, isSerializationFailure, isUniqueViolation } from '@trellis/database';
 import type { Actor, Clock } from '../domain/ports';
-import { IDEMPOTENCY_KEY, Violations } from '../domain/validation';
+import { Violations } from '../domain/validation';
 import type { Db, PrismaClient, ScheduleRow, SlotRow } from '../prisma';
 import type { NewSlot, SchedulingRepository } from './scheduling.repository';
 
@@ -64,13 +64,7 @@ export class SlotPublication {
     slots.forEach((s, i) => {
       const f = `slots[${i}]`;
       if (s.idempotencyKey) {
-        v.pattern(
-          `${f}.idempotency_key`,
-          s.idempotencyKey,
-          IDEMPOTENCY_KEY,
-          'idempotency-key',
-          'idempotency_key must be 8-128 characters of letters, digits, . _ : -',
-        );
+        v.idempotencyKey(`${f}.idempotency_key`, s.idempotencyKey);
         const first = keys.get(s.idempotencyKey);
         if (first !== undefined)
           v.add(

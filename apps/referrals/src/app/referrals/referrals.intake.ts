@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 
 import { regionOfOrganisation } from '@trellis/platform';
 
-import { isUniqueViolation } from '@trellis/database';
+import { idempotentReplay, isUniqueViolation } from '@trellis/database';
 import type { Actor } from '../domain/ports';
 import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
-import { CODE, IDEMPOTENCY_KEY, REGION_CODE, Violations } from '../domain/validation';
+import { CODE, REGION_CODE, Violations } from '../domain/validation';
 import type { NewAttachment, ReferralWithAttachments } from './referrals.repository';
 import {
   type AttachmentInput,
@@ -34,13 +34,7 @@ export class ReferralIntake {
   ): Promise<{ referral: ReferralWithAttachments; replayed: boolean }> {
     const v = new Violations();
     if (v.required('idempotency_key', input.idempotencyKey))
-      v.pattern(
-        'idempotency_key',
-        input.idempotencyKey,
-        IDEMPOTENCY_KEY,
-        'idempotency-key',
-        'idempotency_key must be 8-128 characters of letters, digits, . _ : -',
-      );
+      v.idempotencyKey('idempotency_key', input.idempotencyKey);
     const nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
     if (v.required('practitioner_id', input.practitionerId))
       v.pattern(
@@ -132,21 +126,21 @@ export class ReferralIntake {
     }
   }
 
-  private async replay(
+  private replay(
     odsCode: string,
     key: string,
     requestHash: string,
   ): Promise<ReferralWithAttachments | undefined> {
-    const existing = await this.s.repo.findByIdempotencyKey(this.s.prisma, odsCode, key);
-    if (!existing) return undefined;
-    if (existing.requestHash !== requestHash) {
-      throw new ReferralsError(
-        ReferralsErrorCode.IdempotencyKeyReused,
-        `Idempotency key '${key}' was already used by this organisation for a different referral (${existing.id})`,
-        { idempotencyKey: key, referralId: existing.id },
-      );
-    }
-    return existing;
+    return idempotentReplay(
+      this.s.repo.findByIdempotencyKey(this.s.prisma, odsCode, key),
+      requestHash,
+      (existing) =>
+        new ReferralsError(
+          ReferralsErrorCode.IdempotencyKeyReused,
+          `Idempotency key '${key}' was already used by this organisation for a different referral (${existing.id})`,
+          { idempotencyKey: key, referralId: existing.id },
+        ),
+    );
   }
 
   private checkAttachments(list: AttachmentInput[], v: Violations): NewAttachment[] {
