@@ -9,15 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { fakerEN_GB as faker } from '@faker-js/faker';
-import {
-  credentials,
-  loadPackageDefinition,
-  Metadata,
-  status,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { events, PROTO_ROOT } from '@trellis/contracts';
+import { status } from '@grpc/grpc-js';
+import { forwardedTestKit } from '@trellis/auth';
+import { conformance, events } from '@trellis/contracts';
 import {
   createEventBus,
   createOutboxRelay,
@@ -37,6 +31,7 @@ import {
   type ServiceProcess,
   type TestSchema,
   waitUntil,
+  withTypedClient,
 } from '@trellis/testing';
 
 import { ProductsService } from '../src/app/products/products.service';
@@ -402,49 +397,15 @@ describe('conformance end to end: both doors, crash, replay, consequences', () =
   });
 });
 
+/** The operator's OverrideCompliance on the conformance service (typed, as an external caller). */
 async function overrideCompliance(
   address: string,
   token: string,
   pv: string,
   reason: string,
 ): Promise<void> {
-  const def = loadSync(join(PROTO_ROOT, 'trellis/conformance/v1/conformance.proto'), {
-    includeDirs: [PROTO_ROOT],
-    longs: Number,
-    defaults: true,
-  });
-  const pkg = loadPackageDefinition(def) as unknown as {
-    trellis: {
-      conformance: {
-        v1: {
-          ScorecardService: new (
-            a: string,
-            c: unknown,
-          ) => {
-            overrideCompliance: (
-              r: unknown,
-              m: Metadata,
-              cb: (e: ServiceError | null) => void,
-            ) => void;
-            close(): void;
-          };
-        };
-      };
-    };
-  };
-  const client = new pkg.trellis.conformance.v1.ScorecardService(
-    address,
-    credentials.createInsecure(),
+  const kit = forwardedTestKit({ serviceIdentity: false });
+  await withTypedClient(address, conformance.v1.ScorecardServiceDefinition, kit, (client) =>
+    client.overrideCompliance({ productVersionId: pv, reason, hours: 1 }, kit.as(token)),
   );
-  const md = new Metadata();
-  md.set('authorization', `Bearer ${token}`);
-  try {
-    await new Promise<void>((resolve, reject) =>
-      client.overrideCompliance({ productVersionId: pv, reason, hours: 1 }, md, (e) =>
-        e ? reject(e) : resolve(),
-      ),
-    );
-  } finally {
-    client.close();
-  }
 }

@@ -124,3 +124,23 @@ export class TypedTestClients<Options extends object, Failure> {
 function isServiceDefinition(value: unknown): value is DefinitionWithName {
   return typeof value === 'object' && value !== null && 'fullName' in value && 'methods' in value;
 }
+
+/** One call (or a few) on a typed client of `definition` at `address`; the channel closes after. */
+export async function withTypedClient<
+  D extends CompatServiceDefinition,
+  Options extends object,
+  Failure,
+  T,
+>(
+  address: string,
+  definition: D,
+  kit: TypedTestKit<Options, Failure>,
+  use: (client: Client<D, Options>) => Promise<T>,
+): Promise<T> {
+  const channel = createChannel(address, ChannelCredentials.createInsecure());
+  try {
+    return await use(createClientFactory().use(kit.middleware).create(definition, channel));
+  } finally {
+    channel.close();
+  }
+}
