@@ -2,13 +2,16 @@
 // (regional-authority.int-spec.ts): a Kafka re-key through either door is on the region's stream
 // and in the audit (the password in neither), and the listing pages with the shared page token on
 // both doors, each client with its principal, bad pages refused as bad input. Authority clients
-// and the operator's consoles are governance clients: no lifecycle move on either door.
+// and the operator's consoles are governance clients: no lifecycle move on either door. A region's
+// listing holds the systems of its organisations (the reference data's region), as enforcement.
 import { randomUUID } from 'node:crypto';
 
 import { REGION_ACTIONS } from '@trellis/auth';
 import { events } from '@trellis/contracts';
 
 import { RegionPrincipals } from '../src/app/regions/region-principals';
+import { listingCursor } from '../src/app/systems/listing-cursor';
+import { SystemsService } from '../src/app/systems/systems.service';
 import {
   collect,
   createTopics,
@@ -229,5 +232,48 @@ describe('regional authority clients: re-key records and the paged listing', () 
     });
     expect(res.status).toBe(422);
     expect(JSON.stringify(await res.json())).toContain('lifecycle.governance-principal');
+  });
+
+  it('a region’s listing holds exactly the systems its authority may act on: by the organisation’s region', async () => {
+    const anchor = await registerClient(gw, { scopes: ['system/Patient.rs'], odsCode: 'A82001' });
+    const after = await gw.handle.app.get(SystemsService).get(anchor.id);
+    // a north-east practice registered as london; an organisation unknown to the reference data
+    const mismatched = await registerClient(gw, {
+      scopes: ['system/Patient.rs'],
+      odsCode: 'A81001',
+      region: 'london',
+    });
+    const unknown = await registerClient(gw, {
+      scopes: ['system/Patient.rs'],
+      odsCode: 'ZZ9990',
+      region: 'london',
+    });
+    const listed = async (region: string, who: Who): Promise<string[]> => {
+      // from the anchor on (the shared registry is long): a token of the listing's own scheme
+      const token = listingCursor.encode(after, { listing: 'systems', region });
+      const res = await fetch(
+        `${gw.baseUrl}/admin/v1/regions/${region}/systems?pageSize=500&pageToken=${token}`,
+        { headers: { authorization: `Bearer ${tokens[who]}` } },
+      );
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { systems: { id: string }[] }).systems.map((x) => x.id);
+    };
+    const ne = await listed(REGION, 'own');
+    expect(ne).toContain(mismatched.id);
+    expect(ne).not.toContain(unknown.id);
+    const london = await listed('london', 'national');
+    expect(london).toContain(unknown.id);
+    expect(london).not.toContain(mismatched.id);
+    // and north-east's authority acts on what it lists
+    const res = await fetch(
+      `${gw.baseUrl}/admin/v1/regions/${REGION}/systems/${mismatched.id}/suspend`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.own}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'listed, so ours' }),
+      },
+    );
+    await res.text();
+    expect(res.status).toBe(200);
   });
 });

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { REGION_ACTIONS } from '@trellis/auth';
 import { events } from '@trellis/contracts';
+import { organisationByOdsCode } from '@trellis/platform';
 import { exportJWK, generateKeyPair } from 'jose';
 
 import { RegionPrincipals } from '../src/app/regions/region-principals';
@@ -282,13 +283,16 @@ describe('regional digital authorities', () => {
     expect((await gw.handle.app.get(SystemsService).get(id)).status).toBe('active');
   });
 
-  it('lists only the region’s systems, and refuses an unknown region as bad input', async () => {
+  it('lists only the region’s systems (by their organisations), and refuses an unknown region as bad input', async () => {
     const res = await fetch(`${gw.baseUrl}/admin/v1/regions/north-east/systems?pageSize=500`, {
       headers: { authorization: `Bearer ${tokens.own}` },
     });
-    const page = (await res.json()) as { systems: { region: string }[] };
+    const page = (await res.json()) as { systems: { region: string; odsCode: string }[] };
     expect(page.systems.length).toBeGreaterThan(0);
-    expect(new Set(page.systems.map((s) => s.region))).toEqual(new Set(['north-east']));
+    // the region enforcement judges by: the organisation's, else the registered one
+    const regionOf = (s: { region: string; odsCode: string }) =>
+      organisationByOdsCode(s.odsCode)?.region ?? s.region;
+    expect(new Set(page.systems.map(regionOf))).toEqual(new Set(['north-east']));
     expect(await act('grpc', 'list', 'national', 'atlantis', '')).toBe('INVALID_ARGUMENT');
     expect(await act('rest', 'list', 'national', 'atlantis', '')).toBe('400');
   });

@@ -11,7 +11,8 @@ import {
   type ScorecardsClient,
 } from '../scorecards/scorecards.client';
 import { LifecycleError } from './lifecycle';
-import { RegionalService, regionOfSystem } from './regional.service';
+import { regionWhere } from '../systems/systems.repository';
+import { RegionalService } from './regional.service';
 
 /** At most this many of a region's systems per read (the newest registrations first). */
 const MAX_SYSTEMS = 200;
@@ -71,9 +72,11 @@ export class RegionalReadsService {
   ) {}
 
   private async systemsOf(region: string): Promise<SystemOfRegion[]> {
-    const rows = await this.prisma.connectedSystem.findMany({
+    // the region's organisations' systems in the database (not the newest few thousand filtered)
+    return this.prisma.connectedSystem.findMany({
+      where: regionWhere(region),
       orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      take: 5_000,
+      take: MAX_SYSTEMS,
       select: {
         id: true,
         name: true,
@@ -84,7 +87,6 @@ export class RegionalReadsService {
         productVersionId: true,
       },
     });
-    return rows.filter((r) => regionOfSystem(r) === region).slice(0, MAX_SYSTEMS);
   }
 
   async certificates(caller: Caller, region: string): Promise<RegionalCertificate[]> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import { ORGANISATIONS } from '@trellis/platform';
 
 import {
   Prisma,
@@ -12,6 +13,23 @@ import {
 import { GatewayPrismaService } from '../database/gateway-prisma.service';
 
 export type Tx = Prisma.TransactionClient;
+
+const KNOWN_CODES = ORGANISATIONS.map((o) => o.odsCode);
+
+/**
+ * A region's systems as enforcement judges them (regionOfSystem): those of the region's
+ * organisations in the reference data, whatever region they were registered with, and those of
+ * organisations it does not know that were registered for the region. A region's listing then
+ * shows exactly the systems its authority may act on.
+ */
+export function regionWhere(region: string): Prisma.ConnectedSystemWhereInput {
+  return {
+    OR: [
+      { odsCode: { in: ORGANISATIONS.filter((o) => o.region === region).map((o) => o.odsCode) } },
+      { odsCode: { notIn: KNOWN_CODES }, region },
+    ],
+  };
+}
 export type SystemRow = ConnectedSystem;
 /** A registry listing's row: with its product's role (the console offers the role's lifecycle). */
 export type ListedSystem = SystemRow & { productVersion: { product: { role: ProductRole } } };
@@ -184,7 +202,7 @@ export class SystemsRepository {
   }): Promise<ListedSystem[]> {
     const where: Prisma.ConnectedSystemWhereInput = {};
     if (args.status) where.status = args.status;
-    if (args.region) where.region = args.region;
+    if (args.region) where.AND = [regionWhere(args.region)];
     if (args.after) {
       where.OR = [
         { createdAt: { gt: args.after.createdAt } },
@@ -211,7 +229,7 @@ export class SystemsRepository {
   ): Promise<SystemRow[]> {
     return this.prisma.connectedSystem.findMany({
       where: {
-        region,
+        AND: [regionWhere(region)],
         allowedScopes: { hasSome: scopes },
         ...(after
           ? {
@@ -229,7 +247,7 @@ export class SystemsRepository {
 
   count(status?: SystemStatus, region?: string): Promise<number> {
     return this.prisma.connectedSystem.count({
-      where: { ...(status ? { status } : {}), ...(region ? { region } : {}) },
+      where: { ...(status ? { status } : {}), ...(region ? { AND: [regionWhere(region)] } : {}) },
     });
   }
 
