@@ -32,3 +32,4 @@ export type {
   ServiceMessaging,
   ServiceMessagingOptions,
 } from './service-messaging';
+export * from './patient-events';

@@ -39,15 +39,4 @@ export const AppointmentMissedEvent = defineEventType({
 });
 
 /** identity's events this platform reacts to (trellis.identity.patient.v1). */
-export const PatientDeceasedEvent = defineEventType({
-  type: 'uk.nhs.trellis.identity.PatientDeceased.v1',
-  topic: TOPICS.identityPatient,
-  codec: E.PatientDeceased,
-  dataschema: schema('PatientDeceased'),
-});
-export const PatientMergedEvent = defineEventType({
-  type: 'uk.nhs.trellis.identity.PatientMerged.v1',
-  topic: TOPICS.identityPatient,
-  codec: E.PatientMerged,
-  dataschema: schema('PatientMerged'),
-});
+export { PatientDeceasedEvent, PatientMergedEvent } from '@trellis/events';

@@ -1,9 +1,13 @@
-import { PoisonMessageError, type ReceivedEvent } from '@trellis/events';
-import { fromOptionalTimestamp } from '@trellis/contracts';
+import {
+  PatientDeceasedEvent,
+  patientDeceasedOf,
+  PatientMergedEvent,
+  patientMergedOf,
+  type ReceivedEvent,
+} from '@trellis/events';
 
 import type { BookingService } from '../app/booking/booking.service';
 import type { Prisma } from '../app/prisma';
-import { PatientDeceasedEvent, PatientMergedEvent } from './appointment-event-types';
 
 export interface IdentityEventOutcome {
   type: 'deceased' | 'merged' | 'ignored';
@@ -23,25 +27,18 @@ export function createIdentityEventsHandler(booking: BookingService) {
     tx: Prisma.TransactionClient,
   ): Promise<IdentityEventOutcome> {
     if (PatientDeceasedEvent.is(event)) {
-      const msg = event.decode(PatientDeceasedEvent);
-      const nhsNumber = msg.patient?.nhsNumber || event.key || '';
-      if (!nhsNumber) throw new PoisonMessageError(`PatientDeceased ${event.id} names no patient`);
+      const { nhsNumber, deceasedAt } = patientDeceasedOf(event);
       const cancelled = await booking.onPatientDeceased(
         tx,
         nhsNumber,
-        fromOptionalTimestamp(msg.deceasedAt),
+        deceasedAt,
         event.correlationid,
       );
       return { type: 'deceased', affected: cancelled.length };
     }
     if (PatientMergedEvent.is(event)) {
-      const msg = event.decode(PatientMergedEvent);
-      const survivor = msg.patient?.nhsNumber ?? '';
-      if (!survivor || !msg.supersededNhsNumber)
-        throw new PoisonMessageError(
-          `PatientMerged ${event.id} lacks the surviving or superseded number`,
-        );
-      const moved = await booking.onPatientMerged(tx, msg.supersededNhsNumber, survivor);
+      const { superseded, survivor } = patientMergedOf(event);
+      const moved = await booking.onPatientMerged(tx, superseded, survivor);
       return { type: 'merged', affected: moved };
     }
     return { type: 'ignored', affected: 0 };

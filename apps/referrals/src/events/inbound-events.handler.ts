@@ -1,4 +1,4 @@
-import { PoisonMessageError, type ReceivedEvent } from '@trellis/events';
+import { patientDeceasedOf, patientMergedOf, type ReceivedEvent } from '@trellis/events';
 import { fromOptionalTimestamp } from '@trellis/contracts';
 
 import type { Prisma } from '../app/prisma';
@@ -80,22 +80,15 @@ export function createInboundEventsHandler(referrals: ReferralsService) {
       return { type: outcome, affected: outcome === 'unbooked' ? 1 : 0 };
     }
     if (PatientMergedEvent.is(event)) {
-      const msg = event.decode(PatientMergedEvent);
-      const survivor = msg.patient?.nhsNumber ?? '';
-      if (!survivor || !msg.supersededNhsNumber)
-        throw new PoisonMessageError(
-          `PatientMerged ${event.id} lacks the surviving or superseded number`,
-        );
-      const moved = await referrals.onPatientMerged(tx, msg.supersededNhsNumber, survivor);
+      const { superseded, survivor } = patientMergedOf(event);
+      const moved = await referrals.onPatientMerged(tx, superseded, survivor);
       return { type: 'merged', affected: moved };
     }
     if (PatientDeceasedEvent.is(event)) {
-      const msg = event.decode(PatientDeceasedEvent);
-      const nhsNumber = msg.patient?.nhsNumber || event.key || '';
-      if (!nhsNumber) throw new PoisonMessageError(`PatientDeceased ${event.id} names no patient`);
+      const { nhsNumber, deceasedAt } = patientDeceasedOf(event);
       const cancelled = await referrals.onPatientDeceased(
         tx,
-        { nhsNumber, deceasedAt: fromOptionalTimestamp(msg.deceasedAt) },
+        { nhsNumber, deceasedAt },
         event.correlationid,
       );
       return { type: 'deceased', affected: cancelled };

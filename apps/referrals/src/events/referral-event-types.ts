@@ -91,18 +91,5 @@ export const AppointmentCancelledEvent = defineEventType({
   dataschema: schema('AppointmentCancelled'),
 });
 
-/** identity's event this platform reacts to (trellis.identity.patient.v1). */
-export const PatientMergedEvent = defineEventType({
-  type: 'uk.nhs.trellis.identity.PatientMerged.v1',
-  topic: TOPICS.identityPatient,
-  codec: E.PatientMerged,
-  dataschema: schema('PatientMerged'),
-});
-
-/** identity's death notification: the platform cancels the patient's open referrals. */
-export const PatientDeceasedEvent = defineEventType({
-  type: 'uk.nhs.trellis.identity.PatientDeceased.v1',
-  topic: TOPICS.identityPatient,
-  codec: E.PatientDeceased,
-  dataschema: schema('PatientDeceased'),
-});
+/** identity's events this platform reacts to (trellis.identity.patient.v1). */
+export { PatientDeceasedEvent, PatientMergedEvent } from '@trellis/events';

@@ -1,0 +1,64 @@
+import { events } from '@trellis/contracts';
+
+import { toCloudEventHeaders, toReceivedEvent } from './cloudevents';
+import { PoisonMessageError } from './errors';
+import {
+  PatientDeceasedEvent,
+  patientDeceasedOf,
+  PatientMergedEvent,
+  patientMergedOf,
+} from './patient-events';
+
+const NHS = '9990000018';
+const SURVIVOR = '9990000026';
+
+function received(type: { type: string }, value: Uint8Array, key: string | null = NHS) {
+  return toReceivedEvent({
+    topic: 'trellis.identity.patient.v1',
+    partition: 0,
+    offset: '3',
+    key,
+    value,
+    headers: toCloudEventHeaders({
+      id: 'evt-1',
+      source: '/trellis/identity',
+      type: type.type,
+      time: '2028-03-10T12:00:00Z',
+      subject: NHS,
+    }),
+  });
+}
+
+describe('identity patient events', () => {
+  it('reads a death: the payload patient, else the key, and the time of death', () => {
+    const at = new Date('2028-03-09T08:00:00.000Z');
+    const event = received(
+      PatientDeceasedEvent,
+      PatientDeceasedEvent.encode({
+        deceasedAt: { seconds: at.getTime() / 1000, nanos: 0 },
+      } as never),
+    );
+    expect(patientDeceasedOf(event)).toEqual({ nhsNumber: NHS, deceasedAt: at });
+  });
+  it('refuses a death naming no patient as poison', () => {
+    const event = received(PatientDeceasedEvent, PatientDeceasedEvent.encode({} as never), null);
+    expect(() => patientDeceasedOf(event)).toThrow(PoisonMessageError);
+  });
+  it('reads a merge, and refuses one lacking either number as poison', () => {
+    const merged = received(
+      PatientMergedEvent,
+      PatientMergedEvent.encode(
+        events.v1.PatientMerged.fromPartial({
+          patient: { nhsNumber: SURVIVOR },
+          supersededNhsNumber: NHS,
+        }),
+      ),
+    );
+    expect(patientMergedOf(merged)).toEqual({ superseded: NHS, survivor: SURVIVOR });
+    const partial = received(
+      PatientMergedEvent,
+      PatientMergedEvent.encode(events.v1.PatientMerged.fromPartial({ supersededNhsNumber: NHS })),
+    );
+    expect(() => patientMergedOf(partial)).toThrow(PoisonMessageError);
+  });
+});
