@@ -1,14 +1,8 @@
 // The platform the console's pages read beyond the audit stack: the conformance service
 // (scorecards, counting the gateway's access and violation topics), a real process from its own
 // entry point on a fresh schema.
-import {
-  credentials,
-  loadPackageDefinition,
-  Metadata,
-  type ChannelCredentials,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { loadProtoPackageDefinition } from '@trellis/platform';
+import { forwardedTestKit } from '@trellis/auth';
+import { conformance } from '@trellis/contracts';
 import {
   createTestSchema,
   serviceEnv,
@@ -16,6 +10,7 @@ import {
   uniqueGroupId,
   type ServiceProcess,
   type TestSchema,
+  withTypedClient,
 } from '@trellis/testing';
 
 export interface Platform {
@@ -81,11 +76,6 @@ export function startConformance(
   });
 }
 
-type OverrideStub = {
-  overrideCompliance(r: unknown, m: Metadata, cb: (e: ServiceError | null) => void): void;
-  close(): void;
-};
-
 /** The operator's OverrideCompliance on the conformance service (no console page does it yet). */
 export async function overrideCompliance(
   address: string,
@@ -93,28 +83,8 @@ export async function overrideCompliance(
   productVersionId: string,
   reason: string,
 ): Promise<void> {
-  const pkg = loadPackageDefinition(
-    loadProtoPackageDefinition(['trellis/conformance/v1/conformance.proto']),
-  ) as unknown as {
-    trellis: {
-      conformance: {
-        v1: { ScorecardService: new (a: string, c: ChannelCredentials) => OverrideStub };
-      };
-    };
-  };
-  const client = new pkg.trellis.conformance.v1.ScorecardService(
-    address,
-    credentials.createInsecure(),
+  const kit = forwardedTestKit({ serviceIdentity: false });
+  await withTypedClient(address, conformance.v1.ScorecardServiceDefinition, kit, (client) =>
+    client.overrideCompliance({ productVersionId, reason, hours: 1 }, kit.as(token)),
   );
-  const md = new Metadata();
-  md.set('authorization', `Bearer ${token}`);
-  try {
-    await new Promise<void>((resolve, reject) =>
-      client.overrideCompliance({ productVersionId, reason, hours: 1 }, md, (e) =>
-        e ? reject(e) : resolve(),
-      ),
-    );
-  } finally {
-    client.close();
-  }
 }
