@@ -6,3 +6,4 @@ export * from './generated/_index';
 export { PROTO_ROOT, protoPath } from './proto-root';
 export { fromOptionalTimestamp, fromTimestamp, toTimestamp } from './timestamp';
 export type { TimestampLike } from './timestamp';
+export type { HistoryEntryJson, SystemScorecardJson } from './admin-json';

@@ -1,21 +1,10 @@
+import type { HistoryEntryJson } from '@trellis/contracts';
+
 import { api } from '../api';
 import type { Session } from '../auth';
 
 /** One entry of `GET /admin/v1/regions/{region}/enforcement-history`. */
-export interface HistoryEntry {
-  id: string;
-  at: string;
-  kind: 'compliance' | 'registry' | 'lifecycle';
-  event: string;
-  systemIds: string[];
-  systemName: string;
-  productVersionId: string;
-  from: string;
-  to: string;
-  actor: string;
-  reason: string;
-  nationalOverride: boolean;
-}
+export type HistoryEntry = HistoryEntryJson;
 
 export interface HistoryPage {
   region: string;

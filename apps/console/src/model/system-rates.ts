@@ -1,27 +1,10 @@
+import type { SystemScorecardJson } from '@trellis/contracts';
+
 import { api } from '../api';
 import type { Session } from '../auth';
 
 /** One system's card from `GET /admin/v1/…/system-scorecards` (the gateway's JSON). */
-export interface SystemScorecard {
-  systemId: string;
-  region: string;
-  productVersionId: string;
-  requests: number;
-  accepted: number;
-  refused: number;
-  violations: number;
-  judged: number;
-  conformanceRate: number | null;
-  countedUntil: string | null;
-  compliance: {
-    state: string;
-    severity: string;
-    warnedAt: string | null;
-    enforcedAt: string | null;
-    overrideUntil: string | null;
-    overrideReason: string;
-  } | null;
-}
+export type SystemScorecard = SystemScorecardJson;
 
 interface SystemScorecardPage {
   periodStart: string;

@@ -1,26 +1,10 @@
+import type { HistoryEntryJson } from '@trellis/contracts';
 import { type FieldViolation, pageCursor } from '@trellis/platform';
 
 import { type HistoryCursor, KEY_PREFIX } from './enforcement-history.repository';
 import { invalidQuery, pageArgs, unknownParameters } from './system-scorecards.query';
 
-/** One entry of a region's enforcement history (the console's Enforcement page). */
-export interface HistoryEntryJson {
-  id: string;
-  at: string;
-  /** compliance: the product version's policy state; registry: the system's record; lifecycle. */
-  kind: 'compliance' | 'registry' | 'lifecycle';
-  /** compliance: warn | enforce | restore | operator-override; registry: SUSPENDED, …; lifecycle: the new state. */
-  event: string;
-  systemIds: string[];
-  /** The system's name (registry and lifecycle entries). */
-  systemName: string;
-  productVersionId: string;
-  from: string;
-  to: string;
-  actor: string;
-  reason: string;
-  nationalOverride: boolean;
-}
+export type { HistoryEntryJson };
 
 export interface HistoryPage {
   region: string;

@@ -1,6 +1,11 @@
 import { Controller, Get, Inject, Optional, Param, Query, Req } from '@nestjs/common';
 import { TRELLIS_SCOPES, type ScopeRule } from '@trellis/auth';
-import { conformance, fromTimestamp, toTimestamp } from '@trellis/contracts';
+import {
+  conformance,
+  fromTimestamp,
+  type SystemScorecardJson,
+  toTimestamp,
+} from '@trellis/contracts';
 import { DomainError } from '@trellis/platform';
 import type { Request } from 'express';
 
@@ -27,29 +32,7 @@ export const SYSTEM_SCORECARDS_SCOPE_RULES: Readonly<Record<string, ScopeRule>> 
   [REGIONAL]: { scope: 'region/*/scorecards.read' },
 };
 
-export interface SystemScorecardJson {
-  systemId: string;
-  region: string;
-  productVersionId: string;
-  requests: number;
-  accepted: number;
-  refused: number;
-  violations: number;
-  /** accepted + refused: 0 = nothing judged, no rate. */
-  judged: number;
-  /** accepted / judged, or null when nothing was judged. */
-  conformanceRate: number | null;
-  countedUntil: string | null;
-  /** Its product version's standing under the compliance policy. */
-  compliance: {
-    state: string;
-    severity: string;
-    warnedAt: string | null;
-    enforcedAt: string | null;
-    overrideUntil: string | null;
-    overrideReason: string;
-  } | null;
-}
+export type { SystemScorecardJson };
 
 export interface SystemScorecardPage {
   periodStart: string;
