@@ -65,6 +65,9 @@ describe('scope table', () => {
       packagePrefix: 'trellis.gateway.v1.',
     });
     expect(methods).toContain('/trellis.gateway.v1.ConnectedSystemService/SuspendSystem');
-    expect(() => assertScopeTableCovers(table, methods)).toThrow(/misses 22 method/);
+    // the test table names no gateway method: every one of them is reported missing
+    expect(() => assertScopeTableCovers(table, methods)).toThrow(
+      new RegExp(`misses ${methods.length} method`),
+    );
   });
 });
