@@ -271,13 +271,24 @@ describe('regional authority clients and their Kafka principals', () => {
       expect(await readAs(as(first.password), topics.ne, `region-north-east.${tag}-go`)).toMatch(
         /^refused/,
       );
-      const listed = await grpc.call<{ clients: { client: { id: string }; principal: string }[] }>(
-        'ListRegionAuthorityClients',
-        { region: NE, page: { pageSize: 200 } },
-        tokens.ne,
-      );
-      if (!listed.ok) throw listed.error;
-      expect(listed.body.clients.find((c) => c.client.id === id)?.principal).toBe(first.principal);
+      // listed with its principal (the newest: the last page of the region's listing)
+      type Page = {
+        clients: { client: { id: string }; principal: string }[];
+        page: { nextPageToken: string };
+      };
+      let principal: string | undefined;
+      let token = '';
+      do {
+        const listed = await grpc.call<Page>(
+          'ListRegionAuthorityClients',
+          { region: NE, page: { pageSize: 200, pageToken: token } },
+          tokens.ne,
+        );
+        if (!listed.ok) throw listed.error;
+        principal ??= listed.body.clients.find((c) => c.client.id === id)?.principal;
+        token = listed.body.page.nextPageToken;
+      } while (token && !principal);
+      expect(principal).toBe(first.principal);
       // withdrawn: no re-key brings its principal back (both doors refuse, nothing is written)
       const revoked = await grpc.call(
         'RevokeRegionAuthorityClient',
