@@ -43,6 +43,11 @@ export class FieldViolations {
     return true;
   }
 
+  /** A code or identifier (letters, digits and . _ : | / -, at most 100). */
+  code(field: string, value: string, message: string): boolean {
+    return this.pattern(field, value, CODE, 'code', message);
+  }
+
   /** An idempotency key's syntax (whether one is required is the caller's rule). */
   idempotencyKey(field: string, value: string): boolean {
     return this.pattern(

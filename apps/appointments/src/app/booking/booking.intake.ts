@@ -4,7 +4,7 @@ import type { PatientStanding } from '@trellis/identity-client';
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
 import { idempotentReplay, isUniqueViolation } from '@trellis/database';
 import type { Actor } from '../domain/ports';
-import { CODE, Violations } from '../domain/validation';
+import { Violations } from '../domain/validation';
 import type { AppointmentRow } from '../prisma';
 import {
   type BookInput,
@@ -32,7 +32,7 @@ export class BookingIntake {
     v.uuid('slot_id', input.slotId);
     const nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
     if (input.referralId)
-      v.pattern('referral_id', input.referralId, CODE, 'code', 'referral_id must be an identifier');
+      v.code('referral_id', input.referralId, 'referral_id must be an identifier');
     v.throwIfAny();
     const referralId = input.referralId || null;
     const requestHash = bookingRequestHash({

@@ -5,7 +5,7 @@ import { isOrganisationType, ORGANISATION_TYPES } from '../domain/organisation';
 import { pageToken } from '../domain/page-token';
 import { idempotentReplay, isUniqueViolation } from '@trellis/database';
 import type { Actor, Clock } from '../domain/ports';
-import { CODE, ODS_CODE, pageSize, REGION_CODE, Violations } from '../domain/validation';
+import { ODS_CODE, pageSize, REGION_CODE, Violations } from '../domain/validation';
 import type { PrismaClient, ScheduleRow, SlotRow } from '../prisma';
 import { SchedulingRepository } from './scheduling.repository';
 
@@ -95,24 +95,15 @@ export class SchedulingService {
     // the providing organisation must exist in the ODS reference data; its region is the data's
     const org = v.organisation('ods_code', odsCode);
     if (v.required('service_type', input.serviceType)) {
-      v.pattern(
+      v.code(
         'service_type',
         input.serviceType,
-        CODE,
-        'code',
         'service_type must be a code (letters, digits, . _ : | / -)',
       );
     }
-    if (input.specialty)
-      v.pattern('specialty', input.specialty, CODE, 'code', 'specialty must be a code');
+    if (input.specialty) v.code('specialty', input.specialty, 'specialty must be a code');
     if (input.practitionerId)
-      v.pattern(
-        'practitioner_id',
-        input.practitionerId,
-        CODE,
-        'code',
-        'practitioner_id must be an identifier',
-      );
+      v.code('practitioner_id', input.practitionerId, 'practitioner_id must be an identifier');
     if (
       input.region &&
       v.pattern(
@@ -222,16 +213,9 @@ export class SchedulingService {
   }): Promise<{ schedules: ScheduleRow[]; nextPageToken: string }> {
     const v = new Violations();
     if (input.odsCode) v.odsCode('ods_code', input.odsCode);
-    if (input.serviceType)
-      v.pattern('service_type', input.serviceType, CODE, 'code', 'service_type must be a code');
+    if (input.serviceType) v.code('service_type', input.serviceType, 'service_type must be a code');
     if (input.practitionerId)
-      v.pattern(
-        'practitioner_id',
-        input.practitionerId,
-        CODE,
-        'code',
-        'practitioner_id must be an identifier',
-      );
+      v.code('practitioner_id', input.practitionerId, 'practitioner_id must be an identifier');
     const take = pageSize(input.pageSize, v, 'page.page_size', 500, 50);
     v.throwIfAny();
     const filter = {
@@ -292,8 +276,7 @@ export class SchedulingService {
     input: SearchFreeSlotsInput,
   ): Promise<{ slots: SlotRow[]; nextPageToken: string }> {
     const v = new Violations();
-    if (input.serviceType)
-      v.pattern('service_type', input.serviceType, CODE, 'code', 'service_type must be a code');
+    if (input.serviceType) v.code('service_type', input.serviceType, 'service_type must be a code');
     if (input.odsCode) v.odsCode('ods_code', input.odsCode);
     if (input.region)
       v.pattern(

@@ -5,7 +5,7 @@ import { regionOfOrganisation } from '@trellis/platform';
 import { idempotentReplay, isUniqueViolation } from '@trellis/database';
 import type { Actor } from '../domain/ports';
 import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
-import { CODE, REGION_CODE, Violations } from '../domain/validation';
+import { REGION_CODE, Violations } from '../domain/validation';
 import type { NewAttachment, ReferralWithAttachments } from './referrals.repository';
 import {
   type AttachmentInput,
@@ -37,13 +37,7 @@ export class ReferralIntake {
       v.idempotencyKey('idempotency_key', input.idempotencyKey);
     const nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
     if (v.required('practitioner_id', input.practitionerId))
-      v.pattern(
-        'practitioner_id',
-        input.practitionerId,
-        CODE,
-        'code',
-        'practitioner_id must be an identifier',
-      );
+      v.code('practitioner_id', input.practitionerId, 'practitioner_id must be an identifier');
     // the target must exist in the ODS reference data, and its region is the reference data's
     const target = v.organisation('target.ods_code', input.target.odsCode);
     if (input.target.odsCode && input.target.odsCode === actor.odsCode)
@@ -60,11 +54,9 @@ export class ReferralIntake {
     )
       v.regionOf('target.region', target, input.target.region);
     if (v.required('target.specialty_code', input.target.specialtyCode))
-      v.pattern(
+      v.code(
         'target.specialty_code',
         input.target.specialtyCode,
-        CODE,
-        'code',
         'target.specialty_code must be a code',
       );
     checkClinical(v, input);
