@@ -124,6 +124,18 @@ describe('pageCursor', () => {
     expect(refusalOf(() => codec.decode(long, {}))?.kind).toBe('INVALID_ARGUMENT');
   });
 
+  it('pages size + 1 rows: the first size rows, and a token after the last only when more exist', () => {
+    const rows = [1, 2, 3].map((n) => ({ at: `2030-01-0${n}T00:00:00.000Z`, id: `r${n}` }));
+    const scope = { q: 'x' };
+    const full = codec.page(rows, 2, (last) => last, scope);
+    expect(full.rows).toEqual(rows.slice(0, 2));
+    expect(codec.decode(full.nextPageToken, scope)).toEqual(rows[1]);
+    expect(codec.page(rows.slice(0, 2), 2, (last) => last, scope)).toEqual({
+      rows: rows.slice(0, 2),
+      nextPageToken: '',
+    });
+    expect(codec.page([], 2, (last) => last, scope)).toEqual({ rows: [], nextPageToken: '' });
+  });
   it('names the field and rule a listing asks for', () => {
     const own = pageCursor<number>({
       write: (o) => ({ o }),

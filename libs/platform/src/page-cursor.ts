@@ -45,6 +45,16 @@ export interface PageCursorCodec<C> {
     scope?: unknown,
     field?: string,
   ): { ok: true; cursor: C | undefined } | { ok: false; violation: FieldViolation };
+  /**
+   * A page of a keyset query fetched with `size + 1` rows: the first `size`, and the token of the
+   * next page (after the last row returned) when the extra row shows there is one, else ''.
+   */
+  page<R>(
+    rows: readonly R[],
+    size: number,
+    cursorOf: (last: R) => C,
+    scope?: unknown,
+  ): { rows: R[]; nextPageToken: string };
 }
 
 function canonical(value: unknown): unknown {
@@ -106,17 +116,27 @@ export function pageCursor<C>(spec: PageCursorSpec<C>): PageCursorCodec<C> {
       ? { ok: false, violation: violationOf(field) }
       : { ok: true, cursor };
   };
+  const encode: PageCursorCodec<C>['encode'] = (cursor, scope) => {
+    const fields = { ...spec.write(cursor), [SCOPE_KEY]: scopeHash(scope) };
+    return Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url');
+  };
   return {
-    encode(cursor, scope) {
-      const fields = { ...spec.write(cursor), [SCOPE_KEY]: scopeHash(scope) };
-      return Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url');
-    },
+    encode,
     decode(token, scope, field) {
       const judged = check(token, scope, field);
       if (!judged.ok) throw spec.refuse(judged.violation);
       return judged.cursor;
     },
     check,
+    page(rows, size, cursorOf, scope) {
+      const page = rows.slice(0, size);
+      const last = page[page.length - 1];
+      return {
+        rows: page,
+        nextPageToken:
+          rows.length > size && last !== undefined ? encode(cursorOf(last), scope) : '',
+      };
+    },
   };
 }
 

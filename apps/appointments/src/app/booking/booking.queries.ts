@@ -69,13 +69,13 @@ export class BookingQueries {
       this.s.repo.listVersions(this.s.prisma, id, cursor ? Number(cursor.i) : undefined, take + 1),
       this.s.repo.countVersions(this.s.prisma, id),
     ]);
-    const versions = rows.slice(0, take);
-    const last = versions[versions.length - 1];
-    const nextPageToken =
-      rows.length > take && last
-        ? pageToken.encode({ s: last.recordedAt.toISOString(), i: String(last.version) }, filter)
-        : '';
-    return { versions, nextPageToken, total };
+    const versions = pageToken.page(
+      rows,
+      take,
+      (last) => ({ s: last.recordedAt.toISOString(), i: String(last.version) }),
+      filter,
+    );
+    return { versions: versions.rows, nextPageToken: versions.nextPageToken, total };
   }
 
   async listForPatient(
@@ -164,13 +164,11 @@ function paged(
   take: number,
   filter: unknown,
 ): { appointments: AppointmentRow[]; nextPageToken: string } {
-  const page = rows.slice(0, take);
-  const last = page[page.length - 1];
-  return {
-    appointments: page,
-    nextPageToken:
-      rows.length > take && last
-        ? pageToken.encode({ s: last.startAt.toISOString(), i: last.id }, filter)
-        : '',
-  };
+  const page = pageToken.page(
+    rows,
+    take,
+    (last) => ({ s: last.startAt.toISOString(), i: last.id }),
+    filter,
+  );
+  return { appointments: page.rows, nextPageToken: page.nextPageToken };
 }

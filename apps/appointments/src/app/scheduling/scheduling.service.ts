@@ -232,13 +232,13 @@ export class SchedulingService {
       cursor ? { createdAt: new Date(cursor.s), id: cursor.i } : undefined,
       take + 1,
     );
-    const schedules = rows.slice(0, take);
-    const last = schedules[schedules.length - 1];
-    const nextPageToken =
-      rows.length > take && last
-        ? pageToken.encode({ s: last.createdAt.toISOString(), i: last.id }, filter)
-        : '';
-    return { schedules, nextPageToken };
+    const page = pageToken.page(
+      rows,
+      take,
+      (last) => ({ s: last.createdAt.toISOString(), i: last.id }),
+      filter,
+    );
+    return { schedules: page.rows, nextPageToken: page.nextPageToken };
   }
 
   async getSlot(id: string): Promise<SlotRow> {
@@ -318,12 +318,12 @@ export class SchedulingService {
       cursor ? { start: new Date(cursor.s), id: cursor.i } : undefined,
       take + 1,
     );
-    const page = rows.slice(0, take);
-    const last = page[page.length - 1];
-    const nextPageToken =
-      rows.length > take && last
-        ? pageToken.encode({ s: last.startAt.toISOString(), i: last.id }, tokenFilter)
-        : '';
-    return { slots: page, nextPageToken };
+    const page = pageToken.page(
+      rows,
+      take,
+      (last) => ({ s: last.startAt.toISOString(), i: last.id }),
+      tokenFilter,
+    );
+    return { slots: page.rows, nextPageToken: page.nextPageToken };
   }
 }

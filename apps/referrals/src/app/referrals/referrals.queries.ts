@@ -121,14 +121,15 @@ export class ReferralQueries {
       ...(cursor ? { before: Number(cursor.i) } : {}),
       take: take + 1,
     });
-    const page = rows.slice(0, take);
-    const last = page[page.length - 1];
+    const page = pageToken.page(
+      rows,
+      take,
+      (last) => ({ s: last.recordedAt.toISOString(), i: String(last.version) }),
+      filter,
+    );
     return {
-      versions: page.map((r) => toVersionView(r, current)),
-      nextPageToken:
-        rows.length > take && last
-          ? pageToken.encode({ s: last.recordedAt.toISOString(), i: String(last.version) }, filter)
-          : '',
+      versions: page.rows.map((r) => toVersionView(r, current)),
+      nextPageToken: page.nextPageToken,
       total: await this.s.repo.countVersions(this.s.prisma, id),
     };
   }
@@ -182,14 +183,15 @@ export class ReferralQueries {
       }),
       this.s.repo.countWorklist(this.s.prisma, query),
     ]);
-    const page = rows.slice(0, take);
-    const last = page[page.length - 1];
+    const page = pageToken.page(
+      rows,
+      take,
+      (last) => ({ s: last.sentAt.toISOString(), i: last.id }),
+      filter,
+    );
     return {
-      referrals: page,
-      nextPageToken:
-        rows.length > take && last
-          ? pageToken.encode({ s: last.sentAt.toISOString(), i: last.id }, filter)
-          : '',
+      referrals: page.rows,
+      nextPageToken: page.nextPageToken,
       total,
     };
   }

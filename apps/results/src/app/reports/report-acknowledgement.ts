@@ -80,19 +80,20 @@ export class ReportAcknowledgement {
       cursor,
       size + 1,
     );
-    const page = rows.slice(0, size);
-    const last = page[page.length - 1];
+    const page = pageToken.page(
+      rows,
+      size,
+      (last) => ({ t: last.receivedAt.toISOString(), i: last.id }),
+      filter,
+    );
     const now = this.s.clock.now().getTime();
-    const views = await this.s.views(page, true);
+    const views = await this.s.views(page.rows, true);
     return {
       items: views.map((report, i) => ({
         report,
-        waitingSeconds: Math.max(0, Math.floor((now - page[i]!.receivedAt.getTime()) / 1000)),
+        waitingSeconds: Math.max(0, Math.floor((now - page.rows[i]!.receivedAt.getTime()) / 1000)),
       })),
-      nextPageToken:
-        rows.length > size && last
-          ? pageToken.encode({ t: last.receivedAt.toISOString(), i: last.id }, filter)
-          : '',
+      nextPageToken: page.nextPageToken,
     };
   }
 }

@@ -117,15 +117,15 @@ export class ReportQueries {
         ? this.s.repo.count(this.s.prisma, filter)
         : Promise.resolve(undefined),
     ]);
-    const page = rows.slice(0, size);
-    const last = page[page.length - 1];
-    const next =
-      rows.length > size && last
-        ? pageToken.encode({ t: last.issuedAt.toISOString(), i: last.id }, filter)
-        : '';
+    const page = pageToken.page(
+      rows,
+      size,
+      (last) => ({ t: last.issuedAt.toISOString(), i: last.id }),
+      filter,
+    );
     return {
-      reports: await this.s.views(page, input.includeObservations === true),
-      nextPageToken: next,
+      reports: await this.s.views(page.rows, input.includeObservations === true),
+      nextPageToken: page.nextPageToken,
       ...(total !== undefined ? { total } : {}),
     };
   }
