@@ -14,7 +14,7 @@ import type {
   AccessFilter,
   StoredAccess,
 } from '../store/access-events.repository';
-import { decodePageToken, encodePageToken } from './page-token';
+import { pageToken } from './page-token';
 import { canSee, type Viewer } from './viewer';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -82,7 +82,7 @@ export class AuditService {
     if (violations.length) throw AuditError.invalid(violations);
     const filter = scopedFilter(viewer, input);
     const limit = input.pageSize || DEFAULT_PAGE_SIZE;
-    const after = decodePageToken(input.pageToken, filter);
+    const after = pageToken.decode(input.pageToken, filter);
     // the page and its total from one statement (one snapshot: they agree)
     const { rows, total } = await this.repository.page(
       this.prisma,
@@ -91,14 +91,15 @@ export class AuditService {
       after,
       TOTAL_CAP,
     );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const page = pageToken.page(
+      rows,
+      limit,
+      (last) => ({ recordedAt: last.recordedAt, auditId: last.auditId }),
+      filter,
+    );
     return {
-      events: page,
-      nextPageToken:
-        rows.length > limit && last
-          ? encodePageToken({ recordedAt: last.recordedAt, auditId: last.auditId }, filter)
-          : '',
+      events: page.rows,
+      nextPageToken: page.nextPageToken,
       ...(total !== undefined ? { total } : {}),
     };
   }

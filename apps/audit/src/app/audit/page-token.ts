@@ -1,14 +1,14 @@
 import { isoInstant, pageCursor } from '@trellis/platform';
 
 import { AuditError } from '../audit.errors';
-import type { AccessCursor, AccessFilter } from '../store/access-events.repository';
+import type { AccessCursor } from '../store/access-events.repository';
 
 /**
  * Keyset cursors in the platform's one page-token scheme (see @trellis/platform pageCursor): the
  * last row's (recorded_at, audit_id), bound to a hash of the filter, so a token replayed with
  * another filter is refused instead of silently skipping rows.
  */
-const codec = pageCursor<AccessCursor>({
+export const pageToken = pageCursor<AccessCursor>({
   write: (c) => ({ t: c.recordedAt.toISOString(), i: c.auditId }),
   read: ({ t, i }) =>
     isoInstant(t) && typeof i === 'string' && /^[0-9a-f-]{36}$/.test(i)
@@ -16,11 +16,3 @@ const codec = pageCursor<AccessCursor>({
       : undefined,
   refuse: (violation) => AuditError.invalid([violation]),
 });
-
-export function encodePageToken(cursor: AccessCursor, filter: AccessFilter): string {
-  return codec.encode(cursor, filter);
-}
-
-export function decodePageToken(token: string, filter: AccessFilter): AccessCursor | undefined {
-  return codec.decode(token, filter);
-}

@@ -74,16 +74,17 @@ export class PatientListing {
         ${restricted ? Prisma.empty : Prisma.sql`AND p.confidentiality = 'normal'`}
         ${q.updatedSince ? Prisma.sql`AND p.last_updated >= ${q.updatedSince}` : Prisma.empty}
       ORDER BY p.nhs_number LIMIT ${take + 1}`);
-    const page = rows.slice(0, take).map((r) => r.nhs_number);
-    const records = await this.s.repo.findMany(this.s.db, page);
-    const patients = page
+    const page = listingCursor.page(
+      rows.map((r) => r.nhs_number),
+      take,
+      (last) => last,
+      scope,
+    );
+    const records = await this.s.repo.findMany(this.s.db, page.rows);
+    const patients = page.rows
       .map((nhs) => records.get(nhs))
       .filter((r) => r !== undefined)
       .map((r) => this.s.view(actor, r));
-    const last = page[page.length - 1];
-    return {
-      patients,
-      nextPageToken: rows.length > take && last ? listingCursor.encode(last, scope) : '',
-    };
+    return { patients, nextPageToken: page.nextPageToken };
   }
 }
