@@ -304,8 +304,8 @@ export class DocumentReferenceFhirController extends PlatformFhirController {
   }
 
   /**
-   * A record-locator call: a deleted pointer is 410 Gone, a change based on a stale version 412
-   * (as Patient's If-Match), other refusals as every platform's.
+   * A record-locator call: a deleted pointer is 410 Gone; other refusals as every platform's
+   * (a stale If-Match version is 412 in libs/fhir's mapping).
    */
   private async pointerCall<T>(
     call: () => Promise<T>,
@@ -323,8 +323,6 @@ export class DocumentReferenceFhirController extends PlatformFhirController {
           'platform.pointer-deleted',
           `DocumentReference/${id ?? ''} was deleted by its custodian`,
         );
-      if (err.decoded.code === GrpcStatus.ABORTED && err.decoded.reason === 'VERSION_CONFLICT')
-        throw FhirError.of(412, 'conflict', 'http.precondition-failed', err.decoded.message);
       throw fhirErrorFromPlatform(err.decoded, 'DocumentReference', fieldPath);
     }
   }
