@@ -349,14 +349,17 @@ describe('a local system whose product role has no conformance scheme (unclassif
     expect(certify.status).toBe(422);
     expect(certify.body).toMatchObject({ error: { code: 'LIFECYCLE_ILLEGAL_TRANSITION' } });
     expect(JSON.stringify(certify.body)).toContain('lifecycle.sandbox-to-certified');
-    const grpc = await regional.call(
-      'TransitionRegionSystem',
-      { region: NE, id: other.id, to: 'live', reason: 'go-live approved by north-east' },
-      authority.token,
+    const grpc = await regional.answer(authority.token, (c) =>
+      c.transitionRegionSystem({
+        region: NE,
+        id: other.id,
+        to: 'live',
+        reason: 'go-live approved by north-east',
+      }),
     );
     expect(grpc).toMatchObject({ ok: false, status: 'FAILED_PRECONDITION' });
     if (grpc.ok) return;
-    expect(decodeGrpcError(grpc.error).fieldViolations.map((v) => v.rule)).toEqual([
+    expect(grpc.error.decoded.fieldViolations.map((v) => v.rule)).toEqual([
       NO_SCHEME_RULES.liveNationalOnly,
     ]);
     expect(await lifecycleOf(other.id)).toBe('sandbox');

@@ -82,10 +82,8 @@ describe('regional authority clients: re-key records and the paged listing', () 
     const stream = await collect(`${prefix}north-east.v1`);
     const audit = await collect(gw.auditTopic);
     try {
-      const g = await grpc.call<{ kafka: { password: string } }>(
-        'RekeyRegionAuthorityClient',
-        { region: REGION, id: viaGrpc },
-        tokens.own,
+      const g = await grpc.answer(tokens.own, (c) =>
+        c.rekeyRegionAuthorityClient({ region: REGION, id: viaGrpc }),
       );
       expect(g.ok).toBe(true);
       const r = await fetch(
@@ -94,7 +92,7 @@ describe('regional authority clients: re-key records and the paged listing', () 
       );
       expect(r.status).toBe(200);
       const passwords = [
-        g.ok ? g.body.kafka.password : '',
+        g.ok ? (g.body.kafka?.password ?? '') : '',
         ((await r.json()) as { kafka: { password: string } }).kafka.password,
       ];
       for (const p of passwords) expect(p.length).toBeGreaterThanOrEqual(24);
@@ -149,29 +147,22 @@ describe('regional authority clients: re-key records and the paged listing', () 
     const anchor = await gw.handle.app.get(SystemsService).get(await authorityClient());
     const from = listingCursor.encode(anchor, { listing: 'authority-clients', region: REGION });
     const mine = [await authorityClient(), await authorityClient()];
-    type Listed = { client: { id: string; region: string }; principal: string };
     const seen: string[] = [];
     let token = from;
     let pages = 0;
     do {
-      const answer = await grpc.call<{
-        clients: Listed[];
-        page: { nextPageToken: string };
-        managedBy: string;
-      }>(
-        'ListRegionAuthorityClients',
-        { region: REGION, page: { pageSize: 1, pageToken: token } },
-        tokens.own,
+      const answer = await grpc.answer(tokens.own, (c) =>
+        c.listRegionAuthorityClients({ region: REGION, page: { pageSize: 1, pageToken: token } }),
       );
       if (!answer.ok) throw answer.error;
       const page = answer.body;
       expect(page.clients).toHaveLength(1);
       expect(page.managedBy).toBe('kafka');
       for (const c of page.clients) {
-        expect(c.principal).toBe(`region-north-east.${c.client.id}`);
-        seen.push(c.client.id);
+        expect(c.principal).toBe(`region-north-east.${c.client!.id}`);
+        seen.push(c.client!.id);
       }
-      token = page.page.nextPageToken;
+      token = page.page!.nextPageToken;
       pages += 1;
     } while (token && pages < 100);
     expect(new Set(seen).size).toBe(seen.length);
@@ -195,23 +186,22 @@ describe('regional authority clients: re-key records and the paged listing', () 
     expect(rest.truncated).toBe(true);
     // a north-east token is no london token; a page too large is bad input (both doors)
     expect(
-      await grpc.call(
-        'ListRegionAuthorityClients',
-        { region: 'london', page: { pageToken: rest.nextPageToken } },
-        tokens.national,
+      await grpc.answer(tokens.national, (c) =>
+        c.listRegionAuthorityClients({
+          region: 'london',
+          page: { pageToken: rest.nextPageToken },
+        }),
       ),
     ).toMatchObject({ ok: false, status: 'INVALID_ARGUMENT' });
     expect(
-      await grpc.call(
-        'ListRegionAuthorityClients',
-        { region: REGION, page: { pageSize: 201 } },
-        tokens.own,
+      await grpc.answer(tokens.own, (c) =>
+        c.listRegionAuthorityClients({ region: REGION, page: { pageSize: 201 } }),
       ),
     ).toMatchObject({ ok: false, status: 'INVALID_ARGUMENT' });
     // another region's authority and a local system are refused
     for (const who of ['other', 'local'] as const)
       expect(
-        await grpc.call('ListRegionAuthorityClients', { region: REGION }, tokens[who]),
+        await grpc.answer(tokens[who], (c) => c.listRegionAuthorityClients({ region: REGION })),
       ).toMatchObject({ ok: false, status: 'PERMISSION_DENIED' });
     const big = await fetch(
       `${gw.baseUrl}/admin/v1/regions/north-east/authority-clients?pageSize=201`,
@@ -226,7 +216,7 @@ describe('regional authority clients: re-key records and the paged listing', () 
   it('governance clients are outside the lifecycle: no move on either door', async () => {
     const id = await authorityClient();
     const move = { region: REGION, id, to: 'live', reason: 'try to onboard a governance client' };
-    const g = await grpc.call('TransitionRegionSystem', move, tokens.national);
+    const g = await grpc.answer(tokens.national, (c) => c.transitionRegionSystem(move));
     expect(g).toMatchObject({ ok: false, status: 'FAILED_PRECONDITION' });
     if (!g.ok) expect(g.message).toMatch(/governance client/);
     const res = await fetch(`${gw.baseUrl}/admin/v1/regions/${REGION}/systems/${id}/lifecycle`, {

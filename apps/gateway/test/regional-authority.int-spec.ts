@@ -9,7 +9,6 @@
 // registration keeps region scopes to authorities of that region.
 import { randomUUID } from 'node:crypto';
 
-import { status, type ServiceError } from '@grpc/grpc-js';
 import { REGION_ACTIONS } from '@trellis/auth';
 import { events } from '@trellis/contracts';
 import { organisationByOdsCode } from '@trellis/platform';
@@ -33,23 +32,7 @@ import {
   type GatewayUnderTest,
   type TestClient,
 } from './support/harness';
-import { regionalGrpc } from './support/regional-client';
-
-/** The regional gRPC door, answering the body or throwing the ServiceError (the table's shape). */
-function regionalClient(address: string): {
-  call(method: string, req: unknown, token: string): Promise<unknown>;
-  close(): void;
-} {
-  const g = regionalGrpc(address);
-  return {
-    async call(method, req, token) {
-      const r = await g.call(method, req, token);
-      if (r.ok) return r.body;
-      throw r.error;
-    },
-    close: () => g.close(),
-  };
-}
+import { regionalGrpc, type RegionalAuthority } from './support/regional-client';
 
 type Who = 'own' | 'other' | 'national' | 'local';
 type Op =
@@ -79,7 +62,7 @@ const scopesOf = (region: string): string[] => REGION_ACTIONS.map((a) => `region
 
 describe('regional digital authorities', () => {
   let gw: GatewayUnderTest;
-  let grpc: ReturnType<typeof regionalClient>;
+  let grpc: ReturnType<typeof regionalGrpc>;
   let prefix: string;
   let topics: string[];
   const tokens = {} as Record<Who, string>;
@@ -93,7 +76,7 @@ describe('regional digital authorities', () => {
     topics = [`${prefix}north-east.v1`, `${prefix}london.v1`];
     await createTopics(topics.map((name) => ({ name })));
     gw = await startGateway({ GATEWAY_REGION_TOPIC_PREFIX: prefix });
-    grpc = regionalClient(gw.grpcAddress);
+    grpc = regionalGrpc(gw.grpcAddress);
     const { publicKey } = await generateKeyPair('ES384');
     jwks = JSON.stringify({
       keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES384', use: 'sig' }],
@@ -157,42 +140,25 @@ describe('regional digital authorities', () => {
     };
     if (op === 'create-client') clients.push(client.clientId);
     if (door === 'grpc') {
-      const method = {
-        list: 'ListRegionSystems',
-        suspend: 'SuspendRegionSystem',
-        reinstate: 'ReinstateRegionSystem',
-        lifecycle: 'TransitionRegionSystem',
-        history: 'GetRegionSystemLifecycle',
-        requirements: 'SetRegionRequirements',
-        'show-requirements': 'GetRegionRequirements',
-        certificates: 'ListRegionCertificates',
-        clients: 'ListRegionAuthorityClients',
-        'create-client': 'CreateRegionAuthorityClient',
-        'rekey-client': 'RekeyRegionAuthorityClient',
-        'revoke-client': 'RevokeRegionAuthorityClient',
-        'stream-health': 'GetRegionStreamHealth',
-      }[op];
-      const req = {
-        list: { region },
-        suspend: { region, id, reason },
-        reinstate: { region, id, reason },
-        lifecycle: { region, id, to: 'sandbox', reason },
-        history: { region, id },
-        requirements: { region, ...requirements },
-        'show-requirements': { region },
-        certificates: { region },
-        clients: { region, page: { pageSize: 200 } },
-        'create-client': { region, ...client, keys: { jwksJson: jwks } },
-        'rekey-client': { region, id },
-        'revoke-client': { region, id, reason },
-        'stream-health': { region },
-      }[op];
-      try {
-        await grpc.call(method, req, tokens[who]);
-        return 'OK';
-      } catch (e) {
-        return status[(e as ServiceError).code] ?? String((e as ServiceError).code);
-      }
+      // one typed call per operation: a renamed RPC or field fails the typecheck
+      const calls: Record<Op, (c: RegionalAuthority) => Promise<unknown>> = {
+        list: (c) => c.listRegionSystems({ region }),
+        suspend: (c) => c.suspendRegionSystem({ region, id, reason }),
+        reinstate: (c) => c.reinstateRegionSystem({ region, id, reason }),
+        lifecycle: (c) => c.transitionRegionSystem({ region, id, to: 'sandbox', reason }),
+        history: (c) => c.getRegionSystemLifecycle({ region, id }),
+        requirements: (c) => c.setRegionRequirements({ region, ...requirements }),
+        'show-requirements': (c) => c.getRegionRequirements({ region }),
+        certificates: (c) => c.listRegionCertificates({ region }),
+        clients: (c) => c.listRegionAuthorityClients({ region, page: { pageSize: 200 } }),
+        'create-client': (c) =>
+          c.createRegionAuthorityClient({ region, ...client, keys: { jwksJson: jwks } }),
+        'rekey-client': (c) => c.rekeyRegionAuthorityClient({ region, id }),
+        'revoke-client': (c) => c.revokeRegionAuthorityClient({ region, id, reason }),
+        'stream-health': (c) => c.getRegionStreamHealth({ region }),
+      };
+      const r = await grpc.answer(tokens[who], calls[op]);
+      return r.ok ? 'OK' : r.status;
     }
     const at = `/admin/v1/regions/${region}`;
     const [method, path, body] = {
@@ -457,11 +423,7 @@ describe('regional digital authorities', () => {
       await admin.setGroupOffsets!(`region-north-east.${tag}-elsewhere`, `${prefix}london.v1`, [
         { partition: 0, offset: '0' },
       ]);
-      const grpcHealth = (await grpc.call(
-        'GetRegionStreamHealth',
-        { region: REGION },
-        tokens.own,
-      )) as { topic: string; subscribers: { groupId: string; lag: number }[] };
+      const grpcHealth = await grpc.by(tokens.own).getRegionStreamHealth({ region: REGION });
       expect(grpcHealth.topic).toBe(topic);
       const mine = grpcHealth.subscribers.filter((g) => g.groupId.includes(tag));
       expect(mine).toEqual([expect.objectContaining({ groupId: subscriber, lag: backlog })]);

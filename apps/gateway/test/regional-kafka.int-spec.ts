@@ -236,68 +236,56 @@ describe('regional authority clients and their Kafka principals', () => {
     try {
       const { publicKey } = await generateKeyPair('ES384');
       const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k5', alg: 'ES384' }] };
-      const made = await grpc.call<{
-        client: { id: string };
-        kafka: { principal: string; password: string };
-      }>(
-        'CreateRegionAuthorityClient',
-        {
+      const made = await grpc.answer(tokens.ne, (c) =>
+        c.createRegionAuthorityClient({
           region: NE,
           name: 'North East rekeyed over gRPC',
           odsCode: 'YRA01',
           keys: { jwksJson: JSON.stringify(jwks) },
           scopes: ['region/north-east/systems.read'],
-        },
-        tokens.ne,
+        }),
       );
       if (!made.ok) throw made.error;
-      const id = made.body.client.id;
+      const id = made.body.client!.id;
       created.push(id);
-      const first = made.body.kafka;
+      const first = made.body.kafka!;
       expect(
-        await grpc.call('RekeyRegionAuthorityClient', { region: NE, id }, tokens.london),
+        await grpc.answer(tokens.london, (c) => c.rekeyRegionAuthorityClient({ region: NE, id })),
       ).toMatchObject({ ok: false, status: 'PERMISSION_DENIED' });
-      const r = await grpc.call<{
-        kafka: { principal: string; password: string; managedBy: string };
-      }>('RekeyRegionAuthorityClient', { region: NE, id }, tokens.ne);
+      const r = await grpc.answer(tokens.ne, (c) =>
+        c.rekeyRegionAuthorityClient({ region: NE, id }),
+      );
       if (!r.ok) throw r.error;
-      expect(r.body.kafka).toMatchObject({ principal: first.principal, managedBy: 'kafka' });
-      expect(r.body.kafka.password).not.toBe(first.password);
+      const kafka = r.body.kafka!;
+      expect(kafka).toMatchObject({ principal: first.principal, managedBy: 'kafka' });
+      expect(kafka.password).not.toBe(first.password);
       const tag = randomUUID().slice(0, 8);
       const as = (password: string) => ({ username: first.principal, password });
-      expect(
-        await readAs(as(r.body.kafka.password), topics.ne, `region-north-east.${tag}-gn`),
-      ).toBe('north-east event');
+      expect(await readAs(as(kafka.password), topics.ne, `region-north-east.${tag}-gn`)).toBe(
+        'north-east event',
+      );
       expect(await readAs(as(first.password), topics.ne, `region-north-east.${tag}-go`)).toMatch(
         /^refused/,
       );
       // listed with its principal (the newest: the last page of the region's listing)
-      type Page = {
-        clients: { client: { id: string }; principal: string }[];
-        page: { nextPageToken: string };
-      };
       let principal: string | undefined;
       let token = '';
       do {
-        const listed = await grpc.call<Page>(
-          'ListRegionAuthorityClients',
-          { region: NE, page: { pageSize: 200, pageToken: token } },
-          tokens.ne,
+        const listed = await grpc.answer(tokens.ne, (c) =>
+          c.listRegionAuthorityClients({ region: NE, page: { pageSize: 200, pageToken: token } }),
         );
         if (!listed.ok) throw listed.error;
-        principal ??= listed.body.clients.find((c) => c.client.id === id)?.principal;
-        token = listed.body.page.nextPageToken;
+        principal ??= listed.body.clients.find((c) => c.client!.id === id)?.principal;
+        token = listed.body.page!.nextPageToken;
       } while (token && !principal);
       expect(principal).toBe(first.principal);
       // withdrawn: no re-key brings its principal back (both doors refuse, nothing is written)
-      const revoked = await grpc.call(
-        'RevokeRegionAuthorityClient',
-        { region: NE, id, reason: 'contract ended' },
-        tokens.ne,
+      const revoked = await grpc.answer(tokens.ne, (c) =>
+        c.revokeRegionAuthorityClient({ region: NE, id, reason: 'contract ended' }),
       );
       expect(revoked.ok).toBe(true);
       expect(
-        await grpc.call('RekeyRegionAuthorityClient', { region: NE, id }, tokens.ne),
+        await grpc.answer(tokens.ne, (c) => c.rekeyRegionAuthorityClient({ region: NE, id })),
       ).toMatchObject({ ok: false, status: 'FAILED_PRECONDITION' });
       const rest = await fetch(
         `${gw.baseUrl}/admin/v1/regions/${NE}/authority-clients/${id}/kafka-credentials`,
@@ -305,9 +293,9 @@ describe('regional authority clients and their Kafka principals', () => {
       );
       await rest.text();
       expect(rest.status).toBe(422);
-      expect(
-        await readAs(as(r.body.kafka.password), topics.ne, `region-north-east.${tag}-gw`),
-      ).toMatch(/^refused/);
+      expect(await readAs(as(kafka.password), topics.ne, `region-north-east.${tag}-gw`)).toMatch(
+        /^refused/,
+      );
     } finally {
       grpc.close();
     }
@@ -325,37 +313,38 @@ describe('regional authority clients and their Kafka principals', () => {
         keys: { jwksJson: JSON.stringify(jwks) },
         scopes: ['region/north-east/audit.read', 'system/AuditEvent.s'],
       };
-      const r = await grpc.call<{
-        client: { id: string; region: string };
-        kafka: { principal: string; password: string; managedBy: string };
-      }>('CreateRegionAuthorityClient', req, tokens.ne);
+      const r = await grpc.answer(tokens.ne, (c) => c.createRegionAuthorityClient(req));
       expect(r.ok).toBe(true);
       if (!r.ok) return;
-      created.push(r.body.client.id);
-      expect(r.body.kafka).toMatchObject({
-        principal: `region-north-east.${r.body.client.id}`,
+      const client = r.body.client!;
+      const kafka = r.body.kafka!;
+      created.push(client.id);
+      expect(kafka).toMatchObject({
+        principal: `region-north-east.${client.id}`,
         managedBy: 'kafka',
       });
-      expect(r.body.kafka.password.length).toBeGreaterThanOrEqual(24);
-      expect(await grpc.call('CreateRegionAuthorityClient', req, tokens.london)).toMatchObject({
+      expect(kafka.password.length).toBeGreaterThanOrEqual(24);
+      expect(
+        await grpc.answer(tokens.london, (c) => c.createRegionAuthorityClient(req)),
+      ).toMatchObject({
         ok: false,
         status: 'PERMISSION_DENIED',
       });
       // withdrawn on the same door: refused for london and without a reason, then done
-      const revoke = { region: NE, id: r.body.client.id, reason: 'console retired' };
-      expect(await grpc.call('RevokeRegionAuthorityClient', revoke, tokens.london)).toMatchObject({
+      const revoke = { region: NE, id: client.id, reason: 'console retired' };
+      expect(
+        await grpc.answer(tokens.london, (c) => c.revokeRegionAuthorityClient(revoke)),
+      ).toMatchObject({
         ok: false,
         status: 'PERMISSION_DENIED',
       });
       expect(
-        await grpc.call('RevokeRegionAuthorityClient', { ...revoke, reason: ' ' }, tokens.ne),
+        await grpc.answer(tokens.ne, (c) =>
+          c.revokeRegionAuthorityClient({ ...revoke, reason: ' ' }),
+        ),
       ).toMatchObject({ ok: false, status: 'INVALID_ARGUMENT' });
-      const sasl = { username: r.body.kafka.principal, password: r.body.kafka.password };
-      const w = await grpc.call<{ client: { status: string }; principal: string }>(
-        'RevokeRegionAuthorityClient',
-        revoke,
-        tokens.ne,
-      );
+      const sasl = { username: kafka.principal, password: kafka.password };
+      const w = await grpc.answer(tokens.ne, (c) => c.revokeRegionAuthorityClient(revoke));
       expect(w).toMatchObject({
         ok: true,
         body: { client: { status: 2 /* SYSTEM_STATUS_SUSPENDED */ }, principal: sasl.username },

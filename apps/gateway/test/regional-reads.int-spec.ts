@@ -27,7 +27,7 @@ import {
 
 import { GatewayPrismaService } from '../src/app/database/gateway-prisma.service';
 import { ProductsService } from '../src/app/products/products.service';
-import { regionalGrpc } from './support/regional-client';
+import { regionalGrpc, type RegionalAuthority } from './support/regional-client';
 import {
   BOOTSTRAP_CALLER,
   deleteTopics,
@@ -259,9 +259,9 @@ describe('regional reads: scorecards and certificates of the region only', () =>
     const grpc = regionalGrpc(gw.grpcAddress);
     try {
       const period = { periodStart: toTimestamp(start), periodEnd: toTimestamp(end) };
-      const cards = await grpc.call<{
-        scorecards: { systemId: string; counted: boolean; requests: number; refused: number }[];
-      }>('ListRegionScorecards', { region: 'north-east', ...period }, tokens.ne);
+      const cards = await grpc.answer(tokens.ne, (c) =>
+        c.listRegionScorecards({ region: 'north-east', ...period }),
+      );
       expect(cards.ok).toBe(true);
       const mine = cards.ok ? cards.body.scorecards : [];
       expect(mine.find((c) => c.systemId === neSystem.id)).toMatchObject({
@@ -270,17 +270,19 @@ describe('regional reads: scorecards and certificates of the region only', () =>
         refused: 1,
       });
       expect(mine.some((c) => c.systemId === londonSystem.id)).toBe(false);
-      const certs = await grpc.call<{ certificates: { productVersionId: string }[] }>(
-        'ListRegionCertificates',
-        { region: 'north-east' },
-        tokens.ne,
+      const certs = await grpc.answer(tokens.ne, (c) =>
+        c.listRegionCertificates({ region: 'north-east' }),
       );
       expect(certs.ok && certs.body.certificates.map((c) => c.productVersionId)).toContain(
         `${pvNe}@1.0`,
       );
-      for (const method of ['ListRegionScorecards', 'ListRegionCertificates'])
+      const reads: ((c: RegionalAuthority) => Promise<unknown>)[] = [
+        (c) => c.listRegionScorecards({ region: 'north-east' }),
+        (c) => c.listRegionCertificates({ region: 'north-east' }),
+      ];
+      for (const read of reads)
         for (const who of ['london', 'local'] as const)
-          expect(await grpc.call(method, { region: 'north-east' }, tokens[who])).toMatchObject({
+          expect(await grpc.answer(tokens[who], read)).toMatchObject({
             ok: false,
             status: 'PERMISSION_DENIED',
           });

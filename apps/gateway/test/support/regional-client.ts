@@ -1,79 +1,47 @@
-// A plain gRPC client of trellis.gateway.v1.RegionalAuthorityService for the regional specs: calls
-// with a bearer token; a refusal resolves to its status name (e.g. PERMISSION_DENIED).
-import { join } from 'node:path';
+// A typed client of trellis.gateway.v1.RegionalAuthorityService for the regional specs (generated
+// from proto/: a renamed RPC or field fails the typecheck): calls with a bearer token; a refusal
+// resolves to its status name (e.g. PERMISSION_DENIED).
+import { status } from '@grpc/grpc-js';
+import { forwardedTestKit } from '@trellis/auth';
+import { gateway } from '@trellis/contracts';
+import { GrpcCallError, type DecodedGrpcError, type ForwardCallOptions } from '@trellis/platform';
+import { TypedTestClients } from '@trellis/testing';
+import type { Client } from 'nice-grpc';
 
-import {
-  credentials,
-  loadPackageDefinition,
-  Metadata,
-  status,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { PROTO_ROOT } from '@trellis/contracts';
-
-type Unary = (
-  req: unknown,
-  md: Metadata,
-  cb: (e: ServiceError | null, r?: unknown) => void,
-) => void;
+/** The regional service's typed client, as one caller (its token on every call). */
+export type RegionalAuthority = Client<
+  typeof gateway.v1.RegionalAuthorityServiceDefinition,
+  ForwardCallOptions
+>;
 
 export type GrpcAnswer<T> =
-  { ok: true; body: T } | { ok: false; status: string; message: string; error: ServiceError };
+  { ok: true; body: T } | { ok: false; status: string; message: string; error: GrpcCallError };
 
-export interface RegionalGrpc {
-  /** The answer, or the refusal's status name. */
-  call<T = Record<string, unknown>>(
-    method: string,
-    req: unknown,
+export class RegionalGrpc extends TypedTestClients<ForwardCallOptions, DecodedGrpcError> {
+  constructor(address: string) {
+    super(address, forwardedTestKit({ serviceIdentity: false }), gateway.v1);
+  }
+
+  /** The regional service as the caller presenting `token`. */
+  by(token: string): RegionalAuthority {
+    return this.clientAs(gateway.v1.RegionalAuthorityServiceDefinition, Promise.resolve(token));
+  }
+
+  /** The answer of `call` made as the caller presenting `token`, or the refusal's status name. */
+  async answer<T>(
     token: string,
-  ): Promise<GrpcAnswer<T>>;
-  close(): void;
+    call: (client: RegionalAuthority) => Promise<T>,
+  ): Promise<GrpcAnswer<T>> {
+    try {
+      return { ok: true, body: await call(this.by(token)) };
+    } catch (e) {
+      if (!(e instanceof GrpcCallError)) throw e;
+      const { code, message } = e.decoded;
+      return { ok: false, status: status[code] ?? String(code), message, error: e };
+    }
+  }
 }
 
 export function regionalGrpc(address: string): RegionalGrpc {
-  const def = loadSync(join(PROTO_ROOT, 'trellis/gateway/v1/gateway.proto'), {
-    includeDirs: [PROTO_ROOT],
-    longs: Number,
-    defaults: true,
-    oneofs: true,
-  });
-  const pkg = loadPackageDefinition(def) as unknown as {
-    trellis: {
-      gateway: {
-        v1: {
-          RegionalAuthorityService: new (
-            a: string,
-            c: unknown,
-          ) => Record<string, Unary> & { close(): void };
-        };
-      };
-    };
-  };
-  const client = new pkg.trellis.gateway.v1.RegionalAuthorityService(
-    address,
-    credentials.createInsecure(),
-  );
-  return {
-    call<T>(method: string, req: unknown, token: string): Promise<GrpcAnswer<T>> {
-      const md = new Metadata();
-      md.set('authorization', `Bearer ${token}`);
-      const fn = client[method.charAt(0).toLowerCase() + method.slice(1)]!;
-      return new Promise<GrpcAnswer<T>>((resolve) =>
-        fn.call(client, req, md, (e, r) =>
-          resolve(
-            e
-              ? {
-                  ok: false,
-                  status: status[e.code] ?? String(e.code),
-                  message: e.details,
-                  error: e,
-                }
-              : { ok: true, body: r as T },
-          ),
-        ),
-      );
-    },
-    close: () => client.close(),
-  };
+  return new RegionalGrpc(address);
 }
