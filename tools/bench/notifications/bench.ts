@@ -3,7 +3,7 @@
  * PostgreSQL and Kafka of .trellis/infra.env.
  *
  *   node -r @swc-node/register tools/bench/notifications/bench.ts [--subscribers 100]
- *        [--events 100] [--rate 10] [--wait-s 300] [--keep]
+ *        [--events 100] [--rate 10] [--wait-s 300] [--keep] [--no-wake]
  *
  * The notifications service runs as its own process (as `npm start` runs it) on a fresh schema,
  * consuming a fresh 12-partition results topic. --subscribers subscriptions (each of another
@@ -12,7 +12,9 @@
  * its publish time (EventContext.occurred_at, which the notification carries as the event's
  * timestamp). Latency = receipt − publish, per delivery (so it counts the producer, Kafka, the
  * inbox transaction, the worker's poll and the POST). Throughput = deliveries / (last receipt −
- * first publish). Prints one JSON report; the schema and topic stay with --keep.
+ * first publish). Prints one JSON report; the schema and topic stay with --keep. --no-wake runs
+ * the service with NOTIFICATIONS_WAKE_ON_RECORD=false (the worker only polls, every 200 ms): the
+ * A/B switch for the LISTEN/NOTIFY wake-up.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -48,6 +50,7 @@ function arg(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 const keep = process.argv.includes('--keep');
+const wake = !process.argv.includes('--no-wake');
 
 const quantile = (sorted: number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -147,6 +150,7 @@ async function main(): Promise<void> {
       NOTIFICATIONS_ALLOW_HTTP_ENDPOINTS: 'true',
       NOTIFICATIONS_CONCURRENCY: String(Math.min(500, subscribers)),
       OUTBOX_RELAY_ENABLED: 'false',
+      NOTIFICATIONS_WAKE_ON_RECORD: String(wake),
     }),
     ready: { grpc: `127.0.0.1:${String(grpcPort)}` },
     readyTimeoutMs: 120_000,
@@ -193,6 +197,7 @@ async function main(): Promise<void> {
     subscribers,
     events: total,
     publishRatePerSecond: rate,
+    wakeOnRecord: wake,
     deliveries: latencies.length,
     expected,
     latencyMs: {

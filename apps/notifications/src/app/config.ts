@@ -57,6 +57,11 @@ export const notificationsConfigSchema = baseConfigSchema.extend({
   NOTIFICATIONS_RETRY_MAX_MS: z.coerce.number().int().min(10).max(3_600_000).default(300_000),
   /** How often the delivery worker looks for due subscriptions. */
   NOTIFICATIONS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  /**
+   * Wake the delivery worker on commit of recorded events (LISTEN/NOTIFY) instead of waiting for
+   * the poll. A bench/diagnostic switch: `false` measures the poll alone.
+   */
+  NOTIFICATIONS_WAKE_ON_RECORD: z.stringbool().default(true),
   /** Subscriptions delivered in parallel by one worker. */
   NOTIFICATIONS_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(32),
   /** Subscriptions one system may hold. */

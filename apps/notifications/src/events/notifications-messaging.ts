@@ -19,13 +19,18 @@ import { type NotificationsConfig } from '../app/config';
 import { DeliveryWorker } from '../app/delivery/delivery-worker';
 import { GatewayFocusReader } from '../app/delivery/focus-reader';
 import { RegistrySubscriberAccess } from '../app/delivery/subscriber-access';
+import { pgListenConnection, WakeListener } from '../app/delivery/wake-listener';
 import { PRISMA, type PrismaClient } from '../app/prisma';
 import { recordEvent } from './stream-recorder';
+
+/** How long the worker polls alone after its wake-up listener lost the database. */
+const WAKE_RECONNECT_MS = 5_000;
 
 /**
  * The service's Kafka side and its delivery: the inbox consumer of the domain topics (each event
  * appended to the streams of the subscriptions it concerns, in the inbox transaction), the outbox
- * relay (this service's own access audit) and the delivery worker (stopped before the consumers).
+ * relay (this service's own access audit) and the delivery worker (stopped before the consumers),
+ * woken by the recorder's NOTIFY on commit (WakeListener) and polling as the fallback.
  */
 @Injectable()
 export class NotificationsMessaging implements OnApplicationBootstrap {
@@ -89,7 +94,23 @@ export class NotificationsMessaging implements OnApplicationBootstrap {
       );
       worker.start();
       this.worker = worker;
-      this.hooks.register('notifications-delivery', () => worker.stop(), ShutdownOrder.FLUSH);
+      const listener = this.config.NOTIFICATIONS_WAKE_ON_RECORD
+        ? new WakeListener({
+            schema: this.config.DATABASE_SCHEMA,
+            connection: pgListenConnection(this.config.DATABASE_URL, this.config.DATABASE_SCHEMA),
+            reconnectMs: WAKE_RECONNECT_MS,
+            logger: this.logger,
+          })
+        : undefined;
+      listener?.start(() => worker.wake());
+      this.hooks.register(
+        'notifications-delivery',
+        async () => {
+          await listener?.stop();
+          await worker.stop();
+        },
+        ShutdownOrder.FLUSH,
+      );
     }
   }
 }

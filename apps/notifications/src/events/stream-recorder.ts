@@ -1,5 +1,6 @@
 import type { ReceivedEvent } from '@trellis/events';
 
+import { RECORDED_CHANNEL } from '../app/delivery/wake-listener';
 import type { Prisma } from '../app/prisma';
 import { subscriptionTopicByEventType } from '../app/subscriptions/topics';
 import { domainFactOf, practiceFactOf, type PracticeFact } from './domain-events';
@@ -142,7 +143,7 @@ async function append(o: Occurrence, tx: Tx, readers: RestrictedReaders): Promis
     owners = candidates.map((c) => c.owner).filter((id) => readers.mayReadRestricted(id));
     if (owners.length === 0) return;
   }
-  await tx.$executeRaw`
+  const appended = await tx.$executeRaw`
     WITH bumped AS (
       UPDATE subscriptions s SET event_count = s.event_count + 1
       WHERE s.topic = ${o.topicUrl}
@@ -160,4 +161,6 @@ async function append(o: Occurrence, tx: Tx, readers: RestrictedReaders): Promis
     SELECT b.id, b.event_count, gen_random_uuid(), ${o.eventId}, ${o.eventType}, ${o.focus},
       ${`Patient/${o.nhsNumber}`}, ${o.occurredAt}
     FROM bumped b`;
+  // wakes the delivery workers on commit (PostgreSQL folds repeats within one transaction)
+  if (appended > 0) await tx.$executeRaw`SELECT pg_notify(${RECORDED_CHANNEL}, current_schema())`;
 }

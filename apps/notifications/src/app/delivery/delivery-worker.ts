@@ -8,6 +8,7 @@ import type { PrismaClient } from '../prisma';
 import type { NotificationEventRow, SubscriptionRow } from '../subscriptions/subscriptions.service';
 import { retryDelayMs } from './backoff';
 import type { FocusReader } from './focus-reader';
+import { RoundScheduler } from './round-scheduler';
 import type { AccessVerdict, SubscriberAccess } from './subscriber-access';
 
 export interface DeliverySettings {
@@ -51,8 +52,7 @@ const PROGRESS_EVERY_MS = 2_000;
  * nothing and its subscription goes `off` with the reason.
  */
 export class DeliveryWorker {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly rounds: RoundScheduler;
   private stopped = false;
   private lastHousekeeping = 0;
   private readonly leaseMs: number;
@@ -67,25 +67,25 @@ export class DeliveryWorker {
     private readonly reader?: FocusReader,
   ) {
     this.leaseMs = settings.leaseMs ?? 120_000;
+    this.rounds = new RoundScheduler(
+      () => this.runOnce(),
+      settings.pollMs,
+      (err: unknown) => this.logger.error({ err }, 'notification delivery round failed'),
+    );
   }
 
   start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.runOnce()
-        .then(() => undefined)
-        .catch((err: unknown) => this.logger.error({ err }, 'notification delivery round failed'))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.settings.pollMs);
-        });
-    };
-    tick();
+    this.rounds.start();
+  }
+
+  /** Something was recorded (WakeListener): deliver now rather than at the next poll. */
+  wake(): void {
+    this.rounds.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 
   /** One round: housekeeping when due, then every due subscription (bounded parallelism). */
