@@ -27,6 +27,8 @@ export type {
 } from './inbox/inbox-consumer';
 export * from './provision';
 export { startServiceMessaging } from './service-messaging';
+export { ServiceMessagingProvider } from './service-messaging.provider';
+export type { ServiceMessagingPlan } from './service-messaging.provider';
 export type {
   ServiceConsumerSpec,
   ServiceMessaging,

@@ -1,10 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
-import { CONFIG, HealthRegistry, LOGGER, ShutdownHooks, type Logger } from '@trellis/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
 
 import { BookingService } from '../app/booking/booking.service';
 import type { AppointmentsConfig } from '../app/config';
-import { PRISMA, type PrismaClient } from '../app/prisma';
+import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
 import { createIdentityEventsHandler } from './identity-events.handler';
 
 /**
@@ -13,25 +12,21 @@ import { createIdentityEventsHandler } from './identity-events.handler';
  * shutdown hooks (relay flush first, then consumers, then Prisma).
  */
 @Injectable()
-export class AppointmentsMessaging implements OnApplicationBootstrap {
-  relay?: OutboxRelay;
-  consumer?: InboxConsumer;
-
+export class AppointmentsMessaging extends ServiceMessagingProvider<
+  AppointmentsConfig,
+  Prisma.TransactionClient
+> {
   constructor(
-    @Inject(CONFIG) private readonly config: AppointmentsConfig,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
-    @Inject(LOGGER) private readonly logger: Logger,
     private readonly booking: BookingService,
-    private readonly hooks: ShutdownHooks,
-    private readonly health: HealthRegistry,
-  ) {}
+  ) {
+    super();
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
+  protected plan(): ServiceMessagingPlan<Prisma.TransactionClient> {
     const handle = createIdentityEventsHandler(this.booking);
-    const started = await startServiceMessaging({
+    return {
       config: this.config,
-      hooks: this.hooks,
-      health: this.health,
       consumer: this.config.IDENTITY_EVENTS_ENABLED
         ? {
             name: 'identity-events-consumer',
@@ -48,8 +43,6 @@ export class AppointmentsMessaging implements OnApplicationBootstrap {
             },
           }
         : undefined,
-    });
-    this.relay = started.relay;
-    this.consumer = started.consumer;
+    };
   }
 }

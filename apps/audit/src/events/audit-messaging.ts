@@ -1,14 +1,8 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
-import { CONFIG, HealthRegistry, LOGGER, ShutdownHooks, type Logger } from '@trellis/platform';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
 
 import type { AuditConfig } from '../app/config';
-import { PRISMA, type PrismaClient } from '../app/prisma';
+import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
 import { AccessEventsRepository } from '../app/store/access-events.repository';
 import { purgeInbox } from '../app/store/inbox-retention';
 import { AccessIngest } from '../app/store/ingest';
@@ -20,22 +14,21 @@ import { maintainPartitions, type RetentionPolicy } from '../app/store/partition
  * the store's own access audit). Partition maintenance (and the inbox purge) repeats on a timer.
  */
 @Injectable()
-export class AuditMessaging implements OnApplicationBootstrap, OnApplicationShutdown {
-  relay?: OutboxRelay;
-  consumer?: InboxConsumer;
+export class AuditMessaging
+  extends ServiceMessagingProvider<AuditConfig, Prisma.TransactionClient>
+  implements OnApplicationShutdown
+{
   ingest?: AccessIngest;
   private timer?: NodeJS.Timeout;
 
   constructor(
-    @Inject(CONFIG) private readonly config: AuditConfig,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
-    @Inject(LOGGER) private readonly logger: Logger,
     private readonly repository: AccessEventsRepository,
-    private readonly hooks: ShutdownHooks,
-    private readonly health: HealthRegistry,
-  ) {}
+  ) {
+    super();
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
+  protected async plan(): Promise<ServiceMessagingPlan<Prisma.TransactionClient>> {
     const policy: RetentionPolicy = {
       retentionMonths: this.config.AUDIT_RETENTION_MONTHS,
       ahead: this.config.AUDIT_PARTITIONS_AHEAD,
@@ -49,10 +42,8 @@ export class AuditMessaging implements OnApplicationBootstrap, OnApplicationShut
     this.timer.unref();
     const ingest = new AccessIngest(this.repository, policy);
     this.ingest = ingest;
-    const started = await startServiceMessaging({
+    return {
       config: this.config,
-      hooks: this.hooks,
-      health: this.health,
       kafkaRequired: true,
       consumer: {
         name: 'audit-access-consumer',
@@ -64,9 +55,7 @@ export class AuditMessaging implements OnApplicationBootstrap, OnApplicationShut
         maxBatchSize: this.config.AUDIT_INGEST_BATCH_SIZE,
         concurrency: this.config.AUDIT_INGEST_CONCURRENCY,
       },
-    });
-    this.relay = started.relay;
-    this.consumer = started.consumer;
+    };
   }
 
   onApplicationShutdown(): void {

@@ -1,10 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
-import { CONFIG, HealthRegistry, ShutdownHooks } from '@trellis/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
 
 import { addCounters, deltasOfEvents } from '../app/counting/counter-writer';
 import type { ConformanceConfig } from '../app/config';
-import { PRISMA, type PrismaClient } from '../app/prisma';
+import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
 
 /**
  * The conformance service's Kafka side: one inbox consumer of the access-audit and
@@ -13,23 +12,18 @@ import { PRISMA, type PrismaClient } from '../app/prisma';
  * events). Started after Nest is up, stopped by the shutdown hooks.
  */
 @Injectable()
-export class ConformanceMessaging implements OnApplicationBootstrap {
-  relay?: OutboxRelay;
-  consumer?: InboxConsumer;
+export class ConformanceMessaging extends ServiceMessagingProvider<
+  ConformanceConfig,
+  Prisma.TransactionClient
+> {
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {
+    super();
+  }
 
-  constructor(
-    @Inject(CONFIG) private readonly config: ConformanceConfig,
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
-    private readonly hooks: ShutdownHooks,
-    private readonly health: HealthRegistry,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
+  protected plan(): ServiceMessagingPlan<Prisma.TransactionClient> {
     const chokepoint = this.config.CONFORMANCE_CHOKEPOINT_SERVICE;
-    const started = await startServiceMessaging({
+    return {
       config: this.config,
-      hooks: this.hooks,
-      health: this.health,
       kafkaRequired: true,
       consumer: {
         name: 'conformance-consumer',
@@ -43,8 +37,6 @@ export class ConformanceMessaging implements OnApplicationBootstrap {
           await addCounters(tx, deltasOfEvents(batch, chokepoint));
         },
       },
-    });
-    this.relay = started.relay;
-    this.consumer = started.consumer;
+    };
   }
 }

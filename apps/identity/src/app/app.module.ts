@@ -1,11 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Module,
-  type DynamicModule,
-  type OnApplicationBootstrap,
-  type Type,
-} from '@nestjs/common';
+import { Injectable, Module, type DynamicModule, type Type } from '@nestjs/common';
 import {
   createAccessAuditor,
   createSystemStatusFeed,
@@ -15,18 +8,12 @@ import {
 } from '@trellis/auth';
 import {
   createOutbox,
-  startServiceMessaging,
+  ServiceMessagingProvider,
   type Outbox,
-  type OutboxRelay,
+  type ServiceMessagingPlan,
 } from '@trellis/events';
 import { NhsNumberAllocator } from '@trellis/nhs-number';
-import {
-  CONFIG,
-  HealthRegistry,
-  InjectConfig,
-  kafkaConnection,
-  ShutdownHooks,
-} from '@trellis/platform';
+import { CONFIG, HealthRegistry, kafkaConnection } from '@trellis/platform';
 import type { JWTVerifyGetKey } from 'jose';
 import { OutboxPatientEventSink } from '../events/patient-events';
 import { IDENTITY_SCOPES } from './access/scopes';
@@ -55,22 +42,9 @@ export interface IdentityModuleOverrides {
  * drain once the relay connects) instead of failing its start.
  */
 @Injectable()
-class IdentityMessaging implements OnApplicationBootstrap {
-  relay?: OutboxRelay;
-
-  constructor(
-    @InjectConfig() private readonly config: IdentityConfig,
-    @Inject(ShutdownHooks) private readonly hooks: ShutdownHooks,
-    @Inject(HealthRegistry) private readonly health: HealthRegistry,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const started = await startServiceMessaging({
-      config: this.config,
-      hooks: this.hooks,
-      health: this.health,
-    });
-    this.relay = started.relay;
+class IdentityMessaging extends ServiceMessagingProvider<IdentityConfig> {
+  protected plan(): ServiceMessagingPlan {
+    return { config: this.config };
   }
 }
 

@@ -1,10 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
-import { CONFIG, HealthRegistry, LOGGER, ShutdownHooks, type Logger } from '@trellis/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
 
 import { ReferralsService } from '../app/referrals/referrals.service';
 import type { ReferralsConfig } from '../app/config';
-import { PRISMA, type PrismaClient } from '../app/prisma';
+import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
 import { createInboundEventsHandler } from './inbound-events.handler';
 
 /**
@@ -14,25 +13,21 @@ import { createInboundEventsHandler } from './inbound-events.handler';
  * shutdown hooks (relay flush first, then consumers, then Prisma).
  */
 @Injectable()
-export class ReferralsMessaging implements OnApplicationBootstrap {
-  relay?: OutboxRelay;
-  consumer?: InboxConsumer;
-
+export class ReferralsMessaging extends ServiceMessagingProvider<
+  ReferralsConfig,
+  Prisma.TransactionClient
+> {
   constructor(
-    @Inject(CONFIG) private readonly config: ReferralsConfig,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
-    @Inject(LOGGER) private readonly logger: Logger,
     private readonly referrals: ReferralsService,
-    private readonly hooks: ShutdownHooks,
-    private readonly health: HealthRegistry,
-  ) {}
+  ) {
+    super();
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
+  protected plan(): ServiceMessagingPlan<Prisma.TransactionClient> {
     const handle = createInboundEventsHandler(this.referrals);
-    const started = await startServiceMessaging({
+    return {
       config: this.config,
-      hooks: this.hooks,
-      health: this.health,
       consumer: this.config.INBOUND_EVENTS_ENABLED
         ? {
             name: 'inbound-events-consumer',
@@ -59,8 +54,6 @@ export class ReferralsMessaging implements OnApplicationBootstrap {
             },
           }
         : undefined,
-    });
-    this.relay = started.relay;
-    this.consumer = started.consumer;
+    };
   }
 }

@@ -1,9 +1,8 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
-import { CONFIG, HealthRegistry, LOGGER, ShutdownHooks, type Logger } from '@trellis/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
 
 import type { RouterConfig } from '../app/config';
-import { PRISMA, type PrismaClient } from '../app/prisma';
+import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
 import { RegionRouter } from '../app/routing/region-router';
 
 /**
@@ -12,24 +11,18 @@ import { RegionRouter } from '../app/routing/region-router';
  * to `trellis.region.<region>.v1`. Started after Nest is up, stopped by the shutdown hooks.
  */
 @Injectable()
-export class RouterMessaging implements OnApplicationBootstrap {
-  relay?: OutboxRelay;
-  consumer?: InboxConsumer;
+export class RouterMessaging extends ServiceMessagingProvider<
+  RouterConfig,
+  Prisma.TransactionClient
+> {
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {
+    super();
+  }
 
-  constructor(
-    @Inject(CONFIG) private readonly config: RouterConfig,
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
-    @Inject(LOGGER) private readonly logger: Logger,
-    private readonly hooks: ShutdownHooks,
-    private readonly health: HealthRegistry,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
+  protected plan(): ServiceMessagingPlan<Prisma.TransactionClient> {
     const router = new RegionRouter(this.config.TRELLIS_REGIONS);
-    const started = await startServiceMessaging({
+    return {
       config: this.config,
-      hooks: this.hooks,
-      health: this.health,
       kafkaRequired: true,
       consumer: {
         name: 'domain-events-consumer',
@@ -52,8 +45,6 @@ export class RouterMessaging implements OnApplicationBootstrap {
           }
         },
       },
-    });
-    this.relay = started.relay;
-    this.consumer = started.consumer;
+    };
   }
 }

@@ -1,7 +1,6 @@
-import { Global, Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { createAccessAuditor, type AccessAuditor } from '@trellis/auth';
-import { createOutbox, startServiceMessaging, type OutboxRelay } from '@trellis/events';
-import { CONFIG, HealthRegistry, ShutdownHooks } from '@trellis/platform';
+import { createOutbox, ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
 
 import { type PrismaClient } from '../../generated/prisma/client';
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
@@ -16,30 +15,22 @@ export const GATEWAY_AUDITOR = Symbol('GATEWAY_AUDITOR');
  * wait in the outbox, the relay keeps connecting with backoff) instead of failing its start.
  */
 @Injectable()
-export class GatewayMessaging implements OnApplicationBootstrap {
-  relay?: OutboxRelay;
+export class GatewayMessaging extends ServiceMessagingProvider<GatewayEnv> {
+  constructor(@Inject(GATEWAY_CONFIG) private readonly gateway: GatewayConfig) {
+    super();
+  }
 
-  constructor(
-    @Inject(CONFIG) private readonly env: GatewayEnv,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly hooks: ShutdownHooks,
-    private readonly health: HealthRegistry,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const started = await startServiceMessaging({
+  protected plan(): ServiceMessagingPlan {
+    return {
       config: {
-        ...this.env,
+        ...this.config,
         KAFKA_CLIENT_ID: 'gateway-relay',
         OUTBOX_RELAY_ENABLED: true,
-        DATABASE_URL: this.config.databaseUrl,
-        DATABASE_SCHEMA: this.config.databaseSchema,
+        DATABASE_URL: this.gateway.databaseUrl,
+        DATABASE_SCHEMA: this.gateway.databaseSchema,
       },
-      hooks: this.hooks,
-      health: this.health,
       relay: { pollIntervalMs: 500, stopTimeoutMs: 3_000 },
-    });
-    this.relay = started.relay;
+    };
   }
 }
 
