@@ -44,8 +44,13 @@ function fixtureWorkspace(): string {
       version: '0.0.1',
       main: './src/index.ts',
     }),
-    'libs/greeting/src/index.ts':
-      "import { word } from '@trellis/words';\nexport const greet = (): string => `hello ${word}`;",
+    'libs/greeting/src/index.ts': [
+      "import { word } from '@trellis/words';",
+      // a type-only import is erased by the compiler: the lib it names is not shipped
+      "import type { Unused } from '@trellis/unused';",
+      'export type Greeting = Unused;',
+      'export const greet = (): string => `hello ${word}`;',
+    ].join('\n'),
     'libs/words/package.json': JSON.stringify({
       name: '@trellis/words',
       version: '0.0.1',
@@ -57,7 +62,7 @@ function fixtureWorkspace(): string {
       version: '0.0.1',
       main: './src/index.ts',
     }),
-    'libs/unused/src/index.ts': 'export const unused = 1;',
+    'libs/unused/src/index.ts': 'export const unused = 1;\nexport type Unused = number;',
     'tools/prisma/cli.ts':
       "import { word } from '@trellis/words';\nconsole.log(`migrate ${word} ${process.argv.slice(2).join(' ')}`);",
     'tools/prisma/cli.spec.ts': 'export {};',
@@ -89,7 +94,7 @@ describe('build', () => {
     expect(isExcluded('apps/x/src/app/seeder-status.ts')).toBe(false);
   });
 
-  it('plans the app, the migrate CLI, the health client and only the libs reached by imports', () => {
+  it('plans the app, the migrate CLI, the health client and only the libs reached by run-time imports', () => {
     const plan = planBuild('demo', root);
     expect(plan.libs).toEqual(['greeting', 'words']);
     expect(plan.sources).toEqual([

@@ -72,11 +72,15 @@ function walk(dir: string): string[] {
 
 const IMPORT_RE = /(?:from\s+|require\(\s*|import\(\s*|import\s+)['"]@trellis\/([a-z0-9-]+)['"]/g;
 
-/** Names of the @trellis/* packages imported by the given TypeScript files. */
+/** `import type … from '…'` / `export type … from '…'`: erased by the compiler, nothing to ship. */
+const TYPE_ONLY_RE = /(?:import|export)\s+type\s[^;]*?from\s+['"][^'"]+['"]/g;
+
+/** Names of the @trellis/* packages the given TypeScript files import at run time. */
 export function importedLibs(files: readonly string[]): Set<string> {
   const libs = new Set<string>();
   for (const f of files) {
-    for (const m of readFileSync(f, 'utf8').matchAll(IMPORT_RE)) libs.add(m[1]!);
+    const code = readFileSync(f, 'utf8').replace(TYPE_ONLY_RE, '');
+    for (const m of code.matchAll(IMPORT_RE)) libs.add(m[1]!);
   }
   return libs;
 }

@@ -154,6 +154,8 @@ for t in $tables; do
 done
 counts_sql="${counts_sql% UNION ALL } ORDER BY 1;"
 coproc SNAP { psql -X -q -At -v ON_ERROR_STOP=1 -d "$LIVE"; }
+# bash unsets SNAP_PID once it has reaped the coprocess: keep the pid while it is sure to be set
+snap_pid=$SNAP_PID
 acked_before="$(acked)"   # read BEFORE the snapshot: all of these committed before it
 printf '%s\n' "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;" "SELECT pg_export_snapshot();" >&"${SNAP[1]}"
 read -r snapshot <&"${SNAP[0]}"
@@ -180,7 +182,7 @@ while read -r line <&"${SNAP[0]}"; do
 done
 pg_dump -Fc --snapshot="$snapshot" "${schema_args[@]}" -d "$LIVE" -f "$WORK/backup.dump"
 printf '%s\n' "COMMIT;" '\q' >&"${SNAP[1]}"
-wait "$SNAP_PID" 2>/dev/null || true
+wait "$snap_pid" 2>/dev/null || true
 backup_ms=$(( ($(date +%s%N) - t_backup) / 1000000 ))
 backup_bytes=$(stat -c %s "$WORK/backup.dump")
 
