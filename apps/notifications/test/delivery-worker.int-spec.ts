@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 
 import { SystemStatusRegistry, type SystemStatusUpdate } from '@trellis/auth';
 import { createPrismaClient } from '@trellis/database';
-import type { Logger } from '@trellis/platform';
 import { createTestSchema, type TestSchema } from '@trellis/testing';
 
 import { DeliveryWorker } from '../src/app/delivery/delivery-worker';
@@ -12,6 +11,7 @@ import {
 } from '../src/app/delivery/subscriber-access';
 import { PrismaClient } from '../src/app/prisma';
 import { SubscriptionsService } from '../src/app/subscriptions/subscriptions.service';
+import { silentLogger } from './support/events';
 
 // The delivery worker against real PostgreSQL with a scripted endpoint (fetch): order, retry of
 // the same event after a failure (status error, backoff) with the same notification id, recovery
@@ -21,12 +21,7 @@ import { SubscriptionsService } from '../src/app/subscriptions/subscriptions.ser
 let schema: TestSchema;
 let prisma: PrismaClient;
 
-const logger = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-} as unknown as Logger;
+const logger = silentLogger;
 
 beforeAll(async () => {
   schema = await createTestSchema('notifications');

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import { events, toTimestamp } from '@trellis/contracts';
 import { createPrismaClient } from '@trellis/database';
-import { toReceivedEvent, type ReceivedEvent } from '@trellis/events';
+import type { ReceivedEvent } from '@trellis/events';
 import { createTestSchema, type TestSchema } from '@trellis/testing';
 
 import { PrismaClient } from '../src/app/prisma';
 import { recordEvent } from '../src/events/stream-recorder';
+import { receivedEvent } from './support/events';
 
 // The stream recorder against real PostgreSQL: which subscriptions an event reaches (organisation,
 // registered practice for results, patient filter, topic), contiguous event numbers per
@@ -27,23 +28,7 @@ afterAll(async () => {
   await schema?.drop();
 });
 
-function received(type: string, data: Uint8Array): ReceivedEvent {
-  return toReceivedEvent({
-    topic: 't',
-    partition: 0,
-    offset: '0',
-    key: null,
-    value: data,
-    headers: {
-      ce_specversion: '1.0',
-      ce_id: randomUUID(),
-      ce_source: '/trellis/test',
-      ce_type: type,
-      ce_time: new Date().toISOString(),
-      'content-type': 'application/protobuf',
-    },
-  });
-}
+const received = receivedEvent;
 
 function resultAvailable(nhs: string, reportId: string, orgs: string[]): ReceivedEvent {
   const data = events.v1.ResultAvailable.encode(

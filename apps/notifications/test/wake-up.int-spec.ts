@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { SystemStatusRegistry } from '@trellis/auth';
 import { events, toTimestamp } from '@trellis/contracts';
 import { createPrismaClient } from '@trellis/database';
-import { toReceivedEvent, type ReceivedEvent } from '@trellis/events';
-import type { Logger } from '@trellis/platform';
+import type { ReceivedEvent } from '@trellis/events';
 import { createTestSchema, waitUntil, type TestSchema } from '@trellis/testing';
 
 import { DeliveryWorker } from '../src/app/delivery/delivery-worker';
@@ -12,6 +11,7 @@ import { RegistrySubscriberAccess } from '../src/app/delivery/subscriber-access'
 import { pgListenConnection, WakeListener } from '../src/app/delivery/wake-listener';
 import { PrismaClient } from '../src/app/prisma';
 import { recordEvent } from '../src/events/stream-recorder';
+import { receivedEvent, silentLogger } from './support/events';
 
 // The wake-up against real PostgreSQL: the recorder's NOTIFY (sent on commit of the inbox
 // transaction) reaches the listener of its schema only, and wakes a worker whose poll is an hour
@@ -27,12 +27,7 @@ let schema: TestSchema;
 let other: TestSchema;
 let prisma: PrismaClient;
 
-const logger = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-} as unknown as Logger;
+const logger = silentLogger;
 
 beforeAll(async () => {
   schema = await createTestSchema('notifications');
@@ -58,21 +53,7 @@ function resultAvailable(nhs: string): ReceivedEvent {
       report: { reportId: randomUUID(), nhsNumber: nhs, category: 'LAB', status: 'final' },
     }),
   ).finish();
-  return toReceivedEvent({
-    topic: 't',
-    partition: 0,
-    offset: '0',
-    key: null,
-    value: data,
-    headers: {
-      ce_specversion: '1.0',
-      ce_id: randomUUID(),
-      ce_source: '/trellis/test',
-      ce_type: 'uk.nhs.trellis.results.ResultAvailable.v1',
-      ce_time: new Date().toISOString(),
-      'content-type': 'application/protobuf',
-    },
-  });
+  return receivedEvent('uk.nhs.trellis.results.ResultAvailable.v1', data);
 }
 
 const readers = { mayReadRestricted: () => false };
