@@ -1,3 +1,4 @@
+export * from './config';
 export * from './patient-directory';
 export * from './identity-patient-directory';
 export * from './platform-module';

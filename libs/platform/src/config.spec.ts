@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { baseConfigSchema, ConfigValidationError, kafkaConnection, loadConfig } from './config';
+import {
+  baseConfigSchema,
+  ConfigValidationError,
+  kafkaConnection,
+  loadConfig,
+  requiredKafkaConfig,
+  serviceDatabaseConfig,
+} from './config';
 
 const valid = {
   SERVICE_NAME: 'identity',
@@ -96,5 +103,19 @@ describe('loadConfig', () => {
       loadConfig(baseConfigSchema, { GRPC_PORT: '9000', HTTP_PORT: '9000' }, { SERVICE_NAME: 'x' }),
     );
     expect(err.issues).toEqual([{ key: 'HTTP_PORT', message: 'must differ from GRPC_PORT' }]);
+  });
+
+  it("makes a service's database and Kafka keys required, the schema defaulting to its own", () => {
+    const appSchema = baseConfigSchema.extend({
+      ...serviceDatabaseConfig('referrals', 20),
+      ...requiredKafkaConfig,
+    });
+    const err = issuesOf(() => loadConfig(appSchema, { SERVICE_NAME: 'referrals' }));
+    expect(err.issues.map((i) => i.key)).toEqual(['DATABASE_URL', 'KAFKA_BROKERS']);
+    const cfg = loadConfig(appSchema, { ...valid, DATABASE_SCHEMA: '' });
+    expect(cfg).toMatchObject({ DATABASE_SCHEMA: 'referrals', DATABASE_POOL_SIZE: 20 });
+    expect(cfg.KAFKA_BROKERS).toEqual(['127.0.0.1:9092', '127.0.0.2:9092']);
+    const bad = issuesOf(() => loadConfig(appSchema, { ...valid, DATABASE_SCHEMA: 'Bad-Name' }));
+    expect(bad.issues[0]?.key).toBe('DATABASE_SCHEMA');
   });
 });

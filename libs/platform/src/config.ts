@@ -64,6 +64,25 @@ export const baseConfigSchema = z.object({
 });
 
 export type BaseConfig = z.output<typeof baseConfigSchema>;
+
+/**
+ * The database keys of a service that owns a PostgreSQL schema, required where the base schema has
+ * them optional: `baseConfigSchema.extend({ ...serviceDatabaseConfig('audit'), MY_FLAG: … })`.
+ */
+export function serviceDatabaseConfig(defaultSchema: string, defaultPoolSize = 10) {
+  return {
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+    DATABASE_SCHEMA: pgSchemaName.default(defaultSchema),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(defaultPoolSize),
+  };
+}
+
+/** KAFKA_BROKERS required, for a service that does not run without Kafka. */
+export const requiredKafkaConfig = { KAFKA_BROKERS: csv };
+
+/** The gateway's base URL: default token issuer, and its /.well-known/jwks.json (deploy/local/ports.env). */
+export const gatewayUrlConfig = { GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional() };
+
 export type BaseConfigSchema = z.ZodObject<{
   [K in keyof typeof baseConfigSchema.shape]: (typeof baseConfigSchema.shape)[K];
 }>;

@@ -5,10 +5,13 @@ export {
   baseConfigSchema,
   CONFIG,
   ConfigValidationError,
+  gatewayUrlConfig,
   InjectConfig,
   kafkaConnection,
   loadConfig,
   LOG_LEVELS,
+  requiredKafkaConfig,
+  serviceDatabaseConfig,
 } from './config';
 export type { BaseConfig, ConfigIssue, LogLevel } from './config';
 export {

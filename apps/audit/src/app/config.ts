@@ -1,19 +1,18 @@
 import { DEFAULT_SERVICE_KEY_FILE } from '@trellis/auth';
-import { baseConfigSchema } from '@trellis/platform';
+import {
+  baseConfigSchema,
+  gatewayUrlConfig,
+  requiredKafkaConfig,
+  serviceDatabaseConfig,
+} from '@trellis/platform';
 import { TOPICS } from '@trellis/events';
 import { z } from 'zod';
 
 /** Audit store configuration: validated at boot, every problem reported at once. */
 export const auditConfigSchema = baseConfigSchema.extend({
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-    .default('audit'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS.unwrap(),
-  /** The gateway's base URL: default token issuer, and its /.well-known/jwks.json. */
-  GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ...serviceDatabaseConfig('audit'),
+  ...requiredKafkaConfig,
+  ...gatewayUrlConfig,
   /** The access-audit topic(s) (comma-separated) and the consumer group storing them. */
   AUDIT_TOPICS: z
     .string()

@@ -1,4 +1,9 @@
-import { baseConfigSchema } from '@trellis/platform';
+import {
+  baseConfigSchema,
+  gatewayUrlConfig,
+  requiredKafkaConfig,
+  serviceDatabaseConfig,
+} from '@trellis/platform';
 import { TOPICS } from '@trellis/events';
 import { z } from 'zod';
 
@@ -6,13 +11,8 @@ const topicName = z.string().regex(/^[a-zA-Z0-9._-]+$/);
 
 /** Conformance service configuration: validated at boot, every problem reported at once. */
 export const conformanceConfigSchema = baseConfigSchema.extend({
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-    .default('conformance'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS.unwrap(),
+  ...serviceDatabaseConfig('conformance'),
+  ...requiredKafkaConfig,
   /** The streams counted (comma-separated access topics; overrides for isolated tests). */
   CONFORMANCE_ACCESS_TOPIC: z
     .string()
@@ -40,8 +40,7 @@ export const conformanceConfigSchema = baseConfigSchema.extend({
   CONFORMANCE_POLICY_INTERVAL_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
   /** The suspension feed followed (the gateway's system topic; overridden by isolated tests). */
   CONFORMANCE_SYSTEM_TOPIC: topicName.optional(),
-  /** The gateway's base URL: default token issuer, and its /.well-known/jwks.json. */
-  GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ...gatewayUrlConfig,
   /** Publish the outbox to Kafka from this process (one leader per schema). */
   OUTBOX_RELAY_ENABLED: z.stringbool().default(true),
 });

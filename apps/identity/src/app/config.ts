@@ -1,14 +1,9 @@
-import { baseConfigSchema } from '@trellis/platform';
+import { baseConfigSchema, serviceDatabaseConfig } from '@trellis/platform';
 import { z } from 'zod';
 
 /** Identity configuration (validated at boot, all problems at once). */
 export const identityConfigSchema = baseConfigSchema.extend({
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-    .default('identity'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  ...serviceDatabaseConfig('identity'),
   /** A registration whose best candidate scores at least this is refused as a likely duplicate. */
   IDENTITY_DUPLICATE_THRESHOLD: z.coerce.number().min(0.5).max(1).default(0.85),
   /** Default minimum score of a trace hit. */

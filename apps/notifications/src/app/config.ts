@@ -1,6 +1,11 @@
 import { DEFAULT_SERVICE_KEY_FILE } from '@trellis/auth';
 import { TOPICS } from '@trellis/events';
-import { baseConfigSchema } from '@trellis/platform';
+import {
+  baseConfigSchema,
+  gatewayUrlConfig,
+  requiredKafkaConfig,
+  serviceDatabaseConfig,
+} from '@trellis/platform';
 import { z } from 'zod';
 
 const topicList = (fallback: string[]) =>
@@ -12,15 +17,9 @@ const topicList = (fallback: string[]) =>
 
 /** Notifications service configuration: validated at boot, every problem reported at once. */
 export const notificationsConfigSchema = baseConfigSchema.extend({
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-    .default('notifications'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS.unwrap(),
-  /** The gateway's base URL: default token issuer, and its /.well-known/jwks.json. */
-  GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ...serviceDatabaseConfig('notifications'),
+  ...requiredKafkaConfig,
+  ...gatewayUrlConfig,
   /** The FHIR base the notifications' references are made absolute against (unset: relative). */
   NOTIFICATIONS_FHIR_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** The domain topics consumed (identity first: it keeps the registered practices). */

@@ -1,4 +1,4 @@
-import { baseConfigSchema } from '@trellis/platform';
+import { baseConfigSchema, requiredKafkaConfig, serviceDatabaseConfig } from '@trellis/platform';
 import { DEFAULT_REGIONS, TOPICS } from '@trellis/events';
 import { z } from 'zod';
 
@@ -17,13 +17,8 @@ const csv = (fallback: readonly string[]) =>
 
 /** Router configuration: validated at boot, every problem reported at once. */
 export const routerConfigSchema = baseConfigSchema.extend({
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-    .default('router'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS.unwrap(),
+  ...serviceDatabaseConfig('router'),
+  ...requiredKafkaConfig,
   /** Domain topics the router derives the regional streams from. */
   ROUTER_TOPICS: csv([
     TOPICS.identityPatient.name,
