@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
 import { status } from '@grpc/grpc-js';
-import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
+import { StaticSystemStatusFeed } from '@trellis/auth';
+import { createTestAuthority, type TestAuthority } from '@trellis/auth/testing';
 import { createPrismaClient } from '@trellis/database';
 import {
   createEventBus,

@@ -1,13 +1,8 @@
 // Access control at the gateway's gRPC door: token verification (401-class), the scope matrix
 // generated from the declared table (403-class), suspension latency and the per-system rate limit.
 import { status } from '@grpc/grpc-js';
-import {
-  createSystemStatusFeed,
-  createTestAuthority,
-  defineScopeTable,
-  runGrpcScopeMatrix,
-  SystemStatusRegistry,
-} from '@trellis/auth';
+import { createSystemStatusFeed, defineScopeTable, SystemStatusRegistry } from '@trellis/auth';
+import { createTestAuthority, runGrpcScopeMatrix } from '@trellis/auth/testing';
 import { PROTO_ROOT, protoPath } from '@trellis/contracts';
 import { base64url, SignJWT } from 'jose';
 

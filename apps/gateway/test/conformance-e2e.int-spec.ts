@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { fakerEN_GB as faker } from '@faker-js/faker';
 import { status } from '@grpc/grpc-js';
-import { forwardedTestKit } from '@trellis/auth';
+import { forwardedTestKit } from '@trellis/auth/testing';
 import { conformance, events } from '@trellis/contracts';
 import {
   createEventBus,

@@ -4,7 +4,8 @@
 // both protocols), conformance counting and audit as the FHIR REST door; and a platform called
 // directly with a valid system token but no service identity refuses the call.
 import { status } from '@grpc/grpc-js';
-import { testServiceIdentity, TRELLIS_SCOPES } from '@trellis/auth';
+import { TRELLIS_SCOPES } from '@trellis/auth';
+import { testServiceIdentity } from '@trellis/auth/testing';
 import { loadInfraEnv } from '@trellis/testing';
 import { Client as Pg } from 'pg';
 

@@ -5,7 +5,8 @@
 import { faker } from '@faker-js/faker/locale/en_GB';
 import type { Patient } from '@medplum/fhirtypes';
 import { status } from '@grpc/grpc-js';
-import { SUSPENSION_UNKNOWN, testServiceIdentity } from '@trellis/auth';
+import { SUSPENSION_UNKNOWN } from '@trellis/auth';
+import { testServiceIdentity } from '@trellis/auth/testing';
 import { freePort } from '@trellis/testing';
 
 import { startFhirStack, type FhirStack } from './fhir.harness';

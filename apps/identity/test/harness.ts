@@ -1,10 +1,6 @@
 import * as grpcJs from '@grpc/grpc-js';
-import {
-  createTestAuthority,
-  forwardedTestKit,
-  StaticSystemStatusFeed,
-  type TestAuthority,
-} from '@trellis/auth';
+import { StaticSystemStatusFeed } from '@trellis/auth';
+import { createTestAuthority, forwardedTestKit, type TestAuthority } from '@trellis/auth/testing';
 import { identity } from '@trellis/contracts';
 import {
   bootstrapService,

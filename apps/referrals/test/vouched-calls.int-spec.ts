@@ -8,13 +8,8 @@
 import { randomUUID } from 'node:crypto';
 
 import { status } from '@grpc/grpc-js';
-import {
-  createTestAuthority,
-  SUSPENSION_UNKNOWN,
-  VOUCH_HEADER,
-  type TestAuthority,
-  type VouchBasis,
-} from '@trellis/auth';
+import { SUSPENSION_UNKNOWN, VOUCH_HEADER, type VouchBasis } from '@trellis/auth';
+import { createTestAuthority, type TestAuthority } from '@trellis/auth/testing';
 import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 import { createEventBus, kafkaConfigFromEnv, TOPICS } from '@trellis/events';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';

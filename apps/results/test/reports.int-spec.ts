@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { scopeMatrix } from '@trellis/auth';
+import { scopeMatrix } from '@trellis/auth/testing';
 import { events } from '@trellis/contracts';
 import { readTopic } from '@trellis/testing';
 

@@ -15,7 +15,7 @@ import { AuthError, AuthErrorCode } from './errors';
 import { defineScopeTable } from './scope-table';
 import { generateServiceKeyRing, ServiceIdentity, SERVICE_TOKEN_HEADER } from './service-identity';
 import { SystemStatusRegistry } from './system-status';
-import { createTestAuthority, scopeMatrix, type TestAuthority } from './testing';
+import { createTestAuthority, scopeMatrix, type TestAuthority } from '../testing';
 import { AccessTokenVerifier } from './token-verifier';
 
 const GET = '/trellis.test.v1.PatientService/GetPatient';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
 import { AuthErrorCode } from './errors';
-import { createTestAuthority, type TestAuthority } from './testing';
+import { createTestAuthority, type TestAuthority } from '../testing';
 import { AccessTokenVerifier } from './token-verifier';
 
 // A loopback JWKS endpoint whose content the test swaps, as the gateway does on key rotation.

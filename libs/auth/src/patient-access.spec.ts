@@ -2,7 +2,7 @@ import type { Caller } from './caller';
 import { AuthError, AuthErrorCode } from './errors';
 import { assertOwnPatient, CITIZEN_SUBJECT_PREFIX, requiredScopeOf } from './patient-access';
 import type { ProtectedRule } from './scope-table';
-import { createTestAuthority } from './testing';
+import { createTestAuthority } from '../testing';
 import { AccessTokenVerifier } from './token-verifier';
 
 const system: Caller = {

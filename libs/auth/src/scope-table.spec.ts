@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
 import { auditShapeOf, defineScopeTable, findRule } from './scope-table';
-import { assertScopeTableCovers, listGrpcMethods, scopeMatrix } from './testing';
+import { assertScopeTableCovers, listGrpcMethods, scopeMatrix } from '../testing';
 import { scopeSatisfies } from './scopes';
 
 describe('scope table', () => {

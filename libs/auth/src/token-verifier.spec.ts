@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 import { AuthError, AuthErrorCode } from './errors';
-import { createTestAuthority, type TestAuthority } from './testing';
+import { createTestAuthority, type TestAuthority } from '../testing';
 import { AccessTokenVerifier, bearerToken } from './token-verifier';
 
 describe('AccessTokenVerifier', () => {

@@ -8,7 +8,7 @@ import { callerOf } from './caller';
 import { AuthError, AuthErrorCode } from './errors';
 import { type ScopeTable } from './scope-table';
 import { SystemStatusRegistry } from './system-status';
-import { createTestAuthority, type TestAuthority } from './testing';
+import { createTestAuthority, type TestAuthority } from '../testing';
 import { AccessTokenVerifier } from './token-verifier';
 import { VerifiedTokenCache } from './verified-token-cache';
 

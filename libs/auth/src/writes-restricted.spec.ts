@@ -5,7 +5,7 @@ import { decodeSystemStatus } from './contracts-codec';
 import { AuthErrorCode } from './errors';
 import { readOnlyScopes, scopeSatisfies } from './scopes';
 import { SystemStatusRegistry } from './system-status';
-import { createTestAuthority } from './testing';
+import { createTestAuthority } from '../testing';
 import { AccessTokenVerifier } from './token-verifier';
 
 describe('compliance enforcement: write scopes withdrawn, reads kept', () => {

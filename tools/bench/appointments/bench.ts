@@ -20,7 +20,8 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 
-import { createTestAuthority, StaticSystemStatusFeed } from '@trellis/auth';
+import { StaticSystemStatusFeed } from '@trellis/auth';
+import { createTestAuthority } from '@trellis/auth/testing';
 import { createPrismaClient } from '@trellis/database';
 import { createOutbox } from '@trellis/events';
 import { IdentityPatientDirectory } from '@trellis/identity-client';

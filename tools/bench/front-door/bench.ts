@@ -14,7 +14,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { testServiceIdentity } from '@trellis/auth';
+import { testServiceIdentity } from '@trellis/auth/testing';
 import { identity } from '@trellis/contracts';
 import { grpcChannel, typedClient } from '@trellis/platform';
 import {

@@ -12,7 +12,7 @@
  * Prints one JSON report. Tokens come from an in-process test authority whose JWKS this process
  * serves over HTTP to the service (AUTH_JWKS_URL), exactly as the gateway would.
  */
-import { createTestAuthority, withTestServiceIdentity } from '@trellis/auth';
+import { createTestAuthority, withTestServiceIdentity } from '@trellis/auth/testing';
 import { identity } from '@trellis/contracts';
 import { grpcChannel, typedClient, type ForwardCallOptions } from '@trellis/platform';
 import { loadInfraEnv } from '@trellis/testing';

@@ -19,7 +19,8 @@
  * Prints one JSON report. Uses a fresh schema (dropped at the end unless --keep); the relay is off
  * in grpc mode, so outbox rows accumulate rather than compete for the CPU.
  */
-import { createTestAuthority, StaticSystemStatusFeed } from '@trellis/auth';
+import { StaticSystemStatusFeed } from '@trellis/auth';
+import { createTestAuthority } from '@trellis/auth/testing';
 import { createPrismaClient } from '@trellis/database';
 import { createOutbox } from '@trellis/events';
 import { CachingPatientDirectory, IdentityPatientDirectory } from '@trellis/identity-client';

@@ -1,4 +1,5 @@
-import { createTestAuthority, StaticSystemStatusFeed, type TestAuthority } from '@trellis/auth';
+import { StaticSystemStatusFeed } from '@trellis/auth';
+import { createTestAuthority, type TestAuthority } from '@trellis/auth/testing';
 import { createEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
 import { bootstrapService, type ServiceHandle } from '@trellis/platform';
 import { uniqueGroupId, uniqueTopic, localServiceEnv } from '@trellis/testing';

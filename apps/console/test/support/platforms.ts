@@ -1,7 +1,7 @@
 // The platform the console's pages read beyond the audit stack: the conformance service
 // (scorecards, counting the gateway's access and violation topics), a real process from its own
 // entry point on a fresh schema.
-import { forwardedTestKit } from '@trellis/auth';
+import { forwardedTestKit } from '@trellis/auth/testing';
 import { conformance } from '@trellis/contracts';
 import {
   createTestSchema,

@@ -1,4 +1,4 @@
-import { assertScopeTableCovers, listGrpcMethods } from '@trellis/auth';
+import { assertScopeTableCovers, listGrpcMethods } from '@trellis/auth/testing';
 import { PROTO_ROOT, protoPath } from '@trellis/contracts';
 
 import { GATEWAY_SCOPES } from './gateway.scopes';

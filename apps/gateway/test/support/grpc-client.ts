@@ -1,4 +1,4 @@
-import { forwardedTestKit } from '@trellis/auth';
+import { forwardedTestKit } from '@trellis/auth/testing';
 import { gateway } from '@trellis/contracts';
 import { GrpcCallError, type DecodedGrpcError, type ForwardCallOptions } from '@trellis/platform';
 import { TypedTestClients } from '@trellis/testing';

@@ -2,7 +2,7 @@
 // from proto/: a renamed RPC or field fails the typecheck): calls with a bearer token; a refusal
 // resolves to its status name (e.g. PERMISSION_DENIED).
 import { status } from '@grpc/grpc-js';
-import { forwardedTestKit } from '@trellis/auth';
+import { forwardedTestKit } from '@trellis/auth/testing';
 import { gateway } from '@trellis/contracts';
 import { GrpcCallError, type DecodedGrpcError, type ForwardCallOptions } from '@trellis/platform';
 import { TypedTestClients } from '@trellis/testing';

@@ -1,4 +1,4 @@
-import { forwardedTestKit } from '@trellis/auth';
+import { forwardedTestKit } from '@trellis/auth/testing';
 import { results } from '@trellis/contracts';
 import type { DecodedGrpcError, ForwardCallOptions } from '@trellis/platform';
 import { TypedTestClients } from '@trellis/testing';

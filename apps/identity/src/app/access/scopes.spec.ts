@@ -1,9 +1,5 @@
-import {
-  assertScopeTableCovers,
-  listGrpcMethods,
-  scopeMatrix,
-  scopeSatisfies,
-} from '@trellis/auth';
+import { scopeSatisfies } from '@trellis/auth';
+import { assertScopeTableCovers, listGrpcMethods, scopeMatrix } from '@trellis/auth/testing';
 import { join } from 'node:path';
 import { IDENTITY_SCOPES } from './scopes';
 

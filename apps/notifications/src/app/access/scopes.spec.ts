@@ -1,4 +1,4 @@
-import { assertScopeTableCovers, listGrpcMethods } from '@trellis/auth';
+import { assertScopeTableCovers, listGrpcMethods } from '@trellis/auth/testing';
 import { join } from 'node:path';
 
 import { NOTIFICATIONS_SCOPES } from './scopes';

@@ -1,4 +1,4 @@
-import { assertScopeTableCovers, listGrpcMethods } from '@trellis/auth';
+import { assertScopeTableCovers, listGrpcMethods } from '@trellis/auth/testing';
 import { join } from 'node:path';
 
 import { REFERRALS_SCOPES } from './scopes';

@@ -11,16 +11,16 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 
-import { GatewayVouchSigner, type VouchBasis } from './gateway-vouch';
-import { findRule, type ProtectedRule, type ScopeTable } from './scope-table';
-import { scopeSatisfies } from './scopes';
+import { GatewayVouchSigner, type VouchBasis } from '../src/gateway-vouch';
+import { findRule, type ProtectedRule, type ScopeTable } from '../src/scope-table';
+import { scopeSatisfies } from '../src/scopes';
 import {
   DEFAULT_SERVICE_KEY_FILE,
   loadServiceIdentity,
   SERVICE_TOKEN_HEADER,
   type ServiceIdentity,
-} from './service-identity';
-import { ACCESS_TOKEN_TYPE, DEFAULT_ACCESS_TOKEN_AUDIENCE } from './token-claims';
+} from '../src/service-identity';
+import { ACCESS_TOKEN_TYPE, DEFAULT_ACCESS_TOKEN_AUDIENCE } from '../src/token-claims';
 
 /** Every full gRPC method path (`/pkg.Service/Method`) of the services in the given proto files. */
 export function listGrpcMethods(

@@ -7,7 +7,7 @@ import {
 } from '@trellis/platform';
 import type { TypedTestKit } from '@trellis/testing';
 
-import { withTestServiceIdentity } from './testing';
+import { withTestServiceIdentity } from './authority';
 
 export interface ForwardedTestKitOptions {
   /** Service identity sent with every call: the local test ring's (default "gateway"); false: none. */

@@ -1,9 +1,9 @@
 import { credentials, Client, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 
-import { SERVICE_TOKEN_HEADER, type ServiceIdentity } from './service-identity';
-import { scopeMatrix, testServiceIdentity, type ScopeMatrixRow } from './testing';
-import { type ScopeTable } from './scope-table';
+import { SERVICE_TOKEN_HEADER, type ServiceIdentity } from '../src/service-identity';
+import { scopeMatrix, testServiceIdentity, type ScopeMatrixRow } from './authority';
+import { type ScopeTable } from '../src/scope-table';
 
 export interface GrpcMatrixOptions {
   table: ScopeTable;
