@@ -7,7 +7,14 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { ACCESS_TOKEN_TYPE } from '@trellis/auth';
+import {
+  ACCESS_TOKEN_TYPE,
+  AUTH_GUARD_OPTIONS,
+  AUTH_SUSPENSION_CHECK,
+  type AuthGuardOptions,
+  type SuspensionCheck,
+  type VouchBasis,
+} from '@trellis/auth';
 import { fromTimestamp, toTimestamp } from '@trellis/contracts';
 import { patientToFhir } from '@trellis/fhir';
 import { SignJWT } from 'jose';
@@ -24,6 +31,14 @@ import { ExportJobs } from './export.jobs';
 import { sourcesFor, type ExportSource, type ExportType } from './export.sources';
 
 const BACKGROUND_TOKEN_TTL_SECONDS = 300;
+
+/** A page not run: the owner's status is suspended or unknown (the job fails with this). */
+export class ExportOwnerRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExportOwnerRefused';
+  }
+}
 
 /**
  * Where a job stands (JSON in the job's cursor, committed with each page): `n` identity's token
@@ -55,9 +70,12 @@ function readState(cursor: string): ExportState {
  * region's patients at identity, then each requested platform's records of that batch of NHS
  * numbers (export.sources.ts), then the next page of patients. A page runs as
  * the job's owner: a fresh 5-minute token with the owner's kick-off scopes (never more), naming
- * the gateway as actor, so the platform applies the owner's rules (region, restricted records) and
- * refuses a suspended owner — the job then fails. Jobs left running by a stopped gateway are
- * resumed from their last committed page once their lease lapses.
+ * the gateway as actor, so the platform applies the owner's rules (region, restricted records).
+ * Before each page the gateway checks the owner's status as its guard checks a caller's (its feed,
+ * or its own registry table while that is down): a suspended owner fails the job; otherwise the
+ * page's calls carry the gateway's vouch bound to that page's token, so a platform whose own
+ * suspension feed has not replayed serves them (docs/security.md §4a). Jobs left running by a
+ * stopped gateway are resumed from their last committed page once their lease lapses.
  */
 @Injectable()
 export class ExportWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -72,6 +90,8 @@ export class ExportWorker implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(FHIR_CONFIG) private readonly config: FhirConfig,
     @Inject(GATEWAY_CONFIG) private readonly gateway: GatewayConfig,
     @Inject(SIGNING_KEY_RING) private readonly keys: SigningKeyRing,
+    @Inject(AUTH_SUSPENSION_CHECK) private readonly statuses: SuspensionCheck,
+    @Inject(AUTH_GUARD_OPTIONS) private readonly guard: AuthGuardOptions,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -107,7 +127,11 @@ export class ExportWorker implements OnApplicationBootstrap, OnApplicationShutdo
       await this.run(job);
     } catch (err) {
       const why =
-        err instanceof PlatformCallError ? `${err.platform}: ${err.decoded.message}` : String(err);
+        err instanceof PlatformCallError
+          ? `${err.platform}: ${err.decoded.message}`
+          : err instanceof ExportOwnerRefused
+            ? err.message
+            : String(err);
       this.log.warn(`export ${job.id} failed: ${why}`);
       await this.jobs.fail(job.id, why);
     }
@@ -120,8 +144,10 @@ export class ExportWorker implements OnApplicationBootstrap, OnApplicationShutdo
     let state = readState(job.cursor);
     for (;;) {
       if (this.stopped) return; // the lease lapses; another start resumes from the cursor
+      const token = await this.tokenFor(job);
       const ctx: ForwardContext = {
-        authorization: `Bearer ${await this.tokenFor(job)}`,
+        authorization: `Bearer ${token}`,
+        vouch: await this.ownerChecked(job, token),
         correlationId: `export-${job.id}`,
         // audited by the gateway: the kick-off and each file download, not each page
         auditedByGateway: true,
@@ -215,6 +241,26 @@ export class ExportWorker implements OnApplicationBootstrap, OnApplicationShutdo
     if (index + 1 < sources.length)
       return { files: page.files, state: { ...state, s: index + 1, c: '' }, last: false };
     return { files: page.files, state: { n: state.n }, last: state.e === true };
+  }
+
+  /**
+   * The owner's status now, as the guard would find it for a call with `token`: the basis of the
+   * page's vouch. The lifecycle admission was decided at kick-off (the job exists only if it
+   * was admitted), so the vouch states `admitted`.
+   */
+  private async ownerChecked(job: BulkExportJob, token: string): Promise<VouchBasis> {
+    const owner = job.ownerSystemId;
+    const status = await this.statuses.check(owner, this.guard.statusReadyTimeoutMs);
+    if (!status.available)
+      throw new ExportOwnerRefused(`the status of ${owner} is unknown: ${status.reason}`);
+    if (status.suspended) throw new ExportOwnerRefused(`system ${owner} is suspended`);
+    return {
+      systemId: owner,
+      accessToken: token,
+      writesRestricted: status.writesRestricted,
+      checkedAt: Date.now(),
+      admission: 'admitted',
+    };
   }
 
   private async tokenFor(job: BulkExportJob): Promise<string> {
