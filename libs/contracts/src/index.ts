@@ -6,4 +6,13 @@ export * from './generated/_index';
 export { PROTO_ROOT, protoPath } from './proto-root';
 export { fromOptionalTimestamp, fromTimestamp, toTimestamp } from './timestamp';
 export type { TimestampLike } from './timestamp';
-export type { HistoryEntryJson, SystemScorecardJson } from './admin-json';
+export type {
+  ComplianceChangeJson,
+  ComplianceChangePageJson,
+  HistoryEntryJson,
+  ScenarioProgressJson,
+  SessionProgressJson,
+  SystemPageJson,
+  SystemScorecardJson,
+  SystemSummaryJson,
+} from './admin-json';

@@ -18,6 +18,9 @@ const client = (status: 'active' | 'suspended'): SystemSummary => ({
   suspensionReason: status === 'suspended' ? 'contract ended' : '',
   productVersionId: 'unclassified@legacy',
   writesRestricted: false,
+  lifecycle: 'live',
+  allowedScopes: ['region/north-east/stream.read'],
+  version: 1,
   changedAt: '2026-12-07T06:00:00.000Z',
   changedBy: 'ne-console',
 });

@@ -1,41 +1,25 @@
 // The console reads what the gateway's renderer writes: cards made by scorecardToMeasureReport.
 import { conformance } from '@trellis/contracts';
 
-// contract test: the console's reader against the gateway's own renderer (test code only)
+// contract test: the console's reader against the gateway's own renderer and sample card (test
+// code only)
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { scorecardToMeasureReport } from '../../../gateway/src/app/scorecards/measure-report';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { at as ts, sampleScorecard } from '../../../gateway/test/support/scorecard-fixtures';
 import { bucketsOf, scorecardOf, type MeasureReport } from './scorecard';
 
-const ts = (iso: string) => ({ seconds: Date.parse(iso) / 1000, nanos: 0 });
-
 function report(over: Partial<conformance.v1.Scorecard> = {}): MeasureReport {
-  const card = conformance.v1.Scorecard.fromPartial({
-    subjectKind: conformance.v1.SubjectKind.SUBJECT_KIND_PRODUCT_VERSION,
-    subjectId: 'bad-gp@2.0',
-    periodStart: ts('2026-12-05T00:00:00Z'),
-    periodEnd: ts('2026-12-06T00:00:00Z'),
-    current: { requests: 120, accepted: 80, refused: 38, conformanceRate: 80 / 118 },
-    previous: { requests: 100, accepted: 90, refused: 10, conformanceRate: 0.9 },
-    topFailingRules: [
-      {
-        rule: 'nhs-number.check-digit',
-        requests: 20,
-        issues: 24,
-        examplePath: "Patient.identifier.where(value='…')",
-        severity: 'error',
-        previousRequests: 3,
-      },
-    ],
+  const card = sampleScorecard({
     refusalsByStatus: [{ status: 'http 422', count: 30 }],
     behaviours: [{ behaviour: 'rate-limited', count: 4, previousCount: 1 }],
-    policyVersion: 'conformance-policy-1',
-    compliance: {
+    compliance: conformance.v1.Compliance.fromPartial({
       productVersionId: 'bad-gp@2.0',
       state: conformance.v1.ComplianceState.COMPLIANCE_STATE_ENFORCED,
       policyVersion: 'conformance-policy-1',
       warnedAt: ts('2026-12-05T10:00:00Z'),
       enforcedAt: ts('2026-12-05T11:00:00Z'),
-    },
+    }),
     ...over,
   });
   return scorecardToMeasureReport(

@@ -1,29 +1,11 @@
+import type { ScenarioProgressJson, SessionProgressJson } from '@trellis/contracts';
+
 import { api } from '../api';
 import type { Session } from '../auth';
 
 /** `GET /admin/v1/conformance-sessions/{id}/progress`: the scenarios as they stand. */
-export interface SessionProgress {
-  session: { id: string; status: string; result: string | null };
-  inFlight: number;
-  evaluatedAt: string;
-  scenarios: ScenarioProgress[];
-}
-
-export interface ScenarioProgress {
-  id: string;
-  title: string;
-  /** waiting: no request yet; passing / failing: every assertion met so far, or not. */
-  state: 'waiting' | 'passing' | 'failing';
-  requests: number;
-  assertions: Array<{
-    id: string;
-    rule: string;
-    description: string;
-    pass: boolean;
-    message: string;
-    evidence: string | null;
-  }>;
-}
+export type SessionProgress = SessionProgressJson;
+export type ScenarioProgress = ScenarioProgressJson;
 
 export const sessionProgress = (session: Session, id: string): Promise<SessionProgress> =>
   api<SessionProgress>(

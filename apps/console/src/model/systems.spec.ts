@@ -31,6 +31,8 @@ const system = (lifecycle: string, productRole?: string): SystemSummary => ({
   writesRestricted: false,
   lifecycle,
   ...(productRole ? { productRole } : {}),
+  allowedScopes: ['system/Patient.r'],
+  version: 1,
   changedAt: '2026-12-07T06:00:00.000Z',
   changedBy: 'operator',
 });

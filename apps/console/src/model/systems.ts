@@ -1,34 +1,10 @@
+import type { SystemPageJson, SystemSummaryJson } from '@trellis/contracts';
+
 import { api } from '../api';
 import type { Session } from '../auth';
 
-export interface SystemSummary {
-  id: string;
-  name: string;
-  supplier: string;
-  odsCode: string;
-  region: string;
-  status: 'active' | 'suspended';
-  suspensionReason: string;
-  productVersionId: string;
-  writesRestricted: boolean;
-  /** registered | sandbox | certified | live (absent from registries before issue 18). */
-  lifecycle?: string;
-  /** Its product's role (gp-system, hospital-epr, lab-lims, other); in registry listings only. */
-  productRole?: string;
-  /**
-   * A system of the national operator (X26) or a regional digital authority (YRA01–08): a
-   * governance client, outside the connected-system lifecycle; in registry listings only.
-   */
-  governance?: boolean;
-  changedAt: string;
-  changedBy: string;
-}
-
-interface SystemPage {
-  systems: SystemSummary[];
-  nextPageToken: string;
-  total: number;
-}
+/** A connected system from the registry routes (the gateway's JSON). */
+export type SystemSummary = SystemSummaryJson;
 
 /** The registry's JSON routes for this session: the nation's, or one region's. */
 export function systemsBase(session: Session): string {
@@ -52,7 +28,7 @@ export async function allSystems(
       pageSize: out.length === 0 ? '50' : '500',
       ...(token ? { pageToken: token } : {}),
     });
-    const page = await api<SystemPage>(session, `${systemsBase(session)}?${q.toString()}`);
+    const page = await api<SystemPageJson>(session, `${systemsBase(session)}?${q.toString()}`);
     out.push(...page.systems);
     token = page.nextPageToken;
     if (token) onPage([...out]);

@@ -1,25 +1,10 @@
 import { Alert, Badge, Button, Card, Loader, Table, Text, Title } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
+import type { ComplianceChangePageJson } from '@trellis/contracts';
 import type { ReactNode } from 'react';
 
 import { api } from '../api';
 import type { Session } from '../auth';
-
-/** One row of `GET /admin/v1/product-versions/{id}/compliance-changes`. */
-export interface ComplianceChange {
-  version: number;
-  from: string;
-  to: string;
-  cause: string;
-  actor: string;
-  reason: string;
-  at: string;
-}
-
-interface ChangePage {
-  changes: ComplianceChange[];
-  nextPageToken: string;
-}
 
 // AA contrast (≥ 4.5:1 with white), as the scorecard's state badge
 const COLOUR: Record<string, string> = {
@@ -38,9 +23,9 @@ export function ComplianceHistory(props: {
   const history = useInfiniteQuery({
     queryKey: ['compliance-changes', productVersion, props.refreshedAt],
     initialPageParam: '',
-    getNextPageParam: (last: ChangePage) => last.nextPageToken || undefined,
+    getNextPageParam: (last: ComplianceChangePageJson) => last.nextPageToken || undefined,
     queryFn: ({ pageParam }) =>
-      api<ChangePage>(
+      api<ComplianceChangePageJson>(
         session,
         `/admin/v1/product-versions/${encodeURIComponent(productVersion)}/compliance-changes?${new URLSearchParams({ pageSize: '20', ...(pageParam ? { pageToken: pageParam } : {}) }).toString()}`,
       ),

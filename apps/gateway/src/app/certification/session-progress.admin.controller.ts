@@ -1,15 +1,11 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { requireCaller, TRELLIS_SCOPES, type ScopeRule } from '@trellis/auth';
+import type { SessionProgressJson } from '@trellis/contracts';
 import { DomainError } from '@trellis/platform';
 
 import { CertificationRepository } from './certification.repository';
 import { isCertifiableRole } from './exchange';
-import {
-  answeredExchanges,
-  evaluateScenarios,
-  progressJson,
-  type ScenarioProgressJson,
-} from './session-progress';
+import { answeredExchanges, evaluateScenarios, progressJson } from './session-progress';
 
 const ROUTE = 'GET /admin/v1/conformance-sessions/:id/progress';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -18,23 +14,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const SESSION_PROGRESS_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
   [ROUTE]: { scope: 'system/TestReport.rs' },
 };
-
-export interface SessionProgressJson {
-  session: {
-    id: string;
-    systemId: string;
-    productVersionId: string;
-    role: string;
-    status: string;
-    result: string | null;
-    openedAt: string;
-    closedAt: string | null;
-  };
-  /** Requests recorded but not answered yet (not judged until answered). */
-  inFlight: number;
-  evaluatedAt: string;
-  scenarios: ScenarioProgressJson[];
-}
 
 const notFound = (id: string): DomainError =>
   new DomainError('gateway', 'SESSION_NOT_FOUND', 'NOT_FOUND', `session ${id} not found`);

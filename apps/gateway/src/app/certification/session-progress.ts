@@ -1,3 +1,5 @@
+import type { ScenarioProgressJson } from '@trellis/contracts';
+
 import { type SessionExchange } from '../../generated/prisma/client';
 import { type AssertionOutcome } from './checks';
 import { type CertifiableRole, type Exchange, type FaultKind, requestLine } from './exchange';
@@ -47,24 +49,6 @@ export function evaluateScenarios(
       })),
     };
   });
-}
-
-/** How a scenario stands while the session runs: no request yet, every assertion met, or not. */
-export type LiveState = 'waiting' | 'passing' | 'failing';
-
-export interface ScenarioProgressJson {
-  id: string;
-  title: string;
-  state: LiveState;
-  requests: number;
-  assertions: Array<{
-    id: string;
-    rule: string;
-    description: string;
-    pass: boolean;
-    message: string;
-    evidence: string | null;
-  }>;
 }
 
 export function progressJson(r: ScenarioEvaluation): ScenarioProgressJson {

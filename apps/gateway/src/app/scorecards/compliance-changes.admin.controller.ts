@@ -1,6 +1,11 @@
 import { Controller, Get, Inject, Optional, Param, Query, Req } from '@nestjs/common';
 import { type ScopeRule } from '@trellis/auth';
-import { conformance, fromTimestamp } from '@trellis/contracts';
+import {
+  conformance,
+  fromTimestamp,
+  type ComplianceChangeJson,
+  type ComplianceChangePageJson,
+} from '@trellis/contracts';
 import { DomainError } from '@trellis/platform';
 import type { Request } from 'express';
 
@@ -18,16 +23,6 @@ const ROUTE = 'GET /admin/v1/product-versions/:id/compliance-changes';
 export const SCORECARDS_SCOPE_RULES: Readonly<Record<string, ScopeRule>> = {
   [ROUTE]: { scope: 'system/MeasureReport.rs' },
 };
-
-export interface ComplianceChangeJson {
-  version: number;
-  from: string;
-  to: string;
-  cause: string;
-  actor: string;
-  reason: string;
-  at: string;
-}
 
 export const STATE: Readonly<Record<number, string>> = {
   [conformance.v1.ComplianceState.COMPLIANCE_STATE_COMPLIANT]: 'compliant',
@@ -66,7 +61,7 @@ export class ComplianceChangesAdminController {
     @Param('id') id: string,
     @Query() query: Record<string, unknown>,
     @Req() req: Request,
-  ): Promise<{ changes: ComplianceChangeJson[]; nextPageToken: string }> {
+  ): Promise<ComplianceChangePageJson> {
     for (const k of Object.keys(query))
       if (k !== 'pageSize' && k !== 'pageToken') throw invalid(k, 'unknown parameter');
     const { pageSize = '', pageToken = '' } = query;

@@ -7,54 +7,10 @@ import {
   scorecardToMeasureReport,
   searchsetOf,
 } from './measure-report';
+import { at, sampleScorecard as card } from '../../../test/support/scorecard-fixtures';
 
 const { SubjectKind } = conformance.v1;
 const NOW = new Date('2026-12-06T12:00:00Z');
-
-function card(over: Partial<conformance.v1.Scorecard> = {}): conformance.v1.Scorecard {
-  return conformance.v1.Scorecard.fromPartial({
-    subjectKind: SubjectKind.SUBJECT_KIND_PRODUCT_VERSION,
-    subjectId: 'bad-gp@2.0',
-    periodStart: { seconds: Date.parse('2026-12-05T00:00:00Z') / 1000, nanos: 0 },
-    periodEnd: { seconds: Date.parse('2026-12-06T00:00:00Z') / 1000, nanos: 0 },
-    current: {
-      requests: 120,
-      accepted: 80,
-      refused: 38,
-      conformanceRate: 0.677966,
-      violations: 30,
-    },
-    previous: { requests: 100, accepted: 90, refused: 10, conformanceRate: 0.9, violations: 8 },
-    rateTrend: -0.222034,
-    topFailingRules: [
-      {
-        rule: 'nhs-number.check-digit',
-        requests: 20,
-        issues: 24,
-        examplePath: "Patient.identifier.where(value='…')",
-        severity: 'error',
-        previousRequests: 3,
-      },
-    ],
-    refusalsByStatus: [
-      { status: 'http 422', count: 30 },
-      { status: 'http 428', count: 8 },
-    ],
-    behaviours: [
-      { behaviour: 'rate-limited', count: 4, previousCount: 0 },
-      { behaviour: 'retry-before-retry-after', count: 3, previousCount: 0 },
-    ],
-    systems: ['sys-a', 'sys-b'],
-    definitionId: 'trellis-conformance-scorecard',
-    policyVersion: 'conformance-policy-1',
-    compliance: {
-      productVersionId: 'bad-gp@2.0',
-      state: conformance.v1.ComplianceState.COMPLIANCE_STATE_ENFORCED,
-      policyVersion: 'conformance-policy-1',
-    },
-    ...over,
-  });
-}
 
 describe('scorecard as FHIR', () => {
   it('a full MeasureReport passes the FHIR validator', () => {
@@ -99,7 +55,6 @@ describe('scorecard as FHIR', () => {
   });
 
   it('a version warned, enforced and overridden carries the dates, the reason and the author', () => {
-    const at = (iso: string) => ({ seconds: Date.parse(iso) / 1000, nanos: 0 });
     const report = scorecardToMeasureReport(
       card({
         compliance: {

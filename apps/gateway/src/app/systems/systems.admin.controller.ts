@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
+import type { SystemPageJson, SystemSummaryJson } from '@trellis/contracts';
 
 import { isGovernanceOrganisation } from '../regions/lifecycle';
 import { SystemsError, SystemsErrorCode } from './systems.errors';
@@ -7,36 +8,8 @@ import { type ListedSystem, type SystemRow } from './systems.repository';
 import { SystemsService } from './systems.service';
 
 /** A connected system as the console shows it: no keys, no scopes beyond their names. */
-export interface SystemSummary {
-  id: string;
-  name: string;
-  supplier: string;
-  odsCode: string;
-  region: string;
-  status: 'active' | 'suspended';
-  suspensionReason: string;
-  productVersionId: string;
-  writesRestricted: boolean;
-  /** registered | sandbox | certified | live (issue 18). */
-  lifecycle: string;
-  /** Its product's role (gp-system, hospital-epr, lab-lims, other): in registry listings only. */
-  productRole?: string;
-  /**
-   * A system of the national operator or a regional digital authority (X26, YRA01–08): a
-   * governance client, outside the connected-system lifecycle; in registry listings only.
-   */
-  governance?: boolean;
-  allowedScopes: string[];
-  version: number;
-  changedAt: string;
-  changedBy: string;
-}
-
-export interface SystemPage {
-  systems: SystemSummary[];
-  nextPageToken: string;
-  total: number;
-}
+export type SystemSummary = SystemSummaryJson;
+export type SystemPage = SystemPageJson;
 
 export function toSummary(row: SystemRow): SystemSummary {
   return {
