@@ -1,26 +1,19 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   AUTH_STATUS_REGISTRY,
   SERVICE_IDENTITY,
   type ServiceIdentity,
   type SystemStatusRegistry,
 } from '@trellis/auth';
-import { startServiceMessaging, type InboxConsumer, type OutboxRelay } from '@trellis/events';
-import {
-  CONFIG,
-  HealthRegistry,
-  LOGGER,
-  ShutdownHooks,
-  ShutdownOrder,
-  type Logger,
-} from '@trellis/platform';
+import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
+import { ShutdownOrder } from '@trellis/platform';
 
 import { type NotificationsConfig } from '../app/config';
 import { DeliveryWorker } from '../app/delivery/delivery-worker';
 import { GatewayFocusReader } from '../app/delivery/focus-reader';
 import { RegistrySubscriberAccess } from '../app/delivery/subscriber-access';
 import { pgListenConnection, WakeListener } from '../app/delivery/wake-listener';
-import { PRISMA, type PrismaClient } from '../app/prisma';
+import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
 import { recordEvent } from './stream-recorder';
 
 /** How long the worker polls alone after its wake-up listener lost the database. */
@@ -33,27 +26,25 @@ const WAKE_RECONNECT_MS = 5_000;
  * woken by the recorder's NOTIFY on commit (WakeListener) and polling as the fallback.
  */
 @Injectable()
-export class NotificationsMessaging implements OnApplicationBootstrap {
-  relay?: OutboxRelay;
-  consumer?: InboxConsumer;
+export class NotificationsMessaging extends ServiceMessagingProvider<
+  NotificationsConfig,
+  Prisma.TransactionClient
+> {
   worker?: DeliveryWorker;
+  private readonly access: RegistrySubscriberAccess;
 
   constructor(
-    @Inject(CONFIG) private readonly config: NotificationsConfig,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
-    @Inject(LOGGER) private readonly logger: Logger,
-    private readonly hooks: ShutdownHooks,
-    private readonly health: HealthRegistry,
     @Inject(AUTH_STATUS_REGISTRY) private readonly systems: SystemStatusRegistry,
     @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity | null,
-  ) {}
+  ) {
+    super();
+    this.access = new RegistrySubscriberAccess(systems);
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
-    const access = new RegistrySubscriberAccess(this.systems);
-    const started = await startServiceMessaging({
+  protected plan(): ServiceMessagingPlan<Prisma.TransactionClient> {
+    return {
       config: this.config,
-      hooks: this.hooks,
-      health: this.health,
       kafkaRequired: true,
       consumer: {
         name: 'notifications-consumer',
@@ -65,52 +56,52 @@ export class NotificationsMessaging implements OnApplicationBootstrap {
           // who may hear of restricted patients comes from the registry feed: wait for its
           // replay at boot (after that, a restricted event is withheld from everyone unknown)
           if (!this.systems.ready) await this.systems.whenReady(60_000);
-          await recordEvent(event, tx, access);
+          await recordEvent(event, tx, this.access);
         },
       },
-    });
-    this.relay = started.relay;
-    this.consumer = started.consumer;
-    if (this.config.NOTIFICATIONS_DELIVERY_ENABLED) {
-      const identity = this.identity;
-      const worker = new DeliveryWorker(
-        this.prisma,
-        {
-          pollMs: this.config.NOTIFICATIONS_POLL_MS,
-          concurrency: this.config.NOTIFICATIONS_CONCURRENCY,
-          retryBaseMs: this.config.NOTIFICATIONS_RETRY_BASE_MS,
-          retryMaxMs: this.config.NOTIFICATIONS_RETRY_MAX_MS,
-          retentionMs: this.config.NOTIFICATIONS_RETENTION_MS,
-          ...(this.config.NOTIFICATIONS_FHIR_BASE_URL
-            ? { fhirBaseUrl: this.config.NOTIFICATIONS_FHIR_BASE_URL }
-            : {}),
-        },
-        this.logger,
-        access,
-        fetch,
-        this.config.GATEWAY_URL && identity
-          ? new GatewayFocusReader(this.config.GATEWAY_URL, () => identity.token())
-          : undefined,
-      );
-      worker.start();
-      this.worker = worker;
-      const listener = this.config.NOTIFICATIONS_WAKE_ON_RECORD
-        ? new WakeListener({
-            schema: this.config.DATABASE_SCHEMA,
-            connection: pgListenConnection(this.config.DATABASE_URL, this.config.DATABASE_SCHEMA),
-            reconnectMs: WAKE_RECONNECT_MS,
-            logger: this.logger,
-          })
-        : undefined;
-      listener?.start(() => worker.wake());
-      this.hooks.register(
-        'notifications-delivery',
-        async () => {
-          await listener?.stop();
-          await worker.stop();
-        },
-        ShutdownOrder.FLUSH,
-      );
-    }
+    };
+  }
+
+  protected override started(): void {
+    if (!this.config.NOTIFICATIONS_DELIVERY_ENABLED) return;
+    const identity = this.identity;
+    const worker = new DeliveryWorker(
+      this.prisma,
+      {
+        pollMs: this.config.NOTIFICATIONS_POLL_MS,
+        concurrency: this.config.NOTIFICATIONS_CONCURRENCY,
+        retryBaseMs: this.config.NOTIFICATIONS_RETRY_BASE_MS,
+        retryMaxMs: this.config.NOTIFICATIONS_RETRY_MAX_MS,
+        retentionMs: this.config.NOTIFICATIONS_RETENTION_MS,
+        ...(this.config.NOTIFICATIONS_FHIR_BASE_URL
+          ? { fhirBaseUrl: this.config.NOTIFICATIONS_FHIR_BASE_URL }
+          : {}),
+      },
+      this.logger,
+      this.access,
+      fetch,
+      this.config.GATEWAY_URL && identity
+        ? new GatewayFocusReader(this.config.GATEWAY_URL, () => identity.token())
+        : undefined,
+    );
+    worker.start();
+    this.worker = worker;
+    const listener = this.config.NOTIFICATIONS_WAKE_ON_RECORD
+      ? new WakeListener({
+          schema: this.config.DATABASE_SCHEMA,
+          connection: pgListenConnection(this.config.DATABASE_URL, this.config.DATABASE_SCHEMA),
+          reconnectMs: WAKE_RECONNECT_MS,
+          logger: this.logger,
+        })
+      : undefined;
+    listener?.start(() => worker.wake());
+    this.hooks.register(
+      'notifications-delivery',
+      async () => {
+        await listener?.stop();
+        await worker.stop();
+      },
+      ShutdownOrder.FLUSH,
+    );
   }
 }
