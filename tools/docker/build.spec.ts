@@ -92,6 +92,8 @@ describe('build', () => {
     expect(isExcluded('apps/x/src/seed.ts')).toBe(true);
     expect(isExcluded('apps/x/src/seed/synthetic.ts')).toBe(true);
     expect(isExcluded('apps/x/src/app/seeder-status.ts')).toBe(false);
+    expect(isExcluded('apps/x/src/public.ts')).toBe(true);
+    expect(isExcluded('apps/x/src/app/public.ts')).toBe(false);
   });
 
   it('plans the app, the migrate CLI, the health client and only the libs reached by run-time imports', () => {

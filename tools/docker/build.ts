@@ -55,7 +55,10 @@ export function isExcluded(rel: string): boolean {
     rel.endsWith('.d.ts') ||
     /(^|\/)(test|tests|__tests__|__mocks__|fixtures)\//.test(rel) ||
     // seed scripts (synthetic data with faker) run from the tree, never from an image
-    /(^|\/)(seed\/|seed\.ts$)/.test(rel)
+    /(^|\/)(seed\/|seed\.ts$)/.test(rel) ||
+    // an app's entry point for the tools outside it (benchmarks): run from the tree, and it may
+    // re-export what an image leaves out (identity's seed)
+    /^apps\/[^/]+\/src\/public\.ts$/.test(rel)
   );
 }
 
