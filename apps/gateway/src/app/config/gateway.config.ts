@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 
 import { DEFAULT_ACCESS_TOKEN_AUDIENCE, MAX_ACCESS_TOKEN_LIFETIME_SECONDS } from '@trellis/auth';
-import { baseConfigSchema, kafkaConnection, type BaseConfig } from '@trellis/platform';
+import {
+  baseConfigSchema,
+  kafkaConnection,
+  requiredKafkaConfig,
+  serviceDatabaseConfig,
+  type BaseConfig,
+} from '@trellis/platform';
 import { z } from 'zod';
 
 import { CITIZEN_ENV_SHAPE } from '../citizens/citizen.config';
@@ -13,12 +19,8 @@ import { PRINCIPALS_ENV_SHAPE } from '../regions/principals.config';
 
 /** The gateway's environment: the platform base plus the access-control settings. */
 export const gatewayEnvSchema = baseConfigSchema.extend({
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-    .default('gateway'),
-  KAFKA_BROKERS: baseConfigSchema.shape.KAFKA_BROKERS.unwrap(),
+  ...serviceDatabaseConfig('gateway'),
+  ...requiredKafkaConfig,
   /** Public base URL: token issuer; the token endpoint is `<GATEWAY_PUBLIC_URL>/oauth2/token`. */
   GATEWAY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   GATEWAY_SIGNING_KEY_FILE: z.string().min(1).default('.trellis/secrets/gateway-signing-keys.json'),
@@ -73,6 +75,7 @@ export interface GatewayConfig {
   rateLimitWindowSeconds: number;
   databaseUrl: string;
   databaseSchema: string;
+  databasePoolSize: number;
   systemTopic: string;
   auditTopic: string;
   regionTopicPrefix: string;
@@ -106,6 +109,7 @@ export function gatewayConfigFrom(env: GatewayEnv, httpPort?: number): GatewayCo
     rateLimitWindowSeconds: env.GATEWAY_RATE_LIMIT_WINDOW_SECONDS,
     databaseUrl: env.DATABASE_URL,
     databaseSchema: env.DATABASE_SCHEMA,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
     systemTopic: env.GATEWAY_SYSTEM_TOPIC,
     auditTopic: env.AUDIT_ACCESS_TOPIC,
     regionTopicPrefix: env.GATEWAY_REGION_TOPIC_PREFIX,

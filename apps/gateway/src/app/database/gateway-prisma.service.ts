@@ -15,7 +15,10 @@ export function createGatewayPrisma(url: string, schema: string): PrismaClient {
 export class GatewayPrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     const adapter = new PrismaPg(
-      toPoolConfig({ url: config.databaseUrl, schema: config.databaseSchema }, { max: 10 }),
+      toPoolConfig(
+        { url: config.databaseUrl, schema: config.databaseSchema },
+        { max: config.databasePoolSize },
+      ),
       {
         schema: config.databaseSchema,
       },
