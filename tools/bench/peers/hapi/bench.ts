@@ -5,6 +5,8 @@
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts [--patients 10000] [--rounds 3]
  *        [--seconds 20] [--warmup 15] [--connections 64] [--threads 2] [--heap 2g]
  *        [--ops read,search,create] [--out results.json] [--prof-dir /tmp/prof] [--keep-hapi]
+ *        [--servers trellis]   # Trellis alone: no HAPI build, boot or copy (A/B of Trellis changes)
+ *   BENCH_IDENTITY_NODE_ARGS="-r /tmp/count-sql.js" adds node arguments to the identity process.
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --render results.json   # table again
  *
  * (1) builds the HAPI peer (server/, Maven) and starts it in its own database (hapi_bench) with a
@@ -121,35 +123,44 @@ async function main(): Promise<void> {
   const ops = arg('ops', 'read,search,create').split(',');
   const profDir = arg('prof-dir', '');
   const outFile = arg('out', '');
+  const withHapi = arg('servers', 'trellis,hapi').split(',').includes('hapi');
   const tmp = join(tmpdir(), `peer-bench-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
   assertWrk();
   const load0 = loadavg();
   const startedAt = new Date().toISOString();
 
-  buildHapi(flag('rebuild'));
-  await ensureDatabase(env.DATABASE_URL, HAPI_DB);
+  if (withHapi) {
+    buildHapi(flag('rebuild'));
+    await ensureDatabase(env.DATABASE_URL, HAPI_DB);
+  }
   const hapiPort = await freePort();
-  log(`starting HAPI on :${hapiPort} (heap ${heap}), seeding Trellis (${patients} patients)…`);
+  log(
+    withHapi
+      ? `starting HAPI on :${hapiPort} (heap ${heap}), seeding Trellis (${patients} patients)…`
+      : `Trellis alone (--servers trellis), seeding Trellis (${patients} patients)…`,
+  );
   const hapiLog = join(tmp, 'hapi.log');
   const [hapi, seededNow] = await Promise.all([
-    startHapi({
-      databaseUrl: env.DATABASE_URL,
-      database: HAPI_DB,
-      port: hapiPort,
-      heap,
-      logFile: hapiLog,
-    }),
+    withHapi
+      ? startHapi({
+          databaseUrl: env.DATABASE_URL,
+          database: HAPI_DB,
+          port: hapiPort,
+          heap,
+          logFile: hapiLog,
+        })
+      : undefined,
     seedTrellis(env.DATABASE_URL, patients),
   ]);
-  log(`HAPI ready (pid ${hapi.pid}); Trellis seeded ${seededNow} now`);
-  let stopHapi: HapiServer['stop'] | undefined = hapi.stop;
+  log(`${hapi ? `HAPI ready (pid ${hapi.pid}); ` : ''}Trellis seeded ${seededNow} now`);
+  let stopHapi: HapiServer['stop'] | undefined = hapi?.stop;
   try {
     await benchBoth();
     if (flag('keep-hapi')) stopHapi = undefined;
   } finally {
     if (stopHapi) await stopHapi();
-    else log(`HAPI left running (pid ${hapi.pid}, ${hapi.baseUrl})`);
+    else if (hapi) log(`HAPI left running (pid ${hapi.pid}, ${hapi.baseUrl})`);
   }
 
   async function benchBoth(): Promise<void> {
@@ -168,6 +179,8 @@ async function main(): Promise<void> {
         ...(profDir
           ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-name=identity.cpuprofile']
           : []),
+        // e.g. "-r /tmp/count-sql.js": extra node arguments for the identity process
+        ...(process.env['BENCH_IDENTITY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
       ],
       env: serviceEnv({
         SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'),
@@ -201,9 +214,9 @@ async function main(): Promise<void> {
       await refreshToken();
       log('identity up; token issued');
       const nhsNumbers = await seededNhsNumbers(env.DATABASE_URL, patients);
-      const have = await hapiSeededIds(env.DATABASE_URL, HAPI_DB);
-      const missing = nhsNumbers.filter((n) => !have.has(hapiId(n)));
-      if (missing.length) {
+      const have = hapi ? await hapiSeededIds(env.DATABASE_URL, HAPI_DB) : new Set<string>();
+      const missing = hapi ? nhsNumbers.filter((n) => !have.has(hapiId(n))) : [];
+      if (hapi && missing.length) {
         log(`copying ${missing.length} patients from Trellis into HAPI (has ${have.size})…`);
         const t0 = Date.now();
         for (let i = 0; i < missing.length; i += 1000) {
@@ -213,7 +226,7 @@ async function main(): Promise<void> {
           log(`copied ${i + chunk.length} in ${Math.round((Date.now() - t0) / 1000)} s`);
         }
       }
-      const hapiPatients = await seededCount(hapi.baseUrl);
+      const hapiPatients = hapi ? await seededCount(hapi.baseUrl) : 0;
 
       // 5,000 random seeded patients (the same for both servers), in a fixed shuffled order
       const sample = [...nhsNumbers].sort(() => Math.random() - 0.5).slice(0, 5000);
@@ -264,12 +277,13 @@ async function main(): Promise<void> {
         ...(t === 'trellis' ? { Authorization: `Bearer ${token}` } : {}),
         ...(t === 'hapi-no-store' ? { 'Cache-Control': 'no-store' } : {}),
       });
+      const targetsOf = (op: Op): Target[] => op.targets.filter((t) => withHapi || t === 'trellis');
       const base = (t: Target): string =>
         t === 'trellis' ? gw.baseUrl : `http://127.0.0.1:${hapiPort}`;
 
       // smoke: one request of each kind against each server must succeed before any load
       for (const op of ops.map((o) => opDefs[o]!)) {
-        for (const t of op.targets) {
+        for (const t of targetsOf(op)) {
           const file = op.lines(t, 0);
           const first = readFileSync(file, 'utf8').split('\n')[0]!;
           const url = op.method === 'GET' ? `${base(t)}${first}` : `${base(t)}/fhir/Patient`;
@@ -294,7 +308,7 @@ async function main(): Promise<void> {
         const pgGroups = postgresByClient({
           gateway: [process.pid],
           identity: [identity.pid],
-          hapi: [hapi.pid],
+          ...(hapi ? { hapi: [hapi.pid] } : {}),
         });
         const groups: Groups = {
           gateway: [process.pid],
@@ -302,7 +316,7 @@ async function main(): Promise<void> {
           otherTrellis: runningPlatform(),
           pgTrellis: [...(pgGroups.get('gateway') ?? []), ...(pgGroups.get('identity') ?? [])],
           kafka: kafkaPids(),
-          jvm: [hapi.pid],
+          jvm: hapi ? [hapi.pid] : [],
           pgHapi: pgGroups.get('hapi') ?? [],
         };
         const session = profile ? new Session() : undefined;
@@ -353,7 +367,7 @@ async function main(): Promise<void> {
       };
 
       for (const op of ops.map((o) => opDefs[o]!)) {
-        for (const t of op.targets) {
+        for (const t of targetsOf(op)) {
           log(`warm-up ${op.name} ${t} ${warmup} s`);
           await run(op, t, 0, warmup, false);
         }
@@ -361,7 +375,7 @@ async function main(): Promise<void> {
       let profiled = false;
       for (let round = 1; round <= rounds; round++) {
         for (const op of ops.map((o) => opDefs[o]!)) {
-          for (const t of op.targets) {
+          for (const t of targetsOf(op)) {
             const profile: boolean = profDir !== '' && !profiled && t === 'trellis';
             profiled ||= profile;
             const r = await run(op, t, round, seconds, profile);
@@ -376,7 +390,9 @@ async function main(): Promise<void> {
         command: process.argv.slice(1).join(' '),
         'patients (seeded in each)': `${nhsNumbers.length} (Trellis schema ${SCHEMA} now holds ${await trellisPatientCount(env.DATABASE_URL)} with earlier creates; HAPI seeded ${hapiPatients}; seeded now ${seededNow})`,
         load: `wrk ${threads} threads, ${connections} connections, ${rounds} rounds × ${seconds} s, warm-up ${warmup} s per server and operation`,
-        HAPI: `FHIR JPA 8.8.0, Spring Boot 3.5.9, -Xms${heap} -Xmx${heap}, database ${HAPI_DB}`,
+        HAPI: hapi
+          ? `FHIR JPA 8.8.0, Spring Boot 3.5.9, -Xms${heap} -Xmx${heap}, database ${HAPI_DB}`
+          : 'not run (--servers trellis)',
         Trellis: `gateway (bench process) + identity (child, outbox relay on), schema ${SCHEMA}; NHS numbers ${SEED_RANGE.first}x.. seeded, ${CREATE_RANGE.first}x.. created`,
         machine: `${cpus().length} cores; load average before ${load0.map((l) => l.toFixed(2)).join(' ')}, after ${load1.map((l) => l.toFixed(2)).join(' ')} (shared with other work)`,
       };
