@@ -7,3 +7,4 @@ export * from './lifecycle';
 export * from './errors';
 export * from './migrate-main';
 export * from './idempotency';
+export * from './pool-transaction';

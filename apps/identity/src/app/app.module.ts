@@ -12,6 +12,7 @@ import {
   type Outbox,
   type ServiceMessagingPlan,
 } from '@trellis/events';
+import { inPoolTransaction } from '@trellis/database';
 import { NhsNumberAllocator } from '@trellis/nhs-number';
 import { CONFIG, HealthRegistry, kafkaConnection } from '@trellis/platform';
 import type { JWTVerifyGetKey } from 'jose';
@@ -107,6 +108,10 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
                 tx,
               );
             },
+            // registration's transaction runs on the pool, not in a Prisma interactive
+            // transaction: its statements through Prisma's pipeline were most of identity's
+            // CPU per create (docs/performance.md, "Hot paths: create")
+            (fn) => inPoolTransaction(prisma.pool, fn),
           );
         },
       },

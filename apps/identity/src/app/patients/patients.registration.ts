@@ -4,12 +4,7 @@ import { regionOf } from '../reference/ods-regions';
 import { registrationKey, registrationLockKeys } from './normalise';
 import type { Actor, PatientDetails, TraceQuery } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
-import {
-  type OverrideAudit,
-  type PatientSupport,
-  type RegisterResult,
-  TX,
-} from './patients.support';
+import { type OverrideAudit, type PatientSupport, type RegisterResult } from './patients.support';
 import { today, validateDetails } from './patients.validation';
 
 /** Registration of a new patient: the duplicate check, the NHS number, the first version and event. */
@@ -46,7 +41,7 @@ export class PatientRegistration {
       // the refusal names candidates with scores: a restricted one's address must not count
       maskRestricted: !this.s.mayReadRestricted(actor),
     };
-    const created = await this.s.db.$transaction(async (tx) => {
+    const created = await this.s.sqlTransaction(async (tx) => {
       // Registrations that could be the same person serialise here, so the duplicate check below
       // sees every committed competitor: 50 concurrent registrations → one created.
       await this.s.repo.lockRegistrationKeys(tx, registrationLockKeys(details.birthDate));
@@ -148,7 +143,7 @@ export class PatientRegistration {
       const overriddenHits =
         overridden.length > 0 ? await this.s.hits(tx, actor, dupes.candidates) : [];
       return { record, overriddenHits };
-    }, TX);
+    });
     return { patient: this.s.view(actor, created.record), overridden: created.overriddenHits };
   }
 }

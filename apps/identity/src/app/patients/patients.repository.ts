@@ -1,4 +1,4 @@
-import { PREPARED_MARKER } from '@trellis/database';
+import { PREPARED_MARKER, type RawSql } from '@trellis/database';
 
 import { Prisma, PrismaClient } from '../../generated/prisma/client';
 import { canonicalGiven, normaliseGiven, normaliseName, normalisePostcode } from './normalise';
@@ -82,42 +82,22 @@ export class PatientsRepository {
     return r.rows[0] ? rowToRecord(r.rows[0]) : undefined;
   }
 
-  /** Serialises registrations that could be duplicates of each other (transaction-scoped). */
-  async lockRegistrationKeys(tx: Db, keys: string[]): Promise<void> {
-    for (const key of keys) {
-      await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`;
-    }
+  /**
+   * Serialises registrations that could be duplicates of each other (transaction-scoped): every
+   * key in one statement, taken in the given (sorted) order so two registrations cannot deadlock.
+   */
+  async lockRegistrationKeys(tx: RawSql, keys: string[]): Promise<void> {
+    await tx.$queryRaw`/* prepared:identity_registration_lock */
+      SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))::int AS locked
+      FROM (SELECT k FROM unnest(${keys}::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i) AS ordered`;
   }
 
-  async insertPatient(tx: Db, p: NewPatient, now: Date): Promise<void> {
-    await tx.patient.create({
-      data: {
-        nhsNumber: p.nhsNumber,
-        gender: p.gender,
-        birthDate: toDate(p.birthDate),
-        confidentiality: p.confidentiality,
-        gpOdsCode: p.gp?.odsCode ?? null,
-        gpRegion: p.gp?.region ?? null,
-        version: 1,
-        createdAt: now,
-        lastUpdated: now,
-        registrationKey: p.registrationKey,
-        duplicateOverride: p.duplicateOverride,
-      },
-    });
-    await this.writeNames(tx, p.nhsNumber, p.names, p.birthDate);
-    await this.writeAddresses(tx, p.nhsNumber, p.addresses);
-    await this.writeTelecom(tx, p.nhsNumber, p.telecom);
-    if (p.gp) {
-      await tx.gpRegistration.create({
-        data: {
-          nhsNumber: p.nhsNumber,
-          odsCode: p.gp.odsCode,
-          region: p.gp.region,
-          periodStart: toDate(p.gp.period.start!),
-        },
-      });
-    }
+  /**
+   * A new patient with its names, addresses, telecom and GP registration in one statement (one
+   * round trip instead of eight; the child rows' foreign keys are checked at its end).
+   */
+  async insertPatient(tx: RawSql, p: NewPatient, now: Date): Promise<void> {
+    await tx.$queryRaw(insertPatientSql(p, now));
   }
 
   async writeNames(
@@ -239,14 +219,14 @@ export class PatientsRepository {
    * numbers. A named statement: planning its five sub-selects cost PostgreSQL ≈ 3× executing them
    * (docs/performance.md), so each connection plans it once.
    */
-  async find(db: Db, nhsNumber: string): Promise<PatientRecord | undefined> {
+  async find(db: RawSql, nhsNumber: string): Promise<PatientRecord | undefined> {
     const rows = await db.$queryRaw<RecordRow[]>(
       recordSql(Prisma.sql`p.nhs_number = ${nhsNumber}`, 'identity_patient_find'),
     );
     return rows[0] ? rowToRecord(rows[0]) : undefined;
   }
 
-  async findMany(db: Db, nhsNumbers: string[]): Promise<Map<string, PatientRecord>> {
+  async findMany(db: RawSql, nhsNumbers: string[]): Promise<Map<string, PatientRecord>> {
     if (nhsNumbers.length === 0) return new Map();
     const rows = await db.$queryRaw<RecordRow[]>(
       recordSql(Prisma.sql`p.nhs_number = ANY(${nhsNumbers}::text[])`),
@@ -282,21 +262,19 @@ export class PatientsRepository {
     return true;
   }
 
-  async appendVersion(tx: Db, record: PatientRecord, meta: VersionMeta, now: Date): Promise<void> {
-    await tx.patientVersion.create({
-      data: {
-        nhsNumber: record.nhsNumber,
-        version: record.version,
-        change: meta.change,
-        changedFields: meta.changedFields,
-        changedBy: meta.changedBy,
-        changedByOds: meta.changedByOds,
-        recordedAt: now,
-        snapshot: snapshotJson(record),
-        reason: meta.reason ?? null,
-        overriddenCandidates: meta.overriddenCandidates ?? [],
-      },
-    });
+  async appendVersion(
+    tx: RawSql,
+    record: PatientRecord,
+    meta: VersionMeta,
+    now: Date,
+  ): Promise<void> {
+    await tx.$queryRaw`/* prepared:identity_version_append */
+      INSERT INTO patient_version (nhs_number, version, change, changed_fields, changed_by,
+                                   changed_by_ods, recorded_at, snapshot, reason, overridden_candidates)
+      VALUES (${record.nhsNumber}, ${record.version}::int, ${meta.change}, ${meta.changedFields}::text[],
+              ${meta.changedBy}, ${meta.changedByOds}, ${now}::timestamptz, ${JSON.stringify(record)}::jsonb,
+              ${meta.reason ?? null}, ${meta.overriddenCandidates ?? []}::text[])
+      RETURNING id::text AS id`;
   }
 
   /** Versions of a record and of every record merged into it, newest first. */
@@ -328,7 +306,7 @@ export class PatientsRepository {
     return row ? toVersionEntry(row) : undefined;
   }
 
-  async trace(db: Db, query: TraceQuery): Promise<TraceResult> {
+  async trace(db: RawSql, query: TraceQuery): Promise<TraceResult> {
     const terms = traceTerms(query);
     const sql = traceSql(terms, query.minScore, query.maxResults, query.dominanceMargin ?? 1);
     if (!sql) return { candidates: [], totalAboveThreshold: 0 };
@@ -459,8 +437,82 @@ function withPeriod(period: Period | undefined): { period?: Period } {
   return period ? { period } : {};
 }
 
-function snapshotJson(record: PatientRecord): Prisma.InputJsonValue {
-  return JSON.parse(JSON.stringify(record)) as Prisma.InputJsonValue;
+/** The insert of a new patient and its child rows (two fixed texts: with and without a GP). */
+function insertPatientSql(p: NewPatient, now: Date): Prisma.Sql {
+  const names = p.names.map((n, position) => ({
+    position,
+    use: n.use,
+    family: n.family,
+    given: n.given,
+    prefix: n.prefix,
+    ps: n.period?.start || null,
+    pe: n.period?.end || null,
+    family_norm: normaliseName(n.family),
+    given_norm: normaliseGiven(n.given),
+    given_canon: canonicalGiven(n.given),
+  }));
+  const addresses = p.addresses.map((a, position) => {
+    const pc = normalisePostcode(a.postcode);
+    return {
+      position,
+      use: a.use,
+      lines: a.lines,
+      city: a.city,
+      district: a.district,
+      postcode: a.postcode,
+      postcode_norm: pc.norm,
+      postcode_out: pc.outward,
+      ps: a.period?.start || null,
+      pe: a.period?.end || null,
+    };
+  });
+  const telecom = p.telecom.map((t, position) => ({
+    position,
+    system: t.system,
+    value: t.value,
+    use: t.use,
+    ps: t.period?.start || null,
+    pe: t.period?.end || null,
+  }));
+  const gp = p.gp
+    ? Prisma.sql`, gp AS (
+        INSERT INTO gp_registration (nhs_number, ods_code, region, period_start)
+        SELECT nhs_number, ${p.gp.odsCode}, ${p.gp.region}, ${p.gp.period.start!}::date FROM pt)`
+    : Prisma.empty;
+  const label = p.gp ? 'identity_patient_insert_gp' : 'identity_patient_insert';
+  return Prisma.sql`${Prisma.raw(`${PREPARED_MARKER}${label} */`)}
+    WITH pt AS (
+      INSERT INTO patient (nhs_number, gender, birth_date, confidentiality, gp_ods_code, gp_region,
+                           version, created_at, last_updated, registration_key, duplicate_override)
+      VALUES (${p.nhsNumber}, ${p.gender}::gender, ${p.birthDate}::date,
+              ${p.confidentiality}::confidentiality, ${p.gp?.odsCode ?? null}, ${p.gp?.region ?? null},
+              1, ${now}::timestamptz, ${now}::timestamptz, ${p.registrationKey}, ${p.duplicateOverride}::boolean)
+      RETURNING nhs_number
+    ), names AS (
+      INSERT INTO patient_name (nhs_number, position, use, family, given, prefix, period_start,
+                                period_end, family_norm, given_norm, given_canon, birth_date)
+      SELECT pt.nhs_number, x.position, x.use, x.family,
+             ARRAY(SELECT jsonb_array_elements_text(x.given)),
+             ARRAY(SELECT jsonb_array_elements_text(x.prefix)),
+             x.ps, x.pe, x.family_norm, x.given_norm, x.given_canon, ${p.birthDate}::date
+      FROM pt, jsonb_to_recordset(${JSON.stringify(names)}::jsonb) AS x(position int, use text,
+           family text, given jsonb, prefix jsonb, ps date, pe date, family_norm text,
+           given_norm text, given_canon text)
+    ), addresses AS (
+      INSERT INTO patient_address (nhs_number, position, use, lines, city, district, postcode,
+                                   postcode_norm, postcode_out, period_start, period_end)
+      SELECT pt.nhs_number, x.position, x.use, ARRAY(SELECT jsonb_array_elements_text(x.lines)),
+             x.city, x.district, x.postcode, x.postcode_norm, x.postcode_out, x.ps, x.pe
+      FROM pt, jsonb_to_recordset(${JSON.stringify(addresses)}::jsonb) AS x(position int, use text,
+           lines jsonb, city text, district text, postcode text, postcode_norm text,
+           postcode_out text, ps date, pe date)
+    ), telecom AS (
+      INSERT INTO patient_telecom (nhs_number, position, system, value, use, period_start, period_end)
+      SELECT pt.nhs_number, x.position, x.system, x.value, x.use, x.ps, x.pe
+      FROM pt, jsonb_to_recordset(${JSON.stringify(telecom)}::jsonb) AS x(position int,
+           system text, value text, use text, ps date, pe date)
+    )${gp}
+    SELECT nhs_number FROM pt`;
 }
 
 function toVersionEntry(row: {

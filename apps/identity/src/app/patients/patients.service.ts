@@ -10,6 +10,7 @@ import {
   type IdentityRules,
   type OverrideAudit,
   PatientSupport,
+  type SqlTransactionRunner,
   type TransactionRunner,
 } from './patients.support';
 import { PatientTrace } from './patients.trace';
@@ -23,6 +24,7 @@ export {
   type RegisterResult,
   SCOPE_PATIENT_SEARCH,
   SCOPE_RESTRICTED_READ,
+  type SqlTransactionRunner,
   type TransactionRunner,
 } from './patients.support';
 
@@ -49,8 +51,9 @@ export class PatientsService {
     rules: IdentityRules = DEFAULT_RULES,
     clock: () => Date = () => new Date(),
     auditOverride?: OverrideAudit,
+    sqlTransaction?: SqlTransactionRunner,
   ) {
-    const support = new PatientSupport(db, repo, rules, clock);
+    const support = new PatientSupport(db, repo, rules, clock, sqlTransaction);
     const registration = new PatientRegistration(support, allocator, events, auditOverride);
     const tracing = new PatientTrace(support);
     const lifecycle = new PatientLifecycle(support, events);

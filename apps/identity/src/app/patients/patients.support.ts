@@ -1,4 +1,5 @@
 import { scopeSatisfies } from '@trellis/auth';
+import type { RawSql } from '@trellis/database';
 import {
   type Actor,
   type PatientRecord,
@@ -44,7 +45,7 @@ export interface TransactionRunner {
  * used for duplicate overrides, so the override itself — not just the call — is on the audit stream.
  */
 export type OverrideAudit = (
-  tx: Db,
+  tx: RawSql,
   entry: { actor: Actor; nhsNumber: string; reason: string; overridden: string[] },
 ) => Promise<void>;
 
@@ -61,6 +62,12 @@ export interface RegisterResult {
 
 export const TX = { maxWait: 30_000, timeout: 30_000 };
 
+/**
+ * Runs a unit of work in one transaction over raw SQL only: the registration hot path
+ * (libs/database inPoolTransaction in the service; Prisma's `$transaction` when none is given).
+ */
+export type SqlTransactionRunner = <R>(fn: (tx: RawSql) => Promise<R>) => Promise<R>;
+
 export function hasScope(actor: Actor, scope: string): boolean {
   return scopeSatisfies(actor.scopes, scope);
 }
@@ -75,6 +82,7 @@ export class PatientSupport {
     readonly repo: PatientsRepository,
     readonly rules: IdentityRules = DEFAULT_RULES,
     readonly clock: () => Date = () => new Date(),
+    readonly sqlTransaction: SqlTransactionRunner = (fn) => db.$transaction(fn, TX),
   ) {}
 
   mayReadRestricted(actor: Actor): boolean {
@@ -86,7 +94,7 @@ export class PatientSupport {
     return viewFor(record, this.mayReadRestricted(actor) || actor.patient === record.nhsNumber);
   }
 
-  async hits(db: Db, actor: Actor, candidates: TraceCandidate[]): Promise<Hit[]> {
+  async hits(db: RawSql, actor: Actor, candidates: TraceCandidate[]): Promise<Hit[]> {
     const records = await this.repo.findMany(
       db,
       candidates.map((c) => c.nhsNumber),
