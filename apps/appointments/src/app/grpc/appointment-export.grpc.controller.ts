@@ -1,12 +1,14 @@
-import { Controller, Inject } from '@nestjs/common';
 import { appointments } from '@trellis/contracts';
-import { patientBatchFindArgs, patientBatchQueryOf } from '@trellis/platform';
+import {
+  patientBatchFindArgs,
+  patientBatchQueryOf,
+  grpcController,
+  type GrpcHandlers,
+} from '@trellis/platform';
 
 import { AppointmentsError } from '../domain/appointments.errors';
 import { PRISMA, type PrismaClient } from '../prisma';
 import { appointmentToProto } from './mappers';
-
-const { AppointmentExportServiceControllerMethods } = appointments.v1;
 
 /**
  * Bulk export's source of appointments (FHIR $export at the gateway): every appointment of the
@@ -14,22 +16,18 @@ const { AppointmentExportServiceControllerMethods } = appointments.v1;
  * front door does not forward this service) with a population-read token; which patients is the
  * gateway's judgement (identity's regional list), so the platform needs no regional knowledge.
  */
-@Controller()
-@AppointmentExportServiceControllerMethods()
-export class AppointmentExportGrpcController
-  implements appointments.v1.AppointmentExportServiceController
-{
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
-
-  async listAppointmentsForPatients(
-    req: appointments.v1.ListAppointmentsForPatientsRequest,
-  ): Promise<appointments.v1.ListAppointmentsForPatientsResponse> {
-    const q = patientBatchQueryOf(req, (violations) => AppointmentsError.invalid(violations));
-    const rows = await this.prisma.appointment.findMany(patientBatchFindArgs(q, 'updatedAt'));
-    const page = q.page(rows);
-    return {
-      appointments: page.rows.map(appointmentToProto),
-      page: { nextPageToken: page.nextPageToken },
-    };
-  }
-}
+export const AppointmentExportGrpcController = grpcController(
+  appointments.v1.AppointmentExportServiceDefinition,
+  [PRISMA],
+  (prisma: PrismaClient): GrpcHandlers<appointments.v1.AppointmentExportServiceController> => ({
+    listAppointmentsForPatients: async (req) => {
+      const q = patientBatchQueryOf(req, (violations) => AppointmentsError.invalid(violations));
+      const rows = await prisma.appointment.findMany(patientBatchFindArgs(q, 'updatedAt'));
+      const page = q.page(rows);
+      return {
+        appointments: page.rows.map(appointmentToProto),
+        page: { nextPageToken: page.nextPageToken },
+      };
+    },
+  }),
+);

@@ -1,5 +1,4 @@
-import { type Metadata } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
+import { grpcController, type GrpcHandlers } from '@trellis/platform';
 import { requireCaller } from '@trellis/auth';
 import { conformance, fromTimestamp, toTimestamp } from '@trellis/contracts';
 
@@ -12,7 +11,7 @@ import { ScorecardError, ScorecardErrorCode } from './scorecards.errors';
 import { ScorecardsService, type ScorecardView, type Totals } from './scorecards.service';
 import { SystemScorecardsService } from './system-scorecards.service';
 
-const { SubjectKind, ScorecardServiceControllerMethods } = conformance.v1;
+const { SubjectKind } = conformance.v1;
 
 function subjectOf(req: conformance.v1.GetScorecardRequest): SubjectFilter {
   const id = req.subjectId ?? '';
@@ -105,126 +104,103 @@ export function scorecardToProto(
   };
 }
 
-@Controller()
-@ScorecardServiceControllerMethods()
-export class ScorecardsGrpcController implements conformance.v1.ScorecardServiceController {
-  constructor(
-    private readonly scorecards: ScorecardsService,
-    private readonly compliance: ComplianceService,
-    private readonly systemCards: SystemScorecardsService,
-    private readonly regionChanges: RegionChangesService,
-  ) {}
-
-  async getScorecard(
-    req: conformance.v1.GetScorecardRequest,
-    metadata?: Metadata,
-  ): Promise<conformance.v1.GetScorecardResponse> {
-    const view = await this.scorecards.scorecard(
-      {
-        subject: subjectOf(req),
-        periodStart: req.periodStart ? fromTimestamp(req.periodStart) : undefined,
-        periodEnd: req.periodEnd ? fromTimestamp(req.periodEnd) : undefined,
-        topRules: req.topRules ?? 0,
-      },
-      requireCaller(metadata),
-    );
-    const state =
-      view.subject.kind === 'product-version'
-        ? await this.compliance.stateOf(view.subject.id)
-        : undefined;
-    return {
-      scorecard: scorecardToProto(
-        { ...view, policyVersion: this.compliance.policy.version },
-        state,
-        (rule) => severityOf(this.compliance.policy, rule),
-      ),
-    };
-  }
-
-  async overrideCompliance(
-    req: conformance.v1.OverrideComplianceRequest,
-    metadata?: Metadata,
-  ): Promise<conformance.v1.OverrideComplianceResponse> {
-    const c = await this.compliance.override(
-      req.productVersionId ?? '',
-      req.reason ?? '',
-      req.hours ?? 0,
-      requireCaller(metadata),
-    );
-    return { compliance: complianceToProto(c) };
-  }
-
-  async getCompliance(
-    req: conformance.v1.GetComplianceRequest,
-    metadata?: Metadata,
-  ): Promise<conformance.v1.GetComplianceResponse> {
-    const c = await this.compliance.get(req.productVersionId ?? '', requireCaller(metadata));
-    return { compliance: complianceToProto(c) };
-  }
-
-  async listComplianceChanges(
-    req: conformance.v1.ListComplianceChangesRequest,
-    metadata?: Metadata,
-  ): Promise<conformance.v1.ListComplianceChangesResponse> {
-    const r = await this.compliance.changes(
-      req.productVersionId ?? '',
-      requireCaller(metadata),
-      req.pageSize ?? 0,
-      req.pageToken ?? '',
-    );
-    return { changes: r.changes.map(changeToProto), nextPageToken: r.next };
-  }
-
-  async listSystemScorecards(
-    req: conformance.v1.ListSystemScorecardsRequest,
-    metadata?: Metadata,
-  ): Promise<conformance.v1.ListSystemScorecardsResponse> {
-    const r = await this.systemCards.list(
-      {
-        region: req.region ?? '',
-        systemIds: req.systemIds ?? [],
-        periodStart: req.periodStart ? fromTimestamp(req.periodStart) : undefined,
-        periodEnd: req.periodEnd ? fromTimestamp(req.periodEnd) : undefined,
-        pageSize: req.pageSize ?? 0,
-        pageToken: req.pageToken ?? '',
-      },
-      requireCaller(metadata),
-    );
-    return {
-      scorecards: r.cards.map((c) => ({
-        systemId: c.systemId,
-        region: c.region,
-        productVersionId: c.productVersionId,
-        current: totalsToProto(c.current),
-        judged: c.judged,
-        countedUntil: ts(c.countedUntil),
-        compliance: c.compliance ? complianceToProto(c.compliance) : undefined,
-      })),
-      nextPageToken: r.next,
-      total: r.total,
-    };
-  }
-
-  async listRegionComplianceChanges(
-    req: conformance.v1.ListRegionComplianceChangesRequest,
-    metadata?: Metadata,
-  ): Promise<conformance.v1.ListRegionComplianceChangesResponse> {
-    const rows = await this.regionChanges.list(
-      {
-        region: req.region ?? '',
-        pageSize: req.pageSize ?? 0,
-        before: req.before ? fromTimestamp(req.before) : undefined,
-        beforeKey: req.beforeKey ?? '',
-      },
-      requireCaller(metadata),
-    );
-    return {
-      changes: rows.map((c) => ({
-        productVersionId: c.productVersionId,
-        change: changeToProto(c),
-        key: c.key,
-        systemIds: c.systemIds,
-      })),
-    };
-  }
-}
+export const ScorecardsGrpcController = grpcController(
+  conformance.v1.ScorecardServiceDefinition,
+  [ScorecardsService, ComplianceService, SystemScorecardsService, RegionChangesService],
+  (
+    scorecards: ScorecardsService,
+    compliance: ComplianceService,
+    systemCards: SystemScorecardsService,
+    regionChanges: RegionChangesService,
+  ): GrpcHandlers<conformance.v1.ScorecardServiceController> => ({
+    getScorecard: async (req, metadata) => {
+      const view = await scorecards.scorecard(
+        {
+          subject: subjectOf(req),
+          periodStart: req.periodStart ? fromTimestamp(req.periodStart) : undefined,
+          periodEnd: req.periodEnd ? fromTimestamp(req.periodEnd) : undefined,
+          topRules: req.topRules ?? 0,
+        },
+        requireCaller(metadata),
+      );
+      const state =
+        view.subject.kind === 'product-version'
+          ? await compliance.stateOf(view.subject.id)
+          : undefined;
+      return {
+        scorecard: scorecardToProto(
+          { ...view, policyVersion: compliance.policy.version },
+          state,
+          (rule) => severityOf(compliance.policy, rule),
+        ),
+      };
+    },
+    overrideCompliance: async (req, metadata) => {
+      const c = await compliance.override(
+        req.productVersionId ?? '',
+        req.reason ?? '',
+        req.hours ?? 0,
+        requireCaller(metadata),
+      );
+      return { compliance: complianceToProto(c) };
+    },
+    getCompliance: async (req, metadata) => {
+      const c = await compliance.get(req.productVersionId ?? '', requireCaller(metadata));
+      return { compliance: complianceToProto(c) };
+    },
+    listComplianceChanges: async (req, metadata) => {
+      const r = await compliance.changes(
+        req.productVersionId ?? '',
+        requireCaller(metadata),
+        req.pageSize ?? 0,
+        req.pageToken ?? '',
+      );
+      return { changes: r.changes.map(changeToProto), nextPageToken: r.next };
+    },
+    listSystemScorecards: async (req, metadata) => {
+      const r = await systemCards.list(
+        {
+          region: req.region ?? '',
+          systemIds: req.systemIds ?? [],
+          periodStart: req.periodStart ? fromTimestamp(req.periodStart) : undefined,
+          periodEnd: req.periodEnd ? fromTimestamp(req.periodEnd) : undefined,
+          pageSize: req.pageSize ?? 0,
+          pageToken: req.pageToken ?? '',
+        },
+        requireCaller(metadata),
+      );
+      return {
+        scorecards: r.cards.map((c) => ({
+          systemId: c.systemId,
+          region: c.region,
+          productVersionId: c.productVersionId,
+          current: totalsToProto(c.current),
+          judged: c.judged,
+          countedUntil: ts(c.countedUntil),
+          compliance: c.compliance ? complianceToProto(c.compliance) : undefined,
+        })),
+        nextPageToken: r.next,
+        total: r.total,
+      };
+    },
+    listRegionComplianceChanges: async (req, metadata) => {
+      const rows = await regionChanges.list(
+        {
+          region: req.region ?? '',
+          pageSize: req.pageSize ?? 0,
+          before: req.before ? fromTimestamp(req.before) : undefined,
+          beforeKey: req.beforeKey ?? '',
+        },
+        requireCaller(metadata),
+      );
+      return {
+        changes: rows.map((c) => ({
+          productVersionId: c.productVersionId,
+          change: changeToProto(c),
+          key: c.key,
+          systemIds: c.systemIds,
+        })),
+      };
+    },
+  }),
+);

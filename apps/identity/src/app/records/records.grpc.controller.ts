@@ -1,15 +1,14 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 import { recordType } from '@trellis/codes';
 import { fromTimestamp, records, toTimestamp } from '@trellis/contracts';
-import { currentCorrelationId } from '@trellis/platform';
+import { currentCorrelationId, grpcController, type GrpcHandlers } from '@trellis/platform';
 
 import type { Actor } from '../patients/patient.model';
 import type { StoredPointer } from './records.repository';
 import { RecordLocator, type PointerAtVersion } from './records.service';
 
-const { RecordLocatorServiceControllerMethods, PointerStatus } = records.v1;
+const { PointerStatus } = records.v1;
 
 function actorOf(metadata: Metadata | undefined): Actor {
   const c = requireCaller(metadata);
@@ -69,100 +68,73 @@ export function pointerToPb(p: StoredPointer): records.v1.Pointer {
 }
 
 /** RecordLocatorService over gRPC: maps proto ⇄ domain and delegates; no rules here. */
-@Controller()
-@RecordLocatorServiceControllerMethods()
-export class RecordLocatorGrpcController implements records.v1.RecordLocatorServiceController {
-  constructor(private readonly locator: RecordLocator) {}
-
-  async createPointer(
-    req: records.v1.CreatePointerRequest,
-    metadata?: Metadata,
-  ): Promise<records.v1.CreatePointerResponse> {
-    const r = await this.locator.create(
-      actorOf(metadata),
-      req.pointer,
-      req.clientKey,
-      currentCorrelationId(),
-    );
-    return { pointer: pointerToPb(r.pointer), replayed: r.replayed };
-  }
-
-  async supersedePointer(
-    req: records.v1.SupersedePointerRequest,
-    metadata?: Metadata,
-  ): Promise<records.v1.SupersedePointerResponse> {
-    const r = await this.locator.supersede(
-      actorOf(metadata),
-      req.replacesId,
-      req.pointer,
-      req.clientKey,
-      currentCorrelationId(),
-      req.expectedVersion,
-    );
-    return {
-      pointer: pointerToPb(r.pointer),
-      superseded: pointerToPb(r.superseded),
-      replayed: r.replayed,
-    };
-  }
-
-  async deletePointer(
-    req: records.v1.DeletePointerRequest,
-    metadata?: Metadata,
-  ): Promise<records.v1.DeletePointerResponse> {
-    const p = await this.locator.delete(
-      actorOf(metadata),
-      req.id,
-      currentCorrelationId(),
-      req.expectedVersion,
-    );
-    return { pointer: pointerToPb(p) };
-  }
-
-  async getPointer(
-    req: records.v1.GetPointerRequest,
-    metadata?: Metadata,
-  ): Promise<records.v1.GetPointerResponse> {
-    return { pointer: pointerToPb(await this.locator.get(actorOf(metadata), req.id)) };
-  }
-
-  async getPointerVersion(
-    req: records.v1.GetPointerVersionRequest,
-    metadata?: Metadata,
-  ): Promise<records.v1.GetPointerVersionResponse> {
-    const v = await this.locator.getVersion(actorOf(metadata), req.id, req.version);
-    return { version: versionToPb(v) };
-  }
-
-  async listPointerVersions(
-    req: records.v1.ListPointerVersionsRequest,
-    metadata?: Metadata,
-  ): Promise<records.v1.ListPointerVersionsResponse> {
-    const r = await this.locator.listVersions(actorOf(metadata), req.id, {
-      pageSize: req.page?.pageSize ?? 0,
-      pageToken: req.page?.pageToken ?? '',
-    });
-    return { versions: r.versions.map(versionToPb), page: { nextPageToken: r.nextPageToken } };
-  }
-
-  async searchPointers(
-    req: records.v1.SearchPointersRequest,
-    metadata?: Metadata,
-  ): Promise<records.v1.SearchPointersResponse> {
-    const r = await this.locator.search(actorOf(metadata), {
-      nhsNumber: req.nhsNumber,
-      typeCodes: req.typeCodes,
-      custodianOdsCode: req.custodianOdsCode,
-      statuses: req.statuses.map((s) => STATUS_NAME.get(s) ?? 'unspecified'),
-      ...(req.dateFrom ? { dateFrom: fromTimestamp(req.dateFrom) } : {}),
-      ...(req.dateBefore ? { dateBefore: fromTimestamp(req.dateBefore) } : {}),
-      pageSize: req.page?.pageSize ?? 0,
-      pageToken: req.page?.pageToken ?? '',
-    });
-    return {
-      pointers: r.pointers.map(pointerToPb),
-      page: { nextPageToken: r.nextPageToken },
-      nhsNumber: r.nhsNumber,
-    };
-  }
-}
+export const RecordLocatorGrpcController = grpcController(
+  records.v1.RecordLocatorServiceDefinition,
+  [RecordLocator],
+  (locator: RecordLocator): GrpcHandlers<records.v1.RecordLocatorServiceController> => ({
+    createPointer: async (req, metadata) => {
+      const r = await locator.create(
+        actorOf(metadata),
+        req.pointer,
+        req.clientKey,
+        currentCorrelationId(),
+      );
+      return { pointer: pointerToPb(r.pointer), replayed: r.replayed };
+    },
+    supersedePointer: async (req, metadata) => {
+      const r = await locator.supersede(
+        actorOf(metadata),
+        req.replacesId,
+        req.pointer,
+        req.clientKey,
+        currentCorrelationId(),
+        req.expectedVersion,
+      );
+      return {
+        pointer: pointerToPb(r.pointer),
+        superseded: pointerToPb(r.superseded),
+        replayed: r.replayed,
+      };
+    },
+    deletePointer: async (req, metadata) => {
+      const p = await locator.delete(
+        actorOf(metadata),
+        req.id,
+        currentCorrelationId(),
+        req.expectedVersion,
+      );
+      return { pointer: pointerToPb(p) };
+    },
+    getPointer: async (req, metadata) => {
+      return { pointer: pointerToPb(await locator.get(actorOf(metadata), req.id)) };
+    },
+    getPointerVersion: async (req, metadata) => {
+      const v = await locator.getVersion(actorOf(metadata), req.id, req.version);
+      return { version: versionToPb(v) };
+    },
+    listPointerVersions: async (req, metadata) => {
+      const r = await locator.listVersions(actorOf(metadata), req.id, {
+        pageSize: req.page?.pageSize ?? 0,
+        pageToken: req.page?.pageToken ?? '',
+      });
+      return { versions: r.versions.map(versionToPb), page: { nextPageToken: r.nextPageToken } };
+    },
+    searchPointers: async (req, metadata) => {
+      const r = await locator.search(actorOf(metadata), {
+        nhsNumber: req.nhsNumber,
+        typeCodes: req.typeCodes,
+        custodianOdsCode: req.custodianOdsCode,
+        statuses: req.statuses.map((s) => STATUS_NAME.get(s) ?? 'unspecified'),
+        ...(req.dateFrom ? { dateFrom: fromTimestamp(req.dateFrom) } : {}),
+        ...(req.dateBefore ? { dateBefore: fromTimestamp(req.dateBefore) } : {}),
+        pageSize: req.page?.pageSize ?? 0,
+        pageToken: req.page?.pageToken ?? '',
+      });
+      return {
+        pointers: r.pointers.map(pointerToPb),
+        page: { nextPageToken: r.nextPageToken },
+        nhsNumber: r.nhsNumber,
+      };
+    },
+  }),
+);

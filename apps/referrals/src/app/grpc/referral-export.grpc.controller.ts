@@ -1,13 +1,15 @@
-import { Controller, Inject } from '@nestjs/common';
 import { referrals } from '@trellis/contracts';
-import { patientBatchFindArgs, patientBatchQueryOf } from '@trellis/platform';
+import {
+  patientBatchFindArgs,
+  patientBatchQueryOf,
+  grpcController,
+  type GrpcHandlers,
+} from '@trellis/platform';
 
 import { CLOCK, type Clock } from '../domain/ports';
 import { ReferralsError } from '../domain/referrals.errors';
 import { PRISMA, type PrismaClient } from '../prisma';
 import { referralToProto } from './mappers';
-
-const { ReferralExportServiceControllerMethods } = referrals.v1;
 
 /**
  * Bulk export's source of referrals (FHIR $export at the gateway): every referral of the given
@@ -15,32 +17,30 @@ const { ReferralExportServiceControllerMethods } = referrals.v1;
  * forward this service) with a population-read token; which patients is the gateway's judgement
  * (identity's regional list), so the platform needs no regional knowledge.
  */
-@Controller()
-@ReferralExportServiceControllerMethods()
-export class ReferralExportGrpcController implements referrals.v1.ReferralExportServiceController {
-  constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
-
-  async listReferralsForPatients(
-    req: referrals.v1.ListReferralsForPatientsRequest,
-  ): Promise<referrals.v1.ListReferralsForPatientsResponse> {
-    const q = patientBatchQueryOf(req, (violations) => ReferralsError.invalid(violations));
-    const rows = await this.prisma.referral.findMany({
-      ...patientBatchFindArgs(q, 'updatedAt'),
-      include: {
-        attachments: {
-          select: { id: true, contentType: true, title: true, size: true, sha256: true },
-          orderBy: { createdAt: 'asc' },
+export const ReferralExportGrpcController = grpcController(
+  referrals.v1.ReferralExportServiceDefinition,
+  [PRISMA, CLOCK],
+  (
+    prisma: PrismaClient,
+    clock: Clock,
+  ): GrpcHandlers<referrals.v1.ReferralExportServiceController> => ({
+    listReferralsForPatients: async (req) => {
+      const q = patientBatchQueryOf(req, (violations) => ReferralsError.invalid(violations));
+      const rows = await prisma.referral.findMany({
+        ...patientBatchFindArgs(q, 'updatedAt'),
+        include: {
+          attachments: {
+            select: { id: true, contentType: true, title: true, size: true, sha256: true },
+            orderBy: { createdAt: 'asc' },
+          },
         },
-      },
-    });
-    const page = q.page(rows);
-    const now = this.clock.now();
-    return {
-      referrals: page.rows.map((r) => referralToProto(r, now)),
-      page: { nextPageToken: page.nextPageToken },
-    };
-  }
-}
+      });
+      const page = q.page(rows);
+      const now = clock.now();
+      return {
+        referrals: page.rows.map((r) => referralToProto(r, now)),
+        page: { nextPageToken: page.nextPageToken },
+      };
+    },
+  }),
+);

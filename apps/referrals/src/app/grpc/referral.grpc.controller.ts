@@ -1,5 +1,4 @@
-import type { Metadata } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
+import { grpcController, type GrpcHandlers } from '@trellis/platform';
 import { fromOptionalTimestamp, referrals } from '@trellis/contracts';
 
 import { ReferralsError } from '../domain/referrals.errors';
@@ -15,8 +14,6 @@ import {
   versionToProto,
   waitingListToProto,
 } from './mappers';
-
-const { ReferralServiceControllerMethods } = referrals.v1;
 
 /** Proto enum filters → domain values; an unknown or UNSPECIFIED value is refused, not ignored. */
 function filters(
@@ -52,298 +49,219 @@ function filters(
   };
 }
 
-@Controller()
-@ReferralServiceControllerMethods()
-export class ReferralGrpcController implements referrals.v1.ReferralServiceController {
-  constructor(private readonly service: ReferralsService) {}
-
-  private one(r: Parameters<typeof referralToProto>[0]): { referral: referrals.v1.Referral } {
-    return { referral: referralToProto(r, this.service.now()) };
-  }
-
-  async sendReferral(
-    req: referrals.v1.SendReferralRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.SendReferralResponse> {
-    const { caller, ctx } = callOf(md);
-    const { referral, replayed } = await this.service.send(
-      caller,
-      {
-        idempotencyKey: req.idempotencyKey,
-        nhsNumber: req.nhsNumber,
-        practitionerId: req.practitionerId,
-        target: {
-          odsCode: req.target?.odsCode ?? '',
-          region: req.target?.region ?? '',
-          specialtyCode: req.target?.specialtyCode ?? '',
-        },
-        priority: priorityFromProto(req.priority),
-        reason: { code: req.reason?.code ?? '', display: req.reason?.display ?? '' },
-        clinicalSummary: req.clinicalSummary,
-        attachments: (req.attachments ?? []).map((a) => ({
-          contentType: a.contentType,
-          title: a.title,
-          data: a.data ?? new Uint8Array(),
-          sha256: a.sha256 || undefined,
-        })),
+export const ReferralGrpcController = grpcController(
+  referrals.v1.ReferralServiceDefinition,
+  [ReferralsService],
+  (service: ReferralsService): GrpcHandlers<referrals.v1.ReferralServiceController> => {
+    const one = (r: Parameters<typeof referralToProto>[0]): { referral: referrals.v1.Referral } => {
+      return { referral: referralToProto(r, service.now()) };
+    };
+    return {
+      sendReferral: async (req, md) => {
+        const { caller, ctx } = callOf(md);
+        const { referral, replayed } = await service.send(
+          caller,
+          {
+            idempotencyKey: req.idempotencyKey,
+            nhsNumber: req.nhsNumber,
+            practitionerId: req.practitionerId,
+            target: {
+              odsCode: req.target?.odsCode ?? '',
+              region: req.target?.region ?? '',
+              specialtyCode: req.target?.specialtyCode ?? '',
+            },
+            priority: priorityFromProto(req.priority),
+            reason: { code: req.reason?.code ?? '', display: req.reason?.display ?? '' },
+            clinicalSummary: req.clinicalSummary,
+            attachments: (req.attachments ?? []).map((a) => ({
+              contentType: a.contentType,
+              title: a.title,
+              data: a.data ?? new Uint8Array(),
+              sha256: a.sha256 || undefined,
+            })),
+          },
+          ctx,
+        );
+        return { ...one(referral), replayed };
       },
-      ctx,
-    );
-    return { ...this.one(referral), replayed };
-  }
-
-  async getReferral(
-    req: referrals.v1.GetReferralRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.GetReferralResponse> {
-    const { caller } = callOf(md);
-    return this.one(await this.service.get(caller, req.referralId));
-  }
-
-  async getReferralAttachment(
-    req: referrals.v1.GetReferralAttachmentRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.GetReferralAttachmentResponse> {
-    const { caller } = callOf(md);
-    const a = await this.service.attachment(caller, req.attachmentId);
-    return {
-      attachment: {
-        id: a.id,
-        contentType: a.contentType,
-        title: a.title,
-        size: a.size,
-        sha256: a.sha256,
+      getReferral: async (req, md) => {
+        const { caller } = callOf(md);
+        return one(await service.get(caller, req.referralId));
       },
-      data: a.data,
-      referralId: a.referralId,
-      nhsNumber: a.nhsNumber,
-    };
-  }
-
-  async getReferralTimeline(
-    req: referrals.v1.GetReferralTimelineRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.GetReferralTimelineResponse> {
-    const { caller } = callOf(md);
-    const { referral, entries } = await this.service.timeline(caller, req.referralId);
-    return { ...this.one(referral), entries: entries.map(timelineEntryToProto) };
-  }
-
-  async acceptReferral(
-    req: referrals.v1.AcceptReferralRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.AcceptReferralResponse> {
-    const { caller, ctx } = callOf(md);
-    return this.one(await this.service.accept(caller, req.referralId, req.note, ctx));
-  }
-
-  async rejectReferral(
-    req: referrals.v1.RejectReferralRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.RejectReferralResponse> {
-    const { caller, ctx } = callOf(md);
-    return this.one(await this.service.reject(caller, req.referralId, req.reason, ctx));
-  }
-
-  async returnReferral(
-    req: referrals.v1.ReturnReferralRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.ReturnReferralResponse> {
-    const { caller, ctx } = callOf(md);
-    return this.one(await this.service.returnToReferrer(caller, req.referralId, req.reason, ctx));
-  }
-
-  async giveAdvice(
-    req: referrals.v1.GiveAdviceRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.GiveAdviceResponse> {
-    const { caller, ctx } = callOf(md);
-    return this.one(await this.service.giveAdvice(caller, req.referralId, req.advice, ctx));
-  }
-
-  async convertAdviceToReferral(
-    req: referrals.v1.ConvertAdviceToReferralRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.ConvertAdviceToReferralResponse> {
-    const { caller, ctx } = callOf(md);
-    const { referral, original } = await this.service.convertAdvice(
-      caller,
-      req.referralId,
-      req.note,
-      ctx,
-    );
-    const now = this.service.now();
-    return { referral: referralToProto(referral, now), original: referralToProto(original, now) };
-  }
-
-  async completeReferral(
-    req: referrals.v1.CompleteReferralRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.CompleteReferralResponse> {
-    const { caller, ctx } = callOf(md);
-    return this.one(await this.service.complete(caller, req.referralId, req.note, ctx));
-  }
-
-  async cancelReferral(
-    req: referrals.v1.CancelReferralRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.CancelReferralResponse> {
-    const { caller, ctx } = callOf(md);
-    return this.one(await this.service.cancel(caller, req.referralId, req.reason, ctx));
-  }
-
-  async stopRttClock(
-    req: referrals.v1.StopRttClockRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.StopRttClockResponse> {
-    const { caller, ctx } = callOf(md);
-    return this.one(
-      await this.service.stopClock(
-        caller,
-        req.referralId,
-        stopReasonFromProto(req.reason),
-        fromOptionalTimestamp(req.at),
-        ctx,
-      ),
-    );
-  }
-
-  async listIncomingReferrals(
-    req: referrals.v1.ListIncomingReferralsRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.ListIncomingReferralsResponse> {
-    const { caller } = callOf(md);
-    const res = await this.service.listIncoming(caller, {
-      ...filters(req.statuses ?? [], req.priorities ?? []),
-      nhsNumber: req.nhsNumber ?? '',
-      pageSize: req.page?.pageSize,
-      pageToken: req.page?.pageToken,
-    });
-    const now = this.service.now();
-    return {
-      referrals: res.referrals.map((r) => referralToProto(r, now)),
-      page: { nextPageToken: res.nextPageToken, total: res.total },
-    };
-  }
-
-  async listSentReferrals(
-    req: referrals.v1.ListSentReferralsRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.ListSentReferralsResponse> {
-    const { caller } = callOf(md);
-    const res = await this.service.listSent(caller, {
-      ...filters(req.statuses ?? [], req.priorities ?? []),
-      nhsNumber: req.nhsNumber ?? '',
-      pageSize: req.page?.pageSize,
-      pageToken: req.page?.pageToken,
-    });
-    const now = this.service.now();
-    return {
-      referrals: res.referrals.map((r) => referralToProto(r, now)),
-      page: { nextPageToken: res.nextPageToken, total: res.total },
-    };
-  }
-
-  async listPatientReferrals(
-    req: referrals.v1.ListPatientReferralsRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.ListPatientReferralsResponse> {
-    const { caller } = callOf(md);
-    const res = await this.service.listForPatient(caller, {
-      statuses: filters(req.statuses ?? [], []).statuses,
-      nhsNumber: req.nhsNumber ?? '',
-      pageSize: req.page?.pageSize,
-      pageToken: req.page?.pageToken,
-    });
-    const now = this.service.now();
-    return {
-      referrals: res.referrals.map((r) => referralToProto(r, now)),
-      page: { nextPageToken: res.nextPageToken, total: res.total },
-    };
-  }
-
-  async getProviderWaitingList(
-    req: referrals.v1.GetProviderWaitingListRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.GetProviderWaitingListResponse> {
-    const { caller } = callOf(md);
-    const { list, bySpecialty, asOf } = await this.service.providerWaitingList(caller, req.odsCode);
-    return {
-      waitingList: waitingListToProto(list),
-      bySpecialty: bySpecialty.map(waitingListToProto),
-      asOf: { seconds: Math.floor(asOf.getTime() / 1000), nanos: 0 },
-    };
-  }
-
-  async getRegionalWaitingLists(
-    req: referrals.v1.GetRegionalWaitingListsRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.GetRegionalWaitingListsResponse> {
-    const { caller } = callOf(md);
-    const r = await this.service.regionalWaitingLists(caller, req.region);
-    return {
-      total: waitingListToProto(r.total),
-      providers: r.providers.map(waitingListToProto),
-      providerSpecialties: r.providerSpecialties.map(waitingListToProto),
-      asOf: { seconds: Math.floor(r.asOf.getTime() / 1000), nanos: 0 },
-    };
-  }
-
-  async getRegionWaitingList(
-    req: referrals.v1.GetRegionWaitingListRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.GetRegionWaitingListResponse> {
-    const { caller } = callOf(md);
-    const { total, providers, asOf } = await this.service.regionWaitingList(caller, req.region);
-    return {
-      total: waitingListToProto(total),
-      providers: providers.map(waitingListToProto),
-      asOf: { seconds: Math.floor(asOf.getTime() / 1000), nanos: 0 },
-    };
-  }
-
-  async updateReferral(
-    req: referrals.v1.UpdateReferralRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.UpdateReferralResponse> {
-    const { caller, ctx } = callOf(md);
-    const { referral, changedFields } = await this.service.update(
-      caller,
-      req.referralId,
-      {
-        expectedVersion: req.expectedVersion,
-        priority: priorityFromProto(req.priority),
-        reason: { code: req.reason?.code ?? '', display: req.reason?.display ?? '' },
-        clinicalSummary: req.clinicalSummary,
-        note: req.note,
+      getReferralAttachment: async (req, md) => {
+        const { caller } = callOf(md);
+        const a = await service.attachment(caller, req.attachmentId);
+        return {
+          attachment: {
+            id: a.id,
+            contentType: a.contentType,
+            title: a.title,
+            size: a.size,
+            sha256: a.sha256,
+          },
+          data: a.data,
+          referralId: a.referralId,
+          nhsNumber: a.nhsNumber,
+        };
       },
-      ctx,
-    );
-    return { ...this.one(referral), changedFields };
-  }
-
-  async getReferralVersion(
-    req: referrals.v1.GetReferralVersionRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.GetReferralVersionResponse> {
-    const { caller } = callOf(md);
-    const v = await this.service.getVersion(caller, req.referralId, req.version);
-    return { version: versionToProto(v, this.service.now()) };
-  }
-
-  async listReferralVersions(
-    req: referrals.v1.ListReferralVersionsRequest,
-    md?: Metadata,
-  ): Promise<referrals.v1.ListReferralVersionsResponse> {
-    const { caller } = callOf(md);
-    const res = await this.service.listVersions(caller, req.referralId, {
-      pageSize: req.page?.pageSize,
-      pageToken: req.page?.pageToken,
-    });
-    const now = this.service.now();
-    return {
-      versions: res.versions.map((v) => versionToProto(v, now)),
-      page: { nextPageToken: res.nextPageToken, total: res.total },
+      getReferralTimeline: async (req, md) => {
+        const { caller } = callOf(md);
+        const { referral, entries } = await service.timeline(caller, req.referralId);
+        return { ...one(referral), entries: entries.map(timelineEntryToProto) };
+      },
+      acceptReferral: async (req, md) => {
+        const { caller, ctx } = callOf(md);
+        return one(await service.accept(caller, req.referralId, req.note, ctx));
+      },
+      rejectReferral: async (req, md) => {
+        const { caller, ctx } = callOf(md);
+        return one(await service.reject(caller, req.referralId, req.reason, ctx));
+      },
+      returnReferral: async (req, md) => {
+        const { caller, ctx } = callOf(md);
+        return one(await service.returnToReferrer(caller, req.referralId, req.reason, ctx));
+      },
+      giveAdvice: async (req, md) => {
+        const { caller, ctx } = callOf(md);
+        return one(await service.giveAdvice(caller, req.referralId, req.advice, ctx));
+      },
+      convertAdviceToReferral: async (req, md) => {
+        const { caller, ctx } = callOf(md);
+        const { referral, original } = await service.convertAdvice(
+          caller,
+          req.referralId,
+          req.note,
+          ctx,
+        );
+        const now = service.now();
+        return {
+          referral: referralToProto(referral, now),
+          original: referralToProto(original, now),
+        };
+      },
+      completeReferral: async (req, md) => {
+        const { caller, ctx } = callOf(md);
+        return one(await service.complete(caller, req.referralId, req.note, ctx));
+      },
+      cancelReferral: async (req, md) => {
+        const { caller, ctx } = callOf(md);
+        return one(await service.cancel(caller, req.referralId, req.reason, ctx));
+      },
+      stopRttClock: async (req, md) => {
+        const { caller, ctx } = callOf(md);
+        return one(
+          await service.stopClock(
+            caller,
+            req.referralId,
+            stopReasonFromProto(req.reason),
+            fromOptionalTimestamp(req.at),
+            ctx,
+          ),
+        );
+      },
+      listIncomingReferrals: async (req, md) => {
+        const { caller } = callOf(md);
+        const res = await service.listIncoming(caller, {
+          ...filters(req.statuses ?? [], req.priorities ?? []),
+          nhsNumber: req.nhsNumber ?? '',
+          pageSize: req.page?.pageSize,
+          pageToken: req.page?.pageToken,
+        });
+        const now = service.now();
+        return {
+          referrals: res.referrals.map((r) => referralToProto(r, now)),
+          page: { nextPageToken: res.nextPageToken, total: res.total },
+        };
+      },
+      listSentReferrals: async (req, md) => {
+        const { caller } = callOf(md);
+        const res = await service.listSent(caller, {
+          ...filters(req.statuses ?? [], req.priorities ?? []),
+          nhsNumber: req.nhsNumber ?? '',
+          pageSize: req.page?.pageSize,
+          pageToken: req.page?.pageToken,
+        });
+        const now = service.now();
+        return {
+          referrals: res.referrals.map((r) => referralToProto(r, now)),
+          page: { nextPageToken: res.nextPageToken, total: res.total },
+        };
+      },
+      listPatientReferrals: async (req, md) => {
+        const { caller } = callOf(md);
+        const res = await service.listForPatient(caller, {
+          statuses: filters(req.statuses ?? [], []).statuses,
+          nhsNumber: req.nhsNumber ?? '',
+          pageSize: req.page?.pageSize,
+          pageToken: req.page?.pageToken,
+        });
+        const now = service.now();
+        return {
+          referrals: res.referrals.map((r) => referralToProto(r, now)),
+          page: { nextPageToken: res.nextPageToken, total: res.total },
+        };
+      },
+      getProviderWaitingList: async (req, md) => {
+        const { caller } = callOf(md);
+        const { list, bySpecialty, asOf } = await service.providerWaitingList(caller, req.odsCode);
+        return {
+          waitingList: waitingListToProto(list),
+          bySpecialty: bySpecialty.map(waitingListToProto),
+          asOf: { seconds: Math.floor(asOf.getTime() / 1000), nanos: 0 },
+        };
+      },
+      getRegionalWaitingLists: async (req, md) => {
+        const { caller } = callOf(md);
+        const r = await service.regionalWaitingLists(caller, req.region);
+        return {
+          total: waitingListToProto(r.total),
+          providers: r.providers.map(waitingListToProto),
+          providerSpecialties: r.providerSpecialties.map(waitingListToProto),
+          asOf: { seconds: Math.floor(r.asOf.getTime() / 1000), nanos: 0 },
+        };
+      },
+      getRegionWaitingList: async (req, md) => {
+        const { caller } = callOf(md);
+        const { total, providers, asOf } = await service.regionWaitingList(caller, req.region);
+        return {
+          total: waitingListToProto(total),
+          providers: providers.map(waitingListToProto),
+          asOf: { seconds: Math.floor(asOf.getTime() / 1000), nanos: 0 },
+        };
+      },
+      updateReferral: async (req, md) => {
+        const { caller, ctx } = callOf(md);
+        const { referral, changedFields } = await service.update(
+          caller,
+          req.referralId,
+          {
+            expectedVersion: req.expectedVersion,
+            priority: priorityFromProto(req.priority),
+            reason: { code: req.reason?.code ?? '', display: req.reason?.display ?? '' },
+            clinicalSummary: req.clinicalSummary,
+            note: req.note,
+          },
+          ctx,
+        );
+        return { ...one(referral), changedFields };
+      },
+      getReferralVersion: async (req, md) => {
+        const { caller } = callOf(md);
+        const v = await service.getVersion(caller, req.referralId, req.version);
+        return { version: versionToProto(v, service.now()) };
+      },
+      listReferralVersions: async (req, md) => {
+        const { caller } = callOf(md);
+        const res = await service.listVersions(caller, req.referralId, {
+          pageSize: req.page?.pageSize,
+          pageToken: req.page?.pageToken,
+        });
+        const now = service.now();
+        return {
+          versions: res.versions.map((v) => versionToProto(v, now)),
+          page: { nextPageToken: res.nextPageToken, total: res.total },
+        };
+      },
     };
-  }
-}
+  },
+);

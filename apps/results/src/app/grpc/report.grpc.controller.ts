@@ -1,5 +1,4 @@
-import type { Metadata } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
+import { grpcController, type GrpcHandlers } from '@trellis/platform';
 import { results } from '@trellis/contracts';
 
 import { ReportsService } from '../reports/reports.service';
@@ -14,156 +13,119 @@ import {
   submissionFromProto,
 } from './mappers';
 
-const { ReportServiceControllerMethods } = results.v1;
-
-@Controller()
-@ReportServiceControllerMethods()
-export class ReportGrpcController implements results.v1.ReportServiceController {
-  constructor(private readonly reports: ReportsService) {}
-
-  async submitReport(
-    req: results.v1.SubmitReportRequest,
-    md?: Metadata,
-  ): Promise<results.v1.SubmitReportResponse> {
-    const { caller, ctx } = callOf(md);
-    const res = await this.reports.submit(
-      caller,
-      submissionFromProto(req.report),
-      ctx,
-      req.expectedVersion ?? 0,
-    );
-    return { report: reportToProto(res.report), replayed: res.replayed };
-  }
-
-  async submitReports(
-    req: results.v1.SubmitReportsRequest,
-    md?: Metadata,
-  ): Promise<results.v1.SubmitReportsResponse> {
-    const { caller, ctx } = callOf(md);
-    const outcomes = await this.reports.submitMany(
-      caller,
-      (req.reports ?? []).map(submissionFromProto),
-      ctx,
-    );
-    return {
-      results: outcomes.map((o) =>
-        o.error
-          ? { report: undefined, replayed: false, error: o.error }
-          : { report: reportToProto(o.report), replayed: o.replayed, error: undefined },
-      ),
-    };
-  }
-
-  async amendReport(
-    req: results.v1.AmendReportRequest,
-    md?: Metadata,
-  ): Promise<results.v1.AmendReportResponse> {
-    const { caller, ctx } = callOf(md);
-    const res = await this.reports.amend(
-      caller,
-      req.reportId,
-      submissionFromProto(req.report),
-      req.reason,
-      amendStatusFromProto(req.status, req.correction === true),
-      ctx,
-      req.expectedVersion ?? 0,
-    );
-    return { report: reportToProto(res.report), replayed: res.replayed };
-  }
-
-  async cancelReport(
-    req: results.v1.CancelReportRequest,
-    md?: Metadata,
-  ): Promise<results.v1.CancelReportResponse> {
-    const { caller, ctx } = callOf(md);
-    return {
-      report: reportToProto(
-        await this.reports.cancel(caller, req.reportId, req.reason, ctx, req.expectedVersion ?? 0),
-      ),
-    };
-  }
-
-  async getReport(
-    req: results.v1.GetReportRequest,
-    md?: Metadata,
-  ): Promise<results.v1.GetReportResponse> {
-    const { caller, ctx } = callOf(md);
-    return {
-      report: reportToProto(await this.reports.get(caller, req.reportId, req.version ?? 0, ctx)),
-    };
-  }
-
-  async listReportVersions(
-    req: results.v1.ListReportVersionsRequest,
-    md?: Metadata,
-  ): Promise<results.v1.ListReportVersionsResponse> {
-    const { caller, ctx } = callOf(md);
-    return {
-      versions: (await this.reports.history(caller, req.reportId, ctx)).map(reportToProto),
-    };
-  }
-
-  async searchReports(
-    req: results.v1.SearchReportsRequest,
-    md?: Metadata,
-  ): Promise<results.v1.SearchReportsResponse> {
-    const { caller, ctx } = callOf(md);
-    const res = await this.reports.search(
-      caller,
-      {
-        nhsNumber: req.nhsNumber,
-        category: categoryFromProto(req.category),
-        code: req.code,
-        issuedFrom: dateFromProto(req.issuedFrom),
-        issuedTo: dateFromProto(req.issuedTo),
-        statuses: (req.statuses ?? []).map(statusFromProto).filter(Boolean),
-        includeObservations: req.includeObservations === true,
+export const ReportGrpcController = grpcController(
+  results.v1.ReportServiceDefinition,
+  [ReportsService],
+  (reports: ReportsService): GrpcHandlers<results.v1.ReportServiceController> => ({
+    submitReport: async (req, md) => {
+      const { caller, ctx } = callOf(md);
+      const res = await reports.submit(
+        caller,
+        submissionFromProto(req.report),
+        ctx,
+        req.expectedVersion ?? 0,
+      );
+      return { report: reportToProto(res.report), replayed: res.replayed };
+    },
+    submitReports: async (req, md) => {
+      const { caller, ctx } = callOf(md);
+      const outcomes = await reports.submitMany(
+        caller,
+        (req.reports ?? []).map(submissionFromProto),
+        ctx,
+      );
+      return {
+        results: outcomes.map((o) =>
+          o.error
+            ? { report: undefined, replayed: false, error: o.error }
+            : { report: reportToProto(o.report), replayed: o.replayed, error: undefined },
+        ),
+      };
+    },
+    amendReport: async (req, md) => {
+      const { caller, ctx } = callOf(md);
+      const res = await reports.amend(
+        caller,
+        req.reportId,
+        submissionFromProto(req.report),
+        req.reason,
+        amendStatusFromProto(req.status, req.correction === true),
+        ctx,
+        req.expectedVersion ?? 0,
+      );
+      return { report: reportToProto(res.report), replayed: res.replayed };
+    },
+    cancelReport: async (req, md) => {
+      const { caller, ctx } = callOf(md);
+      return {
+        report: reportToProto(
+          await reports.cancel(caller, req.reportId, req.reason, ctx, req.expectedVersion ?? 0),
+        ),
+      };
+    },
+    getReport: async (req, md) => {
+      const { caller, ctx } = callOf(md);
+      return {
+        report: reportToProto(await reports.get(caller, req.reportId, req.version ?? 0, ctx)),
+      };
+    },
+    listReportVersions: async (req, md) => {
+      const { caller, ctx } = callOf(md);
+      return {
+        versions: (await reports.history(caller, req.reportId, ctx)).map(reportToProto),
+      };
+    },
+    searchReports: async (req, md) => {
+      const { caller, ctx } = callOf(md);
+      const res = await reports.search(
+        caller,
+        {
+          nhsNumber: req.nhsNumber,
+          category: categoryFromProto(req.category),
+          code: req.code,
+          issuedFrom: dateFromProto(req.issuedFrom),
+          issuedTo: dateFromProto(req.issuedTo),
+          statuses: (req.statuses ?? []).map(statusFromProto).filter(Boolean),
+          includeObservations: req.includeObservations === true,
+          pageSize: req.page?.pageSize,
+          pageToken: req.page?.pageToken,
+          labReportId: req.labReportId ?? '',
+        },
+        ctx,
+      );
+      return {
+        reports: res.reports.map(reportToProto),
+        page: {
+          nextPageToken: res.nextPageToken,
+          ...(res.total !== undefined ? { total: res.total } : {}),
+        },
+      };
+    },
+    acknowledgeReport: async (req, md) => {
+      const { caller, ctx } = callOf(md);
+      const res = await reports.acknowledge(
+        caller,
+        req.reportId,
+        req.version ?? 0,
+        req.note ?? '',
+        ctx,
+      );
+      return { report: reportToProto(res.report), replayed: res.replayed };
+    },
+    listUnacknowledgedReports: async (req, md) => {
+      const { caller } = callOf(md);
+      const res = await reports.unacknowledged(caller, {
+        minSeverity: severityFromProto(req.minSeverity),
         pageSize: req.page?.pageSize,
         pageToken: req.page?.pageToken,
-        labReportId: req.labReportId ?? '',
-      },
-      ctx,
-    );
-    return {
-      reports: res.reports.map(reportToProto),
-      page: {
-        nextPageToken: res.nextPageToken,
-        ...(res.total !== undefined ? { total: res.total } : {}),
-      },
-    };
-  }
-
-  async acknowledgeReport(
-    req: results.v1.AcknowledgeReportRequest,
-    md?: Metadata,
-  ): Promise<results.v1.AcknowledgeReportResponse> {
-    const { caller, ctx } = callOf(md);
-    const res = await this.reports.acknowledge(
-      caller,
-      req.reportId,
-      req.version ?? 0,
-      req.note ?? '',
-      ctx,
-    );
-    return { report: reportToProto(res.report), replayed: res.replayed };
-  }
-
-  async listUnacknowledgedReports(
-    req: results.v1.ListUnacknowledgedReportsRequest,
-    md?: Metadata,
-  ): Promise<results.v1.ListUnacknowledgedReportsResponse> {
-    const { caller } = callOf(md);
-    const res = await this.reports.unacknowledged(caller, {
-      minSeverity: severityFromProto(req.minSeverity),
-      pageSize: req.page?.pageSize,
-      pageToken: req.page?.pageToken,
-    });
-    return {
-      reports: res.items.map((i) => ({
-        report: reportToProto(i.report),
-        waitingSeconds: i.waitingSeconds,
-      })),
-      page: { nextPageToken: res.nextPageToken },
-    };
-  }
-}
+      });
+      return {
+        reports: res.items.map((i) => ({
+          report: reportToProto(i.report),
+          waitingSeconds: i.waitingSeconds,
+        })),
+        page: { nextPageToken: res.nextPageToken },
+      };
+    },
+  }),
+);

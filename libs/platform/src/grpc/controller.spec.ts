@@ -1,0 +1,79 @@
+import { Metadata } from '@grpc/grpc-js';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+
+import { grpcController, type GrpcHandlers } from './controller';
+
+interface GreeterController {
+  greet(request: { name: string }, metadata?: Metadata): Promise<{ text: string }>;
+  count(request: { n: number }, metadata?: Metadata): { total: number };
+}
+
+const unary = { requestStream: false, responseStream: false };
+const GreeterDefinition = { name: 'Greeter', methods: { greet: unary, count: unary } };
+const PREFIX = Symbol('prefix');
+
+@Injectable()
+class Greetings {
+  word(): string {
+    return 'Hello';
+  }
+}
+
+const GreeterGrpcController = grpcController(
+  GreeterDefinition,
+  [Greetings, PREFIX],
+  (greetings: Greetings, prefix: string): GrpcHandlers<GreeterController> => ({
+    greet: async (req, md) => ({
+      text: `${prefix}${greetings.word()} ${req.name} (${String(md?.get('x-who')[0])})`,
+    }),
+    count: (req) => ({ total: req.n + 1 }),
+  }),
+);
+
+describe('grpcController', () => {
+  it('registers every method of the definition as a gRPC handler of its service', () => {
+    const proto = GreeterGrpcController.prototype as Record<string, unknown>;
+    for (const method of ['greet', 'count']) {
+      const handler = proto[method] as (...args: unknown[]) => unknown;
+      expect(handler.name).toBe(method);
+      expect(Reflect.getMetadata(PATTERN_METADATA, handler)).toEqual([
+        { service: 'Greeter', rpc: method, streaming: 'no_stream' },
+      ]);
+    }
+    expect(GreeterGrpcController.name).toBe('GreeterController');
+  });
+
+  it('injects its dependencies and passes request and metadata to the handlers', async () => {
+    @Module({
+      controllers: [GreeterGrpcController],
+      providers: [Greetings, { provide: PREFIX, useValue: '> ' }],
+    })
+    class GreeterModule {}
+    const app = await NestFactory.createApplicationContext(GreeterModule, { logger: false });
+    try {
+      const controller = app.get<GreeterController>(GreeterGrpcController);
+      const md = new Metadata();
+      md.set('x-who', 'tester');
+      await expect(controller.greet({ name: 'Ada' }, md)).resolves.toEqual({
+        text: '> Hello Ada (tester)',
+      });
+      expect(controller.count({ n: 41 })).toEqual({ total: 42 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses a streaming method', () => {
+    const streaming = {
+      name: 'Feed',
+      methods: { watch: { requestStream: false, responseStream: true } },
+    };
+    expect(() =>
+      grpcController(streaming, [], (): GrpcHandlers<{ watch(r: object): object }> => ({
+        watch: () => ({}),
+      })),
+    ).toThrow('Feed.watch: grpcController serves unary methods only');
+  });
+});

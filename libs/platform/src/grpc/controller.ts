@@ -1,0 +1,70 @@
+// A gRPC controller declared as a handler map: the request and response types come from the
+// ts-proto controller interface instead of being restated per method, and the methods are
+// registered from the service definition, so a method the proto lacks (or a missing one) fails the
+// typecheck.
+import type { Metadata } from '@grpc/grpc-js';
+import { Controller, Inject, type InjectionToken, type Type } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+
+type Method = (request: never, metadata?: Metadata) => unknown;
+
+/** One handler per unary method of a ts-proto `…ServiceController` interface. */
+export type GrpcHandlers<C> = {
+  [K in keyof C]: C[K] extends (request: infer Req, ...rest: never[]) => infer Res
+    ? (request: Req, metadata?: Metadata) => Res
+    : never;
+};
+
+/** What is read of a ts-proto generic service definition (`…ServiceDefinition`). */
+export interface GrpcServiceDefinition<C> {
+  name: string;
+  methods: { [K in keyof C]: { requestStream: boolean; responseStream: boolean } };
+}
+
+const HANDLERS = Symbol('trellis.grpc.handlers');
+
+/**
+ * A Nest gRPC controller class for `service`: its constructor injects `inject` and passes them to
+ * `handlers`, whose map serves the service's methods (unary only).
+ *
+ *   export const ScheduleGrpcController = grpcController(
+ *     appointments.v1.ScheduleServiceDefinition,
+ *     [SchedulingService],
+ *     (scheduling: SchedulingService): GrpcHandlers<appointments.v1.ScheduleServiceController> => ({
+ *       getSchedule: async (req, md) => { … },
+ *     }),
+ *   );
+ */
+export function grpcController<C, const D extends readonly unknown[]>(
+  service: GrpcServiceDefinition<C>,
+  inject: NoInfer<{ readonly [I in keyof D]: InjectionToken }>,
+  handlers: (...deps: D) => GrpcHandlers<C>,
+): Type<unknown> {
+  class GrpcServiceController {
+    readonly [HANDLERS]: Record<string, Method>;
+    constructor(...deps: D) {
+      this[HANDLERS] = handlers(...deps) as unknown as Record<string, Method>;
+    }
+  }
+  Object.defineProperty(GrpcServiceController, 'name', { value: `${service.name}Controller` });
+  inject.forEach((token, index) => Inject(token)(GrpcServiceController, undefined, index));
+  for (const [method, spec] of Object.entries<{ requestStream: boolean; responseStream: boolean }>(
+    service.methods,
+  )) {
+    if (spec.requestStream || spec.responseStream)
+      throw new Error(`${service.name}.${method}: grpcController serves unary methods only`);
+    // a named function per method: the request interceptor names a call by its handler
+    const delegate = {
+      [method](this: GrpcServiceController, request: never, metadata?: Metadata): unknown {
+        const handler = this[HANDLERS][method];
+        if (!handler) throw new Error(`${service.name}.${method} has no handler`);
+        return handler(request, metadata);
+      },
+    }[method]!;
+    const descriptor: PropertyDescriptor = { value: delegate, writable: true, configurable: true };
+    Object.defineProperty(GrpcServiceController.prototype, method, descriptor);
+    GrpcMethod(service.name, method)(GrpcServiceController.prototype, method, descriptor);
+  }
+  Controller()(GrpcServiceController);
+  return GrpcServiceController;
+}
