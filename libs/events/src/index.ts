@@ -13,10 +13,12 @@ export { extractTraceContext, injectTraceHeaders, ORIGIN_TRACEPARENT_HEADER } fr
 export { createEventBus } from './bus';
 export type { EventBusOptions } from './bus';
 export { createPlatformaticEventBus } from './platformatic/platformatic-event-bus';
-export { domainEventEnvelope } from './outbox/domain-event';
-export type { DomainEventMeta, EventParty } from './outbox/domain-event';
+export { domainEventEnvelope, eventActor } from './outbox/domain-event';
+export type { ActingSystem, DomainEventMeta, EventParty } from './outbox/domain-event';
 export { createOutbox, OUTBOX_CHANNEL } from './outbox/outbox';
 export type { Outbox, OutboxOptions } from './outbox/outbox';
+export { serviceInfraModule } from './service-infra.module';
+export type { ServiceInfraSpec } from './service-infra.module';
 export { createOutboxRelay, OutboxRelay, outboxRowToMessage } from './outbox/relay';
 export type { OutboxLag, OutboxRelayOptions, OutboxRelayStats } from './outbox/relay';
 export { createInboxConsumer, DLQ_HEADERS } from './inbox/inbox-consumer';

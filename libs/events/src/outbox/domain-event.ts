@@ -1,4 +1,4 @@
-import { events, toTimestamp } from '@trellis/contracts';
+import { common, events, toTimestamp } from '@trellis/contracts';
 import { regionOfOrganisation } from '@trellis/platform';
 
 import { type EventOccurrence } from '../cloudevents';
@@ -7,6 +7,27 @@ import { type EventOccurrence } from '../cloudevents';
 export interface EventParty {
   odsCode: string;
   region: string;
+}
+
+/** A connected system acting for its organisation, as the auth guard's caller carries it. */
+export interface ActingSystem {
+  systemId: string;
+  odsCode: string;
+  region: string;
+  userId?: string | undefined;
+}
+
+/**
+ * The `EventContext.actor` of a change a system made, its organisation in the region the caller
+ * declares (domainEventEnvelope instead places it by the ODS reference data); the user only when
+ * the call named one.
+ */
+export function eventActor(who: ActingSystem): common.v1.Actor {
+  return {
+    systemId: who.systemId,
+    organisation: { odsCode: who.odsCode, region: who.region },
+    ...(who.userId ? { userId: who.userId } : {}),
+  };
 }
 
 /** Who caused a change and when: what every platform's event sink receives with an event. */

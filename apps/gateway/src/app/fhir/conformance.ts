@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Caller } from '@trellis/auth';
 import { events, toTimestamp } from '@trellis/contracts';
+import { eventActor } from '@trellis/events';
 import { type FhirIssue } from '@trellis/fhir';
 
 import { GATEWAY_OUTBOX, type GatewayOutbox, type RawSql } from '../audit/gateway-outbox';
@@ -52,11 +53,7 @@ export class ConformanceRecorder {
             context: {
               organisations: [{ odsCode: caller.odsCode, region: caller.region }],
               regions: caller.region ? [caller.region] : [],
-              actor: {
-                systemId: caller.systemId,
-                organisation: { odsCode: caller.odsCode, region: caller.region },
-                ...(caller.userId ? { userId: caller.userId } : {}),
-              },
+              actor: eventActor(caller),
               occurredAt: toTimestamp(now),
               correlationId: correlationId ?? '',
             },

@@ -1,5 +1,6 @@
 import { type Caller } from '@trellis/auth';
 import { events } from '@trellis/contracts';
+import { eventActor } from '@trellis/events';
 
 import { type GatewayOutboxEvent } from '../audit/gateway-outbox';
 import { toTimestamp } from '../systems/systems.events';
@@ -36,11 +37,7 @@ export function regionalActedEvent(
     context: {
       organisations: [{ odsCode: after.odsCode, region }],
       regions: [region],
-      actor: {
-        systemId: caller.systemId,
-        organisation: { odsCode: caller.odsCode, region: caller.region },
-        ...(caller.userId ? { userId: caller.userId } : {}),
-      },
+      actor: eventActor(caller),
       occurredAt: toTimestamp(after.changedAt),
     },
     region,

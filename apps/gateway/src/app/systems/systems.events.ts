@@ -1,4 +1,5 @@
 import { events } from '@trellis/contracts';
+import { eventActor, type ActingSystem } from '@trellis/events';
 
 import { type SystemRow } from './systems.repository';
 
@@ -51,18 +52,14 @@ export function systemChangedEvent(
   row: SystemRow,
   change: SystemChangeKind,
   actor: string,
-  actorSystem: { systemId: string; odsCode: string; region: string; userId?: string },
+  actorSystem: ActingSystem,
   topic: string = SYSTEM_TOPIC,
 ): SystemEventInput {
   const msg = ConnectedSystemChanged.fromPartial({
     context: {
       organisations: [{ odsCode: row.odsCode, region: row.region }],
       regions: [row.region],
-      actor: {
-        systemId: actorSystem.systemId,
-        organisation: { odsCode: actorSystem.odsCode, region: actorSystem.region },
-        ...(actorSystem.userId ? { userId: actorSystem.userId } : {}),
-      },
+      actor: eventActor(actorSystem),
       occurredAt: toTimestamp(row.changedAt),
     },
     systemId: row.id,

@@ -1,5 +1,11 @@
 import { events as ev } from '@trellis/contracts';
-import { defineEventType, type Outbox, type RawSqlClient, TOPICS } from '@trellis/events';
+import {
+  defineEventType,
+  eventActor,
+  type Outbox,
+  type RawSqlClient,
+  TOPICS,
+} from '@trellis/events';
 import { regionOfOrganisation } from '@trellis/platform';
 
 import type { Actor } from '../patients/patient.model';
@@ -59,11 +65,7 @@ export class PointerEventSink {
     const context: ev.v1.EventContext = {
       organisations: [{ odsCode: p.custodianOds, region }],
       regions: region ? [region] : [],
-      actor: {
-        systemId: actor.systemId,
-        organisation: { odsCode: actor.odsCode, region: actor.region },
-        ...(actor.userId ? { userId: actor.userId } : {}),
-      },
+      actor: eventActor(actor),
       occurredAt: timestamp(now),
       correlationId: correlationId ?? '',
     };
