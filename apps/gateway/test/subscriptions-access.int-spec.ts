@@ -1,3 +1,4 @@
+import type { Bundle } from '@medplum/fhirtypes';
 import { loadServiceIdentity, SERVICE_TOKEN_HEADER } from '@trellis/auth';
 import { events } from '@trellis/contracts';
 import { freePort } from '@trellis/testing';
@@ -182,7 +183,7 @@ describe('full-resource notifications', () => {
     ]);
     const nhs = await suite.patient(registrar.token, GP_ODS);
     const gpHook = await hook();
-    await subscribe(gp.token, gpHook.url, nhs, undefined, 'full-resource');
+    const sub = await subscribe(gp.token, gpHook.url, nhs, undefined, 'full-resource');
     const report = await suite.result(labToken, nhs, 127);
     const delivered = await suite.until('the full-resource notification', () => gpHook.applied[0]);
     const read = await suite.fhir(`DiagnosticReport/${report}`, gp.token);
@@ -205,6 +206,19 @@ describe('full-resource notifications', () => {
         .filter(delivery)
         .map((a) => [a.outcome, a.action, a.interaction, a.resourceId, a.patientNhsNumber]),
     ).toEqual([['0', 'R', 'GET /fhir/DiagnosticReport/:id', report, nhs]]);
+    // $events honours the subscription's content (backport IG): the missed range comes with the
+    // resources, read as the push delivery reads them; content=id-only asks for references only
+    const replay = (content = '') =>
+      suite.fhir<Bundle>(
+        `Subscription/${sub}/$events?eventsSinceNumber=1&eventsUntilNumber=1${content}`,
+        gp.token,
+      );
+    const [full, idOnly] = await Promise.all([replay(), replay('&content=id-only')]);
+    expect(full.status).toBe(200);
+    expect(full.body.entry?.[1]?.fullUrl).toBe(suite.reportUrl(report));
+    expect(full.body.entry?.[1]?.resource).toEqual(read.body);
+    expect(idOnly.body.entry?.[1]?.fullUrl).toBe(suite.reportUrl(report));
+    expect(idOnly.body.entry?.[1]).not.toHaveProperty('resource');
   });
 });
 

@@ -1,5 +1,13 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
-import { serviceAuthOptions, TrellisAuthModule, type TrellisAuthOptions } from '@trellis/auth';
+import {
+  AUTH_STATUS_REGISTRY,
+  SERVICE_IDENTITY,
+  serviceAuthOptions,
+  TrellisAuthModule,
+  type ServiceIdentity,
+  type SystemStatusRegistry,
+  type TrellisAuthOptions,
+} from '@trellis/auth';
 import { createOutbox, type Outbox } from '@trellis/events';
 import { PAYLOAD_CONTENTS } from '@trellis/fhir';
 import { CONFIG, prismaClientProvider } from '@trellis/platform';
@@ -7,6 +15,9 @@ import { CONFIG, prismaClientProvider } from '@trellis/platform';
 import { NotificationsMessaging } from '../events/notifications-messaging';
 import { NOTIFICATIONS_SCOPES } from './access/scopes';
 import { httpEndpointsAllowed, type NotificationsConfig } from './config';
+import { FOCUS_READER, SUBSCRIBER_ACCESS } from './delivery/event-foci';
+import { GatewayFocusReader } from './delivery/focus-reader';
+import { RegistrySubscriberAccess } from './delivery/subscriber-access';
 import { SubscriptionsGrpcController } from './grpc/subscriptions.grpc.controller';
 import { PRISMA, PrismaClient } from './prisma';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
@@ -71,6 +82,19 @@ export class NotificationsModule {
                 ? PAYLOAD_CONTENTS
                 : PAYLOAD_CONTENTS.filter((c) => c !== 'full-resource'),
             }),
+        },
+        {
+          provide: SUBSCRIBER_ACCESS,
+          inject: [AUTH_STATUS_REGISTRY],
+          useFactory: (systems: SystemStatusRegistry) => new RegistrySubscriberAccess(systems),
+        },
+        {
+          provide: FOCUS_READER,
+          inject: [CONFIG, SERVICE_IDENTITY],
+          useFactory: (config: NotificationsConfig, identity: ServiceIdentity | null) =>
+            config.GATEWAY_URL && identity
+              ? new GatewayFocusReader(config.GATEWAY_URL, () => identity.token())
+              : null,
         },
         NotificationsMessaging,
       ],

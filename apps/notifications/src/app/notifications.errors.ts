@@ -9,6 +9,8 @@ export enum NotificationsErrorCode {
   /** Unknown, deleted, or another system's (never says which). */
   SubscriptionNotFound = 'SUBSCRIPTION_NOT_FOUND',
   TooManySubscriptions = 'TOO_MANY_SUBSCRIPTIONS',
+  /** A full-resource focus could not be read at the gateway now (retry later). */
+  FocusUnavailable = 'FOCUS_UNAVAILABLE',
 }
 
 const KIND: Record<NotificationsErrorCode, ErrorKind> = {
@@ -17,6 +19,7 @@ const KIND: Record<NotificationsErrorCode, ErrorKind> = {
   [NotificationsErrorCode.MissingScope]: 'PERMISSION_DENIED',
   [NotificationsErrorCode.SubscriptionNotFound]: 'NOT_FOUND',
   [NotificationsErrorCode.TooManySubscriptions]: 'FAILED_PRECONDITION',
+  [NotificationsErrorCode.FocusUnavailable]: 'UNAVAILABLE',
 };
 
 export class NotificationsError extends codedError({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import type { Resource } from '@medplum/fhirtypes';
 import { Controller, Inject, Optional, Req, Res, UseFilters } from '@nestjs/common';
 import { callerOf } from '@trellis/auth';
 import { fromTimestamp, type notifications } from '@trellis/contracts';
@@ -7,6 +8,7 @@ import {
   FhirError,
   fhirErrorFromPlatform,
   notificationBundle,
+  PAYLOAD_CONTENTS,
   subscriptionStatusParameters,
   validateFhirResource,
   type PayloadContent,
@@ -53,7 +55,7 @@ const EVENTS_PARAMS: FhirSearchParam[] = [
     name: 'content',
     type: 'token',
     documentation:
-      'empty | id-only (default: the subscription’s; a full-resource subscription’s events come id-only here)',
+      'empty | id-only | full-resource (default: the subscription’s; full-resource entries carry each focus as the caller’s own read returns it now)',
   },
 ];
 
@@ -263,16 +265,20 @@ export class SubscriptionsFhirController {
     const since = number('eventsSinceNumber');
     const until = number('eventsUntilNumber');
     const content = q['content'];
-    if (content !== undefined && content !== 'empty' && content !== 'id-only')
+    if (content !== undefined && !isPayloadContent(content))
       throw FhirError.of(
         400,
         'not-supported',
         'subscription.payload-unsupported',
-        'content must be empty or id-only',
+        `content must be one of ${PAYLOAD_CONTENTS.join(', ')}`,
         'content',
       );
+    // full-resource: the notifications service reads each focus as a push delivery would
     const got = await this.call(() =>
-      client.events({ id: this.id(req), sinceNumber: since, untilNumber: until }, this.ctx(req)),
+      client.events(
+        { id: this.id(req), sinceNumber: since, untilNumber: until, content: content ?? '' },
+        this.ctx(req),
+      ),
     );
     const s = this.required(got.subscription);
     sendFhir(
@@ -287,8 +293,9 @@ export class SubscriptionsFhirController {
           occurredAt: e.occurredAt ? fromTimestamp(e.occurredAt) : new Date(0),
           focus: e.focus,
           patient: e.patient,
+          ...(e.resourceJson ? { resource: JSON.parse(e.resourceJson) as Resource } : {}),
         })),
-        (content ?? s.payloadContent) as PayloadContent,
+        content ?? (s.payloadContent as PayloadContent),
         new Date(),
         this.base(),
       ),
@@ -347,6 +354,10 @@ export class SubscriptionsFhirController {
       throw err;
     }
   }
+}
+
+function isPayloadContent(v: unknown): v is PayloadContent {
+  return typeof v === 'string' && (PAYLOAD_CONTENTS as readonly string[]).includes(v);
 }
 
 function statusView(s: notifications.v1.Subscription): SubscriptionStatusView {

@@ -1,7 +1,14 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
+import type { Resource } from '@medplum/fhirtypes';
+import { Controller, Inject } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 import { notifications, toTimestamp } from '@trellis/contracts';
+import { PAYLOAD_CONTENTS } from '@trellis/fhir';
+
+import { FOCUS_READER, readEventFoci, SUBSCRIBER_ACCESS } from '../delivery/event-foci';
+import type { FocusReader } from '../delivery/focus-reader';
+import type { SubscriberAccess } from '../delivery/subscriber-access';
+import { NotificationsError } from '../notifications.errors';
 
 import {
   SubscriptionsService,
@@ -34,7 +41,10 @@ export function subscriptionToProto(s: SubscriptionRow): notifications.v1.Subscr
   };
 }
 
-function eventToProto(e: NotificationEventRow): notifications.v1.SubscriptionEvent {
+function eventToProto(
+  e: NotificationEventRow,
+  focus?: Resource,
+): notifications.v1.SubscriptionEvent {
   return {
     eventNumber: Number(e.eventNumber),
     notificationId: e.notificationId,
@@ -43,13 +53,18 @@ function eventToProto(e: NotificationEventRow): notifications.v1.SubscriptionEve
     patient: e.patient,
     sourceEventId: e.sourceEventId,
     sourceEventType: e.sourceEventType,
+    resourceJson: focus ? JSON.stringify(focus) : '',
   };
 }
 
 @Controller()
 @SubscriptionServiceControllerMethods()
 export class SubscriptionsGrpcController implements notifications.v1.SubscriptionServiceController {
-  constructor(private readonly subscriptions: SubscriptionsService) {}
+  constructor(
+    private readonly subscriptions: SubscriptionsService,
+    @Inject(SUBSCRIBER_ACCESS) private readonly access: SubscriberAccess,
+    @Inject(FOCUS_READER) private readonly reader: FocusReader | null,
+  ) {}
 
   async createSubscription(
     req: notifications.v1.CreateSubscriptionRequest,
@@ -88,15 +103,28 @@ export class SubscriptionsGrpcController implements notifications.v1.Subscriptio
     req: notifications.v1.GetSubscriptionEventsRequest,
     md?: Metadata,
   ): Promise<notifications.v1.GetSubscriptionEventsResponse> {
+    if (req.content && !(PAYLOAD_CONTENTS as readonly string[]).includes(req.content))
+      throw NotificationsError.invalid([
+        {
+          field: 'content',
+          rule: 'subscription.payload-unsupported',
+          message: `content must be one of ${PAYLOAD_CONTENTS.join(', ')}`,
+        },
+      ]);
     const res = await this.subscriptions.events(
       requireCaller(md),
       req.id,
       BigInt(req.sinceNumber),
       BigInt(req.untilNumber),
     );
+    // full-resource: each focus read as the subscriber, as its push delivery reads it
+    const foci =
+      (req.content || res.subscription.payloadContent) === 'full-resource'
+        ? await readEventFoci(res.subscription, res.events, this.access, this.reader ?? undefined)
+        : [];
     return {
       subscription: subscriptionToProto(res.subscription),
-      events: res.events.map(eventToProto),
+      events: res.events.map((e, i) => eventToProto(e, foci[i])),
     };
   }
 }
