@@ -45,7 +45,8 @@ export class PatientRegistration {
       // Registrations that could be the same person serialise here, so the duplicate check below
       // sees every committed competitor: 50 concurrent registrations → one created.
       await this.s.repo.lockRegistrationKeys(tx, registrationLockKeys(details.birthDate));
-      const dupes = await this.s.repo.trace(tx, query);
+      // a named statement: registration's duplicate queries take a handful of shapes
+      const dupes = await this.s.repo.trace(tx, query, 'identity_duplicate_check');
       if (dupes.candidates.length > 0 && !override.flag) {
         const hits = await this.s.hits(tx, actor, dupes.candidates);
         throw new IdentityError(

@@ -306,11 +306,18 @@ export class PatientsRepository {
     return row ? toVersionEntry(row) : undefined;
   }
 
-  async trace(db: RawSql, query: TraceQuery): Promise<TraceResult> {
+  /**
+   * `prepared` names the statement (per connection, per distinct text): for a caller whose
+   * queries take few shapes — registration's duplicate check — PostgreSQL then stops planning the
+   * trace on every call, which cost it several times the execution (docs/performance.md).
+   */
+  async trace(db: RawSql, query: TraceQuery, prepared?: string): Promise<TraceResult> {
     const terms = traceTerms(query);
     const sql = traceSql(terms, query.minScore, query.maxResults, query.dominanceMargin ?? 1);
     if (!sql) return { candidates: [], totalAboveThreshold: 0 };
-    const rows = await db.$queryRaw<TraceRow[]>(sql);
+    const rows = await db.$queryRaw<TraceRow[]>(
+      prepared ? Prisma.sql`${Prisma.raw(`${PREPARED_MARKER}${prepared} */`)}${sql}` : sql,
+    );
     return {
       candidates: rows.map((r) => ({
         nhsNumber: r.nhs_number,
