@@ -1,15 +1,13 @@
-import { type Metadata } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 import { gateway } from '@trellis/contracts';
 import { FhirError } from '@trellis/fhir';
-import { DomainError, type ErrorKind } from '@trellis/platform';
+import { DomainError, grpcController, type ErrorKind, type GrpcHandlers } from '@trellis/platform';
 
 import { CertificationService } from './certification.service';
 import { isCertifiableRole } from './exchange';
 import { scenariosOf } from './scenarios';
 
-const { CertificationServiceControllerMethods, SystemEnvironment } = gateway.v1;
+const { SystemEnvironment } = gateway.v1;
 
 /** The certification context's error on gRPC (the same rule ids as its OperationOutcomes). */
 export class CertificationError extends DomainError<string> {
@@ -42,130 +40,117 @@ async function grpcErrors<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Conformance sessions and the operator's certification decisions over gRPC. */
-@Controller()
-@CertificationServiceControllerMethods()
-export class CertificationGrpcController implements gateway.v1.CertificationServiceController {
-  constructor(private readonly certification: CertificationService) {}
+export const CertificationGrpcController = grpcController(
+  gateway.v1.CertificationServiceDefinition,
+  [CertificationService],
+  (
+    certification: CertificationService,
+  ): GrpcHandlers<gateway.v1.CertificationServiceController> => ({
+    startSession: (req, metadata) => {
+      return grpcErrors(async () => {
+        const retry = req.retryAfterSeconds || 2;
+        if (retry < 1 || retry > 30)
+          throw new CertificationError(
+            'operation.parameter',
+            'INVALID_ARGUMENT',
+            'retry_after_seconds must be 1-30',
+            'retry_after_seconds',
+          );
+        const s = await certification.start(requireCaller(metadata), req.role || undefined, retry);
+        return {
+          sessionId: s.id,
+          role: s.role,
+          productVersionId: s.productVersionId,
+          rulesVersion: s.rulesVersion,
+          testScriptIds: isCertifiableRole(s.role) ? scenariosOf(s.role).map((x) => x.id) : [],
+        };
+      });
+    },
 
-  startSession(
-    req: gateway.v1.StartSessionRequest,
-    metadata?: Metadata,
-  ): Promise<gateway.v1.StartSessionResponse> {
-    return grpcErrors(async () => {
-      const retry = req.retryAfterSeconds || 2;
-      if (retry < 1 || retry > 30)
+    finishSession: (req, metadata) => {
+      return grpcErrors(async () => {
+        if (!/^[0-9a-f-]{36}$/.test(req.sessionId))
+          throw new CertificationError(
+            'operation.parameter',
+            'INVALID_ARGUMENT',
+            'session_id is the id StartSession returned',
+            'session_id',
+          );
+        const closed = await certification.finish(requireCaller(metadata), req.sessionId);
+        return {
+          passed: closed.session.result === 'pass',
+          results: closed.reports.map((r) => ({
+            testScriptId: r.testScript.reference?.replace('TestScript/', '') ?? '',
+            testReportId: r.id ?? '',
+            passed: r.result === 'pass',
+            failedAssertions: (r.test?.[0]?.action ?? [])
+              .filter((a) => a.assert?.result === 'fail')
+              .map((a) => a.assert?.message?.split(' ')[0] ?? ''),
+            testReportJson: JSON.stringify(r),
+          })),
+          certificateId: closed.certificate?.id ?? '',
+          certificateJwt: closed.certificate?.jwt ?? '',
+        };
+      });
+    },
+
+    setSystemEnvironment: async (req, metadata) => {
+      const caller = requireCaller(metadata);
+      const environment =
+        req.environment === SystemEnvironment.SYSTEM_ENVIRONMENT_PRODUCTION
+          ? 'production'
+          : req.environment === SystemEnvironment.SYSTEM_ENVIRONMENT_SANDBOX
+            ? 'sandbox'
+            : undefined;
+      if (!environment)
         throw new CertificationError(
-          'operation.parameter',
+          'required',
           'INVALID_ARGUMENT',
-          'retry_after_seconds must be 1-30',
-          'retry_after_seconds',
+          'environment is required',
+          'environment',
         );
-      const s = await this.certification.start(
-        requireCaller(metadata),
-        req.role || undefined,
-        retry,
-      );
-      return {
-        sessionId: s.id,
-        role: s.role,
-        productVersionId: s.productVersionId,
-        rulesVersion: s.rulesVersion,
-        testScriptIds: isCertifiableRole(s.role) ? scenariosOf(s.role).map((x) => x.id) : [],
-      };
-    });
-  }
-
-  finishSession(
-    req: gateway.v1.FinishSessionRequest,
-    metadata?: Metadata,
-  ): Promise<gateway.v1.FinishSessionResponse> {
-    return grpcErrors(async () => {
-      if (!/^[0-9a-f-]{36}$/.test(req.sessionId))
+      if ((req.reason ?? '').trim().length < 5)
         throw new CertificationError(
-          'operation.parameter',
+          'required',
           'INVALID_ARGUMENT',
-          'session_id is the id StartSession returned',
-          'session_id',
+          'a reason (5+ characters) is required',
+          'reason',
         );
-      const closed = await this.certification.finish(requireCaller(metadata), req.sessionId);
-      return {
-        passed: closed.session.result === 'pass',
-        results: closed.reports.map((r) => ({
-          testScriptId: r.testScript.reference?.replace('TestScript/', '') ?? '',
-          testReportId: r.id ?? '',
-          passed: r.result === 'pass',
-          failedAssertions: (r.test?.[0]?.action ?? [])
-            .filter((a) => a.assert?.result === 'fail')
-            .map((a) => a.assert?.message?.split(' ')[0] ?? ''),
-          testReportJson: JSON.stringify(r),
-        })),
-        certificateId: closed.certificate?.id ?? '',
-        certificateJwt: closed.certificate?.jwt ?? '',
-      };
-    });
-  }
+      const done = await certification.setEnvironment(
+        req.systemId,
+        environment,
+        req.reason.trim().slice(0, 500),
+        caller,
+      );
+      if (!done)
+        throw new CertificationError(
+          'SYSTEM_NOT_FOUND',
+          'NOT_FOUND',
+          `system ${req.systemId.slice(0, 64)} not found`,
+          'system_id',
+        );
+      return {};
+    },
 
-  async setSystemEnvironment(
-    req: gateway.v1.SetSystemEnvironmentRequest,
-    metadata?: Metadata,
-  ): Promise<gateway.v1.SetSystemEnvironmentResponse> {
-    const caller = requireCaller(metadata);
-    const environment =
-      req.environment === SystemEnvironment.SYSTEM_ENVIRONMENT_PRODUCTION
-        ? 'production'
-        : req.environment === SystemEnvironment.SYSTEM_ENVIRONMENT_SANDBOX
-          ? 'sandbox'
-          : undefined;
-    if (!environment)
-      throw new CertificationError(
-        'required',
-        'INVALID_ARGUMENT',
-        'environment is required',
-        'environment',
-      );
-    if ((req.reason ?? '').trim().length < 5)
-      throw new CertificationError(
-        'required',
-        'INVALID_ARGUMENT',
-        'a reason (5+ characters) is required',
-        'reason',
-      );
-    const done = await this.certification.setEnvironment(
-      req.systemId,
-      environment,
-      req.reason.trim().slice(0, 500),
-      caller,
-    );
-    if (!done)
-      throw new CertificationError(
-        'SYSTEM_NOT_FOUND',
-        'NOT_FOUND',
-        `system ${req.systemId.slice(0, 64)} not found`,
-        'system_id',
-      );
-    return {};
-  }
-
-  async revokeCertificate(
-    req: gateway.v1.RevokeCertificateRequest,
-  ): Promise<gateway.v1.RevokeCertificateResponse> {
-    if ((req.reason ?? '').trim().length < 5)
-      throw new CertificationError(
-        'required',
-        'INVALID_ARGUMENT',
-        'a reason (5+ characters) is required',
-        'reason',
-      );
-    const done =
-      /^[0-9a-f-]{36}$/.test(req.certificateId) &&
-      (await this.certification.revoke(req.certificateId, req.reason.trim()));
-    if (!done)
-      throw new CertificationError(
-        'CERTIFICATE_NOT_FOUND',
-        'NOT_FOUND',
-        'no such certificate (or already revoked)',
-        'certificate_id',
-      );
-    return {};
-  }
-}
+    revokeCertificate: async (req) => {
+      if ((req.reason ?? '').trim().length < 5)
+        throw new CertificationError(
+          'required',
+          'INVALID_ARGUMENT',
+          'a reason (5+ characters) is required',
+          'reason',
+        );
+      const done =
+        /^[0-9a-f-]{36}$/.test(req.certificateId) &&
+        (await certification.revoke(req.certificateId, req.reason.trim()));
+      if (!done)
+        throw new CertificationError(
+          'CERTIFICATE_NOT_FOUND',
+          'NOT_FOUND',
+          'no such certificate (or already revoked)',
+          'certificate_id',
+        );
+      return {};
+    },
+  }),
+);

@@ -1,14 +1,13 @@
-import { type Metadata } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 import { gateway } from '@trellis/contracts';
+import { grpcController, type GrpcHandlers } from '@trellis/platform';
 
 import { type ProductRole } from '../../generated/prisma/client';
 import { toTimestamp } from '../systems/systems.events';
 import { type ProductRow, type ProductVersionRow } from './products.repository';
 import { ProductsService } from './products.service';
 
-const { ProductRole: Role, ProductServiceControllerMethods } = gateway.v1;
+const { ProductRole: Role } = gateway.v1;
 
 const TO_PROTO: Record<ProductRole, gateway.v1.ProductRole> = {
   gp_system: Role.PRODUCT_ROLE_GP_SYSTEM,
@@ -43,47 +42,37 @@ function productToProto(p: ProductRow): gateway.v1.Product {
   };
 }
 
-@Controller()
-@ProductServiceControllerMethods()
-export class ProductsGrpcController implements gateway.v1.ProductServiceController {
-  constructor(private readonly products: ProductsService) {}
-
-  async registerProduct(
-    req: gateway.v1.RegisterProductRequest,
-    metadata?: Metadata,
-  ): Promise<gateway.v1.RegisterProductResponse> {
-    const row = await this.products.registerProduct(
-      {
-        id: req.id ?? '',
-        supplier: req.supplier ?? '',
-        name: req.name ?? '',
-        role: roleOf(req.role),
-      },
-      requireCaller(metadata),
-    );
-    return { product: productToProto(row) };
-  }
-
-  async registerProductVersion(
-    req: gateway.v1.RegisterProductVersionRequest,
-    metadata?: Metadata,
-  ): Promise<gateway.v1.RegisterProductVersionResponse> {
-    const row = await this.products.registerVersion(
-      req.productId ?? '',
-      req.version ?? '',
-      requireCaller(metadata),
-    );
-    return { productVersion: versionToProto(row) };
-  }
-
-  async listProducts(
-    req: gateway.v1.ListProductsRequest,
-  ): Promise<gateway.v1.ListProductsResponse> {
-    const { rows, next, total } = await this.products.list(
-      req.page?.pageSize ?? 0,
-      req.page?.pageToken ?? '',
-      roleOf(req.role),
-    );
-    return { products: rows.map(productToProto), page: { nextPageToken: next, total } };
-  }
-}
+export const ProductsGrpcController = grpcController(
+  gateway.v1.ProductServiceDefinition,
+  [ProductsService],
+  (products: ProductsService): GrpcHandlers<gateway.v1.ProductServiceController> => ({
+    registerProduct: async (req, metadata) => {
+      const row = await products.registerProduct(
+        {
+          id: req.id ?? '',
+          supplier: req.supplier ?? '',
+          name: req.name ?? '',
+          role: roleOf(req.role),
+        },
+        requireCaller(metadata),
+      );
+      return { product: productToProto(row) };
+    },
+    registerProductVersion: async (req, metadata) => {
+      const row = await products.registerVersion(
+        req.productId ?? '',
+        req.version ?? '',
+        requireCaller(metadata),
+      );
+      return { productVersion: versionToProto(row) };
+    },
+    listProducts: async (req) => {
+      const { rows, next, total } = await products.list(
+        req.page?.pageSize ?? 0,
+        req.page?.pageToken ?? '',
+        roleOf(req.role),
+      );
+      return { products: rows.map(productToProto), page: { nextPageToken: next, total } };
+    },
+  }),
+);

@@ -1,13 +1,12 @@
-import { type Metadata } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 import { gateway } from '@trellis/contracts';
+import { grpcController, type GrpcHandlers } from '@trellis/platform';
 
 import { toTimestamp } from './systems.events';
 import { type SystemRow } from './systems.repository';
 import { SystemsService } from './systems.service';
 
-const { SystemStatus, ConnectedSystemServiceControllerMethods } = gateway.v1;
+const { SystemStatus } = gateway.v1;
 
 export function toProto(row: SystemRow): gateway.v1.ConnectedSystem {
   return {
@@ -42,90 +41,57 @@ function statusFilter(s: gateway.v1.SystemStatus | undefined): 'active' | 'suspe
   return undefined;
 }
 
-@Controller()
-@ConnectedSystemServiceControllerMethods()
-export class SystemsGrpcController implements gateway.v1.ConnectedSystemServiceController {
-  constructor(private readonly systems: SystemsService) {}
-
-  async registerSystem(
-    req: gateway.v1.RegisterSystemRequest,
-    metadata?: Metadata,
-  ): Promise<gateway.v1.RegisterSystemResponse> {
-    const row = await this.systems.register(
-      {
-        name: req.name ?? '',
-        supplier: req.supplier ?? '',
-        odsCode: req.odsCode ?? '',
-        region: req.region ?? '',
-        keys: req.keys,
-        allowedScopes: req.allowedScopes ?? [],
-        clientId: req.clientId ?? '',
-        productVersionId: req.productVersionId ?? '',
-        lifecycle: req.lifecycle ?? '',
-      },
-      requireCaller(metadata),
-    );
-    return { system: toProto(row) };
-  }
-
-  async getSystem(req: gateway.v1.GetSystemRequest): Promise<gateway.v1.GetSystemResponse> {
-    return { system: toProto(await this.systems.get(req.id ?? '')) };
-  }
-
-  async listSystems(req: gateway.v1.ListSystemsRequest): Promise<gateway.v1.ListSystemsResponse> {
-    const status = statusFilter(req.status);
-    const { rows, next, total } = await this.systems.list(
-      req.page?.pageSize ?? 0,
-      req.page?.pageToken ?? '',
-      status,
-    );
-    return { systems: rows.map(toProto), page: { nextPageToken: next, total } };
-  }
-
-  async updateSystemScopes(
-    req: gateway.v1.UpdateSystemScopesRequest,
-    metadata?: Metadata,
-  ): Promise<gateway.v1.UpdateSystemScopesResponse> {
-    return {
+export const SystemsGrpcController = grpcController(
+  gateway.v1.ConnectedSystemServiceDefinition,
+  [SystemsService],
+  (systems: SystemsService): GrpcHandlers<gateway.v1.ConnectedSystemServiceController> => ({
+    registerSystem: async (req, metadata) => {
+      const row = await systems.register(
+        {
+          name: req.name ?? '',
+          supplier: req.supplier ?? '',
+          odsCode: req.odsCode ?? '',
+          region: req.region ?? '',
+          keys: req.keys,
+          allowedScopes: req.allowedScopes ?? [],
+          clientId: req.clientId ?? '',
+          productVersionId: req.productVersionId ?? '',
+          lifecycle: req.lifecycle ?? '',
+        },
+        requireCaller(metadata),
+      );
+      return { system: toProto(row) };
+    },
+    getSystem: async (req) => ({ system: toProto(await systems.get(req.id ?? '')) }),
+    listSystems: async (req) => {
+      const status = statusFilter(req.status);
+      const { rows, next, total } = await systems.list(
+        req.page?.pageSize ?? 0,
+        req.page?.pageToken ?? '',
+        status,
+      );
+      return { systems: rows.map(toProto), page: { nextPageToken: next, total } };
+    },
+    updateSystemScopes: async (req, metadata) => ({
       system: toProto(
-        await this.systems.updateScopes(
+        await systems.updateScopes(
           req.id ?? '',
           req.allowedScopes ?? [],
           req.expectedVersion ?? 0,
           requireCaller(metadata),
         ),
       ),
-    };
-  }
-
-  async suspendSystem(
-    req: gateway.v1.SuspendSystemRequest,
-    metadata?: Metadata,
-  ): Promise<gateway.v1.SuspendSystemResponse> {
-    return {
+    }),
+    suspendSystem: async (req, metadata) => ({
       system: toProto(
-        await this.systems.suspend(req.id ?? '', req.reason ?? '', requireCaller(metadata)),
+        await systems.suspend(req.id ?? '', req.reason ?? '', requireCaller(metadata)),
       ),
-    };
-  }
-
-  async reactivateSystem(
-    req: gateway.v1.ReactivateSystemRequest,
-    metadata?: Metadata,
-  ): Promise<gateway.v1.ReactivateSystemResponse> {
-    return {
-      system: toProto(await this.systems.reactivate(req.id ?? '', requireCaller(metadata))),
-    };
-  }
-
-  async rotateSystemKeys(
-    req: gateway.v1.RotateSystemKeysRequest,
-    metadata?: Metadata,
-  ): Promise<gateway.v1.RotateSystemKeysResponse> {
-    return {
-      system: toProto(
-        await this.systems.rotateKeys(req.id ?? '', req.keys, requireCaller(metadata)),
-      ),
-    };
-  }
-}
+    }),
+    reactivateSystem: async (req, metadata) => ({
+      system: toProto(await systems.reactivate(req.id ?? '', requireCaller(metadata))),
+    }),
+    rotateSystemKeys: async (req, metadata) => ({
+      system: toProto(await systems.rotateKeys(req.id ?? '', req.keys, requireCaller(metadata))),
+    }),
+  }),
+);
