@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import type { Outbox } from '@trellis/events';
+import { serviceInfraModule, type Outbox } from '@trellis/events';
 import {
   PATIENT_DIRECTORY,
   type PatientDirectory,
@@ -21,10 +21,12 @@ import { classifyOdsCode } from './domain/organisation';
 import { AppointmentExportGrpcController } from './grpc/appointment-export.grpc.controller';
 import { AppointmentGrpcController } from './grpc/appointment.grpc.controller';
 import { ScheduleGrpcController } from './grpc/schedule.grpc.controller';
-import { AppointmentsInfraModule, OUTBOX } from './infra.module';
-import { PRISMA, type PrismaClient } from './prisma';
+import { PRISMA, PrismaClient } from './prisma';
 import { SchedulingRepository } from './scheduling/scheduling.repository';
 import { SchedulingService } from './scheduling/scheduling.service';
+
+/** The outbox writer's token (PRISMA is the Prisma client's). */
+export const OUTBOX = Symbol('appointments.outbox');
 
 /** Seams for integration tests; production passes nothing. */
 export type AppointmentsModuleOverrides = PlatformModuleOverrides;
@@ -35,7 +37,11 @@ export class AppointmentsModule {
     return platformModule({
       service: 'appointments',
       module: AppointmentsModule,
-      infra: AppointmentsInfraModule.register(),
+      infra: serviceInfraModule({
+        service: 'appointments',
+        prisma: [PRISMA, PrismaClient],
+        outbox: OUTBOX,
+      }),
       prisma: PRISMA,
       outbox: OUTBOX,
       scopeTable: APPOINTMENTS_SCOPES,

@@ -1,7 +1,7 @@
-import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { serviceAuthOptions, TrellisAuthModule, type TrellisAuthOptions } from '@trellis/auth';
-import { createOutbox, type Outbox } from '@trellis/events';
-import { CONFIG, prismaClientProvider } from '@trellis/platform';
+import { serviceInfraModule, type Outbox } from '@trellis/events';
+import { CONFIG } from '@trellis/platform';
 
 import { AuditMessaging } from '../events/audit-messaging';
 import { AUDIT_SCOPES } from './access/scopes';
@@ -18,24 +18,13 @@ export interface AuditModuleOverrides {
   auth?: Partial<Pick<TrellisAuthOptions, 'keySet' | 'statusFeed' | 'issuer' | 'audience'>>;
 }
 
-/** PostgreSQL (schema `audit`) and the outbox writer. */
-@Global()
-@Module({
-  providers: [
-    prismaClientProvider(PRISMA, PrismaClient),
-    { provide: OUTBOX, useFactory: (): Outbox => createOutbox({ source: '/trellis/audit' }) },
-  ],
-  exports: [PRISMA, OUTBOX],
-})
-export class AuditInfraModule {}
-
 @Module({})
 export class AuditModule {
   static register(overrides: AuditModuleOverrides = {}): DynamicModule {
     return {
       module: AuditModule,
       imports: [
-        AuditInfraModule,
+        serviceInfraModule({ service: 'audit', prisma: [PRISMA, PrismaClient], outbox: OUTBOX }),
         TrellisAuthModule.forRootAsync({
           inject: [CONFIG, PRISMA, OUTBOX],
           useFactory: (

@@ -1,6 +1,7 @@
-import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { serviceAuthOptions, TrellisAuthModule, type TrellisAuthOptions } from '@trellis/auth';
-import { CONFIG, prismaClientProvider } from '@trellis/platform';
+import { serviceInfraModule } from '@trellis/events';
+import { CONFIG } from '@trellis/platform';
 
 import { ConformanceMessaging } from '../events/conformance-messaging';
 import { type ConformanceConfig } from './config';
@@ -14,14 +15,6 @@ import { CONFORMANCE_SCOPES } from './scorecards/scorecards.scopes';
 import { ScorecardsService } from './scorecards/scorecards.service';
 import { SystemScorecardsService } from './scorecards/system-scorecards.service';
 
-/** PostgreSQL (schema `conformance`: counters, inbox, outbox). */
-@Global()
-@Module({
-  providers: [prismaClientProvider(PRISMA, PrismaClient)],
-  exports: [PRISMA],
-})
-class ConformanceInfraModule {}
-
 /** Seams for integration tests; production passes nothing. */
 export interface ConformanceModuleOverrides {
   auth?: Partial<Pick<TrellisAuthOptions, 'keySet' | 'statusFeed' | 'issuer' | 'audience'>>;
@@ -33,7 +26,8 @@ export class ConformanceAppModule {
     return {
       module: ConformanceAppModule,
       imports: [
-        ConformanceInfraModule,
+        // PostgreSQL (schema `conformance`: counters, inbox, outbox)
+        serviceInfraModule({ service: 'conformance', prisma: [PRISMA, PrismaClient] }),
         TrellisAuthModule.forRootAsync({
           inject: [CONFIG],
           useFactory: (config: ConformanceConfig): TrellisAuthOptions =>

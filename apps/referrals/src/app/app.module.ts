@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import type { Outbox } from '@trellis/events';
+import { serviceInfraModule, type Outbox } from '@trellis/events';
 import {
   PATIENT_DIRECTORY,
   type PatientDirectory,
@@ -15,11 +15,13 @@ import { REFERRALS_SCOPES } from './access/scopes';
 import { patientDirectoryErrors } from './domain/referrals.errors';
 import { ReferralExportGrpcController } from './grpc/referral-export.grpc.controller';
 import { ReferralGrpcController } from './grpc/referral.grpc.controller';
-import { OUTBOX, ReferralsInfraModule } from './infra.module';
-import { PRISMA, type PrismaClient } from './prisma';
+import { PRISMA, PrismaClient } from './prisma';
 import { REFERRAL_EVENT_SINK, type ReferralEventSink } from './referrals/referral-events';
 import { ReferralsRepository } from './referrals/referrals.repository';
 import { ReferralsService } from './referrals/referrals.service';
+
+/** The outbox writer's token (PRISMA is the Prisma client's). */
+export const OUTBOX = Symbol('referrals.outbox');
 
 /** Seams for integration tests; production passes nothing. */
 export type ReferralsModuleOverrides = PlatformModuleOverrides;
@@ -30,7 +32,11 @@ export class ReferralsModule {
     return platformModule({
       service: 'referrals',
       module: ReferralsModule,
-      infra: ReferralsInfraModule.register(),
+      infra: serviceInfraModule({
+        service: 'referrals',
+        prisma: [PRISMA, PrismaClient],
+        outbox: OUTBOX,
+      }),
       prisma: PRISMA,
       outbox: OUTBOX,
       scopeTable: REFERRALS_SCOPES,

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import type { Outbox } from '@trellis/events';
+import { serviceInfraModule, type Outbox } from '@trellis/events';
 import {
   CachingPatientDirectory,
   PATIENT_DIRECTORY,
@@ -17,11 +17,13 @@ import { type ResultsConfig } from './config';
 import { patientDirectoryErrors } from './domain/results.errors';
 import { ReportExportGrpcController } from './grpc/report-export.grpc.controller';
 import { ReportGrpcController } from './grpc/report.grpc.controller';
-import { OUTBOX, ResultsInfraModule } from './infra.module';
-import { PRISMA, type PrismaClient } from './prisma';
+import { PRISMA, PrismaClient } from './prisma';
 import { RESULT_EVENT_SINK, type ResultEventSink } from './reports/report-types';
 import { ReportsRepository } from './reports/reports.repository';
 import { ReportsService } from './reports/reports.service';
+
+/** The outbox writer's token (PRISMA is the Prisma client's). */
+export const OUTBOX = Symbol('results.outbox');
 
 /** Seams for integration tests; production passes nothing. */
 export type ResultsModuleOverrides = PlatformModuleOverrides;
@@ -34,7 +36,11 @@ export class ResultsModule {
     return platformModule({
       service: 'results',
       module: ResultsModule,
-      infra: ResultsInfraModule.register(),
+      infra: serviceInfraModule({
+        service: 'results',
+        prisma: [PRISMA, PrismaClient],
+        outbox: OUTBOX,
+      }),
       prisma: PRISMA,
       outbox: OUTBOX,
       scopeTable: RESULTS_SCOPES,
