@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AccessAuditor, type Caller } from '@trellis/auth';
 
-import { type PrismaClient, type RegionRequirement } from '../../generated/prisma/client';
+import { type PrismaClient } from '../../generated/prisma/client';
 import { GATEWAY_AUDITOR } from '../audit/gateway-events.module';
 import { CERTIFIABLE_ROLES, isCertifiableRole } from '../certification/exchange';
 import { GatewayPrismaService } from '../database/gateway-prisma.service';
@@ -49,9 +49,8 @@ export class RegionRequirementsService {
   async get(caller: Caller, region: string): Promise<RegionRequirementsView> {
     this.regional.authorise(caller, region, 'systems.read');
     const row = await this.prisma.regionRequirement.findUnique({ where: { region } });
-    return row
-      ? view(row)
-      : { region, ...NONE, reason: '', changedBy: '', changedAt: null, version: 0 };
+    // the row is the view (each door maps the fields it answers with)
+    return row ?? { region, ...NONE, reason: '', changedBy: '', changedAt: null, version: 0 };
   }
 
   async set(
@@ -118,19 +117,7 @@ export class RegionRequirementsService {
         },
         tx,
       );
-      return view(row);
+      return row;
     });
   }
-}
-
-function view(row: RegionRequirement): RegionRequirementsView {
-  return {
-    region: row.region,
-    extraCertificateRoles: row.extraCertificateRoles,
-    maxViolationRate: row.maxViolationRate,
-    reason: row.reason,
-    changedBy: row.changedBy,
-    changedAt: row.changedAt,
-    version: row.version,
-  };
 }
