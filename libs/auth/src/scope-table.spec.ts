@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 
 import { auditShapeOf, defineScopeTable, findRule } from './scope-table';
-import { assertScopeTableCovers, listGrpcMethods, scopeMatrix } from '../testing';
+import {
+  assertScopeTableCovers,
+  assertScopeTableCoversProto,
+  listGrpcMethods,
+  patientDataMethods,
+  scopeMatrix,
+} from '../testing';
 import { scopeSatisfies } from './scopes';
 
 describe('scope table', () => {
@@ -69,5 +75,23 @@ describe('scope table', () => {
     expect(() => assertScopeTableCovers(table, methods)).toThrow(
       new RegExp(`misses ${methods.length} method`),
     );
+  });
+
+  it('checks a table against one proto file: its package only, the method count pinned', () => {
+    const A = '/trellis.audit.v1.AuditService';
+    const audit = defineScopeTable({
+      [`${A}/SearchAccessEvents`]: { scope: 'system/AuditEvent.s', patientData: true },
+      [`${A}/GetAccessEvent`]: { scope: 'system/AuditEvent.r', patientData: true },
+      [`${A}/FlagAccessEvent`]: { scope: 'system/AuditEvent.u' },
+    });
+    const methods = assertScopeTableCoversProto(audit, 'trellis/audit/v1/audit.proto', 3);
+    expect(methods.every((m) => m.startsWith('/trellis.audit.v1.'))).toBe(true);
+    expect(() => assertScopeTableCoversProto(audit, 'trellis/audit/v1/audit.proto', 2)).toThrow(
+      'trellis/audit/v1/audit.proto has 3 methods, the spec expects 2',
+    );
+    expect(() => assertScopeTableCoversProto(table, 'trellis/audit/v1/audit.proto', 3)).toThrow(
+      /misses 3 method/,
+    );
+    expect(patientDataMethods(audit)).toEqual([`${A}/SearchAccessEvents`, `${A}/GetAccessEvent`]);
   });
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 import { loadSync, type Options as ProtoLoaderOptions } from '@grpc/proto-loader';
+import { PROTO_ROOT, protoPath } from '@trellis/contracts';
 import {
   createLocalJWKSet,
   exportJWK,
@@ -53,6 +54,36 @@ export function assertScopeTableCovers(table: ScopeTable, methods: readonly stri
   }
   if (methods.length === 0)
     throw new Error('No gRPC methods found: wrong proto path or package prefix?');
+}
+
+/**
+ * Throws unless the table declares every method of the services in a proto file under `proto/`
+ * (its own package only) and the file has exactly `expectedMethods` of them, so that a new RPC
+ * makes the service's spec name it: `assertScopeTableCoversProto(T, 'trellis/x/v1/x.proto', 5)`.
+ */
+export function assertScopeTableCoversProto(
+  table: ScopeTable,
+  protoFile: string,
+  expectedMethods: number,
+): string[] {
+  const protoPackage = `${dirname(protoFile).split('/').join('.')}.`;
+  const methods = listGrpcMethods(protoPath(protoFile), {
+    includeDirs: [PROTO_ROOT],
+    packagePrefix: protoPackage,
+  });
+  if (methods.length !== expectedMethods)
+    throw new Error(
+      `${protoFile} has ${methods.length} methods, the spec expects ${expectedMethods}:\n  ${methods.join('\n  ')}`,
+    );
+  assertScopeTableCovers(table, methods);
+  return methods;
+}
+
+/** The methods of a scope table whose calls are written to the access audit as patient data. */
+export function patientDataMethods(table: ScopeTable): string[] {
+  return Object.entries(table)
+    .filter(([, rule]) => 'patientData' in rule && rule.patientData === true)
+    .map(([key]) => key);
 }
 
 export interface ScopeMatrixRow {

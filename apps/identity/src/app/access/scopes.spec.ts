@@ -1,24 +1,11 @@
 import { scopeSatisfies } from '@trellis/auth';
-import { assertScopeTableCovers, listGrpcMethods, scopeMatrix } from '@trellis/auth/testing';
-import { join } from 'node:path';
+import { assertScopeTableCoversProto, scopeMatrix } from '@trellis/auth/testing';
 import { IDENTITY_SCOPES } from './scopes';
 
 describe('identity scope table', () => {
-  const root = join(__dirname, '../../../../../proto');
-  const methods = listGrpcMethods(join(root, 'trellis/identity/v1/identity.proto'), {
-    includeDirs: [root],
-    packagePrefix: 'trellis.identity.v1.',
-  });
-
-  const locator = listGrpcMethods(join(root, 'trellis/records/v1/records.proto'), {
-    includeDirs: [root],
-    packagePrefix: 'trellis.records.v1.',
-  });
-
   it('declares a scope for every gRPC method (patients and the record locator)', () => {
-    expect(methods).toHaveLength(9);
-    expect(locator).toHaveLength(7);
-    assertScopeTableCovers(IDENTITY_SCOPES, [...methods, ...locator]);
+    assertScopeTableCoversProto(IDENTITY_SCOPES, 'trellis/identity/v1/identity.proto', 9);
+    assertScopeTableCoversProto(IDENTITY_SCOPES, 'trellis/records/v1/records.proto', 7);
   });
 
   it('gives the record locator DocumentReference scopes and finds the pointer for the audit', () => {

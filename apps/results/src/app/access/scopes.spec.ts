@@ -1,22 +1,13 @@
-import { assertScopeTableCovers, listGrpcMethods } from '@trellis/auth/testing';
-import { join } from 'node:path';
+import { assertScopeTableCoversProto, patientDataMethods } from '@trellis/auth/testing';
 
 import { RESULTS_SCOPES } from './scopes';
 
 describe('results scope table', () => {
   it('declares a scope for every gRPC method', () => {
-    const root = join(__dirname, '../../../../../proto');
-    const methods = listGrpcMethods(join(root, 'trellis/results/v1/results.proto'), {
-      includeDirs: [root],
-      packagePrefix: 'trellis.results.v1.',
-    });
-    expect(methods.length).toBe(10);
-    assertScopeTableCovers(RESULTS_SCOPES, methods);
+    assertScopeTableCoversProto(RESULTS_SCOPES, 'trellis/results/v1/results.proto', 10);
   });
 
   it('audits every method (all touch patient data)', () => {
-    for (const [key, rule] of Object.entries(RESULTS_SCOPES)) {
-      expect([key, 'patientData' in rule && rule.patientData === true]).toEqual([key, true]);
-    }
+    expect(patientDataMethods(RESULTS_SCOPES)).toEqual(Object.keys(RESULTS_SCOPES));
   });
 });
