@@ -11,8 +11,6 @@ import { droppedOutcome, searchOf } from '../fhir/fhir.search';
 import { CertificationRepository } from './certification.repository';
 import { CertificationService } from './certification.service';
 import {
-  FINISH_SESSION,
-  START_SESSION,
   TEST_REPORT_SEARCH_PARAMS,
   TEST_SCRIPT_SEARCH_PARAMS,
   VERIFICATION_RESULT_SEARCH_PARAMS,
@@ -21,6 +19,9 @@ import { CERTIFIABLE_ROLES, isCertifiableRole } from './exchange';
 import { allScenarios, scenarioById, scenariosOf } from './scenarios';
 import { scenarioToTestScript } from './test-script';
 import { certificateStatus, certificateToVerificationResult } from './verification-result';
+import { TESTSCRIPT_START_SESSION } from '../fhir/operations/testscript-start-session';
+import { ServeOperation } from '../fhir/operations/fhir-operation';
+import { TESTSCRIPT_FINISH_SESSION } from '../fhir/operations/testscript-finish-session';
 
 const OPERATOR_SCOPE = 'trellis/admin';
 const notFound = (what: string) =>
@@ -114,7 +115,7 @@ export class CertificationFhirController {
     this.send(res, 200, scenarioToTestScript(s, this.config.publicUrl));
   }
 
-  @FhirRoute(START_SESSION)
+  @ServeOperation(TESTSCRIPT_START_SESSION)
   async start(@Req() req: Request, @Res() res: Response): Promise<void> {
     const caller = requireCaller(req);
     const role = parameter(req.body, 'role');
@@ -144,7 +145,7 @@ export class CertificationFhirController {
     this.send(res, 201, out);
   }
 
-  @FhirRoute(FINISH_SESSION)
+  @ServeOperation(TESTSCRIPT_FINISH_SESSION)
   async finish(@Req() req: Request, @Res() res: Response): Promise<void> {
     const caller = requireCaller(req);
     const id = parameter(req.body, 'session');

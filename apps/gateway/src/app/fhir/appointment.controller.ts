@@ -10,15 +10,19 @@ import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
 import { PATIENT_PARAM, searchOf } from './fhir.search';
 import { parseIfMatch, versionHeaders, headerValue } from './fhir.support';
 import {
-  op,
   param,
   patientParamSubject,
-  instanceOperation,
   PlatformFhirController,
   type HistoryVersion,
-  REASON_PARAM,
   resourceSubject,
 } from './platform-fhir.controller';
+import { APPOINTMENT_BOOK } from './operations/appointment-book';
+import { ServeOperation } from './operations/fhir-operation';
+import { APPOINTMENT_CANCEL } from './operations/appointment-cancel';
+import { APPOINTMENT_RESCHEDULE } from './operations/appointment-reschedule';
+import { APPOINTMENT_ARRIVED } from './operations/appointment-arrived';
+import { APPOINTMENT_FULFIL } from './operations/appointment-fulfil';
+import { APPOINTMENT_NO_SHOW } from './operations/appointment-no-show';
 
 /** The audit subject of a history Bundle: the appointment id and the patient of its entries. */
 const historySubject: AuditSubjectExtractor = (req, res) => {
@@ -110,64 +114,7 @@ export class AppointmentFhirController extends PlatformFhirController {
     });
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'Appointment/$book',
-    resource: 'Appointment',
-    platform: 'appointments',
-    interaction: 'operation',
-    scope: 'system/Appointment.c',
-    patientData: true,
-    subject: resourceSubject,
-    summary: 'Book a free slot for a patient (idempotent per booking organisation)',
-    operation: op(
-      'book',
-      false,
-      'Books a free Slot for a Patient. Parameters: slot (Slot/<id>), patient (Patient/<NHS number>), idempotency-key, optional referral (ServiceRequest/<id>). Returns the booked Appointment; a replay with the same key returns the same booking.',
-      [
-        {
-          name: 'slot',
-          use: 'in',
-          min: 1,
-          max: '1',
-          type: 'Reference',
-          documentation: 'Slot/<id>',
-        },
-        {
-          name: 'patient',
-          use: 'in',
-          min: 1,
-          max: '1',
-          type: 'Reference',
-          documentation: 'Patient/<NHS number>',
-        },
-        {
-          name: 'idempotency-key',
-          use: 'in',
-          min: 1,
-          max: '1',
-          type: 'string',
-          documentation: 'Unique per booking organisation (8..128 chars)',
-        },
-        {
-          name: 'referral',
-          use: 'in',
-          min: 0,
-          max: '1',
-          type: 'Reference',
-          documentation: 'ServiceRequest/<id>',
-        },
-        {
-          name: 'return',
-          use: 'out',
-          min: 1,
-          max: '1',
-          type: 'Appointment',
-          documentation: 'The booked appointment',
-        },
-      ],
-    ),
-  })
+  @ServeOperation(APPOINTMENT_BOOK)
   async book(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     const p = await this.parameters(req, 'Appointment', 'operation:$book');
     const slot = param(p, 'slot')?.replace(/^Slot\//, '');
@@ -218,45 +165,13 @@ export class AppointmentFhirController extends PlatformFhirController {
       Location: `${this.base}/Appointment/${a.id}`,
     });
   }
-  @FhirRoute(
-    instanceOperation({
-      resource: 'Appointment',
-      platform: 'appointments',
-      name: 'cancel',
-      summary: 'Cancel an appointment (frees its slot)',
-      description:
-        'Cancels a booked appointment with a reason; the slot becomes free again. Returns the cancelled Appointment.',
-      parameters: [{ ...REASON_PARAM, min: 1 }],
-      returns: 'The cancelled appointment',
-    }),
-  )
+  @ServeOperation(APPOINTMENT_CANCEL)
   async cancelAppointment(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     const p = await this.parameters(req, 'Appointment', 'operation:$cancel');
     return this.transition(req, res, 'cancelAppointment', { reason: param(p, 'reason') ?? '' });
   }
 
-  @FhirRoute(
-    instanceOperation({
-      resource: 'Appointment',
-      platform: 'appointments',
-      name: 'reschedule',
-      summary: 'Move a booked appointment to another free slot of the same provider (atomic)',
-      description:
-        'Moves a booked appointment to another free Slot of the same providing organisation in one transaction: the new slot becomes busy, the old one free. If-Match W/"<version>" is honoured (412 when stale); an appointment that is not booked answers 409 naming its status. Returns the rescheduled Appointment.',
-      parameters: [
-        {
-          name: 'slot',
-          use: 'in',
-          min: 1,
-          max: '1',
-          type: 'Reference',
-          documentation: 'Slot/<id> of the new, free slot',
-        },
-        REASON_PARAM,
-      ],
-      returns: 'The rescheduled appointment',
-    }),
-  )
+  @ServeOperation(APPOINTMENT_RESCHEDULE)
   async reschedule(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     const p = await this.parameters(req, 'Appointment', 'operation:$reschedule');
     const slot = param(p, 'slot')?.replace(/^Slot\//, '');
@@ -275,55 +190,19 @@ export class AppointmentFhirController extends PlatformFhirController {
     });
   }
 
-  @FhirRoute(
-    instanceOperation({
-      resource: 'Appointment',
-      platform: 'appointments',
-      name: 'arrived',
-      summary:
-        'Record that the patient has arrived (booked → arrived; providing organisation only)',
-      description:
-        'booked → arrived, by the providing organisation. If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
-      parameters: [],
-      returns: 'The arrived appointment',
-    }),
-  )
+  @ServeOperation(APPOINTMENT_ARRIVED)
   async arrived(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     await this.parameters(req, 'Appointment', 'operation:$arrived');
     return this.transition(req, res, 'markArrived', {});
   }
 
-  @FhirRoute(
-    instanceOperation({
-      resource: 'Appointment',
-      platform: 'appointments',
-      name: 'fulfil',
-      summary:
-        'Record that the appointment took place (arrived → fulfilled; providing organisation only)',
-      description:
-        'arrived → fulfilled, by the providing organisation. If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
-      parameters: [],
-      returns: 'The fulfilled appointment',
-    }),
-  )
+  @ServeOperation(APPOINTMENT_FULFIL)
   async fulfil(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     await this.parameters(req, 'Appointment', 'operation:$fulfil');
     return this.transition(req, res, 'markFulfilled', {});
   }
 
-  @FhirRoute(
-    instanceOperation({
-      resource: 'Appointment',
-      platform: 'appointments',
-      name: 'no-show',
-      summary:
-        'Record that the patient did not attend (booked → noshow, once the slot has started)',
-      description:
-        'booked → noshow, by the providing organisation, once the slot has started (422 before). If-Match honoured (412 when stale); any other current status answers 409 naming it. Returns the Appointment.',
-      parameters: [],
-      returns: 'The no-show appointment',
-    }),
-  )
+  @ServeOperation(APPOINTMENT_NO_SHOW)
   async noShow(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
     await this.parameters(req, 'Appointment', 'operation:$no-show');
     return this.transition(req, res, 'markNoShow', {});

@@ -15,7 +15,10 @@ import type { Request, Response } from 'express';
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute, type FhirSearchParam } from './fhir.registry';
 import { bundle, countParam, queryParams, selfUrl } from './fhir.support';
-import { op, param, PlatformFhirController } from './platform-fhir.controller';
+import { auditReadSubject } from './audit-subjects';
+import { AUDITEVENT_FLAG } from './operations/auditevent-flag';
+import { ServeOperation } from './operations/fhir-operation';
+import { param, PlatformFhirController } from './platform-fhir.controller';
 
 export const AUDIT_EVENT_SEARCH_PARAMS: FhirSearchParam[] = [
   {
@@ -92,15 +95,6 @@ export const auditSearchSubject: AuditSubjectExtractor = (req): AuditSubject => 
   }
 };
 
-/** The audit subject of an AuditEvent read: its id, and the patient from the answer. */
-const auditReadSubject: AuditSubjectExtractor = (req, res): AuditSubject => {
-  const id = (req as { params?: { id?: string } }).params?.id;
-  const patient = (res as AuditEvent | undefined)?.entity?.find(
-    (e) => e.what?.identifier?.system === NHS_NUMBER_SYSTEM,
-  )?.what?.identifier?.value;
-  return { ...(id ? { resourceId: id } : {}), ...(patient ? { nhsNumber: patient } : {}) };
-};
-
 /** date=[prefix]value values ANDed into [from, to). */
 function dateRange(values: readonly string[]): { from?: Date; to?: Date } {
   let from: Date | undefined;
@@ -166,30 +160,6 @@ function token(params: Map<string, string[]>, name: string, allowed: readonly st
     throw bad(`search.${name}`, `${name}=${v}: expected one of ${allowed.join(', ')}`, name);
   return v;
 }
-
-export const FLAG_OPERATION = op(
-  'flag',
-  true,
-  "A citizen flags an access to their own record they do not recognise: recorded once (a repeat returns the first flag) and raised as AccessFlagged for the data protection officer of the organisation that made the access and for the regional authority of the patient's GP.",
-  [
-    {
-      name: 'reason',
-      use: 'in',
-      min: 1,
-      max: '1',
-      type: 'string',
-      documentation: 'Why the access is not recognised (1–1000 characters)',
-    },
-    {
-      name: 'return',
-      use: 'out',
-      min: 1,
-      max: '1',
-      type: 'AuditEvent',
-      documentation: 'The flagged access (extension access-flagged = when)',
-    },
-  ],
-);
 
 /**
  * FHIR AuditEvent over the audit store: who looked at a patient's record (IHE BALP shape).
@@ -293,19 +263,7 @@ export class AuditEventFhirController extends PlatformFhirController {
     return sendFhir(res, 200, auditEventToFhir(r.event!));
   }
 
-  @FhirRoute({
-    method: 'POST',
-    path: 'AuditEvent/:id/$flag',
-    resource: 'AuditEvent',
-    platform: 'audit',
-    interaction: 'operation',
-    scope: 'system/AuditEvent.u',
-    patientData: true,
-    patientAccess: true,
-    subject: auditReadSubject,
-    operation: FLAG_OPERATION,
-    summary: 'A citizen flags an access to their record they do not recognise',
-  })
+  @ServeOperation(AUDITEVENT_FLAG)
   async flag(@Req() req: Request, @Res() res: Response): Promise<AuditEvent> {
     const patient = callerOf(req)?.patient;
     if (!patient)

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '@medplum/fhirtypes';
 import type { AuditSubject, AuditSubjectExtractor } from '@trellis/auth';
 import { NHS_NUMBER_SYSTEM, validateNhsNumber } from '@trellis/fhir';
 
@@ -32,3 +33,12 @@ function returnedPatients(res: unknown): AuditSubject {
   const [first, ...more] = ids;
   return first ? { nhsNumber: first, ...(more.length ? { morePatients: more } : {}) } : {};
 }
+
+/** The audit subject of an AuditEvent read: its id, and the patient from the answer. */
+export const auditReadSubject: AuditSubjectExtractor = (req, res): AuditSubject => {
+  const id = (req as { params?: { id?: string } }).params?.id;
+  const patient = (res as AuditEvent | undefined)?.entity?.find(
+    (e) => e.what?.identifier?.system === NHS_NUMBER_SYSTEM,
+  )?.what?.identifier?.value;
+  return { ...(id ? { resourceId: id } : {}), ...(patient ? { nhsNumber: patient } : {}) };
+};

@@ -1,4 +1,4 @@
-import type { CapabilityStatement, OperationDefinition } from '@medplum/fhirtypes';
+import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { BACKPORT_TOPIC_CANONICAL, SUBSCRIPTION_TOPICS, TRELLIS_RULES } from '@trellis/fhir';
 
 import { FHIR_PREFIX, routeKey, type FhirRouteSpec } from './fhir.registry';
@@ -137,38 +137,7 @@ export function capabilityStatement(
 }
 
 export function operationId(r: FhirRouteSpec): string {
-  return `${(r.resource ?? 'system').toLowerCase()}-${r.operation!.name}`;
-}
-
-export function operationDefinitions(
-  routes: readonly FhirRouteSpec[],
-  publicUrl: string,
-): OperationDefinition[] {
-  return routes
-    .filter((r) => r.operation)
-    .map((r) => ({
-      resourceType: 'OperationDefinition',
-      id: operationId(r),
-      url: `${publicUrl}/${FHIR_PREFIX}/OperationDefinition/${operationId(r)}`,
-      name: r.operation!.name,
-      status: 'active',
-      kind: 'operation',
-      description: r.operation!.description,
-      affectsState: r.operation!.affectsState,
-      code: r.operation!.name,
-      resource: r.resource ? [r.resource as 'Patient'] : [],
-      system: !r.resource,
-      type: !r.operation!.instance,
-      instance: r.operation!.instance,
-      parameter: r.operation!.parameters.map((p) => ({
-        name: p.name,
-        use: p.use,
-        min: p.min,
-        max: p.max,
-        documentation: p.documentation,
-        ...(p.type ? { type: p.type as 'Bundle' } : {}),
-      })),
-    }));
+  return r.operation!.id;
 }
 
 /** OpenAPI 3.0 document of the same routes (for client generators and fuzzers). */

@@ -16,10 +16,12 @@ import type { Request, Response } from 'express';
 
 import { FHIR_CONFIG, type FhirConfig, type PlatformName } from './fhir.config';
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
-import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
+import { FHIR_PREFIX } from './fhir.registry';
 import { bundle, selfUrl } from './fhir.support';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { PlatformCallError, type ForwardContext, type PlatformClients } from './platform-clients';
+import { PATIENT_EVERYTHING } from './operations/patient-everything';
+import { ServeOperation } from './operations/fhir-operation';
 
 type Gathered = { platform: PlatformName; resources: Resource[] };
 
@@ -37,34 +39,7 @@ export class EverythingFhirController {
     @Inject(FHIR_CONFIG) private readonly config: FhirConfig,
   ) {}
 
-  @FhirRoute({
-    method: 'GET',
-    path: 'Patient/:id/$everything',
-    resource: 'Patient',
-    platform: 'identity',
-    interaction: 'operation',
-    scope: 'system/Patient.r',
-    patientData: true,
-    patientAccess: true,
-    summary: 'Shared care record: the patient and everything the platforms hold about them',
-    operation: {
-      name: 'everything',
-      instance: true,
-      affectsState: false,
-      description:
-        'One Bundle (searchset) with the Patient, Appointments, ServiceRequests and DiagnosticReports from identity, appointments, referrals and results, gathered in parallel with per-platform deadlines; a platform that does not answer in time yields an OperationOutcome entry naming it.',
-      parameters: [
-        {
-          name: 'return',
-          use: 'out',
-          min: 1,
-          max: '1',
-          type: 'Bundle',
-          documentation: 'The shared care record',
-        },
-      ],
-    },
-  })
+  @ServeOperation(PATIENT_EVERYTHING)
   async everything(@Req() req: Request, @Res() res: Response): Promise<Bundle> {
     const nhs = String(req.params['id']);
     if (!validateNhsNumber(nhs).valid) {

@@ -8,6 +8,7 @@ import {
   UseInterceptors,
   type Type,
 } from '@nestjs/common';
+import type { OperationDefinition, OperationDefinitionParameter } from '@medplum/fhirtypes';
 import { type AuditSubjectExtractor, type ScopeRule } from '@trellis/auth';
 
 import { type RouteBackend } from './fhir.config';
@@ -29,22 +30,31 @@ export type FhirInteraction =
 
 export type { FhirSearchParam } from './fhir.search';
 
-export interface FhirOperationSpec {
-  /** Operation name without `$`, e.g. `everything`. */
+/**
+ * The OperationDefinition of a served operation as its file under operations/ declares it: the
+ * FHIR resource without its canonical url (the deployment's, added when served).
+ */
+export type FhirOperationDefinition = Omit<
+  OperationDefinition,
+  'url' | 'resource' | 'parameter'
+> & {
+  resourceType: 'OperationDefinition';
+  id: string;
+  /** Operation name without `$`, e.g. `everything` (also its `code`). */
   name: string;
-  /** true: /Type/{id}/$op, false: /Type/$op. */
-  instance: boolean;
+  code: string;
+  kind: 'operation';
+  status: 'active';
   description: string;
   affectsState: boolean;
-  parameters: Array<{
-    name: string;
-    use: 'in' | 'out';
-    min: number;
-    max: string;
-    type?: string;
-    documentation: string;
-  }>;
-}
+  /** The one resource type of a type/instance operation; empty for a system operation. */
+  resource: OperationDefinition['resource'] & string[];
+  system: boolean;
+  /** true: /Type/$op (or /$op), false: /Type/{id}/$op. */
+  type: boolean;
+  instance: boolean;
+  parameter: OperationDefinitionParameter[];
+};
 
 /** One served FHIR route: Nest route + scope + capability, declared once on the handler. */
 export interface FhirRouteSpec {
@@ -69,7 +79,8 @@ export interface FhirRouteSpec {
   searchParams?: readonly FhirSearchParam[];
   /** Entries per page when the search gives no `_count` (default 50). */
   defaultCount?: number;
-  operation?: FhirOperationSpec;
+  /** The operation's OperationDefinition (declared in operations/<id>.ts). */
+  operation?: FhirOperationDefinition;
   /** Conditional create/update support flags for the CapabilityStatement. */
   conditionalCreate?: boolean;
   summary: string;

@@ -4,11 +4,13 @@ import type { CapabilityStatement, OperationDefinition } from '@medplum/fhirtype
 import { FhirError } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
-import { capabilityStatement, openApi, operationDefinitions } from './capability';
+import { capabilityStatement, openApi } from './capability';
 import { FHIR_CONFIG, backendConnected, type FhirConfig } from './fhir.config';
 import { FhirExceptionFilter, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute, routeKey, type FhirRouteSpec } from './fhir.registry';
 import { FHIR_ROUTES } from './fhir.routes';
+import { servedDefinition } from './operations/fhir-operation';
+import { FHIR_OPERATIONS } from './operations/registry';
 
 interface RouterLayer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -62,17 +64,18 @@ export class MetadataFhirController {
     summary: 'OperationDefinition of a served operation',
   })
   operationDefinition(@Req() req: Request, @Res() res: Response): OperationDefinition {
-    const def = operationDefinitions(this.routes(), this.config.publicUrl).find(
-      (d) => d.id === req.params['id'],
+    const served = new Set(this.routes().map(routeKey));
+    const operation = FHIR_OPERATIONS.find(
+      (o) => o.definition.id === req.params['id'] && served.has(routeKey(o.route)),
     );
-    if (!def)
+    if (!operation)
       throw FhirError.of(
         404,
         'not-found',
         'http.not-found',
         `OperationDefinition/${String(req.params['id'])} not found`,
       );
-    return sendFhir(res, 200, def);
+    return sendFhir(res, 200, servedDefinition(operation.definition, this.config.publicUrl));
   }
 
   @FhirRoute({

@@ -11,9 +11,9 @@ import type { TypedUnaryMethod } from '@trellis/platform';
 import type { Request, Response } from 'express';
 
 import { ConformanceRecorder } from './conformance';
-import { FHIR_CONFIG, type FhirConfig, type PlatformName } from './fhir.config';
+import { FHIR_CONFIG, type FhirConfig } from './fhir.config';
 import { forwardContext, sendFhir } from './fhir.http';
-import { FHIR_PREFIX, type FhirOperationSpec, type FhirRouteSpec } from './fhir.registry';
+import { FHIR_PREFIX } from './fhir.registry';
 import { droppedOutcome, readPatientParam, rawQuery, searchOf } from './fhir.search';
 import { bundle, etag } from './fhir.support';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
@@ -43,63 +43,6 @@ export const patientParamSubject: AuditSubjectExtractor = (req) => {
     }
   }
   return {};
-};
-
-/** A state-changing FHIR operation's OperationDefinition spec. */
-export function op(
-  name: string,
-  instance: boolean,
-  description: string,
-  params: FhirOperationSpec['parameters'],
-): FhirOperationSpec {
-  return { name, instance, description, affectsState: true, parameters: params };
-}
-
-/**
- * The route of a state-changing operation on one resource (`POST <Type>/{id}/$<name>`): scope
- * `system/<Type>.u`, patient data (audited with the resource's patient), the given input
- * parameters and the changed resource as its return.
- */
-export function instanceOperation(spec: {
-  resource: string;
-  platform: PlatformName;
-  name: string;
-  summary: string;
-  description: string;
-  parameters: FhirOperationSpec['parameters'];
-  returns: string;
-}): FhirRouteSpec {
-  return {
-    method: 'POST',
-    path: `${spec.resource}/:id/$${spec.name}`,
-    resource: spec.resource,
-    platform: spec.platform,
-    interaction: 'operation',
-    scope: `system/${spec.resource}.u`,
-    patientData: true,
-    subject: resourceSubject,
-    summary: spec.summary,
-    operation: op(spec.name, true, spec.description, [
-      ...spec.parameters,
-      {
-        name: 'return',
-        use: 'out',
-        min: 1,
-        max: '1',
-        type: spec.resource,
-        documentation: spec.returns,
-      },
-    ]),
-  };
-}
-
-export const REASON_PARAM = {
-  name: 'reason',
-  use: 'in' as const,
-  min: 0,
-  max: '1',
-  type: 'string',
-  documentation: 'Free-text reason or note',
 };
 
 /** Parameters.parameter[name] as a string (valueString/Code/Id/Uri/Reference/Integer/...). */

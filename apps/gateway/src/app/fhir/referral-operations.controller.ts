@@ -4,14 +4,17 @@ import { referralToFhir } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
-import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
+import { FHIR_PREFIX } from './fhir.registry';
 import { versionHeaders } from './fhir.support';
-import {
-  instanceOperation,
-  param,
-  PlatformFhirController,
-  REASON_PARAM,
-} from './platform-fhir.controller';
+import { param, PlatformFhirController } from './platform-fhir.controller';
+import { SERVICEREQUEST_ACCEPT } from './operations/servicerequest-accept';
+import { ServeOperation } from './operations/fhir-operation';
+import { SERVICEREQUEST_REJECT } from './operations/servicerequest-reject';
+import { SERVICEREQUEST_RETURN } from './operations/servicerequest-return';
+import { SERVICEREQUEST_CONVERT } from './operations/servicerequest-convert';
+import { SERVICEREQUEST_ADVISE } from './operations/servicerequest-advise';
+import { SERVICEREQUEST_COMPLETE } from './operations/servicerequest-complete';
+import { SERVICEREQUEST_CANCEL } from './operations/servicerequest-cancel';
 
 /**
  * The referral transitions as FHIR operations on ServiceRequest/{id}, each declared with its
@@ -50,67 +53,22 @@ export class ReferralOperationsFhirController extends PlatformFhirController {
     return sendFhir(res, 200, s, versionHeaders(s));
   }
 
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'accept',
-      summary: 'Accept a referral (receiving organisation)',
-      description:
-        'The receiving organisation accepts the referral (e-RS accept). Returns the updated ServiceRequest.',
-      parameters: [{ ...REASON_PARAM, name: 'note' }],
-      returns: 'The referral',
-    }),
-  )
+  @ServeOperation(SERVICEREQUEST_ACCEPT)
   accept(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'acceptReferral', 'note');
   }
 
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'reject',
-      summary: 'Reject a referral with a reason',
-      description:
-        'The receiving organisation rejects the referral with a reason. Returns the updated ServiceRequest.',
-      parameters: [{ ...REASON_PARAM, min: 1 }],
-      returns: 'The referral',
-    }),
-  )
+  @ServeOperation(SERVICEREQUEST_REJECT)
   reject(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'rejectReferral', 'reason');
   }
 
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'return',
-      summary: 'Return a referral to the referrer with a reason (receiving organisation)',
-      description:
-        'The receiving organisation returns a sent or accepted referral to the referrer (e-RS return to referrer), e.g. when triage finds it should be managed elsewhere; the RTT clock stops. Parameters: reason (required). Returns the updated ServiceRequest (status revoked, meta.tag returned, the reason in the referral-status-reason extension); 422 from any other state.',
-      parameters: [{ ...REASON_PARAM, min: 1 }],
-      returns: 'The referral',
-    }),
-  )
+  @ServeOperation(SERVICEREQUEST_RETURN)
   returnToReferrer(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'returnReferral', 'reason');
   }
 
-  @FhirRoute({
-    ...instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'convert',
-      summary: 'Convert an advice-and-guidance request into a referral (referring organisation)',
-      description:
-        'The referring organisation turns a request answered with advice (status on-hold, advice-given) into a referral without re-entering it: a new ServiceRequest (201, basedOn the original, its own RTT clock from now), the original linked to it by the referral-converted-to extension. Parameters: note (optional, appended to the clinical summary). 422 when the request is not advice-given or was already converted.',
-      parameters: [{ ...REASON_PARAM, name: 'note' }],
-      returns: 'The new referral',
-    }),
-    scope: 'system/ServiceRequest.c',
-  })
+  @ServeOperation(SERVICEREQUEST_CONVERT)
   async convert(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     const p = await this.parameters(req, 'ServiceRequest', 'operation:ConvertAdviceToReferral');
     const r = await this.call(
@@ -126,50 +84,17 @@ export class ReferralOperationsFhirController extends PlatformFhirController {
     });
   }
 
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'advise',
-      summary: 'Answer a referral with advice instead of accepting it (advice and guidance)',
-      description:
-        'The receiving organisation returns advice (e-RS advice and guidance). Parameters: advice. Returns the updated ServiceRequest.',
-      parameters: [{ ...REASON_PARAM, name: 'advice', min: 1 }],
-      returns: 'The referral',
-    }),
-  )
+  @ServeOperation(SERVICEREQUEST_ADVISE)
   advise(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'giveAdvice', 'advice');
   }
 
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'complete',
-      summary: 'Complete (discharge) a referral',
-      description:
-        'The receiving organisation completes the referral. Parameters: note. Returns the updated ServiceRequest.',
-      parameters: [{ ...REASON_PARAM, name: 'note' }],
-      returns: 'The referral',
-    }),
-  )
+  @ServeOperation(SERVICEREQUEST_COMPLETE)
   complete(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'completeReferral', 'note');
   }
 
-  @FhirRoute(
-    instanceOperation({
-      resource: 'ServiceRequest',
-      platform: 'referrals',
-      name: 'cancel',
-      summary: 'Cancel a referral (referring organisation)',
-      description:
-        'The referring organisation cancels the referral with a reason. Returns the updated ServiceRequest.',
-      parameters: [{ ...REASON_PARAM, min: 1 }],
-      returns: 'The referral',
-    }),
-  )
+  @ServeOperation(SERVICEREQUEST_CANCEL)
   cancelReferral(@Req() req: Request, @Res() res: Response): Promise<ServiceRequest> {
     return this.transition(req, res, 'cancelReferral', 'reason');
   }

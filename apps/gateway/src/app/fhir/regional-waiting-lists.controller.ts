@@ -5,12 +5,14 @@ import type { Request, Response } from 'express';
 
 import { FHIR_CONFIG, type FhirConfig } from './fhir.config';
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
-import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
+import { FHIR_PREFIX } from './fhir.registry';
 import { searchOf } from './fhir.search';
 import { selfUrl } from './fhir.support';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { PlatformCallError, type PlatformClients } from './platform-clients';
 import { regionalWaitingListsBundle } from './waiting-list-report';
+import { MEASUREREPORT_REGIONAL_WAITING_LISTS } from './operations/measurereport-regional-waiting-lists';
+import { ServeOperation } from './operations/fhir-operation';
 
 /**
  * A region's RTT waiting lists as FHIR MeasureReports (issue 18): the referrals platform's
@@ -25,47 +27,7 @@ export class RegionalWaitingListsFhirController {
     @Inject(FHIR_CONFIG) private readonly config: FhirConfig,
   ) {}
 
-  @FhirRoute({
-    method: 'GET',
-    path: 'MeasureReport/$regional-waiting-lists',
-    resource: 'MeasureReport',
-    platform: 'referrals',
-    interaction: 'operation',
-    scope: 'region/*/waiting-lists.read',
-    summary: "A region's RTT waiting lists and breaches by provider and specialty",
-    searchParams: [
-      {
-        name: 'region',
-        type: 'token',
-        documentation: 'The region code, e.g. north-east (required)',
-      },
-    ],
-    operation: {
-      name: 'regional-waiting-lists',
-      instance: false,
-      affectsState: false,
-      description:
-        "A Bundle (searchset) of MeasureReports: the region's total, then one per provider with its open RTT pathways by weeks-waited band and by specialty, and its 18-week and two-week-wait breaches. For the region's digital authority (region/<region>/waiting-lists.read) or the national operator.",
-      parameters: [
-        {
-          name: 'region',
-          use: 'in',
-          min: 1,
-          max: '1',
-          type: 'token',
-          documentation: 'The region code',
-        },
-        {
-          name: 'return',
-          use: 'out',
-          min: 1,
-          max: '1',
-          type: 'Bundle',
-          documentation: 'The reports',
-        },
-      ],
-    },
-  })
+  @ServeOperation(MEASUREREPORT_REGIONAL_WAITING_LISTS)
   async regional(@Req() req: Request, @Res() res: Response): Promise<void> {
     const region = searchOf(req).one('region');
     if (!region)

@@ -34,29 +34,13 @@ import {
   type SubscriptionCallContext,
   type SubscriptionsClient,
 } from './subscriptions.client';
+import { SUBSCRIPTION_STATUS } from '../fhir/operations/subscription-status';
+import { ServeOperation } from '../fhir/operations/fhir-operation';
+import { SUBSCRIPTION_EVENTS } from '../fhir/operations/subscription-events';
 
 const SEARCH_PARAMS: FhirSearchParam[] = [
   { name: 'status', type: 'token', documentation: 'requested | active | error | off' },
   { name: 'criteria', type: 'uri', documentation: 'The SubscriptionTopic canonical URL' },
-];
-
-const EVENTS_PARAMS: FhirSearchParam[] = [
-  {
-    name: 'eventsSinceNumber',
-    type: 'number',
-    documentation: 'First event number (inclusive); none = the oldest kept',
-  },
-  {
-    name: 'eventsUntilNumber',
-    type: 'number',
-    documentation: 'Last event number (inclusive); none = the latest (at most 500 events)',
-  },
-  {
-    name: 'content',
-    type: 'token',
-    documentation:
-      'empty | id-only | full-resource (default: the subscription’s; full-resource entries carry each focus as the caller’s own read returns it now)',
-  },
 ];
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -180,24 +164,7 @@ export class SubscriptionsFhirController {
     res.status(204).end();
   }
 
-  @FhirRoute({
-    method: 'GET',
-    path: 'Subscription/:id/$status',
-    resource: 'Subscription',
-    platform: 'notifications',
-    interaction: 'operation',
-    scope: 'system/Subscription.r',
-    summary: 'The subscription’s status: events since start, delivery error (backport $status)',
-    operation: {
-      name: 'status',
-      instance: true,
-      affectsState: false,
-      description: 'SubscriptionStatus (as Parameters) of one subscription, in a searchset Bundle',
-      parameters: [
-        { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle', documentation: 'status' },
-      ],
-    },
-  })
+  @ServeOperation(SUBSCRIPTION_STATUS)
   async status(@Req() req: Request, @Res() res: Response): Promise<void> {
     const client = this.served();
     const got = await this.call(() => client.get({ id: this.id(req) }, this.ctx(req)));
@@ -218,34 +185,7 @@ export class SubscriptionsFhirController {
     );
   }
 
-  @FhirRoute({
-    method: 'GET',
-    path: 'Subscription/:id/$events',
-    resource: 'Subscription',
-    platform: 'notifications',
-    interaction: 'operation',
-    scope: 'system/Subscription.r',
-    searchParams: EVENTS_PARAMS,
-    summary: 'The subscription’s notification events by number range (backport $events)',
-    operation: {
-      name: 'events',
-      instance: true,
-      affectsState: false,
-      description:
-        'Events of the subscription’s stream from eventsSinceNumber to eventsUntilNumber (inclusive, at most 500), as a notification Bundle of type query-event',
-      parameters: [
-        ...EVENTS_PARAMS.map((p) => ({
-          name: p.name,
-          use: 'in' as const,
-          min: 0,
-          max: '1',
-          type: p.type === 'number' ? 'string' : 'code',
-          documentation: p.documentation,
-        })),
-        { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle', documentation: 'events' },
-      ],
-    },
-  })
+  @ServeOperation(SUBSCRIPTION_EVENTS)
   async events(@Req() req: Request, @Res() res: Response): Promise<void> {
     const client = this.served();
     const q = req.query;

@@ -6,13 +6,15 @@ import type { Request, Response } from 'express';
 
 import { backendConnected, FHIR_CONFIG, type FhirConfig } from '../fhir.config';
 import { FhirExceptionFilter, sendFhir } from '../fhir.http';
-import { FHIR_PREFIX, FhirRoute, type FhirRouteSpec } from '../fhir.registry';
+import { FHIR_PREFIX, FhirRoute } from '../fhir.registry';
+import { GROUP_EXPORT } from '../operations/group-export';
+import { ServeOperation } from '../operations/fhir-operation';
+import { SYSTEM_EXPORT } from '../operations/system-export';
 import { EXPORT_TYPES, ExportJobs, TOO_COSTLY, type ExportType } from './export.jobs';
+import { EXPORT_SCOPE, NDJSON } from './export.kick-off';
 import { EXPORT_PLATFORM } from './export.sources';
 
-export const NDJSON = 'application/fhir+ndjson';
 const OUTPUT_FORMATS = new Set([NDJSON, 'application/ndjson', 'ndjson']);
-const SCOPE = 'region/*/population.read';
 const GROUP_ID = /^region-([a-z-]{2,40})$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -20,47 +22,6 @@ const bad = (rule: string, message: string, expression?: string) =>
   FhirError.of(400, 'invalid', rule, message, expression);
 const notFound = () =>
   FhirError.of(404, 'not-found', 'export.not-found', 'no such export job of this client');
-
-const KICK_OFF_PARAMS: FhirRouteSpec['searchParams'] = [
-  {
-    name: '_type',
-    type: 'token',
-    or: true,
-    documentation: `Resource types to export, comma-separated (served: ${EXPORT_TYPES.join(', ')}, each needing system/<type>.r); default every served type the caller may read`,
-  },
-  {
-    name: '_since',
-    type: 'string',
-    documentation: 'Only resources changed at or after this FHIR instant',
-  },
-  {
-    name: '_outputFormat',
-    type: 'string',
-    documentation: `${NDJSON} (default), application/ndjson or ndjson`,
-  },
-];
-
-const operation = (level: 'system' | 'group'): FhirRouteSpec['operation'] => ({
-  name: 'export',
-  instance: level === 'group',
-  affectsState: false,
-  description:
-    level === 'system'
-      ? 'FHIR Bulk Data system export (async: Prefer: respond-async, 202 + Content-Location of the status URL; NDJSON files). National operator only (trellis/admin).'
-      : "FHIR Bulk Data group export of a region's patients: Group/region-<region>/$export, for the region's authority (region/<region>/population.read) or the national operator. Patients registered with a practice of the region and their ServiceRequests, Appointments, DiagnosticReports and Observations (whoever holds them); restricted patients (and their records) only with trellis/restricted.read.",
-  parameters: [
-    { name: '_type', use: 'in', min: 0, max: '*', type: 'string', documentation: 'Types' },
-    {
-      name: '_since',
-      use: 'in',
-      min: 0,
-      max: '1',
-      type: 'instant',
-      documentation: 'Changed since',
-    },
-    { name: '_outputFormat', use: 'in', min: 0, max: '1', type: 'string', documentation: NDJSON },
-  ],
-});
 
 /**
  * FHIR Bulk Data Access `$export` (async pattern): kick-off (system level for the national
@@ -77,18 +38,7 @@ export class ExportFhirController {
     @Inject(FHIR_CONFIG) private readonly config: FhirConfig,
   ) {}
 
-  @FhirRoute({
-    method: 'GET',
-    path: '$export',
-    platform: 'identity',
-    interaction: 'operation',
-    scope: SCOPE,
-    patientData: true,
-    subject: () => ({}),
-    searchParams: KICK_OFF_PARAMS,
-    summary: 'Bulk export of every patient (national operator)',
-    operation: operation('system'),
-  })
+  @ServeOperation(SYSTEM_EXPORT)
   async systemExport(@Req() req: Request, @Res() res: Response): Promise<void> {
     const caller = requireCaller(req);
     if (!isNationalOperator(caller))
@@ -101,19 +51,7 @@ export class ExportFhirController {
     await this.kickOff(req, res, undefined);
   }
 
-  @FhirRoute({
-    method: 'GET',
-    path: 'Group/:id/$export',
-    resource: 'Group',
-    platform: 'identity',
-    interaction: 'operation',
-    scope: SCOPE,
-    patientData: true,
-    subject: () => ({}),
-    searchParams: KICK_OFF_PARAMS,
-    summary: "Bulk export of a region's patients (Group/region-<region>)",
-    operation: operation('group'),
-  })
+  @ServeOperation(GROUP_EXPORT)
   async groupExport(@Req() req: Request, @Res() res: Response): Promise<void> {
     const id = String(req.params['id']);
     const region = GROUP_ID.exec(id)?.[1];
@@ -139,7 +77,7 @@ export class ExportFhirController {
     path: '$export-status/:id',
     platform: 'identity',
     interaction: 'operation',
-    scope: SCOPE,
+    scope: EXPORT_SCOPE,
     summary: 'Status of a bulk export job (202 in progress, 200 manifest)',
   })
   async status(@Req() req: Request, @Res() res: Response): Promise<void> {
@@ -181,7 +119,7 @@ export class ExportFhirController {
     path: '$export-status/:id',
     platform: 'identity',
     interaction: 'operation',
-    scope: SCOPE,
+    scope: EXPORT_SCOPE,
     summary: 'Cancel a bulk export job (its files are deleted)',
   })
   async cancel(@Req() req: Request, @Res() res: Response): Promise<void> {
@@ -207,7 +145,7 @@ export class ExportFhirController {
     path: '$export-file/:id/:seq',
     platform: 'identity',
     interaction: 'operation',
-    scope: SCOPE,
+    scope: EXPORT_SCOPE,
     patientData: true,
     subject: () => ({}),
     summary: 'One NDJSON file of a completed bulk export',
