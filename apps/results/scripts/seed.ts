@@ -207,8 +207,7 @@ const activeDirectory: PatientDirectory = {
 
 export async function seed(prisma: PrismaClient): Promise<{ created: number; replayed: number }> {
   const service = new ReportsService(
-    prisma,
-    new ReportsRepository(),
+    new ReportsRepository(prisma),
     activeDirectory,
     new OutboxResultEventSink(createOutbox({ source: '/trellis/results' })),
     { now: () => new Date() },

@@ -148,8 +148,7 @@ async function main(): Promise<void> {
     applicationName: 'results-bench',
   });
   const service = new ReportsService(
-    prisma,
-    new ReportsRepository(),
+    new ReportsRepository(prisma),
     new CachingPatientDirectory(
       new IdentityPatientDirectory({ address: identity.address, errors: patientDirectoryErrors }),
       60_000,

@@ -73,14 +73,7 @@ export class ResultsModule {
             clock: Clock,
             registrations: PatientDirectory,
           ) =>
-            new ReportsService(
-              prisma,
-              new ReportsRepository(),
-              patients,
-              sink,
-              clock,
-              registrations,
-            ),
+            new ReportsService(new ReportsRepository(prisma), patients, sink, clock, registrations),
         },
         ResultsMessaging,
       ],

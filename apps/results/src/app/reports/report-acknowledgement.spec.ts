@@ -3,7 +3,7 @@ import type { PatientDirectory } from '@trellis/identity-client';
 import type { ReportContent } from '../domain/report-content';
 import type { Actor } from '../domain/ports';
 import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
-import type { PrismaClient, ReportRow } from '../prisma';
+import type { ReportRow } from '../prisma';
 import { ReportAcknowledgement } from './report-acknowledgement';
 import { ReportSupport } from './report-support';
 import type { Acknowledgement, ResultEvent, ResultEventSink } from './report-types';
@@ -47,23 +47,22 @@ function createTestService(version = 2) {
   } as unknown as ReportRow;
   const acks = new Map<number, Acknowledgement>();
   const repo = {
-    findById: (_db: unknown, id: string) => Promise.resolve(id === REPORT_ID ? row : null),
-    lock: (_db: unknown, id: string) => Promise.resolve(id === REPORT_ID ? row : null),
+    findById: (id: string) => Promise.resolve(id === REPORT_ID ? row : null),
+    lock: (id: string) => Promise.resolve(id === REPORT_ID ? row : null),
     version: () =>
       Promise.resolve({ content, reason: null, receivedAt: NOW, hash: row.contentHash }),
     acknowledgements: () => {
       const a = acks.get(row.version);
       return Promise.resolve(new Map(a ? [[REPORT_ID, a]] : []));
     },
-    insertAcknowledgement: (_db: unknown, a: Acknowledgement & { reportId: string }) => {
+    insertAcknowledgement: (a: Acknowledgement & { reportId: string }) => {
       if (acks.has(a.version)) return Promise.resolve(false);
       acks.set(a.version, a);
       return Promise.resolve(true);
     },
+    // one unit of work: the same in-memory repository, no transaction client
+    inTransaction: <R>(work: (r: ReportsRepository, tx: object) => Promise<R>) => work(repo, {}),
   } as unknown as ReportsRepository;
-  const prisma = {
-    $transaction: <R>(fn: (tx: unknown) => Promise<R>) => fn({}),
-  } as unknown as PrismaClient;
   const events: ResultEvent[] = [];
   const sink: ResultEventSink = {
     append: (_tx, event) => {
@@ -76,7 +75,7 @@ function createTestService(version = 2) {
     },
   };
   const patients = {} as PatientDirectory;
-  const support = new ReportSupport(prisma, repo, patients, sink, { now: () => NOW });
+  const support = new ReportSupport(repo, patients, sink, { now: () => NOW });
   return { service: new ReportAcknowledgement(support), events };
 }
 

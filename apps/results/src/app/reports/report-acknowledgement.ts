@@ -3,7 +3,7 @@ import type { Actor } from '../domain/ports';
 import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
 import { pageSize, Violations } from '../domain/validation';
 import type { Acknowledgement, ReportView } from './report-types';
-import { type CallContext, type ReportSupport, TX } from './report-support';
+import { type CallContext, type ReportSupport } from './report-support';
 
 /** The requester's acknowledgement of a result, and the safety net of what is still unacknowledged. */
 export class ReportAcknowledgement {
@@ -30,8 +30,8 @@ export class ReportAcknowledgement {
         { reportId },
       );
     const now = this.s.clock.now();
-    return this.s.prisma.$transaction(async (tx) => {
-      const current = (await this.s.repo.lock(tx, reportId))!;
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const current = (await repo.lock(reportId))!;
       const target = version === 0 ? current.version : version;
       if (target !== current.version)
         throw new ResultsError(
@@ -47,9 +47,9 @@ export class ReportAcknowledgement {
         note: note ?? '',
         acknowledgedAt: now,
       };
-      const created = await this.s.repo.insertAcknowledgement(tx, { ...ack, reportId });
-      const fresh = (await this.s.repo.findById(tx, reportId))!;
-      const report = await this.s.view(fresh, tx);
+      const created = await repo.insertAcknowledgement({ ...ack, reportId });
+      const fresh = (await repo.findById(reportId))!;
+      const report = await this.s.view(fresh, repo);
       if (created)
         await this.s.emit(
           tx,
@@ -59,7 +59,7 @@ export class ReportAcknowledgement {
           now,
         );
       return { report, replayed: !created };
-    }, TX);
+    });
   }
 
   /** Safety net for the caller's organisation as requester: oldest first, with waiting time. */
@@ -73,13 +73,7 @@ export class ReportAcknowledgement {
     const minRank = input.minSeverity === 'critical' ? 2 : 1;
     const filter = { requester: actor.odsCode, minRank };
     const cursor = pageToken.decode(input.pageToken, filter);
-    const rows = await this.s.repo.unacknowledged(
-      this.s.prisma,
-      actor.odsCode,
-      minRank,
-      cursor,
-      size + 1,
-    );
+    const rows = await this.s.repo.unacknowledged(actor.odsCode, minRank, cursor, size + 1);
     const page = pageToken.page(
       rows,
       size,

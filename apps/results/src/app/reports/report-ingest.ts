@@ -18,7 +18,6 @@ import {
   type CallContext,
   FIRST_STATUSES,
   type ReportSupport,
-  TX,
   VERSION_STATUSES,
 } from './report-support';
 import type { ReportVersioning } from './report-versioning';
@@ -84,7 +83,6 @@ export class ReportIngest {
     const existing =
       input.labReportId && (versionStatus || expectedVersion > 0)
         ? await this.s.repo.findByLabId(
-            this.s.prisma,
             input.performingLabOdsCode || actor.odsCode,
             input.labReportId,
           )
@@ -111,11 +109,7 @@ export class ReportIngest {
     } catch (err) {
       // A resubmission of a report already held is answered even if identity now objects
       // (e.g. the number was merged since): idempotency first.
-      const held = await this.s.repo.findByLabId(
-        this.s.prisma,
-        content.labOdsCode,
-        content.labReportId,
-      );
+      const held = await this.s.repo.findByLabId(content.labOdsCode, content.labReportId);
       if (held) return this.resubmission(actor, held, content, hash, reason, ctx, expectedVersion);
       throw err;
     }
@@ -131,20 +125,16 @@ export class ReportIngest {
       receivedAt: now,
       labRegion: regionOfOrganisation(content.labOdsCode) ?? actor.region,
     };
-    const created = await this.s.prisma.$transaction(async (tx) => {
-      const row = await this.s.repo.insertNewReport(tx, write);
+    const created = await this.s.repo.inTransaction(async (repo, tx) => {
+      const row = await repo.insertNewReport(write);
       if (!row) return null;
       const report = this.s.viewOf(row, content, null, true);
       await this.s.emit(tx, { type: 'ResultAvailable', report }, actor, ctx, now);
       return report;
-    }, TX);
+    });
     if (created) return { report: created, replayed: false };
     // The identifier exists (an earlier or concurrent submission): replay it, or treat ours as a version.
-    const winner = (await this.s.repo.findByLabId(
-      this.s.prisma,
-      content.labOdsCode,
-      content.labReportId,
-    ))!;
+    const winner = (await this.s.repo.findByLabId(content.labOdsCode, content.labReportId))!;
     return this.resubmission(actor, winner, content, hash, reason, ctx, expectedVersion);
   }
 
@@ -157,10 +147,7 @@ export class ReportIngest {
     ctx: CallContext,
     expectedVersion = 0,
   ): Promise<{ report: ReportView; replayed: boolean }> {
-    if (
-      existing.contentHash === hash ||
-      (await this.s.repo.hasVersionWithHash(this.s.prisma, existing.id, hash))
-    )
+    if (existing.contentHash === hash || (await this.s.repo.hasVersionWithHash(existing.id, hash)))
       return { report: await this.s.view(existing), replayed: true };
     return this.versioning.newVersion(
       actor,
@@ -252,11 +239,8 @@ export class ReportIngest {
             : 0,
       );
     if (writes.length > 0) {
-      const created = await this.s.prisma.$transaction(async (tx) => {
-        const ids = await this.s.repo.insertNewReports(
-          tx,
-          writes.map((w) => w.write),
-        );
+      const created = await this.s.repo.inTransaction(async (repo, tx) => {
+        const ids = await repo.insertNewReports(writes.map((w) => w.write));
         const events: { report: ReportView; i: number }[] = [];
         for (const w of writes) {
           if (!ids.has(w.write.reportId)) continue;
@@ -275,18 +259,17 @@ export class ReportIngest {
           },
         );
         return events;
-      }, TX);
+      });
       for (const c of created) out[c.i] = { report: c.report, replayed: false };
       // Identifiers already held: a resend of an unchanged version-1 report is answered here in
       // bulk (two queries for the batch); anything else goes through submit().
       const held = writes.filter((w) => !out[w.i]);
       const rows = await this.s.repo.findManyByLabIds(
-        this.s.prisma,
         actor.odsCode,
         held.map((w) => w.write.content.labReportId),
       );
       const byId = new Map(rows.map((r) => [r.labReportId, r]));
-      const acks = await this.s.repo.acknowledgements(this.s.prisma, rows);
+      const acks = await this.s.repo.acknowledgements(rows);
       for (const w of held) {
         const row = byId.get(w.write.content.labReportId);
         if (row && row.version === 1 && row.contentHash === w.write.hash) {

@@ -1,4 +1,4 @@
-import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/platform';
+import type { PatientBatchQuery } from '@trellis/platform';
 
 import { CATEGORIES, STATUSES } from '../domain/report-content';
 import { pageToken } from '../domain/page-token';
@@ -40,7 +40,7 @@ export class ReportQueries {
     v.throwIfAny();
     const row = await this.s.visible(actor, reportId, ctx);
     if (version === 0 || version === row.version) return this.s.view(row);
-    const old = await this.s.repo.version(this.s.prisma, reportId, version);
+    const old = await this.s.repo.version(reportId, version);
     if (!old)
       throw new ResultsError(
         ResultsErrorCode.VersionNotFound,
@@ -55,8 +55,8 @@ export class ReportQueries {
     v.uuid('report_id', reportId);
     v.throwIfAny();
     const row = await this.s.visible(actor, reportId, ctx);
-    const acks = await this.s.repo.acknowledgements(this.s.prisma, [row]);
-    return (await this.s.repo.versions(this.s.prisma, reportId)).map((h) => {
+    const acks = await this.s.repo.acknowledgements([row]);
+    return (await this.s.repo.versions(reportId)).map((h) => {
       const view = this.s.historic(row, h.version, h);
       const ack = acks.get(row.id);
       return h.version === row.version && ack ? { ...view, acknowledgement: ack } : view;
@@ -112,9 +112,9 @@ export class ReportQueries {
     const cursor = pageToken.decode(input.pageToken, filter);
     // The total is counted when the search is index-bound (a patient or a lab identifier).
     const [rows, total] = await Promise.all([
-      this.s.repo.search(this.s.prisma, filter, cursor, size + 1),
+      this.s.repo.search(filter, cursor, size + 1),
       filter.nhsNumber || filter.labReportId
-        ? this.s.repo.count(this.s.prisma, filter)
+        ? this.s.repo.count(filter)
         : Promise.resolve(undefined),
     ]);
     const page = pageToken.page(
@@ -138,7 +138,7 @@ export class ReportQueries {
   async forPatients(
     q: PatientBatchQuery,
   ): Promise<{ reports: ReportView[]; nextPageToken: string }> {
-    const rows = await this.s.prisma.report.findMany(patientBatchFindArgs(q, 'receivedAt'));
+    const rows = await this.s.repo.forPatients(q);
     const page = q.page(rows);
     return { reports: await this.s.views(page.rows, true), nextPageToken: page.nextPageToken };
   }

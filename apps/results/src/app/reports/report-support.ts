@@ -3,7 +3,7 @@ import type { PatientDirectory, PatientLookupContext } from '@trellis/identity-c
 import { assessSeverity, type ReportContent, type ReportStatus } from '../domain/report-content';
 import type { Actor, Clock } from '../domain/ports';
 import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
-import type { PrismaClient, ReportRow } from '../prisma';
+import type { ReportRow } from '../prisma';
 import type { ReportView, ResultEvent, ResultEventSink } from './report-types';
 import type { ReportsRepository } from './reports.repository';
 
@@ -13,7 +13,6 @@ export interface CallContext extends PatientLookupContext {
 
 export type Tx = Parameters<ResultEventSink['append']>[0];
 
-export const TX = { maxWait: 10_000, timeout: 15_000 } as const;
 export const FIRST_STATUSES: readonly ReportStatus[] = ['preliminary', 'final'];
 export const ANY_STATUS: readonly ReportStatus[] = [
   'preliminary',
@@ -36,7 +35,6 @@ export const VERSION_STATUSES: readonly ReportStatus[] = [
  */
 export class ReportSupport {
   constructor(
-    readonly prisma: PrismaClient,
     readonly repo: ReportsRepository,
     readonly patients: PatientDirectory,
     readonly events: ResultEventSink,
@@ -60,7 +58,7 @@ export class ReportSupport {
    * Anyone else gets NOT_FOUND.
    */
   async visible(actor: Actor, reportId: string, ctx?: CallContext): Promise<ReportRow> {
-    const row = await this.repo.findById(this.prisma, reportId);
+    const row = await this.repo.findById(reportId);
     const party =
       !!row && (row.labOdsCode === actor.odsCode || row.requesterOdsCode === actor.odsCode);
     if (row && (party || (ctx && (await this.isRegisteredGp(actor, row.nhsNumber, ctx)))))
@@ -121,9 +119,10 @@ export class ReportSupport {
     });
   }
 
-  async view(row: ReportRow, db: Tx | PrismaClient = this.prisma): Promise<ReportView> {
-    const latest = (await this.repo.version(db, row.id, row.version))!;
-    const acks = await this.repo.acknowledgements(db, [row]);
+  /** The report's latest version with its acknowledgement (inside a unit of work: its repository). */
+  async view(row: ReportRow, repo: ReportsRepository = this.repo): Promise<ReportView> {
+    const latest = (await repo.version(row.id, row.version))!;
+    const acks = await repo.acknowledgements([row]);
     const view = this.viewOf(row, latest.content, latest.reason, true);
     const ack = acks.get(row.id);
     return ack ? { ...view, acknowledgement: ack } : view;
@@ -131,12 +130,9 @@ export class ReportSupport {
 
   async views(rows: ReportRow[], withObservations: boolean): Promise<ReportView[]> {
     const contents = withObservations
-      ? await this.repo.contents(
-          this.prisma,
-          rows.map((r) => ({ id: r.id, version: r.version })),
-        )
+      ? await this.repo.contents(rows.map((r) => ({ id: r.id, version: r.version })))
       : new Map<string, ReportContent>();
-    const acks = await this.repo.acknowledgements(this.prisma, rows);
+    const acks = await this.repo.acknowledgements(rows);
     return rows.map((r) => {
       const view = this.viewOf(r, contents.get(r.id) ?? contentFromRow(r), null, withObservations);
       const ack = acks.get(r.id);

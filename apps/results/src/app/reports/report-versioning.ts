@@ -10,7 +10,7 @@ import type { Actor } from '../domain/ports';
 import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
 import { Violations } from '../domain/validation';
 import type { ReportView, ResultEvent } from './report-types';
-import { type CallContext, type ReportSupport, TX, VERSION_STATUSES } from './report-support';
+import { type CallContext, type ReportSupport, VERSION_STATUSES } from './report-support';
 import type { VersionWrite } from './reports.repository';
 
 /** What AmendReport may set. */
@@ -66,7 +66,7 @@ export class ReportVersioning {
         },
       ]);
     const hash = contentHash(content);
-    if (await this.s.repo.hasVersionWithHash(this.s.prisma, current.id, hash))
+    if (await this.s.repo.hasVersionWithHash(current.id, hash))
       return { report: await this.s.view(current), replayed: true };
     return this.newVersion(actor, current.id, content, hash, reason.trim(), ctx, expectedVersion);
   }
@@ -87,7 +87,7 @@ export class ReportVersioning {
     v.throwIfAny();
     const current = await this.s.visible(actor, reportId);
     this.s.assertLab(actor, current.labOdsCode);
-    const latest = (await this.s.repo.version(this.s.prisma, current.id, current.version))!;
+    const latest = (await this.s.repo.version(current.id, current.version))!;
     const content: ReportContent = { ...latest.content, status: 'cancelled' };
     const res = await this.newVersion(
       actor,
@@ -121,11 +121,11 @@ export class ReportVersioning {
     expectedVersion = 0,
   ): Promise<{ report: ReportView; replayed: boolean }> {
     const now = this.s.clock.now();
-    return this.s.prisma.$transaction(async (tx) => {
-      const current = (await this.s.repo.lock(tx, reportId))!;
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const current = (await repo.lock(reportId))!;
       // Re-checked under the lock: a concurrent writer may have stored this very content.
-      if (await this.s.repo.hasVersionWithHash(tx, reportId, hash))
-        return { report: await this.s.view(current, tx), replayed: true };
+      if (await repo.hasVersionWithHash(reportId, hash))
+        return { report: await this.s.view(current, repo), replayed: true };
       // Under the lock: nobody wrote a version since the caller read the one it names (a retry of
       // the same change is the replay above, not a mismatch).
       this.assertExpected(current, expectedVersion);
@@ -169,8 +169,8 @@ export class ReportVersioning {
         receivedAt: now,
         labRegion: current.labRegion,
       };
-      await this.s.repo.insertVersion(tx, write);
-      const row = await this.s.repo.updateLatest(tx, write);
+      await repo.insertVersion(write);
+      const row = await repo.updateLatest(write);
       const report = this.s.viewOf(row, content, write.reason, true);
       const event: ResultEvent =
         previous === 'preliminary' && content.status === 'final'
@@ -184,6 +184,6 @@ export class ReportVersioning {
             };
       await this.s.emit(tx, event, actor, ctx, now);
       return { report, replayed: false };
-    }, TX);
+    });
   }
 }

@@ -1,6 +1,10 @@
+import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/platform';
 import type { Acknowledgement, ReportContent, Severity } from './report-types';
 import { Prisma, type AcknowledgementRow, type Db, type ReportRow } from '../prisma';
 import type { Cursor } from '../domain/page-token';
+
+/** Interactive transactions of the reports: bounded wait for a connection and run time. */
+const TX = { maxWait: 10_000, timeout: 15_000 } as const;
 
 export interface VersionWrite {
   reportId: string;
@@ -33,17 +37,35 @@ export interface SearchFilter {
 
 /** The only place that talks to PostgreSQL for reports. */
 export class ReportsRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * One unit of work in one transaction: `work` gets this repository bound to it, and the
+   * transaction itself for the outbox (the events commit with the state); inside a unit of work,
+   * a nested one joins it.
+   */
+  inTransaction<R>(
+    work: (repo: ReportsRepository, tx: Prisma.TransactionClient) => Promise<R>,
+  ): Promise<R> {
+    if (!('$transaction' in this.db)) return work(this, this.db);
+    return this.db.$transaction((tx) => work(new ReportsRepository(tx), tx), TX);
+  }
+
+  /** Bulk export: a batch of patients' reports, keyset-paged by id (latest version's receipt as "since"). */
+  forPatients(q: PatientBatchQuery): Promise<ReportRow[]> {
+    return this.db.report.findMany(patientBatchFindArgs(q, 'receivedAt'));
+  }
   /**
    * A new report, its version 1 and its observations in ONE statement (data-modifying CTEs; the
    * foreign keys are checked at the end of the statement). INSERT ... ON CONFLICT DO NOTHING on
    * (lab_ods_code, lab_report_id): returns the row when this call created it, null when a report
    * with that identifier exists (a concurrent submitter waits here for the first to commit).
    */
-  async insertNewReport(tx: Db, w: VersionWrite): Promise<ReportRow | null> {
+  async insertNewReport(w: VersionWrite): Promise<ReportRow | null> {
     const r = reportRow(w);
     const obs = w.content.observations;
     const value = <T>(f: (o: (typeof obs)[number]) => T) => obs.map(f);
-    const rows = await tx.$queryRaw<{ n: number }[]>`
+    const rows = await this.db.$queryRaw<{ n: number }[]>`
       WITH r AS (
         INSERT INTO reports (id, lab_ods_code, lab_report_id, lab_region, nhs_number, category, code_system, code,
                              code_display, status, version, requester_ods_code, requester_region,
@@ -83,7 +105,7 @@ export class ReportsRepository {
    * insertNewReport. Returns the ids this call created; the others already existed. Callers pass
    * the writes sorted by identifier so concurrent batches take index locks in the same order.
    */
-  async insertNewReports(tx: Db, ws: readonly VersionWrite[]): Promise<Set<string>> {
+  async insertNewReports(ws: readonly VersionWrite[]): Promise<Set<string>> {
     if (ws.length === 0) return new Set();
     const rs = ws.map(reportRow);
     const col = <T>(f: (r: ReportRow, i: number) => T) => rs.map(f);
@@ -91,7 +113,7 @@ export class ReportsRepository {
       w.content.observations.map((o, seq) => ({ id: w.reportId, seq, o })),
     );
     const oc = <T>(f: (x: (typeof obs)[number]) => T) => obs.map(f);
-    const rows = await tx.$queryRaw<{ id: string }[]>`
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
       WITH input AS (
         SELECT * FROM unnest(
           ${col((r) => r.id)}::uuid[], ${col((r) => r.labOdsCode)}::text[], ${col((r) => r.labReportId)}::text[],
@@ -147,8 +169,8 @@ export class ReportsRepository {
     return reportRow(w);
   }
 
-  async insertVersion(tx: Db, w: VersionWrite): Promise<void> {
-    await tx.reportVersion.create({
+  async insertVersion(w: VersionWrite): Promise<void> {
+    await this.db.reportVersion.create({
       data: {
         reportId: w.reportId,
         version: w.version,
@@ -161,7 +183,7 @@ export class ReportsRepository {
       },
     });
     if (w.content.observations.length === 0) return;
-    await tx.observationRow.createMany({
+    await this.db.observationRow.createMany({
       data: w.content.observations.map((o, seq) => ({
         reportId: w.reportId,
         version: w.version,
@@ -178,34 +200,34 @@ export class ReportsRepository {
   }
 
   /** Moves the report's "latest" row to a new version (the caller holds the row lock). */
-  async updateLatest(tx: Db, w: VersionWrite): Promise<ReportRow> {
+  async updateLatest(w: VersionWrite): Promise<ReportRow> {
     const { id: _id, labOdsCode: _l, labReportId: _r, createdAt: _c, ...rest } = reportRow(w);
-    return tx.report.update({ where: { id: w.reportId }, data: rest });
+    return this.db.report.update({ where: { id: w.reportId }, data: rest });
   }
 
-  findByLabId(db: Db, labOdsCode: string, labReportId: string): Promise<ReportRow | null> {
-    return db.report.findUnique({
+  findByLabId(labOdsCode: string, labReportId: string): Promise<ReportRow | null> {
+    return this.db.report.findUnique({
       where: { labOdsCode_labReportId: { labOdsCode, labReportId } },
     });
   }
 
-  findManyByLabIds(db: Db, labOdsCode: string, labReportIds: string[]): Promise<ReportRow[]> {
+  findManyByLabIds(labOdsCode: string, labReportIds: string[]): Promise<ReportRow[]> {
     if (labReportIds.length === 0) return Promise.resolve([]);
-    return db.report.findMany({ where: { labOdsCode, labReportId: { in: labReportIds } } });
+    return this.db.report.findMany({ where: { labOdsCode, labReportId: { in: labReportIds } } });
   }
 
-  findById(db: Db, id: string): Promise<ReportRow | null> {
-    return db.report.findUnique({ where: { id } });
+  findById(id: string): Promise<ReportRow | null> {
+    return this.db.report.findUnique({ where: { id } });
   }
 
   /** SELECT ... FOR UPDATE: serialises version writers of one report. */
-  async lock(tx: Db, id: string): Promise<ReportRow | null> {
-    await tx.$queryRaw`SELECT id FROM reports WHERE id = ${id}::uuid FOR UPDATE`;
-    return tx.report.findUnique({ where: { id } });
+  async lock(id: string): Promise<ReportRow | null> {
+    await this.db.$queryRaw`SELECT id FROM reports WHERE id = ${id}::uuid FOR UPDATE`;
+    return this.db.report.findUnique({ where: { id } });
   }
 
-  async hasVersionWithHash(db: Db, reportId: string, hash: string): Promise<boolean> {
-    const v = await db.reportVersion.findFirst({
+  async hasVersionWithHash(reportId: string, hash: string): Promise<boolean> {
+    const v = await this.db.reportVersion.findFirst({
       where: { reportId, contentHash: hash },
       select: { version: true },
     });
@@ -213,7 +235,6 @@ export class ReportsRepository {
   }
 
   async version(
-    db: Db,
     reportId: string,
     version: number,
   ): Promise<{
@@ -222,7 +243,7 @@ export class ReportsRepository {
     receivedAt: Date;
     hash: string;
   } | null> {
-    const v = await db.reportVersion.findUnique({
+    const v = await this.db.reportVersion.findUnique({
       where: { reportId_version: { reportId, version } },
     });
     return v
@@ -235,10 +256,7 @@ export class ReportsRepository {
       : null;
   }
 
-  async versions(
-    db: Db,
-    reportId: string,
-  ): Promise<
+  async versions(reportId: string): Promise<
     {
       version: number;
       content: ReportContent;
@@ -247,7 +265,7 @@ export class ReportsRepository {
       hash: string;
     }[]
   > {
-    const rows = await db.reportVersion.findMany({
+    const rows = await this.db.reportVersion.findMany({
       where: { reportId },
       orderBy: { version: 'asc' },
     });
@@ -260,31 +278,28 @@ export class ReportsRepository {
     }));
   }
 
-  async contents(
-    db: Db,
-    keys: { id: string; version: number }[],
-  ): Promise<Map<string, ReportContent>> {
+  async contents(keys: { id: string; version: number }[]): Promise<Map<string, ReportContent>> {
     if (keys.length === 0) return new Map();
-    const rows = await db.reportVersion.findMany({
+    const rows = await this.db.reportVersion.findMany({
       where: { OR: keys.map((k) => ({ reportId: k.id, version: k.version })) },
       select: { reportId: true, content: true },
     });
     return new Map(rows.map((r) => [r.reportId, r.content as unknown as ReportContent]));
   }
 
-  async acknowledgements(db: Db, rows: ReportRow[]): Promise<Map<string, Acknowledgement>> {
+  async acknowledgements(rows: ReportRow[]): Promise<Map<string, Acknowledgement>> {
     const acked = rows.filter(
       (r) => r.acknowledgedVersion !== null && r.acknowledgedVersion === r.version,
     );
     if (acked.length === 0) return new Map();
-    const acks = await db.acknowledgement.findMany({
+    const acks = await this.db.acknowledgement.findMany({
       where: { OR: acked.map((r) => ({ reportId: r.id, version: r.version })) },
     });
     return new Map(acks.map((a) => [a.reportId, ackOf(a)]));
   }
 
-  async insertAcknowledgement(tx: Db, a: Acknowledgement & { reportId: string }): Promise<boolean> {
-    const { count } = await tx.acknowledgement.createMany({
+  async insertAcknowledgement(a: Acknowledgement & { reportId: string }): Promise<boolean> {
+    const { count } = await this.db.acknowledgement.createMany({
       data: [
         {
           reportId: a.reportId,
@@ -299,26 +314,22 @@ export class ReportsRepository {
       skipDuplicates: true,
     });
     if (count === 1)
-      await tx.report.update({
+      await this.db.report.update({
         where: { id: a.reportId },
         data: { acknowledgedVersion: a.version, acknowledgedAt: a.acknowledgedAt },
       });
     return count === 1;
   }
 
-  async acknowledgement(
-    db: Db,
-    reportId: string,
-    version: number,
-  ): Promise<Acknowledgement | null> {
-    const a = await db.acknowledgement.findUnique({
+  async acknowledgement(reportId: string, version: number): Promise<Acknowledgement | null> {
+    const a = await this.db.acknowledgement.findUnique({
       where: { reportId_version: { reportId, version } },
     });
     return a ? ackOf(a) : null;
   }
 
   /** Latest versions visible to an organisation, newest issued first (keyset on issued_at, id). */
-  search(db: Db, f: SearchFilter, cursor: Cursor | undefined, limit: number): Promise<ReportRow[]> {
+  search(f: SearchFilter, cursor: Cursor | undefined, limit: number): Promise<ReportRow[]> {
     const conds = this.conditions(f);
     if (cursor)
       conds.push(
@@ -326,13 +337,13 @@ export class ReportsRepository {
       );
     const where = conds.length > 0 ? Prisma.sql`AND ${Prisma.join(conds, ' AND ')}` : Prisma.empty;
     if (f.registeredGp && f.nhsNumber)
-      return db.$queryRaw<ReportRow[]>`
+      return this.db.$queryRaw<ReportRow[]>`
         SELECT ${COLUMNS} FROM reports r WHERE true ${where}
          ORDER BY r.issued_at DESC, r.id DESC LIMIT ${limit}`;
     // Visible = the caller is the requester OR the lab. One branch per role (UNION dedupes a lab
     // that requested its own test), each an index-ordered scan with its own LIMIT, instead of a
     // BitmapOr that loses the index order and sorts every match.
-    return db.$queryRaw<ReportRow[]>`
+    return this.db.$queryRaw<ReportRow[]>`
       SELECT * FROM (
         (SELECT ${COLUMNS} FROM reports r WHERE r.requester_ods_code = ${f.organisation} ${where}
           ORDER BY r.issued_at DESC, r.id DESC LIMIT ${limit})
@@ -345,10 +356,10 @@ export class ReportsRepository {
   }
 
   /** How many reports visible to f.organisation match (search's total; same predicates). */
-  async count(db: Db, f: SearchFilter): Promise<number> {
+  async count(f: SearchFilter): Promise<number> {
     const conds = this.conditions(f);
     const where = conds.length > 0 ? Prisma.sql`AND ${Prisma.join(conds, ' AND ')}` : Prisma.empty;
-    const rows = await db.$queryRaw<{ n: bigint }[]>`
+    const rows = await this.db.$queryRaw<{ n: bigint }[]>`
       SELECT count(*) AS n FROM reports r
        WHERE (r.requester_ods_code = ${f.organisation} OR r.lab_ods_code = ${f.organisation}
               OR ${f.registeredGp === true && !!f.nhsNumber}) ${where}`;
@@ -376,7 +387,6 @@ export class ReportsRepository {
 
   /** The safety net: unacknowledged abnormal/critical reports of a requester, oldest first. */
   unacknowledged(
-    db: Db,
     requesterOdsCode: string,
     minRank: number,
     cursor: Cursor | undefined,
@@ -386,7 +396,7 @@ export class ReportsRepository {
       ? Prisma.sql`AND (r.received_at, r.id) > (${new Date(cursor.t)}::timestamptz, ${cursor.i}::uuid)`
       : Prisma.empty;
     // The literal predicates match the partial index reports_safety_net.
-    return db.$queryRaw<ReportRow[]>`
+    return this.db.$queryRaw<ReportRow[]>`
       SELECT ${COLUMNS} FROM reports r
        WHERE r.requester_ods_code = ${requesterOdsCode}
          AND r.severity_rank >= 1 AND r.status <> 'cancelled'

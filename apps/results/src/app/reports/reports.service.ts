@@ -1,7 +1,6 @@
 import type { PatientDirectory } from '@trellis/identity-client';
 
 import type { Clock } from '../domain/ports';
-import type { PrismaClient } from '../prisma';
 import { ReportAcknowledgement } from './report-acknowledgement';
 import { ReportIngest } from './report-ingest';
 import { ReportQueries } from './report-queries';
@@ -34,7 +33,6 @@ export class ReportsService {
   readonly unacknowledged: ReportAcknowledgement['unacknowledged'];
 
   constructor(
-    prisma: PrismaClient,
     repo: ReportsRepository,
     patients: PatientDirectory,
     events: ResultEventSink,
@@ -42,7 +40,7 @@ export class ReportsService {
     /** Uncached: answers the patient's registered GP practice (a cached answer does not). */
     registrations: PatientDirectory = patients,
   ) {
-    const support = new ReportSupport(prisma, repo, patients, events, clock, registrations);
+    const support = new ReportSupport(repo, patients, events, clock, registrations);
     const versioning = new ReportVersioning(support);
     const ingest = new ReportIngest(support, versioning);
     const queries = new ReportQueries(support);
