@@ -5,6 +5,7 @@ import { createPrismaClient } from '@trellis/database';
 import { createTestSchema, type TestSchema } from '@trellis/testing';
 
 import { DeliveryWorker } from '../src/app/delivery/delivery-worker';
+import type { EndpointPoster } from '../src/app/delivery/endpoint-poster';
 import {
   RegistrySubscriberAccess,
   type SubscriberAccess,
@@ -42,8 +43,8 @@ interface Post {
 /** An endpoint answering from a script (true = 2xx) and recording what it was sent. */
 function endpoint(answers: (post: Post) => boolean) {
   const posts: Post[] = [];
-  const fetchImpl = (async (_url: string | URL | Request, init?: RequestInit) => {
-    const bundle = JSON.parse(String(init?.body)) as {
+  const poster: EndpointPoster = async (_url, { body }) => {
+    const bundle = JSON.parse(body) as {
       id: string;
       entry: {
         resource: {
@@ -65,9 +66,9 @@ function endpoint(answers: (post: Post) => boolean) {
         : {}),
     };
     posts.push(post);
-    return new Response(null, { status: answers(post) ? 204 : 503 });
-  }) as typeof fetch;
-  return { posts, fetchImpl };
+    return Promise.resolve(answers(post) ? 204 : 503);
+  };
+  return { posts, poster };
 }
 
 const SYS = 'sys';
@@ -121,7 +122,7 @@ async function subscription(
 }
 
 const worker = (
-  fetchImpl: typeof fetch,
+  poster: EndpointPoster,
   retryBaseMs = 1,
   access: SubscriberAccess = new RegistrySubscriberAccess(registryWith()),
 ) =>
@@ -130,7 +131,7 @@ const worker = (
     { pollMs: 10, concurrency: 4, retryBaseMs, retryMaxMs: retryBaseMs, retentionMs: 86_400_000 },
     logger,
     access,
-    fetchImpl,
+    poster,
   );
 
 async function due(id: string): Promise<void> {
@@ -147,7 +148,7 @@ it('delivers in order; a failure stops the stream and the same event is retried 
     }
     return true;
   });
-  const w = worker(ep.fetchImpl, 60_000);
+  const w = worker(ep.poster, 60_000);
   await w.runOnce();
   const failed = await prisma.subscription.findUniqueOrThrow({ where: { id } });
   expect([failed.status, Number(failed.deliveredThrough), failed.attempts]).toEqual([
@@ -170,7 +171,7 @@ it('delivers in order; a failure stops the stream and the same event is retried 
 it('sends a heartbeat when a subscription has been quiet for its period, and none before', async () => {
   const id = await subscription(0, 10);
   const ep = endpoint(() => true);
-  const w = worker(ep.fetchImpl);
+  const w = worker(ep.poster);
   await w.runOnce();
   expect(ep.posts).toEqual([]);
   await prisma.subscription.update({
@@ -186,7 +187,7 @@ it('sends a heartbeat when a subscription has been quiet for its period, and non
 it('never lets two workers deliver one subscription at once (lease)', async () => {
   const id = await subscription(20);
   const ep = endpoint(() => true);
-  await Promise.all([worker(ep.fetchImpl).runOnce(), worker(ep.fetchImpl).runOnce()]);
+  await Promise.all([worker(ep.poster).runOnce(), worker(ep.poster).runOnce()]);
   const sent = ep.posts.map((p) => Number(p.eventNumber));
   expect(sent).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   const s = await prisma.subscription.findUniqueOrThrow({ where: { id } });
@@ -204,7 +205,7 @@ describe("the subscriber's standing, judged before every notification (issue 21)
     const id = await subscription(2);
     const registry = registryWith();
     const ep = endpoint(() => true);
-    const w = worker(ep.fetchImpl, 1, new RegistrySubscriberAccess(registry));
+    const w = worker(ep.poster, 1, new RegistrySubscriberAccess(registry));
     await w.runOnce();
     expect(ep.posts.map((p) => p.eventNumber)).toEqual(['1', '2']);
     await prisma.notificationEvent.create({
@@ -253,7 +254,7 @@ describe("the subscriber's standing, judged before every notification (issue 21)
       allowedScopes: ['system/Patient.rs', 'system/Subscription.cruds'],
     });
     const ep = endpoint(() => true);
-    await worker(ep.fetchImpl, 1, new RegistrySubscriberAccess(registry)).runOnce();
+    await worker(ep.poster, 1, new RegistrySubscriberAccess(registry)).runOnce();
     expect(ep.posts).toEqual([]);
     const [a, b] = [await row(events), await row(quiet)];
     expect([a.status, b.status]).toEqual(['off', 'off']);
@@ -266,7 +267,7 @@ describe("the subscriber's standing, judged before every notification (issue 21)
     const id = await subscription(1, 0, 'sys-new');
     const registry = registryWith();
     const ep = endpoint(() => true);
-    const w = worker(ep.fetchImpl, 1, new RegistrySubscriberAccess(registry));
+    const w = worker(ep.poster, 1, new RegistrySubscriberAccess(registry));
     await w.runOnce();
     const held = await row(id);
     expect([held.status, held.lastError, ep.posts.length]).toEqual([
@@ -303,7 +304,7 @@ describe("the subscriber's standing, judged before every notification (issue 21)
       allowedScopes: ['system/DiagnosticReport.rs', 'trellis/restricted.read'],
     });
     const ep = endpoint(() => true);
-    await worker(ep.fetchImpl, 1, new RegistrySubscriberAccess(registry)).runOnce();
+    await worker(ep.poster, 1, new RegistrySubscriberAccess(registry)).runOnce();
     const [a, b] = [await row(plain), await row(entitled)];
     expect([Number(a.deliveredThrough), Number(b.deliveredThrough)]).toEqual([2, 2]);
     expect(ep.posts.map((p) => p.eventNumber).sort()).toEqual(['1', '2', '2']);
@@ -333,11 +334,7 @@ describe("the subscriber's standing, judged before every notification (issue 21)
   it('sends nothing and changes nothing before the registry replay is complete', async () => {
     const id = await subscription(1, 0, 'sys-replay');
     const ep = endpoint(() => true);
-    await worker(
-      ep.fetchImpl,
-      1,
-      new RegistrySubscriberAccess(new SystemStatusRegistry()),
-    ).runOnce();
+    await worker(ep.poster, 1, new RegistrySubscriberAccess(new SystemStatusRegistry())).runOnce();
     const s = await row(id);
     expect([ep.posts.length, s.status, s.attempts, s.leaseUntil]).toEqual([0, 'active', 0, null]);
   });

@@ -7,6 +7,7 @@ import type { ReceivedEvent } from '@trellis/events';
 import { createTestSchema, waitUntil, type TestSchema } from '@trellis/testing';
 
 import { DeliveryWorker } from '../src/app/delivery/delivery-worker';
+import type { EndpointPoster } from '../src/app/delivery/endpoint-poster';
 import { RegistrySubscriberAccess } from '../src/app/delivery/subscriber-access';
 import { pgListenConnection, WakeListener } from '../src/app/delivery/wake-listener';
 import { PrismaClient } from '../src/app/prisma';
@@ -121,16 +122,16 @@ it('a worker whose next poll is an hour away delivers a recorded event once woke
   });
   registry.markReady();
   const posted: string[] = [];
-  const fetchImpl = (async (url: string | URL | Request) => {
-    posted.push(String(url));
-    return new Response(null, { status: 204 });
-  }) as typeof fetch;
+  const poster: EndpointPoster = (url) => {
+    posted.push(url);
+    return Promise.resolve(204);
+  };
   const worker = new DeliveryWorker(
     prisma,
     { pollMs: HOUR_MS, concurrency: 4, retryBaseMs: 10, retryMaxMs: 10, retentionMs: HOUR_MS },
     logger,
     new RegistrySubscriberAccess(registry),
-    fetchImpl,
+    poster,
   );
   const wakes = listener(schema);
   worker.start();

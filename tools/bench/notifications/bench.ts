@@ -14,9 +14,14 @@
  * inbox transaction, the worker's poll and the POST). Throughput = deliveries / (last receipt −
  * first publish). Prints one JSON report; the schema and topic stay with --keep. --no-wake runs
  * the service with NOTIFICATIONS_WAKE_ON_RECORD=false (the worker only polls, every 200 ms): the
- * A/B switch for the LISTEN/NOTIFY wake-up.
+ * A/B switch for the LISTEN/NOTIFY wake-up. serviceCpuMsPerDelivery = the service process's CPU
+ * time (user + system, from /proc) from the first publish to the last receipt, per delivery: the
+ * code's cost, which the machine's load does not change as it changes latency.
+ * BENCH_NOTIFICATIONS_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") adds node flags to
+ * the service process (tools/bench/profile-summary.ts reads the profile).
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 
@@ -51,6 +56,15 @@ function arg(name: string, fallback: number): number {
 }
 const keep = process.argv.includes('--keep');
 const wake = !process.argv.includes('--no-wake');
+
+/** CPU time (user + system, ms) a process has used so far (Linux /proc; clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const fields =
+    readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+      .split(') ')[1]
+      ?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 const quantile = (sorted: number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -129,8 +143,12 @@ async function main(): Promise<void> {
   );
 
   const grpcPort = await freePort();
+  const extraNodeArgs = (process.env['BENCH_NOTIFICATIONS_NODE_ARGS'] ?? '')
+    .split(' ')
+    .filter(Boolean);
   const child = await spawnService({
     name: 'notifications',
+    nodeArgs: ['--enable-source-maps', '-r', '@swc-node/register', ...extraNodeArgs],
     env: serviceEnv({
       SERVICE_NAME: 'notifications',
       DATABASE_SCHEMA: schema.schema,
@@ -160,6 +178,7 @@ async function main(): Promise<void> {
     odsCode: ods(i),
     region: 'north-east',
   }));
+  const cpuAtStart = cpuMsOf(child.pid);
   const firstPublish = Date.now();
   for (let n = 0; n < total; n++) {
     const due = firstPublish + (n * 1000) / rate;
@@ -191,6 +210,7 @@ async function main(): Promise<void> {
   while (latencies.length < expected && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 200));
 
+  const serviceCpuMs = cpuMsOf(child.pid) - cpuAtStart;
   const sorted = [...latencies].sort((a, b) => a - b);
   const report = {
     machine: { cpus: cpus().length, loadavg: loadavg().map((l) => Number(l.toFixed(2))) },
@@ -209,6 +229,10 @@ async function main(): Promise<void> {
     deliveriesPerSecond: Number(
       (latencies.length / ((lastReceipt - firstPublish) / 1000)).toFixed(1),
     ),
+    // the service's own CPU (recording + delivering) per delivery: what the code costs, whatever
+    // else loads the shared machine
+    serviceCpuMs,
+    serviceCpuMsPerDelivery: Number((serviceCpuMs / Math.max(1, latencies.length)).toFixed(3)),
     goalP99Ms: GOAL_P99_MS,
     p99Ratio: Number((quantile(sorted, 0.99) / GOAL_P99_MS).toFixed(2)),
   };

@@ -1,17 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  AUTH_STATUS_REGISTRY,
-  SERVICE_IDENTITY,
-  type ServiceIdentity,
-  type SystemStatusRegistry,
-} from '@trellis/auth';
+import { AUTH_STATUS_REGISTRY, type SystemStatusRegistry } from '@trellis/auth';
 import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
 import { ShutdownOrder } from '@trellis/platform';
 
 import { type NotificationsConfig } from '../app/config';
 import { DeliveryWorker } from '../app/delivery/delivery-worker';
-import { GatewayFocusReader } from '../app/delivery/focus-reader';
-import { RegistrySubscriberAccess } from '../app/delivery/subscriber-access';
+import { keepAlivePoster } from '../app/delivery/endpoint-poster';
+import { FOCUS_READER, SUBSCRIBER_ACCESS } from '../app/delivery/event-foci';
+import type { FocusReader } from '../app/delivery/focus-reader';
+import type { SubscriberAccess } from '../app/delivery/subscriber-access';
 import { pgListenConnection, WakeListener } from '../app/delivery/wake-listener';
 import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
 import { recordEvent } from './stream-recorder';
@@ -31,15 +28,14 @@ export class NotificationsMessaging extends ServiceMessagingProvider<
   Prisma.TransactionClient
 > {
   worker?: DeliveryWorker;
-  private readonly access: RegistrySubscriberAccess;
 
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     @Inject(AUTH_STATUS_REGISTRY) private readonly systems: SystemStatusRegistry,
-    @Inject(SERVICE_IDENTITY) private readonly identity: ServiceIdentity | null,
+    @Inject(SUBSCRIBER_ACCESS) private readonly access: SubscriberAccess,
+    @Inject(FOCUS_READER) private readonly reader: FocusReader | null,
   ) {
     super();
-    this.access = new RegistrySubscriberAccess(systems);
   }
 
   protected plan(): ServiceMessagingPlan<Prisma.TransactionClient> {
@@ -64,7 +60,6 @@ export class NotificationsMessaging extends ServiceMessagingProvider<
 
   protected override started(): void {
     if (!this.config.NOTIFICATIONS_DELIVERY_ENABLED) return;
-    const identity = this.identity;
     const worker = new DeliveryWorker(
       this.prisma,
       {
@@ -79,10 +74,8 @@ export class NotificationsMessaging extends ServiceMessagingProvider<
       },
       this.logger,
       this.access,
-      fetch,
-      this.config.GATEWAY_URL && identity
-        ? new GatewayFocusReader(this.config.GATEWAY_URL, () => identity.token())
-        : undefined,
+      keepAlivePoster(),
+      this.reader ?? undefined,
     );
     worker.start();
     this.worker = worker;

@@ -143,9 +143,10 @@ async function append(o: Occurrence, tx: Tx, readers: RestrictedReaders): Promis
     owners = candidates.map((c) => c.owner).filter((id) => readers.mayReadRestricted(id));
     if (owners.length === 0) return;
   }
+  // rows locked in id order (as the delivery worker's round writes lock them): no deadlock
   const appended = await tx.$executeRaw`
-    WITH bumped AS (
-      UPDATE subscriptions s SET event_count = s.event_count + 1
+    WITH concerned AS (
+      SELECT s.id FROM subscriptions s
       WHERE s.topic = ${o.topicUrl}
         AND s.deleted_at IS NULL
         AND s.status <> 'off'
@@ -154,6 +155,10 @@ async function append(o: Occurrence, tx: Tx, readers: RestrictedReaders): Promis
         AND (NOT ${restricted}::boolean OR s.owner_system_id = ANY(${owners}::text[]))
         AND NOT EXISTS (SELECT 1 FROM notification_events e
                         WHERE e.subscription_id = s.id AND e.source_event_id = ${o.eventId})
+      ORDER BY s.id FOR UPDATE
+    ), bumped AS (
+      UPDATE subscriptions s SET event_count = s.event_count + 1
+      FROM concerned c WHERE s.id = c.id
       RETURNING s.id, s.event_count
     )
     INSERT INTO notification_events (subscription_id, event_number, notification_id,

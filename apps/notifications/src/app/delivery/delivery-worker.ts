@@ -7,6 +7,7 @@ import type { Logger } from '@trellis/platform';
 import type { PrismaClient } from '../prisma';
 import type { NotificationEventRow, SubscriptionRow } from '../subscriptions/subscriptions.service';
 import { retryDelayMs } from './backoff';
+import { keepAlivePoster, type EndpointPoster } from './endpoint-poster';
 import type { FocusReader } from './focus-reader';
 import { RoundScheduler } from './round-scheduler';
 import type { AccessVerdict, SubscriberAccess } from './subscriber-access';
@@ -62,7 +63,7 @@ export class DeliveryWorker {
     private readonly settings: DeliverySettings,
     private readonly logger: Logger,
     private readonly access: SubscriberAccess,
-    private readonly fetchImpl: typeof fetch = fetch,
+    private readonly poster: EndpointPoster = keepAlivePoster(),
     /** full-resource: reads the focus as the subscriber (unset: such deliveries wait, failing). */
     private readonly reader?: FocusReader,
   ) {
@@ -88,7 +89,13 @@ export class DeliveryWorker {
     await this.rounds.stop();
   }
 
-  /** One round: housekeeping when due, then every due subscription (bounded parallelism). */
+  /**
+   * One round: housekeeping when due, then every due subscription (bounded parallelism across
+   * subscriptions, each subscription's events in order). The round's statements are batched: one
+   * claim, one read of every claimed stream's next events, one restricted-patients check, one
+   * progress write and one lease release, whatever the number of subscriptions; a turn writes
+   * alone only on failure, refusal, heartbeat or when it outlasts PROGRESS_EVERY_MS.
+   */
   async runOnce(now = new Date()): Promise<number> {
     if (now.getTime() - this.lastHousekeeping > 60_000) {
       this.lastHousekeeping = now.getTime();
@@ -99,19 +106,92 @@ export class DeliveryWorker {
     // until the registry's replay is complete nobody's standing is known: send nothing
     if (!this.access.ready) return 0;
     const due = await this.claim();
-    let next = 0;
-    const lane = async () => {
-      while (next < due.length && !this.stopped) {
-        const sub = due[next++] as SubscriptionRow;
-        await this.deliver(sub).catch((err: unknown) =>
-          this.logger.error({ err, subscription: sub.id }, 'subscription delivery failed'),
-        );
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(this.settings.concurrency, due.length) }, lane),
-    );
+    if (due.length === 0) return 0;
+    const acknowledged = new Map<string, bigint>();
+    try {
+      const pending = await this.pendingEvents(due);
+      // a patient whose record became restricted after the event was recorded: withheld
+      const withheld = await restrictedPatientsOf(this.prisma, [...pending.values()].flat());
+      let next = 0;
+      const lane = async () => {
+        while (next < due.length && !this.stopped) {
+          const sub = due[next++] as SubscriptionRow;
+          await this.deliver(sub, pending.get(sub.id) ?? [], withheld)
+            .then((acked) => {
+              if (acked !== undefined) acknowledged.set(sub.id, acked);
+            })
+            .catch((err: unknown) =>
+              this.logger.error({ err, subscription: sub.id }, 'subscription delivery failed'),
+            );
+        }
+      };
+      await Promise.all(
+        Array.from({ length: Math.min(this.settings.concurrency, due.length) }, lane),
+      );
+      await this.acknowledge(acknowledged);
+    } finally {
+      const ids = due.map((d) => d.id);
+      await this.prisma.$executeRaw`
+        WITH locked AS (SELECT id FROM subscriptions WHERE id = ANY(${ids}::uuid[])
+                        ORDER BY id FOR UPDATE)
+        UPDATE subscriptions s SET lease_until = NULL FROM locked WHERE s.id = locked.id`;
+    }
     return due.length;
+  }
+
+  /**
+   * The next events (up to EVENTS_PER_TURN) of every claimed subscription, in one query: numbers
+   * are contiguous per subscription, so the next ones lie just above `delivered_through` — unless
+   * retention removed them, when that stream is read on its own (the expired case).
+   */
+  private async pendingEvents(
+    due: SubscriptionRow[],
+  ): Promise<Map<string, NotificationEventRow[]>> {
+    const behind = due.filter((s) => s.eventCount > s.deliveredThrough);
+    const pending = new Map<string, NotificationEventRow[]>();
+    if (behind.length === 0) return pending;
+    const rows = await this.prisma.notificationEvent.findMany({
+      where: {
+        OR: behind.map((s) => ({
+          subscriptionId: s.id,
+          eventNumber: {
+            gt: s.deliveredThrough,
+            lte: s.deliveredThrough + BigInt(EVENTS_PER_TURN),
+          },
+        })),
+      },
+      orderBy: [{ subscriptionId: 'asc' }, { eventNumber: 'asc' }],
+    });
+    for (const row of rows) {
+      const list = pending.get(row.subscriptionId);
+      if (list) list.push(row);
+      else pending.set(row.subscriptionId, [row]);
+    }
+    for (const s of behind)
+      if (!pending.has(s.id)) {
+        const later = await this.prisma.notificationEvent.findMany({
+          where: { subscriptionId: s.id, eventNumber: { gt: s.deliveredThrough } },
+          orderBy: { eventNumber: 'asc' },
+          take: EVENTS_PER_TURN,
+        });
+        if (later.length > 0) pending.set(s.id, later);
+      }
+    return pending;
+  }
+
+  /** The round's acknowledged progress, one statement for every subscription that made some. */
+  private async acknowledge(acked: ReadonlyMap<string, bigint>): Promise<void> {
+    if (acked.size === 0) return;
+    const ids = [...acked.keys()];
+    const through = [...acked.values()].map(String);
+    // rows locked in id order, as the recorder locks them: two multi-row writers cannot deadlock
+    await this.prisma.$executeRaw`
+      WITH p AS (SELECT * FROM unnest(${ids}::uuid[], ${through}::bigint[]) AS p(id, through)),
+        locked AS (SELECT s.id FROM subscriptions s JOIN p ON p.id = s.id ORDER BY s.id FOR UPDATE)
+      UPDATE subscriptions s SET delivered_through = p.through, attempts = 0, status = 'active',
+        last_error = '', last_delivery_at = now(), next_attempt_at = now()
+      FROM p, locked
+      WHERE s.id = p.id AND locked.id = s.id AND s.delivered_through < p.through`;
   }
 
   private async claim(): Promise<SubscriptionRow[]> {
@@ -135,72 +215,68 @@ export class DeliveryWorker {
     return this.prisma.subscription.findMany({ where: { id: { in: ids.map((r) => r.id) } } });
   }
 
-  private async deliver(sub: SubscriptionRow): Promise<void> {
-    try {
-      const events = await this.prisma.notificationEvent.findMany({
-        where: { subscriptionId: sub.id, eventNumber: { gt: sub.deliveredThrough } },
-        orderBy: { eventNumber: 'asc' },
-        take: EVENTS_PER_TURN,
-      });
-      if (events.length === 0) {
-        if (sub.eventCount <= sub.deliveredThrough) {
-          if (await this.permitted(sub)) await this.heartbeat(sub);
-        } else await this.skipExpired(sub);
-        return;
-      }
-      // Acknowledged progress is written every PROGRESS_EVERY_MS (and at the end of the turn),
-      // renewing the lease: a crash in between re-sends those notifications with the same ids,
-      // which receivers deduplicate (docs/subscriptions.md).
-      let acked: bigint | undefined;
-      let written = Date.now();
-      const persist = async () => {
-        if (acked === undefined) return;
-        await this.prisma.$executeRaw`
-          UPDATE subscriptions SET delivered_through = ${acked}, attempts = 0,
-            status = 'active', last_error = '', last_delivery_at = now(), next_attempt_at = now(),
-            lease_until = ${new Date(Date.now() + this.leaseMs)}
-          WHERE id = ${sub.id}::uuid AND delivered_through < ${acked}`;
-        acked = undefined;
-        written = Date.now();
-      };
-      // a patient whose record became restricted after the event was recorded: withheld
-      const withheld = await restrictedPatientsOf(this.prisma, events);
-      for (const event of events) {
-        if (this.stopped) break;
-        const verdict = this.access.verdict(sub);
-        if (verdict.kind !== 'allowed') {
-          await persist();
-          await this.refused(sub, verdict);
-          return;
-        }
-        if (!verdict.mayReadRestricted && withheld.has(event.patient)) {
-          acked = event.eventNumber; // passed over unsent: the receiver sees a gap in numbers
-          continue;
-        }
-        let resource: Resource | undefined;
-        if (sub.payloadContent === 'full-resource') {
-          const read = await this.readFocus(sub, event.focus);
-          if (read.kind === 'failed') {
-            await persist();
-            await this.failed(sub, read.problem);
-            return;
-          }
-          if (read.kind === 'resource') resource = read.resource;
-        }
-        const problem = await this.post(sub, randomUUID(), event, resource);
-        if (problem) {
-          await persist();
-          await this.failed(sub, problem);
-          return;
-        }
-        acked = event.eventNumber;
-        if (Date.now() - written >= PROGRESS_EVERY_MS) await persist();
-      }
-      await persist();
-    } finally {
-      await this.prisma
-        .$executeRaw`UPDATE subscriptions SET lease_until = NULL WHERE id = ${sub.id}::uuid`;
+  /**
+   * One subscription's turn over its pending events, in order. Returns the progress acknowledged
+   * and not yet written (the round writes it); failure and refusal paths write theirs first.
+   */
+  private async deliver(
+    sub: SubscriptionRow,
+    events: readonly NotificationEventRow[],
+    withheld: ReadonlySet<string>,
+  ): Promise<bigint | undefined> {
+    if (events.length === 0) {
+      if (sub.eventCount <= sub.deliveredThrough) {
+        if (await this.permitted(sub)) await this.heartbeat(sub);
+      } else await this.skipExpired(sub);
+      return undefined;
     }
+    // Acknowledged progress is written every PROGRESS_EVERY_MS (and at the end of the round),
+    // renewing the lease: a crash in between re-sends those notifications with the same ids,
+    // which receivers deduplicate (docs/subscriptions.md).
+    let acked: bigint | undefined;
+    let written = Date.now();
+    const persist = async () => {
+      if (acked === undefined) return;
+      await this.prisma.$executeRaw`
+        UPDATE subscriptions SET delivered_through = ${acked}, attempts = 0,
+          status = 'active', last_error = '', last_delivery_at = now(), next_attempt_at = now(),
+          lease_until = ${new Date(Date.now() + this.leaseMs)}
+        WHERE id = ${sub.id}::uuid AND delivered_through < ${acked}`;
+      acked = undefined;
+      written = Date.now();
+    };
+    for (const event of events) {
+      if (this.stopped) break;
+      const verdict = this.access.verdict(sub);
+      if (verdict.kind !== 'allowed') {
+        await persist();
+        await this.refused(sub, verdict);
+        return undefined;
+      }
+      if (!verdict.mayReadRestricted && withheld.has(event.patient)) {
+        acked = event.eventNumber; // passed over unsent: the receiver sees a gap in numbers
+        continue;
+      }
+      let resource: Resource | undefined;
+      if (sub.payloadContent === 'full-resource') {
+        const read = await this.readFocus(sub, event.focus);
+        if (read.kind === 'failed') {
+          await persist();
+          await this.failed(sub, read.problem);
+          return undefined;
+        }
+        if (read.kind === 'resource') resource = read.resource;
+      }
+      const problem = await this.post(sub, randomUUID(), event, resource);
+      if (problem) {
+        await persist();
+        await this.failed(sub, problem);
+        return undefined;
+      }
+      acked = event.eventNumber;
+      if (Date.now() - written >= PROGRESS_EVERY_MS) await persist();
+    }
+    return acked;
   }
 
   /** The focus as the subscriber's FHIR read returns it (its allowed read scopes). */
@@ -302,17 +378,12 @@ export class DeliveryWorker {
       headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
     }
     try {
-      const res = await this.fetchImpl(sub.endpoint, {
-        method: 'POST',
+      const status = await this.poster(sub.endpoint, {
         headers,
         body: JSON.stringify(body),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(sub.timeoutSeconds * 1000),
+        timeoutMs: sub.timeoutSeconds * 1000,
       });
-      await res.body?.cancel().catch(() => undefined);
-      return res.status >= 200 && res.status < 300
-        ? undefined
-        : `endpoint answered ${String(res.status)}`;
+      return status >= 200 && status < 300 ? undefined : `endpoint answered ${String(status)}`;
     } catch (err) {
       const cause =
         err instanceof Error
