@@ -32,11 +32,11 @@ describe('referrals demo seed', () => {
     ]);
     const count = await db.sql.query('SELECT count(*)::int AS n FROM referrals');
     expect(count.rows[0].n).toBe(DEMO_REFERRALS.length);
-    const repo = new ReferralsRepository();
+    const repo = new ReferralsRepository(db.prisma);
     const rows = [
-      ...(await repo.waitingList(db.prisma, { region: 'london' }, now)),
-      ...(await repo.waitingList(db.prisma, { region: 'midlands' }, now)),
-      ...(await repo.waitingList(db.prisma, { region: 'north-east' }, now)),
+      ...(await repo.waitingList({ region: 'london' }, now)),
+      ...(await repo.waitingList({ region: 'midlands' }, now)),
+      ...(await repo.waitingList({ region: 'north-east' }, now)),
     ];
     expect(rows.reduce((n, r) => n + r.breached18Weeks, 0)).toBeGreaterThanOrEqual(3);
     expect(rows.reduce((n, r) => n + r.breachedTwoWeekWait, 0)).toBeGreaterThanOrEqual(2);

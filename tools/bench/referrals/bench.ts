@@ -95,8 +95,7 @@ async function main(): Promise<void> {
     standing: (nhsNumber) => Promise.resolve({ kind: 'active', nhsNumber }),
   };
   const service = new ReferralsService(
-    prisma,
-    new ReferralsRepository(),
+    new ReferralsRepository(prisma),
     patients,
     new OutboxReferralEventSink(createOutbox({ source: '/trellis/referrals' })),
     clock,

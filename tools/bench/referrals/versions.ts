@@ -69,8 +69,7 @@ async function main(): Promise<void> {
       standing: (nhsNumber) => Promise.resolve({ kind: 'active', nhsNumber }),
     };
     const service = new ReferralsService(
-      prisma,
-      new ReferralsRepository(),
+      new ReferralsRepository(prisma),
       patients,
       new OutboxReferralEventSink(createOutbox({ source: '/trellis/referrals' })),
       { now: () => new Date() },

@@ -56,7 +56,7 @@ export class ReferralsModule {
             patients: PatientDirectory,
             sink: ReferralEventSink,
             clock: Clock,
-          ) => new ReferralsService(prisma, new ReferralsRepository(), patients, sink, clock),
+          ) => new ReferralsService(new ReferralsRepository(prisma), patients, sink, clock),
         },
         ReferralsMessaging,
       ],

@@ -25,7 +25,7 @@ export function createServices(
   });
   const sink = new OutboxReferralEventSink(createOutbox({ source: '/trellis/referrals' }));
   return {
-    referrals: new ReferralsService(db.prisma, new ReferralsRepository(), identity, sink, clock),
+    referrals: new ReferralsService(new ReferralsRepository(db.prisma), identity, sink, clock),
     identity,
   };
 }

@@ -71,8 +71,10 @@ function setup(rows: ReferralWithAttachments[]) {
   const store = new Map(rows.map((r) => [r.id, { ...r }]));
   const transitions: TransitionEntry[] = [];
   const events: { event: ReferralEvent; meta: EventMeta }[] = [];
-  const repo = new ReferralsRepository();
-  repo.lockOpenOfPatient = (_tx, nhs, statuses) =>
+  const repo = new ReferralsRepository({} as PrismaClient);
+  // the reactions' unit of work is the consumer's transaction: the same in-memory repository
+  repo.joining = () => repo;
+  repo.lockOpenOfPatient = (nhs, statuses) =>
     Promise.resolve(
       [...store.values()]
         .filter(
@@ -84,20 +86,19 @@ function setup(rows: ReferralWithAttachments[]) {
         .map((r) => r.id)
         .sort(),
     );
-  repo.find = (_db, id) => Promise.resolve(store.has(id) ? { ...store.get(id)! } : null);
+  repo.find = (id) => Promise.resolve(store.has(id) ? { ...store.get(id)! } : null);
   repo.lock = repo.find;
-  repo.update = (_tx, id, data) => {
+  repo.update = (id, data) => {
     const r = store.get(id)!;
     Object.assign(r, data, { version: r.version + 1 });
     return Promise.resolve({ ...r });
   };
-  repo.addTransition = (_tx, e) => {
+  repo.addTransition = (e) => {
     transitions.push(e);
     return Promise.resolve();
   };
   const patients: PatientDirectory = { standing: () => Promise.reject(new Error('not asked')) };
   const service = new ReferralsService(
-    {} as PrismaClient,
     repo,
     patients,
     {

@@ -16,7 +16,6 @@ import {
   type ReferralSupport,
   type SendInput,
   sha256Hex,
-  TX,
 } from './referrals.support';
 
 const MIME = /^[a-z]+\/[a-z0-9][a-z0-9.+-]{0,99}$/;
@@ -82,31 +81,30 @@ export class ReferralIntake {
     await this.s.assertPatientReferrable(nhsNumber!, ctx);
     const now = this.s.clock.now();
     try {
-      const referral = await this.s.prisma.$transaction(
-        (tx) =>
-          this.s.createReferral(
-            tx,
-            actor,
-            ctx,
-            now,
-            {
-              nhsNumber: nhsNumber!,
-              referrerOdsCode: actor.odsCode,
-              referrerRegion: regionOfOrganisation(actor.odsCode) ?? actor.region,
-              referrerPractitionerId: input.practitionerId,
-              targetOdsCode: target!.odsCode,
-              targetRegion: target!.region,
-              specialtyCode: input.target.specialtyCode,
-              priority: dbPriority(input.priority!),
-              reasonCode: input.reason.code,
-              reasonDisplay: input.reason.display,
-              clinicalSummary: input.clinicalSummary,
-              idempotencyKey: input.idempotencyKey,
-              requestHash,
-            },
-            attachments,
-          ),
-        TX,
+      const referral = await this.s.repo.inTransaction((repo, tx) =>
+        this.s.createReferral(
+          repo,
+          tx,
+          actor,
+          ctx,
+          now,
+          {
+            nhsNumber: nhsNumber!,
+            referrerOdsCode: actor.odsCode,
+            referrerRegion: regionOfOrganisation(actor.odsCode) ?? actor.region,
+            referrerPractitionerId: input.practitionerId,
+            targetOdsCode: target!.odsCode,
+            targetRegion: target!.region,
+            specialtyCode: input.target.specialtyCode,
+            priority: dbPriority(input.priority!),
+            reasonCode: input.reason.code,
+            reasonDisplay: input.reason.display,
+            clinicalSummary: input.clinicalSummary,
+            idempotencyKey: input.idempotencyKey,
+            requestHash,
+          },
+          attachments,
+        ),
       );
       return { referral, replayed: false };
     } catch (err) {
@@ -124,7 +122,7 @@ export class ReferralIntake {
     requestHash: string,
   ): Promise<ReferralWithAttachments | undefined> {
     return idempotentReplay(
-      this.s.repo.findByIdempotencyKey(this.s.prisma, odsCode, key),
+      this.s.repo.findByIdempotencyKey(odsCode, key),
       requestHash,
       (existing) =>
         new ReferralsError(

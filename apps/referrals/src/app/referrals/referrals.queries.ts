@@ -32,7 +32,7 @@ export class ReferralQueries {
 
   async get(actor: Actor, id: string): Promise<ReferralWithAttachments> {
     this.s.checkId(id);
-    const r = await this.s.repo.find(this.s.prisma, id);
+    const r = await this.s.repo.find(id);
     // a citizen (patient token) reads their own referrals; an organisation those it is party to
     const visible = actor.patient
       ? r?.nhsNumber === actor.patient
@@ -58,7 +58,7 @@ export class ReferralQueries {
     const v = new Violations();
     v.uuid('attachment_id', id);
     v.throwIfAny();
-    const a = await this.s.repo.findAttachment(this.s.prisma, id);
+    const a = await this.s.repo.findAttachment(id);
     const visible = actor.patient
       ? a?.referral.nhsNumber === actor.patient
       : a && involved(a.referral, actor.odsCode);
@@ -85,16 +85,14 @@ export class ReferralQueries {
     id: string,
   ): Promise<{ referral: ReferralWithAttachments; entries: TransitionRow[] }> {
     const referral = await this.get(actor, id);
-    return { referral, entries: await this.s.repo.timeline(this.s.prisma, id) };
+    return { referral, entries: await this.s.repo.timeline(id) };
   }
 
   /** One stored version; only the two organisations see it (as GetReferral). */
   async getVersion(actor: Actor, id: string, version: number): Promise<ReferralVersionView> {
     const current = await this.get(actor, id);
     const row =
-      Number.isInteger(version) && version >= 1
-        ? await this.s.repo.findVersion(this.s.prisma, id, version)
-        : null;
+      Number.isInteger(version) && version >= 1 ? await this.s.repo.findVersion(id, version) : null;
     if (!row) {
       throw new ReferralsError(
         ReferralsErrorCode.VersionNotFound,
@@ -117,7 +115,7 @@ export class ReferralQueries {
     v.throwIfAny();
     const filter = { q: 'versions', id };
     const cursor = pageToken.decode(q.pageToken, filter, 'page.page_token');
-    const rows = await this.s.repo.listVersions(this.s.prisma, id, {
+    const rows = await this.s.repo.listVersions(id, {
       ...(cursor ? { before: Number(cursor.i) } : {}),
       take: take + 1,
     });
@@ -130,7 +128,7 @@ export class ReferralQueries {
     return {
       versions: page.rows.map((r) => toVersionView(r, current)),
       nextPageToken: page.nextPageToken,
-      total: await this.s.repo.countVersions(this.s.prisma, id),
+      total: await this.s.repo.countVersions(id),
     };
   }
 
@@ -176,12 +174,12 @@ export class ReferralQueries {
       ...(nhsNumber ? { nhsNumber } : {}),
     };
     const [rows, total] = await Promise.all([
-      this.s.repo.worklist(this.s.prisma, {
+      this.s.repo.worklist({
         ...query,
         after: cursor ? { sentAt: new Date(cursor.s), id: cursor.i } : undefined,
         take: take + 1,
       }),
-      this.s.repo.countWorklist(this.s.prisma, query),
+      this.s.repo.countWorklist(query),
     ]);
     const page = pageToken.page(
       rows,
@@ -207,8 +205,8 @@ export class ReferralQueries {
     if (ods !== actor.odsCode) throw notOwnWaitingList('ods_code', ods, actor.odsCode);
     const asOf = this.s.clock.now();
     const [rows, bySpecialty] = await Promise.all([
-      this.s.repo.waitingList(this.s.prisma, { odsCode: ods }, asOf),
-      this.s.repo.waitingList(this.s.prisma, { odsCode: ods }, asOf, true),
+      this.s.repo.waitingList({ odsCode: ods }, asOf),
+      this.s.repo.waitingList({ odsCode: ods }, asOf, true),
     ]);
     return {
       list: toWaitingList(rows[0] ?? emptyRow(ods, '')),
@@ -240,8 +238,8 @@ export class ReferralQueries {
     assertRegionalReader(caller, region);
     const asOf = this.s.clock.now();
     const [providers, specialties] = await Promise.all([
-      this.s.repo.waitingList(this.s.prisma, { region }, asOf),
-      this.s.repo.waitingList(this.s.prisma, { region }, asOf, true),
+      this.s.repo.waitingList({ region }, asOf),
+      this.s.repo.waitingList({ region }, asOf, true),
     ]);
     return {
       total: toWaitingList(sumRows(providers, '', region)),
@@ -269,7 +267,7 @@ export class ReferralQueries {
     const own = regionOfOrganisation(actor.odsCode) ?? actor.region;
     if (region !== own) throw notOwnWaitingList('region', region, own);
     const asOf = this.s.clock.now();
-    const rows = await this.s.repo.waitingList(this.s.prisma, { region }, asOf);
+    const rows = await this.s.repo.waitingList({ region }, asOf);
     const total = sumRows(rows, '', region);
     return { total: toWaitingList(total), providers: rows.map(toWaitingList), asOf };
   }

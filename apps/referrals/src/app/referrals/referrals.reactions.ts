@@ -33,7 +33,8 @@ export class ReferralReactions {
     correlationId?: string,
   ): Promise<'booked' | 'flagged' | 'duplicate' | 'unknown-referral'> {
     if (!/^[0-9a-f-]{36}$/i.test(booking.referralId)) return 'unknown-referral';
-    const current = await this.s.repo.lock(tx, booking.referralId);
+    const repo = this.s.repo.joining(tx);
+    const current = await repo.lock(booking.referralId);
     if (!current) return 'unknown-referral';
     const now = this.s.clock.now();
     const status = statusOf(current);
@@ -53,8 +54,8 @@ export class ReferralReactions {
             ? `appointment is with ${booking.odsCode}, the referral targets ${current.targetOdsCode}`
             : undefined;
     if (problem) {
-      await this.s.repo.update(tx, current.id, { bookingFlagged: true });
-      await this.s.repo.addTransition(tx, {
+      await repo.update(current.id, { bookingFlagged: true });
+      await repo.addTransition({
         referralId: current.id,
         fromStatus: status,
         toStatus: status,
@@ -70,12 +71,12 @@ export class ReferralReactions {
       current.firstAppointmentAt && booking.start && current.firstAppointmentAt < booking.start
         ? current.firstAppointmentAt
         : (booking.start ?? current.firstAppointmentAt);
-    const updated = await this.s.repo.update(tx, current.id, {
+    const updated = await repo.update(current.id, {
       status: toDbStatus(to),
       appointmentId: booking.appointmentId,
       firstAppointmentAt: first ?? null,
     });
-    await this.s.repo.addTransition(tx, {
+    await repo.addTransition({
       referralId: current.id,
       fromStatus: status,
       toStatus: to,
@@ -117,18 +118,19 @@ export class ReferralReactions {
     correlationId?: string,
   ): Promise<'unbooked' | 'not-booked' | 'unknown-referral'> {
     if (!/^[0-9a-f-]{36}$/i.test(cancellation.referralId)) return 'unknown-referral';
-    const current = await this.s.repo.lock(tx, cancellation.referralId);
+    const repo = this.s.repo.joining(tx);
+    const current = await repo.lock(cancellation.referralId);
     if (!current) return 'unknown-referral';
     const status = statusOf(current);
     if (status !== 'booked' || current.appointmentId !== cancellation.appointmentId)
       return 'not-booked';
     const now = this.s.clock.now();
     const to = nextStatus(status, 'unbook', current.id);
-    const updated = await this.s.repo.update(tx, current.id, {
+    const updated = await repo.update(current.id, {
       status: toDbStatus(to),
       appointmentId: null,
     });
-    await this.s.repo.addTransition(tx, {
+    await repo.addTransition({
       referralId: current.id,
       fromStatus: status,
       toStatus: to,
@@ -170,11 +172,12 @@ export class ReferralReactions {
     death: { nhsNumber: string; deceasedAt?: Date },
     correlationId?: string,
   ): Promise<number> {
-    const ids = await this.s.repo.lockOpenOfPatient(tx, death.nhsNumber, CANCELLED_ON_DEATH);
+    const repo = this.s.repo.joining(tx);
+    const ids = await repo.lockOpenOfPatient(death.nhsNumber, CANCELLED_ON_DEATH);
     const now = this.s.clock.now();
     let cancelled = 0;
     for (const id of ids) {
-      const current = (await this.s.repo.find(tx, id))!;
+      const current = (await repo.find(id))!;
       const from = statusOf(current);
       if (!CANCELLED_ON_DEATH.includes(from)) continue;
       const data: Prisma.ReferralUncheckedUpdateInput = {
@@ -187,9 +190,9 @@ export class ReferralReactions {
         data.rttStoppedAt = stoppedAt;
         data.rttStopReason = 'referral-closed' satisfies RttStopReason;
       }
-      const updated = await this.s.repo.update(tx, id, data);
+      const updated = await repo.update(id, data);
       const died = death.deceasedAt ? `, died ${death.deceasedAt.toISOString().slice(0, 10)}` : '';
-      await this.s.repo.addTransition(tx, {
+      await repo.addTransition({
         referralId: id,
         fromStatus: from,
         toStatus: 'cancelled',
@@ -224,11 +227,12 @@ export class ReferralReactions {
     survivor: string,
   ): Promise<number> {
     if (superseded === survivor) return 0;
-    const ids = await this.s.repo.reassignPatient(tx, superseded, survivor);
+    const repo = this.s.repo.joining(tx);
+    const ids = await repo.reassignPatient(superseded, survivor);
     const now = this.s.clock.now();
     for (const id of ids) {
-      const r = (await this.s.repo.find(tx, id))!;
-      await this.s.repo.addTransition(tx, {
+      const r = (await repo.find(id))!;
+      await repo.addTransition({
         referralId: id,
         fromStatus: statusOf(r),
         toStatus: statusOf(r),

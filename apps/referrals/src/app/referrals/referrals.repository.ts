@@ -2,6 +2,9 @@ import { Prisma, type Db, type ReferralRow, type TransitionRow, type VersionRow 
 import type { Status } from '../domain/referral-state';
 import { WAITING_BANDS } from '../domain/rtt';
 
+/** Interactive transactions of the referrals: bounded wait for a connection and run time. */
+const TX = { maxWait: 10_000, timeout: 15_000 } as const;
+
 export type ReferralWithAttachments = ReferralRow & {
   attachments: { id: string; contentType: string; title: string; size: number; sha256: string }[];
 };
@@ -80,33 +83,54 @@ export interface TransitionEntry {
 
 /** The only place that talks to Prisma / SQL for referrals. */
 export class ReferralsRepository {
-  find(db: Db, id: string): Promise<ReferralWithAttachments | null> {
-    return db.referral.findUnique({ where: { id }, include: { attachments: ATTACHMENT_META } });
+  constructor(private readonly db: Db) {}
+
+  /**
+   * One unit of work in one transaction: `work` gets this repository bound to it, and the
+   * transaction itself for the outbox (the events commit with the state); inside a unit of work,
+   * a nested one joins it.
+   */
+  inTransaction<R>(
+    work: (repo: ReferralsRepository, tx: Prisma.TransactionClient) => Promise<R>,
+  ): Promise<R> {
+    if (!('$transaction' in this.db)) return work(this, this.db);
+    return this.db.$transaction((tx) => work(new ReferralsRepository(tx), tx), TX);
+  }
+
+  /** This repository inside a transaction opened elsewhere (the inbox consumer's, for reactions). */
+  joining(tx: Prisma.TransactionClient): ReferralsRepository {
+    return new ReferralsRepository(tx);
+  }
+
+  find(id: string): Promise<ReferralWithAttachments | null> {
+    return this.db.referral.findUnique({
+      where: { id },
+      include: { attachments: ATTACHMENT_META },
+    });
   }
 
   /** Row lock for a state change (serialises concurrent transitions on one referral). */
-  async lock(tx: Prisma.TransactionClient, id: string): Promise<ReferralWithAttachments | null> {
-    const rows = await tx.$queryRaw<
+  async lock(id: string): Promise<ReferralWithAttachments | null> {
+    const rows = await this.db.$queryRaw<
       { id: string }[]
     >`SELECT id::text FROM referrals WHERE id = ${id}::uuid FOR UPDATE`;
     if (rows.length === 0) return null;
-    return this.find(tx, id);
+    return this.find(id);
   }
 
   findByIdempotencyKey(
-    db: Db,
     referrerOdsCode: string,
     key: string,
   ): Promise<ReferralWithAttachments | null> {
-    return db.referral.findUnique({
+    return this.db.referral.findUnique({
       where: { referrerOdsCode_idempotencyKey: { referrerOdsCode, idempotencyKey: key } },
       include: { attachments: ATTACHMENT_META },
     });
   }
 
   /** One attachment with its content and the referral it belongs to (for the visibility check). */
-  findAttachment(db: Db, id: string) {
-    return db.referralAttachment.findUnique({
+  findAttachment(id: string) {
+    return this.db.referralAttachment.findUnique({
       where: { id },
       include: {
         referral: { select: { nhsNumber: true, referrerOdsCode: true, targetOdsCode: true } },
@@ -116,11 +140,10 @@ export class ReferralsRepository {
 
   /** Inserts a referral with its attachments (one nested write) and returns it with metadata. */
   create(
-    tx: Prisma.TransactionClient,
     data: Prisma.ReferralUncheckedCreateInput,
     attachments: NewAttachment[],
   ): Promise<ReferralWithAttachments> {
-    return tx.referral.create({
+    return this.db.referral.create({
       data: {
         ...data,
         ...(attachments.length > 0 ? { attachments: { createMany: { data: attachments } } } : {}),
@@ -130,24 +153,23 @@ export class ReferralsRepository {
   }
 
   /** Copies another referral's attachments (advice converted into a referral). */
-  async copyAttachments(tx: Prisma.TransactionClient, fromId: string, toId: string): Promise<void> {
-    await tx.$executeRaw`
+  async copyAttachments(fromId: string, toId: string): Promise<void> {
+    await this.db.$executeRaw`
       INSERT INTO referral_attachments (id, referral_id, content_type, title, size, sha256, data, created_at)
       SELECT gen_random_uuid(), ${toId}::uuid, content_type, title, size, sha256, data, created_at
         FROM referral_attachments WHERE referral_id = ${fromId}::uuid`;
   }
 
   async update(
-    tx: Prisma.TransactionClient,
     id: string,
     data: Prisma.ReferralUncheckedUpdateInput,
   ): Promise<ReferralWithAttachments> {
-    await tx.referral.update({ where: { id }, data: { ...data, version: { increment: 1 } } });
-    return (await this.find(tx, id))!;
+    await this.db.referral.update({ where: { id }, data: { ...data, version: { increment: 1 } } });
+    return (await this.find(id))!;
   }
 
-  async addTransition(tx: Prisma.TransactionClient, e: TransitionEntry): Promise<void> {
-    await tx.referralTransition.create({
+  async addTransition(e: TransitionEntry): Promise<void> {
+    await this.db.referralTransition.create({
       data: {
         referralId: e.referralId,
         fromStatus: e.fromStatus,
@@ -163,30 +185,33 @@ export class ReferralsRepository {
   }
 
   /** One stored version (written by the `referrals_version_snapshot` trigger). */
-  findVersion(db: Db, id: string, version: number): Promise<VersionRow | null> {
-    return db.referralVersion.findUnique({
+  findVersion(id: string, version: number): Promise<VersionRow | null> {
+    return this.db.referralVersion.findUnique({
       where: { referralId_version: { referralId: id, version } },
     });
   }
 
   /** Stored versions, newest first, below `before` (exclusive) when given. */
-  listVersions(db: Db, id: string, q: { before?: number; take: number }): Promise<VersionRow[]> {
-    return db.referralVersion.findMany({
+  listVersions(id: string, q: { before?: number; take: number }): Promise<VersionRow[]> {
+    return this.db.referralVersion.findMany({
       where: { referralId: id, ...(q.before !== undefined ? { version: { lt: q.before } } : {}) },
       orderBy: { version: 'desc' },
       take: q.take,
     });
   }
 
-  countVersions(db: Db, id: string): Promise<number> {
-    return db.referralVersion.count({ where: { referralId: id } });
+  countVersions(id: string): Promise<number> {
+    return this.db.referralVersion.count({ where: { referralId: id } });
   }
 
-  timeline(db: Db, id: string): Promise<TransitionRow[]> {
-    return db.referralTransition.findMany({ where: { referralId: id }, orderBy: { id: 'asc' } });
+  timeline(id: string): Promise<TransitionRow[]> {
+    return this.db.referralTransition.findMany({
+      where: { referralId: id },
+      orderBy: { id: 'asc' },
+    });
   }
 
-  worklist(db: Db, q: WorklistQuery): Promise<ReferralWithAttachments[]> {
+  worklist(q: WorklistQuery): Promise<ReferralWithAttachments[]> {
     // AND, not a spread: the 'either' side filter is an OR of its own
     const where: Prisma.ReferralWhereInput = {
       AND: [
@@ -201,7 +226,7 @@ export class ReferralsRepository {
           : {},
       ],
     };
-    return db.referral.findMany({
+    return this.db.referral.findMany({
       where,
       orderBy: [{ sentAt: 'asc' }, { id: 'asc' }],
       take: q.take,
@@ -210,8 +235,8 @@ export class ReferralsRepository {
   }
 
   /** How many referrals a worklist's filters match (its total, every page). */
-  countWorklist(db: Db, q: Omit<WorklistQuery, 'after' | 'take'>): Promise<number> {
-    return db.referral.count({ where: worklistFilter(q) });
+  countWorklist(q: Omit<WorklistQuery, 'after' | 'take'>): Promise<number> {
+    return this.db.referral.count({ where: worklistFilter(q) });
   }
 
   /**
@@ -219,7 +244,6 @@ export class ReferralsRepository {
    * and breach counts as of `now` (same rules as domain/rtt.ts).
    */
   async waitingList(
-    db: Db,
     by: { odsCode: string } | { region: string },
     now: Date,
     bySpecialty = false,
@@ -233,7 +257,7 @@ export class ReferralsRepository {
     const groupBy = bySpecialty
       ? Prisma.sql`GROUP BY target_ods_code, target_region, specialty_code ORDER BY target_ods_code, specialty_code`
       : Prisma.sql`GROUP BY target_ods_code, target_region ORDER BY target_ods_code`;
-    const rows = await db.$queryRaw<
+    const rows = await this.db.$queryRaw<
       {
         ods_code: string;
         region: string;
@@ -289,12 +313,8 @@ export class ReferralsRepository {
    * on). A row whose status changed while we waited for its lock is re-checked by PostgreSQL and
    * left out.
    */
-  async lockOpenOfPatient(
-    tx: Prisma.TransactionClient,
-    nhsNumber: string,
-    statuses: readonly Status[],
-  ): Promise<string[]> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
+  async lockOpenOfPatient(nhsNumber: string, statuses: readonly Status[]): Promise<string[]> {
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
       SELECT id::text FROM referrals
        WHERE nhs_number = ${nhsNumber}
          AND status::text = ANY(${[...statuses]}::text[])
@@ -305,8 +325,8 @@ export class ReferralsRepository {
   }
 
   /** identity's PatientMerged: the superseded number's referrals now belong to the survivor. */
-  async reassignPatient(tx: Prisma.TransactionClient, from: string, to: string): Promise<string[]> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
+  async reassignPatient(from: string, to: string): Promise<string[]> {
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
       UPDATE referrals
          SET nhs_number = ${to}, merged_from_nhs_number = ${from}, version = version + 1, updated_at = now()
        WHERE nhs_number = ${from}

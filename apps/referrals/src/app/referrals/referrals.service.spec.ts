@@ -17,7 +17,7 @@ function createTestService(standing: PatientStanding['kind'] = 'active') {
       },
     },
   ) as PrismaClient;
-  const repo = new ReferralsRepository();
+  const repo = new ReferralsRepository(prisma);
   repo.findByIdempotencyKey = () => Promise.resolve(null);
   const lookups: string[] = [];
   const patients: PatientDirectory = {
@@ -35,7 +35,6 @@ function createTestService(standing: PatientStanding['kind'] = 'active') {
     },
   };
   const service = new ReferralsService(
-    prisma,
     repo,
     patients,
     { append: () => Promise.resolve() },

@@ -1,7 +1,6 @@
 import type { PatientDirectory } from '@trellis/identity-client';
 
 import type { Clock } from '../domain/ports';
-import type { PrismaClient } from '../prisma';
 import type { ReferralEventSink } from './referral-events';
 import { ReferralIntake } from './referrals.intake';
 import { ReferralQueries } from './referrals.queries';
@@ -63,13 +62,12 @@ export class ReferralsService {
   readonly onPatientMerged: ReferralReactions['onPatientMerged'];
 
   constructor(
-    prisma: PrismaClient,
     repo: ReferralsRepository,
     patients: PatientDirectory,
     events: ReferralEventSink,
     private readonly clock: Clock,
   ) {
-    const support = new ReferralSupport(prisma, repo, patients, events, clock);
+    const support = new ReferralSupport(repo, patients, events, clock);
     const intake = new ReferralIntake(support);
     const transitions = new ReferralTransitions(support);
     const queries = new ReferralQueries(support);

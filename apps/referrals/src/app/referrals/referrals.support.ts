@@ -7,7 +7,7 @@ import { fromDbStatus, type Status } from '../domain/referral-state';
 import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
 import { sctidProblem } from '../domain/snomed';
 import { Violations } from '../domain/validation';
-import type { Prisma, PrismaClient, ReferralRow, VersionRow } from '../prisma';
+import type { Prisma, ReferralRow, VersionRow } from '../prisma';
 import type { ReferralEvent, ReferralEventSink } from './referral-events';
 import {
   referralFromSnapshot,
@@ -66,8 +66,6 @@ export const LIMITS = {
   clinicalSummary: 20_000,
   text: 2_000,
 } as const;
-
-export const TX = { maxWait: 10_000, timeout: 15_000 } as const;
 
 export const dbPriority = (p: Priority): ReferralRow['priority'] =>
   p === 'two-week-wait' ? 'two_week_wait' : p;
@@ -218,14 +216,15 @@ export function notOwnWaitingList(
  */
 export class ReferralSupport {
   constructor(
-    readonly prisma: PrismaClient,
     readonly repo: ReferralsRepository,
     readonly patients: PatientDirectory,
     readonly events: ReferralEventSink,
     readonly clock: Clock,
   ) {}
 
+  /** Inside a unit of work: its repository, and its transaction for ReferralSent. */
   async createReferral(
+    repo: ReferralsRepository,
     tx: Prisma.TransactionClient,
     actor: Actor,
     ctx: CallContext,
@@ -234,13 +233,12 @@ export class ReferralSupport {
     attachments: NewAttachment[],
     copyAttachmentsFrom?: string,
   ): Promise<ReferralWithAttachments> {
-    const created = await this.repo.create(
-      tx,
+    const created = await repo.create(
       { ...data, status: 'sent', sentAt: now, rttStartedAt: now },
       attachments,
     );
-    if (copyAttachmentsFrom) await this.repo.copyAttachments(tx, copyAttachmentsFrom, created.id);
-    await this.repo.addTransition(tx, {
+    if (copyAttachmentsFrom) await repo.copyAttachments(copyAttachmentsFrom, created.id);
+    await repo.addTransition({
       referralId: created.id,
       fromStatus: null,
       toStatus: 'sent',
@@ -249,17 +247,17 @@ export class ReferralSupport {
       note: copyAttachmentsFrom ? `converted from advice request ${copyAttachmentsFrom}` : null,
       source: 'api',
     });
-    const full = copyAttachmentsFrom ? (await this.repo.find(tx, created.id))! : created;
+    const full = copyAttachmentsFrom ? (await repo.find(created.id))! : created;
     await this.emit(tx, { type: 'ReferralSent', referral: full }, actor, ctx, now);
     return full;
   }
 
   async lockVisible(
-    tx: Prisma.TransactionClient,
+    repo: ReferralsRepository,
     actor: Actor,
     id: string,
   ): Promise<ReferralWithAttachments> {
-    const r = await this.repo.lock(tx, id);
+    const r = await repo.lock(id);
     if (!r || !involved(r, actor.odsCode)) throw notFound(id);
     return r;
   }

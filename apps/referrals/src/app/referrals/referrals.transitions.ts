@@ -18,7 +18,6 @@ import {
   priorityOf,
   type ReferralSupport,
   statusOf,
-  TX,
   type UpdateInput,
   who,
 } from './referrals.support';
@@ -52,8 +51,8 @@ export class ReferralTransitions {
     v.throwIfAny();
     const note = this.s.optionalText('note', input.note);
     const now = this.s.clock.now();
-    return this.s.prisma.$transaction(async (tx) => {
-      const current = await this.s.lockVisible(tx, actor, id);
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const current = await this.s.lockVisible(repo, actor, id);
       if (current.referrerOdsCode !== actor.odsCode) throw notReferrer(current, actor);
       if (current.version !== input.expectedVersion) {
         throw new ReferralsError(
@@ -89,8 +88,8 @@ export class ReferralTransitions {
         data.clinicalSummary = input.clinicalSummary;
       }
       if (changed.length === 0) return { referral: current, changedFields: [] };
-      const updated = await this.s.repo.update(tx, id, data);
-      await this.s.repo.addTransition(tx, {
+      const updated = await repo.update(id, data);
+      await repo.addTransition({
         referralId: id,
         fromStatus: status,
         toStatus: status,
@@ -108,7 +107,7 @@ export class ReferralTransitions {
         now,
       );
       return { referral: updated, changedFields };
-    }, TX);
+    });
   }
 
   async accept(
@@ -199,13 +198,13 @@ export class ReferralTransitions {
   ): Promise<{ referral: ReferralWithAttachments; original: ReferralWithAttachments }> {
     this.s.checkId(id);
     const extra = this.s.optionalText('note', note);
-    const first = await this.s.repo.find(this.s.prisma, id);
+    const first = await this.s.repo.find(id);
     if (!first || !involved(first, actor.odsCode)) throw notFound(id);
     if (first.referrerOdsCode !== actor.odsCode) throw notReferrer(first, actor);
     await this.s.assertPatientReferrable(first.nhsNumber, ctx);
     const now = this.s.clock.now();
-    return this.s.prisma.$transaction(async (tx) => {
-      const original = (await this.s.repo.lock(tx, id))!;
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const original = (await repo.lock(id))!;
       if (statusOf(original) !== 'advice-given') {
         throw new ReferralsError(
           ReferralsErrorCode.IllegalTransition,
@@ -221,6 +220,7 @@ export class ReferralTransitions {
         );
       }
       const referral = await this.s.createReferral(
+        repo,
         tx,
         actor,
         ctx,
@@ -246,8 +246,8 @@ export class ReferralTransitions {
         [],
         original.id,
       );
-      const updated = await this.s.repo.update(tx, id, { convertedToReferralId: referral.id });
-      await this.s.repo.addTransition(tx, {
+      const updated = await repo.update(id, { convertedToReferralId: referral.id });
+      await repo.addTransition({
         referralId: id,
         fromStatus: 'advice-given',
         toStatus: 'advice-given',
@@ -256,8 +256,8 @@ export class ReferralTransitions {
         note: `converted to referral ${referral.id}`,
         source: 'api',
       });
-      return { referral: (await this.s.repo.find(tx, referral.id))!, original: updated };
-    }, TX);
+      return { referral: (await repo.find(referral.id))!, original: updated };
+    });
   }
 
   async stopClock(
@@ -277,8 +277,8 @@ export class ReferralTransitions {
       );
     v.throwIfAny();
     const now = this.s.clock.now();
-    return this.s.prisma.$transaction(async (tx) => {
-      const current = await this.s.lockVisible(tx, actor, id);
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const current = await this.s.lockVisible(repo, actor, id);
       if (current.targetOdsCode !== actor.odsCode) throw notTarget(current, actor);
       const status = statusOf(current);
       if (current.rttStoppedAt) {
@@ -301,11 +301,11 @@ export class ReferralTransitions {
             message: `at must not be before the clock started (${current.rttStartedAt.toISOString()})`,
           },
         ]);
-      const updated = await this.s.repo.update(tx, id, {
+      const updated = await repo.update(id, {
         rttStoppedAt: stopAt,
         rttStopReason: reason!,
       });
-      await this.s.repo.addTransition(tx, {
+      await repo.addTransition({
         referralId: id,
         fromStatus: status,
         toStatus: status,
@@ -322,7 +322,7 @@ export class ReferralTransitions {
         now,
       );
       return updated;
-    }, TX);
+    });
   }
 
   private async transition(
@@ -334,8 +334,8 @@ export class ReferralTransitions {
   ): Promise<ReferralWithAttachments> {
     this.s.checkId(id);
     const now = this.s.clock.now();
-    return this.s.prisma.$transaction(async (tx) => {
-      const current = await this.s.lockVisible(tx, actor, id);
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const current = await this.s.lockVisible(repo, actor, id);
       if (action !== 'cancel' && current.targetOdsCode !== actor.odsCode)
         throw notTarget(current, actor);
       const from = statusOf(current);
@@ -353,8 +353,8 @@ export class ReferralTransitions {
         data.rttStoppedAt = now;
         data.rttStopReason = stopReason;
       }
-      const updated = await this.s.repo.update(tx, id, data);
-      await this.s.repo.addTransition(tx, {
+      const updated = await repo.update(id, data);
+      await repo.addTransition({
         referralId: id,
         fromStatus: from,
         toStatus: to,
@@ -385,6 +385,6 @@ export class ReferralTransitions {
           now,
         );
       return updated;
-    }, TX);
+    });
   }
 }
