@@ -81,7 +81,7 @@ export class PatientRegistration {
         throw err;
       }
       const gpStart = details.gpStart || today(now);
-      await this.s.repo.insertPatient(
+      const record = await this.s.repo.insertPatient(
         tx,
         {
           nhsNumber,
@@ -110,7 +110,6 @@ export class PatientRegistration {
         },
         now,
       );
-      const record = (await this.s.repo.find(tx, nhsNumber))!;
       const overridden = override.flag ? dupes.candidates.map((c) => c.nhsNumber) : [];
       await this.s.repo.appendVersion(
         tx,
