@@ -1,4 +1,4 @@
-import { codedError, codedErrorWithMetadata } from './coded-error';
+import { codedError, codedErrorWithMetadata, errorVocabulary } from './coded-error';
 import { DomainError, type ErrorKind } from './errors';
 
 enum Code {
@@ -69,5 +69,32 @@ describe('codedErrorWithMetadata', () => {
       kind: 'UNAVAILABLE',
       metadata: { nhsNumber: '9990000026' },
     });
+  });
+});
+
+describe('errorVocabulary', () => {
+  const { codes, kinds } = errorVocabulary({
+    Invalid: ['THING_INVALID', 'INVALID_ARGUMENT'],
+    Gone: ['THING_GONE', 'NOT_FOUND'],
+  });
+
+  it('names each code and gives its kind, from one declaration', () => {
+    expect(codes).toEqual({ Invalid: 'THING_INVALID', Gone: 'THING_GONE' });
+    expect(kinds).toEqual({ THING_INVALID: 'INVALID_ARGUMENT', THING_GONE: 'NOT_FOUND' });
+    class VocabularyError extends codedError({
+      domain: 'thing',
+      kinds,
+      invalidCode: codes.Invalid,
+    }) {}
+    expect(new VocabularyError(codes.Gone, 'no such thing')).toMatchObject({
+      code: 'THING_GONE',
+      kind: 'NOT_FOUND',
+    });
+  });
+
+  it('refuses one code declared with two kinds', () => {
+    expect(() => errorVocabulary({ A: ['SAME', 'NOT_FOUND'], B: ['SAME', 'ABORTED'] })).toThrow(
+      'error code SAME declared with two kinds (NOT_FOUND, ABORTED)',
+    );
   });
 });

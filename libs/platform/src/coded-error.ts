@@ -95,3 +95,36 @@ export function codedErrorWithMetadata<C extends string>(spec: CodedErrorSpec<C>
     }
   };
 }
+
+/** A context's codes, each declared once with its kind: `Name: ['WIRE_CODE', 'KIND']`. */
+export type ErrorVocabularySpec = Readonly<
+  Record<string, readonly [code: string, kind: ErrorKind]>
+>;
+
+/** The code of each name of a vocabulary (`XErrorCode.SlotNotFound` → `'SLOT_NOT_FOUND'`). */
+export type ErrorCodesOf<V extends ErrorVocabularySpec> = { readonly [K in keyof V]: V[K][0] };
+
+/** The union of a vocabulary's wire codes (the type of `XErrorCode`). */
+export type ErrorCodeOf<V extends ErrorVocabularySpec> = V[keyof V][0];
+
+/**
+ * A context's error vocabulary from one declaration (names → wire code and kind, composable by
+ * spread): `codes` names the codes (`XErrorCode.SlotNotFound`), `kinds` is the code → kind table
+ * codedError takes.
+ */
+export function errorVocabulary<const V extends ErrorVocabularySpec>(
+  spec: V,
+): { codes: ErrorCodesOf<V>; kinds: Readonly<Record<ErrorCodeOf<V>, ErrorKind>> } {
+  const codes: Record<string, string> = {};
+  const kinds: Record<string, ErrorKind> = {};
+  for (const [name, [code, kind]] of Object.entries(spec)) {
+    if (code in kinds && kinds[code] !== kind)
+      throw new Error(`error code ${code} declared with two kinds (${kinds[code]}, ${kind})`);
+    codes[name] = code;
+    kinds[code] = kind;
+  }
+  return {
+    codes: codes as ErrorCodesOf<V>,
+    kinds: kinds as Record<ErrorCodeOf<V>, ErrorKind>,
+  };
+}

@@ -36,8 +36,8 @@ export type {
 } from './errors';
 export { CLOCK, systemClock } from './clock';
 export type { Clock } from './clock';
-export { codedError, codedErrorWithMetadata } from './coded-error';
-export type { CodedErrorSpec } from './coded-error';
+export { codedError, codedErrorWithMetadata, errorVocabulary } from './coded-error';
+export type { CodedErrorSpec, ErrorCodeOf, ErrorCodesOf, ErrorVocabularySpec } from './coded-error';
 export { AllExceptionsFilter } from './exception.filter';
 export { GrpcHealthService, LIVENESS_SERVICE } from './grpc/health.service';
 export {

@@ -1,26 +1,21 @@
-import { codedError, type ErrorKind } from '@trellis/platform';
+import { codedError, errorVocabulary, type ErrorCodeOf } from '@trellis/platform';
 
 /** The notifications service's error vocabulary (gRPC status + ErrorInfo reason = code). */
-export enum NotificationsErrorCode {
-  InvalidArgument = 'INVALID_ARGUMENT',
-  UnknownTopic = 'UNKNOWN_TOPIC',
+const VOCABULARY = {
+  InvalidArgument: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+  UnknownTopic: ['UNKNOWN_TOPIC', 'INVALID_ARGUMENT'],
   /** The caller lacks read access to the topic's focus resource type. */
-  MissingScope = 'MISSING_SCOPE',
+  MissingScope: ['MISSING_SCOPE', 'PERMISSION_DENIED'],
   /** Unknown, deleted, or another system's (never says which). */
-  SubscriptionNotFound = 'SUBSCRIPTION_NOT_FOUND',
-  TooManySubscriptions = 'TOO_MANY_SUBSCRIPTIONS',
+  SubscriptionNotFound: ['SUBSCRIPTION_NOT_FOUND', 'NOT_FOUND'],
+  TooManySubscriptions: ['TOO_MANY_SUBSCRIPTIONS', 'FAILED_PRECONDITION'],
   /** A full-resource focus could not be read at the gateway now (retry later). */
-  FocusUnavailable = 'FOCUS_UNAVAILABLE',
-}
+  FocusUnavailable: ['FOCUS_UNAVAILABLE', 'UNAVAILABLE'],
+} as const;
 
-const KIND: Record<NotificationsErrorCode, ErrorKind> = {
-  [NotificationsErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
-  [NotificationsErrorCode.UnknownTopic]: 'INVALID_ARGUMENT',
-  [NotificationsErrorCode.MissingScope]: 'PERMISSION_DENIED',
-  [NotificationsErrorCode.SubscriptionNotFound]: 'NOT_FOUND',
-  [NotificationsErrorCode.TooManySubscriptions]: 'FAILED_PRECONDITION',
-  [NotificationsErrorCode.FocusUnavailable]: 'UNAVAILABLE',
-};
+const { codes, kinds: KIND } = errorVocabulary(VOCABULARY);
+export const NotificationsErrorCode = codes;
+export type NotificationsErrorCode = ErrorCodeOf<typeof VOCABULARY>;
 
 export class NotificationsError extends codedError({
   domain: 'notifications',

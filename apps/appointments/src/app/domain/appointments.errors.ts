@@ -1,64 +1,50 @@
-import type { PatientDirectoryErrors } from '@trellis/identity-client';
-import { codedErrorWithMetadata, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import {
+  PATIENT_DECEASED_ERROR_CODE,
+  PATIENT_DIRECTORY_ERROR_CODES,
+  PATIENT_DIRECTORY_FAILURES,
+  type PatientDirectoryErrors,
+} from '@trellis/identity-client';
+import {
+  codedErrorWithMetadata,
+  type ErrorCodeOf,
+  errorVocabulary,
+  type FieldViolation,
+} from '@trellis/platform';
 
 export type { FieldViolation };
 
 /**
- * The appointments platform's error vocabulary. Every refusal carries a stable code; the gRPC
- * mapper (appointments-error.mapper.ts) turns the code's kind into a status, the details into
+ * The appointments platform's error vocabulary: every refusal carries a stable code, declared
+ * with its kind (platform ErrorKind → gRPC status, HTTP status, FHIR outcome); the details become
  * google.rpc.ErrorInfo metadata / field violations.
  */
-export enum AppointmentsErrorCode {
-  InvalidArgument = 'INVALID_ARGUMENT',
-  ScheduleNotFound = 'SCHEDULE_NOT_FOUND',
-  SlotNotFound = 'SLOT_NOT_FOUND',
-  AppointmentNotFound = 'APPOINTMENT_NOT_FOUND',
-  NotScheduleOwner = 'NOT_SCHEDULE_OWNER',
-  NotAllowedToBook = 'NOT_ALLOWED_TO_BOOK',
-  NotInvolved = 'NOT_INVOLVED',
-  SlotOverlap = 'SLOT_OVERLAP',
-  SlotNotFree = 'SLOT_NOT_FREE',
-  SlotInPast = 'SLOT_IN_PAST',
-  IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
-  IllegalTransition = 'ILLEGAL_TRANSITION',
-  TooEarly = 'TOO_EARLY',
-  /** Arrival recorded too long after the slot ended. */
-  TooLate = 'TOO_LATE',
-  PatientNotFound = 'PATIENT_NOT_FOUND',
-  PatientDeceased = 'PATIENT_DECEASED',
-  PatientMerged = 'PATIENT_MERGED',
-  PatientLookupDenied = 'PATIENT_LOOKUP_DENIED',
-  IdentityUnavailable = 'IDENTITY_UNAVAILABLE',
-  /** expected_version is not the appointment's current version (FHIR If-Match → 412). */
-  VersionConflict = 'VERSION_CONFLICT',
-  AppointmentVersionNotFound = 'APPOINTMENT_VERSION_NOT_FOUND',
-}
-
-/** How each code is surfaced (platform ErrorKind → gRPC status, HTTP status, FHIR outcome). */
-const KIND: Record<AppointmentsErrorCode, ErrorKind> = {
-  [AppointmentsErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
-  [AppointmentsErrorCode.ScheduleNotFound]: 'NOT_FOUND',
-  [AppointmentsErrorCode.SlotNotFound]: 'NOT_FOUND',
-  [AppointmentsErrorCode.AppointmentNotFound]: 'NOT_FOUND',
-  [AppointmentsErrorCode.NotScheduleOwner]: 'PERMISSION_DENIED',
-  [AppointmentsErrorCode.NotAllowedToBook]: 'PERMISSION_DENIED',
-  [AppointmentsErrorCode.NotInvolved]: 'PERMISSION_DENIED',
-  [AppointmentsErrorCode.PatientLookupDenied]: 'PERMISSION_DENIED',
-  [AppointmentsErrorCode.SlotOverlap]: 'ALREADY_EXISTS',
-  [AppointmentsErrorCode.IdempotencyKeyReused]: 'ALREADY_EXISTS',
+const VOCABULARY = {
+  ...PATIENT_DIRECTORY_ERROR_CODES,
+  ...PATIENT_DECEASED_ERROR_CODE,
+  InvalidArgument: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+  ScheduleNotFound: ['SCHEDULE_NOT_FOUND', 'NOT_FOUND'],
+  SlotNotFound: ['SLOT_NOT_FOUND', 'NOT_FOUND'],
+  AppointmentNotFound: ['APPOINTMENT_NOT_FOUND', 'NOT_FOUND'],
+  AppointmentVersionNotFound: ['APPOINTMENT_VERSION_NOT_FOUND', 'NOT_FOUND'],
+  NotScheduleOwner: ['NOT_SCHEDULE_OWNER', 'PERMISSION_DENIED'],
+  NotAllowedToBook: ['NOT_ALLOWED_TO_BOOK', 'PERMISSION_DENIED'],
+  NotInvolved: ['NOT_INVOLVED', 'PERMISSION_DENIED'],
+  SlotOverlap: ['SLOT_OVERLAP', 'ALREADY_EXISTS'],
+  IdempotencyKeyReused: ['IDEMPOTENCY_KEY_REUSED', 'ALREADY_EXISTS'],
   // the loser of a booking race: retry with another slot
-  [AppointmentsErrorCode.SlotNotFree]: 'ABORTED',
-  [AppointmentsErrorCode.SlotInPast]: 'FAILED_PRECONDITION',
-  [AppointmentsErrorCode.IllegalTransition]: 'FAILED_PRECONDITION',
-  [AppointmentsErrorCode.TooEarly]: 'FAILED_PRECONDITION',
-  [AppointmentsErrorCode.TooLate]: 'FAILED_PRECONDITION',
-  [AppointmentsErrorCode.PatientNotFound]: 'FAILED_PRECONDITION',
-  [AppointmentsErrorCode.PatientDeceased]: 'FAILED_PRECONDITION',
-  [AppointmentsErrorCode.PatientMerged]: 'FAILED_PRECONDITION',
-  [AppointmentsErrorCode.IdentityUnavailable]: 'UNAVAILABLE',
-  [AppointmentsErrorCode.VersionConflict]: 'ABORTED',
-  [AppointmentsErrorCode.AppointmentVersionNotFound]: 'NOT_FOUND',
-};
+  SlotNotFree: ['SLOT_NOT_FREE', 'ABORTED'],
+  /** expected_version is not the appointment's current version (FHIR If-Match → 412). */
+  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
+  SlotInPast: ['SLOT_IN_PAST', 'FAILED_PRECONDITION'],
+  IllegalTransition: ['ILLEGAL_TRANSITION', 'FAILED_PRECONDITION'],
+  TooEarly: ['TOO_EARLY', 'FAILED_PRECONDITION'],
+  /** Arrival recorded too long after the slot ended. */
+  TooLate: ['TOO_LATE', 'FAILED_PRECONDITION'],
+} as const;
+
+const { codes, kinds } = errorVocabulary(VOCABULARY);
+export const AppointmentsErrorCode = codes;
+export type AppointmentsErrorCode = ErrorCodeOf<typeof VOCABULARY>;
 
 /**
  * The appointments platform's domain error. The platform's exception filter maps it to a gRPC
@@ -68,13 +54,10 @@ const KIND: Record<AppointmentsErrorCode, ErrorKind> = {
  */
 export class AppointmentsError extends codedErrorWithMetadata({
   domain: 'appointments',
-  kinds: KIND,
+  kinds,
   invalidCode: AppointmentsErrorCode.InvalidArgument,
 }) {}
 
 /** How @trellis/identity-client failures become AppointmentsErrors (the NHS number goes in metadata). */
 export const patientDirectoryErrors: PatientDirectoryErrors =
-  AppointmentsError.patientDirectoryErrors({
-    lookupDenied: AppointmentsErrorCode.PatientLookupDenied,
-    unavailable: AppointmentsErrorCode.IdentityUnavailable,
-  });
+  AppointmentsError.patientDirectoryErrors(PATIENT_DIRECTORY_FAILURES);

@@ -1,16 +1,14 @@
-import { codedError, type ErrorKind } from '@trellis/platform';
+import { codedError, errorVocabulary, type ErrorCodeOf } from '@trellis/platform';
 
-export enum ScorecardErrorCode {
-  InvalidArgument = 'SCORECARD_INVALID_ARGUMENT',
-  NotFound = 'SCORECARD_NOT_FOUND',
-  NotYours = 'SCORECARD_NOT_YOURS',
-}
+const VOCABULARY = {
+  InvalidArgument: ['SCORECARD_INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+  NotFound: ['SCORECARD_NOT_FOUND', 'NOT_FOUND'],
+  NotYours: ['SCORECARD_NOT_YOURS', 'PERMISSION_DENIED'],
+} as const;
 
-const KIND: Record<ScorecardErrorCode, ErrorKind> = {
-  [ScorecardErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
-  [ScorecardErrorCode.NotFound]: 'NOT_FOUND',
-  [ScorecardErrorCode.NotYours]: 'PERMISSION_DENIED',
-};
+const { codes, kinds: KIND } = errorVocabulary(VOCABULARY);
+export const ScorecardErrorCode = codes;
+export type ScorecardErrorCode = ErrorCodeOf<typeof VOCABULARY>;
 
 /** The one error class of the scorecards context (mapped by the platform's error vocabulary). */
 export class ScorecardError extends codedError({

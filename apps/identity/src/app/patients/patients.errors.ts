@@ -1,42 +1,34 @@
-import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import {
+  DomainError,
+  type FieldViolation,
+  errorVocabulary,
+  type ErrorCodeOf,
+} from '@trellis/platform';
 import type { PatientView } from './patient.model';
 
-/** Identity error vocabulary: one code enum, one error class; the platform maps kinds to gRPC. */
-export enum IdentityErrorCode {
-  ValidationFailed = 'VALIDATION_FAILED',
-  InvalidNhsNumber = 'INVALID_NHS_NUMBER',
-  PatientNotFound = 'PATIENT_NOT_FOUND',
-  VersionNotFound = 'VERSION_NOT_FOUND',
-  DuplicatePatient = 'DUPLICATE_PATIENT',
-  VersionConflict = 'VERSION_CONFLICT',
-  PatientSuperseded = 'PATIENT_SUPERSEDED',
-  AlreadyDeceased = 'ALREADY_DECEASED',
-  MergeIntoSelf = 'MERGE_INTO_SELF',
-  MergeIntoDeceased = 'MERGE_INTO_DECEASED',
-  MergeIntoMerged = 'MERGE_INTO_MERGED',
-  MergeSourceMerged = 'MERGE_SOURCE_MERGED',
-  NumberRangeExhausted = 'NUMBER_RANGE_EXHAUSTED',
-  RestrictedScopeRequired = 'RESTRICTED_SCOPE_REQUIRED',
-  NotYourRegion = 'NOT_YOUR_REGION',
-}
+/** Identity error vocabulary: each code with its kind, one error class; the platform maps kinds to gRPC. */
+const VOCABULARY = {
+  ValidationFailed: ['VALIDATION_FAILED', 'INVALID_ARGUMENT'],
+  InvalidNhsNumber: ['INVALID_NHS_NUMBER', 'INVALID_ARGUMENT'],
+  PatientNotFound: ['PATIENT_NOT_FOUND', 'NOT_FOUND'],
+  VersionNotFound: ['VERSION_NOT_FOUND', 'NOT_FOUND'],
+  DuplicatePatient: ['DUPLICATE_PATIENT', 'ALREADY_EXISTS'],
+  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
+  PatientSuperseded: ['PATIENT_SUPERSEDED', 'FAILED_PRECONDITION'],
+  AlreadyDeceased: ['ALREADY_DECEASED', 'FAILED_PRECONDITION'],
+  MergeIntoSelf: ['MERGE_INTO_SELF', 'INVALID_ARGUMENT'],
+  MergeIntoDeceased: ['MERGE_INTO_DECEASED', 'FAILED_PRECONDITION'],
+  MergeIntoMerged: ['MERGE_INTO_MERGED', 'FAILED_PRECONDITION'],
+  MergeSourceMerged: ['MERGE_SOURCE_MERGED', 'FAILED_PRECONDITION'],
+  NumberRangeExhausted: ['NUMBER_RANGE_EXHAUSTED', 'RESOURCE_EXHAUSTED'],
+  RestrictedScopeRequired: ['RESTRICTED_SCOPE_REQUIRED', 'PERMISSION_DENIED'],
+  NotYourRegion: ['NOT_YOUR_REGION', 'PERMISSION_DENIED'],
+} as const;
 
-export const IDENTITY_ERROR_KIND: Record<IdentityErrorCode, ErrorKind> = {
-  [IdentityErrorCode.ValidationFailed]: 'INVALID_ARGUMENT',
-  [IdentityErrorCode.InvalidNhsNumber]: 'INVALID_ARGUMENT',
-  [IdentityErrorCode.PatientNotFound]: 'NOT_FOUND',
-  [IdentityErrorCode.VersionNotFound]: 'NOT_FOUND',
-  [IdentityErrorCode.DuplicatePatient]: 'ALREADY_EXISTS',
-  [IdentityErrorCode.VersionConflict]: 'ABORTED',
-  [IdentityErrorCode.PatientSuperseded]: 'FAILED_PRECONDITION',
-  [IdentityErrorCode.AlreadyDeceased]: 'FAILED_PRECONDITION',
-  [IdentityErrorCode.MergeIntoSelf]: 'INVALID_ARGUMENT',
-  [IdentityErrorCode.MergeIntoDeceased]: 'FAILED_PRECONDITION',
-  [IdentityErrorCode.MergeIntoMerged]: 'FAILED_PRECONDITION',
-  [IdentityErrorCode.MergeSourceMerged]: 'FAILED_PRECONDITION',
-  [IdentityErrorCode.NumberRangeExhausted]: 'RESOURCE_EXHAUSTED',
-  [IdentityErrorCode.RestrictedScopeRequired]: 'PERMISSION_DENIED',
-  [IdentityErrorCode.NotYourRegion]: 'PERMISSION_DENIED',
-};
+const { codes, kinds: IDENTITY_ERROR_KIND } = errorVocabulary(VOCABULARY);
+export const IdentityErrorCode = codes;
+export type IdentityErrorCode = ErrorCodeOf<typeof VOCABULARY>;
+export { IDENTITY_ERROR_KIND };
 
 export type { FieldViolation };
 

@@ -1,39 +1,32 @@
-import { DomainError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import {
+  DomainError,
+  type FieldViolation,
+  errorVocabulary,
+  type ErrorCodeOf,
+} from '@trellis/platform';
 
 /** The record locator's error vocabulary (ErrorInfo domain trellis.records). */
-export enum RecordsErrorCode {
-  ValidationFailed = 'VALIDATION_FAILED',
-  InvalidNhsNumber = 'INVALID_NHS_NUMBER',
-  UnknownRecordType = 'UNKNOWN_RECORD_TYPE',
-  PatientNotFound = 'PATIENT_NOT_FOUND',
-  PatientSuperseded = 'PATIENT_SUPERSEDED',
-  PointerNotFound = 'POINTER_NOT_FOUND',
-  PointerVersionNotFound = 'POINTER_VERSION_NOT_FOUND',
-  VersionConflict = 'VERSION_CONFLICT',
-  PointerDeleted = 'POINTER_DELETED',
-  PointerExists = 'POINTER_EXISTS',
-  PointerNotCurrent = 'POINTER_NOT_CURRENT',
-  NotCustodian = 'NOT_CUSTODIAN',
-  NoOrganisation = 'NO_ORGANISATION',
-}
-
-const KIND: Record<RecordsErrorCode, ErrorKind> = {
-  [RecordsErrorCode.ValidationFailed]: 'INVALID_ARGUMENT',
-  [RecordsErrorCode.InvalidNhsNumber]: 'INVALID_ARGUMENT',
-  [RecordsErrorCode.UnknownRecordType]: 'INVALID_ARGUMENT',
+const VOCABULARY = {
+  ValidationFailed: ['VALIDATION_FAILED', 'INVALID_ARGUMENT'],
+  InvalidNhsNumber: ['INVALID_NHS_NUMBER', 'INVALID_ARGUMENT'],
+  UnknownRecordType: ['UNKNOWN_RECORD_TYPE', 'INVALID_ARGUMENT'],
   // a well-formed pointer the index cannot accept in its current state
-  [RecordsErrorCode.PatientNotFound]: 'FAILED_PRECONDITION',
-  [RecordsErrorCode.PatientSuperseded]: 'FAILED_PRECONDITION',
-  [RecordsErrorCode.PointerNotFound]: 'NOT_FOUND',
-  [RecordsErrorCode.PointerVersionNotFound]: 'NOT_FOUND',
+  PatientNotFound: ['PATIENT_NOT_FOUND', 'FAILED_PRECONDITION'],
+  PatientSuperseded: ['PATIENT_SUPERSEDED', 'FAILED_PRECONDITION'],
+  PointerNotFound: ['POINTER_NOT_FOUND', 'NOT_FOUND'],
+  PointerVersionNotFound: ['POINTER_VERSION_NOT_FOUND', 'NOT_FOUND'],
   // the change was based on a version that is no longer the pointer's (FHIR If-Match: 412)
-  [RecordsErrorCode.VersionConflict]: 'ABORTED',
-  [RecordsErrorCode.PointerDeleted]: 'NOT_FOUND',
-  [RecordsErrorCode.PointerExists]: 'ALREADY_EXISTS',
-  [RecordsErrorCode.PointerNotCurrent]: 'FAILED_PRECONDITION',
-  [RecordsErrorCode.NotCustodian]: 'PERMISSION_DENIED',
-  [RecordsErrorCode.NoOrganisation]: 'PERMISSION_DENIED',
-};
+  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
+  PointerDeleted: ['POINTER_DELETED', 'NOT_FOUND'],
+  PointerExists: ['POINTER_EXISTS', 'ALREADY_EXISTS'],
+  PointerNotCurrent: ['POINTER_NOT_CURRENT', 'FAILED_PRECONDITION'],
+  NotCustodian: ['NOT_CUSTODIAN', 'PERMISSION_DENIED'],
+  NoOrganisation: ['NO_ORGANISATION', 'PERMISSION_DENIED'],
+} as const;
+
+const { codes, kinds: KIND } = errorVocabulary(VOCABULARY);
+export const RecordsErrorCode = codes;
+export type RecordsErrorCode = ErrorCodeOf<typeof VOCABULARY>;
 
 export class RecordsError extends DomainError<RecordsErrorCode> {
   constructor(code: RecordsErrorCode, message: string, violations: FieldViolation[] = []) {

@@ -1,5 +1,15 @@
-import type { PatientDirectoryErrors } from '@trellis/identity-client';
-import { codedErrorWithMetadata, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import {
+  PATIENT_DECEASED_ERROR_CODE,
+  PATIENT_DIRECTORY_ERROR_CODES,
+  PATIENT_DIRECTORY_FAILURES,
+  type PatientDirectoryErrors,
+} from '@trellis/identity-client';
+import {
+  codedErrorWithMetadata,
+  type FieldViolation,
+  errorVocabulary,
+  type ErrorCodeOf,
+} from '@trellis/platform';
 
 export type { FieldViolation };
 
@@ -8,51 +18,29 @@ export type { FieldViolation };
  * exception filter turns the code's kind into a gRPC status and the details into
  * google.rpc.ErrorInfo (reason = code, domain = trellis.referrals) and BadRequest violations.
  */
-export enum ReferralsErrorCode {
-  InvalidArgument = 'INVALID_ARGUMENT',
-  AttachmentTooLarge = 'ATTACHMENT_TOO_LARGE',
-  ReferralNotFound = 'REFERRAL_NOT_FOUND',
-  AttachmentNotFound = 'ATTACHMENT_NOT_FOUND',
-  NotInvolved = 'NOT_INVOLVED',
-  NotTarget = 'NOT_TARGET_ORGANISATION',
-  NotReferrer = 'NOT_REFERRING_ORGANISATION',
-  IllegalTransition = 'ILLEGAL_TRANSITION',
-  AlreadyConverted = 'ALREADY_CONVERTED',
-  RttClockStopped = 'RTT_CLOCK_STOPPED',
-  IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
-  PatientNotFound = 'PATIENT_NOT_FOUND',
-  PatientDeceased = 'PATIENT_DECEASED',
-  PatientMerged = 'PATIENT_MERGED',
-  PatientLookupDenied = 'PATIENT_LOOKUP_DENIED',
-  IdentityUnavailable = 'IDENTITY_UNAVAILABLE',
-  VersionConflict = 'VERSION_CONFLICT',
-  NotEditable = 'REFERRAL_NOT_EDITABLE',
-  VersionNotFound = 'VERSION_NOT_FOUND',
-  NotOwnWaitingList = 'NOT_OWN_WAITING_LIST',
-}
+const VOCABULARY = {
+  ...PATIENT_DIRECTORY_ERROR_CODES,
+  ...PATIENT_DECEASED_ERROR_CODE,
+  InvalidArgument: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+  AttachmentTooLarge: ['ATTACHMENT_TOO_LARGE', 'INVALID_ARGUMENT'],
+  ReferralNotFound: ['REFERRAL_NOT_FOUND', 'NOT_FOUND'],
+  AttachmentNotFound: ['ATTACHMENT_NOT_FOUND', 'NOT_FOUND'],
+  NotInvolved: ['NOT_INVOLVED', 'PERMISSION_DENIED'],
+  NotTarget: ['NOT_TARGET_ORGANISATION', 'PERMISSION_DENIED'],
+  NotReferrer: ['NOT_REFERRING_ORGANISATION', 'PERMISSION_DENIED'],
+  IllegalTransition: ['ILLEGAL_TRANSITION', 'FAILED_PRECONDITION'],
+  AlreadyConverted: ['ALREADY_CONVERTED', 'FAILED_PRECONDITION'],
+  RttClockStopped: ['RTT_CLOCK_STOPPED', 'FAILED_PRECONDITION'],
+  IdempotencyKeyReused: ['IDEMPOTENCY_KEY_REUSED', 'ALREADY_EXISTS'],
+  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
+  NotEditable: ['REFERRAL_NOT_EDITABLE', 'FAILED_PRECONDITION'],
+  VersionNotFound: ['VERSION_NOT_FOUND', 'NOT_FOUND'],
+  NotOwnWaitingList: ['NOT_OWN_WAITING_LIST', 'PERMISSION_DENIED'],
+} as const;
 
-const KIND: Record<ReferralsErrorCode, ErrorKind> = {
-  [ReferralsErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
-  [ReferralsErrorCode.AttachmentTooLarge]: 'INVALID_ARGUMENT',
-  [ReferralsErrorCode.ReferralNotFound]: 'NOT_FOUND',
-  [ReferralsErrorCode.AttachmentNotFound]: 'NOT_FOUND',
-  [ReferralsErrorCode.NotInvolved]: 'PERMISSION_DENIED',
-  [ReferralsErrorCode.NotTarget]: 'PERMISSION_DENIED',
-  [ReferralsErrorCode.NotReferrer]: 'PERMISSION_DENIED',
-  [ReferralsErrorCode.PatientLookupDenied]: 'PERMISSION_DENIED',
-  [ReferralsErrorCode.IllegalTransition]: 'FAILED_PRECONDITION',
-  [ReferralsErrorCode.AlreadyConverted]: 'FAILED_PRECONDITION',
-  [ReferralsErrorCode.RttClockStopped]: 'FAILED_PRECONDITION',
-  [ReferralsErrorCode.IdempotencyKeyReused]: 'ALREADY_EXISTS',
-  [ReferralsErrorCode.PatientNotFound]: 'FAILED_PRECONDITION',
-  [ReferralsErrorCode.PatientDeceased]: 'FAILED_PRECONDITION',
-  [ReferralsErrorCode.PatientMerged]: 'FAILED_PRECONDITION',
-  [ReferralsErrorCode.IdentityUnavailable]: 'UNAVAILABLE',
-  [ReferralsErrorCode.VersionConflict]: 'ABORTED',
-  [ReferralsErrorCode.NotEditable]: 'FAILED_PRECONDITION',
-  [ReferralsErrorCode.VersionNotFound]: 'NOT_FOUND',
-  [ReferralsErrorCode.NotOwnWaitingList]: 'PERMISSION_DENIED',
-};
+const { codes, kinds: KIND } = errorVocabulary(VOCABULARY);
+export const ReferralsErrorCode = codes;
+export type ReferralsErrorCode = ErrorCodeOf<typeof VOCABULARY>;
 
 /** The referrals platform's domain error; `metadata` keeps machine-readable facts (current state). */
 export class ReferralsError extends codedErrorWithMetadata({
@@ -63,8 +51,5 @@ export class ReferralsError extends codedErrorWithMetadata({
 
 /** How @trellis/identity-client failures become ReferralsErrors (the NHS number goes in metadata). */
 export const patientDirectoryErrors: PatientDirectoryErrors = ReferralsError.patientDirectoryErrors(
-  {
-    lookupDenied: ReferralsErrorCode.PatientLookupDenied,
-    unavailable: ReferralsErrorCode.IdentityUnavailable,
-  },
+  PATIENT_DIRECTORY_FAILURES,
 );

@@ -1,5 +1,14 @@
-import type { PatientDirectoryErrors } from '@trellis/identity-client';
-import { codedErrorWithMetadata, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import {
+  PATIENT_DIRECTORY_ERROR_CODES,
+  PATIENT_DIRECTORY_FAILURES,
+  type PatientDirectoryErrors,
+} from '@trellis/identity-client';
+import {
+  codedErrorWithMetadata,
+  type FieldViolation,
+  errorVocabulary,
+  type ErrorCodeOf,
+} from '@trellis/platform';
 
 export type { FieldViolation };
 
@@ -8,41 +17,26 @@ export type { FieldViolation };
  * mapper turns the kind into a gRPC status and the details into google.rpc.ErrorInfo (reason = code,
  * domain = trellis.results) and BadRequest field violations.
  */
-export enum ResultsErrorCode {
-  InvalidArgument = 'INVALID_ARGUMENT',
-  ReportNotFound = 'REPORT_NOT_FOUND',
-  VersionNotFound = 'VERSION_NOT_FOUND',
+const VOCABULARY = {
+  ...PATIENT_DIRECTORY_ERROR_CODES,
+  InvalidArgument: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+  ReportNotFound: ['REPORT_NOT_FOUND', 'NOT_FOUND'],
+  VersionNotFound: ['VERSION_NOT_FOUND', 'NOT_FOUND'],
   /** Different content under a lab identifier already used, and not a new version. */
-  ReportIdentifierConflict = 'REPORT_IDENTIFIER_CONFLICT',
-  NotPerformingLab = 'NOT_PERFORMING_LAB',
-  NotRequester = 'NOT_REQUESTER',
+  ReportIdentifierConflict: ['REPORT_IDENTIFIER_CONFLICT', 'ALREADY_EXISTS'],
+  NotPerformingLab: ['NOT_PERFORMING_LAB', 'PERMISSION_DENIED'],
+  NotRequester: ['NOT_REQUESTER', 'PERMISSION_DENIED'],
   /** Amending a cancelled report, acknowledging a superseded version, ... */
-  IllegalTransition = 'ILLEGAL_TRANSITION',
+  IllegalTransition: ['ILLEGAL_TRANSITION', 'FAILED_PRECONDITION'],
   /** A concurrent writer created the same version first; retry. */
-  ConcurrentUpdate = 'CONCURRENT_UPDATE',
+  ConcurrentUpdate: ['CONCURRENT_UPDATE', 'ABORTED'],
   /** The caller's expected_version is not the latest (HTTP If-Match → 412). */
-  VersionMismatch = 'VERSION_MISMATCH',
-  PatientNotFound = 'PATIENT_NOT_FOUND',
-  PatientMerged = 'PATIENT_MERGED',
-  PatientLookupDenied = 'PATIENT_LOOKUP_DENIED',
-  IdentityUnavailable = 'IDENTITY_UNAVAILABLE',
-}
+  VersionMismatch: ['VERSION_MISMATCH', 'ABORTED'],
+} as const;
 
-const KIND: Record<ResultsErrorCode, ErrorKind> = {
-  [ResultsErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
-  [ResultsErrorCode.ReportNotFound]: 'NOT_FOUND',
-  [ResultsErrorCode.VersionNotFound]: 'NOT_FOUND',
-  [ResultsErrorCode.ReportIdentifierConflict]: 'ALREADY_EXISTS',
-  [ResultsErrorCode.NotPerformingLab]: 'PERMISSION_DENIED',
-  [ResultsErrorCode.NotRequester]: 'PERMISSION_DENIED',
-  [ResultsErrorCode.PatientLookupDenied]: 'PERMISSION_DENIED',
-  [ResultsErrorCode.IllegalTransition]: 'FAILED_PRECONDITION',
-  [ResultsErrorCode.ConcurrentUpdate]: 'ABORTED',
-  [ResultsErrorCode.VersionMismatch]: 'ABORTED',
-  [ResultsErrorCode.PatientNotFound]: 'FAILED_PRECONDITION',
-  [ResultsErrorCode.PatientMerged]: 'FAILED_PRECONDITION',
-  [ResultsErrorCode.IdentityUnavailable]: 'UNAVAILABLE',
-};
+const { codes, kinds: KIND } = errorVocabulary(VOCABULARY);
+export const ResultsErrorCode = codes;
+export type ResultsErrorCode = ErrorCodeOf<typeof VOCABULARY>;
 
 export class ResultsError extends codedErrorWithMetadata({
   domain: 'results',
@@ -51,7 +45,6 @@ export class ResultsError extends codedErrorWithMetadata({
 }) {}
 
 /** How @trellis/identity-client failures become ResultsErrors (the NHS number goes in metadata). */
-export const patientDirectoryErrors: PatientDirectoryErrors = ResultsError.patientDirectoryErrors({
-  lookupDenied: ResultsErrorCode.PatientLookupDenied,
-  unavailable: ResultsErrorCode.IdentityUnavailable,
-});
+export const patientDirectoryErrors: PatientDirectoryErrors = ResultsError.patientDirectoryErrors(
+  PATIENT_DIRECTORY_FAILURES,
+);
