@@ -9,7 +9,14 @@
  * ForPatients calls; their tables are not seeded, so this measures the per-batch cost of the other
  * types), with resources per type in the report.
  *
+ * Also reported: bytes exported (the files' NDJSON), the job's wall time, the peak RSS of this
+ * process (the gateway runs in it; sampled every 250 ms from kick-off to the end of the downloads)
+ * and the seeding time. --all-north-east registers every patient in north-east (so the export
+ * covers all of them; default half); --max-job-gb raises the gateway's per-job size cap
+ * (FHIR_EXPORT_MAX_JOB_BYTES, 1 GiB by default) for runs of a million patients.
+ *
  *   node -r @swc-node/register tools/bench/export/bench.ts [--patients 20000] [--page 500] [--types all]
+ *        [--all-north-east] [--max-job-gb 4]
  */
 import { loadavg } from 'node:os';
 
@@ -35,8 +42,15 @@ function* testNhsNumbers(): Generator<string> {
   }
 }
 
-async function seed(pg: PgClient, schema: string, n: number): Promise<number> {
-  const practices = ['A81001', 'A82001', 'A83001', 'E81001', 'E82001', 'F84001'];
+async function seed(
+  pg: PgClient,
+  schema: string,
+  n: number,
+  allNorthEast: boolean,
+): Promise<number> {
+  const practices = allNorthEast
+    ? ['A81001', 'A82001', 'A83001']
+    : ['A81001', 'A82001', 'A83001', 'E81001', 'E82001', 'F84001'];
   const gen = testNhsNumbers();
   let northEast = 0;
   for (let start = 0; start < n; start += 5_000) {
@@ -77,19 +91,27 @@ async function main(): Promise<void> {
   const patients = Number(arg('patients', '20000'));
   const page = arg('page', '500');
   const allTypes = arg('types', 'Patient') === 'all';
+  const allNorthEast = process.argv.includes('--all-north-east');
+  const maxJobBytes = Math.round(Number(arg('max-job-gb', '1')) * 1024 ** 3);
   const stack = await startFhirStack(
     {},
     {
       ...(allTypes ? { referrals: true, appointments: true, results: true } : {}),
-      gatewayEnv: { FHIR_EXPORT_PAGE_SIZE: page, FHIR_EXPORT_POLL_MS: '100' },
+      gatewayEnv: {
+        FHIR_EXPORT_PAGE_SIZE: page,
+        FHIR_EXPORT_POLL_MS: '100',
+        FHIR_EXPORT_MAX_JOB_BYTES: String(maxJobBytes),
+        FHIR_EXPORT_MAX_RETAINED_BYTES: String(Math.max(4 * 1024 ** 3, maxJobBytes)),
+      },
     },
   );
   const pg = new PgClient({ connectionString: process.env['DATABASE_URL'] });
   await pg.connect();
   try {
     const t0 = Date.now();
-    const expected = await seed(pg, stack.identitySchema.schema, patients);
-    process.stderr.write(`seeded ${patients} patients in ${Date.now() - t0} ms\n`);
+    const expected = await seed(pg, stack.identitySchema.schema, patients, allNorthEast);
+    const seedMs = Date.now() - t0;
+    process.stderr.write(`seeded ${patients} patients in ${seedMs} ms\n`);
     const reads = allTypes
       ? ['Patient', 'ServiceRequest', 'Appointment', 'DiagnosticReport', 'Observation']
       : ['Patient'];
@@ -99,9 +121,23 @@ async function main(): Promise<void> {
       odsCode: 'YRA01',
       region: 'north-east',
     });
-    const token = await getToken(stack.gw, client, scopes.join(' '));
+    // a run of a million patients outlasts one access token: a fresh one every 4 minutes
+    let token = await getToken(stack.gw, client, scopes.join(' '));
+    let tokenAt = Date.now();
     const headers = { authorization: `Bearer ${token}`, accept: 'application/fhir+json' };
+    const fresh = async () => {
+      if (Date.now() - tokenAt > 240_000) {
+        token = await getToken(stack.gw, client, scopes.join(' '));
+        tokenAt = Date.now();
+        headers.authorization = `Bearer ${token}`;
+      }
+      return headers;
+    };
     const load0 = loadavg()[0]!;
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 250);
     const started = Date.now();
     const k = await fetch(`${stack.fhirBase}/Group/region-north-east/$export`, {
       headers: { ...headers, prefer: 'respond-async' },
@@ -110,7 +146,7 @@ async function main(): Promise<void> {
     const statusUrl = k.headers.get('content-location')!;
     let manifest: { output: Array<{ type: string; url: string; count: number }> } | undefined;
     while (!manifest) {
-      const r = await fetch(statusUrl, { headers });
+      const r = await fetch(statusUrl, { headers: await fresh() });
       if (r.status === 200) manifest = (await r.json()) as typeof manifest;
       else if (r.status !== 202) throw new Error(`status ${r.status}`);
       else await new Promise((res) => setTimeout(res, 200));
@@ -124,20 +160,26 @@ async function main(): Promise<void> {
     const d0 = Date.now();
     let bytes = 0;
     for (const f of manifest.output)
-      bytes += (await (await fetch(f.url, { headers })).text()).length;
+      bytes += Buffer.byteLength(await (await fetch(f.url, { headers: await fresh() })).text());
     const downloadMs = Date.now() - d0;
+    clearInterval(sampler);
     process.stdout.write(
       JSON.stringify({
         patients,
+        seedMs,
         exported: count,
         perType,
         files: manifest.output.length,
         pageSize: Number(page),
         exportMs,
         resourcesPerSecond: Math.round((count / exportMs) * 1000),
+        bytes,
+        exportBytesPerSecond: Math.round((bytes / exportMs) * 1000),
         downloadMs,
         downloadMBps: Number((bytes / 1e6 / (downloadMs / 1000)).toFixed(1)),
+        peakRssMB: Math.round(peakRss / 1e6),
         load1: Number(load0.toFixed(1)),
+        load1End: Number(loadavg()[0]!.toFixed(1)),
       }) + '\n',
     );
   } finally {
