@@ -1,20 +1,21 @@
-import { codedError, type ErrorKind, type FieldViolation } from '@trellis/platform';
+import {
+  codedError,
+  errorVocabulary,
+  type ErrorCodeOf,
+  type FieldViolation,
+} from '@trellis/platform';
 
-export enum SystemsErrorCode {
-  NotFound = 'SYSTEM_NOT_FOUND',
-  AlreadyExists = 'SYSTEM_ALREADY_EXISTS',
-  InvalidArgument = 'SYSTEM_INVALID_ARGUMENT',
-  VersionConflict = 'SYSTEM_VERSION_CONFLICT',
-  InvalidState = 'SYSTEM_INVALID_STATE',
-}
+const VOCABULARY = {
+  NotFound: ['SYSTEM_NOT_FOUND', 'NOT_FOUND'],
+  AlreadyExists: ['SYSTEM_ALREADY_EXISTS', 'ALREADY_EXISTS'],
+  InvalidArgument: ['SYSTEM_INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+  VersionConflict: ['SYSTEM_VERSION_CONFLICT', 'ABORTED'],
+  InvalidState: ['SYSTEM_INVALID_STATE', 'FAILED_PRECONDITION'],
+} as const;
 
-const KIND: Record<SystemsErrorCode, ErrorKind> = {
-  [SystemsErrorCode.NotFound]: 'NOT_FOUND',
-  [SystemsErrorCode.AlreadyExists]: 'ALREADY_EXISTS',
-  [SystemsErrorCode.InvalidArgument]: 'INVALID_ARGUMENT',
-  [SystemsErrorCode.VersionConflict]: 'ABORTED',
-  [SystemsErrorCode.InvalidState]: 'FAILED_PRECONDITION',
-};
+const { codes, kinds: KIND } = errorVocabulary(VOCABULARY);
+export const SystemsErrorCode = codes;
+export type SystemsErrorCode = ErrorCodeOf<typeof VOCABULARY>;
 
 export type { FieldViolation };
 
