@@ -228,8 +228,7 @@ async function bookingRun(
       errors: patientDirectoryErrors,
     });
     const service = new BookingService(
-      prisma,
-      new BookingRepository(),
+      new BookingRepository(prisma),
       directory,
       new OutboxAppointmentEventSink(createOutbox({ source: '/trellis/appointments' })),
       systemClock,

@@ -73,7 +73,7 @@ export class AppointmentsModule {
             clock: Clock,
             config: AppointmentsConfig,
           ) =>
-            new BookingService(prisma, new BookingRepository(), patients, sink, clock, {
+            new BookingService(new BookingRepository(prisma), patients, sink, clock, {
               organisationTypeOf: (ods) => classifyOdsCode(ods, config.ORGANISATION_TYPES),
             }),
         },

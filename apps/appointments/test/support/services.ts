@@ -29,7 +29,7 @@ export function createServices(
   const sink = new OutboxAppointmentEventSink(createOutbox({ source: '/trellis/appointments' }));
   return {
     scheduling: new SchedulingService(db.prisma, new SchedulingRepository(), clock),
-    booking: new BookingService(db.prisma, new BookingRepository(), identity, sink, clock),
+    booking: new BookingService(new BookingRepository(db.prisma), identity, sink, clock),
     identity,
   };
 }

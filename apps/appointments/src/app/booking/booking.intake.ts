@@ -13,7 +13,6 @@ import {
   type CallContext,
   slotNotFound,
   slotNotFree,
-  TX,
 } from './booking.support';
 
 /** Booking a slot: idempotent on the booking organisation's key, the slot claimed once. */
@@ -47,7 +46,7 @@ export class BookingIntake {
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const slot = await this.s.repo.findSlot(this.s.prisma, input.slotId);
+    const slot = await this.s.repo.findSlot(input.slotId);
     if (!slot) throw slotNotFound(input.slotId);
     this.s.assertMayBook(actor, slot);
     // A retry of a booking that already succeeded finds its slot busy: answer with the earlier
@@ -69,8 +68,8 @@ export class BookingIntake {
     this.assertPatientBookable(nhsNumber!, patient.value);
 
     try {
-      const appointment = await this.s.prisma.$transaction(async (tx) => {
-        const created = await this.s.repo.claimSlotAndCreate(tx, {
+      const appointment = await this.s.repo.inTransaction(async (repo, tx) => {
+        const created = await repo.claimSlotAndCreate({
           slotId: slot.id,
           nhsNumber: nhsNumber!,
           bookingOdsCode: actor.odsCode,
@@ -80,13 +79,13 @@ export class BookingIntake {
           requestHash,
         });
         if (!created) {
-          const now = await this.s.repo.findSlot(tx, slot.id);
+          const now = await repo.findSlot(slot.id);
           throw slotNotFree(slot.id, now?.status ?? 'unknown');
         }
-        await this.s.repo.recordVersions(tx, [created.id], 'booked', actor);
+        await repo.recordVersions([created.id], 'booked', actor);
         await this.s.emit(tx, { type: 'AppointmentBooked', appointment: created }, actor, ctx);
         return created;
-      }, TX);
+      });
       return { appointment, replayed: false };
     } catch (err) {
       // A concurrent request with the same key won: answer as a replay (or refuse the reuse).
@@ -108,7 +107,7 @@ export class BookingIntake {
     requestHash: string,
   ): Promise<AppointmentRow | undefined> {
     return idempotentReplay(
-      this.s.repo.findByIdempotencyKey(this.s.prisma, bookingOdsCode, key),
+      this.s.repo.findByIdempotencyKey(bookingOdsCode, key),
       requestHash,
       (existing) =>
         new AppointmentsError(

@@ -20,7 +20,7 @@ export class BookingQueries {
     const v = new Violations();
     v.uuid('appointment_id', id);
     v.throwIfAny();
-    const a = await this.s.repo.findAppointment(this.s.prisma, id);
+    const a = await this.s.repo.findAppointment(id);
     if (!a) throw appointmentNotFound(id);
     if (isParty(a, actor.odsCode)) return a;
     if (await this.s.isRegisteredGp(actor, a.nhsNumber, ctx)) return a;
@@ -40,7 +40,7 @@ export class BookingQueries {
       v.add('version', 'min', 'version must be a positive integer');
     v.throwIfAny();
     await this.get(actor, id, ctx);
-    const found = await this.s.repo.findVersion(this.s.prisma, id, version);
+    const found = await this.s.repo.findVersion(id, version);
     if (!found) {
       throw new AppointmentsError(
         AppointmentsErrorCode.AppointmentVersionNotFound,
@@ -66,8 +66,8 @@ export class BookingQueries {
     const filter = { q: 'versions', id };
     const cursor = pageToken.decode(page.pageToken, filter, 'page.page_token');
     const [rows, total] = await Promise.all([
-      this.s.repo.listVersions(this.s.prisma, id, cursor ? Number(cursor.i) : undefined, take + 1),
-      this.s.repo.countVersions(this.s.prisma, id),
+      this.s.repo.listVersions(id, cursor ? Number(cursor.i) : undefined, take + 1),
+      this.s.repo.countVersions(id),
     ]);
     const versions = pageToken.page(
       rows,
@@ -99,12 +99,12 @@ export class BookingQueries {
     // The page as the patient's registered GP practice would see it (every appointment). Identity
     // is asked only when that page holds an appointment the caller is not a party to; otherwise
     // the provider / booker view of this page is the same rows.
-    const all = await this.s.repo.listForPatient(this.s.prisma, query);
+    const all = await this.s.repo.listForPatient(query);
     // the patient themself (a citizen's patient token) sees every appointment of their own
     if (actor.patient && actor.patient === nhsNumber) return paged(all, take, filter);
     if (all.every((a) => isParty(a, actor.odsCode))) return paged(all, take, filter);
     if (await this.s.isRegisteredGp(actor, nhsNumber!, ctx)) return paged(all, take, filter);
-    const own = await this.s.repo.listForPatient(this.s.prisma, {
+    const own = await this.s.repo.listForPatient({
       ...query,
       odsCode: actor.odsCode,
     });
@@ -147,7 +147,7 @@ export class BookingQueries {
     }
     const filter = { q: 'day', odsCode, date: input.date, c: input.includeCancelled };
     const cursor = pageToken.decode(input.pageToken, filter, 'page.page_token');
-    const rows = await this.s.repo.dayList(this.s.prisma, {
+    const rows = await this.s.repo.dayList({
       odsCode,
       from,
       to: new Date(from.getTime() + 86_400_000),

@@ -19,17 +19,18 @@ export class BookingReactions {
   ): Promise<AppointmentRow[]> {
     const now = this.s.clock.now();
     const from = deceasedAt && deceasedAt.getTime() < now.getTime() ? deceasedAt : now;
-    const due = await this.s.repo.lockBookedFrom(tx, nhsNumber, from);
+    const repo = this.s.repo.joining(tx);
+    const due = await repo.lockBookedFrom(nhsNumber, from);
     const reason = `Patient deceased${deceasedAt ? ` (${deceasedAt.toISOString().slice(0, 10)})` : ''}: cancelled automatically on notification from the identity platform`;
     const cancelled: AppointmentRow[] = [];
     for (const a of due) {
-      const updated = await this.s.repo.updateAppointment(tx, a.id, {
+      const updated = await repo.updateAppointment(a.id, {
         status: 'cancelled',
         cancellationReason: reason,
         cancelledAt: now,
       });
-      await this.s.repo.releaseSlot(tx, a.slotId);
-      await this.s.repo.recordVersions(tx, [a.id], 'cancelled');
+      await repo.releaseSlot(a.slotId);
+      await repo.recordVersions([a.id], 'cancelled');
       await this.s.events.append(
         tx,
         {
@@ -52,8 +53,9 @@ export class BookingReactions {
     survivorNhsNumber: string,
   ): Promise<number> {
     if (supersededNhsNumber === survivorNhsNumber) return 0;
-    const moved = await this.s.repo.reassignPatient(tx, supersededNhsNumber, survivorNhsNumber);
-    await this.s.repo.recordVersions(tx, moved, 'patient-merged');
+    const repo = this.s.repo.joining(tx);
+    const moved = await repo.reassignPatient(supersededNhsNumber, survivorNhsNumber);
+    await repo.recordVersions(moved, 'patient-merged');
     return moved.length;
   }
 }

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 
 import { Prisma, type AppointmentRow, type Db, type ScheduleRow, type SlotRow } from '../prisma';
 
+/** Interactive transactions of the bookings: bounded wait for a connection and run time. */
+const TX = { maxWait: 10_000, timeout: 15_000 } as const;
+
 export type ScheduleRules = Pick<
   ScheduleRow,
   'id' | 'odsCode' | 'serviceType' | 'bookableByOdsCodes' | 'bookableByOrgTypes'
@@ -136,9 +139,28 @@ export interface Keyset {
 
 /** The only place booking talks to Prisma. */
 export class BookingRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * One unit of work in one transaction: `work` gets this repository bound to it, and the
+   * transaction itself for the outbox (the events commit with the state); inside a unit of work,
+   * a nested one joins it.
+   */
+  inTransaction<R>(
+    work: (repo: BookingRepository, tx: Prisma.TransactionClient) => Promise<R>,
+  ): Promise<R> {
+    if (!('$transaction' in this.db)) return work(this, this.db);
+    return this.db.$transaction((tx) => work(new BookingRepository(tx), tx), TX);
+  }
+
+  /** This repository inside a transaction opened elsewhere (the inbox consumer's, for reactions). */
+  joining(tx: Prisma.TransactionClient): BookingRepository {
+    return new BookingRepository(tx);
+  }
+
   /** The slot and its schedule's booking rules, in one round trip. */
-  async findSlot(db: Db, id: string): Promise<SlotWithSchedule | null> {
-    const rows = await db.$queryRaw<SlotJoinRow[]>`
+  async findSlot(id: string): Promise<SlotWithSchedule | null> {
+    const rows = await this.db.$queryRaw<SlotJoinRow[]>`
       SELECT s.id::text, s.schedule_id::text, s.start_at, s.end_at, s.status::text, s.ods_code, s.service_type,
              s.region, s.practitioner_id, s.version, s.created_at, s.updated_at, s.idempotency_key,
              s.request_hash, sc.ods_code AS sc_ods_code, sc.service_type AS sc_service_type,
@@ -181,8 +203,8 @@ export class BookingRepository {
    * (undefined). The partial unique index appointments_one_active_per_slot is the second,
    * independent guarantee; the idempotency index raises a unique violation for a reused key.
    */
-  async claimSlotAndCreate(db: Db, a: NewAppointment): Promise<AppointmentRow | undefined> {
-    const rows = await db.$queryRaw<AppointmentSqlRow[]>`
+  async claimSlotAndCreate(a: NewAppointment): Promise<AppointmentRow | undefined> {
+    const rows = await this.db.$queryRaw<AppointmentSqlRow[]>`
       WITH claimed AS (
         UPDATE slots SET status = 'busy', version = version + 1, updated_at = now()
          WHERE id = ${a.slotId}::uuid AND status = 'free'
@@ -203,16 +225,15 @@ export class BookingRepository {
     return r ? toAppointmentRow(r) : undefined;
   }
 
-  findAppointment(db: Db, id: string): Promise<AppointmentRow | null> {
-    return db.appointment.findUnique({ where: { id } });
+  findAppointment(id: string): Promise<AppointmentRow | null> {
+    return this.db.appointment.findUnique({ where: { id } });
   }
 
   findByIdempotencyKey(
-    db: Db,
     bookingOdsCode: string,
     idempotencyKey: string,
   ): Promise<AppointmentRow | null> {
-    return db.appointment.findUnique({
+    return this.db.appointment.findUnique({
       where: { bookingOdsCode_idempotencyKey: { bookingOdsCode, idempotencyKey } },
     });
   }
@@ -223,48 +244,44 @@ export class BookingRepository {
    * status = 'busy' on re-check and updates 0 rows. (The partial unique index
    * appointments_one_active_per_slot is the second, independent guarantee.)
    */
-  async claimSlot(db: Db, slotId: string): Promise<boolean> {
-    const { count } = await db.slot.updateMany({
+  async claimSlot(slotId: string): Promise<boolean> {
+    const { count } = await this.db.slot.updateMany({
       where: { id: slotId, status: 'free' },
       data: { status: 'busy', version: { increment: 1 } },
     });
     return count === 1;
   }
 
-  async releaseSlot(db: Db, slotId: string): Promise<void> {
-    await db.slot.updateMany({
+  async releaseSlot(slotId: string): Promise<void> {
+    await this.db.slot.updateMany({
       where: { id: slotId, status: 'busy' },
       data: { status: 'free', version: { increment: 1 } },
     });
   }
 
   /** Locks the appointment row for the rest of the transaction and returns it. */
-  async lockAppointment(db: Db, id: string): Promise<AppointmentRow | null> {
-    await db.$queryRaw`SELECT id FROM appointments WHERE id = ${id}::uuid FOR UPDATE`;
-    return db.appointment.findUnique({ where: { id } });
+  async lockAppointment(id: string): Promise<AppointmentRow | null> {
+    await this.db.$queryRaw`SELECT id FROM appointments WHERE id = ${id}::uuid FOR UPDATE`;
+    return this.db.appointment.findUnique({ where: { id } });
   }
 
-  updateAppointment(
-    db: Db,
-    id: string,
-    data: Prisma.AppointmentUpdateInput,
-  ): Promise<AppointmentRow> {
-    return db.appointment.update({ where: { id }, data: { ...data, version: { increment: 1 } } });
+  updateAppointment(id: string, data: Prisma.AppointmentUpdateInput): Promise<AppointmentRow> {
+    return this.db.appointment.update({
+      where: { id },
+      data: { ...data, version: { increment: 1 } },
+    });
   }
 
   /** A patient's appointments the organisation is involved in (provider or booker). */
-  listForPatient(
-    db: Db,
-    args: {
-      nhsNumber: string;
-      /** Only appointments this organisation provides or booked; absent: all of the patient's. */
-      odsCode?: string;
-      period: 'upcoming' | 'past' | 'all';
-      now: Date;
-      after?: Keyset;
-      take: number;
-    },
-  ): Promise<AppointmentRow[]> {
+  listForPatient(args: {
+    nhsNumber: string;
+    /** Only appointments this organisation provides or booked; absent: all of the patient's. */
+    odsCode?: string;
+    period: 'upcoming' | 'past' | 'all';
+    now: Date;
+    after?: Keyset;
+    take: number;
+  }): Promise<AppointmentRow[]> {
     const desc = args.period === 'past';
     const time: Prisma.DateTimeFilter =
       args.period === 'upcoming'
@@ -276,31 +293,28 @@ export class BookingRepository {
     if (args.odsCode !== undefined)
       and.push({ OR: [{ odsCode: args.odsCode }, { bookingOdsCode: args.odsCode }] });
     if (args.after) and.push(keysetAfter(args.after, desc));
-    return db.appointment.findMany({
+    return this.db.appointment.findMany({
       where: { AND: and },
       orderBy: [{ startAt: desc ? 'desc' : 'asc' }, { id: desc ? 'desc' : 'asc' }],
       take: args.take,
     });
   }
 
-  dayList(
-    db: Db,
-    args: {
-      odsCode: string;
-      from: Date;
-      to: Date;
-      includeCancelled: boolean;
-      after?: Keyset;
-      take: number;
-    },
-  ): Promise<AppointmentRow[]> {
+  dayList(args: {
+    odsCode: string;
+    from: Date;
+    to: Date;
+    includeCancelled: boolean;
+    after?: Keyset;
+    take: number;
+  }): Promise<AppointmentRow[]> {
     const and: Prisma.AppointmentWhereInput[] = [
       { odsCode: args.odsCode },
       { startAt: { gte: args.from, lt: args.to } },
     ];
     if (!args.includeCancelled) and.push({ status: { not: 'cancelled' } });
     if (args.after) and.push(keysetAfter(args.after, false));
-    return db.appointment.findMany({
+    return this.db.appointment.findMany({
       where: { AND: and },
       orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
       take: args.take,
@@ -308,22 +322,22 @@ export class BookingRepository {
   }
 
   /** Booked appointments of a patient starting at or after `from`, locked for update. */
-  async lockBookedFrom(db: Db, nhsNumber: string, from: Date): Promise<AppointmentRow[]> {
-    const ids = await db.$queryRaw<{ id: string }[]>`
+  async lockBookedFrom(nhsNumber: string, from: Date): Promise<AppointmentRow[]> {
+    const ids = await this.db.$queryRaw<{ id: string }[]>`
       SELECT id::text AS id FROM appointments
        WHERE nhs_number = ${nhsNumber} AND status = 'booked' AND start_at >= ${from}
        ORDER BY start_at, id
        FOR UPDATE`;
     if (ids.length === 0) return [];
-    return db.appointment.findMany({
+    return this.db.appointment.findMany({
       where: { id: { in: ids.map((r) => r.id) } },
       orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
     });
   }
 
   /** Moves the superseded number's appointments to the survivor; returns the ids moved. */
-  async reassignPatient(db: Db, fromNhsNumber: string, toNhsNumber: string): Promise<string[]> {
-    const rows = await db.appointment.updateManyAndReturn({
+  async reassignPatient(fromNhsNumber: string, toNhsNumber: string): Promise<string[]> {
+    const rows = await this.db.appointment.updateManyAndReturn({
       where: { nhsNumber: fromNhsNumber },
       data: {
         nhsNumber: toNhsNumber,
@@ -341,21 +355,20 @@ export class BookingRepository {
    * (appointment_id, version) is the primary key, so a change that forgot to bump the version fails.
    */
   async recordVersions(
-    db: Db,
     ids: readonly string[],
     change: VersionChange,
     by: { systemId?: string; odsCode?: string } = {},
   ): Promise<void> {
     if (ids.length === 0) return;
-    await db.$executeRaw`
+    await this.db.$executeRaw`
       INSERT INTO appointment_versions (appointment_id, version, change, changed_by, changed_by_ods, recorded_at, snapshot)
       SELECT a.id, a.version, ${change}, ${by.systemId ?? null}, ${by.odsCode ?? null}, a.updated_at, to_jsonb(a.*)
         FROM appointments a
        WHERE a.id = ANY(${[...ids]}::uuid[])`;
   }
 
-  async findVersion(db: Db, id: string, version: number): Promise<AppointmentVersionRow | null> {
-    const rows = await db.$queryRaw<VersionSqlRow[]>`
+  async findVersion(id: string, version: number): Promise<AppointmentVersionRow | null> {
+    const rows = await this.db.$queryRaw<VersionSqlRow[]>`
       SELECT version, change, changed_by_ods, recorded_at, snapshot
         FROM appointment_versions
        WHERE appointment_id = ${id}::uuid AND version = ${version}`;
@@ -364,12 +377,11 @@ export class BookingRepository {
 
   /** Versions newest first, below `beforeVersion` when given. */
   async listVersions(
-    db: Db,
     id: string,
     beforeVersion: number | undefined,
     take: number,
   ): Promise<AppointmentVersionRow[]> {
-    const rows = await db.$queryRaw<VersionSqlRow[]>`
+    const rows = await this.db.$queryRaw<VersionSqlRow[]>`
       SELECT version, change, changed_by_ods, recorded_at, snapshot
         FROM appointment_versions
        WHERE appointment_id = ${id}::uuid AND version < ${beforeVersion ?? 2147483647}
@@ -378,8 +390,8 @@ export class BookingRepository {
     return rows.map(toVersionRow);
   }
 
-  countVersions(db: Db, id: string): Promise<number> {
-    return db.appointmentVersion.count({ where: { appointmentId: id } });
+  countVersions(id: string): Promise<number> {
+    return this.db.appointmentVersion.count({ where: { appointmentId: id } });
   }
 }
 

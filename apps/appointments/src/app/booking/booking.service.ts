@@ -1,7 +1,6 @@
 import type { PatientDirectory } from '@trellis/identity-client';
 
 import type { Clock } from '../domain/ports';
-import type { PrismaClient } from '../prisma';
 import type { AppointmentEventSink } from './appointment-events';
 import { BookingIntake } from './booking.intake';
 import { BookingQueries } from './booking.queries';
@@ -38,14 +37,13 @@ export class BookingService {
   readonly onPatientMerged: BookingReactions['onPatientMerged'];
 
   constructor(
-    prisma: PrismaClient,
     repo: BookingRepository,
     patients: PatientDirectory,
     events: AppointmentEventSink,
     clock: Clock,
     options: BookingServiceOptions = {},
   ) {
-    const support = new BookingSupport(prisma, repo, patients, events, clock, options);
+    const support = new BookingSupport(repo, patients, events, clock, options);
     const intake = new BookingIntake(support);
     const transitions = new BookingTransitions(support);
     const queries = new BookingQueries(support);

@@ -6,7 +6,7 @@ import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments
 import { classifyOdsCode, mayBook, type OrganisationType } from '../domain/organisation';
 import type { Actor, Clock } from '../domain/ports';
 import { isRegisteredGp } from '../domain/visibility';
-import type { Prisma, PrismaClient } from '../prisma';
+import type { Prisma } from '../prisma';
 import type { AppointmentEvent, AppointmentEventSink } from './appointment-events';
 import type { BookingRepository, SlotWithSchedule } from './booking.repository';
 
@@ -28,8 +28,6 @@ export interface BookingServiceOptions {
   organisationTypeOf?: (odsCode: string) => OrganisationType;
 }
 
-export const TX = { maxWait: 10_000, timeout: 15_000 } as const;
-
 export function bookingRequestHash(input: {
   slotId: string;
   nhsNumber: string;
@@ -48,7 +46,6 @@ export class BookingSupport {
   readonly organisationTypeOf: (odsCode: string) => OrganisationType;
 
   constructor(
-    readonly prisma: PrismaClient,
     readonly repo: BookingRepository,
     readonly patients: PatientDirectory,
     readonly events: AppointmentEventSink,

@@ -4,6 +4,7 @@ import type { Actor } from '../domain/ports';
 import { Violations } from '../domain/validation';
 import { isParty } from '../domain/visibility';
 import type { AppointmentRow, Prisma } from '../prisma';
+import type { BookingRepository } from './booking.repository';
 import type { AppointmentEvent } from './appointment-events';
 import {
   appointmentNotFound,
@@ -11,7 +12,6 @@ import {
   type CallContext,
   slotNotFound,
   slotNotFree,
-  TX,
 } from './booking.support';
 
 /** An appointment's transitions by its parties: cancel, reschedule, arrived, fulfilled, no-show. */
@@ -30,16 +30,16 @@ export class BookingTransitions {
     if (v.required('reason', reason) && reason.length > 500)
       v.add('reason', 'max-length', 'reason must be at most 500 characters');
     v.throwIfAny();
-    return this.s.prisma.$transaction(async (tx) => {
-      const current = await this.lockVisible(tx, actor, id, 'either', expectedVersion);
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const current = await this.lockVisible(repo, actor, id, 'either', expectedVersion);
       this.step(current, 'cancel');
-      const updated = await this.s.repo.updateAppointment(tx, id, {
+      const updated = await repo.updateAppointment(id, {
         status: 'cancelled',
         cancellationReason: reason,
         cancelledAt: this.s.clock.now(),
       });
-      await this.s.repo.releaseSlot(tx, current.slotId);
-      await this.s.repo.recordVersions(tx, [id], 'cancelled', actor);
+      await repo.releaseSlot(current.slotId);
+      await repo.recordVersions([id], 'cancelled', actor);
       await this.s.emit(
         tx,
         { type: 'AppointmentCancelled', appointment: updated, reason, cancelledBy: 'caller' },
@@ -47,7 +47,7 @@ export class BookingTransitions {
         ctx,
       );
       return updated;
-    }, TX);
+    });
   }
 
   async reschedule(
@@ -64,10 +64,10 @@ export class BookingTransitions {
     if ((reason ?? '').length > 500)
       v.add('reason', 'max-length', 'reason must be at most 500 characters');
     v.throwIfAny();
-    const target = await this.s.repo.findSlot(this.s.prisma, newSlotId);
+    const target = await this.s.repo.findSlot(newSlotId);
     if (!target) throw slotNotFound(newSlotId);
-    return this.s.prisma.$transaction(async (tx) => {
-      const current = await this.lockVisible(tx, actor, id, 'either', expectedVersion);
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const current = await this.lockVisible(repo, actor, id, 'either', expectedVersion);
       this.step(current, 'reschedule');
       if (target.id === current.slotId) {
         throw AppointmentsError.invalid([
@@ -96,12 +96,12 @@ export class BookingTransitions {
         );
       }
       // Claim the new slot first: if it is taken, the transaction rolls back and the old slot stays held.
-      if (!(await this.s.repo.claimSlot(tx, target.id))) {
-        const now = await this.s.repo.findSlot(tx, target.id);
+      if (!(await repo.claimSlot(target.id))) {
+        const now = await repo.findSlot(target.id);
         throw slotNotFree(target.id, now?.status ?? 'unknown');
       }
-      await this.s.repo.releaseSlot(tx, current.slotId);
-      const updated = await this.s.repo.updateAppointment(tx, id, {
+      await repo.releaseSlot(current.slotId);
+      const updated = await repo.updateAppointment(id, {
         slot: { connect: { id: target.id } },
         scheduleId: target.scheduleId,
         startAt: target.startAt,
@@ -109,7 +109,7 @@ export class BookingTransitions {
         practitionerId: target.practitionerId,
         serviceType: target.serviceType,
       });
-      await this.s.repo.recordVersions(tx, [id], 'rescheduled', actor);
+      await repo.recordVersions([id], 'rescheduled', actor);
       await this.s.emit(
         tx,
         {
@@ -122,7 +122,7 @@ export class BookingTransitions {
         ctx,
       );
       return { appointment: updated, previousSlotId: current.slotId };
-    }, TX);
+    });
   }
 
   markArrived(
@@ -153,13 +153,13 @@ export class BookingTransitions {
   }
 
   private async lockVisible(
-    tx: Prisma.TransactionClient,
+    repo: BookingRepository,
     actor: Actor,
     id: string,
     who: 'provider' | 'either',
     expectedVersion?: number,
   ): Promise<AppointmentRow> {
-    const a = await this.s.repo.lockAppointment(tx, id);
+    const a = await repo.lockAppointment(id);
     if (!a || !isParty(a, actor.odsCode)) throw appointmentNotFound(id);
     if (expectedVersion !== undefined && expectedVersion > 0 && expectedVersion !== a.version) {
       throw new AppointmentsError(
@@ -197,8 +197,8 @@ export class BookingTransitions {
     const v = new Violations();
     v.uuid('appointment_id', id);
     v.throwIfAny();
-    return this.s.prisma.$transaction(async (tx) => {
-      const current = await this.lockVisible(tx, actor, id, 'provider', expectedVersion);
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const current = await this.lockVisible(repo, actor, id, 'provider', expectedVersion);
       const next = this.step(current, action);
       const now = this.s.clock.now();
       const stamp: Prisma.AppointmentUpdateInput =
@@ -207,9 +207,8 @@ export class BookingTransitions {
           : action === 'fulfil'
             ? { fulfilledAt: now }
             : { noShowAt: now };
-      const updated = await this.s.repo.updateAppointment(tx, id, { status: next, ...stamp });
-      await this.s.repo.recordVersions(
-        tx,
+      const updated = await repo.updateAppointment(id, { status: next, ...stamp });
+      await repo.recordVersions(
         [id],
         next === 'noshow' ? 'noshow' : next === 'arrived' ? 'arrived' : 'fulfilled',
         actor,
@@ -224,6 +223,6 @@ export class BookingTransitions {
             };
       await this.s.emit(tx, event, actor, ctx);
       return updated;
-    }, TX);
+    });
   }
 }
