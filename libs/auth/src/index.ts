@@ -1,6 +1,7 @@
 export * from './scopes';
 export * from './region-scopes';
 export * from './scope-table';
+export * from './audit-subject';
 export * from './caller';
 export * from './caller.decorator';
 export * from './errors';

@@ -1,4 +1,4 @@
-import { defineScopeTable, type AuditSubject } from '@trellis/auth';
+import { defineScopeTable, subjectByResourceId } from '@trellis/auth';
 
 const SCHEDULE = '/trellis.appointments.v1.ScheduleService';
 const APPOINTMENT = '/trellis.appointments.v1.AppointmentService';
@@ -6,13 +6,10 @@ const APPOINTMENT = '/trellis.appointments.v1.AppointmentService';
 type WithAppointment = { appointment?: { id?: string; nhsNumber?: string } } | undefined;
 
 /** Audit subject for calls addressed by appointment id: the response names the patient. */
-function byAppointmentId(req: unknown, res?: unknown): AuditSubject {
-  const r = res as WithAppointment;
-  return {
-    resourceId: r?.appointment?.id || (req as { appointmentId?: string }).appointmentId,
-    nhsNumber: r?.appointment?.nhsNumber || undefined,
-  };
-}
+const byAppointmentId = subjectByResourceId({
+  response: 'appointment',
+  requestId: 'appointmentId',
+});
 
 /**
  * The appointments platform's one scope table: every gRPC method, its SMART v2 scope, and whether

@@ -1,16 +1,13 @@
-import { defineScopeTable, type AuditSubject } from '@trellis/auth';
+import { defineScopeTable, subjectByResourceId } from '@trellis/auth';
 
 const AUDIT = '/trellis.audit.v1.AuditService';
 
-type WithEvent = { event?: { auditId?: string; patientNhsNumber?: string } } | undefined;
-
-function byAuditId(req: unknown, res?: unknown): AuditSubject {
-  const r = res as WithEvent;
-  return {
-    resourceId: r?.event?.auditId || (req as { auditId?: string }).auditId,
-    nhsNumber: r?.event?.patientNhsNumber || undefined,
-  };
-}
+const byAuditId = subjectByResourceId({
+  response: 'event',
+  requestId: 'auditId',
+  id: 'auditId',
+  nhsNumber: 'patientNhsNumber',
+});
 
 /**
  * The audit store's one scope table. Reading the audit of a patient is itself an access to that

@@ -1,17 +1,11 @@
-import { defineScopeTable, type AuditSubject } from '@trellis/auth';
+import { defineScopeTable, subjectByResourceId } from '@trellis/auth';
 
 const REFERRAL = '/trellis.referrals.v1.ReferralService';
 
 type WithReferral = { referral?: { id?: string; nhsNumber?: string } } | undefined;
 
 /** Audit subject for calls addressed by referral id: the response names the patient. */
-function byReferralId(req: unknown, res?: unknown): AuditSubject {
-  const r = res as WithReferral;
-  return {
-    resourceId: r?.referral?.id || (req as { referralId?: string }).referralId,
-    nhsNumber: r?.referral?.nhsNumber || undefined,
-  };
-}
+const byReferralId = subjectByResourceId({ response: 'referral', requestId: 'referralId' });
 
 const update = {
   scope: 'system/ServiceRequest.u',

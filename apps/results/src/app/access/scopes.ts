@@ -1,17 +1,11 @@
-import { defineScopeTable, type AuditSubject } from '@trellis/auth';
+import { defineScopeTable, subjectByResourceId } from '@trellis/auth';
 
 const REPORT = '/trellis.results.v1.ReportService';
 
 type WithReport = { report?: { id?: string; nhsNumber?: string } } | undefined;
 
 /** Audit subject for calls addressed by report id: the response names the patient. */
-function byReportId(req: unknown, res?: unknown): AuditSubject {
-  const r = res as WithReport;
-  return {
-    resourceId: r?.report?.id || (req as { reportId?: string }).reportId,
-    nhsNumber: r?.report?.nhsNumber || undefined,
-  };
-}
+const byReportId = subjectByResourceId({ response: 'report', requestId: 'reportId' });
 
 /**
  * The results platform's one scope table: every gRPC method, its SMART v2 scope, and whether it
