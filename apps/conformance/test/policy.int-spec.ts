@@ -59,13 +59,12 @@ describe('compliance policy (real PostgreSQL)', () => {
       }),
     );
     service = new ComplianceService(
-      prisma,
       {
         CONFORMANCE_POLICY_FILE: file,
         CONFORMANCE_COMPLIANCE_TOPIC: 'trellis.test.compliance.v1',
       } as ConformanceConfig,
       silent,
-      new ComplianceRepository(),
+      new ComplianceRepository(prisma),
     );
   });
   afterAll(async () => {
@@ -232,10 +231,9 @@ describe('compliance policy (real PostgreSQL)', () => {
       const other = createPrismaClient(PrismaClient, { url: schema.url, schema: schema.schema });
       try {
         const blocked = new ComplianceService(
-          other,
           { CONFORMANCE_COMPLIANCE_TOPIC: 't' } as ConformanceConfig,
           silent,
-          new ComplianceRepository(),
+          new ComplianceRepository(other),
         );
         expect(await blocked.sweep(new Date())).toEqual([]);
       } finally {

@@ -47,13 +47,12 @@ describe('per-system scorecards and a region’s compliance history (real Postgr
     schema = await createTestSchema('conformance');
     prisma = createPrismaClient(PrismaClient, { url: schema.url, schema: schema.schema });
     compliance = new ComplianceService(
-      prisma,
       { CONFORMANCE_COMPLIANCE_TOPIC: 'trellis.test.compliance.v1' } as ConformanceConfig,
       silent,
-      new ComplianceRepository(),
+      new ComplianceRepository(prisma),
     );
     cards = new SystemScorecardsService(new ScorecardsRepository(prisma), compliance, registry);
-    changes = new RegionChangesService(prisma, new ComplianceRepository(), registry);
+    changes = new RegionChangesService(new ComplianceRepository(prisma), registry);
     // 3 north-east systems (two of acme@1, one of acme@2), 2 in london (beta@1), one never called
     const systems: Array<[string, string, string]> = [
       ['ne-a', 'north-east', 'acme@1'],

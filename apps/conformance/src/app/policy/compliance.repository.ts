@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
-import { Prisma } from '../prisma';
+import { Prisma, PRISMA, type PrismaClient } from '../prisma';
 import { type ComplianceRow, type ComplianceStateName, type SeverityMeasure } from './decide';
 import { severityOf, type CompliancePolicy, type Severity, SEVERITIES } from './policy';
 
@@ -31,9 +31,20 @@ export interface StoredChange {
 /** The only place the policy context reads and writes its tables. */
 @Injectable()
 export class ComplianceRepository {
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient | Tx) {}
+
+  /**
+   * One unit of work in one transaction: `work` gets this repository bound to it, and the
+   * transaction itself for the outbox (the event commits with the state change).
+   */
+  inTransaction<R>(work: (repo: ComplianceRepository, tx: Tx) => Promise<R>): Promise<R> {
+    if (!('$transaction' in this.db)) return work(this, this.db);
+    return this.db.$transaction((tx) => work(new ComplianceRepository(tx), tx));
+  }
+
   /** The sweep's lock: one evaluator at a time across replicas (false = another holds it). */
-  async tryLock(tx: Tx): Promise<boolean> {
-    const rows = await tx.$queryRaw<Array<{ ok: boolean }>>`
+  async tryLock(): Promise<boolean> {
+    const rows = await this.db.$queryRaw<Array<{ ok: boolean }>>`
       SELECT pg_try_advisory_xact_lock(hashtextextended('trellis.conformance.policy', 0)) AS ok`;
     return rows[0]?.ok === true;
   }
@@ -43,7 +54,6 @@ export class ComplianceRepository {
    * violations of each severity's rules, each over that severity's window ending `now`.
    */
   async measures(
-    tx: Tx,
     policy: CompliancePolicy,
     now: Date,
   ): Promise<Map<string, Partial<Record<Severity, SeverityMeasure>>>> {
@@ -52,7 +62,7 @@ export class ComplianceRepository {
       const t = policy.thresholds[s];
       if (!t) continue;
       const from = new Date(now.getTime() - t.windowMinutes * 60_000);
-      const rows = await tx.$queryRaw<
+      const rows = await this.db.$queryRaw<
         Array<{ pv: string; metric: string; key: string; n: bigint }>
       >`
         SELECT product_version_id AS pv, metric, key, sum(count)::bigint AS n
@@ -86,35 +96,31 @@ export class ComplianceRepository {
     return out;
   }
 
-  async all(tx: Tx): Promise<Map<string, StoredCompliance>> {
-    const rows = await tx.productCompliance.findMany();
+  async all(): Promise<Map<string, StoredCompliance>> {
+    const rows = await this.db.productCompliance.findMany();
     return new Map(rows.map((r) => [r.productVersionId, toStored(r)]));
   }
 
-  async get(tx: Tx, productVersionId: string, lock = false): Promise<StoredCompliance | null> {
+  async get(productVersionId: string, lock = false): Promise<StoredCompliance | null> {
     if (lock)
-      await tx.$queryRaw`SELECT 1 FROM product_compliance WHERE product_version_id = ${productVersionId} FOR UPDATE`;
-    const row = await tx.productCompliance.findUnique({ where: { productVersionId } });
+      await this.db
+        .$queryRaw`SELECT 1 FROM product_compliance WHERE product_version_id = ${productVersionId} FOR UPDATE`;
+    const row = await this.db.productCompliance.findUnique({ where: { productVersionId } });
     return row ? toStored(row) : null;
   }
 
   /** The states of these product versions (those ever evaluated). */
-  async some(tx: Tx, productVersionIds: readonly string[]): Promise<StoredCompliance[]> {
+  async some(productVersionIds: readonly string[]): Promise<StoredCompliance[]> {
     if (productVersionIds.length === 0) return [];
-    const rows = await tx.productCompliance.findMany({
+    const rows = await this.db.productCompliance.findMany({
       where: { productVersionId: { in: [...productVersionIds] } },
     });
     return rows.map(toStored);
   }
 
   /** A product version's change-log rows with version < `before`, newest first. */
-  async changes(
-    tx: Tx,
-    productVersionId: string,
-    before: number,
-    limit: number,
-  ): Promise<StoredChange[]> {
-    const rows = await tx.complianceChange.findMany({
+  async changes(productVersionId: string, before: number, limit: number): Promise<StoredChange[]> {
+    const rows = await this.db.complianceChange.findMany({
       where: { productVersionId, version: { lt: before } },
       orderBy: { version: 'desc' },
       take: limit,
@@ -135,7 +141,6 @@ export class ComplianceRepository {
    * before the cursor when one is given; key = "<product version>#<version, 10 digits>".
    */
   async changesOf(
-    tx: Tx,
     productVersionIds: readonly string[],
     cursor: { at: Date; key: string } | undefined,
     limit: number,
@@ -143,7 +148,7 @@ export class ComplianceRepository {
     if (productVersionIds.length === 0) return [];
     const key = Prisma.sql`(product_version_id || '#' || lpad(version::text, 10, '0')) COLLATE "C"`;
     const at = Prisma.sql`date_trunc('milliseconds', at)`;
-    const rows = await tx.$queryRaw<
+    const rows = await this.db.$queryRaw<
       Array<{
         pv: string;
         version: number;
@@ -178,7 +183,6 @@ export class ComplianceRepository {
 
   /** Writes the new state and its change-log row (the caller enqueues the event in the same tx). */
   async save(
-    tx: Tx,
     next: Omit<StoredCompliance, 'version'>,
     previous: StoredCompliance | null,
     change: { cause: string; actor: string; reason: string | null; finding: object },
@@ -197,12 +201,12 @@ export class ComplianceRepository {
       version,
       changedAt: next.changedAt,
     };
-    await tx.productCompliance.upsert({
+    await this.db.productCompliance.upsert({
       where: { productVersionId: next.productVersionId },
       create: { productVersionId: next.productVersionId, ...data },
       update: data,
     });
-    await tx.complianceChange.create({
+    await this.db.complianceChange.create({
       data: {
         id: randomUUID(),
         productVersionId: next.productVersionId,

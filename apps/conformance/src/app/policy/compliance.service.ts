@@ -8,7 +8,7 @@ import { TRELLIS_SCOPES, type Caller } from '@trellis/auth';
 import { CONFIG, LOGGER, type Logger, pageCursor } from '@trellis/platform';
 
 import { type ConformanceConfig } from '../config';
-import { PRISMA, type Prisma, type PrismaClient } from '../prisma';
+import type { Prisma } from '../prisma';
 import { ScorecardError, ScorecardErrorCode } from '../scorecards/scorecards.errors';
 import {
   ComplianceRepository,
@@ -67,7 +67,6 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
   private running: Promise<void> | undefined;
 
   constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
     @Inject(CONFIG) private readonly config: ConformanceConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly repo: ComplianceRepository,
@@ -95,16 +94,16 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
 
   /** One evaluation of every product version; returns the decisions taken (tests, tools). */
   async sweep(now: Date): Promise<Array<{ productVersionId: string; decision: Decision }>> {
-    return this.prisma.$transaction(async (tx) => {
-      if (!(await this.repo.tryLock(tx))) return [];
-      const measures = await this.repo.measures(tx, this.policy, now);
-      const states = await this.repo.all(tx);
+    return this.repo.inTransaction(async (repo, tx) => {
+      if (!(await repo.tryLock())) return [];
+      const measures = await repo.measures(this.policy, now);
+      const states = await repo.all();
       const taken: Array<{ productVersionId: string; decision: Decision }> = [];
       for (const pv of new Set([...measures.keys(), ...states.keys()])) {
         const row = states.get(pv) ?? fresh(pv, this.policy, now);
         const decision = decide(row, measures.get(pv) ?? {}, this.policy, now);
         if (decision.kind === 'none') continue;
-        await this.apply(tx, row, decision, now, POLICY_ACTOR);
+        await this.apply(repo, tx, row, decision, now, POLICY_ACTOR);
         taken.push({ productVersionId: pv, decision });
       }
       return taken;
@@ -135,11 +134,11 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
     const now = new Date();
     const until = new Date(now.getTime() + (hours || this.policy.overrideHours) * 3600_000);
     const actor = caller.userId ? `${caller.systemId}/${caller.userId}` : caller.systemId;
-    return this.prisma.$transaction(async (tx) => {
+    return this.repo.inTransaction(async (repo, tx) => {
       const row =
-        (await this.repo.get(tx, productVersionId, true)) ??
-        fresh(productVersionId, this.policy, now);
+        (await repo.get(productVersionId, true)) ?? fresh(productVersionId, this.policy, now);
       return this.apply(
+        repo,
         tx,
         row,
         {
@@ -163,14 +162,14 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
 
   /** The state without an access check (the caller has been authorised for the subject). */
   async stateOf(productVersionId: string): Promise<StoredCompliance> {
-    const row = await this.prisma.$transaction((tx) => this.repo.get(tx, productVersionId));
+    const row = await this.repo.get(productVersionId);
     return row ?? fresh(productVersionId, this.policy, new Date(0));
   }
 
   /** The states of several versions without an access check (never evaluated: compliant). */
   async statesOf(productVersionIds: readonly string[]): Promise<Map<string, StoredCompliance>> {
     const unique = [...new Set(productVersionIds)];
-    const rows = await this.prisma.$transaction((tx) => this.repo.some(tx, unique));
+    const rows = await this.repo.some(unique);
     const held = new Map(rows.map((r) => [r.productVersionId, r]));
     return new Map(
       unique.map((id) => [id, held.get(id) ?? fresh(id, this.policy, new Date(0))] as const),
@@ -205,9 +204,7 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
       );
     this.mayRead(productVersionId, caller);
     const size = pageSize || 50;
-    const rows = await this.prisma.$transaction((tx) =>
-      this.repo.changes(tx, productVersionId, before, size + 1),
-    );
+    const rows = await this.repo.changes(productVersionId, before, size + 1);
     const page = rows.slice(0, size);
     return {
       changes: page,
@@ -229,7 +226,9 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
       );
   }
 
+  /** One state change inside a unit of work: its repository, and its transaction for the event. */
   private async apply(
+    repo: ComplianceRepository,
     tx: Prisma.TransactionClient,
     row: StoredCompliance,
     decision: Exclude<Decision, { kind: 'none' }>,
@@ -252,7 +251,7 @@ export class ComplianceService implements OnApplicationBootstrap, OnApplicationS
         ? { overrideUntil: override.until, overrideReason: override.reason, overrideBy: actor }
         : {}),
     };
-    const version = await this.repo.save(tx, next, row.version === 0 ? null : row, {
+    const version = await repo.save(next, row.version === 0 ? null : row, {
       cause: override ? 'operator-override' : decision.kind,
       actor,
       reason: override?.reason ?? null,

@@ -2,7 +2,6 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AUTH_STATUS_REGISTRY, type Caller, type SystemStatusRegistry } from '@trellis/auth';
 import { type FieldViolation } from '@trellis/platform';
 
-import { PRISMA, type PrismaClient } from '../prisma';
 import { ScorecardError, ScorecardErrorCode } from '../scorecards/scorecards.errors';
 import { mayList } from '../scorecards/system-scorecards.service';
 import { ComplianceRepository, type StoredChange } from './compliance.repository';
@@ -47,7 +46,6 @@ export function validateRegionChanges(q: RegionChangesQuery): FieldViolation[] {
 @Injectable()
 export class RegionChangesService {
   constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly repo: ComplianceRepository,
     @Optional() @Inject(AUTH_STATUS_REGISTRY) private readonly systems?: SystemStatusRegistry,
   ) {}
@@ -65,13 +63,10 @@ export class RegionChangesService {
     for (const s of this.systems?.known(q.region) ?? [])
       if (s.productVersionId)
         users.set(s.productVersionId, [...(users.get(s.productVersionId) ?? []), s.systemId]);
-    const rows = await this.prisma.$transaction((tx) =>
-      this.repo.changesOf(
-        tx,
-        [...users.keys()],
-        q.before ? { at: q.before, key: q.beforeKey } : undefined,
-        q.pageSize || 50,
-      ),
+    const rows = await this.repo.changesOf(
+      [...users.keys()],
+      q.before ? { at: q.before, key: q.beforeKey } : undefined,
+      q.pageSize || 50,
     );
     return rows.map((r) => ({ ...r, systemIds: users.get(r.productVersionId) ?? [] }));
   }
