@@ -8,3 +8,4 @@ export * from './errors';
 export * from './migrate-main';
 export * from './idempotency';
 export * from './pool-transaction';
+export * from './keyset';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Prisma, type AppointmentRow, type Db, type ScheduleRow, type SlotRow } from '../prisma';
+import { afterKeyset, keysetOrder } from '@trellis/database';
 
 /** Interactive transactions of the bookings: bounded wait for a connection and run time. */
 const TX = { maxWait: 10_000, timeout: 15_000 } as const;
@@ -282,7 +283,7 @@ export class BookingRepository {
     after?: Keyset;
     take: number;
   }): Promise<AppointmentRow[]> {
-    const desc = args.period === 'past';
+    const direction = args.period === 'past' ? 'desc' : 'asc';
     const time: Prisma.DateTimeFilter =
       args.period === 'upcoming'
         ? { gte: args.now }
@@ -292,10 +293,11 @@ export class BookingRepository {
     const and: Prisma.AppointmentWhereInput[] = [{ nhsNumber: args.nhsNumber }, { startAt: time }];
     if (args.odsCode !== undefined)
       and.push({ OR: [{ odsCode: args.odsCode }, { bookingOdsCode: args.odsCode }] });
-    if (args.after) and.push(keysetAfter(args.after, desc));
+    if (args.after)
+      and.push(afterKeyset('startAt', { at: args.after.start, id: args.after.id }, direction));
     return this.db.appointment.findMany({
       where: { AND: and },
-      orderBy: [{ startAt: desc ? 'desc' : 'asc' }, { id: desc ? 'desc' : 'asc' }],
+      orderBy: keysetOrder('startAt', direction),
       take: args.take,
     });
   }
@@ -313,7 +315,7 @@ export class BookingRepository {
       { startAt: { gte: args.from, lt: args.to } },
     ];
     if (!args.includeCancelled) and.push({ status: { not: 'cancelled' } });
-    if (args.after) and.push(keysetAfter(args.after, false));
+    if (args.after) and.push(afterKeyset('startAt', { at: args.after.start, id: args.after.id }));
     return this.db.appointment.findMany({
       where: { AND: and },
       orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
@@ -393,10 +395,4 @@ export class BookingRepository {
   countVersions(id: string): Promise<number> {
     return this.db.appointmentVersion.count({ where: { appointmentId: id } });
   }
-}
-
-function keysetAfter(after: Keyset, desc: boolean): Prisma.AppointmentWhereInput {
-  return desc
-    ? { OR: [{ startAt: { lt: after.start } }, { startAt: after.start, id: { lt: after.id } }] }
-    : { OR: [{ startAt: { gt: after.start } }, { startAt: after.start, id: { gt: after.id } }] };
 }

@@ -1,4 +1,5 @@
 import { Prisma, type Db, type ScheduleRow, type SlotRow } from '../prisma';
+import { afterKeyset, keysetOrder } from '@trellis/database';
 
 export interface NewSchedule {
   odsCode: string;
@@ -80,16 +81,10 @@ export class SchedulingRepository {
     if (filter.serviceType) and.push({ serviceType: filter.serviceType });
     if (filter.practitionerId) and.push({ practitionerId: filter.practitionerId });
     if (filter.idempotencyKey) and.push({ idempotencyKey: filter.idempotencyKey });
-    if (after)
-      and.push({
-        OR: [
-          { createdAt: { gt: after.createdAt } },
-          { createdAt: after.createdAt, id: { gt: after.id } },
-        ],
-      });
+    if (after) and.push(afterKeyset('createdAt', { at: after.createdAt, id: after.id }));
     return db.schedule.findMany({
       where: { AND: and },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      orderBy: keysetOrder('createdAt'),
       take,
     });
   }

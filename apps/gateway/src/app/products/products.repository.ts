@@ -8,6 +8,7 @@ import {
   type PrismaClient,
 } from '../../generated/prisma/client';
 import { GatewayPrismaService } from '../database/gateway-prisma.service';
+import { afterKeyset, keysetOrder } from '@trellis/database';
 
 export type ProductRow = Product & { versions: ProductVersion[] };
 export type ProductVersionRow = ProductVersion;
@@ -72,15 +73,11 @@ export class ProductsRepository {
   }): Promise<ProductRow[]> {
     const where: Prisma.ProductWhereInput = {};
     if (args.role) where.role = args.role;
-    if (args.after) {
-      where.OR = [
-        { createdAt: { gt: args.after.createdAt } },
-        { createdAt: args.after.createdAt, id: { gt: args.after.id } },
-      ];
-    }
+    if (args.after)
+      where.OR = afterKeyset('createdAt', { at: args.after.createdAt, id: args.after.id }).OR;
     return this.prisma.product.findMany({
       where,
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      orderBy: keysetOrder('createdAt'),
       take: args.take,
       include: { versions: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
     });

@@ -11,6 +11,7 @@ import {
   type SystemStatus,
 } from '../../generated/prisma/client';
 import { GatewayPrismaService } from '../database/gateway-prisma.service';
+import { afterKeyset, keysetOrder } from '@trellis/database';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -203,15 +204,11 @@ export class SystemsRepository {
     const where: Prisma.ConnectedSystemWhereInput = {};
     if (args.status) where.status = args.status;
     if (args.region) where.AND = [regionWhere(args.region)];
-    if (args.after) {
-      where.OR = [
-        { createdAt: { gt: args.after.createdAt } },
-        { createdAt: args.after.createdAt, id: { gt: args.after.id } },
-      ];
-    }
+    if (args.after)
+      where.OR = afterKeyset('createdAt', { at: args.after.createdAt, id: args.after.id }).OR;
     return this.prisma.connectedSystem.findMany({
       where,
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      orderBy: keysetOrder('createdAt'),
       take: args.take,
       include: { productVersion: { select: { product: { select: { role: true } } } } },
     });
@@ -231,16 +228,9 @@ export class SystemsRepository {
       where: {
         AND: [regionWhere(region)],
         allowedScopes: { hasSome: scopes },
-        ...(after
-          ? {
-              OR: [
-                { createdAt: { gt: after.createdAt } },
-                { createdAt: after.createdAt, id: { gt: after.id } },
-              ],
-            }
-          : {}),
+        ...(after ? afterKeyset('createdAt', { at: after.createdAt, id: after.id }) : {}),
       },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      orderBy: keysetOrder('createdAt'),
       take,
     });
   }

@@ -1,6 +1,7 @@
 import { Prisma, type Db, type ReferralRow, type TransitionRow, type VersionRow } from '../prisma';
 import type { Status } from '../domain/referral-state';
 import { WAITING_BANDS } from '../domain/rtt';
+import { afterKeyset, keysetOrder } from '@trellis/database';
 
 /** Interactive transactions of the referrals: bounded wait for a connection and run time. */
 const TX = { maxWait: 10_000, timeout: 15_000 } as const;
@@ -216,19 +217,12 @@ export class ReferralsRepository {
     const where: Prisma.ReferralWhereInput = {
       AND: [
         worklistFilter(q),
-        q.after
-          ? {
-              OR: [
-                { sentAt: { gt: q.after.sentAt } },
-                { sentAt: q.after.sentAt, id: { gt: q.after.id } },
-              ],
-            }
-          : {},
+        q.after ? afterKeyset('sentAt', { at: q.after.sentAt, id: q.after.id }) : {},
       ],
     };
     return this.db.referral.findMany({
       where,
-      orderBy: [{ sentAt: 'asc' }, { id: 'asc' }],
+      orderBy: keysetOrder('sentAt'),
       take: q.take,
       include: { attachments: ATTACHMENT_META },
     });
