@@ -32,7 +32,7 @@ http_port="$(free_port)"
 schema="${app//-/_}_boot$(date +%s)"
 log="$(mktemp -t "boot-$app.XXXXXX.log")"
 
-ctr="$("${B[@]}" from "$image")"
+ctr="$("${B[@]}" from --name "trellis-boot-$app-$$" "$image")"
 mnt="$("${B[@]}" mount "$ctr")"
 pid=""
 descendants() { local p; for p in $(ps -o pid= --ppid "$1"); do echo "$p"; descendants "$p"; done; }

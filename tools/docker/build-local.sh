@@ -16,10 +16,12 @@
 #    mounted for the build's RUN steps only (npm's cafile via a mounted global npmrc): neither ends
 #    up in a layer.
 #
-# 3. Per app, into dist/images/ (TRELLIS_IMAGE_REPORT_DIR): <app>.sbom.cdx.json (its npm packages),
-#    <app>.vuln.json and <app>.runtime-root.sbom.cdx.json (node + Debian libraries) from the
-#    Dockerfile's `sbom` stage, and a line of sizes.tsv: app, image, bytes of its files,
-#    gzip-compressed bytes of its layers (what a registry stores), build seconds.
+# 3. Per app, into dist/images/ (TRELLIS_IMAGE_REPORT_DIR): <app>.sbom.cdx.json (its npm packages)
+#    and <app>.runtime-root.sbom.cdx.json (node + Debian libraries), copied from the image itself,
+#    <app>.vuln.json (tools/docker/vuln-report.ts on that SBOM, as the Dockerfile's `sbom` stage
+#    runs it; not another pass over the cached stages, minutes each on vfs), and a line of
+#    sizes.tsv: app, image, bytes of its files, gzip-compressed bytes of its layers (what a
+#    registry stores), build seconds. Then the app's own build layers are removed (disk).
 #
 # Not part of `npm test` (minutes per image, GBs of vfs layers). Needs: apt-get install -y buildah
 # debootstrap. Boot proof of a built image: tools/docker/boot-image.sh. docs/images.md.
@@ -107,18 +109,22 @@ fi
 # --layers: the deps stage (npm ci) and the distroless runtime root are built once and reused by
 # every app of the run (same manifests, same context).
 build=("${B[@]}" build --layers --isolation chroot --build-arg NODE_IMAGE="$BASE_IMAGE" "${mounts[@]}")
-# buildah 1.28 sometimes prints `Successfully tagged` and then sits idle holding the storage lock:
-# the image is complete, so a build still running 30 s after tagging is ended (by its pid).
+# buildah 1.28 sometimes prints `Successfully tagged` (or a failed step's `subprocess exited with
+# status`) and then sits idle holding the storage lock: a build still running 30 s after either is
+# ended (by its pid); it succeeded only if it tagged.
 build_image() {
-  local log="$WORK/build.log" pid tagged=""
+  local log="$WORK/build.log" pid ended=""
   : >"$log"
   "${build[@]}" "$@" > >(tee -a "$log") 2>&1 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
-    if [ -z "$tagged" ] && grep -q '^Successfully tagged' "$log"; then tagged=$(date +%s); fi
-    if [ -n "$tagged" ] && [ $(($(date +%s) - tagged)) -ge 30 ]; then kill "$pid" 2>/dev/null || true; fi
+    if [ -z "$ended" ] && grep -qE '^(Successfully tagged|subprocess exited with status)' "$log"; then
+      ended=$(date +%s)
+    fi
+    if [ -n "$ended" ] && [ $(($(date +%s) - ended)) -ge 30 ]; then kill "$pid" 2>/dev/null || true; fi
     sleep 2
   done
+  if grep -q '^subprocess exited with status' "$log"; then wait "$pid" 2>/dev/null; return 1; fi
   wait "$pid" 2>/dev/null || grep -q '^Successfully tagged' "$log"
 }
 # SBOMs from the image itself, sizes: bytes of its files and its layers gzip-compressed
@@ -135,23 +141,48 @@ report_image() {
   rm -rf "$WORK/oci"
   printf '%s\t%s\t%s\t%s\t%ss\n' "$app" "$image" "$bytes" "$gz" "$secs" | tee -a "$OUT/sizes.tsv"
 }
+# vfs stores every layer as a full copy of the filesystem: an app's own build steps cost GBs. The
+# cache the next app reuses is the shared stages' images (deps = stage 1, runtime-root = stage 3:
+# the `--> <id>` after each of their steps in the build log); whatever else the app's build added
+# (its build and runtime steps, untagged) is removed once its image is tagged and reported.
+shared_stage_ids() {
+  awk '/^\[[0-9]+\/[0-9]+\] STEP/ { split($1, s, /[][\/]/); stage = s[2] }
+       /^--> / && (stage == 1 || stage == 3) { print $NF }' "$1"
+}
+remove_app_layers() {
+  local keep="$1" removed=1 id short
+  # buildah 1.28 on vfs leaves a working container (a full copy) per cached step of a build that
+  # was ended; a boot proof's container (boot-image.sh, trellis-boot-*) is left alone
+  for id in $("${B[@]}" containers --all --format '{{.ContainerID}} {{.ContainerName}}' | awk '$2 !~ /^trellis-boot-/ { print $1 }'); do
+    "${B[@]}" rm "$id" >/dev/null 2>&1 || true
+  done
+  # children before parents: repeat until a pass removes nothing
+  while [ "$removed" = 1 ]; do
+    removed=0
+    for id in $("${B[@]}" images --all --quiet --no-trunc --filter dangling=true); do
+      id="${id#sha256:}"
+      short="${id:0:11}"
+      grep -qE "^(sha256:)?($id|$short)\$" <<<"$keep" && continue
+      "${B[@]}" rmi "$id" >/dev/null 2>&1 && removed=1
+    done
+  done
+}
 mkdir -p "$OUT"
 for app in "${apps[@]}"; do
   image="localhost/trellis/$app:$tag"
   if $report_only; then report_image "$app" "$image" 0; continue; fi
   echo "build-local: $app → $image"
+  keep="$("${B[@]}" images --all --quiet --no-trunc)"
   start=$(date +%s)
   build_image -f "apps/$app/Dockerfile" -t "$image" "$ctx"
   secs=$(($(date +%s) - start))
-  # the vulnerability report: the Dockerfile's `sbom` stage (cached: no rebuild)
-  if grep -q '^FROM scratch AS sbom' "$ctx/apps/$app/Dockerfile"; then
-    build_image -f "apps/$app/Dockerfile" --target sbom -t "localhost/trellis-sbom/$app:$tag" "$ctx" >/dev/null
-    ctr="$("${B[@]}" from "localhost/trellis-sbom/$app:$tag")"
-    mnt="$("${B[@]}" mount "$ctr")"
-    [ ! -f "$mnt/$app.vuln.json" ] || cp "$mnt/$app.vuln.json" "$OUT/"
-    "${B[@]}" rm "$ctr" >/dev/null
-    "${B[@]}" rmi "localhost/trellis-sbom/$app:$tag" >/dev/null
-  fi
+  keep="$keep"$'\n'"$(shared_stage_ids "$WORK/build.log")"
   report_image "$app" "$image" "$secs"
+  # the vulnerability report of the image's own SBOM (what the Dockerfile's `sbom` stage runs)
+  if [ -f "$OUT/$app.sbom.cdx.json" ]; then
+    (cd "$ROOT" && source tools/env.sh && node -r @swc-node/register tools/docker/vuln-report.ts "$OUT/$app.sbom.cdx.json") || true
+  fi
+  remove_app_layers "$keep"
+  echo "build-local: $app: layer storage $(du -sh /var/lib/containers/storage | cut -f1) after removing its build layers"
 done
 "${B[@]}" images
