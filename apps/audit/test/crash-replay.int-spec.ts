@@ -123,11 +123,12 @@ describe('audit store: killed mid-stream, then replayed into an empty schema (re
     expect(await count(second.prisma)).toBe(TOTAL);
     expect(await contents(second.prisma)).toEqual(await contents(first.prisma));
     // and the same answers to the same search
-    const repo = new AccessEventsRepository();
     const filter = { patientNhsNumber: patients[7]!, odsCode: 'R1K01' };
-    expect(await repo.search(second.prisma, filter, 500)).toEqual(
-      await repo.search(first.prisma, filter, 500),
+    expect(await new AccessEventsRepository(second.prisma).search(filter, 500)).toEqual(
+      await new AccessEventsRepository(first.prisma).search(filter, 500),
     );
-    expect(await repo.countUpTo(first.prisma, filter, 10_000)).toBe(TOTAL / 40 / 3);
+    expect(await new AccessEventsRepository(first.prisma).countUpTo(filter, 10_000)).toBe(
+      TOTAL / 40 / 3,
+    );
   });
 });

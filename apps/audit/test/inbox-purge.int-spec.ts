@@ -66,7 +66,10 @@ describe('audit store inbox retention', () => {
       morePatientNhsNumbers: fakeNhsNumbers(2),
     });
     const event = toReceivedEvent({ ...message, partition: 0, offset: '7' });
-    const ingest = new AccessIngest(new AccessEventsRepository(), { retentionMonths: 2, ahead: 1 });
+    const ingest = new AccessIngest(new AccessEventsRepository(prisma), {
+      retentionMonths: 2,
+      ahead: 1,
+    });
     const rows = async () =>
       (
         await prisma.$queryRaw<{ n: number }[]>`

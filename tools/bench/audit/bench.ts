@@ -240,8 +240,7 @@ async function search(stored: number, patients: number, searches: number) {
   const sample = await prisma.$queryRaw<{ p: string }[]>`
     SELECT nhs AS p FROM bench_patients ORDER BY random() LIMIT 5000`;
   const service = new AuditService(
-    prisma,
-    new AccessEventsRepository(),
+    new AccessEventsRepository(prisma),
     createOutbox({ source: '/trellis/audit' }),
   );
   const timeIt = async (run: () => Promise<unknown>): Promise<number[]> => {

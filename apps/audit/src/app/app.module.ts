@@ -44,17 +44,16 @@ export class AuditModule {
       ],
       controllers: [AuditGrpcController],
       providers: [
-        AccessEventsRepository,
+        {
+          provide: AccessEventsRepository,
+          inject: [PRISMA],
+          useFactory: (prisma: PrismaClient) => new AccessEventsRepository(prisma),
+        },
         {
           provide: AuditService,
-          inject: [PRISMA, AccessEventsRepository, OUTBOX, CONFIG],
-          useFactory: (
-            prisma: PrismaClient,
-            repo: AccessEventsRepository,
-            outbox: Outbox,
-            config: AuditConfig,
-          ) =>
-            new AuditService(prisma, repo, outbox, {
+          inject: [AccessEventsRepository, OUTBOX, CONFIG],
+          useFactory: (repo: AccessEventsRepository, outbox: Outbox, config: AuditConfig) =>
+            new AuditService(repo, outbox, {
               flag: config.AUDIT_FLAG_TOPIC,
               region: (region) => config.AUDIT_REGION_TOPIC_TEMPLATE.replace('{region}', region),
             }),

@@ -7,7 +7,6 @@ import type { FieldViolation } from '@trellis/platform';
 
 import { accessFlaggedForRegion, AccessFlagged } from '../../events/audit-event-types';
 import { AuditError, AuditErrorCode } from '../audit.errors';
-import type { PrismaClient } from '../prisma';
 import { ACTIONS, OUTCOMES } from '../store/access-row';
 import type {
   AccessEventsRepository,
@@ -64,7 +63,6 @@ export interface FlagResult {
 /** Reads of the audit store and the citizen's flag; who sees what is decided here. */
 export class AuditService {
   constructor(
-    private readonly prisma: PrismaClient,
     private readonly repository: AccessEventsRepository,
     private readonly outbox: Outbox,
     /** Where flags go (config AUDIT_FLAG_TOPIC, AUDIT_REGION_TOPIC_TEMPLATE). */
@@ -84,13 +82,7 @@ export class AuditService {
     const limit = input.pageSize || DEFAULT_PAGE_SIZE;
     const after = pageToken.decode(input.pageToken, filter);
     // the page and its total from one statement (one snapshot: they agree)
-    const { rows, total } = await this.repository.page(
-      this.prisma,
-      filter,
-      limit + 1,
-      after,
-      TOTAL_CAP,
-    );
+    const { rows, total } = await this.repository.page(filter, limit + 1, after, TOTAL_CAP);
     const page = pageToken.page(
       rows,
       limit,
@@ -108,7 +100,7 @@ export class AuditService {
     const notFound = () =>
       new AuditError(AuditErrorCode.AccessEventNotFound, `access event ${auditId} not found`);
     if (!UUID.test(auditId)) throw notFound();
-    const access = await this.repository.get(this.prisma, auditId.toLowerCase());
+    const access = await this.repository.get(auditId.toLowerCase());
     if (!access || !canSee(viewer, access)) throw notFound();
     return access;
   }
@@ -135,8 +127,8 @@ export class AuditService {
       violations.push({ field: 'gp_region', rule: 'region', message: 'expected a region code' });
     if (violations.length) throw AuditError.invalid(violations);
     const access = await this.get(viewer, input.auditId);
-    return this.prisma.$transaction(async (tx) => {
-      const stored = await this.repository.insertFlag(tx, {
+    return this.repository.inTransaction(async (repo, tx) => {
+      const stored = await repo.insertFlag({
         id: randomUUID(),
         auditId: access.auditId,
         patientNhsNumber: access.patientNhsNumber,

@@ -98,12 +98,30 @@ function whereOf(f: AccessFilter, after?: AccessCursor): Prisma.Sql {
 
 /** The only place that talks SQL for access_events and access_flags. */
 export class AccessEventsRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * One unit of work in one transaction: `work` gets this repository bound to it, and the
+   * transaction itself for the outbox (the events commit with the flag).
+   */
+  inTransaction<R>(
+    work: (repo: AccessEventsRepository, tx: Prisma.TransactionClient) => Promise<R>,
+  ): Promise<R> {
+    if (!('$transaction' in this.db)) return work(this, this.db);
+    return this.db.$transaction((tx) => work(new AccessEventsRepository(tx), tx));
+  }
+
+  /** This repository inside a transaction opened elsewhere (the inbox consumer's, for ingest). */
+  joining(tx: Prisma.TransactionClient): AccessEventsRepository {
+    return new AccessEventsRepository(tx);
+  }
+
   /**
    * Stores a batch in one multi-row INSERT: the rows travel as ONE jsonb parameter expanded by
    * jsonb_to_recordset (a single bind value costs the driver far less than 17 arrays; measured
    * 2–4× faster at 1,000 rows). A row already stored (same audit id and time) is left as it is.
    */
-  async insertBatch(db: Db, rows: readonly AccessRow[]): Promise<number> {
+  async insertBatch(rows: readonly AccessRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     const json = JSON.stringify(
       rows.map((r) => ({
@@ -126,7 +144,7 @@ export class AccessEventsRepository {
         purpose_of_use: r.purposeOfUse,
       })),
     );
-    return db.$executeRaw`
+    return this.db.$executeRaw`
       INSERT INTO access_events (audit_id, recorded_at, action, outcome, outcome_description,
         interaction, system_id, ods_code, region, user_id, patient_nhs_number, resource_type,
         resource_id, source_service, trace_id, required_scope, purpose_of_use)
@@ -142,13 +160,8 @@ export class AccessEventsRepository {
   }
 
   /** Newest first, `limit` rows after the cursor. */
-  async search(
-    db: Db,
-    filter: AccessFilter,
-    limit: number,
-    after?: AccessCursor,
-  ): Promise<StoredAccess[]> {
-    const rows = await db.$queryRaw<Raw[]>`
+  async search(filter: AccessFilter, limit: number, after?: AccessCursor): Promise<StoredAccess[]> {
+    const rows = await this.db.$queryRaw<Raw[]>`
       SELECT ${COLUMNS}
         FROM access_events e
         LEFT JOIN access_flags f ON f.audit_id = e.audit_id
@@ -163,13 +176,12 @@ export class AccessEventsRepository {
    * accesses keep arriving, and one round trip (no interactive transaction).
    */
   async page(
-    db: Db,
     filter: AccessFilter,
     limit: number,
     after: AccessCursor | undefined,
     cap: number,
   ): Promise<{ rows: StoredAccess[]; total?: number }> {
-    const [row] = await db.$queryRaw<
+    const [row] = await this.db.$queryRaw<
       {
         total: number;
         rows: Array<
@@ -203,16 +215,16 @@ export class AccessEventsRepository {
   }
 
   /** Number of matches when below `cap`, else undefined (counting further costs too much). */
-  async countUpTo(db: Db, filter: AccessFilter, cap: number): Promise<number | undefined> {
-    const [row] = await db.$queryRaw<{ n: number }[]>`
+  async countUpTo(filter: AccessFilter, cap: number): Promise<number | undefined> {
+    const [row] = await this.db.$queryRaw<{ n: number }[]>`
       SELECT count(*)::int AS n
         FROM (SELECT 1 FROM access_events e ${whereOf(filter)} LIMIT ${cap}) x`;
     const n = row?.n ?? 0;
     return n < cap ? n : undefined;
   }
 
-  async get(db: Db, auditId: string): Promise<StoredAccess | undefined> {
-    const rows = await db.$queryRaw<Raw[]>`
+  async get(auditId: string): Promise<StoredAccess | undefined> {
+    const rows = await this.db.$queryRaw<Raw[]>`
       SELECT ${COLUMNS}
         FROM access_events e
         LEFT JOIN access_flags f ON f.audit_id = e.audit_id
@@ -222,20 +234,17 @@ export class AccessEventsRepository {
   }
 
   /** Records a flag once per access; returns the stored flag and whether it is new. */
-  async insertFlag(
-    db: Db,
-    flag: {
-      id: string;
-      auditId: string;
-      patientNhsNumber: string;
-      odsCode: string;
-      gpOdsCode: string;
-      gpRegion: string;
-      reason: string;
-      flaggedBy: string;
-    },
-  ): Promise<{ id: string; flaggedAt: Date; created: boolean }> {
-    const inserted = await db.$queryRaw<{ id: string; flagged_at: Date }[]>`
+  async insertFlag(flag: {
+    id: string;
+    auditId: string;
+    patientNhsNumber: string;
+    odsCode: string;
+    gpOdsCode: string;
+    gpRegion: string;
+    reason: string;
+    flaggedBy: string;
+  }): Promise<{ id: string; flaggedAt: Date; created: boolean }> {
+    const inserted = await this.db.$queryRaw<{ id: string; flagged_at: Date }[]>`
       INSERT INTO access_flags (id, audit_id, patient_nhs_number, ods_code, gp_ods_code, gp_region,
                                 reason, flagged_by)
       VALUES (${flag.id}::uuid, ${flag.auditId}::uuid, ${flag.patientNhsNumber}, ${flag.odsCode},
@@ -244,7 +253,7 @@ export class AccessEventsRepository {
       RETURNING id::text AS id, flagged_at`;
     if (inserted[0])
       return { id: inserted[0].id, flaggedAt: inserted[0].flagged_at, created: true };
-    const [existing] = await db.$queryRaw<{ id: string; flagged_at: Date }[]>`
+    const [existing] = await this.db.$queryRaw<{ id: string; flagged_at: Date }[]>`
       SELECT id::text AS id, flagged_at FROM access_flags WHERE audit_id = ${flag.auditId}::uuid`;
     if (!existing) throw new Error('flag vanished between insert and read');
     return { id: existing.id, flaggedAt: existing.flagged_at, created: false };

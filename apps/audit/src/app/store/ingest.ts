@@ -54,7 +54,7 @@ export class AccessIngest {
         );
       rows.push(row, ...more);
     }
-    await this.repository.insertBatch(tx, rows);
+    await this.repository.joining(tx).insertBatch(rows);
     this.stats.stored += rows.length;
   };
 }
