@@ -1,10 +1,10 @@
 // The wiring the domain platforms (appointments, referrals, results: the services that look
-// patients up in identity) share: their infrastructure module, the one auth guard with access
-// records through the service's outbox, the identity client and the clock. Each platform passes
-// only what is its own (scope table, controllers, services). It lives here, not in
+// patients up in identity) share: their infrastructure (Prisma client and outbox writer), the one
+// auth guard with access records through the service's outbox, the identity client and the clock.
+// Each platform passes only what is its own (scope table, controllers, services). It lives here, not in
 // @trellis/platform, because it composes @trellis/auth and @trellis/events, which build on it.
 import type { Metadata } from '@grpc/grpc-js';
-import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { Module, type Provider, type Type } from '@nestjs/common';
 import {
   type AuthOverrides,
   requireCaller,
@@ -17,11 +17,13 @@ import {
   type TrellisAuthOptions,
   VOUCH_HEADER,
 } from '@trellis/auth';
-import type { Outbox, RawSqlClient } from '@trellis/events';
+import type { PrismaClientConstructor } from '@trellis/database';
+import { serviceInfraModule, type Outbox, type RawSqlClient } from '@trellis/events';
 import {
   CLOCK,
   type Clock,
   CONFIG,
+  type PrismaClientLike,
   ShutdownHooks,
   ShutdownOrder,
   systemClock,
@@ -62,27 +64,26 @@ export type PlatformModuleConfig = ServiceAuthSetup<RawSqlClient>['config'] & {
   DEPLOY_ENV?: string;
 };
 
-export interface PlatformModuleSpec {
-  /** The service's name (auth, service identity, access records). */
+/** The token of a platform's outbox writer (one platform per process). */
+export const PLATFORM_OUTBOX = Symbol('identity-client.platform-outbox');
+
+export interface PlatformModuleSpec<T extends PrismaClientLike = PrismaClientLike> {
+  /** The service's name (auth, service identity, access records, the outbox's event source). */
   service: string;
-  /** The module class the dynamic module is registered as. */
-  module: Type<unknown>;
-  /** The global infrastructure module exporting `prisma` and `outbox`. */
-  infra: DynamicModule;
-  prisma: symbol;
-  outbox: symbol;
+  /** The token the service's generated Prisma client is provided under, and its class. */
+  prisma: readonly [token: symbol, client: PrismaClientConstructor<T>];
   scopeTable: ScopeTable;
   /** How identity's failures become the service's own errors. */
   directoryErrors: PatientDirectoryErrors;
   /** The token the identity client is provided under (default PATIENT_DIRECTORY). */
   directoryToken?: symbol | string;
   controllers: Type<unknown>[];
-  /** The service's own providers (they may inject CLOCK, PATIENT_DIRECTORY, the infra tokens). */
+  /** The service's own providers (they may inject CLOCK, PATIENT_DIRECTORY, PLATFORM_OUTBOX, prisma). */
   providers: Provider[];
   overrides: PlatformModuleOverrides;
 }
 
-function identityDirectory(spec: PlatformModuleSpec): Provider {
+function identityDirectory<T extends PrismaClientLike>(spec: PlatformModuleSpec<T>): Provider {
   const provide = spec.directoryToken ?? PATIENT_DIRECTORY;
   if (spec.overrides.patientDirectory)
     return { provide, useValue: spec.overrides.patientDirectory };
@@ -102,14 +103,20 @@ function identityDirectory(spec: PlatformModuleSpec): Provider {
   };
 }
 
-/** A domain platform's module: infrastructure, auth guard, identity client, clock and its own parts. */
-export function platformModule(spec: PlatformModuleSpec): DynamicModule {
-  return {
-    module: spec.module,
+/**
+ * A domain platform's root module (the class the platform bootstrap takes): PostgreSQL and the
+ * outbox writer, the auth guard with access records through that outbox, the identity client, the
+ * clock, and the platform's own controllers and providers.
+ */
+export function platformRootModule<T extends PrismaClientLike>(
+  spec: PlatformModuleSpec<T>,
+): Type<unknown> {
+  const [prismaToken] = spec.prisma;
+  @Module({
     imports: [
-      spec.infra,
+      serviceInfraModule({ service: spec.service, prisma: spec.prisma, outbox: PLATFORM_OUTBOX }),
       TrellisAuthModule.forRootAsync({
-        inject: [CONFIG, spec.prisma, spec.outbox],
+        inject: [CONFIG, prismaToken, PLATFORM_OUTBOX],
         useFactory: (
           config: PlatformModuleConfig,
           db: RawSqlClient,
@@ -131,12 +138,7 @@ export function platformModule(spec: PlatformModuleSpec): DynamicModule {
       identityDirectory(spec),
       ...spec.providers,
     ],
-  };
-}
-
-/** The root module class the platform bootstrap takes (it wants a class, not a DynamicModule). */
-export function rootModuleOf(module: DynamicModule): Type<unknown> {
-  @Module({ imports: [module] })
+  })
   class PlatformRootModule {}
   return PlatformRootModule;
 }

@@ -1,11 +1,11 @@
-import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import { serviceInfraModule, type Outbox } from '@trellis/events';
+import type { Type } from '@nestjs/common';
+import type { Outbox } from '@trellis/events';
 import {
   PATIENT_DIRECTORY,
   type PatientDirectory,
-  platformModule,
+  platformRootModule,
+  PLATFORM_OUTBOX,
   type PlatformModuleOverrides,
-  rootModuleOf,
 } from '@trellis/identity-client';
 import { CLOCK, CONFIG, type Clock } from '@trellis/platform';
 
@@ -25,68 +25,46 @@ import { PRISMA, PrismaClient } from './prisma';
 import { SchedulingRepository } from './scheduling/scheduling.repository';
 import { SchedulingService } from './scheduling/scheduling.service';
 
-/** The outbox writer's token (PRISMA is the Prisma client's). */
-export const OUTBOX = Symbol('appointments.outbox');
-
-/** Seams for integration tests; production passes nothing. */
-export type AppointmentsModuleOverrides = PlatformModuleOverrides;
-
-@Module({})
-export class AppointmentsModule {
-  static register(overrides: AppointmentsModuleOverrides = {}): DynamicModule {
-    return platformModule({
-      service: 'appointments',
-      module: AppointmentsModule,
-      infra: serviceInfraModule({
-        service: 'appointments',
-        prisma: [PRISMA, PrismaClient],
-        outbox: OUTBOX,
-      }),
-      prisma: PRISMA,
-      outbox: OUTBOX,
-      scopeTable: APPOINTMENTS_SCOPES,
-      directoryErrors: patientDirectoryErrors,
-      controllers: [
-        ScheduleGrpcController,
-        AppointmentGrpcController,
-        AppointmentExportGrpcController,
-      ],
-      providers: [
-        {
-          provide: APPOINTMENT_EVENT_SINK,
-          inject: [OUTBOX],
-          useFactory: (outbox: Outbox) => new OutboxAppointmentEventSink(outbox),
-        },
-        {
-          provide: SchedulingService,
-          inject: [PRISMA, CLOCK],
-          useFactory: (prisma: PrismaClient, clock: Clock) =>
-            new SchedulingService(prisma, new SchedulingRepository(), clock),
-        },
-        {
-          provide: BookingService,
-          inject: [PRISMA, PATIENT_DIRECTORY, APPOINTMENT_EVENT_SINK, CLOCK, CONFIG],
-          useFactory: (
-            prisma: PrismaClient,
-            patients: PatientDirectory,
-            sink: AppointmentEventSink,
-            clock: Clock,
-            config: AppointmentsConfig,
-          ) =>
-            new BookingService(new BookingRepository(prisma), patients, sink, clock, {
-              organisationTypeOf: (ods) => classifyOdsCode(ods, config.ORGANISATION_TYPES),
-            }),
-        },
-        AppointmentsMessaging,
-      ],
-      overrides,
-    });
-  }
-}
-
-/** The root module class the platform bootstrap takes (it wants a class, not a DynamicModule). */
-export function createAppointmentsModule(
-  overrides: AppointmentsModuleOverrides = {},
-): Type<unknown> {
-  return rootModuleOf(AppointmentsModule.register(overrides));
+/** The root module class the platform bootstrap takes; tests pass their seams as overrides. */
+export function createAppointmentsModule(overrides: PlatformModuleOverrides = {}): Type<unknown> {
+  return platformRootModule({
+    service: 'appointments',
+    prisma: [PRISMA, PrismaClient],
+    scopeTable: APPOINTMENTS_SCOPES,
+    directoryErrors: patientDirectoryErrors,
+    controllers: [
+      ScheduleGrpcController,
+      AppointmentGrpcController,
+      AppointmentExportGrpcController,
+    ],
+    providers: [
+      {
+        provide: APPOINTMENT_EVENT_SINK,
+        inject: [PLATFORM_OUTBOX],
+        useFactory: (outbox: Outbox) => new OutboxAppointmentEventSink(outbox),
+      },
+      {
+        provide: SchedulingService,
+        inject: [PRISMA, CLOCK],
+        useFactory: (prisma: PrismaClient, clock: Clock) =>
+          new SchedulingService(prisma, new SchedulingRepository(), clock),
+      },
+      {
+        provide: BookingService,
+        inject: [PRISMA, PATIENT_DIRECTORY, APPOINTMENT_EVENT_SINK, CLOCK, CONFIG],
+        useFactory: (
+          prisma: PrismaClient,
+          patients: PatientDirectory,
+          sink: AppointmentEventSink,
+          clock: Clock,
+          config: AppointmentsConfig,
+        ) =>
+          new BookingService(new BookingRepository(prisma), patients, sink, clock, {
+            organisationTypeOf: (ods) => classifyOdsCode(ods, config.ORGANISATION_TYPES),
+          }),
+      },
+      AppointmentsMessaging,
+    ],
+    overrides,
+  });
 }
