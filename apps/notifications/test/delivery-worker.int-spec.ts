@@ -11,6 +11,7 @@ import {
   type SubscriberAccess,
 } from '../src/app/delivery/subscriber-access';
 import { PrismaClient } from '../src/app/prisma';
+import { SubscriptionsRepository } from '../src/app/subscriptions/subscriptions.repository';
 import { SubscriptionsService } from '../src/app/subscriptions/subscriptions.service';
 import { silentLogger } from './support/events';
 
@@ -308,7 +309,7 @@ describe("the subscriber's standing, judged before every notification (issue 21)
     const [a, b] = [await row(plain), await row(entitled)];
     expect([Number(a.deliveredThrough), Number(b.deliveredThrough)]).toEqual([2, 2]);
     expect(ep.posts.map((p) => p.eventNumber).sort()).toEqual(['1', '2', '2']);
-    const service = new SubscriptionsService(prisma, {
+    const service = new SubscriptionsService(new SubscriptionsRepository(prisma), {
       allowHttpEndpoints: false,
       maxPerSystem: 9,
     });

@@ -20,6 +20,7 @@ import { GatewayFocusReader } from './delivery/focus-reader';
 import { RegistrySubscriberAccess } from './delivery/subscriber-access';
 import { SubscriptionsGrpcController } from './grpc/subscriptions.grpc.controller';
 import { PRISMA, PrismaClient } from './prisma';
+import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 export const OUTBOX = Symbol('notifications.outbox');
@@ -74,7 +75,7 @@ export class NotificationsModule {
           provide: SubscriptionsService,
           inject: [PRISMA, CONFIG],
           useFactory: (prisma: PrismaClient, config: NotificationsConfig) =>
-            new SubscriptionsService(prisma, {
+            new SubscriptionsService(new SubscriptionsRepository(prisma), {
               allowHttpEndpoints: httpEndpointsAllowed(config),
               maxPerSystem: config.NOTIFICATIONS_MAX_PER_SYSTEM,
               // full-resource deliveries read the focus at the gateway's FHIR door

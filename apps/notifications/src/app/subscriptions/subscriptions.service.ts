@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 
 import { scopeSatisfies, TRELLIS_SCOPES, type Caller } from '@trellis/auth';
 
-import { restrictedPatientsOf } from '../delivery/delivery-worker';
 import { NotificationsError, NotificationsErrorCode } from '../notifications.errors';
-import type { PrismaClient } from '../prisma';
 import { validateSubscription, type SubscriptionInput } from './subscription-rules';
+import type {
+  NotificationEventRow,
+  SubscriptionRow,
+  SubscriptionsRepository,
+} from './subscriptions.repository';
 
-export type SubscriptionRow = Awaited<ReturnType<PrismaClient['subscription']['findFirstOrThrow']>>;
-export type NotificationEventRow = Awaited<
-  ReturnType<PrismaClient['notificationEvent']['findFirstOrThrow']>
->;
+export type { NotificationEventRow, SubscriptionRow } from './subscriptions.repository';
 
 export interface SubscriptionsSettings {
   allowHttpEndpoints: boolean;
@@ -28,7 +28,7 @@ export const MAX_EVENTS_PER_PAGE = 500;
  */
 export class SubscriptionsService {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly repo: SubscriptionsRepository,
     private readonly settings: SubscriptionsSettings,
   ) {}
 
@@ -39,42 +39,34 @@ export class SubscriptionsService {
       this.settings.allowHttpEndpoints,
       this.settings.payloadContents,
     );
-    return this.prisma.$transaction(async (tx) => {
+    return this.repo.inTransaction(async (repo) => {
       // one system's creations serialise here, so the cap holds under concurrency
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`notifications.owner:${caller.systemId}`}, 0))`;
-      const held = await tx.subscription.count({
-        where: { ownerSystemId: caller.systemId, deletedAt: null },
-      });
+      await repo.lockOwner(caller.systemId);
+      const held = await repo.countHeld(caller.systemId);
       if (held >= this.settings.maxPerSystem)
         throw new NotificationsError(
           NotificationsErrorCode.TooManySubscriptions,
           `A system may hold at most ${String(this.settings.maxPerSystem)} subscriptions; delete one first`,
         );
-      return tx.subscription.create({
-        data: {
-          id: randomUUID(),
-          ownerSystemId: caller.systemId,
-          ownerOdsCode: caller.odsCode,
-          topic: valid.topic.url,
-          endpoint: valid.endpoint,
-          payloadContent: valid.payloadContent,
-          headers: valid.headers,
-          heartbeatSeconds: valid.heartbeatSeconds,
-          timeoutSeconds: valid.timeoutSeconds,
-          patientNhsNumber: valid.patientNhsNumber,
-          reason: valid.reason,
-          status: 'active',
-        },
+      return repo.insert({
+        id: randomUUID(),
+        ownerSystemId: caller.systemId,
+        ownerOdsCode: caller.odsCode,
+        topic: valid.topic.url,
+        endpoint: valid.endpoint,
+        payloadContent: valid.payloadContent,
+        headers: valid.headers,
+        heartbeatSeconds: valid.heartbeatSeconds,
+        timeoutSeconds: valid.timeoutSeconds,
+        patientNhsNumber: valid.patientNhsNumber,
+        reason: valid.reason,
+        status: 'active',
       });
     });
   }
 
   async get(caller: Caller, id: string): Promise<SubscriptionRow> {
-    const row = UUID.test(id)
-      ? await this.prisma.subscription.findFirst({
-          where: { id, ownerSystemId: caller.systemId, deletedAt: null },
-        })
-      : null;
+    const row = UUID.test(id) ? await this.repo.findOwned(caller.systemId, id) : null;
     if (!row)
       throw new NotificationsError(
         NotificationsErrorCode.SubscriptionNotFound,
@@ -84,24 +76,12 @@ export class SubscriptionsService {
   }
 
   list(caller: Caller, filter: { topic: string; status: string }): Promise<SubscriptionRow[]> {
-    return this.prisma.subscription.findMany({
-      where: {
-        ownerSystemId: caller.systemId,
-        deletedAt: null,
-        ...(filter.topic ? { topic: filter.topic } : {}),
-        ...(filter.status ? { status: filter.status } : {}),
-      },
-      orderBy: { createdAt: 'asc' },
-      take: 500,
-    });
+    return this.repo.listOwned(caller.systemId, filter);
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
     const row = await this.get(caller, id);
-    await this.prisma.subscription.update({
-      where: { id: row.id },
-      data: { deletedAt: new Date(), status: 'off' },
-    });
+    await this.repo.softDelete(row.id, new Date());
   }
 
   /** Events `since`..`until` (inclusive; 0 = open), oldest first, at most MAX_EVENTS_PER_PAGE. */
@@ -120,18 +100,16 @@ export class SubscriptionsService {
         },
       ]);
     const subscription = await this.get(caller, id);
-    const events = await this.prisma.notificationEvent.findMany({
-      where: {
-        subscriptionId: subscription.id,
-        eventNumber: { gte: since > 0n ? since : 1n, ...(until > 0n ? { lte: until } : {}) },
-      },
-      orderBy: { eventNumber: 'asc' },
-      take: MAX_EVENTS_PER_PAGE,
-    });
+    const events = await this.repo.events(
+      subscription.id,
+      since > 0n ? since : 1n,
+      until,
+      MAX_EVENTS_PER_PAGE,
+    );
     // restricted patients' events are not shown to a caller that may not read restricted records
     if (scopeSatisfies(caller.scopes, TRELLIS_SCOPES.restrictedRead))
       return { subscription, events };
-    const withheld = await restrictedPatientsOf(this.prisma, events);
+    const withheld = await this.repo.restrictedPatientsOf(events);
     return { subscription, events: events.filter((e) => !withheld.has(e.patient)) };
   }
 }
