@@ -159,8 +159,7 @@ describe('idempotent slot publication (unique (ods_code, idempotency_key), real 
       }
     }
     const racing = new SchedulingService(
-      db.prisma,
-      new RacingRepository(),
+      new RacingRepository(db.prisma),
       new TestClock(new Date()),
     );
     const k = key();

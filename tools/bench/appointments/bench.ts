@@ -367,7 +367,7 @@ async function searchRun(sql: Client, url: string, schema: string): Promise<Sear
     poolSize: clients + 2,
     applicationName: 'appointments-bench-search',
   });
-  const service = new SchedulingService(prisma, new SchedulingRepository(), systemClock);
+  const service = new SchedulingService(new SchedulingRepository(prisma), systemClock);
   const day0 = new Date();
   day0.setUTCHours(0, 0, 0, 0);
   const query = () => {

@@ -47,7 +47,7 @@ export function createAppointmentsModule(overrides: PlatformModuleOverrides = {}
         provide: SchedulingService,
         inject: [PRISMA, CLOCK],
         useFactory: (prisma: PrismaClient, clock: Clock) =>
-          new SchedulingService(prisma, new SchedulingRepository(), clock),
+          new SchedulingService(new SchedulingRepository(prisma), clock),
       },
       {
         provide: BookingService,

@@ -28,7 +28,7 @@ export function createServices(
   });
   const sink = new OutboxAppointmentEventSink(createOutbox({ source: '/trellis/appointments' }));
   return {
-    scheduling: new SchedulingService(db.prisma, new SchedulingRepository(), clock),
+    scheduling: new SchedulingService(new SchedulingRepository(db.prisma), clock),
     booking: new BookingService(new BookingRepository(db.prisma), identity, sink, clock),
     identity,
   };

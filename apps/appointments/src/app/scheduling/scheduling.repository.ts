@@ -40,38 +40,50 @@ export interface FreeSlotFilter {
 
 /** The only place scheduling talks to Prisma. */
 export class SchedulingRepository {
-  createSchedule(db: Db, data: NewSchedule): Promise<ScheduleRow> {
-    return db.schedule.create({ data });
+  constructor(private readonly db: Db) {}
+
+  /**
+   * One unit of work in one transaction: `work` gets this repository bound to it (of the same
+   * class, so a subclass a test races with stays itself inside the transaction).
+   */
+  inTransaction<R>(work: (repo: SchedulingRepository) => Promise<R>): Promise<R> {
+    if (!('$transaction' in this.db)) return work(this);
+    const Bound = this.constructor as new (db: Db) => SchedulingRepository;
+    return this.db.$transaction((tx) => work(new Bound(tx)));
   }
 
-  findScheduleByKey(db: Db, odsCode: string, idempotencyKey: string): Promise<ScheduleRow | null> {
-    return db.schedule.findUnique({
+  createSchedule(data: NewSchedule): Promise<ScheduleRow> {
+    return this.db.schedule.create({ data });
+  }
+
+  findScheduleByKey(odsCode: string, idempotencyKey: string): Promise<ScheduleRow | null> {
+    return this.db.schedule.findUnique({
       where: { odsCode_idempotencyKey: { odsCode, idempotencyKey } },
     });
   }
 
-  findSchedule(db: Db, id: string): Promise<ScheduleRow | null> {
-    return db.schedule.findUnique({ where: { id } });
+  findSchedule(id: string): Promise<ScheduleRow | null> {
+    return this.db.schedule.findUnique({ where: { id } });
   }
 
-  findSlot(db: Db, id: string): Promise<SlotRow | null> {
-    return db.slot.findUnique({ where: { id } });
+  findSlot(id: string): Promise<SlotRow | null> {
+    return this.db.slot.findUnique({ where: { id } });
   }
 
   /** The owner's slots published under these idempotency keys. */
   /** Serialises an organisation's keyed slot publications (transaction-scoped advisory lock). */
-  async lockKeyedPublication(tx: Db, odsCode: string): Promise<void> {
-    await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`slots:${odsCode}`}, 0))::text AS locked`;
+  async lockKeyedPublication(odsCode: string): Promise<void> {
+    await this.db
+      .$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`slots:${odsCode}`}, 0))::text AS locked`;
   }
 
-  findSlotsByKeys(db: Db, odsCode: string, keys: readonly string[]): Promise<SlotRow[]> {
+  findSlotsByKeys(odsCode: string, keys: readonly string[]): Promise<SlotRow[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    return db.slot.findMany({ where: { odsCode, idempotencyKey: { in: [...keys] } } });
+    return this.db.slot.findMany({ where: { odsCode, idempotencyKey: { in: [...keys] } } });
   }
 
   /** Keyset page of schedules ordered by (created_at, id). */
   listSchedules(
-    db: Db,
     filter: ScheduleFilter,
     after: { createdAt: Date; id: string } | undefined,
     take: number,
@@ -82,7 +94,7 @@ export class SchedulingRepository {
     if (filter.practitionerId) and.push({ practitionerId: filter.practitionerId });
     if (filter.idempotencyKey) and.push({ idempotencyKey: filter.idempotencyKey });
     if (after) and.push(afterKeyset('createdAt', { at: after.createdAt, id: after.id }));
-    return db.schedule.findMany({
+    return this.db.schedule.findMany({
       where: { AND: and },
       orderBy: keysetOrder('createdAt'),
       take,
@@ -90,8 +102,8 @@ export class SchedulingRepository {
   }
 
   /** Inserts all slots in one statement; the exclusion constraint refuses overlaps. */
-  insertSlots(db: Db, schedule: ScheduleRow, slots: readonly NewSlot[]): Promise<SlotRow[]> {
-    return db.slot.createManyAndReturn({
+  insertSlots(schedule: ScheduleRow, slots: readonly NewSlot[]): Promise<SlotRow[]> {
+    return this.db.slot.createManyAndReturn({
       data: slots.map((s) => ({
         scheduleId: schedule.id,
         startAt: s.start,
@@ -109,13 +121,12 @@ export class SchedulingRepository {
 
   /** An existing slot of the schedule overlapping one of the candidate ranges (for the error). */
   async findOverlap(
-    db: Db,
     scheduleId: string,
     slots: readonly NewSlot[],
   ): Promise<{ id: string; start: Date; end: Date; index: number } | undefined> {
     const starts = slots.map((s) => s.start.toISOString());
     const ends = slots.map((s) => s.end.toISOString());
-    const rows = await db.$queryRaw<
+    const rows = await this.db.$queryRaw<
       { id: string; start_at: Date; end_at: Date; ord: bigint }[]
     >(Prisma.sql`
       SELECT s.id::text AS id, s.start_at, s.end_at, x.ord
@@ -136,7 +147,6 @@ export class SchedulingRepository {
    * matches the partial indexes (slots_free_*) and the keyset is one row comparison.
    */
   async searchFree(
-    db: Db,
     filter: FreeSlotFilter,
     after: { start: Date; id: string } | undefined,
     take: number,
@@ -153,7 +163,7 @@ export class SchedulingRepository {
       conditions.push(
         Prisma.sql`(s.start_at, s.id) > (${after.start}::timestamptz, ${after.id}::uuid)`,
       );
-    const rows = await db.$queryRaw<SlotSqlRow[]>`
+    const rows = await this.db.$queryRaw<SlotSqlRow[]>`
       SELECT id::text, schedule_id::text, start_at, end_at, status::text, ods_code, service_type, region,
              practitioner_id, version, created_at, updated_at, idempotency_key, request_hash
         FROM slots s

@@ -6,7 +6,7 @@ import { pageToken } from '../domain/page-token';
 import { idempotentReplay, isUniqueViolation } from '@trellis/database';
 import type { Actor, Clock } from '../domain/ports';
 import { ODS_CODE, pageSize, REGION_CODE, Violations } from '../domain/validation';
-import type { PrismaClient, ScheduleRow, SlotRow } from '../prisma';
+import type { ScheduleRow, SlotRow } from '../prisma';
 import { SchedulingRepository } from './scheduling.repository';
 
 import { type PublishedSlot, SlotPublication, type SlotInput } from './slot-publication';
@@ -73,11 +73,10 @@ export class SchedulingService {
   private readonly publication: SlotPublication;
 
   constructor(
-    private readonly prisma: PrismaClient,
     private readonly repo: SchedulingRepository,
     clock: Clock,
   ) {
-    this.publication = new SlotPublication(prisma, repo, clock, this);
+    this.publication = new SlotPublication(repo, clock, this);
   }
 
   async createSchedule(actor: Actor, input: CreateScheduleInput): Promise<ScheduleRow> {
@@ -156,7 +155,7 @@ export class SchedulingService {
       if (earlier) return { schedule: earlier, replayed: true };
     }
     try {
-      const schedule = await this.repo.createSchedule(this.prisma, {
+      const schedule = await this.repo.createSchedule({
         ...data,
         idempotencyKey: key,
         requestHash,
@@ -177,7 +176,7 @@ export class SchedulingService {
     requestHash: string,
   ): Promise<ScheduleRow | undefined> {
     return idempotentReplay(
-      this.repo.findScheduleByKey(this.prisma, odsCode, key),
+      this.repo.findScheduleByKey(odsCode, key),
       requestHash,
       (existing) =>
         new AppointmentsError(
@@ -192,7 +191,7 @@ export class SchedulingService {
     const v = new Violations();
     v.uuid('schedule_id', id);
     v.throwIfAny();
-    const schedule = await this.repo.findSchedule(this.prisma, id);
+    const schedule = await this.repo.findSchedule(id);
     if (!schedule)
       throw new AppointmentsError(
         AppointmentsErrorCode.ScheduleNotFound,
@@ -227,7 +226,6 @@ export class SchedulingService {
     };
     const cursor = pageToken.decode(input.pageToken, filter, 'page.page_token');
     const rows = await this.repo.listSchedules(
-      this.prisma,
       filter,
       cursor ? { createdAt: new Date(cursor.s), id: cursor.i } : undefined,
       take + 1,
@@ -245,7 +243,7 @@ export class SchedulingService {
     const v = new Violations();
     v.uuid('slot_id', id);
     v.throwIfAny();
-    const slot = await this.repo.findSlot(this.prisma, id);
+    const slot = await this.repo.findSlot(id);
     if (!slot)
       throw new AppointmentsError(AppointmentsErrorCode.SlotNotFound, `Slot ${id} not found`, {
         slotId: id,
@@ -313,7 +311,6 @@ export class SchedulingService {
     const tokenFilter = { ...filter, from: filter.from.toISOString(), to: filter.to.toISOString() };
     const cursor = pageToken.decode(input.pageToken, tokenFilter, 'page.page_token');
     const rows = await this.repo.searchFree(
-      this.prisma,
       filter,
       cursor ? { start: new Date(cursor.s), id: cursor.i } : undefined,
       take + 1,

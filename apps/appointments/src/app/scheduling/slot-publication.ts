@@ -4,7 +4,7 @@ import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments
 import { isExclusionViolation, isSerializationFailure, isUniqueViolation } from '@trellis/database';
 import type { Actor, Clock } from '../domain/ports';
 import { Violations } from '../domain/validation';
-import type { Db, PrismaClient, ScheduleRow, SlotRow } from '../prisma';
+import type { ScheduleRow, SlotRow } from '../prisma';
 import type { NewSlot, SchedulingRepository } from './scheduling.repository';
 
 export const MAX_SLOTS_PER_PUBLISH = 5000;
@@ -34,7 +34,6 @@ export function slotRequestHash(scheduleId: string, s: NewSlot): string {
 /** Publication of a schedule's slots: all or nothing, idempotent per slot key, never overlapping. */
 export class SlotPublication {
   constructor(
-    private readonly prisma: PrismaClient,
     private readonly repo: SchedulingRepository,
     private readonly clock: Clock,
     private readonly schedules: { getSchedule(id: string): Promise<ScheduleRow> },
@@ -125,14 +124,14 @@ export class SlotPublication {
     for (let attempt = 0; ; attempt++) {
       try {
         return keys.size > 0
-          ? await this.prisma.$transaction(async (tx) => {
+          ? await this.repo.inTransaction(async (repo) => {
               // Keyed publications of one organisation take turns: two identical ones racing on
               // the unique key and the exclusion constraint at once could deadlock (40P01 seen in
               // CI with 10 concurrent publishers); in turn, the second one finds the first's rows.
-              await this.repo.lockKeyedPublication(tx, schedule.odsCode);
-              return this.publishOnce(tx, schedule, valid, opts.ifNoneExist ?? false);
+              await repo.lockKeyedPublication(schedule.odsCode);
+              return this.publishOnce(repo, schedule, valid, opts.ifNoneExist ?? false);
             })
-          : await this.publishOnce(this.prisma, schedule, valid, false);
+          : await this.publishOnce(this.repo, schedule, valid, false);
       } catch (err) {
         // The same key used concurrently on another of the owner's schedules (unique index), or a
         // serialization failure: once more, now answering it as a replay or a precise refusal.
@@ -145,18 +144,17 @@ export class SlotPublication {
 
   /** One attempt: replay what the keys already published, insert the rest in one statement. */
   private async publishOnce(
-    db: Db,
+    repo: SchedulingRepository,
     schedule: ScheduleRow,
     valid: readonly NewSlot[],
     ifNoneExist: boolean,
   ): Promise<PublishedSlot[]> {
-    const earlier = await this.replaySlots(db, schedule.odsCode, valid, ifNoneExist);
+    const earlier = await this.replaySlots(repo, schedule.odsCode, valid, ifNoneExist);
     const fresh = valid.map((s, i) => ({ s, i })).filter(({ i }) => !earlier.has(i));
     const created = new Map<number, SlotRow>();
     if (fresh.length > 0) {
       try {
-        const rows = await this.repo.insertSlots(
-          db,
+        const rows = await repo.insertSlots(
           schedule,
           fresh.map((f) => f.s),
         );
@@ -181,7 +179,7 @@ export class SlotPublication {
 
   /** Keyed slots already published by the owner (by index); a reused key is refused. */
   private async replaySlots(
-    db: Db,
+    repo: SchedulingRepository,
     odsCode: string,
     slots: readonly NewSlot[],
     ifNoneExist: boolean,
@@ -189,8 +187,7 @@ export class SlotPublication {
     const found = new Map<number, SlotRow>();
     const keyed = slots.flatMap((s, i) => (s.idempotencyKey ? [{ s, i }] : []));
     if (keyed.length === 0) return found;
-    const rows = await this.repo.findSlotsByKeys(
-      db,
+    const rows = await repo.findSlotsByKeys(
       odsCode,
       keyed.map((k) => k.s.idempotencyKey!),
     );
@@ -216,7 +213,7 @@ export class SlotPublication {
     candidates: readonly NewSlot[],
     indexes: readonly number[],
   ): Promise<AppointmentsError> {
-    const clash = await this.repo.findOverlap(this.prisma, scheduleId, candidates);
+    const clash = await this.repo.findOverlap(scheduleId, candidates);
     const index = clash ? (indexes[clash.index] ?? clash.index) : undefined;
     const detail = clash
       ? `slots[${index}] overlaps existing slot ${clash.id} (${clash.start.toISOString()}–${clash.end.toISOString()})`
