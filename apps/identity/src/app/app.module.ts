@@ -120,7 +120,7 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
         provide: RecordLocator,
         inject: [PrismaService, OUTBOX],
         useFactory: (prisma: PrismaService, outbox: Outbox) =>
-          new RecordLocator(prisma.client, new PointerRepository(), new PointerEventSink(outbox)),
+          new RecordLocator(new PointerRepository(prisma.client), new PointerEventSink(outbox)),
       },
       IdentityMessaging,
     ],

@@ -4,6 +4,7 @@ import {
   type DocumentPointerVersion,
 } from '../../generated/prisma/client';
 import type { Db } from '../patients/patients.repository';
+import { TX } from '../patients/patients.support';
 import type { PointerDraft } from './records.validation';
 
 export type StoredPointer = DocumentPointer;
@@ -26,8 +27,21 @@ export interface SearchCursor {
 
 /** The record locator's storage (table document_pointer in identity's schema). */
 export class PointerRepository {
-  async patient(db: Db, nhsNumber: string): Promise<PatientFacts | undefined> {
-    const rows = await db.$queryRaw<
+  constructor(private readonly db: Db) {}
+
+  /**
+   * One unit of work in one transaction: `work` gets this repository bound to it, and the
+   * transaction itself for the outbox (the event commits with the pointer).
+   */
+  inTransaction<R>(
+    work: (repo: PointerRepository, tx: Prisma.TransactionClient) => Promise<R>,
+  ): Promise<R> {
+    if (!('$transaction' in this.db)) return work(this, this.db);
+    return this.db.$transaction((tx) => work(new PointerRepository(tx), tx), TX);
+  }
+
+  async patient(nhsNumber: string): Promise<PatientFacts | undefined> {
+    const rows = await this.db.$queryRaw<
       Array<{ nhs_number: string; confidentiality: string; merged_into: string | null }>
     >(Prisma.sql`SELECT nhs_number, confidentiality::text AS confidentiality, merged_into
                  FROM patient WHERE nhs_number = ${nhsNumber}`);
@@ -41,28 +55,27 @@ export class PointerRepository {
   }
 
   /** The numbers merged into a survivor (merges never chain: they all point at the survivor). */
-  async mergedNumbers(db: Db, survivor: string): Promise<string[]> {
-    const rows = await db.$queryRaw<Array<{ nhs_number: string }>>(
+  async mergedNumbers(survivor: string): Promise<string[]> {
+    const rows = await this.db.$queryRaw<Array<{ nhs_number: string }>>(
       Prisma.sql`SELECT nhs_number FROM patient WHERE merged_into = ${survivor} ORDER BY nhs_number`,
     );
     return rows.map((r) => r.nhs_number);
   }
 
-  byId(db: Db, id: string): Promise<StoredPointer | null> {
-    return db.documentPointer.findUnique({ where: { id } });
+  byId(id: string): Promise<StoredPointer | null> {
+    return this.db.documentPointer.findUnique({ where: { id } });
   }
 
   /** Locks the pointer row for a change (two supersedes of one pointer: one wins). */
-  async lockById(tx: Db, id: string): Promise<StoredPointer | null> {
-    await tx.$queryRaw(
+  async lockById(id: string): Promise<StoredPointer | null> {
+    await this.db.$queryRaw(
       Prisma.sql`SELECT id FROM document_pointer WHERE id = ${id}::uuid FOR UPDATE`,
     );
-    return tx.documentPointer.findUnique({ where: { id } });
+    return this.db.documentPointer.findUnique({ where: { id } });
   }
 
   /** The pointer an idempotent request registered earlier (same custodian), if any. */
   findReplay(
-    db: Db,
     custodian: string,
     clientKey: string | undefined,
     draft: PointerDraft,
@@ -75,28 +88,25 @@ export class PointerRepository {
         masterIdentifierValue: draft.masterIdentifierValue,
       });
     if (or.length === 0) return Promise.resolve(null);
-    return db.documentPointer.findFirst({
+    return this.db.documentPointer.findFirst({
       where: { custodianOds: custodian, OR: or },
       orderBy: { createdAt: 'asc' },
     });
   }
 
   /** Registers a pointer with its version 1 (in the caller's transaction). */
-  async insert(
-    tx: Db,
-    row: {
-      id: string;
-      draft: PointerDraft;
-      custodian: string;
-      clientKey: string | undefined;
-      requestHash: string;
-      replacesId?: string;
-      systemId: string;
-      now: Date;
-    },
-  ): Promise<StoredPointer> {
+  async insert(row: {
+    id: string;
+    draft: PointerDraft;
+    custodian: string;
+    clientKey: string | undefined;
+    requestHash: string;
+    replacesId?: string;
+    systemId: string;
+    now: Date;
+  }): Promise<StoredPointer> {
     const d = row.draft;
-    const created = await tx.documentPointer.create({
+    const created = await this.db.documentPointer.create({
       data: {
         id: row.id,
         status: 'current',
@@ -120,20 +130,19 @@ export class PointerRepository {
         updatedAt: row.now,
       },
     });
-    await this.recordVersion(tx, created, 'created', row.systemId);
+    await this.recordVersion(created, 'created', row.systemId);
     return created;
   }
 
   /** A status change as the pointer's next version (in the caller's transaction). */
   async setStatus(
-    tx: Db,
     current: StoredPointer,
     status: Exclude<PointerStatusName, 'current'>,
     now: Date,
     systemId: string,
     supersededById?: string,
   ): Promise<StoredPointer> {
-    const changed = await tx.documentPointer.update({
+    const changed = await this.db.documentPointer.update({
       where: { id: current.id },
       data: {
         status,
@@ -142,17 +151,16 @@ export class PointerRepository {
         ...(supersededById ? { supersededById } : {}),
       },
     });
-    await this.recordVersion(tx, changed, status, systemId);
+    await this.recordVersion(changed, status, systemId);
     return changed;
   }
 
   private async recordVersion(
-    tx: Db,
     p: StoredPointer,
     change: 'created' | 'superseded' | 'deleted',
     systemId: string,
   ): Promise<void> {
-    await tx.documentPointerVersion.create({
+    await this.db.documentPointerVersion.create({
       data: {
         pointerId: p.id,
         version: p.version,
@@ -165,20 +173,15 @@ export class PointerRepository {
     });
   }
 
-  version(db: Db, id: string, version: number): Promise<StoredPointerVersion | null> {
-    return db.documentPointerVersion.findUnique({
+  version(id: string, version: number): Promise<StoredPointerVersion | null> {
+    return this.db.documentPointerVersion.findUnique({
       where: { pointerId_version: { pointerId: id, version } },
     });
   }
 
   /** A pointer's versions, newest first, below `before`; one more than `take`. */
-  versions(
-    db: Db,
-    id: string,
-    before: number | undefined,
-    take: number,
-  ): Promise<StoredPointerVersion[]> {
-    return db.documentPointerVersion.findMany({
+  versions(id: string, before: number | undefined, take: number): Promise<StoredPointerVersion[]> {
+    return this.db.documentPointerVersion.findMany({
       where: { pointerId: id, ...(before !== undefined ? { version: { lt: before } } : {}) },
       orderBy: { version: 'desc' },
       take: take + 1,
@@ -186,19 +189,16 @@ export class PointerRepository {
   }
 
   /** Pointers of these numbers, newest first, after the cursor; one more than `take`. */
-  search(
-    db: Db,
-    q: {
-      nhsNumbers: string[];
-      typeCodes: string[];
-      statuses: readonly PointerStatusName[];
-      custodian?: string;
-      from?: Date;
-      before?: Date;
-      after?: SearchCursor;
-      take: number;
-    },
-  ): Promise<StoredPointer[]> {
+  search(q: {
+    nhsNumbers: string[];
+    typeCodes: string[];
+    statuses: readonly PointerStatusName[];
+    custodian?: string;
+    from?: Date;
+    before?: Date;
+    after?: SearchCursor;
+    take: number;
+  }): Promise<StoredPointer[]> {
     const created =
       q.from || q.before
         ? {
@@ -208,7 +208,7 @@ export class PointerRepository {
             },
           }
         : {};
-    return db.documentPointer.findMany({
+    return this.db.documentPointer.findMany({
       where: {
         nhsNumber: { in: q.nhsNumbers },
         status: { in: [...q.statuses] },

@@ -15,14 +15,17 @@ class FakeRepo {
   readonly history: StoredPointerVersion[] = [];
   readonly patients = new Map<string, PatientFacts>();
 
-  patient = (_db: unknown, nhs: string) => Promise.resolve(this.patients.get(nhs));
-  mergedNumbers = (_db: unknown, survivor: string) =>
+  // one unit of work: this same store, no transaction client
+  inTransaction = <R>(work: (repo: PointerRepository, tx: object) => Promise<R>) =>
+    work(this as unknown as PointerRepository, {});
+  patient = (nhs: string) => Promise.resolve(this.patients.get(nhs));
+  mergedNumbers = (survivor: string) =>
     Promise.resolve(
       [...this.patients.values()].filter((p) => p.mergedInto === survivor).map((p) => p.nhsNumber),
     );
-  byId = (_db: unknown, id: string) => Promise.resolve(this.rows.find((r) => r.id === id) ?? null);
+  byId = (id: string) => Promise.resolve(this.rows.find((r) => r.id === id) ?? null);
   lockById = this.byId;
-  findReplay = (_db: unknown, custodian: string, key: string | undefined, d: PointerDraft) =>
+  findReplay = (custodian: string, key: string | undefined, d: PointerDraft) =>
     Promise.resolve(
       this.rows.find(
         (r) =>
@@ -32,19 +35,16 @@ class FakeRepo {
               r.masterIdentifierValue === d.masterIdentifierValue)),
       ) ?? null,
     );
-  insert = (
-    _tx: unknown,
-    row: {
-      id: string;
-      draft: PointerDraft;
-      custodian: string;
-      clientKey: string | undefined;
-      requestHash: string;
-      replacesId?: string;
-      systemId: string;
-      now: Date;
-    },
-  ) => {
+  insert = (row: {
+    id: string;
+    draft: PointerDraft;
+    custodian: string;
+    clientKey: string | undefined;
+    requestHash: string;
+    replacesId?: string;
+    systemId: string;
+    now: Date;
+  }) => {
     const d = row.draft;
     const stored: StoredPointer = {
       id: row.id,
@@ -74,14 +74,7 @@ class FakeRepo {
     this.record(stored, 'created', row.systemId);
     return Promise.resolve(stored);
   };
-  setStatus = (
-    _tx: unknown,
-    p: StoredPointer,
-    status: string,
-    now: Date,
-    systemId: string,
-    by?: string,
-  ) => {
+  setStatus = (p: StoredPointer, status: string, now: Date, systemId: string, by?: string) => {
     Object.assign(p, { status, version: p.version + 1, updatedAt: now });
     if (by) p.supersededById = by;
     this.record(p, status, systemId);
@@ -98,27 +91,24 @@ class FakeRepo {
       recordedAt: p.updatedAt,
     });
   }
-  version = (_db: unknown, id: string, v: number) =>
+  version = (id: string, v: number) =>
     Promise.resolve(this.history.find((h) => h.pointerId === id && h.version === v) ?? null);
-  versions = (_db: unknown, id: string, before: number | undefined, take: number) =>
+  versions = (id: string, before: number | undefined, take: number) =>
     Promise.resolve(
       this.history
         .filter((h) => h.pointerId === id && (before === undefined || h.version < before))
         .sort((a, b) => b.version - a.version)
         .slice(0, take + 1),
     );
-  search = (
-    _db: unknown,
-    q: {
-      nhsNumbers: string[];
-      typeCodes: string[];
-      statuses: string[];
-      custodian?: string;
-      from?: Date;
-      before?: Date;
-      take: number;
-    },
-  ) =>
+  search = (q: {
+    nhsNumbers: string[];
+    typeCodes: string[];
+    statuses: string[];
+    custodian?: string;
+    from?: Date;
+    before?: Date;
+    take: number;
+  }) =>
     Promise.resolve(
       this.rows
         .filter(
@@ -160,10 +150,8 @@ function setup() {
       return Promise.resolve();
     },
   };
-  const db = { $transaction: <R>(fn: (tx: unknown) => Promise<R>) => fn({}) };
   let n = 0;
   const locator = new RecordLocator(
-    db as never,
     repo as unknown as PointerRepository,
     events as never,
     () => new Date(Date.UTC(2026, 11, 7, 6, 0, n)),

@@ -3,8 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { isoInstant, pageCursor } from '@trellis/platform';
 
 import type { Actor } from '../patients/patient.model';
-import type { Db } from '../patients/patients.repository';
-import { TX, type TransactionRunner } from '../patients/patients.support';
 import { RecordsError, RecordsErrorCode } from './records.errors';
 import type { PointerEventSink } from './records.events';
 import {
@@ -71,7 +69,6 @@ type Confidentiality = PatientFacts['confidentiality'];
  */
 export class RecordLocator {
   constructor(
-    private readonly db: Db & TransactionRunner,
     private readonly repo: PointerRepository,
     private readonly events: PointerEventSink,
     private readonly clock: () => Date = () => new Date(),
@@ -88,12 +85,12 @@ export class RecordLocator {
     const clientKey = validateClientKey(rawKey);
     const custodian = custodianOf(actor);
     const hash = draftHash(draft);
-    const replay = await this.replayOf(this.db, custodian, clientKey, draft, hash, undefined);
+    const replay = await this.replayOf(this.repo, custodian, clientKey, draft, hash, undefined);
     if (replay) return { pointer: replay, replayed: true };
     const patient = await this.livePatient(draft.nhsNumber, 'pointer.nhs_number');
     try {
-      const pointer = await this.db.$transaction(async (tx) => {
-        const created = await this.repo.insert(tx, {
+      const pointer = await this.repo.inTransaction(async (repo, tx) => {
+        const created = await repo.insert({
           id: this.newId(),
           draft,
           custodian,
@@ -110,12 +107,12 @@ export class RecordLocator {
           correlationId,
         );
         return created;
-      }, TX);
+      });
       return { pointer, replayed: false };
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       // a concurrent request with the same key or master identifier committed first
-      const won = await this.replayOf(this.db, custodian, clientKey, draft, hash, undefined);
+      const won = await this.replayOf(this.repo, custodian, clientKey, draft, hash, undefined);
       if (won) return { pointer: won, replayed: true };
       throw err;
     }
@@ -135,18 +132,18 @@ export class RecordLocator {
     const clientKey = validateClientKey(rawKey);
     const custodian = custodianOf(actor);
     const hash = draftHash(draft, replacesId);
-    const replay = await this.replayOf(this.db, custodian, clientKey, draft, hash, replacesId);
+    const replay = await this.replayOf(this.repo, custodian, clientKey, draft, hash, replacesId);
     if (replay) {
-      const old = await this.repo.byId(this.db, replacesId);
+      const old = await this.repo.byId(replacesId);
       if (old) return { pointer: replay, superseded: old, replayed: true };
     }
     const patient = await this.livePatient(draft.nhsNumber, 'pointer.nhs_number');
     try {
-      return await this.db.$transaction(async (tx) => {
-        const old = await this.repo.lockById(tx, replacesId);
-        await this.assertCustodianMayChange(tx, actor, old, replacesId, 'replaces_id', expected);
+      return await this.repo.inTransaction(async (repo, tx) => {
+        const old = await repo.lockById(replacesId);
+        await this.assertCustodianMayChange(repo, actor, old, replacesId, 'replaces_id', expected);
         if (old!.nhsNumber !== draft.nhsNumber) {
-          const was = await this.repo.patient(tx, old!.nhsNumber);
+          const was = await repo.patient(old!.nhsNumber);
           if (was?.mergedInto !== draft.nhsNumber)
             throw invalid(
               'pointer.nhs_number',
@@ -155,7 +152,7 @@ export class RecordLocator {
             );
         }
         const now = this.clock();
-        const created = await this.repo.insert(tx, {
+        const created = await repo.insert({
           id: this.newId(),
           draft,
           custodian,
@@ -165,8 +162,7 @@ export class RecordLocator {
           systemId: actor.systemId,
           now,
         });
-        const superseded = await this.repo.setStatus(
-          tx,
+        const superseded = await repo.setStatus(
           old!,
           'superseded',
           now,
@@ -181,11 +177,11 @@ export class RecordLocator {
           correlationId,
         );
         return { pointer: created, superseded, replayed: false };
-      }, TX);
+      });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      const won = await this.replayOf(this.db, custodian, clientKey, draft, hash, replacesId);
-      const old = await this.repo.byId(this.db, replacesId);
+      const won = await this.replayOf(this.repo, custodian, clientKey, draft, hash, replacesId);
+      const old = await this.repo.byId(replacesId);
       if (won && old) return { pointer: won, superseded: old, replayed: true };
       throw new RecordsError(
         RecordsErrorCode.PointerNotCurrent,
@@ -203,23 +199,17 @@ export class RecordLocator {
   ): Promise<StoredPointer> {
     const id = requirePointerId(rawId);
     const expected = validateExpectedVersion(rawExpected);
-    return this.db.$transaction(async (tx) => {
-      const current = await this.repo.lockById(tx, id);
+    return this.repo.inTransaction(async (repo, tx) => {
+      const current = await repo.lockById(id);
       const confidentiality = await this.assertCustodianMayChange(
-        tx,
+        repo,
         actor,
         current,
         id,
         'id',
         expected,
       );
-      const deleted = await this.repo.setStatus(
-        tx,
-        current!,
-        'deleted',
-        this.clock(),
-        actor.systemId,
-      );
+      const deleted = await repo.setStatus(current!, 'deleted', this.clock(), actor.systemId);
       await this.events.emit(
         tx,
         { kind: 'deleted', pointer: deleted },
@@ -228,7 +218,7 @@ export class RecordLocator {
         correlationId,
       );
       return deleted;
-    }, TX);
+    });
   }
 
   async get(actor: Actor, rawId: string | undefined): Promise<StoredPointer> {
@@ -245,7 +235,7 @@ export class RecordLocator {
   ): Promise<PointerAtVersion> {
     const p = await this.visible(actor, rawId);
     const version = validateVersion(rawVersion, p.id);
-    const v = await this.repo.version(this.db, p.id, version);
+    const v = await this.repo.version(p.id, version);
     if (!v)
       throw new RecordsError(
         RecordsErrorCode.PointerVersionNotFound,
@@ -264,7 +254,7 @@ export class RecordLocator {
     const take = validateHistoryPageSize(page.pageSize);
     const scope = { p: p.id };
     const before = VERSION_CURSOR.decode(page.pageToken, scope);
-    const rows = await this.repo.versions(this.db, p.id, before, take);
+    const rows = await this.repo.versions(p.id, before, take);
     const shown = rows.slice(0, take);
     const last = shown[shown.length - 1];
     return {
@@ -276,8 +266,8 @@ export class RecordLocator {
   /** A pointer this reader may see, whatever its status; NOT_FOUND otherwise. */
   private async visible(actor: Actor, rawId: string | undefined): Promise<StoredPointer> {
     const id = requirePointerId(rawId);
-    const p = await this.repo.byId(this.db, id);
-    if (!p || !mayViewPointer(actor, p, await this.confidentiality(this.db, p.nhsNumber)))
+    const p = await this.repo.byId(id);
+    if (!p || !mayViewPointer(actor, p, await this.confidentiality(this.repo, p.nhsNumber)))
       throw pointerNotFound(id);
     return p;
   }
@@ -287,11 +277,11 @@ export class RecordLocator {
     input: PointerSearchInput,
   ): Promise<{ pointers: StoredPointer[]; nextPageToken: string; nhsNumber: string }> {
     const q = validatePointerSearch(input);
-    const patient = await this.repo.patient(this.db, q.nhsNumber);
+    const patient = await this.repo.patient(q.nhsNumber);
     if (!patient) return { pointers: [], nextPageToken: '', nhsNumber: q.nhsNumber };
     const survivor = patient.mergedInto ?? q.nhsNumber;
-    const numbers = [survivor, ...(await this.repo.mergedNumbers(this.db, survivor))];
-    const confidentiality = await this.confidentiality(this.db, survivor);
+    const numbers = [survivor, ...(await this.repo.mergedNumbers(survivor))];
+    const confidentiality = await this.confidentiality(this.repo, survivor);
     // a restricted patient: a reader who may not see their pointers sees only its own
     const custodianOnly = mayViewPointer(
       actor,
@@ -313,7 +303,7 @@ export class RecordLocator {
       b: q.before?.toISOString() ?? '',
     };
     const after = CURSOR.decode(q.pageToken, scope);
-    const rows = await this.repo.search(this.db, {
+    const rows = await this.repo.search({
       nhsNumbers: numbers,
       typeCodes: q.typeCodes,
       statuses: q.statuses,
@@ -337,14 +327,14 @@ export class RecordLocator {
 
   /** The earlier pointer of an idempotent repeat (same content), or a refusal (other content). */
   private async replayOf(
-    db: Db,
+    repo: PointerRepository,
     custodian: string,
     clientKey: string | undefined,
     draft: PointerDraft,
     hash: string,
     replacesId: string | undefined,
   ): Promise<StoredPointer | undefined> {
-    const existing = await this.repo.findReplay(db, custodian, clientKey, draft);
+    const existing = await repo.findReplay(custodian, clientKey, draft);
     if (!existing) return undefined;
     if (existing.requestHash === hash && (existing.replacesId ?? undefined) === replacesId)
       return existing;
@@ -366,7 +356,7 @@ export class RecordLocator {
 
   /** The patient a new pointer is for: known, and not merged away (register on the survivor). */
   private async livePatient(nhs: string, field: string): Promise<PatientFacts> {
-    const patient = await this.repo.patient(this.db, nhs);
+    const patient = await this.repo.patient(nhs);
     if (!patient)
       throw new RecordsError(
         RecordsErrorCode.PatientNotFound,
@@ -383,18 +373,18 @@ export class RecordLocator {
   }
 
   /** A patient's confidentiality; a merged-away number's is its survivor's too. */
-  private async confidentiality(db: Db, nhs: string): Promise<Confidentiality> {
-    const p = await this.repo.patient(db, nhs);
+  private async confidentiality(repo: PointerRepository, nhs: string): Promise<Confidentiality> {
+    const p = await repo.patient(nhs);
     if (!p) return 'normal';
     if (p.confidentiality === 'restricted') return 'restricted';
     return p.mergedInto
-      ? ((await this.repo.patient(db, p.mergedInto))?.confidentiality ?? 'normal')
+      ? ((await repo.patient(p.mergedInto))?.confidentiality ?? 'normal')
       : 'normal';
   }
 
   /** A change of a pointer: it exists (for this reader), is the caller's, and is current. */
   private async assertCustodianMayChange(
-    tx: Db,
+    repo: PointerRepository,
     actor: Actor,
     p: StoredPointer | null,
     id: string,
@@ -403,7 +393,7 @@ export class RecordLocator {
   ): Promise<Confidentiality> {
     const custodian = custodianOf(actor);
     if (!p) throw pointerNotFound(id);
-    const confidentiality = await this.confidentiality(tx, p.nhsNumber);
+    const confidentiality = await this.confidentiality(repo, p.nhsNumber);
     if (!mayViewPointer(actor, p, confidentiality)) throw pointerNotFound(id);
     if (p.status === 'deleted') throw deletedError(id);
     if (p.custodianOds !== custodian)
