@@ -21,5 +21,3 @@ export {
   withTracingSuppressed,
 } from './trace-context';
 export type { HeaderValue, KafkaHeaders, TraceHeaders } from './trace-context';
-export { startInMemoryTelemetry } from './testing';
-export type { InMemoryTelemetry, ReadableSpan } from './testing';

@@ -1,7 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { recordRequest, startRequestTimer } from './red-metrics';
-import { startInMemoryTelemetry, type InMemoryTelemetry } from './testing';
+import { startInMemoryTelemetry, type InMemoryTelemetry } from '../testing';
 import {
   currentTraceHeaders,
   extractTraceContext,

@@ -4,7 +4,7 @@
 // Telemetry (in-memory exporters) starts FIRST; everything else is required afterwards so the
 // http, grpc, pg, nestjs and kafkajs instrumentations patch it. Writes spans + metrics to
 // TRACE_OUT as JSON and exits.
-import { startInMemoryTelemetry } from '@trellis/telemetry';
+import { startInMemoryTelemetry } from '@trellis/telemetry/testing';
 
 const memory = startInMemoryTelemetry({ serviceName: 'trace-e2e' });
 

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 
 import { createInboxConsumer, createEventBus, TOPICS, type ReceivedEvent } from '@trellis/events';
 import { kafkaConnection, type BaseConfig } from '@trellis/platform';
-import type { InMemoryTelemetry } from '@trellis/telemetry';
+import type { InMemoryTelemetry } from '@trellis/telemetry/testing';
 import {
   createTestSchema,
   freePort,

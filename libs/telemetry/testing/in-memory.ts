@@ -9,7 +9,7 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
-import { startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry';
+import { startTelemetry, type Telemetry, type TelemetryOptions } from '../src/telemetry';
 
 export interface InMemoryTelemetry {
   telemetry: Telemetry;
