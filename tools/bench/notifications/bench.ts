@@ -12,7 +12,8 @@
  * its publish time (EventContext.occurred_at, which the notification carries as the event's
  * timestamp). Latency = receipt − publish, per delivery (so it counts the producer, Kafka, the
  * inbox transaction, the worker's poll and the POST). Throughput = deliveries / (last receipt −
- * first publish). Prints one JSON report; the schema and topic stay with --keep. --no-wake runs
+ * first publish); a repeated (subscriber, event number) counts as a duplicate, not a delivery.
+ * Prints one JSON report; the schema and topic stay with --keep. --no-wake runs
  * the service with NOTIFICATIONS_WAKE_ON_RECORD=false (the worker only polls, every 200 ms): the
  * A/B switch for the LISTEN/NOTIFY wake-up. serviceCpuMsPerDelivery = the service process's CPU
  * time (user + system, from /proc) from the first publish to the last receipt, per delivery: the
@@ -90,7 +91,11 @@ async function main(): Promise<void> {
   ]);
 
   // receipts: one server, one path per subscriber
+  // a repeated (subscriber, event number) is counted, not taken as a delivery: the count of
+  // deliveries must mean "each notification once"
   const latencies: number[] = [];
+  const received = new Set<string>();
+  let duplicates = 0;
   let lastReceipt = 0;
   const server = createServer((req, res) => {
     let body = '';
@@ -98,7 +103,11 @@ async function main(): Promise<void> {
     req.on('end', () => {
       const now = Date.now();
       const m = /"name":"timestamp","valueInstant":"([^"]+)"/.exec(body);
-      if (m?.[1]) {
+      const n = /"name":"event-number","valueString":"([^"]+)"/.exec(body);
+      const receipt = `${req.url ?? ''} ${n?.[1] ?? ''}`;
+      if (m?.[1] && n?.[1] && received.has(receipt)) duplicates += 1;
+      else if (m?.[1] && n?.[1]) {
+        received.add(receipt);
         latencies.push(now - Date.parse(m[1]));
         lastReceipt = now;
       }
@@ -220,6 +229,7 @@ async function main(): Promise<void> {
     wakeOnRecord: wake,
     deliveries: latencies.length,
     expected,
+    duplicates,
     latencyMs: {
       p50: quantile(sorted, 0.5),
       p95: quantile(sorted, 0.95),
