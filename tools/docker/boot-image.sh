@@ -94,7 +94,8 @@ while :; do
   sleep 1
 done
 echo "boot-image: $app: /health/ready 200 after $(($(date +%s) - start)) s: ${ready:0:300}"
-if [ -f "$mnt/app/tools/docker/grpc-health-check.js" ] && grep -q "GRPC_PORT" -r "$mnt/app/libs/platform/src/config.js" 2>/dev/null; then
+# a gRPC service starts through libs/platform's runService (citizen-idp and the console serve HTTP only)
+if [ -f "$mnt/app/tools/docker/grpc-health-check.js" ] && grep -q "runService" "$mnt/app/apps/$app/src/main.js" 2>/dev/null; then
   "${run[@]}" node tools/docker/grpc-health-check.js "127.0.0.1:$grpc_port" >>"$log" 2>&1 ||
     { tail -n 20 "$log" >&2; die "gRPC health not SERVING"; }
   echo "boot-image: $app: gRPC health SERVING (shipped grpc-health-check)"
