@@ -1,49 +1,31 @@
 import { resourceSubject } from '../platform-fhir.controller';
-import { fhirOperation } from './fhir-operation';
+import {
+  fhirOperation,
+  freeTextParameter,
+  instanceOperationDefinition,
+  operationParameter,
+  returnParameter,
+} from './fhir-operation';
 
 /** POST /fhir/DiagnosticReport/:id/$acknowledge */
 export const DIAGNOSTICREPORT_ACKNOWLEDGE = fhirOperation(
-  {
-    resourceType: 'OperationDefinition',
-    id: 'diagnosticreport-acknowledge',
-    name: 'acknowledge',
-    status: 'active',
-    kind: 'operation',
+  instanceOperationDefinition('DiagnosticReport', 'acknowledge', {
     description:
       'The requesting organisation acknowledges a result version (idempotent: a repeat returns the first acknowledgement). Parameters: version (0/absent = latest), note.',
     affectsState: true,
-    code: 'acknowledge',
-    resource: ['DiagnosticReport'],
-    system: false,
-    type: false,
-    instance: true,
     parameter: [
-      {
-        name: 'version',
-        use: 'in',
-        min: 0,
-        max: '1',
-        documentation: 'Version acknowledged (latest when absent)',
-        type: 'integer',
-      },
-      {
-        name: 'note',
-        use: 'in',
-        min: 0,
-        max: '1',
-        documentation: 'Free-text reason or note',
-        type: 'string',
-      },
-      {
-        name: 'return',
-        use: 'out',
-        min: 1,
-        max: '1',
-        documentation: 'The acknowledged report',
-        type: 'DiagnosticReport',
-      },
+      operationParameter(
+        'in',
+        'version',
+        'integer',
+        0,
+        '1',
+        'Version acknowledged (latest when absent)',
+      ),
+      freeTextParameter('note', 0),
+      returnParameter('DiagnosticReport', 'The acknowledged report'),
     ],
-  },
+  }),
   {
     method: 'POST',
     platform: 'results',

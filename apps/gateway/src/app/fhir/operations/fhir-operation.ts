@@ -1,4 +1,4 @@
-import type { OperationDefinition } from '@medplum/fhirtypes';
+import type { OperationDefinition, OperationDefinitionParameter } from '@medplum/fhirtypes';
 
 import {
   FHIR_PREFIX,
@@ -61,5 +61,53 @@ export function servedDefinition(
     id,
     url: `${publicUrl}/${FHIR_PREFIX}/OperationDefinition/${id}`,
     ...rest,
+  };
+}
+
+/** One parameter of an operation (keys in the order the definition is served with). */
+export function operationParameter(
+  use: 'in' | 'out',
+  name: string,
+  type: string,
+  min: number,
+  max: string,
+  documentation: string,
+): OperationDefinitionParameter {
+  return { name, use, min, max, documentation, type };
+}
+
+/** A free-text reason or note the operation takes (`min` 1: required). */
+export function freeTextParameter(name: string, min: 0 | 1): OperationDefinitionParameter {
+  return operationParameter('in', name, 'string', min, '1', 'Free-text reason or note');
+}
+
+/** The `return` out parameter: the one resource the operation answers with. */
+export function returnParameter(type: string, documentation: string): OperationDefinitionParameter {
+  return operationParameter('out', 'return', type, 1, '1', documentation);
+}
+
+/**
+ * An active instance-level operation on one resource type (`/Type/{id}/$code`): the fields every
+ * such definition shares follow from the resource type and code (id `<type>-<code>`).
+ */
+export function instanceOperationDefinition(
+  resource: FhirOperationDefinition['resource'][number],
+  code: string,
+  spec: Pick<FhirOperationDefinition, 'description' | 'affectsState' | 'parameter'>,
+): FhirOperationDefinition {
+  return {
+    resourceType: 'OperationDefinition',
+    id: `${resource.toLowerCase()}-${code}`,
+    name: code,
+    status: 'active',
+    kind: 'operation',
+    description: spec.description,
+    affectsState: spec.affectsState,
+    code,
+    resource: [resource],
+    system: false,
+    type: false,
+    instance: true,
+    parameter: spec.parameter,
   };
 }

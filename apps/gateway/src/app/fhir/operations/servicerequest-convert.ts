@@ -1,41 +1,22 @@
 import { resourceSubject } from '../platform-fhir.controller';
-import { fhirOperation } from './fhir-operation';
+import {
+  fhirOperation,
+  freeTextParameter,
+  instanceOperationDefinition,
+  returnParameter,
+} from './fhir-operation';
 
 /** POST /fhir/ServiceRequest/:id/$convert */
 export const SERVICEREQUEST_CONVERT = fhirOperation(
-  {
-    resourceType: 'OperationDefinition',
-    id: 'servicerequest-convert',
-    name: 'convert',
-    status: 'active',
-    kind: 'operation',
+  instanceOperationDefinition('ServiceRequest', 'convert', {
     description:
       'The referring organisation turns a request answered with advice (status on-hold, advice-given) into a referral without re-entering it: a new ServiceRequest (201, basedOn the original, its own RTT clock from now), the original linked to it by the referral-converted-to extension. Parameters: note (optional, appended to the clinical summary). 422 when the request is not advice-given or was already converted.',
     affectsState: true,
-    code: 'convert',
-    resource: ['ServiceRequest'],
-    system: false,
-    type: false,
-    instance: true,
     parameter: [
-      {
-        name: 'note',
-        use: 'in',
-        min: 0,
-        max: '1',
-        documentation: 'Free-text reason or note',
-        type: 'string',
-      },
-      {
-        name: 'return',
-        use: 'out',
-        min: 1,
-        max: '1',
-        documentation: 'The new referral',
-        type: 'ServiceRequest',
-      },
+      freeTextParameter('note', 0),
+      returnParameter('ServiceRequest', 'The new referral'),
     ],
-  },
+  }),
   {
     method: 'POST',
     platform: 'referrals',

@@ -1,31 +1,12 @@
-import { fhirOperation } from './fhir-operation';
+import { fhirOperation, instanceOperationDefinition, returnParameter } from './fhir-operation';
 
 /** GET /fhir/Subscription/:id/$status */
 export const SUBSCRIPTION_STATUS = fhirOperation(
-  {
-    resourceType: 'OperationDefinition',
-    id: 'subscription-status',
-    name: 'status',
-    status: 'active',
-    kind: 'operation',
+  instanceOperationDefinition('Subscription', 'status', {
     description: 'SubscriptionStatus (as Parameters) of one subscription, in a searchset Bundle',
     affectsState: false,
-    code: 'status',
-    resource: ['Subscription'],
-    system: false,
-    type: false,
-    instance: true,
-    parameter: [
-      {
-        name: 'return',
-        use: 'out',
-        min: 1,
-        max: '1',
-        documentation: 'status',
-        type: 'Bundle',
-      },
-    ],
-  },
+    parameter: [returnParameter('Bundle', 'status')],
+  }),
   {
     method: 'GET',
     platform: 'notifications',
