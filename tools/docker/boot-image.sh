@@ -94,7 +94,7 @@ while :; do
   sleep 1
 done
 echo "boot-image: $app: /health/ready 200 after $(($(date +%s) - start)) s: ${ready:0:300}"
-# a gRPC service starts through libs/platform's runService (citizen-idp and the console serve HTTP only)
+# a gRPC service starts through libs/service-kit's runService (citizen-idp and the console serve HTTP only)
 if [ -f "$mnt/app/tools/docker/grpc-health-check.js" ] && grep -q "runService" "$mnt/app/apps/$app/src/main.js" 2>/dev/null; then
   "${run[@]}" node tools/docker/grpc-health-check.js "127.0.0.1:$grpc_port" >>"$log" 2>&1 ||
     { tail -n 20 "$log" >&2; die "gRPC health not SERVING"; }

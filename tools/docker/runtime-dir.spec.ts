@@ -47,7 +47,7 @@ const lock: Lockfile = {
     'node_modules/pg-native-linux': { version: '1.0.0', optional: true },
     'node_modules/tslib': { version: '2.8.0' },
     'node_modules/@faker-js/faker': { version: '9.0.0', dev: true },
-    'node_modules/@trellis/platform': { resolved: 'libs/platform', link: true },
+    'node_modules/@trellis/service-kit': { resolved: 'libs/service-kit', link: true },
   },
 };
 

@@ -5,7 +5,7 @@
  * exclusion constraint makes a re-run a no-op).
  *
  * ODS codes: trusts use real-looking trust codes; GP practices are the demo practices of the
- * organisation reference table (libs/platform/src/reference/organisations.ts).
+ * organisation reference table (libs/service-kit/src/reference/organisations.ts).
  */
 import { createHash } from 'node:crypto';
 

@@ -1,6 +1,6 @@
 // appointments service entry point: telemetry first (./instrument), then Nest.
 import './instrument';
-import { runService } from '@trellis/platform';
+import { runService } from '@trellis/service-kit';
 
 import { createAppointmentsModule } from './app/app.module';
 import { appointmentsConfigSchema } from './app/config';

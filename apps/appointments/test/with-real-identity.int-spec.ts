@@ -8,7 +8,7 @@ import { status } from '@grpc/grpc-js';
 import { faker } from '@faker-js/faker/locale/en_GB';
 import { createTestAuthority, forwardedTestKit, type TestAuthority } from '@trellis/auth/testing';
 import { identity as identityContracts } from '@trellis/contracts';
-import type { DecodedGrpcError, ForwardCallOptions } from '@trellis/platform';
+import type { DecodedGrpcError, ForwardCallOptions } from '@trellis/service-kit';
 import {
   createTestSchema,
   freePort,

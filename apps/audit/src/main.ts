@@ -1,6 +1,6 @@
 // audit store entry point: telemetry first (./instrument), then Nest.
 import './instrument';
-import { runService } from '@trellis/platform';
+import { runService } from '@trellis/service-kit';
 
 import { createAuditModule } from './app/app.module';
 import { auditConfigSchema } from './app/config';

@@ -12,7 +12,7 @@ import {
   type EventBus,
   type EventPublisher,
 } from '@trellis/events';
-import { bootstrapService, type ServiceHandle } from '@trellis/platform';
+import { bootstrapService, type ServiceHandle } from '@trellis/service-kit';
 import {
   createTestSchema,
   fakeNhsNumbers,

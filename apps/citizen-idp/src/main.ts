@@ -3,7 +3,7 @@
 // national identity provider instead (citizen.oidcIssuer).
 import { createServer } from 'node:http';
 
-import { createLogger, loadConfig } from '@trellis/platform';
+import { createLogger, loadConfig } from '@trellis/service-kit';
 
 import { CitizenDirectory, loadCitizens, loadStaff } from './app/citizens';
 import { citizenIdpConfigSchema } from './app/config';

@@ -1,7 +1,7 @@
 // conformance service entry point: telemetry first (./instrument), then Nest. Consumes the access
 // and conformance streams into counters and serves the scorecards over gRPC.
 import './instrument';
-import { runService } from '@trellis/platform';
+import { runService } from '@trellis/service-kit';
 
 import { ConformanceModule } from './app/app.module';
 import { conformanceConfigSchema } from './app/config';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type Caller } from '@trellis/auth';
 import { events } from '@trellis/contracts';
 import { createPrismaClient } from '@trellis/database';
-import { type Logger } from '@trellis/platform';
+import { type Logger } from '@trellis/service-kit';
 import { createTestSchema, type TestSchema } from '@trellis/testing';
 
 import { addCounters } from '../src/app/counting/counter-writer';

@@ -5,7 +5,7 @@
 import { SystemStatusRegistry, type Caller } from '@trellis/auth';
 import { events } from '@trellis/contracts';
 import { createPrismaClient } from '@trellis/database';
-import { type Logger } from '@trellis/platform';
+import { type Logger } from '@trellis/service-kit';
 import { createTestSchema, type TestSchema } from '@trellis/testing';
 
 import { type ConformanceConfig } from '../src/app/config';

@@ -1,7 +1,7 @@
 // Bootstrap only: telemetry first (import order is evaluation order), then Nest, then listen.
 import './instrument';
 
-import { runService } from '@trellis/platform';
+import { runService } from '@trellis/service-kit';
 
 import { gatewayEnvSchema } from './app/config/gateway.config';
 import { GatewayModule } from './app/gateway.module';

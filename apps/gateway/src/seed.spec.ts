@@ -1,5 +1,5 @@
 import { scopeSatisfies } from '@trellis/auth';
-import { organisationByOdsCode } from '@trellis/platform';
+import { organisationByOdsCode } from '@trellis/service-kit';
 
 import { GATEWAY_SCOPES } from './app/gateway.scopes';
 import { DEMO_SYSTEMS } from './seed';

@@ -19,7 +19,7 @@ import {
 } from '@trellis/auth';
 import { applyMigrations } from '@trellis/database';
 import { createOutbox } from '@trellis/events';
-import { CONFIG, loadConfig, regionalAuthorityOf } from '@trellis/platform';
+import { CONFIG, loadConfig, regionalAuthorityOf } from '@trellis/service-kit';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 
 import { GATEWAY_AUDITOR } from './app/audit/gateway-events.module';

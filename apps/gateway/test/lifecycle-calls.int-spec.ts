@@ -7,7 +7,7 @@ import { fakerEN_GB as faker } from '@faker-js/faker';
 import { Metadata, status, type MetadataValue } from '@grpc/grpc-js';
 import type { OperationOutcome, Parameters, Patient } from '@medplum/fhirtypes';
 import { loadInfraEnv } from '@trellis/testing';
-import { decodeGrpcError } from '@trellis/platform';
+import { decodeGrpcError } from '@trellis/service-kit';
 import { rulesOf } from '@trellis/fhir';
 import { Client as Pg } from 'pg';
 

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 
 import { REGION_ACTIONS } from '@trellis/auth';
 import { events } from '@trellis/contracts';
-import { organisationByOdsCode } from '@trellis/platform';
+import { organisationByOdsCode } from '@trellis/service-kit';
 import { exportJWK, generateKeyPair } from 'jose';
 
 import { RegionPrincipals } from '../src/app/regions/region-principals';

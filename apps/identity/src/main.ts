@@ -1,6 +1,6 @@
 // identity service entry point: telemetry first (./instrument), then Nest.
 import './instrument';
-import { runService } from '@trellis/platform';
+import { runService } from '@trellis/service-kit';
 import { createIdentityModule } from './app/app.module';
 import { identityConfigSchema } from './app/config';
 

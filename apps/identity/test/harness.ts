@@ -7,7 +7,7 @@ import {
   type DecodedGrpcError,
   type ForwardCallOptions,
   type ServiceHandle,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import {
   createTestSchema,
   freePort,

@@ -1,6 +1,6 @@
 // notifications entry point: telemetry first (./instrument), then Nest.
 import './instrument';
-import { runService } from '@trellis/platform';
+import { runService } from '@trellis/service-kit';
 
 import { createNotificationsModule } from './app/app.module';
 import { notificationsConfigSchema } from './app/config';

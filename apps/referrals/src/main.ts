@@ -1,6 +1,6 @@
 // referrals service entry point: telemetry first (./instrument), then Nest.
 import './instrument';
-import { runService } from '@trellis/platform';
+import { runService } from '@trellis/service-kit';
 
 import { createReferralsModule } from './app/app.module';
 import { referralsConfigSchema } from './app/config';

@@ -12,7 +12,7 @@ import { SUSPENSION_UNKNOWN, VOUCH_HEADER, type VouchBasis } from '@trellis/auth
 import { createTestAuthority, type TestAuthority } from '@trellis/auth/testing';
 import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 import { createEventBus, kafkaConfigFromEnv, TOPICS } from '@trellis/events';
-import { bootstrapService, type ServiceHandle } from '@trellis/platform';
+import { bootstrapService, type ServiceHandle } from '@trellis/service-kit';
 import {
   localServiceEnv,
   pollUntil,

@@ -1,6 +1,6 @@
 // results service entry point: telemetry first (./instrument), then Nest.
 import './instrument';
-import { runService } from '@trellis/platform';
+import { runService } from '@trellis/service-kit';
 
 import { createResultsModule } from './app/app.module';
 import { resultsConfigSchema } from './app/config';

@@ -1,7 +1,7 @@
 // router service entry point: telemetry first (./instrument), then Nest. No gRPC API of its own:
 // the gRPC server carries grpc.health.v1 (and reflection) only.
 import './instrument';
-import { runService } from '@trellis/platform';
+import { runService } from '@trellis/service-kit';
 
 import { RouterModule } from './app/app.module';
 import { routerConfigSchema } from './app/config';

@@ -32,7 +32,7 @@ import {
 import { type ScopeTable } from './scope-table';
 import { type ServiceIdentity } from './service-identity';
 import { backoffDelay, sleep } from '@trellis/events';
-import { HealthRegistry } from '@trellis/platform';
+import { HealthRegistry } from '@trellis/service-kit';
 
 import { GatewayVouchVerifier } from './gateway-vouch';
 import {
@@ -149,7 +149,7 @@ export interface TrellisAuthAsyncOptions {
 /**
  * Registers the global guard + audit interceptor for HTTP and gRPC. NOTE for hybrid apps: gRPC
  * handlers only get APP_GUARD/APP_INTERCEPTOR when the microservice is connected with
- * `{ inheritAppConfig: true }` (the @trellis/platform bootstrap does this).
+ * `{ inheritAppConfig: true }` (the @trellis/service-kit bootstrap does this).
  */
 @Global()
 @Module({})

@@ -1,5 +1,5 @@
 import { events } from '@trellis/contracts';
-import { organisationByOdsCode } from '@trellis/platform';
+import { organisationByOdsCode } from '@trellis/service-kit';
 
 import {
   AccessAuditor,

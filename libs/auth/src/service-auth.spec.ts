@@ -1,4 +1,4 @@
-import { baseConfigSchema } from '@trellis/platform';
+import { baseConfigSchema } from '@trellis/service-kit';
 import { createLocalJWKSet } from 'jose';
 
 import { gatewayAuthEndpoints, serviceAuthOptions } from './service-auth';

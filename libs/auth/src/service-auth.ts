@@ -1,5 +1,5 @@
 import { type Outbox, type RawSqlClient } from '@trellis/events';
-import { type BaseConfig, kafkaConnection } from '@trellis/platform';
+import { type BaseConfig, kafkaConnection } from '@trellis/service-kit';
 
 import { type TrellisAuthOptions } from './auth.module';
 import { createAccessAuditor, createSystemStatusFeed } from './contracts-codec';

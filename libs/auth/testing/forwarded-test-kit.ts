@@ -4,7 +4,7 @@ import {
   type DecodedGrpcError,
   type ForwardCallOptions,
   type ForwardingOptions,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import type { TypedTestKit } from '@trellis/testing';
 
 import { withTestServiceIdentity } from './authority';

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { PrismaClientConstructor } from '@trellis/database';
-import { prismaClientProvider, type PrismaClientLike } from '@trellis/platform';
+import { prismaClientProvider, type PrismaClientLike } from '@trellis/service-kit';
 
 import { createOutbox, type Outbox } from './outbox/outbox';
 

@@ -4,9 +4,9 @@ import {
   baseConfigSchema,
   createLogger,
   loadConfig,
-  PlatformModule,
+  ServiceKitModule,
   ShutdownHooks,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 import { ServiceMessagingProvider, type ServiceMessagingPlan } from './service-messaging.provider';
 
@@ -44,7 +44,7 @@ async function boot(serviceName: string) {
   const config = { ...configWithoutKafka(), SERVICE_NAME: serviceName };
   @Module({
     imports: [
-      PlatformModule.forRoot({
+      ServiceKitModule.forRoot({
         config,
         logger: createLogger({ service: serviceName, version: '0', level: 'silent' }),
       }),

@@ -6,7 +6,7 @@ import {
   ShutdownHooks,
   type BaseConfig,
   type Logger,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 import type { InboxConsumer } from './inbox/inbox-consumer';
 import type { OutboxRelay } from './outbox/relay';

@@ -1,4 +1,4 @@
-import { baseConfigSchema, HealthRegistry, loadConfig, ShutdownHooks } from '@trellis/platform';
+import { baseConfigSchema, HealthRegistry, loadConfig, ShutdownHooks } from '@trellis/service-kit';
 
 import { startServiceMessaging } from './service-messaging';
 

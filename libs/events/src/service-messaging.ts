@@ -5,7 +5,7 @@ import {
   type BaseConfig,
   type HealthRegistry,
   type ShutdownHooks,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 import { backoffDelay, sleep, type BackoffOptions } from './backoff';
 import { createEventBus } from './bus';

@@ -21,7 +21,7 @@ import {
   loadConfig,
   ShutdownHooks,
   type ServiceHandle,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import {
   freePort,
   grpcHealthCheck,

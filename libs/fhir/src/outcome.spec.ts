@@ -1,4 +1,4 @@
-import { STATUS_TABLE } from '@trellis/platform';
+import { STATUS_TABLE } from '@trellis/service-kit';
 
 import { fhirErrorFromPlatform, operationOutcome, rulesOf } from './outcome';
 

@@ -1,5 +1,5 @@
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { STATUS_TABLE, statusOfGrpcCode } from '@trellis/platform';
+import { STATUS_TABLE, statusOfGrpcCode } from '@trellis/service-kit';
 
 /** Code system of Trellis conformance rule ids (carried in `issue.details.coding`). */
 export const TRELLIS_RULE_SYSTEM = 'https://fhir.trellis.nhs.uk/CodeSystem/conformance-rule';

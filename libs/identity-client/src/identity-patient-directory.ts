@@ -7,7 +7,7 @@ import {
   grpcCodeName,
   typedClient,
   type TypedClient,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import { createChannel, Status, type Channel } from 'nice-grpc';
 
 import type { PatientDirectory, PatientLookupContext, PatientStanding } from './patient-directory';

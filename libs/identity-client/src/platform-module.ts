@@ -2,7 +2,7 @@
 // patients up in identity) share: their infrastructure (Prisma client and outbox writer), the one
 // auth guard with access records through the service's outbox, the identity client and the clock.
 // Each platform passes only what is its own (scope table, controllers, services). It lives here, not in
-// @trellis/platform, because it composes @trellis/auth and @trellis/events, which build on it.
+// @trellis/service-kit, because it composes @trellis/auth and @trellis/events, which build on it.
 import type { Metadata } from '@grpc/grpc-js';
 import { Module, type Provider, type Type } from '@nestjs/common';
 import {
@@ -27,7 +27,7 @@ import {
   ShutdownHooks,
   ShutdownOrder,
   systemClock,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 import {
   IdentityPatientDirectory,

@@ -26,7 +26,7 @@ import { createPrismaClient } from '@trellis/database';
 import { createOutbox } from '@trellis/events';
 import { IdentityPatientDirectory } from '@trellis/identity-client';
 import { IdentityTestServer } from '@trellis/identity-client/src/testing';
-import { bootstrapService } from '@trellis/platform';
+import { bootstrapService } from '@trellis/service-kit';
 import { createTestSchema, freePort, loadInfraEnv } from '@trellis/testing';
 import { Client } from 'pg';
 

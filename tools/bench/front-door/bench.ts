@@ -16,7 +16,7 @@ import { join } from 'node:path';
 
 import { testServiceIdentity } from '@trellis/auth/testing';
 import { identity } from '@trellis/contracts';
-import { grpcChannel, typedClient } from '@trellis/platform';
+import { grpcChannel, typedClient } from '@trellis/service-kit';
 import {
   createTestSchema,
   freePort,

@@ -14,7 +14,7 @@
  */
 import { createTestAuthority, withTestServiceIdentity } from '@trellis/auth/testing';
 import { identity } from '@trellis/contracts';
-import { grpcChannel, typedClient, type ForwardCallOptions } from '@trellis/platform';
+import { grpcChannel, typedClient, type ForwardCallOptions } from '@trellis/service-kit';
 import { loadInfraEnv } from '@trellis/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';

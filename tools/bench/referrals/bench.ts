@@ -20,7 +20,7 @@ import { applyMigrations, createPrismaClient } from '@trellis/database';
 import { createOutbox } from '@trellis/events';
 import type { PatientDirectory } from '@trellis/identity-client';
 import { completeNhsNumber } from '@trellis/nhs-number';
-import { ORGANISATIONS, REGIONS } from '@trellis/platform';
+import { ORGANISATIONS, REGIONS } from '@trellis/service-kit';
 import { loadInfraEnv } from '@trellis/testing';
 import { join } from 'node:path';
 import { Client } from 'pg';

@@ -26,7 +26,7 @@ import { createOutbox } from '@trellis/events';
 import { CachingPatientDirectory, IdentityPatientDirectory } from '@trellis/identity-client';
 import { IdentityTestServer } from '@trellis/identity-client/src/testing';
 import { completeNhsNumber } from '@trellis/nhs-number';
-import { bootstrapService } from '@trellis/platform';
+import { bootstrapService } from '@trellis/service-kit';
 import { createTestSchema, freePort, loadInfraEnv } from '@trellis/testing';
 import { join } from 'node:path';
 import { Client } from 'pg';

@@ -8,7 +8,7 @@ import {
   type DecodedGrpcError,
   type ForwardCallOptions,
   type TypedClient,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import type { Channel } from 'nice-grpc';
 
 import type { JourneyConfig } from './config';

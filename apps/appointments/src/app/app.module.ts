@@ -7,7 +7,7 @@ import {
   PLATFORM_OUTBOX,
   type PlatformModuleOverrides,
 } from '@trellis/identity-client';
-import { CLOCK, CONFIG, type Clock } from '@trellis/platform';
+import { CLOCK, CONFIG, type Clock } from '@trellis/service-kit';
 
 import { AppointmentsMessaging } from '../events/appointments-messaging';
 import { OutboxAppointmentEventSink } from '../events/outbox-appointment-event-sink';

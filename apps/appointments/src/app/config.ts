@@ -4,7 +4,7 @@ import {
   gatewayUrlConfig,
   requiredKafkaConfig,
   serviceDatabaseConfig,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import { z } from 'zod';
 
 import { isOrganisationType, type OrganisationType } from './domain/organisation';

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { serviceAuthOptions, TrellisAuthModule, type TrellisAuthOptions } from '@trellis/auth';
 import { serviceInfraModule, type Outbox } from '@trellis/events';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 
 import { AuditMessaging } from '../events/audit-messaging';
 import { AUDIT_SCOPES } from './access/scopes';

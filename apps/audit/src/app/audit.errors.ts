@@ -1,4 +1,4 @@
-import { codedError, errorVocabulary, type ErrorCodeOf } from '@trellis/platform';
+import { codedError, errorVocabulary, type ErrorCodeOf } from '@trellis/service-kit';
 
 /** The audit store's error vocabulary (gRPC status + google.rpc.ErrorInfo reason = code). */
 const VOCABULARY = {

@@ -1,6 +1,6 @@
 import { forwardedTestKit } from '@trellis/auth/testing';
 import { audit } from '@trellis/contracts';
-import type { DecodedGrpcError, ForwardCallOptions } from '@trellis/platform';
+import type { DecodedGrpcError, ForwardCallOptions } from '@trellis/service-kit';
 import { TypedTestClients } from '@trellis/testing';
 
 /**

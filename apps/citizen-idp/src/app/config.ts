@@ -1,4 +1,4 @@
-import { baseConfigSchema } from '@trellis/platform';
+import { baseConfigSchema } from '@trellis/service-kit';
 import { z } from 'zod';
 
 const csv = z

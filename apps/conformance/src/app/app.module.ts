@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { serviceAuthOptions, TrellisAuthModule, type TrellisAuthOptions } from '@trellis/auth';
 import { serviceInfraModule } from '@trellis/events';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 
 import { ConformanceMessaging } from '../events/conformance-messaging';
 import { type ConformanceConfig } from './config';

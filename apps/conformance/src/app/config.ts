@@ -3,7 +3,7 @@ import {
   gatewayUrlConfig,
   requiredKafkaConfig,
   serviceDatabaseConfig,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import { TOPICS } from '@trellis/events';
 import { z } from 'zod';
 

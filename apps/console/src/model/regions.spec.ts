@@ -1,4 +1,4 @@
-import { REGIONS as PLATFORM_REGIONS } from '@trellis/platform';
+import { REGIONS as PLATFORM_REGIONS } from '@trellis/service-kit';
 
 import { REGIONS } from './regions';
 

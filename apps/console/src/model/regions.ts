@@ -1,6 +1,6 @@
 /**
  * The platform's eight region codes, as in the shipped reference table
- * (libs/platform/src/reference/organisations.ts `REGIONS`; regions.spec.ts keeps the two equal).
+ * (libs/service-kit/src/reference/organisations.ts `REGIONS`; regions.spec.ts keeps the two equal).
  * A copy because that library is server code the browser bundle must not pull in.
  */
 export const REGIONS = [

@@ -6,7 +6,7 @@ import {
   TrellisAuthModule,
   type AccessAuditor,
 } from '@trellis/auth';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 import { createLocalJWKSet } from 'jose';
 
 import { type PrismaClient } from '../generated/prisma/client';

@@ -1,6 +1,10 @@
 import { forwardedTestKit } from '@trellis/auth/testing';
 import { gateway } from '@trellis/contracts';
-import { GrpcCallError, type DecodedGrpcError, type ForwardCallOptions } from '@trellis/platform';
+import {
+  GrpcCallError,
+  type DecodedGrpcError,
+  type ForwardCallOptions,
+} from '@trellis/service-kit';
 import { TypedTestClients } from '@trellis/testing';
 
 /**

@@ -10,7 +10,7 @@ import {
   type ConsumedMessage,
   type EventBus,
 } from '@trellis/events';
-import { bootstrapService, type ServiceHandle } from '@trellis/platform';
+import { bootstrapService, type ServiceHandle } from '@trellis/service-kit';
 import {
   createTestSchema,
   freePort,

@@ -4,7 +4,11 @@
 import { status } from '@grpc/grpc-js';
 import { forwardedTestKit } from '@trellis/auth/testing';
 import { gateway } from '@trellis/contracts';
-import { GrpcCallError, type DecodedGrpcError, type ForwardCallOptions } from '@trellis/platform';
+import {
+  GrpcCallError,
+  type DecodedGrpcError,
+  type ForwardCallOptions,
+} from '@trellis/service-kit';
 import { TypedTestClients } from '@trellis/testing';
 import type { Client } from 'nice-grpc';
 

@@ -8,7 +8,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { events, google } from '@trellis/contracts';
-import { loadProtoPackageDefinition } from '@trellis/platform';
+import { loadProtoPackageDefinition } from '@trellis/service-kit';
 import { Client as Pg } from 'pg';
 
 import { FHIR_ROUTES } from '../../src/app/fhir/fhir.routes';

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 
 import { createInboxConsumer, createEventBus, TOPICS, type ReceivedEvent } from '@trellis/events';
-import { kafkaConnection, type BaseConfig } from '@trellis/platform';
+import { kafkaConnection, type BaseConfig } from '@trellis/service-kit';
 import type { InMemoryTelemetry } from '@trellis/telemetry/testing';
 import {
   createTestSchema,

@@ -14,7 +14,7 @@ import {
 } from '@trellis/events';
 import { inPoolTransaction } from '@trellis/database';
 import { NhsNumberAllocator } from '@trellis/nhs-number';
-import { CONFIG, HealthRegistry, kafkaConnection } from '@trellis/platform';
+import { CONFIG, HealthRegistry, kafkaConnection } from '@trellis/service-kit';
 import type { JWTVerifyGetKey } from 'jose';
 import { OutboxPatientEventSink } from '../events/patient-events';
 import { IDENTITY_SCOPES } from './access/scopes';

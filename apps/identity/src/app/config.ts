@@ -1,4 +1,4 @@
-import { baseConfigSchema, serviceDatabaseConfig } from '@trellis/platform';
+import { baseConfigSchema, serviceDatabaseConfig } from '@trellis/service-kit';
 import { z } from 'zod';
 
 /** Identity configuration (validated at boot, all problems at once). */

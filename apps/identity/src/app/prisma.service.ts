@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { createPrismaClientWithPool, PrismaLifecycle } from '@trellis/database';
-import { InjectConfig } from '@trellis/platform';
+import { InjectConfig } from '@trellis/service-kit';
 import type { Pool } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import type { IdentityConfig } from './config';

@@ -1,4 +1,4 @@
-import { regionOfOrganisation } from '@trellis/platform';
+import { regionOfOrganisation } from '@trellis/service-kit';
 import { events as ev } from '@trellis/contracts';
 import {
   createOutbox,

@@ -10,7 +10,7 @@ import {
 } from '@trellis/auth';
 import { createOutbox, type Outbox } from '@trellis/events';
 import { PAYLOAD_CONTENTS } from '@trellis/fhir';
-import { CONFIG, prismaClientProvider } from '@trellis/platform';
+import { CONFIG, prismaClientProvider } from '@trellis/service-kit';
 
 import { NotificationsMessaging } from '../events/notifications-messaging';
 import { NOTIFICATIONS_SCOPES } from './access/scopes';

@@ -5,7 +5,7 @@ import {
   gatewayUrlConfig,
   requiredKafkaConfig,
   serviceDatabaseConfig,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import { z } from 'zod';
 
 const topicList = (fallback: string[]) =>

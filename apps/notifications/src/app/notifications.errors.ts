@@ -1,4 +1,4 @@
-import { codedError, errorVocabulary, type ErrorCodeOf } from '@trellis/platform';
+import { codedError, errorVocabulary, type ErrorCodeOf } from '@trellis/service-kit';
 
 /** The notifications service's error vocabulary (gRPC status + ErrorInfo reason = code). */
 const VOCABULARY = {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_STATUS_REGISTRY, type SystemStatusRegistry } from '@trellis/auth';
 import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
-import { ShutdownOrder } from '@trellis/platform';
+import { ShutdownOrder } from '@trellis/service-kit';
 
 import { type NotificationsConfig } from '../app/config';
 import { DeliveryWorker } from '../app/delivery/delivery-worker';

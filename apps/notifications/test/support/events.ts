@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { toReceivedEvent, type ReceivedEvent } from '@trellis/events';
-import type { Logger } from '@trellis/platform';
+import type { Logger } from '@trellis/service-kit';
 
 /** An event as the consumer hands it over: protobuf data under CloudEvents headers. */
 export function receivedEvent(type: string, data: Uint8Array): ReceivedEvent {

@@ -7,7 +7,7 @@ import {
   PLATFORM_OUTBOX,
   type PlatformModuleOverrides,
 } from '@trellis/identity-client';
-import { CLOCK, type Clock } from '@trellis/platform';
+import { CLOCK, type Clock } from '@trellis/service-kit';
 
 import { OutboxReferralEventSink } from '../events/outbox-referral-event-sink';
 import { ReferralsMessaging } from '../events/referrals-messaging';

@@ -4,7 +4,7 @@ import {
   gatewayUrlConfig,
   requiredKafkaConfig,
   serviceDatabaseConfig,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import { z } from 'zod';
 
 /** Referrals configuration: validated at boot, every problem reported at once. */

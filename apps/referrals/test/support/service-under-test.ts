@@ -1,7 +1,7 @@
 import { StaticSystemStatusFeed } from '@trellis/auth';
 import { createTestAuthority, type TestAuthority } from '@trellis/auth/testing';
 import { createEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
-import { bootstrapService, type ServiceHandle } from '@trellis/platform';
+import { bootstrapService, type ServiceHandle } from '@trellis/service-kit';
 import { uniqueGroupId, uniqueTopic, localServiceEnv } from '@trellis/testing';
 
 import { createReferralsModule } from '../../src/app/app.module';

@@ -8,7 +8,7 @@ import {
   PLATFORM_OUTBOX,
   type PlatformModuleOverrides,
 } from '@trellis/identity-client';
-import { CLOCK, CONFIG, type Clock } from '@trellis/platform';
+import { CLOCK, CONFIG, type Clock } from '@trellis/service-kit';
 
 import { OutboxResultEventSink } from '../events/outbox-result-event-sink';
 import { ResultsMessaging } from '../events/results-messaging';

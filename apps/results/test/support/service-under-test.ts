@@ -1,7 +1,7 @@
 import { StaticSystemStatusFeed } from '@trellis/auth';
 import { createTestAuthority, type TestAuthority } from '@trellis/auth/testing';
 import { createEventBus, kafkaConfigFromEnv, TOPICS, type EventBus } from '@trellis/events';
-import { bootstrapService, type ServiceHandle } from '@trellis/platform';
+import { bootstrapService, type ServiceHandle } from '@trellis/service-kit';
 
 import { createResultsModule } from '../../src/app/app.module';
 import { resultsConfigSchema, type ResultsConfig } from '../../src/app/config';

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { prismaClientProvider } from '@trellis/platform';
+import { prismaClientProvider } from '@trellis/service-kit';
 
 import { RouterMessaging } from '../events/router-messaging';
 import { PRISMA, PrismaClient } from './prisma';

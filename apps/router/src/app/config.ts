@@ -1,4 +1,4 @@
-import { baseConfigSchema, requiredKafkaConfig, serviceDatabaseConfig } from '@trellis/platform';
+import { baseConfigSchema, requiredKafkaConfig, serviceDatabaseConfig } from '@trellis/service-kit';
 import { DEFAULT_REGIONS, TOPICS } from '@trellis/events';
 import { z } from 'zod';
 

@@ -1,5 +1,5 @@
 import { common, events, toTimestamp } from '@trellis/contracts';
-import { regionOfOrganisation } from '@trellis/platform';
+import { regionOfOrganisation } from '@trellis/service-kit';
 
 import { type EventOccurrence } from '../cloudevents';
 

@@ -1,4 +1,4 @@
-import { regionOfOrganisation } from '@trellis/platform';
+import { regionOfOrganisation } from '@trellis/service-kit';
 import type { PatientStanding } from '@trellis/identity-client';
 
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';

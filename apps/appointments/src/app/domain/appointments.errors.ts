@@ -9,7 +9,7 @@ import {
   type ErrorCodeOf,
   errorVocabulary,
   type FieldViolation,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 export type { FieldViolation };
 

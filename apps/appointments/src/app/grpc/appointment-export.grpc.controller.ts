@@ -4,7 +4,7 @@ import {
   patientBatchQueryOf,
   grpcController,
   type GrpcHandlers,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 import { AppointmentsError } from '../domain/appointments.errors';
 import { PRISMA, type PrismaClient } from '../prisma';

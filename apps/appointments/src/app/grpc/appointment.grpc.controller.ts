@@ -1,4 +1,4 @@
-import { grpcController, type GrpcHandlers } from '@trellis/platform';
+import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
 import { appointments } from '@trellis/contracts';
 
 import { BookingService } from '../booking/booking.service';

@@ -1,4 +1,4 @@
-import { grpcController, type GrpcHandlers } from '@trellis/platform';
+import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
 import { appointments } from '@trellis/contracts';
 
 import { SchedulingService } from '../scheduling/scheduling.service';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { events, toTimestamp } from '@trellis/contracts';
 import { regionTopicName, TOPICS, type Outbox } from '@trellis/events';
 import { isValidNhsNumber } from '@trellis/nhs-number';
-import type { FieldViolation } from '@trellis/platform';
+import type { FieldViolation } from '@trellis/service-kit';
 
 import { accessFlaggedForRegion, AccessFlagged } from '../../events/audit-event-types';
 import { AuditError, AuditErrorCode } from '../audit.errors';

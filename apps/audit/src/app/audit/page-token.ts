@@ -1,10 +1,10 @@
-import { isoInstant, pageCursor } from '@trellis/platform';
+import { isoInstant, pageCursor } from '@trellis/service-kit';
 
 import { AuditError } from '../audit.errors';
 import type { AccessCursor } from '../store/access-events.repository';
 
 /**
- * Keyset cursors in the platform's one page-token scheme (see @trellis/platform pageCursor): the
+ * Keyset cursors in the platform's one page-token scheme (see @trellis/service-kit pageCursor): the
  * last row's (recorded_at, audit_id), bound to a hash of the filter, so a token replayed with
  * another filter is refused instead of silently skipping rows.
  */

@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { TRELLIS_SCOPES, type Caller } from '@trellis/auth';
-import { CONFIG, LOGGER, type Logger, pageCursor } from '@trellis/platform';
+import { CONFIG, LOGGER, type Logger, pageCursor } from '@trellis/service-kit';
 
 import { type ConformanceConfig } from '../config';
 import type { Prisma } from '../prisma';
@@ -24,7 +24,7 @@ const POLICY_ACTOR = 'conformance-policy';
 /** Change-log versions are PostgreSQL integers. */
 const MAX_VERSION = 2_147_483_647;
 
-/** The change log's page token (libs/platform's scheme): the version the next page stays below. */
+/** The change log's page token (libs/service-kit's scheme): the version the next page stays below. */
 const CHANGES_CURSOR = pageCursor<number>({
   write: (version) => ({ before: version }),
   read: ({ before }) =>

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AUTH_STATUS_REGISTRY, type Caller, type SystemStatusRegistry } from '@trellis/auth';
-import { type FieldViolation } from '@trellis/platform';
+import { type FieldViolation } from '@trellis/service-kit';
 
 import { ScorecardError, ScorecardErrorCode } from '../scorecards/scorecards.errors';
 import { mayList } from '../scorecards/system-scorecards.service';

@@ -1,4 +1,4 @@
-import { codedError, errorVocabulary, type ErrorCodeOf } from '@trellis/platform';
+import { codedError, errorVocabulary, type ErrorCodeOf } from '@trellis/service-kit';
 
 const VOCABULARY = {
   InvalidArgument: ['SCORECARD_INVALID_ARGUMENT', 'INVALID_ARGUMENT'],

@@ -1,4 +1,4 @@
-import { grpcController, type GrpcHandlers } from '@trellis/platform';
+import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
 import { requireCaller } from '@trellis/auth';
 import { conformance, fromTimestamp, toTimestamp } from '@trellis/contracts';
 

@@ -7,7 +7,7 @@ import {
   type KnownSystem,
   type SystemStatusRegistry,
 } from '@trellis/auth';
-import { type FieldViolation, pageCursor } from '@trellis/platform';
+import { type FieldViolation, pageCursor } from '@trellis/service-kit';
 
 import { ComplianceService } from '../policy/compliance.service';
 import { type StoredCompliance } from '../policy/compliance.repository';
@@ -37,7 +37,7 @@ export interface SystemCard {
   compliance: StoredCompliance | undefined;
 }
 
-/** The page token (libs/platform's scheme): the last system id of the page, for one filter. */
+/** The page token (libs/service-kit's scheme): the last system id of the page, for one filter. */
 const SYSTEM_CURSOR = pageCursor<string>({
   write: (systemId) => ({ after: systemId }),
   read: ({ after }) =>

@@ -1,7 +1,12 @@
 import { requireCaller } from '@trellis/auth';
 import { gateway } from '@trellis/contracts';
 import { FhirError } from '@trellis/fhir';
-import { DomainError, grpcController, type ErrorKind, type GrpcHandlers } from '@trellis/platform';
+import {
+  DomainError,
+  grpcController,
+  type ErrorKind,
+  type GrpcHandlers,
+} from '@trellis/service-kit';
 
 import { CertificationService } from './certification.service';
 import { isCertifiableRole } from './exchange';

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { requireCaller, TRELLIS_SCOPES, type ScopeRule } from '@trellis/auth';
 import type { SessionProgressJson } from '@trellis/contracts';
-import { DomainError } from '@trellis/platform';
+import { DomainError } from '@trellis/service-kit';
 
 import { CertificationRepository } from './certification.repository';
 import { isCertifiableRole } from './exchange';

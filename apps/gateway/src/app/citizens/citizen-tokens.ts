@@ -9,7 +9,7 @@ import {
   splitScopes,
 } from '@trellis/auth';
 import { isValidNhsNumber } from '@trellis/nhs-number';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';

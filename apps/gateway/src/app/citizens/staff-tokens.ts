@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ACCESS_TOKEN_TYPE, isValidScope, scopesWithin } from '@trellis/auth';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 

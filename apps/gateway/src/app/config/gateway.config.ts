@@ -7,7 +7,7 @@ import {
   requiredKafkaConfig,
   serviceDatabaseConfig,
   type BaseConfig,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import { z } from 'zod';
 
 import { CITIZEN_ENV_SHAPE } from '../citizens/citizen.config';

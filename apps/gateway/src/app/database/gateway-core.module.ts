@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 
 import { GATEWAY_CONFIG, gatewayConfigFrom, type GatewayEnv } from '../config/gateway.config';
 import { GatewayPrismaService } from './gateway-prisma.service';

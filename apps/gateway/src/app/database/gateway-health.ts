@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { AUTH_SUSPENSION_CHECK, suspensionFeedCheck, type SuspensionCheck } from '@trellis/auth';
-import { HealthRegistry } from '@trellis/platform';
+import { HealthRegistry } from '@trellis/service-kit';
 
 import { type PrismaClient } from '../../generated/prisma/client';
 import { GatewayPrismaService } from './gateway-prisma.service';

@@ -14,7 +14,7 @@ import {
   type IssueCode,
 } from '@trellis/fhir';
 import { callContextOf, vouchBasisOf, wwwAuthenticateOf } from '@trellis/auth';
-import { currentCorrelationId } from '@trellis/platform';
+import { currentCorrelationId } from '@trellis/service-kit';
 import { json } from 'express';
 import type { NextFunction, Request, Response } from 'express';
 

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { SERVICE_IDENTITY, type GatewayVouchSigner, type ServiceIdentity } from '@trellis/auth';
 import { loadFhirDefinitions } from '@trellis/fhir';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
 import { CertificationModule } from '../certification/certification.module';

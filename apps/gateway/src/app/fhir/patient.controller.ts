@@ -15,7 +15,7 @@ import {
   validateNhsNumber,
 } from '@trellis/fhir';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { TypedUnaryMethod } from '@trellis/platform';
+import type { TypedUnaryMethod } from '@trellis/service-kit';
 import type { Request, Response } from 'express';
 
 import { patientIdentifierSubject } from './audit-subjects';

@@ -15,7 +15,7 @@ import {
   type ForwardContext as PlatformForwardContext,
   type TypedClient,
   type TypedUnaryMethod,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import { status } from '@grpc/grpc-js';
 import {
   createChannel,

@@ -7,7 +7,7 @@ import {
   NHS_NUMBER_SYSTEM,
   validateFhirResource,
 } from '@trellis/fhir';
-import type { TypedUnaryMethod } from '@trellis/platform';
+import type { TypedUnaryMethod } from '@trellis/service-kit';
 import type { Request, Response } from 'express';
 
 import { ConformanceRecorder } from './conformance';

@@ -10,7 +10,7 @@ import {
   submitReportFromFhir,
   VERSION_REASON_EXTENSION,
 } from '@trellis/fhir';
-import type { TypedUnaryMethod } from '@trellis/platform';
+import type { TypedUnaryMethod } from '@trellis/service-kit';
 import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';

@@ -1,6 +1,6 @@
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { google } from '@trellis/contracts';
-import { httpStatusOfGrpcCode, STATUS_DETAILS_KEY } from '@trellis/platform';
+import { httpStatusOfGrpcCode, STATUS_DETAILS_KEY } from '@trellis/service-kit';
 
 const TYPE_PREFIX = 'type.googleapis.com/';
 

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 
 import { type GatewayEnv } from '../config/gateway.config';
 import { FhirModule } from '../fhir/fhir.module';

@@ -1,4 +1,4 @@
-import { loadProtoPackageDefinition } from '@trellis/platform';
+import { loadProtoPackageDefinition } from '@trellis/service-kit';
 
 import { type PlatformName } from '../fhir/fhir.config';
 

@@ -48,7 +48,7 @@ import {
   DomainError,
   loadProtoPackageDefinition,
   toGrpcError,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 import { GATEWAY_AUDITOR } from '../audit/gateway-events.module';
 import { ConformanceRecorder } from '../fhir/conformance';

@@ -14,7 +14,7 @@ import {
   type InboxConsumer,
   type ReceivedEvent,
 } from '@trellis/events';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 
 import { type PrismaClient, type Prisma } from '../../generated/prisma/client';
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';

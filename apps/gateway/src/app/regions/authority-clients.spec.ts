@@ -1,5 +1,5 @@
 import { type Caller } from '@trellis/auth';
-import { DomainError } from '@trellis/platform';
+import { DomainError } from '@trellis/service-kit';
 
 import { type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
 import { type SystemRow, type SystemsRepository, type Tx } from '../systems/systems.repository';

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { parseRegionScope, REGION_ACTIONS, type Caller } from '@trellis/auth';
-import { DomainError } from '@trellis/platform';
+import { DomainError } from '@trellis/service-kit';
 
 import { LEGACY_PRODUCT_VERSION_ID } from '../products/products.repository';
 import { listingCursor } from '../systems/listing-cursor';

@@ -1,4 +1,4 @@
-import { DomainError, organisationByOdsCode, type FieldViolation } from '@trellis/platform';
+import { DomainError, organisationByOdsCode, type FieldViolation } from '@trellis/service-kit';
 
 import { standingOf, type CertificateFacts } from '../certification/certificate-gate';
 

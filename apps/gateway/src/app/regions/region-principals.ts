@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
 import { KafkaAdminPrincipals } from './kafka-admin-principals';

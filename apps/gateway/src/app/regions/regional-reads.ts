@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Injectable, Optional, Param, Query, Req } from '@nestjs/common';
 import { requireCaller, type Caller } from '@trellis/auth';
 import { conformance, fromTimestamp, toTimestamp } from '@trellis/contracts';
-import { DomainError, type ErrorKind } from '@trellis/platform';
+import { DomainError, type ErrorKind } from '@trellis/service-kit';
 
 import { type PrismaClient } from '../../generated/prisma/client';
 import { GatewayPrismaService } from '../database/gateway-prisma.service';

@@ -1,6 +1,6 @@
 import { requireCaller } from '@trellis/auth';
 import { fromTimestamp, gateway } from '@trellis/contracts';
-import { grpcController, type GrpcHandlers } from '@trellis/platform';
+import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
 
 import { toProto } from '../systems/systems.grpc.controller';
 import { toTimestamp } from '../systems/systems.events';

@@ -6,7 +6,7 @@ import {
   type Caller,
   type RegionAction,
 } from '@trellis/auth';
-import { DomainError, isRegion, organisationByOdsCode } from '@trellis/platform';
+import { DomainError, isRegion, organisationByOdsCode } from '@trellis/service-kit';
 
 import { GATEWAY_AUDITOR } from '../audit/gateway-events.module';
 import { GATEWAY_OUTBOX, type GatewayOutbox } from '../audit/gateway-outbox';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { createEventBus, type EventAdmin, type PartitionLag } from '@trellis/events';
-import { DomainError } from '@trellis/platform';
+import { DomainError } from '@trellis/service-kit';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { regionStream } from './regional.service';

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Optional, Param, Query, Req } from '@nestjs/common';
 import { mayActInRegion, requireCaller, type ScopeRule } from '@trellis/auth';
 import { fromTimestamp, toTimestamp } from '@trellis/contracts';
-import { DomainError, isRegion } from '@trellis/platform';
+import { DomainError, isRegion } from '@trellis/service-kit';
 import type { Request } from 'express';
 
 import { complianceChangeJson } from './compliance-changes.admin.controller';

@@ -1,4 +1,4 @@
-import { DomainError } from '@trellis/platform';
+import { DomainError } from '@trellis/service-kit';
 
 import {
   complianceCursor,

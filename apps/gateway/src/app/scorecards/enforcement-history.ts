@@ -1,5 +1,5 @@
 import type { HistoryEntryJson } from '@trellis/contracts';
-import { type FieldViolation, pageCursor } from '@trellis/platform';
+import { type FieldViolation, pageCursor } from '@trellis/service-kit';
 
 import { type HistoryCursor, KEY_PREFIX } from './enforcement-history.repository';
 import { invalidQuery, pageArgs, unknownParameters } from './system-scorecards.query';
@@ -18,7 +18,7 @@ const KNOWN = new Set(['pageSize', 'pageToken']);
 
 const KEY = /^[abc]:[A-Za-z0-9@._+#-]{1,160}$/;
 
-/** The shared page-token scheme (libs/platform), bound to the region the page belongs to. */
+/** The shared page-token scheme (libs/service-kit), bound to the region the page belongs to. */
 const HISTORY_CURSOR = pageCursor<HistoryCursor>({
   write: (c) => ({ at: c.at.getTime(), key: c.key }),
   read: ({ at, key }) =>

@@ -9,7 +9,7 @@ import {
   type ErrorKind,
   type GrpcCodeName,
   type TypedClient,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import { type Channel } from 'nice-grpc';
 
 export const SCORECARDS_CLIENT = Symbol('SCORECARDS_CLIENT');

@@ -1,6 +1,6 @@
 import { Inject, Module, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { SERVICE_IDENTITY, type ServiceIdentity } from '@trellis/auth';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 
 import { type GatewayEnv } from '../config/gateway.config';
 import { ComplianceChangesAdminController } from './compliance-changes.admin.controller';

@@ -6,7 +6,7 @@ import {
   type SystemScorecardJson,
   toTimestamp,
 } from '@trellis/contracts';
-import { DomainError } from '@trellis/platform';
+import { DomainError } from '@trellis/service-kit';
 import type { Request } from 'express';
 
 import { forwardContext } from '../fhir/fhir.http';

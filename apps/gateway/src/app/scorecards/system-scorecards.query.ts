@@ -1,4 +1,4 @@
-import { DomainError, type FieldViolation } from '@trellis/platform';
+import { DomainError, type FieldViolation } from '@trellis/service-kit';
 
 export interface SystemScorecardsArgs {
   systemIds: string[];

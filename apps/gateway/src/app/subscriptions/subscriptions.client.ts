@@ -12,7 +12,7 @@ import {
   type DecodedGrpcError,
   type ForwardContext,
   type TypedClient,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import { type Channel } from 'nice-grpc';
 
 export const SUBSCRIPTIONS_CLIENT = Symbol('SUBSCRIPTIONS_CLIENT');

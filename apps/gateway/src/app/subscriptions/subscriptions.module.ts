@@ -1,6 +1,6 @@
 import { Inject, Module, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { SERVICE_IDENTITY, type GatewayVouchSigner, type ServiceIdentity } from '@trellis/auth';
-import { CONFIG } from '@trellis/platform';
+import { CONFIG } from '@trellis/service-kit';
 
 import { type GatewayEnv } from '../config/gateway.config';
 import { GATEWAY_VOUCH_SIGNER, TokensModule } from '../tokens/tokens.module';

@@ -1,4 +1,4 @@
-import { isoInstant, pageCursor } from '@trellis/platform';
+import { isoInstant, pageCursor } from '@trellis/service-kit';
 
 import { SystemsError, SystemsErrorCode } from './systems.errors';
 

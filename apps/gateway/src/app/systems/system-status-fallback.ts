@@ -1,5 +1,5 @@
 import { type SystemStatusFallback } from '@trellis/auth';
-import { organisationByOdsCode } from '@trellis/platform';
+import { organisationByOdsCode } from '@trellis/service-kit';
 
 import { type PrismaClient } from '../../generated/prisma/client';
 

@@ -3,7 +3,7 @@ import {
   errorVocabulary,
   type ErrorCodeOf,
   type FieldViolation,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 const VOCABULARY = {
   NotFound: ['SYSTEM_NOT_FOUND', 'NOT_FOUND'],

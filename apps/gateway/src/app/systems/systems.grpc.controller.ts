@@ -1,6 +1,6 @@
 import { requireCaller } from '@trellis/auth';
 import { gateway } from '@trellis/contracts';
-import { grpcController, type GrpcHandlers } from '@trellis/platform';
+import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
 
 import { toTimestamp } from './systems.events';
 import { type SystemRow } from './systems.repository';

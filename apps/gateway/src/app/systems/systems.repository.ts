@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
-import { ORGANISATIONS } from '@trellis/platform';
+import { ORGANISATIONS } from '@trellis/service-kit';
 
 import {
   Prisma,

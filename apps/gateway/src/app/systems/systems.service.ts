@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 import { isNationalOperator, type Caller } from '@trellis/auth';
-import { organisationByOdsCode } from '@trellis/platform';
+import { organisationByOdsCode } from '@trellis/service-kit';
 
 import { type SystemStatus } from '../../generated/prisma/client';
 import { GATEWAY_OUTBOX, type GatewayOutbox } from '../audit/gateway-outbox';

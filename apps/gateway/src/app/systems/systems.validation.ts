@@ -1,9 +1,9 @@
 import { isValidScope, parseRegionScope } from '@trellis/auth';
-import { ODS_CODE, organisationByOdsCode, REGION_CODE } from '@trellis/platform';
+import { ODS_CODE, organisationByOdsCode, REGION_CODE } from '@trellis/service-kit';
 
 import { SystemsError, SystemsErrorCode, type FieldViolation } from './systems.errors';
 
-// one ODS code / region syntax for the whole platform (libs/platform)
+// one ODS code / region syntax for the whole platform (libs/service-kit)
 export { ODS_CODE, REGION_CODE };
 export const CLIENT_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
 const ALLOWED_KEY_ALGS = new Set(['RS384', 'ES384']);

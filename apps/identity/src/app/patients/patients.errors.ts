@@ -3,7 +3,7 @@ import {
   type FieldViolation,
   errorVocabulary,
   type ErrorCodeOf,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 import type { PatientView } from './patient.model';
 
 /** Identity error vocabulary: each code with its kind, one error class; the platform maps kinds to gRPC. */

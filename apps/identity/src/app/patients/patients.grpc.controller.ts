@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { requireCaller } from '@trellis/auth';
 import { fromTimestamp, identity, toTimestamp } from '@trellis/contracts';
-import { currentCorrelationId, grpcController, type GrpcHandlers } from '@trellis/platform';
+import { currentCorrelationId, grpcController, type GrpcHandlers } from '@trellis/service-kit';
 import type { Actor, PatientVersionEntry, PatientView } from './patient.model';
 import {
   addressesFromPb,

@@ -1,4 +1,4 @@
-import { pageCursor } from '@trellis/platform';
+import { pageCursor } from '@trellis/service-kit';
 
 import {
   type Actor,

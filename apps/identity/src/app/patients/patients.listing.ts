@@ -1,5 +1,5 @@
 import { isNationalOperator, mayActInRegion } from '@trellis/auth';
-import { isRegion, pageCursor } from '@trellis/platform';
+import { isRegion, pageCursor } from '@trellis/service-kit';
 import { Prisma } from '../../generated/prisma/client';
 
 import type { Actor, PatientView } from './patient.model';

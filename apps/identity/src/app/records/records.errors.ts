@@ -3,7 +3,7 @@ import {
   type FieldViolation,
   errorVocabulary,
   type ErrorCodeOf,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 /** The record locator's error vocabulary (ErrorInfo domain trellis.records). */
 const VOCABULARY = {

@@ -6,7 +6,7 @@ import {
   type RawSqlClient,
   TOPICS,
 } from '@trellis/events';
-import { regionOfOrganisation } from '@trellis/platform';
+import { regionOfOrganisation } from '@trellis/service-kit';
 
 import type { Actor } from '../patients/patient.model';
 import type { StoredPointer } from './records.repository';

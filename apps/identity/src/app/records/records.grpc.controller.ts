@@ -2,7 +2,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { requireCaller } from '@trellis/auth';
 import { recordType } from '@trellis/codes';
 import { fromTimestamp, records, toTimestamp } from '@trellis/contracts';
-import { currentCorrelationId, grpcController, type GrpcHandlers } from '@trellis/platform';
+import { currentCorrelationId, grpcController, type GrpcHandlers } from '@trellis/service-kit';
 
 import type { Actor } from '../patients/patient.model';
 import type { StoredPointer } from './records.repository';

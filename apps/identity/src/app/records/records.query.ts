@@ -1,6 +1,6 @@
 import { isOdsCode, recordType } from '@trellis/codes';
 import { validateNhsNumber } from '@trellis/nhs-number';
-import type { FieldViolation } from '@trellis/platform';
+import type { FieldViolation } from '@trellis/service-kit';
 
 import { RecordsError, RecordsErrorCode } from './records.errors';
 import { POINTER_STATUSES, type PointerStatusName } from './records.repository';

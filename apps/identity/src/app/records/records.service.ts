@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { isoInstant, pageCursor } from '@trellis/platform';
+import { isoInstant, pageCursor } from '@trellis/service-kit';
 
 import type { Actor } from '../patients/patient.model';
 import { RecordsError, RecordsErrorCode } from './records.errors';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { scopeSatisfies } from '@trellis/auth';
 import { isOdsCode, recordType } from '@trellis/codes';
 import { validateNhsNumber } from '@trellis/nhs-number';
-import type { FieldViolation } from '@trellis/platform';
+import type { FieldViolation } from '@trellis/service-kit';
 
 import { RecordsError, RecordsErrorCode } from './records.errors';
 

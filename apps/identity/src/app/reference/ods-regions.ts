@@ -1,5 +1,5 @@
 /**
- * Identity's view of the organisation reference table (libs/platform reference/organisations):
+ * Identity's view of the organisation reference table (libs/service-kit reference/organisations):
  * GP registrations must name a GP practice, and their region comes from the table.
  */
 import {
@@ -8,7 +8,7 @@ import {
   REGIONS,
   type Organisation,
   type Region,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 export { DEMO_PRACTICES, REGIONS };
 export type { Region };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Resource } from '@medplum/fhirtypes';
 import { notificationBundle, type PayloadContent } from '@trellis/fhir';
-import type { Logger } from '@trellis/platform';
+import type { Logger } from '@trellis/service-kit';
 
 import type { PrismaClient } from '../prisma';
 import type { NotificationEventRow, SubscriptionRow } from '../subscriptions/subscriptions.service';

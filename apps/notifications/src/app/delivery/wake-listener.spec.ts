@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 
-import type { Logger } from '@trellis/platform';
+import type { Logger } from '@trellis/service-kit';
 
 import { RoundScheduler } from './round-scheduler';
 import { RECORDED_CHANNEL, WakeListener, type ListenConnection } from './wake-listener';

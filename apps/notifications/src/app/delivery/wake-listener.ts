@@ -1,5 +1,5 @@
 import { toPoolConfig } from '@trellis/database';
-import type { Logger } from '@trellis/platform';
+import type { Logger } from '@trellis/service-kit';
 import { Client } from 'pg';
 
 /**

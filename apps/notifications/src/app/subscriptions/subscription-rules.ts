@@ -6,7 +6,7 @@ import {
   type SubscriptionTopicSpec,
   validateNhsNumber,
 } from '@trellis/fhir';
-import type { FieldViolation } from '@trellis/platform';
+import type { FieldViolation } from '@trellis/service-kit';
 
 import { NotificationsError, NotificationsErrorCode } from '../notifications.errors';
 

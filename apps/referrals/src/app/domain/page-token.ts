@@ -1,4 +1,4 @@
-import { type InstantIdCursor, instantIdCursor } from '@trellis/platform';
+import { type InstantIdCursor, instantIdCursor } from '@trellis/service-kit';
 
 import { ReferralsError } from './referrals.errors';
 

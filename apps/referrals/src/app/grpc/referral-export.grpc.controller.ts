@@ -4,7 +4,7 @@ import {
   patientBatchQueryOf,
   grpcController,
   type GrpcHandlers,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 import { CLOCK, type Clock } from '../domain/ports';
 import { ReferralsError } from '../domain/referrals.errors';

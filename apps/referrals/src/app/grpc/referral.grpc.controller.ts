@@ -1,4 +1,4 @@
-import { grpcController, type GrpcHandlers } from '@trellis/platform';
+import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
 import { fromOptionalTimestamp, referrals } from '@trellis/contracts';
 
 import { ReferralsError } from '../domain/referrals.errors';

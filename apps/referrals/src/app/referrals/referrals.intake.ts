@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { regionOfOrganisation } from '@trellis/platform';
+import { regionOfOrganisation } from '@trellis/service-kit';
 
 import { idempotentReplay, isUniqueViolation } from '@trellis/database';
 import type { Actor } from '../domain/ports';

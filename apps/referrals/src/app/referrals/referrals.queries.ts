@@ -1,4 +1,4 @@
-import { regionOfOrganisation } from '@trellis/platform';
+import { regionOfOrganisation } from '@trellis/service-kit';
 
 import { pageToken } from '../domain/page-token';
 import type { Actor } from '../domain/ports';

@@ -8,7 +8,7 @@ import {
   type FieldViolation,
   errorVocabulary,
   type ErrorCodeOf,
-} from '@trellis/platform';
+} from '@trellis/service-kit';
 
 export type { FieldViolation };
 

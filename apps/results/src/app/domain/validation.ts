@@ -1,4 +1,4 @@
-import { FieldViolations, pageSize as platformPageSize } from '@trellis/platform';
+import { FieldViolations, pageSize as platformPageSize } from '@trellis/service-kit';
 
 import { ResultsError } from './results.errors';
 

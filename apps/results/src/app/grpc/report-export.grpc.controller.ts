@@ -1,5 +1,5 @@
 import { results } from '@trellis/contracts';
-import { patientBatchQueryOf, grpcController, type GrpcHandlers } from '@trellis/platform';
+import { patientBatchQueryOf, grpcController, type GrpcHandlers } from '@trellis/service-kit';
 
 import { ResultsError } from '../domain/results.errors';
 import { ReportsService } from '../reports/reports.service';

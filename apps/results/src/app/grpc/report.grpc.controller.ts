@@ -1,4 +1,4 @@
-import { grpcController, type GrpcHandlers } from '@trellis/platform';
+import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
 import { results } from '@trellis/contracts';
 
 import { ReportsService } from '../reports/reports.service';

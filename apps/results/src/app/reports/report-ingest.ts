@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { regionOfOrganisation } from '@trellis/platform';
+import { regionOfOrganisation } from '@trellis/service-kit';
 
 import {
   assessSeverity,

@@ -1,4 +1,4 @@
-import type { PatientBatchQuery } from '@trellis/platform';
+import type { PatientBatchQuery } from '@trellis/service-kit';
 
 import { CATEGORIES, STATUSES } from '../domain/report-content';
 import { pageToken } from '../domain/page-token';

@@ -1,4 +1,4 @@
-import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/platform';
+import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/service-kit';
 import type { Acknowledgement, ReportContent, Severity } from './report-types';
 import { Prisma, type AcknowledgementRow, type Db, type ReportRow } from '../prisma';
 import type { Cursor } from '../domain/page-token';

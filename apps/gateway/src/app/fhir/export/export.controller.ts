@@ -1,7 +1,7 @@
 import { Controller, Inject, Req, Res, UseFilters } from '@nestjs/common';
 import { isNationalOperator, mayActInRegion, requireCaller, scopeSatisfies } from '@trellis/auth';
 import { FhirError, operationOutcome } from '@trellis/fhir';
-import { isRegion } from '@trellis/platform';
+import { isRegion } from '@trellis/service-kit';
 import type { Request, Response } from 'express';
 
 import { backendConnected, FHIR_CONFIG, type FhirConfig } from '../fhir.config';

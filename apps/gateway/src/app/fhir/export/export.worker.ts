@@ -25,7 +25,7 @@ import { SIGNING_KEY_RING } from '../../tokens/tokens.service';
 import type { SigningKeyRing } from '../../tokens/signing-keys';
 import { FHIR_CONFIG, type FhirConfig } from '../fhir.config';
 import { PLATFORM_CLIENTS } from '../fhir.tokens';
-import { PATIENT_BATCH_MAX } from '@trellis/platform';
+import { PATIENT_BATCH_MAX } from '@trellis/service-kit';
 import { PlatformCallError, type ForwardContext, type PlatformClients } from '../platform-clients';
 import { ExportJobs } from './export.jobs';
 import { sourcesFor, type ExportSource, type ExportType } from './export.sources';

@@ -1,4 +1,4 @@
-// @trellis/platform: the bootstrap every Trellis service uses (see docs/platform.md).
+// @trellis/service-kit: the bootstrap every Trellis service uses (see docs/service-kit.md).
 export { bootstrapService, runService } from './bootstrap';
 export type { BootstrapOptions, ServiceHandle, ShutdownReport } from './bootstrap';
 export {
@@ -56,8 +56,8 @@ export { HealthRegistry } from './health-registry';
 export type { HealthCheckResult, ReadinessReport } from './health-registry';
 export { createLogger, LOGGER, PinoLoggerService } from './logger';
 export type { Logger, LoggerOptions } from './logger';
-export { PlatformModule } from './platform.module';
-export type { PlatformModuleOptions } from './platform.module';
+export { ServiceKitModule } from './service-kit.module';
+export type { ServiceKitModuleOptions } from './service-kit.module';
 export {
   CORRELATION_HEADER,
   correlationIdFrom,

@@ -1,4 +1,4 @@
-// Starts libs/platform/test/fixtures/main.ts as a child process (real signals, real telemetry
+// Starts libs/service-kit/test/fixtures/main.ts as a child process (real signals, real telemetry
 // instrumentation — Jest's module registry would bypass OpenTelemetry's require hooks).
 import * as grpcJs from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';

@@ -16,7 +16,7 @@ import { HEALTH_PROTO, loadProtoPackageDefinition, serviceNames } from './grpc/l
 import { createReflectionService, reflectionPackageDefinition } from './grpc/reflection';
 import { HealthRegistry } from './health-registry';
 import { createLogger, PinoLoggerService } from './logger';
-import { PlatformModule } from './platform.module';
+import { ServiceKitModule } from './service-kit.module';
 import { InFlightTracker } from './request.interceptor';
 import { ShutdownHooks, type ShutdownHookResult } from './shutdown-hooks';
 
@@ -86,7 +86,7 @@ export async function bootstrapService<S extends z.ZodType<BaseConfig> = typeof 
 
   @Module({
     imports: [
-      PlatformModule.forRoot({ config, logger, health, shutdownHooks, grpcHealth, inFlight }),
+      ServiceKitModule.forRoot({ config, logger, health, shutdownHooks, grpcHealth, inFlight }),
       options.module,
     ],
   })

@@ -11,7 +11,7 @@ import { LOGGER, PinoLoggerService } from './logger';
 import { InFlightTracker, RequestContextInterceptor } from './request.interceptor';
 import { ShutdownHooks } from './shutdown-hooks';
 
-export interface PlatformModuleOptions {
+export interface ServiceKitModuleOptions {
   config: BaseConfig;
   logger: Logger;
   health?: HealthRegistry;
@@ -27,14 +27,14 @@ export interface PlatformModuleOptions {
  */
 @Global()
 @Module({})
-export class PlatformModule {
-  static forRoot(options: PlatformModuleOptions): DynamicModule {
+export class ServiceKitModule {
+  static forRoot(options: ServiceKitModuleOptions): DynamicModule {
     const health = options.health ?? new HealthRegistry();
     const hooks = options.shutdownHooks ?? new ShutdownHooks();
     const grpcHealth = options.grpcHealth ?? new GrpcHealthService(() => health.isReady());
     const inFlight = options.inFlight ?? new InFlightTracker();
     return {
-      module: PlatformModule,
+      module: ServiceKitModule,
       global: true,
       controllers: [HealthHttpController],
       providers: [

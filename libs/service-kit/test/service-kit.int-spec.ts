@@ -28,7 +28,7 @@ function grpcError(p: Promise<unknown>): Promise<ServiceError> {
   );
 }
 
-describe('@trellis/platform bootstrap (running service)', () => {
+describe('@trellis/service-kit bootstrap (running service)', () => {
   let fx: Fixture;
   let c: ReturnType<typeof clients>;
   let prometheusPort = 0;
@@ -266,7 +266,7 @@ describe('@trellis/platform bootstrap (running service)', () => {
   });
 });
 
-describe('@trellis/platform graceful shutdown (SIGTERM during a stream of calls)', () => {
+describe('@trellis/service-kit graceful shutdown (SIGTERM during a stream of calls)', () => {
   it('completes every call accepted before shutdown, refuses later ones cleanly, runs hooks in order, exports a server span', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'platform-int-'));
     const spansFile = join(dir, 'spans.json');
@@ -378,7 +378,7 @@ describe('@trellis/platform graceful shutdown (SIGTERM during a stream of calls)
   }, 120_000);
 });
 
-describe('@trellis/platform shutdown deadline', () => {
+describe('@trellis/service-kit shutdown deadline', () => {
   it('force-closes calls that outlive SHUTDOWN_TIMEOUT_MS and exits 1 within the deadline', async () => {
     const fx = await startFixture({ SHUTDOWN_TIMEOUT_MS: '500' });
     const c = clients(fx.grpcAddress);
