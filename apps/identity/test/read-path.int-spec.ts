@@ -1,6 +1,6 @@
 // The read by NHS number runs straight on the pool (a named statement, no Prisma pipeline): it must
 // answer exactly what the Prisma read answers — names, addresses, telecom, GP, merge state.
-import { createPrismaClientWithPool, inPoolTransaction } from '@trellis/database';
+import { createPrismaClientWithPool } from '@trellis/database';
 import { identity } from '@trellis/contracts';
 import { PrismaClient } from '../src/generated/prisma/client';
 import type { NewPatient } from '../src/app/patients/patients.repository';
@@ -53,18 +53,18 @@ describe('identity read path (pool vs Prisma)', () => {
       poolSize: 2,
     });
     try {
-      const viaPool = new PatientsRepository(pool);
-      const viaPrisma = new PatientsRepository();
+      const viaPool = new PatientsRepository(prisma, pool);
+      const viaPrisma = new PatientsRepository(prisma);
       for (const nhs of [survivor, dup, '9990000018']) {
         // twice: the second read runs the statement already prepared on the connection
         for (let i = 0; i < 2; i++) {
-          expect(await viaPool.read(prisma, nhs)).toEqual(await viaPrisma.find(prisma, nhs));
+          expect(await viaPool.read(nhs)).toEqual(await viaPrisma.find(nhs));
         }
       }
-      const s = await viaPool.read(prisma, survivor);
+      const s = await viaPool.read(survivor);
       expect(s?.supersededNhsNumbers).toEqual([dup]);
       expect(s?.names.length).toBeGreaterThan(0);
-      expect((await viaPool.read(prisma, dup))?.mergedInto).toBe(survivor);
+      expect((await viaPool.read(dup))?.mergedInto).toBe(survivor);
     } finally {
       await prisma.$disconnect();
     }
@@ -125,11 +125,11 @@ describe('identity read path (pool vs Prisma)', () => {
       { ...base, nhsNumber: '9998765013', telecom: [], addresses: [], duplicateOverride: true },
     ];
     try {
-      const repo = new PatientsRepository(pool);
+      const repo = new PatientsRepository(prisma, pool);
       for (const p of cases) {
-        const inserted = await inPoolTransaction(pool, (tx) => repo.insertPatient(tx, p, now));
+        const inserted = await repo.inSqlTransaction((tx) => tx.insertPatient(p, now));
         expect(inserted.nhsNumber).toBe(p.nhsNumber);
-        expect(inserted).toEqual(await repo.find(prisma, p.nhsNumber));
+        expect(inserted).toEqual(await repo.find(p.nhsNumber));
       }
     } finally {
       await prisma.$disconnect();

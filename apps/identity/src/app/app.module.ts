@@ -12,7 +12,6 @@ import {
   type Outbox,
   type ServiceMessagingPlan,
 } from '@trellis/events';
-import { inPoolTransaction } from '@trellis/database';
 import { NhsNumberAllocator } from '@trellis/nhs-number';
 import { CONFIG, HealthRegistry, kafkaConnection } from '@trellis/service-kit';
 import type { JWTVerifyGetKey } from 'jose';
@@ -57,7 +56,7 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
       {
         provide: PatientsRepository,
         inject: [PrismaService],
-        useFactory: (prisma: PrismaService) => new PatientsRepository(prisma.pool),
+        useFactory: (prisma: PrismaService) => new PatientsRepository(prisma.client, prisma.pool),
       },
       {
         provide: PatientsService,
@@ -82,7 +81,6 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
             outbox,
           });
           return new PatientsService(
-            prisma.client,
             repo,
             allocator,
             new OutboxPatientEventSink(outbox),
@@ -108,10 +106,6 @@ export function createIdentityModule(overrides: IdentityModuleOverrides = {}): T
                 tx,
               );
             },
-            // registration's transaction runs on the pool, not in a Prisma interactive
-            // transaction: its statements through Prisma's pipeline were most of identity's
-            // CPU per create (docs/performance.md, "Hot paths: create")
-            (fn) => inPoolTransaction(prisma.pool, fn),
           );
         },
       },

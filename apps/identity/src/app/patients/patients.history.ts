@@ -33,7 +33,7 @@ export class PatientHistory {
     const size = pageSize || 50;
     const offset = historyCursor.decode(pageToken, nhs) ?? 0;
     const { survivor, numbers } = await this.lineage(nhs);
-    const rows = await this.s.repo.history(this.s.db, numbers, offset, size + 1);
+    const rows = await this.s.repo.history(numbers, offset, size + 1);
     const page = rows.slice(0, size);
     return {
       versions: page.map((v) => ({ ...v, view: this.versionView(actor, survivor, v) })),
@@ -53,7 +53,7 @@ export class PatientHistory {
       ]);
     }
     const { survivor, numbers } = await this.lineage(nhs);
-    const entry = await this.s.repo.version(this.s.db, numbers, version, nhs);
+    const entry = await this.s.repo.version(numbers, version, nhs);
     if (!entry) {
       throw new IdentityError(
         IdentityErrorCode.VersionNotFound,
@@ -80,11 +80,9 @@ export class PatientHistory {
 
   /** The surviving record of a number plus every number merged into it. */
   private async lineage(nhs: string): Promise<{ survivor: PatientRecord; numbers: string[] }> {
-    const record = await this.s.repo.find(this.s.db, nhs);
+    const record = await this.s.repo.find(nhs);
     if (!record) throw notFound(nhs, 'nhs_number');
-    const survivor = record.mergedInto
-      ? await this.s.repo.find(this.s.db, record.mergedInto)
-      : record;
+    const survivor = record.mergedInto ? await this.s.repo.find(record.mergedInto) : record;
     if (!survivor) throw notFound(nhs, 'nhs_number');
     return { survivor, numbers: [survivor.nhsNumber, ...survivor.supersededNhsNumbers] };
   }

@@ -1,15 +1,15 @@
+import type { RawSql } from '@trellis/database';
 import type { PatientEventSink } from '../../events/patient-events';
 import { regionOf } from '../reference/ods-regions';
 import type { Actor, PatientChanges, PatientRecord, PatientView } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
-import type { Db } from './patients.repository';
+import type { PatientsRepository } from './patients.repository';
 import {
   checkVersion,
   conflict,
   notFound,
   type PatientSupport,
   requireExpectedVersion,
-  TX,
 } from './patients.support';
 import { assertRestrictedChangeAllowed } from './restricted';
 import { requireNhsNumber, today, validateChanges } from './patients.validation';
@@ -33,22 +33,22 @@ export class PatientLifecycle {
     requireExpectedVersion(expectedVersion, 'expected_version');
     validateChanges(changes, 'changes', today(now));
     if (changes.deceasedAt) validateDeathTime(changes.deceasedAt, now, 'changes.deceased_at');
-    return this.s.db.$transaction(async (tx) => {
-      const current = await this.s.loadLive(tx, nhs);
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const current = await this.s.loadLive(repo, nhs);
       checkVersion(current, expectedVersion, 'expected_version');
       const death = changes.deceasedAt && newDeath(current, changes.deceasedAt);
       const changed = changedFields(current, changes);
       if (changed.length === 0 && !death)
         return { patient: this.s.view(actor, current), changedFields: [] };
       assertRestrictedChangeAllowed(current, changes, changed, this.s.mayReadRestricted(actor));
-      return this.commit(tx, actor, current, expectedVersion, {
+      return this.commit(repo, tx, actor, current, expectedVersion, {
         changes,
         changed,
         ...(death ? { death: { at: death, field: 'changes.deceased_at' } } : {}),
         now,
         ...(correlationId ? { correlationId } : {}),
       });
-    }, TX);
+    });
   }
 
   async markDeceased(
@@ -62,8 +62,8 @@ export class PatientLifecycle {
     const now = this.s.clock();
     requireExpectedVersion(expectedVersion, 'expected_version');
     validateDeathTime(deceasedAt, now, 'deceased_at');
-    return this.s.db.$transaction(async (tx) => {
-      const current = await this.s.loadLive(tx, nhs);
+    return this.s.repo.inTransaction(async (repo, tx) => {
+      const current = await this.s.loadLive(repo, nhs);
       if (current.deceasedAt) {
         throw new IdentityError(
           IdentityErrorCode.AlreadyDeceased,
@@ -72,7 +72,7 @@ export class PatientLifecycle {
         );
       }
       checkVersion(current, expectedVersion, 'expected_version');
-      const r = await this.commit(tx, actor, current, expectedVersion, {
+      const r = await this.commit(repo, tx, actor, current, expectedVersion, {
         changes: {},
         changed: [],
         death: { at: deceasedAt, field: 'deceased_at' },
@@ -80,7 +80,7 @@ export class PatientLifecycle {
         ...(correlationId ? { correlationId } : {}),
       });
       return r.patient;
-    }, TX);
+    });
   }
 
   /**
@@ -90,7 +90,8 @@ export class PatientLifecycle {
    * PatientGpChanged (practice changed) and PatientDeceased (death recorded), in that order.
    */
   private async commit(
-    tx: Db,
+    repo: PatientsRepository,
+    tx: RawSql,
     actor: Actor,
     current: PatientRecord,
     expectedVersion: number,
@@ -114,34 +115,32 @@ export class PatientLifecycle {
         },
       ]);
     }
-    const won = await this.s.repo.bumpVersion(tx, nhs, expectedVersion, now, {
+    const won = await repo.bumpVersion(nhs, expectedVersion, now, {
       ...(changes.gender ? { gender: changes.gender } : {}),
-      ...(changes.birthDate ? { birthDate: new Date(`${changes.birthDate}T00:00:00Z`) } : {}),
+      ...(changes.birthDate ? { birthDate: changes.birthDate } : {}),
       ...(changes.confidentiality ? { confidentiality: changes.confidentiality } : {}),
       ...(death ? { deceasedAt: death.at } : {}),
     });
     if (!won) {
-      const latest = await this.s.repo.find(tx, nhs);
+      const latest = await repo.find(nhs);
       throw conflict(nhs, expectedVersion, latest?.version ?? current.version, 'expected_version');
     }
-    if (changes.names) await this.s.repo.writeNames(tx, nhs, changes.names, birthDate);
-    else if (changes.birthDate) await this.s.repo.setBirthDateOnNames(tx, nhs, birthDate);
-    if (changes.addresses) await this.s.repo.writeAddresses(tx, nhs, changes.addresses);
-    if (changes.telecom) await this.s.repo.writeTelecom(tx, nhs, changes.telecom);
+    if (changes.names) await repo.writeNames(nhs, changes.names, birthDate);
+    else if (changes.birthDate) await repo.setBirthDateOnNames(nhs, birthDate);
+    if (changes.addresses) await repo.writeAddresses(nhs, changes.addresses);
+    if (changes.telecom) await repo.writeTelecom(nhs, changes.telecom);
     const gpChanged = changed.includes('gp');
     if (gpChanged) {
       const ods = changes.gp!.odsCode.trim().toUpperCase();
-      await this.s.repo.changeGp(
-        tx,
+      await repo.changeGp(
         nhs,
         ods ? { odsCode: ods, region: regionOf(ods)!, period: {} } : undefined,
         changes.gp!.start || today(now),
       );
     }
-    const record = (await this.s.repo.find(tx, nhs))!;
+    const record = (await repo.find(nhs))!;
     const allChanged = death ? [...changed, 'deceased_at'] : changed;
-    await this.s.repo.appendVersion(
-      tx,
+    await repo.appendVersion(
       record,
       {
         change: death ? 'deceased' : 'updated',
@@ -209,12 +208,12 @@ export class PatientLifecycle {
       ]);
     }
     const now = this.s.clock();
-    return this.s.db.$transaction(async (tx) => {
+    return this.s.repo.inTransaction(async (repo, tx) => {
       // lock both rows in a fixed order so concurrent merges cannot deadlock
-      for (const n of [superseded, survivor].sort()) await this.s.repo.lockRow(tx, n);
-      const source = await this.s.repo.find(tx, superseded);
+      for (const n of [superseded, survivor].sort()) await repo.lockRow(n);
+      const source = await repo.find(superseded);
       if (!source) throw notFound(superseded, 'superseded_nhs_number');
-      const target = await this.s.repo.find(tx, survivor);
+      const target = await repo.find(survivor);
       if (!target) throw notFound(survivor, 'survivor_nhs_number');
       if (source.mergedInto) {
         throw new IdentityError(
@@ -264,29 +263,26 @@ export class PatientLifecycle {
       // the same person: a restriction on either record protects the survivor too
       const inheritsRestriction =
         source.confidentiality === 'restricted' && target.confidentiality !== 'restricted';
-      await this.s.repo.markMerged(tx, superseded, survivor, source.version, now);
-      await this.s.repo.bumpVersion(
-        tx,
+      await repo.markMerged(superseded, survivor, source.version, now);
+      await repo.bumpVersion(
         survivor,
         target.version,
         now,
         inheritsRestriction ? { confidentiality: 'restricted' } : {},
       );
-      const retired = (await this.s.repo.find(tx, superseded))!;
-      const merged = (await this.s.repo.find(tx, survivor))!;
+      const retired = (await repo.find(superseded))!;
+      const merged = (await repo.find(survivor))!;
       const meta = {
         changedBy: actor.systemId,
         changedByOds: actor.odsCode,
         ...(input.reason ? { reason: input.reason } : {}),
       };
-      await this.s.repo.appendVersion(
-        tx,
+      await repo.appendVersion(
         retired,
         { ...meta, change: 'merged-into', changedFields: ['merged_into'] },
         now,
       );
-      await this.s.repo.appendVersion(
-        tx,
+      await repo.appendVersion(
         merged,
         {
           ...meta,
@@ -304,7 +300,7 @@ export class PatientLifecycle {
         correlationId,
       );
       return this.s.view(actor, merged);
-    }, TX);
+    });
   }
 }
 

@@ -1,6 +1,5 @@
 import { isNationalOperator, mayActInRegion } from '@trellis/auth';
 import { isRegion, pageCursor } from '@trellis/service-kit';
-import { Prisma } from '../../generated/prisma/client';
 
 import type { Actor, PatientView } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
@@ -67,20 +66,9 @@ export class PatientListing {
     const restricted = this.s.mayReadRestricted(actor);
     const scope = { region, updatedSince: q.updatedSince, restricted };
     const after = listingCursor.decode(q.pageToken, scope) ?? '';
-    const rows = await this.s.db.$queryRaw<Array<{ nhs_number: string }>>(Prisma.sql`
-      SELECT p.nhs_number FROM patient p
-      WHERE p.merged_into IS NULL AND p.nhs_number > ${after}
-        ${region ? Prisma.sql`AND p.gp_region = ${region}` : Prisma.empty}
-        ${restricted ? Prisma.empty : Prisma.sql`AND p.confidentiality = 'normal'`}
-        ${q.updatedSince ? Prisma.sql`AND p.last_updated >= ${q.updatedSince}` : Prisma.empty}
-      ORDER BY p.nhs_number LIMIT ${take + 1}`);
-    const page = listingCursor.page(
-      rows.map((r) => r.nhs_number),
-      take,
-      (last) => last,
-      scope,
-    );
-    const records = await this.s.repo.findMany(this.s.db, page.rows);
+    const numbers = await this.s.repo.listNumbers({ ...scope, after, take });
+    const page = listingCursor.page(numbers, take, (last) => last, scope);
+    const records = await this.s.repo.findMany(page.rows);
     const patients = page.rows
       .map((nhs) => records.get(nhs))
       .filter((r) => r !== undefined)

@@ -41,14 +41,14 @@ export class PatientRegistration {
       // the refusal names candidates with scores: a restricted one's address must not count
       maskRestricted: !this.s.mayReadRestricted(actor),
     };
-    const created = await this.s.sqlTransaction(async (tx) => {
+    const created = await this.s.repo.inSqlTransaction(async (repo, tx) => {
       // Registrations that could be the same person serialise here, so the duplicate check below
       // sees every committed competitor: 50 concurrent registrations → one created.
-      await this.s.repo.lockRegistrationKeys(tx, registrationLockKeys(details.birthDate));
+      await repo.lockRegistrationKeys(registrationLockKeys(details.birthDate));
       // a named statement: registration's duplicate queries take a handful of shapes
-      const dupes = await this.s.repo.trace(tx, query, 'identity_duplicate_check');
+      const dupes = await repo.trace(query, 'identity_duplicate_check');
       if (dupes.candidates.length > 0 && !override.flag) {
-        const hits = await this.s.hits(tx, actor, dupes.candidates);
+        const hits = await this.s.hits(repo, actor, dupes.candidates);
         throw new IdentityError(
           IdentityErrorCode.DuplicatePatient,
           dupes.candidates.length === 1
@@ -81,8 +81,7 @@ export class PatientRegistration {
         throw err;
       }
       const gpStart = details.gpStart || today(now);
-      const record = await this.s.repo.insertPatient(
-        tx,
+      const record = await repo.insertPatient(
         {
           nhsNumber,
           names: details.names,
@@ -111,8 +110,7 @@ export class PatientRegistration {
         now,
       );
       const overridden = override.flag ? dupes.candidates.map((c) => c.nhsNumber) : [];
-      await this.s.repo.appendVersion(
-        tx,
+      await repo.appendVersion(
         record,
         {
           change: 'registered',
@@ -141,7 +139,7 @@ export class PatientRegistration {
         await this.auditOverride(tx, { actor, nhsNumber, reason: override.reason, overridden });
       }
       const overriddenHits =
-        overridden.length > 0 ? await this.s.hits(tx, actor, dupes.candidates) : [];
+        overridden.length > 0 ? await this.s.hits(repo, actor, dupes.candidates) : [];
       return { record, overriddenHits };
     });
     return { patient: this.s.view(actor, created.record), overridden: created.overriddenHits };

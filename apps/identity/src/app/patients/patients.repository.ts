@@ -1,70 +1,100 @@
-import { PREPARED_MARKER, type RawSql } from '@trellis/database';
+import { inPoolTransaction, type RawSql } from '@trellis/database';
+import type { Pool } from 'pg';
 
 import { Prisma, PrismaClient } from '../../generated/prisma/client';
 import { canonicalGiven, normaliseGiven, normaliseName, normalisePostcode } from './normalise';
 import type {
   Address,
+  Confidentiality,
   ContactPoint,
+  Gender,
   GpRegistration,
   HumanName,
   PatientRecord,
   PatientVersionEntry,
-  TraceQuery,
-  TraceResult,
   VersionChange,
 } from './patient.model';
-import {
-  insertPatientSql,
-  type NewPatient,
-  READ_SQL,
-  type RecordRow,
-  recordSql,
-  rowToRecord,
-} from './record.sql';
-import { matchedOn, traceSql, traceTerms, TraceRow } from './trace.sql';
+import { PatientSqlRepository } from './patient-sql.repository';
+import { READ_SQL, type RecordRow, rowToRecord } from './record.sql';
 
 export type { NewPatient } from './record.sql';
+export type { VersionMeta } from './patient-sql.repository';
 
 /** A Prisma client or an interactive transaction. */
 export type Db = PrismaClient | Prisma.TransactionClient;
 
+/** Interactive transactions of identity: bounded wait for a connection and run time. */
+export const TX = { maxWait: 30_000, timeout: 30_000 };
+
 const toDate = (d: string) => new Date(`${d}T00:00:00.000Z`);
 const optDate = (d: string | undefined) => (d ? toDate(d) : null);
 
-export interface VersionMeta {
-  change: VersionChange;
-  changedFields: string[];
-  changedBy: string;
-  changedByOds: string;
-  reason?: string;
-  overriddenCandidates?: string[];
+/** The patient-row columns an update or a merge changes besides the version. */
+export interface RecordChange {
+  gender?: Gender;
+  /** YYYY-MM-DD */
+  birthDate?: string;
+  confidentiality?: Confidentiality;
+  deceasedAt?: Date;
+}
+
+/** A page of the bulk listing: live records after an NHS number, NHS-number order. */
+export interface ListingQuery {
+  after: string;
+  /** '' = every region */
+  region: string;
+  /** false: restricted records are left out */
+  restricted: boolean;
+  updatedSince?: Date | undefined;
+  take: number;
 }
 
 /**
- * The pg pool under the Prisma client (libs/database createPrismaClientWithPool): the hot read by
- * NHS number runs on it directly, one named statement, without Prisma's query pipeline.
+ * The only place that talks to Prisma for patients, and the owner of their transactions: the
+ * rules get this repository bound to a unit of work and never see a client.
  */
-export interface SqlReader {
-  query<R extends object>(config: {
-    name: string;
-    text: string;
-    values: unknown[];
-  }): Promise<{ rows: R[] }>;
-}
+export class PatientsRepository extends PatientSqlRepository {
+  /**
+   * `pool`: the pg pool under the Prisma client (libs/database createPrismaClientWithPool): the
+   * read by NHS number and registration's transaction run on it directly (absent: through Prisma).
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly pool?: Pool,
+  ) {
+    super(db);
+  }
 
-/** The only place that talks to Prisma for patients. */
-export class PatientsRepository {
-  /** `reader`: the pool the read outside transactions runs on (absent: through Prisma). */
-  constructor(private readonly reader?: SqlReader) {}
+  /**
+   * One unit of work in one Prisma interactive transaction (update, death, merge): `work` gets
+   * this repository bound to it, and the transaction itself for the outbox (the events commit with
+   * the state); inside a unit of work, a nested one joins it.
+   */
+  inTransaction<R>(
+    work: (repo: PatientsRepository, tx: Prisma.TransactionClient) => Promise<R>,
+  ): Promise<R> {
+    if (!('$transaction' in this.db)) return work(this, this.db);
+    return this.db.$transaction((tx) => work(new PatientsRepository(tx), tx), TX);
+  }
+
+  /**
+   * One unit of work over raw SQL only, registration's hot path: on the pool when there is one
+   * (BEGIN … COMMIT on one connection, no Prisma pipeline: its statements through Prisma were most
+   * of identity's CPU per create, docs/performance.md "Hot paths: create"), else as inTransaction.
+   */
+  inSqlTransaction<R>(work: (repo: PatientSqlRepository, tx: RawSql) => Promise<R>): Promise<R> {
+    if (!this.pool) return this.inTransaction(work);
+    return inPoolTransaction(this.pool, (tx) => work(new PatientSqlRepository(tx), tx));
+  }
 
   /**
    * Reads a record outside any transaction: straight on the pool when there is one (Prisma's
    * $queryRaw pipeline cost identity ≈ 0.2 ms CPU per read, docs/performance.md), else `find`.
    * The same statement and row mapping as `find`.
    */
-  async read(db: Db, nhsNumber: string): Promise<PatientRecord | undefined> {
-    if (!this.reader) return this.find(db, nhsNumber);
-    const r = await this.reader.query<RecordRow>({
+  async read(nhsNumber: string): Promise<PatientRecord | undefined> {
+    if (!this.pool) return this.find(nhsNumber);
+    const r = await this.pool.query<RecordRow>({
       name: 'identity_patient_read',
       text: READ_SQL,
       values: [nhsNumber],
@@ -72,35 +102,9 @@ export class PatientsRepository {
     return r.rows[0] ? rowToRecord(r.rows[0]) : undefined;
   }
 
-  /**
-   * Serialises registrations that could be duplicates of each other (transaction-scoped): every
-   * key in one statement, taken in the given (sorted) order so two registrations cannot deadlock.
-   */
-  async lockRegistrationKeys(tx: RawSql, keys: string[]): Promise<void> {
-    await tx.$queryRaw`/* prepared:identity_registration_lock */
-      SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))::int AS locked
-      FROM (SELECT k FROM unnest(${keys}::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i) AS ordered`;
-  }
-
-  /**
-   * A new patient with its names, addresses, telecom and GP registration in one statement (one
-   * round trip instead of eight; the child rows' foreign keys are checked at its end). Returns the
-   * record as `find` would read it, built from the rows the statement inserted (same columns, same
-   * aggregation), so registration needs no read back.
-   */
-  async insertPatient(tx: RawSql, p: NewPatient, now: Date): Promise<PatientRecord> {
-    const rows = await tx.$queryRaw<RecordRow[]>(insertPatientSql(p, now));
-    return rowToRecord(rows[0]!);
-  }
-
-  async writeNames(
-    tx: Db,
-    nhsNumber: string,
-    names: HumanName[],
-    birthDate: string,
-  ): Promise<void> {
-    await tx.patientName.deleteMany({ where: { nhsNumber } });
-    await tx.patientName.createMany({
+  async writeNames(nhsNumber: string, names: HumanName[], birthDate: string): Promise<void> {
+    await this.db.patientName.deleteMany({ where: { nhsNumber } });
+    await this.db.patientName.createMany({
       data: names.map((n, position) => ({
         nhsNumber,
         position,
@@ -118,9 +122,9 @@ export class PatientsRepository {
     });
   }
 
-  async writeAddresses(tx: Db, nhsNumber: string, addresses: Address[]): Promise<void> {
-    await tx.patientAddress.deleteMany({ where: { nhsNumber } });
-    await tx.patientAddress.createMany({
+  async writeAddresses(nhsNumber: string, addresses: Address[]): Promise<void> {
+    await this.db.patientAddress.deleteMany({ where: { nhsNumber } });
+    await this.db.patientAddress.createMany({
       data: addresses.map((a, position) => {
         const pc = normalisePostcode(a.postcode);
         return {
@@ -140,9 +144,9 @@ export class PatientsRepository {
     });
   }
 
-  async writeTelecom(tx: Db, nhsNumber: string, telecom: ContactPoint[]): Promise<void> {
-    await tx.patientTelecom.deleteMany({ where: { nhsNumber } });
-    await tx.patientTelecom.createMany({
+  async writeTelecom(nhsNumber: string, telecom: ContactPoint[]): Promise<void> {
+    await this.db.patientTelecom.deleteMany({ where: { nhsNumber } });
+    await this.db.patientTelecom.createMany({
       data: telecom.map((t, position) => ({
         nhsNumber,
         position,
@@ -155,8 +159,8 @@ export class PatientsRepository {
     });
   }
 
-  async setBirthDateOnNames(tx: Db, nhsNumber: string, birthDate: string): Promise<void> {
-    await tx.patientName.updateMany({
+  async setBirthDateOnNames(nhsNumber: string, birthDate: string): Promise<void> {
+    await this.db.patientName.updateMany({
       where: { nhsNumber },
       data: { birthDate: toDate(birthDate) },
     });
@@ -164,17 +168,16 @@ export class PatientsRepository {
 
   /** Ends the current GP registration and starts a new one (odsCode undefined = deregister). */
   async changeGp(
-    tx: Db,
     nhsNumber: string,
     next: GpRegistration | undefined,
     effective: string,
   ): Promise<void> {
-    await tx.gpRegistration.updateMany({
+    await this.db.gpRegistration.updateMany({
       where: { nhsNumber, periodEnd: null },
       data: { periodEnd: toDate(effective) },
     });
     if (next) {
-      await tx.gpRegistration.create({
+      await this.db.gpRegistration.create({
         data: {
           nhsNumber,
           odsCode: next.odsCode,
@@ -183,7 +186,7 @@ export class PatientsRepository {
         },
       });
     }
-    await tx.patient.update({
+    await this.db.patient.update({
       where: { nhsNumber },
       data: { gpOdsCode: next?.odsCode ?? null, gpRegion: next?.region ?? null },
     });
@@ -194,90 +197,56 @@ export class PatientsRepository {
    * writer got there first, so exactly one of concurrent updates at the same version wins.
    */
   async bumpVersion(
-    tx: Db,
     nhsNumber: string,
     expected: number,
     now: Date,
-    data: Prisma.PatientUpdateManyMutationInput = {},
+    change: RecordChange = {},
   ): Promise<boolean> {
-    const res = await tx.patient.updateMany({
+    const res = await this.db.patient.updateMany({
       where: { nhsNumber, version: expected },
-      data: { ...data, version: expected + 1, lastUpdated: now },
+      data: {
+        ...(change.gender ? { gender: change.gender } : {}),
+        ...(change.birthDate ? { birthDate: toDate(change.birthDate) } : {}),
+        ...(change.confidentiality ? { confidentiality: change.confidentiality } : {}),
+        ...(change.deceasedAt ? { deceasedAt: change.deceasedAt } : {}),
+        version: expected + 1,
+        lastUpdated: now,
+      },
     });
     return res.count === 1;
   }
 
-  /**
-   * One round trip: the patient row with its names, addresses, telecom, GP periods and merged
-   * numbers. A named statement: planning its five sub-selects cost PostgreSQL ≈ 3× executing them
-   * (docs/performance.md), so each connection plans it once.
-   */
-  async find(db: RawSql, nhsNumber: string): Promise<PatientRecord | undefined> {
-    const rows = await db.$queryRaw<RecordRow[]>(
-      recordSql(Prisma.sql`p.nhs_number = ${nhsNumber}`, 'identity_patient_find'),
-    );
-    return rows[0] ? rowToRecord(rows[0]) : undefined;
-  }
-
-  async findMany(db: RawSql, nhsNumbers: string[]): Promise<Map<string, PatientRecord>> {
-    if (nhsNumbers.length === 0) return new Map();
-    const rows = await db.$queryRaw<RecordRow[]>(
-      recordSql(Prisma.sql`p.nhs_number = ANY(${nhsNumbers}::text[])`),
-    );
-    return new Map(rows.map((r) => [r.nhs_number, rowToRecord(r)]));
-  }
-
-  /** Locks the row for the rest of the transaction (merge, deceased) and returns its version. */
-  async lockRow(tx: Db, nhsNumber: string): Promise<{ version: number } | undefined> {
-    const rows = await tx.$queryRaw<Array<{ version: number }>>`
-      SELECT version FROM patient WHERE nhs_number = ${nhsNumber} FOR UPDATE`;
-    return rows[0];
-  }
-
   async markMerged(
-    tx: Db,
     superseded: string,
     survivor: string,
     expectedVersion: number,
     now: Date,
   ): Promise<boolean> {
-    const count = await tx.$executeRaw`
+    const count = await this.db.$executeRaw`
       UPDATE patient SET merged_into = ${survivor}, merged_at = ${now}, version = version + 1, last_updated = ${now}
       WHERE nhs_number = ${superseded} AND version = ${expectedVersion} AND merged_into IS NULL`;
     if (count !== 1) return false;
     // numbers previously merged into the superseded record now point straight at the survivor
-    await tx.$executeRaw`UPDATE patient SET merged_into = ${survivor} WHERE merged_into = ${superseded}`;
-    await tx.patientName.updateMany({ where: { nhsNumber: superseded }, data: { active: false } });
-    await tx.patientAddress.updateMany({
+    await this.db
+      .$executeRaw`UPDATE patient SET merged_into = ${survivor} WHERE merged_into = ${superseded}`;
+    await this.db.patientName.updateMany({
+      where: { nhsNumber: superseded },
+      data: { active: false },
+    });
+    await this.db.patientAddress.updateMany({
       where: { nhsNumber: superseded },
       data: { active: false },
     });
     return true;
   }
 
-  async appendVersion(
-    tx: RawSql,
-    record: PatientRecord,
-    meta: VersionMeta,
-    now: Date,
-  ): Promise<void> {
-    await tx.$queryRaw`/* prepared:identity_version_append */
-      INSERT INTO patient_version (nhs_number, version, change, changed_fields, changed_by,
-                                   changed_by_ods, recorded_at, snapshot, reason, overridden_candidates)
-      VALUES (${record.nhsNumber}, ${record.version}::int, ${meta.change}, ${meta.changedFields}::text[],
-              ${meta.changedBy}, ${meta.changedByOds}, ${now}::timestamptz, ${JSON.stringify(record)}::jsonb,
-              ${meta.reason ?? null}, ${meta.overriddenCandidates ?? []}::text[])
-      RETURNING id::text AS id`;
-  }
-
   /** Versions of a record and of every record merged into it, newest first. */
   async history(
-    db: Db,
     nhsNumbers: string[],
     offset: number,
     limit: number,
   ): Promise<PatientVersionEntry[]> {
-    const rows = await db.patientVersion.findMany({
+    const rows = await this.db.patientVersion.findMany({
       where: { nhsNumber: { in: nhsNumbers } },
       orderBy: [{ recordedAt: 'desc' }, { id: 'desc' }],
       skip: offset,
@@ -287,38 +256,27 @@ export class PatientsRepository {
   }
 
   async version(
-    db: Db,
     nhsNumbers: string[],
     version: number,
     preferred: string,
   ): Promise<PatientVersionEntry | undefined> {
-    const rows = await db.patientVersion.findMany({
+    const rows = await this.db.patientVersion.findMany({
       where: { nhsNumber: { in: nhsNumbers }, version },
     });
     const row = rows.find((r) => r.nhsNumber === preferred) ?? rows[0];
     return row ? toVersionEntry(row) : undefined;
   }
 
-  /**
-   * `prepared` names the statement (per connection, per distinct text): for a caller whose
-   * queries take few shapes — registration's duplicate check — PostgreSQL then stops planning the
-   * trace on every call, which cost it several times the execution (docs/performance.md).
-   */
-  async trace(db: RawSql, query: TraceQuery, prepared?: string): Promise<TraceResult> {
-    const terms = traceTerms(query);
-    const sql = traceSql(terms, query.minScore, query.maxResults, query.dominanceMargin ?? 1);
-    if (!sql) return { candidates: [], totalAboveThreshold: 0 };
-    const rows = await db.$queryRaw<TraceRow[]>(
-      prepared ? Prisma.sql`${Prisma.raw(`${PREPARED_MARKER}${prepared} */`)}${sql}` : sql,
-    );
-    return {
-      candidates: rows.map((r) => ({
-        nhsNumber: r.nhs_number,
-        score: Number(r.score),
-        matchedOn: matchedOn(r),
-      })),
-      totalAboveThreshold: rows.length > 0 ? Number(rows[0]!.total) : 0,
-    };
+  /** NHS numbers of one listing page (one more than `take`: the caller pages on it). */
+  async listNumbers(q: ListingQuery): Promise<string[]> {
+    const rows = await this.db.$queryRaw<Array<{ nhs_number: string }>>(Prisma.sql`
+      SELECT p.nhs_number FROM patient p
+      WHERE p.merged_into IS NULL AND p.nhs_number > ${q.after}
+        ${q.region ? Prisma.sql`AND p.gp_region = ${q.region}` : Prisma.empty}
+        ${q.restricted ? Prisma.empty : Prisma.sql`AND p.confidentiality = 'normal'`}
+        ${q.updatedSince ? Prisma.sql`AND p.last_updated >= ${q.updatedSince}` : Prisma.empty}
+      ORDER BY p.nhs_number LIMIT ${q.take + 1}`);
+    return rows.map((r) => r.nhs_number);
   }
 }
 

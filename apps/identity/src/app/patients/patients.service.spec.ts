@@ -1,9 +1,10 @@
 import type { NhsNumberAllocator } from '@trellis/nhs-number';
 import type { PatientEvent, PatientEventSink } from '../../events/patient-events';
-import type { Actor, PatientRecord, TraceQuery, TraceResult } from './patient.model';
+import { InMemoryPatients } from './in-memory-patients';
+import type { Actor, PatientRecord, TraceResult } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
-import type { Db, PatientsRepository } from './patients.repository';
-import { DEFAULT_RULES, PatientsService, type TransactionRunner } from './patients.service';
+import type { PatientsRepository } from './patients.repository';
+import { DEFAULT_RULES, PatientsService } from './patients.service';
 
 const actor = (scopes: string[]): Actor => ({
   systemId: 'sys-1',
@@ -33,66 +34,24 @@ const NOW = new Date('2026-11-24T09:00:00Z');
 
 /** A service over an in-memory repository stand-in: rules only, no SQL (the SQL is integration-tested). */
 function createTestService(opts: { trace?: TraceResult; records?: PatientRecord[] } = {}) {
-  const records = new Map((opts.records ?? []).map((r) => [r.nhsNumber, r]));
-  const traces: TraceQuery[] = [];
-  const versions: Array<{ version: number; change: string; changedFields: string[] }> = [];
+  const store = new InMemoryPatients(opts.records, opts.trace);
   const events: PatientEvent[] = [];
-  const repo = {
-    trace: async (_db: Db, q: TraceQuery) => {
-      traces.push(q);
-      return opts.trace ?? { candidates: [], totalAboveThreshold: 0 };
-    },
-    find: async (_db: Db, nhs: string) => records.get(nhs),
-    read: async (_db: Db, nhs: string) => records.get(nhs),
-    findMany: async (_db: Db, nhs: string[]) =>
-      new Map(nhs.filter((n) => records.has(n)).map((n) => [n, records.get(n)!])),
-    lockRegistrationKeys: async () => undefined,
-    lockRow: async () => ({ version: 1 }),
-    // the write path, enough to follow one update: compare-and-set, history, no SQL
-    bumpVersion: async (
-      _db: Db,
-      nhs: string,
-      expected: number,
-      now: Date,
-      data: { gender?: PatientRecord['gender']; birthDate?: Date; deceasedAt?: Date },
-    ) => {
-      const r = records.get(nhs);
-      if (!r || r.version !== expected) return false;
-      records.set(nhs, {
-        ...r,
-        ...(data.gender ? { gender: data.gender } : {}),
-        ...(data.birthDate ? { birthDate: data.birthDate.toISOString().slice(0, 10) } : {}),
-        ...(data.deceasedAt ? { deceasedAt: data.deceasedAt } : {}),
-        version: expected + 1,
-        lastUpdated: now,
-      });
-      return true;
-    },
-    setBirthDateOnNames: async () => undefined,
-    writeNames: async () => undefined,
-    appendVersion: async (
-      _db: Db,
-      r: PatientRecord,
-      meta: { change: string; changedFields: string[] },
-    ) =>
-      void versions.push({
-        version: r.version,
-        change: meta.change,
-        changedFields: meta.changedFields,
-      }),
-  } as unknown as PatientsRepository;
-  const db = {
-    $transaction: async <R>(fn: (tx: Db) => Promise<R>) => fn({} as Db),
-  } as unknown as Db & TransactionRunner;
   const allocator = { allocate: async () => '9990000018' } as unknown as NhsNumberAllocator;
   const sink: PatientEventSink = { emit: async (_tx, e) => void events.push(e) };
   const clock = () => NOW;
+  const repo = store as unknown as PatientsRepository;
   return {
-    service: new PatientsService(db, repo, allocator, sink, DEFAULT_RULES, clock),
-    traces,
+    service: new PatientsService(repo, allocator, sink, DEFAULT_RULES, clock),
+    traces: store.traces,
     events,
-    versions,
-    records,
+    get versions() {
+      return store.appended.map((a) => ({
+        version: a.record.version,
+        change: a.meta.change,
+        changedFields: a.meta.changedFields,
+      }));
+    },
+    records: store.records,
   };
 }
 

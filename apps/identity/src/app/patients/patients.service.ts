@@ -1,6 +1,6 @@
 import type { NhsNumberAllocator } from '@trellis/nhs-number';
 import type { PatientEventSink } from '../../events/patient-events';
-import type { Db, PatientsRepository } from './patients.repository';
+import type { PatientsRepository } from './patients.repository';
 import { PatientHistory } from './patients.history';
 import { PatientLifecycle } from './patients.lifecycle';
 import { PatientListing } from './patients.listing';
@@ -10,8 +10,6 @@ import {
   type IdentityRules,
   type OverrideAudit,
   PatientSupport,
-  type SqlTransactionRunner,
-  type TransactionRunner,
 } from './patients.support';
 import { PatientTrace } from './patients.trace';
 
@@ -24,8 +22,6 @@ export {
   type RegisterResult,
   SCOPE_PATIENT_SEARCH,
   SCOPE_RESTRICTED_READ,
-  type SqlTransactionRunner,
-  type TransactionRunner,
 } from './patients.support';
 
 /**
@@ -44,16 +40,14 @@ export class PatientsService {
   readonly list: PatientListing['list'];
 
   constructor(
-    db: Db & TransactionRunner,
     repo: PatientsRepository,
     allocator: NhsNumberAllocator,
     events: PatientEventSink,
     rules: IdentityRules = DEFAULT_RULES,
     clock: () => Date = () => new Date(),
     auditOverride?: OverrideAudit,
-    sqlTransaction?: SqlTransactionRunner,
   ) {
-    const support = new PatientSupport(db, repo, rules, clock, sqlTransaction);
+    const support = new PatientSupport(repo, rules, clock);
     const registration = new PatientRegistration(support, allocator, events, auditOverride);
     const tracing = new PatientTrace(support);
     const lifecycle = new PatientLifecycle(support, events);

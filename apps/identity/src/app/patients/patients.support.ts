@@ -8,7 +8,8 @@ import {
   viewFor,
 } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
-import type { Db, PatientsRepository } from './patients.repository';
+import type { PatientSqlRepository } from './patient-sql.repository';
+import type { PatientsRepository } from './patients.repository';
 import { visibleMatchReasons } from './restricted';
 
 export const SCOPE_RESTRICTED_READ = 'trellis/restricted.read';
@@ -32,14 +33,6 @@ export const DEFAULT_RULES: IdentityRules = {
   traceDominanceMargin: 0.1,
 };
 
-/** The transaction runner (PrismaClient.$transaction) the service needs. */
-export interface TransactionRunner {
-  $transaction<R>(
-    fn: (tx: Db) => Promise<R>,
-    options?: { maxWait?: number; timeout?: number },
-  ): Promise<R>;
-}
-
 /**
  * Writes an extra access-audit record in the caller's transaction (the libs/auth AccessAuditor):
  * used for duplicate overrides, so the override itself — not just the call — is on the audit stream.
@@ -60,29 +53,20 @@ export interface RegisterResult {
   overridden: Hit[];
 }
 
-export const TX = { maxWait: 30_000, timeout: 30_000 };
-
-/**
- * Runs a unit of work in one transaction over raw SQL only: the registration hot path
- * (libs/database inPoolTransaction in the service; Prisma's `$transaction` when none is given).
- */
-export type SqlTransactionRunner = <R>(fn: (tx: RawSql) => Promise<R>) => Promise<R>;
-
 export function hasScope(actor: Actor, scope: string): boolean {
   return scopeSatisfies(actor.scopes, scope);
 }
 
 /**
- * What the patient responsibilities (registration, trace, lifecycle, history) share: the ports,
- * the restricted-record view of a record, trace hits and loading a live (unmerged) record.
+ * What the patient responsibilities (registration, trace, lifecycle, history) share: the
+ * repository (which opens every transaction), the rules, the clock, the restricted-record view of
+ * a record, trace hits and loading a live (unmerged) record.
  */
 export class PatientSupport {
   constructor(
-    readonly db: Db & TransactionRunner,
     readonly repo: PatientsRepository,
     readonly rules: IdentityRules = DEFAULT_RULES,
     readonly clock: () => Date = () => new Date(),
-    readonly sqlTransaction: SqlTransactionRunner = (fn) => db.$transaction(fn, TX),
   ) {}
 
   mayReadRestricted(actor: Actor): boolean {
@@ -94,11 +78,13 @@ export class PatientSupport {
     return viewFor(record, this.mayReadRestricted(actor) || actor.patient === record.nhsNumber);
   }
 
-  async hits(db: RawSql, actor: Actor, candidates: TraceCandidate[]): Promise<Hit[]> {
-    const records = await this.repo.findMany(
-      db,
-      candidates.map((c) => c.nhsNumber),
-    );
+  /** `repo`: the unit of work's repository (registration) or the service's own (trace). */
+  async hits(
+    repo: PatientSqlRepository,
+    actor: Actor,
+    candidates: TraceCandidate[],
+  ): Promise<Hit[]> {
+    const records = await repo.findMany(candidates.map((c) => c.nhsNumber));
     return candidates
       .filter((c) => records.has(c.nhsNumber))
       .map((c) => {
@@ -111,8 +97,8 @@ export class PatientSupport {
       });
   }
 
-  async loadLive(tx: Db, nhs: string): Promise<PatientRecord> {
-    const record = await this.repo.find(tx, nhs);
+  async loadLive(repo: PatientSqlRepository, nhs: string): Promise<PatientRecord> {
+    const record = await repo.find(nhs);
     if (!record) throw notFound(nhs, 'nhs_number');
     if (record.mergedInto) {
       throw new IdentityError(

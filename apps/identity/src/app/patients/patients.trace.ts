@@ -18,10 +18,10 @@ export class PatientTrace {
     nhsInput: string,
   ): Promise<{ patient: PatientView; superseded: boolean; requested: string }> {
     const nhs = requireNhsNumber(nhsInput, 'nhs_number');
-    const record = await this.s.repo.read(this.s.db, nhs);
+    const record = await this.s.repo.read(nhs);
     if (!record) throw notFound(nhs, 'nhs_number');
     if (record.mergedInto) {
-      const survivor = await this.s.repo.read(this.s.db, record.mergedInto);
+      const survivor = await this.s.repo.read(record.mergedInto);
       if (!survivor) throw notFound(record.mergedInto, 'nhs_number');
       return { patient: this.s.view(actor, survivor), superseded: true, requested: nhs };
     }
@@ -42,14 +42,11 @@ export class PatientTrace {
     };
     validateTrace({ ...query, maxResults: input.maxResults ?? 0 });
     const singleMatch = singleMatchRequested || !hasScope(actor, SCOPE_PATIENT_SEARCH);
-    const result = await this.s.repo.trace(
-      this.s.db,
-      singleMatch ? { ...query, maxResults: 2 } : query,
-    );
+    const result = await this.s.repo.trace(singleMatch ? { ...query, maxResults: 2 } : query);
     let candidates = result.candidates;
     if (singleMatch) candidates = result.totalAboveThreshold === 1 ? candidates.slice(0, 1) : [];
     const hits = await this.s.hits(
-      this.s.db,
+      this.s.repo,
       actor,
       candidates.slice(0, Math.min(query.maxResults, TRACE_MAX_RESULTS)),
     );

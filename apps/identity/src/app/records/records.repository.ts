@@ -3,8 +3,7 @@ import {
   type DocumentPointer,
   type DocumentPointerVersion,
 } from '../../generated/prisma/client';
-import type { Db } from '../patients/patients.repository';
-import { TX } from '../patients/patients.support';
+import { type Db, TX } from '../patients/patients.repository';
 import type { PointerDraft } from './records.validation';
 
 export type StoredPointer = DocumentPointer;

@@ -1,0 +1,111 @@
+import { PREPARED_MARKER, type RawSql } from '@trellis/database';
+
+import { Prisma } from '../../generated/prisma/client';
+import type { PatientRecord, TraceQuery, TraceResult, VersionChange } from './patient.model';
+import {
+  insertPatientSql,
+  type NewPatient,
+  type RecordRow,
+  recordSql,
+  rowToRecord,
+} from './record.sql';
+import { matchedOn, traceSql, traceTerms, type TraceRow } from './trace.sql';
+
+export interface VersionMeta {
+  change: VersionChange;
+  changedFields: string[];
+  changedBy: string;
+  changedByOds: string;
+  reason?: string;
+  overriddenCandidates?: string[];
+}
+
+/**
+ * The patient statements that need raw SQL only, so they run alike on a Prisma client or
+ * interactive transaction and on a pool transaction (registration's hot path, libs/database
+ * inPoolTransaction): record reads, the trace, the registration locks, the insert and the history
+ * append. PatientsRepository adds the writes through Prisma's models and the transactions.
+ */
+export class PatientSqlRepository {
+  constructor(protected readonly sql: RawSql) {}
+
+  /**
+   * Serialises registrations that could be duplicates of each other (transaction-scoped): every
+   * key in one statement, taken in the given (sorted) order so two registrations cannot deadlock.
+   */
+  async lockRegistrationKeys(keys: string[]): Promise<void> {
+    await this.sql.$queryRaw`/* prepared:identity_registration_lock */
+      SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))::int AS locked
+      FROM (SELECT k FROM unnest(${keys}::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i) AS ordered`;
+  }
+
+  /**
+   * A new patient with its names, addresses, telecom and GP registration in one statement (one
+   * round trip instead of eight; the child rows' foreign keys are checked at its end). Returns the
+   * record as `find` would read it, built from the rows the statement inserted (same columns, same
+   * aggregation), so registration needs no read back.
+   */
+  async insertPatient(p: NewPatient, now: Date): Promise<PatientRecord> {
+    const rows = await this.sql.$queryRaw<RecordRow[]>(insertPatientSql(p, now));
+    return rowToRecord(rows[0]!);
+  }
+
+  /**
+   * One round trip: the patient row with its names, addresses, telecom, GP periods and merged
+   * numbers. A named statement: planning its five sub-selects cost PostgreSQL ≈ 3× executing them
+   * (docs/performance.md), so each connection plans it once.
+   */
+  async find(nhsNumber: string): Promise<PatientRecord | undefined> {
+    const rows = await this.sql.$queryRaw<RecordRow[]>(
+      recordSql(Prisma.sql`p.nhs_number = ${nhsNumber}`, 'identity_patient_find'),
+    );
+    return rows[0] ? rowToRecord(rows[0]) : undefined;
+  }
+
+  async findMany(nhsNumbers: string[]): Promise<Map<string, PatientRecord>> {
+    if (nhsNumbers.length === 0) return new Map();
+    const rows = await this.sql.$queryRaw<RecordRow[]>(
+      recordSql(Prisma.sql`p.nhs_number = ANY(${nhsNumbers}::text[])`),
+    );
+    return new Map(rows.map((r) => [r.nhs_number, rowToRecord(r)]));
+  }
+
+  /** Locks the row for the rest of the transaction (merge, deceased) and returns its version. */
+  async lockRow(nhsNumber: string): Promise<{ version: number } | undefined> {
+    const rows = await this.sql.$queryRaw<Array<{ version: number }>>`
+      SELECT version FROM patient WHERE nhs_number = ${nhsNumber} FOR UPDATE`;
+    return rows[0];
+  }
+
+  async appendVersion(record: PatientRecord, meta: VersionMeta, now: Date): Promise<void> {
+    await this.sql.$queryRaw`/* prepared:identity_version_append */
+      INSERT INTO patient_version (nhs_number, version, change, changed_fields, changed_by,
+                                   changed_by_ods, recorded_at, snapshot, reason, overridden_candidates)
+      VALUES (${record.nhsNumber}, ${record.version}::int, ${meta.change}, ${meta.changedFields}::text[],
+              ${meta.changedBy}, ${meta.changedByOds}, ${now}::timestamptz, ${JSON.stringify(record)}::jsonb,
+              ${meta.reason ?? null}, ${meta.overriddenCandidates ?? []}::text[])
+      RETURNING id::text AS id`;
+  }
+
+  /**
+   * `prepared` names the statement (per connection, per distinct text): for a caller whose
+   * queries take few shapes — registration's duplicate check — PostgreSQL then stops planning the
+   * trace on every call, which cost it several times the execution (docs/performance.md).
+   */
+  async trace(query: TraceQuery, prepared?: string): Promise<TraceResult> {
+    const terms = traceTerms(query);
+    const sql = traceSql(terms, query.minScore, query.maxResults, query.dominanceMargin ?? 1);
+    if (!sql) return { candidates: [], totalAboveThreshold: 0 };
+    const rows = await this.sql.$queryRaw<TraceRow[]>(
+      prepared ? Prisma.sql`${Prisma.raw(`${PREPARED_MARKER}${prepared} */`)}${sql}` : sql,
+    );
+    return {
+      candidates: rows.map((r) => ({
+        nhsNumber: r.nhs_number,
+        score: Number(r.score),
+        matchedOn: matchedOn(r),
+      })),
+      totalAboveThreshold: rows.length > 0 ? Number(rows[0]!.total) : 0,
+    };
+  }
+}
