@@ -1,4 +1,10 @@
-import { codedError, codedErrorWithMetadata, errorVocabulary } from './coded-error';
+import {
+  codedError,
+  codedErrorWithMetadata,
+  errorVocabulary,
+  INVALID_ARGUMENT_ERROR_CODE,
+  type CodeOf,
+} from './coded-error';
 import { DomainError, type ErrorKind } from './errors';
 
 enum Code {
@@ -96,5 +102,42 @@ describe('errorVocabulary', () => {
     expect(() => errorVocabulary({ A: ['SAME', 'NOT_FOUND'], B: ['SAME', 'ABORTED'] })).toThrow(
       'error code SAME declared with two kinds (NOT_FOUND, ABORTED)',
     );
+  });
+});
+
+describe('an error class declared with its vocabulary', () => {
+  class ContextError extends codedError('thing', {
+    ...INVALID_ARGUMENT_ERROR_CODE,
+    Gone: ['THING_GONE', 'NOT_FOUND'],
+  }) {}
+
+  it('names its codes and takes each kind from the vocabulary', () => {
+    expect(ContextError.codes).toEqual({ InvalidArgument: 'INVALID_ARGUMENT', Gone: 'THING_GONE' });
+    const code: CodeOf<typeof ContextError> = ContextError.codes.Gone;
+    const e = new ContextError(code, 'gone');
+    expect(e).toMatchObject({ domain: 'thing', code: 'THING_GONE', kind: 'NOT_FOUND' });
+    expect(e.name).toBe('ContextError');
+  });
+
+  it('refuses an invalid request with the InvalidArgument code', () => {
+    expect(ContextError.invalid([violation])).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      kind: 'INVALID_ARGUMENT',
+      message: 'Invalid request: page.page_size: must be 1-100',
+    });
+  });
+
+  it('keeps a prefixed refusal code and the refusal prefix, with metadata too', () => {
+    class MetadataError extends codedErrorWithMetadata(
+      'thing',
+      { InvalidArgument: ['THING_INVALID', 'INVALID_ARGUMENT'] },
+      'Invalid thing',
+    ) {}
+    expect(MetadataError.invalid([violation])).toMatchObject({
+      code: 'THING_INVALID',
+      message: 'Invalid thing: page.page_size: must be 1-100',
+      metadata: {},
+      violations: [violation],
+    });
   });
 });

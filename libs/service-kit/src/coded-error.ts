@@ -1,6 +1,6 @@
-// The scaffolding every context's error class shares: the context declares its code enum and the
-// code → kind table; the class built here sets the kind from the table, keeps the field
-// violations, and builds the context's INVALID_ARGUMENT refusal.
+// The scaffolding every context's error class shares: the context declares its codes, each with
+// its kind (a vocabulary); the class built here sets the kind from the vocabulary, keeps the field
+// violations, names the codes (`XError.codes`) and builds the context's INVALID_ARGUMENT refusal.
 import { DomainError, type ErrorKind, type FieldViolation } from './errors';
 
 export interface CodedErrorSpec<C extends string> {
@@ -16,14 +16,21 @@ export interface CodedErrorSpec<C extends string> {
 
 type Metadata = Readonly<Record<string, string>>;
 
+/** A context's codes by name (`XError.codes.SlotNotFound` → `'SLOT_NOT_FOUND'`). */
+type CodeNames<C extends string> = Readonly<Record<string, C>>;
+
 function refusalMessage(prefix: string | undefined, violations: readonly FieldViolation[]): string {
   const summary = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
   return `${prefix ?? 'Invalid request'}: ${summary}`;
 }
 
-/** A context's error base: `new XError(code, message, violations?)`, `XError.invalid(violations)`. */
-export function codedError<C extends string>(spec: CodedErrorSpec<C>) {
+function plainErrorClass<C extends string, N extends CodeNames<C>>(
+  spec: CodedErrorSpec<C>,
+  codes: N,
+) {
   return class CodedError extends DomainError<C> {
+    static readonly codes = codes;
+
     constructor(code: C, message: string, violations: readonly FieldViolation[] = []) {
       super(spec.domain, code, spec.kinds[code], message, violations);
     }
@@ -41,12 +48,13 @@ export function codedError<C extends string>(spec: CodedErrorSpec<C>) {
   };
 }
 
-/**
- * A platform's error base that also keeps machine-readable facts (slot id, current state, NHS
- * number) for in-process callers: `new XError(code, message, metadata?, violations?)`.
- */
-export function codedErrorWithMetadata<C extends string>(spec: CodedErrorSpec<C>) {
+function metadataErrorClass<C extends string, N extends CodeNames<C>>(
+  spec: CodedErrorSpec<C>,
+  codes: N,
+) {
   return class CodedErrorWithMetadata extends DomainError<C> {
+    static readonly codes = codes;
+
     constructor(
       code: C,
       message: string,
@@ -95,6 +103,82 @@ export function codedErrorWithMetadata<C extends string>(spec: CodedErrorSpec<C>
     }
   };
 }
+
+/** A context's error base: `new XError(code, message, violations?)`, `XError.invalid(violations)`. */
+export type CodedErrorClass<
+  C extends string,
+  N extends CodeNames<C> = CodeNames<never>,
+> = ReturnType<typeof plainErrorClass<C, N>>;
+
+/**
+ * A platform's error base that also keeps machine-readable facts (slot id, current state, NHS
+ * number) for in-process callers: `new XError(code, message, metadata?, violations?)`.
+ */
+export type CodedErrorWithMetadataClass<
+  C extends string,
+  N extends CodeNames<C> = CodeNames<never>,
+> = ReturnType<typeof metadataErrorClass<C, N>>;
+
+/** The refusal code of a context whose refused requests say plain `INVALID_ARGUMENT` (spread it in). */
+export const INVALID_ARGUMENT_ERROR_CODE = {
+  InvalidArgument: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+} as const;
+
+/** A vocabulary that names its refusal code `InvalidArgument` (of kind INVALID_ARGUMENT). */
+export type RefusingVocabularySpec = ErrorVocabularySpec & {
+  readonly InvalidArgument: readonly [code: string, kind: 'INVALID_ARGUMENT'];
+};
+
+type ContextArgs =
+  | [spec: CodedErrorSpec<string>]
+  | [domain: string, vocabulary: RefusingVocabularySpec, invalidPrefix?: string];
+
+/** The spec and code names of either form: a vocabulary (refusal: its `InvalidArgument`) or a spec. */
+function contextOf(args: ContextArgs): [CodedErrorSpec<string>, CodeNames<string>] {
+  if (args.length === 1) return [args[0], {}];
+  const [domain, vocabulary, invalidPrefix] = args;
+  const { codes, kinds } = errorVocabulary(vocabulary);
+  return [{ domain, kinds, invalidCode: vocabulary.InvalidArgument[0], invalidPrefix }, codes];
+}
+
+/**
+ * A context's error base from its vocabulary (names → wire code and kind; the class's static
+ * `codes` names them):
+ *
+ *   export class AuditError extends codedError('audit', {
+ *     ...INVALID_ARGUMENT_ERROR_CODE,
+ *     AccessEventNotFound: ['ACCESS_EVENT_NOT_FOUND', 'NOT_FOUND'],
+ *   }) {}
+ *   export const AuditErrorCode = AuditError.codes;
+ *   export type AuditErrorCode = CodeOf<typeof AuditError>;
+ *
+ * or from a spec (code → kind table and refusal code).
+ */
+export function codedError<const V extends RefusingVocabularySpec>(
+  domain: string,
+  vocabulary: V,
+  invalidPrefix?: string,
+): CodedErrorClass<ErrorCodeOf<V>, ErrorCodesOf<V>>;
+export function codedError<C extends string>(spec: CodedErrorSpec<C>): CodedErrorClass<C>;
+export function codedError(...args: ContextArgs): unknown {
+  return plainErrorClass(...contextOf(args));
+}
+
+/** As codedError, for a platform's error base with metadata. */
+export function codedErrorWithMetadata<const V extends RefusingVocabularySpec>(
+  domain: string,
+  vocabulary: V,
+  invalidPrefix?: string,
+): CodedErrorWithMetadataClass<ErrorCodeOf<V>, ErrorCodesOf<V>>;
+export function codedErrorWithMetadata<C extends string>(
+  spec: CodedErrorSpec<C>,
+): CodedErrorWithMetadataClass<C>;
+export function codedErrorWithMetadata(...args: ContextArgs): unknown {
+  return metadataErrorClass(...contextOf(args));
+}
+
+/** The union of the wire codes of an error class built from a vocabulary (`CodeOf<typeof XError>`). */
+export type CodeOf<E extends { readonly codes: CodeNames<string> }> = E['codes'][keyof E['codes']];
 
 /** A context's codes, each declared once with its kind: `Name: ['WIRE_CODE', 'KIND']`. */
 export type ErrorVocabularySpec = Readonly<

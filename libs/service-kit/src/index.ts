@@ -36,8 +36,22 @@ export type {
 } from './errors';
 export { CLOCK, systemClock } from './clock';
 export type { Clock } from './clock';
-export { codedError, codedErrorWithMetadata, errorVocabulary } from './coded-error';
-export type { CodedErrorSpec, ErrorCodeOf, ErrorCodesOf, ErrorVocabularySpec } from './coded-error';
+export {
+  codedError,
+  codedErrorWithMetadata,
+  errorVocabulary,
+  INVALID_ARGUMENT_ERROR_CODE,
+} from './coded-error';
+export type {
+  CodedErrorClass,
+  CodedErrorSpec,
+  CodedErrorWithMetadataClass,
+  CodeOf,
+  ErrorCodeOf,
+  ErrorCodesOf,
+  ErrorVocabularySpec,
+  RefusingVocabularySpec,
+} from './coded-error';
 export { AllExceptionsFilter } from './exception.filter';
 export { GrpcHealthService, LIVENESS_SERVICE } from './grpc/health.service';
 export {
