@@ -18,10 +18,11 @@
 #
 # 3. Per app, into dist/images/ (TRELLIS_IMAGE_REPORT_DIR): <app>.sbom.cdx.json (its npm packages)
 #    and <app>.runtime-root.sbom.cdx.json (node + Debian libraries), copied from the image itself,
-#    <app>.vuln.json (tools/docker/vuln-report.ts on that SBOM, as the Dockerfile's `sbom` stage
-#    runs it; not another pass over the cached stages, minutes each on vfs), and a line of
-#    sizes.tsv: app, image, bytes of its files, gzip-compressed bytes of its layers (what a
-#    registry stores), build seconds. Then the app's own build layers are removed (disk).
+#    <app>.vuln.json (tools/docker/vuln-report.ts on both SBOMs, with the data in .trellis/vuln-data
+#    that tools/docker/vuln-data.sh prepared and this host's apt lists, refreshed first, for the
+#    Debian packages; a source without data is reported as such; not another pass over the cached
+#    stages, minutes each on vfs), and a line of sizes.tsv: app, image, bytes of its files,
+#    gzip-compressed bytes of its layers (what a registry stores), build seconds. Then the app's own build layers are removed (disk).
 #
 # Not part of `npm test` (minutes per image, GBs of vfs layers). Needs: apt-get install -y buildah
 # debootstrap. Boot proof of a built image: tools/docker/boot-image.sh. docs/images.md.
@@ -141,6 +142,15 @@ report_image() {
   rm -rf "$WORK/oci"
   printf '%s\t%s\t%s\t%s\t%ss\n' "$app" "$image" "$bytes" "$gz" "$secs" | tee -a "$OUT/sizes.tsv"
 }
+# the vulnerability report of the image's own SBOMs (what the Dockerfile's `sbom` stage runs, plus
+# the runtime root's node and Debian packages)
+# (the console has no npm SBOM: its report is <app>.runtime-root.vuln.json)
+scan_image() {
+  local app="$1" sboms=()
+  [ ! -f "$OUT/$app.sbom.cdx.json" ] || sboms+=("$OUT/$app.sbom.cdx.json")
+  sboms+=("$OUT/$app.runtime-root.sbom.cdx.json")
+  (cd "$ROOT" && source tools/env.sh && node -r @swc-node/register tools/docker/vuln-report.ts "${sboms[@]}") || true
+}
 # vfs stores every layer as a full copy of the filesystem: an app's own build steps cost GBs. The
 # cache the next app reuses is the shared stages' images (deps = stage 1, runtime-root = stage 3:
 # the `--> <id>` after each of their steps in the build log); whatever else the app's build added
@@ -168,9 +178,14 @@ remove_app_layers() {
   done
 }
 mkdir -p "$OUT"
+# the scan's data as of today: the apt lists (the Debian archive check) and the newest Node release
+# notes of the project's Node line (npm); a refresh that fails leaves the data as it was
+apt-get update -qq >/dev/null 2>&1 || echo "build-local: apt-get update failed; the Debian check uses the lists as they are" >&2
+(cd "$ROOT" && source tools/env.sh && bash tools/docker/vuln-data.sh --node-release) ||
+  echo "build-local: no Node release notes; the report says so" >&2
 for app in "${apps[@]}"; do
   image="localhost/trellis/$app:$tag"
-  if $report_only; then report_image "$app" "$image" 0; continue; fi
+  if $report_only; then report_image "$app" "$image" 0; scan_image "$app"; continue; fi
   echo "build-local: $app → $image"
   keep="$("${B[@]}" images --all --quiet --no-trunc)"
   start=$(date +%s)
@@ -178,10 +193,7 @@ for app in "${apps[@]}"; do
   secs=$(($(date +%s) - start))
   keep="$keep"$'\n'"$(shared_stage_ids "$WORK/build.log")"
   report_image "$app" "$image" "$secs"
-  # the vulnerability report of the image's own SBOM (what the Dockerfile's `sbom` stage runs)
-  if [ -f "$OUT/$app.sbom.cdx.json" ]; then
-    (cd "$ROOT" && source tools/env.sh && node -r @swc-node/register tools/docker/vuln-report.ts "$OUT/$app.sbom.cdx.json") || true
-  fi
+  scan_image "$app"
   remove_app_layers "$keep"
   echo "build-local: $app: layer storage $(du -sh /var/lib/containers/storage | cut -f1) after removing its build layers"
 done
