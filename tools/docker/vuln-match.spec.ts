@@ -1,3 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { REPO_ROOT } from './build';
+import type { Lockfile } from './runtime-dir';
+import { nameAt, npmPurl } from './sbom';
 import {
   compareDebian,
   compareSemver,
@@ -347,5 +353,38 @@ describe('Node.js release changelog', () => {
     ]);
     expect(matchNodeReleases([node('24.22.3')], releases)).toEqual([]);
     expect(matchNodeReleases([node('22.1.0')], releases)).toEqual([]);
+  });
+});
+
+describe('the SBOM writer and the matcher agree on purls (the real lock file)', () => {
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
+  const installed = Object.entries(lock.packages)
+    .filter(([location, p]) => location.includes('node_modules/') && p.version)
+    .map(([location, p]) => ({ name: nameAt(location), version: p.version ?? '' }));
+
+  it('reads back every locked package, scoped ones included, and matches it at its version', () => {
+    const components = installed.map((p) => componentOf(npmPurl(p.name, p.version)));
+    expect(
+      components.every(
+        (c, i) => c?.name === installed[i]?.name && c?.version === installed[i]?.version,
+      ),
+    ).toBe(true);
+    const scoped = installed.find((p) => p.name.startsWith('@'));
+    if (!scoped) throw new Error('the lock file has no scoped package');
+    const advisory = (fixed: string): OsvAdvisory => ({
+      id: 'GHSA-test',
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: scoped.name },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed }] }],
+        },
+      ],
+    });
+    const component = componentOf(npmPurl(scoped.name, scoped.version));
+    if (!component) throw new Error(`no component for ${scoped.name}`);
+    expect(
+      matchOsv([component], [advisory(`${scoped.version.split('.')[0] ?? '0'}.999.0`)]),
+    ).toHaveLength(1);
+    expect(matchOsv([component], [advisory(scoped.version)])).toEqual([]);
   });
 });
