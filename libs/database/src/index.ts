@@ -9,3 +9,4 @@ export * from './migrate-main';
 export * from './idempotency';
 export * from './pool-transaction';
 export * from './keyset';
+export * from './transactional-repository';

@@ -1,3 +1,5 @@
+import { TransactionalRepository } from '@trellis/database';
+
 import { Prisma, type PrismaClient } from '../prisma';
 import type { AccessRow, PurposeOfUse } from './access-row';
 
@@ -96,26 +98,14 @@ function whereOf(f: AccessFilter, after?: AccessCursor): Prisma.Sql {
   return c.length ? Prisma.sql`WHERE ${Prisma.join(c, ' AND ')}` : Prisma.empty;
 }
 
-/** The only place that talks SQL for access_events and access_flags. */
-export class AccessEventsRepository {
-  constructor(private readonly db: Db) {}
-
-  /**
-   * One unit of work in one transaction: `work` gets this repository bound to it, and the
-   * transaction itself for the outbox (the events commit with the flag).
-   */
-  inTransaction<R>(
-    work: (repo: AccessEventsRepository, tx: Prisma.TransactionClient) => Promise<R>,
-  ): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this, this.db);
-    return this.db.$transaction((tx) => work(new AccessEventsRepository(tx), tx));
-  }
-
-  /** This repository inside a transaction opened elsewhere (the inbox consumer's, for ingest). */
-  joining(tx: Prisma.TransactionClient): AccessEventsRepository {
-    return new AccessEventsRepository(tx);
-  }
-
+/**
+ * The only place that talks SQL for access_events and access_flags; its units of work commit the
+ * flag's events with the flag.
+ */
+export class AccessEventsRepository extends TransactionalRepository<
+  Prisma.TransactionClient,
+  PrismaClient
+> {
   /**
    * Stores a batch in one multi-row INSERT: the rows travel as ONE jsonb parameter expanded by
    * jsonb_to_recordset (a single bind value costs the driver far less than 17 arrays; measured

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import { TransactionalRepository } from '@trellis/database';
 
 import { Prisma, PRISMA, type PrismaClient } from '../prisma';
 import { type ComplianceRow, type ComplianceStateName, type SeverityMeasure } from './decide';
@@ -28,18 +29,14 @@ export interface StoredChange {
   at: Date;
 }
 
-/** The only place the policy context reads and writes its tables. */
+/**
+ * The only place the policy context reads and writes its tables; its units of work commit the
+ * compliance event with the state change.
+ */
 @Injectable()
-export class ComplianceRepository {
-  constructor(@Inject(PRISMA) private readonly db: PrismaClient | Tx) {}
-
-  /**
-   * One unit of work in one transaction: `work` gets this repository bound to it, and the
-   * transaction itself for the outbox (the event commits with the state change).
-   */
-  inTransaction<R>(work: (repo: ComplianceRepository, tx: Tx) => Promise<R>): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this, this.db);
-    return this.db.$transaction((tx) => work(new ComplianceRepository(tx), tx));
+export class ComplianceRepository extends TransactionalRepository<Tx, PrismaClient> {
+  constructor(@Inject(PRISMA) db: PrismaClient | Tx) {
+    super(db);
   }
 
   /** The sweep's lock: one evaluator at a time across replicas (false = another holds it). */

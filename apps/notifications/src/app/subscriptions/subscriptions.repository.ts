@@ -1,3 +1,5 @@
+import { TransactionalRepository } from '@trellis/database';
+
 import { restrictedPatientsOf } from '../delivery/delivery-worker';
 import type { Prisma, PrismaClient } from '../prisma';
 
@@ -10,18 +12,11 @@ export type NewSubscription = Omit<
   'createdAt' | 'updatedAt' | 'deletedAt'
 >;
 
-type Db = PrismaClient | Prisma.TransactionClient;
-
 /** The only place the subscriptions service talks to PostgreSQL. */
-export class SubscriptionsRepository {
-  constructor(private readonly db: Db) {}
-
-  /** One unit of work in one transaction: `work` gets this repository bound to it. */
-  inTransaction<R>(work: (repo: SubscriptionsRepository) => Promise<R>): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this);
-    return this.db.$transaction((tx) => work(new SubscriptionsRepository(tx)));
-  }
-
+export class SubscriptionsRepository extends TransactionalRepository<
+  Prisma.TransactionClient,
+  PrismaClient
+> {
   /** One system's creations take turns (held until the transaction ends). */
   async lockOwner(systemId: string): Promise<void> {
     await this.db
