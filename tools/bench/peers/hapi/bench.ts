@@ -49,14 +49,7 @@ import {
   startHapi,
   type HapiServer,
 } from './hapi';
-import {
-  cpuDelta,
-  kafkaPids,
-  machineJiffies,
-  postgresByClient,
-  snapshot,
-  type Groups,
-} from './procs';
+import { GroupCpuTracker, kafkaPids, machineJiffies, postgresByClient, type Groups } from './procs';
 import { render, type RoundResult, type Target } from './report';
 import { assertWrk, runWrk, type WrkResult } from './wrk';
 
@@ -305,28 +298,38 @@ async function main(): Promise<void> {
       ): Promise<RoundResult> => {
         const linesFile = op.lines(t, round); // before the snapshot: writing bodies costs CPU here
         if (t === 'trellis') await refreshToken();
-        const pgGroups = postgresByClient({
-          gateway: [process.pid],
-          identity: [identity.pid],
-          ...(hapi ? { hapi: [hapi.pid] } : {}),
-        });
-        const groups: Groups = {
-          gateway: [process.pid],
+        const fixedGroups = {
           identity: [identity.pid],
           otherTrellis: runningPlatform(),
-          pgTrellis: [...(pgGroups.get('gateway') ?? []), ...(pgGroups.get('identity') ?? [])],
           kafka: kafkaPids(),
           jvm: hapi ? [hapi.pid] : [],
-          pgHapi: pgGroups.get('hapi') ?? [],
         };
+        // backends are resolved at every sample: a pool reconnecting inside the round opens new ones
+        const tracker = new GroupCpuTracker((): Groups => {
+          const pgGroups = postgresByClient({
+            gateway: [process.pid],
+            identity: [identity.pid],
+            ...(hapi ? { hapi: [hapi.pid] } : {}),
+          });
+          const pgGateway = pgGroups.get('gateway') ?? [];
+          const pgIdentity = pgGroups.get('identity') ?? [];
+          // pgGateway and pgIdentity (the two halves of pgTrellis) are in the --out rounds only
+          return {
+            ...fixedGroups,
+            pgTrellis: [...pgGateway, ...pgIdentity],
+            pgGateway,
+            pgIdentity,
+            pgHapi: pgGroups.get('hapi') ?? [],
+          };
+        });
         const session = profile ? new Session() : undefined;
         if (session) {
           session.connect();
           await session.post('Profiler.enable');
           await session.post('Profiler.start');
         }
-        const before = snapshot(groups);
         const gw0 = process.cpuUsage();
+        tracker.start();
         const m0 = machineJiffies();
         const r: WrkResult = await runWrk({
           baseUrl: base(t),
@@ -339,16 +342,24 @@ async function main(): Promise<void> {
           seconds: secs,
         });
         const m1 = machineJiffies();
+        const cpu = tracker.stop();
         const g = process.cpuUsage(gw0);
-        const cpu = cpuDelta(before, groups);
-        cpu['gateway'] = (g.user + g.system) / 1000; // this process: finer than /proc ticks
+        // this process: finer than /proc ticks, without the tracker's own sampling
+        cpu['gateway'] = (g.user + g.system) / 1000 - tracker.ownCpuMs;
         cpu['wrk'] = r.wrkCpuMs;
+        // every process on the machine (10 ms jiffies), neighbours included: in the --out rounds only
+        cpu['machine'] = (m1.busy - m0.busy) * 10;
         if (session) {
           const { profile: p } = await session.post('Profiler.stop');
           mkdirSync(profDir, { recursive: true });
           writeFileSync(join(profDir, `gateway-${op.name}.cpuprofile`), JSON.stringify(p));
           session.disconnect();
         }
+        const started = Object.entries(tracker.startedInside).filter(([g]) => g !== 'pgTrellis');
+        if (started.length)
+          log(
+            `${op.name} ${t} round ${round}: processes started inside it: ${JSON.stringify(Object.fromEntries(started))}`,
+          );
         const cpuUs: Record<string, number> = {};
         for (const [k, ms] of Object.entries(cpu))
           cpuUs[k] = r.requests ? Math.round((ms * 1000) / r.requests) : NaN;

@@ -124,15 +124,77 @@ export function snapshot(groups: Groups): Snapshot {
   return out;
 }
 
-/** CPU ms per group between two snapshots (a process that exited meanwhile counts 0). */
-export function cpuDelta(before: Snapshot, groups: Groups): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, list] of Object.entries(groups)) {
-    out[name] = list.reduce((a, pid) => {
-      const t0 = before[name]?.get(pid);
-      const t1 = cpuMs(pid);
-      return t0 === undefined || t1 < t0 ? a : a + t1 - t0;
-    }, 0);
+/** Start of a process in ms since boot (/proc/<pid>/stat field 22); NaN when it is gone. */
+function startedMs(pid: number): number {
+  const stat = read(`/proc/${pid}/stat`);
+  if (!stat) return NaN;
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]) * TICK_MS;
+}
+
+function uptimeMs(): number {
+  return Number(read('/proc/uptime').split(' ')[0]) * 1000;
+}
+
+/**
+ * CPU ms of named process groups over a window, following the processes that join a group or
+ * exit inside it: the groups are resolved again at every sample, a process started inside the
+ * window counts from 0, and one that exits counts up to its last sample. A pooled PostgreSQL
+ * connection closed while idle (pg-pool closes them after 10 s, e.g. during the other server's
+ * rounds) and reopened during a round is a new backend, which a membership taken once at the
+ * start would miss. The tracker's own CPU in this process is kept in `ownCpuMs`, for the caller
+ * to leave out of this process's figure.
+ */
+export class GroupCpuTracker {
+  private readonly first = new Map<string, Map<number, number>>();
+  private readonly last = new Map<string, Map<number, number>>();
+  private windowStartMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  ownCpuMs = 0;
+  /** Processes started inside the window, per group (e.g. PostgreSQL connections reopened). */
+  readonly startedInside: Record<string, number> = {};
+
+  constructor(
+    private readonly resolve: () => Groups,
+    private readonly everyMs = 1000,
+  ) {}
+
+  start(): void {
+    this.windowStartMs = uptimeMs();
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.everyMs);
   }
-  return out;
+
+  /** Stops sampling and answers each group's CPU ms over the window. */
+  stop(): Record<string, number> {
+    clearInterval(this.timer);
+    this.sample();
+    const out: Record<string, number> = {};
+    for (const [group, last] of this.last) {
+      const first = this.first.get(group)!;
+      out[group] = [...last].reduce((a, [pid, t]) => a + Math.max(t - first.get(pid)!, 0), 0);
+    }
+    return out;
+  }
+
+  private sample(): void {
+    const t0 = process.cpuUsage();
+    for (const [group, pidList] of Object.entries(this.resolve())) {
+      const first = this.first.get(group) ?? new Map<number, number>();
+      const last = this.last.get(group) ?? new Map<number, number>();
+      this.first.set(group, first);
+      this.last.set(group, last);
+      for (const pid of pidList) {
+        const t = cpuMs(pid);
+        if (t === 0 && !last.has(pid)) continue; // gone before it was ever seen
+        if (!first.has(pid)) {
+          const inside = startedMs(pid) >= this.windowStartMs;
+          first.set(pid, inside ? 0 : t);
+          if (inside) this.startedInside[group] = (this.startedInside[group] ?? 0) + 1;
+        }
+        if (t >= (last.get(pid) ?? 0)) last.set(pid, t);
+      }
+    }
+    const used = process.cpuUsage(t0);
+    this.ownCpuMs += (used.user + used.system) / 1000;
+  }
 }
