@@ -4,7 +4,7 @@ import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 import { AuthError, AuthErrorCode } from './errors';
 import { createTestAuthority, type TestAuthority } from '../testing';
-import { AccessTokenVerifier, bearerToken } from './token-verifier';
+import { AccessTokenVerifier, bearerToken, isCanonicalBase64Url } from './token-verifier';
 
 describe('AccessTokenVerifier', () => {
   let authority: TestAuthority;
@@ -164,5 +164,22 @@ describe('AccessTokenVerifier', () => {
     const token = await authority.issue({ scopes: [] });
     expect(bearerToken(`Bearer ${token}`)).toBe(token);
     expect(bearerToken(`Bearer ${token}x`)).toBeUndefined();
+  });
+
+  it('decides canonical base64url exactly as a decode and re-encode round trip does', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const roundTrips = (s: string): boolean =>
+      Buffer.from(s, 'base64url').toString('base64url') === s;
+    let nonCanonical = 0;
+    // every last character after prefixes of each length mod 4, and the empty segment
+    for (const prefix of ['', 'e', 'e3', 'e30', 'eyJh', 'eyJhb', 'eyJhbG', 'eyJhbGc']) {
+      for (const last of alphabet) {
+        const segment = `${prefix}${last}`;
+        expect(isCanonicalBase64Url(segment)).toBe(roundTrips(segment));
+        if (!roundTrips(segment)) nonCanonical += 1;
+      }
+    }
+    expect(isCanonicalBase64Url('')).toBe(roundTrips(''));
+    expect(nonCanonical).toBeGreaterThan(0);
   });
 });
