@@ -14,6 +14,13 @@ export { createEventBus } from './bus';
 export type { EventBusOptions } from './bus';
 export { createPlatformaticEventBus } from './platformatic/platformatic-event-bus';
 export { domainEventEnvelope, eventActor } from './outbox/domain-event';
+export { domainEventWriter, OutboxEventSink, ownerAndCounterpart } from './outbox/event-sink';
+export type {
+  BatchingDomainEventSink,
+  DomainEventSink,
+  DomainEventWriterSpec,
+} from './outbox/event-sink';
+export * from './domain-event-types';
 export type { ActingSystem, DomainEventMeta, EventParty } from './outbox/domain-event';
 export { createOutbox, OUTBOX_CHANNEL } from './outbox/outbox';
 export type { Outbox, OutboxOptions } from './outbox/outbox';

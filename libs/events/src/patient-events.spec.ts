@@ -7,6 +7,7 @@ import {
   patientDeceasedOf,
   PatientMergedEvent,
   patientMergedOf,
+  reactToPatientEvent,
 } from './patient-events';
 
 const NHS = '9990000018';
@@ -60,5 +61,40 @@ describe('identity patient events', () => {
       PatientMergedEvent.encode(events.v1.PatientMerged.fromPartial({ supersededNhsNumber: NHS })),
     );
     expect(() => patientMergedOf(partial)).toThrow(PoisonMessageError);
+  });
+
+  it("hands a death or a merge to the platform's reactions, and leaves any other event to it", async () => {
+    const calls: unknown[] = [];
+    const reactions = {
+      deceased: (patient: { nhsNumber: string; deceasedAt: Date | undefined }, corr?: string) => {
+        calls.push(['deceased', patient, corr]);
+        return Promise.resolve(2);
+      },
+      merged: (superseded: string, survivor: string) => {
+        calls.push(['merged', superseded, survivor]);
+        return Promise.resolve(3);
+      },
+    };
+    const death = received(
+      PatientDeceasedEvent,
+      PatientDeceasedEvent.encode(events.v1.PatientDeceased.fromPartial({})),
+    );
+    const merge = received(
+      PatientMergedEvent,
+      PatientMergedEvent.encode(
+        events.v1.PatientMerged.fromPartial({
+          patient: { nhsNumber: SURVIVOR },
+          supersededNhsNumber: NHS,
+        }),
+      ),
+    );
+    const other = received({ type: 'uk.nhs.trellis.identity.PatientUpdated.v1' }, new Uint8Array());
+    expect(await reactToPatientEvent(death, reactions)).toEqual({ type: 'deceased', affected: 2 });
+    expect(await reactToPatientEvent(merge, reactions)).toEqual({ type: 'merged', affected: 3 });
+    expect(await reactToPatientEvent(other, reactions)).toBeUndefined();
+    expect(calls).toEqual([
+      ['deceased', { nhsNumber: NHS, deceasedAt: undefined }, undefined],
+      ['merged', NHS, SURVIVOR],
+    ]);
   });
 });

@@ -1,10 +1,4 @@
-import {
-  PatientDeceasedEvent,
-  patientDeceasedOf,
-  PatientMergedEvent,
-  patientMergedOf,
-  type ReceivedEvent,
-} from '@trellis/events';
+import { reactToPatientEvent, type ReceivedEvent } from '@trellis/events';
 
 import type { BookingService } from '../app/booking/booking.service';
 import type { Prisma } from '../app/prisma';
@@ -26,21 +20,11 @@ export function createIdentityEventsHandler(booking: BookingService) {
     event: ReceivedEvent,
     tx: Prisma.TransactionClient,
   ): Promise<IdentityEventOutcome> {
-    if (PatientDeceasedEvent.is(event)) {
-      const { nhsNumber, deceasedAt } = patientDeceasedOf(event);
-      const cancelled = await booking.onPatientDeceased(
-        tx,
-        nhsNumber,
-        deceasedAt,
-        event.correlationid,
-      );
-      return { type: 'deceased', affected: cancelled.length };
-    }
-    if (PatientMergedEvent.is(event)) {
-      const { superseded, survivor } = patientMergedOf(event);
-      const moved = await booking.onPatientMerged(tx, superseded, survivor);
-      return { type: 'merged', affected: moved };
-    }
-    return { type: 'ignored', affected: 0 };
+    const reaction = await reactToPatientEvent(event, {
+      deceased: async ({ nhsNumber, deceasedAt }, correlationId) =>
+        (await booking.onPatientDeceased(tx, nhsNumber, deceasedAt, correlationId)).length,
+      merged: (superseded, survivor) => booking.onPatientMerged(tx, superseded, survivor),
+    });
+    return reaction ?? { type: 'ignored', affected: 0 };
   };
 }

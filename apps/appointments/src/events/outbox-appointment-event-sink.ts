@@ -1,19 +1,14 @@
 import { events, toTimestamp } from '@trellis/contracts';
-import { domainEventEnvelope, type Outbox, type OutboxEventInput } from '@trellis/events';
-
-import type {
-  AppointmentEvent,
-  AppointmentEventSink,
-  EventMeta,
-} from '../app/booking/appointment-events';
-import type { AppointmentRow, Prisma } from '../app/prisma';
 import {
-  AppointmentAttendedEvent,
-  AppointmentBookedEvent,
-  AppointmentCancelledEvent,
-  AppointmentMissedEvent,
-  AppointmentRescheduledEvent,
-} from './appointment-event-types';
+  domainEventWriter,
+  type Outbox,
+  OutboxEventSink,
+  ownerAndCounterpart,
+} from '@trellis/events';
+
+import type { AppointmentEvent } from '../app/booking/appointment-events';
+import type { AppointmentRow, Prisma } from '../app/prisma';
+import { AppointmentEvents } from './appointment-event-types';
 
 type AppointmentEventContext = events.v1.AppointmentEventContext;
 
@@ -36,59 +31,46 @@ export function appointmentContext(a: AppointmentRow): AppointmentEventContext {
   };
 }
 
-/** Writes appointment events to the transactional outbox (CloudEvents + protobuf payload). */
-export class OutboxAppointmentEventSink implements AppointmentEventSink {
-  constructor(private readonly outbox: Outbox) {}
-
-  async append(
-    tx: Prisma.TransactionClient,
-    event: AppointmentEvent,
-    meta: EventMeta,
-  ): Promise<void> {
-    await this.outbox.enqueue(tx, toOutboxInput(event, meta));
-  }
-}
-
-export function toOutboxInput(event: AppointmentEvent, meta: EventMeta): OutboxEventInput {
-  const a = event.appointment;
-  const { context, occurrence } = domainEventEnvelope(
-    'appointments',
-    [
+/** An appointment event as its outbox row (CloudEvents attributes + protobuf payload). */
+export const toOutboxInput = domainEventWriter({
+  service: 'appointments',
+  types: AppointmentEvents,
+  subject: ({ appointment: a }: AppointmentEvent) => ({
+    organisations: ownerAndCounterpart(
       { odsCode: a.odsCode, region: a.region },
-      ...(a.bookingOdsCode !== a.odsCode
-        ? [{ odsCode: a.bookingOdsCode, region: a.bookingRegion }]
-        : []),
-    ],
-    { nhsNumber: a.nhsNumber, id: a.id },
-    meta,
-  );
-  const appointment = appointmentContext(a);
-  switch (event.type) {
-    case 'AppointmentBooked':
-      return AppointmentBookedEvent.occurrence({ context, appointment }, occurrence);
-    case 'AppointmentCancelled':
-      return AppointmentCancelledEvent.occurrence(
-        { context, appointment, reason: event.reason, cancelledBy: event.cancelledBy },
-        occurrence,
-      );
-    case 'AppointmentRescheduled':
-      return AppointmentRescheduledEvent.occurrence(
-        {
-          context,
-          appointment,
-          previousSlotId: event.previous.slotId,
-          previousStart: toTimestamp(event.previous.start),
-          previousEnd: toTimestamp(event.previous.end),
-          reason: event.reason,
-        },
-        occurrence,
-      );
-    case 'AppointmentAttended':
-      return AppointmentAttendedEvent.occurrence(
-        { context, appointment, stage: event.stage },
-        occurrence,
-      );
-    case 'AppointmentMissed':
-      return AppointmentMissedEvent.occurrence({ context, appointment }, occurrence);
+      { odsCode: a.bookingOdsCode, region: a.bookingRegion },
+    ),
+    record: { nhsNumber: a.nhsNumber, id: a.id },
+    common: { appointment: appointmentContext(a) },
+  }),
+  payloads: {
+    AppointmentBooked: (_, common) => common,
+    AppointmentCancelled: (e, common) => ({
+      ...common,
+      reason: e.reason,
+      cancelledBy: e.cancelledBy,
+    }),
+    AppointmentRescheduled: (e, common) => ({
+      ...common,
+      previousSlotId: e.previous.slotId,
+      previousStart: toTimestamp(e.previous.start),
+      previousEnd: toTimestamp(e.previous.end),
+      reason: e.reason,
+    }),
+    AppointmentAttended: (e, common) => ({
+      ...common,
+      stage: e.stage,
+    }),
+    AppointmentMissed: (_, common) => common,
+  },
+});
+
+/** Writes appointment events to the transactional outbox (CloudEvents + protobuf payload). */
+export class OutboxAppointmentEventSink extends OutboxEventSink<
+  AppointmentEvent,
+  Prisma.TransactionClient
+> {
+  constructor(outbox: Outbox) {
+    super(outbox, toOutboxInput);
   }
 }

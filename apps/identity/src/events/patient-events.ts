@@ -2,7 +2,7 @@ import { regionOfOrganisation } from '@trellis/service-kit';
 import { events as ev } from '@trellis/contracts';
 import {
   createOutbox,
-  defineEventType,
+  domainEventTypes,
   EventType,
   Outbox,
   RawSqlClient,
@@ -14,39 +14,13 @@ import type { Actor, PatientRecord } from '../app/patients/patient.model';
  * Identity's outbox writer: every event goes to trellis.identity.patient.v1, keyed by NHS number,
  * with ce_odscode / ce_region = the patient's registered GP practice and its region.
  */
-const topic = TOPICS.identityPatient;
-const type = (name: string) => `uk.nhs.trellis.identity.${name}.v1`;
-
-export const PatientRegisteredEvent = defineEventType({
-  type: type('PatientRegistered'),
-  topic,
-  codec: ev.v1.PatientRegistered,
-  dataschema: 'proto:trellis.events.v1.PatientRegistered',
-});
-export const PatientUpdatedEvent = defineEventType({
-  type: type('PatientUpdated'),
-  topic,
-  codec: ev.v1.PatientUpdated,
-  dataschema: 'proto:trellis.events.v1.PatientUpdated',
-});
-export const PatientDeceasedEvent = defineEventType({
-  type: type('PatientDeceased'),
-  topic,
-  codec: ev.v1.PatientDeceased,
-  dataschema: 'proto:trellis.events.v1.PatientDeceased',
-});
-export const PatientMergedEvent = defineEventType({
-  type: type('PatientMerged'),
-  topic,
-  codec: ev.v1.PatientMerged,
-  dataschema: 'proto:trellis.events.v1.PatientMerged',
-});
-export const GpRegistrationChangedEvent = defineEventType({
-  type: type('GpRegistrationChanged'),
-  topic,
-  codec: ev.v1.GpRegistrationChanged,
-  dataschema: 'proto:trellis.events.v1.GpRegistrationChanged',
-});
+export const PatientEvents = domainEventTypes('identity', TOPICS.identityPatient, [
+  'PatientRegistered',
+  'PatientUpdated',
+  'PatientDeceased',
+  'PatientMerged',
+  'GpRegistrationChanged',
+]);
 
 export type PatientEvent =
   | {
@@ -130,7 +104,7 @@ export class OutboxPatientEventSink implements PatientEventSink {
     const input = (() => {
       switch (event.kind) {
         case 'registered':
-          return occurrence(PatientRegisteredEvent, {
+          return occurrence(PatientEvents.PatientRegistered, {
             context,
             patient,
             duplicateOverride: event.override,
@@ -138,26 +112,26 @@ export class OutboxPatientEventSink implements PatientEventSink {
             overrideReason: event.reason,
           });
         case 'updated':
-          return occurrence(PatientUpdatedEvent, {
+          return occurrence(PatientEvents.PatientUpdated, {
             context,
             patient,
             changedFields: event.changedFields,
           });
         case 'deceased':
-          return occurrence(PatientDeceasedEvent, {
+          return occurrence(PatientEvents.PatientDeceased, {
             context,
             patient,
             deceasedAt: event.record.deceasedAt ? timestamp(event.record.deceasedAt) : undefined,
           });
         case 'merged':
-          return occurrence(PatientMergedEvent, {
+          return occurrence(PatientEvents.PatientMerged, {
             context,
             patient,
             supersededNhsNumber: event.superseded,
             supersededVersion: event.supersededVersion,
           });
         case 'gp-changed':
-          return occurrence(GpRegistrationChangedEvent, {
+          return occurrence(PatientEvents.GpRegistrationChanged, {
             context,
             patient,
             previousGpOdsCode: event.previousOds,

@@ -1,14 +1,9 @@
-import { patientDeceasedOf, patientMergedOf, type ReceivedEvent } from '@trellis/events';
+import { reactToPatientEvent, type ReceivedEvent } from '@trellis/events';
 import { fromOptionalTimestamp } from '@trellis/contracts';
 
 import type { Prisma } from '../app/prisma';
 import type { ReferralsService } from '../app/referrals/referrals.service';
-import {
-  AppointmentBookedEvent,
-  AppointmentCancelledEvent,
-  PatientDeceasedEvent,
-  PatientMergedEvent,
-} from './referral-event-types';
+import { AppointmentBookedEvent, AppointmentCancelledEvent } from './referral-event-types';
 
 export interface InboundEventOutcome {
   type:
@@ -79,20 +74,10 @@ export function createInboundEventsHandler(referrals: ReferralsService) {
       );
       return { type: outcome, affected: outcome === 'unbooked' ? 1 : 0 };
     }
-    if (PatientMergedEvent.is(event)) {
-      const { superseded, survivor } = patientMergedOf(event);
-      const moved = await referrals.onPatientMerged(tx, superseded, survivor);
-      return { type: 'merged', affected: moved };
-    }
-    if (PatientDeceasedEvent.is(event)) {
-      const { nhsNumber, deceasedAt } = patientDeceasedOf(event);
-      const cancelled = await referrals.onPatientDeceased(
-        tx,
-        { nhsNumber, deceasedAt },
-        event.correlationid,
-      );
-      return { type: 'deceased', affected: cancelled };
-    }
-    return { type: 'ignored', affected: 0 };
+    const reaction = await reactToPatientEvent(event, {
+      deceased: (patient, correlationId) => referrals.onPatientDeceased(tx, patient, correlationId),
+      merged: (superseded, survivor) => referrals.onPatientMerged(tx, superseded, survivor),
+    });
+    return reaction ?? { type: 'ignored', affected: 0 };
   };
 }

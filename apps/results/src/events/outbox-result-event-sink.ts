@@ -1,19 +1,15 @@
 import { events, toTimestamp } from '@trellis/contracts';
-import { domainEventEnvelope, type Outbox, type OutboxEventInput } from '@trellis/events';
+import {
+  domainEventWriter,
+  type Outbox,
+  OutboxEventSink,
+  ownerAndCounterpart,
+} from '@trellis/events';
 
 import { severityClass, type Interpretation } from '../app/domain/report-content';
 import type { Prisma } from '../app/prisma';
-import type {
-  EventMeta,
-  ReportView,
-  ResultEvent,
-  ResultEventSink,
-} from '../app/reports/report-types';
-import {
-  ResultAcknowledgedEvent,
-  ResultAmendedEvent,
-  ResultAvailableEvent,
-} from './result-event-types';
+import type { ReportView, ResultEvent } from '../app/reports/report-types';
+import { ResultEvents } from './result-event-types';
 
 export function resultContext(r: ReportView): events.v1.ResultEventContext {
   const c = r.content;
@@ -39,67 +35,40 @@ export function resultContext(r: ReportView): events.v1.ResultEventContext {
   };
 }
 
+/** A result event as its outbox row (CloudEvents attributes + protobuf payload). */
+export const toOutboxInput = domainEventWriter({
+  service: 'results',
+  types: ResultEvents,
+  subject: ({ report: r }: ResultEvent) => ({
+    organisations: ownerAndCounterpart(
+      { odsCode: r.content.labOdsCode, region: r.labRegion },
+      { odsCode: r.content.requester.odsCode, region: r.content.requester.region },
+    ),
+    record: { nhsNumber: r.content.nhsNumber, id: r.id },
+    common: { report: resultContext(r) },
+  }),
+  payloads: {
+    ResultAvailable: (_, common) => common,
+    ResultAmended: (e, common) => ({
+      ...common,
+      previousVersion: e.previousVersion,
+      previousStatus: e.previousStatus,
+      reason: e.reason,
+    }),
+    ResultAcknowledged: (e, common) => ({
+      ...common,
+      acknowledgedVersion: e.acknowledgement.version,
+      acknowledgedBySystemId: e.acknowledgement.systemId,
+      acknowledgedByUserId: e.acknowledgement.userId ?? '',
+      acknowledgedAt: toTimestamp(e.acknowledgement.acknowledgedAt),
+      note: e.acknowledgement.note,
+    }),
+  },
+});
+
 /** Writes result events to the transactional outbox (CloudEvents + protobuf payload). */
-export class OutboxResultEventSink implements ResultEventSink {
-  constructor(private readonly outbox: Outbox) {}
-
-  async append(tx: Prisma.TransactionClient, event: ResultEvent, meta: EventMeta): Promise<void> {
-    await this.outbox.enqueue(tx, toOutboxInput(event, meta));
-  }
-
-  async appendMany(
-    tx: Prisma.TransactionClient,
-    events: readonly ResultEvent[],
-    meta: EventMeta,
-  ): Promise<void> {
-    await this.outbox.enqueueMany(
-      tx,
-      events.map((e) => toOutboxInput(e, meta)),
-    );
-  }
-}
-
-export function toOutboxInput(event: ResultEvent, meta: EventMeta): OutboxEventInput {
-  const r = event.report;
-  const c = r.content;
-  const { context, occurrence } = domainEventEnvelope(
-    'results',
-    [
-      { odsCode: c.labOdsCode, region: r.labRegion },
-      ...(c.requester.odsCode !== c.labOdsCode
-        ? [{ odsCode: c.requester.odsCode, region: c.requester.region }]
-        : []),
-    ],
-    { nhsNumber: c.nhsNumber, id: r.id },
-    meta,
-  );
-  const report = resultContext(r);
-  switch (event.type) {
-    case 'ResultAvailable':
-      return ResultAvailableEvent.occurrence({ context, report }, occurrence);
-    case 'ResultAmended':
-      return ResultAmendedEvent.occurrence(
-        {
-          context,
-          report,
-          previousVersion: event.previousVersion,
-          previousStatus: event.previousStatus,
-          reason: event.reason,
-        },
-        occurrence,
-      );
-    case 'ResultAcknowledged':
-      return ResultAcknowledgedEvent.occurrence(
-        {
-          context,
-          report,
-          acknowledgedVersion: event.acknowledgement.version,
-          acknowledgedBySystemId: event.acknowledgement.systemId,
-          acknowledgedByUserId: event.acknowledgement.userId ?? '',
-          acknowledgedAt: toTimestamp(event.acknowledgement.acknowledgedAt),
-          note: event.acknowledgement.note,
-        },
-        occurrence,
-      );
+export class OutboxResultEventSink extends OutboxEventSink<ResultEvent, Prisma.TransactionClient> {
+  constructor(outbox: Outbox) {
+    super(outbox, toOutboxInput);
   }
 }

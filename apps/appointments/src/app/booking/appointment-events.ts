@@ -1,4 +1,5 @@
-import type { Actor } from '../domain/ports';
+import type { DomainEventSink } from '@trellis/events';
+
 import type { AppointmentRow, Prisma } from '../prisma';
 
 /** What happened to an appointment; written to the outbox in the same transaction. */
@@ -19,16 +20,7 @@ export type AppointmentEvent =
   | { type: 'AppointmentAttended'; appointment: AppointmentRow; stage: 'arrived' | 'fulfilled' }
   | { type: 'AppointmentMissed'; appointment: AppointmentRow };
 
-export interface EventMeta {
-  /** Who caused it; undefined for changes driven by other platforms' events. */
-  actor?: Actor;
-  correlationId?: string;
-  occurredAt: Date;
-}
-
 /** Port: appends an event to the outbox inside the caller's transaction. */
-export interface AppointmentEventSink {
-  append(tx: Prisma.TransactionClient, event: AppointmentEvent, meta: EventMeta): Promise<void>;
-}
+export type AppointmentEventSink = DomainEventSink<AppointmentEvent, Prisma.TransactionClient>;
 
 export const APPOINTMENT_EVENT_SINK = Symbol('appointments.event-sink');

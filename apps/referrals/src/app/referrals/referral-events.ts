@@ -1,4 +1,5 @@
-import type { Actor } from '../domain/ports';
+import type { DomainEventSink } from '@trellis/events';
+
 import type { RttStopReason } from '../domain/rtt';
 import type { Prisma, ReferralRow } from '../prisma';
 
@@ -29,16 +30,10 @@ export type ReferralEvent =
 
 export type ReferralEventType = ReferralEvent['type'];
 
-export interface EventMeta {
-  /** Who caused it; undefined for changes driven by other platforms' events. */
-  actor?: Actor;
-  correlationId?: string;
-  occurredAt: Date;
-}
+/** Who caused an event (undefined for changes driven by other platforms' events) and when. */
+export type { DomainEventMeta as EventMeta } from '@trellis/events';
 
 /** Port: appends an event to the outbox inside the caller's transaction. */
-export interface ReferralEventSink {
-  append(tx: Prisma.TransactionClient, event: ReferralEvent, meta: EventMeta): Promise<void>;
-}
+export type ReferralEventSink = DomainEventSink<ReferralEvent, Prisma.TransactionClient>;
 
 export const REFERRAL_EVENT_SINK = Symbol('referrals.event-sink');

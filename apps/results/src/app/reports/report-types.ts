@@ -1,3 +1,5 @@
+import type { BatchingDomainEventSink } from '@trellis/events';
+
 import type { ReportContent, Severity } from '../domain/report-content';
 import type { Prisma } from '../prisma';
 
@@ -43,20 +45,7 @@ export type ResultEvent =
     }
   | { type: 'ResultAcknowledged'; report: ReportView; acknowledgement: Acknowledgement };
 
-export interface EventMeta {
-  actor?: { systemId: string; odsCode: string; region: string; userId?: string };
-  correlationId?: string;
-  occurredAt: Date;
-}
-
-export interface ResultEventSink {
-  append(tx: Prisma.TransactionClient, event: ResultEvent, meta: EventMeta): Promise<void>;
-  /** Several events with one statement, in order. */
-  appendMany(
-    tx: Prisma.TransactionClient,
-    events: readonly ResultEvent[],
-    meta: EventMeta,
-  ): Promise<void>;
-}
+/** Port: appends events to the outbox inside the caller's transaction (several with one statement). */
+export type ResultEventSink = BatchingDomainEventSink<ResultEvent, Prisma.TransactionClient>;
 
 export const RESULT_EVENT_SINK = Symbol('results.event-sink');
