@@ -1,3 +1,4 @@
+import type { Metadata } from '@grpc/grpc-js';
 import { requireCaller } from '@trellis/auth';
 import { fromTimestamp, gateway } from '@trellis/contracts';
 import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
@@ -220,29 +221,31 @@ export const RegionalGrpcController = grpcController(
       return { systems: rows.map(toProto), page: { nextPageToken: next, total } };
     },
 
-    suspendRegionSystem: async (req, metadata) => {
-      const r = await regional.suspend(
-        requireCaller(metadata),
-        req.region ?? '',
-        req.id ?? '',
-        req.reason ?? '',
-        `${SVC}/SuspendRegionSystem`,
-      );
-      return { system: toProto(r.system), nationalOverride: r.nationalOverride };
-    },
-
-    reinstateRegionSystem: async (req, metadata) => {
-      const r = await regional.reinstate(
-        requireCaller(metadata),
-        req.region ?? '',
-        req.id ?? '',
-        req.reason ?? '',
-        `${SVC}/ReinstateRegionSystem`,
-      );
-      return { system: toProto(r.system), nationalOverride: r.nationalOverride };
-    },
+    suspendRegionSystem: standingChange(regional, 'suspend', 'SuspendRegionSystem'),
+    reinstateRegionSystem: standingChange(regional, 'reinstate', 'ReinstateRegionSystem'),
   }),
 );
+
+/** Suspending or reinstating a region's system: one call, named by its act and its RPC. */
+function standingChange(
+  regional: RegionalService,
+  act: 'suspend' | 'reinstate',
+  rpc: 'SuspendRegionSystem' | 'ReinstateRegionSystem',
+) {
+  return async (
+    req: gateway.v1.SuspendRegionSystemRequest | gateway.v1.ReinstateRegionSystemRequest,
+    metadata?: Metadata,
+  ): Promise<gateway.v1.SuspendRegionSystemResponse | gateway.v1.ReinstateRegionSystemResponse> => {
+    const r = await regional[act](
+      requireCaller(metadata),
+      req.region ?? '',
+      req.id ?? '',
+      req.reason ?? '',
+      `${SVC}/${rpc}`,
+    );
+    return { system: toProto(r.system), nationalOverride: r.nationalOverride };
+  };
+}
 
 function transitionProto(t: TransitionRow): gateway.v1.LifecycleTransition {
   return {
