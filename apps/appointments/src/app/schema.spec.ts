@@ -1,19 +1,8 @@
-import { assertSharedEventModels } from '@trellis/events';
-import { readFileSync, readdirSync } from 'node:fs';
+import { describeServiceSchema } from '@trellis/events/testing';
 import { join } from 'node:path';
 
-const prismaDir = join(__dirname, '../../prisma');
-
-describe('appointments schema', () => {
-  it('takes the event tables from libs/events', () => {
-    expect(() => assertSharedEventModels(prismaDir)).not.toThrow();
-  });
-
-  it('keeps the database-level booking guarantees in the migrations', () => {
-    const sql = readdirSync(join(prismaDir, 'migrations'), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => readFileSync(join(prismaDir, 'migrations', d.name, 'migration.sql'), 'utf8'))
-      .join('\n');
+describeServiceSchema('appointments', join(__dirname, '../../prisma'), {
+  'keeps the database-level booking guarantees in the migrations': (sql) => {
     expect(sql).toMatch(
       /CONSTRAINT "slots_no_overlap"\s+EXCLUDE USING gist \("schedule_id" WITH =, tstzrange\("start_at", "end_at", '\[\)'\) WITH &&\)/,
     );
@@ -27,5 +16,5 @@ describe('appointments schema', () => {
     expect(sql).toContain(
       'CONSTRAINT "appointment_versions_pkey" PRIMARY KEY ("appointment_id","version")',
     );
-  });
+  },
 });

@@ -1,19 +1,8 @@
-import { assertSharedEventModels } from '@trellis/events';
-import { readFileSync, readdirSync } from 'node:fs';
+import { describeServiceSchema } from '@trellis/events/testing';
 import { join } from 'node:path';
 
-const prismaDir = join(__dirname, '../../prisma');
-
-describe('referrals schema', () => {
-  it('takes the event tables from libs/events', () => {
-    expect(() => assertSharedEventModels(prismaDir)).not.toThrow();
-  });
-
-  it('keeps the database-level guarantees in the migrations', () => {
-    const sql = readdirSync(join(prismaDir, 'migrations'), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => readFileSync(join(prismaDir, 'migrations', d.name, 'migration.sql'), 'utf8'))
-      .join('\n');
+describeServiceSchema('referrals', join(__dirname, '../../prisma'), {
+  'keeps the database-level guarantees in the migrations': (sql) => {
     expect(sql).toContain(
       'CREATE UNIQUE INDEX "referrals_idempotency" ON "referrals"("referrer_ods_code", "idempotency_key")',
     );
@@ -28,5 +17,5 @@ describe('referrals schema', () => {
       /CREATE TRIGGER "referrals_version_snapshot"\s+AFTER INSERT OR UPDATE ON "referrals"\s+FOR EACH ROW/,
     );
     expect(sql).toContain('PRIMARY KEY ("referral_id","version")');
-  });
+  },
 });

@@ -1,19 +1,8 @@
-import { assertSharedEventModels } from '@trellis/events';
-import { readFileSync, readdirSync } from 'node:fs';
+import { describeServiceSchema } from '@trellis/events/testing';
 import { join } from 'node:path';
 
-const prismaDir = join(__dirname, '../../prisma');
-
-describe('results schema', () => {
-  it('takes the event tables from libs/events', () => {
-    expect(() => assertSharedEventModels(prismaDir)).not.toThrow();
-  });
-
-  it('keeps the database-level guarantees in the migrations', () => {
-    const sql = readdirSync(join(prismaDir, 'migrations'), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => readFileSync(join(prismaDir, 'migrations', d.name, 'migration.sql'), 'utf8'))
-      .join('\n');
+describeServiceSchema('results', join(__dirname, '../../prisma'), {
+  'keeps the database-level guarantees in the migrations': (sql) => {
     expect(sql).toContain(
       'CREATE UNIQUE INDEX "reports_lab_identifier" ON "reports"("lab_ods_code", "lab_report_id")',
     );
@@ -23,5 +12,5 @@ describe('results schema', () => {
       /CREATE INDEX "reports_safety_net" ON "reports"\("requester_ods_code", "received_at", "id"\)\s+WHERE "severity_rank" >= 1/,
     );
     expect(sql).toContain('"observations_quantity_unit_check"');
-  });
+  },
 });
