@@ -25,65 +25,18 @@ import { Client as PgClient } from 'pg';
 
 import { startFhirStack } from '@trellis/gateway/test/fhir.harness';
 import { getToken, registerClient } from '@trellis/gateway/test/support/harness';
+import { insertBulkPatients, type GpPractice } from '../bulk-patients';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 };
 
-/** The n-th valid NHS number of the 999 test range (mod-11 check digit; 10 is skipped). */
-function* testNhsNumbers(): Generator<string> {
-  for (let body = 999_000_000; body <= 999_999_999; body++) {
-    const digits = String(body);
-    const sum = [...digits].reduce((s, d, i) => s + Number(d) * (10 - i), 0);
-    const check = 11 - (sum % 11);
-    if (check === 10) continue;
-    yield digits + String(check === 11 ? 0 : check);
-  }
-}
-
-async function seed(
-  pg: PgClient,
-  schema: string,
-  n: number,
-  allNorthEast: boolean,
-): Promise<number> {
-  const practices = allNorthEast
-    ? ['A81001', 'A82001', 'A83001']
-    : ['A81001', 'A82001', 'A83001', 'E81001', 'E82001', 'F84001'];
-  const gen = testNhsNumbers();
-  let northEast = 0;
-  for (let start = 0; start < n; start += 5_000) {
-    const nhs: string[] = [];
-    const ods: string[] = [];
-    const region: string[] = [];
-    for (let i = start; i < Math.min(n, start + 5_000); i++) {
-      const o = practices[i % practices.length]!;
-      nhs.push(gen.next().value as string);
-      ods.push(o);
-      region.push(o.startsWith('A') ? 'north-east' : 'london');
-      if (o.startsWith('A')) northEast++;
-    }
-    await pg.query(
-      `INSERT INTO "${schema}".patient (nhs_number, gender, birth_date, gp_ods_code, gp_region, registration_key)
-       SELECT u.nhs, 'female', DATE '1970-01-01' + (u.ord % 18000)::int, u.ods, u.region, 'bench-' || u.nhs
-       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(nhs, ods, region, ord)`,
-      [nhs, ods, region],
-    );
-    await pg.query(
-      `INSERT INTO "${schema}".patient_name (nhs_number, position, use, family, given, prefix, family_norm, given_norm, given_canon, birth_date)
-       SELECT p.nhs_number, 0, 'official', 'Bench', ARRAY['Pat'], ARRAY[]::text[], 'BENCH', 'PAT', 'PAT', p.birth_date
-       FROM "${schema}".patient p WHERE p.nhs_number = ANY($1::text[])`,
-      [nhs],
-    );
-    await pg.query(
-      `INSERT INTO "${schema}".gp_registration (nhs_number, ods_code, region, period_start)
-       SELECT u.nhs, u.ods, u.region, DATE '2020-01-01'
-       FROM unnest($1::text[], $2::text[], $3::text[]) AS u(nhs, ods, region)`,
-      [nhs, ods, region],
-    );
-  }
-  return northEast;
+/** Half in north-east, half in london by default; every one in north-east with --all-north-east. */
+function practices(allNorthEast: boolean): GpPractice[] {
+  const northEast = ['A81001', 'A82001', 'A83001'].map((ods) => ({ ods, region: 'north-east' }));
+  const london = ['E81001', 'E82001', 'F84001'].map((ods) => ({ ods, region: 'london' }));
+  return allNorthEast ? northEast : [...northEast, ...london];
 }
 
 async function main(): Promise<void> {
@@ -109,7 +62,13 @@ async function main(): Promise<void> {
   await pg.connect();
   try {
     const t0 = Date.now();
-    const expected = await seed(pg, stack.identitySchema.schema, patients, allNorthEast);
+    const perRegion = await insertBulkPatients(
+      pg,
+      stack.identitySchema.schema,
+      patients,
+      practices(allNorthEast),
+    );
+    const expected = perRegion['north-east'] ?? 0;
     const seedMs = Date.now() - t0;
     process.stderr.write(`seeded ${patients} patients in ${seedMs} ms\n`);
     const reads = allTypes

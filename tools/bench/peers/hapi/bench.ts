@@ -6,8 +6,10 @@
  *        [--seconds 20] [--warmup 15] [--connections 64] [--threads 2] [--heap 2g]
  *        [--ops read,search,create] [--out results.json] [--prof-dir /tmp/prof] [--keep-hapi]
  *        [--servers trellis]   # Trellis alone: no HAPI build, boot or copy (A/B of Trellis changes)
+ *        [--bulk] [--drop-schema]   # with --servers trellis: a bulk-seeded schema per size (reads, searches)
  *   BENCH_IDENTITY_NODE_ARGS="-r /tmp/count-sql.js" adds node arguments to the identity process.
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --render results.json   # table again
+ *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --growth a.json,b.json,…  # sizes compared
  *
  * (1) builds the HAPI peer (server/, Maven) and starts it in its own database (hapi_bench) with a
  * fixed heap; (2) seeds N patients into a Trellis identity schema and boots the gateway (in this
@@ -19,6 +21,10 @@
  * CPU per request comes from /proc deltas of every process involved. Prints a table.
  * --prof-dir: CPU profile of the gateway (inspector) over the first Trellis round of the first
  * operation, and of identity (--cpu-prof) over its whole run; use it with --ops read.
+ * --bulk: exactly --patients patients (≤ 909,091, the valid 999 test numbers) in schema
+ * peer_bench_bulk_<N>, filled by the bulk seeder when empty and reused when complete, for latency
+ * growth with data size; runs of several sizes (e.g. alternated, --rounds 1 each) are compared with
+ * --growth. --drop-schema drops that schema at the end.
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -30,9 +36,11 @@ import { freePort, loadInfraEnv, serviceEnv, spawnService } from '@trellis/testi
 import { getToken, registerClient, startGateway } from '@trellis/gateway/test/support/harness';
 import {
   CREATE_RANGE,
+  FAKER_SET,
   NHS_SYSTEM,
-  SCHEMA,
   SEED_RANGE,
+  bulkSet,
+  dropTrellisSet,
   seedTrellis,
   seededNhsNumbers,
   trellisPatientCount,
@@ -50,7 +58,7 @@ import {
   type HapiServer,
 } from './hapi';
 import { GroupCpuTracker, kafkaPids, machineJiffies, postgresByClient, type Groups } from './procs';
-import { render, type RoundResult, type Target } from './report';
+import { render, renderGrowth, type RoundResult, type SizedRun, type Target } from './report';
 import { assertWrk, runWrk, type WrkResult } from './wrk';
 
 const ROOT = join(__dirname, '../../../..');
@@ -104,6 +112,12 @@ async function main(): Promise<void> {
     console.log(render(results, meta));
     return;
   }
+  const growth = arg('growth', '');
+  if (growth) {
+    const runs = growth.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as SizedRun);
+    console.log(renderGrowth(runs));
+    return;
+  }
   const env = loadInfraEnv();
   Object.assign(process.env, env);
   const patients = Number(arg('patients', '10000'));
@@ -117,6 +131,11 @@ async function main(): Promise<void> {
   const profDir = arg('prof-dir', '');
   const outFile = arg('out', '');
   const withHapi = arg('servers', 'trellis,hapi').split(',').includes('hapi');
+  const set = flag('bulk') ? bulkSet(patients) : FAKER_SET;
+  if (set.bulk && (withHapi || ops.includes('create')))
+    throw new Error(
+      '--bulk is for Trellis alone and reads/searches: --servers trellis --ops read,search',
+    );
   const tmp = join(tmpdir(), `peer-bench-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
   assertWrk();
@@ -144,7 +163,7 @@ async function main(): Promise<void> {
           logFile: hapiLog,
         })
       : undefined,
-    seedTrellis(env.DATABASE_URL, patients),
+    seedTrellis(env.DATABASE_URL, set, patients),
   ]);
   log(`${hapi ? `HAPI ready (pid ${hapi.pid}); ` : ''}Trellis seeded ${seededNow} now`);
   let stopHapi: HapiServer['stop'] | undefined = hapi?.stop;
@@ -154,6 +173,10 @@ async function main(): Promise<void> {
   } finally {
     if (stopHapi) await stopHapi();
     else if (hapi) log(`HAPI left running (pid ${hapi.pid}, ${hapi.baseUrl})`);
+    if (flag('drop-schema')) {
+      await dropTrellisSet(env.DATABASE_URL, set);
+      log(`dropped schema ${set.schema}`);
+    }
   }
 
   async function benchBoth(): Promise<void> {
@@ -178,7 +201,7 @@ async function main(): Promise<void> {
       env: serviceEnv({
         SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'),
         SERVICE_NAME: 'identity',
-        DATABASE_SCHEMA: SCHEMA,
+        DATABASE_SCHEMA: set.schema,
         DATABASE_POOL_SIZE: '16',
         GRPC_HOST: '127.0.0.1',
         GRPC_PORT: String(identityGrpc),
@@ -206,7 +229,7 @@ async function main(): Promise<void> {
       };
       await refreshToken();
       log('identity up; token issued');
-      const nhsNumbers = await seededNhsNumbers(env.DATABASE_URL, patients);
+      const nhsNumbers = await seededNhsNumbers(env.DATABASE_URL, set, patients);
       const have = hapi ? await hapiSeededIds(env.DATABASE_URL, HAPI_DB) : new Set<string>();
       const missing = hapi ? nhsNumbers.filter((n) => !have.has(hapiId(n))) : [];
       if (hapi && missing.length) {
@@ -328,6 +351,7 @@ async function main(): Promise<void> {
           await session.post('Profiler.enable');
           await session.post('Profiler.start');
         }
+        const load1 = loadavg()[0]!;
         const gw0 = process.cpuUsage();
         tracker.start();
         const m0 = machineJiffies();
@@ -374,6 +398,7 @@ async function main(): Promise<void> {
           errors: r.statusErrors + r.connectErrors + r.readErrors + r.writeErrors + r.timeouts,
           cpuUs,
           busyPct: Math.round(((m1.busy - m0.busy) / Math.max(m1.total - m0.total, 1)) * 100),
+          load1: round2(load1),
         };
       };
 
@@ -399,17 +424,21 @@ async function main(): Promise<void> {
       const meta = {
         started: startedAt,
         command: process.argv.slice(1).join(' '),
-        'patients (seeded in each)': `${nhsNumbers.length} (Trellis schema ${SCHEMA} now holds ${await trellisPatientCount(env.DATABASE_URL)} with earlier creates; HAPI seeded ${hapiPatients}; seeded now ${seededNow})`,
+        'patients (seeded in each)': `${nhsNumbers.length} (Trellis schema ${set.schema} now holds ${await trellisPatientCount(env.DATABASE_URL, set)}${set.bulk ? ', bulk-seeded' : ' with earlier creates'}; HAPI seeded ${hapiPatients}; seeded now ${seededNow})`,
         load: `wrk ${threads} threads, ${connections} connections, ${rounds} rounds × ${seconds} s, warm-up ${warmup} s per server and operation`,
         HAPI: hapi
           ? `FHIR JPA 8.8.0, Spring Boot 3.5.9, -Xms${heap} -Xmx${heap}, database ${HAPI_DB}`
           : 'not run (--servers trellis)',
-        Trellis: `gateway (bench process) + identity (child, outbox relay on), schema ${SCHEMA}; NHS numbers ${SEED_RANGE.first}x.. seeded, ${CREATE_RANGE.first}x.. created`,
+        Trellis: `gateway (bench process) + identity (child, outbox relay on), schema ${set.schema}; ${set.bulk ? 'NHS numbers: the first N valid 999 test numbers, bulk-seeded' : `NHS numbers ${SEED_RANGE.first}x.. seeded, ${CREATE_RANGE.first}x.. created`}`,
         machine: `${cpus().length} cores; load average before ${load0.map((l) => l.toFixed(2)).join(' ')}, after ${load1.map((l) => l.toFixed(2)).join(' ')} (shared with other work)`,
       };
       const table = render(results, meta);
       console.log(table);
-      if (outFile) writeFileSync(outFile, JSON.stringify({ meta, results }, null, 2));
+      if (outFile)
+        writeFileSync(
+          outFile,
+          JSON.stringify({ meta, patients: nhsNumbers.length, results }, null, 2),
+        );
     } finally {
       await identity.stop().catch((e: unknown) => log(`identity stop: ${String(e)}`));
       await gw.stop();

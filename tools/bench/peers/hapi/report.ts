@@ -15,6 +15,14 @@ export interface RoundResult {
   cpuUs: Record<string, number>;
   /** share of both cores busy during the round (all processes on the machine) */
   busyPct: number;
+  /** the machine's 1-minute load average as the round started (absent in older --out files) */
+  load1?: number;
+}
+
+/** One run's --out file, as `--growth` reads it: the run's size and its rounds. */
+export interface SizedRun {
+  patients: number;
+  results: RoundResult[];
 }
 
 export function median(xs: number[]): number {
@@ -129,4 +137,89 @@ export function render(results: RoundResult[], meta: Record<string, string>): st
     table(['operation — server', ...groups, 'server total'], cpuRows),
   );
   return out.join('\n');
+}
+
+/**
+ * Latency growth with data size, from runs of Trellis alone at two or more sizes (--growth): every
+ * measured round in the order the runs were given (so alternated sizes show as such, with the load
+ * each round started at), the medians per operation and size, and the ratio of each size's
+ * medians to the smallest size's.
+ */
+export function renderGrowth(runs: SizedRun[]): string {
+  const rounds = runs.flatMap((run) =>
+    run.results
+      .filter((r) => r.target === 'trellis')
+      .map((r) => ({ ...r, patients: run.patients })),
+  );
+  const sizes = [...new Set(rounds.map((r) => r.patients))].sort((a, b) => a - b);
+  const ops = [...new Set(rounds.map((r) => r.op))];
+  const roundRows = rounds.map((r) => [
+    fmt(r.patients),
+    r.op,
+    r.load1 === undefined ? '—' : fmt(r.load1, 1),
+    fmt(r.rps),
+    fmt(r.p50Ms, 1),
+    fmt(r.p99Ms, 1),
+    fmt(r.errors),
+    fmt(r.busyPct),
+  ]);
+  const medianRows: string[][] = [];
+  for (const op of ops) {
+    const of = (size: number) => rounds.filter((r) => r.op === op && r.patients === size);
+    const base = of(sizes[0]!);
+    for (const size of sizes) {
+      const rs = of(size);
+      if (rs.length === 0) continue;
+      const m = (pick: (r: RoundResult) => number, from = rs): number => median(from.map(pick));
+      const growth = (pick: (r: RoundResult) => number): string =>
+        `${fmt(m(pick) / m(pick, base), 2)}×`;
+      medianRows.push([
+        `${op} — ${fmt(size)}`,
+        fmt(rs.length),
+        fmt(m((r) => r.rps)),
+        fmt(
+          m((r) => r.p50Ms),
+          1,
+        ),
+        fmt(
+          m((r) => r.p99Ms),
+          1,
+        ),
+        growth((r) => r.p50Ms),
+        growth((r) => r.p99Ms),
+        growth((r) => r.rps),
+      ]);
+    }
+  }
+  return [
+    table(
+      [
+        'patients',
+        'operation',
+        'load',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'non-2xx/errors',
+        'CPU busy %',
+      ],
+      roundRows,
+    ),
+    '',
+    `Medians per size; growth = this size's median / the ${fmt(sizes[0]!)}-patient median:`,
+    '',
+    table(
+      [
+        'operation — patients',
+        'rounds',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'p50 growth',
+        'p99 growth',
+        'req/s ratio',
+      ],
+      medianRows,
+    ),
+  ].join('\n');
 }
