@@ -21,3 +21,4 @@ export * from './gateway-vouch';
 export * from './call-status';
 export * from './patient-access';
 export * from './service-auth';
+export * from './service-module';

@@ -1,7 +1,5 @@
-import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import { serviceAuthOptions, TrellisAuthModule, type TrellisAuthOptions } from '@trellis/auth';
-import { serviceInfraModule } from '@trellis/events';
-import { CONFIG } from '@trellis/service-kit';
+import { type Type } from '@nestjs/common';
+import { serviceRootModule, type ServiceModuleOverrides } from '@trellis/auth';
 
 import { ConformanceMessaging } from '../events/conformance-messaging';
 import { type ConformanceConfig } from './config';
@@ -15,50 +13,26 @@ import { CONFORMANCE_SCOPES } from './scorecards/scorecards.scopes';
 import { ScorecardsService } from './scorecards/scorecards.service';
 import { SystemScorecardsService } from './scorecards/system-scorecards.service';
 
-/** Seams for integration tests; production passes nothing. */
-export interface ConformanceModuleOverrides {
-  auth?: Partial<Pick<TrellisAuthOptions, 'keySet' | 'statusFeed' | 'issuer' | 'audience'>>;
-}
-
-@Module({})
-export class ConformanceAppModule {
-  static register(overrides: ConformanceModuleOverrides = {}): DynamicModule {
-    return {
-      module: ConformanceAppModule,
-      imports: [
-        // PostgreSQL (schema `conformance`: counters, inbox, outbox)
-        serviceInfraModule({ service: 'conformance', prisma: [PRISMA, PrismaClient] }),
-        TrellisAuthModule.forRootAsync({
-          inject: [CONFIG],
-          useFactory: (config: ConformanceConfig): TrellisAuthOptions =>
-            serviceAuthOptions({
-              service: 'conformance',
-              config,
-              scopeTable: CONFORMANCE_SCOPES,
-              overrides: overrides.auth,
-              statusTopic: config.CONFORMANCE_SYSTEM_TOPIC,
-            }),
-        }),
-      ],
-      controllers: [ScorecardsGrpcController],
-      providers: [
-        ScorecardsRepository,
-        ScorecardsService,
-        ComplianceRepository,
-        ComplianceService,
-        SystemScorecardsService,
-        RegionChangesService,
-        ConformanceMessaging,
-      ],
-    };
-  }
-}
-
-/** The root module class the platform bootstrap takes (it wants a class, not a DynamicModule). */
-export function createConformanceModule(overrides: ConformanceModuleOverrides = {}): Type<unknown> {
-  @Module({ imports: [ConformanceAppModule.register(overrides)] })
-  class ConformanceRootModule {}
-  return ConformanceRootModule;
+/** The root module class the platform bootstrap takes; tests pass their seams as overrides. */
+export function createConformanceModule(overrides: ServiceModuleOverrides = {}): Type<unknown> {
+  return serviceRootModule({
+    service: 'conformance',
+    // PostgreSQL (schema `conformance`: counters, inbox, outbox)
+    prisma: [PRISMA, PrismaClient],
+    scopeTable: CONFORMANCE_SCOPES,
+    statusTopic: (config: ConformanceConfig) => config.CONFORMANCE_SYSTEM_TOPIC,
+    controllers: [ScorecardsGrpcController],
+    providers: [
+      ScorecardsRepository,
+      ScorecardsService,
+      ComplianceRepository,
+      ComplianceService,
+      SystemScorecardsService,
+      RegionChangesService,
+      ConformanceMessaging,
+    ],
+    overrides,
+  });
 }
 
 export const ConformanceModule = createConformanceModule();
