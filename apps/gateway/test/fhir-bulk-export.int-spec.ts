@@ -15,6 +15,7 @@ import { pollUntil } from '@trellis/testing';
 
 import { GatewayPrismaService } from '../src/app/database/gateway-prisma.service';
 import { ExportJobs } from '../src/app/fhir/export/export.jobs';
+import { ExportJobsRepository } from '../src/app/fhir/export/export-jobs.repository';
 import { startFhirStack, type FhirStack } from './fhir.harness';
 import { expectValid } from './support/fhir-assertions';
 import { ExportRecords, type PatientRecords } from './support/export-records';
@@ -448,7 +449,7 @@ it('a job outgrowing its byte cap fails too-costly (422 at the status URL) and i
       expiresAt: new Date(Date.now() + 3_600_000),
     },
   });
-  const jobs = new ExportJobs(prisma as unknown as GatewayPrismaService);
+  const jobs = new ExportJobs(new ExportJobsRepository(prisma as unknown as GatewayPrismaService));
   const page = (last: boolean) => ({
     files: [{ type: 'Patient', lines: ['x'.repeat(600)] }],
     cursor: '',

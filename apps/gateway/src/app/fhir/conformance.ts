@@ -11,21 +11,18 @@ import { FHIR_CONFIG, type FhirConfig } from './fhir.config';
 export const CONFORMANCE_VIOLATION_TYPE = 'uk.nhs.trellis.gateway.ConformanceViolation.v1';
 export const CONFORMANCE_VIOLATION_SCHEMA = 'proto:trellis.events.v1.ConformanceViolation';
 
-interface TxRunner {
-  $transaction<R>(fn: (tx: RawSql) => Promise<R>): Promise<R>;
-}
-
 /**
  * Counts validation rejections for the compliance scorecards: one ConformanceViolation event per
  * (connected system, rule) of a refused request, written through the gateway's outbox (key =
- * system id) and relayed to trellis.gateway.conformance.v1.
+ * system id) and relayed to trellis.gateway.conformance.v1. A refusal's events are one insert
+ * statement (all or none, in rule order), so they need no transaction of their own.
  */
 @Injectable()
 export class ConformanceRecorder {
   private readonly logger = new Logger('Conformance');
 
   constructor(
-    @Inject(GatewayPrismaService) private readonly db: TxRunner,
+    @Inject(GatewayPrismaService) private readonly db: RawSql,
     @Inject(GATEWAY_OUTBOX) private readonly outbox: GatewayOutbox,
     @Inject(FHIR_CONFIG) private readonly config: FhirConfig,
   ) {}
@@ -47,8 +44,9 @@ export class ConformanceRecorder {
     }
     const now = new Date();
     try {
-      await this.db.$transaction(async (tx) => {
-        for (const [rule, expressions] of byRule) {
+      await this.outbox.enqueueMany(
+        this.db,
+        [...byRule].map(([rule, expressions]) => {
           const msg: events.v1.ConformanceViolation = {
             context: {
               organisations: [{ odsCode: caller.odsCode, region: caller.region }],
@@ -67,7 +65,7 @@ export class ConformanceRecorder {
             occurredAt: toTimestamp(now),
             productVersionId: caller.productVersionId ?? '',
           };
-          await this.outbox.enqueue(tx, {
+          return {
             topic: this.config.conformanceTopic,
             key: caller.systemId,
             type: CONFORMANCE_VIOLATION_TYPE,
@@ -76,9 +74,9 @@ export class ConformanceRecorder {
             region: caller.region,
             dataschema: CONFORMANCE_VIOLATION_SCHEMA,
             payload: events.v1.ConformanceViolation.encode(msg).finish(),
-          });
-        }
-      });
+          };
+        }),
+      );
     } catch (err) {
       // the refusal itself stands; a lost scorecard count is logged, never turned into a 500
       this.logger.error(

@@ -21,6 +21,7 @@ import { FHIR_PREFIX } from './fhir.registry';
 import { RESOURCE_CONTROLLERS } from './fhir.routes';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { ExportJobs } from './export/export.jobs';
+import { ExportJobsRepository } from './export/export-jobs.repository';
 import { ExportWorker } from './export/export.worker';
 import { MetadataFhirController } from './metadata.controller';
 import { GATEWAY_VOUCH_SIGNER, TokensModule } from '../tokens/tokens.module';
@@ -56,6 +57,7 @@ import { PlatformClients } from './platform-clients';
     },
     ConformanceRecorder,
     ExportJobs,
+    ExportJobsRepository,
     ExportWorker,
   ],
   // the gRPC front door counts refused writes and reaches the platforms with the same settings

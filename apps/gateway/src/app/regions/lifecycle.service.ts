@@ -1,13 +1,8 @@
-import { randomUUID } from 'node:crypto';
-
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { isNationalOperator, type Caller } from '@trellis/auth';
 import { conformance, toTimestamp } from '@trellis/contracts';
 
-import { type PrismaClient, type SystemLifecycleTransition } from '../../generated/prisma/client';
-import { certificatesOf, roleOfVersion } from '../certification/certificate-gate';
 import { isCertifiableRole } from '../certification/exchange';
-import { GatewayPrismaService } from '../database/gateway-prisma.service';
 import { SCORECARDS_CLIENT, type ScorecardsClient } from '../scorecards/scorecards.client';
 import { type SystemRow } from '../systems/systems.repository';
 import { actorOf } from '../systems/systems.service';
@@ -23,9 +18,10 @@ import {
   type LifecycleState,
 } from './lifecycle';
 import { RegionalService, regionOfSystem } from './regional.service';
+import { RegionsRepository, type TransitionRow } from './regions.repository';
 import { RegionRequirementsService } from './requirements.service';
 
-export type TransitionRow = SystemLifecycleTransition;
+export type { TransitionRow } from './regions.repository';
 
 export interface TransitionResult {
   system: SystemRow;
@@ -66,7 +62,7 @@ export class LifecycleService {
   constructor(
     private readonly regional: RegionalService,
     private readonly requirements: RegionRequirementsService,
-    @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
+    private readonly repo: RegionsRepository,
     @Optional() @Inject(SCORECARDS_CLIENT) private readonly scorecards?: ScorecardsClient | null,
   ) {}
 
@@ -83,7 +79,7 @@ export class LifecycleService {
     const why = checkReason(reason);
     const row = await this.regional.inRegion(caller, region, id);
     if (isGovernanceOrganisation(row.odsCode)) throw governanceOutsideLifecycle(id, row.odsCode);
-    const role = await roleOfVersion(this.prisma, row.productVersionId);
+    const role = await this.repo.productRole(row.productVersionId);
     const scheme = isCertifiableRole(role);
     if (!mayMove(row.lifecycle, target, scheme))
       throw illegalMove(id, row.lifecycle, target, scheme);
@@ -101,18 +97,11 @@ export class LifecycleService {
   async standingOf(systemId: string): Promise<SystemStanding | null> {
     const hit = this.standings.get(systemId);
     if (hit && hit.until > Date.now()) return hit.standing;
-    const row = await this.prisma.connectedSystem.findUnique({
-      where: { id: systemId },
-      select: {
-        lifecycle: true,
-        odsCode: true,
-        productVersion: { select: { product: { select: { role: true } } } },
-      },
-    });
+    const row = await this.repo.standing(systemId);
     const standing = row
       ? {
           lifecycle: row.lifecycle,
-          role: row.productVersion.product.role.replace(/_/g, '-'),
+          role: row.role.replace(/_/g, '-'),
           governance: isGovernanceOrganisation(row.odsCode),
         }
       : null;
@@ -128,11 +117,7 @@ export class LifecycleService {
     id: string,
   ): Promise<{ state: string; transitions: TransitionRow[] }> {
     const row = await this.regional.inRegion(caller, region, id, 'systems.read');
-    const transitions = await this.prisma.systemLifecycleTransition.findMany({
-      where: { systemId: row.id },
-      orderBy: [{ at: 'asc' }, { id: 'asc' }],
-      take: 500,
-    });
+    const transitions = await this.repo.transitions(row.id);
     return { state: row.lifecycle, transitions };
   }
 
@@ -147,7 +132,7 @@ export class LifecycleService {
     reason: string,
     caller: Caller,
   ): Promise<boolean> {
-    const row = await this.prisma.connectedSystem.findUnique({ where: { id: systemId } });
+    const row = await this.repo.system(systemId);
     if (!row) return false;
     if (row.lifecycle === to) return true;
     await this.move(
@@ -174,7 +159,7 @@ export class LifecycleService {
     if (to !== 'certified' && to !== 'live') return;
     const requirements = to === 'live' ? await this.requirements.of(region) : undefined;
     const roles = [role, ...(requirements?.extraCertificateRoles ?? [])];
-    const certificates = await certificatesOf(this.prisma, row.productVersionId, roles);
+    const certificates = await this.repo.certificates(row.productVersionId, roles);
     const violationRate =
       requirements && requirements.maxViolationRate !== null
         ? await this.violationRate(row.id, authorization)
@@ -236,29 +221,22 @@ export class LifecycleService {
     forced = false,
   ): Promise<TransitionResult> {
     const nationalOverride = forced || this.regional.isOverride(caller, region);
-    const result = await this.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM connected_systems WHERE id = ${id} FOR UPDATE`;
-      const moved = await tx.connectedSystem.updateMany({
-        where: { id, lifecycle: from },
-        data: { lifecycle: to },
-      });
+    const result = await this.repo.inTransaction(async (repo, tx) => {
+      await repo.lockSystem(id);
       // another act moved it first: judged again against the state it is in now
-      if (moved.count === 0) {
-        const now = await tx.connectedSystem.findUnique({ where: { id } });
+      if (!(await repo.moveLifecycle(id, from, to))) {
+        const now = await repo.system(id);
         throw illegalMove(id, now?.lifecycle ?? 'unknown', to);
       }
-      const system = (await tx.connectedSystem.findUnique({ where: { id } }))!;
-      const transition = await tx.systemLifecycleTransition.create({
-        data: {
-          id: randomUUID(),
-          systemId: id,
-          fromState: from,
-          toState: to,
-          actor: actorOf(caller),
-          region,
-          reason,
-          nationalOverride,
-        },
+      const system = (await repo.system(id))!;
+      const transition = await repo.insertTransition({
+        systemId: id,
+        from,
+        to,
+        actor: actorOf(caller),
+        region,
+        reason,
+        nationalOverride,
       });
       await this.regional.record(caller, region, 'lifecycle', reason, interaction, { from, to })(
         tx,

@@ -10,6 +10,7 @@ import { LifecycleService } from './lifecycle.service';
 import { RegionPrincipals } from './region-principals';
 import { RegionalReadsController, RegionalReadsService } from './regional-reads';
 import { RegionalService } from './regional.service';
+import { RegionsRepository } from './regions.repository';
 import { RegionRequirementsService } from './requirements.service';
 import { RegionStreamHealthService, regionStreamAdminProvider } from './stream-health';
 
@@ -22,6 +23,7 @@ import { RegionStreamHealthService, regionStreamAdminProvider } from './stream-h
     AuthorityClientsController,
   ],
   providers: [
+    RegionsRepository,
     RegionalService,
     LifecycleService,
     RegionRequirementsService,

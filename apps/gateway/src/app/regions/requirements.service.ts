@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AccessAuditor, type Caller } from '@trellis/auth';
 
-import { type PrismaClient } from '../../generated/prisma/client';
 import { GATEWAY_AUDITOR } from '../audit/gateway-events.module';
 import { CERTIFIABLE_ROLES, isCertifiableRole } from '../certification/exchange';
-import { GatewayPrismaService } from '../database/gateway-prisma.service';
 import { actorOf } from '../systems/systems.service';
 import { LifecycleError, type RegionRequirements } from './lifecycle';
 import { RegionalService } from './regional.service';
+import { RegionsRepository } from './regions.repository';
 
 export interface RegionRequirementsView extends RegionRequirements {
   region: string;
@@ -34,13 +33,13 @@ const NONE = { extraCertificateRoles: [], maxViolationRate: null } as const;
 export class RegionRequirementsService {
   constructor(
     private readonly regional: RegionalService,
-    @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
+    private readonly repo: RegionsRepository,
     @Inject(GATEWAY_AUDITOR) private readonly auditor: AccessAuditor,
   ) {}
 
   /** What the approval enforces (none declared = national requirements only). */
   async of(region: string): Promise<RegionRequirements> {
-    const row = await this.prisma.regionRequirement.findUnique({ where: { region } });
+    const row = await this.repo.requirements(region);
     return row
       ? { extraCertificateRoles: row.extraCertificateRoles, maxViolationRate: row.maxViolationRate }
       : NONE;
@@ -48,7 +47,7 @@ export class RegionRequirementsService {
 
   async get(caller: Caller, region: string): Promise<RegionRequirementsView> {
     this.regional.authorise(caller, region, 'systems.read');
-    const row = await this.prisma.regionRequirement.findUnique({ where: { region } });
+    const row = await this.repo.requirements(region);
     // the row is the view (each door maps the fields it answers with)
     return row ?? { region, ...NONE, reason: '', changedBy: '', changedAt: null, version: 0 };
   }
@@ -94,12 +93,8 @@ export class RegionRequirementsService {
       changedBy: actor,
       changedAt: new Date(),
     };
-    return this.prisma.$transaction(async (tx) => {
-      const row = await tx.regionRequirement.upsert({
-        where: { region },
-        create: { region, ...data },
-        update: { ...data, version: { increment: 1 } },
-      });
+    return this.repo.inTransaction(async (repo, tx) => {
+      const row = await repo.saveRequirements(region, data);
       await this.auditor.record(
         {
           interaction,
