@@ -6,6 +6,7 @@ import { FhirError } from '@trellis/fhir';
 import type { TestReport } from '@medplum/fhirtypes';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { LookupCache } from '../lookup-cache';
 import { LifecycleService } from '../regions/lifecycle.service';
 import { type SigningKeyRing } from '../tokens/signing-keys';
 import { SIGNING_KEY_RING } from '../tokens/tokens.service';
@@ -42,7 +43,8 @@ export interface ClosedSession {
 /** Conformance sessions, their evaluation into TestReports, and certificates (issue 17). */
 @Injectable()
 export class CertificationService {
-  private readonly open = new Map<string, { session: SessionRow | null; until: number }>();
+  /** Each system's open session, read on every request of every system (sandbox interceptor). */
+  private readonly open = new LookupCache<SessionRow | null>(CACHE_MS);
   /** Answers not yet recorded, per session: the next request and the evaluation wait for them. */
   private readonly inflight = new Map<string, Map<number, () => void>>();
   private readonly recorded = new Map<string, Map<number, Promise<void>>>();
@@ -103,7 +105,7 @@ export class CertificationService {
         'conformance.session-open',
         `session ${opened.open.id} is already open for this system`,
       );
-    this.open.set(caller.systemId, { session: opened, until: Date.now() + CACHE_MS });
+    this.open.set(caller.systemId, opened);
     return opened;
   }
 
@@ -134,7 +136,7 @@ export class CertificationService {
       reason,
       caller,
     );
-    this.open.delete(systemId);
+    this.open.forget(systemId);
     return done;
   }
 
@@ -143,13 +145,8 @@ export class CertificationService {
   }
 
   /** The system's open session (cached briefly: checked on every request of every system). */
-  async openSessionOf(systemId: string): Promise<SessionRow | null> {
-    const hit = this.open.get(systemId);
-    if (hit && hit.until > Date.now()) return hit.session;
-    const session = await this.repo.findOpenSession(systemId);
-    this.open.set(systemId, { session, until: Date.now() + CACHE_MS });
-    if (this.open.size > 10_000) this.open.clear();
-    return session;
+  openSessionOf(systemId: string): Promise<SessionRow | null> {
+    return this.open.get(systemId, () => this.repo.findOpenSession(systemId));
   }
 
   /** Records an arriving request; returns its seq and the fault the scenario plans for it. */
@@ -281,7 +278,7 @@ export class CertificationService {
         'conformance.session-closed',
         `session ${session.id} is already closed`,
       );
-    this.open.delete(caller.systemId);
+    this.open.forget(caller.systemId);
     this.recorded.delete(session.id);
     this.inflight.delete(session.id);
     return {
