@@ -1,7 +1,7 @@
 // The conformance service as `npm start` runs it (a real process, real PostgreSQL and Kafka): a
 // scripted good and bad supplier's events are counted, request for request, as the test counted
 // them — after a SIGKILL mid-stream and a restart, and after a replay into an empty schema.
-import { type Caller } from '@trellis/auth';
+import { testCaller } from '@trellis/auth/testing';
 import { createPrismaClient } from '@trellis/database';
 import {
   createEventBus,
@@ -37,14 +37,12 @@ import {
 
 jest.setTimeout(240_000);
 
-const OPERATOR: Caller = {
+const OPERATOR = testCaller({
   systemId: 'operator-console',
   odsCode: 'X26',
   region: 'london',
   scopes: ['trellis/admin', 'system/MeasureReport.rs'],
-  tokenId: 't',
-  expiresAt: 0,
-};
+});
 
 async function startConformance(
   schema: string,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type Caller } from '@trellis/auth';
+import { testCaller } from '@trellis/auth/testing';
 import { events } from '@trellis/contracts';
 import { createPrismaClient } from '@trellis/database';
 import { type Logger } from '@trellis/service-kit';
@@ -20,14 +20,12 @@ import { ComplianceService } from '../src/app/policy/compliance.service';
 import { PrismaClient } from '../src/app/prisma';
 
 const PV = 'bad-gp@2.0';
-const OPERATOR: Caller = {
+const OPERATOR = testCaller({
   systemId: 'operator',
   odsCode: 'X26',
   region: 'london',
   scopes: ['trellis/admin'],
-  tokenId: 't',
-  expiresAt: 0,
-};
+});
 const silent = { info: () => undefined, error: () => undefined } as unknown as Logger;
 
 describe('compliance policy (real PostgreSQL)', () => {

@@ -2,7 +2,8 @@
 // PostgreSQL: the systems come from the suspension feed (region, product version), the figures
 // from the counters of the page's systems only; an authority lists only its region's systems and
 // reads the change log of the versions they deploy, paged by an (at, key) cursor.
-import { SystemStatusRegistry, type Caller } from '@trellis/auth';
+import { SystemStatusRegistry } from '@trellis/auth';
+import { testCaller } from '@trellis/auth/testing';
 import { events } from '@trellis/contracts';
 import { createPrismaClient } from '@trellis/database';
 import { type Logger } from '@trellis/service-kit';
@@ -18,14 +19,8 @@ import { PrismaClient } from '../src/app/prisma';
 import { ScorecardsRepository } from '../src/app/scorecards/scorecards.repository';
 import { SystemScorecardsService } from '../src/app/scorecards/system-scorecards.service';
 
-const caller = (scopes: string[], region: string): Caller => ({
-  systemId: 'caller',
-  odsCode: 'X26',
-  region,
-  scopes,
-  tokenId: 't',
-  expiresAt: 0,
-});
+const caller = (scopes: string[], region: string) =>
+  testCaller({ systemId: 'caller', odsCode: 'X26', scopes, region });
 const OPERATOR = caller(['trellis/admin'], 'london');
 const NORTH_EAST = caller(
   ['system/MeasureReport.rs', 'region/north-east/scorecards.read'],

@@ -1,15 +1,8 @@
-import { type Caller } from '@trellis/auth';
+import { testCaller } from '@trellis/auth/testing';
 
 import { viewerOf } from './viewer';
 
-const caller = (scopes: string[], region = 'north-east'): Caller => ({
-  systemId: 'sys-1',
-  odsCode: 'YRA01',
-  region,
-  scopes,
-  tokenId: 't',
-  expiresAt: 0,
-});
+const caller = (scopes: string[], region = 'north-east') => testCaller({ scopes, region });
 
 describe('audit viewer', () => {
   it("a region's audit.read scope reads the region's audit (issue 18)", () => {

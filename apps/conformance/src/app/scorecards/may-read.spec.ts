@@ -1,15 +1,9 @@
-import { type Caller } from '@trellis/auth';
+import { testCaller } from '@trellis/auth/testing';
 
 import { mayRead } from './scorecards.service';
 
-const caller = (scopes: string[], region = 'north-east'): Caller => ({
-  systemId: 'authority-1',
-  odsCode: 'YRA01',
-  region,
-  scopes,
-  tokenId: 't',
-  expiresAt: 0,
-});
+const caller = (scopes: string[], region = 'north-east') =>
+  testCaller({ systemId: 'authority-1', scopes, region });
 const regions: Record<string, string> = { 'gp-ne': 'north-east', 'gp-ldn': 'london' };
 const regionOf = (id: string): string | undefined => regions[id];
 const NE_READER = ['system/MeasureReport.rs', 'region/north-east/scorecards.read'];

@@ -1,4 +1,4 @@
-import { type Caller } from '@trellis/auth';
+import { testCaller } from '@trellis/auth/testing';
 
 import { validateRegionChanges } from '../policy/region-changes.service';
 import {
@@ -20,14 +20,8 @@ const query = (q: Partial<SystemScorecardsQuery> = {}): SystemScorecardsQuery =>
 });
 const fields = (q: Partial<SystemScorecardsQuery>) =>
   validateListing(query(q)).violations.map((v) => v.field);
-const caller = (scopes: string[], region = 'north-east'): Caller => ({
-  systemId: 'authority-1',
-  odsCode: 'YRA01',
-  region,
-  scopes,
-  tokenId: 't',
-  expiresAt: 0,
-});
+const caller = (scopes: string[], region = 'north-east') =>
+  testCaller({ systemId: 'authority-1', scopes, region });
 
 describe('listing per-system scorecards: validation', () => {
   it('accepts a plain request and reads its page token back', () => {

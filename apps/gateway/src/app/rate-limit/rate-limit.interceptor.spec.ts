@@ -1,7 +1,8 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { HttpException, type ExecutionContext } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
-import { attachCaller, type Caller } from '@trellis/auth';
+import { attachCaller } from '@trellis/auth';
+import { testCaller } from '@trellis/auth/testing';
 import { lastValueFrom, of } from 'rxjs';
 
 import { type GatewayConfig } from '../config/gateway.config';
@@ -9,14 +10,7 @@ import { RateLimitInterceptor } from './rate-limit.interceptor';
 import { type RateLimiter } from './rate-limiter';
 import { SystemRateBudget } from './system-rate-budget';
 
-const caller: Caller = {
-  systemId: 'gp-1',
-  odsCode: 'Y12345',
-  region: 'north-east',
-  scopes: [],
-  tokenId: 't',
-  expiresAt: 0,
-};
+const caller = testCaller({ systemId: 'gp-1', odsCode: 'Y12345' });
 
 function fakeLimiter(limitAfter: number): { limiter: RateLimiter; subjects: string[] } {
   let n = 0;

@@ -1,4 +1,5 @@
-import { attachCaller, type Caller } from '@trellis/auth';
+import { attachCaller } from '@trellis/auth';
+import { testCaller } from '@trellis/auth/testing';
 import { FhirError } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
@@ -13,14 +14,8 @@ const config = {
   exportMaxRetainedBytes: 10_000,
 } as unknown as FhirConfig;
 
-const caller = (scopes: string[]): Caller => ({
-  systemId: 'authority-ne',
-  odsCode: 'YRA01',
-  region: 'north-east',
-  scopes,
-  tokenId: 'jti',
-  expiresAt: 0,
-});
+const caller = (scopes: string[]) =>
+  testCaller({ systemId: 'authority-ne', scopes, tokenId: 'jti' });
 
 function fakeJobs(over: Partial<Record<keyof ExportJobs, unknown>>) {
   const created: unknown[] = [];
