@@ -1,27 +1,26 @@
 import {
   PATIENT_DECEASED_ERROR_CODE,
   PATIENT_DIRECTORY_ERROR_CODES,
-  PATIENT_DIRECTORY_FAILURES,
-  type PatientDirectoryErrors,
+  patientDirectoryErrorsOf,
 } from '@trellis/identity-client';
 import {
   codedErrorWithMetadata,
-  type ErrorCodeOf,
-  errorVocabulary,
-  type FieldViolation,
+  type CodeOf,
+  INVALID_ARGUMENT_ERROR_CODE,
 } from '@trellis/service-kit';
 
-export type { FieldViolation };
-
 /**
- * The appointments platform's error vocabulary: every refusal carries a stable code, declared
- * with its kind (platform ErrorKind → gRPC status, HTTP status, FHIR outcome); the details become
- * google.rpc.ErrorInfo metadata / field violations.
+ * The appointments platform's domain error and its vocabulary: every refusal carries a stable
+ * code, declared with its kind (platform ErrorKind → gRPC status, HTTP status, FHIR outcome). The
+ * platform's exception filter maps it to a gRPC status with google.rpc.ErrorInfo (reason = code,
+ * domain = trellis.appointments) and BadRequest field violations. `metadata` keeps the
+ * machine-readable facts (slot id, current state) for in-process callers; the message always
+ * states them too.
  */
-const VOCABULARY = {
+export class AppointmentsError extends codedErrorWithMetadata('appointments', {
   ...PATIENT_DIRECTORY_ERROR_CODES,
   ...PATIENT_DECEASED_ERROR_CODE,
-  InvalidArgument: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+  ...INVALID_ARGUMENT_ERROR_CODE,
   ScheduleNotFound: ['SCHEDULE_NOT_FOUND', 'NOT_FOUND'],
   SlotNotFound: ['SLOT_NOT_FOUND', 'NOT_FOUND'],
   AppointmentNotFound: ['APPOINTMENT_NOT_FOUND', 'NOT_FOUND'],
@@ -40,24 +39,9 @@ const VOCABULARY = {
   TooEarly: ['TOO_EARLY', 'FAILED_PRECONDITION'],
   /** Arrival recorded too long after the slot ended. */
   TooLate: ['TOO_LATE', 'FAILED_PRECONDITION'],
-} as const;
-
-const { codes, kinds } = errorVocabulary(VOCABULARY);
-export const AppointmentsErrorCode = codes;
-export type AppointmentsErrorCode = ErrorCodeOf<typeof VOCABULARY>;
-
-/**
- * The appointments platform's domain error. The platform's exception filter maps it to a gRPC
- * status with google.rpc.ErrorInfo (reason = code, domain = trellis.appointments) and BadRequest
- * field violations. `metadata` keeps the machine-readable facts (slot id, current state) for
- * in-process callers; the message always states them too.
- */
-export class AppointmentsError extends codedErrorWithMetadata({
-  domain: 'appointments',
-  kinds,
-  invalidCode: AppointmentsErrorCode.InvalidArgument,
 }) {}
+export const AppointmentsErrorCode = AppointmentsError.codes;
+export type AppointmentsErrorCode = CodeOf<typeof AppointmentsError>;
 
 /** How @trellis/identity-client failures become AppointmentsErrors (the NHS number goes in metadata). */
-export const patientDirectoryErrors: PatientDirectoryErrors =
-  AppointmentsError.patientDirectoryErrors(PATIENT_DIRECTORY_FAILURES);
+export const patientDirectoryErrors = patientDirectoryErrorsOf(AppointmentsError);

@@ -28,7 +28,6 @@ const VOCABULARY = {
 const { codes, kinds: IDENTITY_ERROR_KIND } = errorVocabulary(VOCABULARY);
 export const IdentityErrorCode = codes;
 export type IdentityErrorCode = ErrorCodeOf<typeof VOCABULARY>;
-export { IDENTITY_ERROR_KIND };
 
 export type { FieldViolation };
 

@@ -1,3 +1,4 @@
+import { PATIENT_DIRECTORY_ERROR_CODES } from '@trellis/identity-client';
 import {
   DomainError,
   type FieldViolation,
@@ -10,8 +11,9 @@ const VOCABULARY = {
   ValidationFailed: ['VALIDATION_FAILED', 'INVALID_ARGUMENT'],
   InvalidNhsNumber: ['INVALID_NHS_NUMBER', 'INVALID_ARGUMENT'],
   UnknownRecordType: ['UNKNOWN_RECORD_TYPE', 'INVALID_ARGUMENT'],
-  // a well-formed pointer the index cannot accept in its current state
-  PatientNotFound: ['PATIENT_NOT_FOUND', 'FAILED_PRECONDITION'],
+  // a well-formed pointer the index cannot accept in its current state: the patient-directory
+  // refusal every platform answers for an unknown patient
+  PatientNotFound: PATIENT_DIRECTORY_ERROR_CODES.PatientNotFound,
   PatientSuperseded: ['PATIENT_SUPERSEDED', 'FAILED_PRECONDITION'],
   PointerNotFound: ['POINTER_NOT_FOUND', 'NOT_FOUND'],
   PointerVersionNotFound: ['POINTER_VERSION_NOT_FOUND', 'NOT_FOUND'],

@@ -1,27 +1,24 @@
 import {
   PATIENT_DECEASED_ERROR_CODE,
   PATIENT_DIRECTORY_ERROR_CODES,
-  PATIENT_DIRECTORY_FAILURES,
-  type PatientDirectoryErrors,
+  patientDirectoryErrorsOf,
 } from '@trellis/identity-client';
 import {
   codedErrorWithMetadata,
-  type FieldViolation,
-  errorVocabulary,
-  type ErrorCodeOf,
+  type CodeOf,
+  INVALID_ARGUMENT_ERROR_CODE,
 } from '@trellis/service-kit';
 
-export type { FieldViolation };
-
 /**
- * The referrals platform's error vocabulary. Every refusal carries a stable code; the platform's
- * exception filter turns the code's kind into a gRPC status and the details into
- * google.rpc.ErrorInfo (reason = code, domain = trellis.referrals) and BadRequest violations.
+ * The referrals platform's domain error and its vocabulary. Every refusal carries a stable code;
+ * the platform's exception filter turns the code's kind into a gRPC status and the details into
+ * google.rpc.ErrorInfo (reason = code, domain = trellis.referrals) and BadRequest violations;
+ * `metadata` keeps machine-readable facts (current state).
  */
-const VOCABULARY = {
+export class ReferralsError extends codedErrorWithMetadata('referrals', {
   ...PATIENT_DIRECTORY_ERROR_CODES,
   ...PATIENT_DECEASED_ERROR_CODE,
-  InvalidArgument: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+  ...INVALID_ARGUMENT_ERROR_CODE,
   AttachmentTooLarge: ['ATTACHMENT_TOO_LARGE', 'INVALID_ARGUMENT'],
   ReferralNotFound: ['REFERRAL_NOT_FOUND', 'NOT_FOUND'],
   AttachmentNotFound: ['ATTACHMENT_NOT_FOUND', 'NOT_FOUND'],
@@ -36,20 +33,9 @@ const VOCABULARY = {
   NotEditable: ['REFERRAL_NOT_EDITABLE', 'FAILED_PRECONDITION'],
   VersionNotFound: ['VERSION_NOT_FOUND', 'NOT_FOUND'],
   NotOwnWaitingList: ['NOT_OWN_WAITING_LIST', 'PERMISSION_DENIED'],
-} as const;
-
-const { codes, kinds: KIND } = errorVocabulary(VOCABULARY);
-export const ReferralsErrorCode = codes;
-export type ReferralsErrorCode = ErrorCodeOf<typeof VOCABULARY>;
-
-/** The referrals platform's domain error; `metadata` keeps machine-readable facts (current state). */
-export class ReferralsError extends codedErrorWithMetadata({
-  domain: 'referrals',
-  kinds: KIND,
-  invalidCode: ReferralsErrorCode.InvalidArgument,
 }) {}
+export const ReferralsErrorCode = ReferralsError.codes;
+export type ReferralsErrorCode = CodeOf<typeof ReferralsError>;
 
 /** How @trellis/identity-client failures become ReferralsErrors (the NHS number goes in metadata). */
-export const patientDirectoryErrors: PatientDirectoryErrors = ReferralsError.patientDirectoryErrors(
-  PATIENT_DIRECTORY_FAILURES,
-);
+export const patientDirectoryErrors = patientDirectoryErrorsOf(ReferralsError);

@@ -1,25 +1,18 @@
-import {
-  PATIENT_DIRECTORY_ERROR_CODES,
-  PATIENT_DIRECTORY_FAILURES,
-  type PatientDirectoryErrors,
-} from '@trellis/identity-client';
+import { PATIENT_DIRECTORY_ERROR_CODES, patientDirectoryErrorsOf } from '@trellis/identity-client';
 import {
   codedErrorWithMetadata,
-  type FieldViolation,
-  errorVocabulary,
-  type ErrorCodeOf,
+  type CodeOf,
+  INVALID_ARGUMENT_ERROR_CODE,
 } from '@trellis/service-kit';
-
-export type { FieldViolation };
 
 /**
  * The results platform's error vocabulary. Every refusal carries a stable code; the platform's
  * mapper turns the kind into a gRPC status and the details into google.rpc.ErrorInfo (reason = code,
  * domain = trellis.results) and BadRequest field violations.
  */
-const VOCABULARY = {
+export class ResultsError extends codedErrorWithMetadata('results', {
   ...PATIENT_DIRECTORY_ERROR_CODES,
-  InvalidArgument: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+  ...INVALID_ARGUMENT_ERROR_CODE,
   ReportNotFound: ['REPORT_NOT_FOUND', 'NOT_FOUND'],
   VersionNotFound: ['VERSION_NOT_FOUND', 'NOT_FOUND'],
   /** Different content under a lab identifier already used, and not a new version. */
@@ -32,19 +25,9 @@ const VOCABULARY = {
   ConcurrentUpdate: ['CONCURRENT_UPDATE', 'ABORTED'],
   /** The caller's expected_version is not the latest (HTTP If-Match → 412). */
   VersionMismatch: ['VERSION_MISMATCH', 'ABORTED'],
-} as const;
-
-const { codes, kinds: KIND } = errorVocabulary(VOCABULARY);
-export const ResultsErrorCode = codes;
-export type ResultsErrorCode = ErrorCodeOf<typeof VOCABULARY>;
-
-export class ResultsError extends codedErrorWithMetadata({
-  domain: 'results',
-  kinds: KIND,
-  invalidCode: ResultsErrorCode.InvalidArgument,
 }) {}
+export const ResultsErrorCode = ResultsError.codes;
+export type ResultsErrorCode = CodeOf<typeof ResultsError>;
 
 /** How @trellis/identity-client failures become ResultsErrors (the NHS number goes in metadata). */
-export const patientDirectoryErrors: PatientDirectoryErrors = ResultsError.patientDirectoryErrors(
-  PATIENT_DIRECTORY_FAILURES,
-);
+export const patientDirectoryErrors = patientDirectoryErrorsOf(ResultsError);
