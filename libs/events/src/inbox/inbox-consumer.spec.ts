@@ -226,6 +226,56 @@ describe('createInboxConsumer', () => {
     expect(db.effects).toEqual(['id-1']);
   });
 
+  describe('partitions handed in together', () => {
+    const onPartition = (partition: number, offsets: number[]): ConsumedBatch => ({
+      ...batchOf(offsets.map((o) => ({ ...message(o, `p${partition}-${o}`), partition }))),
+      partition,
+    });
+
+    it('share one transaction, each partition in order', async () => {
+      const { db, bus, consumer } = setup(async (id, tx) => void tx.effects.push(id));
+      await consumer.start();
+      await Promise.all([
+        bus.deliver(onPartition(0, [0, 1]), db.log),
+        bus.deliver(onPartition(1, [0, 1]), db.log),
+      ]);
+      expect(db.log.filter((l) => l === 'commit')).toHaveLength(1);
+      expect(db.effects).toEqual(['p0-0', 'p0-1', 'p1-0', 'p1-1']);
+      expect(consumer.stats).toMatchObject({ handled: 4, failedAttempts: 0 });
+    });
+
+    it('share transactions of at most maxBatchSize events: full runs keep their own', async () => {
+      const { db, bus, consumer } = setup(async (id, tx) => void tx.effects.push(id), {
+        maxBatchSize: 2,
+      });
+      await consumer.start();
+      await Promise.all([
+        bus.deliver(onPartition(0, [0, 1]), db.log),
+        bus.deliver(onPartition(1, [0]), db.log),
+        bus.deliver(onPartition(2, [0]), db.log),
+      ]);
+      expect(db.log.filter((l) => l === 'commit')).toHaveLength(2);
+      expect(db.effects).toEqual(['p0-0', 'p0-1', 'p1-0', 'p2-0']);
+    });
+
+    it('after a failure: each partition in its own transaction, only the bad event retried', async () => {
+      let calls = 0;
+      const { db, bus, consumer } = setup(async (id, tx) => {
+        tx.effects.push(id);
+        if (id === 'p1-1') throw new Error(`bad data ${++calls}`);
+      });
+      await consumer.start();
+      await Promise.all([
+        bus.deliver(onPartition(0, [0, 1]), db.log),
+        bus.deliver(onPartition(1, [0, 1, 2]), db.log),
+      ]);
+      expect(db.effects).toEqual(['p0-0', 'p0-1', 'p1-0', 'p1-2']);
+      expect(db.deadLetters).toEqual(['Error: bad data 4']);
+      // the shared try is not an attempt: its own transaction's try and two retries are (maxAttempts 3)
+      expect(consumer.stats).toMatchObject({ handled: 4, failedAttempts: 3, deadLettered: 1 });
+    });
+  });
+
   describe('handleBatch', () => {
     function setupBatch(handle: (ids: string[], tx: FakeTx) => Promise<void>) {
       const db = new FakeDb();

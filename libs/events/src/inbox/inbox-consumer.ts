@@ -28,6 +28,10 @@ import type {
   InboxOutcome,
 } from './inbox-options';
 import { recordAllInInbox, recordInInbox } from './inbox-rows';
+import { sameTurnBatcher } from './same-turn-batcher';
+
+type RunResult =
+  { outcomes: InboxOutcome[] } | { failedIndex: number; error: unknown; attributed?: false };
 
 export { DLQ_HEADERS } from './dead-letter';
 export type { InboxConsumer, InboxConsumerOptions, InboxConsumerStats } from './inbox-options';
@@ -90,52 +94,109 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
   }
 
   /**
-   * Several events in one transaction: one statement records them all in the inbox (new ids come
+   * The handlers of one partition's run, inside a transaction whose inbox statement reported the
+   * ids in `fresh` as new: the first occurrence of a new id is handled, any other is a duplicate.
+   * `progress` tells a failure's caller which event (or the batch handler) was running.
+   */
+  async function handleRun(
+    tx: Tx,
+    events: readonly ReceivedEvent[],
+    fresh: Set<string>,
+    progress: { index: number; inBatchHandler: boolean },
+  ): Promise<InboxOutcome[]> {
+    const out: InboxOutcome[] = [];
+    if (handleBatch) {
+      const batch: ReceivedEvent[] = [];
+      for (const event of events) {
+        const isNew = fresh.delete(event.id);
+        if (isNew) batch.push(event);
+        out.push(isNew ? 'handled' : 'duplicate');
+      }
+      progress.inBatchHandler = true;
+      if (batch.length > 0)
+        await withBatchSpan(batch, options.groupId, () => handleBatch(batch, tx));
+      return out;
+    }
+    for (progress.index = 0; progress.index < events.length; progress.index++) {
+      const event = events[progress.index]!;
+      if (fresh.delete(event.id)) {
+        await withEventSpan(event, options.groupId, () => handleOne(event, tx));
+        out.push('handled');
+      } else {
+        out.push('duplicate');
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A run of events in one transaction: one statement records them all in the inbox (new ids come
    * back), then the handlers of the new ones run in order. On failure everything is rolled back
    * and the index of the event that failed is reported (that failure counts as its first attempt).
    */
-  async function runChunk(
-    events: readonly ReceivedEvent[],
-  ): Promise<
-    { outcomes: InboxOutcome[] } | { failedIndex: number; error: unknown; attributed?: false }
-  > {
-    let index = 0;
-    let inBatchHandler = false;
+  async function runChunk(events: readonly ReceivedEvent[]): Promise<RunResult> {
+    const progress = { index: 0, inBatchHandler: false };
     try {
       const outcomes = await options.prisma.$transaction(async (tx) => {
         const fresh = new Set(await recordAllInInbox(tx, options.groupId, events));
-        const out: InboxOutcome[] = [];
-        if (handleBatch) {
-          const batch: ReceivedEvent[] = [];
-          for (const event of events) {
-            const isNew = fresh.delete(event.id);
-            if (isNew) batch.push(event);
-            out.push(isNew ? 'handled' : 'duplicate');
-          }
-          inBatchHandler = true;
-          if (batch.length > 0)
-            await withBatchSpan(batch, options.groupId, () => handleBatch(batch, tx));
-          return out;
-        }
-        for (index = 0; index < events.length; index++) {
-          const event = events[index]!;
-          // first occurrence of a new id is handled; any other occurrence is a duplicate
-          if (fresh.delete(event.id)) {
-            await withEventSpan(event, options.groupId, () => handleOne(event, tx));
-            out.push('handled');
-          } else {
-            out.push('duplicate');
-          }
-        }
-        return out;
+        return handleRun(tx, events, fresh, progress);
       }, transactionOptions);
       return { outcomes };
     } catch (error) {
-      // A batch handler's failure names no event: every event of the run is handled alone.
-      if (inBatchHandler) return { failedIndex: events.length - 1, error, attributed: false };
-      return { failedIndex: index, error };
+      // A batch handler's failure names no event (unless it had one): each is handled alone.
+      if (progress.inBatchHandler && events.length > 1)
+        return { failedIndex: events.length - 1, error, attributed: false };
+      return { failedIndex: progress.index, error };
     }
   }
+
+  /** Several partitions' runs in one transaction; if it fails, each run in its own (runChunk). */
+  async function runShared(runs: ReadonlyArray<readonly ReceivedEvent[]>): Promise<RunResult[]> {
+    try {
+      return await options.prisma.$transaction(async (tx) => {
+        const fresh = new Set(await recordAllInInbox(tx, options.groupId, runs.flat()));
+        const results: RunResult[] = [];
+        for (const run of runs) {
+          const progress = { index: 0, inBatchHandler: false };
+          results.push({ outcomes: await handleRun(tx, run, fresh, progress) });
+        }
+        return results;
+      }, transactionOptions);
+    } catch (error) {
+      logger.debug(
+        { groupId: options.groupId, runs: runs.length, error: errorMessage(error) },
+        'shared transaction failed; each run in its own',
+      );
+      return Promise.all(runs.map(runChunk));
+    }
+  }
+
+  /**
+   * The runs that partitions hand in during one turn share transactions of up to `maxBatchSize`
+   * events (one inbox statement, one COMMIT): far fewer transactions when many partitions carry a
+   * few events each, while full runs (a backlog) keep their own transactions, in parallel. Each
+   * run's events stay in order. If a shared transaction fails, nothing of it is kept and each of
+   * its runs is tried again in its own transaction, so one event's failure never changes another's
+   * outcome, and the shared try does not count as an attempt.
+   */
+  const runGrouped = sameTurnBatcher<readonly ReceivedEvent[], RunResult>(async (runs) => {
+    const groups: Array<Array<readonly ReceivedEvent[]>> = [];
+    let size = Infinity;
+    for (const run of runs) {
+      if (size + run.length > maxBatchSize) {
+        groups.push([]);
+        size = 0;
+      }
+      groups[groups.length - 1]!.push(run);
+      size += run.length;
+    }
+    const results = await Promise.all(
+      groups.map((group) =>
+        group.length === 1 ? runChunk(group[0]!).then((r) => [r]) : runShared(group),
+      ),
+    );
+    return results.flat();
+  });
 
   function handleWithSpan(event: ReceivedEvent): Promise<InboxOutcome> {
     const parent = extractTraceContext(event.headers);
@@ -234,8 +295,8 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
         }
         run.push({ message, event });
       }
-      if (run.length > 1) {
-        const result = await runChunk(run.map((r) => r.event));
+      if (run.length > 0) {
+        const result = await runGrouped(run.map((r) => r.event));
         if ('outcomes' in result) {
           const outcomes = result.outcomes;
           for (let k = 0; k < run.length; k++) {
