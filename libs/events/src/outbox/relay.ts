@@ -296,17 +296,23 @@ export class OutboxRelay {
 
   /**
    * Publish batches until the outbox is empty (returns true), or stop / a failure (false).
-   * Pipelined: while batch N is being published, batch N+1 is read (excluding N's rows); N+1 is
-   * published only after N was acknowledged, and after a failure the read-ahead is discarded, so
-   * per-key order never depends on the pipeline.
+   * Pipelined: while batch N is being published, batch N+1 is read (excluding N's rows) and batch
+   * N−1 is marked sent; N+1 is published only after N was acknowledged, and after a failure the
+   * read-ahead is discarded, so per-key order never depends on the pipeline. Statements on the
+   * connection run in the order they were issued, so the read of N+2 (issued after N's mark)
+   * never returns N's rows.
    */
   private async relayUntilIdle(client: Client): Promise<boolean> {
     let readAhead: Promise<OutboxRow[]> | undefined;
+    let marking: Promise<void> | undefined;
     try {
       for (;;) {
         const rows = readAhead ? await readAhead : await this.fetchBatch(client, []);
         readAhead = undefined;
-        if (rows.length === 0) return true;
+        if (rows.length === 0) {
+          await marking;
+          return true;
+        }
         if (this.running && this.leader) {
           readAhead = this.fetchBatch(
             client,
@@ -327,19 +333,30 @@ export class OutboxRelay {
           await readAhead.catch(() => undefined);
           readAhead = undefined;
         }
+        await marking; // the previous batch's mark: a failure ends this pass (run() reconnects)
+        marking = undefined;
         if (sent.length > 0) {
           this.stats.batches += 1;
-          await this.options.afterPublish?.({ size: sent.length, batches: this.stats.batches });
-          await this.query(client, MARK_SENT_SQL, [sent.map((r) => r.seq)]);
-          this.stats.published += sent.length;
           for (const topic of new Set(sent.map((r) => r.topic))) this.blockedTopics.delete(topic);
+          await this.options.afterPublish?.({ size: sent.length, batches: this.stats.batches });
+          marking = this.markSent(client, sent);
+          marking.catch(() => undefined); // awaited above on the next pass or below
         }
         // all failed: back off (the failing topics are set aside); partly failed: go on with the rest
-        if ((failed && sent.length === 0) || !this.running || !this.leader) return false;
+        if ((failed && sent.length === 0) || !this.running || !this.leader) {
+          await marking;
+          return false;
+        }
       }
     } finally {
       if (readAhead) await readAhead.catch(() => undefined);
+      if (marking) await marking.catch(() => undefined);
     }
+  }
+
+  private async markSent(client: Client, sent: readonly OutboxRow[]): Promise<void> {
+    await this.query(client, MARK_SENT_SQL, [sent.map((r) => r.seq)]);
+    this.stats.published += sent.length;
   }
 
   /** After a failed batch: retry topic by topic, set failing topics aside with backoff. */

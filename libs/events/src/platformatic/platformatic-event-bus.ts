@@ -42,6 +42,21 @@ export function createPlatformaticEventBus(
 const toBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+/**
+ * Header names as bytes, encoded once: every event carries the same dozen (the CloudEvents
+ * attributes), so a relay batch would otherwise encode them again for each message.
+ */
+const headerNames = new Map<string, Buffer>();
+const HEADER_NAMES_KEPT = 256;
+function headerName(name: string): Buffer {
+  let bytes = headerNames.get(name);
+  if (!bytes) {
+    bytes = Buffer.from(name);
+    if (headerNames.size < HEADER_NAMES_KEPT) headerNames.set(name, bytes);
+  }
+  return bytes;
+}
+
 class PlatformaticPublisher implements EventPublisher {
   private producer: Producer | undefined;
 
@@ -66,14 +81,17 @@ class PlatformaticPublisher implements EventPublisher {
     if (messages.length === 0) return;
     await this.connect();
     await this.producer!.send({
-      messages: messages.map((m) => ({
-        topic: m.topic,
-        ...(m.key === null ? {} : { key: Buffer.from(m.key) }),
-        value: toBuffer(m.value),
-        headers: new Map(
-          Object.entries(m.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]),
-        ),
-      })),
+      messages: messages.map((m) => {
+        const headers = new Map<Buffer, Buffer>();
+        for (const [name, value] of Object.entries(m.headers))
+          headers.set(headerName(name), Buffer.from(value));
+        return {
+          topic: m.topic,
+          ...(m.key === null ? {} : { key: Buffer.from(m.key) }),
+          value: toBuffer(m.value),
+          headers,
+        };
+      }),
     });
   }
 
