@@ -48,3 +48,25 @@ export function domainEventTypes<const N extends EventMessageName>(
   // each entry was built from the codec of its own name
   return table as DomainEventTypes<N>;
 }
+
+/** The messages the referrals platform publishes on trellis.referrals.referral.v1. */
+export const REFERRAL_EVENT_NAMES = [
+  'ReferralSent',
+  'ReferralAccepted',
+  'ReferralRejected',
+  'ReferralReturned',
+  'ReferralAdviceGiven',
+  'ReferralBooked',
+  'ReferralCompleted',
+  'ReferralCancelled',
+  'RttClockStopped',
+  'ReferralUpdated',
+  'ReferralBookingCancelled',
+] as const satisfies readonly EventMessageName[];
+
+/** The messages the results platform publishes on trellis.results.report.v1. */
+export const RESULT_EVENT_NAMES = [
+  'ResultAvailable',
+  'ResultAmended',
+  'ResultAcknowledged',
+] as const satisfies readonly EventMessageName[];

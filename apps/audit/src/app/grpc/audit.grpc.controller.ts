@@ -47,13 +47,9 @@ export const AuditGrpcController = grpcController(
         pageSize: req.page?.pageSize ?? 0,
         pageToken: req.page?.pageToken ?? '',
       });
-      return {
-        events: res.events.map(accessEventToProto),
-        page: {
-          nextPageToken: res.nextPageToken,
-          ...(res.total !== undefined ? { total: res.total } : {}),
-        },
-      };
+      // an absent total stays absent on the wire (an unset optional field)
+      const page = { nextPageToken: res.nextPageToken, total: res.total };
+      return { events: res.events.map(accessEventToProto), page };
     },
     getAccessEvent: async (req, md) => {
       const viewer = viewerOf(requireCaller(md));

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { events } from '@trellis/contracts';
-import { PoisonMessageError, type MessageCodec, type ReceivedEvent } from '@trellis/events';
+import {
+  PoisonMessageError,
+  REFERRAL_EVENT_NAMES,
+  RESULT_EVENT_NAMES,
+  type MessageCodec,
+  type ReceivedEvent,
+} from '@trellis/events';
 
 const E = events.v1;
 
@@ -148,61 +154,43 @@ export const EVENT_SPECS: ReadonlyMap<string, EventSpec<WithContext>> = new Map<
     }),
   ],
   // referrals: both the referrer's and the target's region
-  ...[
-    'ReferralSent',
-    'ReferralAccepted',
-    'ReferralRejected',
-    'ReferralAdviceGiven',
-    'ReferralBooked',
-    'ReferralCompleted',
-    'ReferralCancelled',
-    'RttClockStopped',
-    'ReferralUpdated',
-    'ReferralBookingCancelled',
-    'ReferralReturned',
-  ].map((name): [string, EventSpec<WithContext>] => {
-    const codec = (E as unknown as Record<string, MessageCodec<events.v1.ReferralSent>>)[name];
-    if (!codec) throw new Error(`no codec for ${name}`);
-    return [
-      `uk.nhs.trellis.referrals.${name}.v1`,
-      spec({
-        codec: codec as MessageCodec<
-          events.v1.ReferralSent & { note?: string; reason?: string; advice?: string }
-        >,
-        fallbackHome: (m) => m.referral?.referrerRegion || undefined,
-        regions: (m) => [m.referral?.referrerRegion ?? '', m.referral?.targetRegion ?? ''],
-        minimise: (m) => {
-          referral(m.referral);
-          if (typeof m.note === 'string') m.note = '';
-          if (typeof m.reason === 'string' && name !== 'RttClockStopped') m.reason = '';
-          if (typeof m.advice === 'string') m.advice = '';
-        },
-      }),
-    ];
-  }),
+  ...REFERRAL_EVENT_NAMES.map((name): [string, EventSpec<WithContext>] => [
+    `uk.nhs.trellis.referrals.${name}.v1`,
+    spec({
+      codec: E[name] as MessageCodec<
+        events.v1.ReferralSent & { note?: string; reason?: string; advice?: string }
+      >,
+      fallbackHome: (m) => m.referral?.referrerRegion || undefined,
+      regions: (m) => [m.referral?.referrerRegion ?? '', m.referral?.targetRegion ?? ''],
+      minimise: (m) => {
+        referral(m.referral);
+        if (typeof m.note === 'string') m.note = '';
+        if (typeof m.reason === 'string' && name !== 'RttClockStopped') m.reason = '';
+        if (typeof m.advice === 'string') m.advice = '';
+      },
+    }),
+  ]),
   // results: the lab's and the requester's region
-  ...(['ResultAvailable', 'ResultAmended', 'ResultAcknowledged'] as const).map(
-    (name): [string, EventSpec<WithContext>] => [
-      `uk.nhs.trellis.results.${name}.v1`,
-      spec({
-        codec: E[name] as MessageCodec<
-          events.v1.ResultAvailable & {
-            reason?: string;
-            note?: string;
-            acknowledgedByUserId?: string;
-          }
-        >,
-        fallbackHome: (m) => m.report?.requester?.region || undefined,
-        regions: (m) => [m.report?.performingLab?.region ?? '', m.report?.requester?.region ?? ''],
-        minimise: (m) => {
-          report(m.report);
-          if (typeof m.reason === 'string') m.reason = '';
-          if (typeof m.note === 'string') m.note = '';
-          if (typeof m.acknowledgedByUserId === 'string') m.acknowledgedByUserId = '';
-        },
-      }),
-    ],
-  ),
+  ...RESULT_EVENT_NAMES.map((name): [string, EventSpec<WithContext>] => [
+    `uk.nhs.trellis.results.${name}.v1`,
+    spec({
+      codec: E[name] as MessageCodec<
+        events.v1.ResultAvailable & {
+          reason?: string;
+          note?: string;
+          acknowledgedByUserId?: string;
+        }
+      >,
+      fallbackHome: (m) => m.report?.requester?.region || undefined,
+      regions: (m) => [m.report?.performingLab?.region ?? '', m.report?.requester?.region ?? ''],
+      minimise: (m) => {
+        report(m.report);
+        if (typeof m.reason === 'string') m.reason = '';
+        if (typeof m.note === 'string') m.note = '';
+        if (typeof m.acknowledgedByUserId === 'string') m.acknowledgedByUserId = '';
+      },
+    }),
+  ]),
   // appointments: the provider's region (+ the booking organisation's, named in ce_regions)
   ...(
     [
