@@ -3,6 +3,7 @@ import { isNationalOperator, type Caller } from '@trellis/auth';
 import { conformance, toTimestamp } from '@trellis/contracts';
 
 import { isCertifiableRole } from '../certification/exchange';
+import { LookupCache } from '../lookup-cache';
 import { SCORECARDS_CLIENT, type ScorecardsClient } from '../scorecards/scorecards.client';
 import { type SystemRow } from '../systems/systems.repository';
 import { actorOf } from '../systems/systems.service';
@@ -54,10 +55,8 @@ const RATE_WINDOW_MS = 7 * 24 * 3600_000;
  */
 @Injectable()
 export class LifecycleService {
-  private readonly standings = new Map<
-    string,
-    { standing: SystemStanding | null; until: number }
-  >();
+  /** Each system's standing, read by the call gate on every platform call. */
+  private readonly standings = new LookupCache<SystemStanding | null>(STANDING_CACHE_MS);
 
   constructor(
     private readonly regional: RegionalService,
@@ -94,20 +93,17 @@ export class LifecycleService {
    * The system's lifecycle state and product role, read by the call gate on every platform call:
    * cached briefly; this replica's own moves take effect at once.
    */
-  async standingOf(systemId: string): Promise<SystemStanding | null> {
-    const hit = this.standings.get(systemId);
-    if (hit && hit.until > Date.now()) return hit.standing;
-    const row = await this.repo.standing(systemId);
-    const standing = row
-      ? {
-          lifecycle: row.lifecycle,
-          role: row.role.replace(/_/g, '-'),
-          governance: isGovernanceOrganisation(row.odsCode),
-        }
-      : null;
-    if (this.standings.size > 10_000) this.standings.clear();
-    this.standings.set(systemId, { standing, until: Date.now() + STANDING_CACHE_MS });
-    return standing;
+  standingOf(systemId: string): Promise<SystemStanding | null> {
+    return this.standings.get(systemId, async () => {
+      const row = await this.repo.standing(systemId);
+      return row
+        ? {
+            lifecycle: row.lifecycle,
+            role: row.role.replace(/_/g, '-'),
+            governance: isGovernanceOrganisation(row.odsCode),
+          }
+        : null;
+    });
   }
 
   /** The system's state and history (oldest first), for the region's authority. */
@@ -244,7 +240,7 @@ export class LifecycleService {
       );
       return { system, nationalOverride, transition };
     });
-    this.standings.delete(id); // this replica's next call sees the new state
+    this.standings.forget(id); // this replica's next call sees the new state
     return result;
   }
 }
