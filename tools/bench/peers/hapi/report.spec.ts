@@ -16,7 +16,7 @@ const round = (
   p99Ms,
   requests: rps * 20,
   errors: 0,
-  cpuUs: {},
+  cpuUs: { pgTrellis: p50Ms * 10 },
   busyPct: 90,
   load1,
 });
@@ -62,21 +62,37 @@ describe('renderGrowth', () => {
       '1,000',
       '45.0',
       '150.0',
+      '450',
+      '1.00×',
       '1.00×',
       '1.00×',
       '1.00×',
     ]);
-    // medians at 909,091: p50 55, p99 180, 950 req/s → 55/45, 180/150, 950/1000
+    // medians at 909,091: p50 55, p99 180, PostgreSQL 550 µs, 950 req/s → 55/45, 180/150, 550/450, 950/1000
     expect(row('read — 909,091')).toEqual([
       'read — 909,091',
       '3',
       '950',
       '55.0',
       '180.0',
+      '550',
       '1.22×',
       '1.20×',
+      '1.22×',
       '0.95×',
     ]);
+  });
+
+  it("shows a statement's sub-millisecond latencies and its backend's CPU", () => {
+    const statement = (patients: number, p50Ms: number, pgStatement: number) => ({
+      patients,
+      results: [{ ...round('statement', p50Ms, p50Ms * 4, 2000, 14), cpuUs: { pgStatement } }],
+    });
+    const text = renderGrowth([statement(100_000, 0.123, 80), statement(909_091, 0.135, 88)]);
+    const line = text.split('\n').find((l) => l.startsWith('| statement — 909,091 '))!;
+    expect(line.split('|').map((c) => c.trim())).toEqual(
+      expect.arrayContaining(['0.135', '0.540', '88', '1.10×']),
+    );
   });
 
   it('leaves rounds of other servers out', () => {

@@ -139,6 +139,12 @@ export function render(results: RoundResult[], meta: Record<string, string>): st
   return out.join('\n');
 }
 
+/** Milliseconds: three decimals below 1 ms (a single SQL statement), one above. */
+const fmtMs = (ms: number): string => fmt(ms, ms < 1 ? 3 : 1);
+
+/** PostgreSQL CPU per request: the Trellis backends of a wrk round, or the statement's backend. */
+const pgUs = (r: RoundResult): number => r.cpuUs['pgTrellis'] ?? r.cpuUs['pgStatement'] ?? NaN;
+
 /**
  * Latency growth with data size, from runs of Trellis alone at two or more sizes (--growth): every
  * measured round in the order the runs were given (so alternated sizes show as such, with the load
@@ -158,8 +164,9 @@ export function renderGrowth(runs: SizedRun[]): string {
     r.op,
     r.load1 === undefined ? '—' : fmt(r.load1, 1),
     fmt(r.rps),
-    fmt(r.p50Ms, 1),
-    fmt(r.p99Ms, 1),
+    fmtMs(r.p50Ms),
+    fmtMs(r.p99Ms),
+    fmt(pgUs(r)),
     fmt(r.errors),
     fmt(r.busyPct),
   ]);
@@ -177,46 +184,30 @@ export function renderGrowth(runs: SizedRun[]): string {
         `${op} — ${fmt(size)}`,
         fmt(rs.length),
         fmt(m((r) => r.rps)),
-        fmt(
-          m((r) => r.p50Ms),
-          1,
-        ),
-        fmt(
-          m((r) => r.p99Ms),
-          1,
-        ),
+        fmtMs(m((r) => r.p50Ms)),
+        fmtMs(m((r) => r.p99Ms)),
+        fmt(m(pgUs)),
         growth((r) => r.p50Ms),
         growth((r) => r.p99Ms),
+        growth(pgUs),
         growth((r) => r.rps),
       ]);
     }
   }
+  const roundHeader = ['patients', 'operation', 'load', 'req/s', 'p50 ms', 'p99 ms'];
+  const medianHeader = ['operation — patients', 'rounds', 'req/s', 'p50 ms', 'p99 ms'];
   return [
-    table(
-      [
-        'patients',
-        'operation',
-        'load',
-        'req/s',
-        'p50 ms',
-        'p99 ms',
-        'non-2xx/errors',
-        'CPU busy %',
-      ],
-      roundRows,
-    ),
+    table([...roundHeader, 'PostgreSQL µs/req', 'non-2xx/errors', 'CPU busy %'], roundRows),
     '',
     `Medians per size; growth = this size's median / the ${fmt(sizes[0]!)}-patient median:`,
     '',
     table(
       [
-        'operation — patients',
-        'rounds',
-        'req/s',
-        'p50 ms',
-        'p99 ms',
+        ...medianHeader,
+        'PostgreSQL µs/req',
         'p50 growth',
         'p99 growth',
+        'PostgreSQL growth',
         'req/s ratio',
       ],
       medianRows,
