@@ -64,7 +64,7 @@ export {
 } from './grpc/loader';
 export { grpcClientOptions } from './grpc/client';
 export { grpcController } from './grpc/controller';
-export type { GrpcHandlers, GrpcServiceDefinition } from './grpc/controller';
+export type { GrpcHandlers, GrpcHandlersOf, GrpcServiceDefinition } from './grpc/controller';
 export { createReflectionService } from './grpc/reflection';
 export { HealthRegistry } from './health-registry';
 export type { HealthCheckResult, ReadinessReport } from './health-registry';

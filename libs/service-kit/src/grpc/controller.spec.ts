@@ -10,8 +10,25 @@ interface GreeterController {
   count(request: { n: number }, metadata?: Metadata): { total: number };
 }
 
-const unary = { requestStream: false, responseStream: false };
-const GreeterDefinition = { name: 'Greeter', methods: { greet: unary, count: unary } };
+/** A ts-proto message's functions, as far as the handler types read them. */
+const message = <T>() => ({
+  decode: (): T => {
+    throw new Error('not decoded in these tests');
+  },
+});
+const unary = <Req, Res>() => ({
+  requestType: message<Req>(),
+  responseType: message<Res>(),
+  requestStream: false,
+  responseStream: false,
+});
+const GreeterDefinition = {
+  name: 'Greeter',
+  methods: {
+    greet: unary<{ name: string }, { text: string }>(),
+    count: unary<{ n: number }, { total: number }>(),
+  },
+};
 const PREFIX = Symbol('prefix');
 
 @Injectable()
@@ -24,7 +41,8 @@ class Greetings {
 const GreeterGrpcController = grpcController(
   GreeterDefinition,
   [Greetings, PREFIX],
-  (greetings: Greetings, prefix: string): GrpcHandlers<GreeterController> => ({
+  // request and response types come from the definition
+  (greetings: Greetings, prefix: string) => ({
     greet: async (req, md) => ({
       text: `${prefix}${greetings.word()} ${req.name} (${String(md?.get('x-who')[0])})`,
     }),
@@ -65,15 +83,25 @@ describe('grpcController', () => {
     }
   });
 
+  it('takes a handler map typed by the ts-proto controller interface too', () => {
+    const typed = grpcController(GreeterDefinition, [], (): GrpcHandlers<GreeterController> => ({
+      greet: (req) => Promise.resolve({ text: req.name }),
+      count: (req) => ({ total: req.n }),
+    }));
+    expect(typed.name).toBe('GreeterController');
+    // @ts-expect-error a handler map without one of the definition's methods does not typecheck
+    grpcController(GreeterDefinition, [], () => ({
+      count: (req: { n: number }) => ({ total: req.n }),
+    }));
+  });
+
   it('refuses a streaming method', () => {
     const streaming = {
       name: 'Feed',
-      methods: { watch: { requestStream: false, responseStream: true } },
+      methods: { watch: { ...unary<object, object>(), responseStream: true } },
     };
-    expect(() =>
-      grpcController(streaming, [], (): GrpcHandlers<{ watch(r: object): object }> => ({
-        watch: () => ({}),
-      })),
-    ).toThrow('Feed.watch: grpcController serves unary methods only');
+    expect(() => grpcController(streaming, [], () => ({ watch: () => ({}) }))).toThrow(
+      'Feed.watch: grpcController serves unary methods only',
+    );
   });
 });

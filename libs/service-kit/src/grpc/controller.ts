@@ -1,10 +1,11 @@
 // A gRPC controller declared as a handler map: the request and response types come from the
-// ts-proto controller interface instead of being restated per method, and the methods are
-// registered from the service definition, so a method the proto lacks (or a missing one) fails the
-// typecheck.
+// ts-proto service definition the controller serves instead of being restated per method (or per
+// controller), and the methods are registered from that definition, so a method the proto lacks
+// (or a missing one) fails the typecheck.
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller, Inject, type InjectionToken, type Type } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import type { Observable } from 'rxjs';
 
 type Method = (request: never, metadata?: Metadata) => unknown;
 
@@ -15,11 +16,37 @@ export type GrpcHandlers<C> = {
     : never;
 };
 
-/** What is read of a ts-proto generic service definition (`…ServiceDefinition`). */
-export interface GrpcServiceDefinition<C> {
-  name: string;
-  methods: { [K in keyof C]: { requestStream: boolean; responseStream: boolean } };
+/** The message a ts-proto message's functions (`MessageFns<T>`) encode and decode. */
+type MessageOf<F> = F extends { decode(...args: never[]): infer T } ? T : never;
+
+/** What is read of one method of a ts-proto generic service definition. */
+interface MethodDefinition {
+  requestType: unknown;
+  responseType: unknown;
+  requestStream: boolean;
+  responseStream: boolean;
 }
+
+/** What is read of a ts-proto generic service definition (`…ServiceDefinition`). */
+export interface GrpcServiceDefinition {
+  name: string;
+  methods: Readonly<Record<string, MethodDefinition>>;
+}
+
+/**
+ * One handler per method of a service definition, typed by its request and response messages
+ * (what the ts-proto `…ServiceController` interface of that service says, so a map annotated
+ * `GrpcHandlers<…ServiceController>` fits too).
+ */
+export type GrpcHandlersOf<D extends GrpcServiceDefinition> = {
+  [K in keyof D['methods']]: (
+    request: MessageOf<D['methods'][K]['requestType']>,
+    metadata?: Metadata,
+  ) =>
+    | Promise<MessageOf<D['methods'][K]['responseType']>>
+    | Observable<MessageOf<D['methods'][K]['responseType']>>
+    | MessageOf<D['methods'][K]['responseType']>;
+};
 
 const HANDLERS = Symbol('trellis.grpc.handlers');
 
@@ -30,15 +57,15 @@ const HANDLERS = Symbol('trellis.grpc.handlers');
  *   export const ScheduleGrpcController = grpcController(
  *     appointments.v1.ScheduleServiceDefinition,
  *     [SchedulingService],
- *     (scheduling: SchedulingService): GrpcHandlers<appointments.v1.ScheduleServiceController> => ({
+ *     (scheduling: SchedulingService) => ({
  *       getSchedule: async (req, md) => { … },
  *     }),
  *   );
  */
-export function grpcController<C, const D extends readonly unknown[]>(
-  service: GrpcServiceDefinition<C>,
+export function grpcController<S extends GrpcServiceDefinition, const D extends readonly unknown[]>(
+  service: S,
   inject: NoInfer<{ readonly [I in keyof D]: InjectionToken }>,
-  handlers: (...deps: D) => GrpcHandlers<C>,
+  handlers: (...deps: D) => NoInfer<GrpcHandlersOf<S>>,
 ): Type<unknown> {
   class GrpcServiceController {
     readonly [HANDLERS]: Record<string, Method>;
@@ -48,9 +75,7 @@ export function grpcController<C, const D extends readonly unknown[]>(
   }
   Object.defineProperty(GrpcServiceController, 'name', { value: `${service.name}Controller` });
   inject.forEach((token, index) => Inject(token)(GrpcServiceController, undefined, index));
-  for (const [method, spec] of Object.entries<{ requestStream: boolean; responseStream: boolean }>(
-    service.methods,
-  )) {
+  for (const [method, spec] of Object.entries(service.methods)) {
     if (spec.requestStream || spec.responseStream)
       throw new Error(`${service.name}.${method}: grpcController serves unary methods only`);
     // a named function per method: the request interceptor names a call by its handler

@@ -1,4 +1,4 @@
-import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
+import { grpcController } from '@trellis/service-kit';
 import { requireCaller } from '@trellis/auth';
 import { audit, fromTimestamp, toTimestamp } from '@trellis/contracts';
 
@@ -32,7 +32,7 @@ export function accessEventToProto(a: StoredAccess): audit.v1.AccessEvent {
 export const AuditGrpcController = grpcController(
   audit.v1.AuditServiceDefinition,
   [AuditService],
-  (audit: AuditService): GrpcHandlers<audit.v1.AuditServiceController> => ({
+  (audit: AuditService) => ({
     searchAccessEvents: async (req, md) => {
       const viewer = viewerOf(requireCaller(md));
       const res = await audit.search(viewer, {

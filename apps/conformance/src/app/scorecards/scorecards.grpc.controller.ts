@@ -1,4 +1,4 @@
-import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
+import { grpcController } from '@trellis/service-kit';
 import { requireCaller } from '@trellis/auth';
 import { conformance, fromTimestamp, toTimestamp } from '@trellis/contracts';
 
@@ -112,7 +112,7 @@ export const ScorecardsGrpcController = grpcController(
     compliance: ComplianceService,
     systemCards: SystemScorecardsService,
     regionChanges: RegionChangesService,
-  ): GrpcHandlers<conformance.v1.ScorecardServiceController> => ({
+  ) => ({
     getScorecard: async (req, metadata) => {
       const view = await scorecards.scorecard(
         {

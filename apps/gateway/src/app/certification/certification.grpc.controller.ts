@@ -1,12 +1,7 @@
 import { requireCaller } from '@trellis/auth';
 import { gateway } from '@trellis/contracts';
 import { FhirError } from '@trellis/fhir';
-import {
-  DomainError,
-  grpcController,
-  type ErrorKind,
-  type GrpcHandlers,
-} from '@trellis/service-kit';
+import { DomainError, grpcController, type ErrorKind } from '@trellis/service-kit';
 
 import { CertificationService } from './certification.service';
 import { isCertifiableRole } from './exchange';
@@ -48,9 +43,7 @@ async function grpcErrors<T>(work: () => Promise<T>): Promise<T> {
 export const CertificationGrpcController = grpcController(
   gateway.v1.CertificationServiceDefinition,
   [CertificationService],
-  (
-    certification: CertificationService,
-  ): GrpcHandlers<gateway.v1.CertificationServiceController> => ({
+  (certification: CertificationService) => ({
     startSession: (req, metadata) => {
       return grpcErrors(async () => {
         const retry = req.retryAfterSeconds || 2;

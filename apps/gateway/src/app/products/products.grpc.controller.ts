@@ -1,6 +1,6 @@
 import { requireCaller } from '@trellis/auth';
 import { gateway } from '@trellis/contracts';
-import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
+import { grpcController } from '@trellis/service-kit';
 
 import { type ProductRole } from '../../generated/prisma/client';
 import { toTimestamp } from '../systems/systems.events';
@@ -45,7 +45,7 @@ function productToProto(p: ProductRow): gateway.v1.Product {
 export const ProductsGrpcController = grpcController(
   gateway.v1.ProductServiceDefinition,
   [ProductsService],
-  (products: ProductsService): GrpcHandlers<gateway.v1.ProductServiceController> => ({
+  (products: ProductsService) => ({
     registerProduct: async (req, metadata) => {
       const row = await products.registerProduct(
         {

@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { requireCaller } from '@trellis/auth';
 import { fromTimestamp, gateway } from '@trellis/contracts';
-import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
+import { grpcController } from '@trellis/service-kit';
 
 import { toProto } from '../systems/systems.grpc.controller';
 import { toTimestamp } from '../systems/systems.events';
@@ -32,7 +32,7 @@ export const RegionalGrpcController = grpcController(
     requirements: RegionRequirementsService,
     reads: RegionalReadsService,
     clients: AuthorityClientsService,
-  ): GrpcHandlers<gateway.v1.RegionalAuthorityServiceController> => ({
+  ) => ({
     listRegionCertificates: async (req, metadata) => {
       const rows = await reads.certificates(requireCaller(metadata), req.region ?? '');
       return {

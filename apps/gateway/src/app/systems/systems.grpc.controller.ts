@@ -1,6 +1,6 @@
 import { requireCaller } from '@trellis/auth';
 import { gateway } from '@trellis/contracts';
-import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
+import { grpcController } from '@trellis/service-kit';
 
 import { toTimestamp } from './systems.events';
 import { type SystemRow } from './systems.repository';
@@ -44,7 +44,7 @@ function statusFilter(s: gateway.v1.SystemStatus | undefined): 'active' | 'suspe
 export const SystemsGrpcController = grpcController(
   gateway.v1.ConnectedSystemServiceDefinition,
   [SystemsService],
-  (systems: SystemsService): GrpcHandlers<gateway.v1.ConnectedSystemServiceController> => ({
+  (systems: SystemsService) => ({
     registerSystem: async (req, metadata) => {
       const row = await systems.register(
         {
