@@ -77,6 +77,8 @@ export interface PlatformModuleSpec<T extends PrismaClientLike = PrismaClientLik
   directoryErrors: PatientDirectoryErrors;
   /** The token the identity client is provided under (default PATIENT_DIRECTORY). */
   directoryToken?: symbol | string;
+  /** The token the service's event sink is provided under, and its class (over the outbox). */
+  eventSink: readonly [token: symbol, sink: new (outbox: Outbox) => unknown];
   controllers: Type<unknown>[];
   /** The service's own providers (they may inject CLOCK, PATIENT_DIRECTORY, PLATFORM_OUTBOX, prisma). */
   providers: Provider[];
@@ -103,9 +105,13 @@ function identityDirectory<T extends PrismaClientLike>(spec: PlatformModuleSpec<
   };
 }
 
+function eventSink([provide, Sink]: PlatformModuleSpec['eventSink']): Provider {
+  return { provide, inject: [PLATFORM_OUTBOX], useFactory: (outbox: Outbox) => new Sink(outbox) };
+}
+
 /**
- * A domain platform's root module (the class the platform bootstrap takes): PostgreSQL and the
- * outbox writer, the auth guard with access records through that outbox, the identity client, the
+ * A domain platform's root module (the class the platform bootstrap takes): PostgreSQL, the
+ * outbox writer and the platform's event sink over it, the auth guard with access records through that outbox, the identity client, the
  * clock, and the platform's own controllers and providers.
  */
 export function platformRootModule<T extends PrismaClientLike>(
@@ -136,6 +142,7 @@ export function platformRootModule<T extends PrismaClientLike>(
     providers: [
       { provide: CLOCK, useValue: spec.overrides.clock ?? systemClock },
       identityDirectory(spec),
+      eventSink(spec.eventSink),
       ...spec.providers,
     ],
   })

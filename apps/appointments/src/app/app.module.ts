@@ -1,10 +1,8 @@
 import type { Type } from '@nestjs/common';
-import type { Outbox } from '@trellis/events';
 import {
   PATIENT_DIRECTORY,
   type PatientDirectory,
   platformRootModule,
-  PLATFORM_OUTBOX,
   type PlatformModuleOverrides,
 } from '@trellis/identity-client';
 import { CLOCK, CONFIG, type Clock } from '@trellis/service-kit';
@@ -32,17 +30,13 @@ export function createAppointmentsModule(overrides: PlatformModuleOverrides = {}
     prisma: [PRISMA, PrismaClient],
     scopeTable: APPOINTMENTS_SCOPES,
     directoryErrors: patientDirectoryErrors,
+    eventSink: [APPOINTMENT_EVENT_SINK, OutboxAppointmentEventSink],
     controllers: [
       ScheduleGrpcController,
       AppointmentGrpcController,
       AppointmentExportGrpcController,
     ],
     providers: [
-      {
-        provide: APPOINTMENT_EVENT_SINK,
-        inject: [PLATFORM_OUTBOX],
-        useFactory: (outbox: Outbox) => new OutboxAppointmentEventSink(outbox),
-      },
       {
         provide: SchedulingService,
         inject: [PRISMA, CLOCK],

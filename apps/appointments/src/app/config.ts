@@ -1,10 +1,4 @@
-import { identityClientConfig } from '@trellis/identity-client';
-import {
-  baseConfigSchema,
-  gatewayUrlConfig,
-  requiredKafkaConfig,
-  serviceDatabaseConfig,
-} from '@trellis/service-kit';
+import { platformConfigSchema } from '@trellis/identity-client';
 import { z } from 'zod';
 
 import { isOrganisationType, type OrganisationType } from './domain/organisation';
@@ -33,15 +27,9 @@ const organisationTypeOverrides = z
   });
 
 /** Appointments configuration: validated at boot, every problem reported at once. */
-export const appointmentsConfigSchema = baseConfigSchema.extend({
-  ...serviceDatabaseConfig('appointments', 20),
-  ...requiredKafkaConfig,
-  ...gatewayUrlConfig,
-  ...identityClientConfig,
+export const appointmentsConfigSchema = platformConfigSchema('appointments').extend({
   /** Organisation types for ODS codes whose shape does not say (ODS=type,...). */
   ORGANISATION_TYPES: organisationTypeOverrides,
-  /** Publish the outbox to Kafka from this process (one leader per schema). */
-  OUTBOX_RELAY_ENABLED: z.stringbool().default(true),
   /** Consume identity events (PatientDeceased, PatientMerged). */
   IDENTITY_EVENTS_ENABLED: z.stringbool().default(true),
   IDENTITY_EVENTS_TOPIC: z.string().default('trellis.identity.patient.v1'),

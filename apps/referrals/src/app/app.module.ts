@@ -1,10 +1,8 @@
 import type { Type } from '@nestjs/common';
-import type { Outbox } from '@trellis/events';
 import {
   PATIENT_DIRECTORY,
   type PatientDirectory,
   platformRootModule,
-  PLATFORM_OUTBOX,
   type PlatformModuleOverrides,
 } from '@trellis/identity-client';
 import { CLOCK, type Clock } from '@trellis/service-kit';
@@ -27,13 +25,9 @@ export function createReferralsModule(overrides: PlatformModuleOverrides = {}): 
     prisma: [PRISMA, PrismaClient],
     scopeTable: REFERRALS_SCOPES,
     directoryErrors: patientDirectoryErrors,
+    eventSink: [REFERRAL_EVENT_SINK, OutboxReferralEventSink],
     controllers: [ReferralGrpcController, ReferralExportGrpcController],
     providers: [
-      {
-        provide: REFERRAL_EVENT_SINK,
-        inject: [PLATFORM_OUTBOX],
-        useFactory: (outbox: Outbox) => new OutboxReferralEventSink(outbox),
-      },
       {
         provide: ReferralsService,
         inject: [PRISMA, PATIENT_DIRECTORY, REFERRAL_EVENT_SINK, CLOCK],

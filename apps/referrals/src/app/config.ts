@@ -1,20 +1,8 @@
-import { identityClientConfig } from '@trellis/identity-client';
-import {
-  baseConfigSchema,
-  gatewayUrlConfig,
-  requiredKafkaConfig,
-  serviceDatabaseConfig,
-} from '@trellis/service-kit';
+import { platformConfigSchema } from '@trellis/identity-client';
 import { z } from 'zod';
 
 /** Referrals configuration: validated at boot, every problem reported at once. */
-export const referralsConfigSchema = baseConfigSchema.extend({
-  ...serviceDatabaseConfig('referrals', 20),
-  ...requiredKafkaConfig,
-  ...gatewayUrlConfig,
-  ...identityClientConfig,
-  /** Publish the outbox to Kafka from this process (one leader per schema). */
-  OUTBOX_RELAY_ENABLED: z.stringbool().default(true),
+export const referralsConfigSchema = platformConfigSchema('referrals').extend({
   /** Consume AppointmentBooked and PatientMerged through the inbox. */
   INBOUND_EVENTS_ENABLED: z.stringbool().default(true),
   APPOINTMENTS_EVENTS_TOPIC: z.string().default('trellis.appointments.appointment.v1'),

@@ -1,11 +1,9 @@
 import type { Type } from '@nestjs/common';
-import type { Outbox } from '@trellis/events';
 import {
   CachingPatientDirectory,
   PATIENT_DIRECTORY,
   type PatientDirectory,
   platformRootModule,
-  PLATFORM_OUTBOX,
   type PlatformModuleOverrides,
 } from '@trellis/identity-client';
 import { CLOCK, CONFIG, type Clock } from '@trellis/service-kit';
@@ -33,6 +31,7 @@ export function createResultsModule(overrides: PlatformModuleOverrides = {}): Ty
     directoryErrors: patientDirectoryErrors,
     // identity over gRPC, uncached: who the patient's registered GP practice is (visibility)
     directoryToken: REGISTRATION_DIRECTORY,
+    eventSink: [RESULT_EVENT_SINK, OutboxResultEventSink],
     controllers: [ReportGrpcController, ReportExportGrpcController],
     providers: [
       // the same, with active answers cached briefly (patient checks of report bursts)
@@ -44,11 +43,6 @@ export function createResultsModule(overrides: PlatformModuleOverrides = {}): Ty
             useFactory: (config: ResultsConfig, directory: PatientDirectory) =>
               new CachingPatientDirectory(directory, config.IDENTITY_CACHE_TTL_MS),
           },
-      {
-        provide: RESULT_EVENT_SINK,
-        inject: [PLATFORM_OUTBOX],
-        useFactory: (outbox: Outbox) => new OutboxResultEventSink(outbox),
-      },
       {
         provide: ReportsService,
         inject: [PRISMA, PATIENT_DIRECTORY, RESULT_EVENT_SINK, CLOCK, REGISTRATION_DIRECTORY],

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 
-import { Prisma, type AppointmentRow, type Db, type ScheduleRow, type SlotRow } from '../prisma';
-import { afterKeyset, keysetOrder } from '@trellis/database';
+import { afterKeyset, keysetOrder, TransactionalRepository } from '@trellis/database';
+
+import {
+  Prisma,
+  type AppointmentRow,
+  type PrismaClient,
+  type ScheduleRow,
+  type SlotRow,
+} from '../prisma';
 
 /** Interactive transactions of the bookings: bounded wait for a connection and run time. */
 const TX = { maxWait: 10_000, timeout: 15_000 } as const;
@@ -139,26 +146,11 @@ export interface Keyset {
 }
 
 /** The only place booking talks to Prisma. */
-export class BookingRepository {
-  constructor(private readonly db: Db) {}
-
-  /**
-   * One unit of work in one transaction: `work` gets this repository bound to it, and the
-   * transaction itself for the outbox (the events commit with the state); inside a unit of work,
-   * a nested one joins it.
-   */
-  inTransaction<R>(
-    work: (repo: BookingRepository, tx: Prisma.TransactionClient) => Promise<R>,
-  ): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this, this.db);
-    return this.db.$transaction((tx) => work(new BookingRepository(tx), tx), TX);
-  }
-
-  /** This repository inside a transaction opened elsewhere (the inbox consumer's, for reactions). */
-  joining(tx: Prisma.TransactionClient): BookingRepository {
-    return new BookingRepository(tx);
-  }
-
+export class BookingRepository extends TransactionalRepository<
+  Prisma.TransactionClient,
+  PrismaClient
+> {
+  protected override readonly transactionOptions = TX;
   /** The slot and its schedule's booking rules, in one round trip. */
   async findSlot(id: string): Promise<SlotWithSchedule | null> {
     const rows = await this.db.$queryRaw<SlotJoinRow[]>`

@@ -1,5 +1,6 @@
-import { Prisma, type Db, type ScheduleRow, type SlotRow } from '../prisma';
-import { afterKeyset, keysetOrder } from '@trellis/database';
+import { afterKeyset, keysetOrder, TransactionalRepository } from '@trellis/database';
+
+import { Prisma, type PrismaClient, type ScheduleRow, type SlotRow } from '../prisma';
 
 export interface NewSchedule {
   odsCode: string;
@@ -39,19 +40,10 @@ export interface FreeSlotFilter {
 }
 
 /** The only place scheduling talks to Prisma. */
-export class SchedulingRepository {
-  constructor(private readonly db: Db) {}
-
-  /**
-   * One unit of work in one transaction: `work` gets this repository bound to it (of the same
-   * class, so a subclass a test races with stays itself inside the transaction).
-   */
-  inTransaction<R>(work: (repo: SchedulingRepository) => Promise<R>): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this);
-    const Bound = this.constructor as new (db: Db) => SchedulingRepository;
-    return this.db.$transaction((tx) => work(new Bound(tx)));
-  }
-
+export class SchedulingRepository extends TransactionalRepository<
+  Prisma.TransactionClient,
+  PrismaClient
+> {
   createSchedule(data: NewSchedule): Promise<ScheduleRow> {
     return this.db.schedule.create({ data });
   }

@@ -1,9 +1,12 @@
+import { TransactionalRepository } from '@trellis/database';
+
 import {
   Prisma,
   type DocumentPointer,
   type DocumentPointerVersion,
+  type PrismaClient,
 } from '../../generated/prisma/client';
-import { type Db, TX } from '../patients/patients.repository';
+import { TX } from '../patients/patients.repository';
 import type { PointerDraft } from './records.validation';
 
 export type StoredPointer = DocumentPointer;
@@ -25,20 +28,11 @@ export interface SearchCursor {
 }
 
 /** The record locator's storage (table document_pointer in identity's schema). */
-export class PointerRepository {
-  constructor(private readonly db: Db) {}
-
-  /**
-   * One unit of work in one transaction: `work` gets this repository bound to it, and the
-   * transaction itself for the outbox (the event commits with the pointer).
-   */
-  inTransaction<R>(
-    work: (repo: PointerRepository, tx: Prisma.TransactionClient) => Promise<R>,
-  ): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this, this.db);
-    return this.db.$transaction((tx) => work(new PointerRepository(tx), tx), TX);
-  }
-
+export class PointerRepository extends TransactionalRepository<
+  Prisma.TransactionClient,
+  PrismaClient
+> {
+  protected override readonly transactionOptions = TX;
   async patient(nhsNumber: string): Promise<PatientFacts | undefined> {
     const rows = await this.db.$queryRaw<
       Array<{ nhs_number: string; confidentiality: string; merged_into: string | null }>

@@ -1,7 +1,13 @@
-import { Prisma, type Db, type ReferralRow, type TransitionRow, type VersionRow } from '../prisma';
+import {
+  Prisma,
+  type PrismaClient,
+  type ReferralRow,
+  type TransitionRow,
+  type VersionRow,
+} from '../prisma';
 import type { Status } from '../domain/referral-state';
 import { WAITING_BANDS } from '../domain/rtt';
-import { afterKeyset, keysetOrder } from '@trellis/database';
+import { afterKeyset, keysetOrder, TransactionalRepository } from '@trellis/database';
 
 /** Interactive transactions of the referrals: bounded wait for a connection and run time. */
 const TX = { maxWait: 10_000, timeout: 15_000 } as const;
@@ -83,26 +89,11 @@ export interface TransitionEntry {
 }
 
 /** The only place that talks to Prisma / SQL for referrals. */
-export class ReferralsRepository {
-  constructor(private readonly db: Db) {}
-
-  /**
-   * One unit of work in one transaction: `work` gets this repository bound to it, and the
-   * transaction itself for the outbox (the events commit with the state); inside a unit of work,
-   * a nested one joins it.
-   */
-  inTransaction<R>(
-    work: (repo: ReferralsRepository, tx: Prisma.TransactionClient) => Promise<R>,
-  ): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this, this.db);
-    return this.db.$transaction((tx) => work(new ReferralsRepository(tx), tx), TX);
-  }
-
-  /** This repository inside a transaction opened elsewhere (the inbox consumer's, for reactions). */
-  joining(tx: Prisma.TransactionClient): ReferralsRepository {
-    return new ReferralsRepository(tx);
-  }
-
+export class ReferralsRepository extends TransactionalRepository<
+  Prisma.TransactionClient,
+  PrismaClient
+> {
+  protected override readonly transactionOptions = TX;
   find(id: string): Promise<ReferralWithAttachments | null> {
     return this.db.referral.findUnique({
       where: { id },

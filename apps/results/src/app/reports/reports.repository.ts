@@ -1,6 +1,7 @@
+import { TransactionalRepository } from '@trellis/database';
 import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/service-kit';
 import type { Acknowledgement, ReportContent, Severity } from './report-types';
-import { Prisma, type AcknowledgementRow, type Db, type ReportRow } from '../prisma';
+import { Prisma, type AcknowledgementRow, type PrismaClient, type ReportRow } from '../prisma';
 import type { Cursor } from '../domain/page-token';
 
 /** Interactive transactions of the reports: bounded wait for a connection and run time. */
@@ -36,21 +37,11 @@ export interface SearchFilter {
 }
 
 /** The only place that talks to PostgreSQL for reports. */
-export class ReportsRepository {
-  constructor(private readonly db: Db) {}
-
-  /**
-   * One unit of work in one transaction: `work` gets this repository bound to it, and the
-   * transaction itself for the outbox (the events commit with the state); inside a unit of work,
-   * a nested one joins it.
-   */
-  inTransaction<R>(
-    work: (repo: ReportsRepository, tx: Prisma.TransactionClient) => Promise<R>,
-  ): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this, this.db);
-    return this.db.$transaction((tx) => work(new ReportsRepository(tx), tx), TX);
-  }
-
+export class ReportsRepository extends TransactionalRepository<
+  Prisma.TransactionClient,
+  PrismaClient
+> {
+  protected override readonly transactionOptions = TX;
   /** Bulk export: a batch of patients' reports, keyset-paged by id (latest version's receipt as "since"). */
   forPatients(q: PatientBatchQuery): Promise<ReportRow[]> {
     return this.db.report.findMany(patientBatchFindArgs(q, 'receivedAt'));
