@@ -10,7 +10,8 @@
  * Each figure is the median over runs, with its ratio to the goal (issue 23: ≥ 30,000 events/s;
  * p99 ≤ 100 ms at 1,000 events/s, ≤ 250 ms at 10,000 events/s). Every run prints the machine's
  * load average (1 min) before and after it, and the CPU time the relay and the consumer process
- * spent per event (less load-dependent than rates on a shared machine, where the load decides).
+ * spent per event, and in throughput runs the CPU of the relay's PostgreSQL backend and of a local
+ * Kafka broker (less load-dependent than rates on a shared machine, where the load decides).
  *
  *   node -r @swc-node/register tools/bench/events/relay.bench.ts [--runs 3] [--events 50000]
  *        [--batch 2000] [--rates 1000,10000 | --rate N] [--seconds 10] [--writers 8] [--only throughput|latency]
@@ -20,7 +21,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -53,6 +54,74 @@ const cpuMsSince = (start: NodeJS.CpuUsage): number => {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
 };
+/** CPU time (ms) of another process (utime + stime, 10 ms clock ticks); undefined once it exited. */
+function procCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+/** The Kafka broker's pid when it runs on this machine (its CPU includes other clients' work). */
+function kafkaBrokerPid(): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('kafka.Kafka')) return +entry;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+/**
+ * Samples the CPU time of the relay's PostgreSQL backend (found by its application_name) and of
+ * the broker while `work` runs; the backend's last sample before it exits counts.
+ */
+async function cpuOfRelayPath<T>(
+  pg: Client,
+  schema: string,
+  started: Promise<void>,
+  work: Promise<T>,
+): Promise<{ result: T; backendMs: number; brokerMs: number }> {
+  const broker = kafkaBrokerPid();
+  await started;
+  const brokerStart = broker === undefined ? undefined : procCpuMs(broker);
+  // The relay connects after start() returned: look for its backend until it shows up.
+  let backend: number | undefined;
+  let backendStart: number | undefined;
+  let backendLast: number | undefined;
+  let looking = false;
+  const sample = async (): Promise<void> => {
+    if (backend === undefined) {
+      if (looking) return;
+      looking = true;
+      const { rows } = await pg
+        .query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+          `trellis-outbox-relay:${schema}`,
+        ])
+        .finally(() => (looking = false));
+      backend = rows[0]?.pid;
+      backendStart = backend === undefined ? undefined : procCpuMs(backend);
+    }
+    const now = backend === undefined ? undefined : procCpuMs(backend);
+    if (now !== undefined) backendLast = now;
+  };
+  const timer = setInterval(() => void sample().catch(() => undefined), 20);
+  try {
+    const result = await work;
+    const brokerEnd = broker === undefined ? undefined : procCpuMs(broker);
+    return {
+      result,
+      backendMs: (backendLast ?? 0) - (backendStart ?? 0),
+      brokerMs: (brokerEnd ?? 0) - (brokerStart ?? 0),
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
 const loadAverage = (): number => Number(loadavg()[0]!.toFixed(2));
 const PARTITIONS = 12;
 const KEYS = 1000;
@@ -333,19 +402,21 @@ async function main(): Promise<void> {
           String(events),
         ]).done;
         const loadBefore = loadAverage();
-        const res = await runChild('relay', [
+        const relay = runChild('relay', [
           '--schema',
           schema,
           '--expect',
           String(events),
           '--batch',
           String(batch),
-        ]).done;
+        ]);
+        const measured = await cpuOfRelayPath(pg, schema, relay.ready, relay.done);
+        const res = measured.result;
         const eps = (res.published! / res.ms!) * 1000;
         throughputs.push(eps);
-        const cpuUs = Math.round((res.cpuMs! * 1000) / res.published!);
+        const perEvent = (ms: number) => Math.round((ms * 1000) / res.published!);
         log(
-          `throughput run ${r}: ${res.published} events in ${Math.round(res.ms!)} ms = ${Math.round(eps)} events/s (${res.batches} batches; relay CPU ${cpuUs} µs/event; load ${loadBefore} → ${loadAverage()})`,
+          `throughput run ${r}: ${res.published} events in ${Math.round(res.ms!)} ms = ${Math.round(eps)} events/s (${res.batches} batches; CPU µs/event: relay ${perEvent(res.cpuMs!)}, its PostgreSQL backend ${perEvent(measured.backendMs)}, Kafka broker ${perEvent(measured.brokerMs)} (with other clients' work); load ${loadBefore} → ${loadAverage()})`,
         );
       }
       const inTopic = (await admin.groupLag(`${topic}.probe`, [topic])).reduce(
