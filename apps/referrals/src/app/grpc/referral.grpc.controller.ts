@@ -3,6 +3,7 @@ import { fromOptionalTimestamp, referrals } from '@trellis/contracts';
 
 import { ReferralsError } from '../domain/referrals.errors';
 import type { Status } from '../domain/referral-state';
+import type { Page } from '../referrals/referrals.support';
 import { ReferralsService, type Priority } from '../referrals/referrals.service';
 import { callOf } from '@trellis/identity-client';
 import {
@@ -49,12 +50,35 @@ function filters(
   };
 }
 
+/** A worklist request (incoming, sent, one patient's) as the queries take it, its filters checked. */
+function listQuery(req: {
+  statuses?: number[];
+  priorities?: number[];
+  nhsNumber?: string;
+  page?: { pageSize?: number; pageToken?: string } | undefined;
+}) {
+  return {
+    ...filters(req.statuses ?? [], req.priorities ?? []),
+    nhsNumber: req.nhsNumber ?? '',
+    pageSize: req.page?.pageSize,
+    pageToken: req.page?.pageToken,
+  };
+}
+
 export const ReferralGrpcController = grpcController(
   referrals.v1.ReferralServiceDefinition,
   [ReferralsService],
   (service: ReferralsService): GrpcHandlers<referrals.v1.ReferralServiceController> => {
     const one = (r: Parameters<typeof referralToProto>[0]): { referral: referrals.v1.Referral } => {
       return { referral: referralToProto(r, service.now()) };
+    };
+    /** A page of referrals as a worklist response (their waiting times as of now). */
+    const listed = (res: Page) => {
+      const now = service.now();
+      return {
+        referrals: res.referrals.map((r) => referralToProto(r, now)),
+        page: { nextPageToken: res.nextPageToken, total: res.total },
+      };
     };
     return {
       sendReferral: async (req, md) => {
@@ -159,48 +183,12 @@ export const ReferralGrpcController = grpcController(
           ),
         );
       },
-      listIncomingReferrals: async (req, md) => {
-        const { caller } = callOf(md);
-        const res = await service.listIncoming(caller, {
-          ...filters(req.statuses ?? [], req.priorities ?? []),
-          nhsNumber: req.nhsNumber ?? '',
-          pageSize: req.page?.pageSize,
-          pageToken: req.page?.pageToken,
-        });
-        const now = service.now();
-        return {
-          referrals: res.referrals.map((r) => referralToProto(r, now)),
-          page: { nextPageToken: res.nextPageToken, total: res.total },
-        };
-      },
-      listSentReferrals: async (req, md) => {
-        const { caller } = callOf(md);
-        const res = await service.listSent(caller, {
-          ...filters(req.statuses ?? [], req.priorities ?? []),
-          nhsNumber: req.nhsNumber ?? '',
-          pageSize: req.page?.pageSize,
-          pageToken: req.page?.pageToken,
-        });
-        const now = service.now();
-        return {
-          referrals: res.referrals.map((r) => referralToProto(r, now)),
-          page: { nextPageToken: res.nextPageToken, total: res.total },
-        };
-      },
-      listPatientReferrals: async (req, md) => {
-        const { caller } = callOf(md);
-        const res = await service.listForPatient(caller, {
-          statuses: filters(req.statuses ?? [], []).statuses,
-          nhsNumber: req.nhsNumber ?? '',
-          pageSize: req.page?.pageSize,
-          pageToken: req.page?.pageToken,
-        });
-        const now = service.now();
-        return {
-          referrals: res.referrals.map((r) => referralToProto(r, now)),
-          page: { nextPageToken: res.nextPageToken, total: res.total },
-        };
-      },
+      listIncomingReferrals: async (req, md) =>
+        listed(await service.listIncoming(callOf(md).caller, listQuery(req))),
+      listSentReferrals: async (req, md) =>
+        listed(await service.listSent(callOf(md).caller, listQuery(req))),
+      listPatientReferrals: async (req, md) =>
+        listed(await service.listForPatient(callOf(md).caller, listQuery(req))),
       getProviderWaitingList: async (req, md) => {
         const { caller } = callOf(md);
         const { list, bySpecialty, asOf } = await service.providerWaitingList(caller, req.odsCode);
