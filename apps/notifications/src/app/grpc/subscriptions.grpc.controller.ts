@@ -1,9 +1,8 @@
-import type { Metadata } from '@grpc/grpc-js';
 import type { Resource } from '@medplum/fhirtypes';
-import { Controller, Inject } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
 import { notifications, toTimestamp } from '@trellis/contracts';
 import { PAYLOAD_CONTENTS } from '@trellis/fhir';
+import { grpcController } from '@trellis/service-kit';
 
 import { FOCUS_READER, readEventFoci, SUBSCRIBER_ACCESS } from '../delivery/event-foci';
 import type { FocusReader } from '../delivery/focus-reader';
@@ -15,8 +14,6 @@ import {
   type NotificationEventRow,
   type SubscriptionRow,
 } from '../subscriptions/subscriptions.service';
-
-const { SubscriptionServiceControllerMethods } = notifications.v1;
 
 export function subscriptionToProto(s: SubscriptionRow): notifications.v1.Subscription {
   return {
@@ -57,74 +54,53 @@ function eventToProto(
   };
 }
 
-@Controller()
-@SubscriptionServiceControllerMethods()
-export class SubscriptionsGrpcController implements notifications.v1.SubscriptionServiceController {
-  constructor(
-    private readonly subscriptions: SubscriptionsService,
-    @Inject(SUBSCRIBER_ACCESS) private readonly access: SubscriberAccess,
-    @Inject(FOCUS_READER) private readonly reader: FocusReader | null,
-  ) {}
+export const SubscriptionsGrpcController = grpcController(
+  notifications.v1.SubscriptionServiceDefinition,
+  [SubscriptionsService, SUBSCRIBER_ACCESS, FOCUS_READER],
+  (subscriptions: SubscriptionsService, access: SubscriberAccess, reader: FocusReader | null) => ({
+    createSubscription: async (req, md) => {
+      const row = await subscriptions.create(requireCaller(md), req);
+      return { subscription: subscriptionToProto(row) };
+    },
 
-  async createSubscription(
-    req: notifications.v1.CreateSubscriptionRequest,
-    md?: Metadata,
-  ): Promise<notifications.v1.CreateSubscriptionResponse> {
-    const row = await this.subscriptions.create(requireCaller(md), req);
-    return { subscription: subscriptionToProto(row) };
-  }
+    getSubscription: async (req, md) => ({
+      subscription: subscriptionToProto(await subscriptions.get(requireCaller(md), req.id)),
+    }),
 
-  async getSubscription(
-    req: notifications.v1.GetSubscriptionRequest,
-    md?: Metadata,
-  ): Promise<notifications.v1.GetSubscriptionResponse> {
-    return {
-      subscription: subscriptionToProto(await this.subscriptions.get(requireCaller(md), req.id)),
-    };
-  }
+    listSubscriptions: async (req, md) => {
+      const rows = await subscriptions.list(requireCaller(md), req);
+      return { subscriptions: rows.map(subscriptionToProto) };
+    },
 
-  async listSubscriptions(
-    req: notifications.v1.ListSubscriptionsRequest,
-    md?: Metadata,
-  ): Promise<notifications.v1.ListSubscriptionsResponse> {
-    const rows = await this.subscriptions.list(requireCaller(md), req);
-    return { subscriptions: rows.map(subscriptionToProto) };
-  }
+    deleteSubscription: async (req, md) => {
+      await subscriptions.delete(requireCaller(md), req.id);
+      return {};
+    },
 
-  async deleteSubscription(
-    req: notifications.v1.DeleteSubscriptionRequest,
-    md?: Metadata,
-  ): Promise<notifications.v1.DeleteSubscriptionResponse> {
-    await this.subscriptions.delete(requireCaller(md), req.id);
-    return {};
-  }
-
-  async getSubscriptionEvents(
-    req: notifications.v1.GetSubscriptionEventsRequest,
-    md?: Metadata,
-  ): Promise<notifications.v1.GetSubscriptionEventsResponse> {
-    if (req.content && !(PAYLOAD_CONTENTS as readonly string[]).includes(req.content))
-      throw NotificationsError.invalid([
-        {
-          field: 'content',
-          rule: 'subscription.payload-unsupported',
-          message: `content must be one of ${PAYLOAD_CONTENTS.join(', ')}`,
-        },
-      ]);
-    const res = await this.subscriptions.events(
-      requireCaller(md),
-      req.id,
-      BigInt(req.sinceNumber),
-      BigInt(req.untilNumber),
-    );
-    // full-resource: each focus read as the subscriber, as its push delivery reads it
-    const foci =
-      (req.content || res.subscription.payloadContent) === 'full-resource'
-        ? await readEventFoci(res.subscription, res.events, this.access, this.reader ?? undefined)
-        : [];
-    return {
-      subscription: subscriptionToProto(res.subscription),
-      events: res.events.map((e, i) => eventToProto(e, foci[i])),
-    };
-  }
-}
+    getSubscriptionEvents: async (req, md) => {
+      if (req.content && !(PAYLOAD_CONTENTS as readonly string[]).includes(req.content))
+        throw NotificationsError.invalid([
+          {
+            field: 'content',
+            rule: 'subscription.payload-unsupported',
+            message: `content must be one of ${PAYLOAD_CONTENTS.join(', ')}`,
+          },
+        ]);
+      const res = await subscriptions.events(
+        requireCaller(md),
+        req.id,
+        BigInt(req.sinceNumber),
+        BigInt(req.untilNumber),
+      );
+      // full-resource: each focus read as the subscriber, as its push delivery reads it
+      const foci =
+        (req.content || res.subscription.payloadContent) === 'full-resource'
+          ? await readEventFoci(res.subscription, res.events, access, reader ?? undefined)
+          : [];
+      return {
+        subscription: subscriptionToProto(res.subscription),
+        events: res.events.map((e, i) => eventToProto(e, foci[i])),
+      };
+    },
+  }),
+);
