@@ -2,6 +2,7 @@ import type { RawSql } from '@trellis/database';
 
 import type { Prisma } from '../../generated/prisma/client';
 import type {
+  Actor,
   GpRegistration,
   HumanName,
   Address,
@@ -256,3 +257,36 @@ export class InMemoryPatients implements RepositoryContract {
       }));
   }
 }
+
+/** A caller of the patient rules' tests: one GP system with these scopes. */
+export function testActor(scopes: string[] = []): Actor {
+  return { systemId: 'sys-1', odsCode: 'A81001', region: 'north-east', scopes };
+}
+
+/** A stored record of the patient rules' tests: version 1, no GP unless `over` gives one. */
+export function testRecord(nhsNumber: string, over: Partial<PatientRecord> = {}): PatientRecord {
+  return {
+    nhsNumber,
+    names: [{ use: 'usual', family: 'Hargreaves', given: ['Oliver'], prefix: [] }],
+    gender: 'male',
+    birthDate: '2010-05-20',
+    addresses: [],
+    telecom: [],
+    gpHistory: [],
+    confidentiality: 'normal',
+    version: 1,
+    lastUpdated: new Date('2026-01-01T00:00:00Z'),
+    supersededNhsNumbers: [],
+    ...over,
+  };
+}
+
+/** What the patient rules' tests register: the person of `testRecord`, no GP. */
+export const TEST_DETAILS = {
+  names: [{ use: 'usual' as const, family: 'Hargreaves', given: ['Oliver'], prefix: [] }],
+  gender: 'male' as const,
+  birthDate: '2010-05-20',
+  addresses: [],
+  telecom: [],
+  confidentiality: 'normal' as const,
+};

@@ -1,6 +1,6 @@
 import type { PatientEvent, PatientEventSink } from '../../events/patient-events';
-import { InMemoryPatients } from './in-memory-patients';
-import type { Actor, PatientRecord } from './patient.model';
+import { InMemoryPatients, testActor, testRecord } from './in-memory-patients';
+import type { PatientRecord } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
 import { PatientLifecycle } from './patients.lifecycle';
 import type { PatientsRepository } from './patients.repository';
@@ -10,30 +10,12 @@ const NOW = new Date('2026-11-24T09:00:00Z');
 const SUPERSEDED = '9990000034';
 const SURVIVOR = '9990000026';
 
-const actor = (scopes: string[] = []): Actor => ({
-  systemId: 'sys-1',
-  odsCode: 'A81001',
-  region: 'north-east',
-  scopes,
-});
+const actor = testActor;
+const PRACTICE = { odsCode: 'A81001', region: 'north-east', period: { start: '2015-01-01' } };
 
-function record(nhsNumber: string, over: Partial<PatientRecord> = {}): PatientRecord {
-  return {
-    nhsNumber,
-    names: [{ use: 'usual', family: 'Hargreaves', given: ['Oliver'], prefix: [] }],
-    gender: 'male',
-    birthDate: '2010-05-20',
-    addresses: [],
-    telecom: [],
-    gp: { odsCode: 'A81001', region: 'north-east', period: { start: '2015-01-01' } },
-    gpHistory: [{ odsCode: 'A81001', region: 'north-east', period: { start: '2015-01-01' } }],
-    confidentiality: 'normal',
-    version: 1,
-    lastUpdated: new Date('2026-01-01T00:00:00Z'),
-    supersededNhsNumbers: [],
-    ...over,
-  };
-}
+/** A record registered with a practice (the GP change needs one to end). */
+const record = (nhsNumber: string, over: Partial<PatientRecord> = {}) =>
+  testRecord(nhsNumber, { gp: PRACTICE, gpHistory: [PRACTICE], ...over });
 
 /** The lifecycle rules over the in-memory repository: no database, no transaction client. */
 function createTestLifecycle(records: PatientRecord[]) {

@@ -1,8 +1,8 @@
 import { type NhsNumberAllocator, NhsNumberRangeExhaustedError } from '@trellis/nhs-number';
 import type { PatientEvent, PatientEventSink } from '../../events/patient-events';
-import { InMemoryPatients } from './in-memory-patients';
+import { InMemoryPatients, TEST_DETAILS, testActor, testRecord } from './in-memory-patients';
 import { registrationLockKeys } from './normalise';
-import type { Actor, PatientRecord, TraceResult } from './patient.model';
+import type { TraceResult } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
 import { PatientRegistration } from './patients.registration';
 import type { PatientsRepository } from './patients.repository';
@@ -12,31 +12,12 @@ const NOW = new Date('2026-11-24T09:00:00Z');
 const CANDIDATE = '9990000026';
 const ALLOCATED = '9990000018';
 
-const actor: Actor = { systemId: 'sys-1', odsCode: 'A81001', region: 'north-east', scopes: [] };
+const actor = testActor();
 
-const details = {
-  names: [{ use: 'usual' as const, family: 'Hargreaves', given: ['Oliver'], prefix: [] }],
-  gender: 'male' as const,
-  birthDate: '2010-05-20',
-  addresses: [],
-  telecom: [],
-  gpOdsCode: 'b82005',
-  confidentiality: 'normal' as const,
-};
+/** Registered with a practice, its ODS code in lower case (stored upper case). */
+const details = { ...TEST_DETAILS, gpOdsCode: 'b82005' };
 
-const candidate: PatientRecord = {
-  nhsNumber: CANDIDATE,
-  names: details.names,
-  gender: 'male',
-  birthDate: '2010-05-20',
-  addresses: [],
-  telecom: [],
-  gpHistory: [],
-  confidentiality: 'normal',
-  version: 1,
-  lastUpdated: new Date('2026-01-01T00:00:00Z'),
-  supersededNhsNumbers: [],
-};
+const candidate = testRecord(CANDIDATE);
 
 /** Registration over the in-memory repository: the rules and what they write, no SQL. */
 function createTestRegistration(opts: { trace?: TraceResult; exhausted?: boolean } = {}) {

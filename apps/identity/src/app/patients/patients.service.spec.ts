@@ -1,34 +1,13 @@
 import type { NhsNumberAllocator } from '@trellis/nhs-number';
 import type { PatientEvent, PatientEventSink } from '../../events/patient-events';
-import { InMemoryPatients } from './in-memory-patients';
-import type { Actor, PatientRecord, TraceResult } from './patient.model';
+import { InMemoryPatients, TEST_DETAILS, testActor, testRecord } from './in-memory-patients';
+import type { PatientRecord, TraceResult } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
 import type { PatientsRepository } from './patients.repository';
 import { DEFAULT_RULES, PatientsService } from './patients.service';
 
-const actor = (scopes: string[]): Actor => ({
-  systemId: 'sys-1',
-  odsCode: 'A81001',
-  region: 'north-east',
-  scopes,
-});
-
-function record(nhsNumber: string, over: Partial<PatientRecord> = {}): PatientRecord {
-  return {
-    nhsNumber,
-    names: [{ use: 'usual', family: 'Hargreaves', given: ['Oliver'], prefix: [] }],
-    gender: 'male',
-    birthDate: '2010-05-20',
-    addresses: [],
-    telecom: [],
-    gpHistory: [],
-    confidentiality: 'normal',
-    version: 1,
-    lastUpdated: new Date('2026-01-01T00:00:00Z'),
-    supersededNhsNumbers: [],
-    ...over,
-  };
-}
+const actor = testActor;
+const record = testRecord;
 
 const NOW = new Date('2026-11-24T09:00:00Z');
 
@@ -55,14 +34,7 @@ function createTestService(opts: { trace?: TraceResult; records?: PatientRecord[
   };
 }
 
-const details = {
-  names: [{ use: 'usual' as const, family: 'Hargreaves', given: ['Oliver'], prefix: [] }],
-  gender: 'male' as const,
-  birthDate: '2010-05-20',
-  addresses: [],
-  telecom: [],
-  confidentiality: 'normal' as const,
-};
+const details = TEST_DETAILS;
 
 async function errorOf(p: Promise<unknown>): Promise<IdentityError> {
   try {
