@@ -2,27 +2,26 @@ import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { AuditSubjectExtractor } from '@trellis/auth';
 import type { Appointment, Bundle } from '@medplum/fhirtypes';
 import { appointments, fromTimestamp } from '@trellis/contracts';
-import { appointmentToFhir, FhirError, NHS_NUMBER_SYSTEM, validateNhsNumber } from '@trellis/fhir';
+import { appointmentToFhir, NHS_NUMBER_SYSTEM } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute } from './fhir.registry';
 import { PATIENT_PARAM, searchOf } from './fhir.search';
-import { parseIfMatch, versionHeaders, headerValue } from './fhir.support';
+import { versionHeaders } from './fhir.support';
 import {
-  param,
   patientParamSubject,
   PlatformFhirController,
   type HistoryVersion,
   resourceSubject,
 } from './platform-fhir.controller';
-import { APPOINTMENT_BOOK } from './operations/appointment-book';
+import { APPOINTMENT_ARRIVED, arrivedAppointment } from './operations/appointment-arrived';
+import { APPOINTMENT_BOOK, bookAppointment } from './operations/appointment-book';
+import { APPOINTMENT_CANCEL, cancelAppointment } from './operations/appointment-cancel';
+import { APPOINTMENT_FULFIL, fulfilAppointment } from './operations/appointment-fulfil';
+import { APPOINTMENT_NO_SHOW, noShowAppointment } from './operations/appointment-no-show';
+import { APPOINTMENT_RESCHEDULE, rescheduleAppointment } from './operations/appointment-reschedule';
 import { ServeOperation } from './operations/fhir-operation';
-import { APPOINTMENT_CANCEL } from './operations/appointment-cancel';
-import { APPOINTMENT_RESCHEDULE } from './operations/appointment-reschedule';
-import { APPOINTMENT_ARRIVED } from './operations/appointment-arrived';
-import { APPOINTMENT_FULFIL } from './operations/appointment-fulfil';
-import { APPOINTMENT_NO_SHOW } from './operations/appointment-no-show';
 
 /** The audit subject of a history Bundle: the appointment id and the patient of its entries. */
 const historySubject: AuditSubjectExtractor = (req, res) => {
@@ -33,29 +32,10 @@ const historySubject: AuditSubjectExtractor = (req, res) => {
   return { ...(id ? { resourceId: id } : {}), ...(patient ? { nhsNumber: patient } : {}) };
 };
 
-/** Platform field → FHIRPath of an operation's Parameters. */
-const OPERATION_FIELDS: Record<string, string> = {
-  new_slot_id: "Parameters.parameter.where(name='slot')",
-  reason: "Parameters.parameter.where(name='reason')",
-  appointment_id: 'Appointment.id',
-};
-
 /**
- * Platform refusals of a state change, in FHIR terms: a state-machine violation is a conflict with
- * the appointment's current state (409, the message names it). A stale If-Match is 412 by
- * @trellis/fhir's outcome mapping.
+ * Appointment: read, patient search, history, and the booking operations ($book, $cancel,
+ * $reschedule, $arrived, $fulfil, $no-show), each declared and handled in its operation file.
  */
-function stateConflict(err: unknown): unknown {
-  if (!(err instanceof FhirError)) return err;
-  if (err.issues[0]?.rule === 'platform.illegal-transition')
-    return new FhirError(
-      409,
-      err.issues.map((i) => ({ ...i, code: 'conflict' as const })),
-    );
-  return err;
-}
-
-/** Appointment: read, patient search, and the booking operations ($book, $cancel). */
 @Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
 export class AppointmentFhirController extends PlatformFhirController {
@@ -115,97 +95,33 @@ export class AppointmentFhirController extends PlatformFhirController {
   }
 
   @ServeOperation(APPOINTMENT_BOOK)
-  async book(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
-    const p = await this.parameters(req, 'Appointment', 'operation:$book');
-    const slot = param(p, 'slot')?.replace(/^Slot\//, '');
-    const patient = param(p, 'patient')?.replace(/^Patient\//, '');
-    const key = param(p, 'idempotency-key');
-    const missing = [
-      ['slot', slot],
-      ['patient', patient],
-      ['idempotency-key', key],
-    ]
-      .filter(([, v]) => !v)
-      .map(([n]) => n!);
-    if (missing.length) {
-      throw new FhirError(
-        400,
-        missing.map((n) => ({
-          severity: 'error',
-          code: 'required',
-          rule: 'operation.parameter.required',
-          expression: `Parameters.parameter.where(name='${n}')`,
-          message: `parameter ${n} is required`,
-        })),
-      );
-    }
-    if (!validateNhsNumber(patient).valid) {
-      throw FhirError.of(
-        422,
-        'value',
-        'nhs-number.check-digit',
-        'patient must be Patient/<valid NHS number>',
-        "Parameters.parameter.where(name='patient')",
-      );
-    }
-    const r = await this.call(
-      this.platforms.appointments.bookAppointment,
-      {
-        idempotencyKey: key,
-        slotId: slot,
-        nhsNumber: patient,
-        referralId: param(p, 'referral')?.replace(/^ServiceRequest\//, '') ?? '',
-      },
-      forwardContext(req),
-      'Appointment',
-    );
-    const a = appointmentToFhir(r.appointment!);
-    return sendFhir(res, r.replayed ? 200 : 201, a, {
-      ...versionHeaders(a),
-      Location: `${this.base}/Appointment/${a.id}`,
-    });
+  book(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    return bookAppointment(this.operation, req, res);
   }
+
   @ServeOperation(APPOINTMENT_CANCEL)
-  async cancelAppointment(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
-    const p = await this.parameters(req, 'Appointment', 'operation:$cancel');
-    return this.transition(req, res, 'cancelAppointment', { reason: param(p, 'reason') ?? '' });
+  cancelAppointment(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    return cancelAppointment(this.operation, req, res);
   }
 
   @ServeOperation(APPOINTMENT_RESCHEDULE)
-  async reschedule(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
-    const p = await this.parameters(req, 'Appointment', 'operation:$reschedule');
-    const slot = param(p, 'slot')?.replace(/^Slot\//, '');
-    if (!slot) {
-      throw FhirError.of(
-        400,
-        'required',
-        'operation.parameter.required',
-        'parameter slot is required',
-        "Parameters.parameter.where(name='slot')",
-      );
-    }
-    return this.transition(req, res, 'rescheduleAppointment', {
-      newSlotId: slot,
-      reason: param(p, 'reason') ?? '',
-    });
+  reschedule(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    return rescheduleAppointment(this.operation, req, res);
   }
 
   @ServeOperation(APPOINTMENT_ARRIVED)
-  async arrived(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
-    await this.parameters(req, 'Appointment', 'operation:$arrived');
-    return this.transition(req, res, 'markArrived', {});
+  arrived(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    return arrivedAppointment(this.operation, req, res);
   }
 
   @ServeOperation(APPOINTMENT_FULFIL)
-  async fulfil(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
-    await this.parameters(req, 'Appointment', 'operation:$fulfil');
-    return this.transition(req, res, 'markFulfilled', {});
+  fulfil(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    return fulfilAppointment(this.operation, req, res);
   }
 
   @ServeOperation(APPOINTMENT_NO_SHOW)
-  async noShow(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
-    await this.parameters(req, 'Appointment', 'operation:$no-show');
-    return this.transition(req, res, 'markNoShow', {});
+  noShow(@Req() req: Request, @Res() res: Response): Promise<Appointment> {
+    return noShowAppointment(this.operation, req, res);
   }
 
   @FhirRoute({
@@ -280,33 +196,6 @@ export class AppointmentFhirController extends PlatformFhirController {
    * A state change on the addressed appointment: If-Match becomes the platform's expected
    * version (checked under the row lock), state-machine refusals become 409 / 412.
    */
-  private async transition(
-    req: Request,
-    res: Response,
-    method:
-      | 'cancelAppointment'
-      | 'rescheduleAppointment'
-      | 'markArrived'
-      | 'markFulfilled'
-      | 'markNoShow',
-    args: Record<string, string>,
-  ): Promise<Appointment> {
-    const expected = parseIfMatch(headerValue(req.headers['if-match']));
-    let r: { appointment?: appointments.v1.Appointment };
-    try {
-      r = await this.call(
-        this.platforms.appointments[method],
-        { appointmentId: String(req.params['id']), expectedVersion: expected ?? 0, ...args },
-        forwardContext(req),
-        'Appointment',
-        (f) => OPERATION_FIELDS[f],
-      );
-    } catch (err) {
-      throw stateConflict(err);
-    }
-    const a = appointmentToFhir(r.appointment!);
-    return sendFhir(res, 200, a, versionHeaders(a));
-  }
 }
 
 /** The FHIR operation that made each recorded change (history entries' request.url). */

@@ -99,6 +99,31 @@ export interface HistoryVersion {
 }
 
 /**
+ * What an operation's handler (`operations/<resource>-<code>.ts`, one file with its
+ * OperationDefinition) uses of the controller serving its route: the platforms, the base URL, the
+ * one way to call a platform and to validate the operation's Parameters.
+ */
+export interface OperationContext {
+  readonly platforms: PlatformClients;
+  readonly base: string;
+  call<Req, Res>(
+    method: TypedUnaryMethod<Req, Res>,
+    req: NoInfer<Req>,
+    ctx: ForwardContext,
+    type: string,
+    fieldPath?: (field: string) => string | undefined,
+  ): Promise<Res>;
+  parameters(req: Request, type: string, interaction: string): Promise<Parameters>;
+}
+
+/** An operation's handler: answers on `res` and resolves to the resource answered (audit). */
+export type OperationHandler<T extends Resource> = (
+  ctx: OperationContext,
+  req: Request,
+  res: Response,
+) => Promise<T>;
+
+/**
  * Base of the controllers that serve a platform's resources: one way to call a platform (errors
  * become OperationOutcome), to validate a body at the chokepoint (refusals are counted), and to
  * answer a paged searchset.
@@ -112,6 +137,16 @@ export abstract class PlatformFhirController {
 
   protected get base(): string {
     return `${this.config.publicUrl}/${FHIR_PREFIX}`;
+  }
+
+  /** This controller as its operations' handlers see it. */
+  protected get operation(): OperationContext {
+    return {
+      platforms: this.platforms,
+      base: this.base,
+      call: (method, req, ctx, type, fieldPath) => this.call(method, req, ctx, type, fieldPath),
+      parameters: (req, type, interaction) => this.parameters(req, type, interaction),
+    };
   }
 
   protected async call<Req, Res>(

@@ -1,4 +1,7 @@
-import { resourceSubject } from '../platform-fhir.controller';
+import type { Appointment } from '@medplum/fhirtypes';
+
+import { type OperationHandler, resourceSubject } from '../platform-fhir.controller';
+import { appointmentTransition } from './appointment-transition';
 import { fhirOperation, instanceOperationDefinition, returnParameter } from './fhir-operation';
 
 /** POST /fhir/Appointment/:id/$arrived */
@@ -18,3 +21,9 @@ export const APPOINTMENT_ARRIVED = fhirOperation(
     summary: 'Record that the patient has arrived (booked → arrived; providing organisation only)',
   },
 );
+
+/** Serves Appointment/{id}/$arrived: the appointments platform's markArrived. */
+export const arrivedAppointment: OperationHandler<Appointment> = async (ctx, req, res) => {
+  await ctx.parameters(req, 'Appointment', 'operation:$arrived');
+  return appointmentTransition(ctx, req, res, 'markArrived', {});
+};

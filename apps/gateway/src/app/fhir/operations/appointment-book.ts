@@ -1,4 +1,9 @@
-import { resourceSubject } from '../platform-fhir.controller';
+import type { Appointment } from '@medplum/fhirtypes';
+import { appointmentToFhir, FhirError, validateNhsNumber } from '@trellis/fhir';
+
+import { forwardContext, sendFhir } from '../fhir.http';
+import { versionHeaders } from '../fhir.support';
+import { type OperationHandler, param, resourceSubject } from '../platform-fhir.controller';
 import { fhirOperation } from './fhir-operation';
 
 /** POST /fhir/Appointment/$book */
@@ -69,3 +74,58 @@ export const APPOINTMENT_BOOK = fhirOperation(
     summary: 'Book a free slot for a patient (idempotent per booking organisation)',
   },
 );
+
+/**
+ * Serves Appointment/$book: slot, patient and idempotency key are required (every missing one
+ * named); a replayed booking answers 200 with the first booking, a new one 201 with its Location.
+ */
+export const bookAppointment: OperationHandler<Appointment> = async (ctx, req, res) => {
+  const p = await ctx.parameters(req, 'Appointment', 'operation:$book');
+  const slot = param(p, 'slot')?.replace(/^Slot\//, '');
+  const patient = param(p, 'patient')?.replace(/^Patient\//, '');
+  const key = param(p, 'idempotency-key');
+  const missing = [
+    ['slot', slot],
+    ['patient', patient],
+    ['idempotency-key', key],
+  ]
+    .filter(([, v]) => !v)
+    .map(([n]) => n!);
+  if (missing.length) {
+    throw new FhirError(
+      400,
+      missing.map((n) => ({
+        severity: 'error',
+        code: 'required',
+        rule: 'operation.parameter.required',
+        expression: `Parameters.parameter.where(name='${n}')`,
+        message: `parameter ${n} is required`,
+      })),
+    );
+  }
+  if (!validateNhsNumber(patient).valid) {
+    throw FhirError.of(
+      422,
+      'value',
+      'nhs-number.check-digit',
+      'patient must be Patient/<valid NHS number>',
+      "Parameters.parameter.where(name='patient')",
+    );
+  }
+  const r = await ctx.call(
+    ctx.platforms.appointments.bookAppointment,
+    {
+      idempotencyKey: key,
+      slotId: slot,
+      nhsNumber: patient,
+      referralId: param(p, 'referral')?.replace(/^ServiceRequest\//, '') ?? '',
+    },
+    forwardContext(req),
+    'Appointment',
+  );
+  const a = appointmentToFhir(r.appointment!);
+  return sendFhir(res, r.replayed ? 200 : 201, a, {
+    ...versionHeaders(a),
+    Location: `${ctx.base}/Appointment/${a.id}`,
+  });
+};

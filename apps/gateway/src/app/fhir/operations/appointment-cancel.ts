@@ -1,4 +1,7 @@
-import { resourceSubject } from '../platform-fhir.controller';
+import type { Appointment } from '@medplum/fhirtypes';
+
+import { type OperationHandler, param, resourceSubject } from '../platform-fhir.controller';
+import { appointmentTransition } from './appointment-transition';
 import {
   fhirOperation,
   freeTextParameter,
@@ -26,3 +29,11 @@ export const APPOINTMENT_CANCEL = fhirOperation(
     summary: 'Cancel an appointment (frees its slot)',
   },
 );
+
+/** Serves Appointment/{id}/$cancel: the appointments platform's cancelAppointment. */
+export const cancelAppointment: OperationHandler<Appointment> = async (ctx, req, res) => {
+  const p = await ctx.parameters(req, 'Appointment', 'operation:$cancel');
+  return appointmentTransition(ctx, req, res, 'cancelAppointment', {
+    reason: param(p, 'reason') ?? '',
+  });
+};

@@ -1,4 +1,7 @@
-import { resourceSubject } from '../platform-fhir.controller';
+import type { Appointment } from '@medplum/fhirtypes';
+
+import { type OperationHandler, resourceSubject } from '../platform-fhir.controller';
+import { appointmentTransition } from './appointment-transition';
 import { fhirOperation, instanceOperationDefinition, returnParameter } from './fhir-operation';
 
 /** POST /fhir/Appointment/:id/$fulfil */
@@ -19,3 +22,9 @@ export const APPOINTMENT_FULFIL = fhirOperation(
       'Record that the appointment took place (arrived → fulfilled; providing organisation only)',
   },
 );
+
+/** Serves Appointment/{id}/$fulfil: the appointments platform's markFulfilled. */
+export const fulfilAppointment: OperationHandler<Appointment> = async (ctx, req, res) => {
+  await ctx.parameters(req, 'Appointment', 'operation:$fulfil');
+  return appointmentTransition(ctx, req, res, 'markFulfilled', {});
+};

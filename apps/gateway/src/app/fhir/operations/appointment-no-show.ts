@@ -1,4 +1,7 @@
-import { resourceSubject } from '../platform-fhir.controller';
+import type { Appointment } from '@medplum/fhirtypes';
+
+import { type OperationHandler, resourceSubject } from '../platform-fhir.controller';
+import { appointmentTransition } from './appointment-transition';
 import { fhirOperation, instanceOperationDefinition, returnParameter } from './fhir-operation';
 
 /** POST /fhir/Appointment/:id/$no-show */
@@ -18,3 +21,9 @@ export const APPOINTMENT_NO_SHOW = fhirOperation(
     summary: 'Record that the patient did not attend (booked → noshow, once the slot has started)',
   },
 );
+
+/** Serves Appointment/{id}/$no-show: the appointments platform's markNoShow. */
+export const noShowAppointment: OperationHandler<Appointment> = async (ctx, req, res) => {
+  await ctx.parameters(req, 'Appointment', 'operation:$no-show');
+  return appointmentTransition(ctx, req, res, 'markNoShow', {});
+};

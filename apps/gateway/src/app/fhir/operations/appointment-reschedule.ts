@@ -1,4 +1,8 @@
-import { resourceSubject } from '../platform-fhir.controller';
+import type { Appointment } from '@medplum/fhirtypes';
+import { FhirError } from '@trellis/fhir';
+
+import { type OperationHandler, param, resourceSubject } from '../platform-fhir.controller';
+import { appointmentTransition } from './appointment-transition';
 import {
   fhirOperation,
   freeTextParameter,
@@ -28,3 +32,22 @@ export const APPOINTMENT_RESCHEDULE = fhirOperation(
     summary: 'Move a booked appointment to another free slot of the same provider (atomic)',
   },
 );
+
+/** Serves Appointment/{id}/$reschedule: the appointments platform's rescheduleAppointment. */
+export const rescheduleAppointment: OperationHandler<Appointment> = async (ctx, req, res) => {
+  const p = await ctx.parameters(req, 'Appointment', 'operation:$reschedule');
+  const slot = param(p, 'slot')?.replace(/^Slot\//, '');
+  if (!slot) {
+    throw FhirError.of(
+      400,
+      'required',
+      'operation.parameter.required',
+      'parameter slot is required',
+      "Parameters.parameter.where(name='slot')",
+    );
+  }
+  return appointmentTransition(ctx, req, res, 'rescheduleAppointment', {
+    newSlotId: slot,
+    reason: param(p, 'reason') ?? '',
+  });
+};

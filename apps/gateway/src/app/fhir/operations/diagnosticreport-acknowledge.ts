@@ -1,4 +1,9 @@
-import { resourceSubject } from '../platform-fhir.controller';
+import type { DiagnosticReport } from '@medplum/fhirtypes';
+import { reportToFhir } from '@trellis/fhir';
+
+import { forwardContext, sendFhir } from '../fhir.http';
+import { versionHeaders } from '../fhir.support';
+import { type OperationHandler, param, resourceSubject } from '../platform-fhir.controller';
 import {
   fhirOperation,
   freeTextParameter,
@@ -35,3 +40,25 @@ export const DIAGNOSTICREPORT_ACKNOWLEDGE = fhirOperation(
     summary: 'Acknowledge (file) a result as the requesting organisation',
   },
 );
+
+/** Serves DiagnosticReport/{id}/$acknowledge: the results platform's acknowledgeReport. */
+export const acknowledgeDiagnosticReport: OperationHandler<DiagnosticReport> = async (
+  ctx,
+  req,
+  res,
+) => {
+  const p = await ctx.parameters(req, 'DiagnosticReport', 'operation:$acknowledge');
+  const version = Number(param(p, 'version') ?? 0);
+  const r = await ctx.call(
+    ctx.platforms.reports.acknowledgeReport,
+    {
+      reportId: String(req.params['id']),
+      version: Number.isInteger(version) ? version : 0,
+      note: param(p, 'note') ?? '',
+    },
+    forwardContext(req),
+    'DiagnosticReport',
+  );
+  const d = reportToFhir(r.report!);
+  return sendFhir(res, 200, d, versionHeaders(d));
+};

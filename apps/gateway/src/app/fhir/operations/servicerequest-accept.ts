@@ -5,6 +5,7 @@ import {
   instanceOperationDefinition,
   returnParameter,
 } from './fhir-operation';
+import { referralTransition } from './servicerequest-transition';
 
 /** POST /fhir/ServiceRequest/:id/$accept */
 export const SERVICEREQUEST_ACCEPT = fhirOperation(
@@ -23,3 +24,6 @@ export const SERVICEREQUEST_ACCEPT = fhirOperation(
     summary: 'Accept a referral (receiving organisation)',
   },
 );
+
+/** Serves ServiceRequest/{id}/$accept: the referrals platform's acceptReferral. */
+export const acceptServiceRequest = referralTransition('acceptReferral', 'note');

@@ -5,6 +5,7 @@ import {
   instanceOperationDefinition,
   returnParameter,
 } from './fhir-operation';
+import { referralTransition } from './servicerequest-transition';
 
 /** POST /fhir/ServiceRequest/:id/$advise */
 export const SERVICEREQUEST_ADVISE = fhirOperation(
@@ -23,3 +24,6 @@ export const SERVICEREQUEST_ADVISE = fhirOperation(
     summary: 'Answer a referral with advice instead of accepting it (advice and guidance)',
   },
 );
+
+/** Serves ServiceRequest/{id}/$advise: the referrals platform's giveAdvice. */
+export const adviseServiceRequest = referralTransition('giveAdvice', 'advice');

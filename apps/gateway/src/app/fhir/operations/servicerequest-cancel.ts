@@ -5,6 +5,7 @@ import {
   instanceOperationDefinition,
   returnParameter,
 } from './fhir-operation';
+import { referralTransition } from './servicerequest-transition';
 
 /** POST /fhir/ServiceRequest/:id/$cancel */
 export const SERVICEREQUEST_CANCEL = fhirOperation(
@@ -23,3 +24,6 @@ export const SERVICEREQUEST_CANCEL = fhirOperation(
     summary: 'Cancel a referral (referring organisation)',
   },
 );
+
+/** Serves ServiceRequest/{id}/$cancel: the referrals platform's cancelReferral. */
+export const cancelServiceRequest = referralTransition('cancelReferral', 'reason');

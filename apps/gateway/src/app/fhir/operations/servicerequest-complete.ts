@@ -5,6 +5,7 @@ import {
   instanceOperationDefinition,
   returnParameter,
 } from './fhir-operation';
+import { referralTransition } from './servicerequest-transition';
 
 /** POST /fhir/ServiceRequest/:id/$complete */
 export const SERVICEREQUEST_COMPLETE = fhirOperation(
@@ -23,3 +24,6 @@ export const SERVICEREQUEST_COMPLETE = fhirOperation(
     summary: 'Complete (discharge) a referral',
   },
 );
+
+/** Serves ServiceRequest/{id}/$complete: the referrals platform's completeReferral. */
+export const completeServiceRequest = referralTransition('completeReferral', 'note');

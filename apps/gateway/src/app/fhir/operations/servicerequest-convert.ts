@@ -1,4 +1,9 @@
-import { resourceSubject } from '../platform-fhir.controller';
+import type { ServiceRequest } from '@medplum/fhirtypes';
+import { referralToFhir } from '@trellis/fhir';
+
+import { forwardContext, sendFhir } from '../fhir.http';
+import { versionHeaders } from '../fhir.support';
+import { type OperationHandler, param, resourceSubject } from '../platform-fhir.controller';
 import {
   fhirOperation,
   freeTextParameter,
@@ -26,3 +31,19 @@ export const SERVICEREQUEST_CONVERT = fhirOperation(
     summary: 'Convert an advice-and-guidance request into a referral (referring organisation)',
   },
 );
+
+/** Serves ServiceRequest/{id}/$convert: the new referral, 201 with its Location. */
+export const convertServiceRequest: OperationHandler<ServiceRequest> = async (ctx, req, res) => {
+  const p = await ctx.parameters(req, 'ServiceRequest', 'operation:ConvertAdviceToReferral');
+  const r = await ctx.call(
+    ctx.platforms.referrals.convertAdviceToReferral,
+    { referralId: String(req.params['id']), note: param(p, 'note') ?? '' },
+    forwardContext(req),
+    'ServiceRequest',
+  );
+  const s = referralToFhir(r.referral!);
+  return sendFhir(res, 201, s, {
+    ...versionHeaders(s),
+    Location: `${ctx.base}/ServiceRequest/${s.id!}`,
+  });
+};

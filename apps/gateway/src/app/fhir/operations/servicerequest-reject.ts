@@ -5,6 +5,7 @@ import {
   instanceOperationDefinition,
   returnParameter,
 } from './fhir-operation';
+import { referralTransition } from './servicerequest-transition';
 
 /** POST /fhir/ServiceRequest/:id/$reject */
 export const SERVICEREQUEST_REJECT = fhirOperation(
@@ -23,3 +24,6 @@ export const SERVICEREQUEST_REJECT = fhirOperation(
     summary: 'Reject a referral with a reason',
   },
 );
+
+/** Serves ServiceRequest/{id}/$reject: the referrals platform's rejectReferral. */
+export const rejectServiceRequest = referralTransition('rejectReferral', 'reason');

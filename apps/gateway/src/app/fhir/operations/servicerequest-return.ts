@@ -5,6 +5,7 @@ import {
   instanceOperationDefinition,
   returnParameter,
 } from './fhir-operation';
+import { referralTransition } from './servicerequest-transition';
 
 /** POST /fhir/ServiceRequest/:id/$return */
 export const SERVICEREQUEST_RETURN = fhirOperation(
@@ -23,3 +24,6 @@ export const SERVICEREQUEST_RETURN = fhirOperation(
     summary: 'Return a referral to the referrer with a reason (receiving organisation)',
   },
 );
+
+/** Serves ServiceRequest/{id}/$return: the referrals platform's returnReferral. */
+export const returnServiceRequest = referralTransition('returnReferral', 'reason');
