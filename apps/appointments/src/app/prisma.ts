@@ -7,7 +7,4 @@ export type {
   Slot as SlotRow,
 } from '../generated/prisma/client';
 
-/** A Prisma client or an interactive transaction: repositories accept either. */
-export type Db = PrismaClient | Prisma.TransactionClient;
-
 export const PRISMA = Symbol('appointments.prisma');

@@ -9,7 +9,4 @@ export type {
 } from '../generated/prisma/client';
 export type { ReferralPriority, ReferralStatus } from '../generated/prisma/enums';
 
-/** A Prisma client or an interactive transaction: repositories accept either. */
-export type Db = PrismaClient | Prisma.TransactionClient;
-
 export const PRISMA = Symbol('referrals.prisma');

@@ -7,7 +7,4 @@ export type {
   ReportVersion as ReportVersionRow,
 } from '../generated/prisma/client';
 
-/** A Prisma client or an interactive transaction: repositories accept either. */
-export type Db = PrismaClient | Prisma.TransactionClient;
-
 export const PRISMA = Symbol('results.prisma');
