@@ -1,4 +1,4 @@
-import { expectDomainError } from './expect-refusal';
+import { expectDomainError, rejectionOf, thrownBy } from './expect-refusal';
 
 class ShopError extends Error {
   constructor(
@@ -28,5 +28,37 @@ describe('expectDomainError', () => {
   it('rethrows a failure that is not a domain error of that class', async () => {
     const other = new TypeError('boom');
     await expect(expectDomainError(Promise.reject(other), ShopError, 'CLOSED')).rejects.toBe(other);
+  });
+});
+
+describe('rejectionOf / thrownBy', () => {
+  const soldOut = new ShopError('SOLD_OUT', 'no bread left');
+
+  it('return the error of the class, awaited or thrown', async () => {
+    expect(await rejectionOf(Promise.reject(soldOut), ShopError)).toBe(soldOut);
+    expect(
+      thrownBy(() => {
+        throw soldOut;
+      }, ShopError),
+    ).toBe(soldOut);
+  });
+
+  it('fail when the call succeeds', async () => {
+    await expect(rejectionOf(Promise.resolve('ok'), ShopError)).rejects.toThrow(
+      'expected a ShopError, but the call succeeded',
+    );
+    expect(() => thrownBy(() => 'ok', ShopError)).toThrow(
+      'expected a ShopError, but the call succeeded',
+    );
+  });
+
+  it('rethrow an error of another class', async () => {
+    const other = new TypeError('boom');
+    await expect(rejectionOf(Promise.reject(other), ShopError)).rejects.toBe(other);
+    expect(() =>
+      thrownBy(() => {
+        throw other;
+      }, ShopError),
+    ).toThrow(other);
   });
 });

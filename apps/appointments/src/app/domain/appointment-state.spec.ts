@@ -1,3 +1,4 @@
+import { thrownBy } from '@trellis/testing';
 import {
   applyTransition,
   assertTiming,
@@ -12,15 +13,7 @@ import { AppointmentsError, AppointmentsErrorCode } from './appointments.errors'
 const ALL_STATES: AppointmentState[] = ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow'];
 const ALL_ACTIONS = Object.keys(TRANSITIONS) as AppointmentAction[];
 
-function errorOf(fn: () => unknown): AppointmentsError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof AppointmentsError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppointmentsError');
-}
+const errorOf = (fn: () => unknown): AppointmentsError => thrownBy(fn, AppointmentsError);
 
 describe('appointment state machine', () => {
   it.each([

@@ -1,3 +1,4 @@
+import { thrownBy } from '@trellis/testing';
 import type { PatientRecord } from './patient.model';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
 import { assertRestrictedChangeAllowed, visibleMatchReasons } from './restricted';
@@ -16,15 +17,7 @@ const record = (confidentiality: PatientRecord['confidentiality']): PatientRecor
   supersededNhsNumbers: [],
 });
 
-function refusal(fn: () => void): IdentityError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof IdentityError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (fn: () => void): IdentityError => thrownBy(fn, IdentityError);
 
 describe('restricted-record change rules', () => {
   it('refuses lifting a restriction without trellis/restricted.read, naming the field', () => {

@@ -1,3 +1,4 @@
+import { rejectionOf } from '@trellis/testing';
 import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
 import type { Actor } from '../domain/ports';
 import type { PatientDirectory, PatientStanding } from '@trellis/identity-client';
@@ -57,15 +58,7 @@ function input(overrides: Partial<SendInput> = {}): SendInput {
   };
 }
 
-async function refusal(p: Promise<unknown>): Promise<ReferralsError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ReferralsError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (p: Promise<unknown>): Promise<ReferralsError> => rejectionOf(p, ReferralsError);
 
 describe('ReferralsService.send (no database)', () => {
   it('refuses a self-referral, a bad region and too many attachments in one answer, before asking identity', async () => {

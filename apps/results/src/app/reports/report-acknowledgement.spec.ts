@@ -1,3 +1,4 @@
+import { rejectionOf } from '@trellis/testing';
 import type { PatientDirectory } from '@trellis/identity-client';
 
 import type { ReportContent } from '../domain/report-content';
@@ -79,14 +80,7 @@ function createTestService(version = 2) {
   return { service: new ReportAcknowledgement(support), events };
 }
 
-async function refusal(p: Promise<unknown>): Promise<ResultsError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ResultsError);
-  return err as ResultsError;
-}
+const refusal = (p: Promise<unknown>): Promise<ResultsError> => rejectionOf(p, ResultsError);
 
 describe('acknowledging a result (no database)', () => {
   it('records the first acknowledgement of the latest version with one ResultAcknowledged', async () => {
