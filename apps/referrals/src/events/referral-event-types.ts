@@ -1,19 +1,11 @@
-import { domainEventTypes, TOPICS } from '@trellis/events';
+import { domainEventTypes, REFERRAL_EVENT_NAMES, TOPICS } from '@trellis/events';
 
 /** The eleven referral event types on trellis.referrals.referral.v1 (key: NHS number). */
-export const ReferralEvents = domainEventTypes('referrals', TOPICS.referralsReferral, [
-  'ReferralSent',
-  'ReferralAccepted',
-  'ReferralRejected',
-  'ReferralReturned',
-  'ReferralAdviceGiven',
-  'ReferralBooked',
-  'ReferralCompleted',
-  'ReferralCancelled',
-  'RttClockStopped',
-  'ReferralUpdated',
-  'ReferralBookingCancelled',
-]);
+export const ReferralEvents = domainEventTypes(
+  'referrals',
+  TOPICS.referralsReferral,
+  REFERRAL_EVENT_NAMES,
+);
 
 /**
  * appointments' events this platform reacts to (trellis.appointments.appointment.v1): a booking
