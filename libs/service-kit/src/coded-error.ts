@@ -124,6 +124,25 @@ export const INVALID_ARGUMENT_ERROR_CODE = {
   InvalidArgument: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
 } as const;
 
+// Codes that mean the same wherever a platform uses them: a vocabulary spreads the ones it answers
+// with, so a client reads one meaning for each across the platforms.
+/** The change was based on a version that is no longer current (FHIR If-Match → 412). */
+export const VERSION_CONFLICT_ERROR_CODE = {
+  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
+} as const;
+/** An idempotency key sent again with a different request. */
+export const IDEMPOTENCY_KEY_REUSED_ERROR_CODE = {
+  IdempotencyKeyReused: ['IDEMPOTENCY_KEY_REUSED', 'ALREADY_EXISTS'],
+} as const;
+/** The record's state machine does not allow the step asked for. */
+export const ILLEGAL_TRANSITION_ERROR_CODE = {
+  IllegalTransition: ['ILLEGAL_TRANSITION', 'FAILED_PRECONDITION'],
+} as const;
+/** The caller's organisation takes no part in the record. */
+export const NOT_INVOLVED_ERROR_CODE = {
+  NotInvolved: ['NOT_INVOLVED', 'PERMISSION_DENIED'],
+} as const;
+
 /** A vocabulary that names its refusal code `InvalidArgument` (of kind INVALID_ARGUMENT). */
 export type RefusingVocabularySpec = ErrorVocabularySpec & {
   readonly InvalidArgument: readonly [code: string, kind: 'INVALID_ARGUMENT'];

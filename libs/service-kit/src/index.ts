@@ -40,7 +40,11 @@ export {
   codedError,
   codedErrorWithMetadata,
   errorVocabulary,
+  IDEMPOTENCY_KEY_REUSED_ERROR_CODE,
+  ILLEGAL_TRANSITION_ERROR_CODE,
   INVALID_ARGUMENT_ERROR_CODE,
+  NOT_INVOLVED_ERROR_CODE,
+  VERSION_CONFLICT_ERROR_CODE,
 } from './coded-error';
 export type {
   CodedErrorClass,

@@ -7,6 +7,10 @@ import {
   codedErrorWithMetadata,
   type CodeOf,
   INVALID_ARGUMENT_ERROR_CODE,
+  IDEMPOTENCY_KEY_REUSED_ERROR_CODE,
+  ILLEGAL_TRANSITION_ERROR_CODE,
+  NOT_INVOLVED_ERROR_CODE,
+  VERSION_CONFLICT_ERROR_CODE,
 } from '@trellis/service-kit';
 
 /**
@@ -21,21 +25,20 @@ export class AppointmentsError extends codedErrorWithMetadata('appointments', {
   ...PATIENT_DIRECTORY_ERROR_CODES,
   ...PATIENT_DECEASED_ERROR_CODE,
   ...INVALID_ARGUMENT_ERROR_CODE,
+  ...IDEMPOTENCY_KEY_REUSED_ERROR_CODE,
+  ...ILLEGAL_TRANSITION_ERROR_CODE,
+  ...NOT_INVOLVED_ERROR_CODE,
+  ...VERSION_CONFLICT_ERROR_CODE,
   ScheduleNotFound: ['SCHEDULE_NOT_FOUND', 'NOT_FOUND'],
   SlotNotFound: ['SLOT_NOT_FOUND', 'NOT_FOUND'],
   AppointmentNotFound: ['APPOINTMENT_NOT_FOUND', 'NOT_FOUND'],
   AppointmentVersionNotFound: ['APPOINTMENT_VERSION_NOT_FOUND', 'NOT_FOUND'],
   NotScheduleOwner: ['NOT_SCHEDULE_OWNER', 'PERMISSION_DENIED'],
   NotAllowedToBook: ['NOT_ALLOWED_TO_BOOK', 'PERMISSION_DENIED'],
-  NotInvolved: ['NOT_INVOLVED', 'PERMISSION_DENIED'],
   SlotOverlap: ['SLOT_OVERLAP', 'ALREADY_EXISTS'],
-  IdempotencyKeyReused: ['IDEMPOTENCY_KEY_REUSED', 'ALREADY_EXISTS'],
   // the loser of a booking race: retry with another slot
   SlotNotFree: ['SLOT_NOT_FREE', 'ABORTED'],
-  /** expected_version is not the appointment's current version (FHIR If-Match → 412). */
-  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
   SlotInPast: ['SLOT_IN_PAST', 'FAILED_PRECONDITION'],
-  IllegalTransition: ['ILLEGAL_TRANSITION', 'FAILED_PRECONDITION'],
   TooEarly: ['TOO_EARLY', 'FAILED_PRECONDITION'],
   /** Arrival recorded too long after the slot ended. */
   TooLate: ['TOO_LATE', 'FAILED_PRECONDITION'],
