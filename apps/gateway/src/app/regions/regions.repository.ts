@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import { TransactionalRepository } from '@trellis/database';
 
 import {
   type Prisma,
@@ -48,19 +49,9 @@ export interface RequirementsChange {
  * requirements; the owner of their transactions (the rules get this repository bound to one).
  */
 @Injectable()
-export class RegionsRepository {
-  constructor(
-    @Inject(GatewayPrismaService) private readonly db: PrismaClient | Prisma.TransactionClient,
-  ) {}
-
-  /**
-   * One unit of work in one transaction: `work` gets this repository bound to it, and the
-   * transaction itself for the outbox and the auditor (the event and the audit record commit with
-   * the change); inside a unit of work, a nested one joins it.
-   */
-  inTransaction<R>(work: (repo: RegionsRepository, tx: Tx) => Promise<R>): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this, this.db);
-    return this.db.$transaction((tx) => work(new RegionsRepository(tx), tx));
+export class RegionsRepository extends TransactionalRepository<Tx, PrismaClient> {
+  constructor(@Inject(GatewayPrismaService) db: PrismaClient | Tx) {
+    super(db);
   }
 
   system(id: string): Promise<SystemRow | null> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import { TransactionalRepository } from '@trellis/database';
 
 import type { BulkExportJob, Prisma, PrismaClient } from '../../../generated/prisma/client';
 import { GatewayPrismaService } from '../../database/gateway-prisma.service';
@@ -43,18 +44,9 @@ const CLAIMABLE = ['queued', 'running'];
  * owner of their transactions: ExportJobs holds the rules (ownership, expiry, lease, size).
  */
 @Injectable()
-export class ExportJobsRepository {
-  constructor(
-    @Inject(GatewayPrismaService) private readonly db: PrismaClient | Prisma.TransactionClient,
-  ) {}
-
-  /**
-   * One unit of work in one transaction: `work` gets this repository bound to it; inside a unit
-   * of work, a nested one joins it.
-   */
-  inTransaction<R>(work: (repo: ExportJobsRepository, tx: Tx) => Promise<R>): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this, this.db);
-    return this.db.$transaction((tx) => work(new ExportJobsRepository(tx), tx));
+export class ExportJobsRepository extends TransactionalRepository<Tx, PrismaClient> {
+  constructor(@Inject(GatewayPrismaService) db: PrismaClient | Tx) {
+    super(db);
   }
 
   insert(draft: JobDraft): Promise<BulkExportJob> {
