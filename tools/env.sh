@@ -6,7 +6,7 @@ _trellis_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRELLIS_ROOT="$_trellis_root"
 unset _trellis_root
 TRELLIS_HOME="${TRELLIS_HOME:-$TRELLIS_ROOT/.trellis}"
-TRELLIS_NODE_VERSION="24.21.0"
+TRELLIS_NODE_VERSION="24.22.3"
 export TRELLIS_ROOT TRELLIS_HOME TRELLIS_NODE_VERSION
 export PATH="$TRELLIS_HOME/bin:$TRELLIS_ROOT/node_modules/.bin:$PATH"
 # Nx cache per checkout (git-ignored), so a fresh clone really runs every check.
