@@ -3,7 +3,6 @@ import {
   type FieldViolation,
   errorVocabulary,
   type ErrorCodeOf,
-  VERSION_CONFLICT_ERROR_CODE,
 } from '@trellis/service-kit';
 import type { PatientView } from './patient.model';
 
@@ -14,7 +13,7 @@ const VOCABULARY = {
   PatientNotFound: ['PATIENT_NOT_FOUND', 'NOT_FOUND'],
   VersionNotFound: ['VERSION_NOT_FOUND', 'NOT_FOUND'],
   DuplicatePatient: ['DUPLICATE_PATIENT', 'ALREADY_EXISTS'],
-  ...VERSION_CONFLICT_ERROR_CODE,
+  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
   PatientSuperseded: ['PATIENT_SUPERSEDED', 'FAILED_PRECONDITION'],
   AlreadyDeceased: ['ALREADY_DECEASED', 'FAILED_PRECONDITION'],
   MergeIntoSelf: ['MERGE_INTO_SELF', 'INVALID_ARGUMENT'],

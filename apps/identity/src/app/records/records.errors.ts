@@ -4,7 +4,6 @@ import {
   type FieldViolation,
   errorVocabulary,
   type ErrorCodeOf,
-  VERSION_CONFLICT_ERROR_CODE,
 } from '@trellis/service-kit';
 
 /** The record locator's error vocabulary (ErrorInfo domain trellis.records). */
@@ -18,7 +17,8 @@ const VOCABULARY = {
   PatientSuperseded: ['PATIENT_SUPERSEDED', 'FAILED_PRECONDITION'],
   PointerNotFound: ['POINTER_NOT_FOUND', 'NOT_FOUND'],
   PointerVersionNotFound: ['POINTER_VERSION_NOT_FOUND', 'NOT_FOUND'],
-  ...VERSION_CONFLICT_ERROR_CODE,
+  // the change was based on a version that is no longer the pointer's (FHIR If-Match: 412)
+  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
   PointerDeleted: ['POINTER_DELETED', 'NOT_FOUND'],
   PointerExists: ['POINTER_EXISTS', 'ALREADY_EXISTS'],
   PointerNotCurrent: ['POINTER_NOT_CURRENT', 'FAILED_PRECONDITION'],
