@@ -27,6 +27,18 @@ export interface SearchCursor {
   id: string;
 }
 
+/** What registering a pointer writes: its version 1, under the custodian's idempotency key. */
+export interface NewPointer {
+  id: string;
+  draft: PointerDraft;
+  custodian: string;
+  clientKey: string | undefined;
+  requestHash: string;
+  replacesId?: string;
+  systemId: string;
+  now: Date;
+}
+
 /** The record locator's storage (table document_pointer in identity's schema). */
 export class PointerRepository extends TransactionalRepository<
   Prisma.TransactionClient,
@@ -88,16 +100,7 @@ export class PointerRepository extends TransactionalRepository<
   }
 
   /** Registers a pointer with its version 1 (in the caller's transaction). */
-  async insert(row: {
-    id: string;
-    draft: PointerDraft;
-    custodian: string;
-    clientKey: string | undefined;
-    requestHash: string;
-    replacesId?: string;
-    systemId: string;
-    now: Date;
-  }): Promise<StoredPointer> {
+  async insert(row: NewPointer): Promise<StoredPointer> {
     const d = row.draft;
     const created = await this.db.documentPointer.create({
       data: {

@@ -1,6 +1,7 @@
 import type { Actor } from '../patients/patient.model';
 import type { PointerEvent } from './records.events';
 import type {
+  NewPointer,
   PatientFacts,
   PointerRepository,
   StoredPointer,
@@ -35,16 +36,7 @@ class FakeRepo {
               r.masterIdentifierValue === d.masterIdentifierValue)),
       ) ?? null,
     );
-  insert = (row: {
-    id: string;
-    draft: PointerDraft;
-    custodian: string;
-    clientKey: string | undefined;
-    requestHash: string;
-    replacesId?: string;
-    systemId: string;
-    now: Date;
-  }) => {
+  insert = (row: NewPointer) => {
     const d = row.draft;
     const stored: StoredPointer = {
       id: row.id,
