@@ -13,9 +13,10 @@
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --statement-growth 100000,909091
  *        [--blocks 6] [--executions 1000]   # identity's read statement alone per bulk size, + plans
  *
- * (1) builds the HAPI peer (server/, Maven) and starts it in its own database (hapi_bench) with a
- * fixed heap; (2) seeds N patients into a Trellis identity schema and boots the gateway (in this
- * process, as tools/bench/gateway does) and identity (child process, outbox relay to Kafka on),
+ * (0) installs wrk when missing (tools/setup/wrk.sh: Debian's package, as root); (1) builds the
+ * HAPI peer (server/, Maven) and starts it in its own database (hapi_bench) with a fixed heap;
+ * (2) seeds N patients into a Trellis identity schema and boots the gateway (in this process, as
+ * tools/bench/gateway does) and identity (child process, outbox relay to Kafka on),
  * with a real bearer token from the token endpoint; (3) copies the same N patients, read through
  * the Trellis FHIR API, into HAPI; (4) warms both up; (5) runs wrk in alternating rounds
  * (Trellis, HAPI, Trellis, HAPI, …) per operation: Patient read by id, search by NHS number
@@ -62,7 +63,7 @@ import {
 import { GroupCpuTracker, kafkaPids, machineJiffies, postgresByClient, type Groups } from './procs';
 import { render, renderGrowth, type RoundResult, type SizedRun, type Target } from './report';
 import { statementGrowth } from './statement';
-import { assertWrk, runWrk, type WrkResult } from './wrk';
+import { ensureWrk, runWrk, type WrkResult } from './wrk';
 
 const ROOT = join(__dirname, '../../../..');
 const HAPI_DB = 'hapi_bench';
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
     );
   const tmp = join(tmpdir(), `peer-bench-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
-  assertWrk();
+  ensureWrk();
   const load0 = loadavg();
   const startedAt = new Date().toISOString();
 

@@ -22,10 +22,21 @@ export interface WrkResult {
   wrkCpuMs: number;
 }
 
-export function assertWrk(): void {
-  const r = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
-  if (r.error) {
-    throw new Error('wrk is not installed: apt-get install -y wrk (Debian package)');
+const SETUP = join(__dirname, '../../../setup/wrk.sh');
+
+function hasWrk(): boolean {
+  return !spawnSync('wrk', ['--version'], { encoding: 'utf8' }).error;
+}
+
+/** Installs wrk when missing (tools/setup/wrk.sh: Debian's package, as root) and checks it runs. */
+export function ensureWrk(): void {
+  if (hasWrk()) return;
+  process.stderr.write('wrk is missing: installing it (tools/setup/wrk.sh)…\n');
+  const r = spawnSync('bash', [SETUP], { stdio: 'inherit' });
+  if (r.status !== 0 || !hasWrk()) {
+    throw new Error(
+      `wrk is not installed and tools/setup/wrk.sh failed (exit ${r.status}): apt-get install -y wrk`,
+    );
   }
 }
 
