@@ -8,6 +8,7 @@
  *        [--servers trellis]   # Trellis alone: no HAPI build, boot or copy (A/B of Trellis changes)
  *        [--bulk] [--drop-schema]   # with --servers trellis: a bulk-seeded schema per size (reads, searches)
  *   BENCH_IDENTITY_NODE_ARGS="-r /tmp/count-sql.js" adds node arguments to the identity process.
+ *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --help   # this text, nothing run
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --render results.json   # table again
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --growth a.json,b.json,…  # sizes compared
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --statement-growth 100000,909091
@@ -103,7 +104,21 @@ interface Op {
   lines(target: Target, round: number): string;
 }
 
+/** This file's leading comment: the usage (`--help` prints it instead of starting a run). */
+function usage(): string {
+  const head = /\/\*\*([\s\S]*?)\*\//.exec(readFileSync(__filename, 'utf8'))?.[1] ?? '';
+  return head
+    .split('\n')
+    .map((l) => l.replace(/^ \* ?/, ''))
+    .join('\n')
+    .trim();
+}
+
 async function main(): Promise<void> {
+  if (flag('help') || process.argv.includes('-h')) {
+    console.log(usage());
+    return;
+  }
   // a signal must still run the exit hooks that stop the JVM
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   const saved = arg('render', '');
