@@ -140,3 +140,5 @@ export type {
 } from './patient-batch';
 export { databaseSettings, prismaClientProvider } from './prisma-provider';
 export type { PrismaClientLike, ServiceDatabaseConfig } from './prisma-provider';
+export { serviceEntry } from './service-entry';
+export type { EntryMethods, MethodNamesOf, ServiceEntry } from './service-entry';

@@ -1,4 +1,5 @@
 import type { PatientDirectory } from '@trellis/identity-client';
+import { serviceEntry } from '@trellis/service-kit';
 
 import type { Clock } from '../domain/ports';
 import type { AppointmentEventSink } from './appointment-events';
@@ -21,45 +22,26 @@ export {
  * Appointment booking rules, one entry point over its responsibilities: intake (book),
  * transitions (cancel, reschedule, attendance), queries and reactions to identity's events.
  */
-export class BookingService {
-  readonly book: BookingIntake['book'];
-  readonly cancel: BookingTransitions['cancel'];
-  readonly reschedule: BookingTransitions['reschedule'];
-  readonly markArrived: BookingTransitions['markArrived'];
-  readonly markFulfilled: BookingTransitions['markFulfilled'];
-  readonly markNoShow: BookingTransitions['markNoShow'];
-  readonly get: BookingQueries['get'];
-  readonly getVersion: BookingQueries['getVersion'];
-  readonly listVersions: BookingQueries['listVersions'];
-  readonly listForPatient: BookingQueries['listForPatient'];
-  readonly dayList: BookingQueries['dayList'];
-  readonly onPatientDeceased: BookingReactions['onPatientDeceased'];
-  readonly onPatientMerged: BookingReactions['onPatientMerged'];
-
-  constructor(
+export class BookingService extends serviceEntry(
+  (
     repo: BookingRepository,
     patients: PatientDirectory,
     events: AppointmentEventSink,
     clock: Clock,
     options: BookingServiceOptions = {},
-  ) {
+  ) => {
     const support = new BookingSupport(repo, patients, events, clock, options);
-    const intake = new BookingIntake(support);
-    const transitions = new BookingTransitions(support);
-    const queries = new BookingQueries(support);
-    const reactions = new BookingReactions(support);
-    this.book = intake.book.bind(intake);
-    this.cancel = transitions.cancel.bind(transitions);
-    this.reschedule = transitions.reschedule.bind(transitions);
-    this.markArrived = transitions.markArrived.bind(transitions);
-    this.markFulfilled = transitions.markFulfilled.bind(transitions);
-    this.markNoShow = transitions.markNoShow.bind(transitions);
-    this.get = queries.get.bind(queries);
-    this.getVersion = queries.getVersion.bind(queries);
-    this.listVersions = queries.listVersions.bind(queries);
-    this.listForPatient = queries.listForPatient.bind(queries);
-    this.dayList = queries.dayList.bind(queries);
-    this.onPatientDeceased = reactions.onPatientDeceased.bind(reactions);
-    this.onPatientMerged = reactions.onPatientMerged.bind(reactions);
-  }
-}
+    return {
+      intake: new BookingIntake(support),
+      transitions: new BookingTransitions(support),
+      queries: new BookingQueries(support),
+      reactions: new BookingReactions(support),
+    };
+  },
+  {
+    intake: ['book'],
+    transitions: ['cancel', 'reschedule', 'markArrived', 'markFulfilled', 'markNoShow'],
+    queries: ['get', 'getVersion', 'listVersions', 'listForPatient', 'dayList'],
+    reactions: ['onPatientDeceased', 'onPatientMerged'],
+  },
+) {}

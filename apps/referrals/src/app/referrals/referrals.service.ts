@@ -1,4 +1,5 @@
 import type { PatientDirectory } from '@trellis/identity-client';
+import { serviceEntry } from '@trellis/service-kit';
 
 import type { Clock } from '../domain/ports';
 import type { ReferralEventSink } from './referral-events';
@@ -34,72 +35,55 @@ export {
  * reactions to appointment and identity events. Time comes only from the injected Clock. One
  * entry point over its responsibilities: intake, transitions, queries and reactions.
  */
-export class ReferralsService {
-  readonly send: ReferralIntake['send'];
-  readonly update: ReferralTransitions['update'];
-  readonly accept: ReferralTransitions['accept'];
-  readonly reject: ReferralTransitions['reject'];
-  readonly returnToReferrer: ReferralTransitions['returnToReferrer'];
-  readonly giveAdvice: ReferralTransitions['giveAdvice'];
-  readonly complete: ReferralTransitions['complete'];
-  readonly cancel: ReferralTransitions['cancel'];
-  readonly convertAdvice: ReferralTransitions['convertAdvice'];
-  readonly stopClock: ReferralTransitions['stopClock'];
-  readonly get: ReferralQueries['get'];
-  readonly attachment: ReferralQueries['attachment'];
-  readonly timeline: ReferralQueries['timeline'];
-  readonly getVersion: ReferralQueries['getVersion'];
-  readonly listVersions: ReferralQueries['listVersions'];
-  readonly listIncoming: ReferralQueries['listIncoming'];
-  readonly listSent: ReferralQueries['listSent'];
-  readonly listForPatient: ReferralQueries['listForPatient'];
-  readonly providerWaitingList: ReferralQueries['providerWaitingList'];
-  readonly regionalWaitingLists: ReferralQueries['regionalWaitingLists'];
-  readonly regionWaitingList: ReferralQueries['regionWaitingList'];
-  readonly onAppointmentBooked: ReferralReactions['onAppointmentBooked'];
-  readonly onAppointmentCancelled: ReferralReactions['onAppointmentCancelled'];
-  readonly onPatientDeceased: ReferralReactions['onPatientDeceased'];
-  readonly onPatientMerged: ReferralReactions['onPatientMerged'];
-
-  constructor(
+export class ReferralsService extends serviceEntry(
+  (
     repo: ReferralsRepository,
     patients: PatientDirectory,
     events: ReferralEventSink,
-    private readonly clock: Clock,
-  ) {
+    clock: Clock,
+  ) => {
     const support = new ReferralSupport(repo, patients, events, clock);
-    const intake = new ReferralIntake(support);
-    const transitions = new ReferralTransitions(support);
-    const queries = new ReferralQueries(support);
-    const reactions = new ReferralReactions(support);
-    this.send = intake.send.bind(intake);
-    this.update = transitions.update.bind(transitions);
-    this.accept = transitions.accept.bind(transitions);
-    this.reject = transitions.reject.bind(transitions);
-    this.returnToReferrer = transitions.returnToReferrer.bind(transitions);
-    this.giveAdvice = transitions.giveAdvice.bind(transitions);
-    this.complete = transitions.complete.bind(transitions);
-    this.cancel = transitions.cancel.bind(transitions);
-    this.convertAdvice = transitions.convertAdvice.bind(transitions);
-    this.stopClock = transitions.stopClock.bind(transitions);
-    this.get = queries.get.bind(queries);
-    this.attachment = queries.attachment.bind(queries);
-    this.timeline = queries.timeline.bind(queries);
-    this.getVersion = queries.getVersion.bind(queries);
-    this.listVersions = queries.listVersions.bind(queries);
-    this.listIncoming = queries.listIncoming.bind(queries);
-    this.listSent = queries.listSent.bind(queries);
-    this.listForPatient = queries.listForPatient.bind(queries);
-    this.providerWaitingList = queries.providerWaitingList.bind(queries);
-    this.regionalWaitingLists = queries.regionalWaitingLists.bind(queries);
-    this.regionWaitingList = queries.regionWaitingList.bind(queries);
-    this.onAppointmentBooked = reactions.onAppointmentBooked.bind(reactions);
-    this.onAppointmentCancelled = reactions.onAppointmentCancelled.bind(reactions);
-    this.onPatientDeceased = reactions.onPatientDeceased.bind(reactions);
-    this.onPatientMerged = reactions.onPatientMerged.bind(reactions);
-  }
-
-  now(): Date {
-    return this.clock.now();
-  }
-}
+    return {
+      intake: new ReferralIntake(support),
+      transitions: new ReferralTransitions(support),
+      queries: new ReferralQueries(support),
+      reactions: new ReferralReactions(support),
+      // the injected Clock's time, read at each call
+      time: { now: (): Date => clock.now() },
+    };
+  },
+  {
+    intake: ['send'],
+    transitions: [
+      'update',
+      'accept',
+      'reject',
+      'returnToReferrer',
+      'giveAdvice',
+      'complete',
+      'cancel',
+      'convertAdvice',
+      'stopClock',
+    ],
+    queries: [
+      'get',
+      'attachment',
+      'timeline',
+      'getVersion',
+      'listVersions',
+      'listIncoming',
+      'listSent',
+      'listForPatient',
+      'providerWaitingList',
+      'regionalWaitingLists',
+      'regionWaitingList',
+    ],
+    reactions: [
+      'onAppointmentBooked',
+      'onAppointmentCancelled',
+      'onPatientDeceased',
+      'onPatientMerged',
+    ],
+    time: ['now'],
+  },
+) {}

@@ -1,4 +1,5 @@
 import type { PatientDirectory } from '@trellis/identity-client';
+import { serviceEntry } from '@trellis/service-kit';
 
 import type { Clock } from '../domain/ports';
 import { ReportAcknowledgement } from './report-acknowledgement';
@@ -20,40 +21,28 @@ export { AMEND_STATUSES, type AmendStatus } from './report-versioning';
  * its event are written in one transaction. The one entry point over the responsibilities, each
  * in its own class: ingest, versioning, acknowledgement and queries.
  */
-export class ReportsService {
-  readonly submit: ReportIngest['submit'];
-  readonly submitMany: ReportIngest['submitMany'];
-  readonly amend: ReportVersioning['amend'];
-  readonly cancel: ReportVersioning['cancel'];
-  readonly get: ReportQueries['get'];
-  readonly history: ReportQueries['history'];
-  readonly search: ReportQueries['search'];
-  readonly forPatients: ReportQueries['forPatients'];
-  readonly acknowledge: ReportAcknowledgement['acknowledge'];
-  readonly unacknowledged: ReportAcknowledgement['unacknowledged'];
-
-  constructor(
+export class ReportsService extends serviceEntry(
+  (
     repo: ReportsRepository,
     patients: PatientDirectory,
     events: ResultEventSink,
     clock: Clock,
     /** Uncached: answers the patient's registered GP practice (a cached answer does not). */
     registrations: PatientDirectory = patients,
-  ) {
+  ) => {
     const support = new ReportSupport(repo, patients, events, clock, registrations);
     const versioning = new ReportVersioning(support);
-    const ingest = new ReportIngest(support, versioning);
-    const queries = new ReportQueries(support);
-    const acks = new ReportAcknowledgement(support);
-    this.submit = ingest.submit.bind(ingest);
-    this.submitMany = ingest.submitMany.bind(ingest);
-    this.amend = versioning.amend.bind(versioning);
-    this.cancel = versioning.cancel.bind(versioning);
-    this.get = queries.get.bind(queries);
-    this.history = queries.history.bind(queries);
-    this.search = queries.search.bind(queries);
-    this.forPatients = queries.forPatients.bind(queries);
-    this.acknowledge = acks.acknowledge.bind(acks);
-    this.unacknowledged = acks.unacknowledged.bind(acks);
-  }
-}
+    return {
+      ingest: new ReportIngest(support, versioning),
+      versioning,
+      queries: new ReportQueries(support),
+      acknowledgement: new ReportAcknowledgement(support),
+    };
+  },
+  {
+    ingest: ['submit', 'submitMany'],
+    versioning: ['amend', 'cancel'],
+    queries: ['get', 'history', 'search', 'forPatients'],
+    acknowledgement: ['acknowledge', 'unacknowledged'],
+  },
+) {}
