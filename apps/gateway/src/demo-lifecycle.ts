@@ -13,12 +13,15 @@ import { randomUUID } from 'node:crypto';
 import { type Caller } from '@trellis/auth';
 
 import { type PrismaClient } from './generated/prisma/client';
-import { certificatesOf, standingOf } from './app/certification/certificate-gate';
+import { standingOf } from './app/certification/certificate-gate';
+import { CertificatesRepository } from './app/certification/certificates.repository';
+import { CertificationRepository } from './app/certification/certification.repository';
 import { signCertificate } from './app/certification/certificate-jwt';
 import { CERTIFICATE_TTL_DAYS } from './app/certification/certification.service';
 import { isCertifiableRole, RULES_VERSION } from './app/certification/exchange';
 import { type LifecycleService } from './app/regions/lifecycle.service';
 import { regionOfSystem } from './app/regions/regional.service';
+import { RegionsRepository } from './app/regions/regions.repository';
 import { type SigningKey } from './app/tokens/signing-keys';
 
 export interface OnboardingDeps {
@@ -39,14 +42,12 @@ export async function ensureCertificate(
   deps: OnboardingDeps,
   productVersionId: string,
 ): Promise<string | undefined> {
-  const version = await deps.prisma.productVersion.findUnique({
-    where: { id: productVersionId },
-    include: { product: true },
-  });
+  const version = await new CertificationRepository(deps.prisma).productOf(productVersionId);
   if (!version) throw new Error(`product version ${productVersionId} is not registered`);
-  const role = version.product.role.replace(/_/g, '-');
+  const role = version.role;
   if (!isCertifiableRole(role)) return undefined;
-  const held = standingOf(await certificatesOf(deps.prisma, productVersionId, [role]), new Date());
+  const certificates = new CertificatesRepository(deps.prisma);
+  const held = standingOf(await certificates.certificates(productVersionId, [role]), new Date());
   // a certificate suspended by compliance enforcement is still the version's: never replaced here
   if (held.ok) return held.certificate.id;
   const id = randomUUID();
@@ -58,9 +59,9 @@ export async function ensureCertificate(
     issued,
     expires,
     claims: {
-      supplier: version.product.supplier,
+      supplier: version.supplier,
       product: version.productId,
-      product_name: version.product.name,
+      product_name: version.product,
       version: version.version,
       product_version: productVersionId,
       role,
@@ -69,22 +70,20 @@ export async function ensureCertificate(
       session,
     },
   });
-  await deps.prisma.conformanceCertificate.create({
-    data: {
-      id,
-      productVersionId,
-      role,
-      rulesVersion: RULES_VERSION,
-      supplier: version.product.supplier,
-      product: version.productId,
-      version: version.version,
-      sessionId: session,
-      testReportIds: [],
-      jwt,
-      status: 'active',
-      issuedAt: issued,
-      expiresAt: expires,
-    },
+  await certificates.insert({
+    id,
+    productVersionId,
+    role,
+    rulesVersion: RULES_VERSION,
+    supplier: version.supplier,
+    product: version.productId,
+    version: version.version,
+    sessionId: session,
+    testReportIds: [],
+    jwt,
+    status: 'active',
+    issuedAt: issued,
+    expiresAt: expires,
   });
   return id;
 }
@@ -101,7 +100,7 @@ export async function bringLive(
   operator: Caller,
   reason = 'onboarded by the demo seed / test harness',
 ): Promise<string | undefined> {
-  const row = await deps.prisma.connectedSystem.findUnique({ where: { id: systemId } });
+  const row = await new RegionsRepository(deps.prisma).system(systemId);
   if (!row) throw new Error(`system ${systemId} is not registered`);
   if (row.lifecycle === 'live') return undefined;
   const certificate = await ensureCertificate(deps, row.productVersionId);

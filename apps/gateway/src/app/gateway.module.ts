@@ -23,6 +23,7 @@ import { CertificationModule } from './certification/certification.module';
 import { ComplianceModule } from './products/compliance.module';
 import { RegionsModule } from './regions/regions.module';
 import { gatewayStatusFallback } from './systems/system-status-fallback';
+import { SystemStatusRepository } from './systems/system-status.repository';
 import { SystemsModule } from './systems/systems.module';
 import { GATEWAY_SCOPES } from './gateway.scopes';
 import { type SigningKeyRing } from './tokens/signing-keys';
@@ -71,7 +72,10 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
           topic: config.systemTopic,
         }),
         // the registry table is the feed's source: suspensions hold while Kafka is unreachable
-        statusFallback: gatewayStatusFallback(prisma, config.systemTopic),
+        statusFallback: gatewayStatusFallback(
+          new SystemStatusRepository(prisma),
+          config.systemTopic,
+        ),
         auditor,
         // issue 18: a system not yet live reaches the platforms only within a conformance session
         // (resolved at the first call: the gate's module depends on this global one)

@@ -26,7 +26,7 @@ import {
   type GatewayConfig,
 } from '../../src/app/config/gateway.config';
 import { GatewayPrismaService } from '../../src/app/database/gateway-prisma.service';
-import { roleOfVersion } from '../../src/app/certification/certificate-gate';
+import { roleOfVersion } from '../../src/app/certification/certificates.repository';
 import { isCertifiableRole } from '../../src/app/certification/exchange';
 import { isGovernanceOrganisation } from '../../src/app/regions/lifecycle';
 import { LifecycleService } from '../../src/app/regions/lifecycle.service';

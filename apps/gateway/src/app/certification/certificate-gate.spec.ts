@@ -1,4 +1,10 @@
-import { decide, roleScopes, type CertificateFacts } from './certificate-gate';
+import {
+  certificateGate,
+  decide,
+  roleScopes,
+  type CertificateFacts,
+  type CertificateFactsSource,
+} from './certificate-gate';
 
 const NOW = new Date('2026-12-06T21:00:00Z');
 const LATER = new Date('2027-12-06T21:00:00Z');
@@ -87,5 +93,59 @@ describe('certificate gate', () => {
         requested: ['system/Patient.rs', 'system/DiagnosticReport.rs'],
       }),
     ).toEqual({ ok: true, certificateId: 'c-1' });
+  });
+});
+
+/** The product versions' roles and certificates, in memory; records what the gate read. */
+class MemoryCertificates implements CertificateFactsSource {
+  readonly roles = new Map<string, string>();
+  readonly held = new Map<string, Array<CertificateFacts & { role: string }>>();
+  readonly reads: string[] = [];
+  async productRole(productVersionId: string): Promise<string> {
+    this.reads.push(`role ${productVersionId}`);
+    return this.roles.get(productVersionId) ?? 'other';
+  }
+  async certificates(productVersionId: string, roles: readonly string[]) {
+    this.reads.push(`certificates ${productVersionId} ${roles.join(',')}`);
+    return (this.held.get(productVersionId) ?? []).filter((c) => roles.includes(c.role));
+  }
+}
+
+describe('certificate gate on its facts (certificateGate)', () => {
+  const system = { id: 'gp-1', productVersionId: 'acme-gp@1.0', lifecycle: 'live' };
+  const facts = () => {
+    const f = new MemoryCertificates();
+    f.roles.set('acme-gp@1.0', 'gp-system');
+    return f;
+  };
+
+  it('reads nothing for a request without role scopes or a system not live', async () => {
+    const f = facts();
+    expect(await certificateGate(f, system, ['system/TestReport.crs'], NOW)).toEqual({ ok: true });
+    expect(await certificateGate(f, { ...system, lifecycle: 'sandbox' }, GP, NOW)).toEqual({
+      ok: true,
+    });
+    const registered = await certificateGate(f, { ...system, lifecycle: 'registered' }, GP, NOW);
+    expect(registered.ok).toBe(false);
+    expect(f.reads).toEqual([]);
+  });
+
+  it("a live system: the product's role, then only that role's certificates", async () => {
+    const f = facts();
+    f.held.set('acme-gp@1.0', [
+      { ...cert({ id: 'lab-1' }), role: 'lab-system' },
+      { ...cert({ id: 'gp-1' }), role: 'gp-system' },
+    ]);
+    expect(await certificateGate(f, system, GP, NOW)).toEqual({ ok: true, certificateId: 'gp-1' });
+    expect(f.reads).toEqual(['role acme-gp@1.0', 'certificates acme-gp@1.0 gp-system']);
+  });
+
+  it("a live system without its role's certificate is refused; a role without a scheme passes", async () => {
+    const f = facts();
+    f.held.set('acme-gp@1.0', [{ ...cert({ id: 'lab-1' }), role: 'lab-system' }]);
+    const d = await certificateGate(f, system, GP, NOW);
+    expect(!d.ok && d.description).toContain('need a valid gp-system conformance certificate');
+    const other = await certificateGate(f, { ...system, productVersionId: 'tool@2' }, GP, NOW);
+    expect(other).toEqual({ ok: true });
   });
 });

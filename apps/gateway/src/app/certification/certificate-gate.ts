@@ -1,6 +1,5 @@
 import { parseScope } from '@trellis/auth';
 
-import { type PrismaClient, type Prisma } from '../../generated/prisma/client';
 import { isCertifiableRole, RULES_VERSION } from './exchange';
 
 /**
@@ -116,9 +115,20 @@ export function decide(input: {
   return { ok: true, certificateId: s.certificate.id };
 }
 
-/** Loads the facts `decide` needs for a system and decides. */
+/** Where the gate's facts come from (CertificatesRepository; an in-memory table in unit tests). */
+export interface CertificateFactsSource {
+  /** The role of a product version's product (platform spelling, e.g. gp-system). */
+  productRole(productVersionId: string): Promise<string>;
+  /** A product version's certificates for some roles, newest first. */
+  certificates(productVersionId: string, roles: readonly string[]): Promise<CertificateFacts[]>;
+}
+
+/**
+ * Loads the facts `decide` needs for a system and decides: nothing is read for a request without
+ * role scopes or a system not live; a live one costs two reads (its role, then its certificates).
+ */
 export async function certificateGate(
-  prisma: PrismaClient | Prisma.TransactionClient,
+  facts: CertificateFactsSource,
   system: { id: string; productVersionId: string; lifecycle: string },
   requested: readonly string[],
   now: Date = new Date(),
@@ -126,8 +136,8 @@ export async function certificateGate(
   if (roleScopes(requested).length === 0) return { ok: true };
   if (system.lifecycle !== 'live')
     return decide({ ...system, role: 'other', requested, certificates: [], now });
-  const role = await roleOfVersion(prisma, system.productVersionId);
-  const certificates = await certificatesOf(prisma, system.productVersionId, [role]);
+  const role = await facts.productRole(system.productVersionId);
+  const certificates = await facts.certificates(system.productVersionId, [role]);
   return decide({
     lifecycle: system.lifecycle,
     role,
@@ -136,52 +146,4 @@ export async function certificateGate(
     certificates,
     now,
   });
-}
-
-/** The role of a product version's product (platform spelling, e.g. gp-system). */
-export async function roleOfVersion(
-  prisma: PrismaClient | Prisma.TransactionClient,
-  productVersionId: string,
-): Promise<string> {
-  const version = await prisma.productVersion.findUnique({
-    where: { id: productVersionId },
-    include: { product: true },
-  });
-  return (version?.product.role ?? 'other').replace(/_/g, '-');
-}
-
-/** A product version's certificates for some roles, newest first. */
-export function certificatesOf(
-  prisma: PrismaClient | Prisma.TransactionClient,
-  productVersionId: string,
-  roles: readonly string[],
-): Promise<(CertificateFacts & { role: string })[]> {
-  return prisma.conformanceCertificate.findMany({
-    where: { productVersionId, role: { in: [...roles] } },
-    orderBy: [{ issuedAt: 'desc' }, { id: 'asc' }],
-    take: 50,
-    select: { id: true, status: true, rulesVersion: true, expiresAt: true, role: true },
-  });
-}
-
-/**
- * Compliance enforcement acts on the certificate too (in the enforcement's transaction):
- * enforcement suspends the product version's active certificates, recovery or an operator
- * override reinstates the suspended ones.
- */
-export async function setCertificatesSuspended(
-  tx: Prisma.TransactionClient,
-  productVersionId: string,
-  suspended: boolean,
-  reason: string,
-): Promise<number> {
-  const r = await tx.conformanceCertificate.updateMany({
-    where: { productVersionId, status: suspended ? 'active' : 'suspended' },
-    data: {
-      status: suspended ? 'suspended' : 'active',
-      statusReason: reason.slice(0, 500),
-      statusChangedAt: new Date(),
-    },
-  });
-  return r.count;
 }

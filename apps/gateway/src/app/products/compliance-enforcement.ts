@@ -19,7 +19,7 @@ import { CONFIG } from '@trellis/service-kit';
 import { type PrismaClient, type Prisma } from '../../generated/prisma/client';
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
 import { GatewayPrismaService } from '../database/gateway-prisma.service';
-import { setCertificatesSuspended } from '../certification/certificate-gate';
+import { CertificatesRepository } from '../certification/certificates.repository';
 import { SystemsService } from '../systems/systems.service';
 
 const ENFORCED = 'uk.nhs.trellis.conformance.ComplianceEnforced.v1';
@@ -63,6 +63,7 @@ export class ComplianceEnforcement implements OnApplicationBootstrap, OnApplicat
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
     private readonly systems: SystemsService,
+    private readonly certificates: CertificatesRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -89,12 +90,13 @@ export class ComplianceEnforcement implements OnApplicationBootstrap, OnApplicat
         `compliance enforcement (${f.policyVersion}): ${f.severity} rate ${f.rate} > ${f.threshold} over ${f.windowMinutes} min`,
       );
       // issue 17: enforcement suspends the version's conformance certificates (same transaction)
-      const certificates = await setCertificatesSuspended(
-        tx,
-        f.productVersionId,
-        true,
-        `compliance enforcement (${f.policyVersion}): ${f.severity} rate ${f.rate} > ${f.threshold}`,
-      );
+      const certificates = await this.certificates
+        .joining(tx)
+        .setSuspended(
+          f.productVersionId,
+          true,
+          `compliance enforcement (${f.policyVersion}): ${f.severity} rate ${f.rate} > ${f.threshold}`,
+        );
       this.logger.warn(
         `write scopes withdrawn from ${changed.length} system(s) of ${f.productVersionId}, ${certificates} certificate(s) suspended`,
       );
@@ -110,12 +112,13 @@ export class ComplianceEnforcement implements OnApplicationBootstrap, OnApplicat
         override ? { ...COMPLIANCE_ACTOR, systemId: e.actor || 'operator' } : COMPLIANCE_ACTOR,
         override ? `operator override: ${e.reason}` : 'compliance recovered',
       );
-      const certificates = await setCertificatesSuspended(
-        tx,
-        e.productVersionId,
-        false,
-        override ? `operator override: ${e.reason}` : 'compliance recovered',
-      );
+      const certificates = await this.certificates
+        .joining(tx)
+        .setSuspended(
+          e.productVersionId,
+          false,
+          override ? `operator override: ${e.reason}` : 'compliance recovered',
+        );
       this.logger.log(
         `write scopes restored to ${changed.length} system(s) of ${e.productVersionId}, ${certificates} certificate(s) reinstated`,
       );

@@ -25,13 +25,13 @@ function fakeLimiter(limitAfter: number): { limiter: RateLimiter; subjects: stri
   return { limiter, subjects };
 }
 
-const prisma = { connectedSystem: { findUnique: async () => ({ rateLimitPerWindow: null }) } };
+const budgets = { systemBudget: async () => null };
 const config = { rateLimitPerWindow: 2 } as GatewayConfig;
 
 describe('RateLimitInterceptor', () => {
   it('HTTP: passes within budget, then 429 with Retry-After, keyed by connected system', async () => {
     const { limiter, subjects } = fakeLimiter(1);
-    const i = new RateLimitInterceptor(new SystemRateBudget(limiter, config, prisma as never));
+    const i = new RateLimitInterceptor(new SystemRateBudget(limiter, config, budgets));
     const headers: Record<string, string> = {};
     const req = { method: 'GET', route: { path: '/fhir/Patient/:id' }, headers: {} };
     attachCaller(req, caller);
@@ -54,7 +54,7 @@ describe('RateLimitInterceptor', () => {
 
   it('gRPC: RESOURCE_EXHAUSTED after the budget; anonymous calls are not counted', async () => {
     const { limiter, subjects } = fakeLimiter(0);
-    const i = new RateLimitInterceptor(new SystemRateBudget(limiter, config, prisma as never));
+    const i = new RateLimitInterceptor(new SystemRateBudget(limiter, config, budgets));
     const md = new Metadata();
     attachCaller(md, caller);
     const ctx = {

@@ -33,7 +33,7 @@ class MemoryStore implements RateStore {
 
 // A long window, so a test never straddles a boundary.
 const config = { rateLimitWindowSeconds: 3600, rateLimitPerWindow: 600 } as GatewayConfig;
-const replica = (store: RateStore) => new RateLimiter({} as never, config, store);
+const replica = (store: RateStore) => new RateLimiter(config, store);
 
 describe('RateLimiter (local buckets, shared through periodic sync)', () => {
   it('one replica: exact budget, one store round trip for the whole window, 429 data', async () => {

@@ -2,14 +2,11 @@ import {
   Inject,
   Injectable,
   Logger,
-  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 
-import { type PrismaClient } from '../../generated/prisma/client';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { GatewayPrismaService } from '../database/gateway-prisma.service';
 
 export interface RateDecision {
   allowed: boolean;
@@ -26,7 +23,10 @@ export interface RateDelta {
   delta: number;
 }
 
-/** The shared counters (PostgreSQL `rate_limit_windows`; an in-memory table in unit tests). */
+/**
+ * The shared counters (PostgreSQL `rate_limit_windows` through RateLimitRepository; an in-memory
+ * table in unit tests).
+ */
 export interface RateStore {
   /** Adds every delta to its row (creating it) and returns each row's new total + the store clock. */
   add(deltas: readonly RateDelta[]): Promise<{ counts: Map<string, number>; storeNowMs: number }>;
@@ -66,7 +66,6 @@ interface Bucket {
 @Injectable()
 export class RateLimiter implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('RateLimiter');
-  private readonly store: RateStore;
   private readonly buckets = new Map<string, Bucket>();
   private offsetMs = 0;
   private syncTimer: NodeJS.Timeout | undefined;
@@ -74,12 +73,9 @@ export class RateLimiter implements OnModuleInit, OnModuleDestroy {
   private syncing: Promise<void> | undefined;
 
   constructor(
-    @Inject(GatewayPrismaService) prisma: PrismaClient,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Optional() @Inject(RATE_STORE) store?: RateStore,
-  ) {
-    this.store = store ?? prismaRateStore(prisma);
-  }
+    @Inject(RATE_STORE) private readonly store: RateStore,
+  ) {}
 
   onModuleInit(): void {
     this.syncTimer = setInterval(() => void this.sync(), RATE_SYNC_INTERVAL_MS);
@@ -199,29 +195,4 @@ export class RateLimiter implements OnModuleInit, OnModuleDestroy {
   private nowMs(): number {
     return Date.now() + this.offsetMs;
   }
-}
-
-/** `rate_limit_windows` in the gateway schema: one multi-row UPSERT per sync. */
-export function prismaRateStore(prisma: PrismaClient): RateStore {
-  return {
-    async add(deltas) {
-      const rows = await prisma.$queryRaw<
-        Array<{ subject: string; count: number; now_ms: number }>
-      >`
-        INSERT INTO rate_limit_windows AS r (subject, window_start, count)
-        SELECT u.subject, to_timestamp(u.ws), u.delta
-          FROM unnest(${deltas.map((d) => d.subject)}::text[],
-                      ${deltas.map((d) => d.windowStart)}::float8[],
-                      ${deltas.map((d) => d.delta)}::int[]) AS u(subject, ws, delta)
-        ON CONFLICT (subject, window_start) DO UPDATE SET count = r.count + EXCLUDED.count
-        RETURNING r.subject, r.count,
-          (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms`;
-      const counts = new Map<string, number>();
-      for (const row of rows) counts.set(row.subject, Number(row.count));
-      return { counts, storeNowMs: Number(rows[0]?.now_ms ?? Date.now()) };
-    },
-    purge(before) {
-      return prisma.$executeRaw`DELETE FROM rate_limit_windows WHERE window_start < to_timestamp(${before}::float8)`;
-    },
-  };
 }

@@ -1,9 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { type PrismaClient } from '../../generated/prisma/client';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { GatewayPrismaService } from '../database/gateway-prisma.service';
 import { RateLimiter } from './rate-limiter';
+
+/** Where a system's own budget is read (RateLimitRepository; a table in unit tests). */
+export interface BudgetSource {
+  /** The system's own per-window budget (null: the default). */
+  systemBudget(systemId: string): Promise<number | null>;
+}
+
+export const BUDGET_SOURCE = Symbol('GATEWAY_BUDGET_SOURCE');
+
+/** How long a system's budget is used before it is read again (ms). */
+export const BUDGET_TTL_MS = 30_000;
 
 /**
  * The one per-system budget of every door (FHIR REST, the admin gRPC API and the gRPC front door):
@@ -17,7 +26,7 @@ export class SystemRateBudget {
   constructor(
     private readonly limiter: RateLimiter,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
+    @Inject(BUDGET_SOURCE) private readonly source: BudgetSource,
   ) {}
 
   /** Spends one call of the system's budget: 0 when allowed, else seconds until it refills. */
@@ -29,12 +38,8 @@ export class SystemRateBudget {
   private async budgetOf(systemId: string): Promise<number> {
     const cached = this.budgets.get(systemId);
     if (cached && cached.until > Date.now()) return cached.limit;
-    const row = await this.prisma.connectedSystem.findUnique({
-      where: { id: systemId },
-      select: { rateLimitPerWindow: true },
-    });
-    const limit = row?.rateLimitPerWindow ?? this.config.rateLimitPerWindow;
-    this.budgets.set(systemId, { limit, until: Date.now() + 30_000 });
+    const limit = (await this.source.systemBudget(systemId)) ?? this.config.rateLimitPerWindow;
+    this.budgets.set(systemId, { limit, until: Date.now() + BUDGET_TTL_MS });
     return limit;
   }
 }

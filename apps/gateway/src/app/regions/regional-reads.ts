@@ -3,19 +3,19 @@ import { requireCaller, type Caller } from '@trellis/auth';
 import { conformance, fromTimestamp, toTimestamp } from '@trellis/contracts';
 import { DomainError, type ErrorKind } from '@trellis/service-kit';
 
-import { type PrismaClient } from '../../generated/prisma/client';
-import { GatewayPrismaService } from '../database/gateway-prisma.service';
 import {
   SCORECARDS_CLIENT,
   ScorecardCallError,
   type ScorecardsClient,
 } from '../scorecards/scorecards.client';
 import { LifecycleError } from './lifecycle';
-import { regionWhere } from '../systems/systems.repository';
 import { RegionalService } from './regional.service';
+import { RegionsRepository, type SystemOfRegion } from './regions.repository';
 
 /** At most this many of a region's systems per read (the newest registrations first). */
 const MAX_SYSTEMS = 200;
+/** At most this many certificates of their versions per read (the newest first). */
+const MAX_CERTIFICATES = 1000;
 
 export interface RegionalCertificate {
   id: string;
@@ -47,16 +47,6 @@ export interface RegionalScorecard {
   } | null;
 }
 
-type SystemOfRegion = {
-  id: string;
-  name: string;
-  odsCode: string;
-  region: string;
-  lifecycle: string;
-  status: string;
-  productVersionId: string;
-};
-
 /**
  * A regional authority's reads of its region (issue 18): the certificates and scorecards of the
  * systems whose organisation is in the region (region/<code>/scorecards.read). Scorecards come
@@ -67,26 +57,12 @@ type SystemOfRegion = {
 export class RegionalReadsService {
   constructor(
     private readonly regional: RegionalService,
-    @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
+    private readonly repo: RegionsRepository,
     @Optional() @Inject(SCORECARDS_CLIENT) private readonly client?: ScorecardsClient | null,
   ) {}
 
-  private async systemsOf(region: string): Promise<SystemOfRegion[]> {
-    // the region's organisations' systems in the database (not the newest few thousand filtered)
-    return this.prisma.connectedSystem.findMany({
-      where: regionWhere(region),
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      take: MAX_SYSTEMS,
-      select: {
-        id: true,
-        name: true,
-        odsCode: true,
-        region: true,
-        lifecycle: true,
-        status: true,
-        productVersionId: true,
-      },
-    });
+  private systemsOf(region: string): Promise<SystemOfRegion[]> {
+    return this.repo.systemsOfRegion(region, MAX_SYSTEMS);
   }
 
   async certificates(caller: Caller, region: string): Promise<RegionalCertificate[]> {
@@ -95,11 +71,7 @@ export class RegionalReadsService {
     const byVersion = new Map<string, string[]>();
     for (const s of systems)
       byVersion.set(s.productVersionId, [...(byVersion.get(s.productVersionId) ?? []), s.id]);
-    const rows = await this.prisma.conformanceCertificate.findMany({
-      where: { productVersionId: { in: [...byVersion.keys()] } },
-      orderBy: [{ issuedAt: 'desc' }, { id: 'asc' }],
-      take: 1000,
-    });
+    const rows = await this.repo.certificatesOfVersions([...byVersion.keys()], MAX_CERTIFICATES);
     return rows.map((c) => ({
       id: c.id,
       productVersionId: c.productVersionId,

@@ -4,18 +4,36 @@ import { Inject, Injectable } from '@nestjs/common';
 import { TransactionalRepository } from '@trellis/database';
 
 import {
+  type ConformanceCertificate,
   type Prisma,
   type PrismaClient,
   type RegionRequirement,
   type SystemLifecycleTransition,
 } from '../../generated/prisma/client';
-import { certificatesOf, roleOfVersion } from '../certification/certificate-gate';
+import {
+  certificatesOf,
+  roleOfVersion,
+  type RoleCertificate,
+} from '../certification/certificates.repository';
 import { GatewayPrismaService } from '../database/gateway-prisma.service';
-import { type SystemRow } from '../systems/systems.repository';
+import { regionWhere, type SystemRow } from '../systems/systems.repository';
 
 export type Tx = Prisma.TransactionClient;
 export type TransitionRow = SystemLifecycleTransition;
 export type RequirementsRow = RegionRequirement;
+
+export type CertificateRow = ConformanceCertificate;
+
+/** A system of a region as the regional reads show it. */
+export interface SystemOfRegion {
+  id: string;
+  name: string;
+  odsCode: string;
+  region: string;
+  lifecycle: string;
+  status: string;
+  productVersionId: string;
+}
 
 /** A system's lifecycle state with what the call gate judges it by. */
 export interface StandingRow {
@@ -78,11 +96,41 @@ export class RegionsRepository extends TransactionalRepository<Tx, PrismaClient>
   }
 
   /** A product version's certificates for some roles, newest first. */
-  certificates(
-    productVersionId: string,
-    roles: readonly string[],
-  ): ReturnType<typeof certificatesOf> {
+  certificates(productVersionId: string, roles: readonly string[]): Promise<RoleCertificate[]> {
     return certificatesOf(this.db, productVersionId, roles);
+  }
+
+  /**
+   * The systems of the region's organisations, the newest registrations first (at most `take`):
+   * selected in the database, not the newest few thousand filtered.
+   */
+  systemsOfRegion(region: string, take: number): Promise<SystemOfRegion[]> {
+    return this.db.connectedSystem.findMany({
+      where: regionWhere(region),
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      take,
+      select: {
+        id: true,
+        name: true,
+        odsCode: true,
+        region: true,
+        lifecycle: true,
+        status: true,
+        productVersionId: true,
+      },
+    });
+  }
+
+  /** The certificates of some product versions, newest first (at most `take`). */
+  certificatesOfVersions(
+    productVersionIds: readonly string[],
+    take: number,
+  ): Promise<CertificateRow[]> {
+    return this.db.conformanceCertificate.findMany({
+      where: { productVersionId: { in: [...productVersionIds] } },
+      orderBy: [{ issuedAt: 'desc' }, { id: 'asc' }],
+      take,
+    });
   }
 
   /** A system's lifecycle history, oldest first (at most 500). */

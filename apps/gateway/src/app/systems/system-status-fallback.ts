@@ -1,7 +1,7 @@
 import { type SystemStatusFallback } from '@trellis/auth';
 import { organisationByOdsCode } from '@trellis/service-kit';
 
-import { type PrismaClient } from '../../generated/prisma/client';
+import { type SystemStatusRepository } from './system-status.repository';
 
 /**
  * The gateway's suspension check when its feed cannot be trusted: the registry table it owns.
@@ -10,7 +10,7 @@ import { type PrismaClient } from '../../generated/prisma/client';
  * the outbox (a Kafka outage keeps them there) and the feed has had time to deliver them.
  */
 export function gatewayStatusFallback(
-  prisma: PrismaClient,
+  registry: Pick<SystemStatusRepository, 'status' | 'changeMark' | 'unpublished'>,
   systemTopic: string,
 ): SystemStatusFallback {
   return {
@@ -18,17 +18,7 @@ export function gatewayStatusFallback(
     markTtlMs: 200,
     settleMs: 5_000,
     async lookup(systemId) {
-      const row = await prisma.connectedSystem.findUnique({
-        where: { id: systemId },
-        select: {
-          id: true,
-          status: true,
-          version: true,
-          writesRestricted: true,
-          odsCode: true,
-          region: true,
-        },
-      });
+      const row = await registry.status(systemId);
       if (!row) return undefined;
       return {
         systemId: row.id,
@@ -39,17 +29,7 @@ export function gatewayStatusFallback(
         region: organisationByOdsCode(row.odsCode)?.region ?? row.region,
       };
     },
-    async changeMark() {
-      const [row] = await prisma.$queryRaw<Array<{ mark: string }>>`
-        SELECT count(*) || ':' || coalesce(sum(version), 0) AS mark FROM connected_systems`;
-      return row?.mark ?? '';
-    },
-    async unpublished() {
-      const [row] = await prisma.$queryRaw<Array<{ unpublished: boolean }>>`
-        SELECT EXISTS (
-          SELECT 1 FROM outbox_events WHERE sent_at IS NULL AND topic = ${systemTopic}
-        ) AS unpublished`;
-      return row?.unpublished === true;
-    },
+    changeMark: () => registry.changeMark(),
+    unpublished: () => registry.unpublished(systemTopic),
   };
 }

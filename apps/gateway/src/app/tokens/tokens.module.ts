@@ -1,6 +1,7 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { GatewayVouchSigner } from '@trellis/auth';
 
+import { CertificatesRepository } from '../certification/certificates.repository';
 import { CitizenTokenExchange } from '../citizens/citizen-tokens';
 import { StaffTokenExchange } from '../citizens/staff-tokens';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -36,6 +37,7 @@ export const GATEWAY_VOUCH_SIGNER = Symbol('GATEWAY_VOUCH_SIGNER');
         new GatewayVouchSigner({ issuer: config.publicUrl, key: ring.current }),
       inject: [SIGNING_KEY_RING, GATEWAY_CONFIG],
     },
+    CertificatesRepository,
     TokensRepository,
     TokensService,
     CitizenTokenExchange,

@@ -34,10 +34,9 @@ import {
   TOKEN_EXCHANGE_GRANT,
   type PatientTokenResponse,
 } from '../citizens/citizen-tokens';
-import { type PrismaClient } from '../../generated/prisma/client';
 import { certificateGate } from '../certification/certificate-gate';
+import { CertificatesRepository } from '../certification/certificates.repository';
 import { GATEWAY_CONFIG, tokenEndpointUrl, type GatewayConfig } from '../config/gateway.config';
-import { GatewayPrismaService } from '../database/gateway-prisma.service';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { SystemsRepository, type SystemRow } from '../systems/systems.repository';
 import { OAuthError, RateLimitedError } from './oauth-errors';
@@ -83,7 +82,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     private readonly systems: SystemsRepository,
     private readonly jtis: TokensRepository,
     private readonly rateLimiter: RateLimiter,
-    @Inject(GatewayPrismaService) private readonly prisma: PrismaClient,
+    private readonly certificates: CertificatesRepository,
     @Optional() private readonly citizens?: CitizenTokenExchange,
   ) {
     this.tokenUrl = tokenEndpointUrl(config);
@@ -131,7 +130,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     if (!scopesWithin(requested, system.allowedScopes))
       throw new OAuthError('invalid_scope', 'scope beyond the allowed scopes');
     // issue 17: a production system's role scopes need its product version's certificate
-    const gate = await certificateGate(this.prisma, system, requested);
+    const gate = await certificateGate(this.certificates, system, requested);
     if (!gate.ok) throw new OAuthError('invalid_scope', gate.description, gate.description);
 
     return this.sign(system, requested, this.config.accessTokenTtlSeconds, gate.certificateId);
@@ -158,7 +157,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       throw new OAuthError('invalid_scope', 'empty, malformed or not read-only scope');
     if (!scopesWithin(requested, system.allowedScopes))
       throw new OAuthError('invalid_scope', 'scope beyond the allowed scopes');
-    const gate = await certificateGate(this.prisma, system, requested);
+    const gate = await certificateGate(this.certificates, system, requested);
     if (!gate.ok) throw new OAuthError('invalid_scope', gate.description, gate.description);
     const ttl = Math.min(this.config.accessTokenTtlSeconds, DELIVERY_TOKEN_TTL_SECONDS);
     return this.sign(system, requested, ttl, gate.certificateId, { act: { sub: actor } });
