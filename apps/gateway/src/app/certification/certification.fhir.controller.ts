@@ -1,13 +1,14 @@
-import { Controller, Inject, Logger, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Inject, Req, Res, UseFilters } from '@nestjs/common';
 import { requireCaller } from '@trellis/auth';
-import { FhirError, validateFhirResource } from '@trellis/fhir';
-import type { Bundle, Parameters, Resource, TestReport } from '@medplum/fhirtypes';
+import { FhirError } from '@trellis/fhir';
+import type { Bundle, Resource, TestReport } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { FhirExceptionFilter, sendFhir } from '../fhir/fhir.http';
+import { FhirExceptionFilter } from '../fhir/fhir.http';
 import { FHIR_PREFIX, FhirRoute } from '../fhir/fhir.registry';
 import { droppedOutcome, searchOf } from '../fhir/fhir.search';
+import { sendValidated } from './certification.fhir';
 import { CertificationRepository } from './certification.repository';
 import { CertificationService } from './certification.service';
 import {
@@ -19,54 +20,32 @@ import { CERTIFIABLE_ROLES, isCertifiableRole } from './exchange';
 import { allScenarios, scenarioById, scenariosOf } from './scenarios';
 import { scenarioToTestScript } from './test-script';
 import { certificateStatus, certificateToVerificationResult } from './verification-result';
-import { TESTSCRIPT_START_SESSION } from '../fhir/operations/testscript-start-session';
 import { ServeOperation } from '../fhir/operations/fhir-operation';
-import { TESTSCRIPT_FINISH_SESSION } from '../fhir/operations/testscript-finish-session';
+import {
+  finishTestScriptSession,
+  TESTSCRIPT_FINISH_SESSION,
+} from '../fhir/operations/testscript-finish-session';
+import {
+  type CertificationContext,
+  startTestScriptSession,
+  TESTSCRIPT_START_SESSION,
+} from '../fhir/operations/testscript-start-session';
 
 const OPERATOR_SCOPE = 'trellis/admin';
 const notFound = (what: string) =>
   FhirError.of(404, 'not-found', 'fhir.not-found', `${what.slice(0, 80)} not found`);
 
-function parameter(body: unknown, name: string): string | number | undefined {
-  if (
-    body === undefined ||
-    body === null ||
-    (typeof body === 'object' && Object.keys(body).length === 0)
-  )
-    return undefined;
-  const p = body as Parameters;
-  if (p.resourceType !== 'Parameters')
-    throw FhirError.of(
-      400,
-      'invalid',
-      'fhir.resource-type',
-      'the body must be a Parameters resource',
-    );
-  const found = (p.parameter ?? []).filter((x) => x.name === name);
-  if (found.length > 1)
-    throw FhirError.of(
-      400,
-      'invalid',
-      'operation.parameter',
-      `parameter ${name} given more than once`,
-    );
-  const v = found[0];
-  return v?.valueString ?? v?.valueCode ?? v?.valueId ?? v?.valueInteger ?? v?.valuePositiveInt;
-}
-
 /**
  * The conformance kit at the FHIR facade (issue 17): the scenarios as TestScripts (public), the
- * supplier's sessions ($start-session / $finish-session on TestScript), their TestReports, and the
- * public certificate register as VerificationResult. Every resource is checked by the FHIR
- * validator before it leaves. Declared as FHIR routes (FhirRoute), registered by the FHIR module:
+ * supplier's sessions ($start-session / $finish-session on TestScript, declared and handled in
+ * their operation files), their TestReports, and the public certificate register as
+ * VerificationResult. Every resource is checked by the FHIR validator before it leaves. Declared as FHIR routes (FhirRoute), registered by the FHIR module:
  * the shared search table checks every query and the CapabilityStatement, OperationDefinitions
  * and OpenAPI document list them (no back end needed: the gateway's own store serves them).
  */
 @Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
 export class CertificationFhirController {
-  private readonly logger = new Logger('Certification');
-
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly certification: CertificationService,
@@ -91,7 +70,7 @@ export class CertificationFhirController {
         `context must be one of ${CERTIFIABLE_ROLES.join(', ')}`,
       );
     const list = role ? scenariosOf(role).map((s) => ({ ...s, role })) : allScenarios();
-    this.send(
+    sendValidated(
       res,
       200,
       this.searchset(
@@ -112,68 +91,17 @@ export class CertificationFhirController {
   script(@Req() req: Request, @Res() res: Response): void {
     const s = scenarioById(String(req.params['id']));
     if (!s) throw notFound(`TestScript/${String(req.params['id'])}`);
-    this.send(res, 200, scenarioToTestScript(s, this.config.publicUrl));
+    sendValidated(res, 200, scenarioToTestScript(s, this.config.publicUrl));
   }
 
   @ServeOperation(TESTSCRIPT_START_SESSION)
-  async start(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const caller = requireCaller(req);
-    const role = parameter(req.body, 'role');
-    const retry = parameter(req.body, 'retry-after') ?? 2;
-    const retryAfter = Number(retry);
-    if (!Number.isInteger(retryAfter) || retryAfter < 1 || retryAfter > 30)
-      throw FhirError.of(400, 'invalid', 'operation.parameter', 'retry-after must be 1-30 seconds');
-    const session = await this.certification.start(
-      caller,
-      role === undefined ? undefined : String(role),
-      retryAfter,
-    );
-    const scripts = isCertifiableRole(session.role) ? scenariosOf(session.role) : [];
-    const out: Parameters = {
-      resourceType: 'Parameters',
-      parameter: [
-        { name: 'session', valueId: session.id },
-        { name: 'role', valueCode: session.role },
-        { name: 'product-version', valueString: session.productVersionId },
-        { name: 'rules-version', valueString: session.rulesVersion },
-        ...scripts.map((s) => ({
-          name: 'scenario',
-          valueReference: { reference: `TestScript/${s.id}` },
-        })),
-      ],
-    };
-    this.send(res, 201, out);
+  start(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return startTestScriptSession(this.sessions, req, res);
   }
 
   @ServeOperation(TESTSCRIPT_FINISH_SESSION)
-  async finish(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const caller = requireCaller(req);
-    const id = parameter(req.body, 'session');
-    if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id))
-      throw FhirError.of(
-        400,
-        'invalid',
-        'operation.parameter',
-        'session (the id $start-session returned) is required',
-      );
-    const closed = await this.certification.finish(caller, id);
-    const now = new Date();
-    const resources: Resource[] = [
-      ...closed.reports,
-      ...(closed.certificate
-        ? [certificateToVerificationResult(closed.certificate, this.config.publicUrl, now)]
-        : []),
-    ];
-    const out: Bundle = {
-      resourceType: 'Bundle',
-      type: 'collection',
-      timestamp: now.toISOString(),
-      entry: resources.map((r) => ({
-        fullUrl: `${this.config.publicUrl}/fhir/${r.resourceType}/${r.id ?? ''}`,
-        resource: r,
-      })),
-    };
-    this.send(res, 200, out);
+  finish(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return finishTestScriptSession(this.sessions, req, res);
   }
 
   @FhirRoute({
@@ -194,7 +122,7 @@ export class CertificationFhirController {
     const mine =
       row && (row.systemId === caller.systemId || caller.scopes.includes(OPERATOR_SCOPE));
     const reports = mine ? await this.repo.reportsOf(session) : [];
-    this.send(
+    sendValidated(
       res,
       200,
       this.searchset(
@@ -224,7 +152,7 @@ export class CertificationFhirController {
       (session.systemId !== caller.systemId && !caller.scopes.includes(OPERATOR_SCOPE))
     )
       throw notFound(`TestReport/${id}`);
-    this.send(res, 200, row.resource as unknown as TestReport);
+    sendValidated(res, 200, row.resource as unknown as TestReport);
   }
 
   /** The public certificate register. */
@@ -253,7 +181,7 @@ export class CertificationFhirController {
     const list = rows
       .filter((c) => status === undefined || certificateStatus(c, now) === status)
       .map((c) => certificateToVerificationResult(c, this.config.publicUrl, now));
-    this.send(res, 200, this.searchset(req, 'VerificationResult', list));
+    sendValidated(res, 200, this.searchset(req, 'VerificationResult', list));
   }
 
   @FhirRoute({
@@ -267,7 +195,16 @@ export class CertificationFhirController {
     const id = String(req.params['id']);
     const row = /^[0-9a-f-]{36}$/.test(id) ? await this.repo.findCertificate(id) : null;
     if (!row) throw notFound(`VerificationResult/${id}`);
-    this.send(res, 200, certificateToVerificationResult(row, this.config.publicUrl, new Date()));
+    sendValidated(
+      res,
+      200,
+      certificateToVerificationResult(row, this.config.publicUrl, new Date()),
+    );
+  }
+
+  /** What the session operations use (their handlers live in their operation files). */
+  private get sessions(): CertificationContext {
+    return { certification: this.certification, publicUrl: this.config.publicUrl };
   }
 
   /** Every match on one page (the lists are short); `_count=0` and `_total=none` apply. */
@@ -292,22 +229,5 @@ export class CertificationFhirController {
         ...droppedOutcome(search),
       ],
     };
-  }
-
-  /** Sends a resource after the FHIR validator accepted it (a 500 if our own output is invalid). */
-  private send(res: Response, status: number, resource: Resource): void {
-    const { issues } = validateFhirResource(resource);
-    if (issues.length > 0) {
-      this.logger.error(
-        `${resource.resourceType} failed validation: ${issues.map((i) => i.message).join('; ')}`,
-      );
-      throw FhirError.of(
-        500,
-        'exception',
-        'fhir.outbound-invalid',
-        `${resource.resourceType} could not be rendered`,
-      );
-    }
-    sendFhir(res, status, resource);
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
-import { callerOf, type AuditSubject, type AuditSubjectExtractor } from '@trellis/auth';
+import { type AuditSubject, type AuditSubjectExtractor } from '@trellis/auth';
 import { audit, toTimestamp } from '@trellis/contracts';
 import {
   auditEventToFhir,
@@ -16,9 +16,9 @@ import { FhirExceptionFilter, forwardContext, sendFhir } from './fhir.http';
 import { FHIR_PREFIX, FhirRoute, type FhirSearchParam } from './fhir.registry';
 import { bundle, countParam, queryParams, selfUrl } from './fhir.support';
 import { auditReadSubject } from './audit-subjects';
-import { AUDITEVENT_FLAG } from './operations/auditevent-flag';
+import { AUDITEVENT_FLAG, flagAuditEvent } from './operations/auditevent-flag';
 import { ServeOperation } from './operations/fhir-operation';
-import { param, PlatformFhirController } from './platform-fhir.controller';
+import { PlatformFhirController } from './platform-fhir.controller';
 
 export const AUDIT_EVENT_SEARCH_PARAMS: FhirSearchParam[] = [
   {
@@ -264,39 +264,8 @@ export class AuditEventFhirController extends PlatformFhirController {
   }
 
   @ServeOperation(AUDITEVENT_FLAG)
-  async flag(@Req() req: Request, @Res() res: Response): Promise<AuditEvent> {
-    const patient = callerOf(req)?.patient;
-    if (!patient)
-      throw FhirError.of(
-        403,
-        'forbidden',
-        'audit.flag.patient-only',
-        'only the patient can flag an access to their record',
-      );
-    const body = await this.parameters(req, 'AuditEvent', 'flag');
-    const reason = param(body, 'reason')?.trim() ?? '';
-    if (reason.length < 1 || reason.length > 1000)
-      throw bad('audit.flag.reason', 'reason must be 1–1000 characters', 'Parameters.parameter');
-    const ctx = forwardContext(req);
-    // the region whose authority hears of it: the patient's GP practice's (own record only)
-    const who = await this.call(
-      this.platforms.patients.getPatient,
-      { nhsNumber: patient },
-      ctx,
-      'Patient',
-    );
-    const r = await this.call(
-      this.platforms.audit.flagAccessEvent,
-      {
-        auditId: String(req.params['id']),
-        reason,
-        gpOdsCode: who.patient?.gp?.odsCode ?? '',
-        gpRegion: who.patient?.gp?.region ?? '',
-      },
-      ctx,
-      'AuditEvent',
-    );
-    return sendFhir(res, 200, auditEventToFhir(r.event!));
+  flag(@Req() req: Request, @Res() res: Response): Promise<AuditEvent> {
+    return flagAuditEvent(this.operation, req, res);
   }
 }
 

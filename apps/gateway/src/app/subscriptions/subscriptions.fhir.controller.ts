@@ -1,19 +1,6 @@
-import { randomUUID } from 'node:crypto';
-
-import type { Resource } from '@medplum/fhirtypes';
 import { Controller, Inject, Optional, Req, Res, UseFilters } from '@nestjs/common';
 import { callerOf } from '@trellis/auth';
-import { fromTimestamp, type notifications } from '@trellis/contracts';
-import {
-  FhirError,
-  fhirErrorFromPlatform,
-  notificationBundle,
-  PAYLOAD_CONTENTS,
-  subscriptionStatusParameters,
-  validateFhirResource,
-  type PayloadContent,
-  type SubscriptionStatusView,
-} from '@trellis/fhir';
+import { FhirError, validateFhirResource } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -22,34 +9,36 @@ import { FhirExceptionFilter, forwardContext, sendFhir } from '../fhir/fhir.http
 import { FHIR_PREFIX, FhirRoute } from '../fhir/fhir.registry';
 import { droppedOutcome, searchOf, type FhirSearchParam } from '../fhir/fhir.search';
 import { bundle } from '../fhir/fhir.support';
+import { ServeOperation } from '../fhir/operations/fhir-operation';
+import { SUBSCRIPTION_EVENTS, subscriptionEvents } from '../fhir/operations/subscription-events';
+import { SUBSCRIPTION_STATUS, subscriptionStatus } from '../fhir/operations/subscription-status';
 import {
   type BackportSubscription,
   createRequestOf,
-  subscriptionFieldPath,
   subscriptionResource,
 } from './subscription-mapping';
 import {
-  SUBSCRIPTIONS_CLIENT,
-  SubscriptionCallError,
-  type SubscriptionCallContext,
-  type SubscriptionsClient,
-} from './subscriptions.client';
-import { SUBSCRIPTION_STATUS } from '../fhir/operations/subscription-status';
-import { ServeOperation } from '../fhir/operations/fhir-operation';
-import { SUBSCRIPTION_EVENTS } from '../fhir/operations/subscription-events';
+  callSubscriptions,
+  requiredSubscription,
+  servedClient,
+  subscriptionCallContext,
+  subscriptionId,
+  subscriptionsBase,
+  type SubscriptionsFhirContext,
+} from './subscriptions.fhir';
+import { SUBSCRIPTIONS_CLIENT, type SubscriptionsClient } from './subscriptions.client';
 
 const SEARCH_PARAMS: FhirSearchParam[] = [
   { name: 'status', type: 'token', documentation: 'requested | active | error | off' },
   { name: 'criteria', type: 'uri', documentation: 'The SubscriptionTopic canonical URL' },
 ];
 
-const ID = /^[A-Za-z0-9-]{1,64}$/;
-
 /**
  * Topic-based subscriptions (FHIR Subscriptions R5 Backport IG on R4) at the FHIR facade: create,
  * read, search and delete a system's own Subscriptions, `$status` and `$events` (its notification
- * stream by event number), all through the notifications service with the caller's token (the
- * service decides which topics the caller may subscribe to and owns the streams).
+ * stream by event number; declared and handled in their operation files), all through the
+ * notifications service with the caller's token (the service decides which topics the caller may
+ * subscribe to and owns the streams).
  */
 @Controller(FHIR_PREFIX)
 @UseFilters(FhirExceptionFilter)
@@ -71,7 +60,7 @@ export class SubscriptionsFhirController {
       'Subscribe to a SubscriptionTopic (rest-hook; empty, id-only or full-resource payload; backport profile)',
   })
   async create(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const client = this.served();
+    const client = servedClient(this.fhir);
     const body: unknown = req.body;
     const result = validateFhirResource(body, { resourceType: 'Subscription', mode: 'create' });
     if (!result.valid) {
@@ -85,10 +74,10 @@ export class SubscriptionsFhirController {
       );
       throw new FhirError(result.status, result.issues);
     }
-    const created = await this.call(() =>
-      client.create(createRequestOf(body as BackportSubscription), this.ctx(req)),
+    const created = await callSubscriptions(() =>
+      client.create(createRequestOf(body as BackportSubscription), subscriptionCallContext(req)),
     );
-    const resource = subscriptionResource(this.required(created.subscription));
+    const resource = subscriptionResource(requiredSubscription(created.subscription));
     sendFhir(res, 201, resource, {
       Location: `${this.base()}/Subscription/${String(resource.id)}`,
     });
@@ -104,9 +93,11 @@ export class SubscriptionsFhirController {
     summary: 'One of the caller’s subscriptions',
   })
   async read(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const client = this.served();
-    const got = await this.call(() => client.get({ id: this.id(req) }, this.ctx(req)));
-    sendFhir(res, 200, subscriptionResource(this.required(got.subscription)));
+    const client = servedClient(this.fhir);
+    const got = await callSubscriptions(() =>
+      client.get({ id: subscriptionId(req) }, subscriptionCallContext(req)),
+    );
+    sendFhir(res, 200, subscriptionResource(requiredSubscription(got.subscription)));
   }
 
   @FhirRoute({
@@ -120,12 +111,12 @@ export class SubscriptionsFhirController {
     summary: 'The caller’s subscriptions (one page, at most 500)',
   })
   async search(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const client = this.served();
+    const client = servedClient(this.fhir);
     const search = searchOf(req);
-    const listed = await this.call(() =>
+    const listed = await callSubscriptions(() =>
       client.list(
         { topic: search.one('criteria') ?? '', status: search.one('status') ?? '' },
-        this.ctx(req),
+        subscriptionCallContext(req),
       ),
     );
     const all = listed.subscriptions.map(subscriptionResource);
@@ -159,153 +150,29 @@ export class SubscriptionsFhirController {
     summary: 'End one of the caller’s subscriptions (nothing more is recorded or delivered)',
   })
   async remove(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const client = this.served();
-    await this.call(() => client.delete({ id: this.id(req) }, this.ctx(req)));
+    const client = servedClient(this.fhir);
+    await callSubscriptions(() =>
+      client.delete({ id: subscriptionId(req) }, subscriptionCallContext(req)),
+    );
     res.status(204).end();
   }
 
   @ServeOperation(SUBSCRIPTION_STATUS)
-  async status(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const client = this.served();
-    const got = await this.call(() => client.get({ id: this.id(req) }, this.ctx(req)));
-    const s = this.required(got.subscription);
-    const parameters = subscriptionStatusParameters(
-      statusView(s),
-      'query-status',
-      [],
-      'empty',
-      this.base(),
-    );
-    sendFhir(
-      res,
-      200,
-      bundle('searchset', [{ resource: parameters, search: { mode: 'match' } }], {
-        self: `${this.base()}/Subscription/${s.id}/$status`,
-      }),
-    );
+  status(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return subscriptionStatus(this.fhir, req, res);
   }
 
   @ServeOperation(SUBSCRIPTION_EVENTS)
-  async events(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const client = this.served();
-    const q = req.query;
-    const number = (name: string): number => {
-      const v = q[name];
-      if (v === undefined) return 0;
-      if (typeof v !== 'string' || !/^[1-9]\d{0,14}$/.test(v))
-        throw FhirError.of(
-          400,
-          'invalid',
-          'subscription.events-range',
-          `${name} must be a positive integer`,
-          name,
-        );
-      return Number(v);
-    };
-    const since = number('eventsSinceNumber');
-    const until = number('eventsUntilNumber');
-    const content = q['content'];
-    if (content !== undefined && !isPayloadContent(content))
-      throw FhirError.of(
-        400,
-        'not-supported',
-        'subscription.payload-unsupported',
-        `content must be one of ${PAYLOAD_CONTENTS.join(', ')}`,
-        'content',
-      );
-    // full-resource: the notifications service reads each focus as a push delivery would
-    const got = await this.call(() =>
-      client.events(
-        { id: this.id(req), sinceNumber: since, untilNumber: until, content: content ?? '' },
-        this.ctx(req),
-      ),
-    );
-    const s = this.required(got.subscription);
-    sendFhir(
-      res,
-      200,
-      notificationBundle(
-        randomUUID(),
-        statusView(s),
-        'query-event',
-        got.events.map((e) => ({
-          eventNumber: String(e.eventNumber),
-          occurredAt: e.occurredAt ? fromTimestamp(e.occurredAt) : new Date(0),
-          focus: e.focus,
-          patient: e.patient,
-          ...(e.resourceJson ? { resource: JSON.parse(e.resourceJson) as Resource } : {}),
-        })),
-        content ?? (s.payloadContent as PayloadContent),
-        new Date(),
-        this.base(),
-      ),
-    );
+  events(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return subscriptionEvents(this.fhir, req, res);
+  }
+
+  /** What the routes and the operations' handlers share (the client, the public URL). */
+  private get fhir(): SubscriptionsFhirContext {
+    return { client: this.client, publicUrl: this.config.publicUrl };
   }
 
   private base(): string {
-    return `${this.config.publicUrl}/${FHIR_PREFIX}`;
+    return subscriptionsBase(this.fhir);
   }
-
-  private served(): SubscriptionsClient {
-    if (!this.client)
-      throw FhirError.of(
-        404,
-        'not-supported',
-        'fhir.not-supported',
-        'Subscription is not served by this gateway',
-      );
-    return this.client;
-  }
-
-  private id(req: Request): string {
-    const id = String(req.params['id']);
-    if (!ID.test(id))
-      throw FhirError.of(
-        404,
-        'not-found',
-        'fhir.not-found',
-        `Subscription/${id.slice(0, 64)} not found`,
-      );
-    return id;
-  }
-
-  private ctx(req: Request): SubscriptionCallContext {
-    const c = forwardContext(req);
-    return {
-      ...(c.authorization ? { authorization: c.authorization } : {}),
-      ...(c.traceparent ? { traceparent: c.traceparent } : {}),
-      ...(c.correlationId ? { correlationId: c.correlationId } : {}),
-      ...(c.vouch ? { vouch: c.vouch } : {}),
-    };
-  }
-
-  private required(s: notifications.v1.Subscription | undefined): notifications.v1.Subscription {
-    if (!s)
-      throw FhirError.of(502, 'exception', 'platform.bad-response', 'no subscription returned');
-    return s;
-  }
-
-  private async call<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof SubscriptionCallError)
-        throw fhirErrorFromPlatform(err.decoded, 'Subscription', subscriptionFieldPath);
-      throw err;
-    }
-  }
-}
-
-function isPayloadContent(v: unknown): v is PayloadContent {
-  return typeof v === 'string' && (PAYLOAD_CONTENTS as readonly string[]).includes(v);
-}
-
-function statusView(s: notifications.v1.Subscription): SubscriptionStatusView {
-  return {
-    id: s.id,
-    topicUrl: s.topic,
-    status: s.status,
-    eventsSinceSubscriptionStart: String(s.eventsSinceSubscriptionStart),
-    ...(s.lastError ? { error: s.lastError } : {}),
-  };
 }

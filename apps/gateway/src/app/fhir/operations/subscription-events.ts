@@ -1,3 +1,26 @@
+import { randomUUID } from 'node:crypto';
+
+import type { Resource } from '@medplum/fhirtypes';
+import { fromTimestamp } from '@trellis/contracts';
+import {
+  FhirError,
+  notificationBundle,
+  PAYLOAD_CONTENTS,
+  type PayloadContent,
+} from '@trellis/fhir';
+import type { Request, Response } from 'express';
+
+import {
+  callSubscriptions,
+  requiredSubscription,
+  servedClient,
+  statusView,
+  subscriptionCallContext,
+  subscriptionId,
+  subscriptionsBase,
+  type SubscriptionsFhirContext,
+} from '../../subscriptions/subscriptions.fhir';
+import { sendFhir } from '../fhir.http';
 import type { FhirSearchParam } from '../fhir.search';
 import { fhirOperation } from './fhir-operation';
 
@@ -57,3 +80,71 @@ export const SUBSCRIPTION_EVENTS = fhirOperation(
     summary: 'The subscription’s notification events by number range (backport $events)',
   },
 );
+
+function isPayloadContent(v: unknown): v is PayloadContent {
+  return typeof v === 'string' && (PAYLOAD_CONTENTS as readonly string[]).includes(v);
+}
+
+/**
+ * Serves Subscription/{id}/$events: the events of the caller's subscription from number to number
+ * as a query-event notification Bundle (full-resource: each focus read as a push delivery would).
+ */
+export async function subscriptionEvents(
+  ctx: SubscriptionsFhirContext,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  const client = servedClient(ctx);
+  const q = req.query;
+  const number = (name: string): number => {
+    const v = q[name];
+    if (v === undefined) return 0;
+    if (typeof v !== 'string' || !/^[1-9]\d{0,14}$/.test(v))
+      throw FhirError.of(
+        400,
+        'invalid',
+        'subscription.events-range',
+        `${name} must be a positive integer`,
+        name,
+      );
+    return Number(v);
+  };
+  const since = number('eventsSinceNumber');
+  const until = number('eventsUntilNumber');
+  const content = q['content'];
+  if (content !== undefined && !isPayloadContent(content))
+    throw FhirError.of(
+      400,
+      'not-supported',
+      'subscription.payload-unsupported',
+      `content must be one of ${PAYLOAD_CONTENTS.join(', ')}`,
+      'content',
+    );
+  // full-resource: the notifications service reads each focus as a push delivery would
+  const got = await callSubscriptions(() =>
+    client.events(
+      { id: subscriptionId(req), sinceNumber: since, untilNumber: until, content: content ?? '' },
+      subscriptionCallContext(req),
+    ),
+  );
+  const s = requiredSubscription(got.subscription);
+  sendFhir(
+    res,
+    200,
+    notificationBundle(
+      randomUUID(),
+      statusView(s),
+      'query-event',
+      got.events.map((e) => ({
+        eventNumber: String(e.eventNumber),
+        occurredAt: e.occurredAt ? fromTimestamp(e.occurredAt) : new Date(0),
+        focus: e.focus,
+        patient: e.patient,
+        ...(e.resourceJson ? { resource: JSON.parse(e.resourceJson) as Resource } : {}),
+      })),
+      content ?? (s.payloadContent as PayloadContent),
+      new Date(),
+      subscriptionsBase(ctx),
+    ),
+  );
+}

@@ -1,4 +1,14 @@
-import { EXPORT_SCOPE, KICK_OFF_PARAMETERS, KICK_OFF_PARAMS } from '../export/export.kick-off';
+import { isNationalOperator, requireCaller } from '@trellis/auth';
+import { FhirError } from '@trellis/fhir';
+import type { Request, Response } from 'express';
+
+import {
+  EXPORT_SCOPE,
+  type ExportContext,
+  KICK_OFF_PARAMETERS,
+  KICK_OFF_PARAMS,
+  kickOffExport,
+} from '../export/export.kick-off';
 import { fhirOperation } from './fhir-operation';
 
 /** GET /fhir/$export */
@@ -30,3 +40,19 @@ export const SYSTEM_EXPORT = fhirOperation(
     summary: 'Bulk export of every patient (national operator)',
   },
 );
+
+/** Serves $export: the national operator's bulk export of every patient (a region's: Group). */
+export async function kickOffSystemExport(
+  ctx: ExportContext,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  if (!isNationalOperator(requireCaller(req)))
+    throw FhirError.of(
+      403,
+      'forbidden',
+      'export.national-only',
+      'system-level $export is for the national operator; a regional authority exports Group/region-<region>',
+    );
+  await kickOffExport(ctx, req, res, undefined);
+}

@@ -1,4 +1,12 @@
-import { CERTIFIABLE_ROLES } from '../../certification/exchange';
+import type { Parameters } from '@medplum/fhirtypes';
+import { requireCaller } from '@trellis/auth';
+import { FhirError } from '@trellis/fhir';
+import type { Request, Response } from 'express';
+
+import { sendValidated, sessionParameter } from '../../certification/certification.fhir';
+import type { CertificationService } from '../../certification/certification.service';
+import { CERTIFIABLE_ROLES, isCertifiableRole } from '../../certification/exchange';
+import { scenariosOf } from '../../certification/scenarios';
 import { fhirOperation } from './fhir-operation';
 
 /** POST /fhir/TestScript/$start-session */
@@ -52,3 +60,46 @@ export const TESTSCRIPT_START_SESSION = fhirOperation(
       'Start a conformance session for the calling sandbox system (its product version and role)',
   },
 );
+
+/** What the conformance session operations use: the sessions, and the public URL. */
+export interface CertificationContext {
+  readonly certification: CertificationService;
+  readonly publicUrl: string;
+}
+
+/**
+ * Serves TestScript/$start-session: opens a session for the calling system's product version
+ * (201 with the session id, role, versions and the role's scenarios).
+ */
+export async function startTestScriptSession(
+  ctx: CertificationContext,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  const caller = requireCaller(req);
+  const role = sessionParameter(req.body, 'role');
+  const retry = sessionParameter(req.body, 'retry-after') ?? 2;
+  const retryAfter = Number(retry);
+  if (!Number.isInteger(retryAfter) || retryAfter < 1 || retryAfter > 30)
+    throw FhirError.of(400, 'invalid', 'operation.parameter', 'retry-after must be 1-30 seconds');
+  const session = await ctx.certification.start(
+    caller,
+    role === undefined ? undefined : String(role),
+    retryAfter,
+  );
+  const scripts = isCertifiableRole(session.role) ? scenariosOf(session.role) : [];
+  const out: Parameters = {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'session', valueId: session.id },
+      { name: 'role', valueCode: session.role },
+      { name: 'product-version', valueString: session.productVersionId },
+      { name: 'rules-version', valueString: session.rulesVersion },
+      ...scripts.map((s) => ({
+        name: 'scenario',
+        valueReference: { reference: `TestScript/${s.id}` },
+      })),
+    ],
+  };
+  sendValidated(res, 201, out);
+}
