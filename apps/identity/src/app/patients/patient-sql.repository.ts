@@ -1,4 +1,9 @@
-import { PREPARED_MARKER, type RawSql } from '@trellis/database';
+import {
+  PREPARED_MARKER,
+  type RawSql,
+  TransactionalRepository,
+  type TransactionRoot,
+} from '@trellis/database';
 
 import { Prisma } from '../../generated/prisma/client';
 import type { PatientRecord, TraceQuery, TraceResult, VersionChange } from './patient.model';
@@ -24,10 +29,18 @@ export interface VersionMeta {
  * The patient statements that need raw SQL only, so they run alike on a Prisma client or
  * interactive transaction and on a pool transaction (registration's hot path, libs/database
  * inPoolTransaction): record reads, the trace, the registration locks, the insert and the history
- * append. PatientsRepository adds the writes through Prisma's models and the transactions.
+ * append. PatientsRepository adds the writes through Prisma's models; its units of work are the
+ * shared ones (libs/database TransactionalRepository: `Root`, the Prisma client, opens them). On a
+ * pool transaction `Root` is `never`: it opens none, its unit of work is the one it was given.
  */
-export class PatientSqlRepository {
-  constructor(protected readonly sql: RawSql) {}
+export class PatientSqlRepository<
+  Tx extends RawSql = RawSql,
+  Root extends TransactionRoot<Tx> & RawSql = never,
+> extends TransactionalRepository<Tx, Root> {
+  /** The raw-SQL surface of what this repository runs on (client, Prisma or pool transaction). */
+  protected get sql(): RawSql {
+    return this.db;
+  }
 
   /**
    * Serialises registrations that could be duplicates of each other (transaction-scoped): every

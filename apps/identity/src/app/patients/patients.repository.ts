@@ -53,28 +53,27 @@ export interface ListingQuery {
  * The only place that talks to Prisma for patients, and the owner of their transactions: the
  * rules get this repository bound to a unit of work and never see a client.
  */
-export class PatientsRepository extends PatientSqlRepository {
+export class PatientsRepository extends PatientSqlRepository<
+  Prisma.TransactionClient,
+  PrismaClient
+> {
+  /**
+   * Units of work (update, death, merge: `inTransaction`, libs/database TransactionalRepository)
+   * in one Prisma interactive transaction with identity's limits: `work` gets this repository bound
+   * to it, and the transaction itself for the outbox (the events commit with the state); inside a
+   * unit of work, a nested one joins it.
+   */
+  protected override readonly transactionOptions = TX;
+
   /**
    * `pool`: the pg pool under the Prisma client (libs/database createPrismaClientWithPool): the
    * read by NHS number and registration's transaction run on it directly (absent: through Prisma).
    */
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly pool?: Pool,
   ) {
     super(db);
-  }
-
-  /**
-   * One unit of work in one Prisma interactive transaction (update, death, merge): `work` gets
-   * this repository bound to it, and the transaction itself for the outbox (the events commit with
-   * the state); inside a unit of work, a nested one joins it.
-   */
-  inTransaction<R>(
-    work: (repo: PatientsRepository, tx: Prisma.TransactionClient) => Promise<R>,
-  ): Promise<R> {
-    if (!('$transaction' in this.db)) return work(this, this.db);
-    return this.db.$transaction((tx) => work(new PatientsRepository(tx), tx), TX);
   }
 
   /**
@@ -84,7 +83,7 @@ export class PatientsRepository extends PatientSqlRepository {
    */
   inSqlTransaction<R>(work: (repo: PatientSqlRepository, tx: RawSql) => Promise<R>): Promise<R> {
     if (!this.pool) return this.inTransaction(work);
-    return inPoolTransaction(this.pool, (tx) => work(new PatientSqlRepository(tx), tx));
+    return inPoolTransaction(this.pool, (tx) => work(new PatientSqlRepository<RawSql>(tx), tx));
   }
 
   /**
