@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+
 import { routeKey } from '../fhir.registry';
 import { FHIR_ROUTES } from '../fhir.routes';
 import { servedDefinition } from './fhir-operation';
@@ -17,6 +19,29 @@ describe('the FHIR operations registry', () => {
       });
       expect(bound[0]).toBe(operation.route);
     }
+  });
+
+  it('declares each operation in a file of its own that also exports its handler', async () => {
+    const files = readdirSync(__dirname).filter(
+      (f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'),
+    );
+    const declaredIn = new Map<string, string[]>();
+    for (const file of files) {
+      const exports = (await import(`./${file.slice(0, -3)}`)) as Record<string, unknown>;
+      const values = Object.values(exports);
+      const declared = FHIR_OPERATIONS.filter((o) => values.includes(o));
+      for (const o of declared)
+        declaredIn.set(o.definition.id, [...(declaredIn.get(o.definition.id) ?? []), file]);
+      if (declared.length === 0) continue;
+      expect({ file, operations: declared.length }).toEqual({ file, operations: 1 });
+      expect({ file, handler: values.some((v) => typeof v === 'function') }).toEqual({
+        file,
+        handler: true,
+      });
+    }
+    expect([...declaredIn.keys()].sort()).toEqual([...ids].sort());
+    for (const [id, where] of declaredIn)
+      expect({ id, files: where.length }).toEqual({ id, files: 1 });
   });
 
   it('keeps the ids clients hold: <resource type or system>-<code>, unique', () => {
