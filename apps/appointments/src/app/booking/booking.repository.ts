@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { afterKeyset, keysetOrder, TransactionalRepository } from '@trellis/database';
+import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/service-kit';
 
 import {
   Prisma,
@@ -263,6 +264,11 @@ export class BookingRepository extends TransactionalRepository<
       where: { id },
       data: { ...data, version: { increment: 1 } },
     });
+  }
+
+  /** Bulk export's page of some patients' appointments, whoever holds them (keyset on id). */
+  forPatients(q: PatientBatchQuery): Promise<AppointmentRow[]> {
+    return this.db.appointment.findMany(patientBatchFindArgs(q, 'updatedAt'));
   }
 
   /** A patient's appointments the organisation is involved in (provider or booker). */

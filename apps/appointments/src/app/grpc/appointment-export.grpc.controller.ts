@@ -1,11 +1,7 @@
 import { appointments } from '@trellis/contracts';
-import {
-  patientBatchFindArgs,
-  patientBatchQueryOf,
-  grpcController,
-  type GrpcHandlers,
-} from '@trellis/service-kit';
+import { patientBatchQueryOf, grpcController, type GrpcHandlers } from '@trellis/service-kit';
 
+import { BookingRepository } from '../booking/booking.repository';
 import { AppointmentsError } from '../domain/appointments.errors';
 import { PRISMA, type PrismaClient } from '../prisma';
 import { appointmentToProto } from './mappers';
@@ -19,15 +15,17 @@ import { appointmentToProto } from './mappers';
 export const AppointmentExportGrpcController = grpcController(
   appointments.v1.AppointmentExportServiceDefinition,
   [PRISMA],
-  (prisma: PrismaClient): GrpcHandlers<appointments.v1.AppointmentExportServiceController> => ({
-    listAppointmentsForPatients: async (req) => {
-      const q = patientBatchQueryOf(req, (violations) => AppointmentsError.invalid(violations));
-      const rows = await prisma.appointment.findMany(patientBatchFindArgs(q, 'updatedAt'));
-      const page = q.page(rows);
-      return {
-        appointments: page.rows.map(appointmentToProto),
-        page: { nextPageToken: page.nextPageToken },
-      };
-    },
-  }),
+  (prisma: PrismaClient): GrpcHandlers<appointments.v1.AppointmentExportServiceController> => {
+    const repo = new BookingRepository(prisma);
+    return {
+      listAppointmentsForPatients: async (req) => {
+        const q = patientBatchQueryOf(req, (violations) => AppointmentsError.invalid(violations));
+        const page = q.page(await repo.forPatients(q));
+        return {
+          appointments: page.rows.map(appointmentToProto),
+          page: { nextPageToken: page.nextPageToken },
+        };
+      },
+    };
+  },
 );

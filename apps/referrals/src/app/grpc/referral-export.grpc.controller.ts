@@ -1,13 +1,9 @@
 import { referrals } from '@trellis/contracts';
-import {
-  patientBatchFindArgs,
-  patientBatchQueryOf,
-  grpcController,
-  type GrpcHandlers,
-} from '@trellis/service-kit';
+import { patientBatchQueryOf, grpcController, type GrpcHandlers } from '@trellis/service-kit';
 
 import { CLOCK, type Clock } from '../domain/ports';
 import { ReferralsError } from '../domain/referrals.errors';
+import { ReferralsRepository } from '../referrals/referrals.repository';
 import { PRISMA, type PrismaClient } from '../prisma';
 import { referralToProto } from './mappers';
 
@@ -23,24 +19,18 @@ export const ReferralExportGrpcController = grpcController(
   (
     prisma: PrismaClient,
     clock: Clock,
-  ): GrpcHandlers<referrals.v1.ReferralExportServiceController> => ({
-    listReferralsForPatients: async (req) => {
-      const q = patientBatchQueryOf(req, (violations) => ReferralsError.invalid(violations));
-      const rows = await prisma.referral.findMany({
-        ...patientBatchFindArgs(q, 'updatedAt'),
-        include: {
-          attachments: {
-            select: { id: true, contentType: true, title: true, size: true, sha256: true },
-            orderBy: { createdAt: 'asc' },
-          },
-        },
-      });
-      const page = q.page(rows);
-      const now = clock.now();
-      return {
-        referrals: page.rows.map((r) => referralToProto(r, now)),
-        page: { nextPageToken: page.nextPageToken },
-      };
-    },
-  }),
+  ): GrpcHandlers<referrals.v1.ReferralExportServiceController> => {
+    const repo = new ReferralsRepository(prisma);
+    return {
+      listReferralsForPatients: async (req) => {
+        const q = patientBatchQueryOf(req, (violations) => ReferralsError.invalid(violations));
+        const page = q.page(await repo.forPatients(q));
+        const now = clock.now();
+        return {
+          referrals: page.rows.map((r) => referralToProto(r, now)),
+          page: { nextPageToken: page.nextPageToken },
+        };
+      },
+    };
+  },
 );

@@ -8,6 +8,7 @@ import {
 import type { Status } from '../domain/referral-state';
 import { WAITING_BANDS } from '../domain/rtt';
 import { afterKeyset, keysetOrder, TransactionalRepository } from '@trellis/database';
+import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/service-kit';
 
 /** Interactive transactions of the referrals: bounded wait for a connection and run time. */
 const TX = { maxWait: 10_000, timeout: 15_000 } as const;
@@ -94,6 +95,14 @@ export class ReferralsRepository extends TransactionalRepository<
   PrismaClient
 > {
   protected override readonly transactionOptions = TX;
+  /** Bulk export's page of some patients' referrals, whoever sent or received them (keyset on id). */
+  forPatients(q: PatientBatchQuery): Promise<ReferralWithAttachments[]> {
+    return this.db.referral.findMany({
+      ...patientBatchFindArgs(q, 'updatedAt'),
+      include: { attachments: ATTACHMENT_META },
+    });
+  }
+
   find(id: string): Promise<ReferralWithAttachments | null> {
     return this.db.referral.findUnique({
       where: { id },

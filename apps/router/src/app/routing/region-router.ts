@@ -7,6 +7,7 @@ import {
 } from '@trellis/events';
 
 import type { Prisma } from '../prisma';
+import { PatientHomesRepository, type PatientHomes } from './patient-homes.repository';
 import { decideRouting, type PatientHomeFact } from './regional-policy';
 
 /** Headers the router adds (besides every original one). */
@@ -33,24 +34,21 @@ export class RegionRouter {
   private readonly outboxes = new Map<string, Outbox>();
   private readonly regions: ReadonlySet<string>;
 
-  constructor(regions: readonly string[]) {
+  constructor(
+    regions: readonly string[],
+    private readonly homes: PatientHomes = new PatientHomesRepository(),
+  ) {
     this.regions = new Set(regions);
   }
 
   async route(event: ReceivedEvent, tx: Prisma.TransactionClient): Promise<RouteOutcome> {
     const key = event.key ?? event.subject ?? null;
-    const row = key ? await tx.patientHome.findUnique({ where: { nhsNumber: key } }) : null;
-    const known: PatientHomeFact | undefined = row ?? undefined;
+    const known: PatientHomeFact | undefined =
+      (key ? await this.homes.find(tx, key) : null) ?? undefined;
     const decision = decideRouting(event, known, this.regions);
     if (!decision) return { kind: 'skipped', reason: `event type ${event.type} is not routed` };
-    if (decision.home && (!known || decision.home.version >= known.version)) {
-      const { nhsNumber, ...fact } = decision.home;
-      await tx.patientHome.upsert({
-        where: { nhsNumber },
-        create: { nhsNumber, ...fact },
-        update: fact,
-      });
-    }
+    if (decision.home && (!known || decision.home.version >= known.version))
+      await this.homes.save(tx, decision.home);
     if (decision.deliveries.length > 0) {
       const traceparent = event.headers[ORIGIN_TRACEPARENT] ?? event.traceparent;
       const inputs = decision.deliveries.map((d): OutboxEventInput => ({
