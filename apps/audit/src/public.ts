@@ -4,4 +4,5 @@
 export { AuditService } from './app/audit/audit.service';
 export { PrismaClient } from './app/prisma';
 export { AccessEventsRepository } from './app/store/access-events.repository';
+export { MaintenanceRepository } from './app/store/maintenance.repository';
 export { maintainPartitions } from './app/store/partitions';

@@ -26,7 +26,8 @@ import { createAuditModule } from '../src/app/app.module';
 import { auditConfigSchema, type AuditConfig } from '../src/app/config';
 import { PrismaClient } from '../src/app/prisma';
 import { monthStart, partitionName } from '../src/app/store/months';
-import { listPartitions, maintainPartitions } from '../src/app/store/partitions';
+import { MaintenanceRepository } from '../src/app/store/maintenance.repository';
+import { maintainPartitions } from '../src/app/store/partitions';
 import { accessRecorded, until } from './support/access-events';
 import { AuditGrpcClient } from './support/grpc-client';
 
@@ -105,16 +106,24 @@ describe('audit store: trellis.audit.access.v1 → partitioned store → search 
 
   it('has the partitions of the retention window, and drops whole months past it', async () => {
     const expected = [-2, -1, 0, 1].map((m) => partitionName(monthStart(now, m)));
-    expect(await listPartitions(prisma)).toEqual(expected);
+    expect(await new MaintenanceRepository(prisma).partitions()).toEqual(expected);
     // two months later: the two oldest months fall out of the window, two new ones are created
     const later = monthStart(now, 2);
-    const result = await maintainPartitions(prisma, { retentionMonths: 2, ahead: 1 }, later);
+    const result = await maintainPartitions(
+      new MaintenanceRepository(prisma),
+      { retentionMonths: 2, ahead: 1 },
+      later,
+    );
     expect(result.dropped).toEqual(expected.slice(0, 2));
-    expect(await listPartitions(prisma)).toEqual(
+    expect(await new MaintenanceRepository(prisma).partitions()).toEqual(
       [0, 1, 2, 3].map((m) => partitionName(monthStart(now, m))),
     );
     // back to the window of today (the partitions dropped come back empty)
-    await maintainPartitions(prisma, { retentionMonths: 2, ahead: 1 }, now);
+    await maintainPartitions(
+      new MaintenanceRepository(prisma),
+      { retentionMonths: 2, ahead: 1 },
+      now,
+    );
   });
 
   it('stores every access once (redelivery harmless), skips expired, dead-letters poison', async () => {

@@ -11,6 +11,7 @@ import { PrismaClient } from '../src/app/prisma';
 import { AccessEventsRepository } from '../src/app/store/access-events.repository';
 import { purgeInbox } from '../src/app/store/inbox-retention';
 import { AccessIngest } from '../src/app/store/ingest';
+import { MaintenanceRepository } from '../src/app/store/maintenance.repository';
 import { maintainPartitions } from '../src/app/store/partitions';
 import { accessRecorded } from './support/access-events';
 
@@ -24,7 +25,11 @@ describe('audit store inbox retention', () => {
   beforeAll(async () => {
     db = await createTestSchema('audit');
     prisma = createPrismaClient(PrismaClient, { url: db.url, schema: db.schema });
-    await maintainPartitions(prisma, { retentionMonths: 2, ahead: 1 }, new Date());
+    await maintainPartitions(
+      new MaintenanceRepository(prisma),
+      { retentionMonths: 2, ahead: 1 },
+      new Date(),
+    );
   });
 
   afterAll(async () => {
@@ -51,10 +56,16 @@ describe('audit store inbox retention', () => {
     const old = await Promise.all([200, 170, 169].map((h) => handled(GROUP, h)));
     const fresh = await Promise.all([1, 167].map((h) => handled(GROUP, h)));
     const otherGroup = await handled('another.group', 500);
-    const purged = await purgeInbox(prisma, GROUP, new Date(Date.now() - 168 * HOUR));
+    const purged = await purgeInbox(
+      new MaintenanceRepository(prisma),
+      GROUP,
+      new Date(Date.now() - 168 * HOUR),
+    );
     expect(purged).toBe(old.length);
     expect(await kept()).toEqual([...fresh, otherGroup].sort());
-    expect(await purgeInbox(prisma, GROUP, new Date(Date.now() - 168 * HOUR))).toBe(0);
+    expect(
+      await purgeInbox(new MaintenanceRepository(prisma), GROUP, new Date(Date.now() - 168 * HOUR)),
+    ).toBe(0);
   });
 
   it('an event redelivered after its inbox row was purged is stored once', async () => {

@@ -12,7 +12,7 @@ import { createPrismaClient } from '@trellis/database';
 import { type Logger } from '@trellis/service-kit';
 import { createTestSchema, type TestSchema } from '@trellis/testing';
 
-import { addCounters } from '../src/app/counting/counter-writer';
+import { addCounters } from '../src/app/counting/counters.repository';
 import { deltasOfAccess, deltasOfViolation, type CounterDelta } from '../src/app/counting/counters';
 import { type ConformanceConfig } from '../src/app/config';
 import { ComplianceRepository } from '../src/app/policy/compliance.repository';

@@ -10,7 +10,7 @@ import { type Logger } from '@trellis/service-kit';
 import { createTestSchema, type TestSchema } from '@trellis/testing';
 
 import { type ConformanceConfig } from '../src/app/config';
-import { addCounters } from '../src/app/counting/counter-writer';
+import { addCounters } from '../src/app/counting/counters.repository';
 import { deltasOfAccess, type CounterDelta } from '../src/app/counting/counters';
 import { ComplianceRepository } from '../src/app/policy/compliance.repository';
 import { ComplianceService } from '../src/app/policy/compliance.service';

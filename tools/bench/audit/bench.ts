@@ -42,6 +42,7 @@ import {
 import {
   AccessEventsRepository,
   AuditService,
+  MaintenanceRepository,
   maintainPartitions,
   PrismaClient,
 } from '@trellis/audit/src/public';
@@ -193,7 +194,11 @@ async function search(stored: number, patients: number, searches: number) {
     poolSize: 4,
   });
   const now = new Date();
-  await maintainPartitions(prisma, { retentionMonths: 11, ahead: 1 }, now);
+  await maintainPartitions(
+    new MaintenanceRepository(prisma),
+    { retentionMonths: 11, ahead: 1 },
+    now,
+  );
   const loadStart = Date.now();
   if (!existing) await load();
   const loadSeconds = (Date.now() - loadStart) / 1000;

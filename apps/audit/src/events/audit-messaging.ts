@@ -5,6 +5,7 @@ import type { AuditConfig } from '../app/config';
 import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
 import { AccessEventsRepository } from '../app/store/access-events.repository';
 import { purgeInbox } from '../app/store/inbox-retention';
+import { MaintenanceRepository } from '../app/store/maintenance.repository';
 import { AccessIngest } from '../app/store/ingest';
 import { maintainPartitions, type RetentionPolicy } from '../app/store/partitions';
 
@@ -20,12 +21,14 @@ export class AuditMessaging
 {
   ingest?: AccessIngest;
   private timer?: NodeJS.Timeout;
+  private readonly maintenance: MaintenanceRepository;
 
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly repository: AccessEventsRepository,
   ) {
     super();
+    this.maintenance = new MaintenanceRepository(prisma);
   }
 
   protected async plan(): Promise<ServiceMessagingPlan<Prisma.TransactionClient>> {
@@ -64,13 +67,13 @@ export class AuditMessaging
 
   private async maintain(policy: RetentionPolicy): Promise<void> {
     const now = new Date();
-    const result = await maintainPartitions(this.prisma, policy, now);
+    const result = await maintainPartitions(this.maintenance, policy, now);
     if (result.created.length || result.dropped.length)
       this.logger.info(result, 'audit partitions: created ahead / dropped past retention');
     const hours = this.config.AUDIT_INBOX_RETENTION_HOURS;
     if (hours > 0) {
       const before = new Date(now.getTime() - hours * 3_600_000);
-      const purged = await purgeInbox(this.prisma, this.config.AUDIT_GROUP, before);
+      const purged = await purgeInbox(this.maintenance, this.config.AUDIT_GROUP, before);
       if (purged) this.logger.info({ purged, before }, 'audit inbox: handled event ids purged');
     }
   }

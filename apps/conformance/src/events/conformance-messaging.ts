@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
 
-import { addCounters, deltasOfEvents } from '../app/counting/counter-writer';
+import { deltasOfEvents } from '../app/counting/counter-writer';
+import { addCounters } from '../app/counting/counters.repository';
 import type { ConformanceConfig } from '../app/config';
 import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
 

@@ -1,7 +1,7 @@
-import type { PrismaClient } from '../prisma';
+import type { MaintenanceStore } from './maintenance.repository';
 
 /** Inbox rows deleted per statement (short transactions; the handled_at index finds them). */
-const PURGE_CHUNK = 10_000;
+export const PURGE_CHUNK = 10_000;
 
 /**
  * Deletes this consumer group's inbox rows handled before `before`, a chunk at a time, and
@@ -12,18 +12,14 @@ const PURGE_CHUNK = 10_000;
  * `maxChunks` bounds one run; the next maintenance tick continues.
  */
 export async function purgeInbox(
-  prisma: PrismaClient,
+  store: Pick<MaintenanceStore, 'purgeInboxChunk'>,
   group: string,
   before: Date,
   maxChunks = 100,
 ): Promise<number> {
   let purged = 0;
   for (let i = 0; i < maxChunks; i++) {
-    const n = await prisma.$executeRaw`
-      DELETE FROM inbox_events WHERE ctid IN (
-        SELECT ctid FROM inbox_events
-         WHERE consumer_group = ${group} AND handled_at < ${before}
-         LIMIT ${PURGE_CHUNK})`;
+    const n = await store.purgeInboxChunk(group, before, PURGE_CHUNK);
     purged += n;
     if (n < PURGE_CHUNK) break;
   }

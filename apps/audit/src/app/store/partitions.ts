@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../prisma';
+import type { MaintenanceStore } from './maintenance.repository';
 import { monthsBetween, retentionWindow } from './months';
 
 export interface RetentionPolicy {
@@ -20,31 +20,15 @@ export interface MaintenanceResult {
  * safe from several replicas (the SQL functions take a per-schema advisory lock).
  */
 export async function maintainPartitions(
-  prisma: PrismaClient,
+  store: Pick<MaintenanceStore, 'ensureMonthPartition' | 'dropPartitionsBefore'>,
   policy: RetentionPolicy,
   now: Date,
 ): Promise<MaintenanceResult> {
   const { cutoff, horizon } = retentionWindow(now, policy.retentionMonths, policy.ahead);
   const created: string[] = [];
   for (const month of monthsBetween(cutoff, horizon)) {
-    const [row] = await prisma.$queryRaw<{ created: boolean }[]>`
-      SELECT audit_ensure_month_partition(${month}::timestamptz) AS created`;
-    if (row?.created) created.push(month.toISOString().slice(0, 7));
+    if (await store.ensureMonthPartition(month)) created.push(month.toISOString().slice(0, 7));
   }
-  const dropped = await prisma.$queryRaw<{ name: string }[]>`
-    SELECT audit_drop_partitions_before(${cutoff}::timestamptz) AS name`;
-  return { created, dropped: dropped.map((d) => d.name) };
-}
-
-/** The partitions of access_events in this schema, oldest first (for operations and tests). */
-export async function listPartitions(prisma: PrismaClient): Promise<string[]> {
-  const rows = await prisma.$queryRaw<{ name: string }[]>`
-    SELECT c.relname AS name
-      FROM pg_inherits i
-      JOIN pg_class c ON c.oid = i.inhrelid
-      JOIN pg_class p ON p.oid = i.inhparent
-      JOIN pg_namespace n ON n.oid = p.relnamespace
-     WHERE p.relname = 'access_events' AND n.nspname = current_schema()
-     ORDER BY c.relname`;
-  return rows.map((r) => r.name);
+  const dropped = await store.dropPartitionsBefore(cutoff);
+  return { created, dropped };
 }
