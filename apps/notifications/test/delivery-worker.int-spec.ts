@@ -5,6 +5,7 @@ import { createPrismaClient } from '@trellis/database';
 import { createTestSchema, type TestSchema } from '@trellis/testing';
 
 import { DeliveryWorker } from '../src/app/delivery/delivery-worker';
+import { DeliveryRepository } from '../src/app/delivery/delivery.repository';
 import type { EndpointPoster } from '../src/app/delivery/endpoint-poster';
 import {
   RegistrySubscriberAccess,
@@ -128,7 +129,7 @@ const worker = (
   access: SubscriberAccess = new RegistrySubscriberAccess(registryWith()),
 ) =>
   new DeliveryWorker(
-    prisma,
+    new DeliveryRepository(prisma),
     { pollMs: 10, concurrency: 4, retryBaseMs, retryMaxMs: retryBaseMs, retentionMs: 86_400_000 },
     logger,
     access,

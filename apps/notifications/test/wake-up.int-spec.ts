@@ -7,6 +7,7 @@ import type { ReceivedEvent } from '@trellis/events';
 import { createTestSchema, waitUntil, type TestSchema } from '@trellis/testing';
 
 import { DeliveryWorker } from '../src/app/delivery/delivery-worker';
+import { DeliveryRepository } from '../src/app/delivery/delivery.repository';
 import type { EndpointPoster } from '../src/app/delivery/endpoint-poster';
 import { RegistrySubscriberAccess } from '../src/app/delivery/subscriber-access';
 import { pgListenConnection, WakeListener } from '../src/app/delivery/wake-listener';
@@ -127,7 +128,7 @@ it('a worker whose next poll is an hour away delivers a recorded event once woke
     return Promise.resolve(204);
   };
   const worker = new DeliveryWorker(
-    prisma,
+    new DeliveryRepository(prisma),
     { pollMs: HOUR_MS, concurrency: 4, retryBaseMs: 10, retryMaxMs: 10, retentionMs: HOUR_MS },
     logger,
     new RegistrySubscriberAccess(registry),

@@ -5,6 +5,7 @@ import { ShutdownOrder } from '@trellis/service-kit';
 
 import { type NotificationsConfig } from '../app/config';
 import { DeliveryWorker } from '../app/delivery/delivery-worker';
+import { DeliveryRepository } from '../app/delivery/delivery.repository';
 import { keepAlivePoster } from '../app/delivery/endpoint-poster';
 import { FOCUS_READER, SUBSCRIBER_ACCESS } from '../app/delivery/event-foci';
 import type { FocusReader } from '../app/delivery/focus-reader';
@@ -61,7 +62,7 @@ export class NotificationsMessaging extends ServiceMessagingProvider<
   protected override started(): void {
     if (!this.config.NOTIFICATIONS_DELIVERY_ENABLED) return;
     const worker = new DeliveryWorker(
-      this.prisma,
+      new DeliveryRepository(this.prisma),
       {
         pollMs: this.config.NOTIFICATIONS_POLL_MS,
         concurrency: this.config.NOTIFICATIONS_CONCURRENCY,

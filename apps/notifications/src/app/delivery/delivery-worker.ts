@@ -4,9 +4,9 @@ import type { Resource } from '@medplum/fhirtypes';
 import { notificationBundle, type PayloadContent } from '@trellis/fhir';
 import type { Logger } from '@trellis/service-kit';
 
-import type { PrismaClient } from '../prisma';
 import type { NotificationEventRow, SubscriptionRow } from '../subscriptions/subscriptions.service';
 import { retryDelayMs } from './backoff';
+import type { DeliveryStore } from './delivery.repository';
 import { keepAlivePoster, type EndpointPoster } from './endpoint-poster';
 import type { FocusReader } from './focus-reader';
 import { RoundScheduler } from './round-scheduler';
@@ -22,19 +22,6 @@ export interface DeliverySettings {
   fhirBaseUrl?: string;
   /** How long a claimed subscription stays leased to this worker (renewed per notification). */
   leaseMs?: number;
-}
-
-/** The `Patient/<nhs>` of the events whose patient's record identity now says is restricted. */
-export async function restrictedPatientsOf(
-  prisma: Pick<PrismaClient, '$queryRaw'>,
-  events: readonly { patient: string }[],
-): Promise<Set<string>> {
-  const numbers = [...new Set(events.map((e) => e.patient.replace(/^Patient\//, '')))];
-  if (numbers.length === 0) return new Set();
-  const rows = await prisma.$queryRaw<Array<{ nhs: string }>>`
-    SELECT nhs_number AS nhs FROM restricted_patients
-    WHERE restricted AND nhs_number = ANY(${numbers}::text[])`;
-  return new Set(rows.map((r) => `Patient/${r.nhs}`));
 }
 
 /** Events sent per subscription before the worker moves on to other subscriptions. */
@@ -59,7 +46,7 @@ export class DeliveryWorker {
   private readonly leaseMs: number;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly store: DeliveryStore,
     private readonly settings: DeliverySettings,
     private readonly logger: Logger,
     private readonly access: SubscriberAccess,
@@ -100,18 +87,23 @@ export class DeliveryWorker {
     if (now.getTime() - this.lastHousekeeping > 60_000) {
       this.lastHousekeeping = now.getTime();
       const horizon = new Date(now.getTime() - this.settings.retentionMs);
-      await this.prisma.$executeRaw`DELETE FROM notification_events WHERE recorded_at < ${horizon}`;
-      await this.prisma.$executeRaw`DELETE FROM awaiting_practice WHERE recorded_at < ${horizon}`;
+      await this.store.purgeBefore(horizon);
     }
     // until the registry's replay is complete nobody's standing is known: send nothing
     if (!this.access.ready) return 0;
-    const due = await this.claim();
+    const due = await this.store.claim(
+      new Date(Date.now() + this.leaseMs),
+      this.settings.concurrency * 4,
+    );
     if (due.length === 0) return 0;
     const acknowledged = new Map<string, bigint>();
     try {
-      const pending = await this.pendingEvents(due);
+      const pending = await this.store.pendingEvents(
+        due.filter((s) => s.eventCount > s.deliveredThrough),
+        EVENTS_PER_TURN,
+      );
       // a patient whose record became restricted after the event was recorded: withheld
-      const withheld = await restrictedPatientsOf(this.prisma, [...pending.values()].flat());
+      const withheld = await this.store.restrictedPatientsOf([...pending.values()].flat());
       let next = 0;
       const lane = async () => {
         while (next < due.length && !this.stopped) {
@@ -128,91 +120,11 @@ export class DeliveryWorker {
       await Promise.all(
         Array.from({ length: Math.min(this.settings.concurrency, due.length) }, lane),
       );
-      await this.acknowledge(acknowledged);
+      await this.store.acknowledge(acknowledged);
     } finally {
-      const ids = due.map((d) => d.id);
-      await this.prisma.$executeRaw`
-        WITH locked AS (SELECT id FROM subscriptions WHERE id = ANY(${ids}::uuid[])
-                        ORDER BY id FOR UPDATE)
-        UPDATE subscriptions s SET lease_until = NULL FROM locked WHERE s.id = locked.id`;
+      await this.store.releaseLeases(due.map((d) => d.id));
     }
     return due.length;
-  }
-
-  /**
-   * The next events (up to EVENTS_PER_TURN) of every claimed subscription, in one query: numbers
-   * are contiguous per subscription, so the next ones lie just above `delivered_through` — unless
-   * retention removed them, when that stream is read on its own (the expired case).
-   */
-  private async pendingEvents(
-    due: SubscriptionRow[],
-  ): Promise<Map<string, NotificationEventRow[]>> {
-    const behind = due.filter((s) => s.eventCount > s.deliveredThrough);
-    const pending = new Map<string, NotificationEventRow[]>();
-    if (behind.length === 0) return pending;
-    const rows = await this.prisma.notificationEvent.findMany({
-      where: {
-        OR: behind.map((s) => ({
-          subscriptionId: s.id,
-          eventNumber: {
-            gt: s.deliveredThrough,
-            lte: s.deliveredThrough + BigInt(EVENTS_PER_TURN),
-          },
-        })),
-      },
-      orderBy: [{ subscriptionId: 'asc' }, { eventNumber: 'asc' }],
-    });
-    for (const row of rows) {
-      const list = pending.get(row.subscriptionId);
-      if (list) list.push(row);
-      else pending.set(row.subscriptionId, [row]);
-    }
-    for (const s of behind)
-      if (!pending.has(s.id)) {
-        const later = await this.prisma.notificationEvent.findMany({
-          where: { subscriptionId: s.id, eventNumber: { gt: s.deliveredThrough } },
-          orderBy: { eventNumber: 'asc' },
-          take: EVENTS_PER_TURN,
-        });
-        if (later.length > 0) pending.set(s.id, later);
-      }
-    return pending;
-  }
-
-  /** The round's acknowledged progress, one statement for every subscription that made some. */
-  private async acknowledge(acked: ReadonlyMap<string, bigint>): Promise<void> {
-    if (acked.size === 0) return;
-    const ids = [...acked.keys()];
-    const through = [...acked.values()].map(String);
-    // rows locked in id order, as the recorder locks them: two multi-row writers cannot deadlock
-    await this.prisma.$executeRaw`
-      WITH p AS (SELECT * FROM unnest(${ids}::uuid[], ${through}::bigint[]) AS p(id, through)),
-        locked AS (SELECT s.id FROM subscriptions s JOIN p ON p.id = s.id ORDER BY s.id FOR UPDATE)
-      UPDATE subscriptions s SET delivered_through = p.through, attempts = 0, status = 'active',
-        last_error = '', last_delivery_at = now(), next_attempt_at = now()
-      FROM p, locked
-      WHERE s.id = p.id AND locked.id = s.id AND s.delivered_through < p.through`;
-  }
-
-  private async claim(): Promise<SubscriptionRow[]> {
-    const lease = new Date(Date.now() + this.leaseMs);
-    const ids = await this.prisma.$queryRaw<Array<{ id: string }>>`
-      UPDATE subscriptions SET lease_until = ${lease}
-      WHERE id IN (
-        SELECT id FROM subscriptions
-        WHERE deleted_at IS NULL AND status IN ('active', 'error')
-          AND next_attempt_at <= now()
-          AND (lease_until IS NULL OR lease_until < now())
-          AND (event_count > delivered_through
-               OR (heartbeat_seconds > 0
-                   AND COALESCE(last_delivery_at, created_at)
-                       < now() - heartbeat_seconds * interval '1 second'))
-        ORDER BY next_attempt_at
-        LIMIT ${this.settings.concurrency * 4}
-        FOR UPDATE SKIP LOCKED)
-      RETURNING id`;
-    if (ids.length === 0) return [];
-    return this.prisma.subscription.findMany({ where: { id: { in: ids.map((r) => r.id) } } });
   }
 
   /**
@@ -237,11 +149,7 @@ export class DeliveryWorker {
     let written = Date.now();
     const persist = async () => {
       if (acked === undefined) return;
-      await this.prisma.$executeRaw`
-        UPDATE subscriptions SET delivered_through = ${acked}, attempts = 0,
-          status = 'active', last_error = '', last_delivery_at = now(), next_attempt_at = now(),
-          lease_until = ${new Date(Date.now() + this.leaseMs)}
-        WHERE id = ${sub.id}::uuid AND delivered_through < ${acked}`;
+      await this.store.saveProgress(sub.id, acked, new Date(Date.now() + this.leaseMs));
       acked = undefined;
       written = Date.now();
     };
@@ -306,35 +214,25 @@ export class DeliveryWorker {
       return;
     }
     this.logger.warn({ subscription: sub.id, reason: verdict.reason }, 'subscription turned off');
-    await this.prisma.$executeRaw`
-      UPDATE subscriptions SET status = 'off', last_error = ${verdict.reason.slice(0, 500)}
-      WHERE id = ${sub.id}::uuid`;
+    await this.store.turnOff(sub.id, verdict.reason);
   }
 
   /** The undelivered events are gone (past retention): the stream moves on; receivers see the gap. */
   private async skipExpired(sub: SubscriptionRow): Promise<void> {
     this.logger.warn({ subscription: sub.id }, 'undelivered notifications expired past retention');
-    await this.prisma.$executeRaw`
-      UPDATE subscriptions SET delivered_through = event_count WHERE id = ${sub.id}::uuid`;
+    await this.store.skipToEnd(sub.id);
   }
 
   private async heartbeat(sub: SubscriptionRow): Promise<void> {
     const problem = await this.post(sub, randomUUID());
     if (problem) await this.failed(sub, problem);
-    else
-      await this.prisma.$executeRaw`
-        UPDATE subscriptions SET last_delivery_at = now(), status = 'active', attempts = 0,
-          last_error = '' WHERE id = ${sub.id}::uuid`;
+    else await this.store.heartbeatSent(sub.id);
   }
 
   private async failed(sub: SubscriptionRow, problem: string): Promise<void> {
-    const fresh = await this.prisma.subscription.findUnique({ where: { id: sub.id } });
-    const attempts = (fresh?.attempts ?? sub.attempts) + 1;
+    const attempts = ((await this.store.attemptsOf(sub.id)) ?? sub.attempts) + 1;
     const wait = retryDelayMs(attempts, this.settings.retryBaseMs, this.settings.retryMaxMs);
-    await this.prisma.$executeRaw`
-      UPDATE subscriptions SET attempts = ${attempts}, status = 'error', last_error = ${problem.slice(0, 500)},
-        next_attempt_at = ${new Date(Date.now() + wait)}
-      WHERE id = ${sub.id}::uuid`;
+    await this.store.failed(sub.id, attempts, problem, new Date(Date.now() + wait));
   }
 
   /** POSTs one notification; undefined when the endpoint answered 2xx, else what went wrong. */

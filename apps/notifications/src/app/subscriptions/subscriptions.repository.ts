@@ -1,6 +1,6 @@
 import { TransactionalRepository } from '@trellis/database';
 
-import { restrictedPatientsOf } from '../delivery/delivery-worker';
+import { restrictedPatientsOf } from '../delivery/delivery.repository';
 import type { Prisma, PrismaClient } from '../prisma';
 
 export type SubscriptionRow = Awaited<ReturnType<PrismaClient['subscription']['findFirstOrThrow']>>;
