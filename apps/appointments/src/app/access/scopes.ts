@@ -1,15 +1,26 @@
-import { defineScopeTable, subjectByResourceId } from '@trellis/auth';
+import {
+  defineScopeTable,
+  populationExportRule,
+  subjectByResourceId,
+  subjectOfCreation,
+  subjectOfVersions,
+} from '@trellis/auth';
 
 const SCHEDULE = '/trellis.appointments.v1.ScheduleService';
 const APPOINTMENT = '/trellis.appointments.v1.AppointmentService';
-
-type WithAppointment = { appointment?: { id?: string; nhsNumber?: string } } | undefined;
 
 /** Audit subject for calls addressed by appointment id: the response names the patient. */
 const byAppointmentId = subjectByResourceId({
   response: 'appointment',
   requestId: 'appointmentId',
 });
+
+/** A change of one appointment by one of its parties, addressed by its id. */
+const update = {
+  scope: 'system/Appointment.u',
+  patientData: true,
+  subject: byAppointmentId,
+} as const;
 
 /**
  * The appointments platform's one scope table: every gRPC method, its SMART v2 scope, and whether
@@ -27,36 +38,13 @@ export const APPOINTMENTS_SCOPES = defineScopeTable({
   [`${APPOINTMENT}/BookAppointment`]: {
     scope: 'system/Appointment.c',
     patientData: true,
-    subject: (req, res) => ({
-      nhsNumber: (req as { nhsNumber?: string }).nhsNumber,
-      resourceId: (res as WithAppointment)?.appointment?.id,
-    }),
+    subject: subjectOfCreation({ nhsNumber: ['nhsNumber'], response: 'appointment' }),
   },
-  [`${APPOINTMENT}/CancelAppointment`]: {
-    scope: 'system/Appointment.u',
-    patientData: true,
-    subject: byAppointmentId,
-  },
-  [`${APPOINTMENT}/RescheduleAppointment`]: {
-    scope: 'system/Appointment.u',
-    patientData: true,
-    subject: byAppointmentId,
-  },
-  [`${APPOINTMENT}/MarkArrived`]: {
-    scope: 'system/Appointment.u',
-    patientData: true,
-    subject: byAppointmentId,
-  },
-  [`${APPOINTMENT}/MarkFulfilled`]: {
-    scope: 'system/Appointment.u',
-    patientData: true,
-    subject: byAppointmentId,
-  },
-  [`${APPOINTMENT}/MarkNoShow`]: {
-    scope: 'system/Appointment.u',
-    patientData: true,
-    subject: byAppointmentId,
-  },
+  [`${APPOINTMENT}/CancelAppointment`]: update,
+  [`${APPOINTMENT}/RescheduleAppointment`]: update,
+  [`${APPOINTMENT}/MarkArrived`]: update,
+  [`${APPOINTMENT}/MarkFulfilled`]: update,
+  [`${APPOINTMENT}/MarkNoShow`]: update,
   [`${APPOINTMENT}/GetAppointment`]: {
     scope: 'system/Appointment.r',
     patientData: true,
@@ -66,21 +54,17 @@ export const APPOINTMENTS_SCOPES = defineScopeTable({
   [`${APPOINTMENT}/GetAppointmentVersion`]: {
     scope: 'system/Appointment.r',
     patientData: true,
-    subject: (req, res) => ({
-      resourceId: (req as { appointmentId?: string }).appointmentId,
-      nhsNumber:
-        (res as { version?: { appointment?: { nhsNumber?: string } } } | undefined)?.version
-          ?.appointment?.nhsNumber || undefined,
+    subject: subjectOfVersions({
+      requestId: 'appointmentId',
+      answered: ['version', 'appointment'],
     }),
   },
   [`${APPOINTMENT}/ListAppointmentVersions`]: {
     scope: 'system/Appointment.r',
     patientData: true,
-    subject: (req, res) => ({
-      resourceId: (req as { appointmentId?: string }).appointmentId,
-      nhsNumber:
-        (res as { versions?: { appointment?: { nhsNumber?: string } }[] } | undefined)
-          ?.versions?.[0]?.appointment?.nhsNumber || undefined,
+    subject: subjectOfVersions({
+      requestId: 'appointmentId',
+      answered: ['versions', 0, 'appointment'],
     }),
   },
   [`${APPOINTMENT}/ListPatientAppointments`]: {
@@ -93,11 +77,6 @@ export const APPOINTMENTS_SCOPES = defineScopeTable({
   [`${APPOINTMENT}/GetOrganisationDayList`]: { scope: 'system/Appointment.s', patientData: true },
   // bulk export (the gateway's $export worker as the job's owner; not on the front door): the
   // patients are the gateway's regional list at identity; audited by the gateway per file
-  '/trellis.appointments.v1.AppointmentExportService/ListAppointmentsForPatients': {
-    scope: 'region/*/population.read',
-    patientData: true,
-    resourceType: 'Appointment',
-    action: 'E',
-    subject: () => ({}),
-  },
+  '/trellis.appointments.v1.AppointmentExportService/ListAppointmentsForPatients':
+    populationExportRule('Appointment'),
 });

@@ -1,4 +1,10 @@
-import { defineScopeTable, TRELLIS_SCOPES } from '@trellis/auth';
+import {
+  defineScopeTable,
+  populationExportRule,
+  subjectOfRequestedPatient,
+  subjectOfVersions,
+  TRELLIS_SCOPES,
+} from '@trellis/auth';
 
 /**
  * The identity service's one scope table: every PatientService method, its SMART v2 scope and the
@@ -9,9 +15,7 @@ const M = '/trellis.identity.v1.PatientService/';
 const R = '/trellis.records.v1.RecordLocatorService/';
 
 type WithNhs = { nhsNumber?: string };
-const requestNhs = (req: unknown) => ({
-  nhsNumber: (req as WithNhs | undefined)?.nhsNumber || undefined,
-});
+const requestNhs = subjectOfRequestedPatient();
 const responsePatientNhs = (_req: unknown, res?: unknown) => ({
   nhsNumber: (res as { patient?: WithNhs } | undefined)?.patient?.nhsNumber || undefined,
 });
@@ -28,11 +32,10 @@ const pointerSubject = (req: unknown, res?: unknown) => {
   };
 };
 
-type WithVersions = { versions?: Array<{ pointer?: { nhsNumber?: string } }> };
 /** A pointer's history: its id from the request, its patient from the versions answered. */
-const versionsSubject = (req: unknown, res?: unknown) => ({
-  nhsNumber: (res as WithVersions | undefined)?.versions?.[0]?.pointer?.nhsNumber || undefined,
-  resourceId: (req as { id?: string } | undefined)?.id || undefined,
+const versionsSubject = subjectOfVersions({
+  requestId: 'id',
+  answered: ['versions', 0, 'pointer'],
 });
 
 /** The record locator (RecordLocatorService, served by identity): DocumentReference scopes. */
@@ -134,13 +137,7 @@ export const IDENTITY_SCOPES = defineScopeTable({
     subject: requestNhs,
   },
   // bulk export: the region is checked by the handler (mayActInRegion); audited as a query
-  [`${M}ListPatients`]: {
-    scope: 'region/*/population.read',
-    patientData: true,
-    resourceType: 'Patient',
-    action: 'E',
-    subject: () => ({}),
-  },
+  [`${M}ListPatients`]: populationExportRule('Patient'),
   // merging two records is national identity administration, not an update of one record
   [`${M}MergePatients`]: {
     scope: TRELLIS_SCOPES.identityAdmin,

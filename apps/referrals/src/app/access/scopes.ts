@@ -1,8 +1,13 @@
-import { defineScopeTable, subjectByResourceId } from '@trellis/auth';
+import {
+  defineScopeTable,
+  populationExportRule,
+  subjectByResourceId,
+  subjectOfCreation,
+  subjectOfRequestedPatient,
+  subjectOfVersions,
+} from '@trellis/auth';
 
 const REFERRAL = '/trellis.referrals.v1.ReferralService';
-
-type WithReferral = { referral?: { id?: string; nhsNumber?: string } } | undefined;
 
 /** Audit subject for calls addressed by referral id: the response names the patient. */
 const byReferralId = subjectByResourceId({ response: 'referral', requestId: 'referralId' });
@@ -24,10 +29,7 @@ export const REFERRALS_SCOPES = defineScopeTable({
   [`${REFERRAL}/SendReferral`]: {
     scope: 'system/ServiceRequest.c',
     patientData: true,
-    subject: (req, res) => ({
-      nhsNumber: (req as { nhsNumber?: string }).nhsNumber,
-      resourceId: (res as WithReferral)?.referral?.id,
-    }),
+    subject: subjectOfCreation({ nhsNumber: ['nhsNumber'], response: 'referral' }),
   },
   [`${REFERRAL}/ConvertAdviceToReferral`]: {
     scope: 'system/ServiceRequest.c',
@@ -68,21 +70,14 @@ export const REFERRALS_SCOPES = defineScopeTable({
   [`${REFERRAL}/GetReferralVersion`]: {
     scope: 'system/ServiceRequest.r',
     patientData: true,
-    subject: (req, res) => ({
-      resourceId: (req as { referralId?: string }).referralId,
-      nhsNumber:
-        (res as { version?: { referral?: { nhsNumber?: string } } } | undefined)?.version?.referral
-          ?.nhsNumber || undefined,
-    }),
+    subject: subjectOfVersions({ requestId: 'referralId', answered: ['version', 'referral'] }),
   },
   [`${REFERRAL}/ListReferralVersions`]: {
     scope: 'system/ServiceRequest.r',
     patientData: true,
-    subject: (req, res) => ({
-      resourceId: (req as { referralId?: string }).referralId,
-      nhsNumber:
-        (res as { versions?: { referral?: { nhsNumber?: string } }[] } | undefined)?.versions?.[0]
-          ?.referral?.nhsNumber || undefined,
+    subject: subjectOfVersions({
+      requestId: 'referralId',
+      answered: ['versions', 0, 'referral'],
     }),
   },
   // Worklists name many patients: audited as a search by the organisation, without one subject.
@@ -92,7 +87,7 @@ export const REFERRALS_SCOPES = defineScopeTable({
     scope: 'system/ServiceRequest.s',
     patientData: true,
     patientAccess: true, // a citizen's own referrals ($everything)
-    subject: (req) => ({ nhsNumber: (req as { nhsNumber?: string }).nhsNumber || undefined }),
+    subject: subjectOfRequestedPatient(),
   },
   [`${REFERRAL}/GetProviderWaitingList`]: { scope: 'system/ServiceRequest.s' },
   [`${REFERRAL}/GetRegionWaitingList`]: { scope: 'system/ServiceRequest.s' },
@@ -100,11 +95,6 @@ export const REFERRALS_SCOPES = defineScopeTable({
   [`${REFERRAL}/GetRegionalWaitingLists`]: { scope: 'region/*/waiting-lists.read' },
   // bulk export (the gateway's $export worker as the job's owner; not on the front door): the
   // patients are the gateway's regional list at identity; audited by the gateway per file
-  '/trellis.referrals.v1.ReferralExportService/ListReferralsForPatients': {
-    scope: 'region/*/population.read',
-    patientData: true,
-    resourceType: 'ServiceRequest',
-    action: 'E',
-    subject: () => ({}),
-  },
+  '/trellis.referrals.v1.ReferralExportService/ListReferralsForPatients':
+    populationExportRule('ServiceRequest'),
 });

@@ -1,11 +1,23 @@
-import { defineScopeTable, subjectByResourceId } from '@trellis/auth';
+import {
+  defineScopeTable,
+  populationExportRule,
+  subjectByResourceId,
+  subjectOfCreation,
+  subjectOfRequestedPatient,
+  subjectOfVersions,
+} from '@trellis/auth';
 
 const REPORT = '/trellis.results.v1.ReportService';
 
-type WithReport = { report?: { id?: string; nhsNumber?: string } } | undefined;
-
 /** Audit subject for calls addressed by report id: the response names the patient. */
 const byReportId = subjectByResourceId({ response: 'report', requestId: 'reportId' });
+
+/** A change of one report by the performing lab or the requester, addressed by its id. */
+const update = {
+  scope: 'system/DiagnosticReport.u',
+  patientData: true,
+  subject: byReportId,
+} as const;
 
 /**
  * The results platform's one scope table: every gRPC method, its SMART v2 scope, and whether it
@@ -17,23 +29,12 @@ export const RESULTS_SCOPES = defineScopeTable({
   [`${REPORT}/SubmitReport`]: {
     scope: 'system/DiagnosticReport.c',
     patientData: true,
-    subject: (req, res) => ({
-      nhsNumber: (req as { report?: { nhsNumber?: string } }).report?.nhsNumber,
-      resourceId: (res as WithReport)?.report?.id,
-    }),
+    subject: subjectOfCreation({ nhsNumber: ['report', 'nhsNumber'], response: 'report' }),
   },
   // A batch names many patients: audited as one create by the lab, without one subject.
   [`${REPORT}/SubmitReports`]: { scope: 'system/DiagnosticReport.c', patientData: true },
-  [`${REPORT}/AmendReport`]: {
-    scope: 'system/DiagnosticReport.u',
-    patientData: true,
-    subject: byReportId,
-  },
-  [`${REPORT}/CancelReport`]: {
-    scope: 'system/DiagnosticReport.u',
-    patientData: true,
-    subject: byReportId,
-  },
+  [`${REPORT}/AmendReport`]: update,
+  [`${REPORT}/CancelReport`]: update,
   [`${REPORT}/GetReport`]: {
     scope: 'system/DiagnosticReport.r',
     patientData: true,
@@ -42,24 +43,15 @@ export const RESULTS_SCOPES = defineScopeTable({
   [`${REPORT}/ListReportVersions`]: {
     scope: 'system/DiagnosticReport.r',
     patientData: true,
-    subject: (req, res) => ({
-      resourceId: (req as { reportId?: string }).reportId,
-      nhsNumber:
-        (res as { versions?: { nhsNumber?: string }[] } | undefined)?.versions?.[0]?.nhsNumber ||
-        undefined,
-    }),
+    subject: subjectOfVersions({ requestId: 'reportId', answered: ['versions', 0] }),
   },
   [`${REPORT}/SearchReports`]: {
     scope: 'system/DiagnosticReport.s',
     patientData: true,
     patientAccess: true, // a citizen's own results ($everything)
-    subject: (req) => ({ nhsNumber: (req as { nhsNumber?: string }).nhsNumber || undefined }),
+    subject: subjectOfRequestedPatient(),
   },
-  [`${REPORT}/AcknowledgeReport`]: {
-    scope: 'system/DiagnosticReport.u',
-    patientData: true,
-    subject: byReportId,
-  },
+  [`${REPORT}/AcknowledgeReport`]: update,
   // The safety net names many patients: audited as a search by the organisation, without one subject.
   [`${REPORT}/ListUnacknowledgedReports`]: {
     scope: 'system/DiagnosticReport.s',
@@ -67,11 +59,6 @@ export const RESULTS_SCOPES = defineScopeTable({
   },
   // bulk export (the gateway's $export worker as the job's owner; not on the front door): the
   // patients are the gateway's regional list at identity; audited by the gateway per file
-  '/trellis.results.v1.ReportExportService/ListReportsForPatients': {
-    scope: 'region/*/population.read',
-    patientData: true,
-    resourceType: 'DiagnosticReport',
-    action: 'E',
-    subject: () => ({}),
-  },
+  '/trellis.results.v1.ReportExportService/ListReportsForPatients':
+    populationExportRule('DiagnosticReport'),
 });
