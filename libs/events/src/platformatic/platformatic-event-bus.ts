@@ -66,10 +66,15 @@ class PlatformaticPublisher implements EventPublisher {
   ) {}
 
   async connect(): Promise<void> {
+    const compression = this.opts.compression ?? 'lz4';
     this.producer ??= new Producer({
       ...this.base,
       idempotent: this.opts.idempotent ?? true,
       acks: -1,
+      // A record batch is a list of many small buffers (a few per header of every message) that
+      // the client concatenates for its CRC and again for the socket: compressed, it does so once,
+      // over far fewer bytes (docs/performance.md, "Events path").
+      ...(compression === 'none' ? {} : { compression }),
       autocreateTopics: false,
       // Java's murmur2 (as kafkajs' DefaultPartitioner): a key keeps its partition across clients.
       partitioner: compatibilityPartitioner,
