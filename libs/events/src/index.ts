@@ -14,7 +14,12 @@ export { createEventBus } from './bus';
 export type { EventBusOptions } from './bus';
 export { createPlatformaticEventBus } from './platformatic/platformatic-event-bus';
 export { domainEventEnvelope, eventActor } from './outbox/domain-event';
-export { domainEventWriter, OutboxEventSink, ownerAndCounterpart } from './outbox/event-sink';
+export {
+  domainEventWriter,
+  OutboxEventSink,
+  ownerAndCounterpart,
+  withEventFields,
+} from './outbox/event-sink';
 export type {
   BatchingDomainEventSink,
   DomainEventSink,

@@ -4,6 +4,7 @@ import {
   type Outbox,
   OutboxEventSink,
   ownerAndCounterpart,
+  withEventFields,
 } from '@trellis/events';
 
 import type { AppointmentEvent } from '../app/booking/appointment-events';
@@ -45,11 +46,7 @@ export const toOutboxInput = domainEventWriter({
   }),
   payloads: {
     AppointmentBooked: (_, common) => common,
-    AppointmentCancelled: (e, common) => ({
-      ...common,
-      reason: e.reason,
-      cancelledBy: e.cancelledBy,
-    }),
+    AppointmentCancelled: withEventFields('reason', 'cancelledBy'),
     AppointmentRescheduled: (e, common) => ({
       ...common,
       previousSlotId: e.previous.slotId,
@@ -57,10 +54,7 @@ export const toOutboxInput = domainEventWriter({
       previousEnd: toTimestamp(e.previous.end),
       reason: e.reason,
     }),
-    AppointmentAttended: (e, common) => ({
-      ...common,
-      stage: e.stage,
-    }),
+    AppointmentAttended: withEventFields('stage'),
     AppointmentMissed: (_, common) => common,
   },
 });

@@ -1,5 +1,5 @@
 import { events, toTimestamp } from '@trellis/contracts';
-import { domainEventWriter, type Outbox, OutboxEventSink } from '@trellis/events';
+import { domainEventWriter, type Outbox, OutboxEventSink, withEventFields } from '@trellis/events';
 
 import { rttStatus } from '../app/domain/rtt';
 import type { ReferralEvent } from '../app/referrals/referral-events';
@@ -44,46 +44,19 @@ export const toOutboxInput = domainEventWriter({
   }),
   payloads: {
     ReferralSent: (_, common) => common,
-    ReferralAccepted: (e, common) => ({
-      ...common,
-      note: e.note,
-    }),
-    ReferralRejected: (e, common) => ({
-      ...common,
-      reason: e.reason,
-    }),
-    ReferralAdviceGiven: (e, common) => ({
-      ...common,
-      advice: e.advice,
-    }),
+    ReferralAccepted: withEventFields('note'),
+    ReferralRejected: withEventFields('reason'),
+    ReferralAdviceGiven: withEventFields('advice'),
     ReferralBooked: (e, common) => ({
       ...common,
       appointmentId: e.appointmentId,
       appointmentStart: e.appointmentStart ? toTimestamp(e.appointmentStart) : undefined,
     }),
-    ReferralCompleted: (e, common) => ({
-      ...common,
-      note: e.note,
-    }),
-    ReferralCancelled: (e, common) => ({
-      ...common,
-      reason: e.reason,
-    }),
-    ReferralReturned: (e, common) => ({
-      ...common,
-      reason: e.reason,
-    }),
-    ReferralUpdated: (e, common) => ({
-      ...common,
-      changedFields: e.changedFields,
-      note: e.note,
-    }),
-    ReferralBookingCancelled: (e, common) => ({
-      ...common,
-      appointmentId: e.appointmentId,
-      reason: e.reason,
-      cancelledBy: e.cancelledBy,
-    }),
+    ReferralCompleted: withEventFields('note'),
+    ReferralCancelled: withEventFields('reason'),
+    ReferralReturned: withEventFields('reason'),
+    ReferralUpdated: withEventFields('changedFields', 'note'),
+    ReferralBookingCancelled: withEventFields('appointmentId', 'reason', 'cancelledBy'),
     RttClockStopped: ({ referral: r, reason }, common, meta) => {
       const rtt = rttStatus(
         {

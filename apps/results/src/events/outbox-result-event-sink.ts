@@ -4,6 +4,7 @@ import {
   type Outbox,
   OutboxEventSink,
   ownerAndCounterpart,
+  withEventFields,
 } from '@trellis/events';
 
 import { severityClass, type Interpretation } from '../app/domain/report-content';
@@ -49,12 +50,7 @@ export const toOutboxInput = domainEventWriter({
   }),
   payloads: {
     ResultAvailable: (_, common) => common,
-    ResultAmended: (e, common) => ({
-      ...common,
-      previousVersion: e.previousVersion,
-      previousStatus: e.previousStatus,
-      reason: e.reason,
-    }),
+    ResultAmended: withEventFields('previousVersion', 'previousStatus', 'reason'),
     ResultAcknowledged: (e, common) => ({
       ...common,
       acknowledgedVersion: e.acknowledgement.version,

@@ -4,7 +4,12 @@ import type { OutboxEventInput } from '../cloudevents';
 import { domainEventTypes } from '../domain-event-types';
 import type { RawSqlClient } from '../sql-client';
 import { TOPICS } from '../topics';
-import { domainEventWriter, OutboxEventSink, ownerAndCounterpart } from './event-sink';
+import {
+  domainEventWriter,
+  OutboxEventSink,
+  ownerAndCounterpart,
+  withEventFields,
+} from './event-sink';
 import type { Outbox } from './outbox';
 
 const tx = {} as RawSqlClient;
@@ -103,5 +108,45 @@ describe('domainEventWriter', () => {
     const available = write({ type: 'ResultAvailable', id: 'r-2' }, { occurredAt: at });
     expect(available.type).toBe('uk.nhs.trellis.results.ResultAvailable.v1');
     expect(ResultAvailable.decode(available.payload).report?.reportId).toBe('r-2');
+  });
+});
+
+describe('withEventFields', () => {
+  it('adds the named fields of the event, under the same names, to the common fields', () => {
+    const payload = withEventFields('reason', 'previousVersion');
+    const common = { report: { reportId: 'r-1' } };
+    expect(
+      payload({ type: 'ResultAmended', reason: 'typo', previousVersion: 2, other: 'x' }, common),
+    ).toEqual({ report: { reportId: 'r-1' }, reason: 'typo', previousVersion: 2 });
+    expect(common).toEqual({ report: { reportId: 'r-1' } });
+  });
+
+  it('serves as a payload builder of a domainEventWriter spec', () => {
+    const { ResultAmended } = domainEventTypes('results', TOPICS.resultsReport, ['ResultAmended']);
+    const write = domainEventWriter({
+      service: 'results',
+      types: { ResultAmended },
+      subject: (e: {
+        type: 'ResultAmended';
+        id: string;
+        reason: string;
+        previousStatus: string;
+      }) => ({
+        organisations: [{ odsCode: 'RTH', region: 'south-east' }],
+        record: { nhsNumber: '9990000018', id: e.id },
+        common: {
+          report: events.v1.ResultEventContext.fromPartial({ reportId: e.id }),
+          previousVersion: 1,
+        },
+      }),
+      payloads: { ResultAmended: withEventFields('reason', 'previousStatus') },
+    });
+    const row = write(
+      { type: 'ResultAmended', id: 'r-1', reason: 'typo', previousStatus: 'final' },
+      { occurredAt: at },
+    );
+    const payload = ResultAmended.decode(row.payload);
+    expect(payload).toMatchObject({ reason: 'typo', previousStatus: 'final', previousVersion: 1 });
+    expect(payload.report?.reportId).toBe('r-1');
   });
 });

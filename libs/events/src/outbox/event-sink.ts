@@ -100,3 +100,21 @@ export function domainEventWriter<E extends { type: EventMessageName }, C extend
     return type.occurrence(payload(event, { context, ...common }, meta), occurrence);
   };
 }
+
+/**
+ * A payload builder for `DomainEventWriterSpec.payloads`: the common fields, and the event's own
+ * `fields` under the same names (`ReferralRejected: withEventFields('reason')`). The payload's
+ * message type checks the fields' names and types.
+ */
+export function withEventFields<const K extends string>(
+  ...fields: K[]
+): <Ev extends { readonly [F in K]: unknown }, Common extends object>(
+  event: Ev,
+  common: Common,
+) => Common & Pick<Ev, K> {
+  return (event, common) => {
+    const own = {} as Pick<typeof event, K>;
+    for (const field of fields) own[field] = event[field];
+    return { ...common, ...own };
+  };
+}
