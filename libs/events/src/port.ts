@@ -61,14 +61,6 @@ export interface BatchControl {
   markDone(offset: string): void;
   /** Commit the group's offset past the last message marked done (no-op if none). */
   commit(): Promise<void>;
-  /**
-   * Like `commit()`, without waiting for the broker: the offset is committed in the background
-   * (a partition's committed offset never moves back; a failure is logged and the next commit
-   * or the consumer's stop carries a later one). For consumers whose handling is idempotent on
-   * its own (the inbox): a crash before the commit lands only means a redelivery. Optional: an
-   * adapter without it makes callers fall back to `commit()`.
-   */
-  commitSoon?(): void;
   heartbeat(): Promise<void>;
   /** False once the consumer is stopping: finish the current message and return. */
   isRunning(): boolean;

@@ -165,51 +165,6 @@ describe('@platformatic/kafka adapter', () => {
     }
   });
 
-  it('commits in the background (commitSoon): the batches go on, and stop() leaves every marked offset committed', async () => {
-    const own = await createTestTopics(bus, 3);
-    const publisher = bus.publisher(); // lz4 by default: read back below
-    const groupId = uniqueGroupId('trellis.test.platformatic.soon');
-    const consumer = bus.consumer({ groupId, concurrency: 3 });
-    const admin = bus.admin();
-    try {
-      const TOTAL = 300;
-      await publisher.publish(
-        Array.from({ length: TOTAL }, (_, i) => ({
-          topic: own.topic,
-          key: `k${i % 30}`,
-          value: Buffer.from(`value-${i}`),
-          headers: { ce_id: `id-${i}` },
-        })),
-      );
-      const values = new Set<string>();
-      let resolveAll: () => void = () => undefined;
-      const all = new Promise<void>((resolve) => (resolveAll = resolve));
-      await consumer.run({
-        topics: [own.topic],
-        async eachBatch(batch: ConsumedBatch, control: BatchControl) {
-          for (const m of batch.messages) {
-            values.add(Buffer.from(m.value!).toString());
-            control.markDone(m.offset);
-          }
-          expect(control.commitSoon).toBeDefined();
-          control.commitSoon!();
-          if (values.size >= TOTAL) resolveAll();
-        },
-      });
-      await all;
-      await consumer.stop();
-      expect(values).toEqual(new Set(Array.from({ length: TOTAL }, (_, i) => `value-${i}`)));
-      const lag = await admin.groupLag(groupId, [own.topic]);
-      expect(lag.reduce((s, p) => s + p.lag, 0)).toBe(0);
-      await admin.deleteGroups!([groupId]);
-    } finally {
-      await consumer.stop();
-      await publisher.disconnect();
-      await admin.disconnect();
-      await own.remove();
-    }
-  });
-
   it('rejoins after the client loses its group (a failed rejoin is emitted as an error) and keeps consuming', async () => {
     const publisher = bus.publisher();
     const send = (from: number, count: number) =>

@@ -99,14 +99,13 @@ function fakeBus() {
   return {
     bus,
     published,
-    deliver: async (batch: ConsumedBatch, log: string[], extra: Partial<BatchControl> = {}) => {
+    deliver: async (batch: ConsumedBatch, log: string[]) => {
       const control: BatchControl = {
         markDone: (offset) => log.push(`done ${offset}`),
         commit: async () => void log.push('offset-commit'),
         heartbeat: async () => undefined,
         isRunning: () => true,
         isStale: () => false,
-        ...extra,
       };
       await eachBatch!(batch, control);
     },
@@ -175,27 +174,6 @@ describe('createInboxConsumer', () => {
       expect(db.log.lastIndexOf('offset-commit')).toBe(db.log.length - 1);
     },
   );
-
-  it('hands the offset commit to the background when the adapter can (commitSoon), after the transaction', async () => {
-    const { db, bus, consumer } = setup(async (id, tx) => void tx.effects.push(id));
-    await consumer.start();
-    let release: () => void = () => undefined;
-    const brokerAck = new Promise<void>((r) => (release = r));
-    const delivered = bus.deliver(batchOf([message(0), message(1)]), db.log, {
-      // a commit() that never resolved would hold up the batch: it must not be called
-      commit: () => brokerAck.then(() => void db.log.push('offset-commit')),
-      commitSoon: () => void db.log.push('offset-commit-soon'),
-    });
-    await delivered; // resolves although the broker never acknowledged a commit
-    expect(db.log).toEqual(['commit', 'done 0', 'done 1', 'offset-commit-soon']);
-    // a redelivery (the background commit lost in a crash) is recognised by the inbox
-    await bus.deliver(batchOf([message(0), message(1)]), db.log, {
-      commitSoon: () => void db.log.push('offset-commit-soon'),
-    });
-    expect(db.effects).toEqual(['id-0', 'id-1']);
-    expect(consumer.stats).toMatchObject({ handled: 2, duplicates: 2 });
-    release();
-  });
 
   it('retries a failing handler and rolls back its writes between attempts', async () => {
     let calls = 0;

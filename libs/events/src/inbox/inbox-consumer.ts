@@ -270,17 +270,11 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
   async function eachBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
     let lastCommit = Date.now();
     let lastDone: string | undefined;
-    // The inbox already makes a redelivery harmless, so the offset commit need not hold up the
-    // partition's next batch: it goes in the background when the adapter can do that.
-    const commit = async (): Promise<void> => {
-      if (control.commitSoon) control.commitSoon();
-      else await control.commit();
-    };
     const done = async (message: ConsumedMessage): Promise<void> => {
       control.markDone(message.offset);
       lastDone = message.offset;
       if (Date.now() - lastCommit >= commitIntervalMs) {
-        await commit();
+        await control.commit();
         await control.heartbeat();
         lastCommit = Date.now();
       }
@@ -342,7 +336,7 @@ export function createInboxConsumer<Tx extends RawSqlClient>(
       await done(message);
       i += 1;
     }
-    await commit();
+    await control.commit();
     if (lastDone !== undefined) {
       const lag = Number(BigInt(batch.highWatermark) - BigInt(lastDone) - 1n);
       lagByPartition.set(`${batch.topic}:${batch.partition}`, {

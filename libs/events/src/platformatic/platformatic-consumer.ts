@@ -22,8 +22,6 @@ export class PlatformaticConsumer implements EventConsumer {
   private generation = 0;
   private loop: Promise<void> | undefined;
   private runOptions: Parameters<EventConsumer['run']>[0] | undefined;
-  /** Background offset commits (commitSoon) not settled yet; awaited before the stream closes. */
-  private readonly commits = new Set<Promise<void>>();
 
   constructor(
     private readonly base: KafkaBase,
@@ -137,31 +135,6 @@ export class PlatformaticConsumer implements EventConsumer {
         await lastDone.commit();
         committed = lastDone;
       },
-      // The stream's commit is single-flight and monotonic per partition: requests made while one
-      // is in flight are merged into the next, and a lower offset never overwrites a higher one.
-      commitSoon: () => {
-        if (!lastDone || lastDone === committed) return;
-        const message = lastDone;
-        committed = message;
-        const pending: Promise<void> = Promise.resolve(message.commit()).then(
-          () => void this.commits.delete(pending),
-          (err: unknown) => {
-            this.commits.delete(pending);
-            if (!this.stopped)
-              this.logger.warn(
-                {
-                  groupId: this.opts.groupId,
-                  topic,
-                  partition,
-                  offset: message.offset.toString(),
-                  err,
-                },
-                'background offset commit failed; a later commit or a redelivery covers it',
-              );
-          },
-        );
-        this.commits.add(pending);
-      },
       heartbeat: async () => undefined,
       isRunning: () => this.running,
       isStale: () =>
@@ -222,7 +195,6 @@ export class PlatformaticConsumer implements EventConsumer {
 
   private async teardown(): Promise<void> {
     this.running = false;
-    await Promise.all([...this.commits]);
     this.stream?.emit('end');
     await this.stream?.close().catch(() => undefined);
     await this.loop?.catch(() => undefined);
