@@ -16,3 +16,5 @@ export type {
   SystemScorecardJson,
   SystemSummaryJson,
 } from './admin-json';
+export { enumCodes, enumValues } from './enum-codes';
+export type { EnumCode } from './enum-codes';

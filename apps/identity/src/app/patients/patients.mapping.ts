@@ -1,4 +1,4 @@
-import { fromTimestamp, identity, toTimestamp } from '@trellis/contracts';
+import { enumCodes, enumValues, fromTimestamp, identity, toTimestamp } from '@trellis/contracts';
 import type {
   Address,
   AddressUse,
@@ -19,64 +19,36 @@ import { IdentityError } from './patients.errors';
 /** proto ⇄ domain. Unknown enum numbers are refused with a field error, never guessed. */
 const pb = identity.v1;
 
-const GENDER: Record<number, Gender | undefined> = {
-  [pb.Gender.GENDER_MALE]: 'male',
-  [pb.Gender.GENDER_FEMALE]: 'female',
-  [pb.Gender.GENDER_OTHER]: 'other',
-  [pb.Gender.GENDER_UNKNOWN]: 'unknown',
-};
-const GENDER_PB: Record<Gender, identity.v1.Gender> = {
-  male: pb.Gender.GENDER_MALE,
-  female: pb.Gender.GENDER_FEMALE,
-  other: pb.Gender.GENDER_OTHER,
-  unknown: pb.Gender.GENDER_UNKNOWN,
-};
+// the codes are the enums' value names (NAME_USE_NICKNAME: nickname); an unset use is the default
+const GENDER: Record<number, Gender | undefined> = enumCodes(pb.Gender, 'GENDER_');
+const GENDER_PB: Record<Gender, identity.v1.Gender> = enumValues(pb.Gender, 'GENDER_');
 const NAME_USE: Record<number, NameUse> = {
+  ...enumCodes(pb.NameUse, 'NAME_USE_'),
   [pb.NameUse.NAME_USE_UNSPECIFIED]: 'usual',
-  [pb.NameUse.NAME_USE_USUAL]: 'usual',
-  [pb.NameUse.NAME_USE_OFFICIAL]: 'official',
-  [pb.NameUse.NAME_USE_NICKNAME]: 'nickname',
-  [pb.NameUse.NAME_USE_MAIDEN]: 'maiden',
-  [pb.NameUse.NAME_USE_OLD]: 'old',
 };
 const ADDRESS_USE: Record<number, AddressUse> = {
+  ...enumCodes(pb.AddressUse, 'ADDRESS_USE_'),
   [pb.AddressUse.ADDRESS_USE_UNSPECIFIED]: 'home',
-  [pb.AddressUse.ADDRESS_USE_HOME]: 'home',
-  [pb.AddressUse.ADDRESS_USE_WORK]: 'work',
-  [pb.AddressUse.ADDRESS_USE_TEMP]: 'temp',
-  [pb.AddressUse.ADDRESS_USE_OLD]: 'old',
 };
-const TELECOM_SYSTEM: Record<number, TelecomSystem | undefined> = {
-  [pb.TelecomSystem.TELECOM_SYSTEM_PHONE]: 'phone',
-  [pb.TelecomSystem.TELECOM_SYSTEM_EMAIL]: 'email',
-  [pb.TelecomSystem.TELECOM_SYSTEM_SMS]: 'sms',
-};
+const TELECOM_SYSTEM: Record<number, TelecomSystem | undefined> = enumCodes(
+  pb.TelecomSystem,
+  'TELECOM_SYSTEM_',
+);
 const TELECOM_USE: Record<number, TelecomUse | undefined> = {
+  ...enumCodes(pb.TelecomUse, 'TELECOM_USE_'),
   [pb.TelecomUse.TELECOM_USE_UNSPECIFIED]: 'home',
-  [pb.TelecomUse.TELECOM_USE_HOME]: 'home',
-  [pb.TelecomUse.TELECOM_USE_WORK]: 'work',
-  [pb.TelecomUse.TELECOM_USE_MOBILE]: 'mobile',
-  [pb.TelecomUse.TELECOM_USE_TEMP]: 'temp',
-  [pb.TelecomUse.TELECOM_USE_OLD]: 'old',
 };
 const CONF: Record<number, Confidentiality | undefined> = {
+  ...enumCodes(pb.Confidentiality, 'CONFIDENTIALITY_'),
   [pb.Confidentiality.CONFIDENTIALITY_UNSPECIFIED]: 'normal',
-  [pb.Confidentiality.CONFIDENTIALITY_NORMAL]: 'normal',
-  [pb.Confidentiality.CONFIDENTIALITY_RESTRICTED]: 'restricted',
 };
-const invert = <K extends string, V extends number>(
-  m: Record<number, K | undefined>,
-  skip: V[],
-): Record<K, number> =>
-  Object.fromEntries(
-    Object.entries(m)
-      .filter(([k]) => !skip.includes(Number(k) as V))
-      .map(([k, v]) => [v, Number(k)]),
-  ) as Record<K, number>;
-const NAME_USE_PB = invert(NAME_USE, [0]);
-const ADDRESS_USE_PB = invert(ADDRESS_USE, [0]);
-const TELECOM_SYSTEM_PB = invert(TELECOM_SYSTEM, []);
-const TELECOM_USE_PB = invert(TELECOM_USE, [0]);
+const NAME_USE_PB: Record<NameUse, number> = enumValues(pb.NameUse, 'NAME_USE_');
+const ADDRESS_USE_PB: Record<AddressUse, number> = enumValues(pb.AddressUse, 'ADDRESS_USE_');
+const TELECOM_SYSTEM_PB: Record<TelecomSystem, number> = enumValues(
+  pb.TelecomSystem,
+  'TELECOM_SYSTEM_',
+);
+const TELECOM_USE_PB: Record<TelecomUse, number> = enumValues(pb.TelecomUse, 'TELECOM_USE_');
 
 /** Collects enum problems while mapping, thrown together with the validation errors. */
 export class MappingProblems {

@@ -1,4 +1,5 @@
 import {
+  enumCodes,
   fromOptionalTimestamp,
   results,
   type TimestampLike,
@@ -24,26 +25,10 @@ function enumNumber(e: object, v: unknown): number {
   return 0;
 }
 
-const CATEGORY: Record<number, string> = {
-  [pb.ReportCategory.REPORT_CATEGORY_PATHOLOGY]: 'pathology',
-  [pb.ReportCategory.REPORT_CATEGORY_RADIOLOGY]: 'radiology',
-};
-const STATUS: Record<number, string> = {
-  [pb.ReportStatus.REPORT_STATUS_PRELIMINARY]: 'preliminary',
-  [pb.ReportStatus.REPORT_STATUS_FINAL]: 'final',
-  [pb.ReportStatus.REPORT_STATUS_AMENDED]: 'amended',
-  [pb.ReportStatus.REPORT_STATUS_CORRECTED]: 'corrected',
-  [pb.ReportStatus.REPORT_STATUS_CANCELLED]: 'cancelled',
-  [pb.ReportStatus.REPORT_STATUS_APPENDED]: 'appended',
-};
-const INTERPRETATION: Record<number, string> = {
-  [pb.Interpretation.INTERPRETATION_NORMAL]: 'normal',
-  [pb.Interpretation.INTERPRETATION_LOW]: 'low',
-  [pb.Interpretation.INTERPRETATION_HIGH]: 'high',
-  [pb.Interpretation.INTERPRETATION_CRITICAL_LOW]: 'critical-low',
-  [pb.Interpretation.INTERPRETATION_CRITICAL_HIGH]: 'critical-high',
-  [pb.Interpretation.INTERPRETATION_ABNORMAL]: 'abnormal',
-};
+// category, status and interpretation codes are the enums' value names (REPORT_STATUS_FINAL: final)
+const CATEGORY: Record<number, string> = enumCodes(pb.ReportCategory, 'REPORT_CATEGORY_');
+const STATUS: Record<number, string> = enumCodes(pb.ReportStatus, 'REPORT_STATUS_');
+const INTERPRETATION: Record<number, string> = enumCodes(pb.Interpretation, 'INTERPRETATION_');
 const SYSTEM: Record<number, string> = {
   [pb.CodeSystem.CODE_SYSTEM_LOINC]: LOINC_SYSTEM,
   [pb.CodeSystem.CODE_SYSTEM_SNOMED_CT]: SNOMED_SYSTEM,
