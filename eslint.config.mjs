@@ -89,6 +89,29 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
+  // repositories own every query (docs/service-kit.md): raw SQL and interactive transactions of an
+  // app's Prisma client only in its *.repository.ts files (seeds and generated code aside)
+  {
+    files: ['apps/*/src/**/*.ts'],
+    ignores: [
+      '**/*.repository.ts',
+      '**/*.spec.ts',
+      '**/generated/**',
+      'apps/*/src/seed/**',
+      'apps/*/src/seed.ts',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'MemberExpression[property.name=/^\\$(queryRaw|executeRaw|queryRawUnsafe|executeRawUnsafe|transaction)$/]',
+          message:
+            'raw SQL and transactions belong in a *.repository.ts (docs/service-kit.md, "Repositories own every query")',
+        },
+      ],
+    },
+  },
   // the console has two programs (the browser app, and its server, tests and build config)
   {
     files: ['apps/console/**/*.ts', 'apps/console/**/*.tsx'],

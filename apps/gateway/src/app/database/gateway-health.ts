@@ -18,6 +18,7 @@ export class GatewayHealthChecks implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    // eslint-disable-next-line no-restricted-syntax -- the readiness probe: the connection answers, no query of the registry
     this.health.register('postgres', () => this.prisma.$queryRaw`SELECT 1`);
     this.health.register('suspension-feed', suspensionFeedCheck(this.suspensions), {
       critical: false,
