@@ -39,6 +39,18 @@ describe('NhsNumberAllocator', () => {
     expect(client.calls.filter((c) => c.includes('ensure'))).toHaveLength(1);
   });
 
+  it('asks for each base with one named statement (planned once per connection)', async () => {
+    const client = sequenceClient(999000000, 999000010);
+    await new NhsNumberAllocator(client, {
+      name: 'test',
+      first: 999000000,
+      last: 999000010,
+    }).allocate();
+    const next = client.calls.filter((c) => c.includes('nhs_number_range_next'));
+    expect(next).toHaveLength(2); // 999000000 has check value 10
+    expect(next.every((c) => c.startsWith('/* prepared:nhs_number_range_next */'))).toBe(true);
+  });
+
   it('reports an exhausted range', async () => {
     const allocator = new NhsNumberAllocator(sequenceClient(999000000, 999000000), {
       name: 'tiny',
