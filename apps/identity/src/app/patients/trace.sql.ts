@@ -332,10 +332,14 @@ export function traceSql(
              CASE WHEN ${masked} THEN NULL ELSE ${gpScore} END AS s_gp
       FROM (SELECT DISTINCT nhs_number FROM cand) c
       JOIN patient p ON p.nhs_number = c.nhs_number AND p.merged_into IS NULL ${restricted}
+      -- the name scores once per name row (OFFSET 0 keeps the subquery from being flattened, which
+      -- would compute them again for the sort key), the reasons only for the best row
       LEFT JOIN LATERAL (
-        SELECT ${famScore} AS s_family, ${givScore} AS s_given, ${famHow} AS how_family, ${givHow} AS how_given
-        FROM patient_name n WHERE n.nhs_number = p.nhs_number
-        ORDER BY ${WEIGHTS.family}::float8 * COALESCE(${famScore}, 0) + ${WEIGHTS.given}::float8 * COALESCE(${givScore}, 0) DESC
+        SELECT n.s_family, n.s_given, ${famHow} AS how_family, ${givHow} AS how_given
+        FROM (SELECT n.family, n.family_norm, n.given, n.given_norm, n.given_canon, n.period_end, n.use,
+                     ${famScore} AS s_family, ${givScore} AS s_given
+              FROM patient_name n WHERE n.nhs_number = p.nhs_number OFFSET 0) n
+        ORDER BY ${WEIGHTS.family}::float8 * COALESCE(n.s_family, 0) + ${WEIGHTS.given}::float8 * COALESCE(n.s_given, 0) DESC
         LIMIT 1
       ) nm ON true
       LEFT JOIN LATERAL (
