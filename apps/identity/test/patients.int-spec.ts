@@ -1,5 +1,6 @@
 import { events, identity } from '@trellis/contracts';
 import { isValidNhsNumber } from '@trellis/nhs-number';
+import { READ_SQL, type RecordRow, rowToRecord } from '../src/app/patients/record.sql';
 import { ALL_SCOPES, IdentityHarness, person, rpcError, startIdentity, Status } from './harness';
 
 const G = identity.v1.Gender;
@@ -37,6 +38,52 @@ describe('PatientService over gRPC (real PostgreSQL)', () => {
   });
 
   describe('RegisterPatient', () => {
+    it("writes version 1's snapshot as the record reads back (names, addresses and GP with periods)", async () => {
+      const base = person({
+        family: 'Achterberg',
+        given: ['Liesbeth', 'Anna'],
+        birthDate: '1964-07-19',
+      });
+      const details: identity.v1.PatientDetails = {
+        ...base,
+        gender: G.GENDER_FEMALE,
+        names: [
+          ...base.names,
+          {
+            use: identity.v1.NameUse.NAME_USE_MAIDEN,
+            family: "O'Brien-Vos",
+            given: ['Liesbeth'],
+            prefix: ['Ms'],
+            period: { start: '', end: '1990-06-01' },
+          },
+        ],
+        addresses: [
+          ...base.addresses,
+          {
+            use: identity.v1.AddressUse.ADDRESS_USE_OLD,
+            lines: ['2 Low Road', 'Flat 3'],
+            city: 'York',
+            district: 'North Yorkshire',
+            postcode: 'YO1 7HH',
+            period: { start: '2001-02-03', end: '2022-03-31' },
+          },
+        ],
+        gpStart: '2019-09-09',
+      };
+      const res = await register(h, details);
+      const nhs = res.patient!.nhsNumber;
+      const [row] = await h.sql<RecordRow>(READ_SQL, [nhs]);
+      const [version] = await h.sql<{ snapshot: unknown; version: number }>(
+        'SELECT snapshot, version FROM patient_version WHERE nhs_number = $1',
+        [nhs],
+      );
+      // what the registration wrote before the version joined the insert: JSON of the record read back
+      expect(version).toEqual({
+        snapshot: JSON.parse(JSON.stringify(rowToRecord(row!))),
+        version: 1,
+      });
+    });
+
     it('allocates a valid NHS number from the configured range and writes version 1, history and an event', async () => {
       const res = await register(
         h,

@@ -111,7 +111,7 @@ export class InMemoryPatients implements RepositoryContract {
     return Promise.resolve(r ? { version: r.version } : undefined);
   }
 
-  insertPatient(p: NewPatient, now: Date): Promise<PatientRecord> {
+  insertPatient(p: NewPatient, now: Date, first?: VersionMeta): Promise<PatientRecord> {
     const record: PatientRecord = {
       nhsNumber: p.nhsNumber,
       names: p.names,
@@ -127,6 +127,7 @@ export class InMemoryPatients implements RepositoryContract {
       supersededNhsNumbers: [],
     };
     this.records.set(p.nhsNumber, record);
+    if (first) this.appended.push({ record, meta: first, at: now });
     return Promise.resolve(record);
   }
 

@@ -6,24 +6,19 @@ import {
 } from '@trellis/database';
 
 import { Prisma } from '../../generated/prisma/client';
-import type { PatientRecord, TraceQuery, TraceResult, VersionChange } from './patient.model';
+import type { PatientRecord, TraceQuery, TraceResult } from './patient.model';
 import {
   insertPatientSql,
   type NewPatient,
+  newRecord,
   type RecordRow,
   recordSql,
   rowToRecord,
+  type VersionMeta,
 } from './record.sql';
 import { matchedOn, traceSql, traceTerms, type TraceRow } from './trace.sql';
 
-export interface VersionMeta {
-  change: VersionChange;
-  changedFields: string[];
-  changedBy: string;
-  changedByOds: string;
-  reason?: string;
-  overriddenCandidates?: string[];
-}
+export type { VersionMeta } from './record.sql';
 
 /**
  * The patient statements that need raw SQL only, so they run alike on a Prisma client or
@@ -54,13 +49,27 @@ export class PatientSqlRepository<
 
   /**
    * A new patient with its names, addresses, telecom and GP registration in one statement (one
-   * round trip instead of eight; the child rows' foreign keys are checked at its end). Returns the
-   * record as `find` would read it, built from the rows the statement inserted (same columns, same
-   * aggregation), so registration needs no read back.
+   * round trip instead of eight; the child rows' foreign keys are checked at its end), and with
+   * `first` its first history entry (as appendVersion writes it). Returns the record as `find`
+   * would read it, built from the rows the statement inserted (same columns, same aggregation), so
+   * registration needs no read back.
    */
-  async insertPatient(p: NewPatient, now: Date): Promise<PatientRecord> {
-    const rows = await this.sql.$queryRaw<RecordRow[]>(insertPatientSql(p, now));
-    return rowToRecord(rows[0]!);
+  async insertPatient(p: NewPatient, now: Date, first?: VersionMeta): Promise<PatientRecord> {
+    // with `first`, the first history entry is a part of the same statement (one round trip less
+    // per registration, docs/performance.md): its snapshot is the record predicted from the request
+    const snapshot = first ? JSON.stringify(newRecord(p, now)) : undefined;
+    const rows = await this.sql.$queryRaw<RecordRow[]>(
+      insertPatientSql(p, now, first && snapshot ? { meta: first, snapshot } : undefined),
+    );
+    const record = rowToRecord(rows[0]!);
+    const stored = snapshot === undefined ? undefined : JSON.stringify(record);
+    if (stored !== undefined && stored !== snapshot) {
+      // the rows read back otherwise than predicted: the history keeps the record as stored, as
+      // appendVersion would have written it
+      await this.sql.$executeRaw`UPDATE patient_version SET snapshot = ${stored}::jsonb
+        WHERE nhs_number = ${record.nhsNumber} AND version = ${record.version}::int`;
+    }
+    return record;
   }
 
   /**

@@ -81,6 +81,7 @@ export class PatientRegistration {
         throw err;
       }
       const gpStart = details.gpStart || today(now);
+      const overridden = override.flag ? dupes.candidates.map((c) => c.nhsNumber) : [];
       const record = await repo.insertPatient(
         {
           nhsNumber,
@@ -108,10 +109,7 @@ export class PatientRegistration {
           duplicateOverride: override.flag && dupes.candidates.length > 0,
         },
         now,
-      );
-      const overridden = override.flag ? dupes.candidates.map((c) => c.nhsNumber) : [];
-      await repo.appendVersion(
-        record,
+        // the first history entry, in the insert's statement
         {
           change: 'registered',
           changedFields: [],
@@ -121,7 +119,6 @@ export class PatientRegistration {
             ? { reason: override.reason, overriddenCandidates: overridden }
             : {}),
         },
-        now,
       );
       await this.events.emit(
         tx,

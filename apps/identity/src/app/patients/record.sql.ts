@@ -15,6 +15,7 @@ import type {
   Period,
   TelecomSystem,
   TelecomUse,
+  VersionChange,
 } from './patient.model';
 
 /**
@@ -34,6 +35,23 @@ export interface NewPatient {
   confidentiality: Confidentiality;
   registrationKey: string;
   duplicateOverride: boolean;
+}
+
+/** What a history entry records besides the snapshot. */
+export interface VersionMeta {
+  change: VersionChange;
+  changedFields: string[];
+  changedBy: string;
+  changedByOds: string;
+  reason?: string;
+  overriddenCandidates?: string[];
+}
+
+/** A registration's first history entry, written by the insert statement itself. */
+export interface FirstVersion {
+  meta: VersionMeta;
+  /** JSON of the record the insert is expected to answer (newRecord) */
+  snapshot: string;
 }
 
 export interface RecordRow {
@@ -158,8 +176,62 @@ function withPeriod(period: Period | undefined): { period?: Period } {
   return period ? { period } : {};
 }
 
-/** The insert of a new patient and its child rows (two fixed texts: with and without a GP). */
-export function insertPatientSql(p: NewPatient, now: Date): Prisma.Sql {
+/**
+ * The record a new patient's insert answers, predicted from the request: what rowToRecord makes of
+ * the rows insertPatientSql writes (same keys, same order, so the JSON is the same text). Its JSON
+ * is the first version's snapshot, written by the insert itself; the caller compares it with the
+ * answered record and corrects the snapshot when they differ.
+ */
+export function newRecord(p: NewPatient, now: Date): PatientRecord {
+  const period = (x: { period?: Period }) =>
+    withPeriod(jsonPeriod(x.period?.start || null, x.period?.end || null));
+  return {
+    nhsNumber: p.nhsNumber,
+    names: p.names.map((n) => ({
+      use: n.use,
+      family: n.family,
+      given: n.given ?? [],
+      prefix: n.prefix ?? [],
+      ...period(n),
+    })),
+    gender: p.gender,
+    birthDate: p.birthDate,
+    addresses: p.addresses.map((a) => ({
+      use: a.use,
+      lines: a.lines ?? [],
+      city: a.city,
+      district: a.district,
+      postcode: a.postcode,
+      ...period(a),
+    })),
+    telecom: p.telecom.map((t) => ({
+      system: t.system,
+      value: t.value,
+      use: t.use,
+      ...period(t),
+    })),
+    ...(p.gp
+      ? {
+          gp: {
+            odsCode: p.gp.odsCode,
+            region: p.gp.region,
+            period: jsonPeriod(p.gp.period.start!, null) ?? {},
+          },
+        }
+      : {}),
+    gpHistory: [],
+    confidentiality: p.confidentiality,
+    version: 1,
+    lastUpdated: now,
+    supersededNhsNumbers: [],
+  };
+}
+
+/**
+ * The insert of a new patient and its child rows, and with `first` its first history entry (four
+ * fixed texts: with and without a GP, with and without the version).
+ */
+export function insertPatientSql(p: NewPatient, now: Date, first?: FirstVersion): Prisma.Sql {
   const names = p.names.map((n, position) => ({
     position,
     use: n.use,
@@ -201,7 +273,18 @@ export function insertPatientSql(p: NewPatient, now: Date): Prisma.Sql {
         SELECT nhs_number, ${p.gp.odsCode}, ${p.gp.region}, ${p.gp.period.start!}::date FROM pt
         RETURNING *)`
     : Prisma.empty;
-  const label = p.gp ? 'identity_patient_insert_gp' : 'identity_patient_insert';
+  const version = first
+    ? Prisma.sql`, ver AS (
+        INSERT INTO patient_version (nhs_number, version, change, changed_fields, changed_by,
+                                     changed_by_ods, recorded_at, snapshot, reason, overridden_candidates)
+        SELECT nhs_number, version, ${first.meta.change}, ${first.meta.changedFields}::text[],
+               ${first.meta.changedBy}, ${first.meta.changedByOds}, ${now}::timestamptz,
+               ${first.snapshot}::jsonb, ${first.meta.reason ?? null},
+               ${first.meta.overriddenCandidates ?? []}::text[]
+        FROM pt
+        RETURNING id)`
+    : Prisma.empty;
+  const label = `identity_patient_${first ? 'register' : 'insert'}${p.gp ? '_gp' : ''}`;
   return Prisma.sql`${Prisma.raw(`${PREPARED_MARKER}${label} */`)}
     WITH pt AS (
       INSERT INTO patient (nhs_number, gender, birth_date, confidentiality, gp_ods_code, gp_region,
@@ -236,7 +319,7 @@ export function insertPatientSql(p: NewPatient, now: Date): Prisma.Sql {
       FROM pt, jsonb_to_recordset(${JSON.stringify(telecom)}::jsonb) AS x(position int,
            system text, value text, use text, ps date, pe date)
       RETURNING *
-    )${gp}
+    )${gp}${version}
     SELECT ${RECORD_COLUMNS},
            COALESCE((SELECT ${NAMES_JSON} FROM names n), '[]') AS names,
            COALESCE((SELECT ${ADDRESSES_JSON} FROM addresses a), '[]') AS addresses,
