@@ -12,6 +12,7 @@ import { Observable } from 'rxjs';
 import { auditedByGateway, doorOf, type AccessAuditor, type AuditOutcome } from './access-auditor';
 import { AUTH_AUDITOR, callContextOf, describeCall, toTransportError } from './auth.guard';
 import { AuthError, AuthErrorCode } from './errors';
+import { holdResponse } from './response-hold';
 import { auditShapeOf, type AuditSubject } from './scope-table';
 
 /**
@@ -20,6 +21,9 @@ import { auditShapeOf, type AuditSubject } from './scope-table';
  * nothing is acknowledged without its audit. If the audit cannot be written the call fails
  * (UNAVAILABLE / 503) instead of answering unaudited. Denied calls are audited by the guard, which
  * stops them before this interceptor runs — so each call is recorded once either way.
+ * A handler that writes the HTTP response itself (`@Res()`, the gateway's FHIR facade) is held the
+ * same way: its writes are queued until the record is in the outbox (holdResponse), and dropped —
+ * status and headers undone — when the audit fails, so the 503 is all the client gets.
  */
 @Injectable()
 export class AccessAuditInterceptor implements NestInterceptor {
@@ -71,22 +75,26 @@ export class AccessAuditInterceptor implements NestInterceptor {
 
     return new Observable<unknown>((subscriber) => {
       const values: unknown[] = [];
+      const held =
+        call.transport === 'http' ? holdResponse(context.switchToHttp().getResponse()) : undefined;
+      const failed = (auditErr: unknown) => {
+        held?.fail();
+        subscriber.error(auditFailure(auditErr));
+      };
       const sub = next.handle().subscribe({
         next: (v) => values.push(v),
         error: (err: unknown) => {
-          write(classify(err), undefined, describeError(err)).then(
-            () => subscriber.error(err),
-            (auditErr: unknown) => subscriber.error(auditFailure(auditErr)),
-          );
+          write(classify(err), undefined, describeError(err)).then(() => {
+            held?.release();
+            subscriber.error(err);
+          }, failed);
         },
         complete: () => {
-          write('success', values[0]).then(
-            () => {
-              for (const v of values) subscriber.next(v);
-              subscriber.complete();
-            },
-            (auditErr: unknown) => subscriber.error(auditFailure(auditErr)),
-          );
+          write('success', values[0]).then(() => {
+            held?.release();
+            for (const v of values) subscriber.next(v);
+            subscriber.complete();
+          }, failed);
         },
       });
       return () => sub.unsubscribe();
