@@ -46,13 +46,13 @@ export function holdResponse(res: unknown): ResponseHold | undefined {
   const headers = res.getHeaders();
   const queue: Array<() => void> = [];
   let state: 'held' | 'released' | 'failed' = 'held';
-  const originals = new Map<string, { write: Writer; own: boolean }>();
+  const originals = new Map<string, Writer>();
   const wrappers = new Map<string, Writer>();
   for (const name of WRITERS) {
     const original = res[name];
     if (typeof original !== 'function') continue;
     const write = original as Writer;
-    originals.set(name, { write, own: Object.prototype.hasOwnProperty.call(res, name) });
+    originals.set(name, write);
     const wrapper: Writer = (...args: unknown[]) => {
       if (state !== 'held') return write.apply(res, args);
       queue.push(() => void write.apply(res, args));
@@ -61,13 +61,12 @@ export function holdResponse(res: unknown): ResponseHold | undefined {
     wrappers.set(name, wrapper);
     res[name] = wrapper;
   }
-  /** Puts the writers back unless something wrapped them after us (then ours pass through). */
+  /**
+   * Puts the writers back unless something wrapped them after us (then ours pass through). By
+   * assignment, not `delete` (which would turn the response into a slow dictionary object).
+   */
   const restore = () => {
-    for (const [name, { write, own }] of originals) {
-      if (res[name] !== wrappers.get(name)) continue;
-      if (own) res[name] = write;
-      else delete res[name];
-    }
+    for (const [name, write] of originals) if (res[name] === wrappers.get(name)) res[name] = write;
   };
   return {
     release() {
