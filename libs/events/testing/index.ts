@@ -1,9 +1,30 @@
 // @trellis/events/testing: the spec helpers of a service's event tables (kept out of the
 // production barrel).
 import { readMigrations } from '@trellis/database';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
+import { toReceivedEvent, type ReceivedEvent } from '../src/cloudevents';
 import { assertSharedEventModels } from '../src/schema-check';
+
+/** An event as a consumer is handed it: protobuf data of the given CloudEvents type, fresh id. */
+export function receivedEvent(type: string, data: Uint8Array): ReceivedEvent {
+  return toReceivedEvent({
+    topic: 't',
+    partition: 0,
+    offset: '0',
+    key: null,
+    value: data,
+    headers: {
+      ce_specversion: '1.0',
+      ce_id: randomUUID(),
+      ce_source: '/trellis/test',
+      ce_type: type,
+      ce_time: new Date().toISOString(),
+      'content-type': 'application/protobuf',
+    },
+  });
+}
 
 /** Every migration script of a service's Prisma folder, in the order Prisma applies them. */
 export function migrationsSql(prismaDir: string): string {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
 import { events, toTimestamp } from '@trellis/contracts';
-import { toReceivedEvent, type ReceivedEvent } from '@trellis/events';
+import type { ReceivedEvent } from '@trellis/events';
+import { receivedEvent } from '@trellis/events/testing';
 
 import type { Prisma } from '../app/prisma';
 import { recordEvent } from './stream-recorder';
@@ -88,23 +89,7 @@ class MemoryStreams implements StreamsStore {
   }
 }
 
-function received(type: string, data: Uint8Array): ReceivedEvent {
-  return toReceivedEvent({
-    topic: 't',
-    partition: 0,
-    offset: '0',
-    key: null,
-    value: data,
-    headers: {
-      ce_specversion: '1.0',
-      ce_id: randomUUID(),
-      ce_source: '/trellis/test',
-      ce_type: type,
-      ce_time: new Date().toISOString(),
-      'content-type': 'application/protobuf',
-    },
-  });
-}
+const received = receivedEvent;
 
 function resultAvailable(nhs: string, reportId: string, orgs: string[]): ReceivedEvent {
   const data = events.v1.ResultAvailable.encode(
