@@ -6,6 +6,7 @@ export * from './expect-refusal';
 export * from './poll';
 export * from './schema-pool';
 export * from './topic-reader';
+export * from './free-port';
 export * from './service-process';
 export * from './test-database';
 export * from './broker-proxy';

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { freePort } from './free-port';
 import {
-  freePort,
   grpcHealthCheck,
   GrpcServingStatus,
   runningServiceCount,

@@ -3,12 +3,13 @@
 // really stops (SIGTERM, wait, SIGKILL after a timeout), start-up crashes reported with the
 // child's output, and no child outliving the test process (exit hook + a parent watchdog preload).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 
+import { freePort } from './free-port';
 import { findRepoRoot, loadInfraEnv } from './infra-env';
 
 /** How a service is judged ready: grpc.health.v1 Check answers SERVING, or an HTTP URL answers 200. */
@@ -95,20 +96,6 @@ const PER_PROCESS =
 export function serviceEnv(settings: Record<string, string>): Record<string, string | undefined> {
   const inherited = Object.entries(loadInfraEnv()).filter(([key]) => !PER_PROCESS.test(key));
   return { ...Object.fromEntries(inherited), ...settings };
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        typeof addr === 'object' && addr ? resolvePort(addr.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** A service to bootstrap inside the test process: its environment and the free ports it gets. */
