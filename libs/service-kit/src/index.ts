@@ -123,7 +123,13 @@ export {
   pageCursor,
   scopeHash,
 } from './page-cursor';
-export type { CursorField, InstantIdCursor, PageCursorCodec, PageCursorSpec } from './page-cursor';
+export type {
+  CursorField,
+  InstantIdCursor,
+  InstantIdCursorCodec,
+  PageCursorCodec,
+  PageCursorSpec,
+} from './page-cursor';
 export {
   PATIENT_BATCH_DEFAULT_PAGE,
   PATIENT_BATCH_MAX,

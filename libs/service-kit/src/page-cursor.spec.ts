@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 
 import { DomainError, httpStatusOf, ValidationError, type FieldViolation } from './errors';
-import { isoInstant, MAX_PAGE_TOKEN_LENGTH, pageCursor, scopeHash } from './page-cursor';
+import {
+  instantIdCursor,
+  isoInstant,
+  MAX_PAGE_TOKEN_LENGTH,
+  pageCursor,
+  scopeHash,
+} from './page-cursor';
 
 interface Cursor {
   at: string;
@@ -149,5 +155,39 @@ describe('pageCursor', () => {
     expect(err?.details).toEqual([
       { field: 'cursor', rule: 'page-token.invalid', message: 'is not a token from this history' },
     ]);
+  });
+});
+
+describe('instantIdCursor', () => {
+  const byStart = instantIdCursor('s', { refuse: (v) => new ValidationError([v]) });
+
+  it('pages rows by their instant and id, the cursor spelt under its own key', () => {
+    const rows = [1, 2, 3].map((n) => ({
+      start: new Date(`2030-01-0${n}T00:00:00Z`),
+      id: `r${n}`,
+    }));
+    const scope = { q: 'x' };
+    const page = byStart.pageBy(rows, 2, (last) => [last.start, last.id], scope);
+    expect(page.rows).toEqual(rows.slice(0, 2));
+    expect(byStart.decode(page.nextPageToken, scope)).toEqual({
+      s: '2030-01-02T00:00:00.000Z',
+      i: 'r2',
+    });
+    expect(byStart.pageBy(rows.slice(0, 2), 2, (last) => [last.start, last.id], scope)).toEqual({
+      rows: rows.slice(0, 2),
+      nextPageToken: '',
+    });
+  });
+
+  it('carries a numeric tie-breaker (a version) as its decimal string', () => {
+    const versions = [3, 2, 1].map((version) => ({
+      at: new Date('2030-01-01T00:00:00Z'),
+      version,
+    }));
+    const page = byStart.pageBy(versions, 1, (last) => [last.at, last.version], 'h');
+    expect(byStart.decode(page.nextPageToken, 'h')).toEqual({
+      s: '2030-01-01T00:00:00.000Z',
+      i: '3',
+    });
   });
 });

@@ -150,6 +150,23 @@ export type InstantIdCursor<K extends string> = Readonly<Record<K, string>> & {
   readonly i: string;
 };
 
+/** A page-token codec of an {@link InstantIdCursor}, which pages rows by their instant and id. */
+export interface InstantIdCursorCodec<K extends string> extends PageCursorCodec<
+  InstantIdCursor<K>
+> {
+  /**
+   * `page` for rows in (instant, id) keyset order: `keyOf(last)` names the last row's instant and
+   * its id (or version), so the listing states which columns it is ordered by, not how the cursor
+   * spells them.
+   */
+  pageBy<R>(
+    rows: readonly R[],
+    size: number,
+    keyOf: (last: R) => readonly [at: Date, id: string | number],
+    scope?: unknown,
+  ): { rows: R[]; nextPageToken: string };
+}
+
 /**
  * The codec of an {@link InstantIdCursor}: a listing declares only its sort key's short name, its
  * refusal and the request field a bad token is reported against.
@@ -157,8 +174,8 @@ export type InstantIdCursor<K extends string> = Readonly<Record<K, string>> & {
 export function instantIdCursor<K extends string>(
   key: K,
   spec: Pick<PageCursorSpec<InstantIdCursor<K>>, 'refuse' | 'field'>,
-): PageCursorCodec<InstantIdCursor<K>> {
-  return pageCursor<InstantIdCursor<K>>({
+): InstantIdCursorCodec<K> {
+  const codec = pageCursor<InstantIdCursor<K>>({
     ...spec,
     write: (c) => ({ [key]: c[key], i: c.i }),
     read: (fields) => {
@@ -169,4 +186,17 @@ export function instantIdCursor<K extends string>(
         : undefined;
     },
   });
+  return {
+    ...codec,
+    pageBy: (rows, size, keyOf, scope) =>
+      codec.page(
+        rows,
+        size,
+        (last) => {
+          const [at, id] = keyOf(last);
+          return { [key]: at.toISOString(), i: String(id) } as InstantIdCursor<K>;
+        },
+        scope,
+      ),
+  };
 }

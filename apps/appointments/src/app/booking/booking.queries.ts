@@ -69,10 +69,10 @@ export class BookingQueries {
       this.s.repo.listVersions(id, cursor ? Number(cursor.i) : undefined, take + 1),
       this.s.repo.countVersions(id),
     ]);
-    const versions = pageToken.page(
+    const versions = pageToken.pageBy(
       rows,
       take,
-      (last) => ({ s: last.recordedAt.toISOString(), i: String(last.version) }),
+      (last) => [last.recordedAt, last.version],
       filter,
     );
     return { versions: versions.rows, nextPageToken: versions.nextPageToken, total };
@@ -164,11 +164,6 @@ function paged(
   take: number,
   filter: unknown,
 ): { appointments: AppointmentRow[]; nextPageToken: string } {
-  const page = pageToken.page(
-    rows,
-    take,
-    (last) => ({ s: last.startAt.toISOString(), i: last.id }),
-    filter,
-  );
+  const page = pageToken.pageBy(rows, take, (last) => [last.startAt, last.id], filter);
   return { appointments: page.rows, nextPageToken: page.nextPageToken };
 }

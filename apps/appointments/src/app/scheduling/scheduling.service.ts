@@ -230,12 +230,7 @@ export class SchedulingService {
       cursor ? { createdAt: new Date(cursor.s), id: cursor.i } : undefined,
       take + 1,
     );
-    const page = pageToken.page(
-      rows,
-      take,
-      (last) => ({ s: last.createdAt.toISOString(), i: last.id }),
-      filter,
-    );
+    const page = pageToken.pageBy(rows, take, (last) => [last.createdAt, last.id], filter);
     return { schedules: page.rows, nextPageToken: page.nextPageToken };
   }
 
@@ -315,12 +310,7 @@ export class SchedulingService {
       cursor ? { start: new Date(cursor.s), id: cursor.i } : undefined,
       take + 1,
     );
-    const page = pageToken.page(
-      rows,
-      take,
-      (last) => ({ s: last.startAt.toISOString(), i: last.id }),
-      tokenFilter,
-    );
+    const page = pageToken.pageBy(rows, take, (last) => [last.startAt, last.id], tokenFilter);
     return { slots: page.rows, nextPageToken: page.nextPageToken };
   }
 }

@@ -119,12 +119,7 @@ export class ReferralQueries {
       ...(cursor ? { before: Number(cursor.i) } : {}),
       take: take + 1,
     });
-    const page = pageToken.page(
-      rows,
-      take,
-      (last) => ({ s: last.recordedAt.toISOString(), i: String(last.version) }),
-      filter,
-    );
+    const page = pageToken.pageBy(rows, take, (last) => [last.recordedAt, last.version], filter);
     return {
       versions: page.rows.map((r) => toVersionView(r, current)),
       nextPageToken: page.nextPageToken,
@@ -181,12 +176,7 @@ export class ReferralQueries {
       }),
       this.s.repo.countWorklist(query),
     ]);
-    const page = pageToken.page(
-      rows,
-      take,
-      (last) => ({ s: last.sentAt.toISOString(), i: last.id }),
-      filter,
-    );
+    const page = pageToken.pageBy(rows, take, (last) => [last.sentAt, last.id], filter);
     return {
       referrals: page.rows,
       nextPageToken: page.nextPageToken,

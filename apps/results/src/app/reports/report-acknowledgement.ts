@@ -74,12 +74,7 @@ export class ReportAcknowledgement {
     const filter = { requester: actor.odsCode, minRank };
     const cursor = pageToken.decode(input.pageToken, filter);
     const rows = await this.s.repo.unacknowledged(actor.odsCode, minRank, cursor, size + 1);
-    const page = pageToken.page(
-      rows,
-      size,
-      (last) => ({ t: last.receivedAt.toISOString(), i: last.id }),
-      filter,
-    );
+    const page = pageToken.pageBy(rows, size, (last) => [last.receivedAt, last.id], filter);
     const now = this.s.clock.now().getTime();
     const views = await this.s.views(page.rows, true);
     return {

@@ -117,12 +117,7 @@ export class ReportQueries {
         ? this.s.repo.count(filter)
         : Promise.resolve(undefined),
     ]);
-    const page = pageToken.page(
-      rows,
-      size,
-      (last) => ({ t: last.issuedAt.toISOString(), i: last.id }),
-      filter,
-    );
+    const page = pageToken.pageBy(rows, size, (last) => [last.issuedAt, last.id], filter);
     return {
       reports: await this.s.views(page.rows, input.includeObservations === true),
       nextPageToken: page.nextPageToken,
