@@ -2,7 +2,7 @@ import { regionOfOrganisation } from '@trellis/service-kit';
 import type { PatientStanding } from '@trellis/identity-client';
 
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
-import { idempotentReplay, isUniqueViolation } from '@trellis/database';
+import { idempotentCreate, isUniqueViolation } from '@trellis/database';
 import type { Actor } from '../domain/ports';
 import { Violations } from '../domain/validation';
 import type { AppointmentRow } from '../prisma';
@@ -40,6 +40,17 @@ export class BookingIntake {
       referralId,
     });
 
+    const request = idempotentCreate({
+      stored: () => this.s.repo.findByIdempotencyKey(actor.odsCode, input.idempotencyKey),
+      requestHash,
+      reused: (existing) =>
+        new AppointmentsError(
+          AppointmentsErrorCode.IdempotencyKeyReused,
+          `Idempotency key '${input.idempotencyKey}' was already used by this organisation for a different booking (appointment ${existing.id})`,
+          { idempotencyKey: input.idempotencyKey, appointmentId: existing.id },
+        ),
+    });
+
     // The slot and the patient's standing with identity are looked up concurrently; slot problems
     // are reported first, then patient problems.
     const standing = this.s.patients.standing(nhsNumber!, ctx).then(
@@ -52,7 +63,7 @@ export class BookingIntake {
     // A retry of a booking that already succeeded finds its slot busy: answer with the earlier
     // appointment (or refuse the reuse of the key) instead of a conflict.
     if (slot.status !== 'free') {
-      const earlier = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
+      const earlier = await request.replay();
       if (earlier) return { appointment: earlier, replayed: true };
     }
     if (slot.startAt.getTime() <= this.s.clock.now().getTime()) {
@@ -68,54 +79,37 @@ export class BookingIntake {
     this.assertPatientBookable(nhsNumber!, patient.value);
 
     try {
-      const appointment = await this.s.repo.inTransaction(async (repo, tx) => {
-        const created = await repo.claimSlotAndCreate({
-          slotId: slot.id,
-          nhsNumber: nhsNumber!,
-          bookingOdsCode: actor.odsCode,
-          bookingRegion: regionOfOrganisation(actor.odsCode) ?? actor.region,
-          referralId,
-          idempotencyKey: input.idempotencyKey,
-          requestHash,
-        });
-        if (!created) {
-          const now = await repo.findSlot(slot.id);
-          throw slotNotFree(slot.id, now?.status ?? 'unknown');
-        }
-        await repo.recordVersions([created.id], 'booked', actor);
-        await this.s.emit(tx, { type: 'AppointmentBooked', appointment: created }, actor, ctx);
-        return created;
-      });
-      return { appointment, replayed: false };
+      const { row: appointment, replayed } = await request.create(
+        () =>
+          this.s.repo.inTransaction(async (repo, tx) => {
+            const created = await repo.claimSlotAndCreate({
+              slotId: slot.id,
+              nhsNumber: nhsNumber!,
+              bookingOdsCode: actor.odsCode,
+              bookingRegion: regionOfOrganisation(actor.odsCode) ?? actor.region,
+              referralId,
+              idempotencyKey: input.idempotencyKey,
+              requestHash,
+            });
+            if (!created) {
+              const now = await repo.findSlot(slot.id);
+              throw slotNotFree(slot.id, now?.status ?? 'unknown');
+            }
+            await repo.recordVersions([created.id], 'booked', actor);
+            await this.s.emit(tx, { type: 'AppointmentBooked', appointment: created }, actor, ctx);
+            return created;
+          }),
+        // a concurrent request with the same key won the race: by its key, or by the slot it claimed
+        (err) =>
+          isUniqueViolation(err) ||
+          (err instanceof AppointmentsError && err.code === AppointmentsErrorCode.SlotNotFree),
+      );
+      return { appointment, replayed };
     } catch (err) {
-      // A concurrent request with the same key won: answer as a replay (or refuse the reuse).
-      if (
-        isUniqueViolation(err) ||
-        (err instanceof AppointmentsError && err.code === AppointmentsErrorCode.SlotNotFree)
-      ) {
-        const winner = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
-        if (winner) return { appointment: winner, replayed: true };
-      }
+      // no winner under this key: another booking took the slot
       if (isUniqueViolation(err)) throw slotNotFree(slot.id, 'busy');
       throw err;
     }
-  }
-
-  private replay(
-    bookingOdsCode: string,
-    key: string,
-    requestHash: string,
-  ): Promise<AppointmentRow | undefined> {
-    return idempotentReplay(
-      this.s.repo.findByIdempotencyKey(bookingOdsCode, key),
-      requestHash,
-      (existing) =>
-        new AppointmentsError(
-          AppointmentsErrorCode.IdempotencyKeyReused,
-          `Idempotency key '${key}' was already used by this organisation for a different booking (appointment ${existing.id})`,
-          { idempotencyKey: key, appointmentId: existing.id },
-        ),
-    );
   }
 
   private assertPatientBookable(nhsNumber: string, p: PatientStanding): void {

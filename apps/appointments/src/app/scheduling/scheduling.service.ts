@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { AppointmentsError, AppointmentsErrorCode } from '../domain/appointments.errors';
 import { isOrganisationType, ORGANISATION_TYPES } from '../domain/organisation';
 import { pageToken } from '../domain/page-token';
-import { idempotentReplay, isUniqueViolation } from '@trellis/database';
+import { idempotentCreate } from '@trellis/database';
 import type { Actor, Clock } from '../domain/ports';
 import { ODS_CODE, pageSize, REGION_CODE, Violations } from '../domain/validation';
 import type { ScheduleRow, SlotRow } from '../prisma';
@@ -148,43 +148,32 @@ export class SchedulingService {
       bookableByOrgTypes: bookableTypes,
       name: input.name || input.serviceType,
     };
-    const key = input.idempotencyKey || null;
-    const requestHash = key ? scheduleRequestHash(data) : null;
-    if (key) {
-      const earlier = await this.replaySchedule(odsCode, key, requestHash!);
-      if (earlier) return { schedule: earlier, replayed: true };
-    }
-    try {
+    const key = input.idempotencyKey;
+    if (!key) {
       const schedule = await this.repo.createSchedule({
         ...data,
-        idempotencyKey: key,
-        requestHash,
+        idempotencyKey: null,
+        requestHash: null,
       });
       return { schedule, replayed: false };
-    } catch (err) {
-      // a concurrent creation with the same key won: answer as its replay (or refuse the reuse)
-      if (!key || !isUniqueViolation(err)) throw err;
-      const winner = await this.replaySchedule(odsCode, key, requestHash!);
-      if (!winner) throw err;
-      return { schedule: winner, replayed: true };
     }
-  }
-
-  private replaySchedule(
-    odsCode: string,
-    key: string,
-    requestHash: string,
-  ): Promise<ScheduleRow | undefined> {
-    return idempotentReplay(
-      this.repo.findScheduleByKey(odsCode, key),
+    const requestHash = scheduleRequestHash(data);
+    const request = idempotentCreate({
+      stored: () => this.repo.findScheduleByKey(odsCode, key),
       requestHash,
-      (existing) =>
+      reused: (existing) =>
         new AppointmentsError(
           AppointmentsErrorCode.IdempotencyKeyReused,
           `Idempotency key '${key}' was already used by ${odsCode} for a different schedule (${existing.id})`,
           { idempotencyKey: key, scheduleId: existing.id },
         ),
+    });
+    const earlier = await request.replay();
+    if (earlier) return { schedule: earlier, replayed: true };
+    const { row: schedule, replayed } = await request.create(() =>
+      this.repo.createSchedule({ ...data, idempotencyKey: key, requestHash }),
     );
+    return { schedule, replayed };
   }
 
   async getSchedule(id: string): Promise<ScheduleRow> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { regionOfOrganisation } from '@trellis/service-kit';
 
-import { idempotentReplay, isUniqueViolation } from '@trellis/database';
+import { idempotentCreate } from '@trellis/database';
 import type { Actor } from '../domain/ports';
 import { ReferralsError, ReferralsErrorCode } from '../domain/referrals.errors';
 import { REGION_CODE, Violations } from '../domain/validation';
@@ -75,13 +75,23 @@ export class ReferralIntake {
         ]),
       )
       .digest('hex');
-    const earlier = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
+    const request = idempotentCreate({
+      stored: () => this.s.repo.findByIdempotencyKey(actor.odsCode, input.idempotencyKey),
+      requestHash,
+      reused: (existing) =>
+        new ReferralsError(
+          ReferralsErrorCode.IdempotencyKeyReused,
+          `Idempotency key '${input.idempotencyKey}' was already used by this organisation for a different referral (${existing.id})`,
+          { idempotencyKey: input.idempotencyKey, referralId: existing.id },
+        ),
+    });
+    const earlier = await request.replay();
     if (earlier) return { referral: earlier, replayed: true };
 
     await this.s.assertPatientReferrable(nhsNumber!, ctx);
     const now = this.s.clock.now();
-    try {
-      const referral = await this.s.repo.inTransaction((repo, tx) =>
+    const { row: referral, replayed } = await request.create(() =>
+      this.s.repo.inTransaction((repo, tx) =>
         this.s.createReferral(
           repo,
           tx,
@@ -105,32 +115,9 @@ export class ReferralIntake {
           },
           attachments,
         ),
-      );
-      return { referral, replayed: false };
-    } catch (err) {
-      if (isUniqueViolation(err)) {
-        const winner = await this.replay(actor.odsCode, input.idempotencyKey, requestHash);
-        if (winner) return { referral: winner, replayed: true };
-      }
-      throw err;
-    }
-  }
-
-  private replay(
-    odsCode: string,
-    key: string,
-    requestHash: string,
-  ): Promise<ReferralWithAttachments | undefined> {
-    return idempotentReplay(
-      this.s.repo.findByIdempotencyKey(odsCode, key),
-      requestHash,
-      (existing) =>
-        new ReferralsError(
-          ReferralsErrorCode.IdempotencyKeyReused,
-          `Idempotency key '${key}' was already used by this organisation for a different referral (${existing.id})`,
-          { idempotencyKey: key, referralId: existing.id },
-        ),
+      ),
     );
+    return { referral, replayed };
   }
 
   private checkAttachments(list: AttachmentInput[], v: Violations): NewAttachment[] {
