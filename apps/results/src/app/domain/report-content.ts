@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { checkCode, LOINC_SYSTEM, SNOMED_SYSTEM, type CodeSystemUri } from './codes';
 import { LOINC_UNITS, convertUnit, ucumProblem, unitKindProblem } from './ucum';
-import { IDENTIFIER, Violations } from './validation';
+import { Violations } from './validation';
 
 export const CATEGORIES = ['pathology', 'radiology'] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -294,13 +294,7 @@ export function normaliseReport(
   v: Violations = new Violations(),
 ): ReportContent {
   if (v.required(`${P}.lab_report_id`, input.labReportId))
-    v.pattern(
-      `${P}.lab_report_id`,
-      input.labReportId,
-      IDENTIFIER,
-      'identifier',
-      'lab_report_id must be 1-64 letters, digits or . _ : / -',
-    );
+    v.identifier(`${P}.lab_report_id`, input.labReportId);
   const nhsNumber = v.nhsNumber(`${P}.nhs_number`, input.nhsNumber);
   if (!isOneOf(CATEGORIES, input.category))
     v.add(`${P}.category`, 'required', 'category must be PATHOLOGY or RADIOLOGY');
@@ -326,21 +320,9 @@ export function normaliseReport(
       'practitioner_system must be an http(s) URI',
     );
   if (v.required(`${P}.requester.practitioner_id`, rq.practitionerId))
-    v.pattern(
-      `${P}.requester.practitioner_id`,
-      rq.practitionerId,
-      IDENTIFIER,
-      'identifier',
-      'practitioner_id must be 1-64 letters, digits or . _ : / -',
-    );
+    v.identifier(`${P}.requester.practitioner_id`, rq.practitionerId);
   if (input.referralId)
-    v.pattern(
-      `${P}.referral_id`,
-      input.referralId,
-      IDENTIFIER,
-      'identifier',
-      'referral_id must be an identifier',
-    );
+    v.identifier(`${P}.referral_id`, input.referralId, 'referral_id must be an identifier');
   if (!input.issued || Number.isNaN(input.issued.getTime()))
     v.add(`${P}.issued`, 'required', 'issued is required');
   else if (input.issued.getTime() > opts.now.getTime() + 5 * 60_000)

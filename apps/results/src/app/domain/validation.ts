@@ -9,6 +9,18 @@ export class Violations extends FieldViolations {
   constructor() {
     super((list) => ResultsError.invalid([...list]));
   }
+
+  /**
+   * A results identifier (a lab report, a practitioner, a referral): IDENTIFIER under rule
+   * `identifier`, the message naming the field by its last segment unless given.
+   */
+  identifier(
+    field: string,
+    value: string,
+    message = `${field.slice(field.lastIndexOf('.') + 1)} must be 1-64 letters, digits or . _ : / -`,
+  ): boolean {
+    return this.pattern(field, value, IDENTIFIER, 'identifier', message);
+  }
 }
 
 /** A page size for results searches (0 = default 50, at most 500). */

@@ -4,7 +4,7 @@ import { CATEGORIES, STATUSES } from '../domain/report-content';
 import { pageToken } from '../domain/page-token';
 import type { Actor } from '../domain/ports';
 import { ResultsError, ResultsErrorCode } from '../domain/results.errors';
-import { IDENTIFIER, pageSize, Violations } from '../domain/validation';
+import { pageSize, Violations } from '../domain/validation';
 import type { ReportView } from './report-types';
 import type { CallContext, ReportSupport } from './report-support';
 import type { SearchFilter } from './reports.repository';
@@ -70,14 +70,7 @@ export class ReportQueries {
   ): Promise<{ reports: ReportView[]; nextPageToken: string; total?: number }> {
     const v = new Violations();
     let nhsNumber: string | undefined;
-    if (input.labReportId)
-      v.pattern(
-        'lab_report_id',
-        input.labReportId,
-        IDENTIFIER,
-        'identifier',
-        'lab_report_id must be 1-64 letters, digits or . _ : / -',
-      );
+    if (input.labReportId) v.identifier('lab_report_id', input.labReportId);
     if (input.nhsNumber) nhsNumber = v.nhsNumber('nhs_number', input.nhsNumber);
     if (input.code && !/^[A-Za-z0-9-]{1,32}$/.test(input.code))
       v.add('code', 'code', 'code must be a LOINC or SNOMED CT code');
