@@ -169,20 +169,9 @@ export class ReferralsRepository extends TransactionalRepository<
     return (await this.find(id))!;
   }
 
+  /** A timeline row as given (its fields are the table's; an absent actor or note is stored NULL). */
   async addTransition(e: TransitionEntry): Promise<void> {
-    await this.db.referralTransition.create({
-      data: {
-        referralId: e.referralId,
-        fromStatus: e.fromStatus,
-        toStatus: e.toStatus,
-        at: e.at,
-        actorSystemId: e.actorSystemId,
-        actorOdsCode: e.actorOdsCode ?? null,
-        actorUserId: e.actorUserId ?? null,
-        note: e.note ?? null,
-        source: e.source,
-      },
-    });
+    await this.db.referralTransition.create({ data: e });
   }
 
   /** One stored version (written by the `referrals_version_snapshot` trigger). */
