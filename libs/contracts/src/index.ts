@@ -18,3 +18,5 @@ export type {
 } from './admin-json';
 export { enumCodes, enumValues } from './enum-codes';
 export type { EnumCode } from './enum-codes';
+// the platforms' error catalogues (ErrorInfo domain and reasons, each with its kind)
+export * from './errors';

@@ -141,3 +141,33 @@ describe('an error class declared with its vocabulary', () => {
     });
   });
 });
+
+describe('an error class built from a published catalogue', () => {
+  const CATALOGUE = {
+    domain: 'thing',
+    codes: { ...INVALID_ARGUMENT_ERROR_CODE, Gone: ['THING_GONE', 'NOT_FOUND'] },
+  } as const;
+
+  it('takes the domain, codes and kinds from the catalogue', () => {
+    class CatalogueError extends codedError(CATALOGUE) {}
+    expect(CatalogueError.codes).toEqual({
+      InvalidArgument: 'INVALID_ARGUMENT',
+      Gone: 'THING_GONE',
+    });
+    expect(new CatalogueError(CatalogueError.codes.Gone, 'gone')).toMatchObject({
+      domain: 'thing',
+      code: 'THING_GONE',
+      kind: 'NOT_FOUND',
+    });
+  });
+
+  it('keeps the refusal prefix, with metadata too', () => {
+    class CatalogueError extends codedErrorWithMetadata(CATALOGUE, 'Invalid thing') {}
+    expect(CatalogueError.invalid([violation])).toMatchObject({
+      domain: 'thing',
+      code: 'INVALID_ARGUMENT',
+      message: 'Invalid thing: page.page_size: must be 1-100',
+      metadata: {},
+    });
+  });
+});

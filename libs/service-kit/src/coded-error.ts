@@ -119,42 +119,52 @@ export type CodedErrorWithMetadataClass<
   N extends CodeNames<C> = CodeNames<never>,
 > = ReturnType<typeof metadataErrorClass<C, N>>;
 
-/** The refusal code of a context whose refused requests say plain `INVALID_ARGUMENT` (spread it in). */
-export const INVALID_ARGUMENT_ERROR_CODE = {
-  InvalidArgument: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
-} as const;
-
-// Codes that mean the same wherever a platform uses them: a vocabulary spreads the ones it answers
-// with, so a client reads one meaning for each across the platforms.
-/** The change was based on a version that is no longer current (FHIR If-Match → 412). */
-export const VERSION_CONFLICT_ERROR_CODE = {
-  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
-} as const;
-/** An idempotency key sent again with a different request. */
-export const IDEMPOTENCY_KEY_REUSED_ERROR_CODE = {
-  IdempotencyKeyReused: ['IDEMPOTENCY_KEY_REUSED', 'ALREADY_EXISTS'],
-} as const;
-/** The record's state machine does not allow the step asked for. */
-export const ILLEGAL_TRANSITION_ERROR_CODE = {
-  IllegalTransition: ['ILLEGAL_TRANSITION', 'FAILED_PRECONDITION'],
-} as const;
-/** The caller's organisation takes no part in the record. */
-export const NOT_INVOLVED_ERROR_CODE = {
-  NotInvolved: ['NOT_INVOLVED', 'PERMISSION_DENIED'],
-} as const;
+// The reasons that mean the same wherever a platform uses them are declared with the platforms'
+// error catalogues in @trellis/contracts (a vocabulary spreads the ones it answers with).
+export {
+  IDEMPOTENCY_KEY_REUSED_ERROR_CODE,
+  ILLEGAL_TRANSITION_ERROR_CODE,
+  INVALID_ARGUMENT_ERROR_CODE,
+  NOT_INVOLVED_ERROR_CODE,
+  VERSION_CONFLICT_ERROR_CODE,
+} from '@trellis/contracts';
 
 /** A vocabulary that names its refusal code `InvalidArgument` (of kind INVALID_ARGUMENT). */
 export type RefusingVocabularySpec = ErrorVocabularySpec & {
   readonly InvalidArgument: readonly [code: string, kind: 'INVALID_ARGUMENT'];
 };
 
-type ContextArgs =
-  | [spec: CodedErrorSpec<string>]
-  | [domain: string, vocabulary: RefusingVocabularySpec, invalidPrefix?: string];
+/** A platform's published error catalogue (@trellis/contracts): its domain and vocabulary. */
+export interface ErrorCatalogueSpec<V extends RefusingVocabularySpec> {
+  readonly domain: string;
+  readonly codes: V;
+}
 
-/** The spec and code names of either form: a vocabulary (refusal: its `InvalidArgument`) or a spec. */
+type VocabularyArgs = [domain: string, vocabulary: RefusingVocabularySpec, invalidPrefix?: string];
+type CatalogueArgs = [
+  catalogue: ErrorCatalogueSpec<RefusingVocabularySpec>,
+  invalidPrefix?: string,
+];
+type ContextArgs = [spec: CodedErrorSpec<string>] | CatalogueArgs | VocabularyArgs;
+
+function isVocabularyForm(args: ContextArgs): args is VocabularyArgs {
+  return typeof args[0] === 'string';
+}
+
+function isCatalogueForm(args: ContextArgs): args is CatalogueArgs {
+  return typeof args[0] === 'object' && 'codes' in args[0];
+}
+
+/**
+ * The spec and code names of each form: a catalogue or a domain and vocabulary (refusal: its
+ * `InvalidArgument`), or a spec.
+ */
 function contextOf(args: ContextArgs): [CodedErrorSpec<string>, CodeNames<string>] {
-  if (args.length === 1) return [args[0], {}];
+  if (isCatalogueForm(args)) {
+    const [{ domain, codes }, invalidPrefix] = args;
+    return contextOf([domain, codes, invalidPrefix]);
+  }
+  if (!isVocabularyForm(args)) return [args[0], {}];
   const [domain, vocabulary, invalidPrefix] = args;
   const { codes, kinds } = errorVocabulary(vocabulary);
   return [{ domain, kinds, invalidCode: vocabulary.InvalidArgument[0], invalidPrefix }, codes];
@@ -171,11 +181,16 @@ function contextOf(args: ContextArgs): [CodedErrorSpec<string>, CodeNames<string
  *   export const AuditErrorCode = AuditError.codes;
  *   export type AuditErrorCode = CodeOf<typeof AuditError>;
  *
- * or from a spec (code → kind table and refusal code).
+ * or from a platform's catalogue in @trellis/contracts (`codedError(NOTIFICATIONS_ERRORS)`), or
+ * from a spec (code → kind table and refusal code).
  */
 export function codedError<const V extends RefusingVocabularySpec>(
   domain: string,
   vocabulary: V,
+  invalidPrefix?: string,
+): CodedErrorClass<ErrorCodeOf<V>, ErrorCodesOf<V>>;
+export function codedError<const V extends RefusingVocabularySpec>(
+  catalogue: ErrorCatalogueSpec<V>,
   invalidPrefix?: string,
 ): CodedErrorClass<ErrorCodeOf<V>, ErrorCodesOf<V>>;
 export function codedError<C extends string>(spec: CodedErrorSpec<C>): CodedErrorClass<C>;
@@ -187,6 +202,10 @@ export function codedError(...args: ContextArgs): unknown {
 export function codedErrorWithMetadata<const V extends RefusingVocabularySpec>(
   domain: string,
   vocabulary: V,
+  invalidPrefix?: string,
+): CodedErrorWithMetadataClass<ErrorCodeOf<V>, ErrorCodesOf<V>>;
+export function codedErrorWithMetadata<const V extends RefusingVocabularySpec>(
+  catalogue: ErrorCatalogueSpec<V>,
   invalidPrefix?: string,
 ): CodedErrorWithMetadataClass<ErrorCodeOf<V>, ErrorCodesOf<V>>;
 export function codedErrorWithMetadata<C extends string>(
