@@ -1,19 +1,29 @@
-import type { Patient } from '@medplum/fhirtypes';
+import { request } from 'node:http';
 
+import type { Parameters, Patient } from '@medplum/fhirtypes';
+import { Client as PgClient } from 'pg';
+
+import { ProductsService } from '../src/app/products/products.service';
+import { SystemsService } from '../src/app/systems/systems.service';
 import { startFhirStack, type FhirStack } from './fhir.harness';
+import { ROLE_SETUP } from './support/certification-fixtures';
+import { BOOTSTRAP_CALLER, getToken, registerClient } from './support/harness';
 
 jest.setTimeout(180_000);
 
 /**
- * `GET /fhir/Patient/{NHS number}` is dispatched without Express's router scan (fast-read.ts,
- * issue 23). The same request with an empty query string (`?`) still goes through Express's
- * router: both must answer the same — status, headers (but Date), body — for a read, a conditional
- * read, refusals, an unknown and an invalid number.
+ * `GET /fhir/Patient/{NHS number}` is dispatched without Express's router scan and without Nest's
+ * router execution context (fast-read.ts, direct-route.ts; issue 23). The same request with an
+ * empty query string (`?`) still goes through Express's router and Nest's route handler: both must
+ * answer the same — status, headers (but Date), body — for a read, a conditional read, HEAD,
+ * refusals (no token, wrong scope, suspended system, rate limit), a conformance session, an unknown
+ * and an invalid number.
  */
 let stack: FhirStack;
 let reader: string;
 let nhs: string;
 let routerCalls = 0;
+let nestRouteCalls = 0;
 
 interface Answer {
   status: number;
@@ -21,26 +31,69 @@ interface Answer {
   body: string;
 }
 
-async function get(path: string, headers: Record<string, string>): Promise<Answer> {
-  const res = await fetch(`${stack.fhirBase}/${path}`, {
-    headers: { 'x-correlation-id': 'fast-read-spec', ...headers },
+/**
+ * One request over node:http (fetch would add `Cache-Control: no-cache` to a conditional request,
+ * which makes Express answer 200 instead of 304).
+ */
+async function get(
+  path: string,
+  headers: Record<string, string>,
+  method: 'GET' | 'HEAD' = 'GET',
+): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const base = new URL(stack.fhirBase);
+    // the path as written: a URL would drop the empty query string (`?`) the routed reads use
+    const req = request({
+      hostname: base.hostname,
+      port: base.port,
+      path: `${base.pathname}/${path}`,
+      method,
+      headers: { 'x-correlation-id': 'fast-read-spec', ...headers },
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const all: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers))
+          if (k !== 'date' && v !== undefined) all[k] = Array.isArray(v) ? v.join(', ') : v;
+        resolve({ status: res.statusCode!, headers: all, body: Buffer.concat(chunks).toString() });
+      });
+    });
+    req.end();
   });
-  const all: Record<string, string> = {};
-  res.headers.forEach((v, k) => {
-    if (k !== 'date') all[k] = v;
-  });
-  return { status: res.status, headers: all, body: await res.text() };
 }
 
 /** The read by both routes; answers the fast one after checking it equals Express's. */
-async function same(id: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const before = routerCalls;
-  const fast = await get(`Patient/${id}`, headers);
-  expect(routerCalls).toBe(before); // the router never saw it
-  const routed = await get(`Patient/${id}?`, headers);
-  expect(routerCalls).toBe(before + 1);
+async function same(
+  id: string,
+  headers: Record<string, string> = {},
+  method: 'GET' | 'HEAD' = 'GET',
+): Promise<Answer> {
+  const [router, nest] = [routerCalls, nestRouteCalls];
+  const fast = await get(`Patient/${id}`, headers, method);
+  // neither the router nor Nest's route handler saw it
+  expect([routerCalls, nestRouteCalls]).toEqual([router, nest]);
+  const routed = await get(`Patient/${id}?`, headers, method);
+  expect([routerCalls, nestRouteCalls]).toEqual([router + 1, nest + 1]);
   expect(fast).toEqual(routed);
   return fast;
+}
+
+/** Sets a connected system's rate budget per window (the gateway reads it per request). */
+async function setRateLimit(systemId: string, perWindow: number): Promise<void> {
+  const pg = new PgClient({ connectionString: process.env['DATABASE_URL'] });
+  await pg.connect();
+  try {
+    await pg.query(
+      `UPDATE "${stack.gw.schema.schema}".connected_systems SET rate_limit_per_window = $2 WHERE id = $1`,
+      [systemId, perWindow],
+    );
+  } finally {
+    await pg.end();
+  }
 }
 
 beforeAll(async () => {
@@ -54,6 +107,17 @@ beforeAll(async () => {
   router.handle = (...args: unknown[]) => {
     routerCalls++;
     return handle(...args);
+  };
+  // Nest's handler of the route (RouterProxy over RouterExecutionContext), as Express holds it
+  const routeLayer = (
+    router as unknown as {
+      stack: { route?: { path: string; stack: { handle: (...a: unknown[]) => unknown }[] } }[];
+    }
+  ).stack.find((l) => l.route?.path === '/fhir/Patient/:id')!.route!.stack[0]!;
+  const nestHandle = routeLayer.handle;
+  routeLayer.handle = (req: unknown, res: unknown, next: unknown) => {
+    nestRouteCalls++;
+    return nestHandle(req, res, next);
   };
   const { token: writer } = await stack.token(['system/Patient.cruds']);
   ({ token: reader } = await stack.token(['system/Patient.r']));
@@ -89,7 +153,9 @@ describe('GET /fhir/Patient/{id} without the router scan answers as through the 
       'etag'
     ]!;
     const a = await same(nhs, { authorization: `Bearer ${reader}`, 'if-none-match': etag });
+    expect(a.status).toBe(304);
     expect(a.headers['etag']).toBe(etag);
+    expect(a.body).toBe('');
   });
 
   it('refuses a request without a token (401, challenge, OperationOutcome)', async () => {
@@ -111,5 +177,84 @@ describe('GET /fhir/Patient/{id} without the router scan answers as through the 
     expect(unknown.status).toBe(404);
     const invalid = await same('1234567890', { authorization: `Bearer ${reader}` });
     expect(invalid.status).toBe(404);
+  });
+});
+
+describe('HEAD, suspension, rate limit and conformance sessions answer as through the router', () => {
+  it('answers HEAD with the GET headers (Content-Length, ETag) and no body', async () => {
+    const a = await same(nhs, { authorization: `Bearer ${reader}` }, 'HEAD');
+    expect(a.status).toBe(200);
+    expect(Number(a.headers['content-length'])).toBeGreaterThan(0);
+    expect(a.body).toBe('');
+  });
+
+  it('refuses a suspended system as the router does', async () => {
+    const { token, systemId } = await stack.token(['system/Patient.r']);
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await same(nhs, auth)).status).toBe(200);
+    await stack.gw.handle.app
+      .get(SystemsService)
+      .suspend(systemId, 'fast read spec', BOOTSTRAP_CALLER);
+    // suspension reaches the guard within a bounded delay (access.int-spec measures it)
+    const deadline = Date.now() + 15_000;
+    while ((await get(`Patient/${nhs}?`, auth)).status === 200 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    const a = await same(nhs, auth);
+    expect(a.status).toBe(401);
+    expect(JSON.parse(a.body)).toMatchObject({ resourceType: 'OperationOutcome' });
+  });
+
+  it('answers 429 with Retry-After once the budget is spent, as the router does', async () => {
+    const { token, systemId } = await stack.token(['system/Patient.r']);
+    await setRateLimit(systemId, 2);
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await same(nhs, auth)).status).toBe(200); // the budget of 2 spent by the pair
+    let a = await get(`Patient/${nhs}`, auth);
+    let routed = await get(`Patient/${nhs}?`, auth);
+    // Retry-After counts down the window: a pair straddling a second differs by one, so again
+    if (a.headers['retry-after'] !== routed.headers['retry-after']) {
+      a = await get(`Patient/${nhs}`, auth);
+      routed = await get(`Patient/${nhs}?`, auth);
+    }
+    expect(a).toEqual(routed);
+    expect(a.status).toBe(429);
+    expect(Number(a.headers['retry-after'])).toBeGreaterThan(0);
+    expect(JSON.parse(a.body)).toMatchObject({ issue: [{ code: 'throttled' }] });
+  });
+
+  it('answers in a conformance session (sandbox data; 422 outside it) as the router does', async () => {
+    const { scopes, ods, prisma } = ROLE_SETUP['gp-system'];
+    const products = stack.gw.handle.app.get(ProductsService);
+    await products.registerProduct(
+      { id: 'fastread', supplier: 'Fast Read Ltd', name: 'fastread gp', role: prisma },
+      BOOTSTRAP_CALLER,
+    );
+    await products.registerVersion('fastread', '1.0', BOOTSTRAP_CALLER);
+    const client = await registerClient(stack.gw, {
+      scopes: scopes.split(' '),
+      odsCode: ods,
+      productVersionId: 'fastread@1.0',
+    });
+    const token = await getToken(stack.gw, client, scopes);
+    const auth = { authorization: `Bearer ${token}` };
+    const started = await fetch(`${stack.fhirBase}/TestScript/$start-session`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'role', valueCode: 'gp-system' },
+          { name: 'retry-after', valueInteger: 1 },
+        ],
+      } satisfies Parameters),
+    });
+    expect(started.status).toBe(201);
+    // the spec's patient is sandbox data (999 range): read in the session as outside it
+    const inSession = await same(nhs, auth);
+    expect(inSession.status).toBe(200);
+    // 9000000009: a valid NHS number outside the sandbox range, refused before any lookup
+    const outside = await same('9000000009', auth);
+    expect(outside.status).toBe(422);
+    expect(outside.body).toContain('conformance.sandbox-data');
   });
 });

@@ -1,14 +1,23 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef, type NestContainer } from '@nestjs/core';
 
+import { directRoute, type DirectHandler } from './direct-route';
 import { FHIR_PREFIX } from './fhir.registry';
+import { PatientFhirController } from './patient.controller';
 
 /** What this file uses of Express 5's application and router (express + router 2.x). */
+interface RouterRoute {
+  path: string;
+  methods: Record<string, boolean | undefined>;
+  stack: { method?: string; handle: object }[];
+  _handlesMethod(method: string): boolean;
+}
 interface RouterLayer {
-  route?: { path: string; _handlesMethod(method: string): boolean };
+  route?: RouterRoute;
   handle: (...args: never[]) => unknown;
   match(path: string): { params: Record<string, string>; path: string } | false;
   handleRequest(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void;
@@ -30,50 +39,80 @@ type FinalHandler = (
 ) => (err?: unknown) => void;
 const finalhandler = createRequire(require.resolve('express'))('finalhandler') as FinalHandler;
 
-/** The one request shape taken: a read by NHS number, no query string. */
+/** The one request shape taken: a read by NHS number, no query string (GET, or HEAD as Express). */
 const READ = new RegExp(`^/${FHIR_PREFIX}/Patient/[0-9]{10}$`);
 const PROBE = `/${FHIR_PREFIX}/Patient/9000000009`;
 const ROUTE = `/${FHIR_PREFIX}/Patient/:id`;
 
+/** The router's tracing channel: while anyone traces it, the route layer runs as Express runs it. */
+const routerTracing = tracingChannel('express.router.request');
+
+/** What a read is dispatched to: the middleware layers in front, the route, and its handler. */
+interface ReadLayers {
+  before: RouterLayer[];
+  route: RouterLayer & { route: RouterRoute };
+  /** The route's handler without Nest's router execution context (direct-route.ts). */
+  direct: DirectHandler;
+}
+
 /**
- * The hottest FHIR request, `GET /fhir/Patient/{NHS number}` (issue 23), dispatched straight to the
- * layers Express would run for it — the `/fhir` middleware, then the route, whose handler is Nest's
- * (guards, interceptors, audit, exception filter: unchanged) — instead of Express's router scanning
- * its whole stack for every request. Exactly what `app.handle` and the router do for it otherwise:
- * Express's request/response prototypes (so `res.send` keeps its ETag, freshness and HEAD
- * behaviour), `X-Powered-By` when enabled, `req.params`/`req.route`/`req.baseUrl`, the middleware
- * with its mount path trimmed (the router's tracing-only `matchedRoute` symbol is not set: no
- * diagnostics-channel subscriber runs here). Any other request goes to Express untouched. Installed only when the
- * router holds what this assumes (checked at bootstrap against a probe path); otherwise not at all.
+ * The hottest FHIR request, `GET /fhir/Patient/{NHS number}` (issue 23), dispatched straight to
+ * what Express and Nest would run for it, without Express's router scanning its whole stack and
+ * without Nest's router execution context: the `/fhir` middleware layers (Express's own), then
+ * `PatientFhirController.read` with its guards, interceptors and exception filters **as Nest
+ * resolved them** (direct-route.ts: the global lists, the class's and the method's, by Nest's own
+ * context creators). Exactly what `app.handle` and the router do for it otherwise: Express's
+ * request/response prototypes (so `res.send` keeps its ETag, freshness, HEAD, charset and
+ * Content-Length behaviour), `X-Powered-By` when enabled, `req.params`/`req.route`/`req.baseUrl`,
+ * the middleware with its mount path trimmed (the router's tracing-only `matchedRoute` symbol is
+ * not set; while a router tracing subscriber exists the route layer runs through Express). A HEAD
+ * is a GET to the route, as Express's route dispatch makes it. Any other request goes to Express
+ * untouched. Installed only when the router and the route's metadata hold what this assumes
+ * (checked at bootstrap against a probe path); otherwise not at all.
  */
 @Injectable()
 export class FastPatientRead implements OnApplicationBootstrap {
   private readonly logger = new Logger('FastPatientRead');
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly moduleRef: ModuleRef,
+  ) {}
 
   onApplicationBootstrap(): void {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter?.getType() !== 'express') return;
     const app = adapter.getInstance<ExpressApp>();
     const server = adapter.getHttpServer() as Server | undefined;
-    const layers = layersFor(app);
     if (!server) return; // no HTTP server (e.g. a test module never listening)
+    const layers = layersFor(app);
     const listeners = server.listeners('request');
     if (!layers || listeners.length !== 1 || listeners[0] !== app) {
       this.logger.warn('router not as expected: Patient reads go through Express');
       return;
     }
+    // the container Nest routed with (ModuleRef holds it; not part of its typed surface)
+    const container = (this.moduleRef as unknown as { container: NestContainer }).container;
+    const direct = directRoute(container, adapter, PatientFhirController, 'read');
+    if ('refused' in direct) {
+      this.logger.warn(
+        `route not as expected (${direct.refused}): Patient reads go through Express`,
+      );
+      return;
+    }
+    const read: ReadLayers = { ...layers, direct: direct.handler };
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (req.method === 'GET' && READ.test(req.url ?? '')) dispatch(app, layers, req, res);
+      const method = req.method;
+      if ((method === 'GET' || method === 'HEAD') && READ.test(req.url ?? ''))
+        dispatch(app, read, req, res);
       else app(req, res);
     });
   }
 }
 
 /** The middleware layers matching a read (in order) and its route layer; undefined if unusual. */
-function layersFor(app: ExpressApp): { before: RouterLayer[]; route: RouterLayer } | undefined {
+function layersFor(app: ExpressApp): Omit<ReadLayers, 'direct'> | undefined {
   const router = app.router;
   if (!router || !Array.isArray(router.stack) || typeof app.request !== 'object') return undefined;
   if (router.mergeParams || Object.keys(router.params).length > 0) return undefined;
@@ -88,14 +127,31 @@ function layersFor(app: ExpressApp): { before: RouterLayer[]; route: RouterLayer
       continue;
     }
     if (!layer.route._handlesMethod('GET')) continue;
-    return layer.route.path === ROUTE ? { before, route: layer } : undefined;
+    const route = layer as RouterLayer & { route: RouterRoute };
+    return isReadRoute(route.route) ? { before, route } : undefined;
   }
   return undefined;
 }
 
+/**
+ * The route is Nest's for `PatientFhirController.read` alone: one GET handler (HEAD goes to it),
+ * carrying the method's metadata (Nest copies it onto the handler it registers).
+ */
+function isReadRoute(route: RouterRoute): boolean {
+  if (route.path !== ROUTE || route.methods['head'] || route.stack.length !== 1) return false;
+  const only = route.stack[0]!;
+  if (only.method !== 'get') return false;
+  const read = PatientFhirController.prototype.read;
+  const keys = Reflect.getMetadataKeys(read) as unknown[];
+  return (
+    keys.length > 0 &&
+    keys.every((k) => Reflect.getMetadata(k, only.handle) === Reflect.getMetadata(k, read))
+  );
+}
+
 function dispatch(
   app: ExpressApp,
-  layers: { before: RouterLayer[]; route: RouterLayer },
+  layers: ReadLayers,
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
@@ -136,7 +192,13 @@ function dispatch(
     const match = layers.route.match(url);
     if (!match) return done();
     q['params'] = match.params;
-    layers.route.handleRequest(req, res, done);
+    if (routerTracing.hasSubscribers) {
+      layers.route.handleRequest(req, res, done);
+      return;
+    }
+    // the route's dispatch (Route.dispatch): req.route, then its one GET handler
+    q['route'] = layers.route.route;
+    layers.direct(req, res, done);
   };
   next();
 }
