@@ -8,6 +8,15 @@ export interface TransactionOptions {
   timeout?: number;
 }
 
+/**
+ * The limits of a domain platform's request transaction (booking, referrals, results): up to 10 s
+ * to get a pooled connection under load, 15 s for the unit of work (Prisma's defaults are 2 s / 5 s).
+ */
+export const REQUEST_TRANSACTION_LIMITS: Readonly<TransactionOptions> = {
+  maxWait: 10_000,
+  timeout: 15_000,
+};
+
 /** A client that opens interactive transactions (a service's Prisma client); `Tx` is one of them. */
 export interface TransactionRoot<Tx> {
   $transaction<R>(work: (tx: Tx) => Promise<R>, options?: TransactionOptions): Promise<R>;

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
-import { afterKeyset, keysetOrder, TransactionalRepository } from '@trellis/database';
+import {
+  afterKeyset,
+  keysetOrder,
+  REQUEST_TRANSACTION_LIMITS,
+  TransactionalRepository,
+} from '@trellis/database';
 import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/service-kit';
 
 import {
@@ -12,7 +17,6 @@ import {
 } from '../prisma';
 
 /** Interactive transactions of the bookings: bounded wait for a connection and run time. */
-const TX = { maxWait: 10_000, timeout: 15_000 } as const;
 
 export type ScheduleRules = Pick<
   ScheduleRow,
@@ -151,7 +155,7 @@ export class BookingRepository extends TransactionalRepository<
   Prisma.TransactionClient,
   PrismaClient
 > {
-  protected override readonly transactionOptions = TX;
+  protected override readonly transactionOptions = REQUEST_TRANSACTION_LIMITS;
   /** The slot and its schedule's booking rules, in one round trip. */
   async findSlot(id: string): Promise<SlotWithSchedule | null> {
     const rows = await this.db.$queryRaw<SlotJoinRow[]>`

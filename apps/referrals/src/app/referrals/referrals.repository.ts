@@ -7,11 +7,15 @@ import {
 } from '../prisma';
 import type { Status } from '../domain/referral-state';
 import { WAITING_BANDS } from '../domain/rtt';
-import { afterKeyset, keysetOrder, TransactionalRepository } from '@trellis/database';
+import {
+  afterKeyset,
+  keysetOrder,
+  REQUEST_TRANSACTION_LIMITS,
+  TransactionalRepository,
+} from '@trellis/database';
 import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/service-kit';
 
 /** Interactive transactions of the referrals: bounded wait for a connection and run time. */
-const TX = { maxWait: 10_000, timeout: 15_000 } as const;
 
 export type ReferralWithAttachments = ReferralRow & {
   attachments: { id: string; contentType: string; title: string; size: number; sha256: string }[];
@@ -94,7 +98,7 @@ export class ReferralsRepository extends TransactionalRepository<
   Prisma.TransactionClient,
   PrismaClient
 > {
-  protected override readonly transactionOptions = TX;
+  protected override readonly transactionOptions = REQUEST_TRANSACTION_LIMITS;
   /** Bulk export's page of some patients' referrals, whoever sent or received them (keyset on id). */
   forPatients(q: PatientBatchQuery): Promise<ReferralWithAttachments[]> {
     return this.db.referral.findMany({

@@ -1,11 +1,10 @@
-import { TransactionalRepository } from '@trellis/database';
+import { REQUEST_TRANSACTION_LIMITS, TransactionalRepository } from '@trellis/database';
 import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/service-kit';
 import type { Acknowledgement, ReportContent, Severity } from './report-types';
 import { Prisma, type AcknowledgementRow, type PrismaClient, type ReportRow } from '../prisma';
 import type { Cursor } from '../domain/page-token';
 
 /** Interactive transactions of the reports: bounded wait for a connection and run time. */
-const TX = { maxWait: 10_000, timeout: 15_000 } as const;
 
 export interface VersionWrite {
   reportId: string;
@@ -41,7 +40,7 @@ export class ReportsRepository extends TransactionalRepository<
   Prisma.TransactionClient,
   PrismaClient
 > {
-  protected override readonly transactionOptions = TX;
+  protected override readonly transactionOptions = REQUEST_TRANSACTION_LIMITS;
   /** Bulk export: a batch of patients' reports, keyset-paged by id (latest version's receipt as "since"). */
   forPatients(q: PatientBatchQuery): Promise<ReportRow[]> {
     return this.db.report.findMany(patientBatchFindArgs(q, 'receivedAt'));
