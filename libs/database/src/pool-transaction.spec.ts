@@ -81,6 +81,30 @@ describe('inPoolTransaction', () => {
     expect(released).toEqual([undefined]);
   });
 
+  it('sends the opening statements with BEGIN in one message, before the work', async () => {
+    const { pool, sent, released } = fakeConnection();
+    await inPoolTransaction(pool, (tx) => tx.$queryRaw`SELECT ${1}`, {
+      opening: ['SELECT pg_advisory_xact_lock(1)', 'SELECT pg_advisory_xact_lock(2)'],
+    });
+    expect(sent.map((s) => s.text)).toEqual([
+      'BEGIN; SELECT pg_advisory_xact_lock(1); SELECT pg_advisory_xact_lock(2)',
+      'SELECT $1',
+      'COMMIT',
+    ]);
+    expect(released).toEqual([undefined]);
+  });
+
+  it('rolls back when an opening statement fails (the transaction is open and aborted)', async () => {
+    const { pool, sent, released } = fakeConnection((text) => text.startsWith('BEGIN;'));
+    const work = jest.fn();
+    await expect(
+      inPoolTransaction(pool, work, { opening: ['SELECT pg_advisory_xact_lock(1)'] }),
+    ).rejects.toThrow('failed: BEGIN;');
+    expect(work).not.toHaveBeenCalled();
+    expect(sent.map((s) => s.text)).toEqual(['BEGIN; SELECT pg_advisory_xact_lock(1)', 'ROLLBACK']);
+    expect(released).toEqual([undefined]);
+  });
+
   it('discards a connection whose rollback failed', async () => {
     const { pool, released } = fakeConnection((text) => text !== 'BEGIN');
     await expect(inPoolTransaction(pool, (tx) => tx.$queryRaw`SELECT 1`)).rejects.toThrow(

@@ -83,6 +83,17 @@ export class PoolTransactionClient {
   }
 }
 
+/** What a pool transaction runs before its work. */
+export interface PoolTransactionOptions {
+  /**
+   * Statements without parameters sent with BEGIN in one message, so the transaction starts with
+   * them in one round trip instead of one each (e.g. a hot path's advisory locks: every statement
+   * is a socket write and a wake-up on both sides, docs/performance.md). PostgreSQL runs them in
+   * order inside the new transaction; their texts must be complete (values as escaped literals).
+   */
+  opening?: readonly string[];
+}
+
 /**
  * Runs `fn` in a transaction on one connection of `pool` (BEGIN … COMMIT, ROLLBACK when it
  * throws): a write hot path's transaction without Prisma's interactive-transaction machinery,
@@ -91,15 +102,21 @@ export class PoolTransactionClient {
 export async function inPoolTransaction<R>(
   pool: Pool,
   fn: (tx: PoolTransactionClient) => Promise<R>,
+  options: PoolTransactionOptions = {},
 ): Promise<R> {
   const connection = await pool.connect();
+  const opening = options.opening ?? [];
   let broken: Error | undefined;
   try {
-    await connection.query('BEGIN').catch((err: unknown) => {
-      broken = err instanceof Error ? err : new Error(String(err));
-      throw err;
-    });
+    if (opening.length === 0) {
+      await connection.query('BEGIN').catch((err: unknown) => {
+        broken = err instanceof Error ? err : new Error(String(err));
+        throw err;
+      });
+    }
     try {
+      // with opening statements, one failing leaves the transaction open and aborted: rolled back below
+      if (opening.length > 0) await connection.query(['BEGIN', ...opening].join('; '));
       const result = await fn(new PoolTransactionClient(connection));
       await connection.query('COMMIT');
       return result;

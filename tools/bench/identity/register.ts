@@ -57,7 +57,14 @@ interface StatementCost {
 
 /** A statement's label: its prepared name, else its first words. */
 function labelOf(q: unknown): string {
-  if (typeof q === 'string') return q.trim().split(/\s+/).slice(0, 3).join(' ');
+  // literals left out: one label for a text that differs only in them (registration's lock keys)
+  if (typeof q === 'string')
+    return q
+      .replace(/'(?:[^']|'')*'/g, "'…'")
+      .trim()
+      .split(/\s+/)
+      .slice(0, 3)
+      .join(' ');
   const o = q as { name?: string; text?: string };
   if (o.name) return o.name;
   return (o.text ?? '?')

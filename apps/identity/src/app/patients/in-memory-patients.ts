@@ -1,4 +1,5 @@
 import type { RawSql } from '@trellis/database';
+import type { NhsNumberRange } from '@trellis/nhs-number';
 
 import type { Prisma } from '../../generated/prisma/client';
 import type {
@@ -25,6 +26,7 @@ type RepositoryContract = Pick<
   PatientsRepository,
   | 'inTransaction'
   | 'inSqlTransaction'
+  | 'inRegistrationTransaction'
   | 'read'
   | 'find'
   | 'findMany'
@@ -32,6 +34,7 @@ type RepositoryContract = Pick<
   | 'lockRegistrationKeys'
   | 'lockRow'
   | 'insertPatient'
+  | 'registerPatient'
   | 'appendVersion'
   | 'bumpVersion'
   | 'writeNames'
@@ -58,6 +61,8 @@ export class InMemoryPatients implements RepositoryContract {
   readonly appended: Array<{ record: PatientRecord; meta: VersionMeta; at: Date }> = [];
   /** Registration keys and rows locked, in the order taken. */
   readonly locks: string[] = [];
+  /** Numbers registerPatient's statement draws, in order; when empty it draws none (undefined). */
+  readonly drawnNumbers: string[] = [];
   /** Units of work opened. */
   transactions = 0;
 
@@ -77,6 +82,14 @@ export class InMemoryPatients implements RepositoryContract {
   }
 
   inSqlTransaction<R>(work: (repo: PatientSqlRepository, tx: RawSql) => Promise<R>): Promise<R> {
+    return this.inTransaction(work);
+  }
+
+  inRegistrationTransaction<R>(
+    lockKeys: string[],
+    work: (repo: PatientSqlRepository, tx: RawSql) => Promise<R>,
+  ): Promise<R> {
+    this.locks.push(...lockKeys);
     return this.inTransaction(work);
   }
 
@@ -129,6 +142,18 @@ export class InMemoryPatients implements RepositoryContract {
     this.records.set(p.nhsNumber, record);
     if (first) this.appended.push({ record, meta: first, at: now });
     return Promise.resolve(record);
+  }
+
+  registerPatient(
+    p: Omit<NewPatient, 'nhsNumber'>,
+    _range: NhsNumberRange,
+    now: Date,
+    first: VersionMeta,
+  ): Promise<PatientRecord | undefined> {
+    const nhsNumber = this.drawnNumbers.shift();
+    return nhsNumber
+      ? this.insertPatient({ ...p, nhsNumber }, now, first)
+      : Promise.resolve(undefined);
   }
 
   appendVersion(record: PatientRecord, meta: VersionMeta, now: Date): Promise<void> {

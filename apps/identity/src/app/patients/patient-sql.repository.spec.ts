@@ -1,6 +1,10 @@
 import type { RawSql, SqlStatement } from '@trellis/database';
 
-import { PatientSqlRepository, type VersionMeta } from './patient-sql.repository';
+import {
+  PatientSqlRepository,
+  registrationLockStatements,
+  type VersionMeta,
+} from './patient-sql.repository';
 import { newRecord, type NewPatient, type RecordRow } from './record.sql';
 
 const now = new Date('2026-12-07T21:00:00.123Z');
@@ -82,7 +86,7 @@ function answeredRow(over: Partial<RecordRow> = {}): RecordRow {
 }
 
 /** A RawSql that answers `row` to the insert and records every statement. */
-function fakeSql(row: RecordRow): RawSql & { statements: SqlStatement[] } {
+function fakeSql(row: RecordRow | undefined): RawSql & { statements: SqlStatement[] } {
   const statements: SqlStatement[] = [];
   const record = (q: TemplateStringsArray | SqlStatement, values: unknown[]): SqlStatement => {
     const s = 'raw' in q ? { text: q.join('?'), values } : q;
@@ -93,7 +97,7 @@ function fakeSql(row: RecordRow): RawSql & { statements: SqlStatement[] } {
     statements,
     $queryRaw<T>(q: TemplateStringsArray | SqlStatement, ...values: unknown[]) {
       record(q, values);
-      return Promise.resolve([row] as T);
+      return Promise.resolve((row ? [row] : []) as T);
     },
     $executeRaw(q: TemplateStringsArray | SqlStatement, ...values: unknown[]) {
       record(q, values);
@@ -126,5 +130,56 @@ describe('PatientSqlRepository.insertPatient', () => {
     await new PatientSqlRepository(sql).insertPatient(patient, now);
     expect(sql.statements).toHaveLength(1);
     expect(sql.statements[0]!.text).not.toContain('patient_version');
+  });
+});
+
+describe('PatientSqlRepository.registerPatient (the number drawn by the insert)', () => {
+  const range = { name: 'test_range', first: 999000000, last: 999999999 };
+  const { nhsNumber: _drawn, ...withoutNumber } = patient;
+
+  it('draws the number in the insert and keeps the predicted snapshot when it matches', async () => {
+    const sql = fakeSql(answeredRow());
+    const record = await new PatientSqlRepository(sql).registerPatient(
+      withoutNumber,
+      range,
+      now,
+      first,
+    );
+    expect(record!.nhsNumber).toBe(patient.nhsNumber);
+    expect(JSON.stringify(record)).toBe(JSON.stringify(newRecord(patient, now)));
+    expect(sql.statements).toHaveLength(1);
+    expect(sql.statements[0]!.text).toContain("nhs_number_range_next('test_range')");
+    // the snapshot's number is set by the statement to the one it drew
+    expect(sql.statements[0]!.text).toContain('jsonb_set(');
+    expect(sql.statements[0]!.values).not.toContain(patient.nhsNumber);
+  });
+
+  it('corrects the snapshot when the stored record differs from the prediction', async () => {
+    const sql = fakeSql(answeredRow({ birth_date: '1964-07-20' }));
+    const record = await new PatientSqlRepository(sql).registerPatient(
+      withoutNumber,
+      range,
+      now,
+      first,
+    );
+    expect(sql.statements).toHaveLength(2);
+    expect(sql.statements[1]!.values).toEqual([JSON.stringify(record), patient.nhsNumber, 1]);
+  });
+
+  it('answers undefined when the statement drew no usable number (nothing inserted)', async () => {
+    const sql = fakeSql(undefined);
+    await expect(
+      new PatientSqlRepository(sql).registerPatient(withoutNumber, range, now, first),
+    ).resolves.toBeUndefined();
+    expect(sql.statements).toHaveLength(1);
+  });
+});
+
+describe('registrationLockStatements', () => {
+  it('locks each key in order, as escaped literals', () => {
+    expect(registrationLockStatements(['identity:register:1964-07-19', "o'k"])).toEqual([
+      "SELECT pg_advisory_xact_lock(hashtextextended('identity:register:1964-07-19', 0))",
+      "SELECT pg_advisory_xact_lock(hashtextextended('o''k', 0))",
+    ]);
   });
 });

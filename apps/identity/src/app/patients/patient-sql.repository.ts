@@ -4,6 +4,8 @@ import {
   TransactionalRepository,
   type TransactionRoot,
 } from '@trellis/database';
+import type { NhsNumberRange } from '@trellis/nhs-number';
+import { escapeLiteral } from 'pg';
 
 import { Prisma } from '../../generated/prisma/client';
 import type { PatientRecord, TraceQuery, TraceResult } from './patient.model';
@@ -19,6 +21,15 @@ import {
 import { matchedOn, traceSql, traceTerms, type TraceRow } from './trace.sql';
 
 export type { VersionMeta } from './record.sql';
+
+/**
+ * lockRegistrationKeys as parameterless statements for a pool transaction's opening (sent with
+ * BEGIN in one message): the same lock ids (hashtextextended of each key), one statement per key
+ * in the given order.
+ */
+export function registrationLockStatements(keys: readonly string[]): string[] {
+  return keys.map((k) => `SELECT pg_advisory_xact_lock(hashtextextended(${escapeLiteral(k)}, 0))`);
+}
 
 /**
  * The patient statements that need raw SQL only, so they run alike on a Prisma client or
@@ -55,15 +66,44 @@ export class PatientSqlRepository<
    * registration needs no read back.
    */
   async insertPatient(p: NewPatient, now: Date, first?: VersionMeta): Promise<PatientRecord> {
+    return (await this.insertRecord(p, now, first))!;
+  }
+
+  /**
+   * insertPatient with its first history entry, the NHS number drawn from `range` by the statement
+   * itself (one round trip less than allocating it first); undefined, nothing inserted, when the
+   * range gave no usable number in the statement's two draws (the caller allocates and inserts).
+   */
+  registerPatient(
+    p: Omit<NewPatient, 'nhsNumber'>,
+    range: NhsNumberRange,
+    now: Date,
+    first: VersionMeta,
+  ): Promise<PatientRecord | undefined> {
+    return this.insertRecord({ ...p, nhsNumber: '' }, now, first, range);
+  }
+
+  private async insertRecord(
+    p: NewPatient,
+    now: Date,
+    first?: VersionMeta,
+    range?: NhsNumberRange,
+  ): Promise<PatientRecord | undefined> {
     // with `first`, the first history entry is a part of the same statement (one round trip less
     // per registration, docs/performance.md): its snapshot is the record predicted from the request
     const snapshot = first ? JSON.stringify(newRecord(p, now)) : undefined;
     const rows = await this.sql.$queryRaw<RecordRow[]>(
-      insertPatientSql(p, now, first && snapshot ? { meta: first, snapshot } : undefined),
+      insertPatientSql(p, now, first && snapshot ? { meta: first, snapshot } : undefined, range),
     );
-    const record = rowToRecord(rows[0]!);
-    const stored = snapshot === undefined ? undefined : JSON.stringify(record);
-    if (stored !== undefined && stored !== snapshot) {
+    if (!rows[0]) return undefined;
+    const record = rowToRecord(rows[0]);
+    // a number drawn by the statement is in the stored snapshot (set there), not in the prediction
+    const predicted =
+      range && snapshot !== undefined
+        ? JSON.stringify(newRecord({ ...p, nhsNumber: record.nhsNumber }, now))
+        : snapshot;
+    const stored = predicted === undefined ? undefined : JSON.stringify(record);
+    if (stored !== undefined && stored !== predicted) {
       // the rows read back otherwise than predicted: the history keeps the record as stored, as
       // appendVersion would have written it
       await this.sql.$executeRaw`UPDATE patient_version SET snapshot = ${stored}::jsonb

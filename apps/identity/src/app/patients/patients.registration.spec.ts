@@ -20,22 +20,31 @@ const details = { ...TEST_DETAILS, gpOdsCode: 'b82005' };
 const candidate = testRecord(CANDIDATE);
 
 /** Registration over the in-memory repository: the rules and what they write, no SQL. */
-function createTestRegistration(opts: { trace?: TraceResult; exhausted?: boolean } = {}) {
+function createTestRegistration(
+  opts: { trace?: TraceResult; exhausted?: boolean; drawn?: string[] } = {},
+) {
   const store = new InMemoryPatients([candidate], opts.trace);
+  store.drawnNumbers.push(...(opts.drawn ?? []));
+  const allocated: string[] = [];
   const events: PatientEvent[] = [];
   const audits: Array<Parameters<OverrideAudit>[1]> = [];
   const sink: PatientEventSink = { emit: async (_tx, e) => void events.push(e) };
   const allocator = {
-    allocate: () =>
-      opts.exhausted
+    // a started service's allocator: the insert may draw the number itself
+    rangeEnsured: opts.drawn !== undefined,
+    range: { name: 'test', first: 999000000, last: 999999999 },
+    allocate: () => {
+      allocated.push(ALLOCATED);
+      return opts.exhausted
         ? Promise.reject(new NhsNumberRangeExhaustedError('test'))
-        : Promise.resolve(ALLOCATED),
+        : Promise.resolve(ALLOCATED);
+    },
   } as unknown as NhsNumberAllocator;
   const support = new PatientSupport(store as unknown as PatientsRepository, undefined, () => NOW);
   const registration = new PatientRegistration(support, allocator, sink, async (_tx, entry) => {
     audits.push(entry);
   });
-  return { registration, store, events, audits };
+  return { registration, store, events, audits, allocated };
 }
 
 const oneCandidate: TraceResult = {
@@ -66,6 +75,27 @@ describe('PatientRegistration', () => {
       expect.objectContaining({ kind: 'registered', override: false, overridden: [], reason: '' }),
     ]);
     expect(t.audits).toEqual([]);
+  });
+
+  it('takes the number the insert drew itself, without the allocator', async () => {
+    const t = createTestRegistration({ drawn: ['9990000034'] });
+    const r = await t.registration.register(actor, details, { flag: false, reason: '' });
+    expect(r.patient).toMatchObject({ nhsNumber: '9990000034', version: 1 });
+    expect(t.allocated).toEqual([]);
+    expect(t.store.appended.map((a) => a.record.nhsNumber)).toEqual(['9990000034']);
+    expect(t.events).toEqual([
+      expect.objectContaining({
+        kind: 'registered',
+        record: expect.objectContaining({ nhsNumber: '9990000034' }),
+      }),
+    ]);
+  });
+
+  it('allocates and inserts when the insert drew no usable number', async () => {
+    const t = createTestRegistration({ drawn: [] });
+    const r = await t.registration.register(actor, details, { flag: false, reason: '' });
+    expect(r.patient).toMatchObject({ nhsNumber: ALLOCATED, version: 1 });
+    expect(t.allocated).toEqual([ALLOCATED]);
   });
 
   it('an override with a reason registers anyway: reason and candidates on version 1, the event and the audit', async () => {

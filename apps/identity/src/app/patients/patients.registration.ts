@@ -3,6 +3,7 @@ import type { PatientEventSink } from '../../events/patient-events';
 import { regionOf } from '../reference/ods-regions';
 import { registrationKey, registrationLockKeys } from './normalise';
 import type { Actor, PatientDetails, TraceQuery } from './patient.model';
+import type { VersionMeta } from './patient-sql.repository';
 import { IdentityError, IdentityErrorCode } from './patients.errors';
 import { type OverrideAudit, type PatientSupport, type RegisterResult } from './patients.support';
 import { today, validateDetails } from './patients.validation';
@@ -41,10 +42,11 @@ export class PatientRegistration {
       // the refusal names candidates with scores: a restricted one's address must not count
       maskRestricted: !this.s.mayReadRestricted(actor),
     };
-    const created = await this.s.repo.inSqlTransaction(async (repo, tx) => {
-      // Registrations that could be the same person serialise here, so the duplicate check below
-      // sees every committed competitor: 50 concurrent registrations → one created.
-      await repo.lockRegistrationKeys(registrationLockKeys(details.birthDate));
+    // Registrations that could be the same person serialise on these keys, locked as the
+    // transaction opens, so the duplicate check below sees every committed competitor: 50
+    // concurrent registrations → one created.
+    const lockKeys = registrationLockKeys(details.birthDate);
+    const created = await this.s.repo.inRegistrationTransaction(lockKeys, async (repo, tx) => {
       // a named statement: registration's duplicate queries take a handful of shapes
       const dupes = await repo.trace(query, 'identity_duplicate_check');
       if (dupes.candidates.length > 0 && !override.flag) {
@@ -68,58 +70,50 @@ export class PatientRegistration {
           // the candidates' views travel with the error for the controller
         ).withHits(hits);
       }
-      let nhsNumber: string;
-      try {
-        nhsNumber = await this.allocator.allocate(tx);
-      } catch (err) {
-        if (err instanceof NhsNumberRangeExhaustedError) {
-          throw new IdentityError(
-            IdentityErrorCode.NumberRangeExhausted,
-            'the NHS number allocation range is exhausted',
-          );
-        }
-        throw err;
-      }
       const gpStart = details.gpStart || today(now);
       const overridden = override.flag ? dupes.candidates.map((c) => c.nhsNumber) : [];
-      const record = await repo.insertPatient(
-        {
-          nhsNumber,
-          names: details.names,
-          gender: details.gender,
-          birthDate: details.birthDate,
-          addresses: details.addresses,
-          telecom: details.telecom,
-          ...(details.gpOdsCode
-            ? {
-                gp: {
-                  odsCode: details.gpOdsCode.toUpperCase(),
-                  region: gpRegion!,
-                  period: { start: gpStart },
-                },
-              }
-            : {}),
-          confidentiality: details.confidentiality,
-          registrationKey: registrationKey(
-            current.family,
-            current.given,
-            details.birthDate,
-            details.gender,
-          ),
-          duplicateOverride: override.flag && dupes.candidates.length > 0,
-        },
-        now,
-        // the first history entry, in the insert's statement
-        {
-          change: 'registered',
-          changedFields: [],
-          changedBy: actor.systemId,
-          changedByOds: actor.odsCode,
-          ...(overridden.length > 0
-            ? { reason: override.reason, overriddenCandidates: overridden }
-            : {}),
-        },
-      );
+      const patient = {
+        names: details.names,
+        gender: details.gender,
+        birthDate: details.birthDate,
+        addresses: details.addresses,
+        telecom: details.telecom,
+        ...(details.gpOdsCode
+          ? {
+              gp: {
+                odsCode: details.gpOdsCode.toUpperCase(),
+                region: gpRegion!,
+                period: { start: gpStart },
+              },
+            }
+          : {}),
+        confidentiality: details.confidentiality,
+        registrationKey: registrationKey(
+          current.family,
+          current.given,
+          details.birthDate,
+          details.gender,
+        ),
+        duplicateOverride: override.flag && dupes.candidates.length > 0,
+      };
+      // the first history entry, in the insert's statement
+      const first: VersionMeta = {
+        change: 'registered',
+        changedFields: [],
+        changedBy: actor.systemId,
+        changedByOds: actor.odsCode,
+        ...(overridden.length > 0
+          ? { reason: override.reason, overriddenCandidates: overridden }
+          : {}),
+      };
+      // the number drawn by the insert itself once the range exists (started services ensure it);
+      // else, or when its draws were unusable, allocated first as before
+      const record =
+        (this.allocator.rangeEnsured
+          ? await repo.registerPatient(patient, this.allocator.range, now, first)
+          : undefined) ??
+        (await repo.insertPatient({ ...patient, nhsNumber: await this.allocate(tx) }, now, first));
+      const nhsNumber = record.nhsNumber;
       await this.events.emit(
         tx,
         {
@@ -140,6 +134,20 @@ export class PatientRegistration {
       return { record, overriddenHits };
     });
     return { patient: this.s.view(actor, created.record), overridden: created.overriddenHits };
+  }
+
+  private async allocate(tx: Parameters<NhsNumberAllocator['allocate']>[0]): Promise<string> {
+    try {
+      return await this.allocator.allocate(tx);
+    } catch (err) {
+      if (err instanceof NhsNumberRangeExhaustedError) {
+        throw new IdentityError(
+          IdentityErrorCode.NumberRangeExhausted,
+          'the NHS number allocation range is exhausted',
+        );
+      }
+      throw err;
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { PREPARED_MARKER } from '@trellis/database';
+import { nextNumberSql, type NhsNumberRange } from '@trellis/nhs-number';
 
 import { Prisma } from '../../generated/prisma/client';
 import { canonicalGiven, normaliseGiven, normaliseName, normalisePostcode } from './normalise';
@@ -229,9 +230,17 @@ export function newRecord(p: NewPatient, now: Date): PatientRecord {
 
 /**
  * The insert of a new patient and its child rows, and with `first` its first history entry (four
- * fixed texts: with and without a GP, with and without the version).
+ * fixed texts: with and without a GP, with and without the version). With `range` the statement
+ * allocates the NHS number itself (p.nhsNumber is ignored; the snapshot's nhsNumber is set to it):
+ * when the range gives no usable number (libs/nhs-number nextNumberSql) nothing is inserted and
+ * the statement answers no row.
  */
-export function insertPatientSql(p: NewPatient, now: Date, first?: FirstVersion): Prisma.Sql {
+export function insertPatientSql(
+  p: NewPatient,
+  now: Date,
+  first?: FirstVersion,
+  range?: NhsNumberRange,
+): Prisma.Sql {
   const names = p.names.map((n, position) => ({
     position,
     use: n.use,
@@ -279,19 +288,27 @@ export function insertPatientSql(p: NewPatient, now: Date, first?: FirstVersion)
                                      changed_by_ods, recorded_at, snapshot, reason, overridden_candidates)
         SELECT nhs_number, version, ${first.meta.change}, ${first.meta.changedFields}::text[],
                ${first.meta.changedBy}, ${first.meta.changedByOds}, ${now}::timestamptz,
-               ${first.snapshot}::jsonb, ${first.meta.reason ?? null},
+               ${range ? Prisma.sql`jsonb_set(${first.snapshot}::jsonb, '{nhsNumber}', to_jsonb(nhs_number))` : Prisma.sql`${first.snapshot}::jsonb`},
+               ${first.meta.reason ?? null},
                ${first.meta.overriddenCandidates ?? []}::text[]
         FROM pt
         RETURNING id)`
     : Prisma.empty;
-  const label = `identity_patient_${first ? 'register' : 'insert'}${p.gp ? '_gp' : ''}`;
+  const label = `identity_patient_${first ? 'register' : 'insert'}${p.gp ? '_gp' : ''}${range ? '_numbered' : ''}`;
+  // the number drawn in the statement: one round trip less per registration (docs/performance.md)
+  const number = range
+    ? Prisma.sql`num.nhs_number
+      FROM (SELECT ${Prisma.raw(nextNumberSql(range))} AS nhs_number OFFSET 0) AS num
+      WHERE num.nhs_number IS NOT NULL`
+    : Prisma.sql`${p.nhsNumber}`;
   return Prisma.sql`${Prisma.raw(`${PREPARED_MARKER}${label} */`)}
     WITH pt AS (
-      INSERT INTO patient (nhs_number, gender, birth_date, confidentiality, gp_ods_code, gp_region,
-                           version, created_at, last_updated, registration_key, duplicate_override)
-      VALUES (${p.nhsNumber}, ${p.gender}::gender, ${p.birthDate}::date,
-              ${p.confidentiality}::confidentiality, ${p.gp?.odsCode ?? null}, ${p.gp?.region ?? null},
-              1, ${now}::timestamptz, ${now}::timestamptz, ${p.registrationKey}, ${p.duplicateOverride}::boolean)
+      INSERT INTO patient (gender, birth_date, confidentiality, gp_ods_code, gp_region, version,
+                           created_at, last_updated, registration_key, duplicate_override, nhs_number)
+      SELECT ${p.gender}::gender, ${p.birthDate}::date,
+             ${p.confidentiality}::confidentiality, ${p.gp?.odsCode ?? null}, ${p.gp?.region ?? null},
+             1, ${now}::timestamptz, ${now}::timestamptz, ${p.registrationKey}, ${p.duplicateOverride}::boolean,
+             ${number}
       RETURNING *
     ), names AS (
       INSERT INTO patient_name (nhs_number, position, use, family, given, prefix, period_start,
