@@ -22,3 +22,4 @@ export * from './call-status';
 export * from './patient-access';
 export * from './service-auth';
 export * from './service-module';
+export * from './record-rules';

@@ -93,3 +93,15 @@ export function auditShapeOf(rule: ProtectedRule): { action: AuditAction; resour
   }
   return { action: rule.action ?? action, resourceType };
 }
+
+/**
+ * One rule for several methods of a gRPC service (the changes of one record by its parties, say):
+ * `{ '/pkg.Service/Method': rule, ... }`, spread into a table.
+ */
+export function sameRuleFor(
+  service: string,
+  methods: readonly string[],
+  rule: ScopeRule,
+): Record<string, ScopeRule> {
+  return Object.fromEntries(methods.map((method) => [`${service}/${method}`, rule]));
+}

@@ -1,22 +1,12 @@
-import {
-  defineScopeTable,
-  populationExportRule,
-  subjectByResourceId,
-  subjectOfCreation,
-  subjectOfRequestedPatient,
-  subjectOfVersions,
-} from '@trellis/auth';
+import { defineScopeTable, patientRecordRules, sameRuleFor } from '@trellis/auth';
 
 const REFERRAL = '/trellis.referrals.v1.ReferralService';
 
-/** Audit subject for calls addressed by referral id: the response names the patient. */
-const byReferralId = subjectByResourceId({ response: 'referral', requestId: 'referralId' });
-
-const update = {
-  scope: 'system/ServiceRequest.u',
-  patientData: true,
-  subject: byReferralId,
-} as const;
+/** A referral (FHIR ServiceRequest), addressed by its id. */
+const referral = patientRecordRules('ServiceRequest', {
+  response: 'referral',
+  requestId: 'referralId',
+});
 
 /**
  * The referrals platform's one scope table: every gRPC method of trellis.referrals.v1, its SMART
@@ -26,21 +16,18 @@ const update = {
  * Waiting lists are aggregate counts with no patient in them: scoped, not patient-audited.
  */
 export const REFERRALS_SCOPES = defineScopeTable({
-  [`${REFERRAL}/SendReferral`]: {
-    scope: 'system/ServiceRequest.c',
-    patientData: true,
-    subject: subjectOfCreation({ nhsNumber: ['nhsNumber'], response: 'referral' }),
-  },
+  [`${REFERRAL}/SendReferral`]: referral.create(['nhsNumber']),
+  // creates a referral out of the advice request named by id
   [`${REFERRAL}/ConvertAdviceToReferral`]: {
     scope: 'system/ServiceRequest.c',
     patientData: true,
-    subject: byReferralId,
+    subject: referral.byId,
   },
   [`${REFERRAL}/GetReferral`]: {
     scope: 'system/ServiceRequest.r',
     patientData: true,
     patientAccess: true, // a citizen's own referral (the service answers NOT_FOUND for another's)
-    subject: byReferralId,
+    subject: referral.byId,
   },
   [`${REFERRAL}/GetReferralAttachment`]: {
     scope: 'system/ServiceRequest.r',
@@ -54,47 +41,33 @@ export const REFERRALS_SCOPES = defineScopeTable({
       };
     },
   },
-  [`${REFERRAL}/GetReferralTimeline`]: {
-    scope: 'system/ServiceRequest.r',
-    patientData: true,
-    subject: byReferralId,
-  },
-  [`${REFERRAL}/AcceptReferral`]: update,
-  [`${REFERRAL}/RejectReferral`]: update,
-  [`${REFERRAL}/ReturnReferral`]: update,
-  [`${REFERRAL}/GiveAdvice`]: update,
-  [`${REFERRAL}/CompleteReferral`]: update,
-  [`${REFERRAL}/CancelReferral`]: update,
-  [`${REFERRAL}/StopRttClock`]: update,
-  [`${REFERRAL}/UpdateReferral`]: update,
-  [`${REFERRAL}/GetReferralVersion`]: {
-    scope: 'system/ServiceRequest.r',
-    patientData: true,
-    subject: subjectOfVersions({ requestId: 'referralId', answered: ['version', 'referral'] }),
-  },
-  [`${REFERRAL}/ListReferralVersions`]: {
-    scope: 'system/ServiceRequest.r',
-    patientData: true,
-    subject: subjectOfVersions({
-      requestId: 'referralId',
-      answered: ['versions', 0, 'referral'],
-    }),
-  },
+  [`${REFERRAL}/GetReferralTimeline`]: referral.read,
+  // the changes of one referral by the referrer or the target
+  ...sameRuleFor(
+    REFERRAL,
+    [
+      'AcceptReferral',
+      'RejectReferral',
+      'ReturnReferral',
+      'GiveAdvice',
+      'CompleteReferral',
+      'CancelReferral',
+      'StopRttClock',
+      'UpdateReferral',
+    ],
+    referral.update,
+  ),
+  [`${REFERRAL}/GetReferralVersion`]: referral.versions(['version', 'referral']),
+  [`${REFERRAL}/ListReferralVersions`]: referral.versions(['versions', 0, 'referral']),
   // Worklists name many patients: audited as a search by the organisation, without one subject.
-  [`${REFERRAL}/ListIncomingReferrals`]: { scope: 'system/ServiceRequest.s', patientData: true },
-  [`${REFERRAL}/ListSentReferrals`]: { scope: 'system/ServiceRequest.s', patientData: true },
-  [`${REFERRAL}/ListPatientReferrals`]: {
-    scope: 'system/ServiceRequest.s',
-    patientData: true,
-    patientAccess: true, // a citizen's own referrals ($everything)
-    subject: subjectOfRequestedPatient(),
-  },
+  [`${REFERRAL}/ListIncomingReferrals`]: referral.worklist,
+  [`${REFERRAL}/ListSentReferrals`]: referral.worklist,
+  [`${REFERRAL}/ListPatientReferrals`]: referral.patientSearch, // also a citizen's own ($everything)
   [`${REFERRAL}/GetProviderWaitingList`]: { scope: 'system/ServiceRequest.s' },
   [`${REFERRAL}/GetRegionWaitingList`]: { scope: 'system/ServiceRequest.s' },
   // a region's authority (its region checked by the service) or the national operator
   [`${REFERRAL}/GetRegionalWaitingLists`]: { scope: 'region/*/waiting-lists.read' },
   // bulk export (the gateway's $export worker as the job's owner; not on the front door): the
   // patients are the gateway's regional list at identity; audited by the gateway per file
-  '/trellis.referrals.v1.ReferralExportService/ListReferralsForPatients':
-    populationExportRule('ServiceRequest'),
+  '/trellis.referrals.v1.ReferralExportService/ListReferralsForPatients': referral.populationExport,
 });

@@ -1,23 +1,12 @@
-import {
-  defineScopeTable,
-  populationExportRule,
-  subjectByResourceId,
-  subjectOfCreation,
-  subjectOfRequestedPatient,
-  subjectOfVersions,
-} from '@trellis/auth';
+import { defineScopeTable, patientRecordRules, sameRuleFor } from '@trellis/auth';
 
 const REPORT = '/trellis.results.v1.ReportService';
 
-/** Audit subject for calls addressed by report id: the response names the patient. */
-const byReportId = subjectByResourceId({ response: 'report', requestId: 'reportId' });
-
-/** A change of one report by the performing lab or the requester, addressed by its id. */
-const update = {
-  scope: 'system/DiagnosticReport.u',
-  patientData: true,
-  subject: byReportId,
-} as const;
+/** A report, addressed by its id. */
+const report = patientRecordRules('DiagnosticReport', {
+  response: 'report',
+  requestId: 'reportId',
+});
 
 /**
  * The results platform's one scope table: every gRPC method, its SMART v2 scope, and whether it
@@ -26,39 +15,17 @@ const update = {
  * by ReportsService with the caller's ODS code.
  */
 export const RESULTS_SCOPES = defineScopeTable({
-  [`${REPORT}/SubmitReport`]: {
-    scope: 'system/DiagnosticReport.c',
-    patientData: true,
-    subject: subjectOfCreation({ nhsNumber: ['report', 'nhsNumber'], response: 'report' }),
-  },
+  [`${REPORT}/SubmitReport`]: report.create(['report', 'nhsNumber']),
   // A batch names many patients: audited as one create by the lab, without one subject.
   [`${REPORT}/SubmitReports`]: { scope: 'system/DiagnosticReport.c', patientData: true },
-  [`${REPORT}/AmendReport`]: update,
-  [`${REPORT}/CancelReport`]: update,
-  [`${REPORT}/GetReport`]: {
-    scope: 'system/DiagnosticReport.r',
-    patientData: true,
-    subject: byReportId,
-  },
-  [`${REPORT}/ListReportVersions`]: {
-    scope: 'system/DiagnosticReport.r',
-    patientData: true,
-    subject: subjectOfVersions({ requestId: 'reportId', answered: ['versions', 0] }),
-  },
-  [`${REPORT}/SearchReports`]: {
-    scope: 'system/DiagnosticReport.s',
-    patientData: true,
-    patientAccess: true, // a citizen's own results ($everything)
-    subject: subjectOfRequestedPatient(),
-  },
-  [`${REPORT}/AcknowledgeReport`]: update,
+  // the changes of one report by the performing lab or the requester
+  ...sameRuleFor(REPORT, ['AmendReport', 'CancelReport', 'AcknowledgeReport'], report.update),
+  [`${REPORT}/GetReport`]: report.read,
+  [`${REPORT}/ListReportVersions`]: report.versions(['versions', 0]),
+  [`${REPORT}/SearchReports`]: report.patientSearch, // also a citizen's own results ($everything)
   // The safety net names many patients: audited as a search by the organisation, without one subject.
-  [`${REPORT}/ListUnacknowledgedReports`]: {
-    scope: 'system/DiagnosticReport.s',
-    patientData: true,
-  },
+  [`${REPORT}/ListUnacknowledgedReports`]: report.worklist,
   // bulk export (the gateway's $export worker as the job's owner; not on the front door): the
   // patients are the gateway's regional list at identity; audited by the gateway per file
-  '/trellis.results.v1.ReportExportService/ListReportsForPatients':
-    populationExportRule('DiagnosticReport'),
+  '/trellis.results.v1.ReportExportService/ListReportsForPatients': report.populationExport,
 });
