@@ -1,4 +1,5 @@
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { RESULTS_ERRORS, VERSION_CONFLICT_ERROR_CODE } from '@trellis/contracts';
 import { STATUS_TABLE, statusOfGrpcCode } from '@trellis/service-kit';
 
 /** Code system of Trellis conformance rule ids (carried in `issue.details.coding`). */
@@ -133,10 +134,10 @@ export interface DecodedPlatformError {
   fieldViolations: ReadonlyArray<{ field: string; rule?: string; message?: string }>;
 }
 
-/** The platforms' reasons for an expected version that is not the current one. */
+/** The platforms' reasons (their catalogues) for an expected version that is not the current one. */
 export const STALE_VERSION_REASONS: ReadonlySet<string> = new Set([
-  'VERSION_CONFLICT',
-  'VERSION_MISMATCH',
+  VERSION_CONFLICT_ERROR_CODE.VersionConflict[0],
+  RESULTS_ERRORS.codes.VersionMismatch[0],
 ]);
 
 /**

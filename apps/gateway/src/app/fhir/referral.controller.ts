@@ -2,7 +2,7 @@ import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Bundle, ServiceRequest } from '@medplum/fhirtypes';
 import { callerOf, isPatientCaller } from '@trellis/auth';
-import { referrals } from '@trellis/contracts';
+import { REFERRALS_ERRORS, referrals } from '@trellis/contracts';
 import {
   FhirError,
   fhirErrorFromPlatform,
@@ -390,7 +390,7 @@ export class ReferralFhirController extends PlatformFhirController {
       if (!(err instanceof PlatformCallError)) throw err;
       if (err.decoded.code === GrpcStatus.ABORTED)
         throw stale(expected, Number(/at version (\d+)/.exec(err.decoded.message)?.[1] ?? NaN));
-      if (err.decoded.reason === 'REFERRAL_NOT_EDITABLE') {
+      if (err.decoded.reason === REFERRALS_ERRORS.codes.NotEditable[0]) {
         throw FhirError.of(
           409,
           'conflict',
