@@ -8,6 +8,8 @@ export * from './logger';
 export * from './port';
 export * from './schema-check';
 export * from './sql-client';
+export { loggedOutcomes } from './inbox/logged-outcomes';
+export type { OutcomeLine } from './inbox/logged-outcomes';
 export * from './topics';
 export { extractTraceContext, injectTraceHeaders, ORIGIN_TRACEPARENT_HEADER } from './trace';
 export { createEventBus } from './bus';
@@ -17,6 +19,7 @@ export { domainEventEnvelope, eventActor } from './outbox/domain-event';
 export {
   domainEventWriter,
   OutboxEventSink,
+  outboxEventSink,
   ownerAndCounterpart,
   withEventFields,
 } from './outbox/event-sink';
@@ -24,12 +27,14 @@ export type {
   BatchingDomainEventSink,
   DomainEventSink,
   DomainEventWriterSpec,
+  OutboxEventSinkClass,
+  SubjectEvents,
 } from './outbox/event-sink';
 export * from './domain-event-types';
 export type { ActingSystem, DomainEventMeta, EventParty } from './outbox/domain-event';
 export { createOutbox, OUTBOX_CHANNEL } from './outbox/outbox';
 export type { Outbox, OutboxOptions } from './outbox/outbox';
-export { serviceInfraModule } from './service-infra.module';
+export { SERVICE_PRISMA, serviceInfraModule } from './service-infra.module';
 export type { ServiceInfraSpec } from './service-infra.module';
 export { createOutboxRelay, OutboxRelay, outboxRowToMessage } from './outbox/relay';
 export type { OutboxLag, OutboxRelayOptions, OutboxRelayStats } from './outbox/relay';

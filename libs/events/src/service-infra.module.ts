@@ -4,6 +4,12 @@ import { prismaClientProvider, type PrismaClientLike } from '@trellis/service-ki
 
 import { createOutbox, type Outbox } from './outbox/outbox';
 
+/**
+ * The service's own Prisma client again, under one token every service shares: what the
+ * messaging provider hands its inbox consumer, so no service names its client for that.
+ */
+export const SERVICE_PRISMA = Symbol('events.service-prisma');
+
 export interface ServiceInfraSpec<T extends PrismaClientLike> {
   /** The service's name: its outbox's CloudEvents source is `/trellis/<service>`. */
   service: string;
@@ -22,7 +28,10 @@ export function serviceInfraModule<T extends PrismaClientLike>(
 ): DynamicModule {
   const [prismaToken, Client] = spec.prisma;
   const outboxToken = spec.outbox;
-  const providers: Provider[] = [prismaClientProvider(prismaToken, Client)];
+  const providers: Provider[] = [
+    prismaClientProvider(prismaToken, Client),
+    { provide: SERVICE_PRISMA, useExisting: prismaToken },
+  ];
   if (outboxToken)
     providers.push({
       provide: outboxToken,
@@ -35,6 +44,8 @@ export function serviceInfraModule<T extends PrismaClientLike>(
     module: ServiceInfraModule,
     global: true,
     providers,
-    exports: outboxToken ? [prismaToken, outboxToken] : [prismaToken],
+    exports: outboxToken
+      ? [prismaToken, SERVICE_PRISMA, outboxToken]
+      : [prismaToken, SERVICE_PRISMA],
   };
 }

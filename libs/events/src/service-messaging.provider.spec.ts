@@ -72,6 +72,35 @@ describe('ServiceMessagingProvider', () => {
     }
   });
 
+  it('fails the boot of a consumer given no client where the service has no serviceInfraModule', async () => {
+    @Injectable()
+    class ClientlessConsumer extends ServiceMessagingProvider<Config> {
+      protected plan(): ServiceMessagingPlan {
+        return {
+          consumer: {
+            name: 'orphan-consumer',
+            groupId: 'g',
+            topics: ['t'],
+            handle: async () => {},
+          },
+        };
+      }
+    }
+    @Module({
+      imports: [
+        ServiceKitModule.forRoot({
+          config: configWithoutKafka(),
+          logger: createLogger({ service: 'appointments', version: '0', level: 'silent' }),
+        }),
+      ],
+      providers: [ClientlessConsumer],
+    })
+    class ClientlessModule {}
+    await expect(
+      NestFactory.createApplicationContext(ClientlessModule, { logger: false }),
+    ).rejects.toThrow('orphan-consumer: no Prisma client');
+  });
+
   it('fails the boot of a consume-only service without Kafka', async () => {
     await expect(boot('router')).rejects.toThrow('KAFKA_BROKERS is required');
   });

@@ -1,9 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
+import { Injectable } from '@nestjs/common';
+import {
+  loggedOutcomes,
+  ServiceMessagingProvider,
+  type ServiceMessagingPlan,
+} from '@trellis/events';
 
 import { BookingService } from '../app/booking/booking.service';
 import type { AppointmentsConfig } from '../app/config';
-import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
+import type { Prisma } from '../app/prisma';
 import { createIdentityEventsHandler } from './identity-events.handler';
 
 /**
@@ -16,33 +20,21 @@ export class AppointmentsMessaging extends ServiceMessagingProvider<
   AppointmentsConfig,
   Prisma.TransactionClient
 > {
-  constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
-    private readonly booking: BookingService,
-  ) {
+  constructor(private readonly booking: BookingService) {
     super();
   }
 
   protected plan(): ServiceMessagingPlan<Prisma.TransactionClient> {
-    const handle = createIdentityEventsHandler(this.booking);
+    if (!this.config.IDENTITY_EVENTS_ENABLED) return {};
     return {
-      config: this.config,
-      consumer: this.config.IDENTITY_EVENTS_ENABLED
-        ? {
-            name: 'identity-events-consumer',
-            groupId: this.config.IDENTITY_EVENTS_GROUP,
-            topics: [this.config.IDENTITY_EVENTS_TOPIC],
-            prisma: this.prisma,
-            handle: async (event, tx) => {
-              const outcome = await handle(event, tx);
-              if (outcome.type !== 'ignored')
-                this.logger.info(
-                  { event_id: event.id, ce_type: event.type, ...outcome },
-                  'identity event applied',
-                );
-            },
-          }
-        : undefined,
+      consumer: {
+        name: 'identity-events-consumer',
+        groupId: this.config.IDENTITY_EVENTS_GROUP,
+        topics: [this.config.IDENTITY_EVENTS_TOPIC],
+        handle: loggedOutcomes(createIdentityEventsHandler(this.booking), this.logger, (outcome) =>
+          outcome.type === 'ignored' ? undefined : ['info', 'identity event applied'],
+        ),
+      },
     };
   }
 }

@@ -1,8 +1,7 @@
 import { events, toTimestamp } from '@trellis/contracts';
 import {
   domainEventWriter,
-  type Outbox,
-  OutboxEventSink,
+  outboxEventSink,
   ownerAndCounterpart,
   withEventFields,
 } from '@trellis/events';
@@ -60,11 +59,7 @@ export const toOutboxInput = domainEventWriter({
 });
 
 /** Writes appointment events to the transactional outbox (CloudEvents + protobuf payload). */
-export class OutboxAppointmentEventSink extends OutboxEventSink<
+export const OutboxAppointmentEventSink = outboxEventSink<
   AppointmentEvent,
   Prisma.TransactionClient
-> {
-  constructor(outbox: Outbox) {
-    super(outbox, toOutboxInput);
-  }
-}
+>(toOutboxInput);

@@ -1,10 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
 
 import { deltasOfEvents } from '../app/counting/counter-writer';
 import { addCounters } from '../app/counting/counters.repository';
 import type { ConformanceConfig } from '../app/config';
-import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
+import type { Prisma } from '../app/prisma';
 
 /**
  * The conformance service's Kafka side: one inbox consumer of the access-audit and
@@ -17,20 +17,14 @@ export class ConformanceMessaging extends ServiceMessagingProvider<
   ConformanceConfig,
   Prisma.TransactionClient
 > {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {
-    super();
-  }
-
   protected plan(): ServiceMessagingPlan<Prisma.TransactionClient> {
     const chokepoint = this.config.CONFORMANCE_CHOKEPOINT_SERVICE;
     return {
-      config: this.config,
       kafkaRequired: true,
       consumer: {
         name: 'conformance-consumer',
         groupId: this.config.CONFORMANCE_GROUP,
         topics: [...this.config.CONFORMANCE_ACCESS_TOPIC, this.config.CONFORMANCE_VIOLATION_TOPIC],
-        prisma: this.prisma,
         fromBeginning: true,
         maxBatchSize: this.config.CONFORMANCE_BATCH_SIZE,
         concurrency: this.config.CONFORMANCE_CONCURRENCY,

@@ -1,5 +1,5 @@
 import { events, toTimestamp } from '@trellis/contracts';
-import { domainEventWriter, type Outbox, OutboxEventSink, withEventFields } from '@trellis/events';
+import { domainEventWriter, outboxEventSink, withEventFields } from '@trellis/events';
 
 import { rttStatus } from '../app/domain/rtt';
 import type { ReferralEvent } from '../app/referrals/referral-events';
@@ -82,11 +82,6 @@ export const toOutboxInput = domainEventWriter({
 });
 
 /** Writes referral events to the transactional outbox (CloudEvents + protobuf payload). */
-export class OutboxReferralEventSink extends OutboxEventSink<
-  ReferralEvent,
-  Prisma.TransactionClient
-> {
-  constructor(outbox: Outbox) {
-    super(outbox, toOutboxInput);
-  }
-}
+export const OutboxReferralEventSink = outboxEventSink<ReferralEvent, Prisma.TransactionClient>(
+  toOutboxInput,
+);

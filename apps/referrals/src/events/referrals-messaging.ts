@@ -1,10 +1,29 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
+import { Injectable } from '@nestjs/common';
+import {
+  loggedOutcomes,
+  type OutcomeLine,
+  ServiceMessagingProvider,
+  type ServiceMessagingPlan,
+} from '@trellis/events';
 
 import { ReferralsService } from '../app/referrals/referrals.service';
 import type { ReferralsConfig } from '../app/config';
-import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
-import { createInboundEventsHandler } from './inbound-events.handler';
+import type { Prisma } from '../app/prisma';
+import { createInboundEventsHandler, type InboundEventOutcome } from './inbound-events.handler';
+
+/** Flagged bookings warn; changes made are info; events that changed nothing, debug. */
+function lineOf(outcome: InboundEventOutcome): OutcomeLine {
+  if (outcome.type === 'flagged')
+    return ['warn', 'booking for a referral that cannot be booked: flagged, not applied'];
+  if (
+    outcome.type === 'booked' ||
+    outcome.type === 'unbooked' ||
+    outcome.type === 'merged' ||
+    (outcome.type === 'deceased' && outcome.affected > 0)
+  )
+    return ['info', 'inbound event applied'];
+  return outcome.type === 'ignored' ? undefined : ['debug', 'inbound event: nothing to do'];
+}
 
 /**
  * The service's Kafka side: the outbox relay (publishes appointment and audit events) and the
@@ -17,43 +36,19 @@ export class ReferralsMessaging extends ServiceMessagingProvider<
   ReferralsConfig,
   Prisma.TransactionClient
 > {
-  constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
-    private readonly referrals: ReferralsService,
-  ) {
+  constructor(private readonly referrals: ReferralsService) {
     super();
   }
 
   protected plan(): ServiceMessagingPlan<Prisma.TransactionClient> {
-    const handle = createInboundEventsHandler(this.referrals);
+    if (!this.config.INBOUND_EVENTS_ENABLED) return {};
     return {
-      config: this.config,
-      consumer: this.config.INBOUND_EVENTS_ENABLED
-        ? {
-            name: 'inbound-events-consumer',
-            groupId: this.config.INBOUND_EVENTS_GROUP,
-            topics: [this.config.APPOINTMENTS_EVENTS_TOPIC, this.config.IDENTITY_EVENTS_TOPIC],
-            prisma: this.prisma,
-            handle: async (event, tx) => {
-              const outcome = await handle(event, tx);
-              const fields = { event_id: event.id, ce_type: event.type, ...outcome };
-              if (outcome.type === 'flagged')
-                this.logger.warn(
-                  fields,
-                  'booking for a referral that cannot be booked: flagged, not applied',
-                );
-              else if (
-                outcome.type === 'booked' ||
-                outcome.type === 'unbooked' ||
-                outcome.type === 'merged' ||
-                (outcome.type === 'deceased' && outcome.affected > 0)
-              )
-                this.logger.info(fields, 'inbound event applied');
-              else if (outcome.type !== 'ignored')
-                this.logger.debug(fields, 'inbound event: nothing to do');
-            },
-          }
-        : undefined,
+      consumer: {
+        name: 'inbound-events-consumer',
+        groupId: this.config.INBOUND_EVENTS_GROUP,
+        topics: [this.config.APPOINTMENTS_EVENTS_TOPIC, this.config.IDENTITY_EVENTS_TOPIC],
+        handle: loggedOutcomes(createInboundEventsHandler(this.referrals), this.logger, lineOf),
+      },
     };
   }
 }

@@ -1,8 +1,7 @@
 import { events, toTimestamp } from '@trellis/contracts';
 import {
   domainEventWriter,
-  type Outbox,
-  OutboxEventSink,
+  outboxEventSink,
   ownerAndCounterpart,
   withEventFields,
 } from '@trellis/events';
@@ -63,8 +62,6 @@ export const toOutboxInput = domainEventWriter({
 });
 
 /** Writes result events to the transactional outbox (CloudEvents + protobuf payload). */
-export class OutboxResultEventSink extends OutboxEventSink<ResultEvent, Prisma.TransactionClient> {
-  constructor(outbox: Outbox) {
-    super(outbox, toOutboxInput);
-  }
-}
+export const OutboxResultEventSink = outboxEventSink<ResultEvent, Prisma.TransactionClient>(
+  toOutboxInput,
+);

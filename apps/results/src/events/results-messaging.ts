@@ -7,6 +7,6 @@ import type { ResultsConfig } from '../app/config';
 @Injectable()
 export class ResultsMessaging extends ServiceMessagingProvider<ResultsConfig> {
   protected plan(): ServiceMessagingPlan {
-    return { config: this.config };
+    return {};
   }
 }

@@ -1,13 +1,12 @@
-import { Global, Module } from '@nestjs/common';
-import { prismaClientProvider } from '@trellis/service-kit';
+import { Module } from '@nestjs/common';
+import { serviceInfraModule } from '@trellis/events';
 
 import { RouterMessaging } from '../events/router-messaging';
 import { PRISMA, PrismaClient } from './prisma';
 
 /** PostgreSQL (schema `router`: inbox, outbox, patient homes) and the regional routing. */
-@Global()
 @Module({
-  providers: [prismaClientProvider(PRISMA, PrismaClient), RouterMessaging],
-  exports: [PRISMA],
+  imports: [serviceInfraModule({ service: 'router', prisma: [PRISMA, PrismaClient] })],
+  providers: [RouterMessaging],
 })
 export class RouterModule {}

@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
 
 import type { RouterConfig } from '../app/config';
-import { PRISMA, type Prisma, type PrismaClient } from '../app/prisma';
+import type { Prisma } from '../app/prisma';
 import { RegionRouter } from '../app/routing/region-router';
 
 /**
@@ -15,20 +15,14 @@ export class RouterMessaging extends ServiceMessagingProvider<
   RouterConfig,
   Prisma.TransactionClient
 > {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {
-    super();
-  }
-
   protected plan(): ServiceMessagingPlan<Prisma.TransactionClient> {
     const router = new RegionRouter(this.config.TRELLIS_REGIONS);
     return {
-      config: this.config,
       kafkaRequired: true,
       consumer: {
         name: 'domain-events-consumer',
         groupId: this.config.ROUTER_GROUP,
         topics: this.config.ROUTER_TOPICS,
-        prisma: this.prisma,
         fromBeginning: true,
         handle: async (event, tx) => {
           const outcome = await router.route(event, tx);

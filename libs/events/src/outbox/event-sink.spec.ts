@@ -7,6 +7,7 @@ import { TOPICS } from '../topics';
 import {
   domainEventWriter,
   OutboxEventSink,
+  outboxEventSink,
   ownerAndCounterpart,
   withEventFields,
 } from './event-sink';
@@ -49,6 +50,19 @@ describe('OutboxEventSink', () => {
     expect(written.map((w) => w.events.map((e) => e.type))).toEqual([
       ['uk.nhs.trellis.test.Happened1.v1'],
       ['uk.nhs.trellis.test.Happened2.v1', 'uk.nhs.trellis.test.Happened3.v1'],
+    ]);
+  });
+});
+
+describe('outboxEventSink', () => {
+  it('makes the sink class of a platform: constructed over the outbox, writing through its toOutboxInput', async () => {
+    const { outbox, written } = recordingOutbox();
+    const PlatformSink = outboxEventSink<{ n: number }>(toInput);
+    const sink = new PlatformSink(outbox);
+    expect(sink).toBeInstanceOf(OutboxEventSink);
+    await sink.appendMany(tx, [{ n: 4 }, { n: 5 }], { occurredAt: at });
+    expect(written.map((w) => w.events.map((e) => e.type))).toEqual([
+      ['uk.nhs.trellis.test.Happened4.v1', 'uk.nhs.trellis.test.Happened5.v1'],
     ]);
   });
 });

@@ -44,6 +44,38 @@ export class OutboxEventSink<
   }
 }
 
+/** A platform's outbox sink class: constructed over the service's outbox, nothing else to say. */
+export type OutboxEventSinkClass<E, Tx extends RawSqlClient = RawSqlClient> = new (
+  outbox: Outbox,
+) => OutboxEventSink<E, Tx>;
+
+/**
+ * The sink class of a platform's events, from its `toOutboxInput` (domainEventWriter): what the
+ * platform module constructs over the outbox, and what seeds, benches and tests `new` directly.
+ */
+export function outboxEventSink<E, Tx extends RawSqlClient = RawSqlClient>(
+  toOutboxInput: (event: E, meta: DomainEventMeta) => OutboxEventInput,
+): OutboxEventSinkClass<E, Tx> {
+  return class PlatformOutboxEventSink extends OutboxEventSink<E, Tx> {
+    constructor(outbox: Outbox) {
+      super(outbox, toOutboxInput);
+    }
+  };
+}
+
+/**
+ * A platform's events as one union, each carrying the record it is about under the same key
+ * (`SubjectEvents<'referral', ReferralRow, { ReferralSent: {}; ReferralRejected: { reason:
+ * string } }>`): the subject is stated once, each event type names only its own fields.
+ */
+export type SubjectEvents<
+  Key extends string,
+  Subject,
+  Fields extends { readonly [type: string]: object },
+> = {
+  [T in keyof Fields & string]: Fields[T] & { type: T } & Record<Key, Subject>;
+}[keyof Fields & string];
+
 /**
  * The organisations of an event with an owner and a counterpart (booking organisation, requester):
  * the counterpart only when it is another organisation.

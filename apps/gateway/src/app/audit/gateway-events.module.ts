@@ -1,6 +1,11 @@
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { createAccessAuditor, type AccessAuditor } from '@trellis/auth';
-import { createOutbox, ServiceMessagingProvider, type ServiceMessagingPlan } from '@trellis/events';
+import {
+  createOutbox,
+  type RawSqlClient,
+  ServiceMessagingProvider,
+  type ServiceMessagingPlan,
+} from '@trellis/events';
 
 import { type PrismaClient } from '../../generated/prisma/client';
 import { GATEWAY_CONFIG, type GatewayConfig, type GatewayEnv } from '../config/gateway.config';
@@ -20,7 +25,7 @@ export class GatewayMessaging extends ServiceMessagingProvider<GatewayEnv> {
     super();
   }
 
-  protected plan(): ServiceMessagingPlan {
+  protected plan(): ServiceMessagingPlan<RawSqlClient, GatewayEnv> {
     return {
       config: {
         ...this.config,

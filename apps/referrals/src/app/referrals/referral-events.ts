@@ -1,32 +1,26 @@
-import type { DomainEventSink } from '@trellis/events';
+import type { DomainEventSink, SubjectEvents } from '@trellis/events';
 
 import type { RttStopReason } from '../domain/rtt';
 import type { Prisma, ReferralRow } from '../prisma';
 
 /** What happened to a referral; written to the outbox in the same transaction as the change. */
-export type ReferralEvent =
-  | { type: 'ReferralSent'; referral: ReferralRow }
-  | { type: 'ReferralAccepted'; referral: ReferralRow; note: string }
-  | { type: 'ReferralRejected'; referral: ReferralRow; reason: string }
-  | { type: 'ReferralAdviceGiven'; referral: ReferralRow; advice: string }
-  | {
-      type: 'ReferralBooked';
-      referral: ReferralRow;
-      appointmentId: string;
-      appointmentStart?: Date;
-    }
-  | { type: 'ReferralCompleted'; referral: ReferralRow; note: string }
-  | { type: 'ReferralCancelled'; referral: ReferralRow; reason: string }
-  | { type: 'ReferralReturned'; referral: ReferralRow; reason: string }
-  | { type: 'RttClockStopped'; referral: ReferralRow; reason: RttStopReason }
-  | { type: 'ReferralUpdated'; referral: ReferralRow; changedFields: string[]; note: string }
-  | {
-      type: 'ReferralBookingCancelled';
-      referral: ReferralRow;
-      appointmentId: string;
-      reason: string;
-      cancelledBy: string;
-    };
+export type ReferralEvent = SubjectEvents<
+  'referral',
+  ReferralRow,
+  {
+    ReferralSent: object;
+    ReferralAccepted: { note: string };
+    ReferralRejected: { reason: string };
+    ReferralAdviceGiven: { advice: string };
+    ReferralBooked: { appointmentId: string; appointmentStart?: Date };
+    ReferralCompleted: { note: string };
+    ReferralCancelled: { reason: string };
+    ReferralReturned: { reason: string };
+    RttClockStopped: { reason: RttStopReason };
+    ReferralUpdated: { changedFields: string[]; note: string };
+    ReferralBookingCancelled: { appointmentId: string; reason: string; cancelledBy: string };
+  }
+>;
 
 export type ReferralEventType = ReferralEvent['type'];
 

@@ -1,4 +1,4 @@
-import type { BatchingDomainEventSink } from '@trellis/events';
+import type { BatchingDomainEventSink, SubjectEvents } from '@trellis/events';
 
 import type { ReportContent, Severity } from '../domain/report-content';
 import type { Prisma } from '../prisma';
@@ -34,16 +34,15 @@ export interface ReportView {
 }
 
 /** What happened to a report; written to the outbox in the same transaction. */
-export type ResultEvent =
-  | { type: 'ResultAvailable'; report: ReportView }
-  | {
-      type: 'ResultAmended';
-      report: ReportView;
-      previousVersion: number;
-      previousStatus: string;
-      reason: string;
-    }
-  | { type: 'ResultAcknowledged'; report: ReportView; acknowledgement: Acknowledgement };
+export type ResultEvent = SubjectEvents<
+  'report',
+  ReportView,
+  {
+    ResultAvailable: object;
+    ResultAmended: { previousVersion: number; previousStatus: string; reason: string };
+    ResultAcknowledged: { acknowledgement: Acknowledgement };
+  }
+>;
 
 /** Port: appends events to the outbox inside the caller's transaction (several with one statement). */
 export type ResultEventSink = BatchingDomainEventSink<ResultEvent, Prisma.TransactionClient>;
