@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { request, type RequestListener, type Server } from 'node:http';
 
 import type { Parameters, Patient } from '@medplum/fhirtypes';
 import { Client as PgClient } from 'pg';
@@ -12,18 +12,21 @@ import { BOOTSTRAP_CALLER, getToken, registerClient } from './support/harness';
 jest.setTimeout(180_000);
 
 /**
- * `GET /fhir/Patient/{NHS number}` is dispatched without Express's router scan and without Nest's
- * router execution context (fast-read.ts, direct-route.ts; issue 23). The same request with an
- * empty query string (`?`) still goes through Express's router and Nest's route handler: both must
- * answer the same — status, headers (but Date), body — for a read, a conditional read, HEAD,
+ * `GET /fhir/Patient/{NHS number}` and `GET /fhir/Patient?…` are dispatched without Express's
+ * router scan and without Nest's router execution context (fast-read.ts, direct-route.ts; issue
+ * 23). The same read with an empty query string (`?`), and the same search with the server's
+ * requests handed to Express alone, go through Express's router and Nest's route handler: both
+ * must answer the same — status, headers (but Date), body — for a read, a conditional read, HEAD,
  * refusals (no token, wrong scope, suspended system, rate limit), a conformance session, an unknown
- * and an invalid number.
+ * and an invalid number; and for searches by NHS number (found, unknown, invalid), an unknown
+ * parameter, refusals and HEAD.
  */
 let stack: FhirStack;
 let reader: string;
 let nhs: string;
 let routerCalls = 0;
 let nestRouteCalls = 0;
+let searcher: string;
 
 interface Answer {
   status: number;
@@ -108,19 +111,23 @@ beforeAll(async () => {
     routerCalls++;
     return handle(...args);
   };
-  // Nest's handler of the route (RouterProxy over RouterExecutionContext), as Express holds it
-  const routeLayer = (
+  // Nest's handlers of the two routes (RouterProxy over RouterExecutionContext), as Express holds them
+  const routes = (
     router as unknown as {
       stack: { route?: { path: string; stack: { handle: (...a: unknown[]) => unknown }[] } }[];
     }
-  ).stack.find((l) => l.route?.path === '/fhir/Patient/:id')!.route!.stack[0]!;
-  const nestHandle = routeLayer.handle;
-  routeLayer.handle = (req: unknown, res: unknown, next: unknown) => {
-    nestRouteCalls++;
-    return nestHandle(req, res, next);
-  };
+  ).stack;
+  for (const path of ['/fhir/Patient/:id', '/fhir/Patient']) {
+    const routeLayer = routes.find((l) => l.route?.path === path)!.route!.stack[0]!;
+    const nestHandle = routeLayer.handle;
+    routeLayer.handle = (req: unknown, res: unknown, next: unknown) => {
+      nestRouteCalls++;
+      return nestHandle(req, res, next);
+    };
+  }
   const { token: writer } = await stack.token(['system/Patient.cruds']);
   ({ token: reader } = await stack.token(['system/Patient.r']));
+  ({ token: searcher } = await stack.token(['system/Patient.rs']));
   const created = await fetch(`${stack.fhirBase}/Patient`, {
     method: 'POST',
     headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/fhir+json' },
@@ -256,5 +263,82 @@ describe('HEAD, suspension, rate limit and conformance sessions answer as throug
     const outside = await same('9000000009', auth);
     expect(outside.status).toBe(422);
     expect(outside.body).toContain('conformance.sandbox-data');
+  });
+});
+
+/** Runs `fn` with the server's requests handed to Express alone (the path before fast-read.ts). */
+async function viaExpress<T>(fn: () => Promise<T>): Promise<T> {
+  const server = stack.gw.handle.app.getHttpServer() as Server;
+  const express = stack.gw.handle.app.getHttpAdapter().getInstance() as RequestListener;
+  const fast = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', express);
+  try {
+    return await fn();
+  } finally {
+    server.removeAllListeners('request');
+    for (const l of fast) server.on('request', l);
+  }
+}
+
+/**
+ * A search answered by both routes, compared: a Bundle's `timestamp` is the time of the answer,
+ * so it is set aside, and with it the ETag Express computes from the body — checked instead to be
+ * Express's own weak ETag of each body (`etag fn`, as `res.send` makes it).
+ */
+async function sameSearch(
+  query: string,
+  headers: Record<string, string>,
+  method: 'GET' | 'HEAD' = 'GET',
+): Promise<Answer> {
+  const app = stack.gw.handle.app.getHttpAdapter().getInstance() as {
+    get(setting: 'etag fn'): (body: Buffer, encoding: string) => string;
+  };
+  const [router, nest] = [routerCalls, nestRouteCalls];
+  const fast = await get(`Patient?${query}`, headers, method);
+  expect([routerCalls, nestRouteCalls]).toEqual([router, nest]);
+  const routed = await viaExpress(() => get(`Patient?${query}`, headers, method));
+  expect([routerCalls, nestRouteCalls]).toEqual([router + 1, nest + 1]);
+  const comparable = (a: Answer): Answer => {
+    const { etag, ...rest } = a.headers;
+    if (method === 'GET' && etag !== undefined)
+      expect(etag).toBe(app.get('etag fn')(Buffer.from(a.body), 'utf8'));
+    const body = a.body ? (JSON.parse(a.body) as Record<string, unknown>) : undefined;
+    if (body?.['resourceType'] === 'Bundle') body['timestamp'] = 'at the answer';
+    return { status: a.status, headers: rest, body: JSON.stringify(body) };
+  };
+  expect(comparable(fast)).toEqual(comparable(routed));
+  return fast;
+}
+
+describe('GET /fhir/Patient?identifier=… answers as through the router', () => {
+  const byNumber = (n: string) => `identifier=https://fhir.nhs.uk/Id/nhs-number|${n}`;
+
+  it('finds a patient by NHS number (searchset, self link, correlation id)', async () => {
+    const a = await sameSearch(byNumber(nhs), { authorization: `Bearer ${searcher}` });
+    expect(a.status).toBe(200);
+    const found = JSON.parse(a.body) as { type: string; entry: { resource: Patient }[] };
+    expect(found.type).toBe('searchset');
+    expect(found.entry.map((e) => e.resource.id)).toContain(nhs);
+    expect(a.headers['x-correlation-id']).toBe('fast-read-spec');
+  });
+
+  it('answers an unknown number, an invalid number and an unknown parameter as the router does', async () => {
+    const auth = { authorization: `Bearer ${searcher}` };
+    expect((await sameSearch(byNumber('9999999999'), auth)).status).toBe(200);
+    expect((await sameSearch(byNumber('1234567890'), auth)).status).toBe(400);
+    expect((await sameSearch('shoe-size=9', auth)).status).toBe(400);
+  });
+
+  it('refuses no token (401) and a token without the search scope (403)', async () => {
+    expect((await sameSearch(byNumber(nhs), {})).status).toBe(401);
+    const a = await sameSearch(byNumber(nhs), { authorization: `Bearer ${reader}` });
+    expect(a.status).toBe(403);
+  });
+
+  it('answers HEAD with the GET headers and no body', async () => {
+    const a = await sameSearch(byNumber(nhs), { authorization: `Bearer ${searcher}` }, 'HEAD');
+    expect(a.status).toBe(200);
+    expect(a.body).toBe('');
   });
 });

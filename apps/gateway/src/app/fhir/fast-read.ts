@@ -39,16 +39,43 @@ type FinalHandler = (
 ) => (err?: unknown) => void;
 const finalhandler = createRequire(require.resolve('express'))('finalhandler') as FinalHandler;
 
-/** The one request shape taken: a read by NHS number, no query string (GET, or HEAD as Express). */
-const READ = new RegExp(`^/${FHIR_PREFIX}/Patient/[0-9]{10}$`);
-const PROBE = `/${FHIR_PREFIX}/Patient/9000000009`;
-const ROUTE = `/${FHIR_PREFIX}/Patient/:id`;
+/** The requests taken (GET, or HEAD as Express makes it a GET), by pathname and query string. */
+interface FastRoute {
+  what: string;
+  /** The pathname taken. */
+  pathname: RegExp;
+  /** Taken only with a query string (the search) or only without one (the read). */
+  withQuery: boolean;
+  /** A pathname the router must send to exactly this route (checked at bootstrap). */
+  probe: string;
+  /** The route's path as Nest registered it. */
+  routePath: string;
+  methodName: 'read' | 'search';
+}
+const FAST_ROUTES: readonly FastRoute[] = [
+  {
+    what: 'read by NHS number',
+    pathname: new RegExp(`^/${FHIR_PREFIX}/Patient/[0-9]{10}$`),
+    withQuery: false,
+    probe: `/${FHIR_PREFIX}/Patient/9000000009`,
+    routePath: `/${FHIR_PREFIX}/Patient/:id`,
+    methodName: 'read',
+  },
+  {
+    what: 'search',
+    pathname: new RegExp(`^/${FHIR_PREFIX}/Patient$`),
+    withQuery: true,
+    probe: `/${FHIR_PREFIX}/Patient`,
+    routePath: `/${FHIR_PREFIX}/Patient`,
+    methodName: 'search',
+  },
+];
 
 /** The router's tracing channel: while anyone traces it, the route layer runs as Express runs it. */
 const routerTracing = tracingChannel('express.router.request');
 
-/** What a read is dispatched to: the middleware layers in front, the route, and its handler. */
-interface ReadLayers {
+/** What a request is dispatched to: the middleware layers in front, the route, and its handler. */
+interface RouteLayers {
   before: RouterLayer[];
   route: RouterLayer & { route: RouterRoute };
   /** The route's handler without Nest's router execution context (direct-route.ts). */
@@ -56,23 +83,25 @@ interface ReadLayers {
 }
 
 /**
- * The hottest FHIR request, `GET /fhir/Patient/{NHS number}` (issue 23), dispatched straight to
- * what Express and Nest would run for it, without Express's router scanning its whole stack and
- * without Nest's router execution context: the `/fhir` middleware layers (Express's own), then
- * `PatientFhirController.read` with its guards, interceptors and exception filters **as Nest
- * resolved them** (direct-route.ts: the global lists, the class's and the method's, by Nest's own
- * context creators). Exactly what `app.handle` and the router do for it otherwise: Express's
- * request/response prototypes (so `res.send` keeps its ETag, freshness, HEAD, charset and
- * Content-Length behaviour), `X-Powered-By` when enabled, `req.params`/`req.route`/`req.baseUrl`,
- * the middleware with its mount path trimmed (the router's tracing-only `matchedRoute` symbol is
- * not set; while a router tracing subscriber exists the route layer runs through Express). A HEAD
- * is a GET to the route, as Express's route dispatch makes it. Any other request goes to Express
- * untouched. Installed only when the router and the route's metadata hold what this assumes
- * (checked at bootstrap against a probe path); otherwise not at all.
+ * The hottest FHIR requests (issue 23) — `GET /fhir/Patient/{NHS number}` and the Patient search
+ * (`GET /fhir/Patient?identifier=…`) — dispatched straight to what Express and Nest would run for
+ * them, without Express's router scanning its whole stack and without Nest's router execution
+ * context: the `/fhir` middleware layers (Express's own), then `PatientFhirController.read` or
+ * `.search` with its guards, interceptors (the search's query check among them) and exception
+ * filters **as Nest resolved them** (direct-route.ts: the global lists, the class's and the
+ * method's, by Nest's own context creators). Exactly what `app.handle` and the router do
+ * otherwise: Express's request/response prototypes (so `res.send` keeps its ETag, freshness, HEAD,
+ * charset and Content-Length behaviour, and `req.query` is Express's own parse),
+ * `X-Powered-By` when enabled, `req.params`/`req.route`/`req.baseUrl`, the middleware with its
+ * mount path trimmed (the query string kept; the router's tracing-only `matchedRoute` symbol is not
+ * set; while a router tracing subscriber exists the route layer runs through Express). A HEAD is a
+ * GET to the route, as Express's route dispatch makes it. Any other request goes to Express
+ * untouched. Each route is installed only when the router and the route's metadata hold what this
+ * assumes (checked at bootstrap against a probe path); otherwise it goes through Express.
  */
 @Injectable()
-export class FastPatientRead implements OnApplicationBootstrap {
-  private readonly logger = new Logger('FastPatientRead');
+export class FastPatientRoutes implements OnApplicationBootstrap {
+  private readonly logger = new Logger('FastPatientRoutes');
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -85,34 +114,45 @@ export class FastPatientRead implements OnApplicationBootstrap {
     const app = adapter.getInstance<ExpressApp>();
     const server = adapter.getHttpServer() as Server | undefined;
     if (!server) return; // no HTTP server (e.g. a test module never listening)
-    const layers = layersFor(app);
     const listeners = server.listeners('request');
-    if (!layers || listeners.length !== 1 || listeners[0] !== app) {
-      this.logger.warn('router not as expected: Patient reads go through Express');
+    if (listeners.length !== 1 || listeners[0] !== app) {
+      this.logger.warn('server not as expected: Patient reads and searches go through Express');
       return;
     }
     // the container Nest routed with (ModuleRef holds it; not part of its typed surface)
     const container = (this.moduleRef as unknown as { container: NestContainer }).container;
-    const direct = directRoute(container, adapter, PatientFhirController, 'read');
-    if ('refused' in direct) {
-      this.logger.warn(
-        `route not as expected (${direct.refused}): Patient reads go through Express`,
-      );
-      return;
+    const installed: { fast: FastRoute; layers: RouteLayers }[] = [];
+    for (const fast of FAST_ROUTES) {
+      const layers = layersFor(app, fast);
+      const direct = layers
+        ? directRoute(container, adapter, PatientFhirController, fast.methodName)
+        : { refused: 'router not as expected' };
+      if ('refused' in direct) {
+        this.logger.warn(`Patient ${fast.what} goes through Express: ${direct.refused}`);
+        continue;
+      }
+      installed.push({ fast, layers: { ...layers!, direct: direct.handler } });
     }
-    const read: ReadLayers = { ...layers, direct: direct.handler };
+    if (installed.length === 0) return;
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const method = req.method;
-      if ((method === 'GET' || method === 'HEAD') && READ.test(req.url ?? ''))
-        dispatch(app, read, req, res);
-      else app(req, res);
+      if (method === 'GET' || method === 'HEAD') {
+        const url = req.url ?? '';
+        const q = url.indexOf('?');
+        const pathname = q < 0 ? url : url.slice(0, q);
+        for (const { fast, layers } of installed) {
+          if (fast.withQuery === q >= 0 && fast.pathname.test(pathname))
+            return dispatch(app, layers, req, res, pathname);
+        }
+      }
+      app(req, res);
     });
   }
 }
 
-/** The middleware layers matching a read (in order) and its route layer; undefined if unusual. */
-function layersFor(app: ExpressApp): Omit<ReadLayers, 'direct'> | undefined {
+/** The middleware layers matching a route (in order) and its route layer; undefined if unusual. */
+function layersFor(app: ExpressApp, fast: FastRoute): Omit<RouteLayers, 'direct'> | undefined {
   const router = app.router;
   if (!router || !Array.isArray(router.stack) || typeof app.request !== 'object') return undefined;
   if (router.mergeParams || Object.keys(router.params).length > 0) return undefined;
@@ -121,39 +161,41 @@ function layersFor(app: ExpressApp): Omit<ReadLayers, 'direct'> | undefined {
     typeof l.match === 'function' && typeof l.handleRequest === 'function';
   for (const layer of router.stack) {
     if (!usable(layer)) return undefined;
-    if (!layer.match(PROBE)) continue;
+    if (!layer.match(fast.probe)) continue;
     if (!layer.route) {
       before.push(layer);
       continue;
     }
     if (!layer.route._handlesMethod('GET')) continue;
     const route = layer as RouterLayer & { route: RouterRoute };
-    return isReadRoute(route.route) ? { before, route } : undefined;
+    return isNestRouteOf(route.route, fast) ? { before, route } : undefined;
   }
   return undefined;
 }
 
 /**
- * The route is Nest's for `PatientFhirController.read` alone: one GET handler (HEAD goes to it),
- * carrying the method's metadata (Nest copies it onto the handler it registers).
+ * The route is Nest's for the controller method alone: one GET handler (HEAD goes to it), carrying
+ * the method's metadata (Nest copies it onto the handler it registers).
  */
-function isReadRoute(route: RouterRoute): boolean {
-  if (route.path !== ROUTE || route.methods['head'] || route.stack.length !== 1) return false;
+function isNestRouteOf(route: RouterRoute, fast: FastRoute): boolean {
+  if (route.path !== fast.routePath || route.methods['head'] || route.stack.length !== 1)
+    return false;
   const only = route.stack[0]!;
   if (only.method !== 'get') return false;
-  const read = PatientFhirController.prototype.read;
-  const keys = Reflect.getMetadataKeys(read) as unknown[];
+  const method = PatientFhirController.prototype[fast.methodName];
+  const keys = Reflect.getMetadataKeys(method) as unknown[];
   return (
     keys.length > 0 &&
-    keys.every((k) => Reflect.getMetadata(k, only.handle) === Reflect.getMetadata(k, read))
+    keys.every((k) => Reflect.getMetadata(k, only.handle) === Reflect.getMetadata(k, method))
   );
 }
 
 function dispatch(
   app: ExpressApp,
-  layers: ReadLayers,
+  layers: RouteLayers,
   req: IncomingMessage,
   res: ServerResponse,
+  pathname: string,
 ): void {
   // app.handle
   const done = (err?: unknown) =>
@@ -177,7 +219,7 @@ function dispatch(
     if (err !== undefined && err !== null) return done(err);
     const layer = layers.before[i++];
     if (layer) {
-      const match = layer.match(url);
+      const match = layer.match(pathname);
       if (!match) return next();
       // a mounted middleware sees the path below its mount point (the router's trimPrefix)
       q['params'] = match.params;
@@ -189,7 +231,7 @@ function dispatch(
       layer.handleRequest(req, res, next);
       return;
     }
-    const match = layers.route.match(url);
+    const match = layers.route.match(pathname);
     if (!match) return done();
     q['params'] = match.params;
     if (routerTracing.hasSubscribers) {
@@ -204,5 +246,5 @@ function dispatch(
 }
 
 function logError(err: unknown): void {
-  new Logger('FastPatientRead').error(err instanceof Error ? (err.stack ?? err.message) : err);
+  new Logger('FastPatientRoutes').error(err instanceof Error ? (err.stack ?? err.message) : err);
 }

@@ -21,7 +21,7 @@ import { FHIR_PREFIX } from './fhir.registry';
 import { RESOURCE_CONTROLLERS } from './fhir.routes';
 import { PLATFORM_CLIENTS } from './fhir.tokens';
 import { ExportJobs } from './export/export.jobs';
-import { FastPatientRead } from './fast-read';
+import { FastPatientRoutes } from './fast-read';
 import { ExportJobsRepository } from './export/export-jobs.repository';
 import { ExportWorker } from './export/export.worker';
 import { MetadataFhirController } from './metadata.controller';
@@ -57,7 +57,7 @@ import { PlatformClients } from './platform-clients';
       inject: [FHIR_CONFIG, SERVICE_IDENTITY, GATEWAY_VOUCH_SIGNER],
     },
     ConformanceRecorder,
-    FastPatientRead, // GET /fhir/Patient/{nhs} without the router's scan (fast-read.ts)
+    FastPatientRoutes, // Patient read and search without Express's router and Nest's route context (fast-read.ts)
     ExportJobs,
     ExportJobsRepository,
     ExportWorker,
