@@ -1,12 +1,7 @@
-import { codedError, INVALID_ARGUMENT_ERROR_CODE, type CodeOf } from '@trellis/service-kit';
+import { AUDIT_ERRORS } from '@trellis/contracts';
+import { codedError, type CodeOf } from '@trellis/service-kit';
 
-/** The audit store's error vocabulary (gRPC status + google.rpc.ErrorInfo reason = code). */
-export class AuditError extends codedError('audit', {
-  ...INVALID_ARGUMENT_ERROR_CODE,
-  /** Unknown, or not visible to the caller (never says which). */
-  AccessEventNotFound: ['ACCESS_EVENT_NOT_FOUND', 'NOT_FOUND'],
-  /** A filter outside what the caller may see (another organisation, another patient). */
-  NotYourAudit: ['NOT_YOUR_AUDIT', 'PERMISSION_DENIED'],
-}) {}
+/** The audit store's error, built from its published error catalogue. */
+export class AuditError extends codedError(AUDIT_ERRORS) {}
 export const AuditErrorCode = AuditError.codes;
 export type AuditErrorCode = CodeOf<typeof AuditError>;

@@ -2,7 +2,7 @@ import { Controller, Req, Res, UseFilters } from '@nestjs/common';
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { requireCaller, type AuditSubject, type AuditSubjectExtractor } from '@trellis/auth';
-import { fromTimestamp, type records } from '@trellis/contracts';
+import { fromTimestamp, RECORDS_ERRORS, type records } from '@trellis/contracts';
 import { FhirError, fhirErrorFromPlatform } from '@trellis/fhir';
 import type { Request, Response } from 'express';
 
@@ -316,7 +316,10 @@ export class DocumentReferenceFhirController extends PlatformFhirController {
       return await call();
     } catch (err) {
       if (!(err instanceof PlatformCallError)) throw err;
-      if (err.decoded.code === GrpcStatus.NOT_FOUND && err.decoded.reason === 'POINTER_DELETED')
+      if (
+        err.decoded.code === GrpcStatus.NOT_FOUND &&
+        err.decoded.reason === RECORDS_ERRORS.codes.PointerDeleted[0]
+      )
         throw FhirError.of(
           410,
           'deleted',

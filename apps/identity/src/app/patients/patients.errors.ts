@@ -1,3 +1,4 @@
+import { IDENTITY_ERRORS } from '@trellis/contracts';
 import {
   DomainError,
   type FieldViolation,
@@ -6,28 +7,10 @@ import {
 } from '@trellis/service-kit';
 import type { PatientView } from './patient.model';
 
-/** Identity error vocabulary: each code with its kind, one error class; the platform maps kinds to gRPC. */
-const VOCABULARY = {
-  ValidationFailed: ['VALIDATION_FAILED', 'INVALID_ARGUMENT'],
-  InvalidNhsNumber: ['INVALID_NHS_NUMBER', 'INVALID_ARGUMENT'],
-  PatientNotFound: ['PATIENT_NOT_FOUND', 'NOT_FOUND'],
-  VersionNotFound: ['VERSION_NOT_FOUND', 'NOT_FOUND'],
-  DuplicatePatient: ['DUPLICATE_PATIENT', 'ALREADY_EXISTS'],
-  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
-  PatientSuperseded: ['PATIENT_SUPERSEDED', 'FAILED_PRECONDITION'],
-  AlreadyDeceased: ['ALREADY_DECEASED', 'FAILED_PRECONDITION'],
-  MergeIntoSelf: ['MERGE_INTO_SELF', 'INVALID_ARGUMENT'],
-  MergeIntoDeceased: ['MERGE_INTO_DECEASED', 'FAILED_PRECONDITION'],
-  MergeIntoMerged: ['MERGE_INTO_MERGED', 'FAILED_PRECONDITION'],
-  MergeSourceMerged: ['MERGE_SOURCE_MERGED', 'FAILED_PRECONDITION'],
-  NumberRangeExhausted: ['NUMBER_RANGE_EXHAUSTED', 'RESOURCE_EXHAUSTED'],
-  RestrictedScopeRequired: ['RESTRICTED_SCOPE_REQUIRED', 'PERMISSION_DENIED'],
-  NotYourRegion: ['NOT_YOUR_REGION', 'PERMISSION_DENIED'],
-} as const;
-
-const { codes, kinds: IDENTITY_ERROR_KIND } = errorVocabulary(VOCABULARY);
+/** Identity's codes and kinds, from its published error catalogue; one error class. */
+const { codes, kinds: IDENTITY_ERROR_KIND } = errorVocabulary(IDENTITY_ERRORS.codes);
 export const IdentityErrorCode = codes;
-export type IdentityErrorCode = ErrorCodeOf<typeof VOCABULARY>;
+export type IdentityErrorCode = ErrorCodeOf<typeof IDENTITY_ERRORS.codes>;
 
 export type { FieldViolation };
 
@@ -45,7 +28,7 @@ export class IdentityError extends DomainError<IdentityErrorCode> {
     readonly metadata: Record<string, string> = {},
     readonly duplicates?: DuplicateCandidateDetail,
   ) {
-    super('identity', code, IDENTITY_ERROR_KIND[code], message, [
+    super(IDENTITY_ERRORS.domain, code, IDENTITY_ERROR_KIND[code], message, [
       ...violations,
       // duplicate candidates travel as field violations on "patient" (rule duplicate.<match>), so
       // every client that reads google.rpc.BadRequest sees them without an identity-specific detail

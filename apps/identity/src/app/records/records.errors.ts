@@ -1,4 +1,4 @@
-import { PATIENT_DIRECTORY_ERROR_CODES } from '@trellis/identity-client';
+import { RECORDS_ERRORS } from '@trellis/contracts';
 import {
   DomainError,
   type FieldViolation,
@@ -6,33 +6,14 @@ import {
   type ErrorCodeOf,
 } from '@trellis/service-kit';
 
-/** The record locator's error vocabulary (ErrorInfo domain trellis.records). */
-const VOCABULARY = {
-  ValidationFailed: ['VALIDATION_FAILED', 'INVALID_ARGUMENT'],
-  InvalidNhsNumber: ['INVALID_NHS_NUMBER', 'INVALID_ARGUMENT'],
-  UnknownRecordType: ['UNKNOWN_RECORD_TYPE', 'INVALID_ARGUMENT'],
-  // a well-formed pointer the index cannot accept in its current state: the patient-directory
-  // refusal every platform answers for an unknown patient
-  PatientNotFound: PATIENT_DIRECTORY_ERROR_CODES.PatientNotFound,
-  PatientSuperseded: ['PATIENT_SUPERSEDED', 'FAILED_PRECONDITION'],
-  PointerNotFound: ['POINTER_NOT_FOUND', 'NOT_FOUND'],
-  PointerVersionNotFound: ['POINTER_VERSION_NOT_FOUND', 'NOT_FOUND'],
-  // the change was based on a version that is no longer the pointer's (FHIR If-Match: 412)
-  VersionConflict: ['VERSION_CONFLICT', 'ABORTED'],
-  PointerDeleted: ['POINTER_DELETED', 'NOT_FOUND'],
-  PointerExists: ['POINTER_EXISTS', 'ALREADY_EXISTS'],
-  PointerNotCurrent: ['POINTER_NOT_CURRENT', 'FAILED_PRECONDITION'],
-  NotCustodian: ['NOT_CUSTODIAN', 'PERMISSION_DENIED'],
-  NoOrganisation: ['NO_ORGANISATION', 'PERMISSION_DENIED'],
-} as const;
-
-const { codes, kinds: KIND } = errorVocabulary(VOCABULARY);
+/** The record locator's codes and kinds, from its published error catalogue. */
+const { codes, kinds: KIND } = errorVocabulary(RECORDS_ERRORS.codes);
 export const RecordsErrorCode = codes;
-export type RecordsErrorCode = ErrorCodeOf<typeof VOCABULARY>;
+export type RecordsErrorCode = ErrorCodeOf<typeof RECORDS_ERRORS.codes>;
 
 export class RecordsError extends DomainError<RecordsErrorCode> {
   constructor(code: RecordsErrorCode, message: string, violations: FieldViolation[] = []) {
-    super('records', code, KIND[code], message, violations);
+    super(RECORDS_ERRORS.domain, code, KIND[code], message, violations);
   }
 
   /** Every problem of a request at once; the code names the kind when all are of one kind. */
