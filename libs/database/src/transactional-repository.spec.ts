@@ -1,5 +1,8 @@
 import {
+  PrismaRepository,
+  REQUEST_TRANSACTION_LIMITS,
   TransactionalRepository,
+  type TransactionOf,
   type TransactionOptions,
   type TransactionRoot,
 } from './transactional-repository';
@@ -60,5 +63,26 @@ describe('TransactionalRepository', () => {
     const joined = repo.joining({ name: 'inbox' });
     expect(joined).toBeInstanceOf(LimitedRepository);
     expect(joined.client()).toEqual({ name: 'inbox' });
+  });
+});
+
+describe('PrismaRepository', () => {
+  class FromClient extends PrismaRepository<FakeRoot> {
+    protected override readonly transactionOptions = REQUEST_TRANSACTION_LIMITS;
+    name(): string | undefined {
+      return 'name' in this.db ? this.db.name : undefined;
+    }
+  }
+
+  it('reads the transaction type from the client: work gets the repository on that transaction', async () => {
+    const root = new FakeRoot();
+    const tx: TransactionOf<FakeRoot> = await new FromClient(root).inTransaction((bound, t) => {
+      expect(bound).toBeInstanceOf(FromClient);
+      expect(bound.name()).toBe('tx1');
+      return Promise.resolve(t);
+    });
+    const sameType: TransactionOf<FakeRoot> = { name: 'tx1' }; // the client's FakeTx, not never
+    expect(tx).toEqual(sameType);
+    expect(root.opened).toEqual([{ maxWait: 10_000, timeout: 15_000 }]);
   });
 });

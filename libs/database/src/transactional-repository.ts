@@ -53,3 +53,21 @@ export abstract class TransactionalRepository<Tx, Root extends TransactionRoot<T
     return new Bound(tx);
   }
 }
+
+/**
+ * The transaction a client's interactive `$transaction(work)` hands its work: for a generated Prisma
+ * client, its `Prisma.TransactionClient`.
+ */
+export type TransactionOf<Root> = Root extends {
+  $transaction(work: (tx: infer Tx) => Promise<never>, options?: TransactionOptions): unknown;
+}
+  ? Tx
+  : never;
+
+/**
+ * A {@link TransactionalRepository} over a service's Prisma client, the transaction type read from
+ * the client rather than restated: `class ReportsRepository extends PrismaRepository<PrismaClient>`.
+ */
+export abstract class PrismaRepository<
+  Root extends TransactionRoot<TransactionOf<Root>>,
+> extends TransactionalRepository<TransactionOf<Root>, Root> {}

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import {
   afterKeyset,
   keysetOrder,
+  PrismaRepository,
   REQUEST_TRANSACTION_LIMITS,
-  TransactionalRepository,
 } from '@trellis/database';
 import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/service-kit';
 
@@ -151,10 +151,7 @@ export interface Keyset {
 }
 
 /** The only place booking talks to Prisma. */
-export class BookingRepository extends TransactionalRepository<
-  Prisma.TransactionClient,
-  PrismaClient
-> {
+export class BookingRepository extends PrismaRepository<PrismaClient> {
   protected override readonly transactionOptions = REQUEST_TRANSACTION_LIMITS;
   /** The slot and its schedule's booking rules, in one round trip. */
   async findSlot(id: string): Promise<SlotWithSchedule | null> {

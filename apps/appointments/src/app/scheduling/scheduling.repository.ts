@@ -1,4 +1,4 @@
-import { afterKeyset, keysetOrder, TransactionalRepository } from '@trellis/database';
+import { afterKeyset, keysetOrder, PrismaRepository } from '@trellis/database';
 
 import { Prisma, type PrismaClient, type ScheduleRow, type SlotRow } from '../prisma';
 
@@ -40,10 +40,7 @@ export interface FreeSlotFilter {
 }
 
 /** The only place scheduling talks to Prisma. */
-export class SchedulingRepository extends TransactionalRepository<
-  Prisma.TransactionClient,
-  PrismaClient
-> {
+export class SchedulingRepository extends PrismaRepository<PrismaClient> {
   createSchedule(data: NewSchedule): Promise<ScheduleRow> {
     return this.db.schedule.create({ data });
   }

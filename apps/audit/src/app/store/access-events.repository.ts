@@ -1,4 +1,4 @@
-import { TransactionalRepository } from '@trellis/database';
+import { PrismaRepository } from '@trellis/database';
 
 import { Prisma, type PrismaClient } from '../prisma';
 import type { AccessRow, PurposeOfUse } from './access-row';
@@ -102,10 +102,7 @@ function whereOf(f: AccessFilter, after?: AccessCursor): Prisma.Sql {
  * The only place that talks SQL for access_events and access_flags; its units of work commit the
  * flag's events with the flag.
  */
-export class AccessEventsRepository extends TransactionalRepository<
-  Prisma.TransactionClient,
-  PrismaClient
-> {
+export class AccessEventsRepository extends PrismaRepository<PrismaClient> {
   /**
    * Stores a batch in one multi-row INSERT: the rows travel as ONE jsonb parameter expanded by
    * jsonb_to_recordset (a single bind value costs the driver far less than 17 arrays; measured

@@ -1,4 +1,4 @@
-import { TransactionalRepository } from '@trellis/database';
+import { PrismaRepository } from '@trellis/database';
 
 import {
   Prisma,
@@ -40,10 +40,7 @@ export interface NewPointer {
 }
 
 /** The record locator's storage (table document_pointer in identity's schema). */
-export class PointerRepository extends TransactionalRepository<
-  Prisma.TransactionClient,
-  PrismaClient
-> {
+export class PointerRepository extends PrismaRepository<PrismaClient> {
   protected override readonly transactionOptions = TX;
   async patient(nhsNumber: string): Promise<PatientFacts | undefined> {
     const rows = await this.db.$queryRaw<

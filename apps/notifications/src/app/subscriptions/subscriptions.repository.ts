@@ -1,4 +1,4 @@
-import { TransactionalRepository } from '@trellis/database';
+import { PrismaRepository } from '@trellis/database';
 
 import { restrictedPatientsOf } from '../delivery/delivery.repository';
 import type { Prisma, PrismaClient } from '../prisma';
@@ -13,10 +13,7 @@ export type NewSubscription = Omit<
 >;
 
 /** The only place the subscriptions service talks to PostgreSQL. */
-export class SubscriptionsRepository extends TransactionalRepository<
-  Prisma.TransactionClient,
-  PrismaClient
-> {
+export class SubscriptionsRepository extends PrismaRepository<PrismaClient> {
   /** One system's creations take turns (held until the transaction ends). */
   async lockOwner(systemId: string): Promise<void> {
     await this.db

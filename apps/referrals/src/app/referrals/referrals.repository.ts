@@ -10,8 +10,8 @@ import { WAITING_BANDS } from '../domain/rtt';
 import {
   afterKeyset,
   keysetOrder,
+  PrismaRepository,
   REQUEST_TRANSACTION_LIMITS,
-  TransactionalRepository,
 } from '@trellis/database';
 import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/service-kit';
 
@@ -94,10 +94,7 @@ export interface TransitionEntry {
 }
 
 /** The only place that talks to Prisma / SQL for referrals. */
-export class ReferralsRepository extends TransactionalRepository<
-  Prisma.TransactionClient,
-  PrismaClient
-> {
+export class ReferralsRepository extends PrismaRepository<PrismaClient> {
   protected override readonly transactionOptions = REQUEST_TRANSACTION_LIMITS;
   /** Bulk export's page of some patients' referrals, whoever sent or received them (keyset on id). */
   forPatients(q: PatientBatchQuery): Promise<ReferralWithAttachments[]> {

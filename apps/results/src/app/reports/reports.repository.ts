@@ -1,4 +1,4 @@
-import { REQUEST_TRANSACTION_LIMITS, TransactionalRepository } from '@trellis/database';
+import { PrismaRepository, REQUEST_TRANSACTION_LIMITS } from '@trellis/database';
 import { patientBatchFindArgs, type PatientBatchQuery } from '@trellis/service-kit';
 import type { Acknowledgement, ReportContent, Severity } from './report-types';
 import { Prisma, type AcknowledgementRow, type PrismaClient, type ReportRow } from '../prisma';
@@ -36,10 +36,7 @@ export interface SearchFilter {
 }
 
 /** The only place that talks to PostgreSQL for reports. */
-export class ReportsRepository extends TransactionalRepository<
-  Prisma.TransactionClient,
-  PrismaClient
-> {
+export class ReportsRepository extends PrismaRepository<PrismaClient> {
   protected override readonly transactionOptions = REQUEST_TRANSACTION_LIMITS;
   /** Bulk export: a batch of patients' reports, keyset-paged by id (latest version's receipt as "since"). */
   forPatients(q: PatientBatchQuery): Promise<ReportRow[]> {
