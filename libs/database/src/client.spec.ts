@@ -21,6 +21,15 @@ describe('preparedStatementName', () => {
     expect(a).not.toBe(b);
   });
 
+  it('finds a text rebuilt piece by piece (not the same string object) under its name', () => {
+    const parts = [PREPARED_MARKER, 'spec_rebuilt */ SELECT ', '$1::int', ' AS n'];
+    const first = preparedStatementName(parts.join(''));
+    let rebuilt = '';
+    for (const p of parts) rebuilt += p;
+    expect(preparedStatementName(rebuilt)).toBe(first);
+    expect(preparedStatementName(`${rebuilt} `)).not.toBe(first);
+  });
+
   it('refuses a marker that is not a plain lower-case label', () => {
     expect(() => preparedStatementName(`${PREPARED_MARKER}Bad-Name */ SELECT 1`)).toThrow(
       /invalid prepared statement marker/,

@@ -68,27 +68,32 @@ function adapterOn(pool: PoolConfig | Pool, options: PrismaConnectionOptions): P
  */
 export const PREPARED_MARKER = '/* prepared:';
 
-const named = new Map<string, string>();
+/** The named texts by marker label, each with its statement name. */
+const named = new Map<string, Array<{ text: string; name: string }>>();
+let namedCount = 0;
 const MAX_PREPARED = 64;
 
 /**
  * The statement name of a marked SQL text (undefined: unmarked, run unnamed). Each distinct text
- * gets its own name, so two texts under one marker never collide in a connection.
+ * gets its own name, so two texts under one marker never collide in a connection. Looked up by the
+ * marker's label, then by text equality: a text is rebuilt on every call, and hashing a fresh
+ * multi-kilobyte string as a map key cost ≈ 8 µs a time (docs/performance.md, create third pass).
  */
 export function preparedStatementName(sql: string): string | undefined {
   if (!sql.startsWith(PREPARED_MARKER)) return undefined;
-  let name = named.get(sql);
-  if (name === undefined) {
-    // a marked text built per call would prepare without end: past the cap, run unnamed
-    if (named.size >= MAX_PREPARED) return undefined;
-    const end = sql.indexOf('*/');
-    const label = sql.slice(PREPARED_MARKER.length, end < 0 ? undefined : end).trim();
-    if (!/^[a-z][a-z0-9_]{0,40}$/.test(label)) {
-      throw new Error(`invalid prepared statement marker ${JSON.stringify(label)}`);
-    }
-    name = `${label}_${named.size}`;
-    named.set(sql, name);
+  const end = sql.indexOf('*/');
+  const label = sql.slice(PREPARED_MARKER.length, end < 0 ? undefined : end).trim();
+  const texts = named.get(label);
+  const known = texts?.find((t) => t.text === sql);
+  if (known) return known.name;
+  // a marked text built per call would prepare without end: past the cap, run unnamed
+  if (namedCount >= MAX_PREPARED) return undefined;
+  if (!/^[a-z][a-z0-9_]{0,40}$/.test(label)) {
+    throw new Error(`invalid prepared statement marker ${JSON.stringify(label)}`);
   }
+  const name = `${label}_${namedCount++}`;
+  if (texts) texts.push({ text: sql, name });
+  else named.set(label, [{ text: sql, name }]);
   return name;
 }
 
