@@ -105,10 +105,10 @@ describe('errorVocabulary', () => {
   });
 });
 
-describe('an error class declared with its vocabulary', () => {
-  class ContextError extends codedError('thing', {
-    ...INVALID_ARGUMENT_ERROR_CODE,
-    Gone: ['THING_GONE', 'NOT_FOUND'],
+describe('an error class declared with its catalogue (domain and vocabulary)', () => {
+  class ContextError extends codedError({
+    domain: 'thing',
+    codes: { ...INVALID_ARGUMENT_ERROR_CODE, Gone: ['THING_GONE', 'NOT_FOUND'] },
   }) {}
 
   it('names its codes and takes each kind from the vocabulary', () => {
@@ -129,8 +129,7 @@ describe('an error class declared with its vocabulary', () => {
 
   it('keeps a prefixed refusal code and the refusal prefix, with metadata too', () => {
     class MetadataError extends codedErrorWithMetadata(
-      'thing',
-      { InvalidArgument: ['THING_INVALID', 'INVALID_ARGUMENT'] },
+      { domain: 'thing', codes: { InvalidArgument: ['THING_INVALID', 'INVALID_ARGUMENT'] } },
       'Invalid thing',
     ) {}
     expect(MetadataError.invalid([violation])).toMatchObject({
@@ -138,36 +137,6 @@ describe('an error class declared with its vocabulary', () => {
       message: 'Invalid thing: page.page_size: must be 1-100',
       metadata: {},
       violations: [violation],
-    });
-  });
-});
-
-describe('an error class built from a published catalogue', () => {
-  const CATALOGUE = {
-    domain: 'thing',
-    codes: { ...INVALID_ARGUMENT_ERROR_CODE, Gone: ['THING_GONE', 'NOT_FOUND'] },
-  } as const;
-
-  it('takes the domain, codes and kinds from the catalogue', () => {
-    class CatalogueError extends codedError(CATALOGUE) {}
-    expect(CatalogueError.codes).toEqual({
-      InvalidArgument: 'INVALID_ARGUMENT',
-      Gone: 'THING_GONE',
-    });
-    expect(new CatalogueError(CatalogueError.codes.Gone, 'gone')).toMatchObject({
-      domain: 'thing',
-      code: 'THING_GONE',
-      kind: 'NOT_FOUND',
-    });
-  });
-
-  it('keeps the refusal prefix, with metadata too', () => {
-    class CatalogueError extends codedErrorWithMetadata(CATALOGUE, 'Invalid thing') {}
-    expect(CatalogueError.invalid([violation])).toMatchObject({
-      domain: 'thing',
-      code: 'INVALID_ARGUMENT',
-      message: 'Invalid thing: page.page_size: must be 1-100',
-      metadata: {},
     });
   });
 });

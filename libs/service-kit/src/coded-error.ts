@@ -140,55 +140,38 @@ export interface ErrorCatalogueSpec<V extends RefusingVocabularySpec> {
   readonly codes: V;
 }
 
-type VocabularyArgs = [domain: string, vocabulary: RefusingVocabularySpec, invalidPrefix?: string];
-type CatalogueArgs = [
-  catalogue: ErrorCatalogueSpec<RefusingVocabularySpec>,
-  invalidPrefix?: string,
-];
-type ContextArgs = [spec: CodedErrorSpec<string>] | CatalogueArgs | VocabularyArgs;
+type ContextArgs =
+  | [spec: CodedErrorSpec<string>]
+  | [catalogue: ErrorCatalogueSpec<RefusingVocabularySpec>, invalidPrefix?: string];
 
-function isVocabularyForm(args: ContextArgs): args is VocabularyArgs {
-  return typeof args[0] === 'string';
-}
-
-function isCatalogueForm(args: ContextArgs): args is CatalogueArgs {
-  return typeof args[0] === 'object' && 'codes' in args[0];
-}
-
-/**
- * The spec and code names of each form: a catalogue or a domain and vocabulary (refusal: its
- * `InvalidArgument`), or a spec.
- */
-function contextOf(args: ContextArgs): [CodedErrorSpec<string>, CodeNames<string>] {
-  if (isCatalogueForm(args)) {
-    const [{ domain, codes }, invalidPrefix] = args;
-    return contextOf([domain, codes, invalidPrefix]);
-  }
-  if (!isVocabularyForm(args)) return [args[0], {}];
-  const [domain, vocabulary, invalidPrefix] = args;
+/** The spec and code names of either form: a catalogue (refusal: its `InvalidArgument`) or a spec. */
+function contextOf([first, invalidPrefix]: ContextArgs): [
+  CodedErrorSpec<string>,
+  CodeNames<string>,
+] {
+  if (!('codes' in first)) return [first, {}];
+  const { domain, codes: vocabulary } = first;
   const { codes, kinds } = errorVocabulary(vocabulary);
   return [{ domain, kinds, invalidCode: vocabulary.InvalidArgument[0], invalidPrefix }, codes];
 }
 
 /**
- * A context's error base from its vocabulary (names → wire code and kind; the class's static
- * `codes` names them):
+ * A context's error base from its catalogue (its domain, and its vocabulary: names → wire code and
+ * kind; the class's static `codes` names them), the platforms' declared in @trellis/contracts:
  *
- *   export class AuditError extends codedError('audit', {
- *     ...INVALID_ARGUMENT_ERROR_CODE,
- *     AccessEventNotFound: ['ACCESS_EVENT_NOT_FOUND', 'NOT_FOUND'],
- *   }) {}
+ *   export const AUDIT_ERRORS = {
+ *     domain: 'audit',
+ *     codes: {
+ *       ...INVALID_ARGUMENT_ERROR_CODE,
+ *       AccessEventNotFound: ['ACCESS_EVENT_NOT_FOUND', 'NOT_FOUND'],
+ *     },
+ *   } as const satisfies ErrorCatalogue;
+ *   export class AuditError extends codedError(AUDIT_ERRORS) {}
  *   export const AuditErrorCode = AuditError.codes;
  *   export type AuditErrorCode = CodeOf<typeof AuditError>;
  *
- * or from a platform's catalogue in @trellis/contracts (`codedError(NOTIFICATIONS_ERRORS)`), or
- * from a spec (code → kind table and refusal code).
+ * or from a spec (code → kind table and refusal code).
  */
-export function codedError<const V extends RefusingVocabularySpec>(
-  domain: string,
-  vocabulary: V,
-  invalidPrefix?: string,
-): CodedErrorClass<ErrorCodeOf<V>, ErrorCodesOf<V>>;
 export function codedError<const V extends RefusingVocabularySpec>(
   catalogue: ErrorCatalogueSpec<V>,
   invalidPrefix?: string,
@@ -199,11 +182,6 @@ export function codedError(...args: ContextArgs): unknown {
 }
 
 /** As codedError, for a platform's error base with metadata. */
-export function codedErrorWithMetadata<const V extends RefusingVocabularySpec>(
-  domain: string,
-  vocabulary: V,
-  invalidPrefix?: string,
-): CodedErrorWithMetadataClass<ErrorCodeOf<V>, ErrorCodesOf<V>>;
 export function codedErrorWithMetadata<const V extends RefusingVocabularySpec>(
   catalogue: ErrorCatalogueSpec<V>,
   invalidPrefix?: string,
