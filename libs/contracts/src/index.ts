@@ -17,6 +17,7 @@ export type {
   SystemSummaryJson,
 } from './admin-json';
 export { enumCodes, enumValues } from './enum-codes';
+export { fieldsOf, pageArgs, pageOf, protoStrings } from './fields';
 export type { EnumCode } from './enum-codes';
 // the platforms' error catalogues (ErrorInfo domain and reasons, each with its kind)
 export * from './errors';

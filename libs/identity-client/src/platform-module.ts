@@ -23,6 +23,7 @@ import {
   CLOCK,
   type Clock,
   CONFIG,
+  grpcControllerFor,
   type PrismaClientLike,
   ShutdownHooks,
   ShutdownOrder,
@@ -173,3 +174,6 @@ export function callOf(metadata: Metadata | undefined): { caller: Caller; ctx: C
     },
   };
 }
+
+/** A platform's gRPC controller: its handlers take `{ caller, ctx }` (callOf) instead of the metadata. */
+export const platformGrpcController = grpcControllerFor(callOf);

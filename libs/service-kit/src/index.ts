@@ -67,8 +67,13 @@ export {
   serviceNames,
 } from './grpc/loader';
 export { grpcClientOptions } from './grpc/client';
-export { grpcController } from './grpc/controller';
-export type { GrpcHandlers, GrpcHandlersOf, GrpcServiceDefinition } from './grpc/controller';
+export { grpcController, grpcControllerFor } from './grpc/controller';
+export type {
+  GrpcCallHandlersOf,
+  GrpcHandlers,
+  GrpcHandlersOf,
+  GrpcServiceDefinition,
+} from './grpc/controller';
 export { createReflectionService } from './grpc/reflection';
 export { HealthRegistry } from './health-registry';
 export type { HealthCheckResult, ReadinessReport } from './health-registry';

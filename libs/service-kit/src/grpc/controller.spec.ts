@@ -3,7 +3,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 
-import { grpcController, type GrpcHandlers } from './controller';
+import { grpcController, grpcControllerFor, type GrpcHandlers } from './controller';
 
 interface GreeterController {
   greet(request: { name: string }, metadata?: Metadata): Promise<{ text: string }>;
@@ -103,5 +103,41 @@ describe('grpcController', () => {
     expect(() => grpcController(streaming, [], () => ({ watch: () => ({}) }))).toThrow(
       'Feed.watch: grpcController serves unary methods only',
     );
+  });
+});
+
+describe('grpcControllerFor', () => {
+  const whoCalls = (md: Metadata | undefined): { who: string } => {
+    const who = md?.get('x-who')[0];
+    if (typeof who !== 'string') throw new Error('anonymous call');
+    return { who };
+  };
+  const CallerGreeter = grpcControllerFor(whoCalls)(
+    GreeterDefinition,
+    [Greetings],
+    (greetings: Greetings) => ({
+      greet: async (req, { who }) => ({ text: `${greetings.word()} ${req.name} (${who})` }),
+      count: async (req, { who }) => ({ total: req.n + who.length }),
+    }),
+  );
+
+  it("hands the handlers the call read from the metadata; the reader's refusal rejects the call", async () => {
+    @Module({ controllers: [CallerGreeter], providers: [Greetings] })
+    class CallerModule {}
+    const app = await NestFactory.createApplicationContext(CallerModule, { logger: false });
+    try {
+      const controller = app.get<GreeterController>(CallerGreeter);
+      const md = new Metadata();
+      md.set('x-who', 'tester');
+      await expect(controller.greet({ name: 'Ada' }, md)).resolves.toEqual({
+        text: 'Hello Ada (tester)',
+      });
+      await expect(controller.greet({ name: 'Ada' }, new Metadata())).rejects.toThrow(
+        'anonymous call',
+      );
+      expect(CallerGreeter.name).toBe('GreeterController');
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -93,3 +93,46 @@ export function grpcController<S extends GrpcServiceDefinition, const D extends 
   Controller()(GrpcServiceController);
   return GrpcServiceController;
 }
+
+/** GrpcHandlersOf whose handlers take the call as one service makes it of the metadata (`Call`). */
+export type GrpcCallHandlersOf<D extends GrpcServiceDefinition, Call> = {
+  [K in keyof D['methods']]: (
+    request: MessageOf<D['methods'][K]['requestType']>,
+    call: Call,
+  ) => Promise<MessageOf<D['methods'][K]['responseType']>>;
+};
+
+/**
+ * grpcController for services whose every handler starts by reading the call from its metadata
+ * (the authenticated caller, what to forward downstream): `callOf` is applied once, here, and the
+ * handlers take its result instead of the metadata (a refusal of `callOf` rejects the call as a
+ * throw in the handler would).
+ *
+ *   export const platformGrpcController = grpcControllerFor(callOf);
+ *   platformGrpcController(def, [Service], (s: Service) => ({
+ *     getThing: async (req, { caller, ctx }) => …,
+ *   }));
+ */
+export function grpcControllerFor<Call>(callOf: (metadata: Metadata | undefined) => Call) {
+  return function callGrpcController<
+    S extends GrpcServiceDefinition,
+    const D extends readonly unknown[],
+  >(
+    service: S,
+    inject: NoInfer<{ readonly [I in keyof D]: InjectionToken }>,
+    handlers: (...deps: D) => NoInfer<GrpcCallHandlersOf<S, Call>>,
+  ): Type<unknown> {
+    return grpcController(service, inject, (...deps: D) => {
+      const map = handlers(...deps) as unknown as Record<
+        string,
+        (request: never, call: Call) => Promise<unknown>
+      >;
+      const served: Record<string, Method> = {};
+      for (const [method, handle] of Object.entries(map))
+        served[method] = async (request: never, metadata?: Metadata) =>
+          handle(request, callOf(metadata));
+      // one handler per method of S, as the map's type said
+      return served as unknown as GrpcHandlersOf<S>;
+    });
+  };
+}

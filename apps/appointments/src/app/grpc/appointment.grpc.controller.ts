@@ -1,38 +1,26 @@
-import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
-import { appointments } from '@trellis/contracts';
+import { appointments, pageOf } from '@trellis/contracts';
 
 import { BookingService } from '../booking/booking.service';
-import { callOf } from '@trellis/identity-client';
+import { platformGrpcController } from '@trellis/identity-client';
 import { appointmentToProto, appointmentVersionToProto, periodFromProto } from './mappers';
 
-export const AppointmentGrpcController = grpcController(
+export const AppointmentGrpcController = platformGrpcController(
   appointments.v1.AppointmentServiceDefinition,
   [BookingService],
-  (booking: BookingService): GrpcHandlers<appointments.v1.AppointmentServiceController> => ({
-    bookAppointment: async (req, md) => {
-      const { caller, ctx } = callOf(md);
-      const { appointment, replayed } = await booking.book(
-        caller,
-        {
-          idempotencyKey: req.idempotencyKey,
-          slotId: req.slotId,
-          nhsNumber: req.nhsNumber,
-          referralId: req.referralId,
-        },
-        ctx,
-      );
+  (booking: BookingService) => ({
+    bookAppointment: async (req, { caller, ctx }) => {
+      // the request is the booking's input, field for field
+      const { appointment, replayed } = await booking.book(caller, req, ctx);
       return { appointment: appointmentToProto(appointment), replayed };
     },
-    cancelAppointment: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    cancelAppointment: async (req, { caller, ctx }) => {
       return {
         appointment: appointmentToProto(
           await booking.cancel(caller, req.appointmentId, req.reason, ctx, req.expectedVersion),
         ),
       };
     },
-    rescheduleAppointment: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    rescheduleAppointment: async (req, { caller, ctx }) => {
       const res = await booking.reschedule(
         caller,
         req.appointmentId,
@@ -46,45 +34,39 @@ export const AppointmentGrpcController = grpcController(
         previousSlotId: res.previousSlotId,
       };
     },
-    markArrived: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    markArrived: async (req, { caller, ctx }) => {
       return {
         appointment: appointmentToProto(
           await booking.markArrived(caller, req.appointmentId, ctx, req.expectedVersion),
         ),
       };
     },
-    markFulfilled: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    markFulfilled: async (req, { caller, ctx }) => {
       return {
         appointment: appointmentToProto(
           await booking.markFulfilled(caller, req.appointmentId, ctx, req.expectedVersion),
         ),
       };
     },
-    markNoShow: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    markNoShow: async (req, { caller, ctx }) => {
       return {
         appointment: appointmentToProto(
           await booking.markNoShow(caller, req.appointmentId, ctx, req.expectedVersion),
         ),
       };
     },
-    getAppointment: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    getAppointment: async (req, { caller, ctx }) => {
       return {
         appointment: appointmentToProto(await booking.get(caller, req.appointmentId, ctx)),
       };
     },
-    listPatientAppointments: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    listPatientAppointments: async (req, { caller, ctx }) => {
       const res = await booking.listForPatient(
         caller,
         {
           nhsNumber: req.nhsNumber,
           period: periodFromProto(req.period),
-          pageSize: req.page?.pageSize,
-          pageToken: req.page?.pageToken,
+          ...pageOf(req.page),
         },
         ctx,
       );
@@ -93,36 +75,27 @@ export const AppointmentGrpcController = grpcController(
         page: { nextPageToken: res.nextPageToken },
       };
     },
-    getOrganisationDayList: async (req, md) => {
-      const { caller } = callOf(md);
+    getOrganisationDayList: async (req, { caller }) => {
       const res = await booking.dayList(caller, {
         odsCode: req.odsCode,
         date: req.date,
         includeCancelled: req.includeCancelled === true,
-        pageSize: req.page?.pageSize,
-        pageToken: req.page?.pageToken,
+        ...pageOf(req.page),
       });
       return {
         appointments: res.appointments.map(appointmentToProto),
         page: { nextPageToken: res.nextPageToken },
       };
     },
-    getAppointmentVersion: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    getAppointmentVersion: async (req, { caller, ctx }) => {
       return {
         version: appointmentVersionToProto(
           await booking.getVersion(caller, req.appointmentId, req.version, ctx),
         ),
       };
     },
-    listAppointmentVersions: async (req, md) => {
-      const { caller, ctx } = callOf(md);
-      const res = await booking.listVersions(
-        caller,
-        req.appointmentId,
-        { pageSize: req.page?.pageSize, pageToken: req.page?.pageToken },
-        ctx,
-      );
+    listAppointmentVersions: async (req, { caller, ctx }) => {
+      const res = await booking.listVersions(caller, req.appointmentId, pageOf(req.page), ctx);
       return {
         versions: res.versions.map(appointmentVersionToProto),
         page: { nextPageToken: res.nextPageToken, total: res.total },

@@ -1,16 +1,14 @@
-import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
-import { appointments } from '@trellis/contracts';
+import { appointments, pageOf } from '@trellis/contracts';
 
 import { SchedulingService } from '../scheduling/scheduling.service';
-import { callOf } from '@trellis/identity-client';
+import { platformGrpcController } from '@trellis/identity-client';
 import { dateFromProto, scheduleToProto, slotStatusFromProto, slotToProto } from './mappers';
 
-export const ScheduleGrpcController = grpcController(
+export const ScheduleGrpcController = platformGrpcController(
   appointments.v1.ScheduleServiceDefinition,
   [SchedulingService],
-  (scheduling: SchedulingService): GrpcHandlers<appointments.v1.ScheduleServiceController> => ({
-    createSchedule: async (req, md) => {
-      const { caller } = callOf(md);
+  (scheduling: SchedulingService) => ({
+    createSchedule: async (req, { caller }) => {
       const { schedule, replayed } = await scheduling.createOrReplaySchedule(caller, {
         odsCode: req.odsCode,
         serviceType: req.serviceType,
@@ -24,12 +22,10 @@ export const ScheduleGrpcController = grpcController(
       });
       return { schedule: scheduleToProto(schedule), replayed };
     },
-    getSchedule: async (req, md) => {
-      callOf(md);
+    getSchedule: async (req) => {
       return { schedule: scheduleToProto(await scheduling.getSchedule(req.scheduleId)) };
     },
-    publishSlots: async (req, md) => {
-      const { caller } = callOf(md);
+    publishSlots: async (req, { caller }) => {
       const published = await scheduling.publishOrReplaySlots(
         caller,
         req.scheduleId,
@@ -46,36 +42,31 @@ export const ScheduleGrpcController = grpcController(
         replayed: published.map((p) => p.replayed),
       };
     },
-    searchFreeSlots: async (req, md) => {
-      callOf(md);
+    searchFreeSlots: async (req) => {
       const res = await scheduling.searchFreeSlots({
         serviceType: req.serviceType,
         odsCode: req.odsCode,
         region: req.region,
         from: dateFromProto(req.startFrom),
         to: dateFromProto(req.startTo),
-        pageSize: req.page?.pageSize,
-        pageToken: req.page?.pageToken,
+        ...pageOf(req.page),
       });
       return { slots: res.slots.map(slotToProto), page: { nextPageToken: res.nextPageToken } };
     },
-    listSchedules: async (req, md) => {
-      callOf(md);
+    listSchedules: async (req) => {
       const res = await scheduling.listSchedules({
         odsCode: req.odsCode,
         serviceType: req.serviceType,
         practitionerId: req.practitionerId,
         idempotencyKey: req.idempotencyKey,
-        pageSize: req.page?.pageSize,
-        pageToken: req.page?.pageToken,
+        ...pageOf(req.page),
       });
       return {
         schedules: res.schedules.map(scheduleToProto),
         page: { nextPageToken: res.nextPageToken },
       };
     },
-    getSlot: async (req, md) => {
-      callOf(md);
+    getSlot: async (req) => {
       return { slot: slotToProto(await scheduling.getSlot(req.slotId)) };
     },
   }),

@@ -1,6 +1,6 @@
 import { grpcController } from '@trellis/service-kit';
 import { requireCaller } from '@trellis/auth';
-import { conformance, fromTimestamp, toTimestamp } from '@trellis/contracts';
+import { conformance, fieldsOf, fromTimestamp, toTimestamp } from '@trellis/contracts';
 
 import { ComplianceService } from '../policy/compliance.service';
 import { type StoredChange, type StoredCompliance } from '../policy/compliance.repository';
@@ -23,14 +23,9 @@ function subjectOf(req: conformance.v1.GetScorecardRequest): SubjectFilter {
   ]);
 }
 
+/** The totals the message carries (not the server errors, which are the platform's). */
 function totalsToProto(t: Totals): conformance.v1.Totals {
-  return {
-    requests: t.requests,
-    accepted: t.accepted,
-    refused: t.refused,
-    conformanceRate: t.conformanceRate,
-    violations: t.violations,
-  };
+  return fieldsOf(t, 'requests', 'accepted', 'refused', 'conformanceRate', 'violations');
 }
 
 const STATE: Record<StoredCompliance['state'], conformance.v1.ComplianceState> = {

@@ -1,6 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { requireCaller } from '@trellis/auth';
-import { fromTimestamp, gateway } from '@trellis/contracts';
+import { fromTimestamp, gateway, pageArgs } from '@trellis/contracts';
 import { grpcController } from '@trellis/service-kit';
 
 import { toProto } from '../systems/systems.grpc.controller';
@@ -98,8 +98,7 @@ export const RegionalGrpcController = grpcController(
       const page = await clients.list(
         requireCaller(metadata),
         req.region ?? '',
-        req.page?.pageSize ?? 0,
-        req.page?.pageToken ?? '',
+        ...pageArgs(req.page),
       );
       return {
         clients: page.clients.map((c) => ({ client: toProto(c.row), principal: c.principal })),
@@ -214,8 +213,7 @@ export const RegionalGrpcController = grpcController(
       const { rows, next, total } = await regional.list(
         requireCaller(metadata),
         req.region ?? '',
-        req.page?.pageSize ?? 0,
-        req.page?.pageToken ?? '',
+        ...pageArgs(req.page),
         status,
       );
       return { systems: rows.map(toProto), page: { nextPageToken: next, total } };

@@ -1,8 +1,8 @@
-import type { Metadata } from '@grpc/grpc-js';
-import { requireCaller } from '@trellis/auth';
-import { fromTimestamp, identity, toTimestamp } from '@trellis/contracts';
+import { fromTimestamp, identity, pageArgs, toTimestamp } from '@trellis/contracts';
 import { currentCorrelationId, grpcController, type GrpcHandlers } from '@trellis/service-kit';
-import type { Actor, PatientVersionEntry, PatientView } from './patient.model';
+
+import { actorOf } from '../access/actor';
+import type { PatientVersionEntry, PatientView } from './patient.model';
 import {
   addressesFromPb,
   changesFromPb,
@@ -15,18 +15,6 @@ import {
   traceModeFromPb,
 } from './patients.mapping';
 import { Hit, PatientsService } from './patients.service';
-
-function actorOf(metadata: Metadata | undefined): Actor {
-  const c = requireCaller(metadata);
-  return {
-    systemId: c.systemId,
-    odsCode: c.odsCode,
-    region: c.region,
-    scopes: c.scopes,
-    ...(c.userId ? { userId: c.userId } : {}),
-    ...(c.patient ? { patient: c.patient } : {}),
-  };
-}
 
 const hitToPb = (h: Hit): identity.v1.TraceHit => ({
   patient: patientToPb(h.patient),
@@ -130,8 +118,7 @@ export const PatientsGrpcController = grpcController(
       const r = await service.history(
         actorOf(metadata),
         req.nhsNumber ?? '',
-        req.page?.pageSize ?? 0,
-        req.page?.pageToken ?? '',
+        ...pageArgs(req.page),
       );
       return { versions: r.versions.map(versionToPb), page: { nextPageToken: r.nextPageToken } };
     },

@@ -1,26 +1,12 @@
-import type { Metadata } from '@grpc/grpc-js';
-import { requireCaller } from '@trellis/auth';
 import { recordType } from '@trellis/codes';
-import { fromTimestamp, records, toTimestamp } from '@trellis/contracts';
+import { fromTimestamp, protoStrings, records, toTimestamp } from '@trellis/contracts';
 import { currentCorrelationId, grpcController, type GrpcHandlers } from '@trellis/service-kit';
 
-import type { Actor } from '../patients/patient.model';
+import { actorOf } from '../access/actor';
 import type { StoredPointer } from './records.repository';
 import { RecordLocator, type PointerAtVersion } from './records.service';
 
 const { PointerStatus } = records.v1;
-
-function actorOf(metadata: Metadata | undefined): Actor {
-  const c = requireCaller(metadata);
-  return {
-    systemId: c.systemId,
-    odsCode: c.odsCode,
-    region: c.region,
-    scopes: c.scopes,
-    ...(c.userId ? { userId: c.userId } : {}),
-    ...(c.patient ? { patient: c.patient } : {}),
-  };
-}
 
 const STATUS: Record<string, records.v1.PointerStatus> = {
   current: PointerStatus.POINTER_STATUS_CURRENT,
@@ -58,10 +44,13 @@ export function pointerToPb(p: StoredPointer): records.v1.Pointer {
       title: p.title ?? '',
       creation: p.creation ?? '',
     },
-    masterIdentifierSystem: p.masterIdentifierSystem ?? '',
-    masterIdentifierValue: p.masterIdentifierValue ?? '',
-    replacesId: p.replacesId ?? '',
-    supersededById: p.supersededById ?? '',
+    ...protoStrings(
+      p,
+      'masterIdentifierSystem',
+      'masterIdentifierValue',
+      'replacesId',
+      'supersededById',
+    ),
     createdAt: toTimestamp(p.createdAt),
     updatedAt: toTimestamp(p.updatedAt),
   };

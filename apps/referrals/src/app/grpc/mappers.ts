@@ -1,4 +1,4 @@
-import { referrals, toTimestamp } from '@trellis/contracts';
+import { protoStrings, referrals, toTimestamp } from '@trellis/contracts';
 
 import type { Status } from '../domain/referral-state';
 import { rttStatus, type RttStopReason } from '../domain/rtt';
@@ -102,13 +102,16 @@ export function referralToProto(r: ReferralWithAttachments, now: Date): referral
       twoWeekWaitBreachDate: rtt.twoWeekWaitBreachDate ?? '',
       firstAppointmentAt: r.firstAppointmentAt ? toTimestamp(r.firstAppointmentAt) : undefined,
     },
-    rejectionReason: r.rejectionReason ?? '',
-    advice: r.advice ?? '',
-    cancellationReason: r.cancellationReason ?? '',
-    returnReason: r.returnReason ?? '',
-    appointmentId: r.appointmentId ?? '',
-    basedOnReferralId: r.basedOnReferralId ?? '',
-    convertedToReferralId: r.convertedToReferralId ?? '',
+    ...protoStrings(
+      r,
+      'rejectionReason',
+      'advice',
+      'cancellationReason',
+      'returnReason',
+      'appointmentId',
+      'basedOnReferralId',
+      'convertedToReferralId',
+    ),
     bookingFlagged: r.bookingFlagged,
     idempotencyKey: r.idempotencyKey,
   };

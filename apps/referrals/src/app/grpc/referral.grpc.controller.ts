@@ -1,11 +1,10 @@
-import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
-import { fromOptionalTimestamp, referrals } from '@trellis/contracts';
+import { fromOptionalTimestamp, pageOf, referrals } from '@trellis/contracts';
 
 import { ReferralsError } from '../domain/referrals.errors';
 import type { Status } from '../domain/referral-state';
 import type { Page } from '../referrals/referrals.support';
 import { ReferralsService, type Priority } from '../referrals/referrals.service';
-import { callOf } from '@trellis/identity-client';
+import { platformGrpcController } from '@trellis/identity-client';
 import {
   priorityFromProto,
   referralToProto,
@@ -60,15 +59,14 @@ function listQuery(req: {
   return {
     ...filters(req.statuses ?? [], req.priorities ?? []),
     nhsNumber: req.nhsNumber ?? '',
-    pageSize: req.page?.pageSize,
-    pageToken: req.page?.pageToken,
+    ...pageOf(req.page),
   };
 }
 
-export const ReferralGrpcController = grpcController(
+export const ReferralGrpcController = platformGrpcController(
   referrals.v1.ReferralServiceDefinition,
   [ReferralsService],
-  (service: ReferralsService): GrpcHandlers<referrals.v1.ReferralServiceController> => {
+  (service: ReferralsService) => {
     const one = (r: Parameters<typeof referralToProto>[0]): { referral: referrals.v1.Referral } => {
       return { referral: referralToProto(r, service.now()) };
     };
@@ -81,8 +79,7 @@ export const ReferralGrpcController = grpcController(
       };
     };
     return {
-      sendReferral: async (req, md) => {
-        const { caller, ctx } = callOf(md);
+      sendReferral: async (req, { caller, ctx }) => {
         const { referral, replayed } = await service.send(
           caller,
           {
@@ -108,12 +105,10 @@ export const ReferralGrpcController = grpcController(
         );
         return { ...one(referral), replayed };
       },
-      getReferral: async (req, md) => {
-        const { caller } = callOf(md);
+      getReferral: async (req, { caller }) => {
         return one(await service.get(caller, req.referralId));
       },
-      getReferralAttachment: async (req, md) => {
-        const { caller } = callOf(md);
+      getReferralAttachment: async (req, { caller }) => {
         const a = await service.attachment(caller, req.attachmentId);
         return {
           attachment: {
@@ -128,29 +123,23 @@ export const ReferralGrpcController = grpcController(
           nhsNumber: a.nhsNumber,
         };
       },
-      getReferralTimeline: async (req, md) => {
-        const { caller } = callOf(md);
+      getReferralTimeline: async (req, { caller }) => {
         const { referral, entries } = await service.timeline(caller, req.referralId);
         return { ...one(referral), entries: entries.map(timelineEntryToProto) };
       },
-      acceptReferral: async (req, md) => {
-        const { caller, ctx } = callOf(md);
+      acceptReferral: async (req, { caller, ctx }) => {
         return one(await service.accept(caller, req.referralId, req.note, ctx));
       },
-      rejectReferral: async (req, md) => {
-        const { caller, ctx } = callOf(md);
+      rejectReferral: async (req, { caller, ctx }) => {
         return one(await service.reject(caller, req.referralId, req.reason, ctx));
       },
-      returnReferral: async (req, md) => {
-        const { caller, ctx } = callOf(md);
+      returnReferral: async (req, { caller, ctx }) => {
         return one(await service.returnToReferrer(caller, req.referralId, req.reason, ctx));
       },
-      giveAdvice: async (req, md) => {
-        const { caller, ctx } = callOf(md);
+      giveAdvice: async (req, { caller, ctx }) => {
         return one(await service.giveAdvice(caller, req.referralId, req.advice, ctx));
       },
-      convertAdviceToReferral: async (req, md) => {
-        const { caller, ctx } = callOf(md);
+      convertAdviceToReferral: async (req, { caller, ctx }) => {
         const { referral, original } = await service.convertAdvice(
           caller,
           req.referralId,
@@ -163,16 +152,13 @@ export const ReferralGrpcController = grpcController(
           original: referralToProto(original, now),
         };
       },
-      completeReferral: async (req, md) => {
-        const { caller, ctx } = callOf(md);
+      completeReferral: async (req, { caller, ctx }) => {
         return one(await service.complete(caller, req.referralId, req.note, ctx));
       },
-      cancelReferral: async (req, md) => {
-        const { caller, ctx } = callOf(md);
+      cancelReferral: async (req, { caller, ctx }) => {
         return one(await service.cancel(caller, req.referralId, req.reason, ctx));
       },
-      stopRttClock: async (req, md) => {
-        const { caller, ctx } = callOf(md);
+      stopRttClock: async (req, { caller, ctx }) => {
         return one(
           await service.stopClock(
             caller,
@@ -183,14 +169,13 @@ export const ReferralGrpcController = grpcController(
           ),
         );
       },
-      listIncomingReferrals: async (req, md) =>
-        listed(await service.listIncoming(callOf(md).caller, listQuery(req))),
-      listSentReferrals: async (req, md) =>
-        listed(await service.listSent(callOf(md).caller, listQuery(req))),
-      listPatientReferrals: async (req, md) =>
-        listed(await service.listForPatient(callOf(md).caller, listQuery(req))),
-      getProviderWaitingList: async (req, md) => {
-        const { caller } = callOf(md);
+      listIncomingReferrals: async (req, { caller }) =>
+        listed(await service.listIncoming(caller, listQuery(req))),
+      listSentReferrals: async (req, { caller }) =>
+        listed(await service.listSent(caller, listQuery(req))),
+      listPatientReferrals: async (req, { caller }) =>
+        listed(await service.listForPatient(caller, listQuery(req))),
+      getProviderWaitingList: async (req, { caller }) => {
         const { list, bySpecialty, asOf } = await service.providerWaitingList(caller, req.odsCode);
         return {
           waitingList: waitingListToProto(list),
@@ -198,8 +183,7 @@ export const ReferralGrpcController = grpcController(
           asOf: { seconds: Math.floor(asOf.getTime() / 1000), nanos: 0 },
         };
       },
-      getRegionalWaitingLists: async (req, md) => {
-        const { caller } = callOf(md);
+      getRegionalWaitingLists: async (req, { caller }) => {
         const r = await service.regionalWaitingLists(caller, req.region);
         return {
           total: waitingListToProto(r.total),
@@ -208,8 +192,7 @@ export const ReferralGrpcController = grpcController(
           asOf: { seconds: Math.floor(r.asOf.getTime() / 1000), nanos: 0 },
         };
       },
-      getRegionWaitingList: async (req, md) => {
-        const { caller } = callOf(md);
+      getRegionWaitingList: async (req, { caller }) => {
         const { total, providers, asOf } = await service.regionWaitingList(caller, req.region);
         return {
           total: waitingListToProto(total),
@@ -217,8 +200,7 @@ export const ReferralGrpcController = grpcController(
           asOf: { seconds: Math.floor(asOf.getTime() / 1000), nanos: 0 },
         };
       },
-      updateReferral: async (req, md) => {
-        const { caller, ctx } = callOf(md);
+      updateReferral: async (req, { caller, ctx }) => {
         const { referral, changedFields } = await service.update(
           caller,
           req.referralId,
@@ -233,16 +215,13 @@ export const ReferralGrpcController = grpcController(
         );
         return { ...one(referral), changedFields };
       },
-      getReferralVersion: async (req, md) => {
-        const { caller } = callOf(md);
+      getReferralVersion: async (req, { caller }) => {
         const v = await service.getVersion(caller, req.referralId, req.version);
         return { version: versionToProto(v, service.now()) };
       },
-      listReferralVersions: async (req, md) => {
-        const { caller } = callOf(md);
+      listReferralVersions: async (req, { caller }) => {
         const res = await service.listVersions(caller, req.referralId, {
-          pageSize: req.page?.pageSize,
-          pageToken: req.page?.pageToken,
+          ...pageOf(req.page),
         });
         const now = service.now();
         return {

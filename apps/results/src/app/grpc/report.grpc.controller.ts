@@ -1,8 +1,7 @@
-import { grpcController, type GrpcHandlers } from '@trellis/service-kit';
-import { results } from '@trellis/contracts';
+import { pageOf, results } from '@trellis/contracts';
 
 import { ReportsService } from '../reports/reports.service';
-import { callOf } from '@trellis/identity-client';
+import { platformGrpcController } from '@trellis/identity-client';
 import {
   amendStatusFromProto,
   categoryFromProto,
@@ -13,12 +12,11 @@ import {
   submissionFromProto,
 } from './mappers';
 
-export const ReportGrpcController = grpcController(
+export const ReportGrpcController = platformGrpcController(
   results.v1.ReportServiceDefinition,
   [ReportsService],
-  (reports: ReportsService): GrpcHandlers<results.v1.ReportServiceController> => ({
-    submitReport: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+  (reports: ReportsService) => ({
+    submitReport: async (req, { caller, ctx }) => {
       const res = await reports.submit(
         caller,
         submissionFromProto(req.report),
@@ -27,8 +25,7 @@ export const ReportGrpcController = grpcController(
       );
       return { report: reportToProto(res.report), replayed: res.replayed };
     },
-    submitReports: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    submitReports: async (req, { caller, ctx }) => {
       const outcomes = await reports.submitMany(
         caller,
         (req.reports ?? []).map(submissionFromProto),
@@ -42,8 +39,7 @@ export const ReportGrpcController = grpcController(
         ),
       };
     },
-    amendReport: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    amendReport: async (req, { caller, ctx }) => {
       const res = await reports.amend(
         caller,
         req.reportId,
@@ -55,28 +51,24 @@ export const ReportGrpcController = grpcController(
       );
       return { report: reportToProto(res.report), replayed: res.replayed };
     },
-    cancelReport: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    cancelReport: async (req, { caller, ctx }) => {
       return {
         report: reportToProto(
           await reports.cancel(caller, req.reportId, req.reason, ctx, req.expectedVersion ?? 0),
         ),
       };
     },
-    getReport: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    getReport: async (req, { caller, ctx }) => {
       return {
         report: reportToProto(await reports.get(caller, req.reportId, req.version ?? 0, ctx)),
       };
     },
-    listReportVersions: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    listReportVersions: async (req, { caller, ctx }) => {
       return {
         versions: (await reports.history(caller, req.reportId, ctx)).map(reportToProto),
       };
     },
-    searchReports: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    searchReports: async (req, { caller, ctx }) => {
       const res = await reports.search(
         caller,
         {
@@ -87,8 +79,7 @@ export const ReportGrpcController = grpcController(
           issuedTo: dateFromProto(req.issuedTo),
           statuses: (req.statuses ?? []).map(statusFromProto).filter(Boolean),
           includeObservations: req.includeObservations === true,
-          pageSize: req.page?.pageSize,
-          pageToken: req.page?.pageToken,
+          ...pageOf(req.page),
           labReportId: req.labReportId ?? '',
         },
         ctx,
@@ -101,8 +92,7 @@ export const ReportGrpcController = grpcController(
         },
       };
     },
-    acknowledgeReport: async (req, md) => {
-      const { caller, ctx } = callOf(md);
+    acknowledgeReport: async (req, { caller, ctx }) => {
       const res = await reports.acknowledge(
         caller,
         req.reportId,
@@ -112,12 +102,10 @@ export const ReportGrpcController = grpcController(
       );
       return { report: reportToProto(res.report), replayed: res.replayed };
     },
-    listUnacknowledgedReports: async (req, md) => {
-      const { caller } = callOf(md);
+    listUnacknowledgedReports: async (req, { caller }) => {
       const res = await reports.unacknowledged(caller, {
         minSeverity: severityFromProto(req.minSeverity),
-        pageSize: req.page?.pageSize,
-        pageToken: req.page?.pageToken,
+        ...pageOf(req.page),
       });
       return {
         reports: res.items.map((i) => ({
