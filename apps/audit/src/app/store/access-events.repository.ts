@@ -1,7 +1,7 @@
 import { PrismaRepository } from '@trellis/database';
 
 import { Prisma, type PrismaClient } from '../prisma';
-import type { AccessRow, PurposeOfUse } from './access-row';
+import type { AccessRow } from './access-row';
 
 /** Any client on the audit schema: the service's Prisma client or a transaction of it. */
 export type Db = PrismaClient | Prisma.TransactionClient;
@@ -33,53 +33,49 @@ export interface AccessCursor {
   auditId: string;
 }
 
-interface Raw {
-  audit_id: string;
-  recorded_at: Date;
-  action: string;
-  outcome: string;
-  outcome_description: string;
-  interaction: string;
-  system_id: string;
-  ods_code: string;
-  region: string;
-  user_id: string;
-  patient_nhs_number: string;
-  resource_type: string;
-  resource_id: string;
-  source_service: string;
-  trace_id: string;
-  required_scope: string;
-  purpose_of_use: string;
-  flagged_at: Date | null;
-}
+/**
+ * access_events' columns by AccessRow field, once: the batch insert expands its JSON rows with
+ * these names and types, and every read selects the columns under the field names, so a row
+ * needs no field-by-field copy either way.
+ */
+const ACCESS_COLUMNS = {
+  auditId: ['audit_id', 'uuid'],
+  recordedAt: ['recorded_at', 'timestamptz'],
+  action: ['action', 'text'],
+  outcome: ['outcome', 'text'],
+  outcomeDescription: ['outcome_description', 'text'],
+  interaction: ['interaction', 'text'],
+  systemId: ['system_id', 'text'],
+  odsCode: ['ods_code', 'text'],
+  region: ['region', 'text'],
+  userId: ['user_id', 'text'],
+  patientNhsNumber: ['patient_nhs_number', 'text'],
+  resourceType: ['resource_type', 'text'],
+  resourceId: ['resource_id', 'text'],
+  sourceService: ['source_service', 'text'],
+  traceId: ['trace_id', 'text'],
+  requiredScope: ['required_scope', 'text'],
+  purposeOfUse: ['purpose_of_use', 'text'],
+} as const satisfies Record<keyof AccessRow, readonly [column: string, type: string]>;
 
-const COLUMNS = Prisma.sql`e.audit_id::text AS audit_id, e.recorded_at, e.action, e.outcome,
-  e.outcome_description, e.interaction, e.system_id, e.ods_code, e.region, e.user_id,
-  e.patient_nhs_number, e.resource_type, e.resource_id, e.source_service, e.trace_id,
-  e.required_scope, e.purpose_of_use, f.flagged_at`;
+const FIELDS = Object.entries(ACCESS_COLUMNS);
+const STORED = Prisma.raw(FIELDS.map(([, [column]]) => column).join(', '));
+const FROM_JSON = Prisma.raw(FIELDS.map(([field]) => `"${field}"`).join(', '));
+const JSON_RECORD = Prisma.raw(FIELDS.map(([field, [, type]]) => `"${field}" ${type}`).join(', '));
+const COLUMNS = Prisma.raw(
+  [
+    ...FIELDS.map(([field, [column, type]]) =>
+      type === 'uuid' ? `e.${column}::text AS "${field}"` : `e.${column} AS "${field}"`,
+    ),
+    'f.flagged_at AS "flaggedAt"',
+  ].join(', '),
+);
 
-function fromRaw(r: Raw): StoredAccess {
-  return {
-    auditId: r.audit_id,
-    recordedAt: r.recorded_at,
-    action: r.action,
-    outcome: r.outcome,
-    outcomeDescription: r.outcome_description,
-    interaction: r.interaction,
-    systemId: r.system_id,
-    odsCode: r.ods_code,
-    region: r.region,
-    userId: r.user_id,
-    patientNhsNumber: r.patient_nhs_number,
-    resourceType: r.resource_type,
-    resourceId: r.resource_id,
-    sourceService: r.source_service,
-    traceId: r.trace_id,
-    requiredScope: r.required_scope,
-    purposeOfUse: r.purpose_of_use as PurposeOfUse,
-    ...(r.flagged_at ? { flaggedAt: r.flagged_at } : {}),
-  };
+/** A row as selected: the access's fields, and flaggedAt null when the citizen did not flag it. */
+type Selected = Omit<StoredAccess, 'flaggedAt'> & { flaggedAt: Date | null };
+
+function stored({ flaggedAt, ...access }: Selected): StoredAccess {
+  return flaggedAt ? { ...access, flaggedAt } : access;
 }
 
 function whereOf(f: AccessFilter, after?: AccessCursor): Prisma.Sql {
@@ -110,52 +106,23 @@ export class AccessEventsRepository extends PrismaRepository<PrismaClient> {
    */
   async insertBatch(rows: readonly AccessRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const json = JSON.stringify(
-      rows.map((r) => ({
-        audit_id: r.auditId,
-        recorded_at: r.recordedAt.toISOString(),
-        action: r.action,
-        outcome: r.outcome,
-        outcome_description: r.outcomeDescription,
-        interaction: r.interaction,
-        system_id: r.systemId,
-        ods_code: r.odsCode,
-        region: r.region,
-        user_id: r.userId,
-        patient_nhs_number: r.patientNhsNumber,
-        resource_type: r.resourceType,
-        resource_id: r.resourceId,
-        source_service: r.sourceService,
-        trace_id: r.traceId,
-        required_scope: r.requiredScope,
-        purpose_of_use: r.purposeOfUse,
-      })),
-    );
     return this.db.$executeRaw`
-      INSERT INTO access_events (audit_id, recorded_at, action, outcome, outcome_description,
-        interaction, system_id, ods_code, region, user_id, patient_nhs_number, resource_type,
-        resource_id, source_service, trace_id, required_scope, purpose_of_use)
-      SELECT audit_id, recorded_at, action, outcome, outcome_description, interaction, system_id,
-             ods_code, region, user_id, patient_nhs_number, resource_type, resource_id,
-             source_service, trace_id, required_scope, purpose_of_use
-        FROM jsonb_to_recordset(${json}::jsonb) AS x(audit_id uuid, recorded_at timestamptz,
-             action text, outcome text, outcome_description text, interaction text,
-             system_id text, ods_code text, region text, user_id text, patient_nhs_number text,
-             resource_type text, resource_id text, source_service text, trace_id text,
-             required_scope text, purpose_of_use text)
+      INSERT INTO access_events (${STORED})
+      SELECT ${FROM_JSON}
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(${JSON_RECORD})
       ON CONFLICT DO NOTHING`;
   }
 
   /** Newest first, `limit` rows after the cursor. */
   async search(filter: AccessFilter, limit: number, after?: AccessCursor): Promise<StoredAccess[]> {
-    const rows = await this.db.$queryRaw<Raw[]>`
+    const rows = await this.db.$queryRaw<Selected[]>`
       SELECT ${COLUMNS}
         FROM access_events e
         LEFT JOIN access_flags f ON f.audit_id = e.audit_id
         ${whereOf(filter, after)}
        ORDER BY e.recorded_at DESC, e.audit_id DESC
        LIMIT ${limit}`;
-    return rows.map(fromRaw);
+    return rows.map(stored);
   }
 
   /**
@@ -172,9 +139,9 @@ export class AccessEventsRepository extends PrismaRepository<PrismaClient> {
       {
         total: number;
         rows: Array<
-          Omit<Raw, 'recorded_at' | 'flagged_at'> & {
-            recorded_at: string;
-            flagged_at: string | null;
+          Omit<Selected, 'recordedAt' | 'flaggedAt'> & {
+            recordedAt: string;
+            flaggedAt: string | null;
           }
         >;
       }[]
@@ -188,13 +155,13 @@ export class AccessEventsRepository extends PrismaRepository<PrismaClient> {
          LIMIT ${limit})
       SELECT (SELECT count(*)::int
                 FROM (SELECT 1 FROM access_events e ${whereOf(filter)} LIMIT ${cap}) x) AS total,
-             COALESCE((SELECT json_agg(page ORDER BY page.recorded_at DESC, page.audit_id DESC)
+             COALESCE((SELECT json_agg(page ORDER BY page."recordedAt" DESC, page."auditId" DESC)
                          FROM page), '[]'::json) AS rows`;
     const rows = (row?.rows ?? []).map((r) =>
-      fromRaw({
+      stored({
         ...r,
-        recorded_at: new Date(r.recorded_at),
-        flagged_at: r.flagged_at ? new Date(r.flagged_at) : null,
+        recordedAt: new Date(r.recordedAt),
+        flaggedAt: r.flaggedAt ? new Date(r.flaggedAt) : null,
       }),
     );
     const total = row?.total ?? 0;
@@ -211,13 +178,13 @@ export class AccessEventsRepository extends PrismaRepository<PrismaClient> {
   }
 
   async get(auditId: string): Promise<StoredAccess | undefined> {
-    const rows = await this.db.$queryRaw<Raw[]>`
+    const rows = await this.db.$queryRaw<Selected[]>`
       SELECT ${COLUMNS}
         FROM access_events e
         LEFT JOIN access_flags f ON f.audit_id = e.audit_id
        WHERE e.audit_id = ${auditId}::uuid
        LIMIT 1`;
-    return rows[0] ? fromRaw(rows[0]) : undefined;
+    return rows[0] ? stored(rows[0]) : undefined;
   }
 
   /** Records a flag once per access; returns the stored flag and whether it is new. */
