@@ -8,7 +8,8 @@
  *        [--servers trellis]   # Trellis alone: no HAPI build, boot or copy (A/B of Trellis changes)
  *        [--bulk] [--drop-schema]   # with --servers trellis: a bulk-seeded schema per size (reads, searches)
  *   BENCH_IDENTITY_NODE_ARGS="-r /tmp/count-sql.js" adds node arguments to the identity process.
- *   BENCH_FAST_READ_PROTO=lean|interceptors, BENCH_AUDIT_DELAY_MS=N: bench-only probes (probes.ts).
+ *   BENCH_FAST_READ_PROTO=lean|interceptors, BENCH_AUDIT_DELAY_MS=N, BENCH_FAST_ROUTES_TOGGLE_MS=N:
+ *   bench-only probes (probes.ts).
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --help   # this text, nothing run
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --render results.json   # table again
  *   node -r @swc-node/register tools/bench/peers/hapi/bench.ts --growth a.json,b.json,…  # sizes compared
@@ -62,7 +63,7 @@ import {
   startHapi,
   type HapiServer,
 } from './hapi';
-import { delayAudit, installFastReadPrototype } from './probes';
+import { installProbes } from './probes';
 import { GroupCpuTracker, kafkaPids, machineJiffies, postgresByClient, type Groups } from './procs';
 import { render, renderGrowth, type RoundResult, type SizedRun, type Target } from './report';
 import { statementGrowth } from './statement';
@@ -223,18 +224,8 @@ async function main(): Promise<void> {
       GATEWAY_RATE_LIMIT_PER_WINDOW: '100000000',
       LOG_LEVEL: 'error',
     });
-    // bench-only probes (probes.ts): a prototype read path, a delayed audit record
-    const proto = process.env['BENCH_FAST_READ_PROTO'];
-    const fastServed =
-      proto === 'lean' || proto === 'interceptors'
-        ? installFastReadPrototype(gw.handle.app, proto)
-        : undefined;
-    const auditDelay = Number(process.env['BENCH_AUDIT_DELAY_MS'] ?? 0);
-    if (auditDelay > 0) delayAudit(gw.handle.app, auditDelay);
-    if (fastServed) process.once('exit', () => log(`prototype read path served ${fastServed()}`));
-    log(
-      `gateway up${fastServed ? ` (PROTOTYPE read path: ${proto})` : ''}${auditDelay > 0 ? ` (audit delayed ${auditDelay} ms)` : ''}; starting identity`,
-    );
+    // bench-only probes (probes.ts): a prototype read path, a delayed audit record, A/B toggling
+    log(`gateway up${installProbes(gw.handle.app, log)}; starting identity`);
     const identity = await spawnService({
       name: 'identity',
       nodeArgs: [

@@ -12,8 +12,14 @@
  *   Express's response helpers); they measure what a lean read path would save.
  * - `BENCH_AUDIT_DELAY_MS=N`: every access-audit record() of the gateway waits N ms first — shows
  *   whether a response waits for its audit record.
+ * - `BENCH_FAST_ROUTES_TOGGLE_MS=N`: every N ms the server's requests go, in turn, to the product's
+ *   listener (fast-read.ts: the Patient read and search without Express's router and Nest's route
+ *   context) and to Express alone (every request routed by Express and Nest); the gateway
+ *   process's CPU (process.cpuUsage) and the answers finished are counted per phase, so both paths
+ *   are measured interleaved under the same load (an A/B within one run; phases with fewer than
+ *   100 answers left out). Printed at exit.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 
 import type { CallHandler, INestApplication, NestInterceptor } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
@@ -33,6 +39,73 @@ const ROUTE = '/fhir/Patient/:id';
 const PATH = /^\/fhir\/Patient\/(\d{10})$/;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Installs the probes the environment asks for; answers their description for the log. */
+export function installProbes(app: INestApplication, log: (s: string) => void): string {
+  const proto = process.env['BENCH_FAST_READ_PROTO'];
+  const notes: string[] = [];
+  if (proto === 'lean' || proto === 'interceptors') {
+    const served = installFastReadPrototype(app, proto);
+    process.once('exit', () => log(`prototype read path served ${served()}`));
+    notes.push(`PROTOTYPE read path: ${proto}`);
+  }
+  const auditDelay = Number(process.env['BENCH_AUDIT_DELAY_MS'] ?? 0);
+  if (auditDelay > 0) {
+    delayAudit(app, auditDelay);
+    notes.push(`audit delayed ${auditDelay} ms`);
+  }
+  const toggleMs = Number(process.env['BENCH_FAST_ROUTES_TOGGLE_MS'] ?? 0);
+  if (toggleMs > 0) {
+    const report = toggleFastRoutes(app, toggleMs);
+    process.once('exit', () => log(`fast routes / Express alone, interleaved: ${report()}`));
+    notes.push(`fast routes and Express alone every ${toggleMs} ms`);
+  }
+  return notes.map((n) => ` (${n})`).join('');
+}
+
+/**
+ * Alternates the product's listener and Express alone; answers CPU per answer of each. A phase
+ * counts only when it finished at least `busy` answers (boot, warm-up gaps and the tail are left
+ * out); an answer counts for the phase it finished in (in-flight answers cross a switch both ways).
+ */
+function toggleFastRoutes(app: INestApplication, everyMs: number, busy = 100): () => string {
+  const server = app.getHttpServer() as Server;
+  const express = app.getHttpAdapter().getInstance() as RequestListener;
+  const product = server.listeners('request') as RequestListener[];
+  const totals = {
+    fast: { cpuUs: 0, answers: 0, phases: 0 },
+    express: { cpuUs: 0, answers: 0, phases: 0 },
+  };
+  let mode: keyof typeof totals = 'fast';
+  let answers = 0;
+  let since = process.cpuUsage();
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    res.once('finish', () => answers++);
+    if (mode === 'express') express(req, res);
+    else for (const l of product) l(req, res);
+  });
+  const timer = setInterval(() => {
+    const used = process.cpuUsage(since);
+    since = process.cpuUsage();
+    if (answers >= busy) {
+      totals[mode].cpuUs += used.user + used.system;
+      totals[mode].answers += answers;
+      totals[mode].phases++;
+    }
+    answers = 0;
+    mode = mode === 'fast' ? 'express' : 'fast';
+  }, everyMs);
+  timer.unref();
+  return () =>
+    (['fast', 'express'] as const)
+      .map((m) => {
+        const p = totals[m];
+        const per = p.answers > 0 ? Math.round(p.cpuUs / p.answers) : 0;
+        return `${m}: ${p.answers} answers in ${p.phases} busy phases, ${per} us CPU per answer`;
+      })
+      .join('; ');
+}
 
 /** Delays every access-audit record() of the gateway by `ms`. */
 export function delayAudit(app: INestApplication, ms: number): void {
