@@ -1,18 +1,20 @@
-import { classifyOdsCode, mayBook } from './organisation';
+import { classifyOdsCode, mayBook, type OrganisationType } from './organisation';
 
 describe('classifyOdsCode', () => {
-  it.each([
-    ['A81001', 'gp-practice'],
-    ['Y02906', 'gp-practice'],
-    ['RTH', 'nhs-trust'],
-    ['RTH08', 'nhs-trust-site'],
-    ['FA123', 'pharmacy'],
-    ['QHM', 'icb'],
-    ['00L', 'icb'],
-    ['8HK49', 'other'],
-  ])('%s is %s', (code, type) => {
-    expect(classifyOdsCode(code)).toBe(type);
-  });
+  const examples: Record<OrganisationType, readonly string[]> = {
+    'gp-practice': ['A81001', 'Y02906'],
+    'nhs-trust': ['RTH'],
+    'nhs-trust-site': ['RTH08'],
+    pharmacy: ['FA123'],
+    icb: ['QHM', '00L'],
+    other: ['8HK49'],
+  };
+  it.each(Object.entries(examples).flatMap(([type, codes]) => codes.map((code) => [code, type])))(
+    '%s is %s',
+    (code, type) => {
+      expect(classifyOdsCode(code)).toBe(type);
+    },
+  );
 
   it('prefers a configured override', () => {
     expect(classifyOdsCode('8HK49', { '8HK49': 'pharmacy' })).toBe('pharmacy');
