@@ -35,6 +35,7 @@ import {
   type PatientDirectoryErrors,
 } from './identity-patient-directory';
 import {
+  CachingPatientDirectory,
   PATIENT_DIRECTORY,
   type PatientDirectory,
   type PatientLookupContext,
@@ -68,7 +69,30 @@ export type PlatformModuleConfig = ServiceAuthSetup<RawSqlClient>['config'] & {
 /** The token of a platform's outbox writer (one platform per process). */
 export const PLATFORM_OUTBOX = Symbol('identity-client.platform-outbox');
 
-export interface PlatformModuleSpec<T extends PrismaClientLike = PrismaClientLike> {
+/** What a platform's domain service is built from (its `services` entries). */
+export interface PlatformParts<T, S, C = PlatformModuleConfig> {
+  /** The service's Prisma client. */
+  prisma: T;
+  /** The identity client (cached where the spec says `directoryCache`). */
+  patients: PatientDirectory;
+  /** The identity client itself, never cached (the same as `patients` without `directoryCache`). */
+  uncachedPatients: PatientDirectory;
+  sink: S;
+  clock: Clock;
+  config: C;
+}
+
+/** A domain service of the platform: its class (the provider token) and how it is built. */
+export type PlatformServiceSpec<T, S, C> = readonly [
+  service: Type<unknown>,
+  build: (parts: PlatformParts<T, S, C>) => unknown,
+];
+
+export interface PlatformModuleSpec<
+  T extends PrismaClientLike = PrismaClientLike,
+  S = unknown,
+  C extends PlatformModuleConfig = PlatformModuleConfig,
+> {
   /** The service's name (auth, service identity, access records, the outbox's event source). */
   service: string;
   /** The token the service's generated Prisma client is provided under, and its class. */
@@ -76,38 +100,88 @@ export interface PlatformModuleSpec<T extends PrismaClientLike = PrismaClientLik
   scopeTable: ScopeTable;
   /** How identity's failures become the service's own errors. */
   directoryErrors: PatientDirectoryErrors;
-  /** The token the identity client is provided under (default PATIENT_DIRECTORY). */
-  directoryToken?: symbol | string;
+  /** Identity's answers cached for this long (PATIENT_DIRECTORY; `uncachedPatients` is not). */
+  directoryCache?: { ttlMs: (config: C) => number };
   /** The token the service's event sink is provided under, and its class (over the outbox). */
-  eventSink: readonly [token: symbol, sink: new (outbox: Outbox) => unknown];
+  eventSink: readonly [token: symbol, sink: new (outbox: Outbox) => S];
   controllers: Type<unknown>[];
+  /** The platform's domain services, each built from the platform's parts. */
+  services?: readonly PlatformServiceSpec<T, S, C>[];
   /** The service's own providers (they may inject CLOCK, PATIENT_DIRECTORY, PLATFORM_OUTBOX, prisma). */
-  providers: Provider[];
+  providers?: Provider[];
   overrides: PlatformModuleOverrides;
 }
 
-function identityDirectory<T extends PrismaClientLike>(spec: PlatformModuleSpec<T>): Provider {
-  const provide = spec.directoryToken ?? PATIENT_DIRECTORY;
-  if (spec.overrides.patientDirectory)
-    return { provide, useValue: spec.overrides.patientDirectory };
-  return {
-    provide,
-    inject: [CONFIG, ShutdownHooks],
-    useFactory: (config: PlatformModuleConfig, hooks: ShutdownHooks) => {
-      const directory = new IdentityPatientDirectory({
-        address: config.IDENTITY_GRPC_ADDR,
-        deadlineMs: config.IDENTITY_DEADLINE_MS,
-        errors: spec.directoryErrors,
-        serviceIdentity: serviceIdentityFromConfig(spec.service, config),
-      });
-      hooks.register('identity-client', () => directory.close(), ShutdownOrder.MESSAGING);
-      return directory;
+/** The identity client itself, never cached (PATIENT_DIRECTORY is it, or its cache). */
+const UNCACHED_DIRECTORY = Symbol('identity-client.uncached-directory');
+
+/** The identity client (or the test's directory) and PATIENT_DIRECTORY: it, or its cache. */
+function identityDirectories<T extends PrismaClientLike, S, C extends PlatformModuleConfig>(
+  spec: PlatformModuleSpec<T, S, C>,
+): Provider[] {
+  const overridden = spec.overrides.patientDirectory;
+  if (overridden)
+    return [
+      { provide: UNCACHED_DIRECTORY, useValue: overridden },
+      { provide: PATIENT_DIRECTORY, useValue: overridden },
+    ];
+  const cache = spec.directoryCache;
+  return [
+    {
+      provide: UNCACHED_DIRECTORY,
+      inject: [CONFIG, ShutdownHooks],
+      useFactory: (config: PlatformModuleConfig, hooks: ShutdownHooks) => {
+        const directory = new IdentityPatientDirectory({
+          address: config.IDENTITY_GRPC_ADDR,
+          deadlineMs: config.IDENTITY_DEADLINE_MS,
+          errors: spec.directoryErrors,
+          serviceIdentity: serviceIdentityFromConfig(spec.service, config),
+        });
+        hooks.register('identity-client', () => directory.close(), ShutdownOrder.MESSAGING);
+        return directory;
+      },
     },
-  };
+    cache
+      ? {
+          provide: PATIENT_DIRECTORY,
+          inject: [CONFIG, UNCACHED_DIRECTORY],
+          useFactory: (config: C, directory: PatientDirectory) =>
+            new CachingPatientDirectory(directory, cache.ttlMs(config)),
+        }
+      : { provide: PATIENT_DIRECTORY, useExisting: UNCACHED_DIRECTORY },
+  ];
 }
 
-function eventSink([provide, Sink]: PlatformModuleSpec['eventSink']): Provider {
+function eventSink<S>([provide, Sink]: PlatformModuleSpec<
+  PrismaClientLike,
+  S
+>['eventSink']): Provider {
   return { provide, inject: [PLATFORM_OUTBOX], useFactory: (outbox: Outbox) => new Sink(outbox) };
+}
+
+function domainService<T extends PrismaClientLike, S, C extends PlatformModuleConfig>(
+  spec: PlatformModuleSpec<T, S, C>,
+  [service, build]: PlatformServiceSpec<T, S, C>,
+): Provider {
+  return {
+    provide: service,
+    inject: [
+      spec.prisma[0],
+      PATIENT_DIRECTORY,
+      UNCACHED_DIRECTORY,
+      spec.eventSink[0],
+      CLOCK,
+      CONFIG,
+    ],
+    useFactory: (
+      prisma: T,
+      patients: PatientDirectory,
+      uncachedPatients: PatientDirectory,
+      sink: S,
+      clock: Clock,
+      config: C,
+    ) => build({ prisma, patients, uncachedPatients, sink, clock, config }),
+  };
 }
 
 /**
@@ -115,8 +189,8 @@ function eventSink([provide, Sink]: PlatformModuleSpec['eventSink']): Provider {
  * outbox writer and the platform's event sink over it, the auth guard with access records through that outbox, the identity client, the
  * clock, and the platform's own controllers and providers.
  */
-export function platformRootModule<T extends PrismaClientLike>(
-  spec: PlatformModuleSpec<T>,
+export function platformRootModule<T extends PrismaClientLike, S, C extends PlatformModuleConfig>(
+  spec: PlatformModuleSpec<T, S, C>,
 ): Type<unknown> {
   const [prismaToken] = spec.prisma;
   @Module({
@@ -142,13 +216,24 @@ export function platformRootModule<T extends PrismaClientLike>(
     controllers: spec.controllers,
     providers: [
       { provide: CLOCK, useValue: spec.overrides.clock ?? systemClock },
-      identityDirectory(spec),
+      ...identityDirectories(spec),
       eventSink(spec.eventSink),
-      ...spec.providers,
+      ...(spec.services ?? []).map((service) => domainService(spec, service)),
+      ...(spec.providers ?? []),
     ],
   })
   class PlatformRootModule {}
   return PlatformRootModule;
+}
+
+/**
+ * The root module factory of a domain platform (`createXModule(overrides?)`): platformRootModule
+ * of the spec, with the seams the bootstrap (none) or a test passes.
+ */
+export function platformModule<T extends PrismaClientLike, S, C extends PlatformModuleConfig>(
+  spec: Omit<PlatformModuleSpec<T, S, C>, 'overrides'>,
+): (overrides?: PlatformModuleOverrides) => Type<unknown> {
+  return (overrides = {}) => platformRootModule({ ...spec, overrides });
 }
 
 /** What a platform forwards to identity for a call, plus its correlation id. */

@@ -1,11 +1,4 @@
-import type { Type } from '@nestjs/common';
-import {
-  PATIENT_DIRECTORY,
-  type PatientDirectory,
-  platformRootModule,
-  type PlatformModuleOverrides,
-} from '@trellis/identity-client';
-import { CLOCK, CONFIG, type Clock } from '@trellis/service-kit';
+import { platformModule, type PlatformParts } from '@trellis/identity-client';
 
 import { AppointmentsMessaging } from '../events/appointments-messaging';
 import { OutboxAppointmentEventSink } from '../events/outbox-appointment-event-sink';
@@ -24,41 +17,31 @@ import { SchedulingRepository } from './scheduling/scheduling.repository';
 import { SchedulingService } from './scheduling/scheduling.service';
 
 /** The root module class the platform bootstrap takes; tests pass their seams as overrides. */
-export function createAppointmentsModule(overrides: PlatformModuleOverrides = {}): Type<unknown> {
-  return platformRootModule({
-    service: 'appointments',
-    prisma: [PRISMA, PrismaClient],
-    scopeTable: APPOINTMENTS_SCOPES,
-    directoryErrors: patientDirectoryErrors,
-    eventSink: [APPOINTMENT_EVENT_SINK, OutboxAppointmentEventSink],
-    controllers: [
-      ScheduleGrpcController,
-      AppointmentGrpcController,
-      AppointmentExportGrpcController,
+export const createAppointmentsModule = platformModule({
+  service: 'appointments',
+  prisma: [PRISMA, PrismaClient],
+  scopeTable: APPOINTMENTS_SCOPES,
+  directoryErrors: patientDirectoryErrors,
+  eventSink: [APPOINTMENT_EVENT_SINK, OutboxAppointmentEventSink],
+  controllers: [ScheduleGrpcController, AppointmentGrpcController, AppointmentExportGrpcController],
+  services: [
+    [
+      SchedulingService,
+      ({ prisma, clock }) => new SchedulingService(new SchedulingRepository(prisma), clock),
     ],
-    providers: [
-      {
-        provide: SchedulingService,
-        inject: [PRISMA, CLOCK],
-        useFactory: (prisma: PrismaClient, clock: Clock) =>
-          new SchedulingService(new SchedulingRepository(prisma), clock),
-      },
-      {
-        provide: BookingService,
-        inject: [PRISMA, PATIENT_DIRECTORY, APPOINTMENT_EVENT_SINK, CLOCK, CONFIG],
-        useFactory: (
-          prisma: PrismaClient,
-          patients: PatientDirectory,
-          sink: AppointmentEventSink,
-          clock: Clock,
-          config: AppointmentsConfig,
-        ) =>
-          new BookingService(new BookingRepository(prisma), patients, sink, clock, {
-            organisationTypeOf: (ods) => classifyOdsCode(ods, config.ORGANISATION_TYPES),
-          }),
-      },
-      AppointmentsMessaging,
+    [
+      BookingService,
+      ({
+        prisma,
+        patients,
+        sink,
+        clock,
+        config,
+      }: PlatformParts<PrismaClient, AppointmentEventSink, AppointmentsConfig>) =>
+        new BookingService(new BookingRepository(prisma), patients, sink, clock, {
+          organisationTypeOf: (ods) => classifyOdsCode(ods, config.ORGANISATION_TYPES),
+        }),
     ],
-    overrides,
-  });
-}
+  ],
+  providers: [AppointmentsMessaging],
+});

@@ -1,11 +1,4 @@
-import type { Type } from '@nestjs/common';
-import {
-  PATIENT_DIRECTORY,
-  type PatientDirectory,
-  platformRootModule,
-  type PlatformModuleOverrides,
-} from '@trellis/identity-client';
-import { CLOCK, type Clock } from '@trellis/service-kit';
+import { platformModule, type PlatformParts } from '@trellis/identity-client';
 
 import { OutboxReferralEventSink } from '../events/outbox-referral-event-sink';
 import { ReferralsMessaging } from '../events/referrals-messaging';
@@ -19,27 +12,19 @@ import { ReferralsRepository } from './referrals/referrals.repository';
 import { ReferralsService } from './referrals/referrals.service';
 
 /** The root module class the platform bootstrap takes; tests pass their seams as overrides. */
-export function createReferralsModule(overrides: PlatformModuleOverrides = {}): Type<unknown> {
-  return platformRootModule({
-    service: 'referrals',
-    prisma: [PRISMA, PrismaClient],
-    scopeTable: REFERRALS_SCOPES,
-    directoryErrors: patientDirectoryErrors,
-    eventSink: [REFERRAL_EVENT_SINK, OutboxReferralEventSink],
-    controllers: [ReferralGrpcController, ReferralExportGrpcController],
-    providers: [
-      {
-        provide: ReferralsService,
-        inject: [PRISMA, PATIENT_DIRECTORY, REFERRAL_EVENT_SINK, CLOCK],
-        useFactory: (
-          prisma: PrismaClient,
-          patients: PatientDirectory,
-          sink: ReferralEventSink,
-          clock: Clock,
-        ) => new ReferralsService(new ReferralsRepository(prisma), patients, sink, clock),
-      },
-      ReferralsMessaging,
+export const createReferralsModule = platformModule({
+  service: 'referrals',
+  prisma: [PRISMA, PrismaClient],
+  scopeTable: REFERRALS_SCOPES,
+  directoryErrors: patientDirectoryErrors,
+  eventSink: [REFERRAL_EVENT_SINK, OutboxReferralEventSink],
+  controllers: [ReferralGrpcController, ReferralExportGrpcController],
+  services: [
+    [
+      ReferralsService,
+      ({ prisma, patients, sink, clock }: PlatformParts<PrismaClient, ReferralEventSink>) =>
+        new ReferralsService(new ReferralsRepository(prisma), patients, sink, clock),
     ],
-    overrides,
-  });
-}
+  ],
+  providers: [ReferralsMessaging],
+});
