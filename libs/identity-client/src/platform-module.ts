@@ -102,8 +102,8 @@ export interface PlatformModuleSpec<
   directoryErrors: PatientDirectoryErrors;
   /** Identity's answers cached for this long (PATIENT_DIRECTORY; `uncachedPatients` is not). */
   directoryCache?: { ttlMs: (config: C) => number };
-  /** The token the service's event sink is provided under, and its class (over the outbox). */
-  eventSink: readonly [token: symbol, sink: new (outbox: Outbox) => S];
+  /** The platform's event sink class (over the outbox): its services' `sink`. */
+  eventSink: new (outbox: Outbox) => S;
   controllers: Type<unknown>[];
   /** The platform's domain services, each built from the platform's parts. */
   services?: readonly PlatformServiceSpec<T, S, C>[];
@@ -152,11 +152,15 @@ function identityDirectories<T extends PrismaClientLike, S, C extends PlatformMo
   ];
 }
 
-function eventSink<S>([provide, Sink]: PlatformModuleSpec<
-  PrismaClientLike,
-  S
->['eventSink']): Provider {
-  return { provide, inject: [PLATFORM_OUTBOX], useFactory: (outbox: Outbox) => new Sink(outbox) };
+/** The platform's event sink, over its outbox (what its domain services get as `sink`). */
+const PLATFORM_EVENT_SINK = Symbol('identity-client.platform-event-sink');
+
+function eventSink<S>(Sink: new (outbox: Outbox) => S): Provider {
+  return {
+    provide: PLATFORM_EVENT_SINK,
+    inject: [PLATFORM_OUTBOX],
+    useFactory: (outbox: Outbox) => new Sink(outbox),
+  };
 }
 
 function domainService<T extends PrismaClientLike, S, C extends PlatformModuleConfig>(
@@ -169,7 +173,7 @@ function domainService<T extends PrismaClientLike, S, C extends PlatformModuleCo
       spec.prisma[0],
       PATIENT_DIRECTORY,
       UNCACHED_DIRECTORY,
-      spec.eventSink[0],
+      PLATFORM_EVENT_SINK,
       CLOCK,
       CONFIG,
     ],

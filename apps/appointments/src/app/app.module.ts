@@ -3,7 +3,7 @@ import { platformModule, type PlatformParts } from '@trellis/identity-client';
 import { AppointmentsMessaging } from '../events/appointments-messaging';
 import { OutboxAppointmentEventSink } from '../events/outbox-appointment-event-sink';
 import { APPOINTMENTS_SCOPES } from './access/scopes';
-import { APPOINTMENT_EVENT_SINK, type AppointmentEventSink } from './booking/appointment-events';
+import { type AppointmentEventSink } from './booking/appointment-events';
 import { BookingRepository } from './booking/booking.repository';
 import { BookingService } from './booking/booking.service';
 import { type AppointmentsConfig } from './config';
@@ -22,7 +22,7 @@ export const createAppointmentsModule = platformModule({
   prisma: [PRISMA, PrismaClient],
   scopeTable: APPOINTMENTS_SCOPES,
   directoryErrors: patientDirectoryErrors,
-  eventSink: [APPOINTMENT_EVENT_SINK, OutboxAppointmentEventSink],
+  eventSink: OutboxAppointmentEventSink,
   controllers: [ScheduleGrpcController, AppointmentGrpcController, AppointmentExportGrpcController],
   services: [
     [

@@ -7,7 +7,7 @@ import { patientDirectoryErrors } from './domain/referrals.errors';
 import { ReferralExportGrpcController } from './grpc/referral-export.grpc.controller';
 import { ReferralGrpcController } from './grpc/referral.grpc.controller';
 import { PRISMA, PrismaClient } from './prisma';
-import { REFERRAL_EVENT_SINK, type ReferralEventSink } from './referrals/referral-events';
+import { type ReferralEventSink } from './referrals/referral-events';
 import { ReferralsRepository } from './referrals/referrals.repository';
 import { ReferralsService } from './referrals/referrals.service';
 
@@ -17,7 +17,7 @@ export const createReferralsModule = platformModule({
   prisma: [PRISMA, PrismaClient],
   scopeTable: REFERRALS_SCOPES,
   directoryErrors: patientDirectoryErrors,
-  eventSink: [REFERRAL_EVENT_SINK, OutboxReferralEventSink],
+  eventSink: OutboxReferralEventSink,
   controllers: [ReferralGrpcController, ReferralExportGrpcController],
   services: [
     [

@@ -8,7 +8,7 @@ import { patientDirectoryErrors } from './domain/results.errors';
 import { ReportExportGrpcController } from './grpc/report-export.grpc.controller';
 import { ReportGrpcController } from './grpc/report.grpc.controller';
 import { PRISMA, PrismaClient } from './prisma';
-import { RESULT_EVENT_SINK, type ResultEventSink } from './reports/report-types';
+import { type ResultEventSink } from './reports/report-types';
 import { ReportsRepository } from './reports/reports.repository';
 import { ReportsService } from './reports/reports.service';
 
@@ -20,7 +20,7 @@ export const createResultsModule = platformModule({
   directoryErrors: patientDirectoryErrors,
   // identity's active answers cached briefly (patient checks of report bursts)
   directoryCache: { ttlMs: (config: ResultsConfig) => config.IDENTITY_CACHE_TTL_MS },
-  eventSink: [RESULT_EVENT_SINK, OutboxResultEventSink],
+  eventSink: OutboxResultEventSink,
   controllers: [ReportGrpcController, ReportExportGrpcController],
   services: [
     [

@@ -20,5 +20,3 @@ export type AppointmentEvent = SubjectEvents<
 
 /** Port: appends an event to the outbox inside the caller's transaction. */
 export type AppointmentEventSink = DomainEventSink<AppointmentEvent, Prisma.TransactionClient>;
-
-export const APPOINTMENT_EVENT_SINK = Symbol('appointments.event-sink');

@@ -29,5 +29,3 @@ export type { DomainEventMeta as EventMeta } from '@trellis/events';
 
 /** Port: appends an event to the outbox inside the caller's transaction. */
 export type ReferralEventSink = DomainEventSink<ReferralEvent, Prisma.TransactionClient>;
-
-export const REFERRAL_EVENT_SINK = Symbol('referrals.event-sink');

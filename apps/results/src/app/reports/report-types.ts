@@ -46,5 +46,3 @@ export type ResultEvent = SubjectEvents<
 
 /** Port: appends events to the outbox inside the caller's transaction (several with one statement). */
 export type ResultEventSink = BatchingDomainEventSink<ResultEvent, Prisma.TransactionClient>;
-
-export const RESULT_EVENT_SINK = Symbol('results.event-sink');
