@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 import type { DynamicModule, FactoryProvider } from '@nestjs/common';
-import type { Outbox, RawSqlClient } from '@trellis/events';
+import { SERVICE_PRISMA, type Outbox, type RawSqlClient } from '@trellis/events';
 import { baseConfigSchema } from '@trellis/service-kit';
 
 import { AUTH_OPTIONS, type TrellisAuthOptions } from './auth.module';
@@ -52,7 +52,7 @@ describe('serviceRootModule', () => {
     expect(Reflect.getMetadata('controllers', root)).toEqual([FakeController]);
     expect(Reflect.getMetadata('providers', root)).toEqual([FakeService]);
     const { infra, options } = partsOf(root);
-    expect(infra.exports).toEqual([PRISMA, OUTBOX]);
+    expect(infra.exports).toEqual([PRISMA, SERVICE_PRISMA, OUTBOX]);
     expect(options.inject).toHaveLength(3);
     const db = {} as RawSqlClient;
     const outbox = { enqueue: jest.fn() } as unknown as Outbox;
@@ -73,7 +73,7 @@ describe('serviceRootModule', () => {
       overrides: { auth: { statusFeed } },
     });
     const { infra, options } = partsOf(root);
-    expect(infra.exports).toEqual([PRISMA]);
+    expect(infra.exports).toEqual([PRISMA, SERVICE_PRISMA]);
     expect(options.inject).toHaveLength(1);
     const built = options.useFactory(config) as TrellisAuthOptions;
     expect(built.auditor).toBeUndefined();
