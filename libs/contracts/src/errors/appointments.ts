@@ -1,13 +1,5 @@
 import type { ErrorCatalogue } from './catalogue';
-import {
-  IDEMPOTENCY_KEY_REUSED_ERROR_CODE,
-  ILLEGAL_TRANSITION_ERROR_CODE,
-  INVALID_ARGUMENT_ERROR_CODE,
-  NOT_INVOLVED_ERROR_CODE,
-  PATIENT_DECEASED_ERROR_CODE,
-  PATIENT_DIRECTORY_ERROR_CODES,
-  VERSION_CONFLICT_ERROR_CODE,
-} from './shared';
+import { CARE_RECORD_ERROR_CODES } from './shared';
 
 /**
  * The appointments platform's reasons (ErrorInfo domain trellis.appointments). The message always
@@ -16,13 +8,7 @@ import {
 export const APPOINTMENTS_ERRORS = {
   domain: 'appointments',
   codes: {
-    ...PATIENT_DIRECTORY_ERROR_CODES,
-    ...PATIENT_DECEASED_ERROR_CODE,
-    ...INVALID_ARGUMENT_ERROR_CODE,
-    ...IDEMPOTENCY_KEY_REUSED_ERROR_CODE,
-    ...ILLEGAL_TRANSITION_ERROR_CODE,
-    ...NOT_INVOLVED_ERROR_CODE,
-    ...VERSION_CONFLICT_ERROR_CODE,
+    ...CARE_RECORD_ERROR_CODES,
     ScheduleNotFound: ['SCHEDULE_NOT_FOUND', 'NOT_FOUND'],
     SlotNotFound: ['SLOT_NOT_FOUND', 'NOT_FOUND'],
     AppointmentNotFound: ['APPOINTMENT_NOT_FOUND', 'NOT_FOUND'],

@@ -1,13 +1,5 @@
 import type { ErrorCatalogue } from './catalogue';
-import {
-  IDEMPOTENCY_KEY_REUSED_ERROR_CODE,
-  ILLEGAL_TRANSITION_ERROR_CODE,
-  INVALID_ARGUMENT_ERROR_CODE,
-  NOT_INVOLVED_ERROR_CODE,
-  PATIENT_DECEASED_ERROR_CODE,
-  PATIENT_DIRECTORY_ERROR_CODES,
-  VERSION_CONFLICT_ERROR_CODE,
-} from './shared';
+import { CARE_RECORD_ERROR_CODES } from './shared';
 
 /**
  * The referrals platform's reasons (ErrorInfo domain trellis.referrals); ErrorInfo metadata
@@ -16,13 +8,7 @@ import {
 export const REFERRALS_ERRORS = {
   domain: 'referrals',
   codes: {
-    ...PATIENT_DIRECTORY_ERROR_CODES,
-    ...PATIENT_DECEASED_ERROR_CODE,
-    ...INVALID_ARGUMENT_ERROR_CODE,
-    ...IDEMPOTENCY_KEY_REUSED_ERROR_CODE,
-    ...ILLEGAL_TRANSITION_ERROR_CODE,
-    ...NOT_INVOLVED_ERROR_CODE,
-    ...VERSION_CONFLICT_ERROR_CODE,
+    ...CARE_RECORD_ERROR_CODES,
     AttachmentTooLarge: ['ATTACHMENT_TOO_LARGE', 'INVALID_ARGUMENT'],
     ReferralNotFound: ['REFERRAL_NOT_FOUND', 'NOT_FOUND'],
     AttachmentNotFound: ['ATTACHMENT_NOT_FOUND', 'NOT_FOUND'],

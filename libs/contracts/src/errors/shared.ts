@@ -37,3 +37,17 @@ export const PATIENT_DIRECTORY_ERROR_CODES = {
 export const PATIENT_DECEASED_ERROR_CODE = {
   PatientDeceased: ['PATIENT_DECEASED', 'FAILED_PRECONDITION'],
 } as const;
+
+/**
+ * The shared reasons of a platform whose records two organisations change for a patient under
+ * idempotency keys and versions (appointments, referrals): all of the above.
+ */
+export const CARE_RECORD_ERROR_CODES = {
+  ...PATIENT_DIRECTORY_ERROR_CODES,
+  ...PATIENT_DECEASED_ERROR_CODE,
+  ...INVALID_ARGUMENT_ERROR_CODE,
+  ...IDEMPOTENCY_KEY_REUSED_ERROR_CODE,
+  ...ILLEGAL_TRANSITION_ERROR_CODE,
+  ...NOT_INVOLVED_ERROR_CODE,
+  ...VERSION_CONFLICT_ERROR_CODE,
+} as const;
