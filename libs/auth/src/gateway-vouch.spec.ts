@@ -87,6 +87,9 @@ describe('gateway vouch', () => {
     expect(t.signer.mint('referrals', t.basis())).toBe(first);
     expect(t.signer.mint('identity', t.basis())).not.toBe(first);
     expect(t.signer.mint('referrals', t.basis({ writesRestricted: true }))).not.toBe(first);
+    expect(t.signer.mint('referrals', t.basis({ admission: 'citizen' }))).not.toBe(first);
+    const otherToken = `${t.basis().accessToken}x`;
+    expect(t.signer.mint('referrals', t.basis({ accessToken: otherToken }))).not.toBe(first);
     t.advance(1_001);
     expect(t.signer.mint('referrals', t.basis())).not.toBe(first);
   });

@@ -97,11 +97,12 @@ export class GatewayVouchSigner {
   /** A vouch for a call to `target` (a service name, e.g. "referrals"). */
   mint(target: string, basis: VouchBasis): string {
     const status: VouchedStatus = basis.writesRestricted ? 'writes-restricted' : 'active';
-    const ath = accessTokenHash(basis.accessToken);
-    const cacheKey = `${target}\u0000${ath}\u0000${status}\u0000${basis.admission}`;
+    // keyed by the token itself: its SHA-256 (`ath`) is computed only when a vouch is signed
+    const cacheKey = `${target}\u0000${status}\u0000${basis.admission}\u0000${basis.accessToken}`;
     const now = this.now();
     const held = this.minted.get(cacheKey);
     if (held && now - held.at < this.reuseMs) return held.token;
+    const ath = accessTokenHash(basis.accessToken);
     const iat = Math.floor(now / 1000);
     const { kid, alg } = this.options.key;
     const privateKey = this.privateKey;

@@ -38,6 +38,38 @@ describe('SMART v2 scopes', () => {
     expect(scopeSatisfies(['system/Patient.read'], 'system/Patient.s')).toBe(true);
   });
 
+  it("answers a frozen list (a verified token's) as it answers the same list unfrozen, asked twice", () => {
+    const granted = [
+      'system/Patient.rs',
+      'system/Observation.r?category=laboratory',
+      'trellis/admin',
+    ];
+    const frozen = Object.freeze([...granted]);
+    const required = [
+      'system/Patient.r',
+      'system/Patient.rs',
+      'system/Patient.c',
+      'system/Observation.r',
+      'system/Observation.r?category=laboratory',
+      'trellis/admin',
+      'trellis/identity.admin',
+      'region/london.systems.read',
+      'not a scope',
+    ];
+    for (const r of required) {
+      const expected = scopeSatisfies([...granted], r);
+      expect([r, scopeSatisfies(frozen, r)]).toEqual([r, expected]);
+      expect([r, scopeSatisfies(frozen, r)]).toEqual([r, expected]);
+    }
+  });
+
+  it('asks a list that can still change again on every call', () => {
+    const granted = ['system/Patient.r'];
+    expect(scopeSatisfies(granted, 'system/Patient.s')).toBe(false);
+    granted.push('system/Patient.s');
+    expect(scopeSatisfies(granted, 'system/Patient.s')).toBe(true);
+  });
+
   it('granular scopes never satisfy the resource-wide requirement', () => {
     expect(
       scopeSatisfies(['system/Observation.rs?category=laboratory'], 'system/Observation.r'),

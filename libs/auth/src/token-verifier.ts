@@ -81,11 +81,10 @@ export class AccessTokenVerifier {
    * checks suspension on every call.
    */
   async verify(token: string, endUserId?: string): Promise<Caller> {
-    const key = this.cache ? VerifiedTokenCache.keyOf(token) : undefined;
-    let claims = key !== undefined ? this.cache?.get(key) : undefined;
+    let claims = this.cache?.get(token);
     if (!claims) {
       claims = await this.verifySignedToken(token);
-      if (key !== undefined) this.cache?.set(key, claims);
+      this.cache?.set(token, claims);
     }
     // a professional's session token names its user (RFC 8693 `act`): that, not the header
     const { actor, ...caller } = claims;

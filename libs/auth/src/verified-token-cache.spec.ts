@@ -96,7 +96,7 @@ describe('verified-token cache', () => {
     }
   });
 
-  it('is a bounded LRU keyed by the token hash', () => {
+  it('is a bounded LRU keyed by the exact token', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 2 });
     const claims = (id: string) => ({
       systemId: id,
@@ -106,12 +106,7 @@ describe('verified-token cache', () => {
       tokenId: id,
       expiresAt: Math.floor(Date.now() / 1000) + 300,
     });
-    const [a, b, d] = ['a.b.c', 'd.e.f', 'g.h.i'].map((t) => VerifiedTokenCache.keyOf(t)) as [
-      string,
-      string,
-      string,
-    ];
-    expect(a).not.toContain('a.b.c');
+    const [a, b, d] = ['a.b.c', 'd.e.f', 'g.h.i'] as const;
     cache.set(a, claims('a'));
     cache.set(b, claims('b'));
     cache.get(a); // a is now the most recent
@@ -120,6 +115,10 @@ describe('verified-token cache', () => {
     expect(cache.get(b)).toBeUndefined();
     expect(cache.get(a)?.systemId).toBe('a');
     expect(cache.get(d)?.systemId).toBe('d');
+    // only the exact token hits: a prefix, an extension or another case of it is a miss
+    expect(cache.get('g.h.')).toBeUndefined();
+    expect(cache.get('g.h.ij')).toBeUndefined();
+    expect(cache.get('G.h.i')).toBeUndefined();
   });
 
   it('cache off (`cache: false`) verifies every call', async () => {
