@@ -86,6 +86,21 @@ function metadataErrorClass<C extends string, N extends CodeNames<C>>(
     }
 
     /**
+     * The record a request names does not exist (or is not the caller's to see):
+     * `<what> <id> not found`, the id in metadata under `idKey`, e.g.
+     * `XError.notFound(XErrorCode.SlotNotFound, 'Slot', 'slotId', id)`.
+     */
+    static notFound<E>(
+      this: new (code: C, message: string, metadata: Metadata) => E,
+      code: C,
+      what: string,
+      idKey: string,
+      id: string,
+    ): E {
+      return new this(code, `${what} ${id} not found`, { [idKey]: id });
+    }
+
+    /**
      * How the patient directory's failures (@trellis/identity-client PatientDirectoryErrors)
      * become this context's errors, the NHS number in metadata.
      */

@@ -105,9 +105,7 @@ export class BookingSupport {
 }
 
 export function slotNotFound(id: string): AppointmentsError {
-  return new AppointmentsError(AppointmentsErrorCode.SlotNotFound, `Slot ${id} not found`, {
-    slotId: id,
-  });
+  return AppointmentsError.notFound(AppointmentsErrorCode.SlotNotFound, 'Slot', 'slotId', id);
 }
 
 export function slotNotFree(id: string, status: string): AppointmentsError {
@@ -122,9 +120,10 @@ export function slotNotFree(id: string, status: string): AppointmentsError {
 }
 
 export function appointmentNotFound(id: string): AppointmentsError {
-  return new AppointmentsError(
+  return AppointmentsError.notFound(
     AppointmentsErrorCode.AppointmentNotFound,
-    `Appointment ${id} not found`,
-    { appointmentId: id },
+    'Appointment',
+    'appointmentId',
+    id,
   );
 }

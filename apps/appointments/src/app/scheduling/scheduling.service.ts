@@ -182,10 +182,11 @@ export class SchedulingService {
     v.throwIfAny();
     const schedule = await this.repo.findSchedule(id);
     if (!schedule)
-      throw new AppointmentsError(
+      throw AppointmentsError.notFound(
         AppointmentsErrorCode.ScheduleNotFound,
-        `Schedule ${id} not found`,
-        { scheduleId: id },
+        'Schedule',
+        'scheduleId',
+        id,
       );
     return schedule;
   }
@@ -229,9 +230,7 @@ export class SchedulingService {
     v.throwIfAny();
     const slot = await this.repo.findSlot(id);
     if (!slot)
-      throw new AppointmentsError(AppointmentsErrorCode.SlotNotFound, `Slot ${id} not found`, {
-        slotId: id,
-      });
+      throw AppointmentsError.notFound(AppointmentsErrorCode.SlotNotFound, 'Slot', 'slotId', id);
     return slot;
   }
 

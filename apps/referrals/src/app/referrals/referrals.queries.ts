@@ -63,10 +63,11 @@ export class ReferralQueries {
       ? a?.referral.nhsNumber === actor.patient
       : a && involved(a.referral, actor.odsCode);
     if (!a || !visible)
-      throw new ReferralsError(
+      throw ReferralsError.notFound(
         ReferralsErrorCode.AttachmentNotFound,
-        `Attachment ${id} not found`,
-        { attachmentId: id },
+        'Attachment',
+        'attachmentId',
+        id,
       );
     return {
       id: a.id,

@@ -167,9 +167,7 @@ export function who(actor: Actor): {
 }
 
 export function notFound(id: string): ReferralsError {
-  return new ReferralsError(ReferralsErrorCode.ReferralNotFound, `Referral ${id} not found`, {
-    referralId: id,
-  });
+  return ReferralsError.notFound(ReferralsErrorCode.ReferralNotFound, 'Referral', 'referralId', id);
 }
 
 export function notTarget(r: ReferralRow, actor: Actor): ReferralsError {

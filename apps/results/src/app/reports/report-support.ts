@@ -63,9 +63,7 @@ export class ReportSupport {
       !!row && (row.labOdsCode === actor.odsCode || row.requesterOdsCode === actor.odsCode);
     if (row && (party || (ctx && (await this.isRegisteredGp(actor, row.nhsNumber, ctx)))))
       return row;
-    throw new ResultsError(ResultsErrorCode.ReportNotFound, `Report ${reportId} not found`, {
-      reportId,
-    });
+    throw ResultsError.notFound(ResultsErrorCode.ReportNotFound, 'Report', 'reportId', reportId);
   }
 
   /**
