@@ -97,4 +97,23 @@ describe('identity patient events', () => {
       ['merged', NHS, SURVIVOR],
     ]);
   });
+
+  it('moves nothing, and calls no reaction, for a number merged into itself', async () => {
+    const merged = jest.fn(() => Promise.resolve(3));
+    const reactions = { deceased: () => Promise.resolve(0), merged };
+    const selfMerge = received(
+      PatientMergedEvent,
+      PatientMergedEvent.encode(
+        events.v1.PatientMerged.fromPartial({
+          patient: { nhsNumber: NHS },
+          supersededNhsNumber: NHS,
+        }),
+      ),
+    );
+    expect(await reactToPatientEvent(selfMerge, reactions)).toEqual({
+      type: 'merged',
+      affected: 0,
+    });
+    expect(merged).not.toHaveBeenCalled();
+  });
 });

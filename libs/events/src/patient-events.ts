@@ -40,7 +40,10 @@ export interface PatientEventReactions {
     patient: { nhsNumber: string; deceasedAt: Date | undefined },
     correlationId: string | undefined,
   ): Promise<number>;
-  /** Returns how many of the platform's records moved to the surviving number. */
+  /**
+   * Returns how many of the platform's records moved to the surviving number (never called for a
+   * number merged into itself: that moves nothing).
+   */
   merged(superseded: string, survivor: string): Promise<number>;
 }
 
@@ -59,6 +62,7 @@ export async function reactToPatientEvent(
     };
   if (PatientMergedEvent.is(event)) {
     const { superseded, survivor } = patientMergedOf(event);
+    if (superseded === survivor) return { type: 'merged', affected: 0 };
     return { type: 'merged', affected: await reactions.merged(superseded, survivor) };
   }
   return undefined;

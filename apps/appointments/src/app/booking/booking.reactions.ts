@@ -52,7 +52,6 @@ export class BookingReactions {
     supersededNhsNumber: string,
     survivorNhsNumber: string,
   ): Promise<number> {
-    if (supersededNhsNumber === survivorNhsNumber) return 0;
     const repo = this.s.repo.joining(tx);
     const moved = await repo.reassignPatient(supersededNhsNumber, survivorNhsNumber);
     await repo.recordVersions(moved, 'patient-merged');

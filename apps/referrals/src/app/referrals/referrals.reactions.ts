@@ -226,7 +226,6 @@ export class ReferralReactions {
     superseded: string,
     survivor: string,
   ): Promise<number> {
-    if (superseded === survivor) return 0;
     const repo = this.s.repo.joining(tx);
     const ids = await repo.reassignPatient(superseded, survivor);
     const now = this.s.clock.now();
