@@ -32,8 +32,8 @@ export type {
 } from './outbox/event-sink';
 export * from './domain-event-types';
 export type { ActingSystem, DomainEventMeta, EventParty } from './outbox/domain-event';
-export { createOutbox, OUTBOX_CHANNEL } from './outbox/outbox';
-export type { Outbox, OutboxOptions } from './outbox/outbox';
+export { createOutbox, OUTBOX_CHANNEL, outboxRow } from './outbox/outbox';
+export type { Outbox, OutboxOptions, OutboxRow } from './outbox/outbox';
 export { SERVICE_PRISMA, serviceInfraModule } from './service-infra.module';
 export type { ServiceInfraSpec } from './service-infra.module';
 export { createOutboxRelay, OutboxRelay, outboxRowToMessage } from './outbox/relay';

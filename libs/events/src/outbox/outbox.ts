@@ -26,7 +26,8 @@ export interface Outbox {
   enqueueMany(tx: RawSqlClient, events: readonly OutboxEventInput[]): Promise<string[]>;
 }
 
-interface OutboxRow {
+/** An outbox row as enqueue writes it (before ce_source and seq): validated, trace headers added. */
+export interface OutboxRow {
   id: string;
   topic: string;
   key: string | null;
@@ -41,7 +42,13 @@ interface OutboxRow {
   payload: Uint8Array;
 }
 
-function toRow(event: OutboxEventInput): OutboxRow {
+/**
+ * The row enqueue writes for `event` (validated; the active trace's headers injected now), for a
+ * caller that writes it as a part of a larger statement in its transaction (identity's
+ * registration: the patient, its version and its event in one round trip). Such a caller must also
+ * NOTIFY OUTBOX_CHANNEL with its schema in the same transaction, as enqueue does.
+ */
+export function outboxRow(event: OutboxEventInput): OutboxRow {
   const problems: string[] = [];
   if (!event.topic) problems.push('topic is required');
   if (!TYPE_PATTERN.test(event.type ?? '')) {
@@ -85,7 +92,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   return {
     source,
     async enqueue(tx, event) {
-      const r = toRow(event);
+      const r = outboxRow(event);
       // One round trip: insert + NOTIFY (delivered at commit, once per transaction and schema).
       // A named statement (libs/database PREPARED_MARKER), planned once per connection: an
       // enqueue cost PostgreSQL 240-325 us unnamed, 65-70 us named (docs/performance.md).
@@ -105,7 +112,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     },
     async enqueueMany(tx, events) {
       if (events.length === 0) return [];
-      const rows = events.map(toRow);
+      const rows = events.map(outboxRow);
       const col = <K extends keyof OutboxRow>(k: K): OutboxRow[K][] => rows.map((row) => row[k]);
       const regions = rows.map((row) => JSON.stringify(row.regions));
       const payloads = rows.map((row) => Buffer.from(row.payload).toString('base64'));

@@ -1,5 +1,4 @@
 import type { RawSql } from '@trellis/database';
-import type { NhsNumberRange } from '@trellis/nhs-number';
 
 import type { Prisma } from '../../generated/prisma/client';
 import type {
@@ -13,7 +12,7 @@ import type {
   TraceQuery,
   TraceResult,
 } from './patient.model';
-import type { PatientSqlRepository, VersionMeta } from './patient-sql.repository';
+import type { EventRow, PatientSqlRepository, VersionMeta } from './patient-sql.repository';
 import type {
   ListingQuery,
   NewPatient,
@@ -34,7 +33,6 @@ type RepositoryContract = Pick<
   | 'lockRegistrationKeys'
   | 'lockRow'
   | 'insertPatient'
-  | 'registerPatient'
   | 'appendVersion'
   | 'bumpVersion'
   | 'writeNames'
@@ -61,8 +59,8 @@ export class InMemoryPatients implements RepositoryContract {
   readonly appended: Array<{ record: PatientRecord; meta: VersionMeta; at: Date }> = [];
   /** Registration keys and rows locked, in the order taken. */
   readonly locks: string[] = [];
-  /** Numbers registerPatient's statement draws, in order; when empty it draws none (undefined). */
-  readonly drawnNumbers: string[] = [];
+  /** Outbox rows written with an insert (a sink with rowOf), in order. */
+  readonly outboxRows: EventRow[] = [];
   /** Units of work opened. */
   transactions = 0;
 
@@ -124,7 +122,12 @@ export class InMemoryPatients implements RepositoryContract {
     return Promise.resolve(r ? { version: r.version } : undefined);
   }
 
-  insertPatient(p: NewPatient, now: Date, first?: VersionMeta): Promise<PatientRecord> {
+  insertPatient(
+    p: NewPatient,
+    now: Date,
+    first?: VersionMeta,
+    event?: (record: PatientRecord) => EventRow,
+  ): Promise<PatientRecord> {
     const record: PatientRecord = {
       nhsNumber: p.nhsNumber,
       names: p.names,
@@ -141,19 +144,8 @@ export class InMemoryPatients implements RepositoryContract {
     };
     this.records.set(p.nhsNumber, record);
     if (first) this.appended.push({ record, meta: first, at: now });
+    if (event) this.outboxRows.push(event(record));
     return Promise.resolve(record);
-  }
-
-  registerPatient(
-    p: Omit<NewPatient, 'nhsNumber'>,
-    _range: NhsNumberRange,
-    now: Date,
-    first: VersionMeta,
-  ): Promise<PatientRecord | undefined> {
-    const nhsNumber = this.drawnNumbers.shift();
-    return nhsNumber
-      ? this.insertPatient({ ...p, nhsNumber }, now, first)
-      : Promise.resolve(undefined);
   }
 
   appendVersion(record: PatientRecord, meta: VersionMeta, now: Date): Promise<void> {

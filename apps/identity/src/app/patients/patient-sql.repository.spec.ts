@@ -1,6 +1,8 @@
 import type { RawSql, SqlStatement } from '@trellis/database';
 
+import type { PatientRecord } from './patient.model';
 import {
+  type EventRow,
   PatientSqlRepository,
   registrationLockStatements,
   type VersionMeta,
@@ -133,45 +135,54 @@ describe('PatientSqlRepository.insertPatient', () => {
   });
 });
 
-describe('PatientSqlRepository.registerPatient (the number drawn by the insert)', () => {
-  const range = { name: 'test_range', first: 999000000, last: 999999999 };
-  const { nhsNumber: _drawn, ...withoutNumber } = patient;
+describe('PatientSqlRepository.insertPatient with its event', () => {
+  /** An event row per record: its key and payload carry what the event reads from the record. */
+  const eventRows: PatientRecord[] = [];
+  const rowFor = (r: PatientRecord): EventRow => {
+    eventRows.push(r);
+    return {
+      id: `00000000-0000-4000-8000-00000000000${eventRows.length}`,
+      topic: 'trellis.identity.patient.v1',
+      key: r.nhsNumber,
+      type: 'uk.nhs.trellis.identity.PatientRegistered.v1',
+      subject: r.nhsNumber,
+      time: now.toISOString(),
+      dataschema: null,
+      odsCode: r.gp?.odsCode ?? null,
+      region: r.gp?.region ?? null,
+      regions: [],
+      headers: '{}',
+      payload: new TextEncoder().encode(r.birthDate),
+      source: '/trellis/identity',
+    };
+  };
+  beforeEach(() => eventRows.splice(0));
 
-  it('draws the number in the insert and keeps the predicted snapshot when it matches', async () => {
+  it('writes the event, built from the predicted record, in the insert statement with its NOTIFY', async () => {
     const sql = fakeSql(answeredRow());
-    const record = await new PatientSqlRepository(sql).registerPatient(
-      withoutNumber,
-      range,
-      now,
-      first,
-    );
-    expect(record!.nhsNumber).toBe(patient.nhsNumber);
-    expect(JSON.stringify(record)).toBe(JSON.stringify(newRecord(patient, now)));
+    const record = await new PatientSqlRepository(sql).insertPatient(patient, now, first, rowFor);
     expect(sql.statements).toHaveLength(1);
-    expect(sql.statements[0]!.text).toContain("nhs_number_range_next('test_range')");
-    // the snapshot's number is set by the statement to the one it drew
-    expect(sql.statements[0]!.text).toContain('jsonb_set(');
-    expect(sql.statements[0]!.values).not.toContain(patient.nhsNumber);
+    expect(sql.statements[0]!.text).toContain('INSERT INTO outbox_events');
+    expect(sql.statements[0]!.text).toContain('pg_notify(');
+    expect(sql.statements[0]!.values).toContain('00000000-0000-4000-8000-000000000001');
+    expect(eventRows.map((r) => JSON.stringify(r))).toEqual([JSON.stringify(record)]);
   });
 
-  it('corrects the snapshot when the stored record differs from the prediction', async () => {
+  it('rewrites the snapshot and the event from the stored record when it differs', async () => {
     const sql = fakeSql(answeredRow({ birth_date: '1964-07-20' }));
-    const record = await new PatientSqlRepository(sql).registerPatient(
-      withoutNumber,
-      range,
-      now,
-      first,
+    const record = await new PatientSqlRepository(sql).insertPatient(patient, now, first, rowFor);
+    expect(eventRows.map((r) => r.birthDate)).toEqual(['1964-07-19', '1964-07-20']);
+    expect(sql.statements).toHaveLength(3);
+    expect(sql.statements[1]!.text).toContain('UPDATE patient_version SET snapshot');
+    expect(sql.statements[2]!.text).toContain('UPDATE outbox_events');
+    expect(sql.statements[2]!.values).toEqual(
+      expect.arrayContaining([
+        '00000000-0000-4000-8000-000000000002',
+        new TextEncoder().encode(record.birthDate),
+        // the row written by the insert is the one replaced
+        '00000000-0000-4000-8000-000000000001',
+      ]),
     );
-    expect(sql.statements).toHaveLength(2);
-    expect(sql.statements[1]!.values).toEqual([JSON.stringify(record), patient.nhsNumber, 1]);
-  });
-
-  it('answers undefined when the statement drew no usable number (nothing inserted)', async () => {
-    const sql = fakeSql(undefined);
-    await expect(
-      new PatientSqlRepository(sql).registerPatient(withoutNumber, range, now, first),
-    ).resolves.toBeUndefined();
-    expect(sql.statements).toHaveLength(1);
   });
 });
 

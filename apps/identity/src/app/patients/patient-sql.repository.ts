@@ -4,12 +4,12 @@ import {
   TransactionalRepository,
   type TransactionRoot,
 } from '@trellis/database';
-import type { NhsNumberRange } from '@trellis/nhs-number';
 import { escapeLiteral } from 'pg';
 
 import { Prisma } from '../../generated/prisma/client';
 import type { PatientRecord, TraceQuery, TraceResult } from './patient.model';
 import {
+  type EventRow,
   insertPatientSql,
   type NewPatient,
   newRecord,
@@ -20,7 +20,7 @@ import {
 } from './record.sql';
 import { matchedOn, traceSql, traceTerms, type TraceRow } from './trace.sql';
 
-export type { VersionMeta } from './record.sql';
+export type { EventRow, VersionMeta } from './record.sql';
 
 /**
  * lockRegistrationKeys as parameterless statements for a pool transaction's opening (sent with
@@ -60,54 +60,43 @@ export class PatientSqlRepository<
 
   /**
    * A new patient with its names, addresses, telecom and GP registration in one statement (one
-   * round trip instead of eight; the child rows' foreign keys are checked at its end), and with
-   * `first` its first history entry (as appendVersion writes it). Returns the record as `find`
+   * round trip instead of eight; the child rows' foreign keys are checked at its end), with `first`
+   * its first history entry (as appendVersion writes it) and with `event` its outbox event, both
+   * built from the record predicted from the request (newRecord). Returns the record as `find`
    * would read it, built from the rows the statement inserted (same columns, same aggregation), so
-   * registration needs no read back.
+   * registration needs no read back. When that record differs from the prediction, the version's
+   * snapshot and the event are rewritten from it in the same transaction.
    */
-  async insertPatient(p: NewPatient, now: Date, first?: VersionMeta): Promise<PatientRecord> {
-    return (await this.insertRecord(p, now, first))!;
-  }
-
-  /**
-   * insertPatient with its first history entry, the NHS number drawn from `range` by the statement
-   * itself (one round trip less than allocating it first); undefined, nothing inserted, when the
-   * range gave no usable number in the statement's two draws (the caller allocates and inserts).
-   */
-  registerPatient(
-    p: Omit<NewPatient, 'nhsNumber'>,
-    range: NhsNumberRange,
-    now: Date,
-    first: VersionMeta,
-  ): Promise<PatientRecord | undefined> {
-    return this.insertRecord({ ...p, nhsNumber: '' }, now, first, range);
-  }
-
-  private async insertRecord(
+  async insertPatient(
     p: NewPatient,
     now: Date,
     first?: VersionMeta,
-    range?: NhsNumberRange,
-  ): Promise<PatientRecord | undefined> {
-    // with `first`, the first history entry is a part of the same statement (one round trip less
-    // per registration, docs/performance.md): its snapshot is the record predicted from the request
-    const snapshot = first ? JSON.stringify(newRecord(p, now)) : undefined;
+    event?: (record: PatientRecord) => EventRow,
+  ): Promise<PatientRecord> {
+    // one round trip less per piece written in the same statement (docs/performance.md)
+    const predicted = first || event ? newRecord(p, now) : undefined;
+    const snapshot = predicted && JSON.stringify(predicted);
+    const written = predicted && event?.(predicted);
     const rows = await this.sql.$queryRaw<RecordRow[]>(
-      insertPatientSql(p, now, first && snapshot ? { meta: first, snapshot } : undefined, range),
+      insertPatientSql(p, now, first && snapshot ? { meta: first, snapshot } : undefined, written),
     );
-    if (!rows[0]) return undefined;
-    const record = rowToRecord(rows[0]);
-    // a number drawn by the statement is in the stored snapshot (set there), not in the prediction
-    const predicted =
-      range && snapshot !== undefined
-        ? JSON.stringify(newRecord({ ...p, nhsNumber: record.nhsNumber }, now))
-        : snapshot;
-    const stored = predicted === undefined ? undefined : JSON.stringify(record);
-    if (stored !== undefined && stored !== predicted) {
-      // the rows read back otherwise than predicted: the history keeps the record as stored, as
-      // appendVersion would have written it
+    const record = rowToRecord(rows[0]!);
+    const stored = snapshot === undefined ? undefined : JSON.stringify(record);
+    if (stored === snapshot) return record;
+    // the rows read back otherwise than predicted: the history keeps the record as stored, as
+    // appendVersion would have written it, and the event tells it
+    if (first) {
       await this.sql.$executeRaw`UPDATE patient_version SET snapshot = ${stored}::jsonb
         WHERE nhs_number = ${record.nhsNumber} AND version = ${record.version}::int`;
+    }
+    if (written && event) {
+      const r = event(record);
+      await this.sql.$executeRaw`UPDATE outbox_events
+        SET id = ${r.id}::uuid, topic = ${r.topic}, key = ${r.key}, ce_type = ${r.type},
+            ce_source = ${r.source}, ce_subject = ${r.subject}, ce_time = ${r.time}::timestamptz,
+            ce_dataschema = ${r.dataschema}, ods_code = ${r.odsCode}, region = ${r.region},
+            regions = ${r.regions}::text[], headers = ${r.headers}::jsonb, payload = ${r.payload}
+        WHERE id = ${written.id}::uuid`;
     }
     return record;
   }

@@ -1,5 +1,6 @@
 import { type NhsNumberAllocator, NhsNumberRangeExhaustedError } from '@trellis/nhs-number';
 import type { PatientEvent, PatientEventSink } from '../../events/patient-events';
+import type { EventRow } from './record.sql';
 import { InMemoryPatients, TEST_DETAILS, testActor, testRecord } from './in-memory-patients';
 import { registrationLockKeys } from './normalise';
 import type { TraceResult } from './patient.model';
@@ -21,19 +22,26 @@ const candidate = testRecord(CANDIDATE);
 
 /** Registration over the in-memory repository: the rules and what they write, no SQL. */
 function createTestRegistration(
-  opts: { trace?: TraceResult; exhausted?: boolean; drawn?: string[] } = {},
+  opts: { trace?: TraceResult; exhausted?: boolean; rows?: boolean } = {},
 ) {
   const store = new InMemoryPatients([candidate], opts.trace);
-  store.drawnNumbers.push(...(opts.drawn ?? []));
   const allocated: string[] = [];
   const events: PatientEvent[] = [];
   const audits: Array<Parameters<OverrideAudit>[1]> = [];
-  const sink: PatientEventSink = { emit: async (_tx, e) => void events.push(e) };
+  const sink: PatientEventSink = {
+    emit: async (_tx, e) => void events.push(e),
+    // a sink whose rows the insert writes: the event is returned as the row's payload
+    ...(opts.rows
+      ? {
+          rowOf: (e: PatientEvent) => {
+            events.push(e);
+            return { id: `row-${events.length}` } as EventRow;
+          },
+        }
+      : {}),
+  };
   const allocator = {
-    // a started service's allocator: the insert may draw the number itself
-    rangeEnsured: opts.drawn !== undefined,
-    range: { name: 'test', first: 999000000, last: 999999999 },
-    allocate: () => {
+    allocateAhead: () => {
       allocated.push(ALLOCATED);
       return opts.exhausted
         ? Promise.reject(new NhsNumberRangeExhaustedError('test'))
@@ -77,25 +85,17 @@ describe('PatientRegistration', () => {
     expect(t.audits).toEqual([]);
   });
 
-  it('takes the number the insert drew itself, without the allocator', async () => {
-    const t = createTestRegistration({ drawn: ['9990000034'] });
+  it('writes the event with the insert when the sink gives its row', async () => {
+    const t = createTestRegistration({ rows: true });
     const r = await t.registration.register(actor, details, { flag: false, reason: '' });
-    expect(r.patient).toMatchObject({ nhsNumber: '9990000034', version: 1 });
-    expect(t.allocated).toEqual([]);
-    expect(t.store.appended.map((a) => a.record.nhsNumber)).toEqual(['9990000034']);
+    expect(r.patient).toMatchObject({ nhsNumber: ALLOCATED, version: 1 });
+    expect(t.store.outboxRows).toEqual([{ id: 'row-1' }]);
     expect(t.events).toEqual([
       expect.objectContaining({
         kind: 'registered',
-        record: expect.objectContaining({ nhsNumber: '9990000034' }),
+        record: expect.objectContaining({ nhsNumber: ALLOCATED, version: 1 }),
       }),
     ]);
-  });
-
-  it('allocates and inserts when the insert drew no usable number', async () => {
-    const t = createTestRegistration({ drawn: [] });
-    const r = await t.registration.register(actor, details, { flag: false, reason: '' });
-    expect(r.patient).toMatchObject({ nhsNumber: ALLOCATED, version: 1 });
-    expect(t.allocated).toEqual([ALLOCATED]);
   });
 
   it('an override with a reason registers anyway: reason and candidates on version 1, the event and the audit', async () => {

@@ -15,7 +15,7 @@ const NOW = new Date('2026-11-24T09:00:00Z');
 function createTestService(opts: { trace?: TraceResult; records?: PatientRecord[] } = {}) {
   const store = new InMemoryPatients(opts.records, opts.trace);
   const events: PatientEvent[] = [];
-  const allocator = { allocate: async () => '9990000018' } as unknown as NhsNumberAllocator;
+  const allocator = { allocateAhead: async () => '9990000018' } as unknown as NhsNumberAllocator;
   const sink: PatientEventSink = { emit: async (_tx, e) => void events.push(e) };
   const clock = () => NOW;
   const repo = store as unknown as PatientsRepository;

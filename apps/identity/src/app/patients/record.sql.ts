@@ -1,5 +1,5 @@
 import { PREPARED_MARKER } from '@trellis/database';
-import { nextNumberSql, type NhsNumberRange } from '@trellis/nhs-number';
+import { OUTBOX_CHANNEL, type OutboxRow } from '@trellis/events';
 
 import { Prisma } from '../../generated/prisma/client';
 import { canonicalGiven, normaliseGiven, normaliseName, normalisePostcode } from './normalise';
@@ -46,6 +46,11 @@ export interface VersionMeta {
   changedByOds: string;
   reason?: string;
   overriddenCandidates?: string[];
+}
+
+/** An event's outbox row (libs/events outboxRow) with its ce_source, for the insert to write. */
+export interface EventRow extends OutboxRow {
+  source: string;
 }
 
 /** A registration's first history entry, written by the insert statement itself. */
@@ -229,17 +234,16 @@ export function newRecord(p: NewPatient, now: Date): PatientRecord {
 }
 
 /**
- * The insert of a new patient and its child rows, and with `first` its first history entry (four
- * fixed texts: with and without a GP, with and without the version). With `range` the statement
- * allocates the NHS number itself (p.nhsNumber is ignored; the snapshot's nhsNumber is set to it):
- * when the range gives no usable number (libs/nhs-number nextNumberSql) nothing is inserted and
- * the statement answers no row.
+ * The insert of a new patient and its child rows, with `first` its first history entry and with
+ * `event` its outbox event (+ NOTIFY, as libs/events enqueue does): one statement, one round trip
+ * (docs/performance.md, "Hot paths: create, fourth pass"). Eight fixed texts: with and without a
+ * GP, the version, the event.
  */
 export function insertPatientSql(
   p: NewPatient,
   now: Date,
   first?: FirstVersion,
-  range?: NhsNumberRange,
+  event?: EventRow,
 ): Prisma.Sql {
   const names = p.names.map((n, position) => ({
     position,
@@ -288,19 +292,28 @@ export function insertPatientSql(
                                      changed_by_ods, recorded_at, snapshot, reason, overridden_candidates)
         SELECT nhs_number, version, ${first.meta.change}, ${first.meta.changedFields}::text[],
                ${first.meta.changedBy}, ${first.meta.changedByOds}, ${now}::timestamptz,
-               ${range ? Prisma.sql`jsonb_set(${first.snapshot}::jsonb, '{nhsNumber}', to_jsonb(nhs_number))` : Prisma.sql`${first.snapshot}::jsonb`},
+               ${first.snapshot}::jsonb,
                ${first.meta.reason ?? null},
                ${first.meta.overriddenCandidates ?? []}::text[]
         FROM pt
         RETURNING id)`
     : Prisma.empty;
-  const label = `identity_patient_${first ? 'register' : 'insert'}${p.gp ? '_gp' : ''}${range ? '_numbered' : ''}`;
-  // the number drawn in the statement: one round trip less per registration (docs/performance.md)
-  const number = range
-    ? Prisma.sql`num.nhs_number
-      FROM (SELECT ${Prisma.raw(nextNumberSql(range))} AS nhs_number OFFSET 0) AS num
-      WHERE num.nhs_number IS NOT NULL`
-    : Prisma.sql`${p.nhsNumber}`;
+  const outbox = event
+    ? Prisma.sql`, ev AS (
+        INSERT INTO outbox_events
+          (id, topic, key, ce_type, ce_source, ce_subject, ce_time, ce_dataschema,
+           ods_code, region, regions, headers, payload)
+        VALUES
+          (${event.id}::uuid, ${event.topic}, ${event.key}, ${event.type}, ${event.source},
+           ${event.subject}, ${event.time}::timestamptz, ${event.dataschema}, ${event.odsCode},
+           ${event.region}, ${event.regions}::text[], ${event.headers}::jsonb, ${event.payload})
+        RETURNING seq)`
+    : Prisma.empty;
+  const notify = event
+    ? Prisma.sql`,
+           (SELECT count(*) FROM ev, pg_notify(${OUTBOX_CHANNEL}, current_schema()))::int AS events`
+    : Prisma.empty;
+  const label = `identity_patient_${first ? 'register' : 'insert'}${p.gp ? '_gp' : ''}${event ? '_event' : ''}`;
   return Prisma.sql`${Prisma.raw(`${PREPARED_MARKER}${label} */`)}
     WITH pt AS (
       INSERT INTO patient (gender, birth_date, confidentiality, gp_ods_code, gp_region, version,
@@ -308,7 +321,7 @@ export function insertPatientSql(
       SELECT ${p.gender}::gender, ${p.birthDate}::date,
              ${p.confidentiality}::confidentiality, ${p.gp?.odsCode ?? null}, ${p.gp?.region ?? null},
              1, ${now}::timestamptz, ${now}::timestamptz, ${p.registrationKey}, ${p.duplicateOverride}::boolean,
-             ${number}
+             ${p.nhsNumber}
       RETURNING *
     ), names AS (
       INSERT INTO patient_name (nhs_number, position, use, family, given, prefix, period_start,
@@ -336,13 +349,13 @@ export function insertPatientSql(
       FROM pt, jsonb_to_recordset(${JSON.stringify(telecom)}::jsonb) AS x(position int,
            system text, value text, use text, ps date, pe date)
       RETURNING *
-    )${gp}${version}
+    )${gp}${version}${outbox}
     SELECT ${RECORD_COLUMNS},
            COALESCE((SELECT ${NAMES_JSON} FROM names n), '[]') AS names,
            COALESCE((SELECT ${ADDRESSES_JSON} FROM addresses a), '[]') AS addresses,
            COALESCE((SELECT ${TELECOM_JSON} FROM telecom t), '[]') AS telecom,
            ${p.gp ? Prisma.sql`COALESCE((SELECT ${GPS_JSON} FROM gp g), '[]')` : Prisma.sql`'[]'::json`} AS gps,
            -- a number just allocated has no record merged into it
-           ARRAY[]::text[] AS superseded
+           ARRAY[]::text[] AS superseded${notify}
     FROM pt p`;
 }
