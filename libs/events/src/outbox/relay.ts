@@ -30,10 +30,11 @@ const PURGE_INTERVAL_MS = 60_000;
  *
  * - One active relay per schema: the leader holds a session advisory lock on its own connection;
  *   other pods wait and take over when that connection ends (crash, SIGKILL, network loss).
- * - Reads unsent rows in `seq` order, publishes a batch with the idempotent producer (one request
- *   in flight) and waits for the acks before marking the batch sent and reading the next, so each
- *   key's events reach Kafka in outbox order. A crash between publish and mark re-publishes the
- *   batch (at-least-once; inboxes de-duplicate by ce_id, which is the outbox row id).
+ * - Reads unsent rows in `seq` order and publishes them with the idempotent producer, two batches
+ *   in flight at most, never with a key in common: a key's next rows are read only after its
+ *   batch was acknowledged, so each key's events reach Kafka in outbox order. A batch is marked
+ *   sent after its ack; a crash between publish and mark re-publishes it (at-least-once; inboxes
+ *   de-duplicate by ce_id, which is the outbox row id).
  * - A failing topic is retried with exponential backoff and set aside meanwhile, so other topics
  *   keep flowing (order is per key, and a key belongs to one topic).
  * - Wakes on NOTIFY trellis_outbox (sent by enqueue at commit), polls as a safety net.
@@ -52,7 +53,12 @@ export class OutboxRelay {
   private pendingWake = false;
   private stopController = new AbortController();
   private flushWaiters: Array<(flushed: boolean) => void> = [];
-  private readonly blockedTopics = new Map<string, { until: number; failures: number }>();
+  private readonly blockedTopics = new Map<
+    string,
+    { until: number; failures: number; epoch: number }
+  >();
+  /** Counts publish failures; a batch remembers the count when it was handed over. */
+  private failureEpoch = 0;
   private lastPurge = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private unregisterGauges: (() => void) | undefined;
@@ -294,64 +300,97 @@ export class OutboxRelay {
     return rows;
   }
 
+  /** Hand a batch to the publisher now; its outcome is awaited by settle(). */
+  private send(rows: OutboxRow[]): BatchInFlight {
+    const published = publishTraced(this.options.publisher, rows.map(outboxRowToMessage));
+    published.catch(() => undefined); // settled (and its error handled) by settle()
+    return {
+      rows,
+      seqs: rows.map((r) => r.seq),
+      keys: new Set(rows.map(keyOf)),
+      published,
+      failureEpoch: this.failureEpoch,
+    };
+  }
+
   /**
    * Publish batches until the outbox is empty (returns true), or stop / a failure (false).
-   * Pipelined: while batch N is being published, batch N+1 is read (excluding N's rows) and batch
-   * N−1 is marked sent; N+1 is published only after N was acknowledged, and after a failure the
-   * read-ahead is discarded, so per-key order never depends on the pipeline. Statements on the
-   * connection run in the order they were issued, so the read of N+2 (issued after N's mark)
-   * never returns N's rows.
+   * Pipelined, two batches deep: batch N+1 is read (excluding N's rows), mapped and handed to the
+   * producer while N waits for its ack, without the rows whose key (null counts as one key) is in
+   * N — those wait for a later read, after N settled —, so the two requests never carry the same
+   * key and a failure or retry of N cannot reorder any key's events. A batch is marked sent only
+   * after its ack; N's mark and the read of N+2 are issued in that order on the connection, so
+   * that read never returns N's rows.
    */
   private async relayUntilIdle(client: Client): Promise<boolean> {
-    let readAhead: Promise<OutboxRow[]> | undefined;
+    let inFlight: BatchInFlight | undefined;
+    let next: BatchInFlight | undefined;
     let marking: Promise<void> | undefined;
+    let backingOff = false;
     try {
       for (;;) {
-        const rows = readAhead ? await readAhead : await this.fetchBatch(client, []);
-        readAhead = undefined;
-        if (rows.length === 0) {
-          await marking;
-          return true;
+        next = undefined;
+        if (!backingOff && this.running && this.leader) {
+          const rows = await this.fetchBatch(client, inFlight?.seqs ?? []);
+          const ready = inFlight ? withoutKeys(rows, inFlight.keys) : rows;
+          if (ready.length > 0) next = this.send(ready);
+          else if (!inFlight) {
+            await marking;
+            return true;
+          }
         }
-        if (this.running && this.leader) {
-          readAhead = this.fetchBatch(
-            client,
-            rows.map((r) => r.seq),
-          );
+        if (inFlight) {
+          const settled = await this.settle(client, inFlight, marking);
+          marking = settled.marking;
+          // all failed: back off once what is in flight settled (the failing topics are set aside)
+          if (settled.allFailed) backingOff = true;
         }
-        let sent: OutboxRow[];
-        let failed = false;
-        try {
-          await publishTraced(this.options.publisher, rows.map(outboxRowToMessage));
-          sent = rows;
-        } catch (error) {
-          sent = await this.publishPerTopic(client, rows, error);
-          failed = true;
-        }
-        if (failed && readAhead) {
-          // read before the failure: may hold later rows of a failing topic
-          await readAhead.catch(() => undefined);
-          readAhead = undefined;
-        }
-        await marking; // the previous batch's mark: a failure ends this pass (run() reconnects)
-        marking = undefined;
-        if (sent.length > 0) {
-          this.stats.batches += 1;
-          for (const topic of new Set(sent.map((r) => r.topic))) this.blockedTopics.delete(topic);
-          await this.options.afterPublish?.({ size: sent.length, batches: this.stats.batches });
-          marking = this.markSent(client, sent);
-          marking.catch(() => undefined); // awaited above on the next pass or below
-        }
-        // all failed: back off (the failing topics are set aside); partly failed: go on with the rest
-        if ((failed && sent.length === 0) || !this.running || !this.leader) {
+        inFlight = next;
+        next = undefined;
+        if (!inFlight && (backingOff || !this.running || !this.leader)) {
           await marking;
           return false;
         }
       }
     } finally {
-      if (readAhead) await readAhead.catch(() => undefined);
+      // a batch published but not settled stays unsent: the next pass publishes it again
+      if (inFlight) await inFlight.published.catch(() => undefined);
+      if (next) await next.published.catch(() => undefined);
       if (marking) await marking.catch(() => undefined);
     }
+  }
+
+  /**
+   * Await a batch's ack (after a failure: retry it topic by topic), then mark what was sent,
+   * after the previous mark (a failed mark ends the pass: run() reconnects).
+   */
+  private async settle(
+    client: Client,
+    batch: BatchInFlight,
+    previousMark: Promise<void> | undefined,
+  ): Promise<{ marking: Promise<void> | undefined; allFailed: boolean }> {
+    let sent: OutboxRow[];
+    let failed = false;
+    try {
+      await batch.published;
+      sent = batch.rows;
+    } catch (error) {
+      sent = await this.publishPerTopic(client, batch.rows, error);
+      failed = true;
+    }
+    await previousMark;
+    if (sent.length === 0) return { marking: undefined, allFailed: failed };
+    this.stats.batches += 1;
+    for (const topic of new Set(sent.map((r) => r.topic))) {
+      // a topic set aside after this batch was handed over stays aside
+      if ((this.blockedTopics.get(topic)?.epoch ?? 0) <= batch.failureEpoch) {
+        this.blockedTopics.delete(topic);
+      }
+    }
+    await this.options.afterPublish?.({ size: sent.length, batches: this.stats.batches });
+    const marking = this.markSent(client, sent);
+    marking.catch(() => undefined); // awaited with the next settle or at the end of the pass
+    return { marking, allFailed: false };
   }
 
   private async markSent(client: Client, sent: readonly OutboxRow[]): Promise<void> {
@@ -391,7 +430,12 @@ export class OutboxRelay {
     const topic = rows[0]!.topic;
     const failures = (this.blockedTopics.get(topic)?.failures ?? 0) + 1;
     const delay = backoffDelay(failures, this.options.backoff);
-    this.blockedTopics.set(topic, { until: Date.now() + delay, failures });
+    this.failureEpoch += 1;
+    this.blockedTopics.set(topic, {
+      until: Date.now() + delay,
+      failures,
+      epoch: this.failureEpoch,
+    });
     this.stats.failedPublishes += 1;
     const message = errorMessage(error);
     this.logger.warn(
@@ -413,6 +457,30 @@ export class OutboxRelay {
     this.lastPurge = Date.now();
     await this.query(client, PURGE_SENT_SQL, [this.retentionMs]);
   }
+}
+
+/** A batch handed to the publisher, not yet settled. */
+interface BatchInFlight {
+  rows: OutboxRow[];
+  seqs: string[];
+  /** Its keys (keyOf): rows of these keys wait until it settled. */
+  keys: Set<string>;
+  published: Promise<void>;
+  failureEpoch: number;
+}
+
+/** A row's ordering key; a null key counts as one key, '' (keys are never empty: createOutbox). */
+const keyOf = (row: Pick<OutboxRow, 'key'>): string => row.key ?? '';
+
+/**
+ * The rows of `rows` (in order) whose key is not in `busy`. Rows of a busy key are all left out,
+ * so none of that key's rows can overtake another.
+ */
+export function withoutKeys<R extends Pick<OutboxRow, 'key'>>(
+  rows: readonly R[],
+  busy: ReadonlySet<string>,
+): R[] {
+  return rows.filter((r) => !busy.has(keyOf(r)));
 }
 
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
