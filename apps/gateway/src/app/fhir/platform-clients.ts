@@ -25,6 +25,7 @@ import {
 } from 'nice-grpc';
 
 import { type PlatformName } from './fhir.config';
+import { directUnaryMethods, type DirectUnaryCall } from './platform-unary';
 
 /** What a FHIR request forwards to the platforms: the caller's token and trace context. */
 export interface ForwardContext extends Omit<PlatformForwardContext, 'headers'> {
@@ -81,6 +82,8 @@ export class PlatformClients {
   readonly appointmentExport: TypedClient<appointments.v1.AppointmentExportServiceDefinition>;
   readonly reportExport: TypedClient<results.v1.ReportExportServiceDefinition>;
   private readonly channels = new Map<PlatformName, Channel>();
+  /** Each connected client's unary methods, called on grpc-js directly (platform-unary.ts). */
+  private readonly direct = new Map<unknown, DirectUnaryCall>();
 
   constructor(
     private readonly addresses: Partial<Record<PlatformName, string>>,
@@ -116,7 +119,10 @@ export class PlatformClients {
     ctx: ForwardContext,
     deadlineMs?: number,
   ): Promise<Res> {
-    return method(request, { forward: platformForward(ctx, this.vouches), deadlineMs });
+    const forward = platformForward(ctx, this.vouches);
+    const direct = this.direct.get(method);
+    if (direct) return direct(request, forward, deadlineMs) as Promise<Res>;
+    return method(request, { forward, deadlineMs });
   }
 
   close(): void {
@@ -134,12 +140,19 @@ export class PlatformClients {
       channel = grpcChannel(address);
       this.channels.set(platform, channel);
     }
-    return typedClient(definition, channel, {
+    const options = {
       deadlineMs: this.defaultDeadlineMs,
       peer: platform,
-      outgoing: (md) => withServiceToken(md, this.serviceIdentity),
-      toError: (decoded, method) => new PlatformCallError(platform, method, decoded),
-    });
+      outgoing: (md: { set(key: string, value: string): void }) =>
+        withServiceToken(md, this.serviceIdentity),
+      toError: (decoded: DecodedGrpcError, method: string) =>
+        new PlatformCallError(platform, method, decoded),
+    };
+    const client = typedClient(definition, channel, options);
+    const methods = client as unknown as Record<string, unknown>;
+    for (const [key, call] of directUnaryMethods(definition, channel, options))
+      this.direct.set(methods[key], call);
+    return client;
   }
 }
 
