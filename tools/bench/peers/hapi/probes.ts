@@ -18,6 +18,9 @@
  *   process's CPU (process.cpuUsage) and the answers finished are counted per phase, so both paths
  *   are measured interleaved under the same load (an A/B within one run; phases with fewer than
  *   100 answers left out). Printed at exit.
+ * - `BENCH_PLATFORM_DIRECT_TOGGLE_MS=N`: the same interleaving for the gateway's platform calls:
+ *   every N ms they go, in turn, on grpc-js directly (the product, platform-unary.ts) and through
+ *   nice-grpc and the forwarding middleware (the platform clients' direct methods set aside).
  */
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 
@@ -32,7 +35,9 @@ import { GATEWAY_AUDITOR } from '@trellis/gateway/src/app/audit/gateway-events.m
 import { CertificationService } from '@trellis/gateway/src/app/certification/certification.service';
 import { FhirExceptionFilter } from '@trellis/gateway/src/app/fhir/fhir.http';
 import { fhirMetricsInterceptor } from '@trellis/gateway/src/app/fhir/fhir.metrics';
+import { PLATFORM_CLIENTS } from '@trellis/gateway/src/app/fhir/fhir.tokens';
 import { PatientFhirController } from '@trellis/gateway/src/app/fhir/patient.controller';
+import type { PlatformClients } from '@trellis/gateway/src/app/fhir/platform-clients';
 import { SystemRateBudget } from '@trellis/gateway/src/app/rate-limit/system-rate-budget';
 
 const ROUTE = '/fhir/Patient/:id';
@@ -60,6 +65,12 @@ export function installProbes(app: INestApplication, log: (s: string) => void): 
     process.once('exit', () => log(`fast routes / Express alone, interleaved: ${report()}`));
     notes.push(`fast routes and Express alone every ${toggleMs} ms`);
   }
+  const directMs = Number(process.env['BENCH_PLATFORM_DIRECT_TOGGLE_MS'] ?? 0);
+  if (directMs > 0) {
+    const report = togglePlatformDirect(app, directMs);
+    process.once('exit', () => log(`platform calls direct / nice-grpc, interleaved: ${report()}`));
+    notes.push(`platform calls direct and through nice-grpc every ${directMs} ms`);
+  }
   return notes.map((n) => ` (${n})`).join('');
 }
 
@@ -68,39 +79,69 @@ export function installProbes(app: INestApplication, log: (s: string) => void): 
  * counts only when it finished at least `busy` answers (boot, warm-up gaps and the tail are left
  * out); an answer counts for the phase it finished in (in-flight answers cross a switch both ways).
  */
-function toggleFastRoutes(app: INestApplication, everyMs: number, busy = 100): () => string {
+function toggleFastRoutes(app: INestApplication, everyMs: number): () => string {
   const server = app.getHttpServer() as Server;
   const express = app.getHttpAdapter().getInstance() as RequestListener;
   const product = server.listeners('request') as RequestListener[];
-  const totals = {
-    fast: { cpuUs: 0, answers: 0, phases: 0 },
-    express: { cpuUs: 0, answers: 0, phases: 0 },
-  };
-  let mode: keyof typeof totals = 'fast';
-  let answers = 0;
-  let since = process.cpuUsage();
+  let mode: 'fast' | 'express' = 'fast';
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    res.once('finish', () => answers++);
     if (mode === 'express') express(req, res);
     else for (const l of product) l(req, res);
+  });
+  return interleave(app, everyMs, ['fast', 'express'], (m) => (mode = m));
+}
+
+/** Alternates the platform clients' direct grpc-js calls and nice-grpc (their direct map emptied). */
+function togglePlatformDirect(app: INestApplication, everyMs: number): () => string {
+  const clients = app.get<PlatformClients>(PLATFORM_CLIENTS, { strict: false });
+  const held = clients as unknown as { direct: Map<unknown, unknown> };
+  const direct = held.direct;
+  const none = new Map<unknown, unknown>();
+  return interleave(app, everyMs, ['direct', 'nice-grpc'], (m) => {
+    held.direct = m === 'direct' ? direct : none;
+  });
+}
+
+/**
+ * Switches between two modes every `everyMs` and answers the gateway process's CPU per answer in
+ * each. A phase counts only when it finished at least `busy` answers (boot, warm-up gaps and the
+ * tail are left out); an answer counts for the phase it finished in.
+ */
+function interleave<M extends string>(
+  app: INestApplication,
+  everyMs: number,
+  modes: readonly [M, M],
+  switchTo: (mode: M) => void,
+  busy = 100,
+): () => string {
+  const server = app.getHttpServer() as Server;
+  const totals = new Map(modes.map((m) => [m, { cpuUs: 0, answers: 0, phases: 0 }]));
+  let mode = modes[0];
+  switchTo(mode);
+  let answers = 0;
+  let since = process.cpuUsage();
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    res.once('finish', () => answers++);
   });
   const timer = setInterval(() => {
     const used = process.cpuUsage(since);
     since = process.cpuUsage();
+    const t = totals.get(mode)!;
     if (answers >= busy) {
-      totals[mode].cpuUs += used.user + used.system;
-      totals[mode].answers += answers;
-      totals[mode].phases++;
+      t.cpuUs += used.user + used.system;
+      t.answers += answers;
+      t.phases++;
     }
     answers = 0;
-    mode = mode === 'fast' ? 'express' : 'fast';
+    mode = mode === modes[0] ? modes[1] : modes[0];
+    switchTo(mode);
   }, everyMs);
   timer.unref();
   return () =>
-    (['fast', 'express'] as const)
+    modes
       .map((m) => {
-        const p = totals[m];
+        const p = totals.get(m)!;
         const per = p.answers > 0 ? Math.round(p.cpuUs / p.answers) : 0;
         return `${m}: ${p.answers} answers in ${p.phases} busy phases, ${per} us CPU per answer`;
       })
