@@ -5,7 +5,7 @@ import { SERVICE_PRISMA, type Outbox, type RawSqlClient } from '@trellis/events'
 import { baseConfigSchema } from '@trellis/service-kit';
 
 import { AUTH_OPTIONS, type TrellisAuthOptions } from './auth.module';
-import { serviceRootModule, type ServiceModuleConfig } from './service-module';
+import { serviceModule, serviceRootModule, type ServiceModuleConfig } from './service-module';
 import { StaticSystemStatusFeed } from './system-status';
 
 class FakePrismaClient {
@@ -78,5 +78,27 @@ describe('serviceRootModule', () => {
     const built = options.useFactory(config) as TrellisAuthOptions;
     expect(built.auditor).toBeUndefined();
     expect(built).not.toHaveProperty('requireServiceIdentity');
+  });
+});
+
+describe('serviceModule', () => {
+  it('builds a root module per call, with the overrides a test passes (none in production)', () => {
+    const createModule = serviceModule({
+      service: 'svc',
+      prisma: [PRISMA, FakePrismaClient],
+      scopeTable,
+      controllers: [FakeController],
+      providers: [FakeService],
+    });
+    const production = createModule();
+    const tested = createModule({ auth: { statusFeed } });
+    expect(tested).not.toBe(production);
+    expect(production.name).toBe('svcRootModule');
+    expect(Reflect.getMetadata('controllers', tested)).toEqual([FakeController]);
+    const seamOf = (root: object) =>
+      (partsOf(root).options.useFactory(config) as TrellisAuthOptions).statusFeed;
+    expect(seamOf(tested)).toBe(statusFeed);
+    // without the test's feed, production builds the Kafka one (and this config names no brokers)
+    expect(() => seamOf(production)).toThrow('KAFKA_BROKERS is required');
   });
 });

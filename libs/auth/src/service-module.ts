@@ -76,3 +76,13 @@ export function serviceRootModule<T extends PrismaClientLike, C extends ServiceM
   Object.defineProperty(ServiceRootModule, 'name', { value: `${spec.service}RootModule` });
   return ServiceRootModule;
 }
+
+/**
+ * The root module factory of a service (`createXModule(overrides?)`): serviceRootModule of the
+ * spec, with the seams the bootstrap (none) or a test passes (as platformModule is a platform's).
+ */
+export function serviceModule<T extends PrismaClientLike, C extends ServiceModuleConfig>(
+  spec: Omit<ServiceModuleSpec<T, C>, 'overrides'>,
+): (overrides?: ServiceModuleOverrides) => Type<unknown> {
+  return (overrides = {}) => serviceRootModule({ ...spec, overrides });
+}

@@ -1,5 +1,4 @@
-import { type Type } from '@nestjs/common';
-import { serviceRootModule, type ServiceModuleOverrides } from '@trellis/auth';
+import { serviceModule } from '@trellis/auth';
 import { type Outbox } from '@trellis/events';
 import { CONFIG } from '@trellis/service-kit';
 
@@ -14,31 +13,28 @@ import { AccessEventsRepository } from './store/access-events.repository';
 export const OUTBOX = Symbol('audit.outbox');
 
 /** The root module class the platform bootstrap takes; tests pass their seams as overrides. */
-export function createAuditModule(overrides: ServiceModuleOverrides = {}): Type<unknown> {
-  return serviceRootModule({
-    service: 'audit',
-    prisma: [PRISMA, PrismaClient],
-    outbox: { token: OUTBOX, accessRecords: true },
-    scopeTable: AUDIT_SCOPES,
-    requireServiceIdentity: true,
-    controllers: [AuditGrpcController],
-    providers: [
-      {
-        provide: AccessEventsRepository,
-        inject: [PRISMA],
-        useFactory: (prisma: PrismaClient) => new AccessEventsRepository(prisma),
-      },
-      {
-        provide: AuditService,
-        inject: [AccessEventsRepository, OUTBOX, CONFIG],
-        useFactory: (repo: AccessEventsRepository, outbox: Outbox, config: AuditConfig) =>
-          new AuditService(repo, outbox, {
-            flag: config.AUDIT_FLAG_TOPIC,
-            region: (region) => config.AUDIT_REGION_TOPIC_TEMPLATE.replace('{region}', region),
-          }),
-      },
-      AuditMessaging,
-    ],
-    overrides,
-  });
-}
+export const createAuditModule = serviceModule({
+  service: 'audit',
+  prisma: [PRISMA, PrismaClient],
+  outbox: { token: OUTBOX, accessRecords: true },
+  scopeTable: AUDIT_SCOPES,
+  requireServiceIdentity: true,
+  controllers: [AuditGrpcController],
+  providers: [
+    {
+      provide: AccessEventsRepository,
+      inject: [PRISMA],
+      useFactory: (prisma: PrismaClient) => new AccessEventsRepository(prisma),
+    },
+    {
+      provide: AuditService,
+      inject: [AccessEventsRepository, OUTBOX, CONFIG],
+      useFactory: (repo: AccessEventsRepository, outbox: Outbox, config: AuditConfig) =>
+        new AuditService(repo, outbox, {
+          flag: config.AUDIT_FLAG_TOPIC,
+          region: (region) => config.AUDIT_REGION_TOPIC_TEMPLATE.replace('{region}', region),
+        }),
+    },
+    AuditMessaging,
+  ],
+});

@@ -1,5 +1,4 @@
-import { type Type } from '@nestjs/common';
-import { serviceRootModule, type ServiceModuleOverrides } from '@trellis/auth';
+import { serviceModule } from '@trellis/auth';
 
 import { ConformanceMessaging } from '../events/conformance-messaging';
 import { type ConformanceConfig } from './config';
@@ -14,25 +13,22 @@ import { ScorecardsService } from './scorecards/scorecards.service';
 import { SystemScorecardsService } from './scorecards/system-scorecards.service';
 
 /** The root module class the platform bootstrap takes; tests pass their seams as overrides. */
-export function createConformanceModule(overrides: ServiceModuleOverrides = {}): Type<unknown> {
-  return serviceRootModule({
-    service: 'conformance',
-    // PostgreSQL (schema `conformance`: counters, inbox, outbox)
-    prisma: [PRISMA, PrismaClient],
-    scopeTable: CONFORMANCE_SCOPES,
-    statusTopic: (config: ConformanceConfig) => config.CONFORMANCE_SYSTEM_TOPIC,
-    controllers: [ScorecardsGrpcController],
-    providers: [
-      ScorecardsRepository,
-      ScorecardsService,
-      ComplianceRepository,
-      ComplianceService,
-      SystemScorecardsService,
-      RegionChangesService,
-      ConformanceMessaging,
-    ],
-    overrides,
-  });
-}
+export const createConformanceModule = serviceModule({
+  service: 'conformance',
+  // PostgreSQL (schema `conformance`: counters, inbox, outbox)
+  prisma: [PRISMA, PrismaClient],
+  scopeTable: CONFORMANCE_SCOPES,
+  statusTopic: (config: ConformanceConfig) => config.CONFORMANCE_SYSTEM_TOPIC,
+  controllers: [ScorecardsGrpcController],
+  providers: [
+    ScorecardsRepository,
+    ScorecardsService,
+    ComplianceRepository,
+    ComplianceService,
+    SystemScorecardsService,
+    RegionChangesService,
+    ConformanceMessaging,
+  ],
+});
 
 export const ConformanceModule = createConformanceModule();
