@@ -30,6 +30,19 @@ function received(type: { type: string }, value: Uint8Array, key: string | null 
   });
 }
 
+/** identity's PatientMerged of `superseded` into `survivor`. */
+function mergeOf(superseded: string, survivor: string) {
+  return received(
+    PatientMergedEvent,
+    PatientMergedEvent.encode(
+      events.v1.PatientMerged.fromPartial({
+        patient: { nhsNumber: survivor },
+        supersededNhsNumber: superseded,
+      }),
+    ),
+  );
+}
+
 describe('identity patient events', () => {
   it('reads a death: the payload patient, else the key, and the time of death', () => {
     const at = new Date('2028-03-09T08:00:00.000Z');
@@ -46,15 +59,7 @@ describe('identity patient events', () => {
     expect(() => patientDeceasedOf(event)).toThrow(PoisonMessageError);
   });
   it('reads a merge, and refuses one lacking either number as poison', () => {
-    const merged = received(
-      PatientMergedEvent,
-      PatientMergedEvent.encode(
-        events.v1.PatientMerged.fromPartial({
-          patient: { nhsNumber: SURVIVOR },
-          supersededNhsNumber: NHS,
-        }),
-      ),
-    );
+    const merged = mergeOf(NHS, SURVIVOR);
     expect(patientMergedOf(merged)).toEqual({ superseded: NHS, survivor: SURVIVOR });
     const partial = received(
       PatientMergedEvent,
@@ -79,15 +84,7 @@ describe('identity patient events', () => {
       PatientDeceasedEvent,
       PatientDeceasedEvent.encode(events.v1.PatientDeceased.fromPartial({})),
     );
-    const merge = received(
-      PatientMergedEvent,
-      PatientMergedEvent.encode(
-        events.v1.PatientMerged.fromPartial({
-          patient: { nhsNumber: SURVIVOR },
-          supersededNhsNumber: NHS,
-        }),
-      ),
-    );
+    const merge = mergeOf(NHS, SURVIVOR);
     const other = received({ type: 'uk.nhs.trellis.identity.PatientUpdated.v1' }, new Uint8Array());
     expect(await reactToPatientEvent(death, reactions)).toEqual({ type: 'deceased', affected: 2 });
     expect(await reactToPatientEvent(merge, reactions)).toEqual({ type: 'merged', affected: 3 });
@@ -101,16 +98,7 @@ describe('identity patient events', () => {
   it('moves nothing, and calls no reaction, for a number merged into itself', async () => {
     const merged = jest.fn(() => Promise.resolve(3));
     const reactions = { deceased: () => Promise.resolve(0), merged };
-    const selfMerge = received(
-      PatientMergedEvent,
-      PatientMergedEvent.encode(
-        events.v1.PatientMerged.fromPartial({
-          patient: { nhsNumber: NHS },
-          supersededNhsNumber: NHS,
-        }),
-      ),
-    );
-    expect(await reactToPatientEvent(selfMerge, reactions)).toEqual({
+    expect(await reactToPatientEvent(mergeOf(NHS, NHS), reactions)).toEqual({
       type: 'merged',
       affected: 0,
     });
