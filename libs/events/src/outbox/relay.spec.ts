@@ -2,7 +2,7 @@
 // settle when the test says: what is handed to the producer while a batch waits for its ack,
 // and what is marked sent when.
 import type { EventPublisher, OutgoingMessage } from '../port';
-import { OutboxRelay, withoutKeys } from './relay';
+import { OutboxRelay, splitByKeys } from './relay';
 
 interface MockRow {
   seq: number;
@@ -120,11 +120,16 @@ async function until(what: string, check: () => boolean): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function fill(keys: (string | null)[], topic = 'trellis.test.a.v1'): void {
+function fill(keys: (string | null)[], topics: string[] = []): void {
   mockTable.splice(
     0,
     mockTable.length,
-    ...keys.map((key, i) => ({ seq: i + 1, key, topic, sent: false })),
+    ...keys.map((key, i) => ({
+      seq: i + 1,
+      key,
+      topic: topics[i] ?? 'trellis.test.a.v1',
+      sent: false,
+    })),
   );
   mockMarked.splice(0);
 }
@@ -157,19 +162,17 @@ describe('OutboxRelay pipeline', () => {
       expect(mockMarked).toEqual([]);
 
       publisher.sends[0]!.resolve();
+      // the held row goes as soon as its key's batch is acknowledged, without a new read
       await until('third send', () => publisher.sends.length === 3);
-      expect(publisher.sends[2]!.seqs).toEqual([4, 7]);
+      expect(publisher.sends[2]!.seqs).toEqual([4]);
       await until('first mark', () => mockMarked.length === 1);
       expect(mockMarked).toEqual([[1, 2, 3]]); // 5 and 6 are not acknowledged yet
 
-      publisher.sends[1]!.resolve();
-      publisher.sends[2]!.resolve();
-      await until('all marked', () => mockTable.every((r) => r.sent));
-      expect(mockMarked).toEqual([
-        [1, 2, 3],
-        [5, 6],
-        [4, 7],
-      ]);
+      await until('all marked', () => {
+        for (const s of publisher.sends) if (!s.settled) s.resolve();
+        return mockTable.every((r) => r.sent);
+      });
+      expect(mockMarked).toEqual([[1, 2, 3], [5, 6], [4], [7]]);
       expect(publisher.overlaps.every((o) => o.keysInCommon === 0 && o.unsettled <= 1)).toBe(true);
     } finally {
       await relay.stop();
@@ -225,6 +228,32 @@ describe('OutboxRelay pipeline', () => {
     }
   });
 
+  it('after a partly failed batch, reads the rows it held again', async () => {
+    // 1 and 4 (key A) on topic t1, the rest on t2; the first sends holding 1 fail
+    fill(['A', 'B', 'C', 'A', 'D', 'E'], ['t1', 't2', 't2', 't1', 't2', 't2']);
+    const publisher = new HeldPublisher();
+    const relay = relayOver(publisher);
+    await relay.start();
+    try {
+      await until('two sends', () => publisher.sends.length === 2);
+      let failuresOf1 = 0;
+      await until('all marked', () => {
+        for (const s of publisher.sends) {
+          if (s.settled) continue;
+          if (s.seqs.includes(1) && failuresOf1 < 2) {
+            failuresOf1 += 1;
+            s.reject(new Error('topic t1 unavailable'));
+          } else s.resolve();
+        }
+        return mockTable.every((r) => r.sent);
+      });
+      const acked = publisher.sends.filter((s) => s.ok).flatMap((s) => s.seqs);
+      expect(acked.filter((q) => q === 1 || q === 4)).toEqual([1, 4]);
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('keeps a topic that failed aside when a batch handed over before the failure succeeds', async () => {
     fill(['A', 'B', 'C', 'D']);
     const publisher = new HeldPublisher();
@@ -244,9 +273,12 @@ describe('OutboxRelay pipeline', () => {
   });
 });
 
-describe('withoutKeys', () => {
-  it('leaves out every row of a busy key, keeping the order of the rest', () => {
+describe('splitByKeys', () => {
+  it('holds every row of a busy key, keeping the order of both parts', () => {
     const rows = [{ key: 'A' }, { key: null }, { key: 'B' }, { key: 'A' }, { key: 'C' }];
-    expect(withoutKeys(rows, new Set(['A', '']))).toEqual([{ key: 'B' }, { key: 'C' }]);
+    expect(splitByKeys(rows, new Set(['A', '']))).toEqual([
+      [{ key: 'B' }, { key: 'C' }],
+      [{ key: 'A' }, { key: null }, { key: 'A' }],
+    ]);
   });
 });

@@ -15,6 +15,7 @@ import {
   RECORD_FAILURE_SQL,
   RELAY_LOCK_PREFIX,
   RELEASE_LEADER_LOCK_SQL,
+  RELAY_SESSION_SQL,
   TRY_LEADER_LOCK_SQL,
 } from './relay-queries';
 import { publishTraced } from './traced-publish';
@@ -211,6 +212,7 @@ export class OutboxRelay {
     });
     await client.connect();
     await this.query(client, `LISTEN ${client.escapeIdentifier(OUTBOX_CHANNEL)}`);
+    await this.query(client, RELAY_SESSION_SQL);
     this.client = client;
     return client;
   }
@@ -317,22 +319,24 @@ export class OutboxRelay {
    * Publish batches until the outbox is empty (returns true), or stop / a failure (false).
    * Pipelined, two batches deep: batch N+1 is read (excluding N's rows), mapped and handed to the
    * producer while N waits for its ack, without the rows whose key (null counts as one key) is in
-   * N — those wait for a later read, after N settled —, so the two requests never carry the same
-   * key and a failure or retry of N cannot reorder any key's events. A batch is marked sent only
-   * after its ack; N's mark and the read of N+2 are issued in that order on the connection, so
-   * that read never returns N's rows.
+   * N: those are held until N is acknowledged, then published as the next batch (read again if N
+   * failed). So two requests in flight never carry the same key, and a failure or retry of N
+   * cannot reorder any key's events. A batch is marked sent only after its ack; N's mark and the
+   * next read are issued in that order on the connection, so that read never returns N's rows.
    */
   private async relayUntilIdle(client: Client): Promise<boolean> {
     let inFlight: BatchInFlight | undefined;
     let next: BatchInFlight | undefined;
+    let held: OutboxRow[] = []; // read while inFlight was out, all of its keys: next once it is acked
     let marking: Promise<void> | undefined;
     let backingOff = false;
     try {
       for (;;) {
         next = undefined;
         if (!backingOff && this.running && this.leader) {
-          const rows = await this.fetchBatch(client, inFlight?.seqs ?? []);
-          const ready = inFlight ? withoutKeys(rows, inFlight.keys) : rows;
+          const rows = held.length > 0 ? held : await this.fetchBatch(client, inFlight?.seqs ?? []);
+          const [ready, busy] = inFlight ? splitByKeys(rows, inFlight.keys) : [rows, []];
+          held = busy;
           if (ready.length > 0) next = this.send(ready);
           else if (!inFlight) {
             await marking;
@@ -342,6 +346,8 @@ export class OutboxRelay {
         if (inFlight) {
           const settled = await this.settle(client, inFlight, marking);
           marking = settled.marking;
+          // after a failure the held rows may not be the oldest of their keys: read them again
+          if (settled.failed) held = [];
           // all failed: back off once what is in flight settled (the failing topics are set aside)
           if (settled.allFailed) backingOff = true;
         }
@@ -368,7 +374,7 @@ export class OutboxRelay {
     client: Client,
     batch: BatchInFlight,
     previousMark: Promise<void> | undefined,
-  ): Promise<{ marking: Promise<void> | undefined; allFailed: boolean }> {
+  ): Promise<{ marking: Promise<void> | undefined; failed: boolean; allFailed: boolean }> {
     let sent: OutboxRow[];
     let failed = false;
     try {
@@ -379,7 +385,7 @@ export class OutboxRelay {
       failed = true;
     }
     await previousMark;
-    if (sent.length === 0) return { marking: undefined, allFailed: failed };
+    if (sent.length === 0) return { marking: undefined, failed, allFailed: failed };
     this.stats.batches += 1;
     for (const topic of new Set(sent.map((r) => r.topic))) {
       // a topic set aside after this batch was handed over stays aside
@@ -390,7 +396,7 @@ export class OutboxRelay {
     await this.options.afterPublish?.({ size: sent.length, batches: this.stats.batches });
     const marking = this.markSent(client, sent);
     marking.catch(() => undefined); // awaited with the next settle or at the end of the pass
-    return { marking, allFailed: false };
+    return { marking, failed, allFailed: false };
   }
 
   private async markSent(client: Client, sent: readonly OutboxRow[]): Promise<void> {
@@ -473,14 +479,17 @@ interface BatchInFlight {
 const keyOf = (row: Pick<OutboxRow, 'key'>): string => row.key ?? '';
 
 /**
- * The rows of `rows` (in order) whose key is not in `busy`. Rows of a busy key are all left out,
- * so none of that key's rows can overtake another.
+ * `rows` (in order) split into those whose key is not in `busy` and those whose key is: every row
+ * of a busy key is held, so none of that key's rows can overtake another.
  */
-export function withoutKeys<R extends Pick<OutboxRow, 'key'>>(
+export function splitByKeys<R extends Pick<OutboxRow, 'key'>>(
   rows: readonly R[],
   busy: ReadonlySet<string>,
-): R[] {
-  return rows.filter((r) => !busy.has(keyOf(r)));
+): [ready: R[], held: R[]] {
+  const ready: R[] = [];
+  const held: R[] = [];
+  for (const r of rows) (busy.has(keyOf(r)) ? held : ready).push(r);
+  return [ready, held];
 }
 
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
