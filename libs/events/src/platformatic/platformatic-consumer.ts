@@ -8,9 +8,12 @@ import type {
   EventConsumer,
   PartitionLag,
 } from '../port';
+import { PartitionLanes } from './partition-lanes';
 import { PlatformaticAdmin, type KafkaBase } from './platformatic-admin';
 
 const partKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+/** Fetched messages waiting for their partition's lane at which fetching pauses. */
+const MAX_QUEUED = 5_000;
 
 export class PlatformaticConsumer implements EventConsumer {
   private consumer: Consumer | undefined;
@@ -70,51 +73,42 @@ export class PlatformaticConsumer implements EventConsumer {
     this.loop = this.consume(this.stream, options.eachBatch);
   }
 
-  /** Takes what the stream delivered so far, groups it by partition, one batch per partition. */
+  /**
+   * Hands what the stream delivers to per-partition lanes (partition-lanes.ts): each partition's
+   * messages in order, one batch per partition at a time, up to `concurrency` partitions at once,
+   * each lane going on with what its partition fetched meanwhile. Fetching pauses while
+   * `MAX_QUEUED` messages wait. Resolves once the stream ended and the running batches settled;
+   * rejects with the first batch that threw.
+   */
   private async consume(
     stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>,
     eachBatch: (batch: ConsumedBatch, control: BatchControl) => Promise<void>,
   ): Promise<void> {
-    const concurrency = this.opts.concurrency ?? 1;
     type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
-    let queue: Msg[] = [];
-    let wake: (() => void) | undefined;
-    stream.on('data', (m: Msg) => {
-      queue.push(m);
-      if (queue.length >= 5_000) stream.pause();
-      wake?.();
+    const lanes = new PartitionLanes<Msg>({
+      concurrency: Math.max(1, this.opts.concurrency ?? 1),
+      maxQueued: MAX_QUEUED,
+      run: (messages) => this.runBatch(messages, this.generation, eachBatch),
+      onFull: () => stream.pause(),
+      onRoom: () => {
+        if (stream.isPaused()) stream.resume();
+      },
     });
-    const ended = (): void => {
+    let ended: () => void = () => undefined;
+    const streamEnded = new Promise<void>((resolve) => (ended = resolve));
+    const onEnd = (): void => {
       // A late 'close' from a stream torn down by a rejoin must not stop its successor.
       if (this.stream === stream) this.running = false;
-      wake?.();
+      ended();
     };
-    stream.once('close', ended);
-    stream.once('end', ended);
-    while (this.running) {
-      if (queue.length === 0) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-        continue;
-      }
-      const taken = queue;
-      queue = [];
-      if (stream.isPaused()) stream.resume();
-      const byPartition = new Map<string, Msg[]>();
-      for (const m of taken) {
-        const key = partKey(m.topic, m.partition);
-        let list = byPartition.get(key);
-        if (!list) byPartition.set(key, (list = []));
-        list.push(m);
-      }
-      const batches = [...byPartition.values()];
-      const generation = this.generation;
-      for (let i = 0; i < batches.length; i += concurrency) {
-        await Promise.all(
-          batches.slice(i, i + concurrency).map((b) => this.runBatch(b, generation, eachBatch)),
-        );
-      }
-    }
+    stream.on('data', (m: Msg) => {
+      if (this.running) lanes.add(partKey(m.topic, m.partition), m);
+    });
+    stream.once('close', onEnd);
+    stream.once('end', onEnd);
+    if (!this.running) ended();
+    await Promise.race([streamEnded, lanes.whenFailed()]);
+    await lanes.close();
   }
 
   private async runBatch(
