@@ -6,7 +6,7 @@ export {
   startTelemetry,
   telemetryOptionsFromEnv,
 } from './telemetry';
-export type { Telemetry, TelemetryOptions } from './telemetry';
+export type { Telemetry, TelemetryConsumers, TelemetryOptions } from './telemetry';
 export { getMeter, recordRequest, startRequestTimer } from './red-metrics';
 export type { RequestKind, RequestOutcome } from './red-metrics';
 export {

@@ -1,6 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { recordRequest, startRequestTimer } from './red-metrics';
+import { defaultInstrumentations } from './telemetry';
 import { startInMemoryTelemetry, type InMemoryTelemetry } from '../testing';
 import {
   currentTraceHeaders,
@@ -104,5 +105,20 @@ describe('@trellis/telemetry', () => {
       code: '503',
       error: 'true',
     });
+  });
+
+  it('instruments pg and Nest only for a consumer of their spans or metrics', () => {
+    const names = (spans: boolean, metrics: boolean) =>
+      defaultInstrumentations({ spans, metrics }).map((i) => i.instrumentationName);
+    const http = '@opentelemetry/instrumentation-http';
+    const grpc = '@opentelemetry/instrumentation-grpc';
+    const pg = '@opentelemetry/instrumentation-pg';
+    const nest = '@opentelemetry/instrumentation-nestjs-core';
+    expect(names(true, true)).toEqual([http, grpc, pg, nest]);
+    expect(names(true, false)).toEqual([http, grpc, pg, nest]);
+    // Prometheus alone: pg's db.client.* metrics are read, nobody reads spans
+    expect(names(false, true)).toEqual([http, grpc, pg]);
+    // nothing exported: the trace context still crosses processes
+    expect(names(false, false)).toEqual([http, grpc]);
   });
 });

@@ -37,7 +37,8 @@ export interface TelemetryOptions {
   /** Extra metric readers (tests: a reader over an InMemoryMetricExporter). */
   metricReaders?: IMetricReader[];
   /**
-   * Replace the default instrumentations (http, grpc, pg, nestjs-core). Kafka spans come from
+   * Replace the default instrumentations (http, grpc, and pg and nestjs-core when something consumes
+   * their output: defaultInstrumentations). Kafka spans come from
    * @trellis/events itself (relay publish, inbox process), not from an instrumentation.
    */
   instrumentations?: Instrumentation[];
@@ -62,7 +63,23 @@ let generation = 0;
 /** Health-check and metrics scrapes are noise in traces. */
 const IGNORED_PATHS = ['/health/live', '/health/ready', '/metrics'];
 
-export function defaultInstrumentations(): Instrumentation[] {
+/** What the process does with telemetry: spans exported or collected, metrics read. */
+export interface TelemetryConsumers {
+  spans: boolean;
+  metrics: boolean;
+}
+
+/**
+ * The instrumentations a process needs for its consumers. http and grpc always: they carry the
+ * trace context across processes (logs and the outbox's event headers name the caller's trace)
+ * and record the request metrics. pg only when its spans or its `db.client.*` metrics go
+ * somewhere, nestjs-core only when spans do: with neither, their per-query and per-handler work
+ * (attributes, the statement's operation name, no-op spans, context binding: ≈ 4 % of identity's
+ * CPU on a create, docs/performance.md "Hot paths: create, fourth pass") is made for nobody.
+ */
+export function defaultInstrumentations(
+  consumers: TelemetryConsumers = { spans: true, metrics: true },
+): Instrumentation[] {
   return [
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req) => IGNORED_PATHS.some((p) => (req.url ?? '').startsWith(p)),
@@ -71,8 +88,10 @@ export function defaultInstrumentations(): Instrumentation[] {
       // health checks from kubelet/probes would otherwise dominate the traces
       ignoreGrpcMethods: [/^Check$/, /^Watch$/, /^ServerReflectionInfo$/],
     }),
-    new PgInstrumentation({ requireParentSpan: true }),
-    new NestInstrumentation(),
+    ...(consumers.spans || consumers.metrics
+      ? [new PgInstrumentation({ requireParentSpan: true })]
+      : []),
+    ...(consumers.spans ? [new NestInstrumentation()] : []),
   ] as unknown as Instrumentation[];
 }
 
@@ -135,7 +154,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     resourceDetectors: [],
     spanProcessors,
     metricReaders,
-    instrumentations: options.instrumentations ?? defaultInstrumentations(),
+    instrumentations:
+      options.instrumentations ??
+      defaultInstrumentations({
+        spans: spanProcessors.length > 0,
+        metrics: metricReaders.length > 0,
+      }),
   } as ConstructorParameters<typeof NodeSDK>[0]);
   sdk.start();
 
