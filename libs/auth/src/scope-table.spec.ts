@@ -55,6 +55,25 @@ describe('scope table', () => {
     });
   });
 
+  it('answers each rule of a scope asked before by its own overrides', () => {
+    const scope = 'system/Observation.u';
+    expect(auditShapeOf({ scope })).toEqual({ action: 'U', resourceType: 'Observation' });
+    expect(auditShapeOf({ scope, action: 'E' })).toEqual({
+      action: 'E',
+      resourceType: 'Observation',
+    });
+    expect(auditShapeOf({ scope, resourceType: 'DiagnosticReport' })).toEqual({
+      action: 'U',
+      resourceType: 'DiagnosticReport',
+    });
+    expect(auditShapeOf({ scope, resourceType: '' })).toEqual({
+      action: 'U',
+      resourceType: 'Observation',
+    });
+    expect(auditShapeOf({ scope: 'system/*.d' })).toEqual({ action: 'D', resourceType: '' });
+    expect(auditShapeOf({ scope })).toEqual({ action: 'U', resourceType: 'Observation' });
+  });
+
   it('builds a matrix whose lacking scopes never satisfy the row and whose sufficient ones do', () => {
     const rows = scopeMatrix(table);
     expect(rows).toHaveLength(4);
