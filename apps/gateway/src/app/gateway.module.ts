@@ -58,30 +58,38 @@ import { SIGNING_KEY_RING } from './tokens/tokens.service';
         auditor: AccessAuditor,
         prisma: PrismaClient,
         modules: ModuleRef,
-      ) => ({
-        service: 'gateway',
-        // signs the gateway's calls to the platforms; the gateway's own doors take local systems
-        serviceIdentity: serviceIdentityFromConfig('gateway', env),
-        scopeTable: GATEWAY_SCOPES,
-        issuer: config.publicUrl,
-        audience: config.audience,
-        keySet: createLocalJWKSet(ring.jwks()),
-        statusFeed: createSystemStatusFeed({
+      ) => {
+        // looked up once, at the first call (a container lookup per call was 0.3 % of a read)
+        let gate: CallLifecycleGate | undefined;
+        return {
           service: 'gateway',
-          connection: config.kafka,
-          topic: config.systemTopic,
-        }),
-        // the registry table is the feed's source: suspensions hold while Kafka is unreachable
-        statusFallback: gatewayStatusFallback(
-          new SystemStatusRepository(prisma),
-          config.systemTopic,
-        ),
-        auditor,
-        // issue 18: a system not yet live reaches the platforms only within a conformance session
-        // (resolved at the first call: the gate's module depends on this global one)
-        admit: (caller, call) =>
-          modules.get(CallLifecycleGate, { strict: false }).admit(caller, call),
-      }),
+          // signs the gateway's calls to the platforms; the gateway's own doors take local systems
+          serviceIdentity: serviceIdentityFromConfig('gateway', env),
+          scopeTable: GATEWAY_SCOPES,
+          issuer: config.publicUrl,
+          audience: config.audience,
+          keySet: createLocalJWKSet(ring.jwks()),
+          statusFeed: createSystemStatusFeed({
+            service: 'gateway',
+            connection: config.kafka,
+            topic: config.systemTopic,
+          }),
+          // the registry table is the feed's source: suspensions hold while Kafka is unreachable
+          statusFallback: gatewayStatusFallback(
+            new SystemStatusRepository(prisma),
+            config.systemTopic,
+          ),
+          auditor,
+          // issue 18: a system not yet live reaches the platforms only within a conformance session
+          // (resolved at the first call: the gate's module depends on this global one)
+          admit: (caller, call) => {
+            gate ??= modules.get<CallLifecycleGate, CallLifecycleGate>(CallLifecycleGate, {
+              strict: false,
+            });
+            return gate.admit(caller, call);
+          },
+        };
+      },
     }),
     SystemsModule,
     RegionsModule,

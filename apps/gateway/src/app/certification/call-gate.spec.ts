@@ -81,8 +81,9 @@ describe('reachesPlatforms', () => {
     ['system/MeasureReport.rs', false],
     ['trellis/admin', false],
     ['region/*/systems.write', false],
-  ])('%s → %s', (scope, expected) => {
+  ])('%s → %s, asked again too', (scope, expected) => {
     expect(reachesPlatforms({ key: 'GET /x', requiredScope: scope })).toBe(expected);
+    expect(reachesPlatforms({ key: 'GET /y', requiredScope: scope })).toBe(expected);
   });
 
   it('every call the gRPC front door forwards reaches a platform; a public call does not', () => {

@@ -39,10 +39,22 @@ export function reachesPlatforms(call: AdmissionCall): boolean {
   if (call.forwarded === true) return true;
   const scope = call.requiredScope;
   if (!scope) return false;
-  if (roleScopes([scope]).length > 0) return true;
-  const p = parseScope(scope);
-  return p?.kind === 'region' && p.action === 'waiting-lists.read';
+  let reaches = scopesReachingPlatforms.get(scope);
+  if (reaches === undefined) {
+    const p = parseScope(scope);
+    reaches =
+      roleScopes([scope]).length > 0 || (p?.kind === 'region' && p.action === 'waiting-lists.read');
+    if (scopesReachingPlatforms.size >= 1_024) scopesReachingPlatforms.clear();
+    scopesReachingPlatforms.set(scope, reaches);
+  }
+  return reaches;
 }
+
+/**
+ * reachesPlatforms' answer per required scope (a pure function of the string): asked on every
+ * call, parsing the scope again was ≈ 1 % of the gateway's read allocations (issue 23).
+ */
+const scopesReachingPlatforms = new Map<string, boolean>();
 
 /**
  * The lifecycle's rule for a call to the platforms (issue 18): only a `live` system uses the real
