@@ -2,7 +2,6 @@ import {
   assertValidRange,
   NhsNumberAllocator,
   NhsNumberRangeExhaustedError,
-  nextNumberSql,
   numberForBase,
   RawQueryClient,
 } from './allocation';
@@ -116,19 +115,5 @@ describe('NhsNumberAllocator', () => {
   it('numberForBase pads and completes', () => {
     expect(numberForBase(999000001n)).toBe('9990000018');
     expect(numberForBase(999000000)).toBeUndefined();
-  });
-});
-
-describe('nextNumberSql', () => {
-  it('draws from the named range, a second base only when the first is unusable', () => {
-    const sql = nextNumberSql({ name: 'demo_999', first: 999000000, last: 999999999 });
-    expect(sql.match(/nhs_number_range_next\('demo_999'\)/g)).toHaveLength(2);
-    expect(sql).toContain('CASE WHEN first.base IS NOT NULL');
-  });
-
-  it('refuses a range name that is not an identifier (it is inlined)', () => {
-    expect(() => nextNumberSql({ name: "x'; DROP", first: 999000000, last: 999000001 })).toThrow(
-      RangeError,
-    );
   });
 });

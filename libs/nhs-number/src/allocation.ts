@@ -53,37 +53,6 @@ export function numberForBase(base: number | bigint): string | undefined {
   return completeNhsNumber(String(base).padStart(9, '0'));
 }
 
-/**
- * SQL: the NHS number for a nine-digit base (a bigint SQL expression, e.g. a column), or NULL when
- * the base is unusable (check value 10) or NULL itself — numberForBase in arithmetic, so a
- * statement can allocate and use a number in one round trip. The weights are 10…2 from the first
- * digit; check = 11 − (sum mod 11), 11 → 0.
- */
-export function numberForBaseSql(base: string): string {
-  const weighted = Array.from(
-    { length: 9 },
-    (_, i) => `((${base}) / ${10 ** (8 - i)} % 10) * ${10 - i}`,
-  ).join(' + ');
-  const check = `((11 - (${weighted}) % 11) % 11)`;
-  return `CASE WHEN ${check} < 10 THEN lpad((${base})::text, 9, '0') || ${check}::text END`;
-}
-
-/**
- * SQL: a valid NHS number from `range` (its name inlined: validated, and constant per range, so a
- * statement's text stays fixed), or NULL: up to two bases are drawn, the second only when the
- * first is unusable; NULL when both are unusable or the range is exhausted — then the caller
- * allocates with NhsNumberAllocator.allocate, which draws as many as it takes and reports
- * exhaustion. Bases drawn are consumed, as with allocate (never handed out twice).
- */
-export function nextNumberSql(range: NhsNumberRange): string {
-  assertValidRange(range);
-  // OFFSET 0: the draw is not pulled up, so the function runs once however often `base` is read
-  const draw = `(SELECT nhs_number_range_next('${range.name}') AS base OFFSET 0)`;
-  return `(SELECT COALESCE(${numberForBaseSql('first.base')},
-            CASE WHEN first.base IS NOT NULL THEN (SELECT ${numberForBaseSql('second.base')} FROM ${draw} AS second) END)
-          FROM ${draw} AS first)`;
-}
-
 /** Bases drawn per statement by allocateAhead. */
 const AHEAD_BLOCK = 16;
 

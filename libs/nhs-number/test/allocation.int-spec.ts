@@ -4,9 +4,7 @@ import {
   NHS_NUMBER_ALLOCATION_SQL,
   NhsNumberAllocator,
   NhsNumberRangeExhaustedError,
-  nextNumberSql,
   numberForBase,
-  numberForBaseSql,
   type RawQueryClient,
 } from '../src/allocation';
 import { checkDigit, isValidNhsNumber } from '../src/nhs-number';
@@ -90,35 +88,36 @@ describe('NHS number allocation on PostgreSQL', () => {
     expect(Number(next.slice(0, 9))).toBeGreaterThan(Number(rolledBack.slice(0, 9)));
   });
 
-  it('numberForBaseSql completes every base as numberForBase does (20,001 in a row + 100,000 random)', async () => {
-    const { rows } = await pool.query<{ b: string; n: string | null }>(
-      `SELECT b::text AS b, ${numberForBaseSql('b')} AS n
-       FROM (SELECT generate_series(999000000::bigint, 999020000) AS b
-             UNION ALL SELECT (100000000 + floor(random() * 899999999))::bigint
-             FROM generate_series(1, 100000)) AS bases`,
-    );
-    const differing = rows.filter((r) => r.n !== (numberForBase(BigInt(r.b)) ?? null));
-    expect(differing).toEqual([]);
-    expect(rows.filter((r) => r.n === null).length).toBeGreaterThan(1000); // check value 10 exists
-  });
-
-  it('nextNumberSql draws a second base only after an unusable one, NULL once exhausted', async () => {
-    const range = { name: 'in_sql', first: 999000000, last: 999000030 };
-    await new NhsNumberAllocator(rawClient(pool), range).ensureRange();
-    const drawn: Array<string | null> = [];
-    for (let i = 0; i < 30; i++) {
-      const { rows } = await pool.query<{ n: string | null }>(
-        `SELECT ${nextNumberSql(range)} AS n`,
+  it('allocateAhead hands out every usable base once, in order, in blocks, then reports exhaustion', async () => {
+    const range = { name: 'ahead', first: 999000000, last: 999000030 };
+    const allocator = new NhsNumberAllocator(rawClient(pool), range, 8);
+    const numbers: string[] = [];
+    let refusal: unknown;
+    while (refusal === undefined) {
+      await allocator.allocateAhead().then(
+        (n) => numbers.push(n),
+        (err: unknown) => (refusal = err),
       );
-      drawn.push(rows[0]!.n);
     }
-    const numbers = drawn.filter((n): n is string => n !== null);
     // every usable base of the 31 handed out once, in order; unusable ones (999000000 first) skipped
     const usable = Array.from({ length: 31 }, (_, i) => numberForBase(999000000 + i)).filter(
       (n): n is string => n !== undefined,
     );
     expect(numbers).toEqual(usable);
-    expect(drawn.slice(numbers.length).every((n) => n === null)).toBe(true);
+    expect(refusal).toBeInstanceOf(NhsNumberRangeExhaustedError);
+  });
+
+  it('allocateAhead in two processes (replicas) never hands a number out twice', async () => {
+    const range = { name: 'ahead_two', first: 999100000, last: 999199999 };
+    const replicas = [
+      new NhsNumberAllocator(rawClient(pool), range),
+      new NhsNumberAllocator(rawClient(pool), range),
+    ];
+    const numbers = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => replicas[i % 2]!.allocateAhead()),
+    );
+    expect(new Set(numbers).size).toBe(300);
+    for (const n of numbers) expect(isValidNhsNumber(n)).toBe(true);
   });
 
   it('reports an exhausted range and refuses a changed range definition', async () => {
