@@ -104,21 +104,15 @@ export {
   regionOfOrganisation,
 } from './reference/organisations';
 export type { Organisation, OrganisationKind, Region } from './reference/organisations';
-export {
-  forwardedMetadata,
-  forwardingMiddleware,
-  GrpcCallError,
-  grpcChannel,
-  typedClient,
-  USER_HEADER,
-} from './grpc/typed-client';
+export { forwardedMetadata, GrpcCallError, USER_HEADER } from './grpc/forwarding';
 export type {
   ForwardCallOptions,
   ForwardContext,
   ForwardingOptions,
-  TypedClient,
-  TypedUnaryMethod,
-} from './grpc/typed-client';
+  MetadataSetter,
+} from './grpc/forwarding';
+export { forwardingMiddleware, grpcChannel, typedClient } from './grpc/typed-client';
+export type { TypedClient, TypedClientOptions, TypedUnaryMethod } from './grpc/typed-client';
 export { grpcCodeName, httpStatusOfGrpcCode, STATUS_TABLE, statusOfGrpcCode } from './status-map';
 export type { GrpcCodeName, StatusIssueCode, StatusMapping } from './status-map';
 export {

@@ -2,7 +2,8 @@ import { grpc as contracts } from '@trellis/contracts';
 import { createServer, Metadata, ServerError, Status, type Server } from 'nice-grpc';
 
 import { DomainError, STATUS_DETAILS_KEY, toGrpcError } from '../errors';
-import { GrpcCallError, grpcChannel, typedClient } from './typed-client';
+import { GrpcCallError } from './forwarding';
+import { grpcChannel, typedClient } from './typed-client';
 
 const Health = contracts.health.v1.HealthDefinition;
 const SERVING = contracts.health.v1.HealthCheckResponse_ServingStatus.SERVING;

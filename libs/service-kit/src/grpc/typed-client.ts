@@ -1,13 +1,14 @@
 // Typed gRPC clients over the ts-proto generated service definitions (`XServiceDefinition`) with
 // nice-grpc: one channel per peer, reused by every call; one middleware forwards the caller's
-// context, sets the deadline and decodes the rich error (google.rpc.Status in the trailers).
+// context, sets the deadline and decodes the rich error (google.rpc.Status in the trailers), with
+// the metadata, deadline and error rules of forwarding.ts, which the direct unary calls
+// (direct-unary.ts, the `direct` option) share.
 import {
   ChannelCredentials,
   ClientError,
   createChannel,
   createClientFactory,
   Metadata,
-  Status,
   type CallOptions,
   type Channel,
   type Client,
@@ -16,27 +17,16 @@ import {
   type CompatServiceDefinition,
 } from 'nice-grpc';
 
-import { decodeGrpcError, type DecodedGrpcError } from '../errors';
-import { CORRELATION_HEADER } from '../request-context';
-
-/** What a call forwards from the request it serves (the caller's token and trace context). */
-export interface ForwardContext {
-  authorization?: string;
-  traceparent?: string;
-  tracestate?: string;
-  correlationId?: string;
-  userId?: string;
-  /** Further metadata the peer reads (e.g. the door a request came through). */
-  headers?: Readonly<Record<string, string>>;
-  /** Metadata bound to the peer called (e.g. the gateway's vouch, addressed to one service). */
-  peerHeaders?: (peer: string) => Readonly<Record<string, string>>;
-}
-
-/** Per-call options of a typed client: what to forward, and a deadline other than the default. */
-export interface ForwardCallOptions {
-  forward?: ForwardContext;
-  deadlineMs?: number;
-}
+import { directUnaryMethods } from './direct-unary';
+import {
+  callDeadlineMs,
+  callErrorOf,
+  deadlineExceeded,
+  failedStatus,
+  outgoingMetadata,
+  type ForwardCallOptions,
+  type ForwardingOptions,
+} from './forwarding';
 
 export type TypedClient<D extends CompatServiceDefinition> = Client<D, ForwardCallOptions>;
 
@@ -46,41 +36,14 @@ export type TypedUnaryMethod<Req, Res> = (
   options?: CallOptions & ForwardCallOptions,
 ) => Promise<Res>;
 
-export const USER_HEADER = 'x-trellis-user';
-
-export interface ForwardingOptions {
-  /** Deadline of a call that sets none (milliseconds from the call's start). */
-  deadlineMs: number;
-  /** Adds this service's own credentials (e.g. its service token) to every call. */
-  outgoing?: (metadata: Metadata) => void;
-  /** The service this client calls (its name, e.g. "referrals"): passed to `peerHeaders`. */
-  peer?: string;
-  /** The error a failed call rejects with (default: GrpcCallError). */
-  toError?: (decoded: DecodedGrpcError, method: string) => Error;
-}
-
-/** A failed call: the decoded rich error (or a transport failure / deadline). */
-export class GrpcCallError extends Error {
-  constructor(
-    readonly method: string,
-    readonly decoded: DecodedGrpcError,
-  ) {
-    super(`${method}: ${decoded.message}`);
-    this.name = 'GrpcCallError';
-  }
-}
-
-/** The outgoing metadata of a forwarded call. */
-export function forwardedMetadata(forward: ForwardContext | undefined, base?: Metadata): Metadata {
-  const md = Metadata(base);
-  if (!forward) return md;
-  if (forward.authorization) md.set('authorization', forward.authorization);
-  if (forward.traceparent) md.set('traceparent', forward.traceparent);
-  if (forward.tracestate) md.set('tracestate', forward.tracestate);
-  if (forward.correlationId) md.set(CORRELATION_HEADER, forward.correlationId);
-  if (forward.userId) md.set(USER_HEADER, forward.userId);
-  for (const [key, value] of Object.entries(forward.headers ?? {})) md.set(key, value);
-  return md;
+export interface TypedClientOptions extends ForwardingOptions {
+  /**
+   * Unary methods called with no options but `forward` and `deadlineMs` go on grpc-js directly
+   * (direct-unary.ts), answering as the middleware does; any other call (streams, `signal`,
+   * `metadata`, `onHeader`/`onTrailer`) goes through nice-grpc. A function is read at each call
+   * (a bench's interleaved A/B of the two paths).
+   */
+  direct?: boolean | (() => boolean);
 }
 
 /** The method name of a call path ("/trellis.identity.v1.PatientService/GetPatient" → "GetPatient"). */
@@ -95,21 +58,16 @@ function methodName(path: string): string {
 export function forwardingMiddleware(
   options: ForwardingOptions,
 ): ClientMiddleware<ForwardCallOptions> {
-  const toError =
-    options.toError ?? ((decoded, method) => new GrpcCallError(method, decoded) as Error);
+  const toError = callErrorOf(options);
   return async function* forwarding<Req, Res>(
     call: ClientMiddlewareCall<Req, Res>,
     callOptions: CallOptions & Partial<ForwardCallOptions>,
   ): AsyncGenerator<Res, Res | void, undefined> {
     const { forward, deadlineMs, ...rest } = callOptions;
     const method = methodName(call.method.path);
-    const metadata = forwardedMetadata(forward, rest.metadata);
-    if (options.peer && forward?.peerHeaders)
-      for (const [key, value] of Object.entries(forward.peerHeaders(options.peer)))
-        metadata.set(key, value);
-    options.outgoing?.(metadata);
+    const metadata = outgoingMetadata(Metadata(rest.metadata), forward, options);
     const deadline = new AbortController();
-    const ms = deadlineMs ?? options.deadlineMs;
+    const ms = callDeadlineMs(deadlineMs, options);
     const timer = setTimeout(() => deadline.abort(), ms);
     const outer = rest.signal;
     const onOuterAbort = (): void => deadline.abort();
@@ -130,25 +88,10 @@ export function forwardingMiddleware(
       });
     } catch (err) {
       if (err instanceof ClientError) {
-        throw toError(
-          decodeGrpcError({
-            code: err.code,
-            details: err.details,
-            metadata: trailer && { get: (key: string) => trailer?.getAll(key) ?? [] },
-          }),
-          method,
-        );
+        const trailers = trailer && { get: (key: string) => trailer?.getAll(key) ?? [] };
+        throw toError(failedStatus(err.code, err.details, trailers), method);
       }
-      if (deadline.signal.aborted && !outer?.aborted) {
-        throw toError(
-          {
-            code: Status.DEADLINE_EXCEEDED,
-            message: `Deadline exceeded after ${ms} ms`,
-            fieldViolations: [],
-          },
-          method,
-        );
-      }
+      if (deadline.signal.aborted && !outer?.aborted) throw toError(deadlineExceeded(ms), method);
       throw err;
     } finally {
       clearTimeout(timer);
@@ -168,7 +111,37 @@ export function grpcChannel(address: string): Channel {
 export function typedClient<D extends CompatServiceDefinition>(
   definition: D,
   channel: Channel,
-  options: ForwardingOptions,
+  options: TypedClientOptions,
 ): TypedClient<D> {
-  return createClientFactory().use(forwardingMiddleware(options)).create(definition, channel);
+  const { direct, ...forwarding } = options;
+  const client = createClientFactory()
+    .use(forwardingMiddleware(forwarding))
+    .create(definition, channel);
+  if (!direct) return client;
+  const enabled = typeof direct === 'function' ? direct : () => true;
+  const viaMiddleware: Readonly<Record<string, unknown>> = client;
+  const methods: Record<string, UnaryMethod> = {};
+  for (const [key, call] of directUnaryMethods(definition, channel, forwarding)) {
+    const fallback = viaMiddleware[key];
+    if (!isUnaryMethod(fallback)) continue;
+    methods[key] = (request, callOptions) =>
+      enabled() && onlyForwarding(callOptions)
+        ? call(request, callOptions?.forward, callOptions?.deadlineMs)
+        : fallback(request, callOptions);
+  }
+  return Object.assign({}, client, methods);
+}
+
+type UnaryMethod = TypedUnaryMethod<unknown, unknown>;
+
+function isUnaryMethod(method: unknown): method is UnaryMethod {
+  return typeof method === 'function';
+}
+
+/** Call options the direct path answers as the middleware does: none but these two. */
+function onlyForwarding(callOptions: object | undefined): callOptions is ForwardCallOptions {
+  if (callOptions === undefined) return true;
+  for (const key of Object.keys(callOptions))
+    if (key !== 'forward' && key !== 'deadlineMs') return false;
+  return true;
 }

@@ -19,8 +19,8 @@
  *   are measured interleaved under the same load (an A/B within one run; phases with fewer than
  *   100 answers left out). Printed at exit.
  * - `BENCH_PLATFORM_DIRECT_TOGGLE_MS=N`: the same interleaving for the gateway's platform calls:
- *   every N ms they go, in turn, on grpc-js directly (the product, platform-unary.ts) and through
- *   nice-grpc and the forwarding middleware (the platform clients' direct methods set aside).
+ *   every N ms they go, in turn, on grpc-js directly (the product, service-kit's direct-unary.ts) and
+ *   through nice-grpc and the forwarding middleware (the platform clients' direct switch off).
  */
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 
@@ -92,14 +92,12 @@ function toggleFastRoutes(app: INestApplication, everyMs: number): () => string 
   return interleave(app, everyMs, ['fast', 'express'], (m) => (mode = m));
 }
 
-/** Alternates the platform clients' direct grpc-js calls and nice-grpc (their direct map emptied). */
+/** Alternates the platform clients' direct grpc-js calls and nice-grpc (their direct switch off). */
 function togglePlatformDirect(app: INestApplication, everyMs: number): () => string {
   const clients = app.get<PlatformClients>(PLATFORM_CLIENTS, { strict: false });
-  const held = clients as unknown as { direct: Map<unknown, unknown> };
-  const direct = held.direct;
-  const none = new Map<unknown, unknown>();
+  const held = clients as unknown as { direct: boolean };
   return interleave(app, everyMs, ['direct', 'nice-grpc'], (m) => {
-    held.direct = m === 'direct' ? direct : none;
+    held.direct = m === 'direct';
   });
 }
 

@@ -25,7 +25,6 @@ import {
 } from 'nice-grpc';
 
 import { type PlatformName } from './fhir.config';
-import { directUnaryMethods, type DirectUnaryCall } from './platform-unary';
 
 /** What a FHIR request forwards to the platforms: the caller's token and trace context. */
 export interface ForwardContext extends Omit<PlatformForwardContext, 'headers'> {
@@ -82,8 +81,11 @@ export class PlatformClients {
   readonly appointmentExport: TypedClient<appointments.v1.AppointmentExportServiceDefinition>;
   readonly reportExport: TypedClient<results.v1.ReportExportServiceDefinition>;
   private readonly channels = new Map<PlatformName, Channel>();
-  /** Each connected client's unary methods, called on grpc-js directly (platform-unary.ts). */
-  private readonly direct = new Map<unknown, DirectUnaryCall>();
+  /**
+   * The connected clients' unary methods go on grpc-js directly (service-kit's direct-unary.ts,
+   * issue 23); read at each call, so a bench can alternate them with nice-grpc in one run.
+   */
+  private direct = true;
 
   constructor(
     private readonly addresses: Partial<Record<PlatformName, string>>,
@@ -119,10 +121,7 @@ export class PlatformClients {
     ctx: ForwardContext,
     deadlineMs?: number,
   ): Promise<Res> {
-    const forward = platformForward(ctx, this.vouches);
-    const direct = this.direct.get(method);
-    if (direct) return direct(request, forward, deadlineMs) as Promise<Res>;
-    return method(request, { forward, deadlineMs });
+    return method(request, { forward: platformForward(ctx, this.vouches), deadlineMs });
   }
 
   close(): void {
@@ -140,19 +139,13 @@ export class PlatformClients {
       channel = grpcChannel(address);
       this.channels.set(platform, channel);
     }
-    const options = {
+    return typedClient(definition, channel, {
       deadlineMs: this.defaultDeadlineMs,
       peer: platform,
-      outgoing: (md: { set(key: string, value: string): void }) =>
-        withServiceToken(md, this.serviceIdentity),
-      toError: (decoded: DecodedGrpcError, method: string) =>
-        new PlatformCallError(platform, method, decoded),
-    };
-    const client = typedClient(definition, channel, options);
-    const methods = client as unknown as Record<string, unknown>;
-    for (const [key, call] of directUnaryMethods(definition, channel, options))
-      this.direct.set(methods[key], call);
-    return client;
+      outgoing: (md) => withServiceToken(md, this.serviceIdentity),
+      toError: (decoded, method) => new PlatformCallError(platform, method, decoded),
+      direct: () => this.direct,
+    });
   }
 }
 

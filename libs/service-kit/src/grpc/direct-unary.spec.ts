@@ -1,16 +1,11 @@
+import { Client as GrpcClient } from '@grpc/grpc-js';
 import { grpc as contracts } from '@trellis/contracts';
-import {
-  DomainError,
-  grpcChannel,
-  STATUS_DETAILS_KEY,
-  toGrpcError,
-  typedClient,
-  type DecodedGrpcError,
-  type ForwardContext,
-} from '@trellis/service-kit';
-import { createServer, ServerError, Status, type Metadata, type Server } from 'nice-grpc';
+import { createServer, Metadata, ServerError, Status, type Server } from 'nice-grpc';
 
-import { directUnaryMethods, type DirectUnaryOptions } from './platform-unary';
+import { DomainError, STATUS_DETAILS_KEY, toGrpcError, type DecodedGrpcError } from '../errors';
+import { directUnaryMethods } from './direct-unary';
+import type { ForwardContext, ForwardingOptions } from './forwarding';
+import { grpcChannel, typedClient } from './typed-client';
 
 const Health = contracts.health.v1.HealthDefinition;
 const SERVING = contracts.health.v1.HealthCheckResponse_ServingStatus.SERVING;
@@ -24,7 +19,7 @@ class CallFailed extends Error {
   }
 }
 
-const OPTIONS: DirectUnaryOptions = {
+const OPTIONS: ForwardingOptions = {
   deadlineMs: 30_000,
   peer: 'identity',
   outgoing: (md) => md.set('x-service-token', 'svc-token'),
@@ -48,7 +43,7 @@ function entries(md: Metadata | undefined): [string, string[]][] {
     .map(([key, values]) => [key, values.map(String)]);
 }
 
-describe('directUnaryMethods: a platform call on grpc-js answered as typedClient answers it', () => {
+describe('directUnaryMethods: a call on grpc-js answered as the forwarding middleware answers it', () => {
   let server: Server;
   let address: string;
   const seen: Metadata[] = [];
@@ -97,12 +92,13 @@ describe('directUnaryMethods: a platform call on grpc-js answered as typedClient
     const channel = grpcChannel(at);
     try {
       const nice = typedClient(Health, channel, OPTIONS);
-      const direct = directUnaryMethods(Health, channel, OPTIONS).get('check');
-      if (!direct) throw new Error('check not found');
+      const direct = typedClient(Health, channel, { ...OPTIONS, direct: true });
       const viaNice = await nice
         .check({ service }, { forward, deadlineMs })
         .catch((e: unknown) => e);
-      const viaDirect = await direct({ service }, forward, deadlineMs).catch((e: unknown) => e);
+      const viaDirect = await direct
+        .check({ service }, { forward, deadlineMs })
+        .catch((e: unknown) => e);
       return { viaNice, direct: viaDirect };
     } finally {
       channel.close();
@@ -191,5 +187,71 @@ describe('directUnaryMethods: a platform call on grpc-js answered as typedClient
     expect(direct).not.toBeInstanceOf(CallFailed);
     expect(String(direct)).toMatch(/illegal characters/);
     expect(seen).toHaveLength(0);
+  });
+
+  describe('typedClient with `direct`', () => {
+    /** The grpc-js client instance each unary call of `run` was made on. */
+    async function callersOf(run: () => Promise<unknown>): Promise<unknown[]> {
+      const spy = jest.spyOn(GrpcClient.prototype, 'makeUnaryRequest');
+      try {
+        await run();
+        return spy.mock.contexts;
+      } finally {
+        spy.mockRestore();
+      }
+    }
+
+    it('calls grpc-js directly with only forward and deadlineMs, nice-grpc otherwise', async () => {
+      const channel = grpcChannel(address);
+      let on = true;
+      const client = typedClient(Health, channel, { ...OPTIONS, direct: () => on });
+      try {
+        const onHeader = jest.fn();
+        const [viaNice] = await callersOf(() => client.check({ service: '' }, { onHeader }));
+        expect(onHeader).toHaveBeenCalledTimes(1);
+        const [direct, bare] = await callersOf(async () => {
+          await client.check({ service: '' }, { forward: FORWARD, deadlineMs: 1000 });
+          await client.check({ service: '' });
+        });
+        expect(direct).toBeDefined();
+        expect(direct).not.toBe(viaNice);
+        expect(bare).toBe(direct);
+        on = false;
+        const [switchedOff] = await callersOf(() => client.check({ service: '' }, {}));
+        expect(switchedOff).toBe(viaNice);
+      } finally {
+        channel.close();
+      }
+    });
+
+    it('sends explicit metadata through the middleware, first, as the middleware does', async () => {
+      seen.length = 0;
+      const channel = grpcChannel(address);
+      const client = typedClient(Health, channel, { ...OPTIONS, direct: true });
+      try {
+        const metadata = Metadata({ 'x-explicit': 'yes' });
+        await client.check({ service: '' }, { metadata, forward: { correlationId: 'corr-3' } });
+        expect(entries(seen[0])).toEqual([
+          ['x-explicit', ['yes']],
+          ['x-correlation-id', ['corr-3']],
+          ['x-service-token', ['svc-token']],
+        ]);
+      } finally {
+        channel.close();
+      }
+    });
+
+    it('leaves streaming methods to nice-grpc and its middleware', async () => {
+      const channel = grpcChannel(address);
+      const client = typedClient(Health, channel, { ...OPTIONS, direct: true });
+      try {
+        const stream = client.watch({ service: '' });
+        await expect(stream[Symbol.asyncIterator]().next()).rejects.toThrow(
+          'Watch: only unary calls go through the forwarding middleware',
+        );
+      } finally {
+        channel.close();
+      }
+    });
   });
 });
