@@ -421,6 +421,12 @@ async function main(): Promise<void> {
           writeFileSync(join(profDir, `gateway-${op.name}.cpuprofile`), JSON.stringify(p));
           session.disconnect();
         }
+        // what the error count is made of: wrk's socket counts, and the first failed answers
+        const socketErrors = r.connectErrors + r.readErrors + r.writeErrors + r.timeouts;
+        if (r.statusErrors + socketErrors > 0)
+          log(
+            `${op.name} ${t} round ${round}: ${r.statusErrors} answers > 399, connect/read/write/timeout ${r.connectErrors}/${r.readErrors}/${r.writeErrors}/${r.timeouts}; first answers: ${JSON.stringify(r.failedSamples)}`,
+          );
         const started = Object.entries(tracker.startedInside).filter(([g]) => g !== 'pgTrellis');
         if (started.length)
           log(
@@ -437,7 +443,7 @@ async function main(): Promise<void> {
           p50Ms: round2(r.p50Us / 1000),
           p99Ms: round2(r.p99Us / 1000),
           requests: r.requests,
-          errors: r.statusErrors + r.connectErrors + r.readErrors + r.writeErrors + r.timeouts,
+          errors: r.statusErrors + socketErrors,
           cpuUs,
           busyPct: Math.round(((m1.busy - m0.busy) / Math.max(m1.total - m0.total, 1)) * 100),
           load1: round2(load1),

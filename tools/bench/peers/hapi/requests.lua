@@ -1,15 +1,34 @@
 -- wrk script of the HAPI peer bench: each request takes the next line of a file, as the path of a
 -- GET or as the body of a POST to a fixed path; threads interleave over the lines.
 --   wrk ... -s requests.lua <url> -- <lines-file> <GET|POST> <post-path> <threads> [header lines...]
--- done() prints one JSON line with the counts, latency percentiles (µs) and wrk's own CPU (ms).
+-- done() prints one JSON line with the counts, latency percentiles (µs) and wrk's own CPU (ms),
+-- and the first answers outside 2xx/3xx (status and the start of the body) of every thread.
 
 local lines, method, post_path, headers = {}, "GET", "/", {}
 local step, counter = 1, 0
 local next_tid = 0
+local threads = {}
+-- per thread (globals: done() reads them with thread:get): the first few answers wrk counts as
+-- status errors (status > 399), as JSON strings
+local SAMPLES_KEPT = 3
+failed_samples = ""
+failed_kept = 0
 
 function setup(thread)
   thread:set("tid", next_tid)
   next_tid = next_tid + 1
+  threads[#threads + 1] = thread
+end
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
+end
+
+function response(status, headers, body)
+  if status <= 399 or failed_kept >= SAMPLES_KEPT then return end
+  failed_kept = failed_kept + 1
+  local sample = json_string(tostring(status) .. " " .. (body or ""):sub(1, 400))
+  failed_samples = failed_samples == "" and sample or (failed_samples .. "," .. sample)
 end
 
 function init(args)
@@ -45,11 +64,16 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
+  local samples = {}
+  for _, thread in ipairs(threads) do
+    local s = thread:get("failed_samples")
+    if s and s ~= "" then samples[#samples + 1] = s end
+  end
   io.write(string.format(
     '{"requests":%d,"durationUs":%d,"bytes":%d,"connectErrors":%d,"readErrors":%d,' ..
       '"writeErrors":%d,"statusErrors":%d,"timeouts":%d,"p50Us":%d,"p90Us":%d,"p99Us":%d,' ..
-      '"maxUs":%d,"wrkCpuMs":%d}\n',
+      '"maxUs":%d,"wrkCpuMs":%d,"failedSamples":[%s]}\n',
     summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
     e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.max, own_cpu_ms()))
+    latency.max, own_cpu_ms(), table.concat(samples, ",")))
 end

@@ -20,6 +20,8 @@ export interface WrkResult {
   maxUs: number;
   /** wrk's own CPU (read from /proc/self/stat when it finished) */
   wrkCpuMs: number;
+  /** the first few answers > 399 of each wrk thread: status, a space, the start of the body */
+  failedSamples: string[];
 }
 
 const SETUP = join(__dirname, '../../../setup/wrk.sh');
